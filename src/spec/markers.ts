@@ -1,0 +1,219 @@
+// Environment markers decide whether a dependency applies. mpip installs for a MicroPython device, not
+// for the host running it, so markers are evaluated against a fixed description of MicroPython instead
+// of against Node's or the host Python's view of the world.
+
+import { satisfies, valid, validRange } from "@renovatebot/pep440";
+import { MpipError } from "../errors.js";
+import { normalizeName } from "./names.js";
+
+export type MarkerOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "~=" | "===" | "in" | "not in";
+
+export type MarkerValue = { type: "variable"; name: string } | { type: "string"; value: string };
+
+export type Marker =
+  | { type: "and" | "or"; left: Marker; right: Marker }
+  | { type: "compare"; left: MarkerValue; op: MarkerOp; right: MarkerValue };
+
+export type MarkerEnvironment = Record<string, string>;
+
+/** What a MicroPython board looks like to a marker. Every PEP 508 variable is present. */
+export const MICROPYTHON_ENVIRONMENT: MarkerEnvironment = Object.freeze({
+  // sys.implementation.name on every MicroPython port.
+  implementation_name: "micropython",
+  // platform.python_implementation() as CPython's packaging tools would spell it for MicroPython.
+  platform_python_implementation: "MicroPython",
+  // The MicroPython release mpip targets (1.27.0, the current release).
+  implementation_version: "1.27.0",
+  // MicroPython implements the Python 3.4 language (with selected later features), and reports
+  // sys.version as "3.4.0"; packages that gate on python_version therefore see 3.4.
+  python_version: "3.4",
+  python_full_version: "3.4.0",
+  // sys.platform differs per port (rp2, esp32, linux...); mpip installs for any board, so it uses the
+  // implementation name rather than guessing a port.
+  sys_platform: "micropython",
+  // MicroPython has no os.name; a value no host platform uses keeps `os_name == "posix"` false.
+  os_name: "micropython",
+  platform_system: "MicroPython",
+  // Unknown for a board that is not attached: empty, so comparisons against them are simply false.
+  platform_machine: "",
+  platform_release: "",
+  platform_version: "",
+  // mpip never installs extras, so every `extra == "..."` marker is false.
+  extra: "",
+});
+
+/** PEP 508 variables, plus the dotted spellings older metadata used (PEP 345). */
+const VARIABLE_ALIASES: Record<string, string> = {
+  "os.name": "os_name",
+  "sys.platform": "sys_platform",
+  "platform.version": "platform_version",
+  "platform.machine": "platform_machine",
+  "platform.release": "platform_release",
+  "platform.system": "platform_system",
+  "platform.python_implementation": "platform_python_implementation",
+  python_implementation: "platform_python_implementation",
+};
+const VARIABLES = new Set(Object.keys(MICROPYTHON_ENVIRONMENT));
+
+const VERSION_OPS = new Set<MarkerOp>(["==", "!=", "<", "<=", ">", ">=", "~="]);
+
+/** Parses a marker expression (the part after `;`). Throws MpipError("bad-requirement"). */
+export function parseMarker(text: string): Marker {
+  const src = text.trim();
+  let pos = 0;
+
+  const fail = (detail: string): never => {
+    throw new MpipError("bad-requirement", `invalid marker \`${src}\`: ${detail}`);
+  };
+  const found = (): string => (pos >= src.length ? "the end" : `\`${src.slice(pos)}\``);
+  const skipWs = (): void => {
+    while (pos < src.length && /\s/.test(src[pos]!)) pos++;
+  };
+  const keyword = (word: string): boolean => {
+    skipWs();
+    const re = new RegExp(`^${word}(?![A-Za-z0-9_.])`);
+    if (!re.test(src.slice(pos))) return false;
+    pos += word.length;
+    return true;
+  };
+
+  const parseValue = (): MarkerValue => {
+    skipWs();
+    const quote = src[pos];
+    if (quote === '"' || quote === "'") {
+      const end = src.indexOf(quote, pos + 1);
+      if (end < 0) fail(`unterminated string starting at \`${src.slice(pos)}\``);
+      const value = src.slice(pos + 1, end);
+      pos = end + 1;
+      return { type: "string", value };
+    }
+    const m = /^[A-Za-z_][A-Za-z0-9_.]*/.exec(src.slice(pos));
+    if (!m) return fail(`expected a marker variable or a quoted string, found ${found()}`);
+    const name = VARIABLE_ALIASES[m[0]] ?? m[0];
+    if (!VARIABLES.has(name)) fail(`unknown marker variable \`${m[0]}\``);
+    pos += m[0].length;
+    return { type: "variable", name };
+  };
+
+  const parseOp = (after: string): MarkerOp => {
+    skipWs();
+    const rest = src.slice(pos);
+    const m = /^(===|==|!=|<=|>=|~=|<|>|in(?![A-Za-z0-9_])|not\s+in(?![A-Za-z0-9_]))/.exec(rest);
+    if (!m) return fail(`expected a comparison operator after \`${after}\`, found ${found()}`);
+    pos += m[0].length;
+    return (m[0].startsWith("not") ? "not in" : m[0]) as MarkerOp;
+  };
+
+  const parseAtom = (): Marker => {
+    skipWs();
+    if (src[pos] === "(") {
+      pos++;
+      const inner = parseOr();
+      skipWs();
+      if (src[pos] !== ")") fail(`expected \`)\`, found ${found()}`);
+      pos++;
+      return inner;
+    }
+    const start = pos;
+    const left = parseValue();
+    const op = parseOp(src.slice(start, pos).trim());
+    const right = parseValue();
+    return { type: "compare", left, op, right };
+  };
+
+  const parseAnd = (): Marker => {
+    let left = parseAtom();
+    while (keyword("and")) left = { type: "and", left, right: parseAtom() };
+    return left;
+  };
+
+  function parseOr(): Marker {
+    let left = parseAnd();
+    while (keyword("or")) left = { type: "or", left, right: parseAnd() };
+    return left;
+  }
+
+  if (src === "") fail("empty marker");
+  const marker = parseOr();
+  skipWs();
+  if (pos < src.length) fail(`expected \`and\`, \`or\` or the end, found ${found()}`);
+  return marker;
+}
+
+/** Canonical text of a marker; parsing it gives back the same tree. */
+export function formatMarker(marker: Marker): string {
+  if (marker.type === "compare") {
+    return `${formatValue(marker.left)} ${marker.op} ${formatValue(marker.right)}`;
+  }
+  const wrap = (child: Marker, isRight: boolean): string => {
+    const needs =
+      child.type !== "compare" &&
+      ((child.type === "or" && marker.type === "and") || (isRight && child.type === marker.type));
+    return needs ? `(${formatMarker(child)})` : formatMarker(child);
+  };
+  return `${wrap(marker.left, false)} ${marker.type} ${wrap(marker.right, true)}`;
+}
+
+function formatValue(value: MarkerValue): string {
+  if (value.type === "variable") return value.name;
+  return value.value.includes('"') ? `'${value.value}'` : `"${value.value}"`;
+}
+
+/** Evaluates a marker; by default against MICROPYTHON_ENVIRONMENT. */
+export function evaluateMarker(marker: Marker, env: MarkerEnvironment = MICROPYTHON_ENVIRONMENT): boolean {
+  switch (marker.type) {
+    case "and":
+      return evaluateMarker(marker.left, env) && evaluateMarker(marker.right, env);
+    case "or":
+      return evaluateMarker(marker.left, env) || evaluateMarker(marker.right, env);
+    case "compare": {
+      let lhs = resolve(marker.left, env);
+      let rhs = resolve(marker.right, env);
+      if (isVariable(marker.left, "extra") || isVariable(marker.right, "extra")) {
+        lhs = normalizeName(lhs);
+        rhs = normalizeName(rhs);
+      }
+      return compare(lhs, marker.op, rhs);
+    }
+  }
+}
+
+function isVariable(value: MarkerValue, name: string): boolean {
+  return value.type === "variable" && value.name === name;
+}
+
+function resolve(value: MarkerValue, env: MarkerEnvironment): string {
+  if (value.type === "string") return value.value;
+  const found = env[value.name];
+  if (found !== undefined) return found;
+  if (value.name === "extra") return "";
+  throw new MpipError("bad-spec", `marker variable \`${value.name}\` is not set in the marker environment`);
+}
+
+function compare(lhs: string, op: MarkerOp, rhs: string): boolean {
+  if (op === "in") return rhs.includes(lhs);
+  if (op === "not in") return !rhs.includes(lhs);
+  // PEP 440 arbitrary equality is a (case-insensitive) string match, never a version comparison.
+  if (op === "===") return lhs.toLowerCase() === rhs.toLowerCase();
+  const versionOp = VERSION_OPS.has(op) && !rhs.includes(",");
+  if (versionOp && valid(lhs) !== null && validRange(`${op}${rhs}`)) {
+    return satisfies(lhs, `${op}${rhs}`, { prereleases: true });
+  }
+  switch (op) {
+    case "==":
+      return lhs === rhs;
+    case "!=":
+      return lhs !== rhs;
+    case "<":
+      return lhs < rhs;
+    case "<=":
+      return lhs <= rhs;
+    case ">":
+      return lhs > rhs;
+    case ">=":
+      return lhs >= rhs;
+    default:
+      // `~=` between non-versions has no meaning (Python's packaging raises); treat it as not matching.
+      return false;
+  }
+}

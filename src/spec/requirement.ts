@@ -1,0 +1,176 @@
+// Requirements come from users, from requires.txt and from Requires-Dist headers written by every
+// generation of setuptools. One strict PEP 508 parser gives all of them the same meaning and turns
+// garbage into an error that points at the offending text instead of a confusing failure later.
+
+import { explain, valid, validRange } from "@renovatebot/pep440";
+import { MpipError } from "../errors.js";
+import { formatMarker, parseMarker, type Marker } from "./markers.js";
+import { isValidName } from "./names.js";
+
+export interface Requirement {
+  /** As written. */
+  name: string;
+  extras: string[];
+  /** PEP 440 specifier set without parentheses or spaces, e.g. ">=1.0,<2"; "" if none. */
+  specifier: string;
+  /** For `name @ url`. */
+  url?: string;
+  /** Parsed marker expression, absent if none. */
+  marker?: Marker;
+  /** The original text, trimmed. */
+  text: string;
+}
+
+const NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?/;
+const OP_RE = /^(===|~=|==|!=|<=|>=|<|>)/;
+const VERSION_RE = /^[A-Za-z0-9\-_.*+!]+/;
+const ARBITRARY_RE = /^[^\s,;)]+/;
+const URL_RE = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
+
+/** Parses one PEP 508 requirement. Throws MpipError("bad-requirement"). */
+export function parseRequirement(input: string): Requirement {
+  const text = input.trim();
+  let pos = 0;
+
+  const fail = (detail: string, cause?: unknown): never => {
+    throw new MpipError("bad-requirement", `invalid requirement \`${text}\`: ${detail}`, { cause });
+  };
+  const found = (): string => (pos >= text.length ? "the end" : `\`${text.slice(pos)}\``);
+  const skipWs = (): void => {
+    while (pos < text.length && /\s/.test(text[pos]!)) pos++;
+  };
+
+  if (text === "") fail("expected a package name, found nothing");
+  const nameMatch = NAME_RE.exec(text);
+  if (!nameMatch) return fail(`expected a package name, found ${found()}`);
+  const name = nameMatch[0];
+  pos = name.length;
+  skipWs();
+
+  const extras: string[] = [];
+  if (text[pos] === "[") {
+    const end = text.indexOf("]", pos);
+    if (end < 0) fail(`expected \`]\` to close the extras at ${found()}`);
+    const inner = text.slice(pos + 1, end).trim();
+    if (inner !== "") {
+      for (const raw of inner.split(",")) {
+        const extra = raw.trim();
+        const where = `in \`${text.slice(pos, end + 1)}\``;
+        if (extra === "") fail(`empty extra name ${where}`);
+        if (!isValidName(extra)) fail(`invalid extra name \`${extra}\` ${where}`);
+        extras.push(extra);
+      }
+    }
+    pos = end + 1;
+    skipWs();
+  }
+
+  let url: string | undefined;
+  const clauses: string[] = [];
+
+  const parseVersionMany = (): void => {
+    for (;;) {
+      skipWs();
+      const op = OP_RE.exec(text.slice(pos))?.[1];
+      if (op === undefined) {
+        fail(
+          clauses.length === 0
+            ? `expected a version operator (\`==\`, \`>=\`, \`~=\`...), found ${found()}`
+            : `expected a version specifier after \`,\`, found ${found()}`,
+        );
+        return;
+      }
+      pos += op.length;
+      skipWs();
+      const version = (op === "===" ? ARBITRARY_RE : VERSION_RE).exec(text.slice(pos))?.[0];
+      if (version === undefined) return fail(`expected a version after \`${op}\`, found ${found()}`);
+      pos += version.length;
+      const problem = checkClause(op, version);
+      if (problem !== undefined) fail(problem);
+      clauses.push(op + version);
+      skipWs();
+      if (text[pos] !== ",") return;
+      pos++;
+    }
+  };
+
+  if (text[pos] === "@") {
+    pos++;
+    skipWs();
+    const candidate = /^\S*/.exec(text.slice(pos))![0];
+    if (!URL_RE.test(candidate)) fail(`expected a URL after \`@\`, found ${found()}`);
+    url = candidate;
+    pos += candidate.length;
+    skipWs();
+    if (pos < text.length && text[pos] !== ";") {
+      fail(`expected \`;\` and a marker after the URL, found ${found()}`);
+    }
+  } else if (text[pos] === "(") {
+    pos++;
+    skipWs();
+    if (text[pos] !== ")") parseVersionMany();
+    skipWs();
+    if (text[pos] !== ")") fail(`expected \`,\` or \`)\` in the version specifier, found ${found()}`);
+    pos++;
+  } else if (/^[<>=!~]/.test(text.slice(pos))) {
+    parseVersionMany();
+  }
+
+  skipWs();
+  let marker: Marker | undefined;
+  if (text[pos] === ";") {
+    const markerText = text.slice(pos + 1).trim();
+    if (markerText === "") fail("expected a marker after `;`");
+    try {
+      marker = parseMarker(markerText);
+    } catch (error) {
+      fail(error instanceof Error ? error.message : String(error), error);
+    }
+  } else if (pos < text.length) {
+    const expected = clauses.length > 0 ? "`,`, `;` or the end" : "a version specifier, `[`, `@` or `;`";
+    fail(`expected ${expected}, found ${found()}`);
+  }
+
+  const specifier = clauses.join(",");
+  if (specifier !== "" && !validRange(specifier)) fail(`invalid version specifier \`${specifier}\``);
+
+  const requirement: Requirement = { name, extras, specifier, text };
+  if (url !== undefined) requirement.url = url;
+  if (marker !== undefined) requirement.marker = marker;
+  return requirement;
+}
+
+/** Explains why one `op version` clause is not valid PEP 440, or returns undefined. */
+function checkClause(op: string, version: string): string | undefined {
+  if (op === "===") return undefined;
+  if (version.endsWith(".*")) {
+    if (op !== "==" && op !== "!=") {
+      return `a wildcard version (\`${op}${version}\`) is only allowed with \`==\` or \`!=\``;
+    }
+    const base = explain(version.slice(0, -2));
+    if (base === null || base.dev !== null || base.local !== null) {
+      return `\`${version}\` is not a valid PEP 440 wildcard version`;
+    }
+    return undefined;
+  }
+  const parsed = valid(version) === null ? null : explain(version);
+  if (parsed === null) return `\`${version}\` is not a valid PEP 440 version (in \`${op}${version}\`)`;
+  if (op === "~=" && parsed.release.length < 2) {
+    return `\`~=${version}\` needs a version with at least two release segments, e.g. \`~=${version}.0\``;
+  }
+  if (parsed.local !== null && op !== "==" && op !== "!=") {
+    return `a local version label (\`${version}\`) is only allowed with \`==\` or \`!=\`, not \`${op}\``;
+  }
+  return undefined;
+}
+
+/** Canonical text, e.g. "foo[bar]>=1.0,<2; python_version < \"3.8\"". */
+export function formatRequirement(r: Requirement): string {
+  let out = r.name;
+  if (r.extras.length > 0) out += `[${r.extras.join(",")}]`;
+  if (r.url !== undefined) out += ` @ ${r.url}`;
+  else out += r.specifier;
+  // After a URL the `;` must be set off by a space, or it would read as part of the URL.
+  if (r.marker !== undefined) out += `${r.url !== undefined ? " ;" : ";"} ${formatMarker(r.marker)}`;
+  return out;
+}

@@ -1,0 +1,122 @@
+// A package's dependencies live in `*.egg-info/requires.txt` (setuptools) or in `Requires-Dist:` headers
+// of PKG-INFO. Both may list extras and host-specific dependencies that a MicroPython board must not get,
+// so only the requirements whose markers hold for the device come back.
+
+import { MpipError } from "../errors.js";
+import {
+  evaluateMarker,
+  MICROPYTHON_ENVIRONMENT,
+  parseMarker,
+  type Marker,
+  type MarkerEnvironment,
+} from "./markers.js";
+import { parseRequirement, type Requirement } from "./requirement.js";
+
+/**
+ * Parses setuptools' requires.txt. Lines before any section header always apply; `[extra]` and
+ * `[extra:marker]` sections are skipped (mpip installs no extras); `[:marker]` sections apply when their
+ * marker holds. A line's own marker must hold too. Returned requirements keep their own marker only.
+ */
+export function parseRequiresTxt(
+  text: string,
+  env: MarkerEnvironment = MICROPYTHON_ENVIRONMENT,
+): Requirement[] {
+  const kept = new Collector(env, "requires.txt");
+  let sectionApplies = true;
+  const lines = splitLines(text);
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = i + 1;
+    const line = stripComment(lines[i]!).trim();
+    if (line === "") continue;
+    const header = /^\[(.*)\]$/.exec(line);
+    if (header) {
+      sectionApplies = sectionHeaderApplies(header[1]!, lineNo, line, env);
+      continue;
+    }
+    if (sectionApplies) kept.add(line, lineNo);
+  }
+  return kept.list;
+}
+
+/**
+ * Reads every `Requires-Dist:` header of a PKG-INFO / METADATA file (headers end at the first empty
+ * line; indented lines continue the previous header) and keeps those whose marker holds.
+ */
+export function parseRequiresDist(
+  pkgInfo: string,
+  env: MarkerEnvironment = MICROPYTHON_ENVIRONMENT,
+): Requirement[] {
+  const kept = new Collector(env, "PKG-INFO");
+  const headers: { name: string; value: string; lineNo: number }[] = [];
+  const lines = splitLines(pkgInfo.replace(/^\uFEFF/, ""));
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === "") break;
+    const last = headers[headers.length - 1];
+    if (/^[ \t]/.test(line)) {
+      // RFC 822 folding: the line break goes, the text joins the previous header.
+      if (last !== undefined && line.trim() !== "") last.value += ` ${line.trim()}`;
+      continue;
+    }
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue; // not a header; Python's email parser ignores such lines too
+    const name = line.slice(0, colon).trim().toLowerCase();
+    headers.push({ name, value: line.slice(colon + 1).trim(), lineNo: i + 1 });
+  }
+  for (const header of headers) {
+    if (header.name === "requires-dist") kept.add(header.value, header.lineNo);
+  }
+  return kept.list;
+}
+
+/** Applicable requirements in order, without repeats of the exact same text. */
+class Collector {
+  readonly list: Requirement[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly env: MarkerEnvironment,
+    private readonly source: string,
+  ) {}
+
+  add(line: string, lineNo: number): void {
+    let requirement: Requirement;
+    try {
+      requirement = parseRequirement(line);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new MpipError("bad-requirement", `${this.source} line ${lineNo}: ${message}`, { cause: error });
+    }
+    if (requirement.marker !== undefined && !evaluateMarker(requirement.marker, this.env)) return;
+    if (this.seen.has(requirement.text)) return;
+    this.seen.add(requirement.text);
+    this.list.push(requirement);
+  }
+}
+
+function sectionHeaderApplies(inner: string, lineNo: number, line: string, env: MarkerEnvironment): boolean {
+  const colon = inner.indexOf(":");
+  const extra = (colon < 0 ? inner : inner.slice(0, colon)).trim();
+  if (extra !== "") return false;
+  const markerText = colon < 0 ? "" : inner.slice(colon + 1).trim();
+  if (markerText === "") return true;
+  let marker: Marker;
+  try {
+    marker = parseMarker(markerText);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const where = `requires.txt line ${lineNo}: invalid section \`${line}\``;
+    throw new MpipError("bad-requirement", `${where}: ${message}`, { cause: error });
+  }
+  return evaluateMarker(marker, env);
+}
+
+function splitLines(text: string): string[] {
+  return text.split(/\r\n|\r|\n/);
+}
+
+/** Drops a whole-line `#` comment or a trailing ` # ...` one (a `#` inside a URL fragment stays). */
+function stripComment(line: string): string {
+  if (/^\s*#/.test(line)) return "";
+  return line.replace(/\s+#.*$/, "");
+}
