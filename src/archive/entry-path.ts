@@ -1,0 +1,21 @@
+// Archive entry names are hostile input. First reject names that could escape (absolute, `..`,
+// drive letters, backslashes, NUL); the caller then checks the resolved path is inside the target too.
+
+export type EntryPath = { ok: true; path: string } | { ok: false; reason: string };
+
+/** Validate a raw tar name and strip its first component (the `name-version/` folder), as upip does. */
+export function stripEntryPath(raw: string): EntryPath {
+  if (raw.includes("\0")) return { ok: false, reason: "its name contains a NUL byte" };
+  if (raw.includes("\\")) return { ok: false, reason: "its name contains a backslash" };
+  if (raw.startsWith("/")) return { ok: false, reason: "its path is absolute" };
+  if (/^[A-Za-z]:/.test(raw)) return { ok: false, reason: "its path starts with a drive letter" };
+  const segments = raw.split("/").filter((segment) => segment !== "" && segment !== ".");
+  if (segments.includes("..")) return { ok: false, reason: "its path contains a `..` segment" };
+  return { ok: true, path: segments.slice(1).join("/") };
+}
+
+/** True when `child` (an absolute, resolved path) is `root` itself or lies inside it. */
+export function isInside(root: string, child: string, separator = "/"): boolean {
+  const base = root.endsWith(separator) ? root : root + separator;
+  return child === root || child.startsWith(base);
+}

@@ -1,0 +1,173 @@
+// The command line: parse argv with commander, print, set the exit code. No install logic lives here.
+// Exit codes: 0 success, 1 failure, 2 bad usage.
+
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { MpipError } from "./errors.js";
+import { DEFAULT_INDEXES, DEFAULT_JOBS, install } from "./install.js";
+import { Reporter, type Verbosity } from "./log.js";
+import { jsonFailure, jsonReport, renderError, renderSummary } from "./render.js";
+import type { Request } from "./resolve/resolve.js";
+import { evaluateMarker } from "./spec/markers.js";
+import { parseRequirement } from "./spec/requirement.js";
+import { readRequirementsFile } from "./spec/requirements-file.js";
+
+interface InstallFlags {
+  target?: string;
+  requirement: string[];
+  indexUrl?: string[];
+  extraIndexUrl: string[];
+  findLinks: string[];
+  index: boolean;
+  deps: boolean;
+  pre: boolean;
+  strictWindow: boolean;
+  jobs: number;
+  timeout?: number;
+  quiet: boolean;
+  verbose: boolean;
+  debug: boolean;
+  json: boolean;
+}
+
+const EXAMPLES = `
+Examples:
+  $ mpip install micropython-pystone_lowmem            into ~/.micropython/lib, like upip
+  $ mpip install -p build/image -r requirements.txt    cross-install an image to copy to a device
+  $ mpip install -p ports/esp32/modules mylib          into a port's modules/ folder, to freeze it
+  $ mpip install --no-index -f ./dist -p image app     offline, from a folder of sdists
+  $ mpip install --json -p image 'lib>=1.2,<2' | jq    a machine-readable report for CI`;
+
+export function packageVersion(): string {
+  const file = path.join(path.dirname(new URL(import.meta.url).pathname), "..", "package.json");
+  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function positiveInteger(name: string, max: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || number < 1 || number > max) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}.`);
+    return number;
+  };
+}
+
+export function buildProgram(run: (action: () => Promise<number>) => void): Command {
+  const program = new Command("mpip")
+    .description("A package manager for MicroPython: installs distribution packages (upip-compatible sdists) into a folder on the host.")
+    .version(packageVersion(), "-V, --version", "print mpip's version")
+    .helpOption("-h, --help", "show help")
+    .showHelpAfterError("(run `mpip --help` for usage)")
+    .exitOverride();
+
+  program
+    .command("install")
+    .summary("install packages and their dependencies into a folder")
+    .description(
+      "Install MicroPython packages and their dependencies into a folder, as `micropython -m upip install` does, on the host.\n" +
+        "Everything is downloaded, verified and unpacked beside the target first; the target changes only if the whole install succeeds.",
+    )
+    .argument("[spec...]", "packages to install: `name`, `name==1.2`, `'name>=1.0,<2'` (PEP 440 specifiers)")
+    .option("-p, --target <dir>", "the folder to install into (default: ~/.micropython/lib, as upip on the Unix port)")
+    .option("-r, --requirement <file>", "install the packages listed in a file, one per line (repeatable)", collect, [])
+    .option("-i, --index-url <url>", `an index speaking PyPI's JSON API; repeatable, replaces the default list (${DEFAULT_INDEXES.join(", ")})`, collect)
+    .option("--extra-index-url <url>", "an index tried after the others (repeatable)", collect, [])
+    .option("-f, --find-links <dir>", "a local folder of .tar.gz sdists, looked at before any index (repeatable)", collect, [])
+    .option("--no-index", "use no index: only --find-links folders")
+    .option("--no-deps", "install only the named packages, not their dependencies")
+    .option("--pre", "allow pre-release versions (by default only when nothing else matches)", false)
+    .option("--strict-window", "refuse archives that need more than a 4 KiB inflate window (a small device cannot unpack them)", false)
+    .option("-j, --jobs <n>", "how many downloads run at once", positiveInteger("--jobs", 256), DEFAULT_JOBS)
+    .option("--timeout <seconds>", "network timeout for connecting and for a stalled response", positiveInteger("--timeout", 3600))
+    .option("-q, --quiet", "print only warnings and errors", false)
+    .option("-v, --verbose", "print where each package came from and its sha256", false)
+    .option("--debug", "print stack traces with errors", false)
+    .option("--json", "print a machine-readable report on stdout (packages, versions, sources, sha256, files)", false)
+    .addHelpText("after", EXAMPLES)
+    .action((specs: string[], flags: InstallFlags) => run(() => installCommand(specs, flags)));
+
+  program.addHelpText("after", EXAMPLES);
+  return program;
+}
+
+async function installCommand(specs: string[], flags: InstallFlags): Promise<number> {
+  const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
+  const reporter = new Reporter({ verbosity });
+  const started = performance.now();
+  try {
+    const requests = await gatherRequests(specs, flags.requirement, reporter);
+    if (requests.length === 0) {
+      throw new MpipError("usage", "no packages to install", { hint: "name packages (`mpip install NAME`) or a requirements file (`-r FILE`)" });
+    }
+    const indexUrls = flags.index ? [...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl] : [];
+    if (indexUrls.length === 0 && flags.findLinks.length === 0) {
+      throw new MpipError("usage", "--no-index leaves no place to find packages", { hint: "add a folder of sdists with `-f DIR`" });
+    }
+    const report = await install({
+      target: flags.target ?? path.join(os.homedir(), ".micropython", "lib"),
+      requests,
+      indexUrls,
+      findLinks: flags.findLinks,
+      noDeps: !flags.deps,
+      pre: flags.pre,
+      strictWindow: flags.strictWindow,
+      jobs: flags.jobs,
+      ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
+      reporter,
+    });
+    if (flags.json) process.stdout.write(`${jsonReport(report)}\n`);
+    reporter.info(renderSummary(report, (performance.now() - started) / 1000, reporter));
+    return 0;
+  } catch (error) {
+    if (flags.json) process.stdout.write(`${jsonFailure(error)}\n`);
+    reporter.write(renderError(error, reporter, flags.debug));
+    return error instanceof MpipError && error.code === "usage" ? 2 : 1;
+  }
+}
+
+async function gatherRequests(specs: string[], files: string[], reporter: Reporter): Promise<Request[]> {
+  const lines = specs.map((text) => ({ text, origin: "the command line" }));
+  for (const file of files) {
+    for (const line of await readRequirementsFile(file)) lines.push({ text: line.text, origin: `\`${file}\` line ${line.line}` });
+  }
+  const requests: Request[] = [];
+  for (const { text, origin } of lines) {
+    const requirement = parseRequirement(text);
+    if (requirement.url !== undefined) {
+      throw new MpipError("bad-spec", `${origin}: \`${text}\` is a direct URL requirement, which mpip does not install yet`, { hint: "name the package and its version instead" });
+    }
+    if (requirement.marker !== undefined && !evaluateMarker(requirement.marker)) {
+      reporter.info(`Skipping \`${text}\` (${origin}): its marker does not apply to MicroPython`);
+      continue;
+    }
+    if (requirement.extras.length > 0) reporter.warn(`${origin}: extras of \`${text}\` are ignored; MicroPython packages have none`);
+    requests.push({ requirement, requestedBy: origin });
+  }
+  return requests;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let pending: Promise<number> | undefined;
+  const program = buildProgram((action) => {
+    pending = action();
+  });
+  if (argv.length <= 2) {
+    process.stderr.write(program.helpInformation());
+    return 2;
+  }
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    throw error;
+  }
+  return pending === undefined ? 0 : await pending;
+}
+

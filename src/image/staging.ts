@@ -1,0 +1,41 @@
+// Everything an install writes goes first into a staging folder beside the target (same filesystem,
+// so the commit is a series of renames), and the staging folder is always removed afterwards.
+
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { MpipError } from "../errors.js";
+
+export class Staging {
+  private constructor(readonly dir: string) {}
+
+  static async create(target: string): Promise<Staging> {
+    const parent = path.dirname(path.resolve(target));
+    const dir = path.join(parent, `.${path.basename(target)}.mpip-staging-${process.pid}-${randomBytes(4).toString("hex")}`);
+    try {
+      await mkdir(parent, { recursive: true });
+      await mkdir(dir);
+    } catch (error) {
+      const err = error as NodeJS.ErrnoException;
+      throw new MpipError("io", `cannot create a staging folder beside \`${target}\` (${err.code ?? err.message})`, {
+        cause: error,
+        hint: `mpip stages an install in the target's parent folder \`${parent}\`: make it writable`,
+      });
+    }
+    return new Staging(dir);
+  }
+
+  /** Where one package is unpacked. */
+  packageDir(key: string): string {
+    return path.join(this.dir, "packages", key);
+  }
+
+  /** Where files the install replaces are kept until the commit has succeeded. */
+  get backupDir(): string {
+    return path.join(this.dir, "backup");
+  }
+
+  async remove(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}

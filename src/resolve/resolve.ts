@@ -1,0 +1,114 @@
+// The dependency graph, breadth-first as upip walks it: one level at a time, deduplicated by
+// normalized name, cycles ending where a name is already chosen. Within a level, look-ups and
+// downloads run concurrently through the pool, but results are taken in request order, so the
+// same inputs give the same plan whatever the network timing.
+
+import { satisfies } from "@renovatebot/pep440";
+import { MpipError } from "../errors.js";
+import type { Pool } from "../pool.js";
+import { normalizeName } from "../spec/names.js";
+import { formatRequirement, type Requirement } from "../spec/requirement.js";
+import type { DistFile, ProjectListing, Source } from "../sources/types.js";
+import { selectRelease } from "./select.js";
+
+/** One requirement and who made it ("the command line", "`reqs.txt` line 3", "`foo 1.0`"). */
+export interface Request {
+  requirement: Requirement;
+  requestedBy: string;
+}
+
+export interface ResolvedPackage<T> {
+  key: string;
+  name: string;
+  version: string;
+  source: string;
+  file: DistFile;
+  requests: Request[];
+  /** What `prepare` returned for it (for the installer: the staged files). */
+  prepared: T;
+}
+
+export interface Prepared<T> {
+  dependencies: Requirement[];
+  value: T;
+}
+
+export interface ResolveOptions<T> {
+  sources: Source[];
+  pool: Pool;
+  pre: boolean;
+  noDeps: boolean;
+  /** Fetch and stage a chosen release; its dependencies drive the next level. */
+  prepare(release: { key: string; name: string; version: string; source: string; file: DistFile }): Promise<Prepared<T>>;
+  onProgress?(event: { resolved: number; pending: number }): void;
+}
+
+export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): Promise<Array<ResolvedPackage<T>>> {
+  const chosen = new Map<string, ResolvedPackage<T>>();
+  const lookups = new Map<string, Promise<ProjectListing>>();
+  let level = roots;
+  while (level.length > 0) {
+    const fresh = new Map<string, Request[]>();
+    for (const request of level) {
+      const key = normalizeName(request.requirement.name);
+      const existing = chosen.get(key);
+      if (existing !== undefined) checkCompatible(existing, request);
+      else fresh.set(key, [...(fresh.get(key) ?? []), request]);
+    }
+    options.onProgress?.({ resolved: chosen.size, pending: fresh.size });
+    const settled = await Promise.allSettled([...fresh].map(([key, requests]) => resolveOne(key, requests, options, lookups)));
+    const next: Request[] = [];
+    for (const outcome of settled) {
+      if (outcome.status === "rejected") throw outcome.reason;
+      const { node, dependencies } = outcome.value;
+      chosen.set(node.key, node);
+      const by = `\`${node.name} ${node.version}\``;
+      if (!options.noDeps) for (const requirement of dependencies) next.push({ requirement, requestedBy: by });
+    }
+    level = next;
+  }
+  options.onProgress?.({ resolved: chosen.size, pending: 0 });
+  return [...chosen.values()];
+}
+
+async function resolveOne<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>) {
+  const first = requests[0]!.requirement;
+  let listing = lookups.get(key);
+  if (listing === undefined) {
+    listing = options.pool.run(() => findProject(first, options.sources));
+    lookups.set(key, listing);
+  }
+  const project = await listing;
+  const specifier = requests.map((request) => request.requirement.specifier).filter((spec) => spec !== "").join(",");
+  const selection = selectRelease(project, specifier, { pre: options.pre, askedBy: describeRequests(requests) });
+  const release = { key, name: project.name, version: selection.version, source: project.source, file: selection.file };
+  const prepared = await options.pool.run(() => options.prepare(release));
+  const node: ResolvedPackage<T> = { ...release, requests, prepared: prepared.value };
+  return { node, dependencies: prepared.dependencies };
+}
+
+async function findProject(requirement: Requirement, sources: Source[]): Promise<ProjectListing> {
+  for (const source of sources) {
+    const listing = await source.lookup(requirement);
+    if (listing !== undefined) return listing;
+  }
+  const where = sources.map((source) => `\`${source.label}\``).join(", ");
+  throw new MpipError("not-found", `package \`${requirement.name}\` was not found on ${sources.length === 1 ? "the index" : "any index"}: ${where || "(no index)"}`, {
+    hint: "check the spelling of the name, or add the index that has it with `-i URL` or `--extra-index-url URL`",
+  });
+}
+
+function checkCompatible<T>(existing: ResolvedPackage<T>, request: Request): void {
+  const { specifier } = request.requirement;
+  if (specifier === "" || satisfies(existing.version, specifier, { prereleases: true })) {
+    existing.requests.push(request);
+    return;
+  }
+  throw new MpipError("version-conflict", `${request.requestedBy} requires \`${formatRequirement(request.requirement)}\`, but \`${existing.name} ${existing.version}\` was already chosen for ${describeRequests(existing.requests)}`, {
+    hint: `ask for a version of \`${existing.name}\` that satisfies both on the command line (e.g. \`${existing.name}${specifier}\`), or use --no-deps`,
+  });
+}
+
+function describeRequests(requests: Request[]): string {
+  return requests.map((request) => `${request.requestedBy} (\`${formatRequirement(request.requirement)}\`)`).join(", ");
+}

@@ -1,0 +1,60 @@
+// Version choice, the same for every source: the highest version that satisfies the specifier,
+// skipping pre-releases unless asked for (or nothing else matches) and yanked files unless pinned.
+
+import { compare, satisfies, valid } from "@renovatebot/pep440";
+import { MpipError } from "../errors.js";
+import type { DistFile, ProjectListing } from "../sources/types.js";
+
+export interface Selection {
+  version: string;
+  file: DistFile;
+}
+
+export interface SelectOptions {
+  pre: boolean;
+  /** Who asked for what, for the error message when nothing matches. */
+  askedBy: string;
+}
+
+/** PEP 592: a yanked file is only taken when the specifier pins that exact version. */
+export function isExactPin(specifier: string): boolean {
+  const clauses = specifier.split(",").map((clause) => clause.trim()).filter((clause) => clause !== "");
+  return clauses.some((clause) => clause.startsWith("===") || (clause.startsWith("==") && !clause.endsWith("*")));
+}
+
+export function isSdist(file: DistFile): boolean {
+  return file.packagetype === "sdist" || /\.tar\.gz$/i.test(file.filename);
+}
+
+export function selectRelease(listing: ProjectListing, specifier: string, options: SelectOptions): Selection {
+  const pinned = isExactPin(specifier);
+  const usable = [...listing.releases]
+    .filter(([version]) => valid(version) !== null)
+    .map(([version, files]) => ({ version, files: files.filter((file) => pinned || !file.yanked) }))
+    .filter((release) => release.files.length > 0)
+    .sort((a, b) => compare(b.version, a.version));
+
+  const matches = (prereleases: boolean) => usable.filter((release) => satisfies(release.version, specifier, { prereleases }));
+  let candidates = matches(options.pre);
+  if (candidates.length === 0 && !options.pre) candidates = matches(true);
+
+  const chosen = candidates[0];
+  if (chosen === undefined) {
+    const available = usable.map((release) => release.version).reverse();
+    throw new MpipError("no-matching-version", `no version of \`${listing.name}\` matches \`${listing.name}${specifier}\` (asked for by ${options.askedBy}) on \`${listing.source}\``, {
+      hint: available.length > 0 ? `available versions: ${available.join(", ")}` : "the index lists no installable files for this project",
+    });
+  }
+  const sdists = chosen.files.filter(isSdist);
+  const sdist = sdists.find((file) => /\.tar\.gz$/i.test(file.filename)) ?? sdists[0];
+  if (sdist === undefined) {
+    const has = chosen.files.map((file) => `\`${file.filename}\` (${file.packagetype})`).join(", ");
+    const withSdist = usable.filter((release) => release.files.some(isSdist)).map((release) => release.version);
+    throw new MpipError("no-sdist", `\`${listing.name} ${chosen.version}\` has no source distribution (sdist) on \`${listing.source}\`; it has ${has}`, {
+      hint: withSdist.length > 0
+        ? `MicroPython needs an sdist; versions with one: ${withSdist.reverse().join(", ")} (pin one with \`${listing.name}==VERSION\`)`
+        : "MicroPython installs sdists only; ask the author to publish one, or build one with sdist_upip",
+    });
+  }
+  return { version: chosen.version, file: sdist };
+}

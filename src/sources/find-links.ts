@@ -1,0 +1,62 @@
+// pip's `-f DIR`: a local folder of sdists named `{name}-{version}.tar.gz`, so mpip works offline.
+
+import { readdir } from "node:fs/promises";
+import path from "node:path";
+import { valid } from "@renovatebot/pep440";
+import { MpipError } from "../errors.js";
+import { normalizeName } from "../spec/names.js";
+import type { Requirement } from "../spec/requirement.js";
+import type { DistFile, ProjectListing, Source } from "./types.js";
+
+const ARCHIVE = /^(?<stem>.+)\.(?<ext>tar\.gz|zip|whl)$/i;
+
+/** `micropython-foo-1.0.tar.gz` → name `micropython-foo`, version `1.0`: the last `-` followed by a valid version. */
+export function parseArchiveName(filename: string): { name: string; version: string; packagetype: string } | undefined {
+  const match = ARCHIVE.exec(filename);
+  if (match?.groups === undefined) return undefined;
+  const { stem = "", ext = "" } = match.groups;
+  const packagetype = ext.toLowerCase() === "whl" ? "bdist_wheel" : "sdist";
+  const parts = packagetype === "bdist_wheel" ? stem.split("-").slice(0, 2) : undefined;
+  if (parts !== undefined) return parts.length === 2 && valid(parts[1]) ? { name: parts[0]!, version: parts[1]!, packagetype } : undefined;
+  for (let at = stem.lastIndexOf("-"); at > 0; at = stem.lastIndexOf("-", at - 1)) {
+    const version = stem.slice(at + 1);
+    if (valid(version) !== null) return { name: stem.slice(0, at), version, packagetype };
+  }
+  return undefined;
+}
+
+export class FindLinksSource implements Source {
+  readonly label: string;
+  private listing: Promise<string[]> | undefined;
+
+  constructor(private readonly folder: string) {
+    this.label = folder;
+  }
+
+  async lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
+    const wanted = normalizeName(requirement.name);
+    const releases = new Map<string, DistFile[]>();
+    let name: string | undefined;
+    for (const filename of await this.files()) {
+      const parsed = parseArchiveName(filename);
+      if (parsed === undefined || normalizeName(parsed.name) !== wanted) continue;
+      name ??= parsed.name;
+      const file: DistFile = { filename, location: { type: "local", path: path.join(this.folder, filename) }, packagetype: parsed.packagetype, yanked: false };
+      releases.set(parsed.version, [...(releases.get(parsed.version) ?? []), file]);
+    }
+    return name === undefined ? undefined : { name, source: this.label, releases };
+  }
+
+  private files(): Promise<string[]> {
+    this.listing ??= readdir(this.folder).then(
+      (names) => names.sort(),
+      (error: NodeJS.ErrnoException) => {
+        throw new MpipError("io", `cannot read the --find-links folder \`${this.folder}\` (${error.code ?? error.message})`, {
+          cause: error,
+          hint: "pass a folder that holds .tar.gz sdists",
+        });
+      },
+    );
+    return this.listing;
+  }
+}

@@ -1,0 +1,64 @@
+// The command line as a user meets it: help, version, usage errors and their exit codes.
+
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { ROOT, runMpip } from "./helpers/cli.js";
+
+describe("mpip command line", () => {
+  test("--version prints the package version", async () => {
+    const { version } = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+    for (const flag of ["--version", "-V"]) {
+      const result = await runMpip([flag]);
+      assert.equal(result.code, 0);
+      assert.equal(result.stdout.trim(), version);
+    }
+  });
+
+  test("--help explains the commands with examples", async () => {
+    const result = await runMpip(["--help"]);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /Usage: mpip/);
+    assert.match(result.stdout, /install \[options\] \[spec\.\.\.\]/);
+    assert.match(result.stdout, /Examples:/);
+  });
+
+  test("install --help lists every option", async () => {
+    const result = await runMpip(["install", "--help"]);
+    assert.equal(result.code, 0);
+    for (const option of ["--target", "--requirement", "--index-url", "--extra-index-url", "--find-links", "--no-index", "--no-deps", "--pre", "--strict-window", "--jobs", "--timeout", "--quiet", "--verbose", "--debug", "--json"]) {
+      assert.match(result.stdout, new RegExp(`${option}\\b`), option);
+    }
+    assert.match(result.stdout, /~\/\.micropython\/lib/);
+  });
+
+  test("no arguments shows help on stderr and exits 2", async () => {
+    const result = await runMpip([]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /Usage: mpip/);
+  });
+
+  test("bad usage exits 2 with a message", async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [["install", "--bogus"], /unknown option '--bogus'/],
+      [["frobnicate"], /unknown command 'frobnicate'/],
+      [["install", "--jobs", "0", "x"], /--jobs must be a whole number from 1 to 256/],
+      [["install"], /error: no packages to install/],
+      [["install", "--no-index", "x"], /error: --no-index leaves no place to find packages/],
+      [["install", "-r", "/nonexistent/reqs.txt"], /error: cannot read the requirements file `\/nonexistent\/reqs\.txt` \(ENOENT\)/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runMpip(args);
+      assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+    }
+  });
+
+  test("an invalid requirement is an error naming it, exit 1", async () => {
+    const result = await runMpip(["install", "-p", "/nonexistent-mpip-target", "foo>=", "--no-index", "-f", "."]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^error: .*`foo>=`/m);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
+  });
+});
