@@ -21,7 +21,7 @@ test("the packed tarball runs through npx and installs a package", async () => {
     const target = path.join(work.dir, "image");
     // The dependencies are in npm's cache after `npm ci`; prefer it over the registry.
     const env = { npm_config_prefer_offline: "true", npm_config_update_notifier: "false" };
-    const result = await runCommand("npx", ["--yes", path.join(work.dir, info!.filename), "install", "-i", server.url, "-p", target, "solo"], { cwd: work.dir, env });
+    const result = await runCommand("npx", ["--yes", `./${info!.filename}`, "install", "-i", server.url, "-p", target, "solo"], { cwd: work.dir, env });
     assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
     assert.deepEqual(await listFiles(target), ["solo.py"]);
     assert.equal(await readFile(path.join(target, "solo.py"), "utf8"), "X = 1\n");

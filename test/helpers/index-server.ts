@@ -56,6 +56,8 @@ export interface IndexServer {
   requests: string[];
   /** Per-response delay in ms, settable at any time. */
   delayMs: number;
+  /** An extra delay chosen per request path (e.g. random, to shuffle response order); none when unset. */
+  delayFor?: (path: string) => number;
   /** Mutable route table, tried in order; unmatched paths get 404. */
   routes: Route[];
   /** Projects by normalized name. */
@@ -219,6 +221,8 @@ export async function startIndexServer(): Promise<IndexServer> {
     state.requests.push(`${req.method} ${url}`);
     if (req.method !== "GET") return send(res, { ...jsonReply(405, { message: "Method Not Allowed" }), headers: { Allow: "GET", "Content-Type": "application/json" } });
     const path = url.split("?")[0]!;
+    const extra = state.delayFor?.(path) ?? 0;
+    if (extra > 0) await sleep(extra);
     for (const route of state.routes) {
       const match = route.pattern.exec(path);
       if (!match) continue;

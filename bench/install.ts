@@ -1,0 +1,89 @@
+// `npm run bench`: install an index of 60 packages (12 chains, 5 deep) served on loopback with a delay
+// per response standing for a network round trip; mpip with its default --jobs against --jobs 1 (one
+// request at a time, as upip does), and against the ideal for this graph. Not a test: it prints figures.
+//
+//   node --import tsx bench/install.ts [--delay MS] [--runs N]
+
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startIndexServer } from "../test/helpers/index-server.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const option = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? fallback : Number(process.argv[at + 1]);
+};
+const delayMs = option("--delay", 40);
+const runs = option("--runs", 3);
+const CHAINS = 12;
+const DEPTH = 5;
+
+interface Measure {
+  seconds: number;
+  rssKiB: number;
+}
+
+async function timeCommand(args: string[], work: string): Promise<Measure> {
+  const rssFile = path.join(work, "rss");
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    execFile(process.execPath, ["--import", path.join(root, "bench", "rss-probe.mjs"), path.join(root, "bin", "mpip.js"), ...args], { env: { ...process.env, MPIP_BENCH_RSS_FILE: rssFile } }, (error, _stdout, stderr) =>
+      error ? reject(new Error(`mpip ${args.join(" ")} failed: ${stderr}`)) : resolve(),
+    );
+  });
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, rssKiB: Number(await readFile(rssFile, "utf8")) };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function measure(label: string, args: (target: string) => string[], work: string): Promise<Measure> {
+  const samples: Measure[] = [];
+  for (let run = 0; run < runs; run++) {
+    const target = path.join(work, `target-${label}-${run}`);
+    samples.push(await timeCommand(args(target), work));
+    await rm(target, { recursive: true, force: true });
+  }
+  return { seconds: median(samples.map((s) => s.seconds)), rssKiB: Math.max(...samples.map((s) => s.rssKiB)) };
+}
+
+const server = await startIndexServer();
+const work = await mkdtemp(path.join(os.tmpdir(), "mpip-bench-"));
+try {
+  // Each package carries a few KiB of code, as a small MicroPython library does.
+  const body = (name: string) => `# ${name}\n` + Array.from({ length: 80 }, (_, i) => `def f${i}(x):\n    return x * ${i} + ${name.length}\n`).join("");
+  const roots: string[] = [];
+  for (let chain = 0; chain < CHAINS; chain++) {
+    for (let level = 0; level < DEPTH; level++) {
+      const name = `bench-c${chain}-l${level}`;
+      if (level === 0) roots.push(name);
+      const requires = level + 1 < DEPTH ? [`bench-c${chain}-l${level + 1}`] : [];
+      await server.addSdist({ name, version: "1.0", files: { [`${name.replace(/-/g, "_")}.py`]: body(name) }, requires });
+    }
+  }
+  server.delayMs = delayMs;
+  const install = (extra: string[]) => (target: string) => ["install", "-q", "-i", server.url, "-p", target, ...extra, ...roots];
+
+  const startup = await measure("startup", () => ["--version"], work);
+  const parallel = await measure("default", install([]), work);
+  const serial = await measure("jobs1", install(["--jobs", "1"]), work);
+  const ideal = startup.seconds + (DEPTH * 2 * delayMs) / 1000;
+
+  const row = (name: string, m: Measure) => `  ${name.padEnd(22)} ${m.seconds.toFixed(3).padStart(7)} s   peak RSS ${(m.rssKiB / 1024).toFixed(1).padStart(6)} MiB`;
+  console.log(`mpip install: ${CHAINS * DEPTH} packages, chains ${DEPTH} deep, ${delayMs} ms per response, median of ${runs} runs`);
+  console.log(row("node start-up", startup));
+  console.log(row("--jobs 1 (like upip)", serial));
+  console.log(row("default --jobs", parallel));
+  console.log(`  ideal (start-up + ${DEPTH} levels x 2 round trips): ${ideal.toFixed(3)} s`);
+  console.log(`  speed-up of the default over --jobs 1: ${(serial.seconds / parallel.seconds).toFixed(2)}x`);
+  console.log(`  default vs ideal: ${(parallel.seconds / ideal).toFixed(2)}x the ideal`);
+} finally {
+  await server.close();
+  await rm(work, { recursive: true, force: true });
+}
