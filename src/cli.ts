@@ -1,5 +1,5 @@
 // The command line: parse argv with commander, print, set the exit code. No install logic lives here.
-// Exit codes: 0 success, 1 failure, 2 bad usage.
+// Exit codes: 0 success, 1 failure, 2 bad usage, 130/143 stopped by SIGINT/SIGTERM (target unchanged).
 
 import { readFileSync } from "node:fs";
 import os from "node:os";
@@ -13,6 +13,8 @@ import type { Request } from "./resolve/resolve.js";
 import { evaluateMarker } from "./spec/markers.js";
 import { parseRequirement } from "./spec/requirement.js";
 import { readRequirementsFile } from "./spec/requirements-file.js";
+import { catchSignals } from "./signals.js";
+import { DEFAULT_LIMITS, formatBytes, parseByteSize, type Limits } from "./limits.js";
 
 interface InstallFlags {
   target?: string;
@@ -26,10 +28,18 @@ interface InstallFlags {
   strictWindow: boolean;
   jobs: number;
   timeout?: number;
+  retries?: number;
+  cert?: string;
   quiet: boolean;
   verbose: boolean;
   debug: boolean;
   json: boolean;
+  wait: boolean;
+  maxUnpackedBytes?: number;
+  maxEntries?: number;
+  maxRatio?: number;
+  maxMetadataBytes?: number;
+  maxPathLength?: number;
 }
 
 const EXAMPLES = `
@@ -53,6 +63,38 @@ function positiveInteger(name: string, max: number) {
   return (value: string): number => {
     const number = Number(value);
     if (!/^\d+$/.test(value) || number < 1 || number > max) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}.`);
+    return number;
+  };
+}
+
+function wholeNumber(name: string, max: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || number > max) throw new InvalidArgumentError(`${name} must be a whole number from 0 to ${max}.`);
+    return number;
+  };
+}
+
+function byteSize(name: string) {
+  return (value: string): number => {
+    const bytes = parseByteSize(value);
+    if (bytes === undefined || bytes < 1) throw new InvalidArgumentError(`${name} must be a size in bytes, optionally with a binary unit: 4096, 512KiB, 64MiB, 1GiB.`);
+    return bytes;
+  };
+}
+
+const LIMIT_FLAGS = ["maxUnpackedBytes", "maxEntries", "maxRatio", "maxMetadataBytes", "maxPathLength"] as const;
+
+function limitsFrom(flags: InstallFlags): Partial<Limits> {
+  const limits: Partial<Limits> = {};
+  for (const key of LIMIT_FLAGS) if (flags[key] !== undefined) limits[key] = flags[key];
+  return limits;
+}
+
+function positiveSeconds(name: string, max: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value) || number <= 0 || number > max) throw new InvalidArgumentError(`${name} must be a number of seconds above 0 and at most ${max}.`);
     return number;
   };
 }
@@ -82,8 +124,16 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     .option("--no-deps", "install only the named packages, not their dependencies")
     .option("--pre", "allow pre-release versions (by default only when nothing else matches)", false)
     .option("--strict-window", "refuse archives that need more than a 4 KiB inflate window (a small device cannot unpack them)", false)
+    .option("--no-wait", "if another mpip is installing into the same folder, fail at once instead of waiting for it")
     .option("-j, --jobs <n>", "how many downloads run at once", positiveInteger("--jobs", 256), DEFAULT_JOBS)
-    .option("--timeout <seconds>", "network timeout for connecting and for a stalled response", positiveInteger("--timeout", 3600))
+    .option("--timeout <seconds>", "network timeout for connecting and for a stalled response (default 30)", positiveSeconds("--timeout", 3600))
+    .option("--retries <n>", "how many times to retry a request after a temporary failure: 429, 5xx, a reset or cut-short download, a timeout (default 3)", wholeNumber("--retries", 100))
+    .option("--cert <file>", "a PEM bundle of certificate authorities to trust besides the default ones")
+    .option("--max-unpacked-bytes <size>", `the most one archive may unpack to (default ${formatBytes(DEFAULT_LIMITS.maxUnpackedBytes)}; units KiB, MiB, GiB)`, byteSize("--max-unpacked-bytes"))
+    .option("--max-entries <n>", `the most entries one archive may hold (default ${DEFAULT_LIMITS.maxEntries})`, positiveInteger("--max-entries", 100_000_000))
+    .option("--max-ratio <n>", `the highest compression ratio accepted for an archive unpacking to more than 1 MiB (default ${DEFAULT_LIMITS.maxRatio})`, positiveInteger("--max-ratio", 1_000_000))
+    .option("--max-metadata-bytes <size>", `the largest index metadata document accepted (default ${formatBytes(DEFAULT_LIMITS.maxMetadataBytes)})`, byteSize("--max-metadata-bytes"))
+    .option("--max-path-length <bytes>", `the longest path of an installed file, in UTF-8 bytes (default ${DEFAULT_LIMITS.maxPathLength}, as FAT and littlefs names)`, positiveInteger("--max-path-length", 65_535))
     .option("-q, --quiet", "print only warnings and errors", false)
     .option("-v, --verbose", "print where each package came from and its sha256", false)
     .option("--debug", "print stack traces with errors", false)
@@ -99,6 +149,7 @@ async function installCommand(specs: string[], flags: InstallFlags): Promise<num
   const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
   const reporter = new Reporter({ verbosity });
   const started = performance.now();
+  const signals = catchSignals((message) => reporter.write(message));
   try {
     const requests = await gatherRequests(specs, flags.requirement, reporter);
     if (requests.length === 0) {
@@ -118,6 +169,11 @@ async function installCommand(specs: string[], flags: InstallFlags): Promise<num
       strictWindow: flags.strictWindow,
       jobs: flags.jobs,
       ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
+      ...(flags.retries === undefined ? {} : { retries: flags.retries }),
+      ...(flags.cert === undefined ? {} : { certFile: flags.cert }),
+      wait: flags.wait,
+      signal: signals.signal,
+      limits: limitsFrom(flags),
       reporter,
     });
     if (flags.json) process.stdout.write(`${jsonReport(report)}\n`);
@@ -126,7 +182,9 @@ async function installCommand(specs: string[], flags: InstallFlags): Promise<num
   } catch (error) {
     if (flags.json) process.stdout.write(`${jsonFailure(error)}\n`);
     reporter.write(renderError(error, reporter, flags.debug));
-    return error instanceof MpipError && error.code === "usage" ? 2 : 1;
+    return signals.exitCode ?? (error instanceof MpipError && error.code === "usage" ? 2 : 1);
+  } finally {
+    signals.dispose();
   }
 }
 

@@ -10,13 +10,17 @@ export type ErrorCode =
   | "no-sdist"
   | "version-conflict"
   | "network"
+  | "tls"
   | "http-status"
   | "bad-metadata"
   | "digest-mismatch"
   | "archive-corrupt"
   | "archive-window"
   | "unsafe-path"
-  | "io";
+  | "limit-exceeded"
+  | "io"
+  | "locked"
+  | "interrupted";
 
 export class MpipError extends Error {
   readonly code: ErrorCode;

@@ -1,13 +1,33 @@
-// The one way mpip talks HTTP: undici with proxies from the environment, bounded redirects that never
-// downgrade https to http, timeouts, size limits, and URLs whose credentials never reach a message.
+// The one way mpip talks HTTP: undici with proxies from the environment, extra CA certificates,
+// timeouts, retries with backoff, bounded redirects that never downgrade https to http, size limits,
+// credentials sent only to their own origin, and URLs whose credentials never reach a message.
+// The parts live in src/http/: auth (who gets which credentials), body (reading a body whole and
+// never mistaking a cut-short one for complete), failures (errors in words), retry (when and how long).
 
+import { setTimeout as abortableSleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { MpipError } from "./errors.js";
+import { Credentials } from "./http/auth.js";
+import { declaredLength, readBody } from "./http/body.js";
+import { statusFailure, thrownFailure } from "./http/failures.js";
+import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, withRetries, type Attempt } from "./http/retry.js";
+import { trustedCertificates } from "./http/tls.js";
 
 export interface HttpOptions {
+  /** For connecting, for the response headers, and for each pause in a body. */
   timeoutMs?: number;
   maxRedirects?: number;
   userAgent?: string;
+  /** Retries after a first failed attempt, for temporary failures only (429, 5xx, resets, cut-short bodies, timeouts). */
+  retries?: number;
+  /** The first retry's backoff; default MPIP_RETRY_BASE_MS (meant for tests) or 500 ms. */
+  retryBaseMs?: number;
+  /** A PEM bundle of certificate authorities to trust besides the default ones. */
+  certFile?: string;
+  /** Details worth a line at -v: each retry, an ignored netrc file. */
+  log?: (message: string) => void;
+  /** Aborting it ends every request and retry wait at once (SIGINT, SIGTERM). */
+  signal?: AbortSignal;
 }
 
 export type Fetched = { status: "ok"; url: string; body: Buffer; contentType: string } | { status: "not-found"; url: string };
@@ -35,136 +55,119 @@ export class HttpClient {
   private readonly timeoutMs: number;
   private readonly maxRedirects: number;
   private readonly userAgent: string;
+  private readonly retries: number;
+  private readonly retryBaseMs: number;
+  private readonly certFile: string | undefined;
+  private readonly log: (message: string) => void;
+  private readonly credentials: Credentials;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(options: HttpOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxRedirects = options.maxRedirects ?? 10;
     this.userAgent = options.userAgent ?? "mpip";
+    this.retries = options.retries ?? DEFAULT_RETRIES;
+    this.retryBaseMs = options.retryBaseMs ?? retryBaseFromEnv() ?? DEFAULT_RETRY_BASE_MS;
+    this.certFile = options.certFile;
+    this.log = options.log ?? (() => {});
+    this.credentials = new Credentials(this.log);
+    this.signal = options.signal;
   }
 
-  /** GET a URL; a 404 or 410 is an answer ("not here"), any other failure throws. */
+  /** GET a URL; a 404 or 410 is an answer ("not here"), any other failure throws once retries are spent. */
   async get(url: string, options: { accept?: string; maxBytes: number }): Promise<Fetched> {
-    let current = url;
-    for (let hop = 0; ; hop++) {
-      const response = await this.send(current, options.accept);
-      const { statusCode, headers } = response;
-      if (statusCode >= 300 && statusCode < 400 && headers.location !== undefined) {
-        await response.body.dump();
-        current = this.redirectTarget(current, String(headers.location), hop);
-        continue;
-      }
-      if (statusCode === 404 || statusCode === 410) {
-        await response.body.dump();
-        return { status: "not-found", url: current };
-      }
-      if (statusCode < 200 || statusCode >= 300) {
-        await response.body.dump();
-        throw new MpipError("http-status", `GET \`${redactUrl(current)}\` answered HTTP ${statusCode}`, {
-          hint: statusCode >= 500 ? "the server had a problem; try again later" : "check the index URL and your credentials",
-        });
-      }
-      const body = await this.readBody(current, response.body, declaredLength(headers["content-length"]), options.maxBytes);
-      return { status: "ok", url: current, body, contentType: String(headers["content-type"] ?? "") };
+    let start: URL;
+    try {
+      start = this.credentials.take(new URL(url));
+    } catch (error) {
+      throw new MpipError("network", `\`${redactUrl(url)}\` is not a valid URL`, { cause: error, hint: "check the index URL" });
     }
+    const { signal } = this;
+    const attempt = async () => {
+      signal?.throwIfAborted();
+      return this.attempt(start, options);
+    };
+    const sleep = signal === undefined ? {} : { sleep: (ms: number) => abortableSleep(ms, undefined, { signal }) };
+    return withRetries(attempt, { retries: this.retries, baseDelayMs: this.retryBaseMs }, { onRetry: this.log, ...sleep });
   }
 
   async close(): Promise<void> {
-    if (this.client !== undefined) await (await this.client).dispatcher.close();
+    // A client that never came up (an unreadable --cert file) has already reported why.
+    const client = await this.client?.catch(() => undefined);
+    await client?.dispatcher.close();
+  }
+
+  /** One try: follow redirects, read the body. `start` carries no credentials; neither does any URL returned. */
+  private async attempt(start: URL, options: { accept?: string; maxBytes: number }): Promise<Attempt<Fetched>> {
+    let current = start;
+    const context = () => ({ url: current.toString(), timeoutMs: this.timeoutMs });
+    try {
+      for (let hop = 0; ; hop++) {
+        const response = await this.send(current, options.accept, hop > 0);
+        const { statusCode, headers } = response;
+        if (statusCode >= 300 && statusCode < 400 && headers.location !== undefined) {
+          await response.body.dump();
+          current = this.redirectTarget(current, String(headers.location), hop);
+          continue;
+        }
+        if (statusCode === 404 || statusCode === 410) {
+          await response.body.dump();
+          return { ok: true, value: { status: "not-found", url: current.toString() } };
+        }
+        if (statusCode < 200 || statusCode >= 300) {
+          await response.body.dump();
+          const retryAfter = headers["retry-after"];
+          return statusFailure(statusCode, typeof retryAfter === "string" ? retryAfter : undefined, context());
+        }
+        const body = await readBody(response.body, declaredLength(headers["content-length"]), options.maxBytes, current.toString());
+        return { ok: true, value: { status: "ok", url: current.toString(), body, contentType: String(headers["content-type"] ?? "") } };
+      }
+    } catch (error) {
+      return thrownFailure(error, context());
+    }
   }
 
   private connect() {
-    const timeout = this.timeoutMs;
-    this.client ??= import("undici").then((undici) => ({
-      undici,
-      // Proxies come from HTTP_PROXY, HTTPS_PROXY and NO_PROXY, as curl and pip read them.
-      dispatcher: new undici.EnvHttpProxyAgent({ connect: { timeout }, headersTimeout: timeout, bodyTimeout: timeout }),
-    }));
+    this.client ??= Promise.all([import("undici"), trustedCertificates(this.certFile)]).then(([undici, ca]) => {
+      const timeout = this.timeoutMs;
+      const tls = { timeout, ...(ca === undefined ? {} : { ca }) };
+      return {
+        undici,
+        // Proxies come from HTTP_PROXY, HTTPS_PROXY and NO_PROXY, as curl and pip read them. A proxy's own
+        // connection and the TLS tunnelled through it get the same timeout and certificates.
+        dispatcher: new undici.EnvHttpProxyAgent({ connect: tls, proxyTls: tls, requestTls: tls, headersTimeout: timeout, bodyTimeout: timeout }),
+      };
+    });
     return this.client;
   }
 
-  private async send(url: string, accept: string | undefined): Promise<Dispatcher.ResponseData> {
-    const parsed = new URL(url);
+  private async send(url: URL, accept: string | undefined, isRedirect: boolean): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { "user-agent": this.userAgent };
     if (accept !== undefined) headers.accept = accept;
-    if (parsed.username !== "" || parsed.password !== "") {
-      // Credentials travel as a header for this host only; a redirect elsewhere carries none.
-      const token = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
-      headers.authorization = `Basic ${Buffer.from(token).toString("base64")}`;
-      parsed.username = "";
-      parsed.password = "";
-    }
+    const authorization = await this.credentials.authorization(url, isRedirect);
+    if (authorization !== undefined) headers.authorization = authorization;
     const { undici, dispatcher } = await this.connect();
-    try {
-      return await undici.request(parsed, { method: "GET", headers, dispatcher });
-    } catch (error) {
-      throw networkError(url, error);
-    }
+    return undici.request(url, { method: "GET", headers, dispatcher, ...(this.signal === undefined ? {} : { signal: this.signal }) });
   }
 
-  private redirectTarget(from: string, location: string, hop: number): string {
+  private redirectTarget(from: URL, location: string, hop: number): URL {
     if (hop + 1 > this.maxRedirects) {
-      throw new MpipError("network", `too many redirects (more than ${this.maxRedirects}) fetching \`${redactUrl(from)}\``, {
+      throw new MpipError("network", `too many redirects (more than ${this.maxRedirects}) fetching \`${from}\``, {
         hint: "the server redirects in a loop; check the index URL",
       });
     }
     const target = new URL(location, from);
-    const source = new URL(from);
-    if (source.protocol === "https:" && target.protocol !== "https:") {
-      throw new MpipError("network", `refused a redirect from \`${redactUrl(from)}\` to \`${redactUrl(target.toString())}\`: it downgrades https to ${target.protocol.slice(0, -1)}`, {
+    if (from.protocol === "https:" && target.protocol !== "https:") {
+      throw new MpipError("network", `refused a redirect from \`${from}\` to \`${redactUrl(target.toString())}\`: it downgrades https to ${target.protocol.slice(0, -1)}`, {
         hint: "use an index that stays on https",
       });
     }
-    if (target.host !== source.host) {
-      target.username = "";
-      target.password = "";
-    }
-    return target.toString();
-  }
-
-  private async readBody(url: string, body: Dispatcher.ResponseData["body"], declared: number | undefined, maxBytes: number): Promise<Buffer> {
-    if (declared !== undefined && declared > maxBytes) {
-      body.destroy();
-      throw tooLarge(url, maxBytes);
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    try {
-      for await (const chunk of body) {
-        total += (chunk as Buffer).length;
-        if (total > maxBytes) {
-          body.destroy();
-          throw tooLarge(url, maxBytes);
-        }
-        chunks.push(chunk as Buffer);
-      }
-    } catch (error) {
-      if (error instanceof MpipError) throw error;
-      throw networkError(url, error);
-    }
-    if (declared !== undefined && total !== declared) {
-      throw new MpipError("network", `the response from \`${redactUrl(url)}\` was cut short (${total} of ${declared} bytes)`, {
-        hint: "the connection dropped; try again",
-      });
-    }
-    return Buffer.concat(chunks, total);
+    // Credentials in a Location header belong to the host it names; take them out of the URL.
+    return this.credentials.take(target);
   }
 }
 
-function declaredLength(value: string | string[] | undefined): number | undefined {
-  if (typeof value !== "string" || !/^\d+$/.test(value)) return undefined;
-  return Number(value);
-}
-
-function tooLarge(url: string, maxBytes: number): MpipError {
-  return new MpipError("network", `the response from \`${redactUrl(url)}\` is larger than ${maxBytes} bytes`, {
-    hint: "this is not a MicroPython package or index document; check the URL",
-  });
-}
-
-function networkError(url: string, cause: unknown): MpipError {
-  const reason = cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : String(cause);
-  return new MpipError("network", `could not fetch \`${redactUrl(url)}\` (${reason})`, {
-    cause,
-    hint: "check your network connection, proxy settings (HTTPS_PROXY, NO_PROXY) and the index URL",
-  });
+function retryBaseFromEnv(): number | undefined {
+  const value = process.env.MPIP_RETRY_BASE_MS;
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }

@@ -7,10 +7,13 @@ import { HttpClient, redactUrl } from "./http.js";
 import type { Reporter } from "./log.js";
 import { Pool } from "./pool.js";
 import { unpackSdist } from "./archive/unpack.js";
+import { caseClashWarnings } from "./archive/case-fold.js";
+import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { SMALL_WINDOW } from "./archive/gzip-scan.js";
 import { fetchFile } from "./fetch.js";
-import { commit, type Placement } from "./image/commit.js";
-import { Staging } from "./image/staging.js";
+import type { Placement } from "./image/commit.js";
+import { asInterrupted } from "./image/interrupt.js";
+import { TargetSession } from "./image/session.js";
 import { resolve, type Request, type ResolvedPackage } from "./resolve/resolve.js";
 import { FindLinksSource } from "./sources/find-links.js";
 import { PypiJsonSource } from "./sources/pypi-json.js";
@@ -31,6 +34,16 @@ export interface InstallOptions {
   strictWindow: boolean;
   jobs: number;
   timeoutMs?: number;
+  /** Retries for temporary network failures (default 3). */
+  retries?: number;
+  /** A PEM bundle of extra certificate authorities (`--cert`). */
+  certFile?: string;
+  /** Wait for another mpip installing into the same target (default), or fail at once (`--no-wait`). */
+  wait?: boolean;
+  /** Aborting it stops the install, leaving the target as it was (the CLI aborts it on SIGINT/SIGTERM). */
+  signal?: AbortSignal;
+  /** Limits against bombs and oversized input (`--max-*` options); each defaults to DEFAULT_LIMITS. */
+  limits?: Partial<Limits>;
   reporter: Reporter;
 }
 
@@ -66,12 +79,20 @@ interface Staged {
 export async function install(options: InstallOptions): Promise<InstallReport> {
   const { reporter } = options;
   const target = path.resolve(options.target);
-  const http = new HttpClient({ ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const http = new HttpClient({
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.retries === undefined ? {} : { retries: options.retries }),
+    ...(options.certFile === undefined ? {} : { certFile: options.certFile }),
+    log: (message) => reporter.detail(message),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
   const sources: Source[] = [
     ...options.findLinks.map((folder) => new FindLinksSource(folder)),
-    ...options.indexUrls.map((url) => new PypiJsonSource(url, http)),
+    ...options.indexUrls.map((url) => new PypiJsonSource(url, http, { maxMetadataBytes: limits.maxMetadataBytes })),
   ];
-  const staging = await Staging.create(target);
+  const image = await TargetSession.open(target, { wait: options.wait ?? true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  const { staging } = image;
   try {
     const resolved = await resolve<Staged>(options.requests, {
       sources,
@@ -80,10 +101,12 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
       noDeps: options.noDeps,
       onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${count} packages ready, ${pending} in progress`),
       prepare: async (release) => {
+        options.signal?.throwIfAborted();
         const label = `\`${release.name} ${release.version}\` (\`${release.file.filename}\`)`;
         const fetched = await fetchFile(release.file, http, label);
         const dir = staging.packageDir(release.key);
-        const unpacked = await unpackSdist(fetched.data, dir, label);
+        options.signal?.throwIfAborted();
+        const unpacked = await unpackSdist(fetched.data, dir, label, limits);
         const smallWindow = unpacked.maxDistance <= SMALL_WINDOW;
         const warnings = smallWindow ? [] : [windowProblem(label, unpacked.maxDistance, options.strictWindow)];
         return {
@@ -97,13 +120,13 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
       reporter.detail(`${node.name} ${node.version} from ${node.prepared.origin} (sha256 ${node.prepared.sha256})`);
       for (const warning of node.prepared.warnings) reporter.warn(warning);
     }
-    await commit(target, placements(resolved, reporter), staging.backupDir);
+    await image.commit(placements(resolved, reporter));
     return { target, packages: resolved.map(describe), warnings: reporter.warnings };
   } catch (error) {
     reporter.clearProgress();
-    throw error;
+    throw asInterrupted(error, options.signal, target);
   } finally {
-    await staging.remove();
+    await image.close();
     await http.close();
   }
 }
@@ -139,6 +162,7 @@ function placements(resolved: Array<ResolvedPackage<Staged>>, reporter: Reporter
       owner.set(file, { placement: { from: path.join(node.prepared.dir, file), to: file }, name: node.name });
     }
   }
+  for (const warning of caseClashWarnings(resolved.map((node) => ({ name: node.name, files: node.prepared.files })))) reporter.warn(warning);
   return [...owner.values()].map((entry) => entry.placement);
 }
 

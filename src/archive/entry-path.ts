@@ -1,5 +1,6 @@
-// Archive entry names are hostile input. First reject names that could escape (absolute, `..`,
-// drive letters, backslashes, NUL); the caller then checks the resolved path is inside the target too.
+// Archive entry names are hostile input. First reject names that could escape or that a filesystem
+// would read as something else (absolute, `..`, drive letters, backslashes, `:`, NUL, control
+// characters); the caller then checks the resolved path is inside the target too.
 
 export type EntryPath = { ok: true; path: string } | { ok: false; reason: string };
 
@@ -9,6 +10,9 @@ export function stripEntryPath(raw: string): EntryPath {
   if (raw.includes("\\")) return { ok: false, reason: "its name contains a backslash" };
   if (raw.startsWith("/")) return { ok: false, reason: "its path is absolute" };
   if (/^[A-Za-z]:/.test(raw)) return { ok: false, reason: "its path starts with a drive letter" };
+  // On Windows `a:b` names an alternate data stream of `a`; FAT refuses `:` outright.
+  if (raw.includes(":")) return { ok: false, reason: "its name contains `:`, which Windows reads as a drive or a data stream" };
+  if (/[\x01-\x1f\x7f-\x9f]/.test(raw)) return { ok: false, reason: "its name contains a control character" };
   const segments = raw.split("/").filter((segment) => segment !== "" && segment !== ".");
   if (segments.includes("..")) return { ok: false, reason: "its path contains a `..` segment" };
   return { ok: true, path: segments.slice(1).join("/") };

@@ -1,26 +1,23 @@
-// Unpack one sdist into a staging folder: check the gzip layer exactly, inflate it with the window a
-// device would use, read the tar with pax/GNU names applied, and write only what upip would install.
+// Unpack one sdist into a staging folder: check the gzip layer exactly and against the limits before
+// inflating a byte, inflate with the window a device would use, read the tar strictly (tar-reader.ts),
+// and write only what upip would install, refusing any entry that is unsafe. On failure the folder may
+// hold part of the archive: the caller's staging is removed, the target was never touched.
 
-import { createWriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 import path from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
-import tar, { type Extract } from "tar-stream";
 import { MpipError } from "../errors.js";
+import { DEFAULT_LIMITS, formatBytes, RATIO_FLOOR_BYTES, type Limits } from "../limits.js";
+import { printable } from "../text.js";
+import { CaseIndex, describeClash } from "./case-fold.js";
 import { isInside, stripEntryPath } from "./entry-path.js";
-import { SMALL_WINDOW, scanGzip } from "./gzip-scan.js";
+import { SMALL_WINDOW, scanGzip, type GzipScan } from "./gzip-scan.js";
 import { isPkgInfo, isRequiresTxt, upipSkips } from "./skip-rules.js";
+import { TarFormatError, TarReader, type TarEntry, type TarEvent } from "./tar-reader.js";
 
-type Entry = Extract extends AsyncIterable<infer T> ? T : never;
-
-export interface UnpackLimits {
-  maxUnpackedBytes: number;
-  maxEntries: number;
-}
-
-export const DEFAULT_LIMITS: UnpackLimits = { maxUnpackedBytes: 64 * 1024 * 1024, maxEntries: 10_000 };
+export type UnpackLimits = Pick<Limits, "maxUnpackedBytes" | "maxEntries" | "maxRatio" | "maxPathLength">;
+export { DEFAULT_LIMITS };
 
 export interface Unpacked {
   /** Paths written, relative to the staging folder, in archive order. */
@@ -33,91 +30,160 @@ export interface Unpacked {
 
 /** `label` names the archive in errors, e.g. "`foo 1.0` (`foo-1.0.tar.gz`)". */
 export async function unpackSdist(data: Buffer, into: string, label: string, limits: UnpackLimits = DEFAULT_LIMITS): Promise<Unpacked> {
-  const scan = scanGzip(data);
+  const scan = checkGzip(data, label, limits);
+  const unpacker = new Unpacker(path.resolve(into), label, limits, scan.maxDistance);
+  const reader = new TarReader();
+  const inflater = createGunzip({ windowBits: scan.maxDistance <= SMALL_WINDOW ? 12 : 15 });
+  inflater.end(data);
+  try {
+    for await (const chunk of inflater) {
+      for (const event of reader.push(chunk as Buffer)) await unpacker.handle(event);
+    }
+    reader.finish();
+  } catch (error) {
+    inflater.destroy();
+    await unpacker.abort();
+    throw asArchiveError(error, label);
+  }
+  return unpacker.result;
+}
+
+/** The exact deflate scan, then the limits: all before anything is inflated. */
+function checkGzip(data: Buffer, label: string, limits: UnpackLimits): GzipScan {
+  let scan: GzipScan;
+  try {
+    scan = scanGzip(data);
+  } catch (error) {
+    if (error instanceof MpipError) throw corrupt(label, error.message, error);
+    throw error;
+  }
   if (scan.end !== data.length) {
     throw new MpipError("archive-corrupt", `${label} has ${data.length - scan.end} bytes of trailing data after its gzip stream`, {
       hint: "the archive is damaged or not a plain .tar.gz; download it again or ask its publisher",
     });
   }
-  if (scan.uncompressedSize > limits.maxUnpackedBytes) {
-    throw new MpipError("archive-corrupt", `${label} unpacks to ${scan.uncompressedSize} bytes, more than the limit of ${limits.maxUnpackedBytes}`, {
-      hint: "MicroPython packages are small; this archive is not one",
+  const size = scan.uncompressedSize;
+  if (size > limits.maxUnpackedBytes) {
+    throw new MpipError("limit-exceeded", `${label} unpacks to ${size} bytes, more than the limit of ${formatBytes(limits.maxUnpackedBytes)}`, {
+      hint: "MicroPython packages are small, so this looks like a decompression bomb; if you trust the archive, raise the limit with --max-unpacked-bytes",
     });
   }
-  const windowBits = scan.maxDistance <= SMALL_WINDOW ? 12 : 15;
-  const result: Unpacked = { files: [], maxDistance: scan.maxDistance };
-  const root = path.resolve(into);
-  const seen = new Set<string>();
-  const extract = tar.extract();
-  const reading = pipeline(Readable.from([data]), createGunzip({ windowBits }), extract);
-  let entries = 0;
-  try {
-    for await (const entry of extract) {
-      if (++entries > limits.maxEntries) throw unsafe(label, entry.header.name, `the archive has more than ${limits.maxEntries} entries`);
-      const target = await unpackEntry(entry, root, label, seen, result);
-      if (target === undefined) entry.resume();
+  const ratio = size / data.length;
+  if (size > RATIO_FLOOR_BYTES && ratio > limits.maxRatio) {
+    throw new MpipError("limit-exceeded", `${label} is compressed ${Math.round(ratio)}:1 (${data.length} bytes unpack to ${size}), more than the limit of ${limits.maxRatio}:1 for archives over ${formatBytes(RATIO_FLOOR_BYTES)}`, {
+      hint: "real packages compress far less than that, so this looks like a decompression bomb; if you trust the archive, raise the limit with --max-ratio",
+    });
+  }
+  return scan;
+}
+
+type Sink =
+  | { kind: "discard" }
+  | { kind: "file"; handle: FileHandle }
+  | { kind: "text"; field: "requiresTxt" | "pkgInfo"; chunks: Buffer[] };
+
+const DISCARD: Sink = { kind: "discard" };
+
+class Unpacker {
+  readonly result: Unpacked;
+  private sink: Sink = DISCARD;
+  private entries = 0;
+  /** Every regular file's path, skipped or not: a path given twice is ambiguous whichever copy is kept. */
+  private readonly seen = new Set<string>();
+  /** Installed files and their folders, to refuse names that differ only by case. */
+  private readonly cases = new CaseIndex<undefined>();
+
+  constructor(private readonly root: string, private readonly label: string, private readonly limits: UnpackLimits, maxDistance: number) {
+    this.result = { files: [], maxDistance };
+  }
+
+  async handle(event: TarEvent): Promise<void> {
+    switch (event.kind) {
+      case "entry":
+        this.sink = await this.open(event.entry);
+        return;
+      case "data":
+        if (this.sink.kind === "file") await this.sink.handle.write(event.bytes);
+        else if (this.sink.kind === "text") this.sink.chunks.push(Buffer.from(event.bytes));
+        return;
+      case "entry-end": {
+        const sink = this.sink;
+        this.sink = DISCARD;
+        if (sink.kind === "file") await sink.handle.close();
+        else if (sink.kind === "text") this.result[sink.field] = Buffer.concat(sink.chunks).toString("utf8");
+        return;
+      }
     }
-    await reading;
-  } catch (error) {
-    extract.destroy();
-    await reading.catch(() => undefined);
-    throw asArchiveError(error, label);
   }
-  return result;
-}
 
-async function unpackEntry(entry: Entry, root: string, label: string, seen: Set<string>, result: Unpacked): Promise<string | undefined> {
-  const { name, type } = entry.header;
-  const stripped = stripEntryPath(name);
-  if (!stripped.ok) throw unsafe(label, name, stripped.reason);
-  if (type === "directory") return undefined;
-  if (type !== "file" && type !== "contiguous-file") throw unsafe(label, name, `it is a ${type ?? "special"} entry; only regular files and folders are installed`);
-  const relative = stripped.path;
-  if (relative === "") throw unsafe(label, name, "it is a file outside the archive's top folder");
-  if (seen.has(relative)) throw unsafe(label, name, "the archive holds this path twice");
-  seen.add(relative);
-
-  if (upipSkips(relative)) {
-    if (isRequiresTxt(relative)) result.requiresTxt = await readText(entry);
-    else if (isPkgInfo(relative) && (result.pkgInfo === undefined || relative === "PKG-INFO")) result.pkgInfo = await readText(entry);
-    else return undefined;
-    return relative;
+  async abort(): Promise<void> {
+    if (this.sink.kind === "file") await this.sink.handle.close().catch(() => undefined);
+    this.sink = DISCARD;
   }
-  const destination = path.resolve(root, relative);
-  if (!isInside(root, destination, path.sep)) throw unsafe(label, name, "it would be written outside the install folder");
-  await mkdir(path.dirname(destination), { recursive: true });
-  await pipeline(entry, createWriteStream(destination, { flags: "wx" }));
-  result.files.push(relative);
-  return relative;
+
+  private async open(entry: TarEntry): Promise<Sink> {
+    const { name, type } = entry;
+    if (++this.entries > this.limits.maxEntries) {
+      throw new MpipError("limit-exceeded", `${this.label} has more than ${this.limits.maxEntries} entries`, {
+        hint: "MicroPython packages hold a few dozen files, so this looks like an archive bomb; if you trust the archive, raise the limit with --max-entries",
+      });
+    }
+    const stripped = stripEntryPath(name);
+    if (!stripped.ok) throw this.refuse(name, stripped.reason);
+    if (type === "directory") return DISCARD; // folders are made for the files inside them
+    if (type === "unknown") throw this.refuse(name, `it has an unknown type flag \`${printable(entry.typeflag)}\`; only regular files and folders are installed`);
+    if (type !== "file") throw this.refuse(name, `it is a ${type} entry; only regular files and folders are installed`);
+    const relative = stripped.path;
+    if (relative === "") throw this.refuse(name, "it is a file outside the archive's top folder");
+    if (this.seen.has(relative)) throw this.refuse(name, "the archive holds this path twice");
+    this.seen.add(relative);
+
+    if (upipSkips(relative)) {
+      if (isRequiresTxt(relative)) return { kind: "text", field: "requiresTxt", chunks: [] };
+      if (isPkgInfo(relative) && (this.result.pkgInfo === undefined || relative === "PKG-INFO")) return { kind: "text", field: "pkgInfo", chunks: [] };
+      return DISCARD;
+    }
+    const length = Buffer.byteLength(relative);
+    if (length > this.limits.maxPathLength) {
+      throw new MpipError("limit-exceeded", `refused entry \`${printable(name, 400)}\` of ${this.label}: its path is ${length} bytes long, more than the limit of ${this.limits.maxPathLength}`, {
+        hint: "device filesystems (FAT, littlefs) take names of at most 255 bytes; if your target takes longer paths, raise the limit with --max-path-length",
+      });
+    }
+    const [clash] = this.cases.add(relative, undefined);
+    if (clash !== undefined) throw this.refuse(name, describeClash(clash));
+    const destination = path.resolve(this.root, relative);
+    if (!isInside(this.root, destination, path.sep)) throw this.refuse(name, "it would be written outside the install folder");
+    await mkdir(path.dirname(destination), { recursive: true });
+    const handle = await open(destination, "wx");
+    this.result.files.push(relative);
+    return { kind: "file", handle };
+  }
+
+  private refuse(entryName: string, reason: string): MpipError {
+    return new MpipError("unsafe-path", `refused entry \`${printable(entryName, 400)}\` of ${this.label}: ${reason}`, {
+      hint: "the archive is malformed or malicious; nothing was installed from it",
+    });
+  }
 }
 
-async function readText(entry: Entry): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of entry) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function unsafe(label: string, entryName: string, reason: string): MpipError {
-  return new MpipError("unsafe-path", `refused entry \`${printable(entryName)}\` of ${label}: ${reason}`, {
-    hint: "the archive is malformed or malicious; nothing was installed from it",
+function corrupt(label: string, reason: string, cause: unknown): MpipError {
+  return new MpipError("archive-corrupt", `${label} is not a valid .tar.gz archive: ${reason}`, {
+    cause,
+    hint: "the archive is damaged; download it again or ask its publisher",
   });
 }
 
-function printable(text: string): string {
-  return text.replace(/[\0-\x1f\x7f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`);
-}
-
-function asArchiveError(error: unknown, label: string): MpipError {
+/** Known failures from zlib, the tar reader and the filesystem become MpipErrors; anything else is a bug and stays one. */
+function asArchiveError(error: unknown, label: string): unknown {
   if (error instanceof MpipError) return error;
+  if (error instanceof TarFormatError) return corrupt(label, error.message, error);
   const err = error as NodeJS.ErrnoException;
-  if (err.code !== undefined && /^E[A-Z]+$/.test(err.code) && err.syscall !== undefined) {
+  if (typeof err?.code === "string" && err.code.startsWith("Z_")) return corrupt(label, `its gzip layer does not inflate (${err.message})`, error);
+  if (typeof err?.code === "string" && /^E[A-Z]+$/.test(err.code) && err.syscall !== undefined) {
     return new MpipError("io", `could not write ${label} to the staging folder (${err.code}: ${err.message})`, {
       cause: error,
       hint: err.code === "ENOSPC" ? "the disk is full; free some space and try again" : "check that the install folder's parent is writable",
     });
   }
-  return new MpipError("archive-corrupt", `${label} is not a valid .tar.gz archive (${err.message})`, {
-    cause: error,
-    hint: "the archive is damaged; download it again or ask its publisher",
-  });
+  return error;
 }

@@ -1,34 +1,127 @@
 // Index documents come from the internet: parse them with a schema and turn every problem into an
-// error that names the document and the field, never a crash deeper in.
+// error that names the index, the document and the field, never a crash deeper in. Values from the
+// document are quoted escaped and shortened, since they end up on a terminal.
 
 import * as v from "valibot";
 import { MpipError } from "../errors.js";
 import { redactUrl } from "../http.js";
+import { DEFAULT_LIMITS, formatBytes } from "../limits.js";
+import { printable } from "../text.js";
 
-export const MAX_METADATA_BYTES = 16 * 1024 * 1024;
+export const MAX_METADATA_BYTES = DEFAULT_LIMITS.maxMetadataBytes;
 
-export function parseDocument<TSchema extends v.GenericSchema>(schema: TSchema, body: Buffer, url: string): v.InferOutput<TSchema> {
+/** Where a document came from: its URL and the index (as the user named it) that pointed there. */
+export interface DocumentOrigin {
+  url: string;
+  index: string;
+}
+
+export function describeDocument(origin: DocumentOrigin): string {
+  return `the metadata \`${printable(redactUrl(origin.url))}\` from the index \`${printable(origin.index)}\``;
+}
+
+export function parseDocument<TSchema extends v.GenericSchema>(schema: TSchema, body: Buffer, origin: DocumentOrigin): v.InferOutput<TSchema> {
   let json: unknown;
   try {
-    json = JSON.parse(body.toString("utf8"));
+    json = JSON.parse(body.toString("utf8").replace(/^\ufeff/, ""));
   } catch (error) {
-    throw new MpipError("bad-metadata", `\`${redactUrl(url)}\` is not valid JSON (${(error as Error).message})`, {
-      cause: error,
+    throw new MpipError("bad-metadata", `${describeDocument(origin)} is not valid JSON (${printable((error as Error).message)})`, {
       hint: "the index sent something other than package metadata; check the index URL",
     });
   }
-  const result = v.safeParse(schema, json);
+  const result = v.safeParse(schema, json, { abortEarly: true });
   if (result.success) return result.output;
-  const issue = result.issues[0];
-  const field = issue.path?.map((item: { key: unknown }) => String(item.key)).join(".") || "(document)";
-  throw new MpipError("bad-metadata", `\`${redactUrl(url)}\` has invalid metadata: field \`${field}\`: ${issue.message}`, {
+  const [issue] = result.issues;
+  throw badField(origin, fieldPath(issue.path ?? []), problem(issue));
+}
+
+/** An error about one field of a document, for checks the schema cannot make (they need context). */
+export function badField(origin: DocumentOrigin, field: string, problem: string): MpipError {
+  return new MpipError("bad-metadata", `${describeDocument(origin)} is invalid: field \`${field}\` ${problem}`, {
     hint: "the index serves malformed metadata; report it to the index's maintainers or use another index",
   });
+}
+
+/** The metadata size limit, as an error that says how to raise it. */
+export function tooLarge(origin: DocumentOrigin, limit: number): MpipError {
+  return new MpipError("limit-exceeded", `${describeDocument(origin)} is larger than the limit of ${formatBytes(limit)}`, {
+    hint: "index documents of MicroPython packages are a few KiB; if you trust this index, raise the limit with --max-metadata-bytes",
+  });
+}
+
+/** `releases["1.0"][0].url`: keys that are not identifiers are quoted, array positions bracketed. */
+export function fieldPath(path: ReadonlyArray<{ key: unknown }>): string {
+  if (path.length === 0) return "(the whole document)";
+  return path
+    .map(({ key }, index) => {
+      if (typeof key === "number") return `[${key}]`;
+      const text = String(key);
+      if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(text)) return index === 0 ? text : `.${text}`;
+      return `[${printable(JSON.stringify(text), 80)}]`;
+    })
+    .join("");
+}
+
+function problem(issue: v.BaseIssue<unknown>): string {
+  if (issue.input === undefined) return "is missing";
+  if (issue.kind === "schema") return `must be ${issue.expected ?? "something else"}, not ${describeValue(issue.input)}`;
+  return issue.message; // the schemas' own checks give short messages without the value
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  switch (typeof value) {
+    case "string":
+      return `the string ${printable(JSON.stringify(value), 60)}`;
+    case "number":
+    case "boolean":
+      return `${typeof value === "number" ? "the number " : ""}${printable(String(value), 40)}`;
+    case "object":
+      return "an object";
+    default:
+      return typeof value;
+  }
+}
+
+/** `v.object` and `v.record` also take arrays (as JavaScript does): a JSON object is neither an array nor null. */
+export function jsonObject<TSchema extends v.GenericSchema>(schema: TSchema) {
+  return v.pipe(
+    v.unknown(),
+    v.check((input) => typeof input !== "object" || input === null || !Array.isArray(input), "must be an object, not an array"),
+    schema,
+  );
 }
 
 /** A filename from an index must be a plain name: it ends up in paths and messages. */
 export const plainFilename = v.pipe(
   v.string(),
   v.nonEmpty("must not be empty"),
+  v.maxLength(255, "must be at most 255 characters"),
   v.check((name) => !/[/\\\0]/.test(name) && name !== "." && name !== "..", "must be a plain file name without path separators"),
+  v.check((name) => !/[\x01-\x1f\x7f-\x9f]/.test(name), "must not contain control characters"),
+);
+
+/** A URL to download from, absolute or relative to the document; checked again once resolved. */
+export const downloadUrl = v.pipe(
+  v.string(),
+  v.nonEmpty("must not be empty"),
+  v.maxLength(8192, "must be at most 8192 characters"),
+  v.check((url) => resolveHttpUrl(url, "https://index.invalid/") !== undefined, "must be an http or https URL"),
+);
+
+/** The absolute http(s) URL `url` points to from `base`, or undefined. */
+export function resolveHttpUrl(url: string, base: string): string | undefined {
+  try {
+    const resolved = new URL(url, base);
+    return resolved.protocol === "http:" || resolved.protocol === "https:" ? resolved.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A PEP 508 project name. */
+export const projectName = v.pipe(
+  v.string(),
+  v.regex(/^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]{0,198}[A-Za-z0-9])$/, "must be a project name (letters, digits, `.`, `_`, `-`)"),
 );

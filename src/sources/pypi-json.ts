@@ -1,36 +1,48 @@
 // PyPI's JSON API (and micropython.org/pi, which speaks it): `{index}/{name}/json`, falling back to
 // `{index}/{name}/{version}/json` when the deprecated `releases` key is missing.
 
+import { valid } from "@renovatebot/pep440";
 import * as v from "valibot";
+import { MpipError } from "../errors.js";
 import type { HttpClient } from "../http.js";
 import { redactUrl } from "../http.js";
 import type { Requirement } from "../spec/requirement.js";
-import { MAX_METADATA_BYTES, parseDocument, plainFilename } from "./metadata.js";
+import { printable } from "../text.js";
+import { badField, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveHttpUrl, tooLarge, type DocumentOrigin } from "./metadata.js";
 import type { DistFile, ProjectListing, Source } from "./types.js";
 
-const FileSchema = v.object({
+const FileSchema = jsonObject(v.object({
   filename: plainFilename,
-  url: v.pipe(v.string(), v.nonEmpty()),
-  packagetype: v.optional(v.string(), "sdist"),
-  digests: v.optional(v.nullable(v.object({ sha256: v.optional(v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex digits")))) }))),
+  url: downloadUrl,
+  packagetype: v.optional(v.pipe(v.string(), v.maxLength(64, "must be at most 64 characters")), "sdist"),
+  digests: v.optional(v.nullable(jsonObject(v.object({ sha256: v.optional(v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex digits")))) })))),
   yanked: v.optional(v.nullable(v.boolean()), false),
-});
+}));
 
-const ProjectSchema = v.object({
-  info: v.object({ name: v.optional(v.string()), version: v.pipe(v.string(), v.nonEmpty()) }),
-  releases: v.optional(v.record(v.string(), v.array(FileSchema))),
+const ProjectSchema = jsonObject(v.object({
+  // `version` is needed only without `releases`, and checked there.
+  info: jsonObject(v.object({ name: v.optional(v.nullable(projectName)), version: v.optional(v.nullable(v.string())) })),
+  releases: v.optional(jsonObject(v.record(v.string(), v.array(FileSchema)))),
   urls: v.optional(v.array(FileSchema), []),
-});
+}));
 
 type FileEntry = v.InferOutput<typeof FileSchema>;
+type Document = { origin: DocumentOrigin; doc: v.InferOutput<typeof ProjectSchema> };
+
+export interface PypiJsonOptions {
+  /** Bytes one metadata document may have (`--max-metadata-bytes`). */
+  maxMetadataBytes?: number;
+}
 
 export class PypiJsonSource implements Source {
   readonly label: string;
   private readonly base: string;
+  private readonly maxBytes: number;
 
-  constructor(indexUrl: string, private readonly http: HttpClient) {
+  constructor(indexUrl: string, private readonly http: HttpClient, options: PypiJsonOptions = {}) {
     this.base = indexUrl.replace(/\/+$/, "");
     this.label = redactUrl(this.base);
+    this.maxBytes = options.maxMetadataBytes ?? MAX_METADATA_BYTES;
   }
 
   async lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
@@ -40,29 +52,48 @@ export class PypiJsonSource implements Source {
     const releases = new Map<string, DistFile[]>();
     const displayName = project.doc.info.name ?? requirement.name;
     if (project.doc.releases !== undefined) {
-      for (const [version, files] of Object.entries(project.doc.releases)) releases.set(version, files.map((file) => toDistFile(file, project.url)));
+      const versions = Object.keys(project.doc.releases);
+      // Like pip, skip versions that are not PEP 440 (old PyPI uploads have some); none at all is an error.
+      if (versions.length > 0 && !versions.some((version) => valid(version) !== null)) {
+        throw badField(project.origin, "releases", `lists no valid version (PEP 440), only ${versions.slice(0, 3).map((version) => `\`${printable(version, 40)}\``).join(", ")}`);
+      }
+      for (const [version, files] of Object.entries(project.doc.releases)) {
+        if (valid(version) !== null) releases.set(version, files.map((file, index) => toDistFile(file, project.origin, `releases[${JSON.stringify(version)}][${index}]`)));
+      }
       return { name: displayName, source: this.label, releases };
     }
     // Without `releases` only the versions we ask for by name are known: a pinned one, else the latest.
     const pinned = /^\s*===?\s*([^,*\s]+)\s*$/.exec(requirement.specifier)?.[1];
     const version = pinned ?? project.doc.info.version;
+    if (version === undefined || version === null) throw badField(project.origin, "info.version", "is missing, and there is no `releases` to choose from");
+    if (valid(version) === null) throw badField(project.origin, "info.version", `is not a valid version (PEP 440): \`${printable(version, 60)}\``);
     const release = await this.fetchDocument(`${this.base}/${name}/${encodeURIComponent(version)}/json`);
-    if (release !== undefined) releases.set(version, release.doc.urls.map((file) => toDistFile(file, release.url)));
+    if (release !== undefined) releases.set(version, release.doc.urls.map((file, index) => toDistFile(file, release.origin, `urls[${index}]`)));
     return { name: displayName, source: this.label, releases };
   }
 
-  private async fetchDocument(url: string) {
-    const response = await this.http.get(url, { accept: "application/json", maxBytes: MAX_METADATA_BYTES });
+  private async fetchDocument(url: string): Promise<Document | undefined> {
+    const response = await this.http.get(url, { accept: "application/json", maxBytes: this.maxBytes }).catch((error: unknown) => {
+      throw isTooLarge(error, this.maxBytes) ? tooLarge({ url, index: this.label }, this.maxBytes) : error;
+    });
     if (response.status === "not-found") return undefined;
-    return { url: response.url, doc: parseDocument(ProjectSchema, response.body, response.url) };
+    const origin = { url: response.url, index: this.label };
+    return { origin, doc: parseDocument(ProjectSchema, response.body, origin) };
   }
 }
 
-function toDistFile(file: FileEntry, documentUrl: string): DistFile {
+/** The HTTP client's size-limit error (it has no code of its own: see http/body.ts). */
+function isTooLarge(error: unknown, maxBytes: number): boolean {
+  return error instanceof MpipError && error.message.endsWith(`is larger than ${maxBytes} bytes`);
+}
+
+function toDistFile(file: FileEntry, origin: DocumentOrigin, field: string): DistFile {
+  const url = resolveHttpUrl(file.url, origin.url);
+  if (url === undefined) throw badField(origin, `${field}.url`, "must be an http or https URL");
   const sha256 = file.digests?.sha256 ?? undefined;
   return {
     filename: file.filename,
-    location: { type: "remote", url: new URL(file.url, documentUrl).toString() },
+    location: { type: "remote", url },
     packagetype: file.packagetype,
     ...(sha256 ? { sha256: sha256.toLowerCase() } : {}),
     yanked: file.yanked === true,

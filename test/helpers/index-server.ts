@@ -1,11 +1,15 @@
 // A real HTTP server on 127.0.0.1 that serves packages through PyPI's JSON API (see FORMATS.md section 4).
 // Routing is a small, mutable table (`routes`): each route turns a request into a `Reply`, and one function
-// (`send`) writes every reply, so per-route faults can later be added by wrapping a route's handler or `send`.
+// (`send`) writes every reply. `fault()` spoils chosen responses (see faults.ts); `tls` serves https.
 import { createHash } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import pep440 from "@renovatebot/pep440";
+import { applyFault, takeFault, type Fault, type FaultHandle, type FaultMatcher, type FaultRule } from "./faults.js";
 import { buildSdist, sdistFilename, type SdistOptions, type SdistSpec } from "./sdist.js";
+
+export type { Fault, FaultHandle, FaultMatcher, FaultRequest } from "./faults.js";
 
 export interface IndexFile {
   filename: string;
@@ -54,6 +58,16 @@ export interface IndexServer {
   omitReleases(project: string): void;
   /** "GET /pypi/foo/json" etc, in arrival order. */
   requests: string[];
+  /** Every request with its headers (e.g. to check who received an Authorization header), in arrival order. */
+  received: Array<{ method: string; url: string; headers: IncomingHttpHeaders }>;
+  /**
+   * Spoil the responses of a route (by name: "project", "version", "file") or of the requests a predicate
+   * picks, `times` times (default: always). Rules are tried in the order they were added.
+   */
+  fault(match: FaultMatcher, fault: Fault, options?: { times?: number }): FaultHandle;
+  clearFaults(): void;
+  /** Answer 401 unless requests carry this Basic authorization. */
+  requireAuth(user: string, password: string): void;
   /** Per-response delay in ms, settable at any time. */
   delayMs: number;
   /** An extra delay chosen per request path (e.g. random, to shuffle response order); none when unset. */
@@ -90,9 +104,16 @@ export function jsonReply(status: number, value: unknown, headers: Record<string
 
 export const notFound = (): Reply => jsonReply(404, { message: "Not Found" });
 
-export async function startIndexServer(): Promise<IndexServer> {
+export interface IndexServerOptions {
+  /** Serve https with this key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+}
+
+export async function startIndexServer(options: IndexServerOptions = {}): Promise<IndexServer> {
   const projects = new Map<string, ProjectState>();
   const timers = new Set<NodeJS.Timeout>();
+  const faults: FaultRule[] = [];
+  let requiredAuth: string | undefined;
   let origin = "";
 
   const project = (name: string): ProjectState => {
@@ -216,13 +237,25 @@ export async function startIndexServer(): Promise<IndexServer> {
     res.end(body);
   };
 
+  /** Sends the reply, or the fault a rule has for this request instead. */
+  const respond = async (req: IncomingMessage, res: ServerResponse, route: string | undefined, path: string, reply: Reply): Promise<void> => {
+    const fault = takeFault(faults, { route, path, req });
+    if (fault === undefined) return send(res, reply);
+    const full = { status: reply.status, headers: reply.headers ?? {}, body: reply.body ?? Buffer.alloc(0) };
+    return applyFault(req, res, full, fault, { sleep, send });
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = req.url ?? "/";
     state.requests.push(`${req.method} ${url}`);
+    state.received.push({ method: req.method ?? "", url, headers: req.headers });
     if (req.method !== "GET") return send(res, { ...jsonReply(405, { message: "Method Not Allowed" }), headers: { Allow: "GET", "Content-Type": "application/json" } });
     const path = url.split("?")[0]!;
     const extra = state.delayFor?.(path) ?? 0;
     if (extra > 0) await sleep(extra);
+    if (requiredAuth !== undefined && req.headers.authorization !== requiredAuth) {
+      return send(res, jsonReply(401, { message: "Unauthorized" }, { "WWW-Authenticate": 'Basic realm="test index"' }));
+    }
     for (const route of state.routes) {
       const match = route.pattern.exec(path);
       if (!match) continue;
@@ -232,25 +265,27 @@ export async function startIndexServer(): Promise<IndexServer> {
       } catch {
         reply = notFound(); // e.g. a malformed percent-escape
       }
-      return send(res, reply);
+      return respond(req, res, route.name, path, reply);
     }
-    return send(res, notFound());
+    return respond(req, res, undefined, path, notFound());
   };
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     req.resume();
     handle(req, res).catch(() => res.destroy());
-  });
+  };
+  const server: Server = options.tls === undefined ? createServer(listener) : createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, listener);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
   });
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const state: IndexServer = {
     url: `${origin}/pypi`,
     origin,
     requests: [],
+    received: [],
     delayMs: 0,
     routes,
     projects,
@@ -270,6 +305,25 @@ export async function startIndexServer(): Promise<IndexServer> {
     },
     omitReleases(name) {
       project(name).omitReleases = true;
+    },
+    fault(match, fault, { times = Infinity } = {}) {
+      const rule: FaultRule = { match, fault, remaining: times, hits: 0 };
+      faults.push(rule);
+      return {
+        get hits() {
+          return rule.hits;
+        },
+        remove() {
+          const at = faults.indexOf(rule);
+          if (at >= 0) faults.splice(at, 1);
+        },
+      };
+    },
+    clearFaults() {
+      faults.length = 0;
+    },
+    requireAuth(user, password) {
+      requiredAuth = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
     },
     close() {
       for (const t of timers) clearTimeout(t);

@@ -1,0 +1,33 @@
+// What to tell a person when the filesystem refuses a write: the same advice wherever it happens
+// (lock, staging, journal, commit), keyed by the errno code.
+
+import { MpipError } from "../errors.js";
+
+export function errnoCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Advice for an errno code, or `fallback` when the code says nothing more specific. */
+export function ioHint(error: unknown, fallback: string): string {
+  switch (errnoCode(error)) {
+    case "ENOSPC":
+    case "EDQUOT":
+      return "the disk is full (or your quota is used up); free some space and run mpip again";
+    case "EROFS":
+      return "the filesystem is mounted read-only; remount it read-write or install somewhere else";
+    case "EACCES":
+    case "EPERM":
+      return `${fallback} (check its permissions, and \`lsattr\` for the immutable flag)`;
+    case "EXDEV":
+      return "the target is on another filesystem than its parent folder (a mount point?); install into a folder inside it";
+    default:
+      return fallback;
+  }
+}
+
+/** `message` gets the errno code appended, e.g. "... (ENOSPC: no space left on device)". */
+export function ioError(message: string, error: unknown, fallbackHint: string): MpipError {
+  const err = error as NodeJS.ErrnoException;
+  const detail = err?.code !== undefined ? `${err.code}: ${err.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "")}` : String(err?.message ?? error);
+  return new MpipError("io", `${message} (${detail})`, { cause: error, hint: ioHint(error, fallbackHint) });
+}

@@ -1,0 +1,124 @@
+// Two or more mpip runs on one target: the later one waits for the earlier and says so, or fails at once
+// with --no-wait; a lock left by a process that is gone is taken over, and said so. The index server
+// holds the first run's download until the test lets it go, so "the first run holds the lock" is a fact
+// the test sees, not a guess about timing.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { listFiles, runMpip, tempDir } from "./helpers/cli.js";
+import { holdRequests } from "./helpers/gate.js";
+import { startIndexServer, type IndexServer } from "./helpers/index-server.js";
+import { beside, startMpip, until } from "./helpers/process.js";
+
+let server: IndexServer;
+let work: { dir: string; cleanup: () => Promise<void> };
+let counter = 0;
+
+before(async () => {
+  server = await startIndexServer();
+  work = await tempDir("mpip-concurrent-");
+  for (const name of ["first", "second", "third", "fourth"]) {
+    await server.addSdist({ name: `run-${name}`, version: "1.0", files: { [`run_${name}/__init__.py`]: `NAME = "${name}"\n`, [`run_${name}/data.py`]: "X = 1\n" } });
+  }
+});
+after(async () => {
+  await server.close();
+  await work.cleanup();
+});
+
+async function freshParent(): Promise<{ parent: string; target: string; lock: string }> {
+  const parent = path.join(work.dir, `case-${++counter}`);
+  await mkdir(parent);
+  return { parent, target: path.join(parent, "image"), lock: path.join(parent, ".image.mpip-lock") };
+}
+
+const install = (target: string, name: string, ...extra: string[]) => ["install", "-i", server.url, "-p", target, ...extra, `run-${name}`];
+
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+  await new Promise((resolve) => child.once("exit", resolve));
+  return child.pid!;
+}
+
+describe("concurrent runs on one target", () => {
+  test("the second run waits for the first, says so, then installs", async () => {
+    const { parent, target } = await freshParent();
+    const gate = holdRequests(server, "file", (p) => p.includes("run-first-1.0"));
+    try {
+      const first = startMpip(install(target, "first"));
+      await gate.arrived; // the first run holds the lock from before it stages anything
+      const second = startMpip(install(target, "second"));
+      assert.ok(await until(() => /Waiting for another mpip/.test(second.stderr()), second), second.stderr());
+      assert.match(second.stderr(), new RegExp(`^Waiting for another mpip \\(pid ${first.pid}\\) installing into \`${escape(target)}\`\\.\\.\\.`, "m"));
+      gate.open();
+      const [a, b] = await Promise.all([first.exited, second.exited]);
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(b.code, 0, b.stderr);
+    } finally {
+      gate.restore();
+    }
+    assert.deepEqual(await listFiles(target), ["run_first/__init__.py", "run_first/data.py", "run_second/__init__.py", "run_second/data.py"]);
+    assert.deepEqual(await beside(parent, "image"), []);
+  });
+
+  test("with --no-wait the second run fails at once and changes nothing", async () => {
+    const { parent, target, lock } = await freshParent();
+    const gate = holdRequests(server, "file", (p) => p.includes("run-first-1.0"));
+    try {
+      const first = startMpip(install(target, "first"));
+      await gate.arrived;
+      const second = await runMpip(install(target, "second", "--no-wait"));
+      assert.equal(second.code, 1);
+      assert.equal(
+        second.stderr,
+        `error: another mpip (pid ${first.pid}, since ${(JSON.parse(readFileSync(lock, "utf8")) as { since: string }).since}) is installing into \`${target}\`\n\n` +
+          `hint: run again without --no-wait to wait for it; if no mpip is running, remove \`${lock}\`\n`,
+      );
+      gate.open();
+      assert.equal((await first.exited).code, 0);
+    } finally {
+      gate.restore();
+    }
+    assert.deepEqual(await listFiles(target), ["run_first/__init__.py", "run_first/data.py"]);
+    assert.deepEqual(await beside(parent, "image"), []);
+  });
+
+  test("--no-wait --json reports the lock as an error with a stable code", async () => {
+    const { target, lock } = await freshParent();
+    await mkdir(path.dirname(lock), { recursive: true });
+    await writeFile(lock, JSON.stringify({ pid: process.pid, hostname: os.hostname(), since: "2020-01-01T00:00:00.000Z" }));
+    const result = await runMpip(install(target, "first", "--no-wait", "--json"));
+    assert.equal(result.code, 1);
+    assert.equal((JSON.parse(result.stdout) as { error: { code: string } }).error.code, "locked");
+  });
+
+  test("a lock left by a process that is gone is taken over, and said so", async () => {
+    const { parent, target, lock } = await freshParent();
+    const pid = await deadPid();
+    await writeFile(lock, JSON.stringify({ pid, hostname: os.hostname(), since: "2020-01-01T00:00:00.000Z" }));
+    const result = await runMpip(install(target, "first", "--no-wait"));
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, new RegExp(`^Took over the lock on \`${escape(target)}\` left by an mpip that did not finish \\(pid ${pid}\\): that process is no longer running$`, "m"));
+    assert.deepEqual(await beside(parent, "image"), []);
+  });
+
+  test("four runs at once, on a target with a dead lock, each install in turn", async () => {
+    const { parent, target, lock } = await freshParent();
+    await writeFile(lock, JSON.stringify({ pid: await deadPid(), hostname: os.hostname(), since: "2020-01-01T00:00:00.000Z" }));
+    const runs = ["first", "second", "third", "fourth"].map((name) => startMpip(install(target, name)));
+    const exits = await Promise.all(runs.map((run) => run.exited));
+    for (const exit of exits) assert.equal(exit.code, 0, exit.stderr);
+    assert.equal(exits.filter((exit) => /Took over the lock/.test(exit.stderr)).length, 1, "exactly one run takes the dead lock over");
+    assert.equal((await listFiles(target)).length, 8);
+    assert.deepEqual(await beside(parent, "image"), []);
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
