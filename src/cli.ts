@@ -15,6 +15,8 @@ import { parseRequirement } from "./spec/requirement.js";
 import { readRequirementsFile } from "./spec/requirements-file.js";
 import { catchSignals } from "./signals.js";
 import { DEFAULT_LIMITS, formatBytes, parseByteSize, type Limits } from "./limits.js";
+import { addPackCommand } from "./pack/pack-command.js";
+import { registerFileCommands } from "./pack/file-commands.js";
 
 interface InstallFlags {
   target?: string;
@@ -140,6 +142,9 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     .option("--json", "print a machine-readable report on stdout (packages, versions, sources, sha256, files)", false)
     .addHelpText("after", EXAMPLES)
     .action((specs: string[], flags: InstallFlags) => run(() => installCommand(specs, flags)));
+
+  addPackCommand(program, run);
+  registerFileCommands(program, run);
 
   program.addHelpText("after", EXAMPLES);
   return program;

@@ -20,7 +20,10 @@ export type ErrorCode =
   | "limit-exceeded"
   | "io"
   | "locked"
-  | "interrupted";
+  | "interrupted"
+  | "bad-project"
+  | "archive-name"
+  | "check-failed";
 
 export class MpipError extends Error {
   readonly code: ErrorCode;

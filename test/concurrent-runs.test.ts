@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -32,7 +32,8 @@ after(async () => {
 });
 
 async function freshParent(): Promise<{ parent: string; target: string; lock: string }> {
-  const parent = path.join(work.dir, `case-${++counter}`);
+  // Real path: mpip names the target with links resolved (e.g. macOS's /var → /private/var).
+  const parent = path.join(realpathSync(work.dir), `case-${++counter}`);
   await mkdir(parent);
   return { parent, target: path.join(parent, "image"), lock: path.join(parent, ".image.mpip-lock") };
 }

@@ -80,7 +80,7 @@ async function expectFailure(args: string[], code: string, message: RegExp): Pro
 async function expectInstalled(args: string[], files: string[]): Promise<Outcome> {
   const outcome = await install(args);
   assert.equal(outcome.code, 0, outcome.stderr);
-  assert.deepEqual(await listFiles(outcome.target), [...files, "mine/keep.py"].sort());
+  assert.deepEqual((await listFiles(outcome.target)).sort(), [...files, "mine/keep.py"].sort());
   assert.deepEqual(await readdir(outcome.parent), ["target"]);
   return outcome;
 }
@@ -263,7 +263,7 @@ describe("malformed metadata names the index, the document and the field", { con
     await serveEdited("m-filename-type", (doc) => (doc.releases["1.0"][0].filename = "RAW"), "1e999");
     await expectFailure(["m-filename-type"], "bad-metadata", invalid("m-filename-type", 'releases["1.0"][0].filename', "must be string, not the number Infinity"));
     await serveEdited("m-name", (doc) => (doc.info.name = "evil\u001b[2J name"));
-    await expectFailure(["m-name"], "bad-metadata", invalid("m-name", "info.name", "must be a project name"));
+    await expectFailure(["m-name"], "bad-metadata", invalid("m-name", "info.name", "must be a project name \\(letters, digits, `\\.`, `_`, `-`\\)"));
   });
 
   test("missing fields", async () => {

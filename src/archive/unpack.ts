@@ -4,7 +4,8 @@
 // hold part of the archive: the caller's staging is removed, the target was never touched.
 
 import type { FileHandle } from "node:fs/promises";
-import { mkdir, open } from "node:fs/promises";
+import { open } from "node:fs/promises";
+import { makeDirs } from "../image/make-dirs.js";
 import path from "node:path";
 import { createGunzip } from "node:zlib";
 import { MpipError } from "../errors.js";
@@ -153,7 +154,7 @@ class Unpacker {
     if (clash !== undefined) throw this.refuse(name, describeClash(clash));
     const destination = path.resolve(this.root, relative);
     if (!isInside(this.root, destination, path.sep)) throw this.refuse(name, "it would be written outside the install folder");
-    await mkdir(path.dirname(destination), { recursive: true });
+    await makeDirs(path.dirname(destination)); // not mkdir({ recursive }): it hides ENOSPC as ENOENT
     const handle = await open(destination, "wx");
     this.result.files.push(relative);
     return { kind: "file", handle };

@@ -11,13 +11,14 @@
 // Any failure or interrupt during 3 rolls back from the journal (recover.ts), the same code a later
 // run uses after kill -9; if even that fails, the journal stays and the next run finishes the job.
 
-import { lstat, mkdir, stat } from "node:fs/promises";
+import { lstat, stat } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { isInside } from "../archive/entry-path.js";
 import { nodeFs, type CommitFs } from "./fs-ops.js";
 import { interruptedError } from "./interrupt.js";
 import { errnoCode, ioError } from "./io-error.js";
+import { makeDirs } from "./make-dirs.js";
 import { removeJournal, stepPaths, syncDir, writeJournal, type Journal, type JournalStep } from "./journal.js";
 import { rollBack } from "./recover.js";
 import type { Siblings } from "./siblings.js";
@@ -53,7 +54,7 @@ export async function commit(names: Siblings, stagingDir: string, placements: Pl
       await rollBack(journal, names, fs);
       await removeJournal(names);
     } catch (rollBackError) {
-      throw new MpipError("io", `could not write into \`${names.target}\`, and then could not put back what had been changed (${errnoCode(rollBackError) ?? String(rollBackError)})`, {
+      throw new MpipError("io", `the commit into \`${names.target}\` stopped half-way, and putting back what it had changed failed too (${errnoCode(rollBackError) ?? String(rollBackError)})`, {
         cause: error,
         hint: `run mpip again on \`${names.target}\`: it finds the journal \`${names.journal}\` and finishes putting the folder back`,
       });
@@ -77,7 +78,7 @@ async function apply(journal: Journal, names: Siblings, fs: CommitFs, signal: Ab
     signal?.throwIfAborted();
     const paths = stepPaths(journal, names, step);
     if (step.backup) {
-      await mkdir(path.dirname(paths.backup), { recursive: true });
+      await makeDirs(path.dirname(paths.backup));
       await fs.rename(paths.to, paths.backup);
     }
     await fs.rename(paths.from, paths.to);

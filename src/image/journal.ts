@@ -1,5 +1,6 @@
 // The commit journal: what a commit is about to do to the target, written before it changes anything,
-// so that a run killed half-way (kill -9, a crash, a power cut) can be undone by the next one.
+// so that a run killed half-way (kill -9, a crash) can be undone by the next one. (Against a power
+// cut, the journal and the folders are fsynced, but the staged files themselves are not yet.)
 //
 // It lives at a fixed place beside the target (`.<name>.mpip-journal`, see siblings.ts), where the next
 // run looks for it, and names the staging folder that holds the staged files and the backups. It is

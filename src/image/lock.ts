@@ -9,7 +9,7 @@
 // cannot be checked from here; a dead holder's pid reused by an unrelated live process looks alive
 // (the message names the lock file, so a person can remove it).
 
-import { mkdir, open, readFile, rmdir, stat, unlink } from "node:fs/promises";
+import { open, readFile, rmdir, stat, unlink } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
@@ -17,6 +17,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import * as v from "valibot";
 import { MpipError } from "../errors.js";
 import { errnoCode, ioError } from "./io-error.js";
+import { makeDirs } from "./make-dirs.js";
 import { siblingsOf, type Siblings } from "./siblings.js";
 
 const OwnerSchema = v.object({
@@ -64,12 +65,21 @@ export class TargetLock {
     const names = siblingsOf(target);
     let createdParent: string | undefined;
     try {
-      createdParent = await mkdir(names.parent, { recursive: true });
+      createdParent = await makeDirs(names.parent);
     } catch (error) {
       throw ioError(`cannot create \`${names.parent}\`, the folder that holds \`${names.target}\``, error, `make \`${path.dirname(names.parent)}\` writable`);
     }
     const owner: LockOwner = { pid: process.pid, hostname: os.hostname(), since: new Date().toISOString() };
     const text = `${JSON.stringify({ ...owner, id: randomBytes(6).toString("hex") })}\n`;
+    try {
+      return await TargetLock.take(names, text, createdParent, options);
+    } catch (error) {
+      await removeEmptyParents(names.parent, createdParent);
+      throw error;
+    }
+  }
+
+  private static async take(names: Siblings, text: string, createdParent: string | undefined, options: LockOptions): Promise<TargetLock> {
     let announced: string | undefined;
     for (;;) {
       options.signal?.throwIfAborted();
@@ -95,10 +105,6 @@ export class TargetLock {
     }
   }
 
-  get file(): string {
-    return this.names.lock;
-  }
-
   /** Removes the lock file (only if it is still this run's) and any parent folder this run created and left empty. */
   async release(): Promise<void> {
     if (this.released) return;
@@ -106,11 +112,15 @@ export class TargetLock {
     ownTexts.delete(this.text);
     const current = await readFile(this.names.lock, "utf8").catch(() => undefined);
     if (current === this.text) await unlink(this.names.lock).catch(() => undefined);
-    if (this.createdParent !== undefined) {
-      for (let dir = this.names.parent; dir.length >= this.createdParent.length; dir = path.dirname(dir)) {
-        if (!(await rmdir(dir).then(() => true, () => false))) break;
-      }
-    }
+    await removeEmptyParents(this.names.parent, this.createdParent);
+  }
+}
+
+/** Removes `parent` and its ancestors up to `createdTop` (the folders this run created), while they are empty. */
+async function removeEmptyParents(parent: string, createdTop: string | undefined): Promise<void> {
+  if (createdTop === undefined) return;
+  for (let dir = parent; dir.length >= createdTop.length; dir = path.dirname(dir)) {
+    if (!(await rmdir(dir).then(() => true, () => false))) break;
   }
 }
 

@@ -6,7 +6,7 @@
 // The one exception to "nothing left": a commit whose roll-back failed keeps its journal and staging
 // folder, so the next run can finish putting the target back.
 
-import { lstat } from "node:fs/promises";
+import { lstat, realpath } from "node:fs/promises";
 import path from "node:path";
 import type { Reporter } from "../log.js";
 import { commit, type Placement } from "./commit.js";
@@ -34,10 +34,10 @@ export class TargetSession {
 
   static async open(target: string, options: SessionOptions): Promise<TargetSession> {
     const { reporter, signal } = options;
-    const resolved = path.resolve(target);
+    const resolved = await realTarget(target);
     let lock: TargetLock;
     try {
-      lock = await TargetLock.acquire(target, {
+      lock = await TargetLock.acquire(resolved, {
         wait: options.wait,
         ...(signal === undefined ? {} : { signal }),
         onWait: (holder, file) =>
@@ -46,7 +46,7 @@ export class TargetSession {
           reporter.info(`Took over the lock on \`${resolved}\` left by an mpip that did not finish (${describeHolder(holder)}): ${reason}`),
       });
     } catch (error) {
-      throw asInterrupted(error, signal, target, " while waiting for another mpip");
+      throw asInterrupted(error, signal, resolved, " while waiting for another mpip");
     }
     try {
       await recoverInterrupted(lock.names, reporter, options.fs);
@@ -77,6 +77,23 @@ export class TargetSession {
       if (!journalLeft) await this.staging.remove();
     } finally {
       await this.lock.release();
+    }
+  }
+}
+
+/**
+ * The target with links resolved (as far as it exists): two spellings of one folder share one lock, and
+ * the staging folder lands beside the real folder, on its filesystem, so the commit's renames stay renames.
+ */
+async function realTarget(target: string): Promise<string> {
+  const absolute = path.resolve(target);
+  const missing: string[] = [];
+  for (let current = absolute; ; current = path.dirname(current)) {
+    try {
+      return path.join(await realpath(current), ...missing);
+    } catch {
+      if (path.dirname(current) === current) return absolute;
+      missing.unshift(path.basename(current));
     }
   }
 }

@@ -8,6 +8,7 @@ import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { ioHint } from "./io-error.js";
+import { makeDirs } from "./make-dirs.js";
 import { siblingsOf } from "./siblings.js";
 
 export class Staging {
@@ -17,7 +18,7 @@ export class Staging {
     const { parent, stagingPrefix } = siblingsOf(target);
     const dir = path.join(parent, `${stagingPrefix}${process.pid}-${randomBytes(4).toString("hex")}`);
     try {
-      await mkdir(parent, { recursive: true });
+      await makeDirs(parent);
       await mkdir(dir);
     } catch (error) {
       const err = error as NodeJS.ErrnoException;

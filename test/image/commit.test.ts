@@ -143,7 +143,7 @@ describe("commit", () => {
     });
   }
 
-  test("a process that dies at any step, and again at any step of the next run's roll-back, loses nothing", async () => {
+  test("a process that dies at any step, and again at any step of the next run's roll-back, loses nothing", async (t) => {
     const total = await opsOfACleanCommit(true);
     let combinations = 0;
     for (let killAt = 0; killAt <= total; killAt++) {
@@ -171,6 +171,7 @@ describe("commit", () => {
         assert.equal(await exists(s.names.journal), false);
       }
     }
+    t.diagnostic(`${total + 1} kill points in a commit of ${total} steps, ${combinations} pairs of (commit kill, roll-back kill) points`);
     assert.ok(combinations > 50, `tried ${combinations} pairs of kill points`);
   });
 

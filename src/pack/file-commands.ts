@@ -1,0 +1,148 @@
+// The packaging commands of the CLI that work on files, not projects: `bin2res`, `repack`, `check`.
+// Like cli.ts: parse, print, pick the exit code; the work is in the modules beside this one.
+
+import type { Command } from "commander";
+import { MpipError } from "../errors.js";
+import { Reporter, colorWanted } from "../log.js";
+import { jsonFailure, renderError } from "../render.js";
+import { bin2res } from "./bin2res.js";
+import { checkArchiveFile, type ArchiveReport } from "./check.js";
+import { checkJson, failureSummary, renderCheckReport } from "./check-render.js";
+import { repack, type RepackResult } from "./repack.js";
+
+type Run = (action: () => Promise<number>) => void;
+
+interface CommonFlags {
+  quiet?: boolean;
+  verbose?: boolean;
+  debug?: boolean;
+  json?: boolean;
+}
+
+const BIN2RES_EXAMPLES = `
+Examples:
+  $ mpip bin2res logo.png page.html > mypkg/R.py       keys 'logo.png' and 'page.html'
+  $ cd mypkg && mpip bin2res data/*.bin > R.py         keys relative to the package, for pkg_resources`;
+
+const REPACK_EXAMPLES = `
+Examples:
+  $ mpip repack dist/foo-1.0.tar.gz -o upip-dist        the MicroPython package in upip-dist/foo-1.0.tar.gz
+  $ python -m build --sdist && mpip repack dist/*.tar.gz -o mp
+  $ mpip repack foo-1.0.tar.gz && mpip check dist/foo-1.0.tar.gz`;
+
+const CHECK_EXAMPLES = `
+Examples:
+  $ mpip check dist/foo-1.0.tar.gz                     one line per check, reasons below
+  $ mpip check --json dist/*.tar.gz > check.json       for CI; exits 1 if any archive fails`;
+
+export function registerFileCommands(program: Command, run: Run): void {
+  program
+    .command("bin2res")
+    .summary("print an R.py resource module for some files")
+    .description(
+      "Print the R.py resource module for FILEs to stdout, as micropython-lib's mpy_bin2res.py does: `R = {`, one line " +
+        "`'<path>': b'<bytes>',` per file (Python's repr, byte for byte), `}`. Keys are the paths exactly as given. " +
+        "pkg_resources.resource_stream(pkg, name) reads `pkg/R.py` first, so resources work in frozen firmware.",
+    )
+    .argument("<file...>", "files to embed, in this order")
+    .option("--debug", "print stack traces with errors", false)
+    .addHelpText("after", BIN2RES_EXAMPLES)
+    .action((files: string[], flags: CommonFlags) =>
+      run(() => guarded(flags, async () => {
+        process.stdout.write(await bin2res(files));
+        return 0;
+      })),
+    );
+
+  program
+    .command("repack")
+    .summary("turn an sdist into a MicroPython distribution package")
+    .description(
+      "Turn sdists (setuptools or `python -m build`; any gzip window; ustar, pax or GNU tar) into MicroPython " +
+        "distribution packages by sdist_upip's rules: keep *.py files, package data and *.egg-info/{PKG-INFO,requires.txt}; " +
+        "drop setup.py, other top-level files (README, LICENSE, setup.cfg, PKG-INFO, ...) and other egg-info files. " +
+        "Each package with data files gets a generated `pkg/R.py`. When the sdist has no egg-info, its PKG-INFO and a " +
+        "requires.txt (Requires-Dist whose markers hold on MicroPython) are made from the top-level PKG-INFO. " +
+        "The result is plain ustar, gzip level 9 with a 4 KiB window, reproducible (SOURCE_DATE_EPOCH sets the mtimes). " +
+        "It is written to OUTDIR/<top folder>.tar.gz, normally OUTDIR/<name>-<version>.tar.gz.",
+    )
+    .argument("<sdist...>", "sdists (.tar.gz) to repack")
+    .option("-o, --out-dir <dir>", "the folder to write the packages to, relative to the current folder", "dist")
+    .option("-q, --quiet", "print only warnings and errors", false)
+    .option("-v, --verbose", "list every file kept and dropped, and why", false)
+    .option("--debug", "print stack traces with errors", false)
+    .option("--json", "print a machine-readable report on stdout", false)
+    .addHelpText("after", REPACK_EXAMPLES)
+    .action((sdists: string[], flags: CommonFlags & { outDir: string }) =>
+      run(() => guarded(flags, async (reporter) => {
+        const results: RepackResult[] = [];
+        for (const sdist of sdists) {
+          const result = await repack(sdist, flags.outDir);
+          results.push(result);
+          for (const warning of result.warnings) reporter.warn(`${sdist}: ${warning}`);
+          reporter.info(repackSummary(sdist, result, reporter, flags.verbose === true));
+        }
+        if (flags.json) process.stdout.write(`${JSON.stringify({ ok: true, packages: results.map(repackJson) }, null, 2)}\n`);
+        return 0;
+      })),
+    );
+
+  program
+    .command("check")
+    .summary("check that archives install on a small device")
+    .description(
+      "Check that each archive is a MicroPython distribution package a device can install: it inflates with a " +
+        "4 KiB window (measured exactly), it is plain ustar a device tar reader reads as intended (no pax or GNU " +
+        "records, names of at most 100 bytes, no ustar prefix, only regular files and folders), it has one top " +
+        "folder and no setup.py, and it declares its dependencies where upip reads them (*.egg-info/requires.txt; " +
+        "an egg-info PKG-INFO alone means none). Exits 1, naming the failed checks, if any archive fails.",
+    )
+    .argument("<archive...>", ".tar.gz archives to check")
+    .option("--json", "print the results as JSON on stdout (for CI)", false)
+    .option("--debug", "print stack traces with errors", false)
+    .addHelpText("after", CHECK_EXAMPLES)
+    .action((archives: string[], flags: CommonFlags) =>
+      run(() => guarded(flags, async (reporter) => {
+        const reports: ArchiveReport[] = [];
+        const glyphs = process.stdout.isTTY === true && colorWanted(process.stdout);
+        for (const archive of archives) {
+          const report = await checkArchiveFile(archive);
+          reports.push(report);
+          if (!flags.json) process.stdout.write(renderCheckReport(report, reporter, glyphs));
+        }
+        if (flags.json) process.stdout.write(`${checkJson(reports)}\n`);
+        if (reports.every((report) => report.ok)) return 0;
+        const failed = reports.filter((report) => !report.ok).length;
+        throw new MpipError("check-failed", `${failed} of ${reports.length} archive${reports.length === 1 ? "" : "s"} failed: ${failureSummary(reports)}`, {
+          hint: "`mpip repack SDIST` rewrites an sdist as a package that passes; `mpip pack` builds one from a project",
+        });
+      })),
+    );
+}
+
+/** Runs a command body with a Reporter; errors print uv-style (and as JSON with --json). */
+async function guarded(flags: CommonFlags, body: (reporter: Reporter) => Promise<number>): Promise<number> {
+  const reporter = new Reporter({ verbosity: flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal" });
+  try {
+    return await body(reporter);
+  } catch (error) {
+    if (flags.json && !(error instanceof MpipError && error.code === "check-failed")) process.stdout.write(`${jsonFailure(error)}\n`);
+    reporter.write(renderError(error, reporter, flags.debug === true));
+    return error instanceof MpipError && error.code === "usage" ? 2 : 1;
+  }
+}
+
+function repackSummary(input: string, result: RepackResult, reporter: Reporter, verbose: boolean): string {
+  const window = result.inputMaxDistance > 4096 ? "; the input needed a 32 KiB window, the output 4 KiB" : "";
+  const lines = [`Repacked \`${input}\` into \`${result.output}\` (${result.name} ${result.version}: ${result.files.length} files, ${result.bytes} bytes${window})`];
+  for (const path of result.generated) lines.push(` ${reporter.style("green", "+")} ${path} ${reporter.style("dim", "(generated)")}`);
+  for (const { path, rule } of result.dropped) lines.push(` ${reporter.style("red", "-")} ${path} ${reporter.style("dim", `(${rule})`)}`);
+  if (verbose) for (const { path, rule } of result.kept) lines.push(`   ${path} ${reporter.style("dim", `(${rule})`)}`);
+  for (const line of result.omittedRequirements) lines.push(`   ${reporter.style("dim", `Requires-Dist \`${line}\` left out: its marker does not hold on MicroPython`)}`);
+  return lines.join("\n");
+}
+
+function repackJson(result: RepackResult) {
+  const { files, ...rest } = result;
+  return { ...rest, files: files.map((file) => file.path) };
+}

@@ -1,0 +1,147 @@
+// `mpip repack`: turns any sdist into a MicroPython distribution package by sdist_upip's rules
+// (sdist-rules.ts), with `pkg/R.py` generated for each package that has data files, and the egg-info
+// metadata upip reads (`PKG-INFO`, `requires.txt`) made from the top-level PKG-INFO when the sdist has none
+// (`python -m build` sdists carry only that). Written by writer.ts: plain ustar, 4 KiB window, reproducible.
+
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { MpipError } from "../errors.js";
+import { printable } from "../text.js";
+import { eggInfoFolder, nameAndVersion, requiresTxtFromPkgInfo } from "./pkg-info.js";
+import { renderResourceModule } from "./r-py.js";
+import { readSdist, type SdistContents, type SdistFile } from "./read-sdist.js";
+import { packageFolders, resourcesByPackage, sdistUpipVerdict, type Rule } from "./sdist-rules.js";
+import { writeSdist, type ArchiveFile, type WriteOptions } from "./writer.js";
+
+export interface RepackPlan {
+  name: string;
+  version: string;
+  /** The top folder, kept from the input: `name-version`. */
+  top: string;
+  /** What goes into the archive, paths including the top folder. */
+  files: ArchiveFile[];
+  kept: Array<{ path: string; rule: Rule }>;
+  dropped: Array<{ path: string; rule: Rule }>;
+  /** Paths (below the top folder) that mpip wrote: `R.py` modules and egg-info metadata. */
+  generated: string[];
+  /** Requires-Dist lines left out of a generated requires.txt (their marker does not hold on MicroPython). */
+  omittedRequirements: string[];
+  warnings: string[];
+  /** The input's largest deflate distance (above 4096 it needed more than a device's window). */
+  inputMaxDistance: number;
+}
+
+export interface RepackResult extends RepackPlan {
+  output: string;
+  bytes: number;
+}
+
+/** Pure: what the repacked archive holds. */
+export function planRepack(contents: SdistContents): RepackPlan {
+  const byPath = new Map<string, Uint8Array>(contents.files.map((file) => [file.path, file.data]));
+  const packages = packageFolders(byPath.keys());
+  const kept: RepackPlan["kept"] = [];
+  const dropped: RepackPlan["dropped"] = [];
+  const keptFiles: SdistFile[] = [];
+  for (const file of contents.files) {
+    const verdict = sdistUpipVerdict(file.path, packages);
+    (verdict.keep ? kept : dropped).push({ path: file.path, rule: verdict.rule });
+    if (verdict.keep) keptFiles.push(file);
+  }
+  const output = new Map<string, Uint8Array>(keptFiles.map((file) => [file.path, file.data]));
+  const generated: string[] = [];
+  const warnings: string[] = [];
+
+  for (const [pkg, resources] of resourcesByPackage(keptFiles, packages)) {
+    const rPath = `${pkg}/R.py`;
+    const text = Buffer.from(renderResourceModule(resources), "utf8");
+    const existing = output.get(rPath);
+    if (existing !== undefined && !Buffer.from(existing).equals(text)) warnings.push(`replaced the sdist's own \`${rPath}\` with one generated from the package's ${resources.length} data files`);
+    output.set(rPath, text);
+    generated.push(rPath);
+  }
+
+  const metadata = planMetadata(contents, output);
+  generated.push(...metadata.generated);
+  if ([...output.keys()].some((file) => file.startsWith("src/"))) {
+    warnings.push("the sdist uses a `src/` layout: its packages would install under `src/`, where MicroPython does not import them; build the sdist with the packages at the top, or use `mpip pack`");
+  }
+  return {
+    name: metadata.name,
+    version: metadata.version,
+    top: contents.top,
+    files: [...output].map(([file, data]) => ({ path: `${contents.top}/${file}`, data })),
+    kept,
+    dropped,
+    generated,
+    omittedRequirements: metadata.omitted,
+    warnings,
+    inputMaxDistance: contents.maxDistance,
+  };
+}
+
+/** Finds name and version, and adds egg-info PKG-INFO and requires.txt to `output` when the sdist lacks them. */
+function planMetadata(contents: SdistContents, output: Map<string, Uint8Array>) {
+  const text = (file: string) => {
+    const data = contents.files.find((candidate) => candidate.path === file)?.data;
+    return data === undefined ? undefined : Buffer.from(data).toString("utf8");
+  };
+  const eggPkgInfo = [...output.keys()].find((file) => /^[^/]+\.egg-info\/PKG-INFO$/.test(file));
+  const topPkgInfo = text("PKG-INFO");
+  const source = topPkgInfo !== undefined ? "PKG-INFO" : eggPkgInfo;
+  if (source === undefined) {
+    throw new MpipError("bad-metadata", `the sdist \`${printable(contents.top)}\` has no PKG-INFO, so its name, version and dependencies are unknown`, {
+      hint: "every sdist made by setuptools or `python -m build` has one; for a project folder, use `mpip pack`",
+    });
+  }
+  const metadataText = text(source)!;
+  const { name, version } = nameAndVersion(metadataText, `\`${printable(contents.top)}/${source}\``);
+  const generated: string[] = [];
+  const eggFolder = eggPkgInfo !== undefined ? eggPkgInfo.slice(0, -"/PKG-INFO".length) : eggInfoFolder(name);
+  if (eggPkgInfo === undefined) {
+    output.set(`${eggFolder}/PKG-INFO`, Buffer.from(metadataText, "utf8"));
+    generated.push(`${eggFolder}/PKG-INFO`);
+  }
+  let omitted: string[] = [];
+  const hasRequiresTxt = [...output.keys()].some((file) => /\.egg-info\/requires\.txt$/.test(file));
+  if (!hasRequiresTxt) {
+    const requires = requiresTxtFromPkgInfo(metadataText);
+    omitted = requires.omitted;
+    if (requires.text !== undefined) {
+      output.set(`${eggFolder}/requires.txt`, Buffer.from(requires.text, "utf8"));
+      generated.push(`${eggFolder}/requires.txt`);
+    }
+  }
+  return { name, version, generated, omitted };
+}
+
+/**
+ * Reads `input`, writes `<outDir>/<top>.tar.gz` (atomically: a temporary file renamed into place), and
+ * returns the plan with the output's path. Refuses to overwrite the input itself.
+ */
+export async function repack(input: string, outDir: string, options: WriteOptions = {}): Promise<RepackResult> {
+  const label = `\`${input}\``;
+  let data: Buffer;
+  try {
+    data = await readFile(input);
+  } catch (error) {
+    throw new MpipError("io", `cannot read ${label} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error, hint: "pass the path of an sdist (.tar.gz)" });
+  }
+  const plan = planRepack(readSdist(data, label));
+  const archive = writeSdist(plan.files, options);
+  const output = path.join(outDir, `${plan.top}.tar.gz`);
+  if (path.resolve(output) === path.resolve(input)) {
+    throw new MpipError("usage", `repacking ${label} into \`${outDir}\` would overwrite the input`, { hint: "choose another output folder with `-o DIR`" });
+  }
+  const temporary = path.join(outDir, `.${plan.top}.tar.gz.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    await mkdir(outDir, { recursive: true });
+    await writeFile(temporary, archive);
+    await rename(temporary, output);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new MpipError("io", `cannot write \`${output}\` (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error, hint: "check that the output folder is writable" });
+  }
+  return { ...plan, output, bytes: archive.length };
+}
