@@ -14,7 +14,7 @@ export function declaredLength(value: string | string[] | undefined): number | u
 /** `url` is used in messages only: pass it redacted. */
 export async function readBody(body: Dispatcher.ResponseData["body"], declared: number | undefined, maxBytes: number, url: string): Promise<Buffer> {
   if (declared !== undefined && declared > maxBytes) {
-    body.destroy();
+    discard(body);
     throw tooLarge(url, maxBytes);
   }
   const chunks: Buffer[] = [];
@@ -23,7 +23,7 @@ export async function readBody(body: Dispatcher.ResponseData["body"], declared: 
     for await (const chunk of body) {
       total += (chunk as Buffer).length;
       if (total > maxBytes) {
-        body.destroy();
+        discard(body);
         throw tooLarge(url, maxBytes);
       }
       chunks.push(chunk as Buffer);
@@ -35,6 +35,12 @@ export async function readBody(body: Dispatcher.ResponseData["body"], declared: 
   }
   if (declared !== undefined && total !== declared) throw new BodyCutShort(total, declared);
   return Buffer.concat(chunks, total);
+}
+
+/** Drop a body we will not read: undici reports the abort as an 'error' event, which must not go unhandled. */
+function discard(body: Dispatcher.ResponseData["body"]): void {
+  body.on("error", () => undefined);
+  body.destroy();
 }
 
 function tooLarge(url: string, maxBytes: number): MpipError {

@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { gunzipSync } from "node:zlib";
 import { MpipError } from "../errors.js";
+import { stripEntryPath } from "../archive/entry-path.js";
 import { SMALL_WINDOW, scanGzip } from "../archive/gzip-scan.js";
 import { TarReader, type TarEntry } from "../archive/tar-reader.js";
 import { DEFAULT_LIMITS, formatBytes } from "../limits.js";
@@ -120,16 +121,24 @@ function contentChecks(tar: Buffer): CheckResult[] {
     const why = `not checked: the tar cannot be read (${(error as Error).message})`;
     return [result("top-folder", "fail", why), result("setup-py", "skip", why), result("dependencies", "skip", why)];
   }
-  const paths = members.map((member) => member.entry.name.split("/").filter((segment) => segment !== "" && segment !== "."));
-  const tops = [...new Set(paths.map((segments) => segments[0] ?? ""))];
-  const outside = members.filter((member, i) => paths[i]!.length < 2 && member.entry.type !== "directory").map((member) => `\`${printable(member.entry.name)}\``);
+  // Raw first components, as upip strips them: `./name-1.0/x` has the top folder `.`, not `name-1.0`.
+  const paths = members.map((member) => member.entry.name.split("/"));
+  const tops = [...new Set(paths.map((segments) => segments[0]!))];
+  const problems: string[] = [];
+  if (tops.length > 1) problems.push(`${tops.length} top-level names: ${tops.slice(0, 10).map((top) => `\`${printable(top)}\``).join(", ")}`);
+  if (tops.includes(".")) problems.push("names start with `./`, and upip strips `.` as the top folder, so `name-version/` would be installed too");
+  members.forEach((member, i) => {
+    const safe = stripEntryPath(member.entry.name);
+    if (!safe.ok) problems.push(`\`${printable(member.entry.name)}\`: ${safe.reason}`);
+    else if (member.entry.type !== "directory" && paths[i]!.filter((segment) => segment !== "").length < 2) problems.push(`\`${printable(member.entry.name)}\` lies outside the top folder`);
+  });
   const topCheck =
-    tops.length === 1 && outside.length === 0
+    problems.length === 0
       ? result("top-folder", "pass", `one top folder, \`${printable(tops[0]!)}/\``)
-      : result("top-folder", "fail", tops.length > 1 ? `${tops.length} top-level folders or files; upip strips the first path component of every entry, so there must be one` : "files lie outside the top folder", tops.length > 1 ? tops.slice(0, 20).map((top) => `\`${printable(top)}\``) : outside.slice(0, 20));
+      : result("top-folder", "fail", "the entries do not all lie in one top folder (upip strips the first path component of every entry)", problems.slice(0, 20));
 
   const stripped = new Map<string, Member>();
-  members.forEach((member, i) => stripped.set(paths[i]!.slice(1).join("/"), member));
+  members.forEach((member, i) => stripped.set(paths[i]!.slice(1).filter((segment) => segment !== "").join("/"), member));
   const setupCheck = stripped.has("setup.py")
     ? result("setup-py", "fail", "it holds `setup.py`, which a MicroPython package must not ship (sdist_upip drops it)")
     : result("setup-py", "pass", "no `setup.py`");

@@ -31,7 +31,7 @@ export function pyReprStr(text: string): string {
     else if (char === "\r") out += "\\r";
     else if (code < 0x20 || code === 0x7f) out += `\\x${hex(code, 2)}`;
     else if (code < 0x7f) out += char;
-    else if (!NON_PRINTABLE.test(char) || char === " ") out += char;
+    else if (!NON_PRINTABLE.test(char)) out += char;
     else if (code <= 0xff) out += `\\x${hex(code, 2)}`;
     else if (code <= 0xffff) out += `\\u${hex(code, 4)}`;
     else out += `\\U${hex(code, 8)}`;

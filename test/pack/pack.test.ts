@@ -134,6 +134,11 @@ describe("mpip pack round trip", () => {
     assert.deepEqual(rModule.split("\n").map((line) => line.slice(0, 18)), ["R = {", "'data/all.bin': b'", "'data/empty.txt': ", "'data/page.html': ", "}", ""]);
   });
 
+  test("the archive passes `mpip check` (4 KiB window, device-readable ustar, no setup.py, dependencies declared)", async () => {
+    const result = await runMpip(["check", path.join(work.dir, "out", "micropython-mypkg-1.0.tar.gz")]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+  });
+
   test("mpip install follows requires.txt and installs what upip would", async () => {
     assert.deepEqual((await listFiles(target)).sort(), ["helper.py", "mypkg/R.py", "mypkg/__init__.py", "mypkg/data/all.bin", "mypkg/data/empty.txt", "mypkg/data/page.html"]);
   });

@@ -127,6 +127,10 @@ describe("mpip repack", () => {
     const first = await run(at("r1"), "022", "dist");
     assert.equal(await run(at("r2", "deeper"), "077", "elsewhere"), first);
     assert.notEqual(await run(at("r3"), "022", "dist", { SOURCE_DATE_EPOCH: "1700000000" }), first);
+    // Idempotent: repacking mpip's own output gives the same bytes.
+    const again = await runMpip(["repack", at("r1", "dist", "sensor_kit-2.1.tar.gz"), "-o", at("r4")], { env: { SOURCE_DATE_EPOCH: "" } });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(createHash("sha256").update(await readFile(at("r4", "sensor_kit-2.1.tar.gz"))).digest("hex"), first);
   });
 
   test("refuses to overwrite its input, a name too long for a device, and hostile entries", async () => {
