@@ -125,6 +125,7 @@ function contentChecks(tar: Buffer): CheckResult[] {
   const paths = members.map((member) => member.entry.name.split("/"));
   const tops = [...new Set(paths.map((segments) => segments[0]!))];
   const problems: string[] = [];
+  if (members.length === 0) problems.push("the tar holds no entries");
   if (tops.length > 1) problems.push(`${tops.length} top-level names: ${tops.slice(0, 10).map((top) => `\`${printable(top)}\``).join(", ")}`);
   if (tops.includes(".")) problems.push("names start with `./`, and upip strips `.` as the top folder, so `name-version/` would be installed too");
   members.forEach((member, i) => {

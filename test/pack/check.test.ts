@@ -87,6 +87,13 @@ describe("checkArchive", () => {
   test("more than one top folder fails; an archive that is not gzip fails and skips the rest", async () => {
     const two = checkArchive(mpipArchive({ "a-1/a.py": "", "a-1/a.egg-info/PKG-INFO": "Name: a\nVersion: 1\n", "b-1/b.py": "" }), "two.tar.gz");
     assert.deepEqual(statuses(two), { ...ALL_PASS, "top-folder": "fail" });
+    const dotted = checkArchive(gzipReproducible(Buffer.concat([tarEntry({ name: "./", typeflag: "5" }), tarEntry({ name: "./d-1/d.py" }, "D = 1\n"), tarEnd()])), "dotted.tar.gz");
+    assert.equal(check(dotted, "top-folder").status, "fail");
+    assert.match(text(dotted, "top-folder"), /names start with `\.\/`, and upip strips `\.` as the top folder/);
+    const escaping = checkArchive(gzipReproducible(Buffer.concat([tarEntry({ name: "e-1/e.py" }, ""), tarEntry({ name: "e-1/../../evil.py" }, ""), tarEnd()])), "escape.tar.gz");
+    assert.match(text(escaping, "top-folder"), /`e-1\/\.\.\/\.\.\/evil\.py`: its path contains a `\.\.` segment/);
+    const empty = checkArchive(gzipReproducible(tarEnd()), "empty.tar.gz");
+    assert.equal(empty.ok, false);
     const junk = checkArchive(Buffer.from("not an archive at all"), "junk.tar.gz");
     assert.deepEqual(statuses(junk), { gzip: "fail", tar: "skip", "top-folder": "skip", "setup-py": "skip", dependencies: "skip" });
     const tail = checkArchive(Buffer.concat([await buildSdist(good), gzipSync(Buffer.from("x"))]), "tail.tar.gz");
