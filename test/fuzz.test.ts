@@ -326,6 +326,7 @@ function archiveCase(rng: Rng): ArchiveCase {
         { maxUnpackedBytes: int(rng, 512, 40_000) },
         { maxPathLength: int(rng, 5, 40) },
         { maxRatio: int(rng, 1, 50) },
+        { maxMetadataBytes: int(rng, 10, 200) }, // caps requires.txt and PKG-INFO
       ]);
       const tar = limits.maxRatio === undefined ? base.tar : ZEROS;
       return { what: `limits ${JSON.stringify(limits)}`, gz: gzipReproducible(tar, 9, 12), limits };
@@ -470,7 +471,7 @@ async function expectedTarget(gz: Buffer, before: Record<string, string>): Promi
     reader.on("finish", resolve);
     reader.on("error", reject);
   });
-  const tar = gunzipSync(gz);
+  const tar = withoutEmptyExtensions(gunzipSync(gz));
   // tar-stream wants whole blocks even after the end marker; zeros there change nothing.
   reader.end(Buffer.concat([tar, Buffer.alloc((512 - (tar.length % 512)) % 512)]));
   await done;
@@ -481,6 +482,33 @@ async function expectedTarget(gz: Buffer, before: Record<string, string>): Promi
     for (let i = 1; i < parts.length; i++) expected[`${parts.slice(0, i).join("/")}/`] = "dir";
   }
   return expected;
+}
+
+/**
+ * tar-stream 3 loses its place after a pax or GNU header of size 0 (it reads the next entry's data as that
+ * header's); such a header means nothing (no records, an empty name that mpip would refuse anyway), so the
+ * oracle gets the tar without them. A pax `size` record moves the next entry's end, as in any reader.
+ */
+function withoutEmptyExtensions(tar: Buffer): Buffer {
+  const kept: Buffer[] = [];
+  let paxSize: number | undefined;
+  let at = 0;
+  while (at + 512 <= tar.length) {
+    const block = tar.subarray(at, at + 512);
+    if (block.every((byte) => byte === 0)) break;
+    const field = block.subarray(124, 136);
+    const headerSize = field[0] === 0x80 ? field.subarray(1).reduce((sum, byte) => sum * 256 + byte, 0) : parseInt(field.toString("latin1").replace(/\0.*$/s, "").trim() || "0", 8) || 0;
+    const typeflag = String.fromCharCode(block[156]!);
+    const extension = "xgLK".includes(typeflag) && block[156] !== 0;
+    const size = extension ? headerSize : paxSize ?? headerSize;
+    const end = Math.min(tar.length, at + 512 + Math.ceil(size / 512) * 512);
+    if (typeflag === "x") paxSize = Number(/(?:^|\n)\d+ size=(\d+)\n/.exec(tar.toString("latin1", at + 512, at + 512 + size))?.[1] ?? Number.NaN) || undefined;
+    else if (!extension) paxSize = undefined;
+    if (!(extension && headerSize === 0)) kept.push(tar.subarray(at, end));
+    at = end;
+  }
+  kept.push(tar.subarray(at));
+  return Buffer.concat(kept);
 }
 
 /** The promises that hold whatever happened: nothing beside the target, nothing escaped into the work folder. */
@@ -641,7 +669,8 @@ describe("fuzz", () => {
         const fuzzCase = archiveCase(rng);
         what = `archive ${fuzzCase.what}`;
         server.addFile(name, "1.0", { filename: `${name}-1.0.tar.gz`, body: fuzzCase.gz });
-        for (const [key, value] of Object.entries(fuzzCase.limits ?? {})) args.push(`--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`, String(value));
+        // Not --max-metadata-bytes: it would also refuse the index document, which is not this case's subject.
+        for (const [key, value] of Object.entries(fuzzCase.limits ?? {})) if (key !== "maxMetadataBytes") args.push(`--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`, String(value));
         expected = () => expectedTarget(fuzzCase.gz, targetBefore);
       } else {
         const fuzzCase = metadataCase(rng, baseDocument);

@@ -211,6 +211,15 @@ describe("limits stop bombs, and each has an option to raise it", { concurrency:
     assert.match(outcome.stderr, /raise the limit with --max-metadata-bytes/);
   });
 
+  test("metadata size also caps a requires.txt or PKG-INFO read from an archive", async () => {
+    const links = path.join(work.dir, "links-requires");
+    await mkdir(links, { recursive: true });
+    await writeFile(path.join(links, "big-requires-1.0.tar.gz"), await buildSdist({ name: "big-requires", version: "1.0", files: { "big_requires.py": "" }, requires: Array.from({ length: 2000 }, (_, i) => `# comment ${i}`) }));
+    const outcome = await expectFailure(["--no-index", "-f", links, "--max-metadata-bytes", "16KiB", "big-requires"], "limit-exceeded", refused("big-requires", "big-requires-1.0/big-requires.egg-info/requires.txt", "it is larger than the limit of 16 KiB for metadata"));
+    assert.match(outcome.stderr, /--max-metadata-bytes/);
+    await expectInstalled(["--no-index", "-f", links, "big-requires"], ["big_requires.py"]);
+  });
+
   // The test server always sends Content-Length: here the HTTP client refuses the body before reading it.
   test("metadata size: a document declared larger than 16 MiB is refused before it is read", async () => {
     await server.addSdist({ name: "huge-declared", version: "1.0", files: { "huge_declared.py": "" } });

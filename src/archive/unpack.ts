@@ -17,7 +17,8 @@ import { SMALL_WINDOW, scanGzip, type GzipScan } from "./gzip-scan.js";
 import { isPkgInfo, isRequiresTxt, upipSkips } from "./skip-rules.js";
 import { TarFormatError, TarReader, type TarEntry, type TarEvent } from "./tar-reader.js";
 
-export type UnpackLimits = Pick<Limits, "maxUnpackedBytes" | "maxEntries" | "maxRatio" | "maxPathLength">;
+/** `maxMetadataBytes` also caps the requires.txt and PKG-INFO read into memory. */
+export type UnpackLimits = Pick<Limits, "maxUnpackedBytes" | "maxEntries" | "maxRatio" | "maxPathLength" | "maxMetadataBytes">;
 export { DEFAULT_LIMITS };
 
 export interface Unpacked {
@@ -81,7 +82,7 @@ function checkGzip(data: Buffer, label: string, limits: UnpackLimits): GzipScan 
 type Sink =
   | { kind: "discard" }
   | { kind: "file"; handle: FileHandle }
-  | { kind: "text"; field: "requiresTxt" | "pkgInfo"; chunks: Buffer[] };
+  | { kind: "text"; field: "requiresTxt" | "pkgInfo"; name: string; chunks: Buffer[]; bytes: number };
 
 const DISCARD: Sink = { kind: "discard" };
 
@@ -105,7 +106,7 @@ class Unpacker {
         return;
       case "data":
         if (this.sink.kind === "file") await this.sink.handle.write(event.bytes);
-        else if (this.sink.kind === "text") this.sink.chunks.push(Buffer.from(event.bytes));
+        else if (this.sink.kind === "text") this.readText(this.sink, event.bytes);
         return;
       case "entry-end": {
         const sink = this.sink;
@@ -140,8 +141,8 @@ class Unpacker {
     this.seen.add(relative);
 
     if (upipSkips(relative)) {
-      if (isRequiresTxt(relative)) return { kind: "text", field: "requiresTxt", chunks: [] };
-      if (isPkgInfo(relative) && (this.result.pkgInfo === undefined || relative === "PKG-INFO")) return { kind: "text", field: "pkgInfo", chunks: [] };
+      if (isRequiresTxt(relative)) return { kind: "text", field: "requiresTxt", name, chunks: [], bytes: 0 };
+      if (isPkgInfo(relative) && (this.result.pkgInfo === undefined || relative === "PKG-INFO")) return { kind: "text", field: "pkgInfo", name, chunks: [], bytes: 0 };
       return DISCARD;
     }
     const length = Buffer.byteLength(relative);
@@ -158,6 +159,16 @@ class Unpacker {
     const handle = await open(destination, "wx");
     this.result.files.push(relative);
     return { kind: "file", handle };
+  }
+
+  private readText(sink: Extract<Sink, { kind: "text" }>, bytes: Buffer): void {
+    sink.bytes += bytes.length;
+    if (sink.bytes > this.limits.maxMetadataBytes) {
+      throw new MpipError("limit-exceeded", `refused entry \`${printable(sink.name, 400)}\` of ${this.label}: it is larger than the limit of ${formatBytes(this.limits.maxMetadataBytes)} for metadata`, {
+        hint: "a real requires.txt or PKG-INFO is a few KiB; if you trust the archive, raise the limit with --max-metadata-bytes",
+      });
+    }
+    sink.chunks.push(Buffer.from(bytes));
   }
 
   private refuse(entryName: string, reason: string): MpipError {
