@@ -2,6 +2,14 @@
 // The `mpip` command: runs the compiled CLI and exits with its code.
 import { main } from "../dist/cli.js";
 
+// `mpip --help | head` closes the pipe early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;

@@ -146,7 +146,9 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
   addPackCommand(program, run);
   registerFileCommands(program, run);
 
-  program.addHelpText("after", EXAMPLES);
+  program.addHelpText("after", `${EXAMPLES}
+  $ mpip pack -o dist                                  build dist/NAME-VERSION.tar.gz from pyproject.toml
+  $ mpip check dist/*.tar.gz                           will these archives install on a small device?`);
   return program;
 }
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { ROOT, runMpip } from "./helpers/cli.js";
+import { BIN, ROOT, runCommand, runMpip } from "./helpers/cli.js";
 
 describe("mpip command line", () => {
   test("--version prints the package version", async () => {
@@ -31,6 +31,14 @@ describe("mpip command line", () => {
       assert.match(result.stdout, new RegExp(`${option}\\b`), option);
     }
     assert.match(result.stdout, /~\/\.micropython\/lib/);
+  });
+
+  test("a reader that closes the pipe early (`mpip --help | head -1`) is not an error", async () => {
+    for (let run = 0; run < 3; run++) {
+      const result = await runCommand("sh", ["-c", `"${process.execPath}" "${BIN}" --help | head -1`]);
+      assert.equal(result.stdout, "Usage: mpip [options] [command]\n");
+      assert.doesNotMatch(result.stderr, /EPIPE|Unhandled|at /);
+    }
   });
 
   test("no arguments shows help on stderr and exits 2", async () => {
