@@ -4,8 +4,10 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { MpipError } from "./errors.js";
+import { redactUrl } from "./http.js";
 import { DEFAULT_INDEXES, DEFAULT_JOBS, install } from "./install.js";
 import { Reporter, type Verbosity } from "./log.js";
 import { jsonFailure, jsonReport, renderError, renderSummary } from "./render.js";
@@ -53,7 +55,7 @@ Examples:
   $ mpip install --json -p image 'lib>=1.2,<2' | jq    a machine-readable report for CI`;
 
 export function packageVersion(): string {
-  const file = path.join(path.dirname(new URL(import.meta.url).pathname), "..", "package.json");
+  const file = fileURLToPath(new URL("../package.json", import.meta.url));
   return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }
 
@@ -117,7 +119,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
         "Everything is downloaded, verified and unpacked beside the target first; the target changes only if the whole install succeeds.",
     )
     .argument("[spec...]", "packages to install: `name`, `name==1.2`, `'name>=1.0,<2'` (PEP 440 specifiers)")
-    .option("-p, --target <dir>", "the folder to install into (default: ~/.micropython/lib, as upip on the Unix port)")
+    .option("-p, --target <dir>", "the folder to install into (default: the first MICROPYPATH entry, else ~/.micropython/lib, as upip on the Unix port)")
     .option("-r, --requirement <file>", "install the packages listed in a file, one per line (repeatable)", collect, [])
     .option("-i, --index-url <url>", `an index speaking PyPI's JSON API; repeatable, replaces the default list (${DEFAULT_INDEXES.join(", ")})`, collect)
     .option("--extra-index-url <url>", "an index tried after the others (repeatable)", collect, [])
@@ -162,12 +164,12 @@ async function installCommand(specs: string[], flags: InstallFlags): Promise<num
     if (requests.length === 0) {
       throw new MpipError("usage", "no packages to install", { hint: "name packages (`mpip install NAME`) or a requirements file (`-r FILE`)" });
     }
-    const indexUrls = flags.index ? [...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl] : [];
+    const indexUrls = flags.index ? [...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl].map(checkIndexUrl) : [];
     if (indexUrls.length === 0 && flags.findLinks.length === 0) {
       throw new MpipError("usage", "--no-index leaves no place to find packages", { hint: "add a folder of sdists with `-f DIR`" });
     }
     const report = await install({
-      target: flags.target ?? path.join(os.homedir(), ".micropython", "lib"),
+      target: flags.target ?? defaultTarget(process.env),
       requests,
       indexUrls,
       findLinks: flags.findLinks,
@@ -193,6 +195,31 @@ async function installCommand(specs: string[], flags: InstallFlags): Promise<num
   } finally {
     signals.dispose();
   }
+}
+
+/**
+ * upip installs into `sys.path[1]`: on the Unix port the first `MICROPYPATH` entry when it is set, else
+ * `~/.micropython/lib`. `.frozen` and empty entries name no folder and are passed over.
+ */
+export function defaultTarget(env: NodeJS.ProcessEnv): string {
+  const entry = (env.MICROPYPATH ?? "").split(path.delimiter).find((item) => item !== "" && item !== ".frozen");
+  if (entry === undefined) return path.join(os.homedir(), ".micropython", "lib");
+  return entry === "~" || entry.startsWith("~/") ? path.join(os.homedir(), entry.slice(1)) : entry;
+}
+
+/** Index URLs must be http(s); anything else (`user:token@host` without a scheme) is refused unprinted. */
+function checkIndexUrl(url: string): string {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol === "http:" || protocol === "https:") return url;
+  const shown = redactUrl(url).replace(/^[^/]*@/, "***@");
+  throw new MpipError("usage", `\`${shown}\` is not an http or https URL; an index URL looks like \`https://host/pypi\``, {
+    hint: "add the scheme, e.g. `-i https://user:token@host/pypi`",
+  });
 }
 
 async function gatherRequests(specs: string[], files: string[], reporter: Reporter): Promise<Request[]> {

@@ -1,7 +1,8 @@
 // The command line as a user meets it: help, version, usage errors and their exit codes.
 
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, readdir, rm, symlink } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { BIN, ROOT, runCommand, runMpip } from "./helpers/cli.js";
@@ -13,6 +14,22 @@ describe("mpip command line", () => {
       const result = await runMpip([flag]);
       assert.equal(result.code, 0);
       assert.equal(result.stdout.trim(), version);
+    }
+  });
+
+  test("runs from a folder whose path has a space and non-ASCII letters", async () => {
+    const { version } = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+    const home = await mkdtemp(path.join(os.tmpdir(), "mpip home é-"));
+    try {
+      await cp(path.join(ROOT, "bin"), path.join(home, "bin"), { recursive: true });
+      await cp(path.join(ROOT, "dist"), path.join(home, "dist"), { recursive: true });
+      await cp(path.join(ROOT, "package.json"), path.join(home, "package.json"));
+      await symlink(path.join(ROOT, "node_modules"), path.join(home, "node_modules"));
+      const result = await runCommand(process.execPath, [path.join(home, "bin", "mpip.js"), "--version"]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout.trim(), version);
+    } finally {
+      await rm(home, { recursive: true, force: true });
     }
   });
 
@@ -38,6 +55,19 @@ describe("mpip command line", () => {
       const result = await runCommand("sh", ["-c", `"${process.execPath}" "${BIN}" --help | head -1`]);
       assert.equal(result.stdout, "Usage: mpip [options] [command]\n");
       assert.doesNotMatch(result.stderr, /EPIPE|Unhandled|at /);
+    }
+  });
+
+  test("an install whose --json reader has gone away still finishes, with exit 0 and no stack", async () => {
+    const target = path.join(os.tmpdir(), `mpip-epipe-${process.pid}`);
+    const command = `(sleep 0.3; "${process.execPath}" "${BIN}" install --no-index -f fixtures -p "${target}" --json mpip-demo-app) | true; echo "exit=\${PIPESTATUS[0]}" >&2`;
+    try {
+      const result = await runCommand("bash", ["-c", command]);
+      assert.match(result.stderr, /exit=0/);
+      assert.doesNotMatch(result.stderr, /EPIPE|Unhandled|\n\s+at /);
+      assert.deepEqual((await readdir(target)).sort(), ["ansi.py", "demo_app", "fmt.py"]);
+    } finally {
+      await rm(target, { recursive: true, force: true });
     }
   });
 

@@ -209,7 +209,7 @@ describe("mpip install from a PyPI JSON index", () => {
   test("a release with only a wheel is a clear error listing what it has", async () => {
     const result = await install("wheelonly");
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /error: `wheelonly 1\.0` has no source distribution \(sdist\) on `http:\/\/127\.0\.0\.1:\d+\/pypi`; it has `wheelonly-1\.0-py3-none-any\.whl` \(bdist_wheel\)/);
+    assert.match(result.stderr, /error: `wheelonly 1\.0` has no \.tar\.gz source distribution \(sdist\) on `http:\/\/127\.0\.0\.1:\d+\/pypi`; it has `wheelonly-1\.0-py3-none-any\.whl` \(bdist_wheel\)/);
   });
 
   test("an archive needing a 32 KiB window installs with a warning, and fails with --strict-window", async () => {
@@ -334,6 +334,11 @@ describe("mpip install: indexes and sources", () => {
       result = await runMpip(["install", "-i", index.url, "-p", target, "norel==1.0"]);
       assert.equal(result.code, 0, result.stderr);
       assert.equal(await readFile(path.join(target, "norel.py"), "utf8"), `V = "1.0"\n`);
+      // The pin counts wherever it stands among the requirements on the name.
+      target = path.join(work.dir, `target-${++counter}`);
+      result = await runMpip(["install", "-i", index.url, "-p", target, "norel", "norel==1.0"]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(await readFile(path.join(target, "norel.py"), "utf8"), `V = "1.0"\n`);
       assert.ok(index.requests.includes("GET /pypi/norel/1.0/json"));
     } finally {
       await index.close();
@@ -362,9 +367,37 @@ describe("mpip install: indexes and sources", () => {
   test("installs into ~/.micropython/lib by default, as upip does", async () => {
     const home = path.join(work.dir, `home-${counter}`);
     await mkdir(home);
-    const result = await runMpip(["install", "-i", server.url, "solo"], { env: { HOME: home } });
+    const result = await runMpip(["install", "-i", server.url, "solo"], { env: { HOME: home, MICROPYPATH: "" } });
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(await listFiles(home), [".micropython/lib/solo.py"]);
+  });
+
+  test("with MICROPYPATH set, installs into its first folder, as upip installs into sys.path[1]", async () => {
+    const home = path.join(work.dir, `home-${counter}`);
+    await mkdir(home);
+    const result = await runMpip(["install", "-i", server.url, "solo"], { env: { HOME: home, MICROPYPATH: `.frozen:~/mp/lib:${home}/other` } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await listFiles(home), ["mp/lib/solo.py"]);
+  });
+
+  test("an index URL without a scheme is a usage error that does not print its credentials", async () => {
+    const result = await runMpip(["install", "-p", target, "-i", "user:s3cret@example.invalid/pypi", "--json", "solo"]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /error: `\*\*\*@example\.invalid\/pypi` is not an http or https URL/);
+    assert.doesNotMatch(result.stderr + result.stdout, /s3cret/);
+  });
+
+  test("an archive whose top folder is `.` installs as upip installs it", async () => {
+    const index = await startIndexServer();
+    try {
+      await index.addSdist({ name: "dotted", version: "1.0", files: { "dotted.py": "D = 1\n", "setup.py": "raise SystemExit" }, requires: ["elsewhere"] }, { topFolder: "." });
+      await index.addSdist({ name: "elsewhere", version: "1.0", files: { "elsewhere.py": "" } });
+      const result = await runMpip(["install", "-i", index.url, "-p", target, "dotted"]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(await listFiles(target), ["dotted.py", "elsewhere.py"]);
+    } finally {
+      await index.close();
+    }
   });
 
   test("a wrong sha256 from the index is an error and nothing is written", async () => {

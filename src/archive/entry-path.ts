@@ -4,8 +4,12 @@
 
 export type EntryPath = { ok: true; path: string } | { ok: false; reason: string };
 
-/** Validate a raw tar name and strip its first component (the `name-version/` folder), as upip does. */
-export function stripEntryPath(raw: string): EntryPath {
+/**
+ * Validate a raw tar name and strip its first component (the `name-version/` folder). With `upip`, the
+ * first component is whatever precedes the first `/`, even `.`, exactly as upip strips it (so an archive
+ * made with `tar -czf x.tar.gz .` installs as upip installs it); otherwise `.` segments are dropped first.
+ */
+export function stripEntryPath(raw: string, options: { upip?: boolean } = {}): EntryPath {
   if (raw.includes("\0")) return { ok: false, reason: "its name contains a NUL byte" };
   if (raw.includes("\\")) return { ok: false, reason: "its name contains a backslash" };
   if (raw.startsWith("/")) return { ok: false, reason: "its path is absolute" };
@@ -13,9 +17,11 @@ export function stripEntryPath(raw: string): EntryPath {
   // On Windows `a:b` names an alternate data stream of `a`; FAT refuses `:` outright.
   if (raw.includes(":")) return { ok: false, reason: "its name contains `:`, which Windows reads as a drive or a data stream" };
   if (/[\x01-\x1f\x7f-\x9f]/.test(raw)) return { ok: false, reason: "its name contains a control character" };
-  const segments = raw.split("/").filter((segment) => segment !== "" && segment !== ".");
-  if (segments.includes("..")) return { ok: false, reason: "its path contains a `..` segment" };
-  return { ok: true, path: segments.slice(1).join("/") };
+  const all = raw.split("/");
+  if (all.includes("..")) return { ok: false, reason: "its path contains a `..` segment" };
+  const meaningful = (segment: string) => segment !== "" && segment !== ".";
+  const rest = options.upip === true ? all.slice(1).filter(meaningful) : all.filter(meaningful).slice(1);
+  return { ok: true, path: rest.join("/") };
 }
 
 /** True when `child` (an absolute, resolved path) is `root` itself or lies inside it. */

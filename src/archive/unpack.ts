@@ -130,7 +130,7 @@ class Unpacker {
         hint: "MicroPython packages hold a few dozen files, so this looks like an archive bomb; if you trust the archive, raise the limit with --max-entries",
       });
     }
-    const stripped = stripEntryPath(name);
+    const stripped = stripEntryPath(name, { upip: true });
     if (!stripped.ok) throw this.refuse(name, stripped.reason);
     if (type === "directory") return DISCARD; // folders are made for the files inside them
     if (type === "unknown") throw this.refuse(name, `it has an unknown type flag \`${printable(entry.typeflag)}\`; only regular files and folders are installed`);

@@ -84,13 +84,20 @@ export class TargetLock {
     for (;;) {
       options.signal?.throwIfAborted();
       ownTexts.add(text); // before the file exists, so no other waiter here can mistake it for a dead process's
-      let created = false;
+      let created: CreateResult = "exists";
       try {
         created = await create(names.lock, text, names);
       } finally {
-        if (!created) ownTexts.delete(text);
+        if (created !== "created") ownTexts.delete(text);
       }
-      if (created) return new TargetLock(names, text, createdParent);
+      if (created === "created") return new TargetLock(names, text, createdParent);
+      if (created === "no-parent") {
+        // The run we waited for created the parent folder and removed it again when it finished.
+        createdParent = (await makeDirs(names.parent).catch((error: unknown) => {
+          throw ioError(`cannot create \`${names.parent}\`, the folder that holds \`${names.target}\``, error, `make \`${path.dirname(names.parent)}\` writable`);
+        })) ?? createdParent;
+        continue;
+      }
       const holder = await readHolder(names.lock);
       if (holder === undefined) continue; // released meanwhile: try again at once
       const reason = staleReason(holder);
@@ -131,12 +138,15 @@ export function describeHolder(holder: Holder): string {
   return `pid ${holder.owner.pid}${host}`;
 }
 
-async function create(file: string, text: string, names: Siblings): Promise<boolean> {
+type CreateResult = "created" | "exists" | "no-parent";
+
+async function create(file: string, text: string, names: Siblings): Promise<CreateResult> {
   let handle;
   try {
     handle = await open(file, "wx");
   } catch (error) {
-    if (errnoCode(error) === "EEXIST") return false;
+    if (errnoCode(error) === "EEXIST") return "exists";
+    if (errnoCode(error) === "ENOENT") return "no-parent";
     throw ioError(`cannot lock \`${names.target}\`: cannot create \`${file}\``, error, `mpip keeps a lock file, a staging folder and a journal beside the target while it installs: make \`${names.parent}\` writable`);
   }
   try {
@@ -147,7 +157,7 @@ async function create(file: string, text: string, names: Siblings): Promise<bool
     await unlink(file).catch(() => undefined);
     throw ioError(`cannot lock \`${names.target}\`: cannot write \`${file}\``, error, `make \`${names.parent}\` writable`);
   }
-  return true;
+  return "created";
 }
 
 async function readHolder(file: string): Promise<Holder | undefined> {

@@ -72,14 +72,15 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
 }
 
 async function resolveOne<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>) {
-  const first = requests[0]!.requirement;
+  const specifier = requests.map((request) => request.requirement.specifier).filter((spec) => spec !== "").join(",");
+  // The source sees every requirement on the name at once (an index without `releases` fetches a pinned version).
+  const combined = { ...requests[0]!.requirement, specifier };
   let listing = lookups.get(key);
   if (listing === undefined) {
-    listing = options.pool.run(() => findProject(first, options.sources));
+    listing = options.pool.run(() => findProject(combined, options.sources));
     lookups.set(key, listing);
   }
   const project = await listing;
-  const specifier = requests.map((request) => request.requirement.specifier).filter((spec) => spec !== "").join(",");
   const selection = selectRelease(project, specifier, { pre: options.pre, askedBy: describeRequests(requests) });
   const release = { key, name: project.name, version: selection.version, source: project.source, file: selection.file };
   const prepared = await options.pool.run(() => options.prepare(release));

@@ -22,8 +22,9 @@ export function isExactPin(specifier: string): boolean {
   return clauses.some((clause) => clause.startsWith("===") || (clause.startsWith("==") && !clause.endsWith("*")));
 }
 
+/** Only a .tar.gz sdist is installable: upip and device tar readers take nothing else (not .zip sdists). */
 export function isSdist(file: DistFile): boolean {
-  return file.packagetype === "sdist" || /\.tar\.gz$/i.test(file.filename);
+  return /\.tar\.gz$/i.test(file.filename);
 }
 
 export function selectRelease(listing: ProjectListing, specifier: string, options: SelectOptions): Selection {
@@ -46,11 +47,11 @@ export function selectRelease(listing: ProjectListing, specifier: string, option
     });
   }
   const sdists = chosen.files.filter(isSdist);
-  const sdist = sdists.find((file) => /\.tar\.gz$/i.test(file.filename)) ?? sdists[0];
+  const sdist = sdists[0];
   if (sdist === undefined) {
     const has = chosen.files.map((file) => `\`${file.filename}\` (${file.packagetype})`).join(", ");
     const withSdist = usable.filter((release) => release.files.some(isSdist)).map((release) => release.version);
-    throw new MpipError("no-sdist", `\`${listing.name} ${chosen.version}\` has no source distribution (sdist) on \`${listing.source}\`; it has ${has}`, {
+    throw new MpipError("no-sdist", `\`${listing.name} ${chosen.version}\` has no .tar.gz source distribution (sdist) on \`${listing.source}\`; it has ${has}`, {
       hint: withSdist.length > 0
         ? `MicroPython needs an sdist; versions with one: ${withSdist.reverse().join(", ")} (pin one with \`${listing.name}==VERSION\`)`
         : "MicroPython installs sdists only; ask the author to publish one, or build one with sdist_upip",

@@ -63,7 +63,7 @@ export class PypiJsonSource implements Source {
       return { name: displayName, source: this.label, releases };
     }
     // Without `releases` only the versions we ask for by name are known: a pinned one, else the latest.
-    const pinned = /^\s*===?\s*([^,*\s]+)\s*$/.exec(requirement.specifier)?.[1];
+    const pinned = requirement.specifier.split(",").map((clause) => /^\s*===?\s*([^*\s]+)\s*$/.exec(clause)?.[1]).find((version) => version !== undefined);
     const version = pinned ?? project.doc.info.version;
     if (version === undefined || version === null) throw badField(project.origin, "info.version", "is missing, and there is no `releases` to choose from");
     if (valid(version) === null) throw badField(project.origin, "info.version", `is not a valid version (PEP 440): \`${printable(version, 60)}\``);

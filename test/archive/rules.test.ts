@@ -10,6 +10,14 @@ describe("stripEntryPath", () => {
     assert.deepEqual(stripEntryPath("foo-1.0/"), { ok: true, path: "" });
   });
 
+  test("with `upip`, the first component is whatever precedes the first `/`, even `.`", () => {
+    assert.deepEqual(stripEntryPath("./setup.py", { upip: true }), { ok: true, path: "setup.py" });
+    assert.deepEqual(stripEntryPath("./dot/__init__.py", { upip: true }), { ok: true, path: "dot/__init__.py" });
+    assert.deepEqual(stripEntryPath("foo-1.0/./foo//bar.py", { upip: true }), { ok: true, path: "foo/bar.py" });
+    assert.deepEqual(stripEntryPath("./foo-1.0/foo.py", { upip: true }), { ok: true, path: "foo-1.0/foo.py" });
+    assert.equal(stripEntryPath("./../x.py", { upip: true }).ok, false);
+  });
+
   test("refuses names that could escape", () => {
     const refused: Array<[string, RegExp]> = [
       ["/etc/passwd", /absolute/],

@@ -75,6 +75,21 @@ describe("target lock", () => {
     await lock.release();
   });
 
+  test("a waiter whose holder removed the parent folder it had created takes the lock all the same", async () => {
+    const top = path.join(work.dir, `case-${++counter}`);
+    const target = path.join(top, "deeper", "image");
+    const first = await TargetLock.acquire(target, { wait: false });
+    const waits: Holder[] = [];
+    const second = TargetLock.acquire(target, { wait: true, pollMs: 5, onWait: (holder) => waits.push(holder) });
+    while (waits.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await first.release();
+    assert.equal(await readdir(top).then(() => "exists", () => "gone"), "gone", "the first holder removed the folders it created");
+    const lock = await second;
+    assert.equal(JSON.parse(await readFile(siblingsOf(target).lock, "utf8")).pid, process.pid);
+    await lock.release();
+    assert.equal(await readdir(top).then(() => "exists", () => "gone"), "gone");
+  });
+
   test("takes over a lock whose process is no longer running", async () => {
     const target = await freshTarget();
     const pid = await deadPid();

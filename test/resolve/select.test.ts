@@ -49,9 +49,14 @@ describe("selectRelease", () => {
       () => choose({ "1.0": [sdist("1.0")], "2.0": [wheel("2.0")] }, ""),
       (error: MpipError) =>
         error.code === "no-sdist" &&
-        error.message.includes("`p 2.0` has no source distribution (sdist) on `http://index`; it has `p-2.0-py3-none-any.whl` (bdist_wheel)") &&
+        error.message.includes("`p 2.0` has no .tar.gz source distribution (sdist) on `http://index`; it has `p-2.0-py3-none-any.whl` (bdist_wheel)") &&
         /versions with one: 1\.0/.test(error.hint ?? ""),
     );
+  });
+
+  test("a .zip sdist is not installable: the release counts as having no sdist", () => {
+    const zip: DistFile = { ...sdist("2.0"), filename: "p-2.0.zip" };
+    assert.throws(() => choose({ "1.0": [sdist("1.0")], "2.0": [zip] }, ""), (error: MpipError) => error.code === "no-sdist" && error.message.includes("`p-2.0.zip` (sdist)"));
   });
 
   test("prefers the .tar.gz when a release has several sdists", () => {
