@@ -6,7 +6,7 @@ import { main } from "../dist/cli.js";
 // (an install still finishes or rolls back, and releases its lock) and exits with the code it decided.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (error) => {
-    if (error.code !== "EPIPE") throw error;
+    if (error.code !== "EPIPE" && error.code !== "EIO") throw error; // EIO: the terminal was closed (SIGHUP)
   });
 }
 

@@ -1,12 +1,13 @@
-// Ctrl-C (SIGINT) and SIGTERM, for the CLI: instead of dying where it stands, mpip aborts the install's
+// Ctrl-C (SIGINT), SIGTERM and SIGHUP, for the CLI: instead of dying where it stands, mpip aborts the install's
 // AbortSignal (with the signal's name as the reason), lets it remove its staging folder and roll back a
-// commit in progress, and exits 128 + the signal's number (130, 143), as a shell expects. A second
+// commit in progress, and exits 128 + the signal's number (130, 143, 129), as a shell expects. A second
 // signal while it cleans up does not cut the clean-up short; kill -9 still works, and the next run
 // finishes the job from the journal.
 
 import os from "node:os";
 
-const HANDLED = ["SIGINT", "SIGTERM"] as const;
+// SIGHUP: the terminal was closed under a running install; it is put back as for Ctrl-C (exit 129).
+const HANDLED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 type Handled = (typeof HANDLED)[number];
 
 export interface SignalCatcher {

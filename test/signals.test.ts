@@ -49,10 +49,10 @@ async function freshTarget() {
 
 const upgrade = (target: string, ...extra: string[]) => startMpip(["install", "-i", server.url, "-p", target, ...extra, "sig-app==2.0"], { env: { MPIP_TEST_COMMIT_DELAY_MS: "40" } });
 
-async function stopAndCheck(run: Running, signal: "SIGINT" | "SIGTERM", scene: Awaited<ReturnType<typeof freshTarget>>, when: RegExp) {
+async function stopAndCheck(run: Running, signal: "SIGINT" | "SIGTERM" | "SIGHUP", scene: Awaited<ReturnType<typeof freshTarget>>, when: RegExp) {
   run.child.kill(signal);
   const exit = await run.exited;
-  assert.equal(exit.code, signal === "SIGINT" ? 130 : 143, exit.stderr);
+  assert.equal(exit.code, { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[signal], exit.stderr);
   assert.match(exit.stderr, when);
   assert.doesNotMatch(exit.stderr, /bug in mpip|at .*\.js:\d+/);
   assert.deepEqual(await snapshot(scene.target), scene.before, "the target is as it was");
@@ -93,6 +93,13 @@ describe("interrupting an install", () => {
       await stopAndCheck(run, signal, scene, new RegExp(`^error: interrupted by ${signal} during the commit \\(it was rolled back\\); nothing was changed in \`.*image\`$`, "m"));
     });
   }
+
+  test("SIGHUP (the terminal closed) in the middle of the commit rolls it back too", async () => {
+    const scene = await freshTarget();
+    const run = upgrade(scene.target);
+    assert.ok(await until(() => existsSync(scene.journal), run), "the commit began");
+    await stopAndCheck(run, "SIGHUP", scene, /^error: interrupted by SIGHUP during the commit \(it was rolled back\); nothing was changed in `.*image`$/m);
+  });
 
   test("SIGINT while it waits for another mpip", async () => {
     const scene = await freshTarget();
