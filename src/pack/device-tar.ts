@@ -42,6 +42,9 @@ export function deviceTarView(tar: Uint8Array): DeviceTarView {
     const sizeField = block.toString("latin1", 124, 135);
     if (!/^[\t\n\v\f\r ]*[0-7]+[\t\n\v\f\r ]*$/.test(sizeField)) problems.push(`${at} (${shown}): its size is not 11 octal digits, which a device reader cannot parse`);
     const size = realSize(block);
+    // A device reads only the first 11 bytes of the size field; a 12-digit size reads as another number.
+    const deviceSize = Number.parseInt(sizeField.trim(), 8);
+    if (size !== undefined && Number.isFinite(deviceSize) && deviceSize !== size) problems.push(`${at} (${shown}): its size field holds ${size}, but a device reader, which reads 11 digits, sees ${deviceSize}`);
     const isUstar = block.toString("latin1", 257, 263) === "ustar\0";
     if (isUstar && block.subarray(345, 500).some((byte) => byte !== 0)) {
       problems.push(`${at} (${shown}): its name continues in the ustar prefix field, which device readers ignore: they see only ${shown}`);

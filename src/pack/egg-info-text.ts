@@ -1,6 +1,8 @@
 // The egg-info of a packed project: `PKG-INFO` (core metadata 2.1, as setuptools writes it) and
 // `requires.txt`, the dependencies one a line, which upip and `mpip install` follow. Pure text rendering.
 
+import { evaluateMarker } from "../spec/markers.js";
+import { parseRequirement } from "../spec/requirement.js";
 import type { Person, ProjectMetadata } from "./metadata.js";
 
 /** The egg-info folder name setuptools uses: runs of other characters than letters, digits and `.` become `_`. */
@@ -10,7 +12,13 @@ export function eggInfoName(name: string): string {
 
 /** `requires.txt`, or undefined when there is no dependency (setuptools writes none then). Extras stay out: upip would read `[extra]` as a package name. */
 export function renderRequiresTxt(metadata: ProjectMetadata): string | undefined {
-  return metadata.dependencies.length === 0 ? undefined : metadata.dependencies.map((line) => `${line}\n`).join("");
+  // upip reads each line as a package: markers are decided here, for MicroPython, and left out.
+  const lines = metadata.dependencies
+    .map((line) => parseRequirement(line))
+    .filter((requirement) => requirement.marker === undefined || evaluateMarker(requirement.marker))
+    .map((requirement) => (requirement.url !== undefined ? `${requirement.name} @ ${requirement.url}` : `${requirement.name}${requirement.specifier}`));
+  const unique = [...new Set(lines)];
+  return unique.length === 0 ? undefined : unique.map((line) => `${line}\n`).join("");
 }
 
 /** Dependencies that upip, which takes each line as `name` or `name==version`, cannot follow. */

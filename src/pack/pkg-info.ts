@@ -5,7 +5,8 @@
 // (Owned by the repack/check side; `mpip pack` renders its own egg-info in egg-info-text.ts.)
 
 import { MpipError } from "../errors.js";
-import { parseRequiresDist } from "../spec/requires.js";
+import { parseRequiresDist, parseRequiresTxt } from "../spec/requires.js";
+import type { Requirement } from "../spec/requirement.js";
 
 /** Every header, by lower-case name, values in order. */
 export function readHeaders(text: string): Map<string, string[]> {
@@ -60,7 +61,20 @@ export interface RequiresTxt {
  */
 export function requiresTxtFromPkgInfo(text: string): RequiresTxt {
   const all = readHeaders(text).get("requires-dist") ?? [];
-  const kept = parseRequiresDist(text);
+  return plainRequiresTxt(parseRequiresDist(text), all);
+}
+
+/**
+ * setuptools' requires.txt has `[extra]` and `[:marker]` sections, which upip reads as package names:
+ * rewrite it as plain lines, keeping what applies on MicroPython.
+ */
+export function requiresTxtFromRequiresTxt(text: string): RequiresTxt {
+  const lines = text.split(/\r?\n/).map((line) => line.replace(/(^|\s)#.*$/, "").trim());
+  const requirementLines = lines.filter((line) => line !== "" && !line.startsWith("["));
+  return plainRequiresTxt(parseRequiresTxt(text), requirementLines);
+}
+
+function plainRequiresTxt(kept: Requirement[], all: string[]): RequiresTxt {
   const keptTexts = new Set(kept.map((requirement) => requirement.text));
   const lines = [...new Set(kept.map((r) => (r.url !== undefined ? `${r.name} @ ${r.url}` : `${r.name}${r.specifier}`)))];
   return {

@@ -8,7 +8,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
-import { eggInfoFolder, nameAndVersion, requiresTxtFromPkgInfo } from "./pkg-info.js";
+import { eggInfoFolder, nameAndVersion, requiresTxtFromPkgInfo, requiresTxtFromRequiresTxt } from "./pkg-info.js";
 import { renderResourceModule } from "./r-py.js";
 import { readSdist, type SdistContents, type SdistFile } from "./read-sdist.js";
 import { packageFolders, resourcesByPackage, sdistUpipVerdict, type Rule } from "./sdist-rules.js";
@@ -104,8 +104,13 @@ function planMetadata(contents: SdistContents, output: Map<string, Uint8Array>) 
     generated.push(`${eggFolder}/PKG-INFO`);
   }
   let omitted: string[] = [];
-  const hasRequiresTxt = [...output.keys()].some((file) => /\.egg-info\/requires\.txt$/.test(file));
-  if (!hasRequiresTxt) {
+  const existingRequiresTxt = [...output.keys()].find((file) => /\.egg-info\/requires\.txt$/.test(file));
+  if (existingRequiresTxt !== undefined) {
+    const requires = requiresTxtFromRequiresTxt(Buffer.from(output.get(existingRequiresTxt)!).toString("utf8"));
+    omitted = requires.omitted;
+    if (requires.text === undefined) output.delete(existingRequiresTxt);
+    else output.set(existingRequiresTxt, Buffer.from(requires.text, "utf8"));
+  } else {
     const requires = requiresTxtFromPkgInfo(metadataText);
     omitted = requires.omitted;
     if (requires.text !== undefined) {

@@ -12,7 +12,7 @@
 //
 // The whole archive is built in memory: MicroPython packages are a few KiB to a few hundred KiB.
 
-import { gzipSync } from "node:zlib";
+import * as pako from "pako";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 
@@ -88,7 +88,11 @@ export function writeTar(files: ArchiveFile[], options: WriteOptions = {}): Buff
 
 /** gzip level 9, 4 KiB window, memLevel 8 (sdist_upip's `zlib.compressobj(9, DEFLATED, 16 + 12)`), fixed header. */
 export function gzipFixed(tar: Uint8Array): Buffer {
-  const gz = gzipSync(tar, { level: 9, windowBits: 12, memLevel: 8 });
+  // pako, not node:zlib: the archive must be byte-identical on any machine, and node:zlib is whatever zlib
+  // the Node binary was built with (Chromium's bundled fork, or the system's with --shared-zlib), whose
+  // deflate output can differ between versions. pako is pinned in the lock file; archives are small, so
+  // its slower deflate (bench/inflate.ts) costs milliseconds. Installing still inflates with node:zlib.
+  const gz = Buffer.from(pako.gzip(tar, { level: 9, windowBits: 12, memLevel: 8 }));
   gz.writeUInt32LE(0, 4); // MTIME: none (node writes 0 already; kept explicit)
   gz[9] = GZIP_OS_UNIX; // zlib writes the build platform here; fixed so every machine agrees
   return gz;
@@ -104,7 +108,9 @@ function nameError(path: string, reason: string): MpipError {
 function checkPath(path: string): void {
   if (path === "" || path.startsWith("/")) throw nameError(path, "the path must be relative and not empty");
   if (path.includes("\\")) throw nameError(path, "it contains a backslash");
-  if (/[\x00-\x1f\x7f]/.test(path)) throw nameError(path, "it contains a control character");
+  if (/[\x00-\x1f\x7f-\x9f]/.test(path)) throw nameError(path, "it contains a control character");
+  // mpip install refuses `:` (a drive or a Windows data stream), so an archive mpip writes never holds one.
+  if (path.includes(":")) throw nameError(path, "it contains `:`, which Windows and FAT read as a drive or a data stream");
   if (/[\ud800-\udfff]/.test(path.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ""))) throw nameError(path, "it is not valid Unicode (a lone surrogate)");
   const segments = path.split("/");
   if (segments.length < 2) throw nameError(path, "every file must lie inside the archive's top folder (`name-version/`)");

@@ -138,3 +138,18 @@ describe("mpip check (CLI)", () => {
     assert.match(missing.stderr, /error: cannot read `[^`]*nope\.tar\.gz` \(ENOENT\)/);
   });
 });
+
+test("a 12-digit size field, which a device reader reads as another number, fails the tar check", () => {
+  const body = "X = 1\n";
+  const twelveDigits = Buffer.from(body.length.toString(8).padStart(12, "0"), "latin1");
+  const tar = Buffer.concat([
+    tarEntry({ name: "t-1/", typeflag: "5" }),
+    tarEntry({ name: "t-1/t.py", size: twelveDigits }, body),
+    tarEntry({ name: "t-1/t.egg-info/requires.txt" }, ""),
+    tarEnd(),
+  ]);
+  const report = checkArchive(gzipReproducible(tar), "size12.tar.gz");
+  const check = report.checks.find((entry) => entry.id === "tar");
+  assert.equal(check?.status, "fail", JSON.stringify(report.checks));
+  assert.match(check!.details.join("\n"), /its size field holds 6, but a device reader, which reads 11 digits, sees 0/);
+});

@@ -184,3 +184,9 @@ describe("setup.cfg layouts", () => {
     }
   });
 });
+
+test("requires.txt holds plain lines: markers decided for MicroPython, extras left out", () => {
+  const base = { name: "x", version: "1.0", dependencies: [] as string[] } as unknown as ProjectMetadata;
+  const text = renderRequiresTxt({ ...base, dependencies: ['bar; implementation_name == "cpython"', 'baz[fast]>=1; implementation_name == "micropython"', "qux==2"] });
+  assert.equal(text, "baz>=1\nqux==2\n");
+});
