@@ -28,6 +28,8 @@ export interface HttpOptions {
   log?: (message: string) => void;
   /** Aborting it ends every request and retry wait at once (SIGINT, SIGTERM). */
   signal?: AbortSignal;
+  /** The hosts the user named (index URLs): the only ones netrc's `default` login is sent to. */
+  trustedHosts?: string[];
 }
 
 export type Fetched = { status: "ok"; url: string; body: Buffer; contentType: string } | { status: "not-found"; url: string };
@@ -43,7 +45,7 @@ export function redactUrl(url: string): string {
     parsed.password = "";
     return parsed.toString();
   } catch {
-    return url.replace(/\/\/[^/@]*@/, "//***@");
+    return url.replace(/\/\/[^/]*@/, "//***@");
   }
 }
 
@@ -70,7 +72,7 @@ export class HttpClient {
     this.retryBaseMs = options.retryBaseMs ?? retryBaseFromEnv() ?? DEFAULT_RETRY_BASE_MS;
     this.certFile = options.certFile;
     this.log = options.log ?? (() => {});
-    this.credentials = new Credentials(this.log);
+    this.credentials = new Credentials(this.log, options.trustedHosts ?? []);
     this.signal = options.signal;
   }
 

@@ -86,6 +86,13 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     ...(options.certFile === undefined ? {} : { certFile: options.certFile }),
     log: (message) => reporter.detail(message),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    trustedHosts: options.indexUrls.flatMap((url) => {
+      try {
+        return [new URL(url).hostname];
+      } catch {
+        return [];
+      }
+    }),
   });
   const sources: Source[] = [
     ...options.findLinks.map((folder) => new FindLinksSource(folder)),

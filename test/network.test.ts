@@ -408,6 +408,26 @@ describe("credentials", { concurrency: true }, () => {
     assertNoSecret(run, TOKEN);
   });
 
+  test("netrc's `default` entry goes to the index host the user named, not to a file host the index names", async () => {
+    const index = await startIndexServer();
+    try {
+      await index.addSdist({ name: "netrc-doc", version: "1.0", files: { "netrc_doc.py": "" } });
+      const file = path.join(work.dir, "default-netrc");
+      await writeFile(file, `default login ${USER} password ${TOKEN}\n`);
+      // Named as `localhost`, the index lists its files under 127.0.0.1: another host, chosen by the document.
+      const target = path.join(work.dir, "netrc-doc-target");
+      const run = await runMpip(["install", "-i", index.url.replace("127.0.0.1", "localhost"), "-p", target, "netrc-doc"], { env: { NETRC: file } });
+      assert.equal(run.code, 0, run.stderr);
+      const metadata = index.received.filter((request) => request.url.endsWith("/netrc-doc/json"));
+      const files = index.received.filter((request) => request.url.includes("/files/"));
+      assert.equal(metadata[0]?.headers.authorization, basic(USER, TOKEN));
+      assert.equal(files.length, 1);
+      assert.equal(files[0]!.headers.authorization, undefined);
+    } finally {
+      await index.close();
+    }
+  });
+
   test("NETRC names another netrc file; its `default` entry is not sent on a redirect elsewhere", async () => {
     const file = path.join(work.dir, "custom-netrc");
     await writeFile(file, `default login ${USER} password ${TOKEN}\n`);

@@ -2,7 +2,9 @@
 // that URL's origin (scheme, host and port) and are sent to it on every request, as pip does, so the
 // files of a private index download with the index's login. A netrc `machine` entry belongs to its
 // host. Nothing is ever sent to another origin: a redirect elsewhere goes without, and netrc's
-// `default` entry is used only for the URLs mpip was asked to fetch, never for a redirect target.
+// `default` entry is used only for the hosts the user named (the index URLs), never for a host that an
+// index document or a redirect names. Credentials remembered for an origin are never replaced by ones a
+// document or a redirect carries.
 
 import { netrcLogin, netrcPath, readNetrc, type Netrc } from "../netrc.js";
 
@@ -10,14 +12,17 @@ export class Credentials {
   private readonly byOrigin = new Map<string, string>();
   private netrc: Promise<Netrc | undefined> | undefined;
 
-  constructor(private readonly onProblem: (message: string) => void = () => {}) {}
+  constructor(
+    private readonly onProblem: (message: string) => void = () => {},
+    private readonly trustedHosts: readonly string[] = [],
+  ) {}
 
   /** A copy of `url` without user and password; those are remembered for its origin. */
   take(url: URL): URL {
     const bare = new URL(url);
     if (url.username === "" && url.password === "") return bare;
     const login = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-    this.byOrigin.set(bare.origin, basic(login));
+    if (!this.byOrigin.has(bare.origin)) this.byOrigin.set(bare.origin, basic(login));
     bare.username = "";
     bare.password = "";
     return bare;
@@ -30,7 +35,7 @@ export class Credentials {
     this.netrc ??= readNetrc(netrcPath(), this.onProblem);
     const netrc = await this.netrc;
     if (netrc === undefined) return undefined;
-    const login = netrcLogin(netrc, url.hostname, !isRedirect);
+    const login = netrcLogin(netrc, url.hostname, !isRedirect && this.trustedHosts.includes(url.hostname));
     return login === undefined ? undefined : basic(`${login.login}:${login.password}`);
   }
 }

@@ -116,9 +116,10 @@ export class TargetLock {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    ownTexts.delete(this.text);
     const current = await readFile(this.names.lock, "utf8").catch(() => undefined);
     if (current === this.text) await unlink(this.names.lock).catch(() => undefined);
+    // Only now: until the file is gone, a waiter in this process must not take it for a dead process's.
+    ownTexts.delete(this.text);
     await removeEmptyParents(this.names.parent, this.createdParent);
   }
 }
@@ -203,6 +204,7 @@ async function removeStale(names: Siblings, holder: Holder): Promise<boolean> {
   try {
     guard = await open(names.takeover, "wx");
   } catch (error) {
+    if (errnoCode(error) === "ENOENT") return false; // the holder removed the parent folder: the caller's loop makes it again
     if (errnoCode(error) !== "EEXIST") throw ioError(`cannot take over the lock \`${names.lock}\``, error, `make \`${names.parent}\` writable`);
     await clearDeadGuard(names.takeover);
     return false;

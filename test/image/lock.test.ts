@@ -80,7 +80,8 @@ describe("target lock", () => {
     const target = path.join(top, "deeper", "image");
     const first = await TargetLock.acquire(target, { wait: false });
     const waits: Holder[] = [];
-    const second = TargetLock.acquire(target, { wait: true, pollMs: 5, onWait: (holder) => waits.push(holder) });
+    // The waiter looks again only after a long pause, so the folder is seen gone before it does.
+    const second = TargetLock.acquire(target, { wait: true, pollMs: 1000, onWait: (holder) => waits.push(holder) });
     while (waits.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await first.release();
     assert.equal(await readdir(top).then(() => "exists", () => "gone"), "gone", "the first holder removed the folders it created");
