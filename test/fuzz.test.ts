@@ -27,6 +27,7 @@ import { BIN, snapshot, tempDir } from "./helpers/cli.js";
 import { startIndexServer, type IndexServer } from "./helpers/index-server.js";
 import { buildSdistTar, gzipReproducible, type SdistOptions } from "./helpers/sdist.js";
 import { fixChecksum, headerOffsets, paxData, tarEntry, tarHeader } from "./helpers/tar-craft.js";
+import { prng as mulberry32 } from "./helpers/prng.js";
 
 const SEED = seedFrom(process.env.MPIP_FUZZ_SEED) ?? 0x6d706970;
 const CASES = Number(process.env.MPIP_FUZZ_CASES ?? 600);
@@ -48,16 +49,6 @@ function seedFrom(text: string | undefined): number | undefined {
 
 type Rng = () => number;
 
-function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const caseRng = (stream: number, index: number): Rng => mulberry32(Math.imul(SEED ^ 0x9e3779b9, 31) + Math.imul(stream, 1_000_003) + index);
 const int = (rng: Rng, lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));

@@ -5,18 +5,8 @@ import { crc32, deflateRawSync, gunzipSync, gzipSync, inflateRawSync } from "nod
 import { loadMicroPython, type MicroPython } from "@micropython/micropython-webassembly-pyscript";
 import { MpipError } from "../../src/errors.js";
 import { SMALL_WINDOW, scanGzip } from "../../src/archive/gzip-scan.js";
+import { prng as mulberry32 } from "../helpers/prng.js";
 
-// Seeded PRNG (mulberry32): every run sees the same archives.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const int = (rng: () => number, lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
 
 function randomBytes(rng: () => number, n: number): Buffer {

@@ -63,17 +63,7 @@ export async function until(condition: () => boolean | Promise<boolean>, running
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** mulberry32: a tiny seeded PRNG, so a failing run can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from "./prng.js";
 
 /** Names in `parent` other than the target's own: what an install left beside it. */
 export async function beside(parent: string, targetName: string): Promise<string[]> {

@@ -54,14 +54,4 @@ export function askPython(cases: OracleCase[]): OracleAnswer {
   return JSON.parse(run.stdout) as OracleAnswer;
 }
 
-/** A small seeded PRNG (mulberry32): the same cases on every run. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from "../helpers/prng.js";
