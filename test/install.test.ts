@@ -187,7 +187,7 @@ describe("mpip install from a PyPI JSON index", () => {
   test("a missing package is a clear error with exit 1 and no stack trace", async () => {
     const result = await install("no-such-package");
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^error: package `no-such-package` was not found on the index: `http:\/\/127\.0\.0\.1:\d+\/pypi`$/m);
+    assert.match(result.stderr, /^error: package `no-such-package` was not found in `http:\/\/127\.0\.0\.1:\d+\/pypi`$/m);
     assert.match(result.stderr, /^hint: check the spelling/m);
     assert.doesNotMatch(result.stderr, /\n\s+at /);
     const debug = await install("no-such-package", "--debug");

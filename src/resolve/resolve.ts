@@ -94,8 +94,8 @@ async function findProject(requirement: Requirement, sources: Source[]): Promise
     if (listing !== undefined) return listing;
   }
   const where = sources.map((source) => `\`${source.label}\``).join(", ");
-  throw new MpipError("not-found", `package \`${requirement.name}\` was not found on ${sources.length === 1 ? "the index" : "any index"}: ${where || "(no index)"}`, {
-    hint: "check the spelling of the name, or add the index that has it with `-i URL` or `--extra-index-url URL`",
+  throw new MpipError("not-found", `package \`${requirement.name}\` was not found in ${sources.length === 1 ? "" : "any of "}${where || "(no index)"}`, {
+    hint: "check the spelling of the name, or add the index that has it with `-i URL` or `--extra-index-url URL` (or a folder of sdists with `-f DIR`)",
   });
 }
 
