@@ -11,9 +11,12 @@ import { redactUrl } from "./http.js";
 import { DEFAULT_INDEXES, DEFAULT_JOBS, install } from "./install.js";
 import { Reporter, type Verbosity } from "./log.js";
 import { jsonFailure, jsonReport, renderError, renderSummary } from "./render.js";
-import type { Request } from "./resolve/resolve.js";
+import { requestFor, type Request } from "./resolve/resolve.js";
+import { parsePackageSpec } from "./spec/package-spec.js";
+import { gitHostsFromEnv } from "./sources/git-hosts.js";
+import { parseIndexLocation } from "./sources/index-kind.js";
+import { targetFromMpy, targetFromVersion, type MpyTarget } from "./mpy/target.js";
 import { evaluateMarker } from "./spec/markers.js";
-import { parseRequirement } from "./spec/requirement.js";
 import { readRequirementsFile } from "./spec/requirements-file.js";
 import { catchSignals } from "./signals.js";
 import { DEFAULT_LIMITS, formatBytes, parseByteSize, type Limits } from "./limits.js";
@@ -44,6 +47,12 @@ interface InstallFlags {
   maxRatio?: number;
   maxMetadataBytes?: number;
   maxPathLength?: number;
+  targetVersion?: string;
+  mpy?: string;
+  arch?: string;
+  compile: boolean;
+  keepSources: boolean;
+  mpyCross?: string;
 }
 
 const EXAMPLES = `
@@ -118,16 +127,22 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
       "Install MicroPython packages and their dependencies into a folder, as `micropython -m upip install` does, on the host.\n" +
         "Everything is downloaded, verified and unpacked beside the target first; the target changes only if the whole install succeeds.",
     )
-    .argument("[spec...]", "packages to install: `name`, `name==1.2`, `'name>=1.0,<2'` (PEP 440 specifiers)")
+    .argument("[spec...]", "what to install: `name`, `name==1.2`, `'name>=1.0,<2'` (PEP 440), `name@1.2` (mip style); or directly, with no index: `github:org/repo[/path][@ref]`, `gitlab:…`, `codeberg:…`, an https:// URL or a local path to a .tar.gz sdist, a .py/.mpy module or a package.json, or a project folder")
     .option("-p, --target <dir>", "the folder to install into (default: the first MICROPYPATH entry, else ~/.micropython/lib, as upip on the Unix port)")
     .option("-r, --requirement <file>", "install the packages listed in a file, one per line (repeatable)", collect, [])
-    .option("-i, --index-url <url>", `an index speaking PyPI's JSON API; repeatable, replaces the default list (${DEFAULT_INDEXES.join(", ")})`, collect)
+    .option("-i, --index-url <url>", `an index; repeatable, replaces the default list (${DEFAULT_INDEXES.join(" then ")}). Its kind (micropython-lib v2 index, PyPI JSON API, or simple API) is taken from a \`mip+\`, \`pypi+\` or \`simple+\` prefix, else from a URL ending in /v2, /pypi or /simple, else detected by asking the index once`, collect)
     .option("--extra-index-url <url>", "an index tried after the others (repeatable)", collect, [])
     .option("-f, --find-links <dir>", "a local folder of .tar.gz sdists, looked at before any index (repeatable)", collect, [])
     .option("--no-index", "use no index: only --find-links folders")
     .option("--no-deps", "install only the named packages, not their dependencies")
     .option("--pre", "allow pre-release versions (by default only when nothing else matches)", false)
     .option("--strict-window", "refuse archives that need more than a 4 KiB inflate window (a small device cannot unpack them)", false)
+    .option("--target-version <version>", "the MicroPython release the image is for, e.g. 1.22: packages from a micropython-lib index come as .mpy for it, and every .mpy installed must load on it (default: sources, which work on any firmware and can be frozen)")
+    .option("--mpy <version>", "like --target-version, by .mpy version: 6 (MicroPython 1.19 and later), 6.2 (1.22), 5 (1.12-1.18)")
+    .option("--arch <name>", "the target's native architecture (xtensawin, armv7emsp, ...): needed only to accept .mpy files with native code")
+    .option("--compile", "compile every installed .py to .mpy with mpy-cross (built in as WebAssembly, .mpy 6), removing the sources; boot.py and main.py stay source", false)
+    .option("--keep-sources", "with --compile, keep the .py files beside the .mpy (MicroPython then imports the .py)", false)
+    .option("--mpy-cross <path>", "with --compile, use this native mpy-cross instead of the built-in one (its .mpy version must match the target)")
     .option("--no-wait", "if another mpip is installing into the same folder, fail at once instead of waiting for it")
     .option("-j, --jobs <n>", "how many downloads run at once", positiveInteger("--jobs", 256), DEFAULT_JOBS)
     .option("--timeout <seconds>", "network timeout for connecting and for a stalled response (default 30)", positiveSeconds("--timeout", 3600))
@@ -168,7 +183,13 @@ async function installCommand(specs: string[], flags: InstallFlags): Promise<num
     if (indexUrls.length === 0 && flags.findLinks.length === 0) {
       throw new MpipError("usage", "--no-index leaves no place to find packages", { hint: "add a folder of sdists with `-f DIR`" });
     }
+    const firmware = firmwareTarget(flags);
+    if ((flags.keepSources || flags.mpyCross !== undefined) && !flags.compile) {
+      throw new MpipError("usage", `${flags.keepSources ? "--keep-sources" : "--mpy-cross"} has an effect only with --compile`, { hint: "add --compile" });
+    }
     const report = await install({
+      ...(firmware === undefined ? {} : { firmware }),
+      ...(flags.compile ? { compile: { keepSources: flags.keepSources, ...(flags.mpyCross === undefined ? {} : { mpyCross: flags.mpyCross }) } } : {}),
       target: flags.target ?? defaultTarget(process.env),
       requests,
       indexUrls,
@@ -207,19 +228,20 @@ export function defaultTarget(env: NodeJS.ProcessEnv): string {
   return entry === "~" || entry.startsWith("~/") ? path.join(os.homedir(), entry.slice(1)) : entry;
 }
 
-/** Index URLs must be http(s); anything else (`user:token@host` without a scheme) is refused unprinted. */
-function checkIndexUrl(url: string): string {
-  let protocol: string | undefined;
-  try {
-    protocol = new URL(url).protocol;
-  } catch {
-    protocol = undefined;
+function firmwareTarget(flags: InstallFlags): MpyTarget | undefined {
+  if (flags.targetVersion !== undefined && flags.mpy !== undefined) {
+    throw new MpipError("usage", "give --target-version or --mpy, not both", { hint: "--target-version 1.22 means --mpy 6.2" });
   }
-  if (protocol === "http:" || protocol === "https:") return url;
-  const shown = redactUrl(url).replace(/^[^/]*@/, "***@");
-  throw new MpipError("usage", `\`${shown}\` is not an http or https URL; an index URL looks like \`https://host/pypi\``, {
-    hint: "add the scheme, e.g. `-i https://user:token@host/pypi`",
-  });
+  if (flags.targetVersion !== undefined) return targetFromVersion(flags.targetVersion, flags.arch);
+  if (flags.mpy !== undefined) return targetFromMpy(flags.mpy, flags.arch);
+  if (flags.arch !== undefined) throw new MpipError("usage", "--arch needs --target-version or --mpy", { hint: "e.g. `--target-version 1.22 --arch xtensawin`" });
+  return undefined;
+}
+
+/** Index URLs must be http(s), optionally with a kind prefix; anything else is refused unprinted. */
+function checkIndexUrl(url: string): string {
+  parseIndexLocation(url);
+  return url;
 }
 
 async function gatherRequests(specs: string[], files: string[], reporter: Reporter): Promise<Request[]> {
@@ -228,11 +250,14 @@ async function gatherRequests(specs: string[], files: string[], reporter: Report
     for (const line of await readRequirementsFile(file)) lines.push({ text: line.text, origin: `\`${file}\` line ${line.line}` });
   }
   const requests: Request[] = [];
+  const context = { hosts: gitHostsFromEnv(), cwd: process.cwd() };
   for (const { text, origin } of lines) {
-    const requirement = parseRequirement(text);
-    if (requirement.url !== undefined) {
-      throw new MpipError("bad-spec", `${origin}: \`${text}\` is a direct URL requirement, which mpip does not install yet`, { hint: "name the package and its version instead" });
+    const spec = parsePackageSpec(text, context);
+    if (spec.type === "direct") {
+      requests.push(requestFor(spec, origin));
+      continue;
     }
+    const { requirement } = spec;
     if (requirement.marker !== undefined && !evaluateMarker(requirement.marker)) {
       reporter.info(`Skipping \`${text}\` (${origin}): its marker does not apply to MicroPython`);
       continue;

@@ -23,7 +23,9 @@ export type ErrorCode =
   | "interrupted"
   | "bad-project"
   | "archive-name"
-  | "check-failed";
+  | "check-failed"
+  | "mpy-incompatible"
+  | "compile-failed";
 
 export class MpipError extends Error {
   readonly code: ErrorCode;

@@ -7,7 +7,19 @@ import { readFile } from "node:fs/promises";
 import { MpipError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { redactUrl } from "./http.js";
-import type { DistFile } from "./sources/types.js";
+import type { Location } from "./sources/types.js";
+
+/** What to fetch: a location, and the sha256 (or, for mip's short hashes, a prefix of it) it must have. */
+export interface Expected {
+  location: Location;
+  sha256?: string;
+}
+
+export interface FetchOptions {
+  maxBytes?: number;
+  /** Who vouches for the hash and the URL, for messages: "the index" (default), "the package document". */
+  authority?: string;
+}
 
 export const MAX_ARCHIVE_BYTES = 64 * 1024 * 1024;
 
@@ -18,8 +30,9 @@ export interface Fetched {
   origin: string;
 }
 
-export async function fetchFile(file: DistFile, http: HttpClient, label: string): Promise<Fetched> {
+export async function fetchFile(file: Expected, http: HttpClient, label: string, options: FetchOptions = {}): Promise<Fetched> {
   const location = file.location;
+  const authority = options.authority ?? "the index";
   let data: Buffer;
   let origin: string;
   if (location.type === "local") {
@@ -29,17 +42,20 @@ export async function fetchFile(file: DistFile, http: HttpClient, label: string)
     });
   } else {
     origin = redactUrl(location.url);
-    const response = await http.get(location.url, { maxBytes: MAX_ARCHIVE_BYTES });
+    const response = await http.get(location.url, { maxBytes: options.maxBytes ?? MAX_ARCHIVE_BYTES });
     if (response.status === "not-found") {
-      throw new MpipError("not-found", `the index lists ${label} at \`${origin}\`, but that URL answered 404`, {
-        hint: "the index is out of date or broken; try again later or use another index",
+      throw new MpipError("not-found", `${authority} lists ${label} at \`${origin}\`, but that URL answered 404`, {
+        hint: `${authority} is out of date or broken; try again later, or tell its maintainers`,
       });
     }
     data = response.body;
   }
   const sha256 = createHash("sha256").update(data).digest("hex");
-  if (file.sha256 !== undefined && file.sha256 !== sha256) {
-    throw new MpipError("digest-mismatch", `${label} from \`${origin}\` does not match the index's sha256 (expected ${file.sha256}, got ${sha256}); nothing of it was written`, {
+  const expected = file.sha256?.toLowerCase();
+  // mip's package documents give only the first hex digits of the sha256: check as many as there are.
+  if (expected !== undefined && (expected.length < 64 ? !sha256.startsWith(expected) : expected !== sha256)) {
+    const whose = authority === "the index" ? "the index's sha256" : `the sha256 in ${authority}`;
+    throw new MpipError("digest-mismatch", `${label} from \`${origin}\` does not match ${whose} (expected ${expected}${expected.length < 64 ? "…" : ""}, got ${sha256}); nothing of it was written`, {
       hint: "the download was altered or the index is wrong; try again, and report it to the index if it persists",
     });
   }

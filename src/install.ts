@@ -2,32 +2,42 @@
 // release into a staging folder, then commit the staged files into the target all at once.
 
 import path from "node:path";
-import { MpipError } from "./errors.js";
 import { HttpClient, redactUrl } from "./http.js";
 import type { Reporter } from "./log.js";
 import { Pool } from "./pool.js";
-import { unpackSdist } from "./archive/unpack.js";
 import { caseClashWarnings } from "./archive/case-fold.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
-import { SMALL_WINDOW } from "./archive/gzip-scan.js";
-import { fetchFile } from "./fetch.js";
 import type { Placement } from "./image/commit.js";
 import { asInterrupted } from "./image/interrupt.js";
 import { TargetSession } from "./image/session.js";
+import { loadWasmCompiler, nativeCompiler } from "./mpy/compile.js";
+import { mipFlavor, type MpyTarget } from "./mpy/target.js";
+import { fitToFirmware } from "./prepare/firmware.js";
+import { prepareRelease, type PrepareContext, type Staged } from "./prepare/index.js";
 import { resolve, type Request, type ResolvedPackage } from "./resolve/resolve.js";
+import { IndexSource } from "./sources/detect.js";
 import { FindLinksSource } from "./sources/find-links.js";
-import { PypiJsonSource } from "./sources/pypi-json.js";
+import { gitHostsFromEnv, type GitHosts } from "./sources/git-hosts.js";
+import { kindFromUrl, parseIndexLocation } from "./sources/index-kind.js";
 import type { Source } from "./sources/types.js";
-import { parseRequiresDist, parseRequiresTxt } from "./spec/requires.js";
-import type { Requirement } from "./spec/requirement.js";
 
-export const DEFAULT_INDEXES = ["https://micropython.org/pi", "https://pypi.org/pypi"];
+/** micropython-lib's v2 index first (what mip reads), then PyPI's JSON API (what upip reads). */
+export const DEFAULT_INDEXES = ["https://micropython.org/pi/v2", "https://pypi.org/pypi"];
 export const DEFAULT_JOBS = 16;
 
 export interface InstallOptions {
   target: string;
   requests: Request[];
+  /** Index URLs, each optionally with a kind prefix (`mip+`, `pypi+`, `simple+`); see sources/index-kind.ts. */
   indexUrls: string[];
+  /** Hosts behind `github:`, `gitlab:` and `codeberg:` (default: from MPIP_*_URL, else the real ones). */
+  hosts?: GitHosts;
+  /** Where relative paths in specs resolve (default: the current folder). */
+  cwd?: string;
+  /** The firmware the image is for (`--target-version`, `--mpy`): v2 packages as .mpy, every .mpy checked. */
+  firmware?: MpyTarget;
+  /** Compile every staged .py to .mpy (`--compile`): with a native mpy-cross at `mpyCross`, else WebAssembly. */
+  compile?: { keepSources: boolean; mpyCross?: string };
   findLinks: string[];
   noDeps: boolean;
   pre: boolean;
@@ -50,7 +60,10 @@ export interface InstallOptions {
 export interface InstalledPackage {
   name: string;
   version: string;
+  /** The index or spec it came from. */
   source: string;
+  /** What it was installed from: "dist" (an sdist), "package-json" (a mip package), "module", "project". */
+  kind: string;
   url: string;
   filename: string;
   sha256: string;
@@ -66,40 +79,38 @@ export interface InstallReport {
   warnings: string[];
 }
 
-interface Staged {
-  dir: string;
-  files: string[];
-  sha256: string;
-  origin: string;
-  smallWindow: boolean;
-  /** Said after resolution, in plan order, so output does not depend on network timing. */
-  warnings: string[];
-}
-
 export async function install(options: InstallOptions): Promise<InstallReport> {
   const { reporter } = options;
   const target = path.resolve(options.target);
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const indexes = options.indexUrls.map(parseIndexLocation);
   const http = new HttpClient({
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.retries === undefined ? {} : { retries: options.retries }),
     ...(options.certFile === undefined ? {} : { certFile: options.certFile }),
     log: (message) => reporter.detail(message),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
-    trustedHosts: options.indexUrls.flatMap((url) => {
-      try {
-        return [new URL(url).hostname];
-      } catch {
-        return [];
-      }
-    }),
+    trustedHosts: indexes.map((index) => new URL(index.url).hostname),
   });
+  // Settled before any download: a native mpy-cross of the wrong version fails at once.
+  const compiler = options.compile === undefined ? undefined
+    : options.compile.mpyCross !== undefined ? await nativeCompiler(options.compile.mpyCross, options.firmware?.major ?? 6) : await loadWasmCompiler();
+  const sourceOptions = { flavor: mipFlavor(options.firmware), maxMetadataBytes: limits.maxMetadataBytes, log: (message: string) => reporter.detail(message) };
   const sources: Source[] = [
     ...options.findLinks.map((folder) => new FindLinksSource(folder)),
-    ...options.indexUrls.map((url) => new PypiJsonSource(url, http, { maxMetadataBytes: limits.maxMetadataBytes })),
+    ...indexes.map((index) => new IndexSource(index, http, sourceOptions)),
   ];
   const image = await TargetSession.open(target, { wait: options.wait ?? true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
-  const { staging } = image;
+  const firstMip = indexes.find((index) => (index.kind ?? kindFromUrl(index.url)) === "mip");
+  const context: PrepareContext = {
+    http,
+    staging: image.staging,
+    limits,
+    strictWindow: options.strictWindow,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    spec: { hosts: options.hosts ?? gitHostsFromEnv(), cwd: options.cwd ?? process.cwd() },
+    ...(firstMip === undefined ? {} : { fallbackMip: firstMip.url }),
+  };
   try {
     const resolved = await resolve<Staged>(options.requests, {
       sources,
@@ -107,24 +118,18 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
       pre: options.pre,
       noDeps: options.noDeps,
       onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${count} packages ready, ${pending} in progress`),
-      prepare: async (release) => {
-        options.signal?.throwIfAborted();
-        const label = `\`${release.name} ${release.version}\` (\`${release.file.filename}\`)`;
-        const fetched = await fetchFile(release.file, http, label);
-        const dir = staging.packageDir(release.key);
-        options.signal?.throwIfAborted();
-        const unpacked = await unpackSdist(fetched.data, dir, label, limits);
-        const smallWindow = unpacked.maxDistance <= SMALL_WINDOW;
-        const warnings = smallWindow ? [] : [windowProblem(label, unpacked.maxDistance, options.strictWindow)];
-        return {
-          dependencies: dependenciesOf(unpacked.requiresTxt, unpacked.pkgInfo, label),
-          value: { dir, files: unpacked.files, sha256: fetched.sha256, origin: fetched.origin, smallWindow, warnings },
-        };
-      },
+      prepare: (release) => prepareRelease(release, context),
     });
+    if (compiler !== undefined || options.firmware !== undefined) {
+      reporter.progress(compiler === undefined ? "Checking .mpy files" : `Compiling with ${compiler.label}`);
+      await fitToFirmware(resolved, {
+        ...(options.firmware === undefined ? {} : { target: options.firmware }),
+        ...(compiler === undefined ? {} : { compile: { compiler, keepSources: options.compile?.keepSources ?? false, jobs: options.jobs } }),
+      }, options.signal);
+    }
     reporter.clearProgress();
     for (const node of resolved) {
-      reporter.detail(`${node.name} ${node.version} from ${node.prepared.origin} (sha256 ${node.prepared.sha256})`);
+      reporter.detail(`${node.name}${node.version === "" ? "" : ` ${node.version}`} from ${node.prepared.origin} (sha256 ${node.prepared.sha256})`);
       for (const warning of node.prepared.warnings) reporter.warn(warning);
     }
     await image.commit(placements(resolved, reporter));
@@ -135,27 +140,6 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   } finally {
     await image.close();
     await http.close();
-  }
-}
-
-function windowProblem(label: string, distance: number, strict: boolean): string {
-  const message = `${label} needs a ${distance > 8192 ? "32" : "larger than 4"} KiB inflate window (it refers back ${distance} bytes): it cannot be installed on a small device`;
-  if (strict) {
-    throw new MpipError("archive-window", message, {
-      hint: "recompress it with a 4 KiB window (`mpip repack`, or sdist_upip), or drop --strict-window to install it on the host anyway",
-    });
-  }
-  return `${message}; installed anyway`;
-}
-
-function dependenciesOf(requiresTxt: string | undefined, pkgInfo: string | undefined, label: string): Requirement[] {
-  try {
-    if (requiresTxt !== undefined) return parseRequiresTxt(requiresTxt);
-    if (pkgInfo !== undefined) return parseRequiresDist(pkgInfo);
-    return [];
-  } catch (error) {
-    if (error instanceof MpipError) throw new MpipError(error.code, `in the dependencies of ${label}: ${error.message}`, { cause: error, ...(error.hint ? { hint: error.hint } : {}) });
-    throw error;
   }
 }
 
@@ -178,8 +162,9 @@ function describe(node: ResolvedPackage<Staged>): InstalledPackage {
     name: node.name,
     version: node.version,
     source: node.source,
-    url: node.file.location.type === "remote" ? redactUrl(node.file.location.url) : node.file.location.path,
-    filename: node.file.filename,
+    kind: node.artifact.type,
+    url: node.prepared.origin,
+    filename: node.prepared.filename,
     sha256: node.prepared.sha256,
     requestedBy: node.requests.map((request) => request.requestedBy),
     smallWindow: node.prepared.smallWindow,

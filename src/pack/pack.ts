@@ -39,7 +39,22 @@ export interface PackResult {
   warnings: string[];
 }
 
+/** The archive `mpip pack` writes, in memory (`mpip install ./project` installs it without writing it). */
+export interface PackedArchive extends Omit<PackResult, "path"> {
+  archive: Buffer;
+  project: { dir: string };
+}
+
 export async function packProject(dir: string, options: PackOptions = {}): Promise<PackResult> {
+  const packed = await packArchive(dir, options);
+  const outDir = options.outDir === undefined ? path.join(packed.project.dir, "dist") : path.resolve(options.outDir);
+  const output = path.join(outDir, packed.filename);
+  await writeAtomically(output, packed.archive);
+  const { archive: _archive, project: _project, ...result } = packed;
+  return { ...result, path: output };
+}
+
+export async function packArchive(dir: string, options: Pick<PackOptions, "mtime"> = {}): Promise<PackedArchive> {
   const project = await readProject(dir);
   const { metadata, settings } = project;
   const selection = await selectFiles(project);
@@ -76,15 +91,13 @@ export async function packProject(dir: string, options: PackOptions = {}): Promi
   const archive = writeSdist(archiveFiles, options.mtime === undefined ? {} : { mtime: options.mtime });
 
   const filename = `${top}.tar.gz`;
-  const outDir = options.outDir === undefined ? path.join(project.dir, "dist") : path.resolve(options.outDir);
-  const output = path.join(outDir, filename);
-  await writeAtomically(output, archive);
   return {
+    archive,
+    project: { dir: project.dir },
     name: metadata.name,
     version: metadata.version,
     metadataFile: project.metadataFile,
     filename,
-    path: output,
     sha256: createHash("sha256").update(archive).digest("hex"),
     size: archive.length,
     files: [...contents.keys()].sort(),

@@ -8,29 +8,47 @@ import { MpipError } from "../errors.js";
 import type { Pool } from "../pool.js";
 import { normalizeName } from "../spec/names.js";
 import { formatRequirement, type Requirement } from "../spec/requirement.js";
-import type { DistFile, ProjectListing, Source } from "../sources/types.js";
+import type { DirectSpec, PackageSpec } from "../spec/package-spec.js";
+import type { Artifact, ProjectListing, Source } from "../sources/types.js";
 import { selectRelease } from "./select.js";
 
-/** One requirement and who made it ("the command line", "`reqs.txt` line 3", "`foo 1.0`"). */
+/**
+ * One requirement and who made it ("the command line", "`reqs.txt` line 3", "`foo 1.0`"). A direct
+ * source (URL, path, `github:`) carries `direct`; its `requirement` is then just its name, for messages.
+ */
 export interface Request {
   requirement: Requirement;
   requestedBy: string;
+  direct?: DirectSpec;
 }
 
-export interface ResolvedPackage<T> {
+/** The release chosen for one key: what it installs from, and who asked for it. */
+export interface Release {
   key: string;
   name: string;
   version: string;
   source: string;
-  file: DistFile;
+  artifact: Artifact;
+}
+
+export interface ResolvedPackage<T> extends Release {
   requests: Request[];
   /** What `prepare` returned for it (for the installer: the staged files). */
   prepared: T;
 }
 
 export interface Prepared<T> {
-  dependencies: Requirement[];
+  dependencies: PackageSpec[];
   value: T;
+  /** Name and version read from the package itself (a package.json's `version`, a packed project's name). */
+  name?: string;
+  version?: string;
+}
+
+export function requestFor(spec: PackageSpec, requestedBy: string): Request {
+  if (spec.type === "requirement") return { requirement: spec.requirement, requestedBy };
+  const { direct } = spec;
+  return { requirement: { name: direct.name, extras: [], specifier: "", text: direct.source }, requestedBy, direct };
 }
 
 export interface ResolveOptions<T> {
@@ -39,7 +57,7 @@ export interface ResolveOptions<T> {
   pre: boolean;
   noDeps: boolean;
   /** Fetch and stage a chosen release; its dependencies drive the next level. */
-  prepare(release: { key: string; name: string; version: string; source: string; file: DistFile }): Promise<Prepared<T>>;
+  prepare(release: Release): Promise<Prepared<T>>;
   onProgress?(event: { resolved: number; pending: number }): void;
 }
 
@@ -50,9 +68,12 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
   while (level.length > 0) {
     const fresh = new Map<string, Request[]>();
     for (const request of level) {
-      const key = normalizeName(request.requirement.name);
+      const key = request.direct?.key ?? normalizeName(request.requirement.name);
       const existing = chosen.get(key);
-      if (existing !== undefined) checkCompatible(existing, request);
+      if (existing !== undefined) {
+        if (request.direct === undefined) checkCompatible(existing, request);
+        else existing.requests.push(request);
+      }
       else fresh.set(key, [...(fresh.get(key) ?? []), request]);
     }
     options.onProgress?.({ resolved: chosen.size, pending: fresh.size });
@@ -62,16 +83,29 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
       if (outcome.status === "rejected") throw outcome.reason;
       const { node, dependencies } = outcome.value;
       chosen.set(node.key, node);
-      const by = `\`${node.name} ${node.version}\``;
-      if (!options.noDeps) for (const requirement of dependencies) next.push({ requirement, requestedBy: by });
+      // A direct source that turned out to be a named project also answers requests for that name.
+      const alias = normalizeName(node.name);
+      if (node.requests.some((request) => request.direct !== undefined) && !chosen.has(alias)) chosen.set(alias, node);
+      const by = `\`${node.name}${node.version === "" ? "" : ` ${node.version}`}\``;
+      if (!options.noDeps) for (const spec of dependencies) next.push(requestFor(spec, by));
     }
     level = next;
   }
   options.onProgress?.({ resolved: chosen.size, pending: 0 });
-  return [...chosen.values()];
+  return [...new Set(chosen.values())];
 }
 
 async function resolveOne<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>) {
+  const direct = requests.find((request) => request.direct !== undefined)?.direct;
+  const release = direct !== undefined
+    ? { key, name: direct.name, version: direct.version ?? "", source: direct.source, artifact: direct.artifact }
+    : await chooseRelease(key, requests, options, lookups);
+  const prepared = await options.pool.run(() => options.prepare(release));
+  const node: ResolvedPackage<T> = { ...release, name: prepared.name ?? release.name, version: prepared.version ?? release.version, requests, prepared: prepared.value };
+  return { node, dependencies: prepared.dependencies };
+}
+
+async function chooseRelease<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>): Promise<Release> {
   const specifier = requests.map((request) => request.requirement.specifier).filter((spec) => spec !== "").join(",");
   // The source sees every requirement on the name at once (an index without `releases` fetches a pinned version).
   const combined = { ...requests[0]!.requirement, specifier };
@@ -82,10 +116,7 @@ async function resolveOne<T>(key: string, requests: Request[], options: ResolveO
   }
   const project = await listing;
   const selection = selectRelease(project, specifier, { pre: options.pre, askedBy: describeRequests(requests) });
-  const release = { key, name: project.name, version: selection.version, source: project.source, file: selection.file };
-  const prepared = await options.pool.run(() => options.prepare(release));
-  const node: ResolvedPackage<T> = { ...release, requests, prepared: prepared.value };
-  return { node, dependencies: prepared.dependencies };
+  return { key, name: project.name, version: selection.version, source: project.source, artifact: selection.artifact };
 }
 
 async function findProject(requirement: Requirement, sources: Source[]): Promise<ProjectListing> {

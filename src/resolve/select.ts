@@ -1,13 +1,14 @@
 // Version choice, the same for every source: the highest version that satisfies the specifier,
 // skipping pre-releases unless asked for (or nothing else matches) and yanked files unless pinned.
+// Of an index's files only a .tar.gz sdist is installable; a mip package document always is.
 
 import { compare, satisfies, valid } from "@renovatebot/pep440";
 import { MpipError } from "../errors.js";
-import type { DistFile, ProjectListing } from "../sources/types.js";
+import type { Artifact, DistFile, ProjectListing } from "../sources/types.js";
 
 export interface Selection {
   version: string;
-  file: DistFile;
+  artifact: Artifact;
 }
 
 export interface SelectOptions {
@@ -27,11 +28,23 @@ export function isSdist(file: DistFile): boolean {
   return /\.tar\.gz$/i.test(file.filename);
 }
 
+function installable(artifact: Artifact): boolean {
+  return artifact.type !== "dist" || isSdist(artifact.file);
+}
+
+function yanked(artifact: Artifact): boolean {
+  return artifact.type === "dist" && artifact.file.yanked;
+}
+
+function describeArtifact(artifact: Artifact): string {
+  return artifact.type === "dist" ? `\`${artifact.file.filename}\` (${artifact.file.packagetype})` : artifact.type;
+}
+
 export function selectRelease(listing: ProjectListing, specifier: string, options: SelectOptions): Selection {
   const pinned = isExactPin(specifier);
   const usable = [...listing.releases]
     .filter(([version]) => valid(version) !== null)
-    .map(([version, files]) => ({ version, files: files.filter((file) => pinned || !file.yanked) }))
+    .map(([version, files]) => ({ version, files: files.filter((file) => pinned || !yanked(file)) }))
     .filter((release) => release.files.length > 0)
     .sort((a, b) => compare(b.version, a.version));
 
@@ -46,16 +59,15 @@ export function selectRelease(listing: ProjectListing, specifier: string, option
       hint: available.length > 0 ? `available versions: ${available.join(", ")}` : "the index lists no installable files for this project",
     });
   }
-  const sdists = chosen.files.filter(isSdist);
-  const sdist = sdists[0];
+  const sdist = chosen.files.find(installable);
   if (sdist === undefined) {
-    const has = chosen.files.map((file) => `\`${file.filename}\` (${file.packagetype})`).join(", ");
-    const withSdist = usable.filter((release) => release.files.some(isSdist)).map((release) => release.version);
+    const has = chosen.files.map(describeArtifact).join(", ");
+    const withSdist = usable.filter((release) => release.files.some(installable)).map((release) => release.version);
     throw new MpipError("no-sdist", `\`${listing.name} ${chosen.version}\` has no .tar.gz source distribution (sdist) on \`${listing.source}\`; it has ${has}`, {
       hint: withSdist.length > 0
         ? `MicroPython needs an sdist; versions with one: ${withSdist.reverse().join(", ")} (pin one with \`${listing.name}==VERSION\`)`
         : "MicroPython installs sdists only; ask the author to publish one, or build one with sdist_upip",
     });
   }
-  return { version: chosen.version, file: sdist };
+  return { version: chosen.version, artifact: sdist };
 }

@@ -6,7 +6,7 @@ import { valid } from "@renovatebot/pep440";
 import { MpipError } from "../errors.js";
 import { normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
-import type { DistFile, ProjectListing, Source } from "./types.js";
+import type { Artifact, DistFile, ProjectListing, Source } from "./types.js";
 
 const ARCHIVE = /^(?<stem>.+)\.(?<ext>tar\.gz|zip|whl)$/i;
 
@@ -35,14 +35,14 @@ export class FindLinksSource implements Source {
 
   async lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
     const wanted = normalizeName(requirement.name);
-    const releases = new Map<string, DistFile[]>();
+    const releases = new Map<string, Artifact[]>();
     let name: string | undefined;
     for (const filename of await this.files()) {
       const parsed = parseArchiveName(filename);
       if (parsed === undefined || normalizeName(parsed.name) !== wanted) continue;
       name ??= parsed.name;
       const file: DistFile = { filename, location: { type: "local", path: path.join(this.folder, filename) }, packagetype: parsed.packagetype, yanked: false };
-      releases.set(parsed.version, [...(releases.get(parsed.version) ?? []), file]);
+      releases.set(parsed.version, [...(releases.get(parsed.version) ?? []), { type: "dist", file }]);
     }
     return name === undefined ? undefined : { name, source: this.label, releases };
   }

@@ -9,7 +9,7 @@ import { redactUrl } from "../http.js";
 import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
 import { badField, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveHttpUrl, tooLarge, type DocumentOrigin } from "./metadata.js";
-import type { DistFile, ProjectListing, Source } from "./types.js";
+import type { Artifact, DistFile, ProjectListing, Source } from "./types.js";
 
 const FileSchema = jsonObject(v.object({
   filename: plainFilename,
@@ -49,7 +49,7 @@ export class PypiJsonSource implements Source {
     const name = encodeURIComponent(requirement.name);
     const project = await this.fetchDocument(`${this.base}/${name}/json`);
     if (project === undefined) return undefined;
-    const releases = new Map<string, DistFile[]>();
+    const releases = new Map<string, Artifact[]>();
     const displayName = project.doc.info.name ?? requirement.name;
     if (project.doc.releases !== undefined) {
       const versions = Object.keys(project.doc.releases);
@@ -58,7 +58,7 @@ export class PypiJsonSource implements Source {
         throw badField(project.origin, "releases", `lists no valid version (PEP 440), only ${versions.slice(0, 3).map((version) => `\`${printable(version, 40)}\``).join(", ")}`);
       }
       for (const [version, files] of Object.entries(project.doc.releases)) {
-        if (valid(version) !== null) releases.set(version, files.map((file, index) => toDistFile(file, project.origin, `releases[${JSON.stringify(version)}][${index}]`)));
+        if (valid(version) !== null) releases.set(version, files.map((file, index) => dist(toDistFile(file, project.origin, `releases[${JSON.stringify(version)}][${index}]`))));
       }
       return { name: displayName, source: this.label, releases };
     }
@@ -68,7 +68,7 @@ export class PypiJsonSource implements Source {
     if (version === undefined || version === null) throw badField(project.origin, "info.version", "is missing, and there is no `releases` to choose from");
     if (valid(version) === null) throw badField(project.origin, "info.version", `is not a valid version (PEP 440): \`${printable(version, 60)}\``);
     const release = await this.fetchDocument(`${this.base}/${name}/${encodeURIComponent(version)}/json`);
-    if (release !== undefined) releases.set(version, release.doc.urls.map((file, index) => toDistFile(file, release.origin, `urls[${index}]`)));
+    if (release !== undefined) releases.set(version, release.doc.urls.map((file, index) => dist(toDistFile(file, release.origin, `urls[${index}]`))));
     return { name: displayName, source: this.label, releases };
   }
 
@@ -85,6 +85,10 @@ export class PypiJsonSource implements Source {
 /** The HTTP client's size-limit error (it has no code of its own: see http/body.ts). */
 function isTooLarge(error: unknown, maxBytes: number): boolean {
   return error instanceof MpipError && error.message.endsWith(`is larger than ${maxBytes} bytes`);
+}
+
+function dist(file: DistFile): Artifact {
+  return { type: "dist", file };
 }
 
 function toDistFile(file: FileEntry, origin: DocumentOrigin, field: string): DistFile {

@@ -1,11 +1,14 @@
 // What every source kind answers: plain data about a project's releases and where their bytes are.
-// A source never chooses a version; resolve/select.ts does, the same way for every source.
+// A source never chooses a version; resolve/select.ts does, the same way for every source. What a
+// release installs from is an `Artifact`, a union tagged by `type`; the installer picks how to fetch
+// and stage it from the tag (prepare/), so a new source kind adds data, not a new install path.
 
 import type { Requirement } from "../spec/requirement.js";
 
 /** Where a file's bytes come from. */
 export type Location = { type: "remote"; url: string } | { type: "local"; path: string };
 
+/** A file an index lists for a release (PyPI JSON, simple API, a find-links folder). */
 export interface DistFile {
   filename: string;
   location: Location;
@@ -16,13 +19,35 @@ export interface DistFile {
   yanked: boolean;
 }
 
+/**
+ * What one release installs from:
+ * - `dist`: a file an index lists; only a `.tar.gz` sdist is installable, unpacked with upip's rules;
+ * - `package-json`: a mip package document (micropython-lib's v2 index, or a package.json in a repo)
+ *   naming files by destination, with URLs or short hashes, and dependencies;
+ * - `module`: one `.py` or `.mpy` file, installed at the top of the target under `dest`;
+ * - `project`: a local project folder, installed as `mpip pack` would pack it.
+ */
+export type Artifact =
+  | { type: "dist"; file: DistFile }
+  | { type: "package-json"; location: Location; mip?: MipIndexRef; ref?: string }
+  | { type: "module"; location: Location; dest: string; sha256?: string }
+  | { type: "project"; path: string };
+
+/** The micropython-lib v2 index a package document came from: where its hashed files are. */
+export interface MipIndexRef {
+  /** Index base URL, e.g. https://micropython.org/pi/v2 (hashed files are `{base}/file/{h[:2]}/{h}`). */
+  base: string;
+  /** The folder the document came from: "py" for sources, or an .mpy major version such as "6". */
+  flavor: string;
+}
+
 export interface ProjectListing {
   /** The project's name as the source spells it. */
   name: string;
   /** Which source answered (an index URL with credentials removed, or a folder). */
   source: string;
   /** Releases by version string, as the source lists them. */
-  releases: Map<string, DistFile[]>;
+  releases: Map<string, Artifact[]>;
 }
 
 export interface Source {
@@ -30,4 +55,13 @@ export interface Source {
   readonly label: string;
   /** The project's releases, or undefined when this source does not know the project. */
   lookup(requirement: Requirement): Promise<ProjectListing | undefined>;
+}
+
+/** One file of a package document, once its URL is known: where it goes and how to check it. */
+export interface PlannedFile {
+  /** Path inside the target, checked like a tar entry's. */
+  dest: string;
+  location: Location;
+  /** Full lowercase sha256 hex, or a prefix of it (mip's short hashes); undefined: nothing to check. */
+  sha256?: string;
 }

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { MpipError } from "../../src/errors.js";
 import { isExactPin, selectRelease } from "../../src/resolve/select.js";
-import type { DistFile, ProjectListing } from "../../src/sources/types.js";
+import type { Artifact, DistFile, ProjectListing } from "../../src/sources/types.js";
 
 const sdist = (version: string, yanked = false): DistFile => ({ filename: `p-${version}.tar.gz`, location: { type: "remote", url: `http://x/p-${version}.tar.gz` }, packagetype: "sdist", yanked });
 const wheel = (version: string): DistFile => ({ filename: `p-${version}-py3-none-any.whl`, location: { type: "remote", url: "http://x/w" }, packagetype: "bdist_wheel", yanked: false });
 
 function listing(releases: Record<string, DistFile[]>): ProjectListing {
-  return { name: "p", source: "http://index", releases: new Map(Object.entries(releases)) };
+  return { name: "p", source: "http://index", releases: new Map(Object.entries(releases).map(([version, files]) => [version, files.map((file): Artifact => ({ type: "dist", file }))])) };
 }
 
 const choose = (releases: Record<string, DistFile[]>, specifier: string, pre = false) => selectRelease(listing(releases), specifier, { pre, askedBy: "the command line" }).version;
@@ -61,6 +61,15 @@ describe("selectRelease", () => {
 
   test("prefers the .tar.gz when a release has several sdists", () => {
     const zip: DistFile = { ...sdist("1.0"), filename: "p-1.0.zip" };
-    assert.equal(selectRelease(listing({ "1.0": [zip, sdist("1.0")] }), "", { pre: false, askedBy: "x" }).file.filename, "p-1.0.tar.gz");
+    const { artifact } = selectRelease(listing({ "1.0": [zip, sdist("1.0")] }), "", { pre: false, askedBy: "x" });
+    assert.equal(artifact.type === "dist" ? artifact.file.filename : artifact.type, "p-1.0.tar.gz");
+  });
+
+  test("a mip package document is installable, and versions compare by PEP 440 as for sdists", () => {
+    const document = (version: string): Artifact => ({ type: "package-json", location: { type: "remote", url: `http://x/package/py/p/${version}.json` }, mip: { base: "http://x", flavor: "py" } });
+    const mip: ProjectListing = { name: "p", source: "http://x", releases: new Map([["0.9", [document("0.9")]], ["0.10", [document("0.10")]]]) };
+    const chosen = selectRelease(mip, "", { pre: false, askedBy: "x" });
+    assert.equal(chosen.version, "0.10");
+    assert.deepEqual(chosen.artifact, document("0.10"));
   });
 });

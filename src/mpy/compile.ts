@@ -1,0 +1,157 @@
+// `--compile`: turn the installed `.py` files into `.mpy` with mpy-cross, either the bundled
+// WebAssembly one (mpy 6 bytecode, no native binary needed) or a native one from `--mpy-cross`.
+// Works on a staging folder: on the first failure it stops, lets running compiles finish and
+// throws, so the caller discards the staging and the target never sees half a compiled tree.
+
+import { readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { MpipError } from "../errors.js";
+import { compileError, compileNative, probeNativeMpyCross } from "./native.js";
+import { checkMpyFile, type MpyTarget } from "./target.js";
+import { loadWasmRuntime, runWasmMpyCross } from "./wasm.js";
+
+export interface Compiler {
+  kind: "wasm" | "native";
+  /** For messages: `mpy-cross (WebAssembly, MicroPython 1.19)`, or the native path and its banner. */
+  label: string;
+  /** The .mpy major version it emits. */
+  major: number;
+  /** `fileName` is the relative path tracebacks on the device will show. */
+  compile(source: string | Uint8Array, fileName: string, options?: CompileOptions): Promise<Uint8Array>;
+}
+
+export interface CompileOptions {
+  /** `-march=`: only matters for code using `@micropython.native` / `@micropython.viper`. */
+  arch?: string;
+}
+
+const WASM_INPUT = "__mpip_input__.py";
+
+/** The bundled WebAssembly mpy-cross (MicroPython 1.19: .mpy 6.0). Loads lazily, once. */
+export function wasmCompiler(): Compiler {
+  return {
+    kind: "wasm",
+    label: "mpy-cross (WebAssembly, MicroPython 1.19)",
+    major: 6,
+    async compile(source, fileName, options = {}) {
+      // Its in-memory filesystem has no folders, so the input gets a flat name and `-s` gives the
+      // real one to embed; error messages get the real name put back.
+      const args = [...archArgs(options), "-s", fileName, WASM_INPUT];
+      const run = await runWasmMpyCross(args, source);
+      if (run.status !== 0 || run.mpy === undefined) {
+        throw compileError(fileName, [...run.err, ...run.out].map((line) => line.split(WASM_INPUT).join(fileName)));
+      }
+      return run.mpy;
+    },
+  };
+}
+
+/** The WebAssembly compiler, loaded now (once per process) so a broken install fails early. */
+export async function loadWasmCompiler(): Promise<Compiler> {
+  await loadWasmRuntime();
+  return wasmCompiler();
+}
+
+/** A native mpy-cross at `file`, after checking it emits `.mpy` `expectedMajor` (default 6). */
+export async function nativeCompiler(file: string, expectedMajor = 6): Promise<Compiler> {
+  const version = await probeNativeMpyCross(file, expectedMajor);
+  return {
+    kind: "native",
+    label: `\`${file}\` (${version.banner})`,
+    major: version.major,
+    compile: (source, fileName, options = {}) => compileNative(file, source, fileName, archArgs(options)),
+  };
+}
+
+function archArgs(options: CompileOptions): string[] {
+  return options.arch === undefined ? [] : [`-march=${options.arch}`];
+}
+
+/** Compiles one source file; the default compiler is the WebAssembly one. */
+export function compileSource(
+  source: string | Uint8Array,
+  fileName: string,
+  options: CompileOptions & { compiler?: Compiler } = {},
+): Promise<Uint8Array> {
+  return (options.compiler ?? wasmCompiler()).compile(source, fileName, options);
+}
+
+/**
+ * Files the firmware runs by name, so they must stay source: `boot.py` and `main.py` at the top of
+ * the image (MicroPython's pyexec looks only for those names, never for `.mpy`).
+ */
+export const KEEP_AS_SOURCE: readonly string[] = ["boot.py", "main.py"];
+
+export interface CompileTreeOptions {
+  compiler: Compiler;
+  keepSources: boolean;
+  jobs: number;
+  target?: MpyTarget;
+}
+
+export interface CompileTreeResult {
+  /** Relative paths of the `.mpy` files written. */
+  compiled: string[];
+  /** Relative paths of the `.py` files removed (empty with `keepSources`). */
+  removed: string[];
+  /** `.py` files left as source on purpose (see KEEP_AS_SOURCE). */
+  kept: string[];
+}
+
+/** Compiles each listed `.py` (relative to `dir`, `/`-separated) to an `.mpy` beside it. */
+export async function compileTree(dir: string, files: string[], options: CompileTreeOptions): Promise<CompileTreeResult> {
+  const { compiler, target } = options;
+  if (target !== undefined && target.major !== compiler.major) throw wrongCompiler(compiler, target);
+  const sources = files.filter((file) => file.endsWith(".py"));
+  const kept = sources.filter((file) => KEEP_AS_SOURCE.includes(file));
+  const todo = sources.filter((file) => !KEEP_AS_SOURCE.includes(file));
+  const compileOptions: CompileOptions = target?.arch === undefined ? {} : { arch: target.arch };
+
+  const compiled = await runBounded(todo, options.jobs, async (file) => {
+    const absolute = path.join(dir, ...file.split("/"));
+    const mpy = await compiler.compile(await readFile(absolute), file, compileOptions);
+    const mpyFile = `${file.slice(0, -".py".length)}.mpy`;
+    // Native code from an older compiler can miss the target's sub-version: never write what won't load.
+    if (target !== undefined) checkMpyFile(mpy, mpyFile, target);
+    await writeFile(path.join(dir, ...mpyFile.split("/")), mpy);
+    return mpyFile;
+  });
+  if (!options.keepSources) {
+    await runBounded(todo, options.jobs, (file) => rm(path.join(dir, ...file.split("/"))));
+  }
+  return { compiled, removed: options.keepSources ? [] : todo, kept };
+}
+
+function wrongCompiler(compiler: Compiler, target: MpyTarget): MpipError {
+  const release = target.major === 5 ? "MicroPython 1.12 to 1.18" : "MicroPython 1.19 or later";
+  return new MpipError("mpy-incompatible", `${compiler.label} emits mpy ${compiler.major}, but the target is ${target.label}`, {
+    hint: compiler.kind === "wasm"
+      ? `compile with a native mpy-cross from ${release}: \`--mpy-cross <path>\``
+      : `use mpy-cross from ${release}`,
+  });
+}
+
+/**
+ * Runs `task` over `items`, at most `limit` at once, results in input order. After the first
+ * failure no new task starts; the running ones finish before the error is thrown, so nothing keeps
+ * writing into a folder the caller is about to discard.
+ */
+async function runBounded<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await task(items[index]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  const workers = Math.max(1, Math.min(Math.floor(limit) || 1, items.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  if (failure !== undefined) throw failure.error;
+  return results;
+}

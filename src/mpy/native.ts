@@ -1,0 +1,105 @@
+// A native mpy-cross chosen with `--mpy-cross <path>`: for firmware the WebAssembly one (mpy 6.0)
+// cannot serve, such as .mpy 5, or native code for a newer sub-version. We ask it which .mpy version
+// it emits before trusting it, and run it without a shell, with a timeout, one temp folder per file.
+
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { MpipError } from "../errors.js";
+import { mpyOfRelease, parseReleaseVersion } from "./target.js";
+
+export interface MpyCrossVersion {
+  major: number;
+  sub: number | undefined;
+  /** The first line of `--version`, for messages. */
+  banner: string;
+}
+
+const TIMEOUT_MS = 60_000;
+
+/**
+ * Reads `mpy-cross --version`. MicroPython 1.12+ print
+ * `MicroPython v1.22.0 on 2023-12-27; mpy-cross emitting mpy v6.2` (1.19: `... mpy v6`; CircuitPython
+ * starts `CircuitPython 9.0.0`); without that suffix we fall back to the release number.
+ */
+export function parseMpyCrossVersion(output: string): MpyCrossVersion | undefined {
+  const banner = output.split(/\r?\n/).find((line) => line.trim() !== "")?.trim() ?? "";
+  const emitted = /mpy-cross emitting mpy v(\d+)(?:\.(\d+))?/.exec(banner);
+  if (emitted !== null) {
+    return { major: Number(emitted[1]), sub: emitted[2] === undefined ? undefined : Number(emitted[2]), banner };
+  }
+  const release = /^MicroPython (v?\d+\.\d+(?:\.\d+)?)/.exec(banner);
+  const version = release === null ? undefined : parseReleaseVersion(release[1]!);
+  const mpy = version === undefined || version.major !== 1 ? undefined : mpyOfRelease(version.minor);
+  return mpy === undefined ? undefined : { major: mpy.major, sub: mpy.sub, banner };
+}
+
+function run(file: string, args: string[], cwd?: string): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { cwd, timeout: TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
+      if (error === null) resolve({ stdout, stderr });
+      else reject(Object.assign(error, { stdout, stderr }));
+    });
+  });
+}
+
+/** Runs `<file> --version` and checks it emits `expectedMajor`; throws a clear error otherwise. */
+export async function probeNativeMpyCross(file: string, expectedMajor: number): Promise<MpyCrossVersion> {
+  let output: string;
+  try {
+    const { stdout, stderr } = await run(file, ["--version"]);
+    output = stdout.trim() === "" ? stderr : stdout;
+  } catch (error) {
+    throw new MpipError("usage", `could not run mpy-cross \`${file}\``, {
+      cause: error,
+      hint: "`--mpy-cross` takes the path of an mpy-cross executable (`mpy-cross --version` must work)",
+    });
+  }
+  const version = parseMpyCrossVersion(output);
+  if (version === undefined) {
+    throw new MpipError("usage", `\`${file}\` does not look like mpy-cross: \`--version\` printed \`${output.trim().slice(0, 200)}\``, {
+      hint: "`--mpy-cross` takes the path of an mpy-cross executable",
+    });
+  }
+  if (version.major !== expectedMajor) {
+    throw new MpipError("mpy-incompatible", `\`${file}\` emits mpy ${version.major}, but the target needs mpy ${expectedMajor} (${version.banner})`, {
+      hint: `use mpy-cross from the same MicroPython release as the firmware (${expectedMajor === 5 ? "1.12 to 1.18" : "1.19 or later"})`,
+    });
+  }
+  return version;
+}
+
+/** Compiles `source` as `fileName` (a relative path, named in tracebacks); resolves the .mpy bytes. */
+export async function compileNative(file: string, source: string | Uint8Array, fileName: string, args: string[]): Promise<Uint8Array> {
+  const work = await mkdtemp(path.join(os.tmpdir(), "mpip-mpy-cross-"));
+  try {
+    // The source sits at its own relative path so mpy-cross's messages name it as the user knows it.
+    const input = path.join(work, "src", fileName);
+    if (!input.startsWith(path.join(work, "src") + path.sep)) throw new RangeError(`unsafe source name ${fileName}`);
+    const output = path.join(work, "out.mpy");
+    await mkdir(path.dirname(input), { recursive: true });
+    await writeFile(input, source);
+    try {
+      await run(file, [...args, "-o", output, "-s", fileName, fileName], path.join(work, "src"));
+    } catch (error) {
+      const { stderr = "", stdout = "" } = error as { stderr?: string; stdout?: string };
+      throw compileError(fileName, (stderr + stdout).split(/\r?\n/), error);
+    }
+    return new Uint8Array(await readFile(output));
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** mpy-cross's own words (`SyntaxError: invalid syntax` and where) in an MpipError naming the file. */
+export function compileError(fileName: string, lines: string[], cause?: unknown): MpipError {
+  const text = lines.map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("Traceback ("));
+  const where = text.find((line) => line.startsWith("File "))?.match(/line (\d+)/)?.[1];
+  const what = text.filter((line) => !line.startsWith("File ")).join("; ");
+  const detail = what === "" ? "" : `: ${what}${where === undefined ? "" : ` (line ${where})`}`;
+  return new MpipError("compile-failed", `mpy-cross could not compile \`${fileName}\`${detail}`, {
+    cause,
+    hint: "fix the source, or install without `--compile` to keep it as source",
+  });
+}

@@ -1,0 +1,51 @@
+// An sdist (from an index, a folder, a URL, or packed from a project): unpack it with upip's rules into
+// the package's staging folder, check its gzip window, and read its dependencies from requires.txt
+// (or PKG-INFO's Requires-Dist), as upip does.
+
+import { unpackSdist } from "../archive/unpack.js";
+import { SMALL_WINDOW } from "../archive/gzip-scan.js";
+import { MpipError } from "../errors.js";
+import type { Prepared } from "../resolve/resolve.js";
+import type { PackageSpec } from "../spec/package-spec.js";
+import { parseRequiresDist, parseRequiresTxt } from "../spec/requires.js";
+import type { PrepareContext, Staged } from "./context.js";
+
+export interface ArchiveBytes {
+  data: Buffer;
+  sha256: string;
+  origin: string;
+  filename: string;
+}
+
+export async function prepareArchive(dir: string, archive: ArchiveBytes, label: string, context: PrepareContext): Promise<Prepared<Staged>> {
+  context.signal?.throwIfAborted();
+  const unpacked = await unpackSdist(archive.data, dir, label, context.limits);
+  const smallWindow = unpacked.maxDistance <= SMALL_WINDOW;
+  const warnings = smallWindow ? [] : [windowProblem(label, unpacked.maxDistance, context.strictWindow)];
+  const dependencies: PackageSpec[] = dependenciesOf(unpacked.requiresTxt, unpacked.pkgInfo, label).map((requirement) => ({ type: "requirement", requirement }));
+  return {
+    dependencies,
+    value: { dir, files: unpacked.files, sha256: archive.sha256, origin: archive.origin, filename: archive.filename, smallWindow, warnings },
+  };
+}
+
+function windowProblem(label: string, distance: number, strict: boolean): string {
+  const message = `${label} needs a ${distance > 8192 ? "32" : "larger than 4"} KiB inflate window (it refers back ${distance} bytes): it cannot be installed on a small device`;
+  if (strict) {
+    throw new MpipError("archive-window", message, {
+      hint: "recompress it with a 4 KiB window (`mpip repack`, or sdist_upip), or drop --strict-window to install it on the host anyway",
+    });
+  }
+  return `${message}; installed anyway`;
+}
+
+function dependenciesOf(requiresTxt: string | undefined, pkgInfo: string | undefined, label: string) {
+  try {
+    if (requiresTxt !== undefined) return parseRequiresTxt(requiresTxt);
+    if (pkgInfo !== undefined) return parseRequiresDist(pkgInfo);
+    return [];
+  } catch (error) {
+    if (error instanceof MpipError) throw new MpipError(error.code, `in the dependencies of ${label}: ${error.message}`, { cause: error, ...(error.hint ? { hint: error.hint } : {}) });
+    throw error;
+  }
+}

@@ -1,0 +1,49 @@
+// What preparing a release needs and what it leaves behind: the staged files of one package,
+// fetched and verified, in a folder of the install's staging area, plus what the report says of it.
+
+import { createHash } from "node:crypto";
+import type { HttpClient } from "../http.js";
+import type { Staging } from "../image/staging.js";
+import type { Limits } from "../limits.js";
+import type { SpecContext } from "../spec/package-spec.js";
+
+export interface PrepareContext {
+  http: HttpClient;
+  staging: Staging;
+  limits: Limits;
+  /** Refuse archives a device with a 4 KiB inflate window cannot unpack (`--strict-window`). */
+  strictWindow: boolean;
+  signal?: AbortSignal;
+  /** For the `deps` of package documents, which may be URLs and `github:` shorthands. */
+  spec: SpecContext;
+  /** The first micropython-lib v2 index configured: where mip fetches a package.json's bare `hashes` from. */
+  fallbackMip?: string;
+}
+
+export interface Staged {
+  /** The package's own staging folder; `files` are relative to it. */
+  dir: string;
+  files: string[];
+  /** sha256 of what was fetched: the archive, the module, or the package document. */
+  sha256: string;
+  /** Where it came from, safe to print. */
+  origin: string;
+  /** The archive's, module's or document's file name. */
+  filename: string;
+  /** Whether a device with a 4 KiB inflate window can unpack it (always, for what is not an archive). */
+  smallWindow: boolean;
+  /** Said after resolution, in plan order, so output does not depend on network timing. */
+  warnings: string[];
+}
+
+/** "`foo 1.0` (`foo-1.0.tar.gz`)": how messages name what is being prepared. */
+export function describeRelease(name: string, version: string, filename: string): string {
+  return `\`${name}${version === "" ? "" : ` ${version}`}\` (\`${filename}\`)`;
+}
+
+/** A package's staging folder: keys may be URLs or paths, so the folder name is made safe and unique. */
+export function stagingDir(context: PrepareContext, key: string): string {
+  const readable = key.replace(/[^A-Za-z0-9._-]+/g, "_").slice(-60).replace(/^[._]+/, "");
+  const digest = createHash("sha256").update(key).digest("hex").slice(0, 10);
+  return context.staging.packageDir(`${readable}-${digest}`);
+}

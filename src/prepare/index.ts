@@ -1,0 +1,49 @@
+// Preparing a release: the artifact's tag picks how its bytes are fetched and staged. Each way ends
+// in the same place: files in the package's staging folder, verified, plus its dependencies.
+
+import { fetchFile } from "../fetch.js";
+import { packArchive } from "../pack/pack.js";
+import type { Prepared, Release } from "../resolve/resolve.js";
+import type { Artifact } from "../sources/types.js";
+import { prepareArchive } from "./archive.js";
+import { describeRelease, stagingDir, type PrepareContext, type Staged } from "./context.js";
+import { writeStagedFile } from "./files.js";
+import { preparePackageDocument } from "./package-document.js";
+
+export type { PrepareContext, Staged } from "./context.js";
+
+export async function prepareRelease(release: Release, context: PrepareContext): Promise<Prepared<Staged>> {
+  context.signal?.throwIfAborted();
+  const { artifact } = release;
+  switch (artifact.type) {
+    case "dist": {
+      const label = describeRelease(release.name, release.version, artifact.file.filename);
+      const fetched = await fetchFile(artifact.file, context.http, label);
+      return prepareArchive(stagingDir(context, release.key), { ...fetched, filename: artifact.file.filename }, label, context);
+    }
+    case "project": {
+      const packed = await packArchive(artifact.path);
+      const label = describeRelease(packed.name, packed.version, artifact.path);
+      const prepared = await prepareArchive(stagingDir(context, release.key), { data: packed.archive, sha256: packed.sha256, origin: artifact.path, filename: packed.filename }, label, context);
+      return { ...prepared, name: packed.name, version: packed.version };
+    }
+    case "module":
+      return prepareModule(release, artifact, context);
+    case "package-json":
+      return preparePackageDocument(release, artifact, context);
+    default:
+      return exhaustive(artifact);
+  }
+}
+
+async function prepareModule(release: Release, artifact: Extract<Artifact, { type: "module" }>, context: PrepareContext): Promise<Prepared<Staged>> {
+  const dir = stagingDir(context, release.key);
+  const label = describeRelease(release.name, release.version, artifact.dest);
+  const fetched = await fetchFile(artifact, context.http, label, { authority: "the URL's `#sha256=`" });
+  const dest = await writeStagedFile(dir, artifact.dest, fetched.data, label, context.limits.maxPathLength);
+  return { dependencies: [], value: { dir, files: [dest], sha256: fetched.sha256, origin: fetched.origin, filename: artifact.dest, smallWindow: true, warnings: [] } };
+}
+
+function exhaustive(value: never): never {
+  throw new Error(`unhandled artifact ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,185 @@
+// micropython-lib's v2 index (what `mip` reads; FORMATS.md section 4): `index.json` lists every package
+// with its versions per flavor ("py" for sources, an .mpy major such as "6"); each release is a package
+// document at `package/{flavor}/{name}/{version}.json` whose files live at `file/{h[:2]}/{h}`. This
+// source only says which documents exist; package-json.ts reads them and the installer fetches the files.
+// mip itself never reads index.json and small self-hosted indexes often lack it: without one, the
+// package's `latest.json` (or the pinned `{version}.json`) is the only release known.
+
+import { valid } from "@renovatebot/pep440";
+import * as v from "valibot";
+import { MpipError } from "../errors.js";
+import type { HttpClient } from "../http.js";
+import { redactUrl } from "../http.js";
+import { normalizeName } from "../spec/names.js";
+import type { Requirement } from "../spec/requirement.js";
+import { printable } from "../text.js";
+import { badField, describeDocument, jsonObject, MAX_METADATA_BYTES, parseDocument, tooLarge, type DocumentOrigin } from "./metadata.js";
+import type { Artifact, ProjectListing, Source } from "./types.js";
+
+/**
+ * How an unversioned package document (build.py writes `"version": ""` for a manifest without one) is
+ * listed: as version 0, so it installs unpinned as mip would install it, `==0` pins it, and any real
+ * version outranks it.
+ */
+export const UNVERSIONED = "0";
+
+const IndexSchema = jsonObject(v.object({
+  // Checked after parsing, for a message that says which format this is (see checkFormat).
+  v: v.optional(v.unknown()),
+  packages: v.array(jsonObject(v.object({
+    name: v.pipe(v.string(), v.maxLength(256, "must be at most 256 characters")),
+    version: v.optional(v.string()),
+    versions: v.optional(jsonObject(v.record(v.string(), v.array(v.string()))), {}),
+  }))),
+}));
+
+// Only `version` matters here; the rest of the document is package-json.ts's to check.
+const DocumentVersionSchema = jsonObject(v.object({ version: v.optional(v.nullable(v.string())) }));
+
+type IndexPackage = v.InferOutput<typeof IndexSchema>["packages"][number];
+type Index = { status: "listed"; origin: DocumentOrigin; packages: IndexPackage[] } | { status: "absent" };
+
+export interface MipV2Options {
+  /** "py" for sources, or an .mpy major version such as "6". */
+  flavor: string;
+  /** Bytes one metadata document may have (`--max-metadata-bytes`). */
+  maxMetadataBytes?: number;
+}
+
+export class MipV2Source implements Source {
+  readonly label: string;
+  private readonly base: string;
+  private readonly flavor: string;
+  private readonly maxBytes: number;
+  private index: Promise<Index> | undefined;
+
+  constructor(baseUrl: string, private readonly http: HttpClient, options: MipV2Options) {
+    if (!/^(py|[0-9]{1,3})$/.test(options.flavor)) {
+      throw new MpipError("usage", `\`${printable(options.flavor, 40)}\` is not a micropython-lib index flavor`, { hint: "use `py` for sources or an .mpy major version such as `6`" });
+    }
+    this.base = baseUrl.replace(/\/+$/, "");
+    this.label = redactUrl(this.base);
+    this.flavor = options.flavor;
+    this.maxBytes = options.maxMetadataBytes ?? MAX_METADATA_BYTES;
+  }
+
+  async lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
+    this.index ??= this.fetchIndex();
+    const index = await this.index;
+    if (index.status === "absent") return this.lookupWithoutIndex(requirement);
+    const wanted = normalizeName(requirement.name);
+    const position = index.packages.findIndex((entry) => normalizeName(entry.name) === wanted);
+    const entry = index.packages[position];
+    if (entry === undefined) return undefined;
+    const versions = entry.versions[this.flavor] ?? [];
+    if (versions.length === 0) {
+      const flavors = Object.keys(entry.versions).filter((flavor) => (entry.versions[flavor] ?? []).length > 0);
+      // build.py lists no versions for a manifest without one; its latest.json still installs, as with mip.
+      if (flavors.length === 0) return this.lookupWithoutIndex({ ...requirement, name: entry.name });
+      throw this.wrongFlavor(entry.name, flavors);
+    }
+    if (!versions.some((version) => valid(version) !== null)) {
+      const shown = versions.slice(0, 3).map((version) => `\`${printable(version, 40)}\``).join(", ");
+      throw badField(index.origin, `packages[${position}].versions[${JSON.stringify(this.flavor)}]`, `lists no valid version (PEP 440), only ${shown}`);
+    }
+    // Like pip, versions that are not PEP 440 are skipped, as long as some are.
+    const releases = new Map<string, Artifact[]>();
+    for (const version of versions) {
+      if (valid(version) !== null) releases.set(version, [this.artifact(entry.name, version)]);
+    }
+    return { name: entry.name, source: this.label, releases };
+  }
+
+  private async fetchIndex(): Promise<Index> {
+    const url = `${this.base}/index.json`;
+    const response = await this.get(url);
+    if (response.status === "not-found") return { status: "absent" };
+    const origin = { url: response.url, index: this.label };
+    const doc = parseDocument(IndexSchema, response.body, origin);
+    checkFormat(doc.v, origin);
+    return { status: "listed", origin, packages: doc.packages };
+  }
+
+  /** Without index.json only the documents asked for by name are known: latest.json, and a pinned version's. */
+  private async lookupWithoutIndex(requirement: Requirement): Promise<ProjectListing | undefined> {
+    // mip asks for the name as typed; micropython-lib's own names are normalized, so try that spelling too.
+    const spellings = [...new Set([requirement.name, normalizeName(requirement.name)])];
+    for (const name of spellings) {
+      const latest = await this.fetchVersion(name, "latest");
+      if (latest === undefined) continue;
+      const releases = new Map<string, Artifact[]>([[latest.version, [this.artifact(name, "latest")]]]);
+      const pinned = pinnedVersion(requirement.specifier);
+      if (pinned !== undefined && pinned !== latest.version && (await this.fetchVersion(name, pinned)) !== undefined) {
+        releases.set(pinned, [this.artifact(name, pinned)]);
+      }
+      return { name, source: this.label, releases };
+    }
+    return undefined;
+  }
+
+  /** The version a package document declares (UNVERSIONED when it has none), or undefined on a 404. */
+  private async fetchVersion(name: string, version: string): Promise<{ version: string } | undefined> {
+    const response = await this.get(this.documentUrl(name, version));
+    if (response.status === "not-found") return undefined;
+    const origin = { url: response.url, index: this.label };
+    const declared = parseDocument(DocumentVersionSchema, response.body, origin).version;
+    if (version !== "latest") return { version };
+    return { version: declared !== undefined && declared !== null && valid(declared) !== null ? declared : UNVERSIONED };
+  }
+
+  private get(url: string) {
+    return this.http.get(url, { accept: "application/json", maxBytes: this.maxBytes }).catch((error: unknown) => {
+      throw isTooLarge(error, this.maxBytes) ? tooLarge({ url, index: this.label }, this.maxBytes) : error;
+    });
+  }
+
+  private documentUrl(name: string, version: string): string {
+    return `${this.base}/package/${this.flavor}/${encodeURIComponent(name)}/${encodeURIComponent(version)}.json`;
+  }
+
+  private artifact(name: string, version: string): Artifact {
+    return { type: "package-json", location: { type: "remote", url: this.documentUrl(name, version) }, mip: { base: this.base, flavor: this.flavor } };
+  }
+
+  private wrongFlavor(name: string, flavors: string[]): MpipError {
+    const has = flavors.map(describeFlavor).join(", ");
+    const hint = this.flavor === "py"
+      ? `choose a target it is built for with \`--mpy ${flavors.find((flavor) => flavor !== "py") ?? "6"}\` or \`--target-version <micropython version>\``
+      : flavors.includes("py")
+        ? "leave out `--mpy` and `--target-version` to install its sources, which work on any firmware, or choose another target"
+        : "choose another target with `--mpy` or `--target-version`";
+    return new MpipError("not-found", `\`${printable(name)}\` is on the index \`${this.label}\`, but not as ${describeFlavor(this.flavor)}: it has only ${has}`, { hint });
+  }
+}
+
+/** `{base}/file/{h[:2]}/{h}`: where a v2 index keeps the file whose sha256 starts with `shortHash`. */
+export function hashedFileUrl(base: string, shortHash: string): string {
+  if (!/^[0-9a-f]{4,64}$/.test(shortHash)) {
+    throw new MpipError("bad-metadata", `\`${printable(shortHash, 80)}\` is not a file hash of a micropython-lib index (4 to 64 lowercase hex digits)`, {
+      hint: "the package document is malformed; report it to the index's maintainers or use another index",
+    });
+  }
+  return `${base.replace(/\/+$/, "")}/file/${shortHash.slice(0, 2)}/${shortHash}`;
+}
+
+function describeFlavor(flavor: string): string {
+  return flavor === "py" ? "sources (`py`)" : `.mpy version ${flavor} (\`${flavor}\`)`;
+}
+
+function checkFormat(version: unknown, origin: DocumentOrigin): void {
+  if (version === 2) return;
+  const shown = version === undefined ? "it is missing" : `not ${printable(JSON.stringify(version) ?? String(version), 40)}`;
+  throw new MpipError("bad-metadata", `${describeDocument(origin)} is invalid: field \`v\` must be 2 (the micropython-lib index format mpip reads), ${shown}`, {
+    hint: "this is not a micropython-lib v2 index; mip's default index is https://micropython.org/pi/v2",
+  });
+}
+
+/** `==1.2` or `===1.2` anywhere in the specifier: the one version worth asking for by name. */
+function pinnedVersion(specifier: string): string | undefined {
+  return specifier.split(",").map((clause) => /^\s*===?\s*([^*\s]+)\s*$/.exec(clause)?.[1]).find((version) => version !== undefined);
+}
+
+/** The HTTP client's size-limit error (it has no code of its own: see http/body.ts). */
+function isTooLarge(error: unknown, maxBytes: number): boolean {
+  return error instanceof MpipError && error.message.endsWith(`is larger than ${maxBytes} bytes`);
+}

@@ -1,0 +1,205 @@
+// mip package documents: micropython-lib's v2 `package/{flavor}/{name}/{version}.json` and the
+// `package.json` of third-party repos share one format (FORMATS.md section 4). Parsing checks every
+// destination like a tar entry's name before anything is fetched; planning turns the document into
+// files with a location and the hash to check (mip itself checks none); dependencies stay data.
+
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as v from "valibot";
+import { isInside, stripEntryPath, type EntryPath } from "../archive/entry-path.js";
+import { MpipError } from "../errors.js";
+import { printable } from "../text.js";
+import { isShorthand, rewriteShorthand, splitRef, type GitHosts } from "./git-hosts.js";
+import { badField, describeDocument, jsonObject, parseDocument, type DocumentOrigin } from "./metadata.js";
+import type { Location, MipIndexRef, PlannedFile } from "./types.js";
+
+/** A checked package document. Destinations are normalized (`./a//b.py` → `a/b.py`) and unique per list. */
+export interface PackageDocument {
+  origin: DocumentOrigin;
+  /** undefined when the document gives none or `""` (build.py writes that for a manifest without one). */
+  version?: string;
+  /** `[dest, short sha256 (lowercase hex)]`: a file in the v2 index's `file/` folder, or the hash of a `urls` file. */
+  hashes: Array<[string, string]>;
+  /** `[dest, url]`, the URL as written (absolute, relative, or a shorthand). */
+  urls: Array<[string, string]>;
+  /** `[name, version]` as written: a name on the index, a URL or a shorthand. */
+  deps: Array<[string, string]>;
+}
+
+export interface PlanContext {
+  /**
+   * Where the document was read from: its final http(s) URL (after redirects; relative `urls` resolve
+   * against it), or for a local document its absolute path or `file:` URL (relative `urls` are then
+   * files inside the document's folder).
+   */
+  documentUrl: string;
+  /** The spec's `@ref`: applied to shorthand `urls` that carry none, as mip does. */
+  ref?: string;
+  hosts: GitHosts;
+  /** The v2 index the document came from: where its bare `hashes` are. */
+  mip?: MipIndexRef;
+  /** Base of the first v2 index configured: where a third-party document's bare `hashes` are, as mip fetches them. */
+  fallbackMip?: string;
+}
+
+export interface MipDependency {
+  name: string;
+  /** undefined for mip's "latest" and "". */
+  version?: string;
+}
+
+const MAX_ENTRIES = 10_000;
+const entryText = (max: number) => v.pipe(v.string(), v.maxLength(max, `must be at most ${max} characters`));
+const urlText = v.pipe(
+  entryText(8192),
+  v.nonEmpty("must not be empty"),
+  v.check((url) => !/[\0-\x1f\x7f-\x9f\\]/.test(url), "must not contain control characters or backslashes"),
+);
+const shortHash = v.pipe(v.string(), v.regex(/^[0-9a-fA-F]{4,64}$/, "must be 4 to 64 hex digits"), v.toLowerCase());
+/** `[a, b]` exactly; an array of another length gets a message that says what is expected. */
+const pair = <A extends v.GenericSchema, B extends v.GenericSchema>(first: A, second: B, shape: string) =>
+  v.pipe(v.unknown(), v.check((input) => !Array.isArray(input) || input.length === 2, `must be a pair ${shape}`), v.strictTuple([first, second]));
+const list = <T extends v.GenericSchema>(item: T) => v.optional(v.pipe(v.array(item), v.maxLength(MAX_ENTRIES, `must have at most ${MAX_ENTRIES} entries`)), []);
+
+const DocumentSchema = jsonObject(v.object({
+  // Checked after parsing, for a message that says what the number means.
+  v: v.optional(v.unknown()),
+  version: v.optional(v.nullable(entryText(256))),
+  hashes: list(pair(entryText(1024), shortHash, "`[destination, hash]`")),
+  urls: list(pair(entryText(1024), urlText, "`[destination, url]`")),
+  deps: list(pair(v.pipe(entryText(2048), v.nonEmpty("must not be empty")), entryText(256), "`[name, version]`")),
+}));
+
+/** Parses and checks a package document; the caller has already limited its size. */
+export function parsePackageDocument(body: Buffer, origin: DocumentOrigin): PackageDocument {
+  const doc = parseDocument(DocumentSchema, body, origin);
+  if (doc.v !== undefined && doc.v !== 1) {
+    throw badField(origin, "v", `is ${printable(JSON.stringify(doc.v) ?? String(doc.v), 40)}, but mpip reads package documents of format 1 only`);
+  }
+  const hashes = checkDests(doc.hashes, "hashes", origin);
+  const urls = checkDests(doc.urls, "urls", origin);
+  const version = doc.version === null || doc.version === undefined || doc.version === "" ? undefined : doc.version;
+  return { origin, ...(version === undefined ? {} : { version }), hashes, urls, deps: doc.deps };
+}
+
+/**
+ * A destination checked with the same rules as a tar entry's name (absolute, drive letters, `..`,
+ * backslashes, `:`, NUL and control characters), but without stripping a first folder; normalized.
+ */
+export function checkDestPath(raw: string): EntryPath {
+  if (raw === "") return { ok: false, reason: "its path is empty" };
+  if (raw.startsWith("/")) return { ok: false, reason: "its path is absolute" };
+  if (/^[A-Za-z]:/.test(raw)) return { ok: false, reason: "its path starts with a drive letter" };
+  // stripEntryPath drops the first component: give it one to drop, so every rule applies to `raw` whole.
+  const checked = stripEntryPath(`_/${raw}`);
+  if (!checked.ok) return checked;
+  if (raw.endsWith("/")) return { ok: false, reason: "its path ends in `/`, which names a folder, not a file" };
+  if (checked.path === "") return { ok: false, reason: "its path names no file" };
+  return checked;
+}
+
+function checkDests(entries: Array<[string, string]>, field: string, origin: DocumentOrigin): Array<[string, string]> {
+  const seen = new Map<string, number>();
+  return entries.map(([raw, value], index) => {
+    const checked = checkDestPath(raw);
+    if (!checked.ok) {
+      throw new MpipError("unsafe-path", `${describeDocument(origin)} lists the file \`${printable(raw, 200)}\` (\`${field}[${index}]\`), refused: ${checked.reason}`, {
+        hint: "the package is broken or malicious; nothing of it was fetched or written",
+      });
+    }
+    const first = seen.get(checked.path);
+    if (first !== undefined) throw badField(origin, `${field}[${index}][0]`, `names \`${printable(checked.path, 200)}\` again, already listed at \`${field}[${first}]\``);
+    seen.set(checked.path, index);
+    return [checked.path, value];
+  });
+}
+
+/**
+ * The files to fetch: each `urls` entry from its URL (checked against the `hashes` entry for the same
+ * destination, if any), each other `hashes` entry from the v2 index's `file/` folder. Order: `hashes`,
+ * then the `urls` not already planned.
+ */
+export function planPackageFiles(doc: PackageDocument, context: PlanContext): PlannedFile[] {
+  const urls = new Map(doc.urls.map(([dest, url], index) => [dest, { url, index }]));
+  const planned: PlannedFile[] = doc.hashes.map(([dest, sha256], index) => {
+    const entry = urls.get(dest);
+    const location = entry === undefined ? hashedFile(doc, dest, sha256, index, context) : entryLocation(doc, entry.url, `urls[${entry.index}][1]`, context);
+    return { dest, location, sha256 };
+  });
+  const hashed = new Set(doc.hashes.map(([dest]) => dest));
+  for (const [index, [dest, url]] of doc.urls.entries()) {
+    if (!hashed.has(dest)) planned.push({ dest, location: entryLocation(doc, url, `urls[${index}][1]`, context) });
+  }
+  return planned;
+}
+
+/** The `deps` pairs, with mip's "latest" and "" meaning any version. */
+export function dependenciesOf(doc: PackageDocument): MipDependency[] {
+  return doc.deps.map(([name, version]) => (version === "" || version === "latest" ? { name } : { name, version }));
+}
+
+function hashedFile(doc: PackageDocument, dest: string, sha256: string, index: number, context: PlanContext): Location {
+  const base = context.mip?.base ?? context.fallbackMip;
+  if (base === undefined) {
+    throw new MpipError("not-found", `${describeDocument(doc.origin)} lists \`${printable(dest, 200)}\` (\`hashes[${index}]\`) by hash only, and no micropython-lib index is configured to fetch it from`, {
+      hint: "add a micropython-lib v2 index (such as https://micropython.org/pi/v2) to the indexes, as mip fetches such files from its index",
+    });
+  }
+  return { type: "remote", url: `${base.replace(/\/+$/, "")}/file/${sha256.slice(0, 2)}/${sha256}` };
+}
+
+function entryLocation(doc: PackageDocument, url: string, field: string, context: PlanContext): Location {
+  if (isShorthand(url)) return { type: "remote", url: shorthandEntry(doc, url, field, context) };
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url)) {
+    if (!/^https?:\/\//i.test(url)) throw badField(doc.origin, field, `is \`${printable(url, 120)}\`: only http, https and \`github:\`/\`gitlab:\`/\`codeberg:\` URLs, or paths relative to the document, are fetched`);
+    return { type: "remote", url: absoluteUrl(doc, url, undefined, field) };
+  }
+  const local = localDocument(context.documentUrl);
+  if (local === undefined) return { type: "remote", url: relativeUrl(doc, url, field, context) };
+  const folder = path.dirname(local);
+  const file = path.resolve(folder, url);
+  if (!isInside(folder, file, path.sep) || file === folder) {
+    throw new MpipError("unsafe-path", `${describeDocument(doc.origin)} names \`${printable(url, 200)}\` (\`${field}\`), which is outside the document's folder \`${folder}\``, {
+      hint: "a local package.json may only name files in its own folder or below; nothing was fetched or written",
+    });
+  }
+  return { type: "local", path: file };
+}
+
+function shorthandEntry(doc: PackageDocument, url: string, field: string, context: PlanContext): string {
+  const { spec, ref } = splitRef(url);
+  try {
+    return rewriteShorthand(spec, ref ?? context.ref, context.hosts);
+  } catch (error) {
+    if (error instanceof MpipError && error.code === "bad-spec") throw badField(doc.origin, field, `is not a valid shorthand: ${error.message}`);
+    throw error;
+  }
+}
+
+/** mip joins a relative entry to the document's folder; codeberg's raw API keeps the ref in the query. */
+function relativeUrl(doc: PackageDocument, url: string, field: string, context: PlanContext): string {
+  const base = new URL(context.documentUrl);
+  const codebergRaw = `${context.hosts.codeberg.replace(/\/+$/, "")}/api/v1/repos/`;
+  const keepQuery = `${base.origin}${base.pathname}`.startsWith(codebergRaw) && !url.includes("?") ? base.search : undefined;
+  return absoluteUrl(doc, url, context.documentUrl, field, keepQuery);
+}
+
+function absoluteUrl(doc: PackageDocument, url: string, base: string | undefined, field: string, search?: string): string {
+  let resolved: URL;
+  try {
+    resolved = new URL(url, base);
+  } catch {
+    throw badField(doc.origin, field, `is \`${printable(url, 120)}\`, not a valid URL`);
+  }
+  if (resolved.protocol !== "http:" && resolved.protocol !== "https:") throw badField(doc.origin, field, "must resolve to an http or https URL");
+  if (search !== undefined) resolved.search = search;
+  return resolved.toString();
+}
+
+/** The document's path when it is local, else undefined (it is an http(s) URL). */
+function localDocument(documentUrl: string): string | undefined {
+  if (/^https?:\/\//i.test(documentUrl)) return undefined;
+  if (documentUrl.startsWith("file:")) return fileURLToPath(documentUrl);
+  if (path.isAbsolute(documentUrl)) return documentUrl;
+  throw new Error(`planPackageFiles needs an http(s) URL or an absolute path, not ${documentUrl}`);
+}

@@ -1,0 +1,198 @@
+// What a user (or a mip package's `deps`) may name: a requirement resolved through the indexes
+// (`name`, `name>=1.2`, mip's `name@1.2`), or a direct source that needs no index: an http(s) URL or a
+// local path to an sdist, a `.py`/`.mpy` module, a package.json, a project folder, or a
+// `github:`/`gitlab:`/`codeberg:` shorthand with an optional `@ref`. Classifying is pure: nothing is
+// fetched here; the artifact says where the bytes are and the installer fetches them.
+
+import { statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { valid } from "@renovatebot/pep440";
+import { MpipError } from "../errors.js";
+import { redactUrl } from "../http.js";
+import { parseArchiveName } from "../sources/find-links.js";
+import { expandShorthand, isShorthand, splitRef, withPackageJson, type GitHosts } from "../sources/git-hosts.js";
+import type { Artifact, Location } from "../sources/types.js";
+import { normalizeName } from "./names.js";
+import { parseRequirement, type Requirement } from "./requirement.js";
+
+/** A source named directly: it is installed as it is, and its dependencies are resolved as usual. */
+export interface DirectSpec {
+  /** Deduplicates requests for the same thing: a normalized project name when known, else the URL or path. */
+  key: string;
+  /** How output names it before its own metadata is read. */
+  name: string;
+  version?: string;
+  /** Where it comes from, safe to print: the spec as written (credentials removed). */
+  source: string;
+  artifact: Artifact;
+}
+
+export type PackageSpec = { type: "requirement"; requirement: Requirement } | { type: "direct"; direct: DirectSpec };
+
+export interface SpecContext {
+  hosts: GitHosts;
+  /** Relative paths resolve against it. */
+  cwd: string;
+}
+
+const MIP_STYLE = /^(?<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)@(?<version>[^\s@/:;]+)$/;
+const MODULE_SUFFIX = /\.(py|mpy)$/i;
+const SDIST_SUFFIX = /\.tar\.gz$/i;
+
+export function parsePackageSpec(input: string, context: SpecContext): PackageSpec {
+  const text = input.trim();
+  if (isShorthand(text)) return direct(shorthandSpec(text, undefined, context));
+  if (/^https?:\/\//i.test(text)) return direct(urlSpec(text));
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) {
+    throw new MpipError("bad-spec", `\`${redactUrl(text)}\` is not an http or https URL`, { hint: "name a package, an https:// URL, a local path, or `github:org/repo`" });
+  }
+  if (looksLikePath(text)) return direct(pathSpec(text, context.cwd));
+  const mip = MIP_STYLE.exec(text)?.groups;
+  if (mip !== undefined) return { type: "requirement", requirement: pinned(mip.name!, mip.version!, text) };
+  const requirement = parseRequirement(text);
+  if (requirement.url !== undefined) return direct(namedUrlSpec(requirement));
+  return { type: "requirement", requirement };
+}
+
+/**
+ * One `deps` entry of a mip package document: `[name, version]` where the name may be a URL or a
+ * shorthand (then the version is its ref, as mip reads it) and "latest" or "" means any version.
+ */
+export function parseMipDependency(name: string, version: string | undefined, context: SpecContext): PackageSpec {
+  const wanted = version === undefined || version === "" || version === "latest" ? undefined : version;
+  if (isShorthand(name)) return direct(shorthandSpec(name, wanted, context));
+  if (/^https?:\/\//i.test(name)) return direct(urlSpec(name));
+  if (wanted === undefined) return { type: "requirement", requirement: parseRequirement(name) };
+  return { type: "requirement", requirement: pinned(name, wanted, `${name}@${wanted}`) };
+}
+
+function direct(spec: DirectSpec): PackageSpec {
+  return { type: "direct", direct: spec };
+}
+
+/** mip's `name@version`: exactly that version (`===` when it is not PEP 440), or any for `latest`. */
+function pinned(name: string, version: string, text: string): Requirement {
+  const requirement = parseRequirement(name);
+  if (version === "latest") return { ...requirement, text };
+  return { ...requirement, specifier: `${valid(version) !== null ? "==" : "==="}${version}`, text };
+}
+
+function shorthandSpec(text: string, defaultRef: string | undefined, context: SpecContext): DirectSpec {
+  const { spec, ref: ownRef } = splitRef(text);
+  const ref = ownRef ?? defaultRef;
+  const url = expandShorthand(spec, ref, context.hosts);
+  const location: Location = { type: "remote", url };
+  const source = ref === undefined ? spec : `${spec}@${ref}`;
+  const name = displayName(spec.replace(/^[a-z]+:/, ""));
+  if (MODULE_SUFFIX.test(spec)) return { key: url, name, source, artifact: { type: "module", location, dest: lastSegment(spec) } };
+  return { key: url, name, source, artifact: { type: "package-json", location, ...(ref === undefined ? {} : { ref }) } };
+}
+
+function urlSpec(text: string): DirectSpec {
+  const { url, sha256 } = splitHashFragment(text);
+  const parsed = new URL(url);
+  const file = decodeURIComponent(lastSegment(parsed.pathname));
+  const source = redactUrl(url);
+  const location: Location = { type: "remote", url };
+  if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, source, sha256);
+  if (MODULE_SUFFIX.test(file)) return { key: url, name: stem(file), source, artifact: { type: "module", location, dest: file, ...(sha256 ? { sha256 } : {}) } };
+  const documentUrl = parsed.pathname.endsWith(".json") ? url : withPackageJson(url);
+  return { key: documentUrl, name: displayName(parsed.pathname), source, artifact: { type: "package-json", location: { type: "remote", url: documentUrl } } };
+}
+
+/** PEP 508 `name @ https://host/name-1.0.tar.gz`. */
+function namedUrlSpec(requirement: Requirement): DirectSpec {
+  const spec = urlSpec(requirement.url!);
+  if (spec.artifact.type !== "dist") {
+    throw new MpipError("bad-spec", `\`${requirement.text}\`: a \`name @ URL\` requirement must point at a .tar.gz sdist`, { hint: "give the URL alone to install a module or a package.json from it" });
+  }
+  return { ...spec, key: normalizeName(requirement.name), name: requirement.name };
+}
+
+function sdistSpec(file: string, location: Location, source: string, sha256: string | undefined): DirectSpec {
+  const parsed = parseArchiveName(file);
+  if (parsed === undefined) {
+    throw new MpipError("bad-spec", `cannot tell the project name and version from the file name \`${file}\``, {
+      hint: "sdists are named `NAME-VERSION.tar.gz`; for a URL, write `NAME @ URL`",
+    });
+  }
+  const dist = { filename: file, location, packagetype: "sdist", yanked: false, ...(sha256 ? { sha256 } : {}) };
+  return { key: normalizeName(parsed.name), name: parsed.name, version: parsed.version, source, artifact: { type: "dist", file: dist } };
+}
+
+function pathSpec(text: string, cwd: string): DirectSpec {
+  const expanded = text === "~" || text.startsWith("~/") ? path.join(os.homedir(), text.slice(1)) : text;
+  const full = path.resolve(cwd, expanded);
+  const kind = statKind(full, text);
+  const location: Location = { type: "local", path: full };
+  const file = path.basename(full);
+  if (kind === "folder") {
+    if (statKind(path.join(full, "package.json"), undefined) === "file" && !hasProjectFile(full)) {
+      return { key: full, name: file, source: full, artifact: { type: "package-json", location: { type: "local", path: path.join(full, "package.json") } } };
+    }
+    return { key: full, name: file, source: full, artifact: { type: "project", path: full } };
+  }
+  if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, full, undefined);
+  if (MODULE_SUFFIX.test(file)) return { key: full, name: stem(file), source: full, artifact: { type: "module", location, dest: file } };
+  if (/\.json$/i.test(file)) return { key: full, name: displayName(path.dirname(full)), source: full, artifact: { type: "package-json", location } };
+  throw new MpipError("bad-spec", `\`${text}\` is not something mpip can install`, {
+    hint: "a local path must be a .tar.gz sdist, a .py or .mpy module, a package.json, or a project folder",
+  });
+}
+
+function hasProjectFile(folder: string): boolean {
+  return ["pyproject.toml", "setup.cfg"].some((name) => statKind(path.join(folder, name), undefined) === "file");
+}
+
+function statKind(full: string, shown: string | undefined): "file" | "folder" | undefined {
+  try {
+    const stat = statSync(full);
+    return stat.isDirectory() ? "folder" : "file";
+  } catch (error) {
+    if (shown === undefined) return undefined;
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    throw new MpipError("bad-spec", `\`${shown}\` looks like a path, but there is nothing at \`${full}\` (${code})`, {
+      hint: "check the path; to install from an index, give the package's name",
+    });
+  }
+}
+
+function looksLikePath(text: string): boolean {
+  if (text === "." || text === ".." || text.startsWith("~")) return true;
+  if (text.includes("/") || text.includes(path.sep)) return !/^[A-Za-z0-9._-]+\s*@/.test(text);
+  return SDIST_SUFFIX.test(text) || MODULE_SUFFIX.test(text) || /\.json$/i.test(text);
+}
+
+/** pip's `URL#sha256=HEX`: the hash is checked, and the fragment is not sent. */
+function splitHashFragment(text: string): { url: string; sha256?: string } {
+  const at = text.indexOf("#");
+  if (at < 0) return { url: text };
+  const fragment = text.slice(at + 1);
+  const match = /^sha256=([0-9a-fA-F]{64})$/.exec(fragment);
+  if (match === null) throw new MpipError("bad-spec", `the URL fragment \`#${fragment}\` is not \`#sha256=<64 hex digits>\``, { hint: "remove it, or give the file's full sha256" });
+  return { url: text.slice(0, at), sha256: match[1]!.toLowerCase() };
+}
+
+function lastSegment(pathname: string): string {
+  return pathname.split("/").filter((segment) => segment !== "").pop() ?? "";
+}
+
+function stem(file: string): string {
+  return file.replace(/\.[^.]+$/, "");
+}
+
+/** `org/repo/lib/foo/package.json` → `foo`: the folder the package lives in. */
+function displayName(pathname: string): string {
+  const segments = pathname.split(/[/\\]/).filter((segment) => segment !== "" && segment !== "package.json");
+  const last = segments.pop() ?? "package";
+  return stem(decodeURIComponentSafe(last));
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
