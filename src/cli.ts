@@ -61,7 +61,14 @@ Examples:
   $ mpip install -p build/image -r requirements.txt    cross-install an image to copy to a device
   $ mpip install -p ports/esp32/modules mylib          into a port's modules/ folder, to freeze it
   $ mpip install --no-index -f ./dist -p image app     offline, from a folder of sdists
-  $ mpip install --json -p image 'lib>=1.2,<2' | jq    a machine-readable report for CI`;
+  $ mpip install --json -p image 'lib>=1.2,<2' | jq    a machine-readable report for CI
+  $ mpip install -p image aioble@0.4 --mpy 6           micropython-lib's .mpy build, for MicroPython 1.19+
+  $ mpip install -p image github:org/repo@v1.0         a repo's package.json, as mip installs it
+  $ mpip install -p image --compile ./myproject        a project folder, packed, compiled to .mpy
+  $ mpip install -i simple+https://host/simple/ lib    a private index speaking the simple API
+
+Indexes: by default micropython-lib's v2 index (${DEFAULT_INDEXES[0]}) is asked first, then PyPI's
+JSON API (${DEFAULT_INDEXES[1]}); the first that knows a package serves it, and the summary says which.`;
 
 export function packageVersion(): string {
   const file = fileURLToPath(new URL("../package.json", import.meta.url));

@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import type { Placement } from "./image/commit.js";
 import { asInterrupted } from "./image/interrupt.js";
 import { TargetSession } from "./image/session.js";
-import { loadWasmCompiler, nativeCompiler } from "./mpy/compile.js";
+import { checkCompilerFits, loadWasmCompiler, nativeCompiler } from "./mpy/compile.js";
 import { mipFlavor, type MpyTarget } from "./mpy/target.js";
 import { fitToFirmware } from "./prepare/firmware.js";
 import { prepareRelease, type PrepareContext, type Staged } from "./prepare/index.js";
@@ -95,6 +95,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   // Settled before any download: a native mpy-cross of the wrong version fails at once.
   const compiler = options.compile === undefined ? undefined
     : options.compile.mpyCross !== undefined ? await nativeCompiler(options.compile.mpyCross, options.firmware?.major ?? 6) : await loadWasmCompiler();
+  if (compiler !== undefined) checkCompilerFits(compiler, options.firmware);
   const sourceOptions = { flavor: mipFlavor(options.firmware), maxMetadataBytes: limits.maxMetadataBytes, log: (message: string) => reporter.detail(message) };
   const sources: Source[] = [
     ...options.findLinks.map((folder) => new FindLinksSource(folder)),

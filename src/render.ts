@@ -28,7 +28,7 @@ export function renderSummary(report: InstallReport, seconds: number, reporter: 
   const count = report.packages.length;
   const lines = [`Installed ${count} package${count === 1 ? "" : "s"} into \`${report.target}\` in ${seconds.toFixed(2)}s`];
   for (const pkg of report.packages) {
-    lines.push(` ${reporter.style("green", "+")} ${reporter.style("bold", pkg.name)}==${pkg.version} ${reporter.style("dim", `(from ${pkg.source})`)}`);
+    lines.push(` ${reporter.style("green", "+")} ${reporter.style("bold", pkg.name)}${pkg.version === "" ? "" : `==${pkg.version}`} ${reporter.style("dim", `(from ${pkg.source})`)}`);
   }
   return lines.join("\n");
 }

@@ -122,6 +122,11 @@ export async function compileTree(dir: string, files: string[], options: Compile
   return { compiled, removed: options.keepSources ? [] : todo, kept };
 }
 
+/** Throws when `compiler` cannot make .mpy files for `target` (checked before anything is downloaded). */
+export function checkCompilerFits(compiler: Compiler, target: MpyTarget | undefined): void {
+  if (target !== undefined && target.major !== compiler.major) throw wrongCompiler(compiler, target);
+}
+
 function wrongCompiler(compiler: Compiler, target: MpyTarget): MpipError {
   const release = target.major === 5 ? "MicroPython 1.12 to 1.18" : "MicroPython 1.19 or later";
   return new MpipError("mpy-incompatible", `${compiler.label} emits mpy ${compiler.major}, but the target is ${target.label}`, {

@@ -114,7 +114,7 @@ export class SimpleSource implements Source {
       throw isTooLarge(error, this.maxBytes) ? tooLarge({ url, index: this.label }, this.maxBytes) : error;
     });
     if (response.status === "not-found") return undefined;
-    const page = parseSimplePage(response.body, response.contentType, { url: response.url, index: this.label });
+    const page = parseSimplePage(response.body, response.contentType, { url, index: this.label });
     return listing(page, requirement, this.label);
   }
 }

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { MpipError } from "../../src/errors.js";
+import { parseMipDependency, parsePackageSpec, type SpecContext } from "../../src/spec/package-spec.js";
+import { kindFromUrl, parseIndexLocation } from "../../src/sources/index-kind.js";
+import { tempDir } from "../helpers/cli.js";
+
+const hosts = { github: "https://gh.test", gitlab: "https://gl.test", codeberg: "https://cb.test" };
+const context: SpecContext = { hosts, cwd: "/nonexistent" };
+
+function directOf(text: string, ctx = context) {
+  const spec = parsePackageSpec(text, ctx);
+  assert.equal(spec.type, "direct", `${text} should be a direct source`);
+  return spec.type === "direct" ? spec.direct : assert.fail();
+}
+
+function requirementOf(text: string) {
+  const spec = parsePackageSpec(text, context);
+  assert.equal(spec.type, "requirement", `${text} should be a requirement`);
+  return spec.type === "requirement" ? spec.requirement : assert.fail();
+}
+
+describe("parsePackageSpec", () => {
+  test("names and PEP 440 specifiers stay requirements; mip's name@version pins", () => {
+    assert.equal(requirementOf("foo").specifier, "");
+    assert.equal(requirementOf("foo>=1.0,<2").specifier, ">=1.0,<2");
+    assert.equal(requirementOf("aioble@0.4").specifier, "==0.4");
+    assert.equal(requirementOf("aioble@0.4").name, "aioble");
+    assert.equal(requirementOf("aioble@latest").specifier, "");
+    // Not PEP 440: matched as a string, exactly.
+    assert.equal(requirementOf("thing@main-2").specifier, "===main-2");
+  });
+
+  test("github:, gitlab: and codeberg: become package.json URLs on the configured hosts, with the ref", () => {
+    const github = directOf("github:org/repo/lib/foo@v1.2");
+    assert.deepEqual(github.artifact, { type: "package-json", location: { type: "remote", url: "https://gh.test/org/repo/v1.2/lib/foo/package.json" }, ref: "v1.2" });
+    assert.equal(github.name, "foo");
+    assert.equal(github.source, "github:org/repo/lib/foo@v1.2");
+    assert.equal(directOf("gitlab:org/repo").artifact.type, "package-json");
+    const gitlab = directOf("gitlab:org/repo").artifact;
+    assert.equal(gitlab.type === "package-json" && gitlab.location.type === "remote" ? gitlab.location.url : "", "https://gl.test/org/repo/-/raw/HEAD/package.json");
+    const codeberg = directOf("codeberg:org/repo/x.py@dev");
+    assert.equal(codeberg.artifact.type, "module");
+    assert.equal(codeberg.artifact.type === "module" ? codeberg.artifact.dest : "", "x.py");
+  });
+
+  test("URLs: sdists by file name, modules, documents, folders; #sha256= is checked, other fragments refused", () => {
+    const sdist = directOf("https://host/files/foo_bar-1.2.tar.gz");
+    assert.equal(sdist.key, "foo-bar");
+    assert.equal(sdist.version, "1.2");
+    const hashed = directOf(`https://host/m.py#sha256=${"AB".repeat(32)}`);
+    assert.deepEqual(hashed.artifact, { type: "module", location: { type: "remote", url: "https://host/m.py" }, dest: "m.py", sha256: "ab".repeat(32) });
+    assert.throws(() => parsePackageSpec("https://host/m.py#md5=00", context), (error: MpipError) => error.code === "bad-spec");
+    const folder = directOf("https://host/repo/lib/thing");
+    assert.equal(folder.artifact.type === "package-json" && folder.artifact.location.type === "remote" ? folder.artifact.location.url : "", "https://host/repo/lib/thing/package.json");
+    assert.equal(folder.name, "thing");
+    const named = directOf("foo @ https://host/dl/anything-9.tar.gz");
+    assert.equal(named.key, "foo");
+    assert.throws(() => parsePackageSpec("ftp://host/x.tar.gz", context), (error: MpipError) => error.code === "bad-spec");
+  });
+
+  test("local paths: files by suffix, a folder with package.json, a project folder; a missing path is an error", async (t) => {
+    const { dir, cleanup } = await tempDir();
+    t.after(cleanup);
+    await mkdir(path.join(dir, "mip-pkg"));
+    await writeFile(path.join(dir, "mip-pkg", "package.json"), "{}");
+    await mkdir(path.join(dir, "project"));
+    await writeFile(path.join(dir, "project", "pyproject.toml"), "");
+    await writeFile(path.join(dir, "project", "package.json"), "{}");
+    const local = { hosts, cwd: dir };
+    assert.equal(directOf("./mip-pkg", local).artifact.type, "package-json");
+    assert.deepEqual(directOf("./project", local).artifact, { type: "project", path: path.join(dir, "project") });
+    await writeFile(path.join(dir, "mod.mpy"), "M");
+    assert.deepEqual(directOf("mod.mpy", local).artifact, { type: "module", location: { type: "local", path: path.join(dir, "mod.mpy") }, dest: "mod.mpy" });
+    assert.throws(() => parsePackageSpec("./nothing-here", local), (error: MpipError) => error.code === "bad-spec" && error.message.includes("nothing at"));
+  });
+});
+
+describe("parseMipDependency", () => {
+  test("names with versions pin, latest means any; URL dependencies take the version as their ref", () => {
+    const pinned = parseMipDependency("core", "0.3", context);
+    assert.equal(pinned.type === "requirement" ? pinned.requirement.specifier : "", "==0.3");
+    const latest = parseMipDependency("core", "latest", context);
+    assert.equal(latest.type === "requirement" ? latest.requirement.specifier : "x", "");
+    const repo = parseMipDependency("github:org/lib", "main", context);
+    assert.equal(repo.type === "direct" && repo.direct.artifact.type === "package-json" ? repo.direct.artifact.ref : "", "main");
+    const head = parseMipDependency("github:org/lib", "latest", context);
+    assert.equal(head.type === "direct" && head.direct.artifact.type === "package-json" && head.direct.artifact.location.type === "remote" ? head.direct.artifact.location.url : "", "https://gh.test/org/lib/HEAD/package.json");
+  });
+});
+
+describe("index locations", () => {
+  test("a kind prefix is taken off; the URL's shape tells the kind when it can", () => {
+    assert.deepEqual(parseIndexLocation("simple+https://host/simple/"), { url: "https://host/simple", kind: "simple" });
+    assert.deepEqual(parseIndexLocation("MIP+http://h/x"), { url: "http://h/x", kind: "mip" });
+    assert.deepEqual(parseIndexLocation("https://h/repo/"), { url: "https://h/repo" });
+    assert.equal(kindFromUrl("https://micropython.org/pi/v2"), "mip");
+    assert.equal(kindFromUrl("https://pypi.org/pypi"), "pypi");
+    assert.equal(kindFromUrl("https://host/root/+simple/"), "simple");
+    assert.equal(kindFromUrl("https://host/artifactory/api/pypi/x"), undefined);
+    assert.throws(() => parseIndexLocation("mip+ftp://h/x"), (error: MpipError) => error.code === "usage");
+    assert.throws(() => parseIndexLocation("user:token@host/pypi"), (error: MpipError) => error.code === "usage" && !error.message.includes("token"));
+  });
+});
