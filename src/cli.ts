@@ -121,7 +121,7 @@ function positiveSeconds(name: string, max: number) {
 
 export function buildProgram(run: (action: () => Promise<number>) => void): Command {
   const program = new Command("mpip")
-    .description("A package manager for MicroPython: installs distribution packages (upip-compatible sdists) into a folder on the host.")
+    .description("A package manager for MicroPython: installs packages from micropython-lib, PyPI, private indexes, GitHub/GitLab/Codeberg repos, URLs and local files into a folder on the host.")
     .version(packageVersion(), "-V, --version", "print mpip's version")
     .helpOption("-h, --help", "show help")
     .showHelpAfterError("(run `mpip --help` for usage)")
@@ -131,7 +131,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     .command("install")
     .summary("install packages and their dependencies into a folder")
     .description(
-      "Install MicroPython packages and their dependencies into a folder, as `micropython -m upip install` does, on the host.\n" +
+      "Install MicroPython packages and their dependencies into a folder on the host, as `upip` and `mip` do on a device: from micropython-lib's index, PyPI and private indexes, package.json repos, URLs and local files.\n" +
         "Everything is downloaded, verified and unpacked beside the target first; the target changes only if the whole install succeeds.",
     )
     .argument("[spec...]", "what to install: `name`, `name==1.2`, `'name>=1.0,<2'` (PEP 440), `name@1.2` (mip style); or directly, with no index: `github:org/repo[/path][@ref]`, `gitlab:…`, `codeberg:…`, an https:// URL or a local path to a .tar.gz sdist, a .py/.mpy module or a package.json, or a project folder")

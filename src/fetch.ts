@@ -19,6 +19,8 @@ export interface FetchOptions {
   maxBytes?: number;
   /** Who vouches for the hash and the URL, for messages: "the index" (default), "the package document". */
   authority?: string;
+  /** Named by the user (a URL or path given as a spec): a 404 is then a wrong URL, not a broken index. */
+  direct?: boolean;
 }
 
 export const MAX_ARCHIVE_BYTES = 64 * 1024 * 1024;
@@ -43,6 +45,9 @@ export async function fetchFile(file: Expected, http: HttpClient, label: string,
   } else {
     origin = redactUrl(location.url);
     const response = await http.get(location.url, { maxBytes: options.maxBytes ?? MAX_ARCHIVE_BYTES });
+    if (response.status === "not-found" && options.direct === true) {
+      throw new MpipError("not-found", `${label}: \`${origin}\` answered 404 (not found)`, { hint: "check the URL" });
+    }
     if (response.status === "not-found") {
       throw new MpipError("not-found", `${authority} lists ${label} at \`${origin}\`, but that URL answered 404`, {
         hint: `${authority} is out of date or broken; try again later, or tell its maintainers`,
@@ -56,7 +61,9 @@ export async function fetchFile(file: Expected, http: HttpClient, label: string,
   if (expected !== undefined && (expected.length < 64 ? !sha256.startsWith(expected) : expected !== sha256)) {
     const whose = authority === "the index" ? "the index's sha256" : `the sha256 in ${authority}`;
     throw new MpipError("digest-mismatch", `${label} from \`${origin}\` does not match ${whose} (expected ${expected}${expected.length < 64 ? "…" : ""}, got ${sha256}); nothing of it was written`, {
-      hint: "the download was altered or the index is wrong; try again, and report it to the index if it persists",
+      hint: options.direct === true
+        ? "the file at that URL is not the one the hash was taken from; check the hash, or that the URL serves what you expect"
+        : "the download was altered or the index is wrong; try again, and report it to the index if it persists",
     });
   }
   return { data, sha256, origin };

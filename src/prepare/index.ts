@@ -18,7 +18,8 @@ export async function prepareRelease(release: Release, context: PrepareContext):
   switch (artifact.type) {
     case "dist": {
       const label = describeRelease(release.name, release.version, artifact.file.filename);
-      const fetched = await fetchFile(artifact.file, context.http, label);
+      const direct = release.direct === true;
+      const fetched = await fetchFile(artifact.file, context.http, label, direct ? { direct, authority: "the URL's `#sha256=`" } : {});
       return prepareArchive(stagingDir(context, release.key), { ...fetched, filename: artifact.file.filename }, label, context);
     }
     case "project": {
@@ -39,7 +40,7 @@ export async function prepareRelease(release: Release, context: PrepareContext):
 async function prepareModule(release: Release, artifact: Extract<Artifact, { type: "module" }>, context: PrepareContext): Promise<Prepared<Staged>> {
   const dir = stagingDir(context, release.key);
   const label = describeRelease(release.name, release.version, artifact.dest);
-  const fetched = await fetchFile(artifact, context.http, label, { authority: "the URL's `#sha256=`" });
+  const fetched = await fetchFile(artifact, context.http, label, { direct: true, authority: "the URL's `#sha256=`" });
   const dest = await writeStagedFile(dir, artifact.dest, fetched.data, label, context.limits.maxPathLength);
   return { dependencies: [], value: { dir, files: [dest], sha256: fetched.sha256, origin: fetched.origin, filename: artifact.dest, smallWindow: true, warnings: [] } };
 }

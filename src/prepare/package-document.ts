@@ -17,9 +17,12 @@ export async function preparePackageDocument(release: Release, artifact: Package
   const { location } = artifact;
   const documentName = location.type === "remote" ? new URL(location.url).pathname.split("/").pop() || "package.json" : location.path.split(/[/\\]/).pop() || "package.json";
   const label = describeRelease(release.name, release.version, documentName);
-  const fetched = await fetchFile({ location }, context.http, label, { maxBytes: context.limits.maxMetadataBytes, authority: release.source === "" ? "the spec" : `\`${release.source}\`` });
+  const fetched = await fetchFile({ location }, context.http, label, {
+    maxBytes: context.limits.maxMetadataBytes,
+    ...(release.direct === true ? { direct: true } : { authority: `the index \`${release.source}\`` }),
+  });
   const documentUrl = location.type === "remote" ? location.url : location.path;
-  const origin = { url: documentUrl, index: release.source };
+  const origin = { url: documentUrl, index: release.source, ...(release.direct === true ? { kind: "package document" as const } : {}) };
   const document = parsePackageDocument(fetched.data, origin);
   const planned = planPackageFiles(document, {
     documentUrl,

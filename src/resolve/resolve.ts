@@ -29,6 +29,8 @@ export interface Release {
   version: string;
   source: string;
   artifact: Artifact;
+  /** Named directly (a URL, a path, `github:`), not chosen from an index. */
+  direct?: boolean;
 }
 
 export interface ResolvedPackage<T> extends Release {
@@ -98,7 +100,7 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
 async function resolveOne<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>) {
   const direct = requests.find((request) => request.direct !== undefined)?.direct;
   const release = direct !== undefined
-    ? { key, name: direct.name, version: direct.version ?? "", source: direct.source, artifact: direct.artifact }
+    ? { key, name: direct.name, version: direct.version ?? "", source: direct.source, artifact: direct.artifact, direct: true }
     : await chooseRelease(key, requests, options, lookups);
   const prepared = await options.pool.run(() => options.prepare(release));
   const node: ResolvedPackage<T> = { ...release, name: prepared.name ?? release.name, version: prepared.version ?? release.version, requests, prepared: prepared.value };

@@ -7,13 +7,14 @@ import { MpipError } from "../errors.js";
 import type { HttpClient } from "../http.js";
 import { redactUrl } from "../http.js";
 import type { Requirement } from "../spec/requirement.js";
+import { isTooLarge } from "./metadata.js";
 import { INDEX_KINDS, kindFromUrl, type IndexKind, type IndexLocation } from "./index-kind.js";
 import { MipV2Source } from "./mip-v2.js";
 import { PypiJsonSource } from "./pypi-json.js";
-import { SimpleSource } from "./simple.js";
+import { SIMPLE_ACCEPT, SimpleSource } from "./simple.js";
 import type { ProjectListing, Source } from "./types.js";
 
-const PROBE_BYTES = 4 * 1024 * 1024;
+const ROOT_PROBE_BYTES = 1024 * 1024;
 
 export interface IndexSourceOptions {
   /** Which folder of a v2 index to read: "py", or an .mpy major such as "6". */
@@ -43,13 +44,14 @@ export class IndexSource implements Source {
   private async settle(): Promise<Source> {
     const { url } = this.location;
     const given = this.location.kind ?? kindFromUrl(url);
-    const kind = given ?? (await detectKind(url, this.http));
+    const detected = given === undefined ? await detectKind(url, this.http, this.options.maxMetadataBytes) : { kind: given };
+    const { kind } = detected;
     this.kind = kind;
     this.options.log(`\`${this.label}\` is a ${INDEX_KINDS[kind]} (${this.location.kind !== undefined ? "as its prefix says" : given !== undefined ? "from its URL" : "detected"})`);
     const limits = { maxMetadataBytes: this.options.maxMetadataBytes };
     switch (kind) {
       case "mip":
-        return new MipV2Source(url, this.http, { flavor: this.options.flavor, ...limits });
+        return new MipV2Source(url, this.http, { flavor: this.options.flavor, ...limits, ...(detected.indexJson === undefined ? {} : { indexJson: detected.indexJson }) });
       case "simple":
         return new SimpleSource(url, this.http, limits);
       case "pypi":
@@ -58,20 +60,32 @@ export class IndexSource implements Source {
   }
 }
 
-export async function detectKind(url: string, http: HttpClient): Promise<IndexKind> {
-  const index = await probe(`${url}/index.json`, "application/json", http);
-  if (index?.status === "ok" && isV2Index(index.body)) return "mip";
-  const root = await probe(`${url}/`, "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1", http);
-  if (root?.status === "ok" && /application\/vnd\.pypi\.simple\.|text\/html/i.test(root.contentType)) return "simple";
-  return "pypi";
+export interface Detected {
+  kind: IndexKind;
+  /** The v2 index's index.json, read while detecting: its source uses it rather than fetching it again. */
+  indexJson?: { url: string; body: Buffer };
+}
+
+export async function detectKind(url: string, http: HttpClient, maxMetadataBytes: number): Promise<Detected> {
+  // index.json is read whole, as the v2 source would read it (a document over the limit is an error there too).
+  const index = await probe(`${url}/index.json`, "application/json", http, maxMetadataBytes);
+  // Too large to read: most likely a big v2 index; its source reads it again and says it is over the limit.
+  if (index === "too-large") return { kind: "mip" };
+  if (index?.status === "ok" && isV2Index(index.body)) return { kind: "mip", indexJson: { url: index.url, body: index.body } };
+  const root = await probe(`${url}/`, SIMPLE_ACCEPT, http, ROOT_PROBE_BYTES);
+  // A root page too large to read is a list of every project: PyPI's own simple index is tens of MiB.
+  if (root === "too-large") return { kind: "simple" };
+  if (root?.status === "ok" && /application\/vnd\.pypi\.simple\.|text\/html/i.test(root.contentType)) return { kind: "simple" };
+  return { kind: "pypi" };
 }
 
 /** A probe that fails with an HTTP status (403 on a root page, say) tells nothing: the next one is tried. */
-async function probe(url: string, accept: string, http: HttpClient) {
+async function probe(url: string, accept: string, http: HttpClient, maxBytes: number) {
   try {
-    return await http.get(url, { accept, maxBytes: PROBE_BYTES });
+    return await http.get(url, { accept, maxBytes });
   } catch (error) {
-    if (error instanceof MpipError && (error.code === "http-status" || error.code === "limit-exceeded")) return undefined;
+    if (error instanceof MpipError && error.code === "http-status") return undefined;
+    if (isTooLarge(error, maxBytes)) return "too-large" as const;
     throw error;
   }
 }

@@ -14,9 +14,12 @@ export const MAX_METADATA_BYTES = DEFAULT_LIMITS.maxMetadataBytes;
 export interface DocumentOrigin {
   url: string;
   index: string;
+  /** A package document named directly (`github:`, a URL, a path): not index metadata. */
+  kind?: "package document";
 }
 
 export function describeDocument(origin: DocumentOrigin): string {
+  if (origin.kind === "package document") return `the package document \`${printable(redactUrl(origin.url))}\` (for \`${printable(origin.index)}\`)`;
   return `the metadata \`${printable(redactUrl(origin.url))}\` from the index \`${printable(origin.index)}\``;
 }
 
@@ -125,3 +128,8 @@ export const projectName = v.pipe(
   v.string(),
   v.regex(/^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]{0,198}[A-Za-z0-9])$/, "must be a project name (letters, digits, `.`, `_`, `-`)"),
 );
+
+/** The HTTP client's size-limit error (it has no code of its own: see http/body.ts). */
+export function isTooLarge(error: unknown, maxBytes: number): boolean {
+  return error instanceof MpipError && error.message.endsWith(`is larger than ${maxBytes} bytes`);
+}

@@ -13,7 +13,7 @@ import { redactUrl } from "../http.js";
 import { normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
-import { badField, describeDocument, jsonObject, MAX_METADATA_BYTES, parseDocument, tooLarge, type DocumentOrigin } from "./metadata.js";
+import { badField, describeDocument, jsonObject, MAX_METADATA_BYTES, parseDocument, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
 import type { Artifact, ProjectListing, Source } from "./types.js";
 
 /**
@@ -44,6 +44,8 @@ export interface MipV2Options {
   flavor: string;
   /** Bytes one metadata document may have (`--max-metadata-bytes`). */
   maxMetadataBytes?: number;
+  /** `index.json` as already fetched (detecting the index's kind reads it): not fetched twice in a run. */
+  indexJson?: { url: string; body: Buffer };
 }
 
 export class MipV2Source implements Source {
@@ -52,8 +54,10 @@ export class MipV2Source implements Source {
   private readonly flavor: string;
   private readonly maxBytes: number;
   private index: Promise<Index> | undefined;
+  private readonly prefetched: { url: string; body: Buffer } | undefined;
 
   constructor(baseUrl: string, private readonly http: HttpClient, options: MipV2Options) {
+    this.prefetched = options.indexJson;
     if (!/^(py|[0-9]{1,3})$/.test(options.flavor)) {
       throw new MpipError("usage", `\`${printable(options.flavor, 40)}\` is not a micropython-lib index flavor`, { hint: "use `py` for sources or an .mpy major version such as `6`" });
     }
@@ -92,7 +96,7 @@ export class MipV2Source implements Source {
 
   private async fetchIndex(): Promise<Index> {
     const url = `${this.base}/index.json`;
-    const response = await this.get(url);
+    const response = this.prefetched === undefined ? await this.get(url) : { status: "ok" as const, ...this.prefetched };
     if (response.status === "not-found") return { status: "absent" };
     const origin = { url: response.url, index: this.label };
     const doc = parseDocument(IndexSchema, response.body, origin);
@@ -179,7 +183,3 @@ function pinnedVersion(specifier: string): string | undefined {
   return specifier.split(",").map((clause) => /^\s*===?\s*([^*\s]+)\s*$/.exec(clause)?.[1]).find((version) => version !== undefined);
 }
 
-/** The HTTP client's size-limit error (it has no code of its own: see http/body.ts). */
-function isTooLarge(error: unknown, maxBytes: number): boolean {
-  return error instanceof MpipError && error.message.endsWith(`is larger than ${maxBytes} bytes`);
-}

@@ -8,7 +8,7 @@ import type { HttpClient } from "../http.js";
 import { redactUrl } from "../http.js";
 import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
-import { badField, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveHttpUrl, tooLarge, type DocumentOrigin } from "./metadata.js";
+import { badField, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveHttpUrl, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
 import type { Artifact, DistFile, ProjectListing, Source } from "./types.js";
 
 const FileSchema = jsonObject(v.object({
@@ -82,10 +82,6 @@ export class PypiJsonSource implements Source {
   }
 }
 
-/** The HTTP client's size-limit error (it has no code of its own: see http/body.ts). */
-function isTooLarge(error: unknown, maxBytes: number): boolean {
-  return error instanceof MpipError && error.message.endsWith(`is larger than ${maxBytes} bytes`);
-}
 
 function dist(file: DistFile): Artifact {
   return { type: "dist", file };

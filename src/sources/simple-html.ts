@@ -57,11 +57,11 @@ const SPACES_AND_SLASHES = /[\t\n\f\r /]*/y;
 const ATTRIBUTE_NAME = /[^\t\n\f\r />][^\t\n\f\r />=]*/y;
 const UNQUOTED_VALUE = /[^\t\n\f\r >]*/y;
 
-/** Where a sticky regex's match starting at `pos` ends (it always matches, possibly empty). */
+/** Where a sticky regex's match starting at `pos` ends; `pos` itself when nothing matches there. */
 function skip(pattern: RegExp, html: string, pos: number): number {
   pattern.lastIndex = pos;
-  pattern.exec(html);
-  return pattern.lastIndex;
+  // A failed sticky match resets lastIndex to 0: returning that would loop forever.
+  return pattern.exec(html) === null ? pos : pattern.lastIndex;
 }
 
 /** Attributes from just after a tag name to its `>`; `end` is the position after the `>`. */
@@ -83,7 +83,7 @@ function readAttributes(html: string, start: number): { attributes: Map<string, 
         const close = html.indexOf(quote, pos + 1);
         const stop = close === -1 ? html.length : close;
         value = html.slice(pos + 1, stop);
-        pos = stop + 1;
+        pos = Math.min(stop + 1, html.length);
       } else {
         const stop = skip(UNQUOTED_VALUE, html, pos);
         value = html.slice(pos, stop);

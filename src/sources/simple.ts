@@ -11,7 +11,7 @@ import { normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
 import { parseArchiveName } from "./find-links.js";
-import { badField, describeDocument, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveHttpUrl, tooLarge, type DocumentOrigin } from "./metadata.js";
+import { badField, describeDocument, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveHttpUrl, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
 import { scanTags } from "./simple-html.js";
 import type { Artifact, DistFile, ProjectListing, Source } from "./types.js";
 
@@ -114,7 +114,7 @@ export class SimpleSource implements Source {
       throw isTooLarge(error, this.maxBytes) ? tooLarge({ url, index: this.label }, this.maxBytes) : error;
     });
     if (response.status === "not-found") return undefined;
-    const page = parseSimplePage(response.body, response.contentType, { url, index: this.label });
+    const page = parseSimplePage(response.body, response.contentType, { url: response.url, index: this.label });
     return listing(page, requirement, this.label);
   }
 }
@@ -188,7 +188,3 @@ function checkApiVersion(version: string, origin: DocumentOrigin, field: string)
   });
 }
 
-/** The HTTP client's size-limit error (it has no code of its own: see http/body.ts). */
-function isTooLarge(error: unknown, maxBytes: number): boolean {
-  return error instanceof MpipError && error.message.endsWith(`is larger than ${maxBytes} bytes`);
-}

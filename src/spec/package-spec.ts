@@ -92,7 +92,7 @@ function shorthandSpec(text: string, defaultRef: string | undefined, context: Sp
 function urlSpec(text: string): DirectSpec {
   const { url, sha256 } = splitHashFragment(text);
   const parsed = new URL(url);
-  const file = decodeURIComponent(lastSegment(parsed.pathname));
+  const file = decodeURIComponentSafe(lastSegment(parsed.pathname));
   const source = redactUrl(url);
   const location: Location = { type: "remote", url };
   if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, source, sha256);
@@ -107,7 +107,12 @@ function namedUrlSpec(requirement: Requirement): DirectSpec {
   if (spec.artifact.type !== "dist") {
     throw new MpipError("bad-spec", `\`${requirement.text}\`: a \`name @ URL\` requirement must point at a .tar.gz sdist`, { hint: "give the URL alone to install a module or a package.json from it" });
   }
-  return { ...spec, key: normalizeName(requirement.name), name: requirement.name };
+  if (spec.key !== normalizeName(requirement.name)) {
+    throw new MpipError("bad-spec", `\`${requirement.text}\` names \`${requirement.name}\`, but the file at that URL is \`${spec.name}\``, {
+      hint: "fix the name before ` @ `, or give the URL alone",
+    });
+  }
+  return { ...spec, name: requirement.name };
 }
 
 function sdistSpec(file: string, location: Location, source: string, sha256: string | undefined): DirectSpec {
@@ -160,7 +165,7 @@ function statKind(full: string, shown: string | undefined): "file" | "folder" | 
 
 function looksLikePath(text: string): boolean {
   if (text === "." || text === ".." || text.startsWith("~")) return true;
-  if (text.includes("/") || text.includes(path.sep)) return !/^[A-Za-z0-9._-]+\s*@/.test(text);
+  if (text.includes("/") || text.includes(path.sep)) return !/^[A-Za-z0-9._-]+\s*(\[[^\]]*\]\s*)?@/.test(text);
   return SDIST_SUFFIX.test(text) || MODULE_SUFFIX.test(text) || /\.json$/i.test(text);
 }
 

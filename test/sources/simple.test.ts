@@ -10,6 +10,7 @@ import { parseSimpleHtml, parseSimpleJson, parseSimplePage, SIMPLE_ACCEPT, Simpl
 import type { ProjectListing } from "../../src/sources/types.js";
 import { parseRequirement } from "../../src/spec/requirement.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
+import { prng } from "../helpers/prng.js";
 import { prefersJson, serveSimple, SIMPLE_JSON_TYPE } from "../helpers/simple-index.js";
 
 const PAGE = "https://index.example/simple/foo/";
@@ -64,6 +65,24 @@ describe("HTML scanning", () => {
     assert.deepEqual(scanTags("<a href", new Set(["a"])).map((tag) => tag.attributes.get("href")), [""]);
     assert.deepEqual(scanTags("<!-- never closed <a href=x>", new Set(["a"])), []);
   });
+});
+
+test("fuzz: any mix of markup fragments scans to an end, and parses or fails with a bad-metadata error", () => {
+  const fragments = ["<", ">", "<a", "</a>", "<A HREF=", "href", "=", '"', "'", " ", "/", "<!--", "-->", "<script>", "</script", "&amp", "&#x26;", ";",
+    "data-yanked", "foo-1.0.tar.gz", "#sha256=", "ab", "<base href=", "https://h.example/", "javascript:x", "<meta name=pypi:repository-version content=", "1.0", "\n"];
+  const random = prng(503);
+  for (let round = 0; round < 3000; round++) {
+    const html = Array.from({ length: 1 + Math.floor(random() * 24) }, () => fragments[Math.floor(random() * fragments.length)]).join("");
+    for (const tag of scanTags(html, new Set(["a", "base"]))) {
+      assert.ok(tag.name === "a" || tag.name === "base", html);
+      for (const name of tag.attributes.keys()) assert.equal(name, name.toLowerCase(), html);
+    }
+    try {
+      for (const file of parseSimpleHtml(html, origin).files) assert.match(file.url, /^https?:\/\/[^#]*$/, html);
+    } catch (error) {
+      assert.ok(error instanceof MpipError && error.code === "bad-metadata", `${html}: ${String(error)}`);
+    }
+  }
 });
 
 describe("PEP 503 HTML pages", () => {

@@ -56,8 +56,10 @@ describe("parsePackageSpec", () => {
     const folder = directOf("https://host/repo/lib/thing");
     assert.equal(folder.artifact.type === "package-json" && folder.artifact.location.type === "remote" ? folder.artifact.location.url : "", "https://host/repo/lib/thing/package.json");
     assert.equal(folder.name, "thing");
-    const named = directOf("foo @ https://host/dl/anything-9.tar.gz");
+    const named = directOf("Foo @ https://host/dl/foo-9.tar.gz");
     assert.equal(named.key, "foo");
+    assert.equal(named.name, "Foo");
+    assert.throws(() => parsePackageSpec("foo @ https://host/dl/anything-9.tar.gz", context), (error: MpipError) => error.code === "bad-spec" && error.message.includes("`anything`"));
     assert.throws(() => parsePackageSpec("ftp://host/x.tar.gz", context), (error: MpipError) => error.code === "bad-spec");
   });
 
