@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import { MpipError } from "../../src/errors.js";
 import { parseMipDependency, parsePackageSpec, type SpecContext } from "../../src/spec/package-spec.js";
 import { kindFromUrl, parseIndexLocation } from "../../src/sources/index-kind.js";
+import { DEFAULT_INDEXES } from "../../src/install.js";
 import { tempDir } from "../helpers/cli.js";
 
 const hosts = { github: "https://gh.test", gitlab: "https://gl.test", codeberg: "https://cb.test" };
@@ -102,6 +103,8 @@ describe("index locations", () => {
     assert.equal(kindFromUrl("https://pypi.org/pypi"), "pypi");
     assert.equal(kindFromUrl("https://host/root/+simple/"), "simple");
     assert.equal(kindFromUrl("https://host/artifactory/api/pypi/x"), undefined);
+    // The default list needs no probing: micropython-lib's v2 index first, then PyPI's JSON API.
+    assert.deepEqual(DEFAULT_INDEXES.map((url) => kindFromUrl(parseIndexLocation(url).url)), ["mip", "pypi"]);
     assert.throws(() => parseIndexLocation("mip+ftp://h/x"), (error: MpipError) => error.code === "usage");
     assert.throws(() => parseIndexLocation("user:token@host/pypi"), (error: MpipError) => error.code === "usage" && !error.message.includes("token"));
   });
