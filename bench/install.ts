@@ -1,6 +1,8 @@
 // `npm run bench`: install an index of 60 packages (12 chains, 5 deep) served on loopback with a delay
 // per response standing for a network round trip; mpip with its default --jobs against --jobs 1 (one
-// request at a time, as upip does), and against the ideal for this graph. Not a test: it prints figures.
+// request at a time, as upip does), and against the ideal for this graph; then the same graph from a
+// micropython-lib v2 index and from a simple index, and with --compile, each as a ratio of the PyPI JSON
+// run measured here. Not a test: it prints figures.
 //
 //   node --import tsx bench/install.ts [--delay MS] [--runs N]
 
@@ -10,6 +12,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startIndexServer } from "../test/helpers/index-server.js";
+import { serveMipIndex } from "../test/helpers/mip-index.js";
+import { serveSimple } from "../test/helpers/simple-index.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const option = (name: string, fallback: number) => {
@@ -59,21 +63,28 @@ try {
   // Each package carries a few KiB of code, as a small MicroPython library does.
   const body = (name: string) => `# ${name}\n` + Array.from({ length: 80 }, (_, i) => `def f${i}(x):\n    return x * ${i} + ${name.length}\n`).join("");
   const roots: string[] = [];
+  const mip = serveMipIndex(server);
+  const simple = serveSimple(server);
   for (let chain = 0; chain < CHAINS; chain++) {
     for (let level = 0; level < DEPTH; level++) {
       const name = `bench-c${chain}-l${level}`;
       if (level === 0) roots.push(name);
       const requires = level + 1 < DEPTH ? [`bench-c${chain}-l${level + 1}`] : [];
-      await server.addSdist({ name, version: "1.0", files: { [`${name.replace(/-/g, "_")}.py`]: body(name) }, requires });
+      const files = { [`${name.replace(/-/g, "_")}.py`]: body(name) };
+      await server.addSdist({ name, version: "1.0", files, requires });
+      await mip.publish({ name, version: "1.0", files, mpy: false, deps: requires.map((dep): [string, string] => [dep, "1.0"]) });
     }
   }
   server.delayMs = delayMs;
-  const install = (extra: string[]) => (target: string) => ["install", "-q", "-i", server.url, "-p", target, ...extra, ...roots];
+  const install = (extra: string[], index = server.url) => (target: string) => ["install", "-q", "-i", index, "-p", target, ...extra, ...roots];
 
   const startup = await measure("startup", () => ["--version"], work);
   const parallel = await measure("default", install([]), work);
   const serial = await measure("jobs1", install(["--jobs", "1"]), work);
   const ideal = startup.seconds + (DEPTH * 2 * delayMs) / 1000;
+  const fromMip = await measure("mip", install([], `mip+${mip.base}`), work);
+  const fromSimple = await measure("simple", install([], `simple+${simple}`), work);
+  const compiled = await measure("compile", install(["--compile"]), work);
 
   const row = (name: string, m: Measure) => `  ${name.padEnd(22)} ${m.seconds.toFixed(3).padStart(7)} s   peak RSS ${(m.rssKiB / 1024).toFixed(1).padStart(6)} MiB`;
   console.log(`mpip install: ${CHAINS * DEPTH} packages, chains ${DEPTH} deep, ${delayMs} ms per response, median of ${runs} runs`);
@@ -83,6 +94,10 @@ try {
   console.log(`  ideal (start-up + ${DEPTH} levels x 2 round trips): ${ideal.toFixed(3)} s`);
   console.log(`  speed-up of the default over --jobs 1: ${(serial.seconds / parallel.seconds).toFixed(2)}x`);
   console.log(`  default vs ideal: ${(parallel.seconds / ideal).toFixed(2)}x the ideal`);
+  const ratio = (m: Measure) => `${(m.seconds / parallel.seconds).toFixed(2)}x the PyPI JSON run`;
+  console.log(row("from a v2 index (mip)", fromMip), ` ${ratio(fromMip)} (a document, then its files: 3 round trips a level)`);
+  console.log(row("from a simple index", fromSimple), ` ${ratio(fromSimple)}`);
+  console.log(row("PyPI JSON --compile", compiled), ` ${ratio(compiled)} (${CHAINS * DEPTH} modules through mpy-cross)`);
 } finally {
   await server.close();
   await rm(work, { recursive: true, force: true });
