@@ -187,7 +187,7 @@ async function installCommand(specs: string[], flags: InstallFlags): Promise<num
       throw new MpipError("usage", "no packages to install", { hint: "name packages (`mpip install NAME`) or a requirements file (`-r FILE`)" });
     }
     const indexUrls = flags.index ? [...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl].map(checkIndexUrl) : [];
-    if (indexUrls.length === 0 && flags.findLinks.length === 0) {
+    if (indexUrls.length === 0 && flags.findLinks.length === 0 && requests.some((request) => request.direct === undefined)) {
       throw new MpipError("usage", "--no-index leaves no place to find packages", { hint: "add a folder of sdists with `-f DIR`" });
     }
     const firmware = firmwareTarget(flags);

@@ -119,6 +119,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
       pre: options.pre,
       noDeps: options.noDeps,
       onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${count} packages ready, ${pending} in progress`),
+      onNotice: (message) => reporter.warn(message),
       prepare: (release) => prepareRelease(release, context),
     });
     if (compiler !== undefined || options.firmware !== undefined) {

@@ -81,7 +81,8 @@ export async function compileNative(file: string, source: string | Uint8Array, f
     await mkdir(path.dirname(input), { recursive: true });
     await writeFile(input, source);
     try {
-      await run(file, [...args, "-o", output, "-s", fileName, fileName], path.join(work, "src"));
+      // `./` keeps a file named like an option (`-march=x.py`) from being read as one.
+      await run(file, [...args, "-o", output, "-s", fileName, `./${fileName}`], path.join(work, "src"));
     } catch (error) {
       const { stderr = "", stdout = "" } = error as { stderr?: string; stdout?: string };
       throw compileError(fileName, (stderr + stdout).split(/\r?\n/), error);

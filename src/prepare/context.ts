@@ -2,6 +2,7 @@
 // fetched and verified, in a folder of the install's staging area, plus what the report says of it.
 
 import { createHash } from "node:crypto";
+import { printable } from "../text.js";
 import type { HttpClient } from "../http.js";
 import type { Staging } from "../image/staging.js";
 import type { Limits } from "../limits.js";
@@ -38,7 +39,7 @@ export interface Staged {
 
 /** "`foo 1.0` (`foo-1.0.tar.gz`)": how messages name what is being prepared. */
 export function describeRelease(name: string, version: string, filename: string): string {
-  return `\`${name}${version === "" ? "" : ` ${version}`}\` (\`${filename}\`)`;
+  return `\`${printable(name, 100)}${version === "" ? "" : ` ${printable(version, 60)}`}\` (\`${printable(filename, 200)}\`)`;
 }
 
 /** A package's staging folder: keys may be URLs or paths, so the folder name is made safe and unique. */

@@ -3,7 +3,7 @@
 // downloads run concurrently through the pool, but results are taken in request order, so the
 // same inputs give the same plan whatever the network timing.
 
-import { satisfies } from "@renovatebot/pep440";
+import { satisfies, valid } from "@renovatebot/pep440";
 import { MpipError } from "../errors.js";
 import type { Pool } from "../pool.js";
 import { normalizeName } from "../spec/names.js";
@@ -61,50 +61,72 @@ export interface ResolveOptions<T> {
   /** Fetch and stage a chosen release; its dependencies drive the next level. */
   prepare(release: Release): Promise<Prepared<T>>;
   onProgress?(event: { resolved: number; pending: number }): void;
+  /** Something worth a warning that does not stop the install (a direct source asked for twice, differently). */
+  onNotice?(message: string): void;
 }
 
 export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): Promise<Array<ResolvedPackage<T>>> {
   const chosen = new Map<string, ResolvedPackage<T>>();
   const lookups = new Map<string, Promise<ProjectListing>>();
+  // A direct source answers requests for its project's name: `./foo-1.0.tar.gz` and `foo` are one package.
+  const aliases = new Map<string, string>();
   let level = roots;
   while (level.length > 0) {
+    for (const request of level) {
+      const name = request.direct === undefined ? undefined : normalizeName(request.direct.name);
+      if (name !== undefined && !aliases.has(name) && !chosen.has(name)) aliases.set(name, request.direct!.key);
+    }
     const fresh = new Map<string, Request[]>();
     for (const request of level) {
-      const key = request.direct?.key ?? normalizeName(request.requirement.name);
+      const name = normalizeName(request.requirement.name);
+      const key = request.direct?.key ?? aliases.get(name) ?? name;
       const existing = chosen.get(key);
-      if (existing !== undefined) {
-        if (request.direct === undefined) checkCompatible(existing, request);
-        else existing.requests.push(request);
-      }
-      else fresh.set(key, [...(fresh.get(key) ?? []), request]);
+      if (existing === undefined) fresh.set(key, [...(fresh.get(key) ?? []), request]);
+      else if (request.direct === undefined) checkCompatible(existing, request);
+      else joinDirect(existing, request, options);
     }
-    options.onProgress?.({ resolved: chosen.size, pending: fresh.size });
+    options.onProgress?.({ resolved: new Set(chosen.values()).size, pending: fresh.size });
     const settled = await Promise.allSettled([...fresh].map(([key, requests]) => resolveOne(key, requests, options, lookups)));
     const next: Request[] = [];
     for (const outcome of settled) {
       if (outcome.status === "rejected") throw outcome.reason;
       const { node, dependencies } = outcome.value;
       chosen.set(node.key, node);
-      // A direct source that turned out to be a named project also answers requests for that name.
+      // Known only now: the name a packed project or a package document turned out to have.
       const alias = normalizeName(node.name);
-      if (node.requests.some((request) => request.direct !== undefined) && !chosen.has(alias)) chosen.set(alias, node);
+      if (node.direct === true && !chosen.has(alias) && !aliases.has(alias)) aliases.set(alias, node.key);
       const by = `\`${node.name}${node.version === "" ? "" : ` ${node.version}`}\``;
       if (!options.noDeps) for (const spec of dependencies) next.push(requestFor(spec, by));
     }
     level = next;
   }
   options.onProgress?.({ resolved: chosen.size, pending: 0 });
-  return [...new Set(chosen.values())];
+  return [...chosen.values()];
 }
 
 async function resolveOne<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>) {
-  const direct = requests.find((request) => request.direct !== undefined)?.direct;
-  const release = direct !== undefined
+  const directs = requests.filter((request) => request.direct !== undefined);
+  const direct = directs[0]?.direct;
+  // Requests for one repo at other refs (or other URLs of one project): the first one asked for wins.
+  for (const other of directs.slice(1)) {
+    if (other.direct!.source !== direct!.source) options.onNotice?.(`${other.requestedBy} asks for \`${other.direct!.source}\`; \`${direct!.source}\` (asked for by ${directs[0]!.requestedBy}) is installed instead`);
+  }
+  const release: Release = direct !== undefined
     ? { key, name: direct.name, version: direct.version ?? "", source: direct.source, artifact: direct.artifact, direct: true }
     : await chooseRelease(key, requests, options, lookups);
   const prepared = await options.pool.run(() => options.prepare(release));
-  const node: ResolvedPackage<T> = { ...release, name: prepared.name ?? release.name, version: prepared.version ?? release.version, requests, prepared: prepared.value };
+  const node: ResolvedPackage<T> = { ...release, name: prepared.name ?? release.name, version: prepared.version ?? release.version, requests: directs.length > 0 ? directs : requests, prepared: prepared.value };
+  // Requests by name that a direct source answers must accept its version.
+  if (direct !== undefined) for (const request of requests.filter((item) => item.direct === undefined)) checkCompatible(node, request);
   return { node, dependencies: prepared.dependencies };
+}
+
+/** A direct request for something already chosen: nothing more to fetch, but a different source is said. */
+function joinDirect<T>(existing: ResolvedPackage<T>, request: Request, options: ResolveOptions<T>): void {
+  existing.requests.push(request);
+  if (request.direct!.source !== existing.source) {
+    options.onNotice?.(`${request.requestedBy} asks for \`${request.direct!.source}\`; \`${existing.name}${existing.version === "" ? "" : ` ${existing.version}`}\` from \`${existing.source}\` was already chosen and is installed instead`);
+  }
 }
 
 async function chooseRelease<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>): Promise<Release> {
@@ -127,16 +149,23 @@ async function findProject(requirement: Requirement, sources: Source[]): Promise
     if (listing !== undefined) return listing;
   }
   const where = sources.map((source) => `\`${source.label}\``).join(", ");
+  const notes = sources.map((source) => source.hintWhenMissing?.()).filter((note) => note !== undefined);
   throw new MpipError("not-found", `package \`${requirement.name}\` was not found in ${sources.length === 1 ? "" : "any of "}${where || "(no index)"}`, {
-    hint: "check the spelling of the name, or add the index that has it with `-i URL` or `--extra-index-url URL` (or a folder of sdists with `-f DIR`)",
+    hint: ["check the spelling of the name, or add the index that has it with `-i URL` or `--extra-index-url URL` (or a folder of sdists with `-f DIR`)", ...notes].join("; "),
   });
 }
 
 function checkCompatible<T>(existing: ResolvedPackage<T>, request: Request): void {
   const { specifier } = request.requirement;
-  if (specifier === "" || satisfies(existing.version, specifier, { prereleases: true })) {
+  if (specifier === "" || (valid(existing.version) !== null && satisfies(existing.version, specifier, { prereleases: true }))) {
     existing.requests.push(request);
     return;
+  }
+  if (valid(existing.version) === null) {
+    const declared = existing.version === "" ? "declares no version" : `declares the version \`${existing.version}\`, which is not PEP 440`;
+    throw new MpipError("version-conflict", `${request.requestedBy} requires \`${formatRequirement(request.requirement)}\`, but \`${existing.name}\` from \`${existing.source}\` ${declared}, so that cannot be checked`, {
+      hint: "give the package a version (`version` in its package.json), or install with --no-deps",
+    });
   }
   throw new MpipError("version-conflict", `${request.requestedBy} requires \`${formatRequirement(request.requirement)}\`, but \`${existing.name} ${existing.version}\` was already chosen for ${describeRequests(existing.requests)}`, {
     hint: `ask for a version of \`${existing.name}\` that satisfies both on the command line (e.g. \`${existing.name}${specifier}\`), or use --no-deps`,

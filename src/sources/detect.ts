@@ -40,6 +40,14 @@ export class IndexSource implements Source {
 
   /** The kind, once settled (for reports); undefined before the first look-up. */
   kind: IndexKind | undefined;
+  private detected = false;
+
+  /** When a name is not found: a detected kind may be the wrong one, and the prefix that overrides it. */
+  hintWhenMissing(): string | undefined {
+    if (!this.detected || this.kind === undefined) return undefined;
+    const others = (Object.keys(INDEX_KINDS) as IndexKind[]).filter((kind) => kind !== this.kind).map((kind) => `\`${kind}+${this.label}\``).join(" or ");
+    return `\`${this.label}\` was taken for a ${INDEX_KINDS[this.kind]} by asking it; if it is another kind, say so: ${others}`;
+  }
 
   private async settle(): Promise<Source> {
     const { url } = this.location;
@@ -47,6 +55,7 @@ export class IndexSource implements Source {
     const detected = given === undefined ? await detectKind(url, this.http, this.options.maxMetadataBytes) : { kind: given };
     const { kind } = detected;
     this.kind = kind;
+    this.detected = given === undefined;
     this.options.log(`\`${this.label}\` is a ${INDEX_KINDS[kind]} (${this.location.kind !== undefined ? "as its prefix says" : given !== undefined ? "from its URL" : "detected"})`);
     const limits = { maxMetadataBytes: this.options.maxMetadataBytes };
     switch (kind) {
@@ -75,19 +84,38 @@ export async function detectKind(url: string, http: HttpClient, maxMetadataBytes
   const root = await probe(`${url}/`, SIMPLE_ACCEPT, http, ROOT_PROBE_BYTES);
   // A root page too large to read is a list of every project: PyPI's own simple index is tens of MiB.
   if (root === "too-large") return { kind: "simple" };
-  if (root?.status === "ok" && /application\/vnd\.pypi\.simple\.|text\/html/i.test(root.contentType)) return { kind: "simple" };
+  if (root?.status === "ok" && looksLikeSimpleRoot(root.contentType, root.body)) return { kind: "simple" };
   return { kind: "pypi" };
 }
 
-/** A probe that fails with an HTTP status (403 on a root page, say) tells nothing: the next one is tried. */
+/**
+ * PEP 691 JSON, or an HTML page that is a project list: PEP 629's version meta, or links. A landing page
+ * or a login form in front of a JSON API has neither, and is not taken for a simple index.
+ */
+function looksLikeSimpleRoot(contentType: string, body: Buffer): boolean {
+  if (/application\/vnd\.pypi\.simple\.v\d+\+json/i.test(contentType)) return true;
+  if (!/text\/html|application\/vnd\.pypi\.simple\.v\d+\+html/i.test(contentType)) return false;
+  const html = body.toString("utf8");
+  return /<meta\s[^>]*pypi:repository-version/i.test(html) || /<a\s[^>]*href\s*=\s*["']?[^"'>\s]+\/["'\s>]/i.test(html);
+}
+
+/**
+ * A probe refused outright (401, 403, 405, 406: a root page nobody may list) tells nothing, and the next
+ * one is tried; a failing server (5xx, 429, once retries are spent) is an error, not an answer.
+ */
 async function probe(url: string, accept: string, http: HttpClient, maxBytes: number) {
   try {
     return await http.get(url, { accept, maxBytes });
   } catch (error) {
-    if (error instanceof MpipError && error.code === "http-status") return undefined;
+    if (error instanceof MpipError && error.code === "http-status" && [401, 403, 405, 406].includes(httpStatus(error))) return undefined;
     if (isTooLarge(error, maxBytes)) return "too-large" as const;
     throw error;
   }
+}
+
+/** The status of the HTTP client's status error (it says `answered HTTP 503`). */
+function httpStatus(error: MpipError): number {
+  return Number(/answered HTTP (\d{3})/.exec(error.message)?.[1] ?? 0);
 }
 
 function isV2Index(body: Buffer): boolean {

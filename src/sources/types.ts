@@ -29,7 +29,7 @@ export interface DistFile {
  */
 export type Artifact =
   | { type: "dist"; file: DistFile }
-  | { type: "package-json"; location: Location; mip?: MipIndexRef; ref?: string }
+  | { type: "package-json"; location: Location; mip?: MipIndexRef; ref?: string; sha256?: string }
   | { type: "module"; location: Location; dest: string; sha256?: string }
   | { type: "project"; path: string };
 
@@ -55,6 +55,8 @@ export interface Source {
   readonly label: string;
   /** The project's releases, or undefined when this source does not know the project. */
   lookup(requirement: Requirement): Promise<ProjectListing | undefined>;
+  /** Something to tell the user when no source knew a name (e.g. that this index's kind was guessed). */
+  hintWhenMissing?(): string | undefined;
 }
 
 /** One file of a package document, once its URL is known: where it goes and how to check it. */

@@ -11,6 +11,8 @@ import { valid } from "@renovatebot/pep440";
 import { MpipError } from "../errors.js";
 import { redactUrl } from "../http.js";
 import { parseArchiveName } from "../sources/find-links.js";
+import { checkDestPath } from "../sources/package-json.js";
+import { printable } from "../text.js";
 import { expandShorthand, isShorthand, splitRef, withPackageJson, type GitHosts } from "../sources/git-hosts.js";
 import type { Artifact, Location } from "../sources/types.js";
 import { normalizeName } from "./names.js";
@@ -85,8 +87,9 @@ function shorthandSpec(text: string, defaultRef: string | undefined, context: Sp
   const location: Location = { type: "remote", url };
   const source = ref === undefined ? spec : `${spec}@${ref}`;
   const name = displayName(spec.replace(/^[a-z]+:/, ""));
-  if (MODULE_SUFFIX.test(spec)) return { key: url, name, source, artifact: { type: "module", location, dest: lastSegment(spec) } };
-  return { key: url, name, source, artifact: { type: "package-json", location, ...(ref === undefined ? {} : { ref }) } };
+  // Keyed without the ref: one repo asked for at two refs is one package (the first request wins).
+  if (MODULE_SUFFIX.test(spec)) return { key: spec, name, source, artifact: { type: "module", location, dest: moduleDest(lastSegment(spec), text) } };
+  return { key: spec, name, source, artifact: { type: "package-json", location, ...(ref === undefined ? {} : { ref }) } };
 }
 
 function urlSpec(text: string): DirectSpec {
@@ -96,9 +99,9 @@ function urlSpec(text: string): DirectSpec {
   const source = redactUrl(url);
   const location: Location = { type: "remote", url };
   if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, source, sha256);
-  if (MODULE_SUFFIX.test(file)) return { key: url, name: stem(file), source, artifact: { type: "module", location, dest: file, ...(sha256 ? { sha256 } : {}) } };
+  if (MODULE_SUFFIX.test(file)) return { key: url, name: stem(file), source, artifact: { type: "module", location, dest: moduleDest(file, source), ...(sha256 ? { sha256 } : {}) } };
   const documentUrl = parsed.pathname.endsWith(".json") ? url : withPackageJson(url);
-  return { key: documentUrl, name: displayName(parsed.pathname), source, artifact: { type: "package-json", location: { type: "remote", url: documentUrl } } };
+  return { key: documentUrl, name: displayName(parsed.pathname), source, artifact: { type: "package-json", location: { type: "remote", url: documentUrl }, ...(sha256 ? { sha256 } : {}) } };
 }
 
 /** PEP 508 `name @ https://host/name-1.0.tar.gz`. */
@@ -177,6 +180,17 @@ function splitHashFragment(text: string): { url: string; sha256?: string } {
   const match = /^sha256=([0-9a-fA-F]{64})$/.exec(fragment);
   if (match === null) throw new MpipError("bad-spec", `the URL fragment \`#${fragment}\` is not \`#sha256=<64 hex digits>\``, { hint: "remove it, or give the file's full sha256" });
   return { url: text.slice(0, at), sha256: match[1]!.toLowerCase() };
+}
+
+/** A module is installed under its file name, which comes from a URL: it gets the checks of an archive entry. */
+function moduleDest(file: string, shown: string): string {
+  const checked = checkDestPath(file);
+  if (!checked.ok || checked.path.includes("/")) {
+    throw new MpipError("bad-spec", `\`${printable(shown, 200)}\` names the file \`${printable(file, 100)}\`, which cannot be installed: ${checked.ok ? "it is not a plain file name" : checked.reason}`, {
+      hint: "a module URL must end in a plain file name such as `mod.py`",
+    });
+  }
+  return checked.path;
 }
 
 function lastSegment(pathname: string): string {

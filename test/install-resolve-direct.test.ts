@@ -1,0 +1,119 @@
+// How direct sources (URLs, paths, github:) meet requests by name and each other in one plan, and how a
+// guessed index kind behaves when the guess is hard: through the built CLI against a real server.
+import assert from "node:assert/strict";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { buildSdist, sdistFilename } from "./helpers/sdist.js";
+import { jsonReply, startIndexServer, type IndexServer } from "./helpers/index-server.js";
+import { listFiles, runMpip, snapshot, tempDir } from "./helpers/cli.js";
+import { serveMipIndex, type MipIndex } from "./helpers/mip-index.js";
+import { serveRepos, type RepoServer } from "./helpers/repo-server.js";
+
+let server: IndexServer;
+let mip: MipIndex;
+let repos: RepoServer;
+let work: { dir: string; cleanup: () => Promise<void> };
+
+before(async () => {
+  server = await startIndexServer();
+  mip = serveMipIndex(server, { compile: async (source) => Buffer.concat([Buffer.from("M\x06\x00\x1f"), Buffer.from(source)]) });
+  repos = serveRepos(server);
+  work = await tempDir();
+  await mip.publish({ name: "foo", version: "2.0", files: { "foo.py": "F = 'index'\n" } });
+  await mip.publish({ name: "bar", version: "1.0", files: { "bar.py": "import foo\n" }, deps: [["foo", "1.0"]] });
+  repos.addRepo("github", "acme", "nover", "HEAD", { "foo/package.json": JSON.stringify({ urls: [["foo.py", "foo.py"]], version: "" }), "foo/foo.py": "F = 'repo'\n", "foo.py": "F = 'repo'\n" });
+  repos.addRepo("github", "acme", "a", "HEAD", { "package.json": JSON.stringify({ urls: [["a.py", "a.py"]], deps: [["github:acme/b", ""]] }), "a.py": "A = 'HEAD'\n" });
+  repos.addRepo("github", "acme", "a", "main", { "package.json": JSON.stringify({ urls: [["a.py", "a.py"]], deps: [["github:acme/b", ""]] }), "a.py": "A = 'main'\n" });
+  repos.addRepo("github", "acme", "b", "HEAD", { "package.json": JSON.stringify({ urls: [["b.py", "b.py"]], deps: [["github:acme/a", ""]] }), "b.py": "B = 1\n" });
+  // An index that is hard to recognize: a landing page at its root, the JSON API below it.
+  const landing = { name: "landing-pkg", version: "1.0", files: { "landing_pkg.py": "" } };
+  const landingBody = await buildSdist(landing);
+  server.routes.unshift(
+    { name: "landing-root", pattern: /^\/mirror\/?$/, handle: () => ({ status: 200, headers: { "content-type": "text/html" }, body: Buffer.from("<html><body><h1>Welcome</h1><a href=\"https://example.invalid/docs\">docs</a></body></html>") }) },
+    { name: "landing-project", pattern: /^\/mirror\/landing-pkg\/json$/, handle: () => jsonReply(200, { info: { name: "landing-pkg", version: "1.0" }, releases: { "1.0": [{ filename: sdistFilename(landing), url: `${server.origin}/mirror-files/${sdistFilename(landing)}`, packagetype: "sdist" }] } }) },
+    { name: "landing-file", pattern: /^\/mirror-files\//, handle: () => ({ status: 200, body: landingBody }) },
+    { name: "flaky-index", pattern: /^\/flaky\/index\.json$/, handle: () => ({ status: 503 }) },
+  );
+});
+
+after(async () => {
+  await server.close();
+  await work.cleanup();
+});
+
+const env = () => ({ MPIP_GITHUB_URL: repos.hosts.github, MPIP_RETRY_BASE_MS: "1" });
+const install = (target: string, args: string[], cwd?: string) => runMpip(["install", "-p", target, "-i", `mip+${mip.base}`, ...args], { env: env(), ...(cwd === undefined ? {} : { cwd }) });
+
+describe("direct sources in one plan", () => {
+  test("a package without a version meeting a pinned requirement is a clear conflict, not a crash", async () => {
+    const target = path.join(work.dir, "nover");
+    const result = await install(target, ["github:acme/nover/foo", "bar"]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /error: `bar 1\.0` requires `foo==1\.0`, but `foo` from `github:acme\/nover\/foo` declares no version, so that cannot be checked/);
+    assert.doesNotMatch(result.stderr, /bug in mpip/);
+    assert.deepEqual(await listFiles(target), []);
+  });
+
+  test("a name and a URL for the same project: the URL the user gave is installed, once", async () => {
+    const target = path.join(work.dir, "same");
+    const result = await install(target, ["foo", "github:acme/nover/foo.py"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /is in both/);
+    assert.deepEqual(await listFiles(target), ["foo.py"]);
+    assert.equal(await readFile(path.join(target, "foo.py"), "utf8"), "F = 'repo'\n");
+  });
+
+  test("a pin that the direct sdist does not satisfy is a conflict", async () => {
+    const local = path.join(work.dir, "local");
+    await mkdir(path.join(local, "dist"), { recursive: true });
+    const spec = { name: "mylib", version: "1.0", files: { "mylib.py": "" } };
+    await writeFile(path.join(local, "dist", sdistFilename(spec)), await buildSdist(spec));
+    const target = path.join(work.dir, "pin");
+    const result = await install(target, ["mylib==9", `./dist/${sdistFilename(spec)}`], local);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /requires `mylib==9`, but `mylib 1\.0` was already chosen/);
+    const ok = await install(target, ["mylib==1.0", `./dist/${sdistFilename(spec)}`], local);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(await listFiles(target), ["mylib.py"]);
+  });
+
+  test("one repo asked for at two refs is installed once, at the ref asked for first, with a warning", async () => {
+    const target = path.join(work.dir, "refs");
+    const seen = server.requests.length;
+    const result = await install(target, ["github:acme/a@main"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await listFiles(target), ["a.py", "b.py"]);
+    assert.equal(await readFile(path.join(target, "a.py"), "utf8"), "A = 'main'\n");
+    assert.match(result.stderr, /warning: `b` asks for `github:acme\/a`; `a` from `github:acme\/a@main` was already chosen and is installed instead/);
+    assert.equal(server.requests.slice(seen).filter((line) => line.includes("/acme/a/HEAD/")).length, 0);
+  });
+
+  test("--no-index still installs what needs no index", async () => {
+    const target = path.join(work.dir, "no-index");
+    const result = await runMpip(["install", "--no-index", "-p", target, "github:acme/b/b.py"], { env: env() });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await listFiles(target), ["b.py"]);
+  });
+});
+
+describe("detecting an index's kind", () => {
+  test("a landing page at the root is not taken for a simple index; a miss says how to name the kind", async () => {
+    const target = path.join(work.dir, "landing");
+    const ok = await runMpip(["install", "-v", "-p", target, "-i", `${server.origin}/mirror`, "landing-pkg"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /is a PyPI JSON API \(detected\)/);
+    const missing = await runMpip(["install", "-p", target, "-i", `${server.origin}/mirror`, "nothing-here"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /was taken for a PyPI JSON API by asking it; if it is another kind, say so: `mip\+http:\/\/127\.0\.0\.1:\d+\/mirror` or `simple\+/);
+  });
+
+  test("an index.json that fails (503) is an error, not a reason to guess another kind", async () => {
+    const target = path.join(work.dir, "flaky");
+    const before = await snapshot(work.dir);
+    const result = await runMpip(["install", "--retries", "0", "-p", target, "-i", `${server.origin}/flaky`, "foo"]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /error: GET `[^`]*\/flaky\/index\.json` answered HTTP 503/);
+    assert.deepEqual(await snapshot(work.dir), before);
+  });
+});
