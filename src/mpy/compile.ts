@@ -1,5 +1,6 @@
 // `--compile`: turn the installed `.py` files into `.mpy` with mpy-cross, either the bundled
-// WebAssembly one (mpy 6 bytecode, no native binary needed) or a native one from `--mpy-cross`.
+// WebAssembly one (mpy 6 bytecode, no native binary needed; run on worker threads, see wasm-pool.ts)
+// or a native one from `--mpy-cross`.
 // Works on a staging folder: on the first failure it stops, lets running compiles finish and
 // throws, so the caller discards the staging and the target never sees half a compiled tree.
 
@@ -8,7 +9,8 @@ import path from "node:path";
 import { MpipError } from "../errors.js";
 import { compileError, compileNative, probeNativeMpyCross } from "./native.js";
 import { checkMpyFile, type MpyTarget } from "./target.js";
-import { loadWasmRuntime, runWasmMpyCross } from "./wasm.js";
+import { WasmWorkerPool } from "./wasm-pool.js";
+import { runWasmMpyCross } from "./wasm.js";
 
 export interface Compiler {
   kind: "wasm" | "native";
@@ -27,8 +29,29 @@ export interface CompileOptions {
 
 const WASM_INPUT = "__mpip_input__.py";
 
-/** The bundled WebAssembly mpy-cross (MicroPython 1.19: .mpy 6.0). Loads lazily, once. */
-export function wasmCompiler(): Compiler {
+let sharedPool: WasmWorkerPool | undefined;
+
+/** The worker threads every WebAssembly compiler shares unless given its own pool. */
+function wasmPool(): WasmWorkerPool {
+  return (sharedPool ??= new WasmWorkerPool());
+}
+
+/** Stops the shared workers now. Optional: idle workers never keep the process alive. */
+export async function stopWasmWorkers(): Promise<void> {
+  const pool = sharedPool;
+  sharedPool = undefined;
+  await pool?.close();
+}
+
+/**
+ * The bundled WebAssembly mpy-cross (MicroPython 1.19: .mpy 6.0). Compiles run on worker threads,
+ * started lazily and loading the wasm once each; concurrent `compile` calls run in parallel.
+ * `pool` gives it its own workers, or `"main-thread"` runs every compile here, one after another
+ * (the bench's baseline, and a check that both paths give the same bytes).
+ */
+export function wasmCompiler(setup: { pool?: WasmWorkerPool | "main-thread" } = {}): Compiler {
+  const run = (args: string[], source: string | Uint8Array, fileName: string) =>
+    setup.pool === "main-thread" ? runWasmMpyCross(args, source) : (setup.pool ?? wasmPool()).run(args, source, fileName);
   return {
     kind: "wasm",
     label: "mpy-cross (WebAssembly, MicroPython 1.19)",
@@ -37,18 +60,21 @@ export function wasmCompiler(): Compiler {
       // Its in-memory filesystem has no folders, so the input gets a flat name and `-s` gives the
       // real one to embed; error messages get the real name put back.
       const args = [...archArgs(options), "-s", fileName, WASM_INPUT];
-      const run = await runWasmMpyCross(args, source);
-      if (run.status !== 0 || run.mpy === undefined) {
-        throw compileError(fileName, [...run.err, ...run.out].map((line) => line.split(WASM_INPUT).join(fileName)));
+      const result = await run(args, source, fileName);
+      if (result.status !== 0 || result.mpy === undefined) {
+        throw compileError(fileName, [...result.err, ...result.out].map((line) => line.split(WASM_INPUT).join(fileName)));
       }
-      return run.mpy;
+      return result.mpy;
     },
   };
 }
 
-/** The WebAssembly compiler, loaded now (once per process) so a broken install fails early. */
+/**
+ * The WebAssembly compiler with one worker started and its wasm loaded now, so a broken install fails
+ * early (and the worker warms up while packages download).
+ */
 export async function loadWasmCompiler(): Promise<Compiler> {
-  await loadWasmRuntime();
+  await wasmPool().warm();
   return wasmCompiler();
 }
 

@@ -6,8 +6,8 @@
 //   for every file;
 // - each instance registers process-wide `uncaughtException` / `unhandledRejection` handlers (the
 //   latter rethrows), so we remove whatever it added.
-// Every call gets a fresh instance with its own memory, so concurrent calls are safe; they all run on
-// the main thread, though, so running many at once interleaves rather than speeds up.
+// Every call gets a fresh instance with its own memory, so concurrent calls are safe; but calls on one
+// thread only interleave, so mpip runs this in worker threads (compile-worker.ts, wasm-pool.ts).
 
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
