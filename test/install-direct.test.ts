@@ -415,3 +415,121 @@ describe("--json report for direct installs", () => {
     assert.equal(report.packages[2]!.sha256, sha(await readFile(path.join(local, "dist/localpkg-1.0.tar.gz"))));
   });
 });
+
+describe("review fixes: links, #sha256= on documents, clashes, limits, deps", () => {
+  test("a local package.json whose `urls` reach outside its folder through a symbolic link is refused; the target is unchanged", async () => {
+    const { symlink } = await import("node:fs/promises");
+    await writeTree(work.dir, { "private/passwd": "root:x:0:0\n" });
+    await writeTree(local, {
+      "links1/package.json": json({ urls: [["ok.py", "ok.py"], ["leak.py", "leak.py"]] }),
+      "links1/ok.py": "OK = 1\n",
+      "links2/package.json": json({ urls: [["passwd.py", "etcdir/passwd"]] }),
+    });
+    await symlink("../outside.py", path.join(local, "links1/leak.py"));
+    await symlink(path.join(work.dir, "private"), path.join(local, "links2/etcdir"));
+    for (const [spec, file, real] of [["./links1", "leak.py", path.join(local, "outside.py")], ["./links2/package.json", "etcdir/passwd", path.join(work.dir, "private/passwd")]] as const) {
+      const result = await failsUnchanged([spec]);
+      assert.match(result.stderr, /^error: the package document .* names `.*` of `links\d` .* at `.*`, which is a symbolic link \(or inside one\) to `.*`, outside the document's folder/m, result.stderr);
+      assert.ok(result.stderr.includes(`\`${path.join(local, spec.startsWith("./links1") ? "links1" : "links2", file)}\``), result.stderr);
+      assert.ok(result.stderr.includes(`to \`${real}\``), result.stderr);
+      assert.match(result.stderr, /hint: a local package\.json may only name files in its own folder or below/);
+    }
+    // A link that stays inside the folder is followed.
+    await writeTree(local, { "links3/package.json": json({ urls: [["alias.py", "alias.py"]] }), "links3/real/impl.py": "IMPL = 1\n" });
+    await symlink("real/impl.py", path.join(local, "links3/alias.py"));
+    const { target } = await installOk(["./links3"]);
+    assert.equal(await readText(target, "alias.py"), "IMPL = 1\n");
+  });
+
+  test("`#sha256=` on a package.json URL or a folder URL checks the document: a match installs, a mismatch is an error", async () => {
+    const document = json({ urls: [["hashed_mod.py", "hashed_mod.py"]] });
+    const url = host("hashed/package.json", document);
+    host("hashed/hashed_mod.py", "HASHED = 1\n");
+    for (const spec of [`${url}#sha256=${sha(document)}`, `${server.origin}/plain/hashed#sha256=${sha(document)}`]) {
+      const { target } = await installOk([spec]);
+      assert.deepEqual(await listFiles(target), ["hashed_mod.py"], spec);
+    }
+    for (const spec of [`${url}#sha256=${sha("other")}`, `${server.origin}/plain/hashed/#sha256=${sha("other")}`]) {
+      let result: RunResult | undefined;
+      const seen = await requestsDuring(async () => (result = await failsUnchanged([spec])));
+      assert.ok(result!.stderr.includes(`from \`${url}\` does not match the sha256 in the URL's \`#sha256=\` (expected ${sha("other")}, got ${sha(document)})`), result!.stderr);
+      assert.deepEqual(seen.filter((line) => line.includes("hashed_mod")), [], spec);
+    }
+  });
+
+  test("destinations that differ only by case, or are both a file and a folder, are refused before any file is fetched", async () => {
+    const cases = [
+      [{ urls: [["lib/__init__.py", "x.py"], ["LIB/__init__.py", "x.py"]] }, /lists the file `LIB\/__init__\.py` \(`urls\[1\]`\), refused: its folder `LIB` differs only by case from the folder `lib`/],
+      [{ urls: [["a", "x.py"], ["a/b.py", "x.py"]] }, /lists the file `a\/b\.py` \(`urls\[1\]`\), refused: its folder `a` is also a file \(`urls\[0\]`\)/],
+      [{ urls: [["a/b.py", "x.py"], ["a", "x.py"]] }, /lists the file `a` \(`urls\[1\]`\), refused: it is a file where `urls\[0\]` needs the folder `a`/],
+    ] as const;
+    for (const [at, [document, wanted]] of cases.entries()) {
+      host(`clash-${at}/x.py`, "X = 1\n");
+      const url = host(`clash-${at}/package.json`, json(document));
+      let result: RunResult | undefined;
+      const seen = await requestsDuring(async () => (result = await failsUnchanged([url])));
+      assert.match(result!.stderr, wanted);
+      assert.match(result!.stderr, /hint: the package is broken or malicious; nothing of it was fetched or written/);
+      assert.doesNotMatch(result!.stderr, /cannot stage|EEXIST/);
+      assert.deepEqual(seen.filter((line) => line.includes(`/clash-${at}/x.py`)), []);
+    }
+  });
+
+  test("--max-unpacked-bytes applies to a direct module and to a package document's files, remote and local", async () => {
+    const big = "# padding\n".repeat(200); // 2000 bytes
+    const moduleUrl = host("limits/bigmod.py", big);
+    await writeTree(local, {
+      "bigmod.py": big,
+      "biglocal/package.json": json({ urls: [["one.py", "one.py"], ["two.py", "two.py"]] }),
+      "biglocal/one.py": big.slice(0, 700),
+      "biglocal/two.py": big.slice(0, 700),
+    });
+    host("limits/doc/huge.py", big.repeat(10));
+    const documentUrl = host("limits/doc/package.json", json({ urls: [["huge.py", "huge.py"]] }));
+    for (const [spec, label] of [[moduleUrl, "`bigmod` (`bigmod.py`)"], ["./bigmod.py", "`bigmod` (`bigmod.py`)"], ["./biglocal", "(`package.json`)"], [documentUrl, "(`package.json`)"]] as const) {
+      const result = await failsUnchanged([spec, "--max-unpacked-bytes", "1KiB"]);
+      assert.match(result.stderr, /^error: .* is larger than the limit of 1 KiB$/m, `${spec}: ${result.stderr}`);
+      assert.ok(result.stderr.includes(label), `${spec}: ${result.stderr}`);
+      assert.match(result.stderr, /hint: if you trust this package, raise the limit with --max-unpacked-bytes/, spec);
+    }
+    const { target } = await installOk([moduleUrl, "--max-unpacked-bytes", "2000"]);
+    assert.equal(await readText(target, "bigmod.py"), big);
+  });
+
+  test("--max-metadata-bytes applies to a package document, remote or local, and the error names the option", async () => {
+    const document = json({ description: "x".repeat(2000), urls: [["meta_mod.py", "meta_mod.py"]] });
+    const url = host("meta/package.json", document);
+    host("meta/meta_mod.py", "META = 1\n");
+    await writeTree(local, { "meta/package.json": document, "meta/meta_mod.py": "META = 1\n" });
+    for (const spec of [url, "./meta"]) {
+      const result = await failsUnchanged([spec, "--max-metadata-bytes", "1KiB"]);
+      assert.match(result.stderr, /^error: the package document `.*package\.json` \(for `.*`\) is larger than the limit of 1 KiB$/m, `${spec}: ${result.stderr}`);
+      assert.match(result.stderr, /hint: .*raise the limit with --max-metadata-bytes/, spec);
+    }
+    const { target } = await installOk([url, "--max-metadata-bytes", "4KiB"]);
+    assert.deepEqual(await listFiles(target), ["meta_mod.py"]);
+  });
+
+  test("`deps` that are not a plain name, URL or shorthand, or whose version is a range, are errors naming the document and the field", async () => {
+    const cases = [
+      [["foo bar", ""], /field `deps\[0\]\[0\]` is `foo bar`, but must be a project name/],
+      [["foo", ">=1.0"], /field `deps\[0\]\[1\]` is `>=1\.0`, but must be an exact version/],
+      [["foo @ file:///etc/passwd", ""], /field `deps\[0\]\[0\]` is `foo @ file:\/\/\/etc\/passwd`/],
+      [["github:lonely", ""], /field `deps\[0\]` is not a dependency mpip can follow: `github:lonely` is not a valid repository shorthand/],
+    ] as const;
+    for (const [at, [dep, wanted]] of cases.entries()) {
+      host(`deps-${at}/ok.py`, "OK = 1\n");
+      const url = host(`deps-${at}/package.json`, json({ urls: [["ok.py", "ok.py"]], deps: [dep] }));
+      let result: RunResult | undefined;
+      const seen = await requestsDuring(async () => (result = await failsUnchanged([url])));
+      assert.match(result!.stderr, new RegExp(`^error: the package document \`${url.replace(/[.]/g, "\\.")}\` \\(for \`.*\`\\) is invalid: ${wanted.source}`, "m"), result!.stderr);
+      assert.match(result!.stderr, /hint: the package document is malformed; tell the package's author/);
+      assert.deepEqual(seen.filter((line) => /\/foo|etc|passwd|ok\.py/.test(line)), [], JSON.stringify(dep));
+    }
+  });
+
+  test("a directly named URL that answers 404 blames neither the user nor an index alone", async () => {
+    const result = await failsUnchanged([`${server.origin}/plain/nope/missing-again.py`]);
+    assert.match(result.stderr, /hint: check the URL, or the package that names it/);
+  });
+});

@@ -11,6 +11,7 @@ import { fetchFile, type Fetched } from "../fetch.js";
 import { makeDirs } from "../image/make-dirs.js";
 import { formatBytes } from "../limits.js";
 import { Pool } from "../pool.js";
+import { isTooLarge } from "../sources/metadata.js";
 import type { PlannedFile } from "../sources/types.js";
 import { printable } from "../text.js";
 import type { PrepareContext } from "./context.js";
@@ -18,8 +19,16 @@ import type { PrepareContext } from "./context.js";
 /** Files of one package fetched at once (the install's own pool is already holding a slot for it). */
 const FILES_AT_ONCE = 8;
 
+/** Who names the files: for messages, and for a local document, the folder its files must stay in. */
+export interface FilesSource {
+  /** "the package document `…`": vouches for the hashes and URLs. */
+  authority: string;
+  /** A local document's folder: a local file must be inside it, symbolic links resolved. */
+  within?: string;
+}
+
 /** Fetches, checks and writes `files` into `dir`; returns their destinations in document order. */
-export async function stageFiles(files: PlannedFile[], dir: string, label: string, authority: string, context: PrepareContext): Promise<string[]> {
+export async function stageFiles(files: PlannedFile[], dir: string, label: string, source: FilesSource, context: PrepareContext): Promise<string[]> {
   const { limits } = context;
   if (files.length > limits.maxEntries) {
     throw new MpipError("limit-exceeded", `${label} lists ${files.length} files, more than the limit of ${limits.maxEntries}`, { hint: "if you trust this package, raise the limit with --max-entries" });
@@ -31,14 +40,31 @@ export async function stageFiles(files: PlannedFile[], dir: string, label: strin
   await Promise.all(files.map((file) => pool.run(async () => {
     destination(root, file.dest, label, limits.maxPathLength);
     context.signal?.throwIfAborted();
-    const fetched: Fetched = await fetchFile(file, context.http, `\`${file.dest}\` of ${label}`, { authority });
+    // No file may be larger than what is left of the budget: a huge one is cut off while it downloads.
+    const maxBytes = limits.maxUnpackedBytes - total;
+    const fetched = await fetchWithin(maxBytes, limits.maxUnpackedBytes, label, () => fetchFile(file, context.http, `\`${file.dest}\` of ${label}`, {
+      authority: source.authority,
+      maxBytes,
+      ...(source.within === undefined ? {} : { within: source.within }),
+    }));
     total += fetched.data.length;
-    if (total > limits.maxUnpackedBytes) {
-      throw new MpipError("limit-exceeded", `${label} is larger than the limit of ${formatBytes(limits.maxUnpackedBytes)}`, { hint: "if you trust this package, raise the limit with --max-unpacked-bytes" });
-    }
+    if (total > limits.maxUnpackedBytes) throw unpackedTooLarge(label, limits.maxUnpackedBytes);
     await writeStagedFile(root, file.dest, fetched.data, label, limits.maxPathLength);
   })));
   return files.map((file) => normalizeDest(file.dest));
+}
+
+/** Runs `fetch` (given `maxBytes`), turning its size error into the `--max-unpacked-bytes` limit's. */
+export async function fetchWithin(maxBytes: number, limit: number, label: string, fetch: () => Promise<Fetched>): Promise<Fetched> {
+  try {
+    return await fetch();
+  } catch (error) {
+    throw isTooLarge(error, maxBytes) ? unpackedTooLarge(label, limit) : error;
+  }
+}
+
+function unpackedTooLarge(label: string, limit: number): MpipError {
+  return new MpipError("limit-exceeded", `${label} is larger than the limit of ${formatBytes(limit)}`, { hint: "if you trust this package, raise the limit with --max-unpacked-bytes" });
 }
 
 /** Writes one file at its (checked) destination below `root`; returns the normalized destination. */

@@ -7,7 +7,7 @@ import type { Prepared, Release } from "../resolve/resolve.js";
 import type { Artifact } from "../sources/types.js";
 import { prepareArchive } from "./archive.js";
 import { describeRelease, stagingDir, type PrepareContext, type Staged } from "./context.js";
-import { writeStagedFile } from "./files.js";
+import { fetchWithin, writeStagedFile } from "./files.js";
 import { preparePackageDocument } from "./package-document.js";
 
 export type { PrepareContext, Staged } from "./context.js";
@@ -40,7 +40,8 @@ export async function prepareRelease(release: Release, context: PrepareContext):
 async function prepareModule(release: Release, artifact: Extract<Artifact, { type: "module" }>, context: PrepareContext): Promise<Prepared<Staged>> {
   const dir = stagingDir(context, release.key);
   const label = describeRelease(release.name, release.version, artifact.dest);
-  const fetched = await fetchFile(artifact, context.http, label, { direct: true, authority: "the URL's `#sha256=`" });
+  const limit = context.limits.maxUnpackedBytes;
+  const fetched = await fetchWithin(limit, limit, label, () => fetchFile(artifact, context.http, label, { direct: true, authority: "the URL's `#sha256=`", maxBytes: limit }));
   const dest = await writeStagedFile(dir, artifact.dest, fetched.data, label, context.limits.maxPathLength);
   return { dependencies: [], value: { dir, files: [dest], sha256: fetched.sha256, origin: fetched.origin, filename: artifact.dest, smallWindow: true, warnings: [] } };
 }

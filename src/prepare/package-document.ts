@@ -3,10 +3,13 @@
 // against the document), fetch and verify every file, and turn its `deps` into specs. Unlike mip, every
 // file with a hash is checked, and a dependency cycle ends where a package is already chosen.
 
-import { fetchFile } from "../fetch.js";
+import path from "node:path";
+import { MpipError } from "../errors.js";
+import { fetchFile, type Fetched } from "../fetch.js";
 import type { Prepared, Release } from "../resolve/resolve.js";
-import { parseMipDependency } from "../spec/package-spec.js";
-import { dependenciesOf, parsePackageDocument, planPackageFiles } from "../sources/package-json.js";
+import { parseMipDependency, type PackageSpec } from "../spec/package-spec.js";
+import { badField, isTooLarge, tooLarge, type DocumentOrigin } from "../sources/metadata.js";
+import { dependenciesOf, parsePackageDocument, planPackageFiles, type PackageDocument } from "../sources/package-json.js";
 import type { Artifact } from "../sources/types.js";
 import { describeRelease, stagingDir, type PrepareContext, type Staged } from "./context.js";
 import { stageFiles } from "./files.js";
@@ -17,12 +20,9 @@ export async function preparePackageDocument(release: Release, artifact: Package
   const { location } = artifact;
   const documentName = location.type === "remote" ? new URL(location.url).pathname.split("/").pop() || "package.json" : location.path.split(/[/\\]/).pop() || "package.json";
   const label = describeRelease(release.name, release.version, documentName);
-  const fetched = await fetchFile({ location }, context.http, label, {
-    maxBytes: context.limits.maxMetadataBytes,
-    ...(release.direct === true ? { direct: true } : { authority: `the index \`${release.source}\`` }),
-  });
   const documentUrl = location.type === "remote" ? location.url : location.path;
-  const origin = { url: documentUrl, index: release.source, ...(release.direct === true ? { kind: "package document" as const } : {}) };
+  const origin: DocumentOrigin = { url: documentUrl, index: release.source, ...(release.direct === true ? { kind: "package document" as const } : {}) };
+  const fetched = await fetchDocument(release, artifact, label, origin, context);
   const document = parsePackageDocument(fetched.data, origin);
   const planned = planPackageFiles(document, {
     documentUrl,
@@ -31,13 +31,45 @@ export async function preparePackageDocument(release: Release, artifact: Package
     ...(artifact.mip === undefined ? {} : { mip: artifact.mip }),
     ...(context.fallbackMip === undefined ? {} : { fallbackMip: context.fallbackMip }),
   });
+  // Before any file is fetched: a bad dependency is the document's fault as much as a bad destination.
+  const dependencies = dependencySpecs(document, context);
   const dir = stagingDir(context, release.key);
-  const files = await stageFiles(planned, dir, label, `the package document \`${fetched.origin}\``, context);
-  const dependencies = dependenciesOf(document).map((dep) => parseMipDependency(dep.name, dep.version, context.spec));
+  const files = await stageFiles(planned, dir, label, {
+    authority: `the package document \`${fetched.origin}\``,
+    ...(location.type === "local" ? { within: path.dirname(location.path) } : {}),
+  }, context);
   const version = document.version !== undefined && document.version !== "" ? document.version : release.version;
   return {
     dependencies,
     version,
     value: { dir, files, sha256: fetched.sha256, origin: fetched.origin, filename: documentName, smallWindow: true, warnings: [] },
   };
+}
+
+/** The document itself, checked against the URL's `#sha256=` if it had one, within the metadata limit. */
+async function fetchDocument(release: Release, artifact: PackageJsonArtifact, label: string, origin: DocumentOrigin, context: PrepareContext): Promise<Fetched> {
+  const maxBytes = context.limits.maxMetadataBytes;
+  const direct = release.direct === true;
+  try {
+    return await fetchFile({ location: artifact.location, ...(artifact.sha256 === undefined ? {} : { sha256: artifact.sha256 }) }, context.http, label, {
+      maxBytes,
+      ...(direct ? { direct, authority: "the URL's `#sha256=`" } : { authority: `the index \`${release.source}\`` }),
+    });
+  } catch (error) {
+    throw isTooLarge(error, maxBytes) ? tooLarge(origin, maxBytes) : error;
+  }
+}
+
+/** The `deps` as specs; one that is no valid spec is an error about the document's field. */
+function dependencySpecs(document: PackageDocument, context: PrepareContext): PackageSpec[] {
+  return dependenciesOf(document).map((dep, index) => {
+    try {
+      return parseMipDependency(dep.name, dep.version, context.spec);
+    } catch (error) {
+      if (error instanceof MpipError && (error.code === "bad-spec" || error.code === "bad-requirement")) {
+        throw badField(document.origin, `deps[${index}]`, `is not a dependency mpip can follow: ${error.message}`);
+      }
+      throw error;
+    }
+  });
 }

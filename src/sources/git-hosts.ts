@@ -4,6 +4,7 @@
 // input that ends up in a URL: each is checked and percent-encoded, so none can climb out of the repo.
 
 import { MpipError } from "../errors.js";
+import { redactUrl } from "../http.js";
 import { printable } from "../text.js";
 
 /** Base URLs of the forges behind the shorthands. */
@@ -46,11 +47,17 @@ function checkHostUrl(forge: Forge, value: string): string {
     parsed = undefined;
   }
   if (parsed === undefined || (parsed.protocol !== "http:" && parsed.protocol !== "https:") || parsed.search !== "" || parsed.hash !== "") {
-    throw new MpipError("usage", `the environment variable \`${variable}\` is \`${printable(value, 120)}\`, not an http or https base URL`, {
+    throw new MpipError("usage", `the environment variable \`${variable}\` is \`${printable(redactCredentials(value), 120)}\`, not an http or https base URL`, {
       hint: `set it to a base URL such as \`${DEFAULT_GIT_HOSTS[forge]}\` (without a query or fragment), or unset it`,
     });
   }
   return value.replace(/\/+$/, "");
+}
+
+/** A host URL may carry a user and password: never print them, even from a value that is no URL. */
+function redactCredentials(value: string): string {
+  const redacted = redactUrl(value);
+  return redacted === value ? value.replace(/^[^/@]*@/, "***@") : redacted;
 }
 
 /** Whether `text` is a `github:`, `gitlab:` or `codeberg:` shorthand. */

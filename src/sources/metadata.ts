@@ -29,7 +29,9 @@ export function parseDocument<TSchema extends v.GenericSchema>(schema: TSchema, 
     json = JSON.parse(body.toString("utf8").replace(/^\ufeff/, ""));
   } catch (error) {
     throw new MpipError("bad-metadata", `${describeDocument(origin)} is not valid JSON (${printable((error as Error).message)})`, {
-      hint: "the index sent something other than package metadata; check the index URL",
+      hint: origin.kind === "package document"
+        ? "that URL or file is not a package.json; check it, or tell the author of the package that names it"
+        : "the index sent something other than package metadata; check the index URL",
     });
   }
   const result = v.safeParse(schema, json, { abortEarly: true });
@@ -41,14 +43,18 @@ export function parseDocument<TSchema extends v.GenericSchema>(schema: TSchema, 
 /** An error about one field of a document, for checks the schema cannot make (they need context). */
 export function badField(origin: DocumentOrigin, field: string, problem: string): MpipError {
   return new MpipError("bad-metadata", `${describeDocument(origin)} is invalid: field \`${field}\` ${problem}`, {
-    hint: "the index serves malformed metadata; report it to the index's maintainers or use another index",
+    hint: origin.kind === "package document"
+      ? "the package document is malformed; tell the package's author (or fix it, if it is yours)"
+      : "the index serves malformed metadata; report it to the index's maintainers or use another index",
   });
 }
 
 /** The metadata size limit, as an error that says how to raise it. */
 export function tooLarge(origin: DocumentOrigin, limit: number): MpipError {
   return new MpipError("limit-exceeded", `${describeDocument(origin)} is larger than the limit of ${formatBytes(limit)}`, {
-    hint: "index documents of MicroPython packages are a few KiB; if you trust this index, raise the limit with --max-metadata-bytes",
+    hint: origin.kind === "package document"
+      ? "package documents of MicroPython packages are a few KiB; if you trust this package, raise the limit with --max-metadata-bytes"
+      : "index documents of MicroPython packages are a few KiB; if you trust this index, raise the limit with --max-metadata-bytes",
   });
 }
 

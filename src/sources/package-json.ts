@@ -6,11 +6,12 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as v from "valibot";
+import { CaseIndex, describeClash, type Clash } from "../archive/case-fold.js";
 import { isInside, stripEntryPath, type EntryPath } from "../archive/entry-path.js";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 import { isShorthand, rewriteShorthand, splitRef, type GitHosts } from "./git-hosts.js";
-import { badField, describeDocument, jsonObject, parseDocument, type DocumentOrigin } from "./metadata.js";
+import { badField, describeDocument, jsonObject, parseDocument, projectName, resolveHttpUrl, type DocumentOrigin } from "./metadata.js";
 import type { Location, MipIndexRef, PlannedFile } from "./types.js";
 
 /** A checked package document. Destinations are normalized (`./a//b.py` → `a/b.py`) and unique per list. */
@@ -78,6 +79,8 @@ export function parsePackageDocument(body: Buffer, origin: DocumentOrigin): Pack
   }
   const hashes = checkDests(doc.hashes, "hashes", origin);
   const urls = checkDests(doc.urls, "urls", origin);
+  checkClashes(hashes, urls, origin);
+  checkDeps(doc.deps, origin);
   const version = doc.version === null || doc.version === undefined || doc.version === "" ? undefined : doc.version;
   return { origin, ...(version === undefined ? {} : { version }), hashes, urls, deps: doc.deps };
 }
@@ -102,16 +105,70 @@ function checkDests(entries: Array<[string, string]>, field: string, origin: Doc
   const seen = new Map<string, number>();
   return entries.map(([raw, value], index) => {
     const checked = checkDestPath(raw);
-    if (!checked.ok) {
-      throw new MpipError("unsafe-path", `${describeDocument(origin)} lists the file \`${printable(raw, 200)}\` (\`${field}[${index}]\`), refused: ${checked.reason}`, {
-        hint: "the package is broken or malicious; nothing of it was fetched or written",
-      });
-    }
+    if (!checked.ok) throw refusedDest(origin, raw, `${field}[${index}]`, checked.reason);
     const first = seen.get(checked.path);
     if (first !== undefined) throw badField(origin, `${field}[${index}][0]`, `names \`${printable(checked.path, 200)}\` again, already listed at \`${field}[${first}]\``);
     seen.set(checked.path, index);
     return [checked.path, value];
   });
+}
+
+function refusedDest(origin: DocumentOrigin, dest: string, field: string, reason: string): MpipError {
+  return new MpipError("unsafe-path", `${describeDocument(origin)} lists the file \`${printable(dest, 200)}\` (\`${field}\`), refused: ${reason}`, {
+    hint: "the package is broken or malicious; nothing of it was fetched or written",
+  });
+}
+
+/**
+ * The tar rules for names that clash: destinations that differ only by case are one file on FAT (the
+ * devices' filesystem), and a destination that is also another's folder cannot be written at all.
+ * A destination in both lists is one file.
+ */
+function checkClashes(hashes: Array<[string, string]>, urls: Array<[string, string]>, origin: DocumentOrigin): void {
+  const hashed = new Set(hashes.map(([dest]) => dest));
+  const entries: Array<[string, string]> = [
+    ...hashes.map(([dest], index): [string, string] => [dest, `hashes[${index}]`]),
+    ...urls.flatMap(([dest], index): Array<[string, string]> => (hashed.has(dest) ? [] : [[dest, `urls[${index}]`]])),
+  ];
+  const index = new CaseIndex<string>();
+  for (const [dest, field] of entries) {
+    const [clash] = index.add(dest, field);
+    if (clash !== undefined) throw refusedDest(origin, dest, field, describeDestClash(clash));
+  }
+}
+
+/** describeClash's reasons, naming the other entry; a file against a folder is said without "archive". */
+function describeDestClash(clash: Clash<string>): string {
+  const { path: name, kind, other } = clash;
+  const where = `\`${other.owner}\``;
+  if (kind === other.kind) return `${describeClash(clash)} (the other is ${where})`;
+  if (kind === "file") return `it is a file where ${where} needs the folder \`${printable(other.path, 200)}\`${name === other.path ? "" : ", which differs from it only by case"}`;
+  return name === other.path
+    ? `its folder \`${printable(name, 200)}\` is also a file (${where})`
+    : `its folder \`${printable(name, 200)}\` is also a file, \`${printable(other.path, 200)}\` (${where}), which differs from it only by case`;
+}
+
+const UNSAFE_CHARACTERS = /[\s\0-\x1f\x7f-\x9f]/;
+/** A version as mip reads it: exact (no operators, ranges or wildcards), a git ref, `latest`, or "". */
+const DEP_VERSION = /^[^\s<>=~,;@#?*\\\0-\x1f\x7f-\x9f]*$/;
+
+/** mip follows a dependency by name on its index, or by URL or shorthand: nothing else, and nothing more. */
+function checkDeps(deps: Array<[string, string]>, origin: DocumentOrigin): void {
+  for (const [index, [name, version]] of deps.entries()) {
+    if (!isDependencyName(name)) {
+      throw badField(origin, `deps[${index}][0]`, `is \`${printable(name, 120)}\`, but must be a project name, an http(s) URL, or a \`github:\`, \`gitlab:\` or \`codeberg:\` shorthand (no spaces, markers or \`name @ URL\`)`);
+    }
+    if (!DEP_VERSION.test(version)) {
+      throw badField(origin, `deps[${index}][1]`, `is \`${printable(version, 60)}\`, but must be an exact version, a git ref, \`latest\` or empty (no operators, wildcards, spaces or \`;\`)`);
+    }
+  }
+}
+
+function isDependencyName(name: string): boolean {
+  if (UNSAFE_CHARACTERS.test(name)) return false;
+  if (isShorthand(name)) return true; // its form is checked when it becomes a spec
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(name)) return /^https?:\/\//i.test(name) && resolveHttpUrl(name, "https://index.invalid/") !== undefined;
+  return v.is(projectName, name);
 }
 
 /**

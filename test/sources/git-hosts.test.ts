@@ -134,3 +134,19 @@ test("MPIP_GITHUB_URL, MPIP_GITLAB_URL and MPIP_CODEBERG_URL override the hosts"
     });
   }
 });
+
+test("a rejected host variable's credentials are never printed, whether or not it parses as a URL", () => {
+  for (const [value, shown] of [
+    ["https://user:s3cret@ghe.corp/raw?x=1", "https://***@ghe.corp/raw?x=1"],
+    ["http://tok3n@ghe.corp/raw#frag", "http://***@ghe.corp/raw#frag"],
+    ["user:s3cret@ghe.corp/raw", "***@ghe.corp/raw"],
+  ] as const) {
+    assert.throws(() => gitHostsFromEnv({ MPIP_GITHUB_URL: value }), (error: unknown) => {
+      assert.ok(error instanceof MpipError);
+      assert.equal(error.code, "usage");
+      assert.ok(error.message.includes(`\`${shown}\``), error.message);
+      assert.doesNotMatch(`${error.message}\n${error.hint}`, /s3cret|tok3n/);
+      return true;
+    });
+  }
+});

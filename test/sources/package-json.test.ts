@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, test } from "node:test";
@@ -8,7 +8,7 @@ import { MpipError } from "../../src/errors.js";
 import { fetchFile } from "../../src/fetch.js";
 import { HttpClient } from "../../src/http.js";
 import { DEFAULT_GIT_HOSTS, expandShorthand, splitRef } from "../../src/sources/git-hosts.js";
-import { MAX_METADATA_BYTES } from "../../src/sources/metadata.js";
+import { isTooLarge, MAX_METADATA_BYTES } from "../../src/sources/metadata.js";
 import { checkDestPath, dependenciesOf, parsePackageDocument, planPackageFiles, type PackageDocument, type PlanContext } from "../../src/sources/package-json.js";
 import { tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
@@ -287,4 +287,103 @@ test("a local package.json installs files from its own folder", async (t) => {
   const [file] = planPackageFiles(doc, { documentUrl: document, hosts });
   assert.deepEqual(file, { dest: "m.py", location: { type: "local", path: path.join(dir, "src", "m.py") }, sha256: sha256("M = 1\n").slice(0, 12) });
   assert.equal((await fetchFile(file!, http, "`m.py`")).data.toString(), "M = 1\n");
+});
+
+test("destinations that are one file on a case-insensitive filesystem, or a file and a folder, are refused as in an archive", () => {
+  const cases: Array<[object, RegExp, RegExp]> = [
+    [{ urls: [["lib/__init__.py", "x.py"], ["LIB/__init__.py", "x.py"]] }, /`LIB\/__init__\.py` \(`urls\[1\]`\), refused: its folder `LIB` differs only by case from the folder `lib`/, /case-insensitive/],
+    [{ urls: [["a.py", "x.py"], ["A.py", "x.py"]] }, /`A\.py` \(`urls\[1\]`\), refused: it differs only by case from `a\.py`: .*\(the other is `urls\[0\]`\)/, /one file/],
+    [{ hashes: [["Mod.py", "abcd1234"]], urls: [["mod.py", "x.py"]] }, /`mod\.py` \(`urls\[0\]`\), refused: it differs only by case from `Mod\.py`/, /`hashes\[0\]`/],
+    [{ urls: [["a", "x.py"], ["a/b.py", "x.py"]] }, /`a\/b\.py` \(`urls\[1\]`\), refused: its folder `a` is also a file \(`urls\[0\]`\)/, /package\.json/],
+    [{ urls: [["a/b.py", "x.py"], ["a", "x.py"]] }, /`a` \(`urls\[1\]`\), refused: it is a file where `urls\[0\]` needs the folder `a`$/, /package\.json/],
+    [{ urls: [["A/b.py", "x.py"], ["a", "x.py"]] }, /it is a file where `urls\[0\]` needs the folder `A`, which differs from it only by case/, /package\.json/],
+    [{ hashes: [["x", "abcd1234"]], urls: [["x/y.py", "y.py"]] }, /`x\/y\.py` \(`urls\[0\]`\), refused: its folder `x` is also a file \(`hashes\[0\]`\)/, /package\.json/],
+  ];
+  for (const [value, reason, also] of cases) {
+    assert.throws(() => parse(value), (error: unknown) => {
+      assert.ok(error instanceof MpipError, String(error));
+      assert.equal(error.code, "unsafe-path");
+      assert.match(error.message, reason);
+      assert.match(error.message, also);
+      assert.match(error.hint ?? "", /nothing of it was fetched or written/);
+      return true;
+    }, JSON.stringify(value));
+  }
+  // The same destination in both lists is one file; folders shared by several files never clash.
+  assert.equal(parse({ hashes: [["pkg/a.py", "abcd1234"]], urls: [["pkg/a.py", "a.py"], ["pkg/b.py", "b.py"], ["pkg/sub/c.py", "c.py"]] }).urls.length, 3);
+});
+
+test("deps: names must be project names, http(s) URLs or shorthands; versions exact, a ref, `latest` or empty", () => {
+  const bad: Array<[[string, string], RegExp]> = [
+    [["foo bar", ""], /field `deps\[0\]\[0\]` is `foo bar`, but must be a project name, an http\(s\) URL, or a `github:`/],
+    [["foo @ file:///etc/passwd", ""], /field `deps\[0\]\[0\]` is `foo @ file:\/\/\/etc\/passwd`/],
+    [["foo; python_version<'3'", ""], /field `deps\[0\]\[0\]`/],
+    [["foo>=1.0", ""], /field `deps\[0\]\[0\]`/],
+    [["file:///etc/passwd", ""], /field `deps\[0\]\[0\]`/],
+    [["ftp://h/x.py", ""], /field `deps\[0\]\[0\]`/],
+    [["https://h/a b.py", ""], /field `deps\[0\]\[0\]`/],
+    [["-foo", ""], /field `deps\[0\]\[0\]`/],
+    [["foo", ">=1.0"], /field `deps\[0\]\[1\]` is `>=1\.0`, but must be an exact version, a git ref, `latest` or empty/],
+    [["foo", "1.0; os_name=='nt'"], /field `deps\[0\]\[1\]`/],
+    [["foo", "1.0 "], /field `deps\[0\]\[1\]`/],
+    [["foo", "1.*"], /field `deps\[0\]\[1\]`/],
+    [["foo", "~=1.0"], /field `deps\[0\]\[1\]`/],
+    [["foo", "1.0,2.0"], /field `deps\[0\]\[1\]`/],
+  ];
+  for (const [dep, problem] of bad) {
+    assert.throws(() => parse({ deps: [dep] }), mpipError("bad-metadata", problem, /package\.json/), JSON.stringify(dep));
+  }
+  const good: Array<[string, string]> = [["micropython-foo", "1.0.2"], ["foo.bar_baz", "latest"], ["x", ""], ["github:org/repo/lib", "feature/x"], ["https://h/p/package.json", ""], ["gitlab:o/r@v1", ""], ["y", "1.0+local.1"]];
+  assert.deepEqual(parse({ deps: good }).deps, good);
+});
+
+test("a document's own problems are blamed on the index, or for a package document on its author", () => {
+  const packageDocument = { ...origin, kind: "package document" as const };
+  assert.throws(() => parse({ v: 7 }, packageDocument), (error: unknown) => {
+    assert.ok(error instanceof MpipError);
+    assert.match(error.message, /^the package document `/);
+    assert.match(error.hint ?? "", /the package document is malformed; tell the package's author/);
+    assert.doesNotMatch(error.hint ?? "", /index/);
+    return true;
+  });
+  assert.throws(() => parse("{oops", packageDocument), (error: unknown) => error instanceof MpipError && /not a package\.json/.test(error.hint ?? "") && !/index/.test(error.hint ?? ""));
+  assert.throws(() => parse({ v: 7 }), (error: unknown) => error instanceof MpipError && /the index serves malformed metadata/.test(error.hint ?? ""));
+});
+
+test("a local document's file that is a symbolic link out of its folder is refused when read; links inside are fine", async (t) => {
+  const { dir, cleanup } = await tempDir();
+  t.after(cleanup);
+  const pkg = path.join(dir, "pkg");
+  await mkdir(path.join(pkg, "real"), { recursive: true });
+  await writeFile(path.join(dir, "secret.txt"), "SECRET\n");
+  await writeFile(path.join(pkg, "real", "ok.py"), "OK = 1\n");
+  await symlink("../secret.txt", path.join(pkg, "leak.py"));
+  await symlink(dir, path.join(pkg, "updir"));
+  await symlink("real/ok.py", path.join(pkg, "inside.py"));
+  const doc = parse({ urls: [["leak.py", "leak.py"], ["up.py", "updir/secret.txt"], ["inside.py", "inside.py"], ["link.py", "real/../inside.py"]] });
+  const planned = planPackageFiles(doc, { documentUrl: path.join(pkg, "package.json"), hosts });
+  const fetch = (index: number) => fetchFile(planned[index]!, http, `\`${planned[index]!.dest}\``, { authority: "the package document", within: pkg });
+  for (const index of [0, 1]) {
+    await assert.rejects(fetch(index), mpipError("unsafe-path", /symbolic link/, /secret\.txt/, /outside the document's folder/));
+  }
+  assert.equal((await fetch(2)).data.toString(), "OK = 1\n");
+  assert.equal((await fetch(3)).data.toString(), "OK = 1\n");
+  // Without `within` (a file the user named), links are followed as usual.
+  assert.equal((await fetchFile(planned[0]!, http, "`leak.py`")).data.toString(), "SECRET\n");
+});
+
+test("a local file over `maxBytes` is refused before it is read, with the HTTP client's wording; a folder is no file", async (t) => {
+  const { dir, cleanup } = await tempDir();
+  t.after(cleanup);
+  const file = path.join(dir, "big.py");
+  await writeFile(file, "x".repeat(100));
+  const location = { type: "local" as const, path: file };
+  assert.equal((await fetchFile({ location }, http, "`big.py`", { maxBytes: 100 })).data.length, 100);
+  await assert.rejects(fetchFile({ location }, http, "`big.py`", { maxBytes: 99 }), (error: unknown) => {
+    assert.ok(error instanceof MpipError);
+    assert.equal(error.code, "limit-exceeded");
+    assert.ok(isTooLarge(error, 99), error.message);
+    return true;
+  });
+  await assert.rejects(fetchFile({ location: { type: "local", path: dir } }, http, "`dir`"), mpipError("io", /not a regular file/));
 });
