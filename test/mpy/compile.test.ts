@@ -6,13 +6,13 @@ import assert from "node:assert/strict";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { MpipError } from "../../src/errors.js";
 import { compileSource, compileTree, loadWasmCompiler, nativeCompiler, wasmCompiler, type Compiler } from "../../src/mpy/compile.js";
 import { parseMpyHeader } from "../../src/mpy/header.js";
 import { parseMpyCrossVersion } from "../../src/mpy/native.js";
 import { targetFromMpy, targetFromVersion } from "../../src/mpy/target.js";
 import { listFiles, tempDir } from "../helpers/cli.js";
 import { runMicroPython } from "../helpers/micropython.js";
+import { rejectsMpip, writeTree } from "../helpers/expect.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let counter = 0;
@@ -20,25 +20,10 @@ before(async () => (work = await tempDir("mpip-mpy-")));
 after(async () => work.cleanup());
 
 async function tree(files: Record<string, string>): Promise<string> {
-  const dir = path.join(work.dir, `tree-${++counter}`);
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
-    await writeFile(path.join(dir, name), content);
-  }
-  return dir;
+  return writeTree(path.join(work.dir, `tree-${++counter}`), files);
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: string, ...fragments: string[]): Promise<MpipError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof MpipError, String(error));
-    assert.equal(error.code, code, error.message);
-    for (const fragment of fragments) assert.ok(error.message.includes(fragment), `${JSON.stringify(fragment)} not in: ${error.message}`);
-    return error;
-  }
-  assert.fail("expected an error");
-}
+const rejectsWith = rejectsMpip;
 
 const PACKAGE = {
   "shapes/__init__.py": "from .square import Square\nfrom .circle import Circle\n",

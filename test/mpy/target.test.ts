@@ -3,25 +3,15 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MpipError } from "../../src/errors.js";
 import { compileSource } from "../../src/mpy/compile.js";
 import { checkMpyFile, mipFlavor, targetFromMpy, targetFromVersion, type MpyTarget } from "../../src/mpy/target.js";
+import { throwsMpip } from "../helpers/expect.js";
 
 const header = (major: number, sub: number, archIndex: number) => new Uint8Array([0x4d, major, (archIndex << 2) | sub, 31, 0, 0]);
 const XTENSAWIN = 10;
 const ARMV6M = 4;
 
-function rejects(fn: () => unknown, code: string, ...fragments: string[]): MpipError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof MpipError, String(error));
-    assert.equal(error.code, code, error.message);
-    for (const fragment of fragments) assert.ok(error.message.includes(fragment), `${JSON.stringify(fragment)} not in: ${error.message}`);
-    return error;
-  }
-  assert.fail("expected an error");
-}
+const rejects = throwsMpip;
 
 test("MicroPython releases map to .mpy versions", () => {
   const cases: Array<[string, number, number | undefined]> = [

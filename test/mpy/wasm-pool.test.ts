@@ -14,6 +14,7 @@ import { targetFromVersion, type MpyTarget } from "../../src/mpy/target.js";
 import { WasmWorkerPool } from "../../src/mpy/wasm-pool.js";
 import { listFiles, ROOT, runCommand, tempDir } from "../helpers/cli.js";
 import { runMicroPython } from "../helpers/micropython.js";
+import { writeTree } from "../helpers/expect.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let counter = 0;
@@ -31,12 +32,7 @@ function pool(options: ConstructorParameters<typeof WasmWorkerPool>[0] = {}): Wa
 }
 
 async function tree(files: Record<string, string>): Promise<string> {
-  const dir = path.join(work.dir, `tree-${++counter}`);
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
-    await writeFile(path.join(dir, name), content);
-  }
-  return dir;
+  return writeTree(path.join(work.dir, `tree-${++counter}`), files);
 }
 
 /** 16 modules, all different, some in a folder, up to a few KiB; `native` adds native-code functions. */
