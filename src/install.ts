@@ -102,7 +102,12 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     ...indexes.map((index) => new IndexSource(index, http, sourceOptions)),
   ];
   const image = await TargetSession.open(target, { wait: options.wait ?? true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
-  const firstMip = indexes.find((index) => (index.kind ?? kindFromUrl(index.url)) === "mip");
+  const indexSources = sources.filter((source): source is IndexSource => source instanceof IndexSource);
+  // The first index that is a v2 index, in order: asking an index its kind only if no earlier one is one.
+  const firstMip = async (): Promise<string | undefined> => {
+    for (const source of indexSources) if ((await source.settledKind()) === "mip") return source.url;
+    return undefined;
+  };
   const context: PrepareContext = {
     http,
     staging: image.staging,
@@ -110,7 +115,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     strictWindow: options.strictWindow,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     spec: { hosts: options.hosts ?? gitHostsFromEnv(), cwd: options.cwd ?? process.cwd() },
-    ...(firstMip === undefined ? {} : { fallbackMip: firstMip.url }),
+    fallbackMip: firstMip,
   };
   try {
     const resolved = await resolve<Staged>(options.requests, {

@@ -98,6 +98,18 @@ describe("direct sources in one plan", () => {
 });
 
 describe("detecting an index's kind", () => {
+  test("a detected v2 index is where a package.json's bare hashes come from, as with a named one", async () => {
+    const custom = serveMipIndex(server, { prefix: "/custom-mip", compile: async (source) => Buffer.from(source) });
+    await custom.publish({ name: "hashed", version: "1.0", files: { "hashed.py": "H = 1\n" } });
+    const hash = custom.hashOf("py", "hashed", "hashed.py");
+    repos.addRepo("github", "acme", "bare", "HEAD", { "package.json": JSON.stringify({ hashes: [["hashed.py", hash]] }) });
+    const target = path.join(work.dir, "bare-hashes");
+    const result = await runMpip(["install", "-p", target, "-i", `${server.origin}/custom-mip`, "github:acme/bare"], { env: env() });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await listFiles(target), ["hashed.py"]);
+    assert.match(await readFile(path.join(target, "hashed.py"), "utf8"), /^H = 1\n/);
+  });
+
   test("a landing page at the root is not taken for a simple index; a miss says how to name the kind", async () => {
     const target = path.join(work.dir, "landing");
     const ok = await runMpip(["install", "-v", "-p", target, "-i", `${server.origin}/mirror`, "landing-pkg"]);

@@ -17,8 +17,11 @@ export interface PrepareContext {
   signal?: AbortSignal;
   /** For the `deps` of package documents, which may be URLs and `github:` shorthands. */
   spec: SpecContext;
-  /** The first micropython-lib v2 index configured: where mip fetches a package.json's bare `hashes` from. */
-  fallbackMip?: string;
+  /**
+   * The first micropython-lib v2 index configured: where mip fetches a package.json's bare `hashes` from.
+   * Asked only when a document needs it, since finding it may mean asking indexes what kind they are.
+   */
+  fallbackMip?: () => Promise<string | undefined>;
 }
 
 export interface Staged {

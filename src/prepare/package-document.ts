@@ -24,12 +24,14 @@ export async function preparePackageDocument(release: Release, artifact: Package
   const origin: DocumentOrigin = { url: documentUrl, index: release.source, ...(release.direct === true ? { kind: "package document" as const } : {}) };
   const fetched = await fetchDocument(release, artifact, label, origin, context);
   const document = parsePackageDocument(fetched.data, origin);
+  const bareHashes = document.hashes.some(([dest]) => !document.urls.some(([other]) => other === dest));
+  const fallbackMip = artifact.mip === undefined && bareHashes ? await context.fallbackMip?.() : undefined;
   const planned = planPackageFiles(document, {
     documentUrl,
     hosts: context.spec.hosts,
     ...(artifact.ref === undefined ? {} : { ref: artifact.ref }),
     ...(artifact.mip === undefined ? {} : { mip: artifact.mip }),
-    ...(context.fallbackMip === undefined ? {} : { fallbackMip: context.fallbackMip }),
+    ...(fallbackMip === undefined ? {} : { fallbackMip }),
   });
   // Before any file is fetched: a bad dependency is the document's fault as much as a bad destination.
   const dependencies = dependencySpecs(document, context);

@@ -38,6 +38,17 @@ export class IndexSource implements Source {
     return this.source.then((source) => source.lookup(requirement));
   }
 
+  /** The index's kind, settling it (by asking the index) if no look-up has yet. */
+  async settledKind(): Promise<IndexKind> {
+    this.source ??= this.settle();
+    await this.source;
+    return this.kind!;
+  }
+
+  get url(): string {
+    return this.location.url;
+  }
+
   /** The kind, once settled (for reports); undefined before the first look-up. */
   kind: IndexKind | undefined;
   private detected = false;
