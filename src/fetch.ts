@@ -3,7 +3,8 @@
 // window check parses the whole deflate stream, and nothing is unpacked before the digest matches.
 
 import { createHash } from "node:crypto";
-import { open, realpath } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { isInside } from "./archive/entry-path.js";
 import { MpipError } from "./errors.js";
@@ -97,12 +98,18 @@ async function confinedPath(file: string, root: string, label: string, authority
 
 /** A regular file's bytes, refused before reading when it is over `maxBytes` (and checked again after). */
 async function readLocal(file: string, maxBytes: number, label: string): Promise<Buffer> {
-  const handle = await open(file, "r").catch((error: NodeJS.ErrnoException) => {
+  // Opening a FIFO blocks until a writer comes (and cannot be interrupted): look before opening, and open
+  // without blocking, then check again what was opened.
+  const before = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    throw cannotRead(label, file, error);
+  });
+  if (!before.isFile()) throw notRegular(label, file);
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
     throw cannotRead(label, file, error);
   });
   try {
     const stats = await handle.stat();
-    if (!stats.isFile()) throw new MpipError("io", `cannot read ${label} from \`${printable(file, 300)}\`: it is not a regular file`);
+    if (!stats.isFile()) throw notRegular(label, file);
     if (stats.size > maxBytes) throw localTooLarge(file, maxBytes);
     const data = await handle.readFile();
     if (data.length > maxBytes) throw localTooLarge(file, maxBytes); // it grew while being read
@@ -113,6 +120,10 @@ async function readLocal(file: string, maxBytes: number, label: string): Promise
   } finally {
     await handle.close();
   }
+}
+
+function notRegular(label: string, file: string): MpipError {
+  return new MpipError("io", `cannot read ${label} from \`${printable(file, 300)}\`: it is not a regular file`, { hint: "name a regular file (not a folder, a pipe or a device)" });
 }
 
 function cannotRead(label: string, file: string, error: NodeJS.ErrnoException): MpipError {

@@ -1,6 +1,7 @@
 // How direct sources (URLs, paths, github:) meet requests by name and each other in one plan, and how a
 // guessed index kind behaves when the guess is hard: through the built CLI against a real server.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -20,6 +21,7 @@ before(async () => {
   mip = serveMipIndex(server, { compile: async (source) => Buffer.concat([Buffer.from("M\x06\x00\x1f"), Buffer.from(source)]) });
   repos = serveRepos(server);
   work = await tempDir();
+  await mip.publish({ name: "foo", version: "1.0", files: { "foo.py": "F = 'index 1.0'\n" } });
   await mip.publish({ name: "foo", version: "2.0", files: { "foo.py": "F = 'index'\n" } });
   await mip.publish({ name: "bar", version: "1.0", files: { "bar.py": "import foo\n" }, deps: [["foo", "1.0"]] });
   repos.addRepo("github", "acme", "nover", "HEAD", { "foo/package.json": JSON.stringify({ urls: [["foo.py", "foo.py"]], version: "" }), "foo/foo.py": "F = 'repo'\n", "foo.py": "F = 'repo'\n" });
@@ -29,10 +31,12 @@ before(async () => {
   // An index that is hard to recognize: a landing page at its root, the JSON API below it.
   const landing = { name: "landing-pkg", version: "1.0", files: { "landing_pkg.py": "" } };
   const landingBody = await buildSdist(landing);
+  const directSdist = await buildSdist({ name: "foo", version: "1.5", files: { "foo.py": "F = 'url'\n" } });
   server.routes.unshift(
     { name: "landing-root", pattern: /^\/mirror\/?$/, handle: () => ({ status: 200, headers: { "content-type": "text/html" }, body: Buffer.from("<html><body><h1>Welcome</h1><a href=\"https://example.invalid/docs\">docs</a></body></html>") }) },
     { name: "landing-project", pattern: /^\/mirror\/landing-pkg\/json$/, handle: () => jsonReply(200, { info: { name: "landing-pkg", version: "1.0" }, releases: { "1.0": [{ filename: sdistFilename(landing), url: `${server.origin}/mirror-files/${sdistFilename(landing)}`, packagetype: "sdist" }] } }) },
     { name: "landing-file", pattern: /^\/mirror-files\//, handle: () => ({ status: 200, body: landingBody }) },
+    { name: "direct-sdist", pattern: /^\/direct\/foo-1\.5\.tar\.gz$/, handle: () => ({ status: 200, body: directSdist }) },
     { name: "flaky-index", pattern: /^\/flaky\/index\.json$/, handle: () => ({ status: 503 }) },
   );
 });
@@ -46,22 +50,40 @@ const env = () => ({ MPIP_GITHUB_URL: repos.hosts.github, MPIP_RETRY_BASE_MS: "1
 const install = (target: string, args: string[], cwd?: string) => runMpip(["install", "-p", target, "-i", `mip+${mip.base}`, ...args], { env: env(), ...(cwd === undefined ? {} : { cwd }) });
 
 describe("direct sources in one plan", () => {
-  test("a package without a version meeting a pinned requirement is a clear conflict, not a crash", async () => {
+  test("a package.json whose folder is named like a dependency does not answer it: the name is a guess", async () => {
     const target = path.join(work.dir, "nover");
     const result = await install(target, ["github:acme/nover/foo", "bar"]);
-    assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stderr, /error: `bar 1\.0` requires `foo==1\.0`, but `foo` from `github:acme\/nover\/foo` declares no version, so that cannot be checked/);
-    assert.doesNotMatch(result.stderr, /bug in mpip/);
-    assert.deepEqual(await listFiles(target), []);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /\+ foo==1\.0 \(from http:\/\/127\.0\.0\.1:\d+\/mip\/v2\)/);
+    assert.match(result.stderr, /warning: `foo\.py` is in both/);
+    assert.match(await readFile(path.join(target, "foo.py"), "utf8"), /^F = 'index 1\.0'/);
   });
 
-  test("a name and a URL for the same project: the URL the user gave is installed, once", async () => {
+  test("a name and an sdist URL for the same project: the URL the user gave is installed, once", async () => {
     const target = path.join(work.dir, "same");
-    const result = await install(target, ["foo", "github:acme/nover/foo.py"]);
+    const result = await install(target, ["foo", `${server.origin}/direct/foo-1.5.tar.gz`]);
     assert.equal(result.code, 0, result.stderr);
     assert.doesNotMatch(result.stderr, /is in both/);
     assert.deepEqual(await listFiles(target), ["foo.py"]);
-    assert.equal(await readFile(path.join(target, "foo.py"), "utf8"), "F = 'repo'\n");
+    assert.equal(await readFile(path.join(target, "foo.py"), "utf8"), "F = 'url'\n");
+    const dependency = await install(path.join(work.dir, "same-dep"), ["bar", `${server.origin}/direct/foo-1.5.tar.gz`]);
+    assert.equal(dependency.code, 1);
+    assert.match(dependency.stderr, /`bar 1\.0` requires `foo==1\.0`, but `foo 1\.5` was already chosen/);
+  });
+
+  test("a project folder and its name asked for by name in one command: the folder is installed, once", async () => {
+    const local = path.join(work.dir, "project-local");
+    await mkdir(path.join(local, "proj", "foo"), { recursive: true });
+    await writeFile(path.join(local, "proj", "pyproject.toml"), '[project]\nname = "foo"\nversion = "9.0"\n');
+    await writeFile(path.join(local, "proj", "foo", "__init__.py"), "F = 'project'\n");
+    const target = path.join(work.dir, "project");
+    const result = await install(target, ["foo", "./proj"], local);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /`foo` is both asked for by name and given as the folder `[^`]*proj`; the folder is installed/);
+    assert.deepEqual(await listFiles(target), ["foo/__init__.py"]);
+    const pinned = await install(path.join(work.dir, "project-pinned"), ["foo==2.0", "./proj"], local);
+    assert.equal(pinned.code, 1);
+    assert.match(pinned.stderr, /requires `foo==2\.0`, but `foo 9\.0` was already chosen/);
   });
 
   test("a pin that the direct sdist does not satisfy is a conflict", async () => {
@@ -87,6 +109,20 @@ describe("direct sources in one plan", () => {
     assert.equal(await readFile(path.join(target, "a.py"), "utf8"), "A = 'main'\n");
     assert.match(result.stderr, /warning: `b` asks for `github:acme\/a`; `a` from `github:acme\/a@main` was already chosen and is installed instead/);
     assert.equal(server.requests.slice(seen).filter((line) => line.includes("/acme/a/HEAD/")).length, 0);
+  });
+
+  test("a pipe where a local package names a file is refused at once, not waited on", async (t) => {
+    // In a folder of its own: snapshots of the work folder would block reading it.
+    const { dir: local, cleanup } = await tempDir();
+    t.after(cleanup);
+    await mkdir(path.join(local, "pkg"), { recursive: true });
+    await writeFile(path.join(local, "pkg", "package.json"), JSON.stringify({ urls: [["a.py", "a.py"]] }));
+    execFileSync("mkfifo", [path.join(local, "pkg", "a.py")]);
+    const target = path.join(work.dir, "fifo-target");
+    const result = await runMpip(["install", "--no-index", "-p", target, "./pkg"], { cwd: local });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /error: cannot read .*a\.py.*: it is not a regular file/);
+    assert.deepEqual(await listFiles(target), []);
   });
 
   test("--no-index still installs what needs no index", async () => {

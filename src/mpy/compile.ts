@@ -113,6 +113,8 @@ export interface CompileTreeOptions {
   keepSources: boolean;
   jobs: number;
   target?: MpyTarget;
+  /** Aborting it (Ctrl-C) starts no further file: the install stops within one compile. */
+  signal?: AbortSignal;
 }
 
 export interface CompileTreeResult {
@@ -133,7 +135,7 @@ export async function compileTree(dir: string, files: string[], options: Compile
   const todo = sources.filter((file) => !KEEP_AS_SOURCE.includes(file));
   const compileOptions: CompileOptions = target?.arch === undefined ? {} : { arch: target.arch };
 
-  const compiled = await runBounded(todo, options.jobs, async (file) => {
+  const compiled = await runBounded(todo, options.jobs, options.signal, async (file) => {
     const absolute = path.join(dir, ...file.split("/"));
     const mpy = await compiler.compile(await readFile(absolute), file, compileOptions);
     const mpyFile = `${file.slice(0, -".py".length)}.mpy`;
@@ -143,7 +145,7 @@ export async function compileTree(dir: string, files: string[], options: Compile
     return mpyFile;
   });
   if (!options.keepSources) {
-    await runBounded(todo, options.jobs, (file) => rm(path.join(dir, ...file.split("/"))));
+    await runBounded(todo, options.jobs, options.signal, (file) => rm(path.join(dir, ...file.split("/"))));
   }
   return { compiled, removed: options.keepSources ? [] : todo, kept };
 }
@@ -167,7 +169,7 @@ function wrongCompiler(compiler: Compiler, target: MpyTarget): MpipError {
  * failure no new task starts; the running ones finish before the error is thrown, so nothing keeps
  * writing into a folder the caller is about to discard.
  */
-async function runBounded<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+async function runBounded<T, R>(items: readonly T[], limit: number, signal: AbortSignal | undefined, task: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   let failure: { error: unknown } | undefined;
@@ -175,6 +177,7 @@ async function runBounded<T, R>(items: readonly T[], limit: number, task: (item:
     while (failure === undefined && next < items.length) {
       const index = next++;
       try {
+        signal?.throwIfAborted();
         results[index] = await task(items[index]!);
       } catch (error) {
         failure ??= { error };

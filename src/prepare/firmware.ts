@@ -20,7 +20,7 @@ export async function fitToFirmware(nodes: Array<ResolvedPackage<Staged>>, optio
   if (options.compile !== undefined) {
     for (const node of nodes) {
       signal?.throwIfAborted();
-      const result = await inPackage(node, () => compileTree(node.prepared.dir, node.prepared.files, { ...options.compile!, ...(options.target === undefined ? {} : { target: options.target }) }));
+      const result = await inPackage(node, () => compileTree(node.prepared.dir, node.prepared.files, { ...options.compile!, ...(options.target === undefined ? {} : { target: options.target }), ...(signal === undefined ? {} : { signal }) }));
       const removed = new Set(result.removed);
       const compiled = new Set(result.compiled);
       node.prepared.files = [...node.prepared.files.filter((file) => !removed.has(file) && !compiled.has(file)), ...result.compiled];

@@ -68,40 +68,68 @@ export interface ResolveOptions<T> {
 export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): Promise<Array<ResolvedPackage<T>>> {
   const chosen = new Map<string, ResolvedPackage<T>>();
   const lookups = new Map<string, Promise<ProjectListing>>();
-  // A direct source answers requests for its project's name: `./foo-1.0.tar.gz` and `foo` are one package.
+  // A direct source whose project name is known answers requests for that name: `./foo-1.0.tar.gz` and
+  // `foo` are one package. A name guessed from a URL or a folder never does.
   const aliases = new Map<string, string>();
   let level = roots;
-  while (level.length > 0) {
+  for (let depth = 0; level.length > 0; depth++) {
     for (const request of level) {
-      const name = request.direct === undefined ? undefined : normalizeName(request.direct.name);
+      const name = request.direct?.named === true ? normalizeName(request.direct.name) : undefined;
       if (name !== undefined && !aliases.has(name) && !chosen.has(name)) aliases.set(name, request.direct!.key);
     }
     const fresh = new Map<string, Request[]>();
     for (const request of level) {
       const name = normalizeName(request.requirement.name);
       const key = request.direct?.key ?? aliases.get(name) ?? name;
+      if (request.direct === undefined && key !== name && depth > 0) {
+        options.onNotice?.(`${request.requestedBy} asks for \`${formatRequirement(request.requirement)}\`; the direct source \`${chosen.get(key)?.source ?? key}\` given for \`${request.requirement.name}\` answers it`);
+      }
       const existing = chosen.get(key);
       if (existing === undefined) fresh.set(key, [...(fresh.get(key) ?? []), request]);
       else if (request.direct === undefined) checkCompatible(existing, request);
       else joinDirect(existing, request, options);
     }
-    options.onProgress?.({ resolved: new Set(chosen.values()).size, pending: fresh.size });
+    options.onProgress?.({ resolved: chosen.size, pending: fresh.size });
     const settled = await Promise.allSettled([...fresh].map(([key, requests]) => resolveOne(key, requests, options, lookups)));
-    const next: Request[] = [];
+    const results: Array<{ node: ResolvedPackage<T>; dependencies: PackageSpec[] }> = [];
     for (const outcome of settled) {
       if (outcome.status === "rejected") throw outcome.reason;
-      const { node, dependencies } = outcome.value;
-      chosen.set(node.key, node);
-      // Known only now: the name a packed project or a package document turned out to have.
-      const alias = normalizeName(node.name);
-      if (node.direct === true && !chosen.has(alias) && !aliases.has(alias)) aliases.set(alias, node.key);
+      results.push(outcome.value);
+      chosen.set(outcome.value.node.key, outcome.value.node);
+    }
+    const dropped = mergeProjects(results.map((result) => result.node), chosen, aliases, options);
+    const next: Request[] = [];
+    for (const { node, dependencies } of results) {
+      if (dropped.has(node) || options.noDeps) continue;
       const by = `\`${node.name}${node.version === "" ? "" : ` ${node.version}`}\``;
-      if (!options.noDeps) for (const spec of dependencies) next.push(requestFor(spec, by));
+      for (const spec of dependencies) next.push(requestFor(spec, by));
     }
     level = next;
   }
   options.onProgress?.({ resolved: chosen.size, pending: 0 });
   return [...chosen.values()];
+}
+
+/**
+ * A project folder's name is known only once packed. If the same level chose that name from an index
+ * too, the folder the user gave wins and the index's release is dropped (its requests must accept the
+ * folder's version); otherwise the name becomes an alias for the folder. Returns the dropped nodes.
+ */
+function mergeProjects<T>(nodes: Array<ResolvedPackage<T>>, chosen: Map<string, ResolvedPackage<T>>, aliases: Map<string, string>, options: ResolveOptions<T>): Set<ResolvedPackage<T>> {
+  const dropped = new Set<ResolvedPackage<T>>();
+  for (const node of nodes) {
+    if (node.direct !== true || node.artifact.type !== "project") continue;
+    const name = normalizeName(node.name);
+    const rival = chosen.get(name);
+    if (rival !== undefined && rival !== node && rival.direct !== true && nodes.includes(rival)) {
+      chosen.delete(name);
+      dropped.add(rival);
+      for (const request of rival.requests) checkCompatible(node, request);
+      options.onNotice?.(`\`${node.name}\` is both asked for by name and given as the folder \`${node.source}\`; the folder is installed`);
+    }
+    if (!chosen.has(name) && !aliases.has(name)) aliases.set(name, node.key);
+  }
+  return dropped;
 }
 
 async function resolveOne<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>) {

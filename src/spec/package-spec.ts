@@ -24,6 +24,11 @@ export interface DirectSpec {
   key: string;
   /** How output names it before its own metadata is read. */
   name: string;
+  /**
+   * The name is the project's own (an sdist's file name, `name @ URL`), not a guess from a URL or a
+   * folder: only then does it answer other requests for that name before it is fetched.
+   */
+  named?: boolean;
   version?: string;
   /** Where it comes from, safe to print: the spec as written (credentials removed). */
   source: string;
@@ -126,7 +131,7 @@ function sdistSpec(file: string, location: Location, source: string, sha256: str
     });
   }
   const dist = { filename: file, location, packagetype: "sdist", yanked: false, ...(sha256 ? { sha256 } : {}) };
-  return { key: normalizeName(parsed.name), name: parsed.name, version: parsed.version, source, artifact: { type: "dist", file: dist } };
+  return { key: normalizeName(parsed.name), name: parsed.name, named: true, version: parsed.version, source, artifact: { type: "dist", file: dist } };
 }
 
 function pathSpec(text: string, cwd: string): DirectSpec {
