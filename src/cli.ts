@@ -7,7 +7,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { MpipError } from "./errors.js";
-import { redactUrl } from "./http.js";
 import { DEFAULT_INDEXES, DEFAULT_JOBS, install } from "./install.js";
 import { Reporter, type Verbosity } from "./log.js";
 import { jsonFailure, jsonReport, renderError, renderSummary } from "./render.js";

@@ -2,7 +2,7 @@
 // release into a staging folder, then commit the staged files into the target all at once.
 
 import path from "node:path";
-import { HttpClient, redactUrl } from "./http.js";
+import { HttpClient } from "./http.js";
 import type { Reporter } from "./log.js";
 import { Pool } from "./pool.js";
 import { caseClashWarnings } from "./archive/case-fold.js";
@@ -18,7 +18,7 @@ import { resolve, type Request, type ResolvedPackage } from "./resolve/resolve.j
 import { IndexSource } from "./sources/detect.js";
 import { FindLinksSource } from "./sources/find-links.js";
 import { gitHostsFromEnv, type GitHosts } from "./sources/git-hosts.js";
-import { kindFromUrl, parseIndexLocation } from "./sources/index-kind.js";
+import { parseIndexLocation } from "./sources/index-kind.js";
 import type { Source } from "./sources/types.js";
 
 /** micropython-lib's v2 index first (what mip reads), then PyPI's JSON API (what upip reads). */

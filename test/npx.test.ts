@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { test } from "node:test";
-import { ROOT, listFiles, runCommand, tempDir } from "./helpers/cli.js";
+import { listFiles, runCommand, tempDir } from "./helpers/cli.js";
 import { startIndexServer } from "./helpers/index-server.js";
 
 test("the packed tarball runs through npx and installs a package", async () => {

@@ -29,3 +29,19 @@ export function isInside(root: string, child: string, separator = "/"): boolean 
   const base = root.endsWith(separator) ? root : root + separator;
   return child === root || child.startsWith(base);
 }
+
+/**
+ * A destination (of a package document or a module) checked with the same rules as a tar entry's name (absolute, drive letters, `..`,
+ * backslashes, `:`, NUL and control characters), but without stripping a first folder; normalized.
+ */
+export function checkEntryPath(raw: string): EntryPath {
+  if (raw === "") return { ok: false, reason: "its path is empty" };
+  if (raw.startsWith("/")) return { ok: false, reason: "its path is absolute" };
+  if (/^[A-Za-z]:/.test(raw)) return { ok: false, reason: "its path starts with a drive letter" };
+  // stripEntryPath drops the first component: give it one to drop, so every rule applies to `raw` whole.
+  const checked = stripEntryPath(`_/${raw}`);
+  if (!checked.ok) return checked;
+  if (raw.endsWith("/")) return { ok: false, reason: "its path ends in `/`, which names a folder, not a file" };
+  if (checked.path === "") return { ok: false, reason: "its path names no file" };
+  return checked;
+}

@@ -5,7 +5,7 @@
 
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { isInside, stripEntryPath } from "../archive/entry-path.js";
+import { checkEntryPath, isInside } from "../archive/entry-path.js";
 import { MpipError } from "../errors.js";
 import { fetchFile, type Fetched } from "../fetch.js";
 import { makeDirs } from "../image/make-dirs.js";
@@ -81,8 +81,7 @@ export async function writeStagedFile(root: string, dest: string, data: Buffer, 
 }
 
 function destination(root: string, dest: string, label: string, maxPathLength: number): string {
-  // The same name rules as a tar entry's (the top folder an archive entry has is supplied here).
-  const checked = stripEntryPath(`top/${dest}`);
+  const checked = checkEntryPath(dest);
   if (!checked.ok) {
     throw new MpipError("unsafe-path", `refused \`${printable(dest, 200)}\` of ${label}: ${checked.reason}`, { hint: "the package is broken or malicious; nothing was written to the target" });
   }

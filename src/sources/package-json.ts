@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as v from "valibot";
 import { CaseIndex, describeClash, type Clash } from "../archive/case-fold.js";
-import { isInside, stripEntryPath, type EntryPath } from "../archive/entry-path.js";
+import { checkEntryPath, isInside } from "../archive/entry-path.js";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 import { isShorthand, rewriteShorthand, splitRef, type GitHosts } from "./git-hosts.js";
@@ -85,26 +85,10 @@ export function parsePackageDocument(body: Buffer, origin: DocumentOrigin): Pack
   return { origin, ...(version === undefined ? {} : { version }), hashes, urls, deps: doc.deps };
 }
 
-/**
- * A destination checked with the same rules as a tar entry's name (absolute, drive letters, `..`,
- * backslashes, `:`, NUL and control characters), but without stripping a first folder; normalized.
- */
-export function checkDestPath(raw: string): EntryPath {
-  if (raw === "") return { ok: false, reason: "its path is empty" };
-  if (raw.startsWith("/")) return { ok: false, reason: "its path is absolute" };
-  if (/^[A-Za-z]:/.test(raw)) return { ok: false, reason: "its path starts with a drive letter" };
-  // stripEntryPath drops the first component: give it one to drop, so every rule applies to `raw` whole.
-  const checked = stripEntryPath(`_/${raw}`);
-  if (!checked.ok) return checked;
-  if (raw.endsWith("/")) return { ok: false, reason: "its path ends in `/`, which names a folder, not a file" };
-  if (checked.path === "") return { ok: false, reason: "its path names no file" };
-  return checked;
-}
-
 function checkDests(entries: Array<[string, string]>, field: string, origin: DocumentOrigin): Array<[string, string]> {
   const seen = new Map<string, number>();
   return entries.map(([raw, value], index) => {
-    const checked = checkDestPath(raw);
+    const checked = checkEntryPath(raw);
     if (!checked.ok) throw refusedDest(origin, raw, `${field}[${index}]`, checked.reason);
     const first = seen.get(checked.path);
     if (first !== undefined) throw badField(origin, `${field}[${index}][0]`, `names \`${printable(checked.path, 200)}\` again, already listed at \`${field}[${first}]\``);

@@ -3,7 +3,6 @@
 
 import { valid } from "@renovatebot/pep440";
 import * as v from "valibot";
-import { MpipError } from "../errors.js";
 import type { HttpClient } from "../http.js";
 import { redactUrl } from "../http.js";
 import type { Requirement } from "../spec/requirement.js";

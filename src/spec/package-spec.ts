@@ -11,7 +11,7 @@ import { valid } from "@renovatebot/pep440";
 import { MpipError } from "../errors.js";
 import { redactUrl } from "../http.js";
 import { parseArchiveName } from "../sources/find-links.js";
-import { checkDestPath } from "../sources/package-json.js";
+import { checkEntryPath } from "../archive/entry-path.js";
 import { printable } from "../text.js";
 import { expandShorthand, isShorthand, splitRef, withPackageJson, type GitHosts } from "../sources/git-hosts.js";
 import type { Artifact, Location } from "../sources/types.js";
@@ -189,7 +189,7 @@ function splitHashFragment(text: string): { url: string; sha256?: string } {
 
 /** A module is installed under its file name, which comes from a URL: it gets the checks of an archive entry. */
 function moduleDest(file: string, shown: string): string {
-  const checked = checkDestPath(file);
+  const checked = checkEntryPath(file);
   if (!checked.ok || checked.path.includes("/")) {
     throw new MpipError("bad-spec", `\`${printable(shown, 200)}\` names the file \`${printable(file, 100)}\`, which cannot be installed: ${checked.ok ? "it is not a plain file name" : checked.reason}`, {
       hint: "a module URL must end in a plain file name such as `mod.py`",

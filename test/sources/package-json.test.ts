@@ -9,7 +9,8 @@ import { fetchFile } from "../../src/fetch.js";
 import { HttpClient } from "../../src/http.js";
 import { DEFAULT_GIT_HOSTS, expandShorthand, splitRef } from "../../src/sources/git-hosts.js";
 import { isTooLarge, MAX_METADATA_BYTES } from "../../src/sources/metadata.js";
-import { checkDestPath, dependenciesOf, parsePackageDocument, planPackageFiles, type PackageDocument, type PlanContext } from "../../src/sources/package-json.js";
+import { checkEntryPath } from "../../src/archive/entry-path.js";
+import { dependenciesOf, parsePackageDocument, planPackageFiles, type PackageDocument, type PlanContext } from "../../src/sources/package-json.js";
 import { tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { serveRepos, type RepoServer } from "../helpers/repo-server.js";
@@ -106,8 +107,8 @@ test("destinations get the same checks as tar entries, before anything is fetche
       assert.throws(() => parse(value), mpipError("unsafe-path", reason, new RegExp(`\`${field}\\[1\\]\``), /refused/, /package\.json/), `${field} ${JSON.stringify(dest)}`);
     }
   }
-  assert.deepEqual(checkDestPath("./a//b/./c.py"), { ok: true, path: "a/b/c.py" });
-  assert.deepEqual(checkDestPath("a/../b"), { ok: false, reason: "its path contains a `..` segment" });
+  assert.deepEqual(checkEntryPath("./a//b/./c.py"), { ok: true, path: "a/b/c.py" });
+  assert.deepEqual(checkEntryPath("a/../b"), { ok: false, reason: "its path contains a `..` segment" });
 });
 
 test("a destination listed twice in one list is refused; in `hashes` and `urls` it is one file", () => {
