@@ -3,6 +3,7 @@
 
 export type ErrorCode =
   | "usage"
+  | "bad-target"
   | "bad-spec"
   | "bad-requirement"
   | "not-found"

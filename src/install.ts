@@ -101,7 +101,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     ...options.findLinks.map((folder) => new FindLinksSource(folder)),
     ...indexes.map((index) => new IndexSource(index, http, sourceOptions)),
   ];
-  const image = await TargetSession.open(target, { wait: options.wait ?? true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  const image = await TargetSession.open(options.target, { wait: options.wait ?? true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   const indexSources = sources.filter((source): source is IndexSource => source instanceof IndexSource);
   // The first index that is a v2 index, in order: asking an index its kind only if no earlier one is one.
   const firstMip = async (): Promise<string | undefined> => {
@@ -131,7 +131,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
       reporter.progress(compiler === undefined ? "Checking .mpy files" : `Compiling with ${compiler.label}`);
       await fitToFirmware(resolved, {
         ...(options.firmware === undefined ? {} : { target: options.firmware }),
-        ...(compiler === undefined ? {} : { compile: { compiler, keepSources: options.compile?.keepSources ?? false, jobs: options.jobs } }),
+        ...(compiler === undefined ? {} : { compile: { compiler, keepSources: options.compile?.keepSources ?? false, jobs: options.jobs, scratchDir: image.staging.scratchDir } }),
       }, options.signal);
     }
     reporter.clearProgress();

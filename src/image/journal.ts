@@ -2,20 +2,25 @@
 // so that a run killed half-way (kill -9, a crash) can be undone by the next one. (Against a power
 // cut, the journal and the folders are fsynced, but the staged files themselves are not yet.)
 //
-// It lives at a fixed place beside the target (`.<name>.mpip-journal`, see siblings.ts), where the next
-// run looks for it, and names the staging folder that holds the staged files and the backups. It is
-// written whole into the staging folder, fsynced, renamed into place (atomic), and the parent folder
-// fsynced, all before the first change to the target; it never changes after that. Its removal is the
-// commit point: while it exists the install has not happened and is rolled back; once it is gone the
-// install is complete. Steps are written so that the state of each is read off the disk (see
-// recover.ts), which makes a roll-back safe to repeat after being interrupted itself.
+// It lives at a fixed place (`.<name>.mpip-journal` beside the target, or `.mpip-journal` inside it: see
+// layout.ts), where the next run looks for it, and names the staging folder that holds the staged
+// files and the backups. It is written whole into the staging folder, fsynced, renamed into place
+// (atomic), and its folder fsynced, all before the first change to the target; it never changes after
+// that. Its removal is the commit point: while it exists the install has not happened and is rolled
+// back; once it is gone the install is complete. Steps are written so that the state of each is read
+// off the disk (see recover.ts), which makes a roll-back safe to repeat after being interrupted itself.
+//
+// Version 2 names each step's backup by the step's number (`backup/<n>`), never by the file's name: on
+// a filesystem that folds names, two names of one file would otherwise share one backup. It also
+// records each new file's size and sha256, so a roll-back takes out only a file that is still the one
+// this commit put there.
 
 import { open, readFile, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 import * as v from "valibot";
 import { MpipError } from "../errors.js";
 import { errnoCode, ioError } from "./io-error.js";
-import type { Siblings } from "./siblings.js";
+import type { TargetLayout } from "./layout.js";
 
 /** A relative path with `/` separators that cannot leave the folder it is relative to ("" is the folder). */
 const RelativePath = v.pipe(
@@ -28,15 +33,20 @@ const StepSchema = v.object({
   from: v.pipe(RelativePath, v.minLength(1)),
   /** Where it goes, relative to the target. */
   to: v.pipe(RelativePath, v.minLength(1)),
-  /** Whether a file was already there: it is moved to `backup/<to>` in the staging folder first. */
+  /** Whether a file was there when the commit was planned (the commit backs up whatever it finds). */
   backup: v.boolean(),
+  /** The new file's size in bytes and sha256 (hex), to recognize it in the target (version 2). */
+  size: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  sha256: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))),
+  /** The existing file's own spelling, where the filesystem found it under another one (version 2). */
+  restoreAs: v.optional(v.pipe(RelativePath, v.minLength(1))),
 });
 
 const JournalSchema = v.object({
-  mpip: v.literal(1),
+  mpip: v.picklist([1, 2]),
   pid: v.number(),
   since: v.string(),
-  /** The staging folder's name, in the target's parent. */
+  /** The staging folder's name, in the layout's home folder. */
   staging: v.pipe(v.string(), v.minLength(1), v.check((name) => !/[/\\\0]/.test(name) && name !== "." && name !== "..", "a plain folder name")),
   /** Folders the commit creates, relative to the target ("" is the target itself), parents first. */
   dirs: v.array(RelativePath),
@@ -46,13 +56,20 @@ const JournalSchema = v.object({
 export type Journal = v.InferOutput<typeof JournalSchema>;
 export type JournalStep = v.InferOutput<typeof StepSchema>;
 
-/** Absolute paths of one step. */
-export function stepPaths(journal: Journal, names: Siblings, step: JournalStep): { from: string; to: string; backup: string } {
-  const staging = path.join(names.parent, journal.staging);
-  return { from: path.join(staging, step.from), to: path.join(names.target, step.to), backup: path.join(staging, "backup", step.to) };
+/** Absolute paths of step number `index`. */
+export function stepPaths(journal: Journal, layout: TargetLayout, index: number): { from: string; to: string; backup: string; restore: string } {
+  const step = journal.steps[index]!;
+  const staging = path.join(layout.home, journal.staging);
+  const to = path.join(layout.target, step.to);
+  return {
+    from: path.join(staging, step.from),
+    to,
+    backup: journal.mpip === 1 ? path.join(staging, "backup", step.to) : path.join(staging, "backup", String(index)),
+    restore: step.restoreAs === undefined ? to : path.join(layout.target, step.restoreAs),
+  };
 }
 
-export async function writeJournal(names: Siblings, stagingDir: string, journal: Journal): Promise<void> {
+export async function writeJournal(layout: TargetLayout, stagingDir: string, journal: Journal): Promise<void> {
   const draft = path.join(stagingDir, "journal.json");
   try {
     const handle = await open(draft, "wx");
@@ -62,21 +79,21 @@ export async function writeJournal(names: Siblings, stagingDir: string, journal:
     } finally {
       await handle.close();
     }
-    await rename(draft, names.journal);
+    await rename(draft, layout.journal);
   } catch (error) {
-    throw ioError(`cannot write the commit journal for \`${names.target}\`; nothing was changed`, error, `make \`${names.parent}\` writable`);
+    throw ioError(`cannot write the commit journal for \`${layout.target}\`; nothing was changed`, error, `make \`${layout.home}\` writable`);
   }
-  await syncDir(names.parent);
+  await syncDir(layout.home);
 }
 
 /** The journal of an interrupted commit, or undefined when there is none. */
-export async function readJournal(names: Siblings): Promise<Journal | undefined> {
+export async function readJournal(layout: TargetLayout): Promise<Journal | undefined> {
   let text: string;
   try {
-    text = await readFile(names.journal, "utf8");
+    text = await readFile(layout.journal, "utf8");
   } catch (error) {
     if (errnoCode(error) === "ENOENT") return undefined;
-    throw ioError(`cannot read the commit journal \`${names.journal}\``, error, "check the permissions of the folder that holds the target");
+    throw ioError(`cannot read the commit journal \`${layout.journal}\``, error, "check the permissions of the folder that holds it");
   }
   let parsed: ReturnType<typeof v.safeParse<typeof JournalSchema>> | undefined;
   try {
@@ -85,21 +102,21 @@ export async function readJournal(names: Siblings): Promise<Journal | undefined>
     parsed = undefined;
   }
   if (parsed?.success !== true) {
-    throw new MpipError("io", `the commit journal \`${names.journal}\` of an interrupted install into \`${names.target}\` is damaged, so mpip cannot tell how to undo that install`, {
-      hint: `check \`${names.target}\` (its backups are in the \`.${path.basename(names.target)}.mpip-staging-*\` folder beside it), then remove the journal and that folder`,
+    throw new MpipError("io", `the commit journal \`${layout.journal}\` of an interrupted install into \`${layout.target}\` is damaged, so mpip cannot tell how to undo that install`, {
+      hint: `check \`${layout.target}\` (its backups are in the staging folder in \`${layout.home}\` named in the journal), then remove the journal and that folder`,
     });
   }
   return parsed.output;
 }
 
 /** The commit point (or the end of a roll-back). */
-export async function removeJournal(names: Siblings): Promise<void> {
+export async function removeJournal(layout: TargetLayout): Promise<void> {
   try {
-    await unlink(names.journal);
+    await unlink(layout.journal);
   } catch (error) {
-    if (errnoCode(error) !== "ENOENT") throw ioError(`cannot remove the commit journal \`${names.journal}\``, error, `make \`${names.parent}\` writable`);
+    if (errnoCode(error) !== "ENOENT") throw ioError(`cannot remove the commit journal \`${layout.journal}\``, error, `make \`${layout.home}\` writable`);
   }
-  await syncDir(names.parent);
+  await syncDir(layout.home);
 }
 
 /** Makes a folder's entries (created, renamed, removed files) durable. Best effort: not every system can open a folder. */

@@ -1,30 +1,49 @@
-// Everything an install writes goes first into a staging folder beside the target (same filesystem,
-// so the commit is a series of renames), and the staging folder is always removed afterwards. Its
-// name starts with the target's staging prefix (siblings.ts), so a run killed before it could remove
-// it leaves a folder the next run recognizes and removes (recover.ts).
+// Everything an install writes goes first into a staging folder on the target's filesystem (beside the
+// target, or inside it: layout.ts), so the commit is a series of renames; the folder is always removed
+// afterwards. It holds a marker naming its target and its process, so that a later run removes a
+// staging folder a killed run left (recover.ts), and never a folder of the user's that merely has a
+// similar name. Scratch work (a native mpy-cross's temporary files) happens inside it too, and the pid
+// of every child process it starts is recorded there, so that nothing a killed run started outlives
+// the next run.
 
 import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import * as v from "valibot";
 import { MpipError } from "../errors.js";
+import { printable } from "../text.js";
 import { ioHint } from "./io-error.js";
-import { makeDirs } from "./make-dirs.js";
-import { siblingsOf } from "./siblings.js";
+import type { TargetLayout } from "./layout.js";
+import { isSameProcessRunning, ownIdentity, processStart, type ProcessIdentity } from "./processes.js";
+
+export const MARKER = "mpip-staging.json";
+const CHILDREN = path.join("scratch", "children");
+
+const MarkerSchema = v.object({
+  mpip: v.literal(1),
+  mode: v.picklist(["beside", "inside"]),
+  /** The target folder's name (not its path: a moved tree keeps its names). */
+  target: v.string(),
+  pid: v.number(),
+  start: v.optional(v.string()),
+});
+type Marker = v.InferOutput<typeof MarkerSchema>;
 
 export class Staging {
   private constructor(readonly dir: string) {}
 
-  static async create(target: string): Promise<Staging> {
-    const { parent, stagingPrefix } = siblingsOf(target);
-    const dir = path.join(parent, `${stagingPrefix}${process.pid}-${randomBytes(4).toString("hex")}`);
+  static async create(layout: TargetLayout): Promise<Staging> {
+    const dir = path.join(layout.home, layout.stagingName(process.pid, randomBytes(4).toString("hex")));
+    const marker: Marker = { mpip: 1, mode: layout.mode, target: path.basename(layout.target), ...ownIdentity() };
     try {
-      await makeDirs(parent);
       await mkdir(dir);
+      await writeFile(path.join(dir, MARKER), `${JSON.stringify(marker)}\n`, { flag: "wx" });
     } catch (error) {
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
       const err = error as NodeJS.ErrnoException;
-      throw new MpipError("io", `cannot create a staging folder beside \`${target}\` (${err.code ?? err.message})`, {
+      throw new MpipError("io", `cannot create a staging folder for \`${layout.target}\` in \`${layout.home}\` (${err.code ?? err.message})`, {
         cause: error,
-        hint: ioHint(error, `mpip stages an install in the target's parent folder \`${parent}\`: make it writable`),
+        hint: ioHint(error, `mpip stages an install in \`${layout.home}\`, on the target's filesystem: make it writable`),
       });
     }
     return new Staging(dir);
@@ -40,7 +59,63 @@ export class Staging {
     return path.join(this.dir, "backup");
   }
 
+  /** For temporary files of tools the install runs (removed with the staging folder). */
+  get scratchDir(): string {
+    return path.join(this.dir, "scratch");
+  }
+
   async remove(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
   }
+}
+
+/**
+ * Records a child process started for the staging folder whose scratch folder is `scratchDir`, until
+ * `forget` is called; a later run kills it if this run was killed first.
+ */
+export async function recordChild(scratchDir: string, pid: number): Promise<() => Promise<void>> {
+  const folder = path.join(path.dirname(scratchDir), CHILDREN);
+  const start = processStart(pid);
+  const identity: ProcessIdentity = start === undefined ? { pid } : { pid, start };
+  const file = path.join(folder, `${pid}.json`);
+  await mkdir(folder, { recursive: true });
+  await writeFile(file, JSON.stringify(identity));
+  return () => rm(file, { force: true });
+}
+
+/**
+ * Whether `dir` is a staging folder of `layout`'s target left by a run that is gone: its marker names
+ * the target and the layout, and its process is not running.
+ */
+export async function isLeftStaging(dir: string, layout: TargetLayout): Promise<boolean> {
+  let marker: Marker;
+  try {
+    const parsed = v.safeParse(MarkerSchema, JSON.parse(await readFile(path.join(dir, MARKER), "utf8")));
+    if (!parsed.success) return false;
+    marker = parsed.output;
+  } catch {
+    return false;
+  }
+  if (marker.mode !== layout.mode || marker.target !== path.basename(layout.target)) return false;
+  return !isSameProcessRunning(marker);
+}
+
+/** Kills what a killed run's tools left running (recorded by `recordChild`), then removes its staging folder. */
+export async function removeLeftStaging(dir: string): Promise<void> {
+  const folder = path.join(dir, CHILDREN);
+  for (const name of await readdir(folder).catch(() => [] as string[])) {
+    try {
+      const identity = JSON.parse(await readFile(path.join(folder, name), "utf8")) as ProcessIdentity;
+      // Only with a start time to compare: a bare pid may belong to an unrelated process by now.
+      if (typeof identity.pid !== "number" || typeof identity.start !== "string" || identity.pid === process.pid) continue;
+      if (isSameProcessRunning(identity)) process.kill(identity.pid, "SIGKILL");
+    } catch {
+      // A record cut short by the kill names no process we could safely stop.
+    }
+  }
+  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+export function describeStaging(dir: string): string {
+  return `\`${printable(path.basename(dir))}\``;
 }

@@ -25,6 +25,11 @@ export interface Compiler {
 export interface CompileOptions {
   /** `-march=`: only matters for code using `@micropython.native` / `@micropython.viper`. */
   arch?: string;
+  /**
+   * Where a native mpy-cross gets its temporary folder: the install's staging scratch folder, so that
+   * a run killed mid-compile leaves nothing the next run does not remove. Default: the system's temp folder.
+   */
+  scratchDir?: string;
 }
 
 const WASM_INPUT = "__mpip_input__.py";
@@ -85,7 +90,7 @@ export async function nativeCompiler(file: string, expectedMajor = 6): Promise<C
     kind: "native",
     label: `\`${file}\` (${version.banner})`,
     major: version.major,
-    compile: (source, fileName, options = {}) => compileNative(file, source, fileName, archArgs(options)),
+    compile: (source, fileName, options = {}) => compileNative(file, source, fileName, archArgs(options), options.scratchDir),
   };
 }
 
@@ -115,6 +120,8 @@ export interface CompileTreeOptions {
   target?: MpyTarget;
   /** Aborting it (Ctrl-C) starts no further file: the install stops within one compile. */
   signal?: AbortSignal;
+  /** See CompileOptions.scratchDir. */
+  scratchDir?: string;
 }
 
 export interface CompileTreeResult {
@@ -133,7 +140,10 @@ export async function compileTree(dir: string, files: string[], options: Compile
   const sources = files.filter((file) => file.endsWith(".py"));
   const kept = sources.filter((file) => KEEP_AS_SOURCE.includes(file));
   const todo = sources.filter((file) => !KEEP_AS_SOURCE.includes(file));
-  const compileOptions: CompileOptions = target?.arch === undefined ? {} : { arch: target.arch };
+  const compileOptions: CompileOptions = {
+    ...(target?.arch === undefined ? {} : { arch: target.arch }),
+    ...(options.scratchDir === undefined ? {} : { scratchDir: options.scratchDir }),
+  };
 
   const compiled = await runBounded(todo, options.jobs, options.signal, async (file) => {
     const absolute = path.join(dir, ...file.split("/"));

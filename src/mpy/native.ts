@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { MpipError } from "../errors.js";
+import { recordChild } from "../image/staging.js";
 import { mpyOfRelease, parseReleaseVersion } from "./target.js";
 
 export interface MpyCrossVersion {
@@ -35,12 +36,15 @@ export function parseMpyCrossVersion(output: string): MpyCrossVersion | undefine
   return mpy === undefined ? undefined : { major: mpy.major, sub: mpy.sub, banner };
 }
 
-function run(file: string, args: string[], cwd?: string): Promise<{ stdout: string; stderr: string }> {
+function run(file: string, args: string[], cwd?: string, scratchDir?: string): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { cwd, timeout: TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
-      if (error === null) resolve({ stdout, stderr });
-      else reject(Object.assign(error, { stdout, stderr }));
+    let recorded: Promise<(() => Promise<void>) | undefined> = Promise.resolve(undefined);
+    const child = execFile(file, args, { cwd, timeout: TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
+      const settle = () => (error === null ? resolve({ stdout, stderr }) : reject(Object.assign(error, { stdout, stderr })));
+      void recorded.then((forget) => forget?.()).catch(() => undefined).finally(settle);
     });
+    // Recorded in the staging folder while it runs: if mpip is killed meanwhile, the next run stops it.
+    if (scratchDir !== undefined && child.pid !== undefined) recorded = recordChild(scratchDir, child.pid).catch(() => undefined);
   });
 }
 
@@ -71,8 +75,9 @@ export async function probeNativeMpyCross(file: string, expectedMajor: number): 
 }
 
 /** Compiles `source` as `fileName` (a relative path, named in tracebacks); resolves the .mpy bytes. */
-export async function compileNative(file: string, source: string | Uint8Array, fileName: string, args: string[]): Promise<Uint8Array> {
-  const work = await mkdtemp(path.join(os.tmpdir(), "mpip-mpy-cross-"));
+export async function compileNative(file: string, source: string | Uint8Array, fileName: string, args: string[], scratchDir?: string): Promise<Uint8Array> {
+  if (scratchDir !== undefined) await mkdir(scratchDir, { recursive: true });
+  const work = await mkdtemp(path.join(scratchDir ?? os.tmpdir(), "mpip-mpy-cross-"));
   try {
     // The source sits at its own relative path so mpy-cross's messages name it as the user knows it.
     const input = path.join(work, "src", fileName);
@@ -82,7 +87,7 @@ export async function compileNative(file: string, source: string | Uint8Array, f
     await writeFile(input, source);
     try {
       // `./` keeps a file named like an option (`-march=x.py`) from being read as one.
-      await run(file, [...args, "-o", output, "-s", fileName, `./${fileName}`], path.join(work, "src"));
+      await run(file, [...args, "-o", output, "-s", fileName, `./${fileName}`], path.join(work, "src"), scratchDir);
     } catch (error) {
       const { stderr = "", stdout = "" } = error as { stderr?: string; stdout?: string };
       throw compileError(fileName, (stderr + stdout).split(/\r?\n/), error);

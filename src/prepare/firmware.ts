@@ -12,7 +12,7 @@ import type { Staged } from "./context.js";
 
 export interface FirmwareOptions {
   target?: MpyTarget;
-  compile?: { compiler: Compiler; keepSources: boolean; jobs: number };
+  compile?: { compiler: Compiler; keepSources: boolean; jobs: number; scratchDir?: string };
 }
 
 export async function fitToFirmware(nodes: Array<ResolvedPackage<Staged>>, options: FirmwareOptions, signal?: AbortSignal): Promise<void> {

@@ -13,7 +13,7 @@ import { commit, type Placement } from "../../src/image/commit.js";
 import type { CommitFs } from "../../src/image/fs-ops.js";
 import { readJournal } from "../../src/image/journal.js";
 import { recoverInterrupted } from "../../src/image/recover.js";
-import { siblingsOf } from "../../src/image/siblings.js";
+import { besideLayout } from "../../src/image/layout.js";
 import { snapshot, tempDir } from "../helpers/cli.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -51,8 +51,8 @@ async function writeTree(root: string, files: Record<string, string>): Promise<v
 async function scene(options: { targetExists?: boolean } = {}) {
   const parent = path.join(work.dir, `scene-${++counter}`);
   const target = path.join(parent, "image");
-  const names = siblingsOf(target);
-  const stagingDir = path.join(parent, `${names.stagingPrefix}1-test`);
+  const names = besideLayout(target);
+  const stagingDir = path.join(parent, names.stagingName(1, "0000cafe"));
   if (options.targetExists ?? true) await writeTree(target, BEFORE_FILES);
   else await mkdir(parent, { recursive: true });
   await writeTree(path.join(stagingDir, "packages", "p"), STAGED_FILES);
@@ -117,8 +117,8 @@ describe("commit", () => {
     await commit(s.names, s.stagingDir, s.placements);
     assert.deepEqual(await snapshot(s.target), await expectedAfter());
     assert.equal(await exists(s.names.journal), false);
-    // The replaced files wait in the staging folder's backup/ until the caller removes it.
-    assert.deepEqual((await readdir(path.join(s.stagingDir, "backup"))).sort(), ["a.py", "pkg"]);
+    // The replaced files wait in the staging folder's backup/, named by step number, until the caller removes it.
+    assert.deepEqual((await readdir(path.join(s.stagingDir, "backup"))).sort(), ["0", "2"]);
   });
 
   for (const targetExists of [true, false]) {

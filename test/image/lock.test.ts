@@ -8,8 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { MpipError } from "../../src/errors.js";
-import { TargetLock, type Holder } from "../../src/image/lock.js";
-import { siblingsOf } from "../../src/image/siblings.js";
+import { TargetLock, type Holder, type LockOptions } from "../../src/image/lock.js";
+import { besideLayout } from "../../src/image/layout.js";
 import { tempDir } from "../helpers/cli.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -35,13 +35,15 @@ async function deadPid(): Promise<number> {
   return child.pid;
 }
 
+const acquire = (target: string, options: LockOptions) => TargetLock.acquire(besideLayout(target), options);
+
 const ownerText = (pid: number, hostname = os.hostname()) => JSON.stringify({ pid, hostname, since: "2020-01-01T00:00:00.000Z", id: "test" });
 
 describe("target lock", () => {
   test("holds a lock file naming its owner, and removes it on release", async () => {
     const target = await freshTarget();
-    const lock = await TargetLock.acquire(target, { wait: false });
-    const owner = JSON.parse(await readFile(siblingsOf(target).lock, "utf8"));
+    const lock = await acquire(target, { wait: false });
+    const owner = JSON.parse(await readFile(besideLayout(target).lock, "utf8"));
     assert.equal(owner.pid, process.pid);
     assert.equal(owner.hostname, os.hostname());
     await lock.release();
@@ -50,15 +52,15 @@ describe("target lock", () => {
 
   test("creates a missing parent folder and removes it again if it is left empty", async () => {
     const top = path.join(work.dir, `case-${++counter}`);
-    const lock = await TargetLock.acquire(path.join(top, "deeper", "still", "image"), { wait: false });
+    const lock = await acquire(path.join(top, "deeper", "still", "image"), { wait: false });
     await lock.release();
     assert.equal(await readdir(top).then(() => "exists", () => "gone"), "gone");
   });
 
   test("a second holder fails at once without waiting, and waits otherwise", async () => {
     const target = await freshTarget();
-    const first = await TargetLock.acquire(target, { wait: false });
-    await assert.rejects(TargetLock.acquire(target, { wait: false }), (error: unknown) => {
+    const first = await acquire(target, { wait: false });
+    await assert.rejects(acquire(target, { wait: false }), (error: unknown) => {
       assert.ok(error instanceof MpipError);
       assert.equal(error.code, "locked");
       assert.match(error.message, new RegExp(`^another mpip \\(pid ${process.pid}, since .*\\) is installing into \`.*image\`$`));
@@ -66,7 +68,7 @@ describe("target lock", () => {
       return true;
     });
     const waits: Holder[] = [];
-    const second = TargetLock.acquire(target, { wait: true, pollMs: 5, onWait: (holder) => waits.push(holder) });
+    const second = acquire(target, { wait: true, pollMs: 5, onWait: (blocker) => waits.push(blocker.holder) });
     while (waits.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await first.release();
     const lock = await second;
@@ -78,15 +80,15 @@ describe("target lock", () => {
   test("a waiter whose holder removed the parent folder it had created takes the lock all the same", async () => {
     const top = path.join(work.dir, `case-${++counter}`);
     const target = path.join(top, "deeper", "image");
-    const first = await TargetLock.acquire(target, { wait: false });
+    const first = await acquire(target, { wait: false });
     const waits: Holder[] = [];
     // The waiter looks again only after a long pause, so the folder is seen gone before it does.
-    const second = TargetLock.acquire(target, { wait: true, pollMs: 1000, onWait: (holder) => waits.push(holder) });
+    const second = acquire(target, { wait: true, pollMs: 1000, onWait: (blocker) => waits.push(blocker.holder) });
     while (waits.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await first.release();
     assert.equal(await readdir(top).then(() => "exists", () => "gone"), "gone", "the first holder removed the folders it created");
     const lock = await second;
-    assert.equal(JSON.parse(await readFile(siblingsOf(target).lock, "utf8")).pid, process.pid);
+    assert.equal(JSON.parse(await readFile(besideLayout(target).lock, "utf8")).pid, process.pid);
     await lock.release();
     assert.equal(await readdir(top).then(() => "exists", () => "gone"), "gone");
   });
@@ -94,9 +96,9 @@ describe("target lock", () => {
   test("takes over a lock whose process is no longer running", async () => {
     const target = await freshTarget();
     const pid = await deadPid();
-    await writeFile(siblingsOf(target).lock, ownerText(pid));
+    await writeFile(besideLayout(target).lock, ownerText(pid));
     const takeovers: string[] = [];
-    const lock = await TargetLock.acquire(target, { wait: false, onTakeover: (holder, reason) => takeovers.push(`${holder.owner?.pid}: ${reason}`) });
+    const lock = await acquire(target, { wait: false, onTakeover: (holder, reason) => takeovers.push(`${holder.owner?.pid}: ${reason}`) });
     assert.deepEqual(takeovers, [`${pid}: that process is no longer running`]);
     await lock.release();
     assert.deepEqual(await readdir(path.dirname(target)), []);
@@ -104,54 +106,55 @@ describe("target lock", () => {
 
   test("takes over a lock naming this very process, which does not hold it (a pid reused after a restart)", async () => {
     const target = await freshTarget();
-    await writeFile(siblingsOf(target).lock, ownerText(process.pid));
+    await writeFile(besideLayout(target).lock, ownerText(process.pid));
     const reasons: string[] = [];
-    const lock = await TargetLock.acquire(target, { wait: false, onTakeover: (_holder, reason) => reasons.push(reason) });
+    const lock = await acquire(target, { wait: false, onTakeover: (_holder, reason) => reasons.push(reason) });
     assert.deepEqual(reasons, ["that pid is now this process"]);
     await lock.release();
   });
 
   test("a lock held by a live process, or from another host, is not taken over", async () => {
     const target = await freshTarget();
-    const lockFile = siblingsOf(target).lock;
+    const lockFile = besideLayout(target).lock;
     await writeFile(lockFile, ownerText(process.ppid));
-    await assert.rejects(TargetLock.acquire(target, { wait: false }), /another mpip \(pid \d+, since/);
+    await assert.rejects(acquire(target, { wait: false }), /another mpip \(pid \d+, since/);
     await writeFile(lockFile, ownerText(await deadPid(), "some-other-host"));
-    await assert.rejects(TargetLock.acquire(target, { wait: false }), /another mpip \(pid \d+ on host `some-other-host`, since/);
+    await assert.rejects(acquire(target, { wait: false }), /another mpip \(pid \d+ on host `some-other-host`, since/);
   });
 
   test("a lock file with no readable owner is someone writing it, until it is old", async () => {
     const target = await freshTarget();
-    const lockFile = siblingsOf(target).lock;
+    const lockFile = besideLayout(target).lock;
     await writeFile(lockFile, "");
-    await assert.rejects(TargetLock.acquire(target, { wait: false }), /another mpip \(an unknown process\) is installing/);
-    const old = new Date(Date.now() - 60_000);
-    await utimes(lockFile, old, old);
+    await assert.rejects(acquire(target, { wait: false }), /another mpip \(an unknown process\) is installing/);
+    // Its mtime says nothing (it may be in the future): only how long this run has seen it unchanged counts.
+    const future = new Date(Date.now() + 3_600_000);
+    await utimes(lockFile, future, future);
     const reasons: string[] = [];
-    const lock = await TargetLock.acquire(target, { wait: false, onTakeover: (_holder, reason) => reasons.push(reason) });
+    const lock = await acquire(target, { wait: true, pollMs: 5, unreadableGraceMs: 50, onTakeover: (_holder, reason) => reasons.push(reason) });
     assert.deepEqual(reasons, ["its lock file names no owner"]);
     await lock.release();
   });
 
   test("a takeover guard left by a dead process is cleared", async () => {
     const target = await freshTarget();
-    const names = siblingsOf(target);
+    const names = besideLayout(target);
     await writeFile(names.lock, ownerText(await deadPid()));
     await writeFile(names.takeover, String(await deadPid()));
-    const lock = await TargetLock.acquire(target, { wait: false });
+    const lock = await acquire(target, { wait: false });
     await lock.release();
     assert.deepEqual(await readdir(path.dirname(target)), []);
   });
 
   test("many waiters on a dead lock: exactly one holds it at a time", async () => {
     const target = await freshTarget();
-    await writeFile(siblingsOf(target).lock, ownerText(await deadPid()));
+    await writeFile(besideLayout(target).lock, ownerText(await deadPid()));
     let holding = 0;
     let most = 0;
     let takeovers = 0;
     await Promise.all(
       Array.from({ length: 8 }, async () => {
-        const lock = await TargetLock.acquire(target, { wait: true, pollMs: 2, onTakeover: () => takeovers++ });
+        const lock = await acquire(target, { wait: true, pollMs: 2, onTakeover: () => takeovers++ });
         holding++;
         most = Math.max(most, holding);
         await new Promise((resolve) => setTimeout(resolve, 3));
@@ -166,9 +169,9 @@ describe("target lock", () => {
 
   test("waiting stops when the signal is aborted", async () => {
     const target = await freshTarget();
-    const first = await TargetLock.acquire(target, { wait: false });
+    const first = await acquire(target, { wait: false });
     const controller = new AbortController();
-    const waiting = TargetLock.acquire(target, { wait: true, pollMs: 5, signal: controller.signal, onWait: () => controller.abort("SIGINT") });
+    const waiting = acquire(target, { wait: true, pollMs: 5, signal: controller.signal, onWait: () => controller.abort("SIGINT") });
     await assert.rejects(waiting, (error: unknown) => (error as Error).name === "AbortError" || error === "SIGINT");
     await first.release();
     assert.deepEqual(await readdir(path.dirname(target)), []);
@@ -176,8 +179,8 @@ describe("target lock", () => {
 
   test("release leaves alone a lock that is no longer its own", async () => {
     const target = await freshTarget();
-    const lockFile = siblingsOf(target).lock;
-    const lock = await TargetLock.acquire(target, { wait: false });
+    const lockFile = besideLayout(target).lock;
+    const lock = await acquire(target, { wait: false });
     await unlink(lockFile);
     await writeFile(lockFile, ownerText(process.ppid));
     await lock.release();

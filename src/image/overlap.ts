@@ -1,0 +1,96 @@
+// Targets that contain one another share files: `-p image` installs `image/lib/x.py`, which is also
+// `x.py` of `-p image/lib`. Runs on such targets must not interleave, and one run's interrupted commit
+// must be undone before another run changes the same files. This finds, for a target, everything of
+// mpip's that belongs to an overlapping target:
+//   - the target itself in the other layout (a run that staged inside it, or beside it);
+//   - every ancestor: its lock and journal in either layout (a few lstat calls per level);
+//   - every descendant: locks, journals and staging folders inside the target's tree (one walk of its
+//     folders; links are not followed, staging folders are not entered).
+// The rule that uses it (lock.ts): an inner run yields to an outer one, an outer run waits for an inner
+// one to finish, so that exactly one of two overlapping runs goes on.
+
+import { lstat, readdir } from "node:fs/promises";
+import path from "node:path";
+import { besideLayout, insideLayout, layoutOfFile, layoutsOf, type TargetLayout } from "./layout.js";
+
+export type Relation = "same" | "ancestor" | "descendant";
+
+export interface Found {
+  /** The lock or journal file, or the staging folder. */
+  file: string;
+  layout: TargetLayout;
+  relation: Relation;
+}
+
+export interface OverlapScan {
+  locks: Found[];
+  journals: Found[];
+  /** Staging folders inside the target's tree (those beside the target itself are the caller's business). */
+  stagings: Found[];
+  /** The walk stopped at its folder limit: locks deeper in a huge tree were not looked for. */
+  truncated: boolean;
+}
+
+/** Folders walked at most: an image has tens; a target like `~` would otherwise take minutes. */
+export const MAX_SCAN_FOLDERS = 20_000;
+
+const STAGING = /^\.(.*)mpip-staging-\d+-[0-9a-f]{8}$/;
+
+/** Everything of mpip's that belongs to a target overlapping `own`'s (never `own`'s own lock and journal). */
+export async function scanOverlaps(own: TargetLayout, maxFolders = MAX_SCAN_FOLDERS): Promise<OverlapScan> {
+  const scan: OverlapScan = { locks: [], journals: [], stagings: [], truncated: false };
+  const add = async (list: Found[], file: string, layout: TargetLayout, relation: Relation) => {
+    if (file === own.lock || file === own.journal) return;
+    if (await exists(file)) list.push({ file, layout, relation });
+  };
+  for (let dir = own.target, relation: Relation = "same"; ; relation = "ancestor") {
+    for (const layout of layoutsOf(dir)) {
+      if (relation === "same" && layout.mode === own.mode) continue;
+      await add(scan.locks, layout.lock, layout, relation);
+      await add(scan.journals, layout.journal, layout, relation);
+    }
+    if (path.dirname(dir) === dir) break;
+    dir = path.dirname(dir);
+  }
+  await walkDescendants(own, scan, maxFolders);
+  return scan;
+}
+
+async function walkDescendants(own: TargetLayout, scan: OverlapScan, maxFolders: number): Promise<void> {
+  const queue = [own.target];
+  for (let visited = 0; queue.length > 0; visited++) {
+    if (visited >= maxFolders) {
+      scan.truncated = true;
+      return;
+    }
+    const dir = queue.shift()!;
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        const staging = STAGING.exec(entry.name);
+        if (staging === null) {
+          queue.push(file);
+          continue;
+        }
+        // `.mpip-staging-…` is the inside layout's (of `dir`); `.<name>.mpip-staging-…` the beside layout's of `dir/<name>`.
+        const layout = staging[1] === "" ? insideLayout(dir) : staging[1]!.endsWith(".") ? besideLayout(path.join(dir, staging[1]!.slice(0, -1))) : undefined;
+        if (layout !== undefined && layout.isStagingName(entry.name) && !(layout.target === own.target && layout.mode === own.mode)) {
+          scan.stagings.push({ file, layout, relation: layout.target === own.target ? "same" : "descendant" });
+        }
+        continue;
+      }
+      if (!entry.isFile() || !entry.name.startsWith(".")) continue;
+      for (const kind of ["lock", "journal"] as const) {
+        const layout = layoutOfFile(file, kind);
+        // The target's own inside layout was looked at above, as "same".
+        if (layout === undefined || layout.target === own.target) continue;
+        (kind === "lock" ? scan.locks : scan.journals).push({ file, layout, relation: "descendant" });
+      }
+    }
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return lstat(file).then(() => true, () => false);
+}
