@@ -92,7 +92,7 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
     }
     await fs.rename(paths.from, paths.to);
     touched.add(path.dirname(paths.to));
-    await testDelay();
+    await testDelay("commit", signal);
   }
   // Past the last check, a signal finds the install complete: it stands, and mpip exits 0.
   signal?.throwIfAborted();
@@ -103,14 +103,12 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
 async function plan(layout: TargetLayout, stagingDir: string, placements: Placement[], fs: FullCommitFs): Promise<Pick<Journal, "dirs" | "steps">> {
   const { target } = layout;
   const checked = placements.map((placement) => checkPlacement(layout, stagingDir, placement));
-  const rules = mayAlias(checked.map((placement) => placement.to)) ? await probeNameRules(path.join(stagingDir, "name-probe"), fs) : EXACT;
+  const rules = mayAlias(checked.map((placement) => placement.to)) ? await probeNameRules(path.join(stagingDir, "name-probe"), fs).catch((error: unknown) => {
+    throw ioError(`cannot write into the staging folder \`${stagingDir}\`; nothing was changed in \`${target}\``, error, `check that \`${layout.home}\` is writable`);
+  }) : EXACT;
   // One step per file of the target: of two names for one file, the later placement wins, as for one name.
   const byFile = new Map<string, { from: string; to: string }>();
-  for (const placement of checked) {
-    const key = foldPath(placement.to, rules);
-    byFile.delete(key);
-    byFile.set(key, placement);
-  }
+  for (const placement of checked) byFile.set(foldPath(placement.to, rules), placement);
   const stagingDevice = (await fs.stat(stagingDir)).dev;
   const dirs: string[] = [];
   const state = new Map<string, "dir" | "missing">();

@@ -25,7 +25,7 @@ export interface Found {
 export interface OverlapScan {
   locks: Found[];
   journals: Found[];
-  /** Staging folders inside the target's tree (those beside the target itself are the caller's business). */
+  /** Staging folders of overlapping targets (the target's own, in its own layout, are the caller's business). */
   stagings: Found[];
   /** The walk stopped at its folder limit: locks deeper in a huge tree were not looked for. */
   truncated: boolean;
@@ -43,11 +43,14 @@ export async function scanOverlaps(own: TargetLayout, maxFolders = MAX_SCAN_FOLD
     if (file === own.lock || file === own.journal) return;
     if (await exists(file)) list.push({ file, layout, relation });
   };
+  const listings = new Map<string, string[]>();
   for (let dir = own.target, relation: Relation = "same"; ; relation = "ancestor") {
     for (const layout of layoutsOf(dir)) {
       if (relation === "same" && layout.mode === own.mode) continue;
       await add(scan.locks, layout.lock, layout, relation);
       await add(scan.journals, layout.journal, layout, relation);
+      if (!listings.has(layout.home)) listings.set(layout.home, await readdir(layout.home).catch(() => []));
+      for (const name of listings.get(layout.home)!.filter(layout.isStagingName)) scan.stagings.push({ file: path.join(layout.home, name), layout, relation });
     }
     if (path.dirname(dir) === dir) break;
     dir = path.dirname(dir);
@@ -75,8 +78,9 @@ async function walkDescendants(own: TargetLayout, scan: OverlapScan, maxFolders:
         }
         // `.mpip-staging-…` is the inside layout's (of `dir`); `.<name>.mpip-staging-…` the beside layout's of `dir/<name>`.
         const layout = staging[1] === "" ? insideLayout(dir) : staging[1]!.endsWith(".") ? besideLayout(path.join(dir, staging[1]!.slice(0, -1))) : undefined;
-        if (layout !== undefined && layout.isStagingName(entry.name) && !(layout.target === own.target && layout.mode === own.mode)) {
-          scan.stagings.push({ file, layout, relation: layout.target === own.target ? "same" : "descendant" });
+        // The target's own layouts were looked at above.
+        if (layout !== undefined && layout.isStagingName(entry.name) && layout.target !== own.target) {
+          scan.stagings.push({ file, layout, relation: "descendant" });
         }
         continue;
       }

@@ -1,0 +1,94 @@
+// One file, two names, on a real FAT filesystem (FUSE): the SD card of a board, where `Mod.py` and
+// `mod.py` are one file. The target already holds `MOD.py`; two packages ship `Mod.py` and `mod.py`. An
+// install that succeeds leaves one file, the later package's; one stopped mid-commit (Ctrl-C, or kill -9
+// and the next run) gives back the user's file, every byte, under its own name.
+
+import assert from "node:assert/strict";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
+import { fatUnavailable, mountFat } from "../helpers/mounts.js";
+import { startMpip, until } from "../helpers/process.js";
+import { buildSdist, sdistFilename } from "../helpers/sdist.js";
+
+let work: { dir: string; cleanup: () => Promise<void> };
+let unmount: (() => Promise<void>) | undefined;
+let fat: string;
+let sdists: string;
+let counter = 0;
+const unavailable = fatUnavailable();
+
+before(async () => {
+  work = await tempDir("mpip-fat-");
+  sdists = path.join(work.dir, "sdists");
+  await mkdir(sdists);
+  const specs = [
+    { name: "fat-a", version: "1.0", files: { "Mod.py": "FROM_A = 1\n", "fat_a.py": "A = 1\n" } },
+    { name: "fat-b", version: "1.0", files: { "mod.py": "FROM_B = 1\n", "Fat_B/__init__.py": "B = 1\n", "Fat_B/x.py": "X = 1\n" } },
+  ];
+  for (const spec of specs) await writeFile(path.join(sdists, sdistFilename(spec)), await buildSdist(spec));
+  if (unavailable !== undefined) return;
+  fat = path.join(work.dir, "card");
+  unmount = await mountFat(path.join(work.dir, "card.img"), fat);
+});
+after(async () => {
+  await unmount?.();
+  await work.cleanup();
+});
+
+async function image(): Promise<{ target: string; before: Record<string, string> }> {
+  const target = path.join(fat, `image${++counter}`);
+  await mkdir(target);
+  await writeFile(path.join(target, "MOD.py"), "ORIGINAL = 'the user''s own'\n");
+  await mkdir(path.join(target, "FAT_B"));
+  await writeFile(path.join(target, "FAT_B", "X.PY"), "OLD_X = 1\n");
+  return { target, before: await snapshot(target) };
+}
+
+/** The commit has replaced the user's `MOD.py` (held there by a gate that never opens). */
+async function inFirstSteps(target: string): Promise<boolean> {
+  const names = await readdir(target);
+  const mod = names.find((name) => name.toLowerCase() === "mod.py");
+  return mod !== undefined && (await readFile(path.join(target, mod), "utf8").catch(() => "")).startsWith("FROM_");
+}
+
+const install = (target: string) => ["install", "--no-index", "-f", sdists, "-p", target, "fat-a", "fat-b"];
+
+describe("a target on a FAT filesystem", { skip: unavailable, timeout: 120_000 }, () => {
+  test("two names of one file install as one file: the later package's", async () => {
+    const { target } = await image();
+    const result = await runMpip(install(target));
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /differ only by case/);
+    const names = (await readdir(target)).filter((name) => name.toLowerCase() === "mod.py");
+    assert.equal(names.length, 1, names.join(", "));
+    assert.equal(await readFile(path.join(target, names[0]!), "utf8"), "FROM_B = 1\n");
+    assert.equal(await readFile(path.join(target, "fat_b", "x.py"), "utf8"), "X = 1\n");
+    assert.deepEqual((await readdir(fat)).filter((name) => name.includes("mpip")), []);
+  });
+
+  test("Ctrl-C in the middle of the commit gives the user's files back, every byte, under their own names", async () => {
+    const { target, before: original } = await image();
+    const running = startMpip(install(target), { env: { MPIP_TEST_COMMIT_GATE: path.join(work.dir, "closed-gate") } });
+    assert.ok(await until(() => inFirstSteps(target), running), "the commit started");
+    running.child.kill("SIGINT");
+    const exit = await running.exited;
+    assert.equal(exit.code, 130, exit.stderr);
+    assert.deepEqual(await snapshot(target), original);
+    assert.deepEqual((await readdir(fat)).filter((name) => name.includes("mpip")), []);
+  });
+
+  test("kill -9 in the middle of the commit, then the next run: the user's files are back", async () => {
+    const { target, before: original } = await image();
+    const running = startMpip(install(target), { env: { MPIP_TEST_COMMIT_GATE: path.join(work.dir, "closed-gate") } });
+    assert.ok(await until(() => inFirstSteps(target), running), "the commit started");
+    running.child.kill("SIGKILL");
+    await running.exited;
+    const next = await runMpip(["install", "--no-index", "-f", sdists, "-p", target, "fat-no-such-package"]);
+    assert.equal(next.code, 1);
+    assert.match(next.stderr, /rolled that install back/);
+    assert.deepEqual(await snapshot(target), original);
+    assert.deepEqual((await readdir(fat)).filter((name) => name.includes("mpip")), []);
+  });
+});
