@@ -19,7 +19,7 @@ export function ioHint(error: unknown, fallback: string): string {
     case "EPERM":
       return `${fallback} (check its permissions, and \`lsattr\` for the immutable flag)`;
     case "EXDEV":
-      return "the target is on another filesystem than its parent folder (a mount point?); install into a folder inside it";
+      return "a folder of the target is on another filesystem than mpip's staging folder (a mount point); install into that folder with its own -p, or unmount what is mounted there";
     default:
       return fallback;
   }

@@ -260,7 +260,7 @@ function staleReason(holder: Holder, watch: Watch, file: string): string | undef
   if (owner === undefined) return unchanged >= (watch.options.unreadableGraceMs ?? UNREADABLE_GRACE_MS) ? "its lock file names no owner" : undefined;
   if (owner.hostname !== os.hostname()) {
     const limit = watch.options.foreignStaleMs ?? FOREIGN_STALE_MS;
-    return unchanged >= limit ? `its run on host \`${printable(owner.hostname)}\` has not refreshed it for ${Math.round(limit / 1000)} s` : undefined;
+    return unchanged >= limit ? `its run on host \`${printable(owner.hostname)}\` has not refreshed it for ${Number((limit / 1000).toFixed(1))} s` : undefined;
   }
   if (owner.pid === process.pid) return ownTexts.has(holder.text) ? undefined : "that pid is now this process";
   return isSameProcessRunning(owner) ? undefined : "that process is no longer running";

@@ -1,0 +1,169 @@
+// Targets a user can type that are not folders mpip can use: a link to nothing (an SD card not mounted
+// behind ~/.micropython/lib), a path below one, a file on the path, a link loop, a virtual filesystem
+// (/proc), an empty string (an unset variable in a CI script). Each is a clear error at once: no loop,
+// no lock, no staging folder, no journal, nothing created anywhere; and a second run says the same.
+
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readlink, symlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { resolveTarget } from "../../src/image/target-path.js";
+import { MpipError } from "../../src/errors.js";
+import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
+import { buildSdist, sdistFilename } from "../helpers/sdist.js";
+
+let work: { dir: string; cleanup: () => Promise<void> };
+let sdists: string;
+let counter = 0;
+
+before(async () => {
+  work = await tempDir("mpip-paths-");
+  sdists = path.join(work.dir, "sdists");
+  await mkdir(sdists);
+  const spec = { name: "path-pkg", version: "1.0", files: { "path_pkg.py": "P = 1\n" } };
+  await writeFile(path.join(sdists, sdistFilename(spec)), await buildSdist(spec));
+});
+after(async () => {
+  await work.cleanup();
+});
+
+/** Every entry below `dir`, links as where they lead (snapshot() would follow them). */
+async function tree(dir: string): Promise<Record<string, string>> {
+  const result: Record<string, string> = {};
+  const walk = async (relative: string): Promise<void> => {
+    for (const entry of await readdir(path.join(dir, relative), { withFileTypes: true })) {
+      const child = path.join(relative, entry.name);
+      if (entry.isSymbolicLink()) result[child] = `-> ${await readlink(path.join(dir, child))}`;
+      else if (entry.isDirectory()) {
+        result[`${child}/`] = "dir";
+        await walk(child);
+      } else result[child] = "file";
+    }
+  };
+  await walk("");
+  return result;
+}
+
+async function place(): Promise<string> {
+  const dir = path.join(work.dir, `case-${++counter}`);
+  await mkdir(dir);
+  return dir;
+}
+
+const install = (target: string) => ["install", "--no-index", "-f", sdists, "-p", target, "path-pkg"];
+
+interface Case {
+  name: string;
+  /** Builds the scene in `dir`; returns the target to give to -p. */
+  make(dir: string): Promise<string>;
+  message: RegExp;
+  hint: RegExp;
+}
+
+const CASES: Case[] = [
+  {
+    name: "a target that is a link to nothing",
+    make: async (dir) => {
+      await symlink(path.join(dir, "card", "lib"), path.join(dir, "lib"));
+      return path.join(dir, "lib");
+    },
+    message: /^error: cannot install into `.*\/lib`: `.*\/lib` is a symbolic link to `.*card\/lib`, which does not exist; nothing was changed$/m,
+    hint: /^hint: if it leads to a card, a board or a network drive, connect and mount it first/m,
+  },
+  {
+    name: "a target below a link to nothing",
+    make: async (dir) => {
+      await symlink(path.join(dir, "media", "card"), path.join(dir, "card"));
+      return path.join(dir, "card", "img", "lib");
+    },
+    message: /^error: cannot install into `.*card\/img\/lib`: `.*\/card` is a symbolic link to `.*media\/card`, which does not exist; nothing was changed$/m,
+    hint: /mount it first/,
+  },
+  {
+    name: "a link loop on the path",
+    make: async (dir) => {
+      await symlink(path.join(dir, "b"), path.join(dir, "a"));
+      await symlink(path.join(dir, "a"), path.join(dir, "b"));
+      return path.join(dir, "a", "img");
+    },
+    message: /is a symbolic link that leads back to itself; nothing was changed$/m,
+    hint: /fix the link/,
+  },
+  {
+    name: "a file on the path",
+    make: async (dir) => {
+      await writeFile(path.join(dir, "notes.txt"), "a file\n");
+      return path.join(dir, "notes.txt", "img");
+    },
+    message: /^error: cannot install into `.*notes\.txt\/img`: `.*notes\.txt` on its path is a file, not a folder; nothing was changed$/m,
+    hint: /a folder on it is a file/,
+  },
+  {
+    name: "a target that is a file",
+    make: async (dir) => {
+      await writeFile(path.join(dir, "img"), "a file\n");
+      return path.join(dir, "img");
+    },
+    message: /^error: cannot install into `.*img`: it is a file, not a folder; nothing was changed$/m,
+    hint: /choose a folder with -p/,
+  },
+  {
+    name: "a link to a file on the path",
+    make: async (dir) => {
+      await writeFile(path.join(dir, "file"), "a file\n");
+      await symlink(path.join(dir, "file"), path.join(dir, "link"));
+      return path.join(dir, "link", "img");
+    },
+    message: /`.*\/link` on its path is a symbolic link to the file `.*\/file`, not a folder/,
+    hint: /a folder on it is a file/,
+  },
+];
+
+describe("targets that are not usable folders", { timeout: 120_000 }, () => {
+  for (const item of CASES) {
+    test(`${item.name}: a clear error, nothing created, the same on the next run`, async () => {
+      const dir = await place();
+      const target = await item.make(dir);
+      const before = await tree(dir);
+      for (const run of [1, 2]) {
+        const result = await runMpip(install(target));
+        assert.equal(result.code, 1, `run ${run}: ${result.stderr}`);
+        assert.match(result.stderr, item.message, `run ${run}`);
+        assert.match(result.stderr, item.hint, `run ${run}`);
+        assert.doesNotMatch(result.stderr, /another mpip|half-way|This is a bug/);
+        assert.deepEqual(await tree(dir), before, `run ${run} left something`);
+      }
+      assert.equal((await resolveTarget(target).catch((error: unknown) => error) as MpipError).code, "bad-target");
+    });
+  }
+
+  test("a virtual filesystem that takes no new folders (/proc): an error, not a loop", { skip: existsSync("/proc/self") ? undefined : "no /proc here" }, async () => {
+    const result = await runMpip(install(`/proc/mpip-test-${process.pid}/img`));
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^error: cannot create `\/proc\/mpip-test-\d+`/m);
+    assert.match(result.stderr, /^hint: `\/proc` does not take new folders/m);
+    assert.doesNotMatch(result.stderr, /another mpip/);
+  });
+
+  test("an empty target is a usage error (exit 2), not the current folder", async () => {
+    const dir = await place();
+    const before = await snapshot(dir);
+    const result = await runMpip(install(""), { cwd: dir });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /empty/);
+    assert.deepEqual(await snapshot(dir), before);
+    assert.deepEqual(await readdir(dir), []);
+  });
+
+  test("once the card is mounted (the link leads somewhere), the same command installs, and leaves nothing beside", async () => {
+    const dir = await place();
+    await symlink(path.join(dir, "card"), path.join(dir, "lib"));
+    assert.equal((await runMpip(install(path.join(dir, "lib")))).code, 1);
+    await mkdir(path.join(dir, "card"));
+    const result = await runMpip(install(path.join(dir, "lib")));
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual((await readdir(dir)).sort(), ["card", "lib"]);
+    assert.deepEqual(await readdir(path.join(dir, "card")), ["path_pkg.py"]);
+  });
+});
