@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { fatUnavailable, mountFat } from "../helpers/mounts.js";
 import { startMpip, until } from "../helpers/process.js";
-import { buildSdist, sdistFilename } from "../helpers/sdist.js";
+import { buildSdist, sdistFilename, type SdistSpec } from "../helpers/sdist.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let unmount: (() => Promise<void>) | undefined;
@@ -23,7 +23,7 @@ before(async () => {
   work = await tempDir("mpip-fat-");
   sdists = path.join(work.dir, "sdists");
   await mkdir(sdists);
-  const specs = [
+  const specs: SdistSpec[] = [
     { name: "fat-a", version: "1.0", files: { "Mod.py": "FROM_A = 1\n", "fat_a.py": "A = 1\n" } },
     { name: "fat-b", version: "1.0", files: { "mod.py": "FROM_B = 1\n", "Fat_B/__init__.py": "B = 1\n", "Fat_B/x.py": "X = 1\n" } },
   ];

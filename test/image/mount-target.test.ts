@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { tmpfsUnavailable, withTmpfs } from "../helpers/mounts.js";
 import { startMpip, until } from "../helpers/process.js";
-import { buildSdist, sdistFilename } from "../helpers/sdist.js";
+import { buildSdist, sdistFilename, type SdistSpec } from "../helpers/sdist.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let sdists: string;
@@ -22,7 +22,7 @@ before(async () => {
   work = await tempDir("mpip-mount-");
   sdists = path.join(work.dir, "sdists");
   await mkdir(sdists);
-  const specs = [
+  const specs: SdistSpec[] = [
     { name: "card-pkg", version: "1.0", files: { "card_pkg/__init__.py": "C = 1\n", "card_pkg/a.py": "A = 1\n", "boot_helper.py": "H = 1\n" } },
     { name: "sub-pkg", version: "1.0", files: { "sub/x.py": "X = 'new'\n", "top.py": "T = 1\n" } },
   ];

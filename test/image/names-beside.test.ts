@@ -10,7 +10,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { startMpip, until } from "../helpers/process.js";
-import { buildSdist, sdistFilename } from "../helpers/sdist.js";
+import { buildSdist, sdistFilename, type SdistSpec } from "../helpers/sdist.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let sdists: string;
@@ -20,7 +20,7 @@ before(async () => {
   work = await tempDir("mpip-beside-");
   sdists = path.join(work.dir, "sdists");
   await mkdir(sdists);
-  const specs = [
+  const specs: SdistSpec[] = [
     { name: "beside-pkg", version: "1.0", files: { "beside_pkg.py": "B = 1\n", "beside_two.py": "T = 1\n" } },
     { name: "evil-journal", version: "1.0", files: { ".mpip-journal": "{}", "ok.py": "" } },
     { name: "evil-lock", version: "1.0", files: { "lib/.x.mpip-lock": "{}", "ok.py": "" } },
@@ -66,7 +66,7 @@ describe("names beside the target", { timeout: 120_000 }, () => {
     const plain = path.join(parent, "a");
     const gate = path.join(work.dir, `gate-${counter}`);
     const oddRun = startMpip(install(odd), { env: { MPIP_TEST_COMMIT_GATE: gate } });
-    assert.ok(await until(async () => (await readdir(parent).catch(() => [])).includes(".a.mpip-staging-x.mpip-journal"), oddRun), oddRun.stderr());
+    assert.ok(await until(async () => (await readdir(parent).catch(() => [] as string[])).includes(".a.mpip-staging-x.mpip-journal"), oddRun), oddRun.stderr());
     const plainRun = await runMpip(install(plain));
     assert.equal(plainRun.code, 0, plainRun.stderr);
     assert.doesNotMatch(plainRun.stderr, /Removed|Took over|rolled/);

@@ -9,7 +9,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { startMpip, until, type Running } from "../helpers/process.js";
-import { buildSdist, sdistFilename } from "../helpers/sdist.js";
+import { buildSdist, sdistFilename, type SdistSpec } from "../helpers/sdist.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let sdists: string;
@@ -19,7 +19,7 @@ before(async () => {
   work = await tempDir("mpip-nested-");
   sdists = path.join(work.dir, "sdists");
   await mkdir(sdists);
-  const specs = [
+  const specs: SdistSpec[] = [
     { name: "outer-pkg", version: "1.0", files: { "lib/x.py": "X = 'outer'\n", "app.py": "APP = 1\n" } },
     { name: "inner-pkg", version: "1.0", files: { "x.py": "X = 'inner'\n", "y.py": "Y = 'inner'\n", "z.py": "Z = 'inner'\n" } },
   ];
