@@ -304,18 +304,20 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
-    if (error.exitCode === 0) return EXIT_OK; // --help, --version
-    const args = argv.slice(2);
-    const names = program.commands.map((candidate) => candidate.name());
-    const command = args.find((arg) => names.includes(arg));
-    const usage = usageError(error, command);
-    // commander printed help itself when no command was given; anything else is said here, escaped.
-    const reporter = new Reporter({ verbosity: "quiet" });
-    if (error.code === "commander.help") {
-      if (wantsJson(args)) process.stdout.write(`${jsonFailure(usage)}\n`);
-      return EXIT_USAGE;
-    }
-    return reportFailure(usage, reporter, { json: wantsJson(args), debug: false });
+    return error.exitCode === 0 ? EXIT_OK : parseFailure(error, program, argv.slice(2)); // 0: --help, --version
   }
   return pending === undefined ? EXIT_OK : await pending;
+}
+
+/** commander's parse error, said as mpip says a usage error: escaped, with a hint, and as JSON with --json. */
+function parseFailure(error: CommanderError, program: Command, args: string[]): number {
+  const names = program.commands.map((candidate) => candidate.name());
+  const usage = usageError(error, args.find((arg) => names.includes(arg)));
+  const json = wantsJson(args);
+  // Given options but no command, commander has printed the help itself.
+  if (error.code === "commander.help") {
+    if (json) process.stdout.write(`${jsonFailure(usage)}\n`);
+    return EXIT_USAGE;
+  }
+  return reportFailure(usage, new Reporter({ verbosity: "quiet" }), { json, debug: false });
 }

@@ -43,7 +43,7 @@ export class MpipError extends Error {
     this.name = "MpipError";
     this.code = code;
     this.hintLines = options.hint === undefined ? [] : typeof options.hint === "string" ? [options.hint] : [...options.hint];
-    this.hint = options.hint === undefined ? undefined : this.hintLines.join("\n");
+    this.hint = this.hintLines.length === 0 ? undefined : this.hintLines.join("\n");
   }
 }
 
