@@ -1,5 +1,5 @@
 // The command line: parse argv with commander, print, set the exit code. No install logic lives here.
-// Exit codes: 0 success, 1 failure, 2 bad usage, 130/143 stopped by SIGINT/SIGTERM (target unchanged).
+// Exit codes (src/usage.ts): 0 success, 1 failure, 2 bad usage, 130/143/129 stopped by a signal (target unchanged).
 
 import { readFileSync } from "node:fs";
 import os from "node:os";
@@ -9,9 +9,10 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { MpipError } from "./errors.js";
 import { DEFAULT_INDEXES, DEFAULT_JOBS, install } from "./install.js";
 import { Reporter, type Verbosity } from "./log.js";
-import { jsonFailure, jsonReport, renderError, renderSummary } from "./render.js";
+import { jsonFailure, jsonReport, renderSummary } from "./render.js";
+import { collectNonEmpty, EXIT_OK, EXIT_USAGE, nonEmpty, reportFailure, usageError, wantsJson } from "./usage.js";
 import { requestFor, type Request } from "./resolve/resolve.js";
-import { parsePackageSpec } from "./spec/package-spec.js";
+import { parsePackageSpec, type PackageSpec, type SpecContext } from "./spec/package-spec.js";
 import { gitHostsFromEnv } from "./sources/git-hosts.js";
 import { parseIndexLocation } from "./sources/index-kind.js";
 import { targetFromMpy, targetFromVersion, type MpyTarget } from "./mpy/target.js";
@@ -32,6 +33,7 @@ interface InstallFlags {
   deps: boolean;
   pre: boolean;
   strictWindow: boolean;
+  requireHashes: boolean;
   jobs: number;
   timeout?: number;
   retries?: number;
@@ -123,7 +125,8 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     .description("A package manager for MicroPython: installs packages from micropython-lib, PyPI, private indexes, GitHub/GitLab/Codeberg repos, URLs and local files into a folder on the host.")
     .version(packageVersion(), "-V, --version", "print mpip's version")
     .helpOption("-h, --help", "show help")
-    .showHelpAfterError("(run `mpip --help` for usage)")
+    // Parse errors are rendered by main (escaped, with a hint, and as JSON with --json), not by commander.
+    .configureOutput({ outputError: () => {} })
     .exitOverride();
 
   program
@@ -134,26 +137,27 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
         "Everything is downloaded, verified and unpacked beside the target first; the target changes only if the whole install succeeds.",
     )
     .argument("[spec...]", "what to install: `name`, `name==1.2`, `'name>=1.0,<2'` (PEP 440), `name@1.2` (mip style); or directly, with no index: `github:org/repo[/path][@ref]`, `gitlab:…`, `codeberg:…`, an https:// URL or a local path to a .tar.gz sdist, a .py/.mpy module or a package.json, or a project folder")
-    .option("-p, --target <dir>", "the folder to install into (default: the first MICROPYPATH entry, else ~/.micropython/lib, as upip on the Unix port)")
-    .option("-r, --requirement <file>", "install the packages listed in a file, one per line (repeatable)", collect, [])
+    .option("-p, --target <dir>", "the folder to install into (default: the first MICROPYPATH entry, else ~/.micropython/lib, as upip on the Unix port)", nonEmpty("--target"))
+    .option("-r, --requirement <file>", "install the packages listed in a file, one per line (repeatable)", collectNonEmpty("--requirement"), [])
     .option("-i, --index-url <url>", `an index; repeatable, replaces the default list (${DEFAULT_INDEXES.join(" then ")}). Its kind (micropython-lib v2 index, PyPI JSON API, or simple API) is taken from a \`mip+\`, \`pypi+\` or \`simple+\` prefix, else from a URL ending in /v2, /pypi or /simple, else detected by asking the index once`, collect)
     .option("--extra-index-url <url>", "an index tried after the others (repeatable)", collect, [])
-    .option("-f, --find-links <dir>", "a local folder of .tar.gz sdists, looked at before any index (repeatable)", collect, [])
+    .option("-f, --find-links <dir>", "a local folder of .tar.gz sdists, looked at before any index (repeatable)", collectNonEmpty("--find-links"), [])
     .option("--no-index", "use no index: only --find-links folders")
     .option("--no-deps", "install only the named packages, not their dependencies")
     .option("--pre", "allow pre-release versions (by default only when nothing else matches)", false)
     .option("--strict-window", "refuse archives that need more than a 4 KiB inflate window (a small device cannot unpack them)", false)
+    .option("--require-hashes", "refuse any file downloaded with no hash to check it against (from the index, the package document or the URL's #sha256=); without it, each such file draws a warning. Local files need none", false)
     .option("--target-version <version>", "the MicroPython release the image is for, e.g. 1.22: packages from a micropython-lib index come as .mpy for it, and every .mpy installed must load on it (default: sources, which work on any firmware and can be frozen)")
     .option("--mpy <version>", "like --target-version, by .mpy version: 6 (MicroPython 1.19 and later), 6.2 (1.22), 5 (1.12-1.18)")
     .option("--arch <name>", "the target's native architecture (xtensawin, armv7emsp, ...): needed only to accept .mpy files with native code")
     .option("--compile", "compile every installed .py to .mpy with mpy-cross (built in as WebAssembly, .mpy 6), removing the sources; boot.py and main.py stay source", false)
     .option("--keep-sources", "with --compile, keep the .py files beside the .mpy (MicroPython then imports the .py)", false)
-    .option("--mpy-cross <path>", "with --compile, use this native mpy-cross instead of the built-in one (its .mpy version must match the target)")
+    .option("--mpy-cross <path>", "with --compile, use this native mpy-cross instead of the built-in one (its .mpy version must match the target)", nonEmpty("--mpy-cross"))
     .option("--no-wait", "if another mpip is installing into the same folder, fail at once instead of waiting for it")
     .option("-j, --jobs <n>", "how many downloads run at once", positiveInteger("--jobs", 256), DEFAULT_JOBS)
     .option("--timeout <seconds>", "network timeout for connecting and for a stalled response (default 30)", positiveSeconds("--timeout", 3600))
     .option("--retries <n>", "how many times to retry a request after a temporary failure: 429, 5xx, a reset or cut-short download, a timeout (default 3)", wholeNumber("--retries", 100))
-    .option("--cert <file>", "a PEM bundle of certificate authorities to trust besides the default ones")
+    .option("--cert <file>", "a PEM bundle of certificate authorities to trust besides the default ones", nonEmpty("--cert"))
     .option("--max-unpacked-bytes <size>", `the most one archive may unpack to (default ${formatBytes(DEFAULT_LIMITS.maxUnpackedBytes)}; units KiB, MiB, GiB)`, byteSize("--max-unpacked-bytes"))
     .option("--max-entries <n>", `the most entries one archive may hold (default ${DEFAULT_LIMITS.maxEntries})`, positiveInteger("--max-entries", 100_000_000))
     .option("--max-ratio <n>", `the highest compression ratio accepted for an archive unpacking to more than 1 MiB (default ${DEFAULT_LIMITS.maxRatio})`, positiveInteger("--max-ratio", 1_000_000))
@@ -180,6 +184,8 @@ async function installCommand(specs: string[], flags: InstallFlags): Promise<num
   const reporter = new Reporter({ verbosity });
   const started = performance.now();
   const signals = catchSignals((message) => reporter.write(message));
+  // Until the install starts, a malformed spec is the command line's (or a -r file's) fault: see exitCodeFor.
+  let typed = true;
   try {
     const requests = await gatherRequests(specs, flags.requirement, reporter);
     if (requests.length === 0) {
@@ -193,6 +199,7 @@ async function installCommand(specs: string[], flags: InstallFlags): Promise<num
     if ((flags.keepSources || flags.mpyCross !== undefined) && !flags.compile) {
       throw new MpipError("usage", `${flags.keepSources ? "--keep-sources" : "--mpy-cross"} has an effect only with --compile`, { hint: "add --compile" });
     }
+    typed = false;
     const report = await install({
       ...(firmware === undefined ? {} : { firmware }),
       ...(flags.compile ? { compile: { keepSources: flags.keepSources, ...(flags.mpyCross === undefined ? {} : { mpyCross: flags.mpyCross }) } } : {}),
@@ -203,6 +210,7 @@ async function installCommand(specs: string[], flags: InstallFlags): Promise<num
       noDeps: !flags.deps,
       pre: flags.pre,
       strictWindow: flags.strictWindow,
+      requireHashes: flags.requireHashes,
       jobs: flags.jobs,
       ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
       ...(flags.retries === undefined ? {} : { retries: flags.retries }),
@@ -213,12 +221,11 @@ async function installCommand(specs: string[], flags: InstallFlags): Promise<num
       reporter,
     });
     if (flags.json) process.stdout.write(`${jsonReport(report)}\n`);
-    reporter.info(renderSummary(report, (performance.now() - started) / 1000, reporter));
-    return 0;
+    reporter.info(...renderSummary(report, (performance.now() - started) / 1000));
+    return EXIT_OK;
   } catch (error) {
-    if (flags.json) process.stdout.write(`${jsonFailure(error)}\n`);
-    reporter.write(renderError(error, reporter, flags.debug));
-    return signals.exitCode ?? (error instanceof MpipError && error.code === "usage" ? 2 : 1);
+    const code = reportFailure(error, reporter, { json: flags.json, debug: flags.debug, typed });
+    return signals.exitCode ?? code;
   } finally {
     signals.dispose();
   }
@@ -258,7 +265,7 @@ async function gatherRequests(specs: string[], files: string[], reporter: Report
   const requests: Request[] = [];
   const context = { hosts: gitHostsFromEnv(), cwd: process.cwd() };
   for (const { text, origin } of lines) {
-    const spec = parsePackageSpec(text, context);
+    const spec = specAt(text, origin, context);
     if (spec.type === "direct") {
       requests.push(requestFor(spec, origin));
       continue;
@@ -274,6 +281,16 @@ async function gatherRequests(specs: string[], files: string[], reporter: Report
   return requests;
 }
 
+/** A spec from a -r file names its file and line when it is malformed; one from the command line is plain. */
+function specAt(text: string, origin: string, context: SpecContext): PackageSpec {
+  try {
+    return parsePackageSpec(text, context);
+  } catch (error) {
+    if (!(error instanceof MpipError) || origin === "the command line") throw error;
+    throw new MpipError(error.code, `${origin}: ${error.message}`, { cause: error, hint: error.hintLines });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   let pending: Promise<number> | undefined;
   const program = buildProgram((action) => {
@@ -281,16 +298,26 @@ export async function main(argv: string[]): Promise<number> {
   });
   if (argv.length <= 2) {
     process.stderr.write(program.helpInformation());
-    return 2;
+    return EXIT_USAGE;
   }
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? 0 : 2;
-    }
-    throw error;
+    if (!(error instanceof CommanderError)) throw error;
+    return error.exitCode === 0 ? EXIT_OK : parseFailure(error, program, argv.slice(2)); // 0: --help, --version
   }
-  return pending === undefined ? 0 : await pending;
+  return pending === undefined ? EXIT_OK : await pending;
 }
 
+/** commander's parse error, said as mpip says a usage error: escaped, with a hint, and as JSON with --json. */
+function parseFailure(error: CommanderError, program: Command, args: string[]): number {
+  const names = program.commands.map((candidate) => candidate.name());
+  const usage = usageError(error, args.find((arg) => names.includes(arg)));
+  const json = wantsJson(args);
+  // Given options but no command, commander has printed the help itself.
+  if (error.code === "commander.help") {
+    if (json) process.stdout.write(`${jsonFailure(usage)}\n`);
+    return EXIT_USAGE;
+  }
+  return reportFailure(usage, new Reporter({ verbosity: "quiet" }), { json, debug: false });
+}

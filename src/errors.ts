@@ -26,17 +26,25 @@ export type ErrorCode =
   | "archive-name"
   | "check-failed"
   | "mpy-incompatible"
-  | "compile-failed";
+  | "compile-failed"
+  | "hash-required";
 
 export class MpipError extends Error {
   readonly code: ErrorCode;
+  /** What to do, as one text (lines joined by newlines); undefined when there is nothing to add. */
   readonly hint: string | undefined;
+  /**
+   * The hint's lines. The message and each line are shown with every control character escaped, a
+   * newline included: a hint that needs several lines (an example file) gives them as an array.
+   */
+  readonly hintLines: readonly string[];
 
-  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { hint?: string | readonly string[]; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "MpipError";
     this.code = code;
-    this.hint = options.hint;
+    this.hintLines = options.hint === undefined ? [] : typeof options.hint === "string" ? [options.hint] : [...options.hint];
+    this.hint = this.hintLines.length === 0 ? undefined : this.hintLines.join("\n");
   }
 }
 

@@ -42,6 +42,8 @@ export interface InstallOptions {
   noDeps: boolean;
   pre: boolean;
   strictWindow: boolean;
+  /** Refuse any remote file that comes with no hash to check (`--require-hashes`); without it, each is warned about. */
+  requireHashes?: boolean;
   jobs: number;
   timeoutMs?: number;
   /** Retries for temporary network failures (default 3). */
@@ -113,6 +115,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     staging: image.staging,
     limits,
     strictWindow: options.strictWindow,
+    requireHashes: options.requireHashes ?? false,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     spec: { hosts: options.hosts ?? gitHostsFromEnv(), cwd: options.cwd ?? process.cwd() },
     fallbackMip: firstMip,

@@ -1,5 +1,13 @@
 // Everything mpip tells a person goes through one Reporter, so that -q, -v, --json, NO_COLOR and
 // "is this a terminal?" are decided in one place. Messages go to stderr; stdout is kept for --json.
+// What it is given is Text (src/text.ts), never raw terminal output: every string is escaped as it is
+// written, each line is a separate value, and the only escape sequences are mpip's own (its styles, and
+// the progress line's carriage return and erase). A caller cannot forget to escape a name from an index.
+
+import { escapeControls, plainText, renderText, styled, type Text } from "./text.js";
+
+export type { Style, Text } from "./text.js";
+export { styled } from "./text.js";
 
 export type Verbosity = "quiet" | "normal" | "verbose";
 
@@ -11,14 +19,14 @@ export interface ReporterOptions {
   progress?: boolean;
 }
 
-const codes = { bold: [1, 22], red: [31, 39], yellow: [33, 39], green: [32, 39], cyan: [36, 39], dim: [2, 22] } as const;
-export type Style = keyof typeof codes;
-
 export function colorWanted(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
   return stream.isTTY === true && env.TERM !== "dumb";
 }
+
+/** Erases the terminal's current line and returns to its start: the progress line's own control. */
+const ERASE_LINE = "\r\u001b[2K";
 
 export class Reporter {
   readonly verbosity: Verbosity;
@@ -26,6 +34,7 @@ export class Reporter {
   private readonly color: boolean;
   private readonly progressEnabled: boolean;
   private progressShown = false;
+  /** Every warning given, as plain unescaped text (the --json report escapes it as JSON). */
   readonly warnings: string[] = [];
 
   constructor(options: ReporterOptions = {}) {
@@ -35,45 +44,41 @@ export class Reporter {
     this.progressEnabled = (options.progress ?? true) && this.stream.isTTY === true && this.verbosity !== "quiet";
   }
 
-  style(style: Style, text: string): string {
-    if (!this.color) return text;
-    const [open, close] = codes[style];
-    return `\u001b[${open}m${text}\u001b[${close}m`;
+  /** Normal output, one argument per line: what was resolved and installed. Silent with -q. */
+  info(...lines: Text[]): void {
+    if (this.verbosity !== "quiet") this.write(...lines);
   }
 
-  /** Normal output: what was resolved and installed. Silent with -q. */
-  info(message: string): void {
-    if (this.verbosity !== "quiet") this.write(message);
+  /** Detail for -v, one argument per line: each request, each decision. */
+  detail(...lines: Text[]): void {
+    if (this.verbosity === "verbose") this.write(...lines.map((line) => styled("dim", line)));
   }
 
-  /** Detail for -v: each request, each decision. */
-  detail(message: string): void {
-    if (this.verbosity === "verbose") this.write(this.style("dim", message));
-  }
-
-  /** Warnings are shown even with -q: they are about the result, not the progress. */
-  warn(message: string): void {
-    this.warnings.push(message);
-    this.write(`${this.style("yellow", this.style("bold", "warning"))}: ${message}`);
+  /** One warning (a single line). Shown even with -q: it is about the result, not the progress. */
+  warn(message: Text): void {
+    this.warnings.push(plainText(message));
+    this.write([styled("yellow", styled("bold", "warning")), ": ", message]);
   }
 
   /** A transient status line, redrawn in place on a terminal and never printed elsewhere. */
-  progress(message: string): void {
+  progress(message: Text): void {
     if (!this.progressEnabled) return;
     const width = (this.stream.columns ?? 80) - 1;
-    this.stream.write(`\r\u001b[2K${this.style("cyan", message.slice(0, width))}`);
+    // Cut after escaping (escaping again changes nothing), so that no cut splits an escape or a style.
+    const line = escapeControls(plainText(message)).slice(0, width);
+    this.stream.write(`${ERASE_LINE}${renderText(styled("cyan", line), this.color)}`);
     this.progressShown = true;
   }
 
   clearProgress(): void {
     if (!this.progressShown) return;
-    this.stream.write("\r\u001b[2K");
+    this.stream.write(ERASE_LINE);
     this.progressShown = false;
   }
 
-  /** Raw text (already styled), e.g. a rendered error. */
-  write(text: string): void {
+  /** Lines shown whatever the verbosity (errors, a signal's notice): one argument per line. */
+  write(...lines: Text[]): void {
     this.clearProgress();
-    this.stream.write(text.endsWith("\n") ? text : `${text}\n`);
+    this.stream.write(lines.map((line) => `${renderText(line, this.color)}\n`).join(""));
   }
 }

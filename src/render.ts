@@ -1,45 +1,71 @@
 // How mpip shows its results and failures: errors uv-style (`error:`, `caused by:`, `hint:`),
-// readable without color; the install summary; and the --json report CI consumes.
+// readable without color; the install summary; and the JSON documents CI consumes. Renderers return
+// lines of Text (src/text.ts), which the Reporter escapes and styles: text from an index, an archive or a
+// library error is shown as it is, with its control characters escaped, and cannot start a line of its own.
 
 import { MpipError } from "./errors.js";
 import type { InstallReport } from "./install.js";
-import type { Reporter } from "./log.js";
+import { styled, type Text } from "./text.js";
 
-export function renderError(error: unknown, reporter: Reporter, debug: boolean): string {
-  const lines: string[] = [];
+const ERROR = styled("red", styled("bold", "error"));
+
+export function renderError(error: unknown, debug: boolean): Text[] {
+  const lines: Text[] = [];
   if (error instanceof MpipError) {
-    lines.push(`${reporter.style("red", reporter.style("bold", "error"))}: ${error.message}`);
+    lines.push([ERROR, ": ", error.message]);
     for (let cause = error.cause; cause !== undefined && cause !== null; cause = (cause as Error).cause) {
       const text = cause instanceof Error ? cause.message : String(cause);
-      if (text !== "" && !error.message.includes(text)) lines.push(`  ${reporter.style("bold", "caused by")}: ${text}`);
+      if (text !== "" && !error.message.includes(text)) lines.push(["  ", styled("bold", "caused by"), ": ", text]);
       if (!(cause instanceof Error)) break;
     }
-    if (error.hint !== undefined) lines.push("", `${reporter.style("cyan", reporter.style("bold", "hint"))}: ${error.hint}`);
-    if (debug && error.stack !== undefined) lines.push("", error.stack);
-    return lines.join("\n");
+    const [first, ...rest] = error.hintLines;
+    if (first !== undefined) lines.push("", [styled("cyan", styled("bold", "hint")), ": ", first], ...rest);
+    if (debug) lines.push("", ...stackLines(error));
+    return lines;
   }
   const err = error instanceof Error ? error : new Error(String(error));
-  lines.push(`${reporter.style("red", reporter.style("bold", "error"))}: unexpected failure: ${err.message}`);
-  lines.push("", "This is a bug in mpip. Please report it with the command you ran and this trace:", err.stack ?? String(err));
-  return lines.join("\n");
+  lines.push([ERROR, ": unexpected failure: ", err.message]);
+  lines.push("", "This is a bug in mpip. Please report it with the command you ran and this trace:", ...stackLines(err));
+  return lines;
 }
 
-export function renderSummary(report: InstallReport, seconds: number, reporter: Reporter): string {
+/**
+ * A stack trace, one Text per line. Its first line repeats the message, which may hold newlines of
+ * its own: that part stays one line, and only the frames below it are split.
+ */
+function stackLines(error: Error): Text[] {
+  const stack = error.stack ?? `${error.name}: ${error.message}`;
+  const header = `${error.name}: ${error.message}`;
+  if (!stack.startsWith(header)) return [stack];
+  const frames = stack.slice(header.length).split("\n").filter((line) => line !== "");
+  return [header, ...frames];
+}
+
+export function renderSummary(report: InstallReport, seconds: number): Text[] {
   const count = report.packages.length;
-  const lines = [`Installed ${count} package${count === 1 ? "" : "s"} into \`${report.target}\` in ${seconds.toFixed(2)}s`];
+  const lines: Text[] = [`Installed ${count} package${count === 1 ? "" : "s"} into \`${report.target}\` in ${seconds.toFixed(2)}s`];
   for (const pkg of report.packages) {
-    lines.push(` ${reporter.style("green", "+")} ${reporter.style("bold", pkg.name)}${pkg.version === "" ? "" : `==${pkg.version}`} ${reporter.style("dim", `(from ${pkg.source})`)}`);
+    lines.push([" ", styled("green", "+"), " ", styled("bold", pkg.name), pkg.version === "" ? "" : `==${pkg.version}`, " ", styled("dim", `(from ${pkg.source})`)]);
   }
-  return lines.join("\n");
+  return lines;
+}
+
+/**
+ * A JSON document for stdout. JSON.stringify escapes C0 characters and lone surrogates; this also
+ * escapes DEL, C1 and the invisible and direction-changing characters printable() escapes, so that the
+ * document shown on a terminal (or by a tool that prints it) cannot control it. The value is unchanged.
+ */
+export function jsonDocument(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 export function jsonReport(report: InstallReport): string {
-  return JSON.stringify({ ok: true, ...report }, null, 2);
+  return jsonDocument({ ok: true, ...report });
 }
 
 export function jsonFailure(error: unknown): string {
   const failure = error instanceof MpipError
     ? { code: error.code, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) }
     : { code: "bug", message: error instanceof Error ? error.message : String(error) };
-  return JSON.stringify({ ok: false, error: failure }, null, 2);
+  return jsonDocument({ ok: false, error: failure });
 }

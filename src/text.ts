@@ -1,14 +1,70 @@
-// Names and values from archives and indexes are hostile input that ends up in messages on a terminal:
-// show them with control characters and text-direction overrides escaped, and cut to a readable length.
+// Text that reaches a terminal. Names and values from archives, indexes, files and the network are
+// hostile input: shown with control characters and text-direction overrides escaped (`printable`, which
+// also cuts them to a readable length). Output itself is data (`Text`): strings are always escaped when
+// rendered, and only mpip's own styles, kept apart from the strings, become escape sequences. So no
+// string can clear the screen, retitle the window, move the cursor or forge a line, however it was built.
 
+// C0 (newline and tab included), DEL, C1, the Arabic letter mark, zero-width and direction marks, line and
+// paragraph separators, embeddings and overrides, word joiners and isolates, and the byte-order mark.
 const INVISIBLE = /[\0-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-export function printable(text: string, max = 200): string {
-  const cut = text.length > max ? `${text.slice(0, max - 40)}…${text.slice(-30)} (${text.length} characters)` : text;
-  return cut.replace(LONE_SURROGATE, (char) => `\\u{${char.charCodeAt(0).toString(16)}}`).replace(INVISIBLE, (char) => {
+/** `text` with every invisible or controlling character written as `\xHH` or `\u{HHHH}`; nothing cut. */
+export function escapeControls(text: string): string {
+  return text.replace(LONE_SURROGATE, (char) => `\\u{${char.charCodeAt(0).toString(16)}}`).replace(INVISIBLE, (char) => {
     const code = char.charCodeAt(0);
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
   });
+}
+
+/** `text` escaped (see escapeControls) and, over `max` characters, cut in the middle with its length said. */
+export function printable(text: string, max = 200): string {
+  const cut = text.length > max ? `${text.slice(0, max - 40)}…${text.slice(-30)} (${text.length} characters)` : text;
+  return escapeControls(cut);
+}
+
+/** mpip's own styles: SGR codes to open and close each. */
+const STYLES = { bold: [1, 22], red: [31, 39], yellow: [33, 39], green: [32, 39], cyan: [36, 39], dim: [2, 22] } as const;
+export type Style = keyof typeof STYLES;
+
+/**
+ * One line (or part of one) of output: plain strings, which are escaped when shown (a newline in one
+ * is shown as `\x0a`, not obeyed), styled pieces, and sequences of both. Lines are separate values:
+ * only the renderer puts newlines between them.
+ */
+export type Text = string | number | Styled | readonly Text[];
+
+export class Styled {
+  constructor(readonly style: Style, readonly text: Text) {}
+
+  /** A styled piece cannot be pasted into a string: it would lose its escaping. Use it as a Text. */
+  toString(): never {
+    throw new Error("a Styled piece was turned into a string; pass it to the Reporter as Text instead");
+  }
+}
+
+export function styled(style: Style, text: Text): Styled {
+  return new Styled(style, text);
+}
+
+/** A line for the terminal: strings escaped, styles as SGR codes when `color`, else dropped. */
+export function renderText(text: Text, color: boolean): string {
+  if (typeof text === "string") return escapeControls(text);
+  if (typeof text === "number") return String(text);
+  if (text instanceof Styled) {
+    const inner = renderText(text.text, color);
+    if (!color) return inner;
+    const [open, close] = STYLES[text.style];
+    return `\u001b[${open}m${inner}\u001b[${close}m`;
+  }
+  return (text as readonly Text[]).map((piece) => renderText(piece, color)).join("");
+}
+
+/** The same text unstyled and unescaped, for documents that escape it themselves (the --json report). */
+export function plainText(text: Text): string {
+  if (typeof text === "string") return text;
+  if (typeof text === "number") return String(text);
+  if (text instanceof Styled) return plainText(text.text);
+  return (text as readonly Text[]).map(plainText).join("");
 }

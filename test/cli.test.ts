@@ -93,9 +93,9 @@ describe("mpip command line", () => {
     }
   });
 
-  test("an invalid requirement is an error naming it, exit 1", async () => {
+  test("an invalid requirement on the command line is a usage error naming it, exit 2", async () => {
     const result = await runMpip(["install", "-p", "/nonexistent-mpip-target", "foo>=", "--no-index", "-f", "."]);
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 2);
     assert.match(result.stderr, /^error: .*`foo>=`/m);
     assert.doesNotMatch(result.stderr, /\n\s+at /);
   });

@@ -319,7 +319,7 @@ describe("https URLs", () => {
 
   test("`name @ URL` naming another project than the sdist's is refused, as pip refuses it", async () => {
     const url = host("dl/urlpkg-1.0.tar.gz", await buildSdist({ name: "urlpkg", version: "1.0", files: { "urlpkg.py": "URLPKG = 1\n" } }));
-    const result = await failsUnchanged([`other @ ${url}`]);
+    const result = await failsUnchanged([`other @ ${url}`], 2); // a malformed spec on the command line: usage
     assert.match(result.stderr, /^error: .*(`other`.*`urlpkg`|`urlpkg`.*`other`)/m);
   });
 
@@ -375,7 +375,7 @@ describe("local paths", () => {
   test("a path to nothing is a usage error naming it", async () => {
     const target = await newTarget();
     const result = await install(target, ["./dist/absent-1.0.tar.gz"]);
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 2);
     assert.match(result.stderr, /^error: `\.\/dist\/absent-1\.0\.tar\.gz` looks like a path, but there is nothing at `.*absent-1\.0\.tar\.gz` \(ENOENT\)/m);
     assert.deepEqual(await snapshot(path.dirname(target)), { "sentinel.txt": sha("parent\n") });
   });

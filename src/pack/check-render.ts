@@ -1,7 +1,9 @@
 // How `mpip check` shows its results: one line per check with its status, the reasons indented below,
 // and the JSON document CI reads. Glyphs (✓ ✗ !) on a terminal, words (PASS FAIL WARN SKIP) elsewhere.
+// Names and reasons come from the archive: they are Text, escaped by the Reporter that writes them.
 
-import type { Reporter, Style } from "../log.js";
+import { styled, type Style, type Text } from "../log.js";
+import { jsonDocument } from "../render.js";
 import type { ArchiveReport, CheckStatus } from "./check.js";
 
 const MARKS: Record<CheckStatus, { glyph: string; word: string; style: Style }> = {
@@ -11,14 +13,15 @@ const MARKS: Record<CheckStatus, { glyph: string; word: string; style: Style }> 
   skip: { glyph: "-", word: "SKIP", style: "dim" },
 };
 
-export function renderCheckReport(report: ArchiveReport, reporter: Pick<Reporter, "style">, glyphs: boolean): string {
-  const lines = [`${reporter.style("bold", report.archive)}: ${report.ok ? reporter.style("green", "ok") : reporter.style("red", "fails")}`];
+/** One archive's results, one Text per line. */
+export function renderCheckReport(report: ArchiveReport, glyphs: boolean): Text[] {
+  const lines: Text[] = [[styled("bold", report.archive), ": ", report.ok ? styled("green", "ok") : styled("red", "fails")]];
   for (const check of report.checks) {
     const mark = MARKS[check.status];
-    lines.push(`  ${reporter.style(mark.style, glyphs ? mark.glyph : mark.word)} ${check.id}: ${check.message}`);
+    lines.push(["  ", styled(mark.style, glyphs ? mark.glyph : mark.word), ` ${check.id}: ${check.message}`]);
     for (const detail of check.details) lines.push(`      ${detail}`);
   }
-  return `${lines.join("\n")}\n`;
+  return lines;
 }
 
 /** One line naming the failed checks of each failing archive, for the closing error. */
@@ -30,5 +33,5 @@ export function failureSummary(reports: ArchiveReport[]): string {
 }
 
 export function checkJson(reports: ArchiveReport[]): string {
-  return JSON.stringify({ ok: reports.every((report) => report.ok), archives: reports }, null, 2);
+  return jsonDocument({ ok: reports.every((report) => report.ok), archives: reports });
 }

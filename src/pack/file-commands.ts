@@ -3,8 +3,9 @@
 
 import type { Command } from "commander";
 import { MpipError } from "../errors.js";
-import { Reporter, colorWanted } from "../log.js";
-import { jsonFailure, renderError } from "../render.js";
+import { Reporter, colorWanted, styled, type Text } from "../log.js";
+import { jsonDocument } from "../render.js";
+import { collectNonEmpty, EXIT_OK, nonEmpty, reportFailure } from "../usage.js";
 import { bin2res } from "./bin2res.js";
 import { checkArchiveFile, type ArchiveReport } from "./check.js";
 import { checkJson, failureSummary, renderCheckReport } from "./check-render.js";
@@ -44,13 +45,15 @@ export function registerFileCommands(program: Command, run: Run): void {
         "`'<path>': b'<bytes>',` per file (Python's repr, byte for byte), `}`. Keys are the paths exactly as given. " +
         "pkg_resources.resource_stream(pkg, name) reads `pkg/R.py` first, so resources work in frozen firmware.",
     )
-    .argument("<file...>", "files to embed, in this order")
+    .argument("<file...>", "files to embed, in this order", collectNonEmpty())
     .option("--debug", "print stack traces with errors", false)
     .addHelpText("after", BIN2RES_EXAMPLES)
     .action((files: string[], flags: CommonFlags) =>
       run(() => guarded(flags, async () => {
+        // R.py is Python source for a file, not a message: Python's repr has already escaped every
+        // character that is not printable, so it is written as it is.
         process.stdout.write(await bin2res(files));
-        return 0;
+        return EXIT_OK;
       })),
     );
 
@@ -66,8 +69,8 @@ export function registerFileCommands(program: Command, run: Run): void {
         "The result is plain ustar, gzip level 9 with a 4 KiB window, reproducible (SOURCE_DATE_EPOCH sets the mtimes). " +
         "It is written to OUTDIR/<top folder>.tar.gz, normally OUTDIR/<name>-<version>.tar.gz.",
     )
-    .argument("<sdist...>", "sdists (.tar.gz) to repack")
-    .option("-o, --out-dir <dir>", "the folder to write the packages to, relative to the current folder", "dist")
+    .argument("<sdist...>", "sdists (.tar.gz) to repack", collectNonEmpty())
+    .option("-o, --out-dir <dir>", "the folder to write the packages to, relative to the current folder", nonEmpty("--out-dir"), "dist")
     .option("-q, --quiet", "print only warnings and errors", false)
     .option("-v, --verbose", "list every file kept and dropped, and why", false)
     .option("--debug", "print stack traces with errors", false)
@@ -80,10 +83,10 @@ export function registerFileCommands(program: Command, run: Run): void {
           const result = await repack(sdist, flags.outDir);
           results.push(result);
           for (const warning of result.warnings) reporter.warn(`${sdist}: ${warning}`);
-          reporter.info(repackSummary(sdist, result, reporter, flags.verbose === true));
+          reporter.info(...repackSummary(sdist, result, flags.verbose === true));
         }
-        if (flags.json) process.stdout.write(`${JSON.stringify({ ok: true, packages: results.map(repackJson) }, null, 2)}\n`);
-        return 0;
+        if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, packages: results.map(repackJson) })}\n`);
+        return EXIT_OK;
       })),
     );
 
@@ -97,21 +100,23 @@ export function registerFileCommands(program: Command, run: Run): void {
         "folder and no setup.py, and it declares its dependencies where upip reads them (*.egg-info/requires.txt; " +
         "an egg-info PKG-INFO alone means none). Exits 1, naming the failed checks, if any archive fails.",
     )
-    .argument("<archive...>", ".tar.gz archives to check")
+    .argument("<archive...>", ".tar.gz archives to check", collectNonEmpty())
     .option("--json", "print the results as JSON on stdout (for CI)", false)
     .option("--debug", "print stack traces with errors", false)
     .addHelpText("after", CHECK_EXAMPLES)
     .action((archives: string[], flags: CommonFlags) =>
       run(() => guarded(flags, async (reporter) => {
         const reports: ArchiveReport[] = [];
+        // The results are the command's output, on stdout: escaped and coloured as stdout allows.
+        const out = new Reporter({ stream: process.stdout, progress: false });
         const glyphs = process.stdout.isTTY === true && colorWanted(process.stdout);
         for (const archive of archives) {
           const report = await checkArchiveFile(archive);
           reports.push(report);
-          if (!flags.json) process.stdout.write(renderCheckReport(report, reporter, glyphs));
+          if (!flags.json) out.write(...renderCheckReport(report, glyphs));
         }
         if (flags.json) process.stdout.write(`${checkJson(reports)}\n`);
-        if (reports.every((report) => report.ok)) return 0;
+        if (reports.every((report) => report.ok)) return EXIT_OK;
         const failed = reports.filter((report) => !report.ok).length;
         throw new MpipError("check-failed", `${failed} of ${reports.length} archive${reports.length === 1 ? "" : "s"} failed: ${failureSummary(reports)}`, {
           hint: "`mpip repack SDIST` rewrites an sdist as a package that passes; `mpip pack` builds one from a project",
@@ -126,20 +131,20 @@ async function guarded(flags: CommonFlags, body: (reporter: Reporter) => Promise
   try {
     return await body(reporter);
   } catch (error) {
-    if (flags.json && !(error instanceof MpipError && error.code === "check-failed")) process.stdout.write(`${jsonFailure(error)}\n`);
-    reporter.write(renderError(error, reporter, flags.debug === true));
-    return error instanceof MpipError && error.code === "usage" ? 2 : 1;
+    // A failed check has already printed its JSON document: it is the report, not a usage failure.
+    const json = flags.json === true && !(error instanceof MpipError && error.code === "check-failed");
+    return reportFailure(error, reporter, { json, debug: flags.debug === true });
   }
 }
 
-function repackSummary(input: string, result: RepackResult, reporter: Reporter, verbose: boolean): string {
+function repackSummary(input: string, result: RepackResult, verbose: boolean): Text[] {
   const window = result.inputMaxDistance > 4096 ? "; the input needed a 32 KiB window, the output 4 KiB" : "";
-  const lines = [`Repacked \`${input}\` into \`${result.output}\` (${result.name} ${result.version}: ${result.files.length} files, ${result.bytes} bytes${window})`];
-  for (const path of result.generated) lines.push(` ${reporter.style("green", "+")} ${path} ${reporter.style("dim", "(generated)")}`);
-  for (const { path, rule } of result.dropped) lines.push(` ${reporter.style("red", "-")} ${path} ${reporter.style("dim", `(${rule})`)}`);
-  if (verbose) for (const { path, rule } of result.kept) lines.push(`   ${path} ${reporter.style("dim", `(${rule})`)}`);
-  for (const line of result.omittedRequirements) lines.push(`   ${reporter.style("dim", `Requires-Dist \`${line}\` left out: its marker does not hold on MicroPython`)}`);
-  return lines.join("\n");
+  const lines: Text[] = [`Repacked \`${input}\` into \`${result.output}\` (${result.name} ${result.version}: ${result.files.length} files, ${result.bytes} bytes${window})`];
+  for (const path of result.generated) lines.push([" ", styled("green", "+"), ` ${path} `, styled("dim", "(generated)")]);
+  for (const { path, rule } of result.dropped) lines.push([" ", styled("red", "-"), ` ${path} `, styled("dim", `(${rule})`)]);
+  if (verbose) for (const { path, rule } of result.kept) lines.push([`   ${path} `, styled("dim", `(${rule})`)]);
+  for (const line of result.omittedRequirements) lines.push(["   ", styled("dim", `Requires-Dist \`${line}\` left out: its marker does not hold on MicroPython`)]);
+  return lines;
 }
 
 function repackJson(result: RepackResult) {

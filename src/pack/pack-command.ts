@@ -3,10 +3,10 @@
 
 import path from "node:path";
 import type { Command } from "commander";
-import { MpipError } from "../errors.js";
 import { formatBytes } from "../limits.js";
-import { Reporter, type Verbosity } from "../log.js";
-import { jsonFailure, renderError } from "../render.js";
+import { Reporter, styled, type Text, type Verbosity } from "../log.js";
+import { jsonDocument } from "../render.js";
+import { EXIT_OK, nonEmpty, reportFailure } from "../usage.js";
 import { packProject, type PackResult } from "./pack.js";
 
 interface PackFlags {
@@ -36,8 +36,8 @@ export function addPackCommand(program: Command, run: (action: () => Promise<num
         "`<name>.egg-info/PKG-INFO` and `requires.txt`, and `pkg/R.py` with each package's data files for `pkg_resources`. " +
         "Plain ustar, gzip with a 4 KiB window; the same project gives the same bytes on any machine.",
     )
-    .argument("[dir]", "the project folder, with pyproject.toml or setup.cfg", ".")
-    .option("-o, --out-dir <dir>", "the folder to write the archive into (default: <dir>/dist)")
+    .argument("[dir]", "the project folder, with pyproject.toml or setup.cfg", nonEmpty(), ".")
+    .option("-o, --out-dir <dir>", "the folder to write the archive into (default: <dir>/dist)", nonEmpty("--out-dir"))
     .option("-q, --quiet", "print only warnings and errors", false)
     .option("-v, --verbose", "list the files in the archive", false)
     .option("--debug", "print stack traces with errors", false)
@@ -52,23 +52,21 @@ async function packCommand(dir: string, flags: PackFlags): Promise<number> {
   try {
     const result = await packProject(dir, flags.outDir === undefined ? {} : { outDir: flags.outDir });
     for (const warning of result.warnings) reporter.warn(warning);
-    if (flags.json) process.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
-    reporter.info(summary(result, reporter));
-    for (const file of result.files) reporter.detail(`  ${file}`);
-    return 0;
+    if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, ...result })}\n`);
+    reporter.info(...summary(result));
+    reporter.detail(...result.files.map((file) => `  ${file}`));
+    return EXIT_OK;
   } catch (error) {
-    if (flags.json) process.stdout.write(`${jsonFailure(error)}\n`);
-    reporter.write(renderError(error, reporter, flags.debug));
-    return error instanceof MpipError && error.code === "usage" ? 2 : 1;
+    return reportFailure(error, reporter, { json: flags.json, debug: flags.debug });
   }
 }
 
-function summary(result: PackResult, reporter: Reporter): string {
+function summary(result: PackResult): Text[] {
   const shown = path.relative(process.cwd(), result.path) || result.path;
-  const lines = [
-    `Packed ${reporter.style("bold", result.name)}==${result.version} (from ${result.metadataFile}) into \`${shown.startsWith("..") ? result.path : shown}\``,
+  const lines: Text[] = [
+    ["Packed ", styled("bold", result.name), `==${result.version} (from ${result.metadataFile}) into \`${shown.startsWith("..") ? result.path : shown}\``],
     `  ${result.files.length} files, ${formatBytes(result.size)}, sha256 ${result.sha256}`,
   ];
   if (result.resourceModules.length > 0) lines.push(`  resources: ${result.resourceModules.map((file) => `\`${file}\``).join(", ")}`);
-  return lines.join("\n");
+  return lines;
 }

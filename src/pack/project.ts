@@ -77,7 +77,8 @@ function normalizeRoot(root: string): string {
 }
 
 async function noMetadata(dir: string, hasPyproject: boolean, hasSetupCfg: boolean): Promise<MpipError> {
-  const hint = `declare the metadata in \`pyproject.toml\`; a minimal one:\n\n${MINIMAL_PYPROJECT}\n\n(or in \`setup.cfg\`: \`[metadata]\` name, version; \`[options]\` packages, install_requires)`;
+  // Lines of their own: a newline inside one line of a message is shown escaped, not obeyed.
+  const hint = ["declare the metadata in `pyproject.toml`; a minimal one:", "", ...MINIMAL_PYPROJECT.split("\n"), "", "(or in `setup.cfg`: `[metadata]` name, version; `[options]` packages, install_requires)"];
   if (await exists(path.join(dir, "setup.py"))) {
     const also = [hasPyproject ? "`pyproject.toml` has no `[project]` table" : "", hasSetupCfg ? "`setup.cfg` has no `[metadata] name`" : ""].filter(Boolean).join(" and ");
     return new MpipError("bad-project", `\`${dir}\` declares its metadata only in \`setup.py\`${also === "" ? "" : ` (${also})`}, and mpip never runs setup.py`, { hint });

@@ -14,6 +14,8 @@ export interface PrepareContext {
   limits: Limits;
   /** Refuse archives a device with a 4 KiB inflate window cannot unpack (`--strict-window`). */
   strictWindow: boolean;
+  /** Refuse a remote file that comes with no hash, instead of warning (`--require-hashes`; see hashes.ts). */
+  requireHashes?: boolean;
   signal?: AbortSignal;
   /** For the `deps` of package documents, which may be URLs and `github:` shorthands. */
   spec: SpecContext;

@@ -4,10 +4,12 @@
 import { fetchFile } from "../fetch.js";
 import { packArchive } from "../pack/pack.js";
 import type { Prepared, Release } from "../resolve/resolve.js";
+import { isShorthand } from "../sources/git-hosts.js";
 import type { Artifact } from "../sources/types.js";
 import { prepareArchive } from "./archive.js";
 import { describeRelease, stagingDir, type PrepareContext, type Staged } from "./context.js";
 import { fetchWithin, writeStagedFile } from "./files.js";
+import { fromIndex, fromSpec, missingHashWarnings } from "./hashes.js";
 import { preparePackageDocument } from "./package-document.js";
 
 export type { PrepareContext, Staged } from "./context.js";
@@ -19,8 +21,10 @@ export async function prepareRelease(release: Release, context: PrepareContext):
     case "dist": {
       const label = describeRelease(release.name, release.version, artifact.file.filename);
       const direct = release.direct === true;
+      const unverified = missingHashWarnings(artifact.file, label, direct ? fromSpec(release.source, false) : fromIndex(release.source), context);
       const fetched = await fetchFile(artifact.file, context.http, label, direct ? { direct, authority: "the URL's `#sha256=`" } : {});
-      return prepareArchive(stagingDir(context, release.key), { ...fetched, filename: artifact.file.filename }, label, context);
+      const prepared = await prepareArchive(stagingDir(context, release.key), { ...fetched, filename: artifact.file.filename }, label, context);
+      return { ...prepared, value: { ...prepared.value, warnings: [...unverified, ...prepared.value.warnings] } };
     }
     case "project": {
       const packed = await packArchive(artifact.path);
@@ -41,9 +45,10 @@ async function prepareModule(release: Release, artifact: Extract<Artifact, { typ
   const dir = stagingDir(context, release.key);
   const label = describeRelease(release.name, release.version, artifact.dest);
   const limit = context.limits.maxUnpackedBytes;
+  const unverified = missingHashWarnings(artifact, label, fromSpec(release.source, isShorthand(release.source)), context);
   const fetched = await fetchWithin(limit, limit, label, () => fetchFile(artifact, context.http, label, { direct: true, authority: "the URL's `#sha256=`", maxBytes: limit }));
   const dest = await writeStagedFile(dir, artifact.dest, fetched.data, label, context.limits.maxPathLength);
-  return { dependencies: [], value: { dir, files: [dest], sha256: fetched.sha256, origin: fetched.origin, filename: artifact.dest, smallWindow: true, warnings: [] } };
+  return { dependencies: [], value: { dir, files: [dest], sha256: fetched.sha256, origin: fetched.origin, filename: artifact.dest, smallWindow: true, warnings: unverified } };
 }
 
 function exhaustive(value: never): never {

@@ -8,11 +8,14 @@ import { MpipError } from "../errors.js";
 import { fetchFile, type Fetched } from "../fetch.js";
 import type { Prepared, Release } from "../resolve/resolve.js";
 import { parseMipDependency, type PackageSpec } from "../spec/package-spec.js";
+import { printable } from "../text.js";
 import { badField, isTooLarge, tooLarge, type DocumentOrigin } from "../sources/metadata.js";
+import { isShorthand } from "../sources/git-hosts.js";
 import { dependenciesOf, parsePackageDocument, planPackageFiles, type PackageDocument } from "../sources/package-json.js";
 import type { Artifact } from "../sources/types.js";
 import { describeRelease, stagingDir, type PrepareContext, type Staged } from "./context.js";
 import { stageFiles } from "./files.js";
+import { fromDocument, fromSpec, missingHashWarnings } from "./hashes.js";
 
 type PackageJsonArtifact = Extract<Artifact, { type: "package-json" }>;
 
@@ -22,6 +25,8 @@ export async function preparePackageDocument(release: Release, artifact: Package
   const label = describeRelease(release.name, release.version, documentName);
   const documentUrl = location.type === "remote" ? location.url : location.path;
   const origin: DocumentOrigin = { url: documentUrl, index: release.source, ...(release.direct === true ? { kind: "package document" as const } : {}) };
+  // A document named directly is a file like any other; one from a v2 index is that index's metadata.
+  const unverified = release.direct === true ? missingHashWarnings(artifact, label, fromSpec(release.source, isShorthand(release.source)), context) : [];
   const fetched = await fetchDocument(release, artifact, label, origin, context);
   const document = parsePackageDocument(fetched.data, origin);
   const bareHashes = document.hashes.some(([dest]) => !document.urls.some(([other]) => other === dest));
@@ -35,6 +40,7 @@ export async function preparePackageDocument(release: Release, artifact: Package
   });
   // Before any file is fetched: a bad dependency is the document's fault as much as a bad destination.
   const dependencies = dependencySpecs(document, context);
+  for (const file of planned) unverified.push(...missingHashWarnings(file, `\`${printable(file.dest, 200)}\` of ${label}`, fromDocument(fetched.origin), context));
   const dir = stagingDir(context, release.key);
   const files = await stageFiles(planned, dir, label, {
     authority: `the package document \`${fetched.origin}\``,
@@ -44,7 +50,7 @@ export async function preparePackageDocument(release: Release, artifact: Package
   return {
     dependencies,
     version,
-    value: { dir, files, sha256: fetched.sha256, origin: fetched.origin, filename: documentName, smallWindow: true, warnings: [] },
+    value: { dir, files, sha256: fetched.sha256, origin: fetched.origin, filename: documentName, smallWindow: true, warnings: unverified },
   };
 }
 

@@ -1,0 +1,41 @@
+// The output boundary cannot be bypassed by accident: outside the Reporter (src/log.ts), the only writes to
+// stdout and stderr in mpip's sources are JSON documents (which escape their values), R.py from bin2res
+// (Python's repr has escaped it), and commander's help (mpip's own text). A new message written straight
+// to a stream, or a console.log, fails here and belongs in a Reporter call instead.
+import assert from "node:assert/strict";
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { test } from "node:test";
+import { ROOT } from "../helpers/cli.js";
+
+const ALLOWED = [
+  /process\.stdout\.write\(`\$\{(jsonReport|jsonFailure|jsonDocument|checkJson)\(/,
+  /process\.stdout\.write\(await bin2res\(/,
+  /process\.stderr\.write\(program\.helpInformation\(\)\)/,
+];
+
+async function sources(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const nested = await Promise.all(entries.map((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sources(full);
+    return Promise.resolve(entry.name.endsWith(".ts") ? [full] : []);
+  }));
+  return nested.flat();
+}
+
+test("every write to stdout or stderr outside the Reporter is a JSON document, R.py or commander's help", async () => {
+  const offences: string[] = [];
+  let writes = 0;
+  for (const file of await sources(path.join(ROOT, "src"))) {
+    if (path.relative(ROOT, file) === path.join("src", "log.ts")) continue;
+    const lines = (await readFile(file, "utf8")).split("\n");
+    lines.forEach((line, index) => {
+      if (!/process\.(stdout|stderr)\.write|console\.(log|error|warn|info|debug)/.test(line)) return;
+      writes++;
+      if (!ALLOWED.some((pattern) => pattern.test(line))) offences.push(`${path.relative(ROOT, file)}:${index + 1}: ${line.trim()}`);
+    });
+  }
+  assert.ok(writes > 0, "the scan found the known writes");
+  assert.deepEqual(offences, []);
+});

@@ -1,0 +1,174 @@
+// Usage errors: one rule for every command. What cannot be run as given (commander's own parse errors, a
+// bad or empty value, a malformed spec on the command line or in a -r file, an unreadable -r file) exits 2;
+// with --json anywhere on the command line, stdout carries the `{"ok": false, "error": {...}}` document
+// whatever failed. A failure of the work itself (a package's own broken metadata) exits 1.
+import assert from "node:assert/strict";
+import { readdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { ROOT, runMpip, tempDir, type RunResult } from "../helpers/cli.js";
+import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
+
+const FIXTURES = path.join(ROOT, "fixtures");
+
+let work: { dir: string; cleanup: () => Promise<void> };
+let server: IndexServer;
+
+before(async () => {
+  work = await tempDir("mpip-usage-");
+  server = await startIndexServer();
+  await server.addSdist({ name: "brokenreq", version: "1.0", files: { "brokenreq.py": "" }, requires: ["dep >= >="] });
+});
+after(async () => {
+  await server.close();
+  await work.cleanup();
+});
+
+interface Failure {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+/** Exit 2, an `error:` and a `hint:` on stderr, and (with --json) the failure document on stdout. */
+function assertUsage(result: RunResult, json: boolean, code = "usage"): Failure | undefined {
+  assert.equal(result.code, 2, `${result.stdout}\n${result.stderr}`);
+  assert.match(result.stderr, /^error: /m);
+  assert.doesNotMatch(result.stderr, /This is a bug in mpip|\n\s+at /);
+  if (!json) {
+    assert.equal(result.stdout, "");
+    return undefined;
+  }
+  const document = JSON.parse(result.stdout) as { ok: boolean; error: Failure };
+  assert.equal(document.ok, false);
+  assert.equal(document.error.code, code, result.stdout);
+  assert.ok(document.error.message.length > 0);
+  assert.ok(!document.error.message.startsWith("error:"), "the message is the error's, without the terminal's prefix");
+  return document.error;
+}
+
+describe("commander's parse errors", () => {
+  const commands: Array<{ command: string; ok: string[] }> = [
+    { command: "install", ok: ["-p", "image", "x"] },
+    { command: "pack", ok: ["."] },
+    { command: "repack", ok: ["x.tar.gz"] },
+    { command: "check", ok: ["x.tar.gz"] },
+  ];
+  // `jsonLast: false`: the mistake is an option missing its value at the end, which would take a
+  // following `--json` as that value (commander's rule), so --json goes before it.
+  const mistakes: Array<{ name: string; args: (ok: string[]) => string[]; message: RegExp; only?: string[]; jsonLast?: false }> = [
+    { name: "an unknown option", args: (ok) => ["--bogus", ...ok], message: /unknown option '--bogus'/ },
+    { name: "a misspelt option", args: (ok) => ["--verbos", ...ok], message: /unknown option '--verbos' \(did you mean --verbose\?\)/, only: ["install", "pack", "repack"] },
+    { name: "a bad number", args: (ok) => ["--jobs", "0", ...ok], message: /--jobs must be a whole number from 1 to 256/, only: ["install"] },
+    { name: "a bad timeout", args: (ok) => ["--timeout", "x", ...ok], message: /--timeout must be a number of seconds/, only: ["install"] },
+    { name: "a missing option value", args: (ok) => [...ok, "--timeout"], message: /option '--timeout <seconds>' argument missing/, only: ["install"], jsonLast: false },
+    { name: "a missing -o value", args: (ok) => [...ok, "-o"], message: /option '-o, --out-dir <dir>' argument missing/, only: ["pack", "repack"], jsonLast: false },
+    { name: "too many arguments", args: () => [".", "extra"], message: /too many arguments for 'pack'/, only: ["pack"] },
+    { name: "a missing argument", args: () => [], message: /missing required argument/, only: ["repack", "check"] },
+  ];
+  for (const { command, ok } of commands) {
+    for (const mistake of mistakes) {
+      if (mistake.only !== undefined && !mistake.only.includes(command)) continue;
+      test(`${command}: ${mistake.name} exits 2, with the JSON document when --json is anywhere`, async () => {
+        const args = mistake.args(ok);
+        for (const json of [[], ["--json"]]) {
+          for (const at of mistake.jsonLast === false ? (["before"] as const) : (["before", "after"] as const)) {
+            const line = at === "before" ? [command, ...json, ...args] : [command, ...args, ...json];
+            const result = await runMpip(line, { cwd: work.dir });
+            const failure = assertUsage(result, json.length > 0);
+            assert.match(result.stderr, mistake.message, line.join(" "));
+            assert.match(result.stderr, new RegExp(`^hint: \`mpip ${command} --help\``, "m"));
+            if (failure !== undefined) {
+              assert.match(failure.message, mistake.message);
+              assert.match(failure.hint ?? "", new RegExp(`mpip ${command} --help`));
+            }
+          }
+        }
+      });
+    }
+  }
+
+  test("an unknown command, and options with no command, exit 2 with the JSON document", async () => {
+    for (const args of [["frobnicate", "--json"], ["--json", "install", "x"], ["--json"], ["--json", "--quiet"]]) {
+      const result = await runMpip(args, { cwd: work.dir });
+      const failure = assertUsage(result, true)!;
+      assert.match(failure.message, /unknown (command 'frobnicate'|option '--json')/, args.join(" "));
+      assert.match(failure.hint ?? "", /`mpip (install )?--help`/);
+    }
+  });
+
+  test("--json after `--` is a spec, not the option", async () => {
+    const result = await runMpip(["install", "--no-index", "-p", path.join(work.dir, "dashdash"), "--", "--json"], { cwd: work.dir });
+    assert.equal(result.stdout, "");
+    assert.notEqual(result.code, 0);
+  });
+});
+
+describe("empty values for path options", () => {
+  const cases: Array<{ args: string[]; option: RegExp }> = [
+    { args: ["install", "-p", "", "--no-index", "-f", FIXTURES, "mpip-demo-app"], option: /'-p, --target <dir>' argument '' is invalid\. --target needs a path/ },
+    { args: ["install", "--target=", "--no-index", "-f", FIXTURES, "mpip-demo-app"], option: /--target needs a path/ },
+    { args: ["install", "-p", "image", "-r", "", "--no-index", "-f", FIXTURES], option: /--requirement needs a path/ },
+    { args: ["install", "-p", "image", "--no-index", "-f", "", "mpip-demo-app"], option: /--find-links needs a path/ },
+    { args: ["install", "-p", "image", "--cert", "", "--no-index", "-f", FIXTURES, "mpip-demo-app"], option: /--cert needs a path/ },
+    { args: ["install", "-p", "image", "--compile", "--mpy-cross", "", "--no-index", "-f", FIXTURES, "mpip-demo-app"], option: /--mpy-cross needs a path/ },
+    { args: ["pack", "-o", "", "."], option: /--out-dir needs a path/ },
+    { args: ["pack", ""], option: /argument 'dir'\. It needs a path/ },
+    { args: ["repack", "-o", "", "x.tar.gz"], option: /--out-dir needs a path/ },
+    { args: ["repack", ""], option: /argument 'sdist'\. It needs a path/ },
+    { args: ["check", ""], option: /argument 'archive'\. It needs a path/ },
+    { args: ["bin2res", ""], option: /argument 'file'\. It needs a path/ },
+  ];
+  for (const { args, option } of cases) {
+    test(`${args.slice(0, 4).map((arg) => (arg === "" ? '""' : arg)).join(" ")}: a usage error naming it, nothing written`, async () => {
+      const { dir, cleanup } = await tempDir("mpip-empty-");
+      try {
+        for (const json of [false, true]) {
+          const result = await runMpip(json && args[0] !== "bin2res" ? [...args, "--json"] : args, { cwd: dir });
+          assertUsage(result, json && args[0] !== "bin2res");
+          assert.match(result.stderr, option);
+          assert.match(result.stderr, /is a variable in the command unset\?/);
+          assert.deepEqual(await readdir(dir), [], "the current folder is untouched");
+        }
+      } finally {
+        await cleanup();
+      }
+    });
+  }
+});
+
+describe("one exit code rule for what the user typed", () => {
+  test("a malformed spec on the command line exits 2, as an unreadable -r file does", async () => {
+    for (const [spec, code] of [["foo>=", "bad-requirement"], ["foo @ https://host/bar-1.0.tar.gz", "bad-spec"], ["./nowhere-1.0.tar.gz", "bad-spec"], ["https://host/x.tar.gz#md5=1", "bad-spec"]] as const) {
+      const result = await runMpip(["install", "-p", "image", "--json", "--no-index", "-f", FIXTURES, spec], { cwd: work.dir });
+      const failure = assertUsage(result, true, code)!;
+      assert.ok(failure.hint !== undefined || code === "bad-requirement", spec);
+    }
+    const missing = await runMpip(["install", "-p", "image", "--json", "-r", path.join(work.dir, "absent.txt")], { cwd: work.dir });
+    assert.match(assertUsage(missing, true)!.message, /cannot read the requirements file/);
+  });
+
+  test("a malformed line of a -r file exits 2, naming the file and the line", async () => {
+    const file = path.join(work.dir, "reqs.txt");
+    for (const [line, code] of [["foo>=", "bad-requirement"], ["ftp://host/x.tar.gz", "bad-spec"], ["foo; os_name ==", "bad-requirement"]] as const) {
+      await writeFile(file, `# comment\nmpip-demo-app\n${line}\n`);
+      const result = await runMpip(["install", "-p", "image", "--json", "--no-index", "-f", FIXTURES, "-r", file], { cwd: work.dir });
+      const failure = assertUsage(result, true, code)!;
+      assert.ok(failure.message.startsWith(`\`${file}\` line 3: `), failure.message);
+    }
+  });
+
+  test("a package's own malformed requires.txt is a failure of the install, exit 1", async () => {
+    const result = await runMpip(["install", "-p", path.join(work.dir, "image-broken"), "--json", "-i", server.url, "brokenreq"]);
+    assert.equal(result.code, 1, result.stderr);
+    const failure = (JSON.parse(result.stdout) as { error: Failure }).error;
+    assert.match(failure.message, /in the dependencies of `brokenreq 1\.0`/);
+  });
+
+  test("nothing to install, and options that need another, exit 2 with the JSON document", async () => {
+    for (const args of [[], ["--keep-sources", "x"], ["--arch", "xtensawin", "x"], ["--mpy", "6", "--target-version", "1.22", "x"], ["--target-version", "banana", "x"]]) {
+      const result = await runMpip(["install", "-p", "image", "--json", ...args], { cwd: work.dir });
+      assertUsage(result, true);
+    }
+  });
+});
