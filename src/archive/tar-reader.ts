@@ -7,8 +7,9 @@
 // `L` name over a pax `path`): an entry's name comes from its header or from one `L` record or one pax
 // `path`, its link name likewise (`K`, `linkpath`); an entry has at most one pax header, with each key
 // once; a global header sets no `path`, `linkpath` or `size` (it would give every entry the same one);
-// a pax `path`, `linkpath` or `size` is never empty (Python's tarfile takes "", GNU tar `.`, others the
-// header's); a GNU-format header has no name prefix (Python's tarfile reads one there, GNU tar does not);
+// a pax `path`, `linkpath` or `size` is never empty (Python's tarfile takes "" or 0, GNU tar "" or an
+// error, POSIX the header's); a GNU-format header has no name prefix (Python's tarfile reads one there,
+// GNU tar does not);
 // and a regular file's name does not end in `/` (GNU tar makes it a folder, Python's tarfile a file).
 // Pure logic: bytes in, events out; unpack.ts does the I/O and decides what is allowed.
 
@@ -220,14 +221,14 @@ export class TarReader {
       const records = parsePax(data, offset);
       if (typeflag === "g") {
         const key = NOT_GLOBAL.find((candidate) => records.has(candidate));
-        if (key !== undefined) throw new TarFormatError(`the global pax header at byte ${offset} of the tar sets \`${key}\`, which readers apply to every later entry or to none`);
+        if (key !== undefined) throw new TarFormatError(`the global pax header at byte ${offset} of the tar sets \`${key}\`, which would give every later entry the same one`);
         if (pending.pax === undefined && pending.longName === undefined && pending.longLink === undefined) {
           pending.offset = undefined; // a global header stands alone: no entry need follow it
         }
       } else {
         if (pending.pax !== undefined) throw twice("two pax headers (`x`)");
         for (const key of ["path", "linkpath", "size"]) {
-          if (records.get(key) === "") throw new TarFormatError(`the pax header at byte ${offset} of the tar has an empty \`${key}\`: Python's tarfile takes it as it is, GNU tar and others fall back to the ustar header`);
+          if (records.get(key) === "") throw new TarFormatError(`the pax header at byte ${offset} of the tar has an empty \`${key}\`: tar readers disagree on what it means (none, the header's, or an error)`);
         }
         if (records.has("path") && pending.longName !== undefined) throw twice("its name twice, by a GNU long name record (`L`) and a pax `path`");
         if (records.has("linkpath") && pending.longLink !== undefined) throw twice("its link name twice, by a GNU long link name record (`K`) and a pax `linkpath`");
