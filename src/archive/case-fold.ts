@@ -86,9 +86,11 @@ export function describeClash(clash: Clash<unknown>): string {
   const { how, where } = sameName(path, other.path);
   if (kind === "file" && other.kind === "file") return `it differs ${how} from ${theirs}: ${where} would make them one file`;
   if (kind === "folder" && other.kind === "folder") return `${itself ? "the folder" : "its folder"} ${mine} differs ${how} from the folder ${theirs}: ${where} would make them one folder`;
-  const self = kind === "file" ? "it is a file" : itself ? "it is a folder" : `its folder ${mine} is a folder`;
   const against = other.kind === "file" ? `the file ${theirs}` : `the folder ${theirs}`;
-  return `${self}, and ${against} differs from it ${how}: on ${where} one of them cannot be written`;
+  const self = kind === "file" ? "it is a file" : itself ? "it is a folder" : undefined;
+  return self === undefined
+    ? `its folder ${mine} and ${against} differ ${how}: on ${where} they cannot both be written`
+    : `${self}, and ${against} differs from it ${how}: on ${where} they cannot both be written`;
 }
 
 /** Warnings for paths of different packages that one filesystem makes one (the same path is install.ts's business). */

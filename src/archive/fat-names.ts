@@ -29,7 +29,7 @@ export const FAT_HINT = `${FAT_LIMITS}, so mpip refuses them; only the package's
 
 /**
  * Why FAT or Windows cannot hold one path segment (a file or folder name) as it is, or undefined when
- * it can. The reason names the segment, e.g. "`aux.py` is ...". `.` and `..` are the caller's business.
+ * it can. The reason names the segment: "the name `aux.py` is ...". `.` and `..` are the caller's business.
  */
 export function fatNameProblem(segment: string): string | undefined {
   const shown = `\`${printable(segment, 120)}\``;

@@ -9,8 +9,8 @@
 // once; a global header sets no `path`, `linkpath` or `size` (it would give every entry the same one);
 // a pax `path`, `linkpath` or `size` is never empty (Python's tarfile takes "" or 0, GNU tar "" or an
 // error, POSIX the header's); a GNU-format header has no name prefix (Python's tarfile reads one there,
-// GNU tar does not);
-// and a regular file's name does not end in `/` (GNU tar makes it a folder, Python's tarfile a file).
+// GNU tar does not); and a regular file's name does not end in `/` (GNU tar makes it a folder, Python's
+// tarfile a file).
 // Pure logic: bytes in, events out; unpack.ts does the I/O and decides what is allowed.
 
 import { printable } from "../text.js";
@@ -64,7 +64,7 @@ interface Pending {
   longLink?: string;
 }
 
-/** Keys a global header may not set: every reader would give every later entry the same name or size, or some readers none. */
+/** Keys a global header may not set: every later entry would get the same name, link name or size. */
 const NOT_GLOBAL = ["path", "linkpath", "size"];
 
 export class TarReader {
@@ -298,11 +298,6 @@ function decode(bytes: Buffer, what: string, offset: number): string {
   }
 }
 
-/** A pax key for a message: keys are short words, so anything else is cut and escaped. */
-function printableKey(key: string): string {
-  return key.slice(0, 60).replace(/[^\x20-\x7e]/g, "?").replace(/`/g, "'");
-}
-
 /** pax records: "<length> <key>=<value>\n", the length counting the whole record; each key at most once. */
 function parsePax(data: Buffer, offset: number): Map<string, string> {
   const records = new Map<string, string>();
@@ -319,7 +314,7 @@ function parsePax(data: Buffer, offset: number): Map<string, string> {
     if (equals <= 0) throw malformed();
     const key = decode(record.subarray(0, equals), "pax record key", offset);
     if (key.startsWith("GNU.sparse.")) throw new TarFormatError(`the entry after byte ${offset} of the tar is a GNU sparse file, which mpip does not unpack`);
-    if (records.has(key)) throw new TarFormatError(`the pax header at byte ${offset} of the tar gives \`${printableKey(key)}\` twice; tar readers disagree on which one counts`);
+    if (records.has(key)) throw new TarFormatError(`the pax header at byte ${offset} of the tar gives \`${printable(key, 60)}\` twice; tar readers disagree on which one counts`);
     records.set(key, decode(record.subarray(equals + 1), `pax \`${key}\` record`, offset));
     at = end;
   }

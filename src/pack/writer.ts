@@ -16,7 +16,7 @@
 
 import * as pako from "pako";
 import { CaseIndex, describeClash } from "../archive/case-fold.js";
-import { FAT_LIMITS, fatNameProblem } from "../archive/fat-names.js";
+import { FAT_LIMITS, fatPathProblem } from "../archive/fat-names.js";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 
@@ -126,10 +126,8 @@ function checkPath(path: string): void {
   const segments = path.split("/");
   if (segments.length < 2) throw nameError(path, "every file must lie inside the archive's top folder (`name-version/`)");
   if (segments.some((segment) => segment === "" || segment === "." || segment === "..")) throw nameError(path, "it has an empty, `.` or `..` segment");
-  for (const segment of segments) {
-    const problem = fatNameProblem(segment);
-    if (problem !== undefined) throw nameError(path, problem, RENAME_HINT);
-  }
+  const problem = fatPathProblem(path);
+  if (problem !== undefined) throw nameError(path, problem, RENAME_HINT);
   const bytes = Buffer.byteLength(path, "utf8");
   // A folder's entry (its path and a trailing `/`) is always shorter than the files inside it.
   if (bytes > MAX_NAME_BYTES) throw nameError(path, `its name is ${bytes} bytes long, more than the ${MAX_NAME_BYTES} that plain ustar holds`);

@@ -10,6 +10,8 @@ import { checkEntryPath, stripEntryPath } from "../../src/archive/entry-path.js"
 import { FAT_HINT, fatFold, fatNameProblem, fatPathProblem } from "../../src/archive/fat-names.js";
 import { ArchiveLayout, type Admission } from "../../src/archive/layout.js";
 import type { TarEntry } from "../../src/archive/tar-reader.js";
+import { writeTar } from "../../src/pack/writer.js";
+import { throwsMpip } from "../helpers/expect.js";
 
 const DEVICES = ["CON", "PRN", "AUX", "NUL", ...Array.from({ length: 10 }, (_, i) => `COM${i}`), ...Array.from({ length: 10 }, (_, i) => `LPT${i}`), "COM¹", "LPT³", "CONIN$", "CONOUT$"];
 const EXTENSIONS = ["", ".py", ".txt", ".tar.gz", ".PY", " .py"];
@@ -173,5 +175,19 @@ describe("every name-deciding place uses the rule", () => {
     assert.deepEqual(judge([["t/README", "file"], ["t/readme", "file"], ["t/x.egg-info/PKG-INFO", "file"], ["t/X.egg-info/PKG-INFO", "file"]]).map((verdict) => verdict.ok), [true, true, true, true]);
     assert.deepEqual(judge([["t/", "directory"], ["t/pkg/", "directory"], ["t/pkg/", "directory"], ["t/pkg/a.py", "file"]]).map((verdict) => verdict.ok), [true, true, true, true]);
     assert.match(JSON.stringify(last([["t/l", "symlink"]])), /symlink entry/);
+  });
+
+  test("the archive writer (pack, repack) refuses such names and paths FAT makes one, naming the file", () => {
+    const write = (...paths: string[]) => writeTar(paths.map((file) => ({ path: file, data: Buffer.from("") })), { mtime: 0 });
+    for (const name of refusedNames()) {
+      for (const file of [`p-1/${name}`, `p-1/pkg/${name}/x.py`]) throwsMpip(() => write("p-1/ok.py", file), "archive-name", "cannot write `p-1/");
+    }
+    const pairs: Array<[string, string, string]> = [["p-1/Mod.py", "p-1/mod.py", "only by case"], ["p-1/caf\u00e9.py", "p-1/cafe\u0301.py", "Unicode normalization"], ["p-1/Pkg/a.py", "p-1/pkg/b.py", "only by case"]];
+    for (const [a, b, how] of pairs) {
+      const error = throwsMpip(() => write(a, b), "archive-name", how);
+      assert.match(error.hint ?? "", /rename the file or folder/);
+    }
+    throwsMpip(() => write("p-1/pkg", "p-1/pkg/x.py"), "archive-name", "`p-1/pkg` is both a file and a folder");
+    assert.ok(write("p-1/console.py", "p-1/aux_1.py", "p-1/pkg/.hidden", "p-1/a.b.c.py").length > 0);
   });
 });
