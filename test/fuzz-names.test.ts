@@ -323,12 +323,13 @@ json.dump(out, sys.stdout, ensure_ascii=True)
 }
 
 describe("fuzz: names and tar records", () => {
-  const installed: Array<{ tar: Buffer; files: string[]; what: string }> = [];
+  const installed: Array<{ index: number; tar: Buffer; files: string[]; what: string }> = [];
 
   test(`archives, in-process (seed ${SEED})`, async () => {
     const problems: string[] = [];
     const tally = { refused: 0, corrupt: 0, installed: 0 };
-    for (let index = 0; index < CASES; index++) {
+    // Three at a time: an install mostly waits on the disk (fsync), and each case has its own target.
+    await inParallel(CASES, 3, async (index) => {
       const rng = caseRng(1, index);
       const entries = plan(rng);
       const tar = buildTar(entries);
@@ -341,12 +342,14 @@ describe("fuzz: names and tar records", () => {
       if (problem !== undefined) problems.push(`case ${index} (MPIP_FUZZ_SEED=${SEED}): ${what}\n    → ${problem}`);
       if ("files" in expected) {
         tally.installed++;
-        installed.push({ tar, files: [...expected.files.keys()].filter((file) => file !== `${PKG}.py`), what });
+        installed.push({ index, tar, files: [...expected.files.keys()].filter((file) => file !== `${PKG}.py`), what });
       } else if (expected.refused === "unsafe-path") tally.refused++;
       else tally.corrupt++;
       await rm(parent, { recursive: true, force: true });
       await rm(links, { recursive: true, force: true });
-    }
+    });
+    problems.sort();
+    installed.sort((a, b) => a.index - b.index);
     console.log(`fuzz-names: seed ${SEED}: ${CASES} archives: ${tally.refused} refused for a name, ${tally.corrupt} for their records, ${tally.installed} installed; ${problems.length} problems`);
     // Every kind of outcome is reached, or the pool has drifted and the test proves little.
     assert.ok(tally.refused > CASES / 10 && tally.corrupt > CASES / 20 && tally.installed > CASES / 10, JSON.stringify(tally));
@@ -399,3 +402,11 @@ describe("fuzz: names and tar records", () => {
     assert.deepEqual(problems, []);
   });
 });
+
+async function inParallel(count: number, width: number, run: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await run(next++);
+  };
+  await Promise.all(Array.from({ length: width }, worker));
+}
