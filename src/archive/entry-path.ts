@@ -1,8 +1,13 @@
 // Archive entry names are hostile input. First reject names that could escape or that a filesystem
 // would read as something else (absolute, `..`, drive letters, backslashes, `:`, NUL, control
-// characters); the caller then checks the resolved path is inside the target too.
+// characters), then every segment that is installed must be a name FAT can hold (fat-names.ts: no
+// `"*<>?|`, no trailing dot or space, no DOS device name); the caller then checks the resolved path is
+// inside the target too.
 
-export type EntryPath = { ok: true; path: string } | { ok: false; reason: string };
+import { FAT_HINT, fatNameProblem } from "./fat-names.js";
+
+/** A refusal's `hint`, when given, says why the rule exists (FAT's); callers fall back to their own. */
+export type EntryPath = { ok: true; path: string } | { ok: false; reason: string; hint?: string };
 
 /**
  * Validate a raw tar name and strip its first component (the `name-version/` folder). With `upip`, the
@@ -21,6 +26,11 @@ export function stripEntryPath(raw: string, options: { upip?: boolean } = {}): E
   if (all.includes("..")) return { ok: false, reason: "its path contains a `..` segment" };
   const meaningful = (segment: string) => segment !== "" && segment !== ".";
   const rest = options.upip === true ? all.slice(1).filter(meaningful) : all.filter(meaningful).slice(1);
+  // The stripped first folder is never written, so only the rest must suit FAT.
+  for (const segment of rest) {
+    const problem = fatNameProblem(segment);
+    if (problem !== undefined) return { ok: false, reason: problem, hint: FAT_HINT };
+  }
   return { ok: true, path: rest.join("/") };
 }
 
@@ -32,7 +42,7 @@ export function isInside(root: string, child: string, separator = "/"): boolean 
 
 /**
  * A destination (of a package document or a module) checked with the same rules as a tar entry's name (absolute, drive letters, `..`,
- * backslashes, `:`, NUL and control characters), but without stripping a first folder; normalized.
+ * backslashes, `:`, NUL and control characters, names FAT cannot hold), but without stripping a first folder; normalized.
  */
 export function checkEntryPath(raw: string): EntryPath {
   if (raw === "") return { ok: false, reason: "its path is empty" };

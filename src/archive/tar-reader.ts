@@ -2,8 +2,18 @@
 // (`L`, `K`) are applied. It is strict wherever tar readers disagree, because an archive that two tools
 // read differently can show a reviewer one set of files and install another: a header with a bad
 // checksum, a size that is not a number, data after the end-of-archive marker, an extended header with
-// no entry after it, a folder or link that carries data — each is an error here. Pure logic: bytes in,
-// events out; unpack.ts does the I/O and decides what is allowed.
+// no entry after it, a folder or link that carries data — each is an error here. So is every field given
+// twice, since readers pick different ones (GNU tar the last record, Python's tarfile the first, an
+// `L` name over a pax `path`): an entry's name comes from its header or from one `L` record or one pax
+// `path`, its link name likewise (`K`, `linkpath`); an entry has at most one pax header, with each key
+// once; a global header sets no `path`, `linkpath` or `size` (it would give every entry the same one);
+// a pax `path`, `linkpath` or `size` is never empty (Python's tarfile takes "" or 0, GNU tar "" or an
+// error, POSIX the header's); a GNU-format header has no name prefix (Python's tarfile reads one there,
+// GNU tar does not); and a regular file's name does not end in `/` (GNU tar makes it a folder, Python's
+// tarfile a file).
+// Pure logic: bytes in, events out; unpack.ts does the I/O and decides what is allowed.
+
+import { printable } from "../text.js";
 
 export type EntryType = "file" | "directory" | "symlink" | "link" | "character-device" | "block-device" | "fifo" | "unknown";
 
@@ -48,10 +58,14 @@ type State =
 
 interface Pending {
   offset?: number;
-  pax: Map<string, string>;
+  /** The entry's own pax header (`x`), once read: an entry has at most one. */
+  pax?: Map<string, string>;
   longName?: string;
   longLink?: string;
 }
+
+/** Keys a global header may not set: every later entry would get the same name, link name or size. */
+const NOT_GLOBAL = ["path", "linkpath", "size"];
 
 export class TarReader {
   private state: State = { at: "header" };
@@ -59,8 +73,7 @@ export class TarReader {
   private readonly header = Buffer.alloc(BLOCK);
   private headerFill = 0;
   private members = 0;
-  private pending: Pending = { pax: new Map() };
-  private readonly global = new Map<string, string>();
+  private pending: Pending = {};
 
   /** Parses one chunk. Lazy: a consumer that throws on an event stops the parse right there. */
   *push(chunk: Buffer): Generator<TarEvent> {
@@ -167,16 +180,26 @@ export class TarReader {
 
   private member(block: Buffer, offset: number, typeflag: string, headerSize: number): TarEntry {
     const pending = this.pending;
-    this.pending = { pax: new Map() };
-    const pax = new Map([...this.global, ...pending.pax]);
-    for (const [key, value] of pax) if (value === "") pax.delete(key); // an empty pax value cancels the record
-    const ustar = block.toString("latin1", 257, 263) === "ustar\0";
+    this.pending = {};
+    const pax = pending.pax ?? new Map<string, string>();
+    const magic = block.toString("latin1", 257, 263);
     let name = readString(block, 0, 100, "name", offset);
-    if (ustar && block[345] !== 0) name = `${readString(block, 345, 155, "name prefix", offset)}/${name}`;
-    name = pax.get("path") ?? pending.longName ?? name;
+    if (block[345] !== 0) {
+      if (magic !== "ustar\0") throw new TarFormatError(`the GNU-format header at byte ${offset} of the tar has bytes where ustar keeps a name prefix: Python's tarfile reads them as part of the name, GNU tar does not`);
+      name = `${readString(block, 345, 155, "name prefix", offset)}/${name}`;
+    }
+    const extended = pax.get("path") ?? pending.longName;
+    name = extended ?? name;
     const linkname = pax.get("linkpath") ?? pending.longLink ?? readString(block, 157, 100, "link name", offset);
     let type = TYPES[typeflag] ?? "unknown";
-    if (type === "file" && typeflag !== "7" && name.endsWith("/")) type = "directory"; // old tars mark folders so
+    if (type === "file" && name.endsWith("/")) {
+      // Old tars mark folders so (type NUL and a name ending in `/` in the header), and every reader agrees;
+      // a `0` or `7`, or a name from an extended record, is a folder to GNU tar and a file to Python's tarfile.
+      if (block[156] !== 0 || extended !== undefined) {
+        throw new TarFormatError(`the entry at byte ${pending.offset ?? offset} of the tar is a regular file whose name \`${printable(name, 200)}\` ends in \`/\`: GNU tar takes it for a folder, Python's tarfile for a file`);
+      }
+      type = "directory";
+    }
     const paxSize = pax.get("size");
     if (paxSize !== undefined && !/^\d{1,15}$/.test(paxSize)) throw new TarFormatError(`the pax size of the entry at byte ${offset} of the tar is not a number`);
     const size = paxSize === undefined ? headerSize : Number(paxSize);
@@ -185,17 +208,31 @@ export class TarReader {
 
   private onExtension(typeflag: string, data: Buffer, offset: number): void {
     const size = data.length;
+    const pending = this.pending;
+    const twice = (what: string) => new TarFormatError(`the entry after byte ${pending.offset ?? offset} of the tar is given ${what}; tar readers disagree on which one counts`);
     if (typeflag === "L" || typeflag === "K") {
       const end = data.indexOf(0);
       const value = decode(data.subarray(0, end < 0 ? data.length : end), "GNU long name", offset);
-      if (typeflag === "L") this.pending.longName = value;
-      else this.pending.longLink = value;
+      const [field, key, other] = typeflag === "L" ? ["longName", "path", "name"] as const : ["longLink", "linkpath", "link name"] as const;
+      if (pending[field] !== undefined) throw twice(`two GNU long ${other} records (\`${typeflag}\`)`);
+      if (pending.pax?.has(key) === true) throw twice(`its ${other} twice, by a pax \`${key}\` and a GNU long ${other} record (\`${typeflag}\`)`);
+      pending[field] = value;
     } else {
       const records = parsePax(data, offset);
-      const into = typeflag === "g" ? this.global : this.pending.pax;
-      for (const [key, value] of records) into.set(key, value);
-      if (typeflag === "g" && this.pending.pax.size === 0 && this.pending.longName === undefined && this.pending.longLink === undefined) {
-        this.pending.offset = undefined; // a global header stands alone: no entry need follow it
+      if (typeflag === "g") {
+        const key = NOT_GLOBAL.find((candidate) => records.has(candidate));
+        if (key !== undefined) throw new TarFormatError(`the global pax header at byte ${offset} of the tar sets \`${key}\`, which would give every later entry the same one`);
+        if (pending.pax === undefined && pending.longName === undefined && pending.longLink === undefined) {
+          pending.offset = undefined; // a global header stands alone: no entry need follow it
+        }
+      } else {
+        if (pending.pax !== undefined) throw twice("two pax headers (`x`)");
+        for (const key of ["path", "linkpath", "size"]) {
+          if (records.get(key) === "") throw new TarFormatError(`the pax header at byte ${offset} of the tar has an empty \`${key}\`: tar readers disagree on what it means (none, the header's, or an error)`);
+        }
+        if (records.has("path") && pending.longName !== undefined) throw twice("its name twice, by a GNU long name record (`L`) and a pax `path`");
+        if (records.has("linkpath") && pending.longLink !== undefined) throw twice("its link name twice, by a GNU long link name record (`K`) and a pax `linkpath`");
+        pending.pax = records;
       }
     }
     this.state = padding(size) > 0 ? { at: "padding", remaining: padding(size) } : { at: "header" };
@@ -261,7 +298,7 @@ function decode(bytes: Buffer, what: string, offset: number): string {
   }
 }
 
-/** pax records: "<length> <key>=<value>\n", the length counting the whole record. */
+/** pax records: "<length> <key>=<value>\n", the length counting the whole record; each key at most once. */
 function parsePax(data: Buffer, offset: number): Map<string, string> {
   const records = new Map<string, string>();
   const malformed = () => new TarFormatError(`the pax header at byte ${offset} of the tar has a malformed record`);
@@ -277,6 +314,7 @@ function parsePax(data: Buffer, offset: number): Map<string, string> {
     if (equals <= 0) throw malformed();
     const key = decode(record.subarray(0, equals), "pax record key", offset);
     if (key.startsWith("GNU.sparse.")) throw new TarFormatError(`the entry after byte ${offset} of the tar is a GNU sparse file, which mpip does not unpack`);
+    if (records.has(key)) throw new TarFormatError(`the pax header at byte ${offset} of the tar gives \`${printable(key, 60)}\` twice; tar readers disagree on which one counts`);
     records.set(key, decode(record.subarray(equals + 1), `pax \`${key}\` record`, offset));
     at = end;
   }

@@ -11,10 +11,10 @@ import { createGunzip } from "node:zlib";
 import { MpipError } from "../errors.js";
 import { DEFAULT_LIMITS, formatBytes, RATIO_FLOOR_BYTES, type Limits } from "../limits.js";
 import { printable } from "../text.js";
-import { CaseIndex, describeClash } from "./case-fold.js";
-import { isInside, stripEntryPath } from "./entry-path.js";
+import { isInside } from "./entry-path.js";
 import { SMALL_WINDOW, scanGzip, type GzipScan } from "./gzip-scan.js";
-import { isPkgInfo, isRequiresTxt, upipSkips } from "./skip-rules.js";
+import { ArchiveLayout } from "./layout.js";
+import { isPkgInfo, isRequiresTxt } from "./skip-rules.js";
 import { TarFormatError, TarReader, type TarEntry, type TarEvent } from "./tar-reader.js";
 
 /** `maxMetadataBytes` also caps the requires.txt and PKG-INFO read into memory. */
@@ -90,10 +90,8 @@ class Unpacker {
   readonly result: Unpacked;
   private sink: Sink = DISCARD;
   private entries = 0;
-  /** Every regular file's path, skipped or not: a path given twice is ambiguous whichever copy is kept. */
-  private readonly seen = new Set<string>();
-  /** Installed files and their folders, to refuse names that differ only by case. */
-  private readonly cases = new CaseIndex<undefined>();
+  /** What is installed where, and what the archive may not hold (layout.ts). */
+  private readonly layout = new ArchiveLayout();
 
   constructor(private readonly root: string, private readonly label: string, private readonly limits: UnpackLimits, maxDistance: number) {
     this.result = { files: [], maxDistance };
@@ -124,23 +122,17 @@ class Unpacker {
   }
 
   private async open(entry: TarEntry): Promise<Sink> {
-    const { name, type } = entry;
+    const { name } = entry;
     if (++this.entries > this.limits.maxEntries) {
       throw new MpipError("limit-exceeded", `${this.label} has more than ${this.limits.maxEntries} entries`, {
         hint: "MicroPython packages hold a few dozen files, so this looks like an archive bomb; if you trust the archive, raise the limit with --max-entries",
       });
     }
-    const stripped = stripEntryPath(name, { upip: true });
-    if (!stripped.ok) throw this.refuse(name, stripped.reason);
-    if (type === "directory") return DISCARD; // folders are made for the files inside them
-    if (type === "unknown") throw this.refuse(name, `it has an unknown type flag \`${printable(entry.typeflag)}\`; only regular files and folders are installed`);
-    if (type !== "file") throw this.refuse(name, `it is a ${type} entry; only regular files and folders are installed`);
-    const relative = stripped.path;
-    if (relative === "") throw this.refuse(name, "it is a file outside the archive's top folder");
-    if (this.seen.has(relative)) throw this.refuse(name, "the archive holds this path twice");
-    this.seen.add(relative);
-
-    if (upipSkips(relative)) {
+    const admitted = this.layout.admit(entry);
+    if (!admitted.ok) throw this.refuse(name, admitted.reason, admitted.hint);
+    if (admitted.kind === "folder") return DISCARD; // folders are made for the files inside them
+    const relative = admitted.path;
+    if (admitted.skipped) {
       if (isRequiresTxt(relative)) return { kind: "text", field: "requiresTxt", name, chunks: [], bytes: 0 };
       if (isPkgInfo(relative) && (this.result.pkgInfo === undefined || relative === "PKG-INFO")) return { kind: "text", field: "pkgInfo", name, chunks: [], bytes: 0 };
       return DISCARD;
@@ -151,8 +143,6 @@ class Unpacker {
         hint: "device filesystems (FAT, littlefs) take names of at most 255 bytes; if your target takes longer paths, raise the limit with --max-path-length",
       });
     }
-    const [clash] = this.cases.add(relative, undefined);
-    if (clash !== undefined) throw this.refuse(name, describeClash(clash));
     const destination = path.resolve(this.root, relative);
     if (!isInside(this.root, destination, path.sep)) throw this.refuse(name, "it would be written outside the install folder");
     await makeDirs(path.dirname(destination)); // not mkdir({ recursive }): it hides ENOSPC as ENOENT
@@ -171,10 +161,8 @@ class Unpacker {
     sink.chunks.push(Buffer.from(bytes));
   }
 
-  private refuse(entryName: string, reason: string): MpipError {
-    return new MpipError("unsafe-path", `refused entry \`${printable(entryName, 400)}\` of ${this.label}: ${reason}`, {
-      hint: "the archive is malformed or malicious; nothing was installed from it",
-    });
+  private refuse(entryName: string, reason: string, hint = "the archive is malformed or malicious; nothing was installed from it"): MpipError {
+    return new MpipError("unsafe-path", `refused entry \`${printable(entryName, 400)}\` of ${this.label}: ${reason}`, { hint });
   }
 }
 

@@ -1,20 +1,22 @@
 // `mpip check`: would a small device install this archive as intended? Each check is data (a status and
 // the reasons), so the CLI can print it for people or as JSON for CI. The gzip check is exact (the largest
-// deflate distance, not zlib's lenient inflate); the tar check is the device reader's view (device-tar.ts);
-// the content checks read the tar the correct way (pax and GNU names applied), as `mpip install` does.
+// deflate distance, not zlib's lenient inflate); the tar check is the device reader's view (device-tar.ts)
+// and the strict reader's (tar-reader.ts: records that tar readers apply differently); the content checks
+// read the tar the correct way (pax and GNU names applied), and judge its names with the very rules of
+// `mpip install` (archive/layout.ts: FAT's names, no path both a file and a folder).
 
 import { readFile } from "node:fs/promises";
 import { gunzipSync } from "node:zlib";
 import { MpipError } from "../errors.js";
-import { stripEntryPath } from "../archive/entry-path.js";
 import { SMALL_WINDOW, scanGzip } from "../archive/gzip-scan.js";
-import { TarReader, type TarEntry } from "../archive/tar-reader.js";
+import { ArchiveLayout } from "../archive/layout.js";
+import { TarFormatError, TarReader, type TarEntry } from "../archive/tar-reader.js";
 import { DEFAULT_LIMITS, formatBytes } from "../limits.js";
 import { printable } from "../text.js";
 import { deviceTarView } from "./device-tar.js";
 import { readHeaders } from "./pkg-info.js";
 
-export type CheckId = "gzip" | "tar" | "top-folder" | "setup-py" | "dependencies";
+export type CheckId = "gzip" | "tar" | "top-folder" | "names" | "setup-py" | "dependencies";
 export type CheckStatus = "pass" | "warn" | "fail" | "skip";
 
 export interface CheckResult {
@@ -47,15 +49,20 @@ export function checkArchive(data: Buffer, archive: string): ArchiveReport {
   const checks: CheckResult[] = [];
   const tar = checkGzip(data, checks);
   if (tar === undefined) {
-    for (const id of ["tar", "top-folder", "setup-py", "dependencies"] as const) checks.push(result(id, "skip", "not checked: the gzip layer cannot be read"));
+    for (const id of ["tar", "top-folder", "names", "setup-py", "dependencies"] as const) checks.push(result(id, "skip", "not checked: the gzip layer cannot be read"));
   } else {
     const view = deviceTarView(tar);
+    const read = readMembers(tar);
+    const problems = [...("refused" in read ? [`mpip install refuses it: ${read.refused}`] : []), ...view.problems];
     checks.push(
-      view.problems.length === 0
+      problems.length === 0
         ? result("tar", "pass", `plain ustar that a device tar reader reads as intended (${view.headers} entries, short names, regular files and folders)`)
-        : result("tar", "fail", `a device tar reader would misread it (${view.problems.length === 1 ? "1 problem" : `${view.problems.length} problems`})`, view.problems),
+        : view.problems.length === 0
+          ? result("tar", "fail", "tar readers do not agree on what it holds, so mpip install refuses it", problems)
+          : result("tar", "fail", `a device tar reader would misread it (${view.problems.length === 1 ? "1 problem" : `${view.problems.length} problems`})`, problems),
     );
-    checks.push(...contentChecks(tar));
+    if ("members" in read) checks.push(...contentChecks(read.members));
+    else for (const id of ["top-folder", "names", "setup-py", "dependencies"] as const) checks.push(result(id, "skip", "not checked: the tar cannot be read (see the tar check)"));
   }
   return { archive, ok: checks.every((check) => check.status !== "fail"), checks };
 }
@@ -96,31 +103,29 @@ interface Member {
   data?: Buffer;
 }
 
-/** Reads the tar correctly (pax and GNU records applied), keeping the text of metadata files. */
-function readMembers(tar: Buffer): Member[] {
+/** Reads the tar correctly (pax and GNU records applied), keeping the text of metadata files; or why the strict reader refuses it. */
+function readMembers(tar: Buffer): { members: Member[] } | { refused: string } {
   const reader = new TarReader();
   const members: Member[] = [];
   let chunks: Buffer[] | undefined;
-  for (const event of reader.push(tar)) {
-    if (event.kind === "entry") {
-      const wanted = /(^|\/)(PKG-INFO|requires\.txt)$/.test(event.entry.name);
-      members.push({ entry: event.entry });
-      chunks = wanted ? [] : undefined;
-    } else if (event.kind === "data") chunks?.push(Buffer.from(event.bytes));
-    else if (chunks !== undefined) members[members.length - 1]!.data = Buffer.concat(chunks);
+  try {
+    for (const event of reader.push(tar)) {
+      if (event.kind === "entry") {
+        const wanted = /(^|\/)(PKG-INFO|requires\.txt)$/.test(event.entry.name);
+        members.push({ entry: event.entry });
+        chunks = wanted ? [] : undefined;
+      } else if (event.kind === "data") chunks?.push(Buffer.from(event.bytes));
+      else if (chunks !== undefined) members[members.length - 1]!.data = Buffer.concat(chunks);
+    }
+    reader.finish();
+  } catch (error) {
+    if (error instanceof TarFormatError) return { refused: error.message };
+    throw error;
   }
-  reader.finish();
-  return members;
+  return { members };
 }
 
-function contentChecks(tar: Buffer): CheckResult[] {
-  let members: Member[];
-  try {
-    members = readMembers(tar);
-  } catch (error) {
-    const why = `not checked: the tar cannot be read (${(error as Error).message})`;
-    return [result("top-folder", "fail", why), result("setup-py", "skip", why), result("dependencies", "skip", why)];
-  }
+function contentChecks(members: Member[]): CheckResult[] {
   // Raw first components, as upip strips them: `./name-1.0/x` has the top folder `.`, not `name-1.0`.
   const paths = members.map((member) => member.entry.name.split("/"));
   const tops = [...new Set(paths.map((segments) => segments[0]!))];
@@ -129,9 +134,7 @@ function contentChecks(tar: Buffer): CheckResult[] {
   if (tops.length > 1) problems.push(`${tops.length} top-level names: ${tops.slice(0, 10).map((top) => `\`${printable(top)}\``).join(", ")}`);
   if (tops.includes(".")) problems.push("names start with `./`, and upip strips `.` as the top folder, so `name-version/` would be installed too");
   members.forEach((member, i) => {
-    const safe = stripEntryPath(member.entry.name);
-    if (!safe.ok) problems.push(`\`${printable(member.entry.name)}\`: ${safe.reason}`);
-    else if (member.entry.type !== "directory" && paths[i]!.filter((segment) => segment !== "").length < 2) problems.push(`\`${printable(member.entry.name)}\` lies outside the top folder`);
+    if (member.entry.type !== "directory" && paths[i]!.filter((segment) => segment !== "").length < 2) problems.push(`\`${printable(member.entry.name)}\` lies outside the top folder`);
   });
   const topCheck =
     problems.length === 0
@@ -143,7 +146,22 @@ function contentChecks(tar: Buffer): CheckResult[] {
   const setupCheck = stripped.has("setup.py")
     ? result("setup-py", "fail", "it holds `setup.py`, which a MicroPython package must not ship (sdist_upip drops it)")
     : result("setup-py", "pass", "no `setup.py`");
-  return [topCheck, setupCheck, dependencyCheck(stripped)];
+  return [topCheck, namesCheck(members), setupCheck, dependencyCheck(stripped)];
+}
+
+/** The names `mpip install` refuses, by its own rules; links and devices are the tar check's to report. */
+function namesCheck(members: Member[]): CheckResult {
+  const layout = new ArchiveLayout();
+  const problems: string[] = [];
+  for (const { entry } of members) {
+    if (entry.type !== "file" && entry.type !== "directory") continue;
+    const admitted = layout.admit(entry);
+    if (!admitted.ok) problems.push(`\`${printable(entry.name)}\`: ${admitted.reason}`);
+  }
+  if (problems.length === 0) return result("names", "pass", "every name installs as written, on FAT too: no reserved or forbidden name, no two paths one file, none both a file and a folder");
+  const count = problems.length === 1 ? "1 entry" : `${problems.length} entries`;
+  const shown = problems.length <= 20 ? problems : [...problems.slice(0, 20), `... and ${problems.length - 20} more`];
+  return result("names", "fail", `mpip install refuses ${count} for ${problems.length === 1 ? "its name" : "their names"}: names FAT or Windows cannot hold, paths FAT makes one, a path that is both a file and a folder, or one that escapes`, shown);
 }
 
 function dependencyCheck(stripped: Map<string, Member>): CheckResult {

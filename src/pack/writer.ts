@@ -1,7 +1,9 @@
 // The archive mpip writes: a plain ustar tar, gzip level 9 with a 4 KiB window, byte for byte reproducible.
 // Plain ustar because device readers (upip's, MicroPython's `tarfile`) read only the 100-byte name field and
 // decide "folder" from a trailing `/`: they write pax headers out as files and ignore the ustar `prefix`
-// field (FORMATS.md section 1). So a longer name is refused here rather than split or extended.
+// field (FORMATS.md section 1). So a longer name is refused here rather than split or extended. Every name
+// must also be one FAT holds as written, and no two paths one on FAT (archive/fat-names.ts): `mpip install`
+// refuses such an archive, and a device's card cannot hold it.
 //
 // Reproducible: entries sorted by the bytes of their path, a folder entry before its contents, owner 0/0
 // with empty owner names, modes 0644 (files) and 0755 (folders), one mtime for every entry, and a fixed gzip
@@ -13,6 +15,8 @@
 // The whole archive is built in memory: MicroPython packages are a few KiB to a few hundred KiB.
 
 import * as pako from "pako";
+import { CaseIndex, describeClash } from "../archive/case-fold.js";
+import { FAT_LIMITS, fatPathProblem } from "../archive/fat-names.js";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 
@@ -61,10 +65,16 @@ export function writeTar(files: ArchiveFile[], options: WriteOptions = {}): Buff
   }
   const sorted = [...files].sort((a, b) => comparePaths(a.path, b.path));
   const filePaths = new Set<string>();
+  const fat = new CaseIndex<undefined>();
   for (const file of sorted) {
     checkPath(file.path);
     if (filePaths.has(file.path)) throw nameError(file.path, "the archive would hold it twice");
     filePaths.add(file.path);
+  }
+  for (const file of sorted) {
+    // The very same path as a file and a folder is said below, as such.
+    const clash = fat.add(file.path, undefined).find((found) => found.path !== found.other.path);
+    if (clash !== undefined) throw nameError(file.path, describeClash(clash), RENAME_HINT);
   }
   const blocks: Buffer[] = [];
   const folders = new Set<string>();
@@ -98,13 +108,14 @@ export function gzipFixed(tar: Uint8Array): Buffer {
   return gz;
 }
 
-function nameError(path: string, reason: string): MpipError {
-  return new MpipError("archive-name", `cannot write \`${printable(path, 400)}\` into the archive: ${reason}`, {
-    hint: `device tar readers (upip, MicroPython's tarfile) read names of at most ${MAX_NAME_BYTES} bytes including the top folder; shorten the package, module or file name`,
-  });
+const RENAME_HINT = `${FAT_LIMITS}, and mpip install refuses them; rename the file or folder`;
+const LENGTH_HINT = `device tar readers (upip, MicroPython's tarfile) read names of at most ${MAX_NAME_BYTES} bytes including the top folder; shorten the package, module or file name`;
+
+function nameError(path: string, reason: string, hint = LENGTH_HINT): MpipError {
+  return new MpipError("archive-name", `cannot write \`${printable(path, 400)}\` into the archive: ${reason}`, { hint });
 }
 
-/** A relative path of non-empty segments, no `.`/`..`, no backslash or control characters, ≤ 100 UTF-8 bytes. */
+/** A relative path of non-empty segments, no `.`/`..`, no backslash or control characters, names FAT holds, ≤ 100 UTF-8 bytes. */
 function checkPath(path: string): void {
   if (path === "" || path.startsWith("/")) throw nameError(path, "the path must be relative and not empty");
   if (path.includes("\\")) throw nameError(path, "it contains a backslash");
@@ -115,6 +126,8 @@ function checkPath(path: string): void {
   const segments = path.split("/");
   if (segments.length < 2) throw nameError(path, "every file must lie inside the archive's top folder (`name-version/`)");
   if (segments.some((segment) => segment === "" || segment === "." || segment === "..")) throw nameError(path, "it has an empty, `.` or `..` segment");
+  const problem = fatPathProblem(path);
+  if (problem !== undefined) throw nameError(path, problem, RENAME_HINT);
   const bytes = Buffer.byteLength(path, "utf8");
   // A folder's entry (its path and a trailing `/`) is always shorter than the files inside it.
   if (bytes > MAX_NAME_BYTES) throw nameError(path, `its name is ${bytes} bytes long, more than the ${MAX_NAME_BYTES} that plain ustar holds`);

@@ -6,7 +6,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as v from "valibot";
-import { CaseIndex, describeClash, type Clash } from "../archive/case-fold.js";
+import { CaseIndex, describeClash, sameName, type Clash } from "../archive/case-fold.js";
 import { checkEntryPath, isInside } from "../archive/entry-path.js";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
@@ -89,7 +89,7 @@ function checkDests(entries: Array<[string, string]>, field: string, origin: Doc
   const seen = new Map<string, number>();
   return entries.map(([raw, value], index) => {
     const checked = checkEntryPath(raw);
-    if (!checked.ok) throw refusedDest(origin, raw, `${field}[${index}]`, checked.reason);
+    if (!checked.ok) throw refusedDest(origin, raw, `${field}[${index}]`, checked.reason, checked.hint);
     const first = seen.get(checked.path);
     if (first !== undefined) throw badField(origin, `${field}[${index}][0]`, `names \`${printable(checked.path, 200)}\` again, already listed at \`${field}[${first}]\``);
     seen.set(checked.path, index);
@@ -97,16 +97,16 @@ function checkDests(entries: Array<[string, string]>, field: string, origin: Doc
   });
 }
 
-function refusedDest(origin: DocumentOrigin, dest: string, field: string, reason: string): MpipError {
+function refusedDest(origin: DocumentOrigin, dest: string, field: string, reason: string, hint?: string): MpipError {
   return new MpipError("unsafe-path", `${describeDocument(origin)} lists the file \`${printable(dest, 200)}\` (\`${field}\`), refused: ${reason}`, {
-    hint: "the package is broken or malicious; nothing of it was fetched or written",
+    hint: `${hint ?? "the package is broken or malicious"}; nothing of it was fetched or written`,
   });
 }
 
 /**
- * The tar rules for names that clash: destinations that differ only by case are one file on FAT (the
- * devices' filesystem), and a destination that is also another's folder cannot be written at all.
- * A destination in both lists is one file.
+ * The tar rules for names that clash: destinations that FAT (the devices' filesystem) makes one file (case,
+ * Unicode normalization) are refused, and so is a destination that is also another's folder, which cannot
+ * be written at all. A destination in both lists is one file.
  */
 function checkClashes(hashes: Array<[string, string]>, urls: Array<[string, string]>, origin: DocumentOrigin): void {
   const hashed = new Set(hashes.map(([dest]) => dest));
@@ -126,10 +126,11 @@ function describeDestClash(clash: Clash<string>): string {
   const { path: name, kind, other } = clash;
   const where = `\`${other.owner}\``;
   if (kind === other.kind) return `${describeClash(clash)} (the other is ${where})`;
-  if (kind === "file") return `it is a file where ${where} needs the folder \`${printable(other.path, 200)}\`${name === other.path ? "" : ", which differs from it only by case"}`;
+  const differs = name === other.path ? "" : `, which differs from it ${sameName(name, other.path).how}`;
+  if (kind === "file") return `it is a file where ${where} needs the folder \`${printable(other.path, 200)}\`${differs}`;
   return name === other.path
     ? `its folder \`${printable(name, 200)}\` is also a file (${where})`
-    : `its folder \`${printable(name, 200)}\` is also a file, \`${printable(other.path, 200)}\` (${where}), which differs from it only by case`;
+    : `its folder \`${printable(name, 200)}\` is also a file, \`${printable(other.path, 200)}\` (${where})${differs}`;
 }
 
 const UNSAFE_CHARACTERS = /[\s\0-\x1f\x7f-\x9f]/;

@@ -18,7 +18,7 @@ const statuses = (report: ArchiveReport): Record<CheckId, CheckStatus> =>
 const check = (report: ArchiveReport, id: CheckId) => report.checks.find((c) => c.id === id)!;
 const text = (report: ArchiveReport, id: CheckId) => [check(report, id).message, ...check(report, id).details].join("\n");
 
-const ALL_PASS = { gzip: "pass", tar: "pass", "top-folder": "pass", "setup-py": "pass", dependencies: "pass" };
+const ALL_PASS = { gzip: "pass", tar: "pass", "top-folder": "pass", names: "pass", "setup-py": "pass", dependencies: "pass" };
 const next = prng(7);
 const noise = Buffer.from(Array.from({ length: 6000 }, () => Math.floor(next() * 256)));
 const FAR = Buffer.concat([noise, Buffer.from("gap"), noise]);
@@ -91,11 +91,11 @@ describe("checkArchive", () => {
     assert.equal(check(dotted, "top-folder").status, "fail");
     assert.match(text(dotted, "top-folder"), /names start with `\.\/`, and upip strips `\.` as the top folder/);
     const escaping = checkArchive(gzipReproducible(Buffer.concat([tarEntry({ name: "e-1/e.py" }, ""), tarEntry({ name: "e-1/../../evil.py" }, ""), tarEnd()])), "escape.tar.gz");
-    assert.match(text(escaping, "top-folder"), /`e-1\/\.\.\/\.\.\/evil\.py`: its path contains a `\.\.` segment/);
+    assert.match(text(escaping, "names"), /`e-1\/\.\.\/\.\.\/evil\.py`: its path contains a `\.\.` segment/);
     const empty = checkArchive(gzipReproducible(tarEnd()), "empty.tar.gz");
     assert.equal(empty.ok, false);
     const junk = checkArchive(Buffer.from("not an archive at all"), "junk.tar.gz");
-    assert.deepEqual(statuses(junk), { gzip: "fail", tar: "skip", "top-folder": "skip", "setup-py": "skip", dependencies: "skip" });
+    assert.deepEqual(statuses(junk), { gzip: "fail", tar: "skip", "top-folder": "skip", names: "skip", "setup-py": "skip", dependencies: "skip" });
     const tail = checkArchive(Buffer.concat([await buildSdist(good), gzipSync(Buffer.from("x"))]), "tail.tar.gz");
     assert.match(text(tail, "gzip"), /bytes follow the gzip stream/);
   });
@@ -114,7 +114,7 @@ describe("mpip check (CLI)", () => {
   test("passing archives: one line per check, exit 0", async () => {
     const run = await runMpip(["check", file("good-1.0.tar.gz")]);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(run.stdout.split("\n").slice(1, 6).map((line) => line.trim().split(":")[0]), ["PASS gzip", "PASS tar", "PASS top-folder", "PASS setup-py", "PASS dependencies"]);
+    assert.deepEqual(run.stdout.split("\n").slice(1, 7).map((line) => line.trim().split(":")[0]), ["PASS gzip", "PASS tar", "PASS top-folder", "PASS names", "PASS setup-py", "PASS dependencies"]);
     assert.equal(run.stderr, "");
   });
 
