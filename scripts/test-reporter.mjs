@@ -52,12 +52,17 @@ export default async function* reporter(source) {
                 if (file !== undefined && data.message !== undefined && (data.nesting ?? 0) > 0)
                     state(file).output.push(`# ${data.message}\n`);
                 break;
+            case "test:complete":
             case "test:pass":
             case "test:fail": {
                 if (file === undefined)
                     break;
+                // A test file's own end comes as test:complete (and, only when it failed, also test:fail);
+                // a test's own as test:pass or test:fail (and test:complete, not in order).
+                if (isFileLevel !== (event.type === "test:complete"))
+                    break;
                 const entry = state(file);
-                const failed = event.type === "test:fail";
+                const failed = isFileLevel ? data.details?.passed === false || data.details?.error !== undefined : event.type === "test:fail";
                 if (!isFileLevel) {
                     const nesting = data.nesting ?? 0;
                     const fullName = [...entry.stack.slice(0, nesting).map((item) => item.name), data.name].join(" > ");
@@ -68,7 +73,7 @@ export default async function* reporter(source) {
                     if (failed && error?.failureType !== "subtestsFailed") {
                         entry.failed.push(`    FAIL ${fullName}${data.location === undefined ? "" : ` (${short(data.location)})`}\n${error === undefined ? "" : describeError(error)}\n`);
                     }
-                    else if (!failed && !skipped)
+                    else if (!failed && !skipped && data.details?.type !== "suite")
                         entry.passed++;
                     else if (skipped)
                         entry.skipped++;
