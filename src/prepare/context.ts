@@ -2,6 +2,7 @@
 // fetched and verified, in a folder of the install's staging area, plus what the report says of it.
 
 import { createHash } from "node:crypto";
+import type { RunScope } from "../cancel.js";
 import { printable } from "../text.js";
 import type { HttpClient } from "../http.js";
 import type { Staging } from "../image/staging.js";
@@ -14,6 +15,9 @@ export interface PrepareContext {
   limits: Limits;
   /** Refuse archives a device with a 4 KiB inflate window cannot unpack (`--strict-window`). */
   strictWindow: boolean;
+  /** The install's scope: sibling tasks run through it, so that one failing stops the whole install. */
+  scope: RunScope;
+  /** The scope's signal: aborted when the install fails or is interrupted. */
   signal?: AbortSignal;
   /** For the `deps` of package documents, which may be URLs and `github:` shorthands. */
   spec: SpecContext;
