@@ -1,14 +1,16 @@
-// A failing install stops everything else at once: when one file of a package document answers 404,
-// the other files of that document, the other packages of the level and the metadata look-ups still
-// in flight are all aborted (the server sees their connections closed), and the run reports the 404,
-// not an abort. The stalled responses never end by themselves (--timeout is an hour), so an install
-// that waited for its siblings would never finish; the deadline below is only a generous bound.
+// A failing install stops everything else at once (src/cancel.ts). Through the CLI: when one file of a
+// package document answers 404, the other files of that document, the other packages of the level and
+// the metadata look-ups still in flight are all aborted (the server sees their connections closed), and
+// the run reports the 404, not an abort. The stalled responses never end by themselves (--timeout is an
+// hour), so an install that waited for its siblings would never finish; the deadline below is only a
+// generous bound. Then RunScope alone: the first failure, not the aborts it causes, is what is thrown.
 
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import type { Socket } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { Cancelled, RunScope } from "../src/cancel.js";
 import { tempDir } from "./helpers/cli.js";
 import { holdRequests } from "./helpers/gate.js";
 import { startIndexServer, type IndexServer } from "./helpers/index-server.js";
@@ -87,5 +89,57 @@ describe("a failed install cancels everything in flight", () => {
     assert.match(exit.stderr, /^hint: /m);
     assert.doesNotMatch(exit.stderr, /abort|cancel|interrupted|bug in mpip/i);
     assert.deepEqual(await beside(parent, "image"), [], "no staging folder or lock is left, and nothing was installed");
+  });
+});
+
+describe("RunScope", () => {
+  /** A task that runs until the scope's signal aborts, then fails with what the abort did to it. */
+  const untilAborted = (scope: RunScope, stopped: string[], name: string) => () =>
+    new Promise<never>((_, reject) => {
+      const stop = () => {
+        stopped.push(name);
+        reject(new Error(`${name} aborted`));
+      };
+      if (scope.signal.aborted) stop();
+      else scope.signal.addEventListener("abort", stop, { once: true });
+    });
+
+  test("the first failure aborts its siblings, is thrown once all have stopped, and fails the run", async () => {
+    const scope = new RunScope();
+    const stopped: string[] = [];
+    const failure = new Error("404");
+    const outcome = scope.all([untilAborted(scope, stopped, "a"), async () => {
+      await sleep(1);
+      throw failure;
+    }, untilAborted(scope, stopped, "b")]);
+    await assert.rejects(outcome, (error: unknown) => error === failure);
+    assert.deepEqual(stopped.sort(), ["a", "b"], "both siblings were stopped before the failure was thrown");
+    assert.equal(scope.failure?.error, failure);
+    assert.ok(scope.signal.reason instanceof Cancelled && scope.signal.reason.failure === failure);
+    // Another group of the same run reports the run's first failure, not the abort its own tasks saw.
+    await assert.rejects(scope.all([untilAborted(scope, stopped, "c"), async () => "fine"]), (error: unknown) => error === failure);
+    scope.dispose();
+  });
+
+  test("without a failure, results come back in input order", async () => {
+    const scope = new RunScope();
+    const results = await scope.all([3, 1, 2].map((ms) => async () => {
+      await sleep(ms);
+      return ms;
+    }));
+    assert.deepEqual(results, [3, 1, 2]);
+    assert.equal(scope.signal.aborted, false);
+  });
+
+  test("an outer abort (a signal) stops the run with its own reason, and records no failure", async () => {
+    const outer = new AbortController();
+    const scope = new RunScope(outer.signal);
+    const stopped: string[] = [];
+    const outcome = scope.all([untilAborted(scope, stopped, "a"), untilAborted(scope, stopped, "b")]);
+    outer.abort("SIGINT");
+    await assert.rejects(outcome, /a aborted/);
+    assert.equal(scope.signal.reason, "SIGINT");
+    assert.equal(scope.failure, undefined);
+    scope.dispose();
   });
 });

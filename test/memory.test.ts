@@ -6,8 +6,9 @@
 // for garbage the collector has not reclaimed yet.
 
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
@@ -66,6 +67,9 @@ before(async () => {
   // Each document lists one file of 7 MiB: within the limit.
   const within = bigModule(7 * MiB);
   for (const name of WITHIN) await mip.publish({ name, version: "1.0", files: { [`${moduleName(name)}.py`]: within }, mpy: false });
+  // Archives of bytes that do not compress: their download is about as large as what they unpack to.
+  await server.addSdist({ name: "big-archive", version: "1.0", files: { "big_archive/__init__.py": "", "big_archive/blob.bin": randomBytes(3 * MiB) } });
+  await server.addSdist({ name: "fair-archive", version: "1.0", files: { "fair_archive/__init__.py": "", "fair_archive/blob.bin": randomBytes(900 * 1024) } });
 });
 after(async () => {
   await server?.close();
@@ -119,5 +123,38 @@ describe("memory is bounded by the limits for the whole install", () => {
     const installed = await readFile(path.join(target, "within_p.py"), "utf8");
     assert.ok(installed.startsWith("BIG = True\n") && installed.length > 7 * MiB, "the file arrived whole");
     assertBounded(peak, base, "within the limit");
+  });
+});
+
+describe("an archive's download is cut off once no archive unpacking within the limit could be that large", () => {
+  const sdists = async () => {
+    const folder = path.join(work.dir, "sdists");
+    await mkdir(folder, { recursive: true });
+    for (const project of server.projects.values()) {
+      for (const files of project.releases.values()) for (const file of files) await writeFile(path.join(folder, file.filename), file.body);
+    }
+    return folder;
+  };
+
+  test("from an index and from a folder: limit-exceeded naming --max-unpacked-bytes, before it is unpacked", async () => {
+    const folder = await sdists();
+    for (const source of [["-i", server.url], ["--no-index", "-f", folder]]) {
+      const target = path.join(work.dir, `cut-${source[0]}`, "image");
+      const result = await runMpip(["install", "-p", target, ...source, "--max-unpacked-bytes", "1MiB", "big-archive"]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /^error: `big-archive 1\.0` \(`big-archive-1\.0\.tar\.gz`\) is larger than the limit of 1 MiB$/m, source.join(" "));
+      assert.match(result.stderr, /^hint: .*--max-unpacked-bytes/m);
+      assert.equal(existsSync(target), false);
+    }
+  });
+
+  test("an archive that does not compress but unpacks within the limit still installs", async () => {
+    const folder = await sdists();
+    for (const source of [["-i", server.url], ["--no-index", "-f", folder]]) {
+      const target = path.join(work.dir, `fair-${source[0]}`, "image");
+      const result = await runMpip(["install", "-p", target, ...source, "--max-unpacked-bytes", "1MiB", "fair-archive"]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(await listFiles(target), ["fair_archive/__init__.py", "fair_archive/blob.bin"]);
+    }
   });
 });
