@@ -18,7 +18,7 @@ import { serveMipIndex, type MipIndex } from "./helpers/mip-index.js";
 import { beside, sleep, startMpip, type Running } from "./helpers/process.js";
 
 /** Far beyond how long a cancelled install takes, even on a loaded machine; far below --timeout. */
-const DEADLINE_MS = 60_000;
+const DEADLINE_MS = 120_000;
 
 let server: IndexServer;
 let mip: MipIndex;
