@@ -1,15 +1,20 @@
 // The bytes of one distribution file, from the network or disk, verified against the index's sha256.
 // Archives are held in memory (MicroPython packages are kilobytes, capped below): the exact gzip
 // window check parses the whole deflate stream, and nothing is unpacked before the digest matches.
+// What is held draws on the install's MemoryBudget (budget.ts). Files that need no processing in memory
+// (a package document's files, modules) go straight to their file in the staging folder instead
+// (`fetchToFile`), hashed on the way, and are removed again if the hash does not match.
 
 import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { open, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { isInside } from "./archive/entry-path.js";
+import { Draw, type Lease, type Quota } from "./budget.js";
 import { MpipError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { redactUrl } from "./http.js";
+import { MemorySink, type BodySink, type FileSink } from "./sink.js";
 import type { Location } from "./sources/types.js";
 import { printable } from "./text.js";
 
@@ -34,6 +39,16 @@ export interface FetchOptions {
    * named it, and may name only files in its own folder (a lexical check cannot see a link out).
    */
   within?: string;
+  /** A limit this file shares with others (a package's files together): drawn as bytes arrive. */
+  quota?: Quota;
+}
+
+export interface InMemoryOptions extends FetchOptions {
+  /**
+   * The memory lease the bytes are held under, kept by the caller until it is done with them (an archive,
+   * until it is unpacked). Default: a lease of the fetch's own, released on return.
+   */
+  lease?: Lease;
 }
 
 export const MAX_ARCHIVE_BYTES = 64 * 1024 * 1024;
@@ -45,31 +60,70 @@ export interface Fetched {
   origin: string;
 }
 
-export async function fetchFile(file: Expected, http: HttpClient, label: string, options: FetchOptions = {}): Promise<Fetched> {
-  const location = file.location;
-  const authority = options.authority ?? "the index";
-  const maxBytes = options.maxBytes ?? MAX_ARCHIVE_BYTES;
-  let data: Buffer;
-  let origin: string;
-  if (location.type === "local") {
-    origin = location.path;
-    const real = options.within === undefined ? location.path : await confinedPath(location.path, options.within, label, authority);
-    data = await readLocal(real, maxBytes, label);
-  } else {
-    origin = redactUrl(location.url);
-    const response = await http.get(location.url, { maxBytes });
-    if (response.status === "not-found" && options.direct === true) {
-      // A direct spec may also come from a package document's `deps`: the hint blames no one.
-      throw new MpipError("not-found", `${label}: \`${origin}\` answered 404 (not found)`, { hint: "check the URL, or the package that names it" });
-    }
-    if (response.status === "not-found") {
-      throw new MpipError("not-found", `${authority} lists ${label} at \`${origin}\`, but that URL answered 404`, {
-        hint: `${authority} is out of date or broken; try again later, or tell its maintainers`,
-      });
-    }
-    data = response.body;
+/** The file's bytes in memory, verified. */
+export async function fetchFile(file: Expected, http: HttpClient, label: string, options: InMemoryOptions = {}): Promise<Fetched> {
+  const lease = options.lease ?? http.memory.lease();
+  try {
+    const { body: data, origin } = await fetchInto(file, http, label, options, new MemorySink(), lease);
+    const sha256 = createHash("sha256").update(data).digest("hex");
+    verify(file, sha256, origin, label, options);
+    return { data, sha256, origin };
+  } finally {
+    if (options.lease === undefined) lease.release();
   }
-  const sha256 = createHash("sha256").update(data).digest("hex");
+}
+
+export interface FetchedToFile {
+  bytes: number;
+  sha256: string;
+  /** Where the bytes came from, safe to print. */
+  origin: string;
+}
+
+/**
+ * The file's bytes written into `sink` (a new file in the staging folder) as they arrive, then verified;
+ * nothing of it is held in memory. On any failure the caller discards the sink.
+ */
+export async function fetchToFile(file: Expected, http: HttpClient, label: string, sink: FileSink, options: FetchOptions = {}): Promise<FetchedToFile> {
+  const { body, origin } = await fetchInto(file, http, label, options, sink, undefined);
+  verify(file, body.sha256, origin, label, options);
+  return { bytes: body.bytes, sha256: body.sha256, origin };
+}
+
+async function fetchInto<T>(file: Expected, http: HttpClient, label: string, options: FetchOptions, sink: BodySink<T>, lease: Lease | undefined): Promise<{ body: T; origin: string }> {
+  const location = file.location;
+  const maxBytes = options.maxBytes ?? MAX_ARCHIVE_BYTES;
+  if (location.type === "local") {
+    const real = options.within === undefined ? location.path : await confinedPath(location.path, options.within, label, options.authority ?? "the index");
+    const draw = new Draw({ quota: options.quota, lease, signal: http.signal });
+    try {
+      return { body: await readLocal(real, maxBytes, label, sink, draw), origin: location.path };
+    } catch (error) {
+      draw.refund();
+      throw error;
+    }
+  }
+  const origin = redactUrl(location.url);
+  const getOptions = { maxBytes, ...(options.quota === undefined ? {} : { quota: options.quota }) };
+  const response = await http.getInto(location.url, getOptions, sink, lease);
+  if (response.status === "not-found") throw notFound(label, origin, options);
+  return { body: response.body, origin };
+}
+
+function notFound(label: string, origin: string, options: FetchOptions): MpipError {
+  if (options.direct === true) {
+    // A direct spec may also come from a package document's `deps`: the hint blames no one.
+    return new MpipError("not-found", `${label}: \`${origin}\` answered 404 (not found)`, { hint: "check the URL, or the package that names it" });
+  }
+  const authority = options.authority ?? "the index";
+  return new MpipError("not-found", `${authority} lists ${label} at \`${origin}\`, but that URL answered 404`, {
+    hint: `${authority} is out of date or broken; try again later, or tell its maintainers`,
+  });
+}
+
+/** Checks `sha256` against what the file is expected to have; mip's short hashes are checked as prefixes. */
+function verify(file: Expected, sha256: string, origin: string, label: string, options: FetchOptions): void {
+  const authority = options.authority ?? "the index";
   const expected = file.sha256?.toLowerCase();
   // mip's package documents give only the first hex digits of the sha256: check as many as there are.
   if (expected !== undefined && (expected.length < 64 ? !sha256.startsWith(expected) : expected !== sha256)) {
@@ -80,7 +134,6 @@ export async function fetchFile(file: Expected, http: HttpClient, label: string,
         : "the download was altered or the index is wrong; try again, and report it to the index if it persists",
     });
   }
-  return { data, sha256, origin };
 }
 
 /** `file` with its links resolved, refused unless it is inside `root` (links resolved too). */
@@ -96,8 +149,11 @@ async function confinedPath(file: string, root: string, label: string, authority
   return realFile;
 }
 
-/** A regular file's bytes, refused before reading when it is over `maxBytes` (and checked again after). */
-async function readLocal(file: string, maxBytes: number, label: string): Promise<Buffer> {
+/**
+ * A regular file's bytes into `sink`, refused before reading when it is over `maxBytes` (and checked
+ * again as it is read), its size drawn on the budgets at once.
+ */
+async function readLocal<T>(file: string, maxBytes: number, label: string, sink: BodySink<T>, draw: Draw): Promise<T> {
   // Opening a FIFO blocks until a writer comes (and cannot be interrupted): look before opening, and open
   // without blocking, then check again what was opened.
   const before = await stat(file).catch((error: NodeJS.ErrnoException) => {
@@ -108,19 +164,32 @@ async function readLocal(file: string, maxBytes: number, label: string): Promise
     throw cannotRead(label, file, error);
   });
   try {
-    const stats = await handle.stat();
+    const stats = await handle.stat().catch((error: NodeJS.ErrnoException) => {
+      throw cannotRead(label, file, error);
+    });
     if (!stats.isFile()) throw notRegular(label, file);
     if (stats.size > maxBytes) throw localTooLarge(file, maxBytes);
-    const data = await handle.readFile();
-    if (data.length > maxBytes) throw localTooLarge(file, maxBytes); // it grew while being read
-    return data;
-  } catch (error) {
-    if (error instanceof MpipError) throw error;
-    throw cannotRead(label, file, error as NodeJS.ErrnoException);
+    await draw.cover(stats.size);
+    await sink.begin(stats.size);
+    for (let total = 0; ; ) {
+      // A fresh buffer each time: a memory sink may keep the chunk it is given.
+      const chunk = Buffer.allocUnsafe(LOCAL_CHUNK_BYTES);
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null).catch((error: NodeJS.ErrnoException) => {
+        throw cannotRead(label, file, error);
+      });
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw localTooLarge(file, maxBytes); // it grew while being read
+      await draw.cover(total);
+      await sink.write(chunk.subarray(0, bytesRead));
+    }
+    return await sink.end();
   } finally {
     await handle.close();
   }
 }
+
+const LOCAL_CHUNK_BYTES = 64 * 1024;
 
 function notRegular(label: string, file: string): MpipError {
   return new MpipError("io", `cannot read ${label} from \`${printable(file, 300)}\`: it is not a regular file`, { hint: "name a regular file (not a folder, a pipe or a device)" });

@@ -3,15 +3,20 @@
 // credentials sent only to their own origin, and URLs whose credentials never reach a message.
 // The parts live in src/http/: auth (who gets which credentials), body (reading a body whole and
 // never mistaking a cut-short one for complete), failures (errors in words), retry (when and how long).
+// Bodies go into a sink (sink.ts): memory, drawing on the install's MemoryBudget as bytes arrive, or a
+// file. Once the client's signal aborts, every request, retry wait and wait for memory ends at once, and
+// the signal's reason is what is thrown.
 
 import { setTimeout as abortableSleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
+import { Draw, MemoryBudget, type Lease, type Quota } from "./budget.js";
 import { MpipError } from "./errors.js";
 import { Credentials } from "./http/auth.js";
 import { declaredLength, readBody } from "./http/body.js";
 import { statusFailure, thrownFailure } from "./http/failures.js";
 import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, withRetries, type Attempt } from "./http/retry.js";
 import { trustedCertificates } from "./http/tls.js";
+import { MemorySink, type BodySink } from "./sink.js";
 
 export interface HttpOptions {
   /** For connecting, for the response headers, and for each pause in a body. */
@@ -30,9 +35,21 @@ export interface HttpOptions {
   signal?: AbortSignal;
   /** The hosts the user named (index URLs): the only ones netrc's `default` login is sent to. */
   trustedHosts?: string[];
+  /** What bodies read into memory may hold at once (default: no bound). */
+  memory?: MemoryBudget;
 }
 
-export type Fetched = { status: "ok"; url: string; body: Buffer; contentType: string } | { status: "not-found"; url: string };
+/** An answer: the body as the sink made it, or "not here" (404, 410). */
+export type Answer<T> = { status: "ok"; url: string; body: T; contentType: string } | { status: "not-found"; url: string };
+export type Fetched = Answer<Buffer>;
+
+export interface GetOptions {
+  accept?: string;
+  /** The most bytes the body may have; over it, the error ends in "is larger than {maxBytes} bytes". */
+  maxBytes: number;
+  /** A limit shared with other downloads (a package's files together): its error is thrown when over. */
+  quota?: Quota;
+}
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -62,7 +79,10 @@ export class HttpClient {
   private readonly certFile: string | undefined;
   private readonly log: (message: string) => void;
   private readonly credentials: Credentials;
-  private readonly signal: AbortSignal | undefined;
+  /** Aborting it ends every request of this client, and every wait for memory. */
+  readonly signal: AbortSignal | undefined;
+  /** The bound on bodies held in memory, shared by every request of this client. */
+  readonly memory: MemoryBudget;
 
   constructor(options: HttpOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -74,10 +94,28 @@ export class HttpClient {
     this.log = options.log ?? (() => {});
     this.credentials = new Credentials(this.log, options.trustedHosts ?? []);
     this.signal = options.signal;
+    this.memory = options.memory ?? new MemoryBudget(Number.POSITIVE_INFINITY);
   }
 
-  /** GET a URL; a 404 or 410 is an answer ("not here"), any other failure throws once retries are spent. */
-  async get(url: string, options: { accept?: string; maxBytes: number }): Promise<Fetched> {
+  /**
+   * GET a URL into memory; a 404 or 410 is an answer ("not here"), any other failure throws once retries
+   * are spent. The body draws on `lease` (kept by the caller, who releases it when done with the bytes),
+   * or on a lease of its own that is released on return, when the caller parses the body at once.
+   */
+  async get(url: string, options: GetOptions & { lease?: Lease }): Promise<Fetched> {
+    const lease = options.lease ?? this.memory.lease();
+    try {
+      return await this.getInto(url, options, new MemorySink(), lease);
+    } finally {
+      if (options.lease === undefined) lease.release();
+    }
+  }
+
+  /**
+   * GET a URL into `sink`, as `get` does otherwise. A sink that keeps the bytes in memory draws on
+   * `lease`; one that writes them to a file needs none.
+   */
+  async getInto<T>(url: string, options: GetOptions, sink: BodySink<T>, lease?: Lease): Promise<Answer<T>> {
     let start: URL;
     try {
       start = this.credentials.take(new URL(url));
@@ -87,10 +125,16 @@ export class HttpClient {
     const { signal } = this;
     const attempt = async () => {
       signal?.throwIfAborted();
-      return this.attempt(start, options);
+      return this.attempt(start, options, sink, lease);
     };
     const sleep = signal === undefined ? {} : { sleep: (ms: number) => abortableSleep(ms, undefined, { signal }) };
-    return withRetries(attempt, { retries: this.retries, baseDelayMs: this.retryBaseMs }, { onRetry: this.log, ...sleep });
+    try {
+      return await withRetries(attempt, { retries: this.retries, baseDelayMs: this.retryBaseMs }, { onRetry: this.log, ...sleep });
+    } catch (error) {
+      // Aborted: whatever the abort did to the request, the reason is what the caller must see.
+      if (signal?.aborted === true) throw signal.reason;
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
@@ -99,10 +143,14 @@ export class HttpClient {
     await client?.dispatcher.close();
   }
 
-  /** One try: follow redirects, read the body. `start` carries no credentials; neither does any URL returned. */
-  private async attempt(start: URL, options: { accept?: string; maxBytes: number }): Promise<Attempt<Fetched>> {
+  /**
+   * One try: follow redirects, read the body. `start` carries no credentials; neither does any URL
+   * returned. What the try drew on the quota and the lease is given back if it fails.
+   */
+  private async attempt<T>(start: URL, options: GetOptions, sink: BodySink<T>, lease: Lease | undefined): Promise<Attempt<Answer<T>>> {
     let current = start;
     const context = () => ({ url: current.toString(), timeoutMs: this.timeoutMs });
+    const draw = new Draw({ quota: options.quota, lease, signal: this.signal });
     try {
       for (let hop = 0; ; hop++) {
         const response = await this.send(current, options.accept, hop > 0);
@@ -121,10 +169,11 @@ export class HttpClient {
           const retryAfter = headers["retry-after"];
           return statusFailure(statusCode, typeof retryAfter === "string" ? retryAfter : undefined, context());
         }
-        const body = await readBody(response.body, declaredLength(headers["content-length"]), options.maxBytes, current.toString());
+        const body = await readBody(response.body, declaredLength(headers["content-length"]), { maxBytes: options.maxBytes, draw }, current.toString(), sink);
         return { ok: true, value: { status: "ok", url: current.toString(), body, contentType: String(headers["content-type"] ?? "") } };
       }
     } catch (error) {
+      draw.refund();
       return thrownFailure(error, context());
     }
   }

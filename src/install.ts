@@ -2,6 +2,8 @@
 // release into a staging folder, then commit the staged files into the target all at once.
 
 import path from "node:path";
+import { MemoryBudget, memoryCapacity } from "./budget.js";
+import { RunScope } from "./cancel.js";
 import { HttpClient } from "./http.js";
 import type { Reporter } from "./log.js";
 import { Pool } from "./pool.js";
@@ -86,13 +88,17 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   const target = path.resolve(options.target);
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const indexes = options.indexUrls.map(parseIndexLocation);
+  // The first failure (or a signal) aborts every request, wait and queued task of the install at once.
+  const scope = new RunScope(options.signal);
   const http = new HttpClient({
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.retries === undefined ? {} : { retries: options.retries }),
     ...(options.certFile === undefined ? {} : { certFile: options.certFile }),
     log: (message) => reporter.detail(message),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    signal: scope.signal,
     trustedHosts: indexes.map((index) => new URL(index.url).hostname),
+    // Archives and documents held in memory at once, whatever source they come from (see budget.ts).
+    memory: new MemoryBudget(memoryCapacity(limits)),
   });
   // Settled before any download: a native mpy-cross of the wrong version fails at once.
   const compiler = options.compile === undefined ? undefined
@@ -116,14 +122,16 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     limits,
     strictWindow: options.strictWindow,
     requireHashes: options.requireHashes ?? false,
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    scope,
+    signal: scope.signal,
     spec: { hosts: options.hosts ?? gitHostsFromEnv(), cwd: options.cwd ?? process.cwd() },
     fallbackMip: firstMip,
   };
   try {
     const resolved = await resolve<Staged>(options.requests, {
       sources,
-      pool: new Pool(options.jobs),
+      pool: new Pool(options.jobs, scope.signal),
+      scope,
       pre: options.pre,
       noDeps: options.noDeps,
       onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${count} packages ready, ${pending} in progress`),
@@ -135,7 +143,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
       await fitToFirmware(resolved, {
         ...(options.firmware === undefined ? {} : { target: options.firmware }),
         ...(compiler === undefined ? {} : { compile: { compiler, keepSources: options.compile?.keepSources ?? false, jobs: options.jobs, scratchDir: image.staging.scratchDir } }),
-      }, options.signal);
+      }, scope.signal);
     }
     reporter.clearProgress();
     for (const node of resolved) {
@@ -150,6 +158,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   } finally {
     await image.close();
     await http.close();
+    scope.dispose();
   }
 }
 

@@ -1,22 +1,46 @@
 // A bounded pool for network work: at most `limit` tasks run at once. Results come back in input
-// order whatever the completion order, which keeps mpip's output deterministic.
+// order whatever the completion order, which keeps mpip's output deterministic. Once `signal` aborts
+// (the install failed, or a signal came), no queued task starts: each waiting one rejects at once with
+// the signal's reason.
 
 export class Pool {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(readonly limit: number) {
+  constructor(readonly limit: number, private readonly signal?: AbortSignal) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`pool limit must be a positive integer, got ${limit}`);
   }
 
   async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
+    this.signal?.throwIfAborted();
+    if (this.active < this.limit) this.active++;
+    else await this.turn();
     try {
+      this.signal?.throwIfAborted();
       return await task();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      // The slot passes straight to the next in line, so no newcomer can slip in between.
+      const next = this.waiting.shift();
+      if (next === undefined) this.active--;
+      else next();
     }
+  }
+
+  /** Resolves when a finishing task hands over its slot; rejects at once if the signal aborts first. */
+  private turn(): Promise<void> {
+    const { signal } = this;
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        const at = this.waiting.indexOf(start);
+        if (at >= 0) this.waiting.splice(at, 1);
+        reject(signal!.reason);
+      };
+      const start = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiting.push(start);
+    });
   }
 }

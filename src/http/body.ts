@@ -1,9 +1,13 @@
-// Reading a response body whole, within a size limit, and never taking a cut-short body for a whole
-// one: fewer bytes than Content-Length, or a connection that drops mid-body (which is also how an
-// unfinished chunked encoding shows), is a BodyCutShort; a stall is left to the caller to name.
+// Reading a response body into a sink (memory, or a file), within a size limit, drawing on the
+// download's budgets as bytes arrive (a declared Content-Length is drawn at once, before any byte is
+// read), and never taking a cut-short body for a whole one: fewer bytes than Content-Length, or a
+// connection that drops mid-body (which is also how an unfinished chunked encoding shows), is a
+// BodyCutShort; a stall is left to the caller to name.
 
 import type { Dispatcher } from "undici";
+import type { Draw } from "../budget.js";
 import { MpipError } from "../errors.js";
+import type { BodySink } from "../sink.js";
 import { BodyCutShort } from "./failures.js";
 
 export function declaredLength(value: string | string[] | undefined): number | undefined {
@@ -11,30 +15,45 @@ export function declaredLength(value: string | string[] | undefined): number | u
   return Number(value);
 }
 
-/** `url` is used in messages only: pass it redacted. */
-export async function readBody(body: Dispatcher.ResponseData["body"], declared: number | undefined, maxBytes: number, url: string): Promise<Buffer> {
-  if (declared !== undefined && declared > maxBytes) {
-    discard(body);
-    throw tooLarge(url, maxBytes);
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
+export interface BodyLimits {
+  maxBytes: number;
+  /** This attempt's pull on the download's quota and memory lease. */
+  draw?: Draw;
+}
+
+/** `url` is used in messages only: pass it redacted. Errors of the sink and the budgets pass through as they are. */
+export async function readBody<T>(body: Dispatcher.ResponseData["body"], declared: number | undefined, limits: BodyLimits, url: string, sink: BodySink<T>): Promise<T> {
+  const { maxBytes, draw } = limits;
+  // Until the body is read to its end, dropping it must abort the response, whatever stopped the read.
+  let finished = false;
   try {
-    for await (const chunk of body) {
-      total += (chunk as Buffer).length;
-      if (total > maxBytes) {
-        discard(body);
-        throw tooLarge(url, maxBytes);
+    if (declared !== undefined && declared > maxBytes) throw tooLarge(url, maxBytes);
+    if (declared !== undefined) await draw?.cover(declared);
+    await sink.begin(declared);
+    let total = 0;
+    const chunks = body[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<unknown>;
+      try {
+        next = await chunks.next();
+      } catch (error) {
+        // A body timeout is named by the caller; anything else that ends the stream early cut it short.
+        if ((error as { code?: unknown }).code === "UND_ERR_BODY_TIMEOUT") throw error;
+        throw new BodyCutShort(total, declared, error);
       }
-      chunks.push(chunk as Buffer);
+      if (next.done === true) break;
+      const chunk = next.value as Buffer;
+      total += chunk.length;
+      if (total > maxBytes) throw tooLarge(url, maxBytes);
+      await draw?.cover(total);
+      await sink.write(chunk);
     }
-  } catch (error) {
-    if (error instanceof MpipError) throw error;
-    if ((error as { code?: unknown }).code === "UND_ERR_BODY_TIMEOUT") throw error;
-    throw new BodyCutShort(total, declared, error);
+    finished = true;
+    if (declared !== undefined && total !== declared) throw new BodyCutShort(total, declared);
+    return await sink.end();
+  } finally {
+    if (!finished) discard(body);
   }
-  if (declared !== undefined && total !== declared) throw new BodyCutShort(total, declared);
-  return Buffer.concat(chunks, total);
 }
 
 /** Drop a body we will not read: undici reports the abort as an 'error' event, which must not go unhandled. */

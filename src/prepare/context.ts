@@ -2,6 +2,7 @@
 // fetched and verified, in a folder of the install's staging area, plus what the report says of it.
 
 import { createHash } from "node:crypto";
+import type { RunScope } from "../cancel.js";
 import { printable } from "../text.js";
 import type { HttpClient } from "../http.js";
 import type { Staging } from "../image/staging.js";
@@ -16,6 +17,9 @@ export interface PrepareContext {
   strictWindow: boolean;
   /** Refuse a remote file that comes with no hash, instead of warning (`--require-hashes`; see hashes.ts). */
   requireHashes?: boolean;
+  /** The install's scope: sibling tasks run through it, so that one failing stops the whole install. */
+  scope: RunScope;
+  /** The scope's signal: aborted when the install fails or is interrupted. */
   signal?: AbortSignal;
   /** For the `deps` of package documents, which may be URLs and `github:` shorthands. */
   spec: SpecContext;

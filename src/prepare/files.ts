@@ -1,16 +1,19 @@
 // Packages that are a list of files (mip package documents, single modules): fetch every file,
-// verify it against its hash, and write it to its destination in the package's staging folder.
-// Destinations come from the internet: each is checked like a tar entry's name (the document parser
-// already did; this checks the resolved path is inside the folder, as node-tar checks twice).
+// verify it against its hash, and write it to its destination in the package's staging folder as its
+// bytes arrive (nothing of it is held in memory). Destinations come from the internet: each is checked
+// like a tar entry's name (the document parser already did; this checks the resolved path is inside
+// the folder, as node-tar checks twice). A document's files share one count against
+// --max-unpacked-bytes, drawn as bytes arrive, and the first file that fails stops the others.
 
-import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { checkEntryPath, isInside } from "../archive/entry-path.js";
+import { Quota } from "../budget.js";
 import { MpipError } from "../errors.js";
-import { fetchFile, type Fetched } from "../fetch.js";
+import { fetchToFile } from "../fetch.js";
 import { makeDirs } from "../image/make-dirs.js";
 import { formatBytes } from "../limits.js";
 import { Pool } from "../pool.js";
+import { FileSink } from "../sink.js";
 import { isTooLarge } from "../sources/metadata.js";
 import type { PlannedFile } from "../sources/types.js";
 import { printable } from "../text.js";
@@ -34,28 +37,27 @@ export async function stageFiles(files: PlannedFile[], dir: string, label: strin
     throw new MpipError("limit-exceeded", `${label} lists ${files.length} files, more than the limit of ${limits.maxEntries}`, { hint: "if you trust this package, raise the limit with --max-entries" });
   }
   const root = path.resolve(dir);
-  const pool = new Pool(FILES_AT_ONCE);
-  let total = 0;
+  for (const file of files) destination(root, file.dest, label, limits.maxPathLength);
+  // One count for all the files, drawn as bytes arrive (a declared size at once): files downloading
+  // together cannot each take what is left, and the document fails as soon as the total is over.
+  const limit = limits.maxUnpackedBytes;
+  const quota = new Quota(limit, () => unpackedTooLarge(label, limit));
+  const pool = new Pool(FILES_AT_ONCE, context.signal);
   await makeDirs(root);
-  await Promise.all(files.map((file) => pool.run(async () => {
-    destination(root, file.dest, label, limits.maxPathLength);
-    context.signal?.throwIfAborted();
-    // No file may be larger than what is left of the budget: a huge one is cut off while it downloads.
-    const maxBytes = limits.maxUnpackedBytes - total;
-    const fetched = await fetchWithin(maxBytes, limits.maxUnpackedBytes, label, () => fetchFile(file, context.http, `\`${file.dest}\` of ${label}`, {
+  await context.scope.all(files.map((file) => () => pool.run(async () => {
+    const fileLabel = `\`${file.dest}\` of ${label}`;
+    await stageFile(root, file.dest, label, limits.maxPathLength, (sink) => fetchWithin(limit, limit, label, () => fetchToFile(file, context.http, fileLabel, sink, {
       authority: source.authority,
-      maxBytes,
+      maxBytes: limit,
+      quota,
       ...(source.within === undefined ? {} : { within: source.within }),
-    }));
-    total += fetched.data.length;
-    if (total > limits.maxUnpackedBytes) throw unpackedTooLarge(label, limits.maxUnpackedBytes);
-    await writeStagedFile(root, file.dest, fetched.data, label, limits.maxPathLength);
+    })));
   })));
   return files.map((file) => normalizeDest(file.dest));
 }
 
 /** Runs `fetch` (given `maxBytes`), turning its size error into the `--max-unpacked-bytes` limit's. */
-export async function fetchWithin(maxBytes: number, limit: number, label: string, fetch: () => Promise<Fetched>): Promise<Fetched> {
+export async function fetchWithin<T>(maxBytes: number, limit: number, label: string, fetch: () => Promise<T>): Promise<T> {
   try {
     return await fetch();
   } catch (error) {
@@ -63,21 +65,32 @@ export async function fetchWithin(maxBytes: number, limit: number, label: string
   }
 }
 
-function unpackedTooLarge(label: string, limit: number): MpipError {
+export function unpackedTooLarge(label: string, limit: number): MpipError {
   return new MpipError("limit-exceeded", `${label} is larger than the limit of ${formatBytes(limit)}`, { hint: "if you trust this package, raise the limit with --max-unpacked-bytes" });
 }
 
-/** Writes one file at its (checked) destination below `root`; returns the normalized destination. */
-export async function writeStagedFile(root: string, dest: string, data: Buffer, label: string, maxPathLength: number): Promise<string> {
+/**
+ * Creates the file for `dest` (checked) below `root` and has `fetch` write into it; a failed fetch leaves
+ * no file behind. Returns what `fetch` returned.
+ */
+export async function stageFile<T>(root: string, dest: string, label: string, maxPathLength: number, fetch: (sink: FileSink) => Promise<T>): Promise<T> {
   const target = destination(path.resolve(root), dest, label, maxPathLength);
-  try {
-    await makeDirs(path.dirname(target));
-    await writeFile(target, data, { flag: "wx" });
-  } catch (error) {
+  const cannotStage = (error: unknown) => {
     const err = error as NodeJS.ErrnoException;
-    throw new MpipError("io", `cannot stage \`${printable(dest, 200)}\` of ${label} (${err.code ?? err.message})`, { cause: error });
+    return new MpipError("io", `cannot stage \`${printable(dest, 200)}\` of ${label} (${err.code ?? err.message})`, { cause: error });
+  };
+  await makeDirs(path.dirname(target)).catch((error: unknown) => {
+    throw cannotStage(error);
+  });
+  const sink = await FileSink.create(target, cannotStage);
+  try {
+    const result = await fetch(sink);
+    await sink.close();
+    return result;
+  } catch (error) {
+    await sink.discard();
+    throw error;
   }
-  return normalizeDest(dest);
 }
 
 function destination(root: string, dest: string, label: string, maxPathLength: number): string {

@@ -1,14 +1,15 @@
 // Preparing a release: the artifact's tag picks how its bytes are fetched and staged. Each way ends
 // in the same place: files in the package's staging folder, verified, plus its dependencies.
 
-import { fetchFile } from "../fetch.js";
+import { archiveDownloadLimit } from "../budget.js";
+import { fetchFile, fetchToFile } from "../fetch.js";
 import { packArchive } from "../pack/pack.js";
 import type { Prepared, Release } from "../resolve/resolve.js";
 import { isShorthand } from "../sources/git-hosts.js";
 import type { Artifact } from "../sources/types.js";
 import { prepareArchive } from "./archive.js";
 import { describeRelease, stagingDir, type PrepareContext, type Staged } from "./context.js";
-import { fetchWithin, writeStagedFile } from "./files.js";
+import { fetchWithin, normalizeDest, stageFile } from "./files.js";
 import { fromIndex, fromSpec, missingHashWarnings } from "./hashes.js";
 import { preparePackageDocument } from "./package-document.js";
 
@@ -22,15 +23,31 @@ export async function prepareRelease(release: Release, context: PrepareContext):
       const label = describeRelease(release.name, release.version, artifact.file.filename);
       const direct = release.direct === true;
       const unverified = missingHashWarnings(artifact.file, label, direct ? fromSpec(release.source, false) : fromIndex(release.source), context);
-      const fetched = await fetchFile(artifact.file, context.http, label, direct ? { direct, authority: "the URL's `#sha256=`" } : {});
-      const prepared = await prepareArchive(stagingDir(context, release.key), { ...fetched, filename: artifact.file.filename }, label, context);
-      return { ...prepared, value: { ...prepared.value, warnings: [...unverified, ...prepared.value.warnings] } };
+      // The archive is held in memory until it is unpacked, under a lease on the install's memory budget;
+      // a download larger than any archive unpacking within the limit is cut off while it arrives.
+      const limit = context.limits.maxUnpackedBytes;
+      const maxBytes = archiveDownloadLimit(limit);
+      const lease = context.http.memory.lease();
+      try {
+        const fetched = await fetchWithin(maxBytes, limit, label, () => fetchFile(artifact.file, context.http, label, { ...(direct ? { direct, authority: "the URL's `#sha256=`" } : {}), maxBytes, lease }));
+        const prepared = await prepareArchive(stagingDir(context, release.key), { ...fetched, filename: artifact.file.filename }, label, context);
+        return { ...prepared, value: { ...prepared.value, warnings: [...unverified, ...prepared.value.warnings] } };
+      } finally {
+        lease.release();
+      }
     }
     case "project": {
       const packed = await packArchive(artifact.path);
       const label = describeRelease(packed.name, packed.version, artifact.path);
-      const prepared = await prepareArchive(stagingDir(context, release.key), { data: packed.archive, sha256: packed.sha256, origin: artifact.path, filename: packed.filename }, label, context);
-      return { ...prepared, name: packed.name, version: packed.version };
+      // Packed in memory already; holding it on the budget keeps downloads from piling up beside it.
+      const lease = context.http.memory.lease();
+      try {
+        await lease.grow(packed.archive.length, context.signal);
+        const prepared = await prepareArchive(stagingDir(context, release.key), { data: packed.archive, sha256: packed.sha256, origin: artifact.path, filename: packed.filename }, label, context);
+        return { ...prepared, name: packed.name, version: packed.version };
+      } finally {
+        lease.release();
+      }
     }
     case "module":
       return prepareModule(release, artifact, context);
@@ -46,9 +63,10 @@ async function prepareModule(release: Release, artifact: Extract<Artifact, { typ
   const label = describeRelease(release.name, release.version, artifact.dest);
   const limit = context.limits.maxUnpackedBytes;
   const unverified = missingHashWarnings(artifact, label, fromSpec(release.source, isShorthand(release.source)), context);
-  const fetched = await fetchWithin(limit, limit, label, () => fetchFile(artifact, context.http, label, { direct: true, authority: "the URL's `#sha256=`", maxBytes: limit }));
-  const dest = await writeStagedFile(dir, artifact.dest, fetched.data, label, context.limits.maxPathLength);
-  return { dependencies: [], value: { dir, files: [dest], sha256: fetched.sha256, origin: fetched.origin, filename: artifact.dest, smallWindow: true, warnings: unverified } };
+  // Written to its file as it arrives: a module needs no processing in memory.
+  const fetched = await stageFile(dir, artifact.dest, label, context.limits.maxPathLength, (sink) =>
+    fetchWithin(limit, limit, label, () => fetchToFile(artifact, context.http, label, sink, { direct: true, authority: "the URL's `#sha256=`", maxBytes: limit })));
+  return { dependencies: [], value: { dir, files: [normalizeDest(artifact.dest)], sha256: fetched.sha256, origin: fetched.origin, filename: artifact.dest, smallWindow: true, warnings: unverified } };
 }
 
 function exhaustive(value: never): never {

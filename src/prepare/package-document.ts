@@ -27,8 +27,7 @@ export async function preparePackageDocument(release: Release, artifact: Package
   const origin: DocumentOrigin = { url: documentUrl, index: release.source, ...(release.direct === true ? { kind: "package document" as const } : {}) };
   // A document named directly is a file like any other; one from a v2 index is that index's metadata.
   const unverified = release.direct === true ? missingHashWarnings(artifact, label, fromSpec(release.source, isShorthand(release.source)), context) : [];
-  const fetched = await fetchDocument(release, artifact, label, origin, context);
-  const document = parsePackageDocument(fetched.data, origin);
+  const { document, sha256, origin: fetchedFrom } = await readDocument(release, artifact, label, origin, context);
   const bareHashes = document.hashes.some(([dest]) => !document.urls.some(([other]) => other === dest));
   const fallbackMip = artifact.mip === undefined && bareHashes ? await context.fallbackMip?.() : undefined;
   const planned = planPackageFiles(document, {
@@ -40,21 +39,30 @@ export async function preparePackageDocument(release: Release, artifact: Package
   });
   // Before any file is fetched: a bad dependency is the document's fault as much as a bad destination.
   const dependencies = dependencySpecs(document, context);
-  for (const file of planned) unverified.push(...missingHashWarnings(file, `\`${printable(file.dest, 200)}\` of ${label}`, fromDocument(fetched.origin), context));
+  for (const file of planned) unverified.push(...missingHashWarnings(file, `\`${printable(file.dest, 200)}\` of ${label}`, fromDocument(fetchedFrom), context));
   const dir = stagingDir(context, release.key);
   const files = await stageFiles(planned, dir, label, {
-    authority: `the package document \`${fetched.origin}\``,
+    authority: `the package document \`${fetchedFrom}\``,
     ...(location.type === "local" ? { within: path.dirname(location.path) } : {}),
   }, context);
   const version = document.version !== undefined && document.version !== "" ? document.version : release.version;
   return {
     dependencies,
     version,
-    value: { dir, files, sha256: fetched.sha256, origin: fetched.origin, filename: documentName, smallWindow: true, warnings: unverified },
+    value: { dir, files, sha256, origin: fetchedFrom, filename: documentName, smallWindow: true, warnings: unverified },
   };
 }
 
-/** The document itself, checked against the URL's `#sha256=` if it had one, within the metadata limit. */
+/**
+ * The document itself, checked against the URL's `#sha256=` if it had one, within the metadata limit, and
+ * parsed. Only the parsed document is returned: its bytes (and their memory lease) are let go before any
+ * of its files is fetched.
+ */
+async function readDocument(release: Release, artifact: PackageJsonArtifact, label: string, origin: DocumentOrigin, context: PrepareContext): Promise<{ document: PackageDocument; sha256: string; origin: string }> {
+  const fetched = await fetchDocument(release, artifact, label, origin, context);
+  return { document: parsePackageDocument(fetched.data, origin), sha256: fetched.sha256, origin: fetched.origin };
+}
+
 async function fetchDocument(release: Release, artifact: PackageJsonArtifact, label: string, origin: DocumentOrigin, context: PrepareContext): Promise<Fetched> {
   const maxBytes = context.limits.maxMetadataBytes;
   const direct = release.direct === true;

@@ -1,9 +1,11 @@
 // The dependency graph, breadth-first as upip walks it: one level at a time, deduplicated by
 // normalized name, cycles ending where a name is already chosen. Within a level, look-ups and
 // downloads run concurrently through the pool, but results are taken in request order, so the
-// same inputs give the same plan whatever the network timing.
+// same inputs give the same plan whatever the network timing. The first task that fails stops the
+// others of its level (and, through the install's scope, everything else in flight).
 
 import { satisfies, valid } from "@renovatebot/pep440";
+import { RunScope } from "../cancel.js";
 import { MpipError } from "../errors.js";
 import type { Pool } from "../pool.js";
 import { normalizeName } from "../spec/names.js";
@@ -56,6 +58,12 @@ export function requestFor(spec: PackageSpec, requestedBy: string): Request {
 export interface ResolveOptions<T> {
   sources: Source[];
   pool: Pool;
+  /**
+   * Where a level's tasks run: the first that fails aborts the others (give the pool and the sources'
+   * client the scope's signal) and is what resolve throws, once all have stopped. Default: a scope of
+   * its own, which only waits for them.
+   */
+  scope?: RunScope;
   pre: boolean;
   noDeps: boolean;
   /** Fetch and stage a chosen release; its dependencies drive the next level. */
@@ -71,6 +79,7 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
   // A direct source whose project name is known answers requests for that name: `./foo-1.0.tar.gz` and
   // `foo` are one package. A name guessed from a URL or a folder never does.
   const aliases = new Map<string, string>();
+  const scope = options.scope ?? new RunScope();
   let level = roots;
   for (let depth = 0; level.length > 0; depth++) {
     for (const request of level) {
@@ -90,13 +99,8 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
       else joinDirect(existing, request, options);
     }
     options.onProgress?.({ resolved: chosen.size, pending: fresh.size });
-    const settled = await Promise.allSettled([...fresh].map(([key, requests]) => resolveOne(key, requests, options, lookups)));
-    const results: Array<{ node: ResolvedPackage<T>; dependencies: PackageSpec[] }> = [];
-    for (const outcome of settled) {
-      if (outcome.status === "rejected") throw outcome.reason;
-      results.push(outcome.value);
-      chosen.set(outcome.value.node.key, outcome.value.node);
-    }
+    const results = await scope.all([...fresh].map(([key, requests]) => () => resolveOne(key, requests, options, lookups)));
+    for (const { node } of results) chosen.set(node.key, node);
     const dropped = mergeProjects(results.map((result) => result.node), chosen, aliases, options);
     const next: Request[] = [];
     for (const { node, dependencies } of results) {

@@ -1,0 +1,145 @@
+// A failing install stops everything else at once (src/cancel.ts). Through the CLI: when one file of a
+// package document answers 404, the other files of that document, the other packages of the level and
+// the metadata look-ups still in flight are all aborted (the server sees their connections closed), and
+// the run reports the 404, not an abort. The stalled responses never end by themselves (--timeout is an
+// hour), so an install that waited for its siblings would never finish; the deadline below is only a
+// generous bound. Then RunScope alone: the first failure, not the aborts it causes, is what is thrown.
+
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import type { Socket } from "node:net";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Cancelled, RunScope } from "../src/cancel.js";
+import { tempDir } from "./helpers/cli.js";
+import { holdRequests } from "./helpers/gate.js";
+import { startIndexServer, type IndexServer } from "./helpers/index-server.js";
+import { serveMipIndex, type MipIndex } from "./helpers/mip-index.js";
+import { beside, sleep, startMpip, type Running } from "./helpers/process.js";
+
+/** Far beyond how long a cancelled install takes, even on a loaded machine; far below --timeout. */
+const DEADLINE_MS = 120_000;
+
+let server: IndexServer;
+let mip: MipIndex;
+let work: { dir: string; cleanup: () => Promise<void> };
+
+before(async () => {
+  server = await startIndexServer();
+  mip = serveMipIndex(server);
+  work = await tempDir("mpip-cancel-");
+  await mip.publish({ name: "broken", version: "1.0", mpy: false, files: { "broken/a.py": "A = 1\n", "broken/b.py": "B = 1\n", "broken/c.py": "C = 1\n" } });
+  await mip.publish({ name: "sibling", version: "1.0", mpy: false, files: { "sibling.py": "S = 1\n" } });
+  // Only on the JSON API, after the v2 index: looking it up is a metadata request of its own.
+  await server.addSdist({ name: "elsewhere", version: "1.0", files: { "elsewhere.py": "E = 1\n" } });
+});
+after(async () => {
+  await server?.close();
+  await work?.cleanup();
+});
+
+/** Resolves with the value, or rejects once `ms` have passed. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([promise, sleep(ms).then(() => Promise.reject(new Error(`${what}: not within ${ms} ms`)))]);
+}
+
+describe("a failed install cancels everything in flight", () => {
+  test("one file answers 404: stalled files, another package and a metadata look-up are aborted, and the 404 is reported", async (t) => {
+    const hashOf = (name: string, dest: string) => mip.hashOf("py", name, dest, "1.0");
+    const missing = hashOf("broken", "broken/a.py");
+    mip.removeFile(missing);
+    const stalledPaths = [
+      `/file/${hashOf("broken", "broken/b.py").slice(0, 2)}/${hashOf("broken", "broken/b.py")}`,
+      `/file/${hashOf("broken", "broken/c.py").slice(0, 2)}/${hashOf("broken", "broken/c.py")}`,
+      `/file/${hashOf("sibling", "sibling.py").slice(0, 2)}/${hashOf("sibling", "sibling.py")}`,
+      "/pypi/elsewhere/json",
+    ];
+    // Each stalled response's socket, and a promise that it was closed (by mpip: the server never closes it).
+    const stalled = new Map<string, Promise<void>>();
+    server.fault(({ path: requested, req }) => {
+      const which = stalledPaths.find((candidate) => requested.endsWith(candidate));
+      if (which === undefined) return false;
+      const socket: Socket = req.socket;
+      stalled.set(which, new Promise((resolve) => socket.once("close", () => resolve())));
+      return true;
+    }, { type: "stall" });
+    // The 404 is held back until every other request is stalled, so all of them are in flight when it fails.
+    const gate = holdRequests(server, "mip-file", (requested) => requested.endsWith(missing));
+    t.after(() => gate.restore());
+
+    const parent = path.join(work.dir, "case");
+    await mkdir(parent);
+    const target = path.join(parent, "image");
+    const run: Running = startMpip(["install", "-p", target, "-i", mip.base, "-i", server.url, "--timeout", "3600", "--retries", "0", "broken", "sibling", "elsewhere"]);
+    t.after(() => {
+      if (!run.done) run.child.kill("SIGKILL");
+    });
+
+    await within(gate.arrived, DEADLINE_MS, "the request for the missing file");
+    await within((async () => {
+      while (stalled.size < stalledPaths.length) await sleep(10);
+    })(), DEADLINE_MS, "every stalled request");
+    assert.equal(run.done, false, "mpip waits for the stalled downloads");
+    gate.open();
+
+    await within(Promise.all(stalled.values()), DEADLINE_MS, "mpip closing the stalled connections");
+    const exit = await within(run.exited, DEADLINE_MS, "mpip exiting");
+    assert.equal(exit.code, 1, exit.stderr);
+    assert.match(exit.stderr, /^error: the package document `[^`]+` lists `broken\/a\.py` of `broken 1\.0` \(`1\.0\.json`\) at `[^`]+`, but that URL answered 404$/m);
+    assert.match(exit.stderr, /^hint: /m);
+    assert.doesNotMatch(exit.stderr, /abort|cancel|interrupted|bug in mpip/i);
+    assert.deepEqual(await beside(parent, "image"), [], "no staging folder or lock is left, and nothing was installed");
+  });
+});
+
+describe("RunScope", () => {
+  /** A task that runs until the scope's signal aborts, then fails with what the abort did to it. */
+  const untilAborted = (scope: RunScope, stopped: string[], name: string) => () =>
+    new Promise<never>((_, reject) => {
+      const stop = () => {
+        stopped.push(name);
+        reject(new Error(`${name} aborted`));
+      };
+      if (scope.signal.aborted) stop();
+      else scope.signal.addEventListener("abort", stop, { once: true });
+    });
+
+  test("the first failure aborts its siblings, is thrown once all have stopped, and fails the run", async () => {
+    const scope = new RunScope();
+    const stopped: string[] = [];
+    const failure = new Error("404");
+    const outcome = scope.all([untilAborted(scope, stopped, "a"), async () => {
+      await sleep(1);
+      throw failure;
+    }, untilAborted(scope, stopped, "b")]);
+    await assert.rejects(outcome, (error: unknown) => error === failure);
+    assert.deepEqual(stopped.sort(), ["a", "b"], "both siblings were stopped before the failure was thrown");
+    assert.equal(scope.failure?.error, failure);
+    assert.ok(scope.signal.reason instanceof Cancelled && scope.signal.reason.failure === failure);
+    // Another group of the same run reports the run's first failure, not the abort its own tasks saw.
+    await assert.rejects(scope.all([untilAborted(scope, stopped, "c"), async () => "fine"]), (error: unknown) => error === failure);
+    scope.dispose();
+  });
+
+  test("without a failure, results come back in input order", async () => {
+    const scope = new RunScope();
+    const results = await scope.all([3, 1, 2].map((ms) => async () => {
+      await sleep(ms);
+      return ms;
+    }));
+    assert.deepEqual(results, [3, 1, 2]);
+    assert.equal(scope.signal.aborted, false);
+  });
+
+  test("an outer abort (a signal) stops the run with its own reason, and records no failure", async () => {
+    const outer = new AbortController();
+    const scope = new RunScope(outer.signal);
+    const stopped: string[] = [];
+    const outcome = scope.all([untilAborted(scope, stopped, "a"), untilAborted(scope, stopped, "b")]);
+    outer.abort("SIGINT");
+    await assert.rejects(outcome, /a aborted/);
+    assert.equal(scope.signal.reason, "SIGINT");
+    assert.equal(scope.failure, undefined);
+    scope.dispose();
+  });
+});
