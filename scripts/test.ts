@@ -2,24 +2,32 @@
 //
 //   node --import tsx scripts/test.ts [file-or-folder...]
 //
-// It finds the test files itself (every `*.test.ts` below test/, or below the folders given) and fails
-// when it finds none, since a run of no tests passes silently. Time budgets scale with the machine: a
-// quick measurement of how long Node takes to start, against a quiet 2-core machine, gives a factor
-// (1 to 4, or MPIP_TEST_SCALE) that multiplies the per-file limit and is passed to the tests, which
-// scale their own waits by it (test/helpers/budget.ts). Files run `--test-concurrency` at a time
-// (MPIP_TEST_CONCURRENCY, default: the number of cores plus one, as most tests wait on child processes).
-// The reporter (scripts/test-reporter.mjs) names the test that was running when a file ran out of time.
+// - It finds the test files itself (every `*.test.ts` below test/, or below the folders given) and fails
+//   when it finds none: a run of no tests would pass silently.
+// - Each file runs in a process of its own (node:test, with the reporter in scripts/test-reporter.mjs),
+//   a few at a time (MPIP_TEST_CONCURRENCY, default: the cores plus one, as most tests wait on child
+//   processes), and its output is printed whole when it ends, so files never interleave.
+// - Time budgets scale with the machine: how long Node takes to start, against a quiet 2-core machine,
+//   gives a factor from 1 to 4 (or MPIP_TEST_SCALE) that multiplies each file's budget and is passed to
+//   the tests, which scale their own waits by it (test/helpers/budget.ts). A file over its budget is
+//   stopped, with every process it started, and the report names the test that was running and for how
+//   long, with the file's last output.
+// - The summary counts a file that timed out or crashed as failed, lists the slowest files, and the exit
+//   code is 1 when anything failed.
 
 import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const REPORTER = path.join(ROOT, "scripts", "test-reporter.mjs");
+const MARK = "\u001eMPIP-TEST ";
 /** Node's start-up on a quiet 2-core machine, in ms: the yardstick for the scale factor. */
 const QUIET_STARTUP_MS = 60;
-/** The longest a test file may take on such a machine. */
+/** The longest one test file may take on such a machine. */
 const FILE_BUDGET_MS = 150_000;
 
 function findTests(entries: string[]): string[] {
@@ -52,30 +60,136 @@ function startupScale(): number {
   return Math.min(4, Math.max(1, Number((median / QUIET_STARTUP_MS).toFixed(2))));
 }
 
-const files = findTests(process.argv.length > 2 ? process.argv.slice(2) : ["test"]);
-if (files.length === 0) {
-  process.stderr.write("error: no test files found (looked for *.test.ts below the folders given)\n");
-  process.exit(1);
+interface Outcome {
+  file: string;
+  seconds: number;
+  passed: number;
+  skipped: number;
+  failures: string[];
+  ok: boolean;
 }
-const scale = startupScale();
-const concurrency = Number(process.env.MPIP_TEST_CONCURRENCY) || os.availableParallelism() + 1;
-const budget = Math.round(FILE_BUDGET_MS * scale);
-process.stdout.write(`${files.length} test files, ${concurrency} at a time; time scale ${scale} (each file may take ${Math.round(budget / 1000)} s)\n`);
 
-const child = spawn(
-  process.execPath,
-  [
-    "--import", "tsx",
-    "--test",
-    `--test-concurrency=${concurrency}`,
-    `--test-timeout=${budget}`,
-    `--test-reporter=${path.join(ROOT, "scripts", "test-reporter.mjs")}`,
-    "--test-reporter-destination=stdout",
-    ...files.map((file) => path.relative(ROOT, file)),
-  ],
-  { cwd: ROOT, stdio: "inherit", env: { ...process.env, MPIP_TEST_SCALE: String(scale) } },
-);
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
-child.on("exit", (code, signal) => {
-  process.exitCode = code ?? (signal === null ? 1 : 128 + (os.constants.signals[signal] ?? 0));
-});
+interface ReporterLine {
+  event: "start" | "end" | "note";
+  nesting?: number;
+  name?: string;
+  passed?: boolean;
+  suite?: boolean;
+  skipped?: boolean;
+  todo?: boolean;
+  failureType?: string;
+  error?: string;
+  location?: string;
+  message?: string;
+}
+
+const indent = (text: string, by: string) => text.split("\n").map((line) => `${by}${line}`).join("\n");
+
+function runFile(file: string, budgetMs: number, scale: number): Promise<{ outcome: Outcome; report: string }> {
+  const relative = path.relative(ROOT, file);
+  const started = performance.now();
+  const child = spawn(process.execPath, ["--import", "tsx", `--test-reporter=${REPORTER}`, "--test-reporter-destination=stdout", file], {
+    cwd: ROOT,
+    env: { ...process.env, MPIP_TEST_SCALE: String(scale) },
+    stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group: a file out of time is stopped with every process its tests started.
+    detached: true,
+  });
+  const stack: Array<{ name: string; since: number }> = [];
+  const output: string[] = [];
+  const notes: string[] = [];
+  const failures: string[] = [];
+  let passed = 0;
+  let skipped = 0;
+  const onLine = (line: string) => {
+    if (!line.startsWith(MARK)) {
+      output.push(line);
+      return;
+    }
+    const item = JSON.parse(line.slice(MARK.length)) as ReporterLine;
+    const nesting = item.nesting ?? 0;
+    if (item.event === "note") notes.push(item.message ?? "");
+    else if (item.event === "start") {
+      stack.length = nesting;
+      stack[nesting] = { name: item.name ?? "?", since: performance.now() };
+    } else {
+      const name = [...stack.slice(0, nesting).map((entry) => entry.name), item.name].join(" > ");
+      stack.length = nesting;
+      if (!item.passed && item.failureType !== "subtestsFailed") {
+        failures.push(`  FAIL ${name}${item.location === undefined ? "" : `  (${path.relative(ROOT, item.location)})`}\n${indent(item.error ?? "failed", "      ")}`);
+      } else if (item.passed && (item.skipped || item.todo)) skipped++;
+      else if (item.passed && !item.suite) passed++;
+    }
+  };
+  createInterface({ input: child.stdout! }).on("line", onLine);
+  createInterface({ input: child.stderr! }).on("line", (line) => output.push(line));
+  let timedOut: string | undefined;
+  const timer = setTimeout(() => {
+    const running = stack.map((entry) => entry.name).join(" > ");
+    const since = stack.at(-1);
+    timedOut = running === ""
+      ? `  TIMEOUT after ${Math.round(budgetMs / 1000)} s, before any test started (loading the file took the time)`
+      : `  TIMEOUT after ${Math.round(budgetMs / 1000)} s (the budget at time scale ${scale}); still running: ${running}, for ${((performance.now() - since!.since) / 1000).toFixed(1)} s`;
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      child.kill("SIGKILL");
+    }
+  }, budgetMs);
+  return new Promise((resolve) => {
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      // Whatever the tests left running in the file's process group goes too.
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // none left
+      }
+      const seconds = (performance.now() - started) / 1000;
+      if (timedOut !== undefined) failures.push(timedOut);
+      else if (code !== 0 && failures.length === 0) failures.push(`  FAIL the file itself: it exited with ${signal ?? `code ${code}`}`);
+      const ok = failures.length === 0;
+      const counts = `${passed} passed${failures.length > 0 ? `, ${failures.length} failed` : ""}${skipped > 0 ? `, ${skipped} skipped` : ""}`;
+      const lines = [`${ok ? "PASS" : "FAIL"} ${relative}  ${counts}  (${seconds.toFixed(1)} s)`];
+      for (const note of notes) lines.push(`  # ${note}`);
+      if (!ok) {
+        lines.push(...failures);
+        const tail = output.filter((line) => line.trim() !== "").slice(-60);
+        if (tail.length > 0) lines.push(`  output of ${relative} (last ${tail.length} lines):`, ...tail.map((line) => `    | ${line}`));
+      }
+      resolve({ outcome: { file: relative, seconds, passed, skipped, failures, ok }, report: `${lines.join("\n")}\n` });
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  const files = findTests(process.argv.length > 2 ? process.argv.slice(2) : ["test"]);
+  if (files.length === 0) {
+    process.stderr.write("error: no test files found (looked for *.test.ts below the folders given)\n");
+    return 1;
+  }
+  const scale = startupScale();
+  const concurrency = Number(process.env.MPIP_TEST_CONCURRENCY) || os.availableParallelism() + 1;
+  const budgetMs = Math.round(FILE_BUDGET_MS * scale);
+  process.stdout.write(`${files.length} test files, ${concurrency} at a time; time scale ${scale} (each file may take ${Math.round(budgetMs / 1000)} s)\n`);
+  const started = performance.now();
+  const outcomes: Outcome[] = [];
+  const queue = [...files];
+  const worker = async () => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      const { outcome, report } = await runFile(file, budgetMs, scale);
+      outcomes.push(outcome);
+      process.stdout.write(report);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+  const failed = outcomes.filter((outcome) => !outcome.ok);
+  const sum = (key: "passed" | "skipped") => outcomes.reduce((total, outcome) => total + outcome[key], 0);
+  const slowest = [...outcomes].sort((a, b) => b.seconds - a.seconds).slice(0, 8);
+  process.stdout.write(`\n${outcomes.length} test files in ${((performance.now() - started) / 1000).toFixed(1)} s: ${sum("passed")} tests passed, ${failed.reduce((total, outcome) => total + outcome.failures.length, 0)} failed, ${sum("skipped")} skipped\n`);
+  process.stdout.write(`slowest: ${slowest.map((outcome) => `${outcome.file} ${outcome.seconds.toFixed(1)} s`).join(", ")}\n`);
+  if (failed.length > 0) process.stdout.write(`FAILED: ${failed.map((outcome) => outcome.file).join(", ")}\n`);
+  return failed.length > 0 ? 1 : 0;
+}
+
+process.exitCode = await main();

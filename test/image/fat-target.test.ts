@@ -55,7 +55,7 @@ async function inFirstSteps(target: string): Promise<boolean> {
 
 const install = (target: string) => ["install", "--no-index", "-f", sdists, "-p", target, "fat-a", "fat-b"];
 
-describe("a target on a FAT filesystem", { skip: unavailable, timeout: 120_000 }, () => {
+describe("a target on a FAT filesystem", { skip: unavailable }, () => {
   test("two names of one file install as one file: the later package's", async () => {
     const { target } = await image();
     const result = await runMpip(install(target));

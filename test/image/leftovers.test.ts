@@ -56,7 +56,7 @@ async function eventually(condition: () => boolean, ms: number): Promise<boolean
   return condition();
 }
 
-describe("what a killed run leaves", { timeout: 120_000 }, () => {
+describe("what a killed run leaves", () => {
   test("a native mpy-cross still running after kill -9 is stopped by the next run, and its files were in the staging folder", { skip: process.platform === "linux" ? undefined : "process start times are read from /proc" }, async () => {
     const { parent, target } = await scene();
     const tmp = path.join(work.dir, `tmp-${counter}`);

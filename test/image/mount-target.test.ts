@@ -45,7 +45,7 @@ async function withCard(body: (card: string, media: string) => Promise<void>): P
   });
 }
 
-describe("a device's drive as the target", { timeout: 120_000 }, () => {
+describe("a device's drive as the target", () => {
   test("installs into a mount point, staging inside it, and leaves nothing inside or beside", async (t) => {
     if (unavailable !== undefined) return t.skip(unavailable);
     await withCard(async (card, media) => {

@@ -34,7 +34,7 @@ after(async () => {
 
 const install = (target: string, spec = "beside-pkg") => ["install", "--no-index", "-f", sdists, "-p", target, spec];
 
-describe("names beside the target", { timeout: 120_000 }, () => {
+describe("names beside the target", () => {
   test("folders named like mpip's are never taken for them", async () => {
     const parent = path.join(work.dir, `case-${++counter}`);
     const lookalikes = [

@@ -54,7 +54,7 @@ async function leftovers(dir: string): Promise<string[]> {
   return Object.keys(await snapshot(dir)).filter((name) => name.includes("mpip"));
 }
 
-describe("nested targets", { timeout: 120_000 }, () => {
+describe("nested targets", () => {
   test("an outer run waits while an inner run commits; the inner one stopped by Ctrl-C does not undo the outer one's file", async () => {
     const { parent, outer, inner } = await image();
     const held = await gate();

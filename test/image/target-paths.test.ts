@@ -120,7 +120,7 @@ const CASES: Case[] = [
   },
 ];
 
-describe("targets that are not usable folders", { timeout: 120_000 }, () => {
+describe("targets that are not usable folders", () => {
   for (const item of CASES) {
     test(`${item.name}: a clear error, nothing created, the same on the next run`, async () => {
       const dir = await place();
