@@ -258,7 +258,7 @@ async function gatherRequests(specs: string[], files: string[], reporter: Report
   const requests: Request[] = [];
   const context = { hosts: gitHostsFromEnv(), cwd: process.cwd() };
   for (const { text, origin } of lines) {
-    const spec = parsePackageSpec(text, context);
+    const spec = parsePackageSpec(text, context, origin === "the command line" ? undefined : origin);
     if (spec.type === "direct") {
       requests.push(requestFor(spec, origin));
       continue;
