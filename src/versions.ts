@@ -34,12 +34,12 @@ export function isPep440Version(text: string): boolean {
 
 /**
  * Why `text` is not a version mpip can compare, as a phrase to follow the version in a message
- * ("is not a valid PEP 440 version", "holds the number 1000…, larger than …"), or undefined when it is one.
+ * ("is not a valid PEP 440 version", "holds the number 1000…, larger than …", "is larger than …"), or undefined when it is one.
  */
 export function versionProblem(text: string): string | undefined {
   if (!isPep440Version(text)) return "is not a valid PEP 440 version";
   const number = oversizedNumber(text);
-  return number === undefined ? undefined : tooLarge(number);
+  return number === undefined ? undefined : tooLarge(number, text);
 }
 
 /** A PEP 440 version whose numbers mpip compares exactly. */
@@ -80,7 +80,7 @@ export function specifierProblem(specifier: string): string | undefined {
     const [, operator = "", version = ""] = match;
     if (operator === "===") continue;
     const number = oversizedNumber(version.replace(/\.\*$/, ""));
-    if (number !== undefined) return `\`${printable(version, 80)}\` (in \`${printable(operator + version, 80)}\`) ${tooLarge(number)}`;
+    if (number !== undefined) return `\`${printable(version, 80)}\` ${tooLarge(number, version)}`;
   }
   return pep440.validRange(specifier) ? undefined : `\`${printable(specifier, 120)}\` is not a valid PEP 440 version specifier`;
 }
@@ -113,6 +113,7 @@ function isOversized(digits: string): boolean {
   return significant.length > LARGEST_DIGITS.length || (significant.length === LARGEST_DIGITS.length && significant > LARGEST_DIGITS);
 }
 
-function tooLarge(number: string): string {
-  return `holds the number ${printable(number, 60)}, larger than ${LARGEST_DIGITS} (the largest number mpip compares in a version)`;
+function tooLarge(number: string, version: string): string {
+  const what = number === version ? "is" : `holds the number ${printable(number, 60)},`;
+  return `${what} larger than ${LARGEST_DIGITS} (the largest number mpip compares in a version)`;
 }

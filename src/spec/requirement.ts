@@ -161,7 +161,7 @@ function checkClause(op: string, version: string): string | undefined {
     const base = version.slice(0, -2);
     if (!isPep440Version(base)) return `\`${shown}\` is not a valid PEP 440 wildcard version`;
     const problem = versionProblem(base);
-    if (problem !== undefined) return `\`${printable(base, 80)}\` ${problem} (in \`${printable(op + version, 80)}\`)`;
+    if (problem !== undefined) return `\`${printable(base, 80)}\` ${problem}`;
     const parsed = parseVersion(base);
     if (parsed === undefined || parsed.isDevRelease || parsed.local !== undefined) {
       return `\`${shown}\` is not a valid PEP 440 wildcard version`;
@@ -169,7 +169,10 @@ function checkClause(op: string, version: string): string | undefined {
     return undefined;
   }
   const parsed = parseVersion(version);
-  if (parsed === undefined) return `\`${shown}\` ${versionProblem(version) ?? "is not a valid PEP 440 version"} (in \`${printable(op + version, 80)}\`)`;
+  if (parsed === undefined) {
+    if (!isPep440Version(version)) return `\`${shown}\` is not a valid PEP 440 version (in \`${printable(op + version, 80)}\`)`;
+    return `\`${shown}\` ${versionProblem(version) ?? "is not a valid PEP 440 version"}`;
+  }
   if (op === "~=" && parsed.release.length < 2) {
     return `\`~=${shown}\` needs a version with at least two release segments, e.g. \`~=${shown}.0\``;
   }
