@@ -149,7 +149,7 @@ export class MipV2Source implements Source {
   private wrongFlavor(name: string, flavors: string[]): MpipError {
     const has = flavors.map(describeFlavor).join(", ");
     const hint = this.flavor === "py"
-      ? `choose a target it is built for with \`--mpy ${flavors.find((flavor) => flavor !== "py") ?? "6"}\` or \`--target-version <micropython version>\``
+      ? `choose a target it is built for with \`--mpy ${printable(flavors.find((flavor) => flavor !== "py") ?? "6", 40)}\` or \`--target-version <micropython version>\``
       : flavors.includes("py")
         ? "leave out `--mpy` and `--target-version` to install its sources, which work on any firmware, or choose another target"
         : "choose another target with `--mpy` or `--target-version`";
@@ -168,7 +168,8 @@ export function hashedFileUrl(base: string, shortHash: string): string {
 }
 
 function describeFlavor(flavor: string): string {
-  return flavor === "py" ? "sources (`py`)" : `.mpy version ${flavor} (\`${flavor}\`)`;
+  const shown = printable(flavor, 40);
+  return flavor === "py" ? "sources (`py`)" : `.mpy version ${shown} (\`${shown}\`)`;
 }
 
 function checkFormat(version: unknown, origin: DocumentOrigin): void {
