@@ -6,11 +6,11 @@
 //
 // The process handlers are installed once, as the first thing bin/mpip.js does (catchSignalsFromStart),
 // before the CLI's modules load, and stay for the whole run: while an install runs they hand each signal
-// to its catcher (catchSignals), and at any other moment (start-up, a command without clean-up of its
-// own) they exit at once with 128 + the signal's number and a one-line error, since nothing is in a
-// state that needs putting back. Handing over is only adding a catcher to a set, so no signal ever finds
-// the default action in place. This module must stay light (Node's own modules only): bin/mpip.js loads it before
-// anything else, and every millisecond it takes is a moment with Node's default action.
+// to its catcher (catchSignals); at any other moment (start-up, a command without clean-up of its own)
+// they exit at once with 128 + the signal's number and a one-line error, as nothing then needs putting
+// back. Handing over is only adding a catcher to a set, so no signal finds the default action in place.
+// This module must stay light (Node's own modules only): bin/mpip.js loads it before anything else, and
+// every millisecond it takes is a moment with Node's default action.
 
 import { setMaxListeners } from "node:events";
 import os from "node:os";

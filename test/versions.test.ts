@@ -24,7 +24,7 @@ describe("versionProblem", () => {
     ]) {
       const problem = versionProblem(version!);
       assert.ok(problem?.includes(`larger than ${LARGEST_VERSION_NUMBER}`), `${version}: ${problem}`);
-      if (version !== number) assert.ok(problem.includes(`holds the number ${number}`), problem);
+      if (version !== number) assert.ok(problem!.includes(`holds the number ${number}`), problem);
       assert.ok(isPep440Version(version!), `${version} is still PEP 440 by its syntax`);
       assert.equal(parseVersion(version!), undefined);
     }
