@@ -23,7 +23,7 @@ export interface VersionParts {
   release: number[];
   /** Whether it is a dev release (`1.0.dev2`). */
   isDevRelease: boolean;
-  /** The local label as written after `+`, or undefined. */
+  /** The local label (after `+`), or undefined. */
   local: string | undefined;
 }
 
@@ -33,8 +33,9 @@ export function isPep440Version(text: string): boolean {
 }
 
 /**
- * Why `text` is not a version mpip can compare, as a phrase to follow the version in a message
- * ("is not a valid PEP 440 version", "holds the number 1000…, larger than …", "is larger than …"), or undefined when it is one.
+ * Why `text` is not a version mpip can compare, as a phrase to follow the version in a message ("is not
+ * a valid PEP 440 version", "holds the number 1000…, larger than …", "is larger than …"), or undefined
+ * when it is one.
  */
 export function versionProblem(text: string): string | undefined {
   if (!isPep440Version(text)) return "is not a valid PEP 440 version";
@@ -91,8 +92,16 @@ export function specifierProblem(specifier: string): string | undefined {
  * `prereleases`: whether a pre-release may match a specifier that does not name one.
  */
 export function satisfiesSpecifier(version: string, specifier: string, options: { prereleases: boolean }): boolean {
-  if (!isComparableVersion(version) || specifierProblem(specifier) !== undefined) return false;
+  if (!isComparableVersion(version) || !usableSpecifier(specifier)) return false;
   return pep440.satisfies(version, specifier, { prereleases: options.prereleases });
+}
+
+// Version choice checks every release against one specifier: its verdict is kept for the next call.
+let lastSpecifier: { text: string; usable: boolean } | undefined;
+
+function usableSpecifier(specifier: string): boolean {
+  if (lastSpecifier?.text !== specifier) lastSpecifier = { text: specifier, usable: specifierProblem(specifier) === undefined };
+  return lastSpecifier.usable;
 }
 
 /**
