@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 // The `mpip` command: runs the compiled CLI and exits with its code.
-import { main } from "../dist/cli.js";
+//
+// Signals first: SIGINT, SIGTERM and SIGHUP are caught before the CLI's modules load (which takes a good
+// part of a second on a slow machine), so a signal during start-up exits 130/143/129 with a message
+// instead of killing mpip with the default action; an install then takes them over without a gap (see
+// src/signals.ts). Only this small module is imported statically; the CLI comes in by a dynamic import.
+import { catchSignalsFromStart } from "../dist/signals.js";
+
+const startup = catchSignalsFromStart(process.argv);
 
 // `mpip --help | head` closes the pipe early: that is the reader's choice, not an error. mpip carries on
 // (an install still finishes or rolls back, and releases its lock) and exits with the code it decided.
@@ -10,6 +17,13 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// For tests only: MPIP_TEST_STARTUP_DELAY_MS holds start-up (after the signal handlers, before the CLI
+// loads) that long, so that a test can signal mpip surely while it starts. Unset, it costs nothing.
+const startupDelayMs = Number(process.env.MPIP_TEST_STARTUP_DELAY_MS ?? "0");
+if (Number.isFinite(startupDelayMs) && startupDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, startupDelayMs));
+
+const { main } = await import("../dist/cli.js");
+startup.started();
 main(process.argv).then(
   (code) => {
     process.exitCode = code;

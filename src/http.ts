@@ -14,9 +14,12 @@ import { MpipError } from "./errors.js";
 import { Credentials } from "./http/auth.js";
 import { declaredLength, readBody } from "./http/body.js";
 import { statusFailure, thrownFailure } from "./http/failures.js";
+import { checkProxyEnvironment } from "./http/proxy-env.js";
 import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, withRetries, type Attempt } from "./http/retry.js";
 import { trustedCertificates } from "./http/tls.js";
 import { MemorySink, type BodySink } from "./sink.js";
+import { printable } from "./text.js";
+import { parseUrl } from "./url.js";
 
 export interface HttpOptions {
   /** For connecting, for the response headers, and for each pause in a body. */
@@ -180,6 +183,7 @@ export class HttpClient {
 
   private connect() {
     this.client ??= Promise.all([import("undici"), trustedCertificates(this.certFile)]).then(([undici, ca]) => {
+      checkProxyEnvironment();
       const timeout = this.timeoutMs;
       const tls = { timeout, ...(ca === undefined ? {} : { ca }) };
       return {
@@ -207,7 +211,8 @@ export class HttpClient {
         hint: "the server redirects in a loop; check the index URL",
       });
     }
-    const target = new URL(location, from);
+    const target = parseUrl(location, from);
+    if (target === undefined) throw new MpipError("network", `\`${redactUrl(from.toString())}\` redirects to \`${printable(redactUrl(location), 120)}\`, which is not a valid URL`, { hint: "the server sent a malformed redirect; report it to its maintainers" });
     if (from.protocol === "https:" && target.protocol !== "https:") {
       throw new MpipError("network", `refused a redirect from \`${from}\` to \`${redactUrl(target.toString())}\`: it downgrades https to ${target.protocol.slice(0, -1)}`, {
         hint: "use an index that stays on https",

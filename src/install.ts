@@ -21,6 +21,7 @@ import { IndexSource } from "./sources/detect.js";
 import { FindLinksSource } from "./sources/find-links.js";
 import { gitHostsFromEnv, type GitHosts } from "./sources/git-hosts.js";
 import { parseIndexLocation } from "./sources/index-kind.js";
+import { allowManyListeners } from "./signals.js";
 import type { Source } from "./sources/types.js";
 
 /** micropython-lib's v2 index first (what mip reads), then PyPI's JSON API (what upip reads). */
@@ -54,7 +55,10 @@ export interface InstallOptions {
   certFile?: string;
   /** Wait for another mpip installing into the same target (default), or fail at once (`--no-wait`). */
   wait?: boolean;
-  /** Aborting it stops the install, leaving the target as it was (the CLI aborts it on SIGINT/SIGTERM). */
+  /**
+   * Aborting it stops the install, leaving the target as it was (the CLI aborts it on SIGINT/SIGTERM).
+   * Every concurrent request listens on it, so its listener limit is lifted (no MaxListenersExceededWarning).
+   */
   signal?: AbortSignal;
   /** Limits against bombs and oversized input (`--max-*` options); each defaults to DEFAULT_LIMITS. */
   limits?: Partial<Limits>;
@@ -87,6 +91,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   const { reporter } = options;
   const target = path.resolve(options.target);
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  if (options.signal !== undefined) allowManyListeners(options.signal);
   const indexes = options.indexUrls.map(parseIndexLocation);
   // The first failure (or a signal) aborts every request, wait and queued task of the install at once.
   const scope = new RunScope(options.signal);

@@ -7,6 +7,7 @@
 // document or a redirect carries.
 
 import { netrcLogin, netrcPath, readNetrc, type Netrc } from "../netrc.js";
+import { decodePercent } from "../url.js";
 
 export class Credentials {
   private readonly byOrigin = new Map<string, string>();
@@ -21,7 +22,7 @@ export class Credentials {
   take(url: URL): URL {
     const bare = new URL(url);
     if (url.username === "" && url.password === "") return bare;
-    const login = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    const login = `${decodePercent(url.username)}:${decodePercent(url.password)}`;
     if (!this.byOrigin.has(bare.origin)) this.byOrigin.set(bare.origin, basic(login));
     bare.username = "";
     bare.password = "";

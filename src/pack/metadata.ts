@@ -2,10 +2,11 @@
 // plus the checks both readers share, so a bad name, version or dependency is reported the same way
 // whichever file declared it, naming that file and field.
 
-import { valid } from "@renovatebot/pep440";
 import { MpipError } from "../errors.js";
 import { isValidName } from "../spec/names.js";
 import { formatRequirement, parseRequirement } from "../spec/requirement.js";
+import { printable } from "../text.js";
+import { versionProblem } from "../versions.js";
 
 export type MetadataFile = "pyproject.toml" | "setup.cfg";
 
@@ -82,14 +83,16 @@ export function badProject(file: string, field: string, problem: string, hint?: 
 
 export function checkName(value: string, file: string, field: string): string {
   if (!isValidName(value)) {
-    throw badProject(file, field, `is \`${value}\`, which is not a valid package name`, "use letters and digits, with `.`, `_` and `-` only between them (PEP 508), e.g. `micropython-foo`");
+    throw badProject(file, field, `is \`${printable(value, 80)}\`, which is not a valid package name`, "use letters and digits, with `.`, `_` and `-` only between them (PEP 508), e.g. `micropython-foo`");
   }
   return value;
 }
 
 export function checkVersion(value: string, file: string, field: string): string {
-  if (valid(value) === null) {
-    throw badProject(file, field, `is \`${value}\`, which is not a valid PEP 440 version`, "write a version such as `1.0`, `0.3.1`, `2.0rc1` or `1.0.post1`");
+  // The same rule as for every version mpip reads: one it could not compare once installed is refused here.
+  const problem = versionProblem(value);
+  if (problem !== undefined) {
+    throw badProject(file, field, `is \`${printable(value, 80)}\`, which ${problem}`, "write a version such as `1.0`, `0.3.1`, `2.0rc1` or `1.0.post1`");
   }
   return value;
 }

@@ -13,6 +13,7 @@ import { badField, isTooLarge, tooLarge, type DocumentOrigin } from "../sources/
 import { isShorthand } from "../sources/git-hosts.js";
 import { dependenciesOf, parsePackageDocument, planPackageFiles, type PackageDocument } from "../sources/package-json.js";
 import type { Artifact } from "../sources/types.js";
+import { parseUrl } from "../url.js";
 import { describeRelease, stagingDir, type PrepareContext, type Staged } from "./context.js";
 import { stageFiles } from "./files.js";
 import { fromDocument, fromSpec, missingHashWarnings } from "./hashes.js";
@@ -21,7 +22,7 @@ type PackageJsonArtifact = Extract<Artifact, { type: "package-json" }>;
 
 export async function preparePackageDocument(release: Release, artifact: PackageJsonArtifact, context: PrepareContext): Promise<Prepared<Staged>> {
   const { location } = artifact;
-  const documentName = location.type === "remote" ? new URL(location.url).pathname.split("/").pop() || "package.json" : location.path.split(/[/\\]/).pop() || "package.json";
+  const documentName = (location.type === "remote" ? parseUrl(location.url)?.pathname.split("/").pop() : location.path.split(/[/\\]/).pop()) || "package.json";
   const label = describeRelease(release.name, release.version, documentName);
   const documentUrl = location.type === "remote" ? location.url : location.path;
   const origin: DocumentOrigin = { url: documentUrl, index: release.source, ...(release.direct === true ? { kind: "package document" as const } : {}) };

@@ -4,7 +4,6 @@
 // same inputs give the same plan whatever the network timing. The first task that fails stops the
 // others of its level (and, through the install's scope, everything else in flight).
 
-import { satisfies, valid } from "@renovatebot/pep440";
 import { RunScope } from "../cancel.js";
 import { MpipError } from "../errors.js";
 import type { Pool } from "../pool.js";
@@ -12,6 +11,8 @@ import { normalizeName } from "../spec/names.js";
 import { formatRequirement, type Requirement } from "../spec/requirement.js";
 import type { DirectSpec, PackageSpec } from "../spec/package-spec.js";
 import type { Artifact, ProjectListing, Source } from "../sources/types.js";
+import { printable } from "../text.js";
+import { satisfiesSpecifier, versionProblem } from "../versions.js";
 import { selectRelease } from "./select.js";
 
 /**
@@ -91,7 +92,7 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
       const name = normalizeName(request.requirement.name);
       const key = request.direct?.key ?? aliases.get(name) ?? name;
       if (request.direct === undefined && key !== name && depth > 0) {
-        options.onNotice?.(`${request.requestedBy} asks for \`${formatRequirement(request.requirement)}\`; the direct source \`${chosen.get(key)?.source ?? key}\` given for \`${request.requirement.name}\` answers it`);
+        options.onNotice?.(`${request.requestedBy} asks for \`${shown(request.requirement)}\`; the direct source \`${printable(chosen.get(key)?.source ?? key)}\` given for \`${request.requirement.name}\` answers it`);
       }
       const existing = chosen.get(key);
       if (existing === undefined) fresh.set(key, [...(fresh.get(key) ?? []), request]);
@@ -105,7 +106,7 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
     const next: Request[] = [];
     for (const { node, dependencies } of results) {
       if (dropped.has(node) || options.noDeps) continue;
-      const by = `\`${node.name}${node.version === "" ? "" : ` ${node.version}`}\``;
+      const by = `\`${printable(node.name)}${node.version === "" ? "" : ` ${printable(node.version, 80)}`}\``;
       for (const spec of dependencies) next.push(requestFor(spec, by));
     }
     level = next;
@@ -157,7 +158,7 @@ async function resolveOne<T>(key: string, requests: Request[], options: ResolveO
 function joinDirect<T>(existing: ResolvedPackage<T>, request: Request, options: ResolveOptions<T>): void {
   existing.requests.push(request);
   if (request.direct!.source !== existing.source) {
-    options.onNotice?.(`${request.requestedBy} asks for \`${request.direct!.source}\`; \`${existing.name}${existing.version === "" ? "" : ` ${existing.version}`}\` from \`${existing.source}\` was already chosen and is installed instead`);
+    options.onNotice?.(`${request.requestedBy} asks for \`${request.direct!.source}\`; \`${printable(existing.name)}${existing.version === "" ? "" : ` ${printable(existing.version, 80)}`}\` from \`${printable(existing.source)}\` was already chosen and is installed instead`);
   }
 }
 
@@ -189,21 +190,27 @@ async function findProject(requirement: Requirement, sources: Source[]): Promise
 
 function checkCompatible<T>(existing: ResolvedPackage<T>, request: Request): void {
   const { specifier } = request.requirement;
-  if (specifier === "" || (valid(existing.version) !== null && satisfies(existing.version, specifier, { prereleases: true }))) {
+  if (specifier === "" || satisfiesSpecifier(existing.version, specifier, { prereleases: true })) {
     existing.requests.push(request);
     return;
   }
-  if (valid(existing.version) === null) {
-    const declared = existing.version === "" ? "declares no version" : `declares the version \`${existing.version}\`, which is not PEP 440`;
-    throw new MpipError("version-conflict", `${request.requestedBy} requires \`${formatRequirement(request.requirement)}\`, but \`${existing.name}\` from \`${existing.source}\` ${declared}, so that cannot be checked`, {
+  const problem = versionProblem(existing.version);
+  if (problem !== undefined) {
+    const declared = existing.version === "" ? "declares no version" : `declares the version \`${printable(existing.version, 80)}\`, which ${problem}`;
+    throw new MpipError("version-conflict", `${request.requestedBy} requires \`${shown(request.requirement)}\`, but \`${printable(existing.name)}\` from \`${printable(existing.source)}\` ${declared}, so that cannot be checked`, {
       hint: "give the package a version (`version` in its package.json), or install with --no-deps",
     });
   }
-  throw new MpipError("version-conflict", `${request.requestedBy} requires \`${formatRequirement(request.requirement)}\`, but \`${existing.name} ${existing.version}\` was already chosen for ${describeRequests(existing.requests)}`, {
-    hint: `ask for a version of \`${existing.name}\` that satisfies both on the command line (e.g. \`${existing.name}${specifier}\`), or use --no-deps`,
+  throw new MpipError("version-conflict", `${request.requestedBy} requires \`${shown(request.requirement)}\`, but \`${printable(existing.name)} ${printable(existing.version, 80)}\` was already chosen for ${describeRequests(existing.requests)}`, {
+    hint: `ask for a version of \`${printable(existing.name)}\` that satisfies both on the command line (e.g. \`${printable(existing.name + specifier)}\`), or use --no-deps`,
   });
 }
 
 function describeRequests(requests: Request[]): string {
-  return requests.map((request) => `${request.requestedBy} (\`${formatRequirement(request.requirement)}\`)`).join(", ");
+  return requests.map((request) => `${request.requestedBy} (\`${shown(request.requirement)}\`)`).join(", ");
+}
+
+/** A requirement as messages show it: its text may come from an archive or a document. */
+function shown(requirement: Requirement): string {
+  return printable(formatRequirement(requirement));
 }

@@ -2,9 +2,10 @@
 // skipping pre-releases unless asked for (or nothing else matches) and yanked files unless pinned.
 // Of an index's files only a .tar.gz sdist is installable; a mip package document always is.
 
-import { compare, satisfies, valid } from "@renovatebot/pep440";
 import { MpipError } from "../errors.js";
 import type { Artifact, DistFile, ProjectListing } from "../sources/types.js";
+import { printable } from "../text.js";
+import { compareVersions, isComparableVersion, satisfiesSpecifier, versionProblem } from "../versions.js";
 
 export interface Selection {
   version: string;
@@ -37,33 +38,38 @@ function yanked(artifact: Artifact): boolean {
 }
 
 function describeArtifact(artifact: Artifact): string {
-  return artifact.type === "dist" ? `\`${artifact.file.filename}\` (${artifact.file.packagetype})` : artifact.type;
+  return artifact.type === "dist" ? `\`${printable(artifact.file.filename)}\` (${printable(artifact.file.packagetype, 64)})` : artifact.type;
 }
 
 export function selectRelease(listing: ProjectListing, specifier: string, options: SelectOptions): Selection {
   const pinned = isExactPin(specifier);
+  // Versions mpip cannot compare (a number above 2^53 − 1, see versions.ts) are left out, as pip leaves out
+  // versions that are not PEP 440; when nothing matches, the error names them.
+  const skipped = [...listing.releases.keys()].filter((version) => !isComparableVersion(version));
   const usable = [...listing.releases]
-    .filter(([version]) => valid(version) !== null)
+    .filter(([version]) => isComparableVersion(version))
     .map(([version, files]) => ({ version, files: files.filter((file) => pinned || !yanked(file)) }))
     .filter((release) => release.files.length > 0)
-    .sort((a, b) => compare(b.version, a.version));
+    .sort((a, b) => compareVersions(b.version, a.version));
 
-  const matches = (prereleases: boolean) => usable.filter((release) => satisfies(release.version, specifier, { prereleases }));
+  const matches = (prereleases: boolean) => usable.filter((release) => satisfiesSpecifier(release.version, specifier, { prereleases }));
   let candidates = matches(options.pre);
   if (candidates.length === 0 && !options.pre) candidates = matches(true);
 
   const chosen = candidates[0];
   if (chosen === undefined) {
     const available = usable.map((release) => release.version).reverse();
-    throw new MpipError("no-matching-version", `no version of \`${listing.name}\` matches \`${listing.name}${specifier}\` (asked for by ${options.askedBy}) on \`${listing.source}\``, {
-      hint: available.length > 0 ? `available versions: ${available.join(", ")}` : "the index lists no installable files for this project",
+    const hints = [available.length > 0 ? `available versions: ${available.map((version) => printable(version, 60)).join(", ")}` : "the index lists no installable files for this project"];
+    if (skipped.length > 0) hints.push(`left out: ${skipped.slice(0, 3).map((version) => `\`${printable(version, 60)}\` ${versionProblem(version) ?? ""}`).join("; ")}`);
+    throw new MpipError("no-matching-version", `no version of \`${printable(listing.name)}\` matches \`${printable(listing.name + specifier)}\` (asked for by ${options.askedBy}) on \`${listing.source}\``, {
+      hint: hints.join("; "),
     });
   }
   const sdist = chosen.files.find(installable);
   if (sdist === undefined) {
     const has = chosen.files.map(describeArtifact).join(", ");
     const withSdist = usable.filter((release) => release.files.some(installable)).map((release) => release.version);
-    throw new MpipError("no-sdist", `\`${listing.name} ${chosen.version}\` has no .tar.gz source distribution (sdist) on \`${listing.source}\`; it has ${has}`, {
+    throw new MpipError("no-sdist", `\`${printable(listing.name)} ${printable(chosen.version, 60)}\` has no .tar.gz source distribution (sdist) on \`${listing.source}\`; it has ${has}`, {
       hint: withSdist.length > 0
         ? `MicroPython needs an sdist; versions with one: ${withSdist.reverse().join(", ")} (pin one with \`${listing.name}==VERSION\`)`
         : "MicroPython installs sdists only; ask the author to publish one, or build one with sdist_upip",

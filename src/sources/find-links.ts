@@ -2,10 +2,10 @@
 
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { valid } from "@renovatebot/pep440";
 import { MpipError } from "../errors.js";
 import { normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
+import { isPep440Version } from "../versions.js";
 import type { Artifact, DistFile, ProjectListing, Source } from "./types.js";
 
 const ARCHIVE = /^(?<stem>.+)\.(?<ext>tar\.gz|zip|whl)$/i;
@@ -17,10 +17,10 @@ export function parseArchiveName(filename: string): { name: string; version: str
   const { stem = "", ext = "" } = match.groups;
   const packagetype = ext.toLowerCase() === "whl" ? "bdist_wheel" : "sdist";
   const parts = packagetype === "bdist_wheel" ? stem.split("-").slice(0, 2) : undefined;
-  if (parts !== undefined) return parts.length === 2 && valid(parts[1]) ? { name: parts[0]!, version: parts[1]!, packagetype } : undefined;
+  if (parts !== undefined) return parts.length === 2 && isPep440Version(parts[1]!) ? { name: parts[0]!, version: parts[1]!, packagetype } : undefined;
   for (let at = stem.lastIndexOf("-"); at > 0; at = stem.lastIndexOf("-", at - 1)) {
     const version = stem.slice(at + 1);
-    if (valid(version) !== null) return { name: stem.slice(0, at), version, packagetype };
+    if (isPep440Version(version)) return { name: stem.slice(0, at), version, packagetype };
   }
   return undefined;
 }

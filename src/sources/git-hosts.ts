@@ -6,6 +6,7 @@
 import { MpipError } from "../errors.js";
 import { redactUrl } from "../http.js";
 import { printable } from "../text.js";
+import { encodeSegment, isWellFormed, parseUrl } from "../url.js";
 
 /** Base URLs of the forges behind the shorthands. */
 export interface GitHosts {
@@ -40,12 +41,7 @@ export function gitHostsFromEnv(env: NodeJS.ProcessEnv = process.env): GitHosts 
 
 function checkHostUrl(forge: Forge, value: string): string {
   const variable = ENV_NAMES[forge];
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(value);
-  } catch {
-    parsed = undefined;
-  }
+  const parsed = parseUrl(value);
   if (parsed === undefined || (parsed.protocol !== "http:" && parsed.protocol !== "https:") || parsed.search !== "" || parsed.hash !== "") {
     throw new MpipError("usage", `the environment variable \`${variable}\` is \`${printable(redactCredentials(value), 120)}\`, not an http or https base URL`, {
       hint: `set it to a base URL such as \`${DEFAULT_GIT_HOSTS[forge]}\` (without a query or fragment), or unset it`,
@@ -100,8 +96,9 @@ export function rewriteShorthand(spec: string, ref: string | undefined, hosts: G
 
 /** mip's rule for a plain URL: one that does not end in `.py`, `.mpy` or `.json` is a folder holding a `package.json`. */
 export function withPackageJson(url: string): string {
-  const parsed = new URL(url);
-  if (/\.(py|mpy|json)$/.test(parsed.pathname)) return url;
+  const parsed = parseUrl(url);
+  // Not a URL: left as it is, for the request to fail with a message that names it.
+  if (parsed === undefined || /\.(py|mpy|json)$/.test(parsed.pathname)) return url;
   parsed.pathname = `${parsed.pathname.replace(/\/+$/, "")}/package.json`;
   return parsed.toString();
 }
@@ -134,6 +131,7 @@ function segmentProblem(segment: string): string | undefined {
   if (segment.includes("\\")) return "it contains a backslash";
   if (/[\0-\x1f\x7f-\x9f]/.test(segment)) return "it contains a control character";
   if (segment.includes("@")) return "it contains `@` outside a trailing `@ref`";
+  if (!isWellFormed(segment)) return "it is not valid Unicode (a lone surrogate)";
   return undefined;
 }
 
@@ -149,15 +147,15 @@ function checkRef(ref: string | undefined, spec: string): string {
   const shown = `${spec}@${ref}`;
   if (ref === "") throw badSpec(shown, "`@` is not followed by a ref");
   // git's own rules forbid these in ref names, and each would change the URL's meaning.
-  if (/[\0-\x20\x7f-\x9f\\?#~^:*[]/.test(ref)) throw badSpec(shown, "its ref contains a character git does not allow in ref names");
+  if (/[\0-\x20\x7f-\x9f\\?#~^:*[]/.test(ref) || !isWellFormed(ref)) throw badSpec(shown, "its ref contains a character git does not allow in ref names");
   if (ref.split("/").some((segment) => segment === "" || segment === "." || segment === "..")) throw badSpec(shown, "its ref has an empty, `.` or `..` segment");
   return ref;
 }
 
 function shorthandUrl(forge: Forge, org: string, repo: string, path: string[], ref: string, hosts: GitHosts): string {
-  const owner = `${encodeURIComponent(org)}/${encodeURIComponent(repo)}`;
-  const file = path.map(encodeURIComponent).join("/");
-  const refPath = ref.split("/").map(encodeURIComponent).join("/");
+  const owner = `${encodeSegment(org)}/${encodeSegment(repo)}`;
+  const file = path.map(encodeSegment).join("/");
+  const refPath = ref.split("/").map(encodeSegment).join("/");
   const base = hosts[forge].replace(/\/+$/, "");
   switch (forge) {
     case "github":
@@ -165,7 +163,7 @@ function shorthandUrl(forge: Forge, org: string, repo: string, path: string[], r
     case "gitlab":
       return `${base}/${owner}/-/raw/${refPath}/${file}`;
     case "codeberg":
-      return `${base}/api/v1/repos/${owner}/raw/${file}?ref=${encodeURIComponent(ref)}`;
+      return `${base}/api/v1/repos/${owner}/raw/${file}?ref=${encodeSegment(ref)}`;
     default:
       return exhaustive(forge);
   }

@@ -3,7 +3,9 @@
 // `.../simple`, `.../v2`) and otherwise detected by asking the index once per run (detect.ts).
 
 import { MpipError } from "../errors.js";
+import { printable } from "../text.js";
 import { redactUrl } from "../http.js";
+import { parseUrl } from "../url.js";
 
 export type IndexKind = "mip" | "pypi" | "simple";
 
@@ -26,14 +28,9 @@ const PREFIX = /^(mip|pypi|simple)\+(?=https?:)/i;
 export function parseIndexLocation(text: string): IndexLocation {
   const prefix = PREFIX.exec(text)?.[1]?.toLowerCase() as IndexKind | undefined;
   const url = (prefix === undefined ? text : text.slice(prefix.length + 1)).replace(/\/+$/, "");
-  let protocol: string | undefined;
-  try {
-    protocol = new URL(url).protocol;
-  } catch {
-    protocol = undefined;
-  }
+  const protocol = parseUrl(url)?.protocol;
   if (protocol !== "http:" && protocol !== "https:") {
-    const shown = redactUrl(text).replace(/^[^/]*@/, "***@");
+    const shown = printable(redactUrl(text).replace(/^[^/]*@/, "***@"));
     throw new MpipError("usage", `\`${shown}\` is not an http or https URL; an index URL looks like \`https://host/pypi\`, optionally with a kind: \`mip+URL\`, \`pypi+URL\`, \`simple+URL\``, {
       hint: "add the scheme, e.g. `-i https://user:token@host/pypi`",
     });
@@ -43,7 +40,7 @@ export function parseIndexLocation(text: string): IndexLocation {
 
 /** The kind a URL's shape tells, without asking: PyPI's `/pypi`, pip's `/simple`, micropython-lib's `/v2`. */
 export function kindFromUrl(url: string): IndexKind | undefined {
-  const last = new URL(url).pathname.replace(/\/+$/, "").split("/").pop()?.toLowerCase() ?? "";
+  const last = (parseUrl(url)?.pathname ?? "").replace(/\/+$/, "").split("/").pop()?.toLowerCase() ?? "";
   if (last === "pypi") return "pypi";
   if (last === "simple" || last === "+simple") return "simple";
   if (last === "v2") return "mip";

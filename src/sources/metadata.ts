@@ -7,6 +7,7 @@ import { MpipError } from "../errors.js";
 import { redactUrl } from "../http.js";
 import { DEFAULT_LIMITS, formatBytes } from "../limits.js";
 import { printable } from "../text.js";
+import { parseHttpUrl } from "../url.js";
 
 export const MAX_METADATA_BYTES = DEFAULT_LIMITS.maxMetadataBytes;
 
@@ -121,12 +122,7 @@ export const downloadUrl = v.pipe(
 
 /** The absolute http(s) URL `url` points to from `base`, or undefined. */
 export function resolveHttpUrl(url: string, base: string): string | undefined {
-  try {
-    const resolved = new URL(url, base);
-    return resolved.protocol === "http:" || resolved.protocol === "https:" ? resolved.toString() : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseHttpUrl(url, base)?.toString();
 }
 
 /** A PEP 508 project name. */

@@ -5,7 +5,6 @@
 // mip itself never reads index.json and small self-hosted indexes often lack it: without one, the
 // package's `latest.json` (or the pinned `{version}.json`) is the only release known.
 
-import { valid } from "@renovatebot/pep440";
 import * as v from "valibot";
 import { MpipError } from "../errors.js";
 import type { HttpClient } from "../http.js";
@@ -13,6 +12,8 @@ import { redactUrl } from "../http.js";
 import { normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
+import { encodeSegment } from "../url.js";
+import { isPep440Version } from "../versions.js";
 import { badField, describeDocument, jsonObject, MAX_METADATA_BYTES, parseDocument, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
 import type { Artifact, ProjectListing, Source } from "./types.js";
 
@@ -82,14 +83,14 @@ export class MipV2Source implements Source {
       if (flavors.length === 0) return this.lookupWithoutIndex({ ...requirement, name: entry.name });
       throw this.wrongFlavor(entry.name, flavors);
     }
-    if (!versions.some((version) => valid(version) !== null)) {
+    if (!versions.some((version) => isPep440Version(version))) {
       const shown = versions.slice(0, 3).map((version) => `\`${printable(version, 40)}\``).join(", ");
       throw badField(index.origin, `packages[${position}].versions[${JSON.stringify(this.flavor)}]`, `lists no valid version (PEP 440), only ${shown}`);
     }
     // Like pip, versions that are not PEP 440 are skipped, as long as some are.
     const releases = new Map<string, Artifact[]>();
     for (const version of versions) {
-      if (valid(version) !== null) releases.set(version, [this.artifact(entry.name, version)]);
+      if (isPep440Version(version)) releases.set(version, [this.artifact(entry.name, version)]);
     }
     return { name: entry.name, source: this.label, releases };
   }
@@ -128,7 +129,7 @@ export class MipV2Source implements Source {
     const origin = { url: response.url, index: this.label };
     const declared = parseDocument(DocumentVersionSchema, response.body, origin).version;
     if (version !== "latest") return { version };
-    return { version: declared !== undefined && declared !== null && valid(declared) !== null ? declared : UNVERSIONED };
+    return { version: declared !== undefined && declared !== null && isPep440Version(declared) ? declared : UNVERSIONED };
   }
 
   private get(url: string) {
@@ -138,7 +139,7 @@ export class MipV2Source implements Source {
   }
 
   private documentUrl(name: string, version: string): string {
-    return `${this.base}/package/${this.flavor}/${encodeURIComponent(name)}/${encodeURIComponent(version)}.json`;
+    return `${this.base}/package/${this.flavor}/${encodeSegment(name)}/${encodeSegment(version)}.json`;
   }
 
   private artifact(name: string, version: string): Artifact {
@@ -148,7 +149,7 @@ export class MipV2Source implements Source {
   private wrongFlavor(name: string, flavors: string[]): MpipError {
     const has = flavors.map(describeFlavor).join(", ");
     const hint = this.flavor === "py"
-      ? `choose a target it is built for with \`--mpy ${flavors.find((flavor) => flavor !== "py") ?? "6"}\` or \`--target-version <micropython version>\``
+      ? `choose a target it is built for with \`--mpy ${printable(flavors.find((flavor) => flavor !== "py") ?? "6", 40)}\` or \`--target-version <micropython version>\``
       : flavors.includes("py")
         ? "leave out `--mpy` and `--target-version` to install its sources, which work on any firmware, or choose another target"
         : "choose another target with `--mpy` or `--target-version`";
@@ -167,7 +168,8 @@ export function hashedFileUrl(base: string, shortHash: string): string {
 }
 
 function describeFlavor(flavor: string): string {
-  return flavor === "py" ? "sources (`py`)" : `.mpy version ${flavor} (\`${flavor}\`)`;
+  const shown = printable(flavor, 40);
+  return flavor === "py" ? "sources (`py`)" : `.mpy version ${shown} (\`${shown}\`)`;
 }
 
 function checkFormat(version: unknown, origin: DocumentOrigin): void {

@@ -10,6 +10,7 @@ import { CaseIndex, describeClash, sameName, type Clash } from "../archive/case-
 import { checkEntryPath, isInside } from "../archive/entry-path.js";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
+import { isWellFormed, parseUrl } from "../url.js";
 import { isShorthand, rewriteShorthand, splitRef, type GitHosts } from "./git-hosts.js";
 import { badField, describeDocument, jsonObject, parseDocument, projectName, resolveHttpUrl, type DocumentOrigin } from "./metadata.js";
 import type { Location, MipIndexRef, PlannedFile } from "./types.js";
@@ -143,14 +144,14 @@ function checkDeps(deps: Array<[string, string]>, origin: DocumentOrigin): void 
     if (!isDependencyName(name)) {
       throw badField(origin, `deps[${index}][0]`, `is \`${printable(name, 120)}\`, but must be a project name, an http(s) URL, or a \`github:\`, \`gitlab:\` or \`codeberg:\` shorthand (no spaces, markers or \`name @ URL\`)`);
     }
-    if (!DEP_VERSION.test(version)) {
+    if (!DEP_VERSION.test(version) || !isWellFormed(version)) {
       throw badField(origin, `deps[${index}][1]`, `is \`${printable(version, 60)}\`, but must be an exact version, a git ref, \`latest\` or empty (no operators, wildcards, spaces or \`;\`)`);
     }
   }
 }
 
 function isDependencyName(name: string): boolean {
-  if (UNSAFE_CHARACTERS.test(name)) return false;
+  if (UNSAFE_CHARACTERS.test(name) || !isWellFormed(name)) return false;
   if (isShorthand(name)) return true; // its form is checked when it becomes a spec
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(name)) return /^https?:\/\//i.test(name) && resolveHttpUrl(name, "https://index.invalid/") !== undefined;
   return v.is(projectName, name);
@@ -220,19 +221,16 @@ function shorthandEntry(doc: PackageDocument, url: string, field: string, contex
 
 /** mip joins a relative entry to the document's folder; codeberg's raw API keeps the ref in the query. */
 function relativeUrl(doc: PackageDocument, url: string, field: string, context: PlanContext): string {
-  const base = new URL(context.documentUrl);
+  const base = parseUrl(context.documentUrl);
+  if (base === undefined) throw badField(doc.origin, field, `cannot be resolved: the document's own URL \`${printable(context.documentUrl, 120)}\` is not a valid URL`);
   const codebergRaw = `${context.hosts.codeberg.replace(/\/+$/, "")}/api/v1/repos/`;
   const keepQuery = `${base.origin}${base.pathname}`.startsWith(codebergRaw) && !url.includes("?") ? base.search : undefined;
   return absoluteUrl(doc, url, context.documentUrl, field, keepQuery);
 }
 
 function absoluteUrl(doc: PackageDocument, url: string, base: string | undefined, field: string, search?: string): string {
-  let resolved: URL;
-  try {
-    resolved = new URL(url, base);
-  } catch {
-    throw badField(doc.origin, field, `is \`${printable(url, 120)}\`, not a valid URL`);
-  }
+  const resolved = parseUrl(url, base);
+  if (resolved === undefined) throw badField(doc.origin, field, `is \`${printable(url, 120)}\`, not a valid URL`);
   if (resolved.protocol !== "http:" && resolved.protocol !== "https:") throw badField(doc.origin, field, "must resolve to an http or https URL");
   if (search !== undefined) resolved.search = search;
   return resolved.toString();

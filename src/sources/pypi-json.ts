@@ -1,12 +1,13 @@
 // PyPI's JSON API (and micropython.org/pi, which speaks it): `{index}/{name}/json`, falling back to
 // `{index}/{name}/{version}/json` when the deprecated `releases` key is missing.
 
-import { valid } from "@renovatebot/pep440";
 import * as v from "valibot";
 import type { HttpClient } from "../http.js";
 import { redactUrl } from "../http.js";
 import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
+import { encodeSegment } from "../url.js";
+import { isPep440Version } from "../versions.js";
 import { badField, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveHttpUrl, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
 import type { Artifact, DistFile, ProjectListing, Source } from "./types.js";
 
@@ -45,7 +46,7 @@ export class PypiJsonSource implements Source {
   }
 
   async lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
-    const name = encodeURIComponent(requirement.name);
+    const name = encodeSegment(requirement.name);
     const project = await this.fetchDocument(`${this.base}/${name}/json`);
     if (project === undefined) return undefined;
     const releases = new Map<string, Artifact[]>();
@@ -53,11 +54,11 @@ export class PypiJsonSource implements Source {
     if (project.doc.releases !== undefined) {
       const versions = Object.keys(project.doc.releases);
       // Like pip, skip versions that are not PEP 440 (old PyPI uploads have some); none at all is an error.
-      if (versions.length > 0 && !versions.some((version) => valid(version) !== null)) {
+      if (versions.length > 0 && !versions.some((version) => isPep440Version(version))) {
         throw badField(project.origin, "releases", `lists no valid version (PEP 440), only ${versions.slice(0, 3).map((version) => `\`${printable(version, 40)}\``).join(", ")}`);
       }
       for (const [version, files] of Object.entries(project.doc.releases)) {
-        if (valid(version) !== null) releases.set(version, files.map((file, index) => dist(toDistFile(file, project.origin, `releases[${JSON.stringify(version)}][${index}]`))));
+        if (isPep440Version(version)) releases.set(version, files.map((file, index) => dist(toDistFile(file, project.origin, `releases[${JSON.stringify(version)}][${index}]`))));
       }
       return { name: displayName, source: this.label, releases };
     }
@@ -65,8 +66,8 @@ export class PypiJsonSource implements Source {
     const pinned = requirement.specifier.split(",").map((clause) => /^\s*===?\s*([^*\s]+)\s*$/.exec(clause)?.[1]).find((version) => version !== undefined);
     const version = pinned ?? project.doc.info.version;
     if (version === undefined || version === null) throw badField(project.origin, "info.version", "is missing, and there is no `releases` to choose from");
-    if (valid(version) === null) throw badField(project.origin, "info.version", `is not a valid version (PEP 440): \`${printable(version, 60)}\``);
-    const release = await this.fetchDocument(`${this.base}/${name}/${encodeURIComponent(version)}/json`);
+    if (!isPep440Version(version)) throw badField(project.origin, "info.version", `is not a valid version (PEP 440): \`${printable(version, 60)}\``);
+    const release = await this.fetchDocument(`${this.base}/${name}/${encodeSegment(version)}/json`);
     if (release !== undefined) releases.set(version, release.doc.urls.map((file, index) => dist(toDistFile(file, release.origin, `urls[${index}]`))));
     return { name: displayName, source: this.label, releases };
   }

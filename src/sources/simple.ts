@@ -10,6 +10,7 @@ import { redactUrl } from "../http.js";
 import { normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
+import { encodeSegment, parseUrl } from "../url.js";
 import { parseArchiveName } from "./find-links.js";
 import { badField, describeDocument, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveHttpUrl, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
 import { scanTags } from "./simple-html.js";
@@ -109,7 +110,7 @@ export class SimpleSource implements Source {
   }
 
   async lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
-    const url = `${this.base}/${encodeURIComponent(normalizeName(requirement.name))}/`;
+    const url = `${this.base}/${encodeSegment(normalizeName(requirement.name))}/`;
     const response = await this.http.get(url, { accept: SIMPLE_ACCEPT, maxBytes: this.maxBytes }).catch((error: unknown) => {
       throw isTooLarge(error, this.maxBytes) ? tooLarge({ url, index: this.label }, this.maxBytes) : error;
     });
@@ -158,22 +159,14 @@ function fileLink(href: string, base: string, origin: DocumentOrigin, field: str
   return { url: url.toString(), ...(sha256 === undefined ? {} : { sha256 }) };
 }
 
-function parseUrl(href: string, base: string): URL | undefined {
-  try {
-    return new URL(href, base);
-  } catch {
-    return undefined;
-  }
-}
-
 function anchorFilename(text: string, url: string): string | undefined {
   if (v.is(plainFilename, text) && parseArchiveName(text) !== undefined) return text;
-  const segment = new URL(url).pathname.split("/").at(-1) ?? "";
+  const segment = parseUrl(url)?.pathname.split("/").at(-1) ?? "";
   let decoded: string;
   try {
     decoded = decodeURIComponent(segment);
   } catch {
-    return undefined;
+    return undefined; // a malformed percent-escape names no file
   }
   return v.is(plainFilename, decoded) ? decoded : undefined;
 }

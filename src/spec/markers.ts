@@ -2,8 +2,9 @@
 // for the host running it, so markers are evaluated against a fixed description of MicroPython instead
 // of against Node's or the host Python's view of the world.
 
-import { satisfies, valid, validRange } from "@renovatebot/pep440";
 import { MpipError } from "../errors.js";
+import { printable } from "../text.js";
+import { isComparableVersion, isPep440Version, satisfiesSpecifier, specifierProblem, versionProblem } from "../versions.js";
 import { normalizeName } from "./names.js";
 
 export type MarkerOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "~=" | "===" | "in" | "not in";
@@ -57,15 +58,21 @@ const VARIABLES = new Set(Object.keys(MICROPYTHON_ENVIRONMENT));
 
 const VERSION_OPS = new Set<MarkerOp>(["==", "!=", "<", "<=", ">", ">=", "~="]);
 
+/** Parentheses nest at most this deep: real markers use one or two levels, and parsing recurses per level. */
+export const MAX_MARKER_DEPTH = 32;
+/** The longest marker read, in characters (as for a whole requirement): evaluating recurses per `and`/`or`. */
+export const MAX_MARKER_LENGTH = 10_000;
+
 /** Parses a marker expression (the part after `;`). Throws MpipError("bad-requirement"). */
 export function parseMarker(text: string): Marker {
   const src = text.trim();
   let pos = 0;
+  let depth = 0;
 
   const fail = (detail: string): never => {
-    throw new MpipError("bad-requirement", `invalid marker \`${src}\`: ${detail}`);
+    throw new MpipError("bad-requirement", `invalid marker \`${printable(src)}\`: ${detail}`);
   };
-  const found = (): string => (pos >= src.length ? "the end" : `\`${src.slice(pos)}\``);
+  const found = (): string => (pos >= src.length ? "the end" : `\`${printable(src.slice(pos), 80)}\``);
   const skipWs = (): void => {
     while (pos < src.length && /\s/.test(src[pos]!)) pos++;
   };
@@ -82,7 +89,7 @@ export function parseMarker(text: string): Marker {
     const quote = src[pos];
     if (quote === '"' || quote === "'") {
       const end = src.indexOf(quote, pos + 1);
-      if (end < 0) fail(`unterminated string starting at \`${src.slice(pos)}\``);
+      if (end < 0) fail(`unterminated string starting at \`${printable(src.slice(pos), 80)}\``);
       const value = src.slice(pos + 1, end);
       pos = end + 1;
       return { type: "string", value };
@@ -90,7 +97,7 @@ export function parseMarker(text: string): Marker {
     const m = /^[A-Za-z_][A-Za-z0-9_.]*/.exec(src.slice(pos));
     if (!m) return fail(`expected a marker variable or a quoted string, found ${found()}`);
     const name = VARIABLE_ALIASES[m[0]] ?? m[0];
-    if (!VARIABLES.has(name)) fail(`unknown marker variable \`${m[0]}\``);
+    if (!VARIABLES.has(name)) fail(`unknown marker variable \`${printable(m[0], 80)}\``);
     pos += m[0].length;
     return { type: "variable", name };
   };
@@ -107,17 +114,25 @@ export function parseMarker(text: string): Marker {
   const parseAtom = (): Marker => {
     skipWs();
     if (src[pos] === "(") {
+      if (++depth > MAX_MARKER_DEPTH) fail(`parentheses nest more than ${MAX_MARKER_DEPTH} deep`);
       pos++;
       const inner = parseOr();
       skipWs();
       if (src[pos] !== ")") fail(`expected \`)\`, found ${found()}`);
       pos++;
+      depth--;
       return inner;
     }
     const start = pos;
     const left = parseValue();
-    const op = parseOp(src.slice(start, pos).trim());
+    const op = parseOp(printable(src.slice(start, pos).trim(), 80));
     const right = parseValue();
+    if (VERSION_OPS.has(op)) {
+      for (const value of [left, right]) {
+        const problem = value.type === "string" ? oversizedVersion(value.value) : undefined;
+        if (problem !== undefined) fail(problem);
+      }
+    }
     return { type: "compare", left, op, right };
   };
 
@@ -134,6 +149,7 @@ export function parseMarker(text: string): Marker {
   }
 
   if (src === "") fail("empty marker");
+  if (src.length > MAX_MARKER_LENGTH) fail(`it is ${src.length} characters long; mpip reads markers of at most ${MAX_MARKER_LENGTH}`);
   const marker = parseOr();
   skipWs();
   if (pos < src.length) fail(`expected \`and\`, \`or\` or the end, found ${found()}`);
@@ -187,7 +203,19 @@ function resolve(value: MarkerValue, env: MarkerEnvironment): string {
   const found = env[value.name];
   if (found !== undefined) return found;
   if (value.name === "extra") return "";
-  throw new MpipError("bad-spec", `marker variable \`${value.name}\` is not set in the marker environment`);
+  throw new MpipError("bad-spec", `marker variable \`${printable(value.name, 80)}\` is not set in the marker environment`);
+}
+
+/**
+ * A version a marker compares with (`"1.0"`, `"3.*"`) that holds a number too large to compare, as the
+ * reason to refuse the marker; packaging would compare it as a version, so comparing text instead would
+ * give another answer.
+ */
+function oversizedVersion(value: string): string | undefined {
+  const version = value.trim().replace(/\.\*$/, "");
+  if (!isPep440Version(version)) return undefined;
+  const problem = versionProblem(version);
+  return problem === undefined ? undefined : `the version \`${printable(value, 80)}\` ${problem}`;
 }
 
 function compare(lhs: string, op: MarkerOp, rhs: string): boolean {
@@ -195,9 +223,10 @@ function compare(lhs: string, op: MarkerOp, rhs: string): boolean {
   if (op === "not in") return !rhs.includes(lhs);
   // PEP 440 arbitrary equality is a (case-insensitive) string match, never a version comparison.
   if (op === "===") return lhs.toLowerCase() === rhs.toLowerCase();
+  // Both sides versions mpip can compare (parseMarker refused string literals too large to compare).
   const versionOp = VERSION_OPS.has(op) && !rhs.includes(",");
-  if (versionOp && valid(lhs) !== null && validRange(`${op}${rhs}`)) {
-    return satisfies(lhs, `${op}${rhs}`, { prereleases: true });
+  if (versionOp && isComparableVersion(lhs) && specifierProblem(`${op}${rhs}`) === undefined) {
+    return satisfiesSpecifier(lhs, `${op}${rhs}`, { prereleases: true });
   }
   switch (op) {
     case "==":

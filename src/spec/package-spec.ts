@@ -7,7 +7,6 @@
 import { statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { valid } from "@renovatebot/pep440";
 import { MpipError } from "../errors.js";
 import { redactUrl } from "../http.js";
 import { parseArchiveName } from "../sources/find-links.js";
@@ -15,6 +14,8 @@ import { checkEntryPath } from "../archive/entry-path.js";
 import { printable } from "../text.js";
 import { expandShorthand, isShorthand, splitRef, withPackageJson, type GitHosts } from "../sources/git-hosts.js";
 import type { Artifact, Location } from "../sources/types.js";
+import { isWellFormed, parseUrl } from "../url.js";
+import { isComparableVersion } from "../versions.js";
 import { normalizeName } from "./names.js";
 import { parseRequirement, type Requirement } from "./requirement.js";
 
@@ -47,12 +48,26 @@ const MIP_STYLE = /^(?<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)@(?<versi
 const MODULE_SUFFIX = /\.(py|mpy)$/i;
 const SDIST_SUFFIX = /\.tar\.gz$/i;
 
-export function parsePackageSpec(input: string, context: SpecContext): PackageSpec {
+/**
+ * What a spec names. `origin` says where it was written when that is not the command line ("`reqs.txt`
+ * line 3"): an error then starts with it. Throws MpipError("bad-spec" or "bad-requirement").
+ */
+export function parsePackageSpec(input: string, context: SpecContext, origin?: string): PackageSpec {
+  if (origin === undefined) return classify(input, context);
+  try {
+    return classify(input, context);
+  } catch (error) {
+    if (!(error instanceof MpipError)) throw error;
+    throw new MpipError(error.code, `${origin}: ${error.message}`, { cause: error, ...(error.hint === undefined ? {} : { hint: error.hint }) });
+  }
+}
+
+function classify(input: string, context: SpecContext): PackageSpec {
   const text = input.trim();
   if (isShorthand(text)) return direct(shorthandSpec(text, undefined, context));
   if (/^https?:\/\//i.test(text)) return direct(urlSpec(text));
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) {
-    throw new MpipError("bad-spec", `\`${redactUrl(text)}\` is not an http or https URL`, { hint: "name a package, an https:// URL, a local path, or `github:org/repo`" });
+    throw new MpipError("bad-spec", `\`${printable(redactUrl(text))}\` is not an http or https URL`, { hint: "name a package, an https:// URL, a local path, or `github:org/repo`" });
   }
   if (looksLikePath(text)) return direct(pathSpec(text, context.cwd));
   const mip = MIP_STYLE.exec(text)?.groups;
@@ -68,6 +83,9 @@ export function parsePackageSpec(input: string, context: SpecContext): PackageSp
  */
 export function parseMipDependency(name: string, version: string | undefined, context: SpecContext): PackageSpec {
   const wanted = version === undefined || version === "" || version === "latest" ? undefined : version;
+  if (!isWellFormed(name) || (wanted !== undefined && !isWellFormed(wanted))) {
+    throw new MpipError("bad-spec", `\`${printable(name)}@${printable(wanted ?? "", 80)}\` is not valid Unicode (it holds a lone surrogate)`, { hint: "a dependency is a project name, a URL or a shorthand, with a version or a ref" });
+  }
   if (isShorthand(name)) return direct(shorthandSpec(name, wanted, context));
   if (/^https?:\/\//i.test(name)) return direct(urlSpec(name));
   if (wanted === undefined) return { type: "requirement", requirement: parseRequirement(name) };
@@ -78,11 +96,14 @@ function direct(spec: DirectSpec): PackageSpec {
   return { type: "direct", direct: spec };
 }
 
-/** mip's `name@version`: exactly that version (`===` when it is not PEP 440), or any for `latest`. */
+/**
+ * mip's `name@version`: exactly that version, or any for `latest`. A version mpip cannot compare (not PEP
+ * 440, or a number too large) is matched as text (`===`), as mip matches it.
+ */
 function pinned(name: string, version: string, text: string): Requirement {
   const requirement = parseRequirement(name);
   if (version === "latest") return { ...requirement, text };
-  return { ...requirement, specifier: `${valid(version) !== null ? "==" : "==="}${version}`, text };
+  return { ...requirement, specifier: `${isComparableVersion(version) ? "==" : "==="}${version}`, text };
 }
 
 function shorthandSpec(text: string, defaultRef: string | undefined, context: SpecContext): DirectSpec {
@@ -99,7 +120,15 @@ function shorthandSpec(text: string, defaultRef: string | undefined, context: Sp
 
 function urlSpec(text: string): DirectSpec {
   const { url, sha256 } = splitHashFragment(text);
-  const parsed = new URL(url);
+  const parsed = parseUrl(url);
+  if (parsed === undefined) {
+    throw new MpipError("bad-spec", `\`${printable(redactUrl(url))}\` is not a valid URL`, {
+      hint: "check the URL: it needs a host, a port (if any) from 1 to 65535, and brackets only around an IPv6 address",
+    });
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new MpipError("bad-spec", `\`${printable(redactUrl(url))}\` is not an http or https URL`, { hint: "name a package, an https:// URL, a local path, or `github:org/repo`" });
+  }
   const file = decodeURIComponentSafe(lastSegment(parsed.pathname));
   const source = redactUrl(url);
   const location: Location = { type: "remote", url };
@@ -113,10 +142,10 @@ function urlSpec(text: string): DirectSpec {
 function namedUrlSpec(requirement: Requirement): DirectSpec {
   const spec = urlSpec(requirement.url!);
   if (spec.artifact.type !== "dist") {
-    throw new MpipError("bad-spec", `\`${requirement.text}\`: a \`name @ URL\` requirement must point at a .tar.gz sdist`, { hint: "give the URL alone to install a module or a package.json from it" });
+    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: a \`name @ URL\` requirement must point at a .tar.gz sdist`, { hint: "give the URL alone to install a module or a package.json from it" });
   }
   if (spec.key !== normalizeName(requirement.name)) {
-    throw new MpipError("bad-spec", `\`${requirement.text}\` names \`${requirement.name}\`, but the file at that URL is \`${spec.name}\``, {
+    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\` names \`${requirement.name}\`, but the file at that URL is \`${printable(spec.name)}\``, {
       hint: "fix the name before ` @ `, or give the URL alone",
     });
   }
@@ -126,7 +155,7 @@ function namedUrlSpec(requirement: Requirement): DirectSpec {
 function sdistSpec(file: string, location: Location, source: string, sha256: string | undefined): DirectSpec {
   const parsed = parseArchiveName(file);
   if (parsed === undefined) {
-    throw new MpipError("bad-spec", `cannot tell the project name and version from the file name \`${file}\``, {
+    throw new MpipError("bad-spec", `cannot tell the project name and version from the file name \`${printable(file)}\``, {
       hint: "sdists are named `NAME-VERSION.tar.gz`; for a URL, write `NAME @ URL`",
     });
   }
@@ -149,7 +178,7 @@ function pathSpec(text: string, cwd: string): DirectSpec {
   if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, full, undefined);
   if (MODULE_SUFFIX.test(file)) return { key: full, name: stem(file), source: full, artifact: { type: "module", location, dest: file } };
   if (/\.json$/i.test(file)) return { key: full, name: displayName(path.dirname(full)), source: full, artifact: { type: "package-json", location } };
-  throw new MpipError("bad-spec", `\`${text}\` is not something mpip can install`, {
+  throw new MpipError("bad-spec", `\`${printable(text)}\` is not something mpip can install`, {
     hint: "a local path must be a .tar.gz sdist, a .py or .mpy module, a package.json, or a project folder",
   });
 }
@@ -165,7 +194,7 @@ function statKind(full: string, shown: string | undefined): "file" | "folder" | 
   } catch (error) {
     if (shown === undefined) return undefined;
     const code = (error as NodeJS.ErrnoException).code ?? "";
-    throw new MpipError("bad-spec", `\`${shown}\` looks like a path, but there is nothing at \`${full}\` (${code})`, {
+    throw new MpipError("bad-spec", `\`${printable(shown)}\` looks like a path, but there is nothing at \`${printable(full)}\` (${code})`, {
       hint: "check the path; to install from an index, give the package's name",
     });
   }
@@ -183,7 +212,7 @@ function splitHashFragment(text: string): { url: string; sha256?: string } {
   if (at < 0) return { url: text };
   const fragment = text.slice(at + 1);
   const match = /^sha256=([0-9a-fA-F]{64})$/.exec(fragment);
-  if (match === null) throw new MpipError("bad-spec", `the URL fragment \`#${fragment}\` is not \`#sha256=<64 hex digits>\``, { hint: "remove it, or give the file's full sha256" });
+  if (match === null) throw new MpipError("bad-spec", `the URL fragment \`#${printable(fragment, 80)}\` is not \`#sha256=<64 hex digits>\``, { hint: "remove it, or give the file's full sha256" });
   return { url: text.slice(0, at), sha256: match[1]!.toLowerCase() };
 }
 

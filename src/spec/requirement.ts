@@ -2,8 +2,9 @@
 // generation of setuptools. One strict PEP 508 parser gives all of them the same meaning and turns
 // garbage into an error that points at the offending text instead of a confusing failure later.
 
-import { explain, valid, validRange } from "@renovatebot/pep440";
 import { MpipError } from "../errors.js";
+import { printable } from "../text.js";
+import { isPep440Version, parseVersion, specifierProblem, versionProblem } from "../versions.js";
 import { formatMarker, parseMarker, type Marker } from "./markers.js";
 import { isValidName } from "./names.js";
 
@@ -27,15 +28,23 @@ const VERSION_RE = /^[A-Za-z0-9\-_.*+!]+/;
 const ARBITRARY_RE = /^[^\s,;)]+/;
 const URL_RE = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
 
+/**
+ * The longest requirement read, in characters. Real ones are far shorter (a URL is at most 8192); the
+ * bound keeps a hostile requires.txt line from making parsing and version checks slow.
+ */
+export const MAX_REQUIREMENT_LENGTH = 10_000;
+
 /** Parses one PEP 508 requirement. Throws MpipError("bad-requirement"). */
 export function parseRequirement(input: string): Requirement {
   const text = input.trim();
   let pos = 0;
 
   const fail = (detail: string, cause?: unknown): never => {
-    throw new MpipError("bad-requirement", `invalid requirement \`${text}\`: ${detail}`, { cause });
+    throw new MpipError("bad-requirement", `invalid requirement \`${printable(text)}\`: ${detail}`, { cause });
   };
-  const found = (): string => (pos >= text.length ? "the end" : `\`${text.slice(pos)}\``);
+  const found = (): string => (pos >= text.length ? "the end" : `\`${printable(text.slice(pos), 80)}\``);
+
+  if (text.length > MAX_REQUIREMENT_LENGTH) fail(`it is ${text.length} characters long; mpip reads requirements of at most ${MAX_REQUIREMENT_LENGTH}`);
   const skipWs = (): void => {
     while (pos < text.length && /\s/.test(text[pos]!)) pos++;
   };
@@ -55,9 +64,9 @@ export function parseRequirement(input: string): Requirement {
     if (inner !== "") {
       for (const raw of inner.split(",")) {
         const extra = raw.trim();
-        const where = `in \`${text.slice(pos, end + 1)}\``;
+        const where = `in \`${printable(text.slice(pos, end + 1), 80)}\``;
         if (extra === "") fail(`empty extra name ${where}`);
-        if (!isValidName(extra)) fail(`invalid extra name \`${extra}\` ${where}`);
+        if (!isValidName(extra)) fail(`invalid extra name \`${printable(extra, 80)}\` ${where}`);
         extras.push(extra);
       }
     }
@@ -132,7 +141,8 @@ export function parseRequirement(input: string): Requirement {
   }
 
   const specifier = clauses.join(",");
-  if (specifier !== "" && !validRange(specifier)) fail(`invalid version specifier \`${specifier}\``);
+  const problem = specifierProblem(specifier);
+  if (problem !== undefined) fail(problem);
 
   const requirement: Requirement = { name, extras, specifier, text };
   if (url !== undefined) requirement.url = url;
@@ -140,26 +150,34 @@ export function parseRequirement(input: string): Requirement {
   return requirement;
 }
 
-/** Explains why one `op version` clause is not valid PEP 440, or returns undefined. */
+/** Explains why one `op version` clause is not valid PEP 440 (or holds a number too large to compare), or returns undefined. */
 function checkClause(op: string, version: string): string | undefined {
   if (op === "===") return undefined;
+  const shown = printable(version, 80);
   if (version.endsWith(".*")) {
     if (op !== "==" && op !== "!=") {
-      return `a wildcard version (\`${op}${version}\`) is only allowed with \`==\` or \`!=\``;
+      return `a wildcard version (\`${printable(op + version, 80)}\`) is only allowed with \`==\` or \`!=\``;
     }
-    const base = explain(version.slice(0, -2));
-    if (base === null || base.dev !== null || base.local !== null) {
-      return `\`${version}\` is not a valid PEP 440 wildcard version`;
+    const base = version.slice(0, -2);
+    if (!isPep440Version(base)) return `\`${shown}\` is not a valid PEP 440 wildcard version`;
+    const problem = versionProblem(base);
+    if (problem !== undefined) return `\`${printable(base, 80)}\` ${problem}`;
+    const parsed = parseVersion(base);
+    if (parsed === undefined || parsed.isDevRelease || parsed.local !== undefined) {
+      return `\`${shown}\` is not a valid PEP 440 wildcard version`;
     }
     return undefined;
   }
-  const parsed = valid(version) === null ? null : explain(version);
-  if (parsed === null) return `\`${version}\` is not a valid PEP 440 version (in \`${op}${version}\`)`;
-  if (op === "~=" && parsed.release.length < 2) {
-    return `\`~=${version}\` needs a version with at least two release segments, e.g. \`~=${version}.0\``;
+  const parsed = parseVersion(version);
+  if (parsed === undefined) {
+    if (!isPep440Version(version)) return `\`${shown}\` is not a valid PEP 440 version (in \`${printable(op + version, 80)}\`)`;
+    return `\`${shown}\` ${versionProblem(version) ?? "is not a valid PEP 440 version"}`;
   }
-  if (parsed.local !== null && op !== "==" && op !== "!=") {
-    return `a local version label (\`${version}\`) is only allowed with \`==\` or \`!=\`, not \`${op}\``;
+  if (op === "~=" && parsed.release.length < 2) {
+    return `\`~=${shown}\` needs a version with at least two release segments, e.g. \`~=${shown}.0\``;
+  }
+  if (parsed.local !== undefined && op !== "==" && op !== "!=") {
+    return `a local version label (\`${shown}\`) is only allowed with \`==\` or \`!=\`, not \`${op}\``;
   }
   return undefined;
 }

@@ -2,6 +2,7 @@
 
 import { readFile } from "node:fs/promises";
 import { MpipError } from "../errors.js";
+import { printable } from "../text.js";
 
 export interface RequirementLine {
   text: string;
@@ -31,7 +32,7 @@ export async function readRequirementsFile(file: string): Promise<RequirementLin
   const lines = parseRequirementsFile(content);
   const option = lines.find((line) => line.text.startsWith("-"));
   if (option !== undefined) {
-    throw new MpipError("usage", `\`${file}\` line ${option.line}: options in requirements files are not supported (\`${option.text}\`)`, {
+    throw new MpipError("usage", `\`${file}\` line ${option.line}: options in requirements files are not supported (\`${printable(option.text, 80)}\`)`, {
       hint: "pass index and other options on the command line instead",
     });
   }

@@ -3,6 +3,7 @@
 // so only the requirements whose markers hold for the device come back.
 
 import { MpipError } from "../errors.js";
+import { printable } from "../text.js";
 import {
   evaluateMarker,
   MICROPYTHON_ENVIRONMENT,
@@ -105,7 +106,7 @@ function sectionHeaderApplies(inner: string, lineNo: number, line: string, env: 
     marker = parseMarker(markerText);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const where = `requires.txt line ${lineNo}: invalid section \`${line}\``;
+    const where = `requires.txt line ${lineNo}: invalid section \`${printable(line)}\``;
     throw new MpipError("bad-requirement", `${where}: ${message}`, { cause: error });
   }
   return evaluateMarker(marker, env);

@@ -1,0 +1,128 @@
+// PEP 440 versions and specifiers: the one door to @renovatebot/pep440, which no other module imports.
+// Versions and specifiers come from users, requirement lines, index documents and file names, so every
+// call here is total: it answers for any string and never throws.
+//
+// The library reads each number of a version with `Number()`: above 2^53 − 1 (16 digits) numbers lose
+// precision (`1.9007199254740993` equals `1.9007199254740992`), and from 10^21 on they print as `1e+21`,
+// which it cannot read back, so `<`, `>` and local labels throw. PEP 440 sets no bound, but no real
+// version needs such a number, so mpip's rule is: a version whose numbers (epoch, release, pre-, post-
+// and dev-release, the all-digit parts of a local label) are all at most 9007199254740991 is compared
+// exactly; a longer one is not a version mpip can compare. Listings skip it (as pip skips versions that
+// are not PEP 440), and a specifier or marker that holds one is refused with an error naming it.
+
+import pep440 from "@renovatebot/pep440";
+import { printable } from "./text.js";
+
+/** The largest number a version may hold for mpip to compare it: 2^53 − 1 (16 digits). */
+export const LARGEST_VERSION_NUMBER = Number.MAX_SAFE_INTEGER;
+const LARGEST_DIGITS = String(LARGEST_VERSION_NUMBER);
+
+/** The parts of a version that requirement checks need. */
+export interface VersionParts {
+  /** The release segment, e.g. [1, 2, 0] for `1.2.0`. */
+  release: number[];
+  /** Whether it is a dev release (`1.0.dev2`). */
+  isDevRelease: boolean;
+  /** The local label (after `+`), or undefined. */
+  local: string | undefined;
+}
+
+/** Whether `text` is a PEP 440 version by its syntax alone (a listing keeps it; it may still be too large to compare). */
+export function isPep440Version(text: string): boolean {
+  return pep440.valid(text) !== null;
+}
+
+/**
+ * Why `text` is not a version mpip can compare, as a phrase to follow the version in a message ("is not
+ * a valid PEP 440 version", "holds the number 1000…, larger than …", "is larger than …"), or undefined
+ * when it is one.
+ */
+export function versionProblem(text: string): string | undefined {
+  if (!isPep440Version(text)) return "is not a valid PEP 440 version";
+  const number = oversizedNumber(text);
+  return number === undefined ? undefined : tooLarge(number, text);
+}
+
+/** A PEP 440 version whose numbers mpip compares exactly. */
+export function isComparableVersion(text: string): boolean {
+  return versionProblem(text) === undefined;
+}
+
+/** The release, dev number and local label of a comparable version; undefined for anything else. */
+export function parseVersion(text: string): VersionParts | undefined {
+  if (!isComparableVersion(text)) return undefined;
+  const parsed = pep440.explain(text);
+  if (parsed === null) return undefined;
+  return { release: parsed.release, isDevRelease: parsed.is_devrelease, local: parsed.local ?? undefined };
+}
+
+/**
+ * PEP 440 order: negative when `a` comes before `b`, 0 when they are equal (`1.0` and `1.0.0`), positive
+ * after. A string that is not a comparable version sorts before every version, equal to any other such.
+ */
+export function compareVersions(a: string, b: string): number {
+  const aOk = isComparableVersion(a);
+  const bOk = isComparableVersion(b);
+  if (!aOk || !bOk) return (aOk ? 1 : 0) - (bOk ? 1 : 0);
+  return pep440.compare(a, b);
+}
+
+/**
+ * Why a specifier set (`>=1.0,<2`, `==1.4.*`, `===foo`; "" means any version) is not one mpip can check
+ * versions against, as a phrase naming the offending version, or undefined when it is fine. Clauses are
+ * checked as PEP 440 defines them (`~=` needs two release segments, `.*` and local labels only with `==`
+ * and `!=`); their versions must be comparable, except after `===`, which compares text.
+ */
+export function specifierProblem(specifier: string): string | undefined {
+  if (specifier.trim() === "") return undefined;
+  for (const clause of specifier.split(",")) {
+    const match = /^\s*(===|~=|==|!=|<=|>=|<|>)\s*(.*?)\s*$/s.exec(clause);
+    if (match === null) return `\`${printable(clause.trim(), 80)}\` is not a version specifier`;
+    const [, operator = "", version = ""] = match;
+    if (operator === "===") continue;
+    const number = oversizedNumber(version.replace(/\.\*$/, ""));
+    if (number !== undefined) return `\`${printable(version, 80)}\` ${tooLarge(number, version)}`;
+  }
+  return pep440.validRange(specifier) ? undefined : `\`${printable(specifier, 120)}\` is not a valid PEP 440 version specifier`;
+}
+
+/**
+ * Whether `version` satisfies the specifier set: false when the version is not comparable or the
+ * specifier has a problem (see specifierProblem), which callers check first to say why.
+ * `prereleases`: whether a pre-release may match a specifier that does not name one.
+ */
+export function satisfiesSpecifier(version: string, specifier: string, options: { prereleases: boolean }): boolean {
+  if (!isComparableVersion(version) || !usableSpecifier(specifier)) return false;
+  return pep440.satisfies(version, specifier, { prereleases: options.prereleases });
+}
+
+// Version choice checks every release against one specifier: its verdict is kept for the next call.
+let lastSpecifier: { text: string; usable: boolean } | undefined;
+
+function usableSpecifier(specifier: string): boolean {
+  if (lastSpecifier?.text !== specifier) lastSpecifier = { text: specifier, usable: specifierProblem(specifier) === undefined };
+  return lastSpecifier.usable;
+}
+
+/**
+ * The first number in `version` above LARGEST_VERSION_NUMBER, as written, or undefined. In a PEP 440
+ * version every run of digits before the local label is a number (no label of its syntax holds a
+ * digit); in the local label only the all-digit parts are numbers, the others are compared as text.
+ */
+function oversizedNumber(version: string): string | undefined {
+  const plus = version.indexOf("+");
+  const publicPart = plus < 0 ? version : version.slice(0, plus);
+  const local = plus < 0 ? "" : version.slice(plus + 1);
+  const numbers = [...(publicPart.match(/[0-9]+/g) ?? []), ...local.split(/[._-]/).filter((part) => /^[0-9]+$/.test(part))];
+  return numbers.find(isOversized);
+}
+
+function isOversized(digits: string): boolean {
+  const significant = digits.replace(/^0+/, "");
+  return significant.length > LARGEST_DIGITS.length || (significant.length === LARGEST_DIGITS.length && significant > LARGEST_DIGITS);
+}
+
+function tooLarge(number: string, version: string): string {
+  const what = number === version ? "is" : `holds the number ${printable(number, 60)},`;
+  return `${what} larger than ${LARGEST_DIGITS} (the largest number mpip compares in a version)`;
+}
