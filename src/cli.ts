@@ -1,60 +1,19 @@
 // The command line: parse argv with commander, print, set the exit code. No install logic lives here.
+// Each command's work is imported only when that command runs (commands/install.ts, pack/*-command.ts),
+// so `--version`, `--help` and a usage error load commander and a few small modules, nothing more.
 // Exit codes (src/usage.ts): 0 success, 1 failure, 2 bad usage, 130/143/129 stopped by a signal (target unchanged).
 
 import { readFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { MpipError } from "./errors.js";
-import { DEFAULT_INDEXES, DEFAULT_JOBS, install } from "./install.js";
-import { Reporter, type Verbosity } from "./log.js";
-import { jsonFailure, jsonReport, renderSummary } from "./render.js";
+import type { InstallFlags } from "./commands/install.js";
+import { DEFAULT_INDEXES, DEFAULT_JOBS } from "./defaults.js";
+import { Reporter } from "./log.js";
+import { jsonFailure } from "./render.js";
 import { collectNonEmpty, EXIT_OK, EXIT_USAGE, nonEmpty, reportFailure, usageError, wantsJson } from "./usage.js";
-import { requestFor, type Request } from "./resolve/resolve.js";
-import { parsePackageSpec, type PackageSpec, type SpecContext } from "./spec/package-spec.js";
-import { gitHostsFromEnv } from "./sources/git-hosts.js";
-import { parseIndexLocation } from "./sources/index-kind.js";
-import { targetFromMpy, targetFromVersion, type MpyTarget } from "./mpy/target.js";
-import { evaluateMarker } from "./spec/markers.js";
-import { readRequirementsFile } from "./spec/requirements-file.js";
-import { catchSignals } from "./signals.js";
-import { DEFAULT_LIMITS, formatBytes, parseByteSize, type Limits } from "./limits.js";
+import { DEFAULT_LIMITS, formatBytes, parseByteSize } from "./limits.js";
 import { addPackCommand } from "./pack/pack-command.js";
 import { registerFileCommands } from "./pack/file-commands.js";
-
-interface InstallFlags {
-  target?: string;
-  requirement: string[];
-  indexUrl?: string[];
-  extraIndexUrl: string[];
-  findLinks: string[];
-  index: boolean;
-  deps: boolean;
-  pre: boolean;
-  strictWindow: boolean;
-  requireHashes: boolean;
-  jobs: number;
-  timeout?: number;
-  retries?: number;
-  cert?: string;
-  quiet: boolean;
-  verbose: boolean;
-  debug: boolean;
-  json: boolean;
-  wait: boolean;
-  maxUnpackedBytes?: number;
-  maxEntries?: number;
-  maxRatio?: number;
-  maxMetadataBytes?: number;
-  maxPathLength?: number;
-  targetVersion?: string;
-  mpy?: string;
-  arch?: string;
-  compile: boolean;
-  keepSources: boolean;
-  mpyCross?: string;
-}
 
 const EXAMPLES = `
 Examples:
@@ -102,14 +61,6 @@ function byteSize(name: string) {
     if (bytes === undefined || bytes < 1) throw new InvalidArgumentError(`${name} must be a size in bytes, optionally with a binary unit: 4096, 512KiB, 64MiB, 1GiB.`);
     return bytes;
   };
-}
-
-const LIMIT_FLAGS = ["maxUnpackedBytes", "maxEntries", "maxRatio", "maxMetadataBytes", "maxPathLength"] as const;
-
-function limitsFrom(flags: InstallFlags): Partial<Limits> {
-  const limits: Partial<Limits> = {};
-  for (const key of LIMIT_FLAGS) if (flags[key] !== undefined) limits[key] = flags[key];
-  return limits;
 }
 
 function positiveSeconds(name: string, max: number) {
@@ -168,7 +119,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     .option("--debug", "print stack traces with errors", false)
     .option("--json", "print a machine-readable report on stdout (packages, versions, sources, sha256, files)", false)
     .addHelpText("after", EXAMPLES)
-    .action((specs: string[], flags: InstallFlags) => run(() => installCommand(specs, flags)));
+    .action((specs: string[], flags: InstallFlags) => run(async () => (await import("./commands/install.js")).installCommand(specs, flags)));
 
   addPackCommand(program, run);
   registerFileCommands(program, run);
@@ -177,118 +128,6 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
   $ mpip pack -o dist                                  build dist/NAME-VERSION.tar.gz from pyproject.toml
   $ mpip check dist/*.tar.gz                           will these archives install on a small device?`);
   return program;
-}
-
-async function installCommand(specs: string[], flags: InstallFlags): Promise<number> {
-  const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
-  const reporter = new Reporter({ verbosity });
-  const started = performance.now();
-  const signals = catchSignals((message) => reporter.write(message));
-  // Until the install starts, a malformed spec is the command line's (or a -r file's) fault: see exitCodeFor.
-  let typed = true;
-  try {
-    const requests = await gatherRequests(specs, flags.requirement, reporter);
-    if (requests.length === 0) {
-      throw new MpipError("usage", "no packages to install", { hint: "name packages (`mpip install NAME`) or a requirements file (`-r FILE`)" });
-    }
-    const indexUrls = flags.index ? [...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl].map(checkIndexUrl) : [];
-    if (indexUrls.length === 0 && flags.findLinks.length === 0 && requests.some((request) => request.direct === undefined)) {
-      throw new MpipError("usage", "--no-index leaves no place to find packages", { hint: "add a folder of sdists with `-f DIR`" });
-    }
-    const firmware = firmwareTarget(flags);
-    if ((flags.keepSources || flags.mpyCross !== undefined) && !flags.compile) {
-      throw new MpipError("usage", `${flags.keepSources ? "--keep-sources" : "--mpy-cross"} has an effect only with --compile`, { hint: "add --compile" });
-    }
-    typed = false;
-    const report = await install({
-      ...(firmware === undefined ? {} : { firmware }),
-      ...(flags.compile ? { compile: { keepSources: flags.keepSources, ...(flags.mpyCross === undefined ? {} : { mpyCross: flags.mpyCross }) } } : {}),
-      target: flags.target ?? defaultTarget(process.env),
-      requests,
-      indexUrls,
-      findLinks: flags.findLinks,
-      noDeps: !flags.deps,
-      pre: flags.pre,
-      strictWindow: flags.strictWindow,
-      requireHashes: flags.requireHashes,
-      jobs: flags.jobs,
-      ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
-      ...(flags.retries === undefined ? {} : { retries: flags.retries }),
-      ...(flags.cert === undefined ? {} : { certFile: flags.cert }),
-      wait: flags.wait,
-      signal: signals.signal,
-      limits: limitsFrom(flags),
-      reporter,
-    });
-    if (flags.json) process.stdout.write(`${jsonReport(report)}\n`);
-    reporter.info(...renderSummary(report, (performance.now() - started) / 1000));
-    return EXIT_OK;
-  } catch (error) {
-    const code = reportFailure(error, reporter, { json: flags.json, debug: flags.debug, typed });
-    return signals.exitCode ?? code;
-  } finally {
-    signals.dispose();
-  }
-}
-
-/**
- * upip installs into `sys.path[1]`: on the Unix port the first `MICROPYPATH` entry when it is set, else
- * `~/.micropython/lib`. `.frozen` and empty entries name no folder and are passed over.
- */
-export function defaultTarget(env: NodeJS.ProcessEnv): string {
-  const entry = (env.MICROPYPATH ?? "").split(path.delimiter).find((item) => item !== "" && item !== ".frozen");
-  if (entry === undefined) return path.join(os.homedir(), ".micropython", "lib");
-  return entry === "~" || entry.startsWith("~/") ? path.join(os.homedir(), entry.slice(1)) : entry;
-}
-
-function firmwareTarget(flags: InstallFlags): MpyTarget | undefined {
-  if (flags.targetVersion !== undefined && flags.mpy !== undefined) {
-    throw new MpipError("usage", "give --target-version or --mpy, not both", { hint: "--target-version 1.22 means --mpy 6.2" });
-  }
-  if (flags.targetVersion !== undefined) return targetFromVersion(flags.targetVersion, flags.arch);
-  if (flags.mpy !== undefined) return targetFromMpy(flags.mpy, flags.arch);
-  if (flags.arch !== undefined) throw new MpipError("usage", "--arch needs --target-version or --mpy", { hint: "e.g. `--target-version 1.22 --arch xtensawin`" });
-  return undefined;
-}
-
-/** Index URLs must be http(s), optionally with a kind prefix; anything else is refused unprinted. */
-function checkIndexUrl(url: string): string {
-  parseIndexLocation(url);
-  return url;
-}
-
-async function gatherRequests(specs: string[], files: string[], reporter: Reporter): Promise<Request[]> {
-  const lines = specs.map((text) => ({ text, origin: "the command line" }));
-  for (const file of files) {
-    for (const line of await readRequirementsFile(file)) lines.push({ text: line.text, origin: `\`${file}\` line ${line.line}` });
-  }
-  const requests: Request[] = [];
-  const context = { hosts: gitHostsFromEnv(), cwd: process.cwd() };
-  for (const { text, origin } of lines) {
-    const spec = specAt(text, origin, context);
-    if (spec.type === "direct") {
-      requests.push(requestFor(spec, origin));
-      continue;
-    }
-    const { requirement } = spec;
-    if (requirement.marker !== undefined && !evaluateMarker(requirement.marker)) {
-      reporter.info(`Skipping \`${text}\` (${origin}): its marker does not apply to MicroPython`);
-      continue;
-    }
-    if (requirement.extras.length > 0) reporter.warn(`${origin}: extras of \`${text}\` are ignored; MicroPython packages have none`);
-    requests.push({ requirement, requestedBy: origin });
-  }
-  return requests;
-}
-
-/** A spec from a -r file names its file and line when it is malformed; one from the command line is plain. */
-function specAt(text: string, origin: string, context: SpecContext): PackageSpec {
-  try {
-    return parsePackageSpec(text, context);
-  } catch (error) {
-    if (!(error instanceof MpipError) || origin === "the command line") throw error;
-    throw new MpipError(error.code, `${origin}: ${error.message}`, { cause: error, hint: error.hintLines });
-  }
 }
 
 export async function main(argv: string[]): Promise<number> {

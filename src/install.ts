@@ -24,9 +24,7 @@ import { parseIndexLocation } from "./sources/index-kind.js";
 import { allowManyListeners } from "./signals.js";
 import type { Source } from "./sources/types.js";
 
-/** micropython-lib's v2 index first (what mip reads), then PyPI's JSON API (what upip reads). */
-export const DEFAULT_INDEXES = ["https://micropython.org/pi/v2", "https://pypi.org/pypi"];
-export const DEFAULT_JOBS = 16;
+export { DEFAULT_INDEXES, DEFAULT_JOBS } from "./defaults.js";
 
 export interface InstallOptions {
   target: string;

@@ -6,10 +6,8 @@ import { MpipError } from "../errors.js";
 import { Reporter, colorWanted, styled, type Text } from "../log.js";
 import { jsonDocument } from "../render.js";
 import { collectNonEmpty, EXIT_OK, nonEmpty, reportFailure } from "../usage.js";
-import { bin2res } from "./bin2res.js";
-import { checkArchiveFile, type ArchiveReport } from "./check.js";
-import { checkJson, failureSummary, renderCheckReport } from "./check-render.js";
-import { repack, type RepackResult } from "./repack.js";
+import type { ArchiveReport } from "./check.js";
+import type { RepackResult } from "./repack.js";
 
 type Run = (action: () => Promise<number>) => void;
 
@@ -52,6 +50,7 @@ export function registerFileCommands(program: Command, run: Run): void {
       run(() => guarded(flags, async () => {
         // R.py is Python source for a file, not a message: Python's repr has already escaped every
         // character that is not printable, so it is written as it is.
+        const { bin2res } = await import("./bin2res.js");
         process.stdout.write(await bin2res(files));
         return EXIT_OK;
       })),
@@ -80,6 +79,7 @@ export function registerFileCommands(program: Command, run: Run): void {
       run(() => guarded(flags, async (reporter) => {
         const results: RepackResult[] = [];
         for (const sdist of sdists) {
+          const { repack } = await import("./repack.js");
           const result = await repack(sdist, flags.outDir);
           results.push(result);
           for (const warning of result.warnings) reporter.warn(`${sdist}: ${warning}`);
@@ -110,6 +110,8 @@ export function registerFileCommands(program: Command, run: Run): void {
         // The results are the command's output, on stdout: escaped and coloured as stdout allows.
         const out = new Reporter({ stream: process.stdout, progress: false });
         const glyphs = process.stdout.isTTY === true && colorWanted(process.stdout);
+        const { checkArchiveFile } = await import("./check.js");
+        const { checkJson, failureSummary, renderCheckReport } = await import("./check-render.js");
         for (const archive of archives) {
           const report = await checkArchiveFile(archive);
           reports.push(report);

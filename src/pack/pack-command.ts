@@ -7,7 +7,7 @@ import { formatBytes } from "../limits.js";
 import { Reporter, styled, type Text, type Verbosity } from "../log.js";
 import { jsonDocument } from "../render.js";
 import { EXIT_OK, nonEmpty, reportFailure } from "../usage.js";
-import { packProject, type PackResult } from "./pack.js";
+import type { PackResult } from "./pack.js";
 
 interface PackFlags {
   outDir?: string;
@@ -50,6 +50,7 @@ async function packCommand(dir: string, flags: PackFlags): Promise<number> {
   const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
   const reporter = new Reporter({ verbosity });
   try {
+    const { packProject } = await import("./pack.js");
     const result = await packProject(dir, flags.outDir === undefined ? {} : { outDir: flags.outDir });
     for (const warning of result.warnings) reporter.warn(warning);
     if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, ...result })}\n`);

@@ -1,6 +1,7 @@
 // The output boundary cannot be bypassed by accident: outside the Reporter (src/log.ts), the only writes to
 // stdout and stderr in mpip's sources are JSON documents (which escape their values), R.py from bin2res
-// (Python's repr has escaped it), and commander's help (mpip's own text). A new message written straight
+// (Python's repr has escaped it), commander's help (mpip's own text), and the fixed message of a signal that
+// stops mpip while it starts (src/signals.ts). A new message written straight
 // to a stream, or a console.log, fails here and belongs in a Reporter call instead.
 import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
@@ -12,6 +13,9 @@ const ALLOWED = [
   /process\.stdout\.write\(`\$\{(jsonReport|jsonFailure|jsonDocument|checkJson)\(/,
   /process\.stdout\.write\(await bin2res\(/,
   /process\.stderr\.write\(program\.helpInformation\(\)\)/,
+  // A signal while mpip starts, before the Reporter's modules are loaded: fixed text naming the signal.
+  /process\.stdout\.write\(`\$\{JSON\.stringify\(\{ ok: false, error: \{ code: "interrupted", message \} \}, null, 2\)\}\\n`\)/,
+  /process\.stderr\.write\(`error: \$\{message\}\\n`\);$/,
 ];
 
 async function sources(dir: string): Promise<string[]> {
