@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { cp, mkdir, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { runMpip, snapshot, tempDir } from "./helpers/cli.js";
@@ -144,7 +144,11 @@ test(`SIGKILL at ${KILLS} random points of real installs never loses anything (s
       assert.match(last.stderr, /warning: an earlier mpip \(pid \d+, started .*\) was stopped while it was changing `.*image`; rolled that install back/, label);
       rolledBack++;
     }
-    assert.deepEqual(await beside(parent, "image"), [], `${label}: left beside the target`);
+    const left = await beside(parent, "image");
+    if (left.length > 0) {
+      const detail = await Promise.all(left.map(async (name) => `${name}: ${JSON.stringify(await snapshot(path.join(parent, name)))} marker ${await readFile(path.join(parent, name, "mpip-staging.json"), "utf8").catch((error: Error) => error.message)}`));
+      assert.fail(`${label}: left beside the target (last run: ${last.stderr.trim()}):\n${detail.join("\n")}`);
+    }
   }
 
   const figures = [...phases].map(([phase, count]) => `${phase}: ${count}`).join(", ");

@@ -42,9 +42,18 @@ after(async () => {
 
 const target = () => path.join(work.dir, `target-${++counter}`);
 
-/** Exit 1 with an `error:` line holding every fragment, and no sign of a crash. */
+/** Exit 1 (or 2, for what was typed: see usageRefused) with an `error:` line holding every fragment, and no sign of a crash. */
 function assertRefused(result: RunResult, ...fragments: string[]): void {
-  assert.equal(result.code, 1, result.stderr);
+  refusedWith(1, result, fragments);
+}
+
+/** A malformed spec on the command line or in a -r file is bad usage: exit 2 (README, "Exit codes"). */
+function usageRefused(result: RunResult, ...fragments: string[]): void {
+  refusedWith(2, result, fragments);
+}
+
+function refusedWith(code: number, result: RunResult, fragments: string[]): void {
+  assert.equal(result.code, code, result.stderr);
   assert.match(result.stderr, /^(warning: .*\n)*error: /);
   assert.doesNotMatch(result.stderr, /This is a bug|unexpected failure|\n\s+at .*:\d+:\d+/);
   for (const fragment of fragments) assert.ok(result.stderr.includes(fragment), `${JSON.stringify(fragment)} not in:\n${result.stderr}`);
@@ -104,7 +113,7 @@ describe("versions of 22 or more digits compared with < or >", () => {
   test("in a spec: refused before anything is fetched, naming the number", async () => {
     for (const spec of [`big<${HUGE}`, `big>${HUGE}`, `big~=1.${HUGE}`, `big==${HUGE}.*`, `big!=${ABOVE_SAFE}`]) {
       const result = await runMpip(["install", "-i", server.url, "-p", target(), spec]);
-      assertRefused(result, "invalid requirement", spec.includes(HUGE) ? HUGE : ABOVE_SAFE, "larger than 9007199254740991");
+      usageRefused(result, "invalid requirement", spec.includes(HUGE) ? HUGE : ABOVE_SAFE, "larger than 9007199254740991");
     }
     assert.ok(!server.requests.some((request) => request.includes(HUGE) && request.includes("/json")), "nothing was fetched for them");
   });
@@ -117,7 +126,7 @@ describe("malformed URLs", () => {
     for (const url of urls) {
       for (const spec of [url, `foo @ ${url}`]) {
         const result = await runMpip(["install", "-i", server.url, "-p", target(), spec]);
-        assertRefused(result, `\`${url}\` is not a valid URL`);
+        usageRefused(result, `\`${url}\` is not a valid URL`);
       }
     }
   });
@@ -127,7 +136,7 @@ describe("malformed URLs", () => {
       const file = path.join(work.dir, `reqs-${index}.txt`);
       await writeFile(file, `# a comment\nlib\n${url}\n`);
       const result = await runMpip(["install", "-i", server.url, "-p", target(), "-r", file]);
-      assertRefused(result, `\`${file}\` line 3: \`${url}\` is not a valid URL`);
+      usageRefused(result, `\`${file}\` line 3: \`${url}\` is not a valid URL`);
     }
   });
 

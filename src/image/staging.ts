@@ -11,7 +11,6 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as v from "valibot";
 import { MpipError } from "../errors.js";
-import { printable } from "../text.js";
 import { ioHint } from "./io-error.js";
 import type { TargetLayout } from "./layout.js";
 import { isSameProcessRunning, ownIdentity, processStart, type ProcessIdentity } from "./processes.js";
@@ -65,8 +64,19 @@ export class Staging {
   }
 
   async remove(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    await removeStagingFolder(this.dir);
   }
+}
+
+/**
+ * Removes a staging folder with its marker last, so that a run killed half-way through leaves a folder
+ * the next run still recognizes (marked, or empty): never one with content and no marker.
+ */
+async function removeStagingFolder(dir: string): Promise<void> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  for (const entry of entries.filter((name) => name !== MARKER)) await rm(path.join(dir, entry), { recursive: true, force: true, maxRetries: 3 });
+  await rm(path.join(dir, MARKER), { force: true });
+  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
 /**
@@ -91,13 +101,25 @@ export async function isLeftStaging(dir: string, layout: TargetLayout): Promise<
   let marker: Marker;
   try {
     const parsed = v.safeParse(MarkerSchema, JSON.parse(await readFile(path.join(dir, MARKER), "utf8")));
-    if (!parsed.success) return false;
+    if (!parsed.success) return isBareStaging(dir);
     marker = parsed.output;
   } catch {
-    return false;
+    return isBareStaging(dir);
   }
   if (marker.mode !== layout.mode || marker.target !== path.basename(layout.target)) return false;
   return !isSameProcessRunning(marker);
+}
+
+/**
+ * A run killed between creating its staging folder and writing the marker leaves the folder empty, or
+ * holding only a cut-short marker: such a folder, whose name's pid is no longer running, holds nothing of
+ * anyone's and goes too. (Its name was matched exactly by the caller.)
+ */
+async function isBareStaging(dir: string): Promise<boolean> {
+  const entries = await readdir(dir).catch(() => undefined);
+  if (entries === undefined || entries.some((entry) => entry !== MARKER)) return false;
+  const pid = Number(/-(\d+)-[0-9a-f]{8}$/.exec(path.basename(dir))?.[1]);
+  return Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !isSameProcessRunning({ pid });
 }
 
 /** Kills what a killed run's tools left running (recorded by `recordChild`), then removes its staging folder. */
@@ -113,9 +135,5 @@ export async function removeLeftStaging(dir: string): Promise<void> {
       // A record cut short by the kill names no process we could safely stop.
     }
   }
-  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-}
-
-export function describeStaging(dir: string): string {
-  return `\`${printable(path.basename(dir))}\``;
+  await removeStagingFolder(dir);
 }
