@@ -101,6 +101,7 @@ function runFile(file: string, budgetMs: number, scale: number): Promise<{ outco
   const failures: string[] = [];
   let passed = 0;
   let skipped = 0;
+  let lastEnd = started;
   const onLine = (line: string) => {
     if (!line.startsWith(MARK)) {
       output.push(line);
@@ -113,6 +114,7 @@ function runFile(file: string, budgetMs: number, scale: number): Promise<{ outco
       stack.length = nesting;
       stack[nesting] = { name: item.name ?? "?", since: performance.now() };
     } else {
+      lastEnd = performance.now();
       const name = [...stack.slice(0, nesting).map((entry) => entry.name), item.name].join(" > ");
       stack.length = nesting;
       if (!item.passed && item.failureType !== "subtestsFailed") {
@@ -151,6 +153,9 @@ function runFile(file: string, budgetMs: number, scale: number): Promise<{ outco
       const ok = failures.length === 0;
       const counts = `${passed} passed${failures.length > 0 ? `, ${failures.length} failed` : ""}${skipped > 0 ? `, ${skipped} skipped` : ""}`;
       const lines = [`${ok ? "PASS" : "FAIL"} ${relative}  ${counts}  (${seconds.toFixed(1)} s)`];
+      // Time between the last test's end and the process's: a timer or a connection left open by the file.
+      const lingered = (performance.now() - lastEnd) / 1000;
+      if (timedOut === undefined && lingered > 5) lines.push(`  note: the file took ${lingered.toFixed(1)} s to exit after its last test (a timer, a server or a connection left open?)`);
       for (const note of notes) lines.push(`  # ${note}`);
       if (!ok) {
         lines.push(...failures);

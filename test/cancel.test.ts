@@ -40,7 +40,12 @@ after(async () => {
 
 /** Resolves with the value, or rejects once `ms` have passed. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([promise, sleep(ms).then(() => Promise.reject(new Error(`${what}: not within ${ms} ms`)))]);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  // The deadline's timer goes as soon as the race is decided: a pending one would hold the process open.
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 describe("a failed install cancels everything in flight", () => {
