@@ -22,7 +22,7 @@ for (const stream of [process.stdout, process.stderr]) {
 const startupDelayMs = Number(process.env.MPIP_TEST_STARTUP_DELAY_MS ?? "0");
 if (Number.isFinite(startupDelayMs) && startupDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, startupDelayMs));
 
-const { main } = await import("../dist/cli.js");
+const { main } = await import("../dist/mpip.js");
 startup.started();
 main(process.argv).then(
   (code) => {

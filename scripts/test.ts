@@ -90,7 +90,7 @@ function runFile(file: string, budgetMs: number, scale: number): Promise<{ outco
   const started = performance.now();
   const child = spawn(process.execPath, ["--import", "tsx", `--test-reporter=${REPORTER}`, "--test-reporter-destination=stdout", file], {
     cwd: ROOT,
-    env: { ...process.env, MPIP_TEST_SCALE: String(scale) },
+    env: { ...process.env, MPIP_TEST_SCALE: String(scale), MPIP_TEST_FILE: relative },
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group: a file out of time is stopped with every process its tests started.
     detached: true,

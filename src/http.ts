@@ -71,6 +71,15 @@ export function redactUrl(url: string): string {
 
 type Undici = typeof import("undici");
 
+/**
+ * undici is CommonJS: its exports are the namespace's `default` (always, in Node and in the bundle) and
+ * also its named exports (only where Node's loader finds them), so take `default`.
+ */
+async function loadUndici(): Promise<Undici> {
+  const loaded = (await import("undici")) as Undici & { default?: Undici };
+  return loaded.default ?? loaded;
+}
+
 export class HttpClient {
   // undici takes longer to load than the rest of mpip together: load it only when a request is made.
   private client: Promise<{ undici: Undici; dispatcher: Dispatcher }> | undefined;
@@ -182,7 +191,7 @@ export class HttpClient {
   }
 
   private connect() {
-    this.client ??= Promise.all([import("undici"), trustedCertificates(this.certFile)]).then(([undici, ca]) => {
+    this.client ??= Promise.all([loadUndici(), trustedCertificates(this.certFile)]).then(([undici, ca]) => {
       checkProxyEnvironment();
       const timeout = this.timeoutMs;
       const tls = { timeout, ...(ca === undefined ? {} : { ca }) };

@@ -37,9 +37,21 @@ interface Fallback {
   json: boolean;
 }
 
-const catchers = new Set<(name: Handled) => void>();
-let installed: Map<Handled, () => void> | undefined;
-let fallback: Fallback | undefined;
+interface SignalState {
+  catchers: Set<(name: Handled) => void>;
+  installed: Map<Handled, () => void> | undefined;
+  fallback: Fallback | undefined;
+}
+
+// One state per process, whichever copy of this module asks: bin/mpip.js loads dist/signals.js before
+// anything else, and the bundled CLI (dist/mpip.js) carries a copy of its own; both must hand signals
+// to the same catchers.
+const state: SignalState = ((globalThis as { [key: symbol]: SignalState })[Symbol.for("mpip.signals")] ??= {
+  catchers: new Set(),
+  installed: undefined,
+  fallback: undefined,
+});
+const { catchers } = state;
 
 /** 128 + the signal's number: what a shell reports for a program the signal stopped. */
 export function signalExitCode(name: Handled): number {
@@ -54,11 +66,11 @@ export function signalExitCode(name: Handled): number {
  */
 export function catchSignalsFromStart(argv: readonly string[] = process.argv): { started(): void } {
   const end = argv.indexOf("--");
-  fallback = { starting: true, json: (end < 0 ? argv : argv.slice(0, end)).includes("--json") };
+  state.fallback = { starting: true, json: (end < 0 ? argv : argv.slice(0, end)).includes("--json") };
   install();
   return {
     started() {
-      if (fallback !== undefined) fallback.starting = false;
+      if (state.fallback !== undefined) state.fallback.starting = false;
     },
   };
 }
@@ -92,7 +104,7 @@ export function catchSignals(say: (message: string) => void): SignalCatcher {
     dispose() {
       catchers.delete(catcher);
       // Installed for this catcher alone (no start-up handling): Node's default action comes back.
-      if (catchers.size === 0 && fallback === undefined) uninstall();
+      if (catchers.size === 0 && state.fallback === undefined) uninstall();
     },
   };
 }
@@ -106,14 +118,14 @@ export function allowManyListeners(signal: AbortSignal): void {
 }
 
 function install(): void {
-  if (installed !== undefined) return;
-  installed = new Map(HANDLED.map((name) => [name, () => deliver(name)]));
-  for (const [name, handler] of installed) process.on(name, handler);
+  if (state.installed !== undefined) return;
+  state.installed = new Map(HANDLED.map((name) => [name, () => deliver(name)]));
+  for (const [name, handler] of state.installed) process.on(name, handler);
 }
 
 function uninstall(): void {
-  for (const [name, handler] of installed ?? []) process.off(name, handler);
-  installed = undefined;
+  for (const [name, handler] of state.installed ?? []) process.off(name, handler);
+  state.installed = undefined;
 }
 
 function deliver(name: Handled): void {
@@ -121,9 +133,9 @@ function deliver(name: Handled): void {
     for (const catcher of catchers) catcher(name);
     return;
   }
-  const state = fallback ?? { starting: false, json: false };
-  const message = state.starting ? `interrupted by ${name} while mpip was starting; nothing was changed` : `interrupted by ${name}`;
-  if (state.json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code: "interrupted", message } }, null, 2)}\n`);
+  const now = state.fallback ?? { starting: false, json: false };
+  const message = now.starting ? `interrupted by ${name} while mpip was starting; nothing was changed` : `interrupted by ${name}`;
+  if (now.json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code: "interrupted", message } }, null, 2)}\n`);
   process.stderr.write(`error: ${message}\n`);
   process.exit(signalExitCode(name));
 }
