@@ -9,7 +9,8 @@
 //   processes), and its output is printed whole when it ends, so files never interleave.
 // - Time budgets scale with the machine: how long Node takes to start, against a quiet 2-core machine,
 //   gives a factor from 1 to 4 (or MPIP_TEST_SCALE) that multiplies each file's budget and is passed to
-//   the tests, which scale their own waits by it (test/helpers/budget.ts). A file over its budget is
+//   the tests, which scale their own waits by it (test/helpers/budget.ts); a file that starts while the
+//   load average per core is higher than that factor gets the higher one. A file over its budget is
 //   stopped, with every process it started, and the report names the test that was running and for how
 //   long, with the file's last output.
 // - The summary counts a file that timed out or crashed as failed, lists the slowest files, and the exit
@@ -182,7 +183,9 @@ async function main(): Promise<number> {
   const queue = [...files];
   const worker = async () => {
     for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
-      const { outcome, report } = await runFile(file, budgetMs, scale);
+      // Load that came after the start-up measurement raises the budget of the files that start under it.
+      const now = Math.max(scale, Math.min(4, os.loadavg()[0]! / os.availableParallelism()));
+      const { outcome, report } = await runFile(file, Math.round(FILE_BUDGET_MS * now), scale);
       outcomes.push(outcome);
       process.stdout.write(report);
     }

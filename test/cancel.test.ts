@@ -16,9 +16,10 @@ import { holdRequests } from "./helpers/gate.js";
 import { startIndexServer, type IndexServer } from "./helpers/index-server.js";
 import { serveMipIndex, type MipIndex } from "./helpers/mip-index.js";
 import { beside, sleep, startMpip, type Running } from "./helpers/process.js";
+import { budget } from "./helpers/budget.js";
 
 /** Far beyond how long a cancelled install takes, even on a loaded machine; far below --timeout. */
-const DEADLINE_MS = 120_000;
+const DEADLINE_MS = budget(120_000);
 
 let server: IndexServer;
 let mip: MipIndex;

@@ -264,7 +264,7 @@ function installWithCli(target: string, links: string): Promise<Failure> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
   delete env.FORCE_COLOR;
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, "install", "--json", "--no-index", "-f", links, "-p", target, PKG], { env, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, "install", "--json", "--no-index", "-f", links, "-p", target, PKG], { env, timeout: budget(120_000) }, (error, stdout, stderr) => {
       if (error === null) return resolve(undefined);
       let code: string | undefined;
       try {
@@ -317,6 +317,7 @@ for case in json.load(sys.stdin):
         out.append([m.name.split("/", 1)[1] for m in tar if m.isfile() and "/" in m.name])
 json.dump(out, sys.stdout, ensure_ascii=True)
 `;
+import { budget } from "./helpers/budget.js";
   const run = spawnSync(PYTHON!, ["-c", script], { input: JSON.stringify(tars.map((tar) => tar.toString("base64"))), encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   assert.equal(run.status, 0, run.stderr);
   return JSON.parse(run.stdout) as string[][];

@@ -28,6 +28,7 @@ import { startIndexServer, type IndexServer } from "./helpers/index-server.js";
 import { buildSdistTar, gzipReproducible, type SdistOptions } from "./helpers/sdist.js";
 import { fixChecksum, headerOffsets, paxData, tarEntry, tarHeader } from "./helpers/tar-craft.js";
 import { prng as mulberry32 } from "./helpers/prng.js";
+import { budget } from "./helpers/budget.js";
 
 const SEED = seedFrom(process.env.MPIP_FUZZ_SEED) ?? 0x6d706970;
 // Bounded by a count, never by the clock, so a loaded machine runs the same cases, only slower. More run
@@ -688,7 +689,7 @@ function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr:
   const env: NodeJS.ProcessEnv = { ...process.env, ...FUZZ_ENV, NO_COLOR: "1" };
   delete env.FORCE_COLOR;
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { env, timeout: budget(120_000), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
       resolve({ code, stdout, stderr: error?.killed ? `killed after 120 s\n${stderr}` : stderr });
     });

@@ -15,6 +15,7 @@ import { processStart } from "../../src/image/processes.js";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { startMpip, until } from "../helpers/process.js";
 import { buildSdist, sdistFilename } from "../helpers/sdist.js";
+import { budget } from "../helpers/budget.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let sdists: string;
@@ -82,7 +83,7 @@ describe("what a killed run leaves", () => {
     assert.deepEqual(await readdir(tmp), [], "nothing in the system's temp folder");
     const next = await runMpip(["install", "--no-index", "-f", sdists, "-p", target, "no-such-package"]);
     assert.equal(next.code, 1);
-    assert.ok(await eventually(() => !alive(compiler), 10_000), "the next run stopped the compiler");
+    assert.ok(await eventually(() => !alive(compiler), budget(10_000)), "the next run stopped the compiler");
     assert.deepEqual((await readdir(parent)).sort(), ["img"]);
   });
 
