@@ -29,6 +29,7 @@ import { PYTHON } from "./pack/python-oracle.js";
 import { gzipReproducible } from "./helpers/sdist.js";
 import { paxData, tarEnd, tarEntry } from "./helpers/tar-craft.js";
 import { prng } from "./helpers/prng.js";
+import { budget } from "./helpers/budget.js";
 
 const SEED = process.env.MPIP_FUZZ_SEED === undefined || process.env.MPIP_FUZZ_SEED === "" ? 0x6e616d65 : Number(process.env.MPIP_FUZZ_SEED) >>> 0;
 const CASES = Number(process.env.MPIP_FUZZ_NAMES_CASES ?? 160);
@@ -317,7 +318,6 @@ for case in json.load(sys.stdin):
         out.append([m.name.split("/", 1)[1] for m in tar if m.isfile() and "/" in m.name])
 json.dump(out, sys.stdout, ensure_ascii=True)
 `;
-import { budget } from "./helpers/budget.js";
   const run = spawnSync(PYTHON!, ["-c", script], { input: JSON.stringify(tars.map((tar) => tar.toString("base64"))), encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   assert.equal(run.status, 0, run.stderr);
   return JSON.parse(run.stdout) as string[][];
