@@ -4,7 +4,7 @@
 // no lock, no staging folder, no journal, nothing created anywhere; and a second run says the same.
 
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdir, readdir, readlink, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -12,6 +12,7 @@ import { resolveTarget } from "../../src/image/target-path.js";
 import { MpipError } from "../../src/errors.js";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { buildSdist, sdistFilename } from "../helpers/sdist.js";
+import { prng } from "../helpers/prng.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let sdists: string;
@@ -165,5 +166,69 @@ describe("targets that are not usable folders", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual((await readdir(dir)).sort(), ["card", "lib"]);
     assert.deepEqual(await readdir(path.join(dir, "card")), ["path_pkg.py"]);
+  });
+});
+
+describe("fuzz: any path made of folders, files, links to nothing, link loops and links to files", () => {
+  test("opening it for an install either works and leaves nothing, or is an MpipError that created nothing", async (t) => {
+    const random = prng(0x7061746873);
+    const { TargetSession } = await import("../../src/image/session.js");
+    const { Reporter } = await import("../../src/log.js");
+    const { PassThrough } = await import("node:stream");
+    const quiet = new Reporter({ stream: new PassThrough() as unknown as NodeJS.WriteStream, color: false });
+    const kinds = ["dir", "file", "dangling", "loop", "file-link", "dir-link", "missing"] as const;
+    let opened = 0;
+    let refused = 0;
+    for (let round = 0; round < 150; round++) {
+      const dir = await place();
+      const parts: string[] = [];
+      for (let depth = 0; depth < 1 + Math.floor(random() * 4); depth++) {
+        const kind = kinds[Math.floor(random() * kinds.length)]!;
+        const here = path.join(dir, ...parts);
+        const name = `p${depth}`;
+        const full = path.join(here, name);
+        // Only a folder can hold more; past a file, a missing part or a broken link the rest is missing too.
+        const isFolder = (() => {
+          try {
+            return statSync(here).isDirectory();
+          } catch {
+            return false; // missing, or a link loop
+          }
+        })();
+        if (isFolder) {
+          if (kind === "dir") await mkdir(full);
+          else if (kind === "file") await writeFile(full, "x");
+          else if (kind === "dangling") await symlink(path.join(dir, "nowhere", name), full);
+          else if (kind === "loop") await symlink(full, full);
+          else if (kind === "file-link") {
+            await writeFile(path.join(dir, `f${depth}`), "x");
+            await symlink(path.join(dir, `f${depth}`), full);
+          } else if (kind === "dir-link") {
+            await mkdir(path.join(dir, `d${depth}`));
+            await symlink(path.join(dir, `d${depth}`), full);
+          }
+        }
+        parts.push(name);
+      }
+      const target = path.join(dir, ...parts);
+      const before = await tree(dir);
+      const outcome = await TargetSession.open(target, { wait: false, reporter: quiet }).then(
+        async (session) => {
+          await session.close();
+          return "opened";
+        },
+        (error: unknown) => error,
+      );
+      if (outcome === "opened") {
+        opened++;
+        assert.deepEqual(await tree(dir), before, `round ${round}: ${parts.join("/")} left something`);
+      } else {
+        refused++;
+        assert.ok(outcome instanceof MpipError, `round ${round}: ${String(outcome)}`);
+        assert.deepEqual(await tree(dir), before, `round ${round}: ${parts.join("/")} created something`);
+      }
+    }
+    t.diagnostic(`${opened} targets opened, ${refused} refused with an MpipError`);
+    assert.ok(opened > 10 && refused > 10, `${opened} opened, ${refused} refused`);
   });
 });
