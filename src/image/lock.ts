@@ -116,7 +116,14 @@ export class TargetLock {
       for (;;) {
         await takeOwnFile(layout, text, options, watch, folders);
         const lock = new TargetLock(layout, text, folders.created, options.heartbeatMs ?? HEARTBEAT_MS);
-        const blocked = await waitForOverlapping(lock, layout, options, watch);
+        let blocked: "clear" | "yielded";
+        try {
+          blocked = await waitForOverlapping(lock, layout, options, watch);
+        } catch (error) {
+          // Interrupted (or refused with --no-wait) while holding our lock and waiting for an inner run.
+          await lock.releaseFile();
+          throw error;
+        }
         if (blocked === "clear") {
           await clearDeadGuard(layout.takeover, watch, true);
           return lock;

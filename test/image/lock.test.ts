@@ -186,4 +186,34 @@ describe("target lock", () => {
     await lock.release();
     assert.match(await readFile(lockFile, "utf8"), new RegExp(`"pid":${process.ppid}`));
   });
+
+  test("overlapping targets: an outer run waits for an inner one, an inner one yields to an outer one, and an interrupted wait leaves no lock", async () => {
+    const outer = await freshTarget();
+    const inner = path.join(outer, "lib");
+    await mkdir(inner, { recursive: true });
+    const held = await acquire(inner, { wait: false });
+    const waits: string[] = [];
+    const outerLock = acquire(outer, { wait: true, pollMs: 5, onWait: (blocker) => waits.push(`${blocker.relation} ${blocker.layout.target}`) });
+    while (waits.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(waits, [`descendant ${inner}`]);
+    await held.release();
+    const outerHeld = await outerLock;
+    // Now the inner one yields, and goes on once the outer one is done.
+    const innerWaits: string[] = [];
+    const innerLock = acquire(inner, { wait: true, pollMs: 5, onWait: (blocker) => innerWaits.push(blocker.relation) });
+    while (innerWaits.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(innerWaits, ["ancestor"]);
+    assert.equal(await readdir(outer).then((names) => names.includes(".lib.mpip-lock")), false, "the inner run let go of its lock while it waits");
+    await outerHeld.release();
+    await (await innerLock).release();
+    // An outer run interrupted while it waits for an inner one removes its own lock.
+    const again = await acquire(inner, { wait: false });
+    const controller = new AbortController();
+    const interrupted = acquire(outer, { wait: true, pollMs: 5, signal: controller.signal, onWait: () => controller.abort("SIGINT") });
+    await assert.rejects(interrupted);
+    assert.deepEqual(await readdir(path.dirname(outer)), ["image"], "no lock of the outer run is left");
+    await again.release();
+    // With nothing left behind, the outer target is free at once.
+    await (await acquire(outer, { wait: false })).release();
+  });
 });
