@@ -34,7 +34,11 @@ const FILE_BUDGET_MS = 150_000;
 function findTests(entries: string[]): string[] {
   const found: string[] = [];
   const walk = (entry: string) => {
-    const info = statSync(entry);
+    const info = statSync(entry, { throwIfNoEntry: false });
+    if (info === undefined) {
+      process.stderr.write(`error: \`${path.relative(ROOT, entry) || entry}\`: there is no such test file or folder\n`);
+      process.exit(2);
+    }
     if (info.isFile()) {
       if (entry.endsWith(".test.ts")) found.push(entry);
       return;

@@ -105,7 +105,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     .option("--keep-sources", "with --compile, keep the .py files beside the .mpy (MicroPython then imports the .py)", false)
     .option("--mpy-cross <path>", "with --compile, use this native mpy-cross instead of the built-in one (its .mpy version must match the target)", nonEmpty("--mpy-cross"))
     .option("--no-wait", "if another mpip is installing into the same folder, fail at once instead of waiting for it")
-    .option("-j, --jobs <n>", "how many downloads run at once", positiveInteger("--jobs", 256), DEFAULT_JOBS)
+    .option("-j, --jobs <n>", "how many metadata look-ups and downloads run at once", positiveInteger("--jobs", 256), DEFAULT_JOBS)
     .option("--timeout <seconds>", "network timeout for connecting and for a stalled response (default 30)", positiveSeconds("--timeout", 3600))
     .option("--retries <n>", "how many times to retry a request after a temporary failure: 429, 5xx, a reset or cut-short download, a timeout (default 3)", wholeNumber("--retries", 100))
     .option("--cert <file>", "a PEM bundle of certificate authorities to trust besides the default ones", nonEmpty("--cert"))

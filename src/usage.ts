@@ -64,3 +64,23 @@ export function collectNonEmpty(option?: string): (value: string, previous?: str
   const check = nonEmpty(option);
   return (value: string, previous: string[] = []) => [...previous, check(value)];
 }
+
+/**
+ * Paths typed on the command line must name what the command needs before it starts: a missing file or
+ * folder, or one of the wrong kind, is a usage error (exit 2) naming the path and where it was given.
+ * @throws MpipError `usage`.
+ */
+export async function checkTypedPaths(paths: readonly string[], kind: "file" | "folder", given: string): Promise<void> {
+  const { stat } = await import("node:fs/promises");
+  const { printable } = await import("./text.js");
+  for (const file of paths) {
+    const info = await stat(file).catch((error: NodeJS.ErrnoException) => error);
+    if (info instanceof Error) {
+      const why = info.code === "ENOENT" ? "there is nothing at that path" : `it cannot be read (${info.code ?? info.message})`;
+      throw new MpipError("usage", `\`${printable(file)}\` (${given}): ${why}`, { hint: `check the path; it is relative to the current folder \`${printable(process.cwd())}\`` });
+    }
+    if (kind === "file" ? !info.isFile() : !info.isDirectory()) {
+      throw new MpipError("usage", `\`${printable(file)}\` (${given}) is ${info.isDirectory() ? "a folder" : "not a regular file"}, where a ${kind} is needed`, { hint: kind === "file" ? "name the file itself" : "name a folder" });
+    }
+  }
+}

@@ -17,7 +17,7 @@ import { targetFromMpy, targetFromVersion, type MpyTarget } from "../mpy/target.
 import { evaluateMarker } from "../spec/markers.js";
 import { readRequirementsFile } from "../spec/requirements-file.js";
 import { catchSignals } from "../signals.js";
-import { EXIT_OK, reportFailure } from "../usage.js";
+import { checkTypedPaths, EXIT_OK, reportFailure } from "../usage.js";
 
 export interface InstallFlags {
   target?: string;
@@ -76,6 +76,9 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
     if (indexUrls.length === 0 && flags.findLinks.length === 0 && requests.some((request) => request.direct === undefined)) {
       throw new MpipError("usage", "--no-index leaves no place to find packages", { hint: "add a folder of sdists with `-f DIR`" });
     }
+    await checkTypedPaths(flags.findLinks, "folder", "given with --find-links");
+    if (flags.cert !== undefined) await checkTypedPaths([flags.cert], "file", "given with --cert");
+    if (flags.mpyCross !== undefined) await checkTypedPaths([flags.mpyCross], "file", "given with --mpy-cross");
     const firmware = firmwareTarget(flags);
     if ((flags.keepSources || flags.mpyCross !== undefined) && !flags.compile) {
       throw new MpipError("usage", `${flags.keepSources ? "--keep-sources" : "--mpy-cross"} has an effect only with --compile`, { hint: "add --compile" });

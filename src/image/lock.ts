@@ -297,7 +297,15 @@ async function create(layout: TargetLayout, text: string): Promise<CreateResult>
     handle = await open(file, "wx");
   } catch (error) {
     if (errnoCode(error) === "EEXIST") return "exists";
-    if (errnoCode(error) === "ENOENT") return "no-folder";
+    if (errnoCode(error) === "ENOENT") {
+      // The folder went away (the run we waited for removed it), or it is there and takes no new files.
+      const there = await stat(layout.home).then((info) => info.isDirectory(), () => false);
+      if (!there) return "no-folder";
+      throw new MpipError("io", `cannot lock \`${printable(layout.target)}\`: cannot create \`${printable(file)}\` (ENOENT)`, {
+        cause: error,
+        hint: `\`${printable(layout.home)}\` takes no new files (a virtual filesystem such as /proc or /sys): choose another folder with -p`,
+      });
+    }
     throw ioError(`cannot lock \`${layout.target}\`: cannot create \`${file}\``, error, `mpip keeps a lock file, a staging folder and a journal in \`${layout.home}\` while it installs: make it writable`);
   }
   try {

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { MpipError } from "../errors.js";
 import { Reporter, colorWanted, styled, type Text } from "../log.js";
 import { jsonDocument } from "../render.js";
-import { collectNonEmpty, EXIT_OK, nonEmpty, reportFailure } from "../usage.js";
+import { checkTypedPaths, collectNonEmpty, EXIT_OK, nonEmpty, reportFailure } from "../usage.js";
 import type { ArchiveReport } from "./check.js";
 import type { RepackResult } from "./repack.js";
 
@@ -50,6 +50,7 @@ export function registerFileCommands(program: Command, run: Run): void {
       run(() => guarded(flags, async () => {
         // R.py is Python source for a file, not a message: Python's repr has already escaped every
         // character that is not printable, so it is written as it is.
+        await checkTypedPaths(files, "file", "given to bin2res");
         const { bin2res } = await import("./bin2res.js");
         process.stdout.write(await bin2res(files));
         return EXIT_OK;
@@ -78,6 +79,7 @@ export function registerFileCommands(program: Command, run: Run): void {
     .action((sdists: string[], flags: CommonFlags & { outDir: string }) =>
       run(() => guarded(flags, async (reporter) => {
         const results: RepackResult[] = [];
+        await checkTypedPaths(sdists, "file", "given to repack");
         for (const sdist of sdists) {
           const { repack } = await import("./repack.js");
           const result = await repack(sdist, flags.outDir);
@@ -110,6 +112,7 @@ export function registerFileCommands(program: Command, run: Run): void {
         // The results are the command's output, on stdout: escaped and coloured as stdout allows.
         const out = new Reporter({ stream: process.stdout, progress: false });
         const glyphs = process.stdout.isTTY === true && colorWanted(process.stdout);
+        await checkTypedPaths(archives, "file", "given to check");
         const { checkArchiveFile } = await import("./check.js");
         const { checkJson, failureSummary, renderCheckReport } = await import("./check-render.js");
         for (const archive of archives) {

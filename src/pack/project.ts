@@ -84,7 +84,10 @@ async function noMetadata(dir: string, hasPyproject: boolean, hasSetupCfg: boole
     return new MpipError("bad-project", `\`${dir}\` declares its metadata only in \`setup.py\`${also === "" ? "" : ` (${also})`}, and mpip never runs setup.py`, { hint });
   }
   const found = hasPyproject ? "`pyproject.toml` has no `[project]` table" : hasSetupCfg ? "`setup.cfg` has no `[metadata] name`" : "it has no `pyproject.toml` or `setup.cfg`";
-  return new MpipError("bad-project", `\`${dir}\` is not a Python project: ${found}`, { hint });
+  // A folder of sdists given as a spec is a common slip: say how to install from one.
+  const sdists = !hasPyproject && !hasSetupCfg && (await readdir(dir).catch(() => [] as string[])).some((name) => name.endsWith(".tar.gz"));
+  const folderHint = sdists ? ["", "to install packages from a folder of sdists, name the folder with `-f` and the packages by name: `mpip install -f DIR NAME`"] : [];
+  return new MpipError("bad-project", `\`${dir}\` is not a Python project: ${found}`, { hint: [...hint, ...folderHint] });
 }
 
 async function readText(dir: string, name: string): Promise<string | undefined> {

@@ -145,6 +145,15 @@ describe("targets that are not usable folders", () => {
     assert.match(result.stderr, /^error: cannot create `\/proc\/mpip-test-\d+`/m);
     assert.match(result.stderr, /^hint: `\/proc` does not take new folders/m);
     assert.doesNotMatch(result.stderr, /another mpip/);
+    // One level up, the lock itself is what /proc refuses: said as such, not as a folder that keeps vanishing.
+    for (const target of [`/proc/mpip-test-${process.pid}`, "/proc/self/fdinfo/x", "/sys/mpip-test"]) {
+      if (!existsSync(path.dirname(target))) continue;
+      const top = await runMpip(install(target));
+      assert.equal(top.code, 1, top.stderr);
+      assert.match(top.stderr, /^error: cannot (lock `.*`: cannot create `.*\.mpip-lock` \((ENOENT|EACCES[^)]*)\)|create `.*`)/m, top.stderr);
+      assert.match(top.stderr, /takes no new files|does not take new folders|writable/, top.stderr);
+      assert.doesNotMatch(top.stderr, /keeps disappearing|another mpip/);
+    }
   });
 
   test("an empty target is a usage error (exit 2), not the current folder", async () => {

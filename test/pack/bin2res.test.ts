@@ -1,5 +1,5 @@
 // `mpip bin2res FILE...` prints what micropython-lib's mpy_bin2res.py prints for the same files (run with
-// python3 as the oracle when present), keys exactly as given; an unreadable file is an error, exit 1.
+// python3 as the oracle when present), keys exactly as given; a file that is not there is bad usage, exit 2.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -58,14 +58,14 @@ describe("mpip bin2res", () => {
     assert.equal(run.stdout, oracle.stdout.toString("utf8"));
   });
 
-  test("an unreadable file is an error naming it, exit 1; no files at all is bad usage, exit 2", async () => {
+  test("a file that is not there, or a folder, is bad usage naming it, exit 2, as is no file at all", async () => {
     const missing = await runMpip(["bin2res", "empty", "nope.bin"], { cwd: work.dir });
-    assert.equal(missing.code, 1);
+    assert.equal(missing.code, 2);
     assert.equal(missing.stdout, "");
-    assert.match(missing.stderr, /^error: cannot read `nope\.bin`: it does not exist\n/);
+    assert.match(missing.stderr, /^error: `nope\.bin` \(given to bin2res\): there is nothing at that path\n/);
     const folder = await runMpip(["bin2res", "data"], { cwd: work.dir });
-    assert.equal(folder.code, 1);
-    assert.match(folder.stderr, /cannot read `data`: it is a folder/);
+    assert.equal(folder.code, 2);
+    assert.match(folder.stderr, /`data` \(given to bin2res\) is a folder, where a file is needed/);
     const none = await runMpip(["bin2res"], { cwd: work.dir });
     assert.equal(none.code, 2);
   });

@@ -126,7 +126,7 @@ describe("mpip check (CLI)", () => {
     assert.match(run.stderr, /^error: 1 of 2 archives failed: `[^`]*bad-1\.0\.tar\.gz`: gzip, setup-py\n\nhint: `mpip repack SDIST`/);
   });
 
-  test("--json for CI, and an unreadable file is an error", async () => {
+  test("--json for CI, and a file that is not there is bad usage", async () => {
     const run = await runMpip(["check", "--json", file("good-1.0.tar.gz"), file("bad-1.0.tar.gz")]);
     assert.equal(run.code, 1);
     const report = JSON.parse(run.stdout) as { ok: boolean; archives: ArchiveReport[] };
@@ -134,8 +134,8 @@ describe("mpip check (CLI)", () => {
     assert.deepEqual(report.archives.map((a) => a.ok), [true, false]);
     assert.deepEqual(report.archives[1]!.checks.filter((c) => c.status === "fail").map((c) => c.id), ["gzip", "setup-py"]);
     const missing = await runMpip(["check", file("nope.tar.gz")]);
-    assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /error: cannot read `[^`]*nope\.tar\.gz` \(ENOENT\)/);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /error: `[^`]*nope\.tar\.gz` \(given to check\): there is nothing at that path/);
   });
 });
 
