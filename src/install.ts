@@ -103,10 +103,6 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     // Archives and documents held in memory at once, whatever source they come from (see budget.ts).
     memory: new MemoryBudget(memoryCapacity(limits)),
   });
-  // Settled before any download: a native mpy-cross of the wrong version fails at once.
-  const compiler = options.compile === undefined ? undefined
-    : options.compile.mpyCross !== undefined ? await nativeCompiler(options.compile.mpyCross, options.firmware?.major ?? 6) : await loadWasmCompiler();
-  if (compiler !== undefined) checkCompilerFits(compiler, options.firmware);
   const sourceOptions = { flavor: mipFlavor(options.firmware), maxMetadataBytes: limits.maxMetadataBytes, log: (message: string) => reporter.detail(message) };
   const sources: Source[] = [
     ...options.findLinks.map((folder) => new FindLinksSource(folder)),
@@ -131,6 +127,13 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     fallbackMip: firstMip,
   };
   try {
+    // Settled before any download: a native mpy-cross of the wrong version fails at once. Asked only now,
+    // with the staging folder there to record it in, so that a kill meanwhile leaves no process behind.
+    const compiler = options.compile === undefined ? undefined
+      : options.compile.mpyCross !== undefined
+        ? await nativeCompiler(options.compile.mpyCross, options.firmware?.major ?? 6, { scratchDir: image.staging.scratchDir, signal: scope.signal })
+        : await loadWasmCompiler();
+    if (compiler !== undefined) checkCompilerFits(compiler, options.firmware);
     const resolved = await resolve<Staged>(options.requests, {
       sources,
       pool: new Pool(options.jobs, scope.signal),

@@ -24,6 +24,7 @@ import { interruptedError } from "./interrupt.js";
 import { errnoCode, ioError } from "./io-error.js";
 import { makeDirs } from "./make-dirs.js";
 import { isReservedName, type TargetLayout } from "./layout.js";
+import { isMountPoint } from "./mounts.js";
 import { EXACT, foldPath, mayAlias, probeNameRules, widestFold, type NameRules } from "./name-rules.js";
 import { removeJournal, stepPaths, syncDir, writeJournal, type Journal, type JournalStep } from "./journal.js";
 import { rollBack } from "./recover.js";
@@ -103,12 +104,31 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
 async function plan(layout: TargetLayout, stagingDir: string, placements: Placement[], fs: FullCommitFs): Promise<Pick<Journal, "dirs" | "steps">> {
   const { target } = layout;
   const checked = placements.map((placement) => checkPlacement(layout, stagingDir, placement));
-  const rules = mayAlias(checked.map((placement) => placement.to)) ? await probeNameRules(path.join(stagingDir, "name-probe"), fs).catch((error: unknown) => {
+  // Files and the folders they need: two of them that could be one name call for asking the filesystem.
+  const names = new Set<string>();
+  for (const { to } of checked) {
+    const segments = to.split("/");
+    for (let i = 1; i <= segments.length; i++) names.add(segments.slice(0, i).join("/"));
+  }
+  const rules = mayAlias(names) ? await probeNameRules(path.join(stagingDir, "name-probe"), fs).catch((error: unknown) => {
     throw ioError(`cannot write into the staging folder \`${stagingDir}\`; nothing was changed in \`${target}\``, error, `check that \`${layout.home}\` is writable`);
   }) : EXACT;
   // One step per file of the target: of two names for one file, the later placement wins, as for one name.
   const byFile = new Map<string, { from: string; to: string }>();
   for (const placement of checked) byFile.set(foldPath(placement.to, rules), placement);
+  // A file where another file needs a folder (`Lib` and `lib/x.py` on FAT) cannot both be installed.
+  const folders = new Map<string, string>();
+  for (const { to } of byFile.values()) {
+    const segments = to.split("/");
+    for (let i = 1; i < segments.length; i++) folders.set(foldPath(segments.slice(0, i).join("/"), rules), to);
+  }
+  for (const [key, { to }] of byFile) {
+    const other = folders.get(key);
+    if (other === undefined) continue;
+    throw new MpipError("io", `cannot install both \`${printable(to)}\` (a file) and \`${printable(other)}\`, which needs a folder of that name${rules === EXACT ? "" : " on this filesystem"}; nothing was changed`, {
+      hint: "the two come from different packages: install them into different targets, or leave one of them out",
+    });
+  }
   const stagingDevice = (await fs.stat(stagingDir)).dev;
   const dirs: string[] = [];
   const state = new Map<string, "dir" | "missing">();
@@ -122,7 +142,9 @@ async function plan(layout: TargetLayout, stagingDir: string, placements: Placem
       // The target itself may be a link to a folder (e.g. ~/.micropython/lib); links inside it are not followed.
       const info = await inspect(fs, relative === "" ? target : path.join(target, relative), relative === "");
       if (info !== undefined && !info.isDirectory()) throw inTheWay(layout, forFile, relative, info.isSymbolicLink() ? "a symbolic link" : "a file");
-      if (info !== undefined && info.dev !== stagingDevice) throw otherFilesystem(layout, forFile, relative);
+      // A bind mount of the same filesystem keeps the device number, but a rename across it fails too.
+      const mounted = relative !== "" && isMountPoint(path.join(target, relative));
+      if (info !== undefined && (info.dev !== stagingDevice || mounted)) throw otherFilesystem(layout, forFile, relative);
       if (info !== undefined) result = "dir";
     }
     if (result === "missing") dirs.push(relative);

@@ -14,6 +14,7 @@
 // staging folder (`a.mpip-staging-x` beside a target `a`) is never taken for one.
 
 import path from "node:path";
+import { widestFold } from "./name-rules.js";
 
 export type LayoutMode = "beside" | "inside";
 
@@ -50,7 +51,8 @@ function layout(mode: LayoutMode, target: string): TargetLayout {
     takeover: path.join(home, stem + SUFFIX.takeover),
     journal: path.join(home, stem + SUFFIX.journal),
     stagingName: (pid, random) => `${stem}${SUFFIX.staging}${pid}-${random}`,
-    isStagingName: (name) => name.startsWith(stem + SUFFIX.staging) && STAGING_TAIL.test(name.slice(stem.length + SUFFIX.staging.length)),
+    // In any spelling a folding filesystem takes for it: a run may type the target as `IMG` after one typed `img`.
+    isStagingName: (name) => name.length > stem.length + SUFFIX.staging.length && widestFold(name.slice(0, stem.length + SUFFIX.staging.length)) === widestFold(stem + SUFFIX.staging) && STAGING_TAIL.test(name.slice(stem.length + SUFFIX.staging.length)),
   };
 }
 
@@ -85,11 +87,14 @@ export function layoutOfFile(file: string, kind: "lock" | "journal"): TargetLayo
 }
 
 /**
- * Whether a path segment of an installed file is one of mpip's own names (in either layout), which a
- * package must not ship: it could overwrite a lock or a journal of this target or of a folder inside it.
+ * Whether a path segment of an installed file is one of mpip's own names (in either layout, in any
+ * spelling a filesystem may take for it), which a package must not ship: it could overwrite a lock or a
+ * journal of this target or of a folder inside it.
  */
 export function isReservedName(segment: string): boolean {
-  if (!segment.startsWith(".")) return false;
-  if (segment.startsWith(".mpip-")) return true;
-  return /\.mpip-(lock|lock-takeover|journal|staging-.*)$/.test(segment);
+  // Compared as the widest-folding filesystem compares names: on FAT `.MPIP-JOURNAL` is `.mpip-journal`.
+  const folded = widestFold(segment);
+  if (!folded.startsWith(".")) return false;
+  if (folded.startsWith(".mpip-")) return true;
+  return /\.mpip-(lock|lock-takeover|journal|staging-.*)$/.test(folded);
 }

@@ -10,9 +10,11 @@
 // one sees the other, and never both go on.
 //
 // A lock is taken over when its holder is gone, judged without trusting any clock but our own:
-//   - same host: the pid is not running, or runs a process that started later than the lock's owner;
-//   - another host (a shared network folder): its holder refreshes the file's mtime every few seconds;
-//     one whose content and mtime we have seen unchanged for FOREIGN_STALE_MS has stopped;
+//   - same host, pid namespace and boot: the pid is not running, or runs a process that started later
+//     than the lock's owner (a lock with no start time also when it is not refreshed, as below);
+//   - another host (a shared network folder), container or boot: its pid means nothing here, but its
+//     holder refreshes the file's mtime every few seconds; one whose content and mtime we have seen
+//     unchanged for FOREIGN_STALE_MS has stopped;
 //   - no readable owner: we have seen the same unreadable content for UNREADABLE_GRACE_MS (a run
 //     killed while writing it). A time written in the file, or an mtime in the future, changes nothing.
 // Removing a dead lock is guarded by a second O_EXCL file, so two runs that find the same dead lock
@@ -29,12 +31,14 @@ import { printable } from "../text.js";
 import { errnoCode, ioError } from "./io-error.js";
 import type { TargetLayout } from "./layout.js";
 import { scanOverlaps, type Found, type Relation } from "./overlap.js";
-import { isSameProcessRunning, ownIdentity } from "./processes.js";
+import { isSameProcessRunning, ownIdentity, sharesPidSpace } from "./processes.js";
 import { createFolders } from "./target-path.js";
 
 const OwnerSchema = v.object({
   pid: v.pipe(v.number(), v.integer(), v.minValue(1)),
   start: v.optional(v.string()),
+  ns: v.optional(v.string()),
+  boot: v.optional(v.string()),
   hostname: v.string(),
   since: v.string(),
 });
@@ -265,12 +269,19 @@ function staleReason(holder: Holder, watch: Watch, file: string): string | undef
   const { owner } = holder;
   const unchanged = watch.unchangedFor(file, holder);
   if (owner === undefined) return unchanged >= (watch.options.unreadableGraceMs ?? UNREADABLE_GRACE_MS) ? "its lock file names no owner" : undefined;
-  if (owner.hostname !== os.hostname()) {
-    const limit = watch.options.foreignStaleMs ?? FOREIGN_STALE_MS;
-    return unchanged >= limit ? `its run on host \`${printable(owner.hostname)}\` has not refreshed it for ${Number((limit / 1000).toFixed(1))} s` : undefined;
+  const limit = watch.options.foreignStaleMs ?? FOREIGN_STALE_MS;
+  const seconds = Number((limit / 1000).toFixed(1));
+  if (owner.hostname !== os.hostname() || !sharesPidSpace(owner)) {
+    // Another machine, container or boot: its pid means nothing here; its heartbeat does.
+    const where = owner.hostname !== os.hostname() ? `on host \`${printable(owner.hostname)}\`` : "in another container or boot of this host";
+    return unchanged >= limit ? `its run ${where} has not refreshed it for ${seconds} s` : undefined;
   }
   if (owner.pid === process.pid) return ownTexts.has(holder.text) ? undefined : "that pid is now this process";
-  return isSameProcessRunning(owner) ? undefined : "that process is no longer running";
+  if (!isSameProcessRunning(owner)) return "that process is no longer running";
+  // A pid with no start time to compare (an older mpip, a file written by hand) may belong to anything
+  // now: a live mpip refreshes its lock, so one not refreshed for long is left.
+  if (owner.start === undefined && unchanged >= limit) return `its pid is running, but it has not refreshed the lock for ${seconds} s`;
+  return undefined;
 }
 
 /** Removes `folder` and its ancestors up to `createdTop` (the folders this run created), while they are empty. */

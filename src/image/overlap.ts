@@ -11,6 +11,8 @@
 
 import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";
+import { MpipError } from "../errors.js";
+import { printable } from "../text.js";
 import { besideLayout, insideLayout, layoutOfFile, layoutsOf, type TargetLayout } from "./layout.js";
 
 export type Relation = "same" | "ancestor" | "descendant";
@@ -27,8 +29,6 @@ export interface OverlapScan {
   journals: Found[];
   /** Staging folders of overlapping targets (the target's own, in its own layout, are the caller's business). */
   stagings: Found[];
-  /** The walk stopped at its folder limit: locks deeper in a huge tree were not looked for. */
-  truncated: boolean;
 }
 
 /** Folders walked at most: an image has tens; a target like `~` would otherwise take minutes. */
@@ -36,9 +36,12 @@ export const MAX_SCAN_FOLDERS = 20_000;
 
 const STAGING = /^\.(.*)mpip-staging-\d+-[0-9a-f]{8}$/;
 
-/** Everything of mpip's that belongs to a target overlapping `own`'s (never `own`'s own lock and journal). */
+/**
+ * Everything of mpip's that belongs to a target overlapping `own`'s (never `own`'s own lock and journal).
+ * @throws MpipError `bad-target` when the target holds more than `maxFolders` folders.
+ */
 export async function scanOverlaps(own: TargetLayout, maxFolders = MAX_SCAN_FOLDERS): Promise<OverlapScan> {
-  const scan: OverlapScan = { locks: [], journals: [], stagings: [], truncated: false };
+  const scan: OverlapScan = { locks: [], journals: [], stagings: [] };
   const add = async (list: Found[], file: string, layout: TargetLayout, relation: Relation) => {
     if (file === own.lock || file === own.journal) return;
     if (await exists(file)) list.push({ file, layout, relation });
@@ -63,8 +66,10 @@ async function walkDescendants(own: TargetLayout, scan: OverlapScan, maxFolders:
   const queue = [own.target];
   for (let visited = 0; queue.length > 0; visited++) {
     if (visited >= maxFolders) {
-      scan.truncated = true;
-      return;
+      // A run inside it that this walk did not reach could be committing: never go on without knowing.
+      throw new MpipError("bad-target", `\`${printable(own.target)}\` holds more than ${maxFolders} folders, too many to look through for other mpip runs inside it; nothing was changed`, {
+        hint: "install into the image's own folder (a device image holds tens of folders), not into a folder that holds many others",
+      });
     }
     const dir = queue.shift()!;
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);

@@ -3,13 +3,40 @@
 // (Linux's /proc/<pid>/stat), that start time goes with the pid, and a different one means another
 // process has the pid now. Elsewhere only "is some process running with that pid" can be asked.
 
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { errnoCode } from "./io-error.js";
 
-/** A process as mpip records it: its pid and, where known, when it started (an opaque token). */
+/**
+ * A process as mpip records it: its pid and, where known, when it started, the pid namespace it sees
+ * (a container has its own, where pids are counted again from 1) and the boot it runs in (opaque tokens).
+ */
 export interface ProcessIdentity {
   pid: number;
   start?: string;
+  ns?: string;
+  boot?: string;
+}
+
+function readOr(read: () => string): string | undefined {
+  try {
+    return read().trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const ownNamespace = process.platform === "linux" ? readOr(() => readlinkSync("/proc/self/ns/pid")) : undefined;
+const ownBoot = process.platform === "linux" ? readOr(() => readFileSync("/proc/sys/kernel/random/boot_id", "utf8")) : undefined;
+
+/**
+ * Whether pids recorded as `identity` mean the same processes here: the same boot and pid namespace,
+ * as far as both sides recorded them. When not (a run in another container on the same host name), a
+ * pid says nothing here, and only what the file itself shows over time can tell that its run is gone.
+ */
+export function sharesPidSpace(identity: ProcessIdentity): boolean {
+  if (identity.ns !== undefined && ownNamespace !== undefined && identity.ns !== ownNamespace) return false;
+  if (identity.boot !== undefined && ownBoot !== undefined && identity.boot !== ownBoot) return false;
+  return true;
 }
 
 /** When `pid` started, in clock ticks since boot (Linux), or undefined where that cannot be read. */
@@ -28,7 +55,12 @@ export function processStart(pid: number): string | undefined {
 
 export function ownIdentity(): ProcessIdentity {
   const start = processStart(process.pid);
-  return start === undefined ? { pid: process.pid } : { pid: process.pid, start };
+  return {
+    pid: process.pid,
+    ...(start === undefined ? {} : { start }),
+    ...(ownNamespace === undefined ? {} : { ns: ownNamespace }),
+    ...(ownBoot === undefined ? {} : { boot: ownBoot }),
+  };
 }
 
 /** Whether some process has this pid (one of another user counts). */
@@ -44,8 +76,12 @@ export function isRunning(pid: number): boolean {
 /**
  * Whether the process recorded as `identity` is still running: its pid is taken, and, when a start
  * time was recorded and can be read now, it is the same one (not a later process given the same pid).
+ * A process of another pid namespace or boot cannot be checked: it counts as running (nothing of its is
+ * removed or stopped on a guess).
  */
 export function isSameProcessRunning(identity: ProcessIdentity): boolean {
+  // Another pid namespace or boot: its pid cannot be checked here, so it counts as running.
+  if (!sharesPidSpace(identity)) return true;
   if (!Number.isSafeInteger(identity.pid) || identity.pid < 1 || !isRunning(identity.pid)) return false;
   if (identity.start === undefined) return true;
   const now = processStart(identity.pid);

@@ -22,6 +22,7 @@ import { describeHolder, TargetLock, type Blocker, type LockOptions } from "./lo
 import { scanOverlaps } from "./overlap.js";
 import { recoverInterrupted, recoverOverlapping, sweepLeftovers } from "./recover.js";
 import { Staging } from "./staging.js";
+import { isMountPoint } from "./mounts.js";
 import { resolveTarget } from "./target-path.js";
 
 export interface SessionOptions {
@@ -68,7 +69,6 @@ export class TargetSession {
     }
     try {
       const scan = await scanOverlaps(lock.layout);
-      if (scan.truncated) reporter.warn(`\`${lock.layout.target}\` holds so many folders that mpip did not look through all of them for other mpip runs inside it`);
       await recoverOverlapping(scan.journals, reporter, options.fs);
       await recoverInterrupted(lock.layout, reporter, options.fs);
       await sweepLeftovers(lock.layout, reporter, scan.stagings);
@@ -128,7 +128,7 @@ async function parentServes(target: string): Promise<boolean> {
   const parent = path.dirname(target);
   if (parent === target) return false;
   const [own, theirs] = await Promise.all([stat(target), stat(parent)]);
-  if (own.dev !== theirs.dev) return false;
+  if (own.dev !== theirs.dev || isMountPoint(target)) return false;
   return access(parent, constants.W_OK).then(() => true, () => false);
 }
 

@@ -13,9 +13,12 @@ import * as v from "valibot";
 import { MpipError } from "../errors.js";
 import { ioHint } from "./io-error.js";
 import type { TargetLayout } from "./layout.js";
+import { widestFold } from "./name-rules.js";
 import { isSameProcessRunning, ownIdentity, processStart, type ProcessIdentity } from "./processes.js";
 
 export const MARKER = "mpip-staging.json";
+/** How every marker starts (see Marker): a cut-short one is a prefix of this, or longer and invalid. */
+const MARKER_START = '{"mpip":1,"mode":"';
 const CHILDREN = path.join("scratch", "children");
 
 const MarkerSchema = v.object({
@@ -25,6 +28,8 @@ const MarkerSchema = v.object({
   target: v.string(),
   pid: v.number(),
   start: v.optional(v.string()),
+  ns: v.optional(v.string()),
+  boot: v.optional(v.string()),
 });
 type Marker = v.InferOutput<typeof MarkerSchema>;
 
@@ -86,7 +91,8 @@ async function removeStagingFolder(dir: string): Promise<void> {
 export async function recordChild(scratchDir: string, pid: number): Promise<() => Promise<void>> {
   const folder = path.join(path.dirname(scratchDir), CHILDREN);
   const start = processStart(pid);
-  const identity: ProcessIdentity = start === undefined ? { pid } : { pid, start };
+  const own = ownIdentity();
+  const identity: ProcessIdentity = { pid, ...(start === undefined ? {} : { start }), ...(own.ns === undefined ? {} : { ns: own.ns }), ...(own.boot === undefined ? {} : { boot: own.boot }) };
   const file = path.join(folder, `${pid}.json`);
   await mkdir(folder, { recursive: true });
   await writeFile(file, JSON.stringify(identity));
@@ -106,8 +112,17 @@ export async function isLeftStaging(dir: string, layout: TargetLayout): Promise<
   } catch {
     return isBareStaging(dir);
   }
-  if (marker.mode !== layout.mode || marker.target !== path.basename(layout.target)) return false;
-  return !isSameProcessRunning(marker);
+  if (marker.mode !== layout.mode || widestFold(marker.target) !== widestFold(path.basename(layout.target))) return false;
+  if (isSameProcessRunning(marker)) return false;
+  // A staging folder a journal names holds the backups that journal's roll-back needs: it stays until then.
+  const journal = marker.mode === "inside" ? path.join(path.dirname(dir), ".mpip-journal") : path.join(path.dirname(dir), `.${marker.target}.mpip-journal`);
+  const text = await readFile(journal, "utf8").catch(() => undefined);
+  if (text === undefined) return true;
+  try {
+    return (JSON.parse(text) as { staging?: unknown }).staging !== path.basename(dir);
+  } catch {
+    return false; // a damaged journal may need it: mpip says so when it reads that journal
+  }
 }
 
 /**
@@ -118,6 +133,11 @@ export async function isLeftStaging(dir: string, layout: TargetLayout): Promise<
 async function isBareStaging(dir: string): Promise<boolean> {
   const entries = await readdir(dir).catch(() => undefined);
   if (entries === undefined || entries.some((entry) => entry !== MARKER)) return false;
+  // A marker cut short is empty, or the start of what Staging.create writes: never a file of someone else's.
+  if (entries.length > 0) {
+    const text = await readFile(path.join(dir, MARKER), "utf8").catch(() => undefined);
+    if (text === undefined || !MARKER_START.startsWith(text.slice(0, MARKER_START.length))) return false;
+  }
   const pid = Number(/-(\d+)-[0-9a-f]{8}$/.exec(path.basename(dir))?.[1]);
   return Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !isSameProcessRunning({ pid });
 }

@@ -30,6 +30,8 @@ export interface CompileOptions {
    * a run killed mid-compile leaves nothing the next run does not remove. Default: the system's temp folder.
    */
   scratchDir?: string;
+  /** Aborting it stops a native compiler at once (the WebAssembly one finishes its file). */
+  signal?: AbortSignal;
 }
 
 const WASM_INPUT = "__mpip_input__.py";
@@ -84,13 +86,15 @@ export async function loadWasmCompiler(): Promise<Compiler> {
 }
 
 /** A native mpy-cross at `file`, after checking it emits `.mpy` `expectedMajor` (default 6). */
-export async function nativeCompiler(file: string, expectedMajor = 6): Promise<Compiler> {
-  const version = await probeNativeMpyCross(file, expectedMajor);
+export async function nativeCompiler(file: string, expectedMajor = 6, options: { scratchDir?: string; signal?: AbortSignal } = {}): Promise<Compiler> {
+  // Compiles run in a scratch folder of their own: a relative path must not change meaning there.
+  const absolute = path.resolve(file);
+  const version = await probeNativeMpyCross(absolute, expectedMajor, options);
   return {
     kind: "native",
     label: `\`${file}\` (${version.banner})`,
     major: version.major,
-    compile: (source, fileName, options = {}) => compileNative(file, source, fileName, archArgs(options), options.scratchDir),
+    compile: (source, fileName, compileOptions = {}) => compileNative(absolute, source, fileName, archArgs(compileOptions), compileOptions.scratchDir, compileOptions.signal),
   };
 }
 
@@ -143,6 +147,7 @@ export async function compileTree(dir: string, files: string[], options: Compile
   const compileOptions: CompileOptions = {
     ...(target?.arch === undefined ? {} : { arch: target.arch }),
     ...(options.scratchDir === undefined ? {} : { scratchDir: options.scratchDir }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
 
   const compiled = await runBounded(todo, options.jobs, options.signal, async (file) => {

@@ -36,25 +36,44 @@ export function parseMpyCrossVersion(output: string): MpyCrossVersion | undefine
   return mpy === undefined ? undefined : { major: mpy.major, sub: mpy.sub, banner };
 }
 
-function run(file: string, args: string[], cwd?: string, scratchDir?: string): Promise<{ stdout: string; stderr: string }> {
+/** Where a run of the native compiler happens, and what can stop it. */
+export interface NativeRunOptions {
+  /** The install's scratch folder: the child's pid is recorded there while it runs (see staging.ts). */
+  scratchDir?: string;
+  /** Aborting it (Ctrl-C, a failed install) kills the child at once. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `file` without a shell. SIGKILL, not SIGTERM, ends it on a timeout or an abort: a compiler that
+ * ignores SIGTERM must not keep mpip waiting. While it runs, its pid is recorded in the install's
+ * scratch folder, so that if mpip itself is killed the next run stops it.
+ */
+function run(file: string, args: string[], cwd: string | undefined, options: NativeRunOptions = {}): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     let recorded: Promise<(() => Promise<void>) | undefined> = Promise.resolve(undefined);
-    const child = execFile(file, args, { cwd, timeout: TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
+    // An abort kills with SIGKILL by hand: execFile's own `signal` option sends SIGTERM, which a compiler
+    // may ignore, and reports the abort before the child has ended.
+    const stop = () => child.kill("SIGKILL");
+    const child = execFile(file, args, { cwd, timeout: TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
+      options.signal?.removeEventListener("abort", stop);
       const settle = () => (error === null ? resolve({ stdout, stderr }) : reject(Object.assign(error, { stdout, stderr })));
       void recorded.then((forget) => forget?.()).catch(() => undefined).finally(settle);
     });
-    // Recorded in the staging folder while it runs: if mpip is killed meanwhile, the next run stops it.
-    if (scratchDir !== undefined && child.pid !== undefined) recorded = recordChild(scratchDir, child.pid).catch(() => undefined);
+    if (options.signal?.aborted === true) stop();
+    else options.signal?.addEventListener("abort", stop, { once: true });
+    if (options.scratchDir !== undefined && child.pid !== undefined) recorded = recordChild(options.scratchDir, child.pid).catch(() => undefined);
   });
 }
 
 /** Runs `<file> --version` and checks it emits `expectedMajor`; throws a clear error otherwise. */
-export async function probeNativeMpyCross(file: string, expectedMajor: number): Promise<MpyCrossVersion> {
+export async function probeNativeMpyCross(file: string, expectedMajor: number, options: NativeRunOptions = {}): Promise<MpyCrossVersion> {
   let output: string;
   try {
-    const { stdout, stderr } = await run(file, ["--version"]);
+    const { stdout, stderr } = await run(file, ["--version"], undefined, options);
     output = stdout.trim() === "" ? stderr : stdout;
   } catch (error) {
+    options.signal?.throwIfAborted();
     throw new MpipError("usage", `could not run mpy-cross \`${file}\``, {
       cause: error,
       hint: "`--mpy-cross` takes the path of an mpy-cross executable (`mpy-cross --version` must work)",
@@ -75,7 +94,7 @@ export async function probeNativeMpyCross(file: string, expectedMajor: number): 
 }
 
 /** Compiles `source` as `fileName` (a relative path, named in tracebacks); resolves the .mpy bytes. */
-export async function compileNative(file: string, source: string | Uint8Array, fileName: string, args: string[], scratchDir?: string): Promise<Uint8Array> {
+export async function compileNative(file: string, source: string | Uint8Array, fileName: string, args: string[], scratchDir?: string, signal?: AbortSignal): Promise<Uint8Array> {
   if (scratchDir !== undefined) await mkdir(scratchDir, { recursive: true });
   const work = await mkdtemp(path.join(scratchDir ?? os.tmpdir(), "mpip-mpy-cross-"));
   try {
@@ -87,8 +106,12 @@ export async function compileNative(file: string, source: string | Uint8Array, f
     await writeFile(input, source);
     try {
       // `./` keeps a file named like an option (`-march=x.py`) from being read as one.
-      await run(file, [...args, "-o", output, "-s", fileName, `./${fileName}`], path.join(work, "src"), scratchDir);
+      await run(file, [...args, "-o", output, "-s", fileName, `./${fileName}`], path.join(work, "src"), {
+        ...(scratchDir === undefined ? {} : { scratchDir }),
+        ...(signal === undefined ? {} : { signal }),
+      });
     } catch (error) {
+      signal?.throwIfAborted();
       const { stderr = "", stdout = "" } = error as { stderr?: string; stdout?: string };
       throw compileError(fileName, (stderr + stdout).split(/\r?\n/), error);
     }

@@ -238,4 +238,21 @@ describe("one file, two names", () => {
     }
     t.diagnostic(`${cases} random scenes`);
   });
+
+  test("a file where another package needs a folder of that name on this filesystem is refused before anything changes", async () => {
+    for (const [rules, file] of [[FAT_RULES, "Lib"], [FAT_RULES, "LIB."], [EXACT, "lib"]] as const) {
+      for (const order of ["file first", "folder first"]) {
+        const staged: Array<[string, string, string]> = [["fa", "lib/x.py", "X = 1\n"], ["fb", file, "FILE\n"]];
+        const s = await scene({ existing: { "keep.py": "KEEP = 1\n" }, staged: order === "file first" ? staged.reverse() : staged, rules });
+        const beforeCommit = await snapshot(s.target);
+        await assert.rejects(commit(s.layout, s.stagingDir, s.placements, { fs: s.fs }), (error: unknown) => {
+          assert.ok(error instanceof MpipError, String(error));
+          assert.match(error.message, /cannot install both `.*` \(a file\) and `lib\/x\.py`, which needs a folder of that name/);
+          return true;
+        });
+        assert.deepEqual(await snapshot(s.target), beforeCommit, `${file}, ${order}`);
+        assert.equal(await readJournal(s.layout), undefined);
+      }
+    }
+  });
 });

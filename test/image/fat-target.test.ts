@@ -91,4 +91,18 @@ describe("a target on a FAT filesystem", { skip: unavailable }, () => {
     assert.deepEqual(await snapshot(target), original);
     assert.deepEqual((await readdir(fat)).filter((name) => name.includes("mpip")), []);
   });
+
+  test("the next run may type the target in another case: it still rolls back and cleans up everything", async () => {
+    const { target, before: original } = await image();
+    const running = startMpip(install(target), { env: { MPIP_TEST_COMMIT_GATE: path.join(work.dir, "closed-gate") } });
+    assert.ok(await until(() => inFirstSteps(target), running), "the commit started");
+    running.child.kill("SIGKILL");
+    await running.exited;
+    const shouted = path.join(path.dirname(target), path.basename(target).toUpperCase());
+    const next = await runMpip(["install", "--no-index", "-f", sdists, "-p", shouted, "fat-no-such-package"]);
+    assert.equal(next.code, 1);
+    assert.match(next.stderr, /rolled that install back/);
+    assert.deepEqual(await snapshot(target), original);
+    assert.deepEqual((await readdir(fat)).filter((name) => name.toLowerCase().includes("mpip")), []);
+  });
 });

@@ -66,17 +66,7 @@ describe("what a killed run leaves", () => {
     await writeFile(fake, '#!/bin/sh\nif [ "$1" = "--version" ]; then echo "MicroPython v1.19.1 on 2022-06-18; mpy-cross emitting mpy v6"; exit 0; fi\nexec sleep 300\n');
     await chmod(fake, 0o755);
     const running = startMpip(install(target, "--compile", "--mpy-cross", fake), { env: { TMPDIR: tmp } });
-    let children: string | undefined;
-    assert.ok(await until(async () => {
-      const staging = (await readdir(parent)).find((name) => name.startsWith(".img.mpip-staging-"));
-      if (staging === undefined) return false;
-      const folder = path.join(parent, staging, "scratch", "children");
-      const records = await readdir(folder).catch(() => [] as string[]);
-      if (records.length === 0) return false;
-      children = path.join(folder, records[0]!);
-      return (await readFile(children, "utf8").catch(() => "")).includes("start");
-    }, running), running.stderr());
-    const compiler = (JSON.parse(await readFile(children!, "utf8")) as { pid: number }).pid;
+    const compiler = await recordedChild(parent, running, /sleep 300/);
     running.child.kill("SIGKILL");
     await running.exited;
     assert.ok(alive(compiler), "the compiler outlived the kill");
@@ -142,4 +132,69 @@ describe("what a killed run leaves", () => {
     assert.ok(waited);
     assert.ok((await snapshot(path.dirname(target)))[".img.mpip-lock"] !== undefined, "the live host's lock is still there");
   });
+
+  test("a native mpy-cross that ignores SIGTERM cannot keep mpip from stopping on Ctrl-C", { skip: process.platform === "linux" ? undefined : "process start times are read from /proc" }, async () => {
+    const { parent, target } = await scene();
+    const stubborn = path.join(work.dir, `stubborn-${counter}`);
+    await writeFile(stubborn, '#!/bin/sh\nif [ "$1" = "--version" ]; then echo "MicroPython v1.19.1 on 2022-06-18; mpy-cross emitting mpy v6"; exit 0; fi\ntrap "" TERM\nwhile :; do sleep 1; done\n');
+    await chmod(stubborn, 0o755);
+    const running = startMpip(install(target, "--compile", "--mpy-cross", stubborn));
+    const compiler = await recordedChild(parent, running, / -o /);
+    running.child.kill("SIGINT");
+    const exit = await running.exited;
+    assert.equal(exit.code, 130, exit.stderr);
+    assert.ok(await eventually(() => !alive(compiler), budget(10_000)), "the compiler was stopped");
+    assert.deepEqual((await readdir(parent)).sort(), ["img"]);
+  });
+
+  test("a kill -9 while mpip asks a native mpy-cross its version leaves nothing running after the next run", { skip: process.platform === "linux" ? undefined : "process start times are read from /proc" }, async () => {
+    const { parent, target } = await scene();
+    const mute = path.join(work.dir, `mute-${counter}`);
+    await writeFile(mute, "#!/bin/sh\nexec sleep 300\n");
+    await chmod(mute, 0o755);
+    const running = startMpip(install(target, "--compile", "--mpy-cross", mute));
+    const probe = await recordedChild(parent, running, /sleep 300|--version/);
+    running.child.kill("SIGKILL");
+    await running.exited;
+    assert.ok(alive(probe), "the version check outlived the kill");
+    assert.equal((await runMpip(["install", "--no-index", "-f", sdists, "-p", target, "no-such-package"])).code, 1);
+    assert.ok(await eventually(() => !alive(probe), budget(10_000)), "the next run stopped it");
+    assert.deepEqual((await readdir(parent)).sort(), ["img"]);
+  });
+
+  test("a relative --mpy-cross path means the same while compiling as when asked its version", async () => {
+    const { target } = await scene();
+    const { compileSource } = await import("../../src/mpy/compile.js");
+    const real = path.join(work.dir, `real-${counter}.mpy`);
+    await writeFile(real, await compileSource("X = 1\n", "x.py"));
+    const folder = path.join(work.dir, `tools-${counter}`);
+    await mkdir(folder);
+    await writeFile(path.join(folder, "fake-mpy-cross"), `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "MicroPython v1.19.1 on 2022-06-18; mpy-cross emitting mpy v6"; exit 0; fi\nwhile [ $# -gt 0 ]; do if [ "$1" = "-o" ]; then out="$2"; fi; shift; done\ncp "${real}" "$out"\n`);
+    await chmod(path.join(folder, "fake-mpy-cross"), 0o755);
+    const result = await runMpip(install(target, "--compile", "--mpy-cross", "./fake-mpy-cross"), { cwd: folder });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual((await readdir(path.join(target, "left_pkg"))).sort(), ["__init__.mpy", "more.mpy"]);
+  });
 });
+
+/**
+ * The pid of a child process a run records in its staging folder (a native compiler, or its version
+ * check) that is still running the command `running` names.
+ */
+async function recordedChild(parent: string, run: ReturnType<typeof startMpip>, running: RegExp): Promise<number> {
+  let pid: number | undefined;
+  assert.ok(await until(async () => {
+    const staging = (await readdir(parent)).find((name) => name.startsWith(".img.mpip-staging-"));
+    if (staging === undefined) return false;
+    const folder = path.join(parent, staging, "scratch", "children");
+    for (const name of await readdir(folder).catch(() => [] as string[])) {
+      const record = await readFile(path.join(folder, name), "utf8").catch(() => "");
+      if (!record.includes("start")) continue;
+      const candidate = (JSON.parse(record) as { pid: number }).pid;
+      const command = await readFile(`/proc/${candidate}/cmdline`, "utf8").catch(() => "");
+      if (running.test(command.split("\0").join(" "))) pid = candidate;
+    }
+    return pid !== undefined;
+  }, run), run.stderr());
+  return pid!;
+}

@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { MpipError } from "../../src/errors.js";
 import { TargetLock, type Holder, type LockOptions } from "../../src/image/lock.js";
 import { besideLayout } from "../../src/image/layout.js";
+import { scanOverlaps } from "../../src/image/overlap.js";
 import { tempDir } from "../helpers/cli.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -215,5 +216,45 @@ describe("target lock", () => {
     await again.release();
     // With nothing left behind, the outer target is free at once.
     await (await acquire(outer, { wait: false })).release();
+  });
+
+  test("a target with more folders than can be looked through for runs inside it is refused, not half-checked", async () => {
+    const target = await freshTarget();
+    for (let i = 0; i < 12; i++) await mkdir(path.join(target, `d${i}`, "deeper"), { recursive: true });
+    await assert.rejects(scanOverlaps(besideLayout(target), 10), (error: unknown) => {
+      assert.ok(error instanceof MpipError);
+      assert.equal(error.code, "bad-target");
+      assert.match(error.message, /holds more than 10 folders, too many to look through for other mpip runs inside it; nothing was changed/);
+      return true;
+    });
+    assert.equal((await scanOverlaps(besideLayout(target), 100)).locks.length, 0);
+  });
+
+  test("a lock from another pid namespace on this host (a container) is judged by its heartbeat, not by its pid", async () => {
+    const target = await freshTarget();
+    const lockFile = besideLayout(target).lock;
+    // Its pid is alive here (this test's parent), which says nothing: it is another namespace's pid 1.
+    await writeFile(lockFile, JSON.stringify({ pid: process.ppid, ns: "pid:[1]", hostname: os.hostname(), since: "x", id: "c" }));
+    const beat = setInterval(() => void utimes(lockFile, new Date(), new Date()).catch(() => undefined), 20);
+    await assert.rejects(acquire(target, { wait: false }), /another mpip \(pid \d+, since x\) is installing/);
+    const controller = new AbortController();
+    const waiting = acquire(target, { wait: true, pollMs: 5, foreignStaleMs: 1000, signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    controller.abort("SIGINT");
+    await assert.rejects(waiting);
+    clearInterval(beat);
+    const reasons: string[] = [];
+    const lock = await acquire(target, { wait: true, pollMs: 5, foreignStaleMs: 100, onTakeover: (_holder, reason) => reasons.push(reason) });
+    await lock.release();
+    assert.deepEqual(reasons, ["its run in another container or boot of this host has not refreshed it for 0.1 s"]);
+  });
+
+  test("a live pid with no start time to compare is taken over once it stops refreshing its lock", async () => {
+    const target = await freshTarget();
+    await writeFile(besideLayout(target).lock, JSON.stringify({ pid: 1, hostname: os.hostname(), since: "x", id: "n" }));
+    const reasons: string[] = [];
+    const lock = await acquire(target, { wait: true, pollMs: 5, foreignStaleMs: 100, onTakeover: (_holder, reason) => reasons.push(reason) });
+    await lock.release();
+    assert.deepEqual(reasons, ["its pid is running, but it has not refreshed the lock for 0.1 s"]);
   });
 });

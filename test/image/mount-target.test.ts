@@ -5,6 +5,7 @@
 // changes, with a message that names it.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -105,5 +106,34 @@ describe("a device's drive as the target", () => {
       assert.doesNotMatch(result.stderr, /than its parent folder/);
       assert.deepEqual(await snapshot(target), before);
     });
+  });
+
+  test("a bind mount of a folder on the same filesystem, as the target and inside it, is a mount point too", async (t) => {
+    if (unavailable !== undefined) return t.skip(unavailable);
+    const place = path.join(work.dir, `bind-${++counter}`);
+    await mkdir(path.join(place, "src"), { recursive: true });
+    await mkdir(path.join(place, "image"));
+    execFileSync("mount", ["--bind", path.join(place, "src"), path.join(place, "image")]);
+    try {
+      const result = await runMpip(install(path.join(place, "image")));
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual((await readdir(path.join(place, "src"))).sort(), ["boot_helper.py", "card_pkg"]);
+      assert.deepEqual((await readdir(place)).sort(), ["image", "src"]);
+    } finally {
+      execFileSync("umount", [path.join(place, "image")]);
+    }
+    const target = path.join(place, "outer");
+    await mkdir(path.join(target, "sub"), { recursive: true });
+    await mkdir(path.join(place, "elsewhere"));
+    execFileSync("mount", ["--bind", path.join(place, "elsewhere"), path.join(target, "sub")]);
+    try {
+      const before = await snapshot(target);
+      const result = await runMpip(install(target, "sub-pkg"));
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /^error: cannot install `sub\/x\.py`: `sub` in `.*outer` is on another filesystem \(a mount point\)/m);
+      assert.deepEqual(await snapshot(target), before);
+    } finally {
+      execFileSync("umount", [path.join(target, "sub")]);
+    }
   });
 });

@@ -25,6 +25,10 @@ before(async () => {
     { name: "evil-journal", version: "1.0", files: { ".mpip-journal": "{}", "ok.py": "" } },
     { name: "evil-lock", version: "1.0", files: { "lib/.x.mpip-lock": "{}", "ok.py": "" } },
     { name: "evil-staging", version: "1.0", files: { ".lib.mpip-staging-1-deadbeef/mpip-staging.json": "{}" } },
+    // The same names in the spellings a folding filesystem (FAT, macOS) takes for them.
+    { name: "evil-upper-journal", version: "1.0", files: { ".MPIP-JOURNAL": "{}", "ok.py": "" } },
+    { name: "evil-mixed-lock", version: "1.0", files: { ".Mpip-Lock": "{}", "ok.py": "" } },
+    { name: "evil-sibling-lock", version: "1.0", files: { ".IMG.MPIP-LOCK": "junk", ".IMG.MPIP-JOURNAL": "junk" } },
   ];
   for (const spec of specs) await writeFile(path.join(sdists, sdistFilename(spec)), await buildSdist(spec));
 });
@@ -49,6 +53,9 @@ describe("names beside the target", () => {
       await mkdir(path.join(parent, name), { recursive: true });
       await writeFile(path.join(parent, name, "precious.txt"), `the user's ${name}\n`);
     }
+    // Named exactly like a staging folder of `a`, holding a file named like mpip's marker that is not one.
+    await mkdir(path.join(parent, ".a.mpip-staging-99999-abcdef12"));
+    await writeFile(path.join(parent, ".a.mpip-staging-99999-abcdef12", "mpip-staging.json"), '{"my":"notes"}');
     // Named exactly like a staging folder of `a`, with mpip's marker, but for another target.
     await writeFile(path.join(parent, ".a.mpip-staging-2-0000cafe", "mpip-staging.json"), JSON.stringify({ mpip: 1, mode: "beside", target: "b", pid: 999999 }));
     await mkdir(path.join(parent, "a"));
@@ -78,7 +85,7 @@ describe("names beside the target", () => {
   });
 
   test("a package cannot ship one of mpip's own names", async () => {
-    for (const spec of ["evil-journal", "evil-lock", "evil-staging"]) {
+    for (const spec of ["evil-journal", "evil-lock", "evil-staging", "evil-upper-journal", "evil-mixed-lock", "evil-sibling-lock"]) {
       const parent = path.join(work.dir, `case-${++counter}`);
       const target = path.join(parent, "image");
       await mkdir(target, { recursive: true });
