@@ -327,7 +327,7 @@ describe("proxies and certificates", { concurrency: true }, () => {
   test("a --cert file that is missing or holds no certificate is a usage error", async () => {
     const missing = await install("tls-bad-cert", ["--cert", path.join(work.dir, "nope.pem"), "-i", secure.url, "tls-bad-cert"]);
     assert.equal(missing.code, 2, missing.stderr);
-    assert.match(missing.stderr, /error: cannot read the --cert file `.*nope\.pem` \(ENOENT\)/);
+    assert.match(missing.stderr, /error: `.*nope\.pem` \(given with --cert\): there is nothing at that path/);
     const junk = path.join(work.dir, "junk.pem");
     await writeFile(junk, "not a certificate\n");
     const bad = await install("tls-bad-cert", ["--cert", junk, "-i", secure.url, "tls-bad-cert"]);
