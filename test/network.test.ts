@@ -333,6 +333,10 @@ describe("proxies and certificates", { concurrency: true }, () => {
     const bad = await install("tls-bad-cert", ["--cert", junk, "-i", secure.url, "tls-bad-cert"]);
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /error: `.*junk\.pem` holds no PEM certificate/);
+    // Also when the install would not use the network at all: what was typed is checked first.
+    const offline = await runMpip(["install", "--no-index", "-f", work.dir, "--cert", junk, "-p", path.join(work.dir, "offline"), "anything"]);
+    assert.equal(offline.code, 2, offline.stderr);
+    assert.match(offline.stderr, /error: `.*junk\.pem` holds no PEM certificate/);
   });
 });
 

@@ -77,7 +77,13 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
       throw new MpipError("usage", "--no-index leaves no place to find packages", { hint: "add a folder of sdists with `-f DIR`" });
     }
     await checkTypedPaths(flags.findLinks, "folder", "given with --find-links");
-    if (flags.cert !== undefined) await checkTypedPaths([flags.cert], "file", "given with --cert");
+    if (flags.cert !== undefined) {
+      await checkTypedPaths([flags.cert], "file", "given with --cert");
+      // Read now, whether or not this install turns out to use the network: a bad --cert is bad usage.
+      const { parsePemBundle } = await import("../http/tls.js");
+      const { readFile } = await import("node:fs/promises");
+      parsePemBundle(await readFile(flags.cert, "utf8"), flags.cert);
+    }
     if (flags.mpyCross !== undefined) await checkTypedPaths([flags.mpyCross], "file", "given with --mpy-cross");
     const firmware = firmwareTarget(flags);
     if ((flags.keepSources || flags.mpyCross !== undefined) && !flags.compile) {
