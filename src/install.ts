@@ -14,7 +14,7 @@ import { asInterrupted } from "./image/interrupt.js";
 import { TargetSession } from "./image/session.js";
 import { checkCompilerFits, loadWasmCompiler, nativeCompiler } from "./mpy/compile.js";
 import { mipFlavor, type MpyTarget } from "./mpy/target.js";
-import { fitToFirmware } from "./prepare/firmware.js";
+import { fitToFirmware, imageMpyWarnings } from "./prepare/firmware.js";
 import { prepareRelease, type PrepareContext, type Staged } from "./prepare/index.js";
 import { resolve, type Request, type ResolvedPackage } from "./resolve/resolve.js";
 import { IndexSource } from "./sources/detect.js";
@@ -155,6 +155,11 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     for (const node of resolved) {
       reporter.detail(`${node.name}${node.version === "" ? "" : ` ${node.version}`} from ${node.prepared.origin} (sha256 ${node.prepared.sha256})`);
       for (const warning of node.prepared.warnings) reporter.warn(warning);
+    }
+    // Only installs that bring .mpy files, or name the firmware, look at the target's own .mpy files.
+    if (options.firmware !== undefined || resolved.some((node) => node.prepared.files.some((file) => file.endsWith(".mpy")))) {
+      const warnings = await imageMpyWarnings(resolved, image.target, { ...(options.firmware === undefined ? {} : { target: options.firmware }), compiling: compiler !== undefined });
+      for (const warning of warnings) reporter.warn(warning);
     }
     await image.commit(placements(resolved, reporter));
     return { target, packages: resolved.map(describe), warnings: reporter.warnings };

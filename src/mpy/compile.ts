@@ -155,7 +155,7 @@ export async function compileTree(dir: string, files: string[], options: Compile
     const mpy = await compiler.compile(await readFile(absolute), file, compileOptions);
     const mpyFile = `${file.slice(0, -".py".length)}.mpy`;
     // Native code from an older compiler can miss the target's sub-version: never write what won't load.
-    if (target !== undefined) checkMpyFile(mpy, mpyFile, target);
+    if (target !== undefined) checkMpyFile(mpy, mpyFile, target, { type: "compiled" });
     await writeFile(path.join(dir, ...mpyFile.split("/")), mpy);
     return mpyFile;
   });

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compileSource } from "../../src/mpy/compile.js";
-import { checkMpyFile, mipFlavor, targetFromMpy, targetFromVersion, type MpyTarget } from "../../src/mpy/target.js";
+import { checkMpyFile, mipFlavor, targetFromMpy, targetFromVersion, targetOfCompiler, type MpyTarget } from "../../src/mpy/target.js";
 import { throwsMpip } from "../helpers/expect.js";
 
 const header = (major: number, sub: number, archIndex: number) => new Uint8Array([0x4d, major, (archIndex << 2) | sub, 31, 0, 0]);
@@ -99,4 +99,20 @@ test(".mpy 5 native code has no sub-version to compare", () => {
 
 test("a file that is not an .mpy is refused by name", () => {
   rejects(() => checkMpyFile(new TextEncoder().encode("print(1)\n"), "lib/x.mpy", targetFromMpy("6")), "mpy-incompatible", "`lib/x.mpy`", "not a compiled .mpy");
+});
+
+test("a shipped file's hint offers what its package has: its source, the index's sources, or another release", () => {
+  const old = header(5, 0, 0);
+  const shipped = { type: "shipped", package: "blob 1.0", compiling: false } as const;
+  const none = rejects(() => checkMpyFile(old, "blob.mpy", targetFromMpy("6"), shipped), "mpy-incompatible", "`blob.mpy`", "mpy 5 bytecode", "the target is mpy 6");
+  assert.match(none.hint ?? "", /^it loads on MicroPython 1\.12 to 1\.18; `blob 1\.0` ships no source for it/);
+  assert.doesNotMatch(none.hint ?? "", /install sources/);
+  const withSource = rejects(() => checkMpyFile(old, "blob.mpy", targetFromMpy("6"), { ...shipped, source: "blob.py" }), "mpy-incompatible");
+  assert.match(withSource.hint ?? "", /add `--compile`: `blob 1\.0` also ships `blob\.py`/);
+  const fromIndex = rejects(() => checkMpyFile(old, "blob.mpy", targetFromMpy("6"), { ...shipped, mipIndex: "https://mip.example/v2" }), "mpy-incompatible");
+  assert.match(fromIndex.hint ?? "", /leave out `--target-version` and `--mpy` to install the package's sources from `https:\/\/mip\.example\/v2`/);
+  const compiled = rejects(() => checkMpyFile(old, "blob.mpy", targetOfCompiler(6), { ...shipped, compiling: true, source: "blob.py" }), "mpy-incompatible", "what `--compile` writes");
+  assert.match(compiled.hint ?? "", /ships no source for it.*built for mpy 6.*--target-version.*--mpy-cross/);
+  const text = rejects(() => checkMpyFile(new TextEncoder().encode("x = 1\n"), "blob.mpy", targetOfCompiler(6), { ...shipped, compiling: true }), "mpy-incompatible", "not a compiled .mpy");
+  assert.match(text.hint ?? "", /ships a broken \.mpy file and no source for it/);
 });
