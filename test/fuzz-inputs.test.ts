@@ -430,7 +430,7 @@ describe(`fuzzing untrusted text (seed ${SEED})`, () => {
       await checkAsync(`package document case ${index}`, { latest: latest.toString(), documentUrl }, async () => {
         const origin = { url: documentUrl, index: "the fuzz test", ...(chance(rng, 0.5) ? { kind: "package document" as const } : {}) };
         const doc = parsePackageDocument(latest, origin);
-        planPackageFiles(doc, { documentUrl, hosts: context.hosts, ...(chance(rng, 0.5) ? { ref: pick(rng, ["v1", "a/b"]) } : {}), ...(chance(rng, 0.5) ? { fallbackMip: "https://h.invalid/mip/v2" } : {}) });
+        planPackageFiles(doc, { documentUrl, hosts: context.hosts, ...(chance(rng, 0.5) ? { ref: { repo: "github:o/r", ref: pick(rng, ["v1", "a/b"]) } } : {}), ...(chance(rng, 0.5) ? { fallbackMip: "https://h.invalid/mip/v2" } : {}) });
         for (const dep of dependenciesOf(doc)) choose(rng, parseMipDependency(dep.name, dep.version, context), some(rng, 0, 3, () => version(rng)));
       });
     }

@@ -11,7 +11,7 @@ import { prepareArchive } from "./archive.js";
 import { describeRelease, stagingDir, type PrepareContext, type Staged } from "./context.js";
 import { fetchWithin, normalizeDest, stageFile } from "./files.js";
 import { fromIndex, fromSpec, missingHashWarnings } from "./hashes.js";
-import { preparePackageDocument } from "./package-document.js";
+import { fromShorthand, preparePackageDocument } from "./package-document.js";
 
 export type { PrepareContext, Staged } from "./context.js";
 
@@ -64,8 +64,13 @@ async function prepareModule(release: Release, artifact: Extract<Artifact, { typ
   const limit = context.limits.maxUnpackedBytes;
   const unverified = missingHashWarnings(artifact, label, fromSpec(release.source, isShorthand(release.source)), context);
   // Written to its file as it arrives: a module needs no processing in memory.
-  const fetched = await stageFile(dir, artifact.dest, label, context.limits.maxPathLength, (sink) =>
-    fetchWithin(limit, limit, label, () => fetchToFile(artifact, context.http, label, sink, { direct: true, authority: "the URL's `#sha256=`", maxBytes: limit })));
+  const fetched = await stageFile(dir, artifact.dest, label, context.limits.maxPathLength, async (sink) => {
+    try {
+      return await fetchWithin(limit, limit, label, () => fetchToFile(artifact, context.http, label, sink, { direct: true, authority: "the URL's `#sha256=`", maxBytes: limit }));
+    } catch (error) {
+      throw artifact.location.type === "remote" ? fromShorthand(error, release.source, artifact.location.url, context) : error;
+    }
+  });
   return { dependencies: [], value: { dir, files: [normalizeDest(artifact.dest)], sha256: fetched.sha256, origin: fetched.origin, filename: artifact.dest, smallWindow: true, warnings: unverified } };
 }
 

@@ -10,7 +10,8 @@ import type { Prepared, Release } from "../resolve/resolve.js";
 import { parseMipDependency, type PackageSpec } from "../spec/package-spec.js";
 import { printable } from "../text.js";
 import { badField, isTooLarge, tooLarge, type DocumentOrigin } from "../sources/metadata.js";
-import { isShorthand } from "../sources/git-hosts.js";
+import { isShorthand, shorthandNotFound, splitRef, type RepoRef } from "../sources/git-hosts.js";
+import { localDocumentRoot } from "../sources/local-root.js";
 import { dependenciesOf, parsePackageDocument, planPackageFiles, type PackageDocument } from "../sources/package-json.js";
 import type { Artifact } from "../sources/types.js";
 import { parseUrl } from "../url.js";
@@ -31,20 +32,23 @@ export async function preparePackageDocument(release: Release, artifact: Package
   const { document, sha256, origin: fetchedFrom } = await readDocument(release, artifact, label, origin, context);
   const bareHashes = document.hashes.some(([dest]) => !document.urls.some(([other]) => other === dest));
   const fallbackMip = artifact.mip === undefined && bareHashes ? await context.fallbackMip?.() : undefined;
+  const localRoot = location.type === "local" ? await localDocumentRoot(location.path) : undefined;
   const planned = planPackageFiles(document, {
     documentUrl,
     hosts: context.spec.hosts,
     ...(artifact.ref === undefined ? {} : { ref: artifact.ref }),
+    ...(localRoot === undefined ? {} : { localRoot }),
     ...(artifact.mip === undefined ? {} : { mip: artifact.mip }),
     ...(fallbackMip === undefined ? {} : { fallbackMip }),
   });
   // Before any file is fetched: a bad dependency is the document's fault as much as a bad destination.
-  const dependencies = dependencySpecs(document, context);
+  const dependencies = dependencySpecs(document, artifact.ref, context);
+  unverified.push(...(document.warnings ?? []));
   for (const file of planned) unverified.push(...missingHashWarnings(file, `\`${printable(file.dest, 200)}\` of ${label}`, fromDocument(fetchedFrom), context));
   const dir = stagingDir(context, release.key);
   const files = await stageFiles(planned, dir, label, {
     authority: `the package document \`${fetchedFrom}\``,
-    ...(location.type === "local" ? { within: path.dirname(location.path) } : {}),
+    ...(localRoot === undefined ? {} : { within: localRoot }),
   }, context);
   const version = document.version !== undefined && document.version !== "" ? document.version : release.version;
   return {
@@ -73,15 +77,26 @@ async function fetchDocument(release: Release, artifact: PackageJsonArtifact, la
       ...(direct ? { direct, authority: "the URL's `#sha256=`" } : { authority: `the index \`${release.source}\`` }),
     });
   } catch (error) {
-    throw isTooLarge(error, maxBytes) ? tooLarge(origin, maxBytes) : error;
+    if (isTooLarge(error, maxBytes)) throw tooLarge(origin, maxBytes);
+    throw direct && artifact.location.type === "remote" ? fromShorthand(error, release.source, artifact.location.url, context) : error;
   }
 }
 
-/** The `deps` as specs; one that is no valid spec is an error about the document's field. */
-function dependencySpecs(document: PackageDocument, context: PrepareContext): PackageSpec[] {
+/** A 404 for a shorthand's package.json says what was missing where, and the forms that name another place. */
+export function fromShorthand(error: unknown, source: string, url: string, context: PrepareContext): unknown {
+  if (!(error instanceof MpipError) || error.code !== "not-found" || !isShorthand(source)) return error;
+  const { spec, ref } = splitRef(source);
+  return shorthandNotFound(spec, ref, url, context.spec.hosts);
+}
+
+/**
+ * The `deps` as specs, a shorthand into the document's own repo at the document's ref (`ref`) unless it
+ * names its own; one that is no valid spec is an error about the document's field.
+ */
+function dependencySpecs(document: PackageDocument, ref: RepoRef | undefined, context: PrepareContext): PackageSpec[] {
   return dependenciesOf(document).map((dep, index) => {
     try {
-      return parseMipDependency(dep.name, dep.version, context.spec);
+      return parseMipDependency(dep.name, dep.version, context.spec, ref);
     } catch (error) {
       if (error instanceof MpipError && (error.code === "bad-spec" || error.code === "bad-requirement")) {
         throw badField(document.origin, `deps[${index}]`, `is not a dependency mpip can follow: ${error.message}`);

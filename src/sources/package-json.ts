@@ -11,7 +11,7 @@ import { checkEntryPath, isInside } from "../archive/entry-path.js";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 import { isWellFormed, parseUrl } from "../url.js";
-import { isShorthand, rewriteShorthand, splitRef, type GitHosts } from "./git-hosts.js";
+import { isShorthand, refFor, rewriteShorthand, splitRef, type GitHosts, type RepoRef } from "./git-hosts.js";
 import { badField, describeDocument, jsonObject, parseDocument, projectName, resolveHttpUrl, type DocumentOrigin } from "./metadata.js";
 import type { Location, MipIndexRef, PlannedFile } from "./types.js";
 
@@ -24,8 +24,10 @@ export interface PackageDocument {
   hashes: Array<[string, string]>;
   /** `[dest, url]`, the URL as written (absolute, relative, or a shorthand). */
   urls: Array<[string, string]>;
-  /** `[name, version]` as written: a name on the index, a URL or a shorthand. */
+  /** `[name, version]` as written: a name on the index, a URL or a shorthand; "" for one written with no version. */
   deps: Array<[string, string]>;
+  /** What was read leniently (a pair listed twice, a dependency with no version), said as warnings; absent when nothing was. */
+  warnings?: string[];
 }
 
 export interface PlanContext {
@@ -35,8 +37,17 @@ export interface PlanContext {
    * files inside the document's folder).
    */
   documentUrl: string;
-  /** The spec's `@ref`: applied to shorthand `urls` that carry none, as mip does. */
-  ref?: string;
+  /**
+   * The spec's `@ref` and the repo it was asked for: applied to shorthand `urls` into that same repo that
+   * carry no ref of their own. Unlike mip, which applies it to every shorthand, another repo is fetched at
+   * its default branch: a branch name means something only in its own repo.
+   */
+  ref?: RepoRef;
+  /**
+   * For a local document: the folder its relative `urls` must stay in, the nearest folder above it that
+   * holds `.git` (see `localDocumentRoot`); default, the document's own folder.
+   */
+  localRoot?: string;
   hosts: GitHosts;
   /** The v2 index the document came from: where its bare `hashes` are. */
   mip?: MipIndexRef;
@@ -63,13 +74,24 @@ const pair = <A extends v.GenericSchema, B extends v.GenericSchema>(first: A, se
   v.pipe(v.unknown(), v.check((input) => !Array.isArray(input) || input.length === 2, `must be a pair ${shape}`), v.strictTuple([first, second]));
 const list = <T extends v.GenericSchema>(item: T) => v.optional(v.pipe(v.array(item), v.maxLength(MAX_ENTRIES, `must have at most ${MAX_ENTRIES} entries`)), []);
 
+/**
+ * A `deps` entry: `[name, version]`, or leniently `[name]`, `[name, null]` or a bare `"name"` (no version:
+ * the latest, as mip takes a missing version), read as `[name, null]` so that the version can be warned about.
+ */
+const dependency = v.pipe(
+  v.unknown(),
+  v.check((input) => typeof input === "string" || !Array.isArray(input) || input.length === 1 || input.length === 2, "must be a pair `[name, version]`"),
+  v.transform((input) => (typeof input === "string" ? [input, null] : Array.isArray(input) && input.length === 1 ? [input[0], null] : input)),
+  v.strictTuple([v.pipe(entryText(2048), v.nonEmpty("must not be empty")), v.nullable(entryText(256))]),
+);
+
 const DocumentSchema = jsonObject(v.object({
   // Checked after parsing, for a message that says what the number means.
   v: v.optional(v.unknown()),
   version: v.optional(v.nullable(entryText(256))),
   hashes: list(pair(entryText(1024), shortHash, "`[destination, hash]`")),
   urls: list(pair(entryText(1024), urlText, "`[destination, url]`")),
-  deps: list(pair(v.pipe(entryText(2048), v.nonEmpty("must not be empty")), entryText(256), "`[name, version]`")),
+  deps: list(dependency),
 }));
 
 /** Parses and checks a package document; the caller has already limited its size. */
@@ -78,24 +100,62 @@ export function parsePackageDocument(body: Buffer, origin: DocumentOrigin): Pack
   if (doc.v !== undefined && doc.v !== 1) {
     throw badField(origin, "v", `is ${printable(JSON.stringify(doc.v) ?? String(doc.v), 40)}, but mpip reads package documents of format 1 only`);
   }
-  const hashes = checkDests(doc.hashes, "hashes", origin);
-  const urls = checkDests(doc.urls, "urls", origin);
+  const warnings: string[] = [];
+  const hashes = checkDests(doc.hashes, "hashes", origin, warnings);
+  const urls = checkDests(doc.urls, "urls", origin, warnings);
   checkClashes(hashes, urls, origin);
-  checkDeps(doc.deps, origin);
+  const deps = doc.deps.map(([name, version], index): [string, string] => {
+    if (version === null) warnings.push(`${describeDocument(origin)} lists the dependency \`${printable(name, 200)}\` with no version (\`deps[${index}]\`): installing the latest; mip expects \`[name, version]\`, with \`""\` or \`"latest"\` for the latest`);
+    return [name, version ?? ""];
+  });
+  checkDeps(deps, origin);
   const version = doc.version === null || doc.version === undefined || doc.version === "" ? undefined : doc.version;
-  return { origin, ...(version === undefined ? {} : { version }), hashes, urls, deps: doc.deps };
+  return { origin, ...(version === undefined ? {} : { version }), hashes, urls, deps, ...(warnings.length === 0 ? {} : { warnings }) };
 }
 
-function checkDests(entries: Array<[string, string]>, field: string, origin: DocumentOrigin): Array<[string, string]> {
-  const seen = new Map<string, number>();
-  return entries.map(([raw, value], index) => {
+/**
+ * Normalizes and checks each destination. A destination listed again with the same source (the same
+ * URL, or a hash that agrees with the first) is one file, listed once, with a warning, as mip installs
+ * it; with another source it is an error, since which one the package means cannot be known.
+ */
+function checkDests(entries: Array<[string, string]>, field: string, origin: DocumentOrigin, warnings: string[]): Array<[string, string]> {
+  const seen = new Map<string, { index: number; at: number }>();
+  const kept: Array<[string, string]> = [];
+  for (const [index, [raw, value]] of entries.entries()) {
     const checked = checkEntryPath(raw);
     if (!checked.ok) throw refusedDest(origin, raw, `${field}[${index}]`, checked.reason, checked.hint);
     const first = seen.get(checked.path);
-    if (first !== undefined) throw badField(origin, `${field}[${index}][0]`, `names \`${printable(checked.path, 200)}\` again, already listed at \`${field}[${first}]\``);
-    seen.set(checked.path, index);
-    return [checked.path, value];
-  });
+    if (first === undefined) {
+      seen.set(checked.path, { index, at: kept.length });
+      kept.push([checked.path, value]);
+      continue;
+    }
+    const earlier = kept[first.at]![1];
+    const same = field === "hashes" ? sameHash(earlier, value) : sameUrl(earlier, value);
+    if (same === undefined) {
+      throw badField(origin, `${field}[${index}][0]`, `names \`${printable(checked.path, 200)}\` again, already listed at \`${field}[${first.index}]\` with another ${field === "hashes" ? "hash" : "URL"}`);
+    }
+    kept[first.at] = [checked.path, same];
+    warnings.push(`${describeDocument(origin)} lists \`${printable(checked.path, 200)}\` twice, at \`${field}[${first.index}]\` and \`${field}[${index}]\`, with the same ${field === "hashes" ? "hash" : "URL"}: installed once`);
+  }
+  return kept;
+}
+
+/** Two short hashes agree when one is a prefix of the other: the longer is kept, as it checks more. */
+function sameHash(first: string, second: string): string | undefined {
+  if (first.startsWith(second)) return first;
+  return second.startsWith(first) ? second : undefined;
+}
+
+/** The same URL when written alike up to `./`, `a/../` and (for absolute URLs) the parser's normal form. */
+function sameUrl(first: string, second: string): string | undefined {
+  return urlKey(first) === urlKey(second) ? first : undefined;
+}
+
+function urlKey(url: string): string {
+  if (isShorthand(url)) return url;
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url)) return parseUrl(url)?.href ?? url;
+  return path.posix.normalize(url);
 }
 
 function refusedDest(origin: DocumentOrigin, dest: string, field: string, reason: string, hint?: string): MpipError {
@@ -200,10 +260,12 @@ function entryLocation(doc: PackageDocument, url: string, field: string, context
   const local = localDocument(context.documentUrl);
   if (local === undefined) return { type: "remote", url: relativeUrl(doc, url, field, context) };
   const folder = path.dirname(local);
+  const root = context.localRoot ?? folder;
   const file = path.resolve(folder, url);
-  if (!isInside(folder, file, path.sep) || file === folder) {
-    throw new MpipError("unsafe-path", `${describeDocument(doc.origin)} names \`${printable(url, 200)}\` (\`${field}\`), which is outside the document's folder \`${folder}\``, {
-      hint: "a local package.json may only name files in its own folder or below; nothing was fetched or written",
+  if (!isInside(root, file, path.sep) || file === root) {
+    const outside = root === folder ? `the document's folder \`${printable(folder)}\`` : `the git clone \`${printable(root)}\` that holds the document`;
+    throw new MpipError("unsafe-path", `${describeDocument(doc.origin)} names \`${printable(url, 200)}\` (\`${field}\`), which is outside ${outside}`, {
+      hint: "a local package.json may only name files in its own folder or below, or anywhere in the git clone it is in (the nearest folder above it that holds `.git`); nothing was fetched or written",
     });
   }
   return { type: "local", path: file };
@@ -212,7 +274,7 @@ function entryLocation(doc: PackageDocument, url: string, field: string, context
 function shorthandEntry(doc: PackageDocument, url: string, field: string, context: PlanContext): string {
   const { spec, ref } = splitRef(url);
   try {
-    return rewriteShorthand(spec, ref ?? context.ref, context.hosts);
+    return rewriteShorthand(spec, refFor(spec, ref, context.ref), context.hosts);
   } catch (error) {
     if (error instanceof MpipError && error.code === "bad-spec") throw badField(doc.origin, field, `is not a valid shorthand: ${error.message}`);
     throw error;

@@ -4,6 +4,7 @@
 // and stage it from the tag (prepare/), so a new source kind adds data, not a new install path.
 
 import type { Requirement } from "../spec/requirement.js";
+import type { RepoRef } from "./git-hosts.js";
 
 /** Where a file's bytes come from. */
 export type Location = { type: "remote"; url: string } | { type: "local"; path: string };
@@ -23,13 +24,14 @@ export interface DistFile {
  * What one release installs from:
  * - `dist`: a file an index lists; only a `.tar.gz` sdist is installable, unpacked with upip's rules;
  * - `package-json`: a mip package document (micropython-lib's v2 index, or a package.json in a repo)
- *   naming files by destination, with URLs or short hashes, and dependencies;
+ *   naming files by destination, with URLs or short hashes, and dependencies; `ref` is a shorthand
+ *   spec's `@ref` and its repo, which the document's shorthands into that same repo inherit;
  * - `module`: one `.py` or `.mpy` file, installed at the top of the target under `dest`;
  * - `project`: a local project folder, installed as `mpip pack` would pack it.
  */
 export type Artifact =
   | { type: "dist"; file: DistFile }
-  | { type: "package-json"; location: Location; mip?: MipIndexRef; ref?: string; sha256?: string }
+  | { type: "package-json"; location: Location; mip?: MipIndexRef; ref?: RepoRef; sha256?: string }
   | { type: "module"; location: Location; dest: string; sha256?: string }
   | { type: "project"; path: string };
 

@@ -12,7 +12,7 @@ import { redactUrl } from "../http.js";
 import { parseArchiveName } from "../sources/find-links.js";
 import { checkEntryPath } from "../archive/entry-path.js";
 import { printable } from "../text.js";
-import { expandShorthand, isShorthand, splitRef, withPackageJson, type GitHosts } from "../sources/git-hosts.js";
+import { expandShorthand, isShorthand, refFor, shorthandRepo, splitRef, withPackageJson, type GitHosts, type RepoRef } from "../sources/git-hosts.js";
 import type { Artifact, Location } from "../sources/types.js";
 import { isWellFormed, parseUrl } from "../url.js";
 import { isComparableVersion } from "../versions.js";
@@ -80,13 +80,16 @@ function classify(input: string, context: SpecContext): PackageSpec {
 /**
  * One `deps` entry of a mip package document: `[name, version]` where the name may be a URL or a
  * shorthand (then the version is its ref, as mip reads it) and "latest" or "" means any version.
+ * `inherited` is the ref the document itself was asked at (with its repo): a shorthand into that same
+ * repo with no ref of its own is fetched at it; one into another repo never is (its default branch).
+ * Throws MpipError("bad-spec" or "bad-requirement").
  */
-export function parseMipDependency(name: string, version: string | undefined, context: SpecContext): PackageSpec {
+export function parseMipDependency(name: string, version: string | undefined, context: SpecContext, inherited?: RepoRef): PackageSpec {
   const wanted = version === undefined || version === "" || version === "latest" ? undefined : version;
   if (!isWellFormed(name) || (wanted !== undefined && !isWellFormed(wanted))) {
     throw new MpipError("bad-spec", `\`${printable(name)}@${printable(wanted ?? "", 80)}\` is not valid Unicode (it holds a lone surrogate)`, { hint: "a dependency is a project name, a URL or a shorthand, with a version or a ref" });
   }
-  if (isShorthand(name)) return direct(shorthandSpec(name, wanted, context));
+  if (isShorthand(name)) return direct(shorthandSpec(name, refFor(name, wanted, inherited), context));
   if (/^https?:\/\//i.test(name)) return direct(urlSpec(name));
   if (wanted === undefined) return { type: "requirement", requirement: parseRequirement(name) };
   return { type: "requirement", requirement: pinned(name, wanted, `${name}@${wanted}`) };
@@ -112,10 +115,11 @@ function shorthandSpec(text: string, defaultRef: string | undefined, context: Sp
   const url = expandShorthand(spec, ref, context.hosts);
   const location: Location = { type: "remote", url };
   const source = ref === undefined ? spec : `${spec}@${ref}`;
-  const name = displayName(spec.replace(/^[a-z]+:/, ""));
+  const name = displayName(spec.replace(/^[a-z]+:/, "").replace(/\/-(?=\/|$)/, ""));
   // Keyed without the ref: one repo asked for at two refs is one package (the first request wins).
   if (MODULE_SUFFIX.test(spec)) return { key: spec, name, source, artifact: { type: "module", location, dest: moduleDest(lastSegment(spec), text) } };
-  return { key: spec, name, source, artifact: { type: "package-json", location, ...(ref === undefined ? {} : { ref }) } };
+  const repo = ref === undefined ? undefined : shorthandRepo(spec);
+  return { key: spec, name, source, artifact: { type: "package-json", location, ...(ref === undefined || repo === undefined ? {} : { ref: { repo, ref } }) } };
 }
 
 function urlSpec(text: string): DirectSpec {

@@ -2,6 +2,7 @@
 // GitHub's raw host `/{org}/{repo}/{ref}/{path}`, GitLab's `/{org}/{repo}/-/raw/{ref}/{path}` and
 // Codeberg's `/api/v1/repos/{org}/{repo}/raw/{path}?ref={ref}`, each under its own prefix so one
 // server plays all three. `HEAD` (and Codeberg without `?ref=`) means the repo's default branch.
+// GitLab projects may sit inside subgroups: add one with `org` = "group/subgroup".
 import type { GitHosts } from "../../src/sources/git-hosts.js";
 import { notFound, type IndexServer, type Reply, type Route } from "./index-server.js";
 
@@ -48,8 +49,9 @@ export function serveRepos(server: IndexServer): RepoServer {
     },
     {
       name: "gitlab-raw",
-      pattern: /^\/gl\/([^/]+)\/([^/]+)\/-\/raw\/(.+)$/,
-      handle: ({ match }) => fileAt(find("gitlab", match[1]!, match[2]!), match[3]!),
+      // The project's path is everything before `/-/`, subgroups included.
+      pattern: /^\/gl\/((?:[^/]+\/)*?[^/]+)\/([^/]+)\/-\/raw\/(.+)$/,
+      handle: ({ match }) => fileAt(find("gitlab", match[1]!.split("/").map(decodeURIComponent).join("/"), match[2]!), match[3]!),
     },
     {
       name: "codeberg-raw",

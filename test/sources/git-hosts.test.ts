@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import { MpipError } from "../../src/errors.js";
-import { DEFAULT_GIT_HOSTS, expandShorthand, gitHostsFromEnv, isShorthand, rewriteShorthand, splitRef, withPackageJson } from "../../src/sources/git-hosts.js";
+import { DEFAULT_GIT_HOSTS, expandShorthand, gitHostsFromEnv, isShorthand, refFor, rewriteShorthand, shorthandNotFound, shorthandRepo, splitRef, withPackageJson } from "../../src/sources/git-hosts.js";
 
 const hosts = DEFAULT_GIT_HOSTS;
 
@@ -149,4 +149,75 @@ test("a rejected host variable's credentials are never printed, whether or not i
       return true;
     });
   }
+});
+
+describe("which repo a shorthand names, and which ref it is fetched at", () => {
+  test("shorthandRepo names the forge and the project, lowercased; a path or a ref does not change it", () => {
+    assert.equal(shorthandRepo("github:Org/App"), "github:org/app");
+    assert.equal(shorthandRepo("github:org/app/lib/x.py@dev"), "github:org/app");
+    assert.equal(shorthandRepo("gitlab:org/app/sub/package.json"), "gitlab:org/app");
+    assert.equal(shorthandRepo("gitlab:group/sub/project/-/lib@v1"), "gitlab:group/sub/project");
+    assert.equal(shorthandRepo("codeberg:org/app/"), "codeberg:org/app");
+    for (const text of ["github:org", "https://h/x", "github:org/../x", "mipname"]) assert.equal(shorthandRepo(text), undefined, text);
+  });
+
+  test("a ref reaches shorthands into its own repo only; a shorthand's own ref always wins", () => {
+    const dev = { repo: "github:org/app", ref: "dev" };
+    assert.equal(refFor("github:org/app/lib/x.py", undefined, dev), "dev");
+    assert.equal(refFor("github:ORG/app", undefined, dev), "dev");
+    assert.equal(refFor("github:org/app/x.py", "v1", dev), "v1");
+    for (const other of ["github:other/helpers/h.py", "github:org/app2/x.py", "github:org/ap/x.py", "gitlab:org/app/x.py", "codeberg:org/app", "github:app/org"]) {
+      assert.equal(refFor(other, undefined, dev), undefined, other);
+    }
+    assert.equal(refFor("github:org/app", undefined, undefined), undefined);
+  });
+});
+
+describe("GitLab projects inside subgroups: `gitlab:group/subgroup/project/-/path`", () => {
+  test("`/-/` ends the project's path, as in GitLab's own URLs", () => {
+    assert.equal(expand("gitlab:group/sub/project/-"), "https://gitlab.com/group/sub/project/-/raw/HEAD/package.json");
+    assert.equal(expand("gitlab:group/sub/project/-/"), "https://gitlab.com/group/sub/project/-/raw/HEAD/package.json");
+    assert.equal(expand("gitlab:group/a/b/project/-/lib/pkg@v1"), "https://gitlab.com/group/a/b/project/-/raw/v1/lib/pkg/package.json");
+    assert.equal(expand("gitlab:group/sub/project/-/mod.py@feature/x"), "https://gitlab.com/group/sub/project/-/raw/feature/x/mod.py");
+    assert.equal(rewriteShorthand("gitlab:group/sub/project/-/lib/a.py", "v2", hosts), "https://gitlab.com/group/sub/project/-/raw/v2/lib/a.py");
+    // On two segments `/-/` changes nothing; on GitHub and Codeberg (no subgroups) `-` is a folder name.
+    assert.equal(expand("gitlab:org/repo/-/a.py"), "https://gitlab.com/org/repo/-/raw/HEAD/a.py");
+    assert.equal(expand("github:org/repo/-/a.py"), "https://raw.githubusercontent.com/org/repo/HEAD/-/a.py");
+  });
+
+  test("`/-/` needs a group and a project before it; its segments get the usual checks", () => {
+    for (const [text, problem] of [["gitlab:org/-/a.py", /needs a group and a project/], ["gitlab:-/x", /needs a group and a project/], ["gitlab:g/s/../p/-/a.py", /`\.\.` path segment/], ["gitlab:g/s//p/-/a.py", /empty path segment/], ["gitlab:g/s/p/-/a//b.py", /empty path segment/]] as const) {
+      assert.throws(() => expand(text), badSpec(problem), text);
+    }
+  });
+});
+
+describe("a shorthand that answers 404", () => {
+  const url = "https://raw.githubusercontent.com/org/repo/HEAD/package.json";
+  const lines = (error: MpipError) => error.hintLines.join("\n");
+
+  test("says which file is missing in which repo at which ref, and the forms that name another place", () => {
+    const top = shorthandNotFound("github:org/repo", undefined, url, hosts);
+    assert.equal(top.code, "not-found");
+    assert.match(top.message, /^`github:org\/repo`: there is no `package\.json` at the top of `org\/repo` on its default branch \(`https:\/\/raw\.githubusercontent\.com\/org\/repo\/HEAD\/package\.json` answered 404\)$/);
+    for (const form of ["`github:org/repo/path/to/folder`", "`github:org/repo@v1.0`", "`github:org/repo/module.py`"]) assert.ok(lines(top).includes(form), form);
+    assert.doesNotMatch(lines(top), /subgroup/);
+    assert.match(shorthandNotFound("codeberg:o/r/lib", "dev", url, hosts).message, /there is no `lib\/package\.json` in `o\/r` at `dev`/);
+    assert.match(shorthandNotFound("github:o/r/pkg/other.json", undefined, url, hosts).message, /no `pkg\/other\.json` in `o\/r`/);
+    const module = shorthandNotFound("github:o/r/lib/m.py", "v2", url, hosts);
+    assert.match(module.message, /no `lib\/m\.py` in `o\/r` at `v2`/);
+    assert.match(lines(module), /check the module's path/);
+  });
+
+  test("for GitLab, the hint reads the first path segment as a project inside a subgroup: the form and the raw URL", () => {
+    const error = shorthandNotFound("gitlab:group/sub/project/lib/m.py", "v1", url, hosts);
+    assert.match(lines(error), /if `group\/sub` is a group and a subgroup, write `gitlab:group\/sub\/project\/-\/lib\/m\.py@v1`, or give the raw URL `https:\/\/gitlab\.com\/group\/sub\/project\/-\/raw\/v1\/lib\/m\.py`/);
+    assert.match(lines(shorthandNotFound("gitlab:group/sub/project", undefined, url, hosts)), /write `gitlab:group\/sub\/project\/-`, or give the raw URL `https:\/\/gitlab\.com\/group\/sub\/project\/-\/raw\/HEAD\/package\.json`/);
+    // Nothing to read as a project, or already the subgroup form: the general form only.
+    for (const spec of ["gitlab:group/sub", "gitlab:group/sub/project/-/lib"]) {
+      const hint = lines(shorthandNotFound(spec, undefined, url, hosts));
+      assert.match(hint, /a GitLab project inside subgroups is `gitlab:group\/subgroup\/project\/-\/path`/, spec);
+      assert.doesNotMatch(hint, /raw URL/, spec);
+    }
+  });
 });

@@ -3,13 +3,14 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { MpipError } from "../../src/errors.js";
 import { fetchFile } from "../../src/fetch.js";
 import { HttpClient } from "../../src/http.js";
-import { DEFAULT_GIT_HOSTS, expandShorthand, splitRef } from "../../src/sources/git-hosts.js";
+import { DEFAULT_GIT_HOSTS, expandShorthand, shorthandRepo, splitRef } from "../../src/sources/git-hosts.js";
 import { isTooLarge, MAX_METADATA_BYTES } from "../../src/sources/metadata.js";
 import { checkEntryPath } from "../../src/archive/entry-path.js";
+import { localDocumentRoot } from "../../src/sources/local-root.js";
 import { dependenciesOf, parsePackageDocument, planPackageFiles, type PackageDocument, type PlanContext } from "../../src/sources/package-json.js";
 import { tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
@@ -78,7 +79,10 @@ test("every malformed field is an error naming the document and the field", () =
     [{ urls: "a.py" }, /field `urls` must be Array/],
     [{ deps: [["", "1.0"]] }, /field `deps\[0\]\[0\]` must not be empty/],
     [{ deps: [["foo", 1]] }, /field `deps\[0\]\[1\]` must be string/],
-    [{ deps: [["foo"]] }, /field `deps\[0\]` must be a pair `\[name, version\]`/],
+    // `["foo"]` is read leniently (the latest, with a warning); other lengths are still refused.
+    [{ deps: [["foo", "1.0", "extra"]] }, /field `deps\[0\]` must be a pair `\[name, version\]`/],
+    [{ deps: [[]] }, /field `deps\[0\]` must be a pair `\[name, version\]`/],
+    [{ deps: [[null]] }, /field `deps\[0\]\[0\]` must be string/],
   ];
   for (const [value, problem] of cases) {
     assert.throws(() => parse(value), mpipError("bad-metadata", problem, /`https:\/\/raw\.githubusercontent\.com\/org\/repo\/v1\.0\/lib\/package\.json`/), JSON.stringify(value));
@@ -111,9 +115,10 @@ test("destinations get the same checks as tar entries, before anything is fetche
   assert.deepEqual(checkEntryPath("a/../b"), { ok: false, reason: "its path contains a `..` segment" });
 });
 
-test("a destination listed twice in one list is refused; in `hashes` and `urls` it is one file", () => {
+test("a destination listed twice in one list with two sources is refused; in `hashes` and `urls` it is one file", () => {
   assert.throws(() => parse({ urls: [["a.py", "a.py"], ["./a.py", "b.py"]] }), mpipError("bad-metadata", /field `urls\[1\]\[0\]` names `a\.py` again, already listed at `urls\[0\]`/));
-  assert.throws(() => parse({ hashes: [["x/a.py", "abcd1234"], ["x//a.py", "abcd1234"]] }), mpipError("bad-metadata", /`hashes\[1\]\[0\]` names `x\/a\.py` again/));
+  // The same destination with the same hash is listed twice, not twice with two sources: see "a `[dest, url]` or `[dest, hash]` pair listed twice" below.
+  assert.throws(() => parse({ hashes: [["x/a.py", "abcd1234"], ["x//a.py", "abcd9999"]] }), mpipError("bad-metadata", /`hashes\[1\]\[0\]` names `x\/a\.py` again/));
   const doc = parse({ hashes: [["./a.py", "ABCD1234"]], urls: [["a.py", "src/a.py"]] });
   assert.deepEqual(planPackageFiles(doc, { documentUrl: origin.url, hosts }), [
     { dest: "a.py", location: { type: "remote", url: "https://raw.githubusercontent.com/org/repo/v1.0/lib/src/a.py" }, sha256: "abcd1234" },
@@ -130,7 +135,7 @@ test("planning: relative urls resolve against the document's URL, including the 
       ["pkg/e.py", "http://example.com/e.py"],
     ],
   });
-  assert.deepEqual(planPackageFiles(doc, { documentUrl: origin.url, ref: "v1.0", hosts }).map((file) => [file.dest, file.location]), [
+  assert.deepEqual(planPackageFiles(doc, { documentUrl: origin.url, ref: { repo: "github:org/repo", ref: "v1.0" }, hosts }).map((file) => [file.dest, file.location]), [
     ["pkg/a.py", { type: "remote", url: "https://raw.githubusercontent.com/org/repo/v1.0/lib/a.py" }],
     ["pkg/b.py", { type: "remote", url: "https://raw.githubusercontent.com/org/repo/v1.0/lib/sub/b.py" }],
     ["pkg/c.py", { type: "remote", url: "https://raw.githubusercontent.com/org/repo/v1.0/shared/c.py" }],
@@ -138,20 +143,24 @@ test("planning: relative urls resolve against the document's URL, including the 
     ["pkg/e.py", { type: "remote", url: "http://example.com/e.py" }],
   ]);
   // Codeberg's raw API carries the ref in the query: relative entries keep it.
-  const codeberg = { documentUrl: "https://codeberg.org/api/v1/repos/o/r/raw/lib/package.json?ref=v2", ref: "v2", hosts };
+  const codeberg = { documentUrl: "https://codeberg.org/api/v1/repos/o/r/raw/lib/package.json?ref=v2", ref: { repo: "codeberg:o/r", ref: "v2" }, hosts };
   assert.deepEqual(planPackageFiles(parse({ urls: [["a.py", "a.py"]] }), codeberg)[0]!.location, { type: "remote", url: "https://codeberg.org/api/v1/repos/o/r/raw/lib/a.py?ref=v2" });
 });
 
-test("planning: shorthand urls inherit the spec's ref unless they carry one; deps never do", () => {
+test("planning: shorthand urls into the spec's own repo inherit its ref unless they carry one; other repos and deps do not", () => {
   const doc = parse({
-    urls: [["a.py", "github:org/other/a.py"], ["b.py", "gitlab:org/other/src/b.py@pinned"], ["c.py", "codeberg:org/other/c.py"]],
+    urls: [["a.py", "github:org/other/a.py"], ["b.py", "gitlab:org/other/src/b.py@pinned"], ["c.py", "codeberg:org/other/c.py"], ["d.py", "github:org/repo/d.py"], ["e.py", "github:Org/Repo/lib/e.py"], ["f.py", "gitlab:org/repo/f.py"]],
     deps: [["github:org/dep", ""], ["github:org/dep2", "v9"], ["plain", "latest"]],
   });
-  const withRef = planPackageFiles(doc, { documentUrl: origin.url, ref: "v1.0", hosts });
+  const withRef = planPackageFiles(doc, { documentUrl: origin.url, ref: { repo: "github:org/repo", ref: "v1.0" }, hosts });
+  // Only the spec's own repo (org and repo matched without regard to case, as the forges do) takes its ref.
   assert.deepEqual(withRef.map((file) => file.location), [
-    { type: "remote", url: "https://raw.githubusercontent.com/org/other/v1.0/a.py" },
+    { type: "remote", url: "https://raw.githubusercontent.com/org/other/HEAD/a.py" },
     { type: "remote", url: "https://gitlab.com/org/other/-/raw/pinned/src/b.py" },
-    { type: "remote", url: "https://codeberg.org/api/v1/repos/org/other/raw/c.py?ref=v1.0" },
+    { type: "remote", url: "https://codeberg.org/api/v1/repos/org/other/raw/c.py?ref=HEAD" },
+    { type: "remote", url: "https://raw.githubusercontent.com/org/repo/v1.0/d.py" },
+    { type: "remote", url: "https://raw.githubusercontent.com/Org/Repo/v1.0/lib/e.py" },
+    { type: "remote", url: "https://gitlab.com/org/repo/-/raw/HEAD/f.py" },
   ]);
   const withoutRef = planPackageFiles(doc, { documentUrl: origin.url, hosts });
   assert.equal(withoutRef[0]!.location.type === "remote" && withoutRef[0]!.location.url, "https://raw.githubusercontent.com/org/other/HEAD/a.py");
@@ -187,8 +196,8 @@ test("planning a local document: relative urls are files inside its folder", asy
     { dest: "d.py", location: { type: "remote", url: "https://raw.githubusercontent.com/o/r/main/d.py" } },
     { dest: "e.py", location: { type: "remote", url: "https://h/e.py" } },
   ];
-  assert.deepEqual(planPackageFiles(doc, { documentUrl: document, ref: "main", hosts }), expected);
-  assert.deepEqual(planPackageFiles(doc, { documentUrl: pathToFileURL(document).toString(), ref: "main", hosts }), expected);
+  assert.deepEqual(planPackageFiles(doc, { documentUrl: document, ref: { repo: "github:o/r", ref: "main" }, hosts }), expected);
+  assert.deepEqual(planPackageFiles(doc, { documentUrl: pathToFileURL(document).toString(), ref: { repo: "github:o/r", ref: "main" }, hosts }), expected);
   for (const url of ["../secret.py", "src/../../x.py", "/etc/passwd", "."]) {
     assert.throws(() => planPackageFiles(parse({ urls: [["a.py", url]] }), { documentUrl: document, hosts }), mpipError("unsafe-path", /outside the document's folder/), url);
   }
@@ -213,7 +222,7 @@ async function installFiles(text: string, extra: Partial<PlanContext> = {}) {
   assert.equal(response.status, "ok", text);
   if (response.status !== "ok") throw new Error("unreachable");
   const doc = parsePackageDocument(response.body, { url: response.url, index: text });
-  const files = planPackageFiles(doc, { documentUrl: response.url, hosts: repos.hosts, ...(ref === undefined ? {} : { ref }), ...extra });
+  const files = planPackageFiles(doc, { documentUrl: response.url, hosts: repos.hosts, ...(ref === undefined ? {} : { ref: { repo: shorthandRepo(spec)!, ref } }), ...extra });
   const fetched = await Promise.all(files.map((file) => fetchFile(file, http, `\`${file.dest}\``, { authority: "the package document" })));
   return { doc, files, contents: Object.fromEntries(files.map((file, index) => [file.dest, fetched[index]!.data.toString()])) };
 }
@@ -243,14 +252,16 @@ test("a package.json from each forge installs its files, at HEAD and at a ref", 
     assert.deepEqual(head.contents, { "mylib/util.py": util, "mylib/__init__.py": "VERSION = 'main'\n", "mylib/extra.py": "EXTRA = 'main'\n" });
     assert.deepEqual(dependenciesOf(head.doc), [{ name: "github:org/dep" }]);
 
-    // The spec's ref reaches the document, its relative urls and its shorthand urls.
+    // The spec's ref reaches the document and its relative urls; a shorthand into another repo is
+    // fetched at that repo's default branch.
     const pinned = await installFiles(`${forge}:org/lib/pkg@v1.0`);
     assert.equal(pinned.doc.version, "1.0");
-    assert.deepEqual(pinned.contents, { "mylib/__init__.py": "VERSION = 'v1.0'\n", "mylib/extra.py": "EXTRA = 'v1.0'\n" });
+    assert.deepEqual(pinned.contents, { "mylib/__init__.py": "VERSION = 'v1.0'\n", "mylib/extra.py": "EXTRA = 'main'\n" });
   }
   assert.ok(server.requests.includes("GET /cb/api/v1/repos/org/lib/raw/pkg/src/init.py?ref=v1.0"), server.requests.join("\n"));
   assert.ok(server.requests.includes("GET /gl/org/lib/-/raw/HEAD/pkg/package.json"));
-  assert.ok(server.requests.includes("GET /gh/org/extras/v1.0/extra.py"));
+  assert.ok(server.requests.includes("GET /gh/org/extras/HEAD/extra.py"));
+  assert.ok(!server.requests.includes("GET /gh/org/extras/v1.0/extra.py"));
 });
 
 test("a hash in the document is checked against the file fetched from its url", async () => {
@@ -387,4 +398,88 @@ test("a local file over `maxBytes` is refused before it is read, with the HTTP c
     return true;
   });
   await assert.rejects(fetchFile({ location: { type: "local", path: dir } }, http, "`dir`"), mpipError("io", /not a regular file/));
+});
+
+describe("a `[dest, url]` or `[dest, hash]` pair listed twice", () => {
+  test("the same pair again is listed once, with a warning naming both entries", () => {
+    const cases: Array<[object, Array<[string, string]>, Array<[string, string]>, RegExp]> = [
+      [{ urls: [["a.py", "a.py"], ["a.py", "a.py"]] }, [], [["a.py", "a.py"]], /lists `a\.py` twice, at `urls\[0\]` and `urls\[1\]`, with the same URL: installed once/],
+      [{ urls: [["./lib//a.py", "./src/a.py"], ["lib/a.py", "src/x/../a.py"]] }, [], [["lib/a.py", "./src/a.py"]], /`lib\/a\.py` twice/],
+      [{ urls: [["a.py", "https://H.example/x/./a.py"], ["b.py", "b.py"], ["a.py", "https://h.example/x/a.py"]] }, [], [["a.py", "https://H.example/x/./a.py"], ["b.py", "b.py"]], /at `urls\[0\]` and `urls\[2\]`/],
+      [{ urls: [["a.py", "github:o/r/a.py@v1"], ["a.py", "github:o/r/a.py@v1"]] }, [], [["a.py", "github:o/r/a.py@v1"]], /with the same URL/],
+      [{ hashes: [["a.py", "ABCD1234"], ["a.py", "abcd1234"]] }, [["a.py", "abcd1234"]], [], /at `hashes\[0\]` and `hashes\[1\]`, with the same hash/],
+      [{ hashes: [["a.py", "abcd1234"], ["a.py", "abcd12345678"]] }, [["a.py", "abcd12345678"]], [], /with the same hash/],
+    ];
+    for (const [value, hashes, urls, warning] of cases) {
+      const doc = parse(value);
+      assert.deepEqual([doc.hashes, doc.urls], [hashes, urls], JSON.stringify(value));
+      assert.equal(doc.warnings?.length, 1, JSON.stringify(value));
+      assert.match(doc.warnings![0]!, warning);
+      assert.match(doc.warnings![0]!, /^the metadata `https:\/\/raw\.githubusercontent\.com\/org\/repo\/v1\.0\/lib\/package\.json`/);
+    }
+    assert.equal(parse({ urls: [["a.py", "a.py"]] }).warnings, undefined);
+  });
+
+  test("one destination with two sources is still an error, whatever the spelling", () => {
+    const cases: object[] = [
+      { urls: [["a.py", "a.py"], ["a.py", "b.py"]] },
+      { urls: [["a.py", "a.py"], ["a.py", "../a.py"]] },
+      { urls: [["a.py", "github:o/r/a.py@v1"], ["a.py", "github:o/r/a.py@v2"]] },
+      { urls: [["a.py", "https://h/a.py"], ["./a.py", "https://h/b.py"]] },
+      { hashes: [["a.py", "abcd1234"], ["a.py", "abcd1235"]] },
+    ];
+    for (const value of cases) {
+      assert.throws(() => parse(value), mpipError("bad-metadata", /names `a\.py` again, already listed at `(urls|hashes)\[0\]` with another (URL|hash)/), JSON.stringify(value));
+    }
+  });
+});
+
+describe("a dependency written with no version", () => {
+  test("`[name]`, `[name, null]` and a bare `name` mean the latest, each with a warning", () => {
+    const doc = parse({ deps: [["alpha"], ["github:o/r/lib", null], "gamma", ["delta", ""], ["eps", "latest"], ["zeta", "1.0"]] });
+    assert.deepEqual(doc.deps, [["alpha", ""], ["github:o/r/lib", ""], ["gamma", ""], ["delta", ""], ["eps", "latest"], ["zeta", "1.0"]]);
+    assert.deepEqual(dependenciesOf(doc), [{ name: "alpha" }, { name: "github:o/r/lib" }, { name: "gamma" }, { name: "delta" }, { name: "eps" }, { name: "zeta", version: "1.0" }]);
+    assert.equal(doc.warnings?.length, 3);
+    for (const [index, name] of [[0, "alpha"], [1, "github:o/r/lib"], [2, "gamma"]] as const) {
+      assert.ok(doc.warnings![index]!.includes(`lists the dependency \`${name}\` with no version (\`deps[${index}]\`): installing the latest`), doc.warnings![index]);
+    }
+  });
+
+  test("the name still gets every check", () => {
+    assert.throws(() => parse({ deps: [["foo bar"]] }), mpipError("bad-metadata", /field `deps\[0\]\[0\]` is `foo bar`/));
+    assert.throws(() => parse({ deps: ["file:///etc/passwd"] }), mpipError("bad-metadata", /field `deps\[0\]\[0\]`/));
+    assert.throws(() => parse({ deps: [""] }), mpipError("bad-metadata", /field `deps\[0\]\[0\]` must not be empty/));
+    assert.throws(() => parse({ deps: [7] }), mpipError("bad-metadata", /field `deps\[0\]`/));
+  });
+});
+
+describe("a local document inside a git clone", () => {
+  test("localDocumentRoot: the nearest folder at or above the document that holds `.git` (folder or file), else its own folder", async (t) => {
+    const { dir, cleanup } = await tempDir();
+    t.after(cleanup);
+    await mkdir(path.join(dir, "clone", ".git"), { recursive: true });
+    await mkdir(path.join(dir, "clone", "a", "b", "sub", "pkg"), { recursive: true });
+    await writeFile(path.join(dir, "clone", "a", "b", "sub", ".git"), "gitdir: ../../../.git/modules/sub\n");
+    await mkdir(path.join(dir, "plain", "pkg"), { recursive: true });
+    assert.equal(await localDocumentRoot(path.join(dir, "clone", "a", "b", "package.json")), path.join(dir, "clone"));
+    assert.equal(await localDocumentRoot(path.join(dir, "clone", "package.json")), path.join(dir, "clone"));
+    assert.equal(await localDocumentRoot(path.join(dir, "clone", "a", "b", "sub", "pkg", "package.json")), path.join(dir, "clone", "a", "b", "sub"));
+    assert.equal(await localDocumentRoot(path.join(dir, "plain", "pkg", "package.json")), path.join(dir, "plain", "pkg"));
+  });
+
+  test("planning: relative urls may reach up to the clone's folder, never beyond it", () => {
+    const root = path.join(path.sep, "home", "me", "clone");
+    const document = path.join(root, "packaging", "mip", "package.json");
+    const doc = parse({ urls: [["x.py", "../../src/x.py"], ["y.py", "../y.py"], ["z.py", "z.py"]] });
+    assert.deepEqual(planPackageFiles(doc, { documentUrl: document, hosts, localRoot: root }).map((file) => file.location), [
+      { type: "local", path: path.join(root, "src", "x.py") },
+      { type: "local", path: path.join(root, "packaging", "y.py") },
+      { type: "local", path: path.join(root, "packaging", "mip", "z.py") },
+    ]);
+    for (const url of ["../../../x.py", "../../../clone2/x.py", "../..", "/etc/passwd"]) {
+      assert.throws(() => planPackageFiles(parse({ urls: [["a.py", url]] }), { documentUrl: document, hosts, localRoot: root }), mpipError("unsafe-path", /outside the git clone `\/home\/me\/clone` that holds the document/), url);
+    }
+    // Without a clone, the document's own folder is the limit, as before.
+    assert.throws(() => planPackageFiles(parse({ urls: [["a.py", "../y.py"]] }), { documentUrl: document, hosts }), mpipError("unsafe-path", /outside the document's folder/));
+  });
 });

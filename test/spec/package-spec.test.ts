@@ -36,7 +36,7 @@ describe("parsePackageSpec", () => {
 
   test("github:, gitlab: and codeberg: become package.json URLs on the configured hosts, with the ref", () => {
     const github = directOf("github:org/repo/lib/foo@v1.2");
-    assert.deepEqual(github.artifact, { type: "package-json", location: { type: "remote", url: "https://gh.test/org/repo/v1.2/lib/foo/package.json" }, ref: "v1.2" });
+    assert.deepEqual(github.artifact, { type: "package-json", location: { type: "remote", url: "https://gh.test/org/repo/v1.2/lib/foo/package.json" }, ref: { repo: "github:org/repo", ref: "v1.2" } });
     assert.equal(github.name, "foo");
     assert.equal(github.source, "github:org/repo/lib/foo@v1.2");
     assert.equal(directOf("gitlab:org/repo").artifact.type, "package-json");
@@ -88,7 +88,7 @@ describe("parseMipDependency", () => {
     const latest = parseMipDependency("core", "latest", context);
     assert.equal(latest.type === "requirement" ? latest.requirement.specifier : "x", "");
     const repo = parseMipDependency("github:org/lib", "main", context);
-    assert.equal(repo.type === "direct" && repo.direct.artifact.type === "package-json" ? repo.direct.artifact.ref : "", "main");
+    assert.equal(repo.type === "direct" && repo.direct.artifact.type === "package-json" ? repo.direct.artifact.ref?.ref : "", "main");
     const head = parseMipDependency("github:org/lib", "latest", context);
     assert.equal(head.type === "direct" && head.direct.artifact.type === "package-json" && head.direct.artifact.location.type === "remote" ? head.direct.artifact.location.url : "", "https://gh.test/org/lib/HEAD/package.json");
   });
