@@ -49,12 +49,12 @@ export function requirementsOf(distribution: Distribution): { requirements: Requ
   return { requirements, unreadable };
 }
 
-/** The names (as recorded) of the distributions whose requirements name `distribution`, sorted. */
+/** The names (as recorded) of the distributions whose requirements name `distribution`, sorted by normalized name. */
 export function requiredBy(distribution: Distribution, all: readonly Distribution[]): string[] {
   return all
     .filter((other) => other !== distribution && requirementsOf(other).requirements.some((requirement) => normalizeName(requirement.name) === distribution.key))
-    .map((other) => other.name)
-    .sort();
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((other) => other.name);
 }
 
 export type FreezeLine = { ok: true; line: string; note?: string } | { ok: false; reason: string };
