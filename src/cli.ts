@@ -7,6 +7,10 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import type { InstallFlags } from "./commands/install.js";
+import type { ReadFlags } from "./commands/image-output.js";
+import type { ListFlags } from "./commands/list.js";
+import type { ManifestFlags } from "./commands/manifest.js";
+import type { ShowFlags } from "./commands/show.js";
 import { DEFAULT_INDEXES, DEFAULT_JOBS } from "./defaults.js";
 import { Reporter } from "./log.js";
 import { jsonFailure } from "./render.js";
@@ -120,6 +124,54 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     .option("--json", "print a machine-readable report on stdout (packages, versions, sources, sha256, files)", false)
     .addHelpText("after", EXAMPLES)
     .action((specs: string[], flags: InstallFlags) => run(async () => (await import("./commands/install.js")).installCommand(specs, flags)));
+
+  program
+    .command("list")
+    .summary("list the packages installed in a folder")
+    .description(
+      "List the packages a folder's install records name (`NAME-VERSION.dist-info`, as pip and pipkin write them too), with version and source, " +
+        "then the files no record lists (copied by hand, installed by upip or mip).",
+    )
+    .option("-p, --target <dir>", "the folder to look at (default: where `mpip install` installs)", nonEmpty("--target"))
+    .option("--unrecorded", "list each file in no record, not only each top-level name", false)
+    .option("--size", "add each package's bytes and the bytecode freezing it would add (its .py compiled with the built-in mpy-cross), and a total", false)
+    .option("--json", "print the list as JSON on stdout", false)
+    .option("--debug", "print stack traces with errors", false)
+    .action((flags: ListFlags) => run(async () => (await import("./commands/list.js")).listCommand(flags)));
+
+  program
+    .command("show")
+    .summary("show installed packages in detail")
+    .description("Show recorded packages in detail, as `pip show` does: version, summary, source, requires, required-by, location, files and sizes.")
+    .argument("<name...>", "package names (compared after PEP 503 normalization)")
+    .option("-p, --target <dir>", "the folder to look at (default: where `mpip install` installs)", nonEmpty("--target"))
+    .option("-f, --files", "list the package's files, each checked against the hash its record gives", false)
+    .option("--size", "add the bytecode freezing the package would add", false)
+    .option("--json", "print the details as JSON on stdout", false)
+    .option("--debug", "print stack traces with errors", false)
+    .action((names: string[], flags: ShowFlags) => run(async () => (await import("./commands/show.js")).showCommand(names, flags)));
+
+  program
+    .command("freeze")
+    .summary("print the installed packages as a requirements file")
+    .description("Print one requirement per recorded package (`name==version`, or the direct source it came from) that `mpip install -r` installs again.")
+    .option("-p, --target <dir>", "the folder to look at (default: where `mpip install` installs)", nonEmpty("--target"))
+    .option("--debug", "print stack traces with errors", false)
+    .action((flags: ReadFlags) => run(async () => (await import("./commands/freeze.js")).freezeCommand(flags)));
+
+  program
+    .command("manifest")
+    .summary("write a manifest.py that freezes a folder into firmware")
+    .description(
+      "Write a MicroPython manifest.py that freezes the folder as installed: `package()` for each top-level folder (its .py and .mpy files), " +
+        "`module()` for each top-level .py, `freeze()` for each top-level .mpy, all with the folder as `base_path`. " +
+        "Build firmware with it: `make BOARD=... FROZEN_MANIFEST=/path/to/manifest.py`.",
+    )
+    .option("-p, --target <dir>", "the folder to freeze (default: where `mpip install` installs)", nonEmpty("--target"))
+    .option("-o, --output <file>", "write the manifest to this file (default: stdout)", nonEmpty("--output"))
+    .option("--include <manifest>", "a manifest to include() first, e.g. '$(PORT_DIR)/boards/manifest.py' to keep the board's own frozen modules (repeatable)", collectNonEmpty("--include"), [])
+    .option("--debug", "print stack traces with errors", false)
+    .action((flags: ManifestFlags) => run(async () => (await import("./commands/manifest.js")).manifestCommand(flags)));
 
   addPackCommand(program, run);
   registerFileCommands(program, run);

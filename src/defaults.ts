@@ -1,6 +1,19 @@
-// Defaults the command line shows in its help and the install uses, in a module of their own so that
+// Defaults the command line shows in its help and the commands use, in a module of their own so that
 // printing the help loads nothing else.
+
+import os from "node:os";
+import path from "node:path";
 
 /** micropython-lib's v2 index first (what mip reads), then PyPI's JSON API (what upip reads). */
 export const DEFAULT_INDEXES = ["https://micropython.org/pi/v2", "https://pypi.org/pypi"];
 export const DEFAULT_JOBS = 16;
+
+/**
+ * upip installs into `sys.path[1]`: on the Unix port the first `MICROPYPATH` entry when it is set, else
+ * `~/.micropython/lib`. `.frozen` and empty entries name no folder and are passed over.
+ */
+export function defaultTarget(env: NodeJS.ProcessEnv): string {
+  const entry = (env.MICROPYPATH ?? "").split(path.delimiter).find((item) => item !== "" && item !== ".frozen");
+  if (entry === undefined) return path.join(os.homedir(), ".micropython", "lib");
+  return entry === "~" || entry.startsWith("~/") ? path.join(os.homedir(), entry.slice(1)) : entry;
+}

@@ -5,3 +5,5 @@ export { packProject, type PackOptions, type PackResult } from "./pack/pack.js";
 export { MpipError, type ErrorCode } from "./errors.js";
 export { Reporter } from "./log.js";
 export { parseRequirement, type Requirement } from "./spec/requirement.js";
+export { readRecords, type Distribution, type ImageRecords } from "./record/read.js";
+export { takeInventory, type Inventory } from "./record/inventory.js";

@@ -1,10 +1,8 @@
 // `mpip install`: from parsed flags to an install and its report. cli.ts declares the options and loads
 // this module only when the command runs.
 
-import os from "node:os";
-import path from "node:path";
 import { MpipError } from "../errors.js";
-import { DEFAULT_INDEXES } from "../defaults.js";
+import { DEFAULT_INDEXES, defaultTarget } from "../defaults.js";
 import { install } from "../install.js";
 import type { Limits } from "../limits.js";
 import { Reporter, type Verbosity } from "../log.js";
@@ -18,6 +16,8 @@ import { evaluateMarker } from "../spec/markers.js";
 import { readRequirementsFile } from "../spec/requirements-file.js";
 import { catchSignals } from "../signals.js";
 import { checkTypedPaths, EXIT_OK, reportFailure } from "../usage.js";
+
+export { defaultTarget } from "../defaults.js";
 
 export interface InstallFlags {
   target?: string;
@@ -119,16 +119,6 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
   } finally {
     signals.dispose();
   }
-}
-
-/**
- * upip installs into `sys.path[1]`: on the Unix port the first `MICROPYPATH` entry when it is set, else
- * `~/.micropython/lib`. `.frozen` and empty entries name no folder and are passed over.
- */
-export function defaultTarget(env: NodeJS.ProcessEnv): string {
-  const entry = (env.MICROPYPATH ?? "").split(path.delimiter).find((item) => item !== "" && item !== ".frozen");
-  if (entry === undefined) return path.join(os.homedir(), ".micropython", "lib");
-  return entry === "~" || entry.startsWith("~/") ? path.join(os.homedir(), entry.slice(1)) : entry;
 }
 
 function firmwareTarget(flags: InstallFlags): MpyTarget | undefined {

@@ -1,0 +1,37 @@
+// `mpip freeze`: the recorded packages as a requirements file, one line each, that `mpip install -r`
+// installs again (record/describe.ts `freezeLine`). Lines on stdout; warnings (files in no record, a
+// source mpip cannot fetch from) on stderr. cli.ts loads this module only when it runs.
+
+import { freezeLine } from "../record/describe.js";
+import { takeInventory } from "../record/inventory.js";
+import { EXIT_OK } from "../usage.js";
+import { guardedRead, targetOf, type ReadFlags } from "./image-output.js";
+
+export function freezeCommand(flags: ReadFlags): Promise<number> {
+  return guardedRead(flags, async (reporter) => {
+    const inventory = await takeInventory(targetOf(flags));
+    for (const warning of inventory.warnings) reporter.warn(warning);
+    const lines: string[] = [];
+    const written = new Map<string, string>();
+    for (const distribution of inventory.distributions) {
+      const earlier = written.get(distribution.key);
+      if (earlier !== undefined) {
+        reporter.warn(`\`${distribution.name}\` has two records, \`${earlier}\` and \`${distribution.distInfo}\`: only the first is written`);
+        continue;
+      }
+      const line = freezeLine(distribution);
+      if (!line.ok) {
+        reporter.warn(`${line.reason}; it is left out`);
+        continue;
+      }
+      if (line.note !== undefined) reporter.warn(line.note);
+      written.set(distribution.key, distribution.distInfo);
+      lines.push(line.line);
+    }
+    const count = inventory.unrecorded.length;
+    if (count > 0) reporter.warn(`${count} file${count === 1 ? " is" : "s are"} in no package's record: \`mpip install -r\` will not put ${count === 1 ? "it" : "them"} back (\`mpip list --unrecorded\` lists them)`);
+    // Requirement lines are data for a file, not messages: each was checked to be one plain line.
+    process.stdout.write(lines.map((line) => `${line}\n`).join(""));
+    return EXIT_OK;
+  });
+}

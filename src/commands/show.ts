@@ -1,0 +1,131 @@
+// `mpip show NAME...`: one recorded package in detail, as `pip show` gives it: version, source,
+// requires, required-by, its files (with `--files`, each checked against its recorded hash) and sizes
+// (with `--size`). cli.ts loads this module only when it runs.
+
+import { formatBytes } from "../limits.js";
+import { MpipError } from "../errors.js";
+import type { Text } from "../log.js";
+import { describeSource, requiredBy, requirementsOf } from "../record/describe.js";
+import { fileState, missingFiles, ownedFiles, takeInventory, type FileState, type Inventory } from "../record/inventory.js";
+import type { Distribution } from "../record/read.js";
+import type { SizeEstimate } from "../record/size.js";
+import { jsonDocument } from "../render.js";
+import { normalizeName } from "../spec/names.js";
+import { printable } from "../text.js";
+import { EXIT_OK } from "../usage.js";
+import { guardedRead, stdoutReporter, targetOf, type ReadFlags } from "./image-output.js";
+import { distributionJson, sizesOf } from "./list.js";
+
+export interface ShowFlags extends ReadFlags {
+  files: boolean;
+  size: boolean;
+}
+
+interface FileLine {
+  path: string;
+  size: number | null;
+  /** `owned-by-other`: a later package's record lists it too, and the file is that package's. */
+  state: FileState | "owned-by-other";
+  owner?: string;
+}
+
+export function showCommand(names: string[], flags: ShowFlags): Promise<number> {
+  return guardedRead(flags, async (reporter) => {
+    const inventory = await takeInventory(targetOf(flags));
+    const chosen = pick(inventory, names);
+    for (const warning of inventory.warnings) reporter.warn(warning);
+    const sizes = flags.size ? await sizesOf(inventory, reporter, chosen) : undefined;
+    const details = await Promise.all(chosen.map(async (distribution) => ({
+      distribution,
+      files: flags.files ? await fileLines(inventory, distribution) : undefined,
+      size: sizes?.get(distribution),
+    })));
+    if (flags.json) {
+      process.stdout.write(`${jsonDocument({ ok: true, target: inventory.target, packages: details.map((detail) => showJson(inventory, detail)), warnings: inventory.warnings })}\n`);
+    } else {
+      const out = stdoutReporter();
+      details.forEach((detail, index) => out.write(...(index === 0 ? [] : ["---"]), ...renderShow(inventory, detail)));
+    }
+    return EXIT_OK;
+  });
+}
+
+/** The distributions named, in the order given (each once); a name with no record is an error naming all such. */
+function pick(inventory: Inventory, names: readonly string[]): Distribution[] {
+  const chosen: Distribution[] = [];
+  const unknown: string[] = [];
+  for (const name of names) {
+    const matches = inventory.distributions.filter((distribution) => distribution.key === normalizeName(name));
+    if (matches.length === 0) unknown.push(name);
+    for (const match of matches) if (!chosen.includes(match)) chosen.push(match);
+  }
+  if (unknown.length > 0) {
+    const what = unknown.map((name) => `\`${printable(name, 80)}\``).join(", ");
+    throw new MpipError("not-found", `no package ${what} is recorded in \`${printable(inventory.target)}\``, {
+      hint: inventory.distributions.length === 0 ? "nothing there has a record: `mpip list` shows the files it holds" : "`mpip list` shows the recorded packages",
+    });
+  }
+  return chosen;
+}
+
+/** Every file the record lists, and every file of the dist-info folder, with its state. */
+async function fileLines(inventory: Inventory, distribution: Distribution): Promise<FileLine[]> {
+  const lines = new Map<string, FileLine>();
+  for (const row of distribution.rows) {
+    const owner = inventory.owners.get(row.path);
+    const file = inventory.files.get(row.path);
+    const state = owner !== undefined && owner !== distribution ? "owned-by-other" : await fileState(inventory, row);
+    lines.set(row.path, { path: row.path, size: file?.size ?? null, state, ...(state === "owned-by-other" ? { owner: owner!.name } : {}) });
+  }
+  for (const file of ownedFiles(inventory, distribution)) {
+    if (!lines.has(file)) lines.set(file, { path: file, size: inventory.files.get(file)!.size, state: "unchecked" });
+  }
+  return [...lines.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function renderShow(inventory: Inventory, detail: { distribution: Distribution; files: FileLine[] | undefined; size: SizeEstimate | undefined }): Text[] {
+  const { distribution, files, size } = detail;
+  const { requirements } = requirementsOf(distribution);
+  const owned = ownedFiles(inventory, distribution);
+  const bytes = owned.reduce((sum, file) => sum + inventory.files.get(file)!.size, 0);
+  const lines: Text[] = [
+    `Name: ${distribution.name}`,
+    `Version: ${distribution.version}`,
+    `Summary: ${distribution.summary ?? ""}`,
+    `Source: ${describeSource(distribution)}`,
+    `Installer: ${distribution.installer ?? ""}`,
+    `Requested: ${distribution.requested ? "yes" : "no (installed as a dependency, or not said)"}`,
+    `Requires: ${requirements.map((requirement) => requirement.name).join(", ")}`,
+    `Required-by: ${requiredBy(distribution, inventory.distributions).join(", ")}`,
+    `Location: ${inventory.target}`,
+    `Record: ${distribution.distInfo}`,
+    `Size: ${owned.length} file${owned.length === 1 ? "" : "s"}, ${formatBytes(bytes)}${size === undefined ? "" : `; ${formatBytes(size.frozenBytes)} frozen (bytecode)`}`,
+  ];
+  const missing = missingFiles(inventory, distribution);
+  if (missing.length > 0 && files === undefined) lines.push(`Missing: ${missing.length} recorded file${missing.length === 1 ? "" : "s"} not in the target (\`--files\` lists them)`);
+  if (files !== undefined) {
+    lines.push("Files:");
+    for (const file of files) {
+      const note = file.state === "changed" ? " (changed since install)" : file.state === "missing" ? " (missing)" : file.state === "owned-by-other" ? ` (now ${file.owner}'s)` : "";
+      lines.push(`  ${file.path}${file.size === null ? "" : `  ${formatBytes(file.size)}`}${note}`);
+    }
+  }
+  return lines;
+}
+
+function showJson(inventory: Inventory, detail: { distribution: Distribution; files: FileLine[] | undefined; size: SizeEstimate | undefined }) {
+  const { distribution, files, size } = detail;
+  const owned = ownedFiles(inventory, distribution);
+  return {
+    ...distributionJson(distribution),
+    requires: requirementsOf(distribution).requirements.map((requirement) => requirement.text),
+    requiresDist: distribution.requiresDist,
+    requiredBy: requiredBy(distribution, inventory.distributions),
+    location: inventory.target,
+    fileCount: owned.length,
+    bytes: owned.reduce((sum, file) => sum + inventory.files.get(file)!.size, 0),
+    missing: missingFiles(inventory, distribution),
+    ...(size === undefined ? {} : { size: { bytes: size.bytes, frozenBytes: size.frozenBytes, notCompiled: size.notCompiled } }),
+    ...(files === undefined ? {} : { files }),
+  };
+}

@@ -1,0 +1,109 @@
+// What `list`, `show` and `freeze` say about a recorded distribution: where it came from, what it
+// requires and what requires it, and the requirement line that installs it again. Pure logic over the
+// records read by read.ts.
+
+import { fileURLToPath } from "node:url";
+import { redactUrl } from "../http.js";
+import { evaluateMarker } from "../spec/markers.js";
+import { normalizeName } from "../spec/names.js";
+import { parseRequirement, type Requirement } from "../spec/requirement.js";
+import { parseUrl } from "../url.js";
+import { isComparableVersion } from "../versions.js";
+import type { Distribution } from "./read.js";
+
+/** Sources mpip installs from without an index: mpip.json's `spec` is what installs them again. */
+const DIRECT_KINDS = new Set(["url", "path", "github", "gitlab", "codeberg"]);
+
+/**
+ * Where a distribution came from, in one line: `mip https://micropython.org/pi/v2`, `github:org/repo@v1`,
+ * a URL or a path, from mpip.json, else from PEP 610 direct_url.json, else the installer (`pip`) or
+ * `unknown`. Credentials in URLs are replaced by `***`.
+ */
+export function describeSource(distribution: Distribution): string {
+  const { origin, directUrl } = distribution;
+  if (origin !== undefined) {
+    if (origin.index !== null) return `${origin.kind} ${redactUrl(origin.index)}`;
+    if (origin.spec !== undefined) return redactUrl(origin.spec);
+    if (origin.url !== undefined) return `${origin.kind} ${redactUrl(origin.url)}`;
+    return origin.kind;
+  }
+  if (directUrl !== undefined) {
+    const url = redactUrl(directUrl.url);
+    return directUrl.info.type === "vcs" ? `${directUrl.info.vcs}+${url}@${directUrl.info.commitId}` : url;
+  }
+  return distribution.installer === undefined ? "unknown" : `installed by ${distribution.installer}`;
+}
+
+/** The distribution's `Requires-Dist:` that hold on MicroPython (markers evaluated as `install` does), parsed; the rest reported in `unreadable`. */
+export function requirementsOf(distribution: Distribution): { requirements: Requirement[]; unreadable: string[] } {
+  const requirements: Requirement[] = [];
+  const unreadable: string[] = [];
+  for (const text of distribution.requiresDist) {
+    try {
+      const requirement = parseRequirement(text);
+      if (requirement.marker === undefined || evaluateMarker(requirement.marker)) requirements.push(requirement);
+    } catch {
+      unreadable.push(text);
+    }
+  }
+  return { requirements, unreadable };
+}
+
+/** The names (as recorded) of the distributions whose requirements name `distribution`, sorted by normalized name. */
+export function requiredBy(distribution: Distribution, all: readonly Distribution[]): string[] {
+  return all
+    .filter((other) => other !== distribution && requirementsOf(other).requirements.some((requirement) => normalizeName(requirement.name) === distribution.key))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((other) => other.name);
+}
+
+export type FreezeLine = { ok: true; line: string; note?: string } | { ok: false; reason: string };
+
+/**
+ * The requirement line `mpip install -r` installs this distribution again from: mpip.json's `spec` for a
+ * direct source (for a local path, direct_url.json's absolute `file:` path first), else a PEP 610 URL (`#sha256=` added when
+ * its archive hash is known), else `name==version` (`name===version` for a version PEP 440 cannot compare,
+ * as mip's `name@version` matches it). A VCS source or an archive mpip does not install (a wheel) is
+ * written as `name==version`, with a note saying why.
+ */
+export function freezeLine(distribution: Distribution): FreezeLine {
+  const { origin, directUrl } = distribution;
+  const pinned = `${distribution.name}${isComparableVersion(distribution.version) ? "==" : "==="}${distribution.version}`;
+  // A path spec may have been typed relative to a folder long left: PEP 610's file URL is absolute.
+  const localPath = directUrl !== undefined && /^file:/i.test(directUrl.url) ? fileUrlPath(directUrl.url) : undefined;
+  if (localPath !== undefined && safeLine(localPath) && (origin === undefined || origin.kind === "path")) {
+    if (!NOT_INSTALLABLE.test(localPath)) return { ok: true, line: localPath };
+    return { ok: true, line: pinned, note: notInstallable(distribution, localPath, pinned) };
+  }
+  if (origin?.spec !== undefined && DIRECT_KINDS.has(origin.kind) && safeLine(origin.spec)) return { ok: true, line: origin.spec };
+  if (directUrl !== undefined) {
+    if (directUrl.info.type === "vcs") return { ok: true, line: pinned, note: `\`${distribution.name}\` came from ${directUrl.info.vcs} (\`${redactUrl(directUrl.url)}\`), which mpip does not fetch from; it is written as \`${pinned}\`` };
+    if (/^https?:\/\//i.test(directUrl.url) && NOT_INSTALLABLE.test(parseUrl(directUrl.url)?.pathname ?? directUrl.url)) return { ok: true, line: pinned, note: notInstallable(distribution, redactUrl(directUrl.url), pinned) };
+    if (/^https?:\/\//i.test(directUrl.url) && safeLine(directUrl.url)) {
+      const sha256 = directUrl.info.type === "archive" ? directUrl.info.hashes.sha256 : undefined;
+      return { ok: true, line: sha256 !== undefined && !directUrl.url.includes("#") ? `${directUrl.url}#sha256=${sha256}` : directUrl.url };
+    }
+  }
+  if (safeLine(pinned)) return { ok: true, line: pinned };
+  return { ok: false, reason: `\`${distribution.name}\`'s version cannot be written as a requirement` };
+}
+
+/** Archives mpip does not install (wheels, zips, eggs, other tarballs): their URL cannot be written back. */
+const NOT_INSTALLABLE = /\.(whl|zip|egg|tar|tgz|tar\.bz2|tar\.xz)$/i;
+
+function notInstallable(distribution: Distribution, where: string, pinned: string): string {
+  return `\`${distribution.name}\` came from \`${where}\`, an archive mpip does not install; it is written as \`${pinned}\``;
+}
+
+/** One line of a requirements file that means only itself: no line break, no comment, not an option. */
+function safeLine(text: string): boolean {
+  return text.length <= 8192 && !/[\0-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/.test(text) && !/(^|\s)#/.test(text) && !text.startsWith("-") && text.trim() === text && text !== "";
+}
+
+function fileUrlPath(url: string): string | undefined {
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,309 @@
+// The install record, read: every `NAME-VERSION.dist-info/` folder at the top of a target, in the
+// standard form (PEP 376 / PEP 627 as pip writes them for `--target`, PEP 610 `direct_url.json`, the
+// wheel spec's RECORD), so that records written by pip, pipkin or mpip read alike; plus mpip's own
+// optional `mpip.json` (where a package came from: index and kind).
+//
+// An image may have been copied from anywhere: every record is hostile input. Nothing here throws for
+// what a record holds. A file that cannot be used (too large, not a regular file, not UTF-8, malformed)
+// becomes a problem naming the file, kept on its distribution; a RECORD row whose path leaves the target
+// or names one of mpip's own files is dropped, so no caller can ever act on it. A dist-info folder whose
+// METADATA gives no usable name and version is left out (its files then count as unrecorded).
+
+import { constants } from "node:fs";
+import { lstat, open, readdir } from "node:fs/promises";
+import path from "node:path";
+import { MpipError } from "../errors.js";
+import { isReservedName } from "../image/layout.js";
+import { errnoCode, ioError } from "../image/io-error.js";
+import { resolveTarget } from "../image/target-path.js";
+import { readHeaders } from "../pack/pkg-info.js";
+import { isValidName, normalizeName } from "../spec/names.js";
+import { printable } from "../text.js";
+import { parseRecordCsv } from "./csv.js";
+import { parseDirectUrl, parseOrigin, type DirectUrl, type MpipOrigin } from "./origin.js";
+
+export type { DirectUrl, MpipOrigin } from "./origin.js";
+
+/** One row of RECORD: a path relative to the target (`/`-separated, normalized), its digest and size when given. */
+export interface RecordRow {
+  path: string;
+  /** `sha256=<urlsafe base64, no padding>` split at the first `=`; absent for the record's own files. */
+  hash?: { algorithm: string; digest: string };
+  size?: number;
+}
+
+/** One installed distribution, as its `.dist-info` folder describes it. */
+export interface Distribution {
+  /** `Name:` of METADATA, as written. */
+  name: string;
+  /** PEP 503 normalized name: how distributions are compared. */
+  key: string;
+  version: string;
+  summary?: string;
+  /** `Requires-Dist:` values, as written (markers included). */
+  requiresDist: string[];
+  /** The folder's name, e.g. `foo-1.0.dist-info`. */
+  distInfo: string;
+  /** RECORD's rows that passed every check, in order, each path once. Empty when RECORD is unreadable. */
+  rows: RecordRow[];
+  /** Whether RECORD was read whole: false when it is missing or unreadable, or any row was dropped. */
+  recordComplete: boolean;
+  /** RECORD's modification time (ms), or 0: the later of two records that list one file owns it. */
+  recordTime: number;
+  /** `REQUESTED` is present: the user asked for this distribution, it is not only a dependency. */
+  requested: boolean;
+  /** First line of `INSTALLER` (`mpip`, `pip`), when present and readable. */
+  installer?: string;
+  directUrl?: DirectUrl;
+  origin?: MpipOrigin;
+  /** What is wrong with this record, each naming the file (`foo-1.0.dist-info/RECORD line 3: ...`). */
+  problems: string[];
+}
+
+export interface ImageRecords {
+  /** The target, absolute with links resolved. */
+  target: string;
+  /** Sorted by key, then version. */
+  distributions: Distribution[];
+  /** Every problem found (those of each distribution included), each naming its file. */
+  warnings: string[];
+}
+
+/** The largest size read of each record file: far above real ones, low enough to read whole. */
+export const RECORD_FILE_LIMITS = {
+  RECORD: 16 * 1024 * 1024,
+  METADATA: 1024 * 1024,
+  json: 64 * 1024,
+  INSTALLER: 1024,
+} as const;
+
+const DIST_INFO = /\.dist-info$/i;
+const MAX_FIELD = 500;
+
+/**
+ * Reads every `*.dist-info` folder at the top of `target`.
+ * @throws MpipError `bad-target` when the target does not exist or is not a folder; `io` when it cannot
+ *   be listed. Problems with the records themselves are never thrown: see `Distribution.problems`.
+ * Follows PEP 376, PEP 627 (core metadata 2.1), PEP 610 and the wheel spec's RECORD.
+ */
+export async function readRecords(target: string): Promise<ImageRecords> {
+  const resolved = await existingTarget(target);
+  let entries;
+  try {
+    entries = await readdir(resolved, { withFileTypes: true });
+  } catch (error) {
+    throw ioError(`cannot list the target \`${printable(target)}\``, error, "check its permissions");
+  }
+  const warnings: string[] = [];
+  const distributions: Distribution[] = [];
+  for (const entry of entries.sort((a, b) => compareText(a.name, b.name))) {
+    if (!DIST_INFO.test(entry.name) || isReservedName(entry.name)) continue;
+    if (!entry.isDirectory()) {
+      warnings.push(`\`${entry.name}\` is not a folder (${entry.isSymbolicLink() ? "a symbolic link" : "a file"}); it is not read as a record`);
+      continue;
+    }
+    const read = await readDistInfo(resolved, entry.name);
+    if (typeof read === "string") warnings.push(read);
+    else {
+      distributions.push(read);
+      warnings.push(...read.problems);
+    }
+  }
+  distributions.sort((a, b) => compareText(a.key, b.key) || compareText(a.version, b.version));
+  return { target: resolved, distributions, warnings };
+}
+
+/** The target as an existing folder, absolute with links resolved. */
+export async function existingTarget(target: string): Promise<string> {
+  const resolved = await resolveTarget(target);
+  if (!resolved.exists) {
+    throw new MpipError("bad-target", `the target \`${printable(target)}\` does not exist`, {
+      hint: "name the folder packages were installed into with -p (`mpip install -p DIR NAME` creates one)",
+    });
+  }
+  return resolved.path;
+}
+
+/** One dist-info folder, or the reason it is left out. */
+async function readDistInfo(target: string, folder: string): Promise<Distribution | string> {
+  const dir = path.join(target, folder);
+  const problems: string[] = [];
+  const metadata = await readRecordFile(dir, folder, "METADATA", RECORD_FILE_LIMITS.METADATA);
+  if (!metadata.ok) return `${metadata.problem}; the folder is not read as a record, its files count as unrecorded`;
+  const headers = readHeaders(metadata.text);
+  const name = headers.get("name")?.[0] ?? "";
+  const version = headers.get("version")?.[0] ?? "";
+  if (!isValidName(name)) {
+    return `\`${folder}/METADATA\`: ${name === "" ? "it has no `Name:` header" : `\`Name: ${printable(name, 80)}\` is not a valid project name`}; the folder is not read as a record, its files count as unrecorded`;
+  }
+  if (version === "" || version.length > 100 || /[\s\0-\x1f\x7f-\x9f,;#]/.test(version)) {
+    return `\`${folder}/METADATA\`: ${version === "" ? "it has no `Version:` header" : `\`Version: ${printable(version, 80)}\` is not a version`}; the folder is not read as a record, its files count as unrecorded`;
+  }
+  const expected = /^(.+?)-([^-]+)\.dist-info$/i.exec(folder);
+  if (expected !== null && normalizeName(expected[1]!) !== normalizeName(name)) {
+    problems.push(`\`${folder}\` holds the record of \`${name}\`: the folder's name says \`${printable(expected[1]!, 80)}\``);
+  }
+  const record = await readRecordRows(dir, folder, problems);
+  const summary = headers.get("summary")?.[0];
+  const distribution: Distribution = {
+    name,
+    key: normalizeName(name),
+    version,
+    ...(summary === undefined || summary === "" ? {} : { summary: summary.slice(0, MAX_FIELD) }),
+    requiresDist: (headers.get("requires-dist") ?? []).filter((value) => value !== ""),
+    distInfo: folder,
+    rows: record.rows,
+    recordComplete: record.complete,
+    recordTime: record.time,
+    requested: await exists(path.join(dir, "REQUESTED")),
+    problems,
+  };
+  const installer = await readRecordFile(dir, folder, "INSTALLER", RECORD_FILE_LIMITS.INSTALLER);
+  if (installer.ok) {
+    const first = installer.text.split(/\r?\n/)[0]!.trim();
+    if (first !== "") distribution.installer = first.slice(0, 100);
+  } else if (!installer.missing) problems.push(installer.problem);
+  const directUrl = await readJson(dir, folder, "direct_url.json", problems);
+  if (directUrl !== undefined) {
+    const parsed = parseDirectUrl(directUrl);
+    if (typeof parsed === "string") problems.push(`\`${folder}/direct_url.json\`: ${parsed}`);
+    else distribution.directUrl = parsed;
+  }
+  const origin = await readJson(dir, folder, "mpip.json", problems);
+  if (origin !== undefined) {
+    const parsed = parseOrigin(origin);
+    if (typeof parsed === "string") problems.push(`\`${folder}/mpip.json\`: ${parsed}`);
+    else distribution.origin = parsed;
+  }
+  return distribution;
+}
+
+async function readRecordRows(dir: string, folder: string, problems: string[]): Promise<{ rows: RecordRow[]; complete: boolean; time: number }> {
+  const file = await readRecordFile(dir, folder, "RECORD", RECORD_FILE_LIMITS.RECORD);
+  if (!file.ok) {
+    problems.push(file.missing ? `\`${folder}\` has no RECORD: mpip cannot tell which files are this package's` : file.problem);
+    return { rows: [], complete: false, time: 0 };
+  }
+  const parsed = parseRecordCsv(file.text);
+  let complete = parsed.error === undefined;
+  if (parsed.error !== undefined) problems.push(`\`${folder}/RECORD\` line ${parsed.error.line}: ${parsed.error.message}; the rows after it are not read`);
+  const rows: RecordRow[] = [];
+  const seen = new Set<string>();
+  for (const { fields, line } of parsed.rows) {
+    const where = `\`${folder}/RECORD\` line ${line}`;
+    if (fields.length !== 3) {
+      problems.push(`${where}: a row has ${fields.length} field${fields.length === 1 ? "" : "s"}, not 3 (path, hash, size); it is ignored`);
+      complete = false;
+      continue;
+    }
+    const [rawPath, rawHash, rawSize] = fields as [string, string, string];
+    const checked = checkRecordPath(rawPath);
+    if (!checked.ok) {
+      problems.push(`${where}: \`${printable(rawPath, 120)}\` ${checked.reason}; the row is ignored`);
+      complete = false;
+      continue;
+    }
+    const top = checked.path.split("/")[0]!;
+    if (DIST_INFO.test(top) && top !== folder) {
+      problems.push(`${where}: \`${printable(checked.path, 120)}\` lies in another package's record folder; the row is ignored`);
+      complete = false;
+      continue;
+    }
+    if (seen.has(checked.path)) continue;
+    seen.add(checked.path);
+    const row: RecordRow = { path: checked.path };
+    if (rawHash !== "") {
+      const hash = /^([a-z0-9_]{1,20})=([A-Za-z0-9_-]{1,200}={0,2})$/.exec(rawHash);
+      if (hash === null) problems.push(`${where}: \`${printable(rawHash, 80)}\` is not a hash (\`sha256=<urlsafe base64>\`); \`${printable(checked.path)}\` cannot be checked for changes`);
+      else row.hash = { algorithm: hash[1]!, digest: hash[2]!.replace(/=+$/, "") };
+    }
+    if (rawSize !== "") {
+      const size = /^\d{1,15}$/.test(rawSize) ? Number(rawSize) : undefined;
+      if (size === undefined) problems.push(`${where}: \`${printable(rawSize, 40)}\` is not a size in bytes; it is ignored`);
+      else row.size = size;
+    }
+    rows.push(row);
+  }
+  return { rows, complete, time: file.time };
+}
+
+/**
+ * A RECORD path, checked: relative to the target, `/`-separated, inside it, naming none of mpip's own
+ * files. Returns the normalized path (`./a//b` is `a/b`) or why it is refused.
+ */
+export function checkRecordPath(raw: string): { ok: true; path: string } | { ok: false; reason: string } {
+  if (raw === "") return { ok: false, reason: "is an empty path" };
+  if (/[\0-\x1f\x7f-\x9f]/.test(raw)) return { ok: false, reason: "holds a control character" };
+  if (raw.includes("\\")) return { ok: false, reason: "holds a backslash (RECORD paths use `/`)" };
+  if (raw.startsWith("/") || /^[A-Za-z]:/.test(raw)) return { ok: false, reason: "is absolute: it lies outside the target" };
+  const normalized = path.posix.normalize(raw).replace(/\/+$/, "");
+  if (normalized === "." || normalized === "") return { ok: false, reason: "names the target itself, not a file" };
+  if (normalized === ".." || normalized.startsWith("../")) return { ok: false, reason: "lies outside the target" };
+  if (normalized.split("/").some(isReservedName)) return { ok: false, reason: "names one of mpip's own files (its lock, journal or staging folder)" };
+  return { ok: true, path: normalized };
+}
+
+type FileRead = { ok: true; text: string; time: number } | { ok: false; missing: boolean; problem: string };
+
+/**
+ * A small file of a dist-info folder as UTF-8 text: a regular file only (no link is followed, no FIFO
+ * waited on), at most `limit` bytes.
+ */
+async function readRecordFile(dir: string, folder: string, name: string, limit: number): Promise<FileRead> {
+  const where = `\`${folder}/${name}\``;
+  let handle;
+  try {
+    handle = await open(path.join(dir, name), constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === "ENOENT") return { ok: false, missing: true, problem: `${where} is missing` };
+    if (code === "ELOOP") return { ok: false, missing: false, problem: `${where} is a symbolic link; mpip reads record files only as regular files` };
+    return { ok: false, missing: false, problem: `${where} cannot be read (${code ?? String(error)})` };
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return { ok: false, missing: false, problem: `${where} is not a regular file` };
+    if (info.size > limit) return { ok: false, missing: false, problem: `${where} is ${info.size} bytes, more than the ${limit} mpip reads` };
+    const buffer = Buffer.alloc(limit + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > limit) return { ok: false, missing: false, problem: `${where} is more than the ${limit} bytes mpip reads` };
+    }
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(buffer.subarray(0, length));
+    } catch {
+      return { ok: false, missing: false, problem: `${where} is not UTF-8 text` };
+    }
+    return { ok: true, text: text.replace(/^\uFEFF/, ""), time: info.mtimeMs };
+  } catch (error) {
+    return { ok: false, missing: false, problem: `${where} cannot be read (${errnoCode(error) ?? String(error)})` };
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+async function readJson(dir: string, folder: string, name: string, problems: string[]): Promise<unknown> {
+  const file = await readRecordFile(dir, folder, name, RECORD_FILE_LIMITS.json);
+  if (!file.ok) {
+    if (!file.missing) problems.push(file.problem);
+    return undefined;
+  }
+  try {
+    return JSON.parse(file.text) as unknown;
+  } catch (error) {
+    problems.push(`\`${folder}/${name}\` is not valid JSON (${(error as Error).message})`);
+    return undefined;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return lstat(file).then(() => true, () => false);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,97 @@
+// `mpip freeze` through the built CLI: one requirement per recorded package that `mpip install -r`
+// installs again (checked by doing it, from a real index, repo and URL server on 127.0.0.1), and the cases
+// where a record's source cannot be written back.
+
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { after, before, describe, test } from "node:test";
+import { runMpip, tempDir } from "../helpers/cli.js";
+import { writeRecordedPackage } from "../helpers/dist-info.js";
+import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
+import { serveRepos } from "../helpers/repo-server.js";
+import { buildSdist } from "../helpers/sdist.js";
+
+let work: { dir: string; cleanup: () => Promise<void> };
+let server: IndexServer;
+let env: NodeJS.ProcessEnv;
+
+before(async () => {
+  work = await tempDir("mpip-freeze-");
+  server = await startIndexServer();
+  const repos = serveRepos(server);
+  env = { MPIP_GITHUB_URL: repos.hosts.github };
+  await server.addSdist({ name: "pinned-lib", version: "1.0", files: { "pinned_lib.py": "VERSION = '1.0'\n" } });
+  await server.addSdist({ name: "pinned-lib", version: "2.0", files: { "pinned_lib.py": "VERSION = '2.0'\n" } });
+  await server.addSdist({ name: "url-lib", version: "1.5", files: { "url_lib.py": "VERSION = '1.5'\n" } });
+  repos.addRepo("github", "org", "repo-app", "v2", {
+    "package.json": JSON.stringify({ version: "2.0", urls: [["repo_app.py", "repo_app.py"]] }),
+    "repo_app.py": "VERSION = 'v2'\n",
+  });
+  repos.addRepo("github", "org", "repo-app", "v3", {
+    "package.json": JSON.stringify({ version: "3.0", urls: [["repo_app.py", "repo_app.py"]] }),
+    "repo_app.py": "VERSION = 'v3'\n",
+  });
+  await mkdir(path.join(work.dir, "dist"));
+  await writeFile(path.join(work.dir, "dist", "local_lib-0.9.tar.gz"), await buildSdist({ name: "local-lib", version: "0.9", files: { "local_lib.py": "VERSION = '0.9'\n" } }));
+});
+after(async () => {
+  await server.close();
+  await work.cleanup();
+});
+
+describe("mpip freeze", () => {
+  test("writes name==version, the direct spec or URL each came from; `mpip install -r` installs the same again", async () => {
+    const image = path.join(work.dir, "image");
+    await mkdir(image);
+    const sdistUrl = `${server.origin}/files/url-lib/1.5/url-lib-1.5.tar.gz`;
+    const response = await fetch(sdistUrl);
+    assert.equal(response.status, 200);
+    const sdistSha = createHash("sha256").update(Buffer.from(await response.arrayBuffer())).digest("hex");
+    const localSdist = path.join(work.dir, "dist", "local_lib-0.9.tar.gz");
+    await writeRecordedPackage(image, { name: "pinned-lib", version: "1.0", files: { "pinned_lib.py": "VERSION = '1.0'\n" }, installer: "mpip", mpip: { index: server.url, kind: "pypi", artifact: "dist", url: "x", sha256: null } });
+    // As pip writes a URL install: direct_url.json only.
+    await writeRecordedPackage(image, { name: "url-lib", version: "1.5", files: { "url_lib.py": "VERSION = '1.5'\n" }, directUrl: { url: sdistUrl, archive_info: { hashes: { sha256: sdistSha } } } });
+    await writeRecordedPackage(image, { name: "repo-app", version: "2.0", files: { "repo_app.py": "VERSION = 'v2'\n" }, installer: "mpip", mpip: { index: null, kind: "github", artifact: "package-json", url: "x", spec: "github:org/repo-app@v2" } });
+    // A path typed relative to a folder since left: direct_url.json's absolute path is written.
+    await writeRecordedPackage(image, {
+      name: "local-lib",
+      version: "0.9",
+      files: { "local_lib.py": "VERSION = '0.9'\n" },
+      installer: "mpip",
+      mpip: { index: null, kind: "path", artifact: "dist", spec: "./dist/local_lib-0.9.tar.gz" },
+      directUrl: { url: pathToFileURL(localSdist).href, archive_info: {} },
+    });
+    const run = await runMpip(["freeze", "-p", image]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, "");
+    assert.equal(run.stdout, [localSdist, "pinned-lib==1.0", "github:org/repo-app@v2", `${sdistUrl}#sha256=${sdistSha}`, ""].join("\n"));
+
+    const requirements = path.join(work.dir, "requirements.txt");
+    await writeFile(requirements, run.stdout);
+    const again = path.join(work.dir, "again");
+    const install = await runMpip(["install", "-i", server.url, "-p", again, "-r", requirements], { env, cwd: path.join(work.dir, "dist") });
+    assert.equal(install.code, 0, install.stderr);
+    for (const [file, version] of [["pinned_lib.py", "1.0"], ["url_lib.py", "1.5"], ["repo_app.py", "v2"], ["local_lib.py", "0.9"]]) {
+      assert.equal(await readFile(path.join(again, file!), "utf8"), `VERSION = '${version}'\n`);
+    }
+  });
+
+  test("a git source or a wheel is written as name==version with a warning; a spec that is not one plain line is not written", async () => {
+    const image = path.join(work.dir, "odd");
+    await mkdir(image);
+    await writeRecordedPackage(image, { name: "git-thing", version: "1.0", files: { "git_thing.py": "" }, directUrl: { url: "https://git.example/org/git-thing.git", vcs_info: { vcs: "git", commit_id: "0123abcd", requested_revision: "main" } } });
+    await writeRecordedPackage(image, { name: "wheel-thing", version: "2.0", files: { "wheel_thing.py": "" }, directUrl: { url: "https://files.example/wheel_thing-2.0-py3-none-any.whl", archive_info: {} } });
+    await writeRecordedPackage(image, { name: "sneaky", version: "1.0", files: { "sneaky.py": "" }, installer: "mpip", mpip: { index: null, kind: "url", spec: "https://x.example/a.py\nevil-package==6.6.6" } });
+    await writeRecordedPackage(image, { name: "custom-ver", version: "2023.1-custom+x_y", files: { "custom_ver.py": "" } });
+    await writeFile(path.join(image, "by_hand.py"), "");
+    const run = await runMpip(["freeze", "-p", image]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, ["custom-ver===2023.1-custom+x_y", "git-thing==1.0", "sneaky==1.0", "wheel-thing==2.0", ""].join("\n"));
+    assert.match(run.stderr, /warning: `git-thing` came from git \(`https:\/\/git\.example\/org\/git-thing\.git`\), which mpip does not fetch from; it is written as `git-thing==1\.0`/);
+    assert.match(run.stderr, /warning: `wheel-thing` came from `https:\/\/files\.example\/wheel_thing-2\.0-py3-none-any\.whl`, an archive mpip does not install/);
+    assert.match(run.stderr, /warning: 1 file is in no package's record: `mpip install -r` will not put it back/);
+  });
+});

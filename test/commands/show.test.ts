@@ -1,0 +1,116 @@
+// `mpip show NAME...` through the built CLI: version, source, requires, required-by, files checked
+// against their recorded hashes, sizes; names compared after PEP 503 normalization.
+
+import assert from "node:assert/strict";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { runMpip, tempDir } from "../helpers/cli.js";
+import { writeRecordedPackage } from "../helpers/dist-info.js";
+
+let work: { dir: string; cleanup: () => Promise<void> };
+let image: string;
+
+before(async () => {
+  work = await tempDir("mpip-show-");
+  image = path.join(work.dir, "image");
+  await mkdir(image);
+  await writeRecordedPackage(image, {
+    name: "Weather_Station",
+    version: "3.1",
+    summary: "reads the made-up weather sensors",
+    requires: ["sensor-kit>=2", "host-only; implementation_name == 'cpython'", "extra-thing; extra == 'plots'"],
+    files: { "weather_station/__init__.py": "W = 1\n", "weather_station/units.py": "C = 'celsius'\n", "weather_station/shared.py": "old\n" },
+    installer: "mpip",
+    mpip: { index: "https://pypi.org/pypi", kind: "pypi", artifact: "dist", url: "https://files.example/weather_station-3.1.tar.gz", sha256: "cd".repeat(32) },
+  });
+  await writeRecordedPackage(image, { name: "sensor-kit", version: "2.0", files: { "sensor_kit.py": "S = 1\n" }, requested: false });
+  // A later package ships the same file: it is that package's now.
+  await writeRecordedPackage(image, { name: "overlay", version: "1.0", files: { "weather_station/shared.py": "new\n" }, requires: ["Sensor_Kit"] });
+});
+after(() => work.cleanup());
+
+describe("mpip show", () => {
+  test("shows version, summary, source, requires (markers applied), required-by and location", async () => {
+    const run = await runMpip(["show", "-p", image, "weather.station"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, "");
+    const expected = [
+      "Name: Weather_Station",
+      "Version: 3.1",
+      "Summary: reads the made-up weather sensors",
+      "Source: pypi https://pypi.org/pypi",
+      "Installer: mpip",
+      "Requested: yes",
+      "Requires: sensor-kit",
+      "Required-by: ",
+      `Location: ${image}`,
+      "Record: weather_station-3.1.dist-info",
+    ];
+    assert.deepEqual(run.stdout.split("\n").slice(0, expected.length), expected);
+    assert.match(run.stdout, /^Size: 7 files, [\d.]+ (bytes|KiB)$/m);
+  });
+
+  test("several names, separated by ---; required-by lists every package that needs it", async () => {
+    const run = await runMpip(["show", "-p", image, "SENSOR_KIT", "overlay"]);
+    assert.equal(run.code, 0, run.stderr);
+    const [first, second] = run.stdout.split("---\n");
+    assert.match(first!, /^Name: sensor-kit$/m);
+    assert.match(first!, /^Required-by: overlay, Weather_Station$/m);
+    assert.match(first!, /^Requested: no/m);
+    assert.match(second!, /^Name: overlay$/m);
+  });
+
+  test("--files: each file with its size; changed, missing and taken-over files said", async () => {
+    const copy = path.join(work.dir, "changed");
+    await mkdir(copy);
+    await writeRecordedPackage(copy, { name: "gadget", version: "1.0", files: { "gadget/__init__.py": "G = 1\n", "gadget/edit.py": "E = 1\n", "gadget/gone.py": "X\n", "gadget/shared.py": "one\n" } });
+    await writeRecordedPackage(copy, { name: "later", version: "1.0", files: { "gadget/shared.py": "two\n" } });
+    await writeFile(path.join(copy, "gadget", "edit.py"), "E = 2  # edited on the device\n");
+    await rm(path.join(copy, "gadget", "gone.py"));
+    const run = await runMpip(["show", "-p", copy, "gadget", "--files"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^Files:$/m);
+    assert.match(run.stdout, /^  gadget\/__init__\.py  6 bytes$/m);
+    assert.match(run.stdout, /^  gadget\/edit\.py  30 bytes \(changed since install\)$/m);
+    assert.match(run.stdout, /^  gadget\/gone\.py \(missing\)$/m);
+    assert.match(run.stdout, /^  gadget\/shared\.py  4 bytes \(now later's\)$/m);
+    assert.match(run.stdout, /^  gadget-1\.0\.dist-info\/RECORD  \d+ bytes$/m);
+    const json = JSON.parse((await runMpip(["show", "-p", copy, "gadget", "--files", "--json"])).stdout);
+    const states = Object.fromEntries(json.packages[0].files.map((file: { path: string; state: string }) => [file.path, file.state]));
+    assert.equal(states["gadget/__init__.py"], "unchanged");
+    assert.equal(states["gadget/edit.py"], "changed");
+    assert.equal(states["gadget/gone.py"], "missing");
+    assert.equal(states["gadget/shared.py"], "owned-by-other");
+    assert.deepEqual(json.packages[0].missing, ["gadget/gone.py"]);
+  });
+
+  test("--json: requires with their specifiers, required-by, file count and bytes", async () => {
+    const run = await runMpip(["show", "-p", image, "weather-station", "--json"]);
+    assert.equal(run.code, 0, run.stderr);
+    const [pkg] = JSON.parse(run.stdout).packages;
+    assert.equal(pkg.name, "Weather_Station");
+    assert.deepEqual(pkg.requires, ["sensor-kit>=2"]);
+    assert.equal(pkg.requiresDist.length, 3);
+    assert.deepEqual(pkg.requiredBy, []);
+    assert.equal(pkg.fileCount, 7);
+    assert.equal(pkg.origin.sha256, "cd".repeat(32));
+  });
+
+  test("a name with no record is an error naming it (exit 1, not-found), nothing shown", async () => {
+    const run = await runMpip(["show", "-p", image, "sensor-kit", "no-such-thing"]);
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, "");
+    assert.match(run.stderr, /^error: no package `no-such-thing` is recorded in `.*image`\n\nhint: `mpip list` shows the recorded packages\n$/);
+    const json = await runMpip(["show", "-p", image, "no-such-thing", "--json"]);
+    assert.equal(JSON.parse(json.stdout).error.code, "not-found");
+  });
+
+  test("--size adds the frozen bytecode size", async () => {
+    const run = await runMpip(["show", "-p", image, "sensor-kit", "--size", "--json"], { env: { MPIP_CACHE_DIR: path.join(work.dir, "cache") } });
+    assert.equal(run.code, 0, run.stderr);
+    const [pkg] = JSON.parse(run.stdout).packages;
+    assert.ok(pkg.size.frozenBytes > 0);
+    assert.equal(pkg.size.bytes, pkg.bytes);
+  });
+});
