@@ -14,6 +14,7 @@ import { TarFormatError, TarReader, type TarEntry } from "../archive/tar-reader.
 import { DEFAULT_LIMITS, formatBytes } from "../limits.js";
 import { printable } from "../text.js";
 import { deviceTarView } from "./device-tar.js";
+import { parseRequiresDist } from "../spec/requires.js";
 import { readHeaders } from "./pkg-info.js";
 
 export type CheckId = "gzip" | "tar" | "top-folder" | "names" | "setup-py" | "dependencies";
@@ -169,9 +170,14 @@ function dependencyCheck(stripped: Map<string, Member>): CheckResult {
   const files = [...stripped.keys()];
   const requiresTxt = files.find((file) => /\.egg-info\/requires\.txt$/.test(file));
   const eggPkgInfo = files.find((file) => /^[^/]+\.egg-info\/PKG-INFO$/.test(file));
+  // Only runtime dependencies need a requires.txt: a Requires-Dist for an extra, or with a marker that does
+  // not hold on MicroPython, is not one (mpip pack and repack leave those out of requires.txt, as install does).
   const requiresDist = new Set<string>();
+  const notRuntime = new Set<string>();
   for (const file of [eggPkgInfo, stripped.has("PKG-INFO") ? "PKG-INFO" : undefined]) {
-    for (const line of readHeaders(text(file) ?? "").get("requires-dist") ?? []) requiresDist.add(line);
+    const pkgInfo = text(file) ?? "";
+    const runtime = runtimeRequiresDist(pkgInfo);
+    for (const line of readHeaders(pkgInfo).get("requires-dist") ?? []) (runtime === undefined || runtime.has(line.trim()) ? requiresDist : notRuntime).add(line);
   }
   if (requiresTxt !== undefined) {
     const lines = (text(requiresTxt) ?? "").split(/\r\n|\r|\n/).map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#"));
@@ -184,6 +190,24 @@ function dependencyCheck(stripped: Map<string, Member>): CheckResult {
   if (requiresDist.size > 0) {
     return result("dependencies", "fail", `its ${requiresDist.size === 1 ? "dependency is" : `${requiresDist.size} dependencies are`} declared only as \`Requires-Dist\` in PKG-INFO; upip reads only \`*.egg-info/requires.txt\``, [...requiresDist].map((line) => `Requires-Dist: ${printable(line)}`));
   }
+  if (eggPkgInfo !== undefined && notRuntime.size > 0) {
+    const count = notRuntime.size === 1 ? "its 1 `Requires-Dist` is" : `its ${notRuntime.size} \`Requires-Dist\` are`;
+    return result("dependencies", "pass", `no runtime dependencies (\`${eggPkgInfo}\` and no requires.txt): ${count} for extras or other platforms, which a device never installs`, [...notRuntime].map((line) => `Requires-Dist: ${printable(line)}`));
+  }
   if (eggPkgInfo !== undefined) return result("dependencies", "pass", `no dependencies (\`${eggPkgInfo}\` and no requires.txt, as setuptools writes a package without any)`);
   return result("dependencies", "fail", "no `*.egg-info/PKG-INFO` or `requires.txt`: upip cannot tell its dependencies (or that it has none)");
+}
+
+/**
+ * The `Requires-Dist` values of a PKG-INFO that a MicroPython device installs (markers evaluated as
+ * `mpip install` evaluates them; extras never), or undefined when one of them cannot be parsed (then
+ * every line counts, and the check stays strict).
+ */
+function runtimeRequiresDist(pkgInfo: string): Set<string> | undefined {
+  try {
+    return new Set(parseRequiresDist(pkgInfo).map((requirement) => requirement.text.trim()));
+  } catch (error) {
+    if (error instanceof MpipError) return undefined;
+    throw error;
+  }
 }

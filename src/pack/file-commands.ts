@@ -62,8 +62,9 @@ export function registerFileCommands(program: Command, run: Run): void {
     .summary("turn an sdist into a MicroPython distribution package")
     .description(
       "Turn sdists (setuptools or `python -m build`; any gzip window; ustar, pax or GNU tar) into MicroPython " +
-        "distribution packages by sdist_upip's rules: keep *.py files, package data and *.egg-info/{PKG-INFO,requires.txt}; " +
-        "drop setup.py, other top-level files (README, LICENSE, setup.cfg, PKG-INFO, ...) and other egg-info files. " +
+        "distribution packages by sdist_upip's rules: keep the packages (each whole folder) and modules the distribution installs, " +
+        "as its *.egg-info/top_level.txt lists them, else as found in the files (not docs, tests, examples, setup.py); " +
+        "keep *.egg-info/{PKG-INFO,requires.txt}; drop everything else (README, LICENSE, setup.cfg, PKG-INFO, other egg-info files, ...). " +
         "Each package with data files gets a generated `pkg/R.py`. When the sdist has no egg-info, its PKG-INFO and a " +
         "requires.txt (Requires-Dist whose markers hold on MicroPython) are made from the top-level PKG-INFO. " +
         "The result is plain ustar, gzip level 9 with a 4 KiB window, reproducible (SOURCE_DATE_EPOCH sets the mtimes). " +
@@ -145,11 +146,21 @@ async function guarded(flags: CommonFlags, body: (reporter: Reporter) => Promise
 function repackSummary(input: string, result: RepackResult, verbose: boolean): Text[] {
   const window = result.inputMaxDistance > 4096 ? "; the input needed a 32 KiB window, the output 4 KiB" : "";
   const lines: Text[] = [`Repacked \`${input}\` into \`${result.output}\` (${result.name} ${result.version}: ${result.files.length} files, ${result.bytes} bytes${window})`];
+  lines.push(`  ${layoutSummary(result)}`);
   for (const path of result.generated) lines.push([" ", styled("green", "+"), ` ${path} `, styled("dim", "(generated)")]);
   for (const { path, rule } of result.dropped) lines.push([" ", styled("red", "-"), ` ${path} `, styled("dim", `(${rule})`)]);
   if (verbose) for (const { path, rule } of result.kept) lines.push([`   ${path} `, styled("dim", `(${rule})`)]);
   for (const line of result.omittedRequirements) lines.push(["   ", styled("dim", `Requires-Dist \`${line}\` left out: its marker does not hold on MicroPython`)]);
   return lines;
+}
+
+/** Which packages and modules were kept, and what decided it: `top_level.txt`, or the files. */
+function layoutSummary(result: RepackResult): string {
+  const list = (names: string[]) => names.map((name) => `\`${name}\``).join(", ");
+  const { packages, modules, from } = result.layout;
+  const parts = [packages.length > 0 ? `packages ${list(packages)}` : "", modules.length > 0 ? `modules ${list(modules)}` : ""].filter(Boolean);
+  const source = from === undefined ? "found from the files; docs, tests and examples left out" : `as \`${from}\` lists them`;
+  return parts.length === 0 ? "kept no package or module" : `kept ${parts.join(" and ")} (${source})`;
 }
 
 function repackJson(result: RepackResult) {

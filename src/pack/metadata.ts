@@ -45,6 +45,12 @@ export interface PackSettings {
    * ones; undefined discovers them too unless modules are declared (setuptools' rule).
    */
   packages?: string[] | "find";
+  /**
+   * With `packages: "find"`: patterns (`*`, `?`) a discovered top-level package's name must match, from
+   * `[tool.setuptools.packages.find] include` or `[options.packages.find] include`; a pattern matches the
+   * package when its first dotted part does (`mylib*`, `mylib.*`). Undefined: every discovered package.
+   */
+  findInclude?: string[];
   /** Dotted names of the declared modules (`foo`, `pkg.mod`); undefined means discover top-level ones. */
   modules?: string[];
   /** setup.cfg's `package_dir` entries other than the root: dotted package name, folder in the project. */
@@ -74,16 +80,18 @@ export interface Project {
   settings: PackSettings;
 }
 
-export function badProject(file: string, field: string, problem: string, hint?: string, cause?: unknown): MpipError {
+export function badProject(file: string, field: string, problem: string, hint?: string | string[], cause?: unknown): MpipError {
   return new MpipError("bad-project", `\`${file}\`: \`${field}\` ${problem}`, {
     ...(hint === undefined ? {} : { hint }),
     ...(cause === undefined ? {} : { cause }),
   });
 }
 
-export function checkName(value: string, file: string, field: string): string {
+/** A PEP 508 name of a package or of an extra; the hint's example fits which it is. */
+export function checkName(value: string, file: string, field: string, kind: "package" | "extra" = "package"): string {
   if (!isValidName(value)) {
-    throw badProject(file, field, `is \`${printable(value, 80)}\`, which is not a valid package name`, "use letters and digits, with `.`, `_` and `-` only between them (PEP 508), e.g. `micropython-foo`");
+    const example = kind === "package" ? "`micropython-foo`" : "`docs` or `test-tools`";
+    throw badProject(file, field, `is \`${printable(value, 80)}\`, which is not a valid ${kind === "package" ? "package" : "extra"} name`, `use letters and digits, with \`.\`, \`_\` and \`-\` only between them (PEP 508), e.g. ${example}`);
   }
   return value;
 }

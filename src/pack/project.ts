@@ -26,7 +26,12 @@ export async function readProject(dirArgument: string): Promise<Project> {
 
   if (pyproject?.project !== undefined) {
     metadataFile = "pyproject.toml";
-    metadata = await readProjectTable(dir, pyproject.project);
+    const { setuptools } = pyproject;
+    sourceRoot = setuptools.sourceRoot;
+    declared = mergeSettings(setuptools.settings, pyproject.tool);
+    // An `attr:` version's module: in the declared source folder, else at the top or in `src/`.
+    const roots = sourceRoot === undefined ? ["", "src"] : [normalizeRoot(sourceRoot)];
+    metadata = await readProjectTable(dir, pyproject.project, setuptools, roots.map((root) => ({ sourceRoot: root, packageDir: setuptools.settings.packageDir })));
   } else {
     const setupCfgText = await readText(dir, "setup.cfg");
     const setupCfg = setupCfgText === undefined ? undefined : await readSetupCfg(dir, setupCfgText);
@@ -40,14 +45,16 @@ export async function readProject(dirArgument: string): Promise<Project> {
   return { dir, metadataFile, metadata, settings };
 }
 
-/** `[tool.mpip]` (in a pyproject.toml beside setup.cfg) overrides what setup.cfg's `[options]` declare. */
+/** `[tool.mpip]` overrides what setup.cfg's `[options]`, or pyproject.toml's `[tool.setuptools]`, declare. */
 function mergeSettings(fromCfg: DeclaredSettings, tool: DeclaredSettings | undefined): DeclaredSettings {
   if (tool === undefined) return fromCfg;
   const packages = tool.packages ?? fromCfg.packages;
   const modules = tool.modules ?? fromCfg.modules;
+  const findInclude = tool.packages === undefined ? fromCfg.findInclude : undefined;
   return {
     ...(packages === undefined ? {} : { packages }),
     ...(modules === undefined ? {} : { modules }),
+    ...(findInclude === undefined ? {} : { findInclude }),
     packageDir: fromCfg.packageDir,
     include: [...fromCfg.include, ...tool.include],
     exclude: [...fromCfg.exclude, ...tool.exclude],
@@ -87,7 +94,9 @@ async function noMetadata(dir: string, hasPyproject: boolean, hasSetupCfg: boole
   // A folder of sdists given as a spec is a common slip: say how to install from one.
   const sdists = !hasPyproject && !hasSetupCfg && (await readdir(dir).catch(() => [] as string[])).some((name) => name.endsWith(".tar.gz"));
   const folderHint = sdists ? ["", "to install packages from a folder of sdists, name the folder with `-f` and the packages by name: `mpip install -f DIR NAME`"] : [];
-  return new MpipError("bad-project", `\`${dir}\` is not a Python project: ${found}`, { hint: [...hint, ...folderHint] });
+  // A mip package with a pyproject.toml or setup.cfg that only configures linters: install serves it as is.
+  const mipHint = (await exists(path.join(dir, "package.json"))) ? ["", "the folder holds a `package.json`, a mip package: `mpip install` installs it from that as it is; `mpip pack` builds an sdist only from project metadata"] : [];
+  return new MpipError("bad-project", `\`${dir}\` is not a Python project: ${found}`, { hint: [...hint, ...folderHint, ...mipHint] });
 }
 
 async function readText(dir: string, name: string): Promise<string | undefined> {

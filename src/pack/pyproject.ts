@@ -1,8 +1,8 @@
-// Reads `pyproject.toml`: the `[project]` table (PEP 621) for the metadata, `[tool.mpip]` for what goes
-// into the archive. Every field is type-checked, and an error names the file and the field, because a
+// Reads `pyproject.toml`: the `[project]` table (PEP 621) for the metadata, with the fields it lists in
+// `dynamic` filled from `[tool.setuptools.dynamic]` where that needs no code run; `[tool.mpip]` (and
+// `[tool.setuptools]` packages, py-modules, package-dir) for what goes into the archive. Every field is type-checked, and an error names the file and the field, because a
 // typo here would otherwise ship a broken package.
 
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { MpipError } from "../errors.js";
@@ -17,14 +17,23 @@ import {
   type Person,
   type ProjectMetadata,
 } from "./metadata.js";
+import { readProjectFile } from "./project-file.js";
+import { readSetuptoolsTable, resolveDynamic, type SetuptoolsConfig } from "./setuptools-config.js";
+import { FILE, isTable, optional, optionalStrings, type Table } from "./toml-fields.js";
 
-const FILE = "pyproject.toml";
-type Table = Record<string, unknown>;
 
 /** Settings read from `[tool.mpip]`; the source root is decided from the layout on disk. */
 export type DeclaredSettings = Omit<PackSettings, "sourceRoot">;
 
-export function parsePyproject(dir: string, text: string): { project?: Table; tool: DeclaredSettings } {
+export interface Pyproject {
+  project?: Table;
+  /** `[tool.mpip]`. */
+  tool: DeclaredSettings;
+  /** `[tool.setuptools]`: it applies only with a `[project]` table, as setuptools applies it. */
+  setuptools: SetuptoolsConfig;
+}
+
+export function parsePyproject(dir: string, text: string): Pyproject {
   let document: Table;
   try {
     document = parseToml(text) as Table;
@@ -34,7 +43,8 @@ export function parsePyproject(dir: string, text: string): { project?: Table; to
   const project = optional(document, "project", "table", "project") as Table | undefined;
   const toolTable = optional(document, "tool", "table", "tool") as Table | undefined;
   const mpip = toolTable === undefined ? undefined : (optional(toolTable, "mpip", "table", "tool.mpip") as Table | undefined);
-  return { ...(project === undefined ? {} : { project }), tool: readToolTable(mpip ?? {}) };
+  const setuptools = toolTable === undefined ? undefined : (optional(toolTable, "setuptools", "table", "tool.setuptools") as Table | undefined);
+  return { ...(project === undefined ? {} : { project }), tool: readToolTable(mpip ?? {}), setuptools: readSetuptoolsTable(setuptools ?? {}) };
 }
 
 const TOOL_KEYS = ["packages", "modules", "include", "exclude", "resources"];
@@ -56,18 +66,18 @@ function readToolTable(table: Table): DeclaredSettings {
   };
 }
 
-/** The metadata of a `[project]` table. */
-export async function readProjectTable(dir: string, project: Table): Promise<ProjectMetadata> {
-  const dynamic = optionalStrings(project, "dynamic", "project.dynamic") ?? [];
-  for (const field of ["name", "version", "dependencies", "optional-dependencies"]) {
-    if (dynamic.includes(field)) {
-      throw badProject(FILE, "project.dynamic", `lists \`${field}\`: mpip never runs a build backend or setup.py, so it cannot compute it`, `write \`${field}\` in \`[project]\` itself and remove it from \`dynamic\`, e.g. \`version = "1.0.0"\``);
-    }
-  }
+/**
+ * The metadata of a `[project]` table. Fields listed in `dynamic` come from `setuptools.dynamic` (see
+ * resolveDynamic); `layouts` are where an `attr:` version's module is looked for. Throws a `bad-project`
+ * MpipError naming the field.
+ */
+export async function readProjectTable(dir: string, project: Table, setuptools: SetuptoolsConfig, layouts: Array<Pick<PackSettings, "sourceRoot" | "packageDir">>): Promise<ProjectMetadata> {
+  const dynamicFields = optionalStrings(project, "dynamic", "project.dynamic") ?? [];
+  const dynamic = await resolveDynamic(dir, project, dynamicFields, setuptools, layouts);
   const name = optional(project, "name", "string", "project.name") as string | undefined;
   if (name === undefined) throw badProject(FILE, "project.name", "is missing", 'add `name = "micropython-mylib"` under `[project]`');
-  const version = optional(project, "version", "string", "project.version") as string | undefined;
-  if (version === undefined) throw badProject(FILE, "project.version", "is missing", 'add `version = "1.0.0"` under `[project]` (mpip reads no version from code or git tags)');
+  const version = dynamic.version ?? (optional(project, "version", "string", "project.version") as string | undefined);
+  if (version === undefined) throw badProject(FILE, "project.version", "is missing", 'add `version = "1.0.0"` under `[project]` (mpip reads no version from git tags)');
 
   const summary = optional(project, "description", "string", "project.description") as string | undefined;
   const description = await readReadme(dir, project.readme);
@@ -75,9 +85,9 @@ export async function readProjectTable(dir: string, project: Table): Promise<Pro
   const license = await readLicense(dir, project.license);
   const urls = optional(project, "urls", "table", "project.urls") as Table | undefined;
   const extras = (optional(project, "optional-dependencies", "table", "project.optional-dependencies") as Table | undefined) ?? {};
-  return {
+  const metadata: ProjectMetadata = {
     name: checkName(name, FILE, "project.name"),
-    version: checkVersion(version, FILE, "project.version"),
+    version: dynamic.version ?? checkVersion(version, FILE, "project.version"),
     ...(summary === undefined ? {} : { summary }),
     ...(description === undefined ? {} : { description }),
     ...(requiresPython === undefined ? {} : { requiresPython }),
@@ -92,9 +102,10 @@ export async function readProjectTable(dir: string, project: Table): Promise<Pro
       .sort()
       .map((extra) => {
         const field = `project.optional-dependencies.${extra}`;
-        return [checkName(extra, FILE, field), checkRequirements(optionalStrings(extras, extra, field) ?? [], FILE, field)];
+        return [checkName(extra, FILE, field, "extra"), checkRequirements(optionalStrings(extras, extra, field) ?? [], FILE, field)];
       }),
   };
+  return { ...metadata, ...dynamic, version: metadata.version };
 }
 
 async function readReadme(dir: string, readme: unknown): Promise<ProjectMetadata["description"]> {
@@ -127,43 +138,4 @@ function readPeople(project: Table, key: "authors" | "maintainers"): Person[] {
     const email = optional(entry, "email", "string", `${field}.email`) as string | undefined;
     return { ...(name === undefined ? {} : { name }), ...(email === undefined ? {} : { email }) };
   });
-}
-
-/** Reads a file the metadata refers to, which must lie inside the project folder. */
-export async function readProjectFile(dir: string, relative: string, field: string, file: string = FILE): Promise<string> {
-  const resolved = path.resolve(dir, relative);
-  if (path.isAbsolute(relative) || path.relative(dir, resolved).startsWith("..")) throw badProject(file, field, `names \`${relative}\`, which is outside the project folder`);
-  try {
-    return await readFile(resolved, "utf8");
-  } catch (error) {
-    throw badProject(file, field, `names \`${relative}\`, which cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`, "create the file or fix the name", error);
-  }
-}
-
-function isTable(value: unknown): value is Table {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
-
-type Kind = "string" | "boolean" | "table" | "array";
-
-function optional(table: Table, key: string, kind: Kind, field: string): unknown {
-  const value = table[key];
-  if (value === undefined) return undefined;
-  const ok = kind === "table" ? isTable(value) : kind === "array" ? Array.isArray(value) : typeof value === kind;
-  if (!ok) throw badProject(FILE, field, `must be ${kind === "array" ? "an array" : `a ${kind}`}, not ${describe(value)}`);
-  return value;
-}
-
-function optionalStrings(table: Table, key: string, field: string): string[] | undefined {
-  const list = optional(table, key, "array", field) as unknown[] | undefined;
-  if (list === undefined) return undefined;
-  for (const item of list) if (typeof item !== "string") throw badProject(FILE, field, `must hold strings only, not ${describe(item)}`);
-  return list as string[];
-}
-
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return "an array";
-  if (value instanceof Date) return "a date";
-  if (isTable(value)) return "a table";
-  return `${typeof value === "string" ? "the string" : `the ${typeof value}`} \`${String(value)}\``;
 }

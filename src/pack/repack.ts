@@ -1,5 +1,5 @@
-// `mpip repack`: turns any sdist into a MicroPython distribution package by sdist_upip's rules
-// (sdist-rules.ts), with `pkg/R.py` generated for each package that has data files, and the egg-info
+// `mpip repack`: turns any sdist into a MicroPython distribution package by sdist_upip's rules, keeping
+// only the packages and modules the distribution installs (sdist-rules.ts), with `pkg/R.py` generated for each package that has data files, and the egg-info
 // metadata upip reads (`PKG-INFO`, `requires.txt`) made from the top-level PKG-INFO when the sdist has none
 // (`python -m build` sdists carry only that). Written by writer.ts: plain ustar, 4 KiB window, reproducible.
 
@@ -11,7 +11,7 @@ import { printable } from "../text.js";
 import { eggInfoFolder, nameAndVersion, requiresTxtFromPkgInfo, requiresTxtFromRequiresTxt } from "./pkg-info.js";
 import { renderResourceModule } from "./r-py.js";
 import { readSdist, type SdistContents, type SdistFile } from "./read-sdist.js";
-import { packageFolders, resourcesByPackage, sdistUpipVerdict, type Rule } from "./sdist-rules.js";
+import { packageLayout, repackVerdict, resourcesByPackage, topLevelTxtPath, type PackageLayout, type Rule } from "./sdist-rules.js";
 import { writeSdist, type ArchiveFile, type WriteOptions } from "./writer.js";
 
 export interface RepackPlan {
@@ -21,6 +21,8 @@ export interface RepackPlan {
   top: string;
   /** What goes into the archive, paths including the top folder. */
   files: ArchiveFile[];
+  /** The packages and modules kept, and whether `top_level.txt` or the files decided them. */
+  layout: PackageLayout;
   kept: Array<{ path: string; rule: Rule }>;
   dropped: Array<{ path: string; rule: Rule }>;
   /** Paths (below the top folder) that mpip wrote: `R.py` modules and egg-info metadata. */
@@ -39,21 +41,34 @@ export interface RepackResult extends RepackPlan {
 
 /** Pure: what the repacked archive holds. */
 export function planRepack(contents: SdistContents): RepackPlan {
-  const byPath = new Map<string, Uint8Array>(contents.files.map((file) => [file.path, file.data]));
-  const packages = packageFolders(byPath.keys());
+  const topLevelPath = topLevelTxtPath(contents.files.map((file) => file.path));
+  const topLevelData = contents.files.find((file) => file.path === topLevelPath)?.data;
+  const layout = packageLayout(
+    contents.files.map((file) => file.path),
+    topLevelPath === undefined || topLevelData === undefined ? undefined : { path: topLevelPath, text: Buffer.from(topLevelData).toString("utf8") },
+  );
   const kept: RepackPlan["kept"] = [];
   const dropped: RepackPlan["dropped"] = [];
   const keptFiles: SdistFile[] = [];
   for (const file of contents.files) {
-    const verdict = sdistUpipVerdict(file.path, packages);
+    const verdict = repackVerdict(file.path, layout);
     (verdict.keep ? kept : dropped).push({ path: file.path, rule: verdict.rule });
     if (verdict.keep) keptFiles.push(file);
   }
   const output = new Map<string, Uint8Array>(keptFiles.map((file) => [file.path, file.data]));
   const generated: string[] = [];
   const warnings: string[] = [];
+  if (layout.missing.length > 0) {
+    const names = layout.missing.map((name) => `\`${printable(name, 80)}\``).join(", ");
+    warnings.push(layout.from === undefined
+      ? `\`${printable(topLevelPath ?? "top_level.txt")}\` lists ${names}, and the sdist holds none of its names: the packages and modules were found from the files instead`
+      : `\`${printable(layout.from)}\` lists ${names}, which the sdist does not hold`);
+  }
+  if (layout.packages.length + layout.modules.length === 0) {
+    warnings.push("found no package or module to keep: the sdist holds no Python outside `docs`, `tests`, `examples` and the like");
+  }
 
-  for (const [pkg, resources] of resourcesByPackage(keptFiles, packages)) {
+  for (const [pkg, resources] of resourcesByPackage(keptFiles, layout.packages)) {
     const rPath = `${pkg}/R.py`;
     const text = Buffer.from(renderResourceModule(resources), "utf8");
     const existing = output.get(rPath);
@@ -71,6 +86,7 @@ export function planRepack(contents: SdistContents): RepackPlan {
     name: metadata.name,
     version: metadata.version,
     top: contents.top,
+    layout,
     files: [...output].map(([file, data]) => ({ path: `${contents.top}/${file}`, data })),
     kept,
     dropped,

@@ -7,6 +7,7 @@ import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { compileGlobs } from "./glob.js";
+import { isDiscoverableModuleFile, isDiscoverablePackageName, isJunk } from "./layout-rules.js";
 import { packageFolder, type Project } from "./metadata.js";
 
 export interface SelectedFile {
@@ -21,17 +22,6 @@ export interface Selection {
   warnings: string[];
 }
 
-// setuptools' flat-layout exclusions (discovery.py), plus what a MicroPython board must not get by
-// accident: a freeze `manifest.py`, and `main.py`/`boot.py`, which would replace the board's own.
-const EXCLUDED_PACKAGES = new Set(["ci", "bin", "doc", "docs", "documentation", "manpages", "news", "newsfragments", "changelog", "test", "tests", "unit_test", "unit_tests", "example", "examples", "scripts", "tools", "util", "utils", "python", "build", "dist", "venv", "env", "requirements", "tasks", "fabfile", "site_scons", "benchmark", "benchmarks", "exercise", "exercises", "htmlcov"]);
-const EXCLUDED_MODULES = new Set(["setup", "conftest", "test", "tests", "example", "examples", "build", "toxfile", "noxfile", "pavement", "dodo", "tasks", "fabfile", "sconstruct", "conanfile", "manage", "benchmark", "benchmarks", "exercise", "exercises", "htmlcov", "manifest", "main", "boot"]);
-const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*$/;
-
-/** Caches, editor leftovers and hidden files: never packed, wherever they are. */
-export function isJunk(name: string): boolean {
-  return name.startsWith(".") || name === "__pycache__" || /\.py[co]$/.test(name) || name.endsWith("~") || /\.sw[op]$/.test(name) || name.endsWith(".egg-info") || name === "Thumbs.db" || name === "desktop.ini";
-}
-
 export async function selectFiles(project: Project): Promise<Selection> {
   const { dir, settings } = project;
   const root = path.join(dir, settings.sourceRoot);
@@ -39,7 +29,7 @@ export async function selectFiles(project: Project): Promise<Selection> {
   const warnings: string[] = [];
   const discover = settings.packages === undefined && settings.modules === undefined;
 
-  const packages = discover || settings.packages === "find" ? await discoverPackages(root) : settings.packages ?? [];
+  const packages = discover || settings.packages === "find" ? findIncluded(await discoverPackages(root), settings.findInclude) : settings.packages ?? [];
   for (const dotted of packages) {
     const folder = path.join(dir, packageFolder(dotted, settings));
     if (!(await stat(folder).catch(() => undefined))?.isDirectory()) {
@@ -85,11 +75,18 @@ export async function selectFiles(project: Project): Promise<Selection> {
   return { files, warnings };
 }
 
+/** setuptools' `find` `include` patterns, on top-level names: a pattern keeps a package when its first dotted part matches it. */
+function findIncluded(found: string[], include: string[] | undefined): string[] {
+  if (include === undefined) return found;
+  const patterns = include.map((pattern) => new RegExp(`^${pattern.split(".")[0]!.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`));
+  return found.filter((name) => patterns.some((pattern) => pattern.test(name)));
+}
+
 /** Top-level packages: folders with `__init__.py` whose name is an identifier, less setuptools' exclusions. */
 async function discoverPackages(root: string): Promise<string[]> {
   const found: string[] = [];
   for (const entry of await sortedEntries(root)) {
-    if (!entry.isDirectory() || !IDENTIFIER.test(entry.name) || EXCLUDED_PACKAGES.has(entry.name)) continue;
+    if (!entry.isDirectory() || !isDiscoverablePackageName(entry.name)) continue;
     if ((await stat(path.join(root, entry.name, "__init__.py")).catch(() => undefined))?.isFile()) found.push(entry.name);
   }
   return found;
@@ -99,10 +96,7 @@ async function discoverPackages(root: string): Promise<string[]> {
 async function discoverModules(root: string): Promise<string[]> {
   const found: string[] = [];
   for (const entry of await sortedEntries(root)) {
-    const name = entry.name.slice(0, -3);
-    if (!entry.isFile() || !entry.name.endsWith(".py") || !IDENTIFIER.test(name)) continue;
-    if (EXCLUDED_MODULES.has(name.toLowerCase()) || name.startsWith("test_") || name.endsWith("_test")) continue;
-    found.push(name);
+    if (entry.isFile() && isDiscoverableModuleFile(entry.name)) found.push(entry.name.slice(0, -3));
   }
   return found;
 }

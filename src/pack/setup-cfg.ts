@@ -2,8 +2,6 @@
 // `[options]` for packages, py_modules, install_requires and package_dir, `[options.extras_require]`.
 // `attr:` is read statically (a `NAME = "1.0"` line), as setuptools tries first; nothing is executed.
 
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { MpipError } from "../errors.js";
 import { parseDict, parseIni, parseList } from "./ini.js";
 import {
@@ -17,7 +15,9 @@ import {
   type Person,
   type ProjectMetadata,
 } from "./metadata.js";
-import { readProjectFile, type DeclaredSettings } from "./pyproject.js";
+import { readProjectFile } from "./project-file.js";
+import type { DeclaredSettings } from "./pyproject.js";
+import { readStaticAttr } from "./static-attr.js";
 
 const FILE = "setup.cfg";
 
@@ -42,9 +42,7 @@ export async function readSetupCfg(dir: string, text: string): Promise<SetupCfg 
   const sourceRoot = packageDir.get("") ?? find?.get("where");
   const packagesValue = options.get("packages");
   const findDirective = packagesValue !== undefined && (packagesValue.startsWith("find:") || packagesValue.startsWith("find_namespace:"));
-  if ((packagesValue === undefined || findDirective) && find?.get("include") !== undefined) {
-    throw badProject(FILE, "options.packages.find.include", "is not supported by mpip", "list the packages in `[options] packages` instead");
-  }
+  const findInclude = findDirective && find?.get("include") !== undefined ? parseList(find.get("include")!) : undefined;
   const packages = packagesValue === undefined ? undefined : findDirective ? ("find" as const) : parseList(packagesValue).map((dotted) => checkDottedName(dotted, FILE, "options.packages"));
   const pyModules = options.get("py_modules");
   // `[options.packages.find] exclude` names packages (`tests*`); mpip excludes by path.
@@ -91,6 +89,7 @@ export async function readSetupCfg(dir: string, text: string): Promise<SetupCfg 
     settings: {
       ...(packages === undefined ? {} : { packages }),
       ...(pyModules === undefined ? {} : { modules: parseList(pyModules).map((module) => checkDottedName(module, FILE, "options.py_modules")) }),
+      ...(findInclude === undefined ? {} : { findInclude }),
       packageDir: layout.packageDir,
       include: [],
       exclude: findExclude,
@@ -113,19 +112,7 @@ async function resolveVersion(dir: string, value: string | undefined, layout: Pa
   const hint = "write it in `[metadata]`: `version = 1.0.0`";
   if (value === undefined || value === "") throw badProject(FILE, field, "is missing", hint);
   if (!value.startsWith("attr:")) return checkVersion((await fileDirective(dir, value, field)).trim(), FILE, field);
-  const target = value.slice(5).trim();
-  const at = target.lastIndexOf(".");
-  const moduleName = at < 0 ? "__init__" : target.slice(0, at);
-  const variable = target.slice(at + 1);
-  const folder = packageFolder(moduleName, layout);
-  for (const candidate of [`${folder}.py`, `${folder}/__init__.py`]) {
-    const source = await readFile(path.join(dir, candidate), "utf8").catch(() => undefined);
-    if (source === undefined) continue;
-    const match = new RegExp(`^${variable}\\s*=\\s*(['"])([^'"\\n]+)\\1\\s*(#.*)?$`, "m").exec(source);
-    if (match !== null) return checkVersion(match[2]!, FILE, field);
-    throw badProject(FILE, field, `is \`${value}\`, but \`${candidate}\` has no line \`${variable} = "..."\` with a literal string, and mpip never runs code to find it`, hint);
-  }
-  throw badProject(FILE, field, `is \`${value}\`, but no module \`${moduleName}\` was found`, hint);
+  return readStaticAttr(dir, value.slice(5).trim(), [layout], FILE, field, hint);
 }
 
 /** setuptools' `file:` directive: the files' texts joined by newlines; other values as they are. */

@@ -11,6 +11,7 @@ import { MpipError } from "../errors.js";
 import { redactUrl } from "../http.js";
 import { parseArchiveName } from "../sources/find-links.js";
 import { checkEntryPath } from "../archive/entry-path.js";
+import { declaresProjectMetadata } from "../pack/project-detect.js";
 import { printable } from "../text.js";
 import { expandShorthand, isShorthand, refFor, shorthandRepo, splitRef, withPackageJson, type GitHosts, type RepoRef } from "../sources/git-hosts.js";
 import type { Artifact, Location } from "../sources/types.js";
@@ -174,7 +175,7 @@ function pathSpec(text: string, cwd: string): DirectSpec {
   const location: Location = { type: "local", path: full };
   const file = path.basename(full);
   if (kind === "folder") {
-    if (statKind(path.join(full, "package.json"), undefined) === "file" && !hasProjectFile(full)) {
+    if (statKind(path.join(full, "package.json"), undefined) === "file" && !declaresProjectMetadata(full)) {
       return { key: full, name: file, source: full, artifact: { type: "package-json", location: { type: "local", path: path.join(full, "package.json") } } };
     }
     return { key: full, name: file, source: full, artifact: { type: "project", path: full } };
@@ -185,10 +186,6 @@ function pathSpec(text: string, cwd: string): DirectSpec {
   throw new MpipError("bad-spec", `\`${printable(text)}\` is not something mpip can install`, {
     hint: "a local path must be a .tar.gz sdist, a .py or .mpy module, a package.json, or a project folder",
   });
-}
-
-function hasProjectFile(folder: string): boolean {
-  return ["pyproject.toml", "setup.cfg"].some((name) => statKind(path.join(folder, name), undefined) === "file");
 }
 
 function statKind(full: string, shown: string | undefined): "file" | "folder" | undefined {

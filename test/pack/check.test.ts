@@ -78,7 +78,9 @@ describe("checkArchive", () => {
     assert.match(text(bare, "dependencies"), /no `\*\.egg-info\/PKG-INFO` or `requires\.txt`/);
     const dist = checkArchive(await buildSdist({ ...good, requires: undefined, requiresDist: ["dep>=1", "other; extra == 'x'"] }), "dist.tar.gz");
     assert.deepEqual(statuses(dist), { ...ALL_PASS, dependencies: "fail" });
-    assert.match(text(dist, "dependencies"), /2 dependencies are declared only as `Requires-Dist`[\s\S]*Requires-Dist: dep>=1/);
+    // The extra's requirement is no runtime dependency (issue 10, item 11): only `dep>=1` is listed.
+    assert.match(text(dist, "dependencies"), /its dependency is declared only as `Requires-Dist`[\s\S]*Requires-Dist: dep>=1/);
+    assert.doesNotMatch(text(dist, "dependencies"), /other/);
     const sections = checkArchive(await buildSdist({ ...good, requires: ["dep", "[extra]", "more"] }), "sections.tar.gz");
     assert.equal(check(sections, "dependencies").status, "warn");
     assert.equal(sections.ok, true);

@@ -70,11 +70,16 @@ describe("parsePackageSpec", () => {
     await mkdir(path.join(dir, "mip-pkg"));
     await writeFile(path.join(dir, "mip-pkg", "package.json"), "{}");
     await mkdir(path.join(dir, "project"));
-    await writeFile(path.join(dir, "project", "pyproject.toml"), "");
+    await writeFile(path.join(dir, "project", "pyproject.toml"), '[project]\nname = "p"\nversion = "1"\n');
     await writeFile(path.join(dir, "project", "package.json"), "{}");
+    // A pyproject.toml with no project metadata (empty, or only tools' settings) makes no project: the package.json serves.
+    await mkdir(path.join(dir, "mip-linted"));
+    await writeFile(path.join(dir, "mip-linted", "pyproject.toml"), "");
+    await writeFile(path.join(dir, "mip-linted", "package.json"), "{}");
     const local = { hosts, cwd: dir };
     assert.equal(directOf("./mip-pkg", local).artifact.type, "package-json");
     assert.deepEqual(directOf("./project", local).artifact, { type: "project", path: path.join(dir, "project") });
+    assert.equal(directOf("./mip-linted", local).artifact.type, "package-json");
     await writeFile(path.join(dir, "mod.mpy"), "M");
     assert.deepEqual(directOf("mod.mpy", local).artifact, { type: "module", location: { type: "local", path: path.join(dir, "mod.mpy") }, dest: "mod.mpy" });
     assert.throws(() => parsePackageSpec("./nothing-here", local), (error: MpipError) => error.code === "bad-spec" && error.message.includes("nothing at"));
