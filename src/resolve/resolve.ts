@@ -7,7 +7,7 @@
 import { RunScope } from "../cancel.js";
 import { MpipError } from "../errors.js";
 import type { Pool } from "../pool.js";
-import { normalizeName } from "../spec/names.js";
+import { isValidName, normalizeName } from "../spec/names.js";
 import { formatRequirement, type Requirement } from "../spec/requirement.js";
 import type { DirectSpec, PackageSpec } from "../spec/package-spec.js";
 import type { Artifact, ProjectListing, Source } from "../sources/types.js";
@@ -182,8 +182,11 @@ async function findProject(requirement: Requirement, sources: Source[]): Promise
     if (listing !== undefined) return listing;
   }
   const where = sources.map((source) => `\`${source.label}\``).join(", ");
-  const notes = sources.map((source) => source.hintWhenMissing?.()).filter((note) => note !== undefined);
-  throw new MpipError("not-found", `package \`${requirement.name}\` was not found in ${sources.length === 1 ? "" : "any of "}${where || "(no index)"}`, {
+  const notes = (await Promise.all(sources.map((source) => source.hintWhenMissing?.(requirement)))).filter((note) => note !== undefined);
+  if (!isValidName(requirement.name)) {
+    notes.push(`\`${printable(requirement.name)}\` is a name by mip's rules, not PEP 508's, so only micropython-lib (v2) indexes were asked for it: PyPI, simple indexes and sdists cannot have it`);
+  }
+  throw new MpipError("not-found", `package \`${printable(requirement.name)}\` was not found in ${sources.length === 1 ? "" : "any of "}${where || "(no index)"}`, {
     hint: ["check the spelling of the name, or add the index that has it with `-i URL` or `--extra-index-url URL` (or a folder of sdists with `-f DIR`)", ...notes].join("; "),
   });
 }

@@ -1,7 +1,8 @@
 // An index given without a kind and with a URL that tells none is asked once per run (the answer is
-// cached per URL): `{url}/index.json` with `"v": 2` is a micropython-lib v2 index; a root page served
-// as PEP 691 JSON or as HTML is a simple index; anything else is taken for PyPI's JSON API, which has
-// no root document to recognize. A prefix (`mip+`, `simple+`, `pypi+`) skips the question.
+// cached per URL): `{url}/index.json` with `"v": 2` (or 1, its format before 2024) is a micropython-lib
+// index; a root page served as PEP 691 JSON or as HTML is a simple index; anything else is taken for
+// PyPI's JSON API, which has no root document to recognize. A prefix (`mip+`, `simple+`, `pypi+`)
+// skips the question.
 
 import { MpipError } from "../errors.js";
 import type { HttpClient } from "../http.js";
@@ -9,7 +10,7 @@ import { redactUrl } from "../http.js";
 import type { Requirement } from "../spec/requirement.js";
 import { isTooLarge } from "./metadata.js";
 import { INDEX_KINDS, kindFromUrl, type IndexKind, type IndexLocation } from "./index-kind.js";
-import { MipV2Source } from "./mip-v2.js";
+import { MIP_INDEX_FORMATS, MipV2Source } from "./mip-v2.js";
 import { PypiJsonSource } from "./pypi-json.js";
 import { SIMPLE_ACCEPT, SimpleSource } from "./simple.js";
 import type { ProjectListing, Source } from "./types.js";
@@ -53,11 +54,19 @@ export class IndexSource implements Source {
   kind: IndexKind | undefined;
   private detected = false;
 
-  /** When a name is not found: a detected kind may be the wrong one, and the prefix that overrides it. */
-  hintWhenMissing(): string | undefined {
-    if (!this.detected || this.kind === undefined) return undefined;
-    const others = (Object.keys(INDEX_KINDS) as IndexKind[]).filter((kind) => kind !== this.kind).map((kind) => `\`${kind}+${this.label}\``).join(" or ");
-    return `\`${this.label}\` was taken for a ${INDEX_KINDS[this.kind]} by asking it; if it is another kind, say so: ${others}`;
+  /**
+   * When a name is not found: what the index's own source says (such as a name it has spelled another
+   * way), and that a detected kind may be the wrong one, with the prefix that overrides it.
+   */
+  async hintWhenMissing(requirement: Requirement): Promise<string | undefined> {
+    const source = await this.source?.catch(() => undefined);
+    const notes = [await source?.hintWhenMissing?.(requirement)];
+    if (this.detected && this.kind !== undefined) {
+      const others = (Object.keys(INDEX_KINDS) as IndexKind[]).filter((kind) => kind !== this.kind).map((kind) => `\`${kind}+${this.label}\``).join(" or ");
+      notes.push(`\`${this.label}\` was taken for a ${INDEX_KINDS[this.kind]} by asking it; if it is another kind, say so: ${others}`);
+    }
+    const said = notes.filter((note) => note !== undefined);
+    return said.length === 0 ? undefined : said.join("; ");
   }
 
   private async settle(): Promise<Source> {
@@ -91,7 +100,7 @@ export async function detectKind(url: string, http: HttpClient, maxMetadataBytes
   const index = await probe(`${url}/index.json`, "application/json", http, maxMetadataBytes);
   // Too large to read: most likely a big v2 index; its source reads it again and says it is over the limit.
   if (index === "too-large") return { kind: "mip" };
-  if (index?.status === "ok" && isV2Index(index.body)) return { kind: "mip", indexJson: { url: index.url, body: index.body } };
+  if (index?.status === "ok" && isMipIndex(index.body)) return { kind: "mip", indexJson: { url: index.url, body: index.body } };
   const root = await probe(`${url}/`, SIMPLE_ACCEPT, http, ROOT_PROBE_BYTES);
   // A root page too large to read is a list of every project: PyPI's own simple index is tens of MiB.
   if (root === "too-large") return { kind: "simple" };
@@ -129,10 +138,11 @@ function httpStatus(error: MpipError): number {
   return Number(/answered HTTP (\d{3})/.exec(error.message)?.[1] ?? 0);
 }
 
-function isV2Index(body: Buffer): boolean {
+/** An index.json of a format mip-v2.ts reads (1 or 2; see MIP_INDEX_FORMATS), with its `packages` list. */
+function isMipIndex(body: Buffer): boolean {
   try {
     const parsed = JSON.parse(body.toString("utf8")) as { v?: unknown; packages?: unknown };
-    return parsed.v === 2 && Array.isArray(parsed.packages);
+    return MIP_INDEX_FORMATS.includes(parsed.v) && Array.isArray(parsed.packages);
   } catch {
     return false;
   }

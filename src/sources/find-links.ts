@@ -3,7 +3,7 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
-import { normalizeName } from "../spec/names.js";
+import { isValidName, normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
 import { isPep440Version } from "../versions.js";
 import type { Artifact, DistFile, ProjectListing, Source } from "./types.js";
@@ -34,6 +34,8 @@ export class FindLinksSource implements Source {
   }
 
   async lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
+    // sdists are named by PEP 508's rule: `__future__` (a name only a micropython-lib index has) is none of these.
+    if (!isValidName(requirement.name)) return undefined;
     const wanted = normalizeName(requirement.name);
     const releases = new Map<string, Artifact[]>();
     let name: string | undefined;

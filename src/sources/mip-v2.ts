@@ -3,16 +3,17 @@
 // document at `package/{flavor}/{name}/{version}.json` whose files live at `file/{h[:2]}/{h}`. This
 // source only says which documents exist; package-json.ts reads them and the installer fetches the files.
 // mip itself never reads index.json and small self-hosted indexes often lack it: without one, the
-// package's `latest.json` (or the pinned `{version}.json`) is the only release known.
+// package's `latest.json` (or the pinned `{version}.json`) is the only release known. index.json of
+// format 1 (micropython-lib's until 2024) is read as format 2: it lacks only `path`, which mpip ignores.
 
 import * as v from "valibot";
 import { MpipError } from "../errors.js";
 import type { HttpClient } from "../http.js";
 import { redactUrl } from "../http.js";
-import { normalizeName } from "../spec/names.js";
+import { isMipName, normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
-import { encodeSegment } from "../url.js";
+import { encodeSegment, parseUrl } from "../url.js";
 import { isPep440Version } from "../versions.js";
 import { badField, describeDocument, jsonObject, MAX_METADATA_BYTES, parseDocument, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
 import type { Artifact, ProjectListing, Source } from "./types.js";
@@ -23,6 +24,9 @@ import type { Artifact, ProjectListing, Source } from "./types.js";
  * version outranks it.
  */
 export const UNVERSIONED = "0";
+
+/** What micropython-lib's packages were called on PyPI before its v2 index dropped it (`micropython-foo` → `foo`). */
+const MIP_PREFIX = "micropython-";
 
 const IndexSchema = jsonObject(v.object({
   // Checked after parsing, for a message that says which format this is (see checkFormat).
@@ -95,6 +99,31 @@ export class MipV2Source implements Source {
     return { name: entry.name, source: this.label, releases };
   }
 
+  /**
+   * micropython-lib's packages were `micropython-foo` on PyPI and are `foo` on its v2 index: when a name is
+   * missing but the index has it spelled the other way (with or without the prefix), say so. Without
+   * index.json, that spelling's latest.json is asked for. Never throws: a hint that cannot be had is none.
+   */
+  async hintWhenMissing(requirement: Requirement): Promise<string | undefined> {
+    const wanted = normalizeName(requirement.name);
+    const other = wanted.startsWith(MIP_PREFIX) ? wanted.slice(MIP_PREFIX.length) : `${MIP_PREFIX}${wanted}`;
+    if (other === "") return undefined;
+    try {
+      this.index ??= this.fetchIndex();
+      const index = await this.index;
+      const found = index.status === "listed"
+        ? index.packages.find((entry) => normalizeName(entry.name) === other)?.name
+        : (await this.fetchVersion(other, "latest")) === undefined ? undefined : other;
+      if (found === undefined) return undefined;
+      const shown = `\`${printable(found)}\``;
+      return wanted.startsWith(MIP_PREFIX)
+        ? `\`${this.label}\` has ${shown}: micropython-lib's v2 index names its packages without the \`micropython-\` prefix they had on PyPI; ask for ${shown}`
+        : `\`${this.label}\` has ${shown}, with the \`micropython-\` prefix; ask for ${shown}`;
+    } catch {
+      return undefined;
+    }
+  }
+
   private async fetchIndex(): Promise<Index> {
     const url = `${this.base}/index.json`;
     const response = this.prefetched === undefined ? await this.get(url) : { status: "ok" as const, ...this.prefetched };
@@ -107,8 +136,9 @@ export class MipV2Source implements Source {
 
   /** Without index.json only the documents asked for by name are known: latest.json, and a pinned version's. */
   private async lookupWithoutIndex(requirement: Requirement): Promise<ProjectListing | undefined> {
-    // mip asks for the name as typed; micropython-lib's own names are normalized, so try that spelling too.
-    const spellings = [...new Set([requirement.name, normalizeName(requirement.name)])];
+    // mip asks for the name as typed; micropython-lib's own names are normalized, so try that spelling too
+    // (unless normalizing leaves no name: `__future__` is not `-future-`).
+    const spellings = [...new Set([requirement.name, normalizeName(requirement.name)])].filter((name) => isMipName(name));
     for (const name of spellings) {
       const latest = await this.fetchVersion(name, "latest");
       if (latest === undefined) continue;
@@ -157,6 +187,47 @@ export class MipV2Source implements Source {
   }
 }
 
+/** What a package document's place on a v2 index tells (see mipDocumentLocation). */
+export interface MipDocumentLocation {
+  /** The index's base URL (credentials kept, for fetching): its hashed files are `{base}/file/{h[:2]}/{h}`. */
+  base: string;
+  /** `py`, or an .mpy major version such as `6`. */
+  flavor: string;
+  /** The package's name on that index, as the path spells it (percent-decoded). */
+  name: string;
+  /** The version the document is for; undefined for `latest.json`. */
+  version?: string;
+}
+
+/**
+ * A URL of the shape `{base}/package/{flavor}/{name}/{version}.json` (FORMATS.md section 4, as mip builds
+ * it in `_install_package`) is a package document of the v2 index at `{base}`: a dependency or a spec
+ * that names it directly is that index's package `name`, and the document's hash-only files are fetched
+ * from that index, not from another one configured. Undefined for any other URL, and for one with a query
+ * (a forge's raw-file API, whose files are not under `{base}`). The name must be a mip name (names.ts).
+ */
+export function mipDocumentLocation(url: string): MipDocumentLocation | undefined {
+  const parsed = parseUrl(url);
+  if (parsed === undefined || parsed.search !== "" || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) return undefined;
+  const match = /^(?<prefix>.*)\/package\/(?<flavor>py|[0-9]{1,3})\/(?<name>[^/]+)\/(?<version>[^/]+)\.json$/.exec(parsed.pathname);
+  if (match?.groups === undefined) return undefined;
+  const name = decodeSegment(match.groups.name!);
+  const version = decodeSegment(match.groups.version!);
+  if (name === undefined || version === undefined || !isMipName(name) || version === "") return undefined;
+  const index = new URL(parsed.href);
+  index.pathname = match.groups.prefix!;
+  index.hash = "";
+  return { base: index.href.replace(/\/+$/, ""), flavor: match.groups.flavor!, name, ...(version === "latest" ? {} : { version }) };
+}
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 /** `{base}/file/{h[:2]}/{h}`: where a v2 index keeps the file whose sha256 starts with `shortHash`. */
 export function hashedFileUrl(base: string, shortHash: string): string {
   if (!/^[0-9a-f]{4,64}$/.test(shortHash)) {
@@ -172,11 +243,18 @@ function describeFlavor(flavor: string): string {
   return flavor === "py" ? "sources (`py`)" : `.mpy version ${shown} (\`${shown}\`)`;
 }
 
+/**
+ * The formats of index.json that mpip reads (micropython-lib `tools/build.py`, `_JSON_VERSION_INDEX`):
+ * 2 since 2024, and 1 before it, which lacks only each package's `path` (mpip reads no `path`). mip
+ * itself never reads index.json, so both serve the same documents and files.
+ */
+export const MIP_INDEX_FORMATS: readonly unknown[] = [1, 2];
+
 function checkFormat(version: unknown, origin: DocumentOrigin): void {
-  if (version === 2) return;
+  if (MIP_INDEX_FORMATS.includes(version)) return;
   const shown = version === undefined ? "it is missing" : `not ${printable(JSON.stringify(version) ?? String(version), 40)}`;
-  throw new MpipError("bad-metadata", `${describeDocument(origin)} is invalid: field \`v\` must be 2 (the micropython-lib index format mpip reads), ${shown}`, {
-    hint: "this is not a micropython-lib v2 index; mip's default index is https://micropython.org/pi/v2",
+  throw new MpipError("bad-metadata", `${describeDocument(origin)} is invalid: field \`v\` must be 1 or 2 (the micropython-lib index formats mpip reads), ${shown}`, {
+    hint: "this is not a micropython-lib index; mip's default index is https://micropython.org/pi/v2",
   });
 }
 

@@ -12,7 +12,8 @@ import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 import { isWellFormed, parseUrl } from "../url.js";
 import { isShorthand, refFor, rewriteShorthand, splitRef, type GitHosts, type RepoRef } from "./git-hosts.js";
-import { badField, describeDocument, jsonObject, parseDocument, projectName, resolveHttpUrl, type DocumentOrigin } from "./metadata.js";
+import { isMipName } from "../spec/names.js";
+import { badField, describeDocument, jsonObject, parseDocument, resolveHttpUrl, type DocumentOrigin } from "./metadata.js";
 import type { Location, MipIndexRef, PlannedFile } from "./types.js";
 
 /** A checked package document. Destinations are normalized (`./a//b.py` → `a/b.py`) and unique per list. */
@@ -214,7 +215,8 @@ function isDependencyName(name: string): boolean {
   if (UNSAFE_CHARACTERS.test(name) || !isWellFormed(name)) return false;
   if (isShorthand(name)) return true; // its form is checked when it becomes a spec
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(name)) return /^https?:\/\//i.test(name) && resolveHttpUrl(name, "https://index.invalid/") !== undefined;
-  return v.is(projectName, name);
+  // mip looks a name up on its index verbatim: micropython-lib's names (`__future__`) follow mip's rule, not PEP 508's.
+  return isMipName(name);
 }
 
 /**

@@ -4,6 +4,7 @@
 import * as v from "valibot";
 import type { HttpClient } from "../http.js";
 import { redactUrl } from "../http.js";
+import { isValidName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
 import { encodeSegment } from "../url.js";
@@ -46,6 +47,8 @@ export class PypiJsonSource implements Source {
   }
 
   async lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
+    // PyPI's names are PEP 508's: one that only a micropython-lib index can have (`__future__`) is not asked.
+    if (!isValidName(requirement.name)) return undefined;
     const name = encodeSegment(requirement.name);
     const project = await this.fetchDocument(`${this.base}/${name}/json`);
     if (project === undefined) return undefined;

@@ -7,7 +7,7 @@ import * as v from "valibot";
 import { MpipError } from "../errors.js";
 import type { HttpClient } from "../http.js";
 import { redactUrl } from "../http.js";
-import { normalizeName } from "../spec/names.js";
+import { isValidName, normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
 import { encodeSegment, parseUrl } from "../url.js";
@@ -110,6 +110,8 @@ export class SimpleSource implements Source {
   }
 
   async lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
+    // PEP 503 names are PEP 508's: one that only a micropython-lib index can have (`__future__`) is not asked.
+    if (!isValidName(requirement.name)) return undefined;
     const url = `${this.base}/${encodeSegment(normalizeName(requirement.name))}/`;
     const response = await this.http.get(url, { accept: SIMPLE_ACCEPT, maxBytes: this.maxBytes }).catch((error: unknown) => {
       throw isTooLarge(error, this.maxBytes) ? tooLarge({ url, index: this.label }, this.maxBytes) : error;

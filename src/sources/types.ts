@@ -57,8 +57,11 @@ export interface Source {
   readonly label: string;
   /** The project's releases, or undefined when this source does not know the project. */
   lookup(requirement: Requirement): Promise<ProjectListing | undefined>;
-  /** Something to tell the user when no source knew a name (e.g. that this index's kind was guessed). */
-  hintWhenMissing?(): string | undefined;
+  /**
+   * Something to tell the user when no source knew the requirement's name (e.g. that this index's kind
+   * was guessed, or that it has the name spelled another way); never throws.
+   */
+  hintWhenMissing?(requirement: Requirement): Promise<string | undefined>;
 }
 
 /** One file of a package document, once its URL is known: where it goes and how to check it. */

@@ -1,8 +1,9 @@
 // What a user (or a mip package's `deps`) may name: a requirement resolved through the indexes
 // (`name`, `name>=1.2`, mip's `name@1.2`), or a direct source that needs no index: an http(s) URL or a
 // local path to an sdist, a `.py`/`.mpy` module, a package.json, a project folder, or a
-// `github:`/`gitlab:`/`codeberg:` shorthand with an optional `@ref`. Classifying is pure: nothing is
-// fetched here; the artifact says where the bytes are and the installer fetches them.
+// `github:`/`gitlab:`/`codeberg:` shorthand with an optional `@ref`. Names follow mip's rules (names.ts
+// `isMipName`), as a micropython-lib index may answer them. Classifying is pure: nothing is fetched
+// here; the artifact says where the bytes are and the installer fetches them.
 
 import { statSync } from "node:fs";
 import os from "node:os";
@@ -10,6 +11,7 @@ import path from "node:path";
 import { MpipError } from "../errors.js";
 import { redactUrl } from "../http.js";
 import { parseArchiveName } from "../sources/find-links.js";
+import { mipDocumentLocation } from "../sources/mip-v2.js";
 import { checkEntryPath } from "../archive/entry-path.js";
 import { declaresProjectMetadata } from "../pack/project-detect.js";
 import { printable } from "../text.js";
@@ -45,7 +47,9 @@ export interface SpecContext {
   cwd: string;
 }
 
-const MIP_STYLE = /^(?<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)@(?<version>[^\s@/:;]+)$/;
+const MIP_STYLE = /^(?<name>[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?)@(?<version>[^\s@/:;]+)$/;
+/** A spec's name is checked by mip's rule (names.ts `isMipName`): a micropython-lib index may answer it. */
+const MIP_NAMES = { names: "mip" } as const;
 const MODULE_SUFFIX = /\.(py|mpy)$/i;
 const SDIST_SUFFIX = /\.tar\.gz$/i;
 
@@ -73,7 +77,7 @@ function classify(input: string, context: SpecContext): PackageSpec {
   if (looksLikePath(text)) return direct(pathSpec(text, context.cwd));
   const mip = MIP_STYLE.exec(text)?.groups;
   if (mip !== undefined) return { type: "requirement", requirement: pinned(mip.name!, mip.version!, text) };
-  const requirement = parseRequirement(text);
+  const requirement = parseRequirement(text, MIP_NAMES);
   if (requirement.url !== undefined) return direct(namedUrlSpec(requirement));
   return { type: "requirement", requirement };
 }
@@ -92,7 +96,7 @@ export function parseMipDependency(name: string, version: string | undefined, co
   }
   if (isShorthand(name)) return direct(shorthandSpec(name, refFor(name, wanted, inherited), context));
   if (/^https?:\/\//i.test(name)) return direct(urlSpec(name));
-  if (wanted === undefined) return { type: "requirement", requirement: parseRequirement(name) };
+  if (wanted === undefined) return { type: "requirement", requirement: parseRequirement(name, MIP_NAMES) };
   return { type: "requirement", requirement: pinned(name, wanted, `${name}@${wanted}`) };
 }
 
@@ -105,7 +109,7 @@ function direct(spec: DirectSpec): PackageSpec {
  * 440, or a number too large) is matched as text (`===`), as mip matches it.
  */
 function pinned(name: string, version: string, text: string): Requirement {
-  const requirement = parseRequirement(name);
+  const requirement = parseRequirement(name, MIP_NAMES);
   if (version === "latest") return { ...requirement, text };
   return { ...requirement, specifier: `${isComparableVersion(version) ? "==" : "==="}${version}`, text };
 }
@@ -120,7 +124,10 @@ function shorthandSpec(text: string, defaultRef: string | undefined, context: Sp
   // Keyed without the ref: one repo asked for at two refs is one package (the first request wins).
   if (MODULE_SUFFIX.test(spec)) return { key: spec, name, source, artifact: { type: "module", location, dest: moduleDest(lastSegment(spec), text) } };
   const repo = ref === undefined ? undefined : shorthandRepo(spec);
-  return { key: spec, name, source, artifact: { type: "package-json", location, ...(ref === undefined || repo === undefined ? {} : { ref: { repo, ref } }) } };
+  const repoRef: RepoRef | undefined = ref === undefined || repo === undefined ? undefined : { repo, ref };
+  const onIndex = indexDocumentSpec(url, source, undefined, repoRef);
+  if (onIndex !== undefined) return onIndex;
+  return { key: spec, name, source, artifact: { type: "package-json", location, ...(repoRef === undefined ? {} : { ref: repoRef }) } };
 }
 
 function urlSpec(text: string): DirectSpec {
@@ -140,6 +147,8 @@ function urlSpec(text: string): DirectSpec {
   if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, source, sha256);
   if (MODULE_SUFFIX.test(file)) return { key: url, name: stem(file), source, artifact: { type: "module", location, dest: moduleDest(file, source), ...(sha256 ? { sha256 } : {}) } };
   const documentUrl = parsed.pathname.endsWith(".json") ? url : withPackageJson(url);
+  const onIndex = indexDocumentSpec(documentUrl, source, sha256);
+  if (onIndex !== undefined) return onIndex;
   return { key: documentUrl, name: displayName(parsed.pathname), source, artifact: { type: "package-json", location: { type: "remote", url: documentUrl }, ...(sha256 ? { sha256 } : {}) } };
 }
 
@@ -166,6 +175,24 @@ function sdistSpec(file: string, location: Location, source: string, sha256: str
   }
   const dist = { filename: file, location, packagetype: "sdist", yanked: false, ...(sha256 ? { sha256 } : {}) };
   return { key: normalizeName(parsed.name), name: parsed.name, named: true, version: parsed.version, source, artifact: { type: "dist", file: dist } };
+}
+
+/**
+ * A document at `{index}/package/{flavor}/{name}/{version}.json` (mip-v2.ts `mipDocumentLocation`) is
+ * the package `name` of the v2 index at `{index}`: it is named so (and answers requests for that name, as
+ * an sdist's file name does), and its hash-only files come from that index.
+ */
+function indexDocumentSpec(url: string, source: string, sha256: string | undefined, ref?: RepoRef): DirectSpec | undefined {
+  const place = mipDocumentLocation(url);
+  if (place === undefined) return undefined;
+  const artifact: Artifact = {
+    type: "package-json",
+    location: { type: "remote", url },
+    mip: { base: place.base, flavor: place.flavor },
+    ...(ref === undefined ? {} : { ref }),
+    ...(sha256 ? { sha256 } : {}),
+  };
+  return { key: normalizeName(place.name), name: place.name, named: true, ...(place.version === undefined ? {} : { version: place.version }), source, artifact };
 }
 
 function pathSpec(text: string, cwd: string): DirectSpec {

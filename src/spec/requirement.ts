@@ -6,7 +6,7 @@ import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 import { isPep440Version, parseVersion, specifierProblem, versionProblem } from "../versions.js";
 import { formatMarker, parseMarker, type Marker } from "./markers.js";
-import { isValidName } from "./names.js";
+import { isMipName, isValidName } from "./names.js";
 
 export interface Requirement {
   /** As written. */
@@ -23,6 +23,7 @@ export interface Requirement {
 }
 
 const NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?/;
+const MIP_NAME_RE = /^[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?/;
 const OP_RE = /^(===|~=|==|!=|<=|>=|<|>)/;
 const VERSION_RE = /^[A-Za-z0-9\-_.*+!]+/;
 const ARBITRARY_RE = /^[^\s,;)]+/;
@@ -34,8 +35,20 @@ const URL_RE = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
  */
 export const MAX_REQUIREMENT_LENGTH = 10_000;
 
-/** Parses one PEP 508 requirement. Throws MpipError("bad-requirement"). */
-export function parseRequirement(input: string): Requirement {
+export interface ParseOptions {
+  /**
+   * Which names are valid: PEP 508's (the default: requires.txt, Requires-Dist, PyPI-style indexes), or
+   * mip's (names.ts `isMipName`: specs typed by a user or listed in a mip package document's `deps`,
+   * which a micropython-lib index may answer, e.g. `__future__`).
+   */
+  names?: "pep508" | "mip";
+}
+
+/**
+ * Parses one PEP 508 requirement (`name[extras] specifier ; marker` or `name @ URL`), with the name
+ * checked by the rule `options.names` picks. Throws MpipError("bad-requirement").
+ */
+export function parseRequirement(input: string, options: ParseOptions = {}): Requirement {
   const text = input.trim();
   let pos = 0;
 
@@ -50,8 +63,8 @@ export function parseRequirement(input: string): Requirement {
   };
 
   if (text === "") fail("expected a package name, found nothing");
-  const nameMatch = NAME_RE.exec(text);
-  if (!nameMatch) return fail(`expected a package name, found ${found()}`);
+  const nameMatch = (options.names === "mip" ? MIP_NAME_RE : NAME_RE).exec(text);
+  if (!nameMatch || (options.names === "mip" && !isMipName(nameMatch[0]))) return fail(`expected a package name, found ${found()}`);
   const name = nameMatch[0];
   pos = name.length;
   skipWs();

@@ -9,6 +9,9 @@ import { parseRequirement } from "../../src/spec/requirement.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { serveMipIndex, type Compile, type MipIndex } from "../helpers/mip-index.js";
 import { runMicroPython } from "../helpers/micropython.js";
+import { listFiles, runMpip, tempDir } from "../helpers/cli.js";
+import { parseMipDependency, parsePackageSpec, type PackageSpec } from "../../src/spec/package-spec.js";
+import { gitHostsFromEnv } from "../../src/sources/git-hosts.js";
 
 // A stand-in for mpy-cross in the layout tests (one test below uses the real one): an .mpy 6 header
 // followed by the source, so the layout tests see which source each .mpy was made from.
@@ -107,11 +110,12 @@ describe("listing from index.json", () => {
     assert.deepEqual(urls(await lookup("py", "loose")), { [UNVERSIONED]: `${mip.base}/package/py/loose/latest.json` });
   });
 
-  test("an index.json that is not v2 or malformed is bad metadata naming the field", async () => {
-    mip.setRaw("index.json", { v: 1, packages: [] });
-    await rejectsWith(lookup("py", "foo"), "bad-metadata", /index\.json.*field `v` must be 2 .*not 1/, /not a micropython-lib v2 index/);
+  test("an index.json that is not of format 1 or 2, or malformed, is bad metadata naming the field", async () => {
+    // Format 1 (micropython-lib's until 2024) is read: see mip-v1.test.ts.
+    mip.setRaw("index.json", { v: 3, packages: [] });
+    await rejectsWith(lookup("py", "foo"), "bad-metadata", /index\.json.*field `v` must be 1 or 2 .*not 3/, /not a micropython-lib index/);
     mip.setRaw("index.json", { packages: [] });
-    await rejectsWith(lookup("py", "foo"), "bad-metadata", /field `v` must be 2 .*it is missing/);
+    await rejectsWith(lookup("py", "foo"), "bad-metadata", /field `v` must be 1 or 2 .*it is missing/);
     mip.setRaw("index.json", "<html>not json</html>");
     await rejectsWith(lookup("py", "foo"), "bad-metadata", /index\.json.* is not valid JSON/);
     mip.setRaw("index.json", { v: 2, packages: { foo: {} } });
@@ -277,4 +281,170 @@ test("the label hides credentials; a flavor must be py or an .mpy major", () => 
   const source = new MipV2Source("https://user:secret@example.invalid/pi/v2/", new HttpClient(), { flavor: "6" });
   assert.equal(source.label, "https://***@example.invalid/pi/v2");
   assert.throws(() => new MipV2Source("https://h/v2", new HttpClient(), { flavor: "../x" }), (error: unknown) => isMpipError(error) && error.code === "usage");
+});
+
+// The CLI tests below install into a fresh folder each; the built CLI (`npm run build`) is what runs.
+async function target(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+  const { dir, cleanup } = await tempDir("mpip-mip-v2-");
+  t.after(cleanup);
+  return `${dir}/image`;
+}
+
+const specContext = { hosts: gitHostsFromEnv({}), cwd: "/" };
+const directOf = (spec: PackageSpec) => (spec.type === "direct" ? spec.direct : assert.fail(`not a direct spec: ${JSON.stringify(spec)}`));
+const requirementOf = (spec: PackageSpec) => (spec.type === "requirement" ? spec.requirement : assert.fail(`not a requirement: ${JSON.stringify(spec)}`));
+/** Requests for hashed files, by index prefix ("/mip/v2", "/other/v2"). */
+const fileRequests = (prefix: string) => server.requests.filter((request) => request.startsWith(`GET ${prefix}/file/`));
+
+describe("a package document URL of another v2 index, as a dependency or a spec", () => {
+  test("the URL names the index, the flavor, the package and the version; other URLs stay as they were", () => {
+    const cases: Array<[string, { name: string; base: string; flavor: string; version?: string }]> = [
+      ["https://other.example/pi/v2/package/py/helper/latest.json", { name: "helper", base: "https://other.example/pi/v2", flavor: "py" }],
+      ["https://user:tok@other.example/v2/package/6/Helper_Two/1.4.json", { name: "Helper_Two", base: "https://user:tok@other.example/v2", flavor: "6", version: "1.4" }],
+      ["http://127.0.0.1:9/package/py/__future__/latest.json#sha256=" + "a".repeat(64), { name: "__future__", base: "http://127.0.0.1:9", flavor: "py" }],
+    ];
+    for (const [url, expected] of cases) {
+      for (const spec of [parsePackageSpec(url, specContext), parseMipDependency(url, "", specContext)]) {
+        const direct = directOf(spec);
+        assert.equal(direct.name, expected.name, url);
+        assert.equal(direct.named, true, url);
+        assert.equal(direct.version, expected.version, url);
+        assert.deepEqual(direct.artifact.type === "package-json" ? direct.artifact.mip : undefined, { base: expected.base, flavor: expected.flavor }, url);
+      }
+    }
+    // A shorthand to a repo that hosts an index: its base is the raw folder at the ref.
+    const shorthand = directOf(parsePackageSpec("github:org/site/pi/package/py/helper/latest.json@gh-pages", specContext));
+    assert.equal(shorthand.name, "helper");
+    assert.deepEqual(shorthand.artifact.type === "package-json" ? shorthand.artifact.mip : undefined, { base: "https://raw.githubusercontent.com/org/site/gh-pages/pi", flavor: "py" });
+    // Not the layout of an index: named after its folder, with no index of its own, as before.
+    for (const [url, name] of [["https://host/repo/helper/package.json", "helper"], ["https://host/package/py/helper/extra/latest.json", "latest"], ["https://host/package/ab/helper/latest.json", "latest"]] as const) {
+      const direct = directOf(parsePackageSpec(url, specContext));
+      assert.equal(direct.name, name, url);
+      assert.equal(direct.artifact.type === "package-json" ? direct.artifact.mip : "not a document", undefined, url);
+    }
+  });
+
+  test("its hash-only files come from the index that serves the document, which names the package", async (t) => {
+    const other = serveMipIndex(server, { prefix: "/other/v2", compile: standInCompile });
+    await other.publish({ name: "helper", version: "1.2", files: { "helper.py": "WHERE = 'other index'\n" } });
+    const members = [
+      { dep: `${other.base}/package/py/helper/latest.json`, file: "helper.py" },
+      { dep: `${other.base}/package/py/helper/1.2.json`, file: "helper.py" },
+      { dep: `${other.base}/package/6/helper/latest.json`, file: "helper.mpy" },
+    ];
+    for (const [index, member] of members.entries()) {
+      await mip.publish({ name: `app${index}`, version: "1.0", mpy: false, files: { [`app${index}.py`]: "import helper\n" }, deps: [[member.dep, ""]] });
+      const image = await target(t);
+      server.requests.length = 0;
+      const result = await runMpip(["install", "--json", "-i", mip.base, "-p", image, `app${index}`]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(await listFiles(image), [`app${index}.py`, member.file].sort(), member.dep);
+      assert.equal(fileRequests("/other/v2").length, 1, member.dep);
+      assert.equal(fileRequests("/mip/v2").length, 1, member.dep); // app's own file only
+      const report = JSON.parse(result.stdout) as { packages: Array<{ name: string; version: string }> };
+      assert.deepEqual(report.packages.map((p) => `${p.name} ${p.version}`).sort(), [`app${index} 1.0`, "helper 1.2"]);
+    }
+    // Given on the command line, the same.
+    const image = await target(t);
+    const direct = await runMpip(["install", "-i", mip.base, "-p", image, `${other.base}/package/py/helper/1.2.json`]);
+    assert.equal(direct.code, 0, direct.stderr);
+    assert.deepEqual(await listFiles(image), ["helper.py"]);
+  });
+
+  test("a file missing from that index is an error that names the package, not `latest`", async (t) => {
+    const other = serveMipIndex(server, { prefix: "/other/v2", compile: standInCompile });
+    await other.publish({ name: "helper", version: "1.2", mpy: false, files: { "helper.py": "WHERE = 'other index'\n" } });
+    other.removeFile(other.hashOf("py", "helper", "helper.py"));
+    await mip.publish({ name: "app", version: "1.0", mpy: false, files: { "app.py": "" }, deps: [[`${other.base}/package/py/helper/latest.json`, "latest"]] });
+    const result = await runMpip(["install", "-i", mip.base, "-p", await target(t), "app"]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /`helper\.py` of `helper` \(`latest\.json`\)/);
+    assert.ok(result.stderr.includes(`${other.base}/file/`), result.stderr);
+    assert.doesNotMatch(result.stderr, /`latest`|`latest [^`]*` \(/);
+  });
+});
+
+describe("names by mip's rules on a v2 index", () => {
+  test("a spec or a `deps` name may be any mip name; requires.txt keeps PEP 508's rule", () => {
+    for (const name of ["__future__", "_markupbase", "foo_", "a.b_c-d"]) {
+      assert.equal(requirementOf(parsePackageSpec(name, specContext)).name, name);
+      assert.deepEqual(requirementOf(parsePackageSpec(`${name}@0.1`, specContext)).specifier, "==0.1");
+      assert.deepEqual(requirementOf(parsePackageSpec(`${name}>=0.1`, specContext)).specifier, ">=0.1");
+      assert.equal(requirementOf(parseMipDependency(name, "latest", specContext)).name, name);
+      assert.equal(requirementOf(parseMipDependency(name, "0.1", specContext)).specifier, "==0.1");
+    }
+    assert.throws(() => parseRequirement("__future__"), (error: unknown) => isMpipError(error) && error.code === "bad-requirement");
+    for (const bad of ["-foo", "foo.", "___", ".foo-1", "foo-"]) {
+      assert.throws(() => parsePackageSpec(bad, specContext), (error: unknown) => isMpipError(error) && error.code === "bad-requirement", bad);
+    }
+  });
+
+  test("`__future__` and `_markupbase` install as a spec, as `name@version` and as dependencies; PyPI-style indexes are not asked", async (t) => {
+    await mip.publish({ name: "__future__", version: "0.1", mpy: false, files: { "__future__.py": "nested_scopes = True\n" } });
+    await mip.publish({ name: "_markupbase", version: "1.0", mpy: false, files: { "_markupbase.py": "class ParserBase: pass\n" } });
+    await mip.publish({ name: "html-app", version: "2.0", mpy: false, files: { "html_app.py": "" }, deps: [["__future__", "latest"], ["_markupbase", "1.0"]] });
+    for (const [specs, files] of [
+      [["html-app"], ["__future__.py", "_markupbase.py", "html_app.py"]],
+      [["__future__"], ["__future__.py"]],
+      [["__future__@0.1", "_markupbase==1.0"], ["__future__.py", "_markupbase.py"]],
+    ] as const) {
+      const image = await target(t);
+      server.requests.length = 0;
+      const result = await runMpip(["install", "-i", mip.base, "--extra-index-url", `pypi+${server.url}`, "-p", image, ...specs]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(await listFiles(image), [...files]);
+      assert.deepEqual(server.requests.filter((request) => request.includes("/pypi/")), [], specs.join(" "));
+    }
+  });
+
+  test("the v2 source finds such a name with or without index.json, and asks for no spelling that is no name", async () => {
+    await mip.publish({ name: "__future__", version: "0.1", mpy: false, files: { "__future__.py": "" } });
+    const spec = (text: string) => requirementOf(parsePackageSpec(text, specContext));
+    const find = (text: string) => new MipV2Source(mip.base, http, { flavor: "py" }).lookup(spec(text));
+    assert.deepEqual(urls(await find("__future__")), { "0.1": `${mip.base}/package/py/__future__/0.1.json` });
+    mip.removeIndex();
+    server.requests.length = 0;
+    assert.deepEqual(urls(await find("__future__@0.1")), { "0.1": `${mip.base}/package/py/__future__/latest.json` });
+    assert.equal(await find("__absent__"), undefined);
+    assert.deepEqual(server.requests.filter((request) => request.includes("/-")), []);
+  });
+
+  test("a mip name no v2 index has is not found, and the hint says why PyPI was not asked", async (t) => {
+    const result = await runMpip(["install", "--retries", "0", "-i", mip.base, "--extra-index-url", `pypi+${server.url}`, "-p", await target(t), "__nothing__"]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /package `__nothing__` was not found/);
+    assert.match(result.stderr, /hint: .*mip's rules, not PEP 508's, so only micropython-lib \(v2\) indexes were asked/);
+    assert.deepEqual(server.requests.filter((request) => request.includes("/pypi/")), []);
+  });
+});
+
+describe("a name with the `micropython-` prefix asked of a v2 index that names the package without it", () => {
+  test("the source's hint names the spelling the index has, in every spelling of the prefix, with or without index.json", async () => {
+    await mip.publish({ name: "ssd1306", version: "0.1", mpy: false, files: { "ssd1306.py": "" } });
+    await mip.publish({ name: "micropython-legacy", version: "1.0", mpy: false, files: { "legacy.py": "" } });
+    for (const withIndex of [true, false]) {
+      if (!withIndex) mip.removeIndex();
+      const source = new MipV2Source(mip.base, http, { flavor: "py" });
+      for (const asked of ["micropython-ssd1306", "micropython_ssd1306", "MicroPython.SSD1306==0.1"]) {
+        assert.equal(await source.lookup(parseRequirement(asked)), undefined);
+        const hint = await source.hintWhenMissing(parseRequirement(asked));
+        assert.match(hint ?? "", /has `ssd1306`: micropython-lib's v2 index names its packages without the `micropython-` prefix .*ask for `ssd1306`/, `${asked} ${withIndex}`);
+      }
+      // The other way round, on an index that kept the prefix.
+      assert.match((await source.hintWhenMissing(parseRequirement("legacy"))) ?? "", /has `micropython-legacy`, with the `micropython-` prefix/);
+      assert.equal(await source.hintWhenMissing(parseRequirement("micropython-absent")), undefined);
+      assert.equal(await source.hintWhenMissing(parseRequirement("micropython")), undefined);
+    }
+  });
+
+  test("the install's error says it, for a spec and for a dependency", async (t) => {
+    await mip.publish({ name: "ssd1306", version: "0.1", mpy: false, files: { "ssd1306.py": "" } });
+    await mip.publish({ name: "display", version: "1.0", mpy: false, files: { "display.py": "" }, deps: [["micropython-ssd1306", "latest"]] });
+    for (const spec of ["micropython-ssd1306", "display"]) {
+      const result = await runMpip(["install", "--retries", "0", "-i", mip.base, "-p", await target(t), spec]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /package `micropython-ssd1306` was not found/);
+      assert.match(result.stderr, /^hint: .*has `ssd1306`: micropython-lib's v2 index names its packages without the `micropython-` prefix.*ask for `ssd1306`/m);
+    }
+  });
 });
