@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError, Help, InvalidArgumentError, type Option } from "commander";
 import type { InstallFlags } from "./commands/install.js";
 import type { ReadFlags } from "./commands/image-output.js";
 import type { ListFlags } from "./commands/list.js";
@@ -19,8 +19,7 @@ import { DEFAULT_LIMITS, formatBytes, parseByteSize } from "./limits.js";
 import { addPackCommand } from "./pack/pack-command.js";
 import { registerFileCommands } from "./pack/file-commands.js";
 
-const EXAMPLES = `
-Examples:
+const INSTALL_EXAMPLES = `
   $ mpip install micropython-pystone_lowmem            into ~/.micropython/lib, like upip
   $ mpip install -p build/image -r requirements.txt    cross-install an image to copy to a device
   $ mpip install -p ports/esp32/modules mylib          into a port's modules/ folder, to freeze it
@@ -29,10 +28,29 @@ Examples:
   $ mpip install -p image aioble@0.4 --mpy 6           micropython-lib's .mpy build, for MicroPython 1.19+
   $ mpip install -p image github:org/repo@v1.0         a repo's package.json, as mip installs it
   $ mpip install -p image --compile ./myproject        a project folder, packed, compiled to .mpy
-  $ mpip install -i simple+https://host/simple/ lib    a private index speaking the simple API
+  $ mpip install -i simple+https://host/simple/ lib    a private index speaking the simple API`;
 
+const PACKAGING_EXAMPLES = `
+  $ mpip pack -o dist                                  build dist/NAME-VERSION.tar.gz from pyproject.toml
+  $ mpip repack dist/foo-1.0.tar.gz -o upip-dist       turn a setuptools sdist into a MicroPython package
+  $ mpip check dist/*.tar.gz                           will these archives install on a small device?`;
+
+const INDEXES = `
 Indexes: by default micropython-lib's v2 index (${DEFAULT_INDEXES[0]}) is asked first, then PyPI's
 JSON API (${DEFAULT_INDEXES[1]}); the first that knows a package serves it, and the summary says which.`;
+
+/**
+ * commander shows an option's default after its description; `(default: false)` for a flag and
+ * `(default: [])` for a repeatable option say nothing a user needs, so they are left out. Informative
+ * defaults stay (`--jobs` 16, `-o` "dist"); most options state theirs in their own words.
+ */
+function optionDescription(this: Help, option: Option): string {
+  const value: unknown = option.defaultValue;
+  const noise = typeof value === "boolean" || (Array.isArray(value) && value.length === 0);
+  if (!noise) return Help.prototype.optionDescription.call(this, option);
+  const quiet = Object.assign(Object.create(Object.getPrototypeOf(option) as object) as Option, option, { defaultValue: undefined });
+  return Help.prototype.optionDescription.call(this, quiet);
+}
 
 export function packageVersion(): string {
   const file = fileURLToPath(new URL("../package.json", import.meta.url));
@@ -82,6 +100,8 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     .helpOption("-h, --help", "show help")
     // Parse errors are rendered by main (escaped, with a hint, and as JSON with --json), not by commander.
     .configureOutput({ outputError: () => {} })
+    // Set before the commands are added: each command takes a copy of it.
+    .configureHelp({ optionDescription })
     .exitOverride();
 
   program
@@ -122,7 +142,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     .option("-v, --verbose", "print where each package came from and its sha256", false)
     .option("--debug", "print stack traces with errors", false)
     .option("--json", "print a machine-readable report on stdout (packages, versions, sources, sha256, files)", false)
-    .addHelpText("after", EXAMPLES)
+    .addHelpText("after", `\nExamples:${INSTALL_EXAMPLES}\n${INDEXES}`)
     .action((specs: string[], flags: InstallFlags) => run(async () => (await import("./commands/install.js")).installCommand(specs, flags)));
 
   program
@@ -176,9 +196,8 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
   addPackCommand(program, run);
   registerFileCommands(program, run);
 
-  program.addHelpText("after", `${EXAMPLES}
-  $ mpip pack -o dist                                  build dist/NAME-VERSION.tar.gz from pyproject.toml
-  $ mpip check dist/*.tar.gz                           will these archives install on a small device?`);
+  // Every example first, then the paragraph about indexes, which is about installing only.
+  program.addHelpText("after", `\nExamples:${INSTALL_EXAMPLES}${PACKAGING_EXAMPLES}\n${INDEXES}`);
   return program;
 }
 
@@ -203,7 +222,8 @@ export async function main(argv: string[]): Promise<number> {
 /** commander's parse error, said as mpip says a usage error: escaped, with a hint, and as JSON with --json. */
 function parseFailure(error: CommanderError, program: Command, args: string[]): number {
   const names = program.commands.map((candidate) => candidate.name());
-  const usage = usageError(error, args.find((arg) => names.includes(arg)));
+  const named = program.commands.find((candidate) => candidate.name() === args.find((arg) => names.includes(arg)));
+  const usage = usageError(error, { commands: names, ...(named === undefined ? {} : { command: { name: named.name(), usage: named.usage() } }) });
   const json = wantsJson(args);
   // Given options but no command, commander has printed the help itself.
   if (error.code === "commander.help") {

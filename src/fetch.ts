@@ -16,7 +16,7 @@ import type { HttpClient } from "./http.js";
 import { redactUrl } from "./http.js";
 import { MemorySink, type BodySink, type FileSink } from "./sink.js";
 import type { Location } from "./sources/types.js";
-import { printable } from "./text.js";
+import { printable, quantity } from "./text.js";
 
 /** What to fetch: a location, and the sha256 (or, for mip's short hashes, a prefix of it) it must have. */
 export interface Expected {
@@ -201,7 +201,7 @@ function cannotRead(label: string, file: string, error: NodeJS.ErrnoException): 
 
 /** Worded like the HTTP client's size error (http/body.ts), so `isTooLarge` recognizes both. */
 function localTooLarge(file: string, maxBytes: number): MpipError {
-  return new MpipError("limit-exceeded", `the file \`${printable(file, 300)}\` is larger than ${maxBytes} bytes`, {
+  return new MpipError("limit-exceeded", `the file \`${printable(file, 300)}\` is larger than ${quantity(maxBytes, "byte")}`, {
     hint: "this is not a MicroPython package file; check the path",
   });
 }

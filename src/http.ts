@@ -15,7 +15,7 @@ import { Credentials } from "./http/auth.js";
 import { declaredLength, readBody } from "./http/body.js";
 import { statusFailure, thrownFailure } from "./http/failures.js";
 import { checkProxyEnvironment } from "./http/proxy-env.js";
-import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, withRetries, type Attempt } from "./http/retry.js";
+import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, withRetries, type Attempt, type RetryNotice } from "./http/retry.js";
 import { trustedCertificates } from "./http/tls.js";
 import { MemorySink, type BodySink } from "./sink.js";
 import { printable } from "./text.js";
@@ -34,6 +34,12 @@ export interface HttpOptions {
   certFile?: string;
   /** Details worth a line at -v: each retry, an ignored netrc file. */
   log?: (message: string) => void;
+  /**
+   * Told, whatever the verbosity, when a request is about to be tried again (`retrying` says which
+   * attempt comes and why) and, with `undefined`, when that request has ended: for the progress line.
+   * `key` tells concurrent requests apart.
+   */
+  onRetrying?: (key: string, retrying: RetryNotice | undefined) => void;
   /** Aborting it ends every request and retry wait at once (SIGINT, SIGTERM). */
   signal?: AbortSignal;
   /** The hosts the user named (index URLs): the only ones netrc's `default` login is sent to. */
@@ -90,6 +96,9 @@ export class HttpClient {
   private readonly retryBaseMs: number;
   private readonly certFile: string | undefined;
   private readonly log: (message: string) => void;
+  private readonly onRetrying: (key: string, retrying: RetryNotice | undefined) => void;
+  /** Numbers the requests, for `onRetrying`'s keys. */
+  private requests = 0;
   private readonly credentials: Credentials;
   /** Aborting it ends every request of this client, and every wait for memory. */
   readonly signal: AbortSignal | undefined;
@@ -104,6 +113,7 @@ export class HttpClient {
     this.retryBaseMs = options.retryBaseMs ?? retryBaseFromEnv() ?? DEFAULT_RETRY_BASE_MS;
     this.certFile = options.certFile;
     this.log = options.log ?? (() => {});
+    this.onRetrying = options.onRetrying ?? (() => {});
     this.credentials = new Credentials(this.log, options.trustedHosts ?? []);
     this.signal = options.signal;
     this.memory = options.memory ?? new MemoryBudget(Number.POSITIVE_INFINITY);
@@ -140,12 +150,21 @@ export class HttpClient {
       return this.attempt(start, options, sink, lease);
     };
     const sleep = signal === undefined ? {} : { sleep: (ms: number) => abortableSleep(ms, undefined, { signal }) };
+    const key = `${++this.requests}`;
+    let retried = false;
+    const onRetry = (message: string, notice: RetryNotice) => {
+      this.log(message);
+      retried = true;
+      this.onRetrying(key, notice);
+    };
     try {
-      return await withRetries(attempt, { retries: this.retries, baseDelayMs: this.retryBaseMs }, { onRetry: this.log, ...sleep });
+      return await withRetries(attempt, { retries: this.retries, baseDelayMs: this.retryBaseMs }, { onRetry, ...sleep });
     } catch (error) {
       // Aborted: whatever the abort did to the request, the reason is what the caller must see.
       if (signal?.aborted === true) throw signal.reason;
       throw error;
+    } finally {
+      if (retried) this.onRetrying(key, undefined);
     }
   }
 

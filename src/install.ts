@@ -23,6 +23,8 @@ import { gitHostsFromEnv, type GitHosts } from "./sources/git-hosts.js";
 import { parseIndexLocation } from "./sources/index-kind.js";
 import { allowManyListeners } from "./signals.js";
 import type { Source } from "./sources/types.js";
+import { retryNote } from "./render.js";
+import { quantity } from "./text.js";
 
 export { DEFAULT_INDEXES, DEFAULT_JOBS } from "./defaults.js";
 
@@ -98,6 +100,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     ...(options.retries === undefined ? {} : { retries: options.retries }),
     ...(options.certFile === undefined ? {} : { certFile: options.certFile }),
     log: (message) => reporter.detail(message),
+    onRetrying: (key, retrying) => reporter.progressNote(`request ${key}`, retrying === undefined ? undefined : retryNote(retrying)),
     signal: scope.signal,
     trustedHosts: indexes.map((index) => new URL(index.url).hostname),
     // Archives and documents held in memory at once, whatever source they come from (see budget.ts).
@@ -140,7 +143,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
       scope,
       pre: options.pre,
       noDeps: options.noDeps,
-      onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${count} packages ready, ${pending} in progress`),
+      onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${quantity(count, "package")} ready, ${pending} in progress`),
       onNotice: (message) => reporter.warn(message),
       prepare: (release) => prepareRelease(release, context),
     });

@@ -34,6 +34,9 @@ export class Reporter {
   private readonly color: boolean;
   private readonly progressEnabled: boolean;
   private progressShown = false;
+  /** The last status given to `progress`, and the notes that stand in front of it (newest last). */
+  private status: Text | undefined;
+  private readonly notes = new Map<string, Text>();
   /** Every warning given, as plain unescaped text (the --json report escapes it as JSON). */
   readonly warnings: string[] = [];
 
@@ -60,10 +63,34 @@ export class Reporter {
     this.write([styled("yellow", styled("bold", "warning")), ": ", message]);
   }
 
-  /** A transient status line, redrawn in place on a terminal and never printed elsewhere. */
+  /**
+   * A transient status line, redrawn in place on a terminal and never printed elsewhere. While a note is
+   * up (`progressNote`: a request being retried), the note is shown and this status waits behind it.
+   */
   progress(message: Text): void {
+    this.status = message;
+    this.drawProgress();
+  }
+
+  /**
+   * A note that takes over the progress line while something out of the ordinary lasts (a request being
+   * retried: which URL, which attempt), keyed so that concurrent ones come and go on their own: `text`
+   * sets or replaces the note under `key`, `undefined` takes it down. The newest note shows; when the
+   * last is down, the status line (`progress`) comes back.
+   */
+  progressNote(key: string, text: Text | undefined): void {
+    const shown = this.notes.delete(key) && this.progressShown;
+    if (text !== undefined) this.notes.set(key, text);
+    // Taking a note down redraws only a line still on screen: once cleared (an error printed), it stays so.
+    if (text !== undefined || shown) this.drawProgress();
+  }
+
+  private drawProgress(): void {
     if (!this.progressEnabled) return;
-    const width = (this.stream.columns ?? 80) - 1;
+    const message = [...this.notes.values()].at(-1) ?? this.status;
+    if (message === undefined) return this.clearProgress();
+    // A terminal that reports no width (0) is taken as 80 columns wide.
+    const width = (this.stream.columns || 80) - 1;
     // Cut after escaping (escaping again changes nothing), so that no cut splits an escape or a style.
     const line = escapeControls(plainText(message)).slice(0, width);
     this.stream.write(`${ERASE_LINE}${renderText(styled("cyan", line), this.color)}`);

@@ -5,7 +5,8 @@
 
 import { MpipError } from "./errors.js";
 import type { InstallReport } from "./install.js";
-import { styled, type Text } from "./text.js";
+import { seconds, type RetryNotice } from "./http/retry.js";
+import { quantity, styled, type Text } from "./text.js";
 
 const ERROR = styled("red", styled("bold", "error"));
 
@@ -41,9 +42,14 @@ function stackLines(error: Error): Text[] {
   return [header, ...frames];
 }
 
+/** The progress line while a request waits to be tried again: which attempt comes, and why (its URL included). */
+export function retryNote(notice: RetryNotice): Text {
+  return `Retrying (attempt ${notice.attempt} of ${notice.attempts}, after a ${seconds(notice.waitMs)} wait): ${notice.error.message}`;
+}
+
 export function renderSummary(report: InstallReport, seconds: number): Text[] {
   const count = report.packages.length;
-  const lines: Text[] = [`Installed ${count} package${count === 1 ? "" : "s"} into \`${report.target}\` in ${seconds.toFixed(2)}s`];
+  const lines: Text[] = [`Installed ${quantity(count, "package")} into \`${report.target}\` in ${seconds.toFixed(2)}s`];
   for (const pkg of report.packages) {
     lines.push([" ", styled("green", "+"), " ", styled("bold", pkg.name), pkg.version === "" ? "" : `==${pkg.version}`, " ", styled("dim", `(from ${pkg.source})`)]);
   }

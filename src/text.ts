@@ -24,6 +24,14 @@ export function printable(text: string, max = 200): string {
   return escapeControls(cut);
 }
 
+/**
+ * A count with its noun, agreeing in number: `quantity(1, "file")` → "1 file", `quantity(0, "file")` →
+ * "0 files", `quantity(2, "entry", "entries")` → "2 entries". Every count mpip prints goes through it.
+ */
+export function quantity(count: number, noun: string, plural = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : plural}`;
+}
+
 /** mpip's own styles: SGR codes to open and close each. */
 const STYLES = { bold: [1, 22], red: [31, 39], yellow: [33, 39], green: [32, 39], cyan: [36, 39], dim: [2, 22] } as const;
 export type Style = keyof typeof STYLES;

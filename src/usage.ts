@@ -7,6 +7,7 @@ import { CommanderError, InvalidArgumentError } from "commander";
 import { MpipError } from "./errors.js";
 import type { Reporter } from "./log.js";
 import { jsonFailure, renderError } from "./render.js";
+import { printable } from "./text.js";
 
 /** Exit codes: README "Exit codes". Signals exit 128 + their number (src/signals.ts). */
 export const EXIT_OK = 0;
@@ -38,14 +39,66 @@ export function wantsJson(args: readonly string[]): boolean {
   return (end < 0 ? args : args.slice(0, end)).includes("--json");
 }
 
-/** commander's parse error (an unknown option or command, a bad or missing value) as mpip's usage error. */
-export function usageError(error: CommanderError, command: string | undefined): MpipError {
+/** What the parse error happened in: the command named (if any), its usage line, and every command mpip has. */
+export interface ParseContext {
+  command?: { name: string; usage: string };
+  commands: readonly string[];
+}
+
+/**
+ * commander's parse error (an unknown option or command, a bad or missing value) as mpip's usage error.
+ * The hint points to the help of the command the error is about; a missing or extra argument also shows
+ * that command's usage line. An unknown command is said to be one (see unknownCommand).
+ */
+export function usageError(error: CommanderError, context: ParseContext): MpipError {
   // commander words it "error: ...", sometimes with "(Did you mean --x?)" on a line of its own.
   const text = error.message.replace(/^error:\s*/, "");
+  if (error.code === "commander.unknownCommand") {
+    const typed = /^unknown command '(.*)'/.exec(text)?.[1];
+    if (typed !== undefined) return unknownCommand(typed, context.commands);
+  }
   const suggestion = /\n\(Did you mean (.+)\?\)$/.exec(text);
   const message = suggestion === null ? text : `${text.slice(0, suggestion.index)} (did you mean ${suggestion[1]}?)`;
-  const help = command === undefined ? "mpip --help" : `mpip ${command} --help`;
-  return new MpipError("usage", error.code === "commander.help" ? "no command given" : message, { hint: `\`${help}\` shows ${command === undefined ? "the commands" : "its usage and options"}` });
+  const { command } = context;
+  const help = command === undefined ? "mpip --help" : `mpip ${command.name} --help`;
+  const hint = [`\`${help}\` shows ${command === undefined ? "the commands" : "its usage and options"}`];
+  if (command !== undefined && (error.code === "commander.missingArgument" || error.code === "commander.excessArguments")) hint.push(`usage: mpip ${command.name} ${command.usage}`);
+  return new MpipError("usage", error.code === "commander.help" ? "no command given" : message, { hint });
+}
+
+/** Commands mpip is growing (CONVENTIONS.md) but does not have yet: never answered with a look-alike. */
+const PLANNED_COMMANDS = new Set(["uninstall", "lock", "sync", "download", "cache", "index"]);
+
+/**
+ * `mpip uninstall`, `mpip frobnicate`: the command does not exist (for a planned one: not yet), and the
+ * hint lists the commands there are. A look-alike is suggested only for a slip of the keyboard (a letter
+ * or two off: `instal`, `chekc`), never for a word that holds a command's name and means something else
+ * (`uninstall`, `reinstall`, `unpack`) nor for a planned command.
+ */
+export function unknownCommand(typed: string, commands: readonly string[]): MpipError {
+  const real = commands.filter((name) => name !== "help");
+  const holdsOne = real.some((name) => typed.includes(name));
+  const near = PLANNED_COMMANDS.has(typed) || holdsOne ? undefined : real.find((name) => editDistance(typed, name) <= (name.length <= 4 ? 1 : 2));
+  const shown = printable(typed, 40);
+  const message = PLANNED_COMMANDS.has(typed)
+    ? `unknown command '${shown}': mpip has no \`${shown}\` command yet`
+    : `unknown command '${shown}'${near === undefined ? "" : ` (did you mean ${near}?)`}`;
+  const list = real.map((name) => `\`${name}\``);
+  return new MpipError("usage", message, { hint: `mpip's commands are ${list.slice(0, -1).join(", ")} and ${list.at(-1)!}; \`mpip --help\` describes them` });
+}
+
+/** Damerau-Levenshtein distance (optimal string alignment): a swap of two neighbours counts as one edit. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = best;
+    }
+  }
+  return rows[a.length]![b.length]!;
 }
 
 /**
@@ -72,8 +125,8 @@ export function collectNonEmpty(option?: string): (value: string, previous?: str
  */
 export async function checkTypedPaths(paths: readonly string[], kind: "file" | "folder", given: string): Promise<void> {
   const { stat } = await import("node:fs/promises");
-  const { printable } = await import("./text.js");
   for (const file of paths) {
+    await refuseUrls([file], kind, given);
     const info = await stat(file).catch((error: NodeJS.ErrnoException) => error);
     if (info instanceof Error) {
       const why = info.code === "ENOENT" ? "there is nothing at that path" : `it cannot be read (${info.code ?? info.message})`;
@@ -83,4 +136,47 @@ export async function checkTypedPaths(paths: readonly string[], kind: "file" | "
       throw new MpipError("usage", `\`${printable(file)}\` (${given}) is ${info.isDirectory() ? "a folder" : "not a regular file"}, where a ${kind} is needed`, { hint: kind === "file" ? "name the file itself" : "name a folder" });
     }
   }
+}
+
+/** `http://host/x`, `file:///tmp/x`, `git+https://...`: a URL, which names nothing on this machine as a path. */
+export function looksLikeUrl(text: string): boolean {
+  return /^[a-z][a-z0-9+.-]+:\/\//i.test(text);
+}
+
+/** What to do instead, for each place a path is typed: the option's own way to use a URL, if it has one. */
+const URL_ADVICE: Record<string, string> = {
+  "given with --find-links": "for an index at a URL use `-i URL` or `--extra-index-url URL`; one sdist's URL can be installed by giving it as a spec",
+  "given with --requirement": "download the file first (`curl -fsSLO URL`) and give its path",
+  "given with --target": "to install onto a board, mount it (or its SD card) and give the mount point's folder",
+  "given with --cert": "download the PEM bundle first and give its path",
+  "given with --mpy-cross": "download or build mpy-cross first and give its path",
+};
+
+/**
+ * Paths typed for `given` that are URLs and name nothing on this machine (a folder called `http:` is
+ * taken as it is): a usage error for the first, see urlForPath.
+ * @throws MpipError `usage`.
+ */
+export async function refuseUrls(paths: readonly string[], kind: "file" | "folder", given: string): Promise<void> {
+  const { lstat } = await import("node:fs/promises");
+  for (const file of paths) {
+    if (looksLikeUrl(file) && (await lstat(file).then(() => false, () => true))) throw urlForPath(file, kind, given);
+  }
+}
+
+/**
+ * A URL typed where a local path is taken (`-f http://...`, `-r https://...`, `check https://...`): a
+ * usage error saying that the option takes a path, not "nothing at that path". A `file:` URL's path is
+ * shown as the path to give.
+ */
+export function urlForPath(url: string, kind: "file" | "folder", given: string): MpipError {
+  let local: string | undefined;
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === "file:") local = decodeURIComponent(parsed.pathname);
+  } catch {
+    local = undefined;
+  }
+  const advice = local !== undefined ? `give the path itself: \`${printable(local)}\`` : URL_ADVICE[given] ?? `download it first and give its local path`;
+  return new MpipError("usage", `\`${printable(url)}\` (${given}) is a URL, but this takes a ${kind} on this machine`, { hint: advice });
 }

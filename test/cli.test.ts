@@ -1,11 +1,13 @@
 // The command line as a user meets it: help, version, usage errors and their exit codes.
 
 import assert from "node:assert/strict";
-import { cp, mkdtemp, readFile, readdir, rm, symlink } from "node:fs/promises";
+import { cp, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { BIN, ROOT, runCommand, runMpip } from "./helpers/cli.js";
+import { gzipSync } from "node:zlib";
+import { BIN, ROOT, runCommand, runMpip, tempDir } from "./helpers/cli.js";
+import { buildSdist } from "./helpers/sdist.js";
 
 describe("mpip command line", () => {
   test("--version prints the package version", async () => {
@@ -98,5 +100,125 @@ describe("mpip command line", () => {
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^error: .*`foo>=`/m);
     assert.doesNotMatch(result.stderr, /\n\s+at /);
+  });
+});
+
+describe("help", () => {
+  const commands = ["install", "pack", "repack", "check", "bin2res"];
+
+  test("option help shows no `(default: false)`, `(default: [])` or `(default: true)`, and keeps defaults that say something", async () => {
+    for (const command of [[], ...commands.map((name) => [name])]) {
+      const result = await runMpip([...command, "--help"]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stdout, /\(default:\s+(false|true|\[\])\)/, `mpip ${command.join(" ")} --help`);
+    }
+    assert.match((await runMpip(["install", "--help"])).stdout, /\(default: 16\)/);
+    assert.match((await runMpip(["repack", "--help"])).stdout, /\(default: "dist"\)/);
+  });
+
+  test("top-level help: every example under Examples, the Indexes paragraph after them all", async () => {
+    const { stdout } = await runMpip(["--help"]);
+    const examples = stdout.indexOf("\nExamples:\n");
+    const indexes = stdout.indexOf("\nIndexes:");
+    assert.ok(examples > 0 && indexes > examples, stdout);
+    const tail = stdout.slice(indexes);
+    assert.doesNotMatch(tail, /\$ mpip/, "no example below the Indexes paragraph");
+    for (const command of ["install", "pack", "repack", "check"]) assert.match(stdout.slice(examples, indexes), new RegExp(`\\$ mpip ${command} `), command);
+    const install = (await runMpip(["install", "--help"])).stdout;
+    assert.ok(install.indexOf("\nIndexes:") > install.lastIndexOf("$ mpip install"), install);
+  });
+
+  test("a command run without its arguments shows that command's usage and points to its own help", async () => {
+    for (const [command, usage] of [["bin2res", "mpip bin2res [options] <file...>"], ["repack", "mpip repack [options] <sdist...>"], ["check", "mpip check [options] <archive...>"]] as const) {
+      const result = await runMpip([command]);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, new RegExp(`^hint: \`mpip ${command} --help\` shows its usage and options\nusage: ${usage.replace(/[.[\]]/g, "\\$&")}$`, "m"), result.stderr);
+      assert.doesNotMatch(result.stderr, /`mpip --help`/);
+    }
+  });
+
+  test("check -q prints only the archives that fail", async () => {
+    const { dir, cleanup } = await tempDir("mpip-check-q-");
+    try {
+      const passing = path.join(dir, "meadow-1.0.tar.gz");
+      await writeFile(passing, await buildSdist({ name: "meadow", version: "1.0", files: { "meadow.py": "M = 1\n" } }));
+      const failing = path.join(dir, "swamp-1.0.tar.gz");
+      await writeFile(failing, gzipSync(Buffer.from("not a tar at all".repeat(10))));
+      const loud = await runMpip(["check", passing]);
+      assert.equal(loud.code, 0, loud.stdout + loud.stderr);
+      assert.notEqual(loud.stdout, "");
+      const quiet = await runMpip(["check", "-q", passing]);
+      assert.equal(quiet.code, 0, quiet.stderr);
+      assert.equal(quiet.stdout, "");
+      assert.equal(quiet.stderr, "");
+      const mixed = await runMpip(["check", "--quiet", passing, failing]);
+      assert.equal(mixed.code, 1);
+      assert.doesNotMatch(mixed.stdout, /meadow/);
+      assert.match(mixed.stdout, /swamp-1\.0\.tar\.gz/);
+      assert.match(mixed.stderr, /^error: 1 of 2 archives failed/m);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe("unknown commands", () => {
+  test("a command mpip does not have yet (`uninstall`, `lock`, `download`, ...) is said to be one, never answered with `install`", async () => {
+    for (const command of ["uninstall", "lock", "download", "sync", "cache"]) {
+      const result = await runMpip([command, "micro-thing"]);
+      assert.equal(result.code, 2, command);
+      assert.match(result.stderr, new RegExp(`^error: unknown command '${command}': mpip has no \`${command}\` command yet$`, "m"));
+      assert.doesNotMatch(result.stderr, /did you mean/i);
+      assert.match(result.stderr, /^hint: mpip's commands are `install`, `pack`, `bin2res`, `repack` and `check`; `mpip --help` describes them$/m);
+    }
+  });
+
+  test("a word holding a command's name is not taken for a slip of the keyboard; a slip is", async () => {
+    for (const command of ["reinstall", "unpack", "uncheck", "frobnicate"]) {
+      const result = await runMpip([command]);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, new RegExp(`^error: unknown command '${command}'$`, "m"));
+      assert.match(result.stderr, /^hint: mpip's commands are /m);
+    }
+    for (const [typed, meant] of [["instal", "install"], ["isntall", "install"], ["chekc", "check"], ["repak", "repack"]]) {
+      const result = await runMpip([typed!]);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, new RegExp(`^error: unknown command '${typed}' \\(did you mean ${meant}\\?\\)$`, "m"));
+    }
+  });
+});
+
+describe("the npm package", () => {
+  interface Packed { files: Array<{ path: string; size: number }>; unpackedSize: number }
+
+  test("ships only what runs: no source maps, no stale bundle chunks, no output of sources that are gone", async () => {
+    const result = await runCommand("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { env: { npm_config_update_notifier: "false" } });
+    assert.equal(result.code, 0, result.stderr);
+    const [packed] = JSON.parse(result.stdout) as Packed[];
+    const shipped = packed!.files.map((file) => file.path);
+    assert.deepEqual(shipped.filter((file) => file.endsWith(".map")), [], "no source maps");
+    for (const file of shipped.filter((name) => name.endsWith(".js"))) {
+      assert.doesNotMatch(await readFile(path.join(ROOT, file), "utf8"), /\/\/# sourceMappingURL=/, `${file} points to no map`);
+    }
+    assert.deepEqual(shipped.filter((file) => !/^(bin\/mpip\.js|dist\/.+\.(js|d\.ts)|package\.json|README\.md)$/.test(file)), [], "nothing but the program, its types, package.json and the README");
+    // The bundle: every chunk shipped is reached from an entry (the CLI, the compile worker).
+    const reached = new Set<string>();
+    const pending = ["mpip.js", "compile-worker.js"];
+    while (pending.length > 0) {
+      const chunk = pending.pop()!;
+      if (reached.has(chunk)) continue;
+      reached.add(chunk);
+      for (const match of (await readFile(path.join(ROOT, "dist", chunk), "utf8")).matchAll(/["']\.\/(mpip-[\w-]+\.js)["']/g)) pending.push(match[1]!);
+    }
+    const chunks = shipped.filter((file) => /^dist\/mpip-[\w-]+\.js$/.test(file)).map((file) => file.slice("dist/".length));
+    assert.deepEqual(chunks.filter((chunk) => !reached.has(chunk)), [], "bundle chunks no entry reaches (left by an earlier build)");
+    // tsc's output: one module per source file.
+    const compiled = shipped.filter((file) => /^dist\/.+\.js$/.test(file) && !/^dist\/(mpip|mpip-[\w-]+|compile-worker)\.js$/.test(file));
+    const orphans = [];
+    for (const file of compiled) {
+      const source = path.join(ROOT, "src", file.slice("dist/".length).replace(/\.js$/, ".ts"));
+      if (!(await readFile(source).then(() => true, () => false))) orphans.push(file);
+    }
+    assert.deepEqual(orphans, [], "compiled modules whose source is gone");
   });
 });

@@ -13,7 +13,7 @@
 // tarfile a file).
 // Pure logic: bytes in, events out; unpack.ts does the I/O and decides what is allowed.
 
-import { printable } from "../text.js";
+import { printable, quantity } from "../text.js";
 
 export type EntryType = "file" | "directory" | "symlink" | "link" | "character-device" | "block-device" | "fifo" | "unknown";
 
@@ -169,7 +169,7 @@ export class TarReader {
     yield { kind: "entry", entry };
     if (entry.size > 0 && entry.type !== "file" && entry.type !== "unknown") {
       // Readers disagree on whether such data exists (tar-stream skips it, Python's tarfile does not).
-      throw new TarFormatError(`the ${entry.type} entry at byte ${offset} of the tar claims ${entry.size} bytes of data; entries of this type carry none`);
+      throw new TarFormatError(`the ${entry.type} entry at byte ${offset} of the tar claims ${quantity(entry.size, "byte")} of data; entries of this type carry none`);
     }
     if (entry.size === 0) {
       yield { kind: "entry-end" };

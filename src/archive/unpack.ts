@@ -10,7 +10,7 @@ import path from "node:path";
 import { createGunzip } from "node:zlib";
 import { MpipError } from "../errors.js";
 import { DEFAULT_LIMITS, formatBytes, RATIO_FLOOR_BYTES, type Limits } from "../limits.js";
-import { printable } from "../text.js";
+import { printable, quantity } from "../text.js";
 import { isInside } from "./entry-path.js";
 import { SMALL_WINDOW, scanGzip, type GzipScan } from "./gzip-scan.js";
 import { ArchiveLayout } from "./layout.js";
@@ -60,7 +60,7 @@ function checkGzip(data: Buffer, label: string, limits: UnpackLimits): GzipScan 
     throw error;
   }
   if (scan.end !== data.length) {
-    throw new MpipError("archive-corrupt", `${label} has ${data.length - scan.end} bytes of trailing data after its gzip stream`, {
+    throw new MpipError("archive-corrupt", `${label} has ${quantity(data.length - scan.end, "byte")} of trailing data after its gzip stream`, {
       hint: "the archive is damaged or not a plain .tar.gz; download it again or ask its publisher",
     });
   }
@@ -124,7 +124,7 @@ class Unpacker {
   private async open(entry: TarEntry): Promise<Sink> {
     const { name } = entry;
     if (++this.entries > this.limits.maxEntries) {
-      throw new MpipError("limit-exceeded", `${this.label} has more than ${this.limits.maxEntries} entries`, {
+      throw new MpipError("limit-exceeded", `${this.label} has more than ${quantity(this.limits.maxEntries, "entry", "entries")}`, {
         hint: "MicroPython packages hold a few dozen files, so this looks like an archive bomb; if you trust the archive, raise the limit with --max-entries",
       });
     }

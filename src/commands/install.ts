@@ -15,7 +15,9 @@ import { targetFromMpy, targetFromVersion, type MpyTarget } from "../mpy/target.
 import { evaluateMarker } from "../spec/markers.js";
 import { readRequirementsFile } from "../spec/requirements-file.js";
 import { catchSignals } from "../signals.js";
-import { checkTypedPaths, EXIT_OK, reportFailure } from "../usage.js";
+import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
+import { checkShellSplit } from "../spec/shell-split.js";
+import { checkCompilerFits, wasmCompiler } from "../mpy/compile.js";
 
 export { defaultTarget } from "../defaults.js";
 
@@ -68,6 +70,8 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
   // Until the install starts, a malformed spec is the command line's (or a -r file's) fault: see exitCodeFor.
   let typed = true;
   try {
+    checkOptionClashes(flags);
+    if (flags.target !== undefined) await refuseUrls([flags.target], "folder", "given with --target");
     const requests = await gatherRequests(specs, flags.requirement, reporter);
     if (requests.length === 0) {
       throw new MpipError("usage", "no packages to install", { hint: "name packages (`mpip install NAME`) or a requirements file (`-r FILE`)" });
@@ -89,6 +93,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
     if ((flags.keepSources || flags.mpyCross !== undefined) && !flags.compile) {
       throw new MpipError("usage", `${flags.keepSources ? "--keep-sources" : "--mpy-cross"} has an effect only with --compile`, { hint: "add --compile" });
     }
+    if (flags.compile && flags.mpyCross === undefined && firmware !== undefined) checkBuiltInCompilerFits(firmware, flags);
     typed = false;
     const report = await install({
       ...(firmware === undefined ? {} : { firmware }),
@@ -121,6 +126,32 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
   }
 }
 
+/**
+ * Options that cannot all be obeyed, known from the command line alone: a usage error (exit 2) before any
+ * work, not a failure halfway. (`--target-version` with `--mpy`, and options that need another, are
+ * checked where their values are read.)
+ * @throws MpipError `usage`.
+ */
+function checkOptionClashes(flags: InstallFlags): void {
+  if (flags.quiet && flags.verbose) throw new MpipError("usage", "give -q (--quiet) or -v (--verbose), not both", { hint: "-q prints only warnings and errors; -v adds where each package came from" });
+  // `--no-index` with `-i` is no clash: as in pip, --no-index wins and the index options are ignored.
+}
+
+/**
+ * `--compile` with the built-in mpy-cross (MicroPython 1.19's, .mpy 6) for a firmware that loads another
+ * .mpy version (`--mpy 5`, `--target-version 1.18`): the options contradict each other.
+ * @throws MpipError `usage`, with the hint that names the way out (a native mpy-cross of that version).
+ */
+function checkBuiltInCompilerFits(firmware: MpyTarget, flags: InstallFlags): void {
+  try {
+    checkCompilerFits(wasmCompiler(), firmware);
+  } catch (error) {
+    if (!(error instanceof MpipError)) throw error;
+    const given = flags.mpy !== undefined ? `--mpy ${flags.mpy}` : `--target-version ${flags.targetVersion ?? ""}`;
+    throw new MpipError("usage", `--compile and ${given} contradict each other: ${error.message}`, { hint: error.hintLines });
+  }
+}
+
 function firmwareTarget(flags: InstallFlags): MpyTarget | undefined {
   if (flags.targetVersion !== undefined && flags.mpy !== undefined) {
     throw new MpipError("usage", "give --target-version or --mpy, not both", { hint: "--target-version 1.22 means --mpy 6.2" });
@@ -138,6 +169,8 @@ function checkIndexUrl(url: string): string {
 }
 
 async function gatherRequests(specs: string[], files: string[], reporter: Reporter): Promise<Request[]> {
+  checkShellSplit(specs);
+  await refuseUrls(files, "file", "given with --requirement");
   const lines = specs.map((text) => ({ text, origin: "the command line" }));
   for (const file of files) {
     for (const line of await readRequirementsFile(file)) lines.push({ text: line.text, origin: `\`${file}\` line ${line.line}` });

@@ -9,6 +9,7 @@ import type { Draw } from "../budget.js";
 import { MpipError } from "../errors.js";
 import type { BodySink } from "../sink.js";
 import { BodyCutShort } from "./failures.js";
+import { quantity } from "../text.js";
 
 export function declaredLength(value: string | string[] | undefined): number | undefined {
   if (typeof value !== "string" || !/^\d+$/.test(value)) return undefined;
@@ -63,7 +64,7 @@ function discard(body: Dispatcher.ResponseData["body"]): void {
 }
 
 function tooLarge(url: string, maxBytes: number): MpipError {
-  return new MpipError("network", `the response from \`${url}\` is larger than ${maxBytes} bytes`, {
+  return new MpipError("network", `the response from \`${url}\` is larger than ${quantity(maxBytes, "byte")}`, {
     hint: "this is not a MicroPython package or index document; check the URL",
   });
 }

@@ -4,11 +4,12 @@
 
 import { MpipError } from "../errors.js";
 import { isRetryableStatus, parseRetryAfter, seconds, type Attempt } from "./retry.js";
+import { quantity } from "../text.js";
 
 /** The body ended (or the connection dropped) before all the bytes the response declared had come. */
 export class BodyCutShort extends Error {
   constructor(readonly received: number, readonly declared: number | undefined, cause?: unknown) {
-    super(declared === undefined ? `cut short after ${received} bytes` : `cut short: ${received} of ${declared} bytes`, { cause });
+    super(declared === undefined ? `cut short after ${quantity(received, "byte")}` : `cut short: ${received} of ${quantity(declared, "byte")}`, { cause });
   }
 }
 

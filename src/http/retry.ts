@@ -60,8 +60,20 @@ export function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(ms < 10_000 ? 2 : 0))} s`;
 }
 
+/** A retry about to happen, for the log and the progress line. */
+export interface RetryNotice {
+  /** The attempt that comes next, counting the first (2 for the first retry). */
+  attempt: number;
+  /** How many attempts there are in all: the first and every retry. */
+  attempts: number;
+  waitMs: number;
+  /** Why the last attempt failed. */
+  error: MpipError;
+}
+
 export interface RetryHooks {
-  onRetry?: (message: string) => void;
+  /** Called before each wait: `message` for the -v log, `notice` as data. */
+  onRetry?: (message: string, notice: RetryNotice) => void;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
@@ -77,7 +89,12 @@ export async function withRetries<T>(attempt: () => Promise<Attempt<T>>, policy:
     if (!result.retryable) throw result.error;
     if (retry > policy.retries) throw gaveUp(result.error, retry);
     const wait = retryWait(retry, policy, result.retryAfterMs, hooks.random);
-    hooks.onRetry?.(`${result.error.message}; retry ${retry} of ${policy.retries} in ${seconds(wait.ms)} (${wait.reason})`);
+    hooks.onRetry?.(`${result.error.message}; retry ${retry} of ${policy.retries} in ${seconds(wait.ms)} (${wait.reason})`, {
+      attempt: retry + 1,
+      attempts: policy.retries + 1,
+      waitMs: wait.ms,
+      error: result.error,
+    });
     await sleep(wait.ms);
   }
 }

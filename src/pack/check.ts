@@ -12,7 +12,7 @@ import { SMALL_WINDOW, scanGzip } from "../archive/gzip-scan.js";
 import { ArchiveLayout } from "../archive/layout.js";
 import { TarFormatError, TarReader, type TarEntry } from "../archive/tar-reader.js";
 import { DEFAULT_LIMITS, formatBytes } from "../limits.js";
-import { printable } from "../text.js";
+import { printable, quantity } from "../text.js";
 import { deviceTarView } from "./device-tar.js";
 import { parseRequiresDist } from "../spec/requires.js";
 import { readHeaders } from "./pkg-info.js";
@@ -57,7 +57,7 @@ export function checkArchive(data: Buffer, archive: string): ArchiveReport {
     const problems = [...("refused" in read ? [`mpip install refuses it: ${read.refused}`] : []), ...view.problems];
     checks.push(
       problems.length === 0
-        ? result("tar", "pass", `plain ustar that a device tar reader reads as intended (${view.headers} entries, short names, regular files and folders)`)
+        ? result("tar", "pass", `plain ustar that a device tar reader reads as intended (${quantity(view.headers, "entry", "entries")}, short names, regular files and folders)`)
         : view.problems.length === 0
           ? result("tar", "fail", "tar readers do not agree on what it holds, so mpip install refuses it", problems)
           : result("tar", "fail", `a device tar reader would misread it (${view.problems.length === 1 ? "1 problem" : `${view.problems.length} problems`})`, problems),
@@ -85,10 +85,10 @@ function checkGzip(data: Buffer, checks: CheckResult[]): Buffer | undefined {
   if (scan.maxDistance > SMALL_WINDOW) {
     problems.push(`a back-reference reaches ${scan.maxDistance} bytes back, beyond the 4096 a device inflating with wbits=12 keeps ("invalid distance too far back")`);
   }
-  if (scan.end !== data.length) problems.push(`${data.length - scan.end} bytes follow the gzip stream; a device stops at its end`);
+  if (scan.end !== data.length) problems.push(`${quantity(data.length - scan.end, "byte")} ${data.length - scan.end === 1 ? "follows" : "follow"} the gzip stream; a device stops at its end`);
   checks.push(
     problems.length === 0
-      ? result("gzip", "pass", `inflates with a 4 KiB window (largest back-reference ${scan.maxDistance} bytes)`)
+      ? result("gzip", "pass", `inflates with a 4 KiB window (largest back-reference ${quantity(scan.maxDistance, "byte")})`)
       : result("gzip", "fail", scan.maxDistance > SMALL_WINDOW ? "needs a 32 KiB inflate window; a small device cannot unpack it" : "the gzip layer is not a single stream", problems),
   );
   try {

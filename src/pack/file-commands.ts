@@ -4,8 +4,9 @@
 import type { Command } from "commander";
 import { MpipError } from "../errors.js";
 import { Reporter, colorWanted, styled, type Text } from "../log.js";
+import { quantity } from "../text.js";
 import { jsonDocument } from "../render.js";
-import { checkTypedPaths, collectNonEmpty, EXIT_OK, nonEmpty, reportFailure } from "../usage.js";
+import { checkTypedPaths, collectNonEmpty, EXIT_OK, nonEmpty, refuseUrls, reportFailure } from "../usage.js";
 import type { ArchiveReport } from "./check.js";
 import type { RepackResult } from "./repack.js";
 
@@ -32,7 +33,8 @@ Examples:
 const CHECK_EXAMPLES = `
 Examples:
   $ mpip check dist/foo-1.0.tar.gz                     one line per check, reasons below
-  $ mpip check --json dist/*.tar.gz > check.json       for CI; exits 1 if any archive fails`;
+  $ mpip check --json dist/*.tar.gz > check.json       for CI; exits 1 if any archive fails
+  $ mpip check -q dist/*.tar.gz                        silent when every archive passes`;
 
 export function registerFileCommands(program: Command, run: Run): void {
   program
@@ -81,6 +83,7 @@ export function registerFileCommands(program: Command, run: Run): void {
       run(() => guarded(flags, async (reporter) => {
         const results: RepackResult[] = [];
         await checkTypedPaths(sdists, "file", "given to repack");
+        await refuseUrls([flags.outDir], "folder", "given with --out-dir");
         for (const sdist of sdists) {
           const { repack } = await import("./repack.js");
           const result = await repack(sdist, flags.outDir);
@@ -104,6 +107,7 @@ export function registerFileCommands(program: Command, run: Run): void {
         "an egg-info PKG-INFO alone means none). Exits 1, naming the failed checks, if any archive fails.",
     )
     .argument("<archive...>", ".tar.gz archives to check", collectNonEmpty())
+    .option("-q, --quiet", "print the results of failing archives only (and errors)", false)
     .option("--json", "print the results as JSON on stdout (for CI)", false)
     .option("--debug", "print stack traces with errors", false)
     .addHelpText("after", CHECK_EXAMPLES)
@@ -119,12 +123,12 @@ export function registerFileCommands(program: Command, run: Run): void {
         for (const archive of archives) {
           const report = await checkArchiveFile(archive);
           reports.push(report);
-          if (!flags.json) out.write(...renderCheckReport(report, glyphs));
+          if (!flags.json && !(flags.quiet === true && report.ok)) out.write(...renderCheckReport(report, glyphs));
         }
         if (flags.json) process.stdout.write(`${checkJson(reports)}\n`);
         if (reports.every((report) => report.ok)) return EXIT_OK;
         const failed = reports.filter((report) => !report.ok).length;
-        throw new MpipError("check-failed", `${failed} of ${reports.length} archive${reports.length === 1 ? "" : "s"} failed: ${failureSummary(reports)}`, {
+        throw new MpipError("check-failed", `${failed} of ${quantity(reports.length, "archive")} failed: ${failureSummary(reports)}`, {
           hint: "`mpip repack SDIST` rewrites an sdist as a package that passes; `mpip pack` builds one from a project",
         });
       })),
@@ -145,7 +149,7 @@ async function guarded(flags: CommonFlags, body: (reporter: Reporter) => Promise
 
 function repackSummary(input: string, result: RepackResult, verbose: boolean): Text[] {
   const window = result.inputMaxDistance > 4096 ? "; the input needed a 32 KiB window, the output 4 KiB" : "";
-  const lines: Text[] = [`Repacked \`${input}\` into \`${result.output}\` (${result.name} ${result.version}: ${result.files.length} files, ${result.bytes} bytes${window})`];
+  const lines: Text[] = [`Repacked \`${input}\` into \`${result.output}\` (${result.name} ${result.version}: ${quantity(result.files.length, "file")}, ${quantity(result.bytes, "byte")}${window})`];
   lines.push(`  ${layoutSummary(result)}`);
   for (const path of result.generated) lines.push([" ", styled("green", "+"), ` ${path} `, styled("dim", "(generated)")]);
   for (const { path, rule } of result.dropped) lines.push([" ", styled("red", "-"), ` ${path} `, styled("dim", `(${rule})`)]);

@@ -5,8 +5,9 @@ import path from "node:path";
 import type { Command } from "commander";
 import { formatBytes } from "../limits.js";
 import { Reporter, styled, type Text, type Verbosity } from "../log.js";
+import { quantity } from "../text.js";
 import { jsonDocument } from "../render.js";
-import { EXIT_OK, nonEmpty, reportFailure } from "../usage.js";
+import { EXIT_OK, nonEmpty, refuseUrls, reportFailure } from "../usage.js";
 import type { PackResult } from "./pack.js";
 
 interface PackFlags {
@@ -50,6 +51,8 @@ async function packCommand(dir: string, flags: PackFlags): Promise<number> {
   const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
   const reporter = new Reporter({ verbosity });
   try {
+    await refuseUrls([dir], "folder", "given to pack");
+    if (flags.outDir !== undefined) await refuseUrls([flags.outDir], "folder", "given with --out-dir");
     const { packProject } = await import("./pack.js");
     const result = await packProject(dir, flags.outDir === undefined ? {} : { outDir: flags.outDir });
     for (const warning of result.warnings) reporter.warn(warning);
@@ -66,7 +69,7 @@ function summary(result: PackResult): Text[] {
   const shown = path.relative(process.cwd(), result.path) || result.path;
   const lines: Text[] = [
     ["Packed ", styled("bold", result.name), `==${result.version} (from ${result.metadataFile}) into \`${shown.startsWith("..") ? result.path : shown}\``],
-    `  ${result.files.length} files, ${formatBytes(result.size)}, sha256 ${result.sha256}`,
+    `  ${quantity(result.files.length, "file")}, ${formatBytes(result.size)}, sha256 ${result.sha256}`,
   ];
   if (result.resourceModules.length > 0) lines.push(`  resources: ${result.resourceModules.map((file) => `\`${file}\``).join(", ")}`);
   return lines;

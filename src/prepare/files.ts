@@ -16,7 +16,7 @@ import { Pool } from "../pool.js";
 import { FileSink } from "../sink.js";
 import { isTooLarge } from "../sources/metadata.js";
 import type { PlannedFile } from "../sources/types.js";
-import { printable } from "../text.js";
+import { printable, quantity } from "../text.js";
 import type { PrepareContext } from "./context.js";
 
 /** Files of one package fetched at once (the install's own pool is already holding a slot for it). */
@@ -34,7 +34,7 @@ export interface FilesSource {
 export async function stageFiles(files: PlannedFile[], dir: string, label: string, source: FilesSource, context: PrepareContext): Promise<string[]> {
   const { limits } = context;
   if (files.length > limits.maxEntries) {
-    throw new MpipError("limit-exceeded", `${label} lists ${files.length} files, more than the limit of ${limits.maxEntries}`, { hint: "if you trust this package, raise the limit with --max-entries" });
+    throw new MpipError("limit-exceeded", `${label} lists ${quantity(files.length, "file")}, more than the limit of ${limits.maxEntries}`, { hint: "if you trust this package, raise the limit with --max-entries" });
   }
   const root = path.resolve(dir);
   for (const file of files) destination(root, file.dest, label, limits.maxPathLength);

@@ -23,6 +23,8 @@ export interface Request {
   requirement: Requirement;
   requestedBy: string;
   direct?: DirectSpec;
+  /** Set when a package's metadata made the request (`requestedBy` names that package), not the user. */
+  dependency?: true;
 }
 
 /** The release chosen for one key: what it installs from, and who asked for it. */
@@ -107,7 +109,7 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
     for (const { node, dependencies } of results) {
       if (dropped.has(node) || options.noDeps) continue;
       const by = `\`${printable(node.name)}${node.version === "" ? "" : ` ${printable(node.version, 80)}`}\``;
-      for (const spec of dependencies) next.push(requestFor(spec, by));
+      for (const spec of dependencies) next.push({ ...requestFor(spec, by), dependency: true });
     }
     level = next;
   }
@@ -138,6 +140,44 @@ function mergeProjects<T>(nodes: Array<ResolvedPackage<T>>, chosen: Map<string, 
 }
 
 async function resolveOne<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>) {
+  try {
+    return await chooseAndPrepare(key, requests, options, lookups);
+  } catch (error) {
+    throw throughDependency(error, requests);
+  }
+}
+
+/** Failures to reach something: the user, who never named it, must learn which package led there. */
+const REACHING = new Set<string>(["network", "tls", "http-status", "not-found"]);
+
+/**
+ * A failure to find or fetch what only packages' metadata asked for (a DNS failure on a `github:`
+ * dependency's host, an index that does not answer for a dependency) names the package that required
+ * it, in front of what failed: the user typed neither that name nor that URL. A URL or `github:` spec
+ * from a `-r` file that cannot be fetched names the file and line in front. The code and hint stay.
+ */
+function throughDependency(error: unknown, requests: Request[]): unknown {
+  if (!(error instanceof MpipError) || !REACHING.has(error.code)) return error;
+  const first = requests[0]!;
+  const keep = { hint: error.hintLines, ...(error.cause === undefined ? {} : { cause: error.cause }) };
+  if (requests.every((request) => request.dependency === true)) {
+    const by = requiredBy(requests);
+    if (error.message.includes(by)) return error;
+    const what = first.direct === undefined ? printable(first.requirement.name) : printable(first.direct.source);
+    return new MpipError(error.code, `while getting \`${what}\` (required by ${by}): ${error.message}`, keep);
+  }
+  const fromFile = first.direct !== undefined && first.dependency !== true && first.requestedBy !== "the command line";
+  if (!fromFile || error.message.startsWith(first.requestedBy)) return error;
+  return new MpipError(error.code, `${first.requestedBy}: ${error.message}`, keep);
+}
+
+/** The packages that required a name, as messages list them: "`app 1.0`", "`a 1.0` and `b 2.0`". */
+function requiredBy(requests: Request[]): string {
+  const names = [...new Set(requests.map((request) => request.requestedBy))];
+  return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(", ")} and ${names.at(-1)!}`;
+}
+
+async function chooseAndPrepare<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>) {
   const directs = requests.filter((request) => request.direct !== undefined);
   const direct = directs[0]?.direct;
   // Requests for one repo at other refs (or other URLs of one project): the first one asked for wins.
@@ -168,7 +208,7 @@ async function chooseRelease<T>(key: string, requests: Request[], options: Resol
   const combined = { ...requests[0]!.requirement, specifier };
   let listing = lookups.get(key);
   if (listing === undefined) {
-    listing = options.pool.run(() => findProject(combined, options.sources));
+    listing = options.pool.run(() => findProject(combined, options.sources, requests));
     lookups.set(key, listing);
   }
   const project = await listing;
@@ -176,18 +216,38 @@ async function chooseRelease<T>(key: string, requests: Request[], options: Resol
   return { key, name: project.name, version: selection.version, source: project.source, artifact: selection.artifact };
 }
 
-async function findProject(requirement: Requirement, sources: Source[]): Promise<ProjectListing> {
+/**
+ * The first source's listing of the project. None knows it: `not-found`, worded for who asked. A name
+ * only packages required is not the user's typo: the message names those packages, and the hint speaks
+ * of their metadata. A name the user gave in a `-r` file names the file and line. (The user's requests
+ * are the first level and dependencies come after, so one name is never asked for by both at once.)
+ * @throws MpipError `not-found`; whatever a source throws.
+ */
+async function findProject(requirement: Requirement, sources: Source[], requests: Request[]): Promise<ProjectListing> {
   for (const source of sources) {
     const listing = await source.lookup(requirement);
     if (listing !== undefined) return listing;
   }
-  const where = sources.map((source) => `\`${source.label}\``).join(", ");
+  const where = `${sources.length === 1 ? "" : "any of "}${sources.map((source) => `\`${source.label}\``).join(", ") || "(no index)"}`;
   const notes = (await Promise.all(sources.map((source) => source.hintWhenMissing?.(requirement)))).filter((note) => note !== undefined);
   if (!isValidName(requirement.name)) {
     notes.push(`\`${printable(requirement.name)}\` is a name by mip's rules, not PEP 508's, so only micropython-lib (v2) indexes were asked for it: PyPI, simple indexes and sdists cannot have it`);
   }
-  throw new MpipError("not-found", `package \`${printable(requirement.name)}\` was not found in ${sources.length === 1 ? "" : "any of "}${where || "(no index)"}`, {
-    hint: ["check the spelling of the name, or add the index that has it with `-i URL` or `--extra-index-url URL` (or a folder of sdists with `-f DIR`)", ...notes].join("; "),
+  const name = printable(requirement.name);
+  const typed = requests.filter((request) => request.dependency !== true);
+  const packages = requests.filter((request) => request.dependency === true);
+  const add = "add the index that has it with `-i URL` or `--extra-index-url URL` (or a folder of sdists with `-f DIR`)";
+  if (typed.length === 0) {
+    const one = new Set(packages.map((request) => request.requestedBy)).size === 1;
+    const wanted = one ? shown(packages[0]!.requirement) : name;
+    throw new MpipError("not-found", `${requiredBy(packages)} ${one ? "requires" : "require"} \`${wanted}\`, but package \`${name}\` was not found in ${where}`, {
+      hint: [`the name comes from ${one ? "that package's" : "those packages'"} metadata, not from you: ${add}, or install with --no-deps and name what is needed yourself`, ...notes].join("; "),
+    });
+  }
+  const origins = typed.map((request) => request.requestedBy).filter((origin) => origin !== "the command line");
+  const from = origins.length === 0 ? "" : ` (given in ${[...new Set(origins)].join(", ")})`;
+  throw new MpipError("not-found", `package \`${name}\`${from} was not found in ${where}`, {
+    hint: [`check the spelling of the name, or ${add}`, ...notes].join("; "),
   });
 }
 

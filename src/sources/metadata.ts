@@ -6,7 +6,7 @@ import * as v from "valibot";
 import { MpipError } from "../errors.js";
 import { redactUrl } from "../http.js";
 import { DEFAULT_LIMITS, formatBytes } from "../limits.js";
-import { printable } from "../text.js";
+import { printable, quantity } from "../text.js";
 import { parseHttpUrl } from "../url.js";
 
 export const MAX_METADATA_BYTES = DEFAULT_LIMITS.maxMetadataBytes;
@@ -133,5 +133,5 @@ export const projectName = v.pipe(
 
 /** The HTTP client's size-limit error (it has no code of its own: see http/body.ts). */
 export function isTooLarge(error: unknown, maxBytes: number): boolean {
-  return error instanceof MpipError && error.message.endsWith(`is larger than ${maxBytes} bytes`);
+  return error instanceof MpipError && error.message.endsWith(`is larger than ${quantity(maxBytes, "byte")}`);
 }

@@ -1,0 +1,53 @@
+// A spec the shell has split into several arguments: `mpip install fmt '>=1.0'`, `fmt >= 1.0` (spaces
+// around the operator), `fmt '<2'` after `fmt>=1.0,`, `fmt 1.0`. Each piece after the name is an argument
+// of its own, and the first of them is no spec at all. Found before anything is parsed, so the error says
+// what happened (and shows the spec quoted whole) instead of "expected a package name".
+
+import { MpipError } from "../errors.js";
+import { printable } from "../text.js";
+
+/** How the tail of a PEP 508 requirement or a mip spec begins: a version operator, `@`, `,`, extras, a marker, `(`. */
+const SPEC_TAIL = /^\s*(===|==|!=|~=|<=|>=|<|>|@|,|;|\[|\()/;
+/** A version and nothing else (`1.0`, `v1.2.3`, `2.0rc1`): a name never looks like this after another name. */
+const VERSION_ONLY = /^v?\d+(\.\d+)+((a|b|rc|\.?post|\.?dev)\d*)?$/i;
+/** A bare project name (PEP 508), which a split-off piece would have belonged to. */
+const BARE_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+/** Ends in an operator or a comma: the piece after it belongs to the same spec. */
+const OPEN_END = /(===|==|!=|~=|<=|>=|<|>|@|,)\s*$/;
+
+/**
+ * Looks through the specs typed on the command line, in order, for one the shell split: an argument that
+ * is the tail of a spec (`>=1.0`, `@1.2`, `,<2`, `[extra]`, `; marker`), or a bare version right after a
+ * bare name (`fmt 1.0`). Specs read from a `-r` file are not split by a shell and are not looked at.
+ * @throws MpipError `bad-spec` (a usage error, exit 2): what the argument is, and the spec quoted whole
+ *   as the hint's example (PEP 508 for `name op version`, the form the user was writing).
+ */
+export function checkShellSplit(args: readonly string[]): void {
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    const previous = index > 0 ? args[index - 1] : undefined;
+    const named = previous !== undefined && BARE_NAME.test(previous) ? previous : undefined;
+    // `'fmt>=1.0,' '<2'`: the piece before is a spec left open, which this one continues.
+    const begun = named ?? (previous !== undefined && OPEN_END.test(previous) && !SPEC_TAIL.test(previous) ? previous : undefined);
+    if (SPEC_TAIL.test(arg)) {
+      const whole = joined(args, index, begun);
+      throw new MpipError("bad-spec", `\`${printable(arg, 80)}\` is not a package spec: it is the version or marker part of one, without the package's name`, {
+        hint: begun === undefined
+          ? `a spec starts with the package's name, all in one argument: \`mpip install 'NAME${printable(arg.trim(), 80)}'\``
+          : `the shell passed \`${printable(begun, 80)}\` and \`${printable(arg, 80)}\` as separate arguments: quote the whole spec as one, \`mpip install '${printable(whole, 120)}'\``,
+      });
+    }
+    if (named !== undefined && VERSION_ONLY.test(arg) && !VERSION_ONLY.test(named)) {
+      throw new MpipError("bad-spec", `\`${printable(arg, 80)}\` looks like a version, not a package name`, {
+        hint: `to ask for \`${printable(named, 80)}\` at that version, write name and version as one argument: \`mpip install '${printable(named, 80)}==${printable(arg.replace(/^v/i, ""), 80)}'\` (or mip's \`${printable(named, 80)}@${printable(arg, 80)}\`)`,
+      });
+    }
+  }
+}
+
+/** The spec as the user meant it: the name, this piece, and the pieces after it that continue it. */
+function joined(args: readonly string[], index: number, name: string | undefined): string {
+  let text = `${name ?? ""}${args[index]!.trim()}`;
+  for (let next = index + 1; next < args.length && (OPEN_END.test(text) || SPEC_TAIL.test(args[next]!)); next++) text += args[next]!.trim();
+  return text;
+}
