@@ -169,7 +169,7 @@ describe("unknown commands", () => {
       assert.equal(result.code, 2, command);
       assert.match(result.stderr, new RegExp(`^error: unknown command '${command}': mpip has no \`${command}\` command yet$`, "m"));
       assert.doesNotMatch(result.stderr, /did you mean/i);
-      assert.match(result.stderr, /^hint: mpip's commands are `install`, `pack`, `bin2res`, `repack` and `check`; `mpip --help` describes them$/m);
+      assert.match(result.stderr, /^hint: mpip's commands are `install`, `list`, `show`, `freeze`, `manifest`, `pack`, `bin2res`, `repack` and `check`; `mpip --help` describes them$/m);
     }
   });
 

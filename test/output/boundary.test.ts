@@ -1,6 +1,6 @@
 // The output boundary cannot be bypassed by accident: outside the Reporter (src/log.ts), the only writes to
 // stdout and stderr in mpip's sources are JSON documents (which escape their values), R.py from bin2res
-// (Python's repr has escaped it), commander's help (mpip's own text), and the fixed message of a signal that
+// (Python's repr has escaped it), freeze's requirement lines and manifest's manifest.py (both checked or escaped), commander's help (mpip's own text), and the fixed message of a signal that
 // stops mpip while it starts (src/signals.ts). A new message written straight
 // to a stream, or a console.log, fails here and belongs in a Reporter call instead.
 import assert from "node:assert/strict";
@@ -12,6 +12,10 @@ import { ROOT } from "../helpers/cli.js";
 const ALLOWED = [
   /process\.stdout\.write\(`\$\{(jsonReport|jsonFailure|jsonDocument|checkJson)\(/,
   /process\.stdout\.write\(await bin2res\(/,
+  // `mpip freeze`'s requirements file (each line checked to be one plain line, record/read.ts) and `mpip
+  // manifest`'s manifest.py (names as Python string literals, comments with controls escaped).
+  /process\.stdout\.write\(lines\.map\(\(line\) => `\$\{line\}\\n`\)\.join\(""\)\);$/,
+  /if \(flags\.output === undefined\) process\.stdout\.write\(text\);$/,
   /process\.stderr\.write\(program\.helpInformation\(\)\)/,
   // A signal while mpip starts, before the Reporter's modules are loaded: fixed text naming the signal.
   /process\.stdout\.write\(`\$\{JSON\.stringify\(\{ ok: false, error: \{ code: "interrupted", message \} \}, null, 2\)\}\\n`\)/,
