@@ -7,7 +7,7 @@ import { CommanderError, InvalidArgumentError } from "commander";
 import { MpipError } from "./errors.js";
 import type { Reporter } from "./log.js";
 import { jsonFailure, renderError } from "./render.js";
-import { printable } from "./text.js";
+import { editDistance, printable } from "./text.js";
 
 /** Exit codes: README "Exit codes". Signals exit 128 + their number (src/signals.ts). */
 export const EXIT_OK = 0;
@@ -85,20 +85,6 @@ export function unknownCommand(typed: string, commands: readonly string[]): Mpip
     : `unknown command '${shown}'${near === undefined ? "" : ` (did you mean ${near}?)`}`;
   const list = real.map((name) => `\`${name}\``);
   return new MpipError("usage", message, { hint: `mpip's commands are ${list.slice(0, -1).join(", ")} and ${list.at(-1)!}; \`mpip --help\` describes them` });
-}
-
-/** Damerau-Levenshtein distance (optimal string alignment): a swap of two neighbours counts as one edit. */
-function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, rows[i - 2]![j - 2]! + 1);
-      rows[i]![j] = best;
-    }
-  }
-  return rows[a.length]![b.length]!;
 }
 
 /**

@@ -16,7 +16,7 @@ import { evaluateMarker } from "../spec/markers.js";
 import { readRequirementsFile } from "../spec/requirements-file.js";
 import { catchSignals } from "../signals.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
-import { checkShellSplit } from "../spec/shell-split.js";
+import { checkRedirectedVersion, checkShellSplit, stdoutFilePath } from "../spec/shell-split.js";
 import { checkCompilerFits, wasmCompiler } from "../mpy/compile.js";
 
 export { defaultTarget } from "../defaults.js";
@@ -170,6 +170,7 @@ function checkIndexUrl(url: string): string {
 
 async function gatherRequests(specs: string[], files: string[], reporter: Reporter): Promise<Request[]> {
   checkShellSplit(specs);
+  checkRedirectedVersion(specs, stdoutFilePath());
   await refuseUrls(files, "file", "given with --requirement");
   const lines = specs.map((text) => ({ text, origin: "the command line" }));
   for (const file of files) {

@@ -236,7 +236,10 @@ async function findProject(requirement: Requirement, sources: Source[], requests
   const name = printable(requirement.name);
   const typed = requests.filter((request) => request.dependency !== true);
   const packages = requests.filter((request) => request.dependency === true);
-  const add = "add the index that has it with `-i URL` or `--extra-index-url URL` (or a folder of sdists with `-f DIR`)";
+  // With no index at all (`--no-index`), `-i` would be ignored: the way out is to drop --no-index.
+  const add = sources.some((source) => source.local !== true)
+    ? "add the index that has it with `-i URL` or `--extra-index-url URL` (or a folder of sdists with `-f DIR`)"
+    : "add a folder of sdists that has it with `-f DIR`, or drop --no-index so that the indexes are asked";
   if (typed.length === 0) {
     const one = new Set(packages.map((request) => request.requestedBy)).size === 1;
     const wanted = one ? shown(packages[0]!.requirement) : name;

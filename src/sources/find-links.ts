@@ -27,6 +27,7 @@ export function parseArchiveName(filename: string): { name: string; version: str
 
 export class FindLinksSource implements Source {
   readonly label: string;
+  readonly local = true;
   private listing: Promise<string[]> | undefined;
 
   constructor(private readonly folder: string) {

@@ -12,7 +12,7 @@ import type { HttpClient } from "../http.js";
 import { redactUrl } from "../http.js";
 import { isMipName, normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
-import { printable } from "../text.js";
+import { editDistance, printable } from "../text.js";
 import { encodeSegment, parseUrl } from "../url.js";
 import { isPep440Version } from "../versions.js";
 import { badField, describeDocument, jsonObject, MAX_METADATA_BYTES, parseDocument, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
@@ -114,7 +114,7 @@ export class MipV2Source implements Source {
       const found = index.status === "listed"
         ? index.packages.find((entry) => normalizeName(entry.name) === other)?.name
         : (await this.fetchVersion(other, "latest")) === undefined ? undefined : other;
-      if (found === undefined) return undefined;
+      if (found === undefined) return index.status === "listed" ? this.nearNames(wanted, other, index.packages) : undefined;
       const shown = `\`${printable(found)}\``;
       return wanted.startsWith(MIP_PREFIX)
         ? `\`${this.label}\` has ${shown}: micropython-lib's v2 index names its packages without the \`micropython-\` prefix they had on PyPI; ask for ${shown}`
@@ -122,6 +122,24 @@ export class MipV2Source implements Source {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * A slip of the keyboard (`aiobel`, `umqtt.simpel`): the names index.json lists a letter or two away
+   * from the one asked for, in either spelling of the `micropython-` prefix; the closest few, or none.
+   */
+  private nearNames(wanted: string, other: string, packages: ReadonlyArray<{ name: string }>): string | undefined {
+    const bare = wanted.startsWith(MIP_PREFIX) ? other : wanted;
+    if (bare === "") return undefined;
+    const most = bare.length <= 4 ? 1 : 2;
+    const near = packages
+      .map((entry) => ({ name: entry.name, distance: Math.min(editDistance(bare, normalizeName(entry.name)), editDistance(`${MIP_PREFIX}${bare}`, normalizeName(entry.name))) }))
+      .filter((entry) => entry.distance > 0 && entry.distance <= most)
+      .sort((a, b) => a.distance - b.distance || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .slice(0, 3)
+      .map((entry) => `\`${printable(entry.name)}\``);
+    if (near.length === 0) return undefined;
+    return `\`${this.label}\` has ${near.length === 1 ? "a name close to it" : "names close to it"}: ${near.join(", ")}`;
   }
 
   private async fetchIndex(): Promise<Index> {

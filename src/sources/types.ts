@@ -55,6 +55,8 @@ export interface ProjectListing {
 export interface Source {
   /** How messages and reports name this source. */
   readonly label: string;
+  /** A folder on this machine (`--find-links`), not an index. */
+  readonly local?: boolean;
   /** The project's releases, or undefined when this source does not know the project. */
   lookup(requirement: Requirement): Promise<ProjectListing | undefined>;
   /**

@@ -3,6 +3,8 @@
 // of its own, and the first of them is no spec at all. Found before anything is parsed, so the error says
 // what happened (and shows the spec quoted whole) instead of "expected a package name".
 
+import { readlinkSync, fstatSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 
@@ -42,6 +44,37 @@ export function checkShellSplit(args: readonly string[]): void {
         hint: `to ask for \`${printable(named, 80)}\` at that version, write name and version as one argument: \`mpip install '${printable(named, 80)}==${printable(arg.replace(/^v/i, ""), 80)}'\` (or mip's \`${printable(named, 80)}@${printable(arg, 80)}\`)`,
       });
     }
+  }
+}
+
+/** A file the shell created for `>=1.0` (or `>=1.0,<2`) typed unquoted: `=` and a version. */
+const REDIRECTED_VERSION = /^==?\s*v?\d/i;
+
+/**
+ * `mpip install fmt>=1.0`, unquoted: the shell takes `>=1.0` for a redirect of stdout to a file named
+ * `=1.0`, and mpip is given only `fmt`, so it would install whatever version is newest. Where the system
+ * says which file stdout goes to (Linux's /proc/self/fd/1), a regular file named `=` and a version
+ * gives it away. `stdoutPath` is that file's path, or undefined when it cannot be known.
+ * @throws MpipError `bad-spec` (a usage error, exit 2), with the spec quoted whole as the hint's example.
+ */
+export function checkRedirectedVersion(specs: readonly string[], stdoutPath: string | undefined): void {
+  if (stdoutPath === undefined) return;
+  const file = basename(stdoutPath);
+  if (!REDIRECTED_VERSION.test(file)) return;
+  const names = specs.filter((spec) => BARE_NAME.test(spec));
+  const name = names.length === 1 ? printable(names[0]!, 80) : "NAME";
+  throw new MpipError("bad-spec", `the output goes to a file named \`${printable(file, 80)}\` (in \`${printable(dirname(stdoutPath), 200)}\`): the shell took \`>${printable(file, 80)}\` for a redirect, so the version part of a spec never reached mpip`, {
+    hint: `quote the whole spec as one argument, \`mpip install '${name}>${printable(file, 80)}'\`, and remove the empty file the shell made`,
+  });
+}
+
+/** Where stdout goes, when it is a regular file and the system can say which (Linux); else undefined. */
+export function stdoutFilePath(): string | undefined {
+  try {
+    if (!fstatSync(1).isFile()) return undefined;
+    return readlinkSync("/proc/self/fd/1");
+  } catch {
+    return undefined;
   }
 }
 

@@ -5,10 +5,10 @@
 // each other are usage errors (exit 2) before any work.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readdir, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { runMpip, tempDir, type RunResult } from "../helpers/cli.js";
+import { BIN, runCommand, runMpip, tempDir, type RunResult } from "../helpers/cli.js";
 import { writeTree } from "../helpers/expect.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { serveMipIndex, type MipIndex } from "../helpers/mip-index.js";
@@ -82,6 +82,9 @@ describe("a missing dependency names the package that required it", () => {
     const result = await runMpip(["install", "--json", "-p", target("links-dep"), "--no-index", "-f", links, "loner"], { env: ENV });
     const error = failure(result, 1);
     assert.match(error.message, /^`loner 1\.0` requires `gone-dep`, but package `gone-dep` was not found in `/);
+    // `-i` would be ignored beside --no-index: the way out is a folder, or dropping --no-index.
+    assert.match(error.hint ?? "", /add a folder of sdists that has it with `-f DIR`, or drop --no-index so that the indexes are asked/);
+    assert.doesNotMatch(error.hint ?? "", /-i URL/);
   });
 
   test("a name the user typed keeps the spelling hint; one from a -r file names the file and line", async () => {
@@ -157,6 +160,40 @@ describe("a spec split by the shell", () => {
     const alone = failure(await runMpip(["install", "--json", "-p", target("split"), "-i", server.url, ">=1.0"], { env: ENV }), 2);
     assert.match(alone.hint ?? "", /a spec starts with the package's name, all in one argument: `mpip install 'NAME>=1\.0'`/);
     assert.equal(existsSync(target("split")), false, "nothing created");
+  });
+});
+
+describe("`fmt>=1.0` typed unquoted, which the shell reads as a redirect to a file named `=1.0`", () => {
+  const linux = process.platform === "linux" ? false : "the file stdout goes to is read from /proc/self/fd";
+  const shell = (dir: string, line: string) => runCommand("/bin/sh", ["-c", `exec "${process.execPath}" "${BIN}" ${line}`], { cwd: dir, env: ENV });
+
+  test("is a usage error naming the file, with the spec quoted whole in the hint; nothing is installed", { skip: linux }, async () => {
+    const { dir, cleanup } = await tempDir("mpip-redirect-");
+    try {
+      const result = await shell(dir, `install -p image -i ${server.url} real-lib >=1.0`);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /^error: the output goes to a file named `=1\.0` \(in `.+`\): the shell took `>=1\.0` for a redirect, so the version part of a spec never reached mpip$/m);
+      assert.match(result.stderr, /^hint: quote the whole spec as one argument, `mpip install 'real-lib>=1\.0'`, and remove the empty file the shell made$/m);
+      assert.equal(existsSync(path.join(dir, "image")), false, "nothing installed");
+      // `>=1.0,<2` unquoted: the shell reads `<2` from a file `2`, so one must be there for mpip to start.
+      await writeFile(path.join(dir, "2"), "");
+      const range = await shell(dir, `install -p image -i ${server.url} real-lib >=1.0,<2`);
+      assert.equal(range.code, 2, range.stderr);
+      assert.match(range.stderr, /file named `=1\.0,`/);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test("a report redirected to a file of any other name installs as usual", { skip: linux }, async () => {
+    const { dir, cleanup } = await tempDir("mpip-redirect-");
+    try {
+      const result = await shell(dir, `install --json -p image -i ${server.url} real-lib >report.json`);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal((JSON.parse(await readFile(path.join(dir, "report.json"), "utf8")) as { ok: boolean }).ok, true);
+    } finally {
+      await cleanup();
+    }
   });
 });
 

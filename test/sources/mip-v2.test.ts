@@ -437,6 +437,23 @@ describe("a name with the `micropython-` prefix asked of a v2 index that names t
     }
   });
 
+  test("a name a letter or two off one the index lists gets that name in the hint; a far one gets none", async (t) => {
+    await mip.publish({ name: "aioble", version: "0.4", mpy: false, files: { "aioble.py": "" } });
+    await mip.publish({ name: "umqtt.simple", version: "1.4", mpy: false, files: { "umqtt/simple.py": "" } });
+    await mip.publish({ name: "umqtt.robust", version: "1.0", mpy: false, files: { "umqtt/robust.py": "" } });
+    const source = new MipV2Source(mip.base, http, { flavor: "py" });
+    const hint = async (asked: string) => source.hintWhenMissing(parseRequirement(asked));
+    assert.equal(await hint("aiobel"), `\`${mip.base}\` has a name close to it: \`aioble\``);
+    assert.equal(await hint("micropython-aiobel"), `\`${mip.base}\` has a name close to it: \`aioble\``);
+    assert.equal(await hint("umqtt.simpel"), `\`${mip.base}\` has a name close to it: \`umqtt.simple\``);
+    assert.equal(await hint("umqtt.rbust"), `\`${mip.base}\` has a name close to it: \`umqtt.robust\``);
+    assert.equal(await hint("umqtt"), undefined);
+    assert.equal(await hint("bluetooth"), undefined);
+    const result = await runMpip(["install", "--retries", "0", "-i", mip.base, "-p", await target(t), "aiobel"]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^hint: check the spelling of the name, .*; `[^`]+` has a name close to it: `aioble`$/m);
+  });
+
   test("the install's error says it, for a spec and for a dependency", async (t) => {
     await mip.publish({ name: "ssd1306", version: "0.1", mpy: false, files: { "ssd1306.py": "" } });
     await mip.publish({ name: "display", version: "1.0", mpy: false, files: { "display.py": "" }, deps: [["micropython-ssd1306", "latest"]] });
