@@ -62,9 +62,9 @@ export function thrownFailure(thrown: unknown, context: FailureContext): Failure
     case "UND_ERR_BODY_TIMEOUT":
       return fail(`the download of \`${url}\` stalled: no data for ${seconds(timeoutMs)}`, "the server or the network stalled; try again later, or raise --timeout on a slow link", true);
     case "ECONNREFUSED":
-      return fail(`could not connect to fetch \`${url}\`: connection refused`, "check the index URL, and HTTP_PROXY / HTTPS_PROXY if you use a proxy", false);
+      return fail(`could not connect to fetch \`${url}\`: connection refused`, "check the URL's host and port, and HTTP_PROXY / HTTPS_PROXY if you use a proxy", false);
     case "ENOTFOUND":
-      return fail(`could not fetch \`${url}\`: host not found`, "check the index URL and your network connection (DNS)", false);
+      return fail(`could not fetch \`${url}\`: host not found`, "check the host name in the URL and your network connection (DNS)", false);
     default:
       break;
   }
@@ -82,7 +82,7 @@ export function thrownFailure(thrown: unknown, context: FailureContext): Failure
   const retryable = code !== undefined && PASSING_CODES.has(code);
   return fail(
     `could not fetch \`${url}\` (${reason})`,
-    retryable ? `the connection dropped; ${RETRY_HINT}` : "check your network connection, proxy settings (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) and the index URL",
+    retryable ? `the connection dropped; ${RETRY_HINT}` : "check your network connection, proxy settings (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) and the URL",
     retryable,
   );
 }

@@ -228,7 +228,10 @@ async function findProject(requirement: Requirement, sources: Source[], requests
     const listing = await source.lookup(requirement);
     if (listing !== undefined) return listing;
   }
-  const where = `${sources.length === 1 ? "" : "any of "}${sources.map((source) => `\`${source.label}\``).join(", ") || "(no index)"}`;
+  // With --no-index and no -f folder, a dependency (a package.json's `deps`) has nowhere to be looked for.
+  const where = sources.length === 0
+    ? "any index or folder: --no-index leaves none and no `-f` folder is given"
+    : `${sources.length === 1 ? "" : "any of "}${sources.map((source) => `\`${source.label}\``).join(", ")}`;
   const notes = (await Promise.all(sources.map((source) => source.hintWhenMissing?.(requirement)))).filter((note) => note !== undefined);
   if (!isValidName(requirement.name)) {
     notes.push(`\`${printable(requirement.name)}\` is a name by mip's rules, not PEP 508's, so only micropython-lib (v2) indexes were asked for it: PyPI, simple indexes and sdists cannot have it`);

@@ -87,6 +87,14 @@ describe("a missing dependency names the package that required it", () => {
     assert.doesNotMatch(error.hint ?? "", /-i URL/);
   });
 
+  test("a package.json's dependency with --no-index and no -f folder: the error says nothing was there to ask", async () => {
+    const app = path.join(work.dir, "no-where-app");
+    await writeTree(app, { "package.json": JSON.stringify({ version: "1.0", urls: [["app.py", "app.py"]], deps: [["helper", "latest"]] }), "app.py": "" });
+    const error = failure(await runMpip(["install", "--json", "-p", target("no-where"), "--no-index", path.join(app, "package.json")], { env: ENV }), 1);
+    assert.match(error.message, /but package `helper` was not found in any index or folder: --no-index leaves none and no `-f` folder is given$/);
+    assert.doesNotMatch(error.message, /\(no index\)/);
+  });
+
   test("a name the user typed keeps the spelling hint; one from a -r file names the file and line", async () => {
     const typed = failure(await runMpip(["install", "--json", "-p", target("typo"), "-i", server.url, "real-lib", "sensor-drivr"], { env: ENV }), 1);
     assert.match(typed.message, /^package `sensor-drivr` was not found in /);
@@ -125,6 +133,9 @@ describe("a failure to reach what a dependency led to names that dependency", ()
     const error = failure(result, 1);
     assert.equal(error.code, "network");
     assert.match(error.message, /^while getting `github:other\/helpers\/h\.py@main` \(required by `field-app 0\.5`\): could not fetch `http:\/\/mpip-no-such-host\.invalid\//);
+    // No index is involved: the hint speaks of the URL's host, not of an index URL.
+    assert.match(error.hint ?? "", /check the host name in the URL and your network connection \(DNS\)/);
+    assert.doesNotMatch(error.hint ?? "", /index URL/);
   });
 
   test("a failure on a package the user named is not given a dependency's words", async () => {
