@@ -15,6 +15,7 @@ import { MpipError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { redactUrl } from "./http.js";
 import { MemorySink, type BodySink, type FileSink } from "./sink.js";
+import { throughGitData } from "./sources/local-root.js";
 import type { Location } from "./sources/types.js";
 import { printable, quantity } from "./text.js";
 
@@ -39,6 +40,8 @@ export interface FetchOptions {
    * named it, and may name only files in its own folder (a lexical check cannot see a link out).
    */
   within?: string;
+  /** What `within` is, for messages (default "the document's folder"): "the git clone `…` that holds the document". */
+  withinName?: string;
   /** A limit this file shares with others (a package's files together): drawn as bytes arrive. */
   quota?: Quota;
 }
@@ -94,7 +97,7 @@ async function fetchInto<T>(file: Expected, http: HttpClient, label: string, opt
   const location = file.location;
   const maxBytes = options.maxBytes ?? MAX_ARCHIVE_BYTES;
   if (location.type === "local") {
-    const real = options.within === undefined ? location.path : await confinedPath(location.path, options.within, label, options.authority ?? "the index");
+    const real = options.within === undefined ? location.path : await confinedPath(location.path, options.within, label, options.authority ?? "the index", options.withinName);
     const draw = new Draw({ quota: options.quota, lease, signal: http.signal });
     try {
       return { body: await readLocal(real, maxBytes, label, sink, draw), origin: location.path };
@@ -136,14 +139,23 @@ function verify(file: Expected, sha256: string, origin: string, label: string, o
   }
 }
 
-/** `file` with its links resolved, refused unless it is inside `root` (links resolved too). */
-async function confinedPath(file: string, root: string, label: string, authority: string): Promise<string> {
+/**
+ * `file` with its links resolved, refused unless it is inside `root` (links resolved too) and not inside
+ * a `.git` folder there: a link committed to a repository can point at git's own data as well as out.
+ */
+async function confinedPath(file: string, root: string, label: string, authority: string, rootName?: string): Promise<string> {
   const [realRoot, realFile] = await Promise.all([realpath(root), realpath(file)]).catch((error: NodeJS.ErrnoException) => {
     throw cannotRead(label, file, error);
   });
+  const where = rootName ?? "the document's folder";
   if (realFile === realRoot || !isInside(realRoot, realFile, path.sep)) {
-    throw new MpipError("unsafe-path", `${authority} names ${label} at \`${printable(file, 300)}\`, which is a symbolic link (or inside one) to \`${printable(realFile, 300)}\`, outside the document's folder \`${printable(realRoot, 300)}\``, {
-      hint: "a local package.json may only name files in its own folder or below; nothing was written",
+    throw new MpipError("unsafe-path", `${authority} names ${label} at \`${printable(file, 300)}\`, which is a symbolic link (or inside one) to \`${printable(realFile, 300)}\`, outside ${where} \`${printable(realRoot, 300)}\``, {
+      hint: "a local package.json may only name files in its own folder or below, or anywhere in the git clone it is in (the nearest folder above it that holds `.git`); nothing was written",
+    });
+  }
+  if (throughGitData(path.relative(realRoot, realFile))) {
+    throw new MpipError("unsafe-path", `${authority} names ${label} at \`${printable(file, 300)}\`, which is ${realFile === path.resolve(file) ? "" : `a symbolic link (or inside one) to \`${printable(realFile, 300)}\`, `}inside a \`.git\` folder: git's own data, not a file of the repository`, {
+      hint: "a local package.json may name the repository's files, never git's data (its config can hold credentials); nothing was written",
     });
   }
   return realFile;

@@ -4,7 +4,7 @@
 // project, so a folder with such a file and a `package.json` is a mip package. Synchronous, because a spec
 // is classified while it is parsed.
 
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { parseIni } from "./ini.js";
@@ -32,12 +32,32 @@ export function declaresProjectMetadata(folder: string): boolean {
   return (ini.get("metadata")?.get("name") ?? "") !== "";
 }
 
-/** The file's text; undefined when there is no such file, null when it is there but cannot be read. */
+/**
+ * The most a `pyproject.toml` or `setup.cfg` may hold: real ones hold a few KiB. A folder to install may
+ * come from anywhere (a clone can commit `pyproject.toml` as a link to `/dev/zero`), so these files are
+ * read only when they are regular files within this size.
+ */
+export const MAX_PROJECT_METADATA_BYTES = 1024 * 1024;
+
+/**
+ * The file's text; undefined when there is no such file, null when it is there but cannot be read, is no
+ * regular file (a device, a FIFO: opened without blocking, never read) or is over MAX_PROJECT_METADATA_BYTES.
+ */
 function readText(file: string): string | undefined | null {
+  let fd: number;
   try {
-    return readFileSync(file, "utf8");
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code === "ENOENT" || code === "ENOTDIR" ? undefined : null;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile() || stats.size > MAX_PROJECT_METADATA_BYTES) return null;
+    return readFileSync(fd, "utf8");
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
   }
 }

@@ -28,6 +28,8 @@ export interface FilesSource {
   authority: string;
   /** A local document's folder: a local file must be inside it, symbolic links resolved. */
   within?: string;
+  /** What `within` is, for messages (see FetchOptions.withinName). */
+  withinName?: string;
 }
 
 /** Fetches, checks and writes `files` into `dir`; returns their destinations in document order. */
@@ -51,6 +53,7 @@ export async function stageFiles(files: PlannedFile[], dir: string, label: strin
       maxBytes: limit,
       quota,
       ...(source.within === undefined ? {} : { within: source.within }),
+      ...(source.withinName === undefined ? {} : { withinName: source.withinName }),
     })));
   })));
   return files.map((file) => normalizeDest(file.dest));

@@ -49,6 +49,7 @@ export async function preparePackageDocument(release: Release, artifact: Package
   const files = await stageFiles(planned, dir, label, {
     authority: `the package document \`${fetchedFrom}\``,
     ...(localRoot === undefined ? {} : { within: localRoot }),
+    ...(localRoot === undefined || location.type !== "local" || localRoot === path.dirname(path.resolve(location.path)) ? {} : { withinName: "the git clone that holds the document" }),
   }, context);
   const version = document.version !== undefined && document.version !== "" ? document.version : release.version;
   return {

@@ -26,3 +26,13 @@ export async function localDocumentRoot(document: string): Promise<string> {
     if (path.dirname(folder) === folder) return own;
   }
 }
+
+/**
+ * Whether `relative` (a path below the folder a local document's files must stay in, `separator`-joined)
+ * goes through a `.git` entry: git's own data (its config may hold a remote's token), never a file of the
+ * repository that a package could ship, and one no forge serves. Matched as the filesystems match it:
+ * without regard to case (macOS, Windows) and to trailing dots and spaces (Windows drops them).
+ */
+export function throughGitData(relative: string, separator: string = path.sep): boolean {
+  return relative.split(separator).some((segment) => segment.replace(/[. ]+$/, "").toLowerCase() === ".git");
+}

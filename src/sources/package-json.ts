@@ -13,6 +13,7 @@ import { printable } from "../text.js";
 import { isWellFormed, parseUrl } from "../url.js";
 import { isShorthand, refFor, rewriteShorthand, splitRef, type GitHosts, type RepoRef } from "./git-hosts.js";
 import { isMipName } from "../spec/names.js";
+import { throughGitData } from "./local-root.js";
 import { badField, describeDocument, jsonObject, parseDocument, resolveHttpUrl, type DocumentOrigin } from "./metadata.js";
 import type { Location, MipIndexRef, PlannedFile } from "./types.js";
 
@@ -268,6 +269,11 @@ function entryLocation(doc: PackageDocument, url: string, field: string, context
     const outside = root === folder ? `the document's folder \`${printable(folder)}\`` : `the git clone \`${printable(root)}\` that holds the document`;
     throw new MpipError("unsafe-path", `${describeDocument(doc.origin)} names \`${printable(url, 200)}\` (\`${field}\`), which is outside ${outside}`, {
       hint: "a local package.json may only name files in its own folder or below, or anywhere in the git clone it is in (the nearest folder above it that holds `.git`); nothing was fetched or written",
+    });
+  }
+  if (throughGitData(path.relative(root, file))) {
+    throw new MpipError("unsafe-path", `${describeDocument(doc.origin)} names \`${printable(url, 200)}\` (\`${field}\`), which is inside a \`.git\` folder: git's own data, not a file of the repository`, {
+      hint: "a local package.json may name the repository's files, never git's data (its config can hold credentials); nothing was fetched or written",
     });
   }
   return { type: "local", path: file };

@@ -4,7 +4,8 @@
 // built CLI installing and packing folders written by the test.
 
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { declaresProjectMetadata } from "../../src/pack/project-detect.js";
@@ -71,5 +72,26 @@ describe("what makes a folder a project", () => {
     assert.equal(run.code, 1);
     assert.match(run.stderr, /is not a Python project: `pyproject\.toml` has no `\[project\]` table/);
     assert.match(run.stderr, /the folder holds a `package\.json`, a mip package: `mpip install` installs it from that as it is/);
+  });
+
+  test("a pyproject.toml or setup.cfg that is a link to a device, or a FIFO, is never read: install and pack fail at once, nothing written", { timeout: 120_000 }, async () => {
+    const cases: Array<[string, (dir: string) => Promise<void>]> = [
+      ["pyproject.toml", (dir) => symlink("/dev/zero", path.join(dir, "pyproject.toml"))],
+      ["setup.cfg", (dir) => symlink("/dev/zero", path.join(dir, "setup.cfg"))],
+      ["setup.cfg", async (dir) => void execFileSync("mkfifo", [path.join(dir, "setup.cfg")])],
+    ];
+    for (const [index, [name, make]] of cases.entries()) {
+      const dir = await writeFolder(MIP_PACKAGE);
+      await make(dir);
+      assert.equal(declaresProjectMetadata(dir), true, "counts as declaring a project, so that readProject names the file");
+      const target = path.join(work.dir, `target-device-${index}`);
+      for (const args of [["install", "--no-index", "-p", target, dir], ["pack", "-o", path.join(work.dir, `out-device-${index}`), dir]]) {
+        const run = await runMpip(args);
+        assert.equal(run.code, 1, `${args[0]} ${name}: ${run.stderr}`);
+        assert.match(run.stderr, new RegExp(`\`[^\`]*${name.replace(".", "\\.")}\` is not a regular file`), run.stderr);
+        assert.doesNotMatch(run.stderr, /This is a bug|bad_alloc|Invalid string length/);
+      }
+      assert.deepEqual(await listFiles(target).catch(() => []), []);
+    }
   });
 });

@@ -482,4 +482,36 @@ describe("a local document inside a git clone", () => {
     // Without a clone, the document's own folder is the limit, as before.
     assert.throws(() => planPackageFiles(parse({ urls: [["a.py", "../y.py"]] }), { documentUrl: document, hosts }), mpipError("unsafe-path", /outside the document's folder/));
   });
+
+  test("planning: nothing inside a `.git` folder, in the clone or beside the document, however it is spelled", () => {
+    const root = path.join(path.sep, "home", "me", "clone");
+    const document = path.join(root, "packaging", "mip", "package.json");
+    for (const url of ["../../.git/config", "../../.GIT/config", "../../.git./config", "../../.git /config", "../../src/../.git/HEAD", ".git/config", "sub/.git/config", "../../lib/.git"]) {
+      assert.throws(() => planPackageFiles(parse({ urls: [["a.py", url]] }), { documentUrl: document, hosts, localRoot: root }), mpipError("unsafe-path", /inside a `\.git` folder/), url);
+    }
+    // Outside a clone too: a `.git` beside the document is git's data as well.
+    assert.throws(() => planPackageFiles(parse({ urls: [["a.py", ".git/config"]] }), { documentUrl: document, hosts }), mpipError("unsafe-path", /inside a `\.git` folder/));
+    // Names that only contain `.git` are files like any other.
+    assert.equal(planPackageFiles(parse({ urls: [["a.py", "../../.github/a.py"], ["b.py", "x.git/b.py"], ["c.py", ".gitignore"]] }), { documentUrl: document, hosts, localRoot: root }).length, 3);
+  });
+
+  test("reading: a symbolic link to git's data is refused, and a link out of the clone names the clone", async (t) => {
+    const { dir, cleanup } = await tempDir();
+    t.after(cleanup);
+    const clone = path.join(dir, "clone");
+    const pkg = path.join(clone, "packaging");
+    await mkdir(path.join(clone, ".git"), { recursive: true });
+    await mkdir(pkg, { recursive: true });
+    await writeFile(path.join(clone, ".git", "config"), "url = https://user:TOKEN@example.com/r.git\n");
+    await writeFile(path.join(dir, "secret.txt"), "SECRET\n");
+    await symlink("../.git/config", path.join(pkg, "cfg.py"));
+    await symlink("../.git", path.join(pkg, "gitdir"));
+    await symlink("../../secret.txt", path.join(pkg, "leak.py"));
+    const document = path.join(pkg, "package.json");
+    const root = await localDocumentRoot(document);
+    const planned = planPackageFiles(parse({ urls: [["cfg.py", "cfg.py"], ["g.py", "gitdir/config"], ["leak.py", "leak.py"]] }), { documentUrl: document, hosts, localRoot: root });
+    const fetch = (index: number, withinName?: string) => fetchFile(planned[index]!, http, `\`${planned[index]!.dest}\``, { authority: "the package document", within: root, ...(withinName === undefined ? {} : { withinName }) });
+    for (const index of [0, 1]) await assert.rejects(fetch(index), mpipError("unsafe-path", /symbolic link/, /inside a `\.git` folder/));
+    await assert.rejects(fetch(2, "the git clone that holds the document"), mpipError("unsafe-path", /symbolic link/, /outside the git clone that holds the document/));
+  });
 });
