@@ -2,12 +2,12 @@
 // declarative `setup.cfg`. `setup.py` is never executed: a project that has only that gets an error that
 // shows how to declare the metadata. mpip's own settings come from `[tool.mpip]` in either case.
 
-import { constants } from "node:fs";
 import { open, readdir, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 import { MAX_PROJECT_METADATA_BYTES } from "./project-detect.js";
+import { readSmallFile } from "../local-file.js";
 import { MINIMAL_PYPROJECT, type MetadataFile, type PackSettings, type Project, type ProjectMetadata } from "./metadata.js";
 import { parsePyproject, readProjectTable, type DeclaredSettings } from "./pyproject.js";
 import { readSetupCfg } from "./setup-cfg.js";
@@ -105,28 +105,18 @@ async function noMetadata(dir: string, hasPyproject: boolean, hasSetupCfg: boole
 /** A metadata file's text, undefined when there is none; only a regular file within MAX_PROJECT_METADATA_BYTES is read. */
 async function readText(dir: string, name: string): Promise<string | undefined> {
   const file = path.join(dir, name);
-  let handle: FileHandle;
-  try {
-    // Without blocking: a FIFO named pyproject.toml must not hang the command at its open.
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new MpipError("io", `cannot read \`${printable(file)}\``, { cause: error });
-  }
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) {
+  const read = await readSmallFile(file, MAX_PROJECT_METADATA_BYTES);
+  switch (read.kind) {
+    case "text":
+      return read.text;
+    case "missing":
+      return undefined;
+    case "not-regular":
       throw new MpipError("bad-project", `\`${printable(file)}\` is not a regular file (a device, a FIFO or a socket, or a link to one)`, { hint: `replace it with the project's \`${name}\`, or remove it` });
-    }
-    if (stats.size > MAX_PROJECT_METADATA_BYTES) {
-      throw new MpipError("bad-project", `\`${printable(file)}\` is ${stats.size} bytes, more than the ${MAX_PROJECT_METADATA_BYTES} a project's \`${name}\` may hold`, { hint: "a real one holds a few KiB: check that it is the project's file" });
-    }
-    return await handle.readFile("utf8");
-  } catch (error) {
-    if (error instanceof MpipError) throw error;
-    throw new MpipError("io", `cannot read \`${printable(file)}\``, { cause: error });
-  } finally {
-    await handle.close();
+    case "too-large":
+      throw new MpipError("bad-project", `\`${printable(file)}\` is ${read.size} bytes, more than the ${MAX_PROJECT_METADATA_BYTES} a project's \`${name}\` may hold`, { hint: "a real one holds a few KiB: check that it is the project's file" });
+    case "unreadable":
+      throw new MpipError("io", `cannot read \`${printable(file)}\``, { cause: read.error });
   }
 }
 

@@ -2,7 +2,8 @@
 // `[tool.setuptools.dynamic] version = {attr = "pkg.__version__"}`), read as setuptools first tries it:
 // statically, from a `NAME = "1.0"` line of the module's source. Nothing is imported or run.
 
-import { readFile } from "node:fs/promises";
+import { readSmallFile } from "../local-file.js";
+import { MAX_PROJECT_FILE_BYTES } from "./project-file.js";
 import path from "node:path";
 import { badProject, checkVersion, packageFolder, type PackSettings } from "./metadata.js";
 
@@ -22,8 +23,10 @@ export async function readStaticAttr(dir: string, target: string, layouts: Layou
   for (const layout of layouts) {
     const folder = packageFolder(moduleName, layout);
     for (const candidate of [`${folder}.py`, `${folder}/__init__.py`]) {
-      const source = await readFile(path.join(dir, candidate), "utf8").catch(() => undefined);
-      if (source === undefined) continue;
+      const read = await readSmallFile(path.join(dir, candidate), MAX_PROJECT_FILE_BYTES);
+      if (read.kind === "missing") continue;
+      if (read.kind !== "text") throw badProject(file, field, `is \`attr: ${target}\`, but \`${candidate}\` cannot be read as a module (${read.kind === "unreadable" ? read.error.code ?? "error" : read.kind === "too-large" ? `${read.size} bytes` : "not a regular file"})`, hint);
+      const source = read.text;
       const match = new RegExp(`^${variable}\\s*=\\s*(['"])([^'"\\n]+)\\1\\s*(#.*)?$`, "m").exec(source);
       if (match !== null) return checkVersion(match[2]!, file, field);
       throw badProject(file, field, `is \`attr: ${target}\`, but \`${candidate}\` has no line \`${variable} = "..."\` with a literal string, and mpip never runs code to find it`, hint);

@@ -94,4 +94,24 @@ describe("what makes a folder a project", () => {
       assert.deepEqual(await listFiles(target).catch(() => []), []);
     }
   });
+
+  test("a file the metadata names (readme, dependencies file, version attr module) that is a device, a FIFO or huge is never read whole", { timeout: 120_000 }, async () => {
+    const project = (dynamic: string, extra: string) => `[project]\nname = "glowpack"\ndynamic = [${dynamic}]\n${extra}\n[tool.setuptools.dynamic]\n`;
+    const cases: Array<[string, string, string, (dir: string) => Promise<void>]> = [
+      ["readme", project('"readme"', 'version = "1.0"'), 'readme = {file = ["README.md"]}\n', (dir) => symlink("/dev/zero", path.join(dir, "README.md"))],
+      ["dependencies", project('"dependencies"', 'version = "1.0"'), 'dependencies = {file = ["requirements.txt"]}\n', async (dir) => void execFileSync("mkfifo", [path.join(dir, "requirements.txt")])],
+      ["version", project('"version"', ""), 'version = {attr = "glowpack.__version__"}\n', async (dir) => { await mkdir(path.join(dir, "glowpack"), { recursive: true }); await symlink("/dev/zero", path.join(dir, "glowpack", "__init__.py")); }],
+      ["huge readme", project('"readme"', 'version = "1.0"'), 'readme = {file = ["README.md"]}\n', (dir) => writeFile(path.join(dir, "README.md"), Buffer.alloc(2 * 1024 * 1024, 0x61))],
+    ];
+    for (const [index, [label, head, dynamic, make]] of cases.entries()) {
+      const dir = await writeFolder({ "pyproject.toml": head + dynamic, ...(label === "version" ? {} : { "glowpack.py": "X = 1\n" }) });
+      await make(dir);
+      const out = path.join(work.dir, `out-named-${index}`);
+      const run = await runMpip(["pack", "-o", out, dir]);
+      assert.equal(run.code, 1, `${label}: ${run.stderr}`);
+      assert.match(run.stderr, /not a regular file|cannot be read as a module|more than the \d+ mpip reads/, `${label}: ${run.stderr}`);
+      assert.doesNotMatch(run.stderr, /This is a bug|bad_alloc|Invalid string length/);
+      assert.deepEqual(await listFiles(out).catch(() => []), [], label);
+    }
+  });
 });
