@@ -25,13 +25,15 @@ export interface DistFile {
  * - `package-json`: a mip package document (micropython-lib's v2 index, or a package.json in a repo)
  *   naming files by destination, with URLs or short hashes, and dependencies;
  * - `module`: one `.py` or `.mpy` file, installed at the top of the target under `dest`;
- * - `project`: a local project folder, installed as `mpip pack` would pack it.
+ * - `project`: a local project folder, installed as `mpip pack` would pack it;
+ * - `installed`: what the target already holds (its record), when it satisfies every request (pip's rule).
  */
 export type Artifact =
   | { type: "dist"; file: DistFile }
   | { type: "package-json"; location: Location; mip?: MipIndexRef; ref?: string; sha256?: string }
   | { type: "module"; location: Location; dest: string; sha256?: string }
-  | { type: "project"; path: string };
+  | { type: "project"; path: string }
+  | { type: "installed"; distInfo: string; requiresDist: string[] };
 
 /** The micropython-lib v2 index a package document came from: where its hashed files are. */
 export interface MipIndexRef {
