@@ -11,6 +11,7 @@ import type { ReadFlags } from "./commands/image-output.js";
 import type { ListFlags } from "./commands/list.js";
 import type { ManifestFlags } from "./commands/manifest.js";
 import type { ShowFlags } from "./commands/show.js";
+import type { UninstallFlags } from "./commands/uninstall.js";
 import { DEFAULT_INDEXES, DEFAULT_JOBS } from "./defaults.js";
 import { Reporter } from "./log.js";
 import { jsonFailure } from "./render.js";
@@ -128,6 +129,10 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     .option("--compile", "compile every installed .py to .mpy with mpy-cross (built in as WebAssembly, .mpy 6), removing the sources; boot.py and main.py stay source", false)
     .option("--keep-sources", "with --compile, keep the .py files beside the .mpy (MicroPython then imports the .py)", false)
     .option("--mpy-cross <path>", "with --compile, use this native mpy-cross instead of the built-in one (its .mpy version must match the target)", nonEmpty("--mpy-cross"))
+    .option("-U, --upgrade", "upgrade the named packages to the newest version allowed; without it, a package the folder already holds at an accepted version is kept, not downloaded again", false)
+    .option("--force-reinstall", "reinstall every package of the resolution, even those the folder already holds", false)
+    .option("--dry-run", "resolve, download and verify everything, print what would be added, replaced and removed, and change nothing", false)
+    .option("--no-record", "write no install record (NAME-VERSION.dist-info/) for the packages: the folder then holds exactly what upip would write, and mpip cannot later tell what it installed")
     .option("--no-wait", "if another mpip is installing into the same folder, fail at once instead of waiting for it")
     .option("-j, --jobs <n>", "how many metadata look-ups and downloads run at once", positiveInteger("--jobs", 256), DEFAULT_JOBS)
     .option("--timeout <seconds>", "network timeout for connecting and for a stalled response (default 30)", positiveSeconds("--timeout", 3600))
@@ -192,6 +197,25 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     .option("--include <manifest>", "a manifest to include() first, e.g. '$(PORT_DIR)/boards/manifest.py' to keep the board's own frozen modules (repeatable)", collectNonEmpty("--include"), [])
     .option("--debug", "print stack traces with errors", false)
     .action((flags: ManifestFlags) => run(async () => (await import("./commands/manifest.js")).manifestCommand(flags)));
+  // `mpip uninstall`: see commands/uninstall.ts.
+  program
+    .command("uninstall")
+    .summary("remove installed packages by their install records")
+    .description(
+      "Remove packages mpip installed into a folder: the files each one's record (NAME-VERSION.dist-info/RECORD) lists and the record itself, all or none. " +
+        "A file changed since it was installed is kept and reported (removed with --force); a file another package's record lists, and files no record lists, are never removed.",
+    )
+    .argument("<name...>", "the packages to remove, by name")
+    .option("-p, --target <dir>", "the folder to remove them from (default: as for install)", nonEmpty("--target"))
+    .option("-y, --yes", "do not ask for confirmation (mpip asks only on a terminal)", false)
+    .option("--dry-run", "say what would be removed, and change nothing", false)
+    .option("--force", "remove files changed since they were installed too", false)
+    .option("--with-orphans", "also remove the dependencies no remaining package needs and that were not asked for by name", false)
+    .option("--no-wait", "if another mpip is working on the same folder, fail at once instead of waiting for it")
+    .option("-q, --quiet", "print only warnings and errors", false)
+    .option("--debug", "print stack traces with errors", false)
+    .option("--json", "print a machine-readable report on stdout", false)
+    .action((names: string[], flags: UninstallFlags) => run(async () => (await import("./commands/uninstall.js")).uninstallCommand(names, flags)));
 
   addPackCommand(program, run);
   registerFileCommands(program, run);

@@ -9,14 +9,19 @@ import type { Reporter } from "./log.js";
 import { Pool } from "./pool.js";
 import { caseClashWarnings } from "./archive/case-fold.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
-import type { Placement } from "./image/commit.js";
+import { recordInputFor, type RecordContext } from "./record/provenance.js";
+import { stageImageChange } from "./record/stage.js";
+import type { Provenance, SourceKind } from "./record/format.js";
+import { readInstalled, type InstalledDistribution } from "./record/installed.js";
+import { isComparableVersion, satisfiesSpecifier } from "./versions.js";
+import { normalizeName } from "./spec/names.js";
 import { asInterrupted } from "./image/interrupt.js";
 import { TargetSession } from "./image/session.js";
 import { checkCompilerFits, loadWasmCompiler, nativeCompiler } from "./mpy/compile.js";
 import { mipFlavor, type MpyTarget } from "./mpy/target.js";
 import { fitToFirmware, imageMpyWarnings } from "./prepare/firmware.js";
 import { prepareRelease, type PrepareContext, type Staged } from "./prepare/index.js";
-import { resolve, type Request, type ResolvedPackage } from "./resolve/resolve.js";
+import { resolve, type Release, type Request, type ResolvedPackage } from "./resolve/resolve.js";
 import { IndexSource } from "./sources/detect.js";
 import { FindLinksSource } from "./sources/find-links.js";
 import { gitHostsFromEnv, type GitHosts } from "./sources/git-hosts.js";
@@ -62,6 +67,17 @@ export interface InstallOptions {
   signal?: AbortSignal;
   /** Limits against bombs and oversized input (`--max-*` options); each defaults to DEFAULT_LIMITS. */
   limits?: Partial<Limits>;
+  /**
+   * Packages the target already holds at a version every request accepts (and built the same way) are
+   * kept, not fetched again (pip's rule); `upgrade` asks for the newest allowed version of the packages
+   * the user named (`-U`), `forceReinstall` reinstalls every package of the resolution.
+   */
+  upgrade?: boolean;
+  forceReinstall?: boolean;
+  /** Resolve, fetch, verify and stage everything, say what would change, and change nothing (`--dry-run`). */
+  dryRun?: boolean;
+  /** Write an install record (`NAME-VERSION.dist-info/`) for each package (default); false: `--no-record`. */
+  record?: boolean;
   reporter: Reporter;
 }
 
@@ -79,11 +95,19 @@ export interface InstalledPackage {
   /** Whether a device with a 4 KiB inflate window can unpack the archive. */
   smallWindow: boolean;
   files: string[];
+  /** The version it replaced, when the target held it already (by its record). */
+  replaced?: string;
+  /** The target held it already at a version every request accepts: nothing was fetched or changed. */
+  alreadyInstalled?: boolean;
 }
 
 export interface InstallReport {
   target: string;
   packages: InstalledPackage[];
+  /** Files of replaced versions the install removed from the target. */
+  removed: string[];
+  /** A dry run: nothing was changed; `packages` and `removed` say what would be. */
+  dryRun?: boolean;
   warnings: string[];
 }
 
@@ -137,7 +161,11 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
         ? await nativeCompiler(options.compile.mpyCross, options.firmware?.major ?? 6, { scratchDir: image.staging.scratchDir, signal: scope.signal })
         : await loadWasmCompiler();
     if (compiler !== undefined) checkCompilerFits(compiler, options.firmware);
+    const installed = await readInstalled(image.target);
+    const roots = new Set(options.requests);
+    const build: Provenance["build"] = { compile: options.compile === undefined ? "no" : options.compile.keepSources ? "mpy+sources" : "mpy", mpy: options.firmware === undefined ? null : options.firmware.label };
     const resolved = await resolve<Staged>(options.requests, {
+      satisfied: (key, requests) => satisfiedBy(installed, key, requests, { ...options, roots, build, target: image.target }),
       sources,
       pool: new Pool(options.jobs, scope.signal),
       scope,
@@ -147,9 +175,10 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
       onNotice: (message) => reporter.warn(message),
       prepare: (release) => prepareRelease(release, context),
     });
+    const fresh = resolved.filter((node) => node.prepared.alreadyInstalled !== true);
     if (compiler !== undefined || options.firmware !== undefined) {
       reporter.progress(compiler === undefined ? "Checking .mpy files" : `Compiling with ${compiler.label}`);
-      await fitToFirmware(resolved, {
+      await fitToFirmware(fresh, {
         ...(options.firmware === undefined ? {} : { target: options.firmware }),
         ...(compiler === undefined ? {} : { compile: { compiler, keepSources: options.compile?.keepSources ?? false, jobs: options.jobs, scratchDir: image.staging.scratchDir } }),
       }, scope.signal);
@@ -160,12 +189,31 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
       for (const warning of node.prepared.warnings) reporter.warn(warning);
     }
     // Only installs that bring .mpy files, or name the firmware, look at the target's own .mpy files.
-    if (options.firmware !== undefined || resolved.some((node) => node.prepared.files.some((file) => file.endsWith(".mpy")))) {
-      const warnings = await imageMpyWarnings(resolved, image.target, { ...(options.firmware === undefined ? {} : { target: options.firmware }), compiling: compiler !== undefined });
+    if (options.firmware !== undefined || fresh.some((node) => node.prepared.files.some((file) => file.endsWith(".mpy")))) {
+      const warnings = await imageMpyWarnings(fresh, image.target, { ...(options.firmware === undefined ? {} : { target: options.firmware }), compiling: compiler !== undefined });
       for (const warning of warnings) reporter.warn(warning);
     }
-    await image.commit(placements(resolved, reporter));
-    return { target, packages: resolved.map(describe), warnings: reporter.warnings };
+    warnSharedFiles(fresh, reporter);
+    const recordContext: RecordContext = {
+      kindOf: (source) => sourceKinds(sources).get(source),
+      build,
+      requested: (node) => node.requests.some((request) => roots.has(request)),
+    };
+    const incoming = fresh.map((node) => ({
+      key: normalizeName(node.name),
+      name: node.name,
+      version: node.version,
+      dir: node.prepared.dir,
+      files: node.prepared.files,
+      ...(options.record === false ? {} : { record: recordInputFor(node, recordContext) }),
+    }));
+    const change = await stageImageChange(image.target, installed, incoming, path.join(image.staging.dir, "records"));
+    for (const warning of change.warnings) reporter.warn(warning);
+    if (options.dryRun !== true) await image.commit(change.placements, change.removals);
+    const packages = resolved.map((node) => describe(node, change.replaced.get(normalizeName(node.name))?.version));
+    const written = new Set(change.placements.map((placement) => placement.to));
+    const removed = change.removals.filter((file) => !written.has(file)).sort();
+    return { target, packages, removed, ...(options.dryRun === true ? { dryRun: true } : {}), warnings: reporter.warnings };
   } catch (error) {
     reporter.clearProgress();
     throw asInterrupted(error, options.signal, target);
@@ -176,21 +224,53 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   }
 }
 
-/** Files in plan order; where two packages ship the same path the later one wins, as with upip. */
-function placements(resolved: Array<ResolvedPackage<Staged>>, reporter: Reporter): Placement[] {
-  const owner = new Map<string, { placement: Placement; name: string }>();
+/** Where two packages ship the same path the later one (in plan order) wins, as with upip: said. */
+function warnSharedFiles(resolved: Array<ResolvedPackage<Staged>>, reporter: Reporter): void {
+  const owner = new Map<string, string>();
   for (const node of resolved) {
     for (const file of node.prepared.files) {
       const previous = owner.get(file);
-      if (previous !== undefined) reporter.warn(`\`${file}\` is in both \`${previous.name}\` and \`${node.name}\`; the copy from \`${node.name}\` is installed`);
-      owner.set(file, { placement: { from: path.join(node.prepared.dir, file), to: file }, name: node.name });
+      if (previous !== undefined) reporter.warn(`\`${file}\` is in both \`${previous}\` and \`${node.name}\`; the copy from \`${node.name}\` is installed`);
+      owner.set(file, node.name);
     }
   }
   for (const warning of caseClashWarnings(resolved.map((node) => ({ name: node.name, files: node.prepared.files })))) reporter.warn(warning);
-  return [...owner.values()].map((entry) => entry.placement);
 }
 
-function describe(node: ResolvedPackage<Staged>): InstalledPackage {
+/**
+ * pip's rule: a request by name is satisfied by what the target holds when its version is accepted by
+ * every request for it, unless `forceReinstall`, or `upgrade` and the user named it. mpip adds: and it
+ * was built the same way (`--compile`, `--keep-sources`, the .mpy version), so that installing again
+ * with `--compile` compiles it.
+ */
+function satisfiedBy(installed: InstalledDistribution[], key: string, requests: Request[], context: { upgrade?: boolean; forceReinstall?: boolean; roots: Set<Request>; build: Provenance["build"]; target: string }): Release | undefined {
+  if (context.forceReinstall === true) return undefined;
+  if (context.upgrade === true && requests.some((request) => context.roots.has(request))) return undefined;
+  const distribution = installed.find((item) => item.key === key);
+  if (distribution === undefined || !isComparableVersion(distribution.version)) return undefined;
+  if (!requests.every((request) => satisfiesSpecifier(distribution.version, request.requirement.specifier, { prereleases: true }))) return undefined;
+  const built = distribution.provenance?.build ?? { compile: "no", mpy: null };
+  if (built.compile !== context.build.compile || (built.mpy ?? null) !== context.build.mpy) return undefined;
+  return {
+    key,
+    name: distribution.name,
+    version: distribution.version,
+    source: context.target,
+    artifact: { type: "installed", distInfo: distribution.distInfo, requiresDist: distribution.requiresDist },
+  };
+}
+
+/** The kind of each source by its label: what `mpip.json` says a package was chosen from. */
+function sourceKinds(sources: Source[]): Map<string, SourceKind> {
+  const kinds = new Map<string, SourceKind>();
+  for (const source of sources) {
+    if (source instanceof FindLinksSource) kinds.set(source.label, "find-links");
+    else if (source instanceof IndexSource && source.kind !== undefined) kinds.set(source.label, source.kind);
+  }
+  return kinds;
+}
+
+function describe(node: ResolvedPackage<Staged>, replaced: string | undefined): InstalledPackage {
   return {
     name: node.name,
     version: node.version,
@@ -202,5 +282,7 @@ function describe(node: ResolvedPackage<Staged>): InstalledPackage {
     requestedBy: node.requests.map((request) => request.requestedBy),
     smallWindow: node.prepared.smallWindow,
     files: node.prepared.files,
+    ...(replaced === undefined ? {} : { replaced }),
+    ...(node.prepared.alreadyInstalled === true ? { alreadyInstalled: true } : {}),
   };
 }

@@ -49,10 +49,18 @@ export function retryNote(notice: RetryNotice): Text {
 
 export function renderSummary(report: InstallReport, seconds: number): Text[] {
   const count = report.packages.length;
-  const lines: Text[] = [`Installed ${quantity(count, "package")} into \`${report.target}\` in ${seconds.toFixed(2)}s`];
+  const what = quantity(count, "package");
+  const lines: Text[] = [report.dryRun === true
+    ? `Would install ${what} into \`${report.target}\` (dry run: nothing was changed)`
+    : `Installed ${what} into \`${report.target}\` in ${seconds.toFixed(2)}s`];
   for (const pkg of report.packages) {
-    lines.push([" ", styled("green", "+"), " ", styled("bold", pkg.name), pkg.version === "" ? "" : `==${pkg.version}`, " ", styled("dim", `(from ${pkg.source})`)]);
+    const replaced = pkg.alreadyInstalled === true ? " (already installed)" : pkg.replaced === undefined ? "" : ` (replacing ${pkg.replaced})`;
+    lines.push([" ", styled("green", pkg.alreadyInstalled === true ? "=" : pkg.replaced === undefined ? "+" : "~"), " ", styled("bold", pkg.name), pkg.version === "" ? "" : `==${pkg.version}`, replaced, " ", styled("dim", `(from ${pkg.source})`)]);
+    if (report.dryRun === true) for (const file of pkg.files) lines.push(styled("dim", `     ${file}`));
   }
+  const removed = report.removed ?? [];
+  if (removed.length > 0) lines.push(`${report.dryRun === true ? "Would remove" : "Removed"} ${quantity(removed.length, "file")} of replaced versions${report.dryRun === true ? ":" : ""}`);
+  if (report.dryRun === true) for (const file of removed) lines.push([" ", styled("red", "-"), " ", file]);
   return lines;
 }
 

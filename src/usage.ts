@@ -67,7 +67,7 @@ export function usageError(error: CommanderError, context: ParseContext): MpipEr
 }
 
 /** Commands mpip is growing (CONVENTIONS.md) but does not have yet: never answered with a look-alike. */
-const PLANNED_COMMANDS = new Set(["uninstall", "lock", "sync", "download", "cache", "index"]);
+const PLANNED_COMMANDS = new Set(["lock", "sync", "download", "cache", "index"]);
 
 /**
  * `mpip uninstall`, `mpip frobnicate`: the command does not exist (for a planned one: not yet), and the

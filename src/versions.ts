@@ -126,3 +126,14 @@ function tooLarge(number: string, version: string): string {
   const what = number === version ? "is" : `holds the number ${printable(number, 60)},`;
   return `${what} larger than ${LARGEST_DIGITS} (the largest number mpip compares in a version)`;
 }
+
+/**
+ * A version in PEP 440's normalized form (`1.0-RC1` → `1.0rc1`, `v2` → `2`, `1.0+Local.X` → `1.0+local.x`),
+ * as core metadata and `.dist-info` names carry it; undefined when `text` is not a comparable version.
+ */
+export function normalizeVersion(text: string): string | undefined {
+  if (!isComparableVersion(text)) return undefined;
+  const parsed = pep440.explain(text);
+  if (parsed === null) return undefined;
+  return parsed.local === null || parsed.local === undefined ? parsed.public : `${parsed.public}+${parsed.local}`;
+}

@@ -38,7 +38,7 @@ async function freshParent(): Promise<{ parent: string; target: string; lock: st
   return { parent, target: path.join(parent, "image"), lock: path.join(parent, ".image.mpip-lock") };
 }
 
-const install = (target: string, name: string, ...extra: string[]) => ["install", "-i", server.url, "-p", target, ...extra, `run-${name}`];
+const install = (target: string, name: string, ...extra: string[]) => ["install", "--no-record", "-i", server.url, "-p", target, ...extra, `run-${name}`];
 
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });

@@ -60,7 +60,7 @@ async function install(args: string[]): Promise<Outcome> {
   await mkdir(path.join(target, "mine"), { recursive: true });
   await writeFile(path.join(target, "mine", "keep.py"), "KEEP = True\n");
   const before = await snapshot(target);
-  const result = await runMpip(["install", "--json", "-i", server.url, "-p", target, ...args]);
+  const result = await runMpip(["install", "--no-record", "--json", "-i", server.url, "-p", target, ...args]);
   return { ...result, parent, target, before };
 }
 

@@ -54,7 +54,7 @@ async function newTarget(): Promise<string> {
 }
 
 function install(target: string, args: string[], indexes = [`mip+${mip.base}`, `pypi+${server.url}`]): Promise<RunResult> {
-  return runMpip(["install", "--cert", caFile, ...indexes.flatMap((index) => ["-i", index]), "-p", target, ...args], { env, cwd: local });
+  return runMpip(["install", "--no-record", "--cert", caFile, ...indexes.flatMap((index) => ["-i", index]), "-p", target, ...args], { env, cwd: local });
 }
 
 async function installOk(args: string[], indexes?: string[]): Promise<{ target: string; result: RunResult }> {

@@ -39,7 +39,7 @@ async function setup(t: TestContext, packages: MipPackageSpec[] = [], options: M
     mip,
     parent: dir,
     target,
-    install: (...args) => runMpip(["install", "-p", target, ...(args.includes("-i") ? [] : ["-i", mip.base]), ...args]),
+    install: (...args) => runMpip(["install", "--no-record", "-p", target, ...(args.includes("-i") ? [] : ["-i", mip.base]), ...args]),
     read: (file) => readFile(path.join(target, file), "utf8"),
   };
 }
@@ -228,7 +228,7 @@ describe("install from a v2 index and a PyPI JSON index together", () => {
     assertSummary(result.stderr, "pypitop", "1.5", s.server.url);
     assert.ok(result.stderr.includes(`\`${s.mip.base}\` is a micropython-lib v2 index (mip) (as its prefix says)`), result.stderr);
 
-    const json = await runMpip(["install", "-p", path.join(s.parent, "other"), "--json", ...indexes, "onlymip"]);
+    const json = await runMpip(["install", "--no-record", "-p", path.join(s.parent, "other"), "--json", ...indexes, "onlymip"]);
     assert.equal(json.code, 0, json.stderr);
     const report = JSON.parse(json.stdout) as { ok: boolean; packages: Array<{ name: string; source: string; kind: string; files: string[] }> };
     const byName = Object.fromEntries(report.packages.map((p) => [p.name, p]));

@@ -47,7 +47,7 @@ after(async () => {
 });
 
 const env = () => ({ MPIP_GITHUB_URL: repos.hosts.github, MPIP_RETRY_BASE_MS: "1" });
-const install = (target: string, args: string[], cwd?: string) => runMpip(["install", "-p", target, "-i", `mip+${mip.base}`, ...args], { env: env(), ...(cwd === undefined ? {} : { cwd }) });
+const install = (target: string, args: string[], cwd?: string) => runMpip(["install", "--no-record", "-p", target, "-i", `mip+${mip.base}`, ...args], { env: env(), ...(cwd === undefined ? {} : { cwd }) });
 
 describe("direct sources in one plan", () => {
   test("a package.json whose folder is named like a dependency does not answer it: the name is a guess", async () => {
@@ -119,7 +119,7 @@ describe("direct sources in one plan", () => {
     await writeFile(path.join(local, "pkg", "package.json"), JSON.stringify({ urls: [["a.py", "a.py"]] }));
     execFileSync("mkfifo", [path.join(local, "pkg", "a.py")]);
     const target = path.join(work.dir, "fifo-target");
-    const result = await runMpip(["install", "--no-index", "-p", target, "./pkg"], { cwd: local });
+    const result = await runMpip(["install", "--no-record", "--no-index", "-p", target, "./pkg"], { cwd: local });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /error: cannot read .*a\.py.*: it is not a regular file/);
     assert.deepEqual(await listFiles(target), []);
@@ -127,7 +127,7 @@ describe("direct sources in one plan", () => {
 
   test("--no-index still installs what needs no index", async () => {
     const target = path.join(work.dir, "no-index");
-    const result = await runMpip(["install", "--no-index", "-p", target, "github:acme/b/b.py"], { env: env() });
+    const result = await runMpip(["install", "--no-record", "--no-index", "-p", target, "github:acme/b/b.py"], { env: env() });
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(await listFiles(target), ["b.py"]);
   });
@@ -140,7 +140,7 @@ describe("detecting an index's kind", () => {
     const hash = custom.hashOf("py", "hashed", "hashed.py");
     repos.addRepo("github", "acme", "bare", "HEAD", { "package.json": JSON.stringify({ hashes: [["hashed.py", hash]] }) });
     const target = path.join(work.dir, "bare-hashes");
-    const result = await runMpip(["install", "-p", target, "-i", `${server.origin}/custom-mip`, "github:acme/bare"], { env: env() });
+    const result = await runMpip(["install", "--no-record", "-p", target, "-i", `${server.origin}/custom-mip`, "github:acme/bare"], { env: env() });
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(await listFiles(target), ["hashed.py"]);
     assert.match(await readFile(path.join(target, "hashed.py"), "utf8"), /^H = 1\n/);
@@ -148,10 +148,10 @@ describe("detecting an index's kind", () => {
 
   test("a landing page at the root is not taken for a simple index; a miss says how to name the kind", async () => {
     const target = path.join(work.dir, "landing");
-    const ok = await runMpip(["install", "-v", "-p", target, "-i", `${server.origin}/mirror`, "landing-pkg"]);
+    const ok = await runMpip(["install", "--no-record", "-v", "-p", target, "-i", `${server.origin}/mirror`, "landing-pkg"]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /is a PyPI JSON API \(detected\)/);
-    const missing = await runMpip(["install", "-p", target, "-i", `${server.origin}/mirror`, "nothing-here"]);
+    const missing = await runMpip(["install", "--no-record", "-p", target, "-i", `${server.origin}/mirror`, "nothing-here"]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /was taken for a PyPI JSON API by asking it; if it is another kind, say so: `mip\+http:\/\/127\.0\.0\.1:\d+\/mirror` or `simple\+/);
   });
@@ -159,7 +159,7 @@ describe("detecting an index's kind", () => {
   test("an index.json that fails (503) is an error, not a reason to guess another kind", async () => {
     const target = path.join(work.dir, "flaky");
     const before = await snapshot(work.dir);
-    const result = await runMpip(["install", "--retries", "0", "-p", target, "-i", `${server.origin}/flaky`, "foo"]);
+    const result = await runMpip(["install", "--no-record", "--retries", "0", "-p", target, "-i", `${server.origin}/flaky`, "foo"]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /error: GET `[^`]*\/flaky\/index\.json` answered HTTP 503/);
     assert.deepEqual(await snapshot(work.dir), before);

@@ -34,7 +34,7 @@ after(async () => {
   await work.cleanup();
 });
 
-const install = (target: string, ...args: string[]) => runMpip(["install", "-p", target, ...args]);
+const install = (target: string, ...args: string[]) => runMpip(["install", "--no-record", "-p", target, ...args]);
 
 describe("simple API", () => {
   for (const [label, index] of [["PEP 691 JSON", () => `simple+${jsonIndex}`], ["PEP 503 HTML", () => `simple+${htmlIndex}`]] as const) {

@@ -106,7 +106,7 @@ async function publishAll(index: IndexServer): Promise<void> {
   await index.addSdist({ name: "linker", version: "1.0", files: { "linker.py": "" } }, { extraEntries: [{ name: "linker-1.0/link.py", type: "symlink", linkname: "/etc/passwd" }] });
 }
 
-const install = (...args: string[]) => runMpip(["install", "-i", server.url, "-p", target, ...args]);
+const install = (...args: string[]) => runMpip(["install", "--no-record", "-i", server.url, "-p", target, ...args]);
 
 describe("mpip install from a PyPI JSON index", () => {
   test("installs one package and says so", async () => {
@@ -313,7 +313,7 @@ describe("mpip install: indexes and sources", () => {
     const second = await startIndexServer();
     try {
       await second.addSdist({ name: "elsewhere", version: "3.0", files: { "elsewhere.py": "" } });
-      const result = await runMpip(["install", "-i", server.url, "--extra-index-url", second.url, "-p", target, "elsewhere", "solo"]);
+      const result = await runMpip(["install", "--no-record", "-i", server.url, "--extra-index-url", second.url, "-p", target, "elsewhere", "solo"]);
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(await listFiles(target), ["elsewhere.py", "solo.py"]);
       assert.match(result.stderr, new RegExp(`\\+ elsewhere==3\\.0 \\(from ${second.url.replace(/[.]/g, "\\.")}\\)`));
@@ -328,15 +328,15 @@ describe("mpip install: indexes and sources", () => {
       await index.addSdist({ name: "norel", version: "1.0", files: { "norel.py": `V = "1.0"\n` } });
       await index.addSdist({ name: "norel", version: "2.0", files: { "norel.py": `V = "2.0"\n` } });
       index.omitReleases("norel");
-      let result = await runMpip(["install", "-i", index.url, "-p", target, "norel"]);
+      let result = await runMpip(["install", "--no-record", "-i", index.url, "-p", target, "norel"]);
       assert.equal(result.code, 0, result.stderr);
       assert.equal(await readFile(path.join(target, "norel.py"), "utf8"), `V = "2.0"\n`);
-      result = await runMpip(["install", "-i", index.url, "-p", target, "norel==1.0"]);
+      result = await runMpip(["install", "--no-record", "-i", index.url, "-p", target, "norel==1.0"]);
       assert.equal(result.code, 0, result.stderr);
       assert.equal(await readFile(path.join(target, "norel.py"), "utf8"), `V = "1.0"\n`);
       // The pin counts wherever it stands among the requirements on the name.
       target = path.join(work.dir, `target-${++counter}`);
-      result = await runMpip(["install", "-i", index.url, "-p", target, "norel", "norel==1.0"]);
+      result = await runMpip(["install", "--no-record", "-i", index.url, "-p", target, "norel", "norel==1.0"]);
       assert.equal(result.code, 0, result.stderr);
       assert.equal(await readFile(path.join(target, "norel.py"), "utf8"), `V = "1.0"\n`);
       assert.ok(index.requests.includes("GET /pypi/norel/1.0/json"));
@@ -358,7 +358,7 @@ describe("mpip install: indexes and sources", () => {
     await writeFile(path.join(folder, "local-b-0.9.tar.gz"), await buildSdist({ name: "local-b", version: "0.9", files: { "local_b.py": "V = 0.9\n" } }));
     await writeFile(path.join(folder, "local-b-1.0.tar.gz"), await buildSdist({ name: "local-b", version: "1.0", files: { "local_b.py": "V = 1.0\n" } }));
     await writeFile(path.join(folder, "notes.txt"), "not a package");
-    const result = await runMpip(["install", "--no-index", "-f", folder, "-p", target, "local-a"]);
+    const result = await runMpip(["install", "--no-record", "--no-index", "-f", folder, "-p", target, "local-a"]);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(await listFiles(target), ["local_a.py", "local_b.py"]);
     assert.equal(await readFile(path.join(target, "local_b.py"), "utf8"), "V = 1.0\n");
@@ -367,7 +367,7 @@ describe("mpip install: indexes and sources", () => {
   test("installs into ~/.micropython/lib by default, as upip does", async () => {
     const home = path.join(work.dir, `home-${counter}`);
     await mkdir(home);
-    const result = await runMpip(["install", "-i", server.url, "solo"], { env: { HOME: home, MICROPYPATH: "" } });
+    const result = await runMpip(["install", "--no-record", "-i", server.url, "solo"], { env: { HOME: home, MICROPYPATH: "" } });
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(await listFiles(home), [".micropython/lib/solo.py"]);
   });
@@ -375,13 +375,13 @@ describe("mpip install: indexes and sources", () => {
   test("with MICROPYPATH set, installs into its first folder, as upip installs into sys.path[1]", async () => {
     const home = path.join(work.dir, `home-${counter}`);
     await mkdir(home);
-    const result = await runMpip(["install", "-i", server.url, "solo"], { env: { HOME: home, MICROPYPATH: `.frozen:~/mp/lib:${home}/other` } });
+    const result = await runMpip(["install", "--no-record", "-i", server.url, "solo"], { env: { HOME: home, MICROPYPATH: `.frozen:~/mp/lib:${home}/other` } });
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(await listFiles(home), ["mp/lib/solo.py"]);
   });
 
   test("an index URL without a scheme is a usage error that does not print its credentials", async () => {
-    const result = await runMpip(["install", "-p", target, "-i", "user:s3cret@example.invalid/pypi", "--json", "solo"]);
+    const result = await runMpip(["install", "--no-record", "-p", target, "-i", "user:s3cret@example.invalid/pypi", "--json", "solo"]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /error: `\*\*\*@example\.invalid\/pypi` is not an http or https URL/);
     assert.doesNotMatch(result.stderr + result.stdout, /s3cret/);
@@ -392,7 +392,7 @@ describe("mpip install: indexes and sources", () => {
     try {
       await index.addSdist({ name: "dotted", version: "1.0", files: { "dotted.py": "D = 1\n", "setup.py": "raise SystemExit" }, requires: ["elsewhere"] }, { topFolder: "." });
       await index.addSdist({ name: "elsewhere", version: "1.0", files: { "elsewhere.py": "" } });
-      const result = await runMpip(["install", "-i", index.url, "-p", target, "dotted"]);
+      const result = await runMpip(["install", "--no-record", "-i", index.url, "-p", target, "dotted"]);
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(await listFiles(target), ["dotted.py", "elsewhere.py"]);
     } finally {
@@ -404,7 +404,7 @@ describe("mpip install: indexes and sources", () => {
     const index = await startIndexServer();
     try {
       index.addFile("tampered", "1.0", { filename: "tampered-1.0.tar.gz", body: await buildSdist({ name: "tampered", version: "1.0", files: { "tampered.py": "" } }), sha256: "0".repeat(64) });
-      const result = await runMpip(["install", "-i", index.url, "-p", target, "tampered"]);
+      const result = await runMpip(["install", "--no-record", "-i", index.url, "-p", target, "tampered"]);
       assert.equal(result.code, 1);
       assert.match(result.stderr, /error: `tampered 1\.0` .* does not match the index's sha256 \(expected 0{64}, got [0-9a-f]{64}\); nothing of it was written/);
       assert.deepEqual(await listFiles(target), []);

@@ -79,7 +79,7 @@ after(async () => {
 /** Runs `mpip install` with the limits above and returns what it printed and its peak RSS in bytes. */
 async function measuredInstall(target: string, ...specs: string[]): Promise<{ result: RunResult; peak: number }> {
   const report = path.join(work.dir, `peak-rss-${++runs}`);
-  const args = ["install", "-i", mip.base, "-p", target, "--max-unpacked-bytes", "8MiB", "--max-metadata-bytes", "1MiB", ...specs];
+  const args = ["install", "--no-record", "-i", mip.base, "-p", target, "--max-unpacked-bytes", "8MiB", "--max-metadata-bytes", "1MiB", ...specs];
   const result = await runMpip(args, { env: { NODE_OPTIONS: `--import=${pathToFileURL(HOOK).href}`, MPIP_TEST_PEAK_RSS_FILE: report } });
   const kib = Number((await readFile(report, "utf8")).trim());
   assert.ok(Number.isInteger(kib) && kib > 0, `no peak RSS reported: ${kib}`);
@@ -140,7 +140,7 @@ describe("an archive's download is cut off once no archive unpacking within the 
     const folder = await sdists();
     for (const source of [["-i", server.url], ["--no-index", "-f", folder]]) {
       const target = path.join(work.dir, `cut-${source[0]}`, "image");
-      const result = await runMpip(["install", "-p", target, ...source, "--max-unpacked-bytes", "1MiB", "big-archive"]);
+      const result = await runMpip(["install", "--no-record", "-p", target, ...source, "--max-unpacked-bytes", "1MiB", "big-archive"]);
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stderr, /^error: `big-archive 1\.0` \(`big-archive-1\.0\.tar\.gz`\) is larger than the limit of 1 MiB$/m, source.join(" "));
       assert.match(result.stderr, /^hint: .*--max-unpacked-bytes/m);
@@ -152,7 +152,7 @@ describe("an archive's download is cut off once no archive unpacking within the 
     const folder = await sdists();
     for (const source of [["-i", server.url], ["--no-index", "-f", folder]]) {
       const target = path.join(work.dir, `fair-${source[0]}`, "image");
-      const result = await runMpip(["install", "-p", target, ...source, "--max-unpacked-bytes", "1MiB", "fair-archive"]);
+      const result = await runMpip(["install", "--no-record", "-p", target, ...source, "--max-unpacked-bytes", "1MiB", "fair-archive"]);
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(await listFiles(target), ["fair_archive/__init__.py", "fair_archive/blob.bin"]);
     }

@@ -62,7 +62,7 @@ async function install(name: string, args: string[], env: NodeJS.ProcessEnv = {}
   const parent = path.join(work.dir, "runs", `${name}-${Math.random().toString(36).slice(2)}`);
   await mkdir(parent, { recursive: true });
   const target = path.join(parent, "target");
-  const result = await runMpip(["install", "-p", target, ...args], { env: { ...BASE_ENV, HOME: home, ...env } });
+  const result = await runMpip(["install", "--no-record", "-p", target, ...args], { env: { ...BASE_ENV, HOME: home, ...env } });
   return { ...result, target, beside: await readdir(parent) };
 }
 

@@ -41,6 +41,10 @@ export interface InstallFlags {
   debug: boolean;
   json: boolean;
   wait: boolean;
+  record: boolean;
+  dryRun: boolean;
+  upgrade: boolean;
+  forceReinstall: boolean;
   maxUnpackedBytes?: number;
   maxEntries?: number;
   maxRatio?: number;
@@ -111,6 +115,10 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
       ...(flags.retries === undefined ? {} : { retries: flags.retries }),
       ...(flags.cert === undefined ? {} : { certFile: flags.cert }),
       wait: flags.wait,
+      record: flags.record,
+      dryRun: flags.dryRun,
+      upgrade: flags.upgrade,
+      forceReinstall: flags.forceReinstall,
       signal: signals.signal,
       limits: limitsFrom(flags),
       reporter,

@@ -7,8 +7,10 @@
 //    target's filesystem takes for one file (`Mod.py` and `mod.py` on FAT: name-rules.ts) become one
 //    step, so no file is ever backed up twice; each new file's size and sha256 go into the plan.
 // 2. Journal: write the plan and fsync it (journal.ts).
-// 3. Apply: create the folders; for each file, move whatever is at its destination to the staging
-//    folder's `backup/<step>`, then move the staged file in. Every move is a rename within one filesystem.
+// 3. Apply: create the folders; for each file the commit removes (a replaced version's: journal version
+//    3), move it to the staging folder's `backup/<step>`; for each file, move whatever is at its
+//    destination to `backup/<step>`, then move the staged file in; then remove the folders removals left
+//    empty. Every move is a rename within one filesystem.
 // 4. Remove the journal: the commit point. The caller then removes the staging folder and its backups.
 //
 // Any failure or interrupt during 3 rolls back from the journal (recover.ts), the same code a later
@@ -39,17 +41,24 @@ export interface Placement {
 
 export interface CommitOptions {
   signal?: AbortSignal;
+  /**
+   * Files of the target (relative, `/`-separated) the commit removes: moved to the backup like a file a
+   * placement replaces, and put back by a roll-back. One that is not there, or is a folder, is passed
+   * over; one the filesystem takes for a placement's destination is that placement's to replace.
+   * Folders they leave empty are removed too.
+   */
+  removals?: readonly string[];
   fs?: CommitFs;
 }
 
 export async function commit(layout: TargetLayout, stagingDir: string, placements: Placement[], options: CommitOptions = {}): Promise<void> {
   const fs = completeFs(options.fs);
   const journal: Journal = {
-    mpip: 2,
+    mpip: 3,
     pid: process.pid,
     since: new Date().toISOString(),
     staging: path.basename(stagingDir),
-    ...(await plan(layout, stagingDir, placements, fs)),
+    ...(await plan(layout, stagingDir, placements, options.removals ?? [], fs)),
   };
   options.signal?.throwIfAborted();
   await writeJournal(layout, stagingDir, journal);
@@ -84,6 +93,16 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
   for (let index = 0; index < journal.steps.length; index++) {
     signal?.throwIfAborted();
     const paths = stepPaths(journal, layout, index);
+    if (paths.from === undefined) {
+      if (await present(fs, paths.to)) {
+        if (!backupDirMade) await makeDirs(path.dirname(paths.backup));
+        backupDirMade = true;
+        await fs.rename(paths.to, paths.backup);
+      }
+      touched.add(path.dirname(paths.to));
+      await testDelay("commit", signal);
+      continue;
+    }
     // Whatever is there now is backed up, planned or not: a name the filesystem took for an earlier
     // step's file is that file, and the roll-back puts it back too.
     if (await present(fs, paths.to)) {
@@ -95,18 +114,24 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
     touched.add(path.dirname(paths.to));
     await testDelay("commit", signal);
   }
+  for (const dir of journal.emptied ?? []) {
+    await fs.rmdir(path.join(layout.target, dir)).then(() => touched.add(path.dirname(path.join(layout.target, dir))), (error: unknown) => {
+      if (!["ENOENT", "ENOTEMPTY", "EEXIST", "ENOTDIR"].includes(errnoCode(error) ?? "")) throw error;
+    });
+  }
   // Past the last check, a signal finds the install complete: it stands, and mpip exits 0.
   signal?.throwIfAborted();
   for (const dir of touched) await syncDir(dir);
 }
 
 /** Reads the target once and decides every step; throws, with nothing changed, if something is in the way. */
-async function plan(layout: TargetLayout, stagingDir: string, placements: Placement[], fs: FullCommitFs): Promise<Pick<Journal, "dirs" | "steps">> {
+async function plan(layout: TargetLayout, stagingDir: string, placements: Placement[], removals: readonly string[], fs: FullCommitFs): Promise<Pick<Journal, "dirs" | "steps" | "emptied">> {
   const { target } = layout;
   const checked = placements.map((placement) => checkPlacement(layout, stagingDir, placement));
+  const removed = removals.map((file) => checkPlacement(layout, stagingDir, { from: stagingDir, to: file }).to);
   // Files and the folders they need: two of them that could be one name call for asking the filesystem.
   const names = new Set<string>();
-  for (const { to } of checked) {
+  for (const to of [...checked.map((placement) => placement.to), ...removed]) {
     const segments = to.split("/");
     for (let i = 1; i <= segments.length; i++) names.add(segments.slice(0, i).join("/"));
   }
@@ -152,7 +177,18 @@ async function plan(layout: TargetLayout, stagingDir: string, placements: Placem
     return result;
   };
   const listings = new Map<string, string[]>();
-  const steps: JournalStep[] = [];
+  const steps: Journal["steps"] = [];
+  const emptied = new Set<string>();
+  for (const to of new Set(removed)) {
+    if (byFile.has(foldPath(to, rules))) continue; // replaced by a placement, which backs it up
+    const parent = path.posix.dirname(to) === "." ? "" : path.posix.dirname(to);
+    if ((await folder(parent, to)) !== "dir") continue;
+    const existing = await inspect(fs, path.join(target, to), false);
+    if (existing === undefined || existing.isDirectory()) continue;
+    if (existing.dev !== stagingDevice) throw otherFilesystem(layout, to, to);
+    steps.push({ to, remove: true });
+    for (let dir = parent; dir !== ""; dir = path.posix.dirname(dir) === "." ? "" : path.posix.dirname(dir)) emptied.add(dir);
+  }
   for (const { from, to } of byFile.values()) {
     const parent = path.posix.dirname(to) === "." ? "" : path.posix.dirname(to);
     let backup = false;
@@ -169,9 +205,12 @@ async function plan(layout: TargetLayout, stagingDir: string, placements: Placem
       if (backup) restoreAs = await ownSpelling(fs, target, parent, to, listings, rules);
     }
     const data = await fs.readFile(path.join(stagingDir, from));
-    steps.push({ from, to, backup, size: data.length, sha256: createHash("sha256").update(data).digest("hex"), ...(restoreAs === undefined ? {} : { restoreAs }) });
+    const step: JournalStep = { from, to, backup, size: data.length, sha256: createHash("sha256").update(data).digest("hex"), ...(restoreAs === undefined ? {} : { restoreAs }) };
+    steps.push(step);
   }
-  return { dirs, steps };
+  // Deepest first: a folder is removed only once what it held is gone.
+  const deepestFirst = [...emptied].sort((a, b) => b.split("/").length - a.split("/").length || a.localeCompare(b));
+  return { dirs, steps, ...(deepestFirst.length === 0 ? {} : { emptied: deepestFirst }) };
 }
 
 function checkPlacement(layout: TargetLayout, stagingDir: string, placement: Placement): { from: string; to: string } {

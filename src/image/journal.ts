@@ -14,6 +14,10 @@
 // a filesystem that folds names, two names of one file would otherwise share one backup. It also
 // records each new file's size and sha256, so a roll-back takes out only a file that is still the one
 // this commit put there.
+//
+// Version 3 adds removal steps (`{to, remove: true}`: the file at `to` is moved to `backup/<n>`, and
+// put back by a roll-back), and `emptied`: folders that removals may leave empty, removed after the
+// steps when they are, and created again (parents first) before a roll-back puts files back into them.
 
 import { open, readFile, rename, unlink } from "node:fs/promises";
 import path from "node:path";
@@ -42,25 +46,39 @@ const StepSchema = v.object({
   restoreAs: v.optional(v.pipe(RelativePath, v.minLength(1))),
 });
 
+/** A file of the target the commit removes (version 3): moved to `backup/<n>`, so a roll-back puts it back. */
+const RemoveStepSchema = v.object({
+  to: v.pipe(RelativePath, v.minLength(1)),
+  remove: v.literal(true),
+});
+
 const JournalSchema = v.object({
-  mpip: v.picklist([1, 2]),
+  mpip: v.picklist([1, 2, 3]),
   pid: v.number(),
   since: v.string(),
   /** The staging folder's name, in the layout's home folder. */
   staging: v.pipe(v.string(), v.minLength(1), v.check((name) => !/[/\\\0]/.test(name) && name !== "." && name !== "..", "a plain folder name")),
   /** Folders the commit creates, relative to the target ("" is the target itself), parents first. */
   dirs: v.array(RelativePath),
-  steps: v.array(StepSchema),
+  steps: v.array(v.union([StepSchema, RemoveStepSchema])),
+  /** Folders removals may leave empty, relative to the target, deepest first (version 3). */
+  emptied: v.optional(v.array(v.pipe(RelativePath, v.minLength(1)))),
 });
 
 export type Journal = v.InferOutput<typeof JournalSchema>;
 export type JournalStep = v.InferOutput<typeof StepSchema>;
+export type RemoveStep = v.InferOutput<typeof RemoveStepSchema>;
 
-/** Absolute paths of step number `index`. */
-export function stepPaths(journal: Journal, layout: TargetLayout, index: number): { from: string; to: string; backup: string; restore: string } {
+export function isRemoveStep(step: Journal["steps"][number]): step is RemoveStep {
+  return "remove" in step;
+}
+
+/** Absolute paths of step number `index` (`from` is undefined for a removal). */
+export function stepPaths(journal: Journal, layout: TargetLayout, index: number): { from: string | undefined; to: string; backup: string; restore: string } {
   const step = journal.steps[index]!;
   const staging = path.join(layout.home, journal.staging);
   const to = path.join(layout.target, step.to);
+  if (isRemoveStep(step)) return { from: undefined, to, backup: path.join(staging, "backup", String(index)), restore: to };
   return {
     from: path.join(staging, step.from),
     to,

@@ -1,7 +1,7 @@
 // Undoing a commit from its journal, and cleaning up after runs that were killed.
 //
 // Each step of a commit is "move what is at the destination to backup/<step> (if anything), then move
-// the staged file in", both renames, so what the disk shows says how far a step got, without trusting
+// the staged file in" (a removal step only does the first), all renames, so what the disk shows says how far a step got, without trusting
 // any record of it:
 //   staged file gone, destination holds the new file   → move the new file back to staging
 //   backup present, destination empty                  → move the old file back
@@ -18,7 +18,7 @@ import type { Reporter } from "../log.js";
 import { printable } from "../text.js";
 import { completeFs, type CommitFs, type FullCommitFs } from "./fs-ops.js";
 import { errnoCode } from "./io-error.js";
-import { readJournal, removeJournal, stepPaths, syncDir, type Journal } from "./journal.js";
+import { isRemoveStep, readJournal, removeJournal, stepPaths, syncDir, type Journal, type JournalStep } from "./journal.js";
 import type { TargetLayout } from "./layout.js";
 import type { Found } from "./overlap.js";
 import { isLeftStaging, removeLeftStaging } from "./staging.js";
@@ -38,11 +38,17 @@ export async function rollBack(journal: Journal, layout: TargetLayout, fs: Commi
   }
   let failure: unknown;
   const leftAlone: string[] = [];
+  // Folders removals emptied come back first (parents first), so that removed files have somewhere to return to.
+  for (const dir of [...(journal.emptied ?? [])].reverse()) {
+    await ops.mkdir(path.join(layout.target, dir)).catch((error: unknown) => {
+      if (errnoCode(error) !== "EEXIST") failure ??= error;
+    });
+  }
   for (let index = journal.steps.length - 1; index >= 0; index--) {
     const step = journal.steps[index]!;
     const paths = stepPaths(journal, layout, index);
     try {
-      if (!(await exists(ops, paths.from)) && (await exists(ops, paths.to))) {
+      if (!isRemoveStep(step) && paths.from !== undefined && !(await exists(ops, paths.from)) && (await exists(ops, paths.to))) {
         if (await isOurs(ops, paths.to, step)) await ops.rename(paths.to, paths.from);
         else leftAlone.push(step.to);
       }
@@ -63,7 +69,7 @@ export async function rollBack(journal: Journal, layout: TargetLayout, fs: Commi
 }
 
 /** Whether the file at `file` is the one the step put there (journals of version 1 carry no digest: assumed). */
-async function isOurs(fs: FullCommitFs, file: string, step: Journal["steps"][number]): Promise<boolean> {
+async function isOurs(fs: FullCommitFs, file: string, step: JournalStep): Promise<boolean> {
   if (step.sha256 === undefined) return true;
   const info = await fs.lstat(file);
   if (!info.isFile() || info.size !== step.size) return false;

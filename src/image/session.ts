@@ -88,8 +88,10 @@ export class TargetSession {
     return this.lock.layout;
   }
 
-  async commit(placements: Placement[]): Promise<void> {
+  /** Moves `placements` in and takes `removals` (target-relative files) out, all or none (commit.ts). */
+  async commit(placements: Placement[], removals: readonly string[] = []): Promise<void> {
     await commit(this.lock.layout, this.staging.dir, placements, {
+      removals,
       ...(this.options.signal === undefined ? {} : { signal: this.options.signal }),
       ...(this.options.fs === undefined ? {} : { fs: this.options.fs }),
     });

@@ -8,6 +8,7 @@ import { MpipError } from "../errors.js";
 import type { Prepared } from "../resolve/resolve.js";
 import type { PackageSpec } from "../spec/package-spec.js";
 import { parseRequiresDist, parseRequiresTxt } from "../spec/requires.js";
+import { parseMetadata } from "../record/format.js";
 import type { PrepareContext, Staged } from "./context.js";
 
 export interface ArchiveBytes {
@@ -25,8 +26,14 @@ export async function prepareArchive(dir: string, archive: ArchiveBytes, label: 
   const dependencies: PackageSpec[] = dependenciesOf(unpacked.requiresTxt, unpacked.pkgInfo, label).map((requirement) => ({ type: "requirement", requirement }));
   return {
     dependencies,
-    value: { dir, files: unpacked.files, sha256: archive.sha256, origin: archive.origin, filename: archive.filename, smallWindow, warnings },
+    value: { dir, files: unpacked.files, sha256: archive.sha256, origin: archive.origin, filename: archive.filename, smallWindow, warnings, ...summaryOf(unpacked.pkgInfo) },
   };
+}
+
+/** PKG-INFO's `Summary:` (core metadata), when it has one. */
+function summaryOf(pkgInfo: string | undefined): { summary?: string } {
+  const summary = pkgInfo === undefined ? undefined : parseMetadata(pkgInfo)?.summary;
+  return summary === undefined || summary === "UNKNOWN" ? {} : { summary };
 }
 
 function windowProblem(label: string, distance: number, strict: boolean): string {

@@ -44,6 +44,10 @@ export interface Staged {
   smallWindow: boolean;
   /** Said after resolution, in plan order, so output does not depend on network timing. */
   warnings: string[];
+  /** The target holds it already, at a version that satisfies every request: nothing is staged for it. */
+  alreadyInstalled?: boolean;
+  /** The one-line summary its metadata gives (an sdist's PKG-INFO `Summary:`), for the install record. */
+  summary?: string;
 }
 
 /** "`foo 1.0` (`foo-1.0.tar.gz`)": how messages name what is being prepared. */

@@ -12,6 +12,8 @@ import { describeRelease, stagingDir, type PrepareContext, type Staged } from ".
 import { fetchWithin, normalizeDest, stageFile } from "./files.js";
 import { fromIndex, fromSpec, missingHashWarnings } from "./hashes.js";
 import { fromShorthand, preparePackageDocument } from "./package-document.js";
+import { parsePackageSpec, type PackageSpec } from "../spec/package-spec.js";
+import { evaluateMarker } from "../spec/markers.js";
 
 export type { PrepareContext, Staged } from "./context.js";
 
@@ -53,6 +55,8 @@ export async function prepareRelease(release: Release, context: PrepareContext):
       return prepareModule(release, artifact, context);
     case "package-json":
       return preparePackageDocument(release, artifact, context);
+    case "installed":
+      return keepInstalled(artifact, context);
     default:
       return exhaustive(artifact);
   }
@@ -72,6 +76,20 @@ async function prepareModule(release: Release, artifact: Extract<Artifact, { typ
     }
   });
   return { dependencies: [], value: { dir, files: [normalizeDest(artifact.dest)], sha256: fetched.sha256, origin: fetched.origin, filename: artifact.dest, smallWindow: true, warnings: unverified } };
+}
+
+/** A package the target already holds: nothing to fetch; its recorded Requires-Dist still drive the walk. */
+function keepInstalled(artifact: Extract<Artifact, { type: "installed" }>, context: PrepareContext): Prepared<Staged> {
+  const dependencies: PackageSpec[] = [];
+  for (const line of artifact.requiresDist) {
+    try {
+      const spec = parsePackageSpec(line, context.spec);
+      if (spec.type === "direct" || spec.requirement.marker === undefined || evaluateMarker(spec.requirement.marker)) dependencies.push(spec);
+    } catch {
+      // A line another tool wrote that mpip cannot read names nothing to install.
+    }
+  }
+  return { dependencies, value: { dir: "", files: [], sha256: "", origin: artifact.distInfo, filename: artifact.distInfo, smallWindow: true, warnings: [], alreadyInstalled: true } };
 }
 
 function exhaustive(value: never): never {

@@ -40,6 +40,8 @@ export interface Release {
 
 export interface ResolvedPackage<T> extends Release {
   requests: Request[];
+  /** What it declares it needs, as read from it (its install record's Requires-Dist). */
+  dependencies: PackageSpec[];
   /** What `prepare` returned for it (for the installer: the staged files). */
   prepared: T;
 }
@@ -69,6 +71,11 @@ export interface ResolveOptions<T> {
   scope?: RunScope;
   pre: boolean;
   noDeps: boolean;
+  /**
+   * A release already in the target that satisfies every request for `key` (pip's "Requirement already
+   * satisfied"): taken without asking any index. Asked only for requests by name, not direct sources.
+   */
+  satisfied?(key: string, requests: Request[]): Release | undefined;
   /** Fetch and stage a chosen release; its dependencies drive the next level. */
   prepare(release: Release): Promise<Prepared<T>>;
   onProgress?(event: { resolved: number; pending: number }): void;
@@ -186,9 +193,9 @@ async function chooseAndPrepare<T>(key: string, requests: Request[], options: Re
   }
   const release: Release = direct !== undefined
     ? { key, name: direct.name, version: direct.version ?? "", source: direct.source, artifact: direct.artifact, direct: true }
-    : await chooseRelease(key, requests, options, lookups);
+    : options.satisfied?.(key, requests) ?? await chooseRelease(key, requests, options, lookups);
   const prepared = await options.pool.run(() => options.prepare(release));
-  const node: ResolvedPackage<T> = { ...release, name: prepared.name ?? release.name, version: prepared.version ?? release.version, requests: directs.length > 0 ? directs : requests, prepared: prepared.value };
+  const node: ResolvedPackage<T> = { ...release, name: prepared.name ?? release.name, version: prepared.version ?? release.version, requests: directs.length > 0 ? directs : requests, dependencies: prepared.dependencies, prepared: prepared.value };
   // Requests by name that a direct source answers must accept its version.
   if (direct !== undefined) for (const request of requests.filter((item) => item.direct === undefined)) checkCompatible(node, request);
   return { node, dependencies: prepared.dependencies };

@@ -34,7 +34,7 @@ after(async () => {
   await work.cleanup();
 });
 
-const install = (target: string, spec = "card-pkg") => ["install", "--no-index", "-f", sdists, "-p", target, spec];
+const install = (target: string, spec = "card-pkg") => ["install", "--no-record", "--no-index", "-f", sdists, "-p", target, spec];
 
 /** A mounted "card" holding the user's files, at a mount point in a folder of its own. */
 async function withCard(body: (card: string, media: string) => Promise<void>): Promise<void> {

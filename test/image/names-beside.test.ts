@@ -36,7 +36,7 @@ after(async () => {
   await work.cleanup();
 });
 
-const install = (target: string, spec = "beside-pkg") => ["install", "--no-index", "-f", sdists, "-p", target, spec];
+const install = (target: string, spec = "beside-pkg") => ["install", "--no-record", "--no-index", "-f", sdists, "-p", target, spec];
 
 describe("names beside the target", () => {
   test("folders named like mpip's are never taken for them", async () => {

@@ -38,7 +38,7 @@ async function image(): Promise<{ parent: string; outer: string; inner: string }
   return { parent, outer, inner };
 }
 
-const install = (target: string, spec: string, ...more: string[]) => ["install", "--no-index", "-f", sdists, "-p", target, spec, ...more];
+const install = (target: string, spec: string, ...more: string[]) => ["install", "--no-record", "--no-index", "-f", sdists, "-p", target, spec, ...more];
 /** Environment that holds a run's commit after its first step until `open()` is called. */
 async function gate(): Promise<{ env: NodeJS.ProcessEnv; open: () => Promise<void> }> {
   const file = path.join(work.dir, `gate-${++counter}`);

@@ -52,7 +52,7 @@ async function place(): Promise<string> {
   return dir;
 }
 
-const install = (target: string) => ["install", "--no-index", "-f", sdists, "-p", target, "path-pkg"];
+const install = (target: string) => ["install", "--no-record", "--no-index", "-f", sdists, "-p", target, "path-pkg"];
 
 interface Case {
   name: string;

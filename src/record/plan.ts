@@ -1,0 +1,81 @@
+// Installing over an existing image, decided from the records alone (pure: no I/O): which recorded
+// distributions the install replaces, which of their files go, which files each new distribution owns,
+// and whose RECORD must be rewritten because a later package now ships one of its files.
+//
+// Rules (README "Installing over an existing image"):
+// - a distribution already recorded under the same normalized name is replaced as a whole: every file
+//   its RECORD lists (and its `.dist-info` folder) that the new install does not ship again is removed;
+// - a file two packages ship belongs to the later one (plan order, then new over old): the earlier
+//   one's RECORD no longer lists it, so removing or upgrading that one never deletes it;
+// - nothing a kept distribution's RECORD lists is removed, and files no RECORD lists are never removed.
+
+import { isSafeRecordPath, recordedFiles, type InstalledDistribution } from "./installed.js";
+import type { RecordRow } from "./format.js";
+
+export interface IncomingDistribution {
+  /** PEP 503 normalized name. */
+  key: string;
+  /** Its files, relative to the target. */
+  files: readonly string[];
+}
+
+export interface ImagePlan<T extends IncomingDistribution> {
+  /** The files each incoming distribution's RECORD lists: those no later one ships. */
+  owned: Map<T, string[]>;
+  /** Recorded distributions the install replaces. */
+  replaced: InstalledDistribution[];
+  /** Target files to remove (the commit passes over those it also writes). */
+  removals: string[];
+  /** Kept distributions that lose files to incoming ones, with their RECORD's rows left. */
+  rewrites: Array<{ distribution: InstalledDistribution; rows: RecordRow[] }>;
+  /** Incoming files that no record lists: if one is in the target, the install overwrites a file of no package. */
+  unrecorded: string[];
+}
+
+/**
+ * Plans an install of `incoming` (in plan order) over the distributions `installed` in the target.
+ * Throws nothing.
+ */
+export function planImage<T extends IncomingDistribution>(installed: readonly InstalledDistribution[], incoming: readonly T[]): ImagePlan<T> {
+  const incomingKeys = new Set(incoming.map((item) => item.key));
+  const replaced = installed.filter((item) => incomingKeys.has(item.key));
+  const kept = installed.filter((item) => !incomingKeys.has(item.key));
+  const finalOwner = new Map<string, T>();
+  for (const item of incoming) for (const file of item.files) finalOwner.set(file, item);
+  const owned = new Map<T, string[]>(incoming.map((item) => [item, [...new Set(item.files.filter((file) => finalOwner.get(file) === item))]]));
+
+  const keptFiles = new Set(kept.flatMap(recordedFiles));
+  const removals = new Set<string>();
+  for (const old of replaced) {
+    for (const file of recordedFiles(old)) if (!finalOwner.has(file) && !keptFiles.has(file)) removals.add(file);
+    for (const file of [...old.infoFiles, ...old.rows.map((row) => row.path).filter((file) => file.startsWith(`${old.distInfo}/`) && isSafeRecordPath(file))]) removals.add(file);
+  }
+
+  const rewrites: ImagePlan<T>["rewrites"] = [];
+  for (const distribution of kept) {
+    const rows = distribution.rows.filter((row) => !finalOwner.has(row.path));
+    if (rows.length !== distribution.rows.length) rewrites.push({ distribution, rows });
+  }
+
+  const recorded = new Set(installed.flatMap(recordedFiles));
+  const unrecorded = [...finalOwner.keys()].filter((file) => !recorded.has(file));
+  return { owned, replaced, removals: [...removals], rewrites, unrecorded };
+}
+
+/**
+ * `.py` files that would shadow an `.mpy` of the same module once the install is done (MicroPython
+ * imports the `.py`), where the two are not one package's choice (`--keep-sources` keeps both on
+ * purpose): pairs of target paths, given every file the image holds afterwards and who owns each.
+ */
+export function shadowedModules(finalFiles: ReadonlyMap<string, string | undefined>): Array<{ source: string; compiled: string }> {
+  const pairs: Array<{ source: string; compiled: string }> = [];
+  for (const [file, owner] of finalFiles) {
+    if (!file.endsWith(".mpy")) continue;
+    const source = `${file.slice(0, -".mpy".length)}.py`;
+    if (!finalFiles.has(source)) continue;
+    const sourceOwner = finalFiles.get(source);
+    if (owner !== undefined && sourceOwner === owner) continue;
+    pairs.push({ source, compiled: file });
+  }
+  return pairs;
+}

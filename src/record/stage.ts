@@ -1,0 +1,90 @@
+// From resolved, staged packages to what the commit does to the target: the files each package owns,
+// their records (staged beside them), the files of replaced versions to remove, the RECORDs of kept
+// packages to rewrite, and the warnings about files of no package an install overwrites or a `.py`
+// that would shadow an `.mpy`. Reads the target's records and looks at the target; changes nothing.
+
+import { lstat } from "node:fs/promises";
+import path from "node:path";
+import type { Placement } from "../image/commit.js";
+import { printable } from "../text.js";
+import { recordedFiles, type InstalledDistribution } from "./installed.js";
+import { planImage, shadowedModules } from "./plan.js";
+import { stageRecord, stageRewrittenRecord, type RecordInput } from "./write.js";
+
+export interface IncomingPackage {
+  /** PEP 503 normalized name. */
+  key: string;
+  name: string;
+  version: string;
+  /** The package's staging folder; `files` are relative to it and to the target. */
+  dir: string;
+  files: string[];
+  /** The record to write, without its files (they are the ones this package owns); undefined with --no-record. */
+  record?: Omit<RecordInput, "files">;
+}
+
+export interface ImageChange {
+  placements: Placement[];
+  removals: string[];
+  /** Recorded distributions replaced, by key. */
+  replaced: Map<string, InstalledDistribution>;
+  /** Recorded distributions that lose files to the install (their RECORD is rewritten). */
+  rewritten: InstalledDistribution[];
+  warnings: string[];
+}
+
+/**
+ * Plans the install of `incoming` (in plan order) over the records `installed` in `target`, staging
+ * records in `recordsDir`. Throws what the filesystem throws while staging.
+ */
+export async function stageImageChange(target: string, installed: readonly InstalledDistribution[], incoming: readonly IncomingPackage[], recordsDir: string): Promise<ImageChange> {
+  const plan = planImage(installed, incoming);
+  const replaced = new Map(plan.replaced.map((item) => [item.key, item]));
+  const placements: Placement[] = [];
+  for (const [index, item] of incoming.entries()) {
+    const owned = plan.owned.get(item) ?? [];
+    placements.push(...owned.map((file) => ({ from: path.join(item.dir, file), to: file })));
+    if (item.record === undefined) continue;
+    const requested = item.record.requested || replaced.get(item.key)?.requested === true;
+    const staged = await stageRecord(path.join(recordsDir, String(index)), { ...item.record, requested, files: owned.map((file) => ({ path: file, staged: path.join(item.dir, file) })) });
+    placements.push(...staged.files.map((file) => ({ from: path.join(staged.dir, file), to: file })));
+  }
+  for (const [index, { distribution, rows }] of plan.rewrites.entries()) {
+    const staged = await stageRewrittenRecord(path.join(recordsDir, `kept-${index}`), distribution.distInfo, rows);
+    placements.push({ from: staged, to: `${distribution.distInfo}/RECORD` });
+  }
+
+  const warnings: string[] = [];
+  const ownerOfIncoming = new Map<string, string>();
+  for (const item of incoming) for (const file of plan.owned.get(item) ?? []) ownerOfIncoming.set(file, item.key);
+  const keptOwner = new Map<string, string>();
+  for (const distribution of installed) if (!replaced.has(distribution.key)) for (const file of recordedFiles(distribution)) keptOwner.set(file, distribution.key);
+  const removals = new Set(plan.removals);
+  const exists = (file: string) => lstat(path.join(target, file)).then((info) => !info.isDirectory(), () => false);
+
+  if (incoming.some((item) => item.record !== undefined)) {
+    for (const file of plan.unrecorded) {
+      if (!(await exists(file))) continue;
+      const by = incoming.find((item) => plan.owned.get(item)?.includes(file));
+      warnings.push(`\`${printable(file)}\` in \`${target}\` belongs to no installed package (copied by hand, or installed by upip or mip); the copy from \`${printable(by?.name ?? "?")}\` replaces it`);
+    }
+  }
+
+  // The image afterwards, around each incoming module: who owns the `.py` and the `.mpy` of one name.
+  const around = new Map<string, string | undefined>();
+  for (const file of ownerOfIncoming.keys()) {
+    if (!/\.(py|mpy)$/.test(file)) continue;
+    const sibling = file.endsWith(".py") ? `${file.slice(0, -3)}.mpy` : `${file.slice(0, -4)}.py`;
+    around.set(file, ownerOfIncoming.get(file));
+    if (ownerOfIncoming.has(sibling)) around.set(sibling, ownerOfIncoming.get(sibling));
+    else if (!removals.has(sibling) && (await exists(sibling))) around.set(sibling, keptOwner.get(sibling));
+  }
+  for (const { source, compiled } of shadowedModules(around)) {
+    const whose = (file: string) => {
+      const owner = around.get(file);
+      return owner === undefined ? "of no installed package" : `of \`${printable(owner)}\``;
+    };
+    warnings.push(`\`${printable(source)}\` (${whose(source)}) stays beside \`${printable(compiled)}\` (${whose(compiled)}) in \`${target}\`: MicroPython imports the \`.py\`, so the \`.mpy\` is not used; remove one of them`);
+  }
+  return { placements, removals: [...removals], replaced, rewritten: plan.rewrites.map((item) => item.distribution), warnings };
+}

@@ -1,0 +1,85 @@
+// Staging one distribution's record: its `.dist-info` files are written into the install's staging
+// folder beside the package's own staged files, and committed with them in the same journaled commit
+// (image/commit.ts), so a killed run leaves records and files consistent: both old, or both new.
+
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import {
+  DIRECT_URL, distInfoName, formatMetadata, formatRecord, INSTALLER, INSTALLER_NAME, METADATA, PROVENANCE, RECORD, recordedVersion, recordHash, REQUESTED,
+  type CoreMetadata, type Provenance, type RecordRow,
+} from "./format.js";
+
+/** PEP 610's `direct_url.json`: an archive (with its hash) or a local folder. */
+export type DirectUrl =
+  | { url: string; archive_info: { hashes?: { sha256: string }; hash?: string } }
+  | { url: string; dir_info: Record<string, never> };
+
+export interface RecordInput {
+  name: string;
+  /** As the source gave it ("" when it gave none: recorded as `0`). */
+  version: string;
+  summary?: string;
+  requiresDist: string[];
+  /** Whether the user asked for it (not only a dependency): writes `REQUESTED`. */
+  requested: boolean;
+  directUrl?: DirectUrl;
+  provenance: Provenance;
+  /** The package's files this record lists, relative to the target, with the staged copy to hash. */
+  files: Array<{ path: string; staged: string }>;
+}
+
+export interface StagedRecord {
+  /** `name-version.dist-info`. */
+  distInfo: string;
+  /** The staged folder that holds the `.dist-info` folder; `files` are relative to it and to the target. */
+  dir: string;
+  files: string[];
+}
+
+/**
+ * Writes `{dir}/{name}-{version}.dist-info/` with METADATA, INSTALLER, REQUESTED (when requested),
+ * direct_url.json (for a direct source), mpip.json and RECORD, which lists every file of `input.files`
+ * with its sha256 and size, then the record's own files (RECORD itself without a hash), as the binary
+ * distribution format's RECORD does. Throws what the filesystem throws.
+ */
+export async function stageRecord(dir: string, input: RecordInput): Promise<StagedRecord> {
+  const distInfo = distInfoName(input.name, input.version);
+  const metadata: CoreMetadata = {
+    name: input.name,
+    version: recordedVersion(input.version),
+    ...(input.summary === undefined ? {} : { summary: input.summary }),
+    requiresDist: input.requiresDist,
+  };
+  const own: Array<[string, string]> = [
+    [INSTALLER, `${INSTALLER_NAME}\n`],
+    [METADATA, formatMetadata(metadata)],
+    ...(input.requested ? [[REQUESTED, ""] as [string, string]] : []),
+    ...(input.directUrl === undefined ? [] : [[DIRECT_URL, `${JSON.stringify(input.directUrl)}\n`] as [string, string]]),
+    [PROVENANCE, `${JSON.stringify(input.provenance)}\n`],
+  ];
+  await mkdir(path.join(dir, distInfo), { recursive: true });
+  const rows: RecordRow[] = [];
+  for (const file of input.files) {
+    const data = await readFile(file.staged);
+    rows.push({ path: file.path, hash: recordHash(data), size: data.length });
+  }
+  for (const [name, text] of own) {
+    const data = Buffer.from(text, "utf8");
+    await writeFile(path.join(dir, distInfo, name), data);
+    rows.push({ path: `${distInfo}/${name}`, hash: recordHash(data), size: data.length });
+  }
+  rows.push({ path: `${distInfo}/${RECORD}` });
+  await writeFile(path.join(dir, distInfo, RECORD), formatRecord(rows));
+  return { distInfo, dir, files: [...own.map(([name]) => `${distInfo}/${name}`), `${distInfo}/${RECORD}`] };
+}
+
+/**
+ * Stages a rewritten RECORD for a distribution already in the target that loses files to another one
+ * (a file two packages ship belongs to the later): `rows` without the lost paths. Returns the staged file.
+ */
+export async function stageRewrittenRecord(dir: string, distInfo: string, rows: readonly RecordRow[]): Promise<string> {
+  await mkdir(path.join(dir, distInfo), { recursive: true });
+  const file = path.join(dir, distInfo, RECORD);
+  await writeFile(file, formatRecord(rows));
+  return file;
+}

@@ -1,0 +1,183 @@
+// `mpip uninstall`: remove installed distributions by their records, all or none, under the target's
+// lock, in the same journaled commit an install uses (image/commit.ts): a kill leaves the target as it
+// was, or without the packages, never half of one.
+//
+// As pip: only files a RECORD lists are removed; a file another kept distribution's RECORD lists stays;
+// a file whose sha256 differs from its RECORD row (changed since install) is kept and reported, unless
+// `force`. Dependencies left with no dependents and not asked for by the user are listed as orphans
+// (removed too with `withOrphans`).
+
+import { createHash } from "node:crypto";
+import { lstat, readFile } from "node:fs/promises";
+import path from "node:path";
+import { MpipError } from "./errors.js";
+import { asInterrupted } from "./image/interrupt.js";
+import { TargetSession } from "./image/session.js";
+import type { Reporter } from "./log.js";
+import { isSafeRecordPath, readInstalled, recordedFiles, type InstalledDistribution } from "./record/installed.js";
+import { parseRequirement } from "./spec/requirement.js";
+import { normalizeName } from "./spec/names.js";
+import { printable } from "./text.js";
+
+export interface UninstallOptions {
+  target: string;
+  /** Distribution names, in any spelling (PEP 503 normalized to match). */
+  names: string[];
+  /** Say what would be removed, change nothing. */
+  dryRun?: boolean;
+  /** Remove files changed since install too. */
+  force?: boolean;
+  /** Remove dependencies that no remaining package needs and the user did not ask for. */
+  withOrphans?: boolean;
+  wait?: boolean;
+  signal?: AbortSignal;
+  reporter: Reporter;
+  /** Asked, with the plan, before anything changes; false stops with nothing changed. */
+  confirm?(plan: UninstallReport): Promise<boolean>;
+}
+
+export interface UninstalledDistribution {
+  name: string;
+  version: string;
+  /** Files removed (or to be removed), target-relative. */
+  files: string[];
+  /** Files its RECORD lists that were changed since install: kept (with `force`, removed: then in `files` too). */
+  modified: string[];
+  /** Whether it goes as an orphan (a dependency no one needs any more), not by name. */
+  orphan: boolean;
+}
+
+export interface UninstallReport {
+  target: string;
+  dryRun: boolean;
+  /** Whether the commit ran (false for a dry run or a plan the user declined). */
+  done: boolean;
+  packages: UninstalledDistribution[];
+  /** Dependencies left without dependents, kept (without `withOrphans`). */
+  orphans: Array<{ name: string; version: string }>;
+  /** Names given that no record in the target matches. */
+  notInstalled: string[];
+  warnings: string[];
+}
+
+/**
+ * Removes the distributions named in `options.names` from the target.
+ * @throws MpipError `not-found` (none of the names is installed), `locked`, `interrupted`, `io`.
+ */
+export async function uninstall(options: UninstallOptions): Promise<UninstallReport> {
+  const { reporter } = options;
+  const image = await TargetSession.open(options.target, { wait: options.wait ?? true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  try {
+    const installed = await readInstalled(image.target);
+    const byKey = new Map(installed.map((item) => [item.key, item]));
+    const chosen = new Map<string, InstalledDistribution>();
+    const notInstalled: string[] = [];
+    for (const name of options.names) {
+      const found = byKey.get(normalizeName(name));
+      if (found === undefined) notInstalled.push(name);
+      else chosen.set(found.key, found);
+    }
+    for (const name of notInstalled) reporter.warn(`\`${printable(name)}\` is not installed in \`${image.target}\` (no record names it); skipped`);
+    if (chosen.size === 0) {
+      throw new MpipError("not-found", `none of ${options.names.map((name) => `\`${printable(name)}\``).join(", ")} is installed in \`${image.target}\``, {
+        hint: "`mpip list -p DIR` shows what is installed; files installed with --no-record, by upip or by mip have no record and are not removed by mpip",
+      });
+    }
+    const byName = new Set(chosen.keys());
+    const orphans = findOrphans(installed, chosen);
+    if (options.withOrphans === true) for (const orphan of orphans) chosen.set(orphan.key, orphan);
+    const keptFiles = new Set(installed.filter((item) => !chosen.has(item.key)).flatMap(recordedFiles));
+    const packages: UninstalledDistribution[] = [];
+    const removals: string[] = [];
+    for (const distribution of chosen.values()) {
+      const planned = await planRemoval(image.target, distribution, keptFiles, options.force === true);
+      removals.push(...planned.files);
+      packages.push({ name: distribution.name, version: distribution.version, files: planned.files, modified: planned.modified, orphan: !byName.has(distribution.key) });
+      for (const file of planned.modified) {
+        reporter.warn(options.force === true
+          ? `\`${printable(file)}\` of \`${printable(distribution.name)}\` was changed since it was installed; removed anyway (--force)`
+          : `\`${printable(file)}\` of \`${printable(distribution.name)}\` was changed since it was installed; kept (remove it by hand, or uninstall with --force)`);
+      }
+    }
+    const leftOrphans = options.withOrphans === true ? [] : orphans.map((item) => ({ name: item.name, version: item.version }));
+    for (const dependent of installed.filter((item) => !chosen.has(item.key))) {
+      for (const needed of dependencyKeys(dependent)) {
+        const gone = chosen.get(needed);
+        if (gone !== undefined) reporter.warn(`\`${printable(dependent.name)}\`, which stays, requires \`${printable(gone.name)}\`, which is removed`);
+      }
+    }
+    const report: UninstallReport = { target: image.target, dryRun: options.dryRun === true, done: false, packages, orphans: leftOrphans, notInstalled, warnings: reporter.warnings };
+    if (options.dryRun === true) return report;
+    if (options.confirm !== undefined && !(await options.confirm(report))) return report;
+    await image.commit([], removals);
+    return { ...report, done: true, warnings: reporter.warnings };
+  } catch (error) {
+    throw asInterrupted(error, options.signal, image.target);
+  } finally {
+    await image.close();
+  }
+}
+
+/** The files of `distribution` to remove: its recorded files no kept package lists, unchanged ones (or all, with `force`), and its `.dist-info`. */
+async function planRemoval(target: string, distribution: InstalledDistribution, keptFiles: Set<string>, force: boolean): Promise<{ files: string[]; modified: string[] }> {
+  const files: string[] = [];
+  const modified: string[] = [];
+  const prefix = `${distribution.distInfo}/`;
+  for (const row of distribution.rows) {
+    if (row.path.startsWith(prefix) || !isSafeRecordPath(row.path) || keptFiles.has(row.path)) continue;
+    const absolute = path.join(target, ...row.path.split("/"));
+    const info = await lstat(absolute).catch(() => undefined);
+    if (info === undefined || info.isDirectory()) continue;
+    if (row.hash !== undefined && (!info.isFile() || !(await matches(absolute, row.hash, row.size)))) {
+      modified.push(row.path);
+      if (!force) continue;
+    }
+    files.push(row.path);
+  }
+  const info = new Set([...distribution.infoFiles, ...distribution.rows.map((row) => row.path).filter((file) => file.startsWith(prefix) && isSafeRecordPath(file))]);
+  return { files: [...files, ...[...info].sort()], modified };
+}
+
+async function matches(file: string, hash: string, size: number | undefined): Promise<boolean> {
+  const [algorithm, expected] = hash.split("=", 2);
+  if (algorithm !== "sha256" || expected === undefined) return true; // a hash mpip cannot check says nothing
+  const data = await readFile(file);
+  if (size !== undefined && data.length !== size) return false;
+  return createHash("sha256").update(data).digest("base64url") === expected.replace(/=+$/, "");
+}
+
+/** PEP 503 names of what a distribution's Requires-Dist lines name (unreadable lines name nothing). */
+function dependencyKeys(distribution: InstalledDistribution): string[] {
+  const keys: string[] = [];
+  for (const line of distribution.requiresDist) {
+    try {
+      keys.push(normalizeName(parseRequirement(line).name));
+    } catch {
+      // A line mpip cannot read names no package it could remove.
+    }
+  }
+  return keys;
+}
+
+/**
+ * Distributions that only the removed ones needed, transitively: not asked for by the user (no
+ * REQUESTED), and required by nothing that stays.
+ */
+function findOrphans(installed: readonly InstalledDistribution[], removed: ReadonlyMap<string, InstalledDistribution>): InstalledDistribution[] {
+  const gone = new Set(removed.keys());
+  const orphans: InstalledDistribution[] = [];
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const candidate of installed) {
+      if (gone.has(candidate.key) || candidate.requested) continue;
+      const neededByGone = installed.some((item) => gone.has(item.key) && dependencyKeys(item).includes(candidate.key));
+      const neededByKept = installed.some((item) => !gone.has(item.key) && item !== candidate && dependencyKeys(item).includes(candidate.key));
+      if (neededByGone && !neededByKept) {
+        gone.add(candidate.key);
+        orphans.push(candidate);
+        changed = true;
+      }
+    }
+  }
+  return orphans;
+}

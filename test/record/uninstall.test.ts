@@ -1,0 +1,127 @@
+// `mpip uninstall` and `mpip install --dry-run`: the built CLI against a real index on 127.0.0.1.
+
+import assert from "node:assert/strict";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { listFiles, runMpip, snapshot, tempDir } from "../helpers/cli.js";
+import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
+
+let server: IndexServer;
+let work: { dir: string; cleanup: () => Promise<void> };
+let counter = 0;
+const fresh = () => path.join(work.dir, `image-${++counter}`);
+
+before(async () => {
+  server = await startIndexServer();
+  work = await tempDir("mpip-uninstall-");
+  await server.addSdist({ name: "webapp", version: "1.0", files: { "webapp/__init__.py": "W = 1\n", "webapp/views/home.py": "H = 1\n", "webapp/config.py": "PORT = 80\n" }, requires: ["router", "templ"] });
+  await server.addSdist({ name: "router", version: "1.0", files: { "router.py": "R = 1\n" }, requires: ["pathy"] });
+  await server.addSdist({ name: "pathy", version: "1.0", files: { "pathy.py": "P = 1\n" } });
+  await server.addSdist({ name: "templ", version: "1.0", files: { "templ.py": "T = 1\n" } });
+  await server.addSdist({ name: "templ", version: "2.0", files: { "templ.py": "T = 2\n", "templ_fast.py": "F = 2\n" } });
+});
+after(async () => {
+  await server.close();
+  await work.cleanup();
+});
+
+const install = (target: string, ...args: string[]) => runMpip(["install", "-i", server.url, "-p", target, ...args]);
+const uninstall = (target: string, ...args: string[]) => runMpip(["uninstall", "-p", target, ...args]);
+const packageFiles = async (target: string) => (await listFiles(target)).filter((file) => !file.includes(".dist-info/"));
+
+describe("mpip uninstall", () => {
+  test("removes the recorded files, emptied folders and the record; keeps files no record lists; lists orphans", async () => {
+    const target = fresh();
+    assert.equal((await install(target, "webapp")).code, 0);
+    await writeFile(path.join(target, "webapp", "local_settings.py"), "DEBUG = True\n");
+    await writeFile(path.join(target, "boot.py"), "# the user's\n");
+    const result = await uninstall(target, "-y", "WebApp");
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await packageFiles(target), ["boot.py", "pathy.py", "router.py", "templ_fast.py", "templ.py", "webapp/local_settings.py"]);
+    assert.deepEqual((await readdir(target)).filter((name) => name.endsWith(".dist-info")).sort(), ["pathy-1.0.dist-info", "router-1.0.dist-info", "templ-2.0.dist-info"]);
+    assert.match(result.stderr, /Uninstalled 1 package/);
+    assert.match(result.stderr, /No longer needed by any installed package \(remove them with --with-orphans\): `router==1\.0`, `templ==2\.0`, `pathy==1\.0`|No longer needed.*`pathy==1\.0`/);
+    assert.ok(!(await listFiles(target)).some((file) => file.startsWith("webapp/views")), "the emptied folder is gone");
+  });
+
+  test("--with-orphans removes the dependencies nothing else needs, transitively, but not one the user asked for", async () => {
+    const target = fresh();
+    assert.equal((await install(target, "webapp", "templ")).code, 0);
+    const result = await uninstall(target, "-y", "--with-orphans", "webapp");
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await packageFiles(target), ["templ_fast.py", "templ.py"]);
+  });
+
+  test("a file changed since install is kept and reported; --force removes it", async () => {
+    const target = fresh();
+    assert.equal((await install(target, "webapp")).code, 0);
+    await writeFile(path.join(target, "webapp", "config.py"), "PORT = 8080\n");
+    const kept = await uninstall(target, "-y", "webapp");
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.match(kept.stderr, /warning: `webapp\/config\.py` of `webapp` was changed since it was installed; kept/);
+    assert.deepEqual((await packageFiles(target)).filter((file) => file.startsWith("webapp")), ["webapp/config.py"]);
+    assert.equal(await readFile(path.join(target, "webapp", "config.py"), "utf8"), "PORT = 8080\n");
+
+    const again = fresh();
+    assert.equal((await install(again, "webapp")).code, 0);
+    await writeFile(path.join(again, "webapp", "config.py"), "PORT = 8080\n");
+    const forced = await uninstall(again, "-y", "--force", "webapp");
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stderr, /removed anyway \(--force\)/);
+    assert.deepEqual((await packageFiles(again)).filter((file) => file.startsWith("webapp")), []);
+  });
+
+  test("--dry-run and --json say what would go and change nothing; a name not installed is an error when nothing else is", async () => {
+    const target = fresh();
+    assert.equal((await install(target, "webapp")).code, 0);
+    const before = await snapshot(path.dirname(target));
+    const dry = await uninstall(target, "--dry-run", "--json", "webapp", "nosuch");
+    assert.equal(dry.code, 0, dry.stderr);
+    const report = JSON.parse(dry.stdout);
+    assert.equal(report.done, false);
+    assert.deepEqual(report.notInstalled, ["nosuch"]);
+    assert.ok(report.packages[0].files.includes("webapp/views/home.py"));
+    assert.deepEqual(await snapshot(path.dirname(target)), before);
+    const missing = await uninstall(target, "-y", "nosuch");
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /error: none of `nosuch` is installed in/);
+    assert.match(missing.stderr, /hint: /);
+    assert.deepEqual(await snapshot(path.dirname(target)), before);
+  });
+
+  test("a file another package's record lists stays when its first owner goes", async () => {
+    const target = fresh();
+    await mkdir(target, { recursive: true });
+    assert.equal((await install(target, "templ==1.0")).code, 0);
+    assert.equal((await install(target, "webapp")).code, 0);
+    assert.equal((await uninstall(target, "-y", "templ")).code, 0);
+    assert.ok(!(await packageFiles(target)).includes("templ.py"));
+    assert.ok((await packageFiles(target)).includes("router.py"));
+  });
+});
+
+describe("mpip install --dry-run", () => {
+  test("resolves and fetches, says what would be added, replaced and removed, and changes nothing", async () => {
+    const target = fresh();
+    assert.equal((await install(target, "templ==1.0")).code, 0);
+    const before = await snapshot(path.dirname(target));
+    const dry = await install(target, "--dry-run", "templ==2.0", "pathy");
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stderr, /Would install 2 packages into .* \(dry run: nothing was changed\)/);
+    assert.match(dry.stderr, /~ templ==2\.0 \(replacing 1\.0\)/);
+    assert.match(dry.stderr, /\+ pathy==1\.0/);
+    assert.match(dry.stderr, /templ_fast\.py/);
+    assert.match(dry.stderr, /Would remove 5 files of replaced versions/);
+    assert.deepEqual(await snapshot(path.dirname(target)), before);
+    const json = JSON.parse((await install(target, "--dry-run", "--json", "templ==2.0")).stdout);
+    assert.equal(json.dryRun, true);
+    assert.equal(json.packages[0].replaced, "1.0");
+    assert.ok(json.removed.includes("templ-1.0.dist-info/RECORD"));
+    assert.deepEqual(await snapshot(path.dirname(target)), before);
+    // Into a folder that does not exist: nothing is created.
+    const none = path.join(work.dir, "never-made");
+    assert.equal((await install(none, "--dry-run", "pathy")).code, 0);
+    await assert.rejects(readdir(none));
+  });
+});
