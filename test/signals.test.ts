@@ -29,7 +29,9 @@ before(async () => {
   await server.addSdist({ name: "sig-lib", version: "1.0", files: { "sig_lib.py": "L = 1\n" } });
   await server.addSdist({ name: "sig-lib", version: "2.0", files: { "sig_lib.py": "L = 2\n", ...modules("sig_lib_data", 4, "2.0") } });
   template = path.join(work.dir, "template", "image");
-  const installed = await runMpip(["install", "-i", server.url, "-p", template, "sig-app==1.0"]);
+  // sig-lib 1.0, so that the upgrade to sig-app 2.0 (sig-lib>=2) has an archive to download: a
+  // requirement the image already satisfies is not fetched again.
+  const installed = await runMpip(["install", "-i", server.url, "-p", template, "sig-app==1.0", "sig-lib==1.0"]);
   assert.equal(installed.code, 0, installed.stderr);
   await writeFile(path.join(template, "mine.txt"), "not mpip's\n");
 });
