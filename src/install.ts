@@ -16,6 +16,8 @@ import { readInstalled, type InstalledDistribution } from "./record/installed.js
 import { isComparableVersion, satisfiesSpecifier } from "./versions.js";
 import { normalizeName } from "./spec/names.js";
 import { asInterrupted } from "./image/interrupt.js";
+import { MpipError } from "./errors.js";
+import { ioError } from "./image/io-error.js";
 import { TargetSession } from "./image/session.js";
 import { checkCompilerFits, loadWasmCompiler, nativeCompiler } from "./mpy/compile.js";
 import { mipFlavor, type MpyTarget } from "./mpy/target.js";
@@ -207,7 +209,10 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
       files: node.prepared.files,
       ...(options.record === false ? {} : { record: recordInputFor(node, recordContext) }),
     }));
-    const change = await stageImageChange(image.target, installed, incoming, path.join(image.staging.dir, "records"));
+    const change = await stageImageChange(image.target, installed, incoming, path.join(image.staging.dir, "records")).catch((error: unknown) => {
+      if (error instanceof MpipError) throw error;
+      throw ioError(`cannot write the install records into the staging folder \`${image.staging.dir}\`; nothing was changed in \`${target}\``, error, `check that \`${image.layout.home}\` is writable`);
+    });
     for (const warning of change.warnings) reporter.warn(warning);
     if (options.dryRun !== true) await image.commit(change.placements, change.removals);
     const packages = resolved.map((node) => describe(node, change.replaced.get(normalizeName(node.name))?.version));

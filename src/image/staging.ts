@@ -15,6 +15,7 @@ import { ioHint } from "./io-error.js";
 import type { TargetLayout } from "./layout.js";
 import { widestFold } from "./name-rules.js";
 import { isSameProcessRunning, ownIdentity, processStart, type ProcessIdentity } from "./processes.js";
+import { makeDirs } from "./make-dirs.js";
 
 export const MARKER = "mpip-staging.json";
 /** How every marker starts (see Marker): a cut-short one is a prefix of this, or longer and invalid. */
@@ -94,7 +95,7 @@ export async function recordChild(scratchDir: string, pid: number): Promise<() =
   const own = ownIdentity();
   const identity: ProcessIdentity = { pid, ...(start === undefined ? {} : { start }), ...(own.ns === undefined ? {} : { ns: own.ns }), ...(own.boot === undefined ? {} : { boot: own.boot }) };
   const file = path.join(folder, `${pid}.json`);
-  await mkdir(folder, { recursive: true });
+  await makeDirs(folder);
   await writeFile(file, JSON.stringify(identity));
   return () => rm(file, { force: true });
 }

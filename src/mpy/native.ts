@@ -3,12 +3,13 @@
 // it emits before trusting it, and run it without a shell, with a timeout, one temp folder per file.
 
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { recordChild } from "../image/staging.js";
 import { mpyOfRelease, parseReleaseVersion } from "./target.js";
+import { makeDirs } from "../image/make-dirs.js";
 
 export interface MpyCrossVersion {
   major: number;
@@ -95,14 +96,14 @@ export async function probeNativeMpyCross(file: string, expectedMajor: number, o
 
 /** Compiles `source` as `fileName` (a relative path, named in tracebacks); resolves the .mpy bytes. */
 export async function compileNative(file: string, source: string | Uint8Array, fileName: string, args: string[], scratchDir?: string, signal?: AbortSignal): Promise<Uint8Array> {
-  if (scratchDir !== undefined) await mkdir(scratchDir, { recursive: true });
+  if (scratchDir !== undefined) await makeDirs(scratchDir);
   const work = await mkdtemp(path.join(scratchDir ?? os.tmpdir(), "mpip-mpy-cross-"));
   try {
     // The source sits at its own relative path so mpy-cross's messages name it as the user knows it.
     const input = path.join(work, "src", fileName);
     if (!input.startsWith(path.join(work, "src") + path.sep)) throw new RangeError(`unsafe source name ${fileName}`);
     const output = path.join(work, "out.mpy");
-    await mkdir(path.dirname(input), { recursive: true });
+    await makeDirs(path.dirname(input));
     await writeFile(input, source);
     try {
       // `./` keeps a file named like an option (`-march=x.py`) from being read as one.

@@ -5,7 +5,7 @@
 // checkout path or directory order.
 
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { eggInfoName, renderPkgInfo, renderRequiresTxt, upipUnreadable } from "./egg-info-text.js";
@@ -15,6 +15,7 @@ import { renderResourceModule } from "./r-py.js";
 import { packageFolders, resourcesByPackage } from "./sdist-rules.js";
 import { selectFiles } from "./select.js";
 import { writeSdist, type ArchiveFile } from "./writer.js";
+import { makeDirs } from "../image/make-dirs.js";
 
 export interface PackOptions {
   /** Where the archive goes (relative to the current folder); default `<dir>/dist`. */
@@ -118,7 +119,7 @@ async function readSource(file: string): Promise<Uint8Array> {
 async function writeAtomically(output: string, data: Buffer): Promise<void> {
   const temporary = `${output}.${randomBytes(6).toString("hex")}.tmp`;
   try {
-    await mkdir(path.dirname(output), { recursive: true });
+    await makeDirs(path.dirname(output));
     await writeFile(temporary, data);
     await rename(temporary, output);
   } catch (error) {

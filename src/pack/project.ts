@@ -2,7 +2,7 @@
 // declarative `setup.cfg`. `setup.py` is never executed: a project that has only that gets an error that
 // shows how to declare the metadata. mpip's own settings come from `[tool.mpip]` in either case.
 
-import { open, readdir, stat, type FileHandle } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";

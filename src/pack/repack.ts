@@ -4,7 +4,7 @@
 // (`python -m build` sdists carry only that). Written by writer.ts: plain ustar, 4 KiB window, reproducible.
 
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
@@ -13,6 +13,7 @@ import { renderResourceModule } from "./r-py.js";
 import { readSdist, type SdistContents, type SdistFile } from "./read-sdist.js";
 import { packageLayout, repackVerdict, resourcesByPackage, topLevelTxtPath, type PackageLayout, type Rule } from "./sdist-rules.js";
 import { writeSdist, type ArchiveFile, type WriteOptions } from "./writer.js";
+import { makeDirs } from "../image/make-dirs.js";
 
 export interface RepackPlan {
   name: string;
@@ -157,7 +158,7 @@ export async function repack(input: string, outDir: string, options: WriteOption
   }
   const temporary = path.join(outDir, `.${plan.top}.tar.gz.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    await mkdir(outDir, { recursive: true });
+    await makeDirs(outDir);
     await writeFile(temporary, archive);
     await rename(temporary, output);
   } catch (error) {

@@ -3,7 +3,8 @@
 // `.dist-info` (pip's, pipkin's) counts; a folder without a readable METADATA names nothing and is
 // passed over, and its files count as no one's.
 
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
+import { readRecordFile, RECORD_FILE_LIMITS } from "./read.js";
 import path from "node:path";
 import { normalizeName } from "../spec/names.js";
 import { errnoCode, ioError } from "../image/io-error.js";
@@ -50,7 +51,11 @@ async function readDistribution(target: string, distInfo: string): Promise<Insta
   const folder = path.join(target, distInfo);
   const files = await readdir(folder, { withFileTypes: true }).catch(() => undefined);
   if (files === undefined) return undefined;
-  const text = (name: string) => readFile(path.join(folder, name), "utf8").catch(() => undefined);
+  // The same guarded reads as `mpip list` (read.ts): regular files only, no links, no FIFOs, bounded.
+  const text = async (name: string) => {
+    const read = await readRecordFile(folder, distInfo, name, name === RECORD ? RECORD_FILE_LIMITS.RECORD : name === METADATA ? RECORD_FILE_LIMITS.METADATA : RECORD_FILE_LIMITS.json);
+    return read.ok ? read.text : undefined;
+  };
   const metadataText = await text(METADATA);
   const metadata = metadataText === undefined ? undefined : parseMetadata(metadataText);
   if (metadata === undefined) return undefined;

@@ -243,13 +243,13 @@ export function checkRecordPath(raw: string): { ok: true; path: string } | { ok:
   return { ok: true, path: normalized };
 }
 
-type FileRead = { ok: true; text: string; time: number } | { ok: false; missing: boolean; problem: string };
+export type FileRead = { ok: true; text: string; time: number } | { ok: false; missing: boolean; problem: string };
 
 /**
  * A small file of a dist-info folder as UTF-8 text: a regular file only (no link is followed, no FIFO
  * waited on), at most `limit` bytes.
  */
-async function readRecordFile(dir: string, folder: string, name: string, limit: number): Promise<FileRead> {
+export async function readRecordFile(dir: string, folder: string, name: string, limit: number): Promise<FileRead> {
   const where = `\`${folder}/${name}\``;
   let handle;
   try {

@@ -7,13 +7,14 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { mkdir, open, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { open, rename, stat, unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { wasmCompiler, type Compiler } from "../mpy/compile.js";
 import { Pool } from "../pool.js";
 import { printable } from "../text.js";
 import type { Inventory } from "./inventory.js";
+import { makeDirs } from "../image/make-dirs.js";
 
 export interface SizeEstimate {
   /** Bytes of the files as they are (what they take on a filesystem, before its block rounding). */
@@ -117,7 +118,7 @@ class MpyCache {
   private async store(file: string, mpy: Uint8Array): Promise<void> {
     const temporary = `${file}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
     try {
-      await mkdir(path.dirname(file), { recursive: true });
+      await makeDirs(path.dirname(file));
       await writeFile(temporary, mpy);
       await rename(temporary, file);
     } catch (error) {

@@ -2,8 +2,9 @@
 // folder beside the package's own staged files, and committed with them in the same journaled commit
 // (image/commit.ts), so a killed run leaves records and files consistent: both old, or both new.
 
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { makeDirs } from "../image/make-dirs.js";
 import {
   DIRECT_URL, distInfoName, formatMetadata, formatRecord, INSTALLER, INSTALLER_NAME, METADATA, PROVENANCE, RECORD, recordedVersion, recordHash, REQUESTED,
   type CoreMetadata, type Provenance, type RecordRow,
@@ -57,7 +58,7 @@ export async function stageRecord(dir: string, input: RecordInput): Promise<Stag
     ...(input.directUrl === undefined ? [] : [[DIRECT_URL, `${JSON.stringify(input.directUrl)}\n`] as [string, string]]),
     [PROVENANCE, `${JSON.stringify(input.provenance)}\n`],
   ];
-  await mkdir(path.join(dir, distInfo), { recursive: true });
+  await makeDirs(path.join(dir, distInfo));
   const rows: RecordRow[] = [];
   for (const file of input.files) {
     const data = await readFile(file.staged);
@@ -78,7 +79,7 @@ export async function stageRecord(dir: string, input: RecordInput): Promise<Stag
  * (a file two packages ship belongs to the later): `rows` without the lost paths. Returns the staged file.
  */
 export async function stageRewrittenRecord(dir: string, distInfo: string, rows: readonly RecordRow[]): Promise<string> {
-  await mkdir(path.join(dir, distInfo), { recursive: true });
+  await makeDirs(path.join(dir, distInfo));
   const file = path.join(dir, distInfo, RECORD);
   await writeFile(file, formatRecord(rows));
   return file;

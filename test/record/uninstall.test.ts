@@ -1,7 +1,8 @@
 // `mpip uninstall` and `mpip install --dry-run`: the built CLI against a real index on 127.0.0.1.
 
 import assert from "node:assert/strict";
-import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { listFiles, runMpip, snapshot, tempDir } from "../helpers/cli.js";
@@ -123,5 +124,23 @@ describe("mpip install --dry-run", () => {
     const none = path.join(work.dir, "never-made");
     assert.equal((await install(none, "--dry-run", "pathy")).code, 0);
     await assert.rejects(readdir(none));
+  });
+});
+
+describe("records in an image are hostile input", () => {
+  test("a RECORD that is a FIFO, a METADATA linked to /dev/zero: install over them and uninstall finish, reading neither", { timeout: 120_000 }, async () => {
+    const target = fresh();
+    assert.equal((await install(target, "templ==1.0", "pathy")).code, 0);
+    await rm(path.join(target, "templ-1.0.dist-info", "RECORD"));
+    execFileSync("mkfifo", [path.join(target, "templ-1.0.dist-info", "RECORD")]);
+    await rm(path.join(target, "pathy-1.0.dist-info", "METADATA"));
+    await symlink("/dev/zero", path.join(target, "pathy-1.0.dist-info", "METADATA"));
+    const upgraded = await install(target, "templ==2.0");
+    assert.equal(upgraded.code, 0, upgraded.stderr);
+    assert.equal(await readFile(path.join(target, "templ.py"), "utf8"), "T = 2\n");
+    assert.doesNotMatch(upgraded.stderr, /This is a bug|bad_alloc|Invalid string length/);
+    const removed = await uninstall(target, "-y", "templ");
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.doesNotMatch(removed.stderr, /This is a bug|bad_alloc|Invalid string length/);
   });
 });
