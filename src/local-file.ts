@@ -1,39 +1,60 @@
-// Reading a small file from a folder mpip did not make (a project folder, a cloned repo, an image): it may
-// be a link to a device (`/dev/zero` never ends), a FIFO (opening it waits for a writer forever) or
-// simply huge. Only a regular file within a size limit is read; everything else is said, never tried.
+// Reading a file from a folder mpip did not make (a project folder, a cloned repo, an image): it may be a
+// link to a device (`/dev/zero` never ends), a FIFO (opening it waits for a writer forever) or simply
+// huge. Only a regular file is opened for reading, and only within a size limit is it read whole;
+// everything else is said, never tried. The one place mpip opens such files.
 
 import { constants, open, type FileHandle } from "node:fs/promises";
+import type { Stats } from "node:fs";
 
-/** What reading gave: the text, or why there is none. */
-export type SmallFile =
-  | { kind: "text"; text: string }
-  | { kind: "missing" }
-  /** A device, FIFO or socket, or a link to one. */
-  | { kind: "not-regular" }
-  | { kind: "too-large"; size: number }
-  | { kind: "unreadable"; error: NodeJS.ErrnoException };
+/** Why a file was not opened. `link`: it is a symbolic link and `follow` was false. */
+export type NotOpened = { kind: "missing" } | { kind: "link" } | { kind: "not-regular" } | { kind: "unreadable"; error: NodeJS.ErrnoException };
 
 /**
- * Reads `file` as UTF-8 when it is a regular file of at most `maxBytes` bytes. Opens without blocking (a
- * FIFO cannot hang the open) and checks what was opened, so a link swapped in between is judged too.
- * Never throws.
+ * Opens `file` for reading when it is a regular file: without blocking (a FIFO cannot hang the open),
+ * following a link only when `follow` is true, and judging what was opened (a link swapped in between is
+ * judged too). The caller closes the handle. Never throws.
  */
-export async function readSmallFile(file: string, maxBytes: number): Promise<SmallFile> {
+export async function openRegularFile(file: string, options: { follow: boolean }): Promise<{ kind: "opened"; handle: FileHandle; stats: Stats } | NotOpened> {
   let handle: FileHandle;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | (options.follow ? 0 : constants.O_NOFOLLOW ?? 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code === "ENOENT" || code === "ENOTDIR" ? { kind: "missing" } : { kind: "unreadable", error: error as NodeJS.ErrnoException };
+    if (code === "ENOENT" || code === "ENOTDIR") return { kind: "missing" };
+    if (code === "ELOOP" && !options.follow) return { kind: "link" };
+    return { kind: "unreadable", error: error as NodeJS.ErrnoException };
   }
   try {
     const stats = await handle.stat();
-    if (!stats.isFile()) return { kind: "not-regular" };
+    if (stats.isFile()) return { kind: "opened", handle, stats };
+    await handle.close().catch(() => undefined);
+    return { kind: "not-regular" };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    return { kind: "unreadable", error: error as NodeJS.ErrnoException };
+  }
+}
+
+/** What reading gave: the bytes, or why there are none. */
+export type SmallFile = { kind: "read"; data: Buffer; stats: Stats } | NotOpened | { kind: "too-large"; size: number };
+
+/** Reads a regular `file` of at most `maxBytes` bytes whole (see openRegularFile). Never throws. */
+export async function readSmallFile(file: string, maxBytes: number, options: { follow: boolean } = { follow: true }): Promise<SmallFile> {
+  const opened = await openRegularFile(file, options);
+  if (opened.kind !== "opened") return opened;
+  const { handle, stats } = opened;
+  try {
     if (stats.size > maxBytes) return { kind: "too-large", size: stats.size };
-    const data = await handle.readFile();
-    // It may have grown between the stat and the read.
-    if (data.length > maxBytes) return { kind: "too-large", size: data.length };
-    return { kind: "text", text: data.toString("utf8") };
+    // Read at most one byte past the limit: a file that grew since the stat is caught without reading it all.
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > maxBytes) return { kind: "too-large", size: length };
+    }
+    return { kind: "read", data: buffer.subarray(0, length), stats };
   } catch (error) {
     return { kind: "unreadable", error: error as NodeJS.ErrnoException };
   } finally {

@@ -14,11 +14,12 @@ export async function readProjectFile(dir: string, relative: string, field: stri
   if (path.isAbsolute(relative) || path.relative(dir, resolved).startsWith("..")) throw badProject(file, field, `names \`${relative}\`, which is outside the project folder`);
   const read = await readSmallFile(resolved, MAX_PROJECT_FILE_BYTES);
   switch (read.kind) {
-    case "text":
-      return read.text;
+    case "read":
+      return read.data.toString("utf8");
     case "missing":
       throw badProject(file, field, `names \`${relative}\`, which cannot be read (ENOENT)`, "create the file or fix the name");
     case "not-regular":
+    case "link":
       throw badProject(file, field, `names \`${relative}\`, which is not a regular file (a device, a FIFO or a socket, or a link to one)`, "name the project's own file");
     case "too-large":
       throw badProject(file, field, `names \`${relative}\`, which is ${read.size} bytes, more than the ${MAX_PROJECT_FILE_BYTES} mpip reads for it`, "name the project's own file: a real one holds a few KiB");

@@ -107,11 +107,12 @@ async function readText(dir: string, name: string): Promise<string | undefined> 
   const file = path.join(dir, name);
   const read = await readSmallFile(file, MAX_PROJECT_METADATA_BYTES);
   switch (read.kind) {
-    case "text":
-      return read.text;
+    case "read":
+      return read.data.toString("utf8");
     case "missing":
       return undefined;
     case "not-regular":
+    case "link":
       throw new MpipError("bad-project", `\`${printable(file)}\` is not a regular file (a device, a FIFO or a socket, or a link to one)`, { hint: `replace it with the project's \`${name}\`, or remove it` });
     case "too-large":
       throw new MpipError("bad-project", `\`${printable(file)}\` is ${read.size} bytes, more than the ${MAX_PROJECT_METADATA_BYTES} a project's \`${name}\` may hold`, { hint: "a real one holds a few KiB: check that it is the project's file" });

@@ -25,8 +25,8 @@ export async function readStaticAttr(dir: string, target: string, layouts: Layou
     for (const candidate of [`${folder}.py`, `${folder}/__init__.py`]) {
       const read = await readSmallFile(path.join(dir, candidate), MAX_PROJECT_FILE_BYTES);
       if (read.kind === "missing") continue;
-      if (read.kind !== "text") throw badProject(file, field, `is \`attr: ${target}\`, but \`${candidate}\` cannot be read as a module (${read.kind === "unreadable" ? read.error.code ?? "error" : read.kind === "too-large" ? `${read.size} bytes` : "not a regular file"})`, hint);
-      const source = read.text;
+      if (read.kind !== "read") throw badProject(file, field, `is \`attr: ${target}\`, but \`${candidate}\` cannot be read as a module (${read.kind === "unreadable" ? read.error.code ?? "error" : read.kind === "too-large" ? `${read.size} bytes` : "not a regular file"})`, hint);
+      const source = read.data.toString("utf8");
       const match = new RegExp(`^${variable}\\s*=\\s*(['"])([^'"\\n]+)\\1\\s*(#.*)?$`, "m").exec(source);
       if (match !== null) return checkVersion(match[2]!, file, field);
       throw badProject(file, field, `is \`attr: ${target}\`, but \`${candidate}\` has no line \`${variable} = "..."\` with a literal string, and mpip never runs code to find it`, hint);

@@ -7,14 +7,14 @@
 // looked at, so a record cannot make mpip read (or a caller remove) anything outside the target.
 
 import { createHash } from "node:crypto";
-import { constants } from "node:fs";
-import { lstat, open, readdir } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { isReservedName } from "../image/layout.js";
 import { errnoCode, ioError } from "../image/io-error.js";
 import { printable } from "../text.js";
 import { readRecords, type Distribution, type ImageRecords, type RecordRow } from "./read.js";
+import { openRegularFile } from "../local-file.js";
 
 /** One entry of the target that is not a folder. */
 export interface ImageFile {
@@ -121,14 +121,10 @@ async function orderClaimants(target: string, file: string, claimants: Distribut
 
 /** urlsafe base64 digest (no padding) of a regular file, read without following a link; undefined if it cannot be read. */
 async function digestOf(file: string, algorithm: string): Promise<string | undefined> {
-  let handle;
+  const opened = await openRegularFile(file, { follow: false });
+  if (opened.kind !== "opened") return undefined;
+  const { handle } = opened;
   try {
-    handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
-  } catch {
-    return undefined;
-  }
-  try {
-    if (!(await handle.stat()).isFile()) return undefined;
     const hash = createHash(algorithm);
     for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
     return hash.digest("base64url");

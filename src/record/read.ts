@@ -9,18 +9,18 @@
 // or names one of mpip's own files is dropped, so no caller can ever act on it. A dist-info folder whose
 // METADATA gives no usable name and version is left out (its files then count as unrecorded).
 
-import { constants } from "node:fs";
-import { lstat, open, readdir } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { isReservedName } from "../image/layout.js";
-import { errnoCode, ioError } from "../image/io-error.js";
+import { ioError } from "../image/io-error.js";
 import { resolveTarget } from "../image/target-path.js";
 import { readHeaders } from "../pack/pkg-info.js";
 import { isValidName, normalizeName } from "../spec/names.js";
 import { printable } from "../text.js";
 import { parseRecordCsv } from "./csv.js";
 import { parseDirectUrl, parseOrigin, type DirectUrl, type MpipOrigin } from "./origin.js";
+import { readSmallFile } from "../local-file.js";
 
 export type { DirectUrl, MpipOrigin } from "./origin.js";
 
@@ -251,39 +251,26 @@ export type FileRead = { ok: true; text: string; time: number } | { ok: false; m
  */
 export async function readRecordFile(dir: string, folder: string, name: string, limit: number): Promise<FileRead> {
   const where = `\`${folder}/${name}\``;
-  let handle;
-  try {
-    handle = await open(path.join(dir, name), constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === "ENOENT") return { ok: false, missing: true, problem: `${where} is missing` };
-    if (code === "ELOOP") return { ok: false, missing: false, problem: `${where} is a symbolic link; mpip reads record files only as regular files` };
-    return { ok: false, missing: false, problem: `${where} cannot be read (${code ?? String(error)})` };
+  const read = await readSmallFile(path.join(dir, name), limit, { follow: false });
+  switch (read.kind) {
+    case "missing":
+      return { ok: false, missing: true, problem: `${where} is missing` };
+    case "link":
+      return { ok: false, missing: false, problem: `${where} is a symbolic link; mpip reads record files only as regular files` };
+    case "not-regular":
+      return { ok: false, missing: false, problem: `${where} is not a regular file` };
+    case "too-large":
+      return { ok: false, missing: false, problem: `${where} is ${read.size} bytes, more than the ${limit} mpip reads` };
+    case "unreadable":
+      return { ok: false, missing: false, problem: `${where} cannot be read (${read.error.code ?? String(read.error)})` };
   }
+  let text: string;
   try {
-    const info = await handle.stat();
-    if (!info.isFile()) return { ok: false, missing: false, problem: `${where} is not a regular file` };
-    if (info.size > limit) return { ok: false, missing: false, problem: `${where} is ${info.size} bytes, more than the ${limit} mpip reads` };
-    const buffer = Buffer.alloc(limit + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > limit) return { ok: false, missing: false, problem: `${where} is more than the ${limit} bytes mpip reads` };
-    }
-    let text: string;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(buffer.subarray(0, length));
-    } catch {
-      return { ok: false, missing: false, problem: `${where} is not UTF-8 text` };
-    }
-    return { ok: true, text: text.replace(/^\uFEFF/, ""), time: info.mtimeMs };
-  } catch (error) {
-    return { ok: false, missing: false, problem: `${where} cannot be read (${errnoCode(error) ?? String(error)})` };
-  } finally {
-    await handle.close().catch(() => undefined);
+    text = new TextDecoder("utf-8", { fatal: true }).decode(read.data);
+  } catch {
+    return { ok: false, missing: false, problem: `${where} is not UTF-8 text` };
   }
+  return { ok: true, text: text.replace(/^\uFEFF/, ""), time: read.stats.mtimeMs };
 }
 
 async function readJson(dir: string, folder: string, name: string, problems: string[]): Promise<unknown> {

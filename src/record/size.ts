@@ -6,8 +6,7 @@
 // is embedded in the bytecode) and the source's bytes, so a second run compiles nothing it has seen.
 
 import { createHash, randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import { open, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { rename, stat, unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { wasmCompiler, type Compiler } from "../mpy/compile.js";
@@ -15,6 +14,7 @@ import { Pool } from "../pool.js";
 import { printable } from "../text.js";
 import type { Inventory } from "./inventory.js";
 import { makeDirs } from "../image/make-dirs.js";
+import { readSmallFile } from "../local-file.js";
 
 export interface SizeEstimate {
   /** Bytes of the files as they are (what they take on a filesystem, before its block rounding). */
@@ -130,19 +130,6 @@ class MpyCache {
 }
 
 async function readRegularFile(file: string): Promise<Buffer | undefined> {
-  let handle;
-  try {
-    handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
-  } catch {
-    return undefined;
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile() || info.size > MAX_COMPILED_SOURCE) return undefined;
-    return await handle.readFile();
-  } catch {
-    return undefined;
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
+  const read = await readSmallFile(file, MAX_COMPILED_SOURCE, { follow: false });
+  return read.kind === "read" ? read.data : undefined;
 }
