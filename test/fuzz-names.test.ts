@@ -254,7 +254,7 @@ type Failure = { code: string | undefined; message: string } | undefined;
 
 async function installInProcess(target: string, links: string): Promise<Failure> {
   try {
-    await install({ target, requests: [{ requirement: parseRequirement(PKG), requestedBy: "the fuzz test" }], indexUrls: [], findLinks: [links], noDeps: true, pre: false, strictWindow: false, jobs: 2, wait: false, reporter: quiet });
+    await install({ target, requests: [{ requirement: parseRequirement(PKG), requestedBy: "the fuzz test" }], indexUrls: [], findLinks: [links], noDeps: true, pre: false, strictWindow: false, jobs: 2, wait: false, reporter: quiet, record: false });
     return undefined;
   } catch (error) {
     return { code: error instanceof MpipError ? error.code : undefined, message: error instanceof Error ? error.message.slice(0, 300) : String(error) };
@@ -265,7 +265,7 @@ function installWithCli(target: string, links: string): Promise<Failure> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
   delete env.FORCE_COLOR;
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, "install", "--json", "--no-index", "-f", links, "-p", target, PKG], { env, timeout: budget(120_000) }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, "install", "--no-record", "--json", "--no-index", "-f", links, "-p", target, PKG], { env, timeout: budget(120_000) }, (error, stdout, stderr) => {
       if (error === null) return resolve(undefined);
       let code: string | undefined;
       try {

@@ -23,7 +23,9 @@ test("the packed tarball runs through npx and installs a package", async () => {
     const env = { npm_config_prefer_offline: "true", npm_config_update_notifier: "false" };
     const result = await runCommand("npx", ["--yes", `./${info!.filename}`, "install", "-i", server.url, "-p", target, "solo"], { cwd: work.dir, env });
     assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
-    assert.deepEqual(await listFiles(target), ["solo.py"]);
+    // The whole image: the package's file and its install record.
+    const record = ["INSTALLER", "METADATA", "mpip.json", "RECORD", "REQUESTED"].map((file) => `solo-1.0.dist-info/${file}`);
+    assert.deepEqual(await listFiles(target), [...record, "solo.py"]);
     assert.equal(await readFile(path.join(target, "solo.py"), "utf8"), "X = 1\n");
   } finally {
     await server.close();

@@ -16,7 +16,7 @@ import { isReservedName } from "../image/layout.js";
 import { ioError } from "../image/io-error.js";
 import { resolveTarget } from "../image/target-path.js";
 import { readHeaders } from "../pack/pkg-info.js";
-import { isValidName, normalizeName } from "../spec/names.js";
+import { isMipName, normalizeName } from "../spec/names.js";
 import { printable } from "../text.js";
 import { parseRecordCsv } from "./csv.js";
 import { parseDirectUrl, parseOrigin, type DirectUrl, type MpipOrigin } from "./origin.js";
@@ -133,7 +133,8 @@ async function readDistInfo(target: string, folder: string): Promise<Distributio
   const headers = readHeaders(metadata.text);
   const name = headers.get("name")?.[0] ?? "";
   const version = headers.get("version")?.[0] ?? "";
-  if (!isValidName(name)) {
+  // mip's rule, not PEP 508's: mpip records what a micropython-lib index installs, such as `__future__`.
+  if (!isMipName(name)) {
     return `\`${folder}/METADATA\`: ${name === "" ? "it has no `Name:` header" : `\`Name: ${printable(name, 80)}\` is not a valid project name`}; the folder is not read as a record, its files count as unrecorded`;
   }
   if (version === "" || version.length > 100 || /[\s\0-\x1f\x7f-\x9f,;#]/.test(version)) {

@@ -85,7 +85,7 @@ async function newTarget(files: Record<string, Uint8Array | string> = {}): Promi
   return target;
 }
 
-const install = (target: string, ...args: string[]) => runMpip(["install", "-i", server.url, "-p", target, ...args], { env, cwd: work.dir });
+const install = (target: string, ...args: string[]) => runMpip(["install", "--no-record", "-i", server.url, "-p", target, ...args], { env, cwd: work.dir });
 
 /** The install fails with exit 1, names the file and package, and leaves the target as it was. */
 async function refused(args: string[], ...patterns: RegExp[]): Promise<RunResult> {

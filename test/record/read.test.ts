@@ -4,13 +4,14 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdir, symlink, truncate, writeFile } from "node:fs/promises";
+import { cp, mkdir, symlink, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { MpipError } from "../../src/errors.js";
 import { parseRecordCsv } from "../../src/record/csv.js";
 import { fileState, ownedFiles, takeInventory } from "../../src/record/inventory.js";
 import { checkRecordPath, readRecords, RECORD_FILE_LIMITS } from "../../src/record/read.js";
+import { stageRecord } from "../../src/record/write.js";
 import { tempDir } from "../helpers/cli.js";
 import { distInfoName, recordHash, writeRecordedPackage } from "../helpers/dist-info.js";
 
@@ -56,6 +57,24 @@ describe("readRecords: pip's and mpip's records", () => {
     const init = sensor.rows.find((row) => row.path === "sensor_kit/__init__.py");
     assert.deepEqual(init, { path: "sensor_kit/__init__.py", hash: { algorithm: "sha256", digest: recordHash("A = 1\n").slice(7) }, size: 6 });
     assert.deepEqual(sensor.rows.find((row) => row.path.endsWith("/RECORD")), { path: `${sensor.distInfo}/RECORD` });
+  });
+
+  test("a record mpip writes for a micropython-lib name that PEP 508 refuses (`__future__`) reads back", async () => {
+    await writeFile(path.join(target, "__future__.py"), "nested_scopes = True\n");
+    const staging = path.join(work.dir, "staging");
+    const staged = await stageRecord(staging, {
+      name: "__future__",
+      version: "0.1",
+      requiresDist: [],
+      requested: true,
+      provenance: { index: "https://example.invalid/mip/v2", kind: "mip", artifact: "package-json", url: null, sha256: null, spec: null, build: { compile: "no", mpy: null } },
+      files: [{ path: "__future__.py", staged: path.join(target, "__future__.py") }],
+    });
+    await cp(path.join(staging, staged.distInfo), path.join(target, staged.distInfo), { recursive: true });
+    const records = await readRecords(target);
+    assert.deepEqual(records.warnings, []);
+    assert.deepEqual(records.distributions.map((distribution) => [distribution.name, distribution.version, distribution.distInfo]), [["__future__", "0.1", staged.distInfo]]);
+    assert.deepEqual((await takeInventory(target)).unrecorded, []);
   });
 
   test("a target that does not exist is a bad-target error; one with no records reads as empty", async () => {

@@ -41,7 +41,7 @@ function newTarget(): string {
 }
 
 function install(target: string, args: string[], cwd = work.dir): Promise<RunResult> {
-  return runMpip(["install", "-i", `mip+${mip.base}`, "-p", target, ...args], { env, cwd });
+  return runMpip(["install", "--no-record", "-i", `mip+${mip.base}`, "-p", target, ...args], { env, cwd });
 }
 
 async function installOk(args: string[], cwd?: string): Promise<{ target: string; result: RunResult; seen: string[] }> {

@@ -336,7 +336,7 @@ describe("a package document URL of another v2 index, as a dependency or a spec"
       await mip.publish({ name: `app${index}`, version: "1.0", mpy: false, files: { [`app${index}.py`]: "import helper\n" }, deps: [[member.dep, ""]] });
       const image = await target(t);
       server.requests.length = 0;
-      const result = await runMpip(["install", "--json", "-i", mip.base, "-p", image, `app${index}`]);
+      const result = await runMpip(["install", "--no-record", "--json", "-i", mip.base, "-p", image, `app${index}`]);
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(await listFiles(image), [`app${index}.py`, member.file].sort(), member.dep);
       assert.equal(fileRequests("/other/v2").length, 1, member.dep);
@@ -346,7 +346,7 @@ describe("a package document URL of another v2 index, as a dependency or a spec"
     }
     // Given on the command line, the same.
     const image = await target(t);
-    const direct = await runMpip(["install", "-i", mip.base, "-p", image, `${other.base}/package/py/helper/1.2.json`]);
+    const direct = await runMpip(["install", "--no-record", "-i", mip.base, "-p", image, `${other.base}/package/py/helper/1.2.json`]);
     assert.equal(direct.code, 0, direct.stderr);
     assert.deepEqual(await listFiles(image), ["helper.py"]);
   });
@@ -390,7 +390,7 @@ describe("names by mip's rules on a v2 index", () => {
     ] as const) {
       const image = await target(t);
       server.requests.length = 0;
-      const result = await runMpip(["install", "-i", mip.base, "--extra-index-url", `pypi+${server.url}`, "-p", image, ...specs]);
+      const result = await runMpip(["install", "--no-record", "-i", mip.base, "--extra-index-url", `pypi+${server.url}`, "-p", image, ...specs]);
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(await listFiles(image), [...files]);
       assert.deepEqual(server.requests.filter((request) => request.includes("/pypi/")), [], specs.join(" "));
