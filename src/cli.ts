@@ -132,6 +132,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     .option("-U, --upgrade", "upgrade the named packages to the newest version allowed; without it, a package the folder already holds at an accepted version is kept, not downloaded again", false)
     .option("--force-reinstall", "reinstall every package of the resolution, even those the folder already holds", false)
     .option("--dry-run", "resolve, download and verify everything, print what would be added, replaced and removed, and change nothing", false)
+    .option("--max-size <size>", "fail, changing nothing, when the image's files (records included) would take more than this (units KiB, MiB)", byteSize("--max-size"))
     .option("--no-record", "write no install record (NAME-VERSION.dist-info/) for the packages: the folder then holds exactly what upip would write, and mpip cannot later tell what it installed")
     .option("--no-wait", "if another mpip is installing into the same folder, fail at once instead of waiting for it")
     .option("-j, --jobs <n>", "how many metadata look-ups and downloads run at once", positiveInteger("--jobs", 256), DEFAULT_JOBS)

@@ -8,9 +8,10 @@ import { HttpClient } from "./http.js";
 import type { Reporter } from "./log.js";
 import { Pool } from "./pool.js";
 import { caseClashWarnings } from "./archive/case-fold.js";
-import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { DEFAULT_LIMITS, formatBytes, type Limits } from "./limits.js";
 import { recordInputFor, type RecordContext } from "./record/provenance.js";
 import { stageImageChange } from "./record/stage.js";
+import { imageBytesAfter } from "./record/image-size.js";
 import type { Provenance, SourceKind } from "./record/format.js";
 import { readInstalled, type InstalledDistribution } from "./record/installed.js";
 import { isComparableVersion, satisfiesSpecifier } from "./versions.js";
@@ -78,6 +79,8 @@ export interface InstallOptions {
   forceReinstall?: boolean;
   /** Resolve, fetch, verify and stage everything, say what would change, and change nothing (`--dry-run`). */
   dryRun?: boolean;
+  /** Fail, changing nothing, when the image's files would take more than this many bytes (`--max-size`). */
+  maxSize?: number;
   /** Write an install record (`NAME-VERSION.dist-info/`) for each package (default); false: `--no-record`. */
   record?: boolean;
   reporter: Reporter;
@@ -214,6 +217,14 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
       throw ioError(`cannot write the install records into the staging folder \`${image.staging.dir}\`; nothing was changed in \`${target}\``, error, `check that \`${image.layout.home}\` is writable`);
     });
     for (const warning of change.warnings) reporter.warn(warning);
+    if (options.maxSize !== undefined) {
+      const size = await imageBytesAfter(image.target, change.placements, change.removals);
+      if (size > options.maxSize) {
+        throw new MpipError("limit-exceeded", `the image would hold ${formatBytes(size)} (${quantity(size, "byte")}) of files, more than --max-size ${formatBytes(options.maxSize)}; nothing was changed in \`${target}\``, {
+          hint: "leave packages out, install with --compile (bytecode is smaller than source), or raise --max-size; `mpip list --size -p DIR` shows what each package takes",
+        });
+      }
+    }
     if (options.dryRun !== true) await image.commit(change.placements, change.removals);
     const packages = resolved.map((node) => describe(node, change.replaced.get(normalizeName(node.name))?.version));
     const written = new Set(change.placements.map((placement) => placement.to));

@@ -43,6 +43,7 @@ export interface InstallFlags {
   wait: boolean;
   record: boolean;
   dryRun: boolean;
+  maxSize?: number;
   upgrade: boolean;
   forceReinstall: boolean;
   maxUnpackedBytes?: number;
@@ -117,6 +118,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
       wait: flags.wait,
       record: flags.record,
       dryRun: flags.dryRun,
+      ...(flags.maxSize === undefined ? {} : { maxSize: flags.maxSize }),
       upgrade: flags.upgrade,
       forceReinstall: flags.forceReinstall,
       signal: signals.signal,

@@ -144,3 +144,32 @@ describe("records in an image are hostile input", () => {
     assert.doesNotMatch(removed.stderr, /This is a bug|bad_alloc|Invalid string length/);
   });
 });
+
+describe("install --max-size", () => {
+  test("an image whose files would take more fails with nothing changed; one that fits installs; removed files are not counted", async () => {
+    const target = fresh();
+    assert.equal((await install(target, "templ==2.0")).code, 0);
+    await writeFile(path.join(target, "boot.py"), "x".repeat(3000));
+    const before = await snapshot(target);
+    const bytes = async () => {
+      let total = 0;
+      for (const file of await listFiles(target)) total += (await readFile(path.join(target, file))).length;
+      return total;
+    };
+    const now = await bytes();
+    // webapp brings five packages and their records: far more than 100 bytes over what is there.
+    const tooBig = await install(target, "--max-size", String(now + 100), "webapp");
+    assert.equal(tooBig.code, 1, tooBig.stderr);
+    assert.match(tooBig.stderr, /^error: the image would hold .* of files, more than --max-size .*; nothing was changed in `.*image-\d+`$/m);
+    assert.match(tooBig.stderr, /^hint: .*mpip list --size/m);
+    assert.deepEqual(await snapshot(target), before);
+    // Downgrading templ removes templ_fast.py (and its 2.0 record): the limit counts the image after the change.
+    const downgrade = await install(target, "--max-size", String(now), "templ==1.0");
+    assert.equal(downgrade.code, 0, downgrade.stderr);
+    assert.ok((await bytes()) <= now);
+    const fits = await install(target, "--max-size", "1MiB", "webapp");
+    assert.equal(fits.code, 0, fits.stderr);
+    const bad = await install(target, "--max-size", "lots", "webapp");
+    assert.equal(bad.code, 2, bad.stderr);
+  });
+});
