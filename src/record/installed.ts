@@ -8,6 +8,7 @@ import { readRecordFile, RECORD_FILE_LIMITS } from "./read.js";
 import path from "node:path";
 import { normalizeName } from "../spec/names.js";
 import { errnoCode, ioError } from "../image/io-error.js";
+import { isReservedName } from "../image/layout.js";
 import { isDistInfoName, METADATA, parseMetadata, parseRecord, PROVENANCE, RECORD, REQUESTED, type Provenance, type RecordRow } from "./format.js";
 
 export interface InstalledDistribution {
@@ -68,11 +69,24 @@ async function readDistribution(target: string, distInfo: string): Promise<Insta
     version: metadata.version,
     ...(metadata.summary === undefined ? {} : { summary: metadata.summary }),
     requiresDist: metadata.requiresDist,
-    rows: recordText === undefined ? [] : parseRecord(recordText),
+    rows: recordText === undefined ? [] : ownRows(distInfo, parseRecord(recordText)),
     infoFiles: files.filter((file) => file.isFile()).map((file) => `${distInfo}/${file.name}`).sort(),
     requested: files.some((file) => file.name === REQUESTED),
     ...(provenance === undefined ? {} : { provenance }),
   };
+}
+
+/**
+ * The rows of a RECORD mpip may act on for this distribution: a row naming a file in another
+ * `.dist-info` folder (another package's record) or one of mpip's own files is hostile or broken, and
+ * is dropped, as read.ts drops it for `mpip list`: no uninstall or upgrade of this package removes it.
+ */
+function ownRows(distInfo: string, rows: RecordRow[]): RecordRow[] {
+  return rows.filter((row) => {
+    const segments = row.path.split("/");
+    if (segments.some(isReservedName)) return false;
+    return !(isDistInfoName(segments[0]!) && segments[0] !== distInfo);
+  });
 }
 
 function parseProvenance(text: string | undefined): Provenance | undefined {

@@ -143,6 +143,21 @@ describe("records in an image are hostile input", () => {
     assert.equal(removed.code, 0, removed.stderr);
     assert.doesNotMatch(removed.stderr, /This is a bug|bad_alloc|Invalid string length/);
   });
+  test("a RECORD listing another package's record files or mpip's own names: uninstall and upgrade never remove them", async () => {
+    const target = fresh();
+    assert.equal((await install(target, "pathy", "templ==1.0")).code, 0);
+    const record = path.join(target, "templ-1.0.dist-info", "RECORD");
+    await writeFile(record, `${await readFile(record, "utf8")}pathy-1.0.dist-info/METADATA,,\npathy-1.0.dist-info/RECORD,,\n.mpip-lock,,\n`);
+    const dry = await uninstall(target, "--dry-run", "templ");
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.doesNotMatch(dry.stderr, /pathy-1\.0\.dist-info/);
+    const upgraded = await install(target, "templ==2.0");
+    assert.equal(upgraded.code, 0, upgraded.stderr);
+    const gone = await uninstall(target, "-y", "templ");
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.deepEqual((await readdir(path.join(target, "pathy-1.0.dist-info"))).sort(), ["INSTALLER", "METADATA", "RECORD", "REQUESTED", "mpip.json"].sort());
+    assert.match((await runMpip(["list", "-p", target])).stdout, /pathy/);
+  });
 });
 
 describe("install --max-size", () => {
