@@ -48,11 +48,16 @@ export function retryNote(notice: RetryNotice): Text {
 }
 
 export function renderSummary(report: InstallReport, seconds: number): Text[] {
-  const count = report.packages.length;
+  // The headline counts what the run adds or replaces; packages the target already satisfies are counted apart.
+  const already = report.packages.filter((pkg) => pkg.alreadyInstalled === true).length;
+  const count = report.packages.length - already;
   const what = quantity(count, "package");
-  const lines: Text[] = [report.dryRun === true
-    ? `Would install ${what} into \`${report.target}\` (dry run: nothing was changed)`
-    : `Installed ${what} into \`${report.target}\` in ${seconds.toFixed(2)}s`];
+  const dry = report.dryRun === true ? " (dry run: nothing was changed)" : "";
+  const lines: Text[] = [count === 0
+    ? `Nothing to install: ${already === 0 ? "no packages" : `${quantity(already, "package")} already installed`} in \`${report.target}\`${dry}`
+    : (report.dryRun === true
+      ? `Would install ${what} into \`${report.target}\``
+      : `Installed ${what} into \`${report.target}\` in ${seconds.toFixed(2)}s`) + (already === 0 ? "" : ` (${already} already installed)`) + dry];
   for (const pkg of report.packages) {
     const replaced = pkg.alreadyInstalled === true ? " (already installed)" : pkg.replaced === undefined ? "" : ` (replacing ${pkg.replaced})`;
     lines.push([" ", styled("green", pkg.alreadyInstalled === true ? "=" : pkg.replaced === undefined ? "+" : "~"), " ", styled("bold", pkg.name), pkg.version === "" ? "" : `==${pkg.version}`, replaced, " ", styled("dim", `(from ${pkg.source})`)]);

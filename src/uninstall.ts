@@ -77,12 +77,14 @@ export async function uninstall(options: UninstallOptions): Promise<UninstallRep
       if (found === undefined) notInstalled.push(name);
       else chosen.set(found.key, found);
     }
-    for (const name of notInstalled) reporter.warn(`\`${printable(name)}\` is not installed in \`${image.target}\` (no record names it); skipped`);
     if (chosen.size === 0) {
-      throw new MpipError("not-found", `none of ${options.names.map((name) => `\`${printable(name)}\``).join(", ")} is installed in \`${image.target}\``, {
+      // The error names them all: a warning per name before it would say the same thing twice.
+      const names = options.names.map((name) => `\`${printable(name)}\``);
+      throw new MpipError("not-found", `${names.length === 1 ? `${names[0]} is not` : `none of ${names.join(", ")} is`} installed in \`${image.target}\``, {
         hint: "`mpip list -p DIR` shows what is installed; files installed with --no-record, by upip or by mip have no record and are not removed by mpip",
       });
     }
+    for (const name of notInstalled) reporter.warn(`\`${printable(name)}\` is not installed in \`${image.target}\` (no record names it); skipped`);
     const byName = new Set(chosen.keys());
     const orphans = findOrphans(installed, chosen);
     if (options.withOrphans === true) for (const orphan of orphans) chosen.set(orphan.key, orphan);

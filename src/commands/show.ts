@@ -105,9 +105,11 @@ function renderShow(inventory: Inventory, detail: { distribution: Distribution; 
   if (missing.length > 0 && files === undefined) lines.push(`Missing: ${missing.length} recorded file${missing.length === 1 ? "" : "s"} not in the target (\`--files\` lists them)`);
   if (files !== undefined) {
     lines.push("Files:");
+    // Sizes in one column: each path padded to the longest one with a size.
+    const width = Math.max(0, ...files.filter((file) => file.size !== null).map((file) => [...file.path].length));
     for (const file of files) {
       const note = file.state === "changed" ? " (changed since install)" : file.state === "missing" ? " (missing)" : file.state === "owned-by-other" ? ` (now ${file.owner}'s)` : "";
-      lines.push(`  ${file.path}${file.size === null ? "" : `  ${formatBytes(file.size)}`}${note}`);
+      lines.push(`  ${file.path}${file.size === null ? "" : `${" ".repeat(width - [...file.path].length)}  ${formatBytes(file.size)}`}${note}`);
     }
   }
   return lines;

@@ -71,11 +71,13 @@ describe("mpip show", () => {
     const run = await runMpip(["show", "-p", copy, "gadget", "--files"]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^Files:$/m);
-    assert.match(run.stdout, /^  gadget\/__init__\.py  6 bytes$/m);
-    assert.match(run.stdout, /^  gadget\/edit\.py  30 bytes \(changed since install\)$/m);
+    assert.match(run.stdout, /^  gadget\/__init__\.py {2,}6 bytes$/m);
+    assert.match(run.stdout, /^  gadget\/edit\.py {2,}30 bytes \(changed since install\)$/m);
     assert.match(run.stdout, /^  gadget\/gone\.py \(missing\)$/m);
-    assert.match(run.stdout, /^  gadget\/shared\.py  4 bytes \(now later's\)$/m);
-    assert.match(run.stdout, /^  gadget-1\.0\.dist-info\/RECORD  \d+ bytes$/m);
+    assert.match(run.stdout, /^  gadget\/shared\.py {2,}4 bytes \(now later's\)$/m);
+    assert.match(run.stdout, /^  gadget-1\.0\.dist-info\/RECORD {2,}\d+ bytes$/m);
+    const sizeColumns = run.stdout.split("\n").filter((line) => / \d+ bytes/.test(line) && line.startsWith("  ")).map((line) => line.search(/ \d+ bytes/));
+    assert.equal(new Set(sizeColumns).size, 1, "the sizes of --files start in one column");
     const json = JSON.parse((await runMpip(["show", "-p", copy, "gadget", "--files", "--json"])).stdout);
     const states = Object.fromEntries(json.packages[0].files.map((file: { path: string; state: string }) => [file.path, file.state]));
     assert.equal(states["gadget/__init__.py"], "unchanged");

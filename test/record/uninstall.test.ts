@@ -86,8 +86,12 @@ describe("mpip uninstall", () => {
     assert.deepEqual(await snapshot(path.dirname(target)), before);
     const missing = await uninstall(target, "-y", "nosuch");
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /error: none of `nosuch` is installed in/);
+    assert.match(missing.stderr, /error: `nosuch` is not installed in/);
+    assert.doesNotMatch(missing.stderr, /warning:/, "the error names it; no warning says it first");
     assert.match(missing.stderr, /hint: /);
+    const both = await uninstall(target, "-y", "nosuch", "nosuch2");
+    assert.equal(both.code, 1);
+    assert.match(both.stderr, /error: none of `nosuch`, `nosuch2` is installed in/);
     assert.deepEqual(await snapshot(path.dirname(target)), before);
   });
 
@@ -114,6 +118,13 @@ describe("mpip install --dry-run", () => {
     assert.match(dry.stderr, /\+ pathy==1\.0/);
     assert.match(dry.stderr, /templ_fast\.py/);
     assert.match(dry.stderr, /Would remove 5 files of replaced versions/);
+    // What is already there is counted apart from what the run would install.
+    const partly = await install(target, "--dry-run", "templ==1.0", "pathy");
+    assert.match(partly.stderr, /^Would install 1 package into .* \(1 already installed\) \(dry run: nothing was changed\)$/m);
+    const nothing = await install(target, "templ==1.0");
+    assert.equal(nothing.code, 0, nothing.stderr);
+    assert.match(nothing.stderr, /^Nothing to install: 1 package already installed in `.*`$/m);
+    assert.doesNotMatch(nothing.stderr, /Installed/);
     assert.deepEqual(await snapshot(path.dirname(target)), before);
     const json = JSON.parse((await install(target, "--dry-run", "--json", "templ==2.0")).stdout);
     assert.equal(json.dryRun, true);
