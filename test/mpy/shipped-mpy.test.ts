@@ -14,6 +14,7 @@ import { notFound, startIndexServer, type IndexServer } from "../helpers/index-s
 import { serveMipIndex, type MipIndex } from "../helpers/mip-index.js";
 import { runMicroPython } from "../helpers/micropython.js";
 import { serveRepos, type RepoServer } from "../helpers/repo-server.js";
+import { writeTree } from "../helpers/expect.js";
 
 let server: IndexServer;
 let repos: RepoServer;
@@ -78,10 +79,7 @@ after(async () => {
 async function newTarget(files: Record<string, Uint8Array | string> = {}): Promise<string> {
   const target = path.join(work.dir, `t${++counter}`, "lib");
   await mkdir(target, { recursive: true });
-  for (const [file, body] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(target, file)), { recursive: true });
-    await writeFile(path.join(target, file), body);
-  }
+  await writeTree(target, files);
   return target;
 }
 

@@ -4,13 +4,14 @@
 // checkArchive on archives built in the test.
 
 import assert from "node:assert/strict";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
 import { checkArchive } from "../../src/pack/check.js";
 import { writeSdist } from "../../src/pack/writer.js";
 import { runMpip, tempDir } from "../helpers/cli.js";
+import { writeTree } from "../helpers/expect.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let counter = 0;
@@ -21,10 +22,7 @@ after(() => work.cleanup());
 
 async function writeProject(files: Record<string, string>): Promise<string> {
   const dir = path.join(work.dir, `project-${++counter}`);
-  for (const [file, body] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-    await writeFile(path.join(dir, file), body);
-  }
+  await writeTree(dir, files);
   return dir;
 }
 

@@ -4,11 +4,12 @@
 // the field they are about. Built CLI on projects written by the test.
 
 import assert from "node:assert/strict";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
 import { runMpip, tempDir } from "../helpers/cli.js";
+import { writeTree } from "../helpers/expect.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let counter = 0;
@@ -19,10 +20,7 @@ after(() => work.cleanup());
 
 async function writeProject(files: Record<string, string>): Promise<string> {
   const dir = path.join(work.dir, `project-${++counter}`);
-  for (const [file, body] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-    await writeFile(path.join(dir, file), body);
-  }
+  await writeTree(dir, files);
   return dir;
 }
 

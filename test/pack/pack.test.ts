@@ -10,6 +10,7 @@ import { gunzipSync } from "node:zlib";
 import { listFiles, runCommand, runMpip, tempDir, type RunResult } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { runMicroPython } from "../helpers/micropython.js";
+import { writeTree } from "../helpers/expect.js";
 
 const PKG_RESOURCES = readFile(new URL("../fixtures/pkg_resources.py", import.meta.url), "utf8");
 const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
@@ -32,10 +33,7 @@ type Files = Record<string, string | Uint8Array>;
 
 async function writeProject(files: Files, name = `project-${++counter}`): Promise<string> {
   const dir = path.join(work.dir, name);
-  for (const [file, body] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-    await writeFile(path.join(dir, file), body);
-  }
+  await writeTree(dir, files);
   return dir;
 }
 

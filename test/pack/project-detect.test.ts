@@ -10,6 +10,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { declaresProjectMetadata } from "../../src/pack/project-detect.js";
 import { listFiles, runMpip, tempDir } from "../helpers/cli.js";
+import { writeTree } from "../helpers/expect.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let counter = 0;
@@ -20,10 +21,7 @@ after(() => work.cleanup());
 
 async function writeFolder(files: Record<string, string>): Promise<string> {
   const dir = path.join(work.dir, `folder-${++counter}`);
-  for (const [file, body] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-    await writeFile(path.join(dir, file), body);
-  }
+  await writeTree(dir, files);
   return dir;
 }
 

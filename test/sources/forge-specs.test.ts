@@ -5,13 +5,14 @@
 // a `[dest, url]` pair listed twice. Results are checked on disk, in stderr and by exit code.
 
 import assert from "node:assert/strict";
-import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { readFile, symlink } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { listFiles, runMpip, tempDir, type RunResult } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { serveMipIndex, type MipIndex } from "../helpers/mip-index.js";
 import { serveRepos, type RepoServer } from "../helpers/repo-server.js";
+import { writeTree } from "../helpers/expect.js";
 
 let server: IndexServer;
 let repos: RepoServer;
@@ -62,13 +63,6 @@ async function installFails(args: string[], cwd?: string): Promise<RunResult> {
 }
 
 const readText = (target: string, file: string) => readFile(path.join(target, file), "utf8");
-
-async function writeTree(root: string, files: Record<string, string>): Promise<void> {
-  for (const [file, body] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, file)), { recursive: true });
-    await writeFile(path.join(root, file), body);
-  }
-}
 
 /** stderr as one line per message, without colour, for matching across the renderer's wrapping. */
 const flat = (text: string) => text.replace(/\s*\n\s*/g, " ");
