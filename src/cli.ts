@@ -5,18 +5,18 @@
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError, Help, InvalidArgumentError, type Option } from "commander";
+import { Command, CommanderError, Help, type Option } from "commander";
 import type { InstallFlags } from "./commands/install.js";
 import type { ReadFlags } from "./commands/image-output.js";
 import type { ListFlags } from "./commands/list.js";
 import type { ManifestFlags } from "./commands/manifest.js";
 import type { ShowFlags } from "./commands/show.js";
 import type { UninstallFlags } from "./commands/uninstall.js";
-import { DEFAULT_INDEXES, DEFAULT_JOBS } from "./defaults.js";
+import { DEFAULT_INDEXES } from "./defaults.js";
 import { Reporter } from "./log.js";
 import { jsonFailure } from "./render.js";
 import { collectNonEmpty, EXIT_OK, EXIT_USAGE, nonEmpty, reportFailure, usageError, wantsJson } from "./usage.js";
-import { DEFAULT_LIMITS, formatBytes, parseByteSize } from "./limits.js";
+import { addInstallOptions } from "./cli-options.js";
 import { addPackCommand } from "./pack/pack-command.js";
 import { registerFileCommands } from "./pack/file-commands.js";
 
@@ -58,42 +58,6 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-function positiveInteger(name: string, max: number) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!/^\d+$/.test(value) || number < 1 || number > max) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}.`);
-    return number;
-  };
-}
-
-function wholeNumber(name: string, max: number) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!/^\d+$/.test(value) || number > max) throw new InvalidArgumentError(`${name} must be a whole number from 0 to ${max}.`);
-    return number;
-  };
-}
-
-function byteSize(name: string) {
-  return (value: string): number => {
-    const bytes = parseByteSize(value);
-    if (bytes === undefined || bytes < 1) throw new InvalidArgumentError(`${name} must be a size in bytes, optionally with a binary unit: 4096, 512KiB, 64MiB, 1GiB.`);
-    return bytes;
-  };
-}
-
-function positiveSeconds(name: string, max: number) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!/^\d+(\.\d+)?$/.test(value) || number <= 0 || number > max) throw new InvalidArgumentError(`${name} must be a number of seconds above 0 and at most ${max}.`);
-    return number;
-  };
-}
-
 export function buildProgram(run: (action: () => Promise<number>) => void): Command {
   const program = new Command("mpip")
     .description("A package manager for MicroPython: installs packages from micropython-lib, PyPI, private indexes, GitHub/GitLab/Codeberg repos, URLs and local files into a folder on the host.")
@@ -105,49 +69,15 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     .configureHelp({ optionDescription })
     .exitOverride();
 
-  program
+  const install = program
     .command("install")
     .summary("install packages and their dependencies into a folder")
     .description(
       "Install MicroPython packages and their dependencies into a folder on the host, as `upip` and `mip` do on a device: from micropython-lib's index, PyPI and private indexes, package.json repos, URLs and local files.\n" +
         "Everything is downloaded, verified and unpacked beside the target first; the target changes only if the whole install succeeds.",
     )
-    .argument("[spec...]", "what to install: `name`, `name==1.2`, `'name>=1.0,<2'` (PEP 440), `name@1.2` (mip style); or directly, with no index: `github:org/repo[/path][@ref]`, `gitlab:…`, `codeberg:…`, an https:// URL or a local path to a .tar.gz sdist, a .py/.mpy module or a package.json, or a project folder")
-    .option("-p, --target <dir>", "the folder to install into (default: the first MICROPYPATH entry, else ~/.micropython/lib, as upip on the Unix port)", nonEmpty("--target"))
-    .option("-r, --requirement <file>", "install the packages listed in a file, one per line (repeatable)", collectNonEmpty("--requirement"), [])
-    .option("-i, --index-url <url>", `an index; repeatable, replaces the default list (${DEFAULT_INDEXES.join(" then ")}). Its kind (micropython-lib v2 index, PyPI JSON API, or simple API) is taken from a \`mip+\`, \`pypi+\` or \`simple+\` prefix, else from a URL ending in /v2, /pypi or /simple, else detected by asking the index once`, collect)
-    .option("--extra-index-url <url>", "an index tried after the others (repeatable)", collect, [])
-    .option("-f, --find-links <dir>", "a local folder of .tar.gz sdists, looked at before any index (repeatable)", collectNonEmpty("--find-links"), [])
-    .option("--no-index", "use no index: only --find-links folders")
-    .option("--no-deps", "install only the named packages, not their dependencies")
-    .option("--pre", "allow pre-release versions (by default only when nothing else matches)", false)
-    .option("--strict-window", "refuse archives that need more than a 4 KiB inflate window (a small device cannot unpack them)", false)
-    .option("--require-hashes", "refuse any file downloaded with no hash to check it against (from the index, the package document or the URL's #sha256=); without it, each such file draws a warning. Local files need none", false)
-    .option("--target-version <version>", "the MicroPython release the image is for, e.g. 1.22: packages from a micropython-lib index come as .mpy for it, and every .mpy installed must load on it (default: sources, which work on any firmware and can be frozen)")
-    .option("--mpy <version>", "like --target-version, by .mpy version: 6 (MicroPython 1.19 and later), 6.2 (1.22), 5 (1.12-1.18)")
-    .option("--arch <name>", "the target's native architecture (xtensawin, armv7emsp, ...): needed only to accept .mpy files with native code")
-    .option("--compile", "compile every installed .py to .mpy with mpy-cross (built in as WebAssembly, .mpy 6), removing the sources; boot.py and main.py stay source", false)
-    .option("--keep-sources", "with --compile, keep the .py files beside the .mpy (MicroPython then imports the .py)", false)
-    .option("--mpy-cross <path>", "with --compile, use this native mpy-cross instead of the built-in one (its .mpy version must match the target)", nonEmpty("--mpy-cross"))
-    .option("-U, --upgrade", "upgrade the named packages to the newest version allowed; without it, a package the folder already holds at an accepted version is kept, not downloaded again", false)
-    .option("--force-reinstall", "reinstall every package of the resolution, even those the folder already holds", false)
-    .option("--dry-run", "resolve, download and verify everything, print what would be added, replaced and removed, and change nothing", false)
-    .option("--max-size <size>", "fail, changing nothing, when the image's files (records included) would take more than this (units KiB, MiB)", byteSize("--max-size"))
-    .option("--no-record", "write no install record (NAME-VERSION.dist-info/) for the packages: the folder then holds exactly what upip would write, and mpip cannot later tell what it installed")
-    .option("--no-wait", "if another mpip is installing into the same folder, fail at once instead of waiting for it")
-    .option("-j, --jobs <n>", "how many metadata look-ups and downloads run at once", positiveInteger("--jobs", 256), DEFAULT_JOBS)
-    .option("--timeout <seconds>", "network timeout for connecting and for a stalled response (default 30)", positiveSeconds("--timeout", 3600))
-    .option("--retries <n>", "how many times to retry a request after a temporary failure: 429, 5xx, a reset or cut-short download, a timeout (default 3)", wholeNumber("--retries", 100))
-    .option("--cert <file>", "a PEM bundle of certificate authorities to trust besides the default ones", nonEmpty("--cert"))
-    .option("--max-unpacked-bytes <size>", `the most one archive may unpack to (default ${formatBytes(DEFAULT_LIMITS.maxUnpackedBytes)}; units KiB, MiB, GiB)`, byteSize("--max-unpacked-bytes"))
-    .option("--max-entries <n>", `the most entries one archive may hold (default ${DEFAULT_LIMITS.maxEntries})`, positiveInteger("--max-entries", 100_000_000))
-    .option("--max-ratio <n>", `the highest compression ratio accepted for an archive unpacking to more than 1 MiB (default ${DEFAULT_LIMITS.maxRatio})`, positiveInteger("--max-ratio", 1_000_000))
-    .option("--max-metadata-bytes <size>", `the largest index metadata document accepted (default ${formatBytes(DEFAULT_LIMITS.maxMetadataBytes)})`, byteSize("--max-metadata-bytes"))
-    .option("--max-path-length <bytes>", `the longest path of an installed file, in UTF-8 bytes (default ${DEFAULT_LIMITS.maxPathLength}, as FAT and littlefs names)`, positiveInteger("--max-path-length", 65_535))
-    .option("-q, --quiet", "print only warnings and errors", false)
-    .option("-v, --verbose", "print where each package came from and its sha256", false)
-    .option("--debug", "print stack traces with errors", false)
-    .option("--json", "print a machine-readable report on stdout (packages, versions, sources, sha256, files)", false)
+    .argument("[spec...]", "what to install: `name`, `name==1.2`, `'name>=1.0,<2'` (PEP 440), `name@1.2` (mip style); or directly, with no index: `github:org/repo[/path][@ref]`, `gitlab:…`, `codeberg:…`, an https:// URL or a local path to a .tar.gz sdist, a .py/.mpy module or a package.json, or a project folder");
+  addInstallOptions(install, ["target", "resolution", "firmware", "image", "network", "limits", "output"])
     .addHelpText("after", `\nExamples:${INSTALL_EXAMPLES}\n${INDEXES}`)
     .action((specs: string[], flags: InstallFlags) => run(async () => (await import("./commands/install.js")).installCommand(specs, flags)));
 

@@ -1,0 +1,119 @@
+// The options `install` takes, in groups that other commands resolving or fetching the same way share
+// (lock, sync, download): one declaration each, so a flag means the same thing, with the same parser,
+// default and help text, wherever it appears. Fresh Option objects are made for every command.
+
+import { InvalidArgumentError, Option } from "commander";
+import { DEFAULT_INDEXES, DEFAULT_JOBS } from "./defaults.js";
+import { DEFAULT_LIMITS, formatBytes, parseByteSize } from "./limits.js";
+import { collectNonEmpty, nonEmpty } from "./usage.js";
+
+/**
+ * - `target`: `-p`, the folder an image is written to;
+ * - `resolution`: what to install and where to look (`-r`, `-i`, `-f`, `--no-deps`, `--pre`, hashes);
+ * - `firmware`: what the image is for and how it is built (`--target-version`, `--mpy`, `--compile`);
+ * - `image`: how an install changes a folder that already holds packages (`-U`, `--dry-run`, `--no-record`);
+ * - `network`: `--jobs`, `--timeout`, `--retries`, `--cert`;
+ * - `limits`: the `--max-*` bounds against bombs and oversized input;
+ * - `output`: `-q`, `-v`, `--debug`, `--json`.
+ */
+export type OptionGroup = "target" | "resolution" | "firmware" | "image" | "network" | "limits" | "output";
+
+/** Commander's `.option(flags, description, parser?, default?)`, as an Option object. */
+function option(flags: string, description: string, parseOrDefault?: unknown, defaultValue?: unknown): Option {
+  const made = new Option(flags, description);
+  if (typeof parseOrDefault === "function") {
+    made.argParser(parseOrDefault as (value: string, previous: unknown) => unknown);
+    if (defaultValue !== undefined) made.default(defaultValue);
+  } else if (parseOrDefault !== undefined) {
+    made.default(parseOrDefault);
+  }
+  return made;
+}
+
+/** Every option of `install`, in the order its help lists them, each with its group. */
+export function installOptions(): Array<[OptionGroup, Option]> {
+  return [
+    ["target", option("-p, --target <dir>", "the folder to install into (default: the first MICROPYPATH entry, else ~/.micropython/lib, as upip on the Unix port)", nonEmpty("--target"))],
+    ["resolution", option("-r, --requirement <file>", "install the packages listed in a file, one per line (repeatable)", collectNonEmpty("--requirement"), [])],
+    ["resolution", option("-i, --index-url <url>", `an index; repeatable, replaces the default list (${DEFAULT_INDEXES.join(" then ")}). Its kind (micropython-lib v2 index, PyPI JSON API, or simple API) is taken from a \`mip+\`, \`pypi+\` or \`simple+\` prefix, else from a URL ending in /v2, /pypi or /simple, else detected by asking the index once`, collect)],
+    ["resolution", option("--extra-index-url <url>", "an index tried after the others (repeatable)", collect, [])],
+    ["resolution", option("-f, --find-links <dir>", "a local folder of .tar.gz sdists, looked at before any index (repeatable)", collectNonEmpty("--find-links"), [])],
+    ["resolution", option("--no-index", "use no index: only --find-links folders")],
+    ["resolution", option("--no-deps", "install only the named packages, not their dependencies")],
+    ["resolution", option("--pre", "allow pre-release versions (by default only when nothing else matches)", false)],
+    ["resolution", option("--strict-window", "refuse archives that need more than a 4 KiB inflate window (a small device cannot unpack them)", false)],
+    ["resolution", option("--require-hashes", "refuse any file downloaded with no hash to check it against (from the index, the package document or the URL's #sha256=); without it, each such file draws a warning. Local files need none", false)],
+    ["firmware", option("--target-version <version>", "the MicroPython release the image is for, e.g. 1.22: packages from a micropython-lib index come as .mpy for it, and every .mpy installed must load on it (default: sources, which work on any firmware and can be frozen)")],
+    ["firmware", option("--mpy <version>", "like --target-version, by .mpy version: 6 (MicroPython 1.19 and later), 6.2 (1.22), 5 (1.12-1.18)")],
+    ["firmware", option("--arch <name>", "the target's native architecture (xtensawin, armv7emsp, ...): needed only to accept .mpy files with native code")],
+    ["firmware", option("--compile", "compile every installed .py to .mpy with mpy-cross (built in as WebAssembly, .mpy 6), removing the sources; boot.py and main.py stay source", false)],
+    ["firmware", option("--keep-sources", "with --compile, keep the .py files beside the .mpy (MicroPython then imports the .py)", false)],
+    ["firmware", option("--mpy-cross <path>", "with --compile, use this native mpy-cross instead of the built-in one (its .mpy version must match the target)", nonEmpty("--mpy-cross"))],
+    ["image", option("-U, --upgrade", "upgrade the named packages to the newest version allowed; without it, a package the folder already holds at an accepted version is kept, not downloaded again", false)],
+    ["image", option("--force-reinstall", "reinstall every package of the resolution, even those the folder already holds", false)],
+    ["image", option("--dry-run", "resolve, download and verify everything, print what would be added, replaced and removed, and change nothing", false)],
+    ["image", option("--max-size <size>", "fail, changing nothing, when the image's files (records included) would take more than this (units KiB, MiB)", byteSize("--max-size"))],
+    ["image", option("--no-record", "write no install record (NAME-VERSION.dist-info/) for the packages: the folder then holds exactly what upip would write, and mpip cannot later tell what it installed")],
+    ["image", option("--no-wait", "if another mpip is installing into the same folder, fail at once instead of waiting for it")],
+    ["network", option("-j, --jobs <n>", "how many metadata look-ups and downloads run at once", positiveInteger("--jobs", 256), DEFAULT_JOBS)],
+    ["network", option("--timeout <seconds>", "network timeout for connecting and for a stalled response (default 30)", positiveSeconds("--timeout", 3600))],
+    ["network", option("--retries <n>", "how many times to retry a request after a temporary failure: 429, 5xx, a reset or cut-short download, a timeout (default 3)", wholeNumber("--retries", 100))],
+    ["network", option("--cert <file>", "a PEM bundle of certificate authorities to trust besides the default ones", nonEmpty("--cert"))],
+    ["limits", option("--max-unpacked-bytes <size>", `the most one archive may unpack to (default ${formatBytes(DEFAULT_LIMITS.maxUnpackedBytes)}; units KiB, MiB, GiB)`, byteSize("--max-unpacked-bytes"))],
+    ["limits", option("--max-entries <n>", `the most entries one archive may hold (default ${DEFAULT_LIMITS.maxEntries})`, positiveInteger("--max-entries", 100_000_000))],
+    ["limits", option("--max-ratio <n>", `the highest compression ratio accepted for an archive unpacking to more than 1 MiB (default ${DEFAULT_LIMITS.maxRatio})`, positiveInteger("--max-ratio", 1_000_000))],
+    ["limits", option("--max-metadata-bytes <size>", `the largest index metadata document accepted (default ${formatBytes(DEFAULT_LIMITS.maxMetadataBytes)})`, byteSize("--max-metadata-bytes"))],
+    ["limits", option("--max-path-length <bytes>", `the longest path of an installed file, in UTF-8 bytes (default ${DEFAULT_LIMITS.maxPathLength}, as FAT and littlefs names)`, positiveInteger("--max-path-length", 65_535))],
+    ["output", option("-q, --quiet", "print only warnings and errors", false)],
+    ["output", option("-v, --verbose", "print where each package came from and its sha256", false)],
+    ["output", option("--debug", "print stack traces with errors", false)],
+    ["output", option("--json", "print a machine-readable report on stdout (packages, versions, sources, sha256, files)", false)],
+  ];
+}
+
+/**
+ * Adds the options of `groups` to `command`, in install's order; `except` leaves out single options by
+ * their long flag (e.g. "--dry-run"). Returns the command.
+ */
+export function addInstallOptions<T extends { addOption(option: Option): unknown }>(command: T, groups: readonly OptionGroup[], except: readonly string[] = []): T {
+  for (const [group, made] of installOptions()) {
+    if (groups.includes(group) && !except.includes(made.long ?? "")) command.addOption(made);
+  }
+  return command;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function positiveInteger(name: string, max: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || number < 1 || number > max) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}.`);
+    return number;
+  };
+}
+
+export function wholeNumber(name: string, max: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || number > max) throw new InvalidArgumentError(`${name} must be a whole number from 0 to ${max}.`);
+    return number;
+  };
+}
+
+export function byteSize(name: string) {
+  return (value: string): number => {
+    const bytes = parseByteSize(value);
+    if (bytes === undefined || bytes < 1) throw new InvalidArgumentError(`${name} must be a size in bytes, optionally with a binary unit: 4096, 512KiB, 64MiB, 1GiB.`);
+    return bytes;
+  };
+}
+
+export function positiveSeconds(name: string, max: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value) || number <= 0 || number > max) throw new InvalidArgumentError(`${name} must be a number of seconds above 0 and at most ${max}.`);
+    return number;
+  };
+}
