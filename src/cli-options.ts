@@ -1,10 +1,14 @@
 // The options `install` takes, in groups that other commands resolving or fetching the same way share
 // (lock, sync, download): one declaration each, so a flag means the same thing, with the same parser,
 // default and help text, wherever it appears. Fresh Option objects are made for every command.
+// Each of these options can also come from the environment, `MPIP_<LONG_NAME>` (see `applyEnvironment`).
 
-import { InvalidArgumentError, Option } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { DEFAULT_INDEXES, DEFAULT_JOBS } from "./defaults.js";
+import { MpipError } from "./errors.js";
 import { DEFAULT_LIMITS, formatBytes, parseByteSize } from "./limits.js";
+import { splitWords } from "./shell-words.js";
+import { printable } from "./text.js";
 import { collectNonEmpty, nonEmpty } from "./usage.js";
 
 /**
@@ -34,15 +38,16 @@ function option(flags: string, description: string, parseOrDefault?: unknown, de
 export function installOptions(): Array<[OptionGroup, Option]> {
   return [
     ["target", option("-p, --target <dir>", "the folder to install into (default: the first MICROPYPATH entry, else ~/.micropython/lib, as upip on the Unix port)", nonEmpty("--target"))],
-    ["resolution", option("-r, --requirement <file>", "install the packages listed in a file, one per line (repeatable)", collectNonEmpty("--requirement"), [])],
-    ["resolution", option("-i, --index-url <url>", `an index; repeatable, replaces the default list (${DEFAULT_INDEXES.join(" then ")}). Its kind (micropython-lib v2 index, PyPI JSON API, or simple API) is taken from a \`mip+\`, \`pypi+\` or \`simple+\` prefix, else from a URL ending in /v2, /pypi or /simple, else detected by asking the index once`, collect)],
-    ["resolution", option("--extra-index-url <url>", "an index tried after the others (repeatable)", collect, [])],
-    ["resolution", option("-f, --find-links <dir>", "a local folder of .tar.gz sdists, looked at before any index (repeatable)", collectNonEmpty("--find-links"), [])],
+    ["resolution", repeatable(option("-r, --requirement <file>", "install the packages listed in a file, one per line, as pip reads it: `-r`/`-c` of other files, `--hash`, index options, `${VAR}` (repeatable)", collectNonEmpty("--requirement"), []))],
+    ["resolution", repeatable(option("-c, --constraint <file>", "constrain versions with a file of requirements (as pip's constraints): a package it names is installed only at a version it allows, and only if something asks for it (repeatable)", collectNonEmpty("--constraint"), []))],
+    ["resolution", repeatable(option("-i, --index-url <url>", `an index; repeatable, replaces the default list (${DEFAULT_INDEXES.join(" then ")}). Its kind (micropython-lib v2 index, PyPI JSON API, or simple API) is taken from a \`mip+\`, \`pypi+\` or \`simple+\` prefix, else from a URL ending in /v2, /pypi or /simple, else detected by asking the index once`, collect))],
+    ["resolution", repeatable(option("--extra-index-url <url>", "an index tried after the others (repeatable)", collect, []))],
+    ["resolution", repeatable(option("-f, --find-links <dir>", "a local folder of .tar.gz sdists, looked at before any index (repeatable)", collectNonEmpty("--find-links"), []))],
     ["resolution", option("--no-index", "use no index: only --find-links folders")],
     ["resolution", option("--no-deps", "install only the named packages, not their dependencies")],
     ["resolution", option("--pre", "allow pre-release versions (by default only when nothing else matches)", false)],
     ["resolution", option("--strict-window", "refuse archives that need more than a 4 KiB inflate window (a small device cannot unpack them)", false)],
-    ["resolution", option("--require-hashes", "refuse any file downloaded with no hash to check it against (from the index, the package document or the URL's #sha256=); without it, each such file draws a warning. Local files need none", false)],
+    ["resolution", option("--require-hashes", "refuse any file downloaded with no hash to check it against (from the index, the package document, the URL's #sha256= or a requirement's --hash); without it, each such file draws a warning. Local files need none", false)],
     ["firmware", option("--target-version <version>", "the MicroPython release the image is for, e.g. 1.22: packages from a micropython-lib index come as .mpy for it, and every .mpy installed must load on it (default: sources, which work on any firmware and can be frozen)")],
     ["firmware", option("--mpy <version>", "like --target-version, by .mpy version: 6 (MicroPython 1.19 and later), 6.2 (1.22), 5 (1.12-1.18)")],
     ["firmware", option("--arch <name>", "the target's native architecture (xtensawin, armv7emsp, ...): needed only to accept .mpy files with native code")],
@@ -73,11 +78,19 @@ export function installOptions(): Array<[OptionGroup, Option]> {
 
 /**
  * Adds the options of `groups` to `command`, in install's order; `except` leaves out single options by
- * their long flag (e.g. "--dry-run"). Returns the command.
+ * their long flag (e.g. "--dry-run"). Each option added can also be set from the environment
+ * (`applyEnvironment`, run before the command's action). Returns the command.
  */
-export function addInstallOptions<T extends { addOption(option: Option): unknown }>(command: T, groups: readonly OptionGroup[], except: readonly string[] = []): T {
+export function addInstallOptions<T extends Command>(command: T, groups: readonly OptionGroup[], except: readonly string[] = []): T {
   for (const [group, made] of installOptions()) {
-    if (groups.includes(group) && !except.includes(made.long ?? "")) command.addOption(made);
+    if (!groups.includes(group) || except.includes(made.long ?? "")) continue;
+    command.addOption(made);
+    VARIABLES.set(made, environmentVariable(made.long!));
+  }
+  // Registered once per command, however many times options are added to it.
+  if (!HOOKED.has(command)) {
+    HOOKED.add(command);
+    command.hook("preAction", (self) => applyEnvironment(self, process.env));
   }
   return command;
 }
@@ -116,4 +129,104 @@ export function positiveSeconds(name: string, max: number) {
     if (!/^\d+(\.\d+)?$/.test(value) || number <= 0 || number > max) throw new InvalidArgumentError(`${name} must be a number of seconds above 0 and at most ${max}.`);
     return number;
   };
+}
+
+// --- Configuration from the environment ------------------------------------------------------------------
+
+/** The variable that sets each option added by addInstallOptions. */
+const VARIABLES = new WeakMap<Option, string>();
+const HOOKED = new WeakSet<Command>();
+/** Options that take a list (given several times on the command line; several words in a variable). */
+const REPEATABLE = new WeakSet<Option>();
+
+function repeatable(made: Option): Option {
+  REPEATABLE.add(made);
+  return made;
+}
+
+/** `--extra-index-url` → `MPIP_EXTRA_INDEX_URL`, `--no-deps` → `MPIP_NO_DEPS`: pip's `PIP_<LONG_NAME>` rule. */
+export function environmentVariable(long: string): string {
+  return `MPIP_${long.replace(/^--/, "").toUpperCase().replace(/-/g, "_")}`;
+}
+
+/** The variable that sets `option`, when it is one of install's options (for the help). */
+export function variableOf(option: Option): string | undefined {
+  return VARIABLES.get(option);
+}
+
+/** pip's words for a boolean (its `strtobool`), compared without case. */
+const TRUE_WORDS = new Set(["1", "true", "yes", "on", "y", "t"]);
+const FALSE_WORDS = new Set(["0", "false", "no", "off", "n", "f"]);
+
+/** `1`, `true`, `yes`, `on` (and `y`, `t`) → true; `0`, `false`, `no`, `off` (and `n`, `f`) → false; else undefined. */
+export function parseBooleanWord(value: string): boolean | undefined {
+  const word = value.trim().toLowerCase();
+  return TRUE_WORDS.has(word) ? true : FALSE_WORDS.has(word) ? false : undefined;
+}
+
+/**
+ * Options that contradict each other: when the command line gives one, the environment's value for the
+ * other is not taken (the command line is over the environment), rather than becoming a clash.
+ */
+const RIVALS: ReadonlyArray<readonly [string, string]> = [["--quiet", "--verbose"], ["--target-version", "--mpy"]];
+
+/**
+ * Sets each of `command`'s options that has a variable (addInstallOptions) and was not given on the command
+ * line from `env[MPIP_<LONG_NAME>]`, as pip reads `PIP_<LONG_NAME>`:
+ * - an empty (or unset) variable is ignored;
+ * - a flag takes a boolean word (`parseBooleanWord`); for a `--no-*` flag, true means the flag is given
+ *   (`MPIP_NO_DEPS=1` is `--no-deps`);
+ * - a repeatable option takes several values split as a shell splits words (pip's `shlex.split`:
+ *   `MPIP_EXTRA_INDEX_URL="https://a/simple https://b/simple"`); given on the command line, the command
+ *   line's values replace the variable's list, they are not added to it;
+ * - any other option takes the value, checked by the option's own parser.
+ * A value the option refuses is a usage error (exit 2) naming the variable; its text is shown with
+ * credentials removed (secrets.ts).
+ * @throws MpipError `usage`.
+ */
+export function applyEnvironment(command: Command, env: NodeJS.ProcessEnv): void {
+  const fromCli = new Set(command.options.filter((made) => command.getOptionValueSource(made.attributeName()) === "cli").map((made) => made.long));
+  for (const made of command.options) {
+    const variable = VARIABLES.get(made);
+    const raw = variable === undefined ? undefined : env[variable];
+    if (variable === undefined || raw === undefined || raw.trim() === "") continue;
+    const key = made.attributeName();
+    if (fromCli.has(made.long)) continue;
+    if (RIVALS.some((pair) => pair.includes(made.long!) && pair.some((other) => other !== made.long && fromCli.has(other)))) continue;
+    command.setOptionValueWithSource(key, environmentValue(made, variable, raw), "env");
+  }
+}
+
+function environmentValue(made: Option, variable: string, raw: string): unknown {
+  const shown = `\`${variable}\` is \`${printable(raw, 120)}\``;
+  const flag = made.long!;
+  // commander's isBoolean() is false for a `--no-*` flag, which takes no value either.
+  if (made.negate || made.isBoolean()) {
+    const on = parseBooleanWord(raw);
+    if (on === undefined) {
+      throw new MpipError("usage", `${shown}, which is not a boolean value for ${flag}`, {
+        hint: `set \`${variable}\` to 1, true, yes or on (${flag} given) or to 0, false, no or off (not given), or unset it`,
+      });
+    }
+    if (made.negate) return !on;
+    return on ? true : (made.defaultValue ?? false);
+  }
+  const parse = (value: string, previous: unknown): unknown => {
+    try {
+      return made.parseArg === undefined ? value : made.parseArg(value, previous);
+    } catch (error) {
+      if (!(error instanceof InvalidArgumentError)) throw error;
+      throw new MpipError("usage", `${shown}: ${error.message.replace(/\.$/, "")}`, {
+        hint: `fix or unset \`${variable}\`; a value given with ${flag} on the command line is taken over it`,
+      });
+    }
+  };
+  if (!REPEATABLE.has(made)) return parse(raw, undefined);
+  const words = splitWords(raw);
+  if (words === undefined) {
+    throw new MpipError("usage", `${shown}, which has a quote that is not closed`, {
+      hint: `\`${variable}\` lists values for ${flag} separated by spaces; quote a value that holds a space ('a b' or "a b")`,
+    });
+  }
+  return words.reduce<unknown>((previous, word) => parse(word, previous), []);
 }

@@ -16,7 +16,9 @@ import { DEFAULT_INDEXES } from "./defaults.js";
 import { Reporter } from "./log.js";
 import { jsonFailure } from "./render.js";
 import { collectNonEmpty, EXIT_OK, EXIT_USAGE, nonEmpty, reportFailure, usageError, wantsJson } from "./usage.js";
-import { addInstallOptions } from "./cli-options.js";
+import { addInstallOptions, parseBooleanWord, variableOf } from "./cli-options.js";
+import { MpipError } from "./errors.js";
+import { rememberCredentials } from "./secrets.js";
 import { addPackCommand } from "./pack/pack-command.js";
 import { registerFileCommands } from "./pack/file-commands.js";
 
@@ -43,14 +45,17 @@ JSON API (${DEFAULT_INDEXES[1]}); the first that knows a package serves it, and 
 /**
  * commander shows an option's default after its description; `(default: false)` for a flag and
  * `(default: [])` for a repeatable option say nothing a user needs, so they are left out. Informative
- * defaults stay (`--jobs` 16, `-o` "dist"); most options state theirs in their own words.
+ * defaults stay (`--jobs` 16, `-o` "dist"); most options state theirs in their own words. An option that
+ * can come from the environment names its variable there too (`env: MPIP_JOBS`; see cli-options.ts).
  */
 function optionDescription(this: Help, option: Option): string {
   const value: unknown = option.defaultValue;
   const noise = typeof value === "boolean" || (Array.isArray(value) && value.length === 0);
-  if (!noise) return Help.prototype.optionDescription.call(this, option);
-  const quiet = Object.assign(Object.create(Object.getPrototypeOf(option) as object) as Option, option, { defaultValue: undefined });
-  return Help.prototype.optionDescription.call(this, quiet);
+  const variable = variableOf(option);
+  const quiet = noise ? Object.assign(Object.create(Object.getPrototypeOf(option) as object) as Option, option, { defaultValue: undefined }) : option;
+  const described = Help.prototype.optionDescription.call(this, quiet);
+  // Said here, not through commander's `envVar`: commander would read the variable itself, by other rules.
+  return variable === undefined ? described : `${described} (env: ${variable})`;
 }
 
 export function packageVersion(): string {
@@ -157,6 +162,8 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Credentials typed or set anywhere this run can see are never printed, whatever quotes them (secrets.ts).
+  for (const text of [...argv, ...Object.values(process.env)]) if (text !== undefined) rememberCredentials(text);
   let pending: Promise<number> | undefined;
   const program = buildProgram((action) => {
     pending = action();
@@ -168,6 +175,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
+    // A bad value in an MPIP_* variable (cli-options.ts applyEnvironment): a usage error of its own words.
+    if (error instanceof MpipError) return reportFailure(error, new Reporter({ verbosity: "quiet" }), { json: wantsJsonFor(program, argv.slice(2)), debug: false });
     if (!(error instanceof CommanderError)) throw error;
     return error.exitCode === 0 ? EXIT_OK : parseFailure(error, program, argv.slice(2)); // 0: --help, --version
   }
@@ -179,11 +188,21 @@ function parseFailure(error: CommanderError, program: Command, args: string[]): 
   const names = program.commands.map((candidate) => candidate.name());
   const named = program.commands.find((candidate) => candidate.name() === args.find((arg) => names.includes(arg)));
   const usage = usageError(error, { commands: names, ...(named === undefined ? {} : { command: { name: named.name(), usage: named.usage() } }) });
-  const json = wantsJson(args);
+  const json = wantsJsonFor(program, args);
   // Given options but no command, commander has printed the help itself.
   if (error.code === "commander.help") {
     if (json) process.stdout.write(`${jsonFailure(usage)}\n`);
     return EXIT_USAGE;
   }
   return reportFailure(usage, new Reporter({ verbosity: "quiet" }), { json, debug: false });
+}
+
+/** `--json` on the command line, or `MPIP_JSON` set true for a command whose `--json` reads it. */
+function wantsJsonFor(program: Command, args: string[]): boolean {
+  if (wantsJson(args)) return true;
+  const names = program.commands.map((candidate) => candidate.name());
+  const named = program.commands.find((candidate) => candidate.name() === args.find((arg) => names.includes(arg)));
+  const json = named?.options.find((option) => option.long === "--json");
+  const variable = json === undefined ? undefined : variableOf(json);
+  return variable !== undefined && parseBooleanWord(process.env[variable] ?? "") === true;
 }

@@ -16,6 +16,7 @@ import type { HttpClient } from "./http.js";
 import { redactUrl } from "./http.js";
 import { MemorySink, type BodySink, type FileSink } from "./sink.js";
 import { throughGitData } from "./sources/local-root.js";
+import type { AllowedHashes } from "./resolve/constraints.js";
 import type { Location } from "./sources/types.js";
 import { printable, quantity } from "./text.js";
 
@@ -44,6 +45,11 @@ export interface FetchOptions {
   withinName?: string;
   /** A limit this file shares with others (a package's files together): drawn as bytes arrive. */
   quota?: Quota;
+  /**
+   * The digests the user allows for this file (`--hash` in a requirements file): it must match one of
+   * them, whatever its source says (and must still match the source's own hash, when it gives one).
+   */
+  allowed?: AllowedHashes;
 }
 
 export interface InMemoryOptions extends FetchOptions {
@@ -135,6 +141,13 @@ function verify(file: Expected, sha256: string, origin: string, label: string, o
       hint: options.direct === true
         ? "the file at that URL is not the one the hash was taken from; check the hash, or that the URL serves what you expect"
         : "the download was altered or the index is wrong; try again, and report it to the index if it persists",
+    });
+  }
+  const { allowed } = options;
+  if (allowed !== undefined && !allowed.sha256.includes(sha256)) {
+    const given = allowed.sha256.length === 0 ? "no digest, as they share none" : allowed.sha256.map((hash) => `sha256:${hash}`).join(", ");
+    throw new MpipError("digest-mismatch", `${label} from \`${origin}\` has the sha256 ${sha256}, which is not one of the hashes ${allowed.origin} allows (${given}); nothing of it was written`, {
+      hint: "the file is not the one the hashes were taken from: check the `--hash` values (`sha256sum FILE` prints a file's), or whether the source has changed the file",
     });
   }
 }

@@ -24,7 +24,7 @@ import { checkCompilerFits, loadWasmCompiler, nativeCompiler } from "./mpy/compi
 import { mipFlavor, type MpyTarget } from "./mpy/target.js";
 import { fitToFirmware, imageMpyWarnings } from "./prepare/firmware.js";
 import { prepareRelease, type PrepareContext, type Staged } from "./prepare/index.js";
-import { resolve, type Release, type Request, type ResolvedPackage } from "./resolve/resolve.js";
+import { resolve, type Constraint, type HashMode, type Release, type Request, type ResolvedPackage } from "./resolve/resolve.js";
 import { IndexSource } from "./sources/detect.js";
 import { FindLinksSource } from "./sources/find-links.js";
 import { gitHostsFromEnv, type GitHosts } from "./sources/git-hosts.js";
@@ -50,6 +50,10 @@ export interface InstallOptions {
   /** Compile every staged .py to .mpy (`--compile`): with a native mpy-cross at `mpyCross`, else WebAssembly. */
   compile?: { keepSources: boolean; mpyCross?: string };
   findLinks: string[];
+  /** Constraints (`-c`, pip's): they narrow the versions chosen for their names and add no package. */
+  constraints?: Constraint[];
+  /** pip's hash-checking mode: every package must be pinned with `==` and have `--hash` digests. */
+  hashMode?: HashMode;
   noDeps: boolean;
   pre: boolean;
   strictWindow: boolean;
@@ -176,6 +180,8 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
       scope,
       pre: options.pre,
       noDeps: options.noDeps,
+      ...(options.constraints === undefined ? {} : { constraints: options.constraints }),
+      ...(options.hashMode === undefined ? {} : { hashMode: options.hashMode }),
       onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${quantity(count, "package")} ready, ${pending} in progress`),
       onNotice: (message) => reporter.warn(message),
       prepare: (release) => prepareRelease(release, context),

@@ -4,6 +4,7 @@
 // written, each line is a separate value, and the only escape sequences are mpip's own (its styles, and
 // the progress line's carriage return and erase). A caller cannot forget to escape a name from an index.
 
+import { redactSecrets } from "./secrets.js";
 import { escapeControls, plainText, renderText, styled, type Text } from "./text.js";
 
 export type { Style, Text } from "./text.js";
@@ -92,7 +93,7 @@ export class Reporter {
     // A terminal that reports no width (0) is taken as 80 columns wide.
     const width = (this.stream.columns || 80) - 1;
     // Cut after escaping (escaping again changes nothing), so that no cut splits an escape or a style.
-    const line = escapeControls(plainText(message)).slice(0, width);
+    const line = escapeControls(redactSecrets(plainText(message))).slice(0, width);
     this.stream.write(`${ERASE_LINE}${renderText(styled("cyan", line), this.color)}`);
     this.progressShown = true;
   }

@@ -6,6 +6,7 @@
 import { MpipError } from "./errors.js";
 import type { InstallReport } from "./install.js";
 import { seconds, type RetryNotice } from "./http/retry.js";
+import { redactSecrets } from "./secrets.js";
 import { quantity, styled, type Text } from "./text.js";
 
 const ERROR = styled("red", styled("bold", "error"));
@@ -72,10 +73,11 @@ export function renderSummary(report: InstallReport, seconds: number): Text[] {
 /**
  * A JSON document for stdout. JSON.stringify escapes C0 characters and lone surrogates; this also
  * escapes DEL, C1 and the invisible and direction-changing characters printable() escapes, so that the
- * document shown on a terminal (or by a tool that prints it) cannot control it. The value is unchanged.
+ * document shown on a terminal (or by a tool that prints it) cannot control it. The value is unchanged,
+ * but for credentials, which are written `***` as everywhere else (secrets.ts).
  */
 export function jsonDocument(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return redactSecrets(JSON.stringify(value, null, 2)).replace(/[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 export function jsonReport(report: InstallReport): string {

@@ -3,6 +3,9 @@
 // also cuts them to a readable length). Output itself is data (`Text`): strings are always escaped when
 // rendered, and only mpip's own styles, kept apart from the strings, become escape sequences. So no
 // string can clear the screen, retitle the window, move the cursor or forge a line, however it was built.
+// Both also remove credentials (secrets.ts): no URL's password or token is ever shown.
+
+import { redactSecrets } from "./secrets.js";
 
 // C0 (newline and tab included), DEL, C1, the Arabic letter mark, zero-width and direction marks, line and
 // paragraph separators, embeddings and overrides, word joiners and isolates, and the byte-order mark.
@@ -18,8 +21,12 @@ export function escapeControls(text: string): string {
   });
 }
 
-/** `text` escaped (see escapeControls) and, over `max` characters, cut in the middle with its length said. */
-export function printable(text: string, max = 200): string {
+/**
+ * `text` with credentials removed (see secrets.ts), escaped (see escapeControls) and, over `max`
+ * characters, cut in the middle with its length said (after the redaction, so no cut leaves half a token).
+ */
+export function printable(input: string, max = 200): string {
+  const text = redactSecrets(input);
   const cut = text.length > max ? `${text.slice(0, max - 40)}…${text.slice(-30)} (${text.length} characters)` : text;
   return escapeControls(cut);
 }
@@ -70,9 +77,9 @@ export function styled(style: Style, text: Text): Styled {
   return new Styled(style, text);
 }
 
-/** A line for the terminal: strings escaped, styles as SGR codes when `color`, else dropped. */
+/** A line for the terminal: strings with credentials removed and escaped, styles as SGR codes when `color`, else dropped. */
 export function renderText(text: Text, color: boolean): string {
-  if (typeof text === "string") return escapeControls(text);
+  if (typeof text === "string") return escapeControls(redactSecrets(text));
   if (typeof text === "number") return String(text);
   if (text instanceof Styled) {
     const inner = renderText(text.text, color);

@@ -133,6 +133,7 @@ export function looksLikeUrl(text: string): boolean {
 const URL_ADVICE: Record<string, string> = {
   "given with --find-links": "for an index at a URL use `-i URL` or `--extra-index-url URL`; one sdist's URL can be installed by giving it as a spec",
   "given with --requirement": "download the file first (`curl -fsSLO URL`) and give its path",
+  "given with --constraint": "download the file first (`curl -fsSLO URL`) and give its path",
   "given with --target": "to install onto a board, mount it (or its SD card) and give the mount point's folder",
   "given with --cert": "download the PEM bundle first and give its path",
   "given with --mpy-cross": "download or build mpy-cross first and give its path",

@@ -7,13 +7,16 @@ import { install } from "../install.js";
 import type { Limits } from "../limits.js";
 import { Reporter, type Verbosity } from "../log.js";
 import { jsonReport, renderSummary } from "../render.js";
-import { requestFor, type Request } from "../resolve/resolve.js";
+import { requestFor, type Constraint, type HashMode, type Request } from "../resolve/resolve.js";
+import { constraintsByName, hashModeProblem } from "../resolve/constraints.js";
+import { normalizeName } from "../spec/names.js";
+import { printable, quantity } from "../text.js";
 import { parsePackageSpec, type PackageSpec, type SpecContext } from "../spec/package-spec.js";
 import { gitHostsFromEnv } from "../sources/git-hosts.js";
 import { parseIndexLocation } from "../sources/index-kind.js";
 import { targetFromMpy, targetFromVersion, type MpyTarget } from "../mpy/target.js";
 import { evaluateMarker } from "../spec/markers.js";
-import { readRequirementsFile } from "../spec/requirements-file.js";
+import { readRequirementFiles, type IndexChange, type RequirementsInput } from "../spec/requirements-file.js";
 import { catchSignals } from "../signals.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
 import { checkRedirectedVersion, checkShellSplit, stdoutFilePath } from "../spec/shell-split.js";
@@ -24,6 +27,7 @@ export { defaultTarget } from "../defaults.js";
 export interface InstallFlags {
   target?: string;
   requirement: string[];
+  constraint: string[];
   indexUrl?: string[];
   extraIndexUrl: string[];
   findLinks: string[];
@@ -77,15 +81,18 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
   try {
     checkOptionClashes(flags);
     if (flags.target !== undefined) await refuseUrls([flags.target], "folder", "given with --target");
-    const requests = await gatherRequests(specs, flags.requirement, reporter);
+    const { requests, constraints, input, hashMode } = await gatherRequests(specs, flags, reporter);
     if (requests.length === 0) {
       throw new MpipError("usage", "no packages to install", { hint: "name packages (`mpip install NAME`) or a requirements file (`-r FILE`)" });
     }
-    const indexUrls = flags.index ? [...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl].map(checkIndexUrl) : [];
-    if (indexUrls.length === 0 && flags.findLinks.length === 0 && requests.some((request) => request.direct === undefined)) {
-      throw new MpipError("usage", "--no-index leaves no place to find packages", { hint: "add a folder of sdists with `-f DIR`" });
+    // Index options in requirement files act as pip's do: after the command line's, in the order read.
+    const indexUrls = flags.index && input.noIndex === undefined ? indexList([...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl], input.indexChanges) : [];
+    const findLinks = [...flags.findLinks, ...input.findLinks.map((link) => link.path)];
+    if (indexUrls.length === 0 && findLinks.length === 0 && requests.some((request) => request.direct === undefined)) {
+      throw new MpipError("usage", `--no-index${input.noIndex === undefined || !flags.index ? "" : ` (${input.noIndex})`} leaves no place to find packages`, { hint: "add a folder of sdists with `-f DIR`" });
     }
     await checkTypedPaths(flags.findLinks, "folder", "given with --find-links");
+    for (const link of input.findLinks) await checkTypedPaths([link.path], "folder", `given with --find-links in ${link.origin}`);
     if (flags.cert !== undefined) {
       await checkTypedPaths([flags.cert], "file", "given with --cert");
       // Read now, whether or not this install turns out to use the network: a bad --cert is bad usage.
@@ -106,11 +113,14 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
       target: flags.target ?? defaultTarget(process.env),
       requests,
       indexUrls,
-      findLinks: flags.findLinks,
+      findLinks,
+      constraints,
+      ...(hashMode === undefined ? {} : { hashMode }),
       noDeps: !flags.deps,
-      pre: flags.pre,
+      pre: flags.pre || input.pre !== undefined,
       strictWindow: flags.strictWindow,
-      requireHashes: flags.requireHashes,
+      // Hash-checking mode leaves nothing unverified: a package document's files need their hashes too.
+      requireHashes: flags.requireHashes || hashMode !== undefined,
       jobs: flags.jobs,
       ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
       ...(flags.retries === undefined ? {} : { retries: flags.retries }),
@@ -172,26 +182,50 @@ function firmwareTarget(flags: InstallFlags): MpyTarget | undefined {
   return undefined;
 }
 
-/** Index URLs must be http(s), optionally with a kind prefix; anything else is refused unprinted. */
-function checkIndexUrl(url: string): string {
-  parseIndexLocation(url);
-  return url;
+/**
+ * The index list: the command line's (or the default), then each index option of the requirement files
+ * in the order read: `-i` replaces the list so far, `--extra-index-url` adds to it (pip's
+ * handle_option_line). Each must be http(s), optionally with a kind prefix; one from a file that is not
+ * names its file and line.
+ * @throws MpipError `usage`.
+ */
+function indexList(given: string[], changes: IndexChange[]): string[] {
+  let list: Array<{ url: string; origin?: string }> = given.map((url) => ({ url }));
+  for (const change of changes) list = change.type === "index-url" ? [{ url: change.url, origin: change.origin }] : [...list, { url: change.url, origin: change.origin }];
+  return list.map(({ url, origin }) => {
+    try {
+      parseIndexLocation(url);
+    } catch (error) {
+      if (!(error instanceof MpipError) || origin === undefined) throw error;
+      throw new MpipError(error.code, `${origin}: ${error.message}`, { cause: error, hint: error.hintLines });
+    }
+    return url;
+  });
 }
 
-async function gatherRequests(specs: string[], files: string[], reporter: Reporter): Promise<Request[]> {
+interface Gathered {
+  requests: Request[];
+  constraints: Constraint[];
+  /** What the requirement files set besides requirements: index options, `-f`, `--pre`, ... */
+  input: RequirementsInput;
+  /** On when a requirement or constraint has `--hash`, or a file says `--require-hashes` (pip's rule). */
+  hashMode?: HashMode;
+}
+
+async function gatherRequests(specs: string[], flags: InstallFlags, reporter: Reporter): Promise<Gathered> {
   checkShellSplit(specs);
   checkRedirectedVersion(specs, stdoutFilePath());
-  await refuseUrls(files, "file", "given with --requirement");
-  const lines = specs.map((text) => ({ text, origin: "the command line" }));
-  for (const file of files) {
-    for (const line of await readRequirementsFile(file)) lines.push({ text: line.text, origin: `\`${file}\` line ${line.line}` });
-  }
+  await refuseUrls(flags.requirement, "file", "given with --requirement");
+  await refuseUrls(flags.constraint, "file", "given with --constraint");
+  const input = await readRequirementFiles([...flags.requirement.map((file) => ({ path: file, kind: "requirement" as const })), ...flags.constraint.map((file) => ({ path: file, kind: "constraint" as const }))]);
+  const lines = [...specs.map((text) => ({ text, origin: "the command line", hashes: [] as string[] })), ...input.requirements];
   const requests: Request[] = [];
   const context = { hosts: gitHostsFromEnv(), cwd: process.cwd() };
-  for (const { text, origin } of lines) {
+  for (const { text, origin, hashes } of lines) {
+    const withHashes = hashes.length > 0 ? { hashes } : {};
     const spec = specAt(text, origin, context);
     if (spec.type === "direct") {
-      requests.push(requestFor(spec, origin));
+      requests.push({ ...requestFor(spec, origin), ...withHashes });
       continue;
     }
     const { requirement } = spec;
@@ -200,9 +234,55 @@ async function gatherRequests(specs: string[], files: string[], reporter: Report
       continue;
     }
     if (requirement.extras.length > 0) reporter.warn(`${origin}: extras of \`${text}\` are ignored; MicroPython packages have none`);
-    requests.push({ requirement, requestedBy: origin });
+    requests.push({ requirement, requestedBy: origin, ...withHashes });
   }
-  return requests;
+  const constraints = input.constraints.flatMap(({ text, origin, hashes }) => constraintAt(text, origin, hashes, context));
+  const hashed = [...input.requirements, ...input.constraints].find((entry) => entry.hashes.length > 0);
+  const reason = hashed !== undefined ? `${hashed.origin} has \`--hash\`` : input.requireHashes !== undefined ? `${input.requireHashes} has \`--require-hashes\`` : undefined;
+  const hashMode = reason === undefined ? undefined : { reason };
+  if (hashMode !== undefined) checkRootHashes(requests, constraints, hashMode);
+  return { requests, constraints, input, ...(hashMode === undefined ? {} : { hashMode }) };
+}
+
+/**
+ * A constraint line: a name and the versions allowed, as pip takes them (no source, no extras); none
+ * when its marker does not hold on MicroPython.
+ * @throws MpipError `usage`, or the spec's own error, naming the file and line.
+ */
+function constraintAt(text: string, origin: string, hashes: string[], context: SpecContext): Constraint[] {
+  const spec = specAt(text, origin, context);
+  if (spec.type === "direct") {
+    throw new MpipError("usage", `${origin}: \`${printable(spec.direct.source)}\` is a source, but a constraint names a package and the versions allowed (\`name>=1.0\`)`, {
+      hint: "name the source in a requirements file (-r) instead; a constraint only narrows the versions chosen for a name",
+    });
+  }
+  const { requirement } = spec;
+  if (requirement.extras.length > 0) {
+    throw new MpipError("usage", `${origin}: a constraint cannot have extras (\`${printable(text)}\`)`, { hint: `write the name without \`[${requirement.extras.join(",")}]\`` });
+  }
+  if (requirement.marker !== undefined && !evaluateMarker(requirement.marker)) return [];
+  return [{ requirement, origin, ...(hashes.length > 0 ? { hashes } : {}) }];
+}
+
+/**
+ * pip's hash-checking mode, for the packages the user named: each must have hashes and (unless it is a
+ * URL or path) be pinned with `==`, by its own line or a constraint. Every one that does not is listed.
+ * @throws MpipError `hash-required`.
+ */
+function checkRootHashes(requests: Request[], constraints: Constraint[], mode: HashMode): void {
+  const byName = constraintsByName(constraints);
+  const problems: string[] = [];
+  for (const request of requests) {
+    const direct = request.direct;
+    const named = direct === undefined ? byName.get(normalizeName(request.requirement.name)) : direct.named === true ? byName.get(normalizeName(direct.name)) : undefined;
+    const problem = hashModeProblem([request], named ?? []);
+    if (problem !== undefined) problems.push(`${request.requestedBy}: \`${printable(request.requirement.text)}\` ${problem}`);
+  }
+  if (problems.length === 0) return;
+  const shown = problems.slice(0, 10).join("; ") + (problems.length > 10 ? `; and ${problems.length - 10} more` : "");
+  throw new MpipError("hash-required", `in hash-checking mode (${mode.reason}) every requirement must be pinned with \`==\` and have a \`--hash\`, and ${quantity(problems.length, "requirement does", "requirements do")} not: ${shown}; nothing was installed`, {
+    hint: "add `==VERSION` and `--hash=sha256:HEX` to each (`sha256sum FILE` prints HEX; `mpip install -v` prints each file's sha256), or put them on constraint lines (-c); a requirement typed on the command line can get its hash only from a constraint",
+  });
 }
 
 /** A spec from a -r file names its file and line when it is malformed; one from the command line is plain. */

@@ -7,6 +7,7 @@ import { printable } from "../text.js";
 import type { HttpClient } from "../http.js";
 import type { Staging } from "../image/staging.js";
 import type { Limits } from "../limits.js";
+import type { Release } from "../resolve/resolve.js";
 import type { SpecContext } from "../spec/package-spec.js";
 
 export interface PrepareContext {
@@ -60,4 +61,9 @@ export function stagingDir(context: PrepareContext, key: string): string {
   const readable = key.replace(/[^A-Za-z0-9._-]+/g, "_").slice(-60).replace(/^[._]+/, "");
   const digest = createHash("sha256").update(key).digest("hex").slice(0, 10);
   return context.staging.packageDir(`${readable}-${digest}`);
+}
+
+/** The fetch option that checks a release's file against the user's `--hash` digests, when it has some. */
+export function allowedBy(release: Release): { allowed?: NonNullable<Release["hashes"]> } {
+  return release.hashes === undefined ? {} : { allowed: release.hashes };
 }

@@ -8,12 +8,13 @@ import type { Prepared, Release } from "../resolve/resolve.js";
 import { isShorthand } from "../sources/git-hosts.js";
 import type { Artifact } from "../sources/types.js";
 import { prepareArchive } from "./archive.js";
-import { describeRelease, stagingDir, type PrepareContext, type Staged } from "./context.js";
+import { allowedBy, describeRelease, stagingDir, type PrepareContext, type Staged } from "./context.js";
 import { fetchWithin, normalizeDest, stageFile } from "./files.js";
 import { fromIndex, fromSpec, missingHashWarnings } from "./hashes.js";
 import { fromShorthand, preparePackageDocument } from "./package-document.js";
 import { parsePackageSpec, type PackageSpec } from "../spec/package-spec.js";
 import { evaluateMarker } from "../spec/markers.js";
+import { MpipError } from "../errors.js";
 
 export type { PrepareContext, Staged } from "./context.js";
 
@@ -24,14 +25,15 @@ export async function prepareRelease(release: Release, context: PrepareContext):
     case "dist": {
       const label = describeRelease(release.name, release.version, artifact.file.filename);
       const direct = release.direct === true;
-      const unverified = missingHashWarnings(artifact.file, label, direct ? fromSpec(release.source, false) : fromIndex(release.source), context);
+      // A `--hash` from the user verifies the file whatever its source gives.
+      const unverified = release.hashes !== undefined ? [] : missingHashWarnings(artifact.file, label, direct ? fromSpec(release.source, false) : fromIndex(release.source), context);
       // The archive is held in memory until it is unpacked, under a lease on the install's memory budget;
       // a download larger than any archive unpacking within the limit is cut off while it arrives.
       const limit = context.limits.maxUnpackedBytes;
       const maxBytes = archiveDownloadLimit(limit);
       const lease = context.http.memory.lease();
       try {
-        const fetched = await fetchWithin(maxBytes, limit, label, () => fetchFile(artifact.file, context.http, label, { ...(direct ? { direct, authority: "the URL's `#sha256=`" } : {}), maxBytes, lease }));
+        const fetched = await fetchWithin(maxBytes, limit, label, () => fetchFile(artifact.file, context.http, label, { ...(direct ? { direct, authority: "the URL's `#sha256=`" } : {}), maxBytes, lease, ...allowedBy(release) }));
         const prepared = await prepareArchive(stagingDir(context, release.key), { ...fetched, filename: artifact.file.filename }, label, context);
         return { ...prepared, value: { ...prepared.value, warnings: [...unverified, ...prepared.value.warnings] } };
       } finally {
@@ -39,6 +41,7 @@ export async function prepareRelease(release: Release, context: PrepareContext):
       }
     }
     case "project": {
+      if (release.hashes !== undefined) throw unhashableProject(release);
       const packed = await packArchive(artifact.path);
       const label = describeRelease(packed.name, packed.version, artifact.path);
       // Packed in memory already; holding it on the budget keeps downloads from piling up beside it.
@@ -66,11 +69,11 @@ async function prepareModule(release: Release, artifact: Extract<Artifact, { typ
   const dir = stagingDir(context, release.key);
   const label = describeRelease(release.name, release.version, artifact.dest);
   const limit = context.limits.maxUnpackedBytes;
-  const unverified = missingHashWarnings(artifact, label, fromSpec(release.source, isShorthand(release.source)), context);
+  const unverified = release.hashes !== undefined ? [] : missingHashWarnings(artifact, label, fromSpec(release.source, isShorthand(release.source)), context);
   // Written to its file as it arrives: a module needs no processing in memory.
   const fetched = await stageFile(dir, artifact.dest, label, context.limits.maxPathLength, async (sink) => {
     try {
-      return await fetchWithin(limit, limit, label, () => fetchToFile(artifact, context.http, label, sink, { direct: true, authority: "the URL's `#sha256=`", maxBytes: limit }));
+      return await fetchWithin(limit, limit, label, () => fetchToFile(artifact, context.http, label, sink, { direct: true, authority: "the URL's `#sha256=`", maxBytes: limit, ...allowedBy(release) }));
     } catch (error) {
       throw artifact.location.type === "remote" ? fromShorthand(error, release.source, artifact.location.url, context) : error;
     }
@@ -90,6 +93,13 @@ function keepInstalled(artifact: Extract<Artifact, { type: "installed" }>, conte
     }
   }
   return { dependencies, value: { dir: "", files: [], sha256: "", origin: artifact.distInfo, filename: artifact.distInfo, smallWindow: true, warnings: [], alreadyInstalled: true } };
+}
+
+/** A project folder is packed on the fly: no digest the user took can stand for it (pip refuses folders too). */
+function unhashableProject(release: Release): MpipError {
+  return new MpipError("hash-required", `the project folder \`${release.source}\` has \`--hash\` options (${release.hashes!.origin}), but mpip packs a folder itself, so there is no fixed file to check`, {
+    hint: "pack it once (`mpip pack -o dist`) and name the .tar.gz with its --hash instead",
+  });
 }
 
 function exhaustive(value: never): never {

@@ -15,7 +15,7 @@ import { localDocumentRoot } from "../sources/local-root.js";
 import { dependenciesOf, parsePackageDocument, planPackageFiles, type PackageDocument } from "../sources/package-json.js";
 import type { Artifact } from "../sources/types.js";
 import { parseUrl } from "../url.js";
-import { describeRelease, stagingDir, type PrepareContext, type Staged } from "./context.js";
+import { allowedBy, describeRelease, stagingDir, type PrepareContext, type Staged } from "./context.js";
 import { stageFiles } from "./files.js";
 import { fromDocument, fromSpec, missingHashWarnings } from "./hashes.js";
 
@@ -28,7 +28,7 @@ export async function preparePackageDocument(release: Release, artifact: Package
   const documentUrl = location.type === "remote" ? location.url : location.path;
   const origin: DocumentOrigin = { url: documentUrl, index: release.source, ...(release.direct === true ? { kind: "package document" as const } : {}) };
   // A document named directly is a file like any other; one from a v2 index is that index's metadata.
-  const unverified = release.direct === true ? missingHashWarnings(artifact, label, fromSpec(release.source, isShorthand(release.source)), context) : [];
+  const unverified = release.direct === true && release.hashes === undefined ? missingHashWarnings(artifact, label, fromSpec(release.source, isShorthand(release.source)), context) : [];
   const { document, sha256, origin: fetchedFrom } = await readDocument(release, artifact, label, origin, context);
   const bareHashes = document.hashes.some(([dest]) => !document.urls.some(([other]) => other === dest));
   const fallbackMip = artifact.mip === undefined && bareHashes ? await context.fallbackMip?.() : undefined;
@@ -76,6 +76,7 @@ async function fetchDocument(release: Release, artifact: PackageJsonArtifact, la
     return await fetchFile({ location: artifact.location, ...(artifact.sha256 === undefined ? {} : { sha256: artifact.sha256 }) }, context.http, label, {
       maxBytes,
       ...(direct ? { direct, authority: "the URL's `#sha256=`" } : { authority: `the index \`${release.source}\`` }),
+      ...allowedBy(release),
     });
   } catch (error) {
     if (isTooLarge(error, maxBytes)) throw tooLarge(origin, maxBytes);

@@ -13,7 +13,10 @@ import type { DirectSpec, PackageSpec } from "../spec/package-spec.js";
 import type { Artifact, ProjectListing, Source } from "../sources/types.js";
 import { printable } from "../text.js";
 import { satisfiesSpecifier, versionProblem } from "../versions.js";
+import { allowedHashes, brokenConstraints, checkHashMode, constraintsByName, describeConstraint, type AllowedHashes, type Constraint, type HashMode } from "./constraints.js";
 import { selectRelease } from "./select.js";
+
+export type { AllowedHashes, Constraint, HashMode } from "./constraints.js";
 
 /**
  * One requirement and who made it ("the command line", "`reqs.txt` line 3", "`foo 1.0`"). A direct
@@ -25,6 +28,8 @@ export interface Request {
   direct?: DirectSpec;
   /** Set when a package's metadata made the request (`requestedBy` names that package), not the user. */
   dependency?: true;
+  /** The sha256 digests (lowercase hex) its `--hash` options allow for the package's file. */
+  hashes?: string[];
 }
 
 /** The release chosen for one key: what it installs from, and who asked for it. */
@@ -36,6 +41,8 @@ export interface Release {
   artifact: Artifact;
   /** Named directly (a URL, a path, `github:`), not chosen from an index. */
   direct?: boolean;
+  /** The digests its file must match one of (`--hash`), whatever its source says. */
+  hashes?: AllowedHashes;
 }
 
 export interface ResolvedPackage<T> extends Release {
@@ -81,6 +88,10 @@ export interface ResolveOptions<T> {
   onProgress?(event: { resolved: number; pending: number }): void;
   /** Something worth a warning that does not stop the install (a direct source asked for twice, differently). */
   onNotice?(message: string): void;
+  /** Constraints (`-c`): they narrow the versions chosen for their names, and add no package. */
+  constraints?: readonly Constraint[];
+  /** Hash-checking mode: every package must be pinned and have hashes (see constraints.ts). */
+  hashMode?: HashMode;
 }
 
 export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): Promise<Array<ResolvedPackage<T>>> {
@@ -90,6 +101,7 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
   // `foo` are one package. A name guessed from a URL or a folder never does.
   const aliases = new Map<string, string>();
   const scope = options.scope ?? new RunScope();
+  const constraints = constraintsByName(options.constraints ?? []);
   let level = roots;
   for (let depth = 0; level.length > 0; depth++) {
     for (const request of level) {
@@ -109,7 +121,7 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
       else joinDirect(existing, request, options);
     }
     options.onProgress?.({ resolved: chosen.size, pending: fresh.size });
-    const results = await scope.all([...fresh].map(([key, requests]) => () => resolveOne(key, requests, options, lookups)));
+    const results = await scope.all([...fresh].map(([key, requests]) => () => resolveOne(key, requests, options, lookups, constraints)));
     for (const { node } of results) chosen.set(node.key, node);
     const dropped = mergeProjects(results.map((result) => result.node), chosen, aliases, options);
     const next: Request[] = [];
@@ -146,9 +158,9 @@ function mergeProjects<T>(nodes: Array<ResolvedPackage<T>>, chosen: Map<string, 
   return dropped;
 }
 
-async function resolveOne<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>) {
+async function resolveOne<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>, constraints: Map<string, Constraint[]>) {
   try {
-    return await chooseAndPrepare(key, requests, options, lookups);
+    return await chooseAndPrepare(key, requests, options, lookups, constraints);
   } catch (error) {
     throw throughDependency(error, requests);
   }
@@ -184,21 +196,47 @@ function requiredBy(requests: Request[]): string {
   return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(", ")} and ${names.at(-1)!}`;
 }
 
-async function chooseAndPrepare<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>) {
+async function chooseAndPrepare<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>, constraints: Map<string, Constraint[]>) {
   const directs = requests.filter((request) => request.direct !== undefined);
   const direct = directs[0]?.direct;
   // Requests for one repo at other refs (or other URLs of one project): the first one asked for wins.
   for (const other of directs.slice(1)) {
     if (other.direct!.source !== direct!.source) options.onNotice?.(`${other.requestedBy} asks for \`${other.direct!.source}\`; \`${direct!.source}\` (asked for by ${directs[0]!.requestedBy}) is installed instead`);
   }
+  // A direct source's own name is known before it is fetched only when the spec gives it (`name @ URL`, an sdist's file name).
+  const named = direct === undefined ? constraints.get(key) ?? [] : direct.named === true ? constraints.get(normalizeName(direct.name)) ?? [] : [];
+  if (options.hashMode !== undefined) checkHashMode(direct?.name ?? requests[0]!.requirement.name, directs.length > 0 ? directs : requests, named, options.hashMode);
+  const hashes = allowedHashes(directs.length > 0 ? directs : requests, named);
   const release: Release = direct !== undefined
     ? { key, name: direct.name, version: direct.version ?? "", source: direct.source, artifact: direct.artifact, direct: true }
-    : options.satisfied?.(key, requests) ?? await chooseRelease(key, requests, options, lookups);
-  const prepared = await options.pool.run(() => options.prepare(release));
+    : satisfiedWithin(options.satisfied?.(key, requests), named) ?? await chooseRelease(key, requests, options, lookups, named);
+  const prepared = await options.pool.run(() => options.prepare(hashes === undefined ? release : { ...release, hashes }));
   const node: ResolvedPackage<T> = { ...release, name: prepared.name ?? release.name, version: prepared.version ?? release.version, requests: directs.length > 0 ? directs : requests, dependencies: prepared.dependencies, prepared: prepared.value };
-  // Requests by name that a direct source answers must accept its version.
-  if (direct !== undefined) for (const request of requests.filter((item) => item.direct === undefined)) checkCompatible(node, request);
+  // Requests by name that a direct source answers must accept its version; so must the constraints on its name.
+  if (direct !== undefined) {
+    for (const request of requests.filter((item) => item.direct === undefined)) checkCompatible(node, request);
+    checkConstraints(node, constraints.get(normalizeName(node.name)) ?? []);
+  }
   return { node, dependencies: prepared.dependencies };
+}
+
+/** What the target holds, unless a constraint refuses its version: then a version is chosen afresh. */
+function satisfiedWithin(release: Release | undefined, constraints: readonly Constraint[]): Release | undefined {
+  return release === undefined || brokenConstraints(release.version, constraints).length > 0 ? undefined : release;
+}
+
+/**
+ * A direct source's version (known once it is fetched) against the constraints on its name.
+ * @throws MpipError `version-conflict`, naming the constraint's file and line.
+ */
+function checkConstraints<T>(node: ResolvedPackage<T>, constraints: readonly Constraint[]): void {
+  const broken = brokenConstraints(node.version, constraints)[0];
+  if (broken === undefined) return;
+  const problem = versionProblem(node.version);
+  const declared = node.version === "" ? "which declares no version" : problem !== undefined ? `whose version \`${printable(node.version, 80)}\` ${problem}` : `which is version ${printable(node.version, 80)}`;
+  throw new MpipError("version-conflict", `${describeConstraint(broken)} does not allow \`${printable(node.name)}\` from \`${printable(node.source)}\`, ${declared}`, {
+    hint: "give a source whose version the constraint allows, or change the constraint",
+  });
 }
 
 /** A direct request for something already chosen: nothing more to fetch, but a different source is said. */
@@ -209,8 +247,9 @@ function joinDirect<T>(existing: ResolvedPackage<T>, request: Request, options: 
   }
 }
 
-async function chooseRelease<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>): Promise<Release> {
-  const specifier = requests.map((request) => request.requirement.specifier).filter((spec) => spec !== "").join(",");
+async function chooseRelease<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>, constraints: readonly Constraint[]): Promise<Release> {
+  // Constraints narrow the choice as the requests do (and the source sees them, for a pinned version).
+  const specifier = [...requests.map((request) => request.requirement.specifier), ...constraints.map((constraint) => constraint.requirement.specifier)].filter((spec) => spec !== "").join(",");
   // The source sees every requirement on the name at once (an index without `releases` fetches a pinned version).
   const combined = { ...requests[0]!.requirement, specifier };
   let listing = lookups.get(key);
@@ -219,7 +258,8 @@ async function chooseRelease<T>(key: string, requests: Request[], options: Resol
     lookups.set(key, listing);
   }
   const project = await listing;
-  const selection = selectRelease(project, specifier, { pre: options.pre, askedBy: describeRequests(requests) });
+  const askedBy = [describeRequests(requests), ...constraints.map(describeConstraint)].join(", ");
+  const selection = selectRelease(project, specifier, { pre: options.pre, askedBy });
   return { key, name: project.name, version: selection.version, source: project.source, artifact: selection.artifact };
 }
 

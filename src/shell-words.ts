@@ -1,0 +1,38 @@
+// Splitting a line into words as a POSIX shell does, for the values pip splits with Python's `shlex.split`:
+// a repeatable option's `MPIP_*` variable (cli-options.ts) and the options of a requirements file's line.
+
+/**
+ * Words as a POSIX shell (and Python's `shlex.split`) splits them: runs of whitespace separate, `'…'` is
+ * taken as written, `"…"` and a backslash escape the next character. Undefined when a quote is not closed.
+ */
+export function splitWords(text: string): string[] | undefined {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let at = 0; at < text.length; at++) {
+    const char = text[at]!;
+    if (/\s/.test(char)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (char === "'") {
+      const end = text.indexOf("'", at + 1);
+      if (end < 0) return undefined;
+      word = (word ?? "") + text.slice(at + 1, end);
+      at = end;
+    } else if (char === '"') {
+      let quoted = "";
+      for (at++; at < text.length && text[at] !== '"'; at++) {
+        // Inside double quotes a backslash escapes only what the shell lets it: \ " $ `.
+        if (text[at] === "\\" && /[\\"$`]/.test(text[at + 1] ?? "")) at++;
+        quoted += text[at];
+      }
+      if (at >= text.length) return undefined;
+      word = (word ?? "") + quoted;
+    } else if (char === "\\" && at + 1 < text.length) {
+      word = (word ?? "") + text[++at];
+    } else {
+      word = (word ?? "") + char;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}

@@ -1,0 +1,276 @@
+// Requirement files as pip reads them, through the built CLI against real index servers on 127.0.0.1:
+// nested `-r`/`-c` relative to their file, constraints (pip's: they narrow versions, dependencies
+// included, and never add a package), hash-checking mode (`--hash` on lines, `--require-hashes`), index
+// options inside files, and `${VAR}` expansion. Packages and files are invented for each test.
+
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { listFiles, runMpip, snapshot, tempDir } from "./helpers/cli.js";
+import { writeTree } from "./helpers/expect.js";
+import { startIndexServer, type IndexServer } from "./helpers/index-server.js";
+import { serveMipIndex, type MipIndex } from "./helpers/mip-index.js";
+import { buildSdist } from "./helpers/sdist.js";
+
+let server: IndexServer;
+let other: IndexServer;
+let mip: MipIndex;
+let work: { dir: string; cleanup: () => Promise<void> };
+let counter = 0;
+
+const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+/** The sha256 of the sdist the server holds for `name` `version`. */
+const served = (index: IndexServer, name: string, version: string) => sha(index.projects.get(name)!.releases.get(version)![0]!.body);
+const freshTarget = () => path.join(work.dir, `image-${++counter}`);
+
+interface Failure {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+async function failure(args: string[], exit: number, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Failure> {
+  const result = await runMpip(["install", "--json", ...args], options);
+  assert.equal(result.code, exit, `${result.stdout}\n${result.stderr}`);
+  assert.doesNotMatch(result.stderr, /\n\s+at .*:\d+:\d+/, "no stack trace");
+  return (JSON.parse(result.stdout) as { error: Failure }).error;
+}
+
+before(async () => {
+  server = await startIndexServer();
+  other = await startIndexServer();
+  work = await tempDir("mpip-reqfiles-");
+  await server.addSdist({ name: "beacon", version: "1.0", files: { "beacon.py": "B = 1\n" }, requires: ["ticker"] });
+  for (const version of ["1.0", "1.5", "2.0"]) await server.addSdist({ name: "ticker", version, files: { "ticker.py": `V = "${version}"\n` } });
+  await server.addSdist({ name: "relay", version: "1.0", files: { "relay.py": "R = 1\n" } });
+  await server.addSdist({ name: "relay", version: "2.0b1", files: { "relay.py": "R = 2\n" } });
+  await server.addSdist({ name: "lamp", version: "1.0", files: { "lamp.py": "L = 1\n" } });
+  // A file the index lists with no sha256 at all: only a --hash can vouch for it.
+  const bare = await buildSdist({ name: "bare", version: "1.0", files: { "bare.py": "X = 0\n" } });
+  server.addFile("bare", "1.0", { filename: "bare-1.0.tar.gz", body: bare, sha256: null });
+  await other.addSdist({ name: "faraway", version: "3.0", files: { "faraway.py": "F = 3\n" } });
+  mip = serveMipIndex(server);
+  await mip.publish({ name: "mipled", version: "0.2", files: { "mipled.py": "ON = True\n" } });
+});
+after(async () => {
+  await server.close();
+  await other.close();
+  await work.cleanup();
+});
+
+describe("nested files", () => {
+  test("-r inside a file is read relative to that file, wherever mpip runs", async () => {
+    const dir = await writeTree(path.join(work.dir, "nest"), { "ci/image.txt": "lamp\n-r parts/extra.txt\n", "ci/parts/extra.txt": "relay==1.0\n" });
+    const target = freshTarget();
+    const result = await runMpip(["install", "-i", server.url, "-p", target, "-r", "nest/ci/image.txt"], { cwd: work.dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual((await listFiles(target)).filter((file) => !file.includes(".dist-info/")), ["lamp.py", "relay.py"]);
+  });
+
+  test("an option mpip does not take is a usage error naming the file and line; nothing is created", async () => {
+    for (const [line, words] of [["-e ./app", /`-e` is not supported/], ["lamp --global-option=x", /`--global-option` is not supported/], ["--use-pep517", /`--use-pep517` is not an option mpip reads/]] as const) {
+      const file = path.join(work.dir, "unsupported.txt");
+      await writeFile(file, `lamp\n${line}\n`);
+      const target = freshTarget();
+      const error = await failure(["-i", server.url, "-p", target, "-r", file], 2);
+      assert.equal(error.code, "usage");
+      assert.ok(error.message.startsWith(`\`${file}\` line 2: `), error.message);
+      assert.match(error.message, words);
+      assert.deepEqual(await snapshot(target), {});
+    }
+  });
+});
+
+describe("constraints", () => {
+  test("-c narrows the version chosen for a dependency found later, and adds nothing it names", async () => {
+    const constraints = path.join(work.dir, "pins.txt");
+    await writeFile(constraints, "# pins\nticker<1.5\nrelay==1.0\n");
+    const target = freshTarget();
+    const result = await runMpip(["install", "-i", server.url, "-p", target, "-c", constraints, "beacon"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await readFile(path.join(target, "ticker.py"), "utf8"), `V = "1.0"\n`);
+    assert.equal((await listFiles(target)).some((file) => file.startsWith("relay")), false, "a constraint adds no package");
+  });
+
+  test("-c inside a requirements file applies to the packages of every file; an installed version it refuses is replaced", async () => {
+    const dir = await writeTree(path.join(work.dir, "cinside"), { "reqs.txt": "-c limits/c.txt\nbeacon\n", "limits/c.txt": "ticker>=1.5,<2\n" });
+    const target = freshTarget();
+    const first = await runMpip(["install", "-i", server.url, "-p", target, "ticker==2.0"]);
+    assert.equal(first.code, 0, first.stderr);
+    const result = await runMpip(["install", "-i", server.url, "-p", target, "-r", path.join(dir, "reqs.txt")]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await readFile(path.join(target, "ticker.py"), "utf8"), `V = "1.5"\n`);
+  });
+
+  test("a constraint no version meets is an error naming its file and line; the target is unchanged", async () => {
+    const constraints = path.join(work.dir, "impossible.txt");
+    await writeFile(constraints, "lamp\nticker>=5\n");
+    for (const args of [["beacon"], ["ticker>=1"]]) {
+      const target = freshTarget();
+      const error = await failure(["-i", server.url, "-p", target, "-c", constraints, ...args], 1);
+      assert.equal(error.code, "no-matching-version");
+      assert.ok(error.message.includes(`\`${constraints}\` line 2 (constraint \`ticker>=5\`)`), error.message);
+      assert.deepEqual(await snapshot(target), {});
+    }
+  });
+
+  test("a direct source must meet the constraints on its name; a constraint naming a source is refused", async () => {
+    const dists = path.join(work.dir, "dists");
+    await mkdir(dists, { recursive: true });
+    const archive = path.join(dists, "ticker-2.0.tar.gz");
+    await writeFile(archive, await buildSdist({ name: "ticker", version: "2.0", files: { "ticker.py": "" } }));
+    const constraints = path.join(work.dir, "below-two.txt");
+    await writeFile(constraints, "ticker<2\n");
+    const error = await failure(["--no-index", "-p", freshTarget(), "-c", constraints, archive], 1);
+    assert.equal(error.code, "version-conflict");
+    assert.ok(error.message.includes(`\`${constraints}\` line 1 (constraint \`ticker<2\`)`), error.message);
+    await writeFile(constraints, `ticker @ file://${archive}\n`);
+    const source = await failure(["-i", server.url, "-p", freshTarget(), "-c", constraints, "lamp"], 2);
+    assert.ok(source.message.startsWith(`\`${constraints}\` line 1: `), source.message);
+  });
+});
+
+describe("hash-checking mode", () => {
+  test("every package pinned and hashed installs; the hash verifies a file the index gives none for", async () => {
+    const file = path.join(work.dir, "hashed.txt");
+    await writeFile(file, [
+      `beacon==1.0 --hash=sha256:${"0".repeat(64)} \\`,
+      `    --hash=sha256:${served(server, "beacon", "1.0")}`,
+      `ticker==1.5 --hash=sha256:${served(server, "ticker", "1.5")}`,
+      `bare==1.0 --hash=sha256:${served(server, "bare", "1.0")}`,
+      "",
+    ].join("\n"));
+    const target = freshTarget();
+    const result = await runMpip(["install", "--json", "-i", server.url, "-p", target, "-r", file]);
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as { warnings: string[] };
+    assert.deepEqual(report.warnings, [], "a --hash leaves no file unverified");
+    assert.equal(await readFile(path.join(target, "ticker.py"), "utf8"), `V = "1.5"\n`);
+  });
+
+  test("a file that matches none of its hashes fails, whatever the index says, and changes nothing", async () => {
+    const target = freshTarget();
+    await runMpip(["install", "-i", server.url, "-p", target, "relay==1.0"]);
+    const before = await snapshot(target);
+    const file = path.join(work.dir, "stale.txt");
+    await writeFile(file, `relay==1.0 --hash=sha256:${served(server, "relay", "1.0")}\nlamp==1.0 --hash=sha256:${served(server, "lamp", "1.0")}\n`);
+    // The index now serves other bytes for lamp 1.0, and advertises their digest too.
+    await server.addSdist({ name: "lamp", version: "1.0", files: { "lamp.py": "L = 'changed'\n" } });
+    try {
+      const error = await failure(["-i", server.url, "-p", target, "-r", file, "--force-reinstall"], 1);
+      assert.equal(error.code, "digest-mismatch");
+      assert.match(error.message, /lamp 1\.0/);
+      assert.ok(error.message.includes(`\`${file}\` line 2 allows`), error.message);
+      assert.deepEqual(await snapshot(target), before);
+    } finally {
+      await server.addSdist({ name: "lamp", version: "1.0", files: { "lamp.py": "L = 1\n" } });
+    }
+  });
+
+  test("a requirement with no hash, or not pinned, is listed; so is one on the command line", async () => {
+    const file = path.join(work.dir, "partly.txt");
+    await writeFile(file, `lamp==1.0 --hash=sha256:${served(server, "lamp", "1.0")}\nrelay==1.0\nticker>=1 --hash=sha256:${served(server, "ticker", "2.0")}\n`);
+    const target = freshTarget();
+    const error = await failure(["-i", server.url, "-p", target, "-r", file, "bare==1.0"], 1);
+    assert.equal(error.code, "hash-required");
+    assert.ok(error.message.includes(`hash-checking mode (\`${file}\` line 1 has \`--hash\`)`), error.message);
+    assert.ok(error.message.includes(`\`${file}\` line 2: \`relay==1.0\` has no \`--hash\``), error.message);
+    assert.ok(error.message.includes(`\`${file}\` line 3: \`ticker>=1\` is not pinned to one version`), error.message);
+    assert.ok(error.message.includes("the command line: `bare==1.0` has no `--hash`"), error.message);
+    assert.deepEqual(await snapshot(target), {});
+  });
+
+  test("a dependency needs a hash too: named in a constraint it passes, else it fails unless --no-deps", async () => {
+    const reqs = path.join(work.dir, "top-only.txt");
+    await writeFile(reqs, `beacon==1.0 --hash=sha256:${served(server, "beacon", "1.0")}\n`);
+    const error = await failure(["-i", server.url, "-p", freshTarget(), "-r", reqs], 1);
+    assert.equal(error.code, "hash-required");
+    assert.match(error.message, /^`ticker` \(required by `beacon 1\.0`\) is neither pinned with `==` nor given a `--hash`/);
+
+    const noDeps = await runMpip(["install", "-i", server.url, "-p", freshTarget(), "-r", reqs, "--no-deps"]);
+    assert.equal(noDeps.code, 0, noDeps.stderr);
+
+    const constraints = path.join(work.dir, "dep-hashes.txt");
+    await writeFile(constraints, `ticker==1.0 --hash=sha256:${served(server, "ticker", "1.0")}\n`);
+    const target = freshTarget();
+    const pinned = await runMpip(["install", "-i", server.url, "-p", target, "-r", reqs, "-c", constraints]);
+    assert.equal(pinned.code, 0, pinned.stderr);
+    assert.equal(await readFile(path.join(target, "ticker.py"), "utf8"), `V = "1.0"\n`);
+  });
+
+  test("--require-hashes in a file turns the mode on with no --hash anywhere", async () => {
+    const file = path.join(work.dir, "strict.txt");
+    await writeFile(file, "--require-hashes\nlamp==1.0\n");
+    const error = await failure(["-i", server.url, "-p", freshTarget(), "-r", file], 1);
+    assert.equal(error.code, "hash-required");
+    assert.ok(error.message.includes(`(\`${file}\` line 1 has \`--require-hashes\`)`), error.message);
+  });
+
+  test("a mip package's --hash is its package document's sha256; a URL needs a hash but no pin; a project folder has none", async () => {
+    const documentBytes = mip.tree.get(mip.documentPath("py", "mipled", "0.2"))!;
+    const sdistUrl = `${server.origin}/files/relay/1.0/relay-1.0.tar.gz`;
+    const file = path.join(work.dir, "mixed.txt");
+    await writeFile(file, `mipled==0.2 --hash=sha256:${sha(documentBytes)}\n${sdistUrl} --hash=sha256:${served(server, "relay", "1.0")}\n`);
+    const target = freshTarget();
+    const result = await runMpip(["install", "-v", "-i", mip.base, "-p", target, "-r", file]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok((await listFiles(target)).includes("mipled.py"));
+
+    await writeFile(file, `mipled==0.2 --hash=sha256:${"e".repeat(64)}\n`);
+    const wrong = await failure(["-i", mip.base, "-p", freshTarget(), "-r", file], 1);
+    assert.equal(wrong.code, "digest-mismatch");
+    assert.match(wrong.message, /mipled 0\.2/);
+
+    const project = await writeTree(path.join(work.dir, "proj"), { "pyproject.toml": '[project]\nname = "projlamp"\nversion = "1.0"\n', "projlamp.py": "" });
+    await writeFile(file, `${project} --hash=sha256:${"f".repeat(64)}\n`);
+    const folder = await failure(["--no-index", "-p", freshTarget(), "-r", file], 1);
+    assert.equal(folder.code, "hash-required");
+    assert.match(folder.message, /project folder/);
+  });
+});
+
+describe("options and variables in files", () => {
+  test("-i in a file replaces the index list, --extra-index-url adds to it, --pre allows pre-releases", async () => {
+    const file = path.join(work.dir, "indexes.txt");
+    await writeFile(file, `-i ${server.url}\n--extra-index-url ${other.url}\n--pre\nrelay\nfaraway\n`);
+    const target = freshTarget();
+    // The command line's index answers nothing: the file's list replaces it.
+    const result = await runMpip(["install", "--retries", "0", "-i", "http://127.0.0.1:9/nothing/pypi", "-p", target, "-r", file]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await readFile(path.join(target, "relay.py"), "utf8"), "R = 2\n");
+    assert.ok((await listFiles(target)).includes("faraway.py"));
+  });
+
+  test("--no-index and -f in a file: the folder relative to the file, and no request at all", async () => {
+    const dir = path.join(work.dir, "offline");
+    await writeTree(dir, { "reqs.txt": "--no-index\n-f ./dists\nlocal-lamp\n" });
+    await mkdir(path.join(dir, "dists"), { recursive: true });
+    await writeFile(path.join(dir, "dists", "local-lamp-1.0.tar.gz"), await buildSdist({ name: "local-lamp", version: "1.0", files: { "local_lamp.py": "" } }));
+    const before = server.requests.length;
+    const target = freshTarget();
+    const result = await runMpip(["install", "-i", server.url, "-p", target, "-r", path.join(dir, "reqs.txt")]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok((await listFiles(target)).includes("local_lamp.py"));
+    assert.equal(server.requests.length, before);
+  });
+
+  test("${VAR} expands from the environment, credentials included; an unset one is a usage error naming it", async () => {
+    const locked = await startIndexServer();
+    try {
+      await locked.addSdist({ name: "lamp", version: "1.0", files: { "lamp.py": "L = 1\n" } });
+      locked.requireAuth("ci", "s3cret-index-token");
+      const file = path.join(work.dir, "private.txt");
+      await writeFile(file, `-i http://ci:\${INDEX_TOKEN}@${locked.url.replace(/^http:\/\//, "")}\nlamp==\${LAMP_VERSION}\n`);
+      const target = freshTarget();
+      const result = await runMpip(["install", "-v", "-p", target, "-r", file], { env: { INDEX_TOKEN: "s3cret-index-token", LAMP_VERSION: "1.0" } });
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stdout + result.stderr, /s3cret-index-token/);
+      const error = await failure(["-p", freshTarget(), "-r", file], 2, { env: { LAMP_VERSION: "1.0" } });
+      assert.ok(error.message.startsWith(`\`${file}\` line 1: the environment variable \`INDEX_TOKEN\``), error.message);
+    } finally {
+      await locked.close();
+    }
+  });
+});
