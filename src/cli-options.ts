@@ -35,7 +35,7 @@ export function installOptions(): Array<[OptionGroup, Option]> {
   return [
     ["target", option("-p, --target <dir>", "the folder to install into (default: the first MICROPYPATH entry, else ~/.micropython/lib, as upip on the Unix port)", nonEmpty("--target"))],
     ["resolution", option("-r, --requirement <file>", "install the packages listed in a file, one per line (repeatable)", collectNonEmpty("--requirement"), [])],
-    ["resolution", option("-i, --index-url <url>", `an index; repeatable, replaces the default list (${DEFAULT_INDEXES.join(" then ")}). Its kind (micropython-lib v2 index, PyPI JSON API, or simple API) is taken from a \`mip+\`, \`pypi+\` or \`simple+\` prefix, else from a URL ending in /v2, /pypi or /simple, else detected by asking the index once`, collect)],
+    ["resolution", option("-i, --index-url <url>", `an index: a URL, or a local folder (a path or file:// URL); repeatable, replaces the default list (${DEFAULT_INDEXES.join(" then ")}). Its kind (micropython-lib v2 index, PyPI JSON API, or simple API) is taken from a \`mip+\`, \`pypi+\` or \`simple+\` prefix, else from a URL ending in /v2, /pypi or /simple, else detected by asking the index once (a folder: by what it holds, its sdists included)`, collect)],
     ["resolution", option("--extra-index-url <url>", "an index tried after the others (repeatable)", collect, [])],
     ["resolution", option("-f, --find-links <dir>", "a local folder of .tar.gz sdists, looked at before any index (repeatable)", collectNonEmpty("--find-links"), [])],
     ["resolution", option("--no-index", "use no index: only --find-links folders")],

@@ -61,7 +61,8 @@ export interface InstallFlags {
 
 const LIMIT_FLAGS = ["maxUnpackedBytes", "maxEntries", "maxRatio", "maxMetadataBytes", "maxPathLength"] as const;
 
-function limitsFrom(flags: InstallFlags): Partial<Limits> {
+/** The `--max-*` options given, as install's limits (the others keep their defaults). */
+export function limitsFrom(flags: Pick<InstallFlags, (typeof LIMIT_FLAGS)[number]>): Partial<Limits> {
   const limits: Partial<Limits> = {};
   for (const key of LIMIT_FLAGS) if (flags[key] !== undefined) limits[key] = flags[key];
   return limits;
@@ -162,7 +163,11 @@ function checkBuiltInCompilerFits(firmware: MpyTarget, flags: InstallFlags): voi
   }
 }
 
-function firmwareTarget(flags: InstallFlags): MpyTarget | undefined {
+/**
+ * The firmware `--target-version` or `--mpy` (with `--arch`) names, or undefined for none.
+ * @throws MpipError `usage` for both given, `--arch` alone, or a version mpip does not know.
+ */
+export function firmwareTarget(flags: Pick<InstallFlags, "targetVersion" | "mpy" | "arch">): MpyTarget | undefined {
   if (flags.targetVersion !== undefined && flags.mpy !== undefined) {
     throw new MpipError("usage", "give --target-version or --mpy, not both", { hint: "--target-version 1.22 means --mpy 6.2" });
   }
@@ -172,13 +177,21 @@ function firmwareTarget(flags: InstallFlags): MpyTarget | undefined {
   return undefined;
 }
 
-/** Index URLs must be http(s), optionally with a kind prefix; anything else is refused unprinted. */
-function checkIndexUrl(url: string): string {
+/**
+ * An index must be an http(s) URL or a local folder (a path or `file:` URL), optionally with a kind
+ * prefix; anything else is refused, its credentials unprinted. @throws MpipError `usage`.
+ */
+export function checkIndexUrl(url: string): string {
   parseIndexLocation(url);
   return url;
 }
 
-async function gatherRequests(specs: string[], files: string[], reporter: Reporter): Promise<Request[]> {
+/**
+ * The requests the command line and its `-r` files make, in order (a spec whose marker does not apply to
+ * MicroPython is skipped, and said). Shared by the commands that resolve as install does.
+ * @throws MpipError `usage`, `bad-spec`, `bad-requirement` (naming the file and line for a `-r` file's).
+ */
+export async function gatherRequests(specs: string[], files: string[], reporter: Reporter): Promise<Request[]> {
   checkShellSplit(specs);
   checkRedirectedVersion(specs, stdoutFilePath());
   await refuseUrls(files, "file", "given with --requirement");
