@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Help, type Option } from "commander";
+import type { DownloadFlags } from "./commands/download.js";
 import type { InstallFlags } from "./commands/install.js";
 import type { ReadFlags } from "./commands/image-output.js";
 import type { ListFlags } from "./commands/list.js";
@@ -32,6 +33,11 @@ const INSTALL_EXAMPLES = `
   $ mpip install -p image github:org/repo@v1.0         a repo's package.json, as mip installs it
   $ mpip install -p image --compile ./myproject        a project folder, packed, compiled to .mpy
   $ mpip install -i simple+https://host/simple/ lib    a private index speaking the simple API`;
+
+const DOWNLOAD_EXAMPLES = `
+  $ mpip download -d offline -r requirements.txt       everything the install needs, as a folder index
+  $ mpip install -i offline -p image -r requirements.txt the same install later, with no network
+  $ mpip download -d offline --mpy 6 aioble            micropython-lib's .mpy build, for MicroPython 1.19+`;
 
 const PACKAGING_EXAMPLES = `
   $ mpip pack -o dist                                  build dist/NAME-VERSION.tar.gz from pyproject.toml
@@ -85,6 +91,21 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
   addInstallOptions(install, ["target", "resolution", "firmware", "image", "network", "limits", "output"])
     .addHelpText("after", `\nExamples:${INSTALL_EXAMPLES}\n${INDEXES}`)
     .action((specs: string[], flags: InstallFlags) => run(async () => (await import("./commands/install.js")).installCommand(specs, flags)));
+
+  // `mpip download`: see download.ts and commands/download.ts.
+  const download = program
+    .command("download")
+    .summary("download packages and their dependencies into a folder that is itself an index")
+    .description(
+      "Resolve and fetch packages exactly as `install` does, and write everything the install needs into a folder that is itself an index: sdists as the index served them (usable with `-f DIR`), " +
+        "and micropython-lib and package.json packages as a micropython-lib v2 index (index.json, package/, file/). `mpip install -i DIR ...` then reproduces the install on a machine with no network. " +
+        "Downloading into a folder that already holds a download adds to it.",
+    )
+    .argument("[spec...]", "what to download, as for `install`: names with specifiers, `github:` shorthands, URLs and local paths")
+    .requiredOption("-d, --dest <dir>", "the folder to write into (created if missing)", nonEmpty("--dest"));
+  addInstallOptions(download, ["resolution", "firmware", "network", "limits", "output"], ["--compile", "--keep-sources", "--mpy-cross"])
+    .addHelpText("after", `\nExamples:${DOWNLOAD_EXAMPLES}`)
+    .action((specs: string[], flags: DownloadFlags) => run(async () => (await import("./commands/download.js")).downloadCommand(specs, flags)));
 
   program
     .command("list")
@@ -157,7 +178,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
   registerFileCommands(program, run);
 
   // Every example first, then the paragraph about indexes, which is about installing only.
-  program.addHelpText("after", `\nExamples:${INSTALL_EXAMPLES}${PACKAGING_EXAMPLES}\n${INDEXES}`);
+  program.addHelpText("after", `\nExamples:${INSTALL_EXAMPLES}${DOWNLOAD_EXAMPLES}${PACKAGING_EXAMPLES}\n${INDEXES}`);
   return program;
 }
 

@@ -2,7 +2,8 @@
 // timeouts, retries with backoff, bounded redirects that never downgrade https to http, size limits,
 // credentials sent only to their own origin, and URLs whose credentials never reach a message.
 // The parts live in src/http/: auth (who gets which credentials), body (reading a body whole and
-// never mistaking a cut-short one for complete), failures (errors in words), retry (when and how long).
+// never mistaking a cut-short one for complete), failures (errors in words), retry (when and how long),
+// file-url (a local index's `file:` URLs, answered from its folder as a server would answer).
 // Bodies go into a sink (sink.ts): memory, drawing on the install's MemoryBudget as bytes arrive, or a
 // file. Once the client's signal aborts, every request, retry wait and wait for memory ends at once, and
 // the signal's reason is what is thrown.
@@ -14,6 +15,7 @@ import { MpipError } from "./errors.js";
 import { Credentials } from "./http/auth.js";
 import { declaredLength, readBody } from "./http/body.js";
 import { statusFailure, thrownFailure } from "./http/failures.js";
+import { isFileUrl, LocalIndexFiles } from "./http/file-url.js";
 import { checkProxyEnvironment } from "./http/proxy-env.js";
 import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, withRetries, type Attempt, type RetryNotice } from "./http/retry.js";
 import { trustedCertificates } from "./http/tls.js";
@@ -104,6 +106,8 @@ export class HttpClient {
   readonly signal: AbortSignal | undefined;
   /** The bound on bodies held in memory, shared by every request of this client. */
   readonly memory: MemoryBudget;
+  /** `file:` URLs: the local index folders that may be read, and their reading (http/file-url.ts). */
+  private readonly files = new LocalIndexFiles();
 
   constructor(options: HttpOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -138,6 +142,8 @@ export class HttpClient {
    * `lease`; one that writes them to a file needs none.
    */
   async getInto<T>(url: string, options: GetOptions, sink: BodySink<T>, lease?: Lease): Promise<Answer<T>> {
+    // A local index's documents and files answer as a server would, without the network (http/file-url.ts).
+    if (isFileUrl(url)) return this.files.getInto(url, options, sink, lease, this.signal);
     let start: URL;
     try {
       start = this.credentials.take(new URL(url));
@@ -166,6 +172,14 @@ export class HttpClient {
     } finally {
       if (retried) this.onRetrying(key, undefined);
     }
+  }
+
+  /**
+   * Lets `get` and `getInto` read `file:` URLs inside this folder (a local index given with `-i`, as a
+   * `file:` URL): only files inside a folder allowed so are ever read.
+   */
+  allowFolder(folderUrl: string): void {
+    this.files.allow(folderUrl);
   }
 
   async close(): Promise<void> {

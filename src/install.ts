@@ -125,7 +125,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   const target = path.resolve(options.target);
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   if (options.signal !== undefined) allowManyListeners(options.signal);
-  const indexes = options.indexUrls.map(parseIndexLocation);
+  const indexes = options.indexUrls.map((url) => parseIndexLocation(url, options.cwd));
   // The first failure (or a signal) aborts every request, wait and queued task of the install at once.
   const scope = new RunScope(options.signal);
   const http = new HttpClient({
@@ -287,7 +287,7 @@ function sourceKinds(sources: Source[]): Map<string, SourceKind> {
   const kinds = new Map<string, SourceKind>();
   for (const source of sources) {
     if (source instanceof FindLinksSource) kinds.set(source.label, "find-links");
-    else if (source instanceof IndexSource && source.kind !== undefined) kinds.set(source.label, source.kind);
+    else if (source instanceof IndexSource) for (const [label, kind] of source.kinds()) kinds.set(label, kind);
   }
   return kinds;
 }

@@ -67,7 +67,7 @@ export function usageError(error: CommanderError, context: ParseContext): MpipEr
 }
 
 /** Commands mpip is growing (CONVENTIONS.md) but does not have yet: never answered with a look-alike. */
-const PLANNED_COMMANDS = new Set(["lock", "sync", "download", "cache", "index"]);
+const PLANNED_COMMANDS = new Set(["lock", "sync", "cache", "index"]);
 
 /**
  * `mpip uninstall`, `mpip frobnicate`: the command does not exist (for a planned one: not yet), and the
@@ -135,6 +135,7 @@ const URL_ADVICE: Record<string, string> = {
   "given with --requirement": "download the file first (`curl -fsSLO URL`) and give its path",
   "given with --constraint": "download the file first (`curl -fsSLO URL`) and give its path",
   "given with --target": "to install onto a board, mount it (or its SD card) and give the mount point's folder",
+  "given with --dest": "give a folder on this machine; `mpip install -i DIR` then reads it as an index",
   "given with --cert": "download the PEM bundle first and give its path",
   "given with --mpy-cross": "download or build mpy-cross first and give its path",
 };

@@ -104,7 +104,7 @@ describe("mpip command line", () => {
 });
 
 describe("help", () => {
-  const commands = ["install", "pack", "repack", "check", "bin2res"];
+  const commands = ["install", "download", "pack", "repack", "check", "bin2res"];
 
   test("option help shows no `(default: false)`, `(default: [])` or `(default: true)`, and keeps defaults that say something", async () => {
     for (const command of [[], ...commands.map((name) => [name])]) {
@@ -123,7 +123,7 @@ describe("help", () => {
     assert.ok(examples > 0 && indexes > examples, stdout);
     const tail = stdout.slice(indexes);
     assert.doesNotMatch(tail, /\$ mpip/, "no example below the Indexes paragraph");
-    for (const command of ["install", "pack", "repack", "check"]) assert.match(stdout.slice(examples, indexes), new RegExp(`\\$ mpip ${command} `), command);
+    for (const command of ["install", "download", "pack", "repack", "check"]) assert.match(stdout.slice(examples, indexes), new RegExp(`\\$ mpip ${command} `), command);
     const install = (await runMpip(["install", "--help"])).stdout;
     assert.ok(install.indexOf("\nIndexes:") > install.lastIndexOf("$ mpip install"), install);
   });
@@ -163,13 +163,13 @@ describe("help", () => {
 });
 
 describe("unknown commands", () => {
-  test("a command mpip does not have yet (`lock`, `download`, `sync`, ...) is said to be one, never answered with `install`", async () => {
-    for (const command of ["lock", "download", "sync", "cache", "index"]) {
+  test("a command mpip does not have yet (`lock`, `sync`, ...) is said to be one, never answered with `install`", async () => {
+    for (const command of ["lock", "sync", "cache", "index"]) {
       const result = await runMpip([command, "micro-thing"]);
       assert.equal(result.code, 2, command);
       assert.match(result.stderr, new RegExp(`^error: unknown command '${command}': mpip has no \`${command}\` command yet$`, "m"));
       assert.doesNotMatch(result.stderr, /did you mean/i);
-      assert.match(result.stderr, /^hint: mpip's commands are `install`, `list`, `show`, `freeze`, `manifest`, `uninstall`, `pack`, `bin2res`, `repack` and `check`; `mpip --help` describes them$/m);
+      assert.match(result.stderr, /^hint: mpip's commands are `install`, `download`, `list`, `show`, `freeze`, `manifest`, `uninstall`, `pack`, `bin2res`, `repack` and `check`; `mpip --help` describes them$/m);
     }
   });
 

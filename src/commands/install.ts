@@ -65,7 +65,8 @@ export interface InstallFlags {
 
 const LIMIT_FLAGS = ["maxUnpackedBytes", "maxEntries", "maxRatio", "maxMetadataBytes", "maxPathLength"] as const;
 
-function limitsFrom(flags: InstallFlags): Partial<Limits> {
+/** The `--max-*` options given, as install's limits (the others keep their defaults). */
+export function limitsFrom(flags: Pick<InstallFlags, (typeof LIMIT_FLAGS)[number]>): Partial<Limits> {
   const limits: Partial<Limits> = {};
   for (const key of LIMIT_FLAGS) if (flags[key] !== undefined) limits[key] = flags[key];
   return limits;
@@ -172,7 +173,11 @@ function checkBuiltInCompilerFits(firmware: MpyTarget, flags: InstallFlags): voi
   }
 }
 
-function firmwareTarget(flags: InstallFlags): MpyTarget | undefined {
+/**
+ * The firmware `--target-version` or `--mpy` (with `--arch`) names, or undefined for none.
+ * @throws MpipError `usage` for both given, `--arch` alone, or a version mpip does not know.
+ */
+export function firmwareTarget(flags: Pick<InstallFlags, "targetVersion" | "mpy" | "arch">): MpyTarget | undefined {
   if (flags.targetVersion !== undefined && flags.mpy !== undefined) {
     throw new MpipError("usage", "give --target-version or --mpy, not both", { hint: "--target-version 1.22 means --mpy 6.2" });
   }
@@ -185,11 +190,11 @@ function firmwareTarget(flags: InstallFlags): MpyTarget | undefined {
 /**
  * The index list: the command line's (or the default), then each index option of the requirement files
  * in the order read: `-i` replaces the list so far, `--extra-index-url` adds to it (pip's
- * handle_option_line). Each must be http(s), optionally with a kind prefix; one from a file that is not
- * names its file and line.
+ * handle_option_line). Each must be an http(s) URL or a local folder (a path or `file:` URL), optionally
+ * with a kind prefix; a bad one from a requirement file names its file and line.
  * @throws MpipError `usage`.
  */
-function indexList(given: string[], changes: IndexChange[]): string[] {
+export function indexList(given: string[], changes: IndexChange[]): string[] {
   let list: Array<{ url: string; origin?: string }> = given.map((url) => ({ url }));
   for (const change of changes) list = change.type === "index-url" ? [{ url: change.url, origin: change.origin }] : [...list, { url: change.url, origin: change.origin }];
   return list.map(({ url, origin }) => {
@@ -203,7 +208,7 @@ function indexList(given: string[], changes: IndexChange[]): string[] {
   });
 }
 
-interface Gathered {
+export interface Gathered {
   requests: Request[];
   constraints: Constraint[];
   /** What the requirement files set besides requirements: index options, `-f`, `--pre`, ... */
@@ -212,7 +217,7 @@ interface Gathered {
   hashMode?: HashMode;
 }
 
-async function gatherRequests(specs: string[], flags: InstallFlags, reporter: Reporter): Promise<Gathered> {
+export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, "requirement" | "constraint">, reporter: Reporter): Promise<Gathered> {
   checkShellSplit(specs);
   checkRedirectedVersion(specs, stdoutFilePath());
   await refuseUrls(flags.requirement, "file", "given with --requirement");

@@ -29,6 +29,11 @@ export interface PrepareContext {
    * Asked only when a document needs it, since finding it may mean asking indexes what kind they are.
    */
   fallbackMip?: () => Promise<string | undefined>;
+  /**
+   * Told of each archive once it is verified and unpacked: an sdist as its source served it, a project
+   * folder as packed. `mpip download` keeps them; the bytes are the caller's only during the call.
+   */
+  onArchive?(release: Release, archive: { data: Buffer; sha256: string; filename: string }): Promise<void>;
 }
 
 export interface Staged {

@@ -2,12 +2,13 @@
 // a sha256 (the index, a package document's `hashes`, a URL's `#sha256=`); one that gives none would be
 // installed on trust alone. That is said, once per file, as a warning the install reports in plan order;
 // with --require-hashes (pip's name) it is an error instead, raised before the file is fetched.
-// Local files (a --find-links folder, a path, a project folder, a local package.json's files) are the
-// user's own and cross no network: they need no hash. Index metadata itself (a PyPI JSON or simple page, a
-// v2 index's package document) is what gives hashes, and is not a file installed.
+// Local files (a --find-links folder, a local index's, a path, a project folder, a local package.json's
+// files) are the user's own and cross no network: they need no hash. Index metadata itself (a PyPI JSON
+// or simple page, a v2 index's package document) is what gives hashes, and is not a file installed.
 
 import { MpipError } from "../errors.js";
 import { redactUrl } from "../http.js";
+import { isFileUrl } from "../http/file-url.js";
 import type { Location } from "../sources/types.js";
 import type { PrepareContext } from "./context.js";
 
@@ -24,7 +25,8 @@ export interface MissingHash {
  * `context.requireHashes`, throws MpipError("hash-required"). `label` names the package and file.
  */
 export function missingHashWarnings(file: { location: Location; sha256?: string | undefined }, label: string, missing: MissingHash, context: Pick<PrepareContext, "requireHashes">): string[] {
-  if (file.location.type === "local" || (file.sha256 !== undefined && file.sha256 !== "")) return [];
+  // A local index's files (`file:` URLs) are local files too.
+  if (file.location.type === "local" || isFileUrl(file.location.url) || (file.sha256 !== undefined && file.sha256 !== "")) return [];
   const where = `${label} from \`${redactUrl(file.location.url)}\``;
   if (context.requireHashes === true) {
     throw new MpipError("hash-required", `${where} cannot be verified: ${missing.reason}, and --require-hashes is set; nothing was installed`, { hint: missing.hint });

@@ -35,6 +35,7 @@ export async function prepareRelease(release: Release, context: PrepareContext):
       try {
         const fetched = await fetchWithin(maxBytes, limit, label, () => fetchFile(artifact.file, context.http, label, { ...(direct ? { direct, authority: "the URL's `#sha256=`" } : {}), maxBytes, lease, ...allowedBy(release) }));
         const prepared = await prepareArchive(stagingDir(context, release.key), { ...fetched, filename: artifact.file.filename }, label, context);
+        await context.onArchive?.(release, { data: fetched.data, sha256: fetched.sha256, filename: artifact.file.filename });
         return { ...prepared, value: { ...prepared.value, warnings: [...unverified, ...prepared.value.warnings] } };
       } finally {
         lease.release();
@@ -49,6 +50,7 @@ export async function prepareRelease(release: Release, context: PrepareContext):
       try {
         await lease.grow(packed.archive.length, context.signal);
         const prepared = await prepareArchive(stagingDir(context, release.key), { data: packed.archive, sha256: packed.sha256, origin: artifact.path, filename: packed.filename }, label, context);
+        await context.onArchive?.(release, { data: packed.archive, sha256: packed.sha256, filename: packed.filename });
         return { ...prepared, name: packed.name, version: packed.version };
       } finally {
         lease.release();

@@ -3,11 +3,23 @@
 // index; a root page served as PEP 691 JSON or as HTML is a simple index; anything else is taken for
 // PyPI's JSON API, which has no root document to recognize. A prefix (`mip+`, `simple+`, `pypi+`)
 // skips the question.
+// A local folder is asked the same two questions (through the same client: http/file-url.ts), and then,
+// since a folder can be listed where a server cannot, is looked into: `package/` is a v2 index without
+// index.json (mip never reads it), `NAME/json` the JSON API's layout, `NAME/index.html` (or a PEP 691
+// page) a simple index. The sdists lying at its top (`NAME-VERSION.tar.gz`) are found in it too, as `-f`
+// finds them: a folder that `mpip download` filled holds a v2 index and sdists, and is one index. A folder
+// with none of these is an error that says what was looked for.
 
+import { readdir, stat } from "node:fs/promises";
+import path from "node:path";
 import { MpipError } from "../errors.js";
 import type { HttpClient } from "../http.js";
 import { redactUrl } from "../http.js";
+import { INDEX_PAGES } from "../http/file-url.js";
+import type { SourceKind } from "../record/format.js";
 import type { Requirement } from "../spec/requirement.js";
+import { printable } from "../text.js";
+import { FindLinksSource, parseArchiveName } from "./find-links.js";
 import { isTooLarge } from "./metadata.js";
 import { INDEX_KINDS, kindFromUrl, type IndexKind, type IndexLocation } from "./index-kind.js";
 import { MIP_INDEX_FORMATS, MipV2Source } from "./mip-v2.js";
@@ -32,6 +44,8 @@ export class IndexSource implements Source {
 
   constructor(private readonly location: IndexLocation, private readonly http: HttpClient, private readonly options: IndexSourceOptions) {
     this.label = redactUrl(location.url);
+    // Only files inside a local index's own folder are ever read through its `file:` URLs.
+    if (location.folder !== undefined) http.allowFolder(location.url);
   }
 
   lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
@@ -39,12 +53,29 @@ export class IndexSource implements Source {
     return this.source.then((source) => source.lookup(requirement));
   }
 
-  /** The index's kind, settling it (by asking the index) if no look-up has yet. */
-  async settledKind(): Promise<IndexKind> {
+  /**
+   * The index's kind, settling it (by asking the index) if no look-up has yet; undefined for a local
+   * folder that holds only sdists.
+   */
+  async settledKind(): Promise<IndexKind | undefined> {
     this.source ??= this.settle();
     await this.source;
-    return this.kind!;
+    return this.kind;
   }
+
+  /**
+   * What each label this index answers under is, for install records: its own label and kind once
+   * settled, and for a local folder with sdists at its top, the folder's path as a `find-links` folder.
+   */
+  kinds(): Array<[string, SourceKind]> {
+    const kinds: Array<[string, SourceKind]> = [];
+    if (this.kind !== undefined) kinds.push([this.label, this.kind]);
+    if (this.sdists !== undefined) kinds.push([this.sdists.label, "find-links"]);
+    return kinds;
+  }
+
+  /** A local folder's sdists at its top, once settled (see FolderIndex). */
+  private sdists: FindLinksSource | undefined;
 
   get url(): string {
     return this.location.url;
@@ -70,17 +101,36 @@ export class IndexSource implements Source {
   }
 
   private async settle(): Promise<Source> {
+    const { folder, kind, url } = this.location;
+    if (folder === undefined) {
+      const given = kind ?? kindFromUrl(url);
+      return this.indexOf(given === undefined ? await detectKind(url, this.http, this.options.maxMetadataBytes) : { kind: given }, given === undefined);
+    }
+    // A folder's kind is what it holds, not what it is called; the sdists at its top are found too.
+    this.sdists = (await holdsSdists(folder)) ? new FindLinksSource(folder) : undefined;
+    const detected = kind !== undefined ? { kind } : await detectFolderKind(url, this.http, this.options.maxMetadataBytes, folder);
+    if (detected === undefined) {
+      if (this.sdists === undefined) throw noIndexIn(folder);
+      this.options.log(`\`${this.label}\` holds only sdists: read as a folder of sdists, as \`-f\` reads one`);
+      return this.sdists;
+    }
+    const index = this.indexOf(detected, kind === undefined);
+    if (this.sdists === undefined) return index;
+    this.options.log(`\`${this.label}\` also holds sdists at its top: found there after its index, as \`-f\` finds them`);
+    return new FolderIndex(index, this.sdists);
+  }
+
+  /** The source of the index's kind, given (by a prefix or the URL) or `detected`. */
+  private indexOf(found: Detected, detected: boolean): Source {
     const { url } = this.location;
-    const given = this.location.kind ?? kindFromUrl(url);
-    const detected = given === undefined ? await detectKind(url, this.http, this.options.maxMetadataBytes) : { kind: given };
-    const { kind } = detected;
+    const { kind } = found;
     this.kind = kind;
-    this.detected = given === undefined;
-    this.options.log(`\`${this.label}\` is a ${INDEX_KINDS[kind]} (${this.location.kind !== undefined ? "as its prefix says" : given !== undefined ? "from its URL" : "detected"})`);
+    this.detected = detected;
+    this.options.log(`\`${this.label}\` is a ${INDEX_KINDS[kind]} (${this.location.kind !== undefined ? "as its prefix says" : detected ? "detected" : "from its URL"})`);
     const limits = { maxMetadataBytes: this.options.maxMetadataBytes };
     switch (kind) {
       case "mip":
-        return new MipV2Source(url, this.http, { flavor: this.options.flavor, ...limits, ...(detected.indexJson === undefined ? {} : { indexJson: detected.indexJson }) });
+        return new MipV2Source(url, this.http, { flavor: this.options.flavor, ...limits, ...(found.indexJson === undefined ? {} : { indexJson: found.indexJson }) });
       case "simple":
         return new SimpleSource(url, this.http, limits);
       case "pypi":
@@ -95,7 +145,24 @@ export interface Detected {
   indexJson?: { url: string; body: Buffer };
 }
 
+/** The kind of the index at `url`, by asking it (see the module comment). @throws what the probes throw. */
 export async function detectKind(url: string, http: HttpClient, maxMetadataBytes: number): Promise<Detected> {
+  return (await probeKind(url, http, maxMetadataBytes)) ?? { kind: "pypi" };
+}
+
+/**
+ * The kind of the local index at `url` (the `file:` URL of `folder`): its documents, asked as a server's
+ * are, then what the folder holds (layoutKind); undefined when nothing tells. @throws what the probes throw.
+ */
+export async function detectFolderKind(url: string, http: HttpClient, maxMetadataBytes: number, folder: string): Promise<Detected | undefined> {
+  const asked = await probeKind(url, http, maxMetadataBytes);
+  if (asked !== undefined) return asked;
+  const kind = await layoutKind(folder);
+  return kind === undefined ? undefined : { kind };
+}
+
+/** What the index's own documents tell: `index.json` of a v2 index, or a simple index's root page. */
+async function probeKind(url: string, http: HttpClient, maxMetadataBytes: number): Promise<Detected | undefined> {
   // index.json is read whole, as the v2 source would read it (a document over the limit is an error there too).
   const index = await probe(`${url}/index.json`, "application/json", http, maxMetadataBytes);
   // Too large to read: most likely a big v2 index; its source reads it again and says it is over the limit.
@@ -105,15 +172,72 @@ export async function detectKind(url: string, http: HttpClient, maxMetadataBytes
   // A root page too large to read is a list of every project: PyPI's own simple index is tens of MiB.
   if (root === "too-large") return { kind: "simple" };
   if (root?.status === "ok" && looksLikeSimpleRoot(root.contentType, root.body)) return { kind: "simple" };
-  return { kind: "pypi" };
+  return undefined;
+}
+
+/** A local index: its index (v2, JSON API or simple), then the sdists lying at its top. */
+class FolderIndex implements Source {
+  readonly label: string;
+
+  constructor(private readonly index: Source, private readonly sdists: FindLinksSource) {
+    this.label = index.label;
+  }
+
+  async lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
+    return (await this.index.lookup(requirement)) ?? this.sdists.lookup(requirement);
+  }
+
+  hintWhenMissing(requirement: Requirement): Promise<string | undefined> {
+    return this.index.hintWhenMissing?.(requirement) ?? Promise.resolve(undefined);
+  }
+}
+
+/** Folders below a local index looked into for a project's page before its kind is settled. */
+const MAX_PROJECT_FOLDERS = 64;
+
+/**
+ * What a folder's layout says it is: `package/{py|N}/` a v2 index, `NAME/json` the JSON API, a
+ * `NAME/` index page a simple index (projects looked at in name order; the first that tells decides).
+ * Undefined when nothing tells. Throws nothing: what cannot be read tells nothing.
+ */
+async function layoutKind(folder: string): Promise<IndexKind | undefined> {
+  const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+  const folders = entries.filter((entry) => entry.isDirectory() || entry.isSymbolicLink()).map((entry) => entry.name).sort();
+  if (folders.includes("package")) {
+    const flavors = await readdir(path.join(folder, "package")).catch(() => []);
+    if (flavors.some((flavor) => /^(py|[0-9]{1,3})$/.test(flavor))) return "mip";
+  }
+  for (const name of folders.filter((entry) => entry !== "package" && entry !== "file").slice(0, MAX_PROJECT_FOLDERS)) {
+    if (await isFile(path.join(folder, name, "json"))) return "pypi";
+    for (const page of INDEX_PAGES) if (await isFile(path.join(folder, name, page))) return "simple";
+  }
+  return undefined;
+}
+
+/** Whether `NAME-VERSION.tar.gz` sdists lie at the folder's top. Throws nothing. */
+async function holdsSdists(folder: string): Promise<boolean> {
+  const names = await readdir(folder).catch(() => []);
+  return names.some((name) => /\.tar\.gz$/i.test(name) && parseArchiveName(name) !== undefined);
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return stat(file).then((info) => info.isFile(), () => false);
+}
+
+function noIndexIn(folder: string): MpipError {
+  return new MpipError("usage", `\`${printable(folder, 300)}\` (given with -i) is not an index of any kind: it holds no \`index.json\` or \`package/\` (micropython-lib v2 index), no \`index.html\` or \`NAME/index.html\` (simple API), no \`NAME/json\` (PyPI JSON API), and no \`NAME-VERSION.tar.gz\` sdists`, {
+    hint: "give the folder that holds the index's files; `mpip download -d DIR` makes such a folder",
+  });
 }
 
 /**
- * PEP 691 JSON, or an HTML page that is a project list: PEP 629's version meta, or links. A landing page
+ * PEP 691 JSON (by its media type, or an `application/json` body with `meta.api-version` and
+ * `projects`), or an HTML page that is a project list: PEP 629's version meta, or links. A landing page
  * or a login form in front of a JSON API has neither, and is not taken for a simple index.
  */
 function looksLikeSimpleRoot(contentType: string, body: Buffer): boolean {
   if (/application\/vnd\.pypi\.simple\.v\d+\+json/i.test(contentType)) return true;
+  if (/application\/json/i.test(contentType)) return isSimpleRootJson(body);
   if (!/text\/html|application\/vnd\.pypi\.simple\.v\d+\+html/i.test(contentType)) return false;
   const html = body.toString("utf8");
   return /<meta\s[^>]*pypi:repository-version/i.test(html) || /<a\s[^>]*href\s*=\s*["']?[^"'>\s]+\/["'\s>]/i.test(html);
@@ -136,6 +260,16 @@ async function probe(url: string, accept: string, http: HttpClient, maxBytes: nu
 /** The status of the HTTP client's status error (it says `answered HTTP 503`). */
 function httpStatus(error: MpipError): number {
   return Number(/answered HTTP (\d{3})/.exec(error.message)?.[1] ?? 0);
+}
+
+/** A PEP 691 root page served as plain JSON (as a file on disk is). */
+function isSimpleRootJson(body: Buffer): boolean {
+  try {
+    const parsed = JSON.parse(body.toString("utf8")) as { meta?: { "api-version"?: unknown }; projects?: unknown };
+    return typeof parsed.meta?.["api-version"] === "string" && Array.isArray(parsed.projects);
+  } catch {
+    return false;
+  }
 }
 
 /** An index.json of a format mip-v2.ts reads (1 or 2; see MIP_INDEX_FORMATS), with its `packages` list. */

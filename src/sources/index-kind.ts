@@ -1,10 +1,16 @@
-// Which protocol an index speaks. `-i` takes a URL with an optional kind prefix (`mip+`, `pypi+`,
-// `simple+`); without one the kind is guessed from the URL's last path segment (`.../pypi`,
-// `.../simple`, `.../v2`) and otherwise detected by asking the index once per run (detect.ts).
+// Which protocol an index speaks, and where it is. `-i` takes an http(s) URL, or a local folder (a path,
+// relative to the current folder, or a `file:` URL), each with an optional kind prefix (`mip+`, `pypi+`,
+// `simple+`); without one, an http(s) index's kind is guessed from the URL's last path segment (`.../pypi`,
+// `.../simple`, `.../v2`) and otherwise detected by asking the index once per run, and a folder's is
+// detected from what it holds (detect.ts). A folder is kept as its `file:` URL: every source reads it
+// through the same client as a server (http/file-url.ts).
 
+import { statSync } from "node:fs";
+import path from "node:path";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 import { redactUrl } from "../http.js";
+import { fileUrlPath, folderFileUrl } from "../http/file-url.js";
 import { parseUrl } from "../url.js";
 
 export type IndexKind = "mip" | "pypi" | "simple";
@@ -16,26 +22,79 @@ export const INDEX_KINDS: Record<IndexKind, string> = {
 };
 
 export interface IndexLocation {
-  /** The index's base URL, without the kind prefix or a trailing slash. */
+  /** The index's base URL, without the kind prefix or a trailing slash; for a folder, its `file:` URL. */
   url: string;
   /** Given with a prefix; otherwise guessed or detected. */
   kind?: IndexKind;
+  /** A local index: its folder's absolute path (links not resolved). */
+  folder?: string;
 }
 
-const PREFIX = /^(mip|pypi|simple)\+(?=https?:)/i;
+const PREFIX = /^(mip|pypi|simple)\+/i;
+/** A URL's scheme and `//`: what is not a path, whatever the folder holds. */
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
-/** `simple+https://host/simple/` → { url: "https://host/simple", kind: "simple" }. Throws "usage". */
-export function parseIndexLocation(text: string): IndexLocation {
+/**
+ * The index `-i` names: `simple+https://host/simple/` → { url: "https://host/simple", kind: "simple" };
+ * `./dl`, `mip+/srv/v2` or `file:///srv/v2` → { url: "file:///srv/v2", folder: "/srv/v2" } (with the
+ * kind, for a prefix). A path is taken as typed (`%` included) and resolved against `cwd`; a `file:` URL
+ * is percent-decoded. Throws MpipError("usage") for another scheme, and for a path or `file:` URL that
+ * names no folder (the message never shows credentials that a URL typed without its scheme carries).
+ */
+export function parseIndexLocation(text: string, cwd: string = process.cwd()): IndexLocation {
   const prefix = PREFIX.exec(text)?.[1]?.toLowerCase() as IndexKind | undefined;
-  const url = (prefix === undefined ? text : text.slice(prefix.length + 1)).replace(/\/+$/, "");
-  const protocol = parseUrl(url)?.protocol;
-  if (protocol !== "http:" && protocol !== "https:") {
-    const shown = printable(redactUrl(text).replace(/^[^/]*@/, "***@"));
-    throw new MpipError("usage", `\`${shown}\` is not an http or https URL; an index URL looks like \`https://host/pypi\`, optionally with a kind: \`mip+URL\`, \`pypi+URL\`, \`simple+URL\``, {
-      hint: "add the scheme, e.g. `-i https://user:token@host/pypi`",
-    });
+  const rest = prefix === undefined ? text : text.slice(prefix.length + 1);
+  const kind = prefix === undefined ? {} : { kind: prefix };
+  if (/^https?:/i.test(rest)) {
+    const url = rest.replace(/\/+$/, "");
+    const protocol = parseUrl(url)?.protocol;
+    if (protocol === "http:" || protocol === "https:") return { url, ...kind };
+    throw notAnIndex(text);
   }
-  return prefix === undefined ? { url } : { url, kind: prefix };
+  if (/^file:/i.test(rest)) {
+    const folder = fileUrlPath(rest);
+    if (folder === undefined) {
+      throw new MpipError("usage", `\`${printable(rest)}\` is not a \`file:\` URL of a folder on this machine`, { hint: "write a local folder as a path, or as `file:///absolute/path` (percent-escaped)" });
+    }
+    return { url: folderFileUrl(checkFolder(folder, text)), folder, ...kind };
+  }
+  if (URL_SCHEME.test(rest) || rest === "") throw notAnIndex(text);
+  const folder = path.resolve(cwd, rest);
+  return { url: folderFileUrl(checkFolder(folder, text, cwd)), folder, ...kind };
+}
+
+/** Whether the index is a folder on this machine (its URL is a `file:` URL). */
+export function isLocalIndex(location: IndexLocation): boolean {
+  return location.folder !== undefined;
+}
+
+/**
+ * `folder` when it is a folder; a usage error otherwise. A path that names nothing may be a URL typed
+ * without its scheme: the error says both, with the credentials of such a URL hidden.
+ */
+function checkFolder(folder: string, typed: string, cwd?: string): string {
+  let isFolder: boolean | undefined;
+  try {
+    isFolder = statSync(folder).isDirectory();
+  } catch {
+    isFolder = undefined;
+  }
+  if (isFolder === true) return folder;
+  const shown = printable(redactUrl(typed).replace(/^([a-z]+\+)?[^/]*@/i, "$1***@"));
+  if (isFolder === false) {
+    throw new MpipError("usage", `\`${shown}\` (given with -i) is a file; a local index is a folder`, { hint: "give the folder that holds the index's files (`index.json`, `NAME/json`, `NAME/index.html`, or sdists)" });
+  }
+  if (cwd === undefined) throw new MpipError("usage", `\`${shown}\` (given with -i) names no folder on this machine`, { hint: "check the path in the `file:` URL" });
+  throw notAnIndex(typed, cwd);
+}
+
+function notAnIndex(text: string, cwd?: string): MpipError {
+  const shown = printable(redactUrl(text).replace(/^([a-z]+\+)?[^/]*@/i, "$1***@"));
+  return new MpipError("usage", `\`${shown}\` is not an http or https URL${cwd === undefined ? "" : ", nor a folder on this machine"}; an index is a URL such as \`https://host/pypi\` or a local folder, optionally with a kind: \`mip+\`, \`pypi+\`, \`simple+\``, {
+    hint: cwd === undefined
+      ? "add the scheme, e.g. `-i https://user:token@host/pypi`"
+      : `for a URL, add the scheme (e.g. \`-i https://user:token@host/pypi\`); a folder's path is relative to the current folder \`${printable(cwd)}\``,
+  });
 }
 
 /** The kind a URL's shape tells, without asking: PyPI's `/pypi`, pip's `/simple`, micropython-lib's `/v2`. */

@@ -6,8 +6,9 @@ import * as v from "valibot";
 import { MpipError } from "../errors.js";
 import { redactUrl } from "../http.js";
 import { DEFAULT_LIMITS, formatBytes } from "../limits.js";
+import { isInsideFolder } from "../http/file-url.js";
 import { printable, quantity } from "../text.js";
-import { parseHttpUrl } from "../url.js";
+import { parseHttpUrl, parseUrl } from "../url.js";
 
 export const MAX_METADATA_BYTES = DEFAULT_LIMITS.maxMetadataBytes;
 
@@ -17,6 +18,11 @@ export interface DocumentOrigin {
   index: string;
   /** A package document named directly (`github:`, a URL, a path): not index metadata. */
   kind?: "package document";
+  /**
+   * A document of a local index: the index folder's `file:` URL. Its links may name files inside that
+   * folder (see resolveLink); a document without it may name http(s) URLs only.
+   */
+  root?: string;
 }
 
 export function describeDocument(origin: DocumentOrigin): string {
@@ -112,17 +118,35 @@ export const plainFilename = v.pipe(
   v.check((name) => !/[\x01-\x1f\x7f-\x9f]/.test(name), "must not contain control characters"),
 );
 
-/** A URL to download from, absolute or relative to the document; checked again once resolved. */
+/**
+ * A URL to download from, absolute or relative to the document; checked again once resolved against the
+ * document (resolveLink), where an absolute `file:` URL is taken only from a local index's document.
+ */
 export const downloadUrl = v.pipe(
   v.string(),
   v.nonEmpty("must not be empty"),
   v.maxLength(8192, "must be at most 8192 characters"),
-  v.check((url) => resolveHttpUrl(url, "https://index.invalid/") !== undefined, "must be an http or https URL"),
+  v.check((url) => resolveHttpUrl(url, "https://index.invalid/") !== undefined || /^file:/i.test(url), "must be an http or https URL"),
 );
 
 /** The absolute http(s) URL `url` points to from `base`, or undefined. */
 export function resolveHttpUrl(url: string, base: string): string | undefined {
   return parseHttpUrl(url, base)?.toString();
+}
+
+/**
+ * Where a link in a document points, as a browser resolves it: `href` against `base` (the document's final
+ * URL, or its `<base href>`). An http(s) URL is taken from any document; a `file:` URL only from a local
+ * index's document (`base` a `file:` URL, and `root` the index folder's: see DocumentOrigin), and only
+ * when it names a file inside that folder (compared on the decoded paths; symbolic links are checked when
+ * it is read, by http/file-url.ts). So a relative link in a folder's page works as on a server, a remote document can
+ * never name a file on this machine, and a local one never a file outside its index. Undefined otherwise.
+ */
+export function resolveLink(href: string, base: string, root: string | undefined): string | undefined {
+  const url = parseUrl(href, base);
+  if (url === undefined) return undefined;
+  if (url.protocol === "http:" || url.protocol === "https:") return url.toString();
+  return url.protocol === "file:" && root !== undefined && /^file:/i.test(base) && isInsideFolder(url, root) ? url.toString() : undefined;
 }
 
 /** A PEP 508 project name. */

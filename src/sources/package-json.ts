@@ -14,7 +14,8 @@ import { isWellFormed, parseUrl } from "../url.js";
 import { isShorthand, refFor, rewriteShorthand, splitRef, type GitHosts, type RepoRef } from "./git-hosts.js";
 import { isMipName } from "../spec/names.js";
 import { throughGitData } from "./local-root.js";
-import { badField, describeDocument, jsonObject, parseDocument, resolveHttpUrl, type DocumentOrigin } from "./metadata.js";
+import { isFileUrl } from "../http/file-url.js";
+import { badField, describeDocument, jsonObject, parseDocument, resolveHttpUrl, resolveLink, type DocumentOrigin } from "./metadata.js";
 import type { Location, MipIndexRef, PlannedFile } from "./types.js";
 
 /** A checked package document. Destinations are normalized (`./a//b.py` → `a/b.py`) and unique per list. */
@@ -36,7 +37,8 @@ export interface PlanContext {
   /**
    * Where the document was read from: its final http(s) URL (after redirects; relative `urls` resolve
    * against it), or for a local document its absolute path or `file:` URL (relative `urls` are then
-   * files inside the document's folder).
+   * files inside the document's folder). A document of a local v2 index (`mip.base` is a `file:` URL) is
+   * read as on a server: its `file:` URL, which relative `urls` resolve against, inside the index's folder.
    */
   documentUrl: string;
   /**
@@ -256,6 +258,8 @@ function hashedFile(doc: PackageDocument, dest: string, sha256: string, index: n
 
 function entryLocation(doc: PackageDocument, url: string, field: string, context: PlanContext): Location {
   if (isShorthand(url)) return { type: "remote", url: shorthandEntry(doc, url, field, context) };
+  const indexFolder = context.mip !== undefined && isFileUrl(context.mip.base) ? context.mip.base : undefined;
+  if (indexFolder !== undefined) return localIndexEntry(doc, url, field, context.documentUrl, indexFolder);
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url)) {
     if (!/^https?:\/\//i.test(url)) throw badField(doc.origin, field, `is \`${printable(url, 120)}\`: only http, https and \`github:\`/\`gitlab:\`/\`codeberg:\` URLs, or paths relative to the document, are fetched`);
     return { type: "remote", url: absoluteUrl(doc, url, undefined, field) };
@@ -277,6 +281,21 @@ function entryLocation(doc: PackageDocument, url: string, field: string, context
     });
   }
   return { type: "local", path: file };
+}
+
+/**
+ * An entry of a local v2 index's document (its URL is a `file:` URL below `root`, the index's folder): it
+ * resolves against the document as on a server, to an http(s) URL or a file inside the index's folder.
+ */
+function localIndexEntry(doc: PackageDocument, url: string, field: string, documentUrl: string, root: string): Location {
+  const resolved = resolveLink(url, documentUrl, root);
+  if (resolved !== undefined) return { type: "remote", url: resolved };
+  if (parseUrl(url, documentUrl)?.protocol === "file:") {
+    throw new MpipError("unsafe-path", `${describeDocument(doc.origin)} names \`${printable(url, 200)}\` (\`${field}\`), which is outside the local index \`${printable(root)}\``, {
+      hint: "a local index's documents may name only files inside the index's own folder; nothing was fetched or written",
+    });
+  }
+  throw badField(doc.origin, field, `is \`${printable(url, 120)}\`: only http, https and \`github:\`/\`gitlab:\`/\`codeberg:\` URLs, or paths inside the local index, are fetched`);
 }
 
 function shorthandEntry(doc: PackageDocument, url: string, field: string, context: PlanContext): string {

@@ -9,7 +9,8 @@ import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
 import { encodeSegment } from "../url.js";
 import { isPep440Version } from "../versions.js";
-import { badField, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveHttpUrl, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
+import { isFileUrl } from "../http/file-url.js";
+import { badField, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveLink, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
 import type { Artifact, DistFile, ProjectListing, Source } from "./types.js";
 
 const FileSchema = jsonObject(v.object({
@@ -80,7 +81,8 @@ export class PypiJsonSource implements Source {
       throw isTooLarge(error, this.maxBytes) ? tooLarge({ url, index: this.label }, this.maxBytes) : error;
     });
     if (response.status === "not-found") return undefined;
-    const origin = { url: response.url, index: this.label };
+    // A local index's documents may link to files inside its folder (metadata.ts resolveLink).
+    const origin = { url: response.url, index: this.label, ...(isFileUrl(this.base) ? { root: this.base } : {}) };
     return { origin, doc: parseDocument(ProjectSchema, response.body, origin) };
   }
 }
@@ -91,8 +93,8 @@ function dist(file: DistFile): Artifact {
 }
 
 function toDistFile(file: FileEntry, origin: DocumentOrigin, field: string): DistFile {
-  const url = resolveHttpUrl(file.url, origin.url);
-  if (url === undefined) throw badField(origin, `${field}.url`, "must be an http or https URL");
+  const url = resolveLink(file.url, origin.url, origin.root);
+  if (url === undefined) throw badField(origin, `${field}.url`, origin.root === undefined ? "must be an http or https URL" : `must be an http or https URL, or name a file inside the local index \`${printable(origin.index)}\``);
   const sha256 = file.digests?.sha256 ?? undefined;
   return {
     filename: file.filename,

@@ -12,7 +12,8 @@ import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
 import { encodeSegment, parseUrl } from "../url.js";
 import { parseArchiveName } from "./find-links.js";
-import { badField, describeDocument, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveHttpUrl, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
+import { isFileUrl } from "../http/file-url.js";
+import { badField, describeDocument, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveLink, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
 import { scanTags } from "./simple-html.js";
 import type { Artifact, DistFile, ProjectListing, Source } from "./types.js";
 
@@ -72,7 +73,7 @@ export function parseSimpleHtml(html: Buffer | string, origin: DocumentOrigin): 
   const version = tags.find((tag) => tag.name === "meta" && tag.attributes.get("name")?.toLowerCase() === "pypi:repository-version");
   if (version !== undefined) checkApiVersion(version.attributes.get("content") ?? "", origin, "<meta name=\"pypi:repository-version\">");
   const baseHref = tags.find((tag) => tag.name === "base" && tag.attributes.has("href"))?.attributes.get("href");
-  const base = (baseHref === undefined ? undefined : resolveHttpUrl(baseHref, origin.url)) ?? origin.url;
+  const base = (baseHref === undefined ? undefined : resolveLink(baseHref, origin.url, origin.root)) ?? origin.url;
   const files: SimpleFile[] = [];
   tags.filter((tag) => tag.name === "a").forEach((anchor, index) => {
     const href = anchor.attributes.get("href");
@@ -117,7 +118,8 @@ export class SimpleSource implements Source {
       throw isTooLarge(error, this.maxBytes) ? tooLarge({ url, index: this.label }, this.maxBytes) : error;
     });
     if (response.status === "not-found") return undefined;
-    const page = parseSimplePage(response.body, response.contentType, { url: response.url, index: this.label });
+    // A local index's pages may link to files inside its folder (metadata.ts resolveLink).
+    const page = parseSimplePage(response.body, response.contentType, { url: response.url, index: this.label, ...(isFileUrl(this.base) ? { root: this.base } : {}) });
     return listing(page, requirement, this.label);
   }
 }
@@ -143,11 +145,16 @@ function listing(page: SimplePage, requirement: Requirement, source: string): Pr
   return { name: page.name ?? firstName ?? requirement.name, source, releases };
 }
 
-/** An absolute http(s) URL without its fragment, and the sha256 the fragment gives (`#sha256=...`). */
+/**
+ * An absolute http(s) URL (or, on a local index's page, a `file:` URL inside its folder: resolveLink)
+ * without its fragment, and the sha256 the fragment gives (`#sha256=...`).
+ */
 function fileLink(href: string, base: string, origin: DocumentOrigin, field: string): { url: string; sha256?: string } {
-  const url = href.length > 8192 ? undefined : parseUrl(href, base);
-  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
-    throw badField(origin, field, `must be an http or https URL of at most 8192 characters, not \`${printable(href, 80)}\``);
+  const resolved = href.length > 8192 ? undefined : resolveLink(href, base, origin.root);
+  const url = resolved === undefined ? undefined : parseUrl(resolved);
+  if (url === undefined) {
+    const inside = origin.root === undefined ? "" : `, or name a file inside the local index \`${printable(origin.index)}\``;
+    throw badField(origin, field, `must be an http or https URL of at most 8192 characters${inside}, not \`${printable(href, 80)}\``);
   }
   const fragment = url.hash.slice(1);
   url.hash = "";

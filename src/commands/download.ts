@@ -1,0 +1,110 @@
+// `mpip download`: from parsed flags to a download and its report. The flags are install's (cli-options.ts
+// groups), less those about a target image; cli.ts declares them and loads this module only when it runs.
+
+import { download, type DownloadReport } from "../download.js";
+import { MpipError } from "../errors.js";
+import { DEFAULT_INDEXES } from "../defaults.js";
+import { Reporter, type Verbosity } from "../log.js";
+import { jsonDocument } from "../render.js";
+import { catchSignals } from "../signals.js";
+import { printable, quantity, styled, type Text } from "../text.js";
+import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
+import { firmwareTarget, gatherRequests, indexList, limitsFrom, type InstallFlags } from "./install.js";
+
+/** Install's flags that download takes, and its own `-d`. */
+export type DownloadFlags = Omit<InstallFlags, "target" | "wait" | "record" | "dryRun" | "maxSize" | "upgrade" | "forceReinstall" | "compile" | "keepSources" | "mpyCross"> & { dest: string };
+
+export async function downloadCommand(specs: string[], flags: DownloadFlags): Promise<number> {
+  const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
+  const reporter = new Reporter({ verbosity });
+  const started = performance.now();
+  const signals = catchSignals((message) => reporter.write(message));
+  // Until the download starts, a malformed spec is the command line's (or a -r file's) fault.
+  let typed = true;
+  try {
+    if (flags.quiet && flags.verbose) throw new MpipError("usage", "give -q (--quiet) or -v (--verbose), not both", { hint: "-q prints only warnings and errors; -v adds where each package came from" });
+    await refuseUrls([flags.dest], "folder", "given with --dest");
+    await checkDest(flags.dest);
+    // The inputs: specs and -r files, resolved. (A pylock.toml given with --lock is the other input: see download.ts.)
+    const { requests, constraints, input, hashMode } = await gatherRequests(specs, flags, reporter);
+    if (requests.length === 0) {
+      throw new MpipError("usage", "no packages to download", { hint: "name packages (`mpip download -d DIR NAME`) or a requirements file (`-r FILE`)" });
+    }
+    // Index options in requirement files act as for install: after the command line's, in the order read.
+    const indexUrls = flags.index && input.noIndex === undefined ? indexList([...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl], input.indexChanges) : [];
+    const findLinks = [...flags.findLinks, ...input.findLinks.map((link) => link.path)];
+    if (indexUrls.length === 0 && findLinks.length === 0 && requests.some((request) => request.direct === undefined)) {
+      throw new MpipError("usage", `--no-index${input.noIndex === undefined || !flags.index ? "" : ` (${input.noIndex})`} leaves no place to find packages`, { hint: "add a folder of sdists with `-f DIR`" });
+    }
+    await checkTypedPaths(flags.findLinks, "folder", "given with --find-links");
+    for (const link of input.findLinks) await checkTypedPaths([link.path], "folder", `given with --find-links in ${link.origin}`);
+    if (flags.cert !== undefined) {
+      await checkTypedPaths([flags.cert], "file", "given with --cert");
+      const { parsePemBundle } = await import("../http/tls.js");
+      const { readFile } = await import("node:fs/promises");
+      parsePemBundle(await readFile(flags.cert, "utf8"), flags.cert);
+    }
+    const firmware = firmwareTarget(flags);
+    typed = false;
+    const report = await download({
+      dest: flags.dest,
+      requests,
+      indexUrls,
+      findLinks,
+      constraints,
+      ...(hashMode === undefined ? {} : { hashMode }),
+      ...(firmware === undefined ? {} : { firmware }),
+      noDeps: !flags.deps,
+      pre: flags.pre || input.pre !== undefined,
+      strictWindow: flags.strictWindow,
+      requireHashes: flags.requireHashes || hashMode !== undefined,
+      jobs: flags.jobs,
+      ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
+      ...(flags.retries === undefined ? {} : { retries: flags.retries }),
+      ...(flags.cert === undefined ? {} : { certFile: flags.cert }),
+      signal: signals.signal,
+      limits: limitsFrom(flags),
+      reporter,
+    });
+    if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, ...report })}\n`);
+    reporter.info(...renderDownloadSummary(report, (performance.now() - started) / 1000, firmwareFlag(flags)));
+    return EXIT_OK;
+  } catch (error) {
+    const code = reportFailure(error, reporter, { json: flags.json, debug: flags.debug, typed });
+    return signals.exitCode ?? code;
+  } finally {
+    signals.dispose();
+  }
+}
+
+/** `-d` may name a folder, or nothing yet (it is created); anything else is a usage error. @throws MpipError `usage`. */
+async function checkDest(dest: string): Promise<void> {
+  const { stat } = await import("node:fs/promises");
+  const info = await stat(dest).catch(() => undefined);
+  if (info !== undefined && !info.isDirectory()) {
+    throw new MpipError("usage", `\`${printable(dest)}\` (given with --dest) is ${info.isFile() ? "a file" : "not a folder"}; a download is written into a folder`, { hint: "name a folder, or one that does not exist yet (it is created)" });
+  }
+}
+
+/** The firmware option as given, to repeat in the install that uses the folder. */
+function firmwareFlag(flags: DownloadFlags): string {
+  if (flags.targetVersion !== undefined) return ` --target-version ${flags.targetVersion}`;
+  return flags.mpy === undefined ? "" : ` --mpy ${flags.mpy}`;
+}
+
+/**
+ * The summary: how many packages, what was written and what was there already, each package with where it
+ * came from and where it is now, and the command that installs from the folder.
+ */
+export function renderDownloadSummary(report: DownloadReport, seconds: number, firmware: string): Text[] {
+  const counts = [`${quantity(report.written.length, "file")} written`, ...(report.unchanged.length === 0 ? [] : [`${report.unchanged.length} already there`])];
+  const lines: Text[] = [`Downloaded ${quantity(report.packages.length, "package")} into \`${report.dest}\` in ${seconds.toFixed(2)}s (${counts.join(", ")})`];
+  for (const pkg of report.packages) {
+    const [first = "", ...rest] = pkg.files;
+    const where = pkg.kind === "sdist" ? first : `${first}${rest.length === 0 ? "" : ` and ${quantity(rest.length, "file")}`}`;
+    lines.push([" ", styled("green", "+"), " ", styled("bold", pkg.name), pkg.version === "" ? "" : `==${pkg.version}`, " ", styled("dim", `(from ${pkg.source})`), ` as ${where}`]);
+  }
+  const sdistsOnly = report.packages.every((pkg) => pkg.kind === "sdist");
+  lines.push(`Install from it with no network: \`mpip install -i ${report.dest}${firmware} ...\`${sdistsOnly ? ` or \`mpip install --no-index -f ${report.dest} ...\`` : ""}`);
+  return lines;
+}

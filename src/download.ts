@@ -1,0 +1,230 @@
+// `mpip download`: resolve and fetch exactly as `mpip install` does (the same sources, checks and
+// options), but instead of a target image write everything the install needs into a folder that is
+// itself an index (download/layout.ts): sdists as served, usable with `-f DIR`, and mip packages as a
+// micropython-lib v2 index, so that `mpip install -i DIR ...` reproduces the install with no network.
+// The folder is changed like a target: staged beside it, under its lock, committed all at once.
+// Inputs: specs and -r files, resolved here. A pylock.toml (`--lock`) is another input that gives the
+// releases themselves: it would fetch them and hand the same DownloadedArtifact list to writeDownloads.
+
+import { createHash } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { MemoryBudget, memoryCapacity } from "./budget.js";
+import { RunScope } from "./cancel.js";
+import { planDownloadFolder } from "./download/folder.js";
+import type { DownloadedArtifact } from "./download/layout.js";
+import { HttpClient } from "./http.js";
+import { asInterrupted } from "./image/interrupt.js";
+import { TargetSession } from "./image/session.js";
+import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import type { Reporter } from "./log.js";
+import { mipFlavor, type MpyTarget } from "./mpy/target.js";
+import { Pool } from "./pool.js";
+import { fitToFirmware } from "./prepare/firmware.js";
+import { prepareRelease, type PrepareContext, type Staged } from "./prepare/index.js";
+import { retryNote } from "./render.js";
+import { resolve, type Constraint, type HashMode, type Request, type ResolvedPackage } from "./resolve/resolve.js";
+import { allowManyListeners } from "./signals.js";
+import { IndexSource } from "./sources/detect.js";
+import { FindLinksSource } from "./sources/find-links.js";
+import { gitHostsFromEnv, type GitHosts } from "./sources/git-hosts.js";
+import { parseIndexLocation } from "./sources/index-kind.js";
+import type { Source } from "./sources/types.js";
+import type { PackageSpec } from "./spec/package-spec.js";
+import { quantity } from "./text.js";
+import { isPep440Version } from "./versions.js";
+
+export interface DownloadOptions {
+  /** The folder to write into (created if missing; an earlier download there is added to). */
+  dest: string;
+  requests: Request[];
+  /** As for install: index URLs or folders, each optionally with a kind prefix. */
+  indexUrls: string[];
+  hosts?: GitHosts;
+  cwd?: string;
+  /** The firmware the install will be for: v2 packages are taken in its flavor, and every .mpy checked. */
+  firmware?: MpyTarget;
+  findLinks: string[];
+  /** Constraints from `-c` files (pip's): narrow versions, never add packages. */
+  constraints?: Constraint[];
+  /** pip's hash-checking mode, from `--hash` in requirement files: every file must match an allowed hash. */
+  hashMode?: HashMode;
+  noDeps: boolean;
+  pre: boolean;
+  strictWindow: boolean;
+  requireHashes?: boolean;
+  jobs: number;
+  timeoutMs?: number;
+  retries?: number;
+  certFile?: string;
+  signal?: AbortSignal;
+  limits?: Partial<Limits>;
+  reporter: Reporter;
+}
+
+export interface DownloadedPackage {
+  name: string;
+  version: string;
+  /** The index or spec it came from. */
+  source: string;
+  /** How the folder holds it: an sdist at its top, or a package of its v2 index. */
+  kind: "sdist" | "mip";
+  /** What was fetched (the archive, the package document or module), safe to print, and its sha256. */
+  url: string;
+  sha256: string;
+  requestedBy: string[];
+  /** The paths of the folder that hold it (an sdist's file; a v2 package's document, then its files). */
+  files: string[];
+}
+
+export interface DownloadReport {
+  dest: string;
+  /** The v2 folder its mip packages are in: "py" for sources, or the .mpy major version. */
+  flavor: string;
+  packages: DownloadedPackage[];
+  /** Paths of the folder this run wrote (new files, and index.json or a latest.json it changed). */
+  written: string[];
+  /** Paths of the folder that already held what was needed. */
+  unchanged: string[];
+  warnings: string[];
+}
+
+/**
+ * Resolves `options.requests` as `install` would, fetches and verifies every package, and writes them
+ * into `options.dest` as an index (see the module comment).
+ * @throws MpipError as `install` does for resolving and fetching; `io` for a file the folder holds with
+ *   other bytes; `bad-metadata` for a folder whose index.json is none; `version-conflict` for two
+ *   packages under one name; `locked`/`interrupted` as for a target.
+ */
+export async function download(options: DownloadOptions): Promise<DownloadReport> {
+  const { reporter } = options;
+  const dest = path.resolve(options.dest);
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  if (options.signal !== undefined) allowManyListeners(options.signal);
+  const indexes = options.indexUrls.map((url) => parseIndexLocation(url, options.cwd));
+  const scope = new RunScope(options.signal);
+  const http = new HttpClient({
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.retries === undefined ? {} : { retries: options.retries }),
+    ...(options.certFile === undefined ? {} : { certFile: options.certFile }),
+    log: (message) => reporter.detail(message),
+    onRetrying: (key, retrying) => reporter.progressNote(`request ${key}`, retrying === undefined ? undefined : retryNote(retrying)),
+    signal: scope.signal,
+    trustedHosts: indexes.filter((index) => index.folder === undefined).map((index) => new URL(index.url).hostname),
+    memory: new MemoryBudget(memoryCapacity(limits)),
+  });
+  const flavor = mipFlavor(options.firmware);
+  const sourceOptions = { flavor, maxMetadataBytes: limits.maxMetadataBytes, log: (message: string) => reporter.detail(message) };
+  const indexSources = indexes.map((index) => new IndexSource(index, http, sourceOptions));
+  const sources: Source[] = [...options.findLinks.map((folder) => new FindLinksSource(folder)), ...indexSources];
+  const session = await TargetSession.open(dest, { wait: true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  const archives = new Map<string, { file: string; filename: string; sha256: string }>();
+  const archiveDir = path.join(session.staging.dir, "download-archives");
+  const context: PrepareContext = {
+    http,
+    staging: session.staging,
+    limits,
+    strictWindow: options.strictWindow,
+    requireHashes: options.requireHashes ?? false,
+    scope,
+    signal: scope.signal,
+    spec: { hosts: options.hosts ?? gitHostsFromEnv(), cwd: options.cwd ?? process.cwd() },
+    fallbackMip: async () => {
+      for (const source of indexSources) if ((await source.settledKind()) === "mip") return source.url;
+      return undefined;
+    },
+    // Each archive as served, kept in the staging folder until the folder is written.
+    onArchive: async (release, archive) => {
+      const file = path.join(archiveDir, createHash("sha256").update(release.key).digest("hex"));
+      await mkdir(archiveDir, { recursive: true });
+      await writeFile(file, archive.data);
+      archives.set(release.key, { file, filename: archive.filename, sha256: archive.sha256 });
+    },
+  };
+  try {
+    const resolved = await resolve<Staged>(options.requests, {
+      sources,
+      pool: new Pool(options.jobs, scope.signal),
+      scope,
+      pre: options.pre,
+      noDeps: options.noDeps,
+      ...(options.constraints === undefined ? {} : { constraints: options.constraints }),
+      ...(options.hashMode === undefined ? {} : { hashMode: options.hashMode }),
+      onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${quantity(count, "package")} ready, ${pending} in progress`),
+      onNotice: (message) => reporter.warn(message),
+      prepare: (release) => prepareRelease(release, context),
+    });
+    // The same .mpy checks as the install: what would not load on the firmware is not worth keeping.
+    if (options.firmware !== undefined) {
+      reporter.progress("Checking .mpy files");
+      await fitToFirmware(resolved, { target: options.firmware }, scope.signal);
+    }
+    reporter.clearProgress();
+    for (const node of resolved) {
+      reporter.detail(`${node.name}${node.version === "" ? "" : ` ${node.version}`} from ${node.prepared.origin} (sha256 ${node.prepared.sha256})`);
+      for (const warning of node.prepared.warnings) reporter.warn(warning);
+    }
+    const artifacts = await Promise.all(resolved.map((node) => artifactOf(node, resolved, archives)));
+    const written = await writeDownloads(session, artifacts, { flavor, maxMetadataBytes: limits.maxMetadataBytes });
+    const packages = resolved.map((node, index): DownloadedPackage => ({
+      name: node.name,
+      version: node.version,
+      source: node.source,
+      kind: artifacts[index]!.type,
+      url: node.prepared.origin,
+      sha256: node.prepared.sha256,
+      requestedBy: node.requests.map((request) => request.requestedBy),
+      files: written.paths[index]!,
+    }));
+    return { dest, flavor, packages, written: written.written, unchanged: written.unchanged, warnings: reporter.warnings };
+  } catch (error) {
+    reporter.clearProgress();
+    throw asInterrupted(error, options.signal, dest);
+  } finally {
+    await session.close();
+    await http.close();
+    scope.dispose();
+  }
+}
+
+/**
+ * Lays `artifacts` out in the session's folder (download/folder.ts) and commits them, all or none.
+ * Returns what was written, what was already there, and each artifact's paths.
+ */
+export async function writeDownloads(session: TargetSession, artifacts: DownloadedArtifact[], options: { flavor: string; maxMetadataBytes: number }) {
+  const plan = await planDownloadFolder(session.target, path.join(session.staging.dir, "download"), artifacts, options);
+  if (plan.placements.length > 0) await session.commit(plan.placements);
+  return plan;
+}
+
+/** What one resolved package is in the folder: its archive as an sdist, or its staged files as a v2 package. */
+async function artifactOf(node: ResolvedPackage<Staged>, resolved: Array<ResolvedPackage<Staged>>, archives: Map<string, { file: string; filename: string; sha256: string }>): Promise<DownloadedArtifact> {
+  const { artifact } = node;
+  if (artifact.type === "dist" || artifact.type === "project") {
+    const archive = archives.get(node.key);
+    if (archive === undefined) throw new Error(`no archive was kept for ${node.key}`);
+    return { type: "sdist", name: node.name, version: node.version, source: node.source, filename: archive.filename, file: archive.file, sha256: archive.sha256 };
+  }
+  if (artifact.type === "installed") throw new Error(`a download resolved ${node.key} to an installed package`);
+  const files = await Promise.all(node.prepared.files.map(async (dest) => {
+    const file = path.join(node.prepared.dir, ...dest.split("/"));
+    return { dest, file, sha256: createHash("sha256").update(await readFile(file)).digest("hex") };
+  }));
+  return { type: "mip", name: node.name, version: node.version, source: node.source, files, deps: node.dependencies.map((spec) => dependencyPair(spec, resolved)) };
+}
+
+/**
+ * A dependency as the folder's v2 index names it (`[name, version]`, "" for the latest): a name with its
+ * pinned version as written; a URL or shorthand as the package it resolved to (which the folder holds under
+ * that name), pinned to its version when that is one mip can ask for. A direct source left unresolved
+ * (`--no-deps`) stays as written.
+ */
+function dependencyPair(spec: PackageSpec, resolved: Array<ResolvedPackage<Staged>>): [string, string] {
+  if (spec.type === "requirement") {
+    const pinned = /^===?(.+)$/.exec(spec.requirement.specifier.trim())?.[1];
+    return [spec.requirement.name, pinned ?? ""];
+  }
+  const node = resolved.find((candidate) => candidate.key === spec.direct.key);
+  if (node === undefined) return [spec.direct.source, spec.direct.version ?? ""];
+  return [node.name, isPep440Version(node.version) ? node.version : ""];
+}

@@ -1,0 +1,246 @@
+// Planning what `mpip download` changes in its folder, which may already hold an earlier download: read
+// what is there (index.json, the documents and files this run would write), decide per file whether it is
+// new, the same, or a clash, and stage what is to be written; the caller commits the staged files into the
+// folder all at once (image/commit.ts), so that a failure leaves the folder as it was. What an index
+// publishes once is never rewritten (build.py's rule: a `{version}.json` is locked the first time it is
+// seen, hashed files are never replaced): an sdist or a release the folder holds with other bytes is an
+// error. index.json is merged (deterministic order) and each `latest.json` follows the highest version.
+
+import { createHash } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { MpipError } from "../errors.js";
+import type { Placement } from "../image/commit.js";
+import { openRegularFile, readSmallFile } from "../local-file.js";
+import { MIP_INDEX_FORMATS } from "../sources/mip-v2.js";
+import { parseArchiveName } from "../sources/find-links.js";
+import { normalizeName } from "../spec/names.js";
+import { printable } from "../text.js";
+import {
+  documentBytes,
+  documentPath,
+  documentVersion,
+  hashedFilePath,
+  indexBytes,
+  latestVersion,
+  mergeIndex,
+  packageDocument,
+  sameDocument,
+  sdistFileName,
+  shortHashes,
+  type DownloadedArtifact,
+  type IndexJson,
+} from "./layout.js";
+
+export interface FolderPlan {
+  /** Staged files to move into the folder (relative `to`, `/`-separated). */
+  placements: Placement[];
+  /** Paths of the folder this download writes (new, or changed: index.json, a `latest.json`). */
+  written: string[];
+  /** Paths of the folder that already held what this download needs. */
+  unchanged: string[];
+  /** For each artifact, in order: the paths of the folder that hold it. */
+  paths: string[][];
+}
+
+export interface FolderOptions {
+  /** The v2 flavor the packages were resolved for: "py", or an .mpy major such as "6". */
+  flavor: string;
+  /** The largest document read from the folder (index.json, a package document). */
+  maxMetadataBytes: number;
+  /** index.json's `updated` when it changes (seconds since 1970); default now, or SOURCE_DATE_EPOCH. */
+  updated?: number;
+}
+
+type Existing = { kind: "missing" } | { kind: "file"; sha256: string } | { kind: "other" };
+
+/**
+ * Plans the folder `folder` after this download: stages the files to write below `outDir` (inside the
+ * staging folder) and returns the placements with what each artifact occupies.
+ * @throws MpipError `io` (an sdist, release or hashed file the folder holds with other bytes; an
+ *   unreadable file), `bad-metadata` (an index.json that is none), `unsafe-path` (a name no folder may
+ *   hold), `version-conflict` (two packages of this download under one name).
+ */
+export async function planDownloadFolder(folder: string, outDir: string, artifacts: DownloadedArtifact[], options: FolderOptions): Promise<FolderPlan> {
+  checkNames(artifacts);
+  const plan: FolderPlan = { placements: [], written: [], unchanged: [], paths: artifacts.map(() => []) };
+  const staged = new Set<string>();
+  const place = async (relative: string, from: string | Buffer): Promise<void> => {
+    if (staged.has(relative)) return;
+    staged.add(relative);
+    let source = from;
+    if (Buffer.isBuffer(from)) {
+      source = path.join(outDir, ...relative.split("/"));
+      await mkdir(path.dirname(source), { recursive: true });
+      await writeFile(source, from, { flag: "wx" });
+    }
+    plan.placements.push({ from: source as string, to: relative });
+    plan.written.push(relative);
+  };
+  const keep = (relative: string) => {
+    if (!plan.unchanged.includes(relative)) plan.unchanged.push(relative);
+  };
+  const existing = new Map<string, Promise<Existing>>();
+  const look = (relative: string) => {
+    let known = existing.get(relative);
+    if (known === undefined) {
+      known = digestOf(path.join(folder, ...relative.split("/")));
+      existing.set(relative, known);
+    }
+    return known;
+  };
+
+  for (const [index, artifact] of artifacts.entries()) {
+    if (artifact.type !== "sdist") continue;
+    const name = sdistFileName(artifact, parseArchiveName(artifact.filename)?.name);
+    plan.paths[index]!.push(name);
+    const there = await look(name);
+    if (there.kind === "file" && there.sha256 === artifact.sha256) keep(name);
+    else if (there.kind === "file") throw clash(folder, name, `the sdist of \`${printable(artifact.name)} ${printable(artifact.version)}\` from \`${printable(artifact.source)}\``);
+    else await place(name, artifact.file);
+  }
+
+  const mips = artifacts.map((artifact, index) => ({ artifact, index })).filter((item): item is { artifact: Extract<DownloadedArtifact, { type: "mip" }>; index: number } => item.artifact.type === "mip");
+  if (mips.length === 0) return plan;
+  const shorts = await shortHashes(mips.flatMap(({ artifact }) => artifact.files.map((file) => file.sha256)), async (short) => {
+    const there = await look(hashedFilePath(short));
+    return there.kind === "file" ? there.sha256 : there.kind === "other" ? "" : undefined;
+  });
+  const oldIndex = await readIndex(folder, options.maxMetadataBytes);
+  const additions = mips.map(({ artifact }) => ({ name: artifact.name, version: documentVersion(artifact.name, artifact.version) ?? "", flavor: options.flavor }));
+  const merged = mergeIndex(oldIndex?.json, additions, oldIndex?.json.updated ?? 0);
+  const entryName = (name: string) => merged.packages.find((entry) => normalizeName(entry.name) === normalizeName(name))!.name;
+  const ours = new Map<string, Buffer>();
+
+  for (const { artifact, index } of mips) {
+    const name = entryName(artifact.name);
+    const version = documentVersion(artifact.name, artifact.version);
+    const bytes = documentBytes(packageDocument(artifact, shorts));
+    for (const file of artifact.files) {
+      const relative = hashedFilePath(shorts.get(file.sha256)!);
+      plan.paths[index]!.push(relative);
+      const there = await look(relative);
+      if (there.kind === "file" && there.sha256 === file.sha256) keep(relative);
+      else await place(relative, file.file);
+    }
+    const relative = documentPath(options.flavor, name, version);
+    plan.paths[index]!.unshift(relative);
+    ours.set(relative, bytes);
+    if (version === undefined) continue; // written as latest.json below
+    const there = await readDocument(folder, relative, options.maxMetadataBytes);
+    if (there === undefined) await place(relative, bytes);
+    else if (there.equals(bytes) || sameDocument(parseJson(there), artifact)) keep(relative);
+    else throw clash(folder, relative, `\`${printable(artifact.name)} ${printable(artifact.version)}\` from \`${printable(artifact.source)}\` (a release is published once; its document differs)`);
+  }
+
+  // Each package's latest.json: a copy of its highest version's document (ours, or one already there).
+  for (const name of new Set(mips.map(({ artifact }) => entryName(artifact.name)))) {
+    const entry = merged.packages.find((candidate) => candidate.name === name)!;
+    const highest = latestVersion(entry.versions[options.flavor] ?? []);
+    const unversioned = ours.get(documentPath(options.flavor, name, undefined));
+    const source = highest === undefined ? unversioned : ours.get(documentPath(options.flavor, name, highest)) ?? (await readDocument(folder, documentPath(options.flavor, name, highest), options.maxMetadataBytes)) ?? unversioned;
+    if (source === undefined) continue;
+    const relative = documentPath(options.flavor, name, undefined);
+    const there = await readDocument(folder, relative, options.maxMetadataBytes);
+    if (there?.equals(source) === true) keep(relative);
+    else await place(relative, source);
+  }
+
+  // index.json: `updated` moves only when the list changes, so that downloading again changes nothing.
+  const unchanged = oldIndex !== undefined && oldIndex.bytes.equals(indexBytes(merged));
+  if (unchanged) keep("index.json");
+  else await place("index.json", indexBytes({ ...merged, updated: options.updated ?? updatedNow() }));
+  return plan;
+}
+
+/** Two packages of one download that one folder cannot hold side by side. */
+function checkNames(artifacts: DownloadedArtifact[]): void {
+  const seen = new Map<string, DownloadedArtifact>();
+  for (const artifact of artifacts) {
+    const key = normalizeName(artifact.name);
+    const other = seen.get(key);
+    if (other !== undefined) {
+      const describe = (item: DownloadedArtifact) => `\`${printable(item.name)}${item.version === "" ? "" : ` ${printable(item.version)}`}\` from \`${printable(item.source)}\``;
+      throw new MpipError("version-conflict", `this download has two packages named \`${printable(artifact.name)}\`: ${describe(other)} and ${describe(artifact)}; an index lists one package per name`, {
+        hint: "leave one of them out (the other source names a different package under the same name), or download them into different folders",
+      });
+    }
+    seen.set(key, artifact);
+  }
+}
+
+/** The folder's index.json, if it has one: its bytes and its content, checked to be a v2 index's. */
+async function readIndex(folder: string, maxBytes: number): Promise<{ bytes: Buffer; json: IndexJson } | undefined> {
+  const bytes = await readDocument(folder, "index.json", maxBytes);
+  if (bytes === undefined) return undefined;
+  const json = parseJson(bytes) as Partial<IndexJson> | undefined;
+  const valid = json !== undefined && typeof json === "object" && json !== null && !Array.isArray(json) && MIP_INDEX_FORMATS.includes(json.v) && Array.isArray(json.packages)
+    && json.packages.every((entry) => typeof entry === "object" && entry !== null && typeof entry.name === "string" && (entry.versions === undefined || (typeof entry.versions === "object" && Object.values(entry.versions).every((list) => Array.isArray(list) && list.every((item) => typeof item === "string")))));
+  if (!valid) {
+    throw new MpipError("bad-metadata", `\`${printable(path.join(folder, "index.json"), 300)}\` is not a micropython-lib index.json (\`"v": 2\` and a \`packages\` list), so this download cannot add to it; nothing was written`, {
+      hint: "download into an empty folder, or into one that `mpip download` (or micropython-lib's tools/build.py) wrote",
+    });
+  }
+  return { bytes, json: { ...json, updated: typeof json.updated === "number" ? json.updated : 0, packages: json.packages!.map((entry) => ({ ...entry, versions: entry.versions ?? {} })) } as IndexJson };
+}
+
+/** A document of the folder (`relative`, `/`-separated), or undefined when there is none. */
+async function readDocument(folder: string, relative: string, maxBytes: number): Promise<Buffer | undefined> {
+  const file = path.join(folder, ...relative.split("/"));
+  const read = await readSmallFile(file, maxBytes, { follow: false });
+  switch (read.kind) {
+    case "read":
+      return read.data;
+    case "missing":
+    case "link":
+    case "not-regular":
+      return undefined; // not a document this folder publishes: the commit replaces what is in the way
+    case "too-large":
+      throw new MpipError("limit-exceeded", `\`${printable(file, 300)}\` is larger than the limit of ${maxBytes} bytes for a document; nothing was written`, { hint: "if it is yours, raise the limit with --max-metadata-bytes" });
+    case "unreadable":
+      throw new MpipError("io", `cannot read \`${printable(file, 300)}\` (${read.error.code ?? read.error.message}); nothing was written`, { cause: read.error, hint: "check the download folder's permissions" });
+  }
+}
+
+/** The sha256 of a regular file of the folder, streamed; what else is at the path, if anything. */
+async function digestOf(file: string): Promise<Existing> {
+  const opened = await openRegularFile(file, { follow: false });
+  if (opened.kind === "missing") return { kind: "missing" };
+  if (opened.kind === "unreadable") throw new MpipError("io", `cannot read \`${printable(file, 300)}\` (${opened.error.code ?? opened.error.message}); nothing was written`, { cause: opened.error, hint: "check the download folder's permissions" });
+  if (opened.kind !== "opened") return { kind: "other" };
+  const hash = createHash("sha256");
+  try {
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    for (;;) {
+      const { bytesRead } = await opened.handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      hash.update(chunk.subarray(0, bytesRead));
+    }
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    throw new MpipError("io", `cannot read \`${printable(file, 300)}\` (${err.code ?? err.message}); nothing was written`, { cause: error });
+  } finally {
+    await opened.handle.close().catch(() => undefined);
+  }
+  return { kind: "file", sha256: hash.digest("hex") };
+}
+
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString("utf8")) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function clash(folder: string, relative: string, what: string): MpipError {
+  return new MpipError("io", `\`${printable(path.join(folder, ...relative.split("/")), 300)}\` is already there with other bytes than ${what}; nothing was written`, {
+    hint: "download into another folder, or remove that file from this one first",
+  });
+}
+
+/** Seconds since 1970: SOURCE_DATE_EPOCH when set (reproducible builds' variable), else now. */
+function updatedNow(): number {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  return epoch !== undefined && /^\d+$/.test(epoch) ? Number(epoch) : Math.floor(Date.now() / 1000);
+}

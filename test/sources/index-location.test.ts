@@ -1,0 +1,53 @@
+// Where `-i` points when it names a folder (src/sources/index-kind.ts), and which links a document may
+// hold (src/sources/metadata.ts resolveLink): pure, on real folders.
+import assert from "node:assert/strict";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { test } from "node:test";
+import { parseIndexLocation } from "../../src/sources/index-kind.js";
+import { resolveLink } from "../../src/sources/metadata.js";
+import { tempDir } from "../helpers/cli.js";
+import { throwsMpip } from "../helpers/expect.js";
+
+test("a folder, as a path (relative or absolute, taken as typed) or a file: URL (percent-decoded), with or without a kind", async (t) => {
+  const { dir, cleanup } = await tempDir();
+  t.after(cleanup);
+  for (const name of ["plain", "with space", "ünï ☃", "100%25 sure"]) {
+    const folder = path.join(dir, name);
+    await mkdir(folder);
+    const url = pathToFileURL(folder).href;
+    const expected = { url, folder };
+    assert.deepEqual(parseIndexLocation(folder), expected);
+    assert.deepEqual(parseIndexLocation(name, dir), expected);
+    assert.deepEqual(parseIndexLocation(`./${name}/`, dir), expected);
+    assert.deepEqual(parseIndexLocation(url), expected);
+    assert.deepEqual(parseIndexLocation(`${url}/`), expected);
+    assert.deepEqual(parseIndexLocation(`mip+${name}`, dir), { ...expected, kind: "mip" });
+    assert.deepEqual(parseIndexLocation(`SIMPLE+${url}`), { ...expected, kind: "simple" });
+  }
+  // `%25` typed in a path is those three characters; in a URL it is `%`.
+  assert.equal(parseIndexLocation(pathToFileURL(path.join(dir, "100%25 sure")).href).folder, path.join(dir, "100%25 sure"));
+  await writeFile(path.join(dir, "file.txt"), "x");
+  throwsMpip(() => parseIndexLocation("file.txt", dir), "usage", "is a file; a local index is a folder");
+  throwsMpip(() => parseIndexLocation("missing", dir), "usage", "is not an http or https URL, nor a folder on this machine");
+  throwsMpip(() => parseIndexLocation(pathToFileURL(path.join(dir, "missing")).href), "usage", "names no folder on this machine");
+  throwsMpip(() => parseIndexLocation("file://other-host/srv/index"), "usage", "is not a `file:` URL of a folder on this machine");
+  const secret = throwsMpip(() => parseIndexLocation("pypi+user:s3cret@host/pypi", dir), "usage", "`pypi+***@host/pypi` is not an http or https URL");
+  assert.doesNotMatch(secret.message + (secret.hint ?? ""), /s3cret/);
+});
+
+test("links: http(s) from any document; file: only from a local index's document, and only inside its folder", () => {
+  const root = "file:///srv/idx";
+  const page = "file:///srv/idx/foo/";
+  assert.equal(resolveLink("../dist/foo-1.0.tar.gz", page, root), "file:///srv/idx/dist/foo-1.0.tar.gz");
+  assert.equal(resolveLink("foo-1.0.tar.gz#sha256=ab", page, root), "file:///srv/idx/foo/foo-1.0.tar.gz#sha256=ab");
+  assert.equal(resolveLink("file:///srv/idx/x/y.tar.gz", page, root), "file:///srv/idx/x/y.tar.gz");
+  assert.equal(resolveLink("https://host/a.tar.gz", page, root), "https://host/a.tar.gz");
+  for (const href of ["../../etc/passwd", "/etc/passwd", "file:///etc/passwd", "file:///srv/idx-other/a", "../", "file://host/srv/idx/a", "ftp://h/a", "javascript:x", "../%2e%2e/%2e%2e/etc/passwd", "a%2Fb"]) {
+    assert.equal(resolveLink(href, page, root), undefined, href);
+  }
+  // A server's document: never a file on this machine, however written, whatever folder is named with it.
+  for (const given of [root, undefined]) assert.equal(resolveLink("file:///srv/idx/a", "https://host/simple/foo/", given), undefined);
+  assert.equal(resolveLink("../a.tar.gz", "https://host/simple/foo/", undefined), "https://host/simple/a.tar.gz");
+});
