@@ -135,7 +135,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     log: (message) => reporter.detail(message),
     onRetrying: (key, retrying) => reporter.progressNote(`request ${key}`, retrying === undefined ? undefined : retryNote(retrying)),
     signal: scope.signal,
-    trustedHosts: indexes.map((index) => new URL(index.url).hostname),
+    trustedHosts: indexes.filter((index) => index.folder === undefined).map((index) => new URL(index.url).hostname),
     // Archives and documents held in memory at once, whatever source they come from (see budget.ts).
     memory: new MemoryBudget(memoryCapacity(limits)),
   });
