@@ -57,17 +57,20 @@ export interface InstallFlags {
   compile: boolean;
   keepSources: boolean;
   mpyCross?: string;
+  /** `--lock FILE`: install what the lock lists (commands/sync.ts). */
+  lock?: string;
 }
 
 const LIMIT_FLAGS = ["maxUnpackedBytes", "maxEntries", "maxRatio", "maxMetadataBytes", "maxPathLength"] as const;
 
-function limitsFrom(flags: InstallFlags): Partial<Limits> {
+export function limitsFrom(flags: Pick<InstallFlags, (typeof LIMIT_FLAGS)[number]>): Partial<Limits> {
   const limits: Partial<Limits> = {};
   for (const key of LIMIT_FLAGS) if (flags[key] !== undefined) limits[key] = flags[key];
   return limits;
 }
 
 export async function installCommand(specs: string[], flags: InstallFlags): Promise<number> {
+  if (flags.lock !== undefined) return (await import("./sync.js")).installLockCommand(flags.lock, specs, flags);
   const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
   const reporter = new Reporter({ verbosity });
   const started = performance.now();
@@ -86,19 +89,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
       throw new MpipError("usage", "--no-index leaves no place to find packages", { hint: "add a folder of sdists with `-f DIR`" });
     }
     await checkTypedPaths(flags.findLinks, "folder", "given with --find-links");
-    if (flags.cert !== undefined) {
-      await checkTypedPaths([flags.cert], "file", "given with --cert");
-      // Read now, whether or not this install turns out to use the network: a bad --cert is bad usage.
-      const { parsePemBundle } = await import("../http/tls.js");
-      const { readFile } = await import("node:fs/promises");
-      parsePemBundle(await readFile(flags.cert, "utf8"), flags.cert);
-    }
-    if (flags.mpyCross !== undefined) await checkTypedPaths([flags.mpyCross], "file", "given with --mpy-cross");
-    const firmware = firmwareTarget(flags);
-    if ((flags.keepSources || flags.mpyCross !== undefined) && !flags.compile) {
-      throw new MpipError("usage", `${flags.keepSources ? "--keep-sources" : "--mpy-cross"} has an effect only with --compile`, { hint: "add --compile" });
-    }
-    if (flags.compile && flags.mpyCross === undefined && firmware !== undefined) checkBuiltInCompilerFits(firmware, flags);
+    const firmware = await checkBuildFlags(flags);
     typed = false;
     const report = await install({
       ...(firmware === undefined ? {} : { firmware }),
@@ -136,13 +127,38 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
   }
 }
 
+/** The flags of `checkBuildFlags`: what the image is for and how it is built, and the network's `--cert`. */
+export type BuildFlags = Pick<InstallFlags, "cert" | "mpyCross" | "targetVersion" | "mpy" | "arch" | "compile" | "keepSources">;
+
+/**
+ * The firmware the command line asks for, once `--cert` and `--mpy-cross` name files that are there (the
+ * bundle parses) and the firmware and compile options agree; every command that installs checks them so.
+ * @throws MpipError `usage`.
+ */
+export async function checkBuildFlags(flags: BuildFlags): Promise<MpyTarget | undefined> {
+  if (flags.cert !== undefined) {
+    await checkTypedPaths([flags.cert], "file", "given with --cert");
+    // Read now, whether or not this install turns out to use the network: a bad --cert is bad usage.
+    const { parsePemBundle } = await import("../http/tls.js");
+    const { readFile } = await import("node:fs/promises");
+    parsePemBundle(await readFile(flags.cert, "utf8"), flags.cert);
+  }
+  if (flags.mpyCross !== undefined) await checkTypedPaths([flags.mpyCross], "file", "given with --mpy-cross");
+  const firmware = firmwareTarget(flags);
+  if ((flags.keepSources || flags.mpyCross !== undefined) && !flags.compile) {
+    throw new MpipError("usage", `${flags.keepSources ? "--keep-sources" : "--mpy-cross"} has an effect only with --compile`, { hint: "add --compile" });
+  }
+  if (flags.compile && flags.mpyCross === undefined && firmware !== undefined) checkBuiltInCompilerFits(firmware, flags);
+  return firmware;
+}
+
 /**
  * Options that cannot all be obeyed, known from the command line alone: a usage error (exit 2) before any
  * work, not a failure halfway. (`--target-version` with `--mpy`, and options that need another, are
  * checked where their values are read.)
  * @throws MpipError `usage`.
  */
-function checkOptionClashes(flags: InstallFlags): void {
+export function checkOptionClashes(flags: Pick<InstallFlags, "quiet" | "verbose">): void {
   if (flags.quiet && flags.verbose) throw new MpipError("usage", "give -q (--quiet) or -v (--verbose), not both", { hint: "-q prints only warnings and errors; -v adds where each package came from" });
   // `--no-index` with `-i` is no clash: as in pip, --no-index wins and the index options are ignored.
 }
@@ -152,7 +168,7 @@ function checkOptionClashes(flags: InstallFlags): void {
  * .mpy version (`--mpy 5`, `--target-version 1.18`): the options contradict each other.
  * @throws MpipError `usage`, with the hint that names the way out (a native mpy-cross of that version).
  */
-function checkBuiltInCompilerFits(firmware: MpyTarget, flags: InstallFlags): void {
+function checkBuiltInCompilerFits(firmware: MpyTarget, flags: BuildFlags): void {
   try {
     checkCompilerFits(wasmCompiler(), firmware);
   } catch (error) {
@@ -162,7 +178,7 @@ function checkBuiltInCompilerFits(firmware: MpyTarget, flags: InstallFlags): voi
   }
 }
 
-function firmwareTarget(flags: InstallFlags): MpyTarget | undefined {
+export function firmwareTarget(flags: Pick<InstallFlags, "targetVersion" | "mpy" | "arch">): MpyTarget | undefined {
   if (flags.targetVersion !== undefined && flags.mpy !== undefined) {
     throw new MpipError("usage", "give --target-version or --mpy, not both", { hint: "--target-version 1.22 means --mpy 6.2" });
   }
@@ -173,16 +189,20 @@ function firmwareTarget(flags: InstallFlags): MpyTarget | undefined {
 }
 
 /** Index URLs must be http(s), optionally with a kind prefix; anything else is refused unprinted. */
-function checkIndexUrl(url: string): string {
+export function checkIndexUrl(url: string): string {
   parseIndexLocation(url);
   return url;
 }
 
-async function gatherRequests(specs: string[], files: string[], reporter: Reporter): Promise<Request[]> {
+/**
+ * The requests of `specs` and of the `-r` files (each line named by its file and line); `origin` says
+ * where `specs` come from when not the command line (`mpip lock`: a project's pyproject.toml).
+ */
+export async function gatherRequests(specs: string[], files: string[], reporter: Reporter, origin = "the command line"): Promise<Request[]> {
   checkShellSplit(specs);
   checkRedirectedVersion(specs, stdoutFilePath());
   await refuseUrls(files, "file", "given with --requirement");
-  const lines = specs.map((text) => ({ text, origin: "the command line" }));
+  const lines = specs.map((text) => ({ text, origin }));
   for (const file of files) {
     for (const line of await readRequirementsFile(file)) lines.push({ text: line.text, origin: `\`${file}\` line ${line.line}` });
   }
