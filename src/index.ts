@@ -1,6 +1,8 @@
 // mpip's public API: each verb is one line; the CLI is a thin shell around these.
 
 export { install, type InstallOptions, type InstallReport, type InstalledPackage } from "./install.js";
+export { lock, type LockOptions, type LockReport } from "./lock/lock.js";
+export { installLocked, type LockedInstallOptions } from "./lock/install-locked.js";
 export { packProject, type PackOptions, type PackResult } from "./pack/pack.js";
 export { MpipError, type ErrorCode } from "./errors.js";
 export { Reporter } from "./log.js";
