@@ -18,9 +18,10 @@ import { collectNonEmpty, nonEmpty } from "./usage.js";
  * - `image`: how an install changes a folder that already holds packages (`-U`, `--dry-run`, `--no-record`);
  * - `network`: `--jobs`, `--timeout`, `--retries`, `--cert`;
  * - `limits`: the `--max-*` bounds against bombs and oversized input;
- * - `output`: `-q`, `-v`, `--debug`, `--json`.
+ * - `output`: `-q`, `-v`, `--debug`, `--json`;
+ * - `lock`: installing from a lock file (`--lock`, and `sync`'s `--no-remove`).
  */
-export type OptionGroup = "target" | "resolution" | "firmware" | "image" | "network" | "limits" | "output";
+export type OptionGroup = "target" | "resolution" | "firmware" | "image" | "network" | "limits" | "output" | "lock";
 
 /** Commander's `.option(flags, description, parser?, default?)`, as an Option object. */
 function option(flags: string, description: string, parseOrDefault?: unknown, defaultValue?: unknown): Option {
@@ -73,6 +74,8 @@ export function installOptions(): Array<[OptionGroup, Option]> {
     ["output", option("-v, --verbose", "print where each package came from and its sha256", false)],
     ["output", option("--debug", "print stack traces with errors", false)],
     ["output", option("--json", "print a machine-readable report on stdout (packages, versions, sources, sha256, files)", false)],
+    ["lock", option("--lock <file>", "install exactly what a pylock.toml lists (written by `mpip lock`, or sdists locked by another tool), with no resolution: every file checked against the lock's full sha256; packages the lock does not list stay (`mpip sync` removes them)", nonEmpty("--lock"))],
+    ["lock", option("--no-remove", "keep the recorded packages the lock does not list (by default `sync` removes them)")],
   ];
 }
 

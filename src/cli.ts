@@ -10,6 +10,8 @@ import type { DownloadFlags } from "./commands/download.js";
 import type { InstallFlags } from "./commands/install.js";
 import type { ReadFlags } from "./commands/image-output.js";
 import type { ListFlags } from "./commands/list.js";
+import type { LockFlags } from "./commands/lock.js";
+import type { SyncFlags } from "./commands/sync.js";
 import type { ManifestFlags } from "./commands/manifest.js";
 import type { ShowFlags } from "./commands/show.js";
 import type { UninstallFlags } from "./commands/uninstall.js";
@@ -38,6 +40,10 @@ const DOWNLOAD_EXAMPLES = `
   $ mpip download -d offline -r requirements.txt       everything the install needs, as a folder index
   $ mpip install -i offline -p image -r requirements.txt the same install later, with no network
   $ mpip download -d offline --mpy 6 aioble            micropython-lib's .mpy build, for MicroPython 1.19+`;
+const LOCK_EXAMPLES = `
+  $ mpip lock -r requirements.txt --mpy 6              pin the resolution for .mpy 6 firmware in pylock.toml
+  $ mpip sync -p build/image --mpy 6                   make build/image hold exactly what pylock.toml lists
+  $ mpip lock --check -r requirements.txt --mpy 6      in CI: exit 1 when pylock.toml is out of date`;
 
 const PACKAGING_EXAMPLES = `
   $ mpip pack -o dist                                  build dist/NAME-VERSION.tar.gz from pyproject.toml
@@ -88,7 +94,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
         "Everything is downloaded, verified and unpacked beside the target first; the target changes only if the whole install succeeds.",
     )
     .argument("[spec...]", "what to install: `name`, `name==1.2`, `'name>=1.0,<2'` (PEP 440), `name@1.2` (mip style); or directly, with no index: `github:org/repo[/path][@ref]`, `gitlab:…`, `codeberg:…`, an https:// URL or a local path to a .tar.gz sdist, a .py/.mpy module or a package.json, or a project folder");
-  addInstallOptions(install, ["target", "resolution", "firmware", "image", "network", "limits", "output"])
+  addInstallOptions(install, ["target", "resolution", "firmware", "image", "network", "limits", "output", "lock"], ["--no-remove"])
     .addHelpText("after", `\nExamples:${INSTALL_EXAMPLES}\n${INDEXES}`)
     .action((specs: string[], flags: InstallFlags) => run(async () => (await import("./commands/install.js")).installCommand(specs, flags)));
 
@@ -106,6 +112,31 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
   addInstallOptions(download, ["resolution", "firmware", "network", "limits", "output"], ["--compile", "--keep-sources", "--mpy-cross"])
     .addHelpText("after", `\nExamples:${DOWNLOAD_EXAMPLES}`)
     .action((specs: string[], flags: DownloadFlags) => run(async () => (await import("./commands/download.js")).downloadCommand(specs, flags)));
+  // `mpip lock`, `mpip sync`: see commands/lock.ts and commands/sync.ts.
+  const lock = program
+    .command("lock")
+    .summary("resolve packages as install would and pin them in a pylock.toml")
+    .description(
+      "Resolve packages exactly as `mpip install` would for the firmware given (--mpy, --target-version, --compile), fetch every file to hash it, and write a PEP 751 pylock.toml that `mpip install --lock` and `mpip sync` install again, byte for byte, with no resolution.\n" +
+        "With no packages and no -r, the dependencies of the project in the current folder (pyproject.toml, or setup.cfg) are locked.",
+    )
+    .argument("[spec...]", "what to lock, as for `mpip install`");
+  addInstallOptions(lock, ["resolution", "firmware", "network", "limits", "output"], ["--mpy-cross"])
+    .option("-o, --output <file>", "the lock file to write: pylock.toml or pylock.NAME.toml", nonEmpty("--output"), "pylock.toml")
+    .option("--check", "write nothing: exit 1, showing what changed, when the lock is out of date with its inputs (for CI)", false)
+    .addHelpText("after", `\nExamples:${LOCK_EXAMPLES}`)
+    .action((specs: string[], flags: LockFlags) => run(async () => (await import("./commands/lock.js")).lockCommand(specs, flags)));
+
+  const sync = program
+    .command("sync")
+    .summary("make a folder hold exactly what a pylock.toml lists")
+    .description(
+      "Install exactly what a pylock.toml lists, with no resolution and no index asked: every file is fetched in one round and checked against the lock's full sha256, " +
+        "and the recorded packages the lock does not list are removed, all in one commit (`mpip install --lock` keeps them). Any mismatch changes nothing.",
+    )
+    .argument("[lock]", "the lock file (default: pylock.toml in the current folder)");
+  addInstallOptions(sync, ["target", "resolution", "firmware", "image", "network", "limits", "output", "lock"], ["--requirement", "--find-links", "--no-index", "--no-deps", "--pre", "--require-hashes", "--upgrade", "--lock"])
+    .action((lockFile: string | undefined, flags: SyncFlags) => run(async () => (await import("./commands/sync.js")).syncCommand(lockFile, flags)));
 
   program
     .command("list")
@@ -178,7 +209,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
   registerFileCommands(program, run);
 
   // Every example first, then the paragraph about indexes, which is about installing only.
-  program.addHelpText("after", `\nExamples:${INSTALL_EXAMPLES}${DOWNLOAD_EXAMPLES}${PACKAGING_EXAMPLES}\n${INDEXES}`);
+  program.addHelpText("after", `\nExamples:${INSTALL_EXAMPLES}${LOCK_EXAMPLES}${DOWNLOAD_EXAMPLES}${PACKAGING_EXAMPLES}\n${INDEXES}`);
   return program;
 }
 

@@ -27,7 +27,9 @@ export type ErrorCode =
   | "check-failed"
   | "mpy-incompatible"
   | "compile-failed"
-  | "hash-required";
+  | "hash-required"
+  | "bad-lock"
+  | "lock-outdated";
 
 export class MpipError extends Error {
   readonly code: ErrorCode;

@@ -20,7 +20,7 @@ import { asInterrupted } from "./image/interrupt.js";
 import { MpipError } from "./errors.js";
 import { ioError } from "./image/io-error.js";
 import { TargetSession } from "./image/session.js";
-import { checkCompilerFits, loadWasmCompiler, nativeCompiler } from "./mpy/compile.js";
+import { checkCompilerFits, loadWasmCompiler, nativeCompiler, type Compiler } from "./mpy/compile.js";
 import { mipFlavor, type MpyTarget } from "./mpy/target.js";
 import { fitToFirmware, imageMpyWarnings } from "./prepare/firmware.js";
 import { prepareRelease, type PrepareContext, type Staged } from "./prepare/index.js";
@@ -115,6 +115,8 @@ export interface InstallReport {
   packages: InstalledPackage[];
   /** Files of replaced versions the install removed from the target. */
   removed: string[];
+  /** Recorded packages removed whole, though nothing replaces them (`mpip sync`: the lock does not list them). */
+  uninstalled?: Array<{ name: string; version: string }>;
   /** A dry run: nothing was changed; `packages` and `removed` say what would be. */
   dryRun?: boolean;
   warnings: string[];
@@ -125,9 +127,67 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   const target = path.resolve(options.target);
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   if (options.signal !== undefined) allowManyListeners(options.signal);
-  const indexes = options.indexUrls.map((url) => parseIndexLocation(url, options.cwd));
   // The first failure (or a signal) aborts every request, wait and queued task of the install at once.
   const scope = new RunScope(options.signal);
+  const { http, sources, firstMip } = openSources(options, limits, scope);
+  const image = await TargetSession.open(options.target, { wait: options.wait ?? true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  const context: PrepareContext = {
+    http,
+    staging: image.staging,
+    limits,
+    strictWindow: options.strictWindow,
+    requireHashes: options.requireHashes ?? false,
+    scope,
+    signal: scope.signal,
+    spec: { hosts: options.hosts ?? gitHostsFromEnv(), cwd: options.cwd ?? process.cwd() },
+    fallbackMip: firstMip,
+  };
+  try {
+    const compiler = await settleCompiler(options, image, scope);
+    const installed = await readInstalled(image.target);
+    const roots = new Set(options.requests);
+    const build = buildOf(options);
+    const resolved = await resolve<Staged>(options.requests, {
+      satisfied: (key, requests) => satisfiedBy(installed, key, requests, { ...options, roots, build, target: image.target }),
+      sources,
+      pool: new Pool(options.jobs, scope.signal),
+      scope,
+      pre: options.pre,
+      noDeps: options.noDeps,
+      ...(options.constraints === undefined ? {} : { constraints: options.constraints }),
+      ...(options.hashMode === undefined ? {} : { hashMode: options.hashMode }),
+      onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${quantity(count, "package")} ready, ${pending} in progress`),
+      onNotice: (message) => reporter.warn(message),
+      prepare: (release) => prepareRelease(release, context),
+    });
+    const recordContext: RecordContext = {
+      kindOf: (source) => sourceKinds(sources).get(source),
+      build,
+      requested: (node) => node.requests.some((request) => roots.has(request)),
+    };
+    return await commitStaged(resolved, { image, installed, compiler, recordContext, scope }, options);
+  } catch (error) {
+    reporter.clearProgress();
+    throw asInterrupted(error, options.signal, target);
+  } finally {
+    await image.close();
+    await http.close();
+    scope.dispose();
+  }
+}
+
+/** What `openSources` needs: where to look, and how to talk to the network. */
+export type SourceOptions = Pick<InstallOptions, "indexUrls" | "findLinks" | "firmware" | "cwd" | "timeoutMs" | "retries" | "certFile" | "reporter">;
+
+/**
+ * The HTTP client and the sources (`--find-links` folders, then the indexes in order) that resolve a
+ * run's requests, as every command that resolves like install (install, lock) sets them up; `firstMip`
+ * is the first index that is a v2 index (asking an index its kind only if no earlier one is one).
+ * Nothing is fetched until a source is asked. The caller closes `http`.
+ */
+export function openSources(options: SourceOptions, limits: Limits, scope: RunScope): { http: HttpClient; sources: Source[]; firstMip: () => Promise<string | undefined> } {
+  const { reporter } = options;
+  const indexes = options.indexUrls.map((url) => parseIndexLocation(url, options.cwd));
   const http = new HttpClient({
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.retries === undefined ? {} : { retries: options.retries }),
@@ -144,106 +204,102 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     ...options.findLinks.map((folder) => new FindLinksSource(folder)),
     ...indexes.map((index) => new IndexSource(index, http, sourceOptions)),
   ];
-  const image = await TargetSession.open(options.target, { wait: options.wait ?? true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   const indexSources = sources.filter((source): source is IndexSource => source instanceof IndexSource);
-  // The first index that is a v2 index, in order: asking an index its kind only if no earlier one is one.
   const firstMip = async (): Promise<string | undefined> => {
     for (const source of indexSources) if ((await source.settledKind()) === "mip") return source.url;
     return undefined;
   };
-  const context: PrepareContext = {
-    http,
-    staging: image.staging,
-    limits,
-    strictWindow: options.strictWindow,
-    requireHashes: options.requireHashes ?? false,
-    scope,
-    signal: scope.signal,
-    spec: { hosts: options.hosts ?? gitHostsFromEnv(), cwd: options.cwd ?? process.cwd() },
-    fallbackMip: firstMip,
-  };
-  try {
-    // Settled before any download: a native mpy-cross of the wrong version fails at once. Asked only now,
-    // with the staging folder there to record it in, so that a kill meanwhile leaves no process behind.
-    const compiler = options.compile === undefined ? undefined
-      : options.compile.mpyCross !== undefined
-        ? await nativeCompiler(options.compile.mpyCross, options.firmware?.major ?? 6, { scratchDir: image.staging.scratchDir, signal: scope.signal })
-        : await loadWasmCompiler();
-    if (compiler !== undefined) checkCompilerFits(compiler, options.firmware);
-    const installed = await readInstalled(image.target);
-    const roots = new Set(options.requests);
-    const build: Provenance["build"] = { compile: options.compile === undefined ? "no" : options.compile.keepSources ? "mpy+sources" : "mpy", mpy: options.firmware === undefined ? null : options.firmware.label };
-    const resolved = await resolve<Staged>(options.requests, {
-      satisfied: (key, requests) => satisfiedBy(installed, key, requests, { ...options, roots, build, target: image.target }),
-      sources,
-      pool: new Pool(options.jobs, scope.signal),
-      scope,
-      pre: options.pre,
-      noDeps: options.noDeps,
-      ...(options.constraints === undefined ? {} : { constraints: options.constraints }),
-      ...(options.hashMode === undefined ? {} : { hashMode: options.hashMode }),
-      onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${quantity(count, "package")} ready, ${pending} in progress`),
-      onNotice: (message) => reporter.warn(message),
-      prepare: (release) => prepareRelease(release, context),
-    });
-    const fresh = resolved.filter((node) => node.prepared.alreadyInstalled !== true);
-    if (compiler !== undefined || options.firmware !== undefined) {
-      reporter.progress(compiler === undefined ? "Checking .mpy files" : `Compiling with ${compiler.label}`);
-      await fitToFirmware(fresh, {
-        ...(options.firmware === undefined ? {} : { target: options.firmware }),
-        ...(compiler === undefined ? {} : { compile: { compiler, keepSources: options.compile?.keepSources ?? false, jobs: options.jobs, scratchDir: image.staging.scratchDir } }),
-      }, scope.signal);
-    }
-    reporter.clearProgress();
-    for (const node of resolved) {
-      reporter.detail(`${node.name}${node.version === "" ? "" : ` ${node.version}`} from ${node.prepared.origin} (sha256 ${node.prepared.sha256})`);
-      for (const warning of node.prepared.warnings) reporter.warn(warning);
-    }
-    // Only installs that bring .mpy files, or name the firmware, look at the target's own .mpy files.
-    if (options.firmware !== undefined || fresh.some((node) => node.prepared.files.some((file) => file.endsWith(".mpy")))) {
-      const warnings = await imageMpyWarnings(fresh, image.target, { ...(options.firmware === undefined ? {} : { target: options.firmware }), compiling: compiler !== undefined });
-      for (const warning of warnings) reporter.warn(warning);
-    }
-    warnSharedFiles(fresh, reporter);
-    const recordContext: RecordContext = {
-      kindOf: (source) => sourceKinds(sources).get(source),
-      build,
-      requested: (node) => node.requests.some((request) => roots.has(request)),
-    };
-    const incoming = fresh.map((node) => ({
-      key: normalizeName(node.name),
-      name: node.name,
-      version: node.version,
-      dir: node.prepared.dir,
-      files: node.prepared.files,
-      ...(options.record === false ? {} : { record: recordInputFor(node, recordContext) }),
-    }));
-    const change = await stageImageChange(image.target, installed, incoming, path.join(image.staging.dir, "records")).catch((error: unknown) => {
-      if (error instanceof MpipError) throw error;
-      throw ioError(`cannot write the install records into the staging folder \`${image.staging.dir}\`; nothing was changed in \`${target}\``, error, `check that \`${image.layout.home}\` is writable`);
-    });
-    for (const warning of change.warnings) reporter.warn(warning);
-    if (options.maxSize !== undefined) {
-      const size = await imageBytesAfter(image.target, change.placements, change.removals);
-      if (size > options.maxSize) {
-        throw new MpipError("limit-exceeded", `the image would hold ${formatBytes(size)} (${quantity(size, "byte")}) of files, more than --max-size ${formatBytes(options.maxSize)}; nothing was changed in \`${target}\``, {
-          hint: "leave packages out, install with --compile (bytecode is smaller than source), or raise --max-size; `mpip list --size -p DIR` shows what each package takes",
-        });
-      }
-    }
-    if (options.dryRun !== true) await image.commit(change.placements, change.removals);
-    const packages = resolved.map((node) => describe(node, change.replaced.get(normalizeName(node.name))?.version));
-    const written = new Set(change.placements.map((placement) => placement.to));
-    const removed = change.removals.filter((file) => !written.has(file)).sort();
-    return { target, packages, removed, ...(options.dryRun === true ? { dryRun: true } : {}), warnings: reporter.warnings };
-  } catch (error) {
-    reporter.clearProgress();
-    throw asInterrupted(error, options.signal, target);
-  } finally {
-    await image.close();
-    await http.close();
-    scope.dispose();
+  return { http, sources, firstMip };
+}
+
+/**
+ * The compiler `--compile` asks for, settled before any download: a native mpy-cross of the wrong version
+ * fails at once. Asked only once the staging folder is there to record it in, so that a kill meanwhile
+ * leaves no process behind. Undefined without `--compile`.
+ */
+export async function settleCompiler(options: Pick<InstallOptions, "compile" | "firmware">, image: TargetSession, scope: RunScope): Promise<Compiler | undefined> {
+  const compiler = options.compile === undefined ? undefined
+    : options.compile.mpyCross !== undefined
+      ? await nativeCompiler(options.compile.mpyCross, options.firmware?.major ?? 6, { scratchDir: image.staging.scratchDir, signal: scope.signal })
+      : await loadWasmCompiler();
+  if (compiler !== undefined) checkCompilerFits(compiler, options.firmware);
+  return compiler;
+}
+
+/** How an install builds its files, as records (`mpip.json`'s `build`) and locks state it. */
+export function buildOf(options: Pick<InstallOptions, "compile" | "firmware">): Provenance["build"] {
+  return { compile: options.compile === undefined ? "no" : options.compile.keepSources ? "mpy+sources" : "mpy", mpy: options.firmware === undefined ? null : options.firmware.label };
+}
+
+/** The run an install's packages were staged in, for `commitStaged`. */
+export interface StagedRun {
+  image: TargetSession;
+  /** The distributions the target recorded before the run. */
+  installed: InstalledDistribution[];
+  compiler: Compiler | undefined;
+  recordContext: RecordContext;
+  scope: RunScope;
+  /** Recorded distributions (by key) to remove in the same commit, though no incoming package replaces them (`mpip sync`). */
+  removing?: ReadonlySet<string>;
+}
+
+/**
+ * The end of every install, once its packages are staged (`resolved`, in plan order; those the target
+ * already holds marked `alreadyInstalled`): fit them to the firmware (compile, check .mpy files), say
+ * where each came from and what it warned of, stage the records, check `--max-size`, and commit (unless
+ * a dry run). Returns the report.
+ * @throws MpipError `mpy-incompatible`, `compile-failed`, `limit-exceeded`, `io`, and what the commit throws.
+ */
+export async function commitStaged(resolved: Array<ResolvedPackage<Staged>>, run: StagedRun, options: Pick<InstallOptions, "firmware" | "compile" | "jobs" | "record" | "maxSize" | "dryRun" | "reporter">): Promise<InstallReport> {
+  const { reporter } = options;
+  const { image, installed, compiler, scope } = run;
+  const target = image.target;
+  const fresh = resolved.filter((node) => node.prepared.alreadyInstalled !== true);
+  if (compiler !== undefined || options.firmware !== undefined) {
+    reporter.progress(compiler === undefined ? "Checking .mpy files" : `Compiling with ${compiler.label}`);
+    await fitToFirmware(fresh, {
+      ...(options.firmware === undefined ? {} : { target: options.firmware }),
+      ...(compiler === undefined ? {} : { compile: { compiler, keepSources: options.compile?.keepSources ?? false, jobs: options.jobs, scratchDir: image.staging.scratchDir } }),
+    }, scope.signal);
   }
+  reporter.clearProgress();
+  for (const node of resolved) {
+    reporter.detail(`${node.name}${node.version === "" ? "" : ` ${node.version}`} from ${node.prepared.origin} (sha256 ${node.prepared.sha256})`);
+    for (const warning of node.prepared.warnings) reporter.warn(warning);
+  }
+  // Only installs that bring .mpy files, or name the firmware, look at the target's own .mpy files.
+  if (options.firmware !== undefined || fresh.some((node) => node.prepared.files.some((file) => file.endsWith(".mpy")))) {
+    const warnings = await imageMpyWarnings(fresh, image.target, { ...(options.firmware === undefined ? {} : { target: options.firmware }), compiling: compiler !== undefined });
+    for (const warning of warnings) reporter.warn(warning);
+  }
+  warnSharedFiles(fresh, reporter);
+  const incoming = fresh.map((node) => ({
+    key: normalizeName(node.name),
+    name: node.name,
+    version: node.version,
+    dir: node.prepared.dir,
+    files: node.prepared.files,
+    ...(options.record === false ? {} : { record: recordInputFor(node, run.recordContext) }),
+  }));
+  const change = await stageImageChange(image.target, installed, incoming, path.join(image.staging.dir, "records"), run.removing).catch((error: unknown) => {
+    if (error instanceof MpipError) throw error;
+    throw ioError(`cannot write the install records into the staging folder \`${image.staging.dir}\`; nothing was changed in \`${target}\``, error, `check that \`${image.layout.home}\` is writable`);
+  });
+  for (const warning of change.warnings) reporter.warn(warning);
+  if (options.maxSize !== undefined) {
+    const size = await imageBytesAfter(image.target, change.placements, change.removals);
+    if (size > options.maxSize) {
+      throw new MpipError("limit-exceeded", `the image would hold ${formatBytes(size)} (${quantity(size, "byte")}) of files, more than --max-size ${formatBytes(options.maxSize)}; nothing was changed in \`${target}\``, {
+        hint: "leave packages out, install with --compile (bytecode is smaller than source), or raise --max-size; `mpip list --size -p DIR` shows what each package takes",
+      });
+    }
+  }
+  if (options.dryRun !== true) await image.commit(change.placements, change.removals);
+  const packages = resolved.map((node) => describe(node, change.replaced.get(normalizeName(node.name))?.version));
+  const written = new Set(change.placements.map((placement) => placement.to));
+  const removed = change.removals.filter((file) => !written.has(file)).sort();
+  const uninstalled = installed.filter((item) => run.removing?.has(item.key) === true).map((item) => ({ name: item.name, version: item.version }));
+  return { target, packages, removed, ...(uninstalled.length === 0 ? {} : { uninstalled }), ...(options.dryRun === true ? { dryRun: true } : {}), warnings: reporter.warnings };
 }
 
 /** Where two packages ship the same path the later one (in plan order) wins, as with upip: said. */
@@ -283,7 +339,7 @@ function satisfiedBy(installed: InstalledDistribution[], key: string, requests: 
 }
 
 /** The kind of each source by its label: what `mpip.json` says a package was chosen from. */
-function sourceKinds(sources: Source[]): Map<string, SourceKind> {
+export function sourceKinds(sources: Source[]): Map<string, SourceKind> {
   const kinds = new Map<string, SourceKind>();
   for (const source of sources) {
     if (source instanceof FindLinksSource) kinds.set(source.label, "find-links");

@@ -64,8 +64,10 @@ export function renderSummary(report: InstallReport, seconds: number): Text[] {
     lines.push([" ", styled("green", pkg.alreadyInstalled === true ? "=" : pkg.replaced === undefined ? "+" : "~"), " ", styled("bold", pkg.name), pkg.version === "" ? "" : `==${pkg.version}`, replaced, " ", styled("dim", `(from ${pkg.source})`)]);
     if (report.dryRun === true) for (const file of pkg.files) lines.push(styled("dim", `     ${file}`));
   }
+  for (const pkg of report.uninstalled ?? []) lines.push([" ", styled("red", "-"), " ", styled("bold", pkg.name), `==${pkg.version}`, " ", styled("dim", report.dryRun === true ? "(would be removed: not in the lock)" : "(removed: not in the lock)")]);
   const removed = report.removed ?? [];
-  if (removed.length > 0) lines.push(`${report.dryRun === true ? "Would remove" : "Removed"} ${quantity(removed.length, "file")} of replaced versions${report.dryRun === true ? ":" : ""}`);
+  const whose = (report.uninstalled ?? []).length > 0 ? "of replaced versions and removed packages" : "of replaced versions";
+  if (removed.length > 0) lines.push(`${report.dryRun === true ? "Would remove" : "Removed"} ${quantity(removed.length, "file")} ${whose}${report.dryRun === true ? ":" : ""}`);
   if (report.dryRun === true) for (const file of removed) lines.push([" ", styled("red", "-"), " ", file]);
   return lines;
 }

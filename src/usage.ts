@@ -16,13 +16,14 @@ export const EXIT_USAGE = 2;
 
 /**
  * The one rule: exit 2 when the command cannot be run as given (error code `usage`: an option, a value,
- * a file or program an option names, nothing to do), or when a spec typed on the command line or in a
+ * a file or program an option names, nothing to do; `bad-lock`: the lock file it names), or when a spec typed on the command line or in a
  * `-r` file is malformed (`bad-spec`, `bad-requirement`: `typed` says the error came from reading them).
  * Anything else (a package, an index, the network, the disk) is a failure: exit 1.
  */
 export function exitCodeFor(error: unknown, typed = false): number {
   if (!(error instanceof MpipError)) return EXIT_FAILED;
-  if (error.code === "usage") return EXIT_USAGE;
+  // A lock file is named on the command line, as a -r file is: one mpip cannot read is the command's.
+  if (error.code === "usage" || error.code === "bad-lock") return EXIT_USAGE;
   return typed && (error.code === "bad-spec" || error.code === "bad-requirement") ? EXIT_USAGE : EXIT_FAILED;
 }
 
@@ -67,7 +68,7 @@ export function usageError(error: CommanderError, context: ParseContext): MpipEr
 }
 
 /** Commands mpip is growing (CONVENTIONS.md) but does not have yet: never answered with a look-alike. */
-const PLANNED_COMMANDS = new Set(["lock", "sync", "cache", "index"]);
+const PLANNED_COMMANDS = new Set(["cache", "index"]);
 
 /**
  * `mpip uninstall`, `mpip frobnicate`: the command does not exist (for a planned one: not yet), and the

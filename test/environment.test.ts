@@ -132,8 +132,8 @@ describe("MPIP_<LONG_NAME> sets each option", () => {
   });
 
   test("--help names each option's variable", async () => {
-    const help = await runMpip(["install", "--help"]);
-    const flat = help.stdout.replace(/\s+/g, " ");
+    // Every option of the groups appears on install or, for sync's own (`--no-remove`), on sync.
+    const flat = (await Promise.all(["install", "sync"].map(async (command) => (await runMpip([command, "--help"])).stdout))).join(" ").replace(/\s+/g, " ");
     for (const [, option] of installOptions()) {
       const variable = `MPIP_${option.long!.slice(2).toUpperCase().replace(/-/g, "_")}`;
       assert.ok(flat.includes(`(env: ${variable})`), variable);

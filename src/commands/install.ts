@@ -61,6 +61,8 @@ export interface InstallFlags {
   compile: boolean;
   keepSources: boolean;
   mpyCross?: string;
+  /** `--lock FILE`: install what the lock lists (commands/sync.ts). */
+  lock?: string;
 }
 
 const LIMIT_FLAGS = ["maxUnpackedBytes", "maxEntries", "maxRatio", "maxMetadataBytes", "maxPathLength"] as const;
@@ -73,6 +75,7 @@ export function limitsFrom(flags: Pick<InstallFlags, (typeof LIMIT_FLAGS)[number
 }
 
 export async function installCommand(specs: string[], flags: InstallFlags): Promise<number> {
+  if (flags.lock !== undefined) return (await import("./sync.js")).installLockCommand(flags.lock, specs, flags);
   const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
   const reporter = new Reporter({ verbosity });
   const started = performance.now();
@@ -94,19 +97,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
     }
     await checkTypedPaths(flags.findLinks, "folder", "given with --find-links");
     for (const link of input.findLinks) await checkTypedPaths([link.path], "folder", `given with --find-links in ${link.origin}`);
-    if (flags.cert !== undefined) {
-      await checkTypedPaths([flags.cert], "file", "given with --cert");
-      // Read now, whether or not this install turns out to use the network: a bad --cert is bad usage.
-      const { parsePemBundle } = await import("../http/tls.js");
-      const { readFile } = await import("node:fs/promises");
-      parsePemBundle(await readFile(flags.cert, "utf8"), flags.cert);
-    }
-    if (flags.mpyCross !== undefined) await checkTypedPaths([flags.mpyCross], "file", "given with --mpy-cross");
-    const firmware = firmwareTarget(flags);
-    if ((flags.keepSources || flags.mpyCross !== undefined) && !flags.compile) {
-      throw new MpipError("usage", `${flags.keepSources ? "--keep-sources" : "--mpy-cross"} has an effect only with --compile`, { hint: "add --compile" });
-    }
-    if (flags.compile && flags.mpyCross === undefined && firmware !== undefined) checkBuiltInCompilerFits(firmware, flags);
+    const firmware = await checkBuildFlags(flags);
     typed = false;
     const report = await install({
       ...(firmware === undefined ? {} : { firmware }),
@@ -147,13 +138,38 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
   }
 }
 
+/** The flags of `checkBuildFlags`: what the image is for and how it is built, and the network's `--cert`. */
+export type BuildFlags = Pick<InstallFlags, "cert" | "mpyCross" | "targetVersion" | "mpy" | "arch" | "compile" | "keepSources">;
+
+/**
+ * The firmware the command line asks for, once `--cert` and `--mpy-cross` name files that are there (the
+ * bundle parses) and the firmware and compile options agree; every command that installs checks them so.
+ * @throws MpipError `usage`.
+ */
+export async function checkBuildFlags(flags: BuildFlags): Promise<MpyTarget | undefined> {
+  if (flags.cert !== undefined) {
+    await checkTypedPaths([flags.cert], "file", "given with --cert");
+    // Read now, whether or not this install turns out to use the network: a bad --cert is bad usage.
+    const { parsePemBundle } = await import("../http/tls.js");
+    const { readFile } = await import("node:fs/promises");
+    parsePemBundle(await readFile(flags.cert, "utf8"), flags.cert);
+  }
+  if (flags.mpyCross !== undefined) await checkTypedPaths([flags.mpyCross], "file", "given with --mpy-cross");
+  const firmware = firmwareTarget(flags);
+  if ((flags.keepSources || flags.mpyCross !== undefined) && !flags.compile) {
+    throw new MpipError("usage", `${flags.keepSources ? "--keep-sources" : "--mpy-cross"} has an effect only with --compile`, { hint: "add --compile" });
+  }
+  if (flags.compile && flags.mpyCross === undefined && firmware !== undefined) checkBuiltInCompilerFits(firmware, flags);
+  return firmware;
+}
+
 /**
  * Options that cannot all be obeyed, known from the command line alone: a usage error (exit 2) before any
  * work, not a failure halfway. (`--target-version` with `--mpy`, and options that need another, are
  * checked where their values are read.)
  * @throws MpipError `usage`.
  */
-function checkOptionClashes(flags: InstallFlags): void {
+export function checkOptionClashes(flags: Pick<InstallFlags, "quiet" | "verbose">): void {
   if (flags.quiet && flags.verbose) throw new MpipError("usage", "give -q (--quiet) or -v (--verbose), not both", { hint: "-q prints only warnings and errors; -v adds where each package came from" });
   // `--no-index` with `-i` is no clash: as in pip, --no-index wins and the index options are ignored.
 }
@@ -163,7 +179,7 @@ function checkOptionClashes(flags: InstallFlags): void {
  * .mpy version (`--mpy 5`, `--target-version 1.18`): the options contradict each other.
  * @throws MpipError `usage`, with the hint that names the way out (a native mpy-cross of that version).
  */
-function checkBuiltInCompilerFits(firmware: MpyTarget, flags: InstallFlags): void {
+function checkBuiltInCompilerFits(firmware: MpyTarget, flags: BuildFlags): void {
   try {
     checkCompilerFits(wasmCompiler(), firmware);
   } catch (error) {
@@ -217,13 +233,19 @@ export interface Gathered {
   hashMode?: HashMode;
 }
 
-export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, "requirement" | "constraint">, reporter: Reporter): Promise<Gathered> {
+/**
+ * The requests of `specs` and of the `-r`/`-c` files (each line named by its file and line), the
+ * constraints, what the files set besides, and whether hash-checking mode is on. `origin` says where
+ * `specs` come from when not the command line (`mpip lock`: a project's pyproject.toml).
+ * @throws MpipError `usage`, `bad-spec`, `bad-requirement`.
+ */
+export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, "requirement" | "constraint">, reporter: Reporter, origin = "the command line"): Promise<Gathered> {
   checkShellSplit(specs);
   checkRedirectedVersion(specs, stdoutFilePath());
   await refuseUrls(flags.requirement, "file", "given with --requirement");
   await refuseUrls(flags.constraint, "file", "given with --constraint");
   const input = await readRequirementFiles([...flags.requirement.map((file) => ({ path: file, kind: "requirement" as const })), ...flags.constraint.map((file) => ({ path: file, kind: "constraint" as const }))]);
-  const lines = [...specs.map((text) => ({ text, origin: "the command line", hashes: [] as string[] })), ...input.requirements];
+  const lines = [...specs.map((text) => ({ text, origin, hashes: [] as string[] })), ...input.requirements];
   const requests: Request[] = [];
   const context = { hosts: gitHostsFromEnv(), cwd: process.cwd() };
   for (const { text, origin, hashes } of lines) {

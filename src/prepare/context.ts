@@ -9,10 +9,12 @@ import type { Staging } from "../image/staging.js";
 import type { Limits } from "../limits.js";
 import type { Release } from "../resolve/resolve.js";
 import type { SpecContext } from "../spec/package-spec.js";
+import type { Location } from "../sources/types.js";
 
 export interface PrepareContext {
   http: HttpClient;
-  staging: Staging;
+  /** Where packages are staged: the install's staging folder (a lock stages in a folder of its own). */
+  staging: Pick<Staging, "packageDir">;
   limits: Limits;
   /** Refuse archives a device with a 4 KiB inflate window cannot unpack (`--strict-window`). */
   strictWindow: boolean;
@@ -24,6 +26,11 @@ export interface PrepareContext {
   signal?: AbortSignal;
   /** For the `deps` of package documents, which may be URLs and `github:` shorthands. */
   spec: SpecContext;
+  /**
+   * Who the expected hashes come from, when not the index or the URL: "the lock `pylock.toml`" for a
+   * locked install, whose every file is checked against the full sha256 the lock pins. For messages.
+   */
+  pinnedBy?: string;
   /**
    * The first micropython-lib v2 index configured: where mip fetches a package.json's bare `hashes` from.
    * Asked only when a document needs it, since finding it may mean asking indexes what kind they are.
@@ -54,6 +61,19 @@ export interface Staged {
   alreadyInstalled?: boolean;
   /** The one-line summary its metadata gives (an sdist's PKG-INFO `Summary:`), for the install record. */
   summary?: string;
+  /**
+   * Every file fetched for it, with its full sha256 and size, so that a lock can pin them: the artifact
+   * (the sdist, the module, the package document), and a package document's files by destination.
+   * Undefined for a project folder (packed on the spot) and for what the target already holds.
+   */
+  fetched?: { artifact: FetchedFile; files?: Array<FetchedFile & { dest: string }> };
+}
+
+/** One file as it was fetched: where from, its full sha256 (hex) and its size in bytes. */
+export interface FetchedFile {
+  location: Location;
+  sha256: string;
+  bytes: number;
 }
 
 /** "`foo 1.0` (`foo-1.0.tar.gz`)": how messages name what is being prepared. */

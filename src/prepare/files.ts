@@ -17,7 +17,7 @@ import { FileSink } from "../sink.js";
 import { isTooLarge } from "../sources/metadata.js";
 import type { PlannedFile } from "../sources/types.js";
 import { printable, quantity } from "../text.js";
-import type { PrepareContext } from "./context.js";
+import type { FetchedFile, PrepareContext } from "./context.js";
 
 /** Files of one package fetched at once (the install's own pool is already holding a slot for it). */
 const FILES_AT_ONCE = 8;
@@ -32,8 +32,11 @@ export interface FilesSource {
   withinName?: string;
 }
 
-/** Fetches, checks and writes `files` into `dir`; returns their destinations in document order. */
-export async function stageFiles(files: PlannedFile[], dir: string, label: string, source: FilesSource, context: PrepareContext): Promise<string[]> {
+/**
+ * Fetches, checks and writes `files` into `dir`; returns each one's destination (normalized, see
+ * normalizeDest) with its full sha256 and size, in document order.
+ */
+export async function stageFiles(files: PlannedFile[], dir: string, label: string, source: FilesSource, context: PrepareContext): Promise<Array<FetchedFile & { dest: string }>> {
   const { limits } = context;
   if (files.length > limits.maxEntries) {
     throw new MpipError("limit-exceeded", `${label} lists ${quantity(files.length, "file")}, more than the limit of ${limits.maxEntries}`, { hint: "if you trust this package, raise the limit with --max-entries" });
@@ -46,17 +49,17 @@ export async function stageFiles(files: PlannedFile[], dir: string, label: strin
   const quota = new Quota(limit, () => unpackedTooLarge(label, limit));
   const pool = new Pool(FILES_AT_ONCE, context.signal);
   await makeDirs(root);
-  await context.scope.all(files.map((file) => () => pool.run(async () => {
+  return context.scope.all(files.map((file) => () => pool.run(async () => {
     const fileLabel = `\`${file.dest}\` of ${label}`;
-    await stageFile(root, file.dest, label, limits.maxPathLength, (sink) => fetchWithin(limit, limit, label, () => fetchToFile(file, context.http, fileLabel, sink, {
+    const fetched = await stageFile(root, file.dest, label, limits.maxPathLength, (sink) => fetchWithin(limit, limit, label, () => fetchToFile(file, context.http, fileLabel, sink, {
       authority: source.authority,
       maxBytes: limit,
       quota,
       ...(source.within === undefined ? {} : { within: source.within }),
       ...(source.withinName === undefined ? {} : { withinName: source.withinName }),
     })));
+    return { dest: normalizeDest(file.dest), location: file.location, sha256: fetched.sha256, bytes: fetched.bytes };
   })));
-  return files.map((file) => normalizeDest(file.dest));
 }
 
 /** Runs `fetch` (given `maxBytes`), turning its size error into the `--max-unpacked-bytes` limit's. */

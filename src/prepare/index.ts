@@ -33,10 +33,12 @@ export async function prepareRelease(release: Release, context: PrepareContext):
       const maxBytes = archiveDownloadLimit(limit);
       const lease = context.http.memory.lease();
       try {
-        const fetched = await fetchWithin(maxBytes, limit, label, () => fetchFile(artifact.file, context.http, label, { ...(direct ? { direct, authority: "the URL's `#sha256=`" } : {}), maxBytes, lease, ...allowedBy(release) }));
+        const authority = context.pinnedBy ?? (direct ? "the URL's `#sha256=`" : undefined);
+        const fetched = await fetchWithin(maxBytes, limit, label, () => fetchFile(artifact.file, context.http, label, { ...(direct ? { direct } : {}), ...(authority === undefined ? {} : { authority }), maxBytes, lease, ...allowedBy(release) }));
         const prepared = await prepareArchive(stagingDir(context, release.key), { ...fetched, filename: artifact.file.filename }, label, context);
         await context.onArchive?.(release, { data: fetched.data, sha256: fetched.sha256, filename: artifact.file.filename });
-        return { ...prepared, value: { ...prepared.value, warnings: [...unverified, ...prepared.value.warnings] } };
+        const pinned = { location: artifact.file.location, sha256: fetched.sha256, bytes: fetched.data.length };
+        return { ...prepared, value: { ...prepared.value, warnings: [...unverified, ...prepared.value.warnings], fetched: { artifact: pinned } } };
       } finally {
         lease.release();
       }
@@ -75,12 +77,13 @@ async function prepareModule(release: Release, artifact: Extract<Artifact, { typ
   // Written to its file as it arrives: a module needs no processing in memory.
   const fetched = await stageFile(dir, artifact.dest, label, context.limits.maxPathLength, async (sink) => {
     try {
-      return await fetchWithin(limit, limit, label, () => fetchToFile(artifact, context.http, label, sink, { direct: true, authority: "the URL's `#sha256=`", maxBytes: limit, ...allowedBy(release) }));
+      return await fetchWithin(limit, limit, label, () => fetchToFile(artifact, context.http, label, sink, { direct: true, authority: context.pinnedBy ?? "the URL's `#sha256=`", maxBytes: limit, ...allowedBy(release) }));
     } catch (error) {
       throw artifact.location.type === "remote" ? fromShorthand(error, release.source, artifact.location.url, context) : error;
     }
   });
-  return { dependencies: [], value: { dir, files: [normalizeDest(artifact.dest)], sha256: fetched.sha256, origin: fetched.origin, filename: artifact.dest, smallWindow: true, warnings: unverified } };
+  const pinned = { location: artifact.location, sha256: fetched.sha256, bytes: fetched.bytes };
+  return { dependencies: [], value: { dir, files: [normalizeDest(artifact.dest)], sha256: fetched.sha256, origin: fetched.origin, filename: artifact.dest, smallWindow: true, warnings: unverified, fetched: { artifact: pinned } } };
 }
 
 /** A package the target already holds: nothing to fetch; its recorded Requires-Dist still drive the walk. */

@@ -29,7 +29,7 @@ export async function preparePackageDocument(release: Release, artifact: Package
   const origin: DocumentOrigin = { url: documentUrl, index: release.source, ...(release.direct === true ? { kind: "package document" as const } : {}) };
   // A document named directly is a file like any other; one from a v2 index is that index's metadata.
   const unverified = release.direct === true && release.hashes === undefined ? missingHashWarnings(artifact, label, fromSpec(release.source, isShorthand(release.source)), context) : [];
-  const { document, sha256, origin: fetchedFrom } = await readDocument(release, artifact, label, origin, context);
+  const { document, sha256, bytes, origin: fetchedFrom } = await readDocument(release, artifact, label, origin, context);
   const bareHashes = document.hashes.some(([dest]) => !document.urls.some(([other]) => other === dest));
   const fallbackMip = artifact.mip === undefined && bareHashes ? await context.fallbackMip?.() : undefined;
   const localRoot = location.type === "local" ? await localDocumentRoot(location.path) : undefined;
@@ -46,7 +46,7 @@ export async function preparePackageDocument(release: Release, artifact: Package
   unverified.push(...(document.warnings ?? []));
   for (const file of planned) unverified.push(...missingHashWarnings(file, `\`${printable(file.dest, 200)}\` of ${label}`, fromDocument(fetchedFrom), context));
   const dir = stagingDir(context, release.key);
-  const files = await stageFiles(planned, dir, label, {
+  const staged = await stageFiles(planned, dir, label, {
     authority: `the package document \`${fetchedFrom}\``,
     ...(localRoot === undefined ? {} : { within: localRoot }),
     ...(localRoot === undefined || location.type !== "local" || localRoot === path.dirname(path.resolve(location.path)) ? {} : { withinName: "the git clone that holds the document" }),
@@ -55,7 +55,7 @@ export async function preparePackageDocument(release: Release, artifact: Package
   return {
     dependencies,
     version,
-    value: { dir, files, sha256, origin: fetchedFrom, filename: documentName, smallWindow: true, warnings: unverified },
+    value: { dir, files: staged.map((file) => file.dest), sha256, origin: fetchedFrom, filename: documentName, smallWindow: true, warnings: unverified, fetched: { artifact: { location, sha256, bytes }, files: staged } },
   };
 }
 
@@ -64,9 +64,9 @@ export async function preparePackageDocument(release: Release, artifact: Package
  * parsed. Only the parsed document is returned: its bytes (and their memory lease) are let go before any
  * of its files is fetched.
  */
-async function readDocument(release: Release, artifact: PackageJsonArtifact, label: string, origin: DocumentOrigin, context: PrepareContext): Promise<{ document: PackageDocument; sha256: string; origin: string }> {
+async function readDocument(release: Release, artifact: PackageJsonArtifact, label: string, origin: DocumentOrigin, context: PrepareContext): Promise<{ document: PackageDocument; sha256: string; bytes: number; origin: string }> {
   const fetched = await fetchDocument(release, artifact, label, origin, context);
-  return { document: parsePackageDocument(fetched.data, origin), sha256: fetched.sha256, origin: fetched.origin };
+  return { document: parsePackageDocument(fetched.data, origin), sha256: fetched.sha256, bytes: fetched.data.length, origin: fetched.origin };
 }
 
 async function fetchDocument(release: Release, artifact: PackageJsonArtifact, label: string, origin: DocumentOrigin, context: PrepareContext): Promise<Fetched> {
@@ -95,7 +95,7 @@ export function fromShorthand(error: unknown, source: string, url: string, conte
  * The `deps` as specs, a shorthand into the document's own repo at the document's ref (`ref`) unless it
  * names its own; one that is no valid spec is an error about the document's field.
  */
-function dependencySpecs(document: PackageDocument, ref: RepoRef | undefined, context: PrepareContext): PackageSpec[] {
+export function dependencySpecs(document: PackageDocument, ref: RepoRef | undefined, context: Pick<PrepareContext, "spec">): PackageSpec[] {
   return dependenciesOf(document).map((dep, index) => {
     try {
       return parseMipDependency(dep.name, dep.version, context.spec, ref);

@@ -22,7 +22,7 @@ export interface IncomingDistribution {
 export interface ImagePlan<T extends IncomingDistribution> {
   /** The files each incoming distribution's RECORD lists: those no later one ships. */
   owned: Map<T, string[]>;
-  /** Recorded distributions the install replaces. */
+  /** Recorded distributions the install replaces (or removes: see `removing`). */
   replaced: InstalledDistribution[];
   /** Target files to remove (the commit passes over those it also writes). */
   removals: string[];
@@ -33,13 +33,15 @@ export interface ImagePlan<T extends IncomingDistribution> {
 }
 
 /**
- * Plans an install of `incoming` (in plan order) over the distributions `installed` in the target.
- * Throws nothing.
+ * Plans an install of `incoming` (in plan order) over the distributions `installed` in the target. The
+ * distributions whose keys are in `removing` go as a replaced one goes, with nothing in their place
+ * (`mpip sync` removing what its lock does not list). Throws nothing.
  */
-export function planImage<T extends IncomingDistribution>(installed: readonly InstalledDistribution[], incoming: readonly T[]): ImagePlan<T> {
+export function planImage<T extends IncomingDistribution>(installed: readonly InstalledDistribution[], incoming: readonly T[], removing: ReadonlySet<string> = new Set()): ImagePlan<T> {
   const incomingKeys = new Set(incoming.map((item) => item.key));
-  const replaced = installed.filter((item) => incomingKeys.has(item.key));
-  const kept = installed.filter((item) => !incomingKeys.has(item.key));
+  const goes = (item: InstalledDistribution) => incomingKeys.has(item.key) || removing.has(item.key);
+  const replaced = installed.filter(goes);
+  const kept = installed.filter((item) => !goes(item));
   const finalOwner = new Map<string, T>();
   for (const item of incoming) for (const file of item.files) finalOwner.set(file, item);
   const owned = new Map<T, string[]>(incoming.map((item) => [item, [...new Set(item.files.filter((file) => finalOwner.get(file) === item))]]));

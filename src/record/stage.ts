@@ -35,10 +35,11 @@ export interface ImageChange {
 
 /**
  * Plans the install of `incoming` (in plan order) over the records `installed` in `target`, staging
- * records in `recordsDir`. Throws what the filesystem throws while staging.
+ * records in `recordsDir`; the recorded distributions whose keys are in `removing` go whole, as a
+ * replaced version goes (`mpip sync`). Throws what the filesystem throws while staging.
  */
-export async function stageImageChange(target: string, installed: readonly InstalledDistribution[], incoming: readonly IncomingPackage[], recordsDir: string): Promise<ImageChange> {
-  const plan = planImage(installed, incoming);
+export async function stageImageChange(target: string, installed: readonly InstalledDistribution[], incoming: readonly IncomingPackage[], recordsDir: string, removing?: ReadonlySet<string>): Promise<ImageChange> {
+  const plan = planImage(installed, incoming, removing);
   const replaced = new Map(plan.replaced.map((item) => [item.key, item]));
   const placements: Placement[] = [];
   for (const [index, item] of incoming.entries()) {

@@ -54,7 +54,15 @@ const VARIABLE_ALIASES: Record<string, string> = {
   "platform.python_implementation": "platform_python_implementation",
   python_implementation: "platform_python_implementation",
 };
+/**
+ * PEP 751's marker variables for lock files: the extras and dependency groups being installed, as sets of
+ * names (`'dev' in dependency_groups`). Outside a lock both are empty: mpip installs neither.
+ */
+const SET_VARIABLES = new Set(["extras", "dependency_groups"]);
 const VARIABLES = new Set(Object.keys(MICROPYTHON_ENVIRONMENT));
+
+/** The values of the set variables (`extras`, `dependency_groups`): PEP 503 normalized names. */
+export type MarkerSets = Readonly<Partial<Record<"extras" | "dependency_groups", readonly string[]>>>;
 
 const VERSION_OPS = new Set<MarkerOp>(["==", "!=", "<", "<=", ">", ">=", "~="]);
 
@@ -63,8 +71,12 @@ export const MAX_MARKER_DEPTH = 32;
 /** The longest marker read, in characters (as for a whole requirement): evaluating recurses per `and`/`or`. */
 export const MAX_MARKER_LENGTH = 10_000;
 
-/** Parses a marker expression (the part after `;`). Throws MpipError("bad-requirement"). */
-export function parseMarker(text: string): Marker {
+/**
+ * Parses a marker expression (the part after `;`). `lockFile`: it is a lock file's (PEP 751), where the
+ * set variables `extras` and `dependency_groups` exist too; PEP 508 has no such variables.
+ * Throws MpipError("bad-requirement").
+ */
+export function parseMarker(text: string, options: { lockFile?: boolean } = {}): Marker {
   const src = text.trim();
   let pos = 0;
   let depth = 0;
@@ -97,7 +109,7 @@ export function parseMarker(text: string): Marker {
     const m = /^[A-Za-z_][A-Za-z0-9_.]*/.exec(src.slice(pos));
     if (!m) return fail(`expected a marker variable or a quoted string, found ${found()}`);
     const name = VARIABLE_ALIASES[m[0]] ?? m[0];
-    if (!VARIABLES.has(name)) fail(`unknown marker variable \`${printable(m[0], 80)}\``);
+    if (!VARIABLES.has(name) && !(options.lockFile === true && SET_VARIABLES.has(name))) fail(`unknown marker variable \`${printable(m[0], 80)}\``);
     pos += m[0].length;
     return { type: "variable", name };
   };
@@ -175,14 +187,24 @@ function formatValue(value: MarkerValue): string {
   return value.value.includes('"') ? `'${value.value}'` : `"${value.value}"`;
 }
 
-/** Evaluates a marker; by default against MICROPYTHON_ENVIRONMENT. */
-export function evaluateMarker(marker: Marker, env: MarkerEnvironment = MICROPYTHON_ENVIRONMENT): boolean {
+/**
+ * Evaluates a marker; by default against MICROPYTHON_ENVIRONMENT, with the set variables of lock files
+ * (`extras`, `dependency_groups`) empty unless `sets` gives them. A set is only tested with `in` and
+ * `not in` (`'dev' in dependency_groups`, names compared after PEP 503 normalization); any other
+ * comparison with one is false, as it has no meaning.
+ */
+export function evaluateMarker(marker: Marker, env: MarkerEnvironment = MICROPYTHON_ENVIRONMENT, sets: MarkerSets = {}): boolean {
   switch (marker.type) {
     case "and":
-      return evaluateMarker(marker.left, env) && evaluateMarker(marker.right, env);
+      return evaluateMarker(marker.left, env, sets) && evaluateMarker(marker.right, env, sets);
     case "or":
-      return evaluateMarker(marker.left, env) || evaluateMarker(marker.right, env);
+      return evaluateMarker(marker.left, env, sets) || evaluateMarker(marker.right, env, sets);
     case "compare": {
+      if (marker.right.type === "variable" && SET_VARIABLES.has(marker.right.name) && marker.left.type === "string" && (marker.op === "in" || marker.op === "not in")) {
+        const members = (sets[marker.right.name as keyof MarkerSets] ?? []).map(normalizeName);
+        return members.includes(normalizeName(marker.left.value)) === (marker.op === "in");
+      }
+      if ([marker.left, marker.right].some((value) => value.type === "variable" && SET_VARIABLES.has(value.name))) return false;
       let lhs = resolve(marker.left, env);
       let rhs = resolve(marker.right, env);
       if (isVariable(marker.left, "extra") || isVariable(marker.right, "extra")) {

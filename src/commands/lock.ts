@@ -1,0 +1,138 @@
+// `mpip lock`: from parsed flags to a lock (or, with --check, a comparison) and its report. The
+// requirements come from the specs and -r files as for `mpip install`, or, when none is given, from the
+// project in the current folder (pyproject.toml's `[project].dependencies`, or setup.cfg's
+// `install_requires`, read as `mpip pack` reads them). cli.ts declares the options.
+
+import path from "node:path";
+import { DEFAULT_INDEXES } from "../defaults.js";
+import { MpipError } from "../errors.js";
+import { isLocalSpec, localSpec, packageSource, type LockedPackage } from "../lock/format.js";
+import { Reporter, styled, type Text, type Verbosity } from "../log.js";
+import { jsonDocument } from "../render.js";
+import type { Request } from "../resolve/resolve.js";
+import { catchSignals } from "../signals.js";
+import { printable, quantity } from "../text.js";
+import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
+import { checkBuildFlags, checkOptionClashes, gatherRequests, indexList, limitsFrom, type Gathered, type InstallFlags } from "./install.js";
+
+export type LockFlags = Omit<InstallFlags, "target" | "wait" | "record" | "dryRun" | "maxSize" | "upgrade" | "forceReinstall" | "mpyCross" | "lock"> & {
+  output: string;
+  check: boolean;
+};
+
+/** pylock.toml, or pylock.NAME.toml (PEP 751's file names). */
+const LOCK_NAME = /^pylock\.([^.]+\.)?toml$/;
+
+/**
+ * `mpip lock [spec...]`: writes (or with --check compares) the lock; returns the exit code (0, 1 for a
+ * failure or an out-of-date lock, 2 for bad usage), having printed the report or the error.
+ */
+export async function lockCommand(specs: string[], flags: LockFlags): Promise<number> {
+  const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
+  const reporter = new Reporter({ verbosity });
+  const started = performance.now();
+  const signals = catchSignals((message) => reporter.write(message));
+  let typed = true;
+  try {
+    checkOptionClashes(flags);
+    await refuseUrls([flags.output], "file", "given with --output");
+    if (!LOCK_NAME.test(path.basename(flags.output))) {
+      throw new MpipError("usage", `\`${printable(flags.output)}\` is not a lock file name: PEP 751 names a lock \`pylock.toml\` or \`pylock.NAME.toml\``, { hint: "write `-o pylock.toml` (in any folder), or `-o pylock.device.toml` for one of several" });
+    }
+    const lockDir = path.dirname(path.resolve(flags.output));
+    const { requests, constraints, input, hashMode, from } = await requirements(specs, flags, reporter);
+    // Index options in requirement files act as for install: after the command line's, in the order read.
+    const indexUrls = flags.index && input.noIndex === undefined ? indexList([...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl], input.indexChanges) : [];
+    const findLinks = [...flags.findLinks, ...input.findLinks.map((link) => link.path)];
+    if (indexUrls.length === 0 && findLinks.length === 0 && requests.some((request) => request.direct === undefined)) {
+      throw new MpipError("usage", `--no-index${input.noIndex === undefined || !flags.index ? "" : ` (${input.noIndex})`} leaves no place to find packages`, { hint: "add a folder of sdists with `-f DIR`" });
+    }
+    await checkTypedPaths(flags.findLinks, "folder", "given with --find-links");
+    for (const link of input.findLinks) await checkTypedPaths([link.path], "folder", `given with --find-links in ${link.origin}`);
+    // The lock names the build; nothing is compiled now, so --mpy-cross is the locked install's business.
+    const firmware = await checkBuildFlags({ ...flags, compile: false, keepSources: false });
+    if (flags.keepSources && !flags.compile) throw new MpipError("usage", "--keep-sources has an effect only with --compile", { hint: "add --compile" });
+    typed = false;
+    const { lock } = await import("../lock/lock.js");
+    const report = await lock({
+      requests,
+      requirements: requests.map((request) => requirementText(request, lockDir)),
+      indexUrls,
+      findLinks,
+      constraints,
+      ...(hashMode === undefined ? {} : { hashMode }),
+      ...(firmware === undefined ? {} : { firmware }),
+      ...(flags.compile ? { compile: { keepSources: flags.keepSources } } : {}),
+      noDeps: !flags.deps,
+      pre: flags.pre || input.pre !== undefined,
+      strictWindow: flags.strictWindow,
+      requireHashes: flags.requireHashes || hashMode !== undefined,
+      jobs: flags.jobs,
+      ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
+      ...(flags.retries === undefined ? {} : { retries: flags.retries }),
+      ...(flags.cert === undefined ? {} : { certFile: flags.cert }),
+      signal: signals.signal,
+      limits: limitsFrom(flags),
+      reporter,
+      output: flags.output,
+      check: flags.check,
+    });
+    const shown = printable(flags.output);
+    if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, lock: report.lockFile, upToDate: report.upToDate, from, packages: report.packages.map(describePackage), warnings: report.warnings })}\n`);
+    if (flags.check) reporter.info(`\`${shown}\` is up to date (${quantity(report.packages.length, "package")})`);
+    else reporter.info(`Locked ${quantity(report.packages.length, "package")} into \`${shown}\` in ${((performance.now() - started) / 1000).toFixed(2)}s`, ...report.packages.map(packageLine));
+    return EXIT_OK;
+  } catch (error) {
+    const { OutdatedLock } = await import("../lock/lock.js");
+    if (error instanceof OutdatedLock) {
+      // The difference is the point of --check: shown whatever the verbosity (stderr; in `changes` with --json).
+      reporter.write(...error.changes.map((change) => change.text));
+      if (flags.json) {
+        process.stdout.write(`${jsonDocument({ ok: false, error: { code: error.code, message: error.message, hint: error.hint }, changes: error.changes })}\n`);
+        return reportFailure(error, reporter, { json: false, debug: flags.debug });
+      }
+    }
+    const code = reportFailure(error, reporter, { json: flags.json, debug: flags.debug, typed });
+    return signals.exitCode ?? code;
+  } finally {
+    signals.dispose();
+  }
+}
+
+/**
+ * The requests to lock and where they were read: the specs and -r files, else the current folder's
+ * project (its dependencies, as `mpip pack` reads them), else nothing: a usage error.
+ */
+async function requirements(specs: string[], flags: LockFlags, reporter: Reporter): Promise<Gathered & { from: string }> {
+  if (specs.length > 0 || flags.requirement.length > 0) return { ...(await gatherRequests(specs, flags, reporter)), from: "the command line" };
+  const { readProject } = await import("../pack/project.js");
+  const { stat } = await import("node:fs/promises");
+  const cwd = process.cwd();
+  const declares = await Promise.all(["pyproject.toml", "setup.cfg"].map((name) => stat(path.join(cwd, name)).then((info) => info.isFile(), () => false)));
+  if (!declares.includes(true)) {
+    throw new MpipError("usage", "nothing to lock", { hint: "name packages (`mpip lock NAME`), a requirements file (`-r FILE`), or run it in a project folder whose pyproject.toml lists `dependencies`" });
+  }
+  const project = await readProject(cwd);
+  return { ...(await gatherRequests(project.metadata.dependencies, { requirement: [], constraint: flags.constraint }, reporter, `\`${project.metadataFile}\``)), from: project.metadataFile };
+}
+
+/**
+ * A request as `[tool.mpip] requirements` records it: as typed, but a local path relative to the lock's
+ * folder (`./dist/app-1.0.tar.gz`), so that the lock is the same in every checkout.
+ */
+function requirementText(request: Request, lockDir: string): string {
+  const direct = request.direct;
+  if (direct === undefined) return request.requirement.text;
+  // A URL or a shorthand as given; a local path (`source` is it made absolute) relative to the lock.
+  return isLocalSpec(direct.source) ? localSpec(direct.source, lockDir) : direct.source;
+}
+
+function packageLine(item: LockedPackage): Text {
+  return [" ", styled("green", "+"), " ", styled("bold", item.name), item.version === "" ? "" : `==${item.version}`, " ", styled("dim", `(from ${packageSource(item)})`)];
+}
+
+function describePackage(item: LockedPackage): Record<string, unknown> {
+  const { artifact } = item;
+  const sha256 = artifact.type === "dist" ? artifact.file.sha256 : artifact.type === "module" ? artifact.file.sha256 : artifact.type === "package-json" ? artifact.document.sha256 : null;
+  return { name: item.name, version: item.version, source: packageSource(item), artifact: artifact.type, sha256, requested: item.requested, dependencies: item.dependencies };
+}

@@ -1,0 +1,80 @@
+// `mpip sync [pylock.toml]` and `mpip install --lock pylock.toml`: from parsed flags to a locked install
+// (lock/install-locked.ts) and its report, the one printed for `mpip install`. `sync` removes what the
+// lock does not list (uv's `pip sync`); `install --lock` keeps it (uv's `pip install -r`). cli.ts
+// declares the options.
+
+import { defaultTarget } from "../defaults.js";
+import { MpipError } from "../errors.js";
+import { Reporter, type Verbosity } from "../log.js";
+import { jsonReport, renderSummary } from "../render.js";
+import { catchSignals } from "../signals.js";
+import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
+import { checkBuildFlags, checkOptionClashes, limitsFrom, type InstallFlags } from "./install.js";
+
+/** `mpip sync`'s flags: install's, less what resolves (the lock has resolved), plus `--no-remove`. */
+export type SyncFlags = Omit<InstallFlags, "requirement" | "findLinks" | "deps" | "pre" | "requireHashes" | "upgrade" | "lock"> & { remove: boolean };
+
+/** `mpip sync [lock]`: the lock (default `pylock.toml` in the current folder), unlisted packages removed. */
+export function syncCommand(lockFile: string | undefined, flags: SyncFlags): Promise<number> {
+  return lockedInstallCommand(lockFile ?? "pylock.toml", flags, { remove: flags.remove, given: lockFile === undefined ? "the lock file `mpip sync` reads by default" : "given to sync" });
+}
+
+/**
+ * `mpip install --lock FILE`: what resolves an install (specs, -r, -U, --no-deps, --pre, -f) has no
+ * place beside a lock, and is a usage error rather than silently ignored.
+ * @throws nothing: failures are reported and give the exit code.
+ */
+export function installLockCommand(lockFile: string, specs: string[], flags: InstallFlags): Promise<number> {
+  const clash = specs.length > 0 ? "packages to install" : flags.requirement.length > 0 ? "-r" : flags.upgrade ? "-U (--upgrade)" : !flags.deps ? "--no-deps" : flags.pre ? "--pre" : flags.findLinks.length > 0 ? "-f (--find-links)" : undefined;
+  return lockedInstallCommand(lockFile, flags, { remove: false, given: "given with --lock", ...(clash === undefined ? {} : { clash }) });
+}
+
+type LockedFlags = Omit<InstallFlags, "requirement" | "findLinks" | "deps" | "pre" | "requireHashes" | "upgrade" | "lock">;
+
+async function lockedInstallCommand(lockFile: string, flags: LockedFlags, how: { remove: boolean; given: string; clash?: string }): Promise<number> {
+  const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
+  const reporter = new Reporter({ verbosity });
+  const started = performance.now();
+  const signals = catchSignals((message) => reporter.write(message));
+  try {
+    checkOptionClashes(flags);
+    if (how.clash !== undefined) {
+      throw new MpipError("usage", `${how.clash} cannot be given with --lock: the lock says what to install`, {
+        hint: "install from the lock alone (`mpip install --lock pylock.toml -p DIR`), or change what is locked with `mpip lock` and install that",
+      });
+    }
+    if (flags.target !== undefined) await refuseUrls([flags.target], "folder", "given with --target");
+    await checkTypedPaths([lockFile], "file", how.given);
+    const firmware = await checkBuildFlags(flags);
+    const { installLocked } = await import("../lock/install-locked.js");
+    const report = await installLocked({
+      lockFile,
+      remove: how.remove,
+      ...(firmware === undefined ? {} : { firmware }),
+      ...(flags.compile ? { compile: { keepSources: flags.keepSources, ...(flags.mpyCross === undefined ? {} : { mpyCross: flags.mpyCross }) } } : {}),
+      target: flags.target ?? defaultTarget(process.env),
+      indexUrls: flags.index === false ? [] : [...(flags.indexUrl ?? []), ...flags.extraIndexUrl],
+      strictWindow: flags.strictWindow,
+      jobs: flags.jobs,
+      ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
+      ...(flags.retries === undefined ? {} : { retries: flags.retries }),
+      ...(flags.cert === undefined ? {} : { certFile: flags.cert }),
+      wait: flags.wait,
+      record: flags.record,
+      dryRun: flags.dryRun,
+      ...(flags.maxSize === undefined ? {} : { maxSize: flags.maxSize }),
+      forceReinstall: flags.forceReinstall,
+      signal: signals.signal,
+      limits: limitsFrom(flags),
+      reporter,
+    });
+    if (flags.json) process.stdout.write(`${jsonReport(report)}\n`);
+    reporter.info(...renderSummary(report, (performance.now() - started) / 1000));
+    return EXIT_OK;
+  } catch (error) {
+    const code = reportFailure(error, reporter, { json: flags.json, debug: flags.debug });
+    return signals.exitCode ?? code;
+  } finally {
+    signals.dispose();
+  }
+}

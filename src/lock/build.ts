@@ -1,0 +1,50 @@
+// What a lock is for: the firmware (`--mpy`, `--target-version`, `--arch`) and the build (`--compile`,
+// `--keep-sources`). A lock resolved for `.mpy` 6 names micropython-lib's `.mpy` documents, one for sources
+// names the `.py` ones: installing it for another firmware would give an image no one asked for, so a
+// locked install must be asked for what the lock was made for, and is refused otherwise.
+
+import { MpipError } from "../errors.js";
+import type { MpyTarget } from "../mpy/target.js";
+import { printable } from "../text.js";
+import type { LockBuild } from "./format.js";
+
+/** The build a command line asks for, as a lock states it (`--target-version 1.22` is `.mpy` 6.2, as `--mpy 6.2` is). */
+export function lockBuildOf(firmware: MpyTarget | undefined, compile: { keepSources: boolean } | undefined): LockBuild {
+  const compiled: LockBuild["compile"] = compile === undefined ? "no" : compile.keepSources ? "mpy+sources" : "mpy";
+  if (firmware === undefined) return { compile: compiled };
+  const mpy = firmware.sub === undefined ? String(firmware.major) : `${firmware.major}.${firmware.sub}`;
+  return { compile: compiled, firmware: { mpy, ...(firmware.arch === undefined ? {} : { arch: firmware.arch }) } };
+}
+
+/**
+ * Refuses a locked install asked for another build than its lock states. A lock without mpip's
+ * `[tool.mpip]` (another tool's) states none: it holds sdists, which any build installs.
+ * @throws MpipError `usage`, naming both and the options that would match.
+ */
+export function checkLockBuild(locked: LockBuild | undefined, asked: LockBuild, lockFile: string): void {
+  if (locked === undefined || sameBuild(locked, asked)) return;
+  throw new MpipError("usage", `\`${printable(lockFile)}\` was locked for ${describeBuild(locked)}, but this install is for ${describeBuild(asked)}`, {
+    hint: `give the options the lock was made with (${flagsFor(locked)}), or lock again for this firmware`,
+  });
+}
+
+function sameBuild(a: LockBuild, b: LockBuild): boolean {
+  return a.compile === b.compile && a.firmware?.mpy === b.firmware?.mpy && a.firmware?.arch === b.firmware?.arch;
+}
+
+/** "sources", ".mpy 6.2 (xtensawin)", "sources compiled to .mpy": how messages name a build. */
+export function describeBuild(build: LockBuild): string {
+  const firmware = build.firmware === undefined ? "sources (no --mpy or --target-version)" : `.mpy ${printable(build.firmware.mpy, 20)}${build.firmware.arch === undefined ? "" : ` (${printable(build.firmware.arch, 20)})`}`;
+  const compiled = build.compile === "no" ? "" : build.compile === "mpy" ? ", compiled to .mpy (--compile)" : ", compiled to .mpy keeping the sources (--compile --keep-sources)";
+  return `${firmware}${compiled}`;
+}
+
+/** The options that ask for `build`: `--mpy 6.2 --arch xtensawin --compile`, or "no firmware options". */
+function flagsFor(build: LockBuild): string {
+  const flags = [
+    ...(build.firmware === undefined ? [] : [`--mpy ${build.firmware.mpy}`, ...(build.firmware.arch === undefined ? [] : [`--arch ${build.firmware.arch}`])]),
+    ...(build.compile === "no" ? [] : ["--compile"]),
+    ...(build.compile === "mpy+sources" ? ["--keep-sources"] : []),
+  ];
+  return flags.length === 0 ? "no --mpy, --target-version or --compile" : `\`${printable(flags.join(" "), 80)}\``;
+}

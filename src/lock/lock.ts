@@ -1,0 +1,165 @@
+// `mpip lock`: resolve exactly as `mpip install` resolves (the same sources, version choice, dependency
+// walk and firmware flavor), fetching every file to hash it and to read its dependencies, but into a
+// folder of its own instead of a target's staging folder; then write the lock (format.ts) atomically,
+// after checking that it reads back as what was locked. `check` compares instead of writing: the lock
+// on disk is up to date when it holds exactly the bytes a lock made now would.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { RunScope } from "../cancel.js";
+import { MpipError } from "../errors.js";
+import { signalName } from "../image/interrupt.js";
+import { openSources, sourceKinds, type InstallOptions } from "../install.js";
+import { DEFAULT_LIMITS, type Limits } from "../limits.js";
+import { readSmallFile } from "../local-file.js";
+import { Pool } from "../pool.js";
+import { prepareRelease, type PrepareContext, type Staged } from "../prepare/index.js";
+import { resolve, type ResolvedPackage } from "../resolve/resolve.js";
+import { gitHostsFromEnv } from "../sources/git-hosts.js";
+import { allowManyListeners } from "../signals.js";
+import { printable, quantity } from "../text.js";
+import { lockBuildOf } from "./build.js";
+import { diffLocks, type LockChange } from "./diff.js";
+import { MAX_LOCK_BYTES, renderLock, type Lock, type LockedPackage } from "./format.js";
+import { lockedPackages, stripCredentials } from "./from-resolution.js";
+import { parseLock } from "./read.js";
+import { writeFileAtomically } from "./write-file.js";
+
+export interface LockOptions extends Pick<InstallOptions,
+  "requests" | "indexUrls" | "findLinks" | "constraints" | "hashMode" | "firmware" | "noDeps" | "pre" | "strictWindow" | "requireHashes" | "jobs" | "timeoutMs" | "retries" | "certFile" | "signal" | "limits" | "hosts" | "cwd" | "reporter"> {
+  /** `--compile` (with `--keep-sources`): not done when locking, but part of what the lock is for. */
+  compile?: { keepSources: boolean };
+  /** The requirements as given (the command line, each `-r` file, or pyproject.toml's), written to `[tool.mpip]`. */
+  requirements: string[];
+  /** The lock file to write (or, with `check`, to compare). */
+  output: string;
+  /** Compare with the lock on disk instead of writing it. */
+  check?: boolean;
+}
+
+export interface LockReport {
+  /** The lock file, absolute. */
+  lockFile: string;
+  /** The packages locked, in install order. */
+  packages: LockedPackage[];
+  /** Whether the file was written (not with `check`). */
+  written: boolean;
+  /** With `check`: the lock on disk is what a lock made now would be. */
+  upToDate?: boolean;
+  warnings: string[];
+}
+
+/**
+ * Resolves `options.requests` and writes (or checks) the lock.
+ * @throws MpipError whatever an install's resolution throws; `io` (cannot write the lock); with `check`,
+ *   `lock-outdated` (the message and `changes` say what differs), `usage` (no lock file to check).
+ */
+export async function lock(options: LockOptions): Promise<LockReport> {
+  const lockFile = path.resolve(options.output);
+  const made = await resolveLock(options).catch((error: unknown) => {
+    // Stopped by Ctrl-C (or SIGTERM): whatever the abort caused on its way out, the lock was not touched.
+    if (options.signal?.aborted !== true || (error instanceof MpipError && error.code === "interrupted")) throw error;
+    throw new MpipError("interrupted", `interrupted by ${signalName(options.signal)}; \`${printable(options.output)}\` was left as it was`, { cause: error });
+  });
+  const text = renderLock(made, path.dirname(lockFile));
+  checkReadsBack(text, lockFile, made);
+  const report = { lockFile, packages: made.packages, warnings: options.reporter.warnings };
+  if (options.check !== true) {
+    await writeFileAtomically(lockFile, text);
+    return { ...report, written: true };
+  }
+  const existing = await readSmallFile(lockFile, MAX_LOCK_BYTES);
+  if (existing.kind === "missing") throw new MpipError("usage", `there is no lock file at \`${printable(options.output)}\` to check`, { hint: "make it with `mpip lock` (the same command without --check)" });
+  if (existing.kind !== "read") throw new MpipError("usage", `cannot read the lock file \`${printable(options.output)}\` to check it`, { hint: "name the pylock.toml itself" });
+  if (existing.data.equals(Buffer.from(text, "utf8"))) return { ...report, written: false, upToDate: true };
+  throw new OutdatedLock(options.output, changesFrom(existing.data.toString("utf8"), lockFile, made));
+}
+
+/** `mpip lock --check` found the lock out of date; `changes` says how, line by line. */
+export class OutdatedLock extends MpipError {
+  constructor(file: string, readonly changes: LockChange[]) {
+    super("lock-outdated", `\`${printable(file)}\` is out of date with its inputs: ${changes.length === 0 ? "its text differs from what `mpip lock` writes" : quantity(changes.length, "change")}`, {
+      hint: "run the same `mpip lock` command without --check to update it, and commit the new lock",
+    });
+  }
+}
+
+/** The lock a resolution gives now, as data. */
+async function resolveLock(options: LockOptions): Promise<Lock> {
+  const { reporter } = options;
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  if (options.signal !== undefined) allowManyListeners(options.signal);
+  const scope = new RunScope(options.signal);
+  const { http, sources, firstMip } = openSources(options, limits, scope);
+  // Fetched and unpacked as an install would (to hash every file and read every dependency), beside nothing.
+  const scratch = await mkdtemp(path.join(os.tmpdir(), "mpip-lock-"));
+  const context: PrepareContext = {
+    http,
+    staging: { packageDir: (key) => path.join(scratch, key) },
+    limits,
+    strictWindow: options.strictWindow,
+    requireHashes: options.requireHashes ?? false,
+    scope,
+    signal: scope.signal,
+    spec: { hosts: options.hosts ?? gitHostsFromEnv(), cwd: options.cwd ?? process.cwd() },
+    fallbackMip: firstMip,
+  };
+  try {
+    const roots = new Set(options.requests);
+    const resolved = await resolve<Staged>(options.requests, {
+      sources,
+      pool: new Pool(options.jobs, scope.signal),
+      scope,
+      pre: options.pre,
+      noDeps: options.noDeps,
+      ...(options.constraints === undefined ? {} : { constraints: options.constraints }),
+      ...(options.hashMode === undefined ? {} : { hashMode: options.hashMode }),
+      onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${quantity(count, "package")} ready, ${pending} in progress`),
+      onNotice: (message) => reporter.warn(message),
+      prepare: (release) => prepareRelease(release, context),
+    });
+    reporter.clearProgress();
+    for (const node of resolved) {
+      reporter.detail(`${node.name}${node.version === "" ? "" : ` ${node.version}`} from ${node.prepared.origin} (sha256 ${node.prepared.sha256})`);
+      for (const warning of node.prepared.warnings) reporter.warn(warning);
+    }
+    const kinds = sourceKinds(sources);
+    const packages = lockedPackages(resolved, { kindOf: (source) => kinds.get(source), requested: (node: ResolvedPackage<Staged>) => node.requests.some((request) => roots.has(request)) });
+    return {
+      packages,
+      build: lockBuildOf(options.firmware, options.compile),
+      inputs: { requirements: options.requirements, indexUrls: options.indexUrls.map(stripCredentials), findLinks: options.findLinks, pre: options.pre, noDeps: options.noDeps },
+    };
+  } catch (error) {
+    reporter.clearProgress();
+    throw error;
+  } finally {
+    await rm(scratch, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+    await http.close();
+    scope.dispose();
+  }
+}
+
+/**
+ * The text must read back (smol-toml, then mpip's reader) as the lock it was written from: the same
+ * packages, versions and file hashes. Anything else is a bug in the writer, said as one.
+ */
+function checkReadsBack(text: string, lockFile: string, made: Lock): void {
+  const read = parseLock(text, lockFile);
+  const facts = (item: LockedPackage) => JSON.stringify([item.name, item.version, item.origin, item.requested, item.artifact]);
+  const back = new Map(read.packages.map((item) => [item.name, facts(item)]));
+  const wrong = made.packages.find((item) => back.get(item.name) !== facts(item));
+  if (wrong !== undefined || read.packages.length !== made.packages.length || JSON.stringify(read.build) !== JSON.stringify(made.build) || JSON.stringify(read.inputs) !== JSON.stringify(made.inputs)) {
+    throw new Error(`the lock written for ${lockFile} does not read back as what was locked${wrong === undefined ? "" : `: ${facts(wrong)} reads back as ${back.get(wrong.name) ?? "nothing"}`}`);
+  }
+}
+
+/** What differs between the lock on disk (`text`) and `now`; one line saying it cannot be read, if so. */
+function changesFrom(text: string, lockFile: string, now: Lock): LockChange[] {
+  try {
+    return diffLocks(parseLock(text, lockFile), now);
+  } catch (error) {
+    return [{ type: "settings", name: "", text: `the lock on disk cannot be read: ${error instanceof Error ? error.message : String(error)}` }];
+  }
+}

@@ -1,0 +1,214 @@
+// `mpip lock` then `mpip install --lock` through the built CLI, against a real index server: the locked
+// install gives the image a plain install gives, byte for byte, records included, for sources, for
+// .mpy 6 and compiled with --compile; it asks no index anything (only the files the lock pins); the lock
+// is the same bytes every time; it is refused for another firmware or build; it is made from a project
+// folder's pyproject.toml when no package is named; and it never holds a credential.
+
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { parse as parseToml } from "smol-toml";
+import { runMpip, tempDir } from "../helpers/cli.js";
+import { writeTree } from "../helpers/expect.js";
+import { startIndexServer } from "../helpers/index-server.js";
+import { image, leftovers, lockAndInstall, metadataRequests, serveGraph, type Graph } from "./graph.js";
+
+let graph: Graph;
+let work: { dir: string; cleanup: () => Promise<void> };
+let counter = 0;
+const fresh = (name = "image") => path.join(work.dir, `${name}-${++counter}`);
+
+before(async () => {
+  graph = await serveGraph({ mpy: true });
+  work = await tempDir("mpip-lock-");
+});
+after(async () => {
+  await graph.server.close();
+  await work.cleanup();
+});
+
+describe("lock, then install --lock", () => {
+  for (const build of [[], ["--mpy", "6"], ["--compile"]]) {
+    test(`gives the image a plain install gives, byte for byte, records included (${build.length === 0 ? "sources" : build.join(" ")}); only the locked files are fetched`, async () => {
+      const lockFile = path.join(fresh("locks"), "pylock.toml");
+      await writeTree(path.dirname(lockFile), {});
+      const locked = await lockAndInstall.lock(graph, lockFile, ...build);
+      assert.equal(locked.code, 0, locked.stderr);
+      assert.match(locked.stderr, /^Locked 4 packages into `.*pylock\.toml`/m);
+      const plain = fresh();
+      const direct = await lockAndInstall.install(graph, plain, ...build);
+      assert.equal(direct.code, 0, direct.stderr);
+      graph.server.requests.length = 0;
+      const target = fresh();
+      const installed = await lockAndInstall.installLocked(lockFile, target, ...build);
+      assert.equal(installed.code, 0, installed.stderr);
+      assert.deepEqual(await image(target), await image(plain));
+      assert.ok(Object.keys(await image(target)).some((file) => file.endsWith(".dist-info/RECORD")), "the records are part of the comparison");
+      // No index was asked anything: one request per locked file (documents of mip packages are files too).
+      assert.deepEqual(metadataRequests(graph.server), []);
+      // An sdist is one file; a mip package its document and each of its files.
+      const lock = parseToml(await readFile(lockFile, "utf8")) as { packages: Array<{ tool: { mpip: { document?: unknown; files?: unknown[] } } }> };
+      const pinned = lock.packages.reduce((count, item) => count + (item.tool.mpip.document === undefined ? 1 : 1 + item.tool.mpip.files!.length), 0);
+      assert.equal(graph.server.requests.length, pinned, graph.server.requests.join("\n"));
+      assert.ok(graph.server.requests.every((request) => request.startsWith("GET ")));
+      assert.deepEqual(await leftovers(path.dirname(target)), []);
+    });
+  }
+
+  test("the lock pins every file of a v2 package with its full sha256 (the index gives 8 hex digits), and the package document too", async () => {
+    const lockFile = path.join(work.dir, "full-hash", "pylock.toml");
+    await writeTree(path.dirname(lockFile), {});
+    const locked = await lockAndInstall.lock(graph, lockFile);
+    assert.equal(locked.code, 0, locked.stderr);
+    const lock = parseToml(await readFile(lockFile, "utf8")) as unknown as { packages: Array<{ name: string; index?: string; tool: { mpip: Record<string, unknown> } }> };
+    const blinker = lock.packages.find((item) => item.name === "blinker")!;
+    assert.equal(blinker.index, graph.mip.base);
+    const files = blinker.tool.mpip.files as Array<{ dest: string; url: string; hashes: { sha256: string } }>;
+    assert.deepEqual(files.map((file) => file.dest), ["blinker/__init__.py", "blinker/led.py"]);
+    for (const file of files) {
+      const short = graph.mip.hashOf("py", "blinker", file.dest);
+      assert.equal(short.length, 8);
+      assert.match(file.hashes.sha256, /^[0-9a-f]{64}$/);
+      assert.ok(file.hashes.sha256.startsWith(short));
+      assert.equal(file.url, graph.mip.fileUrl(short));
+    }
+    const document = blinker.tool.mpip.document as { url: string; hashes: { sha256: string } };
+    assert.equal(document.url, `${graph.mip.base}/package/py/blinker/0.3.json`);
+    assert.match(document.hashes.sha256, /^[0-9a-f]{64}$/);
+    assert.equal(blinker.tool.mpip.kind, "mip");
+    const sensor = lock.packages.find((item) => item.name === "sensor-lib") as unknown as { sdist: { url: string; size: number; hashes: { sha256: string } }; dependencies: Array<{ name: string }> };
+    assert.deepEqual(sensor.dependencies.map((dependency) => dependency.name), ["helper-lib"]);
+    assert.match(sensor.sdist.url, /\/files\/sensor-lib\/1\.0\/sensor-lib-1\.0\.tar\.gz$/);
+  });
+
+  test("a second lock gives the same bytes, whatever order the index answers in, and so does one from another folder", async () => {
+    const dir = path.join(work.dir, "again");
+    await writeTree(dir, {});
+    graph.server.delayFor = (requestPath) => (requestPath.includes("sensor") || requestPath.includes("ticker") ? 40 : 0);
+    const first = await lockAndInstall.lock(graph, path.join(dir, "pylock.toml"));
+    graph.server.delayFor = (requestPath) => (requestPath.includes("helper") || requestPath.includes("blinker") ? 40 : 0);
+    const second = await runMpip(["lock", "-o", "pylock.again.toml", ...graph.indexes, ...graph.specs], { cwd: dir });
+    graph.server.delayFor = undefined;
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(second.code, 0, second.stderr);
+    const one = await readFile(path.join(dir, "pylock.toml"));
+    assert.ok(one.equals(await readFile(path.join(dir, "pylock.again.toml"))));
+    assert.doesNotMatch(one.toString(), /\d{4}-\d\d-\d\dT/, "no timestamps");
+  });
+
+  test("a lock made for one firmware or build is refused for another, before anything is created; the same firmware said otherwise is accepted", async () => {
+    const dir = path.join(work.dir, "firmware");
+    await writeTree(dir, {});
+    const forMpy = path.join(dir, "pylock.mpy.toml");
+    const forSources = path.join(dir, "pylock.toml");
+    assert.equal((await lockAndInstall.lock(graph, forMpy, "--target-version", "1.22")).code, 0);
+    assert.equal((await lockAndInstall.lock(graph, forSources)).code, 0);
+    const cases: Array<[string, string[], RegExp]> = [
+      [forMpy, [], /was locked for \.mpy 6\.2, but this install is for sources \(no --mpy or --target-version\)/],
+      [forMpy, ["--mpy", "6"], /was locked for \.mpy 6\.2, but this install is for \.mpy 6$/m],
+      [forSources, ["--mpy", "6"], /was locked for sources \(no --mpy or --target-version\), but this install is for \.mpy 6/],
+      [forSources, ["--compile"], /was locked for sources \(no --mpy or --target-version\), but this install is for sources \(no --mpy or --target-version\), compiled to \.mpy \(--compile\)/],
+    ];
+    for (const [lockFile, args, message] of cases) {
+      const target = fresh();
+      const result = await lockAndInstall.installLocked(lockFile, target, ...args);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, message);
+      assert.match(result.stderr, /^hint: give the options the lock was made with/m);
+      assert.equal(existsSync(target), false);
+    }
+    assert.match((await lockAndInstall.installLocked(forMpy, fresh())).stderr, /hint: give the options the lock was made with \(`--mpy 6\.2`\)/);
+    const same = await lockAndInstall.installLocked(forMpy, fresh(), "--mpy", "6.2");
+    assert.equal(same.code, 0, same.stderr);
+  });
+
+  test("with no package named, the project in the current folder is locked: its pyproject.toml's dependencies", async () => {
+    const project = await writeTree(path.join(work.dir, "project"), {
+      "pyproject.toml": '[project]\nname = "weather-station"\nversion = "0.1"\ndependencies = ["sensor-lib>=1.0", "blinker", "desktop-only; sys_platform == \'win32\'"]\n',
+      "weather_station/__init__.py": "",
+    });
+    const result = await runMpip(["lock", ...graph.indexes], { cwd: project });
+    assert.equal(result.code, 0, result.stderr);
+    const lock = parseToml(await readFile(path.join(project, "pylock.toml"), "utf8")) as { packages: Array<{ name: string }>; tool: { mpip: { requirements: string[] } } };
+    assert.deepEqual(lock.packages.map((item) => item.name), ["blinker", "helper-lib", "sensor-lib", "ticker"]);
+    assert.deepEqual(lock.tool.mpip.requirements, ["sensor-lib>=1.0", "blinker"]);
+    assert.match(result.stderr, /^Skipping `desktop-only; sys_platform == "win32"` \(`pyproject\.toml`\): its marker does not apply to MicroPython$/m);
+    const empty = await writeTree(path.join(work.dir, "nothing"), { "README.md": "no project here\n" });
+    const none = await runMpip(["lock", ...graph.indexes], { cwd: empty });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /^error: nothing to lock$/m);
+    assert.equal(existsSync(path.join(empty, "pylock.toml")), false);
+  });
+
+  test("the lock is replaced whole or not at all: a run that fails keeps the old lock, byte for byte, and leaves no temporary file", async () => {
+    const dir = path.join(work.dir, "atomic");
+    const lockFile = path.join(dir, "pylock.toml");
+    assert.equal((await lockAndInstall.lock(graph, lockFile)).code, 0);
+    const before = await readFile(lockFile);
+    const failed = await runMpip(["lock", "-o", lockFile, ...graph.indexes, "sensor-lib", "no-such-lib"]);
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.match(failed.stderr, /package `no-such-lib` was not found/);
+    const tampered = graph.server.fault((request) => request.path.endsWith("/sensor-lib-1.0.tar.gz"), { type: "truncate", sendBytes: 10 });
+    try {
+      const cut = await runMpip(["lock", "-o", lockFile, "--retries", "0", ...graph.indexes, ...graph.specs]);
+      assert.equal(cut.code, 1, cut.stderr);
+    } finally {
+      tampered.remove();
+    }
+    assert.ok(before.equals(await readFile(lockFile)));
+    assert.deepEqual((await readdir(dir)).sort(), ["pylock.toml"]);
+  });
+
+  test("a lock file name other than pylock.toml or pylock.NAME.toml is a usage error; nothing is written", async () => {
+    for (const name of ["lock.toml", "pylock.a.b.toml", "requirements.txt"]) {
+      const result = await runMpip(["lock", "-o", path.join(work.dir, name), ...graph.indexes, "sensor-lib"]);
+      assert.equal(result.code, 2, name);
+      assert.match(result.stderr, /is not a lock file name: PEP 751 names a lock `pylock\.toml` or `pylock\.NAME\.toml`/);
+      assert.equal(existsSync(path.join(work.dir, name)), false);
+    }
+  });
+
+  test("credentials in an index URL never reach the lock; a locked install sends them again when the same index is given", async () => {
+    const server = await startIndexServer();
+    try {
+      server.requireAuth("ci-bot", "s3cret-token");
+      await server.addSdist({ name: "private-lib", version: "2.0", files: { "private_lib.py": "P = 2\n" } });
+      const index = server.url.replace("http://", "http://ci-bot:s3cret-token@");
+      const dir = await writeTree(path.join(work.dir, "private"), {});
+      const lockFile = path.join(dir, "pylock.toml");
+      const locked = await runMpip(["lock", "-o", lockFile, "-i", index, "private-lib"]);
+      assert.equal(locked.code, 0, locked.stderr);
+      const text = await readFile(lockFile, "utf8");
+      assert.doesNotMatch(text, /s3cret|ci-bot|\*\*\*/);
+      assert.match(text, new RegExp(`index = "${server.url.replace(/[.]/g, "\\.")}"`));
+      const plain = fresh();
+      assert.equal((await runMpip(["install", "-p", plain, "-i", index, "private-lib"])).code, 0);
+      const withLogin = fresh();
+      const installed = await runMpip(["install", "--lock", lockFile, "-p", withLogin, "-i", index]);
+      assert.equal(installed.code, 0, installed.stderr);
+      assert.doesNotMatch(installed.stderr, /s3cret/);
+      assert.deepEqual(await image(withLogin), await image(plain));
+      const without = await runMpip(["install", "--lock", lockFile, "-p", fresh()]);
+      assert.equal(without.code, 1);
+      assert.match(without.stderr, /401/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("what resolves an install has no place beside --lock: packages, -r, -U, --no-deps, --pre, -f are usage errors", async () => {
+    const lockFile = path.join(work.dir, "usage", "pylock.toml");
+    await writeTree(path.dirname(lockFile), { "reqs.txt": "sensor-lib\n" });
+    await writeFile(lockFile, 'lock-version = "1.0"\ncreated-by = "mpip"\npackages = []\n');
+    for (const args of [["sensor-lib"], ["-r", path.join(path.dirname(lockFile), "reqs.txt")], ["-U"], ["--no-deps"], ["--pre"], ["-f", work.dir]]) {
+      const result = await lockAndInstall.installLocked(lockFile, fresh(), ...args);
+      assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+      assert.match(result.stderr, /cannot be given with --lock: the lock says what to install/);
+    }
+    const missing = await lockAndInstall.installLocked(path.join(work.dir, "usage", "pylock.nothere.toml"), fresh());
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /pylock\.nothere\.toml` \(given with --lock\): there is nothing at that path/);
+  });
+});
