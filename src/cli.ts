@@ -19,6 +19,7 @@ import { collectNonEmpty, EXIT_OK, EXIT_USAGE, nonEmpty, reportFailure, usageErr
 import { addInstallOptions } from "./cli-options.js";
 import { addPackCommand } from "./pack/pack-command.js";
 import { registerFileCommands } from "./pack/file-commands.js";
+import { addCacheCommand } from "./commands/cache-command.js";
 
 const INSTALL_EXAMPLES = `
   $ mpip install micropython-pystone_lowmem            into ~/.micropython/lib, like upip
@@ -77,7 +78,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
         "Everything is downloaded, verified and unpacked beside the target first; the target changes only if the whole install succeeds.",
     )
     .argument("[spec...]", "what to install: `name`, `name==1.2`, `'name>=1.0,<2'` (PEP 440), `name@1.2` (mip style); or directly, with no index: `github:org/repo[/path][@ref]`, `gitlab:…`, `codeberg:…`, an https:// URL or a local path to a .tar.gz sdist, a .py/.mpy module or a package.json, or a project folder");
-  addInstallOptions(install, ["target", "resolution", "firmware", "image", "network", "limits", "output"])
+  addInstallOptions(install, ["target", "resolution", "firmware", "image", "network", "cache", "limits", "output"])
     .addHelpText("after", `\nExamples:${INSTALL_EXAMPLES}\n${INDEXES}`)
     .action((specs: string[], flags: InstallFlags) => run(async () => (await import("./commands/install.js")).installCommand(specs, flags)));
 
@@ -150,6 +151,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
 
   addPackCommand(program, run);
   registerFileCommands(program, run);
+  addCacheCommand(program, run);
 
   // Every example first, then the paragraph about indexes, which is about installing only.
   program.addHelpText("after", `\nExamples:${INSTALL_EXAMPLES}${PACKAGING_EXAMPLES}\n${INDEXES}`);
@@ -177,8 +179,12 @@ export async function main(argv: string[]): Promise<number> {
 /** commander's parse error, said as mpip says a usage error: escaped, with a hint, and as JSON with --json. */
 function parseFailure(error: CommanderError, program: Command, args: string[]): number {
   const names = program.commands.map((candidate) => candidate.name());
-  const named = program.commands.find((candidate) => candidate.name() === args.find((arg) => names.includes(arg)));
-  const usage = usageError(error, { commands: names, ...(named === undefined ? {} : { command: { name: named.name(), usage: named.usage() } }) });
+  const top = program.commands.find((candidate) => candidate.name() === args.find((arg) => names.includes(arg)));
+  // A command with commands of its own (`cache`): the error is about the one named next (`cache clean`), if any.
+  const subcommands = top?.commands.map((candidate) => candidate.name()).filter((name) => name !== "help") ?? [];
+  const sub = top?.commands.find((candidate) => candidate.name() === args[args.indexOf(top.name()) + 1] && candidate.name() !== "help");
+  const named = sub === undefined ? top && { name: top.name(), usage: top.usage(), ...(subcommands.length > 0 ? { subcommands } : {}) } : { name: `${top!.name()} ${sub.name()}`, usage: sub.usage() };
+  const usage = usageError(error, { commands: names, ...(named === undefined ? {} : { command: named }) });
   const json = wantsJson(args);
   // Given options but no command, commander has printed the help itself.
   if (error.code === "commander.help") {

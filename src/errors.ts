@@ -27,7 +27,8 @@ export type ErrorCode =
   | "check-failed"
   | "mpy-incompatible"
   | "compile-failed"
-  | "hash-required";
+  | "hash-required"
+  | "offline";
 
 export class MpipError extends Error {
   readonly code: ErrorCode;

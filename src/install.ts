@@ -4,6 +4,7 @@
 import path from "node:path";
 import { MemoryBudget, memoryCapacity } from "./budget.js";
 import { RunScope } from "./cancel.js";
+import { Cache } from "./cache/cache.js";
 import { HttpClient } from "./http.js";
 import type { Reporter } from "./log.js";
 import { Pool } from "./pool.js";
@@ -61,6 +62,10 @@ export interface InstallOptions {
   retries?: number;
   /** A PEM bundle of extra certificate authorities (`--cert`). */
   certFile?: string;
+  /** The download cache's folder (see cache/cache.ts); none (the default) caches nothing (`--no-cache`). */
+  cacheDir?: string;
+  /** Never use the network (`--offline`): what is not local must come from the cache. */
+  offline?: boolean;
   /** Wait for another mpip installing into the same target (default), or fail at once (`--no-wait`). */
   wait?: boolean;
   /**
@@ -124,7 +129,12 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   const indexes = options.indexUrls.map(parseIndexLocation);
   // The first failure (or a signal) aborts every request, wait and queued task of the install at once.
   const scope = new RunScope(options.signal);
+  const cache = options.cacheDir === undefined ? undefined : new Cache(options.cacheDir, { note: (message) => reporter.detail(message), warn: (message) => reporter.warn(message) });
+  // Offline, nothing new is ever written: no folder is made for it.
+  if (options.offline !== true) await cache?.prepare();
   const http = new HttpClient({
+    ...(cache === undefined ? {} : { cache }),
+    offline: options.offline ?? false,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.retries === undefined ? {} : { retries: options.retries }),
     ...(options.certFile === undefined ? {} : { certFile: options.certFile }),

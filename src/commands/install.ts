@@ -1,6 +1,8 @@
 // `mpip install`: from parsed flags to an install and its report. cli.ts declares the options and loads
 // this module only when the command runs.
 
+import path from "node:path";
+import { cacheDir } from "../cache-dir.js";
 import { MpipError } from "../errors.js";
 import { DEFAULT_INDEXES, defaultTarget } from "../defaults.js";
 import { install } from "../install.js";
@@ -36,6 +38,10 @@ export interface InstallFlags {
   timeout?: number;
   retries?: number;
   cert?: string;
+  cacheDir?: string;
+  /** False with --no-cache. */
+  cache: boolean;
+  offline: boolean;
   quiet: boolean;
   verbose: boolean;
   debug: boolean;
@@ -94,6 +100,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
       parsePemBundle(await readFile(flags.cert, "utf8"), flags.cert);
     }
     if (flags.mpyCross !== undefined) await checkTypedPaths([flags.mpyCross], "file", "given with --mpy-cross");
+    if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");
     const firmware = firmwareTarget(flags);
     if ((flags.keepSources || flags.mpyCross !== undefined) && !flags.compile) {
       throw new MpipError("usage", `${flags.keepSources ? "--keep-sources" : "--mpy-cross"} has an effect only with --compile`, { hint: "add --compile" });
@@ -115,6 +122,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
       ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
       ...(flags.retries === undefined ? {} : { retries: flags.retries }),
       ...(flags.cert === undefined ? {} : { certFile: flags.cert }),
+      ...cacheOptions(flags),
       wait: flags.wait,
       record: flags.record,
       dryRun: flags.dryRun,
@@ -160,6 +168,12 @@ function checkBuiltInCompilerFits(firmware: MpyTarget, flags: InstallFlags): voi
     const given = flags.mpy !== undefined ? `--mpy ${flags.mpy}` : `--target-version ${flags.targetVersion ?? ""}`;
     throw new MpipError("usage", `--compile and ${given} contradict each other: ${error.message}`, { hint: error.hintLines });
   }
+}
+
+/** The cache to use: `--cache-dir`, else the user's cache folder (MPIP_CACHE_DIR, ...); none with --no-cache, which wins. */
+export function cacheOptions(flags: Pick<InstallFlags, "cacheDir" | "cache" | "offline">): { cacheDir?: string; offline: boolean } {
+  if (!flags.cache) return { offline: flags.offline };
+  return { cacheDir: flags.cacheDir === undefined ? cacheDir() : path.resolve(flags.cacheDir), offline: flags.offline };
 }
 
 function firmwareTarget(flags: InstallFlags): MpyTarget | undefined {
