@@ -2,7 +2,9 @@
 // per response standing for a network round trip; mpip with its default --jobs against --jobs 1 (one
 // request at a time, as upip does), and against the ideal for this graph; then the same graph from a
 // micropython-lib v2 index and from a simple index, and with --compile, each as a ratio of the PyPI JSON
-// run measured here. Not a test: it prints figures.
+// run measured here; and a cold install (an empty download cache, as every other run here) beside a warm
+// one (the cache a first install filled: documents revalidated, sdists not fetched). Not a test: it
+// prints figures.
 //
 //   node --import tsx bench/install.ts [--delay MS] [--runs N]
 
@@ -30,11 +32,11 @@ interface Measure {
   rssKiB: number;
 }
 
-async function timeCommand(args: string[], work: string): Promise<Measure> {
+async function timeCommand(args: string[], work: string, cache: string): Promise<Measure> {
   const rssFile = path.join(work, "rss");
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
-    execFile(process.execPath, ["--import", path.join(root, "bench", "rss-probe.mjs"), path.join(root, "bin", "mpip.js"), ...args], { env: { ...process.env, MPIP_BENCH_RSS_FILE: rssFile } }, (error, _stdout, stderr) =>
+    execFile(process.execPath, ["--import", path.join(root, "bench", "rss-probe.mjs"), path.join(root, "bin", "mpip.js"), ...args], { env: { ...process.env, MPIP_BENCH_RSS_FILE: rssFile, MPIP_CACHE_DIR: cache } }, (error, _stdout, stderr) =>
       error ? reject(new Error(`mpip ${args.join(" ")} failed: ${stderr}`)) : resolve(),
     );
   });
@@ -47,12 +49,15 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function measure(label: string, args: (target: string) => string[], work: string): Promise<Measure> {
+/** Median time and peak RSS of `runs` runs, each with an empty download cache, or all with `cache` (kept). */
+async function measure(label: string, args: (target: string) => string[], work: string, cache?: string): Promise<Measure> {
   const samples: Measure[] = [];
   for (let run = 0; run < runs; run++) {
     const target = path.join(work, `target-${label}-${run}`);
-    samples.push(await timeCommand(args(target), work));
+    const runCache = cache ?? path.join(work, `cache-${label}-${run}`);
+    samples.push(await timeCommand(args(target), work, runCache));
     await rm(target, { recursive: true, force: true });
+    if (cache === undefined) await rm(runCache, { recursive: true, force: true });
   }
   return { seconds: median(samples.map((s) => s.seconds)), rssKiB: Math.max(...samples.map((s) => s.rssKiB)) };
 }
@@ -85,6 +90,9 @@ try {
   const fromMip = await measure("mip", install([], `mip+${mip.base}`), work);
   const fromSimple = await measure("simple", install([], `simple+${simple}`), work);
   const compiled = await measure("compile", install(["--compile"]), work);
+  const shared = path.join(work, "cache-shared");
+  await timeCommand(install([])(path.join(work, "target-prime")), work, shared);
+  const warm = await measure("warm", install([]), work, shared);
 
   const row = (name: string, m: Measure) => `  ${name.padEnd(22)} ${m.seconds.toFixed(3).padStart(7)} s   peak RSS ${(m.rssKiB / 1024).toFixed(1).padStart(6)} MiB`;
   console.log(`mpip install: ${CHAINS * DEPTH} packages, chains ${DEPTH} deep, ${delayMs} ms per response, median of ${runs} runs`);
@@ -98,6 +106,8 @@ try {
   console.log(row("from a v2 index (mip)", fromMip), ` ${ratio(fromMip)} (a document, then its files: 3 round trips a level)`);
   console.log(row("from a simple index", fromSimple), ` ${ratio(fromSimple)}`);
   console.log(row("PyPI JSON --compile", compiled), ` ${ratio(compiled)} (${CHAINS * DEPTH} modules through mpy-cross)`);
+  console.log(row("cold cache (as above)", parallel));
+  console.log(row("warm cache", warm), ` ${ratio(warm)} (${DEPTH} levels x 1 conditional round trip, no sdist fetched)`);
 } finally {
   await server.close();
   await rm(work, { recursive: true, force: true });

@@ -17,11 +17,12 @@ import { collectNonEmpty, nonEmpty } from "./usage.js";
  * - `firmware`: what the image is for and how it is built (`--target-version`, `--mpy`, `--compile`);
  * - `image`: how an install changes a folder that already holds packages (`-U`, `--dry-run`, `--no-record`);
  * - `network`: `--jobs`, `--timeout`, `--retries`, `--cert`;
+ * - `cache`: the download cache, `--cache-dir`, `--no-cache`, `--offline`;
  * - `limits`: the `--max-*` bounds against bombs and oversized input;
  * - `output`: `-q`, `-v`, `--debug`, `--json`;
  * - `lock`: installing from a lock file (`--lock`, and `sync`'s `--no-remove`).
  */
-export type OptionGroup = "target" | "resolution" | "firmware" | "image" | "network" | "limits" | "output" | "lock";
+export type OptionGroup = "target" | "resolution" | "firmware" | "image" | "network" | "cache" | "limits" | "output" | "lock";
 
 /** Commander's `.option(flags, description, parser?, default?)`, as an Option object. */
 function option(flags: string, description: string, parseOrDefault?: unknown, defaultValue?: unknown): Option {
@@ -65,6 +66,9 @@ export function installOptions(): Array<[OptionGroup, Option]> {
     ["network", option("--timeout <seconds>", "network timeout for connecting and for a stalled response (default 30)", positiveSeconds("--timeout", 3600))],
     ["network", option("--retries <n>", "how many times to retry a request after a temporary failure: 429, 5xx, a reset or cut-short download, a timeout (default 3)", wholeNumber("--retries", 100))],
     ["network", option("--cert <file>", "a PEM bundle of certificate authorities to trust besides the default ones", nonEmpty("--cert"))],
+    ["cache", option("--cache-dir <dir>", "the download cache's folder (default: MPIP_CACHE_DIR, else ~/.cache/mpip on Linux, ~/Library/Caches/mpip on macOS, %LOCALAPPDATA%\\mpip\\Cache on Windows)", nonEmpty("--cache-dir"))],
+    ["cache", option("--no-cache", "neither read nor write the download cache: fetch every document and file")],
+    ["cache", option("--offline", "never use the network: index documents come from the cache as they are, files by their sha256; anything the cache cannot answer is an error naming it", false)],
     ["limits", option("--max-unpacked-bytes <size>", `the most one archive may unpack to (default ${formatBytes(DEFAULT_LIMITS.maxUnpackedBytes)}; units KiB, MiB, GiB)`, byteSize("--max-unpacked-bytes"))],
     ["limits", option("--max-entries <n>", `the most entries one archive may hold (default ${DEFAULT_LIMITS.maxEntries})`, positiveInteger("--max-entries", 100_000_000))],
     ["limits", option("--max-ratio <n>", `the highest compression ratio accepted for an archive unpacking to more than 1 MiB (default ${DEFAULT_LIMITS.maxRatio})`, positiveInteger("--max-ratio", 1_000_000))],

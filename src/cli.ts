@@ -24,6 +24,7 @@ import { MpipError } from "./errors.js";
 import { rememberCredentials } from "./secrets.js";
 import { addPackCommand } from "./pack/pack-command.js";
 import { registerFileCommands } from "./pack/file-commands.js";
+import { addCacheCommand } from "./commands/cache-command.js";
 
 const INSTALL_EXAMPLES = `
   $ mpip install micropython-pystone_lowmem            into ~/.micropython/lib, like upip
@@ -94,7 +95,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
         "Everything is downloaded, verified and unpacked beside the target first; the target changes only if the whole install succeeds.",
     )
     .argument("[spec...]", "what to install: `name`, `name==1.2`, `'name>=1.0,<2'` (PEP 440), `name@1.2` (mip style); or directly, with no index: `github:org/repo[/path][@ref]`, `gitlab:…`, `codeberg:…`, an https:// URL or a local path to a .tar.gz sdist, a .py/.mpy module or a package.json, or a project folder");
-  addInstallOptions(install, ["target", "resolution", "firmware", "image", "network", "limits", "output", "lock"], ["--no-remove"])
+  addInstallOptions(install, ["target", "resolution", "firmware", "image", "network", "cache", "limits", "output", "lock"], ["--no-remove"])
     .addHelpText("after", `\nExamples:${INSTALL_EXAMPLES}\n${INDEXES}`)
     .action((specs: string[], flags: InstallFlags) => run(async () => (await import("./commands/install.js")).installCommand(specs, flags)));
 
@@ -109,7 +110,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     )
     .argument("[spec...]", "what to download, as for `install`: names with specifiers, `github:` shorthands, URLs and local paths")
     .requiredOption("-d, --dest <dir>", "the folder to write into (created if missing)", nonEmpty("--dest"));
-  addInstallOptions(download, ["resolution", "firmware", "network", "limits", "output"], ["--compile", "--keep-sources", "--mpy-cross"])
+  addInstallOptions(download, ["resolution", "firmware", "network", "cache", "limits", "output"], ["--compile", "--keep-sources", "--mpy-cross"])
     .addHelpText("after", `\nExamples:${DOWNLOAD_EXAMPLES}`)
     .action((specs: string[], flags: DownloadFlags) => run(async () => (await import("./commands/download.js")).downloadCommand(specs, flags)));
   // `mpip lock`, `mpip sync`: see commands/lock.ts and commands/sync.ts.
@@ -121,7 +122,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
         "With no packages and no -r, the dependencies of the project in the current folder (pyproject.toml, or setup.cfg) are locked.",
     )
     .argument("[spec...]", "what to lock, as for `mpip install`");
-  addInstallOptions(lock, ["resolution", "firmware", "network", "limits", "output"], ["--mpy-cross"])
+  addInstallOptions(lock, ["resolution", "firmware", "network", "cache", "limits", "output"], ["--mpy-cross"])
     .option("-o, --output <file>", "the lock file to write: pylock.toml or pylock.NAME.toml", nonEmpty("--output"), "pylock.toml")
     .option("--check", "write nothing: exit 1, showing what changed, when the lock is out of date with its inputs (for CI)", false)
     .addHelpText("after", `\nExamples:${LOCK_EXAMPLES}`)
@@ -135,7 +136,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
         "and the recorded packages the lock does not list are removed, all in one commit (`mpip install --lock` keeps them). Any mismatch changes nothing.",
     )
     .argument("[lock]", "the lock file (default: pylock.toml in the current folder)");
-  addInstallOptions(sync, ["target", "resolution", "firmware", "image", "network", "limits", "output", "lock"], ["--requirement", "--find-links", "--no-index", "--no-deps", "--pre", "--require-hashes", "--upgrade", "--lock"])
+  addInstallOptions(sync, ["target", "resolution", "firmware", "image", "network", "cache", "limits", "output", "lock"], ["--requirement", "--find-links", "--no-index", "--no-deps", "--pre", "--require-hashes", "--upgrade", "--lock"])
     .action((lockFile: string | undefined, flags: SyncFlags) => run(async () => (await import("./commands/sync.js")).syncCommand(lockFile, flags)));
 
   program
@@ -207,6 +208,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
 
   addPackCommand(program, run);
   registerFileCommands(program, run);
+  addCacheCommand(program, run);
 
   // Every example first, then the paragraph about indexes, which is about installing only.
   program.addHelpText("after", `\nExamples:${INSTALL_EXAMPLES}${LOCK_EXAMPLES}${DOWNLOAD_EXAMPLES}${PACKAGING_EXAMPLES}\n${INDEXES}`);
@@ -238,8 +240,12 @@ export async function main(argv: string[]): Promise<number> {
 /** commander's parse error, said as mpip says a usage error: escaped, with a hint, and as JSON with --json. */
 function parseFailure(error: CommanderError, program: Command, args: string[]): number {
   const names = program.commands.map((candidate) => candidate.name());
-  const named = program.commands.find((candidate) => candidate.name() === args.find((arg) => names.includes(arg)));
-  const usage = usageError(error, { commands: names, ...(named === undefined ? {} : { command: { name: named.name(), usage: named.usage() } }) });
+  const top = program.commands.find((candidate) => candidate.name() === args.find((arg) => names.includes(arg)));
+  // A command with commands of its own (`cache`): the error is about the one named next (`cache clean`), if any.
+  const subcommands = top?.commands.map((candidate) => candidate.name()).filter((name) => name !== "help") ?? [];
+  const sub = top?.commands.find((candidate) => candidate.name() === args[args.indexOf(top.name()) + 1] && candidate.name() !== "help");
+  const named = sub === undefined ? top && { name: top.name(), usage: top.usage(), ...(subcommands.length > 0 ? { subcommands } : {}) } : { name: `${top!.name()} ${sub.name()}`, usage: sub.usage() };
+  const usage = usageError(error, { commands: names, ...(named === undefined ? {} : { command: named }) });
   const json = wantsJsonFor(program, args);
   // Given options but no command, commander has printed the help itself.
   if (error.code === "commander.help") {

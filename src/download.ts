@@ -9,11 +9,9 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { MemoryBudget, memoryCapacity } from "./budget.js";
 import { RunScope } from "./cancel.js";
 import { planDownloadFolder } from "./download/folder.js";
 import type { DownloadedArtifact } from "./download/layout.js";
-import { HttpClient } from "./http.js";
 import { asInterrupted } from "./image/interrupt.js";
 import { TargetSession } from "./image/session.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
@@ -22,14 +20,10 @@ import { mipFlavor, type MpyTarget } from "./mpy/target.js";
 import { Pool } from "./pool.js";
 import { fitToFirmware } from "./prepare/firmware.js";
 import { prepareRelease, type PrepareContext, type Staged } from "./prepare/index.js";
-import { retryNote } from "./render.js";
+import { openSources } from "./install.js";
 import { resolve, type Constraint, type HashMode, type Request, type ResolvedPackage } from "./resolve/resolve.js";
 import { allowManyListeners } from "./signals.js";
-import { IndexSource } from "./sources/detect.js";
-import { FindLinksSource } from "./sources/find-links.js";
 import { gitHostsFromEnv, type GitHosts } from "./sources/git-hosts.js";
-import { parseIndexLocation } from "./sources/index-kind.js";
-import type { Source } from "./sources/types.js";
 import type { PackageSpec } from "./spec/package-spec.js";
 import { quantity } from "./text.js";
 import { isPep440Version } from "./versions.js";
@@ -45,6 +39,9 @@ export interface DownloadOptions {
   /** The firmware the install will be for: v2 packages are taken in its flavor, and every .mpy checked. */
   firmware?: MpyTarget;
   findLinks: string[];
+  /** The download cache (`--cache-dir`; none without it) and `--offline`, as for install. */
+  cacheDir?: string;
+  offline?: boolean;
   /** Constraints from `-c` files (pip's): narrow versions, never add packages. */
   constraints?: Constraint[];
   /** pip's hash-checking mode, from `--hash` in requirement files: every file must match an allowed hash. */
@@ -101,22 +98,9 @@ export async function download(options: DownloadOptions): Promise<DownloadReport
   const dest = path.resolve(options.dest);
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   if (options.signal !== undefined) allowManyListeners(options.signal);
-  const indexes = options.indexUrls.map((url) => parseIndexLocation(url, options.cwd));
   const scope = new RunScope(options.signal);
-  const http = new HttpClient({
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    ...(options.retries === undefined ? {} : { retries: options.retries }),
-    ...(options.certFile === undefined ? {} : { certFile: options.certFile }),
-    log: (message) => reporter.detail(message),
-    onRetrying: (key, retrying) => reporter.progressNote(`request ${key}`, retrying === undefined ? undefined : retryNote(retrying)),
-    signal: scope.signal,
-    trustedHosts: indexes.filter((index) => index.folder === undefined).map((index) => new URL(index.url).hostname),
-    memory: new MemoryBudget(memoryCapacity(limits)),
-  });
   const flavor = mipFlavor(options.firmware);
-  const sourceOptions = { flavor, maxMetadataBytes: limits.maxMetadataBytes, log: (message: string) => reporter.detail(message) };
-  const indexSources = indexes.map((index) => new IndexSource(index, http, sourceOptions));
-  const sources: Source[] = [...options.findLinks.map((folder) => new FindLinksSource(folder)), ...indexSources];
+  const { http, sources, firstMip } = await openSources(options, limits, scope);
   const session = await TargetSession.open(dest, { wait: true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   const archives = new Map<string, { file: string; filename: string; sha256: string }>();
   const archiveDir = path.join(session.staging.dir, "download-archives");
@@ -129,10 +113,7 @@ export async function download(options: DownloadOptions): Promise<DownloadReport
     scope,
     signal: scope.signal,
     spec: { hosts: options.hosts ?? gitHostsFromEnv(), cwd: options.cwd ?? process.cwd() },
-    fallbackMip: async () => {
-      for (const source of indexSources) if ((await source.settledKind()) === "mip") return source.url;
-      return undefined;
-    },
+    fallbackMip: firstMip,
     // Each archive as served, kept in the staging folder until the folder is written.
     onArchive: async (release, archive) => {
       const file = path.join(archiveDir, createHash("sha256").update(release.key).digest("hex"));

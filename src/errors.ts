@@ -29,7 +29,8 @@ export type ErrorCode =
   | "compile-failed"
   | "hash-required"
   | "bad-lock"
-  | "lock-outdated";
+  | "lock-outdated"
+  | "offline";
 
 export class MpipError extends Error {
   readonly code: ErrorCode;

@@ -4,6 +4,9 @@
 // What is held draws on the install's MemoryBudget (budget.ts). Files that need no processing in memory
 // (a package document's files, modules) go straight to their file in the staging folder instead
 // (`fetchToFile`), hashed on the way, and are removed again if the hash does not match.
+// With a download cache (cache/), a file whose full sha256 is known is taken from the cache's store when
+// it is there (no request at all), and a download of it is put there once it matches; any other remote
+// file is cached by its URL by the HTTP client, and revalidated.
 
 import { createHash } from "node:crypto";
 import { constants } from "node:fs";
@@ -11,9 +14,12 @@ import { open, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { isInside } from "./archive/entry-path.js";
 import { Draw, type Lease, type Quota } from "./budget.js";
+import { isOfflineMiss, offlineMiss } from "./cache/offline.js";
+import { fullSha256, TeeSink } from "./cache/store.js";
 import { MpipError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { redactUrl } from "./http.js";
+import { tooLarge } from "./http/body.js";
 import { MemorySink, type BodySink, type FileSink } from "./sink.js";
 import { throughGitData } from "./sources/local-root.js";
 import type { AllowedHashes } from "./resolve/constraints.js";
@@ -75,7 +81,7 @@ export async function fetchFile(file: Expected, http: HttpClient, label: string,
   try {
     const { body: data, origin } = await fetchInto(file, http, label, options, new MemorySink(), lease);
     const sha256 = createHash("sha256").update(data).digest("hex");
-    verify(file, sha256, origin, label, options);
+    await verifyFetched(file, sha256, origin, label, options, http);
     return { data, sha256, origin };
   } finally {
     if (options.lease === undefined) lease.release();
@@ -95,8 +101,22 @@ export interface FetchedToFile {
  */
 export async function fetchToFile(file: Expected, http: HttpClient, label: string, sink: FileSink, options: FetchOptions = {}): Promise<FetchedToFile> {
   const { body, origin } = await fetchInto(file, http, label, options, sink, undefined);
-  verify(file, body.sha256, origin, label, options);
+  await verifyFetched(file, body.sha256, origin, label, options, http);
   return { bytes: body.bytes, sha256: body.sha256, origin };
+}
+
+/**
+ * `verify`, and when a file cached by its URL (it had no full sha256: mip's short hash) does not match,
+ * that answer is forgotten, so that the next run fetches the file whole instead of being told by a 304
+ * that the bad copy is current (a server whose validators describe other bytes than it sent).
+ */
+async function verifyFetched(file: Expected, sha256: string, origin: string, label: string, options: FetchOptions, http: HttpClient): Promise<void> {
+  try {
+    verify(file, sha256, origin, label, options);
+  } catch (error) {
+    if (file.location.type === "remote" && fullSha256(file.sha256) === undefined) await http.forgetAnswer(file.location.url);
+    throw error;
+  }
 }
 
 async function fetchInto<T>(file: Expected, http: HttpClient, label: string, options: FetchOptions, sink: BodySink<T>, lease: Lease | undefined): Promise<{ body: T; origin: string }> {
@@ -113,10 +133,33 @@ async function fetchInto<T>(file: Expected, http: HttpClient, label: string, opt
     }
   }
   const origin = redactUrl(location.url);
-  const getOptions = { maxBytes, ...(options.quota === undefined ? {} : { quota: options.quota }) };
-  const response = await http.getInto(location.url, getOptions, sink, lease);
-  if (response.status === "not-found") throw notFound(label, origin, options);
-  return { body: response.body, origin };
+  const store = http.cache?.store;
+  const sha256 = fullSha256(file.sha256);
+  if (store !== undefined && sha256 !== undefined) {
+    // The store's entry is hashed again as it is read: only bytes with exactly this sha256 come from it.
+    const draw = new Draw({ quota: options.quota, lease, signal: http.signal });
+    try {
+      const body = await store.readInto(sha256, sink, { maxBytes, draw, tooLarge: () => tooLarge(origin, maxBytes) });
+      if (body !== undefined) return { body, origin };
+      draw.refund();
+    } catch (error) {
+      draw.refund();
+      throw error;
+    }
+  }
+  if (http.offline && sha256 !== undefined) throw offlineMiss(label, origin, http.cache?.dir, sha256);
+  const writer = store !== undefined && sha256 !== undefined ? store.writer() : undefined;
+  const getOptions = { maxBytes, cacheByUrl: sha256 === undefined, ...(options.quota === undefined ? {} : { quota: options.quota }) };
+  try {
+    const response = await http.getInto(location.url, getOptions, writer === undefined ? sink : new TeeSink(sink, writer), lease);
+    if (response.status === "not-found") throw notFound(label, origin, options);
+    // Stored only when it is the file the hash names; a mismatch is the caller's to report.
+    await writer?.commit(sha256);
+    return { body: response.body, origin };
+  } catch (error) {
+    await writer?.discard();
+    throw isOfflineMiss(error) ? offlineMiss(label, origin, http.cache?.dir) : error;
+  }
 }
 
 function notFound(label: string, origin: string, options: FetchOptions): MpipError {

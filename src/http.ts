@@ -13,12 +13,16 @@ import type { Dispatcher } from "undici";
 import { Draw, MemoryBudget, type Lease, type Quota } from "./budget.js";
 import { MpipError } from "./errors.js";
 import { Credentials } from "./http/auth.js";
-import { declaredLength, readBody } from "./http/body.js";
+import { declaredLength, readBody, tooLarge } from "./http/body.js";
 import { statusFailure, thrownFailure } from "./http/failures.js";
 import { isFileUrl, LocalIndexFiles } from "./http/file-url.js";
 import { checkProxyEnvironment } from "./http/proxy-env.js";
 import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, withRetries, type Attempt, type RetryNotice } from "./http/retry.js";
 import { trustedCertificates } from "./http/tls.js";
+import type { Cache } from "./cache/cache.js";
+import { conditionalHeaders, forbidsStoring, validatorsOf, type CachedAnswer } from "./cache/documents.js";
+import { offlineMiss } from "./cache/offline.js";
+import { TeeSink, type StoreWriter } from "./cache/store.js";
 import { MemorySink, type BodySink } from "./sink.js";
 import { printable } from "./text.js";
 import { parseUrl } from "./url.js";
@@ -48,6 +52,13 @@ export interface HttpOptions {
   trustedHosts?: string[];
   /** What bodies read into memory may hold at once (default: no bound). */
   memory?: MemoryBudget;
+  /**
+   * The download cache: answers are remembered by URL with their validators and asked for again with a
+   * conditional request (see cache/documents.ts), unless a request says `cacheByUrl: false`.
+   */
+  cache?: Cache;
+  /** Never use the network (`--offline`): answers come from `cache` as they are, and a request it cannot answer fails. */
+  offline?: boolean;
 }
 
 /** An answer: the body as the sink made it, or "not here" (404, 410). */
@@ -60,6 +71,11 @@ export interface GetOptions {
   maxBytes: number;
   /** A limit shared with other downloads (a package's files together): its error is thrown when over. */
   quota?: Quota;
+  /**
+   * Remember the answer by URL in the cache and revalidate it next time (default true): documents and
+   * files with no full sha256. A file with one is cached by its hash instead (fetch.ts), and says false.
+   */
+  cacheByUrl?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -108,6 +124,10 @@ export class HttpClient {
   readonly memory: MemoryBudget;
   /** `file:` URLs: the local index folders that may be read, and their reading (http/file-url.ts). */
   private readonly files = new LocalIndexFiles();
+  /** The download cache, if there is one (not with --no-cache). */
+  readonly cache: Cache | undefined;
+  /** `--offline`: no request ever leaves; answers come from the cache or not at all. */
+  readonly offline: boolean;
 
   constructor(options: HttpOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -121,6 +141,8 @@ export class HttpClient {
     this.credentials = new Credentials(this.log, options.trustedHosts ?? []);
     this.signal = options.signal;
     this.memory = options.memory ?? new MemoryBudget(Number.POSITIVE_INFINITY);
+    this.cache = options.cache;
+    this.offline = options.offline ?? false;
   }
 
   /**
@@ -151,9 +173,13 @@ export class HttpClient {
       throw new MpipError("network", `\`${redactUrl(url)}\` is not a valid URL`, { cause: error, hint: "check the index URL" });
     }
     const { signal } = this;
+    const documents = options.cacheByUrl === false ? undefined : this.cache?.documents;
+    const cacheKey = documents?.keyFor(start, options.accept);
+    const revalidation: Revalidation | undefined = cacheKey === undefined ? undefined : { key: cacheKey, cached: await documents!.lookup(cacheKey) };
+    if (this.offline) return this.answerOffline(start, options, sink, lease, revalidation);
     const attempt = async () => {
       signal?.throwIfAborted();
-      return this.attempt(start, options, sink, lease);
+      return this.attempt(start, options, sink, lease, revalidation);
     };
     const sleep = signal === undefined ? {} : { sleep: (ms: number) => abortableSleep(ms, undefined, { signal }) };
     const key = `${++this.requests}`;
@@ -182,6 +208,13 @@ export class HttpClient {
     this.files.allow(folderUrl);
   }
 
+  /** Drops what the cache remembers of `url` (asked with `accept`), so that the next request for it is made whole. */
+  async forgetAnswer(url: string, accept?: string): Promise<void> {
+    const parsed = parseUrl(url);
+    if (this.cache === undefined || parsed === undefined) return;
+    await this.cache.documents.forget(this.cache.documents.keyFor(parsed, accept));
+  }
+
   async close(): Promise<void> {
     // A client that never came up (an unreadable --cert file) has already reported why.
     const client = await this.client?.catch(() => undefined);
@@ -189,17 +222,63 @@ export class HttpClient {
   }
 
   /**
-   * One try: follow redirects, read the body. `start` carries no credentials; neither does any URL
-   * returned. What the try drew on the quota and the lease is given back if it fails.
+   * `--offline`: the remembered answer, as it is, or an error naming the URL. A remembered body the
+   * store has lost (or that no longer hashes to its name) is as good as none.
    */
-  private async attempt<T>(start: URL, options: GetOptions, sink: BodySink<T>, lease: Lease | undefined): Promise<Attempt<Answer<T>>> {
+  private async answerOffline<T>(start: URL, options: GetOptions, sink: BodySink<T>, lease: Lease | undefined, revalidation: Revalidation | undefined): Promise<Answer<T>> {
+    this.signal?.throwIfAborted();
+    const cached = revalidation?.cached;
+    if (cached !== undefined) {
+      const draw = new Draw({ quota: options.quota, lease, signal: this.signal });
+      try {
+        const answer = await this.fromCache(cached, options, sink, draw);
+        if (answer !== undefined) return answer;
+        draw.refund();
+      } catch (error) {
+        draw.refund();
+        throw error;
+      }
+    }
+    const url = redactUrl(start.toString());
+    throw offlineMiss(`\`${url}\``, url, this.cache?.dir);
+  }
+
+  /** A remembered answer, its body read from the store into `sink`; undefined when the store no longer has it. */
+  private async fromCache<T>(cached: CachedAnswer, options: GetOptions, sink: BodySink<T>, draw: Draw): Promise<Answer<T> | undefined> {
+    if (cached.status === "not-found") return { status: "not-found", url: cached.url };
+    const body = await this.cache!.store.readInto(cached.sha256, sink, { maxBytes: options.maxBytes, draw, tooLarge: () => tooLarge(redactUrl(cached.url), options.maxBytes) });
+    return body === undefined ? undefined : { status: "ok", url: cached.url, body, contentType: cached.contentType };
+  }
+
+  /**
+   * One try: follow redirects, read the body. `start` carries no credentials; neither does any URL
+   * returned. What the try drew on the quota and the lease is given back if it fails. With
+   * `revalidation`, the request for the URL a remembered answer came from is conditional, a 304 is
+   * answered from the cache, and what the server answers is remembered (unless it says `no-store`).
+   */
+  private async attempt<T>(start: URL, options: GetOptions, sink: BodySink<T>, lease: Lease | undefined, revalidation?: Revalidation): Promise<Attempt<Answer<T>>> {
     let current = start;
     const context = () => ({ url: current.toString(), timeoutMs: this.timeoutMs });
     const draw = new Draw({ quota: options.quota, lease, signal: this.signal });
+    let writer: StoreWriter | undefined;
     try {
       for (let hop = 0; ; hop++) {
-        const response = await this.send(current, options.accept, hop > 0);
+        const cached = revalidation?.cached;
+        const validators = cached !== undefined && cached.url === current.toString() ? conditionalHeaders(cached) : undefined;
+        const response = await this.send(current, options.accept, hop > 0, validators);
         const { statusCode, headers } = response;
+        if (statusCode === 304 && validators !== undefined) {
+          await response.body.dump();
+          const answer = await this.fromCache(cached!, options, sink, draw);
+          if (answer !== undefined) return { ok: true, value: answer };
+          // The store lost the body since: forget the answer and ask again, unconditionally.
+          draw.refund();
+          revalidation!.cached = undefined;
+          await this.cache!.documents.forget(revalidation!.key);
+          current = start;
+          hop = -1;
+          continue;
+        }
         if (statusCode >= 300 && statusCode < 400 && headers.location !== undefined) {
           await response.body.dump();
           current = this.redirectTarget(current, String(headers.location), hop);
@@ -207,20 +286,42 @@ export class HttpClient {
         }
         if (statusCode === 404 || statusCode === 410) {
           await response.body.dump();
-          return { ok: true, value: { status: "not-found", url: current.toString() } };
+          const value: Answer<T> = { status: "not-found", url: current.toString() };
+          if (revalidation !== undefined) await this.remember(start, revalidation, headers, value, undefined);
+          return { ok: true, value };
         }
         if (statusCode < 200 || statusCode >= 300) {
           await response.body.dump();
           const retryAfter = headers["retry-after"];
           return statusFailure(statusCode, typeof retryAfter === "string" ? retryAfter : undefined, context());
         }
-        const body = await readBody(response.body, declaredLength(headers["content-length"]), { maxBytes: options.maxBytes, draw }, current.toString(), sink);
-        return { ok: true, value: { status: "ok", url: current.toString(), body, contentType: String(headers["content-type"] ?? "") } };
+        writer = revalidation !== undefined && !forbidsStoring(headers) ? this.cache!.store.writer() : undefined;
+        const body = await readBody(response.body, declaredLength(headers["content-length"]), { maxBytes: options.maxBytes, draw }, current.toString(), writer === undefined ? sink : new TeeSink(sink, writer));
+        const value: Answer<T> = { status: "ok", url: current.toString(), body, contentType: String(headers["content-type"] ?? "") };
+        if (revalidation !== undefined) await this.remember(start, revalidation, headers, value, await writer?.commit());
+        writer = undefined;
+        return { ok: true, value };
       }
     } catch (error) {
       draw.refund();
+      await writer?.discard();
       return thrownFailure(error, context());
     }
+  }
+
+  /**
+   * Remembers an answer by the URL asked for (with its body's hash in the store, for a 200), unless the
+   * server said `no-store` or the body could not be stored: then any earlier answer is forgotten.
+   */
+  private async remember<T>(start: URL, revalidation: Revalidation, headers: Record<string, string | string[] | undefined>, answer: Answer<T>, stored: { sha256: string; bytes: number } | undefined): Promise<void> {
+    const documents = this.cache!.documents;
+    const validators = validatorsOf(headers);
+    const entry: CachedAnswer | undefined = forbidsStoring(headers) ? undefined
+      : answer.status === "not-found" ? { status: "not-found", url: answer.url, ...validators }
+        : stored === undefined ? undefined
+          : { status: "ok", url: answer.url, contentType: answer.contentType, sha256: stored.sha256, size: stored.bytes, ...validators };
+    if (entry !== undefined) await documents.remember(revalidation.key, start, entry);
+    else if (revalidation.cached !== undefined) await documents.forget(revalidation.key);
   }
 
   private connect() {
@@ -238,8 +339,8 @@ export class HttpClient {
     return this.client;
   }
 
-  private async send(url: URL, accept: string | undefined, isRedirect: boolean): Promise<Dispatcher.ResponseData> {
-    const headers: Record<string, string> = { "user-agent": this.userAgent };
+  private async send(url: URL, accept: string | undefined, isRedirect: boolean, validators?: Record<string, string>): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = { "user-agent": this.userAgent, ...validators };
     if (accept !== undefined) headers.accept = accept;
     const authorization = await this.credentials.authorization(url, isRedirect);
     if (authorization !== undefined) headers.authorization = authorization;
@@ -263,6 +364,12 @@ export class HttpClient {
     // Credentials in a Location header belong to the host it names; take them out of the URL.
     return this.credentials.take(target);
   }
+}
+
+/** A request's entry in the cache by URL: its key, and the answer remembered (cleared when it proved unusable). */
+interface Revalidation {
+  key: string;
+  cached: CachedAnswer | undefined;
 }
 
 function retryBaseFromEnv(): number | undefined {

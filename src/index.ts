@@ -10,3 +10,4 @@ export { Reporter } from "./log.js";
 export { parseRequirement, type Requirement } from "./spec/requirement.js";
 export { readRecords, type Distribution, type ImageRecords } from "./record/read.js";
 export { takeInventory, type Inventory } from "./record/inventory.js";
+export { cacheInfo, cleanCache, type CacheInfo, type CleanResult } from "./cache/maintenance.js";

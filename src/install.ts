@@ -4,6 +4,7 @@
 import path from "node:path";
 import { MemoryBudget, memoryCapacity } from "./budget.js";
 import { RunScope } from "./cancel.js";
+import { Cache } from "./cache/cache.js";
 import { HttpClient } from "./http.js";
 import type { Reporter } from "./log.js";
 import { Pool } from "./pool.js";
@@ -65,6 +66,10 @@ export interface InstallOptions {
   retries?: number;
   /** A PEM bundle of extra certificate authorities (`--cert`). */
   certFile?: string;
+  /** The download cache's folder (see cache/cache.ts); none (the default) caches nothing (`--no-cache`). */
+  cacheDir?: string;
+  /** Never use the network (`--offline`): what is not local must come from the cache. */
+  offline?: boolean;
   /** Wait for another mpip installing into the same target (default), or fail at once (`--no-wait`). */
   wait?: boolean;
   /**
@@ -129,7 +134,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   if (options.signal !== undefined) allowManyListeners(options.signal);
   // The first failure (or a signal) aborts every request, wait and queued task of the install at once.
   const scope = new RunScope(options.signal);
-  const { http, sources, firstMip } = openSources(options, limits, scope);
+  const { http, sources, firstMip } = await openSources(options, limits, scope);
   const image = await TargetSession.open(options.target, { wait: options.wait ?? true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   const context: PrepareContext = {
     http,
@@ -177,18 +182,24 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
 }
 
 /** What `openSources` needs: where to look, and how to talk to the network. */
-export type SourceOptions = Pick<InstallOptions, "indexUrls" | "findLinks" | "firmware" | "cwd" | "timeoutMs" | "retries" | "certFile" | "reporter">;
+export type SourceOptions = Pick<InstallOptions, "indexUrls" | "findLinks" | "firmware" | "cwd" | "timeoutMs" | "retries" | "certFile" | "cacheDir" | "offline" | "reporter">;
 
 /**
  * The HTTP client and the sources (`--find-links` folders, then the indexes in order) that resolve a
  * run's requests, as every command that resolves like install (install, lock) sets them up; `firstMip`
  * is the first index that is a v2 index (asking an index its kind only if no earlier one is one).
- * Nothing is fetched until a source is asked. The caller closes `http`.
+ * Files and documents go through the download cache at `cacheDir` (none without it), and never over the
+ * network when `offline`. Nothing is fetched until a source is asked. The caller closes `http`.
  */
-export function openSources(options: SourceOptions, limits: Limits, scope: RunScope): { http: HttpClient; sources: Source[]; firstMip: () => Promise<string | undefined> } {
+export async function openSources(options: SourceOptions, limits: Limits, scope: RunScope): Promise<{ http: HttpClient; sources: Source[]; firstMip: () => Promise<string | undefined> }> {
   const { reporter } = options;
   const indexes = options.indexUrls.map((url) => parseIndexLocation(url, options.cwd));
+  const cache = options.cacheDir === undefined ? undefined : new Cache(options.cacheDir, { note: (message) => reporter.detail(message), warn: (message) => reporter.warn(message) });
+  // Offline, nothing new is ever written: no folder is made for it.
+  if (options.offline !== true) await cache?.prepare();
   const http = new HttpClient({
+    ...(cache === undefined ? {} : { cache }),
+    offline: options.offline ?? false,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.retries === undefined ? {} : { retries: options.retries }),
     ...(options.certFile === undefined ? {} : { certFile: options.certFile }),

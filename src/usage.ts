@@ -42,7 +42,8 @@ export function wantsJson(args: readonly string[]): boolean {
 
 /** What the parse error happened in: the command named (if any), its usage line, and every command mpip has. */
 export interface ParseContext {
-  command?: { name: string; usage: string };
+  /** `subcommands`: the words a command such as `cache` takes next (`dir`, `info`, `clean`). */
+  command?: { name: string; usage: string; subcommands?: readonly string[] };
   commands: readonly string[];
 }
 
@@ -56,6 +57,13 @@ export function usageError(error: CommanderError, context: ParseContext): MpipEr
   const text = error.message.replace(/^error:\s*/, "");
   if (error.code === "commander.unknownCommand") {
     const typed = /^unknown command '(.*)'/.exec(text)?.[1];
+    const { command } = context;
+    if (typed !== undefined && command?.subcommands !== undefined && command.subcommands.length > 0) {
+      const list = command.subcommands.map((name) => `\`${name}\``);
+      return new MpipError("usage", `unknown command '${printable(typed, 40)}' for \`mpip ${command.name}\``, {
+        hint: `\`mpip ${command.name}\` takes ${list.slice(0, -1).join(", ")} or ${list.at(-1)!}; \`mpip ${command.name} --help\` describes them`,
+      });
+    }
     if (typed !== undefined) return unknownCommand(typed, context.commands);
   }
   const suggestion = /\n\(Did you mean (.+)\?\)$/.exec(text);
@@ -68,7 +76,7 @@ export function usageError(error: CommanderError, context: ParseContext): MpipEr
 }
 
 /** Commands mpip is growing (CONVENTIONS.md) but does not have yet: never answered with a look-alike. */
-const PLANNED_COMMANDS = new Set(["cache", "index"]);
+const PLANNED_COMMANDS = new Set(["index"]);
 
 /**
  * `mpip uninstall`, `mpip frobnicate`: the command does not exist (for a planned one: not yet), and the

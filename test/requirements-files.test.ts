@@ -62,7 +62,7 @@ after(async () => {
 
 describe("nested files", () => {
   test("-r inside a file is read relative to that file, wherever mpip runs", async () => {
-    const dir = await writeTree(path.join(work.dir, "nest"), { "ci/image.txt": "lamp\n-r parts/extra.txt\n", "ci/parts/extra.txt": "relay==1.0\n" });
+    await writeTree(path.join(work.dir, "nest"), { "ci/image.txt": "lamp\n-r parts/extra.txt\n", "ci/parts/extra.txt": "relay==1.0\n" });
     const target = freshTarget();
     const result = await runMpip(["install", "-i", server.url, "-p", target, "-r", "nest/ci/image.txt"], { cwd: work.dir });
     assert.equal(result.code, 0, result.stderr);

@@ -9,7 +9,7 @@ import { jsonDocument } from "../render.js";
 import { catchSignals } from "../signals.js";
 import { printable, quantity, styled, type Text } from "../text.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
-import { firmwareTarget, gatherRequests, indexList, limitsFrom, type InstallFlags } from "./install.js";
+import { cacheOptions, firmwareTarget, gatherRequests, indexList, limitsFrom, type InstallFlags } from "./install.js";
 
 /** Install's flags that download takes, and its own `-d`. */
 export type DownloadFlags = Omit<InstallFlags, "target" | "wait" | "record" | "dryRun" | "maxSize" | "upgrade" | "forceReinstall" | "compile" | "keepSources" | "mpyCross"> & { dest: string };
@@ -44,6 +44,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
       const { readFile } = await import("node:fs/promises");
       parsePemBundle(await readFile(flags.cert, "utf8"), flags.cert);
     }
+    if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");
     const firmware = firmwareTarget(flags);
     typed = false;
     const report = await download({
@@ -51,6 +52,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
       requests,
       indexUrls,
       findLinks,
+      ...cacheOptions(flags),
       constraints,
       ...(hashMode === undefined ? {} : { hashMode }),
       ...(firmware === undefined ? {} : { firmware }),

@@ -1,6 +1,8 @@
 // `mpip install`: from parsed flags to an install and its report. cli.ts declares the options and loads
 // this module only when the command runs.
 
+import path from "node:path";
+import { cacheDir } from "../cache-dir.js";
 import { MpipError } from "../errors.js";
 import { DEFAULT_INDEXES, defaultTarget } from "../defaults.js";
 import { install } from "../install.js";
@@ -40,6 +42,10 @@ export interface InstallFlags {
   timeout?: number;
   retries?: number;
   cert?: string;
+  cacheDir?: string;
+  /** False with --no-cache. */
+  cache: boolean;
+  offline: boolean;
   quiet: boolean;
   verbose: boolean;
   debug: boolean;
@@ -97,6 +103,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
     }
     await checkTypedPaths(flags.findLinks, "folder", "given with --find-links");
     for (const link of input.findLinks) await checkTypedPaths([link.path], "folder", `given with --find-links in ${link.origin}`);
+    if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");
     const firmware = await checkBuildFlags(flags);
     typed = false;
     const report = await install({
@@ -117,6 +124,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
       ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
       ...(flags.retries === undefined ? {} : { retries: flags.retries }),
       ...(flags.cert === undefined ? {} : { certFile: flags.cert }),
+      ...cacheOptions(flags),
       wait: flags.wait,
       record: flags.record,
       dryRun: flags.dryRun,
@@ -187,6 +195,12 @@ function checkBuiltInCompilerFits(firmware: MpyTarget, flags: BuildFlags): void 
     const given = flags.mpy !== undefined ? `--mpy ${flags.mpy}` : `--target-version ${flags.targetVersion ?? ""}`;
     throw new MpipError("usage", `--compile and ${given} contradict each other: ${error.message}`, { hint: error.hintLines });
   }
+}
+
+/** The cache to use: `--cache-dir`, else the user's cache folder (MPIP_CACHE_DIR, ...); none with --no-cache, which wins. */
+export function cacheOptions(flags: Pick<InstallFlags, "cacheDir" | "cache" | "offline">): { cacheDir?: string; offline: boolean } {
+  if (!flags.cache) return { offline: flags.offline };
+  return { cacheDir: flags.cacheDir === undefined ? cacheDir() : path.resolve(flags.cacheDir), offline: flags.offline };
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Request } from "../resolve/resolve.js";
 import { catchSignals } from "../signals.js";
 import { printable, quantity } from "../text.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
-import { checkBuildFlags, checkOptionClashes, gatherRequests, indexList, limitsFrom, type Gathered, type InstallFlags } from "./install.js";
+import { cacheOptions, checkBuildFlags, checkOptionClashes, gatherRequests, indexList, limitsFrom, type Gathered, type InstallFlags } from "./install.js";
 
 export type LockFlags = Omit<InstallFlags, "target" | "wait" | "record" | "dryRun" | "maxSize" | "upgrade" | "forceReinstall" | "mpyCross" | "lock"> & {
   output: string;
@@ -50,6 +50,7 @@ export async function lockCommand(specs: string[], flags: LockFlags): Promise<nu
     await checkTypedPaths(flags.findLinks, "folder", "given with --find-links");
     for (const link of input.findLinks) await checkTypedPaths([link.path], "folder", `given with --find-links in ${link.origin}`);
     // The lock names the build; nothing is compiled now, so --mpy-cross is the locked install's business.
+    if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");
     const firmware = await checkBuildFlags({ ...flags, compile: false, keepSources: false });
     if (flags.keepSources && !flags.compile) throw new MpipError("usage", "--keep-sources has an effect only with --compile", { hint: "add --compile" });
     typed = false;
@@ -59,6 +60,7 @@ export async function lockCommand(specs: string[], flags: LockFlags): Promise<nu
       requirements: requests.map((request) => requirementText(request, lockDir)),
       indexUrls,
       findLinks,
+      ...cacheOptions(flags),
       constraints,
       ...(hashMode === undefined ? {} : { hashMode }),
       ...(firmware === undefined ? {} : { firmware }),

@@ -9,7 +9,7 @@ import { Reporter, type Verbosity } from "../log.js";
 import { jsonReport, renderSummary } from "../render.js";
 import { catchSignals } from "../signals.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
-import { checkBuildFlags, checkOptionClashes, limitsFrom, type InstallFlags } from "./install.js";
+import { cacheOptions, checkBuildFlags, checkOptionClashes, limitsFrom, type InstallFlags } from "./install.js";
 
 /** `mpip sync`'s flags: install's, less what resolves (the lock has resolved), plus `--no-remove`. */
 export type SyncFlags = Omit<InstallFlags, "requirement" | "findLinks" | "deps" | "pre" | "requireHashes" | "upgrade" | "lock"> & { remove: boolean };
@@ -45,11 +45,13 @@ async function lockedInstallCommand(lockFile: string, flags: LockedFlags, how: {
     }
     if (flags.target !== undefined) await refuseUrls([flags.target], "folder", "given with --target");
     await checkTypedPaths([lockFile], "file", how.given);
+    if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");
     const firmware = await checkBuildFlags(flags);
     const { installLocked } = await import("../lock/install-locked.js");
     const report = await installLocked({
       lockFile,
       remove: how.remove,
+      ...cacheOptions(flags),
       ...(firmware === undefined ? {} : { firmware }),
       ...(flags.compile ? { compile: { keepSources: flags.keepSources, ...(flags.mpyCross === undefined ? {} : { mpyCross: flags.mpyCross }) } } : {}),
       target: flags.target ?? defaultTarget(process.env),

@@ -63,7 +63,8 @@ function discard(body: Dispatcher.ResponseData["body"]): void {
   body.destroy();
 }
 
-function tooLarge(url: string, maxBytes: number): MpipError {
+/** The error for a body over `maxBytes` (`url` redacted); callers recognize it by its wording (isTooLarge). */
+export function tooLarge(url: string, maxBytes: number): MpipError {
   return new MpipError("network", `the response from \`${url}\` is larger than ${quantity(maxBytes, "byte")}`, {
     hint: "this is not a MicroPython package or index document; check the URL",
   });

@@ -37,7 +37,7 @@ import { prepareLockedDocument } from "./prepare-locked.js";
 import { parseLock, type ReadLock } from "./read.js";
 
 export interface LockedInstallOptions extends Pick<InstallOptions,
-  "target" | "firmware" | "compile" | "jobs" | "timeoutMs" | "retries" | "certFile" | "wait" | "signal" | "limits" | "forceReinstall" | "dryRun" | "maxSize" | "record" | "strictWindow" | "hosts" | "cwd" | "reporter"> {
+  "target" | "firmware" | "compile" | "jobs" | "timeoutMs" | "retries" | "certFile" | "cacheDir" | "offline" | "wait" | "signal" | "limits" | "forceReinstall" | "dryRun" | "maxSize" | "record" | "strictWindow" | "hosts" | "cwd" | "reporter"> {
   /** The `pylock.toml` to install. */
   lockFile: string;
   /** `mpip sync`: remove the recorded packages the lock does not list (in the same commit). */
@@ -66,7 +66,7 @@ export async function installLocked(options: LockedInstallOptions): Promise<Inst
   const given = options.indexUrls ?? [];
   const lockIndexes = lock.packages.flatMap((item) => (item.origin.type === "index" && /^https?:\/\//i.test(item.origin.index) ? [item.origin.index] : []));
   // No source is asked: the client only downloads, with netrc's `default` login for the lock's index hosts.
-  const { http } = openSources({ indexUrls: [...new Set([...given, ...lockIndexes])], findLinks: [], reporter, ...pick(options, "firmware", "timeoutMs", "retries", "certFile") }, limits, scope);
+  const { http } = await openSources({ indexUrls: [...new Set([...given, ...lockIndexes])], findLinks: [], reporter, ...pick(options, "firmware", "timeoutMs", "retries", "certFile", "cacheDir", "offline") }, limits, scope);
   const target = path.resolve(options.target);
   const image = await TargetSession.open(options.target, { wait: options.wait ?? true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   const authority = `the lock \`${printable(options.lockFile)}\``;

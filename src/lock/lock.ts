@@ -27,7 +27,7 @@ import { parseLock } from "./read.js";
 import { writeFileAtomically } from "./write-file.js";
 
 export interface LockOptions extends Pick<InstallOptions,
-  "requests" | "indexUrls" | "findLinks" | "constraints" | "hashMode" | "firmware" | "noDeps" | "pre" | "strictWindow" | "requireHashes" | "jobs" | "timeoutMs" | "retries" | "certFile" | "signal" | "limits" | "hosts" | "cwd" | "reporter"> {
+  "requests" | "indexUrls" | "findLinks" | "cacheDir" | "offline" | "constraints" | "hashMode" | "firmware" | "noDeps" | "pre" | "strictWindow" | "requireHashes" | "jobs" | "timeoutMs" | "retries" | "certFile" | "signal" | "limits" | "hosts" | "cwd" | "reporter"> {
   /** `--compile` (with `--keep-sources`): not done when locking, but part of what the lock is for. */
   compile?: { keepSources: boolean };
   /** The requirements as given (the command line, each `-r` file, or pyproject.toml's), written to `[tool.mpip]`. */
@@ -91,7 +91,7 @@ async function resolveLock(options: LockOptions): Promise<Lock> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   if (options.signal !== undefined) allowManyListeners(options.signal);
   const scope = new RunScope(options.signal);
-  const { http, sources, firstMip } = openSources(options, limits, scope);
+  const { http, sources, firstMip } = await openSources(options, limits, scope);
   // Fetched and unpacked as an install would (to hash every file and read every dependency), beside nothing.
   const scratch = await mkdtemp(path.join(os.tmpdir(), "mpip-lock-"));
   const context: PrepareContext = {

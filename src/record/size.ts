@@ -6,7 +6,7 @@
 // is embedded in the bytecode) and the source's bytes, so a second run compiles nothing it has seen.
 
 import { createHash, randomBytes } from "node:crypto";
-import { rename, stat, unlink, writeFile } from "node:fs/promises";
+import { rename, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { wasmCompiler, type Compiler } from "../mpy/compile.js";
@@ -103,7 +103,12 @@ class MpyCache {
     const key = createHash("sha256").update(`${this.compiler.label}\0${fileName}\0`).update(source).digest("hex");
     const file = path.join(this.dir, key.slice(0, 2), `${key}.mpy`);
     const cached = await stat(file).catch(() => undefined);
-    if (cached?.isFile() === true) return cached.size;
+    if (cached?.isFile() === true) {
+      // Marked as used, for `mpip cache clean --older-than` (cache/maintenance.ts).
+      const now = new Date();
+      await utimes(file, now, now).catch(() => undefined);
+      return cached.size;
+    }
     let mpy: Uint8Array;
     try {
       mpy = await this.compiler.compile(source, fileName);

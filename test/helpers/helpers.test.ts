@@ -205,6 +205,38 @@ describe("index server", () => {
     assert.equal(body.urls[0].filename, "Foo_Bar-1.0.tar.gz");
   });
 
+  test("validators: an ETag and a Last-Modified on 200s, 304 for a matching conditional request, counted apart", async () => {
+    const s = await startIndexServer();
+    try {
+      await s.addSdist({ name: "ripe", version: "1.0", files: { "ripe.py": "R = 1\n" } });
+      const first = await fetch(`${s.url}/ripe/json`);
+      const etag = first.headers.get("etag")!;
+      const lastModified = first.headers.get("last-modified")!;
+      assert.match(etag, /^"[0-9a-f]{32}"$/);
+      assert.ok(!Number.isNaN(Date.parse(lastModified)));
+      assert.equal((await fetch(`${s.url}/ripe/json`, { headers: { "if-none-match": etag } })).status, 304);
+      assert.equal((await fetch(`${s.url}/ripe/json`, { headers: { "if-none-match": '"other"' } })).status, 200);
+      assert.equal((await fetch(`${s.url}/ripe/json`, { headers: { "if-modified-since": lastModified } })).status, 304);
+      // A new body at the same path is later than the old one's date, and has another ETag.
+      await s.addSdist({ name: "ripe", version: "1.1", files: { "ripe.py": "R = 2\n" } });
+      const changed = await fetch(`${s.url}/ripe/json`, { headers: { "if-none-match": etag } });
+      assert.equal(changed.status, 200);
+      assert.ok(Date.parse(changed.headers.get("last-modified")!) > Date.parse(lastModified));
+      assert.equal((await fetch(`${s.url}/ripe/json`, { headers: { "if-modified-since": lastModified } })).status, 200);
+      assert.deepEqual(s.unconditional(), ["GET /pypi/ripe/json"]);
+      assert.equal(s.notModified, 2);
+      s.validators = "etag";
+      assert.equal((await fetch(`${s.url}/ripe/json`)).headers.get("last-modified"), null);
+      s.validators = "none";
+      const plain = await fetch(`${s.url}/ripe/json`, { headers: { "if-none-match": changed.headers.get("etag")! } });
+      assert.deepEqual([plain.status, plain.headers.get("etag")], [200, null]);
+      s.headersFor = (requestPath) => (requestPath.endsWith("/json") ? { "Cache-Control": "no-store" } : undefined);
+      assert.equal((await fetch(`${s.url}/ripe/json`)).headers.get("cache-control"), "no-store");
+    } finally {
+      await s.close();
+    }
+  });
+
   test("keep-alive, delayMs, and close() with idle sockets", async () => {
     const s = await startIndexServer();
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });

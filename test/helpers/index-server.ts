@@ -58,8 +58,23 @@ export interface IndexServer {
   omitReleases(project: string): void;
   /** "GET /pypi/foo/json" etc, in arrival order. */
   requests: string[];
-  /** Every request with its headers (e.g. to check who received an Authorization header), in arrival order. */
-  received: Array<{ method: string; url: string; headers: IncomingHttpHeaders }>;
+  /**
+   * Every request with its headers (e.g. to check who received an Authorization header), in arrival order;
+   * `conditional`: it carried If-None-Match or If-Modified-Since.
+   */
+  received: Array<{ method: string; url: string; headers: IncomingHttpHeaders; conditional: boolean }>;
+  /** "GET /pypi/foo/json" for each request that was not conditional, in arrival order. */
+  unconditional(): string[];
+  /** How many requests were answered 304 Not Modified. */
+  notModified: number;
+  /**
+   * The HTTP validators sent with every 200 answer, and honoured in conditional requests with a 304
+   * (RFC 9110 §13): an ETag (a digest of the body), a Last-Modified date (a fixed date per body, later
+   * for each new body at the same path), both (the default), or none.
+   */
+  validators: "both" | "etag" | "last-modified" | "none";
+  /** Extra headers for the answers to chosen paths (e.g. `Cache-Control: no-store`). */
+  headersFor?: (path: string) => Record<string, string> | undefined;
   /**
    * Spoil the responses of a route (by name: "project", "version", "file") or of the requests a predicate
    * picks, `times` times (default: always). Rules are tried in the order they were added.
@@ -237,8 +252,45 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
     res.end(body);
   };
 
+  /** Per path, the Last-Modified date of each body served there (by its ETag), the first one oldest. */
+  const modified = new Map<string, Map<string, string>>();
+  const lastModifiedOf = (path: string, etag: string): string => {
+    const bodies = modified.get(path) ?? new Map<string, string>();
+    modified.set(path, bodies);
+    let date = bodies.get(etag);
+    if (date === undefined) {
+      date = new Date(Date.parse(UPLOAD_TIME) + bodies.size * 60_000).toUTCString();
+      bodies.set(etag, date);
+    }
+    return date;
+  };
+
+  /** A 200 with its validators, or a 304 when the request's validators match them. */
+  const withValidators = (req: IncomingMessage, path: string, reply: Reply): Reply => {
+    const extra = state.headersFor?.(path) ?? {};
+    if (reply.status !== 200 || state.validators === "none") return Object.keys(extra).length === 0 ? reply : { ...reply, headers: { ...reply.headers, ...extra } };
+    const etag = `"${createHash("sha256").update(reply.body ?? Buffer.alloc(0)).digest("hex").slice(0, 32)}"`;
+    const lastModified = lastModifiedOf(path, etag);
+    const validators = {
+      ...(state.validators === "last-modified" ? {} : { ETag: etag }),
+      ...(state.validators === "etag" ? {} : { "Last-Modified": lastModified }),
+    };
+    const ifNoneMatch = req.headers["if-none-match"];
+    const ifModifiedSince = req.headers["if-modified-since"];
+    // RFC 9110 §13.2.2: If-None-Match is evaluated first, and If-Modified-Since only without it.
+    const fresh = ifNoneMatch !== undefined
+      ? state.validators !== "last-modified" && ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)
+      : ifModifiedSince !== undefined && state.validators !== "etag" && Date.parse(ifModifiedSince) >= Date.parse(lastModified);
+    if (fresh) {
+      state.notModified++;
+      return { status: 304, headers: { ...validators, ...extra } };
+    }
+    return { ...reply, headers: { ...reply.headers, ...validators, ...extra } };
+  };
+
   /** Sends the reply, or the fault a rule has for this request instead. */
-  const respond = async (req: IncomingMessage, res: ServerResponse, route: string | undefined, path: string, reply: Reply): Promise<void> => {
+  const respond = async (req: IncomingMessage, res: ServerResponse, route: string | undefined, path: string, answer: Reply): Promise<void> => {
+    const reply = withValidators(req, path, answer);
     const fault = takeFault(faults, { route, path, req });
     if (fault === undefined) return send(res, reply);
     const full = { status: reply.status, headers: reply.headers ?? {}, body: reply.body ?? Buffer.alloc(0) };
@@ -248,7 +300,8 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = req.url ?? "/";
     state.requests.push(`${req.method} ${url}`);
-    state.received.push({ method: req.method ?? "", url, headers: req.headers });
+    const conditional = req.headers["if-none-match"] !== undefined || req.headers["if-modified-since"] !== undefined;
+    state.received.push({ method: req.method ?? "", url, headers: req.headers, conditional });
     if (req.method !== "GET") return send(res, { ...jsonReply(405, { message: "Method Not Allowed" }), headers: { Allow: "GET", "Content-Type": "application/json" } });
     const path = url.split("?")[0]!;
     const extra = state.delayFor?.(path) ?? 0;
@@ -286,6 +339,9 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
     origin,
     requests: [],
     received: [],
+    unconditional: () => state.received.filter((request) => !request.conditional).map((request) => `${request.method} ${request.url}`),
+    notModified: 0,
+    validators: "both",
     delayMs: 0,
     routes,
     projects,

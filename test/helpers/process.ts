@@ -4,7 +4,7 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdir } from "node:fs/promises";
-import { BIN, ROOT } from "./cli.js";
+import { BIN, childEnv, ROOT } from "./cli.js";
 
 export interface Exit {
   /** The exit code, or null when a signal ended the process. */
@@ -25,8 +25,7 @@ export interface Running {
 }
 
 export function startMpip(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Running {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ...options.env };
-  delete env.FORCE_COLOR;
+  const { env, cleanup } = childEnv(options.env);
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -35,6 +34,7 @@ export function startMpip(args: string[], options: { env?: NodeJS.ProcessEnv } =
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const exited = new Promise<Exit>((resolve) => {
     child.once("close", (code, signal) => {
+      cleanup();
       done = true;
       resolve({ code, signal, stdout, stderr });
     });

@@ -1,0 +1,56 @@
+// mpip's download cache, under the cache folder (src/cache-dir.ts; `--cache-dir`): what was downloaded,
+// by content (`content/`, store.ts), and what index documents and hashless files said, by URL with their
+// HTTP validators (`http/`, documents.ts). New entries are written in `tmp/` and renamed into place. The
+// compiled sizes of `mpip list --size` live beside them, in `mpy/`. Deleting any of it loses only time.
+//
+// The cache is an optimisation and never a reason for an install to fail: an entry that cannot be read is
+// fetched again, and a cache that cannot be written is said once (a warning) and then left alone.
+
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { printable } from "../text.js";
+import { DocumentCache } from "./documents.js";
+import { ContentStore } from "./store.js";
+
+/** The folders of the cache, by what they hold (`mpip cache info` reports them in this order). */
+export const CACHE_PARTS = {
+  content: "content",
+  http: "http",
+  mpy: "mpy",
+  tmp: "tmp",
+} as const;
+
+export interface CacheEvents {
+  /** Details for -v: an entry dropped and fetched again. */
+  note?: (message: string) => void;
+  /** Said once, when the cache cannot be written. */
+  warn?: (message: string) => void;
+}
+
+export class Cache {
+  readonly store: ContentStore;
+  readonly documents: DocumentCache;
+  private warned = false;
+
+  /** `dir`: the cache folder (created when first written, private to the user). */
+  constructor(readonly dir: string, events: CacheEvents = {}) {
+    const note = events.note ?? (() => {});
+    const warn = events.warn ?? (() => {});
+    const storeEvents = {
+      note,
+      cannotWrite: (error: unknown) => {
+        if (this.warned) return;
+        this.warned = true;
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        warn(`the cache \`${printable(dir)}\` cannot be written (${code}); downloads are not cached in this run (give --cache-dir a writable folder, or --no-cache)`);
+      },
+    };
+    this.store = new ContentStore(path.join(dir, CACHE_PARTS.content), path.join(dir, CACHE_PARTS.tmp), storeEvents);
+    this.documents = new DocumentCache(path.join(dir, CACHE_PARTS.http), storeEvents);
+  }
+
+  /** Creates the cache folder, readable by its owner only, if it is missing; a failure is for the first write to tell. */
+  async prepare(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 }).catch(() => undefined);
+  }
+}

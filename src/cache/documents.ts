@@ -1,0 +1,139 @@
+// The by-URL part of the cache: index documents (PyPI JSON, simple pages, v2 index.json and package
+// documents, package.json) and files that come with no full sha256 (mip's 8-hex short hashes, or none),
+// each remembered with the HTTP validators its answer carried (ETag, Last-Modified, RFC 9110 §8.8), so
+// that the next run asks again with a conditional request (If-None-Match, If-Modified-Since) and a
+// `304 Not Modified` is answered from the cache. The body itself is in the content store, by its sha256;
+// an entry here (`http/ab/<key>.json`) holds the answer's metadata and that hash.
+//
+// The key is the URL asked for, with any credentials taken out (the HTTP client never puts them in a
+// URL), and the Accept header (a simple index answers HTML or JSON by it). No header of the request, and
+// so no Authorization, is stored. A 404 or 410 is remembered too (a later index in the list may be the
+// one that has the package), so `--offline` can answer it.
+
+import { createHash, randomBytes } from "node:crypto";
+import { readFile, rm, unlink, utimes, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { makeDirs } from "../image/make-dirs.js";
+import { renameInto, type StoreEvents } from "./store.js";
+
+/** A remembered answer. `url`: where it was finally answered (after redirects), for relative links. */
+export type CachedAnswer =
+  | { status: "ok"; url: string; contentType: string; sha256: string; size: number; etag?: string; lastModified?: string }
+  | { status: "not-found"; url: string; etag?: string; lastModified?: string };
+
+const ENTRY_FORMAT = 1;
+
+export class DocumentCache {
+  constructor(readonly root: string, private readonly events: StoreEvents) {}
+
+  /** The key of a request: the URL (with no credentials and no fragment) and what it accepts. */
+  keyFor(url: URL, accept: string | undefined): string {
+    const bare = new URL(url.href);
+    bare.username = "";
+    bare.password = "";
+    bare.hash = "";
+    return createHash("sha256").update(`${accept ?? ""}\n${bare.href}`).digest("hex");
+  }
+
+  private pathOf(key: string): string {
+    return path.join(this.root, key.slice(0, 2), `${key}.json`);
+  }
+
+  /** The answer remembered under `key`, marked as used; undefined when there is none or it is unreadable. */
+  async lookup(key: string): Promise<CachedAnswer | undefined> {
+    const file = this.pathOf(key);
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") {
+        this.events.note(`the cache entry \`${file}\` cannot be read (${code ?? String(error)}); it is dropped`);
+        await rm(file, { recursive: true, force: true }).catch(() => undefined);
+      }
+      return undefined;
+    }
+    const answer = parseEntry(text);
+    if (answer === undefined) {
+      this.events.note(`the cache entry \`${file}\` is not one mpip wrote; it is dropped`);
+      await unlink(file).catch(() => undefined);
+      return undefined;
+    }
+    const now = new Date();
+    await utimes(file, now, now).catch(() => undefined);
+    return answer;
+  }
+
+  /** Remembers `answer` under `key` (the request's URL is kept, without credentials, for people reading the cache). */
+  async remember(key: string, requested: URL, answer: CachedAnswer): Promise<void> {
+    const file = this.pathOf(key);
+    const temporary = `${file}.${process.pid}-${randomBytes(6).toString("hex")}.tmp`;
+    const bare = new URL(requested.href);
+    bare.username = "";
+    bare.password = "";
+    bare.hash = "";
+    try {
+      await makeDirs(path.dirname(file));
+      await writeFile(temporary, `${JSON.stringify({ v: ENTRY_FORMAT, requested: bare.href, ...answer })}\n`, { mode: 0o600 });
+      await renameInto(temporary, file);
+    } catch (error) {
+      await unlink(temporary).catch(() => undefined);
+      // ENOENT: `mpip cache clean` removed the folder while this was written; nothing is wrong.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.events.cannotWrite(error);
+    }
+  }
+
+  /** Forgets `key` (the server said `no-store`, or the body it names is gone). */
+  async forget(key: string): Promise<void> {
+    await unlink(this.pathOf(key)).catch(() => undefined);
+  }
+}
+
+/** The validators to send when revalidating `answer`: If-None-Match for an ETag, else If-Modified-Since. */
+export function conditionalHeaders(answer: CachedAnswer): Record<string, string> | undefined {
+  // RFC 9110 §13.1.3: a client that has an entity tag sends If-None-Match; If-Modified-Since only without one.
+  if (answer.etag !== undefined) return { "if-none-match": answer.etag };
+  if (answer.lastModified !== undefined) return { "if-modified-since": answer.lastModified };
+  return undefined;
+}
+
+/** The validators an answer's headers carry, as they are to be stored. */
+export function validatorsOf(headers: Record<string, string | string[] | undefined>): { etag?: string; lastModified?: string } {
+  const etag = single(headers.etag);
+  const lastModified = single(headers["last-modified"]);
+  return {
+    ...(etag !== undefined && /^(W\/)?"[^"\r\n]*"$/.test(etag) ? { etag } : {}),
+    ...(lastModified !== undefined && !Number.isNaN(Date.parse(lastModified)) ? { lastModified } : {}),
+  };
+}
+
+/** `Cache-Control: no-store` (RFC 9111 §5.2.2.5): the answer must not be kept. */
+export function forbidsStoring(headers: Record<string, string | string[] | undefined>): boolean {
+  const value = headers["cache-control"];
+  const text = Array.isArray(value) ? value.join(",") : value ?? "";
+  return text.split(",").some((directive) => directive.trim().toLowerCase() === "no-store");
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return typeof value === "string" ? value.trim() : undefined;
+}
+
+function parseEntry(text: string): CachedAnswer | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  const entry = value as Record<string, unknown>;
+  if (entry.v !== ENTRY_FORMAT || typeof entry.url !== "string") return undefined;
+  const validators = {
+    ...(typeof entry.etag === "string" ? { etag: entry.etag } : {}),
+    ...(typeof entry.lastModified === "string" ? { lastModified: entry.lastModified } : {}),
+  };
+  if (entry.status === "not-found") return { status: "not-found", url: entry.url, ...validators };
+  if (entry.status !== "ok" || typeof entry.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(entry.sha256)) return undefined;
+  if (typeof entry.size !== "number" || typeof entry.contentType !== "string") return undefined;
+  return { status: "ok", url: entry.url, contentType: entry.contentType, sha256: entry.sha256, size: entry.size, ...validators };
+}

@@ -1,0 +1,259 @@
+// The content-addressed part of the cache: every downloaded file's bytes, named by their full sha256
+// (`content/sha256/ab/abcdef…`). An entry is trusted for nothing but its name: it is hashed again each
+// time it is read, and one that does not hash to its name (truncated, altered, or not a regular file at
+// all: a folder, a link) is dropped, so that the caller fetches the file again. New entries are written
+// under a temporary name in the cache's `tmp/` folder (same file system) and renamed into place, so a
+// reader never sees half an entry, and two runs writing the same entry each write all of it.
+
+import { createHash, randomBytes, type Hash } from "node:crypto";
+import { rename, rm, unlink, utimes, type FileHandle, open } from "node:fs/promises";
+import path from "node:path";
+import type { Draw } from "../budget.js";
+import { makeDirs } from "../image/make-dirs.js";
+import { openRegularFile } from "../local-file.js";
+import type { BodySink } from "../sink.js";
+
+/** `abcdef…` (64 lower-case hex digits) when `sha256` is a whole sha256, else undefined (mip's short hashes). */
+export function fullSha256(sha256: string | undefined): string | undefined {
+  const lower = sha256?.toLowerCase();
+  return lower !== undefined && /^[0-9a-f]{64}$/.test(lower) ? lower : undefined;
+}
+
+/** What reading an entry may draw on, and the error for one larger than the caller accepts. */
+export interface ReadLimits {
+  maxBytes: number;
+  draw: Draw;
+  /** Thrown for an entry that is the right file but larger than `maxBytes` (as the download would be). */
+  tooLarge: () => Error;
+}
+
+/** How the store tells about what it does on its own (for -v) and about a cache it cannot write. */
+export interface StoreEvents {
+  note(message: string): void;
+  cannotWrite(error: unknown): void;
+}
+
+const READ_CHUNK_BYTES = 64 * 1024;
+
+export class ContentStore {
+  /** `root`: the store's folder (`<cache>/content`); `tmp`: where new entries are written first. */
+  constructor(readonly root: string, private readonly tmp: string, private readonly events: StoreEvents) {}
+
+  /** The entry's path for a full sha256 (lower-case hex). */
+  pathOf(sha256: string): string {
+    return path.join(this.root, "sha256", sha256.slice(0, 2), sha256);
+  }
+
+  /**
+   * The entry for `sha256` read into `sink` (begun with its size), drawing on `limits.draw`; undefined
+   * when there is none or it is bad (then it is dropped, with a note). The bytes handed to the sink are
+   * hashed on the way: a mismatch is found at the end, and the caller must begin the sink again (every
+   * sink starts over on `begin`), after refunding the draw. Reading marks the entry as used (its mtime),
+   * for `mpip cache clean --older-than`.
+   * @throws `limits.tooLarge()` for a good entry over `limits.maxBytes`; the sink's and the budget's errors.
+   */
+  async readInto<T>(sha256: string, sink: BodySink<T>, limits: ReadLimits): Promise<T | undefined> {
+    const file = this.pathOf(sha256);
+    const opened = await openRegularFile(file, { follow: false });
+    switch (opened.kind) {
+      case "missing":
+        return undefined;
+      case "link":
+        await this.drop(file, "is a symbolic link");
+        return undefined;
+      case "not-regular":
+        await this.drop(file, "is not a regular file");
+        return undefined;
+      case "unreadable":
+        return this.unreadable(file, opened.error);
+      case "opened":
+        break;
+    }
+    const { handle, stats } = opened;
+    try {
+      if (stats.size > limits.maxBytes) {
+        // The right file, larger than the caller takes (the download would be refused too); a bad entry is dropped.
+        const whole = await hashHandle(handle).catch(() => undefined);
+        if (whole === undefined) return this.unreadable(file);
+        if (whole === sha256) throw limits.tooLarge();
+      } else {
+        await limits.draw.cover(stats.size);
+        await sink.begin(stats.size);
+        const hash = createHash("sha256");
+        let total = 0;
+        for (;;) {
+          const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+          // A read error of the file system is the cache's, not the install's: fetch again.
+          const read = await handle.read(chunk, 0, chunk.length, null).catch(() => undefined);
+          if (read === undefined) return this.unreadable(file);
+          if (read.bytesRead === 0) break;
+          total += read.bytesRead;
+          if (total > stats.size) break; // it grew while being read: not a finished entry
+          hash.update(chunk.subarray(0, read.bytesRead));
+          await sink.write(chunk.subarray(0, read.bytesRead));
+        }
+        if (total === stats.size && hash.digest("hex") === sha256) {
+          const body = await sink.end();
+          const now = new Date();
+          await utimes(file, now, now).catch(() => undefined);
+          return body;
+        }
+      }
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+    await this.drop(file, "does not hash to its name (cut short or altered)");
+    return undefined;
+  }
+
+  /** A writer for one new entry, named by its hash once its bytes are all written. */
+  writer(): StoreWriter {
+    return new StoreWriter(this, this.tmp, this.events);
+  }
+
+  private unreadable(file: string, error?: NodeJS.ErrnoException): undefined {
+    this.events.note(`the cache entry \`${file}\` cannot be read${error === undefined ? "" : ` (${error.code ?? error.message})`}; fetching it again`);
+    return undefined;
+  }
+
+  /** Removes a bad entry (whatever it is: a file, a link, a folder), with a note for -v. */
+  private async drop(file: string, why: string): Promise<void> {
+    this.events.note(`the cache entry \`${file}\` ${why}; it is dropped and fetched again`);
+    await rm(file, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Writes one entry: bytes go to a temporary file as they arrive, hashed on the way; `commit` renames it
+ * to its hash's name. Any failure to write turns the writer off (the cache is an optimisation: the
+ * download goes on) and is told once through `events.cannotWrite`. `begin` starts over (a retry).
+ */
+export class StoreWriter {
+  private handle: FileHandle | undefined;
+  private file: string | undefined;
+  private hash: Hash = createHash("sha256");
+  private position = 0;
+  private failed = false;
+
+  constructor(private readonly store: ContentStore, private readonly tmp: string, private readonly events: StoreEvents) {}
+
+  async begin(): Promise<void> {
+    if (this.failed) return;
+    this.hash = createHash("sha256");
+    try {
+      if (this.handle === undefined) {
+        await makeDirs(this.tmp);
+        this.file = path.join(this.tmp, `${process.pid}-${randomBytes(6).toString("hex")}.tmp`);
+        this.handle = await open(this.file, "wx", 0o600);
+      } else if (this.position > 0) {
+        await this.handle.truncate(0);
+      }
+      this.position = 0;
+    } catch (error) {
+      await this.fail(error);
+    }
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failed || this.handle === undefined) return;
+    this.hash.update(chunk);
+    try {
+      for (let offset = 0; offset < chunk.length; ) {
+        const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset, this.position);
+        offset += bytesWritten;
+        this.position += bytesWritten;
+      }
+    } catch (error) {
+      await this.fail(error);
+    }
+  }
+
+  /**
+   * Puts the bytes written into the store under their sha256; returns it with their count, or undefined
+   * when nothing was stored (writing failed, or `expected` is given and the bytes do not have it: they
+   * are not kept).
+   */
+  async commit(expected?: string): Promise<{ sha256: string; bytes: number } | undefined> {
+    if (this.failed || this.handle === undefined || this.file === undefined) return undefined;
+    const sha256 = this.hash.digest("hex");
+    if (expected !== undefined && expected !== sha256) {
+      await this.discard();
+      return undefined;
+    }
+    try {
+      await this.handle.close();
+      this.handle = undefined;
+      await renameInto(this.file, this.store.pathOf(sha256));
+      this.file = undefined;
+      return { sha256, bytes: this.position };
+    } catch (error) {
+      await this.fail(error);
+      return undefined;
+    }
+  }
+
+  /** Leaves nothing behind: the download failed, or was not what it should be. */
+  async discard(): Promise<void> {
+    this.failed = true;
+    await this.handle?.close().catch(() => undefined);
+    this.handle = undefined;
+    if (this.file !== undefined) await unlink(this.file).catch(() => undefined);
+    this.file = undefined;
+  }
+
+  private async fail(error: unknown): Promise<void> {
+    await this.discard();
+    // ENOENT: `mpip cache clean` removed the temporary file or its folder meanwhile; nothing is wrong.
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") this.events.note("an entry being written was removed from the cache meanwhile; it is not cached");
+    else this.events.cannotWrite(error);
+  }
+}
+
+/**
+ * A sink that hands every byte to `inner` and to a store writer too: a download is written to the
+ * cache as it arrives, whatever the caller does with it.
+ */
+export class TeeSink<T> implements BodySink<T> {
+  constructor(private readonly inner: BodySink<T>, readonly writer: StoreWriter) {}
+
+  async begin(declared: number | undefined): Promise<void> {
+    await this.writer.begin();
+    await this.inner.begin(declared);
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    await this.inner.write(chunk);
+    await this.writer.write(chunk);
+  }
+
+  end(): T | Promise<T> {
+    return this.inner.end();
+  }
+}
+
+/**
+ * Renames `from` to `to`, making `to`'s folder first. A folder removed in between (by `mpip cache clean`
+ * in another process, which removes empty folders) is made again, a few times.
+ */
+export async function renameInto(from: string, to: string): Promise<void> {
+  for (let tries = 1; ; tries++) {
+    await makeDirs(path.dirname(to));
+    try {
+      await rename(from, to);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || tries >= 3) throw error;
+    }
+  }
+}
+
+async function hashHandle(handle: FileHandle): Promise<string> {
+  const hash = createHash("sha256");
+  const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  for (;;) {
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+    if (bytesRead === 0) break;
+    hash.update(chunk.subarray(0, bytesRead));
+  }
+  return hash.digest("hex");
+}

@@ -1,0 +1,155 @@
+// The cache's parts on their own: durations for `clean --older-than`, HTTP validators and `no-store`,
+// the store's reads (limits, bad entries) and writes, and the by-URL entries (malformed ones dropped,
+// keys free of credentials).
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { Draw, MemoryBudget, Quota } from "../../src/budget.js";
+import { Cache } from "../../src/cache/cache.js";
+import { conditionalHeaders, forbidsStoring, validatorsOf } from "../../src/cache/documents.js";
+import { parseDuration } from "../../src/cache/duration.js";
+import { fullSha256 } from "../../src/cache/store.js";
+import { MemorySink } from "../../src/sink.js";
+import { tempDir } from "../helpers/cli.js";
+
+const sha256 = (bytes: Buffer | string) => createHash("sha256").update(bytes).digest("hex");
+
+describe("durations", () => {
+  test("a number and a unit; a bare number, a zero or an unknown unit is refused", () => {
+    assert.equal(parseDuration("30d"), 30 * 86_400_000);
+    assert.equal(parseDuration("12h"), 12 * 3_600_000);
+    assert.equal(parseDuration("90s"), 90_000);
+    assert.equal(parseDuration("1.5m"), 90_000);
+    assert.equal(parseDuration("2w"), 14 * 86_400_000);
+    assert.equal(parseDuration(" 7 D "), 7 * 86_400_000);
+    for (const bad of ["30", "0d", "d", "-1d", "1y", "1d2h", "", "1e3s"]) assert.equal(parseDuration(bad), undefined, bad);
+  });
+});
+
+describe("HTTP validators and no-store", () => {
+  test("an ETag is revalidated with If-None-Match, a date alone with If-Modified-Since; malformed ones are not kept", () => {
+    assert.deepEqual(validatorsOf({ etag: '"abc"', "last-modified": "Tue, 14 Nov 2023 22:13:20 GMT" }), { etag: '"abc"', lastModified: "Tue, 14 Nov 2023 22:13:20 GMT" });
+    assert.deepEqual(validatorsOf({ etag: 'W/"weak"' }), { etag: 'W/"weak"' });
+    assert.deepEqual(validatorsOf({ etag: "unquoted", "last-modified": "yesterday" }), {});
+    assert.deepEqual(conditionalHeaders({ status: "ok", url: "u", contentType: "", sha256: "0".repeat(64), size: 1, etag: '"abc"', lastModified: "Tue, 14 Nov 2023 22:13:20 GMT" }), { "if-none-match": '"abc"' });
+    assert.deepEqual(conditionalHeaders({ status: "not-found", url: "u", lastModified: "Tue, 14 Nov 2023 22:13:20 GMT" }), { "if-modified-since": "Tue, 14 Nov 2023 22:13:20 GMT" });
+    assert.equal(conditionalHeaders({ status: "not-found", url: "u" }), undefined);
+  });
+
+  test("`no-store` anywhere in Cache-Control forbids keeping the answer; other directives do not", () => {
+    assert.equal(forbidsStoring({ "cache-control": "no-store" }), true);
+    assert.equal(forbidsStoring({ "cache-control": "private, No-Store, max-age=0" }), true);
+    assert.equal(forbidsStoring({ "cache-control": ["max-age=60", "no-store"] }), true);
+    assert.equal(forbidsStoring({ "cache-control": "no-cache, private, max-age=0" }), false);
+    assert.equal(forbidsStoring({}), false);
+  });
+
+  test("only a whole sha256 keys the store: mip's short hashes do not", () => {
+    assert.equal(fullSha256("AB".repeat(32)), "ab".repeat(32));
+    assert.equal(fullSha256("abcdef12"), undefined);
+    assert.equal(fullSha256(undefined), undefined);
+  });
+});
+
+describe("the store", () => {
+  const limits = (maxBytes: number, quota?: Quota) => ({ maxBytes, draw: new Draw({ quota, lease: new MemoryBudget(Number.POSITIVE_INFINITY).lease() }), tooLarge: () => new Error(`larger than ${maxBytes}`) });
+
+  test("a written entry is read back whole, and drawn on the download's quota", async (t) => {
+    const { dir, cleanup } = await tempDir();
+    t.after(cleanup);
+    const cache = new Cache(dir);
+    const writer = cache.store.writer();
+    await writer.begin();
+    await writer.write(Buffer.from("first try"));
+    await writer.begin(); // a retry starts over
+    await writer.write(Buffer.from("hello "));
+    await writer.write(Buffer.from("store"));
+    assert.deepEqual(await writer.commit(), { sha256: sha256("hello store"), bytes: 11 });
+    assert.deepEqual(await readdir(path.join(dir, "tmp")), [], "the temporary file was renamed");
+    const quota = new Quota(100, () => new Error("over"));
+    const body = await cache.store.readInto(sha256("hello store"), new MemorySink(), limits(100, quota));
+    assert.equal(body?.toString(), "hello store");
+    assert.equal(quota.used, 11);
+  });
+
+  test("a writer told what the bytes must hash to keeps nothing else", async (t) => {
+    const { dir, cleanup } = await tempDir();
+    t.after(cleanup);
+    const cache = new Cache(dir);
+    const writer = cache.store.writer();
+    await writer.begin();
+    await writer.write(Buffer.from("not what was promised"));
+    assert.equal(await writer.commit(sha256("something else")), undefined);
+    assert.ok(!existsSync(path.join(dir, "content")));
+    assert.deepEqual(await readdir(path.join(dir, "tmp")), []);
+  });
+
+  test("a good entry over the caller's limit is that limit's error; a bad one over it is dropped", async (t) => {
+    const { dir, cleanup } = await tempDir();
+    t.after(cleanup);
+    const notes: string[] = [];
+    const cache = new Cache(dir, { note: (message) => notes.push(message) });
+    const big = Buffer.alloc(5000, 7);
+    const entry = cache.store.pathOf(sha256(big));
+    await mkdir(path.dirname(entry), { recursive: true });
+    await writeFile(entry, big);
+    await assert.rejects(cache.store.readInto(sha256(big), new MemorySink(), limits(4096)), /larger than 4096/);
+    assert.ok(existsSync(entry));
+    await writeFile(entry, Buffer.alloc(5000, 8));
+    assert.equal(await cache.store.readInto(sha256(big), new MemorySink(), limits(4096)), undefined);
+    assert.ok(!existsSync(entry));
+    assert.match(notes.join("\n"), /does not hash to its name/);
+  });
+
+  test("a cache that cannot be written is said once, and the download goes on", async (t) => {
+    const { dir, cleanup } = await tempDir();
+    t.after(cleanup);
+    await writeFile(path.join(dir, "blocker"), "a file where the cache folder should be");
+    const warnings: string[] = [];
+    const cache = new Cache(path.join(dir, "blocker"), { warn: (message) => warnings.push(message) });
+    for (let round = 0; round < 2; round++) {
+      const writer = cache.store.writer();
+      await writer.begin();
+      await writer.write(Buffer.from("bytes"));
+      assert.equal(await writer.commit(), undefined);
+    }
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /^the cache `.*blocker` cannot be written \(ENOTDIR\); downloads are not cached in this run/);
+  });
+});
+
+describe("answers by URL", () => {
+  test("keys ignore credentials and fragments, and tell Accept headers apart; entries hold no credentials", async (t) => {
+    const { dir, cleanup } = await tempDir();
+    t.after(cleanup);
+    const documents = new Cache(dir).documents;
+    const key = documents.keyFor(new URL("https://host/simple/a/"), "text/html");
+    assert.equal(documents.keyFor(new URL("https://user:pw@host/simple/a/#frag"), "text/html"), key);
+    assert.notEqual(documents.keyFor(new URL("https://host/simple/a/"), "application/json"), key);
+    await documents.remember(key, new URL("https://user:pw@host/simple/a/"), { status: "not-found", url: "https://host/simple/a/" });
+    const [shard] = await readdir(path.join(dir, "http"));
+    const [file] = await readdir(path.join(dir, "http", shard!));
+    const text = await readFile(path.join(dir, "http", shard!, file!), "utf8");
+    assert.ok(!text.includes("user") && !text.includes("pw@"), text);
+    assert.deepEqual(await documents.lookup(key), { status: "not-found", url: "https://host/simple/a/" });
+  });
+
+  test("an entry mpip did not write (not JSON, another format, a bad hash) is dropped, not used", async (t) => {
+    const { dir, cleanup } = await tempDir();
+    t.after(cleanup);
+    const notes: string[] = [];
+    const documents = new Cache(dir, { note: (message) => notes.push(message) }).documents;
+    const key = documents.keyFor(new URL("https://host/pypi/a/json"), "application/json");
+    const file = path.join(dir, "http", key.slice(0, 2), `${key}.json`);
+    await mkdir(path.dirname(file), { recursive: true });
+    for (const text of ["{not json", JSON.stringify({ v: 9, status: "ok" }), JSON.stringify({ v: 1, status: "ok", url: "u", contentType: "", size: 1, sha256: "../../etc/passwd" })]) {
+      await writeFile(file, text);
+      assert.equal(await documents.lookup(key), undefined);
+      assert.ok(!existsSync(file));
+    }
+    assert.equal(notes.length, 3);
+  });
+});
