@@ -13,7 +13,7 @@ import { recordInputFor, type RecordContext } from "./record/provenance.js";
 import { stageImageChange } from "./record/stage.js";
 import { imageBytesAfter } from "./record/image-size.js";
 import type { Provenance, SourceKind } from "./record/format.js";
-import { readInstalled, type InstalledDistribution } from "./record/installed.js";
+import { readRecordsIn, type Distribution } from "./record/read.js";
 import { isComparableVersion, satisfiesSpecifier } from "./versions.js";
 import { normalizeName } from "./spec/names.js";
 import { asInterrupted } from "./image/interrupt.js";
@@ -140,7 +140,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     ...options.findLinks.map((folder) => new FindLinksSource(folder)),
     ...indexes.map((index) => new IndexSource(index, http, sourceOptions)),
   ];
-  const image = await TargetSession.open(options.target, { wait: options.wait ?? true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  const image = await TargetSession.open(options.target, { wait: options.wait ?? true, operation: "install", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   const indexSources = sources.filter((source): source is IndexSource => source instanceof IndexSource);
   // The first index that is a v2 index, in order: asking an index its kind only if no earlier one is one.
   const firstMip = async (): Promise<string | undefined> => {
@@ -166,7 +166,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
         ? await nativeCompiler(options.compile.mpyCross, options.firmware?.major ?? 6, { scratchDir: image.staging.scratchDir, signal: scope.signal })
         : await loadWasmCompiler();
     if (compiler !== undefined) checkCompilerFits(compiler, options.firmware);
-    const installed = await readInstalled(image.target);
+    const installed = (await readRecordsIn(image.target)).distributions;
     const roots = new Set(options.requests);
     const build: Provenance["build"] = { compile: options.compile === undefined ? "no" : options.compile.keepSources ? "mpy+sources" : "mpy", mpy: options.firmware === undefined ? null : options.firmware.label };
     const resolved = await resolve<Staged>(options.requests, {
@@ -225,8 +225,10 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
         });
       }
     }
-    if (options.dryRun !== true) await image.commit(change.placements, change.removals);
-    const packages = resolved.map((node) => describe(node, change.replaced.get(normalizeName(node.name))?.version));
+    // A dry run decides the commit too, so that it fails where the install would (a file in the way).
+    if (options.dryRun === true) await image.checkCommit(change.placements, change.removals, change.owners);
+    else await image.commit(change.placements, change.removals, change.owners);
+    const packages = resolved.map((node) => describe(node, replacedVersions(change.replaced.get(normalizeName(node.name)))));
     const written = new Set(change.placements.map((placement) => placement.to));
     const removed = change.removals.filter((file) => !written.has(file)).sort();
     return { target, packages, removed, ...(options.dryRun === true ? { dryRun: true } : {}), warnings: reporter.warnings };
@@ -253,19 +255,28 @@ function warnSharedFiles(resolved: Array<ResolvedPackage<Staged>>, reporter: Rep
   for (const warning of caseClashWarnings(resolved.map((node) => ({ name: node.name, files: node.prepared.files })))) reporter.warn(warning);
 }
 
+/** The version(s) an install replaced, as the report gives them: `1.0`, or `1.0, 2.0` for a name recorded twice. */
+function replacedVersions(records: readonly Distribution[] | undefined): string | undefined {
+  if (records === undefined || records.length === 0) return undefined;
+  return [...new Set(records.map((record) => record.version))].join(", ");
+}
+
 /**
  * pip's rule: a request by name is satisfied by what the target holds when its version is accepted by
  * every request for it, unless `forceReinstall`, or `upgrade` and the user named it. mpip adds: and it
  * was built the same way (`--compile`, `--keep-sources`, the .mpy version), so that installing again
- * with `--compile` compiles it.
+ * with `--compile` compiles it; and it is recorded once: a name recorded several times (read.ts
+ * `duplicates`) is installed again, which replaces every record of it.
  */
-function satisfiedBy(installed: InstalledDistribution[], key: string, requests: Request[], context: { upgrade?: boolean; forceReinstall?: boolean; roots: Set<Request>; build: Provenance["build"]; target: string }): Release | undefined {
+function satisfiedBy(installed: readonly Distribution[], key: string, requests: Request[], context: { upgrade?: boolean; forceReinstall?: boolean; roots: Set<Request>; build: Provenance["build"]; target: string }): Release | undefined {
   if (context.forceReinstall === true) return undefined;
   if (context.upgrade === true && requests.some((request) => context.roots.has(request))) return undefined;
-  const distribution = installed.find((item) => item.key === key);
-  if (distribution === undefined || !isComparableVersion(distribution.version)) return undefined;
+  const records = installed.filter((item) => item.key === key);
+  if (records.length !== 1) return undefined;
+  const distribution = records[0]!;
+  if (!isComparableVersion(distribution.version)) return undefined;
   if (!requests.every((request) => satisfiesSpecifier(distribution.version, request.requirement.specifier, { prereleases: true }))) return undefined;
-  const built = distribution.provenance?.build ?? { compile: "no", mpy: null };
+  const built = distribution.origin?.build ?? { compile: "no", mpy: null };
   if (built.compile !== context.build.compile || (built.mpy ?? null) !== context.build.mpy) return undefined;
   return {
     key,
