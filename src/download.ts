@@ -101,7 +101,7 @@ export async function download(options: DownloadOptions): Promise<DownloadReport
   const scope = new RunScope(options.signal);
   const flavor = mipFlavor(options.firmware);
   const { http, sources, firstMip } = await openSources(options, limits, scope);
-  const session = await TargetSession.open(dest, { wait: true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  const session = await TargetSession.open(dest, { wait: true, operation: "download", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   const archives = new Map<string, { file: string; filename: string; sha256: string }>();
   const archiveDir = path.join(session.staging.dir, "download-archives");
   const context: PrepareContext = {

@@ -14,7 +14,7 @@ import { recordInputFor, type RecordContext } from "./record/provenance.js";
 import { stageImageChange } from "./record/stage.js";
 import { imageBytesAfter } from "./record/image-size.js";
 import type { Provenance, SourceKind } from "./record/format.js";
-import { readInstalled, type InstalledDistribution } from "./record/installed.js";
+import { readRecordsIn, type Distribution } from "./record/read.js";
 import { isComparableVersion, satisfiesSpecifier } from "./versions.js";
 import { normalizeName } from "./spec/names.js";
 import { asInterrupted } from "./image/interrupt.js";
@@ -135,7 +135,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   // The first failure (or a signal) aborts every request, wait and queued task of the install at once.
   const scope = new RunScope(options.signal);
   const { http, sources, firstMip } = await openSources(options, limits, scope);
-  const image = await TargetSession.open(options.target, { wait: options.wait ?? true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  const image = await TargetSession.open(options.target, { wait: options.wait ?? true, operation: "install", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   const context: PrepareContext = {
     http,
     staging: image.staging,
@@ -149,7 +149,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   };
   try {
     const compiler = await settleCompiler(options, image, scope);
-    const installed = await readInstalled(image.target);
+    const installed = (await readRecordsIn(image.target)).distributions;
     const roots = new Set(options.requests);
     const build = buildOf(options);
     const resolved = await resolve<Staged>(options.requests, {
@@ -246,7 +246,7 @@ export function buildOf(options: Pick<InstallOptions, "compile" | "firmware">): 
 export interface StagedRun {
   image: TargetSession;
   /** The distributions the target recorded before the run. */
-  installed: InstalledDistribution[];
+  installed: readonly Distribution[];
   compiler: Compiler | undefined;
   recordContext: RecordContext;
   scope: RunScope;
@@ -305,8 +305,10 @@ export async function commitStaged(resolved: Array<ResolvedPackage<Staged>>, run
       });
     }
   }
-  if (options.dryRun !== true) await image.commit(change.placements, change.removals);
-  const packages = resolved.map((node) => describe(node, change.replaced.get(normalizeName(node.name))?.version));
+  // A dry run decides the commit too, so that it fails where the install would (a file in the way).
+  if (options.dryRun === true) await image.checkCommit(change.placements, change.removals, change.owners);
+  else await image.commit(change.placements, change.removals, change.owners);
+  const packages = resolved.map((node) => describe(node, replacedVersions(change.replaced.get(normalizeName(node.name)))));
   const written = new Set(change.placements.map((placement) => placement.to));
   const removed = change.removals.filter((file) => !written.has(file)).sort();
   const uninstalled = installed.filter((item) => run.removing?.has(item.key) === true).map((item) => ({ name: item.name, version: item.version }));
@@ -326,19 +328,28 @@ function warnSharedFiles(resolved: Array<ResolvedPackage<Staged>>, reporter: Rep
   for (const warning of caseClashWarnings(resolved.map((node) => ({ name: node.name, files: node.prepared.files })))) reporter.warn(warning);
 }
 
+/** The version(s) an install replaced, as the report gives them: `1.0`, or `1.0, 2.0` for a name recorded twice. */
+function replacedVersions(records: readonly Distribution[] | undefined): string | undefined {
+  if (records === undefined || records.length === 0) return undefined;
+  return [...new Set(records.map((record) => record.version))].join(", ");
+}
+
 /**
  * pip's rule: a request by name is satisfied by what the target holds when its version is accepted by
  * every request for it, unless `forceReinstall`, or `upgrade` and the user named it. mpip adds: and it
  * was built the same way (`--compile`, `--keep-sources`, the .mpy version), so that installing again
- * with `--compile` compiles it.
+ * with `--compile` compiles it; and it is recorded once: a name recorded several times (read.ts
+ * `duplicates`) is installed again, which replaces every record of it.
  */
-function satisfiedBy(installed: InstalledDistribution[], key: string, requests: Request[], context: { upgrade?: boolean; forceReinstall?: boolean; roots: Set<Request>; build: Provenance["build"]; target: string }): Release | undefined {
+function satisfiedBy(installed: readonly Distribution[], key: string, requests: Request[], context: { upgrade?: boolean; forceReinstall?: boolean; roots: Set<Request>; build: Provenance["build"]; target: string }): Release | undefined {
   if (context.forceReinstall === true) return undefined;
   if (context.upgrade === true && requests.some((request) => context.roots.has(request))) return undefined;
-  const distribution = installed.find((item) => item.key === key);
-  if (distribution === undefined || !isComparableVersion(distribution.version)) return undefined;
+  const records = installed.filter((item) => item.key === key);
+  if (records.length !== 1) return undefined;
+  const distribution = records[0]!;
+  if (!isComparableVersion(distribution.version)) return undefined;
   if (!requests.every((request) => satisfiesSpecifier(distribution.version, request.requirement.specifier, { prereleases: true }))) return undefined;
-  const built = distribution.provenance?.build ?? { compile: "no", mpy: null };
+  const built = distribution.origin?.build ?? { compile: "no", mpy: null };
   if (built.compile !== context.build.compile || (built.mpy ?? null) !== context.build.mpy) return undefined;
   return {
     key,

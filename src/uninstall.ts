@@ -7,14 +7,13 @@
 // `force`. Dependencies left with no dependents and not asked for by the user are listed as orphans
 // (removed too with `withOrphans`).
 
-import { createHash } from "node:crypto";
-import { lstat, readFile } from "node:fs/promises";
-import path from "node:path";
 import { MpipError } from "./errors.js";
 import { asInterrupted } from "./image/interrupt.js";
 import { TargetSession } from "./image/session.js";
 import type { Reporter } from "./log.js";
-import { isSafeRecordPath, readInstalled, recordedFiles, type InstalledDistribution } from "./record/installed.js";
+import { isSafeRecordPath, recordedFiles, recordFolderFiles } from "./record/installed.js";
+import { fileStateOnDisk } from "./record/inventory.js";
+import { describeDuplicates, readRecordsIn, type Distribution } from "./record/read.js";
 import { parseRequirement } from "./spec/requirement.js";
 import { normalizeName } from "./spec/names.js";
 import { printable } from "./text.js";
@@ -61,21 +60,23 @@ export interface UninstallReport {
 }
 
 /**
- * Removes the distributions named in `options.names` from the target.
+ * Removes the distributions named in `options.names` from the target: every record of each name (an
+ * image may hold several records whose names PEP 503 makes one: all go, and a warning says so).
  * @throws MpipError `not-found` (none of the names is installed), `locked`, `interrupted`, `io`.
  */
 export async function uninstall(options: UninstallOptions): Promise<UninstallReport> {
   const { reporter } = options;
-  const image = await TargetSession.open(options.target, { wait: options.wait ?? true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  const image = await TargetSession.open(options.target, { wait: options.wait ?? true, operation: "uninstall", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   try {
-    const installed = await readInstalled(image.target);
-    const byKey = new Map(installed.map((item) => [item.key, item]));
-    const chosen = new Map<string, InstalledDistribution>();
+    const installed = (await readRecordsIn(image.target)).distributions;
+    const byKey = new Map<string, Distribution[]>();
+    for (const item of installed) byKey.set(item.key, [...(byKey.get(item.key) ?? []), item]);
+    const chosen = new Map<string, Distribution[]>();
     const notInstalled: string[] = [];
     for (const name of options.names) {
       const found = byKey.get(normalizeName(name));
       if (found === undefined) notInstalled.push(name);
-      else chosen.set(found.key, found);
+      else chosen.set(found[0]!.key, found);
     }
     if (chosen.size === 0) {
       // The error names them all: a warning per name before it would say the same thing twice.
@@ -86,12 +87,15 @@ export async function uninstall(options: UninstallOptions): Promise<UninstallRep
     }
     for (const name of notInstalled) reporter.warn(`\`${printable(name)}\` is not installed in \`${image.target}\` (no record names it); skipped`);
     const byName = new Set(chosen.keys());
-    const orphans = findOrphans(installed, chosen);
-    if (options.withOrphans === true) for (const orphan of orphans) chosen.set(orphan.key, orphan);
+    const orphans = findOrphans(byKey, new Set(chosen.keys()));
+    if (options.withOrphans === true) for (const key of orphans) chosen.set(key, byKey.get(key)!);
+    for (const [key, records] of chosen) {
+      if (records.length > 1) reporter.warn(`\`${printable(key)}\` is recorded ${records.length} times in \`${image.target}\`: ${describeDuplicates(records)} (names PEP 503 makes one); all of them are removed`);
+    }
     const keptFiles = new Set(installed.filter((item) => !chosen.has(item.key)).flatMap(recordedFiles));
     const packages: UninstalledDistribution[] = [];
     const removals: string[] = [];
-    for (const distribution of chosen.values()) {
+    for (const distribution of [...chosen.values()].flat()) {
       const planned = await planRemoval(image.target, distribution, keptFiles, options.force === true);
       removals.push(...planned.files);
       packages.push({ name: distribution.name, version: distribution.version, files: planned.files, modified: planned.modified, orphan: !byName.has(distribution.key) });
@@ -101,17 +105,17 @@ export async function uninstall(options: UninstallOptions): Promise<UninstallRep
           : `\`${printable(file)}\` of \`${printable(distribution.name)}\` was changed since it was installed; kept (remove it by hand, or uninstall with --force)`);
       }
     }
-    const leftOrphans = options.withOrphans === true ? [] : orphans.map((item) => ({ name: item.name, version: item.version }));
+    const leftOrphans = options.withOrphans === true ? [] : orphans.flatMap((key) => byKey.get(key)!.map((item) => ({ name: item.name, version: item.version })));
     for (const dependent of installed.filter((item) => !chosen.has(item.key))) {
       for (const needed of dependencyKeys(dependent)) {
-        const gone = chosen.get(needed);
+        const gone = chosen.get(needed)?.[0];
         if (gone !== undefined) reporter.warn(`\`${printable(dependent.name)}\`, which stays, requires \`${printable(gone.name)}\`, which is removed`);
       }
     }
     const report: UninstallReport = { target: image.target, dryRun: options.dryRun === true, done: false, packages, orphans: leftOrphans, notInstalled, warnings: reporter.warnings };
     if (options.dryRun === true) return report;
     if (options.confirm !== undefined && !(await options.confirm(report))) return report;
-    await image.commit([], removals);
+    await image.commit([], [...new Set(removals)]);
     return { ...report, done: true, warnings: reporter.warnings };
   } catch (error) {
     throw asInterrupted(error, options.signal, image.target);
@@ -120,36 +124,30 @@ export async function uninstall(options: UninstallOptions): Promise<UninstallRep
   }
 }
 
-/** The files of `distribution` to remove: its recorded files no kept package lists, unchanged ones (or all, with `force`), and its `.dist-info`. */
-async function planRemoval(target: string, distribution: InstalledDistribution, keptFiles: Set<string>, force: boolean): Promise<{ files: string[]; modified: string[] }> {
+/**
+ * The files of `distribution` to remove: its recorded files no kept package lists, unchanged ones (or
+ * all, with `force`), and its `.dist-info`. "Changed" is judged as `mpip show --files` judges it
+ * (inventory.ts `fileStateOnDisk`): the recorded digest (sha256, sha384, sha512) or size differs.
+ */
+async function planRemoval(target: string, distribution: Distribution, keptFiles: Set<string>, force: boolean): Promise<{ files: string[]; modified: string[] }> {
   const files: string[] = [];
   const modified: string[] = [];
   const prefix = `${distribution.distInfo}/`;
   for (const row of distribution.rows) {
     if (row.path.startsWith(prefix) || !isSafeRecordPath(row.path) || keptFiles.has(row.path)) continue;
-    const absolute = path.join(target, ...row.path.split("/"));
-    const info = await lstat(absolute).catch(() => undefined);
-    if (info === undefined || info.isDirectory()) continue;
-    if (row.hash !== undefined && (!info.isFile() || !(await matches(absolute, row.hash, row.size)))) {
+    const state = await fileStateOnDisk(target, row);
+    if (state === "missing") continue;
+    if (state === "changed") {
       modified.push(row.path);
       if (!force) continue;
     }
     files.push(row.path);
   }
-  const info = new Set([...distribution.infoFiles, ...distribution.rows.map((row) => row.path).filter((file) => file.startsWith(prefix) && isSafeRecordPath(file))]);
-  return { files: [...files, ...[...info].sort()], modified };
-}
-
-async function matches(file: string, hash: string, size: number | undefined): Promise<boolean> {
-  const [algorithm, expected] = hash.split("=", 2);
-  if (algorithm !== "sha256" || expected === undefined) return true; // a hash mpip cannot check says nothing
-  const data = await readFile(file);
-  if (size !== undefined && data.length !== size) return false;
-  return createHash("sha256").update(data).digest("base64url") === expected.replace(/=+$/, "");
+  return { files: [...files, ...recordFolderFiles(distribution).sort()], modified };
 }
 
 /** PEP 503 names of what a distribution's Requires-Dist lines name (unreadable lines name nothing). */
-function dependencyKeys(distribution: InstalledDistribution): string[] {
+function dependencyKeys(distribution: Distribution): string[] {
   const keys: string[] = [];
   for (const line of distribution.requiresDist) {
     try {
@@ -162,20 +160,21 @@ function dependencyKeys(distribution: InstalledDistribution): string[] {
 }
 
 /**
- * Distributions that only the removed ones needed, transitively: not asked for by the user (no
- * REQUESTED), and required by nothing that stays.
+ * Names (PEP 503) of the distributions that only the removed ones needed, transitively: not asked for
+ * by the user (no record of the name has REQUESTED), and required by nothing that stays.
  */
-function findOrphans(installed: readonly InstalledDistribution[], removed: ReadonlyMap<string, InstalledDistribution>): InstalledDistribution[] {
-  const gone = new Set(removed.keys());
-  const orphans: InstalledDistribution[] = [];
+function findOrphans(byKey: ReadonlyMap<string, readonly Distribution[]>, removed: ReadonlySet<string>): string[] {
+  const gone = new Set(removed);
+  const orphans: string[] = [];
+  const needs = (key: string, candidate: string) => byKey.get(key)!.some((item) => dependencyKeys(item).includes(candidate));
   for (let changed = true; changed;) {
     changed = false;
-    for (const candidate of installed) {
-      if (gone.has(candidate.key) || candidate.requested) continue;
-      const neededByGone = installed.some((item) => gone.has(item.key) && dependencyKeys(item).includes(candidate.key));
-      const neededByKept = installed.some((item) => !gone.has(item.key) && item !== candidate && dependencyKeys(item).includes(candidate.key));
+    for (const [candidate, records] of byKey) {
+      if (gone.has(candidate) || records.some((item) => item.requested)) continue;
+      const neededByGone = [...gone].some((key) => byKey.has(key) && needs(key, candidate));
+      const neededByKept = [...byKey.keys()].some((key) => !gone.has(key) && key !== candidate && needs(key, candidate));
       if (neededByGone && !neededByKept) {
-        gone.add(candidate.key);
+        gone.add(candidate);
         orphans.push(candidate);
         changed = true;
       }

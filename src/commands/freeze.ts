@@ -3,6 +3,7 @@
 // source mpip cannot fetch from) on stderr. cli.ts loads this module only when it runs.
 
 import { freezeLine } from "../record/describe.js";
+import { printable } from "../text.js";
 import { takeInventory } from "../record/inventory.js";
 import { EXIT_OK } from "../usage.js";
 import { guardedRead, targetOf, type ReadFlags } from "./image-output.js";
@@ -16,7 +17,8 @@ export function freezeCommand(flags: ReadFlags): Promise<number> {
     for (const distribution of inventory.distributions) {
       const earlier = written.get(distribution.key);
       if (earlier !== undefined) {
-        reporter.warn(`\`${distribution.name}\` has two records, \`${earlier}\` and \`${distribution.distInfo}\`: only the first is written`);
+        // The reader's warning says the name is recorded more than once; a requirements file names it once.
+        reporter.warn(`\`${printable(distribution.key)}\`: only \`${printable(earlier)}\` is written, not \`${printable(distribution.distInfo)}\` (a requirements file names a package once)`);
         continue;
       }
       const line = freezeLine(distribution);

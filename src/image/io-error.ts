@@ -14,12 +14,12 @@ export function ioHint(error: unknown, fallback: string): string {
     case "EDQUOT":
       return "the disk is full (or your quota is used up); free some space and run mpip again";
     case "EROFS":
-      return "the filesystem is mounted read-only; remount it read-write or install somewhere else";
+      return "the filesystem is mounted read-only; remount it read-write, then run mpip again";
     case "EACCES":
     case "EPERM":
       return `${fallback} (check its permissions, and \`lsattr\` for the immutable flag)`;
     case "EXDEV":
-      return "a folder of the target is on another filesystem than mpip's staging folder (a mount point); install into that folder with its own -p, or unmount what is mounted there";
+      return "a folder of the target is on another filesystem than mpip's staging folder (a mount point); run mpip on that folder with its own -p, or unmount what is mounted there";
     default:
       return fallback;
   }

@@ -18,6 +18,14 @@
 // Version 3 adds removal steps (`{to, remove: true}`: the file at `to` is moved to `backup/<n>`, and
 // put back by a roll-back), and `emptied`: folders that removals may leave empty, removed after the
 // steps when they are, and created again (parents first) before a roll-back puts files back into them.
+//
+// Version 4 lets a path change type: a file where the target had a folder, or a folder where it had a
+// file (`pkg/` of one version, a file `pkg` of the next; `a/b` a file, then `a/b/c.py`). Its actions
+// run in this order (see `actions`): the removal steps; `cleared`, the folders that held only files
+// those removals took away and whose path a file now needs (deepest first); `dirs`, the folders to
+// create (parents first), which may stand where a removed file stood; the placements; `emptied`. It
+// also records the `operation` (install, uninstall, sync), so that the run that rolls it back names it.
+// A roll-back undoes every action in the reverse order, each judged from what the disk shows.
 
 import { open, readFile, rename, unlink } from "node:fs/promises";
 import path from "node:path";
@@ -25,6 +33,7 @@ import * as v from "valibot";
 import { MpipError } from "../errors.js";
 import { errnoCode, ioError } from "./io-error.js";
 import type { TargetLayout } from "./layout.js";
+import { recordedOperation, words } from "./operation.js";
 
 /** A relative path with `/` separators that cannot leave the folder it is relative to ("" is the folder). */
 const RelativePath = v.pipe(
@@ -53,7 +62,9 @@ const RemoveStepSchema = v.object({
 });
 
 const JournalSchema = v.object({
-  mpip: v.picklist([1, 2, 3]),
+  mpip: v.picklist([1, 2, 3, 4]),
+  /** What the run was doing (version 4): `install`, `uninstall`, `sync`; read with `recordedOperation`. */
+  operation: v.optional(v.pipe(v.string(), v.maxLength(40))),
   pid: v.number(),
   since: v.string(),
   /** The staging folder's name, in the layout's home folder. */
@@ -63,6 +74,8 @@ const JournalSchema = v.object({
   steps: v.array(v.union([StepSchema, RemoveStepSchema])),
   /** Folders removals may leave empty, relative to the target, deepest first (version 3). */
   emptied: v.optional(v.array(v.pipe(RelativePath, v.minLength(1)))),
+  /** Folders removed before any is created or any file placed, deepest first: a file takes their path (version 4). */
+  cleared: v.optional(v.array(v.pipe(RelativePath, v.minLength(1)))),
 });
 
 export type Journal = v.InferOutput<typeof JournalSchema>;
@@ -71,6 +84,32 @@ export type RemoveStep = v.InferOutput<typeof RemoveStepSchema>;
 
 export function isRemoveStep(step: Journal["steps"][number]): step is RemoveStep {
   return "remove" in step;
+}
+
+/** One action of a commit, in the order the commit takes them. */
+export type CommitAction =
+  | { kind: "remove"; index: number; step: RemoveStep }
+  | { kind: "place"; index: number; step: JournalStep }
+  | { kind: "make-folder"; dir: string }
+  | { kind: "remove-folder"; dir: string };
+
+/**
+ * Every action of the journal's commit, in the order it takes them (a roll-back takes them in reverse):
+ * version 4 removes files, then the `cleared` folders, creates `dirs`, places files, removes `emptied`;
+ * earlier versions created `dirs` first and took their steps in the order written.
+ */
+export function actions(journal: Journal): CommitAction[] {
+  const steps = journal.steps.map((step, index): CommitAction => (isRemoveStep(step) ? { kind: "remove", index, step } : { kind: "place", index, step }));
+  const make = journal.dirs.map((dir): CommitAction => ({ kind: "make-folder", dir }));
+  const removeFolders = (dirs: readonly string[] | undefined) => (dirs ?? []).map((dir): CommitAction => ({ kind: "remove-folder", dir }));
+  if (journal.mpip < 4) return [...make, ...steps, ...removeFolders(journal.emptied)];
+  return [
+    ...steps.filter((action) => action.kind === "remove"),
+    ...removeFolders(journal.cleared),
+    ...make,
+    ...steps.filter((action) => action.kind === "place"),
+    ...removeFolders(journal.emptied),
+  ];
 }
 
 /** Absolute paths of step number `index` (`from` is undefined for a removal). */
@@ -120,7 +159,9 @@ export async function readJournal(layout: TargetLayout): Promise<Journal | undef
     parsed = undefined;
   }
   if (parsed?.success !== true) {
-    throw new MpipError("io", `the commit journal \`${layout.journal}\` of an interrupted install into \`${layout.target}\` is damaged, so mpip cannot tell how to undo that install`, {
+    // The operation, when the damage left it readable.
+    const said = words(recordedOperation(/"operation":"(\w+)"/.exec(text)?.[1]));
+    throw new MpipError("io", `the commit journal \`${layout.journal}\` of an interrupted ${said.runOn} \`${layout.target}\` is damaged, so mpip cannot tell how to undo that ${said.noun}`, {
       hint: `check \`${layout.target}\` (its backups are in the staging folder in \`${layout.home}\` named in the journal), then remove the journal and that folder`,
     });
   }

@@ -1,7 +1,8 @@
 // One mpip at a time per target, and per set of targets that contain one another. The lock is a file
 // (`.<name>.mpip-lock` beside the target, or `.mpip-lock` inside it: layout.ts) created with
 // O_CREAT|O_EXCL — atomic on local filesystems and NFSv3+, and it needs no hard links, so it works on
-// FAT too — holding its owner: pid, the pid's start time where the system tells it, hostname, when.
+// FAT too — holding its owner: pid, the pid's start time where the system tells it, hostname, when, and
+// what it is doing (install, uninstall, sync), so that a run waiting for it says so.
 //
 // Overlapping targets (overlap.ts): once its own lock is held, a run looks for live locks of the same
 // target in the other layout, of its ancestors and of its descendants. An inner run yields to an outer
@@ -30,12 +31,15 @@ import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 import { errnoCode, ioError } from "./io-error.js";
 import type { TargetLayout } from "./layout.js";
+import { recordedOperation, words, type TargetOperation } from "./operation.js";
 import { scanOverlaps, type Found, type Relation } from "./overlap.js";
 import { isSameProcessRunning, ownIdentity, sharesPidSpace } from "./processes.js";
 import { createFolders } from "./target-path.js";
 
 const OwnerSchema = v.object({
   pid: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  /** What the holder is doing (`install`, `uninstall`, `sync`); absent in locks of older mpip versions. */
+  operation: v.optional(v.string()),
   start: v.optional(v.string()),
   ns: v.optional(v.string()),
   boot: v.optional(v.string()),
@@ -63,6 +67,8 @@ export interface Blocker {
 export interface LockOptions {
   /** Wait for another run to finish (the default), or fail at once. */
   wait: boolean;
+  /** What this run does to the target (default `install`): written into the lock, named in messages. */
+  operation?: TargetOperation;
   signal?: AbortSignal;
   /** Called when this run starts waiting for another live mpip (once per holder). */
   onWait?(blocker: Blocker): void;
@@ -113,7 +119,7 @@ export class TargetLock {
   static async acquire(layout: TargetLayout, options: LockOptions): Promise<TargetLock> {
     const folders = { created: await createFolders(layout.home, `the folder that holds mpip's lock for \`${printable(layout.target)}\``) };
     const identity = ownIdentity();
-    const owner: LockOwner = { ...identity, hostname: os.hostname(), since: new Date().toISOString() };
+    const owner: LockOwner = { ...identity, operation: options.operation ?? "install", hostname: os.hostname(), since: new Date().toISOString() };
     const text = `${JSON.stringify({ ...owner, id: randomBytes(6).toString("hex") })}\n`;
     const watch = new Watch(options);
     try {
@@ -166,7 +172,7 @@ async function takeOwnFile(layout: TargetLayout, text: string, options: LockOpti
     ownTexts.add(text); // before the file exists, so no other waiter here can mistake it for a dead process's
     let created: CreateResult = "exists";
     try {
-      created = await create(layout, text);
+      created = await create(layout, text, options.operation ?? "install");
     } finally {
       if (created !== "created") ownTexts.delete(text);
     }
@@ -292,6 +298,11 @@ async function removeEmptyFolders(folder: string, createdTop: string | undefined
   }
 }
 
+/** What a lock's holder is doing to its target, as its lock says: "installing into", "uninstalling from". */
+export function holderDoing(holder: Holder): string {
+  return words(recordedOperation(holder.owner?.operation)).doing;
+}
+
 /** How to name a holder in a message: "pid 123", "pid 123 on host `box`", "an unknown process". */
 export function describeHolder(holder: Holder): string {
   if (holder.owner === undefined) return "an unknown process";
@@ -301,7 +312,7 @@ export function describeHolder(holder: Holder): string {
 
 type CreateResult = "created" | "exists" | "no-folder";
 
-async function create(layout: TargetLayout, text: string): Promise<CreateResult> {
+async function create(layout: TargetLayout, text: string, operation: TargetOperation): Promise<CreateResult> {
   const file = layout.lock;
   let handle;
   try {
@@ -317,7 +328,7 @@ async function create(layout: TargetLayout, text: string): Promise<CreateResult>
         hint: `\`${printable(layout.home)}\` takes no new files (a virtual filesystem such as /proc or /sys): choose another folder with -p`,
       });
     }
-    throw ioError(`cannot lock \`${layout.target}\`: cannot create \`${file}\``, error, `mpip keeps a lock file, a staging folder and a journal in \`${layout.home}\` while it installs: make it writable`);
+    throw ioError(`cannot lock \`${layout.target}\`: cannot create \`${file}\``, error, `mpip keeps a lock file, a staging folder and a journal in \`${layout.home}\` while it ${words(operation).does}: make it writable`);
   }
   try {
     await handle.writeFile(text);
@@ -406,7 +417,7 @@ function lockedError(blocker: Blocker): MpipError {
   const where = blocker.relation === "ancestor" ? ` \`${target}\`, which holds this target`
     : blocker.relation === "descendant" ? ` \`${target}\`, inside this target`
     : ` \`${target}\``;
-  return new MpipError("locked", `another mpip (${describeHolder(holder)}${since}) is installing into${where}`, {
+  return new MpipError("locked", `another mpip (${describeHolder(holder)}${since}) is ${holderDoing(holder)}${where}`, {
     hint: `run again without --no-wait to wait for it; if no mpip is running, remove \`${printable(blocker.file)}\``,
   });
 }

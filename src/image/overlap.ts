@@ -14,6 +14,7 @@ import path from "node:path";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 import { besideLayout, insideLayout, layoutOfFile, layoutsOf, type TargetLayout } from "./layout.js";
+import { words, type TargetOperation } from "./operation.js";
 
 export type Relation = "same" | "ancestor" | "descendant";
 
@@ -40,7 +41,7 @@ const STAGING = /^\.(.*)mpip-staging-\d+-[0-9a-f]{8}$/;
  * Everything of mpip's that belongs to a target overlapping `own`'s (never `own`'s own lock and journal).
  * @throws MpipError `bad-target` when the target holds more than `maxFolders` folders.
  */
-export async function scanOverlaps(own: TargetLayout, maxFolders = MAX_SCAN_FOLDERS): Promise<OverlapScan> {
+export async function scanOverlaps(own: TargetLayout, maxFolders = MAX_SCAN_FOLDERS, operation: TargetOperation = "install"): Promise<OverlapScan> {
   const scan: OverlapScan = { locks: [], journals: [], stagings: [] };
   const add = async (list: Found[], file: string, layout: TargetLayout, relation: Relation) => {
     if (file === own.lock || file === own.journal) return;
@@ -58,17 +59,17 @@ export async function scanOverlaps(own: TargetLayout, maxFolders = MAX_SCAN_FOLD
     if (path.dirname(dir) === dir) break;
     dir = path.dirname(dir);
   }
-  await walkDescendants(own, scan, maxFolders);
+  await walkDescendants(own, scan, maxFolders, operation);
   return scan;
 }
 
-async function walkDescendants(own: TargetLayout, scan: OverlapScan, maxFolders: number): Promise<void> {
+async function walkDescendants(own: TargetLayout, scan: OverlapScan, maxFolders: number, operation: TargetOperation): Promise<void> {
   const queue = [own.target];
   for (let visited = 0; queue.length > 0; visited++) {
     if (visited >= maxFolders) {
       // A run inside it that this walk did not reach could be committing: never go on without knowing.
       throw new MpipError("bad-target", `\`${printable(own.target)}\` holds more than ${maxFolders} folders, too many to look through for other mpip runs inside it; nothing was changed`, {
-        hint: "install into the image's own folder (a device image holds tens of folders), not into a folder that holds many others",
+        hint: `${words(operation).onTarget} the image's own folder (a device image holds tens of folders), not a folder that holds many others`,
       });
     }
     const dir = queue.shift()!;

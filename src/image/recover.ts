@@ -1,15 +1,18 @@
 // Undoing a commit from its journal, and cleaning up after runs that were killed.
 //
-// Each step of a commit is "move what is at the destination to backup/<step> (if anything), then move
-// the staged file in" (a removal step only does the first), all renames, so what the disk shows says how far a step got, without trusting
-// any record of it:
+// Each file step of a commit is "move what is at the destination to backup/<step> (if anything), then
+// move the staged file in" (a removal step only does the first), all renames; each folder step creates
+// or removes one folder. So what the disk shows says how far a step got, without trusting any record
+// of it, and each is undone in the reverse order of the commit (journal.ts `actions`):
 //   staged file gone, destination holds the new file   → move the new file back to staging
 //   backup present, destination empty                  → move the old file back
+//   a folder the commit created                        → removed, if empty
+//   a folder the commit removed                        → created again
 // "The new file" is checked by size and sha256 (from the journal): a file another install put there
 // since (a run on a folder holding this target, after this one was killed) is left alone, and so is the
 // backup that would have replaced it. Undoing steps this way is idempotent, so a roll-back that is
-// itself killed is simply run again. Folders the commit created are removed last, deepest first, and
-// only if empty.
+// itself killed is simply run again. A removed file whose place is taken (by another run's file) is
+// left as that run wrote it, and said, like a placement's.
 
 import { createHash } from "node:crypto";
 import path from "node:path";
@@ -18,54 +21,83 @@ import type { Reporter } from "../log.js";
 import { printable } from "../text.js";
 import { completeFs, type CommitFs, type FullCommitFs } from "./fs-ops.js";
 import { errnoCode } from "./io-error.js";
-import { isRemoveStep, readJournal, removeJournal, stepPaths, syncDir, type Journal, type JournalStep } from "./journal.js";
+import { actions, readJournal, removeJournal, stepPaths, syncDir, type Journal, type JournalStep } from "./journal.js";
+import { recordedOperation, words, type TargetOperation } from "./operation.js";
 import type { TargetLayout } from "./layout.js";
 import type { Found } from "./overlap.js";
 import { isLeftStaging, removeLeftStaging } from "./staging.js";
 import { testDelay } from "./test-delay.js";
 
 /**
- * Puts the target back as it was before the journal's commit. Returns the destinations it left as
- * another install wrote them. Throws the first failure, after trying every step.
+ * Puts the target back as it was before the journal's commit, undoing its actions (journal.ts
+ * `actions`) in reverse order. Returns the paths it left as another run wrote them. Throws the first
+ * failure, after trying every action.
  */
 export async function rollBack(journal: Journal, layout: TargetLayout, fs: CommitFs = completeFs()): Promise<string[]> {
   const ops = completeFs(fs);
   const staging = path.join(layout.home, journal.staging);
   if (!(await exists(ops, staging))) {
-    throw new MpipError("io", `cannot undo the interrupted install into \`${layout.target}\`: its staging folder \`${staging}\`, which holds the files it replaced, is gone`, {
+    const said = words(journalOperation(journal));
+    throw new MpipError("io", `cannot undo the interrupted ${said.runOn} \`${layout.target}\`: its staging folder \`${staging}\`, which holds the files it replaced, is gone`, {
       hint: `check \`${layout.target}\` by hand, then remove \`${layout.journal}\``,
     });
   }
   let failure: unknown;
   const leftAlone: string[] = [];
-  // Folders removals emptied come back first (parents first), so that removed files have somewhere to return to.
-  for (const dir of [...(journal.emptied ?? [])].reverse()) {
-    await ops.mkdir(path.join(layout.target, dir)).catch((error: unknown) => {
-      if (errnoCode(error) !== "EEXIST") failure ??= error;
-    });
-  }
-  for (let index = journal.steps.length - 1; index >= 0; index--) {
-    const step = journal.steps[index]!;
-    const paths = stepPaths(journal, layout, index);
+  for (const action of actions(journal).reverse()) {
     try {
-      if (!isRemoveStep(step) && paths.from !== undefined && !(await exists(ops, paths.from)) && (await exists(ops, paths.to))) {
-        if (await isOurs(ops, paths.to, step)) await ops.rename(paths.to, paths.from);
-        else leftAlone.push(step.to);
+      switch (action.kind) {
+        case "place": {
+          const paths = stepPaths(journal, layout, action.index);
+          if (paths.from !== undefined && !(await exists(ops, paths.from)) && (await exists(ops, paths.to))) {
+            if (await isOurs(ops, paths.to, action.step)) await ops.rename(paths.to, paths.from);
+            else leftAlone.push(action.step.to);
+          }
+          if ((await exists(ops, paths.backup)) && !(await exists(ops, paths.to)) && !(await exists(ops, paths.restore))) await ops.rename(paths.backup, paths.restore);
+          break;
+        }
+        case "remove": {
+          const paths = stepPaths(journal, layout, action.index);
+          if (!(await exists(ops, paths.backup))) break;
+          // Its place is taken (by what another run wrote there since, or a folder that could not be
+          // removed again): that stays, as for a placement whose file is not this commit's.
+          if ((await exists(ops, paths.to)) || !(await isFolder(ops, path.dirname(paths.to)))) leftAlone.push(action.step.to);
+          else await ops.rename(paths.backup, paths.restore);
+          break;
+        }
+        case "make-folder":
+          // Removed only when empty: a folder that holds anything (a file another run wrote) stays.
+          await ops.rmdir(path.join(layout.target, action.dir)).catch((error: unknown) => {
+            if (!["ENOENT", "ENOTEMPTY", "EEXIST", "ENOTDIR"].includes(errnoCode(error) ?? "")) throw error;
+          });
+          break;
+        case "remove-folder": {
+          // Created again (parents come first in this order), so that removed files have somewhere to return to.
+          const dir = path.join(layout.target, action.dir);
+          await ops.mkdir(dir).catch(async (error: unknown) => {
+            if (errnoCode(error) !== "EEXIST") throw error;
+            if (!(await isFolder(ops, dir))) leftAlone.push(action.dir);
+          });
+          break;
+        }
       }
-      if ((await exists(ops, paths.backup)) && !(await exists(ops, paths.to)) && !(await exists(ops, paths.restore))) await ops.rename(paths.backup, paths.restore);
     } catch (error) {
       failure ??= error;
     }
-    await testDelay();
-  }
-  for (const dir of [...journal.dirs].reverse()) {
-    await ops.rmdir(path.join(layout.target, dir)).catch((error: unknown) => {
-      if (!["ENOENT", "ENOTEMPTY", "EEXIST"].includes(errnoCode(error) ?? "")) failure ??= error;
-    });
+    if (action.kind === "place" || action.kind === "remove") await testDelay();
   }
   if (failure !== undefined) throw failure;
   await syncDir(layout.target);
   return leftAlone;
+}
+
+/** The operation a journal's commit was part of (an install, for journals of older mpip versions). */
+function journalOperation(journal: Journal): TargetOperation {
+  return recordedOperation(journal.operation);
+}
+
+async function isFolder(fs: FullCommitFs, dir: string): Promise<boolean> {
+  return fs.lstat(dir).then((info) => info.isDirectory(), () => false);
 }
 
 /** Whether the file at `file` is the one the step put there (journals of version 1 carry no digest: assumed). */
@@ -88,13 +120,13 @@ export async function recoverInterrupted(layout: TargetLayout, reporter: Reporte
     leftAlone = await rollBack(journal, layout, fs);
   } catch (error) {
     if (error instanceof MpipError) throw error;
-    throw new MpipError("io", `found an install into \`${layout.target}\` that was interrupted during its commit, and could not undo it (${errnoCode(error) ?? String(error)})`, {
+    throw new MpipError("io", `found an ${words(journalOperation(journal)).runOn} \`${layout.target}\` that was interrupted during its commit, and could not undo it (${errnoCode(error) ?? String(error)})`, {
       cause: error,
       hint: `make \`${layout.target}\` writable and run mpip again: the journal \`${layout.journal}\` is kept until the undo succeeds`,
     });
   }
   await removeJournal(layout);
-  reporter.warn(`an earlier mpip (pid ${journal.pid}, started ${printable(journal.since)}) was stopped while it was changing \`${layout.target}\`; rolled that install back, so the folder is as it was before it`);
+  reporter.warn(`an earlier mpip (pid ${journal.pid}, started ${printable(journal.since)}) was stopped while it was changing \`${layout.target}\`; rolled that ${words(journalOperation(journal)).noun} back, so the folder is as it was before it`);
   if (leftAlone.length > 0) {
     reporter.warn(`kept ${leftAlone.map((file) => `\`${printable(file)}\``).join(", ")} in \`${layout.target}\` as a later install wrote ${leftAlone.length === 1 ? "it" : "them"}, rather than putting back the stopped install's version`);
   }
@@ -136,7 +168,8 @@ async function exists(fs: FullCommitFs, file: string): Promise<boolean> {
     await fs.lstat(file);
     return true;
   } catch (error) {
-    if (errnoCode(error) === "ENOENT") return false;
+    // ENOTDIR: a file stands where the path needs a folder, so nothing is at the path itself.
+    if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") return false;
     throw error;
   }
 }

@@ -13,12 +13,13 @@ import { access, constants, lstat, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Reporter } from "../log.js";
 import { printable } from "../text.js";
-import { commit, type Placement } from "./commit.js";
+import { checkCommit, commit, type Placement } from "./commit.js";
 import type { CommitFs } from "./fs-ops.js";
 import { asInterrupted } from "./interrupt.js";
 import { errnoCode } from "./io-error.js";
 import { besideLayout, insideLayout, type TargetLayout } from "./layout.js";
-import { describeHolder, TargetLock, type Blocker, type LockOptions } from "./lock.js";
+import { describeHolder, holderDoing, TargetLock, type Blocker, type LockOptions } from "./lock.js";
+import type { TargetOperation } from "./operation.js";
 import { scanOverlaps } from "./overlap.js";
 import { recoverInterrupted, recoverOverlapping, sweepLeftovers } from "./recover.js";
 import { Staging } from "./staging.js";
@@ -28,6 +29,8 @@ import { resolveTarget } from "./target-path.js";
 export interface SessionOptions {
   /** Wait for another mpip installing into the same target (default), or fail at once. */
   wait: boolean;
+  /** What the run does to the target (default `install`): named in every message, written in the lock and the journal. */
+  operation?: TargetOperation;
   signal?: AbortSignal;
   reporter: Reporter;
   /** For tests: the operations the commit uses to change the target. */
@@ -49,11 +52,13 @@ export class TargetSession {
    */
   static async open(target: string, options: SessionOptions): Promise<TargetSession> {
     const { reporter, signal } = options;
-    const resolved = await resolveTarget(target);
+    const operation = options.operation ?? "install";
+    const resolved = await resolveTarget(target, operation);
     let waited = false;
     const lockOptions: LockOptions = {
       ...options.lock,
       wait: options.wait,
+      operation,
       ...(signal === undefined ? {} : { signal }),
       onWait: (blocker) => {
         waited = true;
@@ -68,12 +73,12 @@ export class TargetSession {
       throw asInterrupted(error, signal, resolved.path, waited ? " while waiting for another mpip" : "");
     }
     try {
-      const scan = await scanOverlaps(lock.layout);
+      const scan = await scanOverlaps(lock.layout, undefined, operation);
       await recoverOverlapping(scan.journals, reporter, options.fs);
       await recoverInterrupted(lock.layout, reporter, options.fs);
       await sweepLeftovers(lock.layout, reporter, scan.stagings);
       signal?.throwIfAborted();
-      return new TargetSession(lock, await Staging.create(lock.layout), options);
+      return new TargetSession(lock, await Staging.create(lock.layout, operation), options);
     } catch (error) {
       await lock.release();
       throw asInterrupted(error, signal, lock.layout.target);
@@ -88,11 +93,26 @@ export class TargetSession {
     return this.lock.layout;
   }
 
-  /** Moves `placements` in and takes `removals` (target-relative files) out, all or none (commit.ts). */
-  async commit(placements: Placement[], removals: readonly string[] = []): Promise<void> {
+  /**
+   * Moves `placements` in and takes `removals` (target-relative files) out, all or none (commit.ts);
+   * `owners` names the package of files that stay, for an error about one in the way.
+   */
+  async commit(placements: Placement[], removals: readonly string[] = [], owners?: ReadonlyMap<string, string>): Promise<void> {
     await commit(this.lock.layout, this.staging.dir, placements, {
       removals,
+      operation: this.options.operation ?? "install",
+      ...(owners === undefined ? {} : { owners }),
       ...(this.options.signal === undefined ? {} : { signal: this.options.signal }),
+      ...(this.options.fs === undefined ? {} : { fs: this.options.fs }),
+    });
+  }
+
+  /** Decides the commit as `commit` would and changes nothing (a dry run): throws what `commit` would throw first. */
+  async checkCommit(placements: Placement[], removals: readonly string[] = [], owners?: ReadonlyMap<string, string>): Promise<void> {
+    await checkCommit(this.lock.layout, this.staging.dir, placements, {
+      removals,
+      operation: this.options.operation ?? "install",
+      ...(owners === undefined ? {} : { owners }),
       ...(this.options.fs === undefined ? {} : { fs: this.options.fs }),
     });
   }
@@ -139,6 +159,6 @@ function waitMessage(blocker: Blocker, target: string): string {
   const where = blocker.relation === "ancestor" ? `\`${printable(blocker.layout.target)}\`, which holds \`${printable(target)}\``
     : blocker.relation === "descendant" ? `\`${printable(blocker.layout.target)}\`, inside \`${printable(target)}\``
     : `\`${printable(target)}\``;
-  return `Waiting for another mpip (${who}) installing into ${where}... (if none is running, remove \`${printable(blocker.file)}\`)`;
+  return `Waiting for another mpip (${who}) ${holderDoing(blocker.holder)} ${where}... (if none is running, remove \`${printable(blocker.file)}\`)`;
 }
 

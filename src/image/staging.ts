@@ -13,6 +13,7 @@ import * as v from "valibot";
 import { MpipError } from "../errors.js";
 import { ioHint } from "./io-error.js";
 import type { TargetLayout } from "./layout.js";
+import { words, type TargetOperation } from "./operation.js";
 import { widestFold } from "./name-rules.js";
 import { isSameProcessRunning, ownIdentity, processStart, type ProcessIdentity } from "./processes.js";
 import { makeDirs } from "./make-dirs.js";
@@ -37,7 +38,8 @@ type Marker = v.InferOutput<typeof MarkerSchema>;
 export class Staging {
   private constructor(readonly dir: string) {}
 
-  static async create(layout: TargetLayout): Promise<Staging> {
+  /** @throws MpipError `io` naming `operation` (default `install`) when the folder cannot be made. */
+  static async create(layout: TargetLayout, operation: TargetOperation = "install"): Promise<Staging> {
     const dir = path.join(layout.home, layout.stagingName(process.pid, randomBytes(4).toString("hex")));
     const marker: Marker = { mpip: 1, mode: layout.mode, target: path.basename(layout.target), ...ownIdentity() };
     try {
@@ -48,7 +50,7 @@ export class Staging {
       const err = error as NodeJS.ErrnoException;
       throw new MpipError("io", `cannot create a staging folder for \`${layout.target}\` in \`${layout.home}\` (${err.code ?? err.message})`, {
         cause: error,
-        hint: ioHint(error, `mpip stages an install in \`${layout.home}\`, on the target's filesystem: make it writable`),
+        hint: ioHint(error, `mpip keeps a staging folder in \`${layout.home}\`, on the target's filesystem, while it ${words(operation).does}: make it writable`),
       });
     }
     return new Staging(dir);

@@ -12,6 +12,7 @@ import path from "node:path";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 import { errnoCode, ioError } from "./io-error.js";
+import { words, type TargetOperation } from "./operation.js";
 
 export interface ResolvedTarget {
   /** Absolute, with every link that exists resolved; missing trailing components appended as typed. */
@@ -21,11 +22,13 @@ export interface ResolvedTarget {
 }
 
 /**
- * Resolves `input` (relative to the current folder) component by component.
+ * Resolves `input` (relative to the current folder) component by component, for `operation` (named in
+ * the errors: "cannot uninstall from ...").
  * @throws MpipError `usage` for an empty path; `bad-target` for a component that is a file, a link to
  *   nothing or a loop of links; `io` when a component cannot be looked at.
  */
-export async function resolveTarget(input: string): Promise<ResolvedTarget> {
+export async function resolveTarget(input: string, operation: TargetOperation = "install"): Promise<ResolvedTarget> {
+  const said = words(operation);
   if (input === "") {
     throw new MpipError("usage", "the target folder is an empty string", {
       hint: "give a folder with -p (an unset variable in a script, as in `-p \"$IMAGE\"`, gives an empty one)",
@@ -41,10 +44,10 @@ export async function resolveTarget(input: string): Promise<ResolvedTarget> {
     const info = await look(next, input);
     if (info === undefined) return { path: path.join(current, ...components.slice(index)), exists: false };
     if (info.isSymbolicLink()) {
-      current = await followLink(next, input);
+      current = await followLink(next, input, said.onTarget);
       continue;
     }
-    if (!info.isDirectory()) throw notAFolder(input, next, index === components.length - 1);
+    if (!info.isDirectory()) throw notAFolder(said.onTarget, input, next, index === components.length - 1);
     current = next;
   }
   return { path: current, exists: true };
@@ -60,19 +63,19 @@ async function look(file: string, input: string) {
 }
 
 /** The real folder behind the link `file`; a link to nothing, to a file or in a loop is an error. */
-async function followLink(file: string, input: string): Promise<string> {
+async function followLink(file: string, input: string, onTarget: string): Promise<string> {
   let real: string;
   try {
     real = await realpath(file);
   } catch (error) {
     const destination = await readlink(file).catch(() => "?");
     if (errnoCode(error) === "ENOENT") {
-      throw new MpipError("bad-target", `cannot install into \`${printable(input)}\`: \`${printable(file)}\` is a symbolic link to \`${printable(destination)}\`, which does not exist; nothing was changed`, {
+      throw new MpipError("bad-target", `cannot ${onTarget} \`${printable(input)}\`: \`${printable(file)}\` is a symbolic link to \`${printable(destination)}\`, which does not exist; nothing was changed`, {
         hint: "if it leads to a card, a board or a network drive, connect and mount it first; otherwise fix or remove the link",
       });
     }
     if (errnoCode(error) === "ELOOP") {
-      throw new MpipError("bad-target", `cannot install into \`${printable(input)}\`: \`${printable(file)}\` is a symbolic link that leads back to itself; nothing was changed`, {
+      throw new MpipError("bad-target", `cannot ${onTarget} \`${printable(input)}\`: \`${printable(file)}\` is a symbolic link that leads back to itself; nothing was changed`, {
         hint: "fix the link so that it leads to a folder",
       });
     }
@@ -81,18 +84,18 @@ async function followLink(file: string, input: string): Promise<string> {
   const info = await stat(real).catch((error: unknown) => {
     throw ioError(`cannot look at \`${printable(real)}\``, error, "check its permissions");
   });
-  if (!info.isDirectory()) throw notAFolder(input, file, false, real);
+  if (!info.isDirectory()) throw notAFolder(onTarget, input, file, false, real);
   return real;
 }
 
-function notAFolder(input: string, file: string, isTarget: boolean, real?: string): MpipError {
+function notAFolder(onTarget: string, input: string, file: string, isTarget: boolean, real?: string): MpipError {
   const what = real === undefined ? "a file" : `a symbolic link to the file \`${printable(real)}\``;
   if (isTarget) {
-    return new MpipError("bad-target", `cannot install into \`${printable(input)}\`: it is ${what}, not a folder; nothing was changed`, {
+    return new MpipError("bad-target", `cannot ${onTarget} \`${printable(input)}\`: it is ${what}, not a folder; nothing was changed`, {
       hint: "choose a folder with -p, or move that file away",
     });
   }
-  return new MpipError("bad-target", `cannot install into \`${printable(input)}\`: \`${printable(file)}\` on its path is ${what}, not a folder; nothing was changed`, {
+  return new MpipError("bad-target", `cannot ${onTarget} \`${printable(input)}\`: \`${printable(file)}\` on its path is ${what}, not a folder; nothing was changed`, {
     hint: "check the path given with -p: a folder on it is a file",
   });
 }

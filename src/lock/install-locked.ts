@@ -20,7 +20,7 @@ import { Pool } from "../pool.js";
 import { prepareRelease, type PrepareContext, type Staged } from "../prepare/index.js";
 import type { Provenance, SourceKind } from "../record/format.js";
 import type { RecordContext } from "../record/provenance.js";
-import { readInstalled, type InstalledDistribution } from "../record/installed.js";
+import { readRecordsIn, type Distribution } from "../record/read.js";
 import type { Prepared, Release, Request, ResolvedPackage } from "../resolve/resolve.js";
 import { gitHostsFromEnv, isShorthand, shorthandRepo } from "../sources/git-hosts.js";
 import { mipDocumentLocation } from "../sources/mip-v2.js";
@@ -68,7 +68,7 @@ export async function installLocked(options: LockedInstallOptions): Promise<Inst
   // No source is asked: the client only downloads, with netrc's `default` login for the lock's index hosts.
   const { http } = await openSources({ indexUrls: [...new Set([...given, ...lockIndexes])], findLinks: [], reporter, ...pick(options, "firmware", "timeoutMs", "retries", "certFile", "cacheDir", "offline") }, limits, scope);
   const target = path.resolve(options.target);
-  const image = await TargetSession.open(options.target, { wait: options.wait ?? true, reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  const image = await TargetSession.open(options.target, { wait: options.wait ?? true, operation: options.remove ? "sync" : "install", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   const authority = `the lock \`${printable(options.lockFile)}\``;
   const context: PrepareContext = {
     http,
@@ -82,7 +82,7 @@ export async function installLocked(options: LockedInstallOptions): Promise<Inst
   };
   try {
     const compiler = await settleCompiler(options, image, scope);
-    const installed = await readInstalled(image.target);
+    const installed = (await readRecordsIn(image.target)).distributions;
     const build = buildOf(options);
     const pool = new Pool(options.jobs, scope.signal);
     const label = `\`${printable(options.lockFile)}\``;
@@ -226,13 +226,16 @@ function withCredentials(location: Location, given: readonly string[]): Location
  * pip's "already satisfied", for a lock: the target records the package at the locked version, from
  * the very file the lock pins (its record's sha256), built the same way. Nothing is fetched for it.
  */
-function keptAsInstalled(installed: readonly InstalledDistribution[], item: LockedPackage, release: Release, build: Provenance["build"]): Prepared<Staged> | undefined {
-  const distribution = installed.find((candidate) => candidate.key === normalizeName(item.name));
+function keptAsInstalled(installed: readonly Distribution[], item: LockedPackage, release: Release, build: Provenance["build"]): Prepared<Staged> | undefined {
+  // A name recorded several times is installed again, which replaces every record of it (as install does).
+  const records = installed.filter((candidate) => candidate.key === normalizeName(item.name));
+  const distribution = records.length === 1 ? records[0] : undefined;
   const expected = release.artifact.type === "dist" ? release.artifact.file.sha256 : release.artifact.type === "package-json" || release.artifact.type === "module" ? release.artifact.sha256 : undefined;
-  const provenance = distribution?.provenance;
+  const provenance = distribution?.origin;
   if (distribution === undefined || provenance === undefined || expected === undefined || provenance.sha256 !== expected) return undefined;
   if ((normalizeVersion(distribution.version) ?? distribution.version) !== (normalizeVersion(item.version === "" ? "0" : item.version) ?? item.version)) return undefined;
-  if (provenance.build.compile !== build.compile || (provenance.build.mpy ?? null) !== build.mpy) return undefined;
+  const built = provenance.build ?? { compile: "no", mpy: null };
+  if (built.compile !== build.compile || (built.mpy ?? null) !== build.mpy) return undefined;
   return { dependencies: [], value: { dir: "", files: [], sha256: expected, origin: distribution.distInfo, filename: distribution.distInfo, smallWindow: true, warnings: [], alreadyInstalled: true } };
 }
 

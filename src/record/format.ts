@@ -2,10 +2,11 @@
 // pip writes it for `--target` and pipkin on a device (PEP 376, PEP 627, PEP 610, the binary distribution
 // format's RECORD; FORMATS.md section 6), so that `pip list --path`, `importlib.metadata` and pipkin read
 // what mpip installed. Pure functions only: names, the RECORD CSV, METADATA and mpip's own `mpip.json`,
-// written and read here and nowhere else. I/O is in write.ts (staging a record) and installed.ts.
+// as written. I/O is in write.ts (staging a record); records in a target are read by read.ts alone.
 
 import { createHash } from "node:crypto";
 import { normalizeVersion } from "../versions.js";
+import { parseRecordCsv } from "./csv.js";
 
 export const DIST_INFO_SUFFIX = ".dist-info";
 export const METADATA = "METADATA";
@@ -97,54 +98,18 @@ export function formatRecord(rows: readonly RecordRow[]): string {
 }
 
 /**
- * The rows of a RECORD file (CSV, quoted fields allowed, `\n` or `\r\n` line ends). A row with a size
- * that is not a whole number keeps its path and hash and has no size. Rows without a path are skipped.
+ * The rows of a RECORD file, read by the one RECORD reader (csv.ts, as Python's csv module reads it;
+ * rows after a quoted field never closed are not read). A row with a size that is not a whole number
+ * keeps its path and hash and has no size. Rows without a path are skipped. (read.ts also checks each
+ * path; this is the plain form of a row, as `formatRecord` writes it.)
  */
 export function parseRecord(text: string): RecordRow[] {
   const rows: RecordRow[] = [];
-  for (const fields of parseCsv(text)) {
+  for (const { fields } of parseRecordCsv(text).rows) {
     const [file = "", hash = "", size = ""] = fields;
     if (file === "") continue;
     rows.push({ path: file, ...(hash === "" ? {} : { hash }), ...(/^\d+$/.test(size) ? { size: Number(size) } : {}) });
   }
-  return rows;
-}
-
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  let started = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]!;
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-      continue;
-    }
-    if (char === '"' && field === "") {
-      quoted = true;
-      started = true;
-    } else if (char === ",") {
-      row.push(field);
-      field = "";
-      started = true;
-    } else if (char === "\n" || char === "\r") {
-      if (char === "\r" && text[i + 1] === "\n") i++;
-      if (started || field !== "") rows.push([...row, field]);
-      row = [];
-      field = "";
-      started = false;
-    } else {
-      field += char;
-      started = true;
-    }
-  }
-  if (started || field !== "") rows.push([...row, field]);
   return rows;
 }
 
@@ -179,9 +144,4 @@ export function parseMetadata(text: string): CoreMetadata | undefined {
   if (name === undefined || name === "" || version === undefined || version === "") return undefined;
   const summary = fields.get("summary")?.[0];
   return { name, version, ...(summary === undefined || summary === "" ? {} : { summary }), requiresDist: fields.get("requires-dist") ?? [] };
-}
-
-/** Whether a top-level entry of the target is a record folder by its name. */
-export function isDistInfoName(entry: string): boolean {
-  return entry.toLowerCase().endsWith(DIST_INFO_SUFFIX) && entry.length > DIST_INFO_SUFFIX.length;
 }

@@ -97,12 +97,25 @@ export type FileState = "unchanged" | "changed" | "missing" | "unchecked";
  * for a link or special file; `changed` also when a regular file became a link.
  */
 export async function fileState(inventory: Inventory, row: RecordRow): Promise<FileState> {
-  const file = inventory.files.get(row.path);
+  return judgeFile(inventory.target, row, inventory.files.get(row.path));
+}
+
+/**
+ * `fileState` for one file, looked at on the disk now (no inventory): what `uninstall` checks before it
+ * removes a file. A folder at the path counts as missing (there is no file to remove).
+ */
+export async function fileStateOnDisk(target: string, row: RecordRow): Promise<FileState> {
+  const info = await lstat(path.join(target, ...row.path.split("/"))).catch(() => undefined);
+  if (info === undefined || info.isDirectory()) return "missing";
+  return judgeFile(target, row, { path: row.path, size: info.size, kind: info.isFile() ? "file" : info.isSymbolicLink() ? "link" : "other" });
+}
+
+async function judgeFile(target: string, row: RecordRow, file: ImageFile | undefined): Promise<FileState> {
   if (file === undefined) return "missing";
   if (row.hash === undefined || !["sha256", "sha384", "sha512"].includes(row.hash.algorithm)) return "unchecked";
   if (file.kind !== "file") return "changed";
   if (row.size !== undefined && row.size !== file.size) return "changed";
-  const digest = await digestOf(path.join(inventory.target, row.path), row.hash.algorithm);
+  const digest = await digestOf(path.join(target, row.path), row.hash.algorithm);
   return digest === row.hash.digest ? "unchanged" : digest === undefined ? "unchecked" : "changed";
 }
 

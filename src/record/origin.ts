@@ -23,6 +23,8 @@ export interface MpipOrigin {
   sha256?: string | null;
   /** The user's spec, for a direct source: what `freeze` writes back. */
   spec?: string;
+  /** How its files were built (compiled to .mpy or not, for which .mpy version), when mpip.json says. */
+  build?: { compile: "no" | "mpy" | "mpy+sources"; mpy: string | null };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -67,5 +69,9 @@ export function parseOrigin(value: unknown): MpipOrigin | string {
   if (typeof value.sha256 === "string" && /^[0-9a-f]{64}$/i.test(value.sha256)) origin.sha256 = value.sha256.toLowerCase();
   else if (value.sha256 === null) origin.sha256 = null;
   if (shortString(value.spec)) origin.spec = value.spec;
+  if (isObject(value.build) && (value.build.compile === "no" || value.build.compile === "mpy" || value.build.compile === "mpy+sources")) {
+    const mpy = value.build.mpy;
+    if (mpy === null || mpy === undefined || shortString(mpy, 40)) origin.build = { compile: value.build.compile, mpy: mpy ?? null };
+  }
   return origin;
 }

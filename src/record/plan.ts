@@ -9,8 +9,8 @@
 //   one's RECORD no longer lists it, so removing or upgrading that one never deletes it;
 // - nothing a kept distribution's RECORD lists is removed, and files no RECORD lists are never removed.
 
-import { isSafeRecordPath, recordedFiles, type InstalledDistribution } from "./installed.js";
-import type { RecordRow } from "./format.js";
+import { recordedFiles, recordFolderFiles, type InstalledDistribution } from "./installed.js";
+import type { RecordRow } from "./read.js";
 
 export interface IncomingDistribution {
   /** PEP 503 normalized name. */
@@ -19,15 +19,15 @@ export interface IncomingDistribution {
   files: readonly string[];
 }
 
-export interface ImagePlan<T extends IncomingDistribution> {
+export interface ImagePlan<T extends IncomingDistribution, D extends InstalledDistribution = InstalledDistribution> {
   /** The files each incoming distribution's RECORD lists: those no later one ships. */
   owned: Map<T, string[]>;
-  /** Recorded distributions the install replaces (or removes: see `removing`). */
-  replaced: InstalledDistribution[];
+  /** Recorded distributions the install replaces (every record of an incoming name: there may be several) or removes (see `removing`). */
+  replaced: D[];
   /** Target files to remove (the commit passes over those it also writes). */
   removals: string[];
   /** Kept distributions that lose files to incoming ones, with their RECORD's rows left. */
-  rewrites: Array<{ distribution: InstalledDistribution; rows: RecordRow[] }>;
+  rewrites: Array<{ distribution: D; rows: RecordRow[] }>;
   /** Incoming files that no record lists: if one is in the target, the install overwrites a file of no package. */
   unrecorded: string[];
 }
@@ -37,7 +37,7 @@ export interface ImagePlan<T extends IncomingDistribution> {
  * distributions whose keys are in `removing` go as a replaced one goes, with nothing in their place
  * (`mpip sync` removing what its lock does not list). Throws nothing.
  */
-export function planImage<T extends IncomingDistribution>(installed: readonly InstalledDistribution[], incoming: readonly T[], removing: ReadonlySet<string> = new Set()): ImagePlan<T> {
+export function planImage<T extends IncomingDistribution, D extends InstalledDistribution>(installed: readonly D[], incoming: readonly T[], removing: ReadonlySet<string> = new Set()): ImagePlan<T, D> {
   const incomingKeys = new Set(incoming.map((item) => item.key));
   const goes = (item: InstalledDistribution) => incomingKeys.has(item.key) || removing.has(item.key);
   const replaced = installed.filter(goes);
@@ -50,10 +50,10 @@ export function planImage<T extends IncomingDistribution>(installed: readonly In
   const removals = new Set<string>();
   for (const old of replaced) {
     for (const file of recordedFiles(old)) if (!finalOwner.has(file) && !keptFiles.has(file)) removals.add(file);
-    for (const file of [...old.infoFiles, ...old.rows.map((row) => row.path).filter((file) => file.startsWith(`${old.distInfo}/`) && isSafeRecordPath(file))]) removals.add(file);
+    for (const file of recordFolderFiles(old)) removals.add(file);
   }
 
-  const rewrites: ImagePlan<T>["rewrites"] = [];
+  const rewrites: ImagePlan<T, D>["rewrites"] = [];
   for (const distribution of kept) {
     const rows = distribution.rows.filter((row) => !finalOwner.has(row.path));
     if (rows.length !== distribution.rows.length) rewrites.push({ distribution, rows });

@@ -8,12 +8,19 @@
 // becomes a problem naming the file, kept on its distribution; a RECORD row whose path leaves the target
 // or names one of mpip's own files is dropped, so no caller can ever act on it. A dist-info folder whose
 // METADATA gives no usable name and version is left out (its files then count as unrecorded).
+//
+// This is the one reader of records: `list`, `show`, `freeze` and `manifest` (through inventory.ts) and
+// `install` and `uninstall` (readRecordsIn) all see the same distributions, versions, files and problems.
+// Several records whose names PEP 503 normalizes to one (`Foo-1.0.dist-info` and `foo-2.0.dist-info`,
+// `foo_bar` and `foo.bar`) are one package installed more than once: each is read, and the image's
+// `duplicates` and a warning say so; `install` and `uninstall` act on all of them at once.
 
 import { lstat, readdir } from "node:fs/promises";
+import type { Dirent } from "node:fs";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { isReservedName } from "../image/layout.js";
-import { ioError } from "../image/io-error.js";
+import { errnoCode, ioError } from "../image/io-error.js";
 import { resolveTarget } from "../image/target-path.js";
 import { readHeaders } from "../pack/pkg-info.js";
 import { isMipName, normalizeName } from "../spec/names.js";
@@ -52,6 +59,8 @@ export interface Distribution {
   recordTime: number;
   /** `REQUESTED` is present: the user asked for this distribution, it is not only a dependency. */
   requested: boolean;
+  /** Every regular file at the top of its `.dist-info` folder, as target-relative paths (RECORD may not list them all). */
+  infoFiles: string[];
   /** First line of `INSTALLER` (`mpip`, `pip`), when present and readable. */
   installer?: string;
   directUrl?: DirectUrl;
@@ -65,7 +74,9 @@ export interface ImageRecords {
   target: string;
   /** Sorted by key, then version. */
   distributions: Distribution[];
-  /** Every problem found (those of each distribution included), each naming its file. */
+  /** Records of one name (PEP 503) found more than once: each group sorted as `distributions`. */
+  duplicates: Distribution[][];
+  /** Every problem found (those of each distribution included, and each duplicate name), each naming its file. */
   warnings: string[];
 }
 
@@ -94,7 +105,26 @@ export async function readRecords(target: string): Promise<ImageRecords> {
   } catch (error) {
     throw ioError(`cannot list the target \`${printable(target)}\``, error, "check its permissions");
   }
-  const warnings: string[] = [];
+  return readEntries(resolved, entries);
+}
+
+/**
+ * The records of a target an install or an uninstall holds (`folder`: absolute, links resolved, as
+ * TargetSession gives it); none when the folder does not exist yet. Reads as `readRecords` does.
+ * @throws MpipError `io` when the folder cannot be listed.
+ */
+export async function readRecordsIn(folder: string): Promise<ImageRecords> {
+  let entries;
+  try {
+    entries = await readdir(folder, { withFileTypes: true });
+  } catch (error) {
+    if (errnoCode(error) === "ENOENT") return { target: folder, distributions: [], duplicates: [], warnings: [] };
+    throw ioError(`cannot list \`${printable(folder)}\` to read its install records`, error, "check the permissions of the target folder");
+  }
+  return readEntries(folder, entries);
+}
+
+async function readEntries(resolved: string, entries: Dirent[]): Promise<ImageRecords> {  const warnings: string[] = [];
   const distributions: Distribution[] = [];
   for (const entry of entries.sort((a, b) => compareText(a.name, b.name))) {
     if (!DIST_INFO.test(entry.name) || isReservedName(entry.name)) continue;
@@ -110,12 +140,26 @@ export async function readRecords(target: string): Promise<ImageRecords> {
     }
   }
   distributions.sort((a, b) => compareText(a.key, b.key) || compareText(a.version, b.version));
-  return { target: resolved, distributions, warnings };
+  const byKey = new Map<string, Distribution[]>();
+  for (const distribution of distributions) byKey.set(distribution.key, [...(byKey.get(distribution.key) ?? []), distribution]);
+  const duplicates = [...byKey.values()].filter((group) => group.length > 1);
+  for (const group of duplicates) warnings.push(duplicateWarning(group));
+  return { target: resolved, distributions, duplicates, warnings };
+}
+
+/** The records of one name found more than once, as a list: `` `Foo-1.0.dist-info` (Foo 1.0), `foo-2.0.dist-info` (foo 2.0) ``. */
+export function describeDuplicates(group: readonly Distribution[]): string {
+  return group.map((distribution) => `\`${printable(distribution.distInfo)}\` (${printable(distribution.name)} ${printable(distribution.version)})`).join(", ");
+}
+
+function duplicateWarning(group: readonly Distribution[]): string {
+  const key = group[0]!.key;
+  return `\`${key}\` is recorded ${group.length} times: ${describeDuplicates(group)}; PEP 503 makes these names one, so they are one package installed more than once. \`mpip uninstall ${key}\` removes them all, and installing \`${key}\` replaces them all`;
 }
 
 /** The target as an existing folder, absolute with links resolved. */
 export async function existingTarget(target: string): Promise<string> {
-  const resolved = await resolveTarget(target);
+  const resolved = await resolveTarget(target, "read");
   if (!resolved.exists) {
     throw new MpipError("bad-target", `the target \`${printable(target)}\` does not exist`, {
       hint: "name the folder packages were installed into with -p (`mpip install -p DIR NAME` creates one)",
@@ -157,6 +201,7 @@ async function readDistInfo(target: string, folder: string): Promise<Distributio
     recordComplete: record.complete,
     recordTime: record.time,
     requested: await exists(path.join(dir, "REQUESTED")),
+    infoFiles: await infoFilesOf(dir, folder),
     problems,
   };
   const installer = await readRecordFile(dir, folder, "INSTALLER", RECORD_FILE_LIMITS.INSTALLER);
@@ -286,6 +331,12 @@ async function readJson(dir: string, folder: string, name: string, problems: str
     problems.push(`\`${folder}/${name}\` is not valid JSON (${(error as Error).message})`);
     return undefined;
   }
+}
+
+/** The regular files at the top of a dist-info folder (links and folders are not listed), sorted. */
+async function infoFilesOf(dir: string, folder: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile()).map((entry) => `${folder}/${entry.name}`).sort(compareText);
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -7,7 +7,8 @@ import { lstat } from "node:fs/promises";
 import path from "node:path";
 import type { Placement } from "../image/commit.js";
 import { printable } from "../text.js";
-import { recordedFiles, type InstalledDistribution } from "./installed.js";
+import { recordedFiles } from "./installed.js";
+import { describeDuplicates, type Distribution } from "./read.js";
 import { planImage, shadowedModules } from "./plan.js";
 import { stageRecord, stageRewrittenRecord, type RecordInput } from "./write.js";
 
@@ -26,10 +27,12 @@ export interface IncomingPackage {
 export interface ImageChange {
   placements: Placement[];
   removals: string[];
-  /** Recorded distributions replaced, by key. */
-  replaced: Map<string, InstalledDistribution>;
+  /** Recorded distributions replaced, by key: every record of the name (an image may hold several). */
+  replaced: Map<string, Distribution[]>;
   /** Recorded distributions that lose files to the install (their RECORD is rewritten). */
-  rewritten: InstalledDistribution[];
+  rewritten: Distribution[];
+  /** The files of the target that stay a kept package's after the install, with its name. */
+  owners: Map<string, string>;
   warnings: string[];
 }
 
@@ -38,28 +41,45 @@ export interface ImageChange {
  * records in `recordsDir`; the recorded distributions whose keys are in `removing` go whole, as a
  * replaced version goes (`mpip sync`). Throws what the filesystem throws while staging.
  */
-export async function stageImageChange(target: string, installed: readonly InstalledDistribution[], incoming: readonly IncomingPackage[], recordsDir: string, removing?: ReadonlySet<string>): Promise<ImageChange> {
+export async function stageImageChange(target: string, installed: readonly Distribution[], incoming: readonly IncomingPackage[], recordsDir: string, removing?: ReadonlySet<string>): Promise<ImageChange> {
   const plan = planImage(installed, incoming, removing);
-  const replaced = new Map(plan.replaced.map((item) => [item.key, item]));
+  const replaced = new Map<string, Distribution[]>();
+  for (const item of plan.replaced) replaced.set(item.key, [...(replaced.get(item.key) ?? []), item]);
   const placements: Placement[] = [];
   for (const [index, item] of incoming.entries()) {
     const owned = plan.owned.get(item) ?? [];
     placements.push(...owned.map((file) => ({ from: path.join(item.dir, file), to: file })));
     if (item.record === undefined) continue;
-    const requested = item.record.requested || replaced.get(item.key)?.requested === true;
+    const requested = item.record.requested || replaced.get(item.key)?.some((old) => old.requested) === true;
     const staged = await stageRecord(path.join(recordsDir, String(index)), { ...item.record, requested, files: owned.map((file) => ({ path: file, staged: path.join(item.dir, file) })) });
     placements.push(...staged.files.map((file) => ({ from: path.join(staged.dir, file), to: file })));
   }
   for (const [index, { distribution, rows }] of plan.rewrites.entries()) {
-    const staged = await stageRewrittenRecord(path.join(recordsDir, `kept-${index}`), distribution.distInfo, rows);
+    const staged = await stageRewrittenRecord(path.join(recordsDir, `kept-${index}`), distribution.distInfo, rows.map((row) => ({
+      path: row.path,
+      ...(row.hash === undefined ? {} : { hash: `${row.hash.algorithm}=${row.hash.digest}` }),
+      ...(row.size === undefined ? {} : { size: row.size }),
+    })));
     placements.push({ from: staged, to: `${distribution.distInfo}/RECORD` });
   }
 
   const warnings: string[] = [];
+  for (const [key, records] of replaced) {
+    if (records.length < 2) continue;
+    const by = incoming.find((item) => item.key === key)!;
+    warnings.push(`\`${printable(key)}\` is recorded ${records.length} times in \`${target}\`: ${describeDuplicates(records)} (names PEP 503 makes one); all of them are replaced by \`${printable(by.name)}\`${by.version === "" ? "" : ` ${printable(by.version)}`}`);
+  }
   const ownerOfIncoming = new Map<string, string>();
   for (const item of incoming) for (const file of plan.owned.get(item) ?? []) ownerOfIncoming.set(file, item.key);
   const keptOwner = new Map<string, string>();
-  for (const distribution of installed) if (!replaced.has(distribution.key)) for (const file of recordedFiles(distribution)) keptOwner.set(file, distribution.key);
+  const owners = new Map<string, string>();
+  for (const distribution of installed) {
+    if (replaced.has(distribution.key)) continue;
+    for (const file of recordedFiles(distribution)) {
+      keptOwner.set(file, distribution.key);
+      if (!ownerOfIncoming.has(file)) owners.set(file, distribution.name);
+    }
+  }
   const removals = new Set(plan.removals);
   const exists = (file: string) => lstat(path.join(target, file)).then((info) => !info.isDirectory(), () => false);
 
@@ -87,5 +107,5 @@ export async function stageImageChange(target: string, installed: readonly Insta
     };
     warnings.push(`\`${printable(source)}\` (${whose(source)}) stays beside \`${printable(compiled)}\` (${whose(compiled)}) in \`${target}\`: MicroPython imports the \`.py\`, so the \`.mpy\` is not used; remove one of them`);
   }
-  return { placements, removals: [...removals], replaced, rewritten: plan.rewrites.map((item) => item.distribution), warnings };
+  return { placements, removals: [...removals], replaced, rewritten: plan.rewrites.map((item) => item.distribution), owners, warnings };
 }
