@@ -116,6 +116,11 @@ describe("download, then install with the network off", () => {
     const viaLinks = await mpip(g, ["install", "--no-record", "-p", sdistsOnly, "--no-index", "-f", folder, "sensor-kit", "bus-io<1.2"]);
     assert.equal(viaLinks.code, 0, viaLinks.stderr);
     assert.deepEqual(await listFiles(sdistsOnly), ["bus_io.py", "sensor_kit/__init__.py", "sensor_kit/cal.dat", "sensor_kit/core.py"]);
+    // A mip package of the folder is not an sdist: `-f` cannot find it, and the hint says to give the folder with `-i`.
+    const mipViaLinks = await mpip(g, ["install", "--no-record", "-p", path.join(g.dir, "mip-via-links"), "--no-index", "-f", folder, "telemetry"]);
+    assert.equal(mipViaLinks.code, 1, mipViaLinks.stderr);
+    assert.match(mipViaLinks.stderr, /error: package `telemetry` was not found in `[^`]*index`/);
+    assert.ok(mipViaLinks.stderr.includes(`\`${folder}\` is also a micropython-lib (v2) index (it holds index.json, as \`mpip download\` writes): \`-f\` reads only its sdists; install its mip packages with \`-i ${folder}\``), mipViaLinks.stderr);
   });
 
   test("the folder is laid out as micropython-lib's publisher lays out its index, and the sdists as served", async (t) => {

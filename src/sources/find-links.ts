@@ -3,6 +3,7 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
+import { printable } from "../text.js";
 import { isValidName, normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
 import { isPep440Version } from "../versions.js";
@@ -48,6 +49,17 @@ export class FindLinksSource implements Source {
       releases.set(parsed.version, [...(releases.get(parsed.version) ?? []), { type: "dist", file }]);
     }
     return name === undefined ? undefined : { name, source: this.label, releases };
+  }
+
+  /**
+   * A folder `mpip download` wrote is also a micropython-lib v2 index: `-f` reads its sdists only, so a mip
+   * package it holds is found with `-i DIR`, and the hint says so.
+   */
+  async hintWhenMissing(): Promise<string | undefined> {
+    const names = await this.files().catch((): string[] => []);
+    if (!names.includes("index.json")) return undefined;
+    const folder = printable(this.folder);
+    return `\`${folder}\` is also a micropython-lib (v2) index (it holds index.json, as \`mpip download\` writes): \`-f\` reads only its sdists; install its mip packages with \`-i ${folder}\``;
   }
 
   private files(): Promise<string[]> {
