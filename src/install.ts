@@ -15,7 +15,7 @@ import { stageImageChange } from "./record/stage.js";
 import { imageBytesAfter } from "./record/image-size.js";
 import type { Provenance, SourceKind } from "./record/format.js";
 import { readRecordsIn, type Distribution } from "./record/read.js";
-import { isComparableVersion, satisfiesSpecifier } from "./versions.js";
+import { compareVersions, isComparableVersion, satisfiesSpecifier } from "./versions.js";
 import { normalizeName } from "./spec/names.js";
 import { asInterrupted } from "./image/interrupt.js";
 import { MpipError } from "./errors.js";
@@ -153,7 +153,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     const roots = new Set(options.requests);
     const build = buildOf(options);
     const resolved = await resolve<Staged>(options.requests, {
-      satisfied: (key, requests) => satisfiedBy(installed, key, requests, { ...options, roots, build, target: image.target }),
+      satisfied: (key, requests, chosen) => satisfiedBy(installed, key, requests, { ...options, roots, build, target: image.target, chosen }),
       sources,
       pool: new Pool(options.jobs, scope.signal),
       scope,
@@ -336,18 +336,21 @@ function replacedVersions(records: readonly Distribution[] | undefined): string 
 
 /**
  * pip's rule: a request by name is satisfied by what the target holds when its version is accepted by
- * every request for it, unless `forceReinstall`, or `upgrade` and the user named it. mpip adds: and it
+ * every request for it, unless `forceReinstall`, or `upgrade` and the user named it and the version
+ * `chosen` from the indexes is another (an up-to-date package is not fetched again). mpip adds: and it
  * was built the same way (`--compile`, `--keep-sources`, the .mpy version), so that installing again
  * with `--compile` compiles it; and it is recorded once: a name recorded several times (read.ts
  * `duplicates`) is installed again, which replaces every record of it.
  */
-function satisfiedBy(installed: readonly Distribution[], key: string, requests: Request[], context: { upgrade?: boolean; forceReinstall?: boolean; roots: Set<Request>; build: Provenance["build"]; target: string }): Release | undefined {
+function satisfiedBy(installed: readonly Distribution[], key: string, requests: Request[], context: { upgrade?: boolean; forceReinstall?: boolean; roots: Set<Request>; build: Provenance["build"]; target: string; chosen?: Release | undefined }): Release | undefined {
   if (context.forceReinstall === true) return undefined;
-  if (context.upgrade === true && requests.some((request) => context.roots.has(request))) return undefined;
+  const upgrading = context.upgrade === true && requests.some((request) => context.roots.has(request));
+  if (upgrading && context.chosen === undefined) return undefined;
   const records = installed.filter((item) => item.key === key);
   if (records.length !== 1) return undefined;
   const distribution = records[0]!;
   if (!isComparableVersion(distribution.version)) return undefined;
+  if (upgrading && !(isComparableVersion(context.chosen!.version) && compareVersions(distribution.version, context.chosen!.version) === 0)) return undefined;
   if (!requests.every((request) => satisfiesSpecifier(distribution.version, request.requirement.specifier, { prereleases: true }))) return undefined;
   const built = distribution.origin?.build ?? { compile: "no", mpy: null };
   if (built.compile !== context.build.compile || (built.mpy ?? null) !== context.build.mpy) return undefined;

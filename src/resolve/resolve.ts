@@ -81,8 +81,10 @@ export interface ResolveOptions<T> {
   /**
    * A release already in the target that satisfies every request for `key` (pip's "Requirement already
    * satisfied"): taken without asking any index. Asked only for requests by name, not direct sources.
+   * When it answers nothing (an upgrade asks for the newest), it is asked again with the release chosen
+   * from the indexes: an image that already holds that version keeps it (pip's `-U` of an up-to-date package).
    */
-  satisfied?(key: string, requests: Request[]): Release | undefined;
+  satisfied?(key: string, requests: Request[], chosen?: Release): Release | undefined;
   /** Fetch and stage a chosen release; its dependencies drive the next level. */
   prepare(release: Release): Promise<Prepared<T>>;
   onProgress?(event: { resolved: number; pending: number }): void;
@@ -207,9 +209,11 @@ async function chooseAndPrepare<T>(key: string, requests: Request[], options: Re
   const named = direct === undefined ? constraints.get(key) ?? [] : direct.named === true ? constraints.get(normalizeName(direct.name)) ?? [] : [];
   if (options.hashMode !== undefined) checkHashMode(direct?.name ?? requests[0]!.requirement.name, directs.length > 0 ? directs : requests, named, options.hashMode);
   const hashes = allowedHashes(directs.length > 0 ? directs : requests, named);
+  const kept = direct === undefined ? satisfiedWithin(options.satisfied?.(key, requests), named) : undefined;
+  const chosen = direct !== undefined || kept !== undefined ? undefined : await chooseRelease(key, requests, options, lookups, named);
   const release: Release = direct !== undefined
     ? { key, name: direct.name, version: direct.version ?? "", source: direct.source, artifact: direct.artifact, direct: true }
-    : satisfiedWithin(options.satisfied?.(key, requests), named) ?? await chooseRelease(key, requests, options, lookups, named);
+    : kept ?? satisfiedWithin(options.satisfied?.(key, requests, chosen), named) ?? chosen!;
   const prepared = await options.pool.run(() => options.prepare(hashes === undefined ? release : { ...release, hashes }));
   const node: ResolvedPackage<T> = { ...release, name: prepared.name ?? release.name, version: prepared.version ?? release.version, requests: directs.length > 0 ? directs : requests, dependencies: prepared.dependencies, prepared: prepared.value };
   // Requests by name that a direct source answers must accept its version; so must the constraints on its name.

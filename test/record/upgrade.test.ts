@@ -147,6 +147,14 @@ describe("installing over an existing image", () => {
     assert.equal(upgraded.code, 0, upgraded.stderr);
     assert.equal(files(), before + 1);
     assert.equal(await readFile(path.join(target, "needed.py"), "utf8"), "X = 15\n");
+    // -U again: the image holds the newest allowed version already, so nothing is downloaded (pip's
+    // "Requirement already satisfied"), and the report does not call it a replacement of itself.
+    before = files();
+    const upToDate = await install(target, "-U", "needed");
+    assert.equal(upToDate.code, 0, upToDate.stderr);
+    assert.equal(files(), before, "nothing downloaded");
+    assert.match(upToDate.stderr, /needed==1\.5 \(already installed\)/);
+    assert.doesNotMatch(upToDate.stderr, /replacing/);
     before = files();
     const forced = await install(target, "--force-reinstall", "needy");
     assert.equal(forced.code, 0, forced.stderr);
