@@ -19,3 +19,12 @@ export function parseDuration(text: string): number | undefined {
   const ms = Number(match[1]) * UNIT_MS[match[2]!.toLowerCase()]!;
   return ms > 0 && Number.isFinite(ms) ? ms : undefined;
 }
+
+/** A duration in the form `--older-than` takes, in the largest unit that gives a short number: 2592000000 → `30d`. */
+export function formatDuration(ms: number): string {
+  for (const unit of ["w", "d", "h", "m"]) {
+    const count = ms / UNIT_MS[unit]!;
+    if (Number.isInteger(count)) return `${count}${unit}`;
+  }
+  return `${Math.round((ms / 1000) * 1000) / 1000}s`;
+}

@@ -4,6 +4,7 @@
 import path from "node:path";
 import { cacheDir } from "../cache-dir.js";
 import { CACHE_PARTS } from "../cache/cache.js";
+import { formatDuration } from "../cache/duration.js";
 import { cacheInfo, cleanCache, type CachePart, type Tally } from "../cache/maintenance.js";
 import { formatBytes } from "../limits.js";
 import { Reporter } from "../log.js";
@@ -67,7 +68,7 @@ export function cacheCleanCommand(flags: CleanFlags): Promise<number> {
       process.stdout.write(`${jsonDocument({ ok: true, ...result, warnings: reporter.warnings })}\n`);
       return EXIT_OK;
     }
-    const which = flags.olderThan === undefined ? "" : " not used for longer than --older-than";
+    const which = flags.olderThan === undefined ? "" : ` not used for longer than ${formatDuration(flags.olderThan)}`;
     reporter.info(`Removed ${quantity(result.total.entries, "entry", "entries")}${which} (${formatBytes(result.total.bytes)}) from \`${result.dir}\``);
     return EXIT_OK;
   });

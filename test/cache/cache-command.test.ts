@@ -125,7 +125,7 @@ describe("mpip cache dir, info and clean", () => {
     assert.match(bad.stderr, /--older-than must be a number above 0 and a unit/);
     const cleaned = await s.mpip(["cache", "clean", "--older-than", "30d"]);
     assert.equal(cleaned.code, 0, cleaned.stderr);
-    assert.match(cleaned.stderr, new RegExp(`^Removed ${files.length - 1} entries not used for longer than --older-than \\(.*\\) from \``, "m"));
+    assert.match(cleaned.stderr, new RegExp(`^Removed ${files.length - 1} entries not used for longer than 30d \\(.*\\) from \``, "m"));
     assert.deepEqual(await filesBelow(s.cache), [pebble1Entry]);
     s.server.requests.length = 0;
     assert.equal((await run("b")).code, 0);
