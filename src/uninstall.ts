@@ -102,7 +102,10 @@ export async function uninstall(options: UninstallOptions): Promise<UninstallRep
       for (const file of planned.modified) {
         reporter.warn(options.force === true
           ? `\`${printable(file)}\` of \`${printable(distribution.name)}\` was changed since it was installed; removed anyway (--force)`
-          : `\`${printable(file)}\` of \`${printable(distribution.name)}\` was changed since it was installed; kept (remove it by hand, or uninstall with --force)`);
+          : options.dryRun === true
+            ? `\`${printable(file)}\` of \`${printable(distribution.name)}\` was changed since it was installed; it would be kept (uninstall with --force to remove it too)`
+            // The record goes with the package: the file is in no record afterwards, and only a hand can remove it.
+            : `\`${printable(file)}\` of \`${printable(distribution.name)}\` was changed since it was installed; kept, and in no record from now on (remove it by hand if it is not wanted; --force removes such files with their package)`);
       }
     }
     const leftOrphans = options.withOrphans === true ? [] : orphans.flatMap((key) => byKey.get(key)!.map((item) => ({ name: item.name, version: item.version })));

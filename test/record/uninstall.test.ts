@@ -61,12 +61,18 @@ describe("mpip uninstall", () => {
     const kept = await uninstall(target, "-y", "webapp");
     assert.equal(kept.code, 0, kept.stderr);
     assert.match(kept.stderr, /warning: `webapp\/config\.py` of `webapp` was changed since it was installed; kept/);
+    // The record is gone with the package, so the warning does not send the user back to `uninstall --force`.
+    assert.match(kept.stderr, /kept, and in no record from now on \(remove it by hand/);
+    assert.equal((await uninstall(target, "-y", "--force", "webapp")).code, 1, "nothing left to uninstall");
     assert.deepEqual((await packageFiles(target)).filter((file) => file.startsWith("webapp")), ["webapp/config.py"]);
     assert.equal(await readFile(path.join(target, "webapp", "config.py"), "utf8"), "PORT = 8080\n");
 
     const again = fresh();
     assert.equal((await install(again, "webapp")).code, 0);
     await writeFile(path.join(again, "webapp", "config.py"), "PORT = 8080\n");
+    const dry = await uninstall(again, "--dry-run", "webapp");
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stderr, /was changed since it was installed; it would be kept \(uninstall with --force to remove it too\)/);
     const forced = await uninstall(again, "-y", "--force", "webapp");
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stderr, /removed anyway \(--force\)/);
