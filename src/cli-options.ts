@@ -40,13 +40,13 @@ function option(flags: string, description: string, parseOrDefault?: unknown, de
 export function installOptions(): Array<[OptionGroup, Option]> {
   return [
     ["target", option("-p, --target <dir>", "the folder to install into (default: the first MICROPYPATH entry, else ~/.micropython/lib, as upip on the Unix port)", nonEmpty("--target"))],
-    ["resolution", repeatable(option("-r, --requirement <file>", "install the packages listed in a file, one per line, as pip reads it: `-r`/`-c` of other files, `--hash`, index options, `${VAR}` (repeatable)", collectNonEmpty("--requirement"), []))],
+    ["resolution", repeatable(option("-r, --requirement <file>", "the packages listed in a file, one per line, as pip reads it: `-r`/`-c` of other files, `--hash`, index options, `${VAR}` (repeatable)", collectNonEmpty("--requirement"), []))],
     ["resolution", repeatable(option("-c, --constraint <file>", "constrain versions with a file of requirements (as pip's constraints): a package it names is installed only at a version it allows, and only if something asks for it (repeatable)", collectNonEmpty("--constraint"), []))],
     ["resolution", repeatable(option("-i, --index-url <url>", `an index: a URL, or a local folder (a path or file:// URL); repeatable, replaces the default list (${DEFAULT_INDEXES.join(" then ")}). Its kind (micropython-lib v2 index, PyPI JSON API, or simple API) is taken from a \`mip+\`, \`pypi+\` or \`simple+\` prefix, else from a URL ending in /v2, /pypi or /simple, else detected by asking the index once (a folder: by what it holds, its sdists included)`, collect))],
     ["resolution", repeatable(option("--extra-index-url <url>", "an index tried after the others (repeatable)", collect, []))],
     ["resolution", repeatable(option("-f, --find-links <dir>", "a local folder of .tar.gz sdists, looked at before any index (repeatable)", collectNonEmpty("--find-links"), []))],
     ["resolution", option("--no-index", "use no index: only --find-links folders")],
-    ["resolution", option("--no-deps", "install only the named packages, not their dependencies")],
+    ["resolution", option("--no-deps", "only the named packages, not their dependencies")],
     ["resolution", option("--pre", "allow pre-release versions (by default only when nothing else matches)", false)],
     ["resolution", option("--strict-window", "refuse archives that need more than a 4 KiB inflate window (a small device cannot unpack them)", false)],
     ["resolution", option("--require-hashes", "refuse any file downloaded with no hash to check it against (from the index, the package document, the URL's #sha256= or a requirement's --hash); without it, each such file draws a warning. Local files need none", false)],

@@ -116,6 +116,14 @@ describe("help", () => {
     assert.match((await runMpip(["repack", "--help"])).stdout, /\(default: "dist"\)/);
   });
 
+  test("the options lock and download share with install do not say they install", async () => {
+    for (const command of ["lock", "download"]) {
+      const help = (await runMpip([command, "--help"])).stdout.replace(/\s+/g, " ");
+      assert.match(help, /-r, --requirement <file> the packages listed in a file/, command);
+      assert.match(help, /--no-deps only the named packages, not their dependencies/, command);
+    }
+  });
+
   test("top-level help: every example under Examples, the Indexes paragraph after them all", async () => {
     const { stdout } = await runMpip(["--help"]);
     const examples = stdout.indexOf("\nExamples:\n");
