@@ -31,7 +31,7 @@ export function freezeCommand(flags: ReadFlags): Promise<number> {
       lines.push(line.line);
     }
     const count = inventory.unrecorded.length;
-    if (count > 0) reporter.warn(`${count} file${count === 1 ? " is" : "s are"} in no package's record: \`mpip install -r\` will not put ${count === 1 ? "it" : "them"} back (\`mpip list --unrecorded\` lists them)`);
+    if (count > 0) reporter.warn(`${count} file${count === 1 ? " is" : "s are"} in no package's record: \`mpip install -r\` will not put ${count === 1 ? "it" : "them"} back (\`mpip list --unrecorded -p DIR\` lists them)`);
     // Requirement lines are data for a file, not messages: each was checked to be one plain line.
     process.stdout.write(lines.map((line) => `${line}\n`).join(""));
     return EXIT_OK;

@@ -62,7 +62,7 @@ function pick(inventory: Inventory, names: readonly string[]): Distribution[] {
   if (unknown.length > 0) {
     const what = unknown.map((name) => `\`${printable(name, 80)}\``).join(", ");
     throw new MpipError("not-found", `no package ${what} is recorded in \`${printable(inventory.target)}\``, {
-      hint: inventory.distributions.length === 0 ? "nothing there has a record: `mpip list` shows the files it holds" : "`mpip list` shows the recorded packages",
+      hint: inventory.distributions.length === 0 ? "nothing there has a record: `mpip list -p DIR` shows the files it holds" : "`mpip list -p DIR` shows the recorded packages",
     });
   }
   return chosen;

@@ -103,7 +103,7 @@ describe("mpip show", () => {
     const run = await runMpip(["show", "-p", image, "sensor-kit", "no-such-thing"]);
     assert.equal(run.code, 1);
     assert.equal(run.stdout, "");
-    assert.match(run.stderr, /^error: no package `no-such-thing` is recorded in `.*image`\n\nhint: `mpip list` shows the recorded packages\n$/);
+    assert.match(run.stderr, /^error: no package `no-such-thing` is recorded in `.*image`\n\nhint: `mpip list -p DIR` shows the recorded packages\n$/);
     const json = await runMpip(["show", "-p", image, "no-such-thing", "--json"]);
     assert.equal(JSON.parse(json.stdout).error.code, "not-found");
   });
