@@ -3,7 +3,7 @@
 // module only when it runs.
 
 import { randomBytes } from "node:crypto";
-import { rename, unlink, writeFile } from "node:fs/promises";
+import { mkdir, rename, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { takeInventory } from "../record/inventory.js";
 import { planManifest, renderManifest } from "../record/manifest.js";
@@ -44,6 +44,8 @@ export function manifestCommand(flags: ManifestFlags): Promise<number> {
 async function writeWhole(file: string, text: string): Promise<void> {
   const temporary = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
   try {
+    // The folder of -o is created if need be, as `mpip lock -o` creates its own.
+    await mkdir(path.dirname(temporary), { recursive: true });
     await writeFile(temporary, text);
     await rename(temporary, file);
   } catch (error) {

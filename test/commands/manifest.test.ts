@@ -113,6 +113,13 @@ describe("mpip manifest", () => {
     for (const call of calls) if (call[0] === "module") assert.ok(!call[1].includes("/"));
   });
 
+  test("-o into a folder that does not exist yet creates it, as lock -o does", async () => {
+    const output = path.join(work.dir, "build", "firmware", "manifest.py");
+    const run = await runMpip(["manifest", "-p", image, "-o", output]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(await readFile(output, "utf8"), /^package\(/m);
+  });
+
   test("python3 reads the same calls", { skip: PYTHON === undefined ? "python3 is not installed" : false }, async () => {
     const run = await runMpip(["manifest", "-p", image]);
     assert.equal(run.code, 0, run.stderr);
