@@ -306,11 +306,11 @@ export async function commitStaged(resolved: Array<ResolvedPackage<Staged>>, run
     }
   }
   // A dry run decides the commit too, so that it fails where the install would (a file in the way).
-  if (options.dryRun === true) await image.checkCommit(change.placements, change.removals, change.owners);
-  else await image.commit(change.placements, change.removals, change.owners);
+  // What is reported removed is what the commit takes out: not a recorded path already gone or a folder.
+  const taken = options.dryRun === true ? await image.checkCommit(change.placements, change.removals, change.owners) : await image.commit(change.placements, change.removals, change.owners);
   const packages = resolved.map((node) => describe(node, replacedVersions(change.replaced.get(normalizeName(node.name)))));
   const written = new Set(change.placements.map((placement) => placement.to));
-  const removed = change.removals.filter((file) => !written.has(file)).sort();
+  const removed = taken.filter((file) => !written.has(file)).sort();
   const uninstalled = installed.filter((item) => run.removing?.has(item.key) === true).map((item) => ({ name: item.name, version: item.version }));
   return { target, packages, removed, ...(uninstalled.length === 0 ? {} : { uninstalled }), ...(options.dryRun === true ? { dryRun: true } : {}), warnings: reporter.warnings };
 }

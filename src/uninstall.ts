@@ -13,7 +13,7 @@ import { TargetSession } from "./image/session.js";
 import type { Reporter } from "./log.js";
 import { isSafeRecordPath, recordedFiles, recordFolderFiles } from "./record/installed.js";
 import { fileStateOnDisk } from "./record/inventory.js";
-import { describeDuplicates, readRecordsIn, type Distribution } from "./record/read.js";
+import { describeDuplicates, existingTarget, readRecordsIn, type Distribution } from "./record/read.js";
 import { parseRequirement } from "./spec/requirement.js";
 import { normalizeName } from "./spec/names.js";
 import { printable } from "./text.js";
@@ -62,10 +62,12 @@ export interface UninstallReport {
 /**
  * Removes the distributions named in `options.names` from the target: every record of each name (an
  * image may hold several records whose names PEP 503 makes one: all go, and a warning says so).
- * @throws MpipError `not-found` (none of the names is installed), `locked`, `interrupted`, `io`.
+ * @throws MpipError `bad-target` (the target is missing or not a folder), `not-found` (none of the names is installed), `locked`, `interrupted`, `io`.
  */
 export async function uninstall(options: UninstallOptions): Promise<UninstallReport> {
   const { reporter } = options;
+  // A target that is not there (a mistyped -p) is what is wrong, not the names: say so, as `list` does.
+  await existingTarget(options.target);
   const image = await TargetSession.open(options.target, { wait: options.wait ?? true, operation: "uninstall", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   try {
     const installed = (await readRecordsIn(image.target)).distributions;

@@ -34,6 +34,12 @@ export function showCommand(names: string[], flags: ShowFlags): Promise<number> 
     const inventory = await takeInventory(targetOf(flags));
     const chosen = pick(inventory, names);
     for (const warning of inventory.warnings) reporter.warn(warning);
+    // `Requires:` lists what it can read: a line it cannot is said, not dropped without a word.
+    for (const distribution of chosen) {
+      for (const line of requirementsOf(distribution).unreadable) {
+        reporter.warn(`\`${printable(distribution.distInfo)}/METADATA\`: \`Requires-Dist: ${printable(line, 120)}\` is not a requirement mpip can read; it is not shown under Requires`);
+      }
+    }
     const sizes = flags.size ? await sizesOf(inventory, reporter, chosen) : undefined;
     const details = await Promise.all(chosen.map(async (distribution) => ({
       distribution,

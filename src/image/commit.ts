@@ -34,7 +34,7 @@ import { interruptedError } from "./interrupt.js";
 import { errnoCode, ioError } from "./io-error.js";
 import { makeDirs } from "./make-dirs.js";
 import type { TargetLayout } from "./layout.js";
-import { actions, removeJournal, stepPaths, syncDir, writeJournal, type Journal } from "./journal.js";
+import { actions, isRemoveStep, removeJournal, stepPaths, syncDir, writeJournal, type Journal } from "./journal.js";
 import type { TargetOperation } from "./operation.js";
 import { rollBack } from "./recover.js";
 import { testDelay } from "./test-delay.js";
@@ -64,19 +64,20 @@ export interface CommitOptions {
 
 /**
  * Decides a commit as `commit` does (step 1 of the header), changing nothing in the target: what
- * `install --dry-run` runs, so that it fails where the install would.
+ * `install --dry-run` runs, so that it fails where the install would. Returns the files it would remove.
  * @throws MpipError as `commit` does before it changes anything (`io`, `unsafe-path`).
  */
-export async function checkCommit(layout: TargetLayout, stagingDir: string, placements: Placement[], options: Omit<CommitOptions, "signal"> = {}): Promise<void> {
-  await plan({ layout, stagingDir, fs: completeFs(options.fs), operation: options.operation ?? "install", owners: options.owners ?? new Map() }, placements, options.removals ?? []);
+export async function checkCommit(layout: TargetLayout, stagingDir: string, placements: Placement[], options: Omit<CommitOptions, "signal"> = {}): Promise<string[]> {
+  return removedBy(await plan({ layout, stagingDir, fs: completeFs(options.fs), operation: options.operation ?? "install", owners: options.owners ?? new Map() }, placements, options.removals ?? []));
 }
 
 /**
  * Moves `placements` in and takes `options.removals` out of the target, all or none (see the header).
+ * Returns the files it removed (`removedBy`).
  * @throws MpipError `io` (something in the way, nothing changed; or a failure, rolled back), `unsafe-path`,
  *   `interrupted` (the signal, rolled back).
  */
-export async function commit(layout: TargetLayout, stagingDir: string, placements: Placement[], options: CommitOptions = {}): Promise<void> {
+export async function commit(layout: TargetLayout, stagingDir: string, placements: Placement[], options: CommitOptions = {}): Promise<string[]> {
   const fs = completeFs(options.fs);
   const operation = options.operation ?? "install";
   const journal: Journal = {
@@ -106,6 +107,15 @@ export async function commit(layout: TargetLayout, stagingDir: string, placement
     throw ioError(`could not write into \`${layout.target}\`; it was rolled back, nothing was changed`, error, `check that \`${layout.target}\` is writable`);
   }
   await removeJournal(layout);
+  return removedBy(journal);
+}
+
+/**
+ * The removals a commit takes out: those of `options.removals` that are files in the target (a path
+ * already gone, a folder, or one a placement writes again is no removal), target-relative.
+ */
+function removedBy(journal: Pick<Journal, "steps">): string[] {
+  return journal.steps.filter(isRemoveStep).map((step) => step.to);
 }
 
 async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, signal: AbortSignal | undefined): Promise<void> {

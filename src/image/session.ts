@@ -97,8 +97,8 @@ export class TargetSession {
    * Moves `placements` in and takes `removals` (target-relative files) out, all or none (commit.ts);
    * `owners` names the package of files that stay, for an error about one in the way.
    */
-  async commit(placements: Placement[], removals: readonly string[] = [], owners?: ReadonlyMap<string, string>): Promise<void> {
-    await commit(this.lock.layout, this.staging.dir, placements, {
+  async commit(placements: Placement[], removals: readonly string[] = [], owners?: ReadonlyMap<string, string>): Promise<string[]> {
+    return commit(this.lock.layout, this.staging.dir, placements, {
       removals,
       operation: this.options.operation ?? "install",
       ...(owners === undefined ? {} : { owners }),
@@ -108,8 +108,8 @@ export class TargetSession {
   }
 
   /** Decides the commit as `commit` would and changes nothing (a dry run): throws what `commit` would throw first. */
-  async checkCommit(placements: Placement[], removals: readonly string[] = [], owners?: ReadonlyMap<string, string>): Promise<void> {
-    await checkCommit(this.lock.layout, this.staging.dir, placements, {
+  async checkCommit(placements: Placement[], removals: readonly string[] = [], owners?: ReadonlyMap<string, string>): Promise<string[]> {
+    return checkCommit(this.lock.layout, this.staging.dir, placements, {
       removals,
       operation: this.options.operation ?? "install",
       ...(owners === undefined ? {} : { owners }),

@@ -6,7 +6,9 @@ import { fileURLToPath } from "node:url";
 import { redactUrl } from "../http.js";
 import { evaluateMarker } from "../spec/markers.js";
 import { normalizeName } from "../spec/names.js";
+import { looksLikePath } from "../spec/package-spec.js";
 import { parseRequirement, type Requirement } from "../spec/requirement.js";
+import { printable } from "../text.js";
 import { parseUrl } from "../url.js";
 import { isComparableVersion } from "../versions.js";
 import type { Distribution } from "./read.js";
@@ -71,21 +73,47 @@ export function freezeLine(distribution: Distribution): FreezeLine {
   const pinned = `${distribution.name}${isComparableVersion(distribution.version) ? "==" : "==="}${distribution.version}`;
   // A path spec may have been typed relative to a folder long left: PEP 610's file URL is absolute.
   const localPath = directUrl !== undefined && /^file:/i.test(directUrl.url) ? fileUrlPath(directUrl.url) : undefined;
-  if (localPath !== undefined && safeLine(localPath) && (origin === undefined || origin.kind === "path")) {
+  if (localPath !== undefined && isDirectSpecOf(distribution, "path", localPath) && (origin === undefined || origin.kind === "path")) {
     if (!NOT_INSTALLABLE.test(localPath)) return { ok: true, line: localPath };
     return { ok: true, line: pinned, note: notInstallable(distribution, localPath, pinned) };
   }
-  if (origin?.spec !== undefined && DIRECT_KINDS.has(origin.kind) && safeLine(origin.spec)) return { ok: true, line: origin.spec };
+  if (origin?.spec !== undefined && DIRECT_KINDS.has(origin.kind)) {
+    if (isDirectSpecOf(distribution, origin.kind, origin.spec)) return { ok: true, line: origin.spec };
+    const line = freezeLine({ ...distribution, origin: { ...origin, kind: "unknown" } });
+    if (!line.ok || line.note !== undefined) return line;
+    return { ...line, note: `\`${distribution.name}\`: \`${distribution.distInfo}/mpip.json\` gives \`${printable(redactUrl(origin.spec), 120)}\` as its ${origin.kind} source, which is not one (or names another project, or carries options); it is written as \`${line.line}\`` };
+  }
   if (directUrl !== undefined) {
     if (directUrl.info.type === "vcs") return { ok: true, line: pinned, note: `\`${distribution.name}\` came from ${directUrl.info.vcs} (\`${redactUrl(directUrl.url)}\`), which mpip does not fetch from; it is written as \`${pinned}\`` };
     if (/^https?:\/\//i.test(directUrl.url) && NOT_INSTALLABLE.test(parseUrl(directUrl.url)?.pathname ?? directUrl.url)) return { ok: true, line: pinned, note: notInstallable(distribution, redactUrl(directUrl.url), pinned) };
-    if (/^https?:\/\//i.test(directUrl.url) && safeLine(directUrl.url)) {
+    if (isDirectSpecOf(distribution, "url", directUrl.url)) {
       const sha256 = directUrl.info.type === "archive" ? directUrl.info.hashes.sha256 : undefined;
       return { ok: true, line: sha256 !== undefined && !directUrl.url.includes("#") ? `${directUrl.url}#sha256=${sha256}` : directUrl.url };
     }
   }
   if (safeLine(pinned)) return { ok: true, line: pinned };
   return { ok: false, reason: `\`${distribution.name}\`'s version cannot be written as a requirement` };
+}
+
+/**
+ * Whether mpip.json's `spec` (hostile input, like every record) installs this distribution from a source
+ * of the recorded kind and nothing else: one line with no options (`install -r` would obey them), a URL
+ * (`name @ URL` only under this distribution's name), a path, or a shorthand of the forge recorded;
+ * never a bare requirement, which would name a project from an index.
+ */
+function isDirectSpecOf(distribution: Distribution, kind: string, spec: string): boolean {
+  if (!safeLine(spec) || spec.split(/[ \t]+/).some((word) => word.startsWith("-"))) return false;
+  const isUrl = (text: string) => /^https?:\/\/[^\s]+$/i.test(text) && parseUrl(text.split("#")[0]!) !== undefined;
+  switch (kind) {
+    case "url": {
+      const named = /^([A-Za-z0-9._-]+)\s*@\s*(\S+)$/.exec(spec);
+      return named === null ? isUrl(spec) : normalizeName(named[1]!) === distribution.key && isUrl(named[2]!);
+    }
+    case "path":
+      return !/^(github|gitlab|codeberg):/.test(spec) && !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(spec) && looksLikePath(spec);
+    default:
+      return spec.startsWith(`${kind}:`) && !/\s/.test(spec);
+  }
 }
 
 /** Archives mpip does not install (wheels, zips, eggs, other tarballs): their URL cannot be written back. */

@@ -40,12 +40,13 @@ export function planManifest(inventory: Inventory): ManifestPlan {
       plan.left.push({ path: file.path, reason: "a bytecode cache of CPython" });
       continue;
     }
-    if (!MODULE.test(file.path)) {
-      plan.left.push({ path: file.path, reason: "not a .py or .mpy file: only modules are frozen (data files need R.py)" });
-      continue;
-    }
+    // What a path is comes first: a link to a folder is no data file, whatever its name.
     if (file.kind !== "file") {
       plan.left.push({ path: file.path, reason: file.kind === "link" ? "a symbolic link" : "not a regular file" });
+      continue;
+    }
+    if (!MODULE.test(file.path)) {
+      plan.left.push({ path: file.path, reason: "not a .py or .mpy file: only modules are frozen (data files need R.py)" });
       continue;
     }
     if (/\.mpy$/i.test(file.path) && present.has(file.path.replace(/\.mpy$/i, ".py"))) {

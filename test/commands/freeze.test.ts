@@ -94,4 +94,29 @@ describe("mpip freeze", () => {
     assert.match(run.stderr, /warning: `wheel-thing` came from `https:\/\/files\.example\/wheel_thing-2\.0-py3-none-any\.whl`, an archive mpip does not install/);
     assert.match(run.stderr, /warning: 1 file is in no package's record: `mpip install -r` will not put it back \(`mpip list --unrecorded -p DIR` lists them\)/);
   });
+
+  test("a recorded source that is another project, carries options or is not of its kind is written as name==version, with a warning", async () => {
+    const image = path.join(work.dir, "forged");
+    await mkdir(image);
+    const forged: Array<[string, { kind: string; spec?: string }, { url: string; archive_info: object }?]> = [
+      ["bare-name", { kind: "url", spec: "evil-package" }],
+      ["ranged", { kind: "path", spec: "evil-package>=6" }],
+      ["options", { kind: "url", spec: "https://x.example/options.py --index-url=http://evil.example/simple" }],
+      ["other-name", { kind: "url", spec: "evil-package @ https://x.example/evil_package-6.6.tar.gz" }],
+      ["wrong-forge", { kind: "github", spec: "gitlab:org/repo" }],
+      ["file-url", { kind: "path" }, { url: "file:///tmp/x.tar.gz%20--index-url=http://evil.example/", archive_info: {} }],
+      ["plain-url", { kind: "unknown" }, { url: "https://x.example/plain.py --index-url=http://evil.example/", archive_info: {} }],
+    ];
+    for (const [name, origin, directUrl] of forged) {
+      await writeRecordedPackage(image, { name, version: "1.0", files: { [`${name.replace("-", "_")}.py`]: "" }, installer: "mpip", mpip: { index: null, ...origin }, ...(directUrl === undefined ? {} : { directUrl }) });
+    }
+    await writeRecordedPackage(image, { name: "named-url", version: "1.0", files: { "named_url.py": "" }, installer: "mpip", mpip: { index: null, kind: "url", spec: "Named_URL @ https://x.example/named_url-1.0.tar.gz" } });
+    const run = await runMpip(["freeze", "-p", image]);
+    assert.equal(run.code, 0, run.stderr);
+    const expected = [...forged.map(([name]) => `${name}==1.0`), "Named_URL @ https://x.example/named_url-1.0.tar.gz"].sort();
+    assert.deepEqual(run.stdout.split("\n").filter((line) => line !== "").sort(), expected);
+    for (const name of ["bare-name", "ranged", "options", "other-name", "wrong-forge"]) {
+      assert.match(run.stderr, new RegExp(`warning: \`${name}\`: \`${name.replace("-", "_")}-1\\.0\\.dist-info/mpip\\.json\` gives .* which is not one`));
+    }
+  });
 });

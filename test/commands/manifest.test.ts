@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runMpip, tempDir } from "../helpers/cli.js";
@@ -139,6 +139,19 @@ describe("mpip manifest", () => {
     const missing = await runMpip(["manifest", "-p", image, "--include", "no-such-manifest.py"], { cwd: work.dir });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /`no-such-manifest\.py` \(given with --include\): there is nothing at that path/);
+  });
+
+  test("a link (to a folder or a file) is left out as a link, not blamed as a data file", async () => {
+    const linked = path.join(work.dir, "linked");
+    await mkdir(path.join(linked, "pkg"), { recursive: true });
+    await writeFile(path.join(linked, "pkg", "a.py"), "A = 1\n");
+    await symlink(path.join(linked, "pkg"), path.join(linked, "elsewhere"));
+    await symlink(path.join(linked, "pkg", "a.py"), path.join(linked, "pkg", "b.py"));
+    const run = await runMpip(["manifest", "-p", linked]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /not frozen: elsewhere \(a symbolic link\)/);
+    assert.match(run.stderr, /not frozen: pkg\/b\.py \(a symbolic link\)/);
+    assert.doesNotMatch(run.stderr, /elsewhere \(not a \.py/);
   });
 
   test("an image with nothing to freeze gives a manifest that freezes nothing", async () => {

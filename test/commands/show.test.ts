@@ -99,6 +99,17 @@ describe("mpip show", () => {
     assert.equal(pkg.origin.sha256, "cd".repeat(32));
   });
 
+  test("a Requires-Dist line that cannot be read is warned about (escaped), not dropped without a word", async () => {
+    const odd = path.join(work.dir, "odd-requires");
+    await mkdir(odd);
+    await writeRecordedPackage(odd, { name: "oddreq", version: "1.0", files: { "oddreq.py": "" }, requires: ["fine-dep>=1", "broken dep \u001b[2J (("] });
+    const run = await runMpip(["show", "-p", odd, "oddreq"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^Requires: fine-dep$/m);
+    assert.match(run.stderr, /warning: `oddreq-1\.0\.dist-info\/METADATA`: `Requires-Dist: broken dep \\x1b\[2J \(\(` is not a requirement mpip can read/);
+    assert.doesNotMatch(run.stderr, /\u001b/);
+  });
+
   test("a name with no record is an error naming it (exit 1, not-found), nothing shown", async () => {
     const run = await runMpip(["show", "-p", image, "sensor-kit", "no-such-thing"]);
     assert.equal(run.code, 1);

@@ -101,6 +101,17 @@ describe("mpip uninstall", () => {
     assert.deepEqual(await snapshot(path.dirname(target)), before);
   });
 
+  test("a target that does not exist is the error, not the names; nothing is created", async () => {
+    const target = fresh();
+    for (const args of [["-y"], ["--dry-run"]]) {
+      const run = await uninstall(target, ...args, "webapp");
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /error: the target `[^`]+` does not exist/);
+      assert.doesNotMatch(run.stderr, /is not installed/);
+    }
+    assert.deepEqual(await readdir(path.dirname(target)).then((names) => names.includes(path.basename(target))), false);
+  });
+
   test("a file another package's record lists stays when its first owner goes", async () => {
     const target = fresh();
     await mkdir(target, { recursive: true });

@@ -165,4 +165,21 @@ describe("installing over an existing image", () => {
     assert.equal((await install(target, "needed==1.0")).code, 0);
     assert.equal(files(), before + 1);
   });
+
+  test("what an upgrade reports removed is what it removes: not a recorded path already gone, not a recorded folder it keeps", async () => {
+    const target = fresh();
+    assert.equal((await install(target, "shrinky==1.0")).code, 0);
+    // A hand-edited RECORD: a folder of the user's files, and a file already deleted by hand.
+    await mkdir(path.join(target, "notes"));
+    await writeFile(path.join(target, "notes", "mine.txt"), "mine\n");
+    const record = path.join(target, "shrinky-1.0.dist-info", "RECORD");
+    await writeFile(record, `${await readFile(record, "utf8")}notes,,\ngone_by_hand.py,,\n`);
+    for (const dryRun of [["--dry-run"], []]) {
+      const run = await install(target, "shrinky==2.0", "--json", ...dryRun);
+      assert.equal(run.code, 0, run.stderr);
+      const removed = (JSON.parse(run.stdout) as { removed: string[] }).removed;
+      assert.deepEqual(removed.filter((file) => !file.includes(".dist-info/")), ["shrinky/gone/deep.py", "shrinky/old.py", "shrinky_extra.py"], `${dryRun.join(" ")}: ${removed.join(", ")}`);
+    }
+    assert.deepEqual(await packageFiles(target), ["notes/mine.txt", "shrinky/__init__.py", "shrinky/new.py"]);
+  });
 });
