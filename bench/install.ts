@@ -2,9 +2,10 @@
 // per response standing for a network round trip; mpip with its default --jobs against --jobs 1 (one
 // request at a time, as upip does), and against the ideal for this graph; then the same graph from a
 // micropython-lib v2 index and from a simple index, and with --compile, each as a ratio of the PyPI JSON
-// run measured here; and a cold install (an empty download cache, as every other run here) beside a warm
-// one (the cache a first install filled: documents revalidated, sdists not fetched). Not a test: it
-// prints figures.
+// run measured here; and, side by side, a cold install (an empty download cache, as every other run
+// here), a warm one (the cache a first install filled: documents revalidated, sdists not fetched) and a
+// locked one with that warm cache (`install --lock`: no resolution, every file from the cache by its
+// sha256, no request at all), with the requests each sent. Not a test: it prints figures.
 //
 //   node --import tsx bench/install.ts [--delay MS] [--runs N]
 
@@ -30,6 +31,8 @@ const DEPTH = 5;
 interface Measure {
   seconds: number;
   rssKiB: number;
+  /** Requests the index server received per run. */
+  requests: number;
 }
 
 async function timeCommand(args: string[], work: string, cache: string): Promise<Measure> {
@@ -41,7 +44,7 @@ async function timeCommand(args: string[], work: string, cache: string): Promise
     );
   });
   const seconds = (performance.now() - started) / 1000;
-  return { seconds, rssKiB: Number(await readFile(rssFile, "utf8")) };
+  return { seconds, rssKiB: Number(await readFile(rssFile, "utf8")), requests: 0 };
 }
 
 function median(values: number[]): number {
@@ -55,11 +58,12 @@ async function measure(label: string, args: (target: string) => string[], work: 
   for (let run = 0; run < runs; run++) {
     const target = path.join(work, `target-${label}-${run}`);
     const runCache = cache ?? path.join(work, `cache-${label}-${run}`);
-    samples.push(await timeCommand(args(target), work, runCache));
+    const before = server.requests.length;
+    samples.push({ ...(await timeCommand(args(target), work, runCache)), requests: server.requests.length - before });
     await rm(target, { recursive: true, force: true });
     if (cache === undefined) await rm(runCache, { recursive: true, force: true });
   }
-  return { seconds: median(samples.map((s) => s.seconds)), rssKiB: Math.max(...samples.map((s) => s.rssKiB)) };
+  return { seconds: median(samples.map((s) => s.seconds)), rssKiB: Math.max(...samples.map((s) => s.rssKiB)), requests: median(samples.map((s) => s.requests)) };
 }
 
 const server = await startIndexServer();
@@ -93,6 +97,10 @@ try {
   const shared = path.join(work, "cache-shared");
   await timeCommand(install([])(path.join(work, "target-prime")), work, shared);
   const warm = await measure("warm", install([]), work, shared);
+  // The same graph locked (with a cache of its own), then installed from the lock with the warm cache.
+  const lockFile = path.join(work, "pylock.toml");
+  await timeCommand(["lock", "-q", "-i", server.url, "-o", lockFile, ...roots], work, path.join(work, "cache-lock"));
+  const lockedWarm = await measure("locked-warm", (target) => ["install", "-q", "--lock", lockFile, "-p", target], work, shared);
 
   const row = (name: string, m: Measure) => `  ${name.padEnd(22)} ${m.seconds.toFixed(3).padStart(7)} s   peak RSS ${(m.rssKiB / 1024).toFixed(1).padStart(6)} MiB`;
   console.log(`mpip install: ${CHAINS * DEPTH} packages, chains ${DEPTH} deep, ${delayMs} ms per response, median of ${runs} runs`);
@@ -106,8 +114,12 @@ try {
   console.log(row("from a v2 index (mip)", fromMip), ` ${ratio(fromMip)} (a document, then its files: 3 round trips a level)`);
   console.log(row("from a simple index", fromSimple), ` ${ratio(fromSimple)}`);
   console.log(row("PyPI JSON --compile", compiled), ` ${ratio(compiled)} (${CHAINS * DEPTH} modules through mpy-cross)`);
-  console.log(row("cold cache (as above)", parallel));
-  console.log(row("warm cache", warm), ` ${ratio(warm)} (${DEPTH} levels x 1 conditional round trip, no sdist fetched)`);
+  const requests = (m: Measure) => `${String(m.requests).padStart(4)} requests`;
+  const of = (m: Measure, base: Measure, name: string) => `${(m.seconds / base.seconds).toFixed(2)}x ${name}`;
+  console.log(`The same graph, cold, warm and locked (${runs} runs each):`);
+  console.log(row("cold cache (as above)", parallel), requests(parallel));
+  console.log(row("warm cache", warm), requests(warm), ` ${of(warm, parallel, "cold")} (${DEPTH} levels x 1 conditional round trip, no sdist fetched)`);
+  console.log(row("locked, warm cache", lockedWarm), requests(lockedWarm), ` ${of(lockedWarm, parallel, "cold")}, ${of(lockedWarm, warm, "warm")} (no resolution: every sdist from the cache by its sha256)`);
 } finally {
   await server.close();
   await rm(work, { recursive: true, force: true });

@@ -85,12 +85,15 @@ export function installOptions(): Array<[OptionGroup, Option]> {
 
 /**
  * Adds the options of `groups` to `command`, in install's order; `except` leaves out single options by
- * their long flag (e.g. "--dry-run"). Each option added can also be set from the environment
- * (`applyEnvironment`, run before the command's action). Returns the command.
+ * their long flag (e.g. "--dry-run"), and `descriptions` gives an option the command's own help text by
+ * its long flag (what `--lock` means to `download`). Each option added can also be set from the
+ * environment (`applyEnvironment`, run before the command's action). Returns the command.
  */
-export function addInstallOptions<T extends Command>(command: T, groups: readonly OptionGroup[], except: readonly string[] = []): T {
+export function addInstallOptions<T extends Command>(command: T, groups: readonly OptionGroup[], except: readonly string[] = [], descriptions: Readonly<Record<string, string>> = {}): T {
   for (const [group, made] of installOptions()) {
     if (!groups.includes(group) || except.includes(made.long ?? "")) continue;
+    const description = descriptions[made.long ?? ""];
+    if (description !== undefined) made.description = description;
     command.addOption(made);
     VARIABLES.set(made, environmentVariable(made.long!));
   }

@@ -40,7 +40,8 @@ const INSTALL_EXAMPLES = `
 const DOWNLOAD_EXAMPLES = `
   $ mpip download -d offline -r requirements.txt       everything the install needs, as a folder index
   $ mpip install -i offline -p image -r requirements.txt the same install later, with no network
-  $ mpip download -d offline --mpy 6 aioble            micropython-lib's .mpy build, for MicroPython 1.19+`;
+  $ mpip download -d offline --mpy 6 aioble            micropython-lib's .mpy build, for MicroPython 1.19+
+  $ mpip download -d offline --lock pylock.toml        exactly what the lock pins, for its firmware`;
 const LOCK_EXAMPLES = `
   $ mpip lock -r requirements.txt --mpy 6              pin the resolution for .mpy 6 firmware in pylock.toml
   $ mpip sync -p build/image --mpy 6                   make build/image hold exactly what pylock.toml lists
@@ -106,11 +107,13 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     .description(
       "Resolve and fetch packages exactly as `install` does, and write everything the install needs into a folder that is itself an index: sdists as the index served them (usable with `-f DIR`), " +
         "and micropython-lib and package.json packages as a micropython-lib v2 index (index.json, package/, file/). `mpip install -i DIR ...` then reproduces the install on a machine with no network. " +
-        "Downloading into a folder that already holds a download adds to it.",
+        "With --lock, exactly what a pylock.toml lists is downloaded, with no resolution. Downloading into a folder that already holds a download adds to it.",
     )
     .argument("[spec...]", "what to download, as for `install`: names with specifiers, `github:` shorthands, URLs and local paths")
     .requiredOption("-d, --dest <dir>", "the folder to write into (created if missing)", nonEmpty("--dest"));
-  addInstallOptions(download, ["resolution", "firmware", "network", "cache", "limits", "output"], ["--compile", "--keep-sources", "--mpy-cross"])
+  addInstallOptions(download, ["resolution", "firmware", "network", "cache", "limits", "output", "lock"], ["--compile", "--keep-sources", "--mpy-cross", "--no-remove"], {
+    "--lock": "download exactly what a pylock.toml lists, with no resolution: every file checked against the lock's full sha256, for the firmware the lock was made for",
+  })
     .addHelpText("after", `\nExamples:${DOWNLOAD_EXAMPLES}`)
     .action((specs: string[], flags: DownloadFlags) => run(async () => (await import("./commands/download.js")).downloadCommand(specs, flags)));
   // `mpip lock`, `mpip sync`: see commands/lock.ts and commands/sync.ts.

@@ -3,8 +3,9 @@
 // itself an index (download/layout.ts): sdists as served, usable with `-f DIR`, and mip packages as a
 // micropython-lib v2 index, so that `mpip install -i DIR ...` reproduces the install with no network.
 // The folder is changed like a target: staged beside it, under its lock, committed all at once.
-// Inputs: specs and -r files, resolved here. A pylock.toml (`--lock`) is another input that gives the
-// releases themselves: it would fetch them and hand the same DownloadedArtifact list to writeDownloads.
+// Inputs: specs and -r files, resolved here; or a pylock.toml (`--lock`), which gives the releases
+// themselves: they are fetched with no resolution, each file checked against the lock's full sha256, by
+// the locked install's own code (lock/fetch-locked.ts), and laid out the same way.
 
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -25,13 +26,24 @@ import { resolve, type Constraint, type HashMode, type Request, type ResolvedPac
 import { allowManyListeners } from "./signals.js";
 import { gitHostsFromEnv, type GitHosts } from "./sources/git-hosts.js";
 import type { PackageSpec } from "./spec/package-spec.js";
-import { quantity } from "./text.js";
+import { printable, quantity } from "./text.js";
 import { isPep440Version } from "./versions.js";
+import { lockedFirmware } from "./lock/build.js";
+import { fetchLocked, lockedIndexUrls, readLockFile } from "./lock/fetch-locked.js";
+import { checkLockedPaths, localFolders } from "./lock/local-files.js";
+import type { ReadLock } from "./lock/read.js";
 
 export interface DownloadOptions {
   /** The folder to write into (created if missing; an earlier download there is added to). */
   dest: string;
+  /** What to resolve; ignored with `lockFile`. */
   requests: Request[];
+  /**
+   * A `pylock.toml` to download exactly, instead of resolving `requests`: no index is asked anything
+   * (`indexUrls` only lend their credentials, and a local folder among them may hold the lock's files);
+   * the firmware is the lock's (`firmware`, when given, must be the same).
+   */
+  lockFile?: string;
   /** As for install: index URLs or folders, each optionally with a kind prefix. */
   indexUrls: string[];
   hosts?: GitHosts;
@@ -96,11 +108,15 @@ export interface DownloadReport {
 export async function download(options: DownloadOptions): Promise<DownloadReport> {
   const { reporter } = options;
   const dest = path.resolve(options.dest);
+  const locked = options.lockFile === undefined ? undefined : await openLock(options.lockFile, options);
+  const firmware = locked === undefined ? options.firmware : locked.firmware;
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   if (options.signal !== undefined) allowManyListeners(options.signal);
   const scope = new RunScope(options.signal);
-  const flavor = mipFlavor(options.firmware);
-  const { http, sources, firstMip } = await openSources(options, limits, scope);
+  const flavor = mipFlavor(firmware);
+  // A lock's packages are fetched from where it says: no source is asked, the client only downloads.
+  const sourceOptions = locked === undefined ? options : { ...options, indexUrls: [...new Set([...options.indexUrls, ...lockedIndexUrls(locked.lock)])], findLinks: [] };
+  const { http, sources, firstMip } = await openSources({ ...sourceOptions, ...(firmware === undefined ? {} : { firmware }) }, limits, scope);
   const session = await TargetSession.open(dest, { wait: true, operation: "download", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   const archives = new Map<string, { file: string; filename: string; sha256: string }>();
   const archiveDir = path.join(session.staging.dir, "download-archives");
@@ -123,22 +139,25 @@ export async function download(options: DownloadOptions): Promise<DownloadReport
     },
   };
   try {
-    const resolved = await resolve<Staged>(options.requests, {
-      sources,
-      pool: new Pool(options.jobs, scope.signal),
-      scope,
-      pre: options.pre,
-      noDeps: options.noDeps,
-      ...(options.constraints === undefined ? {} : { constraints: options.constraints }),
-      ...(options.hashMode === undefined ? {} : { hashMode: options.hashMode }),
-      onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${quantity(count, "package")} ready, ${pending} in progress`),
-      onNotice: (message) => reporter.warn(message),
-      prepare: (release) => prepareRelease(release, context),
-    });
+    // What a lock pins, fetched as the locked install fetches it; or what the requests resolve to.
+    const resolved = locked !== undefined
+      ? await fetchLocked({ lock: locked.lock, lockFile: locked.file, given: options.indexUrls, context, jobs: options.jobs, reporter })
+      : await resolve<Staged>(options.requests, {
+        sources,
+        pool: new Pool(options.jobs, scope.signal),
+        scope,
+        pre: options.pre,
+        noDeps: options.noDeps,
+        ...(options.constraints === undefined ? {} : { constraints: options.constraints }),
+        ...(options.hashMode === undefined ? {} : { hashMode: options.hashMode }),
+        onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${quantity(count, "package")} ready, ${pending} in progress`),
+        onNotice: (message) => reporter.warn(message),
+        prepare: (release) => prepareRelease(release, context),
+      });
     // The same .mpy checks as the install: what would not load on the firmware is not worth keeping.
-    if (options.firmware !== undefined) {
+    if (firmware !== undefined) {
       reporter.progress("Checking .mpy files");
-      await fitToFirmware(resolved, { target: options.firmware }, scope.signal);
+      await fitToFirmware(resolved, { target: firmware }, scope.signal);
     }
     reporter.clearProgress();
     for (const node of resolved) {
@@ -166,6 +185,21 @@ export async function download(options: DownloadOptions): Promise<DownloadReport
     await http.close();
     scope.dispose();
   }
+}
+
+/**
+ * The lock `file` read and checked as a locked install checks it: its warnings and skipped packages said,
+ * its files on this machine where a lock may name them (lock/local-files.ts), and the firmware it is for.
+ * @throws MpipError `usage`, `bad-lock`, `unsafe-path`.
+ */
+async function openLock(file: string, options: DownloadOptions): Promise<{ file: string; lock: ReadLock; firmware: MpyTarget | undefined }> {
+  const { reporter } = options;
+  const lock = await readLockFile(file);
+  for (const warning of lock.warnings) reporter.warn(warning);
+  for (const { name, marker } of lock.skipped) reporter.info(`Skipping \`${printable(name)}\` (\`${printable(file)}\`): its marker \`${printable(marker, 120)}\` does not apply to MicroPython`);
+  const firmware = lockedFirmware(lock.build, options.firmware, file);
+  await checkLockedPaths(lock, file, localFolders(options.indexUrls, options.cwd));
+  return { file, lock, firmware };
 }
 
 /**
@@ -205,7 +239,8 @@ function dependencyPair(spec: PackageSpec, resolved: Array<ResolvedPackage<Stage
     const pinned = /^===?(.+)$/.exec(spec.requirement.specifier.trim())?.[1];
     return [spec.requirement.name, pinned ?? ""];
   }
-  const node = resolved.find((candidate) => candidate.key === spec.direct.key);
+  // A resolution keys a direct source by its spec; a lock's packages are keyed by name, with the spec as their source.
+  const node = resolved.find((candidate) => candidate.key === spec.direct.key) ?? resolved.find((candidate) => candidate.direct === true && candidate.source === spec.direct.source);
   if (node === undefined) return [spec.direct.source, spec.direct.version ?? ""];
   return [node.name, isPep440Version(node.version) ? node.version : ""];
 }

@@ -23,3 +23,32 @@ export function offlineMiss(what: string, url: string, cacheDir: string | undefi
 export function isOfflineMiss(error: unknown): error is MpipError {
   return error instanceof MpipError && error.code === "offline";
 }
+
+/** A file a run needs from the network: how messages name it, its URL (already redacted) and full sha256. */
+export interface MissingFile {
+  what: string;
+  url: string;
+  sha256: string;
+}
+
+/** How many missing files one error lists; the rest are counted. */
+const LISTED = 10;
+
+/**
+ * `--offline`, for a run that knows every file it needs before fetching any (a lock): the `missing`
+ * ones of the `total` files that `whose` pins (e.g. "the lock `pylock.toml`"), all named in one error,
+ * each with its URL and sha256, since the cache holds files by their sha256 alone.
+ */
+export function offlineMissingFiles(missing: readonly MissingFile[], total: number, whose: string, cacheDir: string | undefined): MpipError {
+  const listed = missing.slice(0, LISTED).map((file) => `${file.what} (from \`${printable(file.url)}\`, sha256 ${file.sha256})`);
+  const more = missing.length > LISTED ? `; and ${missing.length - LISTED} more` : "";
+  const count = `${missing.length} of the ${total === 1 ? "file" : `${total} files`} ${whose} pins`;
+  if (cacheDir === undefined) {
+    return new MpipError("offline", `${count} cannot be fetched: --offline forbids the network, and --no-cache leaves no cache to answer from: ${listed.join("; ")}${more}; nothing was changed`, {
+      hint: "drop --no-cache to use what earlier runs downloaded, or install from local files (`--no-index -f DIR`)",
+    });
+  }
+  return new MpipError("offline", `${count} ${missing.length === 1 ? "is" : "are"} not in the cache \`${printable(cacheDir)}\`, and --offline forbids fetching ${missing.length === 1 ? "it" : "them"}: ${listed.join("; ")}${more}; nothing was changed`, {
+    hint: "run the same command once with the network to fill the cache (or give --cache-dir the cache that has them), or fetch everything beforehand with `mpip download -d DIR --lock` and install from DIR",
+  });
+}

@@ -9,7 +9,7 @@ import { jsonDocument } from "../render.js";
 import { catchSignals } from "../signals.js";
 import { printable, quantity, styled, type Text } from "../text.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
-import { cacheOptions, firmwareTarget, gatherRequests, indexList, limitsFrom, type InstallFlags } from "./install.js";
+import { cacheOptions, firmwareTarget, gatherRequests, indexList, limitsFrom, type Gathered, type InstallFlags } from "./install.js";
 
 /** Install's flags that download takes, and its own `-d`. */
 export type DownloadFlags = Omit<InstallFlags, "target" | "wait" | "record" | "dryRun" | "maxSize" | "upgrade" | "forceReinstall" | "compile" | "keepSources" | "mpyCross"> & { dest: string };
@@ -25,13 +25,15 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
     if (flags.quiet && flags.verbose) throw new MpipError("usage", "give -q (--quiet) or -v (--verbose), not both", { hint: "-q prints only warnings and errors; -v adds where each package came from" });
     await refuseUrls([flags.dest], "folder", "given with --dest");
     await checkDest(flags.dest);
-    // The inputs: specs and -r files, resolved. (A pylock.toml given with --lock is the other input: see download.ts.)
-    const { requests, constraints, input, hashMode } = await gatherRequests(specs, flags, reporter);
-    if (requests.length === 0) {
-      throw new MpipError("usage", "no packages to download", { hint: "name packages (`mpip download -d DIR NAME`) or a requirements file (`-r FILE`)" });
+    if (flags.lock !== undefined) await checkLockFlags(specs, flags, flags.lock);
+    // The inputs: specs and -r files, resolved; or a pylock.toml given with --lock, which says what to fetch.
+    const { requests, constraints, input, hashMode } = flags.lock !== undefined ? NOTHING_GATHERED : await gatherRequests(specs, flags, reporter);
+    if (requests.length === 0 && flags.lock === undefined) {
+      throw new MpipError("usage", "no packages to download", { hint: "name packages (`mpip download -d DIR NAME`), a requirements file (`-r FILE`) or a lock (`--lock pylock.toml`)" });
     }
     // Index options in requirement files act as for install: after the command line's, in the order read.
-    const indexUrls = flags.index && input.noIndex === undefined ? indexList([...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl], input.indexChanges) : [];
+    // Beside a lock, the indexes given are asked nothing (there is no default list): see download.ts.
+    const indexUrls = !flags.index || input.noIndex !== undefined ? [] : flags.lock !== undefined ? [...(flags.indexUrl ?? []), ...flags.extraIndexUrl] : indexList([...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl], input.indexChanges);
     const findLinks = [...flags.findLinks, ...input.findLinks.map((link) => link.path)];
     if (indexUrls.length === 0 && findLinks.length === 0 && requests.some((request) => request.direct === undefined)) {
       throw new MpipError("usage", `--no-index${input.noIndex === undefined || !flags.index ? "" : ` (${input.noIndex})`} leaves no place to find packages`, { hint: "add a folder of sdists with `-f DIR`" });
@@ -50,6 +52,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
     const report = await download({
       dest: flags.dest,
       requests,
+      ...(flags.lock === undefined ? {} : { lockFile: flags.lock }),
       indexUrls,
       findLinks,
       ...cacheOptions(flags),
@@ -69,7 +72,9 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
       reporter,
     });
     if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, ...report })}\n`);
-    reporter.info(...renderDownloadSummary(report, (performance.now() - started) / 1000, firmwareFlag(flags)));
+    // A lock's download is for the lock's firmware, given or not: the install from the folder needs it.
+    const firmwareOption = flags.lock !== undefined && report.flavor !== "py" && firmwareFlag(flags) === "" ? ` --mpy ${report.flavor}` : firmwareFlag(flags);
+    reporter.info(...renderDownloadSummary(report, (performance.now() - started) / 1000, firmwareOption));
     return EXIT_OK;
   } catch (error) {
     const code = reportFailure(error, reporter, { json: flags.json, debug: flags.debug, typed });
@@ -77,6 +82,24 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
   } finally {
     signals.dispose();
   }
+}
+
+/** What a download of a lock gathers from the command line: nothing, the lock says what to fetch. */
+const NOTHING_GATHERED: Gathered = { requests: [], constraints: [], input: { requirements: [], constraints: [], indexChanges: [], findLinks: [] } };
+
+/**
+ * Beside `--lock`, what would resolve a download (packages, -r, -c, --no-deps, --pre, -f) is a usage error
+ * rather than silently ignored; the lock must be a file.
+ * @throws MpipError `usage`.
+ */
+async function checkLockFlags(specs: string[], flags: DownloadFlags, lockFile: string): Promise<void> {
+  const clash = specs.length > 0 ? "packages to download" : flags.requirement.length > 0 ? "-r" : flags.constraint.length > 0 ? "-c" : !flags.deps ? "--no-deps" : flags.pre ? "--pre" : flags.findLinks.length > 0 ? "-f (--find-links)" : undefined;
+  if (clash !== undefined) {
+    throw new MpipError("usage", `${clash} cannot be given with --lock: the lock says what to download`, {
+      hint: "download the lock alone (`mpip download -d DIR --lock pylock.toml`), or change what is locked with `mpip lock` and download that",
+    });
+  }
+  await checkTypedPaths([lockFile], "file", "given with --lock");
 }
 
 /** `-d` may name a folder, or nothing yet (it is created); anything else is a usage error. @throws MpipError `usage`. */

@@ -4,7 +4,7 @@
 // locked install must be asked for what the lock was made for, and is refused otherwise.
 
 import { MpipError } from "../errors.js";
-import type { MpyTarget } from "../mpy/target.js";
+import { targetFromMpy, type MpyTarget } from "../mpy/target.js";
 import { printable } from "../text.js";
 import type { LockBuild } from "./format.js";
 
@@ -26,6 +26,36 @@ export function checkLockBuild(locked: LockBuild | undefined, asked: LockBuild, 
   throw new MpipError("usage", `\`${printable(lockFile)}\` was locked for ${describeBuild(locked)}, but this install is for ${describeBuild(asked)}`, {
     hint: `give the options the lock was made with (${flagsFor(locked)}), or lock again for this firmware`,
   });
+}
+
+/**
+ * The firmware `mpip download --lock` lays the folder out for: the lock's own (its micropython-lib
+ * documents are that flavor's), unless the command line names one, which must then be the same. The
+ * build (`--compile`) is not the download's business: the install from the folder does it. A lock without
+ * mpip's `[tool.mpip]` (another tool's) states none, and holds sdists, which any firmware takes.
+ * @throws MpipError `usage` (another firmware asked for), `bad-lock` (a firmware mpip does not know).
+ */
+export function lockedFirmware(locked: LockBuild | undefined, asked: MpyTarget | undefined, lockFile: string): MpyTarget | undefined {
+  if (asked !== undefined) {
+    if (locked !== undefined && !sameBuild({ compile: "no", ...pick(locked) }, lockBuildOf(asked, undefined))) {
+      throw new MpipError("usage", `\`${printable(lockFile)}\` was locked for ${describeBuild({ compile: "no", ...pick(locked) })}, but this download is for ${describeBuild(lockBuildOf(asked, undefined))}`, {
+        hint: "leave the firmware options out (a download of a lock takes the lock's), or lock again for this firmware",
+      });
+    }
+    return asked;
+  }
+  const firmware = locked?.firmware;
+  if (firmware === undefined) return undefined;
+  try {
+    return targetFromMpy(firmware.mpy, firmware.arch);
+  } catch (error) {
+    if (!(error instanceof MpipError)) throw error;
+    throw new MpipError("bad-lock", `\`${printable(lockFile)}\`: \`tool.mpip.mpy\` or \`tool.mpip.arch\` names no firmware mpip knows: ${error.message}`, { cause: error, hint: "lock again with `mpip lock`" });
+  }
+}
+
+function pick(build: LockBuild): Pick<LockBuild, "firmware"> {
+  return build.firmware === undefined ? {} : { firmware: build.firmware };
 }
 
 function sameBuild(a: LockBuild, b: LockBuild): boolean {

@@ -16,11 +16,13 @@
 // Deterministic: the same lock gives the same bytes. Keys are written in the order the specification
 // lists them (mpip's own tables in alphabetical order), packages sorted by name (then by source),
 // dependencies sorted by name, a package document's files in the document's order (which its install
-// record keeps), no timestamps; the order packages install in
+// record keeps), no timestamps, no absolute path mpip made (files on this machine, and the folder of a
+// local index, are written relative to the lock's folder); the order packages install in
 // (the resolution's, which decides who owns a file two packages ship) is the `install-order` list.
 
 import path from "node:path";
 import type { SourceKind } from "../record/format.js";
+import { fileUrlPath, isFileUrl } from "../http/file-url.js";
 import { isShorthand } from "../sources/git-hosts.js";
 import { normalizeName } from "../spec/names.js";
 import type { Location } from "../sources/types.js";
@@ -63,9 +65,12 @@ export type LockedArtifact =
  * folder as given), or named directly. A direct source's `spec` is what its record names it by: the spec
  * as given for a URL or a shorthand (credentials removed), the absolute path for a local one (written
  * relative to the lock's folder).
+ * `local`: the index is a folder on this machine that mpip names by its absolute `file:` URL (a local
+ * index given with `-i`) or absolute path (the sdists at the top of such a folder, kind `find-links`):
+ * the lock writes the folder relative to its own (`folder`), so that it is the same wherever the two lie.
  */
 export type LockedOrigin =
-  | { type: "index"; index: string; kind: SourceKind }
+  | { type: "index"; index: string; kind: SourceKind; local?: true }
   | { type: "direct"; spec: string; ref?: string };
 
 export interface LockedPackage {
@@ -159,7 +164,8 @@ function standardKeys(item: LockedPackage, lockDir: string): TomlInline {
   const { artifact, origin } = item;
   // PEP 751: no version for a source tree, whose code may change under the same version.
   const version = artifact.type === "project" || item.version === "" ? undefined : item.version;
-  const index = origin.type === "index" && origin.kind !== "find-links" ? origin.index : undefined;
+  // A folder (`-f`, or a local index) is no index URL: mpip's table names it.
+  const index = origin.type === "index" && origin.kind !== "find-links" && origin.local !== true ? origin.index : undefined;
   const dependencies = item.dependencies.length === 0 ? undefined : [...new Set(item.dependencies.map(normalizeName))].sort(compareText).map((name) => ({ name }));
   const file = artifact.type === "dist" ? pinned(artifact.file, lockDir) : undefined;
   return {
@@ -184,7 +190,8 @@ function packageTool(item: LockedPackage, lockDir: string): TomlInline {
     artifact: artifact.type,
     document: artifact.type === "package-json" ? pinned(artifact.document, lockDir) : undefined,
     files: files?.map((file) => ({ dest: file.dest, ...pinned(file, lockDir) })),
-    "find-links": origin.type === "index" && origin.kind === "find-links" ? origin.index : undefined,
+    "find-links": origin.type === "index" && origin.kind === "find-links" && origin.local !== true ? origin.index : undefined,
+    folder: origin.type === "index" && origin.local === true ? relativePath(localFolderPath(origin.index), lockDir) : undefined,
     kind: origin.type === "index" ? origin.kind : undefined,
     name: item.name === normalizeName(item.name) ? undefined : item.name,
     ref: origin.type === "direct" ? origin.ref : undefined,
@@ -203,6 +210,11 @@ function pinned(file: PinnedFile, lockDir: string): TomlInline {
 export function relativePath(file: string, lockDir: string): string {
   const relative = path.relative(lockDir, file).split(path.sep).join("/");
   return relative === "" ? "." : relative;
+}
+
+/** The path of a local index's folder: its `file:` URL decoded, or the path a folder of sdists is named by. */
+function localFolderPath(index: string): string {
+  return (isFileUrl(index) ? fileUrlPath(index) : undefined) ?? index;
 }
 
 /** Where a locked package comes from, as an install reports and records it: its index (or folder), or its spec. */

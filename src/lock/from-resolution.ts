@@ -5,6 +5,7 @@
 
 import path from "node:path";
 import { MpipError } from "../errors.js";
+import { fileUrlPath, isFileUrl } from "../http/file-url.js";
 import type { Staged } from "../prepare/context.js";
 import type { SourceKind } from "../record/format.js";
 import type { ResolvedPackage } from "../resolve/resolve.js";
@@ -16,6 +17,11 @@ import { isLocalSpec, type LockedArtifact, type LockedOrigin, type LockedPackage
 export interface LockContext {
   /** The kind of the index or folder a source label names (see install.ts `sourceKinds`). */
   kindOf(source: string): SourceKind | undefined;
+  /**
+   * The absolute folders of the local indexes given with `-i` (`IndexLocation.folder`): the sdists at
+   * the top of one are found under that folder's path, which the lock writes relative to itself.
+   */
+  localFolders?: ReadonlySet<string>;
   /** Whether the user asked for the package (a root request), not only another package. */
   requested(node: ResolvedPackage<Staged>): boolean;
 }
@@ -42,7 +48,10 @@ export function lockedPackages(resolved: ReadonlyArray<ResolvedPackage<Staged>>,
 }
 
 function originOf(node: ResolvedPackage<Staged>, context: LockContext): LockedOrigin {
-  if (node.direct !== true) return { type: "index", index: stripCredentials(node.source), kind: context.kindOf(node.source) ?? "pypi" };
+  if (node.direct !== true) {
+    const local = isFileUrl(node.source) || context.localFolders?.has(node.source) === true;
+    return { type: "index", index: stripCredentials(node.source), kind: context.kindOf(node.source) ?? "pypi", ...(local ? { local: true as const } : {}) };
+  }
   const { artifact } = node;
   const ref = artifact.type === "package-json" ? artifact.ref?.ref : undefined;
   // A shorthand or a URL as given (credentials removed); a local path as the absolute path it named.
@@ -73,9 +82,15 @@ function notPinned(node: ResolvedPackage<Staged>): MpipError {
   return new MpipError("bad-metadata", `\`${printable(node.name)}\` was resolved without fetching its files, so it cannot be locked`, { hint: "this is a bug in mpip; please report it with the command you ran" });
 }
 
-/** A location as a lock pins it: a URL without credentials, a local path made absolute (a `-f` folder may be relative). */
+/**
+ * A location as a lock pins it: a URL without credentials; a file on this machine as its absolute path (a
+ * `-f` folder may be relative), which the lock writes relative to its folder, whether it was named by a
+ * path or by a local index's `file:` URL (PEP 751 `path`: the lock then holds no path of this machine).
+ */
 function pinnedLocation(location: Location): Location {
-  return location.type === "remote" ? { type: "remote", url: stripCredentials(location.url) } : { type: "local", path: path.resolve(location.path) };
+  if (location.type === "local") return { type: "local", path: path.resolve(location.path) };
+  const file = isFileUrl(location.url) ? fileUrlPath(location.url) : undefined;
+  return file === undefined ? { type: "remote", url: stripCredentials(location.url) } : { type: "local", path: file };
 }
 
 /**

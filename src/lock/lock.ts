@@ -17,6 +17,7 @@ import { Pool } from "../pool.js";
 import { prepareRelease, type PrepareContext, type Staged } from "../prepare/index.js";
 import { resolve, type ResolvedPackage } from "../resolve/resolve.js";
 import { gitHostsFromEnv } from "../sources/git-hosts.js";
+import { parseIndexLocation } from "../sources/index-kind.js";
 import { allowManyListeners } from "../signals.js";
 import { printable, quantity } from "../text.js";
 import { lockBuildOf } from "./build.js";
@@ -125,7 +126,8 @@ async function resolveLock(options: LockOptions): Promise<Lock> {
       for (const warning of node.prepared.warnings) reporter.warn(warning);
     }
     const kinds = sourceKinds(sources);
-    const packages = lockedPackages(resolved, { kindOf: (source) => kinds.get(source), requested: (node: ResolvedPackage<Staged>) => node.requests.some((request) => roots.has(request)) });
+    const localFolders = new Set(options.indexUrls.flatMap((url) => parseIndexLocation(url, options.cwd).folder ?? []));
+    const packages = lockedPackages(resolved, { kindOf: (source) => kinds.get(source), localFolders, requested: (node: ResolvedPackage<Staged>) => node.requests.some((request) => roots.has(request)) });
     return {
       packages,
       build: lockBuildOf(options.firmware, options.compile),

@@ -15,6 +15,7 @@
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { MpipError } from "../errors.js";
+import { fileUrlPath, folderFileUrl, isFileUrl } from "../http/file-url.js";
 import type { SourceKind } from "../record/format.js";
 import { kindFromUrl } from "../sources/index-kind.js";
 import { evaluateMarker, parseMarker } from "../spec/markers.js";
@@ -90,6 +91,11 @@ class LockReader {
   readonly lockDir: string;
   constructor(readonly file: string) {
     this.lockDir = path.dirname(path.resolve(file));
+  }
+
+  /** A path the lock gives: relative to the lock's folder, `/`-separated (PEP 751), unless it is absolute. */
+  localPath(given: string): string {
+    return path.isAbsolute(given) ? path.resolve(given) : path.resolve(this.lockDir, ...given.split("/"));
   }
 
   fail(where: string, problem: string, hint = "the lock is damaged or was edited by hand: lock again (`mpip lock`) or fix it"): MpipError {
@@ -177,7 +183,7 @@ class LockReader {
       const folder = this.string(directory.path, `${where}: \`directory.path\``);
       if (folder === undefined) throw this.fail(where, "`directory.path` is missing");
       const subdirectory = this.string(directory.subdirectory, `${where}: \`directory.subdirectory\``);
-      return { type: "project", path: path.resolve(this.lockDir, folder, subdirectory ?? ".") };
+      return { type: "project", path: path.resolve(this.localPath(folder), ...(subdirectory ?? ".").split("/")) };
     }
     if (entry.archive !== undefined) {
       const archive = this.table(entry.archive, where, "archive");
@@ -215,16 +221,23 @@ class LockReader {
     const spec = this.string(tool?.spec, `${where}: \`tool.mpip.spec\``);
     const ref = this.string(tool?.ref, `${where}: \`tool.mpip.ref\``);
     const findLinks = this.string(tool?.["find-links"], `${where}: \`tool.mpip.find-links\``);
+    const folder = this.string(tool?.folder, `${where}: \`tool.mpip.folder\``);
     const kindText = this.string(tool?.kind, `${where}: \`tool.mpip.kind\``);
     if (kindText !== undefined && !SOURCE_KINDS.includes(kindText as SourceKind)) throw this.fail(where, `\`tool.mpip.kind\` is \`${printable(kindText, 40)}\`, not one of ${SOURCE_KINDS.join(", ")}`);
     const direct = spec !== undefined || entry.archive !== undefined || entry.directory !== undefined;
     if (!direct) {
+      // A local index's folder, relative to the lock: named as the index named it, by `file:` URL (a folder of sdists: by path).
+      if (folder !== undefined) {
+        if (kindText === undefined) throw this.fail(where, "`tool.mpip.folder` is given without `tool.mpip.kind`");
+        const absolute = this.localPath(folder);
+        return { type: "index", index: kindText === "find-links" ? absolute : folderFileUrl(absolute), kind: kindText as SourceKind, local: true };
+      }
       if (findLinks !== undefined) return { type: "index", index: findLinks, kind: "find-links" };
       if (index !== undefined) return { type: "index", index, kind: (kindText as SourceKind | undefined) ?? kindFromUrl(index) ?? "simple" };
     }
     // Named directly: by a URL or shorthand, or by a local path (relative to the lock). Another tool's
     // lock names no spec: the file's URL or path is what a plain install would have been given.
-    if (spec !== undefined) return { type: "direct", spec: isLocalSpec(spec) ? path.resolve(this.lockDir, ...spec.split("/")) : spec, ...(ref === undefined ? {} : { ref }) };
+    if (spec !== undefined) return { type: "direct", spec: isLocalSpec(spec) ? this.localPath(spec) : spec, ...(ref === undefined ? {} : { ref }) };
     const location = artifact.type === "dist" ? artifact.file.location : artifact.type === "package-json" ? artifact.document.location : artifact.type === "module" ? artifact.file.location : undefined;
     const given = artifact.type === "project" ? artifact.path : location === undefined ? "" : location.type === "remote" ? location.url : location.path;
     return { type: "direct", spec: given, ...(ref === undefined ? {} : { ref }) };
@@ -240,14 +253,18 @@ class LockReader {
     return value;
   }
 
-  /** A file PEP 751's way: `url` (http or https) or `path` (relative to the lock), `size`, `hashes.sha256`. */
+  /**
+   * A file PEP 751's way: `url` (http or https) or `path` (relative to the lock), `size`, `hashes.sha256`.
+   * A `file:` URL (pip lock writes one for a `--find-links` file) is that file's path.
+   */
   private pinned(table: Table, where: string, field: string): PinnedFile {
     const url = this.string(table.url, `${where}: \`${field}.url\``);
     const file = this.string(table.path, `${where}: \`${field}.path\``);
     if ((url === undefined) === (file === undefined)) throw this.fail(where, `\`${field}\` must give either \`url\` or \`path\``);
-    if (url !== undefined) {
+    const local = url !== undefined && isFileUrl(url) ? fileUrlPath(url) : undefined;
+    if (url !== undefined && local === undefined) {
       const protocol = parseUrl(url)?.protocol;
-      if (protocol !== "http:" && protocol !== "https:") throw this.fail(where, `\`${field}.url\` (\`${printable(url, 120)}\`) is not an http or https URL`);
+      if (protocol !== "http:" && protocol !== "https:") throw this.fail(where, `\`${field}.url\` (\`${printable(url, 120)}\`) is not an http or https URL, nor a \`file:\` URL of a file on this machine`);
     }
     const size = table.size;
     if (size !== undefined && !(typeof size === "number" && Number.isSafeInteger(size) && size >= 0)) throw this.fail(where, `\`${field}.size\` must be a whole number of bytes`);
@@ -257,7 +274,7 @@ class LockReader {
       const others = hashes === undefined ? [] : Object.keys(hashes).filter((key) => key !== "sha256");
       throw this.fail(where, `\`${field}.hashes\` gives no sha256 (64 hex digits)${others.length === 0 ? "" : `, only ${others.map((key) => `\`${printable(key, 20)}\``).join(", ")}`}: mpip checks every file against its sha256`, "lock again with sha256 hashes (every tool that writes pylock.toml can)");
     }
-    const location: PinnedFile["location"] = url !== undefined ? { type: "remote", url } : { type: "local", path: path.resolve(this.lockDir, ...file!.split("/")) };
+    const location: PinnedFile["location"] = local !== undefined ? { type: "local", path: local } : url !== undefined ? { type: "remote", url } : { type: "local", path: this.localPath(file!) };
     return { location, sha256: sha256.toLowerCase(), ...(size === undefined ? {} : { size }) };
   }
 
