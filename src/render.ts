@@ -10,13 +10,18 @@ import { redactSecrets } from "./secrets.js";
 import { quantity, styled, type Text } from "./text.js";
 
 const ERROR = styled("red", styled("bold", "error"));
+/**
+ * The most of a cause's message shown: a library's message may quote its input whole (a TOML parser
+ * quotes the lines around the fault, which may be megabytes of one line in a hostile lock file).
+ */
+const MAX_CAUSE_CHARS = 1000;
 
 export function renderError(error: unknown, debug: boolean): Text[] {
   const lines: Text[] = [];
   if (error instanceof MpipError) {
     lines.push([ERROR, ": ", error.message]);
     for (let cause = error.cause; cause !== undefined && cause !== null; cause = (cause as Error).cause) {
-      const text = cause instanceof Error ? cause.message : String(cause);
+      const text = shortened(cause instanceof Error ? cause.message : String(cause));
       if (text !== "" && !error.message.includes(text)) lines.push(["  ", styled("bold", "caused by"), ": ", text]);
       if (!(cause instanceof Error)) break;
     }
@@ -29,6 +34,12 @@ export function renderError(error: unknown, debug: boolean): Text[] {
   lines.push([ERROR, ": unexpected failure: ", err.message]);
   lines.push("", "This is a bug in mpip. Please report it with the command you ran and this trace:", ...stackLines(err));
   return lines;
+}
+
+/** `text`, or its start and how long it was when it is longer than MAX_CAUSE_CHARS. */
+function shortened(text: string): string {
+  if (text.length <= MAX_CAUSE_CHARS) return text;
+  return `${text.slice(0, MAX_CAUSE_CHARS - 100)}… (cut: ${text.length} characters in all)`;
 }
 
 /**

@@ -5,8 +5,12 @@
 // documents too): the userinfo of any URL becomes `***`, as `redactUrl` writes it, and the credentials
 // seen in the run's inputs (`rememberCredentials`) are replaced wherever they appear on their own.
 
-/** `scheme://userinfo@`: the userinfo of a URL written in text, up to the first `/`, `?`, `#` or space. */
-const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'`<>\\]+@/gi;
+/**
+ * `scheme://userinfo@`: the userinfo of a URL written in text. It ends at the *last* `@` before the first
+ * `/`, `?`, `#` or space, as URL parsers read it (WHATWG URL): in `https://user:pa@ss@host/` the password is
+ * `pa@ss`, so stopping at the first `@` would print `ss@host`.
+ */
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#"'`<>\\]+@/gi;
 
 /**
  * Credentials shorter than this are removed from URLs but not searched for in the rest of the text: a

@@ -276,6 +276,16 @@ describe("downloading into a folder that holds a download", () => {
     const notIndex = await mpip(g, ["download", "-d", folder, ...g.indexes, "ringbuf==0.4"]);
     assert.equal(notIndex.code, 1);
     assert.match(notIndex.stderr, /index\.json` is not a micropython-lib index\.json/);
+    // Nearly a v2 index: a `null` or a list where an object belongs is refused the same way, not a crash.
+    for (const packages of [[null], [{ name: "ringbuf", versions: null }], [{ name: "ringbuf", versions: [["0.3"]] }], [["ringbuf"]], [{ name: "ringbuf", versions: { py: "0.3" } }]]) {
+      await writeFile(path.join(folder, "index.json"), JSON.stringify({ v: 2, updated: 1, packages }));
+      const untouched = await snapshot(g.dir);
+      const nearly = await mpip(g, ["download", "-d", folder, ...g.indexes, "ringbuf==0.4"]);
+      assert.equal(nearly.code, 1, `${JSON.stringify(packages)}: ${nearly.stderr}`);
+      assert.match(nearly.stderr, /index\.json` is not a micropython-lib index\.json/);
+      assert.doesNotMatch(nearly.stderr, /This is a bug/);
+      assert.deepEqual(await snapshot(g.dir), untouched);
+    }
   });
 });
 

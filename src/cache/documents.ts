@@ -102,9 +102,22 @@ export function validatorsOf(headers: Record<string, string | string[] | undefin
   const etag = single(headers.etag);
   const lastModified = single(headers["last-modified"]);
   return {
-    ...(etag !== undefined && /^(W\/)?"[^"\r\n]*"$/.test(etag) ? { etag } : {}),
-    ...(lastModified !== undefined && !Number.isNaN(Date.parse(lastModified)) ? { lastModified } : {}),
+    ...(etag !== undefined && isEntityTag(etag) ? { etag } : {}),
+    ...(lastModified !== undefined && isHttpDate(lastModified) ? { lastModified } : {}),
   };
+}
+
+// The same checks when an answer is stored and when an entry is read back: an entry edited on disk (or
+// damaged) must not put a header into the next request that the HTTP client refuses (CR, LF, characters
+// beyond Latin-1), which would fail the run as if the network had.
+/** RFC 9110 §8.8.3: `[W/]"…"`, with no `"`, control characters or characters outside Latin-1 inside. */
+function isEntityTag(value: string): boolean {
+  return /^(W\/)?"[\x21\x23-\x7e\x80-\xff]*"$/.test(value);
+}
+
+/** A date as Last-Modified gives it: printable ASCII that parses as a date. */
+function isHttpDate(value: string): boolean {
+  return /^[\x20-\x7e]+$/.test(value) && !Number.isNaN(Date.parse(value));
 }
 
 /** `Cache-Control: no-store` (RFC 9111 §5.2.2.5): the answer must not be kept. */
@@ -128,6 +141,8 @@ function parseEntry(text: string): CachedAnswer | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const entry = value as Record<string, unknown>;
   if (entry.v !== ENTRY_FORMAT || typeof entry.url !== "string") return undefined;
+  if (entry.etag !== undefined && (typeof entry.etag !== "string" || !isEntityTag(entry.etag))) return undefined;
+  if (entry.lastModified !== undefined && (typeof entry.lastModified !== "string" || !isHttpDate(entry.lastModified))) return undefined;
   const validators = {
     ...(typeof entry.etag === "string" ? { etag: entry.etag } : {}),
     ...(typeof entry.lastModified === "string" ? { lastModified: entry.lastModified } : {}),

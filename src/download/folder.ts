@@ -175,7 +175,7 @@ async function readIndex(folder: string, maxBytes: number): Promise<{ bytes: Buf
   if (bytes === undefined) return undefined;
   const json = parseJson(bytes) as Partial<IndexJson> | undefined;
   const valid = json !== undefined && typeof json === "object" && json !== null && !Array.isArray(json) && MIP_INDEX_FORMATS.includes(json.v) && Array.isArray(json.packages)
-    && json.packages.every((entry) => typeof entry === "object" && entry !== null && typeof entry.name === "string" && (entry.versions === undefined || (typeof entry.versions === "object" && Object.values(entry.versions).every((list) => Array.isArray(list) && list.every((item) => typeof item === "string")))));
+    && json.packages.every((entry) => isRecord(entry) && typeof entry.name === "string" && (entry.versions === undefined || (isRecord(entry.versions) && Object.values(entry.versions).every((list) => Array.isArray(list) && list.every((item) => typeof item === "string")))));
   if (!valid) {
     throw new MpipError("bad-metadata", `\`${printable(path.join(folder, "index.json"), 300)}\` is not a micropython-lib index.json (\`"v": 2\` and a \`packages\` list), so this download cannot add to it; nothing was written`, {
       hint: "download into an empty folder, or into one that `mpip download` (or micropython-lib's tools/build.py) wrote",
@@ -223,6 +223,11 @@ async function digestOf(file: string): Promise<Existing> {
     await opened.handle.close().catch(() => undefined);
   }
   return { kind: "file", sha256: hash.digest("hex") };
+}
+
+/** A JSON object: not null, not an array (`typeof` says "object" for both). */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function parseJson(bytes: Buffer): unknown {

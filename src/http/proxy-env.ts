@@ -51,5 +51,6 @@ function hideLogin(value: string): string {
     url.password = "";
     return url.toString();
   }
-  return value.replace(/^([^/]*\/\/)?[^/@]*@/, "$1***@");
+  // Up to the last `@` before the path, as a URL parser splits a login from the host (`user:pa@ss@proxy`).
+  return value.replace(/^([^/]*\/\/)?[^/]*@/, "$1***@");
 }

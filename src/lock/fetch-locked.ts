@@ -222,11 +222,30 @@ function withCredentials(location: Location, given: readonly string[]): Location
   return location;
 }
 
-function prepareLocked(item: LockedPackage, release: Release, given: readonly string[], authority: string, context: PrepareContext): Promise<Prepared<Staged>> {
+async function prepareLocked(item: LockedPackage, release: Release, given: readonly string[], authority: string, context: PrepareContext): Promise<Prepared<Staged>> {
   const { artifact } = item;
   if (artifact.type === "package-json" && release.artifact.type === "package-json") {
     const files = artifact.files.map((file) => ({ ...file, location: withCredentials(file.location, given) }));
-    return prepareLockedDocument(release, release.artifact, files, authority, context);
+    const prepared = await prepareLockedDocument(release, release.artifact, files, authority, context);
+    checkSizes(item, [{ what: "its package document", pinned: artifact.document, bytes: prepared.value.fetched?.artifact.bytes }, ...artifact.files.map((file, at) => ({ what: `\`${printable(file.dest, 200)}\``, pinned: file, bytes: prepared.value.fetched?.files?.[at]?.bytes }))], authority);
+    return prepared;
   }
-  return prepareRelease(release, context);
+  const prepared = await prepareRelease(release, context);
+  const pinned = artifact.type === "dist" ? artifact.file : artifact.type === "module" ? artifact.file : undefined;
+  if (pinned !== undefined) checkSizes(item, [{ what: "its file", pinned, bytes: prepared.value.fetched?.artifact.bytes }], authority);
+  return prepared;
+}
+
+/**
+ * A file that matched its sha256 but not the `size` the lock gives beside it: the lock says two
+ * different things about one file (it was edited, or written wrong), so it is not installed from.
+ * @throws MpipError `bad-lock`.
+ */
+function checkSizes(item: LockedPackage, files: Array<{ what: string; pinned: { size?: number }; bytes: number | undefined }>, authority: string): void {
+  for (const { what, pinned, bytes } of files) {
+    if (pinned.size === undefined || bytes === undefined || pinned.size === bytes) continue;
+    throw new MpipError("bad-lock", `${authority} gives ${what} of \`${printable(item.name)}\` a size of ${pinned.size} bytes, but the file with its sha256 is ${bytes} bytes; nothing was changed`, {
+      hint: "the lock was edited or written wrong: lock again (`mpip lock`)",
+    });
+  }
 }

@@ -66,10 +66,28 @@ export function escapeName(name: string): string {
   return escaped === "" || escaped === "_" ? "unknown" : escaped;
 }
 
-/** The version as core metadata gives it: PEP 440 normalized; `0` for none; else the text as it is. */
+/** The longest `Version:` a record is read with. */
+export const MAX_RECORDED_VERSION_LENGTH = 100;
+/** What a `Version:` header cannot hold and still be read back (read.ts): space, control characters, `,;#`. */
+const UNRECORDABLE = /[\s\0-\x1f\x7f-\x9f,;#]+/g;
+
+/** Whether `version` is one a record is read with (the rule read.ts applies and recordedVersion keeps). */
+export function isRecordableVersion(version: string): boolean {
+  return version !== "" && version.length <= MAX_RECORDED_VERSION_LENGTH && !new RegExp(UNRECORDABLE.source).test(version);
+}
+
+/**
+ * The version as core metadata gives it: PEP 440 normalized; `0` for none; else the text as it is, but
+ * with what a record cannot be read back with (a package document's `version` is free text: `v1.2 beta`,
+ * or a line break) as `_`, and at most 100 characters, so that every package installed is recorded.
+ */
 export function recordedVersion(version: string): string {
   if (version === "") return UNKNOWN_VERSION;
-  return normalizeVersion(version) ?? version;
+  const normalized = normalizeVersion(version);
+  if (normalized !== undefined) return normalized;
+  const characters = [...version.replace(UNRECORDABLE, "_")];
+  while (characters.join("").length > MAX_RECORDED_VERSION_LENGTH) characters.pop();
+  return characters.join("");
 }
 
 /** The version as a folder name carries it: normalized, and anything but `[A-Za-z0-9.+!]` as `_`. */

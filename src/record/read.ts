@@ -28,6 +28,7 @@ import { printable } from "../text.js";
 import { parseRecordCsv } from "./csv.js";
 import { parseDirectUrl, parseOrigin, type DirectUrl, type MpipOrigin } from "./origin.js";
 import { readSmallFile } from "../local-file.js";
+import { isRecordableVersion } from "./format.js";
 
 export type { DirectUrl, MpipOrigin } from "./origin.js";
 
@@ -181,7 +182,7 @@ async function readDistInfo(target: string, folder: string): Promise<Distributio
   if (!isMipName(name)) {
     return `\`${folder}/METADATA\`: ${name === "" ? "it has no `Name:` header" : `\`Name: ${printable(name, 80)}\` is not a valid project name`}; the folder is not read as a record, its files count as unrecorded`;
   }
-  if (version === "" || version.length > 100 || /[\s\0-\x1f\x7f-\x9f,;#]/.test(version)) {
+  if (!isRecordableVersion(version)) {
     return `\`${folder}/METADATA\`: ${version === "" ? "it has no `Version:` header" : `\`Version: ${printable(version, 80)}\` is not a version`}; the folder is not read as a record, its files count as unrecorded`;
   }
   const expected = /^(.+?)-([^-]+)\.dist-info$/i.exec(folder);

@@ -58,7 +58,8 @@ function checkHostUrl(forge: Forge, value: string): string {
 /** A host URL may carry a user and password: never print them, even from a value that is no URL. */
 function redactCredentials(value: string): string {
   const redacted = redactUrl(value);
-  return redacted === value ? value.replace(/^[^/@]*@/, "***@") : redacted;
+  // Up to the last `@` before the path, as a URL parser splits a login from the host (`user:pa@ss@host`).
+  return redacted === value ? value.replace(/^[^/]*@/, "***@") : redacted;
 }
 
 /** Whether `text` is a `github:`, `gitlab:` or `codeberg:` shorthand. */

@@ -34,6 +34,7 @@ describe("HTTP validators and no-store", () => {
     assert.deepEqual(validatorsOf({ etag: '"abc"', "last-modified": "Tue, 14 Nov 2023 22:13:20 GMT" }), { etag: '"abc"', lastModified: "Tue, 14 Nov 2023 22:13:20 GMT" });
     assert.deepEqual(validatorsOf({ etag: 'W/"weak"' }), { etag: 'W/"weak"' });
     assert.deepEqual(validatorsOf({ etag: "unquoted", "last-modified": "yesterday" }), {});
+    assert.deepEqual(validatorsOf({ etag: '"a\u0001b"', "last-modified": "Tue, 14 Nov 2023 22:13:20 GMT\u0001" }), {});
     assert.deepEqual(conditionalHeaders({ status: "ok", url: "u", contentType: "", sha256: "0".repeat(64), size: 1, etag: '"abc"', lastModified: "Tue, 14 Nov 2023 22:13:20 GMT" }), { "if-none-match": '"abc"' });
     assert.deepEqual(conditionalHeaders({ status: "not-found", url: "u", lastModified: "Tue, 14 Nov 2023 22:13:20 GMT" }), { "if-modified-since": "Tue, 14 Nov 2023 22:13:20 GMT" });
     assert.equal(conditionalHeaders({ status: "not-found", url: "u" }), undefined);
@@ -137,7 +138,7 @@ describe("answers by URL", () => {
     assert.deepEqual(await documents.lookup(key), { status: "not-found", url: "https://host/simple/a/" });
   });
 
-  test("an entry mpip did not write (not JSON, another format, a bad hash) is dropped, not used", async (t) => {
+  test("an entry mpip did not write (not JSON, another format, a bad hash, validators no request can carry) is dropped, not used", async (t) => {
     const { dir, cleanup } = await tempDir();
     t.after(cleanup);
     const notes: string[] = [];
@@ -145,11 +146,23 @@ describe("answers by URL", () => {
     const key = documents.keyFor(new URL("https://host/pypi/a/json"), "application/json");
     const file = path.join(dir, "http", key.slice(0, 2), `${key}.json`);
     await mkdir(path.dirname(file), { recursive: true });
-    for (const text of ["{not json", JSON.stringify({ v: 9, status: "ok" }), JSON.stringify({ v: 1, status: "ok", url: "u", contentType: "", size: 1, sha256: "../../etc/passwd" })]) {
+    const good = { v: 1, status: "ok", url: "u", contentType: "", size: 1, sha256: "0".repeat(64) };
+    const bad = [
+      "{not json",
+      JSON.stringify({ v: 9, status: "ok" }),
+      JSON.stringify({ ...good, sha256: "../../etc/passwd" }),
+      // Validators that would go into the next request's headers as they are.
+      JSON.stringify({ ...good, etag: '"a"\r\nX-Injected: 1' }),
+      JSON.stringify({ ...good, etag: '"\u4e00"' }),
+      JSON.stringify({ ...good, etag: 7 }),
+      JSON.stringify({ status: "not-found", v: 1, url: "u", lastModified: "Tue, 14 Nov 2023 22:13:20 GMT\nX-Injected: 1" }),
+      JSON.stringify({ status: "not-found", v: 1, url: "u", lastModified: "not a date" }),
+    ];
+    for (const text of bad) {
       await writeFile(file, text);
-      assert.equal(await documents.lookup(key), undefined);
+      assert.equal(await documents.lookup(key), undefined, text);
       assert.ok(!existsSync(file));
     }
-    assert.equal(notes.length, 3);
+    assert.equal(notes.length, bad.length);
   });
 });

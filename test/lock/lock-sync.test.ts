@@ -101,6 +101,25 @@ describe("a locked install that cannot go through changes nothing", () => {
       assert.equal(existsSync(target), false);
     }
   });
+
+  test("a lock whose `size` disagrees with the file its sha256 names (an edited lock) is refused; nothing changes", async () => {
+    const edited = path.join(work.dir, "pylock.sizes.toml");
+    const text = await readFile(lockFile, "utf8");
+    // One entry at a time: the first `size` of an sdist, of a v2 package's file, of a package document.
+    const sdist = /(sdist = \{ name = "[^"]+", url = "[^"]+", size = )(\d+)/;
+    const file = /(\{ dest = "blinker\/__init__\.py", url = "[^"]+", size = )(\d+)/;
+    const documentSize = /(document = \{ url = "[^"]+", size = )(\d+)/;
+    for (const [pattern, fragment] of [[sdist, /gives its file of `[^`]+` a size of \d+ bytes, but the file with its sha256 is \d+ bytes/], [file, /gives `blinker\/__init__\.py` of `blinker` a size of/], [documentSize, /gives its package document of `[^`]+` a size of/]] as const) {
+      assert.match(text, pattern);
+      await writeFile(edited, text.replace(pattern, (_all, head: string, size: string) => `${head}${Number(size) + 1}`));
+      const target = await targetWithUnlisted();
+      const before = await image(target);
+      const result = await lockAndInstall.installLocked(edited, target);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, fragment);
+      assert.deepEqual(await image(target), before);
+    }
+  });
 });
 
 describe("mpip sync", () => {

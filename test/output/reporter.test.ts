@@ -136,6 +136,13 @@ describe("renderError", () => {
     });
   }
 
+  test("a library's cause that quotes megabytes of its input is cut, saying how long it was", () => {
+    const library = new Error(`Invalid TOML document\n\n2: x = "${"A".repeat(5_000_000)}\n   ^`);
+    const output = reporterText(new MpipError("bad-lock", "`pylock.toml` is not valid TOML", { cause: library })).replace(OWN_SGR, "");
+    assert.ok(output.length < 2000, `${output.length} characters`);
+    assert.match(output, /caused by: Invalid TOML document\\x0a\\x0a2: x = "A+… \(cut: 5000\d{3} characters in all\)$/m);
+  });
+
   test("a hint given as lines keeps them as lines, each escaped", () => {
     const error = new MpipError("bad-project", "no metadata", { hint: ["a minimal one:", "", "[project]", "name = \"x\x1b[2J\""] });
     const output = reporterText(error).replace(OWN_SGR, "");

@@ -75,6 +75,10 @@ describe("no output shows a credential", () => {
       [["install", "-p", `http://${LONE}@host.example/mnt`, "vault"], {}],
       [["install", "-i", authed.replace("http://", "ftp://"), "vault"], {}],
       [["instal", authed], {}],
+      // A raw `@` inside a password: everything before the host's `@` is the login, and none of it is shown.
+      [["install", "-p", `http://${USER}:opening@${TOKEN}@host.example/mnt`, "vault"], {}],
+      [["install", "vault"], { HTTP_PROXY: `${USER}:opening@${TOKEN}@proxy.example:3128` }],
+      [["install", "vault"], { MPIP_GITHUB_URL: `${USER}:opening@${TOKEN}@raw.example` }],
     ];
     for (const [args, env] of runs) await leakFree(args, env, 2);
   });
@@ -102,6 +106,10 @@ describe("redactSecrets", () => {
     rememberCredentials("see https://ci:remembered%2Dtoken-1@idx.example/simple and http://short@h/");
     assert.equal(redactSecrets("401 for remembered-token-1 (remembered%2Dtoken-1)"), "401 for *** (***)");
     assert.equal(redactSecrets("short stays"), "short stays", "a credential under 8 characters is only removed from URLs");
+    // A raw `@` in a password: the host is after the last `@` (as URL parsers read it), and all before it goes.
+    assert.equal(redactSecrets("`https://user:abcdefgh@ijklmnop@example.com/x` is a URL; see https://h/a@b"), "`https://***@example.com/x` is a URL; see https://h/a@b");
+    rememberCredentials("https://ci:first-half@second-half@idx.example/simple");
+    assert.equal(redactSecrets("401 for first-half@second-half"), "401 for ***");
     // Redacted before a long text is cut, so no cut leaves part of a token.
     const long = `https://user:${"x".repeat(300)}@host/simple`;
     assert.equal(printable(long, 60), "https://***@host/simple");

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { distInfoName, formatMetadata, formatRecord, parseMetadata, parseRecord, recordHash } from "../../src/record/format.js";
+import { distInfoName, formatMetadata, formatRecord, isRecordableVersion, parseMetadata, parseRecord, recordedVersion, recordHash } from "../../src/record/format.js";
 import { planImage } from "../../src/record/plan.js";
 import type { InstalledDistribution } from "../../src/record/installed.js";
 
@@ -14,6 +14,19 @@ test("dist-info names: runs of -_. become _, lowercased; versions normalized; no
   assert.equal(distInfoName("loose", ""), "loose-0.dist-info");
   // A version that is not PEP 440 stays, with anything unsafe in a file name as _.
   assert.equal(distInfoName("odd", "2024-01/beta"), "odd-2024_01_beta.dist-info");
+});
+
+test("a package document's free-text version is recorded as one the record is read back with", () => {
+  // A package.json (or a lock's `version` for one) may say anything; the record must still be read.
+  for (const version of ["v1.2-dev build", "1.0\nRequires-Dist: evil", "a,b;c#d", "\u0085x", "é".repeat(150), "1.0\u001b[31m", " "]) {
+    const recorded = recordedVersion(version);
+    assert.ok(isRecordableVersion(recorded), JSON.stringify([version, recorded]));
+  }
+  assert.equal(recordedVersion("v1.2-dev build"), "v1.2-dev_build");
+  assert.equal(recordedVersion("1.0\nRequires-Dist: evil"), "1.0_Requires-Dist:_evil");
+  assert.equal(recordedVersion("1.0-RC1"), "1.0rc1");
+  assert.equal(recordedVersion(""), "0");
+  assert.ok(!isRecordableVersion("a b") && !isRecordableVersion("") && !isRecordableVersion("x".repeat(101)) && isRecordableVersion("x".repeat(100)));
 });
 
 test("RECORD: hashes in urlsafe base64 without padding; fields quoted only when needed; read back whole", () => {

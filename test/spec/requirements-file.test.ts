@@ -43,6 +43,14 @@ describe("lines", () => {
     // comment then takes the joined line with it, as pip does.
     assert.deepEqual(parseRequirementsFile("one \\\n# note\ntwo # note \\\nthree\nfour\n"), [{ text: "one", line: 1 }, { text: "two", line: 3 }, { text: "four", line: 5 }]);
   });
+
+  test("a line of hundreds of thousands of spaces (one line, or continued) is read in one pass", { timeout: 30_000 }, () => {
+    // pip's comment pattern `(^|\s+)#.*$` as a regular expression takes time quadratic in such a run
+    // (about 10 s for 80,000 spaces, hours for a 1 MiB line); the limit here only stops a hang.
+    assert.deepEqual(parseRequirementsFile(`foo${" ".repeat(1_000_000)}bar\n`), [{ text: `foo${" ".repeat(1_000_000)}bar`, line: 1 }]);
+    assert.deepEqual(parseRequirementsFile(`foo${" \\\n".repeat(300_000)}\n`), [{ text: "foo", line: 1 }]);
+    assert.deepEqual(parseRequirementsFile("a#b\t# tab\nc#d #e # f\n#\n"), [{ text: "a#b", line: 1 }, { text: "c#d", line: 2 }]);
+  });
 });
 
 describe("readRequirementFiles", () => {
