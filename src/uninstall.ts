@@ -67,7 +67,7 @@ export interface UninstallReport {
 export async function uninstall(options: UninstallOptions): Promise<UninstallReport> {
   const { reporter } = options;
   // A target that is not there (a mistyped -p) is what is wrong, not the names: say so, as `list` does.
-  await existingTarget(options.target);
+  await existingTarget(options.target, "uninstall");
   const image = await TargetSession.open(options.target, { wait: options.wait ?? true, operation: "uninstall", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   try {
     const installed = (await readRecordsIn(image.target)).distributions;

@@ -22,6 +22,7 @@ import { MpipError } from "../errors.js";
 import { isReservedName } from "../image/layout.js";
 import { errnoCode, ioError } from "../image/io-error.js";
 import { resolveTarget } from "../image/target-path.js";
+import type { TargetOperation } from "../image/operation.js";
 import { readHeaders } from "../pack/pkg-info.js";
 import { isMipName, normalizeName } from "../spec/names.js";
 import { printable } from "../text.js";
@@ -158,9 +159,13 @@ function duplicateWarning(group: readonly Distribution[]): string {
   return `\`${key}\` is recorded ${group.length} times: ${describeDuplicates(group)}; PEP 503 makes these names one, so they are one package installed more than once. \`mpip uninstall ${key}\` removes them all, and installing \`${key}\` replaces them all`;
 }
 
-/** The target as an existing folder, absolute with links resolved. */
-export async function existingTarget(target: string): Promise<string> {
-  const resolved = await resolveTarget(target, "read");
+/**
+ * The target as an existing folder, absolute with links resolved; `operation` names the run in the
+ * messages of a target that is no folder (`cannot uninstall from`, `cannot read`).
+ * @throws MpipError `bad-target` for a target that does not exist, and what resolveTarget throws.
+ */
+export async function existingTarget(target: string, operation: TargetOperation = "read"): Promise<string> {
+  const resolved = await resolveTarget(target, operation);
   if (!resolved.exists) {
     throw new MpipError("bad-target", `the target \`${printable(target)}\` does not exist`, {
       hint: "name the folder packages were installed into with -p (`mpip install -p DIR NAME` creates one)",
