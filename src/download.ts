@@ -18,15 +18,14 @@ import { TargetSession } from "./image/session.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import type { Reporter } from "./log.js";
 import { mipFlavor, type MpyTarget } from "./mpy/target.js";
-import { Pool } from "./pool.js";
 import { fitToFirmware } from "./prepare/firmware.js";
-import { prepareRelease, type PrepareContext, type Staged } from "./prepare/index.js";
-import { openSources } from "./install.js";
-import { resolve, type Constraint, type HashMode, type Request, type ResolvedPackage } from "./resolve/resolve.js";
+import type { PrepareContext, Staged } from "./prepare/index.js";
+import { openSources, prepareContext, resolveAndPrepare } from "./install.js";
+import type { Constraint, HashMode, Request, ResolvedPackage } from "./resolve/resolve.js";
 import { allowManyListeners } from "./signals.js";
-import { gitHostsFromEnv, type GitHosts } from "./sources/git-hosts.js";
+import type { GitHosts } from "./sources/git-hosts.js";
 import type { PackageSpec } from "./spec/package-spec.js";
-import { printable, quantity } from "./text.js";
+import { printable } from "./text.js";
 import { isPep440Version } from "./versions.js";
 import { lockedFirmware } from "./lock/build.js";
 import { fetchLocked, lockedIndexUrls, readLockFile } from "./lock/fetch-locked.js";
@@ -121,15 +120,7 @@ export async function download(options: DownloadOptions): Promise<DownloadReport
   const archives = new Map<string, { file: string; filename: string; sha256: string }>();
   const archiveDir = path.join(session.staging.dir, "download-archives");
   const context: PrepareContext = {
-    http,
-    staging: session.staging,
-    limits,
-    strictWindow: options.strictWindow,
-    requireHashes: options.requireHashes ?? false,
-    scope,
-    signal: scope.signal,
-    spec: { hosts: options.hosts ?? gitHostsFromEnv(), cwd: options.cwd ?? process.cwd() },
-    fallbackMip: firstMip,
+    ...prepareContext(options, { http, staging: session.staging, limits, scope, firstMip }),
     // Each archive as served, kept in the staging folder until the folder is written.
     onArchive: async (release, archive) => {
       const file = path.join(archiveDir, createHash("sha256").update(release.key).digest("hex"));
@@ -142,18 +133,7 @@ export async function download(options: DownloadOptions): Promise<DownloadReport
     // What a lock pins, fetched as the locked install fetches it; or what the requests resolve to.
     const resolved = locked !== undefined
       ? await fetchLocked({ lock: locked.lock, lockFile: locked.file, given: options.indexUrls, context, jobs: options.jobs, reporter })
-      : await resolve<Staged>(options.requests, {
-        sources,
-        pool: new Pool(options.jobs, scope.signal),
-        scope,
-        pre: options.pre,
-        noDeps: options.noDeps,
-        ...(options.constraints === undefined ? {} : { constraints: options.constraints }),
-        ...(options.hashMode === undefined ? {} : { hashMode: options.hashMode }),
-        onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${quantity(count, "package")} ready, ${pending} in progress`),
-        onNotice: (message) => reporter.warn(message),
-        prepare: (release) => prepareRelease(release, context),
-      });
+      : await resolveAndPrepare(options, { sources, scope, context });
     // The same .mpy checks as the install: what would not load on the firmware is not worth keeping.
     if (firmware !== undefined) {
       reporter.progress("Checking .mpy files");

@@ -25,7 +25,7 @@ import { checkCompilerFits, loadWasmCompiler, nativeCompiler, type Compiler } fr
 import { mipFlavor, type MpyTarget } from "./mpy/target.js";
 import { fitToFirmware, imageMpyWarnings } from "./prepare/firmware.js";
 import { prepareRelease, type PrepareContext, type Staged } from "./prepare/index.js";
-import { resolve, type Constraint, type HashMode, type Release, type Request, type ResolvedPackage } from "./resolve/resolve.js";
+import { resolve, type Constraint, type HashMode, type Release, type Request, type ResolvedPackage, type ResolveOptions } from "./resolve/resolve.js";
 import { IndexSource } from "./sources/detect.js";
 import { FindLinksSource } from "./sources/find-links.js";
 import { gitHostsFromEnv, type GitHosts } from "./sources/git-hosts.js";
@@ -136,35 +136,13 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   const scope = new RunScope(options.signal);
   const { http, sources, firstMip } = await openSources(options, limits, scope);
   const image = await TargetSession.open(options.target, { wait: options.wait ?? true, operation: "install", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
-  const context: PrepareContext = {
-    http,
-    staging: image.staging,
-    limits,
-    strictWindow: options.strictWindow,
-    requireHashes: options.requireHashes ?? false,
-    scope,
-    signal: scope.signal,
-    spec: { hosts: options.hosts ?? gitHostsFromEnv(), cwd: options.cwd ?? process.cwd() },
-    fallbackMip: firstMip,
-  };
+  const context = prepareContext(options, { http, staging: image.staging, limits, scope, firstMip });
   try {
     const compiler = await settleCompiler(options, image, scope);
     const installed = (await readRecordsIn(image.target)).distributions;
     const roots = new Set(options.requests);
     const build = buildOf(options);
-    const resolved = await resolve<Staged>(options.requests, {
-      satisfied: (key, requests, chosen) => satisfiedBy(installed, key, requests, { ...options, roots, build, target: image.target, chosen }),
-      sources,
-      pool: new Pool(options.jobs, scope.signal),
-      scope,
-      pre: options.pre,
-      noDeps: options.noDeps,
-      ...(options.constraints === undefined ? {} : { constraints: options.constraints }),
-      ...(options.hashMode === undefined ? {} : { hashMode: options.hashMode }),
-      onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${quantity(count, "package")} ready, ${pending} in progress`),
-      onNotice: (message) => reporter.warn(message),
-      prepare: (release) => prepareRelease(release, context),
-    });
+    const resolved = await resolveAndPrepare(options, { sources, scope, context, satisfied: (key, requests, chosen) => satisfiedBy(installed, key, requests, { ...options, roots, build, target: image.target, chosen }) });
     const recordContext: RecordContext = {
       kindOf: (source) => sourceKinds(sources).get(source),
       build,
@@ -179,6 +157,54 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     await http.close();
     scope.dispose();
   }
+}
+
+/**
+ * Resolves `options.requests` from `sources` and prepares (fetches, verifies, stages) each release with
+ * `context`, with progress on the reporter: the resolution every command that resolves like install
+ * runs (install, lock, download). `satisfied` is install's "already installed" rule (resolve.ts).
+ * @throws what resolve and prepareRelease throw.
+ */
+export function resolveAndPrepare(
+  options: Pick<InstallOptions, "requests" | "jobs" | "pre" | "noDeps" | "constraints" | "hashMode" | "reporter">,
+  run: { sources: Source[]; scope: RunScope; context: PrepareContext; satisfied?: ResolveOptions<Staged>["satisfied"] },
+): Promise<Array<ResolvedPackage<Staged>>> {
+  const { reporter } = options;
+  return resolve<Staged>(options.requests, {
+    ...(run.satisfied === undefined ? {} : { satisfied: run.satisfied }),
+    sources: run.sources,
+    pool: new Pool(options.jobs, run.scope.signal),
+    scope: run.scope,
+    pre: options.pre,
+    noDeps: options.noDeps,
+    ...(options.constraints === undefined ? {} : { constraints: options.constraints }),
+    ...(options.hashMode === undefined ? {} : { hashMode: options.hashMode }),
+    onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${quantity(count, "package")} ready, ${pending} in progress`),
+    onNotice: (message) => reporter.warn(message),
+    prepare: (release) => prepareRelease(release, run.context),
+  });
+}
+
+/**
+ * What preparing a release needs (prepare/context.ts), as every command that resolves like install sets
+ * it up: its HTTP client, where releases are staged, the limits, `--strict-window`, `--require-hashes`,
+ * the run's scope, where specs resolve, and the first v2 index (for package documents' bare hashes).
+ */
+export function prepareContext(
+  options: Pick<InstallOptions, "strictWindow" | "requireHashes" | "hosts" | "cwd">,
+  run: { http: HttpClient; staging: PrepareContext["staging"]; limits: Limits; scope: RunScope; firstMip?: () => Promise<string | undefined> },
+): PrepareContext {
+  return {
+    http: run.http,
+    staging: run.staging,
+    limits: run.limits,
+    strictWindow: options.strictWindow,
+    requireHashes: options.requireHashes ?? false,
+    scope: run.scope,
+    signal: run.scope.signal,
+    spec: { hosts: options.hosts ?? gitHostsFromEnv(), cwd: options.cwd ?? process.cwd() },
+    ...(run.firstMip === undefined ? {} : { fallbackMip: run.firstMip }),
+  };
 }
 
 /** What `openSources` needs: where to look, and how to talk to the network. */

@@ -3,13 +3,12 @@
 
 import { download, type DownloadReport } from "../download.js";
 import { MpipError } from "../errors.js";
-import { DEFAULT_INDEXES } from "../defaults.js";
 import { Reporter, type Verbosity } from "../log.js";
 import { jsonDocument } from "../render.js";
 import { catchSignals } from "../signals.js";
 import { printable, quantity, styled, type Text } from "../text.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
-import { cacheOptions, firmwareTarget, gatherRequests, indexList, limitsFrom, type Gathered, type InstallFlags } from "./install.js";
+import { checkBuildFlags, fetchOptions, gatherRequests, resolutionOptions, type Gathered, type InstallFlags } from "./install.js";
 
 /** Install's flags that download takes, and its own `-d`. */
 export type DownloadFlags = Omit<InstallFlags, "target" | "wait" | "record" | "dryRun" | "maxSize" | "upgrade" | "forceReinstall" | "compile" | "keepSources" | "mpyCross"> & { dest: string };
@@ -27,48 +26,22 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
     await checkDest(flags.dest);
     if (flags.lock !== undefined) await checkLockFlags(specs, flags, flags.lock);
     // The inputs: specs and -r files, resolved; or a pylock.toml given with --lock, which says what to fetch.
-    const { requests, constraints, input, hashMode } = flags.lock !== undefined ? NOTHING_GATHERED : await gatherRequests(specs, flags, reporter);
-    if (requests.length === 0 && flags.lock === undefined) {
+    const gathered = flags.lock !== undefined ? NOTHING_GATHERED : await gatherRequests(specs, flags, reporter);
+    if (gathered.requests.length === 0 && flags.lock === undefined) {
       throw new MpipError("usage", "no packages to download", { hint: "name packages (`mpip download -d DIR NAME`), a requirements file (`-r FILE`) or a lock (`--lock pylock.toml`)" });
     }
-    // Index options in requirement files act as for install: after the command line's, in the order read.
     // Beside a lock, the indexes given are asked nothing (there is no default list): see download.ts.
-    const indexUrls = !flags.index || input.noIndex !== undefined ? [] : flags.lock !== undefined ? [...(flags.indexUrl ?? []), ...flags.extraIndexUrl] : indexList([...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl], input.indexChanges);
-    const findLinks = [...flags.findLinks, ...input.findLinks.map((link) => link.path)];
-    if (indexUrls.length === 0 && findLinks.length === 0 && requests.some((request) => request.direct === undefined)) {
-      throw new MpipError("usage", `--no-index${input.noIndex === undefined || !flags.index ? "" : ` (${input.noIndex})`} leaves no place to find packages`, { hint: "add a folder of sdists with `-f DIR`" });
-    }
-    await checkTypedPaths(flags.findLinks, "folder", "given with --find-links");
-    for (const link of input.findLinks) await checkTypedPaths([link.path], "folder", `given with --find-links in ${link.origin}`);
-    if (flags.cert !== undefined) {
-      await checkTypedPaths([flags.cert], "file", "given with --cert");
-      const { parsePemBundle } = await import("../http/tls.js");
-      const { readFile } = await import("node:fs/promises");
-      parsePemBundle(await readFile(flags.cert, "utf8"), flags.cert);
-    }
+    const resolution = await resolutionOptions(gathered, flags, flags.lock === undefined ? undefined : [...(flags.indexUrl ?? []), ...flags.extraIndexUrl]);
     if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");
-    const firmware = firmwareTarget(flags);
+    const firmware = await checkBuildFlags({ ...flags, compile: false, keepSources: false });
     typed = false;
     const report = await download({
       dest: flags.dest,
-      requests,
+      ...resolution,
       ...(flags.lock === undefined ? {} : { lockFile: flags.lock }),
-      indexUrls,
-      findLinks,
-      ...cacheOptions(flags),
-      constraints,
-      ...(hashMode === undefined ? {} : { hashMode }),
+      ...fetchOptions(flags),
       ...(firmware === undefined ? {} : { firmware }),
-      noDeps: !flags.deps,
-      pre: flags.pre || input.pre !== undefined,
-      strictWindow: flags.strictWindow,
-      requireHashes: flags.requireHashes || hashMode !== undefined,
-      jobs: flags.jobs,
-      ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
-      ...(flags.retries === undefined ? {} : { retries: flags.retries }),
-      ...(flags.cert === undefined ? {} : { certFile: flags.cert }),
       signal: signals.signal,
-      limits: limitsFrom(flags),
       reporter,
     });
     if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, ...report })}\n`);

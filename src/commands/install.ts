@@ -91,18 +91,11 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
   try {
     checkOptionClashes(flags);
     if (flags.target !== undefined) await refuseUrls([flags.target], "folder", "given with --target");
-    const { requests, constraints, input, hashMode } = await gatherRequests(specs, flags, reporter);
-    if (requests.length === 0) {
+    const gathered = await gatherRequests(specs, flags, reporter);
+    if (gathered.requests.length === 0) {
       throw new MpipError("usage", "no packages to install", { hint: "name packages (`mpip install NAME`) or a requirements file (`-r FILE`)" });
     }
-    // Index options in requirement files act as pip's do: after the command line's, in the order read.
-    const indexUrls = flags.index && input.noIndex === undefined ? indexList([...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl], input.indexChanges) : [];
-    const findLinks = [...flags.findLinks, ...input.findLinks.map((link) => link.path)];
-    if (indexUrls.length === 0 && findLinks.length === 0 && requests.some((request) => request.direct === undefined)) {
-      throw new MpipError("usage", `--no-index${input.noIndex === undefined || !flags.index ? "" : ` (${input.noIndex})`} leaves no place to find packages`, { hint: "add a folder of sdists with `-f DIR`" });
-    }
-    await checkTypedPaths(flags.findLinks, "folder", "given with --find-links");
-    for (const link of input.findLinks) await checkTypedPaths([link.path], "folder", `given with --find-links in ${link.origin}`);
+    const resolution = await resolutionOptions(gathered, flags);
     if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");
     const firmware = await checkBuildFlags(flags);
     typed = false;
@@ -110,21 +103,8 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
       ...(firmware === undefined ? {} : { firmware }),
       ...(flags.compile ? { compile: { keepSources: flags.keepSources, ...(flags.mpyCross === undefined ? {} : { mpyCross: flags.mpyCross }) } } : {}),
       target: flags.target ?? defaultTarget(process.env),
-      requests,
-      indexUrls,
-      findLinks,
-      constraints,
-      ...(hashMode === undefined ? {} : { hashMode }),
-      noDeps: !flags.deps,
-      pre: flags.pre || input.pre !== undefined,
-      strictWindow: flags.strictWindow,
-      // Hash-checking mode leaves nothing unverified: a package document's files need their hashes too.
-      requireHashes: flags.requireHashes || hashMode !== undefined,
-      jobs: flags.jobs,
-      ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
-      ...(flags.retries === undefined ? {} : { retries: flags.retries }),
-      ...(flags.cert === undefined ? {} : { certFile: flags.cert }),
-      ...cacheOptions(flags),
+      ...resolution,
+      ...fetchOptions(flags),
       wait: flags.wait,
       record: flags.record,
       dryRun: flags.dryRun,
@@ -132,7 +112,6 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
       upgrade: flags.upgrade,
       forceReinstall: flags.forceReinstall,
       signal: signals.signal,
-      limits: limitsFrom(flags),
       reporter,
     });
     if (flags.json) process.stdout.write(`${jsonReport(report)}\n`);
@@ -236,6 +215,52 @@ export function indexList(given: string[], changes: IndexChange[]): string[] {
     }
     return url;
   });
+}
+
+/** The flags that say where a resolution looks and how it chooses. */
+export type ResolutionFlags = Pick<InstallFlags, "index" | "indexUrl" | "extraIndexUrl" | "findLinks" | "deps" | "pre" | "strictWindow" | "requireHashes">;
+
+/**
+ * What `install`, `lock` and `download` resolve and where they look, from the gathered requests and the
+ * flags: the command line's indexes (or the default list) then the requirement files' index options in
+ * pip's order (`given` replaces that list: `download --lock` asks only the indexes named), the `-f`
+ * folders of both, and pip's hash-checking mode. Checks that `--no-index` leaves a place to look and
+ * that every `-f` folder is one.
+ * @throws MpipError `usage`.
+ */
+export async function resolutionOptions(gathered: Gathered, flags: ResolutionFlags, given?: string[]) {
+  const { requests, constraints, input, hashMode } = gathered;
+  const indexUrls = !flags.index || input.noIndex !== undefined ? [] : given ?? indexList([...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl], input.indexChanges);
+  const findLinks = [...flags.findLinks, ...input.findLinks.map((link) => link.path)];
+  if (indexUrls.length === 0 && findLinks.length === 0 && requests.some((request) => request.direct === undefined)) {
+    throw new MpipError("usage", `--no-index${input.noIndex === undefined || !flags.index ? "" : ` (${input.noIndex})`} leaves no place to find packages`, { hint: "add a folder of sdists with `-f DIR`" });
+  }
+  await checkTypedPaths(flags.findLinks, "folder", "given with --find-links");
+  for (const link of input.findLinks) await checkTypedPaths([link.path], "folder", `given with --find-links in ${link.origin}`);
+  return {
+    requests,
+    indexUrls,
+    findLinks,
+    constraints,
+    ...(hashMode === undefined ? {} : { hashMode }),
+    noDeps: !flags.deps,
+    pre: flags.pre || input.pre !== undefined,
+    strictWindow: flags.strictWindow,
+    // Hash-checking mode leaves nothing unverified: a package document's files need their hashes too.
+    requireHashes: flags.requireHashes || hashMode !== undefined,
+  };
+}
+
+/** How a command fetches: `--jobs`, `--timeout`, `--retries`, `--cert`, the cache and the `--max-*` limits. */
+export function fetchOptions(flags: Pick<InstallFlags, "jobs" | "timeout" | "retries" | "cert" | "cacheDir" | "cache" | "offline" | (typeof LIMIT_FLAGS)[number]>) {
+  return {
+    jobs: flags.jobs,
+    ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
+    ...(flags.retries === undefined ? {} : { retries: flags.retries }),
+    ...(flags.cert === undefined ? {} : { certFile: flags.cert }),
+    ...cacheOptions(flags),
+    limits: limitsFrom(flags),
+  };
 }
 
 export interface Gathered {

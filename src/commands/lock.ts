@@ -4,7 +4,6 @@
 // `install_requires`, read as `mpip pack` reads them). cli.ts declares the options.
 
 import path from "node:path";
-import { DEFAULT_INDEXES } from "../defaults.js";
 import { MpipError } from "../errors.js";
 import { isLocalSpec, localSpec, packageSource, type LockedPackage } from "../lock/format.js";
 import { Reporter, styled, type Text, type Verbosity } from "../log.js";
@@ -12,8 +11,8 @@ import { jsonDocument } from "../render.js";
 import type { Request } from "../resolve/resolve.js";
 import { catchSignals } from "../signals.js";
 import { printable, quantity } from "../text.js";
-import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
-import { cacheOptions, checkBuildFlags, checkOptionClashes, gatherRequests, indexList, limitsFrom, type Gathered, type InstallFlags } from "./install.js";
+import { EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
+import { checkBuildFlags, checkOptionClashes, fetchOptions, gatherRequests, resolutionOptions, type Gathered, type InstallFlags } from "./install.js";
 
 export type LockFlags = Omit<InstallFlags, "target" | "wait" | "record" | "dryRun" | "maxSize" | "upgrade" | "forceReinstall" | "mpyCross" | "lock"> & {
   output: string;
@@ -40,15 +39,8 @@ export async function lockCommand(specs: string[], flags: LockFlags): Promise<nu
       throw new MpipError("usage", `\`${printable(flags.output)}\` is not a lock file name: PEP 751 names a lock \`pylock.toml\` or \`pylock.NAME.toml\``, { hint: "write `-o pylock.toml` (in any folder), or `-o pylock.device.toml` for one of several" });
     }
     const lockDir = path.dirname(path.resolve(flags.output));
-    const { requests, constraints, input, hashMode, from } = await requirements(specs, flags, reporter);
-    // Index options in requirement files act as for install: after the command line's, in the order read.
-    const indexUrls = flags.index && input.noIndex === undefined ? indexList([...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl], input.indexChanges) : [];
-    const findLinks = [...flags.findLinks, ...input.findLinks.map((link) => link.path)];
-    if (indexUrls.length === 0 && findLinks.length === 0 && requests.some((request) => request.direct === undefined)) {
-      throw new MpipError("usage", `--no-index${input.noIndex === undefined || !flags.index ? "" : ` (${input.noIndex})`} leaves no place to find packages`, { hint: "add a folder of sdists with `-f DIR`" });
-    }
-    await checkTypedPaths(flags.findLinks, "folder", "given with --find-links");
-    for (const link of input.findLinks) await checkTypedPaths([link.path], "folder", `given with --find-links in ${link.origin}`);
+    const { from, ...gathered } = await requirements(specs, flags, reporter);
+    const resolution = await resolutionOptions(gathered, flags);
     // The lock names the build; nothing is compiled now, so --mpy-cross is the locked install's business.
     if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");
     const firmware = await checkBuildFlags({ ...flags, compile: false, keepSources: false });
@@ -56,25 +48,12 @@ export async function lockCommand(specs: string[], flags: LockFlags): Promise<nu
     typed = false;
     const { lock } = await import("../lock/lock.js");
     const report = await lock({
-      requests,
-      requirements: requests.map((request) => requirementText(request, lockDir)),
-      indexUrls,
-      findLinks,
-      ...cacheOptions(flags),
-      constraints,
-      ...(hashMode === undefined ? {} : { hashMode }),
+      ...resolution,
+      requirements: resolution.requests.map((request) => requirementText(request, lockDir)),
+      ...fetchOptions(flags),
       ...(firmware === undefined ? {} : { firmware }),
       ...(flags.compile ? { compile: { keepSources: flags.keepSources } } : {}),
-      noDeps: !flags.deps,
-      pre: flags.pre || input.pre !== undefined,
-      strictWindow: flags.strictWindow,
-      requireHashes: flags.requireHashes || hashMode !== undefined,
-      jobs: flags.jobs,
-      ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
-      ...(flags.retries === undefined ? {} : { retries: flags.retries }),
-      ...(flags.cert === undefined ? {} : { certFile: flags.cert }),
       signal: signals.signal,
-      limits: limitsFrom(flags),
       reporter,
       output: flags.output,
       check: flags.check,

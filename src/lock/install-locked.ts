@@ -13,14 +13,13 @@
 
 import path from "node:path";
 import { RunScope } from "../cancel.js";
-import { buildOf, commitStaged, openSources, settleCompiler, type InstallOptions, type InstallReport } from "../install.js";
+import { buildOf, commitStaged, openSources, prepareContext, settleCompiler, type InstallOptions, type InstallReport } from "../install.js";
 import { DEFAULT_LIMITS, type Limits } from "../limits.js";
-import type { PrepareContext, Staged } from "../prepare/index.js";
+import type { Staged } from "../prepare/index.js";
 import type { Provenance, SourceKind } from "../record/format.js";
 import type { RecordContext } from "../record/provenance.js";
 import { readRecordsIn, type Distribution } from "../record/read.js";
 import type { Prepared, Release } from "../resolve/resolve.js";
-import { gitHostsFromEnv } from "../sources/git-hosts.js";
 import { TargetSession } from "../image/session.js";
 import { asInterrupted } from "../image/interrupt.js";
 import { allowManyListeners } from "../signals.js";
@@ -68,15 +67,7 @@ export async function installLocked(options: LockedInstallOptions): Promise<Inst
   const { http } = await openSources({ indexUrls: [...new Set([...given, ...lockedIndexUrls(lock)])], findLinks: [], reporter, ...pick(options, "firmware", "timeoutMs", "retries", "certFile", "cacheDir", "offline") }, limits, scope);
   const target = path.resolve(options.target);
   const image = await TargetSession.open(options.target, { wait: options.wait ?? true, operation: options.remove ? "sync" : "install", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
-  const context: PrepareContext = {
-    http,
-    staging: image.staging,
-    limits,
-    strictWindow: options.strictWindow,
-    scope,
-    signal: scope.signal,
-    spec: { hosts: options.hosts ?? gitHostsFromEnv(), cwd: options.cwd ?? process.cwd() },
-  };
+  const context = prepareContext(options, { http, staging: image.staging, limits, scope });
   try {
     const compiler = await settleCompiler(options, image, scope);
     const installed = (await readRecordsIn(image.target)).distributions;

@@ -10,13 +10,11 @@ import path from "node:path";
 import { RunScope } from "../cancel.js";
 import { MpipError } from "../errors.js";
 import { signalName } from "../image/interrupt.js";
-import { openSources, sourceKinds, type InstallOptions } from "../install.js";
+import { openSources, prepareContext, resolveAndPrepare, sourceKinds, type InstallOptions } from "../install.js";
 import { DEFAULT_LIMITS, type Limits } from "../limits.js";
 import { readSmallFile } from "../local-file.js";
-import { Pool } from "../pool.js";
-import { prepareRelease, type PrepareContext, type Staged } from "../prepare/index.js";
-import { resolve, type ResolvedPackage } from "../resolve/resolve.js";
-import { gitHostsFromEnv } from "../sources/git-hosts.js";
+import type { Staged } from "../prepare/index.js";
+import type { ResolvedPackage } from "../resolve/resolve.js";
 import { parseIndexLocation } from "../sources/index-kind.js";
 import { allowManyListeners } from "../signals.js";
 import { printable, quantity } from "../text.js";
@@ -95,31 +93,10 @@ async function resolveLock(options: LockOptions): Promise<Lock> {
   const { http, sources, firstMip } = await openSources(options, limits, scope);
   // Fetched and unpacked as an install would (to hash every file and read every dependency), beside nothing.
   const scratch = await mkdtemp(path.join(os.tmpdir(), "mpip-lock-"));
-  const context: PrepareContext = {
-    http,
-    staging: { packageDir: (key) => path.join(scratch, key) },
-    limits,
-    strictWindow: options.strictWindow,
-    requireHashes: options.requireHashes ?? false,
-    scope,
-    signal: scope.signal,
-    spec: { hosts: options.hosts ?? gitHostsFromEnv(), cwd: options.cwd ?? process.cwd() },
-    fallbackMip: firstMip,
-  };
+  const context = prepareContext(options, { http, staging: { packageDir: (key) => path.join(scratch, key) }, limits, scope, firstMip });
   try {
     const roots = new Set(options.requests);
-    const resolved = await resolve<Staged>(options.requests, {
-      sources,
-      pool: new Pool(options.jobs, scope.signal),
-      scope,
-      pre: options.pre,
-      noDeps: options.noDeps,
-      ...(options.constraints === undefined ? {} : { constraints: options.constraints }),
-      ...(options.hashMode === undefined ? {} : { hashMode: options.hashMode }),
-      onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${quantity(count, "package")} ready, ${pending} in progress`),
-      onNotice: (message) => reporter.warn(message),
-      prepare: (release) => prepareRelease(release, context),
-    });
+    const resolved = await resolveAndPrepare(options, { sources, scope, context });
     reporter.clearProgress();
     for (const node of resolved) {
       reporter.detail(`${node.name}${node.version === "" ? "" : ` ${node.version}`} from ${node.prepared.origin} (sha256 ${node.prepared.sha256})`);
