@@ -16,9 +16,11 @@ import { Credentials } from "./http/auth.js";
 import { declaredLength, readBody, tooLarge } from "./http/body.js";
 import { statusFailure, thrownFailure } from "./http/failures.js";
 import { isFileUrl, LocalIndexFiles } from "./http/file-url.js";
+import { CAUTIOUS_CONNECTIONS, ConnectionPolicy, OPEN_CONNECTIONS } from "./http/connections.js";
 import { checkProxyEnvironment } from "./http/proxy-env.js";
 import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, withRetries, type Attempt, type RetryNotice } from "./http/retry.js";
 import { trustedCertificates } from "./http/tls.js";
+import { loadUndici, type UndiciParts } from "./http/undici.js";
 import type { Cache } from "./cache/cache.js";
 import { conditionalHeaders, forbidsStoring, validatorsOf, type CachedAnswer } from "./cache/documents.js";
 import { offlineMiss } from "./cache/offline.js";
@@ -93,20 +95,9 @@ export function redactUrl(url: string): string {
   }
 }
 
-type Undici = typeof import("undici");
-
-/**
- * undici is CommonJS: its exports are the namespace's `default` (always, in Node and in the bundle) and
- * also its named exports (only where Node's loader finds them), so take `default`.
- */
-async function loadUndici(): Promise<Undici> {
-  const loaded = (await import("undici")) as Undici & { default?: Undici };
-  return loaded.default ?? loaded;
-}
-
 export class HttpClient {
   // undici takes longer to load than the rest of mpip together: load it only when a request is made.
-  private client: Promise<{ undici: Undici; dispatcher: Dispatcher }> | undefined;
+  private client: Promise<{ undici: UndiciParts; cautious: Dispatcher; open: Dispatcher }> | undefined;
   private readonly timeoutMs: number;
   private readonly maxRedirects: number;
   private readonly userAgent: string;
@@ -115,6 +106,8 @@ export class HttpClient {
   private readonly certFile: string | undefined;
   private readonly log: (message: string) => void;
   private readonly onRetrying: (key: string, retrying: RetryNotice | undefined) => void;
+  /** How many connections each origin may have (http/connections.ts). */
+  private readonly connections = new ConnectionPolicy();
   /** Numbers the requests, for `onRetrying`'s keys. */
   private requests = 0;
   private readonly credentials: Credentials;
@@ -218,7 +211,7 @@ export class HttpClient {
   async close(): Promise<void> {
     // A client that never came up (an unreadable --cert file) has already reported why.
     const client = await this.client?.catch(() => undefined);
-    await client?.dispatcher.close();
+    await Promise.all([client?.cautious.close(), client?.open.close()]);
   }
 
   /**
@@ -266,6 +259,7 @@ export class HttpClient {
         const cached = revalidation?.cached;
         const validators = cached !== undefined && cached.url === current.toString() ? conditionalHeaders(cached) : undefined;
         const response = await this.send(current, options.accept, hop > 0, validators);
+        this.connections.answered(current.origin);
         const { statusCode, headers } = response;
         if (statusCode === 304 && validators !== undefined) {
           await response.body.dump();
@@ -329,12 +323,14 @@ export class HttpClient {
       checkProxyEnvironment();
       const timeout = this.timeoutMs;
       const tls = { timeout, ...(ca === undefined ? {} : { ca }) };
-      return {
-        undici,
-        // Proxies come from HTTP_PROXY, HTTPS_PROXY and NO_PROXY, as curl and pip read them. A proxy's own
-        // connection and the TLS tunnelled through it get the same timeout and certificates.
-        dispatcher: new undici.EnvHttpProxyAgent({ connect: tls, proxyTls: tls, requestTls: tls, headersTimeout: timeout, bodyTimeout: timeout }),
-      };
+      // Proxies come from HTTP_PROXY, HTTPS_PROXY and NO_PROXY, as curl and pip read them. A proxy's own
+      // connection and the TLS tunnelled through it get the same timeout and certificates. HTTP/2 is used
+      // where the server offers it (ALPN), one connection then carrying many requests. Connections are
+      // kept alive and capped per origin: 6 until the origin has kept one alive, then 16 (http/connections.ts).
+      const connect = this.connections.counting(undici.buildConnector({ ...tls, allowH2: true }));
+      const agent = (connections: number) =>
+        new undici.EnvHttpProxyAgent({ connect, connections, proxyTls: tls, requestTls: tls, headersTimeout: timeout, bodyTimeout: timeout, allowH2: true });
+      return { undici, cautious: agent(CAUTIOUS_CONNECTIONS), open: agent(OPEN_CONNECTIONS) };
     });
     return this.client;
   }
@@ -344,7 +340,8 @@ export class HttpClient {
     if (accept !== undefined) headers.accept = accept;
     const authorization = await this.credentials.authorization(url, isRedirect);
     if (authorization !== undefined) headers.authorization = authorization;
-    const { undici, dispatcher } = await this.connect();
+    const { undici, cautious, open } = await this.connect();
+    const dispatcher = this.connections.keepsAlive(url.origin) ? open : cautious;
     return undici.request(url, { method: "GET", headers, dispatcher, ...(this.signal === undefined ? {} : { signal: this.signal }) });
   }
 

@@ -14,6 +14,7 @@ import type { Artifact, ProjectListing, Source } from "../sources/types.js";
 import { printable } from "../text.js";
 import { satisfiesSpecifier, versionProblem } from "../versions.js";
 import { allowedHashes, brokenConstraints, checkHashMode, constraintsByName, describeConstraint, type AllowedHashes, type Constraint, type HashMode } from "./constraints.js";
+import { Lookups } from "./lookups.js";
 import { selectRelease } from "./select.js";
 
 export type { AllowedHashes, Constraint, HashMode } from "./constraints.js";
@@ -98,12 +99,25 @@ export interface ResolveOptions<T> {
 
 export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): Promise<Array<ResolvedPackage<T>>> {
   const chosen = new Map<string, ResolvedPackage<T>>();
-  const lookups = new Map<string, Promise<ProjectListing>>();
+  const lookups = new Lookups((requirement) => options.pool.run(() => lookUp(requirement, options.sources)));
   // A direct source whose project name is known answers requests for that name: `./foo-1.0.tar.gz` and
   // `foo` are one package. A name guessed from a URL or a folder never does.
   const aliases = new Map<string, string>();
   const scope = options.scope ?? new RunScope();
   const constraints = constraintsByName(options.constraints ?? []);
+  // A package's dependencies, looked up as soon as it is prepared (lookups.ts): only those its next level
+  // will look up by name (no direct source answers them, the target does not already satisfy them).
+  const lookAhead = (node: ResolvedPackage<T>, level: Map<string, Request[]>) => {
+    if (options.noDeps || options.hashMode !== undefined) return;
+    for (const spec of node.dependencies) {
+      if (spec.type !== "requirement") continue;
+      const key = normalizeName(spec.requirement.name);
+      if (chosen.has(key) || aliases.has(key) || level.has(key)) continue;
+      const request: Request = { ...requestFor(spec, requestedByOf(node)), dependency: true };
+      if (options.satisfied?.(key, [request]) !== undefined) continue;
+      lookups.lookAhead(key, combinedRequirement([request], constraints.get(key) ?? []));
+    }
+  };
   let level = roots;
   for (let depth = 0; level.length > 0; depth++) {
     for (const request of level) {
@@ -123,19 +137,28 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
       else joinDirect(existing, request, options);
     }
     options.onProgress?.({ resolved: chosen.size, pending: fresh.size });
-    const results = await scope.all([...fresh].map(([key, requests]) => () => resolveOne(key, requests, options, lookups, constraints)));
+    const results = await scope.all([...fresh].map(([key, requests]) => async () => {
+      const result = await resolveOne(key, requests, options, lookups, constraints);
+      lookAhead(result.node, fresh);
+      return result;
+    }));
     for (const { node } of results) chosen.set(node.key, node);
     const dropped = mergeProjects(results.map((result) => result.node), chosen, aliases, options);
     const next: Request[] = [];
     for (const { node, dependencies } of results) {
       if (dropped.has(node) || options.noDeps) continue;
-      const by = `\`${printable(node.name)}${node.version === "" ? "" : ` ${printable(node.version, 80)}`}\``;
+      const by = requestedByOf(node);
       for (const spec of dependencies) next.push({ ...requestFor(spec, by), dependency: true });
     }
     level = next;
   }
   options.onProgress?.({ resolved: chosen.size, pending: 0 });
   return [...chosen.values()];
+}
+
+/** How a package's dependencies name who asked for them: "`app 1.0`". */
+function requestedByOf<T>(node: ResolvedPackage<T>): string {
+  return `\`${printable(node.name)}${node.version === "" ? "" : ` ${printable(node.version, 80)}`}\``;
 }
 
 /**
@@ -160,7 +183,7 @@ function mergeProjects<T>(nodes: Array<ResolvedPackage<T>>, chosen: Map<string, 
   return dropped;
 }
 
-async function resolveOne<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>, constraints: Map<string, Constraint[]>) {
+async function resolveOne<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Lookups, constraints: Map<string, Constraint[]>) {
   try {
     return await chooseAndPrepare(key, requests, options, lookups, constraints);
   } catch (error) {
@@ -198,7 +221,7 @@ function requiredBy(requests: Request[]): string {
   return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(", ")} and ${names.at(-1)!}`;
 }
 
-async function chooseAndPrepare<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>, constraints: Map<string, Constraint[]>) {
+async function chooseAndPrepare<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Lookups, constraints: Map<string, Constraint[]>) {
   const directs = requests.filter((request) => request.direct !== undefined);
   const direct = directs[0]?.direct;
   // Requests for one repo at other refs (or other URLs of one project): the first one asked for wins.
@@ -251,34 +274,40 @@ function joinDirect<T>(existing: ResolvedPackage<T>, request: Request, options: 
   }
 }
 
-async function chooseRelease<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Map<string, Promise<ProjectListing>>, constraints: readonly Constraint[]): Promise<Release> {
-  // Constraints narrow the choice as the requests do (and the source sees them, for a pinned version).
-  const specifier = [...requests.map((request) => request.requirement.specifier), ...constraints.map((constraint) => constraint.requirement.specifier)].filter((spec) => spec !== "").join(",");
-  // The source sees every requirement on the name at once (an index without `releases` fetches a pinned version).
-  const combined = { ...requests[0]!.requirement, specifier };
-  let listing = lookups.get(key);
-  if (listing === undefined) {
-    listing = options.pool.run(() => findProject(combined, options.sources, requests));
-    lookups.set(key, listing);
-  }
-  const project = await listing;
+async function chooseRelease<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Lookups, constraints: readonly Constraint[]): Promise<Release> {
+  const combined = combinedRequirement(requests, constraints);
+  const project = (await lookups.listing(key, combined)) ?? (await options.pool.run(() => notFound(combined, options.sources, requests)));
   const askedBy = [describeRequests(requests), ...constraints.map(describeConstraint)].join(", ");
-  const selection = selectRelease(project, specifier, { pre: options.pre, askedBy });
+  const selection = selectRelease(project, combined.specifier, { pre: options.pre, askedBy });
   return { key, name: project.name, version: selection.version, source: project.source, artifact: selection.artifact };
 }
 
 /**
- * The first source's listing of the project. None knows it: `not-found`, worded for who asked. A name
- * only packages required is not the user's typo: the message names those packages, and the hint speaks
- * of their metadata. A name the user gave in a `-r` file names the file and line. (The user's requests
- * are the first level and dependencies come after, so one name is never asked for by both at once.)
- * @throws MpipError `not-found`; whatever a source throws.
+ * Every requirement on a name as one: constraints narrow the choice as the requests do, and the source
+ * sees them all at once (an index without `releases` fetches a pinned version).
  */
-async function findProject(requirement: Requirement, sources: Source[], requests: Request[]): Promise<ProjectListing> {
+function combinedRequirement(requests: Request[], constraints: readonly Constraint[]): Requirement {
+  const specifier = [...requests.map((request) => request.requirement.specifier), ...constraints.map((constraint) => constraint.requirement.specifier)].filter((spec) => spec !== "").join(",");
+  return { ...requests[0]!.requirement, specifier };
+}
+
+/** The first source's listing of the project; undefined when none knows it. */
+async function lookUp(requirement: Requirement, sources: Source[]): Promise<ProjectListing | undefined> {
   for (const source of sources) {
     const listing = await source.lookup(requirement);
     if (listing !== undefined) return listing;
   }
+  return undefined;
+}
+
+/**
+ * No source knows the project: `not-found`, worded for who asked. A name
+ * only packages required is not the user's typo: the message names those packages, and the hint speaks
+ * of their metadata. A name the user gave in a `-r` file names the file and line. (The user's requests
+ * are the first level and dependencies come after, so one name is never asked for by both at once.)
+ * @throws MpipError `not-found`, always; whatever a source throws while giving its hint.
+ */
+async function notFound(requirement: Requirement, sources: Source[], requests: Request[]): Promise<never> {
   // With --no-index and no -f folder, a dependency (a package.json's `deps`) has nowhere to be looked for.
   const where = sources.length === 0
     ? "any index or folder: --no-index leaves none and no `-f` folder is given"

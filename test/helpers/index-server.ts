@@ -122,6 +122,17 @@ export const notFound = (): Reply => jsonReply(404, { message: "Not Found" });
 export interface IndexServerOptions {
   /** Serve https with this key and certificate (PEM). */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * Close the connection after each answer (`Connection: close`), as `python -m http.server` does (it
+   * speaks HTTP/1.0): every request then needs a connection of its own. Default: keep connections alive.
+   */
+  closeEachAnswer?: boolean;
+  /**
+   * The listen backlog: how many connections the kernel queues before the server accepts them (Linux
+   * keeps backlog + 1). `python -m http.server` listens with 5; a burst of connection attempts beyond
+   * the queue is dropped, and each dropped one waits for TCP's SYN retry (about a second). Default: Node's 511.
+   */
+  backlog?: number;
 }
 
 export async function startIndexServer(options: IndexServerOptions = {}): Promise<IndexServer> {
@@ -248,7 +259,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
     if (state.delayMs > 0) await sleep(state.delayMs);
     if (res.destroyed) return;
     const body = reply.body ?? Buffer.alloc(0);
-    res.writeHead(reply.status, { ...reply.headers, "Content-Length": String(body.length) });
+    res.writeHead(reply.status, { ...reply.headers, "Content-Length": String(body.length), ...(options.closeEachAnswer === true ? { Connection: "close" } : {}) });
     res.end(body);
   };
 
@@ -330,7 +341,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   const server: Server = options.tls === undefined ? createServer(listener) : createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, listener);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen({ port: 0, host: "127.0.0.1", ...(options.backlog === undefined ? {} : { backlog: options.backlog }) }, () => resolve());
   });
   origin = `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
