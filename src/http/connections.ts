@@ -27,6 +27,8 @@ interface OriginState {
   opened: number;
   /** Answers received. */
   answered: number;
+  /** It has answered more requests than connections were opened to it: it keeps them alive (for good). */
+  keepsAlive: boolean;
 }
 
 /** What each origin has shown of its connections, for one HTTP client (see the top of this file). */
@@ -43,19 +45,20 @@ export class ConnectionPolicy {
 
   /** Counts an answer from `origin` (`https://host:port`, as URL.origin gives it). */
   answered(origin: string): void {
-    this.state(origin).answered++;
+    const state = this.state(origin);
+    state.answered++;
+    if (state.answered > state.opened) state.keepsAlive = true;
   }
 
-  /** Whether `origin` has answered more requests than connections were opened to it: it keeps them alive. */
+  /** Whether `origin` has ever answered more requests than connections were opened to it: it keeps them alive. */
   keepsAlive(origin: string): boolean {
-    const state = this.origins.get(origin);
-    return state !== undefined && state.answered > state.opened;
+    return this.origins.get(origin)?.keepsAlive === true;
   }
 
   private state(origin: string): OriginState {
     let state = this.origins.get(origin);
     if (state === undefined) {
-      state = { opened: 0, answered: 0 };
+      state = { opened: 0, answered: 0, keepsAlive: false };
       this.origins.set(origin, state);
     }
     return state;

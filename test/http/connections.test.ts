@@ -1,0 +1,141 @@
+// How many connections mpip's HTTP client opens to one origin (src/http/connections.ts), seen from real
+// servers on 127.0.0.1: one that closes after each answer and listens with a backlog of 5, as
+// `python -m http.server` does, never sees more than 6 connections at once however many requests are
+// made together; one that keeps connections alive has them reused and, once it has kept one, gets more at
+// once; one that speaks HTTP/2 is spoken to in HTTP/2, within the same cap.
+
+import assert from "node:assert/strict";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createSecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import type { AddressInfo, Socket } from "node:net";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { HttpClient } from "../../src/http.ts";
+import { CAUTIOUS_CONNECTIONS, OPEN_CONNECTIONS } from "../../src/http/connections.ts";
+import { makeTestPki, type TestPki } from "../helpers/tls.ts";
+
+/** A server's view of its connections: how many are open now, the most at once, and how many ever. */
+class ConnectionLog {
+  open = 0;
+  most = 0;
+  accepted = 0;
+  track(socket: Socket): void {
+    this.open++;
+    this.accepted++;
+    this.most = Math.max(this.most, this.open);
+    socket.once("close", () => this.open--);
+  }
+}
+
+interface Served {
+  origin: string;
+  log: ConnectionLog;
+  /** HTTP versions of the requests answered, in order. */
+  versions: string[];
+  close(): Promise<void>;
+}
+
+/** Answers `/N` after `delayMs` with N bytes; `close`: `Connection: close` on every answer. */
+async function serve(options: { close: boolean; backlog?: number; delayMs: number }): Promise<Served> {
+  const log = new ConnectionLog();
+  const versions: string[] = [];
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    versions.push(req.httpVersion);
+    setTimeout(() => {
+      const body = Buffer.alloc(Number((req.url ?? "/0").slice(1)) || 1, 0x61);
+      res.writeHead(200, { "Content-Length": String(body.length), ...(options.close ? { Connection: "close" } : {}) });
+      res.end(body);
+    }, options.delayMs);
+  });
+  server.on("connection", (socket: Socket) => log.track(socket));
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: "127.0.0.1", ...(options.backlog === undefined ? {} : { backlog: options.backlog }) }, resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    log,
+    versions,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+const getAll = (client: HttpClient, urls: string[]) => Promise.all(urls.map((url) => client.get(url, { maxBytes: 1 << 20 })));
+
+describe("connections per origin", () => {
+  test("a server that closes after each answer, with a backlog of 5, never has more than 6 connections open at once, whatever mpip asks for together", async () => {
+    const served = await serve({ close: true, backlog: 5, delayMs: 30 });
+    const client = new HttpClient({ retries: 0 });
+    try {
+      // Three bursts: 20, then 7 (one over the cap), then 40 requests at once.
+      for (const burst of [20, 7, 40]) {
+        const answers = await getAll(client, Array.from({ length: burst }, (_, i) => `${served.origin}/${i + 10}`));
+        assert.deepEqual(answers.map((answer) => answer.status === "ok" ? answer.body.length : -1), Array.from({ length: burst }, (_, i) => i + 10));
+      }
+      assert.ok(served.log.most <= CAUTIOUS_CONNECTIONS, `at most ${CAUTIOUS_CONNECTIONS} at once, saw ${served.log.most}`);
+      // Each answer closed its connection: one connection per request.
+      assert.equal(served.log.accepted, 67);
+    } finally {
+      await client.close();
+      await served.close();
+    }
+  });
+
+  test("a server that keeps connections alive has them reused, and once it has kept one it gets more connections at once (up to 16)", async () => {
+    const served = await serve({ close: false, delayMs: 150 });
+    const client = new HttpClient({ retries: 0 });
+    try {
+      // Before the server has kept a connection alive: the cautious cap.
+      await getAll(client, Array.from({ length: 10 }, (_, i) => `${served.origin}/${i + 1}`));
+      assert.ok(served.log.most <= CAUTIOUS_CONNECTIONS, `at most ${CAUTIOUS_CONNECTIONS} at once before, saw ${served.log.most}`);
+      // 10 answers over at most 6 connections: some connection answered twice, so the cap is lifted.
+      const before = served.log.accepted;
+      assert.ok(before <= CAUTIOUS_CONNECTIONS);
+      await getAll(client, Array.from({ length: 20 }, (_, i) => `${served.origin}/${i + 1}`));
+      assert.ok(served.log.most > CAUTIOUS_CONNECTIONS, `more than ${CAUTIOUS_CONNECTIONS} at once after, saw ${served.log.most}`);
+      assert.ok(served.log.most <= CAUTIOUS_CONNECTIONS + OPEN_CONNECTIONS, `saw ${served.log.most}`);
+      // And the connections the second burst opened are reused by a third.
+      const afterSecond = served.log.accepted;
+      await getAll(client, Array.from({ length: 12 }, (_, i) => `${served.origin}/${i + 1}`));
+      assert.equal(served.log.accepted, afterSecond, "no new connection for requests the open ones can carry");
+    } finally {
+      await client.close();
+      await served.close();
+    }
+  });
+
+  describe("HTTP/2", () => {
+    let dir: string;
+    let pki: TestPki;
+    before(async () => {
+      dir = await mkdtemp(path.join(os.tmpdir(), "mpip-h2-"));
+      pki = await makeTestPki(dir);
+    });
+    after(() => rm(dir, { recursive: true, force: true }));
+
+    test("a server that offers HTTP/2 is spoken to in HTTP/2, several requests on a connection, within the cap", async () => {
+      const log = new ConnectionLog();
+      const versions: string[] = [];
+      const server: Http2Server = createSecureServer({ key: pki.key, cert: pki.cert, allowHTTP1: true }, (req: Http2ServerRequest, res: Http2ServerResponse) => {
+        versions.push(req.httpVersion);
+        setTimeout(() => res.end(Buffer.alloc(Number(req.url.slice(1)), 0x62)), 30);
+      });
+      server.on("connection", (socket: Socket) => log.track(socket));
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const client = new HttpClient({ retries: 0, certFile: pki.caFile });
+      try {
+        await getAll(client, [`${origin}/1`]);
+        const answers = await getAll(client, Array.from({ length: 12 }, (_, i) => `${origin}/${i + 1}`));
+        assert.deepEqual(answers.map((answer) => answer.status === "ok" ? answer.body.length : -1), Array.from({ length: 12 }, (_, i) => i + 1));
+        assert.deepEqual(new Set(versions), new Set(["2.0"]));
+        assert.ok(log.accepted <= CAUTIOUS_CONNECTIONS, `${log.accepted} connections for 13 requests`);
+      } finally {
+        await client.close();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+  });
+});
