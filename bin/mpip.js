@@ -22,14 +22,21 @@ for (const stream of [process.stdout, process.stderr]) {
 const startupDelayMs = Number(process.env.MPIP_TEST_STARTUP_DELAY_MS ?? "0");
 if (Number.isFinite(startupDelayMs) && startupDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, startupDelayMs));
 
-const { main } = await import("../dist/mpip.js");
-startup.started();
-main(process.argv).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error) => {
-    process.stderr.write(`error: unexpected failure: ${error?.stack ?? error}\nThis is a bug in mpip; please report it.\n`);
-    process.exitCode = 1;
-  },
-);
+// `mpip --version` alone: the version, as the CLI would print it, without loading the CLI.
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+  const { readFileSync } = await import("node:fs");
+  process.stdout.write(`${JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version}\n`);
+} else {
+  const { main } = await import("../dist/mpip.js");
+  startup.started();
+  main(process.argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      process.stderr.write(`error: unexpected failure: ${error?.stack ?? error}\nThis is a bug in mpip; please report it.\n`);
+      process.exitCode = 1;
+    },
+  );
+}

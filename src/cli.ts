@@ -77,7 +77,27 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }
 
-export function buildProgram(run: (action: () => Promise<number>) => void): Command {
+/**
+ * The command line. Every command is named, summarized and described (what `mpip --help` lists); only
+ * those `argv` names (the one run, or `mpip help NAME`'s) also get their options, examples and action,
+ * which is most of the work of building it (about 50 options for each of install, download, lock and
+ * sync). With no `argv`, every command is built whole.
+ */
+export function buildProgram(run: (action: () => Promise<number>) => void, argv?: readonly string[]): Command {
+  const named = argv === undefined ? undefined : new Set(argv.slice(2).filter((arg) => !arg.startsWith("-")));
+  /** The commands built without their options. */
+  const deferred = new Set<string>();
+  /** Whether a command is to be built whole (else it is remembered as deferred). */
+  const whole = (name: string) => {
+    const built = named === undefined || named.has(name);
+    if (!built) deferred.add(name);
+    return built;
+  };
+  /** commander lists a command as `name [options] args` only if it has options: a deferred one takes them all the same. */
+  function subcommandTerm(this: Help, command: Command): string {
+    const term = Help.prototype.subcommandTerm.call(this, command);
+    return deferred.has(command.name()) ? term.replace(/^\S+/, (name) => `${name} [options]`) : term;
+  }
   const program = new Command("mpip")
     .description("A package manager for MicroPython: installs packages from micropython-lib, PyPI, private indexes, GitHub/GitLab/Codeberg repos, URLs and local files into a folder on the host.")
     .version(packageVersion(), "-V, --version", "print mpip's version")
@@ -85,7 +105,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
     // Parse errors are rendered by main (escaped, with a hint, and as JSON with --json), not by commander.
     .configureOutput({ outputError: () => {} })
     // Set before the commands are added: each command takes a copy of it.
-    .configureHelp({ optionDescription })
+    .configureHelp({ optionDescription, subcommandTerm })
     .exitOverride();
 
   const install = program
@@ -96,7 +116,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
         "Everything is downloaded, verified and unpacked beside the target first; the target changes only if the whole install succeeds.",
     )
     .argument("[spec...]", "what to install: `name`, `name==1.2`, `'name>=1.0,<2'` (PEP 440), `name@1.2` (mip style); or directly, with no index: `github:org/repo[/path][@ref]`, `gitlab:…`, `codeberg:…`, an https:// URL or a local path to a .tar.gz sdist, a .py/.mpy module or a package.json, or a project folder");
-  addInstallOptions(install, ["target", "resolution", "firmware", "image", "network", "cache", "limits", "output", "lock"], ["--no-remove"])
+  if (whole("install")) addInstallOptions(install, ["target", "resolution", "firmware", "image", "network", "cache", "limits", "output", "lock"], ["--no-remove"])
     .addHelpText("after", `\nExamples:${INSTALL_EXAMPLES}\n${INDEXES}`)
     .action((specs: string[], flags: InstallFlags) => run(async () => (await import("./commands/install.js")).installCommand(specs, flags)));
 
@@ -109,9 +129,8 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
         "and micropython-lib and package.json packages as a micropython-lib v2 index (index.json, package/, file/). `mpip install -i DIR ...` then reproduces the install on a machine with no network. " +
         "With --lock, exactly what a pylock.toml lists is downloaded, with no resolution. Downloading into a folder that already holds a download adds to it.",
     )
-    .argument("[spec...]", "what to download, as for `install`: names with specifiers, `github:` shorthands, URLs and local paths")
-    .requiredOption("-d, --dest <dir>", "the folder to write into (created if missing)", nonEmpty("--dest"));
-  addInstallOptions(download, ["resolution", "firmware", "network", "cache", "limits", "output", "lock"], ["--compile", "--keep-sources", "--mpy-cross", "--no-remove"], {
+    .argument("[spec...]", "what to download, as for `install`: names with specifiers, `github:` shorthands, URLs and local paths");
+  if (whole("download")) addInstallOptions(download.requiredOption("-d, --dest <dir>", "the folder to write into (created if missing)", nonEmpty("--dest")), ["resolution", "firmware", "network", "cache", "limits", "output", "lock"], ["--compile", "--keep-sources", "--mpy-cross", "--no-remove"], {
     "--lock": "download exactly what a pylock.toml lists, with no resolution: every file checked against the lock's full sha256, for the firmware the lock was made for",
   })
     .addHelpText("after", `\nExamples:${DOWNLOAD_EXAMPLES}`)
@@ -125,7 +144,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
         "With no packages and no -r, the dependencies of the project in the current folder (pyproject.toml, or setup.cfg) are locked.",
     )
     .argument("[spec...]", "what to lock, as for `mpip install`");
-  addInstallOptions(lock, ["resolution", "firmware", "network", "cache", "limits", "output"], ["--mpy-cross"])
+  if (whole("lock")) addInstallOptions(lock, ["resolution", "firmware", "network", "cache", "limits", "output"], ["--mpy-cross"])
     .option("-o, --output <file>", "the lock file to write: pylock.toml or pylock.NAME.toml", nonEmpty("--output"), "pylock.toml")
     .option("--check", "write nothing: exit 1, showing what changed, when the lock is out of date with its inputs (for CI)", false)
     .addHelpText("after", `\nExamples:${LOCK_EXAMPLES}`)
@@ -139,75 +158,90 @@ export function buildProgram(run: (action: () => Promise<number>) => void): Comm
         "and the recorded packages the lock does not list are removed, all in one commit (`mpip install --lock` keeps them). Any mismatch changes nothing.",
     )
     .argument("[lock]", "the lock file (default: pylock.toml in the current folder)");
-  addInstallOptions(sync, ["target", "resolution", "firmware", "image", "network", "cache", "limits", "output", "lock"], ["--requirement", "--find-links", "--no-index", "--no-deps", "--pre", "--require-hashes", "--upgrade", "--lock"])
+  if (whole("sync")) addInstallOptions(sync, ["target", "resolution", "firmware", "image", "network", "cache", "limits", "output", "lock"], ["--requirement", "--find-links", "--no-index", "--no-deps", "--pre", "--require-hashes", "--upgrade", "--lock"])
     .action((lockFile: string | undefined, flags: SyncFlags) => run(async () => (await import("./commands/sync.js")).syncCommand(lockFile, flags)));
 
-  program
+  const listCommand = program
     .command("list")
     .summary("list the packages installed in a folder")
     .description(
       "List the packages a folder's install records name (`NAME-VERSION.dist-info`, as pip and pipkin write them too), with version and source, " +
         "then the files no record lists (copied by hand, installed by upip or mip).",
-    )
-    .option("-p, --target <dir>", "the folder to look at (default: where `mpip install` installs)", nonEmpty("--target"))
-    .option("--unrecorded", "list each file in no record, not only each top-level name", false)
-    .option("--size", "add each package's bytes and the bytecode freezing it would add (its .py compiled with the built-in mpy-cross), and a total", false)
-    .option("--json", "print the list as JSON on stdout", false)
-    .option("--debug", "print stack traces with errors", false)
-    .action((flags: ListFlags) => run(async () => (await import("./commands/list.js")).listCommand(flags)));
+    );
+  if (whole("list")) {
+    listCommand
+      .option("-p, --target <dir>", "the folder to look at (default: where `mpip install` installs)", nonEmpty("--target"))
+      .option("--unrecorded", "list each file in no record, not only each top-level name", false)
+      .option("--size", "add each package's bytes and the bytecode freezing it would add (its .py compiled with the built-in mpy-cross), and a total", false)
+      .option("--json", "print the list as JSON on stdout", false)
+      .option("--debug", "print stack traces with errors", false)
+      .action((flags: ListFlags) => run(async () => (await import("./commands/list.js")).listCommand(flags)));
+  }
 
-  program
+  const showCommand = program
     .command("show")
     .summary("show installed packages in detail")
     .description("Show recorded packages in detail, as `pip show` does: version, summary, source, requires, required-by, location, files and sizes.")
-    .argument("<name...>", "package names (compared after PEP 503 normalization)")
-    .option("-p, --target <dir>", "the folder to look at (default: where `mpip install` installs)", nonEmpty("--target"))
-    .option("-f, --files", "list the package's files, each checked against the hash its record gives", false)
-    .option("--size", "add the bytecode freezing the package would add", false)
-    .option("--json", "print the details as JSON on stdout", false)
-    .option("--debug", "print stack traces with errors", false)
-    .action((names: string[], flags: ShowFlags) => run(async () => (await import("./commands/show.js")).showCommand(names, flags)));
+    .argument("<name...>", "package names (compared after PEP 503 normalization)");
+  if (whole("show")) {
+    showCommand
+      .option("-p, --target <dir>", "the folder to look at (default: where `mpip install` installs)", nonEmpty("--target"))
+      .option("-f, --files", "list the package's files, each checked against the hash its record gives", false)
+      .option("--size", "add the bytecode freezing the package would add", false)
+      .option("--json", "print the details as JSON on stdout", false)
+      .option("--debug", "print stack traces with errors", false)
+      .action((names: string[], flags: ShowFlags) => run(async () => (await import("./commands/show.js")).showCommand(names, flags)));
+  }
 
-  program
+  const freezeCommand = program
     .command("freeze")
     .summary("print the installed packages as a requirements file")
-    .description("Print one requirement per recorded package (`name==version`, or the direct source it came from) that `mpip install -r` installs again.")
-    .option("-p, --target <dir>", "the folder to look at (default: where `mpip install` installs)", nonEmpty("--target"))
-    .option("--debug", "print stack traces with errors", false)
-    .action((flags: ReadFlags) => run(async () => (await import("./commands/freeze.js")).freezeCommand(flags)));
+    .description("Print one requirement per recorded package (`name==version`, or the direct source it came from) that `mpip install -r` installs again.");
+  if (whole("freeze")) {
+    freezeCommand
+      .option("-p, --target <dir>", "the folder to look at (default: where `mpip install` installs)", nonEmpty("--target"))
+      .option("--debug", "print stack traces with errors", false)
+      .action((flags: ReadFlags) => run(async () => (await import("./commands/freeze.js")).freezeCommand(flags)));
+  }
 
-  program
+  const manifestCommand = program
     .command("manifest")
     .summary("write a manifest.py that freezes a folder into firmware")
     .description(
       "Write a MicroPython manifest.py that freezes the folder as installed: `package()` for each top-level folder (its .py and .mpy files), " +
         "`module()` for each top-level .py, `freeze()` for each top-level .mpy, all with the folder as `base_path`. " +
         "Build firmware with it: `make BOARD=... FROZEN_MANIFEST=/path/to/manifest.py`.",
-    )
-    .option("-p, --target <dir>", "the folder to freeze (default: where `mpip install` installs)", nonEmpty("--target"))
-    .option("-o, --output <file>", "write the manifest to this file (default: stdout)", nonEmpty("--output"))
-    .option("--include <manifest>", "a manifest to include() first, e.g. '$(PORT_DIR)/boards/manifest.py' to keep the board's own frozen modules (repeatable)", collectNonEmpty("--include"), [])
-    .option("--debug", "print stack traces with errors", false)
-    .action((flags: ManifestFlags) => run(async () => (await import("./commands/manifest.js")).manifestCommand(flags)));
+    );
+  if (whole("manifest")) {
+    manifestCommand
+      .option("-p, --target <dir>", "the folder to freeze (default: where `mpip install` installs)", nonEmpty("--target"))
+      .option("-o, --output <file>", "write the manifest to this file (default: stdout)", nonEmpty("--output"))
+      .option("--include <manifest>", "a manifest to include() first, e.g. '$(PORT_DIR)/boards/manifest.py' to keep the board's own frozen modules (repeatable)", collectNonEmpty("--include"), [])
+      .option("--debug", "print stack traces with errors", false)
+      .action((flags: ManifestFlags) => run(async () => (await import("./commands/manifest.js")).manifestCommand(flags)));
+  }
   // `mpip uninstall`: see commands/uninstall.ts.
-  program
+  const uninstallCommand = program
     .command("uninstall")
     .summary("remove installed packages by their install records")
     .description(
       "Remove packages mpip installed into a folder: the files each one's record (NAME-VERSION.dist-info/RECORD) lists and the record itself, all or none. " +
         "A file changed since it was installed is kept and reported (removed with --force); a file another package's record lists, and files no record lists, are never removed.",
     )
-    .argument("<name...>", "the packages to remove, by name")
-    .option("-p, --target <dir>", "the folder to remove them from (default: as for install)", nonEmpty("--target"))
-    .option("-y, --yes", "do not ask for confirmation (mpip asks only on a terminal)", false)
-    .option("--dry-run", "say what would be removed, and change nothing", false)
-    .option("--force", "remove files changed since they were installed too", false)
-    .option("--with-orphans", "also remove the dependencies no remaining package needs and that were not asked for by name", false)
-    .option("--no-wait", "if another mpip is working on the same folder, fail at once instead of waiting for it")
-    .option("-q, --quiet", "print only warnings and errors", false)
-    .option("--debug", "print stack traces with errors", false)
-    .option("--json", "print a machine-readable report on stdout", false)
-    .action((names: string[], flags: UninstallFlags) => run(async () => (await import("./commands/uninstall.js")).uninstallCommand(names, flags)));
+    .argument("<name...>", "the packages to remove, by name");
+  if (whole("uninstall")) {
+    uninstallCommand
+      .option("-p, --target <dir>", "the folder to remove them from (default: as for install)", nonEmpty("--target"))
+      .option("-y, --yes", "do not ask for confirmation (mpip asks only on a terminal)", false)
+      .option("--dry-run", "say what would be removed, and change nothing", false)
+      .option("--force", "remove files changed since they were installed too", false)
+      .option("--with-orphans", "also remove the dependencies no remaining package needs and that were not asked for by name", false)
+      .option("--no-wait", "if another mpip is working on the same folder, fail at once instead of waiting for it")
+      .option("-q, --quiet", "print only warnings and errors", false)
+      .option("--debug", "print stack traces with errors", false)
+      .option("--json", "print a machine-readable report on stdout", false)
+      .action((names: string[], flags: UninstallFlags) => run(async () => (await import("./commands/uninstall.js")).uninstallCommand(names, flags)));
+  }
 
   addPackCommand(program, run);
   registerFileCommands(program, run);
@@ -224,7 +258,7 @@ export async function main(argv: string[]): Promise<number> {
   let pending: Promise<number> | undefined;
   const program = buildProgram((action) => {
     pending = action();
-  });
+  }, argv);
   if (argv.length <= 2) {
     process.stderr.write(program.helpInformation());
     return EXIT_USAGE;
