@@ -19,7 +19,10 @@
 // 5. The 60-package graph (12 chains 5 deep) with --compile, as a ratio of the plain install.
 // Node's start-up is `node -e 0`, measured in the same run.
 //
-//   node --import tsx bench/install.ts [--delay MS] [--runs N] [--only NAME,...]
+//   node --import tsx bench/install.ts [--delay MS] [--runs N] [--only NAME,...] [--bin PATH]
+//
+// --only: start, graph, nodelay, locked, memory, compile. --bin: the mpip to measure (default this
+// checkout's bin/mpip.js), e.g. an older build's, to give before-and-after figures from one machine.
 
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -38,6 +41,7 @@ const option = (name: string, fallback: string) => {
 const delayMs = Number(option("--delay", "40"));
 const runs = Number(option("--runs", "5"));
 const only = option("--only", "").split(",").filter((part) => part !== "");
+const bin = path.resolve(option("--bin", path.join(root, "bin", "mpip.js")));
 const wanted = (part: string) => only.length === 0 || only.includes(part);
 
 interface Measure {
@@ -134,7 +138,7 @@ async function measure(args: (target: string) => string[], options: { server?: I
     const target = path.join(work, `target-${++runCounter}`);
     const cache = options.cache ?? path.join(work, `cache-${runCounter}`);
     const before = options.server?.requests.length ?? 0;
-    const timed = await timeNode([path.join(root, "bin", "mpip.js"), ...args(target)], { MPIP_CACHE_DIR: cache });
+    const timed = await timeNode([bin, ...args(target)], { MPIP_CACHE_DIR: cache });
     samples.push({ ...timed, requests: (options.server?.requests.length ?? 0) - before });
     await rm(target, { recursive: true, force: true });
     if (options.cache === undefined) await rm(cache, { recursive: true, force: true });
