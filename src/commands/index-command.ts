@@ -34,7 +34,11 @@ export function addIndexCommand(program: Command, run: Run): void {
     .argument("<source...>", "what to publish: .tar.gz sdists, project folders (packed as `mpip pack` does) and folders with a package.json")
     .requiredOption("-o, --output <dir>", "the folder to write the index into (created if missing; an earlier build there is added to)", nonEmpty("--output"))
     .option("--base-url <url>", "the URL the folder will be served at: the PyPI and simple faces then name files by absolute URL (upip needs it); relative URLs otherwise");
-  addInstallOptions(build, ["network", "limits", "output"], ["--timeout", "--retries", "--cert"])
+  addInstallOptions(build, ["network", "limits", "output"], ["--timeout", "--retries", "--cert"], {
+    "--jobs": "how many inputs are read, and files compiled, at once",
+    "--verbose": "also list every file written",
+    "--json": "print a machine-readable report on stdout (releases, the files written and those already there)",
+  })
     .addHelpText("after", INDEX_EXAMPLES)
     .action((sources: string[], flags: IndexBuildFlags) => run(async () => (await import("./index-build.js")).indexBuildCommand(sources, flags)));
 }

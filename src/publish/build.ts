@@ -78,10 +78,11 @@ export async function buildIndex(options: IndexBuildOptions): Promise<IndexBuild
       }),
     });
     reporter.progress(`Compiling to .mpy ${MPY_FLAVOR}`);
-    const releases = await Promise.all(published.map(async (release, index): Promise<IndexRelease> => ({
-      ...release,
-      flavors: [{ flavor: "py", files: release.files }, { flavor: MPY_FLAVOR, files: await compiled(release, session.staging.packageDir(`mpy-${index}`), options, scope) }],
-    })));
+    // One release after another: compileTree compiles `jobs` files of each at once.
+    const releases: IndexRelease[] = [];
+    for (const [index, release] of published.entries()) {
+      releases.push({ ...release, flavors: [{ flavor: "py", files: release.files }, { flavor: MPY_FLAVOR, files: await compiled(release, session.staging.packageDir(`mpy-${index}`), options, scope) }] });
+    }
     reporter.clearProgress();
     for (const release of releases) for (const warning of release.warnings) reporter.warn(warning);
     const plan = await planIndexFolder(session.target, path.join(session.staging.dir, "index"), releases, {

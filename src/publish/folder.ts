@@ -26,6 +26,7 @@ import {
 import { MpipError } from "../errors.js";
 import { normalizeName } from "../spec/names.js";
 import { printable } from "../text.js";
+import { compareVersions, isPep440Version } from "../versions.js";
 import { pypiProjectDocument, pypiSpellings, pypiVersionDocument, projectFolder, SDIST_FOLDER, simpleProjectHtml, simpleProjectJson, simpleRootHtml, simpleRootJson, type ListedRelease } from "./faces.js";
 import type { PublishedRelease } from "./inputs.js";
 
@@ -80,6 +81,7 @@ export async function planIndexFolder(folder: string, outDir: string, releases: 
 
   // The v2 face: index.json merged, a document per release and flavor, each latest.json following the highest.
   const oldIndex = await readIndex(folder, options.maxMetadataBytes, ADDING);
+  for (const release of releases) checkSpelling(folder, release, oldIndex?.json);
   const merged = mergeIndex(oldIndex?.json, releases.flatMap((release) => release.flavors.map(({ flavor }) => ({ name: release.name, version: documentVersion(release.name, release.version)!, flavor }))), oldIndex?.json.updated ?? 0);
   describeEntries(merged, releases);
   const entryName = (name: string) => merged.packages.find((entry) => normalizeName(entry.name) === normalizeName(name))?.name;
@@ -245,6 +247,20 @@ async function readProjectNames(folder: string, maxBytes: number): Promise<strin
 
 function notOurs(folder: string, relative: string): never {
   throw new MpipError("bad-metadata", `\`${printable(path.join(folder, ...relative.split("/")), 300)}\` is not a listing \`mpip index build\` writes, so this index build cannot add to it; nothing was written`, { hint: ADDING.hint });
+}
+
+/**
+ * A release whose version the folder publishes under another spelling (`1.00` where `1.0` is, the same
+ * PEP 440 version) would be a second document of one release: refused, as a changed release is.
+ * @throws MpipError `version-conflict`.
+ */
+function checkSpelling(folder: string, release: IndexRelease, index: IndexJson | undefined): void {
+  const entry = index?.packages.find((candidate) => normalizeName(candidate.name) === normalizeName(release.name));
+  const other = Object.values(entry?.versions ?? {}).flat().find((version) => version !== release.version && isPep440Version(version) && compareVersions(version, release.version) === 0);
+  if (other === undefined) return;
+  throw new MpipError("version-conflict", `\`${printable(release.name)} ${printable(release.version)}\` from \`${printable(release.source)}\` is the version \`${printable(other)}\` that \`${printable(folder, 300)}\` already publishes, spelled otherwise; nothing was written`, {
+    hint: "a published release never changes: give the package a new version, or the same spelling if it is the same release",
+  });
 }
 
 /** A release the folder already publishes with other content: releases are immutable once published. */

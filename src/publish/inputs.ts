@@ -13,6 +13,7 @@ import { MpipError } from "../errors.js";
 import { resolveAndPrepare } from "../install.js";
 import type { Reporter } from "../log.js";
 import { checkArchive } from "../pack/check.js";
+import { Pool } from "../pool.js";
 import { eggInfoName, renderPkgInfo, renderRequiresTxt } from "../pack/egg-info-text.js";
 import type { ProjectMetadata } from "../pack/metadata.js";
 import { readHeaders } from "../pack/pkg-info.js";
@@ -22,10 +23,10 @@ import type { PrepareContext, Staged } from "../prepare/context.js";
 import { requestFor, type ResolvedPackage } from "../resolve/resolve.js";
 import { upipSkips } from "../archive/skip-rules.js";
 import { evaluateMarker } from "../spec/markers.js";
-import { isMipName } from "../spec/names.js";
+import { isMipName, normalizeName } from "../spec/names.js";
 import { parsePackageSpec, type PackageSpec, type SpecContext } from "../spec/package-spec.js";
 import { printable } from "../text.js";
-import { isPep440Version } from "../versions.js";
+import { compareVersions, isPep440Version } from "../versions.js";
 
 /** One release to publish, read from one input. */
 export interface PublishedRelease {
@@ -80,7 +81,9 @@ export function classifyInput(text: string, context: SpecContext): PackageSpec &
  *   or a dependency no index can name; `version-conflict` for two inputs of the same release.
  */
 export async function readInputs(inputs: ReadonlyArray<PackageSpec & { type: "direct" }>, run: InputRun): Promise<PublishedRelease[]> {
-  const releases = await run.scope.all(inputs.map((spec, index) => async () => {
+  // At most `jobs` inputs at once: each holds its archive in memory until it is read.
+  const pool = new Pool(run.jobs, run.scope.signal);
+  const releases = await run.scope.all(inputs.map((spec, index) => () => pool.run(async () => {
     const archives: Array<{ data: Buffer; sha256: string; filename: string }> = [];
     const context = run.contextFor(index, async (_release, archive) => {
       archives.push({ ...archive, data: Buffer.from(archive.data) });
@@ -88,17 +91,15 @@ export async function readInputs(inputs: ReadonlyArray<PackageSpec & { type: "di
     const [node] = await resolveAndPrepare({ requests: [requestFor(spec, "the command line")], jobs: run.jobs, pre: true, noDeps: true, reporter: run.reporter }, { sources: [], scope: run.scope, context });
     if (node === undefined) throw new Error(`nothing was prepared for ${spec.direct.source}`);
     return releaseOf(node, archives[0], spec.direct.source);
-  }));
-  const seen = new Map<string, PublishedRelease>();
-  for (const release of releases) {
-    const key = `${release.name.toLowerCase()} ${release.version}`;
-    const other = seen.get(key);
+  })));
+  for (const [index, release] of releases.entries()) {
+    // The same PEP 440 version however spelled (`1.0`, `1.0.0`): one release.
+    const other = releases.slice(0, index).find((earlier) => normalizeName(earlier.name) === normalizeName(release.name) && compareVersions(earlier.version, release.version) === 0);
     if (other !== undefined) {
       throw new MpipError("version-conflict", `\`${printable(other.source)}\` and \`${printable(release.source)}\` are both \`${printable(release.name)} ${printable(release.version)}\`; an index publishes a release once`, {
         hint: "give each release once, or bump the version of the one that changed",
       });
     }
-    seen.set(key, release);
   }
   return releases;
 }

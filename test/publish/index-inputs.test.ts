@@ -50,6 +50,12 @@ describe("index build inputs", () => {
     await writeFile(sdist, await buildSdist({ name: "twice", version: "1.0", files: { "twice.py": "T = 1\n" } }));
     const project = await writeTree(path.join(dir, "twice-project"), { "pyproject.toml": '[project]\nname = "twice"\nversion = "1.0"\n', "twice.py": "T = 2\n" });
     await rejectsMpip(build([sdist, project], out), "version-conflict", "both `twice 1.0`");
+    // The same PEP 440 version spelled otherwise is the same release: in one build, and against an earlier one.
+    const respelled = await writeTree(path.join(dir, "twice-respelled"), { "pyproject.toml": '[project]\nname = "Twice"\nversion = "1.0.0"\n', "twice.py": "T = 3\n" });
+    await rejectsMpip(build([sdist, respelled], out), "version-conflict", "are both `Twice 1.0.0`");
+    const earlier = path.join(dir, "earlier-out");
+    await build([sdist], earlier);
+    await rejectsMpip(build([respelled], earlier), "version-conflict", "`Twice 1.0.0`", "the version `1.0`", "spelled otherwise");
     const module = path.join(dir, "lonely.py");
     await writeFile(module, "L = 1\n");
     await rejectsMpip(build([module], out), "usage", "a single module");
