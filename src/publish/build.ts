@@ -27,7 +27,7 @@ export const MPY_FLAVOR = "6";
 export interface IndexBuildOptions {
   /** sdists (`.tar.gz`), project folders and package.json folders, as paths (relative to `cwd`). */
   sources: string[];
-  /** The folder to write the index into (created if missing; an earlier build there is added to). */
+  /** The folder to write the index into, relative to `cwd` (created if missing; an earlier build there is added to). */
   output: string;
   /** Makes the PyPI and simple faces' file URLs absolute below it; relative otherwise. */
   baseUrl?: string;
@@ -64,7 +64,7 @@ export async function buildIndex(options: IndexBuildOptions): Promise<IndexBuild
   if (options.signal !== undefined) allowManyListeners(options.signal);
   const scope = new RunScope(options.signal);
   const { http } = await openSources({ indexUrls: [], findLinks: [], cwd, reporter }, limits, scope);
-  const session = await TargetSession.open(options.output, { wait: true, operation: "index build", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  const session = await TargetSession.open(path.resolve(cwd, options.output), { wait: true, operation: "index build", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   try {
     reporter.progress(`Reading ${quantity(inputs.length, "package")}`);
     const published = await readInputs(inputs, {

@@ -26,6 +26,7 @@ import { evaluateMarker } from "../spec/markers.js";
 import { isMipName, normalizeName } from "../spec/names.js";
 import { parsePackageSpec, type PackageSpec, type SpecContext } from "../spec/package-spec.js";
 import { printable } from "../text.js";
+import { looksLikeUrl } from "../usage.js";
 import { compareVersions, isPep440Version } from "../versions.js";
 
 /** One release to publish, read from one input. */
@@ -65,7 +66,8 @@ export interface InputRun {
  * @throws MpipError `usage`, or the spec's own `bad-spec`.
  */
 export function classifyInput(text: string, context: SpecContext): PackageSpec & { type: "direct" } {
-  const spec = parsePackageSpec(text, context);
+  // Every input is a path, also one written as a bare name (`mylib`, a folder here), which a spec would take for a package.
+  const spec = parsePackageSpec(looksLikeUrl(text) ? text : path.resolve(context.cwd, text), context);
   const hint = "give a .tar.gz sdist, a project folder (pyproject.toml or setup.cfg) or a folder with a package.json, on this machine";
   if (spec.type !== "direct") throw new MpipError("usage", `\`${printable(text)}\` names a package on an index, not something to publish`, { hint });
   const { artifact } = spec.direct;

@@ -62,7 +62,7 @@ describe("index build inputs", () => {
     assert.equal(await exists(path.join(out, "index.json")), false);
   });
 
-  test("dependencies become mip's pairs, and the PyPI pages answer each spelling of a name", async () => {
+  test("dependencies become mip's pairs, inputs are paths however written, and the PyPI pages answer each spelling of a name", async () => {
     const out = path.join(dir, "deps-out");
     const project = await writeTree(path.join(dir, "Garden_Kit"), {
       "pyproject.toml": '[project]\nname = "Garden_Kit"\nversion = "0.1"\ndependencies = ["soil>=1.0", "Rain_Gauge==2.0", "desktop-only; sys_platform == \'win32\'"]\n',
@@ -71,7 +71,8 @@ describe("index build inputs", () => {
     const gauge = path.join(dir, "rain-gauge-2.0.tar.gz");
     await writeFile(gauge, await buildSdist({ name: "rain-gauge", version: "2.0", files: { "rain_gauge.py": "R = 1\n" } }));
     const reporter = quiet();
-    const report = await buildIndex({ sources: [project, gauge], output: out, jobs: 4, reporter });
+    // A folder named bare (`Garden_Kit`, relative to the current folder) is a path, not a package's name.
+    const report = await buildIndex({ sources: ["Garden_Kit", gauge], cwd: dir, output: out, jobs: 4, reporter });
     assert.deepEqual(report.warnings, ["`" + project + "` needs `soil>=1.0`, which the v2 index (mip's) can only list as `soil` at its latest version"]);
     const document = JSON.parse(await readFile(path.join(out, "package", "py", "Garden_Kit", "0.1.json"), "utf8")) as { deps: unknown };
     assert.deepEqual(document.deps, [["soil", ""], ["rain-gauge", "2.0"]]);
