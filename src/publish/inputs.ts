@@ -123,7 +123,9 @@ async function releaseOf(node: ResolvedPackage<Staged>, archive: { data: Buffer;
     return { dest, file, sha256: createHash("sha256").update(await readFile(file)).digest("hex") };
   }));
   const deps = mipDeps(node.dependencies, label, warnings);
-  const sdist = archive === undefined ? packageJsonSdist(node, files, await Promise.all(files.map((file) => readFile(file.file))), label, warnings) : upipSdist(archive, label);
+  const sdist = archive === undefined
+    ? packageJsonSdist(node, files, await Promise.all(files.map((file) => readFile(file.file))), label, warnings)
+    : upipSdist(archive, label, node.artifact.type === "project");
   const headers = readHeaders(sdist.pkgInfo);
   const first = (key: string) => (headers.get(key)?.[0] ?? "").replace(/\s+/g, " ").trim();
   return {
@@ -141,15 +143,16 @@ async function releaseOf(node: ResolvedPackage<Staged>, archive: { data: Buffer;
 }
 
 /**
- * The sdist as given (or packed), when a device can read it as it is (`mpip check`'s gzip and tar checks);
- * otherwise the same files rewritten as plain ustar with a 4 KiB window (writer.ts): the content, and so
- * what installs, is unchanged. A fixed mtime keeps the bytes the same on every build.
+ * The sdist as given, when a device can read it as it is (`mpip check`'s gzip and tar checks); otherwise,
+ * and always for a project packed here (`packed`, whose entries carry SOURCE_DATE_EPOCH as their mtime),
+ * the same files written as plain ustar with a 4 KiB window (writer.ts) and a fixed mtime: the content, and
+ * so what installs, is unchanged, and building again in another environment gives the same bytes.
  */
-function upipSdist(archive: { data: Buffer; filename: string }, label: string): { filename: string; data: Buffer; pkgInfo: string } {
+function upipSdist(archive: { data: Buffer; filename: string }, label: string, packed: boolean): { filename: string; data: Buffer; pkgInfo: string } {
   const contents = readSdist(archive.data, label);
   const pkgInfo = contents.files.find((file) => /^[^/]+\.egg-info\/PKG-INFO$/.test(file.path)) ?? contents.files.find((file) => file.path === "PKG-INFO");
   const checks = checkArchive(archive.data, archive.filename).checks;
-  const readable = checks.every((check) => (check.id !== "gzip" && check.id !== "tar") || check.status === "pass");
+  const readable = !packed && checks.every((check) => (check.id !== "gzip" && check.id !== "tar") || check.status === "pass");
   const data = readable ? archive.data : writeSdist(contents.files.map((file) => ({ path: `${contents.top}/${file.path}`, data: file.data })), { mtime: DEFAULT_MTIME });
   return { filename: archive.filename, data, pkgInfo: pkgInfo === undefined ? "" : pkgInfo.data.toString("utf8") };
 }
