@@ -60,20 +60,26 @@ export interface InputRun {
 }
 
 /**
- * Classifies an input typed on the command line: a local `.tar.gz` sdist, a project folder, or a folder
- * holding a package.json (or that package.json). Anything else (a URL, a name, a single module) is a
- * usage error, since an index publishes releases that have a name and a version of their own.
- * @throws MpipError `usage`, or the spec's own `bad-spec`.
+ * Classifies an input: a path (relative to `context.cwd`, also when written as a bare name such as `mylib`)
+ * to a `.tar.gz` sdist, a project folder, or a folder holding a package.json (or that package.json). A URL
+ * or a single module is a usage error, since an index publishes releases with a name and version of their own.
+ * @throws MpipError `usage`, or the spec's own `bad-spec` (nothing at the path).
  */
 export function classifyInput(text: string, context: SpecContext): PackageSpec & { type: "direct" } {
-  // Every input is a path, also one written as a bare name (`mylib`, a folder here), which a spec would take for a package.
-  const spec = parsePackageSpec(looksLikeUrl(text) ? text : path.resolve(context.cwd, text), context);
   const hint = "give a .tar.gz sdist, a project folder (pyproject.toml or setup.cfg) or a folder with a package.json, on this machine";
-  if (spec.type !== "direct") throw new MpipError("usage", `\`${printable(text)}\` names a package on an index, not something to publish`, { hint });
-  const { artifact } = spec.direct;
-  const local = artifact.type === "project" || ((artifact.type === "dist" || artifact.type === "package-json") && ("location" in artifact ? artifact.location.type === "local" : artifact.file.location.type === "local"));
-  if (!local) throw new MpipError("usage", `\`${printable(text)}\` is ${artifact.type === "module" ? "a single module, which has no version to publish" : "not on this machine"}`, { hint: artifact.type === "module" ? "put the module in a project folder (pyproject.toml) or beside a package.json with a `version`, and give that folder" : hint });
-  return spec;
+  if (looksLikeUrl(text)) throw new MpipError("usage", `\`${printable(text)}\` is a URL; an index is built from files on this machine`, { hint: `download it first; ${hint}` });
+  const spec = parsePackageSpec(path.resolve(context.cwd, text), context);
+  if (spec.type !== "direct") throw new Error(`the path ${text} was not read as a path`);
+  switch (spec.direct.artifact.type) {
+    case "dist":
+    case "project":
+    case "package-json":
+      return spec;
+    case "module":
+      throw new MpipError("usage", `\`${printable(text)}\` is a single module, which has no version to publish`, { hint: "put the module in a project folder (pyproject.toml) or beside a package.json with a `version`, and give that folder" });
+    case "installed":
+      throw new Error(`the path ${text} was read as an installed package`);
+  }
 }
 
 /**
@@ -117,7 +123,8 @@ async function releaseOf(node: ResolvedPackage<Staged>, archive: { data: Buffer;
   if (!isMipName(node.name)) {
     throw new MpipError("bad-metadata", `${label} is named \`${printable(node.name)}\`, which mip cannot ask an index for (letters, digits, \`.\`, \`_\`, \`-\`)`, { hint: "rename the package (or the folder that holds its package.json)" });
   }
-  const warnings = [...prepared.warnings];
+  // An archive a device cannot inflate is published recompressed (upipSdist), not "installed anyway".
+  const warnings = prepared.warnings.filter((warning) => prepared.smallWindow || !warning.includes("inflate window"));
   const files = await Promise.all(prepared.files.map(async (dest) => {
     const file = path.join(prepared.dir, ...dest.split("/"));
     return { dest, file, sha256: createHash("sha256").update(await readFile(file)).digest("hex") };
@@ -126,6 +133,7 @@ async function releaseOf(node: ResolvedPackage<Staged>, archive: { data: Buffer;
   const sdist = archive === undefined
     ? packageJsonSdist(node, files, await Promise.all(files.map((file) => readFile(file.file))), label, warnings)
     : upipSdist(archive, label, node.artifact.type === "project");
+  warnings.push(...sdist.notes);
   const headers = readHeaders(sdist.pkgInfo);
   const first = (key: string) => (headers.get(key)?.[0] ?? "").replace(/\s+/g, " ").trim();
   return {
@@ -148,13 +156,14 @@ async function releaseOf(node: ResolvedPackage<Staged>, archive: { data: Buffer;
  * the same files written as plain ustar with a 4 KiB window (writer.ts) and a fixed mtime: the content, and
  * so what installs, is unchanged, and building again in another environment gives the same bytes.
  */
-function upipSdist(archive: { data: Buffer; filename: string }, label: string, packed: boolean): { filename: string; data: Buffer; pkgInfo: string } {
+function upipSdist(archive: { data: Buffer; filename: string }, label: string, packed: boolean): { filename: string; data: Buffer; pkgInfo: string; notes: string[] } {
   const contents = readSdist(archive.data, label);
   const pkgInfo = contents.files.find((file) => /^[^/]+\.egg-info\/PKG-INFO$/.test(file.path)) ?? contents.files.find((file) => file.path === "PKG-INFO");
   const checks = checkArchive(archive.data, archive.filename).checks;
   const readable = !packed && checks.every((check) => (check.id !== "gzip" && check.id !== "tar") || check.status === "pass");
   const data = readable ? archive.data : writeSdist(contents.files.map((file) => ({ path: `${contents.top}/${file.path}`, data: file.data })), { mtime: DEFAULT_MTIME });
-  return { filename: archive.filename, data, pkgInfo: pkgInfo === undefined ? "" : pkgInfo.data.toString("utf8") };
+  const notes = packed || readable ? [] : [`${label} is not an archive a device can read as it is (${checks.filter((check) => check.status === "fail").map((check) => check.message).join("; ")}): it is published rewritten as plain ustar with a 4 KiB window, its files unchanged`];
+  return { filename: archive.filename, data, pkgInfo: pkgInfo === undefined ? "" : pkgInfo.data.toString("utf8"), notes };
 }
 
 /**
@@ -162,7 +171,7 @@ function upipSdist(archive: { data: Buffer; filename: string }, label: string, p
  * and the egg-info (PKG-INFO, requires.txt) made from its version and `deps`.
  * @throws MpipError `bad-metadata` for a dependency by URL or shorthand, which requires.txt cannot name.
  */
-function packageJsonSdist(node: ResolvedPackage<Staged>, files: PublishedRelease["files"], data: Buffer[], label: string, warnings: string[]): { filename: string; data: Buffer; pkgInfo: string } {
+function packageJsonSdist(node: ResolvedPackage<Staged>, files: PublishedRelease["files"], data: Buffer[], label: string, warnings: string[]): { filename: string; data: Buffer; pkgInfo: string; notes: string[] } {
   const dependencies = node.dependencies.map((spec) => {
     if (spec.type === "requirement") return `${spec.requirement.name}${spec.requirement.specifier}`;
     throw new MpipError("bad-metadata", `${label} depends on \`${printable(spec.direct.source)}\`, a URL or repository that an sdist's requires.txt (the PyPI and simple faces) cannot name`, {
@@ -181,7 +190,7 @@ function packageJsonSdist(node: ResolvedPackage<Staged>, files: PublishedRelease
     { path: `${top}/${egg}/PKG-INFO`, data: Buffer.from(pkgInfo) },
     ...(requires === undefined ? [] : [{ path: `${top}/${egg}/requires.txt`, data: Buffer.from(requires) }]),
   ];
-  return { filename: `${top}.tar.gz`, data: writeSdist(entries, { mtime: DEFAULT_MTIME }), pkgInfo };
+  return { filename: `${top}.tar.gz`, data: writeSdist(entries, { mtime: DEFAULT_MTIME }), pkgInfo, notes: [] };
 }
 
 /**
