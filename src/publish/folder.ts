@@ -52,9 +52,26 @@ const ADDING = { run: "this index build", hint: "build into an empty folder, or 
  *   for a listing of the folder that is not one an index build writes; `io`, `limit-exceeded`.
  */
 export async function planIndexFolder(folder: string, outDir: string, releases: IndexRelease[], options: IndexFolderOptions): Promise<FolderPlan> {
-  const { plan, place, keep, look } = folderChanges(folder, outDir, releases.length);
-  /** A file published once: kept when the folder holds it as it is, else an error; written when missing. */
-  const publishOnce = async (index: number, relative: string, bytes: Buffer | string, sha256: string | undefined, same: (there: Buffer) => boolean = () => false) => {
+  const changes = indexChanges(folder, outDir, releases, options);
+  for (const [index, release] of releases.entries()) await changes.publishOnce(index, `${SDIST_FOLDER}/${sdistName(release)}`, release.sdist.data, release.sdist.sha256);
+  await planV2Face(changes, releases, options);
+  await planPypiFaces(changes, releases, options);
+  return changes.plan;
+}
+
+type IndexChanges = ReturnType<typeof indexChanges>;
+
+/**
+ * folderChanges, and the two ways an index build writes: `publishOnce` (a file published once, kept when the
+ * folder holds it as it is, or says the same by `same`; an error when it holds other content; written when
+ * missing; `sha256` compares a file by digest, else the document's bytes are read) and `writeListing` (a
+ * listing, written when its bytes change).
+ */
+function indexChanges(folder: string, outDir: string, releases: IndexRelease[], options: IndexFolderOptions) {
+  const changes = folderChanges(folder, outDir, releases.length);
+  const { plan, place, keep, look } = changes;
+  const read = (relative: string) => readDocument(folder, relative, options.maxMetadataBytes);
+  const publishOnce = async (index: number, relative: string, bytes: Buffer | string, sha256: string | undefined, same: (there: Buffer) => boolean = () => false): Promise<void> => {
     plan.paths[index]!.push(relative);
     if (sha256 !== undefined) {
       const there = await look(relative);
@@ -62,14 +79,25 @@ export async function planIndexFolder(folder: string, outDir: string, releases: 
       if (there.kind === "file") throw changedRelease(folder, relative, releases[index]!);
       return place(relative, bytes);
     }
-    const there = await readDocument(folder, relative, options.maxMetadataBytes);
+    const there = await read(relative);
     if (there === undefined) return place(relative, bytes);
     if (there.equals(bytes as Buffer) || same(there)) return keep(relative);
     throw changedRelease(folder, relative, releases[index]!);
   };
+  const writeListing = async (relative: string, bytes: Buffer): Promise<void> => {
+    const there = await read(relative);
+    if (there?.equals(bytes) === true) keep(relative);
+    else await place(relative, bytes);
+  };
+  return { ...changes, folder, read, publishOnce, writeListing };
+}
 
-  // The sdists, and the v2 face's hashed files: published once.
-  for (const [index, release] of releases.entries()) await publishOnce(index, `${SDIST_FOLDER}/${sdistName(release)}`, release.sdist.data, release.sdist.sha256);
+/**
+ * The v2 face: each file content-addressed, a document per release and flavor (with every file's full
+ * sha256), index.json merged, each `latest.json` a copy of the highest version's document.
+ */
+async function planV2Face(changes: IndexChanges, releases: IndexRelease[], options: IndexFolderOptions): Promise<void> {
+  const { folder, look, keep, place, read, publishOnce, writeListing } = changes;
   const allFiles = releases.flatMap((release) => release.flavors.flatMap((flavor) => flavor.files));
   const shorts = await shortHashes(allFiles.map((file) => file.sha256), async (short) => {
     const there = await look(hashedFilePath(short));
@@ -78,8 +106,6 @@ export async function planIndexFolder(folder: string, outDir: string, releases: 
   for (const [index, release] of releases.entries()) {
     for (const file of release.flavors.flatMap((flavor) => flavor.files)) await publishOnce(index, hashedFilePath(shorts.get(file.sha256)!), file.file, file.sha256);
   }
-
-  // The v2 face: index.json merged, a document per release and flavor, each latest.json following the highest.
   const oldIndex = await readIndex(folder, options.maxMetadataBytes, ADDING);
   for (const release of releases) checkSpelling(folder, release, oldIndex?.json);
   const merged = mergeIndex(oldIndex?.json, releases.flatMap((release) => release.flavors.map(({ flavor }) => ({ name: release.name, version: documentVersion(release.name, release.version)!, flavor }))), oldIndex?.json.updated ?? 0);
@@ -87,6 +113,7 @@ export async function planIndexFolder(folder: string, outDir: string, releases: 
   const entryName = (name: string) => merged.packages.find((entry) => normalizeName(entry.name) === normalizeName(name))?.name;
   const ours = new Map<string, Buffer>();
   for (const [index, release] of releases.entries()) {
+    // A dependency this index publishes is named as the index names it (`Tiny_Util` is `tiny-util`): mip asks for it verbatim.
     const deps = release.deps.map(([name, version]): [string, string] => [entryName(name) ?? name, version]);
     for (const { flavor, files } of release.flavors) {
       const artifact: Extract<DownloadedArtifact, { type: "mip" }> = { type: "mip", name: release.name, version: release.version, source: release.source, files, deps };
@@ -100,17 +127,22 @@ export async function planIndexFolder(folder: string, outDir: string, releases: 
     const entry = merged.packages.find((candidate) => candidate.name === name)!;
     for (const flavor of new Set(releases.flatMap((release) => release.flavors.map((item) => item.flavor)))) {
       const highest = latestVersion(entry.versions[flavor] ?? []);
-      if (highest === undefined) continue;
-      const source = ours.get(documentPath(flavor, name, highest)) ?? (await readDocument(folder, documentPath(flavor, name, highest), options.maxMetadataBytes));
+      const source = highest === undefined ? undefined : ours.get(documentPath(flavor, name, highest)) ?? (await read(documentPath(flavor, name, highest)));
       if (source !== undefined) await writeListing(documentPath(flavor, name, undefined), source);
     }
   }
-  const indexUnchanged = oldIndex !== undefined && oldIndex.bytes.equals(indexBytes(merged));
-  if (indexUnchanged) keep("index.json");
+  // `updated` moves only when the list changes, so that building the same inputs again changes nothing.
+  if (oldIndex !== undefined && oldIndex.bytes.equals(indexBytes(merged))) keep("index.json");
   else await place("index.json", indexBytes({ ...merged, updated: options.updated ?? updatedNow() }));
+}
 
-  // The PyPI JSON face: a document per release, published once, and each project's listing, under every
-  // spelling a client may ask for (see pypiSpellings); the simple face's pages, by PEP 503 name.
+/**
+ * The PyPI JSON face (a document per release, published once, and each project's listing, under every
+ * spelling a client may ask for: spellingsOf) and the simple face (each project's page in both forms, by
+ * PEP 503 name, and the list of projects).
+ */
+async function planPypiFaces(changes: IndexChanges, releases: IndexRelease[], options: IndexFolderOptions): Promise<void> {
+  const { folder, place, read, publishOnce, writeListing } = changes;
   const spellings = await spellingsOf(folder, releases);
   const projects = new Map<string, Array<{ listed: ListedRelease; index: number }>>();
   for (const [index, release] of releases.entries()) {
@@ -119,7 +151,7 @@ export async function planIndexFolder(folder: string, outDir: string, releases: 
     projects.set(key, [...(projects.get(key) ?? []), { listed, index }]);
   }
   // A project published before that a release of this build names by a new spelling is listed under it too.
-  for (const key of spellings.keys()) if (!projects.has(key) && (await readDocument(folder, `pypi/${key}/json`, options.maxMetadataBytes)) !== undefined) projects.set(key, []);
+  for (const key of spellings.keys()) if (!projects.has(key) && (await read(`pypi/${key}/json`)) !== undefined) projects.set(key, []);
   for (const [key, ours] of projects) {
     const all = mergeListed(await readListing(folder, `pypi/${key}/json`, options.maxMetadataBytes), ours.map((item) => item.listed));
     for (const spelling of spellings.get(key) ?? [key]) {
@@ -128,9 +160,9 @@ export async function planIndexFolder(folder: string, outDir: string, releases: 
         const own = ours.find((item) => item.listed.version === listed.version);
         if (own !== undefined) {
           await publishOnce(own.index, relative, pypiVersionDocument(listed, relative, options.baseUrl), undefined, (there) => sdistOf(parseJson(there)) === listed.file.sha256);
-        } else if ((await readDocument(folder, relative, options.maxMetadataBytes)) === undefined) {
+        } else if ((await read(relative)) === undefined) {
           // An earlier build's release, under a spelling it was not written under: a copy of its document.
-          const earlier = await readDocument(folder, `pypi/${key}/${listed.version}/json`, options.maxMetadataBytes);
+          const earlier = await read(`pypi/${key}/${listed.version}/json`);
           if (earlier !== undefined) await place(relative, earlier);
         }
       }
@@ -142,13 +174,6 @@ export async function planIndexFolder(folder: string, outDir: string, releases: 
   const names = [...(await readProjectNames(folder, options.maxMetadataBytes)), ...projects.keys()];
   await writeListing("simple/index.html", simpleRootHtml(names));
   await writeListing("simple/index.json", simpleRootJson(names));
-  return plan;
-
-  async function writeListing(relative: string, bytes: Buffer): Promise<void> {
-    const there = await readDocument(folder, relative, options.maxMetadataBytes);
-    if (there?.equals(bytes) === true) keep(relative);
-    else await place(relative, bytes);
-  }
 }
 
 /**
