@@ -5,6 +5,7 @@ import { MpipError } from "../errors.js";
 import { Reporter, type Verbosity } from "../log.js";
 import type { InstallFlags } from "./install.js";
 import { limitsFrom } from "./install.js";
+import { checkOutputFolder } from "./download.js";
 import { jsonDocument } from "../render.js";
 import { catchSignals } from "../signals.js";
 import { printable, quantity, styled, type Text } from "../text.js";
@@ -21,7 +22,7 @@ export async function indexBuildCommand(sources: string[], flags: IndexBuildFlag
   try {
     if (flags.quiet && flags.verbose) throw new MpipError("usage", "give -q (--quiet) or -v (--verbose), not both", { hint: "-q prints only warnings and errors; -v lists every file written" });
     await refuseUrls([flags.output], "folder", "given with --output");
-    await checkOutput(flags.output);
+    await checkOutputFolder(flags.output, "--output", "an index");
     // What each path is (an sdist, a project, a package.json folder) is for the build to say; here, that it is there.
     const { stat } = await import("node:fs/promises");
     for (const source of sources) {
@@ -50,15 +51,6 @@ export async function indexBuildCommand(sources: string[], flags: IndexBuildFlag
     signals.dispose();
     const { stopWasmWorkers } = await import("../mpy/compile.js");
     await stopWasmWorkers();
-  }
-}
-
-/** `-o` may name a folder, or nothing yet (it is created); anything else is a usage error. @throws MpipError `usage`. */
-async function checkOutput(output: string): Promise<void> {
-  const { stat } = await import("node:fs/promises");
-  const info = await stat(output).catch(() => undefined);
-  if (info !== undefined && !info.isDirectory()) {
-    throw new MpipError("usage", `\`${printable(output)}\` (given with --output) is ${info.isFile() ? "a file" : "not a folder"}; an index is written into a folder`, { hint: "name a folder, or one that does not exist yet (it is created)" });
   }
 }
 

@@ -83,10 +83,13 @@ describe("index build inputs", () => {
     assert.equal(await readFile(path.join(out, "pypi", "Rain_Gauge", "json"), "utf8"), await readFile(path.join(out, "pypi", "rain-gauge", "json"), "utf8"));
   });
 
-  test("usage errors exit 2: a URL to publish, no output folder", async () => {
+  test("usage errors exit 2: a URL to publish, an output that is a file, no output folder", async () => {
     const url = await runMpip(["index", "build", "https://example.invalid/pkg-1.0.tar.gz", "-o", path.join(dir, "url-out")]);
     assert.equal(url.code, 2, url.stderr);
     assert.match(url.stderr, /^error: `https:\/\/example\.invalid\/pkg-1\.0\.tar\.gz` \(given to publish\) is a URL, but this takes a file on this machine$/m);
+    const fileOutput = await runMpip(["index", "build", path.join(dir, "twice-1.0.tar.gz"), "-o", path.join(dir, "secret.py")]);
+    assert.equal(fileOutput.code, 2, fileOutput.stderr);
+    assert.match(fileOutput.stderr, /^error: `.*secret\.py` \(given with --output\) is a file; an index is written into a folder$/m);
     const noOutput = await runMpip(["index", "build", path.join(dir, "twice-1.0.tar.gz")]);
     assert.equal(noOutput.code, 2, noOutput.stderr);
     assert.match(noOutput.stderr, /^error: required option '-o, --output <dir>' not specified$/m);
