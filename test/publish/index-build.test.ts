@@ -119,7 +119,7 @@ describe("mpip index build", () => {
     assert.match(await readFile(path.join(out, "simple", "index.html"), "utf8"), /<a href="tiny-util\/">tiny-util<\/a>/);
   });
 
-  test("each face, served as plain files, installs what the sources install, and the images run in MicroPython", async () => {
+  test("each face, served as plain files (the simple face also as PEP 691 JSON), installs what the sources install, and the images run in MicroPython", async () => {
     const images = (name: string) => path.join(dir, "images", name);
     const install = async (name: string, args: string[]) => {
       const result = await runMpip(["install", "-q", "--no-record", "-p", images(name), ...args]);
@@ -135,6 +135,15 @@ describe("mpip index build", () => {
     assert.deepEqual(await install("v2-mpy", ["-i", `mip+${server.url}`, "--mpy", "6", ...names]), compiled);
     assert.deepEqual(await install("pypi", ["-i", `${server.url}/pypi`, ...names]), fromSources);
     assert.deepEqual(await install("simple", ["-i", `simple+${server.url}/simple/`, ...names]), fromSources);
+    // The PEP 691 JSON pages, from a host that serves them by content type.
+    const negotiating = await serveFolder(out, { negotiate: true });
+    try {
+      assert.deepEqual(await install("simple-json", ["-i", `simple+${negotiating.url}/simple/`, ...names]), fromSources);
+      assert.ok(negotiating.served.includes("simple/meadow-sensor/index.json"), negotiating.served.join(" "));
+      assert.ok(!negotiating.served.some((file) => file.endsWith(".html")), negotiating.served.join(" "));
+    } finally {
+      await negotiating.close();
+    }
 
     const code = "import sensor, blinker\nprint(sensor.read(), blinker.blink())\nimport tiny_util\nprint(tiny_util.__file__)\n";
     for (const [image, file] of [["v2", "/lib/tiny_util.py"], ["v2-mpy", "/lib/tiny_util.mpy"]] as const) {
