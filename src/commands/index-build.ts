@@ -15,6 +15,10 @@ import type { IndexBuildReport } from "../publish/build.js";
 
 export type IndexBuildFlags = Pick<InstallFlags, "jobs" | "quiet" | "verbose" | "debug" | "json" | "maxUnpackedBytes" | "maxEntries" | "maxRatio" | "maxMetadataBytes" | "maxPathLength"> & { output: string; baseUrl?: string };
 
+/**
+ * Runs `mpip index build SOURCE... -o OUT`: checks the paths typed (usage errors, exit 2), builds the index
+ * (publish/build.ts), prints the summary (and the `--json` report), and returns the exit code.
+ */
 export async function indexBuildCommand(sources: string[], flags: IndexBuildFlags): Promise<number> {
   const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
   const reporter = new Reporter({ verbosity });
@@ -70,6 +74,6 @@ export function renderIndexSummary(report: IndexBuildReport, baseUrl: string | u
   const lines: Text[] = [`Published ${quantity(report.releases.length, "release")} into \`${report.output}\` (${counts.join(", ")})`];
   for (const release of report.releases) lines.push([" ", styled("green", "+"), " ", styled("bold", release.name), `==${release.version}`, " ", styled("dim", `(from ${release.source})`)]);
   const url = baseUrl?.replace(/\/+$/, "") ?? "URL";
-  lines.push(`Serve the folder as static files at ${baseUrl === undefined ? "a URL" : `\`${url}\``}, then: \`mip install -i ${url} NAME\`, \`mpip install -i mip+${url} NAME\` (add \`--mpy 6\` for .mpy), \`-i ${url}/pypi\` (PyPI JSON) or \`-i simple+${url}/simple/\``);
+  lines.push(`Serve the folder as static files at ${baseUrl === undefined ? "a URL" : `\`${url}\``}, then: \`mpremote mip install --index ${url} NAME\`, \`mpip install -i mip+${url} NAME\` (add \`--mpy 6\` for .mpy), \`-i ${url}/pypi\` (PyPI JSON) or \`-i simple+${url}/simple/\``);
   return lines;
 }
