@@ -18,6 +18,7 @@ import { eggInfoName, renderPkgInfo, renderRequiresTxt } from "../pack/egg-info-
 import type { ProjectMetadata } from "../pack/metadata.js";
 import { readHeaders } from "../pack/pkg-info.js";
 import { readSdist } from "../pack/read-sdist.js";
+import { planMetadata } from "../pack/repack.js";
 import { DEFAULT_MTIME, writeSdist } from "../pack/writer.js";
 import type { PrepareContext, Staged } from "../prepare/context.js";
 import { requestFor, type ResolvedPackage } from "../resolve/resolve.js";
@@ -151,18 +152,23 @@ async function releaseOf(node: ResolvedPackage<Staged>, archive: { data: Buffer;
 }
 
 /**
- * The sdist as given, when a device can read it as it is (`mpip check`'s gzip and tar checks); otherwise,
- * and always for a project packed here (`packed`, whose entries carry SOURCE_DATE_EPOCH as their mtime),
- * the same files written as plain ustar with a 4 KiB window (writer.ts) and a fixed mtime: the content, and
- * so what installs, is unchanged, and building again in another environment gives the same bytes.
+ * The sdist as given, when upip on a device installs it as it is: `mpip check`'s gzip and tar checks pass
+ * and its dependencies are in a requires.txt upip reads. Otherwise, and always for a project packed here
+ * (`packed`, whose entries carry SOURCE_DATE_EPOCH as their mtime), the same files written as plain ustar
+ * with a 4 KiB window (writer.ts) and a fixed mtime, with the egg-info upip reads made as `repack` makes it
+ * (a requires.txt from `Requires-Dist`, or without `[section]` headers). Only egg-info files, which no
+ * install writes, can differ: what installs is unchanged, and building again anywhere gives the same bytes.
  */
 function upipSdist(archive: { data: Buffer; filename: string }, label: string, packed: boolean): { filename: string; data: Buffer; pkgInfo: string; notes: string[] } {
   const contents = readSdist(archive.data, label);
-  const pkgInfo = contents.files.find((file) => /^[^/]+\.egg-info\/PKG-INFO$/.test(file.path)) ?? contents.files.find((file) => file.path === "PKG-INFO");
   const checks = checkArchive(archive.data, archive.filename).checks;
-  const readable = !packed && checks.every((check) => (check.id !== "gzip" && check.id !== "tar") || check.status === "pass");
-  const data = readable ? archive.data : writeSdist(contents.files.map((file) => ({ path: `${contents.top}/${file.path}`, data: file.data })), { mtime: DEFAULT_MTIME });
-  const notes = packed || readable ? [] : [`${label} is not an archive a device can read as it is (${checks.filter((check) => check.status === "fail").map((check) => check.message).join("; ")}): it is published rewritten as plain ustar with a 4 KiB window, its files unchanged`];
+  const failed = checks.filter((check) => (check.id === "gzip" || check.id === "tar" ? check.status === "fail" : check.id === "dependencies" && (check.status === "fail" || check.status === "warn")));
+  const files = new Map(contents.files.map((file) => [file.path, file.data as Uint8Array]));
+  if (failed.some((check) => check.id === "dependencies")) planMetadata(contents, files);
+  const data = failed.length === 0 && !packed ? archive.data : writeSdist([...files].map(([file, bytes]) => ({ path: `${contents.top}/${file}`, data: bytes })), { mtime: DEFAULT_MTIME });
+  const notes = packed || failed.length === 0 ? [] : [`${label} is not an sdist upip installs as it is (${failed.map((check) => check.message).join("; ")}): it is published rewritten as plain ustar with a 4 KiB window and the egg-info upip reads, the files it installs unchanged`];
+  // Core metadata: the top-level PKG-INFO (a modern sdist's, complete), else the egg-info's.
+  const pkgInfo = contents.files.find((file) => file.path === "PKG-INFO") ?? contents.files.find((file) => /^[^/]+\.egg-info\/PKG-INFO$/.test(file.path));
   return { filename: archive.filename, data, pkgInfo: pkgInfo === undefined ? "" : pkgInfo.data.toString("utf8"), notes };
 }
 

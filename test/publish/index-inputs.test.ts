@@ -9,6 +9,7 @@ import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Reporter } from "../../src/log.js";
+import { readSdist } from "../../src/pack/read-sdist.js";
 import { buildIndex } from "../../src/publish/build.js";
 import { listFiles, runMpip, tempDir } from "../helpers/cli.js";
 import { rejectsMpip, writeTree } from "../helpers/expect.js";
@@ -81,6 +82,24 @@ describe("index build inputs", () => {
       assert.ok(files.includes(page), `${page} in ${files.join(", ")}`);
     }
     assert.equal(await readFile(path.join(out, "pypi", "Rain_Gauge", "json"), "utf8"), await readFile(path.join(out, "pypi", "rain-gauge", "json"), "utf8"));
+  });
+
+  test("an sdist whose dependencies upip cannot read is published with a requires.txt it reads; one upip reads is published as it is", async () => {
+    const out = path.join(dir, "requires-out");
+    const modern = path.join(dir, "modern-1.0.tar.gz");
+    await writeFile(modern, await buildSdist({ name: "modern", version: "1.0", files: { "modern.py": "M = 1\n" }, requiresDist: ["tiny-util>=0.1", "winonly; sys_platform == 'win32'"] }));
+    const sectioned = path.join(dir, "sectioned-1.0.tar.gz");
+    await writeFile(sectioned, await buildSdist({ name: "sectioned", version: "1.0", files: { "sectioned.py": "S = 1\n" }, requires: ["tiny-util", "[fast]", "speedups"] }));
+    const plain = path.join(dir, "plain-1.0.tar.gz");
+    await writeFile(plain, await buildSdist({ name: "plain", version: "1.0", files: { "plain.py": "P = 1\n" }, requires: ["tiny-util"] }));
+    const report = await buildIndex({ sources: [modern, sectioned, plain], output: out, jobs: 4, reporter: quiet() });
+    assert.equal(report.warnings.filter((warning) => warning.includes("is not an sdist upip installs as it is")).length, 2, report.warnings.join("\n"));
+    const requiresTxt = async (file: string) => readSdist(await readFile(path.join(out, "sdist", file)), file).files.find((entry) => entry.path.endsWith(".egg-info/requires.txt"))?.data.toString("utf8");
+    assert.equal(await requiresTxt("modern-1.0.tar.gz"), "tiny-util>=0.1\n");
+    assert.equal(await requiresTxt("sectioned-1.0.tar.gz"), "tiny-util\n");
+    assert.deepEqual(await readFile(path.join(out, "sdist", "plain-1.0.tar.gz")), await readFile(plain));
+    const info = JSON.parse(await readFile(path.join(out, "pypi", "modern", "json"), "utf8")) as { info: { requires_dist: string[] } };
+    assert.deepEqual(info.info.requires_dist, ["tiny-util>=0.1", "winonly; sys_platform == 'win32'"]);
   });
 
   test("usage errors exit 2: a URL to publish, an output that is a file, no output folder", async () => {
