@@ -25,6 +25,7 @@ import { rememberCredentials } from "./secrets.js";
 import { addPackCommand } from "./pack/pack-command.js";
 import { registerFileCommands } from "./pack/file-commands.js";
 import { addCacheCommand } from "./commands/cache-command.js";
+import { addIndexCommand } from "./commands/index-command.js";
 
 const INSTALL_EXAMPLES = `
   $ mpip install micropython-pystone_lowmem            into ~/.micropython/lib, like upip
@@ -246,6 +247,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void, argv?
   addPackCommand(program, run);
   registerFileCommands(program, run);
   addCacheCommand(program, run);
+  addIndexCommand(program, run);
 
   // Every example first, then the paragraph about indexes, which is about installing only.
   program.addHelpText("after", `\nExamples:${INSTALL_EXAMPLES}${LOCK_EXAMPLES}${DOWNLOAD_EXAMPLES}${PACKAGING_EXAMPLES}\n${INDEXES}`);

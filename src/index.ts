@@ -4,6 +4,7 @@ export { install, type InstallOptions, type InstallReport, type InstalledPackage
 export { download, type DownloadOptions, type DownloadReport, type DownloadedPackage } from "./download.js";
 export { lock, type LockOptions, type LockReport } from "./lock/lock.js";
 export { installLocked, type LockedInstallOptions } from "./lock/install-locked.js";
+export { buildIndex, type IndexBuildOptions, type IndexBuildReport } from "./publish/build.js";
 export { packProject, type PackOptions, type PackResult } from "./pack/pack.js";
 export { MpipError, type ErrorCode } from "./errors.js";
 export { Reporter } from "./log.js";

@@ -60,8 +60,9 @@ export function usageError(error: CommanderError, context: ParseContext): MpipEr
     const { command } = context;
     if (typed !== undefined && command?.subcommands !== undefined && command.subcommands.length > 0) {
       const list = command.subcommands.map((name) => `\`${name}\``);
+      const takes = list.length === 1 ? list[0]! : `${list.slice(0, -1).join(", ")} or ${list.at(-1)!}`;
       return new MpipError("usage", `unknown command '${printable(typed, 40)}' for \`mpip ${command.name}\``, {
-        hint: `\`mpip ${command.name}\` takes ${list.slice(0, -1).join(", ")} or ${list.at(-1)!}; \`mpip ${command.name} --help\` describes them`,
+        hint: `\`mpip ${command.name}\` takes ${takes}; \`mpip ${command.name} --help\` describes ${list.length === 1 ? "it" : "them"}`,
       });
     }
     if (typed !== undefined) return unknownCommand(typed, context.commands);
@@ -75,8 +76,8 @@ export function usageError(error: CommanderError, context: ParseContext): MpipEr
   return new MpipError("usage", error.code === "commander.help" ? "no command given" : message, { hint });
 }
 
-/** Commands mpip is growing (CONVENTIONS.md) but does not have yet: never answered with a look-alike. */
-const PLANNED_COMMANDS = new Set(["index"]);
+/** Commands mpip is growing (CONVENTIONS.md) but does not have yet: never answered with a look-alike. None now. */
+const PLANNED_COMMANDS = new Set<string>([]);
 
 /**
  * `mpip uninstall`, `mpip frobnicate`: the command does not exist (for a planned one: not yet), and the

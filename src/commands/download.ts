@@ -23,7 +23,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
   try {
     if (flags.quiet && flags.verbose) throw new MpipError("usage", "give -q (--quiet) or -v (--verbose), not both", { hint: "-q prints only warnings and errors; -v adds where each package came from" });
     await refuseUrls([flags.dest], "folder", "given with --dest");
-    await checkDest(flags.dest);
+    await checkOutputFolder(flags.dest, "--dest", "a download");
     if (flags.lock !== undefined) await checkLockFlags(specs, flags, flags.lock);
     // The inputs: specs and -r files, resolved; or a pylock.toml given with --lock, which says what to fetch.
     const gathered = flags.lock !== undefined ? NOTHING_GATHERED : await gatherRequests(specs, flags, reporter);
@@ -75,12 +75,16 @@ async function checkLockFlags(specs: string[], flags: DownloadFlags, lockFile: s
   await checkTypedPaths([lockFile], "file", "given with --lock");
 }
 
-/** `-d` may name a folder, or nothing yet (it is created); anything else is a usage error. @throws MpipError `usage`. */
-async function checkDest(dest: string): Promise<void> {
+/**
+ * An output folder option (`-d`, `-o`) may name a folder, or nothing yet (it is created); anything else is
+ * a usage error naming the option and what is written there.
+ * @throws MpipError `usage`.
+ */
+export async function checkOutputFolder(folder: string, option: string, what: string): Promise<void> {
   const { stat } = await import("node:fs/promises");
-  const info = await stat(dest).catch(() => undefined);
+  const info = await stat(folder).catch(() => undefined);
   if (info !== undefined && !info.isDirectory()) {
-    throw new MpipError("usage", `\`${printable(dest)}\` (given with --dest) is ${info.isFile() ? "a file" : "not a folder"}; a download is written into a folder`, { hint: "name a folder, or one that does not exist yet (it is created)" });
+    throw new MpipError("usage", `\`${printable(folder)}\` (given with ${option}) is ${info.isFile() ? "a file" : "not a folder"}; ${what} is written into a folder`, { hint: "name a folder, or one that does not exist yet (it is created)" });
   }
 }
 

@@ -52,18 +52,15 @@ export interface FolderOptions {
   updated?: number;
 }
 
-type Existing = { kind: "missing" } | { kind: "file"; sha256: string } | { kind: "other" };
+export type Existing = { kind: "missing" } | { kind: "file"; sha256: string } | { kind: "other" };
 
 /**
- * Plans the folder `folder` after this download: stages the files to write below `outDir` (inside the
- * staging folder) and returns the placements with what each artifact occupies.
- * @throws MpipError `io` (an sdist, release or hashed file the folder holds with other bytes; an
- *   unreadable file), `bad-metadata` (an index.json that is none), `unsafe-path` (a name no folder may
- *   hold), `version-conflict` (two packages of this download under one name).
+ * What a plan of a folder's changes is built with: the plan itself (`items` lists of paths, one per thing
+ * laid out); `place` a file (a staged path, or bytes staged below `outDir` now) at a path of the folder, once;
+ * `keep` a path the folder already holds as needed; `look` at what the folder holds at a path (read once).
  */
-export async function planDownloadFolder(folder: string, outDir: string, artifacts: DownloadedArtifact[], options: FolderOptions): Promise<FolderPlan> {
-  checkNames(artifacts);
-  const plan: FolderPlan = { placements: [], written: [], unchanged: [], paths: artifacts.map(() => []) };
+export function folderChanges(folder: string, outDir: string, items: number) {
+  const plan: FolderPlan = { placements: [], written: [], unchanged: [], paths: Array.from({ length: items }, () => []) };
   const staged = new Set<string>();
   const place = async (relative: string, from: string | Buffer): Promise<void> => {
     if (staged.has(relative)) return;
@@ -77,11 +74,11 @@ export async function planDownloadFolder(folder: string, outDir: string, artifac
     plan.placements.push({ from: source as string, to: relative });
     plan.written.push(relative);
   };
-  const keep = (relative: string) => {
+  const keep = (relative: string): void => {
     if (!plan.unchanged.includes(relative)) plan.unchanged.push(relative);
   };
   const existing = new Map<string, Promise<Existing>>();
-  const look = (relative: string) => {
+  const look = (relative: string): Promise<Existing> => {
     let known = existing.get(relative);
     if (known === undefined) {
       known = digestOf(path.join(folder, ...relative.split("/")));
@@ -89,6 +86,19 @@ export async function planDownloadFolder(folder: string, outDir: string, artifac
     }
     return known;
   };
+  return { plan, place, keep, look };
+}
+
+/**
+ * Plans the folder `folder` after this download: stages the files to write below `outDir` (inside the
+ * staging folder) and returns the placements with what each artifact occupies.
+ * @throws MpipError `io` (an sdist, release or hashed file the folder holds with other bytes; an
+ *   unreadable file), `bad-metadata` (an index.json that is none), `unsafe-path` (a name no folder may
+ *   hold), `version-conflict` (two packages of this download under one name).
+ */
+export async function planDownloadFolder(folder: string, outDir: string, artifacts: DownloadedArtifact[], options: FolderOptions): Promise<FolderPlan> {
+  checkNames(artifacts);
+  const { plan, place, keep, look } = folderChanges(folder, outDir, artifacts.length);
 
   for (const [index, artifact] of artifacts.entries()) {
     if (artifact.type !== "sdist") continue;
@@ -169,23 +179,30 @@ function checkNames(artifacts: DownloadedArtifact[]): void {
   }
 }
 
-/** The folder's index.json, if it has one: its bytes and its content, checked to be a v2 index's. */
-async function readIndex(folder: string, maxBytes: number): Promise<{ bytes: Buffer; json: IndexJson } | undefined> {
+/**
+ * The folder's index.json, if it has one: its bytes and its content, checked to be a v2 index's. `adding`
+ * names the run that would add to it, and how to run it instead, for the error about one that is none.
+ * @throws MpipError `bad-metadata`, and readDocument's errors.
+ */
+export async function readIndex(folder: string, maxBytes: number, adding = { run: "this download", hint: "download into an empty folder, or into one that `mpip download` (or micropython-lib's tools/build.py) wrote" }): Promise<{ bytes: Buffer; json: IndexJson } | undefined> {
   const bytes = await readDocument(folder, "index.json", maxBytes);
   if (bytes === undefined) return undefined;
   const json = parseJson(bytes) as Partial<IndexJson> | undefined;
   const valid = json !== undefined && typeof json === "object" && json !== null && !Array.isArray(json) && MIP_INDEX_FORMATS.includes(json.v) && Array.isArray(json.packages)
     && json.packages.every((entry) => isRecord(entry) && typeof entry.name === "string" && (entry.versions === undefined || (isRecord(entry.versions) && Object.values(entry.versions).every((list) => Array.isArray(list) && list.every((item) => typeof item === "string")))));
   if (!valid) {
-    throw new MpipError("bad-metadata", `\`${printable(path.join(folder, "index.json"), 300)}\` is not a micropython-lib index.json (\`"v": 2\` and a \`packages\` list), so this download cannot add to it; nothing was written`, {
-      hint: "download into an empty folder, or into one that `mpip download` (or micropython-lib's tools/build.py) wrote",
+    throw new MpipError("bad-metadata", `\`${printable(path.join(folder, "index.json"), 300)}\` is not a micropython-lib index.json (\`"v": 2\` and a \`packages\` list), so ${adding.run} cannot add to it; nothing was written`, {
+      hint: adding.hint,
     });
   }
   return { bytes, json: { ...json, updated: typeof json.updated === "number" ? json.updated : 0, packages: json.packages!.map((entry) => ({ ...entry, versions: entry.versions ?? {} })) } as IndexJson };
 }
 
-/** A document of the folder (`relative`, `/`-separated), or undefined when there is none. */
-async function readDocument(folder: string, relative: string, maxBytes: number): Promise<Buffer | undefined> {
+/**
+ * A document of the folder (`relative`, `/`-separated), or undefined when there is none.
+ * @throws MpipError `limit-exceeded` past `maxBytes`, `io` when it cannot be read.
+ */
+export async function readDocument(folder: string, relative: string, maxBytes: number): Promise<Buffer | undefined> {
   const file = path.join(folder, ...relative.split("/"));
   const read = await readSmallFile(file, maxBytes, { follow: false });
   switch (read.kind) {
@@ -202,8 +219,8 @@ async function readDocument(folder: string, relative: string, maxBytes: number):
   }
 }
 
-/** The sha256 of a regular file of the folder, streamed; what else is at the path, if anything. */
-async function digestOf(file: string): Promise<Existing> {
+/** The sha256 of a regular file of the folder, streamed; what else is at the path, if anything. @throws MpipError `io`. */
+export async function digestOf(file: string): Promise<Existing> {
   const opened = await openRegularFile(file, { follow: false });
   if (opened.kind === "missing") return { kind: "missing" };
   if (opened.kind === "unreadable") throw new MpipError("io", `cannot read \`${printable(file, 300)}\` (${opened.error.code ?? opened.error.message}); nothing was written`, { cause: opened.error, hint: "check the download folder's permissions" });
@@ -226,11 +243,12 @@ async function digestOf(file: string): Promise<Existing> {
 }
 
 /** A JSON object: not null, not an array (`typeof` says "object" for both). */
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function parseJson(bytes: Buffer): unknown {
+/** The JSON in `bytes`, or undefined when it is none. */
+export function parseJson(bytes: Buffer): unknown {
   try {
     return JSON.parse(bytes.toString("utf8")) as unknown;
   } catch {
@@ -245,7 +263,7 @@ function clash(folder: string, relative: string, what: string): MpipError {
 }
 
 /** Seconds since 1970: SOURCE_DATE_EPOCH when set (reproducible builds' variable), else now. */
-function updatedNow(): number {
+export function updatedNow(): number {
   const epoch = process.env.SOURCE_DATE_EPOCH;
   return epoch !== undefined && /^\d+$/.test(epoch) ? Number(epoch) : Math.floor(Date.now() / 1000);
 }

@@ -48,6 +48,8 @@ export interface PackageDocumentJson {
   hashes: Array<[string, string]>;
   deps?: Array<[string, string]>;
   version: string;
+  /** Each file's full sha256, `[dest, hex]` in `hashes`' order: mpip's index build adds it; mip ignores it. */
+  sha256?: Array<[string, string]>;
 }
 
 /** One entry of index.json, as build.py writes it (keys it does not know are kept from an earlier file). */
@@ -130,13 +132,17 @@ export function documentPath(flavor: string, name: string, version: string | und
   return `package/${flavor}/${name}/${version ?? "latest"}.json`;
 }
 
-/** A mip package's document, with its files named by their short hashes. */
-export function packageDocument(artifact: Extract<DownloadedArtifact, { type: "mip" }>, shorts: Map<string, string>): PackageDocumentJson {
+/**
+ * A mip package's document, with its files named by their short hashes; with `fullHashes`, also each
+ * file's full sha256 in the `sha256` field (after build.py's keys, so mip reads the document unchanged).
+ */
+export function packageDocument(artifact: Extract<DownloadedArtifact, { type: "mip" }>, shorts: Map<string, string>, options: { fullHashes?: boolean } = {}): PackageDocumentJson {
   return {
     v: 1,
     hashes: artifact.files.map(({ dest, sha256 }): [string, string] => [dest, shorts.get(sha256)!]),
     ...(artifact.deps.length === 0 ? {} : { deps: artifact.deps }),
     version: artifact.version,
+    ...(options.fullHashes === true ? { sha256: artifact.files.map(({ dest, sha256 }): [string, string] => [dest, sha256]) } : {}),
   };
 }
 

@@ -4,9 +4,9 @@
 // and the commit journal record it too, so that a run waiting for another one, or rolling back one that
 // was killed, names what that other run was doing.
 
-export type TargetOperation = "install" | "uninstall" | "sync" | "download" | "read";
+export type TargetOperation = "install" | "uninstall" | "sync" | "download" | "index build" | "read";
 
-export const TARGET_OPERATIONS: readonly TargetOperation[] = ["install", "uninstall", "sync", "download", "read"];
+export const TARGET_OPERATIONS: readonly TargetOperation[] = ["install", "uninstall", "sync", "download", "index build", "read"];
 
 export interface Words {
   /** `install`: what a run does ("cannot install `x`"). */
@@ -28,6 +28,7 @@ const WORDS: Record<TargetOperation, Words> = {
   uninstall: { verb: "uninstall", noun: "uninstall", onTarget: "uninstall from", runOn: "uninstall from", doing: "uninstalling from", does: "uninstalls" },
   sync: { verb: "sync", noun: "sync", onTarget: "sync", runOn: "sync of", doing: "syncing", does: "syncs" },
   download: { verb: "download", noun: "download", onTarget: "download into", runOn: "download into", doing: "downloading into", does: "downloads" },
+  "index build": { verb: "build the index", noun: "index build", onTarget: "build the index in", runOn: "index build in", doing: "building the index in", does: "builds the index" },
   read: { verb: "read", noun: "read", onTarget: "read", runOn: "read of", doing: "reading", does: "reads" },
 };
 

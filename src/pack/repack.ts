@@ -98,8 +98,13 @@ export function planRepack(contents: SdistContents): RepackPlan {
   };
 }
 
-/** Finds name and version, and adds egg-info PKG-INFO and requires.txt to `output` when the sdist lacks them. */
-function planMetadata(contents: SdistContents, output: Map<string, Uint8Array>) {
+/**
+ * Finds name and version, and makes the egg-info upip reads in `output` (paths below the top folder): adds
+ * PKG-INFO and requires.txt when the sdist lacks them (requires.txt from PKG-INFO's `Requires-Dist`), and
+ * rewrites a requires.txt with `[section]` headers as plain lines. Only egg-info files change.
+ * @throws MpipError `bad-metadata` when the sdist has no PKG-INFO, or one without Name or Version.
+ */
+export function planMetadata(contents: SdistContents, output: Map<string, Uint8Array>) {
   const text = (file: string) => {
     const data = contents.files.find((candidate) => candidate.path === file)?.data;
     return data === undefined ? undefined : Buffer.from(data).toString("utf8");

@@ -29,6 +29,13 @@ export interface PackageDocument {
   urls: Array<[string, string]>;
   /** `[name, version]` as written: a name on the index, a URL or a shorthand; "" for one written with no version. */
   deps: Array<[string, string]>;
+  /**
+   * `[dest, full sha256 (lowercase hex)]` from the document's `sha256` field, which mpip's index build
+   * writes beside `hashes` (mip reads only `hashes`, `urls`, `deps` and `version`, so it ignores it): each
+   * names a file of `hashes` or `urls`, agrees with its short hash, and is what that file is checked against.
+   * Absent when the document gives none.
+   */
+  sha256?: Array<[string, string]>;
   /** What was read leniently (a pair listed twice, a dependency with no version), said as warnings; absent when nothing was. */
   warnings?: string[];
 }
@@ -73,6 +80,7 @@ const urlText = v.pipe(
   v.check((url) => !/[\0-\x1f\x7f-\x9f\\]/.test(url), "must not contain control characters or backslashes"),
 );
 const shortHash = v.pipe(v.string(), v.regex(/^[0-9a-fA-F]{4,64}$/, "must be 4 to 64 hex digits"), v.toLowerCase());
+const fullHash = v.pipe(v.string(), v.regex(/^[0-9a-fA-F]{64}$/, "must be a full sha256 (64 hex digits)"), v.toLowerCase());
 /** `[a, b]` exactly; an array of another length gets a message that says what is expected. */
 const pair = <A extends v.GenericSchema, B extends v.GenericSchema>(first: A, second: B, shape: string) =>
   v.pipe(v.unknown(), v.check((input) => !Array.isArray(input) || input.length === 2, `must be a pair ${shape}`), v.strictTuple([first, second]));
@@ -96,6 +104,7 @@ const DocumentSchema = jsonObject(v.object({
   hashes: list(pair(entryText(1024), shortHash, "`[destination, hash]`")),
   urls: list(pair(entryText(1024), urlText, "`[destination, url]`")),
   deps: list(dependency),
+  sha256: list(pair(entryText(1024), fullHash, "`[destination, sha256]`")),
 }));
 
 /** Parses and checks a package document; the caller has already limited its size. */
@@ -108,13 +117,32 @@ export function parsePackageDocument(body: Buffer, origin: DocumentOrigin): Pack
   const hashes = checkDests(doc.hashes, "hashes", origin, warnings);
   const urls = checkDests(doc.urls, "urls", origin, warnings);
   checkClashes(hashes, urls, origin);
+  const sha256 = checkFullHashes(checkDests(doc.sha256, "sha256", origin, warnings), hashes, urls, origin);
   const deps = doc.deps.map(([name, version], index): [string, string] => {
     if (version === null) warnings.push(`${describeDocument(origin)} lists the dependency \`${printable(name, 200)}\` with no version (\`deps[${index}]\`): installing the latest; mip expects \`[name, version]\`, with \`""\` or \`"latest"\` for the latest`);
     return [name, version ?? ""];
   });
   checkDeps(deps, origin);
   const version = doc.version === null || doc.version === undefined || doc.version === "" ? undefined : doc.version;
-  return { origin, ...(version === undefined ? {} : { version }), hashes, urls, deps, ...(warnings.length === 0 ? {} : { warnings }) };
+  return { origin, ...(version === undefined ? {} : { version }), hashes, urls, deps, ...(sha256.length === 0 ? {} : { sha256 }), ...(warnings.length === 0 ? {} : { warnings }) };
+}
+
+/**
+ * The `sha256` entries checked against the rest of the document: each must name a file the document lists
+ * (in `hashes` or `urls`) and agree with that file's short hash, if it has one; otherwise the document
+ * contradicts itself and nothing of it is fetched.
+ */
+function checkFullHashes(entries: Array<[string, string]>, hashes: Array<[string, string]>, urls: Array<[string, string]>, origin: DocumentOrigin): Array<[string, string]> {
+  const shorts = new Map(hashes);
+  const listed = new Set([...hashes, ...urls].map(([dest]) => dest));
+  for (const [index, [dest, full]] of entries.entries()) {
+    if (!listed.has(dest)) throw badField(origin, `sha256[${index}][0]`, `names \`${printable(dest, 200)}\`, which is in neither \`hashes\` nor \`urls\``);
+    const short = shorts.get(dest);
+    if (short !== undefined && !full.startsWith(short)) {
+      throw badField(origin, `sha256[${index}][1]`, `is ${full}, which does not start with the short hash ${short} that \`hashes\` gives \`${printable(dest, 200)}\``);
+    }
+  }
+  return entries;
 }
 
 /**
@@ -135,12 +163,12 @@ function checkDests(entries: Array<[string, string]>, field: string, origin: Doc
       continue;
     }
     const earlier = kept[first.at]![1];
-    const same = field === "hashes" ? sameHash(earlier, value) : sameUrl(earlier, value);
+    const same = field === "urls" ? sameUrl(earlier, value) : sameHash(earlier, value);
     if (same === undefined) {
-      throw badField(origin, `${field}[${index}][0]`, `names \`${printable(checked.path, 200)}\` again, already listed at \`${field}[${first.index}]\` with another ${field === "hashes" ? "hash" : "URL"}`);
+      throw badField(origin, `${field}[${index}][0]`, `names \`${printable(checked.path, 200)}\` again, already listed at \`${field}[${first.index}]\` with another ${field === "urls" ? "URL" : "hash"}`);
     }
     kept[first.at] = [checked.path, same];
-    warnings.push(`${describeDocument(origin)} lists \`${printable(checked.path, 200)}\` twice, at \`${field}[${first.index}]\` and \`${field}[${index}]\`, with the same ${field === "hashes" ? "hash" : "URL"}: installed once`);
+    warnings.push(`${describeDocument(origin)} lists \`${printable(checked.path, 200)}\` twice, at \`${field}[${first.index}]\` and \`${field}[${index}]\`, with the same ${field === "urls" ? "URL" : "hash"}: installed once`);
   }
   return kept;
 }
@@ -225,18 +253,22 @@ function isDependencyName(name: string): boolean {
 /**
  * The files to fetch: each `urls` entry from its URL (checked against the `hashes` entry for the same
  * destination, if any), each other `hashes` entry from the v2 index's `file/` folder. Order: `hashes`,
- * then the `urls` not already planned.
+ * then the `urls` not already planned. A file the `sha256` field names is checked against that full
+ * sha256 instead of the short hash (which still names it in the `file/` folder).
  */
 export function planPackageFiles(doc: PackageDocument, context: PlanContext): PlannedFile[] {
   const urls = new Map(doc.urls.map(([dest, url], index) => [dest, { url, index }]));
+  const full = new Map(doc.sha256 ?? []);
   const planned: PlannedFile[] = doc.hashes.map(([dest, sha256], index) => {
     const entry = urls.get(dest);
     const location = entry === undefined ? hashedFile(doc, dest, sha256, index, context) : entryLocation(doc, entry.url, `urls[${entry.index}][1]`, context);
-    return { dest, location, sha256 };
+    return { dest, location, sha256: full.get(dest) ?? sha256 };
   });
   const hashed = new Set(doc.hashes.map(([dest]) => dest));
   for (const [index, [dest, url]] of doc.urls.entries()) {
-    if (!hashed.has(dest)) planned.push({ dest, location: entryLocation(doc, url, `urls[${index}][1]`, context) });
+    if (hashed.has(dest)) continue;
+    const sha256 = full.get(dest);
+    planned.push({ dest, location: entryLocation(doc, url, `urls[${index}][1]`, context), ...(sha256 === undefined ? {} : { sha256 }) });
   }
   return planned;
 }

@@ -1,0 +1,117 @@
+// What `mpip index build` accepts as input, and how: every input goes through install's hostile-input
+// checks (an sdist's member names, a package.json's file names), a release must have a name and a version
+// an index can list, a package.json's dependency must be one an sdist's requires.txt can name, a release is
+// given once, and dependencies become mip's `[name, version]` pairs (a range as the latest, with a warning;
+// a marker that does not hold on MicroPython left out). The PyPI JSON pages answer every spelling a
+// client asks for. Usage errors exit 2.
+import assert from "node:assert/strict";
+import { readFile, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Reporter } from "../../src/log.js";
+import { readSdist } from "../../src/pack/read-sdist.js";
+import { buildIndex } from "../../src/publish/build.js";
+import { listFiles, runMpip, tempDir } from "../helpers/cli.js";
+import { rejectsMpip, writeTree } from "../helpers/expect.js";
+import { buildSdist } from "../helpers/sdist.js";
+
+let dir: string;
+let cleanup: () => Promise<void>;
+before(async () => {
+  ({ dir, cleanup } = await tempDir("mpip-index-inputs-"));
+});
+after(() => cleanup());
+
+const quiet = () => new Reporter({ verbosity: "quiet" });
+const build = (sources: string[], output: string) => buildIndex({ sources, output, jobs: 4, reporter: quiet() });
+const exists = (file: string) => stat(file).then(() => true, () => false);
+
+describe("index build inputs", () => {
+  test("hostile inputs are refused with install's checks, and nothing is written", async () => {
+    const evil = path.join(dir, "evil-1.0.tar.gz");
+    await writeFile(evil, await buildSdist({ name: "evil", version: "1.0", files: { "evil.py": "E = 1\n" } }, { extraEntries: [{ name: "evil-1.0/../../escape.py", type: "file", content: "X = 1\n" }] }));
+    const out = path.join(dir, "hostile-out");
+    await rejectsMpip(build([evil], out), "unsafe-path", "escape.py");
+    const outside = await writeTree(path.join(dir, "reacher"), { "package.json": JSON.stringify({ version: "1.0", urls: [["reacher.py", "../secret.py"]] }) });
+    await writeFile(path.join(dir, "secret.py"), "SECRET = 1\n");
+    await rejectsMpip(build([outside], out), "unsafe-path", "../secret.py", "outside");
+    const linked = await writeTree(path.join(dir, "linked"), { "package.json": JSON.stringify({ version: "1.0", urls: [["Linked.py", "a.py"], ["linked.py", "b.py"]] }), "a.py": "A = 1\n", "b.py": "B = 1\n" });
+    await rejectsMpip(build([linked], out), "unsafe-path", "linked.py");
+    assert.deepEqual(await listFiles(out), []);
+  });
+
+  test("a release needs a version, dependencies an sdist can name, and is given once", async () => {
+    const out = path.join(dir, "metadata-out");
+    const unversioned = await writeTree(path.join(dir, "unversioned"), { "package.json": JSON.stringify({ urls: [["u.py", "u.py"]] }), "u.py": "U = 1\n" });
+    const error = await rejectsMpip(build([unversioned], out), "bad-metadata", "`", "no version");
+    assert.match(error.hint ?? "", /"version"/);
+    const byUrl = await writeTree(path.join(dir, "by-url"), { "package.json": JSON.stringify({ version: "1.0", urls: [["w.py", "w.py"]], deps: [["github:org/helper", "main"]] }), "w.py": "W = 1\n" });
+    await rejectsMpip(build([byUrl], out), "bad-metadata", "`github:org/helper", "requires.txt");
+    const sdist = path.join(dir, "twice-1.0.tar.gz");
+    await writeFile(sdist, await buildSdist({ name: "twice", version: "1.0", files: { "twice.py": "T = 1\n" } }));
+    const project = await writeTree(path.join(dir, "twice-project"), { "pyproject.toml": '[project]\nname = "twice"\nversion = "1.0"\n', "twice.py": "T = 2\n" });
+    await rejectsMpip(build([sdist, project], out), "version-conflict", "both `twice 1.0`");
+    // The same PEP 440 version spelled otherwise is the same release: in one build, and against an earlier one.
+    const respelled = await writeTree(path.join(dir, "twice-respelled"), { "pyproject.toml": '[project]\nname = "Twice"\nversion = "1.0.0"\n', "twice.py": "T = 3\n" });
+    await rejectsMpip(build([sdist, respelled], out), "version-conflict", "are both `Twice 1.0.0`");
+    const earlier = path.join(dir, "earlier-out");
+    await build([sdist], earlier);
+    await rejectsMpip(build([respelled], earlier), "version-conflict", "`Twice 1.0.0`", "the version `1.0`", "spelled otherwise");
+    const module = path.join(dir, "lonely.py");
+    await writeFile(module, "L = 1\n");
+    await rejectsMpip(build([module], out), "usage", "a single module");
+    assert.equal(await exists(path.join(out, "index.json")), false);
+  });
+
+  test("dependencies become mip's pairs, inputs are paths however written, and the PyPI pages answer each spelling of a name", async () => {
+    const out = path.join(dir, "deps-out");
+    const project = await writeTree(path.join(dir, "Garden_Kit"), {
+      "pyproject.toml": '[project]\nname = "Garden_Kit"\nversion = "0.1"\ndependencies = ["soil>=1.0", "Rain_Gauge==2.0", "desktop-only; sys_platform == \'win32\'"]\n',
+      "garden_kit.py": "G = 1\n",
+    });
+    const gauge = path.join(dir, "rain-gauge-2.0.tar.gz");
+    await writeFile(gauge, await buildSdist({ name: "rain-gauge", version: "2.0", files: { "rain_gauge.py": "R = 1\n" } }));
+    const reporter = quiet();
+    // A folder named bare (`Garden_Kit`, relative to the current folder) is a path, not a package's name.
+    const report = await buildIndex({ sources: ["Garden_Kit", gauge], cwd: dir, output: out, jobs: 4, reporter });
+    assert.deepEqual(report.warnings, ["`" + project + "` needs `soil>=1.0`, which the v2 index (mip's) can only list as `soil` at its latest version"]);
+    const document = JSON.parse(await readFile(path.join(out, "package", "py", "Garden_Kit", "0.1.json"), "utf8")) as { deps: unknown };
+    assert.deepEqual(document.deps, [["soil", ""], ["rain-gauge", "2.0"]]);
+    const files = await listFiles(out);
+    for (const page of ["pypi/garden-kit/json", "pypi/Garden_Kit/json", "pypi/Garden_Kit/0.1/json", "pypi/rain-gauge/json", "pypi/Rain_Gauge/json", "pypi/Rain_Gauge/2.0/json", "simple/garden-kit/index.html"]) {
+      assert.ok(files.includes(page), `${page} in ${files.join(", ")}`);
+    }
+    assert.equal(await readFile(path.join(out, "pypi", "Rain_Gauge", "json"), "utf8"), await readFile(path.join(out, "pypi", "rain-gauge", "json"), "utf8"));
+  });
+
+  test("an sdist whose dependencies upip cannot read is published with a requires.txt it reads; one upip reads is published as it is", async () => {
+    const out = path.join(dir, "requires-out");
+    const modern = path.join(dir, "modern-1.0.tar.gz");
+    await writeFile(modern, await buildSdist({ name: "modern", version: "1.0", files: { "modern.py": "M = 1\n" }, requiresDist: ["tiny-util>=0.1", "winonly; sys_platform == 'win32'"] }));
+    const sectioned = path.join(dir, "sectioned-1.0.tar.gz");
+    await writeFile(sectioned, await buildSdist({ name: "sectioned", version: "1.0", files: { "sectioned.py": "S = 1\n" }, requires: ["tiny-util", "[fast]", "speedups"] }));
+    const plain = path.join(dir, "plain-1.0.tar.gz");
+    await writeFile(plain, await buildSdist({ name: "plain", version: "1.0", files: { "plain.py": "P = 1\n" }, requires: ["tiny-util"] }));
+    const report = await buildIndex({ sources: [modern, sectioned, plain], output: out, jobs: 4, reporter: quiet() });
+    assert.equal(report.warnings.filter((warning) => warning.includes("is not an sdist upip installs as it is")).length, 2, report.warnings.join("\n"));
+    const requiresTxt = async (file: string) => readSdist(await readFile(path.join(out, "sdist", file)), file).files.find((entry) => entry.path.endsWith(".egg-info/requires.txt"))?.data.toString("utf8");
+    assert.equal(await requiresTxt("modern-1.0.tar.gz"), "tiny-util>=0.1\n");
+    assert.equal(await requiresTxt("sectioned-1.0.tar.gz"), "tiny-util\n");
+    assert.deepEqual(await readFile(path.join(out, "sdist", "plain-1.0.tar.gz")), await readFile(plain));
+    const info = JSON.parse(await readFile(path.join(out, "pypi", "modern", "json"), "utf8")) as { info: { requires_dist: string[] } };
+    assert.deepEqual(info.info.requires_dist, ["tiny-util>=0.1", "winonly; sys_platform == 'win32'"]);
+  });
+
+  test("usage errors exit 2: a URL to publish, an output that is a file, no output folder", async () => {
+    const url = await runMpip(["index", "build", "https://example.invalid/pkg-1.0.tar.gz", "-o", path.join(dir, "url-out")]);
+    assert.equal(url.code, 2, url.stderr);
+    assert.match(url.stderr, /^error: `https:\/\/example\.invalid\/pkg-1\.0\.tar\.gz` \(given to publish\) is a URL, but this takes a file on this machine$/m);
+    const fileOutput = await runMpip(["index", "build", path.join(dir, "twice-1.0.tar.gz"), "-o", path.join(dir, "secret.py")]);
+    assert.equal(fileOutput.code, 2, fileOutput.stderr);
+    assert.match(fileOutput.stderr, /^error: `.*secret\.py` \(given with --output\) is a file; an index is written into a folder$/m);
+    const noOutput = await runMpip(["index", "build", path.join(dir, "twice-1.0.tar.gz")]);
+    assert.equal(noOutput.code, 2, noOutput.stderr);
+    assert.match(noOutput.stderr, /^error: required option '-o, --output <dir>' not specified$/m);
+    assert.match(noOutput.stderr, /^hint: `mpip index build --help` shows its usage and options$/m);
+  });
+});
