@@ -6,7 +6,9 @@
 //   when it finds none: a run of no tests would pass silently.
 // - Each file runs in a process of its own (node:test, with the reporter in scripts/test-reporter.mjs),
 //   a few at a time (MPIP_TEST_CONCURRENCY, default: the cores plus one, as most tests wait on child
-//   processes), and its output is printed whole when it ends, so files never interleave.
+//   processes), and its output is printed whole when it ends, so files never interleave. The files that
+//   look longest start first (by how many processes they start and their size: see `expectedWork`), so
+//   that no long file is left running alone at the end while the other cores idle.
 // - Time budgets scale with the machine: how long Node takes to start, against a quiet 2-core machine,
 //   gives a factor from 1 to 4 (or MPIP_TEST_SCALE) that multiplies each file's budget and is passed to
 //   the tests, which scale their own waits by it (test/helpers/budget.ts); a file that starts while the
@@ -17,7 +19,7 @@
 //   code is 1 when anything failed.
 
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -50,6 +52,17 @@ function findTests(entries: string[]): string[] {
   };
   for (const entry of entries) walk(path.resolve(ROOT, entry));
   return found;
+}
+
+/**
+ * A guess at how long a test file runs, to start the longest first: most of the suite's time is spent in
+ * the processes tests start (the CLI, MicroPython), so each call that starts one weighs as much as 2 KB of
+ * test code. Only the order depends on it.
+ */
+function expectedWork(file: string): number {
+  const text = readFileSync(file, "utf8");
+  const starts = text.match(/\b(runMpip|runCommand|startMpip|runMicroPython|spawn|execFile)\(/g)?.length ?? 0;
+  return text.length + 2000 * starts;
 }
 
 function startupScale(): number {
@@ -184,7 +197,8 @@ async function main(): Promise<number> {
   process.stdout.write(`${files.length} test files, ${concurrency} at a time; time scale ${scale} (each file may take ${Math.round(budgetMs / 1000)} s)\n`);
   const started = performance.now();
   const outcomes: Outcome[] = [];
-  const queue = [...files];
+  const work = new Map(files.map((file) => [file, expectedWork(file)]));
+  const queue = [...files].sort((a, b) => work.get(b)! - work.get(a)!);
   const worker = async () => {
     for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
       // Load that came after the start-up measurement raises the budget of the files that start under it.
