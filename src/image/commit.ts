@@ -27,6 +27,7 @@
 
 import path from "node:path";
 import { MpipError } from "../errors.js";
+import { FILE_JOBS, mapInOrder } from "../pool.js";
 import { printable } from "../text.js";
 import { plan, type Placement } from "./commit-plan.js";
 import { completeFs, type CommitFs, type FullCommitFs } from "./fs-ops.js";
@@ -179,7 +180,8 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
   }
   // Past the last check, a signal finds the install complete: it stands, and mpip exits 0.
   signal?.throwIfAborted();
-  for (const dir of touched) await syncDir(dir);
+  // The folders' fsyncs side by side: all of them are done before the journal goes (the commit point).
+  await mapInOrder([...touched], FILE_JOBS, syncDir);
 }
 
 async function present(fs: FullCommitFs, file: string): Promise<boolean> {

@@ -2,9 +2,12 @@
 // folder beside the package's own staged files, and committed with them in the same journaled commit
 // (image/commit.ts), so a killed run leaves records and files consistent: both old, or both new.
 
+import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import type { FileDigest } from "../image/commit-plan.js";
 import { makeDirs } from "../image/make-dirs.js";
+import { FILE_JOBS, mapInOrder } from "../pool.js";
 import {
   DIRECT_URL, distInfoName, formatMetadata, formatRecord, INSTALLER, INSTALLER_NAME, METADATA, PROVENANCE, RECORD, recordedVersion, recordHash, REQUESTED,
   type CoreMetadata, type Provenance, type RecordRow,
@@ -35,6 +38,12 @@ export interface StagedRecord {
   /** The staged folder that holds the `.dist-info` folder; `files` are relative to it and to the target. */
   dir: string;
   files: string[];
+  /**
+   * The size and sha256 of every file the record lists that has content: the package's files as read
+   * from staging here, and the record's own files as written; by target-relative path. The commit's
+   * journal takes them (commit-plan.ts `Placement.digest`) instead of reading each file again.
+   */
+  digests: Map<string, FileDigest>;
 }
 
 /**
@@ -59,19 +68,38 @@ export async function stageRecord(dir: string, input: RecordInput): Promise<Stag
     [PROVENANCE, `${JSON.stringify(input.provenance)}\n`],
   ];
   await makeDirs(path.join(dir, distInfo));
+  const digests = new Map<string, FileDigest>();
   const rows: RecordRow[] = [];
-  for (const file of input.files) {
+  // Reads and writes run side by side (each file is small; the time goes in the round trips), rows stay in order.
+  const read = mapInOrder(input.files, FILE_JOBS, async (file) => {
     const data = await readFile(file.staged);
-    rows.push({ path: file.path, hash: recordHash(data), size: data.length });
-  }
-  for (const [name, text] of own) {
+    digests.set(file.path, digestOf(data));
+    return { path: file.path, hash: recordHash(data), size: data.length };
+  });
+  const written = mapInOrder(own, FILE_JOBS, async ([name, text]) => {
     const data = Buffer.from(text, "utf8");
     await writeFile(path.join(dir, distInfo, name), data);
-    rows.push({ path: `${distInfo}/${name}`, hash: recordHash(data), size: data.length });
-  }
-  rows.push({ path: `${distInfo}/${RECORD}` });
-  await writeFile(path.join(dir, distInfo, RECORD), formatRecord(rows));
-  return { distInfo, dir, files: [...own.map(([name]) => `${distInfo}/${name}`), `${distInfo}/${RECORD}`] };
+    digests.set(`${distInfo}/${name}`, digestOf(data));
+    return { path: `${distInfo}/${name}`, hash: recordHash(data), size: data.length };
+  });
+  const [readRows, writtenRows] = await settleBoth(read, written);
+  rows.push(...readRows, ...writtenRows, { path: `${distInfo}/${RECORD}` });
+  const record = Buffer.from(formatRecord(rows), "utf8");
+  await writeFile(path.join(dir, distInfo, RECORD), record);
+  digests.set(`${distInfo}/${RECORD}`, digestOf(record));
+  return { distInfo, dir, files: [...own.map(([name]) => `${distInfo}/${name}`), `${distInfo}/${RECORD}`], digests };
+}
+
+function digestOf(data: Uint8Array): FileDigest {
+  return { size: data.length, sha256: createHash("sha256").update(data).digest("hex") };
+}
+
+/** Both results, once both have settled (nothing left writing); the first failure otherwise. */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b]);
+  if (first.status === "rejected") throw first.reason;
+  if (second.status === "rejected") throw second.reason;
+  return [first.value, second.value];
 }
 
 /**
