@@ -7,7 +7,7 @@ import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
 import { makeDirs } from "../image/make-dirs.js";
 import path from "node:path";
-import { createGunzip } from "node:zlib";
+import { createGunzip, gunzipSync } from "node:zlib";
 import { MpipError } from "../errors.js";
 import { DEFAULT_LIMITS, formatBytes, RATIO_FLOOR_BYTES, type Limits } from "../limits.js";
 import { printable, quantity } from "../text.js";
@@ -35,7 +35,20 @@ export async function unpackSdist(data: Buffer, into: string, label: string, lim
   const scan = checkGzip(data, label, limits);
   const unpacker = new Unpacker(path.resolve(into), label, limits, scan.maxDistance);
   const reader = new TarReader();
-  const inflater = createGunzip({ windowBits: scan.maxDistance <= SMALL_WINDOW ? 12 : 15 });
+  const windowBits = scan.maxDistance <= SMALL_WINDOW ? 12 : 15;
+  // A small archive (the scan knows its exact size) is inflated in one call on this thread: a stream
+  // would cost a trip to libuv's threads per chunk, more than inflating takes. A larger one streams.
+  if (scan.uncompressedSize <= INFLATE_AT_ONCE_BYTES) {
+    try {
+      for (const event of reader.push(gunzipSync(data, { windowBits }))) await unpacker.handle(event);
+      reader.finish();
+    } catch (error) {
+      await unpacker.abort();
+      throw asArchiveError(error, label);
+    }
+    return unpacker.result;
+  }
+  const inflater = createGunzip({ windowBits });
   inflater.end(data);
   try {
     for await (const chunk of inflater) {
@@ -49,6 +62,9 @@ export async function unpackSdist(data: Buffer, into: string, label: string, lim
   }
   return unpacker.result;
 }
+
+/** Archives that unpack to at most this are inflated in one call (a few times more than a typical MicroPython package). */
+export const INFLATE_AT_ONCE_BYTES = 256 * 1024;
 
 /** The exact deflate scan, then the limits: all before anything is inflated. */
 function checkGzip(data: Buffer, label: string, limits: UnpackLimits): GzipScan {
@@ -92,6 +108,8 @@ class Unpacker {
   private entries = 0;
   /** What is installed where, and what the archive may not hold (layout.ts). */
   private readonly layout = new ArchiveLayout();
+  /** Folders made for files so far. */
+  private readonly folders = new Set<string>();
 
   constructor(private readonly root: string, private readonly label: string, private readonly limits: UnpackLimits, maxDistance: number) {
     this.result = { files: [], maxDistance };
@@ -145,7 +163,12 @@ class Unpacker {
     }
     const destination = path.resolve(this.root, relative);
     if (!isInside(this.root, destination, path.sep)) throw this.refuse(name, "it would be written outside the install folder");
-    await makeDirs(path.dirname(destination)); // not mkdir({ recursive }): it hides ENOSPC as ENOENT
+    // Each folder once per archive (the staging folder is this run's alone).
+    const folder = path.dirname(destination);
+    if (!this.folders.has(folder)) {
+      await makeDirs(folder); // not mkdir({ recursive }): it hides ENOSPC as ENOENT
+      this.folders.add(folder);
+    }
     const handle = await open(destination, "wx");
     this.result.files.push(relative);
     return { kind: "file", handle };
