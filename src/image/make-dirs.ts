@@ -26,3 +26,27 @@ export async function makeDirs(dir: string): Promise<string | undefined> {
   }
   return missing[0];
 }
+
+/**
+ * `makeDirs` once per folder for one owner (a run's cache, say): a folder it made, or is making, is not
+ * asked for again. Where someone else may remove a folder meanwhile (`mpip cache clean` in another
+ * process), the owner calls `forget` on the failure that shows it, and the next `make` asks again.
+ */
+export class FolderMaker {
+  private readonly made = new Map<string, Promise<unknown>>();
+
+  /** Resolves once `dir` and its parents exist (made now, or earlier by this maker); throws what makeDirs throws. */
+  make(dir: string): Promise<unknown> {
+    let making = this.made.get(dir);
+    if (making === undefined) {
+      making = makeDirs(dir);
+      this.made.set(dir, making);
+      making.catch(() => this.made.delete(dir));
+    }
+    return making;
+  }
+
+  forget(dir: string): void {
+    this.made.delete(dir);
+  }
+}
