@@ -6,14 +6,13 @@
 // still holds a file the change does not remove, another filesystem, one of mpip's own names) is an
 // error here, with nothing changed (in-the-way.ts says which).
 
-import { createHash } from "node:crypto";
 import type { Stats } from "node:fs";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { isInside } from "../archive/entry-path.js";
 import { printable } from "../text.js";
 import { FILE_JOBS, mapInOrder } from "../pool.js";
-import type { FullCommitFs } from "./fs-ops.js";
+import { hashFile, type FullCommitFs } from "./fs-ops.js";
 import { errnoCode, ioError } from "./io-error.js";
 import { folderInTheWay, inTheWay, otherFilesystem } from "./in-the-way.js";
 import type { Journal, JournalStep } from "./journal.js";
@@ -97,10 +96,7 @@ export async function plan(context: PlanContext, placements: Placement[], remova
   const digests = new Map<string, Promise<FileDigest>>();
   const given = new Map(placements.map((placement) => [placement.to.split(path.sep).join("/"), placement.digest]));
   const toRead = [...byFile.values()].filter(({ to }) => given.get(to) === undefined);
-  const reads = mapInOrder(toRead, FILE_JOBS, async ({ from }) => {
-    const data = await fs.readFile(path.join(stagingDir, from));
-    return { size: data.length, sha256: createHash("sha256").update(data).digest("hex") };
-  });
+  const reads = mapInOrder(toRead, FILE_JOBS, ({ from }) => hashFile(fs, path.join(stagingDir, from)));
   toRead.forEach(({ to }, at) => digests.set(to, reads.then((list) => list[at]!)));
   reads.catch(() => undefined); // surfaces below, where the loop awaits it
 

@@ -3,6 +3,7 @@
 // disk-faults test found it), which would tell a person "no such file or directory" when the disk is
 // full. On ENOENT this creates the missing levels one at a time, so the real error surfaces.
 
+import { lstatSync, mkdirSync } from "node:fs";
 import { lstat, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { errnoCode } from "./io-error.js";
@@ -49,4 +50,37 @@ export class FolderMaker {
   forget(dir: string): void {
     this.made.delete(dir);
   }
+}
+
+/**
+ * `makeDirs` in one blocking call, for a run of small writes on the main thread (see archive/unpack.ts):
+ * the same result, and the same real reason on failure (ENOSPC, not ENOENT).
+ */
+export function makeDirsSync(dir: string): string | undefined {
+  try {
+    return mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    if (errnoCode(error) !== "ENOENT") throw error;
+  }
+  const missing: string[] = [];
+  const present = (folder: string) => {
+    try {
+      lstatSync(folder);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let current = path.resolve(dir); !present(current); current = path.dirname(current)) {
+    missing.unshift(current);
+    if (path.dirname(current) === current) break;
+  }
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (error) {
+      if (errnoCode(error) !== "EEXIST") throw error;
+    }
+  }
+  return missing[0];
 }

@@ -6,7 +6,6 @@
 import { lstat } from "node:fs/promises";
 import path from "node:path";
 import type { Placement } from "../image/commit.js";
-import { FILE_JOBS, mapInOrder } from "../pool.js";
 import { printable } from "../text.js";
 import { recordedFiles } from "./installed.js";
 import { describeDuplicates, type Distribution } from "./read.js";
@@ -46,20 +45,22 @@ export async function stageImageChange(target: string, installed: readonly Distr
   const plan = planImage(installed, incoming, removing);
   const replaced = new Map<string, Distribution[]>();
   for (const item of plan.replaced) replaced.set(item.key, [...(replaced.get(item.key) ?? []), item]);
-  // Packages' records are staged side by side; their placements keep plan order. Each placement takes
-  // the size and sha256 its record found, so that the commit does not read the file again.
-  const perPackage = await mapInOrder(incoming, Math.max(1, FILE_JOBS / 4), async (item, index): Promise<Placement[]> => {
+  // Each placement takes the size and sha256 its record found, so that the commit does not read the file again.
+  const placements: Placement[] = [];
+  for (const [index, item] of incoming.entries()) {
     const owned = plan.owned.get(item) ?? [];
-    if (item.record === undefined) return owned.map((file) => ({ from: path.join(item.dir, file), to: file }));
+    if (item.record === undefined) {
+      placements.push(...owned.map((file) => ({ from: path.join(item.dir, file), to: file })));
+      continue;
+    }
     const requested = item.record.requested || replaced.get(item.key)?.some((old) => old.requested) === true;
     const record = await stageRecord(path.join(recordsDir, String(index)), { ...item.record, requested, files: owned.map((file) => ({ path: file, staged: path.join(item.dir, file) })) });
     const withDigest = (from: string, to: string): Placement => {
       const digest = record.digests.get(to);
       return digest === undefined ? { from, to } : { from, to, digest };
     };
-    return [...owned.map((file) => withDigest(path.join(item.dir, file), file)), ...record.files.map((file) => withDigest(path.join(record.dir, file), file))];
-  });
-  const placements: Placement[] = perPackage.flat();
+    placements.push(...owned.map((file) => withDigest(path.join(item.dir, file), file)), ...record.files.map((file) => withDigest(path.join(record.dir, file), file)));
+  }
   for (const [index, { distribution, rows }] of plan.rewrites.entries()) {
     const staged = await stageRewrittenRecord(path.join(recordsDir, `kept-${index}`), distribution.distInfo, rows.map((row) => ({
       path: row.path,

@@ -3,11 +3,11 @@
 // (image/commit.ts), so a killed run leaves records and files consistent: both old, or both new.
 
 import { createHash } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { closeSync, openSync, readSync, writeFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { FileDigest } from "../image/commit-plan.js";
-import { makeDirs } from "../image/make-dirs.js";
-import { FILE_JOBS, mapInOrder } from "../pool.js";
+import { makeDirs, makeDirsSync } from "../image/make-dirs.js";
 import {
   DIRECT_URL, distInfoName, formatMetadata, formatRecord, INSTALLER, INSTALLER_NAME, METADATA, PROVENANCE, RECORD, recordedVersion, recordHash, REQUESTED,
   type CoreMetadata, type Provenance, type RecordRow,
@@ -67,40 +67,58 @@ export async function stageRecord(dir: string, input: RecordInput): Promise<Stag
     ...(input.directUrl === undefined ? [] : [[DIRECT_URL, `${JSON.stringify(input.directUrl)}\n`] as [string, string]]),
     [PROVENANCE, `${JSON.stringify(input.provenance)}\n`],
   ];
-  await makeDirs(path.join(dir, distInfo));
+  // Blocking calls: a record is a few small files, and by now the run has nothing else to do; a trip to
+  // libuv's threads per call would cost several times the work (see archive/unpack.ts).
+  makeDirsSync(path.join(dir, distInfo));
   const digests = new Map<string, FileDigest>();
   const rows: RecordRow[] = [];
-  // Reads and writes run side by side (each file is small; the time goes in the round trips), rows stay in order.
-  const read = mapInOrder(input.files, FILE_JOBS, async (file) => {
-    const data = await readFile(file.staged);
-    digests.set(file.path, digestOf(data));
-    return { path: file.path, hash: recordHash(data), size: data.length };
-  });
-  const written = mapInOrder(own, FILE_JOBS, async ([name, text]) => {
+  for (const file of input.files) {
+    const { size, sha256 } = hashFileSync(file.staged);
+    digests.set(file.path, { size, sha256: sha256.toString("hex") });
+    rows.push({ path: file.path, hash: `sha256=${sha256.toString("base64url")}`, size });
+  }
+  for (const [name, text] of own) {
     const data = Buffer.from(text, "utf8");
-    await writeFile(path.join(dir, distInfo, name), data);
+    writeFileSync(path.join(dir, distInfo, name), data);
     digests.set(`${distInfo}/${name}`, digestOf(data));
-    return { path: `${distInfo}/${name}`, hash: recordHash(data), size: data.length };
-  });
-  const [readRows, writtenRows] = await settleBoth(read, written);
-  rows.push(...readRows, ...writtenRows, { path: `${distInfo}/${RECORD}` });
+    rows.push({ path: `${distInfo}/${name}`, hash: recordHash(data), size: data.length });
+  }
+  rows.push({ path: `${distInfo}/${RECORD}` });
   const record = Buffer.from(formatRecord(rows), "utf8");
-  await writeFile(path.join(dir, distInfo, RECORD), record);
+  writeFileSync(path.join(dir, distInfo, RECORD), record);
   digests.set(`${distInfo}/${RECORD}`, digestOf(record));
   return { distInfo, dir, files: [...own.map(([name]) => `${distInfo}/${name}`), `${distInfo}/${RECORD}`], digests };
+}
+
+const HASH_CHUNK_BYTES = 64 * 1024;
+let hashChunk: Buffer | undefined;
+
+/**
+ * A staged file's size and sha256, read in chunks into one reused buffer: a package's files may be
+ * megabytes, and reading each whole would leave that much garbage behind per file (RECORD's hash, PEP 376).
+ */
+function hashFileSync(file: string): { size: number; sha256: Buffer } {
+  hashChunk ??= Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+  const hash = createHash("sha256");
+  const fd = openSync(file, "r");
+  let size = 0;
+  try {
+    for (;;) {
+      const read = readSync(fd, hashChunk, 0, hashChunk.length, null);
+      if (read === 0) break;
+      hash.update(hashChunk.subarray(0, read));
+      size += read;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { size, sha256: hash.digest() };
 }
 
 function digestOf(data: Uint8Array): FileDigest {
   return { size: data.length, sha256: createHash("sha256").update(data).digest("hex") };
 }
 
-/** Both results, once both have settled (nothing left writing); the first failure otherwise. */
-async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [first, second] = await Promise.allSettled([a, b]);
-  if (first.status === "rejected") throw first.reason;
-  if (second.status === "rejected") throw second.reason;
-  return [first.value, second.value];
-}
 
 /**
  * Stages a rewritten RECORD for a distribution already in the target that loses files to another one
