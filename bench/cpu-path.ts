@@ -35,8 +35,13 @@ const builds = [{ label: "this", bin: path.join(root, "bin", "mpip.js") }, ...(c
 
 interface Sample {
   seconds: number;
+  /** User and system CPU time of the process, in ms (cpu-probe.mjs). */
+  cpuMs: number;
   requests: number;
 }
+
+const cpuProbe = path.join(root, "bench", "cpu-probe.mjs");
+let probes = 0;
 
 function run(command: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const started = performance.now();
@@ -45,6 +50,13 @@ function run(command: string[], env: NodeJS.ProcessEnv): Promise<number> {
       error ? reject(new Error(`${command.join(" ")} failed: ${stderr}`)) : resolve((performance.now() - started) / 1000),
     );
   });
+}
+
+/** Runs `command` under cpu-probe.mjs: its wall time in seconds and its CPU time in ms. */
+async function measured(command: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; cpuMs: number }> {
+  const file = path.join(work, `cpu-${++probes}`);
+  const seconds = await run(["--import", cpuProbe, ...command], { ...env, MPIP_BENCH_CPU_FILE: file });
+  return { seconds, cpuMs: Number((await readFile(file, "utf8")).split(" ")[0]) };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -56,19 +68,19 @@ try {
   const bigRoots = bigCount > 0 ? await publishGraph(server, "big", Array.from({ length: Math.ceil(bigCount / 25) }, () => 25)) : [];
   const lockFile = path.join(work, "pylock.toml");
   await run([builds[0]!.bin, "lock", "-q", "-i", server.url, "-o", lockFile, ...roots], { MPIP_CACHE_DIR: path.join(work, "cache-lock") });
-  const nodeSamples: number[] = [];
+  const nodeSamples: Array<{ seconds: number; cpuMs: number }> = [];
   const perBuild = builds.map((build, b) => ({ ...build, warmCache: path.join(work, `cache-warm-${b}`), cold: [] as Sample[], locked: [] as Sample[], peak: "not measured (--big 0)" }));
   for (const build of perBuild) await run([build.bin, "install", "-q", "--lock", lockFile, "-p", path.join(work, "prime")], { MPIP_CACHE_DIR: build.warmCache });
 
   for (let i = 0; i < runs; i++) {
-    nodeSamples.push(await run(["-e", "0"], {}));
+    nodeSamples.push(await measured(["-e", "0"], {}));
     for (const build of perBuild) {
       let before = server.requests.length;
-      const cold = await run([build.bin, "install", "-q", "-i", server.url, "-p", path.join(work, `cold-${i}`), ...roots], { MPIP_CACHE_DIR: path.join(work, `cache-cold-${i}`) });
-      build.cold.push({ seconds: cold, requests: server.requests.length - before });
+      const cold = await measured([build.bin, "install", "-q", "-i", server.url, "-p", path.join(work, `cold-${i}`), ...roots], { MPIP_CACHE_DIR: path.join(work, `cache-cold-${i}`) });
+      build.cold.push({ ...cold, requests: server.requests.length - before });
       before = server.requests.length;
-      const locked = await run([build.bin, "install", "-q", "--lock", lockFile, "-p", path.join(work, `locked-${i}`)], { MPIP_CACHE_DIR: build.warmCache });
-      build.locked.push({ seconds: locked, requests: server.requests.length - before });
+      const locked = await measured([build.bin, "install", "-q", "--lock", lockFile, "-p", path.join(work, `locked-${i}`)], { MPIP_CACHE_DIR: build.warmCache });
+      build.locked.push({ ...locked, requests: server.requests.length - before });
       for (const folder of [`cold-${i}`, `cache-cold-${i}`, `locked-${i}`]) await rm(path.join(work, folder), { recursive: true, force: true });
     }
   }
@@ -88,13 +100,15 @@ try {
     build.peak = `${(Number(await readFile(rssFile, "utf8")) / 1024).toFixed(1)} MiB`;
   }
 
-  const node = median(nodeSamples);
+  const node = median(nodeSamples.map((s) => s.seconds));
+  const nodeCpu = median(nodeSamples.map((s) => s.cpuMs));
   const line = (label: string, list: Sample[]) => {
     const seconds = median(list.map((s) => s.seconds));
-    return `  ${label.padEnd(34)} ${seconds.toFixed(3)} s  = node + ${((seconds - node) * 1000).toFixed(0).padStart(4)} ms   (${median(list.map((s) => s.requests))} requests)`;
+    const cpuMs = median(list.map((s) => s.cpuMs));
+    return `  ${label.padEnd(28)} ${seconds.toFixed(3)} s = node + ${((seconds - node) * 1000).toFixed(0).padStart(4)} ms;  CPU ${cpuMs.toFixed(0).padStart(4)} ms = node + ${(cpuMs - nodeCpu).toFixed(0).padStart(4)} ms  (${median(list.map((s) => s.requests))} requests)`;
   };
-  console.log(`mpip per-package path: 21 packages, 4 levels, no delay; median of ${runs} interleaved runs`);
-  console.log(`  ${"node -e 0".padEnd(34)} ${node.toFixed(3)} s`);
+  console.log(`mpip per-package path: 21 packages, 4 levels, no delay; median of ${runs} interleaved runs (wall, and user+system CPU)`);
+  console.log(`  ${"node -e 0".padEnd(28)} ${node.toFixed(3)} s;  CPU ${nodeCpu.toFixed(0)} ms`);
   for (const build of perBuild) {
     console.log(`${build.label}:`);
     console.log(line("install, cold cache", build.cold));
