@@ -21,7 +21,7 @@ import { asInterrupted } from "./image/interrupt.js";
 import { MpipError } from "./errors.js";
 import { ioError } from "./image/io-error.js";
 import { TargetSession } from "./image/session.js";
-import { checkCompilerFits, loadWasmCompiler, nativeCompiler, type Compiler } from "./mpy/compile.js";
+import type { Compiler } from "./mpy/compile.js";
 import { mipFlavor, type MpyTarget } from "./mpy/target.js";
 import { fitToFirmware, imageMpyWarnings } from "./prepare/firmware.js";
 import { prepareRelease, type PrepareContext, type Staged } from "./prepare/index.js";
@@ -255,11 +255,13 @@ export async function openSources(options: SourceOptions, limits: Limits, scope:
  * leaves no process behind. Undefined without `--compile`.
  */
 export async function settleCompiler(options: Pick<InstallOptions, "compile" | "firmware">, image: TargetSession, scope: RunScope): Promise<Compiler | undefined> {
-  const compiler = options.compile === undefined ? undefined
-    : options.compile.mpyCross !== undefined
+  if (options.compile === undefined) return undefined;
+  // The compiler's modules (the WebAssembly mpy-cross's worker pool among them) load only for --compile.
+  const { checkCompilerFits, loadWasmCompiler, nativeCompiler } = await import("./mpy/compile.js");
+  const compiler = options.compile.mpyCross !== undefined
       ? await nativeCompiler(options.compile.mpyCross, options.firmware?.major ?? 6, { scratchDir: image.staging.scratchDir, signal: scope.signal })
       : await loadWasmCompiler();
-  if (compiler !== undefined) checkCompilerFits(compiler, options.firmware);
+  checkCompilerFits(compiler, options.firmware);
   return compiler;
 }
 

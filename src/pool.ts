@@ -1,4 +1,4 @@
-// A bounded pool for network work: at most `limit` tasks run at once. Results come back in input
+// A bounded pool for network and file work: at most `limit` tasks run at once. Results come back in input
 // order whatever the completion order, which keeps mpip's output deterministic. Once `signal` aborts
 // (the install failed, or a signal came), no queued task starts: each waiting one rejects at once with
 // the signal's reason.
@@ -43,4 +43,24 @@ export class Pool {
       this.waiting.push(start);
     });
   }
+}
+
+/**
+ * How many file operations a step of the install keeps in flight at once: libuv runs them on 4 threads,
+ * and a few more queued keep those busy while the main thread works on the answers.
+ */
+export const FILE_JOBS = 16;
+
+/**
+ * Runs `task` on every item, at most `limit` at once, and returns the results in input order. Waits for
+ * every task to settle before it returns or throws, so that nothing is still writing when a caller
+ * cleans up after a failure; then throws the first failure in input order (what a loop over the items
+ * would have thrown).
+ */
+export async function mapInOrder<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const pool = new Pool(limit);
+  const settled = await Promise.allSettled(items.map((item, index) => pool.run(() => task(item, index))));
+  const failed = settled.find((result) => result.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<R>).value);
 }

@@ -22,6 +22,9 @@ const DEVICE_NAME = /^(?:con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b
 /** Characters FatFs and Windows refuse in a long name: `"*:<>?|`, both slashes, C0 controls and DEL. */
 const FORBIDDEN = /["*:<>?|\\/\x00-\x1f\x7f]/u;
 
+/** A name of letters, digits, `_`, `-` and inner dots: nothing FAT refuses or strips. */
+const PLAIN_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*[A-Za-z0-9_-]$|^[A-Za-z0-9_-]$/;
+
 /** Why these rules exist, for hints. */
 export const FAT_LIMITS = "FAT (the filesystem of most boards' flash and SD cards) and Windows cannot hold such names as they are";
 /** The hint for a name refused by these rules when installing: why, and what only the package's author can do. */
@@ -32,6 +35,7 @@ export const FAT_HINT = `${FAT_LIMITS}, so mpip refuses them; only the package's
  * it can. The reason names the segment: "the name `aux.py` is ...". `.` and `..` are the caller's business.
  */
 export function fatNameProblem(segment: string): string | undefined {
+  if (PLAIN_NAME.test(segment) && !DEVICE_NAME.test(segment.split(".")[0]!)) return undefined; // most names: nothing to say, nothing to build
   const shown = `\`${printable(segment, 120)}\``;
   const forbidden = FORBIDDEN.exec(segment)?.[0];
   if (forbidden !== undefined) {
@@ -65,8 +69,12 @@ export function fatPathProblem(path: string): string | undefined {
  * or folder there.
  */
 export function fatFold(path: string): string {
+  // ASCII has one NFC spelling and folds one for one: its lower case is its key.
+  if (ASCII.test(path)) return path.split("/").map((segment) => stripTrailing(segment).toLowerCase()).join("/");
   return path.split("/").map((segment) => foldCase(stripTrailing(segment.normalize("NFC")))).join("/");
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** How two names with one `fatFold` key differ, for messages: "only by case", ... */
 export function howNamesDiffer(a: string, b: string): "case" | "normalization" | "case and normalization" | "trailing dots or spaces" {

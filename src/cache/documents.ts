@@ -13,7 +13,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFile, rm, unlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { makeDirs } from "../image/make-dirs.js";
+import { FolderMaker } from "../image/make-dirs.js";
 import { renameInto, type StoreEvents } from "./store.js";
 
 /** A remembered answer. `url`: where it was finally answered (after redirects), for relative links. */
@@ -24,6 +24,9 @@ export type CachedAnswer =
 const ENTRY_FORMAT = 1;
 
 export class DocumentCache {
+  /** The folders this run made here (each asked for once). */
+  private readonly folders = new FolderMaker();
+
   constructor(readonly root: string, private readonly events: StoreEvents) {}
 
   /** The key of a request: the URL (with no credentials and no fragment) and what it accepts. */
@@ -73,10 +76,11 @@ export class DocumentCache {
     bare.password = "";
     bare.hash = "";
     try {
-      await makeDirs(path.dirname(file));
+      await this.folders.make(path.dirname(file));
       await writeFile(temporary, `${JSON.stringify({ v: ENTRY_FORMAT, requested: bare.href, ...answer })}\n`, { mode: 0o600 });
-      await renameInto(temporary, file);
+      await renameInto(temporary, file, this.folders);
     } catch (error) {
+      this.folders.forget(path.dirname(file)); // perhaps removed meanwhile: asked for again next time
       await unlink(temporary).catch(() => undefined);
       // ENOENT: `mpip cache clean` removed the folder while this was written; nothing is wrong.
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.events.cannotWrite(error);

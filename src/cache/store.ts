@@ -9,7 +9,7 @@ import { createHash, randomBytes, type Hash } from "node:crypto";
 import { rename, rm, unlink, utimes, type FileHandle, open } from "node:fs/promises";
 import path from "node:path";
 import type { Draw } from "../budget.js";
-import { makeDirs } from "../image/make-dirs.js";
+import { FolderMaker } from "../image/make-dirs.js";
 import { openRegularFile } from "../local-file.js";
 import type { BodySink } from "../sink.js";
 
@@ -36,6 +36,9 @@ export interface StoreEvents {
 const READ_CHUNK_BYTES = 64 * 1024;
 
 export class ContentStore {
+  /** The folders this run made in the store (each asked for once). */
+  readonly folders = new FolderMaker();
+
   /** `root`: the store's folder (`<cache>/content`); `tmp`: where new entries are written first. */
   constructor(readonly root: string, private readonly tmp: string, private readonly events: StoreEvents) {}
 
@@ -142,9 +145,12 @@ export class StoreWriter {
     this.hash = createHash("sha256");
     try {
       if (this.handle === undefined) {
-        await makeDirs(this.tmp);
+        await this.store.folders.make(this.tmp);
         this.file = path.join(this.tmp, `${process.pid}-${randomBytes(6).toString("hex")}.tmp`);
-        this.handle = await open(this.file, "wx", 0o600);
+        this.handle = await open(this.file, "wx", 0o600).catch((error: unknown) => {
+          this.store.folders.forget(this.tmp); // removed meanwhile (`mpip cache clean`): asked for again next time
+          throw error;
+        });
       } else if (this.position > 0) {
         await this.handle.truncate(0);
       }
@@ -183,7 +189,7 @@ export class StoreWriter {
     try {
       await this.handle.close();
       this.handle = undefined;
-      await renameInto(this.file, this.store.pathOf(sha256));
+      await renameInto(this.file, this.store.pathOf(sha256), this.store.folders);
       this.file = undefined;
       return { sha256, bytes: this.position };
     } catch (error) {
@@ -232,17 +238,20 @@ export class TeeSink<T> implements BodySink<T> {
 }
 
 /**
- * Renames `from` to `to`, making `to`'s folder first. A folder removed in between (by `mpip cache clean`
- * in another process, which removes empty folders) is made again, a few times.
+ * Renames `from` to `to`, making `to`'s folder first (through `folders`, once per run). A folder removed
+ * in between (by `mpip cache clean` in another process, which removes empty folders) is made again, a
+ * few times.
  */
-export async function renameInto(from: string, to: string): Promise<void> {
+export async function renameInto(from: string, to: string, folders = new FolderMaker()): Promise<void> {
+  const dir = path.dirname(to);
   for (let tries = 1; ; tries++) {
-    await makeDirs(path.dirname(to));
+    await folders.make(dir);
     try {
       await rename(from, to);
       return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT" || tries >= 3) throw error;
+      folders.forget(dir);
     }
   }
 }

@@ -22,7 +22,6 @@ import { readRequirementFiles, type IndexChange, type RequirementsInput } from "
 import { catchSignals } from "../signals.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
 import { checkRedirectedVersion, checkShellSplit, stdoutFilePath } from "../spec/shell-split.js";
-import { checkCompilerFits, wasmCompiler } from "../mpy/compile.js";
 
 export { defaultTarget } from "../defaults.js";
 
@@ -146,7 +145,7 @@ export async function checkBuildFlags(flags: BuildFlags): Promise<MpyTarget | un
   if ((flags.keepSources || flags.mpyCross !== undefined) && !flags.compile) {
     throw new MpipError("usage", `${flags.keepSources ? "--keep-sources" : "--mpy-cross"} has an effect only with --compile`, { hint: "add --compile" });
   }
-  if (flags.compile && flags.mpyCross === undefined && firmware !== undefined) checkBuiltInCompilerFits(firmware, flags);
+  if (flags.compile && flags.mpyCross === undefined && firmware !== undefined) await checkBuiltInCompilerFits(firmware, flags);
   return firmware;
 }
 
@@ -166,7 +165,9 @@ export function checkOptionClashes(flags: Pick<InstallFlags, "quiet" | "verbose"
  * .mpy version (`--mpy 5`, `--target-version 1.18`): the options contradict each other.
  * @throws MpipError `usage`, with the hint that names the way out (a native mpy-cross of that version).
  */
-function checkBuiltInCompilerFits(firmware: MpyTarget, flags: BuildFlags): void {
+async function checkBuiltInCompilerFits(firmware: MpyTarget, flags: BuildFlags): Promise<void> {
+  // The compiler's modules load only when --compile is given.
+  const { checkCompilerFits, wasmCompiler } = await import("../mpy/compile.js");
   try {
     checkCompilerFits(wasmCompiler(), firmware);
   } catch (error) {

@@ -6,13 +6,13 @@
 // still holds a file the change does not remove, another filesystem, one of mpip's own names) is an
 // error here, with nothing changed (in-the-way.ts says which).
 
-import { createHash } from "node:crypto";
 import type { Stats } from "node:fs";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { isInside } from "../archive/entry-path.js";
 import { printable } from "../text.js";
-import type { FullCommitFs } from "./fs-ops.js";
+import { FILE_JOBS, mapInOrder } from "../pool.js";
+import { hashFile, type FullCommitFs } from "./fs-ops.js";
 import { errnoCode, ioError } from "./io-error.js";
 import { folderInTheWay, inTheWay, otherFilesystem } from "./in-the-way.js";
 import type { Journal, JournalStep } from "./journal.js";
@@ -26,6 +26,17 @@ export interface Placement {
   from: string;
   /** Its path relative to the target, `/`-separated. */
   to: string;
+  /**
+   * The staged file's size and sha256, when the caller has just read or written it (the install record
+   * hashes every file it lists): the journal takes them as they are. Without it, the plan reads the file.
+   */
+  digest?: FileDigest;
+}
+
+/** A file's size in bytes and its sha256 (lowercase hex), as the journal keeps them. */
+export interface FileDigest {
+  size: number;
+  sha256: string;
 }
 
 export interface PlanContext {
@@ -75,6 +86,19 @@ export async function plan(context: PlanContext, placements: Placement[], remova
   }
   const stagingDevice = (await fs.stat(stagingDir)).dev;
   const look = lookOnce(context, rules);
+  // What the steps below ask, asked side by side up front: every folder a placement needs and the path
+  // itself (lookOnce keeps each answer, and a failure surfaces only where a step asks), and the digest
+  // of every staged file the caller did not give.
+  for (const { to } of byFile.values()) {
+    const segments = to.split("/");
+    for (let i = 0; i <= segments.length; i++) look.ahead(segments.slice(0, i).join("/"));
+  }
+  const digests = new Map<string, Promise<FileDigest>>();
+  const given = new Map(placements.map((placement) => [placement.to.split(path.sep).join("/"), placement.digest]));
+  const toRead = [...byFile.values()].filter(({ to }) => given.get(to) === undefined);
+  const reads = mapInOrder(toRead, FILE_JOBS, ({ from }) => hashFile(fs, path.join(stagingDir, from)));
+  toRead.forEach(({ to }, at) => digests.set(to, reads.then((list) => list[at]!)));
+  reads.catch(() => undefined); // surfaces below, where the loop awaits it
 
   // The removals first: whatever they take away no longer stands in the way of what follows.
   const { removing, steps, emptied } = await planRemovals(context, look, removed, (file) => byFile.has(fold(file)), fold, stagingDevice);
@@ -121,8 +145,8 @@ export async function plan(context: PlanContext, placements: Placement[], remova
         restoreAs = await ownSpelling(fs, target, parent, to, listings, rules);
       }
     }
-    const data = await fs.readFile(path.join(stagingDir, from));
-    const step: JournalStep = { from, to, backup, size: data.length, sha256: createHash("sha256").update(data).digest("hex"), ...(restoreAs === undefined ? {} : { restoreAs }) };
+    const { size, sha256 } = given.get(to) ?? (await digests.get(to)!);
+    const step: JournalStep = { from, to, backup, size, sha256, ...(restoreAs === undefined ? {} : { restoreAs }) };
     steps.push(step);
   }
   // Deepest first: a folder is removed only once what it held is gone.
@@ -137,7 +161,11 @@ export async function plan(context: PlanContext, placements: Placement[], remova
   };
 }
 
-type Look = (relative: string) => Promise<Stats | undefined>;
+interface Look {
+  (relative: string): Promise<Stats | undefined>;
+  /** Starts looking at `relative` now, for a step that may ask later; its failure is kept for that step. */
+  ahead(relative: string): void;
+}
 
 /**
  * The removal steps: each file of `removed` that is there (not one a placement replaces, which backs it
@@ -165,12 +193,21 @@ async function planRemovals(context: PlanContext, look: Look, removed: readonly 
 
 /** Looks at each path of the target once (not following links, but the target itself may be one), by its folded name. */
 function lookOnce(context: PlanContext, rules: NameRules): Look {
-  const seen = new Map<string, Stats | undefined>();
-  return async (relative) => {
+  const seen = new Map<string, Promise<Stats | undefined>>();
+  const look = (relative: string) => {
     const key = foldPath(relative, rules);
-    if (!seen.has(key)) seen.set(key, await inspect(context.fs, relative === "" ? context.layout.target : path.join(context.layout.target, relative), relative === ""));
-    return seen.get(key);
+    let known = seen.get(key);
+    if (known === undefined) {
+      known = inspect(context.fs, relative === "" ? context.layout.target : path.join(context.layout.target, relative), relative === "");
+      seen.set(key, known);
+    }
+    return known;
   };
+  return Object.assign(look, {
+    ahead: (relative: string) => {
+      look(relative).catch(() => undefined);
+    },
+  });
 }
 
 /**

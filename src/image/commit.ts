@@ -27,6 +27,7 @@
 
 import path from "node:path";
 import { MpipError } from "../errors.js";
+import { FILE_JOBS, mapInOrder } from "../pool.js";
 import { printable } from "../text.js";
 import { plan, type Placement } from "./commit-plan.js";
 import { completeFs, type CommitFs, type FullCommitFs } from "./fs-ops.js";
@@ -34,7 +35,8 @@ import { interruptedError } from "./interrupt.js";
 import { errnoCode, ioError } from "./io-error.js";
 import { makeDirs } from "./make-dirs.js";
 import type { TargetLayout } from "./layout.js";
-import { actions, isRemoveStep, removeJournal, stepPaths, syncDir, writeJournal, type Journal } from "./journal.js";
+import { actions, isRemoveStep, removeJournal, stepPaths, syncDir, writeJournal, type CommitAction, type Journal } from "./journal.js";
+import { widestFold } from "./name-rules.js";
 import type { TargetOperation } from "./operation.js";
 import { rollBack } from "./recover.js";
 import { testDelay } from "./test-delay.js";
@@ -120,13 +122,13 @@ function removedBy(journal: Pick<Journal, "steps">): string[] {
 
 async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, signal: AbortSignal | undefined): Promise<void> {
   const touched = new Set<string>([layout.target]);
-  let backupDirMade = false;
+  let backupDir: Promise<unknown> | undefined;
   const backUp = async (from: string, backup: string) => {
-    if (!backupDirMade) await makeDirs(path.dirname(backup));
-    backupDirMade = true;
+    backupDir ??= makeDirs(path.dirname(backup));
+    await backupDir;
     await fs.rename(from, backup);
   };
-  for (const action of actions(journal)) {
+  const run = async (action: CommitAction): Promise<void> => {
     signal?.throwIfAborted();
     switch (action.kind) {
       case "make-folder": {
@@ -176,10 +178,59 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
         break;
       }
     }
+  };
+  for (const batch of batches(actions(journal))) {
+    // Each batch's actions are independent, each a few renames or one mkdir: they run side by side, and
+    // all of them settle before the next batch (or a roll-back) starts. The roll-back reads how far each
+    // step got from the disk, so any set of finished steps is one it undoes.
+    if (batch.length === 1) await run(batch[0]![0]!);
+    else await mapInOrder(batch, FILE_JOBS, async (chain) => {
+      for (const action of chain) await run(action);
+    });
   }
   // Past the last check, a signal finds the install complete: it stands, and mpip exits 0.
   signal?.throwIfAborted();
-  for (const dir of touched) await syncDir(dir);
+  // The folders' fsyncs side by side: all of them are done before the journal goes (the commit point).
+  await mapInOrder([...touched], FILE_JOBS, syncDir);
+}
+
+/**
+ * The commit's actions, in their order, cut into batches of chains: the actions of one batch may run side
+ * by side, each chain's in its order. File steps (removals, then placements) are independent but for two
+ * whose destinations any filesystem could take for one name (`Mod.py`, `mod.py`): those share a chain,
+ * in journal order. Folders to create go a depth at a time (parents first); folders to remove one by
+ * one (deepest first: each must be empty when its turn comes).
+ */
+function batches(list: readonly CommitAction[]): CommitAction[][][] {
+  const result: CommitAction[][][] = [];
+  let at = 0;
+  while (at < list.length) {
+    const first = list[at]!;
+    let end = at + 1;
+    if (first.kind === "remove" || first.kind === "place") {
+      while (end < list.length && list[end]!.kind === first.kind) end++;
+      const chains = new Map<string, CommitAction[]>();
+      for (const action of list.slice(at, end)) {
+        const key = widestFold((action as { step: { to: string } }).step.to);
+        chains.set(key, [...(chains.get(key) ?? []), action]);
+      }
+      result.push([...chains.values()]);
+    } else if (first.kind === "make-folder") {
+      // Sorted by depth (stable: a folder's parent is shallower, so it still comes first), one batch a depth.
+      while (end < list.length && list[end]!.kind === "make-folder") end++;
+      const depth = (action: CommitAction) => {
+        const { dir } = action as { dir: string };
+        return dir === "" ? 0 : dir.split("/").length; // "": the target itself
+      };
+      const byDepth = new Map<number, CommitAction[][]>();
+      for (const action of list.slice(at, end)) byDepth.set(depth(action), [...(byDepth.get(depth(action)) ?? []), [action]]);
+      for (const level of [...byDepth.keys()].sort((a, b) => a - b)) result.push(byDepth.get(level)!);
+    } else {
+      result.push([[first]]);
+    }
+    at = end;
+  }
+  return result;
 }
 
 async function present(fs: FullCommitFs, file: string): Promise<boolean> {

@@ -3,8 +3,9 @@
 // the commit on a filesystem that folds names as FAT, macOS and Windows do. Only the operations that
 // change something must be given; the ones that look default to Node's.
 
+import { createHash } from "node:crypto";
 import type { Stats } from "node:fs";
-import { lstat, mkdir, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 
 export interface CommitFs {
   rename(from: string, to: string): Promise<void>;
@@ -36,4 +37,37 @@ export const nodeFs: FullCommitFs = {
 /** `fs` with Node's operations for whatever it leaves out. */
 export function completeFs(fs: CommitFs = nodeFs): FullCommitFs {
   return { ...nodeFs, ...Object.fromEntries(Object.entries(fs).filter(([, value]) => value !== undefined)) } as FullCommitFs;
+}
+
+/**
+ * A file's size and sha256 (lowercase hex) through `fs`: with Node's `readFile`, read in chunks of
+ * 64 KiB (a staged file may be megabytes, and the plan hashes several at once); with another one (a test's
+ * filesystem), through it.
+ */
+export async function hashFile(fs: FullCommitFs, file: string): Promise<{ size: number; sha256: string }> {
+  if (fs.readFile !== nodeFs.readFile) {
+    const data = await fs.readFile(file);
+    return { size: data.length, sha256: createHash("sha256").update(data).digest("hex") };
+  }
+  return hashInChunks(file);
+}
+
+const HASH_CHUNK_BYTES = 64 * 1024;
+
+async function hashInChunks(file: string): Promise<{ size: number; sha256: string }> {
+  const handle = await open(file, "r");
+  try {
+    const hash = createHash("sha256");
+    const chunk = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+    let size = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      hash.update(chunk.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+    return { size, sha256: hash.digest("hex") };
+  } finally {
+    await handle.close();
+  }
 }

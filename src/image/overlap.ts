@@ -47,17 +47,29 @@ export async function scanOverlaps(own: TargetLayout, maxFolders = MAX_SCAN_FOLD
     if (file === own.lock || file === own.journal) return;
     if (await exists(file)) list.push({ file, layout, relation });
   };
-  const listings = new Map<string, string[]>();
+  // Every level up to the root is asked at once (a few lstat and readdir calls each); the findings keep
+  // the order of a walk from the target up.
+  const listings = new Map<string, Promise<string[]>>();
+  const levels: Array<Promise<OverlapScan>> = [];
   for (let dir = own.target, relation: Relation = "same"; ; relation = "ancestor") {
     for (const layout of layoutsOf(dir)) {
       if (relation === "same" && layout.mode === own.mode) continue;
-      await add(scan.locks, layout.lock, layout, relation);
-      await add(scan.journals, layout.journal, layout, relation);
-      if (!listings.has(layout.home)) listings.set(layout.home, await readdir(layout.home).catch(() => []));
-      for (const name of listings.get(layout.home)!.filter(layout.isStagingName)) scan.stagings.push({ file: path.join(layout.home, name), layout, relation });
+      if (!listings.has(layout.home)) listings.set(layout.home, readdir(layout.home).catch(() => []));
+      const listing = listings.get(layout.home)!;
+      levels.push((async () => {
+        const found: OverlapScan = { locks: [], journals: [], stagings: [] };
+        await Promise.all([add(found.locks, layout.lock, layout, relation), add(found.journals, layout.journal, layout, relation)]);
+        for (const name of (await listing).filter(layout.isStagingName)) found.stagings.push({ file: path.join(layout.home, name), layout, relation });
+        return found;
+      })());
     }
     if (path.dirname(dir) === dir) break;
     dir = path.dirname(dir);
+  }
+  for (const found of await Promise.all(levels)) {
+    scan.locks.push(...found.locks);
+    scan.journals.push(...found.journals);
+    scan.stagings.push(...found.stagings);
   }
   await walkDescendants(own, scan, maxFolders, operation);
   return scan;

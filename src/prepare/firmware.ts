@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { existingMpyFiles, readMpyHead } from "../image/mpy-files.js";
-import { compileTree, type Compiler } from "../mpy/compile.js";
+import type { Compiler } from "../mpy/compile.js";
 import { describeMpy, parseMpyHeader } from "../mpy/header.js";
 import { mixedMpyWarning, type ImageMpy } from "../mpy/mix.js";
 import { checkMpyFile, firmwareFor, loadsOn, targetOfCompiler, type MpyOrigin, type MpyTarget } from "../mpy/target.js";
@@ -35,6 +35,7 @@ export async function fitToFirmware(nodes: Array<ResolvedPackage<Staged>>, optio
   const shippedFiles = new Map(nodes.map((node) => [node, new Set(node.prepared.files)]));
   const fresh = new Set<string>();
   if (options.compile !== undefined) {
+    const { compileTree } = await import("../mpy/compile.js");
     for (const node of nodes) {
       signal?.throwIfAborted();
       const result = await inPackage(node, () => compileTree(node.prepared.dir, node.prepared.files, { ...options.compile!, ...(target === undefined ? {} : { target }), ...(signal === undefined ? {} : { signal }) }));

@@ -3,7 +3,6 @@
 
 import { archiveDownloadLimit } from "../budget.js";
 import { fetchFile, fetchToFile } from "../fetch.js";
-import { packArchive } from "../pack/pack.js";
 import type { Prepared, Release } from "../resolve/resolve.js";
 import { isShorthand } from "../sources/git-hosts.js";
 import type { Artifact } from "../sources/types.js";
@@ -45,6 +44,8 @@ export async function prepareRelease(release: Release, context: PrepareContext):
     }
     case "project": {
       if (release.hashes !== undefined) throw unhashableProject(release);
+      // Packing (and pako, its gzip) loads only for an install from a project folder.
+      const { packArchive } = await import("../pack/pack.js");
       const packed = await packArchive(artifact.path);
       const label = describeRelease(packed.name, packed.version, artifact.path);
       // Packed in memory already; holding it on the budget keeps downloads from piling up beside it.

@@ -45,14 +45,21 @@ export async function stageImageChange(target: string, installed: readonly Distr
   const plan = planImage(installed, incoming, removing);
   const replaced = new Map<string, Distribution[]>();
   for (const item of plan.replaced) replaced.set(item.key, [...(replaced.get(item.key) ?? []), item]);
+  // Each placement takes the size and sha256 its record found, so that the commit does not read the file again.
   const placements: Placement[] = [];
   for (const [index, item] of incoming.entries()) {
     const owned = plan.owned.get(item) ?? [];
-    placements.push(...owned.map((file) => ({ from: path.join(item.dir, file), to: file })));
-    if (item.record === undefined) continue;
+    if (item.record === undefined) {
+      placements.push(...owned.map((file) => ({ from: path.join(item.dir, file), to: file })));
+      continue;
+    }
     const requested = item.record.requested || replaced.get(item.key)?.some((old) => old.requested) === true;
-    const staged = await stageRecord(path.join(recordsDir, String(index)), { ...item.record, requested, files: owned.map((file) => ({ path: file, staged: path.join(item.dir, file) })) });
-    placements.push(...staged.files.map((file) => ({ from: path.join(staged.dir, file), to: file })));
+    const record = await stageRecord(path.join(recordsDir, String(index)), { ...item.record, requested, files: owned.map((file) => ({ path: file, staged: path.join(item.dir, file) })) });
+    const withDigest = (from: string, to: string): Placement => {
+      const digest = record.digests.get(to);
+      return digest === undefined ? { from, to } : { from, to, digest };
+    };
+    placements.push(...owned.map((file) => withDigest(path.join(item.dir, file), file)), ...record.files.map((file) => withDigest(path.join(record.dir, file), file)));
   }
   for (const [index, { distribution, rows }] of plan.rewrites.entries()) {
     const staged = await stageRewrittenRecord(path.join(recordsDir, `kept-${index}`), distribution.distInfo, rows.map((row) => ({
@@ -81,7 +88,21 @@ export async function stageImageChange(target: string, installed: readonly Distr
     }
   }
   const removals = new Set(plan.removals);
-  const exists = (file: string) => lstat(path.join(target, file)).then((info) => !info.isDirectory(), () => false);
+  // Each path of the target is looked at once, all of them side by side (a reinstall asks about every file).
+  const looked = new Map<string, Promise<boolean>>();
+  const exists = (file: string) => {
+    let known = looked.get(file);
+    if (known === undefined) {
+      known = lstat(path.join(target, file)).then((info) => !info.isDirectory(), () => false);
+      looked.set(file, known);
+    }
+    return known;
+  };
+  const siblingOf = (file: string) => (file.endsWith(".py") ? `${file.slice(0, -3)}.mpy` : `${file.slice(0, -4)}.py`);
+  if (incoming.some((item) => item.record !== undefined)) for (const file of plan.unrecorded) void exists(file);
+  for (const file of ownerOfIncoming.keys()) {
+    if (/\.(py|mpy)$/.test(file) && !ownerOfIncoming.has(siblingOf(file)) && !removals.has(siblingOf(file))) void exists(siblingOf(file));
+  }
 
   if (incoming.some((item) => item.record !== undefined)) {
     for (const file of plan.unrecorded) {
@@ -95,7 +116,7 @@ export async function stageImageChange(target: string, installed: readonly Distr
   const around = new Map<string, string | undefined>();
   for (const file of ownerOfIncoming.keys()) {
     if (!/\.(py|mpy)$/.test(file)) continue;
-    const sibling = file.endsWith(".py") ? `${file.slice(0, -3)}.mpy` : `${file.slice(0, -4)}.py`;
+    const sibling = siblingOf(file);
     around.set(file, ownerOfIncoming.get(file));
     if (ownerOfIncoming.has(sibling)) around.set(sibling, ownerOfIncoming.get(sibling));
     else if (!removals.has(sibling) && (await exists(sibling))) around.set(sibling, keptOwner.get(sibling));

@@ -2,9 +2,12 @@
 // folder beside the package's own staged files, and committed with them in the same journaled commit
 // (image/commit.ts), so a killed run leaves records and files consistent: both old, or both new.
 
-import { readFile, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { closeSync, openSync, readSync, writeFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { makeDirs } from "../image/make-dirs.js";
+import type { FileDigest } from "../image/commit-plan.js";
+import { makeDirs, makeDirsSync } from "../image/make-dirs.js";
 import {
   DIRECT_URL, distInfoName, formatMetadata, formatRecord, INSTALLER, INSTALLER_NAME, METADATA, PROVENANCE, RECORD, recordedVersion, recordHash, REQUESTED,
   type CoreMetadata, type Provenance, type RecordRow,
@@ -35,6 +38,12 @@ export interface StagedRecord {
   /** The staged folder that holds the `.dist-info` folder; `files` are relative to it and to the target. */
   dir: string;
   files: string[];
+  /**
+   * The size and sha256 of every file the record lists that has content: the package's files as read
+   * from staging here, and the record's own files as written; by target-relative path. The commit's
+   * journal takes them (commit-plan.ts `Placement.digest`) instead of reading each file again.
+   */
+  digests: Map<string, FileDigest>;
 }
 
 /**
@@ -58,21 +67,58 @@ export async function stageRecord(dir: string, input: RecordInput): Promise<Stag
     ...(input.directUrl === undefined ? [] : [[DIRECT_URL, `${JSON.stringify(input.directUrl)}\n`] as [string, string]]),
     [PROVENANCE, `${JSON.stringify(input.provenance)}\n`],
   ];
-  await makeDirs(path.join(dir, distInfo));
+  // Blocking calls: a record is a few small files, and by now the run has nothing else to do; a trip to
+  // libuv's threads per call would cost several times the work (see archive/unpack.ts).
+  makeDirsSync(path.join(dir, distInfo));
+  const digests = new Map<string, FileDigest>();
   const rows: RecordRow[] = [];
   for (const file of input.files) {
-    const data = await readFile(file.staged);
-    rows.push({ path: file.path, hash: recordHash(data), size: data.length });
+    const { size, sha256 } = hashFileSync(file.staged);
+    digests.set(file.path, { size, sha256: sha256.toString("hex") });
+    rows.push({ path: file.path, hash: `sha256=${sha256.toString("base64url")}`, size });
   }
   for (const [name, text] of own) {
     const data = Buffer.from(text, "utf8");
-    await writeFile(path.join(dir, distInfo, name), data);
+    writeFileSync(path.join(dir, distInfo, name), data);
+    digests.set(`${distInfo}/${name}`, digestOf(data));
     rows.push({ path: `${distInfo}/${name}`, hash: recordHash(data), size: data.length });
   }
   rows.push({ path: `${distInfo}/${RECORD}` });
-  await writeFile(path.join(dir, distInfo, RECORD), formatRecord(rows));
-  return { distInfo, dir, files: [...own.map(([name]) => `${distInfo}/${name}`), `${distInfo}/${RECORD}`] };
+  const record = Buffer.from(formatRecord(rows), "utf8");
+  writeFileSync(path.join(dir, distInfo, RECORD), record);
+  digests.set(`${distInfo}/${RECORD}`, digestOf(record));
+  return { distInfo, dir, files: [...own.map(([name]) => `${distInfo}/${name}`), `${distInfo}/${RECORD}`], digests };
 }
+
+const HASH_CHUNK_BYTES = 64 * 1024;
+let hashChunk: Buffer | undefined;
+
+/**
+ * A staged file's size and sha256, read in chunks into one reused buffer: a package's files may be
+ * megabytes, and reading each whole would leave that much garbage behind per file (RECORD's hash, PEP 376).
+ */
+function hashFileSync(file: string): { size: number; sha256: Buffer } {
+  hashChunk ??= Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+  const hash = createHash("sha256");
+  const fd = openSync(file, "r");
+  let size = 0;
+  try {
+    for (;;) {
+      const read = readSync(fd, hashChunk, 0, hashChunk.length, null);
+      if (read === 0) break;
+      hash.update(hashChunk.subarray(0, read));
+      size += read;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { size, sha256: hash.digest() };
+}
+
+function digestOf(data: Uint8Array): FileDigest {
+  return { size: data.length, sha256: createHash("sha256").update(data).digest("hex") };
+}
+
 
 /**
  * Stages a rewritten RECORD for a distribution already in the target that loses files to another one

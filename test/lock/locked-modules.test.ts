@@ -1,0 +1,63 @@
+// What a locked install loads: `install --lock` with a warm cache sends no request, so it must not load
+// the HTTP client (undici); and no install loads what only some installs need: pack and pako (an install
+// from a project folder), the compiler and its WebAssembly worker pool (--compile). Observed through the
+// built CLI: the child records every file it loads (test/helpers/loaded-modules.ts), and the bundled
+// files name the source modules they hold. A plain install from the index, which does fetch, shows the
+// HTTP client among its modules: the observation sees what is loaded.
+
+import assert from "node:assert/strict";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { runMpip, tempDir } from "../helpers/cli.js";
+import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
+import { recordLoads, sourcesIn } from "../helpers/loaded-modules.js";
+
+let server: IndexServer;
+let work: { dir: string; cleanup: () => Promise<void> };
+
+/** Modules that only some runs need, and none of these. */
+const NOT_NEEDED = [/node_modules\/pako\//, /^src\/pack\/pack\.ts$/, /^src\/pack\/writer\.ts$/, /^src\/mpy\/compile\.ts$/, /^src\/mpy\/wasm-pool\.ts$/, /^src\/mpy\/wasm\.ts$/];
+const HTTP_CLIENT = /node_modules\/undici\//;
+
+before(async () => {
+  server = await startIndexServer();
+  work = await tempDir("mpip-locked-modules-");
+  // A small graph of invented packages: two levels, a shared dependency, a package with a folder.
+  await server.addSdist({ name: "lantern-core", version: "1.2", files: { "lantern_core/__init__.py": "GLOW = 1\n", "lantern_core/wick.py": "def light():\n    return 1\n" }, requires: ["lantern-oil", "lantern-glass>=0.3"] });
+  await server.addSdist({ name: "lantern-oil", version: "2.0", files: { "lantern_oil.py": "FUEL = 'oil'\n" }, requires: ["lantern-glass"] });
+  await server.addSdist({ name: "lantern-glass", version: "0.4", files: { "lantern_glass.py": "CLEAR = True\n" } });
+});
+after(async () => {
+  await server.close();
+  await work.cleanup();
+});
+
+describe("modules a run loads", () => {
+  test("a locked install with a warm cache sends no request and loads neither the HTTP client nor pack, pako or the compiler", async () => {
+    const cache = path.join(work.dir, "cache-locked");
+    const lockFile = path.join(work.dir, "pylock.toml");
+    const locked = await runMpip(["lock", "-q", "-i", server.url, "-o", lockFile, "lantern-core"], { env: { MPIP_CACHE_DIR: cache } });
+    assert.equal(locked.code, 0, locked.stderr);
+    const first = await runMpip(["install", "-q", "--lock", lockFile, "-p", path.join(work.dir, "first")], { env: { MPIP_CACHE_DIR: cache } });
+    assert.equal(first.code, 0, first.stderr);
+
+    const before = server.requests.length;
+    const record = path.join(work.dir, "loaded-locked");
+    const target = path.join(work.dir, "second");
+    const second = await runMpip(["install", "-q", "--lock", lockFile, "-p", target], { env: { MPIP_CACHE_DIR: cache, ...recordLoads(record) } });
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(server.requests.slice(before), [], "a warm locked install asks nothing");
+    const sources = await sourcesIn(record);
+    assert.ok(sources.includes("src/lock/install-locked.ts"), `the record names the modules run: ${sources.join(", ")}`);
+    assert.deepEqual(sources.filter((source) => HTTP_CLIENT.test(source) || NOT_NEEDED.some((pattern) => pattern.test(source))), []);
+  });
+
+  test("a plain install from the index loads the HTTP client, and not pack, pako or the compiler", async () => {
+    const record = path.join(work.dir, "loaded-plain");
+    const result = await runMpip(["install", "-q", "-i", server.url, "-p", path.join(work.dir, "plain"), "lantern-core"], { env: recordLoads(record) });
+    assert.equal(result.code, 0, result.stderr);
+    const sources = await sourcesIn(record);
+    assert.ok(sources.some((source) => HTTP_CLIENT.test(source)), `the HTTP client is among the modules: ${sources.join(", ")}`);
+    assert.deepEqual(sources.filter((source) => NOT_NEEDED.some((pattern) => pattern.test(source))), []);
+  });
+});
