@@ -130,6 +130,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void, argv?
         "and micropython-lib and package.json packages as a micropython-lib v2 index (index.json, package/, file/). `mpip install -i DIR ...` then reproduces the install on a machine with no network. " +
         "With --lock, exactly what a pylock.toml lists is downloaded, with no resolution. Downloading into a folder that already holds a download adds to it.",
     )
+    .usage("[options] -d <dir> [spec...]")
     .argument("[spec...]", "what to download, as for `install`: names with specifiers, `github:` shorthands, URLs and local paths");
   if (whole("download")) addInstallOptions(download.requiredOption("-d, --dest <dir>", "the folder to write into (created if missing)", nonEmpty("--dest")), ["resolution", "firmware", "network", "cache", "limits", "output", "lock"], ["--compile", "--keep-sources", "--mpy-cross", "--no-remove"], {
     "--lock": "download exactly what a pylock.toml lists, with no resolution: every file checked against the lock's full sha256, for the firmware the lock was made for",

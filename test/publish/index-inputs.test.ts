@@ -133,5 +133,6 @@ describe("index build inputs", () => {
     assert.equal(noOutput.code, 2, noOutput.stderr);
     assert.match(noOutput.stderr, /^error: required option '-o, --output <dir>' not specified$/m);
     assert.match(noOutput.stderr, /^hint: `mpip index build --help` shows its usage and options$/m);
+    assert.match(noOutput.stderr, /^usage: mpip index build \[options\] <source\.\.\.> -o <dir>$/m, "the usage line shows the required option");
   });
 });
