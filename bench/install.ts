@@ -32,18 +32,19 @@ import { fileURLToPath } from "node:url";
 import { startIndexServer, type IndexServer } from "../test/helpers/index-server.js";
 import { serveMipIndex } from "../test/helpers/mip-index.js";
 import { serveSimple } from "../test/helpers/simple-index.js";
-import { graphHeader, graphRow, loadNote, ms, preamble, seconds, startLine, verdict } from "./report.js";
+import { graphHeader, graphRow, loadNote, ms, parseBenchArgs, preamble, seconds, startLine, verdict, type BenchArgs } from "./report.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const option = (name: string, fallback: string) => {
-  const at = process.argv.indexOf(name);
-  return at === -1 ? fallback : process.argv[at + 1]!;
-};
-const delayMs = Number(option("--delay", "40"));
-const runs = Number(option("--runs", "5"));
-const only = option("--only", "").split(",").filter((part) => part !== "");
-const bin = path.resolve(option("--bin", path.join(root, "bin", "mpip.js")));
-const wanted = (part: string) => only.length === 0 || only.includes(part);
+let parsed: BenchArgs;
+try {
+  parsed = parseBenchArgs(process.argv.slice(2));
+} catch (error) {
+  console.error(`error: ${(error as Error).message}`);
+  process.exit(2);
+}
+const { delayMs, runs, only } = parsed;
+const bin = path.resolve(parsed.bin ?? path.join(root, "bin", "mpip.js"));
+const wanted = (part: (typeof only)[number]) => only.includes(part);
 
 interface Measure {
   seconds: number;

@@ -1,7 +1,51 @@
 // How the install benchmark (bench/install.ts) prints its figures, so that its output explains itself to
 // someone who has never read the issue behind it: what each figure measures, its goal, whether the goal
 // is met, and when a figure cannot be trusted (one run, a loaded machine, a time below Node's own start-up).
-// Pure functions of the measurements: no I/O, so they are tested without running the benchmark.
+// Also how it reads its command line, so that a slip (`--only grpah`, `--runs 0`) is an error saying what
+// is accepted rather than a run that measures nothing. Pure functions: no I/O, so they are tested without
+// running the benchmark.
+
+/** The parts of the install benchmark, as `--only` names them. */
+export const BENCH_PARTS = ["start", "graph", "nodelay", "locked", "memory", "compile"] as const;
+
+export interface BenchArgs {
+  delayMs: number;
+  runs: number;
+  /** The parts to run; all of them when `--only` is not given. */
+  only: Array<(typeof BENCH_PARTS)[number]>;
+  bin: string | undefined;
+}
+
+/**
+ * `[--delay MS] [--runs N] [--only NAME,...] [--bin PATH]` (argv after the script).
+ * @throws Error naming the option and what it takes, for an unknown option, a missing value, a delay that
+ *   is not a number of milliseconds, a count of runs that is not a whole number from 1, or a part not in
+ *   BENCH_PARTS.
+ */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  const args: BenchArgs = { delayMs: 40, runs: 5, only: [...BENCH_PARTS], bin: undefined };
+  for (let at = 0; at < argv.length; at += 2) {
+    const name = argv[at]!;
+    const value = argv[at + 1];
+    if (!["--delay", "--runs", "--only", "--bin"].includes(name)) throw new Error(`unknown option \`${name}\`: the benchmark takes --delay MS, --runs N, --only NAME,... and --bin PATH`);
+    if (value === undefined || value.startsWith("--")) throw new Error(`${name} needs a value`);
+    if (name === "--delay") {
+      args.delayMs = Number(value);
+      if (!/^\d+(\.\d+)?$/.test(value)) throw new Error(`--delay takes milliseconds (0 or more), not \`${value}\``);
+    } else if (name === "--runs") {
+      args.runs = Number(value);
+      if (!/^\d+$/.test(value) || args.runs < 1) throw new Error(`--runs takes a whole number of runs from 1, not \`${value}\``);
+    } else if (name === "--only") {
+      const parts = value.split(",").filter((part) => part !== "");
+      const unknown = parts.filter((part) => !(BENCH_PARTS as readonly string[]).includes(part));
+      if (parts.length === 0 || unknown.length > 0) throw new Error(`--only takes parts of the benchmark, comma-separated, from ${BENCH_PARTS.join(", ")}; not \`${unknown.join(",") || value}\``);
+      args.only = parts as BenchArgs["only"];
+    } else {
+      args.bin = value;
+    }
+  }
+  return args;
+}
 
 /** `0.181 s`, right-aligned. */
 export const seconds = (value: number): string => `${value.toFixed(3).padStart(6)} s`;

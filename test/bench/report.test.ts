@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { graphHeader, graphRow, loadNote, preamble, startLine } from "../../bench/report.js";
+import { BENCH_PARTS, graphHeader, graphRow, loadNote, parseBenchArgs, preamble, startLine } from "../../bench/report.js";
 
 describe("the install benchmark's report", () => {
   test("the preamble says how many runs each figure is the median of, and warns when it is one", () => {
@@ -46,5 +46,27 @@ describe("the install benchmark's report", () => {
   test("the load note says when other processes shared the CPU, and what that means for a missed goal", () => {
     assert.match(loadNote(2.4, 2.9), /2\.40 before the run: other processes were using the CPU, .* a missed goal may be theirs/);
     assert.match(loadNote(0.1, 0.6), /0\.10 before the run: a quiet machine; 0\.60 at its end, the benchmark's own included/);
+  });
+});
+
+describe("the install benchmark's command line", () => {
+  test("defaults, and every option as the header comment gives it", () => {
+    assert.deepEqual(parseBenchArgs([]), { delayMs: 40, runs: 5, only: [...BENCH_PARTS], bin: undefined });
+    assert.deepEqual(parseBenchArgs(["--runs", "1", "--only", "start,graph", "--delay", "12.5", "--bin", "../old/bin/mpip.js"]), { delayMs: 12.5, runs: 1, only: ["start", "graph"], bin: "../old/bin/mpip.js" });
+  });
+
+  test("a slip is an error saying what the option takes, never a run that measures nothing", () => {
+    const cases: Array<[string[], RegExp]> = [
+      [["--only", "grpah"], /--only takes parts of the benchmark, comma-separated, from start, graph, nodelay, locked, memory, compile; not `grpah`/],
+      [["--only", "start,memroy"], /not `memroy`/],
+      [["--only", ","], /--only takes parts/],
+      [["--runs", "0"], /--runs takes a whole number of runs from 1, not `0`/],
+      [["--runs", "2.5"], /--runs takes a whole number/],
+      [["--runs"], /--runs needs a value/],
+      [["--runs", "--only", "start"], /--runs needs a value/],
+      [["--delay", "fast"], /--delay takes milliseconds/],
+      [["--jobs", "4"], /unknown option `--jobs`: the benchmark takes --delay MS, --runs N, --only NAME,\.\.\. and --bin PATH/],
+    ];
+    for (const [argv, message] of cases) assert.throws(() => parseBenchArgs(argv), message, argv.join(" "));
   });
 });
