@@ -32,17 +32,19 @@ import { fileURLToPath } from "node:url";
 import { startIndexServer, type IndexServer } from "../test/helpers/index-server.js";
 import { serveMipIndex } from "../test/helpers/mip-index.js";
 import { serveSimple } from "../test/helpers/simple-index.js";
+import { graphHeader, graphRow, loadNote, ms, parseBenchArgs, preamble, seconds, startLine, verdict, type BenchArgs } from "./report.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const option = (name: string, fallback: string) => {
-  const at = process.argv.indexOf(name);
-  return at === -1 ? fallback : process.argv[at + 1]!;
-};
-const delayMs = Number(option("--delay", "40"));
-const runs = Number(option("--runs", "5"));
-const only = option("--only", "").split(",").filter((part) => part !== "");
-const bin = path.resolve(option("--bin", path.join(root, "bin", "mpip.js")));
-const wanted = (part: string) => only.length === 0 || only.includes(part);
+let parsed: BenchArgs;
+try {
+  parsed = parseBenchArgs(process.argv.slice(2));
+} catch (error) {
+  console.error(`error: ${(error as Error).message}`);
+  process.exit(2);
+}
+const { delayMs, runs, only } = parsed;
+const bin = path.resolve(parsed.bin ?? path.join(root, "bin", "mpip.js"));
+const wanted = (part: (typeof only)[number]) => only.includes(part);
 
 interface Measure {
   seconds: number;
@@ -147,35 +149,34 @@ async function measure(args: (target: string) => string[], options: { server?: I
 }
 
 const install = (index: string, roots: string[], extra: string[] = []) => (target: string) => ["install", "-q", "-i", index, "-p", target, ...extra, ...roots];
-const seconds = (value: number) => `${value.toFixed(3).padStart(6)} s`;
-const ms = (value: number) => `${Math.round(value * 1000).toString().padStart(4)} ms`;
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
-const verdict = (ok: boolean) => (ok ? "goal met" : "GOAL MISSED");
+const loadPerCore = () => os.loadavg()[0]! / Math.max(1, os.availableParallelism());
 
 const small = layeredGraph("g21", [3, 6, 8, 4]);
 const LEVELS = 4;
 const chains = chainGraph("c60", 12, 5);
 const large = layeredGraph("g200", [20, 45, 45, 45, 45]);
 const servers: Served[] = [];
+const loadBefore = loadPerCore();
 try {
   // `node -e 0`, as the issue measures it, through the same launcher as every mpip run.
   const startSamples: number[] = [];
-  for (let run = 0; run < Math.max(runs, 9); run++) startSamples.push((await timeNode(["-e", "0"])).seconds);
+  const startRuns = Math.max(runs, 9);
+  for (let run = 0; run < startRuns; run++) startSamples.push((await timeNode(["-e", "0"])).seconds);
   const nodeStart = median(startSamples);
-  console.log(`Node start-up (node -e 0): ${seconds(nodeStart)}; ${delayMs} ms per answer unless said; medians of ${runs} runs`);
+  console.log(preamble({ nodeStart, runs, startRuns, delayMs, bin: path.relative(process.cwd(), bin) || bin }).join("\n"));
 
   if (wanted("start")) {
-    console.log("\nStart-up, beyond Node's (goal: 30 ms)");
+    console.log("\nStart-up: mpip's time with no work to do, and what it adds to Node's start-up (goal: at most 30 ms)");
     for (const args of [["--version"], ["--help"], ["install", "--help"]]) {
-      const m = await measure(() => args, { count: Math.max(runs, 9) });
-      const beyond = m.seconds - nodeStart;
-      console.log(`  mpip ${args.join(" ").padEnd(16)} ${seconds(m.seconds)}  ${ms(beyond)} beyond  ${verdict(beyond <= 0.03)}`);
+      const m = await measure(() => args, { count: startRuns });
+      console.log(startLine(`mpip ${args.join(" ")}`, m.seconds, nodeStart, 0.03));
     }
   }
 
   if (wanted("graph")) {
     const ideal = nodeStart + (LEVELS * 2 * delayMs) / 1000;
-    console.log(`\n21 packages, ${LEVELS} levels deep, ${delayMs} ms per answer; ideal = start-up + ${LEVELS} levels x 2 round trips = ${seconds(ideal)} (goals: within 1.5x the ideal, 3x faster than --jobs 1)`);
+    console.log(`\n${graphHeader({ packages: small.graph.length, levels: LEVELS, delayMs, ideal }).join("\n")}`);
     for (const kind of ["keep-alive", "closing"] as const) {
       const served = await serve(kind, [small.graph]);
       servers.push(served);
@@ -183,11 +184,7 @@ try {
       for (const face of ["pypi", "simple", "mip"] as const) {
         const parallel = await measure(install(served[face], small.roots), { server: served.server });
         const serial = await measure(install(served[face], small.roots, ["--jobs", "1"]), { server: served.server });
-        const speedUp = serial.seconds / parallel.seconds;
-        const ofIdeal = parallel.seconds / ideal;
-        console.log(
-          `  ${kind.padEnd(10)} ${face.padEnd(6)} default ${seconds(parallel.seconds)}  --jobs 1 ${seconds(serial.seconds)}  ${speedUp.toFixed(2)}x faster (${verdict(speedUp >= 3)})  ${ofIdeal.toFixed(2)}x the ideal (${verdict(ofIdeal <= 1.5)})  ${parallel.requests} requests`,
-        );
+        console.log(graphRow({ server: kind, index: face, parallel: parallel.seconds, serial: serial.seconds, ideal, requests: parallel.requests }));
       }
       await served.server.close();
       servers.pop();
@@ -199,11 +196,10 @@ try {
     servers.push(served);
     served.server.delayMs = 0;
     if (wanted("nodelay")) {
-      console.log("\n21 packages with no delay, beyond Node's start-up (goal: 150 ms)");
+      console.log("\nThe 21 packages with no delay (a keep-alive server): what the install adds to Node's start-up (goal: at most 150 ms)");
       for (const face of ["pypi", "simple", "mip"] as const) {
         const m = await measure(install(served[face], small.roots), { server: served.server });
-        const beyond = m.seconds - nodeStart;
-        console.log(`  ${face.padEnd(6)} ${seconds(m.seconds)}  ${ms(beyond)} beyond  ${verdict(beyond <= 0.15)}`);
+        console.log(startLine(`index ${face}`, m.seconds, nodeStart, 0.15));
       }
     }
     if (wanted("locked")) {
@@ -240,10 +236,11 @@ try {
     served.server.delayMs = delayMs;
     const plain = await measure(install(served.pypi, chains.roots), { server: served.server, count: Math.min(runs, 3) });
     const compiled = await measure(install(served.pypi, chains.roots, ["--compile"]), { server: served.server, count: Math.min(runs, 3) });
-    console.log(`\n${chains.graph.length} packages (12 chains 5 deep), ${delayMs} ms per answer: plain ${seconds(plain.seconds)}, --compile ${seconds(compiled.seconds)} = ${(compiled.seconds / plain.seconds).toFixed(2)}x (every module through mpy-cross)`);
+    console.log(`\n${chains.graph.length} packages (12 chains 5 deep), ${delayMs} ms per answer: plain ${seconds(plain.seconds)}, --compile ${seconds(compiled.seconds)} = ${(compiled.seconds / plain.seconds).toFixed(2)}x (every module through mpy-cross; a figure to compare builds by, with no goal)`);
     await served.server.close();
     servers.pop();
   }
+  console.log(loadNote(loadBefore, loadPerCore()));
 } finally {
   for (const served of servers) await served.server.close();
   await rm(work, { recursive: true, force: true });

@@ -28,30 +28,30 @@ import { addCacheCommand } from "./commands/cache-command.js";
 import { addIndexCommand } from "./commands/index-command.js";
 
 const INSTALL_EXAMPLES = `
-  $ mpip install micropython-pystone_lowmem            into ~/.micropython/lib, like upip
-  $ mpip install -p build/image -r requirements.txt    cross-install an image to copy to a device
-  $ mpip install -p ports/esp32/modules mylib          into a port's modules/ folder, to freeze it
-  $ mpip install --no-index -f ./dist -p image app     offline, from a folder of sdists
-  $ mpip install --json -p image 'lib>=1.2,<2' | jq    a machine-readable report for CI
-  $ mpip install -p image aioble@0.4 --mpy 6           micropython-lib's .mpy build, for MicroPython 1.19+
-  $ mpip install -p image github:org/repo@v1.0         a repo's package.json, as mip installs it
-  $ mpip install -p image --compile ./myproject        a project folder, packed, compiled to .mpy
-  $ mpip install -i simple+https://host/simple/ lib    a private index speaking the simple API`;
+  $ mpip install micropython-pystone_lowmem               into ~/.micropython/lib, like upip
+  $ mpip install -p build/image -r requirements.txt       cross-install an image to copy to a device
+  $ mpip install -p ports/esp32/modules mylib             into a port's modules/ folder, to freeze it
+  $ mpip install --no-index -f ./dist -p image app        offline, from a folder of sdists
+  $ mpip install --json -p image 'lib>=1.2,<2' | jq       a machine-readable report for CI
+  $ mpip install -p image aioble@0.4 --mpy 6              micropython-lib's .mpy build, for MicroPython 1.19+
+  $ mpip install -p image github:org/repo@v1.0            a repo's package.json, as mip installs it
+  $ mpip install -p image --compile ./myproject           a project folder, packed, compiled to .mpy
+  $ mpip install -i simple+https://host/simple/ lib       a private index speaking the simple API`;
 
 const DOWNLOAD_EXAMPLES = `
-  $ mpip download -d offline -r requirements.txt       everything the install needs, as a folder index
-  $ mpip install -i offline -p image -r requirements.txt the same install later, with no network
-  $ mpip download -d offline --mpy 6 aioble            micropython-lib's .mpy build, for MicroPython 1.19+
-  $ mpip download -d offline --lock pylock.toml        exactly what the lock pins, for its firmware`;
+  $ mpip download -d offline -r requirements.txt          everything the install needs, as a folder index
+  $ mpip install -i offline -p image -r requirements.txt  the same install later, with no network
+  $ mpip download -d offline --mpy 6 aioble               micropython-lib's .mpy build, for MicroPython 1.19+
+  $ mpip download -d offline --lock pylock.toml           exactly what the lock pins, for its firmware`;
 const LOCK_EXAMPLES = `
-  $ mpip lock -r requirements.txt --mpy 6              pin the resolution for .mpy 6 firmware in pylock.toml
-  $ mpip sync -p build/image --mpy 6                   make build/image hold exactly what pylock.toml lists
-  $ mpip lock --check -r requirements.txt --mpy 6      in CI: exit 1 when pylock.toml is out of date`;
+  $ mpip lock -r requirements.txt --mpy 6                 pin the resolution for .mpy 6 firmware in pylock.toml
+  $ mpip sync -p build/image --mpy 6                      make build/image hold exactly what pylock.toml lists
+  $ mpip lock --check -r requirements.txt --mpy 6         in CI: exit 1 when pylock.toml is out of date`;
 
 const PACKAGING_EXAMPLES = `
-  $ mpip pack -o dist                                  build dist/NAME-VERSION.tar.gz from pyproject.toml
-  $ mpip repack dist/foo-1.0.tar.gz -o upip-dist       turn a setuptools sdist into a MicroPython package
-  $ mpip check dist/*.tar.gz                           will these archives install on a small device?`;
+  $ mpip pack -o dist                                     build dist/NAME-VERSION.tar.gz from pyproject.toml
+  $ mpip repack dist/foo-1.0.tar.gz -o upip-dist          turn a setuptools sdist into a MicroPython package
+  $ mpip check dist/*.tar.gz                              will these archives install on a small device?`;
 
 const INDEXES = `
 Indexes: by default micropython-lib's v2 index (${DEFAULT_INDEXES[0]}) is asked first, then PyPI's
@@ -130,6 +130,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void, argv?
         "and micropython-lib and package.json packages as a micropython-lib v2 index (index.json, package/, file/). `mpip install -i DIR ...` then reproduces the install on a machine with no network. " +
         "With --lock, exactly what a pylock.toml lists is downloaded, with no resolution. Downloading into a folder that already holds a download adds to it.",
     )
+    .usage("[options] -d <dir> [spec...]")
     .argument("[spec...]", "what to download, as for `install`: names with specifiers, `github:` shorthands, URLs and local paths");
   if (whole("download")) addInstallOptions(download.requiredOption("-d, --dest <dir>", "the folder to write into (created if missing)", nonEmpty("--dest")), ["resolution", "firmware", "network", "cache", "limits", "output", "lock"], ["--compile", "--keep-sources", "--mpy-cross", "--no-remove"], {
     "--lock": "download exactly what a pylock.toml lists, with no resolution: every file checked against the lock's full sha256, for the firmware the lock was made for",

@@ -72,7 +72,9 @@ export function usageError(error: CommanderError, context: ParseContext): MpipEr
   const { command } = context;
   const help = command === undefined ? "mpip --help" : `mpip ${command.name} --help`;
   const hint = [`\`${help}\` shows ${command === undefined ? "the commands" : "its usage and options"}`];
-  if (command !== undefined && (error.code === "commander.missingArgument" || error.code === "commander.excessArguments")) hint.push(`usage: mpip ${command.name} ${command.usage}`);
+  // Arguments missing or extra, or a required option (`download -d`, `index build -o`) missing: the usage line shows what to give.
+  const incomplete = ["commander.missingArgument", "commander.excessArguments", "commander.missingMandatoryOptionValue"];
+  if (command !== undefined && incomplete.includes(error.code)) hint.push(`usage: mpip ${command.name} ${command.usage}`);
   return new MpipError("usage", error.code === "commander.help" ? "no command given" : message, { hint });
 }
 

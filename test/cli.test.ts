@@ -134,6 +134,15 @@ describe("help", () => {
     for (const command of ["install", "download", "pack", "repack", "check"]) assert.match(stdout.slice(examples, indexes), new RegExp(`\\$ mpip ${command} `), command);
     const install = (await runMpip(["install", "--help"])).stdout;
     assert.ok(install.indexOf("\nIndexes:") > install.lastIndexOf("$ mpip install"), install);
+    // Each example's description stands apart from its command, in one column with the others (no
+    // command running into its description: `-r requirements.txt the same install later`).
+    for (const help of [stdout, install]) {
+      const lines = help.slice(help.indexOf("\nExamples:\n"), help.indexOf("\nIndexes:")).split("\n").filter((line) => line.startsWith("  $ "));
+      assert.ok(lines.length > 3, help);
+      const columns = lines.map((line) => /^ {2}\$ .*?\S {2,}(?=\S)/.exec(line)?.[0].length ?? -1);
+      assert.equal(new Set(columns).size, 1, lines.map((line, i) => `${columns[i]}: ${line}`).join("\n"));
+      assert.notEqual(columns[0], -1, lines.join("\n"));
+    }
   });
 
   test("a command run without its arguments shows that command's usage and points to its own help", async () => {

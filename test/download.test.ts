@@ -315,6 +315,7 @@ describe("download: names and usage", () => {
     const missing = await mpip(g, ["download", "ringbuf"]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /required option '-d, --dest <dir>' not specified/);
+    assert.match(missing.stderr, /^usage: mpip download \[options\] -d <dir> \[spec\.\.\.\]$/m, "the usage line shows the required option");
     const url = await mpip(g, ["download", "-d", "https://example.invalid/dl", "ringbuf"]);
     assert.equal(url.code, 2);
     assert.match(url.stderr, /\(given with --dest\) is a URL, but this takes a folder on this machine/);

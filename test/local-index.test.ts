@@ -323,7 +323,31 @@ describe("what a local index may not do", () => {
       assert.equal(result.code, 1, `${item.name}: ${result.stderr}`);
       assert.match(result.stderr, item.expect, item.name);
       assert.doesNotMatch(result.stderr, /This is a bug/);
+      if (item.link === undefined) {
+        // A link out of the folder is the user's folder given too deep, as often as a hostile one: say what to do.
+        assert.match(result.stderr, /hint: a local index may name only files inside its own folder \(`[^`]+`\), and this link leads out of it; nothing was fetched or written\. If the files are yours, give -i a folder that holds them too/, item.name);
+        assert.doesNotMatch(result.stderr, /report it to the index's maintainers/, item.name);
+      }
       assert.deepEqual(await snapshot(target), {}, item.name);
+    }
+  });
+
+  test("the PyPI or simple face of a folder `mpip index build` wrote, given alone: refused with a hint to give the whole folder", async (t) => {
+    const { dir } = await work(t);
+    const project = await writeTree(path.join(dir, "lamp"), {
+      "pyproject.toml": '[project]\nname = "lamp-driver"\nversion = "0.4"\n',
+      "lamp_driver/__init__.py": "def on():\n    return 1\n",
+    });
+    const out = path.join(dir, "public");
+    const built = await runMpip(["index", "build", project, "-o", out, "-q"]);
+    assert.equal(built.code, 0, built.stderr);
+    for (const face of ["pypi", "simple"]) {
+      const target = path.join(dir, `image-${face}`);
+      const result = await install(target, ["-i", path.join(out, face), "lamp-driver"]);
+      assert.equal(result.code, 1, `${face}: ${result.stderr}`);
+      assert.match(result.stderr, /`\.\.\/\.\.\/sdist\/lamp-driver-0\.4\.tar\.gz/, face);
+      assert.match(result.stderr, /hint: a local index may name only files inside its own folder .*\(for a folder `mpip index build` wrote: that whole folder, read as its v2 face\), or serve the folder over HTTP/, face);
+      assert.deepEqual(await snapshot(target), {}, face);
     }
   });
 

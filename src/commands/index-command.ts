@@ -31,8 +31,9 @@ export function addIndexCommand(program: Command, run: Run): void {
         "the PyPI JSON API under pypi/ and the simple API under simple/ (PEP 503 HTML, and PEP 691 JSON as index.json files), with the sdists under sdist/. " +
         "Building again adds releases: published files are never rewritten (a changed package at a published version is an error), only the listings change.",
     )
+    .usage("[options] <source...> -o <dir>")
     .argument("<source...>", "what to publish: .tar.gz sdists, project folders (packed as `mpip pack` does) and folders with a package.json")
-    .requiredOption("-o, --output <dir>", "the folder to write the index into (created if missing; an earlier build there is added to)", nonEmpty("--output"))
+    .requiredOption("-o, --output <dir>", "the folder to write the index into (required; created if missing; an earlier build there is added to)", nonEmpty("--output"))
     .option("--base-url <url>", "the URL the folder will be served at: the PyPI and simple faces then name files by absolute URL (upip needs it); relative URLs otherwise");
   addInstallOptions(build, ["network", "limits", "output"], ["--timeout", "--retries", "--cert"], {
     "--jobs": "how many inputs are read, and files compiled, at once",

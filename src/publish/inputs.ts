@@ -6,6 +6,7 @@
 // input writes; the sdist the PyPI and simple faces serve installs the same files.
 
 import { createHash } from "node:crypto";
+import { readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { RunScope } from "../cancel.js";
@@ -63,7 +64,8 @@ export interface InputRun {
 /**
  * Classifies an input: a path (relative to `context.cwd`, also when written as a bare name such as `mylib`)
  * to a `.tar.gz` sdist, a project folder, or a folder holding a package.json (or that package.json). A URL
- * or a single module is a usage error, since an index publishes releases with a name and version of their own.
+ * or a single module is a usage error, since an index publishes releases with a name and version of their own;
+ * so is a folder of sdists with no project metadata (`dist/`): its sdists are the inputs, and the error says so.
  * @throws MpipError `usage`, or the spec's own `bad-spec` (nothing at the path).
  */
 export function classifyInput(text: string, context: SpecContext): PackageSpec & { type: "direct" } {
@@ -72,8 +74,15 @@ export function classifyInput(text: string, context: SpecContext): PackageSpec &
   const spec = parsePackageSpec(path.resolve(context.cwd, text), context);
   if (spec.type !== "direct") throw new Error(`the path ${text} was not read as a path`);
   switch (spec.direct.artifact.type) {
+    case "project": {
+      const sdists = sdistsOfFolder(spec.direct.artifact.path);
+      if (sdists.length === 0) return spec;
+      const shown = sdists.slice(0, 3).map((name) => `\`${printable(name)}\``).join(", ") + (sdists.length > 3 ? ", ..." : "");
+      throw new MpipError("usage", `\`${printable(text)}\` is a folder of sdists (${shown}), not a project: it has no pyproject.toml or setup.cfg`, {
+        hint: `give the sdists themselves in its place: \`mpip index build ${printable(path.join(text, "*.tar.gz"))} -o OUT\`, with any other inputs`,
+      });
+    }
     case "dist":
-    case "project":
     case "package-json":
       return spec;
     case "module":
@@ -81,6 +90,18 @@ export function classifyInput(text: string, context: SpecContext): PackageSpec &
     case "installed":
       throw new Error(`the path ${text} was read as an installed package`);
   }
+}
+
+/** The `.tar.gz` files of a folder that holds no project metadata (none when it has some, or cannot be read). */
+function sdistsOfFolder(folder: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return []; // reading the project reports it
+  }
+  if (names.includes("pyproject.toml") || names.includes("setup.cfg")) return [];
+  return names.filter((name) => name.endsWith(".tar.gz")).sort();
 }
 
 /**

@@ -47,13 +47,32 @@ export function parseDocument<TSchema extends v.GenericSchema>(schema: TSchema, 
   throw badField(origin, fieldPath(issue.path ?? []), problem(issue));
 }
 
-/** An error about one field of a document, for checks the schema cannot make (they need context). */
-export function badField(origin: DocumentOrigin, field: string, problem: string): MpipError {
+/**
+ * An error about one field of a document, for checks the schema cannot make (they need context). `hint`
+ * replaces the default one (which blames the document's author) where the cause is known to be another.
+ */
+export function badField(origin: DocumentOrigin, field: string, problem: string, hint?: string): MpipError {
   return new MpipError("bad-metadata", `${describeDocument(origin)} is invalid: field \`${field}\` ${problem}`, {
-    hint: origin.kind === "package document"
+    hint: hint ?? (origin.kind === "package document"
       ? "the package document is malformed; tell the package's author (or fix it, if it is yours)"
-      : "the index serves malformed metadata; report it to the index's maintainers or use another index",
+      : "the index serves malformed metadata; report it to the index's maintainers or use another index"),
   });
+}
+
+/**
+ * The hint for a link of a local index's document (`origin.root` set) that resolves to a `file:` URL outside
+ * the index's folder, which resolveLink refuses: undefined for any other link. Such a folder is most often
+ * the user's own, given one level too deep (the `pypi/` or `simple/` face of a folder `mpip index build`
+ * wrote, whose links lead to `../../sdist/`), so the hint says which folder to give, or to serve it.
+ * README: "Indexes on disk" (what a local index may not do).
+ */
+export function outsideLocalIndexHint(origin: DocumentOrigin, href: string, base: string): string | undefined {
+  if (origin.root === undefined || parseUrl(href, base)?.protocol !== "file:") return undefined;
+  return (
+    `a local index may name only files inside its own folder (\`${printable(origin.index)}\`), and this link leads out of it; nothing was fetched or written. ` +
+    "If the files are yours, give -i a folder that holds them too (for a folder `mpip index build` wrote: that whole folder, read as its v2 face), " +
+    "or serve the folder over HTTP (`python3 -m http.server -d FOLDER`) and give its URL"
+  );
 }
 
 /** The metadata size limit, as an error that says how to raise it. */

@@ -15,7 +15,7 @@ import { isShorthand, refFor, rewriteShorthand, splitRef, type GitHosts, type Re
 import { isMipName } from "../spec/names.js";
 import { throughGitData } from "./local-root.js";
 import { isFileUrl } from "../http/file-url.js";
-import { badField, describeDocument, jsonObject, parseDocument, resolveHttpUrl, resolveLink, type DocumentOrigin } from "./metadata.js";
+import { badField, describeDocument, outsideLocalIndexHint, jsonObject, parseDocument, resolveHttpUrl, resolveLink, type DocumentOrigin } from "./metadata.js";
 import type { Location, MipIndexRef, PlannedFile } from "./types.js";
 
 /** A checked package document. Destinations are normalized (`./a//b.py` → `a/b.py`) and unique per list. */
@@ -324,7 +324,7 @@ function localIndexEntry(doc: PackageDocument, url: string, field: string, docum
   if (resolved !== undefined) return { type: "remote", url: resolved };
   if (parseUrl(url, documentUrl)?.protocol === "file:") {
     throw new MpipError("unsafe-path", `${describeDocument(doc.origin)} names \`${printable(url, 200)}\` (\`${field}\`), which is outside the local index \`${printable(root)}\``, {
-      hint: "a local index's documents may name only files inside the index's own folder; nothing was fetched or written",
+      hint: outsideLocalIndexHint({ ...doc.origin, root }, url, documentUrl) ?? "a local index's documents may name only files inside the index's own folder; nothing was fetched or written",
     });
   }
   throw badField(doc.origin, field, `is \`${printable(url, 120)}\`: only http, https and \`github:\`/\`gitlab:\`/\`codeberg:\` URLs, or paths inside the local index, are fetched`);

@@ -10,7 +10,7 @@ import { printable } from "../text.js";
 import { encodeSegment } from "../url.js";
 import { isPep440Version } from "../versions.js";
 import { isFileUrl } from "../http/file-url.js";
-import { badField, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveLink, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
+import { badField, outsideLocalIndexHint, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveLink, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
 import type { Artifact, DistFile, ProjectListing, Source } from "./types.js";
 
 const FileSchema = jsonObject(v.object({
@@ -94,7 +94,10 @@ function dist(file: DistFile): Artifact {
 
 function toDistFile(file: FileEntry, origin: DocumentOrigin, field: string): DistFile {
   const url = resolveLink(file.url, origin.url, origin.root);
-  if (url === undefined) throw badField(origin, `${field}.url`, origin.root === undefined ? "must be an http or https URL" : `must be an http or https URL, or name a file inside the local index \`${printable(origin.index)}\``);
+  if (url === undefined) {
+    const problem = origin.root === undefined ? "must be an http or https URL" : `must be an http or https URL, or name a file inside the local index \`${printable(origin.index)}\`, not \`${printable(file.url, 80)}\``;
+    throw badField(origin, `${field}.url`, problem, outsideLocalIndexHint(origin, file.url, origin.url));
+  }
   const sha256 = file.digests?.sha256 ?? undefined;
   return {
     filename: file.filename,

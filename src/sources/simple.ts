@@ -13,7 +13,7 @@ import { printable } from "../text.js";
 import { encodeSegment, parseUrl } from "../url.js";
 import { parseArchiveName } from "./find-links.js";
 import { isFileUrl } from "../http/file-url.js";
-import { badField, describeDocument, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveLink, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
+import { badField, outsideLocalIndexHint, describeDocument, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveLink, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
 import { scanTags } from "./simple-html.js";
 import type { Artifact, DistFile, ProjectListing, Source } from "./types.js";
 
@@ -154,7 +154,7 @@ function fileLink(href: string, base: string, origin: DocumentOrigin, field: str
   const url = resolved === undefined ? undefined : parseUrl(resolved);
   if (url === undefined) {
     const inside = origin.root === undefined ? "" : `, or name a file inside the local index \`${printable(origin.index)}\``;
-    throw badField(origin, field, `must be an http or https URL of at most 8192 characters${inside}, not \`${printable(href, 80)}\``);
+    throw badField(origin, field, `must be an http or https URL of at most 8192 characters${inside}, not \`${printable(href, 80)}\``, outsideLocalIndexHint(origin, href, base));
   }
   const fragment = url.hash.slice(1);
   url.hash = "";

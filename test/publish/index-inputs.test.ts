@@ -102,6 +102,26 @@ describe("index build inputs", () => {
     assert.deepEqual(info.info.requires_dist, ["tiny-util>=0.1", "winonly; sys_platform == 'win32'"]);
   });
 
+  test("a folder of sdists given as an input is a usage error that says to give its sdists; a project holding sdists is a project", async () => {
+    const out = path.join(dir, "sdist-folder-out");
+    const wheelhouse = path.join(dir, "wheelhouse");
+    for (const [name, version] of [["relay", "1.0"], ["relay", "1.1"], ["buzzer", "0.2"], ["dimmer", "3.0"]] as const) {
+      await writeTree(wheelhouse, { [`${name}-${version}.tar.gz`]: await buildSdist({ name, version, files: { [`${name}.py`]: "X = 1\n" } }) });
+    }
+    const error = await rejectsMpip(build([wheelhouse], out), "usage", "is a folder of sdists (`buzzer-0.2.tar.gz`, `dimmer-3.0.tar.gz`, `relay-1.0.tar.gz`, ...), not a project");
+    assert.equal(error.hint, `give the sdists themselves in its place: \`mpip index build ${path.join(wheelhouse, "*.tar.gz")} -o OUT\`, with any other inputs`);
+    // Built into a project's own dist/ folder, the sdists do not make the project a folder of sdists.
+    const project = await writeTree(path.join(dir, "siren"), { "pyproject.toml": '[project]\nname = "siren"\nversion = "0.1"\n', "siren.py": "S = 1\n" });
+    await writeTree(project, { "siren-0.0.9.tar.gz": await buildSdist({ name: "siren", version: "0.0.9", files: { "siren.py": "S = 0\n" } }) });
+    await build([project], out);
+    assert.equal(await exists(path.join(out, "package", "py", "siren", "0.1.json")), true);
+    // As typed on the command line (relative to the current folder): exit 2, the hint in the user's own words.
+    const typed = await runMpip(["index", "build", "wheelhouse", "-o", out], { cwd: dir });
+    assert.equal(typed.code, 2, typed.stderr);
+    assert.match(typed.stderr, /^error: `wheelhouse` is a folder of sdists \(.*\), not a project: it has no pyproject\.toml or setup\.cfg$/m);
+    assert.match(typed.stderr, /^hint: give the sdists themselves in its place: `mpip index build wheelhouse\/\*\.tar\.gz -o OUT`, with any other inputs$/m);
+  });
+
   test("usage errors exit 2: a URL to publish, an output that is a file, no output folder", async () => {
     const url = await runMpip(["index", "build", "https://example.invalid/pkg-1.0.tar.gz", "-o", path.join(dir, "url-out")]);
     assert.equal(url.code, 2, url.stderr);
@@ -113,5 +133,6 @@ describe("index build inputs", () => {
     assert.equal(noOutput.code, 2, noOutput.stderr);
     assert.match(noOutput.stderr, /^error: required option '-o, --output <dir>' not specified$/m);
     assert.match(noOutput.stderr, /^hint: `mpip index build --help` shows its usage and options$/m);
+    assert.match(noOutput.stderr, /^usage: mpip index build \[options\] <source\.\.\.> -o <dir>$/m, "the usage line shows the required option");
   });
 });
