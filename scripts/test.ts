@@ -194,7 +194,7 @@ async function main(): Promise<number> {
   const scale = startupScale();
   const concurrency = Number(process.env.MPIP_TEST_CONCURRENCY) || os.availableParallelism() + 1;
   const budgetMs = Math.round(FILE_BUDGET_MS * scale);
-  process.stdout.write(`${files.length} test files, ${concurrency} at a time; time scale ${scale} (each file may take ${Math.round(budgetMs / 1000)} s)\n`);
+  process.stdout.write(`${files.length} test ${files.length === 1 ? "file" : "files"}, ${concurrency} at a time; time scale ${scale} (each file may take ${Math.round(budgetMs / 1000)} s)\n`);
   const started = performance.now();
   const outcomes: Outcome[] = [];
   const work = new Map(files.map((file) => [file, expectedWork(file)]));
@@ -212,7 +212,7 @@ async function main(): Promise<number> {
   const failed = outcomes.filter((outcome) => !outcome.ok);
   const sum = (key: "passed" | "skipped") => outcomes.reduce((total, outcome) => total + outcome[key], 0);
   const slowest = [...outcomes].sort((a, b) => b.seconds - a.seconds).slice(0, 8);
-  process.stdout.write(`\n${outcomes.length} test files in ${((performance.now() - started) / 1000).toFixed(1)} s: ${sum("passed")} tests passed, ${failed.reduce((total, outcome) => total + outcome.failures.length, 0)} failed, ${sum("skipped")} skipped\n`);
+  process.stdout.write(`\n${outcomes.length} test ${outcomes.length === 1 ? "file" : "files"} in ${((performance.now() - started) / 1000).toFixed(1)} s: ${sum("passed")} tests passed, ${failed.reduce((total, outcome) => total + outcome.failures.length, 0)} failed, ${sum("skipped")} skipped\n`);
   process.stdout.write(`slowest: ${slowest.map((outcome) => `${outcome.file} ${outcome.seconds.toFixed(1)} s`).join(", ")}\n`);
   if (failed.length > 0) process.stdout.write(`FAILED: ${failed.map((outcome) => outcome.file).join(", ")}\n`);
   return failed.length > 0 ? 1 : 0;
