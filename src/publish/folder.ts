@@ -94,7 +94,7 @@ function indexChanges(folder: string, outDir: string, releases: IndexRelease[], 
 
 /**
  * The v2 face: each file content-addressed, a document per release and flavor (with every file's full
- * sha256), index.json merged, each `latest.json` a copy of the highest version's document.
+ * sha256), index.json merged, each `latest.json` a copy of the latest release's document (latestVersion).
  */
 async function planV2Face(changes: IndexChanges, releases: IndexRelease[], options: IndexFolderOptions): Promise<void> {
   const { folder, look, keep, place, read, publishOnce, writeListing } = changes;
@@ -200,13 +200,18 @@ async function spellingsOf(folder: string, releases: IndexRelease[]): Promise<Ma
 /** The file name an sdist is published under: a plain `.tar.gz` name. */
 function sdistName(release: IndexRelease): string {
   const name = release.sdist.filename;
-  if (!/^[^/\\\0-\x1f\x7f]+\.tar\.gz$/i.test(name) || name.startsWith(".")) {
+  if (!isPlainSdistName(name)) {
     throw new MpipError("unsafe-path", `refused to publish the sdist of \`${printable(release.name)}\` as \`${printable(name)}\`: it is not a plain \`.tar.gz\` file name`, { hint: "rename the file to `NAME-VERSION.tar.gz`" });
   }
   return name;
 }
 
-/** index.json's `description`, `license` and `author` of each package published here, from its highest version. */
+/** A plain `.tar.gz` file name: no separator, control character or leading `.`. */
+function isPlainSdistName(name: string): boolean {
+  return /^[^/\\\0-\x1f\x7f]+\.tar\.gz$/i.test(name) && !name.startsWith(".");
+}
+
+/** index.json's `description`, `license` and `author` of each package published here, from its latest release (latestVersion). */
 function describeEntries(index: IndexJson, releases: IndexRelease[]): void {
   for (const release of releases) {
     const entry = index.packages.find((candidate) => normalizeName(candidate.name) === normalizeName(release.name));
@@ -233,9 +238,10 @@ function sdistOf(document: unknown): string | undefined {
 }
 
 /**
- * The releases an earlier build listed in `pypi/{name}/json`, or none. Its `info` belongs to its highest
- * version, which keeps it while no higher one is published.
- * @throws MpipError `bad-metadata` for a listing an index build did not write.
+ * The releases an earlier build listed in `pypi/{name}/json`, or none. Its `info` belongs to its latest release
+ * (latestVersion), which keeps it while no later one is published.
+ * @throws MpipError `bad-metadata` for a listing an index build did not write (a version that is no PEP 440
+ *   version, a file name that is no plain `.tar.gz` name, a digest that is no sha256).
  */
 async function readListing(folder: string, relative: string, maxBytes: number): Promise<ListedRelease[]> {
   const bytes = await readDocument(folder, relative, maxBytes);
@@ -247,7 +253,8 @@ async function readListing(folder: string, relative: string, maxBytes: number): 
   for (const [version, files] of Object.entries(releases ?? {})) {
     const file = Array.isArray(files) && files.length === 1 && isRecord(files[0]) ? files[0] : undefined;
     const sha256 = file !== undefined && isRecord(file.digests) ? file.digests.sha256 : undefined;
-    if (file === undefined || typeof file.filename !== "string" || typeof sha256 !== "string" || typeof file.size !== "number") return notOurs(folder, relative);
+    // A version becomes a path (`pypi/{name}/{version}/json`) and a file name a URL: only what a build writes.
+    if (!isPep440Version(version) || file === undefined || typeof file.filename !== "string" || !isPlainSdistName(file.filename) || typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256) || typeof file.size !== "number") return notOurs(folder, relative);
     listed.push({ version, info: info?.version === version ? info : { name: "", version, summary: "", license: "", author: "", requires_dist: null }, file: { filename: file.filename, sha256, size: file.size } });
   }
   if (releases === undefined || info === undefined) return notOurs(folder, relative);

@@ -102,6 +102,51 @@ describe("index build inputs", () => {
     assert.deepEqual(info.info.requires_dist, ["tiny-util>=0.1", "winonly; sys_platform == 'win32'"]);
   });
 
+  test("the latest release is the highest final one, as pip and PyPI take it: latest.json, index.json's `version` and the PyPI `info` pass over pre-releases", async () => {
+    const out = path.join(dir, "latest-out");
+    const release = (name: string, version: string) => writeTree(path.join(dir, "latest", version, name), { "package.json": JSON.stringify({ version, urls: [[`${name}.py`, `${name}.py`]] }), [`${name}.py`]: `V = '${version}'\n` });
+    // `meadow` has final releases and later pre-releases (alpha, release candidate, dev); `sprout` only pre-releases.
+    const first = await Promise.all([release("meadow", "1.0"), release("meadow", "2.0a1"), release("meadow", "1.1.dev3"), release("sprout", "0.1b1"), release("sprout", "0.2rc1")]);
+    await build(first, out);
+    const latest = async (expected: Record<string, string>) => {
+      const index = JSON.parse(await readFile(path.join(out, "index.json"), "utf8")) as { packages: Array<{ name: string; version: string }> };
+      assert.deepEqual(Object.fromEntries(index.packages.map((entry) => [entry.name, entry.version])), expected);
+      for (const [name, version] of Object.entries(expected)) {
+        for (const flavor of ["py", "6"]) assert.equal(await readFile(path.join(out, "package", flavor, name, "latest.json"), "utf8"), await readFile(path.join(out, "package", flavor, name, `${version}.json`), "utf8"), `${flavor}/${name}`);
+        const pypi = JSON.parse(await readFile(path.join(out, "pypi", name, "json"), "utf8")) as { info: { version: string }; urls: Array<{ filename: string }> };
+        assert.equal(pypi.info.version, version);
+        assert.deepEqual(pypi.urls.map((file) => file.filename), [`${name}-${version}.tar.gz`]);
+      }
+    };
+    await latest({ meadow: "1.0", sprout: "0.2rc1" });
+    // A later build: another pre-release leaves the latest as it is; a final release above it becomes the latest.
+    await build([await release("meadow", "2.0rc1")], out);
+    await latest({ meadow: "1.0", sprout: "0.2rc1" });
+    await build([await release("meadow", "2.0"), await release("sprout", "0.2")], out);
+    await latest({ meadow: "2.0", sprout: "0.2" });
+  });
+
+  test("an earlier build's listing that names a version or file no build writes is refused, and nothing is written", async () => {
+    const out = path.join(dir, "planted-out");
+    const first = await writeTree(path.join(dir, "planted", "1", "fence"), { "package.json": JSON.stringify({ version: "1.0", urls: [["fence.py", "fence.py"]] }), "fence.py": "F = 1\n" });
+    const second = await writeTree(path.join(dir, "planted", "2", "fence"), { "package.json": JSON.stringify({ version: "2.0", urls: [["fence.py", "fence.py"]] }), "fence.py": "F = 2\n" });
+    await build([first], out);
+    const listing = path.join(out, "pypi", "fence", "json");
+    const original = await readFile(listing, "utf8");
+    const document = JSON.parse(original) as { releases: Record<string, Array<Record<string, unknown>>> };
+    const [file] = document.releases["1.0"]!;
+    // A version that climbs out of `pypi/fence/`, a file name with a separator, a digest that is HTML.
+    for (const releases of [{ "../../../escaped": [file] }, { "1.0": [{ ...file, filename: "../../elsewhere.tar.gz" }] }, { "1.0": [{ ...file, digests: { sha256: '"><script>x</script>' } }] }]) {
+      await writeFile(listing, JSON.stringify({ ...document, releases }));
+      const before = await listFiles(out);
+      await rejectsMpip(build([second], out), "bad-metadata", "pypi/fence/json", "is not a listing `mpip index build` writes");
+      assert.deepEqual(await listFiles(out), before);
+    }
+    await writeFile(listing, original);
+    await build([second], out);
+    assert.ok((await listFiles(out)).includes("pypi/fence/2.0/json"));
+  });
+
   test("usage errors exit 2: a URL to publish, an output that is a file, no output folder", async () => {
     const url = await runMpip(["index", "build", "https://example.invalid/pkg-1.0.tar.gz", "-o", path.join(dir, "url-out")]);
     assert.equal(url.code, 2, url.stderr);
@@ -113,5 +158,10 @@ describe("index build inputs", () => {
     assert.equal(noOutput.code, 2, noOutput.stderr);
     assert.match(noOutput.stderr, /^error: required option '-o, --output <dir>' not specified$/m);
     assert.match(noOutput.stderr, /^hint: `mpip index build --help` shows its usage and options$/m);
+    // A base URL that parsers read differently (here: a path of cdn.example, or the host evil.example).
+    const unclearBase = await runMpip(["index", "build", path.join(dir, "twice-1.0.tar.gz"), "-o", path.join(dir, "base-out"), "--base-url", "https://cdn.example\\@evil.example/"]);
+    assert.equal(unclearBase.code, 2, unclearBase.stderr);
+    assert.match(unclearBase.stderr, /^error: `https:\/\/cdn\.example\\@evil\.example\/` \(given with --base-url\) is not an http or https URL without credentials, query, fragment, backslashes or spaces \(it holds "\\\\"\)$/m);
+    assert.equal(await exists(path.join(dir, "base-out")), false);
   });
 });
