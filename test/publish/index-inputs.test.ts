@@ -45,6 +45,11 @@ describe("index build inputs", () => {
     const unversioned = await writeTree(path.join(dir, "unversioned"), { "package.json": JSON.stringify({ urls: [["u.py", "u.py"]] }), "u.py": "U = 1\n" });
     const error = await rejectsMpip(build([unversioned], out), "bad-metadata", "`", "no version");
     assert.match(error.hint ?? "", /"version"/);
+    // Versions mpip cannot compare (a number past 2^53 − 1) would sort anywhere: in the release, the epoch, a dev number.
+    for (const [folder, version, number] of [["huge-release", "1.99999999999999999999", "99999999999999999999"], ["huge-epoch", "99999999999999999!1.0", "99999999999999999"], ["huge-dev", "1.0.dev123456789012345678", "123456789012345678"]]) {
+      const huge = await writeTree(path.join(dir, folder!), { "package.json": JSON.stringify({ version, urls: [["h.py", "h.py"]] }), "h.py": "H = 1\n" });
+      await rejectsMpip(build([huge], out), "bad-metadata", `the version \`${version}\``, `holds the number ${number}`, "in PEP 440 order");
+    }
     const byUrl = await writeTree(path.join(dir, "by-url"), { "package.json": JSON.stringify({ version: "1.0", urls: [["w.py", "w.py"]], deps: [["github:org/helper", "main"]] }), "w.py": "W = 1\n" });
     await rejectsMpip(build([byUrl], out), "bad-metadata", "`github:org/helper", "requires.txt");
     const sdist = path.join(dir, "twice-1.0.tar.gz");
