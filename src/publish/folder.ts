@@ -26,7 +26,7 @@ import {
 import { MpipError } from "../errors.js";
 import { normalizeName } from "../spec/names.js";
 import { printable } from "../text.js";
-import { compareVersions, isPep440Version } from "../versions.js";
+import { compareVersions, isComparableVersion, isPep440Version } from "../versions.js";
 import { pypiProjectDocument, pypiSpellings, pypiVersionDocument, projectFolder, SDIST_FOLDER, simpleProjectHtml, simpleProjectJson, simpleRootHtml, simpleRootJson, type ListedRelease } from "./faces.js";
 import type { PublishedRelease } from "./inputs.js";
 
@@ -110,17 +110,22 @@ async function planV2Face(changes: IndexChanges, releases: IndexRelease[], optio
   for (const release of releases) checkSpelling(folder, release, oldIndex?.json);
   const merged = mergeIndex(oldIndex?.json, releases.flatMap((release) => release.flavors.map(({ flavor }) => ({ name: release.name, version: documentVersion(release.name, release.version)!, flavor }))), oldIndex?.json.updated ?? 0);
   describeEntries(merged, releases);
-  const entryName = (name: string) => merged.packages.find((entry) => normalizeName(entry.name) === normalizeName(name))?.name;
+  const entryOf = (name: string) => merged.packages.find((entry) => normalizeName(entry.name) === normalizeName(name));
+  const entryName = (name: string) => entryOf(name)?.name;
   const ours = new Map<string, Buffer>();
   for (const [index, release] of releases.entries()) {
-    // A dependency this index publishes is named as the index names it (`Tiny_Util` is `tiny-util`): mip asks for it verbatim.
-    const deps = release.deps.map(([name, version]): [string, string] => [entryName(name) ?? name, version]);
     for (const { flavor, files } of release.flavors) {
+      const deps = release.deps.map(([name, version]) => indexSpelling(entryOf(name), flavor, name, version));
       const artifact: Extract<DownloadedArtifact, { type: "mip" }> = { type: "mip", name: release.name, version: release.version, source: release.source, files, deps };
       const bytes = documentBytes(packageDocument(artifact, shorts, { fullHashes: true }));
       const relative = documentPath(flavor, entryName(release.name)!, release.version);
       ours.set(relative, bytes);
-      await publishOnce(index, relative, bytes, undefined, (there) => sameDocument(parseJson(there), artifact) && sameFullHashes(parseJson(there), files));
+      await publishOnce(index, relative, bytes, undefined, (there) => {
+        // Published before this index held a dependency, a document spells it as the metadata does: the same release.
+        const document = parseJson(there);
+        const published = isRecord(document) ? (document.deps ?? []) : undefined;
+        return sameDeps(published, deps) && sameDocument(document, { ...artifact, deps: published as Array<[string, string]> }) && sameFullHashes(document, files);
+      });
     }
   }
   for (const name of new Set(releases.map((release) => entryName(release.name)!))) {
@@ -197,6 +202,18 @@ async function spellingsOf(folder: string, releases: IndexRelease[]): Promise<Ma
   return spellings;
 }
 
+/**
+ * A v2 `deps` pair as this index spells the package it names, when the index publishes it (`entry`): mip
+ * asks for `package/{flavor}/{name}/{version}.json` verbatim, so `Tiny_Util` is asked for as `tiny-util`, and a
+ * pinned version as the index spells the same PEP 440 version in that flavor (`==1.0.0` as `1.0`, `==v2` as `2`).
+ * A version ("" for the latest) or a package the index does not publish stays as the metadata says it.
+ */
+function indexSpelling(entry: IndexJson["packages"][number] | undefined, flavor: string, name: string, version: string): [string, string] {
+  if (entry === undefined) return [name, version];
+  const same = version === "" || !isComparableVersion(version) ? undefined : (entry.versions[flavor] ?? []).find((listed) => isComparableVersion(listed) && compareVersions(listed, version) === 0);
+  return [entry.name, same ?? version];
+}
+
 /** The file name an sdist is published under: a plain `.tar.gz` name. */
 function sdistName(release: IndexRelease): string {
   const name = release.sdist.filename;
@@ -222,6 +239,21 @@ function describeEntries(index: IndexJson, releases: IndexRelease[]): void {
 
 function infoOf(release: IndexRelease): ListedRelease["info"] {
   return { name: release.name, version: release.version, summary: release.summary, license: release.license, author: release.author, requires_dist: release.sdist.requiresDist.length === 0 ? null : release.sdist.requiresDist };
+}
+
+/**
+ * Whether a published document's `deps` name the same packages at the same versions as `ours`, however each
+ * is spelled: PEP 503 names, PEP 440 versions ("" the latest), in the same order.
+ */
+function sameDeps(published: unknown, ours: Array<[string, string]>): boolean {
+  if (!Array.isArray(published) || published.length !== ours.length) return false;
+  return ours.every(([name, version], index) => {
+    const pair: unknown = published[index];
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string" || typeof pair[1] !== "string") return false;
+    const [otherName, otherVersion] = pair as [string, string];
+    const sameVersion = otherVersion === version || (isComparableVersion(otherVersion) && isComparableVersion(version) && compareVersions(otherVersion, version) === 0);
+    return normalizeName(otherName) === normalizeName(name) && sameVersion;
+  });
 }
 
 /** Whether a document's `sha256` field, if it has one, gives each file the full sha256 we have for it. */

@@ -71,17 +71,31 @@ describe("index build inputs", () => {
   test("dependencies become mip's pairs, inputs are paths however written, and the PyPI pages answer each spelling of a name", async () => {
     const out = path.join(dir, "deps-out");
     const project = await writeTree(path.join(dir, "Garden_Kit"), {
-      "pyproject.toml": '[project]\nname = "Garden_Kit"\nversion = "0.1"\ndependencies = ["soil>=1.0", "Rain_Gauge==2.0", "desktop-only; sys_platform == \'win32\'"]\n',
+      "pyproject.toml": '[project]\nname = "Garden_Kit"\nversion = "0.1"\ndependencies = ["soil>=1.0", "Rain_Gauge==2.0", "desktop-only; sys_platform == \'win32\'", "Soil_Probe==1.0.0", "moss==v0.2"]\n',
       "garden_kit.py": "G = 1\n",
     });
     const gauge = path.join(dir, "rain-gauge-2.0.tar.gz");
     await writeFile(gauge, await buildSdist({ name: "rain-gauge", version: "2.0", files: { "rain_gauge.py": "R = 1\n" } }));
+    const probe = path.join(dir, "soil-probe-1.0.tar.gz");
+    await writeFile(probe, await buildSdist({ name: "soil-probe", version: "1.0", files: { "soil_probe.py": "P = 1\n" } }));
+    const moss = await writeTree(path.join(dir, "mosses", "moss"), { "package.json": JSON.stringify({ version: "0.2", urls: [["moss.py", "moss.py"]] }), "moss.py": "M = 1\n" });
+    // Published before the index holds its dependencies, the document spells them as the metadata does ...
+    const early = path.join(dir, "deps-early-out");
+    await build([project], early);
+    const earlyDocument = await readFile(path.join(early, "package", "py", "Garden_Kit", "0.1.json"), "utf8");
+    assert.deepEqual((JSON.parse(earlyDocument) as { deps: unknown }).deps, [["soil", ""], ["Rain_Gauge", "2.0"], ["Soil_Probe", "1.0.0"], ["moss", "v0.2"]]);
+    // ... and building every input again, the dependencies among them, keeps it: it is the same release.
+    await build([project, gauge, probe, moss], early);
+    assert.equal(await readFile(path.join(early, "package", "py", "Garden_Kit", "0.1.json"), "utf8"), earlyDocument);
     const reporter = quiet();
     // A folder named bare (`Garden_Kit`, relative to the current folder) is a path, not a package's name.
-    const report = await buildIndex({ sources: ["Garden_Kit", gauge], cwd: dir, output: out, jobs: 4, reporter });
+    const report = await buildIndex({ sources: ["Garden_Kit", gauge, probe, moss], cwd: dir, output: out, jobs: 4, reporter });
     assert.deepEqual(report.warnings, ["`" + project + "` needs `soil>=1.0`, which the v2 index (mip's) can only list as `soil` at its latest version"]);
-    const document = JSON.parse(await readFile(path.join(out, "package", "py", "Garden_Kit", "0.1.json"), "utf8")) as { deps: unknown };
-    assert.deepEqual(document.deps, [["soil", ""], ["rain-gauge", "2.0"]]);
+    // A dependency the index publishes is named, and its pinned version spelled, as the index has them: mip asks verbatim.
+    for (const flavor of ["py", "6"]) {
+      const document = JSON.parse(await readFile(path.join(out, "package", flavor, "Garden_Kit", "0.1.json"), "utf8")) as { deps: unknown };
+      assert.deepEqual(document.deps, [["soil", ""], ["rain-gauge", "2.0"], ["soil-probe", "1.0"], ["moss", "0.2"]], flavor);
+    }
     const files = await listFiles(out);
     for (const page of ["pypi/garden-kit/json", "pypi/Garden_Kit/json", "pypi/Garden_Kit/0.1/json", "pypi/rain-gauge/json", "pypi/Rain_Gauge/json", "pypi/Rain_Gauge/2.0/json", "simple/garden-kit/index.html"]) {
       assert.ok(files.includes(page), `${page} in ${files.join(", ")}`);
