@@ -189,6 +189,18 @@ describe("mpip index build", () => {
     const error = await rejectsMpip(buildIndex({ sources: [changed], output: out, jobs: 4, reporter: new Reporter({ verbosity: "quiet" }) }), "version-conflict", "`meadow-sensor 1.0`", "already published", "with other content");
     assert.match(error.hint ?? "", /bump the version/);
     assert.deepEqual(await snapshot(out), before);
+
+    // A file a published release names, changed since (a source, an .mpy): the build refuses to go on as if all were well.
+    for (const flavor of ["py", "6"]) {
+      const tampered = path.join(dir, `public-tampered-${flavor}`);
+      await cp(out, tampered, { recursive: true });
+      const document = JSON.parse(await readFile(path.join(tampered, "package", flavor, "meadow-sensor", "1.0.json"), "utf8")) as { hashes: Array<[string, string]> };
+      const [dest, short] = document.hashes.find(([name]) => name.startsWith("sensor/core."))!;
+      await writeFile(path.join(tampered, "file", short.slice(0, 2), short), "tampered\n");
+      const unchanged = await snapshot(tampered);
+      await rejectsMpip(buildIndex({ sources: [inputs.sdist, inputs.project], output: tampered, jobs: 4, reporter: new Reporter({ verbosity: "quiet" }) }), "digest-mismatch", `file/${short.slice(0, 2)}/${short}`, `\`${dest}\` of \`meadow-sensor 1.0\``, "holds other bytes");
+      assert.deepEqual(await snapshot(tampered), unchanged);
+    }
   });
 
   test("--base-url makes the PyPI and simple faces' file URLs absolute", async () => {
