@@ -57,6 +57,16 @@ export function parseVersion(text: string): VersionParts | undefined {
 }
 
 /**
+ * Whether `version` is a pre-release in PEP 440's sense (`2.0a1`, `2.0rc1`, `2.0.dev3`: a pre- or dev
+ * release), which pip and PyPI pass over for the latest release while a final one exists. False for a
+ * string that is not a comparable version.
+ */
+export function isPreRelease(version: string): boolean {
+  if (!isComparableVersion(version)) return false;
+  return pep440.explain(version)?.is_prerelease === true;
+}
+
+/**
  * PEP 440 order: negative when `a` comes before `b`, 0 when they are equal (`1.0` and `1.0.0`), positive
  * after. A string that is not a comparable version sorts before every version, equal to any other such.
  */

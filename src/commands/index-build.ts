@@ -9,7 +9,6 @@ import { checkOutputFolder } from "./download.js";
 import { jsonDocument } from "../render.js";
 import { catchSignals } from "../signals.js";
 import { printable, quantity, styled, type Text } from "../text.js";
-import { parseUrl } from "../url.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
 import type { IndexBuildReport } from "../publish/build.js";
 
@@ -33,19 +32,19 @@ export async function indexBuildCommand(sources: string[], flags: IndexBuildFlag
       const folder = (await stat(source).catch(() => undefined))?.isDirectory() === true;
       await checkTypedPaths([source], folder ? "folder" : "file", "given to publish");
     }
-    if (flags.baseUrl !== undefined) checkBaseUrl(flags.baseUrl);
-    const { buildIndex } = await import("../publish/build.js");
+    const { buildIndex, indexBaseUrl } = await import("../publish/build.js");
+    const baseUrl = flags.baseUrl === undefined ? undefined : indexBaseUrl(flags.baseUrl);
     const report = await buildIndex({
       sources,
       output: flags.output,
-      ...(flags.baseUrl === undefined ? {} : { baseUrl: flags.baseUrl }),
+      ...(baseUrl === undefined ? {} : { baseUrl }),
       jobs: flags.jobs,
       limits: limitsFrom(flags),
       signal: signals.signal,
       reporter,
     });
     if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, ...report })}\n`);
-    reporter.info(...renderIndexSummary(report, flags.baseUrl));
+    reporter.info(...renderIndexSummary(report, baseUrl));
     if (flags.verbose) for (const file of report.written) reporter.detail(`  wrote ${file}`);
     return EXIT_OK;
   } catch (error) {
@@ -55,16 +54,6 @@ export async function indexBuildCommand(sources: string[], flags: IndexBuildFlag
     signals.dispose();
     const { stopWasmWorkers } = await import("../mpy/compile.js");
     await stopWasmWorkers();
-  }
-}
-
-/** `--base-url` must be an http(s) URL with no query or fragment: file URLs are appended to it. @throws MpipError `usage`. */
-function checkBaseUrl(baseUrl: string): void {
-  const url = parseUrl(baseUrl);
-  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:") || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
-    throw new MpipError("usage", `\`${printable(baseUrl)}\` (given with --base-url) is not an http or https URL without credentials, query or fragment`, {
-      hint: "give the URL the output folder will be served at, e.g. `--base-url https://example.com/mpip-index`",
-    });
   }
 }
 

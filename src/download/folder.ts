@@ -4,7 +4,7 @@
 // folder all at once (image/commit.ts), so that a failure leaves the folder as it was. What an index
 // publishes once is never rewritten (build.py's rule: a `{version}.json` is locked the first time it is
 // seen, hashed files are never replaced): an sdist or a release the folder holds with other bytes is an
-// error. index.json is merged (deterministic order) and each `latest.json` follows the highest version.
+// error. index.json is merged (deterministic order) and each `latest.json` follows the latest release (latestVersion).
 
 import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -143,7 +143,7 @@ export async function planDownloadFolder(folder: string, outDir: string, artifac
     else throw clash(folder, relative, `\`${printable(artifact.name)} ${printable(artifact.version)}\` from \`${printable(artifact.source)}\` (a release is published once; its document differs)`);
   }
 
-  // Each package's latest.json: a copy of its highest version's document (ours, or one already there).
+  // Each package's latest.json: a copy of its latest release's document (ours, or one already there).
   for (const name of new Set(mips.map(({ artifact }) => entryName(artifact.name)))) {
     const entry = merged.packages.find((candidate) => candidate.name === name)!;
     const highest = latestVersion(entry.versions[options.flavor] ?? []);

@@ -4,14 +4,14 @@
 // index laid out as micropython-lib's publisher (`tools/build.py`) lays out its output: each file at
 // `file/{h[:2]}/{h}`, `h` the first 8 hex digits of its sha256 (more, should two files share 8: build.py
 // stops there, mpip reads any length from 4), each release's document at `package/{flavor}/{name}/
-// {version}.json` (minified, as build.py writes it) with `latest.json` a copy of the highest version's, and
+// {version}.json` (minified, as build.py writes it) with `latest.json` a copy of the latest release's (latestVersion), and
 // `index.json` (indent 2, packages sorted by name) listing every version per flavor. Pure functions only;
 // the folder is read and written by folder.ts.
 
 import { MpipError } from "../errors.js";
 import { isMipName, normalizeName } from "../spec/names.js";
 import { printable } from "../text.js";
-import { compareVersions, isPep440Version } from "../versions.js";
+import { compareVersions, isPep440Version, isPreRelease } from "../versions.js";
 
 /** The length build.py gives hashed file names (its `--hash-prefix` default). */
 export const SHORT_HASH_LENGTH = 8;
@@ -179,7 +179,7 @@ export interface IndexAddition {
 /**
  * index.json with `additions` merged in: a package already listed (by PEP 503 name) keeps its entry and
  * spelling, gains the new versions per flavor (each list in PEP 440 order, once), and its `version` becomes
- * the highest it lists; a new one is added with empty `author`, `description` and `license`, as build.py
+ * its latest (latestVersion: the highest final release it lists); a new one is added with empty `author`, `description` and `license`, as build.py
  * writes them when unknown. Packages are sorted by name. `updated` is given by the caller.
  */
 export function mergeIndex(existing: IndexJson | undefined, additions: IndexAddition[], updated: number): IndexJson {
@@ -194,8 +194,7 @@ export function mergeIndex(existing: IndexJson | undefined, additions: IndexAddi
       const listed = (entry.versions[addition.flavor] ??= []);
       if (!listed.includes(addition.version)) listed.push(addition.version);
     }
-    const highest = Object.values(entry.versions).flat().filter(isPep440Version).sort(compareVersions).at(-1);
-    entry.version = highest ?? addition.version;
+    entry.version = latestVersion(Object.values(entry.versions).flat()) ?? addition.version;
   }
   for (const entry of packages) for (const list of Object.values(entry.versions)) list.sort(compareVersions);
   packages.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -207,7 +206,13 @@ export function indexBytes(index: IndexJson): Buffer {
   return Buffer.from(`${JSON.stringify(index, null, 2)}\n`);
 }
 
-/** The version whose document `latest.json` copies: the highest PEP 440 version listed, if any. */
+/**
+ * The latest release of those listed, as pip and PyPI choose it when none is asked for: the highest final
+ * release (PEP 440), or the highest pre-release when all are pre-releases (`1.0` over `2.0a1`, `2.0a1` when
+ * alone). `latest.json` copies its document and index.json's `version` names it, so that mip, which takes
+ * `latest.json`, installs what pip, upip and mpip install by default. Undefined when none is a PEP 440 version.
+ */
 export function latestVersion(versions: readonly string[]): string | undefined {
-  return versions.filter(isPep440Version).sort(compareVersions).at(-1);
+  const sorted = versions.filter(isPep440Version).sort(compareVersions);
+  return sorted.filter((version) => !isPreRelease(version)).at(-1) ?? sorted.at(-1);
 }

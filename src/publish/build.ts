@@ -17,7 +17,9 @@ import type { Reporter } from "../log.js";
 import { compileTree, wasmCompiler } from "../mpy/compile.js";
 import { allowManyListeners } from "../signals.js";
 import { gitHostsFromEnv } from "../sources/git-hosts.js";
-import { quantity } from "../text.js";
+import { MpipError } from "../errors.js";
+import { printable, quantity } from "../text.js";
+import { parseUrl } from "../url.js";
 import { planIndexFolder, type IndexRelease } from "./folder.js";
 import { classifyInput, readInputs, type PublishedRelease } from "./inputs.js";
 
@@ -50,8 +52,29 @@ export interface IndexBuildReport {
 }
 
 /**
+ * `--base-url` as the faces write it: the URL as WHATWG's parser (browsers, mpip) serializes it, without
+ * its trailing slashes (`HTTPS://CDN.example:443/mp/` is `https://cdn.example/mp`). The text must be an
+ * http or https URL that every client reads as that same URL: no credentials, query or fragment (not even
+ * an empty `?` or `#`, which would swallow the file paths appended to it), and no backslash, white space or
+ * control character, which parsers read differently (`https://cdn.example\@evil.example/` is a path of
+ * cdn.example to a browser and the host evil.example to Python's urllib).
+ * @throws MpipError `usage`.
+ */
+export function indexBaseUrl(text: string): string {
+  const url = parseUrl(text);
+  const unclear = /[\\?#\s\0-\x1f\x7f]/.exec(text)?.[0];
+  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:") || url.username !== "" || url.password !== "" || /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(text) || unclear !== undefined) {
+    const why = unclear !== undefined ? ` (it holds ${JSON.stringify(unclear)})` : "";
+    throw new MpipError("usage", `\`${printable(text)}\` (given with --base-url) is not an http or https URL without credentials, query, fragment, backslashes or spaces${why}`, {
+      hint: "give the URL the output folder will be served at, percent-encoded, e.g. `--base-url https://example.com/mpip-index`",
+    });
+  }
+  return url.href.replace(/\/+$/, "");
+}
+
+/**
  * Builds (or adds to) the static index at `options.output` from `options.sources` (see the module comment).
- * @throws MpipError `usage` for an input that is not a local sdist, project or package.json folder; what
+ * @throws MpipError `usage` for a `baseUrl` indexBaseUrl refuses, or an input that is not a local sdist, project or package.json folder; what
  *   install throws for a bad input (`unsafe-path`, `bad-metadata`, `limit-exceeded`, ...); `version-conflict`
  *   for a release published before with other content, or given twice; `locked`/`interrupted`/`io` as for a target.
  */
@@ -59,6 +82,7 @@ export async function buildIndex(options: IndexBuildOptions): Promise<IndexBuild
   const { reporter } = options;
   const cwd = options.cwd ?? process.cwd();
   const spec = { hosts: gitHostsFromEnv(), cwd };
+  const baseUrl = options.baseUrl === undefined ? undefined : indexBaseUrl(options.baseUrl);
   const inputs = options.sources.map((source) => classifyInput(source, spec));
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   if (options.signal !== undefined) allowManyListeners(options.signal);
@@ -87,7 +111,7 @@ export async function buildIndex(options: IndexBuildOptions): Promise<IndexBuild
     for (const release of releases) for (const warning of release.warnings) reporter.warn(warning);
     const plan = await planIndexFolder(session.target, path.join(session.staging.dir, "index"), releases, {
       maxMetadataBytes: limits.maxMetadataBytes,
-      ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+      ...(baseUrl === undefined ? {} : { baseUrl }),
     });
     if (plan.placements.length > 0) await session.commit(plan.placements);
     return {

@@ -7,6 +7,7 @@
 // writes the same bytes. File URLs are relative to the document, or absolute below `--base-url`.
 
 import { normalizeName } from "../spec/names.js";
+import { latestVersion } from "../download/layout.js";
 import { compareVersions } from "../versions.js";
 
 /** Where the sdists of an index build live, below its root. */
@@ -82,10 +83,15 @@ export function pypiVersionDocument(release: ListedRelease, documentPath: string
   return json({ info: release.info, urls: [pypiFile(release.file, documentPath, baseUrl)] });
 }
 
-/** `pypi/{spelling}/json`: the highest version's `info`, every release in `releases` (PEP 440 order), the highest's file in `urls`. */
+/**
+ * `pypi/{spelling}/json`: the latest release's `info` and its file in `urls`, every release in `releases`
+ * (PEP 440 order). The latest is PyPI's: the highest final release, a pre-release only when all are
+ * (latestVersion), since upip installs `info.version`.
+ */
 export function pypiProjectDocument(releases: ListedRelease[], documentPath: string, baseUrl: string | undefined): Buffer {
   const sorted = [...releases].sort((a, b) => compareVersions(a.version, b.version));
-  const latest = sorted.at(-1)!;
+  const chosen = latestVersion(sorted.map((release) => release.version));
+  const latest = [...sorted].reverse().find((release) => release.version === chosen) ?? sorted.at(-1)!;
   return json({
     info: latest.info,
     releases: Object.fromEntries(sorted.map((release) => [release.version, [pypiFile(release.file, documentPath, baseUrl)]])),

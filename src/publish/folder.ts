@@ -26,7 +26,7 @@ import {
 import { MpipError } from "../errors.js";
 import { normalizeName } from "../spec/names.js";
 import { printable } from "../text.js";
-import { compareVersions, isPep440Version } from "../versions.js";
+import { compareVersions, isComparableVersion, isPep440Version } from "../versions.js";
 import { pypiProjectDocument, pypiSpellings, pypiVersionDocument, projectFolder, SDIST_FOLDER, simpleProjectHtml, simpleProjectJson, simpleRootHtml, simpleRootJson, type ListedRelease } from "./faces.js";
 import type { PublishedRelease } from "./inputs.js";
 
@@ -94,7 +94,7 @@ function indexChanges(folder: string, outDir: string, releases: IndexRelease[], 
 
 /**
  * The v2 face: each file content-addressed, a document per release and flavor (with every file's full
- * sha256), index.json merged, each `latest.json` a copy of the highest version's document.
+ * sha256), index.json merged, each `latest.json` a copy of the latest release's document (latestVersion).
  */
 async function planV2Face(changes: IndexChanges, releases: IndexRelease[], options: IndexFolderOptions): Promise<void> {
   const { folder, look, keep, place, read, publishOnce, writeListing } = changes;
@@ -110,17 +110,24 @@ async function planV2Face(changes: IndexChanges, releases: IndexRelease[], optio
   for (const release of releases) checkSpelling(folder, release, oldIndex?.json);
   const merged = mergeIndex(oldIndex?.json, releases.flatMap((release) => release.flavors.map(({ flavor }) => ({ name: release.name, version: documentVersion(release.name, release.version)!, flavor }))), oldIndex?.json.updated ?? 0);
   describeEntries(merged, releases);
-  const entryName = (name: string) => merged.packages.find((entry) => normalizeName(entry.name) === normalizeName(name))?.name;
+  const entryOf = (name: string) => merged.packages.find((entry) => normalizeName(entry.name) === normalizeName(name));
+  const entryName = (name: string) => entryOf(name)?.name;
   const ours = new Map<string, Buffer>();
   for (const [index, release] of releases.entries()) {
-    // A dependency this index publishes is named as the index names it (`Tiny_Util` is `tiny-util`): mip asks for it verbatim.
-    const deps = release.deps.map(([name, version]): [string, string] => [entryName(name) ?? name, version]);
     for (const { flavor, files } of release.flavors) {
+      const deps = release.deps.map(([name, version]) => indexSpelling(entryOf(name), flavor, name, version));
       const artifact: Extract<DownloadedArtifact, { type: "mip" }> = { type: "mip", name: release.name, version: release.version, source: release.source, files, deps };
       const bytes = documentBytes(packageDocument(artifact, shorts, { fullHashes: true }));
       const relative = documentPath(flavor, entryName(release.name)!, release.version);
       ours.set(relative, bytes);
-      await publishOnce(index, relative, bytes, undefined, (there) => sameDocument(parseJson(there), artifact) && sameFullHashes(parseJson(there), files));
+      const published = await read(relative);
+      await publishOnce(index, relative, bytes, undefined, (there) => {
+        // Published before this index held a dependency, a document spells it as the metadata does: the same release.
+        const document = parseJson(there);
+        const publishedDeps = isRecord(document) ? (document.deps ?? []) : undefined;
+        return sameDeps(publishedDeps, deps) && sameDocument(document, { ...artifact, deps: publishedDeps as Array<[string, string]> }) && sameFullHashes(document, files);
+      });
+      if (published !== undefined) await checkNamedFiles(changes, release, relative, parseJson(published), files);
     }
   }
   for (const name of new Set(releases.map((release) => entryName(release.name)!))) {
@@ -197,16 +204,33 @@ async function spellingsOf(folder: string, releases: IndexRelease[]): Promise<Ma
   return spellings;
 }
 
+/**
+ * A v2 `deps` pair as this index spells the package it names, when the index publishes it (`entry`): mip
+ * asks for `package/{flavor}/{name}/{version}.json` verbatim, so `Tiny_Util` is asked for as `tiny-util`, and a
+ * pinned version as the index spells the same PEP 440 version in that flavor (`==1.0.0` as `1.0`, `==v2` as `2`).
+ * A version ("" for the latest) or a package the index does not publish stays as the metadata says it.
+ */
+function indexSpelling(entry: IndexJson["packages"][number] | undefined, flavor: string, name: string, version: string): [string, string] {
+  if (entry === undefined) return [name, version];
+  const same = version === "" || !isComparableVersion(version) ? undefined : (entry.versions[flavor] ?? []).find((listed) => isComparableVersion(listed) && compareVersions(listed, version) === 0);
+  return [entry.name, same ?? version];
+}
+
 /** The file name an sdist is published under: a plain `.tar.gz` name. */
 function sdistName(release: IndexRelease): string {
   const name = release.sdist.filename;
-  if (!/^[^/\\\0-\x1f\x7f]+\.tar\.gz$/i.test(name) || name.startsWith(".")) {
+  if (!isPlainSdistName(name)) {
     throw new MpipError("unsafe-path", `refused to publish the sdist of \`${printable(release.name)}\` as \`${printable(name)}\`: it is not a plain \`.tar.gz\` file name`, { hint: "rename the file to `NAME-VERSION.tar.gz`" });
   }
   return name;
 }
 
-/** index.json's `description`, `license` and `author` of each package published here, from its highest version. */
+/** A plain `.tar.gz` file name: no separator, control character or leading `.`. */
+function isPlainSdistName(name: string): boolean {
+  return /^[^/\\\0-\x1f\x7f]+\.tar\.gz$/i.test(name) && !name.startsWith(".");
+}
+
+/** index.json's `description`, `license` and `author` of each package published here, from its latest release (latestVersion). */
 function describeEntries(index: IndexJson, releases: IndexRelease[]): void {
   for (const release of releases) {
     const entry = index.packages.find((candidate) => normalizeName(candidate.name) === normalizeName(release.name));
@@ -217,6 +241,43 @@ function describeEntries(index: IndexJson, releases: IndexRelease[]): void {
 
 function infoOf(release: IndexRelease): ListedRelease["info"] {
   return { name: release.name, version: release.version, summary: release.summary, license: release.license, author: release.author, requires_dist: release.sdist.requiresDist.length === 0 ? null : release.sdist.requiresDist };
+}
+
+/**
+ * A published document kept as the same release names each file by the short hash it was published under,
+ * which may be another than this build chose (a longer one, after a collision). Each such file the folder
+ * holds must still be that file: one that holds other bytes (changed after it was published) is an error,
+ * rather than a release left naming it while the build says all is well.
+ * @throws MpipError `digest-mismatch`.
+ */
+async function checkNamedFiles(changes: IndexChanges, release: IndexRelease, relative: string, document: unknown, files: PublishedRelease["files"]): Promise<void> {
+  const hashes = isRecord(document) && Array.isArray(document.hashes) ? (document.hashes as unknown[]) : [];
+  for (const [index, file] of files.entries()) {
+    const pair = hashes[index];
+    const short = Array.isArray(pair) && typeof pair[1] === "string" ? pair[1].toLowerCase() : undefined;
+    if (short === undefined || !/^[0-9a-f]{4,64}$/.test(short) || !file.sha256.startsWith(short)) continue;
+    const there = await changes.look(hashedFilePath(short));
+    if (there.kind === "file" && there.sha256 !== file.sha256) {
+      throw new MpipError("digest-mismatch", `\`${printable(hashedFilePath(short))}\` in \`${printable(changes.folder, 300)}\`, which the published \`${printable(relative)}\` names for \`${printable(file.dest, 200)}\` of \`${printable(release.name)} ${printable(release.version)}\`, holds other bytes (sha256 ${there.sha256}, expected ${file.sha256}); nothing was written`, {
+        hint: "the file was changed after it was published: restore it from a backup or an earlier copy of the index (a published file is never rewritten)",
+      });
+    }
+  }
+}
+
+/**
+ * Whether a published document's `deps` name the same packages at the same versions as `ours`, however each
+ * is spelled: PEP 503 names, PEP 440 versions ("" the latest), in the same order.
+ */
+function sameDeps(published: unknown, ours: Array<[string, string]>): boolean {
+  if (!Array.isArray(published) || published.length !== ours.length) return false;
+  return ours.every(([name, version], index) => {
+    const pair: unknown = published[index];
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string" || typeof pair[1] !== "string") return false;
+    const [otherName, otherVersion] = pair as [string, string];
+    const sameVersion = otherVersion === version || (isComparableVersion(otherVersion) && isComparableVersion(version) && compareVersions(otherVersion, version) === 0);
+    return normalizeName(otherName) === normalizeName(name) && sameVersion;
+  });
 }
 
 /** Whether a document's `sha256` field, if it has one, gives each file the full sha256 we have for it. */
@@ -233,9 +294,10 @@ function sdistOf(document: unknown): string | undefined {
 }
 
 /**
- * The releases an earlier build listed in `pypi/{name}/json`, or none. Its `info` belongs to its highest
- * version, which keeps it while no higher one is published.
- * @throws MpipError `bad-metadata` for a listing an index build did not write.
+ * The releases an earlier build listed in `pypi/{name}/json`, or none. Its `info` belongs to its latest release
+ * (latestVersion), which keeps it while no later one is published.
+ * @throws MpipError `bad-metadata` for a listing an index build did not write (a version that is no PEP 440
+ *   version, a file name that is no plain `.tar.gz` name, a digest that is no sha256).
  */
 async function readListing(folder: string, relative: string, maxBytes: number): Promise<ListedRelease[]> {
   const bytes = await readDocument(folder, relative, maxBytes);
@@ -247,7 +309,8 @@ async function readListing(folder: string, relative: string, maxBytes: number): 
   for (const [version, files] of Object.entries(releases ?? {})) {
     const file = Array.isArray(files) && files.length === 1 && isRecord(files[0]) ? files[0] : undefined;
     const sha256 = file !== undefined && isRecord(file.digests) ? file.digests.sha256 : undefined;
-    if (file === undefined || typeof file.filename !== "string" || typeof sha256 !== "string" || typeof file.size !== "number") return notOurs(folder, relative);
+    // A version becomes a path (`pypi/{name}/{version}/json`) and a file name a URL: only what a build writes.
+    if (!isPep440Version(version) || file === undefined || typeof file.filename !== "string" || !isPlainSdistName(file.filename) || typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256) || typeof file.size !== "number") return notOurs(folder, relative);
     listed.push({ version, info: info?.version === version ? info : { name: "", version, summary: "", license: "", author: "", requires_dist: null }, file: { filename: file.filename, sha256, size: file.size } });
   }
   if (releases === undefined || info === undefined) return notOurs(folder, relative);

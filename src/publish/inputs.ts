@@ -29,7 +29,7 @@ import { isMipName, normalizeName } from "../spec/names.js";
 import { parsePackageSpec, type PackageSpec, type SpecContext } from "../spec/package-spec.js";
 import { printable } from "../text.js";
 import { looksLikeUrl } from "../usage.js";
-import { compareVersions, isPep440Version } from "../versions.js";
+import { compareVersions, versionProblem } from "../versions.js";
 
 /** One release to publish, read from one input. */
 export interface PublishedRelease {
@@ -137,8 +137,10 @@ export async function readInputs(inputs: ReadonlyArray<PackageSpec & { type: "di
 async function releaseOf(node: ResolvedPackage<Staged>, archive: { data: Buffer; sha256: string; filename: string } | undefined, source: string): Promise<PublishedRelease> {
   const { prepared } = node;
   const label = `\`${printable(source)}\``;
-  if (!isPep440Version(node.version)) {
-    throw new MpipError("bad-metadata", `${label} declares ${node.version === "" ? "no version" : `the version \`${printable(node.version, 60)}\`, which is not a PEP 440 version`}; an index lists each release by its version`, {
+  // A version mpip cannot compare (a number past 2^53 − 1) would sort anywhere, equal to every other such.
+  const problem = versionProblem(node.version);
+  if (problem !== undefined) {
+    throw new MpipError("bad-metadata", `${label} declares ${node.version === "" ? "no version" : `the version \`${printable(node.version, 60)}\`, which ${problem}`}; an index lists each release by its version, in PEP 440 order`, {
       hint: node.artifact.type === "package-json" ? "give its package.json a `\"version\"` such as `\"1.0.0\"`" : "give the project a PEP 440 version such as `1.0.0`",
     });
   }

@@ -104,7 +104,8 @@ const DocumentSchema = jsonObject(v.object({
   hashes: list(pair(entryText(1024), shortHash, "`[destination, hash]`")),
   urls: list(pair(entryText(1024), urlText, "`[destination, url]`")),
   deps: list(dependency),
-  sha256: list(pair(entryText(1024), fullHash, "`[destination, sha256]`")),
+  // mpip's own field, which mip never reads: `null` says as little as its absence, so mip's install stands.
+  sha256: v.nullish(v.pipe(v.array(pair(entryText(1024), fullHash, "`[destination, sha256]`")), v.maxLength(MAX_ENTRIES, `must have at most ${MAX_ENTRIES} entries`)), []),
 }));
 
 /** Parses and checks a package document; the caller has already limited its size. */

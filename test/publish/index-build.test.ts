@@ -189,6 +189,18 @@ describe("mpip index build", () => {
     const error = await rejectsMpip(buildIndex({ sources: [changed], output: out, jobs: 4, reporter: new Reporter({ verbosity: "quiet" }) }), "version-conflict", "`meadow-sensor 1.0`", "already published", "with other content");
     assert.match(error.hint ?? "", /bump the version/);
     assert.deepEqual(await snapshot(out), before);
+
+    // A file a published release names, changed since (a source, an .mpy): the build refuses to go on as if all were well.
+    for (const flavor of ["py", "6"]) {
+      const tampered = path.join(dir, `public-tampered-${flavor}`);
+      await cp(out, tampered, { recursive: true });
+      const document = JSON.parse(await readFile(path.join(tampered, "package", flavor, "meadow-sensor", "1.0.json"), "utf8")) as { hashes: Array<[string, string]> };
+      const [dest, short] = document.hashes.find(([name]) => name.startsWith("sensor/core."))!;
+      await writeFile(path.join(tampered, "file", short.slice(0, 2), short), "tampered\n");
+      const unchanged = await snapshot(tampered);
+      await rejectsMpip(buildIndex({ sources: [inputs.sdist, inputs.project], output: tampered, jobs: 4, reporter: new Reporter({ verbosity: "quiet" }) }), "digest-mismatch", `file/${short.slice(0, 2)}/${short}`, `\`${dest}\` of \`meadow-sensor 1.0\``, "holds other bytes");
+      assert.deepEqual(await snapshot(tampered), unchanged);
+    }
   });
 
   test("--base-url makes the PyPI and simple faces' file URLs absolute", async () => {
@@ -198,5 +210,15 @@ describe("mpip index build", () => {
     assert.equal(document.urls[0]!.url, "https://cdn.example/mp/sdist/blinker-2.1.tar.gz");
     assert.match(await readFile(path.join(absolute, "simple", "blinker", "index.html"), "utf8"), /href="https:\/\/cdn\.example\/mp\/sdist\/blinker-2\.1\.tar\.gz#sha256=/);
     assert.ok((await listFiles(absolute)).includes("package/6/blinker/2.1.json"));
+    // Written as every parser reads it: WHATWG's serialization, without trailing slashes.
+    const canonical = path.join(dir, "canonical");
+    await buildIndex({ sources: [inputs.packageJson], output: canonical, baseUrl: "HTTPS://CDN.Example:443/mp/répertoire//", jobs: 4, reporter: new Reporter({ verbosity: "quiet" }) });
+    assert.match(await readFile(path.join(canonical, "simple", "blinker", "index.html"), "utf8"), /href="https:\/\/cdn\.example\/mp\/r%C3%A9pertoire\/sdist\/blinker-2\.1\.tar\.gz#sha256=/);
+    // Refused, before anything is read or written: what parsers read differently, or what would swallow the file paths.
+    const refused = path.join(dir, "refused");
+    for (const baseUrl of ["https://cdn.example\\@evil.example/", "https://cdn.example/mp?", "https://cdn.example/mp#", " https://cdn.example/mp", "https://cdn.example/m p", "https://cdn.example/mp\n", "https://user:pw@cdn.example/", "https://@cdn.example/", "ftp://cdn.example/", "javascript:alert(1)//"]) {
+      await rejectsMpip(buildIndex({ sources: [inputs.packageJson], output: refused, baseUrl, jobs: 4, reporter: new Reporter({ verbosity: "quiet" }) }), "usage", "given with --base-url");
+    }
+    assert.deepEqual(await listFiles(refused).catch(() => []), []);
   });
 });

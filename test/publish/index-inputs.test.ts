@@ -45,6 +45,11 @@ describe("index build inputs", () => {
     const unversioned = await writeTree(path.join(dir, "unversioned"), { "package.json": JSON.stringify({ urls: [["u.py", "u.py"]] }), "u.py": "U = 1\n" });
     const error = await rejectsMpip(build([unversioned], out), "bad-metadata", "`", "no version");
     assert.match(error.hint ?? "", /"version"/);
+    // Versions mpip cannot compare (a number past 2^53 − 1) would sort anywhere: in the release, the epoch, a dev number.
+    for (const [folder, version, number] of [["huge-release", "1.99999999999999999999", "99999999999999999999"], ["huge-epoch", "99999999999999999!1.0", "99999999999999999"], ["huge-dev", "1.0.dev123456789012345678", "123456789012345678"]]) {
+      const huge = await writeTree(path.join(dir, folder!), { "package.json": JSON.stringify({ version, urls: [["h.py", "h.py"]] }), "h.py": "H = 1\n" });
+      await rejectsMpip(build([huge], out), "bad-metadata", `the version \`${version}\``, `holds the number ${number}`, "in PEP 440 order");
+    }
     const byUrl = await writeTree(path.join(dir, "by-url"), { "package.json": JSON.stringify({ version: "1.0", urls: [["w.py", "w.py"]], deps: [["github:org/helper", "main"]] }), "w.py": "W = 1\n" });
     await rejectsMpip(build([byUrl], out), "bad-metadata", "`github:org/helper", "requires.txt");
     const sdist = path.join(dir, "twice-1.0.tar.gz");
@@ -66,17 +71,31 @@ describe("index build inputs", () => {
   test("dependencies become mip's pairs, inputs are paths however written, and the PyPI pages answer each spelling of a name", async () => {
     const out = path.join(dir, "deps-out");
     const project = await writeTree(path.join(dir, "Garden_Kit"), {
-      "pyproject.toml": '[project]\nname = "Garden_Kit"\nversion = "0.1"\ndependencies = ["soil>=1.0", "Rain_Gauge==2.0", "desktop-only; sys_platform == \'win32\'"]\n',
+      "pyproject.toml": '[project]\nname = "Garden_Kit"\nversion = "0.1"\ndependencies = ["soil>=1.0", "Rain_Gauge==2.0", "desktop-only; sys_platform == \'win32\'", "Soil_Probe==1.0.0", "moss==v0.2"]\n',
       "garden_kit.py": "G = 1\n",
     });
     const gauge = path.join(dir, "rain-gauge-2.0.tar.gz");
     await writeFile(gauge, await buildSdist({ name: "rain-gauge", version: "2.0", files: { "rain_gauge.py": "R = 1\n" } }));
+    const probe = path.join(dir, "soil-probe-1.0.tar.gz");
+    await writeFile(probe, await buildSdist({ name: "soil-probe", version: "1.0", files: { "soil_probe.py": "P = 1\n" } }));
+    const moss = await writeTree(path.join(dir, "mosses", "moss"), { "package.json": JSON.stringify({ version: "0.2", urls: [["moss.py", "moss.py"]] }), "moss.py": "M = 1\n" });
+    // Published before the index holds its dependencies, the document spells them as the metadata does ...
+    const early = path.join(dir, "deps-early-out");
+    await build([project], early);
+    const earlyDocument = await readFile(path.join(early, "package", "py", "Garden_Kit", "0.1.json"), "utf8");
+    assert.deepEqual((JSON.parse(earlyDocument) as { deps: unknown }).deps, [["soil", ""], ["Rain_Gauge", "2.0"], ["Soil_Probe", "1.0.0"], ["moss", "v0.2"]]);
+    // ... and building every input again, the dependencies among them, keeps it: it is the same release.
+    await build([project, gauge, probe, moss], early);
+    assert.equal(await readFile(path.join(early, "package", "py", "Garden_Kit", "0.1.json"), "utf8"), earlyDocument);
     const reporter = quiet();
     // A folder named bare (`Garden_Kit`, relative to the current folder) is a path, not a package's name.
-    const report = await buildIndex({ sources: ["Garden_Kit", gauge], cwd: dir, output: out, jobs: 4, reporter });
+    const report = await buildIndex({ sources: ["Garden_Kit", gauge, probe, moss], cwd: dir, output: out, jobs: 4, reporter });
     assert.deepEqual(report.warnings, ["`" + project + "` needs `soil>=1.0`, which the v2 index (mip's) can only list as `soil` at its latest version"]);
-    const document = JSON.parse(await readFile(path.join(out, "package", "py", "Garden_Kit", "0.1.json"), "utf8")) as { deps: unknown };
-    assert.deepEqual(document.deps, [["soil", ""], ["rain-gauge", "2.0"]]);
+    // A dependency the index publishes is named, and its pinned version spelled, as the index has them: mip asks verbatim.
+    for (const flavor of ["py", "6"]) {
+      const document = JSON.parse(await readFile(path.join(out, "package", flavor, "Garden_Kit", "0.1.json"), "utf8")) as { deps: unknown };
+      assert.deepEqual(document.deps, [["soil", ""], ["rain-gauge", "2.0"], ["soil-probe", "1.0"], ["moss", "0.2"]], flavor);
+    }
     const files = await listFiles(out);
     for (const page of ["pypi/garden-kit/json", "pypi/Garden_Kit/json", "pypi/Garden_Kit/0.1/json", "pypi/rain-gauge/json", "pypi/Rain_Gauge/json", "pypi/Rain_Gauge/2.0/json", "simple/garden-kit/index.html"]) {
       assert.ok(files.includes(page), `${page} in ${files.join(", ")}`);
@@ -122,6 +141,51 @@ describe("index build inputs", () => {
     assert.match(typed.stderr, /^hint: give the sdists themselves in its place: `mpip index build wheelhouse\/\*\.tar\.gz -o OUT`, with any other inputs$/m);
   });
 
+  test("the latest release is the highest final one, as pip and PyPI take it: latest.json, index.json's `version` and the PyPI `info` pass over pre-releases", async () => {
+    const out = path.join(dir, "latest-out");
+    const release = (name: string, version: string) => writeTree(path.join(dir, "latest", version, name), { "package.json": JSON.stringify({ version, urls: [[`${name}.py`, `${name}.py`]] }), [`${name}.py`]: `V = '${version}'\n` });
+    // `meadow` has final releases and later pre-releases (alpha, release candidate, dev); `sprout` only pre-releases.
+    const first = await Promise.all([release("meadow", "1.0"), release("meadow", "2.0a1"), release("meadow", "1.1.dev3"), release("sprout", "0.1b1"), release("sprout", "0.2rc1")]);
+    await build(first, out);
+    const latest = async (expected: Record<string, string>) => {
+      const index = JSON.parse(await readFile(path.join(out, "index.json"), "utf8")) as { packages: Array<{ name: string; version: string }> };
+      assert.deepEqual(Object.fromEntries(index.packages.map((entry) => [entry.name, entry.version])), expected);
+      for (const [name, version] of Object.entries(expected)) {
+        for (const flavor of ["py", "6"]) assert.equal(await readFile(path.join(out, "package", flavor, name, "latest.json"), "utf8"), await readFile(path.join(out, "package", flavor, name, `${version}.json`), "utf8"), `${flavor}/${name}`);
+        const pypi = JSON.parse(await readFile(path.join(out, "pypi", name, "json"), "utf8")) as { info: { version: string }; urls: Array<{ filename: string }> };
+        assert.equal(pypi.info.version, version);
+        assert.deepEqual(pypi.urls.map((file) => file.filename), [`${name}-${version}.tar.gz`]);
+      }
+    };
+    await latest({ meadow: "1.0", sprout: "0.2rc1" });
+    // A later build: another pre-release leaves the latest as it is; a final release above it becomes the latest.
+    await build([await release("meadow", "2.0rc1")], out);
+    await latest({ meadow: "1.0", sprout: "0.2rc1" });
+    await build([await release("meadow", "2.0"), await release("sprout", "0.2")], out);
+    await latest({ meadow: "2.0", sprout: "0.2" });
+  });
+
+  test("an earlier build's listing that names a version or file no build writes is refused, and nothing is written", async () => {
+    const out = path.join(dir, "planted-out");
+    const first = await writeTree(path.join(dir, "planted", "1", "fence"), { "package.json": JSON.stringify({ version: "1.0", urls: [["fence.py", "fence.py"]] }), "fence.py": "F = 1\n" });
+    const second = await writeTree(path.join(dir, "planted", "2", "fence"), { "package.json": JSON.stringify({ version: "2.0", urls: [["fence.py", "fence.py"]] }), "fence.py": "F = 2\n" });
+    await build([first], out);
+    const listing = path.join(out, "pypi", "fence", "json");
+    const original = await readFile(listing, "utf8");
+    const document = JSON.parse(original) as { releases: Record<string, Array<Record<string, unknown>>> };
+    const [file] = document.releases["1.0"]!;
+    // A version that climbs out of `pypi/fence/`, a file name with a separator, a digest that is HTML.
+    for (const releases of [{ "../../../escaped": [file] }, { "1.0": [{ ...file, filename: "../../elsewhere.tar.gz" }] }, { "1.0": [{ ...file, digests: { sha256: '"><script>x</script>' } }] }]) {
+      await writeFile(listing, JSON.stringify({ ...document, releases }));
+      const before = await listFiles(out);
+      await rejectsMpip(build([second], out), "bad-metadata", "pypi/fence/json", "is not a listing `mpip index build` writes");
+      assert.deepEqual(await listFiles(out), before);
+    }
+    await writeFile(listing, original);
+    await build([second], out);
+    assert.ok((await listFiles(out)).includes("pypi/fence/2.0/json"));
+  });
+
   test("usage errors exit 2: a URL to publish, an output that is a file, no output folder", async () => {
     const url = await runMpip(["index", "build", "https://example.invalid/pkg-1.0.tar.gz", "-o", path.join(dir, "url-out")]);
     assert.equal(url.code, 2, url.stderr);
@@ -134,5 +198,10 @@ describe("index build inputs", () => {
     assert.match(noOutput.stderr, /^error: required option '-o, --output <dir>' not specified$/m);
     assert.match(noOutput.stderr, /^hint: `mpip index build --help` shows its usage and options$/m);
     assert.match(noOutput.stderr, /^usage: mpip index build \[options\] <source\.\.\.> -o <dir>$/m, "the usage line shows the required option");
+    // A base URL that parsers read differently (here: a path of cdn.example, or the host evil.example).
+    const unclearBase = await runMpip(["index", "build", path.join(dir, "twice-1.0.tar.gz"), "-o", path.join(dir, "base-out"), "--base-url", "https://cdn.example\\@evil.example/"]);
+    assert.equal(unclearBase.code, 2, unclearBase.stderr);
+    assert.match(unclearBase.stderr, /^error: `https:\/\/cdn\.example\\@evil\.example\/` \(given with --base-url\) is not an http or https URL without credentials, query, fragment, backslashes or spaces \(it holds "\\\\"\)$/m);
+    assert.equal(await exists(path.join(dir, "base-out")), false);
   });
 });

@@ -47,6 +47,16 @@ test("a file the `sha256` field names is planned with its full sha256; the short
   ]);
 });
 
+test("a `sha256` field that is empty or null says nothing: the document is read as mip reads it, by its short hashes", () => {
+  const full = sha256("A = 1\n");
+  for (const field of [{}, { sha256: [] }, { sha256: null }]) {
+    const doc = parse({ v: 1, version: "1.0", hashes: [["frob.py", full.slice(0, 8)]], ...field });
+    assert.equal(doc.sha256, undefined, JSON.stringify(field));
+    const planned = planPackageFiles(doc, { documentUrl: origin.url, hosts: DEFAULT_GIT_HOSTS, mip: { base: "https://host/v2", flavor: "py" } });
+    assert.deepEqual(planned.map((file) => [file.dest, file.sha256]), [["frob.py", full.slice(0, 8)]]);
+  }
+});
+
 test("a `sha256` field that contradicts the document is refused", () => {
   const full = sha256("A = 1\n");
   assert.throws(() => parse({ v: 1, hashes: [["frob.py", "00000000"]], sha256: [["frob.py", full]] }), badMetadata(/`sha256\[0\]\[1\]`/, /does not start with the short hash 00000000/));
