@@ -80,6 +80,11 @@ export interface GetOptions {
    * files with no full sha256. A file with one is cached by its hash instead (fetch.ts), and says false.
    */
   cacheByUrl?: boolean;
+  /**
+   * Ends this request alone, as the client's signal ends them all: a look-up made ahead that its level
+   * no longer wants (resolve/lookups.ts). Its reason is what is thrown.
+   */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -170,23 +175,23 @@ export class HttpClient {
    */
   async getInto<T>(url: string, options: GetOptions, sink: BodySink<T>, lease?: Lease): Promise<Answer<T>> {
     // A local index's documents and files answer as a server would, without the network (http/file-url.ts).
-    if (isFileUrl(url)) return this.files.getInto(url, options, sink, lease, this.ending.signal);
+    const signal = options.signal === undefined ? this.ending.signal : AbortSignal.any([this.ending.signal, options.signal]);
+    if (isFileUrl(url)) return this.files.getInto(url, options, sink, lease, signal);
     let start: URL;
     try {
       start = this.credentials.take(new URL(url));
     } catch (error) {
       throw new MpipError("network", `\`${redactUrl(url)}\` is not a valid URL`, { cause: error, hint: "check the index URL" });
     }
-    const { signal } = this.ending;
     const documents = options.cacheByUrl === false ? undefined : this.cache?.documents;
     const cacheKey = documents?.keyFor(start, options.accept);
     const revalidation: Revalidation | undefined = cacheKey === undefined ? undefined : { key: cacheKey, cached: await documents!.lookup(cacheKey) };
-    if (this.offline) return this.answerOffline(start, options, sink, lease, revalidation);
+    if (this.offline) return this.answerOffline(start, options, sink, lease, revalidation, signal);
     const attempt = async () => {
-      signal?.throwIfAborted();
-      return this.attempt(start, options, sink, lease, revalidation);
+      signal.throwIfAborted();
+      return this.attempt(start, options, sink, lease, signal, revalidation);
     };
-    const sleep = signal === undefined ? {} : { sleep: (ms: number) => abortableSleep(ms, undefined, { signal }) };
+    const sleep = { sleep: (ms: number) => abortableSleep(ms, undefined, { signal }) };
     const key = `${++this.requests}`;
     let retried = false;
     const onRetry = (message: string, notice: RetryNotice) => {
@@ -198,7 +203,7 @@ export class HttpClient {
       return await withRetries(attempt, { retries: this.retries, baseDelayMs: this.retryBaseMs }, { onRetry, ...sleep });
     } catch (error) {
       // Aborted: whatever the abort did to the request, the reason is what the caller must see.
-      if (signal?.aborted === true) throw signal.reason;
+      if (signal.aborted) throw signal.reason;
       throw error;
     } finally {
       if (retried) this.onRetrying(key, undefined);
@@ -240,11 +245,11 @@ export class HttpClient {
    * `--offline`: the remembered answer, as it is, or an error naming the URL. A remembered body the
    * store has lost (or that no longer hashes to its name) is as good as none.
    */
-  private async answerOffline<T>(start: URL, options: GetOptions, sink: BodySink<T>, lease: Lease | undefined, revalidation: Revalidation | undefined): Promise<Answer<T>> {
-    this.ending.signal.throwIfAborted();
+  private async answerOffline<T>(start: URL, options: GetOptions, sink: BodySink<T>, lease: Lease | undefined, revalidation: Revalidation | undefined, signal: AbortSignal): Promise<Answer<T>> {
+    signal.throwIfAborted();
     const cached = revalidation?.cached;
     if (cached !== undefined) {
-      const draw = new Draw({ quota: options.quota, lease, signal: this.ending.signal });
+      const draw = new Draw({ quota: options.quota, lease, signal });
       try {
         const answer = await this.fromCache(cached, options, sink, draw);
         if (answer !== undefined) return answer;
@@ -271,16 +276,16 @@ export class HttpClient {
    * `revalidation`, the request for the URL a remembered answer came from is conditional, a 304 is
    * answered from the cache, and what the server answers is remembered (unless it says `no-store`).
    */
-  private async attempt<T>(start: URL, options: GetOptions, sink: BodySink<T>, lease: Lease | undefined, revalidation?: Revalidation): Promise<Attempt<Answer<T>>> {
+  private async attempt<T>(start: URL, options: GetOptions, sink: BodySink<T>, lease: Lease | undefined, signal: AbortSignal, revalidation?: Revalidation): Promise<Attempt<Answer<T>>> {
     let current = start;
     const context = () => ({ url: current.toString(), timeoutMs: this.timeoutMs });
-    const draw = new Draw({ quota: options.quota, lease, signal: this.ending.signal });
+    const draw = new Draw({ quota: options.quota, lease, signal });
     let writer: StoreWriter | undefined;
     try {
       for (let hop = 0; ; hop++) {
         const cached = revalidation?.cached;
         const validators = cached !== undefined && cached.url === current.toString() ? conditionalHeaders(cached) : undefined;
-        const response = await this.send(current, options.accept, hop > 0, validators);
+        const response = await this.send(current, options.accept, signal, hop > 0, validators);
         this.connections.answered(current.origin);
         const { statusCode, headers } = response;
         if (statusCode === 304 && validators !== undefined) {
@@ -365,14 +370,14 @@ export class HttpClient {
     return this.client;
   }
 
-  private async send(url: URL, accept: string | undefined, isRedirect: boolean, validators?: Record<string, string>): Promise<Dispatcher.ResponseData> {
+  private async send(url: URL, accept: string | undefined, signal: AbortSignal, isRedirect: boolean, validators?: Record<string, string>): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { "user-agent": this.userAgent, ...validators };
     if (accept !== undefined) headers.accept = accept;
     const authorization = await this.credentials.authorization(url, isRedirect);
     if (authorization !== undefined) headers.authorization = authorization;
     const { undici, cautious, open } = await this.connect();
     const dispatcher = this.connections.keepsAlive(url.origin) ? open : cautious;
-    return undici.request(url, { method: "GET", headers, dispatcher, signal: this.ending.signal });
+    return undici.request(url, { method: "GET", headers, dispatcher, signal });
   }
 
   private redirectTarget(from: URL, location: string, hop: number): URL {
