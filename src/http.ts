@@ -175,7 +175,7 @@ export class HttpClient {
    */
   async getInto<T>(url: string, options: GetOptions, sink: BodySink<T>, lease?: Lease): Promise<Answer<T>> {
     // A local index's documents and files answer as a server would, without the network (http/file-url.ts).
-    const signal = options.signal === undefined ? this.ending.signal : AbortSignal.any([this.ending.signal, options.signal]);
+    const signal = options.signal === undefined ? this.ending.signal : eitherSignal(this.ending.signal, options.signal);
     if (isFileUrl(url)) return this.files.getInto(url, options, sink, lease, signal);
     let start: URL;
     try {
@@ -407,4 +407,22 @@ interface Revalidation {
 function retryBaseFromEnv(): number | undefined {
   const value = process.env.MPIP_RETRY_BASE_MS;
   return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+/**
+ * A signal that aborts when either does, with its reason: AbortSignal.any (Node 20.3+), or on an older
+ * Node 20 listeners that stay on `first` as long as it lives (one per request given a signal of its own:
+ * the look-ups made ahead, a few per package).
+ */
+function eitherSignal(first: AbortSignal, second: AbortSignal): AbortSignal {
+  if (typeof AbortSignal.any === "function") return AbortSignal.any([first, second]);
+  const controller = new AbortController();
+  for (const signal of [first, second]) {
+    if (signal.aborted) {
+      controller.abort(signal.reason);
+      break;
+    }
+    signal.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
+  }
+  return controller.signal;
 }
