@@ -6,10 +6,12 @@
 // file-url (a local index's `file:` URLs, answered from its folder as a server would answer).
 // Bodies go into a sink (sink.ts): memory, drawing on the install's MemoryBudget as bytes arrive, or a
 // file. Once the client's signal aborts, every request, retry wait and wait for memory ends at once, and
-// the signal's reason is what is thrown.
+// the signal's reason is what is thrown. Closing the client ends the requests still in flight too (a
+// dependency looked up ahead that its level never asked for): no request outlives its operation.
 
+import { setMaxListeners } from "node:events";
 import { setTimeout as abortableSleep } from "node:timers/promises";
-import type { Dispatcher } from "undici";
+import type { Dispatcher, Pool } from "undici";
 import { Draw, MemoryBudget, type Lease, type Quota } from "./budget.js";
 import { MpipError } from "./errors.js";
 import { Credentials } from "./http/auth.js";
@@ -78,6 +80,11 @@ export interface GetOptions {
    * files with no full sha256. A file with one is cached by its hash instead (fetch.ts), and says false.
    */
   cacheByUrl?: boolean;
+  /**
+   * Ends this request alone, as the client's signal ends them all: a look-up made ahead that its level
+   * no longer wants (resolve/lookups.ts). Its reason is what is thrown.
+   */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -113,6 +120,12 @@ export class HttpClient {
   private readonly credentials: Credentials;
   /** Aborting it ends every request of this client, and every wait for memory. */
   readonly signal: AbortSignal | undefined;
+  /**
+   * What every request, retry wait and body of this client listens to: aborted with `signal`'s reason
+   * when `signal` aborts, or by `close()`, which ends the requests no one waits for any more.
+   */
+  private readonly ending = new AbortController();
+  private readonly forwardAbort = () => this.ending.abort(this.signal!.reason);
   /** The bound on bodies held in memory, shared by every request of this client. */
   readonly memory: MemoryBudget;
   /** `file:` URLs: the local index folders that may be read, and their reading (http/file-url.ts). */
@@ -133,6 +146,10 @@ export class HttpClient {
     this.onRetrying = options.onRetrying ?? (() => {});
     this.credentials = new Credentials(this.log, options.trustedHosts ?? []);
     this.signal = options.signal;
+    // Every request in flight listens to it: dozens at once are expected, not a leak.
+    setMaxListeners(0, this.ending.signal);
+    if (this.signal?.aborted === true) this.forwardAbort();
+    else this.signal?.addEventListener("abort", this.forwardAbort, { once: true });
     this.memory = options.memory ?? new MemoryBudget(Number.POSITIVE_INFINITY);
     this.cache = options.cache;
     this.offline = options.offline ?? false;
@@ -158,23 +175,23 @@ export class HttpClient {
    */
   async getInto<T>(url: string, options: GetOptions, sink: BodySink<T>, lease?: Lease): Promise<Answer<T>> {
     // A local index's documents and files answer as a server would, without the network (http/file-url.ts).
-    if (isFileUrl(url)) return this.files.getInto(url, options, sink, lease, this.signal);
+    const signal = options.signal === undefined ? this.ending.signal : eitherSignal(this.ending.signal, options.signal);
+    if (isFileUrl(url)) return this.files.getInto(url, options, sink, lease, signal);
     let start: URL;
     try {
       start = this.credentials.take(new URL(url));
     } catch (error) {
       throw new MpipError("network", `\`${redactUrl(url)}\` is not a valid URL`, { cause: error, hint: "check the index URL" });
     }
-    const { signal } = this;
     const documents = options.cacheByUrl === false ? undefined : this.cache?.documents;
     const cacheKey = documents?.keyFor(start, options.accept);
     const revalidation: Revalidation | undefined = cacheKey === undefined ? undefined : { key: cacheKey, cached: await documents!.lookup(cacheKey) };
-    if (this.offline) return this.answerOffline(start, options, sink, lease, revalidation);
+    if (this.offline) return this.answerOffline(start, options, sink, lease, revalidation, signal);
     const attempt = async () => {
-      signal?.throwIfAborted();
-      return this.attempt(start, options, sink, lease, revalidation);
+      signal.throwIfAborted();
+      return this.attempt(start, options, sink, lease, signal, revalidation);
     };
-    const sleep = signal === undefined ? {} : { sleep: (ms: number) => abortableSleep(ms, undefined, { signal }) };
+    const sleep = { sleep: (ms: number) => abortableSleep(ms, undefined, { signal }) };
     const key = `${++this.requests}`;
     let retried = false;
     const onRetry = (message: string, notice: RetryNotice) => {
@@ -186,7 +203,7 @@ export class HttpClient {
       return await withRetries(attempt, { retries: this.retries, baseDelayMs: this.retryBaseMs }, { onRetry, ...sleep });
     } catch (error) {
       // Aborted: whatever the abort did to the request, the reason is what the caller must see.
-      if (signal?.aborted === true) throw signal.reason;
+      if (signal.aborted) throw signal.reason;
       throw error;
     } finally {
       if (retried) this.onRetrying(key, undefined);
@@ -208,7 +225,17 @@ export class HttpClient {
     await this.cache.documents.forget(this.cache.documents.keyFor(parsed, accept));
   }
 
+  /**
+   * Ends the client: requests still in flight (or waiting to retry) are aborted, their callers getting
+   * a `network` MpipError that says the client was closed (or the signal's reason, if it aborted first),
+   * and the connections are closed. Whoever closes it has every answer it waits for, so what is still
+   * running is wanted by no one: a look-up made ahead (resolve/lookups.ts) that its level never asked
+   * for must neither hold the operation's end until its server answers or times out, nor keep the
+   * process alive.
+   */
   async close(): Promise<void> {
+    this.signal?.removeEventListener("abort", this.forwardAbort);
+    this.ending.abort(new MpipError("network", "the request was still running when mpip closed its connections", { hint: "this is a bug in mpip if it is ever shown; please report it" }));
     // A client that never came up (an unreadable --cert file) has already reported why.
     const client = await this.client?.catch(() => undefined);
     await Promise.all([client?.cautious.close(), client?.open.close()]);
@@ -218,11 +245,11 @@ export class HttpClient {
    * `--offline`: the remembered answer, as it is, or an error naming the URL. A remembered body the
    * store has lost (or that no longer hashes to its name) is as good as none.
    */
-  private async answerOffline<T>(start: URL, options: GetOptions, sink: BodySink<T>, lease: Lease | undefined, revalidation: Revalidation | undefined): Promise<Answer<T>> {
-    this.signal?.throwIfAborted();
+  private async answerOffline<T>(start: URL, options: GetOptions, sink: BodySink<T>, lease: Lease | undefined, revalidation: Revalidation | undefined, signal: AbortSignal): Promise<Answer<T>> {
+    signal.throwIfAborted();
     const cached = revalidation?.cached;
     if (cached !== undefined) {
-      const draw = new Draw({ quota: options.quota, lease, signal: this.signal });
+      const draw = new Draw({ quota: options.quota, lease, signal });
       try {
         const answer = await this.fromCache(cached, options, sink, draw);
         if (answer !== undefined) return answer;
@@ -249,16 +276,16 @@ export class HttpClient {
    * `revalidation`, the request for the URL a remembered answer came from is conditional, a 304 is
    * answered from the cache, and what the server answers is remembered (unless it says `no-store`).
    */
-  private async attempt<T>(start: URL, options: GetOptions, sink: BodySink<T>, lease: Lease | undefined, revalidation?: Revalidation): Promise<Attempt<Answer<T>>> {
+  private async attempt<T>(start: URL, options: GetOptions, sink: BodySink<T>, lease: Lease | undefined, signal: AbortSignal, revalidation?: Revalidation): Promise<Attempt<Answer<T>>> {
     let current = start;
     const context = () => ({ url: current.toString(), timeoutMs: this.timeoutMs });
-    const draw = new Draw({ quota: options.quota, lease, signal: this.signal });
+    const draw = new Draw({ quota: options.quota, lease, signal });
     let writer: StoreWriter | undefined;
     try {
       for (let hop = 0; ; hop++) {
         const cached = revalidation?.cached;
         const validators = cached !== undefined && cached.url === current.toString() ? conditionalHeaders(cached) : undefined;
-        const response = await this.send(current, options.accept, hop > 0, validators);
+        const response = await this.send(current, options.accept, signal, hop > 0, validators);
         this.connections.answered(current.origin);
         const { statusCode, headers } = response;
         if (statusCode === 304 && validators !== undefined) {
@@ -327,22 +354,30 @@ export class HttpClient {
       // connection and the TLS tunnelled through it get the same timeout and certificates. HTTP/2 is used
       // where the server offers it (ALPN), one connection then carrying many requests. Connections are
       // kept alive and capped per origin: 6 until the origin has kept one alive, then 16 (http/connections.ts).
-      const connect = this.connections.counting(undici.buildConnector({ ...tls, allowH2: true }));
+      const connect = undici.buildConnector({ ...tls, allowH2: true });
+      // The connections are counted where each origin's pool is made, with the connector it is given:
+      // ours, or, through a proxy, the proxy agent's own, which opens a tunnel per connection (undici's
+      // proxy agent replaces the `connect` option, so counting in it would count nothing proxied).
+      const factory = (origin: string | URL, options: object) => {
+        const given = options as Pool.Options;
+        const counted: Pool.Options = typeof given.connect === "function" ? { ...given, connect: this.connections.counting(given.connect) } : given;
+        return given.connections === 1 ? new undici.Client(origin, counted) : new undici.Pool(origin, counted);
+      };
       const agent = (connections: number) =>
-        new undici.EnvHttpProxyAgent({ connect, connections, proxyTls: tls, requestTls: tls, headersTimeout: timeout, bodyTimeout: timeout, allowH2: true });
+        new undici.EnvHttpProxyAgent({ connect, factory, connections, proxyTls: tls, requestTls: tls, headersTimeout: timeout, bodyTimeout: timeout, allowH2: true });
       return { undici, cautious: agent(CAUTIOUS_CONNECTIONS), open: agent(OPEN_CONNECTIONS) };
     });
     return this.client;
   }
 
-  private async send(url: URL, accept: string | undefined, isRedirect: boolean, validators?: Record<string, string>): Promise<Dispatcher.ResponseData> {
+  private async send(url: URL, accept: string | undefined, signal: AbortSignal, isRedirect: boolean, validators?: Record<string, string>): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { "user-agent": this.userAgent, ...validators };
     if (accept !== undefined) headers.accept = accept;
     const authorization = await this.credentials.authorization(url, isRedirect);
     if (authorization !== undefined) headers.authorization = authorization;
     const { undici, cautious, open } = await this.connect();
     const dispatcher = this.connections.keepsAlive(url.origin) ? open : cautious;
-    return undici.request(url, { method: "GET", headers, dispatcher, ...(this.signal === undefined ? {} : { signal: this.signal }) });
+    return undici.request(url, { method: "GET", headers, dispatcher, signal });
   }
 
   private redirectTarget(from: URL, location: string, hop: number): URL {
@@ -372,4 +407,22 @@ interface Revalidation {
 function retryBaseFromEnv(): number | undefined {
   const value = process.env.MPIP_RETRY_BASE_MS;
   return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+/**
+ * A signal that aborts when either does, with its reason: AbortSignal.any (Node 20.3+), or on an older
+ * Node 20 listeners that stay on `first` as long as it lives (one per request given a signal of its own:
+ * the look-ups made ahead, a few per package).
+ */
+function eitherSignal(first: AbortSignal, second: AbortSignal): AbortSignal {
+  if (typeof AbortSignal.any === "function") return AbortSignal.any([first, second]);
+  const controller = new AbortController();
+  for (const signal of [first, second]) {
+    if (signal.aborted) {
+      controller.abort(signal.reason);
+      break;
+    }
+    signal.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
+  }
+  return controller.signal;
 }

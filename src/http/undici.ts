@@ -1,14 +1,17 @@
-// The parts of undici that mpip uses, loaded one module each: the proxy-aware agent, the connector and
-// the request API. undici's index loads all of undici (fetch, WebSocket, cookies, caches, mocks), and
+// The parts of undici that mpip uses, loaded one module each: the proxy-aware agent, the connection
+// pools it makes for each origin (Pool, and Client for one connection), the connector and the request API. undici's index loads all of undici (fetch, WebSocket, cookies, caches, mocks), and
 // its web modules wake Node's own copy of undici too: about 70 ms before the first request on a fast
 // machine, against about 20 ms for these parts. Should a later undici 7 move them, the whole package is
 // loaded instead, which behaves the same.
 
-import type { Dispatcher, EnvHttpProxyAgent, buildConnector } from "undici";
+import type { Client, Dispatcher, EnvHttpProxyAgent, Pool, buildConnector } from "undici";
 
 export interface UndiciParts {
   EnvHttpProxyAgent: typeof EnvHttpProxyAgent;
   buildConnector: typeof buildConnector;
+  /** What an agent makes for each origin: a Pool, or a Client where one connection is allowed. */
+  Pool: typeof Pool;
+  Client: typeof Client;
   /** undici's `request(url, options)`: a GET through `dispatcher`, answered with status, headers and a body stream. */
   request(url: URL, options: Omit<Dispatcher.RequestOptions, "origin" | "path"> & { dispatcher: Dispatcher }): Promise<Dispatcher.ResponseData>;
 }
@@ -17,19 +20,24 @@ export interface UndiciParts {
 const exportsOf = <T>(loaded: { default: T }): T => loaded.default;
 
 async function loadParts(): Promise<UndiciParts> {
-  const [agent, connector, dispatcher, api] = await Promise.all([
+  // The agent loads the pool and the client itself: importing them costs nothing more.
+  const [agent, connector, dispatcher, api, pool, client] = await Promise.all([
     import("undici/lib/dispatcher/env-http-proxy-agent.js").then(exportsOf),
     import("undici/lib/core/connect.js").then(exportsOf),
     import("undici/lib/dispatcher/dispatcher.js").then(exportsOf),
     import("undici/lib/api/index.js").then(exportsOf),
+    import("undici/lib/dispatcher/pool.js").then(exportsOf),
+    import("undici/lib/dispatcher/client.js").then(exportsOf),
   ]);
-  if (typeof agent !== "function" || typeof connector !== "function" || typeof dispatcher !== "function" || typeof api?.request !== "function") throw new Error("undici's modules have moved");
+  if ([agent, connector, dispatcher, pool, client].some((part) => typeof part !== "function") || typeof api?.request !== "function") throw new Error("undici's modules have moved");
   // What undici's index does before anything else: every dispatcher gets request(), connect() (which a
   // proxy's tunnel uses) and the rest of the API.
   Object.assign(dispatcher.prototype, api);
   return {
     EnvHttpProxyAgent: agent,
     buildConnector: connector,
+    Pool: pool,
+    Client: client,
     // As undici's own `request(url, options)` does it: the URL becomes an origin and a path.
     request: (url, { dispatcher: through, ...options }) => through.request({ ...options, origin: url.origin, path: `${url.pathname}${url.search}` }),
   };
@@ -38,7 +46,7 @@ async function loadParts(): Promise<UndiciParts> {
 async function loadWhole(): Promise<UndiciParts> {
   const loaded = (await import("undici")) as typeof import("undici") & { default?: typeof import("undici") };
   const undici = loaded.default ?? loaded;
-  return { EnvHttpProxyAgent: undici.EnvHttpProxyAgent, buildConnector: undici.buildConnector, request: (url, options) => undici.request(url, options) };
+  return { EnvHttpProxyAgent: undici.EnvHttpProxyAgent, buildConnector: undici.buildConnector, Pool: undici.Pool, Client: undici.Client, request: (url, options) => undici.request(url, options) };
 }
 
 let parts: Promise<UndiciParts> | undefined;

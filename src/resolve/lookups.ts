@@ -5,19 +5,37 @@
 // constraints included), so the choice and the plan are those of the plain level-by-level walk whatever
 // the network's timing; otherwise that answer is dropped and the look-up made as asked. A look-up ahead
 // that fails says nothing until (and unless) its level asks; "not found" is worded by the level, which
-// knows who asked.
+// knows who asked. A look-up ahead that its level does not take (the name turned out to be a project
+// folder's, or is asked for in other words) is ended as soon as that is known: its requests are aborted,
+// or never sent if it still waits for its turn, so it holds no slot of the pool and no connection.
 
 import type { ProjectListing } from "../sources/types.js";
 import { formatRequirement, type Requirement } from "../spec/requirement.js";
 
-/** Starts one look-up of a project (`requirement` carries every specifier on the name): its listing, or undefined where no source knows it. */
-export type StartLookup = (requirement: Requirement) => Promise<ProjectListing | undefined>;
+/**
+ * Starts one look-up of a project (`requirement` carries every specifier on the name): its listing, or
+ * undefined where no source knows it. `signal` ends it (a look-up made ahead that is no longer wanted).
+ */
+export type StartLookup = (requirement: Requirement, signal?: AbortSignal) => Promise<ProjectListing | undefined>;
+
+/** A look-up started ahead of its level. */
+interface Ahead {
+  /** The requirement asked for, as formatRequirement writes it. */
+  words: string;
+  listing: Promise<ProjectListing | undefined>;
+  /** Ends it when no level will take it. */
+  controller: AbortController;
+  /** The level it was made during (it is meant for the next one). */
+  level: number;
+}
 
 export class Lookups {
   /** The look-up each key's level made (or took from those ahead). */
   private readonly byKey = new Map<string, Promise<ProjectListing | undefined>>();
-  /** Look-ups started ahead of their level: by key, the requirement asked for and its answer. */
-  private readonly ahead = new Map<string, { words: string; listing: Promise<ProjectListing | undefined> }>();
+  /** Look-ups started ahead of their level and not yet taken, by key. */
+  private readonly ahead = new Map<string, Ahead>();
+  /** The level the walk is in: 0 before the first one begins. */
+  private level = 0;
 
   constructor(private readonly start: StartLookup) {}
 
@@ -26,7 +44,13 @@ export class Lookups {
     let listing = this.byKey.get(key);
     if (listing === undefined) {
       const ahead = this.ahead.get(key);
-      listing = ahead !== undefined && ahead.words === formatRequirement(requirement) ? ahead.listing : this.start(requirement);
+      if (ahead !== undefined && ahead.words === formatRequirement(requirement)) {
+        this.ahead.delete(key);
+        listing = ahead.listing;
+      } else {
+        this.drop(key);
+        listing = this.start(requirement);
+      }
       this.byKey.set(key, listing);
     }
     return listing;
@@ -35,8 +59,35 @@ export class Lookups {
   /** Starts the look-up that `key`'s level will most likely make, unless one was made or started for the key. */
   lookAhead(key: string, requirement: Requirement): void {
     if (this.byKey.has(key) || this.ahead.has(key)) return;
-    const listing = this.start(requirement);
+    const controller = new AbortController();
+    const listing = this.start(requirement, controller.signal);
     listing.catch(() => {});
-    this.ahead.set(key, { words: formatRequirement(requirement), listing });
+    this.ahead.set(key, { words: formatRequirement(requirement), listing, controller, level: this.level });
+  }
+
+  /** A level begins and will ask for (at most) the names `keys`: the look-ups made ahead for any other name are ended. */
+  beginLevel(keys: { has(key: string): boolean }): void {
+    for (const key of [...this.ahead.keys()]) if (!keys.has(key)) this.drop(key);
+    this.level++;
+  }
+
+  /**
+   * The level is done: the look-ups made ahead for it that it did not take (the target already held the
+   * name, or a direct source answered it) are ended; those made during it, for the next level, are kept.
+   */
+  endLevel(): void {
+    for (const [key, ahead] of [...this.ahead]) if (ahead.level < this.level) this.drop(key);
+  }
+
+  /** The resolution is over (or has failed): every look-up made ahead and not taken is ended. */
+  endAll(): void {
+    for (const key of [...this.ahead.keys()]) this.drop(key);
+  }
+
+  private drop(key: string): void {
+    const ahead = this.ahead.get(key);
+    if (ahead === undefined) return;
+    this.ahead.delete(key);
+    ahead.controller.abort(new Error(`the look-up of \`${key}\` made ahead is no longer wanted`));
   }
 }

@@ -99,7 +99,7 @@ export interface ResolveOptions<T> {
 
 export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): Promise<Array<ResolvedPackage<T>>> {
   const chosen = new Map<string, ResolvedPackage<T>>();
-  const lookups = new Lookups((requirement) => options.pool.run(() => lookUp(requirement, options.sources)));
+  const lookups = new Lookups((requirement, signal) => options.pool.run(() => lookUp(requirement, options.sources, signal)));
   // A direct source whose project name is known answers requests for that name: `./foo-1.0.tar.gz` and
   // `foo` are one package. A name guessed from a URL or a folder never does.
   const aliases = new Map<string, string>();
@@ -118,6 +118,27 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
       lookups.lookAhead(key, combinedRequirement([request], constraints.get(key) ?? []));
     }
   };
+  try {
+    await walk(roots, options, { chosen, lookups, aliases, scope, constraints, lookAhead });
+  } finally {
+    lookups.endAll();
+  }
+  options.onProgress?.({ resolved: chosen.size, pending: 0 });
+  return [...chosen.values()];
+}
+
+/** The state one resolution's walk shares with its levels. */
+interface Walk<T> {
+  chosen: Map<string, ResolvedPackage<T>>;
+  lookups: Lookups;
+  aliases: Map<string, string>;
+  scope: RunScope;
+  constraints: Map<string, Constraint[]>;
+  lookAhead(node: ResolvedPackage<T>, level: Map<string, Request[]>): void;
+}
+
+/** The levels of the walk, from the roots, until one asks for nothing new. */
+async function walk<T>(roots: Request[], options: ResolveOptions<T>, { chosen, lookups, aliases, scope, constraints, lookAhead }: Walk<T>): Promise<void> {
   let level = roots;
   for (let depth = 0; level.length > 0; depth++) {
     for (const request of level) {
@@ -137,11 +158,13 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
       else joinDirect(existing, request, options);
     }
     options.onProgress?.({ resolved: chosen.size, pending: fresh.size });
+    lookups.beginLevel(fresh);
     const results = await scope.all([...fresh].map(([key, requests]) => async () => {
       const result = await resolveOne(key, requests, options, lookups, constraints);
       lookAhead(result.node, fresh);
       return result;
     }));
+    lookups.endLevel();
     for (const { node } of results) chosen.set(node.key, node);
     const dropped = mergeProjects(results.map((result) => result.node), chosen, aliases, options);
     const next: Request[] = [];
@@ -152,8 +175,6 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
     }
     level = next;
   }
-  options.onProgress?.({ resolved: chosen.size, pending: 0 });
-  return [...chosen.values()];
 }
 
 /** How a package's dependencies name who asked for them: "`app 1.0`". */
@@ -291,10 +312,12 @@ function combinedRequirement(requests: Request[], constraints: readonly Constrai
   return { ...requests[0]!.requirement, specifier };
 }
 
-/** The first source's listing of the project; undefined when none knows it. */
-async function lookUp(requirement: Requirement, sources: Source[]): Promise<ProjectListing | undefined> {
+/** The first source's listing of the project; undefined when none knows it. `signal` ends it (sources.ts LookupOptions). */
+async function lookUp(requirement: Requirement, sources: Source[], signal?: AbortSignal): Promise<ProjectListing | undefined> {
+  // A look-up made ahead that was ended while it waited for its turn sends nothing.
+  signal?.throwIfAborted();
   for (const source of sources) {
-    const listing = await source.lookup(requirement);
+    const listing = await source.lookup(requirement, signal === undefined ? {} : { signal });
     if (listing !== undefined) return listing;
   }
   return undefined;

@@ -25,7 +25,7 @@ import { INDEX_KINDS, kindFromUrl, type IndexKind, type IndexLocation } from "./
 import { MIP_INDEX_FORMATS, MipV2Source } from "./mip-v2.js";
 import { PypiJsonSource } from "./pypi-json.js";
 import { SIMPLE_ACCEPT, SimpleSource } from "./simple.js";
-import type { ProjectListing, Source } from "./types.js";
+import type { LookupOptions, ProjectListing, Source } from "./types.js";
 
 const ROOT_PROBE_BYTES = 1024 * 1024;
 
@@ -48,9 +48,10 @@ export class IndexSource implements Source {
     if (location.folder !== undefined) http.allowFolder(location.url);
   }
 
-  lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
+  lookup(requirement: Requirement, options?: LookupOptions): Promise<ProjectListing | undefined> {
+    // Settling the kind is shared by every look-up: it never takes one look-up's signal.
     this.source ??= this.settle();
-    return this.source.then((source) => source.lookup(requirement));
+    return this.source.then((source) => source.lookup(requirement, options));
   }
 
   /**
@@ -183,8 +184,8 @@ class FolderIndex implements Source {
     this.label = index.label;
   }
 
-  async lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
-    return (await this.index.lookup(requirement)) ?? this.sdists.lookup(requirement);
+  async lookup(requirement: Requirement, options?: LookupOptions): Promise<ProjectListing | undefined> {
+    return (await this.index.lookup(requirement, options)) ?? this.sdists.lookup(requirement);
   }
 
   hintWhenMissing(requirement: Requirement): Promise<string | undefined> {

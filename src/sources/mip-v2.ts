@@ -16,7 +16,7 @@ import { editDistance, printable } from "../text.js";
 import { encodeSegment, parseUrl } from "../url.js";
 import { isPep440Version } from "../versions.js";
 import { badField, describeDocument, jsonObject, MAX_METADATA_BYTES, parseDocument, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
-import type { Artifact, ProjectListing, Source } from "./types.js";
+import type { Artifact, LookupOptions, ProjectListing, Source } from "./types.js";
 
 /**
  * How an unversioned package document (build.py writes `"version": ""` for a manifest without one) is
@@ -72,10 +72,10 @@ export class MipV2Source implements Source {
     this.maxBytes = options.maxMetadataBytes ?? MAX_METADATA_BYTES;
   }
 
-  async lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
+  async lookup(requirement: Requirement, options: LookupOptions = {}): Promise<ProjectListing | undefined> {
     this.index ??= this.fetchIndex();
     const index = await this.index;
-    if (index.status === "absent") return this.lookupWithoutIndex(requirement);
+    if (index.status === "absent") return this.lookupWithoutIndex(requirement, options.signal);
     const wanted = normalizeName(requirement.name);
     const position = index.packages.findIndex((entry) => normalizeName(entry.name) === wanted);
     const entry = index.packages[position];
@@ -84,7 +84,7 @@ export class MipV2Source implements Source {
     if (versions.length === 0) {
       const flavors = Object.keys(entry.versions).filter((flavor) => (entry.versions[flavor] ?? []).length > 0);
       // build.py lists no versions for a manifest without one; its latest.json still installs, as with mip.
-      if (flavors.length === 0) return this.lookupWithoutIndex({ ...requirement, name: entry.name });
+      if (flavors.length === 0) return this.lookupWithoutIndex({ ...requirement, name: entry.name }, options.signal);
       throw this.wrongFlavor(entry.name, flavors);
     }
     if (!versions.some((version) => isPep440Version(version))) {
@@ -153,16 +153,16 @@ export class MipV2Source implements Source {
   }
 
   /** Without index.json only the documents asked for by name are known: latest.json, and a pinned version's. */
-  private async lookupWithoutIndex(requirement: Requirement): Promise<ProjectListing | undefined> {
+  private async lookupWithoutIndex(requirement: Requirement, signal: AbortSignal | undefined): Promise<ProjectListing | undefined> {
     // mip asks for the name as typed; micropython-lib's own names are normalized, so try that spelling too
     // (unless normalizing leaves no name: `__future__` is not `-future-`).
     const spellings = [...new Set([requirement.name, normalizeName(requirement.name)])].filter((name) => isMipName(name));
     for (const name of spellings) {
-      const latest = await this.fetchVersion(name, "latest");
+      const latest = await this.fetchVersion(name, "latest", signal);
       if (latest === undefined) continue;
       const releases = new Map<string, Artifact[]>([[latest.version, [this.artifact(name, "latest")]]]);
       const pinned = pinnedVersion(requirement.specifier);
-      if (pinned !== undefined && pinned !== latest.version && (await this.fetchVersion(name, pinned)) !== undefined) {
+      if (pinned !== undefined && pinned !== latest.version && (await this.fetchVersion(name, pinned, signal)) !== undefined) {
         releases.set(pinned, [this.artifact(name, pinned)]);
       }
       return { name, source: this.label, releases };
@@ -171,8 +171,8 @@ export class MipV2Source implements Source {
   }
 
   /** The version a package document declares (UNVERSIONED when it has none), or undefined on a 404. */
-  private async fetchVersion(name: string, version: string): Promise<{ version: string } | undefined> {
-    const response = await this.get(this.documentUrl(name, version));
+  private async fetchVersion(name: string, version: string, signal?: AbortSignal): Promise<{ version: string } | undefined> {
+    const response = await this.get(this.documentUrl(name, version), signal);
     if (response.status === "not-found") return undefined;
     const origin = { url: response.url, index: this.label };
     const declared = parseDocument(DocumentVersionSchema, response.body, origin).version;
@@ -180,8 +180,8 @@ export class MipV2Source implements Source {
     return { version: declared !== undefined && declared !== null && isPep440Version(declared) ? declared : UNVERSIONED };
   }
 
-  private get(url: string) {
-    return this.http.get(url, { accept: "application/json", maxBytes: this.maxBytes }).catch((error: unknown) => {
+  private get(url: string, signal?: AbortSignal) {
+    return this.http.get(url, { accept: "application/json", maxBytes: this.maxBytes, ...(signal === undefined ? {} : { signal }) }).catch((error: unknown) => {
       throw isTooLarge(error, this.maxBytes) ? tooLarge({ url, index: this.label }, this.maxBytes) : error;
     });
   }

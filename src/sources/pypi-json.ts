@@ -11,7 +11,7 @@ import { encodeSegment } from "../url.js";
 import { isPep440Version } from "../versions.js";
 import { isFileUrl } from "../http/file-url.js";
 import { badField, outsideLocalIndexHint, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveLink, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
-import type { Artifact, DistFile, ProjectListing, Source } from "./types.js";
+import type { Artifact, DistFile, LookupOptions, ProjectListing, Source } from "./types.js";
 
 const FileSchema = jsonObject(v.object({
   filename: plainFilename,
@@ -47,11 +47,11 @@ export class PypiJsonSource implements Source {
     this.maxBytes = options.maxMetadataBytes ?? MAX_METADATA_BYTES;
   }
 
-  async lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
+  async lookup(requirement: Requirement, options: LookupOptions = {}): Promise<ProjectListing | undefined> {
     // PyPI's names are PEP 508's: one that only a micropython-lib index can have (`__future__`) is not asked.
     if (!isValidName(requirement.name)) return undefined;
     const name = encodeSegment(requirement.name);
-    const project = await this.fetchDocument(`${this.base}/${name}/json`);
+    const project = await this.fetchDocument(`${this.base}/${name}/json`, options.signal);
     if (project === undefined) return undefined;
     const releases = new Map<string, Artifact[]>();
     const displayName = project.doc.info.name ?? requirement.name;
@@ -71,13 +71,13 @@ export class PypiJsonSource implements Source {
     const version = pinned ?? project.doc.info.version;
     if (version === undefined || version === null) throw badField(project.origin, "info.version", "is missing, and there is no `releases` to choose from");
     if (!isPep440Version(version)) throw badField(project.origin, "info.version", `is not a valid version (PEP 440): \`${printable(version, 60)}\``);
-    const release = await this.fetchDocument(`${this.base}/${name}/${encodeSegment(version)}/json`);
+    const release = await this.fetchDocument(`${this.base}/${name}/${encodeSegment(version)}/json`, options.signal);
     if (release !== undefined) releases.set(version, release.doc.urls.map((file, index) => dist(toDistFile(file, release.origin, `urls[${index}]`))));
     return { name: displayName, source: this.label, releases };
   }
 
-  private async fetchDocument(url: string): Promise<Document | undefined> {
-    const response = await this.http.get(url, { accept: "application/json", maxBytes: this.maxBytes }).catch((error: unknown) => {
+  private async fetchDocument(url: string, signal: AbortSignal | undefined): Promise<Document | undefined> {
+    const response = await this.http.get(url, { accept: "application/json", maxBytes: this.maxBytes, ...(signal === undefined ? {} : { signal }) }).catch((error: unknown) => {
       throw isTooLarge(error, this.maxBytes) ? tooLarge({ url, index: this.label }, this.maxBytes) : error;
     });
     if (response.status === "not-found") return undefined;

@@ -15,7 +15,7 @@ import { parseArchiveName } from "./find-links.js";
 import { isFileUrl } from "../http/file-url.js";
 import { badField, outsideLocalIndexHint, describeDocument, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveLink, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
 import { scanTags } from "./simple-html.js";
-import type { Artifact, DistFile, ProjectListing, Source } from "./types.js";
+import type { Artifact, DistFile, LookupOptions, ProjectListing, Source } from "./types.js";
 
 /** PEP 691 content negotiation: JSON preferred, HTML (either media type) accepted. */
 export const SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1";
@@ -110,11 +110,11 @@ export class SimpleSource implements Source {
     this.maxBytes = options.maxMetadataBytes ?? MAX_METADATA_BYTES;
   }
 
-  async lookup(requirement: Requirement): Promise<ProjectListing | undefined> {
+  async lookup(requirement: Requirement, options: LookupOptions = {}): Promise<ProjectListing | undefined> {
     // PEP 503 names are PEP 508's: one that only a micropython-lib index can have (`__future__`) is not asked.
     if (!isValidName(requirement.name)) return undefined;
     const url = `${this.base}/${encodeSegment(normalizeName(requirement.name))}/`;
-    const response = await this.http.get(url, { accept: SIMPLE_ACCEPT, maxBytes: this.maxBytes }).catch((error: unknown) => {
+    const response = await this.http.get(url, { accept: SIMPLE_ACCEPT, maxBytes: this.maxBytes, ...(options.signal === undefined ? {} : { signal: options.signal }) }).catch((error: unknown) => {
       throw isTooLarge(error, this.maxBytes) ? tooLarge({ url, index: this.label }, this.maxBytes) : error;
     });
     if (response.status === "not-found") return undefined;

@@ -54,13 +54,22 @@ export interface ProjectListing {
   releases: Map<string, Artifact[]>;
 }
 
+/** How one look-up is made. */
+export interface LookupOptions {
+  /**
+   * Ends this look-up's own requests (a look-up made ahead that its level no longer wants); work it
+   * shares with other look-ups (settling an index's kind, its index.json) goes on for them.
+   */
+  signal?: AbortSignal;
+}
+
 export interface Source {
   /** How messages and reports name this source. */
   readonly label: string;
   /** A folder on this machine (`--find-links`), not an index. */
   readonly local?: boolean;
   /** The project's releases, or undefined when this source does not know the project. */
-  lookup(requirement: Requirement): Promise<ProjectListing | undefined>;
+  lookup(requirement: Requirement, options?: LookupOptions): Promise<ProjectListing | undefined>;
   /**
    * Something to tell the user when no source knew the requirement's name (e.g. that this index's kind
    * was guessed, or that it has the name spelled another way); never throws.

@@ -17,3 +17,11 @@ declare module "undici/lib/api/index.js" {
   const api: Record<string, unknown>;
   export default api;
 }
+declare module "undici/lib/dispatcher/pool.js" {
+  import { Pool } from "undici";
+  export default Pool;
+}
+declare module "undici/lib/dispatcher/client.js" {
+  import { Client } from "undici";
+  export default Client;
+}

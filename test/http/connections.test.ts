@@ -14,6 +14,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { HttpClient } from "../../src/http.ts";
 import { CAUTIOUS_CONNECTIONS, OPEN_CONNECTIONS } from "../../src/http/connections.ts";
+import { startProxy } from "../helpers/proxy.ts";
 import { makeTestPki, type TestPki } from "../helpers/tls.ts";
 
 /** A server's view of its connections: how many are open now, the most at once, and how many ever. */
@@ -102,6 +103,54 @@ describe("connections per origin", () => {
       assert.equal(served.log.accepted, afterSecond, "no new connection for requests the open ones can carry");
     } finally {
       await client.close();
+      await served.close();
+    }
+  });
+
+  test("through a proxy (HTTP_PROXY, a tunnel per connection), a server that closes after each answer is still held to 6 connections at once: the tunnels are counted as the connections they are", async () => {
+    const served = await serve({ close: true, backlog: 5, delayMs: 30 });
+    const proxy = await startProxy();
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, http_proxy: process.env.http_proxy, NO_PROXY: process.env.NO_PROXY, no_proxy: process.env.no_proxy };
+    // undici's proxy agent reads these when the client makes its first request.
+    Object.assign(process.env, { HTTP_PROXY: proxy.url, http_proxy: proxy.url, NO_PROXY: "", no_proxy: "" });
+    const client = new HttpClient({ retries: 0 });
+    try {
+      for (const burst of [20, 40]) {
+        const answers = await getAll(client, Array.from({ length: burst }, (_, i) => `${served.origin}/${i + 10}`));
+        assert.deepEqual(answers.map((answer) => answer.status === "ok" ? answer.body.length : -1), Array.from({ length: burst }, (_, i) => i + 10));
+      }
+      assert.equal(proxy.seen.filter((line) => line.startsWith("CONNECT ")).length, 60, "every request went through the proxy, one tunnel each");
+      assert.ok(served.log.most <= CAUTIOUS_CONNECTIONS, `at most ${CAUTIOUS_CONNECTIONS} at once, saw ${served.log.most}`);
+    } finally {
+      await client.close();
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await proxy.close();
+      await served.close();
+    }
+  });
+
+  test("through a proxy, a server that keeps connections alive is still seen to keep them, and gets more at once", async () => {
+    const served = await serve({ close: false, delayMs: 150 });
+    const proxy = await startProxy();
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, http_proxy: process.env.http_proxy, NO_PROXY: process.env.NO_PROXY, no_proxy: process.env.no_proxy };
+    Object.assign(process.env, { HTTP_PROXY: proxy.url, http_proxy: proxy.url, NO_PROXY: "", no_proxy: "" });
+    const client = new HttpClient({ retries: 0 });
+    try {
+      await getAll(client, Array.from({ length: 10 }, (_, i) => `${served.origin}/${i + 1}`));
+      assert.ok(served.log.most <= CAUTIOUS_CONNECTIONS, `at most ${CAUTIOUS_CONNECTIONS} at once before, saw ${served.log.most}`);
+      await getAll(client, Array.from({ length: 20 }, (_, i) => `${served.origin}/${i + 1}`));
+      assert.ok(served.log.most > CAUTIOUS_CONNECTIONS, `more than ${CAUTIOUS_CONNECTIONS} at once after, saw ${served.log.most}`);
+      assert.ok(proxy.seen.length > 0 && proxy.seen.every((line) => line.startsWith("CONNECT ")), proxy.seen.join("\n"));
+    } finally {
+      await client.close();
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await proxy.close();
       await served.close();
     }
   });

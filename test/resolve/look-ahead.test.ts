@@ -3,7 +3,7 @@
 // the built CLI against a real index server on 127.0.0.1.
 
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
@@ -84,5 +84,42 @@ describe("looking dependencies up ahead of their level", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(await readFile(path.join(target, "gauge.py"), "utf8"), "G = '1.5'\n");
     assert.ok(server.requests.includes("GET /pypi/gauge/1.5/json"), server.requests.join("\n"));
+  });
+
+  test("a name looked up ahead that its level then takes from elsewhere (a project folder that turns out to have that name) holds neither the pool (--jobs 1), nor the install's end, nor the process", { timeout: 120_000 }, async () => {
+    // `haunt` needs `wisp` and `ember`; `wisp` is also given as a project folder, whose name is known only
+    // once it is packed: by then `wisp` is being looked up ahead, and the folder answers the next level.
+    await server.addSdist({ name: "ember", version: "1.0", files: { "ember.py": "E = 1\n" } });
+    await server.addSdist({ name: "haunt", version: "1.0", files: { "haunt.py": "import wisp\n" }, requires: ["wisp", "ember"] });
+    const folder = path.join(work.dir, "wisp-project");
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, "pyproject.toml"), '[project]\nname = "wisp"\nversion = "2.0"\n');
+    await writeFile(path.join(folder, "wisp.py"), "W = 2\n");
+    // The index holds its answer for `wisp` until mpip has exited (a server that stalls): with one request
+    // at a time, `ember` must still be looked up and installed, and the install must end without wisp's
+    // answer, not wait out a timeout of ten minutes.
+    let exited!: () => void;
+    const done = new Promise<void>((resolve) => (exited = resolve));
+    const stalled: Route = {
+      name: "stalled",
+      pattern: /^\/pypi\/wisp\//,
+      handle: async () => {
+        await done;
+        return { status: 404, body: Buffer.from("{}") };
+      },
+    };
+    server.routes.unshift(stalled);
+    try {
+      const target = path.join(work.dir, "haunt");
+      const result = await runMpip(["install", "-i", server.url, "-p", target, "--timeout", "600", "--jobs", "1", "haunt", folder]);
+      exited();
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(await readFile(path.join(target, "wisp.py"), "utf8"), "W = 2\n");
+      assert.equal(await readFile(path.join(target, "ember.py"), "utf8"), "E = 1\n");
+      assert.doesNotMatch(result.stderr, /still running|bug in mpip/);
+    } finally {
+      exited();
+      server.routes.splice(server.routes.indexOf(stalled), 1);
+    }
   });
 });
