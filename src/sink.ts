@@ -77,11 +77,7 @@ export class FileSink implements BodySink<Stored> {
   async write(chunk: Buffer): Promise<void> {
     this.hash.update(chunk);
     try {
-      for (let offset = 0; offset < chunk.length; ) {
-        const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset, this.position);
-        offset += bytesWritten;
-        this.position += bytesWritten;
-      }
+      this.position = await writeAllAt(this.handle, chunk, this.position);
     } catch (error) {
       throw this.failure(error);
     }
@@ -102,4 +98,17 @@ export class FileSink implements BodySink<Stored> {
     await this.handle.close().catch(() => undefined);
     await unlink(this.file).catch(() => undefined);
   }
+}
+
+/**
+ * Writes all of `chunk` at `position` of `handle` (a write may take fewer bytes than given) and returns
+ * the position after it. Throws what the write throws; the bytes written before a failure stay written.
+ */
+export async function writeAllAt(handle: FileHandle, chunk: Buffer, position: number): Promise<number> {
+  for (let offset = 0; offset < chunk.length; ) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset, position);
+    offset += bytesWritten;
+    position += bytesWritten;
+  }
+  return position;
 }

@@ -11,7 +11,7 @@ import path from "node:path";
 import type { Draw } from "../budget.js";
 import { FolderMaker } from "../image/make-dirs.js";
 import { openRegularFile } from "../local-file.js";
-import type { BodySink } from "../sink.js";
+import { writeAllAt, type BodySink } from "../sink.js";
 
 /** `abcdef…` (64 lower-case hex digits) when `sha256` is a whole sha256, else undefined (mip's short hashes). */
 export function fullSha256(sha256: string | undefined): string | undefined {
@@ -164,11 +164,7 @@ export class StoreWriter {
     if (this.failed || this.handle === undefined) return;
     this.hash.update(chunk);
     try {
-      for (let offset = 0; offset < chunk.length; ) {
-        const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset, this.position);
-        offset += bytesWritten;
-        this.position += bytesWritten;
-      }
+      this.position = await writeAllAt(this.handle, chunk, this.position);
     } catch (error) {
       await this.fail(error);
     }

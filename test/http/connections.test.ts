@@ -63,6 +63,19 @@ async function serve(options: { close: boolean; backlog?: number; delayMs: numbe
   };
 }
 
+/** Sets HTTP_PROXY (both spellings) to `url` and clears NO_PROXY, as a user would; returns what puts them back. */
+function proxyEnvironment(url: string): () => void {
+  const names = ["HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"] as const;
+  const saved = names.map((name) => [name, process.env[name]] as const);
+  Object.assign(process.env, { HTTP_PROXY: url, http_proxy: url, NO_PROXY: "", no_proxy: "" });
+  return () => {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
+
 const getAll = (client: HttpClient, urls: string[]) => Promise.all(urls.map((url) => client.get(url, { maxBytes: 1 << 20 })));
 
 describe("connections per origin", () => {
@@ -110,9 +123,8 @@ describe("connections per origin", () => {
   test("through a proxy (HTTP_PROXY, a tunnel per connection), a server that closes after each answer is still held to 6 connections at once: the tunnels are counted as the connections they are", async () => {
     const served = await serve({ close: true, backlog: 5, delayMs: 30 });
     const proxy = await startProxy();
-    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, http_proxy: process.env.http_proxy, NO_PROXY: process.env.NO_PROXY, no_proxy: process.env.no_proxy };
     // undici's proxy agent reads these when the client makes its first request.
-    Object.assign(process.env, { HTTP_PROXY: proxy.url, http_proxy: proxy.url, NO_PROXY: "", no_proxy: "" });
+    const restoreEnvironment = proxyEnvironment(proxy.url);
     const client = new HttpClient({ retries: 0 });
     try {
       for (const burst of [20, 40]) {
@@ -123,10 +135,7 @@ describe("connections per origin", () => {
       assert.ok(served.log.most <= CAUTIOUS_CONNECTIONS, `at most ${CAUTIOUS_CONNECTIONS} at once, saw ${served.log.most}`);
     } finally {
       await client.close();
-      for (const [name, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
+      restoreEnvironment();
       await proxy.close();
       await served.close();
     }
@@ -135,8 +144,7 @@ describe("connections per origin", () => {
   test("through a proxy, a server that keeps connections alive is still seen to keep them, and gets more at once", async () => {
     const served = await serve({ close: false, delayMs: 150 });
     const proxy = await startProxy();
-    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, http_proxy: process.env.http_proxy, NO_PROXY: process.env.NO_PROXY, no_proxy: process.env.no_proxy };
-    Object.assign(process.env, { HTTP_PROXY: proxy.url, http_proxy: proxy.url, NO_PROXY: "", no_proxy: "" });
+    const restoreEnvironment = proxyEnvironment(proxy.url);
     const client = new HttpClient({ retries: 0 });
     try {
       await getAll(client, Array.from({ length: 10 }, (_, i) => `${served.origin}/${i + 1}`));
@@ -146,10 +154,7 @@ describe("connections per origin", () => {
       assert.ok(proxy.seen.length > 0 && proxy.seen.every((line) => line.startsWith("CONNECT ")), proxy.seen.join("\n"));
     } finally {
       await client.close();
-      for (const [name, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
+      restoreEnvironment();
       await proxy.close();
       await served.close();
     }
