@@ -5,7 +5,16 @@
 // part of a second on a slow machine), so a signal during start-up exits 130/143/129 with a message
 // instead of killing mpip with the default action; an install then takes them over without a gap (see
 // src/signals.ts). Only this small module is imported statically; the CLI comes in by a dynamic import.
+import { setFlagsFromString } from "node:v8";
 import { catchSignalsFromStart } from "../dist/signals.js";
+
+// undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it first with its baseline
+// compiler (Liftoff), then recompiles its hot parser function with the optimizing one (TurboFan) on a
+// background thread: about 150-200 ms of CPU in every run that makes a request, which is a third of a
+// small install's CPU and competes with it on a 2-core machine, for a parser that reads a few headers.
+// Liftoff alone parses them fast enough; the WebAssembly mpy-cross (--compile) was measured to be no
+// slower with it (bench/compile.ts). Set before anything compiles WebAssembly.
+setFlagsFromString("--liftoff-only");
 
 const startup = catchSignalsFromStart(process.argv);
 

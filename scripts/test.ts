@@ -83,12 +83,15 @@ interface Outcome {
   seconds: number;
   passed: number;
   skipped: number;
+  /** CPU seconds of the file's process and the processes it started (Linux only). */
+  cpu?: number;
   failures: string[];
   ok: boolean;
 }
 
 interface ReporterLine {
-  event: "start" | "end" | "note";
+  event: "start" | "end" | "note" | "cpu";
+  seconds?: number;
   nesting?: number;
   name?: string;
   passed?: boolean;
@@ -120,6 +123,7 @@ function runFile(file: string, budgetMs: number, scale: number): Promise<{ outco
   let passed = 0;
   let skipped = 0;
   let lastEnd = started;
+  let cpu: number | undefined;
   const onLine = (line: string) => {
     if (!line.startsWith(MARK)) {
       output.push(line);
@@ -128,6 +132,7 @@ function runFile(file: string, budgetMs: number, scale: number): Promise<{ outco
     const item = JSON.parse(line.slice(MARK.length)) as ReporterLine;
     const nesting = item.nesting ?? 0;
     if (item.event === "note") notes.push(item.message ?? "");
+    else if (item.event === "cpu") cpu = item.seconds;
     else if (item.event === "start") {
       stack.length = nesting;
       stack[nesting] = { name: item.name ?? "?", since: performance.now() };
@@ -170,7 +175,7 @@ function runFile(file: string, budgetMs: number, scale: number): Promise<{ outco
       else if (code !== 0 && failures.length === 0) failures.push(`  FAIL the file itself: it exited with ${signal ?? `code ${code}`}`);
       const ok = failures.length === 0;
       const counts = `${passed} passed${failures.length > 0 ? `, ${failures.length} failed` : ""}${skipped > 0 ? `, ${skipped} skipped` : ""}`;
-      const lines = [`${ok ? "PASS" : "FAIL"} ${relative}  ${counts}  (${seconds.toFixed(1)} s)`];
+      const lines = [`${ok ? "PASS" : "FAIL"} ${relative}  ${counts}  (${seconds.toFixed(1)} s${cpu === undefined ? "" : `, ${cpu.toFixed(1)} s CPU`})`];
       // Time between the last test's end and the process's: a timer or a connection left open by the file.
       const lingered = (performance.now() - lastEnd) / 1000;
       if (timedOut === undefined && lingered > 5) lines.push(`  note: the file took ${lingered.toFixed(1)} s to exit after its last test (a timer, a server or a connection left open?)`);
@@ -180,7 +185,7 @@ function runFile(file: string, budgetMs: number, scale: number): Promise<{ outco
         const tail = output.filter((line) => line.trim() !== "").slice(-60);
         if (tail.length > 0) lines.push(`  output of ${relative} (last ${tail.length} lines):`, ...tail.map((line) => `    | ${line}`));
       }
-      resolve({ outcome: { file: relative, seconds, passed, skipped, failures, ok }, report: `${lines.join("\n")}\n` });
+      resolve({ outcome: { file: relative, seconds, passed, skipped, cpu, failures, ok }, report: `${lines.join("\n")}\n` });
     });
   });
 }
@@ -213,6 +218,8 @@ async function main(): Promise<number> {
   const sum = (key: "passed" | "skipped") => outcomes.reduce((total, outcome) => total + outcome[key], 0);
   const slowest = [...outcomes].sort((a, b) => b.seconds - a.seconds).slice(0, 8);
   process.stdout.write(`\n${outcomes.length} test ${outcomes.length === 1 ? "file" : "files"} in ${((performance.now() - started) / 1000).toFixed(1)} s: ${sum("passed")} tests passed, ${failed.reduce((total, outcome) => total + outcome.failures.length, 0)} failed, ${sum("skipped")} skipped\n`);
+  const cpu = outcomes.reduce((total, outcome) => total + (outcome.cpu ?? 0), 0);
+  if (cpu > 0) process.stdout.write(`CPU: ${(cpu / 60).toFixed(1)} min in the test files and the processes they started\n`);
   process.stdout.write(`slowest: ${slowest.map((outcome) => `${outcome.file} ${outcome.seconds.toFixed(1)} s`).join(", ")}\n`);
   if (failed.length > 0) process.stdout.write(`FAILED: ${failed.map((outcome) => outcome.file).join(", ")}\n`);
   return failed.length > 0 ? 1 : 0;
