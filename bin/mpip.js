@@ -4,7 +4,7 @@
 // Signals first: SIGINT, SIGTERM and SIGHUP are caught before the CLI's modules load (which takes a good
 // part of a second on a slow machine), so a signal during start-up exits 130/143/129 with a message
 // instead of killing mpip with the default action; an install then takes them over without a gap (see
-// src/signals.ts). Only this small module is imported statically; the CLI comes in by a dynamic import.
+// src/signals.ts). Only this small module is imported statically; the CLI is loaded after it.
 import { setFlagsFromString } from "node:v8";
 import { catchSignalsFromStart } from "../dist/signals.js";
 
@@ -37,7 +37,9 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   const { readFileSync } = await import("node:fs");
   process.stdout.write(`${JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version}\n`);
 } else {
-  const { main } = await import("../dist/mpip.js");
+  // The bundled CLI is one CommonJS file, compiled with a code cache (src/code-cache.ts).
+  const [{ loadBundle }, { fileURLToPath }] = await Promise.all([import("../dist/code-cache.js"), import("node:url")]);
+  const { main } = loadBundle(fileURLToPath(new URL("../dist/mpip.cjs", import.meta.url))).exports;
   startup.started();
   main(process.argv).then(
     (code) => {

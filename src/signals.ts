@@ -44,7 +44,7 @@ interface SignalState {
 }
 
 // One state per process, whichever copy of this module asks: bin/mpip.js loads dist/signals.js before
-// anything else, and the bundled CLI (dist/mpip.js) carries a copy of its own; both must hand signals
+// anything else, and the bundled CLI (dist/mpip.cjs) carries a copy of its own; both must hand signals
 // to the same catchers.
 const state: SignalState = ((globalThis as { [key: symbol]: SignalState })[Symbol.for("mpip.signals")] ??= {
   catchers: new Set(),

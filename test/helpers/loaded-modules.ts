@@ -1,34 +1,47 @@
-// Which source modules a run of the built CLI loaded: the child is started with the preload
-// loaded-modules.mjs, which writes the URL of every file it loads; each of mpip's bundled files
-// (dist/mpip*.js, built by esbuild without minifying) names the modules it holds in `// path` comments,
-// e.g. `// src/pack/writer.ts` or `// ../main/node_modules/pako/dist/pako.mjs`.
+// Which source modules a run of the built CLI ran, observed through V8's coverage, which Node writes
+// for a child started with NODE_V8_COVERAGE (one JSON file per process or worker thread, listing every
+// script with the functions it ran and how often).
+// - The CLI's bundle (dist/mpip.cjs, built by esbuild) holds each module that is loaded lazily in a
+//   function named by the module's path (`"src/pack/writer.ts"() {...}`, or
+//   `"node_modules/undici/lib/core/util.js"(exports, module) {...}` for a CommonJS one), called once
+//   when the module is first imported: the module ran if that function did.
+// - The compile worker's bundle (dist/compile-worker.js) names its modules in `// path` comments.
+// - Any other file is itself a module.
 
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 
-const PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), "loaded-modules.mjs");
-
-/** The environment for a child that records the files it loads into `file`. */
-export function recordLoads(file: string): NodeJS.ProcessEnv {
-  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import=${pathToFileURL(PRELOAD).href}`.trim(), MPIP_TEST_LOADED_MODULES_FILE: file };
+interface Coverage {
+  result: Array<{ url: string; functions: Array<{ functionName: string; ranges: Array<{ count: number }> }> }>;
 }
 
+/** The environment for a child whose coverage goes to the folder `dir` (made by Node if missing). */
+export function recordLoads(dir: string): NodeJS.ProcessEnv {
+  return { NODE_V8_COVERAGE: dir };
+}
+
+const MODULE_PATH = /\.(?:ts|js|mjs|cjs|json)$/;
+
 /**
- * The source modules held by the files a recorded run loaded (`recordLoads`): the `// path` comments of
- * each bundled file, and each other file's own path. Paths as the bundle spells them (`src/...`,
- * `.../node_modules/NAME/...`).
+ * The source modules a recorded run (`recordLoads`) ran, in every process and worker thread it had:
+ * paths as the bundles spell them (`src/...`, `.../node_modules/NAME/...`), or the file's own path.
  */
-export async function sourcesIn(file: string): Promise<string[]> {
-  const urls = [...new Set((await readFile(file, "utf8")).split("\n").filter((line) => line !== ""))];
+export async function sourcesIn(dir: string): Promise<string[]> {
   const sources = new Set<string>();
-  for (const url of urls) {
-    const loaded = fileURLToPath(url);
-    if (!/^mpip.*\.js$/.test(path.basename(loaded))) {
-      sources.add(loaded);
-      continue;
+  for (const name of await readdir(dir)) {
+    const coverage = JSON.parse(await readFile(path.join(dir, name), "utf8")) as Coverage;
+    for (const script of coverage.result) {
+      if (!script.url.startsWith("file:")) continue;
+      const file = fileURLToPath(script.url);
+      if (path.basename(file) === "mpip.cjs") {
+        for (const fn of script.functions) if (MODULE_PATH.test(fn.functionName) && (fn.ranges[0]?.count ?? 0) > 0) sources.add(fn.functionName);
+      } else if (path.basename(file) === "compile-worker.js" && path.basename(path.dirname(file)) === "dist") {
+        for (const match of (await readFile(file, "utf8")).matchAll(/^\/\/ (\S+\.(?:ts|js|mjs|cjs|json))$/gm)) sources.add(match[1]!);
+      } else {
+        sources.add(file);
+      }
     }
-    for (const match of (await readFile(loaded, "utf8")).matchAll(/^\/\/ (\S+\.(?:ts|js|mjs|cjs|json))$/gm)) sources.add(match[1]!);
   }
   return [...sources].sort();
 }

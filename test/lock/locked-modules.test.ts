@@ -1,9 +1,9 @@
 // What a locked install loads: `install --lock` with a warm cache sends no request, so it must not load
 // the HTTP client (undici); and no install loads what only some installs need: pack and pako (an install
 // from a project folder), the compiler and its WebAssembly worker pool (--compile). Observed through the
-// built CLI: the child records every file it loads (test/helpers/loaded-modules.ts), and the bundled
-// files name the source modules they hold. A plain install from the index, which does fetch, shows the
-// HTTP client among its modules: the observation sees what is loaded.
+// built CLI: V8's coverage of the child tells which of the bundle's modules ran
+// (test/helpers/loaded-modules.ts). A plain install from the index, which does fetch, shows the HTTP
+// client among its modules, and an install with --compile the compiler: the observation sees what runs.
 
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -59,5 +59,14 @@ describe("modules a run loads", () => {
     const sources = await sourcesIn(record);
     assert.ok(sources.some((source) => HTTP_CLIENT.test(source)), `the HTTP client is among the modules: ${sources.join(", ")}`);
     assert.deepEqual(sources.filter((source) => NOT_NEEDED.some((pattern) => pattern.test(source))), []);
+  });
+
+  test("an install with --compile runs the compiler and its worker, and still not pack or pako", async () => {
+    const record = path.join(work.dir, "loaded-compile");
+    const result = await runMpip(["install", "-q", "--compile", "-i", server.url, "-p", path.join(work.dir, "compiled"), "lantern-core"], { env: recordLoads(record) });
+    assert.equal(result.code, 0, result.stderr);
+    const sources = await sourcesIn(record);
+    for (const needed of ["src/mpy/compile.ts", "src/mpy/wasm-pool.ts", "src/mpy/wasm.ts"]) assert.ok(sources.includes(needed), `${needed} is among the modules: ${sources.join(", ")}`);
+    assert.deepEqual(sources.filter((source) => /node_modules\/pako\/|^src\/pack\/(pack|writer)\.ts$/.test(source)), []);
   });
 });

@@ -1,0 +1,100 @@
+// Runs the bundled command line (dist/mpip.cjs, one CommonJS file) with a V8 code cache kept beside it,
+// as Node 22's `module.enableCompileCache()` does for modules (Node 20 has no such thing): the bytecode of
+// every function a run compiled is saved when the run ends, and the next run starts from it instead of
+// compiling the 2 MB bundle's functions again.
+//
+// The cache is `<bundle>.v8-cache` in the bundle's own folder, which holds the code it stands for and is
+// trusted as much (a folder anybody can write to, such as the system's temporary folder, would let them
+// run code in mpip). Its first line names the bundle's size and modification time, and the SHA-256 of the
+// rest: a cache for another build of the bundle, or damaged, is never used. V8 itself refuses a cache made by another V8 version or with other
+// V8 flags (`cachedDataRejected`). A missing or refused cache is written again when the run ends, to a
+// temporary file renamed over it, so that runs side by side read either the old cache or the new one
+// whole. Every failure to read or write it is ignored: the cache only saves time.
+
+import { createHash } from "node:crypto";
+import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { Script } from "node:vm";
+
+/** What marks the first line of a cache file. */
+const MAGIC = "mpip-v8-cache";
+
+/** How the first line of the cache for `bundle` begins: the cache is used only if it says this. */
+function cacheKey(bundle: string): string {
+  const info = statSync(bundle);
+  return `${MAGIC} ${info.size} ${info.mtimeMs}`;
+}
+
+/**
+ * The cache's bytes for V8 when its first line is `key` followed by their SHA-256, else undefined (none,
+ * unreadable, another build, damaged). V8 checks no checksum of a code cache (only its debug builds do)
+ * and crashes on a damaged one, so the hash is checked here.
+ */
+function readCache(file: string, key: string): Buffer | undefined {
+  try {
+    const data = readFileSync(file);
+    const end = data.indexOf(10);
+    if (end < 0) return undefined;
+    const line = data.subarray(0, end).toString("latin1");
+    const payload = data.subarray(end + 1);
+    return line === `${key} ${sha256(payload)}` ? payload : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+
+function writeCache(file: string, key: string, data: Buffer): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, Buffer.concat([Buffer.from(`${key} ${sha256(data)}\n`, "latin1"), data]));
+    renameSync(temporary, file);
+  } catch {
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // never written
+    }
+  }
+}
+
+/**
+ * What became of the code cache in `loadBundle`: `used` (V8 took it), `refused` (V8 did not: another V8
+ * version or flags, or damaged), `missing` (none for this build of the bundle), `unavailable` (the
+ * bundle's folder could not be read for it). The cache is written at exit after `refused` and `missing`.
+ */
+export type CodeCacheState = "used" | "refused" | "missing" | "unavailable";
+
+/**
+ * Loads the CommonJS file `bundle` (an absolute path) as Node's `require` would, compiled with the code
+ * cache beside it, and returns its `module.exports` with what became of the cache. The cache is written
+ * when the process exits if it was missing or refused. Throws what reading, compiling or running the
+ * bundle throws; never what reading or writing the cache does.
+ */
+export function loadBundle(bundle: string): { exports: Record<string, unknown>; cache: CodeCacheState } {
+  const source = readFileSync(bundle, "utf8");
+  const cacheFile = `${bundle}.v8-cache`;
+  let key: string | undefined;
+  let cachedData: Buffer | undefined;
+  try {
+    key = cacheKey(bundle);
+    cachedData = readCache(cacheFile, key);
+  } catch {
+    key = undefined;
+  }
+  // As Node wraps a CommonJS module.
+  const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
+  const script = new Script(wrapped, { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) });
+  const cache: CodeCacheState = key === undefined ? "unavailable" : cachedData === undefined ? "missing" : script.cachedDataRejected === true ? "refused" : "used";
+  if (key !== undefined && cache !== "used") {
+    const stamp = key;
+    // At exit, the cache holds every function the run compiled, not only the top level.
+    process.once("exit", () => writeCache(cacheFile, stamp, script.createCachedData()));
+  }
+  const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
+  const module = { exports: {} as Record<string, unknown> };
+  run.call(module.exports, module.exports, createRequire(bundle), module, bundle, path.dirname(bundle));
+  return { exports: module.exports, cache };
+}

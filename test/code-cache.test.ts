@@ -1,0 +1,101 @@
+// The code cache the CLI's bundle is compiled with (src/code-cache.ts, used by bin/mpip.js): each case
+// runs Node on a small CommonJS bundle in a temporary folder through the built loader (dist/code-cache.js),
+// as bin/mpip.js does, and looks at what the run printed and at the cache file beside the bundle. A cache
+// must never make a run use code other than the bundle's own, whatever is in the cache file.
+
+import assert from "node:assert/strict";
+import { mkdir, readFile, readdir, stat, utimes, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { after, before, describe, test } from "node:test";
+import { ROOT, runCommand, tempDir } from "./helpers/cli.js";
+
+let work: { dir: string; cleanup: () => Promise<void> };
+before(async () => {
+  work = await tempDir("mpip-code-cache-");
+});
+after(() => work.cleanup());
+
+const LOADER = pathToFileURL(path.join(ROOT, "dist", "code-cache.js")).href;
+
+/** A bundle whose `answer()` returns `value`, with enough functions for V8 to have something to cache. */
+function bundleText(value: string): string {
+  const helpers = Array.from({ length: 40 }, (_, i) => `function helper${i}(x) { return x.length + ${i}; }`).join("\n");
+  return `"use strict";\n${helpers}\nexports.answer = () => ${JSON.stringify(value)} + ":" + helper3("abc") + ":" + require("node:path").basename(__filename) + ":" + typeof module;\n`;
+}
+
+/** Runs the loader on `bundle` in a new Node: what `answer()` returned, and the cache's state. */
+async function load(bundle: string, flags: string[] = []): Promise<{ answer: string; cache: string }> {
+  const code = `import { loadBundle } from ${JSON.stringify(LOADER)};\nconst { exports, cache } = loadBundle(${JSON.stringify(bundle)});\nprocess.stdout.write(JSON.stringify({ answer: exports.answer(), cache }));\n`;
+  const result = await runCommand(process.execPath, [...flags, "--input-type=module", "-e", code]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, "", "a run says nothing of its cache");
+  return JSON.parse(result.stdout) as { answer: string; cache: string };
+}
+
+async function folderWith(name: string, text: string): Promise<string> {
+  const dir = path.join(work.dir, name);
+  await mkdir(dir, { recursive: true });
+  const bundle = path.join(dir, "bundle.cjs");
+  await writeFile(bundle, text);
+  return bundle;
+}
+
+describe("the CLI bundle's code cache", () => {
+  test("is written by the first run and used by the next, which does not write it again", async () => {
+    const bundle = await folderWith("fresh", bundleText("one"));
+    assert.deepEqual(await load(bundle), { answer: "one:6:bundle.cjs:object", cache: "missing" });
+    const written = await readFile(`${bundle}.v8-cache`);
+    assert.match(written.subarray(0, 140).toString("latin1"), /^mpip-v8-cache \d+ [\d.]+ [0-9a-f]{64}\n/);
+    const writtenAt = (await stat(`${bundle}.v8-cache`)).mtimeMs;
+    assert.deepEqual(await load(bundle), { answer: "one:6:bundle.cjs:object", cache: "used" });
+    assert.equal((await stat(`${bundle}.v8-cache`)).mtimeMs, writtenAt, "an accepted cache is left alone");
+    assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", "bundle.cjs.v8-cache"], "no temporary file is left");
+  });
+
+  test("made for another build of the bundle is never used: other length, or the same length written later", async () => {
+    const bundle = await folderWith("rebuilt", bundleText("old"));
+    await load(bundle);
+    // Another length.
+    await writeFile(bundle, bundleText("newer"));
+    assert.deepEqual(await load(bundle), { answer: "newer:6:bundle.cjs:object", cache: "missing" });
+    assert.deepEqual(await load(bundle), { answer: "newer:6:bundle.cjs:object", cache: "used" });
+    // The same length, other code: V8 alone would take the cache (it checks the source's length only).
+    const before = (await stat(bundle)).mtime;
+    await writeFile(bundle, bundleText("other"));
+    await utimes(bundle, before, new Date(before.getTime() + 5000));
+    assert.deepEqual(await load(bundle), { answer: "other:6:bundle.cjs:object", cache: "missing" });
+  });
+
+  test("damaged, or made with other V8 flags, is not used, and is written again", async () => {
+    const bundle = await folderWith("damaged", bundleText("safe"));
+    await load(bundle);
+    const cacheFile = `${bundle}.v8-cache`;
+    const data = await readFile(cacheFile);
+    const keyLength = data.indexOf(10) + 1;
+    for (let at = keyLength + 16; at < data.length; at += 7) data[at] = data[at]! ^ 0x5a;
+    await writeFile(cacheFile, data);
+    // V8 would crash on it (it checks no checksum of a code cache): the loader does not hand it over.
+    assert.deepEqual(await load(bundle), { answer: "safe:6:bundle.cjs:object", cache: "missing" });
+    assert.deepEqual(await load(bundle), { answer: "safe:6:bundle.cjs:object", cache: "used" });
+    // Cut short (a disk that filled up), or only its first line left.
+    const whole = await readFile(cacheFile);
+    for (const length of [Math.floor(whole.length / 2), whole.indexOf(10) + 1, 10]) {
+      await writeFile(cacheFile, whole.subarray(0, length));
+      assert.deepEqual(await load(bundle), { answer: "safe:6:bundle.cjs:object", cache: "missing" }, `cut to ${length} bytes`);
+    }
+    // Made with other V8 flags: V8 refuses it, and the run writes its own.
+    assert.deepEqual(await load(bundle, ["--no-lazy-feedback-allocation"]), { answer: "safe:6:bundle.cjs:object", cache: "refused" });
+    assert.deepEqual(await load(bundle, ["--no-lazy-feedback-allocation"]), { answer: "safe:6:bundle.cjs:object", cache: "used" });
+    assert.deepEqual(await load(bundle), { answer: "safe:6:bundle.cjs:object", cache: "refused" });
+  });
+
+  test("that cannot be written costs nothing but time: the run ends as it would, saying nothing", async () => {
+    const bundle = await folderWith("unwritable", bundleText("fine"));
+    // A folder where the cache should be: the rename over it fails.
+    await mkdir(`${bundle}.v8-cache`);
+    assert.deepEqual(await load(bundle), { answer: "fine:6:bundle.cjs:object", cache: "missing" });
+    assert.deepEqual(await load(bundle), { answer: "fine:6:bundle.cjs:object", cache: "missing" });
+    assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", "bundle.cjs.v8-cache"], "no temporary file is left");
+  });
+});
