@@ -9,6 +9,7 @@
 // The library API (dist/index.js) stays tsc's output. The compile worker, which wasm-pool starts by a URL
 // next to its own module, is bundled on its own as dist/compile-worker.js (ES module) beside the CLI.
 // Left outside both: the WebAssembly mpy-cross, which loads its .wasm by a path of its own.
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { build } from "esbuild";
 
@@ -26,6 +27,24 @@ const lazyChildProcess = {
       contents: 'let loaded; module.exports = new Proxy({}, { get(_, key) { loaded ??= require("node:child_process"); return loaded[key]; } });',
       loader: "js",
     }));
+  },
+};
+
+/**
+ * undici's client requires its HTTP/2 half (client-h2.js) at load, which requires node:http2 and with it
+ * node:http: about 15 ms of every run, for a protocol spoken only when an HTTPS server offers it. The
+ * client gets a stand-in that loads it the first time a connection negotiates HTTP/2. Should a later
+ * undici no longer read as expected, the build fails rather than quietly loading it again.
+ */
+const lazyHttp2 = {
+  name: "lazy-http2",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8");
+      const eager = "const connectH2 = require('./client-h2.js')";
+      if (!text.includes(eager)) throw new Error(`${args.path} no longer loads client-h2.js as scripts/bundle.mjs expects: update the lazy-http2 plugin`);
+      return { contents: text.replace(eager, "let loadedH2\nconst connectH2 = (...args) => (loadedH2 ??= require('./client-h2.js'))(...args)"), loader: "js" };
+    });
   },
 };
 
@@ -51,7 +70,7 @@ await build({
   // TypeScript sources (tsx), never in the bundle.
   define: { "import.meta.url": "__mpipBundleUrl", "import.meta.resolve": "undefined" },
   banner: { js: 'const __mpipBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [lazyChildProcess],
+  plugins: [lazyChildProcess, lazyHttp2],
 });
 
 await build({

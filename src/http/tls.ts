@@ -4,7 +4,6 @@
 
 import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { rootCertificates } from "node:tls";
 import { MpipError } from "../errors.js";
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
@@ -42,5 +41,7 @@ export async function trustedCertificates(certFile: string | undefined, env: Nod
   const extra = env.NODE_EXTRA_CA_CERTS;
   // Node has already warned at start-up if this file is unreadable; it is optional here too.
   const fromEnv = extra ? ((await readFile(extra, "utf8").catch(() => "")).match(PEM_BLOCK) ?? []) : [];
+  // node:tls (and node:net behind it) is loaded here, only for --cert: a run over plain HTTP needs neither.
+  const { rootCertificates } = await import("node:tls");
   return [...rootCertificates, ...fromEnv, ...parsePemBundle(text, certFile)];
 }

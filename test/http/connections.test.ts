@@ -8,13 +8,15 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createSecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { HttpClient } from "../../src/http.ts";
 import { CAUTIOUS_CONNECTIONS, OPEN_CONNECTIONS } from "../../src/http/connections.ts";
+import { runMpip } from "../helpers/cli.ts";
 import { startProxy } from "../helpers/proxy.ts";
+import { buildSdist, sdistFilename } from "../helpers/sdist.ts";
 import { makeTestPki, type TestPki } from "../helpers/tls.ts";
 
 /** A server's view of its connections: how many are open now, the most at once, and how many ever. */
@@ -188,6 +190,27 @@ describe("connections per origin", () => {
         assert.ok(log.accepted <= CAUTIOUS_CONNECTIONS, `${log.accepted} connections for 13 requests`);
       } finally {
         await client.close();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
+    test("the built CLI, which loads its HTTP/2 half only when a connection negotiates it, installs over HTTP/2", async () => {
+      const spec = { name: "h2-sensor", version: "1.0", files: { "h2_sensor.py": "READING = 2\n" } };
+      const archive = await buildSdist(spec);
+      const versions: string[] = [];
+      const server: Http2Server = createSecureServer({ key: pki.key, cert: pki.cert, allowHTTP1: true }, (req: Http2ServerRequest, res: Http2ServerResponse) => {
+        versions.push(req.httpVersion);
+        res.end(archive);
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const target = path.join(dir, "image");
+      try {
+        const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/${sdistFilename(spec)}`;
+        const result = await runMpip(["install", "-q", "--cert", pki.caFile, "-p", target, url]);
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal(await readFile(path.join(target, "h2_sensor.py"), "utf8"), "READING = 2\n");
+        assert.deepEqual(new Set(versions), new Set(["2.0"]));
+      } finally {
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
     });

@@ -52,13 +52,15 @@ describe("modules a run loads", () => {
     assert.deepEqual(sources.filter((source) => HTTP_CLIENT.test(source) || NOT_NEEDED.some((pattern) => pattern.test(source))), []);
   });
 
-  test("a plain install from the index loads the HTTP client, and not pack, pako or the compiler", async () => {
+  test("a plain install from the index loads the HTTP client, and not its HTTP/2 half, pack, pako or the compiler", async () => {
     const record = path.join(work.dir, "loaded-plain");
     const result = await runMpip(["install", "-q", "-i", server.url, "-p", path.join(work.dir, "plain"), "lantern-core"], { env: recordLoads(record) });
     assert.equal(result.code, 0, result.stderr);
     const sources = await sourcesIn(record);
     assert.ok(sources.some((source) => HTTP_CLIENT.test(source)), `the HTTP client is among the modules: ${sources.join(", ")}`);
     assert.deepEqual(sources.filter((source) => NOT_NEEDED.some((pattern) => pattern.test(source))), []);
+    // Plain HTTP: undici's HTTP/2 half is not loaded (an install over HTTP/2: test/http/connections.test.ts).
+    assert.deepEqual(sources.filter((source) => /node_modules\/undici\/lib\/dispatcher\/client-h2\.js$/.test(source)), []);
   });
 
   test("an install with --compile runs the compiler and its worker, and still not pack or pako", async () => {
