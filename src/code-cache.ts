@@ -11,6 +11,7 @@
 // temporary file renamed over it, so that runs side by side read either the old cache or the new one
 // whole. Every failure to read or write it is ignored: the cache only saves time.
 
+import { isAscii } from "node:buffer";
 import { createHash } from "node:crypto";
 import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -74,7 +75,9 @@ export type CodeCacheState = "used" | "refused" | "missing" | "unavailable";
  * bundle throws; never what reading or writing the cache does.
  */
 export function loadBundle(bundle: string): { exports: Record<string, unknown>; cache: CodeCacheState } {
-  const source = readFileSync(bundle, "utf8");
+  const bytes = readFileSync(bundle);
+  // An ASCII file (as scripts/bundle.mjs writes the bundle) needs no UTF-8 decoding.
+  const source = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
   const cacheFile = `${bundle}.v8-cache`;
   let key: string | undefined;
   let cachedData: Buffer | undefined;

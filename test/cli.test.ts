@@ -1,6 +1,7 @@
 // The command line as a user meets it: help, version, usage errors and their exit codes.
 
 import assert from "node:assert/strict";
+import { isAscii } from "node:buffer";
 import { cp, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -223,6 +224,8 @@ describe("the npm package", () => {
     // The bundle: the CLI in one file and the compile worker beside it, no chunks of an earlier build.
     for (const entry of ["dist/mpip.cjs", "dist/compile-worker.js"]) assert.ok(shipped.includes(entry), `${entry} is shipped`);
     assert.deepEqual(shipped.filter((file) => /^dist\/mpip-[\w-]+\.js$/.test(file)), [], "no bundle chunks");
+    // ASCII, which the loader reads without decoding UTF-8 (src/code-cache.ts).
+    assert.ok(isAscii(await readFile(path.join(ROOT, "dist", "mpip.cjs"))), "the CLI bundle is ASCII");
     // tsc's output: one module per source file.
     const compiled = shipped.filter((file) => /^dist\/.+\.js$/.test(file) && !/^dist\/(mpip-[\w-]+|compile-worker)\.js$/.test(file));
     const orphans = [];
