@@ -13,7 +13,7 @@
 
 import { isAscii } from "node:buffer";
 import { createHash } from "node:crypto";
-import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { Script } from "node:vm";
@@ -47,16 +47,34 @@ function readCache(file: string, key: string): Buffer | undefined {
 
 const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 
-function writeCache(file: string, key: string, data: Buffer): void {
+/**
+ * Writes the cache made by `make` for the bundle stamped `key`. The temporary file is opened first: where
+ * it cannot be (a folder the user may not write to, as for a global install by root), the cache is not
+ * even made, which would cost every run some milliseconds for nothing.
+ */
+function writeCache(file: string, key: string, make: () => Buffer): void {
   const temporary = `${file}.${process.pid}.tmp`;
+  let fd: number;
   try {
-    writeFileSync(temporary, Buffer.concat([Buffer.from(`${key} ${sha256(data)}\n`, "latin1"), data]));
+    fd = openSync(temporary, "w");
+  } catch {
+    return;
+  }
+  try {
+    const data = make();
+    writeFileSync(fd, Buffer.concat([Buffer.from(`${key} ${sha256(data)}\n`, "latin1"), data]));
+    closeSync(fd);
     renameSync(temporary, file);
   } catch {
     try {
+      closeSync(fd);
+    } catch {
+      // closed already
+    }
+    try {
       unlinkSync(temporary);
     } catch {
-      // never written
+      // gone already
     }
   }
 }
@@ -94,7 +112,7 @@ export function loadBundle(bundle: string): { exports: Record<string, unknown>; 
   if (key !== undefined && cache !== "used") {
     const stamp = key;
     // At exit, the cache holds every function the run compiled, not only the top level.
-    process.once("exit", () => writeCache(cacheFile, stamp, script.createCachedData()));
+    process.once("exit", () => writeCache(cacheFile, stamp, () => script.createCachedData()));
   }
   const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
   const module = { exports: {} as Record<string, unknown> };

@@ -4,6 +4,7 @@
 // must never make a run use code other than the bundle's own, whatever is in the cache file.
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdir, readFile, readdir, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -97,5 +98,18 @@ describe("the CLI bundle's code cache", () => {
     assert.deepEqual(await load(bundle), { answer: "fine:6:bundle.cjs:object", cache: "missing" });
     assert.deepEqual(await load(bundle), { answer: "fine:6:bundle.cjs:object", cache: "missing" });
     assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", "bundle.cjs.v8-cache"], "no temporary file is left");
+  });
+
+  test("in a folder the run may not write to (as for a global install by another user), the run ends as it would", async (t) => {
+    const bundle = await folderWith("read-only", bundleText("kept"));
+    const folder = path.dirname(bundle);
+    const locked = spawnSync("chattr", ["+i", folder]);
+    if (locked.status !== 0) return t.skip("`chattr +i` is not available here (needs root and an ext4-like filesystem)");
+    try {
+      assert.deepEqual(await load(bundle), { answer: "kept:6:bundle.cjs:object", cache: "missing" });
+      assert.deepEqual(await readdir(folder), ["bundle.cjs"]);
+    } finally {
+      spawnSync("chattr", ["-i", folder]);
+    }
   });
 });
