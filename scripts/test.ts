@@ -4,7 +4,9 @@
 //
 // - It finds the test files itself (every `*.test.ts` below test/, or below the folders given) and fails
 //   when it finds none: a run of no tests would pass silently.
-// - Each file runs in a process of its own (node:test, with the reporter in scripts/test-reporter.mjs),
+// - Each file runs in a process of its own (node:test, with the reporter in scripts/test-reporter.mjs,
+//   TypeScript through tsx's ES module loader alone: the tests are ES modules, and its CommonJS half
+//   costs every file's process time for nothing),
 //   a few at a time (MPIP_TEST_CONCURRENCY, default: the cores plus one, as most tests wait on child
 //   processes), and its output is printed whole when it ends, so files never interleave. The files that
 //   look longest start first (by how many processes they start and their size: see `expectedWork`), so
@@ -109,7 +111,7 @@ const indent = (text: string, by: string) => text.split("\n").map((line) => `${b
 function runFile(file: string, budgetMs: number, scale: number): Promise<{ outcome: Outcome; report: string }> {
   const relative = path.relative(ROOT, file);
   const started = performance.now();
-  const child = spawn(process.execPath, ["--import", "tsx", `--test-reporter=${REPORTER}`, "--test-reporter-destination=stdout", file], {
+  const child = spawn(process.execPath, ["--import", "tsx/esm", `--test-reporter=${REPORTER}`, "--test-reporter-destination=stdout", file], {
     cwd: ROOT,
     env: { ...process.env, MPIP_TEST_SCALE: String(scale), MPIP_TEST_FILE: relative },
     stdio: ["ignore", "pipe", "pipe"],
