@@ -5,17 +5,17 @@
 //
 // The cache is `<bundle>.v8-cache` in the bundle's own folder, which holds the code it stands for and is
 // trusted as much (a folder anybody can write to, such as the system's temporary folder, would let them
-// run code in mpip). Its first line names the bundle's size and modification time, and the SHA-256 of the
+// run code in mpip). Its first line names the bundle's size and modification time, and a checksum of the
 // rest: a cache for another build of the bundle, or damaged, is never used. V8 itself refuses a cache made by another V8 version or with other
 // V8 flags (`cachedDataRejected`). A missing or refused cache is written again when the run ends, to a
 // temporary file renamed over it, so that runs side by side read either the old cache or the new one
 // whole. Every failure to read or write it is ignored: the cache only saves time.
 
 import { isAscii } from "node:buffer";
-import { createHash } from "node:crypto";
 import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import zlib from "node:zlib";
 import { Script } from "node:vm";
 
 /** What marks the first line of a cache file. */
@@ -28,7 +28,7 @@ function cacheKey(bundle: string): string {
 }
 
 /**
- * The cache's bytes for V8 when its first line is `key` followed by their SHA-256, else undefined (none,
+ * The cache's bytes for V8 when its first line is `key` followed by their checksum, else undefined (none,
  * unreadable, another build, damaged). V8 checks no checksum of a code cache (only its debug builds do)
  * and crashes on a damaged one, so the hash is checked here.
  */
@@ -39,13 +39,24 @@ function readCache(file: string, key: string): Buffer | undefined {
     if (end < 0) return undefined;
     const line = data.subarray(0, end).toString("latin1");
     const payload = data.subarray(end + 1);
-    return line === `${key} ${sha256(payload)}` ? payload : undefined;
+    return line === `${key} ${checksum(payload)}` ? payload : undefined;
   } catch {
     return undefined;
   }
 }
 
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+/**
+ * The checksum the first line carries: CRC-32 where Node has it (20.15 and later: zlib, which an install
+ * loads anyway), else SHA-256 (node:crypto, which `--help` would otherwise not load). It guards against
+ * damage, not against someone who can write the folder (they can write the bundle too). Named by its
+ * algorithm, so that a cache written by another Node is refused, not misread.
+ */
+function checksum(data: Uint8Array): string {
+  const { crc32 } = zlib as { crc32?: (data: Uint8Array) => number };
+  if (crc32 !== undefined) return `crc32:${crc32(data).toString(16)}`;
+  const { createHash } = createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
+  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+}
 
 /**
  * Writes the cache made by `make` for the bundle stamped `key`. The temporary file is opened first: where
@@ -62,7 +73,7 @@ function writeCache(file: string, key: string, make: () => Buffer): void {
   }
   try {
     const data = make();
-    writeFileSync(fd, Buffer.concat([Buffer.from(`${key} ${sha256(data)}\n`, "latin1"), data]));
+    writeFileSync(fd, Buffer.concat([Buffer.from(`${key} ${checksum(data)}\n`, "latin1"), data]));
     closeSync(fd);
     renameSync(temporary, file);
   } catch {
