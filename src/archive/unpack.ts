@@ -52,6 +52,19 @@ export async function unpackSdist(data: Buffer, into: string, label: string, lim
     }
     return unpacker.result;
   }
+  // A larger archive can hold thousands of entries: it is read whole once with every check and nothing
+  // written, so that one refused for what its headers say (more entries than the limit, an unsafe or too
+  // long path, a link; wherever it comes in the archive) is refused before a file is made, rather than
+  // after thousands of them are written and removed again. What the first reading found, the second
+  // writes: both read the same bytes with the same checks.
+  await streamInto(data, windowBits, label, new Unpacker(path.resolve(into), label, limits, scan.maxDistance, false, true));
+  await streamInto(data, windowBits, label, unpacker);
+  return unpacker.result;
+}
+
+/** Inflates `data` as a stream and hands the tar's events to `unpacker`; errors become MpipErrors. */
+async function streamInto(data: Buffer, windowBits: number, label: string, unpacker: Unpacker): Promise<void> {
+  const reader = new TarReader();
   const inflater = createGunzip({ windowBits });
   inflater.end(data);
   try {
@@ -64,7 +77,6 @@ export async function unpackSdist(data: Buffer, into: string, label: string, lim
     await unpacker.abort();
     throw asArchiveError(error, label);
   }
-  return unpacker.result;
 }
 
 /** Archives that unpack to at most this are inflated in one call (a few times more than a typical MicroPython package). */
@@ -116,8 +128,11 @@ class Unpacker {
   /** Folders made for files so far. */
   private readonly folders = new Set<string>();
 
-  /** `atOnce`: the archive is inflated already, and small: each file is written whole, by blocking calls. */
-  constructor(private readonly root: string, private readonly label: string, private readonly limits: UnpackLimits, maxDistance: number, private readonly atOnce = false) {
+  /**
+   * `atOnce`: the archive is inflated already, and small: each file is written whole, by blocking calls.
+   * `checkOnly`: every check is made and nothing is written (no folder, no file; `files` stays empty).
+   */
+  constructor(private readonly root: string, private readonly label: string, private readonly limits: UnpackLimits, maxDistance: number, private readonly atOnce = false, private readonly checkOnly = false) {
     this.result = { files: [], maxDistance };
   }
 
@@ -171,6 +186,7 @@ class Unpacker {
     }
     const destination = path.resolve(this.root, relative);
     if (!isInside(this.root, destination, path.sep)) throw this.refuse(name, "it would be written outside the install folder");
+    if (this.checkOnly) return DISCARD;
     // Each folder once per archive (the staging folder is this run's alone).
     const folder = path.dirname(destination);
     if (!this.folders.has(folder)) {
