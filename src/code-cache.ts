@@ -5,14 +5,15 @@
 //
 // The cache is `<bundle>.v8-cache` in the bundle's own folder, which holds the code it stands for and is
 // trusted as much (a folder anybody can write to, such as the system's temporary folder, would let them
-// run code in mpip). Its first line names the bundle's size and modification time, and a checksum of the
-// rest: a cache for another build of the bundle, or damaged, is never used. V8 itself refuses a cache made by another V8 version or with other
+// run code in mpip). Its first line names the bundle's size and a checksum of its bytes, and a checksum of
+// the rest: a cache for another build of the bundle, or damaged, is never used, nor is a file that is not
+// a regular one of a plausible size. V8 itself refuses a cache made by another V8 version or with other
 // V8 flags (`cachedDataRejected`). A missing or refused cache is written again when the run ends, to a
 // temporary file renamed over it, so that runs side by side read either the old cache or the new one
 // whole. Every failure to read or write it is ignored: the cache only saves time.
 
 import { isAscii } from "node:buffer";
-import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import zlib from "node:zlib";
@@ -21,10 +22,24 @@ import { Script } from "node:vm";
 /** What marks the first line of a cache file. */
 const MAGIC = "mpip-v8-cache";
 
-/** How the first line of the cache for `bundle` begins: the cache is used only if it says this. */
-function cacheKey(bundle: string): string {
-  const info = statSync(bundle);
-  return `${MAGIC} ${info.size} ${info.mtimeMs}`;
+/**
+ * How the first line of the cache for the bundle whose bytes are `bytes` begins: the cache is used only if
+ * it says this. Keyed by the bytes that are compiled, not by the file's modification time: npm writes every
+ * file of a package with the same time (1985-10-26), so two builds of the same length would share a key,
+ * and V8 checks only the source's length (it would run the old build's bytecode); a stat would also race
+ * with a rebuild between reading the bundle and stamping its cache.
+ */
+function cacheKey(bytes: Uint8Array): string {
+  return `${MAGIC} ${bytes.length} ${checksum(bytes)}`;
+}
+
+/**
+ * The largest cache file read, in bytes, for a bundle of `length` bytes: V8's cache of a script is a
+ * fraction of its source to a few times it, so anything far larger is not one (a huge file left there,
+ * or a device such as /dev/zero) and is not read into memory.
+ */
+function cacheLimit(length: number): number {
+  return 16 * length + (1 << 20);
 }
 
 /**
@@ -32,9 +47,10 @@ function cacheKey(bundle: string): string {
  * unreadable, another build, damaged). V8 checks no checksum of a code cache (only its debug builds do)
  * and crashes on a damaged one, so the hash is checked here.
  */
-function readCache(file: string, key: string): Buffer | undefined {
+function readCache(file: string, key: string, limit: number): Buffer | undefined {
   try {
-    const data = readFileSync(file);
+    const data = readRegularFile(file, limit);
+    if (data === undefined) return undefined;
     const end = data.indexOf(10);
     if (end < 0) return undefined;
     const line = data.subarray(0, end).toString("latin1");
@@ -42,6 +58,29 @@ function readCache(file: string, key: string): Buffer | undefined {
     return line === `${key} ${checksum(payload)}` ? payload : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The bytes of `file` if it is a regular file of at most `limit` bytes, else undefined. Opened without
+ * blocking and checked before reading: `readFileSync` would wait forever on a FIFO and read a device
+ * such as /dev/zero until memory ran out, with the main thread blocked so that not even SIGTERM stops it.
+ */
+function readRegularFile(file: string, limit: number): Buffer | undefined {
+  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile() || info.size > limit) return undefined;
+    const data = Buffer.allocUnsafe(info.size);
+    let filled = 0;
+    while (filled < data.length) {
+      const read = readSync(fd, data, filled, data.length - filled, filled);
+      if (read === 0) break;
+      filled += read;
+    }
+    return data.subarray(0, filled);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -64,7 +103,8 @@ function checksum(data: Uint8Array): string {
  * even made, which would cost every run some milliseconds for nothing.
  */
 function writeCache(file: string, key: string, make: () => Buffer): void {
-  const temporary = `${file}.${process.pid}.tmp`;
+  // The process id alone could be another process's too: containers sharing a volume each have a pid 1.
+  const temporary = `${file}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`;
   let fd: number;
   try {
     fd = openSync(temporary, "w");
@@ -111,8 +151,8 @@ export function loadBundle(bundle: string): { exports: Record<string, unknown>; 
   let key: string | undefined;
   let cachedData: Buffer | undefined;
   try {
-    key = cacheKey(bundle);
-    cachedData = readCache(cacheFile, key);
+    key = cacheKey(bytes);
+    cachedData = readCache(cacheFile, key, cacheLimit(bytes.length));
   } catch {
     key = undefined;
   }

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdir, readFile, readdir, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, stat, symlink, truncate, unlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
@@ -47,7 +47,7 @@ describe("the CLI bundle's code cache", () => {
     const bundle = await folderWith("fresh", bundleText("one"));
     assert.deepEqual(await load(bundle), { answer: "one:6:bundle.cjs:object", cache: "missing" });
     const written = await readFile(`${bundle}.v8-cache`);
-    assert.match(written.subarray(0, 140).toString("latin1"), /^mpip-v8-cache \d+ [\d.]+ (crc32:[0-9a-f]{1,8}|sha256:[0-9a-f]{64})\n/);
+    assert.match(written.subarray(0, 140).toString("latin1"), /^mpip-v8-cache \d+ (crc32:[0-9a-f]{1,8} crc32:[0-9a-f]{1,8}|sha256:[0-9a-f]{64} sha256:[0-9a-f]{64})\n/);
     const writtenAt = (await stat(`${bundle}.v8-cache`)).mtimeMs;
     assert.deepEqual(await load(bundle), { answer: "one:6:bundle.cjs:object", cache: "used" });
     assert.equal((await stat(`${bundle}.v8-cache`)).mtimeMs, writtenAt, "an accepted cache is left alone");
@@ -66,6 +66,45 @@ describe("the CLI bundle's code cache", () => {
     await writeFile(bundle, bundleText("other"));
     await utimes(bundle, before, new Date(before.getTime() + 5000));
     assert.deepEqual(await load(bundle), { answer: "other:6:bundle.cjs:object", cache: "missing" });
+  });
+
+  test("made for another build of the same length and modification time (npm stamps every file 1985-10-26) is never used", async () => {
+    const bundle = await folderWith("npm-times", bundleText("old"));
+    const npmTime = new Date("1985-10-26T08:15:00Z");
+    await utimes(bundle, npmTime, npmTime);
+    assert.deepEqual(await load(bundle), { answer: "old:6:bundle.cjs:object", cache: "missing" });
+    // An upgrade that replaces the bundle in place: same length, same stamped time, other code.
+    await writeFile(bundle, bundleText("new"));
+    await utimes(bundle, npmTime, npmTime);
+    assert.deepEqual(await load(bundle), { answer: "new:6:bundle.cjs:object", cache: "missing" });
+    assert.deepEqual(await load(bundle), { answer: "new:6:bundle.cjs:object", cache: "used" });
+  });
+
+  test("a FIFO, a device or a huge file where the cache should be is neither waited on nor read", async (t) => {
+    const bundle = await folderWith("not-a-cache", bundleText("plain"));
+    const cacheFile = `${bundle}.v8-cache`;
+    /** As `load`, in a Node killed if it never ends (as a run that waits on a FIFO would not). */
+    const loadOrHang = (): { answer: string; cache: string } => {
+      const code = `import { loadBundle } from ${JSON.stringify(LOADER)};\nconst { exports, cache } = loadBundle(${JSON.stringify(bundle)});\nprocess.stdout.write(JSON.stringify({ answer: exports.answer(), cache }));\n`;
+      const result = spawnSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" });
+      assert.equal(result.signal, null, "the run ended by itself");
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stderr, "");
+      return JSON.parse(result.stdout) as { answer: string; cache: string };
+    };
+    const fifo = spawnSync("mkfifo", [cacheFile]);
+    if (fifo.status === 0) {
+      assert.deepEqual(loadOrHang(), { answer: "plain:6:bundle.cjs:object", cache: "missing" }, "a FIFO");
+      await unlink(cacheFile);
+    } else t.diagnostic("mkfifo is not available here: the FIFO case is skipped");
+    await symlink("/dev/zero", cacheFile);
+    assert.deepEqual(loadOrHang(), { answer: "plain:6:bundle.cjs:object", cache: "missing" }, "a link to /dev/zero");
+    assert.equal((await readdir(path.dirname(bundle))).length, 2, "no temporary file is left");
+    await unlink(cacheFile);
+    // A huge (sparse) regular file that begins as a cache would.
+    await load(bundle);
+    await truncate(cacheFile, 1.5 * 1024 ** 3);
+    assert.deepEqual(loadOrHang(), { answer: "plain:6:bundle.cjs:object", cache: "missing" }, "a huge file");
   });
 
   test("damaged, or made with other V8 flags, is not used, and is written again", async () => {
