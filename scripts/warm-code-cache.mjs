@@ -1,5 +1,5 @@
 // The last step of `npm run build`: runs the built CLI once, so that the V8 code cache beside the bundle
-// (dist/mpip.cjs.v8-cache, src/code-cache.ts) is made by an install over HTTP, the path most runs take,
+// (dist/mpip.cjs.<tag>.v8-cache, src/code-cache.ts) is made by an install over HTTP, the path most runs take,
 // rather than by whatever runs first after the build (a `--help` makes a cache that leaves an install to
 // compile most of its code itself). The install is of a fixture sdist from a server on 127.0.0.1, into
 // and with a cache folder that are removed afterwards. A failure here is a warning, not a failed build:

@@ -3,17 +3,22 @@
 // every function a run compiled is saved when the run ends, and the next run starts from it instead of
 // compiling the 2 MB bundle's functions again.
 //
-// The cache is `<bundle>.v8-cache` in the bundle's own folder, which holds the code it stands for and is
-// trusted as much (a folder anybody can write to, such as the system's temporary folder, would let them
-// run code in mpip). Its first line names the bundle's size and a checksum of its bytes, and a checksum of
-// the rest: a cache for another build of the bundle, or damaged, is never used, nor is a file that is not
-// a regular one of a plausible size. V8 itself refuses a cache made by another V8 version or with other
-// V8 flags (`cachedDataRejected`). A missing or refused cache is written again when the run ends, to a
-// temporary file renamed over it, so that runs side by side read either the old cache or the new one
-// whole. Every failure to read or write it is ignored: the cache only saves time.
+// The cache is `<bundle>.<tag>.v8-cache` in the bundle's own folder, which holds the code it stands for
+// and is trusted as much (a folder anybody can write to, such as the system's temporary folder, would let
+// them run code in mpip). V8 takes a cache only from its own version and flags, so each Node and set of
+// options it is started with (`process.execArgv`, NODE_OPTIONS) has a cache of its own, named by a
+// checksum of them (the tag): runs that alternate between two sets keep both caches instead of throwing
+// out and rewriting one at every turn. The four most recently written are kept.
+//
+// Its first line names the bundle's size and a checksum of its bytes, and a checksum of the rest: a cache
+// for another build of the bundle, or damaged, is never used, nor is a file that is not a regular one of a
+// plausible size. V8 itself refuses a cache made by another V8 version or with other V8 flags
+// (`cachedDataRejected`). A missing or refused cache is written again when the run ends, to a temporary
+// file renamed over it, so that runs side by side read either the old cache or the new one whole. Every
+// failure to read or write it is ignored: the cache only saves time.
 
 import { isAscii } from "node:buffer";
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import zlib from "node:zlib";
@@ -21,6 +26,53 @@ import { Script } from "node:vm";
 
 /** What marks the first line of a cache file. */
 const MAGIC = "mpip-v8-cache";
+/** How many caches of one bundle (for different Nodes or options) are kept. */
+const KEPT_CACHES = 4;
+/** A temporary file older than this was left by a run that was killed while writing it. */
+const STALE_TEMPORARY_MS = 10 * 60 * 1000;
+
+/**
+ * The cache file for `bundle` in this process: tagged by what decides whether V8 takes a cache (the Node
+ * and V8 versions, the architecture, and the options Node was started with, which carry V8's flags).
+ */
+export function codeCacheFile(bundle: string): string {
+  const options = `${process.version} ${process.versions.v8} ${process.arch}\0${process.execArgv.join("\0")}\0${process.env.NODE_OPTIONS ?? ""}`;
+  const tag = checksum(Buffer.from(options, "utf8")).replace(/^[a-z0-9]+:/, "").slice(0, 8);
+  return `${bundle}.${tag}.v8-cache`;
+}
+
+/**
+ * Removes the caches of `bundle` beyond the KEPT_CACHES most recently written, and temporary files left by
+ * killed runs. Failures are ignored (another run may be removing the same files).
+ */
+function pruneCaches(bundle: string): void {
+  try {
+    const folder = path.dirname(bundle);
+    const prefix = `${path.basename(bundle)}.`;
+    const caches: Array<{ file: string; time: number }> = [];
+    for (const name of readdirSync(folder)) {
+      if (!name.startsWith(prefix) || !(name.endsWith(".v8-cache") || name.endsWith(".tmp"))) continue;
+      const file = path.join(folder, name);
+      try {
+        const time = statSync(file).mtimeMs;
+        if (name.endsWith(".v8-cache")) caches.push({ file, time });
+        else if (Date.now() - time > STALE_TEMPORARY_MS) unlinkSync(file);
+      } catch {
+        // gone already
+      }
+    }
+    caches.sort((a, b) => b.time - a.time);
+    for (const { file } of caches.slice(KEPT_CACHES)) {
+      try {
+        unlinkSync(file);
+      } catch {
+        // gone already
+      }
+    }
+  } catch {
+    // the folder cannot be listed: nothing to prune
+  }
+}
 
 /**
  * How the first line of the cache for the bundle whose bytes are `bytes` begins: the cache is used only if
@@ -98,11 +150,11 @@ function checksum(data: Uint8Array): string {
 }
 
 /**
- * Writes the cache made by `make` for the bundle stamped `key`. The temporary file is opened first: where
+ * Writes the cache made by `make` into `file` for `bundle`, stamped `key`, then prunes the bundle's others. The temporary file is opened first: where
  * it cannot be (a folder the user may not write to, as for a global install by root), the cache is not
  * even made, which would cost every run some milliseconds for nothing.
  */
-function writeCache(file: string, key: string, make: () => Buffer): void {
+function writeCache(bundle: string, file: string, key: string, make: () => Buffer): void {
   // The process id alone could be another process's too: containers sharing a volume each have a pid 1.
   const temporary = `${file}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`;
   let fd: number;
@@ -116,6 +168,7 @@ function writeCache(file: string, key: string, make: () => Buffer): void {
     writeFileSync(fd, Buffer.concat([Buffer.from(`${key} ${checksum(data)}\n`, "latin1"), data]));
     closeSync(fd);
     renameSync(temporary, file);
+    pruneCaches(bundle);
   } catch {
     try {
       closeSync(fd);
@@ -139,15 +192,16 @@ export type CodeCacheState = "used" | "refused" | "missing" | "unavailable";
 
 /**
  * Loads the CommonJS file `bundle` (an absolute path) as Node's `require` would, compiled with the code
- * cache beside it, and returns its `module.exports` with what became of the cache. The cache is written
+ * cache beside it (`codeCacheFile`), and returns its `module.exports` with what became of the cache and
+ * the cache's file. The cache is written
  * when the process exits if it was missing or refused. Throws what reading, compiling or running the
  * bundle throws; never what reading or writing the cache does.
  */
-export function loadBundle(bundle: string): { exports: Record<string, unknown>; cache: CodeCacheState } {
+export function loadBundle(bundle: string): { exports: Record<string, unknown>; cache: CodeCacheState; cacheFile: string } {
   const bytes = readFileSync(bundle);
   // An ASCII file (as scripts/bundle.mjs writes the bundle) needs no UTF-8 decoding.
   const source = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
-  const cacheFile = `${bundle}.v8-cache`;
+  const cacheFile = codeCacheFile(bundle);
   let key: string | undefined;
   let cachedData: Buffer | undefined;
   try {
@@ -163,10 +217,10 @@ export function loadBundle(bundle: string): { exports: Record<string, unknown>; 
   if (key !== undefined && cache !== "used") {
     const stamp = key;
     // At exit, the cache holds every function the run compiled, not only the top level.
-    process.once("exit", () => writeCache(cacheFile, stamp, () => script.createCachedData()));
+    process.once("exit", () => writeCache(bundle, cacheFile, stamp, () => script.createCachedData()));
   }
   const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
   const module = { exports: {} as Record<string, unknown> };
   run.call(module.exports, module.exports, createRequire(bundle), module, bundle, path.dirname(bundle));
-  return { exports: module.exports, cache };
+  return { exports: module.exports, cache, cacheFile };
 }

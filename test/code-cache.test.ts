@@ -12,8 +12,14 @@ import { after, before, describe, test } from "node:test";
 import { ROOT, runCommand, tempDir } from "./helpers/cli.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
+/** Scripts run by file (not by -e, whose code Node counts among its options, which tag the cache). */
+const scripts = { load: "", probe: "" };
 before(async () => {
   work = await tempDir("mpip-code-cache-");
+  scripts.load = path.join(work.dir, "load.mjs");
+  scripts.probe = path.join(work.dir, "probe.mjs");
+  await writeFile(scripts.load, `import { loadBundle } from ${JSON.stringify(LOADER)};\nconst { exports, cache } = loadBundle(process.argv[2]);\nprocess.stdout.write(JSON.stringify({ answer: exports.answer(), cache }));\n`);
+  await writeFile(scripts.probe, `import { codeCacheFile } from ${JSON.stringify(LOADER)};\nprocess.stdout.write(codeCacheFile(process.argv[2]));\n`);
 });
 after(() => work.cleanup());
 
@@ -25,13 +31,19 @@ function bundleText(value: string): string {
   return `"use strict";\n${helpers}\nexports.answer = () => ${JSON.stringify(value)} + ":" + helper3("abc") + ":" + require("node:path").basename(__filename) + ":" + typeof module;\n`;
 }
 
-/** Runs the loader on `bundle` in a new Node: what `answer()` returned, and the cache's state. */
+/** Runs the loader on `bundle` in a new Node started with `flags`: what `answer()` returned, and the cache's state. */
 async function load(bundle: string, flags: string[] = []): Promise<{ answer: string; cache: string }> {
-  const code = `import { loadBundle } from ${JSON.stringify(LOADER)};\nconst { exports, cache } = loadBundle(${JSON.stringify(bundle)});\nprocess.stdout.write(JSON.stringify({ answer: exports.answer(), cache }));\n`;
-  const result = await runCommand(process.execPath, [...flags, "--input-type=module", "-e", code]);
+  const result = await runCommand(process.execPath, [...flags, scripts.load, bundle]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stderr, "", "a run says nothing of its cache");
   return JSON.parse(result.stdout) as { answer: string; cache: string };
+}
+
+/** The cache file a Node started with `flags` uses for `bundle` (the tag depends on the flags). */
+async function cacheOf(bundle: string, flags: string[] = []): Promise<string> {
+  const result = await runCommand(process.execPath, [...flags, scripts.probe, bundle]);
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout;
 }
 
 async function folderWith(name: string, text: string): Promise<string> {
@@ -46,12 +58,14 @@ describe("the CLI bundle's code cache", () => {
   test("is written by the first run and used by the next, which does not write it again", async () => {
     const bundle = await folderWith("fresh", bundleText("one"));
     assert.deepEqual(await load(bundle), { answer: "one:6:bundle.cjs:object", cache: "missing" });
-    const written = await readFile(`${bundle}.v8-cache`);
+    const cacheFile = await cacheOf(bundle);
+    assert.match(path.basename(cacheFile), /^bundle\.cjs\.[0-9a-f]{8}\.v8-cache$/);
+    const written = await readFile(cacheFile);
     assert.match(written.subarray(0, 140).toString("latin1"), /^mpip-v8-cache \d+ (crc32:[0-9a-f]{1,8} crc32:[0-9a-f]{1,8}|sha256:[0-9a-f]{64} sha256:[0-9a-f]{64})\n/);
-    const writtenAt = (await stat(`${bundle}.v8-cache`)).mtimeMs;
+    const writtenAt = (await stat(cacheFile)).mtimeMs;
     assert.deepEqual(await load(bundle), { answer: "one:6:bundle.cjs:object", cache: "used" });
-    assert.equal((await stat(`${bundle}.v8-cache`)).mtimeMs, writtenAt, "an accepted cache is left alone");
-    assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", "bundle.cjs.v8-cache"], "no temporary file is left");
+    assert.equal((await stat(cacheFile)).mtimeMs, writtenAt, "an accepted cache is left alone");
+    assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", path.basename(cacheFile)], "no temporary file is left");
   });
 
   test("made for another build of the bundle is never used: other length, or the same length written later", async () => {
@@ -82,11 +96,10 @@ describe("the CLI bundle's code cache", () => {
 
   test("a FIFO, a device or a huge file where the cache should be is neither waited on nor read", async (t) => {
     const bundle = await folderWith("not-a-cache", bundleText("plain"));
-    const cacheFile = `${bundle}.v8-cache`;
+    const cacheFile = await cacheOf(bundle);
     /** As `load`, in a Node killed if it never ends (as a run that waits on a FIFO would not). */
     const loadOrHang = (): { answer: string; cache: string } => {
-      const code = `import { loadBundle } from ${JSON.stringify(LOADER)};\nconst { exports, cache } = loadBundle(${JSON.stringify(bundle)});\nprocess.stdout.write(JSON.stringify({ answer: exports.answer(), cache }));\n`;
-      const result = spawnSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" });
+      const result = spawnSync(process.execPath, [scripts.load, bundle], { encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" });
       assert.equal(result.signal, null, "the run ended by itself");
       assert.equal(result.status, 0, result.stderr);
       assert.equal(result.stderr, "");
@@ -107,10 +120,10 @@ describe("the CLI bundle's code cache", () => {
     assert.deepEqual(loadOrHang(), { answer: "plain:6:bundle.cjs:object", cache: "missing" }, "a huge file");
   });
 
-  test("damaged, or made with other V8 flags, is not used, and is written again", async () => {
+  test("damaged, or refused by V8, is not used, and is written again", async () => {
     const bundle = await folderWith("damaged", bundleText("safe"));
     await load(bundle);
-    const cacheFile = `${bundle}.v8-cache`;
+    const cacheFile = await cacheOf(bundle);
     const data = await readFile(cacheFile);
     const keyLength = data.indexOf(10) + 1;
     for (let at = keyLength + 16; at < data.length; at += 7) data[at] = data[at]! ^ 0x5a;
@@ -124,19 +137,49 @@ describe("the CLI bundle's code cache", () => {
       await writeFile(cacheFile, whole.subarray(0, length));
       assert.deepEqual(await load(bundle), { answer: "safe:6:bundle.cjs:object", cache: "missing" }, `cut to ${length} bytes`);
     }
-    // Made with other V8 flags: V8 refuses it, and the run writes its own.
-    assert.deepEqual(await load(bundle, ["--no-lazy-feedback-allocation"]), { answer: "safe:6:bundle.cjs:object", cache: "refused" });
-    assert.deepEqual(await load(bundle, ["--no-lazy-feedback-allocation"]), { answer: "safe:6:bundle.cjs:object", cache: "used" });
+    // A cache V8 refuses (made with other V8 flags, put where this run's should be): the run writes its own.
+    const flags = ["--no-lazy-feedback-allocation"];
+    await load(bundle, flags);
+    await writeFile(cacheFile, await readFile(await cacheOf(bundle, flags)));
     assert.deepEqual(await load(bundle), { answer: "safe:6:bundle.cjs:object", cache: "refused" });
+    assert.deepEqual(await load(bundle), { answer: "safe:6:bundle.cjs:object", cache: "used" });
+  });
+
+  test("runs started with other options keep caches of their own, not throwing out one another's; four are kept", async () => {
+    const bundle = await folderWith("options", bundleText("opt"));
+    const folder = path.dirname(bundle);
+    const other = ["--no-lazy-feedback-allocation"];
+    assert.deepEqual(await load(bundle), { answer: "opt:6:bundle.cjs:object", cache: "missing" });
+    assert.deepEqual(await load(bundle, other), { answer: "opt:6:bundle.cjs:object", cache: "missing" });
+    assert.notEqual(await cacheOf(bundle), await cacheOf(bundle, other));
+    for (let turn = 0; turn < 2; turn++) {
+      assert.deepEqual(await load(bundle), { answer: "opt:6:bundle.cjs:object", cache: "used" });
+      assert.deepEqual(await load(bundle, other), { answer: "opt:6:bundle.cjs:object", cache: "used" });
+    }
+    // A temporary file left by a run killed while writing, long ago, and one being written now.
+    const stale = path.join(folder, "bundle.cjs.0badcafe.v8-cache.1-abc.tmp");
+    const fresh = path.join(folder, "bundle.cjs.0badcafe.v8-cache.2-def.tmp");
+    await writeFile(stale, "x");
+    await writeFile(fresh, "x");
+    const longAgo = new Date(Date.now() - 3600_000);
+    await utimes(stale, longAgo, longAgo);
+    // Five more sets of options: the four caches written last are kept.
+    const sets = [100, 101, 102, 103, 104].map((size) => [`--max-old-space-size=${size}`]);
+    for (const set of sets) assert.deepEqual(await load(bundle, set), { answer: "opt:6:bundle.cjs:object", cache: "missing" });
+    const caches = (await readdir(folder)).filter((name) => name.endsWith(".v8-cache")).sort();
+    assert.deepEqual(caches, (await Promise.all(sets.slice(1).map((set) => cacheOf(bundle, set)))).map((file) => path.basename(file)).sort());
+    const temporary = (await readdir(folder)).filter((name) => name.endsWith(".tmp"));
+    assert.deepEqual(temporary, [path.basename(fresh)], "the stale temporary file is removed, the fresh one kept");
   });
 
   test("that cannot be written costs nothing but time: the run ends as it would, saying nothing", async () => {
     const bundle = await folderWith("unwritable", bundleText("fine"));
     // A folder where the cache should be: the rename over it fails.
-    await mkdir(`${bundle}.v8-cache`);
+    const cacheFile = await cacheOf(bundle);
+    await mkdir(cacheFile);
     assert.deepEqual(await load(bundle), { answer: "fine:6:bundle.cjs:object", cache: "missing" });
     assert.deepEqual(await load(bundle), { answer: "fine:6:bundle.cjs:object", cache: "missing" });
-    assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", "bundle.cjs.v8-cache"], "no temporary file is left");
+    assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", path.basename(cacheFile)], "no temporary file is left");
   });
 
   test("in a folder the run may not write to (as for a global install by another user), the run ends as it would", async (t) => {
