@@ -34,7 +34,6 @@ export interface Unpacked {
 /** `label` names the archive in errors, e.g. "`foo 1.0` (`foo-1.0.tar.gz`)". */
 export async function unpackSdist(data: Buffer, into: string, label: string, limits: UnpackLimits = DEFAULT_LIMITS): Promise<Unpacked> {
   const scan = checkGzip(data, label, limits);
-  const reader = new TarReader();
   const windowBits = scan.maxDistance <= SMALL_WINDOW ? 12 : 15;
   // A small archive (the scan knows its exact size) is inflated in one call and its files written with
   // blocking calls, on this thread: a stream and promise-based writes would cost a trip to libuv's
@@ -43,6 +42,7 @@ export async function unpackSdist(data: Buffer, into: string, label: string, lim
   const atOnce = scan.uncompressedSize <= INFLATE_AT_ONCE_BYTES;
   const unpacker = new Unpacker(path.resolve(into), label, limits, scan.maxDistance, atOnce);
   if (atOnce) {
+    const reader = new TarReader();
     try {
       for (const event of reader.push(gunzipSync(data, { windowBits }))) await unpacker.handle(event);
       reader.finish();
