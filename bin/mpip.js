@@ -37,9 +37,11 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   const { readFileSync } = await import("node:fs");
   process.stdout.write(`${JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version}\n`);
 } else {
-  // The bundled CLI is one CommonJS file, compiled with a code cache (src/code-cache.ts).
+  // The bundled CLI is one CommonJS file, compiled with a code cache (src/code-cache.ts). A run for help
+  // compiles little of it: its cache is marked partial, for the next run that does the work to replace.
   const [{ loadBundle }, { fileURLToPath }] = await Promise.all([import("../dist/code-cache.js"), import("node:url")]);
-  const { main } = loadBundle(fileURLToPath(new URL("../dist/mpip.cjs", import.meta.url))).exports;
+  const helpOnly = args.length === 0 || args[0] === "help" || args.some((arg) => arg === "--help" || arg === "-h");
+  const { main } = loadBundle(fileURLToPath(new URL("../dist/mpip.cjs", import.meta.url)), { partial: helpOnly }).exports;
   startup.started();
   main(process.argv).then(
     (code) => {

@@ -31,19 +31,52 @@ const lazyChildProcess = {
 };
 
 /**
- * undici's client requires its HTTP/2 half (client-h2.js) at load, which requires node:http2 and with it
- * node:http: about 15 ms of every run, for a protocol spoken only when an HTTPS server offers it. The
- * client gets a stand-in that loads it the first time a connection negotiates HTTP/2. Should a later
- * undici no longer read as expected, the build fails rather than quietly loading it again.
+ * Node's modules that undici requires at load but mpip's plain HTTP/1.1 requests never use, made to load
+ * on first use. Each rewrite names the text it replaces, which must occur exactly once: should a later
+ * undici no longer read as expected, the build fails rather than quietly loading them again.
+ * - The client requires its HTTP/2 half (client-h2.js), which requires node:http2 and with it node:http:
+ *   about 15 ms of every run, for a protocol spoken only when an HTTPS server offers it. It loads the
+ *   first time a connection negotiates HTTP/2.
+ * - node:http itself (with its agent, client, server and parser modules: ~10 ms) is required by the
+ *   client, for the default of `maxHeaderSize` (mpip gives its own: src/http.ts), and by undici's
+ *   `destroy()`, to tell an `http.IncomingMessage` apart, which only a stream of that class's name can be.
  */
-const lazyHttp2 = {
-  name: "lazy-http2",
+const undiciRewrites = {
+  "dispatcher/client.js": [
+    ["const connectH2 = require('./client-h2.js')", "let loadedH2\nconst connectH2 = (...args) => (loadedH2 ??= require('./client-h2.js'))(...args)"],
+    ["const http = require('node:http')", ""],
+    [
+      "const getDefaultNodeMaxHeaderSize = http &&\n  http.maxHeaderSize &&\n  Number.isInteger(http.maxHeaderSize) &&\n  http.maxHeaderSize > 0\n  ? () => http.maxHeaderSize\n  : () => { throw new InvalidArgumentError('http module not available or http.maxHeaderSize invalid') }",
+      "const getDefaultNodeMaxHeaderSize = () => {\n  const { maxHeaderSize } = require('node:http')\n  if (Number.isInteger(maxHeaderSize) && maxHeaderSize > 0) return maxHeaderSize\n  throw new InvalidArgumentError('http module not available or http.maxHeaderSize invalid')\n}",
+    ],
+  ],
+  "core/util.js": [
+    ["const { IncomingMessage } = require('node:http')", ""],
+    [
+      "if (Object.getPrototypeOf(stream).constructor === IncomingMessage) {",
+      "const { constructor } = Object.getPrototypeOf(stream)\n    if (constructor?.name === 'IncomingMessage' && constructor === require('node:http').IncomingMessage) {",
+    ],
+  ],
+};
+
+const lazyUndiciBuiltins = {
+  name: "lazy-undici-builtins",
   setup(build) {
-    build.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/ }, async (args) => {
-      const text = await readFile(args.path, "utf8");
-      const eager = "const connectH2 = require('./client-h2.js')";
-      if (!text.includes(eager)) throw new Error(`${args.path} no longer loads client-h2.js as scripts/bundle.mjs expects: update the lazy-http2 plugin`);
-      return { contents: text.replace(eager, "let loadedH2\nconst connectH2 = (...args) => (loadedH2 ??= require('./client-h2.js'))(...args)"), loader: "js" };
+    const rewritten = new Set();
+    build.onLoad({ filter: /[\\/]undici[\\/]lib[\\/](dispatcher[\\/]client|core[\\/]util)\.js$/ }, async (args) => {
+      const part = args.path.split(/[\\/]/).slice(-2).join("/");
+      rewritten.add(part);
+      let text = await readFile(args.path, "utf8");
+      for (const [from, to] of undiciRewrites[part] ?? []) {
+        const at = text.indexOf(from);
+        if (at === -1 || text.indexOf(from, at + 1) !== -1) throw new Error(`${args.path} no longer reads as scripts/bundle.mjs expects (${JSON.stringify(from.slice(0, 60))}): update its lazy-undici-builtins plugin`);
+        text = text.slice(0, at) + to + text.slice(at + from.length);
+      }
+      return { contents: text, loader: "js" };
+    });
+    build.onEnd(() => {
+      const missed = Object.keys(undiciRewrites).filter((part) => !rewritten.has(part));
+      if (missed.length > 0) throw new Error(`undici's ${missed.join(", ")} no longer in the bundle where scripts/bundle.mjs expects: update its lazy-undici-builtins plugin`);
     });
   },
 };
@@ -88,7 +121,7 @@ await build({
   // TypeScript sources (tsx), never in the bundle.
   define: { "import.meta.url": "__mpipBundleUrl", "import.meta.resolve": "undefined" },
   banner: { js: 'const __mpipBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [lazyChildProcess, lazyHttp2, noUndiciIndex],
+  plugins: [lazyChildProcess, lazyUndiciBuiltins, noUndiciIndex],
 });
 
 // The bundle is read at every run (src/code-cache.ts): as ASCII, Node reads it into a one-byte string

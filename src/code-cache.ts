@@ -16,6 +16,12 @@
 // (`cachedDataRejected`). A missing or refused cache is written again when the run ends, to a temporary
 // file renamed over it, so that runs side by side read either the old cache or the new one whole. Every
 // failure to read or write it is ignored: the cache only saves time.
+//
+// V8 caches the functions a run compiled, which for `--help` is little of the bundle: an install started
+// from a help run's cache compiles most of its code again (~40 ms), and would at every run, since a cache
+// that V8 takes is never rewritten. So a run that says it does little (`partial`: help)
+// writes a cache marked partial, which it and other such runs take, and which the next run that does the
+// work refuses and replaces with its own: after `mpip --help` a user's first install pays once.
 
 import { isAscii } from "node:buffer";
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
@@ -81,8 +87,8 @@ function pruneCaches(bundle: string): void {
  * and V8 checks only the source's length (it would run the old build's bytecode); a stat would also race
  * with a rebuild between reading the bundle and stamping its cache.
  */
-function cacheKey(bytes: Uint8Array): string {
-  return `${MAGIC} ${bytes.length} ${checksum(bytes)}`;
+function cacheKey(bytes: Uint8Array, partial: boolean): string {
+  return `${MAGIC}${partial ? " partial" : ""} ${bytes.length} ${checksum(bytes)}`;
 }
 
 /**
@@ -95,11 +101,12 @@ function cacheLimit(length: number): number {
 }
 
 /**
- * The cache's bytes for V8 when its first line is `key` followed by their checksum, else undefined (none,
- * unreadable, another build, damaged). V8 checks no checksum of a code cache (only its debug builds do)
- * and crashes on a damaged one, so the hash is checked here.
+ * The cache in `file` when its first line is one of `keys` followed by its bytes' checksum: those bytes
+ * for V8 and the key they were stamped with; else undefined (none, unreadable, another build, damaged).
+ * V8 checks no checksum of a code cache (only its debug builds do) and crashes on a damaged one, so the
+ * hash is checked here.
  */
-function readCache(file: string, key: string, limit: number): Buffer | undefined {
+function readCache(file: string, keys: readonly string[], limit: number): { data: Buffer; key: string } | undefined {
   try {
     const data = readRegularFile(file, limit);
     if (data === undefined) return undefined;
@@ -107,7 +114,8 @@ function readCache(file: string, key: string, limit: number): Buffer | undefined
     if (end < 0) return undefined;
     const line = data.subarray(0, end).toString("latin1");
     const payload = data.subarray(end + 1);
-    return line === `${key} ${checksum(payload)}` ? payload : undefined;
+    const key = keys.find((candidate) => line === `${candidate} ${checksum(payload)}`);
+    return key === undefined ? undefined : { data: payload, key };
   } catch {
     return undefined;
   }
@@ -185,28 +193,40 @@ function writeCache(bundle: string, file: string, key: string, make: () => Buffe
 
 /**
  * What became of the code cache in `loadBundle`: `used` (V8 took it), `refused` (V8 did not: another V8
- * version or flags, or damaged), `missing` (none for this build of the bundle), `unavailable` (the
- * bundle's folder could not be read for it). The cache is written at exit after `refused` and `missing`.
+ * version or flags, or damaged), `missing` (none for this build of the bundle, or only a partial one
+ * for a run that does the work), `unavailable` (the bundle's folder could not be read for it). The cache
+ * is written at exit after `refused` and `missing`.
  */
 export type CodeCacheState = "used" | "refused" | "missing" | "unavailable";
+
+export interface LoadOptions {
+  /**
+   * The run does little of the bundle's work (help): it takes a partial cache as well as a
+   * full one, and the cache it writes is marked partial, for a run that does the work to replace.
+   */
+  partial?: boolean;
+}
 
 /**
  * Loads the CommonJS file `bundle` (an absolute path) as Node's `require` would, compiled with the code
  * cache beside it (`codeCacheFile`), and returns its `module.exports` with what became of the cache and
- * the cache's file. The cache is written
- * when the process exits if it was missing or refused. Throws what reading, compiling or running the
+ * the cache's file. The cache is written when the process exits if it was missing or refused (marked
+ * partial for a `partial` run). Throws what reading, compiling or running the
  * bundle throws; never what reading or writing the cache does.
  */
-export function loadBundle(bundle: string): { exports: Record<string, unknown>; cache: CodeCacheState; cacheFile: string } {
+export function loadBundle(bundle: string, options: LoadOptions = {}): { exports: Record<string, unknown>; cache: CodeCacheState; cacheFile: string } {
   const bytes = readFileSync(bundle);
   // An ASCII file (as scripts/bundle.mjs writes the bundle) needs no UTF-8 decoding.
   const source = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
   const cacheFile = codeCacheFile(bundle);
+  const partial = options.partial === true;
   let key: string | undefined;
   let cachedData: Buffer | undefined;
   try {
-    key = cacheKey(bytes);
-    cachedData = readCache(cacheFile, key, cacheLimit(bytes.length));
+    key = cacheKey(bytes, partial);
+    const full = partial ? cacheKey(bytes, false) : key;
+    const found = readCache(cacheFile, partial ? [full, key] : [key], cacheLimit(bytes.length));
+    cachedData = found?.data;
   } catch {
     key = undefined;
   }

@@ -22,7 +22,7 @@ import { CAUTIOUS_CONNECTIONS, ConnectionPolicy, OPEN_CONNECTIONS } from "./http
 import { checkProxyEnvironment } from "./http/proxy-env.js";
 import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, withRetries, type Attempt, type RetryNotice } from "./http/retry.js";
 import { trustedCertificates } from "./http/tls.js";
-import { loadUndici, type UndiciParts } from "./http/undici.js";
+import { loadUndici, maxHeaderSize, type UndiciParts } from "./http/undici.js";
 import type { Cache } from "./cache/cache.js";
 import { conditionalHeaders, forbidsStoring, validatorsOf, type CachedAnswer } from "./cache/documents.js";
 import { offlineMiss } from "./cache/offline.js";
@@ -355,11 +355,13 @@ export class HttpClient {
       // where the server offers it (ALPN), one connection then carrying many requests. Connections are
       // kept alive and capped per origin: 6 until the origin has kept one alive, then 16 (http/connections.ts).
       const connect = undici.buildConnector({ ...tls, allowH2: true });
+      // Given, so that undici need not load node:http to read Node's (http/undici.ts).
+      const headerBytes = maxHeaderSize();
       // The connections are counted where each origin's pool is made, with the connector it is given:
       // ours, or, through a proxy, the proxy agent's own, which opens a tunnel per connection (undici's
       // proxy agent replaces the `connect` option, so counting in it would count nothing proxied).
       const factory = (origin: string | URL, options: object) => {
-        const given = options as Pool.Options;
+        const given: Pool.Options = { maxHeaderSize: headerBytes, ...(options as Pool.Options) };
         const counted: Pool.Options = typeof given.connect === "function" ? { ...given, connect: this.connections.counting(given.connect) } : given;
         return given.connections === 1 ? new undici.Client(origin, counted) : new undici.Pool(origin, counted);
       };

@@ -137,12 +137,16 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   const { http, sources, firstMip } = await openSources(options, limits, scope);
   const image = await TargetSession.open(options.target, { wait: options.wait ?? true, operation: "install", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   const context = prepareContext(options, { http, staging: image.staging, limits, scope, firstMip });
+  let closingHttp: Promise<void> | undefined;
   try {
     const compiler = await settleCompiler(options, image, scope);
     const installed = (await readRecordsIn(image.target)).distributions;
     const roots = new Set(options.requests);
     const build = buildOf(options);
     const resolved = await resolveAndPrepare(options, { sources, scope, context, satisfied: (key, requests, chosen) => satisfiedBy(installed, key, requests, { ...options, roots, build, target: image.target, chosen }) });
+    // Everything is fetched: the connections close while the records are staged and the commit runs.
+    closingHttp = http.close();
+    closingHttp.catch(() => {});
     const recordContext: RecordContext = {
       kindOf: (source) => sourceKinds(sources).get(source),
       build,
@@ -153,10 +157,19 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     reporter.clearProgress();
     throw asInterrupted(error, options.signal, target);
   } finally {
-    await image.close();
-    await http.close();
-    scope.dispose();
+    await closeRun(image, closingHttp ?? http.close(), scope);
   }
+}
+
+/**
+ * The end of an install's run, whatever became of it: the target's session closes (its staging folder
+ * is removed, its lock released) while the connections `closingHttp` close, side by side, since each
+ * waits on the system; then the scope goes. Throws the first failure of either close.
+ */
+export async function closeRun(image: TargetSession, closingHttp: Promise<void>, scope: RunScope): Promise<void> {
+  const closed = await Promise.allSettled([image.close(), closingHttp]);
+  scope.dispose();
+  for (const result of closed) if (result.status === "rejected") throw result.reason;
 }
 
 /**

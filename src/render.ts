@@ -59,6 +59,16 @@ export function retryNote(notice: RetryNotice): Text {
   return `Retrying (attempt ${notice.attempt} of ${notice.attempts}, after a ${seconds(notice.waitMs)} wait): ${notice.error.message}`;
 }
 
+/**
+ * A stopwatch started now: each call of the function returned gives the seconds since. Read from
+ * process.hrtime, as `performance.now()` would be: the global `performance` loads node:perf_hooks and
+ * eight modules behind it (~3 ms) at its first use, for a run that wants one duration.
+ */
+export function stopwatch(): () => number {
+  const started = process.hrtime.bigint();
+  return () => Number(process.hrtime.bigint() - started) / 1e9;
+}
+
 export function renderSummary(report: InstallReport, seconds: number): Text[] {
   // The headline counts what the run adds or replaces; packages the target already satisfies are counted apart.
   const already = report.packages.filter((pkg) => pkg.alreadyInstalled === true).length;

@@ -18,7 +18,7 @@ before(async () => {
   work = await tempDir("mpip-code-cache-");
   scripts.load = path.join(work.dir, "load.mjs");
   scripts.probe = path.join(work.dir, "probe.mjs");
-  await writeFile(scripts.load, `import { loadBundle } from ${JSON.stringify(LOADER)};\nconst { exports, cache } = loadBundle(process.argv[2]);\nprocess.stdout.write(JSON.stringify({ answer: exports.answer(), cache }));\n`);
+  await writeFile(scripts.load, `import { loadBundle } from ${JSON.stringify(LOADER)};\nconst { exports, cache } = loadBundle(process.argv[2], { partial: process.argv[3] === "partial" });\nprocess.stdout.write(JSON.stringify({ answer: exports.answer(), cache }));\n`);
   await writeFile(scripts.probe, `import { codeCacheFile } from ${JSON.stringify(LOADER)};\nprocess.stdout.write(codeCacheFile(process.argv[2]));\n`);
 });
 after(() => work.cleanup());
@@ -31,9 +31,12 @@ function bundleText(value: string): string {
   return `"use strict";\n${helpers}\nexports.answer = () => ${JSON.stringify(value)} + ":" + helper3("abc") + ":" + require("node:path").basename(__filename) + ":" + typeof module;\n`;
 }
 
-/** Runs the loader on `bundle` in a new Node started with `flags`: what `answer()` returned, and the cache's state. */
-async function load(bundle: string, flags: string[] = []): Promise<{ answer: string; cache: string }> {
-  const result = await runCommand(process.execPath, [...flags, scripts.load, bundle]);
+/**
+ * Runs the loader on `bundle` in a new Node started with `flags` (as a run for help: `partial`): what
+ * `answer()` returned, and the cache's state.
+ */
+async function load(bundle: string, flags: string[] = [], partial = false): Promise<{ answer: string; cache: string }> {
+  const result = await runCommand(process.execPath, [...flags, scripts.load, bundle, ...(partial ? ["partial"] : [])]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stderr, "", "a run says nothing of its cache");
   return JSON.parse(result.stdout) as { answer: string; cache: string };
@@ -65,6 +68,25 @@ describe("the CLI bundle's code cache", () => {
     const writtenAt = (await stat(cacheFile)).mtimeMs;
     assert.deepEqual(await load(bundle), { answer: "one:6:bundle.cjs:object", cache: "used" });
     assert.equal((await stat(cacheFile)).mtimeMs, writtenAt, "an accepted cache is left alone");
+    assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", path.basename(cacheFile)], "no temporary file is left");
+  });
+
+  test("written by a run for help is marked partial: such runs take it, a run that does the work replaces it, and both take that one", async () => {
+    const bundle = await folderWith("partial", bundleText("help"));
+    const cacheFile = await cacheOf(bundle);
+    const firstLine = async () => (await readFile(cacheFile)).subarray(0, 40).toString("latin1");
+    assert.deepEqual(await load(bundle, [], true), { answer: "help:6:bundle.cjs:object", cache: "missing" });
+    assert.match(await firstLine(), /^mpip-v8-cache partial \d+ /);
+    const partialAt = (await stat(cacheFile)).mtimeMs;
+    assert.deepEqual(await load(bundle, [], true), { answer: "help:6:bundle.cjs:object", cache: "used" });
+    assert.equal((await stat(cacheFile)).mtimeMs, partialAt, "a run for help keeps a partial cache");
+    // The run that does the work compiles it whole and writes its own.
+    assert.deepEqual(await load(bundle), { answer: "help:6:bundle.cjs:object", cache: "missing" });
+    assert.match(await firstLine(), /^mpip-v8-cache \d+ /);
+    const fullAt = (await stat(cacheFile)).mtimeMs;
+    assert.deepEqual(await load(bundle), { answer: "help:6:bundle.cjs:object", cache: "used" });
+    assert.deepEqual(await load(bundle, [], true), { answer: "help:6:bundle.cjs:object", cache: "used" });
+    assert.equal((await stat(cacheFile)).mtimeMs, fullAt, "a full cache is left alone by every run");
     assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", path.basename(cacheFile)], "no temporary file is left");
   });
 

@@ -4,7 +4,7 @@
 import { download, type DownloadReport } from "../download.js";
 import { MpipError } from "../errors.js";
 import { Reporter, type Verbosity } from "../log.js";
-import { jsonDocument } from "../render.js";
+import { jsonDocument, stopwatch } from "../render.js";
 import { catchSignals } from "../signals.js";
 import { printable, quantity, styled, type Text } from "../text.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
@@ -16,7 +16,7 @@ export type DownloadFlags = Omit<InstallFlags, "target" | "wait" | "record" | "d
 export async function downloadCommand(specs: string[], flags: DownloadFlags): Promise<number> {
   const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
   const reporter = new Reporter({ verbosity });
-  const started = performance.now();
+  const elapsed = stopwatch();
   const signals = catchSignals((message) => reporter.write(message));
   // Until the download starts, a malformed spec is the command line's (or a -r file's) fault.
   let typed = true;
@@ -47,7 +47,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
     if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, ...report })}\n`);
     // A lock's download is for the lock's firmware, given or not: the install from the folder needs it.
     const firmwareOption = flags.lock !== undefined && report.flavor !== "py" && firmwareFlag(flags) === "" ? ` --mpy ${report.flavor}` : firmwareFlag(flags);
-    reporter.info(...renderDownloadSummary(report, (performance.now() - started) / 1000, firmwareOption));
+    reporter.info(...renderDownloadSummary(report, elapsed(), firmwareOption));
     return EXIT_OK;
   } catch (error) {
     const code = reportFailure(error, reporter, { json: flags.json, debug: flags.debug, typed });

@@ -8,7 +8,7 @@ import { DEFAULT_INDEXES, defaultTarget } from "../defaults.js";
 import { install } from "../install.js";
 import type { Limits } from "../limits.js";
 import { Reporter, type Verbosity } from "../log.js";
-import { jsonReport, renderSummary } from "../render.js";
+import { jsonReport, renderSummary, stopwatch } from "../render.js";
 import { requestFor, type Constraint, type HashMode, type Request } from "../resolve/resolve.js";
 import { constraintsByName, hashModeProblem } from "../resolve/constraints.js";
 import { normalizeName } from "../spec/names.js";
@@ -83,7 +83,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
   if (flags.lock !== undefined) return (await import("./sync.js")).installLockCommand(flags.lock, specs, flags);
   const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
   const reporter = new Reporter({ verbosity });
-  const started = performance.now();
+  const elapsed = stopwatch();
   const signals = catchSignals((message) => reporter.write(message));
   // Until the install starts, a malformed spec is the command line's (or a -r file's) fault: see exitCodeFor.
   let typed = true;
@@ -114,7 +114,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
       reporter,
     });
     if (flags.json) process.stdout.write(`${jsonReport(report)}\n`);
-    reporter.info(...renderSummary(report, (performance.now() - started) / 1000));
+    reporter.info(...renderSummary(report, elapsed()));
     return EXIT_OK;
   } catch (error) {
     const code = reportFailure(error, reporter, { json: flags.json, debug: flags.debug, typed });

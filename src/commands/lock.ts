@@ -7,7 +7,7 @@ import path from "node:path";
 import { MpipError } from "../errors.js";
 import { isLocalSpec, localSpec, packageSource, type LockedPackage } from "../lock/format.js";
 import { Reporter, styled, type Text, type Verbosity } from "../log.js";
-import { jsonDocument } from "../render.js";
+import { jsonDocument, stopwatch } from "../render.js";
 import type { Request } from "../resolve/resolve.js";
 import { catchSignals } from "../signals.js";
 import { printable, quantity } from "../text.js";
@@ -29,7 +29,7 @@ const LOCK_NAME = /^pylock\.([^.]+\.)?toml$/;
 export async function lockCommand(specs: string[], flags: LockFlags): Promise<number> {
   const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
   const reporter = new Reporter({ verbosity });
-  const started = performance.now();
+  const elapsed = stopwatch();
   const signals = catchSignals((message) => reporter.write(message));
   let typed = true;
   try {
@@ -61,7 +61,7 @@ export async function lockCommand(specs: string[], flags: LockFlags): Promise<nu
     const shown = printable(flags.output);
     if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, lock: report.lockFile, upToDate: report.upToDate, from, packages: report.packages.map(describePackage), warnings: report.warnings })}\n`);
     if (flags.check) reporter.info(`\`${shown}\` is up to date (${quantity(report.packages.length, "package")})`);
-    else reporter.info(`Locked ${quantity(report.packages.length, "package")} into \`${shown}\` in ${((performance.now() - started) / 1000).toFixed(2)}s`, ...report.packages.map(packageLine));
+    else reporter.info(`Locked ${quantity(report.packages.length, "package")} into \`${shown}\` in ${elapsed().toFixed(2)}s`, ...report.packages.map(packageLine));
     return EXIT_OK;
   } catch (error) {
     const { OutdatedLock } = await import("../lock/lock.js");

@@ -6,7 +6,7 @@
 import { defaultTarget } from "../defaults.js";
 import { MpipError } from "../errors.js";
 import { Reporter, type Verbosity } from "../log.js";
-import { jsonReport, renderSummary } from "../render.js";
+import { jsonReport, renderSummary, stopwatch } from "../render.js";
 import { catchSignals } from "../signals.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
 import { cacheOptions, checkBuildFlags, checkOptionClashes, limitsFrom, type InstallFlags } from "./install.js";
@@ -34,7 +34,7 @@ type LockedFlags = Omit<InstallFlags, "requirement" | "findLinks" | "deps" | "pr
 async function lockedInstallCommand(lockFile: string, flags: LockedFlags, how: { remove: boolean; given: string; clash?: string }): Promise<number> {
   const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
   const reporter = new Reporter({ verbosity });
-  const started = performance.now();
+  const elapsed = stopwatch();
   const signals = catchSignals((message) => reporter.write(message));
   try {
     checkOptionClashes(flags);
@@ -71,7 +71,7 @@ async function lockedInstallCommand(lockFile: string, flags: LockedFlags, how: {
       reporter,
     });
     if (flags.json) process.stdout.write(`${jsonReport(report)}\n`);
-    reporter.info(...renderSummary(report, (performance.now() - started) / 1000));
+    reporter.info(...renderSummary(report, elapsed()));
     return EXIT_OK;
   } catch (error) {
     const code = reportFailure(error, reporter, { json: flags.json, debug: flags.debug });

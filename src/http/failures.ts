@@ -5,6 +5,7 @@
 import { MpipError } from "../errors.js";
 import { isRetryableStatus, parseRetryAfter, seconds, type Attempt } from "./retry.js";
 import { quantity } from "../text.js";
+import { maxHeaderSize } from "./undici.js";
 
 /** The body ended (or the connection dropped) before all the bytes the response declared had come. */
 export class BodyCutShort extends Error {
@@ -63,6 +64,12 @@ export function thrownFailure(thrown: unknown, context: FailureContext): Failure
       return fail(`the download of \`${url}\` stalled: no data for ${seconds(timeoutMs)}`, "the server or the network stalled; try again later, or raise --timeout on a slow link", true);
     case "ECONNREFUSED":
       return fail(`could not connect to fetch \`${url}\`: connection refused`, "check the URL's host and port, and HTTP_PROXY / HTTPS_PROXY if you use a proxy", false);
+    case "UND_ERR_HEADERS_OVERFLOW":
+      return fail(
+        `the answer from \`${url}\` has headers larger than ${quantity(maxHeaderSize(), "byte")}, the most Node's HTTP client accepts`,
+        "if the server is meant to send such headers, raise the limit with NODE_OPTIONS=--max-http-header-size=BYTES",
+        false,
+      );
     case "ENOTFOUND":
       return fail(`could not fetch \`${url}\`: host not found`, "check the host name in the URL and your network connection (DNS)", false);
     default:

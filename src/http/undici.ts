@@ -56,3 +56,23 @@ export function loadUndici(): Promise<UndiciParts> {
   parts ??= loadParts().catch(loadWhole);
   return parts;
 }
+
+/** Node's default for `--max-http-header-size`: 16 KiB. */
+const NODE_MAX_HEADER_BYTES = 16 * 1024;
+
+/**
+ * The most bytes an answer's head (status line and headers) may take, as Node's own HTTP client allows:
+ * the last `--max-http-header-size` Node was given (on its command line, `execArgv`, or in
+ * `NODE_OPTIONS`), else Node's default, 16 KiB. undici reads it from node:http, which mpip's requests
+ * otherwise never load (scripts/bundle.mjs): mpip gives it to undici instead. A value that is not a
+ * positive integer is passed over, as Node itself would refuse to start with it.
+ */
+export function maxHeaderSize(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ""): number {
+  const words = [...nodeOptions.split(/\s+/).filter((word) => word !== ""), ...execArgv];
+  let size = NODE_MAX_HEADER_BYTES;
+  for (const [at, word] of words.entries()) {
+    const value = word === "--max-http-header-size" ? words[at + 1] : word.startsWith("--max-http-header-size=") ? word.slice("--max-http-header-size=".length) : undefined;
+    if (value !== undefined && /^[1-9]\d*$/.test(value)) size = Number(value);
+  }
+  return size;
+}

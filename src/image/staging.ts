@@ -82,7 +82,9 @@ export class Staging {
  */
 async function removeStagingFolder(dir: string): Promise<void> {
   const entries = await readdir(dir).catch(() => [] as string[]);
-  for (const entry of entries.filter((name) => name !== MARKER)) await rm(path.join(dir, entry), { recursive: true, force: true, maxRetries: 3 });
+  // Side by side (packages, records, backup, scratch): each removal is many calls that wait on the disk.
+  const removed = await Promise.allSettled(entries.filter((name) => name !== MARKER).map((entry) => rm(path.join(dir, entry), { recursive: true, force: true, maxRetries: 3 })));
+  for (const result of removed) if (result.status === "rejected") throw result.reason;
   await rm(path.join(dir, MARKER), { force: true });
   await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 }

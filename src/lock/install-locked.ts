@@ -13,7 +13,7 @@
 
 import path from "node:path";
 import { RunScope } from "../cancel.js";
-import { buildOf, commitStaged, openSources, prepareContext, settleCompiler, type InstallOptions, type InstallReport } from "../install.js";
+import { buildOf, closeRun, commitStaged, openSources, prepareContext, settleCompiler, type InstallOptions, type InstallReport } from "../install.js";
 import { DEFAULT_LIMITS, type Limits } from "../limits.js";
 import type { Staged } from "../prepare/index.js";
 import type { Provenance, SourceKind } from "../record/format.js";
@@ -87,9 +87,7 @@ export async function installLocked(options: LockedInstallOptions): Promise<Inst
     reporter.clearProgress();
     throw asInterrupted(error, options.signal, target);
   } finally {
-    await image.close();
-    await http.close();
-    scope.dispose();
+    await closeRun(image, http.close(), scope);
   }
 }
 

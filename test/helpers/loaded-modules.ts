@@ -7,6 +7,8 @@
 //   when the module is first imported: the module ran if that function did.
 // - The compile worker's bundle (dist/compile-worker.js) names its modules in `// path` comments.
 // - Any other file is itself a module.
+// - Node's own modules appear by their `node:` names, once loaded (those in Node's start-up snapshot,
+//   such as node:fs, do not: they are never compiled in the process).
 
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
@@ -44,4 +46,14 @@ export async function sourcesIn(dir: string): Promise<string[]> {
     }
   }
   return [...sources].sort();
+}
+
+/** Node's public modules a recorded run (`recordLoads`) loaded beyond its start-up snapshot: `node:http`, ... */
+export async function builtinsIn(dir: string): Promise<string[]> {
+  const builtins = new Set<string>();
+  for (const name of await readdir(dir)) {
+    const coverage = JSON.parse(await readFile(path.join(dir, name), "utf8")) as Coverage;
+    for (const script of coverage.result) if (/^node:(?!internal\/)/.test(script.url)) builtins.add(script.url);
+  }
+  return [...builtins].sort();
 }

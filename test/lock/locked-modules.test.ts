@@ -10,7 +10,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runMpip, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
-import { recordLoads, sourcesIn } from "../helpers/loaded-modules.js";
+import { builtinsIn, recordLoads, sourcesIn } from "../helpers/loaded-modules.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -52,7 +52,7 @@ describe("modules a run loads", () => {
     assert.deepEqual(sources.filter((source) => HTTP_CLIENT.test(source) || NOT_NEEDED.some((pattern) => pattern.test(source))), []);
   });
 
-  test("a plain install from the index loads the HTTP client, and not its HTTP/2 half, pack, pako or the compiler", async () => {
+  test("a plain install from the index loads the HTTP client, and not its HTTP/2 half, Node's HTTP modules, pack, pako or the compiler", async () => {
     const record = path.join(work.dir, "loaded-plain");
     const result = await runMpip(["install", "-q", "-i", server.url, "-p", path.join(work.dir, "plain"), "lantern-core"], { env: recordLoads(record) });
     assert.equal(result.code, 0, result.stderr);
@@ -61,6 +61,11 @@ describe("modules a run loads", () => {
     assert.deepEqual(sources.filter((source) => NOT_NEEDED.some((pattern) => pattern.test(source))), []);
     // Plain HTTP: undici's HTTP/2 half is not loaded (an install over HTTP/2: test/http/connections.test.ts).
     assert.deepEqual(sources.filter((source) => /node_modules\/undici\/lib\/dispatcher\/client-h2\.js$/.test(source)), []);
+    // undici speaks HTTP/1.1 on its own sockets: Node's HTTP modules, and perf_hooks, are not loaded for it
+    // (scripts/bundle.mjs), while those it does need are seen.
+    const builtins = await builtinsIn(record);
+    assert.ok(builtins.includes("node:net") && builtins.includes("node:zlib"), `Node's modules are seen: ${builtins.join(", ")}`);
+    assert.deepEqual(builtins.filter((name) => /^node:(https?|http2|_http_\w+|perf_hooks)$/.test(name)), []);
   });
 
   test("an install with --compile runs the compiler and its worker, and still not pack or pako", async () => {
