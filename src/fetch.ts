@@ -148,16 +148,17 @@ async function fetchInto<T>(file: Expected, http: HttpClient, label: string, opt
     }
   }
   if (http.offline && sha256 !== undefined) throw offlineMiss(label, origin, http.cache?.dir, sha256);
-  const writer = store !== undefined && sha256 !== undefined ? store.writer() : undefined;
+  const tee = store !== undefined && sha256 !== undefined ? new TeeSink(sink, store.writer()) : undefined;
   const getOptions = { maxBytes, cacheByUrl: sha256 === undefined, ...(options.quota === undefined ? {} : { quota: options.quota }) };
   try {
-    const response = await http.getInto(location.url, getOptions, writer === undefined ? sink : new TeeSink(sink, writer), lease);
+    const response = await http.getInto(location.url, getOptions, tee ?? sink, lease);
     if (response.status === "not-found") throw notFound(label, origin, options);
-    // Stored only when it is the file the hash names; a mismatch is the caller's to report.
-    await writer?.commit(sha256);
+    // Stored only when it is the file the hash names (a mismatch is the caller's to report), behind the
+    // caller: the client's close() waits for it.
+    if (tee !== undefined) http.storeBehind(tee.commit(sha256));
     return { body: response.body, origin };
   } catch (error) {
-    await writer?.discard();
+    await tee?.discard();
     throw isOfflineMiss(error) ? offlineMiss(label, origin, http.cache?.dir) : error;
   }
 }

@@ -26,7 +26,7 @@ import { loadUndici, maxHeaderSize, type UndiciParts } from "./http/undici.js";
 import type { Cache } from "./cache/cache.js";
 import { conditionalHeaders, forbidsStoring, validatorsOf, type CachedAnswer } from "./cache/documents.js";
 import { offlineMiss } from "./cache/offline.js";
-import { TeeSink, type StoreWriter } from "./cache/store.js";
+import { TeeSink } from "./cache/store.js";
 import { MemorySink, type BodySink } from "./sink.js";
 import { printable } from "./text.js";
 import { parseUrl } from "./url.js";
@@ -222,6 +222,8 @@ export class HttpClient {
   async forgetAnswer(url: string, accept?: string): Promise<void> {
     const parsed = parseUrl(url);
     if (this.cache === undefined || parsed === undefined) return;
+    // The answer may still be being remembered behind its caller: forgotten after that, not before.
+    await Promise.all([...this.storing]);
     await this.cache.documents.forget(this.cache.documents.keyFor(parsed, accept));
   }
 
@@ -238,7 +240,20 @@ export class HttpClient {
     this.ending.abort(new MpipError("network", "the request was still running when mpip closed its connections", { hint: "this is a bug in mpip if it is ever shown; please report it" }));
     // A client that never came up (an unreadable --cert file) has already reported why.
     const client = await this.client?.catch(() => undefined);
-    await Promise.all([client?.cautious.close(), client?.open.close()]);
+    await Promise.all([...this.storing, client?.cautious.close(), client?.open.close()]);
+  }
+
+  /**
+   * Answers being written into the cache after their callers got them: a request does not wait for the
+   * disk (the entry's rename, the document beside it), `close()` does. Their failures are the cache's
+   * to tell (StoreEvents) and never reject.
+   */
+  private readonly storing = new Set<Promise<unknown>>();
+
+  /** Lets `close()` wait for `work`, a write into the cache that no caller waits for (see `storing`). */
+  storeBehind(work: Promise<unknown>): void {
+    const tracked = work.catch(() => undefined).finally(() => this.storing.delete(tracked));
+    this.storing.add(tracked);
   }
 
   /**
@@ -280,7 +295,7 @@ export class HttpClient {
     let current = start;
     const context = () => ({ url: current.toString(), timeoutMs: this.timeoutMs });
     const draw = new Draw({ quota: options.quota, lease, signal });
-    let writer: StoreWriter | undefined;
+    let tee: TeeSink<T> | undefined;
     try {
       for (let hop = 0; ; hop++) {
         const cached = revalidation?.cached;
@@ -308,7 +323,7 @@ export class HttpClient {
         if (statusCode === 404 || statusCode === 410) {
           await response.body.dump();
           const value: Answer<T> = { status: "not-found", url: current.toString() };
-          if (revalidation !== undefined) await this.remember(start, revalidation, headers, value, undefined);
+          if (revalidation !== undefined) this.storeBehind(this.remember(start, revalidation, headers, value, undefined));
           return { ok: true, value };
         }
         if (statusCode < 200 || statusCode >= 300) {
@@ -316,16 +331,20 @@ export class HttpClient {
           const retryAfter = headers["retry-after"];
           return statusFailure(statusCode, typeof retryAfter === "string" ? retryAfter : undefined, context());
         }
-        writer = revalidation !== undefined && !forbidsStoring(headers) ? this.cache!.store.writer() : undefined;
-        const body = await readBody(response.body, declaredLength(headers["content-length"]), { maxBytes: options.maxBytes, draw }, current.toString(), writer === undefined ? sink : new TeeSink(sink, writer));
+        tee = revalidation !== undefined && !forbidsStoring(headers) ? new TeeSink(sink, this.cache!.store.writer()) : undefined;
+        const body = await readBody(response.body, declaredLength(headers["content-length"]), { maxBytes: options.maxBytes, draw }, current.toString(), tee ?? sink);
         const value: Answer<T> = { status: "ok", url: current.toString(), body, contentType: String(headers["content-type"] ?? "") };
-        if (revalidation !== undefined) await this.remember(start, revalidation, headers, value, await writer?.commit());
-        writer = undefined;
+        // The answer is the caller's now; the cache takes it behind (see storeBehind).
+        if (revalidation !== undefined) {
+          const stored = tee?.commit() ?? Promise.resolve(undefined);
+          this.storeBehind(stored.then((entry) => this.remember(start, revalidation, headers, value, entry)));
+        }
+        tee = undefined;
         return { ok: true, value };
       }
     } catch (error) {
       draw.refund();
-      await writer?.discard();
+      await tee?.discard();
       return thrownFailure(error, context());
     }
   }

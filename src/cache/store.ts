@@ -211,25 +211,55 @@ export class StoreWriter {
   }
 }
 
+/** How many bytes a TeeSink lets wait for the store before the download waits for it. */
+const TEE_BACKLOG_BYTES = 1 << 20;
+
 /**
  * A sink that hands every byte to `inner` and to a store writer too: a download is written to the
- * cache as it arrives, whatever the caller does with it.
+ * cache as it arrives, whatever the caller does with it. The store's writes run behind the download,
+ * in their order, so that the answer is not held up by the disk (a cache entry takes a temporary file,
+ * its writes and a rename: several trips to the disk per request, which at every level of a resolution
+ * added up to tens of milliseconds); the download waits for them only when more than
+ * TEE_BACKLOG_BYTES are waiting. Its `commit` and `discard` (not the writer's own) wait for them.
  */
 export class TeeSink<T> implements BodySink<T> {
-  constructor(private readonly inner: BodySink<T>, readonly writer: StoreWriter) {}
+  private queue: Promise<void> = Promise.resolve();
+  private waiting = 0;
+
+  constructor(private readonly inner: BodySink<T>, private readonly writer: StoreWriter) {}
 
   async begin(declared: number | undefined): Promise<void> {
-    await this.writer.begin();
+    this.behind(() => this.writer.begin(), 0);
     await this.inner.begin(declared);
   }
 
   async write(chunk: Buffer): Promise<void> {
     await this.inner.write(chunk);
-    await this.writer.write(chunk);
+    this.behind(() => this.writer.write(chunk), chunk.length);
+    if (this.waiting > TEE_BACKLOG_BYTES) await this.queue;
   }
 
   end(): T | Promise<T> {
     return this.inner.end();
+  }
+
+  /** The writer's `commit`, once it has written every byte given to it (see StoreWriter.commit). */
+  async commit(expected?: string): Promise<{ sha256: string; bytes: number } | undefined> {
+    await this.queue;
+    return this.writer.commit(expected);
+  }
+
+  /** The writer's `discard`, once its writes are done: nothing is left behind. */
+  async discard(): Promise<void> {
+    await this.queue;
+    await this.writer.discard();
+  }
+
+  private behind(work: () => Promise<void>, bytes: number): void {
+    this.waiting += bytes;
+    this.queue = this.queue.then(work).finally(() => {
+      this.waiting -= bytes;
+    });
   }
 }
 

@@ -11,7 +11,7 @@ import { Draw, MemoryBudget, Quota } from "../../src/budget.js";
 import { Cache } from "../../src/cache/cache.js";
 import { conditionalHeaders, forbidsStoring, validatorsOf } from "../../src/cache/documents.js";
 import { parseDuration } from "../../src/cache/duration.js";
-import { fullSha256 } from "../../src/cache/store.js";
+import { fullSha256, TeeSink } from "../../src/cache/store.js";
 import { MemorySink } from "../../src/sink.js";
 import { tempDir } from "../helpers/cli.js";
 
@@ -74,6 +74,39 @@ describe("the store", () => {
     const body = await cache.store.readInto(sha256("hello store"), new MemorySink(), limits(100, quota));
     assert.equal(body?.toString(), "hello store");
     assert.equal(quota.used, 11);
+  });
+
+  test("a tee hands the download every byte at once and the store the same bytes behind it, in order; its commit waits for them", async (t) => {
+    const { dir, cleanup } = await tempDir();
+    t.after(cleanup);
+    const cache = new Cache(dir);
+    const tee = new TeeSink(new MemorySink(), cache.store.writer());
+    await tee.begin(undefined);
+    await tee.write(Buffer.from("a retry "));
+    await tee.begin(undefined); // a retry starts over, in the store too
+    // More than the backlog the store may lag behind by: the download then waits for it.
+    const chunks = [Buffer.from("first,"), Buffer.alloc(1536 * 1024, 0x61), Buffer.from(",second,"), Buffer.alloc(700 * 1024, 0x62), Buffer.from(",last")];
+    for (const chunk of chunks) await tee.write(chunk);
+    const whole = Buffer.concat(chunks);
+    assert.deepEqual(await tee.end(), whole, "the download has every byte, in order");
+    assert.deepEqual(await tee.commit(), { sha256: sha256(whole), bytes: whole.length });
+    assert.deepEqual(await readFile(cache.store.pathOf(sha256(whole))), whole, "the store has the same bytes");
+    assert.deepEqual(await readdir(path.join(dir, "tmp")), [], "the temporary file was renamed");
+  });
+
+  test("a tee discarded while its writes still run leaves nothing, and a commit told another hash keeps nothing", async (t) => {
+    const { dir, cleanup } = await tempDir();
+    t.after(cleanup);
+    const cache = new Cache(dir);
+    for (const end of ["discard", "wrong hash"] as const) {
+      const tee = new TeeSink(new MemorySink(), cache.store.writer());
+      await tee.begin(undefined);
+      for (let i = 0; i < 20; i++) await tee.write(Buffer.alloc(64 * 1024, i));
+      if (end === "discard") await tee.discard();
+      else assert.equal(await tee.commit(sha256("something else")), undefined);
+      assert.deepEqual(await readdir(path.join(dir, "tmp")), [], end);
+      assert.ok(!existsSync(path.join(dir, "content")), end);
+    }
   });
 
   test("a writer told what the bytes must hash to keeps nothing else", async (t) => {
