@@ -11,7 +11,7 @@ import { Pool } from "./pool.js";
 import { caseClashWarnings } from "./archive/case-fold.js";
 import { DEFAULT_LIMITS, formatBytes, type Limits } from "./limits.js";
 import { recordInputFor, type RecordContext } from "./record/provenance.js";
-import { stageImageChange } from "./record/stage.js";
+import { RecordsAhead, stageImageChange } from "./record/stage.js";
 import { imageBytesAfter } from "./record/image-size.js";
 import type { Provenance, SourceKind } from "./record/format.js";
 import { readRecordsIn, type Distribution } from "./record/read.js";
@@ -138,27 +138,46 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   const image = await TargetSession.open(options.target, { wait: options.wait ?? true, operation: "install", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   const context = prepareContext(options, { http, staging: image.staging, limits, scope, firstMip });
   let closingHttp: Promise<void> | undefined;
+  let ahead: RecordsAhead | undefined;
   try {
     const compiler = await settleCompiler(options, image, scope);
     const installed = (await readRecordsIn(image.target)).distributions;
     const roots = new Set(options.requests);
     const build = buildOf(options);
-    const resolved = await resolveAndPrepare(options, { sources, scope, context, satisfied: (key, requests, chosen) => satisfiedBy(installed, key, requests, { ...options, roots, build, target: image.target, chosen }) });
-    // Everything is fetched: the connections close while the records are staged and the commit runs.
-    closingHttp = http.close();
-    closingHttp.catch(() => {});
     const recordContext: RecordContext = {
       kindOf: (source) => sourceKinds(sources).get(source),
       build,
       requested: (node) => node.requests.some((request) => roots.has(request)),
     };
-    return await commitStaged(resolved, { image, installed, compiler, recordContext, scope }, options);
+    // Records are staged while the network is waited for; not where the files change after they are
+    // prepared (compiled to .mpy), nor without records.
+    ahead = options.record === false || compiler !== undefined ? undefined : new RecordsAhead(path.join(image.staging.dir, "records-ahead"));
+    const onPrepared = ahead === undefined ? undefined : (node: ResolvedPackage<Staged>) => stageAhead(ahead!, node, installed, recordContext);
+    const resolved = await resolveAndPrepare(options, { sources, scope, context, ...(onPrepared === undefined ? {} : { onPrepared }), satisfied: (key, requests, chosen) => satisfiedBy(installed, key, requests, { ...options, roots, build, target: image.target, chosen }) });
+    // Everything is fetched: the connections close while the records are staged and the commit runs.
+    closingHttp = http.close();
+    closingHttp.catch(() => {});
+    return await commitStaged(resolved, { image, installed, compiler, recordContext, scope, ...(ahead === undefined ? {} : { ahead }) }, options);
   } catch (error) {
     reporter.clearProgress();
     throw asInterrupted(error, options.signal, target);
   } finally {
+    await ahead?.settled();
     await closeRun(image, closingHttp ?? http.close(), scope);
   }
+}
+
+/**
+ * Starts staging the record of a package just prepared (`RecordsAhead`), as commitStaged will most
+ * likely decide it: owning all its files, requested if the user named it or it replaces a version that
+ * was. Not for a package the target already holds.
+ */
+function stageAhead(ahead: RecordsAhead, node: ResolvedPackage<Staged>, installed: readonly Distribution[], context: RecordContext): void {
+  if (node.prepared.alreadyInstalled === true) return;
+  const key = normalizeName(node.name);
+  const record = recordInputFor(node, context);
+  const requested = record.requested || installed.some((item) => item.key === key && item.requested);
+  ahead.start(key, { ...record, requested, files: node.prepared.files.map((file) => ({ path: file, staged: path.join(node.prepared.dir, file) })) });
 }
 
 /**
@@ -180,11 +199,12 @@ export async function closeRun(image: TargetSession, closingHttp: Promise<void>,
  */
 export function resolveAndPrepare(
   options: Pick<InstallOptions, "requests" | "jobs" | "pre" | "noDeps" | "constraints" | "hashMode" | "reporter">,
-  run: { sources: Source[]; scope: RunScope; context: PrepareContext; satisfied?: ResolveOptions<Staged>["satisfied"] },
+  run: { sources: Source[]; scope: RunScope; context: PrepareContext; satisfied?: ResolveOptions<Staged>["satisfied"]; onPrepared?: ResolveOptions<Staged>["onPrepared"] },
 ): Promise<Array<ResolvedPackage<Staged>>> {
   const { reporter } = options;
   return resolve<Staged>(options.requests, {
     ...(run.satisfied === undefined ? {} : { satisfied: run.satisfied }),
+    ...(run.onPrepared === undefined ? {} : { onPrepared: run.onPrepared }),
     sources: run.sources,
     pool: new Pool(options.jobs, run.scope.signal),
     scope: run.scope,
@@ -293,6 +313,8 @@ export interface StagedRun {
   scope: RunScope;
   /** Recorded distributions (by key) to remove in the same commit, though no incoming package replaces them (`mpip sync`). */
   removing?: ReadonlySet<string>;
+  /** Records staged while the packages were prepared: taken where they were staged from the input decided. */
+  ahead?: RecordsAhead;
 }
 
 /**
@@ -333,7 +355,7 @@ export async function commitStaged(resolved: Array<ResolvedPackage<Staged>>, run
     files: node.prepared.files,
     ...(options.record === false ? {} : { record: recordInputFor(node, run.recordContext) }),
   }));
-  const change = await stageImageChange(image.target, installed, incoming, path.join(image.staging.dir, "records"), run.removing).catch((error: unknown) => {
+  const change = await stageImageChange(image.target, installed, incoming, path.join(image.staging.dir, "records"), run.removing, run.ahead).catch((error: unknown) => {
     if (error instanceof MpipError) throw error;
     throw ioError(`cannot write the install records into the staging folder \`${image.staging.dir}\`; nothing was changed in \`${target}\``, error, `check that \`${image.layout.home}\` is writable`);
   });

@@ -6,11 +6,12 @@
 import { lstat } from "node:fs/promises";
 import path from "node:path";
 import type { Placement } from "../image/commit.js";
+import { FILE_JOBS, mapInOrder } from "../pool.js";
 import { printable } from "../text.js";
 import { recordedFiles } from "./installed.js";
 import { describeDuplicates, type Distribution } from "./read.js";
 import { planImage, shadowedModules } from "./plan.js";
-import { stageRecord, stageRewrittenRecord, type RecordInput } from "./write.js";
+import { stageRecord, stageRewrittenRecord, type RecordInput, type StagedRecord } from "./write.js";
 
 export interface IncomingPackage {
   /** PEP 503 normalized name. */
@@ -22,6 +23,38 @@ export interface IncomingPackage {
   files: string[];
   /** The record to write, without its files (they are the ones this package owns); undefined with --no-record. */
   record?: Omit<RecordInput, "files">;
+}
+
+/**
+ * Records staged while the resolution still runs: a package's record is written as soon as it is
+ * prepared, into a folder of its own under `dir`, while the run waits for the network, instead of all
+ * of them after the last download. It is taken at the end only if it was staged from exactly the input
+ * the end decides (the files the package owns, whether it was requested, and the rest of its record);
+ * any other is staged again then, and the one made ahead is left in the staging folder to be removed
+ * with it. A record that fails to stage ahead is staged again at the end, where its failure is told.
+ */
+export class RecordsAhead {
+  private readonly staged = new Map<string, { input: string; record: Promise<StagedRecord | undefined> }>();
+
+  constructor(private readonly dir: string) {}
+
+  /** Starts staging the record of the package `key` from `input` (once per key). */
+  start(key: string, input: RecordInput): void {
+    if (this.staged.has(key)) return;
+    const record = stageRecord(path.join(this.dir, String(this.staged.size)), input).catch(() => undefined);
+    this.staged.set(key, { input: JSON.stringify(input), record });
+  }
+
+  /** The record staged ahead for `key` if it was staged from exactly `input`, else undefined. */
+  async take(key: string, input: RecordInput): Promise<StagedRecord | undefined> {
+    const ahead = this.staged.get(key);
+    return ahead === undefined || ahead.input !== JSON.stringify(input) ? undefined : ahead.record;
+  }
+
+  /** Resolves once no record is being staged ahead any more (before the staging folder is removed). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.staged.values()].map((ahead) => ahead.record));
+  }
 }
 
 export interface ImageChange {
@@ -38,23 +71,31 @@ export interface ImageChange {
 
 /**
  * Plans the install of `incoming` (in plan order) over the records `installed` in `target`, staging
- * records in `recordsDir`; the recorded distributions whose keys are in `removing` go whole, as a
- * replaced version goes (`mpip sync`). Throws what the filesystem throws while staging.
+ * records in `recordsDir` (or taking those staged `ahead` from the same input); the recorded
+ * distributions whose keys are in `removing` go whole, as a replaced version goes (`mpip sync`). Throws
+ * what the filesystem throws while staging.
  */
-export async function stageImageChange(target: string, installed: readonly Distribution[], incoming: readonly IncomingPackage[], recordsDir: string, removing?: ReadonlySet<string>): Promise<ImageChange> {
+export async function stageImageChange(target: string, installed: readonly Distribution[], incoming: readonly IncomingPackage[], recordsDir: string, removing?: ReadonlySet<string>, ahead?: RecordsAhead): Promise<ImageChange> {
   const plan = planImage(installed, incoming, removing);
   const replaced = new Map<string, Distribution[]>();
   for (const item of plan.replaced) replaced.set(item.key, [...(replaced.get(item.key) ?? []), item]);
-  // Each placement takes the size and sha256 its record found, so that the commit does not read the file again.
+  // Each placement takes the size and sha256 its record found, so that the commit does not read the file
+  // again. The records are staged side by side (record/write.ts), the placements kept in plan order.
+  const records = await mapInOrder(incoming, FILE_JOBS, async (item, index) => {
+    if (item.record === undefined) return undefined;
+    const requested = item.record.requested || replaced.get(item.key)?.some((old) => old.requested) === true;
+    const owned = plan.owned.get(item) ?? [];
+    const input: RecordInput = { ...item.record, requested, files: owned.map((file) => ({ path: file, staged: path.join(item.dir, file) })) };
+    return (await ahead?.take(item.key, input)) ?? stageRecord(path.join(recordsDir, String(index)), input);
+  });
   const placements: Placement[] = [];
   for (const [index, item] of incoming.entries()) {
     const owned = plan.owned.get(item) ?? [];
-    if (item.record === undefined) {
+    const record = records[index];
+    if (record === undefined) {
       placements.push(...owned.map((file) => ({ from: path.join(item.dir, file), to: file })));
       continue;
     }
-    const requested = item.record.requested || replaced.get(item.key)?.some((old) => old.requested) === true;
-    const record = await stageRecord(path.join(recordsDir, String(index)), { ...item.record, requested, files: owned.map((file) => ({ path: file, staged: path.join(item.dir, file) })) });
     const withDigest = (from: string, to: string): Placement => {
       const digest = record.digests.get(to);
       return digest === undefined ? { from, to } : { from, to, digest };

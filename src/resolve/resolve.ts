@@ -89,6 +89,11 @@ export interface ResolveOptions<T> {
   /** Fetch and stage a chosen release; its dependencies drive the next level. */
   prepare(release: Release): Promise<Prepared<T>>;
   onProgress?(event: { resolved: number; pending: number }): void;
+  /**
+   * A release was chosen and prepared; its dependencies are still to be resolved. Called once for each
+   * package of the result (and for a release a project folder later replaces), while the walk goes on.
+   */
+  onPrepared?(node: ResolvedPackage<T>): void;
   /** Something worth a warning that does not stop the install (a direct source asked for twice, differently). */
   onNotice?(message: string): void;
   /** Constraints (`-c`): they narrow the versions chosen for their names, and add no package. */
@@ -162,6 +167,7 @@ async function walk<T>(roots: Request[], options: ResolveOptions<T>, { chosen, l
     const results = await scope.all([...fresh].map(([key, requests]) => async () => {
       const result = await resolveOne(key, requests, options, lookups, constraints);
       lookAhead(result.node, fresh);
+      options.onPrepared?.(result.node);
       return result;
     }));
     lookups.endLevel();

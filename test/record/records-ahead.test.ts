@@ -1,0 +1,137 @@
+// Records staged ahead (record/stage.ts RecordsAhead): an install writes each package's record as soon as
+// the package is prepared, while it waits for the network, and takes it at the end only if it was staged
+// from exactly what the end decides. Every way the end can decide otherwise must give the record the end
+// decides: a file another package also ships (the later one owns it), a package requested because the
+// version it replaces was, a package compiled after it was prepared. And whatever was taken, each RECORD
+// must list the installed files with their real hashes and sizes.
+
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { RecordsAhead } from "../../src/record/stage.js";
+import type { RecordInput } from "../../src/record/write.js";
+import { runMpip, tempDir } from "../helpers/cli.js";
+import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
+
+let server: IndexServer;
+let work: { dir: string; cleanup: () => Promise<void> };
+
+before(async () => {
+  server = await startIndexServer();
+  work = await tempDir("mpip-records-ahead-");
+  // Three levels; `kite-tail` and `kite-string` both ship `kite_common.py`: the later in plan order owns it.
+  await server.addSdist({ name: "kite", version: "1.0", files: { "kite/__init__.py": "FLY = 1\n", "kite/frame.py": "RIBS = 4\n" }, requires: ["kite-tail", "kite-string"] });
+  await server.addSdist({ name: "kite-tail", version: "2.0", files: { "kite_tail.py": "BOWS = 6\n", "kite_common.py": "FROM = 'tail'\n" }, requires: ["kite-knot"] });
+  await server.addSdist({ name: "kite-string", version: "0.3", files: { "kite_string.py": "METRES = 50\n", "kite_common.py": "FROM = 'string'\n" }, requires: ["kite-knot"] });
+  await server.addSdist({ name: "kite-knot", version: "0.1", files: { "kite_knot.py": "KIND = 'bowline'\n" } });
+  await server.addSdist({ name: "kite-knot", version: "0.2", files: { "kite_knot.py": "KIND = 'hitch'\n" } });
+});
+after(async () => {
+  await server.close();
+  await work.cleanup();
+});
+
+const sha256 = (data: Buffer) => `sha256=${createHash("sha256").update(data).digest("base64url")}`;
+
+/** Each `.dist-info` of `target` with the rows of its RECORD, checked against the files: every hashed row matches its file. */
+async function checkedRecords(target: string): Promise<Map<string, string[]>> {
+  const records = new Map<string, string[]>();
+  for (const distInfo of (await readdir(target)).filter((name) => name.endsWith(".dist-info")).sort()) {
+    const rows = (await readFile(path.join(target, distInfo, "RECORD"), "utf8")).trim().split("\n").map((line) => line.split(","));
+    for (const [file, hash, size] of rows) {
+      if (hash === "") continue;
+      const data = await readFile(path.join(target, file!));
+      assert.equal(hash, sha256(data), `${distInfo}: the hash of ${file}`);
+      assert.equal(Number(size), data.length, `${distInfo}: the size of ${file}`);
+    }
+    records.set(distInfo, rows.map(([file]) => file!).filter((file) => !file.includes(".dist-info/")).sort());
+  }
+  return records;
+}
+
+describe("records staged ahead", () => {
+  test("a graph whose packages share a file: each RECORD lists what its package owns, with the installed bytes' hashes", async () => {
+    const target = path.join(work.dir, "shared");
+    const result = await runMpip(["install", "--no-cache", "-i", server.url, "-p", target, "kite"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /`kite_common\.py` is in both/);
+    const records = await checkedRecords(target);
+    const common = await readFile(path.join(target, "kite_common.py"), "utf8");
+    const owner = common.includes("string") ? "kite_string-0.3.dist-info" : "kite_tail-2.0.dist-info";
+    const other = owner === "kite_string-0.3.dist-info" ? "kite_tail-2.0.dist-info" : "kite_string-0.3.dist-info";
+    assert.ok(records.get(owner)!.includes("kite_common.py"), `${owner} owns the copy installed`);
+    assert.ok(!records.get(other)!.includes("kite_common.py"), `${other} does not list the file it lost`);
+    assert.deepEqual(records.get("kite-1.0.dist-info"), ["kite/__init__.py", "kite/frame.py"]);
+    assert.deepEqual(records.get("kite_knot-0.2.dist-info"), ["kite_knot.py"]);
+    // Only what the user named is REQUESTED.
+    for (const [distInfo] of records) assert.equal((await readdir(path.join(target, distInfo))).includes("REQUESTED"), distInfo === "kite-1.0.dist-info", distInfo);
+  });
+
+  test("a dependency that replaces a version the user had asked for stays REQUESTED", async () => {
+    const target = path.join(work.dir, "replaced");
+    const first = await runMpip(["install", "-q", "--no-cache", "-i", server.url, "-p", target, "kite-knot==0.1"]);
+    assert.equal(first.code, 0, first.stderr);
+    // kite-tail's dependency kite-knot, held to 0.2 by a constraint, replaces the 0.1 the user asked for.
+    const constraints = path.join(work.dir, "knot-02.txt");
+    await writeFile(constraints, "kite-knot==0.2\n");
+    const second = await runMpip(["install", "-q", "--no-cache", "-i", server.url, "-p", target, "-c", constraints, "kite-tail"]);
+    assert.equal(second.code, 0, second.stderr);
+    const records = await checkedRecords(target);
+    assert.deepEqual([...records.keys()], ["kite_knot-0.2.dist-info", "kite_tail-2.0.dist-info"]);
+    assert.ok((await readdir(path.join(target, "kite_knot-0.2.dist-info"))).includes("REQUESTED"), "the version asked for was requested: its replacement is");
+    assert.ok((await readdir(path.join(target, "kite_tail-2.0.dist-info"))).includes("REQUESTED"), "kite-tail was named");
+  });
+
+  test("packages compiled after they were prepared: RECORD lists the .mpy files written, with their hashes", async () => {
+    const target = path.join(work.dir, "compiled");
+    const result = await runMpip(["install", "-q", "--no-cache", "--compile", "-i", server.url, "-p", target, "kite-tail"]);
+    assert.equal(result.code, 0, result.stderr);
+    const records = await checkedRecords(target);
+    assert.deepEqual(records.get("kite_tail-2.0.dist-info"), ["kite_common.mpy", "kite_tail.mpy"]);
+    assert.deepEqual(records.get("kite_knot-0.2.dist-info"), ["kite_knot.mpy"]);
+  });
+});
+
+describe("RecordsAhead", () => {
+  async function packageDir(name: string, files: Record<string, string>): Promise<string> {
+    const dir = path.join(work.dir, "staged", name);
+    for (const [file, text] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+      await writeFile(path.join(dir, file), text);
+    }
+    return dir;
+  }
+  const input = (dir: string, files: string[], requested = false): RecordInput => ({
+    name: "reel",
+    version: "1.0",
+    requiresDist: [],
+    requested,
+    provenance: { index: "https://example.invalid/pypi", kind: "pypi", artifact: "dist", url: "https://example.invalid/reel-1.0.tar.gz", sha256: null, spec: null, build: { compile: "no", mpy: null } },
+    files: files.map((file) => ({ path: file, staged: path.join(dir, file) })),
+  });
+
+  test("gives the record staged ahead only for the very input it was staged from", async () => {
+    const dir = await packageDir("reel", { "reel.py": "SPOOL = 1\n", "reel_extra.py": "X = 2\n" });
+    const ahead = new RecordsAhead(path.join(work.dir, "ahead-one"));
+    ahead.start("reel", input(dir, ["reel.py", "reel_extra.py"]));
+    const taken = await ahead.take("reel", input(dir, ["reel.py", "reel_extra.py"]));
+    assert.ok(taken !== undefined);
+    assert.equal(taken.distInfo, "reel-1.0.dist-info");
+    assert.match(await readFile(path.join(taken.dir, taken.distInfo, "RECORD"), "utf8"), /^reel\.py,sha256=[\w-]{43},10\nreel_extra\.py,/);
+    assert.equal(await ahead.take("reel", input(dir, ["reel.py"])), undefined, "another set of files owned");
+    assert.equal(await ahead.take("reel", input(dir, ["reel.py", "reel_extra.py"], true)), undefined, "requested after all");
+    assert.equal(await ahead.take("spool", input(dir, ["reel.py", "reel_extra.py"])), undefined, "another package");
+    await ahead.settled();
+  });
+
+  test("a record that cannot be staged ahead is not taken, and says nothing until it is staged at the end", async () => {
+    const dir = await packageDir("broken", { "reel.py": "SPOOL = 1\n" });
+    const ahead = new RecordsAhead(path.join(work.dir, "ahead-two"));
+    const missing = input(dir, ["reel.py", "gone.py"]);
+    ahead.start("reel", missing);
+    await ahead.settled();
+    assert.equal(await ahead.take("reel", missing), undefined);
+  });
+});
