@@ -21,7 +21,9 @@
 // from a help run's cache compiles most of its code again (~40 ms), and would at every run, since a cache
 // that V8 takes is never rewritten. So a run that says it does little (`partial`: help)
 // writes a cache marked partial, which it and other such runs take, and which the next run that does the
-// work refuses and replaces with its own: after `mpip --help` a user's first install pays once.
+// work refuses and replaces with its own: after `mpip --help` a user's first install pays once. A run
+// meant to do the work that stops early (a usage error: `endedEarly`) compiled little too: its cache is
+// marked partial as well.
 
 import { isAscii } from "node:buffer";
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
@@ -205,6 +207,11 @@ export interface LoadOptions {
    * full one, and the cache it writes is marked partial, for a run that does the work to replace.
    */
   partial?: boolean;
+  /**
+   * Asked at exit: whether a run meant to do the work stopped before it (a usage error). The cache it
+   * writes is then marked partial, as a `partial` run's is.
+   */
+  endedEarly?: () => boolean;
 }
 
 /**
@@ -221,9 +228,11 @@ export function loadBundle(bundle: string, options: LoadOptions = {}): { exports
   const cacheFile = codeCacheFile(bundle);
   const partial = options.partial === true;
   let key: string | undefined;
+  let partialKey: string | undefined;
   let cachedData: Buffer | undefined;
   try {
     key = cacheKey(bytes, partial);
+    partialKey = cacheKey(bytes, true);
     const full = partial ? cacheKey(bytes, false) : key;
     const found = readCache(cacheFile, partial ? [full, key] : [key], cacheLimit(bytes.length));
     cachedData = found?.data;
@@ -236,8 +245,18 @@ export function loadBundle(bundle: string, options: LoadOptions = {}): { exports
   const cache: CodeCacheState = key === undefined ? "unavailable" : cachedData === undefined ? "missing" : script.cachedDataRejected === true ? "refused" : "used";
   if (key !== undefined && cache !== "used") {
     const stamp = key;
+    const stopped = partialKey!;
+    const endedEarly = options.endedEarly;
     // At exit, the cache holds every function the run compiled, not only the top level.
-    process.once("exit", () => writeCache(bundle, cacheFile, stamp, () => script.createCachedData()));
+    process.once("exit", () => {
+      let early = false;
+      try {
+        early = endedEarly?.() === true;
+      } catch {
+        // The cache only saves time: a failing question leaves it as the run began.
+      }
+      writeCache(bundle, cacheFile, early ? stopped : stamp, () => script.createCachedData());
+    });
   }
   const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
   const module = { exports: {} as Record<string, unknown> };

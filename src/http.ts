@@ -384,8 +384,11 @@ export class HttpClient {
         const counted: Pool.Options = typeof given.connect === "function" ? { ...given, connect: this.connections.counting(given.connect) } : given;
         return given.connections === 1 ? new undici.Client(origin, counted) : new undici.Pool(origin, counted);
       };
+      // The pool to a proxy itself (which carries the CONNECT requests) is made by undici's ProxyAgent with
+      // a factory of its own: given Node's limit here too, or undici would load node:http to read it.
+      const clientFactory = (origin: URL, options: object) => new undici.Pool(origin, { maxHeaderSize: headerBytes, ...(options as Pool.Options) });
       const agent = (connections: number) =>
-        new undici.EnvHttpProxyAgent({ connect, factory, connections, proxyTls: tls, requestTls: tls, headersTimeout: timeout, bodyTimeout: timeout, allowH2: true });
+        new undici.EnvHttpProxyAgent({ connect, factory, clientFactory, connections, proxyTls: tls, requestTls: tls, headersTimeout: timeout, bodyTimeout: timeout, allowH2: true });
       return { undici, cautious: agent(CAUTIOUS_CONNECTIONS), open: agent(OPEN_CONNECTIONS) };
     });
     return this.client;

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdir, readFile, readdir, stat, symlink, truncate, unlink, utimes, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, readdir, rm, stat, symlink, truncate, unlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
@@ -88,6 +88,29 @@ describe("the CLI bundle's code cache", () => {
     assert.deepEqual(await load(bundle, [], true), { answer: "help:6:bundle.cjs:object", cache: "used" });
     assert.equal((await stat(cacheFile)).mtimeMs, fullAt, "a full cache is left alone by every run");
     assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", path.basename(cacheFile)], "no temporary file is left");
+  });
+
+  test("the CLI marks partial the cache of every run that compiles little: help, another command than those that fetch, a usage error", async () => {
+    // A copy of the built CLI, so that its cache is this test's own.
+    const copy = path.join(work.dir, "cli");
+    for (const part of ["bin", "dist", "package.json"]) await cp(path.join(ROOT, part), path.join(copy, part), { recursive: true });
+    const bin = path.join(copy, "bin", "mpip.js");
+    const caches = async () => (await readdir(path.join(copy, "dist"))).filter((name) => name.endsWith(".v8-cache")).map((name) => path.join(copy, "dist", name));
+    const stamp = async (args: string[]): Promise<string> => {
+      for (const file of await caches()) await rm(file);
+      await runCommand(process.execPath, [bin, ...args]);
+      const [file, ...more] = await caches();
+      assert.equal(more.length, 0);
+      return (await readFile(file!)).subarray(0, 40).toString("latin1");
+    };
+    // Before: a first run of `mpip list` (or a mistyped install) wrote a cache marked whole, which every
+    // later install took, compiling most of its code itself at each run.
+    for (const args of [["--help"], ["install", "--help"], ["list", "-p", path.join(work.dir, "none")], ["cache", "dir"], ["instal", "x"], ["install"]]) {
+      assert.match(await stamp(args), /^mpip-v8-cache partial \d+ /, args.join(" "));
+    }
+    const image = path.join(work.dir, "image");
+    assert.match(await stamp(["install", "-q", "--no-cache", "--no-deps", "-p", image, path.join(ROOT, "fixtures", "mpip-demo-fmt-1.0.tar.gz")]), /^mpip-v8-cache \d+ /);
+    assert.ok((await readdir(image)).some((name) => name.endsWith(".dist-info")), "the install that did the work installed");
   });
 
   test("made for another build of the bundle is never used: other length, or the same length written later", async () => {

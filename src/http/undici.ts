@@ -64,15 +64,40 @@ const NODE_MAX_HEADER_BYTES = 16 * 1024;
  * The most bytes an answer's head (status line and headers) may take, as Node's own HTTP client allows:
  * the last `--max-http-header-size` Node was given (on its command line, `execArgv`, or in
  * `NODE_OPTIONS`), else Node's default, 16 KiB. undici reads it from node:http, which mpip's requests
- * otherwise never load (scripts/bundle.mjs): mpip gives it to undici instead. A value that is not a
- * positive integer is passed over, as Node itself would refuse to start with it.
+ * otherwise never load (scripts/bundle.mjs): mpip gives it to undici instead, so it reads the options as
+ * Node does: `NODE_OPTIONS` split at spaces outside double quotes, and an option's name with `_` for `-`
+ * (`--max_http_header_size`). A value that is not a positive integer is passed over, as Node itself would
+ * refuse to start with it.
  */
 export function maxHeaderSize(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ""): number {
-  const words = [...nodeOptions.split(/\s+/).filter((word) => word !== ""), ...execArgv];
+  const words = [...nodeOptionsWords(nodeOptions), ...execArgv];
   let size = NODE_MAX_HEADER_BYTES;
   for (const [at, word] of words.entries()) {
-    const value = word === "--max-http-header-size" ? words[at + 1] : word.startsWith("--max-http-header-size=") ? word.slice("--max-http-header-size=".length) : undefined;
+    const equals = word.indexOf("=");
+    const name = (equals < 0 ? word : word.slice(0, equals)).replaceAll("_", "-");
+    if (name !== "--max-http-header-size") continue;
+    const value = equals < 0 ? words[at + 1] : word.slice(equals + 1);
     if (value !== undefined && /^[1-9]\d*$/.test(value)) size = Number(value);
   }
   return size;
+}
+
+/** The words of `NODE_OPTIONS` as Node splits them: at spaces, but not inside double quotes, where `\` escapes. */
+function nodeOptionsWords(text: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quoted = false;
+  for (let at = 0; at < text.length; at++) {
+    const char = text[at]!;
+    if (quoted && char === "\\" && at + 1 < text.length) word = (word ?? "") + text[++at];
+    else if (char === '"') {
+      quoted = !quoted;
+      word ??= "";
+    } else if (/\s/.test(char) && !quoted) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else word = (word ?? "") + char;
+  }
+  if (word !== undefined) words.push(word);
+  return words;
 }

@@ -19,6 +19,13 @@ describe("the headers' limit given to undici", () => {
     assert.equal(maxHeaderSize([], "  --no-warnings   --max-http-header-size=40000 "), 40000);
     assert.equal(maxHeaderSize(["--max-http-header-size=20000"], "--max-http-header-size=90000"), 20000);
     assert.equal(maxHeaderSize(["--max-http-header-size=20000", "--max-http-header-size=30000"], ""), 30000);
+    // Spelt as Node also reads it: `_` for `-` in the name, a word of NODE_OPTIONS in double quotes.
+    // Before, these were passed over: a limit the user had raised was 16 KiB again for mpip alone.
+    assert.equal(maxHeaderSize(["--max_http_header_size=32768"], ""), 32768);
+    assert.equal(maxHeaderSize([], "--max_http_header_size 40000"), 40000);
+    assert.equal(maxHeaderSize([], '"--max-http-header-size=50000" --no-warnings'), 50000);
+    assert.equal(maxHeaderSize([], '--title="a b" --max-http-header-size="60000"'), 60000);
+    assert.equal(maxHeaderSize([], '--title="--max-http-header-size=70000"'), 16 * 1024, "inside another option's value");
     // Not a positive whole number: passed over (Node would not start with it).
     for (const bad of ["--max-http-header-size=0", "--max-http-header-size=abc", "--max-http-header-size=-5", "--max-http-header-size="]) assert.equal(maxHeaderSize([bad], ""), 16 * 1024, bad);
   });
@@ -47,6 +54,13 @@ describe("an answer with headers beyond the limit", () => {
     assert.match(result.stderr, /hint: .*NODE_OPTIONS=--max-http-header-size=BYTES/);
     assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
     await assert.rejects(access(target), "no target is made");
+  });
+
+  test("installs when Node is given a larger limit spelt with underscores, as Node takes it", async () => {
+    const target = path.join(work.dir, "underscores");
+    const result = await runMpip(["install", "-q", "--no-cache", "-i", server.url, "-p", target, "heavy-headers"], { env: { NODE_OPTIONS: "--max_http_header_size=65536" } });
+    assert.equal(result.code, 0, result.stderr);
+    await access(path.join(target, "heavy_headers.py"));
   });
 
   test("installs when Node is given a larger limit (NODE_OPTIONS)", async () => {

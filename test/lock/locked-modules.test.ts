@@ -10,6 +10,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runMpip, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
+import { startProxy } from "../helpers/proxy.js";
 import { builtinsIn, recordLoads, sourcesIn } from "../helpers/loaded-modules.js";
 
 let server: IndexServer;
@@ -66,6 +67,19 @@ describe("modules a run loads", () => {
     const builtins = await builtinsIn(record);
     assert.ok(builtins.includes("node:net") && builtins.includes("node:zlib"), `Node's modules are seen: ${builtins.join(", ")}`);
     assert.deepEqual(builtins.filter((name) => /^node:(https?|http2|_http_\w+|perf_hooks)$/.test(name)), []);
+  });
+
+  test("an install through an HTTP proxy loads none of Node's HTTP modules either", async (t) => {
+    const proxy = await startProxy();
+    t.after(() => proxy.close());
+    const record = path.join(work.dir, "loaded-proxied");
+    const env = { HTTP_PROXY: proxy.url, http_proxy: proxy.url, NO_PROXY: "", no_proxy: "", ...recordLoads(record) };
+    const result = await runMpip(["install", "-q", "--no-cache", "-i", server.url, "-p", path.join(work.dir, "proxied"), "lantern-core"], { env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(proxy.seen.length > 0, "the requests went through the proxy");
+    // Before: undici's proxy agent made its pool to the proxy without mpip's header limit, and loaded
+    // node:http (with its agent, client, server and parser) to read Node's.
+    assert.deepEqual((await builtinsIn(record)).filter((name) => /^node:(https?|http2|_http_\w+)$/.test(name)), []);
   });
 
   test("an install with --compile runs the compiler and its worker, and still not pack or pako", async () => {

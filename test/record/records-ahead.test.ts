@@ -12,7 +12,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { RecordsAhead } from "../../src/record/stage.js";
 import type { RecordInput } from "../../src/record/write.js";
-import { runMpip, tempDir } from "../helpers/cli.js";
+import { BIN, runCommand, runMpip, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 
 let server: IndexServer;
@@ -27,6 +27,13 @@ before(async () => {
   await server.addSdist({ name: "kite-string", version: "0.3", files: { "kite_string.py": "METRES = 50\n", "kite_common.py": "FROM = 'string'\n" }, requires: ["kite-knot"] });
   await server.addSdist({ name: "kite-knot", version: "0.1", files: { "kite_knot.py": "KIND = 'bowline'\n" } });
   await server.addSdist({ name: "kite-knot", version: "0.2", files: { "kite_knot.py": "KIND = 'hitch'\n" } });
+  // Many packages of many files, staged (and their records) side by side.
+  const sails = Array.from({ length: 32 }, (_, at) => `sail-${at}`);
+  for (const [at, name] of sails.entries()) {
+    const files = Object.fromEntries(Array.from({ length: 32 }, (_, file) => [`sail_${at}/part_${file}.py`, `PART = ${file}\n${"#".repeat(1000)}\n`]));
+    await server.addSdist({ name, version: "1.0", files });
+  }
+  await server.addSdist({ name: "fleet", version: "1.0", files: { "fleet.py": "SHIPS = 32\n" }, requires: sails });
 });
 after(async () => {
   await server.close();
@@ -82,6 +89,17 @@ describe("records staged ahead", () => {
     assert.deepEqual([...records.keys()], ["kite_knot-0.2.dist-info", "kite_tail-2.0.dist-info"]);
     assert.ok((await readdir(path.join(target, "kite_knot-0.2.dist-info"))).includes("REQUESTED"), "the version asked for was requested: its replacement is");
     assert.ok((await readdir(path.join(target, "kite_tail-2.0.dist-info"))).includes("REQUESTED"), "kite-tail was named");
+  });
+
+  test("records staged side by side hold few files open at once: a wide install works under `ulimit -n 128`", async () => {
+    const target = path.join(work.dir, "fleet");
+    // Before: the records of every prepared package were staged at once, 16 files open for each, and the
+    // install failed (EMFILE) while it unpacked the packages still coming.
+    const result = await runCommand("sh", ["-c", 'ulimit -n 128 && exec "$0" "$@"', process.execPath, BIN, "install", "-q", "--no-cache", "-i", server.url, "-p", target, "fleet"]);
+    assert.equal(result.code, 0, result.stderr);
+    const records = await checkedRecords(target);
+    assert.equal(records.size, 33);
+    assert.equal(records.get("sail_7-1.0.dist-info")?.length, 32);
   });
 
   test("packages compiled after they were prepared: RECORD lists the .mpy files written, with their hashes", async () => {
