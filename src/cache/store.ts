@@ -212,7 +212,7 @@ export class StoreWriter {
 }
 
 /** How many bytes a TeeSink lets wait for the store before the download waits for it. */
-const TEE_BACKLOG_BYTES = 1 << 20;
+const TEE_BACKLOG_BYTES = 256 * 1024;
 
 /**
  * A sink that hands every byte to `inner` and to a store writer too: a download is written to the
