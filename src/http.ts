@@ -334,10 +334,12 @@ export class HttpClient {
         tee = revalidation !== undefined && !forbidsStoring(headers) ? new TeeSink(sink, this.cache!.store.writer()) : undefined;
         const body = await readBody(response.body, declaredLength(headers["content-length"]), { maxBytes: options.maxBytes, draw }, current.toString(), tee ?? sink);
         const value: Answer<T> = { status: "ok", url: current.toString(), body, contentType: String(headers["content-type"] ?? "") };
-        // The answer is the caller's now; the cache takes it behind (see storeBehind).
+        // The answer is the caller's now; the cache takes it behind (see storeBehind), holding what it
+        // remembers of it, not its body.
         if (revalidation !== undefined) {
           const stored = tee?.commit() ?? Promise.resolve(undefined);
-          this.storeBehind(stored.then((entry) => this.remember(start, revalidation, headers, value, entry)));
+          const remembered: Answer<undefined> = { status: "ok", url: value.url, body: undefined, contentType: value.contentType };
+          this.storeBehind(stored.then((entry) => this.remember(start, revalidation, headers, remembered, entry)));
         }
         tee = undefined;
         return { ok: true, value };

@@ -211,36 +211,48 @@ export class StoreWriter {
   }
 }
 
-/** How many bytes a TeeSink lets wait for the store before the download waits for it. */
+/** How many bytes one TeeSink lets wait for the store before its download waits for it. */
 const TEE_BACKLOG_BYTES = 256 * 1024;
+/** How many bytes all TeeSinks together let wait for the store before a download with any waiting waits. */
+const TEES_BACKLOG_BYTES = 4 * 1024 * 1024;
+/** The bytes waiting for the store across every TeeSink of the process. */
+let teesWaiting = 0;
 
 /**
  * A sink that hands every byte to `inner` and to a store writer too: a download is written to the
  * cache as it arrives, whatever the caller does with it. The store's writes run behind the download,
  * in their order, so that the answer is not held up by the disk (a cache entry takes a temporary file,
  * its writes and a rename: several trips to the disk per request, which at every level of a resolution
- * added up to tens of milliseconds); the download waits for them only when more than
- * TEE_BACKLOG_BYTES are waiting. Its `commit` and `discard` (not the writer's own) wait for them.
+ * added up to tens of milliseconds). What waits is held in memory, so a download waits for its own
+ * writes when more than TEE_BACKLOG_BYTES of it wait, or more than TEES_BACKLOG_BYTES of all downloads
+ * do (a fast server and a slow disk would otherwise hold every body at once). Its `commit` and
+ * `discard` (not the writer's own) wait for the writes; the sink lets go of `inner` once it has ended,
+ * so a commit still running does not hold the body the caller has taken.
  */
 export class TeeSink<T> implements BodySink<T> {
   private queue: Promise<void> = Promise.resolve();
   private waiting = 0;
+  private inner: BodySink<T> | undefined;
 
-  constructor(private readonly inner: BodySink<T>, private readonly writer: StoreWriter) {}
+  constructor(inner: BodySink<T>, private readonly writer: StoreWriter) {
+    this.inner = inner;
+  }
 
   async begin(declared: number | undefined): Promise<void> {
     this.behind(() => this.writer.begin(), 0);
-    await this.inner.begin(declared);
+    await this.sink().begin(declared);
   }
 
   async write(chunk: Buffer): Promise<void> {
-    await this.inner.write(chunk);
+    await this.sink().write(chunk);
     this.behind(() => this.writer.write(chunk), chunk.length);
-    if (this.waiting > TEE_BACKLOG_BYTES) await this.queue;
+    if (this.waiting > TEE_BACKLOG_BYTES || (this.waiting > 0 && teesWaiting > TEES_BACKLOG_BYTES)) await this.queue;
   }
 
   end(): T | Promise<T> {
-    return this.inner.end();
+    const inner = this.sink();
+    this.inner = undefined;
+    return inner.end();
   }
 
   /** The writer's `commit`, once it has written every byte given to it (see StoreWriter.commit). */
@@ -255,10 +267,17 @@ export class TeeSink<T> implements BodySink<T> {
     await this.writer.discard();
   }
 
+  private sink(): BodySink<T> {
+    if (this.inner === undefined) throw new Error("the download's sink was used after it ended");
+    return this.inner;
+  }
+
   private behind(work: () => Promise<void>, bytes: number): void {
     this.waiting += bytes;
+    teesWaiting += bytes;
     this.queue = this.queue.then(work).finally(() => {
       this.waiting -= bytes;
+      teesWaiting -= bytes;
     });
   }
 }

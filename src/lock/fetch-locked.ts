@@ -39,8 +39,6 @@ export interface LockedFetch {
   context: PrepareContext;
   jobs: number;
   reporter: Reporter;
-  /** A package was fetched and staged (not one `keep` kept), with its place in the lock; the others still run. */
-  onPrepared?(node: ResolvedPackage<Staged>, at: number): void;
   /**
    * A package that need not be fetched, as the target already holds it (pip's "already satisfied"), or
    * undefined to fetch it. Default: fetch every package.
@@ -75,9 +73,7 @@ export async function fetchLocked(run: LockedFetch): Promise<Array<ResolvedPacka
     if (normalizeName(name) !== normalizeName(item.name)) {
       throw new MpipError("bad-lock", `${label} locks \`${printable(item.name)}\` at \`${printable(release.source)}\`, which now holds \`${printable(name)}\``, { hint: "lock again: the folder is not what the lock was made from" });
     }
-    const node: ResolvedPackage<Staged> = { ...release, name: item.name, version: prepared.version ?? release.version, requests, dependencies: prepared.dependencies, prepared: prepared.value };
-    if (kept[at] === undefined) run.onPrepared?.(node, at);
-    return node;
+    return { ...release, name: item.name, version: prepared.version ?? release.version, requests, dependencies: prepared.dependencies, prepared: prepared.value };
   }));
 }
 
