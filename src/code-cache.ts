@@ -83,14 +83,16 @@ function pruneCaches(bundle: string): void {
 }
 
 /**
- * How the first line of the cache for the bundle whose bytes are `bytes` begins: the cache is used only if
+ * How the first line of the cache for the bundle whose bytes are `bytes` begins, for a full cache and for
+ * a partial one (the bundle's bytes are checksummed once for both): the cache is used only if
  * it says this. Keyed by the bytes that are compiled, not by the file's modification time: npm writes every
  * file of a package with the same time (1985-10-26), so two builds of the same length would share a key,
  * and V8 checks only the source's length (it would run the old build's bytecode); a stat would also race
  * with a rebuild between reading the bundle and stamping its cache.
  */
-function cacheKey(bytes: Uint8Array, partial: boolean): string {
-  return `${MAGIC}${partial ? " partial" : ""} ${bytes.length} ${checksum(bytes)}`;
+function cacheKeys(bytes: Uint8Array): { full: string; partial: string } {
+  const stamp = `${bytes.length} ${checksum(bytes)}`;
+  return { full: `${MAGIC} ${stamp}`, partial: `${MAGIC} partial ${stamp}` };
 }
 
 /**
@@ -103,12 +105,12 @@ function cacheLimit(length: number): number {
 }
 
 /**
- * The cache in `file` when its first line is one of `keys` followed by its bytes' checksum: those bytes
- * for V8 and the key they were stamped with; else undefined (none, unreadable, another build, damaged).
+ * The cache's bytes for V8 when the first line of `file` is one of `keys` followed by their checksum;
+ * else undefined (none, unreadable, another build, damaged).
  * V8 checks no checksum of a code cache (only its debug builds do) and crashes on a damaged one, so the
  * hash is checked here.
  */
-function readCache(file: string, keys: readonly string[], limit: number): { data: Buffer; key: string } | undefined {
+function readCache(file: string, keys: readonly string[], limit: number): Buffer | undefined {
   try {
     const data = readRegularFile(file, limit);
     if (data === undefined) return undefined;
@@ -116,8 +118,8 @@ function readCache(file: string, keys: readonly string[], limit: number): { data
     if (end < 0) return undefined;
     const line = data.subarray(0, end).toString("latin1");
     const payload = data.subarray(end + 1);
-    const key = keys.find((candidate) => line === `${candidate} ${checksum(payload)}`);
-    return key === undefined ? undefined : { data: payload, key };
+    const sum = checksum(payload);
+    return keys.some((key) => line === `${key} ${sum}`) ? payload : undefined;
   } catch {
     return undefined;
   }
@@ -227,25 +229,21 @@ export function loadBundle(bundle: string, options: LoadOptions = {}): { exports
   const source = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
   const cacheFile = codeCacheFile(bundle);
   const partial = options.partial === true;
-  let key: string | undefined;
-  let partialKey: string | undefined;
+  let keys: { full: string; partial: string } | undefined;
   let cachedData: Buffer | undefined;
   try {
-    key = cacheKey(bytes, partial);
-    partialKey = cacheKey(bytes, true);
-    const full = partial ? cacheKey(bytes, false) : key;
-    const found = readCache(cacheFile, partial ? [full, key] : [key], cacheLimit(bytes.length));
-    cachedData = found?.data;
+    keys = cacheKeys(bytes);
+    // A partial run takes either kind; a run that does the work, a full cache only.
+    cachedData = readCache(cacheFile, partial ? [keys.full, keys.partial] : [keys.full], cacheLimit(bytes.length));
   } catch {
-    key = undefined;
+    keys = undefined;
   }
   // As Node wraps a CommonJS module.
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
   const script = new Script(wrapped, { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) });
-  const cache: CodeCacheState = key === undefined ? "unavailable" : cachedData === undefined ? "missing" : script.cachedDataRejected === true ? "refused" : "used";
-  if (key !== undefined && cache !== "used") {
-    const stamp = key;
-    const stopped = partialKey!;
+  const cache: CodeCacheState = keys === undefined ? "unavailable" : cachedData === undefined ? "missing" : script.cachedDataRejected === true ? "refused" : "used";
+  if (keys !== undefined && cache !== "used") {
+    const { full, partial: stopped } = keys;
     const endedEarly = options.endedEarly;
     // At exit, the cache holds every function the run compiled, not only the top level.
     process.once("exit", () => {
@@ -255,7 +253,7 @@ export function loadBundle(bundle: string, options: LoadOptions = {}): { exports
       } catch {
         // The cache only saves time: a failing question leaves it as the run began.
       }
-      writeCache(bundle, cacheFile, early ? stopped : stamp, () => script.createCachedData());
+      writeCache(bundle, cacheFile, partial || early ? stopped : full, () => script.createCachedData());
     });
   }
   const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
