@@ -133,6 +133,16 @@ const bundled = await readFile(bundleFile, "utf8");
 const ascii = bundled.replace(/[^\x00-\x7f]/g, "?");
 if (ascii !== bundled) await writeFile(bundleFile, ascii);
 
+// What bin/mpip.js loads before the CLI (src/start.ts), as CommonJS: see there.
+await build({
+  ...common,
+  entryPoints: { start: "src/start.ts" },
+  format: "cjs",
+  outExtension: { ".js": ".cjs" },
+  define: { "import.meta.url": "__mpipStartUrl" },
+  banner: { js: 'const __mpipStartUrl = require("node:url").pathToFileURL(__filename).href;' },
+});
+
 await build({
   ...common,
   // Where wasm-pool looks for it: beside the module that starts it, which in the bundle is dist/mpip.cjs.

@@ -8,7 +8,7 @@
 // them run code in mpip). V8 takes a cache only from its own version and flags, so each Node and set of
 // options it is started with (`process.execArgv`, NODE_OPTIONS) has a cache of its own, named by a
 // checksum of them (the tag): runs that alternate between two sets keep both caches instead of throwing
-// out and rewriting one at every turn. The four most recently written are kept.
+// out and rewriting one at every turn. The eight most recently written are kept.
 //
 // Its first line names the bundle's size and a checksum of its bytes, and a checksum of the rest: a cache
 // for another build of the bundle, or damaged, is never used, nor is a file that is not a regular one of a
@@ -19,11 +19,13 @@
 //
 // V8 caches the functions a run compiled, which for `--help` is little of the bundle: an install started
 // from a help run's cache compiles most of its code again (~40 ms), and would at every run, since a cache
-// that V8 takes is never rewritten. So a run that says it does little (`partial`: help)
-// writes a cache marked partial, which it and other such runs take, and which the next run that does the
-// work refuses and replaces with its own: after `mpip --help` a user's first install pays once. A run
-// meant to do the work that stops early (a usage error: `endedEarly`) compiled little too: its cache is
-// marked partial as well.
+// that V8 takes is never rewritten. The other way round, a help run started from an install's cache
+// deserializes all of it (1 MB, ~10 ms) to use a fraction. So there are two caches per tag: the full
+// one, which only runs that do the work (install, sync, download, lock) read and write, and a partial
+// one (`<bundle>.<tag>.partial.v8-cache`), which the runs that say they do little (`partial`: help,
+// `list`, `cache dir`) read and write. A run meant to do the work that stops early (a usage error:
+// `endedEarly`) compiled little too: it writes the partial cache, not the full one. Each file's first
+// line says which kind it is, and a file of the other kind is never taken.
 
 import { isAscii } from "node:buffer";
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
@@ -34,19 +36,20 @@ import { Script } from "node:vm";
 
 /** What marks the first line of a cache file. */
 const MAGIC = "mpip-v8-cache";
-/** How many caches of one bundle (for different Nodes or options) are kept. */
-const KEPT_CACHES = 4;
+/** How many caches of one bundle (full and partial, for different Nodes or options) are kept. */
+const KEPT_CACHES = 8;
 /** A temporary file older than this was left by a run that was killed while writing it. */
 const STALE_TEMPORARY_MS = 10 * 60 * 1000;
 
 /**
- * The cache file for `bundle` in this process: tagged by what decides whether V8 takes a cache (the Node
- * and V8 versions, the architecture, and the options Node was started with, which carry V8's flags).
+ * The cache file of `kind` for `bundle` in this process: tagged by what decides whether V8 takes a cache
+ * (the Node and V8 versions, the architecture, and the options Node was started with, which carry V8's
+ * flags).
  */
-export function codeCacheFile(bundle: string): string {
+export function codeCacheFile(bundle: string, kind: "full" | "partial" = "full"): string {
   const options = `${process.version} ${process.versions.v8} ${process.arch}\0${process.execArgv.join("\0")}\0${process.env.NODE_OPTIONS ?? ""}`;
   const tag = checksum(Buffer.from(options, "utf8")).replace(/^[a-z0-9]+:/, "").slice(0, 8);
-  return `${bundle}.${tag}.v8-cache`;
+  return kind === "partial" ? `${bundle}.${tag}.partial.v8-cache` : `${bundle}.${tag}.v8-cache`;
 }
 
 /**
@@ -110,7 +113,7 @@ function cacheLimit(length: number): number {
  * V8 checks no checksum of a code cache (only its debug builds do) and crashes on a damaged one, so the
  * hash is checked here.
  */
-function readCache(file: string, keys: readonly string[], limit: number): Buffer | undefined {
+function readCache(file: string, key: string, limit: number): Buffer | undefined {
   try {
     const data = readRegularFile(file, limit);
     if (data === undefined) return undefined;
@@ -119,7 +122,7 @@ function readCache(file: string, keys: readonly string[], limit: number): Buffer
     const line = data.subarray(0, end).toString("latin1");
     const payload = data.subarray(end + 1);
     const sum = checksum(payload);
-    return keys.some((key) => line === `${key} ${sum}`) ? payload : undefined;
+    return line === `${key} ${sum}` ? payload : undefined;
   } catch {
     return undefined;
   }
@@ -197,44 +200,43 @@ function writeCache(bundle: string, file: string, key: string, make: () => Buffe
 
 /**
  * What became of the code cache in `loadBundle`: `used` (V8 took it), `refused` (V8 did not: another V8
- * version or flags, or damaged), `missing` (none for this build of the bundle, or only a partial one
- * for a run that does the work), `unavailable` (the bundle's folder could not be read for it). The cache
+ * version or flags, or damaged), `missing` (none of the run's kind for this build of the bundle), `unavailable` (the bundle's folder could not be read for it). The cache
  * is written at exit after `refused` and `missing`.
  */
 export type CodeCacheState = "used" | "refused" | "missing" | "unavailable";
 
 export interface LoadOptions {
   /**
-   * The run does little of the bundle's work (help): it takes a partial cache as well as a
-   * full one, and the cache it writes is marked partial, for a run that does the work to replace.
+   * The run does little of the bundle's work (help): it reads and writes the partial cache, never the
+   * full one.
    */
   partial?: boolean;
   /**
-   * Asked at exit: whether a run meant to do the work stopped before it (a usage error). The cache it
-   * writes is then marked partial, as a `partial` run's is.
+   * Asked at exit: whether a run meant to do the work stopped before it (a usage error). It then writes
+   * the partial cache, not the full one it read.
    */
   endedEarly?: () => boolean;
 }
 
 /**
  * Loads the CommonJS file `bundle` (an absolute path) as Node's `require` would, compiled with the code
- * cache beside it (`codeCacheFile`), and returns its `module.exports` with what became of the cache and
- * the cache's file. The cache is written when the process exits if it was missing or refused (marked
- * partial for a `partial` run). Throws what reading, compiling or running the
- * bundle throws; never what reading or writing the cache does.
+ * cache beside it (`codeCacheFile`: the partial one for a `partial` run, else the full one), and returns
+ * its `module.exports` with what became of the cache and the file read. The cache is written when the
+ * process exits if it was missing or refused: into the partial file for a `partial` run or one that
+ * `endedEarly`, else into the full one. Throws what reading, compiling or running the bundle throws;
+ * never what reading or writing the cache does.
  */
 export function loadBundle(bundle: string, options: LoadOptions = {}): { exports: Record<string, unknown>; cache: CodeCacheState; cacheFile: string } {
   const bytes = readFileSync(bundle);
   // An ASCII file (as scripts/bundle.mjs writes the bundle) needs no UTF-8 decoding.
   const source = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
-  const cacheFile = codeCacheFile(bundle);
   const partial = options.partial === true;
+  const cacheFile = codeCacheFile(bundle, partial ? "partial" : "full");
   let keys: { full: string; partial: string } | undefined;
   let cachedData: Buffer | undefined;
   try {
     keys = cacheKeys(bytes);
-    // A partial run takes either kind; a run that does the work, a full cache only.
-    cachedData = readCache(cacheFile, partial ? [keys.full, keys.partial] : [keys.full], cacheLimit(bytes.length));
+    cachedData = readCache(cacheFile, partial ? keys.partial : keys.full, cacheLimit(bytes.length));
   } catch {
     keys = undefined;
   }
@@ -253,7 +255,8 @@ export function loadBundle(bundle: string, options: LoadOptions = {}): { exports
       } catch {
         // The cache only saves time: a failing question leaves it as the run began.
       }
-      writeCache(bundle, cacheFile, partial || early ? stopped : full, () => script.createCachedData());
+      if (partial || early) writeCache(bundle, codeCacheFile(bundle, "partial"), stopped, () => script.createCachedData());
+      else writeCache(bundle, cacheFile, full, () => script.createCachedData());
     });
   }
   const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;

@@ -19,7 +19,7 @@ before(async () => {
   scripts.load = path.join(work.dir, "load.mjs");
   scripts.probe = path.join(work.dir, "probe.mjs");
   await writeFile(scripts.load, `import { loadBundle } from ${JSON.stringify(LOADER)};\nconst { exports, cache } = loadBundle(process.argv[2], { partial: process.argv[3] === "partial" });\nprocess.stdout.write(JSON.stringify({ answer: exports.answer(), cache }));\n`);
-  await writeFile(scripts.probe, `import { codeCacheFile } from ${JSON.stringify(LOADER)};\nprocess.stdout.write(codeCacheFile(process.argv[2]));\n`);
+  await writeFile(scripts.probe, `import { codeCacheFile } from ${JSON.stringify(LOADER)};\nprocess.stdout.write(codeCacheFile(process.argv[2], process.argv[3]));\n`);
 });
 after(() => work.cleanup());
 
@@ -42,9 +42,9 @@ async function load(bundle: string, flags: string[] = [], partial = false): Prom
   return JSON.parse(result.stdout) as { answer: string; cache: string };
 }
 
-/** The cache file a Node started with `flags` uses for `bundle` (the tag depends on the flags). */
-async function cacheOf(bundle: string, flags: string[] = []): Promise<string> {
-  const result = await runCommand(process.execPath, [...flags, scripts.probe, bundle]);
+/** The cache file of `kind` a Node started with `flags` uses for `bundle` (the tag depends on the flags). */
+async function cacheOf(bundle: string, flags: string[] = [], kind: "full" | "partial" = "full"): Promise<string> {
+  const result = await runCommand(process.execPath, [...flags, scripts.probe, bundle, kind]);
   assert.equal(result.code, 0, result.stderr);
   return result.stdout;
 }
@@ -71,45 +71,68 @@ describe("the CLI bundle's code cache", () => {
     assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", path.basename(cacheFile)], "no temporary file is left");
   });
 
-  test("written by a run for help is marked partial: such runs take it, a run that does the work replaces it, and both take that one", async () => {
+  test("a run for help reads and writes a partial cache of its own, a run that does the work the full one: neither takes the other's", async () => {
     const bundle = await folderWith("partial", bundleText("help"));
-    const cacheFile = await cacheOf(bundle);
-    const firstLine = async () => (await readFile(cacheFile)).subarray(0, 40).toString("latin1");
+    const fullFile = await cacheOf(bundle);
+    const partialFile = await cacheOf(bundle, [], "partial");
+    assert.equal(partialFile, fullFile.replace(/\.v8-cache$/, ".partial.v8-cache"));
+    const firstLine = async (file: string) => (await readFile(file)).subarray(0, 40).toString("latin1");
+    const mtime = async (file: string) => (await stat(file)).mtimeMs;
     assert.deepEqual(await load(bundle, [], true), { answer: "help:6:bundle.cjs:object", cache: "missing" });
-    assert.match(await firstLine(), /^mpip-v8-cache partial \d+ /);
-    const partialAt = (await stat(cacheFile)).mtimeMs;
+    assert.match(await firstLine(partialFile), /^mpip-v8-cache partial \d+ /);
+    assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", path.basename(partialFile)], "a run for help writes no full cache");
+    const partialAt = await mtime(partialFile);
     assert.deepEqual(await load(bundle, [], true), { answer: "help:6:bundle.cjs:object", cache: "used" });
-    assert.equal((await stat(cacheFile)).mtimeMs, partialAt, "a run for help keeps a partial cache");
-    // The run that does the work compiles it whole and writes its own.
+    assert.equal(await mtime(partialFile), partialAt, "a run for help keeps a partial cache");
+    // The run that does the work does not take the partial cache: it compiles whole and writes the full one.
     assert.deepEqual(await load(bundle), { answer: "help:6:bundle.cjs:object", cache: "missing" });
-    assert.match(await firstLine(), /^mpip-v8-cache \d+ /);
-    const fullAt = (await stat(cacheFile)).mtimeMs;
+    assert.match(await firstLine(fullFile), /^mpip-v8-cache \d+ /);
+    const fullAt = await mtime(fullFile);
     assert.deepEqual(await load(bundle), { answer: "help:6:bundle.cjs:object", cache: "used" });
     assert.deepEqual(await load(bundle, [], true), { answer: "help:6:bundle.cjs:object", cache: "used" });
-    assert.equal((await stat(cacheFile)).mtimeMs, fullAt, "a full cache is left alone by every run");
-    assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", path.basename(cacheFile)], "no temporary file is left");
+    assert.equal(await mtime(fullFile), fullAt, "a full cache is left alone by every run");
+    assert.equal(await mtime(partialFile), partialAt, "and a partial one too");
+    assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", path.basename(fullFile), path.basename(partialFile)].sort(), "no temporary file is left");
   });
 
-  test("the CLI marks partial the cache of every run that compiles little: help, another command than those that fetch, a usage error", async () => {
+  test("a cache file of the other kind under a kind's name is never taken, and is replaced", async () => {
+    const bundle = await folderWith("swapped", bundleText("swap"));
+    const fullFile = await cacheOf(bundle);
+    const partialFile = await cacheOf(bundle, [], "partial");
+    await load(bundle);
+    await load(bundle, [], true);
+    const full = await readFile(fullFile);
+    const partial = await readFile(partialFile);
+    await writeFile(fullFile, partial);
+    await writeFile(partialFile, full);
+    assert.deepEqual(await load(bundle), { answer: "swap:6:bundle.cjs:object", cache: "missing" });
+    assert.deepEqual(await load(bundle, [], true), { answer: "swap:6:bundle.cjs:object", cache: "missing" });
+    assert.match((await readFile(fullFile)).subarray(0, 40).toString("latin1"), /^mpip-v8-cache \d+ /);
+    assert.match((await readFile(partialFile)).subarray(0, 40).toString("latin1"), /^mpip-v8-cache partial \d+ /);
+  });
+
+  test("the CLI writes only the partial cache in every run that compiles little: help, another command than those that fetch, a usage error", async () => {
     // A copy of the built CLI, so that its cache is this test's own.
     const copy = path.join(work.dir, "cli");
     for (const part of ["bin", "dist", "package.json"]) await cp(path.join(ROOT, part), path.join(copy, part), { recursive: true });
     const bin = path.join(copy, "bin", "mpip.js");
     const caches = async () => (await readdir(path.join(copy, "dist"))).filter((name) => name.endsWith(".v8-cache")).map((name) => path.join(copy, "dist", name));
+    /** The cache file a run of `args` wrote (the only one), named by its kind, and its first line. */
     const stamp = async (args: string[]): Promise<string> => {
       for (const file of await caches()) await rm(file);
       await runCommand(process.execPath, [bin, ...args]);
       const [file, ...more] = await caches();
       assert.equal(more.length, 0);
-      return (await readFile(file!)).subarray(0, 40).toString("latin1");
+      const kind = file!.endsWith(".partial.v8-cache") ? "partial file" : "full file";
+      return `${kind}: ${(await readFile(file!)).subarray(0, 40).toString("latin1")}`;
     };
     // Before: a first run of `mpip list` (or a mistyped install) wrote a cache marked whole, which every
     // later install took, compiling most of its code itself at each run.
-    for (const args of [["--help"], ["install", "--help"], ["list", "-p", path.join(work.dir, "none")], ["cache", "dir"], ["instal", "x"], ["install"]]) {
-      assert.match(await stamp(args), /^mpip-v8-cache partial \d+ /, args.join(" "));
+    for (const args of [[], ["--help"], ["help", "install"], ["install", "--help"], ["install", "-h"], ["list", "-p", path.join(work.dir, "none")], ["cache", "dir"], ["instal", "x"], ["install"]]) {
+      assert.match(await stamp(args), /^partial file: mpip-v8-cache partial \d+ /, args.join(" "));
     }
     const image = path.join(work.dir, "image");
-    assert.match(await stamp(["install", "-q", "--no-cache", "--no-deps", "-p", image, path.join(ROOT, "fixtures", "mpip-demo-fmt-1.0.tar.gz")]), /^mpip-v8-cache \d+ /);
+    assert.match(await stamp(["install", "-q", "--no-cache", "--no-deps", "-p", image, path.join(ROOT, "fixtures", "mpip-demo-fmt-1.0.tar.gz")]), /^full file: mpip-v8-cache \d+ /);
     assert.ok((await readdir(image)).some((name) => name.endsWith(".dist-info")), "the install that did the work installed");
   });
 
@@ -190,7 +213,7 @@ describe("the CLI bundle's code cache", () => {
     assert.deepEqual(await load(bundle), { answer: "safe:6:bundle.cjs:object", cache: "used" });
   });
 
-  test("runs started with other options keep caches of their own, not throwing out one another's; four are kept", async () => {
+  test("runs started with other options keep caches of their own, not throwing out one another's; eight are kept", async () => {
     const bundle = await folderWith("options", bundleText("opt"));
     const folder = path.dirname(bundle);
     const other = ["--no-lazy-feedback-allocation"];
@@ -208,8 +231,8 @@ describe("the CLI bundle's code cache", () => {
     await writeFile(fresh, "x");
     const longAgo = new Date(Date.now() - 3600_000);
     await utimes(stale, longAgo, longAgo);
-    // Five more sets of options: the four caches written last are kept.
-    const sets = [100, 101, 102, 103, 104].map((size) => [`--max-old-space-size=${size}`]);
+    // Nine more sets of options: the eight caches written last are kept.
+    const sets = [100, 101, 102, 103, 104, 105, 106, 107, 108].map((size) => [`--max-old-space-size=${size}`]);
     for (const set of sets) assert.deepEqual(await load(bundle, set), { answer: "opt:6:bundle.cjs:object", cache: "missing" });
     const caches = (await readdir(folder)).filter((name) => name.endsWith(".v8-cache")).sort();
     assert.deepEqual(caches, (await Promise.all(sets.slice(1).map((set) => cacheOf(bundle, set)))).map((file) => path.basename(file)).sort());
