@@ -144,8 +144,10 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     const installed = (await readRecordsIn(image.target)).distributions;
     const roots = new Set(options.requests);
     const build = buildOf(options);
+    const satisfiedContext: SatisfiedContext = { upgrade: options.upgrade, forceReinstall: options.forceReinstall, roots, build, target: image.target };
+    let kinds: Map<string, SourceKind> | undefined;
     const recordContext: RecordContext = {
-      kindOf: (source) => sourceKinds(sources).get(source),
+      kindOf: (source) => (kinds ??= sourceKinds(sources)).get(source),
       build,
       requested: (node) => node.requests.some((request) => roots.has(request)),
     };
@@ -153,7 +155,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     // prepared (compiled to .mpy), nor without records.
     ahead = options.record === false || compiler !== undefined ? undefined : new RecordsAhead(path.join(image.staging.dir, "records-ahead"));
     const onPrepared = ahead === undefined ? undefined : (node: ResolvedPackage<Staged>) => stageAhead(ahead!, node, installed, recordContext);
-    const resolved = await resolveAndPrepare(options, { sources, scope, context, ...(onPrepared === undefined ? {} : { onPrepared }), satisfied: (key, requests, chosen) => satisfiedBy(installed, key, requests, { ...options, roots, build, target: image.target, chosen }) });
+    const resolved = await resolveAndPrepare(options, { sources, scope, context, ...(onPrepared === undefined ? {} : { onPrepared }), satisfied: (key, requests, chosen) => satisfiedBy(installed, key, requests, satisfiedContext, chosen) });
     // Everything is fetched: the connections close while the records are staged and the commit runs.
     closingHttp = http.close();
     closingHttp.catch(() => {});
@@ -397,6 +399,15 @@ function replacedVersions(records: readonly Distribution[] | undefined): string 
   return [...new Set(records.map((record) => record.version))].join(", ");
 }
 
+/** What `satisfiedBy` needs of the run, made once per run (it is asked for every name the resolution meets). */
+interface SatisfiedContext {
+  upgrade?: boolean | undefined;
+  forceReinstall?: boolean | undefined;
+  roots: Set<Request>;
+  build: Provenance["build"];
+  target: string;
+}
+
 /**
  * pip's rule: a request by name is satisfied by what the target holds when its version is accepted by
  * every request for it, unless `forceReinstall`, or `upgrade` and the user named it and the version
@@ -405,15 +416,15 @@ function replacedVersions(records: readonly Distribution[] | undefined): string 
  * with `--compile` compiles it; and it is recorded once: a name recorded several times (read.ts
  * `duplicates`) is installed again, which replaces every record of it.
  */
-function satisfiedBy(installed: readonly Distribution[], key: string, requests: Request[], context: { upgrade?: boolean; forceReinstall?: boolean; roots: Set<Request>; build: Provenance["build"]; target: string; chosen?: Release | undefined }): Release | undefined {
+function satisfiedBy(installed: readonly Distribution[], key: string, requests: Request[], context: SatisfiedContext, chosen: Release | undefined): Release | undefined {
   if (context.forceReinstall === true) return undefined;
   const upgrading = context.upgrade === true && requests.some((request) => context.roots.has(request));
-  if (upgrading && context.chosen === undefined) return undefined;
+  if (upgrading && chosen === undefined) return undefined;
   const records = installed.filter((item) => item.key === key);
   if (records.length !== 1) return undefined;
   const distribution = records[0]!;
   if (!isComparableVersion(distribution.version)) return undefined;
-  if (upgrading && !(isComparableVersion(context.chosen!.version) && compareVersions(distribution.version, context.chosen!.version) === 0)) return undefined;
+  if (upgrading && !(isComparableVersion(chosen!.version) && compareVersions(distribution.version, chosen!.version) === 0)) return undefined;
   if (!requests.every((request) => satisfiesSpecifier(distribution.version, request.requirement.specifier, { prereleases: true }))) return undefined;
   const built = distribution.origin?.build ?? { compile: "no", mpy: null };
   if (built.compile !== context.build.compile || (built.mpy ?? null) !== context.build.mpy) return undefined;

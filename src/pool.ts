@@ -55,12 +55,26 @@ export const FILE_JOBS = 16;
  * Runs `task` on every item, at most `limit` at once, and returns the results in input order. Waits for
  * every task to settle before it returns or throws, so that nothing is still writing when a caller
  * cleans up after a failure; then throws the first failure in input order (what a loop over the items
- * would have thrown).
+ * would have thrown). `limit` workers take the items in turn: however many items there are, no more
+ * than `limit` promises and closures are alive at once (a commit of a thousand files made a thousand,
+ * all kept across garbage collections until their turn came).
  */
 export async function mapInOrder<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const pool = new Pool(limit);
-  const settled = await Promise.allSettled(items.map((item, index) => pool.run(() => task(item, index))));
-  const failed = settled.find((result) => result.status === "rejected");
-  if (failed !== undefined) throw failed.reason;
-  return settled.map((result) => (result as PromiseFulfilledResult<R>).value);
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`pool limit must be a positive integer, got ${limit}`);
+  const results = new Array<R>(items.length);
+  let failure: { at: number; reason: unknown } | undefined;
+  let next = 0;
+  const work = async (): Promise<void> => {
+    while (next < items.length) {
+      const at = next++;
+      try {
+        results[at] = await task(items[at]!, at);
+      } catch (reason) {
+        if (failure === undefined || at < failure.at) failure = { at, reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, work));
+  if (failure !== undefined) throw failure.reason;
+  return results;
 }

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Pool } from "../src/pool.js";
+import { mapInOrder, Pool } from "../src/pool.js";
 
 function deferred() {
   let resolve!: () => void;
@@ -62,5 +62,49 @@ describe("Pool", () => {
     gate.resolve();
     assert.equal(await running, "done", "a running task ends by its own means (its requests take the same signal)");
     assert.deepEqual(started, ["running"]);
+  });
+});
+
+describe("mapInOrder", () => {
+  test("runs at most `limit` at once, in input order, and returns the results in input order whatever order they finish in", async () => {
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    const items = Array.from({ length: 40 }, (_, i) => i);
+    const results = await mapInOrder(items, 3, async (item, index) => {
+      assert.equal(item, index);
+      started.push(item);
+      running++;
+      most = Math.max(most, running);
+      // Later items finish sooner.
+      await new Promise((resolve) => setTimeout(resolve, (40 - item) % 7));
+      running--;
+      return item * 2;
+    });
+    assert.deepEqual(results, items.map((item) => item * 2));
+    assert.deepEqual(started, items);
+    assert.equal(most, 3);
+    assert.deepEqual(await mapInOrder([], 4, async () => 1), []);
+    assert.deepEqual(await mapInOrder([7], 4, async (item) => item), [7]);
+  });
+
+  test("runs every task even after one fails, waits for all, then throws the first failure in input order", async () => {
+    const finished: number[] = [];
+    const error = await mapInOrder(Array.from({ length: 12 }, (_, i) => i), 4, async (item) => {
+      await new Promise((resolve) => setTimeout(resolve, item % 3));
+      if (item === 9) throw new Error("nine");
+      if (item === 5) throw new Error("five");
+      finished.push(item);
+      return item;
+    }).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof Error && error.message === "five", String(error));
+    assert.deepEqual(finished.sort((a, b) => a - b), [0, 1, 2, 3, 4, 6, 7, 8, 10, 11], "every other task ran to its end");
+    // A task that throws before it returns a promise fails the same way.
+    const sync = await mapInOrder([1, 2], 1, (item) => {
+      if (item === 1) throw new Error("at once");
+      return Promise.resolve(item);
+    }).then(() => undefined, (e: unknown) => e);
+    assert.ok(sync instanceof Error && sync.message === "at once");
+    await assert.rejects(mapInOrder([1], 0, async (item) => item), RangeError);
   });
 });

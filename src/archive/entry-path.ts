@@ -4,6 +4,7 @@
 // `"*<>?|`, no trailing dot or space, no DOS device name); the caller then checks the resolved path is
 // inside the target too.
 
+import path from "node:path";
 import { FAT_HINT, fatNameProblem } from "./fat-names.js";
 
 /** A refusal's `hint`, when given, says why the rule exists (FAT's); callers fall back to their own. */
@@ -32,6 +33,40 @@ export function stripEntryPath(raw: string, options: { upip?: boolean } = {}): E
     if (problem !== undefined) return { ok: false, reason: problem, hint: FAT_HINT };
   }
   return { ok: true, path: rest.join("/") };
+}
+
+/**
+ * A `/`-separated relative path that resolves inside any folder on any platform without being resolved:
+ * parts that are not empty, `.` or `..`, and no `\` or `:` (no Windows separator, drive or data stream).
+ */
+const PLAINLY_INSIDE = /^(?!\.\.?(?:\/|$))[^/\\:]+(?:\/(?!\.\.?(?:\/|$))[^/\\:]+)*$/;
+
+/** Whether `relative` (`/`-separated) plainly names a path inside whatever folder it is joined to (see PLAINLY_INSIDE). */
+export function isPlainlyInside(relative: string): boolean {
+  return PLAINLY_INSIDE.test(relative);
+}
+
+/**
+ * `path.join(base, relative)` for a `/`-separated `relative`, without the normalizing (which a commit of
+ * thousands of files would do several times for each) when `base` is a resolved path and `relative` is
+ * plainly inside: then the two are the same path, spelled alike.
+ */
+export function joinInside(base: string, relative: string): string {
+  if (!PLAINLY_INSIDE.test(relative) || !isResolvedBase(base)) return path.join(base, relative);
+  return `${base}${path.sep}${path.sep === "/" ? relative : relative.split("/").join(path.sep)}`;
+}
+
+/** The bases `joinInside` has met (a run has a few: the target, its staging folder), and whether each is resolved. */
+const resolvedBases = new Map<string, boolean>();
+
+function isResolvedBase(base: string): boolean {
+  let known = resolvedBases.get(base);
+  if (known === undefined) {
+    known = path.isAbsolute(base) && !base.endsWith(path.sep) && path.resolve(base) === base;
+    if (resolvedBases.size >= 64) resolvedBases.clear();
+    resolvedBases.set(base, known);
+  }
+  return known;
 }
 
 /** True when `child` (an absolute, resolved path) is `root` itself or lies inside it. */

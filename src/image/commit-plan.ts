@@ -9,7 +9,7 @@
 import type { Stats } from "node:fs";
 import path from "node:path";
 import { MpipError } from "../errors.js";
-import { isInside } from "../archive/entry-path.js";
+import { isInside, isPlainlyInside } from "../archive/entry-path.js";
 import { printable } from "../text.js";
 import { FILE_JOBS, mapInOrder } from "../pool.js";
 import { hashFile, type FullCommitFs } from "./fs-ops.js";
@@ -191,14 +191,43 @@ async function planRemovals(context: PlanContext, look: Look, removed: readonly 
   return { removing, steps, emptied };
 }
 
-/** Looks at each path of the target once (not following links, but the target itself may be one), by its folded name. */
+/**
+ * Looks at each path of the target once (not following links, but the target itself may be one), by its
+ * folded name. What a step asks of a path is never more than what the plan learns from its folder: below
+ * anything but a folder (missing, a file, a link) the answer is "nothing", with no system call, and in a
+ * folder the answer for a name it does not hold is "nothing" too. A folder's names are read once (one
+ * `readdir`, not a failing `lstat` per new file of a fresh install); a name counts as held when any
+ * filesystem could take it for one of them (`widestFold`), and is then looked at itself. A folder that
+ * cannot be listed has each name looked at.
+ */
 function lookOnce(context: PlanContext, rules: NameRules): Look {
+  const { fs, layout } = context;
   const seen = new Map<string, Promise<Stats | undefined>>();
-  const look = (relative: string) => {
+  const listings = new Map<string, Promise<Set<string> | undefined>>();
+  const held = (folder: string): Promise<Set<string> | undefined> => {
+    const key = foldPath(folder, rules);
+    let known = listings.get(key);
+    if (known === undefined) {
+      known = fs.readdir(folder === "" ? layout.target : path.join(layout.target, folder)).then(
+        (names) => new Set(names.map(widestFold)),
+        () => undefined,
+      );
+      listings.set(key, known);
+    }
+    return known;
+  };
+  const below = async (relative: string): Promise<Stats | undefined> => {
+    const folder = parentOf(relative);
+    if ((await look(folder))?.isDirectory() !== true) return undefined;
+    const names = await held(folder);
+    if (names !== undefined && !names.has(widestFold(path.posix.basename(relative)))) return undefined;
+    return inspect(fs, path.join(layout.target, relative), false);
+  };
+  const look = (relative: string): Promise<Stats | undefined> => {
     const key = foldPath(relative, rules);
     let known = seen.get(key);
     if (known === undefined) {
-      known = inspect(context.fs, relative === "" ? context.layout.target : path.join(context.layout.target, relative), relative === "");
+      known = relative === "" ? inspect(fs, layout.target, true) : below(relative);
       seen.set(key, known);
     }
     return known;
@@ -267,11 +296,27 @@ function parentOf(relative: string): string {
   return parent === "." ? "" : parent;
 }
 
+/** `to` resolved against `root` stays inside it: plainly so (no resolving, for thousands of files), or once resolved. */
+function staysInside(root: string, to: string): boolean {
+  return isPlainlyInside(to) || isInside(root, path.resolve(root, to), path.sep);
+}
+
+/** `file`, an absolute path, relative to `folder` and `/`-separated. */
+function relativeTo(folder: string, file: string): string {
+  const prefix = folder + path.sep;
+  // What the staging writes: the folder's own spelling, then a plain path (path.relative resolves both).
+  if (file.startsWith(prefix)) {
+    const rest = path.sep === "/" ? file.slice(prefix.length) : file.slice(prefix.length).split(path.sep).join("/");
+    if (isPlainlyInside(rest)) return rest;
+  }
+  return path.relative(folder, file).split(path.sep).join("/");
+}
+
 function checkPlacement(layout: TargetLayout, stagingDir: string, placement: Placement, operation: TargetOperation): { from: string; to: string } {
-  const to = placement.to.split(path.sep).join("/");
-  const from = path.relative(stagingDir, placement.from).split(path.sep).join("/");
+  const to = path.sep === "/" ? placement.to : placement.to.split(path.sep).join("/");
+  const from = relativeTo(stagingDir, placement.from);
   const verb = words(operation).verb;
-  if (!isInside(layout.target, path.resolve(layout.target, to), path.sep) || !isInside(stagingDir, path.resolve(stagingDir, from), path.sep)) {
+  if (!staysInside(layout.target, to) || !staysInside(stagingDir, from)) {
     throw new MpipError("unsafe-path", `refused to ${verb} \`${printable(placement.to)}\`: it is not a path inside \`${layout.target}\``);
   }
   const reserved = to.split("/").find(isReservedName);

@@ -26,6 +26,7 @@
 // (step 1) is commit-plan.ts.
 
 import path from "node:path";
+import { joinInside } from "../archive/entry-path.js";
 import { MpipError } from "../errors.js";
 import { FILE_JOBS, mapInOrder } from "../pool.js";
 import { printable } from "../text.js";
@@ -122,6 +123,8 @@ function removedBy(journal: Pick<Journal, "steps">): string[] {
 
 async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, signal: AbortSignal | undefined): Promise<void> {
   const touched = new Set<string>([layout.target]);
+  // The folders (target-relative) this apply created itself: a file placed in one finds nothing in its way.
+  const made = new Set<string>();
   let backupDir: Promise<unknown> | undefined;
   const backUp = async (from: string, backup: string) => {
     backupDir ??= makeDirs(path.dirname(backup));
@@ -132,10 +135,13 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
     signal?.throwIfAborted();
     switch (action.kind) {
       case "make-folder": {
-        const dir = path.join(layout.target, action.dir);
-        await fs.mkdir(dir).catch((error: unknown) => {
-          if (errnoCode(error) !== "EEXIST") throw error;
-        });
+        const dir = joinInside(layout.target, action.dir);
+        await fs.mkdir(dir).then(
+          () => made.add(action.dir),
+          (error: unknown) => {
+            if (errnoCode(error) !== "EEXIST") throw error;
+          },
+        );
         touched.add(path.dirname(dir));
         await testDelay("folder", signal);
         break;
@@ -143,7 +149,7 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
       case "remove-folder": {
         // A folder still holding something (a file of no package, written since the plan) stays; a file
         // that needs its path then finds it in the way, and the commit is rolled back.
-        const dir = path.join(layout.target, action.dir);
+        const dir = joinInside(layout.target, action.dir);
         await fs.rmdir(dir).then(() => touched.add(path.dirname(dir)), (error: unknown) => {
           if (!["ENOENT", "ENOTEMPTY", "EEXIST", "ENOTDIR"].includes(errnoCode(error) ?? "")) throw error;
         });
@@ -161,11 +167,16 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
         const paths = stepPaths(journal, layout, action.index);
         // Whatever is there now is backed up, planned or not: a name the filesystem took for an earlier
         // step's file is that file, and the roll-back puts it back too. Never a folder: one there now
-        // was not there when the commit was planned.
-        const existing = await fs.lstat(paths.to).catch((error: unknown) => {
-          if (errnoCode(error) === "ENOENT") return undefined;
-          throw error;
-        });
+        // was not there when the commit was planned. In a folder this commit has just made, nothing is
+        // there (two names the filesystem takes for one file are one step of the plan): no need to look.
+        const parent = path.posix.dirname(action.step.to);
+        const fresh = made.has(parent === "." ? "" : parent);
+        const existing = fresh
+          ? undefined
+          : await fs.lstat(paths.to).catch((error: unknown) => {
+              if (errnoCode(error) === "ENOENT") return undefined;
+              throw error;
+            });
         if (existing?.isDirectory() === true) {
           throw new MpipError("io", `a folder \`${printable(action.step.to)}\` appeared in \`${layout.target}\` while mpip was committing; it was rolled back, nothing was changed`, {
             hint: "something else is writing into the target: stop it, then run mpip again",

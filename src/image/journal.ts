@@ -31,6 +31,7 @@ import { open, readFile, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 import * as v from "valibot";
 import { MpipError } from "../errors.js";
+import { joinInside } from "../archive/entry-path.js";
 import { errnoCode, ioError } from "./io-error.js";
 import type { TargetLayout } from "./layout.js";
 import { recordedOperation, words } from "./operation.js";
@@ -115,14 +116,15 @@ export function actions(journal: Journal): CommitAction[] {
 /** Absolute paths of step number `index` (`from` is undefined for a removal). */
 export function stepPaths(journal: Journal, layout: TargetLayout, index: number): { from: string | undefined; to: string; backup: string; restore: string } {
   const step = journal.steps[index]!;
-  const staging = path.join(layout.home, journal.staging);
-  const to = path.join(layout.target, step.to);
-  if (isRemoveStep(step)) return { from: undefined, to, backup: path.join(staging, "backup", String(index)), restore: to };
+  // Each a plain join where the parts are plain (joinInside): a commit asks this of every step.
+  const staging = joinInside(layout.home, journal.staging);
+  const to = joinInside(layout.target, step.to);
+  if (isRemoveStep(step)) return { from: undefined, to, backup: joinInside(staging, `backup/${index}`), restore: to };
   return {
-    from: path.join(staging, step.from),
+    from: joinInside(staging, step.from),
     to,
-    backup: journal.mpip === 1 ? path.join(staging, "backup", step.to) : path.join(staging, "backup", String(index)),
-    restore: step.restoreAs === undefined ? to : path.join(layout.target, step.restoreAs),
+    backup: journal.mpip === 1 ? path.join(staging, "backup", step.to) : joinInside(staging, `backup/${index}`),
+    restore: step.restoreAs === undefined ? to : joinInside(layout.target, step.restoreAs),
   };
 }
 

@@ -28,8 +28,15 @@ const WIDEST: NameRules = { asciiCase: true, unicodeCase: true, normalization: t
 
 /** The key under which `relative` (a `/`-separated path) and every name that is the same file share one value. */
 export function foldPath(relative: string, rules: NameRules): string {
+  // Most names are printable ASCII, no part ending in a dot or a space: the rules can only change
+  // their case, which folds as a whole (a commit folds each of thousands of paths several times).
+  if (PRINTABLE_ASCII.test(relative) && !ENDS_IN_DOT_OR_SPACE.test(relative)) return rules.asciiCase || rules.unicodeCase ? relative.toLowerCase() : relative;
   return relative.split("/").map((segment) => foldName(segment, rules)).join("/");
 }
+
+const PRINTABLE_ASCII = /^[ -~]*$/;
+/** A part of a path that ends in a dot or a space, which FAT and Windows drop. */
+const ENDS_IN_DOT_OR_SPACE = /[. ](?:\/|$)/;
 
 function foldName(name: string, rules: NameRules): string {
   let folded = rules.normalization ? name.normalize("NFC") : name;

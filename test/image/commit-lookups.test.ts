@@ -1,0 +1,159 @@
+// What the commit asks of the target's filesystem to decide and apply a change: a wide install into a
+// fresh or mostly fresh target makes hundreds of new files in folders of its own, and looking each one up
+// (a failing lstat, with an error object made and thrown away, in the plan and again in the apply) was
+// most of the commit's work. The plan learns what a folder holds from one listing, looks below nothing
+// that is not a folder, and the apply looks for nothing in a folder it has just made. What must hold
+// all the same: a file already there, under any spelling the filesystem takes for its name, is found,
+// backed up and given back by a roll-back, even where a folder cannot be listed.
+
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import type { Stats } from "node:fs";
+import { lstat, mkdir, readdir, rename, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { MpipError } from "../../src/errors.js";
+import { commit, type Placement } from "../../src/image/commit.js";
+import type { CommitFs } from "../../src/image/fs-ops.js";
+import { besideLayout } from "../../src/image/layout.js";
+import { FAT_RULES, FoldingFs } from "../helpers/folding-fs.js";
+import { snapshot, tempDir } from "../helpers/cli.js";
+
+let work: { dir: string; cleanup: () => Promise<void> };
+let counter = 0;
+before(async () => {
+  work = await tempDir("mpip-commit-lookups-");
+});
+after(() => work.cleanup());
+
+async function writeTree(root: string, files: Record<string, string>): Promise<void> {
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(root, name)), { recursive: true });
+    await writeFile(path.join(root, name), text);
+  }
+}
+
+/** A target holding `existing`, and a staging folder holding `staged`, with one placement per staged file. */
+async function scene(existing: Record<string, string>, staged: Record<string, string>) {
+  const parent = path.join(work.dir, `scene-${++counter}`);
+  const target = path.join(parent, "image");
+  const names = besideLayout(target);
+  const stagingDir = path.join(parent, names.stagingName(1, "0000cafe"));
+  await mkdir(target, { recursive: true });
+  await writeTree(target, existing);
+  await writeTree(path.join(stagingDir, "p"), staged);
+  const placements: Placement[] = Object.keys(staged).map((to) => ({ from: path.join(stagingDir, "p", to), to }));
+  return { target, names, stagingDir, placements };
+}
+
+/** Node's operations, each path the commit looked up (lstat or stat) kept, target-relative. */
+function recording(target: string, base: Partial<CommitFs> = {}): CommitFs & { looked: string[] } {
+  const looked: string[] = [];
+  const note = (file: string) => looked.push(path.relative(target, file).split(path.sep).join("/"));
+  return {
+    looked,
+    rename: base.rename ?? rename,
+    mkdir: base.mkdir ?? ((dir: string) => mkdir(dir)),
+    rmdir: base.rmdir ?? (async () => undefined),
+    ...(base.readdir === undefined ? {} : { readdir: base.readdir }),
+    lstat: async (file: string): Promise<Stats> => (note(file), base.lstat === undefined ? lstat(file) : base.lstat(file)),
+    stat: async (file: string): Promise<Stats> => (note(file), base.stat === undefined ? stat(file) : base.stat(file)),
+  };
+}
+
+/** How `snapshot` gives a file's text: its sha256. */
+const digest = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** `count` packages as an install lays them out: a package folder, a module, a `.dist-info` folder. */
+function packages(count: number, text: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < count; i++) {
+    files[`pkg${i}/__init__.py`] = `${text} ${i}\n`;
+    files[`pkg${i}/data/page.html`] = `<p>${text} ${i}</p>\n`;
+    files[`mod${i}.py`] = `M = ${i}\n`;
+    files[`pkg${i}-1.0.dist-info/METADATA`] = `Name: pkg${i}\n`;
+    files[`pkg${i}-1.0.dist-info/RECORD`] = "";
+  }
+  return files;
+}
+
+describe("what a commit looks up", () => {
+  test("nothing below a folder that is not there, and nothing in a folder the commit has just made", async () => {
+    const staged = { ...packages(20, "new"), "lib/new.py": "NEW = 1\n" };
+    const s = await scene({ "keep.txt": "the user's", "lib/old.py": "OLD = 1\n" }, staged);
+    const fs = recording(s.target);
+    await commit(s.names, s.stagingDir, s.placements, { fs });
+    const after = await snapshot(s.target);
+    for (const [file, text] of Object.entries(staged)) assert.equal(after[file], digest(text), file);
+    assert.equal(after["keep.txt"], digest("the user's"));
+    assert.equal(after["lib/old.py"], digest("OLD = 1\n"));
+    const madeFolders = /^pkg\d+(-1\.0\.dist-info)?\//;
+    assert.deepEqual(fs.looked.filter((file) => madeFolders.test(file)), [], "no path below a folder the commit made is looked up");
+    // The folders it made are looked up once each (by the plan, to find them missing); the files at the
+    // top and in lib/ once each, by the apply, which found nothing there when planning.
+    const placed = Object.keys(staged).length;
+    assert.ok(fs.looked.length < placed, `${fs.looked.length} lookups for ${placed} files`);
+  });
+
+  test("a file already there is found, backed up and given back by a roll-back, whatever the folder's listing says", async () => {
+    const existing = { "a.py": "A = 'old'\n", "pkg/__init__.py": "# old\n", "pkg/sub/deep.py": "DEEP = 'old'\n" };
+    const staged = { "a.py": "A = 'new'\n", "pkg/__init__.py": "# new\n", "pkg/sub/deep.py": "DEEP = 'new'\n", "pkg/sub/more.py": "MORE = 1\n", "z.py": "Z = 1\n" };
+    const unlistable: CommitFs = {
+      rename,
+      mkdir: (dir) => mkdir(dir),
+      rmdir: async () => undefined,
+      readdir: async (dir) => {
+        throw Object.assign(new Error(`EACCES: permission denied, scandir '${dir}'`), { code: "EACCES" });
+      },
+    };
+    for (const [name, base] of [["listed", {}], ["unlistable", unlistable]] as const) {
+      // Succeeds: the new files are in, the old ones were moved aside (the backup holds them).
+      const done = await scene(existing, staged);
+      await commit(done.names, done.stagingDir, done.placements, { fs: recording(done.target, base) });
+      const after = await snapshot(done.target);
+      for (const [file, text] of Object.entries(staged)) assert.equal(after[file], digest(text), `${name}: ${file}`);
+      assert.equal((await readdir(path.join(done.stagingDir, "backup"))).length, 3, `${name}: the three replaced files are backed up`);
+      // Fails at the last rename: everything is given back.
+      const failing = await scene(existing, staged);
+      const before = await snapshot(failing.target);
+      let renames = 0;
+      const last = Object.keys(staged).length + 3 - 1; // a rename per file placed and per file backed up
+      const dying = recording(failing.target, {
+        ...base,
+        rename: async (from, to) => {
+          if (renames++ === last) throw Object.assign(new Error("ENOSPC: simulated"), { code: "ENOSPC" });
+          await rename(from, to);
+        },
+      });
+      const error = await commit(failing.names, failing.stagingDir, failing.placements, { fs: dying }).then(() => undefined, (e: unknown) => e);
+      assert.ok(error instanceof MpipError && /rolled back/.test(error.message), `${name}: ${String(error)}`);
+      assert.deepEqual(await snapshot(failing.target), before, `${name}: the roll-back gives every replaced file back`);
+    }
+  });
+
+  test("a file the filesystem takes for the destination under another spelling is found in the listing, backed up and given back", async () => {
+    // On FAT, `MOD.py` and `mod.py` are one file, and `Pkg/` is the folder `pkg/`.
+    const s = await scene({ "MOD.py": "OLD = 1\n", "Pkg/Data.txt": "old data\n" }, { "mod.py": "NEW = 1\n", "pkg/data.txt": "new data\n", "pkg/other.txt": "other\n" });
+    const fs = new FoldingFs(s.target, FAT_RULES);
+    const before = await snapshot(s.target);
+    let renames = 0;
+    const error = await commit(s.names, s.stagingDir, s.placements, {
+      fs: {
+        ...fs,
+        rename: async (from: string, to: string) => {
+          if (renames++ === 4) throw Object.assign(new Error("ENOSPC: simulated"), { code: "ENOSPC" });
+          await fs.rename(from, to);
+        },
+      },
+    }).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof MpipError && /rolled back/.test(error.message), String(error));
+    assert.deepEqual(await snapshot(s.target), before, "both files given back under their own spellings");
+    await commit(s.names, s.stagingDir, s.placements, { fs: new FoldingFs(s.target, FAT_RULES) });
+    const after = await snapshot(s.target);
+    // The replaced file was moved aside and the new one put in under its own spelling; the folder kept its.
+    assert.deepEqual(Object.keys(after).sort(), ["Pkg/", "Pkg/data.txt", "Pkg/other.txt", "mod.py"]);
+    assert.equal(after["mod.py"], digest("NEW = 1\n"));
+    assert.equal(after["Pkg/data.txt"], digest("new data\n"));
+    assert.equal(after["Pkg/other.txt"], digest("other\n"));
+  });
+});
