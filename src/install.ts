@@ -145,9 +145,9 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     const roots = new Set(options.requests);
     const build = buildOf(options);
     const satisfiedContext: SatisfiedContext = { upgrade: options.upgrade, forceReinstall: options.forceReinstall, roots, build, target: image.target };
-    let kinds: Map<string, SourceKind> | undefined;
     const recordContext: RecordContext = {
-      kindOf: (source) => (kinds ??= sourceKinds(sources)).get(source),
+      // Asked again each time: a source learns the kind of an index (PyPI JSON, simple, v2) when it first asks it.
+      kindOf: (source) => sourceKinds(sources).get(source),
       build,
       requested: (node) => node.requests.some((request) => roots.has(request)),
     };
