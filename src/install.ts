@@ -11,7 +11,7 @@ import { Pool } from "./pool.js";
 import { caseClashWarnings } from "./archive/case-fold.js";
 import { DEFAULT_LIMITS, formatBytes, type Limits } from "./limits.js";
 import { recordInputFor, type RecordContext } from "./record/provenance.js";
-import { RecordsAhead, stageImageChange } from "./record/stage.js";
+import { recordFiles, RecordsAhead, stageImageChange } from "./record/stage.js";
 import { imageBytesAfter } from "./record/image-size.js";
 import type { Provenance, SourceKind } from "./record/format.js";
 import { readRecordsIn, type Distribution } from "./record/read.js";
@@ -179,7 +179,7 @@ function stageAhead(ahead: RecordsAhead, node: ResolvedPackage<Staged>, installe
   const key = normalizeName(node.name);
   const record = recordInputFor(node, context);
   const requested = record.requested || installed.some((item) => item.key === key && item.requested);
-  ahead.start(key, { ...record, requested, files: node.prepared.files.map((file) => ({ path: file, staged: path.join(node.prepared.dir, file) })) });
+  ahead.start(key, { ...record, requested, files: recordFiles(node.prepared.dir, node.prepared.files, node.prepared.digests) });
 }
 
 /**
@@ -355,6 +355,8 @@ export async function commitStaged(resolved: Array<ResolvedPackage<Staged>>, run
     version: node.version,
     dir: node.prepared.dir,
     files: node.prepared.files,
+    // What unpacking hashed holds until the image is compiled, which changes the files.
+    ...(compiler === undefined && node.prepared.digests !== undefined ? { digests: node.prepared.digests } : {}),
     ...(options.record === false ? {} : { record: recordInputFor(node, run.recordContext) }),
   }));
   const change = await stageImageChange(image.target, installed, incoming, path.join(image.staging.dir, "records"), run.removing, run.ahead).catch((error: unknown) => {

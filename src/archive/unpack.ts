@@ -3,6 +3,7 @@
 // and write only what upip would install, refusing any entry that is unsafe. On failure the folder may
 // hold part of the archive: the caller's staging is removed, the target was never touched.
 
+import { createHash, type Hash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
 import { writeFileSync } from "node:fs";
@@ -25,6 +26,11 @@ export { DEFAULT_LIMITS };
 export interface Unpacked {
   /** Paths written, relative to the staging folder, in archive order. */
   files: string[];
+  /**
+   * The size in bytes and sha256 (lowercase hex) of each file written, by its path in `files`: hashed
+   * as it was written, so that the install record need not read it back.
+   */
+  digests: Map<string, { size: number; sha256: string }>;
   /** The largest back-reference distance of the deflate stream: above 4096 a small device cannot inflate it. */
   maxDistance: number;
   requiresTxt?: string;
@@ -113,8 +119,8 @@ function checkGzip(data: Buffer, label: string, limits: UnpackLimits): GzipScan 
 
 type Sink =
   | { kind: "discard" }
-  | { kind: "file"; handle: FileHandle }
-  | { kind: "memory"; destination: string; chunks: Buffer[] }
+  | { kind: "file"; handle: FileHandle; relative: string; hash: Hash; size: number }
+  | { kind: "memory"; destination: string; relative: string; chunks: Buffer[] }
   | { kind: "text"; field: "requiresTxt" | "pkgInfo"; name: string; chunks: Buffer[]; bytes: number };
 
 const DISCARD: Sink = { kind: "discard" };
@@ -133,7 +139,7 @@ class Unpacker {
    * `checkOnly`: every check is made and nothing is written (no folder, no file; `files` stays empty).
    */
   constructor(private readonly root: string, private readonly label: string, private readonly limits: UnpackLimits, maxDistance: number, private readonly atOnce = false, private readonly checkOnly = false) {
-    this.result = { files: [], maxDistance };
+    this.result = { files: [], digests: new Map(), maxDistance };
   }
 
   async handle(event: TarEvent): Promise<void> {
@@ -142,15 +148,24 @@ class Unpacker {
         this.sink = await this.open(event.entry);
         return;
       case "data":
-        if (this.sink.kind === "file") await this.sink.handle.write(event.bytes);
-        else if (this.sink.kind === "memory") this.sink.chunks.push(event.bytes);
+        if (this.sink.kind === "file") {
+          await this.sink.handle.write(event.bytes);
+          this.sink.hash.update(event.bytes);
+          this.sink.size += event.bytes.length;
+        } else if (this.sink.kind === "memory") this.sink.chunks.push(event.bytes);
         else if (this.sink.kind === "text") this.readText(this.sink, event.bytes);
         return;
       case "entry-end": {
         const sink = this.sink;
         this.sink = DISCARD;
-        if (sink.kind === "file") await sink.handle.close();
-        else if (sink.kind === "memory") writeFileSync(sink.destination, sink.chunks.length === 1 ? sink.chunks[0]! : Buffer.concat(sink.chunks), { flag: "wx" });
+        if (sink.kind === "file") {
+          await sink.handle.close();
+          this.result.digests.set(sink.relative, { size: sink.size, sha256: sink.hash.digest("hex") });
+        } else if (sink.kind === "memory") {
+          const data = sink.chunks.length === 1 ? sink.chunks[0]! : Buffer.concat(sink.chunks);
+          writeFileSync(sink.destination, data, { flag: "wx" });
+          this.result.digests.set(sink.relative, { size: data.length, sha256: createHash("sha256").update(data).digest("hex") });
+        }
         else if (sink.kind === "text") this.result[sink.field] = Buffer.concat(sink.chunks).toString("utf8");
         return;
       }
@@ -197,11 +212,11 @@ class Unpacker {
     }
     if (this.atOnce) {
       this.result.files.push(relative);
-      return { kind: "memory", destination, chunks: [] };
+      return { kind: "memory", destination, relative, chunks: [] };
     }
     const handle = await open(destination, "wx");
     this.result.files.push(relative);
-    return { kind: "file", handle };
+    return { kind: "file", handle, relative, hash: createHash("sha256"), size: 0 };
   }
 
   private readText(sink: Extract<Sink, { kind: "text" }>, bytes: Buffer): void {

@@ -26,7 +26,7 @@ export async function prepareArchive(dir: string, archive: ArchiveBytes, label: 
   const dependencies: PackageSpec[] = dependenciesOf(unpacked.requiresTxt, unpacked.pkgInfo, label).map((requirement) => ({ type: "requirement", requirement }));
   return {
     dependencies,
-    value: { dir, files: unpacked.files, sha256: archive.sha256, origin: archive.origin, filename: archive.filename, smallWindow, warnings, ...summaryOf(unpacked.pkgInfo) },
+    value: { dir, files: unpacked.files, digests: unpacked.digests, sha256: archive.sha256, origin: archive.origin, filename: archive.filename, smallWindow, warnings, ...summaryOf(unpacked.pkgInfo) },
   };
 }
 

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import type { RunScope } from "../cancel.js";
 import { printable } from "../text.js";
 import type { HttpClient } from "../http.js";
+import type { FileDigest } from "../image/commit-plan.js";
 import type { Staging } from "../image/staging.js";
 import type { Limits } from "../limits.js";
 import type { Release } from "../resolve/resolve.js";
@@ -47,6 +48,12 @@ export interface Staged {
   /** The package's own staging folder; `files` are relative to it. */
   dir: string;
   files: string[];
+  /**
+   * The size and sha256 of staged files as they were written (an sdist's, hashed while unpacking), by
+   * their path in `files`: the install record takes them instead of reading the files back. Valid only
+   * while the files are as staged: not once the image is compiled.
+   */
+  digests?: ReadonlyMap<string, FileDigest>;
   /** sha256 of what was fetched: the archive, the module, or the package document. */
   sha256: string;
   /** Where it came from, safe to print. */

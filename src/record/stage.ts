@@ -6,12 +6,21 @@
 import { lstat } from "node:fs/promises";
 import path from "node:path";
 import type { Placement } from "../image/commit.js";
+import type { FileDigest } from "../image/commit-plan.js";
 import { FILE_JOBS, mapInOrder } from "../pool.js";
 import { printable } from "../text.js";
 import { recordedFiles } from "./installed.js";
 import { describeDuplicates, type Distribution } from "./read.js";
 import { planImage, shadowedModules } from "./plan.js";
 import { stageRecord, stageRewrittenRecord, type RecordInput, type StagedRecord } from "./write.js";
+
+/** A record's files: each staged file's path, with the size and sha256 the staging knows of it, if any. */
+export function recordFiles(dir: string, files: readonly string[], digests?: ReadonlyMap<string, FileDigest>): RecordInput["files"] {
+  return files.map((file) => {
+    const digest = digests?.get(file);
+    return digest === undefined ? { path: file, staged: path.join(dir, file) } : { path: file, staged: path.join(dir, file), digest };
+  });
+}
 
 export interface IncomingPackage {
   /** PEP 503 normalized name. */
@@ -21,6 +30,8 @@ export interface IncomingPackage {
   /** The package's staging folder; `files` are relative to it and to the target. */
   dir: string;
   files: string[];
+  /** The size and sha256 of staged files, where known (Staged.digests): their record does not read them. */
+  digests?: ReadonlyMap<string, FileDigest>;
   /** The record to write, without its files (they are the ones this package owns); undefined with --no-record. */
   record?: Omit<RecordInput, "files">;
 }
@@ -92,7 +103,7 @@ export async function stageImageChange(target: string, installed: readonly Distr
     if (item.record === undefined) return undefined;
     const requested = item.record.requested || replaced.get(item.key)?.some((old) => old.requested) === true;
     const owned = plan.owned.get(item) ?? [];
-    const input: RecordInput = { ...item.record, requested, files: owned.map((file) => ({ path: file, staged: path.join(item.dir, file) })) };
+    const input: RecordInput = { ...item.record, requested, files: recordFiles(item.dir, owned, item.digests) };
     return (await ahead?.take(item.key, input)) ?? stageRecord(path.join(recordsDir, String(index)), input);
   });
   const placements: Placement[] = [];

@@ -28,8 +28,11 @@ export interface RecordInput {
   requested: boolean;
   directUrl?: DirectUrl;
   provenance: Provenance;
-  /** The package's files this record lists, relative to the target, with the staged copy to hash. */
-  files: Array<{ path: string; staged: string }>;
+  /**
+   * The package's files this record lists, relative to the target, with the staged copy to hash, or its
+   * size and sha256 when the caller knows them (written and hashed while unpacking).
+   */
+  files: Array<{ path: string; staged: string; digest?: FileDigest }>;
 }
 
 export interface StagedRecord {
@@ -74,11 +77,11 @@ export async function stageRecord(dir: string, input: RecordInput): Promise<Stag
   await makeDirs(path.join(dir, distInfo));
   const digests = new Map<string, FileDigest>();
   // mapInOrder waits for every call before it throws: nothing is still writing when the run cleans up.
-  const hashed = await mapInOrder(input.files, FILE_JOBS, (file) => fileCalls.run(() => hashFile(file.staged)));
+  const hashed = await mapInOrder(input.files, FILE_JOBS, async (file) => file.digest ?? fileCalls.run(() => hashFile(file.staged)));
   const rows: RecordRow[] = input.files.map((file, at) => {
     const { size, sha256 } = hashed[at]!;
-    digests.set(file.path, { size, sha256: sha256.toString("hex") });
-    return { path: file.path, hash: `sha256=${sha256.toString("base64url")}`, size };
+    digests.set(file.path, { size, sha256 });
+    return { path: file.path, hash: `sha256=${Buffer.from(sha256, "hex").toString("base64url")}`, size };
   });
   const written = own.map(([name, text]) => [name, Buffer.from(text, "utf8")] as const);
   await mapInOrder(written, FILE_JOBS, ([name, data]) => fileCalls.run(() => writeFile(path.join(dir, distInfo, name), data)));
@@ -107,7 +110,7 @@ const HASH_CHUNK_BYTES = 64 * 1024;
  * A staged file's size and sha256, read in chunks of at most HASH_CHUNK_BYTES: a package's files may be
  * megabytes, and reading each whole would hold that much per file (RECORD's hash, PEP 376).
  */
-async function hashFile(file: string): Promise<{ size: number; sha256: Buffer }> {
+async function hashFile(file: string): Promise<FileDigest> {
   const hash = createHash("sha256");
   const handle = await open(file, "r");
   let size = 0;
@@ -126,7 +129,7 @@ async function hashFile(file: string): Promise<{ size: number; sha256: Buffer }>
   } finally {
     await handle.close();
   }
-  return { size, sha256: hash.digest() };
+  return { size, sha256: hash.digest("hex") };
 }
 
 /**

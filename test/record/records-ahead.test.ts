@@ -34,6 +34,11 @@ before(async () => {
     await server.addSdist({ name, version: "1.0", files });
   }
   await server.addSdist({ name: "fleet", version: "1.0", files: { "fleet.py": "SHIPS = 32\n" }, requires: sails });
+  // Hashed while unpacking: one archive inflated at once, one too large for that (streamed to disk), and
+  // one whose shipped .mpy a compile writes over (the hash taken while unpacking no longer holds).
+  const large = Array.from({ length: 16000 }, (_, line) => `LINE_${line} = ${(line * 7919) % 104729}\n`).join("");
+  await server.addSdist({ name: "kite-bag", version: "1.0", files: { "kite_bag/__init__.py": "HOLDS = 3\n", "kite_bag/big.py": large, "kite_bag/data/spare.txt": "spare line\n" } });
+  await server.addSdist({ name: "kite-spool", version: "1.0", files: { "kite_spool.py": "TURNS = 12\n", "kite_spool.mpy": "not bytecode, left from an old build\n" } });
 });
 after(async () => {
   await server.close();
@@ -102,6 +107,16 @@ describe("records staged ahead", () => {
     assert.equal(records.get("sail_7-1.0.dist-info")?.length, 32);
   });
 
+  test("the hashes taken while unpacking are the installed bytes', for an archive inflated at once and one streamed", async () => {
+    const target = path.join(work.dir, "bag");
+    const result = await runMpip(["install", "-q", "--no-cache", "-i", server.url, "-p", target, "kite-bag", "kite-knot"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok((await readFile(path.join(target, "kite_bag", "big.py"))).length > 256 * 1024, "big enough to be streamed");
+    const records = await checkedRecords(target);
+    assert.deepEqual(records.get("kite_bag-1.0.dist-info"), ["kite_bag/__init__.py", "kite_bag/big.py", "kite_bag/data/spare.txt"]);
+    assert.deepEqual(records.get("kite_knot-0.2.dist-info"), ["kite_knot.py"]);
+  });
+
   test("packages compiled after they were prepared: RECORD lists the .mpy files written, with their hashes", async () => {
     const target = path.join(work.dir, "compiled");
     const result = await runMpip(["install", "-q", "--no-cache", "--compile", "-i", server.url, "-p", target, "kite-tail"]);
@@ -109,6 +124,12 @@ describe("records staged ahead", () => {
     const records = await checkedRecords(target);
     assert.deepEqual(records.get("kite_tail-2.0.dist-info"), ["kite_common.mpy", "kite_tail.mpy"]);
     assert.deepEqual(records.get("kite_knot-0.2.dist-info"), ["kite_knot.mpy"]);
+    // A shipped .mpy the compile writes over: its hash is the compiled file's, not the one unpacked.
+    const spool = path.join(work.dir, "compiled-spool");
+    const over = await runMpip(["install", "-q", "--no-cache", "--compile", "-i", server.url, "-p", spool, "kite-spool"]);
+    assert.equal(over.code, 0, over.stderr);
+    assert.deepEqual((await checkedRecords(spool)).get("kite_spool-1.0.dist-info"), ["kite_spool.mpy"]);
+    assert.doesNotMatch(await readFile(path.join(spool, "kite_spool.mpy"), "latin1"), /old build/);
   });
 });
 
