@@ -198,12 +198,16 @@ async function planRemovals(context: PlanContext, look: Look, removed: readonly 
  * folder the answer for a name it does not hold is "nothing" too. A folder's names are read once (one
  * `readdir`, not a failing `lstat` per new file of a fresh install); a name counts as held when any
  * filesystem could take it for one of them (`widestFold`), and is then looked at itself. A folder that
- * cannot be listed has each name looked at.
+ * cannot be listed has each name looked at. Of the names a folder does not hold, the first asked is
+ * looked at all the same: a folder that can be listed but not searched (no `x` permission) fails the
+ * plan there, as a lookup of each name did, and not the apply half-way.
  */
 function lookOnce(context: PlanContext, rules: NameRules): Look {
   const { fs, layout } = context;
   const seen = new Map<string, Promise<Stats | undefined>>();
   const listings = new Map<string, Promise<Set<string> | undefined>>();
+  /** By folder: the lookup of the first name asked that its listing does not hold. */
+  const firstMissing = new Map<string, { relative: string; info: Promise<Stats | undefined> }>();
   const held = (folder: string): Promise<Set<string> | undefined> => {
     const key = foldPath(folder, rules);
     let known = listings.get(key);
@@ -220,8 +224,16 @@ function lookOnce(context: PlanContext, rules: NameRules): Look {
     const folder = parentOf(relative);
     if ((await look(folder))?.isDirectory() !== true) return undefined;
     const names = await held(folder);
-    if (names !== undefined && !names.has(widestFold(path.posix.basename(relative)))) return undefined;
-    return inspect(fs, path.join(layout.target, relative), false);
+    if (names === undefined || names.has(widestFold(path.posix.basename(relative)))) return inspect(fs, path.join(layout.target, relative), false);
+    const key = foldPath(folder, rules);
+    let first = firstMissing.get(key);
+    if (first === undefined) {
+      first = { relative, info: inspect(fs, path.join(layout.target, relative), false) };
+      firstMissing.set(key, first);
+    }
+    // Throws what looking in the folder throws; for any other name, the listing's answer stands.
+    const info = await first.info;
+    return first.relative === relative ? info : undefined;
   };
   const look = (relative: string): Promise<Stats | undefined> => {
     const key = foldPath(relative, rules);

@@ -123,8 +123,6 @@ function removedBy(journal: Pick<Journal, "steps">): string[] {
 
 async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, signal: AbortSignal | undefined): Promise<void> {
   const touched = new Set<string>([layout.target]);
-  // The folders (target-relative) this apply created itself: a file placed in one finds nothing in its way.
-  const made = new Set<string>();
   let backupDir: Promise<unknown> | undefined;
   const backUp = async (from: string, backup: string) => {
     backupDir ??= makeDirs(path.dirname(backup));
@@ -136,12 +134,9 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
     switch (action.kind) {
       case "make-folder": {
         const dir = joinInside(layout.target, action.dir);
-        await fs.mkdir(dir).then(
-          () => made.add(action.dir),
-          (error: unknown) => {
-            if (errnoCode(error) !== "EEXIST") throw error;
-          },
-        );
+        await fs.mkdir(dir).catch((error: unknown) => {
+          if (errnoCode(error) !== "EEXIST") throw error;
+        });
         touched.add(path.dirname(dir));
         await testDelay("folder", signal);
         break;
@@ -167,16 +162,12 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
         const paths = stepPaths(journal, layout, action.index);
         // Whatever is there now is backed up, planned or not: a name the filesystem took for an earlier
         // step's file is that file, and the roll-back puts it back too. Never a folder: one there now
-        // was not there when the commit was planned. In a folder this commit has just made, nothing is
-        // there (two names the filesystem takes for one file are one step of the plan): no need to look.
-        const parent = path.posix.dirname(action.step.to);
-        const fresh = made.has(parent === "." ? "" : parent);
-        const existing = fresh
-          ? undefined
-          : await fs.lstat(paths.to).catch((error: unknown) => {
-              if (errnoCode(error) === "ENOENT") return undefined;
-              throw error;
-            });
+        // was not there when the commit was planned. Also in a folder this commit has just made: another
+        // program may have written into it since, and its file must come back with a roll-back.
+        const existing = await fs.lstat(paths.to).catch((error: unknown) => {
+          if (errnoCode(error) === "ENOENT") return undefined;
+          throw error;
+        });
         if (existing?.isDirectory() === true) {
           throw new MpipError("io", `a folder \`${printable(action.step.to)}\` appeared in \`${layout.target}\` while mpip was committing; it was rolled back, nothing was changed`, {
             hint: "something else is writing into the target: stop it, then run mpip again",

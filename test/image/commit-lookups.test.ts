@@ -1,10 +1,12 @@
 // What the commit asks of the target's filesystem to decide and apply a change: a wide install into a
 // fresh or mostly fresh target makes hundreds of new files in folders of its own, and looking each one up
 // (a failing lstat, with an error object made and thrown away, in the plan and again in the apply) was
-// most of the commit's work. The plan learns what a folder holds from one listing, looks below nothing
-// that is not a folder, and the apply looks for nothing in a folder it has just made. What must hold
-// all the same: a file already there, under any spelling the filesystem takes for its name, is found,
-// backed up and given back by a roll-back, even where a folder cannot be listed.
+// most of the commit's work. The plan learns what a folder holds from one listing and looks below
+// nothing that is not a folder; the apply looks each destination up once, just before it moves a file
+// there. What must hold all the same: a file already there, under any spelling the filesystem takes for
+// its name, is found, backed up and given back by a roll-back, even where a folder cannot be listed; a
+// folder that can be listed but not searched fails the plan, as before; and a file another program
+// writes into a folder the commit has just made comes back with a roll-back.
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -13,7 +15,7 @@ import { lstat, mkdir, readdir, rename, stat, writeFile } from "node:fs/promises
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { MpipError } from "../../src/errors.js";
-import { commit, type Placement } from "../../src/image/commit.js";
+import { checkCommit, commit, type Placement } from "../../src/image/commit.js";
 import type { CommitFs } from "../../src/image/fs-ops.js";
 import { besideLayout } from "../../src/image/layout.js";
 import { FAT_RULES, FoldingFs } from "../helpers/folding-fs.js";
@@ -78,21 +80,28 @@ function packages(count: number, text: string): Record<string, string> {
 }
 
 describe("what a commit looks up", () => {
-  test("nothing below a folder that is not there, and nothing in a folder the commit has just made", async () => {
+  test("the plan looks below nothing that is not there; the apply looks each destination up once", async () => {
     const staged = { ...packages(20, "new"), "lib/new.py": "NEW = 1\n" };
     const s = await scene({ "keep.txt": "the user's", "lib/old.py": "OLD = 1\n" }, staged);
+    const madeFolders = /^pkg\d+(-1\.0\.dist-info)?\//;
+    // The plan alone (what a dry run decides).
+    const planning = recording(s.target);
+    await checkCommit(s.names, s.stagingDir, s.placements, { fs: planning });
+    assert.deepEqual(planning.looked.filter((file) => madeFolders.test(file)), [], "no path below a folder the commit will make is looked up");
+    // In the target: the target itself, the folder it holds (lib/), and in each folder it reads the first
+    // name that folder lacks (the check that it can be searched); not a lookup per new file or folder.
+    const inTarget = planning.looked.filter((file) => !file.startsWith("../"));
+    assert.ok(inTarget.length <= 4, `the plan looked up ${inTarget.length} paths of the target: ${inTarget.join(", ")}`);
     const fs = recording(s.target);
     await commit(s.names, s.stagingDir, s.placements, { fs });
     const after = await snapshot(s.target);
     for (const [file, text] of Object.entries(staged)) assert.equal(after[file], digest(text), file);
     assert.equal(after["keep.txt"], digest("the user's"));
     assert.equal(after["lib/old.py"], digest("OLD = 1\n"));
-    const madeFolders = /^pkg\d+(-1\.0\.dist-info)?\//;
-    assert.deepEqual(fs.looked.filter((file) => madeFolders.test(file)), [], "no path below a folder the commit made is looked up");
-    // The folders it made are looked up once each (by the plan, to find them missing); the files at the
-    // top and in lib/ once each, by the apply, which found nothing there when planning.
-    const placed = Object.keys(staged).length;
-    assert.ok(fs.looked.length < placed, `${fs.looked.length} lookups for ${placed} files`);
+    // Each file in a folder the commit made once, by the apply; and the few paths the plan looked up.
+    const placed = Object.keys(staged);
+    for (const file of placed.filter((name) => madeFolders.test(name))) assert.equal(fs.looked.filter((looked) => looked === file).length, 1, file);
+    assert.ok(fs.looked.length <= placed.length + planning.looked.length, `${fs.looked.length} lookups for ${placed.length} files`);
   });
 
   test("a file already there is found, backed up and given back by a roll-back, whatever the folder's listing says", async () => {
@@ -155,5 +164,45 @@ describe("what a commit looks up", () => {
     assert.equal(after["mod.py"], digest("NEW = 1\n"));
     assert.equal(after["Pkg/data.txt"], digest("new data\n"));
     assert.equal(after["Pkg/other.txt"], digest("other\n"));
+  });
+
+  test("a folder that can be listed but not searched fails the plan, before anything changes", async () => {
+    const s = await scene({ "a.py": "A = 'old'\n", "pkg/keep.py": "KEEP = 1\n" }, { "a.py": "A = 'new'\n", "pkg/__init__.py": "# new\n", "pkg/more.py": "MORE = 1\n" });
+    const before = await snapshot(s.target);
+    // As a folder of mode 644 is to a user who is not its owner: its names can be read, nothing in it looked up.
+    const unsearchable = recording(s.target, {
+      lstat: async (file) => {
+        if (path.dirname(file) === path.join(s.target, "pkg")) throw Object.assign(new Error(`EACCES: permission denied, lstat '${file}'`), { code: "EACCES" });
+        return lstat(file);
+      },
+    });
+    for (const run of [() => checkCommit(s.names, s.stagingDir, s.placements, { fs: unsearchable }), () => commit(s.names, s.stagingDir, s.placements, { fs: unsearchable })]) {
+      const error = await run().then(() => undefined, (e: unknown) => e);
+      assert.ok(error instanceof MpipError && /cannot look at `.*pkg.*` .*EACCES/.test(error.message), String(error));
+      assert.deepEqual(await snapshot(s.target), before, "nothing changed");
+    }
+  });
+
+  test("a file another program writes into a folder the commit has just made comes back with a roll-back", async () => {
+    const staged = { "fresh/one.py": "ONE = 1\n", "fresh/two.py": "TWO = 2\n", "z.py": "Z = 1\n" };
+    const s = await scene({ "keep.txt": "the user's" }, staged);
+    let renames = 0;
+    const fs = recording(s.target, {
+      // Right after the commit makes `fresh/`, another program writes a file where one of the package's goes.
+      mkdir: async (dir) => {
+        await mkdir(dir);
+        if (path.basename(dir) === "fresh") await writeFile(path.join(dir, "two.py"), "THEIRS\n");
+      },
+      rename: async (from, to) => {
+        if (++renames === Object.keys(staged).length + 1) throw Object.assign(new Error("ENOSPC: simulated"), { code: "ENOSPC" });
+        await rename(from, to);
+      },
+    });
+    const error = await commit(s.names, s.stagingDir, s.placements, { fs }).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof MpipError && /rolled back/.test(error.message), String(error));
+    const after = await snapshot(s.target);
+    assert.equal(after["fresh/two.py"], digest("THEIRS\n"), "the other program's file is given back");
+    assert.equal(after["fresh/one.py"], undefined);
+    assert.equal(after["keep.txt"], digest("the user's"));
   });
 });
