@@ -28,7 +28,8 @@ const versionOnly = args.length === 1 && (args[0] === "--version" || args[0] ===
 // Liftoff alone parses them fast enough; the WebAssembly mpy-cross (--compile) was measured to be no
 // slower with it (bench/compile.ts). Set before anything compiles WebAssembly; not for help or the
 // version, which compile none and would load node:v8 (with its heap utilities) for nothing.
-if (!forHelp && !versionOnly) require("node:v8").setFlagsFromString("--liftoff-only");
+const v8Flags = forHelp || versionOnly ? [] : ["--liftoff-only"];
+for (const flag of v8Flags) require("node:v8").setFlagsFromString(flag);
 
 // `mpip --help | head` closes the pipe early: that is the reader's choice, not an error. mpip carries on
 // (an install still finishes or rolls back, and releases its lock) and exits with the code it decided.
@@ -52,7 +53,7 @@ function run() {
   // a partial one, kept apart from the full one the next run that does the work reads. Taken as whole,
   // it would leave every later install compiling most of its code itself (~100 ms a run), for good.
   const working = WORKING_COMMANDS.has(args[0]) && !forHelp;
-  const { main } = loadBundle(require("node:path").join(__dirname, "..", "dist", "mpip.cjs"), { partial: !working, endedEarly: () => process.exitCode === 2 }).exports;
+  const { main } = loadBundle(require("node:path").join(__dirname, "..", "dist", "mpip.cjs"), { partial: !working, endedEarly: () => process.exitCode === 2, v8Flags }).exports;
   startup.started();
   main(process.argv).then(
     (code) => {

@@ -6,8 +6,8 @@
 // The cache is `<bundle>.<tag>.v8-cache` in the bundle's own folder, which holds the code it stands for
 // and is trusted as much (a folder anybody can write to, such as the system's temporary folder, would let
 // them run code in mpip). V8 takes a cache only from its own version and flags, so each Node and set of
-// options it is started with (`process.execArgv`, NODE_OPTIONS) has a cache of its own, named by a
-// checksum of them (the tag): runs that alternate between two sets keep both caches instead of throwing
+// options it is started with (`process.execArgv`, NODE_OPTIONS), and of V8 flags the run set itself
+// before loading (`LoadOptions.v8Flags`), has a cache of its own, named by a checksum of them (the tag): runs that alternate between two sets keep both caches instead of throwing
 // out and rewriting one at every turn. The eight most recently written are kept.
 //
 // Its first line names the bundle's size and a checksum of its bytes, and a checksum of the rest: a cache
@@ -43,12 +43,13 @@ const STALE_TEMPORARY_MS = 10 * 60 * 1000;
 
 /**
  * The cache file of `kind` for `bundle` in this process: tagged by what decides whether V8 takes a cache
- * (the Node and V8 versions, the architecture, and the options Node was started with, which carry V8's
- * flags).
+ * (the Node and V8 versions, the architecture, the options Node was started with, which carry V8's
+ * flags, and `v8Flags`, those the process set itself before loading the bundle).
  */
-export function codeCacheFile(bundle: string, kind: "full" | "partial" = "full"): string {
-  const options = `${process.version} ${process.versions.v8} ${process.arch}\0${process.execArgv.join("\0")}\0${process.env.NODE_OPTIONS ?? ""}`;
-  const tag = checksum(Buffer.from(options, "utf8")).replace(/^[a-z0-9]+:/, "").slice(0, 8);
+export function codeCacheFile(bundle: string, kind: "full" | "partial" = "full", v8Flags: readonly string[] = []): string {
+  const options = `${process.version} ${process.versions.v8} ${process.arch}\0${process.execArgv.join("\0")}\0${process.env.NODE_OPTIONS ?? ""}\0${v8Flags.join("\0")}`;
+  // Eight hex digits always (a CRC-32 written in hex may have fewer).
+  const tag = checksum(Buffer.from(options, "utf8")).replace(/^[a-z0-9]+:/, "").slice(0, 8).padStart(8, "0");
   return kind === "partial" ? `${bundle}.${tag}.partial.v8-cache` : `${bundle}.${tag}.v8-cache`;
 }
 
@@ -216,6 +217,11 @@ export interface LoadOptions {
    * the partial cache, not the full one it read.
    */
   endedEarly?: () => boolean;
+  /**
+   * The V8 flags the process set at run time (`v8.setFlagsFromString`) before loading: V8 refuses a cache
+   * made under other flags, so runs that set other flags read and write caches of their own.
+   */
+  v8Flags?: readonly string[];
 }
 
 /**
@@ -231,7 +237,8 @@ export function loadBundle(bundle: string, options: LoadOptions = {}): { exports
   // An ASCII file (as scripts/bundle.mjs writes the bundle) needs no UTF-8 decoding.
   const source = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
   const partial = options.partial === true;
-  const cacheFile = codeCacheFile(bundle, partial ? "partial" : "full");
+  const v8Flags = options.v8Flags ?? [];
+  const cacheFile = codeCacheFile(bundle, partial ? "partial" : "full", v8Flags);
   let keys: { full: string; partial: string } | undefined;
   let cachedData: Buffer | undefined;
   try {
@@ -255,7 +262,7 @@ export function loadBundle(bundle: string, options: LoadOptions = {}): { exports
       } catch {
         // The cache only saves time: a failing question leaves it as the run began.
       }
-      if (partial || early) writeCache(bundle, codeCacheFile(bundle, "partial"), stopped, () => script.createCachedData());
+      if (partial || early) writeCache(bundle, codeCacheFile(bundle, "partial", v8Flags), stopped, () => script.createCachedData());
       else writeCache(bundle, cacheFile, full, () => script.createCachedData());
     });
   }

@@ -18,8 +18,9 @@ before(async () => {
   work = await tempDir("mpip-code-cache-");
   scripts.load = path.join(work.dir, "load.mjs");
   scripts.probe = path.join(work.dir, "probe.mjs");
-  await writeFile(scripts.load, `import { loadBundle } from ${JSON.stringify(LOADER)};\nconst { exports, cache } = loadBundle(process.argv[2], { partial: process.argv[3] === "partial" });\nprocess.stdout.write(JSON.stringify({ answer: exports.answer(), cache }));\n`);
-  await writeFile(scripts.probe, `import { codeCacheFile } from ${JSON.stringify(LOADER)};\nprocess.stdout.write(codeCacheFile(process.argv[2], process.argv[3]));\n`);
+  // As bin/mpip.js does: V8 flags named after the bundle and the kind are set at run time, then passed on.
+  await writeFile(scripts.load, `import { setFlagsFromString } from "node:v8";\nimport { loadBundle } from ${JSON.stringify(LOADER)};\nconst v8Flags = process.argv.slice(4);\nfor (const flag of v8Flags) setFlagsFromString(flag);\nconst { exports, cache } = loadBundle(process.argv[2], { partial: process.argv[3] === "partial", v8Flags });\nprocess.stdout.write(JSON.stringify({ answer: exports.answer(), cache }));\n`);
+  await writeFile(scripts.probe, `import { codeCacheFile } from ${JSON.stringify(LOADER)};\nprocess.stdout.write(codeCacheFile(process.argv[2], process.argv[3], process.argv.slice(4)));\n`);
 });
 after(() => work.cleanup());
 
@@ -35,16 +36,16 @@ function bundleText(value: string): string {
  * Runs the loader on `bundle` in a new Node started with `flags` (as a run for help: `partial`): what
  * `answer()` returned, and the cache's state.
  */
-async function load(bundle: string, flags: string[] = [], partial = false): Promise<{ answer: string; cache: string }> {
-  const result = await runCommand(process.execPath, [...flags, scripts.load, bundle, ...(partial ? ["partial"] : [])]);
+async function load(bundle: string, flags: string[] = [], partial = false, v8Flags: string[] = []): Promise<{ answer: string; cache: string }> {
+  const result = await runCommand(process.execPath, [...flags, scripts.load, bundle, partial ? "partial" : "full", ...v8Flags]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stderr, "", "a run says nothing of its cache");
   return JSON.parse(result.stdout) as { answer: string; cache: string };
 }
 
 /** The cache file of `kind` a Node started with `flags` uses for `bundle` (the tag depends on the flags). */
-async function cacheOf(bundle: string, flags: string[] = [], kind: "full" | "partial" = "full"): Promise<string> {
-  const result = await runCommand(process.execPath, [...flags, scripts.probe, bundle, kind]);
+async function cacheOf(bundle: string, flags: string[] = [], kind: "full" | "partial" = "full", v8Flags: string[] = []): Promise<string> {
+  const result = await runCommand(process.execPath, [...flags, scripts.probe, bundle, kind, ...v8Flags]);
   assert.equal(result.code, 0, result.stderr);
   return result.stdout;
 }
@@ -95,6 +96,23 @@ describe("the CLI bundle's code cache", () => {
     assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", path.basename(fullFile), path.basename(partialFile)].sort(), "no temporary file is left");
   });
 
+  test("runs that set other V8 flags at run time keep caches of their own, as bin/mpip.js does for help and the rest", async () => {
+    const bundle = await folderWith("run-time-flags", bundleText("flags"));
+    const flags = ["--liftoff-only"];
+    assert.notEqual(await cacheOf(bundle, [], "partial"), await cacheOf(bundle, [], "partial", flags));
+    assert.deepEqual(await load(bundle, [], true), { answer: "flags:6:bundle.cjs:object", cache: "missing" });
+    assert.deepEqual(await load(bundle, [], true, flags), { answer: "flags:6:bundle.cjs:object", cache: "missing" });
+    const plainAt = (await stat(await cacheOf(bundle, [], "partial"))).mtimeMs;
+    const flaggedAt = (await stat(await cacheOf(bundle, [], "partial", flags))).mtimeMs;
+    // Before: one file for both, which V8 refused at every switch between them (cachedDataRejected), rewriting it each time.
+    for (let turn = 0; turn < 2; turn++) {
+      assert.deepEqual(await load(bundle, [], true), { answer: "flags:6:bundle.cjs:object", cache: "used" });
+      assert.deepEqual(await load(bundle, [], true, flags), { answer: "flags:6:bundle.cjs:object", cache: "used" });
+    }
+    assert.equal((await stat(await cacheOf(bundle, [], "partial"))).mtimeMs, plainAt);
+    assert.equal((await stat(await cacheOf(bundle, [], "partial", flags))).mtimeMs, flaggedAt);
+  });
+
   test("a cache file of the other kind under a kind's name is never taken, and is replaced", async () => {
     const bundle = await folderWith("swapped", bundleText("swap"));
     const fullFile = await cacheOf(bundle);
@@ -134,6 +152,14 @@ describe("the CLI bundle's code cache", () => {
     const image = path.join(work.dir, "image");
     assert.match(await stamp(["install", "-q", "--no-cache", "--no-deps", "-p", image, path.join(ROOT, "fixtures", "mpip-demo-fmt-1.0.tar.gz")]), /^full file: mpip-v8-cache \d+ /);
     assert.ok((await readdir(image)).some((name) => name.endsWith(".dist-info")), "the install that did the work installed");
+    // Help runs set no V8 flag, the other light runs do: each kind keeps its cache, used and never rewritten as they alternate.
+    for (const file of await caches()) await rm(file);
+    const light = [["--help"], ["list", "-p", path.join(work.dir, "none")], ["-h"], ["cache", "dir"], ["help", "list"], ["instal", "x"]];
+    for (const args of light) await runCommand(process.execPath, [bin, ...args]);
+    const written = new Map(await Promise.all((await caches()).map(async (file) => [file, (await stat(file)).mtimeMs] as const)));
+    assert.equal(written.size, 2, `one partial cache for help runs, one for the others: ${[...written.keys()].join(", ")}`);
+    for (const args of [...light, ...light]) await runCommand(process.execPath, [bin, ...args]);
+    for (const [file, at] of written) assert.equal((await stat(file)).mtimeMs, at, `${path.basename(file)} is used, not rewritten`);
   });
 
   test("made for another build of the bundle is never used: other length, or the same length written later", async () => {
