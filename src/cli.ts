@@ -255,11 +255,23 @@ export function buildProgram(run: (action: () => Promise<number>) => void, argv?
   return program;
 }
 
+/** Whether a command's action has run in this process: its arguments parsed, and no help or version asked. */
+let actionRan = false;
+
+/**
+ * Whether `main` handed a command its work (its action ran), rather than stopping at help, the version
+ * or a parse error: bin/mpip.js asks at exit, to keep a code cache only from a run that did its work.
+ */
+export function ranAction(): boolean {
+  return actionRan;
+}
+
 export async function main(argv: string[]): Promise<number> {
   // Credentials typed or set anywhere this run can see are never printed, whatever quotes them (secrets.ts).
   for (const text of [...argv, ...Object.values(process.env)]) if (text !== undefined) rememberCredentials(text);
   let pending: Promise<number> | undefined;
   const program = buildProgram((action) => {
+    actionRan = true;
     pending = action();
   }, argv);
   if (argv.length <= 2) {

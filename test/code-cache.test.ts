@@ -146,7 +146,8 @@ describe("the CLI bundle's code cache", () => {
     };
     // Before: a first run of `mpip list` (or a mistyped install) wrote a cache marked whole, which every
     // later install took, compiling most of its code itself at each run.
-    for (const args of [[], ["--help"], ["help", "install"], ["install", "--help"], ["install", "-h"], ["list", "-p", path.join(work.dir, "none")], ["cache", "dir"], ["instal", "x"], ["install"]]) {
+    // `install -qh` prints help though no argument is `-h`; `install -V` prints the version.
+    for (const args of [[], ["--help"], ["help", "install"], ["install", "--help"], ["install", "-h"], ["install", "-qh"], ["sync", "-V"], ["list", "-p", path.join(work.dir, "none")], ["cache", "dir"], ["instal", "x"], ["install"]]) {
       assert.match(await stamp(args), /^partial file: mpip-v8-cache partial \d+ /, args.join(" "));
     }
     const image = path.join(work.dir, "image");
