@@ -49,14 +49,14 @@ function run() {
   }
   // The bundled CLI is one CommonJS file, compiled with a code cache (src/code-cache.ts). Only the commands
   // that resolve and fetch run most of it; any other run (help, `list`, `cache dir`, a misspelt command)
-  // compiles little, and so does one of those commands that stops before its work (a usage error, exit 2;
-  // help or the version asked in a way the arguments above do not show, as `install -qh`: no action ran):
-  // their cache is a partial one, kept apart from the full one the next run that does the work reads.
-  // Taken as whole, it would leave every later install compiling most of its code itself (~100 ms a
-  // run), for good.
+  // compiles little, and so does one of those commands that does not complete its work (help or the
+  // version asked in a way the arguments above do not show, as `install -qh`: no action ran; a usage
+  // error, a failure, an interrupt: an exit code other than 0): their cache is a partial one, kept apart
+  // from the full one the next run that does the work reads. Taken as whole, it would leave every later
+  // install compiling the rest of its code itself (~40-100 ms a run), for good.
   const working = WORKING_COMMANDS.has(args[0]) && !forHelp;
   let cli;
-  const endedEarly = () => process.exitCode === 2 || cli?.ranAction?.() !== true;
+  const endedEarly = () => (process.exitCode ?? 0) !== 0 || cli?.ranAction?.() !== true;
   cli = loadBundle(require("node:path").join(__dirname, "..", "dist", "mpip.cjs"), { partial: !working, endedEarly, v8Flags }).exports;
   const { main } = cli;
   startup.started();

@@ -23,8 +23,9 @@
 // deserializes all of it (1 MB, ~10 ms) to use a fraction. So there are two caches per tag: the full
 // one, which only runs that do the work (install, sync, download, lock) read and write, and a partial
 // one (`<bundle>.<tag>.partial.v8-cache`), which the runs that say they do little (`partial`: help,
-// `list`, `cache dir`) read and write. A run meant to do the work that stops early (a usage error:
-// `endedEarly`) compiled little too: it writes the partial cache, not the full one. Each file's first
+// `list`, `cache dir`) read and write. A run meant to do the work that does not complete it (a usage
+// error, a failure, an interrupt: `endedEarly`) compiled only part of it: it writes the partial cache,
+// and only where there is none, not the full one (which V8 would take for good). Each file's first
 // line says which kind it is, and a file of the other kind is never taken.
 
 import { isAscii } from "node:buffer";
@@ -213,8 +214,9 @@ export interface LoadOptions {
    */
   partial?: boolean;
   /**
-   * Asked at exit: whether a run meant to do the work stopped before it (a usage error). It then writes
-   * the partial cache, not the full one it read.
+   * Asked at exit: whether a run meant to do the work did not complete it (a usage error, a failure, an
+   * interrupt, or no work begun). It then writes the partial cache, where there is none, and never the
+   * full one it read: V8 would take a cache of part of the work for good.
    */
   endedEarly?: () => boolean;
   /**
@@ -254,6 +256,7 @@ export function loadBundle(bundle: string, options: LoadOptions = {}): { exports
   if (keys !== undefined && cache !== "used") {
     const { full, partial: stopped } = keys;
     const endedEarly = options.endedEarly;
+    const limit = cacheLimit(bytes.length);
     // At exit, the cache holds every function the run compiled, not only the top level.
     process.once("exit", () => {
       let early = false;
@@ -262,8 +265,15 @@ export function loadBundle(bundle: string, options: LoadOptions = {}): { exports
       } catch {
         // The cache only saves time: a failing question leaves it as the run began.
       }
-      if (partial || early) writeCache(bundle, codeCacheFile(bundle, "partial", v8Flags), stopped, () => script.createCachedData());
-      else writeCache(bundle, cacheFile, full, () => script.createCachedData());
+      const partialFile = codeCacheFile(bundle, "partial", v8Flags);
+      if (partial) {
+        writeCache(bundle, partialFile, stopped, () => script.createCachedData());
+      } else if (early) {
+        // A working run that stopped short leaves the partial cache the runs that read it have made.
+        if (readCache(partialFile, stopped, limit) === undefined) writeCache(bundle, partialFile, stopped, () => script.createCachedData());
+      } else {
+        writeCache(bundle, cacheFile, full, () => script.createCachedData());
+      }
     });
   }
   const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;

@@ -9,8 +9,8 @@
 // to its catcher (catchSignals); at any other moment (start-up, a command without clean-up of its own)
 // they exit at once with 128 + the signal's number and a one-line error, as nothing then needs putting
 // back. Handing over is only adding a catcher to a set, so no signal finds the default action in place.
-// This module must stay light (Node's own modules only): bin/mpip.js loads it before anything else, and
-// every millisecond it takes is a moment with Node's default action.
+// This module must stay light (Node's own modules only): bin/mpip.js loads it (in dist/start.cjs) before
+// anything else, and every millisecond it takes is a moment with Node's default action.
 
 import { setMaxListeners } from "node:events";
 import os from "node:os";
@@ -43,9 +43,9 @@ interface SignalState {
   fallback: Fallback | undefined;
 }
 
-// One state per process, whichever copy of this module asks: bin/mpip.js loads dist/signals.js before
-// anything else, and the bundled CLI (dist/mpip.cjs) carries a copy of its own; both must hand signals
-// to the same catchers.
+// One state per process, whichever copy of this module asks: bin/mpip.js loads a copy in dist/start.cjs
+// before anything else, and the bundled CLI (dist/mpip.cjs) carries a copy of its own; both must hand
+// signals to the same catchers.
 const state: SignalState = ((globalThis as { [key: symbol]: SignalState })[Symbol.for("mpip.signals")] ??= {
   catchers: new Set(),
   installed: undefined,

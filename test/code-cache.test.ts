@@ -146,16 +146,20 @@ describe("the CLI bundle's code cache", () => {
     };
     // Before: a first run of `mpip list` (or a mistyped install) wrote a cache marked whole, which every
     // later install took, compiling most of its code itself at each run.
-    // `install -qh` prints help though no argument is `-h`; `install -V` prints the version.
-    for (const args of [[], ["--help"], ["help", "install"], ["install", "--help"], ["install", "-h"], ["install", "-qh"], ["sync", "-V"], ["list", "-p", path.join(work.dir, "none")], ["cache", "dir"], ["instal", "x"], ["install"]]) {
+    // `install -qh` prints help though no argument is `-h`; `install -V` prints the version; an install
+    // into a path below a file fails (exit 1) after it began its work.
+    const fixture = path.join(ROOT, "fixtures", "mpip-demo-fmt-1.0.tar.gz");
+    const failing = ["install", "-q", "--no-deps", "--no-cache", "-p", path.join(ROOT, "package.json", "image"), fixture];
+    for (const args of [[], ["--help"], ["help", "install"], ["install", "--help"], ["install", "-h"], ["install", "-qh"], ["sync", "-V"], ["list", "-p", path.join(work.dir, "none")], ["cache", "dir"], ["instal", "x"], ["install"], failing]) {
       assert.match(await stamp(args), /^partial file: mpip-v8-cache partial \d+ /, args.join(" "));
     }
     const image = path.join(work.dir, "image");
-    assert.match(await stamp(["install", "-q", "--no-cache", "--no-deps", "-p", image, path.join(ROOT, "fixtures", "mpip-demo-fmt-1.0.tar.gz")]), /^full file: mpip-v8-cache \d+ /);
+    assert.match(await stamp(["install", "-q", "--no-cache", "--no-deps", "-p", image, fixture]), /^full file: mpip-v8-cache \d+ /);
     assert.ok((await readdir(image)).some((name) => name.endsWith(".dist-info")), "the install that did the work installed");
-    // Help runs set no V8 flag, the other light runs do: each kind keeps its cache, used and never rewritten as they alternate.
+    // Help runs set no V8 flag, the other light runs do: each kind keeps its cache, used and never rewritten
+    // as they alternate; a working command that stops short writes no full cache, nor over their partial one.
     for (const file of await caches()) await rm(file);
-    const light = [["--help"], ["list", "-p", path.join(work.dir, "none")], ["-h"], ["cache", "dir"], ["help", "list"], ["instal", "x"]];
+    const light = [["--help"], ["list", "-p", path.join(work.dir, "none")], ["-h"], ["cache", "dir"], ["help", "list"], ["instal", "x"], ["install", "-qh"], ["install"], failing];
     for (const args of light) await runCommand(process.execPath, [bin, ...args]);
     const written = new Map(await Promise.all((await caches()).map(async (file) => [file, (await stat(file)).mtimeMs] as const)));
     assert.equal(written.size, 2, `one partial cache for help runs, one for the others: ${[...written.keys()].join(", ")}`);
