@@ -7,8 +7,9 @@
 // and is trusted as much (a folder anybody can write to, such as the system's temporary folder, would let
 // them run code in mpip). V8 takes a cache only from its own version and flags, so each Node and set of
 // options it is started with (`process.execArgv`, NODE_OPTIONS), and of V8 flags the run set itself
-// before loading (`LoadOptions.v8Flags`), has a cache of its own, named by a checksum of them (the tag): runs that alternate between two sets keep both caches instead of throwing
-// out and rewriting one at every turn. The eight most recently written are kept.
+// before loading (`LoadOptions.v8Flags`), has a cache of its own, named by a checksum of them (the tag):
+// runs that alternate between two sets keep both caches instead of throwing out and rewriting one at
+// every turn. The eight most recently written are kept.
 //
 // Its first line names the bundle's size and a checksum of its bytes, and a checksum of the rest: a cache
 // for another build of the bundle, or damaged, is never used, nor is a file that is not a regular one of a
@@ -110,8 +111,8 @@ function cacheLimit(length: number): number {
 }
 
 /**
- * The cache's bytes for V8 when the first line of `file` is one of `keys` followed by their checksum;
- * else undefined (none, unreadable, another build, damaged).
+ * The cache's bytes for V8 when the first line of `file` is `key` followed by their checksum; else
+ * undefined (none, unreadable, another build, damaged, or a cache of the other kind).
  * V8 checks no checksum of a code cache (only its debug builds do) and crashes on a damaged one, so the
  * hash is checked here.
  */
@@ -202,7 +203,8 @@ function writeCache(bundle: string, file: string, key: string, make: () => Buffe
 
 /**
  * What became of the code cache in `loadBundle`: `used` (V8 took it), `refused` (V8 did not: another V8
- * version or flags, or damaged), `missing` (none of the run's kind for this build of the bundle), `unavailable` (the bundle's folder could not be read for it). The cache
+ * version or flags, or damaged), `missing` (none of the run's kind for this build of the bundle),
+ * `unavailable` (the bundle's folder could not be read for it). The cache
  * is written at exit after `refused` and `missing`.
  */
 export type CodeCacheState = "used" | "refused" | "missing" | "unavailable";

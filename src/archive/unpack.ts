@@ -4,6 +4,7 @@
 // hold part of the archive: the caller's staging is removed, the target was never touched.
 
 import { createHash, type Hash } from "node:crypto";
+import { digestOf } from "../image/fs-ops.js";
 import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
 import { writeFileSync } from "node:fs";
@@ -164,7 +165,7 @@ class Unpacker {
         } else if (sink.kind === "memory") {
           const data = sink.chunks.length === 1 ? sink.chunks[0]! : Buffer.concat(sink.chunks);
           writeFileSync(sink.destination, data, { flag: "wx" });
-          this.result.digests.set(sink.relative, { size: data.length, sha256: createHash("sha256").update(data).digest("hex") });
+          this.result.digests.set(sink.relative, digestOf(data));
         }
         else if (sink.kind === "text") this.result[sink.field] = Buffer.concat(sink.chunks).toString("utf8");
         return;

@@ -45,26 +45,42 @@ export function completeFs(fs: CommitFs = nodeFs): FullCommitFs {
  * filesystem), through it.
  */
 export async function hashFile(fs: FullCommitFs, file: string): Promise<{ size: number; sha256: string }> {
-  if (fs.readFile !== nodeFs.readFile) {
-    const data = await fs.readFile(file);
-    return { size: data.length, sha256: createHash("sha256").update(data).digest("hex") };
-  }
+  if (fs.readFile !== nodeFs.readFile) return digestOf(await fs.readFile(file));
   return hashInChunks(file);
+}
+
+/** The size in bytes and sha256 (lowercase hex) of bytes in memory. */
+export function digestOf(data: Uint8Array): { size: number; sha256: string } {
+  return { size: data.length, sha256: createHash("sha256").update(data).digest("hex") };
 }
 
 const HASH_CHUNK_BYTES = 64 * 1024;
 
-async function hashInChunks(file: string): Promise<{ size: number; sha256: string }> {
+/**
+ * Read buffers given back by hashInChunks, for the next: at most as many are ever made as files are
+ * hashed at once, where a buffer per file left megabytes of garbage on a wide install.
+ */
+const spareChunks: Buffer[] = [];
+
+/**
+ * A file's size and sha256 (lowercase hex), read in chunks of HASH_CHUNK_BYTES (a package's files may
+ * be megabytes, and reading each whole would hold that much per file). Throws what the filesystem throws.
+ */
+export async function hashInChunks(file: string): Promise<{ size: number; sha256: string }> {
   const handle = await open(file, "r");
   try {
     const hash = createHash("sha256");
-    const chunk = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+    const chunk = spareChunks.pop() ?? Buffer.allocUnsafe(HASH_CHUNK_BYTES);
     let size = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) break;
-      hash.update(chunk.subarray(0, bytesRead));
-      size += bytesRead;
+    try {
+      for (;;) {
+        const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+        if (bytesRead === 0) break;
+        hash.update(chunk.subarray(0, bytesRead));
+        size += bytesRead;
+      }
+    } finally {
+      spareChunks.push(chunk);
     }
     return { size, sha256: hash.digest("hex") };
   } finally {

@@ -2,10 +2,10 @@
 // folder beside the package's own staged files, and committed with them in the same journaled commit
 // (image/commit.ts), so a killed run leaves records and files consistent: both old, or both new.
 
-import { createHash } from "node:crypto";
-import { open, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { FileDigest } from "../image/commit-plan.js";
+import { digestOf, hashInChunks } from "../image/fs-ops.js";
 import { makeDirs } from "../image/make-dirs.js";
 import { FILE_JOBS, mapInOrder, Pool } from "../pool.js";
 import {
@@ -77,7 +77,7 @@ export async function stageRecord(dir: string, input: RecordInput): Promise<Stag
   await makeDirs(path.join(dir, distInfo));
   const digests = new Map<string, FileDigest>();
   // mapInOrder waits for every call before it throws: nothing is still writing when the run cleans up.
-  const hashed = await mapInOrder(input.files, FILE_JOBS, async (file) => file.digest ?? fileCalls.run(() => hashFile(file.staged)));
+  const hashed = await mapInOrder(input.files, FILE_JOBS, async (file) => file.digest ?? fileCalls.run(() => hashInChunks(file.staged)));
   const rows: RecordRow[] = input.files.map((file, at) => {
     const { size, sha256 } = hashed[at]!;
     digests.set(file.path, { size, sha256 });
@@ -103,45 +103,6 @@ export async function stageRecord(dir: string, input: RecordInput): Promise<Stag
  * at once and an install under `ulimit -n 256` failed (EMFILE) where its files were being unpacked.
  */
 const fileCalls = new Pool(FILE_JOBS);
-
-const HASH_CHUNK_BYTES = 64 * 1024;
-
-/**
- * A staged file's size and sha256, read in chunks of at most HASH_CHUNK_BYTES: a package's files may be
- * megabytes, and reading each whole would hold that much per file (RECORD's hash, PEP 376).
- */
-async function hashFile(file: string): Promise<FileDigest> {
-  const hash = createHash("sha256");
-  const handle = await open(file, "r");
-  let size = 0;
-  try {
-    const chunk = spareChunks.pop() ?? Buffer.allocUnsafe(HASH_CHUNK_BYTES);
-    try {
-      for (;;) {
-        const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-        if (bytesRead === 0) break;
-        hash.update(chunk.subarray(0, bytesRead));
-        size += bytesRead;
-      }
-    } finally {
-      spareChunks.push(chunk);
-    }
-  } finally {
-    await handle.close();
-  }
-  return { size, sha256: hash.digest("hex") };
-}
-
-/**
- * Read buffers given back by hashFile, for the next: at most as many are ever made as files are hashed
- * at once (the pool's FILE_JOBS), where a buffer per file left megabytes of garbage on a wide install.
- */
-const spareChunks: Buffer[] = [];
-
-function digestOf(data: Uint8Array): FileDigest {
-  return { size: data.length, sha256: createHash("sha256").update(data).digest("hex") };
-}
-
 
 /**
  * Stages a rewritten RECORD for a distribution already in the target that loses files to another one
