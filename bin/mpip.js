@@ -21,16 +21,6 @@ const forHelp = args.length === 0 || args[0] === "help" || options.includes("--h
 // `mpip --version` alone: the version, as the CLI would print it, without loading the CLI.
 const versionOnly = args.length === 1 && (args[0] === "--version" || args[0] === "-V");
 
-// undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it first with its baseline
-// compiler (Liftoff), then recompiles its hot parser function with the optimizing one (TurboFan) on a
-// background thread: about 150-200 ms of CPU in every run that makes a request, which is a third of a
-// small install's CPU and competes with it on a 2-core machine, for a parser that reads a few headers.
-// Liftoff alone parses them fast enough; the WebAssembly mpy-cross (--compile) was measured to be no
-// slower with it (bench/compile.ts). Set before anything compiles WebAssembly; not for help or the
-// version, which compile none and would load node:v8 (with its heap utilities) for nothing.
-const v8Flags = forHelp || versionOnly ? [] : ["--liftoff-only"];
-for (const flag of v8Flags) require("node:v8").setFlagsFromString(flag);
-
 // `mpip --help | head` closes the pipe early: that is the reader's choice, not an error. mpip carries on
 // (an install still finishes or rolls back, and releases its lock) and exits with the code it decided.
 for (const stream of [process.stdout, process.stderr]) {
@@ -57,7 +47,9 @@ function run() {
   const working = WORKING_COMMANDS.has(args[0]) && !forHelp;
   let cli;
   const endedEarly = () => (process.exitCode ?? 0) !== 0 || cli?.ranAction?.() !== true;
-  cli = loadBundle(require("node:path").join(__dirname, "..", "dist", "mpip.cjs"), { partial: !working, endedEarly, v8Flags }).exports;
+  // The CLI sets a V8 flag once it compiles WebAssembly (src/wasm-tiering.ts), and sets it back for the cache.
+  const beforeCaching = () => cli?.restoreWasmTiering?.();
+  cli = loadBundle(require("node:path").join(__dirname, "..", "dist", "mpip.cjs"), { partial: !working, endedEarly, beforeCaching }).exports;
   const { main } = cli;
   startup.started();
   main(process.argv).then(

@@ -11,6 +11,7 @@
 // Left outside both: the WebAssembly mpy-cross, which loads its .wasm by a path of its own.
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 /**
@@ -40,8 +41,13 @@ const lazyChildProcess = {
  * - node:http itself (with its agent, client, server and parser modules: ~10 ms) is required by the
  *   client, for the default of `maxHeaderSize` (mpip gives its own: src/http.ts), and by undici's
  *   `destroy()`, to tell an `http.IncomingMessage` apart, which only a stream of that class's name can be.
+ * One rewrite adds a call rather than a delay: the HTTP/1.1 client compiles its parser (llhttp, in
+ * WebAssembly) on its first connection, and tells src/wasm-tiering.ts first, which then sets the V8 flag
+ * the command line runs WebAssembly with.
  */
+const wasmTiering = JSON.stringify(fileURLToPath(new URL("../src/wasm-tiering.ts", import.meta.url)));
 const undiciRewrites = {
+  "dispatcher/client-h1.js": [["function lazyllhttp () {\n", `function lazyllhttp () {\n  require(${wasmTiering}).beforeWasmCompile()\n`]],
   "dispatcher/client.js": [
     ["const connectH2 = require('./client-h2.js')", "let loadedH2\nconst connectH2 = (...args) => (loadedH2 ??= require('./client-h2.js'))(...args)"],
     ["const http = require('node:http')", ""],
@@ -63,7 +69,7 @@ const lazyUndiciBuiltins = {
   name: "lazy-undici-builtins",
   setup(build) {
     const rewritten = new Set();
-    build.onLoad({ filter: /[\\/]undici[\\/]lib[\\/](dispatcher[\\/]client|core[\\/]util)\.js$/ }, async (args) => {
+    build.onLoad({ filter: /[\\/]undici[\\/]lib[\\/](dispatcher[\\/]client(-h1)?|core[\\/]util)\.js$/ }, async (args) => {
       const part = args.path.split(/[\\/]/).slice(-2).join("/");
       rewritten.add(part);
       let text = await readFile(args.path, "utf8");

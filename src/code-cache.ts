@@ -6,10 +6,12 @@
 // The cache is `<bundle>.<tag>.v8-cache` in the bundle's own folder, which holds the code it stands for
 // and is trusted as much (a folder anybody can write to, such as the system's temporary folder, would let
 // them run code in mpip). V8 takes a cache only from its own version and flags, so each Node and set of
-// options it is started with (`process.execArgv`, NODE_OPTIONS), and of V8 flags the run set itself
-// before loading (`LoadOptions.v8Flags`), has a cache of its own, named by a checksum of them (the tag):
-// runs that alternate between two sets keep both caches instead of throwing out and rewriting one at
-// every turn. The eight most recently written are kept.
+// options it is started with (`process.execArgv`, NODE_OPTIONS) has a cache of its own, named by a
+// checksum of them (the tag): runs that alternate between two sets keep both caches instead of throwing
+// out and rewriting one at every turn. The eight most recently written are kept. A run that changes
+// V8's flags while it runs (wasm-tiering.ts) sets them back before its cache is made
+// (`LoadOptions.beforeCaching`); should they still differ from those the bundle was loaded under, no
+// cache is written, since every later run would refuse it.
 //
 // Its first line names the bundle's size and a checksum of its bytes, and a checksum of the rest: a cache
 // for another build of the bundle, or damaged, is never used, nor is a file that is not a regular one of a
@@ -45,11 +47,10 @@ const STALE_TEMPORARY_MS = 10 * 60 * 1000;
 
 /**
  * The cache file of `kind` for `bundle` in this process: tagged by what decides whether V8 takes a cache
- * (the Node and V8 versions, the architecture, the options Node was started with, which carry V8's
- * flags, and `v8Flags`, those the process set itself before loading the bundle).
+ * (the Node and V8 versions, the architecture, the options Node was started with, which carry V8's flags).
  */
-export function codeCacheFile(bundle: string, kind: "full" | "partial" = "full", v8Flags: readonly string[] = []): string {
-  const options = `${process.version} ${process.versions.v8} ${process.arch}\0${process.execArgv.join("\0")}\0${process.env.NODE_OPTIONS ?? ""}\0${v8Flags.join("\0")}`;
+export function codeCacheFile(bundle: string, kind: "full" | "partial" = "full"): string {
+  const options = `${process.version} ${process.versions.v8} ${process.arch}\0${process.execArgv.join("\0")}\0${process.env.NODE_OPTIONS ?? ""}`;
   // Eight hex digits always (a CRC-32 written in hex may have fewer).
   const tag = checksum(Buffer.from(options, "utf8")).replace(/^[a-z0-9]+:/, "").slice(0, 8).padStart(8, "0");
   return kind === "partial" ? `${bundle}.${tag}.partial.v8-cache` : `${bundle}.${tag}.v8-cache`;
@@ -222,10 +223,26 @@ export interface LoadOptions {
    */
   endedEarly?: () => boolean;
   /**
-   * The V8 flags the process set at run time (`v8.setFlagsFromString`) before loading: V8 refuses a cache
-   * made under other flags, so runs that set other flags read and write caches of their own.
+   * Called at exit before a cache is made: sets back the V8 flags the run changed since loading (V8
+   * refuses a cache made under other flags than its own). A failure is ignored.
    */
-  v8Flags?: readonly string[];
+  beforeCaching?: () => void;
+}
+
+/**
+ * Made when the bundle is loaded: tells, later, whether V8's flags are still those it had then, by
+ * offering a code cache made now to V8. V8 checks a cache against the length of its source, not its text,
+ * so each offer compiles a new text of the same length (one compiled before would come from the isolate's
+ * own cache, and no check be made). Where V8 refuses even an offer made under the same flags (a V8 that
+ * checks more), the probe can tell nothing and always answers yes.
+ */
+function flagsProbe(): () => boolean {
+  let count = 0;
+  const text = () => `void ${String(count++).padStart(12, "0")}`;
+  const made = new Script(text()).createCachedData();
+  const taken = () => new Script(text(), { cachedData: made }).cachedDataRejected !== true;
+  const meaningful = taken();
+  return () => !meaningful || taken();
 }
 
 /**
@@ -241,8 +258,7 @@ export function loadBundle(bundle: string, options: LoadOptions = {}): { exports
   // An ASCII file (as scripts/bundle.mjs writes the bundle) needs no UTF-8 decoding.
   const source = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
   const partial = options.partial === true;
-  const v8Flags = options.v8Flags ?? [];
-  const cacheFile = codeCacheFile(bundle, partial ? "partial" : "full", v8Flags);
+  const cacheFile = codeCacheFile(bundle, partial ? "partial" : "full");
   let keys: { full: string; partial: string } | undefined;
   let cachedData: Buffer | undefined;
   try {
@@ -259,6 +275,7 @@ export function loadBundle(bundle: string, options: LoadOptions = {}): { exports
     const { full, partial: stopped } = keys;
     const endedEarly = options.endedEarly;
     const limit = cacheLimit(bytes.length);
+    const sameFlags = flagsProbe();
     // At exit, the cache holds every function the run compiled, not only the top level.
     process.once("exit", () => {
       let early = false;
@@ -267,7 +284,13 @@ export function loadBundle(bundle: string, options: LoadOptions = {}): { exports
       } catch {
         // The cache only saves time: a failing question leaves it as the run began.
       }
-      const partialFile = codeCacheFile(bundle, "partial", v8Flags);
+      try {
+        options.beforeCaching?.();
+      } catch {
+        // Checked below: flags left changed write no cache.
+      }
+      if (!sameFlags()) return;
+      const partialFile = codeCacheFile(bundle, "partial");
       if (partial) {
         writeCache(bundle, partialFile, stopped, () => script.createCachedData());
       } else if (early) {

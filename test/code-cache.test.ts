@@ -8,6 +8,8 @@ import { spawnSync } from "node:child_process";
 import { cp, mkdir, readFile, readdir, rm, stat, symlink, truncate, unlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { ROOT, runCommand, tempDir } from "./helpers/cli.js";
 
@@ -18,13 +20,28 @@ before(async () => {
   work = await tempDir("mpip-code-cache-");
   scripts.load = path.join(work.dir, "load.mjs");
   scripts.probe = path.join(work.dir, "probe.mjs");
-  // As bin/mpip.js does: V8 flags named after the bundle and the kind are set at run time, then passed on.
-  await writeFile(scripts.load, `import { setFlagsFromString } from "node:v8";\nimport { loadBundle } from ${JSON.stringify(LOADER)};\nconst v8Flags = process.argv.slice(4);\nfor (const flag of v8Flags) setFlagsFromString(flag);\nconst { exports, cache } = loadBundle(process.argv[2], { partial: process.argv[3] === "partial", v8Flags });\nprocess.stdout.write(JSON.stringify({ answer: exports.answer(), cache }));\n`);
-  await writeFile(scripts.probe, `import { codeCacheFile } from ${JSON.stringify(LOADER)};\nprocess.stdout.write(codeCacheFile(process.argv[2], process.argv[3], process.argv.slice(4)));\n`);
+  // After the bundle and the kind, how the run treats V8's flags (see `load`), as the CLI does through
+  // its WebAssembly tiering (src/wasm-tiering.ts): it sets `--liftoff-only` once the bundle has loaded,
+  // and sets it back before the cache is made ("tiering"), or does not ("tiering, unrestored").
+  await writeFile(
+    scripts.load,
+    [
+      `import { loadBundle } from ${JSON.stringify(LOADER)};`,
+      `import { beforeWasmCompile, restoreWasmTiering, useBaselineWasm } from ${JSON.stringify(TIERING)};`,
+      "const flags = process.argv[4] ?? \"\";",
+      "if (flags !== \"\") useBaselineWasm();",
+      "const { exports, cache } = loadBundle(process.argv[2], { partial: process.argv[3] === \"partial\", ...(flags === \"tiering\" ? { beforeCaching: restoreWasmTiering } : {}) });",
+      "if (flags !== \"\") beforeWasmCompile();",
+      "process.stdout.write(JSON.stringify({ answer: exports.answer(), cache }));",
+      "",
+    ].join("\n"),
+  );
+  await writeFile(scripts.probe, `import { codeCacheFile } from ${JSON.stringify(LOADER)};\nprocess.stdout.write(codeCacheFile(process.argv[2], process.argv[3]));\n`);
 });
 after(() => work.cleanup());
 
 const LOADER = pathToFileURL(path.join(ROOT, "dist", "code-cache.js")).href;
+const TIERING = pathToFileURL(path.join(ROOT, "dist", "wasm-tiering.js")).href;
 
 /** A bundle whose `answer()` returns `value`, with enough functions for V8 to have something to cache. */
 function bundleText(value: string): string {
@@ -36,16 +53,16 @@ function bundleText(value: string): string {
  * Runs the loader on `bundle` in a new Node started with `flags` (as a run for help: `partial`): what
  * `answer()` returned, and the cache's state.
  */
-async function load(bundle: string, flags: string[] = [], partial = false, v8Flags: string[] = []): Promise<{ answer: string; cache: string }> {
-  const result = await runCommand(process.execPath, [...flags, scripts.load, bundle, partial ? "partial" : "full", ...v8Flags]);
+async function load(bundle: string, flags: string[] = [], partial = false, tiering: "" | "tiering" | "tiering, unrestored" = ""): Promise<{ answer: string; cache: string }> {
+  const result = await runCommand(process.execPath, [...flags, scripts.load, bundle, partial ? "partial" : "full", tiering]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stderr, "", "a run says nothing of its cache");
   return JSON.parse(result.stdout) as { answer: string; cache: string };
 }
 
 /** The cache file of `kind` a Node started with `flags` uses for `bundle` (the tag depends on the flags). */
-async function cacheOf(bundle: string, flags: string[] = [], kind: "full" | "partial" = "full", v8Flags: string[] = []): Promise<string> {
-  const result = await runCommand(process.execPath, [...flags, scripts.probe, bundle, kind, ...v8Flags]);
+async function cacheOf(bundle: string, flags: string[] = [], kind: "full" | "partial" = "full"): Promise<string> {
+  const result = await runCommand(process.execPath, [...flags, scripts.probe, bundle, kind]);
   assert.equal(result.code, 0, result.stderr);
   return result.stdout;
 }
@@ -96,21 +113,26 @@ describe("the CLI bundle's code cache", () => {
     assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", path.basename(fullFile), path.basename(partialFile)].sort(), "no temporary file is left");
   });
 
-  test("runs that set other V8 flags at run time keep caches of their own, as bin/mpip.js does for help and the rest", async () => {
+  test("a run that sets a V8 flag after loading writes its cache only with the flag set back, so that the next run takes it", async () => {
     const bundle = await folderWith("run-time-flags", bundleText("flags"));
-    const flags = ["--liftoff-only"];
-    assert.notEqual(await cacheOf(bundle, [], "partial"), await cacheOf(bundle, [], "partial", flags));
-    assert.deepEqual(await load(bundle, [], true), { answer: "flags:6:bundle.cjs:object", cache: "missing" });
-    assert.deepEqual(await load(bundle, [], true, flags), { answer: "flags:6:bundle.cjs:object", cache: "missing" });
-    const plainAt = (await stat(await cacheOf(bundle, [], "partial"))).mtimeMs;
-    const flaggedAt = (await stat(await cacheOf(bundle, [], "partial", flags))).mtimeMs;
-    // Before: one file for both, which V8 refused at every switch between them (cachedDataRejected), rewriting it each time.
+    const cacheFile = await cacheOf(bundle);
+    // Left set, the flag would stamp the cache with flags no run loads under: V8 would refuse it at every
+    // next run, which would write it again. So none is written.
     for (let turn = 0; turn < 2; turn++) {
-      assert.deepEqual(await load(bundle, [], true), { answer: "flags:6:bundle.cjs:object", cache: "used" });
-      assert.deepEqual(await load(bundle, [], true, flags), { answer: "flags:6:bundle.cjs:object", cache: "used" });
+      assert.deepEqual(await load(bundle, [], false, "tiering, unrestored"), { answer: "flags:6:bundle.cjs:object", cache: "missing" });
+      assert.deepEqual(await readdir(path.dirname(bundle)), ["bundle.cjs"], "no cache, and no temporary file");
     }
-    assert.equal((await stat(await cacheOf(bundle, [], "partial"))).mtimeMs, plainAt);
-    assert.equal((await stat(await cacheOf(bundle, [], "partial", flags))).mtimeMs, flaggedAt);
+    // Set back (as the CLI does), the cache is written, and taken by runs that set the flag again and by those that do not.
+    assert.deepEqual(await load(bundle, [], false, "tiering"), { answer: "flags:6:bundle.cjs:object", cache: "missing" });
+    const writtenAt = (await stat(cacheFile)).mtimeMs;
+    assert.deepEqual(await load(bundle, [], false, "tiering"), { answer: "flags:6:bundle.cjs:object", cache: "used" });
+    assert.deepEqual(await load(bundle, [], false, "tiering, unrestored"), { answer: "flags:6:bundle.cjs:object", cache: "used" });
+    assert.deepEqual(await load(bundle), { answer: "flags:6:bundle.cjs:object", cache: "used" });
+    assert.equal((await stat(cacheFile)).mtimeMs, writtenAt, "never rewritten");
+    // A user's own WebAssembly tiering flag is left alone: the cache is that of the options the user gave.
+    const own = ["--no-wasm-tier-up"];
+    assert.deepEqual(await load(bundle, own, false, "tiering"), { answer: "flags:6:bundle.cjs:object", cache: "missing" });
+    assert.deepEqual(await load(bundle, own, false, "tiering"), { answer: "flags:6:bundle.cjs:object", cache: "used" });
   });
 
   test("a cache file of the other kind under a kind's name is never taken, and is replaced", async () => {
@@ -156,15 +178,46 @@ describe("the CLI bundle's code cache", () => {
     const image = path.join(work.dir, "image");
     assert.match(await stamp(["install", "-q", "--no-cache", "--no-deps", "-p", image, fixture]), /^full file: mpip-v8-cache \d+ /);
     assert.ok((await readdir(image)).some((name) => name.endsWith(".dist-info")), "the install that did the work installed");
-    // Help runs set no V8 flag, the other light runs do: each kind keeps its cache, used and never rewritten
-    // as they alternate; a working command that stops short writes no full cache, nor over their partial one.
+    // No light run sets a V8 flag before the bundle loads: help runs and the others share one partial
+    // cache, used and never rewritten as they alternate; a working command that stops short writes no
+    // full cache, nor over their partial one.
     for (const file of await caches()) await rm(file);
     const light = [["--help"], ["list", "-p", path.join(work.dir, "none")], ["-h"], ["cache", "dir"], ["help", "list"], ["instal", "x"], ["install", "-qh"], ["install"], failing];
     for (const args of light) await runCommand(process.execPath, [bin, ...args]);
     const written = new Map(await Promise.all((await caches()).map(async (file) => [file, (await stat(file)).mtimeMs] as const)));
-    assert.equal(written.size, 2, `one partial cache for help runs, one for the others: ${[...written.keys()].join(", ")}`);
+    assert.equal(written.size, 1, `one partial cache: ${[...written.keys()].join(", ")}`);
     for (const args of [...light, ...light]) await runCommand(process.execPath, [bin, ...args]);
     for (const [file, at] of written) assert.equal((await stat(file)).mtimeMs, at, `${path.basename(file)} is used, not rewritten`);
+  });
+
+  test("the CLI compiles undici's HTTP parser with Liftoff only, and the full cache an install over HTTP leaves is taken by the next", async () => {
+    const copy = path.join(work.dir, "cli-http");
+    for (const part of ["bin", "dist", "package.json"]) await cp(path.join(ROOT, part), path.join(copy, part), { recursive: true });
+    for (const name of await readdir(path.join(copy, "dist"))) if (name.endsWith(".v8-cache")) await rm(path.join(copy, "dist", name));
+    const fixture = "mpip-demo-fmt-1.0.tar.gz";
+    const archive = await readFile(path.join(ROOT, "fixtures", fixture));
+    const server = createServer((request, response) => (request.url === `/${fixture}` ? response.end(archive) : response.writeHead(404).end()));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${fixture}`;
+      // V8 says how it compiled each WebAssembly function. Without --liftoff-only, these two requests are
+      // enough for it to recompile llhttp's parser with TurboFan.
+      const flags = ["--trace-wasm-compilation-times"];
+      const install = async (image: string) => {
+        const result = await runCommand(process.execPath, [...flags, path.join(copy, "bin", "mpip.js"), "install", "-q", "--no-cache", "--no-deps", "-p", path.join(work.dir, image), url]);
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stdout, /using Liftoff/, "llhttp was compiled");
+        assert.doesNotMatch(result.stdout, /TurboFan/);
+      };
+      await install("http-1");
+      const cacheFile = await cacheOf(path.join(copy, "dist", "mpip.cjs"), flags);
+      assert.match((await readFile(cacheFile)).subarray(0, 40).toString("latin1"), /^mpip-v8-cache \d+ /, "the install wrote the full cache");
+      const writtenAt = (await stat(cacheFile)).mtimeMs;
+      await install("http-2");
+      assert.equal((await stat(cacheFile)).mtimeMs, writtenAt, "the next install took it (V8 refused none: the flag was set back before it was made)");
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   test("made for another build of the bundle is never used: other length, or the same length written later", async () => {

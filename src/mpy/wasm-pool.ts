@@ -10,6 +10,7 @@ import os from "node:os";
 import { Worker } from "node:worker_threads";
 import { MpipError, type ErrorCode } from "../errors.js";
 import type { MpyCrossRun } from "./wasm.js";
+import { beforeWasmCompile } from "../wasm-tiering.js";
 
 /** What compile-worker.ts receives and sends back. */
 export type WorkerRequest =
@@ -182,6 +183,8 @@ function defaultWorkerUrl(): URL {
  * privatenumber/tsx#354): a tiny ESM entry imports the worker through tsx's own API instead.
  */
 function startWorker(workerUrl: URL): Worker {
+  // The worker compiles the mpy-cross; V8's flags are the process's, set from this thread.
+  beforeWasmCompile();
   if (!workerUrl.pathname.endsWith(".ts")) return new Worker(workerUrl, { execArgv: [] });
   const tsx = import.meta.resolve("tsx/esm/api");
   const entry = `import { tsImport } from ${JSON.stringify(tsx)};\nawait tsImport(${JSON.stringify(workerUrl.href)}, ${JSON.stringify(workerUrl.href)});\n`;

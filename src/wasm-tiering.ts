@@ -1,0 +1,55 @@
+// How V8 compiles the WebAssembly mpip runs: undici's HTTP parser (llhttp) and the mpy-cross.
+//
+// V8 compiles a WebAssembly module first with its baseline compiler (Liftoff), then recompiles the hot
+// functions with its optimizing one (TurboFan) on a background thread. For llhttp that is its parser
+// function: 150-200 ms of CPU in every run that makes a request, a third of a small install's CPU, spent
+// on a 2-core machine beside the install, for a parser that reads a few headers, which Liftoff's code
+// does fast enough. The WebAssembly mpy-cross was measured no slower with Liftoff alone (bench/compile.ts).
+// So the command line runs V8 with `--liftoff-only` (`useBaselineWasm`); the library leaves V8's flags
+// as its host set them.
+//
+// The flag is set only just before the first module compiles (`beforeWasmCompile`), not when the process
+// starts: V8 takes a code cache only under the flags it was made with, and that holds for the caches
+// built into Node for its own modules too. Set at the start, it had each of Node's modules an install
+// loads afterwards (crypto, fs/promises, net, assert: about 35) compiled from its source, ~10-15 ms of
+// every run. For the same reason `restoreWasmTiering` sets V8's flags back before mpip's own code cache
+// is made at exit (code-cache.ts): the next run loads that cache before any flag is set.
+//
+// A user who gives Node any of these flags (on its command line or in NODE_OPTIONS) keeps them: mpip
+// then sets none.
+
+import { setFlagsFromString } from "node:v8";
+
+/** The flags `--liftoff-only` changes (it implies the other two), each as V8 has it by default. */
+const DEFAULTS = ["--no-liftoff-only", "--wasm-tier-up", "--wasm-dynamic-tiering"];
+/** A flag of Node's options that is about WebAssembly tiering, in any of V8's spellings. */
+const TIERING_FLAG = /^--(no-?)?(liftoff|wasm[-_]tier|wasm[-_]dynamic[-_]tiering)/;
+
+let wanted = false;
+let set = false;
+
+/**
+ * Asks for WebAssembly to be compiled with Liftoff only, from the first module compiled on (see the top
+ * of this file). Does nothing where Node was given a WebAssembly tiering flag of the user's.
+ */
+export function useBaselineWasm(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ""): void {
+  wanted = ![...execArgv, ...nodeOptions.split(/\s+/)].some((word) => TIERING_FLAG.test(word));
+}
+
+/** Called before a WebAssembly module is compiled, on the main thread: sets `--liftoff-only` if asked for and not yet set. */
+export function beforeWasmCompile(): void {
+  if (!wanted || set) return;
+  setFlagsFromString("--liftoff-only");
+  set = true;
+}
+
+/**
+ * Sets V8's WebAssembly flags back to their defaults if `beforeWasmCompile` changed them. Modules
+ * compiled before keep running with Liftoff only; one compiled later (a run does not compile any after
+ * its code cache is made, at exit) would be tiered up again.
+ */
+export function restoreWasmTiering(): void {
+  if (!set) return;
+  for (const flag of DEFAULTS) setFlagsFromString(flag);
+  set = false;
+}
