@@ -45,14 +45,24 @@ export async function readSmallFile(file: string, maxBytes: number, options: { f
   const { handle, stats } = opened;
   try {
     if (stats.size > maxBytes) return { kind: "too-large", size: stats.size };
-    // Read at most one byte past the limit: a file that grew since the stat is caught without reading it all.
-    const buffer = Buffer.alloc(maxBytes + 1);
+    // Room for the size the stat gave and one byte more, to see the end; a file that grew since is read
+    // on into more room, up to one byte past the limit: caught without reading it all. (Room for the
+    // limit itself, zeroed, cost each read of a 1 KiB record file a 16 MiB buffer.)
+    let buffer = Buffer.allocUnsafe(stats.size + 1);
     let length = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (length === buffer.length) {
+        const larger = Buffer.allocUnsafe(Math.min(maxBytes + 1, 2 * buffer.length));
+        buffer.copy(larger, 0, 0, length);
+        buffer = larger;
+      }
+      const asked = buffer.length - length;
+      const { bytesRead } = await handle.read(buffer, length, asked, null);
       if (bytesRead === 0) break;
       length += bytesRead;
       if (length > maxBytes) return { kind: "too-large", size: length };
+      // A regular file reads short only at its end: at the size the stat gave, no read more is needed to see it.
+      if (bytesRead < asked && length === stats.size) break;
     }
     return { kind: "read", data: buffer.subarray(0, length), stats };
   } catch (error) {

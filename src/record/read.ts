@@ -20,6 +20,7 @@ import type { Dirent } from "node:fs";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { isReservedName } from "../image/layout.js";
+import { mapInOrder } from "../pool.js";
 import { errnoCode, ioError } from "../image/io-error.js";
 import { resolveTarget } from "../image/target-path.js";
 import type { TargetOperation } from "../image/operation.js";
@@ -91,6 +92,11 @@ export const RECORD_FILE_LIMITS = {
 } as const;
 
 const DIST_INFO = /\.dist-info$/i;
+/**
+ * The dist-info folders read at once: Node's four file-system threads do the reads, so more would
+ * only hold more files open (a run near its limit of open files would read records as broken).
+ */
+const FOLDERS_AT_ONCE = 4;
 const MAX_FIELD = 500;
 
 /**
@@ -126,15 +132,17 @@ export async function readRecordsIn(folder: string): Promise<ImageRecords> {
   return readEntries(folder, entries);
 }
 
-async function readEntries(resolved: string, entries: Dirent[]): Promise<ImageRecords> {  const warnings: string[] = [];
+async function readEntries(resolved: string, entries: Dirent[]): Promise<ImageRecords> {
+  const warnings: string[] = [];
   const distributions: Distribution[] = [];
-  for (const entry of entries.sort((a, b) => compareText(a.name, b.name))) {
-    if (!DIST_INFO.test(entry.name) || isReservedName(entry.name)) continue;
-    if (!entry.isDirectory()) {
-      warnings.push(`\`${entry.name}\` is not a folder (${entry.isSymbolicLink() ? "a symbolic link" : "a file"}); it is not read as a record`);
-      continue;
-    }
-    const read = await readDistInfo(resolved, entry.name);
+  const infos = entries.filter((entry) => DIST_INFO.test(entry.name) && !isReservedName(entry.name)).sort((a, b) => compareText(a.name, b.name));
+  // The folders side by side, each reading its files one after another, and what they hold said in the
+  // folders' order, whatever order the reads end in.
+  const reads = await mapInOrder(infos, FOLDERS_AT_ONCE, async (entry) => {
+    if (entry.isDirectory()) return readDistInfo(resolved, entry.name);
+    return `\`${entry.name}\` is not a folder (${entry.isSymbolicLink() ? "a symbolic link" : "a file"}); it is not read as a record`;
+  });
+  for (const read of reads) {
     if (typeof read === "string") warnings.push(read);
     else {
       distributions.push(read);
@@ -174,11 +182,34 @@ export async function existingTarget(target: string, operation: TargetOperation 
   return resolved.path;
 }
 
+/**
+ * A dist-info folder's listing, read once: which of the record's files to open (one the listing lacks in
+ * any case is not tried: a case-insensitive filesystem would open `metadata` as `METADATA`), and its
+ * regular files. Undefined where the folder cannot be listed (it may still be searched): then every file
+ * is tried.
+ */
+interface Listing {
+  has(name: string): boolean;
+  files: string[];
+}
+
+async function listDistInfo(dir: string): Promise<Listing | undefined> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => undefined);
+  if (entries === undefined) return undefined;
+  const folded = new Set(entries.map((entry) => entry.name.toLowerCase()));
+  return { has: (name) => folded.has(name.toLowerCase()), files: entries.filter((entry) => entry.isFile()).map((entry) => entry.name) };
+}
+
 /** One dist-info folder, or the reason it is left out. */
 async function readDistInfo(target: string, folder: string): Promise<Distribution | string> {
   const dir = path.join(target, folder);
   const problems: string[] = [];
-  const metadata = await readRecordFile(dir, folder, "METADATA", RECORD_FILE_LIMITS.METADATA);
+  const listing = await listDistInfo(dir);
+  const read = async (name: string, limit: number): Promise<FileRead> => {
+    if (listing !== undefined && !listing.has(name)) return { ok: false, missing: true, problem: `\`${folder}/${name}\` is missing` };
+    return readRecordFile(dir, folder, name, limit);
+  };
+  const metadata = await read("METADATA", RECORD_FILE_LIMITS.METADATA);
   if (!metadata.ok) return `${metadata.problem}; the folder is not read as a record, its files count as unrecorded`;
   const headers = readHeaders(metadata.text);
   const name = headers.get("name")?.[0] ?? "";
@@ -194,7 +225,13 @@ async function readDistInfo(target: string, folder: string): Promise<Distributio
   if (expected !== null && normalizeName(expected[1]!) !== normalizeName(name)) {
     problems.push(`\`${folder}\` holds the record of \`${name}\`: the folder's name says \`${printable(expected[1]!, 80)}\``);
   }
-  const record = await readRecordRows(dir, folder, problems);
+  // One file open at a time: the folders are read side by side (readEntries).
+  const recordFile = await read("RECORD", RECORD_FILE_LIMITS.RECORD);
+  const installer = await read("INSTALLER", RECORD_FILE_LIMITS.INSTALLER);
+  const directUrlFile = await read("direct_url.json", RECORD_FILE_LIMITS.json);
+  const originFile = await read("mpip.json", RECORD_FILE_LIMITS.json);
+  const requested = listing === undefined || listing.has("REQUESTED") ? await exists(path.join(dir, "REQUESTED")) : false;
+  const record = readRecordRows(recordFile, folder, problems);
   const summary = headers.get("summary")?.[0];
   const distribution: Distribution = {
     name,
@@ -206,22 +243,21 @@ async function readDistInfo(target: string, folder: string): Promise<Distributio
     rows: record.rows,
     recordComplete: record.complete,
     recordTime: record.time,
-    requested: await exists(path.join(dir, "REQUESTED")),
-    infoFiles: await infoFilesOf(dir, folder),
+    requested,
+    infoFiles: (listing?.files ?? []).map((file) => `${folder}/${file}`).sort(compareText),
     problems,
   };
-  const installer = await readRecordFile(dir, folder, "INSTALLER", RECORD_FILE_LIMITS.INSTALLER);
   if (installer.ok) {
     const first = installer.text.split(/\r?\n/)[0]!.trim();
     if (first !== "") distribution.installer = first.slice(0, 100);
   } else if (!installer.missing) problems.push(installer.problem);
-  const directUrl = await readJson(dir, folder, "direct_url.json", problems);
+  const directUrl = parseJson(directUrlFile, folder, "direct_url.json", problems);
   if (directUrl !== undefined) {
     const parsed = parseDirectUrl(directUrl);
     if (typeof parsed === "string") problems.push(`\`${folder}/direct_url.json\`: ${parsed}`);
     else distribution.directUrl = parsed;
   }
-  const origin = await readJson(dir, folder, "mpip.json", problems);
+  const origin = parseJson(originFile, folder, "mpip.json", problems);
   if (origin !== undefined) {
     const parsed = parseOrigin(origin);
     if (typeof parsed === "string") problems.push(`\`${folder}/mpip.json\`: ${parsed}`);
@@ -230,8 +266,7 @@ async function readDistInfo(target: string, folder: string): Promise<Distributio
   return distribution;
 }
 
-async function readRecordRows(dir: string, folder: string, problems: string[]): Promise<{ rows: RecordRow[]; complete: boolean; time: number }> {
-  const file = await readRecordFile(dir, folder, "RECORD", RECORD_FILE_LIMITS.RECORD);
+function readRecordRows(file: FileRead, folder: string, problems: string[]): { rows: RecordRow[]; complete: boolean; time: number } {
   if (!file.ok) {
     problems.push(file.missing ? `\`${folder}\` has no RECORD: mpip cannot tell which files are this package's` : file.problem);
     return { rows: [], complete: false, time: 0 };
@@ -325,8 +360,7 @@ export async function readRecordFile(dir: string, folder: string, name: string, 
   return { ok: true, text: text.replace(/^\uFEFF/, ""), time: read.stats.mtimeMs };
 }
 
-async function readJson(dir: string, folder: string, name: string, problems: string[]): Promise<unknown> {
-  const file = await readRecordFile(dir, folder, name, RECORD_FILE_LIMITS.json);
+function parseJson(file: FileRead, folder: string, name: string, problems: string[]): unknown {
   if (!file.ok) {
     if (!file.missing) problems.push(file.problem);
     return undefined;
@@ -337,12 +371,6 @@ async function readJson(dir: string, folder: string, name: string, problems: str
     problems.push(`\`${folder}/${name}\` is not valid JSON (${(error as Error).message})`);
     return undefined;
   }
-}
-
-/** The regular files at the top of a dist-info folder (links and folders are not listed), sorted. */
-async function infoFilesOf(dir: string, folder: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile()).map((entry) => `${folder}/${entry.name}`).sort(compareText);
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cp, mkdir, symlink, truncate, writeFile } from "node:fs/promises";
+import { cp, mkdir, rm, symlink, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { MpipError } from "../../src/errors.js";
@@ -12,7 +12,7 @@ import { parseRecordCsv } from "../../src/record/csv.js";
 import { fileState, ownedFiles, takeInventory } from "../../src/record/inventory.js";
 import { checkRecordPath, readRecords, RECORD_FILE_LIMITS } from "../../src/record/read.js";
 import { stageRecord } from "../../src/record/write.js";
-import { tempDir } from "../helpers/cli.js";
+import { BIN, runCommand, tempDir } from "../helpers/cli.js";
 import { distInfoName, recordHash, writeRecordedPackage } from "../helpers/dist-info.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -75,6 +75,37 @@ describe("readRecords: pip's and mpip's records", () => {
     assert.deepEqual(records.warnings, []);
     assert.deepEqual(records.distributions.map((distribution) => [distribution.name, distribution.version, distribution.distInfo]), [["__future__", "0.1", staged.distInfo]]);
     assert.deepEqual((await takeInventory(target)).unrecorded, []);
+  });
+
+  test("many records are read side by side: each as alone, their problems said in the folders' order, with few files open at once", async () => {
+    const names: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      const name = `pkg-${String(i).padStart(3, "0")}`;
+      // Every seventh has a RECORD row of two fields, every eleventh no INSTALLER, every fifth is not requested.
+      const folder = await writeRecordedPackage(target, { name, version: "1.0", files: { [`${name.replace("-", "_")}.py`]: `N = ${i}\n` }, requested: i % 5 !== 0, ...(i % 7 === 0 ? { record: `${name.replace("-", "_")}.py,\n` } : {}) });
+      if (i % 11 === 0) await rm(path.join(target, folder, "INSTALLER"));
+      names.push(folder);
+    }
+    // A file where a folder should be, amid the folders.
+    await writeFile(path.join(target, "pkg_050-9.dist-info"), "");
+    const records = await readRecords(target);
+    assert.equal(records.distributions.length, 120);
+    records.distributions.forEach((distribution, i) => {
+      assert.equal(distribution.distInfo, names[i]);
+      assert.equal(distribution.requested, i % 5 !== 0, `${distribution.distInfo} REQUESTED`);
+      assert.equal(distribution.installer, i % 11 === 0 ? undefined : "pip", `${distribution.distInfo} INSTALLER`);
+      assert.equal(distribution.recordComplete, i % 7 !== 0);
+      assert.deepEqual(distribution.infoFiles, ["INSTALLER", "METADATA", "RECORD", "REQUESTED"].filter((file) => !(file === "INSTALLER" && i % 11 === 0) && !(file === "REQUESTED" && i % 5 === 0)).map((file) => `${names[i]}/${file}`));
+    });
+    const named = records.warnings.map((warning) => /^`([^`/]+)/.exec(warning)?.[1]);
+    const expected = [...names.filter((_, i) => i % 7 === 0), "pkg_050-9.dist-info"].sort();
+    assert.deepEqual(named, expected, "one warning for each broken RECORD, and the file, in the folders' order");
+    // The CLI reads them all under a low limit of open files (one that reading them all at once exceeds).
+    const run = await runCommand("sh", ["-c", 'ulimit -n 32 && exec "$0" "$@"', process.execPath, BIN, "list", "-p", target, "--json"]);
+    assert.equal(run.code, 0, run.stderr);
+    const doc = JSON.parse(run.stdout) as { packages: unknown[]; warnings: string[] };
+    assert.equal(doc.packages.length, 120);
+    assert.deepEqual(doc.warnings, records.warnings, "no file failed to open");
   });
 
   test("a target that does not exist is a bad-target error; one with no records reads as empty", async () => {
@@ -155,7 +186,6 @@ describe("hostile records", () => {
     await expectProblem(new RegExp(`\`${folder}/RECORD\` is ${RECORD_FILE_LIMITS.RECORD + 1} bytes, more than the`));
     await writeFile(record, Buffer.from([0x76, 0x69, 0xff, 0xfe, 0x2c, 0x2c, 0x0a]));
     await expectProblem(/RECORD` is not UTF-8 text/);
-    const { rm } = await import("node:fs/promises");
     await rm(record);
     await writeFile(path.join(work.dir, "elsewhere"), "victim.py,,\n");
     await symlink(path.join(work.dir, "elsewhere"), record);
@@ -250,7 +280,6 @@ describe("takeInventory: whose each file is", () => {
     const folder = await writeRecordedPackage(target, { name: "pkg", version: "1.0", files: { "a.py": "A\n", "b.py": "B\n", "c.py": "C\n", "d.py": "D\n" } });
     await writeFile(path.join(target, "b.py"), "X\n"); // same size, other bytes
     await writeFile(path.join(target, "c.py"), "longer\n");
-    const { rm } = await import("node:fs/promises");
     await rm(path.join(target, "d.py"));
     const inventory = await takeInventory(target);
     const pkg = inventory.distributions[0]!;
