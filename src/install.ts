@@ -24,7 +24,7 @@ import { TargetSession } from "./image/session.js";
 import type { Compiler } from "./mpy/compile.js";
 import { mipFlavor, type MpyTarget } from "./mpy/target.js";
 import { fitToFirmware, imageMpyWarnings } from "./prepare/firmware.js";
-import { prepareRelease, type PrepareContext, type Staged } from "./prepare/index.js";
+import { DocumentsAhead, prepareRelease, warmRelease, type PrepareContext, type Staged } from "./prepare/index.js";
 import { resolve, type Constraint, type HashMode, type Release, type Request, type ResolvedPackage, type ResolveOptions } from "./resolve/resolve.js";
 import { IndexSource } from "./sources/detect.js";
 import { FindLinksSource } from "./sources/find-links.js";
@@ -204,11 +204,15 @@ export function resolveAndPrepare(
   run: { sources: Source[]; scope: RunScope; context: PrepareContext; satisfied?: ResolveOptions<Staged>["satisfied"]; onPrepared?: ResolveOptions<Staged>["onPrepared"] },
 ): Promise<Array<ResolvedPackage<Staged>>> {
   const { reporter } = options;
+  const pool = new Pool(options.jobs, run.scope.signal);
+  // A dependency's package document is fetched as soon as the document naming it is read (warmRelease).
+  const documentsAhead = new DocumentsAhead();
+  const context: PrepareContext = { ...run.context, documentsAhead };
   return resolve<Staged>(options.requests, {
     ...(run.satisfied === undefined ? {} : { satisfied: run.satisfied }),
     ...(run.onPrepared === undefined ? {} : { onPrepared: run.onPrepared }),
     sources: run.sources,
-    pool: new Pool(options.jobs, run.scope.signal),
+    pool,
     scope: run.scope,
     pre: options.pre,
     noDeps: options.noDeps,
@@ -216,8 +220,9 @@ export function resolveAndPrepare(
     ...(options.hashMode === undefined ? {} : { hashMode: options.hashMode }),
     onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${quantity(count, "package")} ready, ${pending} in progress`),
     onNotice: (message) => reporter.warn(message),
-    prepare: (release) => prepareRelease(release, run.context),
-  });
+    prepare: (release, early) => prepareRelease(release, context, early),
+    warm: (release) => warmRelease(release, context, (task) => pool.run(task)),
+  }).finally(() => documentsAhead.clear());
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Limits } from "../limits.js";
 import type { Release } from "../resolve/resolve.js";
 import type { SpecContext } from "../spec/package-spec.js";
 import type { Location } from "../sources/types.js";
+import type { DocumentsAhead } from "./package-document.js";
 
 export interface PrepareContext {
   http: HttpClient;
@@ -42,6 +43,8 @@ export interface PrepareContext {
    * folder as packed. `mpip download` keeps them; the bytes are the caller's only during the call.
    */
   onArchive?(release: Release, archive: { data: Buffer; sha256: string; filename: string }): Promise<void>;
+  /** Package documents fetched ahead of their preparation (package-document.ts), where the run warms releases. */
+  documentsAhead?: DocumentsAhead;
 }
 
 export interface Staged {

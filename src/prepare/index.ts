@@ -3,7 +3,7 @@
 
 import { archiveDownloadLimit } from "../budget.js";
 import { fetchFile, fetchToFile } from "../fetch.js";
-import type { Prepared, Release } from "../resolve/resolve.js";
+import type { EarlyDependencies, Prepared, Release } from "../resolve/resolve.js";
 import { isShorthand } from "../sources/git-hosts.js";
 import type { Artifact } from "../sources/types.js";
 import { prepareArchive } from "./archive.js";
@@ -11,13 +11,18 @@ import { allowedBy, describeRelease, stagingDir, type PrepareContext, type Stage
 import { fetchWithin, normalizeDest, stageFile } from "./files.js";
 import { fromIndex, fromSpec, missingHashWarnings } from "./hashes.js";
 import { fromShorthand, preparePackageDocument } from "./package-document.js";
+export { DocumentsAhead, warmPackageDocument as warmRelease } from "./package-document.js";
 import { parsePackageSpec, type PackageSpec } from "../spec/package-spec.js";
 import { evaluateMarker } from "../spec/markers.js";
 import { MpipError } from "../errors.js";
 
 export type { PrepareContext, Staged } from "./context.js";
 
-export async function prepareRelease(release: Release, context: PrepareContext): Promise<Prepared<Staged>> {
+/**
+ * Fetches, verifies and stages `release` in its folder of the staging area. A package document tells its
+ * dependencies through `early` as soon as it is read, before its files are fetched.
+ */
+export async function prepareRelease(release: Release, context: PrepareContext, early?: EarlyDependencies): Promise<Prepared<Staged>> {
   context.signal?.throwIfAborted();
   const { artifact } = release;
   switch (artifact.type) {
@@ -62,7 +67,7 @@ export async function prepareRelease(release: Release, context: PrepareContext):
     case "module":
       return prepareModule(release, artifact, context);
     case "package-json":
-      return preparePackageDocument(release, artifact, context);
+      return preparePackageDocument(release, artifact, context, early);
     case "installed":
       return keepInstalled(artifact, context);
     default:

@@ -54,6 +54,11 @@ export interface ResolvedPackage<T> extends Release {
   prepared: T;
 }
 
+/** What `prepare` may tell before it is done. */
+export interface EarlyDependencies {
+  dependencies(specs: readonly PackageSpec[]): void;
+}
+
 export interface Prepared<T> {
   dependencies: PackageSpec[];
   value: T;
@@ -86,8 +91,19 @@ export interface ResolveOptions<T> {
    * from the indexes: an image that already holds that version keeps it (pip's `-U` of an up-to-date package).
    */
   satisfied?(key: string, requests: Request[], chosen?: Release): Release | undefined;
-  /** Fetch and stage a chosen release; its dependencies drive the next level. */
-  prepare(release: Release): Promise<Prepared<T>>;
+  /**
+   * Fetch and stage a chosen release; its dependencies drive the next level. Where they are known before
+   * it is done (a package document's `deps`, before its files are fetched), it may tell them through
+   * `early`, for their look-ups to start at once.
+   */
+  prepare(release: Release, early: EarlyDependencies): Promise<Prepared<T>>;
+  /**
+   * The release a look-up made ahead would choose for its level (the same requirement, the same rules),
+   * where the level will prepare it unless another request changes the choice: a hint to start fetching
+   * what its preparation reads first. Never given a release the target keeps, or one whose file `--hash`
+   * options constrain.
+   */
+  warm?(release: Release): void;
   onProgress?(event: { resolved: number; pending: number }): void;
   /**
    * A release was chosen and prepared; its dependencies are still to be resolved. Called once for each
@@ -110,17 +126,30 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
   const aliases = new Map<string, string>();
   const scope = options.scope ?? new RunScope();
   const constraints = constraintsByName(options.constraints ?? []);
-  // A package's dependencies, looked up as soon as it is prepared (lookups.ts): only those its next level
-  // will look up by name (no direct source answers them, the target does not already satisfy them).
-  const lookAhead = (node: ResolvedPackage<T>, level: Map<string, Request[]>) => {
+  // A package's dependencies, looked up as soon as they are known (lookups.ts): only those its next level
+  // will look up by name (no direct source answers them, the target does not already satisfy them). The
+  // release each look-up would choose is then warmed, unless the target would keep the one it has.
+  const lookAhead = (by: { name: string; version: string }, dependencies: readonly PackageSpec[], level: Map<string, Request[]>) => {
     if (options.noDeps || options.hashMode !== undefined) return;
-    for (const spec of node.dependencies) {
+    for (const spec of dependencies) {
       if (spec.type !== "requirement") continue;
       const key = normalizeName(spec.requirement.name);
       if (chosen.has(key) || aliases.has(key) || level.has(key)) continue;
-      const request: Request = { ...requestFor(spec, requestedByOf(node)), dependency: true };
+      const request: Request = { ...requestFor(spec, requestedByOf(by)), dependency: true };
       if (options.satisfied?.(key, [request]) !== undefined) continue;
-      lookups.lookAhead(key, combinedRequirement([request], constraints.get(key) ?? []));
+      const named = constraints.get(key) ?? [];
+      const requirement = combinedRequirement([request], named);
+      const listing = lookups.lookAhead(key, requirement);
+      const warm = options.warm;
+      if (listing === undefined || warm === undefined || allowedHashes([request], named) !== undefined) continue;
+      void listing.then((project) => {
+        if (project === undefined) return;
+        const selection = selectRelease(project, requirement.specifier, { pre: options.pre, askedBy: "" });
+        const release: Release = { key, name: project.name, version: selection.version, source: project.source, artifact: selection.artifact };
+        if (options.satisfied?.(key, [request], release) === undefined) warm(release);
+      }).catch(() => {
+        // Only a hint: the level chooses, and says what fails, itself.
+      });
     }
   };
   try {
@@ -139,7 +168,7 @@ interface Walk<T> {
   aliases: Map<string, string>;
   scope: RunScope;
   constraints: Map<string, Constraint[]>;
-  lookAhead(node: ResolvedPackage<T>, level: Map<string, Request[]>): void;
+  lookAhead(by: { name: string; version: string }, dependencies: readonly PackageSpec[], level: Map<string, Request[]>): void;
 }
 
 /** The levels of the walk, from the roots, until one asks for nothing new. */
@@ -165,8 +194,9 @@ async function walk<T>(roots: Request[], options: ResolveOptions<T>, { chosen, l
     options.onProgress?.({ resolved: chosen.size, pending: fresh.size });
     lookups.beginLevel(fresh);
     const results = await scope.all([...fresh].map(([key, requests]) => async () => {
-      const result = await resolveOne(key, requests, options, lookups, constraints);
-      lookAhead(result.node, fresh);
+      const early = (release: Release): EarlyDependencies => ({ dependencies: (specs) => lookAhead(release, specs, fresh) });
+      const result = await resolveOne(key, requests, options, lookups, constraints, early);
+      lookAhead(result.node, result.node.dependencies, fresh);
       options.onPrepared?.(result.node);
       return result;
     }));
@@ -184,7 +214,7 @@ async function walk<T>(roots: Request[], options: ResolveOptions<T>, { chosen, l
 }
 
 /** How a package's dependencies name who asked for them: "`app 1.0`". */
-function requestedByOf<T>(node: ResolvedPackage<T>): string {
+function requestedByOf(node: { name: string; version: string }): string {
   return `\`${printable(node.name)}${node.version === "" ? "" : ` ${printable(node.version, 80)}`}\``;
 }
 
@@ -210,9 +240,9 @@ function mergeProjects<T>(nodes: Array<ResolvedPackage<T>>, chosen: Map<string, 
   return dropped;
 }
 
-async function resolveOne<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Lookups, constraints: Map<string, Constraint[]>) {
+async function resolveOne<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Lookups, constraints: Map<string, Constraint[]>, early: (release: Release) => EarlyDependencies) {
   try {
-    return await chooseAndPrepare(key, requests, options, lookups, constraints);
+    return await chooseAndPrepare(key, requests, options, lookups, constraints, early);
   } catch (error) {
     throw throughDependency(error, requests);
   }
@@ -248,7 +278,7 @@ function requiredBy(requests: Request[]): string {
   return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(", ")} and ${names.at(-1)!}`;
 }
 
-async function chooseAndPrepare<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Lookups, constraints: Map<string, Constraint[]>) {
+async function chooseAndPrepare<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Lookups, constraints: Map<string, Constraint[]>, early: (release: Release) => EarlyDependencies) {
   const directs = requests.filter((request) => request.direct !== undefined);
   const direct = directs[0]?.direct;
   // Requests for one repo at other refs (or other URLs of one project): the first one asked for wins.
@@ -264,7 +294,7 @@ async function chooseAndPrepare<T>(key: string, requests: Request[], options: Re
   const release: Release = direct !== undefined
     ? { key, name: direct.name, version: direct.version ?? "", source: direct.source, artifact: direct.artifact, direct: true }
     : kept ?? satisfiedWithin(options.satisfied?.(key, requests, chosen), named) ?? chosen!;
-  const prepared = await options.pool.run(() => options.prepare(hashes === undefined ? release : { ...release, hashes }));
+  const prepared = await options.pool.run(() => options.prepare(hashes === undefined ? release : { ...release, hashes }, early(release)));
   const node: ResolvedPackage<T> = { ...release, name: prepared.name ?? release.name, version: prepared.version ?? release.version, requests: directs.length > 0 ? directs : requests, dependencies: prepared.dependencies, prepared: prepared.value };
   // Requests by name that a direct source answers must accept its version; so must the constraints on its name.
   if (direct !== undefined) {

@@ -1,0 +1,123 @@
+// On a micropython-lib v2 index, a dependency's package document is asked for as soon as the document
+// naming it has been read, while that package's files are still coming (src/prepare/package-document.ts
+// DocumentsAhead), and the result is the plan of the level-by-level walk: the built CLI against a real
+// index server on 127.0.0.1.
+
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
+import { startIndexServer, type IndexServer, type Route } from "../helpers/index-server.js";
+import { serveMipIndex, type MipIndex } from "../helpers/mip-index.js";
+
+let server: IndexServer;
+let mip: MipIndex;
+let work: { dir: string; cleanup: () => Promise<void> };
+
+before(async () => {
+  server = await startIndexServer();
+  mip = serveMipIndex(server);
+  work = await tempDir("mpip-documents-ahead-");
+  const publish = (name: string, version: string, deps: Array<[string, string]> = []) =>
+    mip.publish({ name, version, mpy: false, deps, files: { [`${name}.py`]: `NAME = ${JSON.stringify(`${name} ${version}`)}\n` } });
+  await publish("tower", "1.0", [["crane", "latest"], ["hoist", "latest"]]);
+  await publish("crane", "1.0", [["cable", "latest"]]);
+  await publish("hoist", "1.0");
+  await publish("cable", "1.0");
+  await publish("cable", "2.0");
+  // Two packages of one level that ask for one name in other words: one looks it up ahead for any
+  // version, and their level then asks for both requirements at once.
+  await publish("left", "1.0", [["bolt", "latest"]]);
+  await publish("right", "1.0", [["bolt", "1.0"]]);
+  await publish("bolt", "1.0");
+  await publish("bolt", "2.0");
+  await publish("spire", "1.0", [["vane", "latest"]]);
+  await publish("vane", "1.0");
+});
+after(async () => {
+  await server.close();
+  await work.cleanup();
+});
+
+/** Lines of the summary that name what was installed, in order. */
+const installedLines = (stderr: string) => stderr.split("\n").filter((line) => line.startsWith(" + "));
+const documentRequests = (from: number) => server.requests.slice(from).filter((request) => request.includes("/package/"));
+
+describe("package documents fetched ahead of their level", () => {
+  test("a dependency's document is asked for while the files of the package naming it are still coming; each document once; the image and the summary are those of --jobs 1", async () => {
+    // crane's file is answered only once cable's document has been asked for (or after 20 s, which the
+    // level-by-level walk would take: cable's document was asked for only once crane's files were in).
+    const crane = mip.document("py", "crane", "1.0")!.hashes.map(([, hash]) => hash);
+    let cableAsked!: () => void;
+    const asked = new Promise<"cable">((resolve) => (cableAsked = () => resolve("cable")));
+    let opened: "cable" | "timeout" | undefined;
+    const files = server.routes.find((route) => route.name === "mip-file")!;
+    const documents = server.routes.find((route) => route.name === "mip-package")!;
+    const held: Route = {
+      name: "held",
+      pattern: new RegExp(`/mip/v2/(file/[0-9a-f]{2}/(${crane.join("|")})|package/py/cable/)`),
+      async handle(context) {
+        if (context.path.includes("/package/py/cable/")) {
+          cableAsked();
+          return documents.handle({ ...context, match: documents.pattern.exec(context.path)! });
+        }
+        opened ??= await Promise.race([asked, new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 20_000).unref())]);
+        return files.handle({ ...context, match: files.pattern.exec(context.path)! });
+      },
+    };
+    server.routes.unshift(held);
+    try {
+      const from = server.requests.length;
+      const ahead = path.join(work.dir, "ahead");
+      const result = await runMpip(["install", "-i", mip.base, "-p", ahead, "tower"]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(opened, "cable", "cable's document was asked for before crane's file was answered");
+      const asked = documentRequests(from);
+      assert.deepEqual([...asked].sort(), [...new Set(asked)].sort(), `each document once: ${asked.join(", ")}`);
+      assert.ok(asked.some((request) => request.endsWith("/package/py/cable/2.0.json")), "the newest cable");
+      server.routes.splice(server.routes.indexOf(held), 1);
+
+      const serial = path.join(work.dir, "serial");
+      const one = await runMpip(["install", "-i", mip.base, "-p", serial, "--jobs", "1", "tower"]);
+      assert.equal(one.code, 0, one.stderr);
+      assert.deepEqual(installedLines(result.stderr), installedLines(one.stderr));
+      assert.deepEqual(await snapshot(ahead), await snapshot(serial));
+    } finally {
+      if (server.routes.includes(held)) server.routes.splice(server.routes.indexOf(held), 1);
+    }
+  });
+
+  test("a document fetched ahead for a version its level does not choose is never used for another", async () => {
+    // Whichever of left's and right's documents is read first looks `bolt` up ahead: left's for any
+    // version (2.0 is warmed), right's for 1.0. The level asks for `bolt` and `bolt==1.0` together, and
+    // installs 1.0 from its own document in either order.
+    const image = path.join(work.dir, "bolted");
+    const result = await runMpip(["install", "-i", mip.base, "-p", image, "left", "right"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(await readFile(path.join(image, "bolt.py"), "utf8"), /^NAME = "bolt 1\.0"\n/);
+    assert.match(result.stderr, /^ \+ bolt==1\.0 /m);
+  });
+
+  test("a document fetched ahead that failed is fetched again when its level prepares it, which succeeds or says what fails", async () => {
+    // The first request for vane's document (the one made ahead: spire's files are still to come) fails.
+    const fault = server.fault(({ path }) => path.includes("/package/py/vane/"), { type: "status", status: 404 }, { times: 1 });
+    const from = server.requests.length;
+    const image = path.join(work.dir, "vane");
+    const result = await runMpip(["install", "-i", mip.base, "-p", image, "spire"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(fault.hits, 1);
+    assert.equal(documentRequests(from).filter((request) => request.includes("/vane/")).length, 2, "asked ahead, then again by its level");
+    assert.match(await readFile(path.join(image, "vane.py"), "utf8"), /^NAME = "vane 1\.0"\n/);
+    // Failing for good, the level's own request says so, as without the document fetched ahead.
+    server.fault(({ path }) => path.includes("/package/py/vane/"), { type: "status", status: 404 });
+    try {
+      const broken = await runMpip(["install", "-i", mip.base, "-p", path.join(work.dir, "vane-broken"), "spire"]);
+      assert.equal(broken.code, 1, broken.stderr);
+      assert.match(broken.stderr, /vane/);
+      assert.match(broken.stderr, /404|not found/i);
+    } finally {
+      server.clearFaults();
+    }
+  });
+});
