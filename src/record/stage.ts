@@ -12,7 +12,7 @@ import { printable } from "../text.js";
 import { recordedFiles } from "./installed.js";
 import { describeDuplicates, type Distribution } from "./read.js";
 import { planImage, shadowedModules } from "./plan.js";
-import { stageRecord, stageRewrittenRecord, type RecordInput, type StagedRecord } from "./write.js";
+import { stagedRecordFile, stageRecord, stageRewrittenRecord, type RecordInput, type StagedRecord } from "./write.js";
 
 /** A record's files: each staged file's path, with the size and sha256 the staging knows of it, if any. */
 export function recordFiles(dir: string, files: readonly string[], digests?: ReadonlyMap<string, FileDigest>): RecordInput["files"] {
@@ -118,10 +118,10 @@ export async function stageImageChange(target: string, installed: readonly Distr
       const digest = record.digests.get(to);
       return digest === undefined ? { from, to } : { from, to, digest };
     };
-    placements.push(...owned.map((file) => withDigest(path.join(item.dir, file), file)), ...record.files.map((file) => withDigest(path.join(record.dir, file), file)));
+    placements.push(...owned.map((file) => withDigest(path.join(item.dir, file), file)), ...record.files.map((file) => withDigest(stagedRecordFile(record, file), file)));
   }
   for (const [index, { distribution, rows }] of plan.rewrites.entries()) {
-    const staged = await stageRewrittenRecord(path.join(recordsDir, `kept-${index}`), distribution.distInfo, rows.map((row) => ({
+    const staged = await stageRewrittenRecord(path.join(recordsDir, `kept-${index}`), rows.map((row) => ({
       path: row.path,
       ...(row.hash === undefined ? {} : { hash: `${row.hash.algorithm}=${row.hash.digest}` }),
       ...(row.size === undefined ? {} : { size: row.size }),

@@ -38,7 +38,11 @@ export interface RecordInput {
 export interface StagedRecord {
   /** `name-version.dist-info`. */
   distInfo: string;
-  /** The staged folder that holds the `.dist-info` folder; `files` are relative to it and to the target. */
+  /**
+   * The staged folder that holds the record's own files, by name: each of `files` (relative to the target,
+   * `{distInfo}/{name}`) is staged as `{dir}/{name}` (`stagedRecordFile`). The folder's name is not the
+   * record's: a folder less to make and remove per package.
+   */
   dir: string;
   files: string[];
   /**
@@ -74,7 +78,7 @@ export async function stageRecord(dir: string, input: RecordInput): Promise<Stag
   // their time is the filesystem's making files, which libuv's threads do in parallel while the run
   // waits. Done one after the other with blocking calls, 21 records took twice as long. Each call that
   // holds a file open takes a turn of `fileCalls`, shared by every record staged in the process.
-  await makeDirs(path.join(dir, distInfo));
+  await makeDirs(dir);
   const digests = new Map<string, FileDigest>();
   // mapInOrder waits for every call before it throws: nothing is still writing when the run cleans up.
   const hashed = await mapInOrder(input.files, FILE_JOBS, async (file) => file.digest ?? fileCalls.run(() => hashInChunks(file.staged)));
@@ -84,14 +88,14 @@ export async function stageRecord(dir: string, input: RecordInput): Promise<Stag
     return { path: file.path, hash: `sha256=${Buffer.from(sha256, "hex").toString("base64url")}`, size };
   });
   const written = own.map(([name, text]) => [name, Buffer.from(text, "utf8")] as const);
-  await mapInOrder(written, FILE_JOBS, ([name, data]) => fileCalls.run(() => writeFile(path.join(dir, distInfo, name), data)));
+  await mapInOrder(written, FILE_JOBS, ([name, data]) => fileCalls.run(() => writeFile(path.join(dir, name), data)));
   for (const [name, data] of written) {
     digests.set(`${distInfo}/${name}`, digestOf(data));
     rows.push({ path: `${distInfo}/${name}`, hash: recordHash(data), size: data.length });
   }
   rows.push({ path: `${distInfo}/${RECORD}` });
   const record = Buffer.from(formatRecord(rows), "utf8");
-  await fileCalls.run(() => writeFile(path.join(dir, distInfo, RECORD), record));
+  await fileCalls.run(() => writeFile(path.join(dir, RECORD), record));
   digests.set(`${distInfo}/${RECORD}`, digestOf(record));
   return { distInfo, dir, files: [...own.map(([name]) => `${distInfo}/${name}`), `${distInfo}/${RECORD}`], digests };
 }
@@ -104,13 +108,18 @@ export async function stageRecord(dir: string, input: RecordInput): Promise<Stag
  */
 const fileCalls = new Pool(FILE_JOBS);
 
+/** Where the record file `file` (`{distInfo}/{name}`, one of `record.files`) is staged. */
+export function stagedRecordFile(record: Pick<StagedRecord, "dir">, file: string): string {
+  return path.join(record.dir, path.posix.basename(file));
+}
+
 /**
  * Stages a rewritten RECORD for a distribution already in the target that loses files to another one
  * (a file two packages ship belongs to the later): `rows` without the lost paths. Returns the staged file.
  */
-export async function stageRewrittenRecord(dir: string, distInfo: string, rows: readonly RecordRow[]): Promise<string> {
-  await makeDirs(path.join(dir, distInfo));
-  const file = path.join(dir, distInfo, RECORD);
+export async function stageRewrittenRecord(dir: string, rows: readonly RecordRow[]): Promise<string> {
+  await makeDirs(dir);
+  const file = path.join(dir, RECORD);
   await writeFile(file, formatRecord(rows));
   return file;
 }

@@ -11,7 +11,7 @@ import { MpipError } from "../../src/errors.js";
 import { parseRecordCsv } from "../../src/record/csv.js";
 import { fileState, ownedFiles, takeInventory } from "../../src/record/inventory.js";
 import { checkRecordPath, readRecords, RECORD_FILE_LIMITS } from "../../src/record/read.js";
-import { stageRecord } from "../../src/record/write.js";
+import { stagedRecordFile, stageRecord } from "../../src/record/write.js";
 import { BIN, runCommand, tempDir } from "../helpers/cli.js";
 import { distInfoName, recordHash, writeRecordedPackage } from "../helpers/dist-info.js";
 
@@ -70,7 +70,8 @@ describe("readRecords: pip's and mpip's records", () => {
       provenance: { index: "https://example.invalid/mip/v2", kind: "mip", artifact: "package-json", url: null, sha256: null, spec: null, build: { compile: "no", mpy: null } },
       files: [{ path: "__future__.py", staged: path.join(target, "__future__.py") }],
     });
-    await cp(path.join(staging, staged.distInfo), path.join(target, staged.distInfo), { recursive: true });
+    await mkdir(path.join(target, staged.distInfo));
+    for (const file of staged.files) await cp(stagedRecordFile(staged, file), path.join(target, file));
     const records = await readRecords(target);
     assert.deepEqual(records.warnings, []);
     assert.deepEqual(records.distributions.map((distribution) => [distribution.name, distribution.version, distribution.distInfo]), [["__future__", "0.1", staged.distInfo]]);

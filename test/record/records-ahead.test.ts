@@ -11,7 +11,7 @@ import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { RecordsAhead } from "../../src/record/stage.js";
-import type { RecordInput } from "../../src/record/write.js";
+import { stagedRecordFile, type RecordInput } from "../../src/record/write.js";
 import { BIN, runCommand, runMpip, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 
@@ -158,7 +158,7 @@ describe("RecordsAhead", () => {
     const taken = await ahead.take("reel", input(dir, ["reel.py", "reel_extra.py"]));
     assert.ok(taken !== undefined);
     assert.equal(taken.distInfo, "reel-1.0.dist-info");
-    assert.match(await readFile(path.join(taken.dir, taken.distInfo, "RECORD"), "utf8"), /^reel\.py,sha256=[\w-]{43},10\nreel_extra\.py,/);
+    assert.match(await readFile(stagedRecordFile(taken, `${taken.distInfo}/RECORD`), "utf8"), /^reel\.py,sha256=[\w-]{43},10\nreel_extra\.py,/);
     assert.equal(await ahead.take("reel", input(dir, ["reel.py"])), undefined, "another set of files owned");
     assert.equal(await ahead.take("reel", input(dir, ["reel.py", "reel_extra.py"], true)), undefined, "requested after all");
     assert.equal(await ahead.take("spool", input(dir, ["reel.py", "reel_extra.py"])), undefined, "another package");
