@@ -51,6 +51,8 @@ function run() {
   const beforeCaching = () => cli?.restoreWasmTiering?.();
   cli = loadBundle(require("node:path").join(__dirname, "..", "dist", "mpip.cjs"), { partial: !working, endedEarly, beforeCaching }).exports;
   const { main } = cli;
+  // The command's WebAssembly (undici's HTTP parser, the mpy-cross) compiled by Liftoff only (src/wasm-tiering.ts).
+  cli.useBaselineWasm?.();
   startup.started();
   main(process.argv).then(
     (code) => {

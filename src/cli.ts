@@ -26,7 +26,6 @@ import { addPackCommand } from "./pack/pack-command.js";
 import { registerFileCommands } from "./pack/file-commands.js";
 import { addCacheCommand } from "./commands/cache-command.js";
 import { addIndexCommand } from "./commands/index-command.js";
-import { useBaselineWasm } from "./wasm-tiering.js";
 
 const INSTALL_EXAMPLES = `
   $ mpip install micropython-pystone_lowmem               into ~/.micropython/lib, like upip
@@ -267,12 +266,13 @@ export function ranAction(): boolean {
   return actionRan;
 }
 
-/** bin/mpip.js sets V8's flags back with it before it makes a code cache (wasm-tiering.ts). */
-export { restoreWasmTiering } from "./wasm-tiering.js";
+/**
+ * bin/mpip.js has the command's WebAssembly compiled by Liftoff only, and sets V8's flags back before it
+ * makes a code cache (wasm-tiering.ts).
+ */
+export { restoreWasmTiering, useBaselineWasm } from "./wasm-tiering.js";
 
 export async function main(argv: string[]): Promise<number> {
-  // The command line's WebAssembly (undici's HTTP parser, the mpy-cross) is compiled by Liftoff only.
-  useBaselineWasm();
   // Credentials typed or set anywhere this run can see are never printed, whatever quotes them (secrets.ts).
   for (const text of [...argv, ...Object.values(process.env)]) if (text !== undefined) rememberCredentials(text);
   let pending: Promise<number> | undefined;

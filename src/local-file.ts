@@ -6,6 +6,28 @@
 import { constants, open, type FileHandle } from "node:fs/promises";
 import type { Stats } from "node:fs";
 
+/** How long to wait before each new try of a call that found no file descriptor free (ms): 2.5 s in all. */
+const DESCRIPTOR_WAITS_MS = [5, 10, 20, 40, 80, 160, 320, 640, 1280];
+
+/**
+ * `call` (one that opens a file or a folder), tried again while it fails for want of a file descriptor
+ * (EMFILE: this process's limit; ENFILE: the system's), which the process's other work gives back as it
+ * goes. Near the limit, a read side by side with others would otherwise fail as if the file were
+ * unreadable: a record read as broken, its package taken for not installed. Throws the last failure.
+ */
+export async function whileDescriptorsRunOut<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const wait = DESCRIPTOR_WAITS_MS[attempt];
+      if ((code !== "EMFILE" && code !== "ENFILE") || wait === undefined) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
 /** Why a file was not opened. `link`: it is a symbolic link and `follow` was false. */
 export type NotOpened = { kind: "missing" } | { kind: "link" } | { kind: "not-regular" } | { kind: "unreadable"; error: NodeJS.ErrnoException };
 
@@ -17,7 +39,7 @@ export type NotOpened = { kind: "missing" } | { kind: "link" } | { kind: "not-re
 export async function openRegularFile(file: string, options: { follow: boolean }): Promise<{ kind: "opened"; handle: FileHandle; stats: Stats } | NotOpened> {
   let handle: FileHandle;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | (options.follow ? 0 : constants.O_NOFOLLOW ?? 0));
+    handle = await whileDescriptorsRunOut(() => open(file, constants.O_RDONLY | constants.O_NONBLOCK | (options.follow ? 0 : constants.O_NOFOLLOW ?? 0)));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return { kind: "missing" };

@@ -15,25 +15,32 @@
 // every run. For the same reason `restoreWasmTiering` sets V8's flags back before mpip's own code cache
 // is made at exit (code-cache.ts): the next run loads that cache before any flag is set.
 //
-// A user who gives Node any of these flags (on its command line or in NODE_OPTIONS) keeps them: mpip
-// then sets none.
+// A user who gives Node any of these flags (on its command line or in NODE_OPTIONS, in any of V8's
+// spellings) keeps them: mpip then sets none. A flag set at run time by a module Node preloads (`-r`,
+// `--import`) is not seen: mpip sets its own and back to V8's defaults, which then differ from that run's
+// at load, so the run writes no code cache (code-cache.ts), and each such run compiles the bundle whole.
 
 import { setFlagsFromString } from "node:v8";
 
 /** The flags `--liftoff-only` changes (it implies the other two), each as V8 has it by default. */
 const DEFAULTS = ["--no-liftoff-only", "--wasm-tier-up", "--wasm-dynamic-tiering"];
-/** A flag of Node's options that is about WebAssembly tiering, in any of V8's spellings. */
-const TIERING_FLAG = /^--(no-?)?(liftoff|wasm[-_]tier|wasm[-_]dynamic[-_]tiering)/;
+/**
+ * A flag of Node's options that is about WebAssembly tiering, once `_` is read as `-` (V8 takes either):
+ * `--liftoff`, `--liftoff-only`, `--wasm-tier-up`, `--wasm-dynamic-tiering`, each also negated as
+ * `--no-name`, `--noname` or `--no_name`, and with a value after `=`.
+ */
+const TIERING_FLAG = /^--(no-?)?(liftoff|wasm-tier-up|wasm-dynamic-tiering)(-only)?(=|$)/;
 
 let wanted = false;
 let set = false;
 
 /**
  * Asks for WebAssembly to be compiled with Liftoff only, from the first module compiled on (see the top
- * of this file). Does nothing where Node was given a WebAssembly tiering flag of the user's.
+ * of this file). Does nothing where Node was given a WebAssembly tiering flag of the user's. bin/mpip.js
+ * asks, not the CLI's `main`: a program that runs `main` in its own process keeps its V8 flags.
  */
 export function useBaselineWasm(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ""): void {
-  wanted = ![...execArgv, ...nodeOptions.split(/\s+/)].some((word) => TIERING_FLAG.test(word));
+  wanted = ![...execArgv, ...nodeOptions.split(/\s+/)].some((word) => TIERING_FLAG.test(word.replaceAll("_", "-")));
 }
 
 /** Called before a WebAssembly module is compiled, on the main thread: sets `--liftoff-only` if asked for and not yet set. */

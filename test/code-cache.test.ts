@@ -129,10 +129,13 @@ describe("the CLI bundle's code cache", () => {
     assert.deepEqual(await load(bundle, [], false, "tiering, unrestored"), { answer: "flags:6:bundle.cjs:object", cache: "used" });
     assert.deepEqual(await load(bundle), { answer: "flags:6:bundle.cjs:object", cache: "used" });
     assert.equal((await stat(cacheFile)).mtimeMs, writtenAt, "never rewritten");
-    // A user's own WebAssembly tiering flag is left alone: the cache is that of the options the user gave.
-    const own = ["--no-wasm-tier-up"];
-    assert.deepEqual(await load(bundle, own, false, "tiering"), { answer: "flags:6:bundle.cjs:object", cache: "missing" });
-    assert.deepEqual(await load(bundle, own, false, "tiering"), { answer: "flags:6:bundle.cjs:object", cache: "used" });
+    // A user's own WebAssembly tiering flag, in any of V8's spellings, is left alone: the cache is that of
+    // the options the user gave. (Before: `--no_wasm_tier_up` was taken for no such flag, the run set its
+    // own and back to V8's defaults, and never wrote a cache.)
+    for (const own of [["--no-wasm-tier-up"], ["--no_wasm_tier_up"], ["--nowasm-dynamic-tiering"], ["--no_liftoff"], ["--liftoff_only"]]) {
+      assert.deepEqual(await load(bundle, own, false, "tiering"), { answer: "flags:6:bundle.cjs:object", cache: "missing" }, own[0]);
+      assert.deepEqual(await load(bundle, own, false, "tiering"), { answer: "flags:6:bundle.cjs:object", cache: "used" }, own[0]);
+    }
   });
 
   test("a cache file of the other kind under a kind's name is never taken, and is replaced", async () => {
@@ -210,6 +213,29 @@ describe("the CLI bundle's code cache", () => {
         assert.doesNotMatch(result.stdout, /TurboFan/);
       };
       await install("http-1");
+      // A program that runs the CLI's `main` in its own process keeps its V8 flags: a code cache made before
+      // the install is still one V8 takes after it (V8 checks a cache against its source's length and its
+      // flags: texts of one length, each compiled once).
+      const inProcess = path.join(work.dir, "in-process.mjs");
+      await writeFile(
+        inProcess,
+        [
+          'import { Script } from "node:vm";',
+          `import { main } from ${JSON.stringify(pathToFileURL(path.join(ROOT, "dist", "cli.js")).href)};`,
+          "let count = 0;",
+          "const text = () => `void ${String(count++).padStart(12, \"0\")}`;",
+          "const made = new Script(text()).createCachedData();",
+          "const taken = () => new Script(text(), { cachedData: made }).cachedDataRejected !== true;",
+          "const before = taken();",
+          "const code = await main(process.argv.slice(0, 2).concat(process.argv.slice(2)));",
+          "process.stdout.write(JSON.stringify({ code, before, after: taken() }));",
+          "",
+        ].join("\n"),
+      );
+      // --compile: the library's own modules run (dist/cli.js), whose undici is not the bundle's; the mpy-cross is compiled.
+      const hosted = await runCommand(process.execPath, [inProcess, "install", "-q", "--no-cache", "--no-deps", "--compile", "-p", path.join(work.dir, "http-hosted"), url]);
+      assert.equal(hosted.code, 0, hosted.stderr);
+      assert.deepEqual(JSON.parse(hosted.stdout), { code: 0, before: true, after: true });
       const cacheFile = await cacheOf(path.join(copy, "dist", "mpip.cjs"), flags);
       assert.match((await readFile(cacheFile)).subarray(0, 40).toString("latin1"), /^mpip-v8-cache \d+ /, "the install wrote the full cache");
       const writtenAt = (await stat(cacheFile)).mtimeMs;

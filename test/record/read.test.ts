@@ -6,13 +6,14 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { cp, mkdir, rm, symlink, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { MpipError } from "../../src/errors.js";
 import { parseRecordCsv } from "../../src/record/csv.js";
 import { fileState, ownedFiles, takeInventory } from "../../src/record/inventory.js";
 import { checkRecordPath, readRecords, RECORD_FILE_LIMITS } from "../../src/record/read.js";
 import { stagedRecordFile, stageRecord } from "../../src/record/write.js";
-import { BIN, runCommand, tempDir } from "../helpers/cli.js";
+import { BIN, ROOT, runCommand, tempDir } from "../helpers/cli.js";
 import { distInfoName, recordHash, writeRecordedPackage } from "../helpers/dist-info.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -107,6 +108,34 @@ describe("readRecords: pip's and mpip's records", () => {
     const doc = JSON.parse(run.stdout) as { packages: unknown[]; warnings: string[] };
     assert.equal(doc.packages.length, 120);
     assert.deepEqual(doc.warnings, records.warnings, "no file failed to open");
+  });
+
+  test("near the limit of open files, a record file or folder is opened again once others close: none reads as broken", async () => {
+    for (let i = 0; i < 30; i++) await writeRecordedPackage(target, { name: `bolt-${i}`, version: "1.0", files: { [`bolt_${i}.py`]: `B = ${i}\n` } });
+    // A process that holds every descriptor it may open but one, and gives them back 100 ms after it
+    // starts reading. (Before: the reads that found none free made records read as broken, with warnings
+    // such as "METADATA cannot be read (EMFILE)", and their packages as not installed.)
+    const script = path.join(work.dir, "starved.mts");
+    await writeFile(
+      script,
+      [
+        'import { closeSync, openSync } from "node:fs";',
+        `import { readRecords } from ${JSON.stringify(pathToFileURL(path.join(ROOT, "src", "record", "read.ts")).href)};`,
+        "const held: number[] = [];",
+        "try { for (;;) held.push(openSync(\"/dev/null\", \"r\")); } catch {}",
+        "closeSync(held.pop()!);",
+        "setTimeout(() => { for (const fd of held.splice(0)) closeSync(fd); }, 100);",
+        "const records = await readRecords(process.argv[2]!);",
+        "process.stdout.write(JSON.stringify({ names: records.distributions.map((d) => d.name), infoFiles: records.distributions.map((d) => d.infoFiles.length), warnings: records.warnings }));",
+        "",
+      ].join("\n"),
+    );
+    const run = await runCommand("sh", ["-c", 'ulimit -n 64 && exec "$0" "$@"', process.execPath, "--import", "tsx", script, target], { cwd: ROOT });
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as { names: string[]; infoFiles: number[]; warnings: string[] };
+    assert.deepEqual(result.warnings, []);
+    assert.deepEqual(result.names, Array.from({ length: 30 }, (_, i) => `bolt-${i}`).sort());
+    assert.deepEqual(result.infoFiles, Array.from({ length: 30 }, () => 4), "INSTALLER, METADATA, RECORD, REQUESTED of each");
   });
 
   test("a target that does not exist is a bad-target error; one with no records reads as empty", async () => {
