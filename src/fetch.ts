@@ -56,6 +56,8 @@ export interface FetchOptions {
    * them, whatever its source says (and must still match the source's own hash, when it gives one).
    */
   allowed?: AllowedHashes;
+  /** Ends this fetch alone (one made ahead that is no longer wanted), as the client's signal ends them all. */
+  signal?: AbortSignal;
 }
 
 export interface InMemoryOptions extends FetchOptions {
@@ -149,7 +151,7 @@ async function fetchInto<T>(file: Expected, http: HttpClient, label: string, opt
   }
   if (http.offline && sha256 !== undefined) throw offlineMiss(label, origin, http.cache?.dir, sha256);
   const tee = store !== undefined && sha256 !== undefined ? new TeeSink(sink, store.writer()) : undefined;
-  const getOptions = { maxBytes, cacheByUrl: sha256 === undefined, ...(options.quota === undefined ? {} : { quota: options.quota }) };
+  const getOptions = { maxBytes, cacheByUrl: sha256 === undefined, ...(options.quota === undefined ? {} : { quota: options.quota }), ...(options.signal === undefined ? {} : { signal: options.signal }) };
   try {
     const response = await http.getInto(location.url, getOptions, tee ?? sink, lease);
     if (response.status === "not-found") throw notFound(label, origin, options);

@@ -206,7 +206,7 @@ export function resolveAndPrepare(
   const { reporter } = options;
   const pool = new Pool(options.jobs, run.scope.signal);
   // A dependency's package document is fetched as soon as the document naming it is read (warmRelease).
-  const documentsAhead = new DocumentsAhead();
+  const documentsAhead = new DocumentsAhead((task) => pool.run(task));
   const context: PrepareContext = { ...run.context, documentsAhead };
   return resolve<Staged>(options.requests, {
     ...(run.satisfied === undefined ? {} : { satisfied: run.satisfied }),
@@ -221,7 +221,7 @@ export function resolveAndPrepare(
     onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${quantity(count, "package")} ready, ${pending} in progress`),
     onNotice: (message) => reporter.warn(message),
     prepare: (release, early) => prepareRelease(release, context, early),
-    warm: (release) => warmRelease(release, context, (task) => pool.run(task)),
+    warm: (release, signal) => warmRelease(release, context, signal),
   }).finally(() => documentsAhead.clear());
 }
 

@@ -24,65 +24,100 @@ type PackageJsonArtifact = Extract<Artifact, { type: "package-json" }>;
 /** What the package documents fetched ahead may hold in memory together, in bytes. */
 const AHEAD_BYTES = 4 * 1024 * 1024;
 
+type AheadResult = { kind: "fetched"; fetched: Fetched } | { kind: "failed"; error: unknown } | { kind: "skipped" };
+
+interface AheadEntry {
+  controller: AbortController;
+  /** What it holds of AHEAD_BYTES (0 until fetched, and once taken). */
+  bytes: number;
+  result: Promise<AheadResult>;
+}
+
 /**
  * Package documents of a v2 index fetched ahead of their preparation (`warmPackageDocument`): a
  * dependency's document is asked for as soon as the document that names it has been read, while that
  * package's files are still being fetched, rather than when the dependency's level begins. mip's graphs
- * then take one round trip per level instead of two. Each is taken once by the preparation that would
- * have fetched it (by URL); one that failed is fetched again there, which says what fails. They hold at
- * most AHEAD_BYTES together; beyond that, none is fetched ahead.
+ * then take one round trip per level instead of two. Each is taken once, by URL, by the preparation that
+ * would have fetched it: what it fetched, or the failure it met, which the preparation reports as its own
+ * (the same attempts, `--retries` included, and the same outcome as without it). The fetches take their
+ * turn in the run's pool (`--jobs`); together the documents held never exceed AHEAD_BYTES (checked when a
+ * fetch's turn comes and when it ends: one over it is let go and left to its preparation). A fetch whose
+ * look-up made ahead is no longer wanted is ended, and what it holds let go.
  */
 export class DocumentsAhead {
-  private readonly fetching = new Map<string, { fetched: Promise<Fetched | undefined>; bytes: number }>();
+  private readonly entries = new Map<string, AheadEntry>();
   private held = 0;
 
-  /** Starts `fetch` for `url` unless one was started for it, or the documents held are at their limit. */
-  start(url: string, fetch: () => Promise<Fetched>): void {
-    if (this.fetching.has(url) || this.held >= AHEAD_BYTES) return;
-    const entry = { fetched: Promise.resolve<Fetched | undefined>(undefined), bytes: 0 };
-    entry.fetched = fetch().then(
-      (fetched) => {
-        // Held until taken, unless taken or dropped meanwhile.
-        if (this.fetching.get(url) === entry) {
-          entry.bytes = fetched.data.length;
-          this.held += entry.bytes;
+  /** `run`: the run's pool, which every fetch made ahead takes a turn of. */
+  constructor(private readonly run: <T>(task: () => Promise<T>) => Promise<T> = (task) => task()) {}
+
+  /**
+   * Starts fetching `url` (by `fetch`, ended by the signal it is given) unless it was started, or the
+   * documents held are at their limit; `signal` says it is no longer wanted.
+   */
+  start(url: string, fetch: (signal: AbortSignal) => Promise<Fetched>, signal?: AbortSignal): void {
+    if (this.entries.has(url) || this.held >= AHEAD_BYTES || signal?.aborted === true) return;
+    const controller = new AbortController();
+    const entry: AheadEntry = { controller, bytes: 0, result: Promise.resolve<AheadResult>({ kind: "skipped" }) };
+    this.entries.set(url, entry);
+    signal?.addEventListener("abort", () => this.drop(url, entry), { once: true });
+    entry.result = this.run(async (): Promise<AheadResult> => {
+      // Its turn has come: still wanted, and room for it?
+      if (controller.signal.aborted || this.held >= AHEAD_BYTES) return { kind: "skipped" };
+      const fetched = await fetch(controller.signal);
+      if (this.entries.get(url) === entry) {
+        if (this.held + fetched.data.length > AHEAD_BYTES) {
+          this.entries.delete(url);
+          return { kind: "skipped" };
         }
-        return fetched;
-      },
-      () => undefined,
-    );
-    this.fetching.set(url, entry);
+        entry.bytes = fetched.data.length;
+        this.held += entry.bytes;
+      }
+      return { kind: "fetched", fetched };
+    }).catch((error: unknown): AheadResult => (controller.signal.aborted ? { kind: "skipped" } : { kind: "failed", error }));
   }
 
-  /** The document fetched ahead for `url`, taken (once); undefined when none was, or it failed. */
+  /**
+   * The document fetched ahead for `url`, taken (once): undefined when none was (or it was let go), to be
+   * fetched as usual. @throws what fetching it ahead threw.
+   */
   async take(url: string): Promise<Fetched | undefined> {
-    const entry = this.fetching.get(url);
+    const entry = this.entries.get(url);
     if (entry === undefined) return undefined;
-    this.fetching.delete(url);
+    this.entries.delete(url);
     this.held -= entry.bytes;
-    return entry.fetched;
+    entry.bytes = 0;
+    const result = await entry.result;
+    if (result.kind === "failed") throw result.error;
+    return result.kind === "fetched" ? result.fetched : undefined;
   }
 
-  /** Lets go of every document not taken (the resolution is over). */
+  /** Ends every fetch made ahead and lets go of every document not taken (the resolution is over). */
   clear(): void {
-    this.fetching.clear();
-    this.held = 0;
+    for (const [url, entry] of [...this.entries]) this.drop(url, entry);
+  }
+
+  private drop(url: string, entry: AheadEntry): void {
+    entry.controller.abort(new Error(`the package document \`${url}\` fetched ahead is no longer wanted`));
+    if (this.entries.get(url) !== entry) return;
+    this.entries.delete(url);
+    this.held -= entry.bytes;
+    entry.bytes = 0;
   }
 }
 
 /**
  * Starts fetching the package document of `release` (from a v2 index, not named directly) as its
- * preparation will (`context.documentsAhead`), through `run` (the run's pool, so `--jobs` holds);
- * anything else is left to its preparation.
+ * preparation will (`context.documentsAhead`); `signal` says it is no longer wanted. Anything else is
+ * left to its preparation.
  */
-export function warmPackageDocument(release: Release, context: PrepareContext, run: <T>(task: () => Promise<T>) => Promise<T> = (task) => task()): void {
+export function warmPackageDocument(release: Release, context: PrepareContext, signal?: AbortSignal): void {
   const { artifact } = release;
   if (artifact.type !== "package-json" || artifact.location.type !== "remote" || release.direct === true || release.hashes !== undefined) return;
   const ahead = context.documentsAhead;
   if (ahead === undefined) return;
-  const url = artifact.location.url;
   const { label, origin } = describeDocumentOf(release, artifact);
-  ahead.start(url, () => run(() => fetchDocument(release, artifact, label, origin, context)));
+  ahead.start(artifact.location.url, (ended) => fetchDocument(release, artifact, label, origin, context, ended), signal);
 }
 
 /** How messages name a release's package document, and where it is from. */
@@ -141,7 +176,7 @@ async function readDocument(release: Release, artifact: PackageJsonArtifact, lab
   return { document: parsePackageDocument(fetched.data, origin), sha256: fetched.sha256, bytes: fetched.data.length, origin: fetched.origin };
 }
 
-async function fetchDocument(release: Release, artifact: PackageJsonArtifact, label: string, origin: DocumentOrigin, context: PrepareContext): Promise<Fetched> {
+async function fetchDocument(release: Release, artifact: PackageJsonArtifact, label: string, origin: DocumentOrigin, context: PrepareContext, signal?: AbortSignal): Promise<Fetched> {
   const maxBytes = context.limits.maxMetadataBytes;
   const direct = release.direct === true;
   try {
@@ -149,6 +184,7 @@ async function fetchDocument(release: Release, artifact: PackageJsonArtifact, la
       maxBytes,
       ...(direct ? { direct, authority: "the URL's `#sha256=`" } : { authority: `the index \`${release.source}\`` }),
       ...allowedBy(release),
+      ...(signal === undefined ? {} : { signal }),
     });
   } catch (error) {
     if (isTooLarge(error, maxBytes)) throw tooLarge(origin, maxBytes);

@@ -58,15 +58,16 @@ export class Lookups {
 
   /**
    * Starts the look-up that `key`'s level will most likely make, unless one was made or started for the
-   * key: returns the listing it started (its failure is the level's to say), or undefined.
+   * key: returns the listing it started (its failure is the level's to say) and the signal that ends it
+   * when no level will take it, or undefined.
    */
-  lookAhead(key: string, requirement: Requirement): Promise<ProjectListing | undefined> | undefined {
+  lookAhead(key: string, requirement: Requirement): { listing: Promise<ProjectListing | undefined>; signal: AbortSignal } | undefined {
     if (this.byKey.has(key) || this.ahead.has(key)) return undefined;
     const controller = new AbortController();
     const listing = this.start(requirement, controller.signal);
     listing.catch(() => {});
     this.ahead.set(key, { words: formatRequirement(requirement), listing, controller, level: this.level });
-    return listing;
+    return { listing, signal: controller.signal };
   }
 
   /** A level begins and will ask for (at most) the names `keys`: the look-ups made ahead for any other name are ended. */

@@ -100,10 +100,10 @@ export interface ResolveOptions<T> {
   /**
    * The release a look-up made ahead would choose for its level (the same requirement, the same rules),
    * where the level will prepare it unless another request changes the choice: a hint to start fetching
-   * what its preparation reads first. Never given a release the target keeps, or one whose file `--hash`
-   * options constrain.
+   * what its preparation reads first, until `signal` says the look-up is no longer wanted. Never given a
+   * release the target keeps, or one whose file `--hash` options constrain.
    */
-  warm?(release: Release): void;
+  warm?(release: Release, signal: AbortSignal): void;
   onProgress?(event: { resolved: number; pending: number }): void;
   /**
    * A release was chosen and prepared; its dependencies are still to be resolved. Called once for each
@@ -139,14 +139,14 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
       if (options.satisfied?.(key, [request]) !== undefined) continue;
       const named = constraints.get(key) ?? [];
       const requirement = combinedRequirement([request], named);
-      const listing = lookups.lookAhead(key, requirement);
+      const ahead = lookups.lookAhead(key, requirement);
       const warm = options.warm;
-      if (listing === undefined || warm === undefined || allowedHashes([request], named) !== undefined) continue;
-      void listing.then((project) => {
-        if (project === undefined) return;
+      if (ahead === undefined || warm === undefined || allowedHashes([request], named) !== undefined) continue;
+      void ahead.listing.then((project) => {
+        if (project === undefined || ahead.signal.aborted) return;
         const selection = selectRelease(project, requirement.specifier, { pre: options.pre, askedBy: "" });
         const release: Release = { key, name: project.name, version: selection.version, source: project.source, artifact: selection.artifact };
-        if (options.satisfied?.(key, [request], release) === undefined) warm(release);
+        if (options.satisfied?.(key, [request], release) === undefined) warm(release, ahead.signal);
       }).catch(() => {
         // Only a hint: the level chooses, and says what fails, itself.
       });
