@@ -344,7 +344,9 @@ async function chooseRelease<T>(key: string, requests: Request[], options: Resol
  * sees them all at once (an index without `releases` fetches a pinned version).
  */
 function combinedRequirement(requests: Request[], constraints: readonly Constraint[]): Requirement {
-  const specifier = [...requests.map((request) => request.requirement.specifier), ...constraints.map((constraint) => constraint.requirement.specifier)].filter((spec) => spec !== "").join(",");
+  // A specifier asked for twice (two packages pinning one version) is one clause: the same choice, and the
+  // same words as a look-up made ahead for either of them, which the level then takes.
+  const specifier = [...new Set([...requests.map((request) => request.requirement.specifier), ...constraints.map((constraint) => constraint.requirement.specifier)])].filter((spec) => spec !== "").join(",");
   return { ...requests[0]!.requirement, specifier };
 }
 

@@ -33,6 +33,10 @@ before(async () => {
   await publish("bolt", "1.0");
   await publish("bolt", "2.0");
   await publish("spire", "1.0", [["vane", "latest"]]);
+  await publish("pin-a", "1.0", [["anchor", "1.0"]]);
+  await publish("pin-b", "1.0", [["anchor", "1.0"]]);
+  await publish("anchor", "1.0");
+  await publish("anchor", "2.0");
   await publish("vane", "1.0");
 });
 after(async () => {
@@ -97,6 +101,16 @@ describe("package documents fetched ahead of their level", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(await readFile(path.join(image, "bolt.py"), "utf8"), /^NAME = "bolt 1\.0"\n/);
     assert.match(result.stderr, /^ \+ bolt==1\.0 /m);
+  });
+
+  test("two packages that pin one version of a dependency: its document fetched ahead is the one its level takes, asked for once", async () => {
+    // Before: the level asked for `anchor==1.0,==1.0`, other words than the look-up made ahead for
+    // `anchor==1.0`, which was ended with its document, and the document was fetched again.
+    const from = server.requests.length;
+    const result = await runMpip(["install", "-i", mip.base, "-p", path.join(work.dir, "anchored"), "pin-a", "pin-b"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^ \+ anchor==1\.0 /m);
+    assert.deepEqual(documentRequests(from).filter((request) => request.includes("/anchor/")), ["GET /mip/v2/package/py/anchor/1.0.json"]);
   });
 
   test("a document fetched ahead that failed is reported by its level as its own fetch: the same attempts and the same outcome as without fetching ahead", async () => {
