@@ -113,11 +113,19 @@ export class DocumentsAhead {
  */
 export function warmPackageDocument(release: Release, context: PrepareContext, signal?: AbortSignal): void {
   const { artifact } = release;
-  if (artifact.type !== "package-json" || artifact.location.type !== "remote" || release.direct === true || release.hashes !== undefined) return;
-  const ahead = context.documentsAhead;
-  if (ahead === undefined) return;
+  if (artifact.type !== "package-json") return;
+  const url = aheadUrl(release, artifact);
+  if (url === undefined || context.documentsAhead === undefined) return;
   const { label, origin } = describeDocumentOf(release, artifact);
-  ahead.start(artifact.location.url, (ended) => fetchDocument(release, artifact, label, origin, context, ended), signal);
+  context.documentsAhead.start(url, (ended) => fetchDocument(release, artifact, label, origin, context, ended), signal);
+}
+
+/**
+ * The URL a release's document is fetched ahead by and taken by: one from a v2 index, not named directly
+ * and not constrained by `--hash` (whose check the preparation makes); undefined for any other.
+ */
+function aheadUrl(release: Release, artifact: PackageJsonArtifact): string | undefined {
+  return artifact.location.type === "remote" && release.direct !== true && release.hashes === undefined ? artifact.location.url : undefined;
 }
 
 /** How messages name a release's package document, and where it is from. */
@@ -171,7 +179,8 @@ export async function preparePackageDocument(release: Release, artifact: Package
  * of its files is fetched.
  */
 async function readDocument(release: Release, artifact: PackageJsonArtifact, label: string, origin: DocumentOrigin, context: PrepareContext): Promise<{ document: PackageDocument; sha256: string; bytes: number; origin: string }> {
-  const ahead = artifact.location.type === "remote" && release.direct !== true && release.hashes === undefined ? await context.documentsAhead?.take(artifact.location.url) : undefined;
+  const url = aheadUrl(release, artifact);
+  const ahead = url === undefined ? undefined : await context.documentsAhead?.take(url);
   const fetched = ahead ?? (await fetchDocument(release, artifact, label, origin, context));
   return { document: parsePackageDocument(fetched.data, origin), sha256: fetched.sha256, bytes: fetched.data.length, origin: fetched.origin };
 }
