@@ -91,6 +91,15 @@ function requestsFor(index: IndexServer, name: string): string[] {
   return index.requests.filter((line) => line.split("/").includes(name));
 }
 
+/**
+ * The requests an index received for one project: its name is a whole segment of the path. (A substring
+ * would also match a project whose name starts with it, such as `auth-netrc-default` for `auth-netrc`,
+ * installed by a test running at the same time.)
+ */
+function receivedFor(index: IndexServer, name: string): IndexServer["received"] {
+  return index.received.filter((request) => request.url.split("?")[0]!.split("/").includes(name));
+}
+
 describe("retries", { concurrency: true }, () => {
   test("--retries and --timeout take sensible values only", async () => {
     for (const bad of [["--retries", "-1"], ["--retries", "two"], ["--timeout", "0"], ["--timeout", "1e3"]]) {
@@ -365,7 +374,7 @@ describe("credentials", { concurrency: true }, () => {
   test("credentials in the index URL go to that index for every request, and never into the output", async () => {
     const run = await install("auth-url", ["-v", "--json", "-i", withLogin(guarded), "auth-url"]);
     await assertInstalled(run, "auth-url");
-    const seen = guarded.received.filter((request) => request.url.split("/").includes("auth-url"));
+    const seen = receivedFor(guarded, "auth-url");
     assert.equal(seen.length, 2); // the project document and the file
     assert.ok(seen.every((request) => request.headers.authorization === basic(USER, TOKEN)));
     assertNoSecret(run, TOKEN);
@@ -392,7 +401,7 @@ describe("credentials", { concurrency: true }, () => {
     fault(guarded, "auth-redirect", "file", { type: "redirect", to: (p) => `${other.origin}${p}` });
     const run = await install("auth-redirect", ["-v", "-i", withLogin(guarded), "auth-redirect"]);
     await assertInstalled(run, "auth-redirect");
-    const there = other.received.filter((request) => request.url.includes("auth-redirect"));
+    const there = receivedFor(other, "auth-redirect");
     assert.equal(there.length, 1);
     assert.equal(there[0]!.headers.authorization, undefined);
     assertNoSecret(run, TOKEN);
@@ -406,7 +415,7 @@ describe("credentials", { concurrency: true }, () => {
     fault(guarded, "auth-netrc", "file", { type: "redirect", to: (p) => `${other.origin.replace("127.0.0.1", "localhost")}${p}` });
     const run = await install("auth-netrc", ["-v", "--json", "-i", guarded.url, "auth-netrc"], { HOME: netrcHome });
     await assertInstalled(run, "auth-netrc");
-    const there = other.received.filter((request) => request.url.includes("auth-netrc"));
+    const there = receivedFor(other, "auth-netrc");
     assert.equal(there.length, 1);
     assert.equal(there[0]!.headers.authorization, undefined);
     assertNoSecret(run, TOKEN);
@@ -440,7 +449,8 @@ describe("credentials", { concurrency: true }, () => {
     fault(guarded, "auth-netrc-default", "file", { type: "redirect", to: (p) => `${other.origin}${p}` });
     const redirected = await install("auth-netrc-default", ["-i", guarded.url, "auth-netrc-default"], { NETRC: file });
     await assertInstalled(redirected, "auth-netrc-default");
-    const there = other.received.filter((request) => request.url.includes("auth-netrc-default"));
+    const there = receivedFor(other, "auth-netrc-default");
+    assert.equal(there.length, 1);
     assert.equal(there[0]!.headers.authorization, undefined);
   });
 });
