@@ -174,7 +174,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
  * likely decide it: owning all its files, requested if the user named it or it replaces a version that
  * was. Not for a package the target already holds.
  */
-function stageAhead(ahead: RecordsAhead, node: ResolvedPackage<Staged>, installed: readonly Distribution[], context: RecordContext): void {
+export function stageAhead(ahead: RecordsAhead, node: ResolvedPackage<Staged>, installed: readonly Distribution[], context: RecordContext): void {
   if (node.prepared.alreadyInstalled === true) return;
   const key = normalizeName(node.name);
   const record = recordInputFor(node, context);

@@ -44,6 +44,8 @@ export interface LockedFetch {
    * undefined to fetch it. Default: fetch every package.
    */
   keep?(item: LockedPackage, release: Release): Prepared<Staged> | undefined;
+  /** Told of each package as soon as it is staged (or kept), with its place in the lock's install order. */
+  onPrepared?(node: ResolvedPackage<Staged>, at: number): void;
 }
 
 /**
@@ -73,7 +75,9 @@ export async function fetchLocked(run: LockedFetch): Promise<Array<ResolvedPacka
     if (normalizeName(name) !== normalizeName(item.name)) {
       throw new MpipError("bad-lock", `${label} locks \`${printable(item.name)}\` at \`${printable(release.source)}\`, which now holds \`${printable(name)}\``, { hint: "lock again: the folder is not what the lock was made from" });
     }
-    return { ...release, name: item.name, version: prepared.version ?? release.version, requests, dependencies: prepared.dependencies, prepared: prepared.value };
+    const node: ResolvedPackage<Staged> = { ...release, name: item.name, version: prepared.version ?? release.version, requests, dependencies: prepared.dependencies, prepared: prepared.value };
+    run.onPrepared?.(node, at);
+    return node;
   }));
 }
 

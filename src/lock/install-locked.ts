@@ -13,13 +13,14 @@
 
 import path from "node:path";
 import { RunScope } from "../cancel.js";
-import { buildOf, closeRun, commitStaged, openSources, prepareContext, settleCompiler, type InstallOptions, type InstallReport } from "../install.js";
+import { buildOf, closeRun, commitStaged, openSources, prepareContext, settleCompiler, stageAhead, type InstallOptions, type InstallReport } from "../install.js";
 import { DEFAULT_LIMITS, type Limits } from "../limits.js";
 import type { Staged } from "../prepare/index.js";
 import type { Provenance, SourceKind } from "../record/format.js";
 import type { RecordContext } from "../record/provenance.js";
 import { readRecordsIn, type Distribution } from "../record/read.js";
-import type { Prepared, Release } from "../resolve/resolve.js";
+import { RecordsAhead } from "../record/stage.js";
+import type { Prepared, Release, ResolvedPackage } from "../resolve/resolve.js";
 import { TargetSession } from "../image/session.js";
 import { asInterrupted } from "../image/interrupt.js";
 import { allowManyListeners } from "../signals.js";
@@ -68,25 +69,41 @@ export async function installLocked(options: LockedInstallOptions): Promise<Inst
   const target = path.resolve(options.target);
   const image = await TargetSession.open(options.target, { wait: options.wait ?? true, operation: options.remove ? "sync" : "install", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   const context = prepareContext(options, { http, staging: image.staging, limits, scope });
+  let ahead: RecordsAhead | undefined;
   try {
     const compiler = await settleCompiler(options, image, scope);
     const installed = (await readRecordsIn(image.target)).distributions;
     const build = buildOf(options);
     const keep = options.forceReinstall === true ? undefined : (item: LockedPackage, release: Release) => keptAsInstalled(installed, item, release, build);
-    const nodes = await fetchLocked({ lock, lockFile: options.lockFile, given, context, jobs: options.jobs, reporter, ...(keep === undefined ? {} : { keep }) });
-    const kinds = new Map(nodes.flatMap((node, at) => {
-      const { origin } = lock.packages[at]!;
-      return origin.type === "index" ? [[node.source, origin.kind] as [string, SourceKind]] : [];
-    }));
-    const requested = new Map(nodes.map((node, at) => [node, lock.packages[at]!.requested]));
+    // What each record says of its package's index and request, learnt as the package is fetched.
+    const kinds = new Map<string, SourceKind>();
+    const requested = new Map<ResolvedPackage<Staged>, boolean>();
+    const learn = (node: ResolvedPackage<Staged>, at: number) => {
+      const item = lock.packages[at]!;
+      if (item.origin.type === "index") kinds.set(node.source, item.origin.kind);
+      requested.set(node, item.requested);
+    };
     const recordContext: RecordContext = { kindOf: (source) => kinds.get(source), build, requested: (node) => requested.get(node) === true };
+    // Records are staged while other packages are still read and unpacked, as a plain install stages them
+    // while it waits for the network (install.ts).
+    ahead = options.record === false || compiler !== undefined ? undefined : new RecordsAhead(path.join(image.staging.dir, "records-ahead"));
+    const onPrepared = (node: ResolvedPackage<Staged>, at: number) => {
+      learn(node, at);
+      if (ahead !== undefined) stageAhead(ahead, node, installed, recordContext);
+    };
+    const nodes = await fetchLocked({ lock, lockFile: options.lockFile, given, context, jobs: options.jobs, reporter, onPrepared, ...(keep === undefined ? {} : { keep }) });
+    // Learnt again in the lock's order, whatever order the packages came in: where a lock gives one index
+    // two kinds, the last one listed is the one recorded (a record staged ahead with the other is staged again).
+    kinds.clear();
+    nodes.forEach(learn);
     const listed = new Set(lock.packages.map((item) => normalizeName(item.name)));
     const removing = options.remove ? new Set(installed.filter((item) => !listed.has(item.key)).map((item) => item.key)) : undefined;
-    return await commitStaged(nodes, { image, installed, compiler, recordContext, scope, ...(removing === undefined ? {} : { removing }) }, options);
+    return await commitStaged(nodes, { image, installed, compiler, recordContext, scope, ...(ahead === undefined ? {} : { ahead }), ...(removing === undefined ? {} : { removing }) }, options);
   } catch (error) {
     reporter.clearProgress();
     throw asInterrupted(error, options.signal, target);
   } finally {
+    await ahead?.settled();
     await closeRun(image, http.close(), scope);
   }
 }

@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { parse as parseToml } from "smol-toml";
 import { runMpip, tempDir } from "../helpers/cli.js";
 import { writeTree } from "../helpers/expect.js";
-import { startIndexServer } from "../helpers/index-server.js";
+import { startIndexServer, type Route } from "../helpers/index-server.js";
 import { image, leftovers, lockAndInstall, metadataRequests, serveGraph, type Graph } from "./graph.js";
 
 let graph: Graph;
@@ -56,6 +56,42 @@ describe("lock, then install --lock", () => {
       assert.deepEqual(await leftovers(path.dirname(target)), []);
     });
   }
+
+  test("each package's record is staged while the other locked files are still being fetched, and the image is a plain install's", async () => {
+    const lockFile = path.join(fresh("locks"), "pylock.toml");
+    await writeTree(path.dirname(lockFile), {});
+    assert.equal((await lockAndInstall.lock(graph, lockFile)).code, 0);
+    const plain = fresh();
+    assert.equal((await lockAndInstall.install(graph, plain)).code, 0);
+    // Helper_Lib's sdist is answered only once a record is staged beside the target (or after 20 s: a
+    // locked install that stages every record at the end stages none while a file is still coming).
+    const target = fresh();
+    const files = graph.server.routes.find((route) => route.name === "file")!;
+    let answered: "record staged" | "timeout" | undefined;
+    const held: Route = {
+      name: "held",
+      pattern: /^\/files\/helper-lib\//,
+      async handle(context) {
+        const deadline = Date.now() + 20_000;
+        while (answered === undefined) {
+          if (await recordStagedBeside(target)) answered = "record staged";
+          else if (Date.now() > deadline) answered = "timeout";
+          else await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        return files.handle({ ...context, match: files.pattern.exec(context.path)! });
+      },
+    };
+    graph.server.routes.unshift(held);
+    try {
+      const installed = await lockAndInstall.installLocked(lockFile, target);
+      assert.equal(installed.code, 0, installed.stderr);
+      assert.equal(answered, "record staged");
+    } finally {
+      graph.server.routes.splice(graph.server.routes.indexOf(held), 1);
+    }
+    assert.deepEqual(await image(target), await image(plain));
+    assert.deepEqual(await leftovers(path.dirname(target)), []);
+  });
 
   test("the lock pins every file of a v2 package with its full sha256 (the index gives 8 hex digits), and the package document too", async () => {
     const lockFile = path.join(work.dir, "full-hash", "pylock.toml");
@@ -212,3 +248,14 @@ describe("lock, then install --lock", () => {
     assert.match(missing.stderr, /pylock\.nothere\.toml` \(given with --lock\): there is nothing at that path/);
   });
 });
+
+/** Whether a record (its RECORD file) has been staged ahead in a staging folder of `target`, beside it. */
+async function recordStagedBeside(target: string): Promise<boolean> {
+  const parent = path.dirname(target);
+  for (const staging of (await readdir(parent)).filter((name) => name.startsWith(`.${path.basename(target)}.mpip-staging`))) {
+    const ahead = path.join(parent, staging, "records-ahead");
+    const staged = await readdir(ahead).catch(() => [] as string[]);
+    if (staged.some((entry) => existsSync(path.join(ahead, entry, "RECORD")))) return true;
+  }
+  return false;
+}
