@@ -4,8 +4,8 @@
 // change something must be given; the ones that look default to Node's.
 
 import { createHash } from "node:crypto";
-import type { Stats } from "node:fs";
-import { lstat, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from "node:fs/promises";
+import { lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync, type Stats } from "node:fs";
+import { open, readFile } from "node:fs/promises";
 
 export interface CommitFs {
   rename(from: string, to: string): Promise<void>;
@@ -22,15 +22,27 @@ export interface CommitFs {
 
 export type FullCommitFs = Required<CommitFs>;
 
+/**
+ * Node's operations. Each but `readFile` is made in one blocking call, behind the promise the interface
+ * asks for: a commit, its plan and a roll-back make a hundred or more such calls on the target's folders
+ * with nothing else to do meanwhile, and a call handed to libuv's threads costs more than the call
+ * itself: a thread woken to make it and the main thread woken for its answer (0.1-0.4 ms of CPU per call
+ * on a 2-core virtual machine). With these calls, the journal's and the staging folder's removal made
+ * this way, an install of 21 small packages from a server answering at once took 371 ms where it took
+ * 411 (414 ms of CPU where 471; medians of 21 alternating runs). The cost: a signal is seen between
+ * two steps of a commit only where a step waits (it is quick, and a roll-back is always possible).
+ * A failure is the returned promise's, as before.
+ */
 export const nodeFs: FullCommitFs = {
-  rename,
-  mkdir: (dir) => mkdir(dir),
-  rmdir,
-  writeFile: (file, data) => writeFile(file, data, { flag: "wx" }),
-  unlink,
-  lstat: (file) => lstat(file),
-  stat: (file) => stat(file),
-  readdir: (dir) => readdir(dir),
+  rename: async (from, to) => renameSync(from, to),
+  mkdir: async (dir) => mkdirSync(dir),
+  rmdir: async (dir) => rmdirSync(dir),
+  writeFile: async (file, data) => writeFileSync(file, data, { flag: "wx" }),
+  unlink: async (file) => unlinkSync(file),
+  lstat: async (file) => lstatSync(file),
+  stat: async (file) => statSync(file),
+  readdir: async (dir) => readdirSync(dir),
+  // A staged file may be megabytes: read without blocking (hashFile reads Node's in chunks anyway).
   readFile: (file) => readFile(file),
 };
 

@@ -27,7 +27,8 @@
 // also records the `operation` (install, uninstall, sync), so that the run that rolls it back names it.
 // A roll-back undoes every action in the reverse order, each judged from what the disk shows.
 
-import { open, readFile, rename, unlink } from "node:fs/promises";
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import * as v from "valibot";
 import { MpipError } from "../errors.js";
@@ -128,17 +129,19 @@ export function stepPaths(journal: Journal, layout: TargetLayout, index: number)
   };
 }
 
+// The journal's calls block, as the commit's do (fs-ops.ts `nodeFs`): a few short calls, nothing to do meanwhile.
+
 export async function writeJournal(layout: TargetLayout, stagingDir: string, journal: Journal): Promise<void> {
   const draft = path.join(stagingDir, "journal.json");
   try {
-    const handle = await open(draft, "wx");
+    const fd = openSync(draft, "wx");
     try {
-      await handle.writeFile(`${JSON.stringify(journal)}\n`);
-      await handle.sync();
+      writeFileSync(fd, `${JSON.stringify(journal)}\n`);
+      fsyncSync(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
-    await rename(draft, layout.journal);
+    renameSync(draft, layout.journal);
   } catch (error) {
     throw ioError(`cannot write the commit journal for \`${layout.target}\`; nothing was changed`, error, `make \`${layout.home}\` writable`);
   }
@@ -173,7 +176,7 @@ export async function readJournal(layout: TargetLayout): Promise<Journal | undef
 /** The commit point (or the end of a roll-back). */
 export async function removeJournal(layout: TargetLayout): Promise<void> {
   try {
-    await unlink(layout.journal);
+    unlinkSync(layout.journal);
   } catch (error) {
     if (errnoCode(error) !== "ENOENT") throw ioError(`cannot remove the commit journal \`${layout.journal}\``, error, `make \`${layout.home}\` writable`);
   }
@@ -183,11 +186,11 @@ export async function removeJournal(layout: TargetLayout): Promise<void> {
 /** Makes a folder's entries (created, renamed, removed files) durable. Best effort: not every system can open a folder. */
 export async function syncDir(dir: string): Promise<void> {
   try {
-    const handle = await open(dir, "r");
+    const fd = openSync(dir, "r");
     try {
-      await handle.sync();
+      fsyncSync(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   } catch {
     // Windows cannot fsync a folder; a filesystem that refuses has nothing more to offer.

@@ -7,6 +7,7 @@
 // the next run.
 
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as v from "valibot";
@@ -82,11 +83,21 @@ export class Staging {
  */
 async function removeStagingFolder(dir: string): Promise<void> {
   const entries = await readdir(dir).catch(() => [] as string[]);
-  // Side by side (packages, records, backup, scratch): each removal is many calls that wait on the disk.
-  const removed = await Promise.allSettled(entries.filter((name) => name !== MARKER).map((entry) => rm(path.join(dir, entry), { recursive: true, force: true, maxRetries: 3 })));
-  for (const result of removed) if (result.status === "rejected") throw result.reason;
-  await rm(path.join(dir, MARKER), { force: true });
-  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  // In blocking calls, as the commit's (image/fs-ops.ts `nodeFs`): the folder is mostly the empty folders
+  // a commit left, each one short call, which handed to libuv's threads cost more than they take. Each
+  // entry (packages, records, backup, scratch) is removed even if another one fails; the first failure is thrown.
+  let failure: { error: unknown } | undefined;
+  for (const entry of entries) {
+    if (entry === MARKER) continue;
+    try {
+      rmSync(path.join(dir, entry), { recursive: true, force: true, maxRetries: 3 });
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure !== undefined) throw failure.error;
+  rmSync(path.join(dir, MARKER), { force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
 /**
