@@ -3,8 +3,8 @@
 // huge. Only a regular file is opened for reading, and only within a size limit is it read whole;
 // everything else is said, never tried. The one place mpip opens such files.
 
+import { closeSync, fstatSync, openSync, readSync, type Stats } from "node:fs";
 import { constants, open, type FileHandle } from "node:fs/promises";
-import type { Stats } from "node:fs";
 
 /** How long to wait before each new try of a call that found no file descriptor free (ms): 2.5 s in all. */
 const DESCRIPTOR_WAITS_MS = [5, 10, 20, 40, 80, 160, 320, 640, 1280];
@@ -91,5 +91,79 @@ export async function readSmallFile(file: string, maxBytes: number, options: { f
     return { kind: "unreadable", error: error as NodeJS.ErrnoException };
   } finally {
     await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * `openRegularFile` in blocking calls: the same checks and answers, with the file's descriptor, which
+ * the caller closes. Where no file descriptor is free (EMFILE, ENFILE), it answers `unreadable` at once,
+ * with that error (`outOfDescriptors`): a caller that can wait tries `openRegularFile`. Never throws.
+ */
+export function openRegularFileSync(file: string, options: { follow: boolean }): { kind: "opened"; fd: number; stats: Stats } | NotOpened {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | (options.follow ? 0 : constants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return { kind: "missing" };
+    if (code === "ELOOP" && !options.follow) return { kind: "link" };
+    return { kind: "unreadable", error: error as NodeJS.ErrnoException };
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (stats.isFile()) return { kind: "opened", fd, stats };
+    closeQuietly(fd);
+    return { kind: "not-regular" };
+  } catch (error) {
+    closeQuietly(fd);
+    return { kind: "unreadable", error: error as NodeJS.ErrnoException };
+  }
+}
+
+/** Whether a failure to open is for want of a file descriptor (EMFILE: the process's; ENFILE: the system's). */
+export function outOfDescriptors(error: NodeJS.ErrnoException): boolean {
+  return error.code === "EMFILE" || error.code === "ENFILE";
+}
+
+/**
+ * `readSmallFile` in blocking calls, for a small file read on the way of the run's work, which in
+ * libuv's queue would wait behind other calls (a look-up in the download cache before each request):
+ * the same checks, the same answers. Where no file descriptor is free, it answers `unreadable` with
+ * that error (see openRegularFileSync). Never throws.
+ */
+export function readSmallFileSync(file: string, maxBytes: number, options: { follow: boolean } = { follow: true }): SmallFile {
+  const opened = openRegularFileSync(file, options);
+  if (opened.kind !== "opened") return opened;
+  const { fd, stats } = opened;
+  try {
+    if (stats.size > maxBytes) return { kind: "too-large", size: stats.size };
+    let buffer = Buffer.allocUnsafe(stats.size + 1);
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        const larger = Buffer.allocUnsafe(Math.min(maxBytes + 1, 2 * buffer.length));
+        buffer.copy(larger, 0, 0, length);
+        buffer = larger;
+      }
+      const asked = buffer.length - length;
+      const bytesRead = readSync(fd, buffer, length, asked, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > maxBytes) return { kind: "too-large", size: length };
+      if (bytesRead < asked && length === stats.size) break;
+    }
+    return { kind: "read", data: buffer.subarray(0, length), stats };
+  } catch (error) {
+    return { kind: "unreadable", error: error as NodeJS.ErrnoException };
+  } finally {
+    closeQuietly(fd);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // closed already
   }
 }

@@ -1,11 +1,14 @@
 // Reading small files from folders mpip did not make (src/local-file.ts): whole within the limit, refused
-// beyond it, and never with room for the limit when the file is far smaller.
+// beyond it, and never with room for the limit when the file is far smaller; the blocking readers answer
+// as the others do, for every kind of path.
 
 import assert from "node:assert/strict";
-import { appendFile, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { closeSync } from "node:fs";
+import { appendFile, mkdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { readSmallFile } from "../src/local-file.js";
+import { openRegularFile, openRegularFileSync, outOfDescriptors, readSmallFile, readSmallFileSync, type SmallFile } from "../src/local-file.js";
 import { tempDir } from "./helpers/cli.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -55,3 +58,68 @@ describe("readSmallFile", () => {
     }
   });
 });
+
+describe("readSmallFileSync and openRegularFileSync", () => {
+  let regularFile: string;
+  before(async () => {
+    regularFile = await fileOf("plain", "plain\n");
+  });
+
+  test("give the answers readSmallFile and openRegularFile give, for every kind of path, without blocking on a FIFO or a device", async () => {
+    const dir = path.join(work.dir, "kinds");
+    await mkdir(dir);
+    const regular = await fileOf("kinds/regular", "hello\n");
+    await fileOf("kinds/large", Buffer.alloc(2000, 1));
+    await mkdir(path.join(dir, "folder"));
+    execFileSync("mkfifo", [path.join(dir, "fifo")]);
+    await symlink(regular, path.join(dir, "link"));
+    await symlink("/dev/zero", path.join(dir, "device"));
+    await symlink(path.join(dir, "nowhere"), path.join(dir, "dangling"));
+    const names = ["regular", "large", "folder", "fifo", "link", "device", "dangling", "missing", "regular/below"];
+    for (const follow of [true, false]) {
+      for (const name of names) {
+        const file = path.join(dir, name);
+        const label = `${name}, follow ${follow}`;
+        const [read, readSync] = [await readSmallFile(file, 1000, { follow }), readSmallFileSync(file, 1000, { follow })];
+        assert.deepEqual(summary(readSync), summary(read), label);
+        const opened = await openRegularFile(file, { follow });
+        const openedSync = openRegularFileSync(file, { follow });
+        assert.equal(openedSync.kind, opened.kind, label);
+        if (opened.kind === "opened") await opened.handle.close();
+        if (openedSync.kind === "opened") closeSync(openedSync.fd);
+      }
+    }
+    assert.equal(summary(readSmallFileSync(regular, 1000)), "read hello\n");
+    assert.equal(summary(readSmallFileSync(path.join(dir, "large"), 1000)), "too-large 2000");
+  });
+
+  test("out of file descriptors, openRegularFileSync says so at once (EMFILE), for a caller that can wait to try openRegularFile", async () => {
+    // A process that holds every descriptor its limit allows but one, under `ulimit -n 40`.
+    const script = `
+      import { openSync } from "node:fs";
+      import { openRegularFileSync, outOfDescriptors } from ${JSON.stringify(path.resolve("src/local-file.ts"))};
+      const held = [];
+      try { for (;;) held.push(openSync(${JSON.stringify(regularFile)}, "r")); } catch (error) { if (error.code !== "EMFILE") throw error; }
+      const answer = openRegularFileSync(${JSON.stringify(regularFile)}, { follow: true });
+      console.log(answer.kind, answer.kind === "unreadable" ? answer.error.code + " " + outOfDescriptors(answer.error) : "");
+    `;
+    const output = execFileSync("bash", ["-c", `ulimit -n 40 && exec "$0" --import tsx --input-type=module -e "$1"`, process.execPath, script], { encoding: "utf8" });
+    assert.equal(output.trim(), "unreadable EMFILE true");
+    assert.equal(outOfDescriptors(Object.assign(new Error("x"), { code: "ENFILE" })), true);
+    assert.equal(outOfDescriptors(Object.assign(new Error("x"), { code: "EACCES" })), false);
+  });
+});
+
+/** What a read gave, comparable across the two readers (the stats object differs). */
+function summary(read: SmallFile): string {
+  switch (read.kind) {
+    case "read":
+      return `read ${read.data.toString()}`;
+    case "too-large":
+      return `too-large ${read.size}`;
+    case "unreadable":
+      return `unreadable ${read.error.code}`;
+    default:
+      return read.kind;
+  }
+}

@@ -11,9 +11,11 @@
 // one that has the package), so `--offline` can answer it.
 
 import { createHash, randomBytes } from "node:crypto";
-import { readFile, rm, unlink, utimes, writeFile } from "node:fs/promises";
+import { utimesSync } from "node:fs";
+import { rm, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { FolderMaker } from "../image/make-dirs.js";
+import { outOfDescriptors, readSmallFile, readSmallFileSync } from "../local-file.js";
 import { renameInto, type StoreEvents } from "./store.js";
 
 /** A remembered answer. `url`: where it was finally answered (after redirects), for relative links. */
@@ -22,6 +24,8 @@ export type CachedAnswer =
   | { status: "not-found"; url: string; etag?: string; lastModified?: string };
 
 const ENTRY_FORMAT = 1;
+/** The largest entry read (its URLs and validators: a few hundred bytes); a larger file is not one mpip wrote. */
+const MAX_ENTRY_BYTES = 1 << 20;
 
 export class DocumentCache {
   /** The folders this run made here (each asked for once). */
@@ -45,25 +49,31 @@ export class DocumentCache {
   /** The answer remembered under `key`, marked as used; undefined when there is none or it is unreadable. */
   async lookup(key: string): Promise<CachedAnswer | undefined> {
     const file = this.pathOf(key);
-    let text: string;
-    try {
-      text = await readFile(file, "utf8");
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ENOTDIR") {
-        this.events.note(`the cache entry \`${file}\` cannot be read (${code ?? String(error)}); it is dropped`);
-        await rm(file, { recursive: true, force: true }).catch(() => undefined);
-      }
+    // Read in blocking calls: each request for a document waits for this look-up before it is sent, and
+    // in libuv's queue it waited behind the cache's writes of the answers just received (1-12 ms for each
+    // document of a 21-package install, on the way of every level). Where no file descriptor is free, it
+    // is read the way that waits for one.
+    let read = readSmallFileSync(file, MAX_ENTRY_BYTES);
+    if (read.kind === "unreadable" && outOfDescriptors(read.error)) read = await readSmallFile(file, MAX_ENTRY_BYTES);
+    if (read.kind === "missing") return undefined;
+    if (read.kind !== "read") {
+      const why = read.kind === "unreadable" ? (read.error.code ?? read.error.message) : read.kind === "too-large" ? `more than ${MAX_ENTRY_BYTES} bytes` : "not a regular file";
+      this.events.note(`the cache entry \`${file}\` cannot be read (${why}); it is dropped`);
+      await rm(file, { recursive: true, force: true }).catch(() => undefined);
       return undefined;
     }
-    const answer = parseEntry(text);
+    const answer = parseEntry(read.data.toString("utf8"));
     if (answer === undefined) {
       this.events.note(`the cache entry \`${file}\` is not one mpip wrote; it is dropped`);
       await unlink(file).catch(() => undefined);
       return undefined;
     }
-    const now = new Date();
-    await utimes(file, now, now).catch(() => undefined);
+    try {
+      const now = new Date();
+      utimesSync(file, now, now);
+    } catch {
+      // Only a mark of use, for `mpip cache clean --older-than`.
+    }
     return answer;
   }
 

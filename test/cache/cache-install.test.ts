@@ -4,8 +4,9 @@
 // keeps no credentials, honours `no-store`, and `--offline` / `--no-cache` / `--cache-dir` do what they say.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat, symlink, truncate, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rm, stat, symlink, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, test, type TestContext } from "node:test";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
@@ -70,6 +71,16 @@ async function storeEntries(cache: string): Promise<string[]> {
     }
   }
   return names.sort();
+}
+
+/** The entries by URL (`http/ab/<key>.json`), sorted. */
+async function byUrlEntries(cache: string): Promise<string[]> {
+  const root = path.join(cache, "http");
+  const files: string[] = [];
+  for (const shard of existsSync(root) ? await readdir(root) : []) {
+    for (const name of await readdir(path.join(root, shard))) if (name.endsWith(".json")) files.push(path.join(root, shard, name));
+  }
+  return files.sort();
 }
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
@@ -197,9 +208,18 @@ describe("the cache is trusted for nothing but its hash", () => {
       await rm(file);
       await mkdir(path.join(file, "inside"), { recursive: true });
     }],
+    // Entries are opened in blocking calls (cache/store.ts): neither may hang the run.
+    ["a FIFO", async (file) => {
+      await rm(file);
+      execFileSync("mkfifo", [file]);
+    }],
+    ["a symbolic link to a device that never ends", async (file) => {
+      await rm(file);
+      await symlink("/dev/zero", file);
+    }],
   ];
   for (const [what, corrupt] of corruptions) {
-    test(`an entry that is ${what} is dropped with a note at -v, fetched again, and stored right`, async (t) => {
+    test(`an entry that is ${what} is dropped with a note at -v, fetched again, and stored right`, { timeout: 60_000 }, async (t) => {
       const s = await setup(t);
       assert.equal((await s.install("cold", ["-i", s.server.url, "seed"])).code, 0);
       const sdist = s.server.projects.get("seed")!.releases.get("0.3")![0]!.body;
@@ -213,6 +233,41 @@ describe("the cache is trusted for nothing but its hash", () => {
       assert.deepEqual(await snapshot(path.join(s.work, "healed")), await snapshot(path.join(s.work, "cold")));
       assert.ok((await stat(entry)).isFile());
       assert.deepEqual(await readFile(entry), sdist);
+    });
+  }
+
+  // The entries by URL (`http/ab/<key>.json`), read in blocking calls before each request (cache/documents.ts).
+  const byUrlDamage: Array<[string, (file: string) => Promise<void>]> = [
+    ["a FIFO", async (file) => {
+      execFileSync("mkfifo", [file]);
+    }],
+    ["a symbolic link to a device that never ends", async (file) => symlink("/dev/zero", file)],
+    ["a folder", async (file) => {
+      await mkdir(path.join(file, "inside"), { recursive: true });
+    }],
+    ["a file of more than 1 MiB", async (file) => writeFile(file, Buffer.alloc((1 << 20) + 1, 0x20))],
+    ["not JSON", async (file) => writeFile(file, "{ not json")],
+  ];
+  for (const [what, damage] of byUrlDamage) {
+    // A run that hangs on the entry fails the test (after a minute) rather than the suite.
+    test(`an entry by URL that is ${what} is dropped with a note at -v, the document is fetched again whole, and the run neither hangs nor fails`, { timeout: 60_000 }, async (t) => {
+      const s = await setup(t);
+      assert.equal((await s.install("cold", ["-i", s.server.url, "seed"])).code, 0);
+      const entries = await byUrlEntries(s.cache);
+      assert.equal(entries.length, 1, `one document: ${entries.join(", ")}`);
+      await rm(entries[0]!);
+      await damage(entries[0]!);
+      s.reset();
+      const healed = await s.install("healed", ["-v", "-i", s.server.url, "seed"]);
+      assert.equal(healed.code, 0, healed.stderr);
+      assert.match(healed.stderr, /the cache entry `[^`]+\.json` (cannot be read \([^)]+\)|is not one mpip wrote); it is dropped/);
+      // Asked again with no validators (nothing was remembered), and remembered again as a file.
+      assert.equal(s.server.notModified, 0);
+      assert.ok(s.server.received.some((request) => request.url.endsWith("/seed/json") && request.headers["if-none-match"] === undefined));
+      assert.deepEqual(await snapshot(path.join(s.work, "healed")), await snapshot(path.join(s.work, "cold")));
+      const healedEntries = await byUrlEntries(s.cache);
+      assert.deepEqual(healedEntries, entries);
+      assert.ok((await lstat(healedEntries[0]!)).isFile());
     });
   }
 
