@@ -59,7 +59,10 @@ export class RecordsAhead {
   /** Starts staging the record of the package `key` from `input` (once per key, for the first RECORDS_AHEAD keys). */
   start(key: string, input: RecordInput): void {
     if (this.staged.has(key) || this.staged.size >= RECORDS_AHEAD) return;
-    const record = stageRecord(path.join(this.dir, String(this.staged.size)), input).catch(() => undefined);
+    // After what the caller does next (a package's dependencies are looked up as it is prepared): the
+    // record's files are written in blocking calls, ~1 ms a record, which would hold those requests back.
+    const at = path.join(this.dir, String(this.staged.size));
+    const record = new Promise<void>((resolve) => setImmediate(resolve)).then(() => stageRecord(at, input)).catch(() => undefined);
     this.staged.set(key, { input: JSON.stringify(input), record });
   }
 
