@@ -28,7 +28,7 @@
 // A roll-back undoes every action in the reverse order, each judged from what the disk shows.
 
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import path from "node:path";
 import * as v from "valibot";
 import { MpipError } from "../errors.js";
@@ -183,14 +183,18 @@ export async function removeJournal(layout: TargetLayout): Promise<void> {
   await syncDir(layout.home);
 }
 
-/** Makes a folder's entries (created, renamed, removed files) durable. Best effort: not every system can open a folder. */
+/**
+ * Makes a folder's entries (created, renamed, removed files) durable. Best effort: not every system can
+ * open a folder. Not in a blocking call, unlike the commit's other calls: a flush waits on the device (a
+ * USB stick or an SD card can take tens of milliseconds), and the commit's flushes run side by side.
+ */
 export async function syncDir(dir: string): Promise<void> {
   try {
-    const fd = openSync(dir, "r");
+    const handle = await open(dir, "r");
     try {
-      fsyncSync(fd);
+      await handle.sync();
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
   } catch {
     // Windows cannot fsync a folder; a filesystem that refuses has nothing more to offer.
