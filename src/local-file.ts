@@ -39,12 +39,9 @@ export type NotOpened = { kind: "missing" } | { kind: "link" } | { kind: "not-re
 export async function openRegularFile(file: string, options: { follow: boolean }): Promise<{ kind: "opened"; handle: FileHandle; stats: Stats } | NotOpened> {
   let handle: FileHandle;
   try {
-    handle = await whileDescriptorsRunOut(() => open(file, constants.O_RDONLY | constants.O_NONBLOCK | (options.follow ? 0 : constants.O_NOFOLLOW ?? 0)));
+    handle = await whileDescriptorsRunOut(() => open(file, openFlags(options)));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return { kind: "missing" };
-    if (code === "ELOOP" && !options.follow) return { kind: "link" };
-    return { kind: "unreadable", error: error as NodeJS.ErrnoException };
+    return notOpened(error as NodeJS.ErrnoException, options);
   }
   try {
     const stats = await handle.stat();
@@ -54,6 +51,47 @@ export async function openRegularFile(file: string, options: { follow: boolean }
   } catch (error) {
     await handle.close().catch(() => undefined);
     return { kind: "unreadable", error: error as NodeJS.ErrnoException };
+  }
+}
+
+/**
+ * The bytes of a regular file, read in turns. Room for the size the stat gave and one byte more, to see
+ * the end; a file that grew since is read on into more room, up to one byte past the limit: caught
+ * without reading it all. (Room for the limit itself, zeroed, cost each read of a 1 KiB record file a
+ * 16 MiB buffer.)
+ */
+class Filling {
+  private buffer: Buffer;
+  private length = 0;
+  private ended = false;
+  private lastAsked = 0;
+
+  constructor(private readonly stats: Stats, private readonly maxBytes: number) {
+    this.buffer = Buffer.allocUnsafe(stats.size + 1);
+  }
+
+  /** Where the next read goes, or undefined when no more is to be read. */
+  room(): { buffer: Buffer; offset: number; length: number } | undefined {
+    if (this.ended || this.length > this.maxBytes) return undefined;
+    if (this.length === this.buffer.length) {
+      const larger = Buffer.allocUnsafe(Math.min(this.maxBytes + 1, 2 * this.buffer.length));
+      this.buffer.copy(larger, 0, 0, this.length);
+      this.buffer = larger;
+    }
+    this.lastAsked = this.buffer.length - this.length;
+    return { buffer: this.buffer, offset: this.length, length: this.lastAsked };
+  }
+
+  /** Takes the count of bytes the last read into `room()` gave. */
+  took(bytesRead: number): void {
+    this.length += bytesRead;
+    // A regular file reads short only at its end: at the size the stat gave, no read more is needed to see it.
+    this.ended = bytesRead === 0 || (bytesRead < this.lastAsked && this.length === this.stats.size);
+  }
+
+  result(): SmallFile {
+    if (this.length > this.maxBytes) return { kind: "too-large", size: this.length };
+    return { kind: "read", data: this.buffer.subarray(0, this.length), stats: this.stats };
   }
 }
 
@@ -67,26 +105,11 @@ export async function readSmallFile(file: string, maxBytes: number, options: { f
   const { handle, stats } = opened;
   try {
     if (stats.size > maxBytes) return { kind: "too-large", size: stats.size };
-    // Room for the size the stat gave and one byte more, to see the end; a file that grew since is read
-    // on into more room, up to one byte past the limit: caught without reading it all. (Room for the
-    // limit itself, zeroed, cost each read of a 1 KiB record file a 16 MiB buffer.)
-    let buffer = Buffer.allocUnsafe(stats.size + 1);
-    let length = 0;
-    for (;;) {
-      if (length === buffer.length) {
-        const larger = Buffer.allocUnsafe(Math.min(maxBytes + 1, 2 * buffer.length));
-        buffer.copy(larger, 0, 0, length);
-        buffer = larger;
-      }
-      const asked = buffer.length - length;
-      const { bytesRead } = await handle.read(buffer, length, asked, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > maxBytes) return { kind: "too-large", size: length };
-      // A regular file reads short only at its end: at the size the stat gave, no read more is needed to see it.
-      if (bytesRead < asked && length === stats.size) break;
+    const filling = new Filling(stats, maxBytes);
+    for (let room = filling.room(); room !== undefined; room = filling.room()) {
+      filling.took((await handle.read(room.buffer, room.offset, room.length, null)).bytesRead);
     }
-    return { kind: "read", data: buffer.subarray(0, length), stats };
+    return filling.result();
   } catch (error) {
     return { kind: "unreadable", error: error as NodeJS.ErrnoException };
   } finally {
@@ -102,12 +125,9 @@ export async function readSmallFile(file: string, maxBytes: number, options: { f
 export function openRegularFileSync(file: string, options: { follow: boolean }): { kind: "opened"; fd: number; stats: Stats } | NotOpened {
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | (options.follow ? 0 : constants.O_NOFOLLOW ?? 0));
+    fd = openSync(file, openFlags(options));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return { kind: "missing" };
-    if (code === "ELOOP" && !options.follow) return { kind: "link" };
-    return { kind: "unreadable", error: error as NodeJS.ErrnoException };
+    return notOpened(error as NodeJS.ErrnoException, options);
   }
   try {
     const stats = fstatSync(fd);
@@ -118,6 +138,18 @@ export function openRegularFileSync(file: string, options: { follow: boolean }):
     closeQuietly(fd);
     return { kind: "unreadable", error: error as NodeJS.ErrnoException };
   }
+}
+
+/** Read only, without waiting (a FIFO cannot hang the open), through a link only when `follow` is true. */
+function openFlags(options: { follow: boolean }): number {
+  return constants.O_RDONLY | constants.O_NONBLOCK | (options.follow ? 0 : constants.O_NOFOLLOW ?? 0);
+}
+
+/** Why an open (with openFlags) failed: nothing there, a link not followed, or the error. */
+function notOpened(error: NodeJS.ErrnoException, options: { follow: boolean }): NotOpened {
+  if (error.code === "ENOENT" || error.code === "ENOTDIR") return { kind: "missing" };
+  if (error.code === "ELOOP" && !options.follow) return { kind: "link" };
+  return { kind: "unreadable", error };
 }
 
 /** Whether a failure to open is for want of a file descriptor (EMFILE: the process's; ENFILE: the system's). */
@@ -137,22 +169,11 @@ export function readSmallFileSync(file: string, maxBytes: number, options: { fol
   const { fd, stats } = opened;
   try {
     if (stats.size > maxBytes) return { kind: "too-large", size: stats.size };
-    let buffer = Buffer.allocUnsafe(stats.size + 1);
-    let length = 0;
-    for (;;) {
-      if (length === buffer.length) {
-        const larger = Buffer.allocUnsafe(Math.min(maxBytes + 1, 2 * buffer.length));
-        buffer.copy(larger, 0, 0, length);
-        buffer = larger;
-      }
-      const asked = buffer.length - length;
-      const bytesRead = readSync(fd, buffer, length, asked, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > maxBytes) return { kind: "too-large", size: length };
-      if (bytesRead < asked && length === stats.size) break;
+    const filling = new Filling(stats, maxBytes);
+    for (let room = filling.room(); room !== undefined; room = filling.room()) {
+      filling.took(readSync(fd, room.buffer, room.offset, room.length, null));
     }
-    return { kind: "read", data: buffer.subarray(0, length), stats };
+    return filling.result();
   } catch (error) {
     return { kind: "unreadable", error: error as NodeJS.ErrnoException };
   } finally {
