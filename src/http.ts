@@ -301,8 +301,8 @@ export class HttpClient {
         const cached = revalidation?.cached;
         const validators = cached !== undefined && cached.url === current.toString() ? conditionalHeaders(cached) : undefined;
         const response = await this.send(current, options.accept, signal, hop > 0, validators);
-        this.connections.answered(current.origin);
         const { statusCode, headers } = response;
+        this.connections.answered(current.origin, headers.connection);
         if (statusCode === 304 && validators !== undefined) {
           await response.body.dump();
           const answer = await this.fromCache(cached!, options, sink, draw);

@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { HttpClient } from "../../src/http.ts";
-import { CAUTIOUS_CONNECTIONS, OPEN_CONNECTIONS } from "../../src/http/connections.ts";
+import { CAUTIOUS_CONNECTIONS, ConnectionPolicy, OPEN_CONNECTIONS } from "../../src/http/connections.ts";
 import { runMpip } from "../helpers/cli.ts";
 import { startProxy } from "../helpers/proxy.ts";
 import { buildSdist, sdistFilename } from "../helpers/sdist.ts";
@@ -120,6 +120,43 @@ describe("connections per origin", () => {
       await client.close();
       await served.close();
     }
+  });
+
+  test("a server that says `Connection: keep-alive` in its first answer gets more connections at once from its next requests on", async () => {
+    const served = await serve({ close: false, delayMs: 100 });
+    const client = new HttpClient({ retries: 0 });
+    try {
+      // One answer on one connection: too few to have seen a connection answer twice, but Node's server says keep-alive.
+      await getAll(client, [`${served.origin}/1`]);
+      assert.equal(served.log.accepted, 1);
+      await getAll(client, Array.from({ length: 12 }, (_, i) => `${served.origin}/${i + 1}`));
+      assert.ok(served.log.most > CAUTIOUS_CONNECTIONS, `more than ${CAUTIOUS_CONNECTIONS} at once, saw ${served.log.most}`);
+      assert.ok(served.log.most <= 1 + OPEN_CONNECTIONS, `saw ${served.log.most}`);
+    } finally {
+      await client.close();
+      await served.close();
+    }
+  });
+
+  test("what an answer's Connection header says: keep-alive in any case and among other options, not with close", () => {
+    const origin = "http://127.0.0.1:1";
+    const says = (connection: string | string[] | undefined) => {
+      const policy = new ConnectionPolicy();
+      // One connection opened, one answer: only the header can say the server keeps it.
+      policy.counting((_options, callback) => callback(null, {} as never))({ protocol: "http:", hostname: "127.0.0.1", port: "1" } as never, () => {});
+      policy.answered(origin, connection);
+      return policy.keepsAlive(origin);
+    };
+    assert.equal(says("keep-alive"), true);
+    assert.equal(says("Keep-Alive"), true);
+    assert.equal(says("upgrade, keep-alive"), true);
+    assert.equal(says(["TE", " keep-alive "]), true);
+    assert.equal(says("close"), false);
+    assert.equal(says("keep-alive, close"), false);
+    assert.equal(says(["keep-alive", "Close"]), false);
+    assert.equal(says("keep-alive-ish"), false);
+    assert.equal(says(undefined), false);
+    assert.equal(says(""), false);
   });
 
   test("through a proxy (HTTP_PROXY, a tunnel per connection), a server that closes after each answer is still held to 6 connections at once: the tunnels are counted as the connections they are", async () => {
