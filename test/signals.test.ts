@@ -16,6 +16,7 @@ import { beside, startMpip, until, type Running } from "./helpers/process.js";
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };
 let template: string;
+let wideTemplate: string;
 let counter = 0;
 
 const modules = (folder: string, count: number, version: string) =>
@@ -34,6 +35,11 @@ before(async () => {
   const installed = await runMpip(["install", "-i", server.url, "-p", template, "sig-app==1.0", "sig-lib==1.0"]);
   assert.equal(installed.code, 0, installed.stderr);
   await writeFile(path.join(template, "mine.txt"), "not mpip's\n");
+  await server.addSdist({ name: "sig-wide", version: "1.0", files: modules("sig_wide", 1500, "1.0") });
+  await server.addSdist({ name: "sig-wide", version: "2.0", files: { ...modules("sig_wide", 1500, "2.0"), ...modules("sig_wide/more", 1500, "2.0") } });
+  wideTemplate = path.join(work.dir, "wide-template", "image");
+  const wide = await runMpip(["install", "-i", server.url, "-p", wideTemplate, "sig-wide==1.0"]);
+  assert.equal(wide.code, 0, wide.stderr);
 });
 after(async () => {
   await server.close();
@@ -47,6 +53,13 @@ async function freshTarget() {
   await mkdir(parent);
   await cp(template, target, { recursive: true });
   return { parent, target, journal: path.join(parent, ".image.mpip-journal"), lock: path.join(parent, ".image.mpip-lock"), before: await snapshot(target) };
+}
+
+/** A target holding sig-wide 1.0 (1500 files), whose upgrade to 2.0 replaces every one and adds 1500. */
+async function wideTarget() {
+  const scene = await freshTarget();
+  await cp(wideTemplate, scene.target, { recursive: true, force: true });
+  return { ...scene, before: await snapshot(scene.target) };
 }
 
 const upgrade = (target: string, ...extra: string[]) => startMpip(["install", "-i", server.url, "-p", target, ...extra, "sig-app==2.0"], { env: { MPIP_TEST_COMMIT_DELAY_MS: "40" } });
@@ -102,6 +115,20 @@ describe("interrupting an install", () => {
     assert.ok(await until(() => existsSync(scene.journal), run), "the commit began");
     await stopAndCheck(run, "SIGHUP", scene, /^error: interrupted by SIGHUP during the commit \(it was rolled back\); nothing was changed in `.*image`$/m);
   });
+
+  for (const signal of ["SIGINT"] as const) {
+    test(`${signal} during a commit of thousands of files, with no step held for the test, rolls it back`, async () => {
+      // The commit's calls block (image/fs-ops.ts): a signal is seen only where the commit lets the event
+      // loop run (SIGTERM and SIGHUP alike). Without a test delay, a commit of 3000 files takes hundreds of
+      // milliseconds here.
+      const scene = await wideTarget();
+      const run = startMpip(["install", "-i", server.url, "-p", scene.target, "sig-wide==2.0"]);
+      // Signalled once the commit has made the new folder, its first step before it places 3000 files (the
+      // journal appears before the last wait of the commit's preparation, where any signal would be seen).
+      assert.ok(await until(() => existsSync(path.join(scene.target, "sig_wide", "more")), run), "the commit began");
+      await stopAndCheck(run, signal, scene, new RegExp(`^error: interrupted by ${signal} during the commit \\(it was rolled back\\); nothing was changed in \`.*image\`$`, "m"));
+    });
+  }
 
   test("SIGINT while it waits for another mpip", async () => {
     const scene = await freshTarget();

@@ -121,8 +121,16 @@ function removedBy(journal: Pick<Journal, "steps">): string[] {
   return journal.steps.filter(isRemoveStep).map((step) => step.to);
 }
 
+/**
+ * How long the commit's blocking calls (fs-ops.ts `nodeFs`) may hold the event loop before they let it
+ * run. A signal's handler runs only then: Ctrl-C, SIGTERM or SIGHUP during the commit of thousands of
+ * files must find it half-way and roll it back (exit 130, 143, 129), not find it done once it ends.
+ */
+const HOLD_MS = 5;
+
 async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, signal: AbortSignal | undefined): Promise<void> {
   const touched = new Set<string>([layout.target]);
+  let heldSince = performance.now();
   let backupDir: Promise<unknown> | undefined;
   const backUp = async (from: string, backup: string) => {
     backupDir ??= makeDirs(path.dirname(backup));
@@ -130,6 +138,10 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
     await fs.rename(from, backup);
   };
   const run = async (action: CommitAction): Promise<void> => {
+    if (performance.now() - heldSince >= HOLD_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      heldSince = performance.now();
+    }
     signal?.throwIfAborted();
     switch (action.kind) {
       case "make-folder": {

@@ -30,8 +30,8 @@ export type FullCommitFs = Required<CommitFs>;
  * on a 2-core virtual machine). With these calls, the journal's and the staging folder's removal made
  * this way (and the folders' flushes too, since made side by side again: journal.ts `syncDir`), an
  * install of 21 small packages from a server answering at once took 371 ms where it took 411 (414 ms of
- * CPU where 471; medians of 21 alternating runs). The cost: a signal is seen between two steps of a
- * commit only where a step waits (the steps are quick, and a roll-back is always possible).
+ * CPU where 471; medians of 21 alternating runs). A signal's handler runs only when the event loop
+ * does: the commit lets it run every few milliseconds (commit.ts `HOLD_MS`).
  * A failure is the returned promise's, as before.
  */
 export const nodeFs: FullCommitFs = {
