@@ -56,13 +56,17 @@ export function targetFromMpy(spec: string, arch?: string): MpyTarget {
   const match = /^(\d+)(?:\.(\d+))?$/.exec(spec.trim());
   const major = match === null ? NaN : Number(match[1]);
   if (major !== 5 && major !== 6) {
-    throw new MpipError("usage", `\`--mpy\` expects an .mpy version mpip supports (\`5\`, \`6\` or \`6.0\` to \`6.3\`), got \`${spec}\``);
+    throw new MpipError("usage", `\`--mpy\` expects an .mpy version mpip supports (\`5\`, \`6\` or \`6.0\` to \`6.3\`), got \`${spec}\``, {
+      hint: "give the firmware's .mpy version: `sys.implementation._mpy & 0xff` on the device (6 for MicroPython 1.19 and later, 5 for 1.12 to 1.18), or its release with `--target-version`",
+    });
   }
   if (match?.[2] === undefined) return withArch({ major }, arch);
   const sub = Number(match[2]);
   // The sub-version is two bits of the header, and .mpy 5 has none.
   if (major === 5 || sub > 3) {
-    throw new MpipError("usage", `there is no .mpy version ${spec}: only .mpy 6 has sub-versions, 6.0 to 6.3`);
+    throw new MpipError("usage", `there is no .mpy version ${spec}: only .mpy 6 has sub-versions, 6.0 to 6.3`, {
+      hint: "give the firmware's .mpy version: `sys.implementation._mpy & 0xff` on the device (6 for MicroPython 1.19 and later, 5 for 1.12 to 1.18), or its release with `--target-version`",
+    });
   }
   return withArch({ major, sub }, arch);
 }

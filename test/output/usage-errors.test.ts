@@ -137,6 +137,23 @@ describe("empty values for path options", () => {
   }
 });
 
+describe("an .mpy version mpip does not support", () => {
+  for (const value of ["7", "4", "5.1", "6.4", "banana", ""]) {
+    test(`--mpy ${JSON.stringify(value)}: a usage error with a hint saying where the firmware's version is found`, async () => {
+      const { dir, cleanup } = await tempDir("mpip-mpy-");
+      try {
+        const result = await runMpip(["install", "-p", "image", "--mpy", value, "--no-index", "-f", FIXTURES, "mpip-demo-app"], { cwd: dir });
+        assertUsage(result, false);
+        assert.match(result.stderr, /^error: .*\.mpy/m);
+        assert.match(result.stderr, /^hint: .*sys\.implementation\._mpy/m);
+        assert.deepEqual(await readdir(dir), [], "nothing written");
+      } finally {
+        await cleanup();
+      }
+    });
+  }
+});
+
 describe("one exit code rule for what the user typed", () => {
   test("a malformed spec on the command line exits 2, as an unreadable -r file does", async () => {
     for (const [spec, code] of [["foo>=", "bad-requirement"], ["foo @ https://host/bar-1.0.tar.gz", "bad-spec"], ["./nowhere-1.0.tar.gz", "bad-spec"], ["https://host/x.tar.gz#md5=1", "bad-spec"]] as const) {
