@@ -130,7 +130,7 @@ const HOLD_MS = 5;
 
 async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, signal: AbortSignal | undefined): Promise<void> {
   const touched = new Set<string>([layout.target]);
-  let heldSince = performance.now();
+  let heldSince = Date.now();
   let backupDir: Promise<unknown> | undefined;
   const backUp = async (from: string, backup: string) => {
     backupDir ??= makeDirs(path.dirname(backup));
@@ -138,9 +138,9 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
     await fs.rename(from, backup);
   };
   const run = async (action: CommitAction): Promise<void> => {
-    if (performance.now() - heldSince >= HOLD_MS) {
+    if (Date.now() - heldSince >= HOLD_MS) {
       await new Promise((resolve) => setImmediate(resolve));
-      heldSince = performance.now();
+      heldSince = Date.now();
     }
     signal?.throwIfAborted();
     switch (action.kind) {
