@@ -16,7 +16,7 @@ import { rm, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { FolderMaker } from "../image/make-dirs.js";
 import { outOfDescriptors, readSmallFile, readSmallFileSync } from "../local-file.js";
-import { removedMeanwhile, renameInto, type StoreEvents } from "./store.js";
+import { renameInto, type StoreEvents } from "./store.js";
 
 /** A remembered answer. `url`: where it was finally answered (after redirects), for relative links. */
 export type CachedAnswer =
@@ -92,8 +92,8 @@ export class DocumentCache {
     } catch (error) {
       this.folders.forget(path.dirname(file)); // perhaps removed meanwhile: asked for again next time
       await unlink(temporary).catch(() => undefined);
-      // `mpip cache clean` removed the folder while this was written (removedMeanwhile); nothing is wrong.
-      if (!removedMeanwhile(error)) this.events.cannotWrite(error);
+      // ENOENT: `mpip cache clean` removed the folder while this was written; nothing is wrong.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.events.cannotWrite(error);
     }
   }
 

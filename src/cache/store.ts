@@ -210,8 +210,8 @@ export class StoreWriter {
 
   private async fail(error: unknown): Promise<void> {
     await this.discard();
-    // `mpip cache clean` removed the temporary file or its folder meanwhile; nothing is wrong.
-    if (removedMeanwhile(error)) this.events.note("an entry being written was removed from the cache meanwhile; it is not cached");
+    // ENOENT: `mpip cache clean` removed the temporary file or its folder meanwhile; nothing is wrong.
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") this.events.note("an entry being written was removed from the cache meanwhile; it is not cached");
     else this.events.cannotWrite(error);
   }
 }
@@ -300,7 +300,7 @@ export async function renameInto(from: string, to: string, folders = new FolderM
       await rename(from, to);
       return;
     } catch (error) {
-      if (!removedMeanwhile(error) || tries >= 3) throw error;
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || tries >= 3) throw error;
       folders.forget(dir);
     }
   }
@@ -342,14 +342,4 @@ async function hashEntry(reader: EntryReader): Promise<string> {
     hash.update(chunk.subarray(0, bytesRead));
   }
   return hash.digest("hex");
-}
-
-/**
- * Whether a write into the cache failed because another run removed part of its path meanwhile (`mpip
- * cache clean`): ENOENT, or ENOTDIR, which a run writing an entry while a clean removed its folders
- * once met in the suite (an install that then warned the cache could not be written).
- */
-export function removedMeanwhile(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === "ENOENT" || code === "ENOTDIR";
 }
