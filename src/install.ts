@@ -151,9 +151,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
       build,
       requested: (node) => node.requests.some((request) => roots.has(request)),
     };
-    // Records are staged while the network is waited for; not where the files change after they are
-    // prepared (compiled to .mpy), nor without records.
-    ahead = options.record === false || compiler !== undefined ? undefined : new RecordsAhead(path.join(image.staging.dir, "records-ahead"));
+    ahead = recordsAhead(options, image, compiler);
     const onPrepared = ahead === undefined ? undefined : (node: ResolvedPackage<Staged>) => stageAhead(ahead!, node, installed, recordContext);
     const resolved = await resolveAndPrepare(options, { sources, scope, context, ...(onPrepared === undefined ? {} : { onPrepared }), satisfied: (key, requests, chosen) => satisfiedBy(installed, key, requests, satisfiedContext, chosen) });
     // Everything is fetched: the connections close while the records are staged and the commit runs.
@@ -167,6 +165,15 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     await ahead?.settled();
     await closeRun(image, closingHttp ?? http.close(), scope);
   }
+}
+
+/**
+ * Where a run stages records ahead, while it waits for the network (record/stage.ts RecordsAhead): in the
+ * staging folder, unless the run writes no records or compiles (the files change after they are
+ * prepared, to .mpy). Shared by plain and locked installs.
+ */
+export function recordsAhead(options: Pick<InstallOptions, "record">, image: TargetSession, compiler: unknown): RecordsAhead | undefined {
+  return options.record === false || compiler !== undefined ? undefined : new RecordsAhead(path.join(image.staging.dir, "records-ahead"));
 }
 
 /**

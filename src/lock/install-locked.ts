@@ -13,13 +13,13 @@
 
 import path from "node:path";
 import { RunScope } from "../cancel.js";
-import { buildOf, closeRun, commitStaged, openSources, prepareContext, settleCompiler, stageAhead, type InstallOptions, type InstallReport } from "../install.js";
+import { buildOf, closeRun, commitStaged, openSources, prepareContext, recordsAhead, settleCompiler, stageAhead, type InstallOptions, type InstallReport } from "../install.js";
 import { DEFAULT_LIMITS, type Limits } from "../limits.js";
 import type { Staged } from "../prepare/index.js";
 import type { Provenance, SourceKind } from "../record/format.js";
 import type { RecordContext } from "../record/provenance.js";
 import { readRecordsIn, type Distribution } from "../record/read.js";
-import { RecordsAhead } from "../record/stage.js";
+import type { RecordsAhead } from "../record/stage.js";
 import type { Prepared, Release, ResolvedPackage } from "../resolve/resolve.js";
 import { TargetSession } from "../image/session.js";
 import { asInterrupted } from "../image/interrupt.js";
@@ -86,7 +86,7 @@ export async function installLocked(options: LockedInstallOptions): Promise<Inst
     const recordContext: RecordContext = { kindOf: (source) => kinds.get(source), build, requested: (node) => requested.get(node) === true };
     // Records are staged while other packages are still read and unpacked, as a plain install stages them
     // while it waits for the network (install.ts).
-    ahead = options.record === false || compiler !== undefined ? undefined : new RecordsAhead(path.join(image.staging.dir, "records-ahead"));
+    ahead = recordsAhead(options, image, compiler);
     const onPrepared = (node: ResolvedPackage<Staged>, at: number) => {
       learn(node, at);
       if (ahead !== undefined) stageAhead(ahead, node, installed, recordContext);
