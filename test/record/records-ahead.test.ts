@@ -7,7 +7,9 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { existsSync, readdirSync } from "node:fs";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { connect, createServer, type AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { RecordsAhead } from "../../src/record/stage.js";
@@ -163,6 +165,35 @@ describe("RecordsAhead", () => {
     assert.equal(await ahead.take("reel", input(dir, ["reel.py", "reel_extra.py"], true)), undefined, "requested after all");
     assert.equal(await ahead.take("spool", input(dir, ["reel.py", "reel_extra.py"])), undefined, "another package");
     await ahead.settled();
+  });
+
+  test("records started together are staged one at a time, with the event loop's I/O between: a connection made meanwhile is not held back until all of them are written", async () => {
+    // Records are written in blocking calls. Six started at once used to be written in one go, before
+    // the event loop polled again, so the connection opened for a dependency's request (undici sends
+    // it only once connected) waited for all six. Now each waits for a poll of its own.
+    const dir = await packageDir("lane", { "reel.py": "SPOOL = 1\n" });
+    const into = path.join(work.dir, "ahead-lane");
+    const ahead = new RecordsAhead(into);
+    const listener = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (listener.address() as AddressInfo).port;
+      const keys = Array.from({ length: 6 }, (_, at) => `reel-${at}`);
+      for (const key of keys) ahead.start(key, input(dir, ["reel.py"]));
+      const stagedWhenConnected = await new Promise<number>((resolve, reject) => {
+        const socket = connect(port, "127.0.0.1", () => {
+          socket.destroy();
+          resolve(existsSync(into) ? readdirSync(into).length : 0);
+        });
+        socket.on("error", reject);
+      });
+      assert.ok(stagedWhenConnected < keys.length, `${stagedWhenConnected} of ${keys.length} records were staged before the connection was seen to be made`);
+      await ahead.settled();
+      for (const key of keys) assert.ok((await ahead.take(key, input(dir, ["reel.py"]))) !== undefined, `${key} staged ahead`);
+      assert.equal(readdirSync(into).length, keys.length);
+    } finally {
+      listener.close();
+    }
   });
 
   test("a record that cannot be staged ahead is not taken, and says nothing until it is staged at the end", async () => {
