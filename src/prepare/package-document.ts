@@ -53,10 +53,11 @@ export class DocumentsAhead {
 
   /**
    * Starts fetching `url` (by `fetch`, ended by the signal it is given) unless it was started, or the
-   * documents held are at their limit; `signal` says it is no longer wanted.
+   * documents held are at their limit; `signal` says it is no longer wanted. Resolves to what this call
+   * fetched (also when it is let go, not taken), or undefined: not started, skipped, failed.
    */
-  start(url: string, fetch: (signal: AbortSignal) => Promise<Fetched>, signal?: AbortSignal): void {
-    if (this.entries.has(url) || this.held >= AHEAD_BYTES || signal?.aborted === true) return;
+  start(url: string, fetch: (signal: AbortSignal) => Promise<Fetched>, signal?: AbortSignal): Promise<Fetched | undefined> {
+    if (this.entries.has(url) || this.held >= AHEAD_BYTES || signal?.aborted === true) return Promise.resolve(undefined);
     const controller = new AbortController();
     const entry: AheadEntry = { controller, bytes: 0, result: Promise.resolve<AheadResult>({ kind: "skipped" }) };
     this.entries.set(url, entry);
@@ -75,6 +76,7 @@ export class DocumentsAhead {
       }
       return { kind: "fetched", fetched };
     }).catch((error: unknown): AheadResult => (controller.signal.aborted ? { kind: "skipped" } : { kind: "failed", error }));
+    return entry.result.then((result) => (result.kind === "fetched" ? result.fetched : undefined));
   }
 
   /**
@@ -109,15 +111,23 @@ export class DocumentsAhead {
 /**
  * Starts fetching the package document of `release` (from a v2 index, not named directly) as its
  * preparation will (`context.documentsAhead`); `signal` says it is no longer wanted. Anything else is
- * left to its preparation.
+ * left to its preparation. Resolves to the dependencies the document fetched names (`deps`, as its
+ * preparation reads them), so that their own documents can be asked for in turn: undefined where
+ * nothing was fetched or the document does not parse (its preparation says what is wrong with it).
  */
-export function warmPackageDocument(release: Release, context: PrepareContext, signal?: AbortSignal): void {
+export async function warmPackageDocument(release: Release, context: PrepareContext, signal?: AbortSignal): Promise<PackageSpec[] | undefined> {
   const { artifact } = release;
-  if (artifact.type !== "package-json") return;
+  if (artifact.type !== "package-json") return undefined;
   const url = aheadUrl(release, artifact);
-  if (url === undefined || context.documentsAhead === undefined) return;
+  if (url === undefined || context.documentsAhead === undefined) return undefined;
   const { label, origin } = describeDocumentOf(release, artifact);
-  context.documentsAhead.start(url, (ended) => fetchDocument(release, artifact, label, origin, context, ended), signal);
+  const fetched = await context.documentsAhead.start(url, (ended) => fetchDocument(release, artifact, label, origin, context, ended), signal);
+  if (fetched === undefined || signal?.aborted === true) return undefined;
+  try {
+    return dependencySpecs(parsePackageDocument(fetched.data, origin), artifact.ref, context);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -25,8 +25,8 @@ interface Ahead {
   listing: Promise<ProjectListing | undefined>;
   /** Ends it when no level will take it. */
   controller: AbortController;
-  /** The level it was made during (it is meant for the next one). */
-  level: number;
+  /** The level meant to take it: the next one, or one further for a dependency of a dependency looked up ahead. */
+  forLevel: number;
 }
 
 export class Lookups {
@@ -59,29 +59,34 @@ export class Lookups {
   /**
    * Starts the look-up that `key`'s level will most likely make, unless one was made or started for the
    * key: returns the listing it started (its failure is the level's to say) and the signal that ends it
-   * when no level will take it, or undefined.
+   * when no level will take it, or undefined. `levelsAhead` says which level is meant to take it: 1, the
+   * next; 2, the one after (a dependency named by a document fetched ahead), and so on. Any level may
+   * take it that asks for the same requirement first.
    */
-  lookAhead(key: string, requirement: Requirement): { listing: Promise<ProjectListing | undefined>; signal: AbortSignal } | undefined {
+  lookAhead(key: string, requirement: Requirement, levelsAhead = 1): { listing: Promise<ProjectListing | undefined>; signal: AbortSignal } | undefined {
     if (this.byKey.has(key) || this.ahead.has(key)) return undefined;
     const controller = new AbortController();
     const listing = this.start(requirement, controller.signal);
     listing.catch(() => {});
-    this.ahead.set(key, { words: formatRequirement(requirement), listing, controller, level: this.level });
+    this.ahead.set(key, { words: formatRequirement(requirement), listing, controller, forLevel: this.level + levelsAhead });
     return { listing, signal: controller.signal };
   }
 
-  /** A level begins and will ask for (at most) the names `keys`: the look-ups made ahead for any other name are ended. */
+  /**
+   * A level begins and will ask for (at most) the names `keys`: the look-ups made ahead for it (or for an
+   * earlier one) for any other name are ended; those meant for a later level are kept.
+   */
   beginLevel(keys: { has(key: string): boolean }): void {
-    for (const key of [...this.ahead.keys()]) if (!keys.has(key)) this.drop(key);
     this.level++;
+    for (const [key, ahead] of [...this.ahead]) if (ahead.forLevel <= this.level && !keys.has(key)) this.drop(key);
   }
 
   /**
    * The level is done: the look-ups made ahead for it that it did not take (the target already held the
-   * name, or a direct source answered it) are ended; those made during it, for the next level, are kept.
+   * name, or a direct source answered it) are ended; those meant for a later level are kept.
    */
   endLevel(): void {
-    for (const [key, ahead] of [...this.ahead]) if (ahead.level < this.level) this.drop(key);
+    for (const [key, ahead] of [...this.ahead]) if (ahead.forLevel <= this.level) this.drop(key);
   }
 
   /** The resolution is over (or has failed): every look-up made ahead and not taken is ended. */

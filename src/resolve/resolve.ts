@@ -101,9 +101,11 @@ export interface ResolveOptions<T> {
    * The release a look-up made ahead would choose for its level (the same requirement, the same rules),
    * where the level will prepare it unless another request changes the choice: a hint to start fetching
    * what its preparation reads first, until `signal` says the look-up is no longer wanted. Never given a
-   * release the target keeps, or one whose file `--hash` options constrain.
+   * release the target keeps, or one whose file `--hash` options constrain. May resolve to the
+   * release's dependencies, where what it fetched names them (a package document): they are looked up
+   * ahead in turn, for the level after, and so on down the graph.
    */
-  warm?(release: Release, signal: AbortSignal): void;
+  warm?(release: Release, signal: AbortSignal): Promise<readonly PackageSpec[] | undefined> | void;
   onProgress?(event: { resolved: number; pending: number }): void;
   /**
    * A release was chosen and prepared; its dependencies are still to be resolved. Called once for each
@@ -129,7 +131,8 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
   // A package's dependencies, looked up as soon as they are known (lookups.ts): only those its next level
   // will look up by name (no direct source answers them, the target does not already satisfy them). The
   // release each look-up would choose is then warmed, unless the target would keep the one it has.
-  const lookAhead = (by: { name: string; version: string }, dependencies: readonly PackageSpec[], level: Map<string, Request[]>) => {
+  // `levelsAhead`: how far below the level being prepared these dependencies are (1: the next level).
+  const lookAhead = (by: { name: string; version: string }, dependencies: readonly PackageSpec[], level: Map<string, Request[]>, levelsAhead = 1): void => {
     if (options.noDeps || options.hashMode !== undefined) return;
     for (const spec of dependencies) {
       if (spec.type !== "requirement") continue;
@@ -139,14 +142,16 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
       if (options.satisfied?.(key, [request]) !== undefined) continue;
       const named = constraints.get(key) ?? [];
       const requirement = combinedRequirement([request], named);
-      const ahead = lookups.lookAhead(key, requirement);
+      const ahead = lookups.lookAhead(key, requirement, levelsAhead);
       const warm = options.warm;
       if (ahead === undefined || warm === undefined || allowedHashes([request], named) !== undefined) continue;
-      void ahead.listing.then((project) => {
+      void ahead.listing.then(async (project) => {
         if (project === undefined || ahead.signal.aborted) return;
         const selection = selectRelease(project, requirement.specifier, { pre: options.pre, askedBy: "" });
         const release: Release = { key, name: project.name, version: selection.version, source: project.source, artifact: selection.artifact };
-        if (options.satisfied?.(key, [request], release) === undefined) warm(release, ahead.signal);
+        if (options.satisfied?.(key, [request], release) !== undefined) return;
+        const deeper = await warm(release, ahead.signal);
+        if (deeper !== undefined && !ahead.signal.aborted) lookAhead(release, deeper, level, levelsAhead + 1);
       }).catch(() => {
         // Only a hint: the level chooses, and says what fails, itself.
       });

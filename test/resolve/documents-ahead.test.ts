@@ -38,6 +38,11 @@ before(async () => {
   await publish("anchor", "1.0");
   await publish("anchor", "2.0");
   await publish("vane", "1.0");
+  // A chain four levels deep: each document names the next.
+  await publish("mast", "1.0", [["boom", "latest"]]);
+  await publish("boom", "1.0", [["jib", "latest"]]);
+  await publish("jib", "1.0", [["hook", "latest"]]);
+  await publish("hook", "1.0");
 });
 after(async () => {
   await server.close();
@@ -84,6 +89,49 @@ describe("package documents fetched ahead of their level", () => {
 
       const serial = path.join(work.dir, "serial");
       const one = await runMpip(["install", "-i", mip.base, "-p", serial, "--jobs", "1", "tower"]);
+      assert.equal(one.code, 0, one.stderr);
+      assert.deepEqual(installedLines(result.stderr), installedLines(one.stderr));
+      assert.deepEqual(await snapshot(ahead), await snapshot(serial));
+    } finally {
+      if (server.routes.includes(held)) server.routes.splice(server.routes.indexOf(held), 1);
+    }
+  });
+
+  test("down a chain, each document fetched ahead asks for the next one's: the documents of four levels come while the first package's files are held", async () => {
+    // mast's file is answered only once hook's document (three levels below) has been asked for, or
+    // after 20 s. Before, a document fetched ahead was read only when its own level began: jib's was
+    // asked for once mast's files were in, and hook's once boom's were.
+    const mast = mip.document("py", "mast", "1.0")!.hashes.map(([, hash]) => hash);
+    let hookAsked!: () => void;
+    const asked = new Promise<"hook">((resolve) => (hookAsked = () => resolve("hook")));
+    let opened: "hook" | "timeout" | undefined;
+    const files = server.routes.find((route) => route.name === "mip-file")!;
+    const documents = server.routes.find((route) => route.name === "mip-package")!;
+    const held: Route = {
+      name: "held",
+      pattern: new RegExp(`/mip/v2/(file/[0-9a-f]{2}/(${mast.join("|")})|package/py/hook/)`),
+      async handle(context) {
+        if (context.path.includes("/package/py/hook/")) {
+          hookAsked();
+          return documents.handle({ ...context, match: documents.pattern.exec(context.path)! });
+        }
+        opened ??= await Promise.race([asked, new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 20_000).unref())]);
+        return files.handle({ ...context, match: files.pattern.exec(context.path)! });
+      },
+    };
+    server.routes.unshift(held);
+    try {
+      const from = server.requests.length;
+      const ahead = path.join(work.dir, "chain");
+      const result = await runMpip(["install", "-i", mip.base, "-p", ahead, "mast"]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(opened, "hook", "hook's document was asked for before mast's file was answered");
+      const asked = documentRequests(from);
+      assert.deepEqual([...asked].sort(), ["mast", "boom", "jib", "hook"].map((name) => `GET /mip/v2/package/py/${name}/1.0.json`).sort(), "each document once");
+      server.routes.splice(server.routes.indexOf(held), 1);
+
+      const serial = path.join(work.dir, "chain-serial");
+      const one = await runMpip(["install", "-i", mip.base, "-p", serial, "--jobs", "1", "mast"]);
       assert.equal(one.code, 0, one.stderr);
       assert.deepEqual(installedLines(result.stderr), installedLines(one.stderr));
       assert.deepEqual(await snapshot(ahead), await snapshot(serial));

@@ -45,4 +45,31 @@ describe("look-ups made ahead", () => {
     lookups.endAll();
     assert.deepEqual(aborted(), ["folder", "reworded", "installed", "next"]);
   });
+
+  test("a look-up meant for a level further down outlives the levels before it: taken by a level that asks for it, ended by its own level's end or the resolution's", async () => {
+    const { lookups, aborted } = recorded();
+    lookups.beginLevel(new Set(["root"]));
+    // During level 1: `next` for level 2; `deep` and `deeper` for level 3 (named by a document fetched
+    // ahead), and `early` for level 3 too, though level 2 will ask for it.
+    lookups.lookAhead("next", req("next"));
+    lookups.lookAhead("deep", req("deep"), 2);
+    lookups.lookAhead("unasked", req("unasked"), 2);
+    lookups.lookAhead("early", req("early"), 2);
+    lookups.lookAhead("far", req("far"), 3);
+    // Level 2 asks for next and early only: the look-ups meant for later levels are kept.
+    lookups.beginLevel(new Set(["next", "early"]));
+    assert.deepEqual(aborted(), []);
+    await lookups.listing("next", req("next"));
+    await lookups.listing("early", req("early"));
+    lookups.endLevel();
+    assert.deepEqual(aborted(), []);
+    // Level 3 asks for deep, not unasked: unasked is ended as the level begins, far (level 4) is kept.
+    lookups.beginLevel(new Set(["deep"]));
+    assert.deepEqual(aborted(), ["unasked"]);
+    await lookups.listing("deep", req("deep"));
+    lookups.endLevel();
+    assert.deepEqual(aborted(), ["unasked"]);
+    lookups.endAll();
+    assert.deepEqual(aborted(), ["unasked", "far"]);
+  });
 });
