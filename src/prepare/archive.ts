@@ -5,6 +5,7 @@
 import { unpackSdist } from "../archive/unpack.js";
 import { SMALL_WINDOW } from "../archive/gzip-scan.js";
 import { MpipError } from "../errors.js";
+import { nextTurn } from "../event-loop.js";
 import type { Prepared } from "../resolve/resolve.js";
 import type { PackageSpec } from "../spec/package-spec.js";
 import { parseRequiresDist, parseRequiresTxt } from "../spec/requires.js";
@@ -19,6 +20,9 @@ export interface ArchiveBytes {
 }
 
 export async function prepareArchive(dir: string, archive: ArchiveBytes, label: string, context: PrepareContext): Promise<Prepared<Staged>> {
+  // Unpacking a small archive blocks (unpack.ts); archives of a level arrive together: each takes its
+  // turn, so that the requests for the dependencies the one before found are sent first (event-loop.ts).
+  await nextTurn();
   context.signal?.throwIfAborted();
   const unpacked = await unpackSdist(archive.data, dir, label, context.limits);
   const smallWindow = unpacked.maxDistance <= SMALL_WINDOW;

@@ -7,6 +7,7 @@ import { lstat } from "node:fs/promises";
 import path from "node:path";
 import type { Placement } from "../image/commit.js";
 import type { FileDigest } from "../image/commit-plan.js";
+import { nextTurn } from "../event-loop.js";
 import { FILE_JOBS, mapInOrder } from "../pool.js";
 import { printable } from "../text.js";
 import { recordedFiles } from "./installed.js";
@@ -53,8 +54,6 @@ const RECORDS_AHEAD = 32;
 
 export class RecordsAhead {
   private readonly staged = new Map<string, { input: string; record: Promise<StagedRecord | undefined> }>();
-  /** The record staged last: records are staged one after another (see start). */
-  private lane: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly dir: string) {}
 
@@ -63,16 +62,15 @@ export class RecordsAhead {
    * RECORDS_AHEAD keys). A record's files are written in blocking calls (1-5 ms a record where making a
    * file costs 0.2-0.4 ms), which hold back whatever the event loop has to do meanwhile: the requests
    * for the package's dependencies, looked up as it is prepared, wait for their connections, and undici
-   * sends a request only once its connection is made. So records are staged one at a time, each after
-   * the event loop has gone once more through its I/O (`afterPendingIo`): a connection made meanwhile
-   * sends its request before the next record is written, where records staged together held the
-   * requests of a level back by 15 ms (timed with undici's diagnostics channels).
+   * sends a request only once its connection is made. So each record is staged at a turn of its own
+   * (event-loop.ts): a connection made meanwhile sends its request before the next record is written,
+   * where records staged together held the requests of a level back by 15 ms (timed with undici's
+   * diagnostics channels).
    */
   start(key: string, input: RecordInput): void {
     if (this.staged.has(key) || this.staged.size >= RECORDS_AHEAD) return;
     const at = path.join(this.dir, String(this.staged.size));
-    const record = this.lane.then(afterPendingIo).then(() => stageRecord(at, input)).catch(() => undefined);
-    this.lane = record;
+    const record = nextTurn().then(() => stageRecord(at, input)).catch(() => undefined);
     this.staged.set(key, { input: JSON.stringify(input), record });
   }
 
@@ -86,14 +84,6 @@ export class RecordsAhead {
   async settled(): Promise<void> {
     await Promise.all([...this.staged.values()].map((ahead) => ahead.record));
   }
-}
-
-/**
- * Resolves after the event loop has polled for I/O once more: a `setImmediate` runs before the next
- * poll, so the one it schedules runs after it (Node's event loop: timers, poll, check).
- */
-function afterPendingIo(): Promise<void> {
-  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 export interface ImageChange {
