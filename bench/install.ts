@@ -17,7 +17,8 @@
 //    start-up (goal: 100 ms); beside it the cold and warm installs it replaces.
 // 4. Peak memory of an install of 200 packages (goal: under 100 MiB).
 // 5. The 60-package graph (12 chains 5 deep) with --compile, as a ratio of the plain install.
-// Node's start-up is `node -e 0`, measured in the same run.
+// Node's start-up is `node -e 0`, measured in the same run. Targets and caches are made in os.tmpdir():
+// `TMPDIR=/dev/shm` keeps ext4's slower inode allocation after mass removals out of the figures (README).
 //
 //   node --import tsx bench/install.ts [--delay MS] [--runs N] [--only NAME,...] [--bin PATH]
 //
