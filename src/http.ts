@@ -104,7 +104,7 @@ export function redactUrl(url: string): string {
 
 export class HttpClient {
   // undici takes longer to load than the rest of mpip together: load it only when a request is made.
-  private client: Promise<{ undici: UndiciParts; cautious: Dispatcher; open: Dispatcher }> | undefined;
+  private client: Promise<{ undici: UndiciParts; cautious: Dispatcher; cautiousPools: ReadonlyMap<string, Pool>; open: Dispatcher }> | undefined;
   private readonly timeoutMs: number;
   private readonly maxRedirects: number;
   private readonly userAgent: string;
@@ -381,17 +381,23 @@ export class HttpClient {
       // The connections are counted where each origin's pool is made, with the connector it is given:
       // ours, or, through a proxy, the proxy agent's own, which opens a tunnel per connection (undici's
       // proxy agent replaces the `connect` option, so counting in it would count nothing proxied).
-      const factory = (origin: string | URL, options: object) => {
+      // The cautious agent's pools are kept by origin: once the origin has kept a connection alive, a
+      // request still goes through them while one of their connections is idle (see send).
+      const factory = (pools?: Map<string, Pool>) => (origin: string | URL, options: object) => {
         const given: Pool.Options = { maxHeaderSize: headerBytes, ...(options as Pool.Options) };
         const counted: Pool.Options = typeof given.connect === "function" ? { ...given, connect: this.connections.counting(given.connect) } : given;
-        return given.connections === 1 ? new undici.Client(origin, counted) : new undici.Pool(origin, counted);
+        if (given.connections === 1) return new undici.Client(origin, counted);
+        const pool = new undici.Pool(origin, counted);
+        pools?.set(typeof origin === "string" ? new URL(origin).origin : origin.origin, pool);
+        return pool;
       };
       // The pool to a proxy itself (which carries the CONNECT requests) is made by undici's ProxyAgent with
       // a factory of its own: given Node's limit here too, or undici would load node:http to read it.
       const clientFactory = (origin: URL, options: object) => new undici.Pool(origin, { maxHeaderSize: headerBytes, ...(options as Pool.Options) });
-      const agent = (connections: number) =>
-        new undici.EnvHttpProxyAgent({ connect, factory, clientFactory, connections, proxyTls: tls, requestTls: tls, headersTimeout: timeout, bodyTimeout: timeout, allowH2: true });
-      return { undici, cautious: agent(CAUTIOUS_CONNECTIONS), open: agent(OPEN_CONNECTIONS) };
+      const agent = (connections: number, pools?: Map<string, Pool>) =>
+        new undici.EnvHttpProxyAgent({ connect, factory: factory(pools), clientFactory, connections, proxyTls: tls, requestTls: tls, headersTimeout: timeout, bodyTimeout: timeout, allowH2: true });
+      const cautiousPools = new Map<string, Pool>();
+      return { undici, cautious: agent(CAUTIOUS_CONNECTIONS, cautiousPools), cautiousPools, open: agent(OPEN_CONNECTIONS) };
     });
     return this.client;
   }
@@ -401,8 +407,19 @@ export class HttpClient {
     if (accept !== undefined) headers.accept = accept;
     const authorization = await this.credentials.authorization(url, isRedirect);
     if (authorization !== undefined) headers.authorization = authorization;
-    const { undici, cautious, open } = await this.connect();
-    const dispatcher = this.connections.keepsAlive(url.origin) ? open : cautious;
+    const { undici, cautious, cautiousPools, open } = await this.connect();
+    // An origin that keeps connections alive is asked through the open agent, but first through the
+    // connections the cautious one has left idle: a request takes one of them while there is one, rather
+    // than a new connection beside them, each of which costs a round trip, and another one or two for
+    // TLS. undici takes a connection back only one turn of the event loop after its answer ended (it
+    // waits for a server that closes although it said it would not), and the request that answer leads
+    // to is made in that very turn: where the cautious pool has such a connection, the request waits for
+    // that turn. Then the agent is chosen and the request sent in one go, so that requests made together
+    // each see the connections the ones before them took (a pool's count of free connections drops as it
+    // sends). A 21-package install on a keep-alive server opened 15 connections for 42 requests; 10 now.
+    const pool = this.connections.keepsAlive(url.origin) ? cautiousPools.get(url.origin) : undefined;
+    if (pool !== undefined && pool.stats.free === 0 && pool.stats.connected > pool.stats.running) await new Promise((resolve) => setImmediate(resolve));
+    const dispatcher = !this.connections.keepsAlive(url.origin) || (pool !== undefined && pool.stats.free > 0) ? cautious : open;
     return undici.request(url, { method: "GET", headers, dispatcher, signal });
   }
 

@@ -12,7 +12,9 @@
 // connection attempts at once; one that keeps them pays the lower cap only on its first requests. Where
 // the server speaks HTTP/2, one connection carries every request and no cap is reached.
 // The caps are undici's own (a pool per origin queues what it cannot send yet): requests go through one
-// of two agents, the cautious or the open one, chosen by what the origin has shown so far. Connections
+// of two agents, the cautious or the open one, chosen by what the origin has shown so far; once it keeps
+// connections alive, a request still takes an idle connection of the cautious agent where there is one
+// (http.ts send), so that the switch opens no connection the cautious ones could have carried. Connections
 // are counted where each origin's pool connects (http.ts), so that a proxy's tunnel to the origin counts
 // as the connection to it that it is.
 

@@ -138,6 +138,25 @@ describe("connections per origin", () => {
     }
   });
 
+  test("once a server has kept a connection alive, the connections opened before are used again before any new one is opened", async () => {
+    const served = await serve({ close: false, delayMs: 50 });
+    const client = new HttpClient({ retries: 0 });
+    try {
+      await getAll(client, Array.from({ length: 3 }, (_, i) => `${served.origin}/${i + 1}`));
+      assert.equal(served.log.accepted, 3);
+      // The cap is lifted (Node's server says keep-alive): 5 at once take the 3 idle connections and 2 new ones.
+      await getAll(client, Array.from({ length: 5 }, (_, i) => `${served.origin}/${i + 1}`));
+      assert.equal(served.log.accepted, 5, "the 3 idle connections carried 3 of the 5 requests");
+      // More at once than the cautious cap: the open connections are all used, and as many opened as needed.
+      await getAll(client, Array.from({ length: 9 }, (_, i) => `${served.origin}/${i + 1}`));
+      assert.equal(served.log.accepted, 9);
+      assert.equal(served.log.most, 9);
+    } finally {
+      await client.close();
+      await served.close();
+    }
+  });
+
   test("what an answer's Connection header says: keep-alive in any case and among other options, not with close", () => {
     const origin = "http://127.0.0.1:1";
     const says = (connection: string | string[] | undefined) => {
