@@ -54,90 +54,64 @@ const installedLines = (stderr: string) => stderr.split("\n").filter((line) => l
 const documentRequests = (from: number) => server.requests.slice(from).filter((request) => request.includes("/package/"));
 
 describe("package documents fetched ahead of their level", () => {
-  test("a dependency's document is asked for while the files of the package naming it are still coming; each document once; the image and the summary are those of --jobs 1", async () => {
-    // crane's file is answered only once cable's document has been asked for (or after 20 s, which the
-    // level-by-level walk would take: cable's document was asked for only once crane's files were in).
-    const crane = mip.document("py", "crane", "1.0")!.hashes.map(([, hash]) => hash);
-    let cableAsked!: () => void;
-    const asked = new Promise<"cable">((resolve) => (cableAsked = () => resolve("cable")));
-    let opened: "cable" | "timeout" | undefined;
+  /**
+   * Installs `root` twice, into `name` with the files of `held` answered only once the document of
+   * `awaited` has been asked for (or after 20 s, which a walk that asks for it only later takes), then
+   * with --jobs 1: checks the first run waited for nothing, and that both runs installed the same image
+   * and summary. Returns the documents the first run asked for.
+   */
+  async function installHolding(root: string, held: string, awaited: string, name: string): Promise<string[]> {
+    const hashes = mip.document("py", held, "1.0")!.hashes.map(([, hash]) => hash);
+    let awaitedAsked!: () => void;
+    const asked = new Promise<"asked">((resolve) => (awaitedAsked = () => resolve("asked")));
+    let opened: "asked" | "timeout" | undefined;
     const files = server.routes.find((route) => route.name === "mip-file")!;
     const documents = server.routes.find((route) => route.name === "mip-package")!;
-    const held: Route = {
+    const holding: Route = {
       name: "held",
-      pattern: new RegExp(`/mip/v2/(file/[0-9a-f]{2}/(${crane.join("|")})|package/py/cable/)`),
+      pattern: new RegExp(`/mip/v2/(file/[0-9a-f]{2}/(${hashes.join("|")})|package/py/${awaited}/)`),
       async handle(context) {
-        if (context.path.includes("/package/py/cable/")) {
-          cableAsked();
+        if (context.path.includes(`/package/py/${awaited}/`)) {
+          awaitedAsked();
           return documents.handle({ ...context, match: documents.pattern.exec(context.path)! });
         }
         opened ??= await Promise.race([asked, new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 20_000).unref())]);
         return files.handle({ ...context, match: files.pattern.exec(context.path)! });
       },
     };
-    server.routes.unshift(held);
+    server.routes.unshift(holding);
     try {
       const from = server.requests.length;
-      const ahead = path.join(work.dir, "ahead");
-      const result = await runMpip(["install", "-i", mip.base, "-p", ahead, "tower"]);
+      const ahead = path.join(work.dir, name);
+      const result = await runMpip(["install", "-i", mip.base, "-p", ahead, root]);
       assert.equal(result.code, 0, result.stderr);
-      assert.equal(opened, "cable", "cable's document was asked for before crane's file was answered");
-      const asked = documentRequests(from);
-      assert.deepEqual([...asked].sort(), [...new Set(asked)].sort(), `each document once: ${asked.join(", ")}`);
-      assert.ok(asked.some((request) => request.endsWith("/package/py/cable/2.0.json")), "the newest cable");
-      server.routes.splice(server.routes.indexOf(held), 1);
+      assert.equal(opened, "asked", `${awaited}'s document was asked for before ${held}'s file was answered`);
+      const documentsAsked = documentRequests(from);
+      server.routes.splice(server.routes.indexOf(holding), 1);
 
-      const serial = path.join(work.dir, "serial");
-      const one = await runMpip(["install", "-i", mip.base, "-p", serial, "--jobs", "1", "tower"]);
+      const serial = path.join(work.dir, `${name}-serial`);
+      const one = await runMpip(["install", "-i", mip.base, "-p", serial, "--jobs", "1", root]);
       assert.equal(one.code, 0, one.stderr);
       assert.deepEqual(installedLines(result.stderr), installedLines(one.stderr));
       assert.deepEqual(await snapshot(ahead), await snapshot(serial));
+      return documentsAsked;
     } finally {
-      if (server.routes.includes(held)) server.routes.splice(server.routes.indexOf(held), 1);
+      if (server.routes.includes(holding)) server.routes.splice(server.routes.indexOf(holding), 1);
     }
+  }
+
+  test("a dependency's document is asked for while the files of the package naming it are still coming; each document once; the image and the summary are those of --jobs 1", async () => {
+    // Before, cable's document was asked for only once crane's files were in.
+    const asked = await installHolding("tower", "crane", "cable", "ahead");
+    assert.deepEqual([...asked].sort(), [...new Set(asked)].sort(), `each document once: ${asked.join(", ")}`);
+    assert.ok(asked.some((request) => request.endsWith("/package/py/cable/2.0.json")), "the newest cable");
   });
 
   test("down a chain, each document fetched ahead asks for the next one's: the documents of four levels come while the first package's files are held", async () => {
-    // mast's file is answered only once hook's document (three levels below) has been asked for, or
-    // after 20 s. Before, a document fetched ahead was read only when its own level began: jib's was
-    // asked for once mast's files were in, and hook's once boom's were.
-    const mast = mip.document("py", "mast", "1.0")!.hashes.map(([, hash]) => hash);
-    let hookAsked!: () => void;
-    const asked = new Promise<"hook">((resolve) => (hookAsked = () => resolve("hook")));
-    let opened: "hook" | "timeout" | undefined;
-    const files = server.routes.find((route) => route.name === "mip-file")!;
-    const documents = server.routes.find((route) => route.name === "mip-package")!;
-    const held: Route = {
-      name: "held",
-      pattern: new RegExp(`/mip/v2/(file/[0-9a-f]{2}/(${mast.join("|")})|package/py/hook/)`),
-      async handle(context) {
-        if (context.path.includes("/package/py/hook/")) {
-          hookAsked();
-          return documents.handle({ ...context, match: documents.pattern.exec(context.path)! });
-        }
-        opened ??= await Promise.race([asked, new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 20_000).unref())]);
-        return files.handle({ ...context, match: files.pattern.exec(context.path)! });
-      },
-    };
-    server.routes.unshift(held);
-    try {
-      const from = server.requests.length;
-      const ahead = path.join(work.dir, "chain");
-      const result = await runMpip(["install", "-i", mip.base, "-p", ahead, "mast"]);
-      assert.equal(result.code, 0, result.stderr);
-      assert.equal(opened, "hook", "hook's document was asked for before mast's file was answered");
-      const asked = documentRequests(from);
-      assert.deepEqual([...asked].sort(), ["mast", "boom", "jib", "hook"].map((name) => `GET /mip/v2/package/py/${name}/1.0.json`).sort(), "each document once");
-      server.routes.splice(server.routes.indexOf(held), 1);
-
-      const serial = path.join(work.dir, "chain-serial");
-      const one = await runMpip(["install", "-i", mip.base, "-p", serial, "--jobs", "1", "mast"]);
-      assert.equal(one.code, 0, one.stderr);
-      assert.deepEqual(installedLines(result.stderr), installedLines(one.stderr));
-      assert.deepEqual(await snapshot(ahead), await snapshot(serial));
-    } finally {
-      if (server.routes.includes(held)) server.routes.splice(server.routes.indexOf(held), 1);
-    }
+    // hook's document is three levels below mast. Before, a document fetched ahead was read only when its
+    // own level began: jib's was asked for once mast's files were in, and hook's once boom's were.
+    const asked = await installHolding("mast", "mast", "hook", "chain");
+    assert.deepEqual([...asked].sort(), ["mast", "boom", "jib", "hook"].map((name) => `GET /mip/v2/package/py/${name}/1.0.json`).sort(), "each document once");
   });
 
   test("a document fetched ahead for a version its level does not choose is never used for another", async () => {
