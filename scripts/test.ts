@@ -21,7 +21,7 @@
 //   code is 1 when anything failed.
 
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -111,9 +111,15 @@ const indent = (text: string, by: string) => text.split("\n").map((line) => `${b
 function runFile(file: string, budgetMs: number, scale: number): Promise<{ outcome: Outcome; report: string }> {
   const relative = path.relative(ROOT, file);
   const started = performance.now();
+  // The user's cache folder, as the file's processes see it: a folder of its own, which must stay empty.
+  // A test that runs mpip without a cache of its own (test/helpers/cli.ts childEnv) would otherwise write
+  // into the user's real ~/.cache/mpip (or an MPIP_CACHE_DIR set outside the suite), and share it.
+  const userCache = mkdtempSync(path.join(os.tmpdir(), "mpip-suite-user-cache-"));
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: userCache, MPIP_TEST_SCALE: String(scale), MPIP_TEST_FILE: relative };
+  delete env.MPIP_CACHE_DIR;
   const child = spawn(process.execPath, ["--import", "tsx/esm", `--test-reporter=${REPORTER}`, "--test-reporter-destination=stdout", file], {
     cwd: ROOT,
-    env: { ...process.env, MPIP_TEST_SCALE: String(scale), MPIP_TEST_FILE: relative },
+    env,
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group: a file out of time is stopped with every process its tests started.
     detached: true,
@@ -173,6 +179,9 @@ function runFile(file: string, budgetMs: number, scale: number): Promise<{ outco
         // none left
       }
       const seconds = (performance.now() - started) / 1000;
+      const written = readdirSync(userCache);
+      rmSync(userCache, { recursive: true, force: true });
+      if (written.length > 0) failures.push(`  FAIL the file wrote into the user's cache folder (${written.map((name) => `\`${name}/\``).join(", ")} in XDG_CACHE_HOME): a run of mpip without a cache of its own; give it one (test/helpers/cli.ts childEnv)`);
       if (timedOut !== undefined) failures.push(timedOut);
       else if (code !== 0 && failures.length === 0) failures.push(`  FAIL the file itself: it exited with ${signal ?? `code ${code}`}`);
       const ok = failures.length === 0;

@@ -33,7 +33,7 @@ import { parseMipDependency, parsePackageSpec, type PackageSpec } from "../src/s
 import { parseRequirement } from "../src/spec/requirement.js";
 import { parseRequirementsFile } from "../src/spec/requirements-file.js";
 import { parseRequiresDist, parseRequiresTxt } from "../src/spec/requires.js";
-import { BIN, tempDir } from "./helpers/cli.js";
+import { BIN, tempDir, childEnv } from "./helpers/cli.js";
 import { startIndexServer, type IndexServer } from "./helpers/index-server.js";
 import { prng } from "./helpers/prng.js";
 import { buildSdist } from "./helpers/sdist.js";
@@ -500,10 +500,10 @@ describe(`fuzzing untrusted text (seed ${SEED})`, () => {
 });
 
 function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...fuzzEnv, NO_COLOR: "1" };
-  delete env.FORCE_COLOR;
+  const { env, cleanup } = childEnv(fuzzEnv);
   return new Promise((done) => {
     execFile(process.execPath, [BIN, ...args], { env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      cleanup();
       done({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
     });
   });

@@ -24,7 +24,7 @@ import { install } from "../src/install.js";
 import { Reporter } from "../src/log.js";
 import { parsePackageDocument } from "../src/sources/package-json.js";
 import { parseRequirement } from "../src/spec/requirement.js";
-import { BIN, snapshot, tempDir } from "./helpers/cli.js";
+import { BIN, snapshot, tempDir, childEnv } from "./helpers/cli.js";
 import { PYTHON } from "./pack/python-oracle.js";
 import { gzipReproducible } from "./helpers/sdist.js";
 import { paxData, tarEnd, tarEntry } from "./helpers/tar-craft.js";
@@ -262,10 +262,10 @@ async function installInProcess(target: string, links: string): Promise<Failure>
 }
 
 function installWithCli(target: string, links: string): Promise<Failure> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete env.FORCE_COLOR;
+  const { env, cleanup } = childEnv();
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, "install", "--no-record", "--json", "--no-index", "-f", links, "-p", target, PKG], { env, timeout: budget(120_000) }, (error, stdout, stderr) => {
+      cleanup();
       if (error === null) return resolve(undefined);
       let code: string | undefined;
       try {

@@ -23,7 +23,7 @@ import { install } from "../src/install.js";
 import type { Limits } from "../src/limits.js";
 import { Reporter } from "../src/log.js";
 import { parseRequirement } from "../src/spec/requirement.js";
-import { BIN, snapshot, tempDir } from "./helpers/cli.js";
+import { BIN, snapshot, tempDir, childEnv } from "./helpers/cli.js";
 import { startIndexServer, type IndexServer } from "./helpers/index-server.js";
 import { buildSdistTar, gzipReproducible, type SdistOptions } from "./helpers/sdist.js";
 import { fixChecksum, headerOffsets, paxData, tarEntry, tarHeader } from "./helpers/tar-craft.js";
@@ -688,10 +688,10 @@ describe("fuzz", () => {
 });
 
 function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...FUZZ_ENV, NO_COLOR: "1" };
-  delete env.FORCE_COLOR;
+  const { env, cleanup } = childEnv(FUZZ_ENV);
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { env, timeout: budget(120_000), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      cleanup();
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
       resolve({ code, stdout, stderr: error?.killed ? `killed after 120 s\n${stderr}` : stderr });
     });
