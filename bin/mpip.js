@@ -9,7 +9,19 @@
 // instead of killing mpip with the default action; an install then takes them over without a gap (see
 // src/signals.ts). Only this small bundle (dist/start.cjs: src/start.ts) is loaded first; the CLI after it.
 "use strict";
-const { catchSignalsFromStart, loadBundle } = require("../dist/start.cjs");
+const { catchSignalsFromStart, loadBundle } = requireBuilt("../dist/start.cjs");
+
+/** A module the build makes; in a checkout that was never built, an error that says so, not a stack trace. */
+function requireBuilt(file) {
+  try {
+    return require(file);
+  } catch (error) {
+    if (error?.code !== "MODULE_NOT_FOUND" || !String(error.message).includes(file.slice(2))) throw error;
+    const checkout = require("node:path").resolve(__dirname, "..");
+    process.stderr.write(`error: mpip is not built: \`${require("node:path").join(checkout, file.slice(3))}\` is missing\n\nhint: in a checkout, run \`npm ci && npm run build\` in \`${checkout}\` first\n`);
+    process.exit(1);
+  }
+}
 
 const startup = catchSignalsFromStart(process.argv);
 const args = process.argv.slice(2);

@@ -74,6 +74,22 @@ describe("mpip command line", () => {
     }
   });
 
+  test("a checkout that was never built says so and how to build it, exit 1, with no stack trace", async () => {
+    const work = await tempDir("mpip-unbuilt-");
+    try {
+      await cp(path.join(ROOT, "bin"), path.join(work.dir, "bin"), { recursive: true });
+      await cp(path.join(ROOT, "package.json"), path.join(work.dir, "package.json"));
+      for (const args of [["install", "-p", "x", "foo"], ["--help"], ["--version"]]) {
+        const result = await runCommand(process.execPath, [path.join(work.dir, "bin", "mpip.js"), ...args], { cwd: work.dir });
+        assert.equal(result.code, 1, `${args.join(" ")}: ${result.stderr}`);
+        assert.match(result.stderr, /^error: mpip is not built: `.*dist[/\\]start\.cjs` is missing\n\nhint: in a checkout, run `npm ci && npm run build` in `.*` first\n$/);
+        assert.doesNotMatch(result.stderr, /^\s+at /m);
+      }
+    } finally {
+      await work.cleanup();
+    }
+  });
+
   test("no arguments shows help on stderr and exits 2", async () => {
     const result = await runMpip([]);
     assert.equal(result.code, 2);
