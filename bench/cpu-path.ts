@@ -23,10 +23,33 @@ import { publishGraph } from "./cpu-path-graph.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const peakRss = path.join(root, "test", "helpers", "peak-rss.mjs");
-const argument = (name: string): string | undefined => {
-  const at = process.argv.indexOf(name);
-  return at === -1 ? undefined : process.argv[at + 1];
-};
+const USAGE = `node --import tsx bench/cpu-path.ts [--runs N] [--big N] [--compare DIR] [--profile DIR]
+
+  --runs N        interleaved runs of each figure, whose medians are printed (default 7)
+  --big N         packages in the graph whose peak RSS is measured (default 200)
+  --compare DIR   also measure another built checkout of mpip (DIR/bin/mpip.js), interleaved with this one
+  --profile DIR   write a --cpu-prof profile of one run of each into DIR`;
+const given = new Map<string, string>();
+{
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  for (let at = 0; at < argv.length; at += 2) {
+    const [name, value] = [argv[at]!, argv[at + 1]];
+    const problem = !["--runs", "--big", "--compare", "--profile"].includes(name) ? `unknown option \`${name}\``
+      : value === undefined || value.startsWith("--") ? `${name} needs a value`
+        : (name === "--runs" || name === "--big") && !/^[1-9]\d*$/.test(value) ? `${name} takes a whole number from 1, not \`${value}\``
+          : undefined;
+    if (problem !== undefined) {
+      console.error(`error: ${problem}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    given.set(name, value!);
+  }
+}
+const argument = (name: string): string | undefined => given.get(name);
 const runs = Number(argument("--runs") ?? "7");
 const bigCount = Number(argument("--big") ?? "200");
 const profileDir = argument("--profile");

@@ -33,10 +33,14 @@ import { fileURLToPath } from "node:url";
 import { startIndexServer, type IndexServer } from "../test/helpers/index-server.js";
 import { serveMipIndex } from "../test/helpers/mip-index.js";
 import { serveSimple } from "../test/helpers/simple-index.js";
-import { graphHeader, graphRow, loadNote, ms, parseBenchArgs, preamble, seconds, startLine, verdict, type BenchArgs } from "./report.js";
+import { asksForHelp, BENCH_USAGE, graphHeader, graphRow, loadNote, ms, parseBenchArgs, preamble, seconds, startLine, verdict, type BenchArgs } from "./report.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 let parsed: BenchArgs;
+if (asksForHelp(process.argv.slice(2))) {
+  console.log(BENCH_USAGE);
+  process.exit(0);
+}
 try {
   parsed = parseBenchArgs(process.argv.slice(2));
 } catch (error) {

@@ -22,12 +22,28 @@ export interface BenchArgs {
  *   is not a number of milliseconds, a count of runs that is not a whole number from 1, or a part not in
  *   BENCH_PARTS.
  */
+/** What the install benchmark takes, as its `--help` prints it. */
+export const BENCH_USAGE = `node --import tsx bench/install.ts [--delay MS] [--runs N] [--only NAME,...] [--bin PATH]
+
+  --delay MS      each answer of the test index server is delayed MS milliseconds, standing for a network
+                  round trip (default 40; the no-delay part always uses 0)
+  --runs N        each figure is the median of N runs (default 5; start-up figures take at least 9)
+  --only NAME,... the parts to run, from ${BENCH_PARTS.join(", ")} (default: all)
+  --bin PATH      the mpip to measure (default this checkout's bin/mpip.js), e.g. another built checkout's,
+                  for a before-and-after on one machine
+
+Targets and caches are made in the system's temporary folder: TMPDIR=/dev/shm measures on a tmpfs (ext4
+makes files slower after mass removals; see the README).`;
+
+/** Whether the arguments ask for the usage (`--help`, `-h`). */
+export const asksForHelp = (argv: readonly string[]): boolean => argv.includes("--help") || argv.includes("-h");
+
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const args: BenchArgs = { delayMs: 40, runs: 5, only: [...BENCH_PARTS], bin: undefined };
   for (let at = 0; at < argv.length; at += 2) {
     const name = argv[at]!;
     const value = argv[at + 1];
-    if (!["--delay", "--runs", "--only", "--bin"].includes(name)) throw new Error(`unknown option \`${name}\`: the benchmark takes --delay MS, --runs N, --only NAME,... and --bin PATH`);
+    if (!["--delay", "--runs", "--only", "--bin"].includes(name)) throw new Error(`unknown option \`${name}\`: the benchmark takes --delay MS, --runs N, --only NAME,... and --bin PATH (see --help)`);
     if (value === undefined || value.startsWith("--")) throw new Error(`${name} needs a value`);
     if (name === "--delay") {
       args.delayMs = Number(value);

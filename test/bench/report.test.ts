@@ -3,7 +3,9 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import path from "node:path";
 import { BENCH_PARTS, graphHeader, graphRow, loadNote, parseBenchArgs, preamble, startLine } from "../../bench/report.js";
+import { ROOT, runCommand } from "../helpers/cli.js";
 
 describe("the install benchmark's report", () => {
   test("the preamble says how many runs each figure is the median of, and warns when it is one", () => {
@@ -68,5 +70,25 @@ describe("the install benchmark's command line", () => {
       [["--jobs", "4"], /unknown option `--jobs`: the benchmark takes --delay MS, --runs N, --only NAME,\.\.\. and --bin PATH/],
     ];
     for (const [argv, message] of cases) assert.throws(() => parseBenchArgs(argv), message, argv.join(" "));
+  });
+
+  test("--help (or -h) of each benchmark entry prints what it takes and exits 0, measuring nothing; cpu-path's slips are errors too", async () => {
+    const bench = (file: string, args: string[]) => runCommand(process.execPath, ["--import", "tsx", path.join(ROOT, "bench", file), ...args]);
+    for (const [file, args, says] of [
+      ["install.ts", ["--help"], /^node --import tsx bench\/install\.ts \[--delay MS\][^]*--bin PATH +the mpip to measure/],
+      ["install.ts", ["--runs", "3", "-h"], /--only NAME,\.\.\. the parts to run, from start, graph, nodelay, locked, memory, compile/],
+      ["run.ts", ["--help"], /^npm run bench \[-- OPTIONS\]: the install benchmark with OPTIONS[^]*bench\/compile\.ts/],
+      ["cpu-path.ts", ["--help"], /^node --import tsx bench\/cpu-path\.ts \[--runs N\][^]*--compare DIR/],
+    ] as const) {
+      const result = await bench(file, [...args]);
+      assert.equal(result.code, 0, `${file} ${args.join(" ")}: ${result.stderr}`);
+      assert.match(result.stdout, says);
+      assert.doesNotMatch(result.stdout, /Benchmark of|Node's start-up/, "nothing measured");
+    }
+    for (const [args, says] of [[["--compre", "/x"], /^error: unknown option `--compre`/], [["--runs", "0"], /^error: --runs takes a whole number from 1, not `0`/], [["--big"], /^error: --big needs a value/]] as const) {
+      const result = await bench("cpu-path.ts", [...args]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, says);
+    }
   });
 });
