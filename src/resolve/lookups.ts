@@ -7,7 +7,9 @@
 // that fails says nothing until (and unless) its level asks; "not found" is worded by the level, which
 // knows who asked. A look-up ahead that its level does not take (the name turned out to be a project
 // folder's, or is asked for in other words) is ended as soon as that is known: its requests are aborted,
-// or never sent if it still waits for its turn, so it holds no slot of the pool and no connection.
+// or never sent if it still waits for its turn, so it holds no slot of the pool and no connection. So is
+// every look-up made ahead for what its fetched document named (a v2 index's `deps`), and for what
+// theirs named, unless a level has taken it already.
 
 import type { ProjectListing } from "../sources/types.js";
 import { formatRequirement, type Requirement } from "../spec/requirement.js";
@@ -26,6 +28,20 @@ interface Ahead {
   /** Ends it when no level will take it. */
   controller: AbortController;
   /** The level meant to take it: the next one, or one further for a dependency of a dependency looked up ahead. */
+  forLevel: number;
+  /** The look-up ahead whose document named this one's project (`AheadLookup.signal`), if any. */
+  parent?: AbortSignal;
+  /** The keys of the look-ups made ahead for what this one's document names: ended with this one. */
+  children: Set<string>;
+}
+
+/** A look-up made ahead, as `lookAhead` returns it. */
+export interface AheadLookup {
+  key: string;
+  listing: Promise<ProjectListing | undefined>;
+  /** Aborted when no level will take it. */
+  signal: AbortSignal;
+  /** The level meant to take it. */
   forLevel: number;
 }
 
@@ -58,18 +74,24 @@ export class Lookups {
 
   /**
    * Starts the look-up that `key`'s level will most likely make, unless one was made or started for the
-   * key: returns the listing it started (its failure is the level's to say) and the signal that ends it
-   * when no level will take it, or undefined. `levelsAhead` says which level is meant to take it: 1, the
-   * next; 2, the one after (a dependency named by a document fetched ahead), and so on. Any level may
-   * take it that asks for the same requirement first.
+   * key: returns it (its listing's failure is the level's to say; its signal ends it when no level will
+   * take it), or undefined. Any level may take it that asks for the same requirement first. Without
+   * `parent`, it is meant for the next level. With `parent`, the look-up made ahead whose fetched
+   * document names this dependency, it is meant for the level after the parent's, and is ended with
+   * the parent if the parent is ended before a level takes it: what a document no level takes names,
+   * no level will want either (and it must hold no turn of `--jobs`).
    */
-  lookAhead(key: string, requirement: Requirement, levelsAhead = 1): { listing: Promise<ProjectListing | undefined>; signal: AbortSignal } | undefined {
-    if (this.byKey.has(key) || this.ahead.has(key)) return undefined;
+  lookAhead(key: string, requirement: Requirement, parent?: AheadLookup): AheadLookup | undefined {
+    if (this.byKey.has(key) || this.ahead.has(key) || parent?.signal.aborted === true) return undefined;
     const controller = new AbortController();
     const listing = this.start(requirement, controller.signal);
     listing.catch(() => {});
-    this.ahead.set(key, { words: formatRequirement(requirement), listing, controller, forLevel: this.level + levelsAhead });
-    return { listing, signal: controller.signal };
+    const forLevel = parent === undefined ? this.level + 1 : parent.forLevel + 1;
+    this.ahead.set(key, { words: formatRequirement(requirement), listing, controller, forLevel, children: new Set(), ...(parent === undefined ? {} : { parent: parent.signal }) });
+    // Linked while the parent is still ahead; once a level has taken it, its children stand on their own.
+    const parentEntry = parent === undefined ? undefined : this.ahead.get(parent.key);
+    if (parentEntry?.controller.signal === parent?.signal) parentEntry?.children.add(key);
+    return { key, listing, signal: controller.signal, forLevel };
   }
 
   /**
@@ -99,5 +121,6 @@ export class Lookups {
     if (ahead === undefined) return;
     this.ahead.delete(key);
     ahead.controller.abort(new Error(`the look-up of \`${key}\` made ahead is no longer wanted`));
+    for (const child of ahead.children) if (this.ahead.get(child)?.parent === ahead.controller.signal) this.drop(child);
   }
 }

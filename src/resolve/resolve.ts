@@ -14,7 +14,7 @@ import type { Artifact, ProjectListing, Source } from "../sources/types.js";
 import { printable } from "../text.js";
 import { satisfiesSpecifier, versionProblem } from "../versions.js";
 import { allowedHashes, brokenConstraints, checkHashMode, constraintsByName, describeConstraint, type AllowedHashes, type Constraint, type HashMode } from "./constraints.js";
-import { Lookups } from "./lookups.js";
+import { Lookups, type AheadLookup } from "./lookups.js";
 import { selectRelease } from "./select.js";
 
 export type { AllowedHashes, Constraint, HashMode } from "./constraints.js";
@@ -131,8 +131,8 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
   // A package's dependencies, looked up as soon as they are known (lookups.ts): only those its next level
   // will look up by name (no direct source answers them, the target does not already satisfy them). The
   // release each look-up would choose is then warmed, unless the target would keep the one it has.
-  // `levelsAhead`: how far below the level being prepared these dependencies are (1: the next level).
-  const lookAhead = (by: { name: string; version: string }, dependencies: readonly PackageSpec[], level: Map<string, Request[]>, levelsAhead = 1): void => {
+  // `parent`: the look-up made ahead whose fetched document named these dependencies (lookups.ts).
+  const lookAhead = (by: { name: string; version: string }, dependencies: readonly PackageSpec[], level: Map<string, Request[]>, parent?: AheadLookup): void => {
     if (options.noDeps || options.hashMode !== undefined) return;
     for (const spec of dependencies) {
       if (spec.type !== "requirement") continue;
@@ -142,7 +142,7 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
       if (options.satisfied?.(key, [request]) !== undefined) continue;
       const named = constraints.get(key) ?? [];
       const requirement = combinedRequirement([request], named);
-      const ahead = lookups.lookAhead(key, requirement, levelsAhead);
+      const ahead = lookups.lookAhead(key, requirement, parent);
       const warm = options.warm;
       if (ahead === undefined || warm === undefined || allowedHashes([request], named) !== undefined) continue;
       void ahead.listing.then(async (project) => {
@@ -151,7 +151,7 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
         const release: Release = { key, name: project.name, version: selection.version, source: project.source, artifact: selection.artifact };
         if (options.satisfied?.(key, [request], release) !== undefined) return;
         const deeper = await warm(release, ahead.signal);
-        if (deeper !== undefined && !ahead.signal.aborted) lookAhead(release, deeper, level, levelsAhead + 1);
+        if (deeper !== undefined) lookAhead(release, deeper, level, ahead);
       }).catch(() => {
         // Only a hint: the level chooses, and says what fails, itself.
       });

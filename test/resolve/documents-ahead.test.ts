@@ -43,6 +43,14 @@ before(async () => {
   await publish("boom", "1.0", [["jib", "latest"]]);
   await publish("jib", "1.0", [["hook", "latest"]]);
   await publish("hook", "1.0");
+  // Two roots asking for one name in other words: spindle (any version: 2.0) and spindle==1.0. What
+  // spindle 2.0 names, no level will want.
+  await publish("fork-x", "1.0", [["spindle", "latest"]]);
+  await publish("fork-y", "1.0", [["spindle", "1.0"]]);
+  await publish("spindle", "1.0");
+  await publish("spindle", "2.0", [["whorl-a", "latest"], ["whorl-b", "latest"]]);
+  await publish("whorl-a", "1.0");
+  await publish("whorl-b", "1.0");
 });
 after(async () => {
   await server.close();
@@ -112,6 +120,27 @@ describe("package documents fetched ahead of their level", () => {
     // own level began: jib's was asked for once mast's files were in, and hook's once boom's were.
     const asked = await installHolding("mast", "mast", "hook", "chain");
     assert.deepEqual([...asked].sort(), ["mast", "boom", "jib", "hook"].map((name) => `GET /mip/v2/package/py/${name}/1.0.json`).sort(), "each document once");
+  });
+
+  test("what a document fetched ahead names is ended with it when its level asks in other words: no turn of --jobs is held for a release nobody installs", async () => {
+    // fork-x's document comes first and looks spindle up ahead for any version: spindle 2.0's document
+    // is fetched, and the whorls it names are looked up and their documents asked for. The level then
+    // asks for `spindle` and `spindle==1.0` together, and ends the look-up made ahead; before, the
+    // whorls' look-ups went on: their documents stall, and with --jobs 2 they held both turns while
+    // the level's own fetch waited, each tried four times (--timeout 3: 16 s instead of 2).
+    server.delayFor = (path) => (path.includes("/package/py/fork-y/") ? 1500 : 0);
+    server.fault(({ path }) => path.includes("/package/py/whorl-"), { type: "stall" });
+    try {
+      const from = server.requests.length;
+      const result = await runMpip(["install", "--jobs", "2", "--timeout", "3", "-i", mip.base, "-p", path.join(work.dir, "forked"), "fork-x", "fork-y"]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /^ \+ spindle==1\.0 /m);
+      const whorls = documentRequests(from).filter((request) => request.includes("/whorl-"));
+      assert.ok(whorls.length <= 2 && new Set(whorls).size === whorls.length, `each whorl's document asked for once at most, never again after a timeout: ${whorls.join(", ")}`);
+    } finally {
+      server.delayFor = undefined;
+      server.clearFaults();
+    }
   });
 
   test("a document fetched ahead for a version its level does not choose is never used for another", async () => {

@@ -49,13 +49,14 @@ describe("look-ups made ahead", () => {
   test("a look-up meant for a level further down outlives the levels before it: taken by a level that asks for it, ended by its own level's end or the resolution's", async () => {
     const { lookups, aborted } = recorded();
     lookups.beginLevel(new Set(["root"]));
-    // During level 1: `next` for level 2; `deep` and `deeper` for level 3 (named by a document fetched
-    // ahead), and `early` for level 3 too, though level 2 will ask for it.
-    lookups.lookAhead("next", req("next"));
-    lookups.lookAhead("deep", req("deep"), 2);
-    lookups.lookAhead("unasked", req("unasked"), 2);
-    lookups.lookAhead("early", req("early"), 2);
-    lookups.lookAhead("far", req("far"), 3);
+    // During level 1: `next` for level 2; what next's document names for level 3 (`deep`, `unasked`, and
+    // `early`, which level 2 asks for too), and what deep's names for level 4 (`far`).
+    const next = lookups.lookAhead("next", req("next"))!;
+    const deep = lookups.lookAhead("deep", req("deep"), next)!;
+    lookups.lookAhead("unasked", req("unasked"), next);
+    lookups.lookAhead("early", req("early"), next);
+    lookups.lookAhead("far", req("far"), deep);
+    assert.deepEqual([next.forLevel, deep.forLevel], [2, 3]);
     // Level 2 asks for next and early only: the look-ups meant for later levels are kept.
     lookups.beginLevel(new Set(["next", "early"]));
     assert.deepEqual(aborted(), []);
@@ -71,5 +72,26 @@ describe("look-ups made ahead", () => {
     assert.deepEqual(aborted(), ["unasked"]);
     lookups.endAll();
     assert.deepEqual(aborted(), ["unasked", "far"]);
+  });
+
+  test("what a document fetched ahead names is ended with its look-up when no level takes that, down the chain; what a level already took stays", async () => {
+    const { lookups, aborted } = recorded();
+    lookups.beginLevel(new Set(["root"]));
+    // Level 1 looks `a` up ahead (any version); a's document names b and c; b's names d. c is asked
+    // for by level 2 too, and taken there.
+    const a = lookups.lookAhead("a", req("a"))!;
+    const b = lookups.lookAhead("b", req("b"), a)!;
+    lookups.lookAhead("c", req("c"), a);
+    lookups.lookAhead("d", req("d"), b);
+    lookups.beginLevel(new Set(["a", "c"]));
+    await lookups.listing("c", req("c"));
+    // Level 2 asks for `a==1.0`: other words than the look-up ahead, which is ended, and with it what
+    // its document named that no level has taken (b, and d below it), not c.
+    await lookups.listing("a", req("a==1.0"));
+    assert.deepEqual(aborted(), ["a", "b", "d"]);
+    // Nothing more is started below an ended look-up.
+    assert.equal(lookups.lookAhead("e", req("e"), b), undefined);
+    lookups.endAll();
+    assert.deepEqual(aborted(), ["a", "b", "d"]);
   });
 });
