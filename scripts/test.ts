@@ -19,9 +19,11 @@
 //   long, with the file's last output.
 // - The summary counts a file that timed out or crashed as failed, lists the slowest files, and the exit
 //   code is 1 when anything failed.
+// - The test files' temporary folders (TMPDIR) go in a folder of the run's own on a tmpfs (/dev/shm),
+//   where it has room (4 GiB free), removed at the end: see `suiteTmpdir`.
 
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -108,14 +110,41 @@ interface ReporterLine {
 
 const indent = (text: string, by: string) => text.split("\n").map((line) => `${by}${line}`).join("\n");
 
+/** Room a tmpfs must have free to take the test files' temporary folders. */
+const TMPFS_ROOM_BYTES = 4 * 1024 ** 3;
+
+/**
+ * Where the test files' temporary folders go: `MPIP_TEST_TMPDIR` if set (empty: the system's, TMPDIR or
+ * /tmp), else a folder of this run's own in /dev/shm where that tmpfs has room, else the system's. The
+ * suite makes and removes hundreds of thousands of files; on ext4, a file or folder made soon after many
+ * were removed costs several times more (the allocator passes over inodes freed in the last minutes:
+ * `recently_deleted` in a perf profile), and the suite slowed itself down: beside a CPU hog, 528 s in the
+ * runner on /tmp (ext4) against 468 s on /dev/shm, with every test passing on both. Tests that need a
+ * filesystem of another kind make their own (README, Developing). Returns the folder and whether this
+ * run made it (and removes it at the end).
+ */
+function suiteTmpdir(): { dir: string | undefined; made: boolean } {
+  const chosen = process.env.MPIP_TEST_TMPDIR;
+  if (chosen !== undefined) return { dir: chosen === "" ? undefined : path.resolve(chosen), made: false };
+  try {
+    const room = statfsSync("/dev/shm");
+    if (room.bavail * room.bsize >= TMPFS_ROOM_BYTES) return { dir: mkdtempSync("/dev/shm/mpip-suite-"), made: true };
+  } catch {
+    // No /dev/shm (not Linux), or not writable: the system's.
+  }
+  return { dir: undefined, made: false };
+}
+
+let tmpdir: string | undefined;
+
 function runFile(file: string, budgetMs: number, scale: number): Promise<{ outcome: Outcome; report: string }> {
   const relative = path.relative(ROOT, file);
   const started = performance.now();
   // The user's cache folder, as the file's processes see it: a folder of its own, which must stay empty.
   // A test that runs mpip without a cache of its own (test/helpers/cli.ts childEnv) would otherwise write
   // into the user's real ~/.cache/mpip (or an MPIP_CACHE_DIR set outside the suite), and share it.
-  const userCache = mkdtempSync(path.join(os.tmpdir(), "mpip-suite-user-cache-"));
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: userCache, MPIP_TEST_SCALE: String(scale), MPIP_TEST_FILE: relative };
+  const userCache = mkdtempSync(path.join(tmpdir ?? os.tmpdir(), "mpip-suite-user-cache-"));
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: userCache, MPIP_TEST_SCALE: String(scale), MPIP_TEST_FILE: relative, ...(tmpdir === undefined ? {} : { TMPDIR: tmpdir }) };
   delete env.MPIP_CACHE_DIR;
   const child = spawn(process.execPath, ["--import", "tsx/esm", `--test-reporter=${REPORTER}`, "--test-reporter-destination=stdout", file], {
     cwd: ROOT,
@@ -210,7 +239,17 @@ async function main(): Promise<number> {
   const scale = startupScale();
   const concurrency = Number(process.env.MPIP_TEST_CONCURRENCY) || os.availableParallelism() + 1;
   const budgetMs = Math.round(FILE_BUDGET_MS * scale);
-  process.stdout.write(`${files.length} test ${files.length === 1 ? "file" : "files"}, ${concurrency} at a time; time scale ${scale} (each file may take ${Math.round(budgetMs / 1000)} s)\n`);
+  const temporary = suiteTmpdir();
+  tmpdir = temporary.dir;
+  process.stdout.write(`${files.length} test ${files.length === 1 ? "file" : "files"}, ${concurrency} at a time; time scale ${scale} (each file may take ${Math.round(budgetMs / 1000)} s); temporary folders in ${tmpdir ?? os.tmpdir()}${temporary.made ? " (a tmpfs; MPIP_TEST_TMPDIR= for the system's)" : ""}\n`);
+  try {
+    return await runAll(files, scale, concurrency);
+  } finally {
+    if (temporary.made) rmSync(temporary.dir!, { recursive: true, force: true });
+  }
+}
+
+async function runAll(files: string[], scale: number, concurrency: number): Promise<number> {
   const started = performance.now();
   const outcomes: Outcome[] = [];
   const work = new Map(files.map((file) => [file, expectedWork(file)]));
