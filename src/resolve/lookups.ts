@@ -35,6 +35,17 @@ interface Ahead {
   children: Set<string>;
 }
 
+/**
+ * Why a look-up made ahead was ended (its signal's reason). `reworded`: its level asks for the name in
+ * other words, and looks it up again; the document fetched for the release it would have chosen may
+ * still be the one the level chooses (resolve.ts WarmsKept).
+ */
+export class LookAheadEnded extends Error {
+  constructor(readonly key: string, readonly reworded: boolean) {
+    super(`the look-up of \`${key}\` made ahead is no longer wanted`);
+  }
+}
+
 /** A look-up made ahead, as `lookAhead` returns it. */
 export interface AheadLookup {
   key: string;
@@ -64,7 +75,7 @@ export class Lookups {
         this.ahead.delete(key);
         listing = ahead.listing;
       } else {
-        this.drop(key);
+        this.drop(key, true);
         listing = this.start(requirement);
       }
       this.byKey.set(key, listing);
@@ -116,11 +127,12 @@ export class Lookups {
     for (const key of [...this.ahead.keys()]) this.drop(key);
   }
 
-  private drop(key: string): void {
+  /** Ends the look-up made ahead for `key`, and those made for what its document named; `reworded`: its level asks for the name in other words. */
+  private drop(key: string, reworded = false): void {
     const ahead = this.ahead.get(key);
     if (ahead === undefined) return;
     this.ahead.delete(key);
-    ahead.controller.abort(new Error(`the look-up of \`${key}\` made ahead is no longer wanted`));
+    ahead.controller.abort(new LookAheadEnded(key, reworded));
     for (const child of ahead.children) if (this.ahead.get(child)?.parent === ahead.controller.signal) this.drop(child);
   }
 }

@@ -14,7 +14,7 @@ import type { Artifact, ProjectListing, Source } from "../sources/types.js";
 import { printable } from "../text.js";
 import { satisfiesSpecifier, versionProblem } from "../versions.js";
 import { allowedHashes, brokenConstraints, checkHashMode, constraintsByName, describeConstraint, type AllowedHashes, type Constraint, type HashMode } from "./constraints.js";
-import { Lookups, type AheadLookup } from "./lookups.js";
+import { LookAheadEnded, Lookups, type AheadLookup } from "./lookups.js";
 import { selectRelease } from "./select.js";
 
 export type { AllowedHashes, Constraint, HashMode } from "./constraints.js";
@@ -128,6 +128,7 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
   const aliases = new Map<string, string>();
   const scope = options.scope ?? new RunScope();
   const constraints = constraintsByName(options.constraints ?? []);
+  const warmsKept = new WarmsKept();
   // A package's dependencies, looked up as soon as they are known (lookups.ts): only those its next level
   // will look up by name (no direct source answers them, the target does not already satisfy them). The
   // release each look-up would choose is then warmed, unless the target would keep the one it has.
@@ -150,7 +151,18 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
         const selection = selectRelease(project, requirement.specifier, { pre: options.pre, askedBy: "" });
         const release: Release = { key, name: project.name, version: selection.version, source: project.source, artifact: selection.artifact };
         if (options.satisfied?.(key, [request], release) !== undefined) return;
-        const deeper = await warm(release, ahead.signal);
+        // The warm ends with the look-up; but once it has finished, where the level asks for the name in
+        // other words, what it fetched (or the failure it met) is kept until the level has chosen, which
+        // may be this very release (WarmsKept). One still running ends: it must hold no turn of --jobs
+        // that the level's own look-up needs.
+        const end = new AbortController();
+        let finished = false;
+        ahead.signal.addEventListener("abort", () => {
+          const reason: unknown = ahead.signal.reason;
+          if (finished && reason instanceof LookAheadEnded && reason.reworded) warmsKept.keep(key, release, end);
+          else end.abort(reason);
+        }, { once: true });
+        const deeper = await Promise.resolve(warm(release, end.signal)).finally(() => (finished = true));
         if (deeper !== undefined) lookAhead(release, deeper, level, ahead);
       }).catch(() => {
         // Only a hint: the level chooses, and says what fails, itself.
@@ -158,12 +170,48 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
     }
   };
   try {
-    await walk(roots, options, { chosen, lookups, aliases, scope, constraints, lookAhead });
+    await walk(roots, options, { chosen, lookups, aliases, scope, constraints, lookAhead, warmsKept });
   } finally {
     lookups.endAll();
+    warmsKept.endAll();
   }
   options.onProgress?.({ resolved: chosen.size, pending: 0 });
   return [...chosen.values()];
+}
+
+/**
+ * Releases warmed (their documents fetched ahead, or failed) for a look-up made ahead that its level then
+ * asked for in other words (lookups.ts `LookAheadEnded.reworded`): the level looks the name up again and
+ * may choose the very release that was warmed, whose document (or the failure met fetching it) is then
+ * its own, with the same attempts as without looking ahead; any other choice lets it go at once.
+ * Without this, the level fetched the same document again: one that had failed every attempt ahead was
+ * fetched once more, and could install where `--jobs 1` failed.
+ */
+class WarmsKept {
+  private readonly byKey = new Map<string, { release: Release; end: AbortController }>();
+
+  keep(key: string, release: Release, end: AbortController): void {
+    this.byKey.get(key)?.end.abort(new LookAheadEnded(key, false));
+    this.byKey.set(key, { release, end });
+  }
+
+  /** The level has chosen `release` for `key`, or nothing (it failed first): a warm kept for another release goes. */
+  chosen(key: string, release: Release | undefined): void {
+    const kept = this.byKey.get(key);
+    if (kept === undefined) return;
+    this.byKey.delete(key);
+    if (release === undefined || !sameRelease(kept.release, release)) kept.end.abort(new LookAheadEnded(key, false));
+  }
+
+  endAll(): void {
+    for (const [key, kept] of this.byKey) kept.end.abort(new LookAheadEnded(key, false));
+    this.byKey.clear();
+  }
+}
+
+/** Whether two releases are one: the same version of the same file from the same source. */
+function sameRelease(a: Release, b: Release): boolean {
+  return a.version === b.version && a.source === b.source && JSON.stringify(a.artifact) === JSON.stringify(b.artifact);
 }
 
 /** The state one resolution's walk shares with its levels. */
@@ -174,10 +222,11 @@ interface Walk<T> {
   scope: RunScope;
   constraints: Map<string, Constraint[]>;
   lookAhead(by: { name: string; version: string }, dependencies: readonly PackageSpec[], level: Map<string, Request[]>): void;
+  warmsKept: WarmsKept;
 }
 
 /** The levels of the walk, from the roots, until one asks for nothing new. */
-async function walk<T>(roots: Request[], options: ResolveOptions<T>, { chosen, lookups, aliases, scope, constraints, lookAhead }: Walk<T>): Promise<void> {
+async function walk<T>(roots: Request[], options: ResolveOptions<T>, { chosen, lookups, aliases, scope, constraints, lookAhead, warmsKept }: Walk<T>): Promise<void> {
   let level = roots;
   for (let depth = 0; level.length > 0; depth++) {
     for (const request of level) {
@@ -200,7 +249,7 @@ async function walk<T>(roots: Request[], options: ResolveOptions<T>, { chosen, l
     lookups.beginLevel(fresh);
     const results = await scope.all([...fresh].map(([key, requests]) => async () => {
       const early = (release: Release): EarlyDependencies => ({ dependencies: (specs) => lookAhead(release, specs, fresh) });
-      const result = await resolveOne(key, requests, options, lookups, constraints, early);
+      const result = await resolveOne(key, requests, options, lookups, constraints, early, warmsKept);
       lookAhead(result.node, result.node.dependencies, fresh);
       options.onPrepared?.(result.node);
       return result;
@@ -245,10 +294,11 @@ function mergeProjects<T>(nodes: Array<ResolvedPackage<T>>, chosen: Map<string, 
   return dropped;
 }
 
-async function resolveOne<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Lookups, constraints: Map<string, Constraint[]>, early: (release: Release) => EarlyDependencies) {
+async function resolveOne<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Lookups, constraints: Map<string, Constraint[]>, early: (release: Release) => EarlyDependencies, warmsKept: WarmsKept) {
   try {
-    return await chooseAndPrepare(key, requests, options, lookups, constraints, early);
+    return await chooseAndPrepare(key, requests, options, lookups, constraints, early, warmsKept);
   } catch (error) {
+    warmsKept.chosen(key, undefined);
     throw throughDependency(error, requests);
   }
 }
@@ -283,7 +333,7 @@ function requiredBy(requests: Request[]): string {
   return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(", ")} and ${names.at(-1)!}`;
 }
 
-async function chooseAndPrepare<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Lookups, constraints: Map<string, Constraint[]>, early: (release: Release) => EarlyDependencies) {
+async function chooseAndPrepare<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Lookups, constraints: Map<string, Constraint[]>, early: (release: Release) => EarlyDependencies, warmsKept: WarmsKept) {
   const directs = requests.filter((request) => request.direct !== undefined);
   const direct = directs[0]?.direct;
   // Requests for one repo at other refs (or other URLs of one project): the first one asked for wins.
@@ -299,6 +349,8 @@ async function chooseAndPrepare<T>(key: string, requests: Request[], options: Re
   const release: Release = direct !== undefined
     ? { key, name: direct.name, version: direct.version ?? "", source: direct.source, artifact: direct.artifact, direct: true }
     : kept ?? satisfiedWithin(options.satisfied?.(key, requests, chosen), named) ?? chosen!;
+  // A release whose file `--hash` options constrain is never warmed: one kept for the name goes.
+  warmsKept.chosen(key, hashes === undefined ? release : undefined);
   const prepared = await options.pool.run(() => options.prepare(hashes === undefined ? release : { ...release, hashes }, early(release)));
   const node: ResolvedPackage<T> = { ...release, name: prepared.name ?? release.name, version: prepared.version ?? release.version, requests: directs.length > 0 ? directs : requests, dependencies: prepared.dependencies, prepared: prepared.value };
   // Requests by name that a direct source answers must accept its version; so must the constraints on its name.

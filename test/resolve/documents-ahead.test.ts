@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { budget } from "../helpers/budget.js";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer, type Route } from "../helpers/index-server.js";
 import { serveMipIndex, type MipIndex } from "../helpers/mip-index.js";
@@ -51,6 +52,11 @@ before(async () => {
   await publish("spindle", "2.0", [["whorl-a", "latest"], ["whorl-b", "latest"]]);
   await publish("whorl-a", "1.0");
   await publish("whorl-b", "1.0");
+  // Two roots asking for gear in other words that choose one release: gear (2.0) and gear==2.0.
+  await publish("cog-p", "1.0", [["gear", "latest"]]);
+  await publish("cog-q", "1.0", [["gear", "2.0"]]);
+  await publish("gear", "1.0");
+  await publish("gear", "2.0");
 });
 after(async () => {
   await server.close();
@@ -137,6 +143,28 @@ describe("package documents fetched ahead of their level", () => {
       assert.match(result.stderr, /^ \+ spindle==1\.0 /m);
       const whorls = documentRequests(from).filter((request) => request.includes("/whorl-"));
       assert.ok(whorls.length <= 2 && new Set(whorls).size === whorls.length, `each whorl's document asked for once at most, never again after a timeout: ${whorls.join(", ")}`);
+    } finally {
+      server.delayFor = undefined;
+      server.clearFaults();
+    }
+  });
+
+  test("a document fetched ahead whose level asks for the name in other words yet chooses that very release: the level takes what was fetched, or the failure met, with the same attempts as --jobs 1", async () => {
+    // cog-p's document comes first and looks gear up ahead for any version: gear 2.0's document, which
+    // answers HTTP 500 four times, is fetched with every attempt (--retries 3) before cog-q's comes. The
+    // level asks for `gear` and `gear==2.0` together, other words than the look-up ahead, and chooses
+    // 2.0. Before, it fetched the document again, a fifth time, which succeeded: exit 0 where --jobs 1 fails.
+    server.delayFor = (path) => (path.includes("/package/py/cog-q/") ? budget(2000) : 0);
+    try {
+      for (const jobs of ["16", "1"]) {
+        server.clearFaults();
+        server.fault(({ path }) => path.includes("/package/py/gear/2.0.json"), { type: "status", status: 500 }, { times: 4 });
+        const from = server.requests.length;
+        const result = await runMpip(["install", "--jobs", jobs, "--retries", "3", "-i", mip.base, "-p", path.join(work.dir, `geared-${jobs}`), "cog-p", "cog-q"], { env: { MPIP_RETRY_BASE_MS: "1" } });
+        assert.equal(result.code, 1, `--jobs ${jobs}: ${result.stderr}`);
+        assert.match(result.stderr, /gave up after 4 attempts/, `--jobs ${jobs}`);
+        assert.equal(documentRequests(from).filter((request) => request.includes("/gear/2.0.json")).length, 4, `--jobs ${jobs}: four attempts in all`);
+      }
     } finally {
       server.delayFor = undefined;
       server.clearFaults();

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Lookups } from "../../src/resolve/lookups.ts";
+import { LookAheadEnded, Lookups } from "../../src/resolve/lookups.ts";
 import type { ProjectListing } from "../../src/sources/types.ts";
 import { parseRequirement } from "../../src/spec/requirement.ts";
 
@@ -36,6 +36,10 @@ describe("look-ups made ahead", () => {
     await lookups.listing("reworded", req("reworded>=2"));
     assert.deepEqual(aborted(), ["folder", "reworded"]);
     assert.deepEqual(started.map((entry) => entry.words), ["kept", "folder", "reworded", "installed", "reworded>=2"]);
+    // Why each was ended: asked for in other words (what it warmed may still be the level's choice), or not at all.
+    const reason = (words: string) => started.find((entry) => entry.words === words)!.signal!.reason as LookAheadEnded;
+    assert.ok(reason("reworded") instanceof LookAheadEnded && reason("reworded").reworded);
+    assert.ok(reason("folder") instanceof LookAheadEnded && !reason("folder").reworded);
     // During level 2, for level 3.
     lookups.lookAhead("next", req("next"));
     // installed was never asked for (the target holds it): ended with the level; next is kept for level 3.
