@@ -17,8 +17,9 @@ function requireBuilt(file) {
     return require(file);
   } catch (error) {
     if (error?.code !== "MODULE_NOT_FOUND" || !String(error.message).includes(file.slice(2))) throw error;
-    const checkout = require("node:path").resolve(__dirname, "..");
-    process.stderr.write(`error: mpip is not built: \`${require("node:path").join(checkout, file.slice(3))}\` is missing\n\nhint: in a checkout, run \`npm ci && npm run build\` in \`${checkout}\` first\n`);
+    const path = require("node:path");
+    const checkout = path.resolve(__dirname, "..");
+    process.stderr.write(`error: mpip is not built: \`${path.join(checkout, file.slice(3))}\` is missing\n\nhint: in a checkout, run \`npm ci && npm run build\` in \`${checkout}\` first\n`);
     process.exit(1);
   }
 }

@@ -6,12 +6,17 @@
 // request only once its connection is made, and learns that only when the loop next polls for I/O. So
 // each piece takes a turn, and turns are given one at a time, each once the loop has polled again.
 
+/** Resolves in the event loop's next check phase (`setImmediate`): what is ready to run before it runs first. */
+export function nextCheck(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /**
  * Resolves after the event loop has polled for I/O once more: a `setImmediate` runs before the next
  * poll, so the one it schedules runs after it (Node's event loop: timers, poll, check).
  */
 export function afterPendingIo(): Promise<void> {
-  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+  return nextCheck().then(nextCheck);
 }
 
 let lastTurn: Promise<void> = Promise.resolve();

@@ -18,6 +18,7 @@ import { Credentials } from "./http/auth.js";
 import { declaredLength, readBody, tooLarge } from "./http/body.js";
 import { statusFailure, thrownFailure } from "./http/failures.js";
 import { isFileUrl, LocalIndexFiles } from "./http/file-url.js";
+import { nextCheck } from "./event-loop.js";
 import { CAUTIOUS_CONNECTIONS, ConnectionPolicy, OPEN_CONNECTIONS } from "./http/connections.js";
 import { checkProxyEnvironment } from "./http/proxy-env.js";
 import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, withRetries, type Attempt, type RetryNotice } from "./http/retry.js";
@@ -417,9 +418,10 @@ export class HttpClient {
     // that turn. Then the agent is chosen and the request sent in one go, so that requests made together
     // each see the connections the ones before them took (a pool's count of free connections drops as it
     // sends). A 21-package install on a keep-alive server opened 15 connections for 42 requests; 10 now.
-    const pool = this.connections.keepsAlive(url.origin) ? cautiousPools.get(url.origin) : undefined;
-    if (pool !== undefined && pool.stats.free === 0 && pool.stats.connected > pool.stats.running) await new Promise((resolve) => setImmediate(resolve));
-    const dispatcher = !this.connections.keepsAlive(url.origin) || (pool !== undefined && pool.stats.free > 0) ? cautious : open;
+    if (!this.connections.keepsAlive(url.origin)) return undici.request(url, { method: "GET", headers, dispatcher: cautious, signal });
+    const pool = cautiousPools.get(url.origin);
+    if (pool !== undefined && pool.stats.free === 0 && pool.stats.connected > pool.stats.running) await nextCheck();
+    const dispatcher = pool !== undefined && pool.stats.free > 0 ? cautious : open;
     return undici.request(url, { method: "GET", headers, dispatcher, signal });
   }
 

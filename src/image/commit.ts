@@ -34,6 +34,7 @@ import { plan, type Placement } from "./commit-plan.js";
 import { completeFs, type CommitFs, type FullCommitFs } from "./fs-ops.js";
 import { interruptedError } from "./interrupt.js";
 import { errnoCode, ioError } from "./io-error.js";
+import { nextCheck } from "../event-loop.js";
 import { makeDirs } from "./make-dirs.js";
 import type { TargetLayout } from "./layout.js";
 import { actions, isRemoveStep, removeJournal, stepPaths, syncDir, writeJournal, type CommitAction, type Journal } from "./journal.js";
@@ -139,7 +140,7 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
   };
   const run = async (action: CommitAction): Promise<void> => {
     if (Date.now() - heldSince >= HOLD_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextCheck();
       heldSince = Date.now();
     }
     signal?.throwIfAborted();

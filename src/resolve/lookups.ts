@@ -101,7 +101,7 @@ export class Lookups {
     this.ahead.set(key, { words: formatRequirement(requirement), listing, controller, forLevel, children: new Set(), ...(parent === undefined ? {} : { parent: parent.signal }) });
     // Linked while the parent is still ahead; once a level has taken it, its children stand on their own.
     const parentEntry = parent === undefined ? undefined : this.ahead.get(parent.key);
-    if (parentEntry?.controller.signal === parent?.signal) parentEntry?.children.add(key);
+    if (parentEntry !== undefined && parentEntry.controller.signal === parent!.signal) parentEntry.children.add(key);
     return { key, listing, signal: controller.signal, forLevel };
   }
 
