@@ -17,7 +17,7 @@
 //    start-up (goal: 100 ms); beside it the cold and warm installs it replaces.
 // 4. Peak memory of an install of 200 packages (goal: under 100 MiB).
 // 5. The 60-package graph (12 chains 5 deep) with --compile, as a ratio of the plain install.
-// Node's start-up is `node -e 0`, measured in the same run. Targets and caches are made in os.tmpdir():
+// Node's start-up is `node -e 0`, timed just before each run it is taken from (see `measure`). Targets and caches are made in os.tmpdir():
 // `TMPDIR=/dev/shm` keeps ext4's slower inode allocation after mass removals out of the figures (README).
 //
 //   node --import tsx bench/install.ts [--delay MS] [--runs N] [--only NAME,...] [--bin PATH]
@@ -53,6 +53,12 @@ const wanted = (part: (typeof only)[number]) => only.includes(part);
 
 interface Measure {
   seconds: number;
+  /**
+   * With `paired`: the median of Node's start-up (`node -e 0`) timed just before each run, and the median
+   * of each run's time less that start-up, in seconds.
+   */
+  nodeSeconds?: number;
+  beyond?: number;
   /** Peak resident memory of the process, KiB. */
   rssKiB: number;
   /** Requests the index server received. */
@@ -122,7 +128,7 @@ async function timeNode(argv: string[], env: Record<string, string> = {}): Promi
   const rssFile = path.join(work, `rss-${++runCounter}`);
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
-    execFile(process.execPath, ["--import", path.join(root, "bench", "rss-probe.mjs"), ...argv], { env: { ...process.env, ...env, MPIP_BENCH_RSS_FILE: rssFile } }, (error, _stdout, stderr) =>
+    execFile(process.execPath, ["--require", path.join(root, "bench", "rss-probe.cjs"), ...argv], { env: { ...process.env, ...env, MPIP_BENCH_RSS_FILE: rssFile } }, (error, _stdout, stderr) =>
       error ? reject(new Error(`node ${argv.join(" ")} failed: ${stderr}`)) : resolve(),
     );
   });
@@ -137,11 +143,16 @@ function median(values: number[]): number {
 
 /**
  * Median time, peak RSS and median requests of `count` runs of mpip. Each run gets a fresh target and an
- * empty download cache, unless `cache` is given: then all share it (kept).
+ * empty download cache, unless `cache` is given: then all share it (kept). With `paired`, `node -e 0` is
+ * timed just before each run, and the figure beyond Node's start-up is the median of the runs' own
+ * differences: this machine's speed drifts (it runs at two speeds) more than the goals' margins, and a
+ * start-up measured minutes earlier would put that drift into the figure.
  */
-async function measure(args: (target: string) => string[], options: { server?: IndexServer; cache?: string; count?: number } = {}): Promise<Measure> {
+async function measure(args: (target: string) => string[], options: { server?: IndexServer; cache?: string; count?: number; paired?: boolean } = {}): Promise<Measure> {
   const samples: Measure[] = [];
+  const starts: number[] = [];
   for (let run = 0; run < (options.count ?? runs); run++) {
+    if (options.paired) starts.push((await timeNode(["-e", "0"])).seconds);
     const target = path.join(work, `target-${++runCounter}`);
     const cache = options.cache ?? path.join(work, `cache-${runCounter}`);
     const before = options.server?.requests.length ?? 0;
@@ -150,7 +161,9 @@ async function measure(args: (target: string) => string[], options: { server?: I
     await rm(target, { recursive: true, force: true });
     if (options.cache === undefined) await rm(cache, { recursive: true, force: true });
   }
-  return { seconds: median(samples.map((s) => s.seconds)), rssKiB: Math.max(...samples.map((s) => s.rssKiB)), requests: median(samples.map((s) => s.requests)) };
+  const measured: Measure = { seconds: median(samples.map((s) => s.seconds)), rssKiB: Math.max(...samples.map((s) => s.rssKiB)), requests: median(samples.map((s) => s.requests)) };
+  if (!options.paired) return measured;
+  return { ...measured, nodeSeconds: median(starts), beyond: median(samples.map((s, i) => s.seconds - starts[i]!)) };
 }
 
 const install = (index: string, roots: string[], extra: string[] = []) => (target: string) => ["install", "-q", "-i", index, "-p", target, ...extra, ...roots];
@@ -174,22 +187,23 @@ try {
   if (wanted("start")) {
     console.log("\nStart-up: mpip's time with no work to do, and what it adds to Node's start-up (goal: at most 30 ms)");
     for (const args of [["--version"], ["--help"], ["install", "--help"]]) {
-      const m = await measure(() => args, { count: startRuns });
-      console.log(startLine(`mpip ${args.join(" ")}`, m.seconds, nodeStart, 0.03));
+      const m = await measure(() => args, { count: startRuns, paired: true });
+      console.log(startLine(`mpip ${args.join(" ")}`, m.seconds, m.beyond!, 0.03));
     }
   }
 
   if (wanted("graph")) {
-    const ideal = nodeStart + (LEVELS * 2 * delayMs) / 1000;
+    const roundTrips = (LEVELS * 2 * delayMs) / 1000;
+    const ideal = nodeStart + roundTrips;
     console.log(`\n${graphHeader({ packages: small.graph.length, levels: LEVELS, delayMs, ideal }).join("\n")}`);
     for (const kind of ["keep-alive", "closing"] as const) {
       const served = await serve(kind, [small.graph]);
       servers.push(served);
       served.server.delayMs = delayMs;
       for (const face of ["pypi", "simple", "mip"] as const) {
-        const parallel = await measure(install(served[face], small.roots), { server: served.server });
+        const parallel = await measure(install(served[face], small.roots), { server: served.server, paired: true });
         const serial = await measure(install(served[face], small.roots, ["--jobs", "1"]), { server: served.server });
-        console.log(graphRow({ server: kind, index: face, parallel: parallel.seconds, serial: serial.seconds, ideal, requests: parallel.requests }));
+        console.log(graphRow({ server: kind, index: face, parallel: parallel.seconds, serial: serial.seconds, ideal: parallel.nodeSeconds! + roundTrips, requests: parallel.requests }));
       }
       await served.server.close();
       servers.pop();
@@ -203,8 +217,8 @@ try {
     if (wanted("nodelay")) {
       console.log("\nThe 21 packages with no delay (a keep-alive server): what the install adds to Node's start-up (goal: at most 150 ms)");
       for (const face of ["pypi", "simple", "mip"] as const) {
-        const m = await measure(install(served[face], small.roots), { server: served.server });
-        console.log(startLine(`index ${face}`, m.seconds, nodeStart, 0.15));
+        const m = await measure(install(served[face], small.roots), { server: served.server, paired: true });
+        console.log(startLine(`index ${face}`, m.seconds, m.beyond!, 0.15));
       }
     }
     if (wanted("locked")) {
@@ -215,8 +229,8 @@ try {
       const warm = await measure(install(served.pypi, small.roots), { server: served.server, cache: shared });
       const lockFile = path.join(work, "pylock.toml");
       await measure(() => ["lock", "-q", "-i", served.pypi, "-o", lockFile, ...small.roots], { count: 1 });
-      const locked = await measure(() => ["install", "-q", "--lock", lockFile, "-p", path.join(work, `target-locked-${++runCounter}`)], { server: served.server, cache: shared });
-      const beyond = locked.seconds - nodeStart;
+      const locked = await measure(() => ["install", "-q", "--lock", lockFile, "-p", path.join(work, `target-locked-${++runCounter}`)], { server: served.server, cache: shared, paired: true });
+      const beyond = locked.beyond!;
       console.log(`\nThe 21 packages cold, warm and locked with a warm cache, ${delayMs} ms per answer (goal for locked: no request, 100 ms beyond start-up)`);
       console.log(`  cold cache          ${seconds(cold.seconds)}  ${String(cold.requests).padStart(3)} requests`);
       console.log(`  warm cache          ${seconds(warm.seconds)}  ${String(warm.requests).padStart(3)} requests (conditional)  ${(warm.seconds / cold.seconds).toFixed(2)}x cold`);

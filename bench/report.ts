@@ -78,19 +78,19 @@ export function preamble(options: { nodeStart: number; runs: number; startRuns: 
     `Benchmark of ${bin}: each figure is a median of ${runs} ${runs === 1 ? "run" : "runs"} (start-up figures: of ${startRuns}), with its goal and whether it is met.`,
     `Packages are served on 127.0.0.1 by the test index server; where said, each answer is delayed ${delayMs} ms, standing for a network round trip.`,
     `Goals are for a quiet machine: other processes on it make every figure slower, and the load is shown at the end.`,
-    `Node's start-up (node -e 0), the base of the start-up figures: ${seconds(nodeStart)}`,
+    `Node's start-up (node -e 0): ${seconds(nodeStart)}; a figure beyond it, and an ideal, take the start-up timed just before each of its runs.`,
   ];
   if (runs === 1) lines.push("With --runs 1 a figure is one sample, not a median: run with the default --runs 5 before trusting a missed goal.");
   return lines;
 }
 
 /**
- * One start-up line: mpip's time, and its time beyond Node's start-up against the goal. A time below
- * Node's own start-up cannot be mpip's doing: the machine's load changed between the samples, so the
- * line says the figure is noise instead of calling the goal met.
+ * One start-up line: mpip's time (`total`, s), and its time beyond Node's start-up (`beyond`, s: the
+ * median of each run's time less the start-up timed beside it) against the goal. A time below Node's
+ * own start-up cannot be mpip's doing: the machine's load changed between the samples, so the line says
+ * the figure is noise instead of calling the goal met.
  */
-export function startLine(label: string, total: number, nodeStart: number, goalSeconds: number): string {
-  const beyond = total - nodeStart;
+export function startLine(label: string, total: number, beyond: number, goalSeconds: number): string {
   const head = `  ${label.padEnd(22)} ${seconds(total)}  ${ms(beyond)} beyond Node's start-up`;
   if (beyond < 0) return `${head}  (below Node's own start-up: noise from the machine's load; measure again with more --runs)`;
   return `${head}  ${verdict(beyond <= goalSeconds)}`;
@@ -101,7 +101,7 @@ export function graphHeader(options: { packages: number; levels: number; delayMs
   const { packages, levels, delayMs, ideal } = options;
   return [
     `${packages} packages in ${levels} levels, each answer delayed ${delayMs} ms: a whole install, for each kind of server and index.`,
-    `  ideal: Node's start-up + ${levels} levels x 2 round trips (a package's metadata, then its archive, which names the next level) = ${seconds(ideal)}`,
+    `  ideal: Node's start-up + ${levels} levels x 2 round trips (a package's metadata, then its archive, which names the next level) = ${seconds(ideal)}, each row's with the start-up timed beside its runs`,
     "  server: keep-alive (keeps connections open, as real indexes and CDNs do) or closing (closes each after one answer, backlog 5, as `python -m http.server`)",
     "  index: the face asked (pypi: PyPI's JSON API, simple: the simple API, mip: a micropython-lib v2 index)",
     "  default: mpip as run (--jobs 16); --jobs 1: one request at a time, as upip and mip fetch; requests: what the default run sent",
