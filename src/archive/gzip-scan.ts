@@ -61,10 +61,15 @@ interface Huffman {
   entries: Int32Array; // entry of each symbol, without its code length
 }
 
+/** `code`'s low `len` bits in reverse order (deflate sends Huffman codes most significant bit first). */
 function reverseBits(code: number, len: number): number {
-  let rev = 0;
-  for (let i = 0; i < len; i++, code >>>= 1) rev = (rev << 1) | (code & 1);
-  return rev;
+  // Straight-line swaps rather than a loop over the bits: this runs once per symbol of every table, in
+  // processes too short-lived for V8 to optimise it, where each loop turn is interpreted.
+  let v = ((code >>> 1) & 0x5555) | ((code & 0x5555) << 1);
+  v = ((v >>> 2) & 0x3333) | ((v & 0x3333) << 2);
+  v = ((v >>> 4) & 0x0f0f) | ((v & 0x0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff) | ((v & 0x00ff) << 8);
+  return v >>> (16 - len);
 }
 
 function buildHuffman(
@@ -74,8 +79,11 @@ function buildHuffman(
   what: string,
   complete: boolean,
 ): Huffman {
+  // Indexed loops throughout: an archive's tables are built a few times in a short run, mostly by V8's
+  // interpreter, where `for...of` and `forEach` cost several times a plain loop.
+  const n = lens.length;
   const count = new Uint16Array(MAX_BITS + 1);
-  for (const len of lens) count[len]!++;
+  for (let sym = 0; sym < n; sym++) count[lens[sym]!]!++;
   let left = 1;
   let max = 0;
   for (let len = 1; len <= MAX_BITS; len++) {
@@ -87,15 +95,18 @@ function buildHuffman(
   if (left > 0 && (complete || max > 1)) throw corrupt(`deflate ${what} code is incomplete`);
   const offsets = new Uint16Array(MAX_BITS + 2);
   for (let len = 1; len <= MAX_BITS; len++) offsets[len + 1] = offsets[len]! + count[len]!;
-  const symbol = new Uint16Array(lens.length);
-  lens.forEach((len, sym) => {
+  const symbol = new Uint16Array(n);
+  for (let sym = 0; sym < n; sym++) {
+    const len = lens[sym]!;
     if (len) symbol[offsets[len]!++] = sym;
-  });
-  const fast = new Int32Array(1 << root);
+  }
+  const size = 1 << root;
+  const fast = new Int32Array(size);
   for (let len = 1, code = 0, k = 0; len <= root; len++, code <<= 1) {
+    const step = 1 << len;
     for (let c = count[len]!; c > 0; c--, code++) {
       const e = entries[symbol[k++]!]! | len;
-      for (let j = reverseBits(code, len); j < fast.length; j += 1 << len) fast[j] = e;
+      for (let j = reverseBits(code, len); j < size; j += step) fast[j] = e;
     }
   }
   return { fast, count, symbol, entries };
@@ -123,7 +134,8 @@ function fixedTables(): [Huffman, Huffman] {
     buildHuffman(dist, DIST_ENTRY, DIST_ROOT, "distance", true),
   ];
 }
-const [FIXED_LIT, FIXED_DIST] = fixedTables();
+/** The fixed codes' tables, built when a first fixed block is met rather than when mpip loads. */
+let fixed: [Huffman, Huffman] | undefined;
 
 // Bit reader plus output tally. Past the end it reads zero bits (a few bytes at most); `overrun` then
 // tells whether those phantom bits were really consumed.
@@ -240,18 +252,25 @@ function dynamicTables(z: Scanner): [Huffman, Huffman] {
   if (z.overrun()) throw corrupt(TRUNCATED);
   const cl = buildHuffman(clens, CODE_LEN_ENTRY, 7, "code length", true);
   const lens = new Uint8Array(nlen + ndist);
-  for (let i = 0; i < lens.length; ) {
-    z.need(7);
-    const e = cl.fast[z.buf & 127]!;
-    z.take(e & 15);
+  const total = lens.length;
+  const clFast = cl.fast;
+  for (let i = 0; i < total; ) {
+    // need() and take() written out: this loop runs a few hundred times a block, interpreted.
+    if (z.cnt < 14) z.need(14); // a code (at most 7 bits) and its repeat count (at most 7)
+    const e = clFast[z.buf & 127]!;
+    const used = e & 15;
+    z.buf >>= used;
+    z.cnt -= used;
     const sym = e >>> 10;
     if (sym < 16) { lens[i++] = sym; continue; }
     if (sym === 16 && i === 0) throw z.fail("deflate stream repeats a code length before any was given");
     const value = sym === 16 ? lens[i - 1]! : 0;
-    const repeat = sym === 16 ? 3 + z.take(2) : sym === 17 ? 3 + z.take(3) : 11 + z.take(7);
-    if (i + repeat > lens.length) throw z.fail("deflate code lengths run past the end of the alphabet");
-    lens.fill(value, i, i + repeat);
-    i += repeat;
+    const bits = sym === 16 ? 2 : sym === 17 ? 3 : 7;
+    const repeat = (sym === 18 ? 11 : 3) + (z.buf & ((1 << bits) - 1));
+    z.buf >>= bits;
+    z.cnt -= bits;
+    if (i + repeat > total) throw z.fail("deflate code lengths run past the end of the alphabet");
+    for (let end = i + repeat; i < end; i++) lens[i] = value;
   }
   if (z.overrun()) throw corrupt(TRUNCATED);
   if (lens[256] === 0) throw corrupt("deflate block has no end-of-block code");
@@ -299,7 +318,7 @@ export function scanGzip(data: Uint8Array): GzipScan {
     last = z.take(1);
     const type = z.take(2);
     if (type === 0) storedBlock(z);
-    else if (type === 1) inflateCodes(z, FIXED_LIT, FIXED_DIST);
+    else if (type === 1) inflateCodes(z, ...(fixed ??= fixedTables()));
     else if (type === 2) inflateCodes(z, ...dynamicTables(z));
     else throw z.fail("deflate stream has an invalid block type (3)");
     if (z.overrun()) throw corrupt(TRUNCATED);

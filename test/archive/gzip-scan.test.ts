@@ -184,6 +184,40 @@ test("malformed streams throw archive-corrupt with a clear message", () => {
   for (let n = 0; n < gz.length; n++) assertCorrupt(gz.subarray(0, n), /truncated/);
 });
 
+// A dynamic block's header (RFC 1951 3.2.7): 257 literal/length and 1 distance code lengths, given by a
+// code-length code whose `lengths` (by code-length symbol, 0 for unused) are sent in the RFC's order.
+function dynamicHeader(lengths: Record<number, number>): BitWriter {
+  const order = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+  const w = new BitWriter().bits(1, 1).bits(2, 2).bits(0, 5).bits(0, 5).bits(15, 4);
+  for (const sym of order) w.bits(lengths[sym] ?? 0, 3);
+  return w;
+}
+
+test("a dynamic block's code lengths: each repeat code, and repeats that are not allowed", () => {
+  const header = gzip(Buffer.from("x"), 15).subarray(0, 10);
+  const member = (raw: Buffer, data = Buffer.alloc(0)): Buffer => Buffer.concat([header, raw, le32(crc32(data)), le32(data.length)]);
+  // Code-length symbols 0 and 16 have 1-bit codes (0 and 1): a 16 (repeat the previous length) comes first.
+  assertCorrupt(member(dynamicHeader({ 16: 1, 0: 1 }).code(1, 1).bits(0, 2).bits(0, 16).done()), /repeats a code length before any was given/);
+  // 0 and 18 (a zero length 11-138 times): twice 138 runs past the 258 lengths declared.
+  assertCorrupt(member(dynamicHeader({ 18: 1, 0: 1 }).code(1, 1).bits(127, 7).code(1, 1).bits(127, 7).bits(0, 16).done()), /code lengths run past the end of the alphabet/);
+
+  // Symbols 1, 16, 17 and 18 have 2-bit codes (canonical order: 1=00, 16=01, 17=10, 18=11). The lengths:
+  // 0-96 zero (18, 97 times), 97 ('a') 1, 98-235 zero (18, 138 times), 236-255 zero (17, twice 10
+  // times), 256 (end of block) 1; then the one distance code.
+  const lengths = () =>
+    dynamicHeader({ 1: 2, 16: 2, 17: 2, 18: 2 })
+      .code(0b11, 2).bits(97 - 11, 7).code(0b00, 2)
+      .code(0b11, 2).bits(138 - 11, 7).code(0b10, 2).bits(10 - 3, 3).code(0b10, 2).bits(10 - 3, 3)
+      .code(0b00, 2);
+  // The distance code's length as 16 (the previous length, at least 3 times) runs past the end.
+  assertCorrupt(member(lengths().code(0b01, 2).bits(0, 2).bits(0, 16).done()), /code lengths run past the end of the alphabet/);
+  // Given as 1: a valid block, then 'a', 'a' (code 0) and end of block (code 1).
+  const data = Buffer.from("aa");
+  const gz = member(lengths().code(0b00, 2).code(0, 1).code(0, 1).code(1, 1).done(), data);
+  assert.deepEqual(gunzipSync(gz), data); // zlib reads the block as written
+  assert.deepEqual(scanGzip(gz), { maxDistance: 0, uncompressedSize: 2, end: gz.length });
+});
+
 test("the exact boundary: distance 4096 inflates with a 4 KiB window, 4097 does not", async () => {
   const mp = await micropython();
   for (const size of [4096, 4097]) {
