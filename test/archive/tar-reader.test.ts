@@ -69,6 +69,7 @@ describe("TarReader", () => {
       ["size not octal", Buffer.concat([tarEntry({ name: "a", size: "0000000008\0\0" }), tarEnd()]), /the size of the tar header at byte 0 is not an octal number/],
       ["v7 header", Buffer.concat([tarEntry({ name: "a", magic: Buffer.alloc(8) }), tarEnd()]), /unknown format/],
       ["data after the end", Buffer.concat([tarEnd(), Buffer.from([0, 0, 1])]), /data after the tar's end-of-archive marker \(at byte 1026 of the tar\)/],
+      ["data after the end, blocks later", Buffer.concat([tarEnd(), Buffer.alloc(5000), Buffer.from([7])]), /data after the tar's end-of-archive marker \(at byte 6024 of the tar\)/],
       ["no end marker", tarEntry({ name: "a" }, "x"), /the tar ends at byte 1024 without its end-of-archive marker/],
       ["cut in a header", Buffer.alloc(100, 1), /ends in the middle of a header/],
       ["cut in the data", tarEntry({ name: "a" }, "x").subarray(0, 600), /ends in the middle of the data of an entry/],
