@@ -177,10 +177,7 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
         // step's file is that file, and the roll-back puts it back too. Never a folder: one there now
         // was not there when the commit was planned. Also in a folder this commit has just made: another
         // program may have written into it since, and its file must come back with a roll-back.
-        const existing = await fs.lstat(paths.to).catch((error: unknown) => {
-          if (errnoCode(error) === "ENOENT") return undefined;
-          throw error;
-        });
+        const existing = await fs.lstatIfAny(paths.to);
         if (existing?.isDirectory() === true) {
           throw new MpipError("io", `a folder \`${printable(action.step.to)}\` appeared in \`${layout.target}\` while mpip was committing; it was rolled back, nothing was changed`, {
             hint: "something else is writing into the target: stop it, then run mpip again",

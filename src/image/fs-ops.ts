@@ -15,6 +15,11 @@ export interface CommitFs {
   writeFile?(file: string, data: string): Promise<void>;
   unlink?(file: string): Promise<void>;
   lstat?(file: string): Promise<Stats>;
+  /**
+   * What `lstat` tells, or undefined where nothing is at the path (ENOENT): the commit asks this of each
+   * new file's destination, where a miss is the rule. Derived from `lstat` when not given.
+   */
+  lstatIfAny?(file: string): Promise<Stats | undefined>;
   stat?(file: string): Promise<Stats>;
   readdir?(dir: string): Promise<string[]>;
   readFile?(file: string): Promise<Buffer>;
@@ -41,6 +46,8 @@ export const nodeFs: FullCommitFs = {
   writeFile: async (file, data) => writeFileSync(file, data, { flag: "wx" }),
   unlink: async (file) => unlinkSync(file),
   lstat: async (file) => lstatSync(file),
+  // No error object for a miss (Node makes one with a full stack for every failing call: ~20 µs each).
+  lstatIfAny: async (file) => lstatSync(file, { throwIfNoEntry: false }),
   stat: async (file) => statSync(file),
   readdir: async (dir) => readdirSync(dir),
   // A staged file may be megabytes: read without blocking (hashFile reads Node's in chunks anyway).
@@ -49,7 +56,19 @@ export const nodeFs: FullCommitFs = {
 
 /** `fs` with Node's operations for whatever it leaves out. */
 export function completeFs(fs: CommitFs = nodeFs): FullCommitFs {
-  return { ...nodeFs, ...Object.fromEntries(Object.entries(fs).filter(([, value]) => value !== undefined)) } as FullCommitFs;
+  const full = { ...nodeFs, ...Object.fromEntries(Object.entries(fs).filter(([, value]) => value !== undefined)) } as FullCommitFs;
+  // A filesystem with its own `lstat` answers `lstatIfAny` through it, never through Node's.
+  if (fs.lstat !== undefined && fs.lstatIfAny === undefined) full.lstatIfAny = (file) => lstatIfAny(fs.lstat!, file);
+  return full;
+}
+
+async function lstatIfAny(lstat: (file: string) => Promise<Stats>, file: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException | null)?.code === "ENOENT") return undefined;
+    throw error;
+  }
 }
 
 /**

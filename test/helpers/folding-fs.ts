@@ -45,6 +45,10 @@ export class FoldingFs implements FullCommitFs {
   writeFile = async (file: string, data: string): Promise<void> => writeFile(await this.real(file), data, { flag: "wx" });
   unlink = async (file: string): Promise<void> => unlink(await this.real(file));
   lstat = async (file: string) => lstat(await this.real(file));
+  lstatIfAny = async (file: string) => lstat(await this.real(file)).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
   stat = async (file: string) => stat(await this.real(file));
   readdir = async (dir: string): Promise<string[]> => readdir(await this.real(dir));
   readFile = async (file: string): Promise<Buffer> => readFile(await this.real(file));

@@ -16,7 +16,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { MpipError } from "../../src/errors.js";
 import { checkCommit, commit, type Placement } from "../../src/image/commit.js";
-import type { CommitFs } from "../../src/image/fs-ops.js";
+import { completeFs, nodeFs, type CommitFs } from "../../src/image/fs-ops.js";
 import { besideLayout } from "../../src/image/layout.js";
 import { FAT_RULES, FoldingFs } from "../helpers/folding-fs.js";
 import { snapshot, tempDir } from "../helpers/cli.js";
@@ -80,6 +80,23 @@ function packages(count: number, text: string): Record<string, string> {
 }
 
 describe("what a commit looks up", () => {
+  test("a destination looked up: nothing there is no error, any other failure is; a filesystem's own lstat answers", async () => {
+    const s = await scene({ "there.py": "X = 1\n" }, {});
+    assert.equal(await nodeFs.lstatIfAny(path.join(s.target, "missing.py")), undefined);
+    assert.equal((await nodeFs.lstatIfAny(path.join(s.target, "there.py")))?.isFile(), true);
+    await assert.rejects(nodeFs.lstatIfAny(path.join(s.target, "there.py", "below")), { code: "ENOTDIR" });
+    const failing = (code: string): CommitFs => ({
+      rename,
+      mkdir: (dir) => mkdir(dir),
+      rmdir: async () => undefined,
+      lstat: async (file) => {
+        throw Object.assign(new Error(`${code}: simulated, lstat '${file}'`), { code });
+      },
+    });
+    assert.equal(await completeFs(failing("ENOENT")).lstatIfAny(path.join(s.target, "there.py")), undefined, "the given lstat, not Node's, is asked");
+    await assert.rejects(completeFs(failing("EACCES")).lstatIfAny(path.join(s.target, "missing.py")), { code: "EACCES" });
+  });
+
   test("the plan looks below nothing that is not there; the apply looks each destination up once", async () => {
     const staged = { ...packages(20, "new"), "lib/new.py": "NEW = 1\n" };
     const s = await scene({ "keep.txt": "the user's", "lib/old.py": "OLD = 1\n" }, staged);

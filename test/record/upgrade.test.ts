@@ -4,7 +4,7 @@
 // shadowing `.py`, and a requirement the image already satisfies is not downloaded again (pip's rule).
 
 import assert from "node:assert/strict";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { listFiles, runMpip, tempDir } from "../helpers/cli.js";
@@ -85,6 +85,19 @@ describe("installing over an existing image", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /warning: `mathy\/ops\.py` \(of no installed package\) stays beside `mathy\/ops\.mpy` \(of `mathy`\)/);
     assert.equal(await readFile(path.join(target, "mathy", "ops.py"), "utf8"), "# copied by hand\n");
+  });
+
+  test("a file of no package is found below a subfolder and through a target that is a link to a folder", async () => {
+    const real = fresh();
+    await mkdir(path.join(real, "mathy"), { recursive: true });
+    await writeFile(path.join(real, "mathy", "ops.py"), "# copied by hand\n");
+    const target = fresh();
+    await symlink(real, target);
+    const result = await install(target, "mathy");
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /warning: `mathy\/ops\.py` in `.*` belongs to no installed package .*the copy from `mathy` replaces it/);
+    assert.doesNotMatch(result.stderr, /mathy\/__init__\.py/, "only the file that was there is warned about");
+    assert.equal(await readFile(path.join(real, "mathy", "ops.py"), "utf8"), "def double(x):\n    return 2 * x\n");
   });
 
   test("a file two packages ship belongs to the later one: upgrading or removing the first never deletes it", async () => {
