@@ -28,27 +28,48 @@ const LISTED = 10;
  * as written (reading them then reports them missing). Reads nothing but the file system's links.
  * @throws MpipError `unsafe-path`, naming every such path with its package, before anything is fetched.
  */
-export async function checkLockedPaths(lock: Lock, lockFile: string, folders: readonly string[]): Promise<void> {
+export async function checkLockedPaths(lock: Pick<Lock, "packages">, lockFile: string, folders: readonly string[]): Promise<void> {
+  const { own, outside } = await lockedPathsOutside(lock, lockFile, folders);
+  if (outside.length === 0) return;
+  throw new MpipError("unsafe-path", `refused to read what \`${printable(lockFile)}\` names outside the folder that may hold a lock's files (\`${printable(own, 300)}\`${folders.length === 0 ? "" : " and the folders given with -i"}): ${listed(outside)}; nothing was read`, {
+    hint: "a lock's local files must lie in its own folder or below, or in the git clone that holds it (never in `.git`); if you trust this lock, give the folder that holds them with `-i DIR`, or lock again from files inside the project",
+  });
+}
+
+/**
+ * What `mpip lock` says of a lock it writes whose local files `install --lock` would refuse (see
+ * checkLockedPaths), or undefined: a warning naming them, and how to install from it all the same.
+ * `folders`: the local folders given with `-i` (absolute), which an install may be given too.
+ */
+export async function lockedPathsWarning(lock: Pick<Lock, "packages">, lockFile: string, folders: readonly string[]): Promise<string | undefined> {
+  const { own, outside } = await lockedPathsOutside(lock, lockFile, folders);
+  if (outside.length === 0) return undefined;
+  return `\`${printable(lockFile)}\` names files outside the folder that may hold a lock's files (\`${printable(own, 300)}\`${folders.length === 0 ? "" : " and the folders given with -i"}): ${listed(outside)}; \`mpip install --lock\` refuses to read them unless given the folder that holds them with \`-i DIR\` (to make a lock anyone can install from, keep the files inside the project)`;
+}
+
+/** The paths of `lock` on this machine outside the places a lock may read from, as messages name them. */
+async function lockedPathsOutside(lock: Pick<Lock, "packages">, lockFile: string, folders: readonly string[]): Promise<{ own: string; outside: string[] }> {
   const own = await localDocumentRoot(lockFile);
   const places = await Promise.all([own, ...folders].map(async (folder) => {
     const given = path.resolve(folder);
     return { given, real: await realpath(given).catch(() => given) };
   }));
-  const refused: string[] = [];
+  const outside: string[] = [];
   for (const item of lock.packages) {
     for (const { what, file } of localPaths(item)) {
       const given = path.resolve(file);
       const real = await realpath(given).catch(() => undefined);
       // As written and, links resolved, where it really is: both must be in one of the places.
       const allowed = places.some((place) => within(place.given, given)) && (real === undefined || places.some((place) => within(place.real, real)));
-      if (!allowed) refused.push(`${what} at \`${printable(given, 300)}\`${real !== undefined && real !== given ? ` (a symbolic link to \`${printable(real, 300)}\`)` : ""}`);
+      if (!allowed) outside.push(`${what} at \`${printable(given, 300)}\`${real !== undefined && real !== given ? ` (a symbolic link to \`${printable(real, 300)}\`)` : ""}`);
     }
   }
-  if (refused.length === 0) return;
-  const shown = refused.slice(0, LISTED).join("; ") + (refused.length > LISTED ? `; and ${refused.length - LISTED} more` : "");
-  throw new MpipError("unsafe-path", `refused to read what \`${printable(lockFile)}\` names outside the folder that may hold a lock's files (\`${printable(own, 300)}\`${folders.length === 0 ? "" : " and the folders given with -i"}): ${shown}; nothing was read`, {
-    hint: "a lock's local files must lie in its own folder or below, or in the git clone that holds it (never in `.git`); if you trust this lock, give the folder that holds them with `-i DIR`, or lock again from files inside the project",
-  });
+  return { own, outside };
+}
+
+/** At most LISTED of `paths`, the rest counted. */
+function listed(paths: readonly string[]): string {
+  return paths.slice(0, LISTED).join("; ") + (paths.length > LISTED ? `; and ${paths.length - LISTED} more` : "");
 }
 
 /** The absolute folders of the local indexes among `indexUrls` (given with `-i`): a lock's files may lie there too. */

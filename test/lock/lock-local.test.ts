@@ -179,6 +179,29 @@ describe("what a lock may not make mpip read", () => {
     assert.deepEqual(Object.keys(await snapshot(byUrl)), ["secret.py"]);
   });
 
+  test("a lock made from files outside its folder says that install --lock will refuse them unless given the folder with -i", async () => {
+    const gizmo = await buildSdist({ name: "gizmo", version: "1.1", files: { "gizmo.py": "G = 11\n" } });
+    const elsewhere = await writeTree(fresh("elsewhere"), { "gizmo-1.1.tar.gz": gizmo });
+    const app = await writeTree(fresh("outside-app"), { "wheels/gizmo-1.1.tar.gz": gizmo });
+    const lockFile = path.join(app, "pylock.toml");
+    const warning = /^warning: `.*pylock\.toml` names files outside the folder that may hold a lock's files \(`[^`]+`\): the sdist of `gizmo 1\.1` at `[^`]+gizmo-1\.1\.tar\.gz`; `mpip install --lock` refuses to read them unless given the folder that holds them with `-i DIR`/m;
+    // From a -f folder outside: written, with the warning; the install it names is refused, and allowed with -i.
+    for (const check of [false, true]) {
+      const locked = await runMpip(["lock", "--no-index", "-f", elsewhere, "-o", lockFile, ...(check ? ["--check"] : []), "gizmo"], { cwd: app });
+      assert.equal(locked.code, 0, locked.stderr);
+      assert.match(locked.stderr, warning, check ? "--check" : "lock");
+    }
+    assert.equal((await runMpip(["install", "--lock", lockFile, "-p", fresh()])).code, 1);
+    const given = await runMpip(["install", "--no-record", "--lock", lockFile, "-i", elsewhere, "-p", fresh()]);
+    assert.equal(given.code, 0, given.stderr);
+    // The same folder given to lock with -i (so an install needs it too, and the user knows it): no warning; nor from files inside the project.
+    for (const args of [["-i", elsewhere], ["--no-index", "-f", path.join(app, "wheels")]]) {
+      const locked = await runMpip(["lock", ...args, "-o", lockFile, "gizmo"], { cwd: app });
+      assert.equal(locked.code, 0, locked.stderr);
+      assert.doesNotMatch(locked.stderr, /warning/, args.join(" "));
+    }
+  });
+
   test("inside the lock's folder, only regular files are read: a FIFO or a folder is an error naming it, never a hang", async (t) => {
     const app = await writeTree(fresh("fifo"), { "folder-1.0.tar.gz/x": "x" });
     try {
