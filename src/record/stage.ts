@@ -13,7 +13,7 @@ import { printable } from "../text.js";
 import { recordedFiles } from "./installed.js";
 import { describeDuplicates, type Distribution } from "./read.js";
 import { planImage, shadowedModules } from "./plan.js";
-import { stagedRecordFile, stageRecord, stageRewrittenRecord, type RecordInput, type StagedRecord } from "./write.js";
+import { childPath, stagedRecordFile, stageRecord, stageRewrittenRecord, type RecordInput, type StagedRecord } from "./write.js";
 
 /** A record's files: each staged file's path, with the size and sha256 the staging knows of it, if any. */
 export function recordFiles(dir: string, files: readonly string[], digests?: ReadonlyMap<string, FileDigest>): RecordInput["files"] {
@@ -69,7 +69,7 @@ export class RecordsAhead {
    */
   start(key: string, input: RecordInput): void {
     if (this.staged.has(key) || this.staged.size >= RECORDS_AHEAD) return;
-    const at = path.join(this.dir, String(this.staged.size));
+    const at = childPath(this.dir, String(this.staged.size));
     const record = nextTurn().then(() => stageRecord(at, input)).catch(() => undefined);
     this.staged.set(key, { input: JSON.stringify(input), record });
   }
