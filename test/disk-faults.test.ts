@@ -128,7 +128,7 @@ describe("disk faults", () => {
     try {
       const result = await upgrade(scene.target);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, /^error: cannot lock `.*image`: cannot create `.*image\/\.mpip-lock` \(EPERM: operation not permitted\)$/m);
+      assert.match(result.stderr, /^error: cannot lock the target folder `.*image`: cannot create `.*image\/\.mpip-lock` \(EPERM: operation not permitted\)$/m);
       assert.match(result.stderr, /^hint: mpip keeps a lock file, a staging folder and a journal in `.*image` while it installs: make it writable/m);
     } finally {
       execFileSync("chattr", ["-i", scene.target]);

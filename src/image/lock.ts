@@ -180,7 +180,7 @@ async function takeOwnFile(layout: TargetLayout, text: string, options: LockOpti
     if (created === "no-folder") {
       // The run we waited for created the folder and removed it again when it finished: make it again.
       if (++vanished > MAX_FOLDER_RETRIES) {
-        throw new MpipError("io", `cannot lock \`${printable(layout.target)}\`: the folder \`${printable(layout.home)}\` keeps disappearing`, {
+        throw new MpipError("io", `cannot lock the target folder \`${printable(layout.target)}\`: the folder \`${printable(layout.home)}\` keeps disappearing`, {
           hint: "something else is removing that folder; stop it, or choose another target with -p",
         });
       }
@@ -323,12 +323,12 @@ async function create(layout: TargetLayout, text: string, operation: TargetOpera
       // The folder went away (the run we waited for removed it), or it is there and takes no new files.
       const there = await stat(layout.home).then((info) => info.isDirectory(), () => false);
       if (!there) return "no-folder";
-      throw new MpipError("io", `cannot lock \`${printable(layout.target)}\`: cannot create \`${printable(file)}\` (ENOENT)`, {
+      throw new MpipError("io", `cannot lock the target folder \`${printable(layout.target)}\`: cannot create \`${printable(file)}\` (ENOENT)`, {
         cause: error,
         hint: `\`${printable(layout.home)}\` takes no new files (a virtual filesystem such as /proc or /sys): choose another folder with -p`,
       });
     }
-    throw ioError(`cannot lock \`${layout.target}\`: cannot create \`${file}\``, error, `mpip keeps a lock file, a staging folder and a journal in \`${layout.home}\` while it ${words(operation).does}: make it writable`);
+    throw ioError(`cannot lock the target folder \`${layout.target}\`: cannot create \`${file}\``, error, `mpip keeps a lock file, a staging folder and a journal in \`${layout.home}\` while it ${words(operation).does}: make it writable`);
   }
   try {
     await handle.writeFile(text);
@@ -336,7 +336,7 @@ async function create(layout: TargetLayout, text: string, operation: TargetOpera
   } catch (error) {
     await handle.close().catch(() => undefined);
     await unlink(file).catch(() => undefined);
-    throw ioError(`cannot lock \`${layout.target}\`: cannot write \`${file}\``, error, `make \`${layout.home}\` writable`);
+    throw ioError(`cannot lock the target folder \`${layout.target}\`: cannot write \`${file}\``, error, `make \`${layout.home}\` writable`);
   }
   return "created";
 }
