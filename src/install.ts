@@ -2,6 +2,7 @@
 // release into a staging folder, then commit the staged files into the target all at once.
 
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { MemoryBudget, memoryCapacity } from "./budget.js";
 import { RunScope } from "./cancel.js";
 import { Cache } from "./cache/cache.js";
@@ -467,7 +468,8 @@ function describe(node: ResolvedPackage<Staged>, replaced: string | undefined): 
     version: node.version,
     source: node.source,
     kind: node.artifact.type,
-    url: node.prepared.origin,
+    // A file on this machine as a `file:` URL, as `list --json` and a record's direct_url.json (PEP 610) give it.
+    url: path.isAbsolute(node.prepared.origin) ? pathToFileURL(node.prepared.origin).href : node.prepared.origin,
     filename: node.prepared.filename,
     sha256: node.prepared.sha256,
     requestedBy: node.requests.map((request) => request.requestedBy),

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { compileSource } from "../src/mpy/compile.js";
 import { listFiles, runMpip, snapshot, tempDir, type RunResult } from "./helpers/cli.js";
@@ -408,8 +409,8 @@ describe("--json report for direct installs", () => {
     assert.deepEqual(report.packages.map(pick), [
       { name: "helper", version: "v2", kind: "package-json", source: "github:acme/helper@v2", url: `${repos.hosts.github}/acme/helper/v2/package.json`, filename: "package.json", files: ["helper.py"] },
       { name: "hello2", version: "", kind: "module", source: moduleUrl, url: moduleUrl, filename: "hello2.py", files: ["hello2.py"] },
-      { name: "localpkg", version: "1.0", kind: "dist", source: path.join(local, "dist/localpkg-1.0.tar.gz"), url: path.join(local, "dist/localpkg-1.0.tar.gz"), filename: "localpkg-1.0.tar.gz", files: ["localpkg.py"] },
-      { name: "micropython-proj", version: "0.2", kind: "project", source: path.join(local, "proj"), url: path.join(local, "proj"), filename: "micropython-proj-0.2.tar.gz", files: ["projpkg/R.py", "projpkg/__init__.py", "projpkg/data/greeting.txt"] },
+      { name: "localpkg", version: "1.0", kind: "dist", source: path.join(local, "dist/localpkg-1.0.tar.gz"), url: pathToFileURL(path.join(local, "dist/localpkg-1.0.tar.gz")).href, filename: "localpkg-1.0.tar.gz", files: ["localpkg.py"] },
+      { name: "micropython-proj", version: "0.2", kind: "project", source: path.join(local, "proj"), url: pathToFileURL(path.join(local, "proj")).href, filename: "micropython-proj-0.2.tar.gz", files: ["projpkg/R.py", "projpkg/__init__.py", "projpkg/data/greeting.txt"] },
     ]);
     assert.equal(report.packages[1]!.sha256, sha(body));
     assert.equal(report.packages[2]!.sha256, sha(await readFile(path.join(local, "dist/localpkg-1.0.tar.gz"))));
