@@ -31,10 +31,6 @@ export function printable(input: string, max = 200): string {
   return escapeControls(cut);
 }
 
-/**
- * A count with its noun, agreeing in number: `quantity(1, "file")` → "1 file", `quantity(0, "file")` →
- * "0 files", `quantity(2, "entry", "entries")` → "2 entries". Every count mpip prints goes through it.
- */
 /** Damerau-Levenshtein distance (optimal string alignment): a swap of two neighbours counts as one edit. */
 export function editDistance(a: string, b: string): number {
   const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
@@ -49,6 +45,32 @@ export function editDistance(a: string, b: string): number {
   return rows[a.length]![b.length]!;
 }
 
+/**
+ * The names among `names` a slip of the keyboard away from `wanted`, for a "did you mean" hint: at most
+ * one edit from a name of up to 4 characters, two from a longer one (a swap of neighbours is one edit;
+ * `distance` measures, editDistance by default), never `wanted` itself; the closest 3 at most, closest
+ * first, then by name.
+ */
+export function closeNames(wanted: string, names: readonly string[], distance: (name: string) => number = (name) => editDistance(wanted, name)): string[] {
+  const most = wanted.length <= 4 ? 1 : 2;
+  return [...new Set(names)]
+    .map((name) => ({ name, distance: distance(name) }))
+    .filter((entry) => entry.distance > 0 && entry.distance <= most)
+    .sort((a, b) => a.distance - b.distance || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .slice(0, 3)
+    .map((entry) => entry.name);
+}
+
+/** The hint that `where` (a source's label) has names close to the one asked for, or undefined for none. */
+export function closeNamesNote(where: string, near: readonly string[]): string | undefined {
+  if (near.length === 0) return undefined;
+  return `\`${printable(where)}\` has ${near.length === 1 ? "a name close to it" : "names close to it"}: ${near.map((name) => `\`${printable(name)}\``).join(", ")}`;
+}
+
+/**
+ * A count with its noun, agreeing in number: `quantity(1, "file")` → "1 file", `quantity(0, "file")` →
+ * "0 files", `quantity(2, "entry", "entries")` → "2 entries". Every count mpip prints goes through it.
+ */
 export function quantity(count: number, noun: string, plural = `${noun}s`): string {
   return `${count} ${count === 1 ? noun : plural}`;
 }

@@ -3,7 +3,7 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
-import { printable } from "../text.js";
+import { closeNames, closeNamesNote, editDistance, printable } from "../text.js";
 import { isValidName, normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
 import { isPep440Version } from "../versions.js";
@@ -52,14 +52,24 @@ export class FindLinksSource implements Source {
   }
 
   /**
-   * A folder `mpip download` wrote is also a micropython-lib v2 index: `-f` reads its sdists only, so a mip
-   * package it holds is found with `-i DIR`, and the hint says so.
+   * A slip of the keyboard: the names of the folder's sdists close to the one asked for (text.ts
+   * closeNames). And a folder `mpip download` wrote is also a micropython-lib v2 index: `-f` reads its
+   * sdists only, so a mip package it holds is found with `-i DIR`, and the hint says so.
    */
-  async hintWhenMissing(): Promise<string | undefined> {
-    const names = await this.files().catch((): string[] => []);
-    if (!names.includes("index.json")) return undefined;
-    const folder = printable(this.folder);
-    return `\`${folder}\` is also a micropython-lib (v2) index (it holds index.json, as \`mpip download\` writes): \`-f\` reads only its sdists; install its mip packages with \`-i ${folder}\``;
+  async hintWhenMissing(requirement?: Requirement): Promise<string | undefined> {
+    const files = await this.files().catch((): string[] => []);
+    const notes: string[] = [];
+    if (requirement !== undefined) {
+      const wanted = normalizeName(requirement.name);
+      const names = files.flatMap((filename) => parseArchiveName(filename)?.name ?? []);
+      const near = closeNamesNote(this.folder, closeNames(wanted, names, (name) => editDistance(wanted, normalizeName(name))));
+      if (near !== undefined) notes.push(near);
+    }
+    if (files.includes("index.json")) {
+      const folder = printable(this.folder);
+      notes.push(`\`${folder}\` is also a micropython-lib (v2) index (it holds index.json, as \`mpip download\` writes): \`-f\` reads only its sdists; install its mip packages with \`-i ${folder}\``);
+    }
+    return notes.length === 0 ? undefined : notes.join("; ");
   }
 
   private files(): Promise<string[]> {

@@ -12,7 +12,7 @@ import type { HttpClient } from "../http.js";
 import { redactUrl } from "../http.js";
 import { isMipName, normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
-import { editDistance, printable } from "../text.js";
+import { closeNames, closeNamesNote, editDistance, printable } from "../text.js";
 import { encodeSegment, parseUrl } from "../url.js";
 import { isPep440Version } from "../versions.js";
 import { badField, describeDocument, jsonObject, MAX_METADATA_BYTES, parseDocument, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
@@ -131,15 +131,8 @@ export class MipV2Source implements Source {
   private nearNames(wanted: string, other: string, packages: ReadonlyArray<{ name: string }>): string | undefined {
     const bare = wanted.startsWith(MIP_PREFIX) ? other : wanted;
     if (bare === "") return undefined;
-    const most = bare.length <= 4 ? 1 : 2;
-    const near = packages
-      .map((entry) => ({ name: entry.name, distance: Math.min(editDistance(bare, normalizeName(entry.name)), editDistance(`${MIP_PREFIX}${bare}`, normalizeName(entry.name))) }))
-      .filter((entry) => entry.distance > 0 && entry.distance <= most)
-      .sort((a, b) => a.distance - b.distance || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .slice(0, 3)
-      .map((entry) => `\`${printable(entry.name)}\``);
-    if (near.length === 0) return undefined;
-    return `\`${this.label}\` has ${near.length === 1 ? "a name close to it" : "names close to it"}: ${near.join(", ")}`;
+    const near = closeNames(bare, packages.map((entry) => entry.name), (name) => Math.min(editDistance(bare, normalizeName(name)), editDistance(`${MIP_PREFIX}${bare}`, normalizeName(name))));
+    return closeNamesNote(this.label, near);
   }
 
   private async fetchIndex(): Promise<Index> {

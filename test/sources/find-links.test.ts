@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { test } from "node:test";
-import { parseArchiveName } from "../../src/sources/find-links.js";
+import { FindLinksSource, parseArchiveName } from "../../src/sources/find-links.js";
+import { parseRequirement } from "../../src/spec/requirement.js";
+import { runMpip } from "../helpers/cli.js";
 import { parseRequirementsFile } from "../../src/spec/requirements-file.js";
 
 test("archive names split at the last `-` that starts a valid version", () => {
@@ -17,4 +22,25 @@ test("requirements files drop comments and blank lines and keep line numbers", (
     { text: "bar==1.0", line: 4 },
     { text: "baz>=1#not-a-comment", line: 5 },
   ]);
+});
+
+test("a name a letter or two off one of the folder's sdists gets that name in the hint; a far one gets none", async (t) => {
+  const folder = await mkdtemp(path.join(os.tmpdir(), "mpip-find-links-"));
+  t.after(() => rm(folder, { recursive: true, force: true }));
+  for (const file of ["umqtt.simple-1.4.tar.gz", "umqtt.simple-1.3.tar.gz", "umqtt.robust-1.0.tar.gz", "umqtt.simply-0.1.tar.gz", "Aioble-0.4.tar.gz", "notes.txt"]) await writeFile(path.join(folder, file), "");
+  const source = new FindLinksSource(folder);
+  const hint = (asked: string) => source.hintWhenMissing(parseRequirement(asked));
+  assert.equal(await source.lookup(parseRequirement("aiobel")), undefined);
+  assert.equal(await hint("aiobel"), `\`${folder}\` has a name close to it: \`Aioble\``);
+  assert.equal(await hint("umqtt-simpel"), `\`${folder}\` has names close to it: \`umqtt.simple\`, \`umqtt.simply\``, "compared as PEP 503 names, named as the folder spells them");
+  assert.equal(await hint("umqtt.rbust"), `\`${folder}\` has a name close to it: \`umqtt.robust\``);
+  assert.equal(await hint("umqtt.simplx"), `\`${folder}\` has names close to it: \`umqtt.simple\`, \`umqtt.simply\``);
+  assert.equal(await hint("umqtt"), undefined);
+  assert.equal(await hint("notes"), undefined, "only sdists' names");
+  const result = await runMpip(["install", "--no-index", "-f", folder, "-p", path.join(folder, "image"), "aiobel"]);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /^hint: check the spelling of the name, .*; `[^`]+` has a name close to it: `Aioble`$/m);
+  // A folder `mpip download` wrote says that too.
+  await writeFile(path.join(folder, "index.json"), "{}");
+  assert.match((await new FindLinksSource(folder).hintWhenMissing(parseRequirement("aiobel"))) ?? "", /has a name close to it: `Aioble`; `[^`]+` is also a micropython-lib \(v2\) index/);
 });
