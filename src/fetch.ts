@@ -8,7 +8,6 @@
 // it is there (no request at all), and a download of it is put there once it matches; any other remote
 // file is cached by its URL by the HTTP client, and revalidated.
 
-import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { open, realpath, stat } from "node:fs/promises";
 import path from "node:path";
@@ -25,6 +24,7 @@ import { throughGitData } from "./sources/local-root.js";
 import type { AllowedHashes } from "./resolve/constraints.js";
 import type { Location } from "./sources/types.js";
 import { printable, quantity } from "./text.js";
+import { sha256Hex } from "./image/fs-ops.js";
 
 /** What to fetch: a location, and the sha256 (or, for mip's short hashes, a prefix of it) it must have. */
 export interface Expected {
@@ -82,7 +82,7 @@ export async function fetchFile(file: Expected, http: HttpClient, label: string,
   const lease = options.lease ?? http.memory.lease();
   try {
     const { body: data, origin } = await fetchInto(file, http, label, options, new MemorySink(), lease);
-    const sha256 = createHash("sha256").update(data).digest("hex");
+    const sha256 = sha256Hex(data);
     await verifyFetched(file, sha256, origin, label, options, http);
     return { data, sha256, origin };
   } finally {

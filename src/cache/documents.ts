@@ -10,13 +10,14 @@
 // so no Authorization, is stored. A 404 or 410 is remembered too (a later index in the list may be the
 // one that has the package), so `--offline` can answer it.
 
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { utimesSync } from "node:fs";
 import { rm, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { FolderMaker } from "../image/make-dirs.js";
 import { outOfDescriptors, readSmallFile, readSmallFileSync } from "../local-file.js";
 import { renameInto, type StoreEvents } from "./store.js";
+import { sha256Hex } from "../image/fs-ops.js";
 
 /** A remembered answer. `url`: where it was finally answered (after redirects), for relative links. */
 export type CachedAnswer =
@@ -39,7 +40,7 @@ export class DocumentCache {
     bare.username = "";
     bare.password = "";
     bare.hash = "";
-    return createHash("sha256").update(`${accept ?? ""}\n${bare.href}`).digest("hex");
+    return sha256Hex(`${accept ?? ""}\n${bare.href}`);
   }
 
   private pathOf(key: string): string {

@@ -1,7 +1,6 @@
 // What preparing a release needs and what it leaves behind: the staged files of one package,
 // fetched and verified, in a folder of the install's staging area, plus what the report says of it.
 
-import { createHash } from "node:crypto";
 import type { RunScope } from "../cancel.js";
 import { printable } from "../text.js";
 import type { HttpClient } from "../http.js";
@@ -12,6 +11,7 @@ import type { Release } from "../resolve/resolve.js";
 import type { SpecContext } from "../spec/package-spec.js";
 import type { Location } from "../sources/types.js";
 import type { DocumentsAhead } from "./package-document.js";
+import { sha256Hex } from "../image/fs-ops.js";
 
 export interface PrepareContext {
   http: HttpClient;
@@ -94,7 +94,7 @@ export function describeRelease(name: string, version: string, filename: string)
 /** A package's staging folder: keys may be URLs or paths, so the folder name is made safe and unique. */
 export function stagingDir(context: PrepareContext, key: string): string {
   const readable = key.replace(/[^A-Za-z0-9._-]+/g, "_").slice(-60).replace(/^[._]+/, "");
-  const digest = createHash("sha256").update(key).digest("hex").slice(0, 10);
+  const digest = sha256Hex(key).slice(0, 10);
   return context.staging.packageDir(`${readable}-${digest}`);
 }
 

@@ -4,7 +4,6 @@
 // what mpip installed. Pure functions only: names, the RECORD CSV, METADATA and mpip's own `mpip.json`,
 // as written. I/O is in write.ts (staging a record); records in a target are read by read.ts alone.
 
-import { createHash } from "node:crypto";
 import { normalizeVersion } from "../versions.js";
 import { parseRecordCsv } from "./csv.js";
 
@@ -100,9 +99,9 @@ export function distInfoName(name: string, version: string): string {
   return `${escapeName(name)}-${escapeVersion(version)}${DIST_INFO_SUFFIX}`;
 }
 
-/** RECORD's hash of a file's bytes: `sha256=` and the digest in urlsafe base64 without `=` padding. */
-export function recordHash(data: Uint8Array): string {
-  return `sha256=${createHash("sha256").update(data).digest("base64url")}`;
+/** RECORD's hash of a file whose sha256 is `sha256` (lowercase hex): `sha256=` and the digest in urlsafe base64 without `=` padding. */
+export function recordHash(sha256: string): string {
+  return `sha256=${Buffer.from(sha256, "hex").toString("base64url")}`;
 }
 
 /** One CSV field as Python's `csv` module writes it (QUOTE_MINIMAL): quoted only when it must be. */

@@ -87,13 +87,14 @@ export async function stageRecord(dir: string, input: RecordInput): Promise<Stag
   const rows: RecordRow[] = input.files.map((file, at) => {
     const { size, sha256 } = hashed[at]!;
     digests.set(file.path, { size, sha256 });
-    return { path: file.path, hash: `sha256=${Buffer.from(sha256, "hex").toString("base64url")}`, size };
+    return { path: file.path, hash: recordHash(sha256), size };
   });
   const written = own.map(([name, text]) => [name, Buffer.from(text, "utf8")] as const);
   for (const [name, data] of written) writeFileSync(childPath(dir, name), data);
   for (const [name, data] of written) {
-    digests.set(`${distInfo}/${name}`, digestOf(data));
-    rows.push({ path: `${distInfo}/${name}`, hash: recordHash(data), size: data.length });
+    const digest = digestOf(data);
+    digests.set(`${distInfo}/${name}`, digest);
+    rows.push({ path: `${distInfo}/${name}`, hash: recordHash(digest.sha256), size: data.length });
   }
   rows.push({ path: `${distInfo}/${RECORD}` });
   const record = Buffer.from(formatRecord(rows), "utf8");

@@ -30,7 +30,8 @@ test("a package document's free-text version is recorded as one the record is re
 });
 
 test("RECORD: hashes in urlsafe base64 without padding; fields quoted only when needed; read back whole", () => {
-  assert.equal(recordHash(Buffer.from("")), "sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
+  // The sha256 of no bytes, from hex to RECORD's form.
+  assert.equal(recordHash("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"), "sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
   const rows = [{ path: "a,b.py", hash: "sha256=x", size: 3 }, { path: 'q"uote.py', hash: "sha256=y", size: 0 }, { path: "p-1.dist-info/RECORD" }];
   const text = formatRecord(rows);
   assert.equal(text, '"a,b.py",sha256=x,3\n"q""uote.py",sha256=y,0\np-1.dist-info/RECORD,,\n');
