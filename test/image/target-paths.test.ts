@@ -150,7 +150,7 @@ describe("targets that are not usable folders", () => {
       if (!existsSync(path.dirname(target))) continue;
       const top = await runMpip(install(target));
       assert.equal(top.code, 1, top.stderr);
-      assert.match(top.stderr, /^error: cannot (lock `.*`: cannot create `.*\.mpip-lock` \((ENOENT|EACCES[^)]*)\)|create `.*`)/m, top.stderr);
+      assert.match(top.stderr, /^error: cannot (lock the target folder `.*`: cannot create `.*\.mpip-lock` \((ENOENT|EACCES[^)]*)\)|create `.*`)/m, top.stderr);
       assert.match(top.stderr, /takes no new files|does not take new folders|writable/, top.stderr);
       assert.doesNotMatch(top.stderr, /keeps disappearing|another mpip/);
     }
