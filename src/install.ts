@@ -1,6 +1,7 @@
 // `mpip install`: plan → prepare → install. Resolve the graph while fetching and unpacking each
 // release into a staging folder, then commit the staged files into the target all at once.
 
+import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { MemoryBudget, memoryCapacity } from "./budget.js";
@@ -26,7 +27,8 @@ import type { Compiler } from "./mpy/compile.js";
 import { mipFlavor, type MpyTarget } from "./mpy/target.js";
 import { fitToFirmware, imageMpyWarnings } from "./prepare/firmware.js";
 import { DocumentsAhead, prepareRelease, warmRelease, type PrepareContext, type Staged } from "./prepare/index.js";
-import { resolve, type Constraint, type HashMode, type Release, type Request, type ResolvedPackage, type ResolveOptions } from "./resolve/resolve.js";
+import { lookRootsAhead, resolve, type Constraint, type HashMode, type Release, type Request, type ResolvedPackage, type ResolveOptions } from "./resolve/resolve.js";
+import type { Lookups } from "./resolve/lookups.js";
 import { IndexSource } from "./sources/detect.js";
 import { FindLinksSource } from "./sources/find-links.js";
 import { gitHostsFromEnv, type GitHosts } from "./sources/git-hosts.js";
@@ -136,7 +138,17 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   // The first failure (or a signal) aborts every request, wait and queued task of the install at once.
   const scope = new RunScope(options.signal);
   const { http, sources, firstMip } = await openSources(options, limits, scope);
-  const image = await TargetSession.open(options.target, { wait: options.wait ?? true, operation: "install", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  // Into a target that does not exist yet, the roots' look-ups go out first, while the target is opened.
+  const early = (await lstat(target).then(() => false, () => true)) ? lookRootsEarly(options, sources, scope) : undefined;
+  let image: TargetSession;
+  try {
+    image = await TargetSession.open(options.target, { wait: options.wait ?? true, operation: "install", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  } catch (error) {
+    early?.lookups.endAll();
+    await http.close().catch(() => undefined);
+    scope.dispose();
+    throw error;
+  }
   const context = prepareContext(options, { http, staging: image.staging, limits, scope, firstMip });
   let closingHttp: Promise<void> | undefined;
   let ahead: RecordsAhead | undefined;
@@ -154,7 +166,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
     };
     ahead = recordsAhead(options, image, compiler);
     const onPrepared = ahead === undefined ? undefined : (node: ResolvedPackage<Staged>) => stageAhead(ahead!, node, installed, recordContext);
-    const resolved = await resolveAndPrepare(options, { sources, scope, context, ...(onPrepared === undefined ? {} : { onPrepared }), satisfied: (key, requests, chosen) => satisfiedBy(installed, key, requests, satisfiedContext, chosen) });
+    const resolved = await resolveAndPrepare(options, { sources, scope, context, ...(onPrepared === undefined ? {} : { onPrepared }), ...(early === undefined ? {} : { early }), satisfied: (key, requests, chosen) => satisfiedBy(installed, key, requests, satisfiedContext, chosen) });
     // Everything is fetched: the connections close while the records are staged and the commit runs.
     closingHttp = http.close();
     closingHttp.catch(() => {});
@@ -201,6 +213,29 @@ export async function closeRun(image: TargetSession, closingHttp: Promise<void>,
   for (const result of closed) if (result.status === "rejected") throw result.reason;
 }
 
+/** The run's pool, and the roots' look-ups started on it before the resolution (resolve.ts lookRootsAhead). */
+export interface EarlyRoots {
+  pool: Pool;
+  lookups: Lookups;
+}
+
+/**
+ * Starts the roots' look-ups on the run's pool before anything else of the run (resolve.ts
+ * lookRootsAhead): for a target that does not exist yet, where nothing installed can satisfy a root.
+ * Opening the target (its lock, the overlap scan, the staging folder: several milliseconds of calls on
+ * the disk) then overlaps the first round trip instead of coming before it.
+ */
+function lookRootsEarly(options: Pick<InstallOptions, "requests" | "jobs" | "constraints" | "hashMode">, sources: Source[], scope: RunScope): EarlyRoots {
+  const pool = new Pool(options.jobs, scope.signal);
+  const lookups = lookRootsAhead(options.requests, {
+    sources,
+    pool,
+    ...(options.constraints === undefined ? {} : { constraints: options.constraints }),
+    ...(options.hashMode === undefined ? {} : { hashMode: options.hashMode }),
+  });
+  return { pool, lookups };
+}
+
 /**
  * Resolves `options.requests` from `sources` and prepares (fetches, verifies, stages) each release with
  * `context`, with progress on the reporter: the resolution every command that resolves like install
@@ -209,10 +244,10 @@ export async function closeRun(image: TargetSession, closingHttp: Promise<void>,
  */
 export function resolveAndPrepare(
   options: Pick<InstallOptions, "requests" | "jobs" | "pre" | "noDeps" | "constraints" | "hashMode" | "reporter">,
-  run: { sources: Source[]; scope: RunScope; context: PrepareContext; satisfied?: ResolveOptions<Staged>["satisfied"]; onPrepared?: ResolveOptions<Staged>["onPrepared"] },
+  run: { sources: Source[]; scope: RunScope; context: PrepareContext; satisfied?: ResolveOptions<Staged>["satisfied"]; onPrepared?: ResolveOptions<Staged>["onPrepared"]; early?: EarlyRoots },
 ): Promise<Array<ResolvedPackage<Staged>>> {
   const { reporter } = options;
-  const pool = new Pool(options.jobs, run.scope.signal);
+  const pool = run.early?.pool ?? new Pool(options.jobs, run.scope.signal);
   // A dependency's package document is fetched as soon as the document naming it is read (warmRelease).
   const documentsAhead = new DocumentsAhead((task) => pool.run(task));
   const context: PrepareContext = { ...run.context, documentsAhead };
@@ -226,6 +261,7 @@ export function resolveAndPrepare(
     noDeps: options.noDeps,
     ...(options.constraints === undefined ? {} : { constraints: options.constraints }),
     ...(options.hashMode === undefined ? {} : { hashMode: options.hashMode }),
+    ...(run.early === undefined ? {} : { lookups: run.early.lookups }),
     onProgress: ({ resolved: count, pending }) => reporter.progress(`Resolving: ${quantity(count, "package")} ready, ${pending} in progress`),
     onNotice: (message) => reporter.warn(message),
     prepare: (release, early) => prepareRelease(release, context, early),

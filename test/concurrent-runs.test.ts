@@ -5,15 +5,15 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync, realpathSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { listFiles, runMpip, tempDir } from "./helpers/cli.js";
 import { holdRequests } from "./helpers/gate.js";
 import { startIndexServer, type IndexServer } from "./helpers/index-server.js";
-import { beside, startMpip, until } from "./helpers/process.js";
+import { beside, sleep, startMpip, until } from "./helpers/process.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -96,6 +96,36 @@ describe("concurrent runs on one target", () => {
     const result = await runMpip(install(target, "first", "--no-wait", "--json"));
     assert.equal(result.code, 1);
     assert.equal((JSON.parse(result.stdout) as { error: { code: string } }).error.code, "locked");
+  });
+
+  test("into a target that does not exist yet, the roots are asked for while the run waits for the lock; into one that exists, not before it has the lock", async () => {
+    const { target, lock } = await freshParent();
+    const held = JSON.stringify({ pid: process.pid, hostname: os.hostname(), since: "2020-01-01T00:00:00.000Z" });
+    const asked = (name: string) => server.requests.filter((request) => request.endsWith(`/run-${name}/json`)).length;
+    // Fresh: the look-up goes out before the lock is had (a live process, this one, holds it).
+    await writeFile(lock, held);
+    const before = asked("first");
+    const fresh = startMpip(install(target, "first"));
+    assert.ok(await until(() => /Waiting for another mpip/.test(fresh.stderr()), fresh), fresh.stderr());
+    // Still waiting (the lock is this process's, and held): the document was asked for before the lock was had.
+    assert.ok(await until(() => asked("first") > before, fresh), fresh.stderr());
+    assert.ok(existsSync(lock) && !fresh.done && !/Took over/.test(fresh.stderr()), fresh.stderr());
+    await rm(lock);
+    const done = await fresh.exited;
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(asked("first") - before, 1, "the level took the look-up made while it waited: the document was asked for once");
+    assert.deepEqual(await listFiles(target), ["run_first/__init__.py", "run_first/data.py"]);
+    // The target exists now: a root it may already hold is not asked for until the run has the lock.
+    await writeFile(lock, held);
+    const second = asked("second");
+    const existing = startMpip(install(target, "second"));
+    assert.ok(await until(() => /Waiting for another mpip/.test(existing.stderr()), existing), existing.stderr());
+    await sleep(300);
+    assert.equal(asked("second"), second, "nothing asked before the lock");
+    await rm(lock);
+    const after = await existing.exited;
+    assert.equal(after.code, 0, after.stderr);
+    assert.equal(asked("second") - second, 1);
   });
 
   test("a lock left by a process that is gone is taken over, and said so", async () => {

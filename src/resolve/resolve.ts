@@ -118,11 +118,38 @@ export interface ResolveOptions<T> {
   constraints?: readonly Constraint[];
   /** Hash-checking mode: every package must be pinned and have hashes (see constraints.ts). */
   hashMode?: HashMode;
+  /** The look-ups lookRootsAhead started (on the same sources and pool), for the first level to take. */
+  lookups?: Lookups;
+}
+
+/**
+ * Starts looking up the roots asked for by name, as the first level will ask for them (every request on
+ * a name, and its constraints, in one requirement), before the resolution itself begins: their requests
+ * are on the wire while the caller gets the rest of the run ready (an install opens its target). Give
+ * the returned Lookups to `resolve` as `options.lookups`; `endAll()` ends them if the run stops first.
+ * Only where nothing the target holds can satisfy a root (a target that does not exist yet): the level
+ * asks the target first, and a root it kept would have been asked for in vain. A name a direct source
+ * among the roots gives is left to that source; nothing is looked up in hash-checking mode, whose checks
+ * come first.
+ */
+export function lookRootsAhead(roots: readonly Request[], options: Pick<ResolveOptions<unknown>, "sources" | "pool" | "constraints" | "hashMode">): Lookups {
+  const lookups = new Lookups((requirement, signal) => options.pool.run(() => lookUp(requirement, options.sources, signal)));
+  if (options.hashMode !== undefined) return lookups;
+  const constraints = constraintsByName(options.constraints ?? []);
+  const named = new Set(roots.flatMap((request) => (request.direct?.named === true ? [normalizeName(request.direct.name)] : [])));
+  const byKey = new Map<string, Request[]>();
+  for (const request of roots) {
+    const key = normalizeName(request.requirement.name);
+    if (request.direct !== undefined || named.has(key)) continue;
+    byKey.set(key, [...(byKey.get(key) ?? []), request]);
+  }
+  for (const [key, requests] of byKey) lookups.lookAhead(key, combinedRequirement(requests, constraints.get(key) ?? []));
+  return lookups;
 }
 
 export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): Promise<Array<ResolvedPackage<T>>> {
   const chosen = new Map<string, ResolvedPackage<T>>();
-  const lookups = new Lookups((requirement, signal) => options.pool.run(() => lookUp(requirement, options.sources, signal)));
+  const lookups = options.lookups ?? new Lookups((requirement, signal) => options.pool.run(() => lookUp(requirement, options.sources, signal)));
   // A direct source whose project name is known answers requests for that name: `./foo-1.0.tar.gz` and
   // `foo` are one package. A name guessed from a URL or a folder never does.
   const aliases = new Map<string, string>();
