@@ -139,7 +139,7 @@ export async function install(options: InstallOptions): Promise<InstallReport> {
   const scope = new RunScope(options.signal);
   const { http, sources, firstMip } = await openSources(options, limits, scope);
   // Into a target that does not exist yet, the roots' look-ups go out first, while the target is opened.
-  const early = (await lstat(target).then(() => false, () => true)) ? lookRootsEarly(options, sources, scope) : undefined;
+  const early = (await lstat(target).then(() => false, (error: NodeJS.ErrnoException) => error.code === "ENOENT")) ? lookRootsEarly(options, sources, scope) : undefined;
   let image: TargetSession;
   try {
     image = await TargetSession.open(options.target, { wait: options.wait ?? true, operation: "install", reporter, ...(options.signal === undefined ? {} : { signal: options.signal }) });
@@ -498,14 +498,25 @@ export function sourceKinds(sources: Source[]): Map<string, SourceKind> {
   return kinds;
 }
 
+/**
+ * Where a package came from, as `--json` gives it: a URL as fetched, and a file on this machine (given by
+ * an absolute path or one relative to the current folder, as a `-f` folder's files are) as a `file:` URL,
+ * as `list --json` and a record's direct_url.json (PEP 610) give it. A package the target already held
+ * keeps its `.dist-info` name.
+ */
+function reportedUrl(node: ResolvedPackage<Staged>): string {
+  const { origin } = node.prepared;
+  if (node.prepared.alreadyInstalled === true || /^[a-z][a-z0-9+.-]*:\/\//i.test(origin)) return origin;
+  return pathToFileURL(path.resolve(origin)).href;
+}
+
 function describe(node: ResolvedPackage<Staged>, replaced: string | undefined): InstalledPackage {
   return {
     name: node.name,
     version: node.version,
     source: node.source,
     kind: node.artifact.type,
-    // A file on this machine as a `file:` URL, as `list --json` and a record's direct_url.json (PEP 610) give it.
-    url: path.isAbsolute(node.prepared.origin) ? pathToFileURL(node.prepared.origin).href : node.prepared.origin,
+    url: reportedUrl(node),
     filename: node.prepared.filename,
     sha256: node.prepared.sha256,
     requestedBy: node.requests.map((request) => request.requestedBy),

@@ -126,6 +126,12 @@ describe("concurrent runs on one target", () => {
     const after = await existing.exited;
     assert.equal(after.code, 0, after.stderr);
     assert.equal(asked("second") - second, 1);
+    // A target below a file cannot be made: nothing is asked of the index for it.
+    await writeFile(path.join(path.dirname(target), "a-file"), "");
+    const third = asked("third");
+    const below = await runMpip(install(path.join(path.dirname(target), "a-file", "image"), "third"));
+    assert.equal(below.code, 1, below.stderr);
+    assert.equal(asked("third"), third);
   });
 
   test("a lock left by a process that is gone is taken over, and said so", async () => {

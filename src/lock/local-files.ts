@@ -37,14 +37,15 @@ export async function checkLockedPaths(lock: Pick<Lock, "packages">, lockFile: s
 }
 
 /**
- * What `mpip lock` says of a lock it writes whose local files `install --lock` would refuse (see
- * checkLockedPaths), or undefined: a warning naming them, and how to install from it all the same.
- * `folders`: the local folders given with `-i` (absolute), which an install may be given too.
+ * What `mpip lock` says of a lock it writes whose local files `install --lock` would refuse unless given
+ * their folders with `-i` (see checkLockedPaths), or undefined: a warning naming them, and how to install
+ * from it all the same. Files of a local index the lock was made from count too: the lock records that
+ * index, but an install trusts only the folders given on its own command line.
  */
-export async function lockedPathsWarning(lock: Pick<Lock, "packages">, lockFile: string, folders: readonly string[]): Promise<string | undefined> {
-  const { own, outside } = await lockedPathsOutside(lock, lockFile, folders);
+export async function lockedPathsWarning(lock: Pick<Lock, "packages">, lockFile: string): Promise<string | undefined> {
+  const { own, outside } = await lockedPathsOutside(lock, lockFile, []);
   if (outside.length === 0) return undefined;
-  return `\`${printable(lockFile)}\` names files outside the folder that may hold a lock's files (\`${printable(own, 300)}\`${folders.length === 0 ? "" : " and the folders given with -i"}): ${listed(outside)}; \`mpip install --lock\` refuses to read them unless given the folder that holds them with \`-i DIR\` (to make a lock anyone can install from, keep the files inside the project)`;
+  return `\`${printable(lockFile)}\` names files outside the folder that may hold a lock's files (\`${printable(own, 300)}\`): ${listed(outside)}; \`mpip install --lock\` refuses to read them unless given the folder that holds them with \`-i DIR\` (to make a lock anyone can install from, keep the files inside the project)`;
 }
 
 /** The paths of `lock` on this machine outside the places a lock may read from, as messages name them. */

@@ -22,7 +22,7 @@ import { lockBuildOf } from "./build.js";
 import { diffLocks, type LockChange } from "./diff.js";
 import { MAX_LOCK_BYTES, renderLock, type Lock, type LockedPackage } from "./format.js";
 import { lockedPackages, stripCredentials } from "./from-resolution.js";
-import { localFolders, lockedPathsWarning } from "./local-files.js";
+import { lockedPathsWarning } from "./local-files.js";
 import { parseLock } from "./read.js";
 import { writeFileAtomically } from "./write-file.js";
 
@@ -64,7 +64,8 @@ export async function lock(options: LockOptions): Promise<LockReport> {
   });
   const text = renderLock(made, path.dirname(lockFile));
   checkReadsBack(text, lockFile, made);
-  const outside = await lockedPathsWarning(made, lockFile, localFolders(options.indexUrls, options.cwd));
+  // Files of a local index given with -i count too: an install from the lock is given that folder only if the user gives it again.
+  const outside = await lockedPathsWarning(made, lockFile);
   if (outside !== undefined) options.reporter.warn(outside);
   const report = { lockFile, packages: made.packages, warnings: options.reporter.warnings };
   if (options.check !== true) {

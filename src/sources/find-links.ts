@@ -3,7 +3,7 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
-import { closeNames, closeNamesNote, editDistance, printable } from "../text.js";
+import { closeNames, closeNamesNote, editDistanceWithin, printable } from "../text.js";
 import { isValidName, normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
 import { isPep440Version } from "../versions.js";
@@ -61,8 +61,13 @@ export class FindLinksSource implements Source {
     const notes: string[] = [];
     if (requirement !== undefined) {
       const wanted = normalizeName(requirement.name);
-      const names = files.flatMap((filename) => parseArchiveName(filename)?.name ?? []);
-      const near = closeNamesNote(this.folder, closeNames(wanted, names, (name) => editDistance(wanted, normalizeName(name))));
+      // One spelling of each project (the first in file order), and only names a project can have.
+      const spellings = new Map<string, string>();
+      for (const filename of files) {
+        const name = parseArchiveName(filename)?.name;
+        if (name !== undefined && isValidName(name) && !spellings.has(normalizeName(name))) spellings.set(normalizeName(name), name);
+      }
+      const near = closeNamesNote(this.folder, closeNames(wanted, [...spellings.values()], (name) => editDistanceWithin(wanted, normalizeName(name), 2)));
       if (near !== undefined) notes.push(near);
     }
     if (files.includes("index.json")) {

@@ -12,7 +12,7 @@ import type { HttpClient } from "../http.js";
 import { redactUrl } from "../http.js";
 import { isMipName, normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
-import { closeNames, closeNamesNote, editDistance, printable } from "../text.js";
+import { closeNames, closeNamesNote, editDistanceWithin, printable } from "../text.js";
 import { encodeSegment, parseUrl } from "../url.js";
 import { isPep440Version } from "../versions.js";
 import { badField, describeDocument, jsonObject, MAX_METADATA_BYTES, parseDocument, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
@@ -131,7 +131,7 @@ export class MipV2Source implements Source {
   private nearNames(wanted: string, other: string, packages: ReadonlyArray<{ name: string }>): string | undefined {
     const bare = wanted.startsWith(MIP_PREFIX) ? other : wanted;
     if (bare === "") return undefined;
-    const near = closeNames(bare, packages.map((entry) => entry.name), (name) => Math.min(editDistance(bare, normalizeName(name)), editDistance(`${MIP_PREFIX}${bare}`, normalizeName(name))));
+    const near = closeNames(bare, packages.map((entry) => entry.name), (name) => Math.min(editDistanceWithin(bare, normalizeName(name), 2), editDistanceWithin(`${MIP_PREFIX}${bare}`, normalizeName(name), 2)));
     return closeNamesNote(this.label, near);
   }
 

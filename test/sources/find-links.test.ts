@@ -2,10 +2,12 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { test } from "node:test";
 import { FindLinksSource, parseArchiveName } from "../../src/sources/find-links.js";
 import { parseRequirement } from "../../src/spec/requirement.js";
 import { runMpip } from "../helpers/cli.js";
+import { buildSdist } from "../helpers/sdist.js";
 import { parseRequirementsFile } from "../../src/spec/requirements-file.js";
 
 test("archive names split at the last `-` that starts a valid version", () => {
@@ -40,6 +42,17 @@ test("a name a letter or two off one of the folder's sdists gets that name in th
   const result = await runMpip(["install", "--no-index", "-f", folder, "-p", path.join(folder, "image"), "aiobel"]);
   assert.equal(result.code, 1, result.stderr);
   assert.match(result.stderr, /^hint: check the spelling of the name, .*; `[^`]+` has a name close to it: `Aioble`$/m);
+  // One spelling a project (the first in the folder's order), and no name a project cannot have.
+  const odd = await mkdtemp(path.join(os.tmpdir(), "mpip-find-links-odd-"));
+  t.after(() => rm(odd, { recursive: true, force: true }));
+  for (const name of ["alphb", "Alphb", "ALPHB", "alp`a", "alp\x1ba", "alp a"]) await writeFile(path.join(odd, `${name}-1.0.tar.gz`), "");
+  assert.equal(await new FindLinksSource(odd).hintWhenMissing(parseRequirement("alpha")), `\`${odd}\` has a name close to it: \`ALPHB\``);
+  // The --json report names a file of a -f folder given relative to the current folder by its file: URL, as list --json does.
+  await writeFile(path.join(folder, "umqtt.simple-1.4.tar.gz"), await buildSdist({ name: "umqtt.simple", version: "1.4", files: { "umqtt/simple.py": "S = 1\n" } }));
+  const image = path.join(folder, "json-image");
+  const json = await runMpip(["install", "--json", "--no-record", "--no-index", "-f", ".", "-p", image, "umqtt.simple==1.4"], { cwd: folder });
+  assert.equal(json.code, 0, json.stderr);
+  assert.equal((JSON.parse(json.stdout) as { packages: Array<{ url: string }> }).packages[0]!.url, pathToFileURL(path.join(folder, "umqtt.simple-1.4.tar.gz")).href);
   // A folder `mpip download` wrote says that too.
   await writeFile(path.join(folder, "index.json"), "{}");
   assert.match((await new FindLinksSource(folder).hintWhenMissing(parseRequirement("aiobel"))) ?? "", /has a name close to it: `Aioble`; `[^`]+` is also a micropython-lib \(v2\) index/);
