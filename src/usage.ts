@@ -131,7 +131,9 @@ export async function checkTypedPaths(paths: readonly string[], kind: "file" | "
       throw new MpipError("usage", `\`${printable(file)}\` (${given}): ${why}`, { hint: `check the path; it is relative to the current folder \`${printable(process.cwd())}\`` });
     }
     if (kind === "file" ? !info.isFile() : !info.isDirectory()) {
-      throw new MpipError("usage", `\`${printable(file)}\` (${given}) is ${info.isDirectory() ? "a folder" : "not a regular file"}, where a ${kind} is needed`, { hint: kind === "file" ? "name the file itself" : "name a folder" });
+      const is = info.isDirectory() ? "a folder" : info.isFile() ? "a file" : "not a regular file";
+      const hint = kind === "file" ? "name the file itself" : info.isFile() ? `name the folder that holds it${FILE_ADVICE[given] === undefined ? "" : `; ${FILE_ADVICE[given]}`}` : "name a folder";
+      throw new MpipError("usage", `\`${printable(file)}\` (${given}) is ${is}, where a ${kind} is needed`, { hint });
     }
   }
 }
@@ -140,6 +142,11 @@ export async function checkTypedPaths(paths: readonly string[], kind: "file" | "
 export function looksLikeUrl(text: string): boolean {
   return /^[a-z][a-z0-9+.-]+:\/\//i.test(text);
 }
+
+/** What to do instead, for each place a folder is typed, where a file was given: the way to use that file, if there is one. */
+const FILE_ADVICE: Record<string, string> = {
+  "given with --find-links": "one sdist is installed by giving its path as a spec",
+};
 
 /** What to do instead, for each place a path is typed: the option's own way to use a URL, if it has one. */
 const URL_ADVICE: Record<string, string> = {

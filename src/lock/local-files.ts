@@ -32,7 +32,7 @@ export async function checkLockedPaths(lock: Pick<Lock, "packages">, lockFile: s
   const { own, outside } = await lockedPathsOutside(lock, lockFile, folders);
   if (outside.length === 0) return;
   throw new MpipError("unsafe-path", `refused to read what \`${printable(lockFile)}\` names outside the folder that may hold a lock's files (\`${printable(own, 300)}\`${folders.length === 0 ? "" : " and the folders given with -i"}): ${listed(outside)}; nothing was read`, {
-    hint: "a lock's local files must lie in its own folder or below, or in the git clone that holds it (never in `.git`); if you trust this lock, give the folder that holds them with `-i DIR`, or lock again from files inside the project",
+    hint: "a lock's local files must lie in its own folder or below, or in the git clone that holds it (never in `.git`); if you trust this lock, give the folder that holds them with `-i DIR` (a folder of sdists too: -i reads one as -f does), or lock again from files inside the project",
   });
 }
 
@@ -45,7 +45,7 @@ export async function checkLockedPaths(lock: Pick<Lock, "packages">, lockFile: s
 export async function lockedPathsWarning(lock: Pick<Lock, "packages">, lockFile: string): Promise<string | undefined> {
   const { own, outside } = await lockedPathsOutside(lock, lockFile, []);
   if (outside.length === 0) return undefined;
-  return `\`${printable(lockFile)}\` names files outside the folder that may hold a lock's files (\`${printable(own, 300)}\`): ${listed(outside)}; \`mpip install --lock\` refuses to read them unless given the folder that holds them with \`-i DIR\` (to make a lock anyone can install from, keep the files inside the project)`;
+  return `\`${printable(lockFile)}\` names files outside the folder that may hold a lock's files (\`${printable(own, 300)}\`): ${listed(outside)}; \`mpip install --lock\` refuses to read them unless given the folder that holds them with \`-i DIR\` (a folder of sdists too: -i reads one as -f does; to make a lock anyone can install from, keep the files inside the project)`;
 }
 
 /** The paths of `lock` on this machine outside the places a lock may read from, as messages name them. */
