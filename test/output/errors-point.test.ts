@@ -238,7 +238,7 @@ describe("a URL where a local path is taken", () => {
 
 describe("a file where a folder is taken", () => {
   test("-f given an sdist says it is a file, and how to install that one sdist; exit 2", async () => {
-    const sdist = path.join(links, sdistFilename({ name: "loner", version: "1.0" }));
+    const sdist = path.join(links, "loner-1.0.tar.gz");
     const error = failure(await runMpip(["install", "--json", "-p", target("file-for-folder"), "--no-index", "-f", sdist, "loner"], { env: ENV }), 2);
     assert.equal(error.message, `\`${sdist}\` (given with --find-links) is a file, where a folder is needed`);
     assert.equal(error.hint, "name the folder that holds it; one sdist is installed by giving its path as a spec");
