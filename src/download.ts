@@ -7,7 +7,6 @@
 // themselves: they are fetched with no resolution, each file checked against the lock's full sha256, by
 // the locked install's own code (lock/fetch-locked.ts), and laid out the same way.
 
-import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { RunScope } from "./cancel.js";
@@ -31,6 +30,7 @@ import { lockedFirmware } from "./lock/build.js";
 import { fetchLocked, lockedIndexUrls, readLockFile } from "./lock/fetch-locked.js";
 import { checkLockedPaths, localFolders } from "./lock/local-files.js";
 import type { ReadLock } from "./lock/read.js";
+import { sha256Hex } from "./image/fs-ops.js";
 
 export interface DownloadOptions {
   /** The folder to write into (created if missing; an earlier download there is added to). */
@@ -123,7 +123,7 @@ export async function download(options: DownloadOptions): Promise<DownloadReport
     ...prepareContext(options, { http, staging: session.staging, limits, scope, firstMip }),
     // Each archive as served, kept in the staging folder until the folder is written.
     onArchive: async (release, archive) => {
-      const file = path.join(archiveDir, createHash("sha256").update(release.key).digest("hex"));
+      const file = path.join(archiveDir, sha256Hex(release.key));
       await mkdir(archiveDir, { recursive: true });
       await writeFile(file, archive.data);
       archives.set(release.key, { file, filename: archive.filename, sha256: archive.sha256 });
@@ -203,7 +203,7 @@ async function artifactOf(node: ResolvedPackage<Staged>, resolved: Array<Resolve
   if (artifact.type === "installed") throw new Error(`a download resolved ${node.key} to an installed package`);
   const files = await Promise.all(node.prepared.files.map(async (dest) => {
     const file = path.join(node.prepared.dir, ...dest.split("/"));
-    return { dest, file, sha256: createHash("sha256").update(await readFile(file)).digest("hex") };
+    return { dest, file, sha256: sha256Hex(await readFile(file)) };
   }));
   return { type: "mip", name: node.name, version: node.version, source: node.source, files, deps: node.dependencies.map((spec) => dependencyPair(spec, resolved)) };
 }

@@ -37,6 +37,7 @@ import { allowManyListeners } from "./signals.js";
 import type { Source } from "./sources/types.js";
 import { retryNote } from "./render.js";
 import { quantity } from "./text.js";
+import { looksLikeUrl } from "./usage.js";
 
 export { DEFAULT_INDEXES, DEFAULT_JOBS } from "./defaults.js";
 
@@ -506,7 +507,7 @@ export function sourceKinds(sources: Source[]): Map<string, SourceKind> {
  */
 function reportedUrl(node: ResolvedPackage<Staged>): string {
   const { origin } = node.prepared;
-  if (node.prepared.alreadyInstalled === true || /^[a-z][a-z0-9+.-]*:\/\//i.test(origin)) return origin;
+  if (node.prepared.alreadyInstalled === true || looksLikeUrl(origin)) return origin;
   return pathToFileURL(path.resolve(origin)).href;
 }
 

@@ -48,7 +48,7 @@ export function editDistance(a: string, b: string): number {
 /**
  * The names among `names` a slip of the keyboard away from `wanted`, for a "did you mean" hint: at most
  * one edit from a name of up to 4 characters, two from a longer one (a swap of neighbours is one edit;
- * `distance` measures, editDistance by default), never `wanted` itself; the closest 3 at most, closest
+ * `distance` measures, editDistanceWithin by default), never `wanted` itself; the closest 3 at most, closest
  * first, then by name.
  */
 export function closeNames(wanted: string, names: readonly string[], distance: (name: string) => number = (name) => editDistanceWithin(wanted, name, 2)): string[] {
@@ -68,10 +68,6 @@ export function closeNamesNote(where: string, near: readonly string[]): string |
 }
 
 /**
- * A count with its noun, agreeing in number: `quantity(1, "file")` → "1 file", `quantity(0, "file")` →
- * "0 files", `quantity(2, "entry", "entries")` → "2 entries". Every count mpip prints goes through it.
- */
-/**
  * editDistance(a, b) where it is at most `bound`, else a number above `bound`: names whose lengths differ
  * by more are not measured (no edit distance is less than that difference), so a folder of thousands of
  * names is compared in a moment.
@@ -80,6 +76,10 @@ export function editDistanceWithin(a: string, b: string, bound: number): number 
   return Math.abs(a.length - b.length) > bound ? bound + 1 : editDistance(a, b);
 }
 
+/**
+ * A count with its noun, agreeing in number: `quantity(1, "file")` → "1 file", `quantity(0, "file")` →
+ * "0 files", `quantity(2, "entry", "entries")` → "2 entries". Every count mpip prints goes through it.
+ */
 export function quantity(count: number, noun: string, plural = `${noun}s`): string {
   return `${count} ${count === 1 ? noun : plural}`;
 }

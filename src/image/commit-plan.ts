@@ -303,7 +303,8 @@ async function clearable(context: PlanContext, look: Look, removing: ReadonlySet
   return found;
 }
 
-function parentOf(relative: string): string {
+/** The folder of a target-relative path (`/`-separated), "" for the target itself. */
+export function parentOf(relative: string): string {
   const parent = path.posix.dirname(relative);
   return parent === "." ? "" : parent;
 }

@@ -4,7 +4,6 @@
 // change something must be given; the ones that look default to Node's.
 
 import * as crypto from "node:crypto";
-import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync, type Stats } from "node:fs";
 import { open, readFile } from "node:fs/promises";
 
@@ -96,7 +95,7 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Arra
  * the Hash object `createHash` makes, a few microseconds each in a short run.
  */
 export function sha256Hex(data: string | Uint8Array): string {
-  return oneShot === undefined ? createHash("sha256").update(data).digest("hex") : oneShot("sha256", data, "hex");
+  return oneShot === undefined ? crypto.createHash("sha256").update(data).digest("hex") : oneShot("sha256", data, "hex");
 }
 
 const HASH_CHUNK_BYTES = 64 * 1024;
@@ -114,7 +113,7 @@ const spareChunks: Buffer[] = [];
 export async function hashInChunks(file: string): Promise<{ size: number; sha256: string }> {
   const handle = await open(file, "r");
   try {
-    const hash = createHash("sha256");
+    const hash = crypto.createHash("sha256");
     const chunk = spareChunks.pop() ?? Buffer.allocUnsafe(HASH_CHUNK_BYTES);
     let size = 0;
     try {

@@ -14,12 +14,11 @@
 // itself killed is simply run again. A removed file whose place is taken (by another run's file) is
 // left as that run wrote it, and said, like a placement's.
 
-import { createHash } from "node:crypto";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import type { Reporter } from "../log.js";
 import { printable } from "../text.js";
-import { completeFs, type CommitFs, type FullCommitFs } from "./fs-ops.js";
+import { completeFs, type CommitFs, type FullCommitFs, sha256Hex } from "./fs-ops.js";
 import { errnoCode } from "./io-error.js";
 import { actions, readJournal, removeJournal, stepPaths, syncDir, type Journal, type JournalStep } from "./journal.js";
 import { recordedOperation, words, type TargetOperation } from "./operation.js";
@@ -105,7 +104,7 @@ async function isOurs(fs: FullCommitFs, file: string, step: JournalStep): Promis
   if (step.sha256 === undefined) return true;
   const info = await fs.lstat(file);
   if (!info.isFile() || info.size !== step.size) return false;
-  return createHash("sha256").update(await fs.readFile(file)).digest("hex") === step.sha256;
+  return sha256Hex(await fs.readFile(file)) === step.sha256;
 }
 
 /**

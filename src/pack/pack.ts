@@ -4,7 +4,7 @@
 // file contents and paths below it (and SOURCE_DATE_EPOCH): never on mtimes, modes, umask, owner,
 // checkout path or directory order.
 
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
@@ -16,6 +16,7 @@ import { packageFolders, resourcesByPackage } from "./sdist-rules.js";
 import { selectFiles } from "./select.js";
 import { writeSdist, type ArchiveFile } from "./writer.js";
 import { makeDirs } from "../image/make-dirs.js";
+import { sha256Hex } from "../image/fs-ops.js";
 
 export interface PackOptions {
   /** Where the archive goes (relative to the current folder); default `<dir>/dist`. */
@@ -99,7 +100,7 @@ export async function packArchive(dir: string, options: Pick<PackOptions, "mtime
     version: metadata.version,
     metadataFile: project.metadataFile,
     filename,
-    sha256: createHash("sha256").update(archive).digest("hex"),
+    sha256: sha256Hex(archive),
     size: archive.length,
     files: [...contents.keys()].sort(),
     resourceModules,

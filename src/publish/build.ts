@@ -5,7 +5,6 @@
 // `sdist/`. Inputs are read as install reads them (inputs.ts); the folder is changed like a target: under
 // its lock, staged beside it and committed all at once, published files never rewritten (folder.ts).
 
-import { createHash } from "node:crypto";
 import { cp, readFile } from "node:fs/promises";
 import path from "node:path";
 import { RunScope } from "../cancel.js";
@@ -22,6 +21,7 @@ import { printable, quantity } from "../text.js";
 import { parseUrl } from "../url.js";
 import { planIndexFolder, type IndexRelease } from "./folder.js";
 import { classifyInput, readInputs, type PublishedRelease } from "./inputs.js";
+import { sha256Hex } from "../image/fs-ops.js";
 
 /** The .mpy flavor the build compiles to: what the built-in mpy-cross emits (MicroPython 1.19 and later). */
 export const MPY_FLAVOR = "6";
@@ -143,6 +143,6 @@ async function compiled(release: PublishedRelease, dir: string, options: Pick<In
   const dests = release.files.map((file) => (removed.has(file.dest) ? `${file.dest.slice(0, -".py".length)}.mpy` : file.dest));
   return Promise.all(dests.map(async (dest) => {
     const file = path.join(dir, ...dest.split("/"));
-    return { dest, file, sha256: createHash("sha256").update(await readFile(file)).digest("hex") };
+    return { dest, file, sha256: sha256Hex(await readFile(file)) };
   }));
 }

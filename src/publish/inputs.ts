@@ -5,7 +5,6 @@
 // with the checks a local package.json gets. What the v2 package holds is what `mpip install` of the
 // input writes; the sdist the PyPI and simple faces serve installs the same files.
 
-import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -30,6 +29,7 @@ import { parsePackageSpec, type PackageSpec, type SpecContext } from "../spec/pa
 import { printable } from "../text.js";
 import { looksLikeUrl } from "../usage.js";
 import { compareVersions, versionProblem } from "../versions.js";
+import { sha256Hex } from "../image/fs-ops.js";
 
 /** One release to publish, read from one input. */
 export interface PublishedRelease {
@@ -151,7 +151,7 @@ async function releaseOf(node: ResolvedPackage<Staged>, archive: { data: Buffer;
   const warnings = prepared.warnings.filter((warning) => prepared.smallWindow || !warning.includes("inflate window"));
   const files = await Promise.all(prepared.files.map(async (dest) => {
     const file = path.join(prepared.dir, ...dest.split("/"));
-    return { dest, file, sha256: createHash("sha256").update(await readFile(file)).digest("hex") };
+    return { dest, file, sha256: sha256Hex(await readFile(file)) };
   }));
   const deps = mipDeps(node.dependencies, label, warnings);
   const sdist = archive === undefined
@@ -167,7 +167,7 @@ async function releaseOf(node: ResolvedPackage<Staged>, archive: { data: Buffer;
     summary: first("summary") === "UNKNOWN" ? "" : first("summary"),
     license: first("license") === "UNKNOWN" ? "" : first("license"),
     author: first("author") || first("author-email"),
-    sdist: { filename: sdist.filename, data: sdist.data, sha256: createHash("sha256").update(sdist.data).digest("hex"), requiresDist: headers.get("requires-dist") ?? [] },
+    sdist: { filename: sdist.filename, data: sdist.data, sha256: sha256Hex(sdist.data), requiresDist: headers.get("requires-dist") ?? [] },
     files,
     deps,
     warnings,

@@ -6,6 +6,7 @@
 import { lstat, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Placement } from "../image/commit.js";
+import { parentOf } from "../image/commit-plan.js";
 import type { FileDigest } from "../image/commit-plan.js";
 import { nextTurn } from "../event-loop.js";
 import { FILE_JOBS, mapInOrder } from "../pool.js";
@@ -167,8 +168,7 @@ export async function stageImageChange(target: string, installed: readonly Distr
   const isFolder = (relative: string): Promise<boolean> => {
     let known = folders.get(relative);
     if (known === undefined) {
-      const parent = path.posix.dirname(relative);
-      known = isFolder(parent === "." ? "" : parent).then((inside) => inside && stat(path.join(target, relative)).then((info) => info.isDirectory(), () => false));
+      known = isFolder(parentOf(relative)).then((inside) => inside && stat(path.join(target, relative)).then((info) => info.isDirectory(), () => false));
       folders.set(relative, known);
     }
     return known;
@@ -177,8 +177,7 @@ export async function stageImageChange(target: string, installed: readonly Distr
   const exists = (file: string) => {
     let known = looked.get(file);
     if (known === undefined) {
-      const parent = path.posix.dirname(file);
-      known = isFolder(parent === "." ? "" : parent).then((inside) => inside && lstat(path.join(target, file)).then((info) => !info.isDirectory(), () => false));
+      known = isFolder(parentOf(file)).then((inside) => inside && lstat(path.join(target, file)).then((info) => !info.isDirectory(), () => false));
       looked.set(file, known);
     }
     return known;
