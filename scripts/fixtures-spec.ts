@@ -2,10 +2,10 @@
 // Dependency graph (a diamond): mpip-demo-app -> mpip-demo-ansi, mpip-demo-fmt>=1.0; mpip-demo-fmt -> mpip-demo-ansi.
 // The Python code avoids what MicroPython lacks (e.g. str.ljust/rjust): only str.format and plain f-strings.
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { checkoutRoot } from "../test/helpers/checkout.js";
 import { buildSdist, sdistFilename, type SdistOptions, type SdistSpec } from "../test/helpers/sdist.js";
 
-export const FIXTURES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
+export const FIXTURES_DIR = path.join(checkoutRoot(import.meta.url), "fixtures");
 
 const ANSI_PY = `"""Minimal ANSI colours for terminals (MicroPython and CPython)."""
 

@@ -9,9 +9,9 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { checkoutRoot } from "./checkout.js";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const ROOT = checkoutRoot(import.meta.url);
 export const BIN = path.join(ROOT, "bin", "mpip.js");
 
 export interface RunResult {

@@ -192,7 +192,7 @@ test("a compile that never finishes fails after the pool's timeout, and its work
 
 test("idle workers do not keep a process alive (the shared pool is never closed here)", async () => {
   const script = path.join(work.dir, "exits.mts");
-  const compile = new URL("../../src/mpy/compile.ts", import.meta.url).href;
+  const compile = pathToFileURL(path.join(ROOT, "src", "mpy", "compile.ts")).href;
   await writeFile(script, [
     `import { compileTree, loadWasmCompiler } from ${JSON.stringify(compile)};`,
     `import { mkdtemp, writeFile } from "node:fs/promises";`,
