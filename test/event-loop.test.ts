@@ -8,12 +8,12 @@ import { mkdir } from "node:fs/promises";
 import { connect, createServer, type AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { DEFAULT_LIMITS } from "../src/limits.ts";
-import { nextTurn } from "../src/event-loop.ts";
-import { prepareArchive } from "../src/prepare/archive.ts";
-import type { PrepareContext } from "../src/prepare/context.ts";
-import { tempDir } from "./helpers/cli.ts";
-import { buildSdist } from "./helpers/sdist.ts";
+import { DEFAULT_LIMITS } from "../src/limits.js";
+import { nextTurn } from "../src/event-loop.js";
+import { prepareArchive } from "../src/prepare/archive.js";
+import type { PrepareContext } from "../src/prepare/context.js";
+import { tempDir } from "./helpers/cli.js";
+import { buildSdist } from "./helpers/sdist.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let port: number;

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { netrcLogin, netrcPath, parseNetrc } from "../src/netrc.ts";
+import { netrcLogin, netrcPath, parseNetrc } from "../src/netrc.js";
 
 describe("netrc", () => {
   test("reads machines on one line or many, and the default entry", () => {

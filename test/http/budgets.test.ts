@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { MemoryBudget, Quota } from "../../src/budget.ts";
-import { MpipError } from "../../src/errors.ts";
-import { HttpClient } from "../../src/http.ts";
-import type { BodySink } from "../../src/sink.ts";
+import { MemoryBudget, Quota } from "../../src/budget.js";
+import { MpipError } from "../../src/errors.js";
+import { HttpClient } from "../../src/http.js";
+import type { BodySink } from "../../src/sink.js";
 
 let server: Server;
 let origin: string;

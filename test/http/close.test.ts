@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { MpipError } from "../../src/errors.ts";
-import { HttpClient } from "../../src/http.ts";
+import { MpipError } from "../../src/errors.js";
+import { HttpClient } from "../../src/http.js";
 
 /** Paths the server has been asked for, and those whose client went away before an answer. */
 let asked: string[] = [];

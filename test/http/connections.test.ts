@@ -12,12 +12,12 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { HttpClient } from "../../src/http.ts";
-import { CAUTIOUS_CONNECTIONS, ConnectionPolicy, OPEN_CONNECTIONS } from "../../src/http/connections.ts";
-import { runMpip } from "../helpers/cli.ts";
-import { startProxy } from "../helpers/proxy.ts";
-import { buildSdist, sdistFilename } from "../helpers/sdist.ts";
-import { makeTestPki, type TestPki } from "../helpers/tls.ts";
+import { HttpClient } from "../../src/http.js";
+import { CAUTIOUS_CONNECTIONS, ConnectionPolicy, OPEN_CONNECTIONS } from "../../src/http/connections.js";
+import { runMpip } from "../helpers/cli.js";
+import { startProxy } from "../helpers/proxy.js";
+import { buildSdist, sdistFilename } from "../helpers/sdist.js";
+import { makeTestPki, type TestPki } from "../helpers/tls.js";
 
 /** A server's view of its connections: how many are open now, the most at once, and how many ever. */
 class ConnectionLog {

@@ -2,8 +2,8 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { MpipError } from "../../src/errors.ts";
-import { backoffMs, isRetryableStatus, MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS, parseRetryAfter, retryWait, withRetries, type Attempt } from "../../src/http/retry.ts";
+import { MpipError } from "../../src/errors.js";
+import { backoffMs, isRetryableStatus, MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS, parseRetryAfter, retryWait, withRetries, type Attempt } from "../../src/http/retry.js";
 
 describe("retry policy", () => {
   test("retries overload and server trouble, not definite answers", () => {

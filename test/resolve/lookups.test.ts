@@ -3,9 +3,9 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { LookAheadEnded, Lookups } from "../../src/resolve/lookups.ts";
-import type { ProjectListing } from "../../src/sources/types.ts";
-import { parseRequirement } from "../../src/spec/requirement.ts";
+import { LookAheadEnded, Lookups } from "../../src/resolve/lookups.js";
+import type { ProjectListing } from "../../src/sources/types.js";
+import { parseRequirement } from "../../src/spec/requirement.js";
 
 /** Lookups whose look-ups are recorded: what was asked, with the signal each was given. */
 function recorded() {
