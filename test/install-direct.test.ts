@@ -359,6 +359,29 @@ describe("local paths", () => {
     assert.equal(await readText(target, "mod.py"), "MOD = 'local'\n");
   });
 
+  test("a module or package.json folder whose file name is no project name is recorded under one made from it: listed, uninstalled, and the files import", async () => {
+    // Before, the record kept `my mod` as the name: `mpip list` read the image's record as unrecorded
+    // files, and `mpip uninstall` found nothing to remove.
+    await writeTree(local, { "odd/my mod.py": "ODD = 1\n", "odd/ünï.py": "UNI = 2\n", "odd/my lib/package.json": json({ urls: [["mylib.py", "mylib.py"]] }), "odd/my lib/mylib.py": "MYLIB = 3\n" });
+    const url = `${host("mods/weird%40name!.py", "WEIRD = 4\n")}#sha256=${sha("WEIRD = 4\n")}`;
+    const target = await newTarget();
+    const result = await runMpip(["install", "--cert", caFile, "-p", target, "./odd/my mod.py", "./odd/ünï.py", "./odd/my lib", url], { env, cwd: local });
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /warning/);
+    assert.deepEqual((await listFiles(target)).filter((file) => !file.includes(".dist-info/")).sort(), ["my mod.py", "mylib.py", "weird@name!.py", "ünï.py"]);
+    const run = await runMicroPython("m = __import__('my mod')\nimport mylib\nw = __import__('weird@name!')\nu = __import__('ünï')\nprint(m.ODD, u.UNI, mylib.MYLIB, w.WEIRD)", { libDir: target });
+    assert.equal(run.error, undefined);
+    assert.equal(run.stdout, "1 2 3 4\n");
+    const listed = await runMpip(["list", "--json", "-p", target]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.stderr, "");
+    const packages = (JSON.parse(listed.stdout) as { packages: Array<{ name: string }> }).packages;
+    assert.deepEqual(packages.map((entry) => entry.name).sort(), ["my-lib", "my-mod", "uni", "weird-name"]);
+    const removed = await runMpip(["uninstall", "-q", "-p", target, "my-mod", "uni", "my-lib", "weird-name"]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.deepEqual(await listFiles(target), []);
+  });
+
   test("a folder with a package.json and no project file installs that package.json", async () => {
     const { target } = await installOk(["./pkg"]);
     assert.deepEqual((await listFiles(target)).sort(), ["mipdep.py", "pkgmod.py", "pkgsub/a.py"]);

@@ -19,7 +19,7 @@ import { expandShorthand, isShorthand, refFor, shorthandRepo, splitRef, withPack
 import type { Artifact, Location } from "../sources/types.js";
 import { isWellFormed, parseUrl } from "../url.js";
 import { isComparableVersion } from "../versions.js";
-import { normalizeName } from "./names.js";
+import { isMipName, MAX_NAME_LENGTH, normalizeName } from "./names.js";
 import { parseRequirement, type Requirement } from "./requirement.js";
 
 /** A source named directly: it is installed as it is, and its dependencies are resolved as usual. */
@@ -120,7 +120,7 @@ function shorthandSpec(text: string, defaultRef: string | undefined, context: Sp
   const url = expandShorthand(spec, ref, context.hosts);
   const location: Location = { type: "remote", url };
   const source = ref === undefined ? spec : `${spec}@${ref}`;
-  const name = displayName(spec.replace(/^[a-z]+:/, "").replace(/\/-(?=\/|$)/, ""));
+  const name = displayName(spec.replace(/^[a-z]+:/, "").replace(/\/-(?=\/|$)/, ""), text);
   // Keyed without the ref: one repo asked for at two refs is one package (the first request wins).
   if (MODULE_SUFFIX.test(spec)) return { key: spec, name, source, artifact: { type: "module", location, dest: moduleDest(lastSegment(spec), text) } };
   const repo = ref === undefined ? undefined : shorthandRepo(spec);
@@ -145,11 +145,11 @@ function urlSpec(text: string): DirectSpec {
   const source = redactUrl(url);
   const location: Location = { type: "remote", url };
   if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, source, sha256);
-  if (MODULE_SUFFIX.test(file)) return { key: url, name: stem(file), source, artifact: { type: "module", location, dest: moduleDest(file, source), ...(sha256 ? { sha256 } : {}) } };
+  if (MODULE_SUFFIX.test(file)) return { key: url, name: nameFromFile(stem(file), source), source, artifact: { type: "module", location, dest: moduleDest(file, source), ...(sha256 ? { sha256 } : {}) } };
   const documentUrl = parsed.pathname.endsWith(".json") ? url : withPackageJson(url);
   const onIndex = indexDocumentSpec(documentUrl, source, sha256);
   if (onIndex !== undefined) return onIndex;
-  return { key: documentUrl, name: displayName(parsed.pathname), source, artifact: { type: "package-json", location: { type: "remote", url: documentUrl }, ...(sha256 ? { sha256 } : {}) } };
+  return { key: documentUrl, name: displayName(parsed.pathname, source), source, artifact: { type: "package-json", location: { type: "remote", url: documentUrl }, ...(sha256 ? { sha256 } : {}) } };
 }
 
 /** PEP 508 `name @ https://host/name-1.0.tar.gz`. */
@@ -203,13 +203,13 @@ function pathSpec(text: string, cwd: string): DirectSpec {
   const file = path.basename(full);
   if (kind === "folder") {
     if (statKind(path.join(full, "package.json"), undefined) === "file" && !declaresProjectMetadata(full)) {
-      return { key: full, name: file, source: full, artifact: { type: "package-json", location: { type: "local", path: path.join(full, "package.json") } } };
+      return { key: full, name: nameFromFile(file, text), source: full, artifact: { type: "package-json", location: { type: "local", path: path.join(full, "package.json") } } };
     }
-    return { key: full, name: file, source: full, artifact: { type: "project", path: full } };
+    return { key: full, name: nameFromFile(file, text), source: full, artifact: { type: "project", path: full } };
   }
   if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, full, undefined);
-  if (MODULE_SUFFIX.test(file)) return { key: full, name: stem(file), source: full, artifact: { type: "module", location, dest: file } };
-  if (/\.json$/i.test(file)) return { key: full, name: displayName(path.dirname(full)), source: full, artifact: { type: "package-json", location } };
+  if (MODULE_SUFFIX.test(file)) return { key: full, name: nameFromFile(stem(file), text), source: full, artifact: { type: "module", location, dest: file } };
+  if (/\.json$/i.test(file)) return { key: full, name: displayName(path.dirname(full), text), source: full, artifact: { type: "package-json", location } };
   throw new MpipError("bad-spec", `\`${printable(text)}\` is not something mpip can install`, {
     hint: "a local path must be a .tar.gz sdist, a .py or .mpy module, a package.json, or a project folder",
   });
@@ -260,15 +260,35 @@ function lastSegment(pathname: string): string {
   return pathname.split("/").filter((segment) => segment !== "").pop() ?? "";
 }
 
+/** The name without its last suffix (`mod.py` -> `mod`); a leading dot starts no suffix (`.hidden` stays). */
 function stem(file: string): string {
-  return file.replace(/\.[^.]+$/, "");
+  return file.replace(/(?<=.)\.[^.]+$/, "");
 }
 
-/** `org/repo/lib/foo/package.json` → `foo`: the folder the package lives in. */
-function displayName(pathname: string): string {
+/** `org/repo/lib/foo/package.json` → `foo`: the folder the package lives in, as `nameFromFile` makes it a name. */
+function displayName(pathname: string, shown: string): string {
   const segments = pathname.split(/[/\\]/).filter((segment) => segment !== "" && segment !== "package.json");
   const last = segments.pop() ?? "package";
-  return stem(decodeURIComponentSafe(last));
+  return nameFromFile(stem(decodeURIComponentSafe(last)), shown);
+}
+
+/**
+ * The project name of a package known only by a file or folder name (a module's stem, a package.json's
+ * folder, a project folder): what its record's METADATA says and `mpip list` and `uninstall` take. The
+ * record reader takes only mip's names (names.ts `isMipName`: `_private`, `foo.bar`), so a base that is
+ * one stays as it is; in any other, accents are dropped (NFKD, without combining marks: `ünï` -> `uni`),
+ * each run of characters other than ASCII letters, digits, `.`, `_` and `-` becomes one `-`, `-` and `.` are trimmed from both ends, and it is cut to MAX_NAME_LENGTH (`my mod` ->
+ * `my-mod`, `weird@name!` -> `weird-name`). Before, such a name went into the record as it was, and the
+ * image's record of the package was then unreadable: listed as unrecorded files, never uninstalled.
+ * Throws MpipError("bad-spec") when no ASCII letter or digit is left (`@@.py`, `日本.py`), naming `shown`.
+ */
+export function nameFromFile(base: string, shown: string): string {
+  if (isMipName(base)) return base;
+  const name = base.normalize("NFKD").replace(/\p{M}+/gu, "").replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[-.]+/, "").slice(0, MAX_NAME_LENGTH).replace(/[-.]+$/, "");
+  if (isMipName(name)) return name;
+  throw new MpipError("bad-spec", `\`${printable(shown, 200)}\`: no project name can be made from \`${printable(base, 100)}\`, which has no ASCII letter or digit to name the package by`, {
+    hint: "rename the file or folder to a name with ASCII letters or digits, such as `mymodule.py`",
+  });
 }
 
 function decodeURIComponentSafe(text: string): string {

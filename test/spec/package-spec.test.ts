@@ -114,3 +114,42 @@ describe("index locations", () => {
     assert.throws(() => parseIndexLocation("user:token@host/pypi"), (error: MpipError) => error.code === "usage" && !error.message.includes("token"));
   });
 });
+
+describe("names made from file and folder names", () => {
+  // Before, the stem went into the record as it was (`my mod`), and the record was then unreadable:
+  // `mpip list` showed the files as unrecorded and `mpip uninstall` found nothing to remove.
+  test("a name mip reads back stays as it is; any other is made one, from every kind of source named by a file or folder", async (t) => {
+    const work = await tempDir("mpip-spec-names-");
+    t.after(work.cleanup);
+    const local: SpecContext = { hosts, cwd: work.dir };
+    for (const [folder, file] of [["lib", "my mod.py"], ["lib", "weird@name!.py"], ["lib", "ünï.mpy"], ["my lib", "package.json"], ["lib", "_private.py"], ["lib", "Foo_Bar.baz.py"]] as const) {
+      await mkdir(path.join(work.dir, folder), { recursive: true });
+      await writeFile(path.join(work.dir, folder, file), file.endsWith(".json") ? "{}" : "X = 1\n");
+    }
+    const cases: Array<[string, SpecContext, string]> = [
+      ["lib/my mod.py", local, "my-mod"],
+      ["lib/weird@name!.py", local, "weird-name"],
+      ["lib/ünï.mpy", local, "uni"],
+      ["./my lib", local, "my-lib"],
+      ["my lib/package.json", local, "my-lib"],
+      ["lib/_private.py", local, "_private"],
+      ["lib/Foo_Bar.baz.py", local, "Foo_Bar.baz"],
+      ["https://example.test/a/my%20mod.py", context, "my-mod"],
+      ["https://example.test/a/--odd--.py", context, "odd"],
+      ["https://example.test/my%20lib/package.json", context, "my-lib"],
+      ["https://example.test/.hidden/", context, "hidden"],
+      ["github:org/repo/my lib@v1", context, "my-lib"],
+    ];
+    for (const [text, ctx, name] of cases) assert.equal(directOf(text, ctx).name, name, text);
+  });
+
+  test("a file or folder name with no ASCII letter or digit is refused, naming the spec", async (t) => {
+    for (const text of ["https://example.test/a/%40%40.py", "https://example.test/a/日本.py", "https://example.test/---/package.json"]) {
+      assert.throws(() => parsePackageSpec(text, context), (error: MpipError) => error.code === "bad-spec" && error.message.includes(text) && /no ASCII letter or digit/.test(error.message), text);
+    }
+    const work = await tempDir("mpip-spec-names-");
+    t.after(work.cleanup);
+    await writeFile(path.join(work.dir, "__.py"), "X = 1\n");
+    assert.throws(() => parsePackageSpec("./__.py", { hosts, cwd: work.dir }), (error: MpipError) => error.code === "bad-spec" && error.message.includes("`./__.py`"));
+  });
+});
