@@ -15,7 +15,7 @@ import type { SyncFlags } from "./commands/sync.js";
 import type { ManifestFlags } from "./commands/manifest.js";
 import type { ShowFlags } from "./commands/show.js";
 import type { UninstallFlags } from "./commands/uninstall.js";
-import { DEFAULT_INDEXES } from "./defaults.js";
+import { DEFAULT_INDEXES, DEFAULT_LOCK_FILE } from "./defaults.js";
 import { Reporter } from "./log.js";
 import { jsonFailure } from "./render.js";
 import { collectNonEmpty, EXIT_OK, EXIT_USAGE, nonEmpty, reportFailure, usageError, wantsJson } from "./usage.js";
@@ -147,7 +147,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void, argv?
     )
     .argument("[spec...]", "what to lock, as for `mpip install`");
   if (whole("lock")) addInstallOptions(lock, ["resolution", "firmware", "network", "cache", "limits", "output"], ["--mpy-cross"])
-    .option("-o, --output <file>", "the lock file to write: pylock.toml or pylock.NAME.toml", nonEmpty("--output"), "pylock.toml")
+    .option("-o, --output <file>", "the lock file to write: pylock.toml or pylock.NAME.toml", nonEmpty("--output"), DEFAULT_LOCK_FILE)
     .option("--check", "write nothing: exit 1, showing what changed, when the lock is out of date with its inputs (for CI)", false)
     .addHelpText("after", `\nExamples:${LOCK_EXAMPLES}`)
     .action((specs: string[], flags: LockFlags) => run(async () => (await import("./commands/lock.js")).lockCommand(specs, flags)));

@@ -7,6 +7,8 @@ import path from "node:path";
 /** micropython-lib's v2 index first (what mip reads), then PyPI's JSON API (what upip reads). */
 export const DEFAULT_INDEXES = ["https://micropython.org/pi/v2", "https://pypi.org/pypi"];
 export const DEFAULT_JOBS = 16;
+/** PEP 751's name for a lock file: what `mpip lock` writes and `mpip sync` reads unless told another. */
+export const DEFAULT_LOCK_FILE = "pylock.toml";
 
 /**
  * upip installs into `sys.path[1]`: on the Unix port the first `MICROPYPATH` entry when it is set, else

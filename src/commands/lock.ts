@@ -4,6 +4,7 @@
 // `install_requires`, read as `mpip pack` reads them). cli.ts declares the options.
 
 import path from "node:path";
+import { DEFAULT_LOCK_FILE } from "../defaults.js";
 import { MpipError } from "../errors.js";
 import { isLocalSpec, localSpec, packageSource, type LockedPackage } from "../lock/format.js";
 import { Reporter, styled, type Text, type Verbosity } from "../log.js";
@@ -81,6 +82,31 @@ export async function lockCommand(specs: string[], flags: LockFlags): Promise<nu
 }
 
 /**
+ * What the lock at `file` says it was made from (its `[tool.mpip]` inputs), for the hint of a --check given
+ * nothing to check against: the requirements in words, and an `mpip lock --check` command that repeats
+ * them with the indexes, find-links, --pre and --no-deps (words quoted for a POSIX shell). Undefined when
+ * there is no such lock, it cannot be read, or it records no requirements (another tool wrote it).
+ */
+async function madeFrom(file: string): Promise<{ what: string; command: string } | undefined> {
+  const { readLockFile } = await import("../lock/fetch-locked.js");
+  const inputs = await readLockFile(file).then((lock) => lock.inputs, () => undefined);
+  if (inputs === undefined || inputs.requirements.length === 0) return undefined;
+  const words = ["mpip", "lock", "--check", ...(file === DEFAULT_LOCK_FILE ? [] : ["-o", file]), ...inputs.requirements];
+  if (inputs.indexUrls.length === 0) words.push("--no-index");
+  for (const url of inputs.indexUrls) words.push("-i", url);
+  for (const folder of inputs.findLinks) words.push("-f", folder);
+  if (inputs.pre) words.push("--pre");
+  if (inputs.noDeps) words.push("--no-deps");
+  const what = inputs.requirements.map((requirement) => `\`${printable(requirement, 80)}\``).join(", ");
+  return { what, command: printable(words.map(shellWord).join(" "), 1000) };
+}
+
+/** `word` as a POSIX shell reads it back: as it is when it holds nothing the shell treats specially, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/**
  * The requests to lock and where they were read: the specs and -r files, else the current folder's
  * project (its dependencies, as `mpip pack` reads them), else nothing: a usage error.
  */
@@ -91,6 +117,12 @@ async function requirements(specs: string[], flags: LockFlags, reporter: Reporte
   const cwd = process.cwd();
   const declares = await Promise.all(["pyproject.toml", "setup.cfg"].map((name) => stat(path.join(cwd, name)).then((info) => info.isFile(), () => false)));
   if (!declares.includes(true)) {
+    const made = flags.check ? await madeFrom(flags.output) : undefined;
+    if (made !== undefined) {
+      throw new MpipError("usage", "nothing to check the lock against: --check compares the lock with what the command line asks for", {
+        hint: `\`${printable(flags.output)}\` was made from ${made.what}: give them again, as in \`${made.command}\``,
+      });
+    }
     throw new MpipError("usage", "nothing to lock", { hint: "name packages (`mpip lock NAME`), a requirements file (`-r FILE`), or run it in a project folder whose pyproject.toml lists `dependencies`" });
   }
   const project = await readProject(cwd);

@@ -3,7 +3,7 @@
 // lock does not list (uv's `pip sync`); `install --lock` keeps it (uv's `pip install -r`). cli.ts
 // declares the options.
 
-import { defaultTarget } from "../defaults.js";
+import { DEFAULT_LOCK_FILE, defaultTarget } from "../defaults.js";
 import { MpipError } from "../errors.js";
 import { Reporter, type Verbosity } from "../log.js";
 import { jsonReport, renderSummary, stopwatch } from "../render.js";
@@ -16,7 +16,7 @@ export type SyncFlags = Omit<InstallFlags, "requirement" | "findLinks" | "deps" 
 
 /** `mpip sync [lock]`: the lock (default `pylock.toml` in the current folder), unlisted packages removed. */
 export function syncCommand(lockFile: string | undefined, flags: SyncFlags): Promise<number> {
-  return lockedInstallCommand(lockFile ?? "pylock.toml", flags, { remove: flags.remove, given: lockFile === undefined ? "the lock file `mpip sync` reads by default" : "given to sync" });
+  return lockedInstallCommand(lockFile ?? DEFAULT_LOCK_FILE, flags, { remove: flags.remove, given: lockFile === undefined ? "the lock file `mpip sync` reads by default" : "given to sync" });
 }
 
 /**

@@ -178,6 +178,39 @@ describe("lock, then install --lock", () => {
     assert.equal(existsSync(path.join(empty, "pylock.toml")), false);
   });
 
+  test("--check with nothing named says what the lock was made from, as a command that checks it; without a lock, there is nothing to lock", async () => {
+    const dir = await writeTree(path.join(work.dir, "check-bare"), { "README.md": "no project here\n" });
+    const made = await runMpip(["lock", "-q", ...graph.indexes, "--pre", "sensor-lib>=1.0", "blinker"], { cwd: dir });
+    assert.equal(made.code, 0, made.stderr);
+    const before = await readFile(path.join(dir, "pylock.toml"));
+    const bare = await runMpip(["lock", "--check"], { cwd: dir });
+    assert.equal(bare.code, 2, bare.stderr);
+    assert.match(bare.stderr, /^error: nothing to check the lock against: --check compares the lock with what the command line asks for$/m);
+    const command = /^hint: `pylock\.toml` was made from `sensor-lib>=1\.0`, `blinker`: give them again, as in `(mpip lock --check [^`]+)`$/m.exec(bare.stderr)?.[1];
+    assert.ok(command !== undefined, bare.stderr);
+    // The command, read back as a shell reads it, checks the lock: up to date.
+    const words = command.split(" ").slice(1).map((word) => word.replace(/^'(.*)'$/, "$1"));
+    assert.deepEqual(words.slice(0, 4), ["lock", "--check", "sensor-lib>=1.0", "blinker"]);
+    assert.ok(words.includes("--pre"), command);
+    const again = await runMpip(words, { cwd: dir });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /^`pylock\.toml` is up to date \(\d+ packages\)$/m);
+    assert.deepEqual(await readFile(path.join(dir, "pylock.toml")), before);
+    // Named with -o, and with --json; a lock that is not there, or not a lock, leaves the plain refusal.
+    await writeFile(path.join(dir, "pylock.dev.toml"), before);
+    const named = await runMpip(["lock", "--check", "-o", "pylock.dev.toml", "--json"], { cwd: dir });
+    assert.equal(named.code, 2);
+    const document = JSON.parse(named.stdout) as { error: { code: string; hint: string } };
+    assert.equal(document.error.code, "usage");
+    assert.match(document.error.hint, /^`pylock\.dev\.toml` was made from .*`mpip lock --check -o pylock\.dev\.toml 'sensor-lib>=1\.0' blinker /);
+    await writeFile(path.join(dir, "pylock.bad.toml"), "not toml [");
+    for (const file of ["pylock.none.toml", "pylock.bad.toml"]) {
+      const plain = await runMpip(["lock", "--check", "-o", file], { cwd: dir });
+      assert.equal(plain.code, 2);
+      assert.match(plain.stderr, /^error: nothing to lock$/m, file);
+    }
+  });
+
   test("the lock is replaced whole or not at all: a run that fails keeps the old lock, byte for byte, and leaves no temporary file", async () => {
     const dir = path.join(work.dir, "atomic");
     const lockFile = path.join(dir, "pylock.toml");
