@@ -18,7 +18,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 
-/** The folders of the checkout whose modules the tests load. */
+/** The folders of the checkout whose modules the tests load (and those of the test files given: see `compileTests`). */
 const COMPILED_FOLDERS = ["src", "test", "bench", "scripts"];
 /** Where each run's compiled folder goes, below the checkout. */
 export const BUILD_FOLDER = ".test-build";
@@ -33,11 +33,13 @@ export interface CompiledTests {
 }
 
 /**
- * Compiles the checkout at `root` into a new folder of this run's own (see the file's comment); removes
- * the folders earlier runs left behind when killed (their process has ended). Throws esbuild's error
- * (with every file and line it could not compile) when the TypeScript does not parse.
+ * Compiles the checkout at `root` into a new folder of this run's own (see the file's comment): the
+ * COMPILED_FOLDERS, and the top folder of each of `testFiles` (paths in the checkout) that lies elsewhere
+ * (or the file itself, at the top); removes the folders earlier runs left behind when killed (their
+ * process has ended). Throws esbuild's error (an `errors` list, with every file and line it could not
+ * compile) when the TypeScript does not parse, and the file system's when the folder cannot be made.
  */
-export async function compileTests(root: string): Promise<CompiledTests> {
+export async function compileTests(root: string, testFiles: readonly string[] = []): Promise<CompiledTests> {
   const parent = path.join(root, BUILD_FOLDER);
   mkdirSync(parent, { recursive: true });
   removeLeftovers(parent);
@@ -45,7 +47,13 @@ export async function compileTests(root: string): Promise<CompiledTests> {
   const remove = () => rmSync(dir, { recursive: true, force: true });
   try {
     const sources: string[] = [];
-    for (const folder of COMPILED_FOLDERS) collect(root, folder, dir, sources);
+    const folders = new Set(COMPILED_FOLDERS);
+    for (const file of testFiles) {
+      const [top, ...below] = path.relative(root, file).split(path.sep);
+      if (below.length === 0) sources.push(file);
+      else folders.add(top!);
+    }
+    for (const folder of folders) collect(root, folder, dir, sources);
     await build({
       entryPoints: sources,
       outbase: root,
@@ -53,7 +61,9 @@ export async function compileTests(root: string): Promise<CompiledTests> {
       bundle: false,
       format: "esm",
       platform: "node",
-      target: "node20",
+      // This Node, as tsx compiles for: with "node20", esbuild drops the `with { type: "json" }` of an
+      // import (Node 20.0 had none), and the import then fails.
+      target: `node${process.versions.node}`,
       sourcemap: "inline",
       logLevel: "silent",
     });

@@ -48,7 +48,8 @@ export default async function* reporter(source) {
         todo: data.todo !== undefined && data.todo !== false,
         failureType: details.error?.failureType,
         error: errorText(details.error),
-        location: data.location,
+        // Node 20 gives the test's place as file, line and column (mapped to the .ts source by the source maps).
+        location: data.file === undefined ? undefined : `${data.file}:${data.line}:${data.column}`,
         ms: details.duration_ms,
       })}\n`;
     } else if (event.type === "test:diagnostic" && (data.nesting ?? 0) > 0) {

@@ -9,7 +9,8 @@
 // - Each file runs in a process of its own (node:test, with the reporter in scripts/test-reporter.mjs,
 //   from its compiled JavaScript, with source maps: reports name the .ts files and lines),
 //   a few at a time (MPIP_TEST_CONCURRENCY, default: the cores plus two, as most tests wait on child
-//   processes: on 2 cores beside a CPU-bound process, 4 at a time took 473 s against 506 s for 3), and its output is printed whole when it ends, so files never interleave. The files that
+//   processes: on 2 cores beside a CPU-bound process, 4 at a time took 473 s against 506 s for 3),
+//   and its output is printed whole when it ends, so files never interleave. The files that
 //   look longest start first (by how many processes they start and their size: see `expectedWork`), so
 //   that no long file is left running alone at the end while the other cores idle.
 // - Time budgets scale with the machine: how long Node takes to start, against a quiet 2-core machine,
@@ -29,7 +30,7 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { compileTests, type CompiledTests } from "./compile-tests.js";
+import { BUILD_FOLDER, compileTests, type CompiledTests } from "./compile-tests.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const REPORTER = path.join(ROOT, "scripts", "test-reporter.mjs");
@@ -138,7 +139,19 @@ function suiteTmpdir(): { dir: string | undefined; made: boolean } {
 }
 
 let tmpdir: string | undefined;
+/** Whether this run made `tmpdir` (and removes it). */
+let tmpdirMade = false;
 let compiled: CompiledTests;
+/** The process groups of the test files running now. */
+const runningGroups = new Set<number>();
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // none left
+  }
+}
 
 function runFile(file: string, budgetMs: number, scale: number): Promise<{ outcome: Outcome; report: string }> {
   const relative = path.relative(ROOT, file);
@@ -156,6 +169,7 @@ function runFile(file: string, budgetMs: number, scale: number): Promise<{ outco
     // Its own process group: a file out of time is stopped with every process its tests started.
     detached: true,
   });
+  if (child.pid !== undefined) runningGroups.add(child.pid);
   const stack: Array<{ name: string; since: number }> = [];
   const output: string[] = [];
   const notes: string[] = [];
@@ -205,11 +219,8 @@ function runFile(file: string, budgetMs: number, scale: number): Promise<{ outco
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       // Whatever the tests left running in the file's process group goes too.
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        // none left
-      }
+      killGroup(child.pid!);
+      runningGroups.delete(child.pid!);
       const seconds = (performance.now() - started) / 1000;
       const written = readdirSync(userCache);
       rmSync(userCache, { recursive: true, force: true });
@@ -242,14 +253,31 @@ async function main(): Promise<number> {
   const scale = startupScale();
   const concurrency = Number(process.env.MPIP_TEST_CONCURRENCY) || os.availableParallelism() + 2;
   const budgetMs = Math.round(FILE_BUDGET_MS * scale);
+  const outside = files.filter((file) => path.relative(ROOT, file).startsWith(".."));
+  if (outside.length > 0) {
+    process.stderr.write(`error: ${outside.map((file) => `\`${file}\``).join(", ")} is outside the checkout: the suite runs test files of the checkout only\n`);
+    return 2;
+  }
   try {
-    compiled = await compileTests(ROOT);
+    compiled = await compileTests(ROOT, files);
   } catch (error) {
-    process.stderr.write(`error: the TypeScript does not compile: ${(error as Error).message}\n`);
+    const built = Array.isArray((error as { errors?: unknown }).errors);
+    process.stderr.write(`error: ${built ? "the TypeScript does not compile: " : `cannot compile the tests into \`${path.join(ROOT, BUILD_FOLDER)}\`: `}${(error as Error).message.trimEnd()}\n`);
     return 1;
+  }
+  // Interrupted (Ctrl-C, a kill): the test files' processes, each in a process group of its own, stop
+  // too, and the run's folders go; the exit code is the shell's for the signal.
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    process.once(signal, () => {
+      for (const pid of runningGroups) killGroup(pid);
+      compiled.remove();
+      if (tmpdirMade && tmpdir !== undefined) rmSync(tmpdir, { recursive: true, force: true });
+      process.exit(code);
+    });
   }
   const temporary = suiteTmpdir();
   tmpdir = temporary.dir;
+  tmpdirMade = temporary.made;
   process.stdout.write(`${files.length} test ${files.length === 1 ? "file" : "files"}, ${concurrency} at a time; time scale ${scale} (each file may take ${Math.round(budgetMs / 1000)} s); temporary folders in ${tmpdir ?? os.tmpdir()}${temporary.made ? " (a tmpfs; MPIP_TEST_TMPDIR= for the system's)" : ""}\n`);
   try {
     return await runAll(files, scale, concurrency);
