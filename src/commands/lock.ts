@@ -81,24 +81,47 @@ export async function lockCommand(specs: string[], flags: LockFlags): Promise<nu
   }
 }
 
+/** How many of a lock's requirements the hint of a bare --check names; the rest are counted. */
+const NAMED_REQUIREMENTS = 8;
+/** The longest command the hint of a bare --check offers; a longer one is not offered. */
+const MAX_HINT_COMMAND = 400;
+
 /**
- * What the lock at `file` says it was made from (its `[tool.mpip]` inputs), for the hint of a --check given
- * nothing to check against: the requirements in words, and an `mpip lock --check` command that repeats
- * them with the indexes, find-links, --pre and --no-deps (words quoted for a POSIX shell). Undefined when
- * there is no such lock, it cannot be read, or it records no requirements (another tool wrote it).
+ * What the lock at `file` says it was made from (its `[tool.mpip]` inputs and build), for the hint of a
+ * --check given nothing to check against: the requirements in words (the first NAMED_REQUIREMENTS, then how
+ * many more), and an `mpip lock --check ...` command that repeats them with the indexes, find-links,
+ * --pre, --no-deps and the build options (--compile, --keep-sources, --mpy, --arch), its words quoted for a
+ * POSIX shell and the requirements after `--`, so that none is read as an option. No command is offered
+ * when a word holds a character the terminal could not show as it is (a control or invisible one) or the
+ * command would be longer than MAX_HINT_COMMAND: the hint then says where the lock lists them. Index URLs
+ * are as the lock records them, with any credentials replaced by `***`, which the hint says to put back.
+ * Undefined when there is no such lock, it cannot be read, or it records no requirements (another tool
+ * wrote it).
  */
-async function madeFrom(file: string): Promise<{ what: string; command: string } | undefined> {
+async function madeFrom(file: string): Promise<{ what: string; command?: string; note: string } | undefined> {
   const { readLockFile } = await import("../lock/fetch-locked.js");
-  const inputs = await readLockFile(file).then((lock) => lock.inputs, () => undefined);
-  if (inputs === undefined || inputs.requirements.length === 0) return undefined;
-  const words = ["mpip", "lock", "--check", ...(file === DEFAULT_LOCK_FILE ? [] : ["-o", file]), ...inputs.requirements];
+  const lock = await readLockFile(file).catch(() => undefined);
+  const inputs = lock?.inputs;
+  if (lock === undefined || inputs === undefined || inputs.requirements.length === 0) return undefined;
+  const words = ["mpip", "lock", "--check", ...(file === DEFAULT_LOCK_FILE ? [] : ["-o", file])];
   if (inputs.indexUrls.length === 0) words.push("--no-index");
   for (const url of inputs.indexUrls) words.push("-i", url);
   for (const folder of inputs.findLinks) words.push("-f", folder);
   if (inputs.pre) words.push("--pre");
   if (inputs.noDeps) words.push("--no-deps");
-  const what = inputs.requirements.map((requirement) => `\`${printable(requirement, 80)}\``).join(", ");
-  return { what, command: printable(words.map(shellWord).join(" "), 1000) };
+  const build = lock.build;
+  if (build !== undefined && build.compile !== "no") words.push("--compile", ...(build.compile === "mpy+sources" ? ["--keep-sources"] : []));
+  if (build?.firmware !== undefined) words.push("--mpy", build.firmware.mpy, ...(build.firmware.arch === undefined ? [] : ["--arch", build.firmware.arch]));
+  words.push("--", ...inputs.requirements);
+  const named = inputs.requirements.slice(0, NAMED_REQUIREMENTS).map((requirement) => `\`${printable(requirement, 80)}\``).join(", ");
+  const more = inputs.requirements.length - NAMED_REQUIREMENTS;
+  const what = more > 0 ? `${named} and ${quantity(more, "more requirement")}` : named;
+  const command = words.map(shellWord).join(" ");
+  const showable = words.every((word) => printable(word, Infinity) === word) && command.length <= MAX_HINT_COMMAND;
+  const credentials = inputs.indexUrls.some((url) => url.includes("***@")) ? " (with the index's credentials where the lock shows `***`)" : "";
+  return showable
+    ? { what, command, note: credentials }
+    : { what, note: `; the lock lists them all in \`[tool.mpip]\`, with the indexes and options it was made with` };
 }
 
 /** `word` as a POSIX shell reads it back: as it is when it holds nothing the shell treats specially, else in single quotes. */
@@ -120,7 +143,7 @@ async function requirements(specs: string[], flags: LockFlags, reporter: Reporte
     const made = flags.check ? await madeFrom(flags.output) : undefined;
     if (made !== undefined) {
       throw new MpipError("usage", "nothing to check the lock against: --check compares the lock with what the command line asks for", {
-        hint: `\`${printable(flags.output)}\` was made from ${made.what}: give them again, as in \`${made.command}\``,
+        hint: `\`${printable(flags.output)}\` was made from ${made.what}: give them again${made.command === undefined ? made.note : `, as in \`${made.command}\`${made.note}`}`,
       });
     }
     throw new MpipError("usage", "nothing to lock", { hint: "name packages (`mpip lock NAME`), a requirements file (`-r FILE`), or run it in a project folder whose pyproject.toml lists `dependencies`" });

@@ -203,7 +203,33 @@ export async function resolve<T>(roots: Request[], options: ResolveOptions<T>): 
     warmsKept.endAll();
   }
   options.onProgress?.({ resolved: chosen.size, pending: 0 });
-  return [...chosen.values()];
+  const resolved = [...chosen.values()];
+  refuseSharedNames(resolved);
+  return resolved;
+}
+
+/**
+ * Two packages of one result may not share a name (PEP 503's normalized form): an image records each
+ * package under its name, so the second would take the first's record, leaving files no record names.
+ * Two sources can meet so only when neither names itself (a module by path or URL, a package.json's
+ * folder: package-spec.ts nameFromFile, `my mod.py` and `my_mod.py`); a named one answers every request
+ * for its name instead. @throws MpipError `usage` when the user asked for both, `version-conflict` when a
+ * package's dependencies did, naming both sources.
+ */
+function refuseSharedNames(resolved: ReadonlyArray<ResolvedPackage<unknown>>): void {
+  const byName = new Map<string, ResolvedPackage<unknown>>();
+  for (const release of resolved) {
+    const name = normalizeName(release.name);
+    const first = byName.get(name);
+    if (first === undefined) {
+      byName.set(name, release);
+      continue;
+    }
+    const typed = [first, release].every((one) => one.requests.some((request) => request.dependency !== true));
+    throw new MpipError(typed ? "usage" : "version-conflict", `\`${printable(first.source)}\` and \`${printable(release.source)}\` would both be installed as \`${printable(name)}\`: an image records one package under a name`, {
+      hint: typed ? "install one of them; to have both, rename one of the files or folders (its name comes from it)" : `the name comes from the file or folder each is given by (${describeRequests(first.requests)}; ${describeRequests(release.requests)}): install one of them`,
+    });
+  }
 }
 
 /**

@@ -265,11 +265,14 @@ function stem(file: string): string {
   return file.replace(/(?<=.)\.[^.]+$/, "");
 }
 
-/** `org/repo/lib/foo/package.json` → `foo`: the folder the package lives in, as `nameFromFile` makes it a name. */
+/**
+ * `org/repo/lib/foo/package.json` → `foo`: the folder the package lives in (`a.b.c` whole), or a module's
+ * stem (`lib/foo.py` → `foo`), as `nameFromFile` makes it a name.
+ */
 function displayName(pathname: string, shown: string): string {
   const segments = pathname.split(/[/\\]/).filter((segment) => segment !== "" && segment !== "package.json");
-  const last = segments.pop() ?? "package";
-  return nameFromFile(stem(decodeURIComponentSafe(last)), shown);
+  const last = decodeURIComponentSafe(segments.pop() ?? "package");
+  return nameFromFile(MODULE_SUFFIX.test(last) ? stem(last) : last, shown);
 }
 
 /**

@@ -180,7 +180,7 @@ describe("lock, then install --lock", () => {
 
   test("--check with nothing named says what the lock was made from, as a command that checks it; without a lock, there is nothing to lock", async () => {
     const dir = await writeTree(path.join(work.dir, "check-bare"), { "README.md": "no project here\n" });
-    const made = await runMpip(["lock", "-q", ...graph.indexes, "--pre", "sensor-lib>=1.0", "blinker"], { cwd: dir });
+    const made = await runMpip(["lock", "-q", ...graph.indexes, "--pre", "--compile", "--mpy", "6", "sensor-lib>=1.0", "blinker"], { cwd: dir });
     assert.equal(made.code, 0, made.stderr);
     const before = await readFile(path.join(dir, "pylock.toml"));
     const bare = await runMpip(["lock", "--check"], { cwd: dir });
@@ -188,21 +188,36 @@ describe("lock, then install --lock", () => {
     assert.match(bare.stderr, /^error: nothing to check the lock against: --check compares the lock with what the command line asks for$/m);
     const command = /^hint: `pylock\.toml` was made from `sensor-lib>=1\.0`, `blinker`: give them again, as in `(mpip lock --check [^`]+)`$/m.exec(bare.stderr)?.[1];
     assert.ok(command !== undefined, bare.stderr);
-    // The command, read back as a shell reads it, checks the lock: up to date.
+    // The command, read back as a shell reads it, checks the lock: up to date. The build options are in
+    // it (without them the lock would differ), and the requirements come after `--`.
     const words = command.split(" ").slice(1).map((word) => word.replace(/^'(.*)'$/, "$1"));
-    assert.deepEqual(words.slice(0, 4), ["lock", "--check", "sensor-lib>=1.0", "blinker"]);
-    assert.ok(words.includes("--pre"), command);
+    assert.deepEqual(words.slice(0, 2), ["lock", "--check"]);
+    assert.deepEqual(words.slice(-3), ["--", "sensor-lib>=1.0", "blinker"]);
+    for (const option of ["--pre", "--compile"]) assert.ok(words.includes(option), command);
+    assert.match(command, / --mpy 6 /);
     const again = await runMpip(words, { cwd: dir });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /^`pylock\.toml` is up to date \(\d+ packages\)$/m);
     assert.deepEqual(await readFile(path.join(dir, "pylock.toml")), before);
-    // Named with -o, and with --json; a lock that is not there, or not a lock, leaves the plain refusal.
+    // Named with -o, and with --json.
     await writeFile(path.join(dir, "pylock.dev.toml"), before);
     const named = await runMpip(["lock", "--check", "-o", "pylock.dev.toml", "--json"], { cwd: dir });
     assert.equal(named.code, 2);
     const document = JSON.parse(named.stdout) as { error: { code: string; hint: string } };
     assert.equal(document.error.code, "usage");
-    assert.match(document.error.hint, /^`pylock\.dev\.toml` was made from .*`mpip lock --check -o pylock\.dev\.toml 'sensor-lib>=1\.0' blinker /);
+    assert.match(document.error.hint, /^`pylock\.dev\.toml` was made from .*`mpip lock --check -o pylock\.dev\.toml .* -- 'sensor-lib>=1\.0' blinker`$/);
+    // A requirement the terminal could not show as it is, or too many to write out: no command, and the
+    // hint says where the lock lists them.
+    const text = before.toString("utf8");
+    for (const [name, requirements] of [["pylock.odd.toml", '["blinker\\u001b[31m"]'], ["pylock.many.toml", JSON.stringify(Array.from({ length: 60 }, (_, i) => `package-number-${i}`))]] as const) {
+      await writeFile(path.join(dir, name), text.replace(/^requirements = .*$/m, `requirements = ${requirements}`));
+      const odd = await runMpip(["lock", "--check", "-o", name], { cwd: dir });
+      assert.equal(odd.code, 2, odd.stderr);
+      assert.match(odd.stderr, /: give them again; the lock lists them all in `\[tool\.mpip\]`, with the indexes and options it was made with$/m, name);
+      assert.doesNotMatch(odd.stderr, /mpip lock --check|\u001b/, name);
+    }
+    assert.match((await runMpip(["lock", "--check", "-o", "pylock.many.toml"], { cwd: dir })).stderr, /`package-number-7` and 52 more requirements: give them again/);
+    // A lock that is not there, or not a lock: the plain refusal.
     await writeFile(path.join(dir, "pylock.bad.toml"), "not toml [");
     for (const file of ["pylock.none.toml", "pylock.bad.toml"]) {
       const plain = await runMpip(["lock", "--check", "-o", file], { cwd: dir });

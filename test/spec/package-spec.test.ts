@@ -138,6 +138,9 @@ describe("names made from file and folder names", () => {
       ["https://example.test/a/--odd--.py", context, "odd"],
       ["https://example.test/my%20lib/package.json", context, "my-lib"],
       ["https://example.test/.hidden/", context, "hidden"],
+      ["https://example.test/a.b.c/package.json", context, "a.b.c"],
+      ["github:org/repo/lib/a.b.c", context, "a.b.c"],
+      ["github:org/repo/lib/tool.py", context, "tool"],
       ["github:org/repo/my lib@v1", context, "my-lib"],
     ];
     for (const [text, ctx, name] of cases) assert.equal(directOf(text, ctx).name, name, text);
