@@ -385,9 +385,9 @@ describe("local paths", () => {
   test("two sources whose file names make one name are refused before anything changes: given together (usage), or as one document's deps", async () => {
     await writeTree(local, { "twins/my mod.py": "A = 1\n", "twins/my_mod.py": "B = 2\n", "twins/My-Mod.mpy": "x", "twins/pair/package.json": json({ urls: [["pair.py", "pair.py"]], deps: [[host("twins/a/tw%20in.py", "T = 1\n"), "latest"], [host("twins/b/tw_in.py", "T = 2\n"), "latest"]] }), "twins/pair/pair.py": "P = 1\n" });
     for (const [specs, code, message] of [
-      [["./twins/my mod.py", "./twins/my_mod.py"], 2, /^error: `[^`]*twins\/my mod\.py` and `[^`]*twins\/my_mod\.py` would both be installed as `my-mod`: an image records one package under a name$/m],
+      [["./twins/my mod.py", "./twins/my_mod.py"], 2, /^error: `[^`]*twins\/my mod\.py` \(for .*\) and `[^`]*twins\/my_mod\.py` \(for .*\) would both be installed as `my-mod`: an image records one package under a name$/m],
       [["./twins/my_mod.py", "./twins/My-Mod.mpy"], 2, /would both be installed as `my-mod`/],
-      [["./twins/pair"], 1, /^error: `[^`]*tw%20in\.py` and `[^`]*tw_in\.py` would both be installed as `tw-in`/m],
+      [["./twins/pair"], 1, /^error: `[^`]*tw%20in\.py` \(for `pair` .*\) and `[^`]*tw_in\.py` \(for `pair` .*\) would both be installed as `tw-in`/m],
     ] as const) {
       const result = await failsUnchanged([...specs], code);
       assert.match(result.stderr, message, specs.join(" "));

@@ -2,6 +2,7 @@
 // guessed index kind behaves when the guess is hard: through the built CLI against a real server.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -50,13 +51,15 @@ const env = () => ({ MPIP_GITHUB_URL: repos.hosts.github, MPIP_RETRY_BASE_MS: "1
 const install = (target: string, args: string[], cwd?: string) => runMpip(["install", "--no-record", "-p", target, "-i", `mip+${mip.base}`, ...args], { env: env(), ...(cwd === undefined ? {} : { cwd }) });
 
 describe("direct sources in one plan", () => {
-  test("a package.json whose folder is named like a dependency does not answer it: the name is a guess", async () => {
+  test("a package.json whose folder is named like a dependency does not answer it (the name is a guess), and both are refused: one image records one package under a name", async () => {
+    // Before, both were installed, and the image held two records of `foo` (the folder's version 0 and
+    // the index's 1.0), one of them owning files the other had replaced.
     const target = path.join(work.dir, "nover");
     const result = await install(target, ["github:acme/nover/foo", "bar"]);
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /\+ foo==1\.0 \(from http:\/\/127\.0\.0\.1:\d+\/mip\/v2\)/);
-    assert.match(result.stderr, /warning: `foo\.py` is in both/);
-    assert.match(await readFile(path.join(target, "foo.py"), "utf8"), /^F = 'index 1\.0'/);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^error: `github:acme\/nover\/foo` \(for the command line \(`foo`\)\) and `http:\/\/127\.0\.0\.1:\d+\/mip\/v2` \(for `bar 1\.0` \(`foo==1\.0`\)\) would both be installed as `foo`: an image records one package under a name$/m);
+    assert.match(result.stderr, /^hint: install one of them; a name that a source does not state is made from its file or folder name/m);
+    assert.equal(existsSync(target), false);
   });
 
   test("a name and an sdist URL for the same project: the URL the user gave is installed, once", async () => {

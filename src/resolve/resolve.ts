@@ -226,8 +226,8 @@ function refuseSharedNames(resolved: ReadonlyArray<ResolvedPackage<unknown>>): v
       continue;
     }
     const typed = [first, release].every((one) => one.requests.some((request) => request.dependency !== true));
-    throw new MpipError(typed ? "usage" : "version-conflict", `\`${printable(first.source)}\` and \`${printable(release.source)}\` would both be installed as \`${printable(name)}\`: an image records one package under a name`, {
-      hint: typed ? "install one of them; to have both, rename one of the files or folders (its name comes from it)" : `the name comes from the file or folder each is given by (${describeRequests(first.requests)}; ${describeRequests(release.requests)}): install one of them`,
+    throw new MpipError(typed ? "usage" : "version-conflict", `\`${printable(first.source)}\` (for ${describeRequests(first.requests)}) and \`${printable(release.source)}\` (for ${describeRequests(release.requests)}) would both be installed as \`${printable(name)}\`: an image records one package under a name`, {
+      hint: "install one of them; a name that a source does not state is made from its file or folder name, so renaming that file or folder gives it another",
     });
   }
 }

@@ -266,13 +266,13 @@ function stem(file: string): string {
 }
 
 /**
- * `org/repo/lib/foo/package.json` → `foo`: the folder the package lives in (`a.b.c` whole), or a module's
- * stem (`lib/foo.py` → `foo`), as `nameFromFile` makes it a name.
+ * `org/repo/lib/foo/package.json` → `foo`: the folder the package lives in (`a.b.c` whole), or the stem of
+ * a module or another JSON document (`lib/foo.py`, `lib/foo.json` → `foo`), as `nameFromFile` makes it a name.
  */
 function displayName(pathname: string, shown: string): string {
   const segments = pathname.split(/[/\\]/).filter((segment) => segment !== "" && segment !== "package.json");
   const last = decodeURIComponentSafe(segments.pop() ?? "package");
-  return nameFromFile(MODULE_SUFFIX.test(last) ? stem(last) : last, shown);
+  return nameFromFile(MODULE_SUFFIX.test(last) || /\.json$/i.test(last) ? stem(last) : last, shown);
 }
 
 /**
