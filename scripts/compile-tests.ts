@@ -17,6 +17,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
+import { isRunning } from "../src/image/processes.js";
 
 /** The folders of the checkout whose modules the tests load (and those of the test files given: see `compileTests`). */
 const COMPILED_FOLDERS = ["src", "test", "bench", "scripts"];
@@ -99,14 +100,5 @@ function removeLeftovers(parent: string): void {
     const pid = Number(/^run-(\d+)-/.exec(name)?.[1]);
     if (!Number.isInteger(pid) || pid === process.pid || isRunning(pid)) continue;
     rmSync(path.join(parent, name), { recursive: true, force: true });
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -99,7 +99,7 @@ const MAX_HINT_COMMAND = 400;
  * wrote it).
  */
 async function madeFrom(file: string): Promise<{ what: string; command?: string; note: string } | undefined> {
-  const { readLockFile } = await import("../lock/fetch-locked.js");
+  const [{ readLockFile }, { buildArguments }] = await Promise.all([import("../lock/fetch-locked.js"), import("../lock/build.js")]);
   const lock = await readLockFile(file).catch(() => undefined);
   const inputs = lock?.inputs;
   if (lock === undefined || inputs === undefined || inputs.requirements.length === 0) return undefined;
@@ -109,9 +109,7 @@ async function madeFrom(file: string): Promise<{ what: string; command?: string;
   for (const folder of inputs.findLinks) words.push("-f", folder);
   if (inputs.pre) words.push("--pre");
   if (inputs.noDeps) words.push("--no-deps");
-  const build = lock.build;
-  if (build !== undefined && build.compile !== "no") words.push("--compile", ...(build.compile === "mpy+sources" ? ["--keep-sources"] : []));
-  if (build?.firmware !== undefined) words.push("--mpy", build.firmware.mpy, ...(build.firmware.arch === undefined ? [] : ["--arch", build.firmware.arch]));
+  if (lock.build !== undefined) words.push(...buildArguments(lock.build));
   words.push("--", ...inputs.requirements);
   const named = inputs.requirements.slice(0, NAMED_REQUIREMENTS).map((requirement) => `\`${printable(requirement, 80)}\``).join(", ");
   const more = inputs.requirements.length - NAMED_REQUIREMENTS;

@@ -71,10 +71,15 @@ export function describeBuild(build: LockBuild): string {
 
 /** The options that ask for `build`: `--mpy 6.2 --arch xtensawin --compile`, or "no firmware options". */
 function flagsFor(build: LockBuild): string {
-  const flags = [
-    ...(build.firmware === undefined ? [] : [`--mpy ${build.firmware.mpy}`, ...(build.firmware.arch === undefined ? [] : [`--arch ${build.firmware.arch}`])]),
+  const flags = buildArguments(build);
+  return flags.length === 0 ? "no --mpy, --target-version or --compile" : `\`${printable(flags.join(" "), 80)}\``;
+}
+
+/** The command-line words that ask for `build`: `["--mpy", "6.2", "--arch", "xtensawin", "--compile", "--keep-sources"]`, or none for sources. */
+export function buildArguments(build: LockBuild): string[] {
+  return [
+    ...(build.firmware === undefined ? [] : ["--mpy", build.firmware.mpy, ...(build.firmware.arch === undefined ? [] : ["--arch", build.firmware.arch])]),
     ...(build.compile === "no" ? [] : ["--compile"]),
     ...(build.compile === "mpy+sources" ? ["--keep-sources"] : []),
   ];
-  return flags.length === 0 ? "no --mpy, --target-version or --compile" : `\`${printable(flags.join(" "), 80)}\``;
 }
