@@ -36,10 +36,33 @@ const versionOnly = args.length === 1 && (args[0] === "--version" || args[0] ===
 
 // `mpip --help | head` closes the pipe early: that is the reader's choice, not an error. mpip carries on
 // (an install still finishes or rolls back, and releases its lock) and exits with the code it decided.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on("error", (error) => {
-    if (error.code !== "EPIPE" && error.code !== "EIO") throw error; // EIO: the terminal was closed (SIGHUP)
+// Node makes process.stdout and process.stderr when first asked for them, which takes 3-8 ms (a pipe's
+// stream loads node:net): a run that prints nothing on one (`install -q`) never makes it. So the handler
+// is added as each is made.
+for (const name of ["stdout", "stderr"]) {
+  const made = Object.getOwnPropertyDescriptor(process, name);
+  if (made?.get === undefined || made.configurable !== true) {
+    process[name].on("error", ignoreClosedReader);
+    continue;
+  }
+  let handled;
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: made.enumerable,
+    get() {
+      const stream = made.get.call(process);
+      if (stream !== handled) {
+        stream.on("error", ignoreClosedReader);
+        handled = stream;
+      }
+      return stream;
+    },
   });
+}
+
+/** A standard stream's error: a reader gone (EPIPE) or a terminal closed (EIO, after SIGHUP) is not mpip's. */
+function ignoreClosedReader(error) {
+  if (error.code !== "EPIPE" && error.code !== "EIO") throw error;
 }
 
 // The commands that do the work a code cache is kept for (see below).
@@ -50,32 +73,50 @@ function run() {
     process.stdout.write(`${require("../package.json").version}\n`);
     return;
   }
+  const dist = require("node:path").join(__dirname, "..", "dist");
+  if (!forHelp) {
+    runCli(dist, WORKING_COMMANDS.has(args[0]));
+    return;
+  }
+  // A run for help loads the command line without any command's work (dist/mpip-help.cjs, src/cli-help.ts:
+  // an eighth of the whole), which prints the help or the usage error. Should the arguments ask for a
+  // command's work after all (`install -p -h pkg`: `-h` is the target), it prints nothing and the whole
+  // CLI runs them, parsing them again from the start.
+  const { helpOnly } = loadBundle(require("node:path").join(dist, "mpip-help.cjs"), { partial: true }).exports;
+  startup.started();
+  helpOnly(process.argv).then((code) => {
+    if (code === undefined) runCli(dist, WORKING_COMMANDS.has(args[0]));
+    else process.exitCode = code;
+  }, failed);
+}
+
+/** Runs the whole command line (dist/mpip.cjs) on the process's arguments; `working`: see WORKING_COMMANDS. */
+function runCli(dist, working) {
   // The bundled CLI is one CommonJS file, compiled with a code cache (src/code-cache.ts). Only the commands
-  // that resolve and fetch run most of it; any other run (help, `list`, `cache dir`, a misspelt command)
-  // compiles little, and so does one of those commands that does not complete its work (help or the
-  // version asked in a way the arguments above do not show, as `install -qh`: no action ran; a usage
-  // error, a failure, an interrupt: an exit code other than 0): their cache is a partial one, kept apart
-  // from the full one the next run that does the work reads. Taken as whole, it would leave every later
-  // install compiling the rest of its code itself (~40-100 ms a run), for good.
-  const working = WORKING_COMMANDS.has(args[0]) && !forHelp;
+  // that resolve and fetch run most of it; any other run (`list`, `cache dir`, a misspelt command)
+  // compiles little, and so does one of those commands that does not complete its work (help asked in a
+  // way the arguments above do not show, as `install -qh`: no action ran; a usage error, a failure, an
+  // interrupt: an exit code other than 0): their cache is a partial one, kept apart from the full one the
+  // next run that does the work reads. Taken as whole, it would leave every later install compiling the
+  // rest of its code itself (~40-100 ms a run), for good.
   let cli;
   const endedEarly = () => (process.exitCode ?? 0) !== 0 || cli?.ranAction?.() !== true;
   // The CLI sets a V8 flag once it compiles WebAssembly (src/wasm-tiering.ts), and sets it back for the cache.
   const beforeCaching = () => cli?.restoreWasmTiering?.();
-  cli = loadBundle(require("node:path").join(__dirname, "..", "dist", "mpip.cjs"), { partial: !working, endedEarly, beforeCaching }).exports;
+  cli = loadBundle(require("node:path").join(dist, "mpip.cjs"), { partial: !working, endedEarly, beforeCaching }).exports;
   const { main } = cli;
   // The command's WebAssembly (undici's HTTP parser, the mpy-cross) compiled by Liftoff only (src/wasm-tiering.ts).
   cli.useBaselineWasm?.();
   startup.started();
-  main(process.argv).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error) => {
-      process.stderr.write(`error: unexpected failure: ${error?.stack ?? error}\nThis is a bug in mpip; please report it.\n`);
-      process.exitCode = 1;
-    },
-  );
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  }, failed);
+}
+
+/** What the CLI threw instead of returning an exit code: a bug, said as one. */
+function failed(error) {
+  process.stderr.write(`error: unexpected failure: ${error?.stack ?? error}\nThis is a bug in mpip; please report it.\n`);
+  process.exitCode = 1;
 }
 
 // For tests only: MPIP_TEST_STARTUP_DELAY_MS holds start-up (after the signal handlers, before the CLI

@@ -1,7 +1,8 @@
-// The last step of `npm run build`: runs the built CLI twice, so that the V8 code caches beside the bundle
-// (src/code-cache.ts) are there from the first run: the full one (dist/mpip.cjs.<tag>.v8-cache) made by
-// an install over HTTP, the path most runs take, and the partial one help runs read
-// (dist/mpip.cjs.<tag>.partial.v8-cache) made by `mpip --help`. The install is of a fixture sdist from a
+// The last step of `npm run build`: runs the built CLI three times, so that the V8 code caches beside the
+// bundles (src/code-cache.ts) are there from the first run: the full one of the whole CLI
+// (dist/mpip.cjs.<tag>.v8-cache) made by an install over HTTP, the path most runs take; its partial one
+// (dist/mpip.cjs.<tag>.partial.v8-cache), which the runs that do little read (`list`, a usage error), made
+// by `mpip list`; and the help bundle's (dist/mpip-help.cjs.<tag>.partial.v8-cache), made by `mpip --help`. The install is of a fixture sdist from a
 // server on 127.0.0.1, into and with a cache folder that are removed afterwards. A failure here is a
 // warning, not a failed build: without the warm-up, the first run of each kind makes its cache.
 //
@@ -28,6 +29,7 @@ try {
   const env = { ...process.env, MPIP_CACHE_DIR: path.join(scratch, "cache"), NO_COLOR: "1" };
   const runs = [
     { args: ["install", "-q", "--no-deps", "-p", path.join(scratch, "image"), url], what: "the install", first: "install" },
+    { args: ["list", "-p", path.join(scratch, "image")], what: "`mpip list`", first: "`mpip list` or usage error" },
     { args: ["--help"], what: "`mpip --help`", first: "run for help" },
   ];
   for (const { args, what, first } of runs) {

@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError, Help, type Option } from "commander";
+import { Command, CommanderError, Help, type Option, type OutputConfiguration } from "commander";
 import type { DownloadFlags } from "./commands/download.js";
 import type { InstallFlags } from "./commands/install.js";
 import type { ReadFlags } from "./commands/image-output.js";
@@ -22,6 +22,7 @@ import { collectNonEmpty, EXIT_OK, EXIT_USAGE, nonEmpty, reportFailure, usageErr
 import { addInstallOptions, parseBooleanWord, variableOf } from "./cli-options.js";
 import { MpipError } from "./errors.js";
 import { rememberCredentials } from "./secrets.js";
+import { mayBeTerminal, writeStandard } from "./standard-streams.js";
 import { addPackCommand } from "./pack/pack-command.js";
 import { registerFileCommands } from "./pack/file-commands.js";
 import { addCacheCommand } from "./commands/cache-command.js";
@@ -73,6 +74,27 @@ function optionDescription(this: Help, option: Option): string {
   return variable === undefined ? described : `${described} (env: ${variable})`;
 }
 
+/** commander's own output settings, which ask Node's stream objects (see `standardOutput`). */
+const commanderDefaults = new Command().configureOutput();
+
+/**
+ * commander's output, written through standard-streams.ts: help and the version printed into a pipe or a
+ * file make no stream object (3-8 ms of `mpip --help | less`). On what may be a terminal, the width and
+ * colours are asked of Node's streams, as commander does; elsewhere the width is commander's 80 columns, and there is no colour
+ * (mpip's help has no styles of its own; commander would strip any where it finds no terminal).
+ */
+function standardOutput(defaults: OutputConfiguration): OutputConfiguration {
+  return {
+    writeOut: (text) => writeStandard("stdout", text),
+    writeErr: (text) => writeStandard("stderr", text),
+    // 80 columns is commander's own width where it knows none.
+    getOutHelpWidth: () => (mayBeTerminal("stdout") ? defaults.getOutHelpWidth?.() : undefined) ?? 80,
+    getErrHelpWidth: () => (mayBeTerminal("stderr") ? defaults.getErrHelpWidth?.() : undefined) ?? 80,
+    getOutHasColors: () => mayBeTerminal("stdout") && defaults.getOutHasColors?.() === true,
+    getErrHasColors: () => mayBeTerminal("stderr") && defaults.getErrHasColors?.() === true,
+  };
+}
+
 export function packageVersion(): string {
   const file = fileURLToPath(new URL("../package.json", import.meta.url));
   return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
@@ -104,7 +126,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void, argv?
     .version(packageVersion(), "-V, --version", "print mpip's version")
     .helpOption("-h, --help", "show help")
     // Parse errors are rendered by main (escaped, with a hint, and as JSON with --json), not by commander.
-    .configureOutput({ outputError: () => {} })
+    .configureOutput({ outputError: () => {}, ...standardOutput(commanderDefaults) })
     // Set before the commands are added: each command takes a copy of it.
     .configureHelp({ optionDescription, subcommandTerm })
     .exitOverride();
@@ -273,15 +295,38 @@ export function ranAction(): boolean {
 export { restoreWasmTiering, useBaselineWasm } from "./wasm-tiering.js";
 
 export async function main(argv: string[]): Promise<number> {
+  return (await parseCommandLine(argv, true)) ?? EXIT_OK;
+}
+
+/**
+ * For a run that asks for help (bin/mpip.js runs it from dist/mpip-help.cjs, a bundle of this module
+ * without any command's work): parses `argv` exactly as `main` does and prints the help, the version or
+ * the usage error it comes to, returning the exit code; or, when the command line asks for a command's
+ * work after all (`mpip install -p -h pkg`: `-h` is the target), prints nothing and returns undefined,
+ * for the caller to hand `argv` to `main`.
+ */
+export async function helpOnly(argv: string[]): Promise<number | undefined> {
+  return await parseCommandLine(argv, false);
+}
+
+/**
+ * Parses `argv` and prints what the parse itself ends in (help, the version, a usage error), returning
+ * its exit code. Where a command's action is reached, runs it and returns its exit code if `work`, else
+ * returns undefined at once, having printed nothing.
+ */
+async function parseCommandLine(argv: string[], work: boolean): Promise<number | undefined> {
   // Credentials typed or set anywhere this run can see are never printed, whatever quotes them (secrets.ts).
   for (const text of [...argv, ...Object.values(process.env)]) if (text !== undefined) rememberCredentials(text);
   let pending: Promise<number> | undefined;
+  let reached = false;
   const program = buildProgram((action) => {
+    reached = true;
+    if (!work) return;
     actionRan = true;
     pending = action();
   }, argv);
   if (argv.length <= 2) {
-    process.stderr.write(program.helpInformation());
+    writeStandard("stderr", program.helpInformation());
     return EXIT_USAGE;
   }
   try {
@@ -292,6 +337,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!(error instanceof CommanderError)) throw error;
     return error.exitCode === 0 ? EXIT_OK : parseFailure(error, program, argv.slice(2)); // 0: --help, --version
   }
+  if (!work && reached) return undefined;
   return pending === undefined ? EXIT_OK : await pending;
 }
 
@@ -307,7 +353,7 @@ function parseFailure(error: CommanderError, program: Command, args: string[]): 
   const json = wantsJsonFor(program, args);
   // Given options but no command, commander has printed the help itself.
   if (error.code === "commander.help") {
-    if (json) process.stdout.write(`${jsonFailure(usage)}\n`);
+    if (json) writeStandard("stdout", `${jsonFailure(usage)}\n`);
     return EXIT_USAGE;
   }
   return reportFailure(usage, new Reporter({ verbosity: "quiet" }), { json, debug: false });

@@ -5,6 +5,7 @@
 // the progress line's carriage return and erase). A caller cannot forget to escape a name from an index.
 
 import { redactSecrets } from "./secrets.js";
+import { mayBeTerminal, writeStandard, type StandardStream } from "./standard-streams.js";
 import { escapeControls, plainText, renderText, styled, type Text } from "./text.js";
 
 export type { Style, Text } from "./text.js";
@@ -14,13 +15,15 @@ export type Verbosity = "quiet" | "normal" | "verbose";
 
 export interface ReporterOptions {
   verbosity?: Verbosity;
-  stream?: NodeJS.WriteStream;
+  /** Where to write: a stream, or stdout or stderr by name (written through standard-streams.ts). Default: "stderr". */
+  stream?: NodeJS.WriteStream | StandardStream;
   color?: boolean;
   /** Show a live progress line (only ever on a terminal). */
   progress?: boolean;
 }
 
-export function colorWanted(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+/** Whether to style text written to `stream` (a stream, or what is known of it), by NO_COLOR, FORCE_COLOR and TERM. */
+export function colorWanted(stream: { readonly isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
   return stream.isTTY === true && env.TERM !== "dumb";
@@ -31,9 +34,7 @@ const ERASE_LINE = "\r\u001b[2K";
 
 export class Reporter {
   readonly verbosity: Verbosity;
-  private readonly stream: NodeJS.WriteStream;
-  private readonly color: boolean;
-  private readonly progressEnabled: boolean;
+  private readonly options: ReporterOptions;
   private progressShown = false;
   /** The last status given to `progress`, and the notes that stand in front of it (newest last). */
   private status: Text | undefined;
@@ -42,10 +43,41 @@ export class Reporter {
   readonly warnings: string[] = [];
 
   constructor(options: ReporterOptions = {}) {
-    this.stream = options.stream ?? process.stderr;
+    this.options = options;
     this.verbosity = options.verbosity ?? "normal";
-    this.color = options.color ?? colorWanted(this.stream);
-    this.progressEnabled = (options.progress ?? true) && this.stream.isTTY === true && this.verbosity !== "quiet";
+  }
+
+  /** The stream given, or the name of the standard one. */
+  private get target(): NodeJS.WriteStream | StandardStream {
+    return this.options.stream ?? "stderr";
+  }
+
+  /** Whether it writes to a terminal: asked only when something is written or drawn (see `output`). */
+  private terminalDecided: boolean | undefined;
+  private get terminal(): boolean {
+    const target = this.target;
+    return (this.terminalDecided ??= typeof target === "string" ? mayBeTerminal(target) && process[target].isTTY === true : target.isTTY === true);
+  }
+
+  private colorDecided: boolean | undefined;
+  private get color(): boolean {
+    return (this.colorDecided ??= this.options.color ?? colorWanted({ isTTY: this.terminal }));
+  }
+
+  private progressDecided: boolean | undefined;
+  private get progressEnabled(): boolean {
+    return (this.progressDecided ??= (this.options.progress ?? true) && this.verbosity !== "quiet" && this.terminal);
+  }
+
+  /**
+   * Writes to the stream given, or to stdout or stderr through standard-streams.ts, which makes no stream
+   * object for a pipe or a file: a run that prints nothing (`install -q`) never makes one, and one that
+   * prints to a CI log does not pay for it (3-8 ms).
+   */
+  private output(text: string): void {
+    const target = this.target;
+    if (typeof target === "string") writeStandard(target, text);
+    else target.write(text);
   }
 
   /** Normal output, one argument per line: what was resolved and installed. Silent with -q. */
@@ -91,22 +123,23 @@ export class Reporter {
     const message = [...this.notes.values()].at(-1) ?? this.status;
     if (message === undefined) return this.clearProgress();
     // A terminal that reports no width (0) is taken as 80 columns wide.
-    const width = (this.stream.columns || 80) - 1;
+    const target = this.target;
+    const width = ((typeof target === "string" ? process[target] : target).columns || 80) - 1;
     // Cut after escaping (escaping again changes nothing), so that no cut splits an escape or a style.
     const line = escapeControls(redactSecrets(plainText(message))).slice(0, width);
-    this.stream.write(`${ERASE_LINE}${renderText(styled("cyan", line), this.color)}`);
+    this.output(`${ERASE_LINE}${renderText(styled("cyan", line), this.color)}`);
     this.progressShown = true;
   }
 
   clearProgress(): void {
     if (!this.progressShown) return;
-    this.stream.write(ERASE_LINE);
+    this.output(ERASE_LINE);
     this.progressShown = false;
   }
 
   /** Lines shown whatever the verbosity (errors, a signal's notice): one argument per line. */
   write(...lines: Text[]): void {
     this.clearProgress();
-    this.stream.write(lines.map((line) => `${renderText(line, this.color)}\n`).join(""));
+    this.output(lines.map((line) => `${renderText(line, this.color)}\n`).join(""));
   }
 }

@@ -8,6 +8,7 @@ import { MpipError } from "./errors.js";
 import type { Reporter } from "./log.js";
 import { jsonFailure, renderError } from "./render.js";
 import { editDistance, printable } from "./text.js";
+import { writeStandard } from "./standard-streams.js";
 
 /** Exit codes: README "Exit codes". Signals exit 128 + their number (src/signals.ts). */
 export const EXIT_OK = 0;
@@ -29,7 +30,7 @@ export function exitCodeFor(error: unknown, typed = false): number {
 
 /** Prints a failure (stderr; stdout too with `json`) and returns its exit code. */
 export function reportFailure(error: unknown, reporter: Reporter, options: { json: boolean; debug: boolean; typed?: boolean }): number {
-  if (options.json) process.stdout.write(`${jsonFailure(error)}\n`);
+  if (options.json) writeStandard("stdout", `${jsonFailure(error)}\n`);
   reporter.write(...renderError(error, options.debug));
   return exitCodeFor(error, options.typed);
 }

@@ -20,7 +20,15 @@
 // `--import`) is not seen: mpip sets its own and back to V8's defaults, which then differ from that run's
 // at load, so the run writes no code cache (code-cache.ts), and each such run compiles the bundle whole.
 
-import { setFlagsFromString } from "node:v8";
+import { createRequire } from "node:module";
+
+/**
+ * V8's `setFlagsFromString`, from node:v8 loaded on first use: loading it takes ~3 ms (it brings the heap
+ * and serializer bindings), which a run that compiles no WebAssembly (help, `list`) need not pay.
+ */
+function setFlagsFromString(flags: string): void {
+  (createRequire(import.meta.url)("node:v8") as typeof import("node:v8")).setFlagsFromString(flags);
+}
 
 /** The flags `--liftoff-only` changes (it implies the other two), each as V8 has it by default. */
 const DEFAULTS = ["--no-liftoff-only", "--wasm-tier-up", "--wasm-dynamic-tiering"];

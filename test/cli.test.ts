@@ -236,13 +236,14 @@ describe("the npm package", () => {
     for (const file of shipped.filter((name) => name.endsWith(".js"))) {
       assert.doesNotMatch(await readFile(path.join(ROOT, file), "utf8"), /\/\/# sourceMappingURL=/, `${file} points to no map`);
     }
-    assert.deepEqual(shipped.filter((file) => !/^(bin\/mpip\.js|bin\/package\.json|dist\/(mpip|start)\.cjs|dist\/.+\.(js|d\.ts)|package\.json|README\.md)$/.test(file)), [], "nothing but the program, its types, package.json and the README (no code cache: it is made by the Node that runs mpip)");
-    // The bundles: the CLI in one file, what the command loads before it, and the compile worker beside
-    // them, no chunks of an earlier build; bin/package.json, which makes the command a CommonJS script.
-    for (const entry of ["dist/mpip.cjs", "dist/start.cjs", "dist/compile-worker.js", "bin/package.json"]) assert.ok(shipped.includes(entry), `${entry} is shipped`);
+    assert.deepEqual(shipped.filter((file) => !/^(bin\/mpip\.js|bin\/package\.json|dist\/(mpip|mpip-help|start)\.cjs|dist\/.+\.(js|d\.ts)|package\.json|README\.md)$/.test(file)), [], "nothing but the program, its types, package.json and the README (no code cache: it is made by the Node that runs mpip)");
+    // The bundles: the CLI in one file, its help alone, what the command loads before them, and the
+    // compile worker beside them, no chunks of an earlier build; bin/package.json, which makes the command
+    // a CommonJS script.
+    for (const entry of ["dist/mpip.cjs", "dist/mpip-help.cjs", "dist/start.cjs", "dist/compile-worker.js", "bin/package.json"]) assert.ok(shipped.includes(entry), `${entry} is shipped`);
     assert.deepEqual(shipped.filter((file) => /^dist\/mpip-[\w-]+\.js$/.test(file)), [], "no bundle chunks");
     // ASCII, which the loader reads without decoding UTF-8 (src/code-cache.ts).
-    assert.ok(isAscii(await readFile(path.join(ROOT, "dist", "mpip.cjs"))), "the CLI bundle is ASCII");
+    for (const bundle of ["mpip.cjs", "mpip-help.cjs"]) assert.ok(isAscii(await readFile(path.join(ROOT, "dist", bundle))), `${bundle} is ASCII`);
     // tsc's output: one module per source file.
     const compiled = shipped.filter((file) => /^dist\/.+\.js$/.test(file) && !/^dist\/(mpip-[\w-]+|compile-worker)\.js$/.test(file));
     const orphans = [];

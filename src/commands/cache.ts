@@ -12,6 +12,7 @@ import { jsonDocument } from "../render.js";
 import { quantity } from "../text.js";
 import { EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
 import { stdoutReporter, table } from "./image-output.js";
+import { writeStandard } from "../standard-streams.js";
 
 export interface CacheFlags {
   cacheDir?: string;
@@ -46,7 +47,7 @@ export function cacheInfoCommand(flags: CacheFlags): Promise<number> {
   return guarded(flags, async () => {
     const info = await cacheInfo(await chosenDir(flags));
     if (flags.json === true) {
-      process.stdout.write(`${jsonDocument({ ok: true, ...info })}\n`);
+      writeStandard("stdout", `${jsonDocument({ ok: true, ...info })}\n`);
       return EXIT_OK;
     }
     const out = stdoutReporter();
@@ -65,7 +66,7 @@ export function cacheCleanCommand(flags: CleanFlags): Promise<number> {
     const result = await cleanCache(await chosenDir(flags), flags.olderThan === undefined ? {} : { olderThanMs: flags.olderThan });
     for (const entry of result.kept) reporter.warn(`could not remove ${entry}; it is left in the cache`);
     if (flags.json === true) {
-      process.stdout.write(`${jsonDocument({ ok: true, ...result, warnings: reporter.warnings })}\n`);
+      writeStandard("stdout", `${jsonDocument({ ok: true, ...result, warnings: reporter.warnings })}\n`);
       return EXIT_OK;
     }
     const which = flags.olderThan === undefined ? "" : ` not used for longer than ${formatDuration(flags.olderThan)}`;

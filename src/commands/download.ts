@@ -9,6 +9,7 @@ import { catchSignals } from "../signals.js";
 import { printable, quantity, styled, type Text } from "../text.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
 import { checkBuildFlags, fetchOptions, gatherRequests, resolutionOptions, type Gathered, type InstallFlags } from "./install.js";
+import { writeStandard } from "../standard-streams.js";
 
 /** Install's flags that download takes, and its own `-d`. */
 export type DownloadFlags = Omit<InstallFlags, "target" | "wait" | "record" | "dryRun" | "maxSize" | "upgrade" | "forceReinstall" | "compile" | "keepSources" | "mpyCross"> & { dest: string };
@@ -44,7 +45,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
       signal: signals.signal,
       reporter,
     });
-    if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, ...report })}\n`);
+    if (flags.json) writeStandard("stdout", `${jsonDocument({ ok: true, ...report })}\n`);
     // A lock's download is for the lock's firmware, given or not: the install from the folder needs it.
     const firmwareOption = flags.lock !== undefined && report.flavor !== "py" && firmwareFlag(flags) === "" ? ` --mpy ${report.flavor}` : firmwareFlag(flags);
     reporter.info(...renderDownloadSummary(report, elapsed(), firmwareOption));

@@ -7,6 +7,7 @@ import { printable } from "../text.js";
 import { takeInventory } from "../record/inventory.js";
 import { EXIT_OK } from "../usage.js";
 import { guardedRead, targetOf, type ReadFlags } from "./image-output.js";
+import { writeStandard } from "../standard-streams.js";
 
 export function freezeCommand(flags: ReadFlags): Promise<number> {
   return guardedRead(flags, async (reporter) => {
@@ -33,7 +34,7 @@ export function freezeCommand(flags: ReadFlags): Promise<number> {
     const count = inventory.unrecorded.length;
     if (count > 0) reporter.warn(`${count} file${count === 1 ? " is" : "s are"} in no package's record: \`mpip install -r\` will not put ${count === 1 ? "it" : "them"} back (\`mpip list --unrecorded -p DIR\` lists them)`);
     // Requirement lines are data for a file, not messages: each was checked to be one plain line.
-    process.stdout.write(lines.map((line) => `${line}\n`).join(""));
+    writeStandard("stdout", lines.map((line) => `${line}\n`).join(""));
     return EXIT_OK;
   });
 }

@@ -33,7 +33,7 @@ export async function guardedRead(flags: ReadFlags, body: (reporter: Reporter) =
 
 /** The command's result, on stdout: escaped and coloured as stdout allows. */
 export function stdoutReporter(): Reporter {
-  return new Reporter({ stream: process.stdout, progress: false });
+  return new Reporter({ stream: "stdout", progress: false });
 }
 
 /**

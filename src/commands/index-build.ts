@@ -11,6 +11,7 @@ import { catchSignals } from "../signals.js";
 import { printable, quantity, styled, type Text } from "../text.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
 import type { IndexBuildReport } from "../publish/build.js";
+import { writeStandard } from "../standard-streams.js";
 
 export type IndexBuildFlags = Pick<InstallFlags, "jobs" | "quiet" | "verbose" | "debug" | "json" | "maxUnpackedBytes" | "maxEntries" | "maxRatio" | "maxMetadataBytes" | "maxPathLength"> & { output: string; baseUrl?: string };
 
@@ -43,7 +44,7 @@ export async function indexBuildCommand(sources: string[], flags: IndexBuildFlag
       signal: signals.signal,
       reporter,
     });
-    if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, ...report })}\n`);
+    if (flags.json) writeStandard("stdout", `${jsonDocument({ ok: true, ...report })}\n`);
     reporter.info(...renderIndexSummary(report, baseUrl));
     if (flags.verbose) for (const file of report.written) reporter.detail(`  wrote ${file}`);
     return EXIT_OK;

@@ -22,6 +22,7 @@ import { readRequirementFiles, type IndexChange, type RequirementsInput } from "
 import { catchSignals } from "../signals.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
 import { checkRedirectedVersion, checkShellSplit, stdoutFilePath } from "../spec/shell-split.js";
+import { writeStandard } from "../standard-streams.js";
 
 export { defaultTarget } from "../defaults.js";
 
@@ -113,7 +114,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
       signal: signals.signal,
       reporter,
     });
-    if (flags.json) process.stdout.write(`${jsonReport(report)}\n`);
+    if (flags.json) writeStandard("stdout", `${jsonReport(report)}\n`);
     reporter.info(...renderSummary(report, elapsed()));
     return EXIT_OK;
   } catch (error) {

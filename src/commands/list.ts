@@ -12,6 +12,7 @@ import { addEstimates, estimateSizes, type SizeEstimate } from "../record/size.j
 import { jsonDocument } from "../render.js";
 import { EXIT_OK } from "../usage.js";
 import { guardedRead, stdoutReporter, table, targetOf, type ReadFlags } from "./image-output.js";
+import { writeStandard } from "../standard-streams.js";
 
 export interface ListFlags extends ReadFlags {
   unrecorded: boolean;
@@ -26,7 +27,7 @@ export function listCommand(flags: ListFlags): Promise<number> {
     const inventory = await takeInventory(targetOf(flags));
     for (const warning of inventory.warnings) reporter.warn(warning);
     const sizes = flags.size ? await sizesOf(inventory, reporter) : undefined;
-    if (flags.json) process.stdout.write(`${jsonDocument(listJson(inventory, sizes))}\n`);
+    if (flags.json) writeStandard("stdout", `${jsonDocument(listJson(inventory, sizes))}\n`);
     else stdoutReporter().write(...renderList(inventory, sizes, flags.unrecorded));
     return EXIT_OK;
   });

@@ -14,6 +14,7 @@ import { catchSignals } from "../signals.js";
 import { printable, quantity } from "../text.js";
 import { EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
 import { checkBuildFlags, checkOptionClashes, fetchOptions, gatherRequests, resolutionOptions, type Gathered, type InstallFlags } from "./install.js";
+import { writeStandard } from "../standard-streams.js";
 
 export type LockFlags = Omit<InstallFlags, "target" | "wait" | "record" | "dryRun" | "maxSize" | "upgrade" | "forceReinstall" | "mpyCross" | "lock"> & {
   output: string;
@@ -60,7 +61,7 @@ export async function lockCommand(specs: string[], flags: LockFlags): Promise<nu
       check: flags.check,
     });
     const shown = printable(flags.output);
-    if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, lock: report.lockFile, upToDate: report.upToDate, from, packages: report.packages.map(describePackage), warnings: report.warnings })}\n`);
+    if (flags.json) writeStandard("stdout", `${jsonDocument({ ok: true, lock: report.lockFile, upToDate: report.upToDate, from, packages: report.packages.map(describePackage), warnings: report.warnings })}\n`);
     if (flags.check) reporter.info(`\`${shown}\` is up to date (${quantity(report.packages.length, "package")})`);
     else reporter.info(`Locked ${quantity(report.packages.length, "package")} into \`${shown}\` in ${elapsed().toFixed(2)}s`, ...report.packages.map(packageLine));
     return EXIT_OK;
@@ -70,7 +71,7 @@ export async function lockCommand(specs: string[], flags: LockFlags): Promise<nu
       // The difference is the point of --check: shown whatever the verbosity (stderr; in `changes` with --json).
       reporter.write(...error.changes.map((change) => change.text));
       if (flags.json) {
-        process.stdout.write(`${jsonDocument({ ok: false, error: { code: error.code, message: error.message, hint: error.hint }, changes: error.changes })}\n`);
+        writeStandard("stdout", `${jsonDocument({ ok: false, error: { code: error.code, message: error.message, hint: error.hint }, changes: error.changes })}\n`);
         return reportFailure(error, reporter, { json: false, debug: flags.debug });
       }
     }

@@ -11,6 +11,7 @@ import { ioError } from "../image/io-error.js";
 import { printable } from "../text.js";
 import { checkTypedPaths, EXIT_OK } from "../usage.js";
 import { guardedRead, targetOf, type ReadFlags } from "./image-output.js";
+import { writeStandard } from "../standard-streams.js";
 
 export interface ManifestFlags extends ReadFlags {
   output?: string;
@@ -32,7 +33,7 @@ export function manifestCommand(flags: ManifestFlags): Promise<number> {
       includes,
       header: [`Made by \`mpip manifest\`: freezes ${inventory.target} as installed.`, "Build with: make BOARD=... FROZEN_MANIFEST=<this file>"],
     });
-    if (flags.output === undefined) process.stdout.write(text);
+    if (flags.output === undefined) writeStandard("stdout", text);
     else await writeWhole(flags.output, text);
     const count = plan.packages.length + plan.modules.length + plan.frozenMpy.length;
     reporter.info(`${flags.output === undefined ? "Printed" : `Wrote \`${flags.output}\`:`} ${plan.packages.length} package${plan.packages.length === 1 ? "" : "s"}, ${plan.modules.length + plan.frozenMpy.length} module${plan.modules.length + plan.frozenMpy.length === 1 ? "" : "s"}${count === 0 ? " (the target holds nothing to freeze)" : ""}`);

@@ -15,6 +15,7 @@ import { printable } from "../text.js";
 import { EXIT_OK } from "../usage.js";
 import { guardedRead, stdoutReporter, targetOf, type ReadFlags } from "./image-output.js";
 import { distributionJson, sizesOf } from "./list.js";
+import { writeStandard } from "../standard-streams.js";
 
 export interface ShowFlags extends ReadFlags {
   files: boolean;
@@ -47,7 +48,7 @@ export function showCommand(names: string[], flags: ShowFlags): Promise<number> 
       size: sizes?.get(distribution),
     })));
     if (flags.json) {
-      process.stdout.write(`${jsonDocument({ ok: true, target: inventory.target, packages: details.map((detail) => showJson(inventory, detail)), warnings: inventory.warnings })}\n`);
+      writeStandard("stdout", `${jsonDocument({ ok: true, target: inventory.target, packages: details.map((detail) => showJson(inventory, detail)), warnings: inventory.warnings })}\n`);
     } else {
       const out = stdoutReporter();
       details.forEach((detail, index) => out.write(...(index === 0 ? [] : ["---"]), ...renderShow(inventory, detail)));

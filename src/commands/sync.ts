@@ -10,6 +10,7 @@ import { jsonReport, renderSummary, stopwatch } from "../render.js";
 import { catchSignals } from "../signals.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
 import { cacheOptions, checkBuildFlags, checkOptionClashes, limitsFrom, type InstallFlags } from "./install.js";
+import { writeStandard } from "../standard-streams.js";
 
 /** `mpip sync`'s flags: install's, less what resolves (the lock has resolved), plus `--no-remove`. */
 export type SyncFlags = Omit<InstallFlags, "requirement" | "findLinks" | "deps" | "pre" | "requireHashes" | "upgrade" | "lock"> & { remove: boolean };
@@ -70,7 +71,7 @@ async function lockedInstallCommand(lockFile: string, flags: LockedFlags, how: {
       limits: limitsFrom(flags),
       reporter,
     });
-    if (flags.json) process.stdout.write(`${jsonReport(report)}\n`);
+    if (flags.json) writeStandard("stdout", `${jsonReport(report)}\n`);
     reporter.info(...renderSummary(report, elapsed()));
     return EXIT_OK;
   } catch (error) {

@@ -9,6 +9,7 @@ import { catchSignals } from "../signals.js";
 import { printable } from "../text.js";
 import { uninstall, type UninstallReport } from "../uninstall.js";
 import { EXIT_OK, reportFailure } from "../usage.js";
+import { writeStandard } from "../standard-streams.js";
 
 export interface UninstallFlags {
   target?: string;
@@ -40,7 +41,7 @@ export async function uninstallCommand(names: string[], flags: UninstallFlags): 
       reporter,
       ...(ask ? { confirm: (plan: UninstallReport) => confirm(plan, reporter) } : {}),
     });
-    if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, ...report })}\n`);
+    if (flags.json) writeStandard("stdout", `${jsonDocument({ ok: true, ...report })}\n`);
     reporter.info(...renderUninstall(report));
     return EXIT_OK;
   } catch (error) {

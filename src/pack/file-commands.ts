@@ -9,6 +9,7 @@ import { jsonDocument } from "../render.js";
 import { checkTypedPaths, collectNonEmpty, EXIT_OK, nonEmpty, refuseUrls, reportFailure } from "../usage.js";
 import type { ArchiveReport } from "./check.js";
 import type { RepackResult } from "./repack.js";
+import { mayBeTerminal, writeStandard } from "../standard-streams.js";
 
 type Run = (action: () => Promise<number>) => void;
 
@@ -54,7 +55,7 @@ export function registerFileCommands(program: Command, run: Run): void {
         // character that is not printable, so it is written as it is.
         await checkTypedPaths(files, "file", "given to bin2res");
         const { bin2res } = await import("./bin2res.js");
-        process.stdout.write(await bin2res(files));
+        writeStandard("stdout", await bin2res(files));
         return EXIT_OK;
       })),
     );
@@ -91,7 +92,7 @@ export function registerFileCommands(program: Command, run: Run): void {
           for (const warning of result.warnings) reporter.warn(`${sdist}: ${warning}`);
           reporter.info(...repackSummary(sdist, result, flags.verbose === true));
         }
-        if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, packages: results.map(repackJson) })}\n`);
+        if (flags.json) writeStandard("stdout", `${jsonDocument({ ok: true, packages: results.map(repackJson) })}\n`);
         return EXIT_OK;
       })),
     );
@@ -115,8 +116,8 @@ export function registerFileCommands(program: Command, run: Run): void {
       run(() => guarded(flags, async (reporter) => {
         const reports: ArchiveReport[] = [];
         // The results are the command's output, on stdout: escaped and coloured as stdout allows.
-        const out = new Reporter({ stream: process.stdout, progress: false });
-        const glyphs = process.stdout.isTTY === true && colorWanted(process.stdout);
+        const out = new Reporter({ stream: "stdout", progress: false });
+        const glyphs = mayBeTerminal("stdout") && process.stdout.isTTY === true && colorWanted(process.stdout);
         await checkTypedPaths(archives, "file", "given to check");
         const { checkArchiveFile } = await import("./check.js");
         const { checkJson, failureSummary, renderCheckReport } = await import("./check-render.js");
@@ -125,7 +126,7 @@ export function registerFileCommands(program: Command, run: Run): void {
           reports.push(report);
           if (!flags.json && !(flags.quiet === true && report.ok)) out.write(...renderCheckReport(report, glyphs));
         }
-        if (flags.json) process.stdout.write(`${checkJson(reports)}\n`);
+        if (flags.json) writeStandard("stdout", `${checkJson(reports)}\n`);
         if (reports.every((report) => report.ok)) return EXIT_OK;
         const failed = reports.filter((report) => !report.ok).length;
         throw new MpipError("check-failed", `${failed} of ${quantity(reports.length, "archive")} failed: ${failureSummary(reports)}`, {

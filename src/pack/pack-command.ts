@@ -9,6 +9,7 @@ import { quantity } from "../text.js";
 import { jsonDocument } from "../render.js";
 import { EXIT_OK, nonEmpty, refuseUrls, reportFailure } from "../usage.js";
 import type { PackResult } from "./pack.js";
+import { writeStandard } from "../standard-streams.js";
 
 interface PackFlags {
   outDir?: string;
@@ -56,7 +57,7 @@ async function packCommand(dir: string, flags: PackFlags): Promise<number> {
     const { packProject } = await import("./pack.js");
     const result = await packProject(dir, flags.outDir === undefined ? {} : { outDir: flags.outDir });
     for (const warning of result.warnings) reporter.warn(warning);
-    if (flags.json) process.stdout.write(`${jsonDocument({ ok: true, ...result })}\n`);
+    if (flags.json) writeStandard("stdout", `${jsonDocument({ ok: true, ...result })}\n`);
     reporter.info(...summary(result));
     reporter.detail(...result.files.map((file) => `  ${file}`));
     return EXIT_OK;

@@ -1,0 +1,103 @@
+// stdout and stderr written straight to their descriptors where they are pipes, sockets or files
+// (src/standard-streams.ts), as the built CLI writes them: the same bytes in the same order as through
+// Node's streams, also when the descriptor does not take them at once (a non-blocking pipe whose reader is
+// behind: the rest goes to Node's stream, which waits for the reader), and nothing said when the reader
+// has gone.
+
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { BIN, runCommand, runMpip, tempDir } from "./helpers/cli.js";
+
+let work: { dir: string; cleanup: () => Promise<void> };
+
+before(async () => {
+  work = await tempDir("mpip-standard-streams-");
+});
+after(async () => {
+  await work.cleanup();
+});
+
+/**
+ * Runs `mpip ARGS` with stdout and stderr on pipes of 4 KiB (the smallest Linux allows) set
+ * non-blocking, which nobody reads for a while: a write of more than the pipe holds is not taken whole.
+ * Then reads both to the end. Python does it: Node cannot hand a child a pipe set up so.
+ */
+async function runOnFullPipes(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const script = `
+import fcntl, json, os, subprocess, sys, threading, time
+F_SETPIPE_SZ = 1031
+pipes = []
+for _ in range(2):
+    r, w = os.pipe()
+    fcntl.fcntl(w, F_SETPIPE_SZ, 4096)
+    fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+    pipes.append((r, w))
+child = subprocess.Popen(sys.argv[1:], stdout=pipes[0][1], stderr=pipes[1][1], env={**os.environ, "NO_COLOR": "1"})
+for _, w in pipes:
+    os.close(w)
+time.sleep(0.5)
+out = {}
+def drain(name, r):
+    chunks = []
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    out[name] = b"".join(chunks).decode("utf-8")
+threads = [threading.Thread(target=drain, args=(name, r)) for name, (r, _) in zip(("stdout", "stderr"), pipes)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps({"code": child.wait(), **out}))
+`;
+  const result = await runCommand("python3", ["-c", script, process.execPath, BIN, ...args]);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout) as { code: number; stdout: string; stderr: string };
+}
+
+describe("stdout and stderr", () => {
+  test("help larger than a pipe holds, on non-blocking pipes nobody reads yet, arrives whole and in order", async () => {
+    const help = await runMpip(["install", "--help"]);
+    assert.ok(help.stdout.length > 4096, "the help is larger than the pipe");
+    assert.deepEqual(await runOnFullPipes(["install", "--help"]), { code: 0, stdout: help.stdout, stderr: "" });
+    // A usage error longer than the pipe holds, on stderr through the whole CLI's reporter, exit 2.
+    const long = ["install", `--${"x".repeat(5000)}`];
+    const error = await runMpip(long);
+    assert.ok(error.stderr.length > 4096, "the error is larger than the pipe");
+    assert.deepEqual(await runOnFullPipes(long), { code: 2, stdout: "", stderr: error.stderr });
+  });
+
+  test("what list and show write, in several writes each, arrives whole and in order on non-blocking pipes", async () => {
+    const target = path.join(work.dir, "image");
+    const installed = await runMpip(["install", "-q", "--no-index", "-f", "fixtures", "-p", target, "mpip-demo-app"]);
+    assert.equal(installed.code, 0, installed.stderr);
+    const listed = await runMpip(["list", "--unrecorded", "-p", target]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const json = await runMpip(["list", "--json", "-p", target]);
+    const onFull = await runOnFullPipes(["show", "--files", "-p", target, "mpip-demo-app", "mpip-demo-fmt", "mpip-demo-ansi"]);
+    const show = await runMpip(["show", "--files", "-p", target, "mpip-demo-app", "mpip-demo-fmt", "mpip-demo-ansi"]);
+    assert.equal(show.code, 0, show.stderr);
+    assert.deepEqual(onFull, { code: 0, stdout: show.stdout, stderr: show.stderr });
+    assert.deepEqual(await runOnFullPipes(["list", "--json", "-p", target]), { code: 0, stdout: json.stdout, stderr: json.stderr });
+  });
+
+  test("into a regular file, the same bytes as into a pipe", async () => {
+    const file = path.join(work.dir, "help.txt");
+    const result = await runCommand("sh", ["-c", `"${process.execPath}" "${BIN}" lock --help > "${file}"`]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await readFile(file, "utf8"), (await runMpip(["lock", "--help"])).stdout);
+  });
+
+  test("a reader that has gone takes nothing from the exit code, and no error is said", async () => {
+    for (const args of [["install", "--help"], ["--help"], []]) {
+      // The reader closes before mpip writes: every write meets EPIPE.
+      const result = await runCommand("bash", ["-c", `exec 3>&1; ("${process.execPath}" "${BIN}" ${args.join(" ")} 2>&1; echo "exit=$?" >&3) | true`]);
+      assert.match(result.stdout, new RegExp(`^exit=${args.length === 0 ? 2 : 0}\\n$`), result.stdout + result.stderr);
+      assert.equal(result.stderr, "");
+    }
+  });
+});
