@@ -15,7 +15,8 @@ import { DEFAULT_LIMITS, formatBytes, type Limits } from "./limits.js";
 import { recordInputFor, type RecordContext } from "./record/provenance.js";
 import { recordFiles, RecordsAhead, stageImageChange } from "./record/stage.js";
 import { imageBytesAfter } from "./record/image-size.js";
-import type { Provenance, SourceKind } from "./record/format.js";
+import { distInfoName, type Provenance, type SourceKind } from "./record/format.js";
+import type { Placement } from "./image/commit-plan.js";
 import { readRecordsIn, type Distribution } from "./record/read.js";
 import { compareVersions, isComparableVersion, satisfiesSpecifier } from "./versions.js";
 import { normalizeName } from "./spec/names.js";
@@ -36,7 +37,7 @@ import { parseIndexLocation } from "./sources/index-kind.js";
 import { allowManyListeners } from "./signals.js";
 import type { Source } from "./sources/types.js";
 import { retryNote } from "./render.js";
-import { quantity } from "./text.js";
+import { printable, quantity } from "./text.js";
 import { looksLikeUrl } from "./usage.js";
 
 export { DEFAULT_INDEXES, DEFAULT_JOBS } from "./defaults.js";
@@ -376,7 +377,7 @@ export interface StagedRun {
  * a dry run). Returns the report.
  * @throws MpipError `mpy-incompatible`, `compile-failed`, `limit-exceeded`, `io`, and what the commit throws.
  */
-export async function commitStaged(resolved: Array<ResolvedPackage<Staged>>, run: StagedRun, options: Pick<InstallOptions, "firmware" | "compile" | "jobs" | "record" | "maxSize" | "dryRun" | "reporter">): Promise<InstallReport> {
+export async function commitStaged(resolved: Array<ResolvedPackage<Staged>>, run: StagedRun, options: Pick<InstallOptions, "firmware" | "compile" | "jobs" | "record" | "maxSize" | "dryRun" | "reporter" | "limits">): Promise<InstallReport> {
   const { reporter } = options;
   const { image, installed, compiler, scope } = run;
   const target = image.target;
@@ -414,6 +415,7 @@ export async function commitStaged(resolved: Array<ResolvedPackage<Staged>>, run
     throw ioError(`cannot write the install records into the staging folder \`${image.staging.dir}\`; nothing was changed in \`${target}\``, error, `check that \`${image.layout.home}\` is writable`);
   });
   for (const warning of change.warnings) reporter.warn(warning);
+  refuseLongRecordPaths(incoming, change.placements, options.limits?.maxPathLength ?? DEFAULT_LIMITS.maxPathLength, target);
   if (options.maxSize !== undefined) {
     const size = await imageBytesAfter(image.target, change.placements, change.removals);
     if (size > options.maxSize) {
@@ -430,6 +432,26 @@ export async function commitStaged(resolved: Array<ResolvedPackage<Staged>>, run
   const removed = taken.filter((file) => !written.has(file)).sort();
   const uninstalled = installed.filter((item) => run.removing?.has(item.key) === true).map((item) => ({ name: item.name, version: item.version }));
   return { target, packages, removed, ...(uninstalled.length === 0 ? {} : { uninstalled }), ...(options.dryRun === true ? { dryRun: true } : {}), warnings: reporter.warnings };
+}
+
+/**
+ * Refuses an install whose records' paths (`NAME-VERSION.dist-info/...`) are longer than `maxPathLength`
+ * UTF-8 bytes (--max-path-length), as a package's own files are refused when they are staged: the record
+ * is copied to the device with the rest, and a folder name of more than 255 bytes no filesystem takes
+ * (found only when the commit made it, the install stopped half-way). The name and version that make
+ * it come from an index, or from a file or folder's name (spec/package-spec.ts `nameFromFile`).
+ * @throws MpipError `limit-exceeded`, before anything is changed.
+ */
+function refuseLongRecordPaths(incoming: ReadonlyArray<{ name: string; version: string; record?: unknown }>, placements: readonly Placement[], maxPathLength: number, target: string): void {
+  for (const { name, version, record } of incoming) {
+    if (record === undefined) continue;
+    const folder = `${distInfoName(name, version)}/`;
+    const longest = placements.filter((placement) => placement.to.startsWith(folder)).reduce((at, placement) => Math.max(at, Buffer.byteLength(placement.to)), 0);
+    if (longest <= maxPathLength) continue;
+    throw new MpipError("limit-exceeded", `refused to install \`${printable(name, 80)}\` ${printable(version, 80)}: the paths of its install record (in \`${printable(folder.slice(0, -1), 120)}\`) would be up to ${longest} bytes long, more than the limit of ${maxPathLength}; nothing was changed in \`${target}\``, {
+      hint: "the record's folder is named by the package's name and version; a package named by its file or folder takes a shorter name when that is renamed. Device filesystems (FAT, littlefs) take paths of at most 255 bytes; if your target takes longer paths, raise the limit with --max-path-length",
+    });
+  }
 }
 
 /** Where two packages ship the same path the later one (in plan order) wins, as with upip: said. */

@@ -96,14 +96,21 @@ const MAX_HINT_COMMAND = 400;
  * when a word holds a character the terminal could not show as it is (a control or invisible one) or the
  * command would be longer than MAX_HINT_COMMAND: the hint then says where the lock lists them. Index URLs
  * are as the lock records them, with any credentials replaced by `***`, which the hint says to put back.
- * Undefined when there is no such lock, it cannot be read, or it records no requirements (another tool
- * wrote it).
+ * Otherwise, why the lock cannot say: there is none (`missing`), it cannot be read (`unreadable`, with
+ * the reason), or it records no requirements (`silent`: another tool wrote it).
  */
-async function madeFrom(file: string): Promise<{ what: string; command?: string; note: string } | undefined> {
+async function madeFrom(file: string): Promise<{ what: string; command?: string; note: string } | { missing: true } | { unreadable: string } | { silent: true }> {
   const [{ readLockFile }, { buildArguments }] = await Promise.all([import("../lock/fetch-locked.js"), import("../lock/build.js")]);
-  const lock = await readLockFile(file).catch(() => undefined);
-  const inputs = lock?.inputs;
-  if (lock === undefined || inputs === undefined || inputs.requirements.length === 0) return undefined;
+  const { lstat } = await import("node:fs/promises");
+  if (await lstat(file).then(() => false, (error: NodeJS.ErrnoException) => error.code === "ENOENT")) return { missing: true };
+  let lock: Awaited<ReturnType<typeof readLockFile>>;
+  try {
+    lock = await readLockFile(file);
+  } catch (error) {
+    return { unreadable: error instanceof Error ? error.message : String(error) };
+  }
+  const inputs = lock.inputs;
+  if (inputs === undefined || inputs.requirements.length === 0) return { silent: true };
   const words = ["mpip", "lock", "--check", ...(file === DEFAULT_LOCK_FILE ? [] : ["-o", file])];
   if (inputs.indexUrls.length === 0) words.push("--no-index");
   for (const url of inputs.indexUrls) words.push("-i", url);
@@ -139,11 +146,18 @@ async function requirements(specs: string[], flags: LockFlags, reporter: Reporte
   const cwd = process.cwd();
   const declares = await Promise.all(["pyproject.toml", "setup.cfg"].map((name) => stat(path.join(cwd, name)).then((info) => info.isFile(), () => false)));
   if (!declares.includes(true)) {
-    const made = flags.check ? await madeFrom(flags.output) : undefined;
-    if (made !== undefined) {
-      throw new MpipError("usage", "nothing to check the lock against: --check compares the lock with what the command line asks for", {
-        hint: `\`${printable(flags.output)}\` was made from ${made.what}: give them again${made.command === undefined ? made.note : `, as in \`${made.command}\`${made.note}`}`,
-      });
+    if (flags.check) {
+      const made = await madeFrom(flags.output);
+      const lock = `\`${printable(flags.output)}\``;
+      const hint =
+        "what" in made
+          ? `${lock} was made from ${made.what}: give them again${made.command === undefined ? made.note : `, as in \`${made.command}\`${made.note}`}`
+          : "missing" in made
+            ? `there is no ${lock} either: make the lock first, \`mpip lock NAME...\` or \`mpip lock -r FILE\`, then check it with the same requirements`
+            : "unreadable" in made
+              ? `${lock} cannot be read to say what it was made from (${made.unreadable}); name the packages or -r files it was made from`
+              : `${lock} does not say what it was made from (mpip records it under \`[tool.mpip]\`); name the packages or -r files it was made from`;
+      throw new MpipError("usage", "nothing to check the lock against: --check compares the lock with what the command line asks for", { hint });
     }
     throw new MpipError("usage", "nothing to lock", { hint: "name packages (`mpip lock NAME`), a requirements file (`-r FILE`), or run it in a project folder whose pyproject.toml lists `dependencies`" });
   }

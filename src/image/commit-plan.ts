@@ -338,8 +338,21 @@ function checkPlacement(layout: TargetLayout, stagingDir: string, placement: Pla
       hint: "no package needs such a name; the package is broken or malicious",
     });
   }
+  const long = to.split("/").find((segment) => Buffer.byteLength(segment) > NAME_MAX);
+  if (long !== undefined) {
+    throw new MpipError("io", `cannot ${verb} \`${printable(to, 120)}\`: the name \`${printable(long, 60)}\` is ${Buffer.byteLength(long)} bytes long, more than the ${NAME_MAX} a file or folder name can have; nothing was changed`, {
+      hint: "Linux, macOS and Windows filesystems, FAT and littlefs all stop at 255 bytes per name",
+    });
+  }
   return { from, to };
 }
+
+/**
+ * The longest file or folder name, in UTF-8 bytes, the commit makes: what ext4, XFS, Btrfs, tmpfs, APFS,
+ * FAT's long names and littlefs (LFS_NAME_MAX) take. Checked before any change, so that the commit never
+ * meets ENAMETOOLONG half-way.
+ */
+const NAME_MAX = 255;
 
 /** A file to remove, as a `/`-separated path that stays inside the target and names none of mpip's own files. */
 function checkRemoval(layout: TargetLayout, file: string, operation: TargetOperation): string {

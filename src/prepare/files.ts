@@ -77,10 +77,12 @@ export function unpackedTooLarge(label: string, limit: number): MpipError {
 
 /**
  * Creates the file for `dest` (checked) below `root` and has `fetch` write into it; a failed fetch leaves
- * no file behind. Returns what `fetch` returned.
+ * no file behind. Returns what `fetch` returned. `ownFile`: `dest` is the name of a file the user named on
+ * this machine, so a name that cannot be installed is theirs to change (a usage error), not a sign of a
+ * broken or malicious package.
  */
-export async function stageFile<T>(root: string, dest: string, label: string, maxPathLength: number, fetch: (sink: FileSink) => Promise<T>): Promise<T> {
-  const target = destination(path.resolve(root), dest, label, maxPathLength);
+export async function stageFile<T>(root: string, dest: string, label: string, maxPathLength: number, fetch: (sink: FileSink) => Promise<T>, ownFile = false): Promise<T> {
+  const target = destination(path.resolve(root), dest, label, maxPathLength, ownFile);
   const cannotStage = (error: unknown) => {
     const err = error as NodeJS.ErrnoException;
     return new MpipError("io", `cannot stage \`${printable(dest, 200)}\` of ${label} (${err.code ?? err.message})`, { cause: error });
@@ -99,8 +101,13 @@ export async function stageFile<T>(root: string, dest: string, label: string, ma
   }
 }
 
-function destination(root: string, dest: string, label: string, maxPathLength: number): string {
+function destination(root: string, dest: string, label: string, maxPathLength: number, ownFile = false): string {
   const checked = checkEntryPath(dest);
+  if (!checked.ok && ownFile) {
+    throw new MpipError("usage", `cannot install \`${printable(dest, 200)}\` of ${label} under its own name: ${checked.reason}`, {
+      hint: "a module is installed under its file's name, which must be one a device's filesystem takes: rename the file (or copy it under another name) and install that",
+    });
+  }
   if (!checked.ok) {
     throw new MpipError("unsafe-path", `refused \`${printable(dest, 200)}\` of ${label}: ${checked.reason}`, { hint: "the package is broken or malicious; nothing was written to the target" });
   }

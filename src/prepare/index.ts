@@ -87,7 +87,7 @@ async function prepareModule(release: Release, artifact: Extract<Artifact, { typ
     } catch (error) {
       throw artifact.location.type === "remote" ? fromShorthand(error, release.source, artifact.location.url, context) : error;
     }
-  });
+  }, artifact.location.type !== "remote");
   const pinned = { location: artifact.location, sha256: fetched.sha256, bytes: fetched.bytes };
   return { dependencies: [], value: { dir, files: [normalizeDest(artifact.dest)], sha256: fetched.sha256, origin: fetched.origin, filename: artifact.dest, smallWindow: true, warnings: unverified, fetched: { artifact: pinned } } };
 }

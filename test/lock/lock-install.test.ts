@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parse as parseToml } from "smol-toml";
@@ -178,7 +178,7 @@ describe("lock, then install --lock", () => {
     assert.equal(existsSync(path.join(empty, "pylock.toml")), false);
   });
 
-  test("--check with nothing named says what the lock was made from, as a command that checks it; without a lock, there is nothing to lock", async () => {
+  test("--check with nothing named says what the lock was made from, as a command that checks it, or why the lock cannot say", async () => {
     const dir = await writeTree(path.join(work.dir, "check-bare"), { "README.md": "no project here\n" });
     const made = await runMpip(["lock", "-q", ...graph.indexes, "--pre", "--compile", "--mpy", "6", "sensor-lib>=1.0", "blinker"], { cwd: dir });
     assert.equal(made.code, 0, made.stderr);
@@ -217,13 +217,24 @@ describe("lock, then install --lock", () => {
       assert.doesNotMatch(odd.stderr, /mpip lock --check|\u001b/, name);
     }
     assert.match((await runMpip(["lock", "--check", "-o", "pylock.many.toml"], { cwd: dir })).stderr, /`package-number-7` and 52 more requirements: give them again/);
-    // A lock that is not there, or not a lock: the plain refusal.
+    // A lock that is not there, that cannot be read, or that does not say what it was made from: the
+    // refusal says so, and not "nothing to lock" (before: it did, as if --check had not been given).
     await writeFile(path.join(dir, "pylock.bad.toml"), "not toml [");
-    for (const file of ["pylock.none.toml", "pylock.bad.toml"]) {
+    await writeFile(path.join(dir, "pylock.other.toml"), text.replace(/^\[tool\.mpip\][\s\S]*?(?=^\[|(?![\s\S]))/m, ""));
+    await mkdir(path.join(dir, "pylock.folder.toml"));
+    const hints: Array<[string, RegExp]> = [
+      ["pylock.none.toml", /^hint: there is no `pylock\.none\.toml` either: make the lock first, `mpip lock NAME\.\.\.` or `mpip lock -r FILE`, then check it with the same requirements$/m],
+      ["pylock.bad.toml", /^hint: `pylock\.bad\.toml` cannot be read to say what it was made from \(`pylock\.bad\.toml` is not valid TOML: .+\); name the packages or -r files it was made from$/m],
+      ["pylock.folder.toml", /^hint: `pylock\.folder\.toml` cannot be read to say what it was made from \(.*not a regular file.*\); name the packages or -r files it was made from$/m],
+      ["pylock.other.toml", /^hint: `pylock\.other\.toml` does not say what it was made from \(mpip records it under `\[tool\.mpip\]`\); name the packages or -r files it was made from$/m],
+    ];
+    for (const [file, hint] of hints) {
       const plain = await runMpip(["lock", "--check", "-o", file], { cwd: dir });
-      assert.equal(plain.code, 2);
-      assert.match(plain.stderr, /^error: nothing to lock$/m, file);
+      assert.equal(plain.code, 2, plain.stderr);
+      assert.match(plain.stderr, /^error: nothing to check the lock against: --check compares the lock with what the command line asks for$/m, file);
+      assert.match(plain.stderr, hint, file);
     }
+    assert.equal(existsSync(path.join(dir, "pylock.none.toml")), false, "--check writes no lock");
   });
 
   test("the lock is replaced whole or not at all: a run that fails keeps the old lock, byte for byte, and leaves no temporary file", async () => {
