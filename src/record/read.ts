@@ -25,12 +25,12 @@ import { errnoCode, ioError } from "../image/io-error.js";
 import { resolveTarget } from "../image/target-path.js";
 import type { TargetOperation } from "../image/operation.js";
 import { readHeaders } from "../pack/pkg-info.js";
-import { isMipName, normalizeName } from "../spec/names.js";
+import { isMipName, mipNameFrom, normalizeName } from "../spec/names.js";
 import { printable } from "../text.js";
 import { parseRecordCsv } from "./csv.js";
 import { parseDirectUrl, parseOrigin, type DirectUrl, type MpipOrigin } from "./origin.js";
 import { readSmallFile, whileDescriptorsRunOut } from "../local-file.js";
-import { isRecordableVersion } from "./format.js";
+import { escapeName, INSTALLER_NAME, isRecordableVersion } from "./format.js";
 
 export type { DirectUrl, MpipOrigin } from "./origin.js";
 
@@ -213,22 +213,27 @@ async function readDistInfo(target: string, folder: string): Promise<Distributio
   const metadata = await read("METADATA", RECORD_FILE_LIMITS.METADATA);
   if (!metadata.ok) return `${metadata.problem}; the folder is not read as a record, its files count as unrecorded`;
   const headers = readHeaders(metadata.text);
-  const name = headers.get("name")?.[0] ?? "";
+  const recorded = headers.get("name")?.[0] ?? "";
   const version = headers.get("version")?.[0] ?? "";
+  const installer = await read("INSTALLER", RECORD_FILE_LIMITS.INSTALLER);
+  const installedBy = installer.ok ? installer.text.split(/\r?\n/)[0]!.trim() : "";
   // mip's rule, not PEP 508's: mpip records what a micropython-lib index installs, such as `__future__`.
-  if (!isMipName(name)) {
-    return `\`${folder}/METADATA\`: ${name === "" ? "it has no `Name:` header" : `\`Name: ${printable(name, 80)}\` is not a valid project name`}; the folder is not read as a record, its files count as unrecorded`;
+  // Earlier builds of mpip recorded a package known by a file or folder name under that name as it was
+  // (`weird@name!`, in `weird_name_-0.dist-info`): its record is read under the name mpip makes of it
+  // now (spec/names.ts `mipNameFrom`: `weird-name`), so that it is listed, replaced and uninstalled.
+  const name = isMipName(recorded) ? recorded : installedBy === INSTALLER_NAME ? mipNameFrom(recorded) : undefined;
+  if (name === undefined) {
+    return `\`${folder}/METADATA\`: ${recorded === "" ? "it has no `Name:` header" : `\`Name: ${printable(recorded, 80)}\` is not a valid project name`}; the folder is not read as a record, its files count as unrecorded`;
   }
   if (!isRecordableVersion(version)) {
     return `\`${folder}/METADATA\`: ${version === "" ? "it has no `Version:` header" : `\`Version: ${printable(version, 80)}\` is not a version`}; the folder is not read as a record, its files count as unrecorded`;
   }
   const expected = /^(.+?)-([^-]+)\.dist-info$/i.exec(folder);
-  if (expected !== null && normalizeName(expected[1]!) !== normalizeName(name)) {
+  if (expected !== null && normalizeName(expected[1]!) !== normalizeName(name) && expected[1] !== escapeName(recorded)) {
     problems.push(`\`${folder}\` holds the record of \`${name}\`: the folder's name says \`${printable(expected[1]!, 80)}\``);
   }
   // One file open at a time: the folders are read side by side (readEntries).
   const recordFile = await read("RECORD", RECORD_FILE_LIMITS.RECORD);
-  const installer = await read("INSTALLER", RECORD_FILE_LIMITS.INSTALLER);
   const directUrlFile = await read("direct_url.json", RECORD_FILE_LIMITS.json);
   const originFile = await read("mpip.json", RECORD_FILE_LIMITS.json);
   const requested = listing === undefined || listing.has("REQUESTED") ? await exists(path.join(dir, "REQUESTED")) : false;
@@ -249,8 +254,7 @@ async function readDistInfo(target: string, folder: string): Promise<Distributio
     problems,
   };
   if (installer.ok) {
-    const first = installer.text.split(/\r?\n/)[0]!.trim();
-    if (first !== "") distribution.installer = first.slice(0, 100);
+    if (installedBy !== "") distribution.installer = installedBy.slice(0, 100);
   } else if (!installer.missing) problems.push(installer.problem);
   const directUrl = parseJson(directUrlFile, folder, "direct_url.json", problems);
   if (directUrl !== undefined) {

@@ -31,3 +31,16 @@ export function isValidName(name: string): boolean {
 export function isMipName(name: string): boolean {
   return name.length <= MAX_NAME_LENGTH && MIP_NAME_RE.test(name);
 }
+
+/**
+ * A mip name (`isMipName`) made from any text: the text itself if it is one; else its accents dropped
+ * (NFKD, without combining marks: `ünï` -> `uni`), each run of characters other than ASCII letters,
+ * digits, `.`, `_` and `-` made one `-`, `-` and `.` trimmed from both ends, cut to MAX_NAME_LENGTH
+ * (`my mod` -> `my-mod`, `weird@name!` -> `weird-name`). Undefined when no ASCII letter or digit is left
+ * (`@@`, `日本`).
+ */
+export function mipNameFrom(text: string): string | undefined {
+  if (isMipName(text)) return text;
+  const name = text.normalize("NFKD").replace(/\p{M}+/gu, "").replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[-.]+/, "").slice(0, MAX_NAME_LENGTH).replace(/[-.]+$/, "");
+  return isMipName(name) ? name : undefined;
+}

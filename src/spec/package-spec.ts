@@ -19,7 +19,7 @@ import { expandShorthand, isShorthand, refFor, shorthandRepo, splitRef, withPack
 import type { Artifact, Location } from "../sources/types.js";
 import { isWellFormed, parseUrl } from "../url.js";
 import { isComparableVersion } from "../versions.js";
-import { isMipName, MAX_NAME_LENGTH, normalizeName } from "./names.js";
+import { isMipName, MAX_NAME_LENGTH, mipNameFrom, normalizeName } from "./names.js";
 import { parseRequirement, type Requirement } from "./requirement.js";
 
 /** A source named directly: it is installed as it is, and its dependencies are resolved as usual. */
@@ -279,16 +279,14 @@ function displayName(pathname: string, shown: string): string {
  * The project name of a package known only by a file or folder name (a module's stem, a package.json's
  * folder, a project folder): what its record's METADATA says and `mpip list` and `uninstall` take. The
  * record reader takes only mip's names (names.ts `isMipName`: `_private`, `foo.bar`), so a base that is
- * one stays as it is; in any other, accents are dropped (NFKD, without combining marks: `ünï` -> `uni`),
- * each run of characters other than ASCII letters, digits, `.`, `_` and `-` becomes one `-`, `-` and `.` are trimmed from both ends, and it is cut to MAX_NAME_LENGTH (`my mod` ->
- * `my-mod`, `weird@name!` -> `weird-name`). Before, such a name went into the record as it was, and the
+ * one stays as it is, and any other is made one (names.ts `mipNameFrom`: `my mod` -> `my-mod`,
+ * `weird@name!` -> `weird-name`). Before, such a name went into the record as it was, and the
  * image's record of the package was then unreadable: listed as unrecorded files, never uninstalled.
  * Throws MpipError("bad-spec") when no ASCII letter or digit is left (`@@.py`, `日本.py`), naming `shown`.
  */
 export function nameFromFile(base: string, shown: string): string {
-  if (isMipName(base)) return base;
-  const name = base.normalize("NFKD").replace(/\p{M}+/gu, "").replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[-.]+/, "").slice(0, MAX_NAME_LENGTH).replace(/[-.]+$/, "");
-  if (isMipName(name)) return name;
+  const name = mipNameFrom(base);
+  if (name !== undefined) return name;
   throw new MpipError("bad-spec", `\`${printable(shown, 200)}\`: no project name can be made from \`${printable(base, 100)}\`, which has no ASCII letter or digit to name the package by`, {
     hint: "rename the file or folder to a name with ASCII letters or digits, such as `mymodule.py`",
   });
