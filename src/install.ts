@@ -324,7 +324,9 @@ export async function openSources(options: SourceOptions, limits: Limits, scope:
   });
   const sourceOptions = { flavor: mipFlavor(options.firmware), maxMetadataBytes: limits.maxMetadataBytes, log: (message: string) => reporter.detail(message) };
   const sources: Source[] = [
-    ...options.findLinks.map((folder) => new FindLinksSource(folder)),
+    // Named by its absolute path, as a local index is by its `file:` URL: the records and a lock then name
+    // the folder, not a path that meant something only where the command was run.
+    ...options.findLinks.map((folder) => new FindLinksSource(path.resolve(options.cwd ?? process.cwd(), folder))),
     ...indexes.map((index) => new IndexSource(index, http, sourceOptions)),
   ];
   const indexSources = sources.filter((source): source is IndexSource => source instanceof IndexSource);

@@ -6,7 +6,7 @@
 import path from "node:path";
 import { DEFAULT_LOCK_FILE } from "../defaults.js";
 import { MpipError } from "../errors.js";
-import { isLocalSpec, localSpec, packageSource, type LockedPackage } from "../lock/format.js";
+import { isLocalSpec, localSpec, packageSource, relativeInput, type LockedPackage } from "../lock/format.js";
 import { Reporter, styled, type Text, type Verbosity } from "../log.js";
 import { jsonDocument, stopwatch } from "../render.js";
 import type { Request } from "../resolve/resolve.js";
@@ -112,9 +112,11 @@ async function madeFrom(file: string): Promise<{ what: string; command?: string;
   const inputs = lock.inputs;
   if (inputs === undefined || inputs.requirements.length === 0) return { silent: true };
   const words = ["mpip", "lock", "--check", ...(file === DEFAULT_LOCK_FILE ? [] : ["-o", file])];
+  // Folders as the lock names them (absolute), given relative to the current folder.
+  const here = (entry: string) => relativeInput(entry, process.cwd());
   if (inputs.indexUrls.length === 0) words.push("--no-index");
-  for (const url of inputs.indexUrls) words.push("-i", url);
-  for (const folder of inputs.findLinks) words.push("-f", folder);
+  for (const url of inputs.indexUrls) words.push("-i", here(url));
+  for (const folder of inputs.findLinks) words.push("-f", here(folder));
   if (inputs.pre) words.push("--pre");
   if (inputs.noDeps) words.push("--no-deps");
   if (lock.build !== undefined) words.push(...buildArguments(lock.build));

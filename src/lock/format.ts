@@ -132,8 +132,8 @@ export function renderLock(lock: Lock, lockDir: string): string {
     lines.push("", `[tool.${formatKey(TOOL)}]`, ...tableBody({
       arch: build.firmware?.arch,
       compile: build.compile,
-      "find-links": inputs.findLinks,
-      "index-urls": inputs.indexUrls,
+      "find-links": inputs.findLinks.map((entry) => relativeInput(entry, lockDir)),
+      "index-urls": inputs.indexUrls.map((entry) => relativeInput(entry, lockDir)),
       "install-order": lock.packages.map((item) => normalizeName(item.name)),
       mpy: build.firmware?.mpy,
       "no-deps": inputs.noDeps,
@@ -210,6 +210,38 @@ function pinned(file: PinnedFile, lockDir: string): TomlInline {
 export function relativePath(file: string, lockDir: string): string {
   const relative = path.relative(lockDir, file).split(path.sep).join("/");
   return relative === "" ? "." : relative;
+}
+
+/**
+ * An index or `--find-links` entry of `[tool.mpip]` (`index-urls`, `find-links`) that names a folder on
+ * this machine by a path, after any `mip+`, `pypi+` or `simple+` prefix: the prefix and the path. Undefined
+ * for a URL (http, https, `file:`), which is the same wherever the lock lies.
+ */
+export function localInput(entry: string): { prefix: string; folder: string } | undefined {
+  const prefix = /^(mip|pypi|simple)\+/i.exec(entry)?.[0] ?? "";
+  const folder = entry.slice(prefix.length);
+  // A scheme, but not a Windows drive (`C:\dist`, `C:/dist`).
+  if (folder === "" || (/^[a-z][a-z0-9+.-]*:/i.test(folder) && !/^[a-z]:([\\/]|$)/i.test(folder))) return undefined;
+  return { prefix, folder };
+}
+
+/**
+ * A local entry (`localInput`) resolved against `base`, the folder it was given in: absolute, as the lock
+ * keeps inputs in memory. A URL is returned as it is.
+ */
+export function absoluteInput(entry: string, base: string): string {
+  const local = localInput(entry);
+  return local === undefined ? entry : `${local.prefix}${path.resolve(base, local.folder)}`;
+}
+
+/**
+ * An absolute local entry (`absoluteInput`) written relative to `base` (`/`-separated, `.` for `base`
+ * itself): to the lock's folder in the lock, as PEP 751 writes every path, so that the lock means the
+ * same folders wherever it is checked from; to the current folder in a command offered to the user.
+ */
+export function relativeInput(entry: string, base: string): string {
+  const local = localInput(entry);
+  return local === undefined || !path.isAbsolute(local.folder) ? entry : `${local.prefix}${relativePath(local.folder, base)}`;
 }
 
 /** The path of a local index's folder: its `file:` URL decoded, or the path a folder of sdists is named by. */

@@ -49,8 +49,10 @@ export function lockedPackages(resolved: ReadonlyArray<ResolvedPackage<Staged>>,
 
 function originOf(node: ResolvedPackage<Staged>, context: LockContext): LockedOrigin {
   if (node.direct !== true) {
-    const local = isFileUrl(node.source) || context.localFolders?.has(node.source) === true;
-    return { type: "index", index: stripCredentials(node.source), kind: context.kindOf(node.source) ?? "pypi", ...(local ? { local: true as const } : {}) };
+    const kind = context.kindOf(node.source) ?? "pypi";
+    // A `--find-links` folder is named by its absolute path (install.ts `openSources`).
+    const local = isFileUrl(node.source) || context.localFolders?.has(node.source) === true || (kind === "find-links" && path.isAbsolute(node.source));
+    return { type: "index", index: stripCredentials(node.source), kind, ...(local ? { local: true as const } : {}) };
   }
   const { artifact } = node;
   const ref = artifact.type === "package-json" ? artifact.ref?.ref : undefined;

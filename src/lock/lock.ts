@@ -20,7 +20,7 @@ import { allowManyListeners } from "../signals.js";
 import { printable, quantity } from "../text.js";
 import { lockBuildOf } from "./build.js";
 import { diffLocks, type LockChange } from "./diff.js";
-import { MAX_LOCK_BYTES, renderLock, type Lock, type LockedPackage } from "./format.js";
+import { absoluteInput, MAX_LOCK_BYTES, renderLock, type Lock, type LockedPackage } from "./format.js";
 import { lockedPackages, stripCredentials } from "./from-resolution.js";
 import { lockedPathsWarning } from "./local-files.js";
 import { parseLock } from "./read.js";
@@ -108,11 +108,19 @@ async function resolveLock(options: LockOptions): Promise<Lock> {
     }
     const kinds = sourceKinds(sources);
     const localFolders = new Set(options.indexUrls.flatMap((url) => parseIndexLocation(url, options.cwd).folder ?? []));
+    const cwd = options.cwd ?? process.cwd();
     const packages = lockedPackages(resolved, { kindOf: (source) => kinds.get(source), localFolders, requested: (node: ResolvedPackage<Staged>) => node.requests.some((request) => roots.has(request)) });
     return {
       packages,
       build: lockBuildOf(options.firmware, options.compile),
-      inputs: { requirements: options.requirements, indexUrls: options.indexUrls.map(stripCredentials), findLinks: options.findLinks, pre: options.pre, noDeps: options.noDeps },
+      // Local folders absolute (format.ts `absoluteInput`): the lock writes them relative to itself.
+      inputs: {
+        requirements: options.requirements,
+        indexUrls: options.indexUrls.map((entry) => absoluteInput(stripCredentials(entry), cwd)),
+        findLinks: options.findLinks.map((entry) => absoluteInput(entry, cwd)),
+        pre: options.pre,
+        noDeps: options.noDeps,
+      },
     };
   } catch (error) {
     reporter.clearProgress();

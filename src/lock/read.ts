@@ -23,7 +23,7 @@ import { normalizeName } from "../spec/names.js";
 import { printable } from "../text.js";
 import { parseUrl } from "../url.js";
 import type { LockBuild, LockedArtifact, LockedOrigin, LockedPackage, LockInputs, Lock, PinnedDest, PinnedFile } from "./format.js";
-import { isLocalSpec, TOOL } from "./format.js";
+import { absoluteInput, isLocalSpec, TOOL } from "./format.js";
 
 type Table = Record<string, unknown>;
 
@@ -336,8 +336,9 @@ function toolTable(document: Table, reader: LockReader): { build: LockBuild; inp
     build: { compile, ...(mpy === undefined ? {} : { firmware: { mpy, ...(arch === undefined ? {} : { arch }) } }) },
     inputs: {
       requirements: reader.strings(table.requirements, `tool.${TOOL}.requirements`) ?? [],
-      indexUrls: reader.strings(table["index-urls"], `tool.${TOOL}.index-urls`) ?? [],
-      findLinks: reader.strings(table["find-links"], `tool.${TOOL}.find-links`) ?? [],
+      // Folders relative to the lock (format.ts `relativeInput`), kept absolute.
+      indexUrls: (reader.strings(table["index-urls"], `tool.${TOOL}.index-urls`) ?? []).map((entry) => absoluteInput(entry, reader.lockDir)),
+      findLinks: (reader.strings(table["find-links"], `tool.${TOOL}.find-links`) ?? []).map((entry) => absoluteInput(entry, reader.lockDir)),
       pre: flag("pre"),
       noDeps: flag("no-deps"),
     },

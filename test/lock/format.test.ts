@@ -70,7 +70,7 @@ const project: LockedPackage = {
 const LOCK: Lock = {
   packages: [project, sdist, widget, blinker, helper],
   build: { compile: "mpy", firmware: { mpy: "6.2", arch: "xtensawin" } },
-  inputs: { requirements: ["./src/app", "github:acme/widgets@v2"], indexUrls: ["https://host/mip/v2", "https://host/pypi"], findLinks: ["wheelhouse"], pre: false, noDeps: false },
+  inputs: { requirements: ["./src/app", "github:acme/widgets@v2"], indexUrls: ["https://host/mip/v2", "https://host/pypi"], findLinks: [path.join(DIR, "wheelhouse")], pre: false, noDeps: false },
 };
 
 describe("writing a lock", () => {
@@ -93,6 +93,8 @@ describe("writing a lock", () => {
     assert.ok(text.indexOf("blinker/z.py") < text.indexOf("blinker/a.py"));
     assert.match(text, /name = "Sensor_Lib"/);
     assert.match(text, /\[tool\.mpip\]\narch = "xtensawin"\ncompile = "mpy"\n/);
+    // The -f folders it was made with, relative to the lock as every path (kept absolute in memory).
+    assert.match(text, /^find-links = \["wheelhouse"\]$/m);
   });
 
   test("what is written parses back, through smol-toml and mpip's reader, as what was locked", () => {

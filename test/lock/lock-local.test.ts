@@ -15,7 +15,7 @@ import { cp, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
+import { BIN, runCommand, runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { writeTree } from "../helpers/expect.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { serveMipIndex } from "../helpers/mip-index.js";
@@ -86,7 +86,8 @@ describe("a lock of packages on this machine", () => {
     assert.match(text, /folder = "vendor"\nkind = "find-links"/);
     assert.match(text, /folder = "pypi files"\nkind = "pypi"/);
     assert.match(text, /folder = "simple"\nkind = "simple"/);
-    assert.match(text, /find-links = "wheelhouse"\nkind = "find-links"/);
+    // The -f folder as every local folder: relative to the lock.
+    assert.match(text, /folder = "wheelhouse"\nkind = "find-links"/);
     assert.deepEqual(server.requests, []);
 
     // From another folder, as install --lock and as sync: the plain install's image, records included.
@@ -106,6 +107,23 @@ describe("a lock of packages on this machine", () => {
     assert.equal(again.code, 0, again.stderr);
     assert.equal(await readFile(path.join(moved, "pylock.toml"), "utf8"), text);
     assert.equal((await runMpip(["lock", "--check", ...args], { cwd: moved })).code, 0);
+    // Checked from another folder, the folders named from there: the lock keeps the -i and -f folders it
+    // was made with relative to itself, so the same folders are the same inputs (before, they were kept as
+    // typed: relative to where it was made, and found changed from anywhere else).
+    const sub = path.join(moved, "sub");
+    await mkdir(sub);
+    const fromSub = ["-o", "../pylock.toml", "-i", "../vendor", "-i", "pypi+../pypi files", "-i", "simple+../simple", "-f", "../wheelhouse", "clock", "gizmo", "knob", "lever"];
+    const checked = await runMpip(["lock", "--check", ...fromSub], { cwd: sub });
+    assert.equal(checked.code, 0, checked.stderr);
+    assert.equal(await readFile(path.join(moved, "pylock.toml"), "utf8"), text);
+    // With nothing named, the command offered names the folders from where it is run, and it checks the lock there.
+    const bare = await runMpip(["lock", "--check", "-o", "../pylock.toml"], { cwd: sub });
+    const offered = /as in `(mpip lock --check [^`]+)`$/m.exec(bare.stderr)?.[1];
+    assert.ok(offered !== undefined, bare.stderr);
+    assert.match(offered, / -f \.\.\/wheelhouse /);
+    const rerun = await runCommand("sh", ["-c", offered.replace(/^mpip /, `"${process.execPath}" "${BIN}" `)], { cwd: sub });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.match(rerun.stderr, /is up to date/);
     await rm(app, { recursive: true });
     const target = fresh();
     const synced = await runMpip(["sync", "-p", target], { cwd: moved });
