@@ -329,8 +329,12 @@ async function parseCommandLine(argv: string[], work: boolean): Promise<number |
     writeStandard("stderr", program.helpInformation());
     return EXIT_USAGE;
   }
+  // `mpip help NAME` for no command of that name: said as `mpip NAME` says it (unknown, with the close
+  // names), where commander would print the whole help with no word of what was wrong.
+  const [first, asked] = argv.slice(2);
+  const unknownHelp = first === "help" && asked !== undefined && !asked.startsWith("-") && !program.commands.some((command) => command.name() === asked);
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(unknownHelp ? [...argv.slice(0, 2), asked] : argv);
   } catch (error) {
     // A bad value in an MPIP_* variable (cli-options.ts applyEnvironment): a usage error of its own words.
     if (error instanceof MpipError) return reportFailure(error, new Reporter({ verbosity: "quiet" }), { json: wantsJsonFor(program, argv.slice(2)), debug: false });

@@ -20,7 +20,7 @@ import { mipFlavor, type MpyTarget } from "./mpy/target.js";
 import { fitToFirmware } from "./prepare/firmware.js";
 import type { PrepareContext, Staged } from "./prepare/index.js";
 import { openSources, prepareContext, resolveAndPrepare } from "./install.js";
-import type { Constraint, HashMode, Request, ResolvedPackage } from "./resolve/resolve.js";
+import { requesterInReport, type Constraint, type HashMode, type Request, type ResolvedPackage } from "./resolve/resolve.js";
 import { allowManyListeners } from "./signals.js";
 import type { GitHosts } from "./sources/git-hosts.js";
 import type { PackageSpec } from "./spec/package-spec.js";
@@ -153,7 +153,7 @@ export async function download(options: DownloadOptions): Promise<DownloadReport
       kind: artifacts[index]!.type,
       url: node.prepared.origin,
       sha256: node.prepared.sha256,
-      requestedBy: node.requests.map((request) => request.requestedBy),
+      requestedBy: node.requests.map((request) => requesterInReport(request.requestedBy)),
       files: written.paths[index]!,
     }));
     return { dest, flavor, packages, written: written.written, unchanged: written.unchanged, warnings: reporter.warnings };

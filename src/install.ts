@@ -11,7 +11,7 @@ import { HttpClient } from "./http.js";
 import type { Reporter } from "./log.js";
 import { Pool } from "./pool.js";
 import { caseClashWarnings } from "./archive/case-fold.js";
-import { DEFAULT_LIMITS, formatBytes, type Limits } from "./limits.js";
+import { DEFAULT_LIMITS, formatBytes, NAME_MAX, type Limits } from "./limits.js";
 import { recordInputFor, type RecordContext } from "./record/provenance.js";
 import { recordFiles, RecordsAhead, stageImageChange } from "./record/stage.js";
 import { imageBytesAfter } from "./record/image-size.js";
@@ -28,7 +28,7 @@ import type { Compiler } from "./mpy/compile.js";
 import { mipFlavor, type MpyTarget } from "./mpy/target.js";
 import { fitToFirmware, imageMpyWarnings } from "./prepare/firmware.js";
 import { DocumentsAhead, prepareRelease, warmRelease, type PrepareContext, type Staged } from "./prepare/index.js";
-import { lookRootsAhead, resolve, type Constraint, type HashMode, type Release, type Request, type ResolvedPackage, type ResolveOptions } from "./resolve/resolve.js";
+import { lookRootsAhead, requesterInReport, resolve, type Constraint, type HashMode, type Release, type Request, type ResolvedPackage, type ResolveOptions } from "./resolve/resolve.js";
 import type { Lookups } from "./resolve/lookups.js";
 import { IndexSource } from "./sources/detect.js";
 import { FindLinksSource } from "./sources/find-links.js";
@@ -448,6 +448,12 @@ function refuseLongRecordPaths(incoming: ReadonlyArray<{ name: string; version: 
   for (const { name, version, record } of incoming) {
     if (record === undefined) continue;
     const folder = `${distInfoName(name, version)}/`;
+    const folderBytes = Buffer.byteLength(folder) - 1;
+    if (folderBytes > NAME_MAX) {
+      throw new MpipError("limit-exceeded", `refused to install \`${printable(name, 80)}\` ${printable(version, 80)}: the folder of its install record, \`${printable(folder.slice(0, -1), 120)}\`, would have a name ${folderBytes} bytes long, more than the ${NAME_MAX} a file or folder name can have; nothing was changed in \`${target}\``, {
+        hint: "the record's folder is named by the package's name and version, and no target takes a longer name; a package named by its file or folder takes a shorter name when that is renamed, or install it with --no-record",
+      });
+    }
     const longest = placements.filter((placement) => placement.to.startsWith(folder)).reduce((at, placement) => Math.max(at, Buffer.byteLength(placement.to)), 0);
     if (longest <= maxPathLength) continue;
     throw new MpipError("limit-exceeded", `refused to install \`${printable(name, 80)}\` ${printable(version, 80)}: the paths of its install record (in \`${printable(folder.slice(0, -1), 120)}\`) would be up to ${longest} bytes long, more than the limit of ${maxPathLength}; nothing was changed in \`${target}\``, {
@@ -544,7 +550,7 @@ function describe(node: ResolvedPackage<Staged>, replaced: string | undefined): 
     url: reportedUrl(node),
     filename: node.prepared.filename,
     sha256: node.prepared.sha256,
-    requestedBy: node.requests.map((request) => request.requestedBy),
+    requestedBy: node.requests.map((request) => requesterInReport(request.requestedBy)),
     smallWindow: node.prepared.smallWindow,
     files: node.prepared.files,
     ...(replaced === undefined ? {} : { replaced }),

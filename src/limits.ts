@@ -32,6 +32,25 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 });
 
 /**
+ * The longest file or folder name, in UTF-8 bytes, that mpip writes: what ext4, XFS, Btrfs, tmpfs, APFS
+ * and littlefs (LFS_NAME_MAX) take. Unlike --max-path-length, no option raises it: no target could hold a
+ * longer name.
+ */
+export const NAME_MAX = 255;
+
+/** The hint for a name over NAME_MAX. */
+export const NAME_MAX_HINT = "ext4, XFS, Btrfs, APFS and littlefs take names of at most 255 bytes, whatever --max-path-length says: no target can hold it as it is named";
+
+/** The first `/`-separated name of `relative` longer than NAME_MAX bytes, with its length; undefined if none is. */
+export function nameTooLong(relative: string): { name: string; bytes: number } | undefined {
+  for (const name of relative.split("/")) {
+    const bytes = Buffer.byteLength(name);
+    if (bytes > NAME_MAX) return { name, bytes };
+  }
+  return undefined;
+}
+
+/**
  * Below this unpacked size the ratio is not checked: a small package of highly repetitive text (or a
  * tar of a few tiny files, padded with zeros to 10 KiB) can exceed any sane ratio and harms no one.
  */

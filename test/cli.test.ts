@@ -209,6 +209,21 @@ describe("unknown commands", () => {
     assert.match(typo.stderr, /^hint: mpip's commands are `install`, `download`, `lock`, `sync`, `list`, `show`, `freeze`, `manifest`, `uninstall`, `pack`, `bin2res`, `repack`, `check`, `cache` and `index`; `mpip --help` describes them$/m);
   });
 
+  test("`mpip help NAME` for no such command says so, as `mpip NAME` does, with the close name; for a command it shows its help", async () => {
+    // Before: the whole top-level help, exit 2, and no word of what was wrong.
+    const typo = await runMpip(["help", "instal"]);
+    assert.equal(typo.code, 2);
+    assert.equal(typo.stdout, "");
+    assert.match(typo.stderr, /^error: unknown command 'instal' \(did you mean install\?\)$/m);
+    assert.doesNotMatch(typo.stderr, /^Usage:/m);
+    const none = await runMpip(["help", "frobnicate", "--json"]);
+    assert.equal(none.code, 2);
+    assert.equal((JSON.parse(none.stdout) as { error: { message: string } }).error.message, "unknown command 'frobnicate'");
+    const known = await runMpip(["help", "cache"]);
+    assert.equal(known.code, 0, known.stderr);
+    assert.match(known.stdout, /^Usage: mpip cache \[options\] \[command\]$/m);
+  });
+
   test("a word holding a command's name is not taken for a slip of the keyboard; a slip is", async () => {
     for (const command of ["reinstall", "unpack", "uncheck", "frobnicate"]) {
       const result = await runMpip([command]);

@@ -8,7 +8,7 @@
 // told their package was broken or malicious.
 
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runMpip, snapshot, tempDir } from "./helpers/cli.js";
@@ -24,7 +24,9 @@ const longName = (length: number) => `long-${"n".repeat(length - 5)}`;
 before(async () => {
   server = await startIndexServer();
   work = await tempDir("mpip-long-names-");
-  await server.addSdist({ name: "needs-long", version: "2.0", files: { "needs_long.py": "X = 1\n" }, requires: ["short-version"] });
+  // Record folders of 254 bytes (`mid_version-1.0+aaa….dist-info`) and 258 bytes (`short_version-…`).
+  await server.addSdist({ name: "mid-version", version: `1.0+${"a".repeat(226)}`, files: { "mid_version.py": "X = 0\n" } }, { format: "pax" });
+  await server.addSdist({ name: "needs-long", version: "2.0", files: { "needs_long.py": "X = 1\n" }, requires: ["mid-version"] });
   await server.addSdist({ name: "short-version", version: `1.0+${"a".repeat(230)}`, files: { "short_version.py": "X = 2\n" } }, { format: "pax" });
 });
 after(async () => {
@@ -43,14 +45,15 @@ async function existingTarget(): Promise<{ target: string; before: Record<string
 describe("names too long for the target", () => {
   test("a record whose paths pass --max-path-length is refused with the limit, from every source, and nothing is changed", async () => {
     // A folder whose package.json has a long version, a package from an index with a long version, asked
-    // for or as a dependency: each makes record paths over 255 bytes though its own files are short. (A
+    // for or as a dependency: each makes record paths over 255 bytes (though the record's folder's name is
+    // not, and its own files are short): raising the limit would let them install. (A
     // requirement names at most 200 characters, and so does a name made from a file's; such a package,
     // with no version of its own, fits.)
     const folder = path.join(work.dir, "b".repeat(200));
     await mkdir(folder);
-    await writeFile(path.join(folder, "package.json"), JSON.stringify({ version: "1".repeat(100), urls: [["m.py", "m.py"]] }));
+    await writeFile(path.join(folder, "package.json"), JSON.stringify({ version: "1".repeat(40), urls: [["m.py", "m.py"]] }));
     await writeFile(path.join(folder, "m.py"), "X = 3\n");
-    const cases = [[`./${path.basename(folder)}`], ["-i", server.url, "short-version"], ["-i", server.url, "needs-long"]];
+    const cases = [[`./${path.basename(folder)}`], ["-i", server.url, "mid-version"], ["-i", server.url, "needs-long"]];
     for (const args of cases) {
       const { target, before } = await existingTarget();
       const result = await runMpip(["install", "-p", target, ...args], { cwd: work.dir });
@@ -63,16 +66,39 @@ describe("names too long for the target", () => {
       assert.equal(again.code, 0, again.stderr);
       assert.doesNotMatch(again.stderr, /rolled|stopped/, again.stderr);
     }
+    // As the hint says, a larger limit lets such a record in.
+    const { target } = await existingTarget();
+    const raised = await runMpip(["install", "-q", "--max-path-length", "300", "-p", target, "-i", server.url, "needs-long"]);
+    assert.equal(raised.code, 0, raised.stderr);
   });
 
-  test("with a larger --max-path-length, a name of more than 255 bytes is refused before the commit changes anything", async () => {
-    const { target, before } = await existingTarget();
-    const result = await runMpip(["install", "--max-path-length", "4000", "-p", target, "-i", server.url, "short-version"]);
-    assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stderr, /^error: cannot install `short_version-1\.0\+a+.*\.dist-info\/.+`: the name `short_version-.+\.dist-info.*` is 258 bytes long, more than the 255 a file or folder name can have; nothing was changed$/m);
-    assert.deepEqual(await snapshot(target), before);
-    const listed = await runMpip(["list", "-p", target]);
-    assert.doesNotMatch(listed.stderr, /rolled|stopped/, listed.stderr);
+  test("a name of more than 255 bytes is refused as such, whatever --max-path-length says: a record's folder, a package's file", async () => {
+    const euro = `${"\u20ac".repeat(86)}.py`; // 261 bytes, 89 characters
+    const folder = path.join(work.dir, "long-dest");
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, "package.json"), JSON.stringify({ version: "1.0", urls: [[euro, "m.py"]] }));
+    await writeFile(path.join(folder, "m.py"), "X = 8\n");
+    await server.addSdist({ name: "long-member", version: "1.0", files: { [`pkg/${"x".repeat(300)}.py`]: "X = 9\n" } }, { format: "pax" });
+    const cases: Array<[string[], RegExp]> = [
+      [["-i", server.url, "short-version"], /^error: refused to install `short-version` .+: the folder of its install record, `short_version-1\.0\+a+.*\.dist-info.*`, would have a name 258 bytes long, more than the 255 a file or folder name can have; nothing was changed in `.+`$/m],
+      [["./long-dest"], /^error: refused `€+.*\.py.*` of .+: its name `.+` is 261 bytes long, more than the 255 a file or folder name can have$/m],
+      [["-i", server.url, "long-member"], /^error: refused entry `.+` of .+: its name `x+.*\.py.*` is 303 bytes long, more than the 255 a file or folder name can have$/m],
+    ];
+    for (const limit of [[], ["--max-path-length", "4000"]]) {
+      for (const [args, message] of cases) {
+        const { target, before } = await existingTarget();
+        const result = await runMpip(["install", "--json", ...limit, "-p", target, ...args], { cwd: work.dir });
+        const shown = `${limit.join(" ")} ${args.join(" ")}`;
+        assert.equal(result.code, 1, `${shown}: ${result.stderr}`);
+        assert.match(result.stderr, message, shown);
+        assert.equal((JSON.parse(result.stdout) as { error: { code: string } }).error.code, "limit-exceeded", shown);
+        // Raising the limit cannot help: the hint does not say to.
+        assert.doesNotMatch(result.stderr, /raise the limit/, shown);
+        assert.deepEqual(await snapshot(target), before, shown);
+        const listed = await runMpip(["list", "-p", target]);
+        assert.doesNotMatch(listed.stderr, /rolled|stopped/, listed.stderr);
+      }
+    }
   });
 
   test("a record within the limit installs", async () => {
@@ -94,6 +120,26 @@ describe("names too long for the target", () => {
       assert.match(result.stderr, /^error: cannot install `.+` of `.+` \(`.+`\) under its own name: its name contains a (backslash|control character)$/m, JSON.stringify(file));
       assert.match(result.stderr, /^hint: a module is installed under its file's name, .*rename the file/m);
       assert.doesNotMatch(result.stderr, /broken or malicious/);
+      assert.deepEqual(await snapshot(target), before);
+    }
+  });
+
+  test("a name a lock gives a module is the package's, not the user's: a path out of the target is refused as unsafe", async () => {
+    const project = path.join(work.dir, "locked-module");
+    await mkdir(project);
+    await writeFile(path.join(project, "mod.py"), "X = 7\n");
+    const locked = await runMpip(["lock", "-q", "./mod.py"], { cwd: project });
+    assert.equal(locked.code, 0, locked.stderr);
+    const text = await readFile(path.join(project, "pylock.toml"), "utf8");
+    assert.match(text, /dest = "mod\.py"/);
+    for (const dest of ["../evil.py", "a\\\\b.py"]) {
+      await writeFile(path.join(project, "pylock.toml"), text.replace('dest = "mod.py"', `dest = "${dest}"`));
+      const { target, before } = await existingTarget();
+      const result = await runMpip(["install", "--json", "--lock", "pylock.toml", "-p", target], { cwd: project });
+      assert.equal(result.code, 1, `${dest}: ${result.stderr}`);
+      assert.equal((JSON.parse(result.stdout) as { error: { code: string } }).error.code, "unsafe-path", dest);
+      assert.match(result.stderr, /broken or malicious/, dest);
+      assert.doesNotMatch(result.stderr, /rename the file/, dest);
       assert.deepEqual(await snapshot(target), before);
     }
   });

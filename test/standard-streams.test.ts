@@ -5,7 +5,7 @@
 // has gone.
 
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BIN, runCommand, runMpip, tempDir } from "./helpers/cli.js";
@@ -99,5 +99,46 @@ describe("stdout and stderr", () => {
       assert.match(result.stdout, new RegExp(`^exit=${args.length === 0 ? 2 : 0}\\n$`), result.stdout + result.stderr);
       assert.equal(result.stderr, "");
     }
+  });
+
+  test("a signal while output waits for its reader is handled: at once past what a pipe takes unread, else once the write ends", async () => {
+    const big = path.join(work.dir, "big.bin");
+    await writeFile(big, Buffer.alloc(100_000, 7));
+    // Blocking pipes nobody reads. A large output (bin2res: ~400 KB) goes through Node's stream past the
+    // first 16 KiB, so SIGINT ends the run while the reader still reads nothing. The help (~11 KB) into a
+    // pipe made to hold 4 KiB waits in its write; SIGINT is handled once the reader drains the pipe,
+    // not lost as the run ends (before, such a run went on to exit 0).
+    const script = `
+import fcntl, json, os, signal, subprocess, sys, time
+def run(args, small):
+    r, w = os.pipe()
+    if small:
+        fcntl.fcntl(w, 1031, 4096)
+    child = subprocess.Popen([sys.argv[1], sys.argv[2], *args], stdout=w, stderr=subprocess.PIPE)
+    os.close(w)
+    time.sleep(1.0)
+    child.send_signal(signal.SIGINT)
+    exited_unread = None
+    if not small:
+        try:
+            child.wait(timeout=60)
+            exited_unread = True
+        except subprocess.TimeoutExpired:
+            exited_unread = False
+    data = b""
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        data += chunk
+    return {"code": child.wait(), "stdout": len(data), "stderr": child.stderr.read().decode(), "exitedUnread": exited_unread}
+print(json.dumps([run(["bin2res", sys.argv[3]], False), run(["install", "--help"], True)]))
+`;
+    const result = await runCommand("python3", ["-c", script, process.execPath, BIN, big]);
+    assert.equal(result.code, 0, result.stderr);
+    const [large, help] = JSON.parse(result.stdout) as Array<{ code: number; stdout: number; stderr: string; exitedUnread: boolean | null }>;
+    assert.deepEqual({ code: large!.code, exitedUnread: large!.exitedUnread, stderr: large!.stderr }, { code: 130, exitedUnread: true, stderr: "error: interrupted by SIGINT\n" });
+    assert.deepEqual({ code: help!.code, stderr: help!.stderr }, { code: 130, stderr: "error: interrupted by SIGINT\n" });
+    assert.equal(help!.stdout, Buffer.byteLength((await runMpip(["install", "--help"])).stdout), "the help was written whole first");
   });
 });

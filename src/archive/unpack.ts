@@ -12,7 +12,7 @@ import { makeDirs, makeDirsSync } from "../image/make-dirs.js";
 import path from "node:path";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { MpipError } from "../errors.js";
-import { DEFAULT_LIMITS, formatBytes, RATIO_FLOOR_BYTES, type Limits } from "../limits.js";
+import { DEFAULT_LIMITS, formatBytes, NAME_MAX, NAME_MAX_HINT, nameTooLong, RATIO_FLOOR_BYTES, type Limits } from "../limits.js";
 import { printable, quantity } from "../text.js";
 import { isInside } from "./entry-path.js";
 import { SMALL_WINDOW, scanGzip, type GzipScan } from "./gzip-scan.js";
@@ -193,6 +193,10 @@ class Unpacker {
       if (isRequiresTxt(relative)) return { kind: "text", field: "requiresTxt", name, chunks: [], bytes: 0 };
       if (isPkgInfo(relative) && (this.result.pkgInfo === undefined || relative === "PKG-INFO")) return { kind: "text", field: "pkgInfo", name, chunks: [], bytes: 0 };
       return DISCARD;
+    }
+    const long = nameTooLong(relative);
+    if (long !== undefined) {
+      throw new MpipError("limit-exceeded", `refused entry \`${printable(name, 400)}\` of ${this.label}: its name \`${printable(long.name, 80)}\` is ${long.bytes} bytes long, more than the ${NAME_MAX} a file or folder name can have`, { hint: NAME_MAX_HINT });
     }
     const length = Buffer.byteLength(relative);
     if (length > this.limits.maxPathLength) {

@@ -101,8 +101,9 @@ const MAX_HINT_COMMAND = 400;
  */
 async function madeFrom(file: string): Promise<{ what: string; command?: string; note: string } | { missing: true } | { unreadable: string } | { silent: true }> {
   const [{ readLockFile }, { buildArguments }] = await Promise.all([import("../lock/fetch-locked.js"), import("../lock/build.js")]);
-  const { lstat } = await import("node:fs/promises");
-  if (await lstat(file).then(() => false, (error: NodeJS.ErrnoException) => error.code === "ENOENT")) return { missing: true };
+  const { stat } = await import("node:fs/promises");
+  // A link to nothing is no lock either.
+  if (await stat(file).then(() => false, (error: NodeJS.ErrnoException) => error.code === "ENOENT")) return { missing: true };
   let lock: Awaited<ReturnType<typeof readLockFile>>;
   try {
     lock = await readLockFile(file);
@@ -157,7 +158,7 @@ async function requirements(specs: string[], flags: LockFlags, reporter: Reporte
           : "missing" in made
             ? `there is no ${lock} either: make the lock first, \`mpip lock NAME...\` or \`mpip lock -r FILE\`, then check it with the same requirements`
             : "unreadable" in made
-              ? `${lock} cannot be read to say what it was made from (${made.unreadable}); name the packages or -r files it was made from`
+              ? `mpip cannot read what ${lock} was made from (${made.unreadable}); name the packages or -r files it was made from`
               : `${lock} does not say what it was made from (mpip records it under \`[tool.mpip]\`); name the packages or -r files it was made from`;
       throw new MpipError("usage", "nothing to check the lock against: --check compares the lock with what the command line asks for", { hint });
     }

@@ -17,6 +17,7 @@ import { errnoCode, ioError } from "./io-error.js";
 import { folderInTheWay, inTheWay, otherFilesystem } from "./in-the-way.js";
 import type { Journal, JournalStep } from "./journal.js";
 import { isReservedName, type TargetLayout } from "./layout.js";
+import { NAME_MAX, NAME_MAX_HINT, nameTooLong } from "../limits.js";
 import { isMountPoint } from "./mounts.js";
 import { EXACT, foldPath, mayAlias, probeNameRules, widestFold, type NameRules } from "./name-rules.js";
 import { words, type TargetOperation } from "./operation.js";
@@ -338,21 +339,13 @@ function checkPlacement(layout: TargetLayout, stagingDir: string, placement: Pla
       hint: "no package needs such a name; the package is broken or malicious",
     });
   }
-  const long = to.split("/").find((segment) => Buffer.byteLength(segment) > NAME_MAX);
+  // Checked before any change, so that the commit never meets ENAMETOOLONG half-way.
+  const long = nameTooLong(to);
   if (long !== undefined) {
-    throw new MpipError("io", `cannot ${verb} \`${printable(to, 120)}\`: the name \`${printable(long, 60)}\` is ${Buffer.byteLength(long)} bytes long, more than the ${NAME_MAX} a file or folder name can have; nothing was changed`, {
-      hint: "Linux, macOS and Windows filesystems, FAT and littlefs all stop at 255 bytes per name",
-    });
+    throw new MpipError("limit-exceeded", `cannot ${verb} \`${printable(to, 120)}\`: the name \`${printable(long.name, 60)}\` is ${long.bytes} bytes long, more than the ${NAME_MAX} a file or folder name can have; nothing was changed`, { hint: NAME_MAX_HINT });
   }
   return { from, to };
 }
-
-/**
- * The longest file or folder name, in UTF-8 bytes, the commit makes: what ext4, XFS, Btrfs, tmpfs, APFS,
- * FAT's long names and littlefs (LFS_NAME_MAX) take. Checked before any change, so that the commit never
- * meets ENAMETOOLONG half-way.
- */
-const NAME_MAX = 255;
 
 /** A file to remove, as a `/`-separated path that stays inside the target and names none of mpip's own files. */
 function checkRemoval(layout: TargetLayout, file: string, operation: TargetOperation): string {

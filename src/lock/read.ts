@@ -14,6 +14,7 @@
 
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
+import { tomlSyntaxProblem } from "../toml-syntax.js";
 import { MpipError } from "../errors.js";
 import { fileUrlPath, folderFileUrl, isFileUrl } from "../http/file-url.js";
 import type { SourceKind } from "../record/format.js";
@@ -50,7 +51,7 @@ export function parseLock(text: string, file: string): ReadLock {
   try {
     document = parseToml(text) as Table;
   } catch (error) {
-    throw new MpipError("bad-lock", `\`${printable(file)}\` is not valid TOML: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, { cause: error, hint: "give the pylock.toml that `mpip lock` (or another tool) wrote, unedited" });
+    throw new MpipError("bad-lock", `\`${printable(file)}\` is not valid TOML: ${tomlSyntaxProblem(error)}`, { hint: "give the pylock.toml that `mpip lock` (or another tool) wrote, unedited" });
   }
   const warnings: string[] = [];
   const minor = reader.lockVersion(document["lock-version"]);

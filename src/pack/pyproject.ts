@@ -5,6 +5,7 @@
 
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
+import { tomlSyntaxProblem } from "../toml-syntax.js";
 import { MpipError } from "../errors.js";
 import {
   badProject,
@@ -38,7 +39,7 @@ export function parsePyproject(dir: string, text: string): Pyproject {
   try {
     document = parseToml(text) as Table;
   } catch (error) {
-    throw new MpipError("bad-project", `\`${FILE}\` is not valid TOML`, { cause: error, hint: `fix the syntax of \`${path.join(dir, FILE)}\`` });
+    throw new MpipError("bad-project", `\`${FILE}\` is not valid TOML: ${tomlSyntaxProblem(error)}`, { hint: `fix the syntax of \`${path.join(dir, FILE)}\`` });
   }
   const project = optional(document, "project", "table", "project") as Table | undefined;
   const toolTable = optional(document, "tool", "table", "tool") as Table | undefined;

@@ -11,7 +11,7 @@ import { Quota } from "../budget.js";
 import { MpipError } from "../errors.js";
 import { fetchToFile } from "../fetch.js";
 import { makeDirs } from "../image/make-dirs.js";
-import { formatBytes } from "../limits.js";
+import { formatBytes, NAME_MAX, NAME_MAX_HINT, nameTooLong } from "../limits.js";
 import { Pool } from "../pool.js";
 import { FileSink } from "../sink.js";
 import { isTooLarge } from "../sources/metadata.js";
@@ -117,6 +117,10 @@ function destination(root: string, dest: string, label: string, maxPathLength: n
     throw new MpipError("unsafe-path", `refused \`${printable(dest, 200)}\` of ${label}: it would be written outside the target`, {
       hint: "the package is broken or malicious; nothing was written",
     });
+  }
+  const long = nameTooLong(relative);
+  if (long !== undefined) {
+    throw new MpipError("limit-exceeded", `refused \`${printable(dest, 200)}\` of ${label}: its name \`${printable(long.name, 80)}\` is ${long.bytes} bytes long, more than the ${NAME_MAX} a file or folder name can have`, { hint: NAME_MAX_HINT });
   }
   if (Buffer.byteLength(relative) > maxPathLength) {
     throw new MpipError("limit-exceeded", `refused \`${printable(dest, 200)}\` of ${label}: its path is longer than the limit of ${maxPathLength} bytes`, { hint: "raise the limit with --max-path-length" });

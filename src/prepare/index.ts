@@ -1,6 +1,7 @@
 // Preparing a release: the artifact's tag picks how its bytes are fetched and staged. Each way ends
 // in the same place: files in the package's staging folder, verified, plus its dependencies.
 
+import path from "node:path";
 import { archiveDownloadLimit } from "../budget.js";
 import { fetchFile, fetchToFile } from "../fetch.js";
 import type { EarlyDependencies, Prepared, Release } from "../resolve/resolve.js";
@@ -75,6 +76,15 @@ export async function prepareRelease(release: Release, context: PrepareContext, 
   }
 }
 
+/**
+ * Whether a module is installed under the name of a file on this machine (a path the user gave: its
+ * `dest` is the file's own name), so that a name that cannot be installed is theirs to change; not a
+ * `dest` a lock or a document gives, which is refused as the package's.
+ */
+function isOwnFileName(artifact: Extract<Artifact, { type: "module" }>): boolean {
+  return artifact.location.type === "local" && artifact.dest === path.basename(artifact.location.path);
+}
+
 async function prepareModule(release: Release, artifact: Extract<Artifact, { type: "module" }>, context: PrepareContext): Promise<Prepared<Staged>> {
   const dir = stagingDir(context, release.key);
   const label = describeRelease(release.name, release.version, artifact.dest);
@@ -87,7 +97,7 @@ async function prepareModule(release: Release, artifact: Extract<Artifact, { typ
     } catch (error) {
       throw artifact.location.type === "remote" ? fromShorthand(error, release.source, artifact.location.url, context) : error;
     }
-  }, artifact.location.type !== "remote");
+  }, isOwnFileName(artifact));
   const pinned = { location: artifact.location, sha256: fetched.sha256, bytes: fetched.bytes };
   return { dependencies: [], value: { dir, files: [normalizeDest(artifact.dest)], sha256: fetched.sha256, origin: fetched.origin, filename: artifact.dest, smallWindow: true, warnings: unverified, fetched: { artifact: pinned } } };
 }

@@ -321,6 +321,15 @@ async function walk<T>(roots: Request[], options: ResolveOptions<T>, { chosen, l
 }
 
 /** How a package's dependencies name who asked for them: "`app 1.0`". */
+/**
+ * A `requestedBy` as a machine-readable report gives it: a package's name and version without the
+ * backticks messages quote them with (`` `app 1.0` `` -> `app 1.0`); any other (`the command line`, a -r
+ * file's label) as it is.
+ */
+export function requesterInReport(requestedBy: string): string {
+  return /^`[^`]*`$/.test(requestedBy) ? requestedBy.slice(1, -1) : requestedBy;
+}
+
 function requestedByOf(node: { name: string; version: string }): string {
   return `\`${printable(node.name)}${node.version === "" ? "" : ` ${printable(node.version, 80)}`}\``;
 }

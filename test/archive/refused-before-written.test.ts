@@ -44,7 +44,8 @@ describe("an archive refused for its headers", () => {
     ["a `..` path", [tarEntry({ name: `${TOP}/../escape.py` }, "E = 1\n")], "unsafe-path", "escape.py"],
     ["a symlink", [tarEntry({ name: `${TOP}/many/link.py`, typeflag: "2", linkname: "m0.py" })], "unsafe-path", "link.py"],
     ["the same path twice", [tarEntry({ name: `${TOP}/many/m1.py` }, "AGAIN = 1\n")], "unsafe-path", "m1.py"],
-    ["a path longer than the limit", [tarEntry({ name: "././@PaxHeader", typeflag: "x" }, paxData({ path: `${TOP}/many/${"p".repeat(300)}.py` })), tarEntry({ name: `${TOP}/many/long.py` }, "L = 1\n")], "limit-exceeded", "more than the limit of 255"],
+    ["a path longer than the limit", [tarEntry({ name: "././@PaxHeader", typeflag: "x" }, paxData({ path: `${TOP}/many/${"p".repeat(200)}/${"q".repeat(100)}.py` })), tarEntry({ name: `${TOP}/many/long.py` }, "L = 1\n")], "limit-exceeded", "more than the limit of 255"],
+    ["a name longer than any filesystem takes", [tarEntry({ name: "././@PaxHeader", typeflag: "x" }, paxData({ path: `${TOP}/many/${"p".repeat(300)}.py` })), tarEntry({ name: `${TOP}/many/long.py` }, "L = 1\n")], "limit-exceeded", "is 303 bytes long, more than the 255 a file or folder name can have"],
   ];
   for (const [what, last, code, fragment, maxEntries] of cases) {
     test(`${what}: refused, and nothing is written`, async () => {

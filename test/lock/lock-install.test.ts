@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parse as parseToml } from "smol-toml";
@@ -222,10 +222,12 @@ describe("lock, then install --lock", () => {
     await writeFile(path.join(dir, "pylock.bad.toml"), "not toml [");
     await writeFile(path.join(dir, "pylock.other.toml"), text.replace(/^\[tool\.mpip\][\s\S]*?(?=^\[|(?![\s\S]))/m, ""));
     await mkdir(path.join(dir, "pylock.folder.toml"));
+    await symlink(path.join(dir, "nowhere.toml"), path.join(dir, "pylock.link.toml"));
     const hints: Array<[string, RegExp]> = [
       ["pylock.none.toml", /^hint: there is no `pylock\.none\.toml` either: make the lock first, `mpip lock NAME\.\.\.` or `mpip lock -r FILE`, then check it with the same requirements$/m],
-      ["pylock.bad.toml", /^hint: `pylock\.bad\.toml` cannot be read to say what it was made from \(`pylock\.bad\.toml` is not valid TOML: .+\); name the packages or -r files it was made from$/m],
-      ["pylock.folder.toml", /^hint: `pylock\.folder\.toml` cannot be read to say what it was made from \(.*not a regular file.*\); name the packages or -r files it was made from$/m],
+      ["pylock.bad.toml", /^hint: mpip cannot read what `pylock\.bad\.toml` was made from \(`pylock\.bad\.toml` is not valid TOML: line 1, column \d+: .+\); name the packages or -r files it was made from$/m],
+      ["pylock.folder.toml", /^hint: mpip cannot read what `pylock\.folder\.toml` was made from \(.*not a regular file.*\); name the packages or -r files it was made from$/m],
+      ["pylock.link.toml", /^hint: there is no `pylock\.link\.toml` either: make the lock first/m],
       ["pylock.other.toml", /^hint: `pylock\.other\.toml` does not say what it was made from \(mpip records it under `\[tool\.mpip\]`\); name the packages or -r files it was made from$/m],
     ];
     for (const [file, hint] of hints) {
