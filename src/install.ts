@@ -20,6 +20,7 @@ import type { Placement } from "./image/commit-plan.js";
 import { readRecordsIn, type Distribution } from "./record/read.js";
 import { compareVersions, isComparableVersion, satisfiesSpecifier } from "./versions.js";
 import { normalizeName } from "./spec/names.js";
+import { requirementsOf } from "./record/describe.js";
 import { asInterrupted } from "./image/interrupt.js";
 import { MpipError } from "./errors.js";
 import { ioError } from "./image/io-error.js";
@@ -402,6 +403,7 @@ export async function commitStaged(resolved: Array<ResolvedPackage<Staged>>, run
     for (const warning of warnings) reporter.warn(warning);
   }
   warnSharedFiles(fresh, reporter);
+  warnBrokenDependents(installed, fresh, run.removing, reporter);
   const incoming = fresh.map((node) => ({
     key: normalizeName(node.name),
     name: node.name,
@@ -459,6 +461,29 @@ function refuseLongRecordPaths(incoming: ReadonlyArray<{ name: string; version: 
     throw new MpipError("limit-exceeded", `refused to install \`${printable(name, 80)}\` ${printable(version, 80)}: the paths of its install record (in \`${printable(folder.slice(0, -1), 120)}\`) would be up to ${longest} bytes long, more than the limit of ${maxPathLength}; nothing was changed in \`${target}\``, {
       hint: "the record's folder is named by the package's name and version; a package named by its file or folder takes a shorter name when that is renamed. Device filesystems (FAT, littlefs) take paths of at most 255 bytes; if your target takes longer paths, raise the limit with --max-path-length",
     });
+  }
+}
+
+/**
+ * Warns of each package the target keeps whose requirements (its record's Requires-Dist that hold on
+ * MicroPython) the change breaks, as pip does: a version installed now that its specifier excludes
+ * (`mpip install 'fmt==0.9'` under `app`, which requires `fmt>=1.0`; with --no-deps, or asked by name), or
+ * a package `mpip sync` removes. The install goes ahead: the user asked for exactly this.
+ */
+function warnBrokenDependents(installed: readonly Distribution[], fresh: ReadonlyArray<ResolvedPackage<Staged>>, removing: ReadonlySet<string> | undefined, reporter: Reporter): void {
+  const arriving = new Map(fresh.map((node) => [normalizeName(node.name), node]));
+  for (const kept of installed) {
+    if (arriving.has(kept.key) || removing?.has(kept.key) === true) continue;
+    for (const requirement of requirementsOf(kept).requirements) {
+      const key = normalizeName(requirement.name);
+      const node = arriving.get(key);
+      const who = `\`${printable(kept.name)}${kept.version === "" ? "" : ` ${printable(kept.version, 80)}`}\`, which stays,`;
+      if (node !== undefined && node.version !== "" && requirement.specifier !== "" && isComparableVersion(node.version) && !satisfiesSpecifier(node.version, requirement.specifier, { prereleases: true })) {
+        reporter.warn(`${who} requires \`${printable(requirement.text, 120)}\`, but \`${printable(node.name)}\` ${printable(node.version, 80)} is installed now`);
+      } else if (node === undefined && removing?.has(key) === true) {
+        reporter.warn(`${who} requires \`${printable(requirement.text, 120)}\`, which is removed`);
+      }
+    }
   }
 }
 
