@@ -281,8 +281,9 @@ export interface Gathered {
  * @throws MpipError `usage`, `bad-spec`, `bad-requirement`.
  */
 export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, "requirement" | "constraint">, reporter: Reporter, origin = "the command line"): Promise<Gathered> {
-  checkShellSplit(specs);
-  checkRedirectedVersion(specs, stdoutFilePath());
+  const stdoutPath = stdoutFilePath();
+  checkShellSplit(specs, stdoutPath);
+  checkRedirectedVersion(specs, stdoutPath);
   await refuseUrls(flags.requirement, "file", "given with --requirement");
   await refuseUrls(flags.constraint, "file", "given with --constraint");
   const input = await readRequirementFiles([...flags.requirement.map((file) => ({ path: file, kind: "requirement" as const })), ...flags.constraint.map((file) => ({ path: file, kind: "constraint" as const }))]);

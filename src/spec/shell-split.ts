@@ -20,11 +20,12 @@ const OPEN_END = /(===|==|!=|~=|<=|>=|<|>|@|,)\s*$/;
 /**
  * Looks through the specs typed on the command line, in order, for one the shell split: an argument that
  * is the tail of a spec (`>=1.0`, `@1.2`, `,<2`, `[extra]`, `; marker`), or a bare version right after a
- * bare name (`fmt 1.0`). Specs read from a `-r` file are not split by a shell and are not looked at.
+ * bare name (`fmt 1.0`; when stdout goes to a file named `=` (`stdoutPath`), that was `fmt >= 1.0`, said
+ * so). Specs read from a `-r` file are not split by a shell and are not looked at.
  * @throws MpipError `bad-spec` (a usage error, exit 2): what the argument is, and the spec quoted whole
  *   as the hint's example (PEP 508 for `name op version`, the form the user was writing).
  */
-export function checkShellSplit(args: readonly string[]): void {
+export function checkShellSplit(args: readonly string[], stdoutPath?: string): void {
   for (let index = 0; index < args.length; index++) {
     const arg = args[index]!;
     const previous = index > 0 ? args[index - 1] : undefined;
@@ -40,12 +41,22 @@ export function checkShellSplit(args: readonly string[]): void {
       });
     }
     if (named !== undefined && VERSION_ONLY.test(arg) && !VERSION_ONLY.test(named)) {
+      // `fmt >= 1.0` unquoted: the shell redirected stdout to a file named `=` and passed `fmt` and `1.0`.
+      const redirect = stdoutPath === undefined ? undefined : REDIRECT_OPERATOR_FILE.exec(basename(stdoutPath))?.[0];
+      if (redirect !== undefined) {
+        throw new MpipError("bad-spec", `the output goes to a file named \`${redirect}\` (in \`${printable(dirname(stdoutPath!), 200)}\`) and \`${printable(arg, 80)}\` came as a package of its own: the shell took \`>${redirect}\` for a redirect, splitting the spec`, {
+          hint: `quote the whole spec as one argument, \`mpip install '${printable(named, 80)}>${redirect}${printable(arg, 80)}'\`, and remove the empty file the shell made`,
+        });
+      }
       throw new MpipError("bad-spec", `\`${printable(arg, 80)}\` looks like a version, not a package name`, {
         hint: `to ask for \`${printable(named, 80)}\` at that version, write name and version as one argument: \`mpip install '${printable(named, 80)}==${printable(arg.replace(/^v/i, ""), 80)}'\` (or mip's \`${printable(named, 80)}@${printable(arg, 80)}\`)`,
       });
     }
   }
 }
+
+/** A file the shell created for `>=` typed unquoted with spaces around it (`fmt >= 1.0`): `=`, or `==` for `>==`. */
+const REDIRECT_OPERATOR_FILE = /^==?$/;
 
 /** A file the shell created for `>=1.0` (or `>=1.0,<2`) typed unquoted: `=` and a version. */
 const REDIRECTED_VERSION = /^==?\s*v?\d/i;

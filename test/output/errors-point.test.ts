@@ -196,6 +196,23 @@ describe("`fmt>=1.0` typed unquoted, which the shell reads as a redirect to a fi
     }
   });
 
+  test("`fmt >= 1.0` with spaces, which leaves a file named `=` and `1.0` as an argument of its own: said so, not taken for `fmt==1.0`", { skip: linux }, async () => {
+    const { dir, cleanup } = await tempDir("mpip-redirect-");
+    try {
+      for (const [line, file] of [["real-lib >= 1.0", "="], ["real-lib >== 2.0", "=="]] as const) {
+        const result = await shell(dir, `install -p image -i ${server.url} ${line}`);
+        assert.equal(result.code, 2, result.stderr);
+        const version = line.split(" ").at(-1)!;
+        assert.match(result.stderr, new RegExp(`^error: the output goes to a file named \`${file}\` \\(in \`.+\`\\) and \`${version.replace(".", "\\.")}\` came as a package of its own: the shell took \`>${file}\` for a redirect, splitting the spec$`, "m"), line);
+        assert.match(result.stderr, new RegExp(`^hint: quote the whole spec as one argument, \`mpip install 'real-lib>${file}${version.replace(".", "\\.")}'\`, and remove the empty file the shell made$`, "m"), line);
+        assert.doesNotMatch(result.stderr, /real-lib==/, line);
+        assert.equal(existsSync(path.join(dir, "image")), false, "nothing installed");
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+
   test("a report redirected to a file of any other name installs as usual", { skip: linux }, async () => {
     const { dir, cleanup } = await tempDir("mpip-redirect-");
     try {
