@@ -4,6 +4,7 @@
 // archives. All local (files and folders written here), so no server is needed.
 
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -75,8 +76,15 @@ describe("mpip install refuses names a device cannot hold", () => {
     const doc = await failsUnchanged(path.join(dir, "doc"), "unsafe-path");
     assert.match(doc.message, /lists the file `lib\/con\.py` \(`urls\[1\]`\), refused: the name `con\.py` is the DOS device name `CON`/);
     assert.match(doc.hint, /Windows cannot hold such names .*nothing of it was fetched or written/);
-    const module = await failsUnchanged(path.join(dir, "mods", "nul.py"), "unsafe-path");
-    assert.match(module.message, /refused `nul\.py` of `nul` \(`nul\.py`\): the name `nul\.py` is the DOS device name `NUL`/);
+    // A module file of the user's own is installed under its file's name: theirs to change (a usage error).
+    const target = path.join(fresh(), "target");
+    const module = await runMpip(["install", "--json", "--no-index", "-p", target, path.join(dir, "mods", "nul.py")], { cwd: work.dir });
+    assert.equal(module.code, 2, module.stderr);
+    const error = (JSON.parse(module.stdout) as { error: { code: string; message: string; hint: string } }).error;
+    assert.equal(error.code, "usage");
+    assert.match(error.message, /cannot install `nul\.py` of `nul` \(`.*nul\.py`\) under its own name: the name `nul\.py` is the DOS device name `NUL`/);
+    assert.match(error.hint, /rename the file/);
+    assert.equal(existsSync(target), false, "nothing installed");
   });
 
   test("an archive whose records give one name twice is corrupt, naming the package", async () => {

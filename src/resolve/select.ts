@@ -61,7 +61,7 @@ export function selectRelease(listing: ProjectListing, specifier: string, option
     const available = usable.map((release) => release.version).reverse();
     const hints = [available.length > 0 ? `available versions: ${available.map((version) => printable(version, 60)).join(", ")}` : "the index lists no installable files for this project"];
     if (skipped.length > 0) hints.push(`left out: ${skipped.slice(0, 3).map((version) => `\`${printable(version, 60)}\` ${versionProblem(version) ?? ""}`).join("; ")}`);
-    throw new MpipError("no-matching-version", `no version of \`${printable(listing.name)}\` matches \`${printable(listing.name + specifier)}\` (asked for by ${options.askedBy}) on \`${listing.source}\``, {
+    throw new MpipError("no-matching-version", `no version of \`${printable(listing.name)}\` matches \`${printable(listing.name + specifier)}\` on \`${listing.source}\`, asked for by ${options.askedBy}`, {
       hint: hints.join("; "),
     });
   }
