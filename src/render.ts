@@ -75,14 +75,19 @@ export function renderSummary(report: InstallReport, seconds: number): Text[] {
   const count = report.packages.length - already;
   const what = quantity(count, "package");
   const dry = report.dryRun === true ? " (dry run: nothing was changed)" : "";
-  const lines: Text[] = [count === 0
-    ? `Nothing to install: ${already === 0 ? "no packages" : `${quantity(already, "package")} already installed`} in \`${report.target}\`${dry}`
+  // `mpip sync`'s removals are counted too.
+  const dropped = (report.uninstalled ?? []).length;
+  const removing = dropped === 0 ? "" : `; ${report.dryRun === true ? "would remove" : "removed"} ${quantity(dropped, "package")} not in the lock`;
+  const lines: Text[] = [(count === 0
+    ? `Nothing to install: ${already === 0 ? "no packages" : `${quantity(already, "package")} already installed`} in \`${report.target}\``
     : (report.dryRun === true
       ? `Would install ${what} into \`${report.target}\``
-      : `Installed ${what} into \`${report.target}\` in ${seconds.toFixed(2)}s`) + (already === 0 ? "" : ` (${already} already installed)`) + dry];
+      : `Installed ${what} into \`${report.target}\` in ${seconds.toFixed(2)}s`) + (already === 0 ? "" : ` (${already} already installed)`)) + removing + dry];
   for (const pkg of report.packages) {
     const replaced = pkg.alreadyInstalled === true ? " (already installed)" : pkg.replaced === undefined ? "" : ` (replacing ${pkg.replaced})`;
-    lines.push([" ", styled("green", pkg.alreadyInstalled === true ? "=" : pkg.replaced === undefined ? "+" : "~"), " ", styled("bold", pkg.name), pkg.version === "" ? "" : `==${pkg.version}`, replaced, " ", styled("dim", `(from ${pkg.source})`)]);
+    // A package the target already holds came from nowhere this run: its source would be the target itself.
+    const from = pkg.alreadyInstalled === true && pkg.source === report.target ? [] : [" ", styled("dim", `(from ${pkg.source})`)];
+    lines.push([" ", styled("green", pkg.alreadyInstalled === true ? "=" : pkg.replaced === undefined ? "+" : "~"), " ", styled("bold", pkg.name), pkg.version === "" ? "" : `==${pkg.version}`, replaced, ...from]);
     if (report.dryRun === true) for (const file of pkg.files) lines.push(styled("dim", `     ${file}`));
   }
   for (const pkg of report.uninstalled ?? []) lines.push([" ", styled("red", "-"), " ", styled("bold", pkg.name), `==${pkg.version}`, " ", styled("dim", report.dryRun === true ? "(would be removed: not in the lock)" : "(removed: not in the lock)")]);

@@ -136,6 +136,8 @@ describe("mpip sync", () => {
     const dry = await runMpip(["sync", lockFile, "-p", target, "--dry-run"]);
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stderr, /^ - unlisted-lib==1\.0 \(would be removed: not in the lock\)$/m);
+    // The headline counts the removal too.
+    assert.match(dry.stderr, /^Nothing to install: 4 packages already installed in `.+`; would remove 1 package not in the lock \(dry run: nothing was changed\)$/m);
     assert.ok((await listFiles(target)).includes("unlisted_lib.py"), "a dry run changes nothing");
 
     graph.server.requests.length = 0;

@@ -150,7 +150,8 @@ describe("installing over an existing image", () => {
     const again = await install(target, "needy");
     assert.equal(again.code, 0, again.stderr);
     assert.equal(files(), before, "nothing downloaded");
-    assert.match(again.stderr, /needy==1\.0 \(already installed\)/);
+    // Not "(from TARGET)": the target is where it is, not where it came from.
+    assert.match(again.stderr, /^ = needy==1\.0 \(already installed\)$/m);
     assert.match(again.stderr, /needed==1\.0 \(already installed\)/);
     const json = JSON.parse((await install(target, "--json", "needy")).stdout);
     assert.deepEqual(json.packages.map((item: { name: string; alreadyInstalled?: boolean }) => [item.name, item.alreadyInstalled]), [["needy", true], ["needed", true]]);
