@@ -1,5 +1,11 @@
 // Splitting a line into words as a POSIX shell does, for the values pip splits with Python's `shlex.split`:
-// a repeatable option's `MPIP_*` variable (cli-options.ts) and the options of a requirements file's line.
+// a repeatable option's `MPIP_*` variable (cli-options.ts) and the options of a requirements file's line;
+// and writing a word so that a shell reads it back, for the commands mpip's hints offer.
+
+/** `word` as a POSIX shell reads it back: as it is when it holds nothing the shell treats specially, else in single quotes. */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
 
 /**
  * Words as a POSIX shell (and Python's `shlex.split`) splits them: runs of whitespace separate, `'…'` is

@@ -17,6 +17,7 @@ import { describeDuplicates, existingTarget, readRecordsIn, type Distribution } 
 import { parseRequirement } from "./spec/requirement.js";
 import { normalizeName } from "./spec/names.js";
 import { printable } from "./text.js";
+import { shellWord } from "./shell-words.js";
 
 export interface UninstallOptions {
   target: string;
@@ -84,7 +85,7 @@ export async function uninstall(options: UninstallOptions): Promise<UninstallRep
       // The error names them all: a warning per name before it would say the same thing twice.
       const names = options.names.map((name) => `\`${printable(name)}\``);
       throw new MpipError("not-found", `${names.length === 1 ? `${names[0]} is not` : `none of ${names.join(", ")} is`} installed in \`${image.target}\``, {
-        hint: "`mpip list -p DIR` shows what is installed; files installed with --no-record, by upip or by mip have no record and are not removed by mpip",
+        hint: `\`mpip list -p ${printable(shellWord(image.target))}\` shows what is installed; files installed with --no-record, by upip or by mip have no record and are not removed by mpip`,
       });
     }
     for (const name of notInstalled) reporter.warn(`\`${printable(name)}\` is not installed in \`${image.target}\` (no record names it); skipped`);

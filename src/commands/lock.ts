@@ -12,6 +12,7 @@ import { jsonDocument, stopwatch } from "../render.js";
 import type { Request } from "../resolve/resolve.js";
 import { catchSignals } from "../signals.js";
 import { printable, quantity } from "../text.js";
+import { shellWord } from "../shell-words.js";
 import { EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
 import { checkBuildFlags, checkOptionClashes, fetchOptions, gatherRequests, resolutionOptions, type Gathered, type InstallFlags } from "./install.js";
 import { writeStandard } from "../standard-streams.js";
@@ -131,11 +132,6 @@ async function madeFrom(file: string): Promise<{ what: string; command?: string;
   return showable
     ? { what, command, note: credentials }
     : { what, note: `; the lock lists them all in \`[tool.mpip]\`, with the indexes and options it was made with` };
-}
-
-/** `word` as a POSIX shell reads it back: as it is when it holds nothing the shell treats specially, else in single quotes. */
-function shellWord(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
 /**

@@ -12,6 +12,7 @@ import type { SizeEstimate } from "../record/size.js";
 import { jsonDocument } from "../render.js";
 import { normalizeName } from "../spec/names.js";
 import { printable } from "../text.js";
+import { shellWord } from "../shell-words.js";
 import { EXIT_OK } from "../usage.js";
 import { guardedRead, stdoutReporter, targetOf, type ReadFlags } from "./image-output.js";
 import { distributionJson, sizesOf } from "./list.js";
@@ -69,7 +70,7 @@ function pick(inventory: Inventory, names: readonly string[]): Distribution[] {
   if (unknown.length > 0) {
     const what = unknown.map((name) => `\`${printable(name, 80)}\``).join(", ");
     throw new MpipError("not-found", `no package ${what} is recorded in \`${printable(inventory.target)}\``, {
-      hint: inventory.distributions.length === 0 ? "nothing there has a record: `mpip list -p DIR` shows the files it holds" : "`mpip list -p DIR` shows the recorded packages",
+      hint: `${inventory.distributions.length === 0 ? "nothing there has a record: " : ""}\`mpip list -p ${printable(shellWord(inventory.target))}\` shows ${inventory.distributions.length === 0 ? "the files it holds" : "the recorded packages"}`,
     });
   }
   return chosen;

@@ -95,6 +95,8 @@ describe("mpip uninstall", () => {
     assert.match(missing.stderr, /error: `nosuch` is not installed in/);
     assert.doesNotMatch(missing.stderr, /warning:/, "the error names it; no warning says it first");
     assert.match(missing.stderr, /hint: /);
+    // The hint's command names the target itself.
+    assert.ok(missing.stderr.includes(`hint: \`mpip list -p ${/[^A-Za-z0-9_@%+=:,./-]/.test(target) ? `'${target}'` : target}\` shows what is installed`), missing.stderr);
     const both = await uninstall(target, "-y", "nosuch", "nosuch2");
     assert.equal(both.code, 1);
     assert.match(both.stderr, /error: none of `nosuch`, `nosuch2` is installed in/);
