@@ -100,7 +100,7 @@ const MAX_HINT_COMMAND = 400;
  * Otherwise, why the lock cannot say: there is none (`missing`), it cannot be read (`unreadable`, with
  * the reason), or it records no requirements (`silent`: another tool wrote it).
  */
-async function madeFrom(file: string): Promise<{ what: string; command?: string; note: string } | { missing: true } | { unreadable: string } | { silent: true }> {
+async function madeFrom(file: string): Promise<{ what: string; one: boolean; command?: string; note: string } | { missing: true } | { unreadable: string } | { silent: true }> {
   const [{ readLockFile }, { buildArguments }] = await Promise.all([import("../lock/fetch-locked.js"), import("../lock/build.js")]);
   const { stat } = await import("node:fs/promises");
   // A link to nothing is no lock either.
@@ -129,9 +129,10 @@ async function madeFrom(file: string): Promise<{ what: string; command?: string;
   const command = words.map(shellWord).join(" ");
   const showable = words.every((word) => printable(word, Infinity) === word) && command.length <= MAX_HINT_COMMAND;
   const credentials = inputs.indexUrls.some((url) => url.includes("***@")) ? " (with the index's credentials where the lock shows `***`)" : "";
+  const one = inputs.requirements.length === 1;
   return showable
-    ? { what, command, note: credentials }
-    : { what, note: `; the lock lists them all in \`[tool.mpip]\`, with the indexes and options it was made with` };
+    ? { what, one, command, note: credentials }
+    : { what, one, note: `; the lock lists ${one ? "it" : "them all"} in \`[tool.mpip]\`, with the indexes and options it was made with` };
 }
 
 /**
@@ -150,7 +151,7 @@ async function requirements(specs: string[], flags: LockFlags, reporter: Reporte
       const lock = `\`${printable(flags.output)}\``;
       const hint =
         "what" in made
-          ? `${lock} was made from ${made.what}: give them again${made.command === undefined ? made.note : `, as in \`${made.command}\`${made.note}`}`
+          ? `${lock} was made from ${made.what}: give ${made.one ? "it" : "them"} again${made.command === undefined ? made.note : `, as in \`${made.command}\`${made.note}`}`
           : "missing" in made
             ? `there is no ${lock} either: make the lock first, \`mpip lock NAME...\` or \`mpip lock -r FILE\`, then check it with the same requirements`
             : "unreadable" in made

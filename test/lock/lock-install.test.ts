@@ -217,6 +217,9 @@ describe("lock, then install --lock", () => {
       assert.doesNotMatch(odd.stderr, /mpip lock --check|\u001b/, name);
     }
     assert.match((await runMpip(["lock", "--check", "-o", "pylock.many.toml"], { cwd: dir })).stderr, /`package-number-7` and 52 more requirements: give them again/);
+    // One requirement: "give it again".
+    await writeFile(path.join(dir, "pylock.one.toml"), text.replace(/^requirements = .*$/m, 'requirements = ["blinker"]'));
+    assert.match((await runMpip(["lock", "--check", "-o", "pylock.one.toml"], { cwd: dir })).stderr, /^hint: `pylock\.one\.toml` was made from `blinker`: give it again, as in `mpip lock --check /m);
     // A lock that is not there, that cannot be read, or that does not say what it was made from: the
     // refusal says so, and not "nothing to lock" (before: it did, as if --check had not been given).
     await writeFile(path.join(dir, "pylock.bad.toml"), "not toml [");
