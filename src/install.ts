@@ -403,7 +403,7 @@ export async function commitStaged(resolved: Array<ResolvedPackage<Staged>>, run
     for (const warning of warnings) reporter.warn(warning);
   }
   warnSharedFiles(fresh, reporter);
-  warnBrokenDependents(installed, fresh, run.removing, reporter);
+  warnBrokenDependents(installed, fresh, run.removing, options.dryRun === true, reporter);
   const incoming = fresh.map((node) => ({
     key: normalizeName(node.name),
     name: node.name,
@@ -453,13 +453,13 @@ function refuseLongRecordPaths(incoming: ReadonlyArray<{ name: string; version: 
     const folderBytes = Buffer.byteLength(folder) - 1;
     if (folderBytes > NAME_MAX) {
       throw new MpipError("limit-exceeded", `refused to install \`${printable(name, 80)}\` ${printable(version, 80)}: the folder of its install record, \`${printable(folder.slice(0, -1), 120)}\`, would have a name ${folderBytes} bytes long, more than the ${NAME_MAX} a file or folder name can have; nothing was changed in \`${target}\``, {
-        hint: "the record's folder is named by the package's name and version, and no target takes a longer name; a package named by its file or folder takes a shorter name when that is renamed, or install it with --no-record",
+        hint: "the record's folder is named by the package's name and version, and no target takes a longer name: a shorter version, or for a package named by its file or folder a shorter name, makes it fit; or install it with --no-record",
       });
     }
     const longest = placements.filter((placement) => placement.to.startsWith(folder)).reduce((at, placement) => Math.max(at, Buffer.byteLength(placement.to)), 0);
     if (longest <= maxPathLength) continue;
     throw new MpipError("limit-exceeded", `refused to install \`${printable(name, 80)}\` ${printable(version, 80)}: the paths of its install record (in \`${printable(folder.slice(0, -1), 120)}\`) would be up to ${longest} bytes long, more than the limit of ${maxPathLength}; nothing was changed in \`${target}\``, {
-      hint: "the record's folder is named by the package's name and version; a package named by its file or folder takes a shorter name when that is renamed. Device filesystems (FAT, littlefs) take paths of at most 255 bytes; if your target takes longer paths, raise the limit with --max-path-length",
+      hint: "the record's folder is named by the package's name and version: a shorter version, or for a package named by its file or folder a shorter name, makes it fit. Device filesystems (FAT, littlefs) take paths of at most 255 bytes; if your target takes longer paths, raise the limit with --max-path-length",
     });
   }
 }
@@ -470,7 +470,7 @@ function refuseLongRecordPaths(incoming: ReadonlyArray<{ name: string; version: 
  * (`mpip install 'fmt==0.9'` under `app`, which requires `fmt>=1.0`; with --no-deps, or asked by name), or
  * a package `mpip sync` removes. The install goes ahead: the user asked for exactly this.
  */
-function warnBrokenDependents(installed: readonly Distribution[], fresh: ReadonlyArray<ResolvedPackage<Staged>>, removing: ReadonlySet<string> | undefined, reporter: Reporter): void {
+function warnBrokenDependents(installed: readonly Distribution[], fresh: ReadonlyArray<ResolvedPackage<Staged>>, removing: ReadonlySet<string> | undefined, dryRun: boolean, reporter: Reporter): void {
   const arriving = new Map(fresh.map((node) => [normalizeName(node.name), node]));
   for (const kept of installed) {
     if (arriving.has(kept.key) || removing?.has(kept.key) === true) continue;
@@ -479,9 +479,9 @@ function warnBrokenDependents(installed: readonly Distribution[], fresh: Readonl
       const node = arriving.get(key);
       const who = `\`${printable(kept.name)}${kept.version === "" ? "" : ` ${printable(kept.version, 80)}`}\`, which stays,`;
       if (node !== undefined && node.version !== "" && requirement.specifier !== "" && isComparableVersion(node.version) && !satisfiesSpecifier(node.version, requirement.specifier, { prereleases: true })) {
-        reporter.warn(`${who} requires \`${printable(requirement.text, 120)}\`, but \`${printable(node.name)}\` ${printable(node.version, 80)} is installed now`);
+        reporter.warn(`${who} requires \`${printable(requirement.text, 120)}\`, but \`${printable(node.name)}\` ${printable(node.version, 80)} ${dryRun ? "would be installed" : "is installed now"}`);
       } else if (node === undefined && removing?.has(key) === true) {
-        reporter.warn(`${who} requires \`${printable(requirement.text, 120)}\`, which is removed`);
+        reporter.warn(`${who} requires \`${printable(requirement.text, 120)}\`, which ${dryRun ? "would be removed" : "is removed"}`);
       }
     }
   }

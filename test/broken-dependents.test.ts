@@ -59,6 +59,13 @@ describe("packages the target keeps whose requirements an install breaks", () =>
     assert.doesNotMatch(upgraded.stderr, /which stays/);
   });
 
+  test("a dry run says what would be", async () => {
+    const target = await gaugeImage();
+    const dry = await runMpip(["install", "--dry-run", "--no-index", "-f", links, "-p", target, "dial==1.5"]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stderr, /^warning: `gauge 1\.0`, which stays, requires `dial>=2\.0`, but `dial` 1\.5 would be installed$/m);
+  });
+
   test("mpip sync removing a package another it keeps requires: warned", async () => {
     const target = await gaugeImage();
     const project = path.join(work.dir, "sync-project");

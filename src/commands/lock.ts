@@ -115,10 +115,9 @@ async function madeFrom(file: string): Promise<{ what: string; one: boolean; com
   if (inputs === undefined || inputs.requirements.length === 0) return { silent: true };
   const words = ["mpip", "lock", "--check", ...(file === DEFAULT_LOCK_FILE ? [] : ["-o", file])];
   // Folders as the lock names them (absolute), given relative to the current folder.
-  const here = (entry: string) => relativeInput(entry, process.cwd());
   if (inputs.indexUrls.length === 0) words.push("--no-index");
-  for (const url of inputs.indexUrls) words.push("-i", here(url));
-  for (const folder of inputs.findLinks) words.push("-f", here(folder));
+  for (const url of inputs.indexUrls) words.push("-i", relativeInput(url, "index", process.cwd()));
+  for (const folder of inputs.findLinks) words.push("-f", relativeInput(folder, "find-links", process.cwd()));
   if (inputs.pre) words.push("--pre");
   if (inputs.noDeps) words.push("--no-deps");
   if (lock.build !== undefined) words.push(...buildArguments(lock.build));

@@ -132,8 +132,8 @@ export function renderLock(lock: Lock, lockDir: string): string {
     lines.push("", `[tool.${formatKey(TOOL)}]`, ...tableBody({
       arch: build.firmware?.arch,
       compile: build.compile,
-      "find-links": inputs.findLinks.map((entry) => relativeInput(entry, lockDir)),
-      "index-urls": inputs.indexUrls.map((entry) => relativeInput(entry, lockDir)),
+      "find-links": inputs.findLinks.map((entry) => relativeInput(entry, "find-links", lockDir)),
+      "index-urls": inputs.indexUrls.map((entry) => relativeInput(entry, "index", lockDir)),
       "install-order": lock.packages.map((item) => normalizeName(item.name)),
       mpy: build.firmware?.mpy,
       "no-deps": inputs.noDeps,
@@ -213,15 +213,24 @@ export function relativePath(file: string, lockDir: string): string {
 }
 
 /**
- * An index or `--find-links` entry of `[tool.mpip]` (`index-urls`, `find-links`) that names a folder on
- * this machine by a path, after any `mip+`, `pypi+` or `simple+` prefix: the prefix and the path. Undefined
- * for a URL (http, https, `file:`), which is the same wherever the lock lies.
+ * What `[tool.mpip]` records of an input: an index (`index-urls`: a URL, or a folder by path after any
+ * `mip+`, `pypi+` or `simple+` prefix, as `-i` takes it) or a `--find-links` folder (always a path: a
+ * folder named `simple+d` or `http:x` is that folder).
  */
-export function localInput(entry: string): { prefix: string; folder: string } | undefined {
+export type InputKind = "index" | "find-links";
+
+/**
+ * An entry that names a folder on this machine by a path: the prefix (an index's kind, if any) and the
+ * path. Undefined for a URL (http, https, `file:`, or any `scheme://`), which is the same wherever the lock
+ * lies. As `-i` reads it (sources/index-kind.ts `parseIndexLocation`): `a:b` and `C:\dist` are paths.
+ */
+export function localInput(entry: string, kind: InputKind): { prefix: string; folder: string } | undefined {
+  if (entry === "") return undefined;
+  // `-f` takes folders only (a URL is refused): every entry is a path.
+  if (kind === "find-links") return { prefix: "", folder: entry };
   const prefix = /^(mip|pypi|simple)\+/i.exec(entry)?.[0] ?? "";
   const folder = entry.slice(prefix.length);
-  // A scheme, but not a Windows drive (`C:\dist`, `C:/dist`).
-  if (folder === "" || (/^[a-z][a-z0-9+.-]*:/i.test(folder) && !/^[a-z]:([\\/]|$)/i.test(folder))) return undefined;
+  if (folder === "" || /^(https?|file):/i.test(folder) || /^[a-z][a-z0-9+.-]*:\/\//i.test(folder)) return undefined;
   return { prefix, folder };
 }
 
@@ -229,8 +238,8 @@ export function localInput(entry: string): { prefix: string; folder: string } | 
  * A local entry (`localInput`) resolved against `base`, the folder it was given in: absolute, as the lock
  * keeps inputs in memory. A URL is returned as it is.
  */
-export function absoluteInput(entry: string, base: string): string {
-  const local = localInput(entry);
+export function absoluteInput(entry: string, kind: InputKind, base: string): string {
+  const local = localInput(entry, kind);
   return local === undefined ? entry : `${local.prefix}${path.resolve(base, local.folder)}`;
 }
 
@@ -239,9 +248,14 @@ export function absoluteInput(entry: string, base: string): string {
  * itself): to the lock's folder in the lock, as PEP 751 writes every path, so that the lock means the
  * same folders wherever it is checked from; to the current folder in a command offered to the user.
  */
-export function relativeInput(entry: string, base: string): string {
-  const local = localInput(entry);
-  return local === undefined || !path.isAbsolute(local.folder) ? entry : `${local.prefix}${relativePath(local.folder, base)}`;
+export function relativeInput(entry: string, kind: InputKind, base: string): string {
+  const local = localInput(entry, kind);
+  if (local === undefined || !path.isAbsolute(local.folder)) return entry;
+  const relative = relativePath(local.folder, base);
+  // A folder whose own name would read back as a prefix or a URL (`simple+d`, `http:x`) is written `./simple+d`.
+  const written = `${local.prefix}${relative}`;
+  const back = localInput(written, kind);
+  return back !== undefined && back.prefix === local.prefix && back.folder === relative ? written : `${local.prefix}./${relative}`;
 }
 
 /** The path of a local index's folder: its `file:` URL decoded, or the path a folder of sdists is named by. */

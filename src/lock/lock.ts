@@ -116,8 +116,8 @@ async function resolveLock(options: LockOptions): Promise<Lock> {
       // Local folders absolute (format.ts `absoluteInput`): the lock writes them relative to itself.
       inputs: {
         requirements: options.requirements,
-        indexUrls: options.indexUrls.map((entry) => absoluteInput(stripCredentials(entry), cwd)),
-        findLinks: options.findLinks.map((entry) => absoluteInput(entry, cwd)),
+        indexUrls: options.indexUrls.map((entry) => absoluteInput(stripCredentials(entry), "index", cwd)),
+        findLinks: options.findLinks.map((entry) => absoluteInput(entry, "find-links", cwd)),
         pre: options.pre,
         noDeps: options.noDeps,
       },

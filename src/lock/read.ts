@@ -338,8 +338,8 @@ function toolTable(document: Table, reader: LockReader): { build: LockBuild; inp
     inputs: {
       requirements: reader.strings(table.requirements, `tool.${TOOL}.requirements`) ?? [],
       // Folders relative to the lock (format.ts `relativeInput`), kept absolute.
-      indexUrls: (reader.strings(table["index-urls"], `tool.${TOOL}.index-urls`) ?? []).map((entry) => absoluteInput(entry, reader.lockDir)),
-      findLinks: (reader.strings(table["find-links"], `tool.${TOOL}.find-links`) ?? []).map((entry) => absoluteInput(entry, reader.lockDir)),
+      indexUrls: (reader.strings(table["index-urls"], `tool.${TOOL}.index-urls`) ?? []).map((entry) => absoluteInput(entry, "index", reader.lockDir)),
+      findLinks: (reader.strings(table["find-links"], `tool.${TOOL}.find-links`) ?? []).map((entry) => absoluteInput(entry, "find-links", reader.lockDir)),
       pre: flag("pre"),
       noDeps: flag("no-deps"),
     },

@@ -8,7 +8,7 @@ import path from "node:path";
 import { describe, test } from "node:test";
 import { parse as parseToml } from "smol-toml";
 import { diffLocks } from "../../src/lock/diff.js";
-import { renderLock, type Lock, type LockedPackage } from "../../src/lock/format.js";
+import { absoluteInput, relativeInput, renderLock, type InputKind, type Lock, type LockedPackage } from "../../src/lock/format.js";
 import { parseLock } from "../../src/lock/read.js";
 import { keyValue } from "../../src/lock/toml.js";
 import { evaluateMarker, parseMarker } from "../../src/spec/markers.js";
@@ -121,6 +121,32 @@ describe("writing a lock", () => {
     }
     assert.equal(keyValue("a.b", 1), '"a.b" = 1');
     throwsMpip(() => keyValue("key", "bad\ud800"), "bad-metadata", "not valid Unicode");
+  });
+});
+
+describe("[tool.mpip]'s folders: relative to the lock, read back as the same folders", () => {
+  const base = path.resolve("/work/locks/app");
+  const cases: Array<[string, InputKind, string, string]> = [
+    // [as given, kind, kept (absolute), written relative to the lock]
+    ["wheelhouse", "find-links", path.join(base, "wheelhouse"), "wheelhouse"],
+    ["simple+d", "find-links", path.join(base, "simple+d"), "simple+d"],
+    ["http:x", "find-links", path.join(base, "http:x"), "http:x"],
+    ["../shared/dist", "find-links", path.resolve(base, "../shared/dist"), "../shared/dist"],
+    ["simple+d", "index", `simple+${path.join(base, "d")}`, "simple+d"],
+    ["mip+vendor", "index", `mip+${path.join(base, "vendor")}`, "mip+vendor"],
+    // A folder named like a prefix or a URL, given as such (`./simple+d`), is written so that it reads back so.
+    ["./simple+d", "index", path.join(base, "simple+d"), "./simple+d"],
+    ["./http:x", "index", path.join(base, "http:x"), "./http:x"],
+    ["https://host/simple", "index", "https://host/simple", "https://host/simple"],
+    ["simple+https://host/simple", "index", "simple+https://host/simple", "simple+https://host/simple"],
+    ["file:///srv/index", "index", "file:///srv/index", "file:///srv/index"],
+  ];
+  test("kept absolute, written relative, and read back the same", () => {
+    for (const [given, kind, kept, written] of cases) {
+      assert.equal(absoluteInput(given, kind, base), kept, `${kind} ${given}`);
+      assert.equal(relativeInput(kept, kind, base), written, `${kind} ${given}`);
+      assert.equal(absoluteInput(written, kind, base), kept, `${kind} ${given} read back`);
+    }
   });
 });
 
