@@ -73,6 +73,9 @@ export function usageError(error: CommanderError, context: ParseContext): MpipEr
   const { command } = context;
   const help = command === undefined ? "mpip --help" : `mpip ${command.name} --help`;
   const hint = [`\`${help}\` shows ${command === undefined ? "the commands" : "its usage and options"}`];
+  // `mpip --json`, `mpip -p img`: an option before any command, which mpip itself does not take.
+  const option = error.code === "commander.unknownOption" && command === undefined ? /^unknown option '(.*)'/.exec(text)?.[1] : undefined;
+  if (option !== undefined) hint.unshift(`no command was given: mpip itself takes only --help and --version, and a command's options go after it, as in \`mpip install ${printable(option, 40)} ...\``);
   // Arguments missing or extra, or a required option (`download -d`, `index build -o`) missing: the usage line shows what to give.
   const incomplete = ["commander.missingArgument", "commander.excessArguments", "commander.missingMandatoryOptionValue"];
   if (command !== undefined && incomplete.includes(error.code)) hint.push(`usage: mpip ${command.name} ${command.usage}`);

@@ -209,6 +209,18 @@ describe("unknown commands", () => {
     assert.match(typo.stderr, /^hint: mpip's commands are `install`, `download`, `lock`, `sync`, `list`, `show`, `freeze`, `manifest`, `uninstall`, `pack`, `bin2res`, `repack`, `check`, `cache` and `index`; `mpip --help` describes them$/m);
   });
 
+  test("an option before any command (`mpip --json`, `mpip -p img`) says that no command was given, and where options go", async () => {
+    for (const option of ["--json", "-p"]) {
+      const result = await runMpip(option === "-p" ? [option, "img"] : [option]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, new RegExp(`^error: unknown option '${option}'$`, "m"));
+      assert.match(result.stderr, new RegExp(`^hint: no command was given: mpip itself takes only --help and --version, and a command's options go after it, as in \`mpip install ${option} \\.\\.\\.\`$`, "m"), result.stderr);
+    }
+    // After a command, the plain hint.
+    const after = await runMpip(["install", "--bogus"]);
+    assert.doesNotMatch(after.stderr, /no command was given/);
+  });
+
   test("`mpip help NAME` for no such command says so, as `mpip NAME` does, with the close name; for a command it shows its help", async () => {
     // Before: the whole top-level help, exit 2, and no word of what was wrong.
     const typo = await runMpip(["help", "instal"]);
