@@ -80,8 +80,9 @@ const commanderDefaults = new Command().configureOutput();
 /**
  * commander's output, written through standard-streams.ts: help and the version printed into a pipe or a
  * file make no stream object (3-8 ms of `mpip --help | less`). On what may be a terminal, the width and
- * colours are asked of Node's streams, as commander does; elsewhere the width is commander's 80 columns, and there is no colour
- * (mpip's help has no styles of its own; commander would strip any where it finds no terminal).
+ * colours are asked of Node's streams, as commander does (`defaults`); elsewhere the width is commander's
+ * 80 columns, and there is no colour (mpip's help has no styles of its own; commander would strip any
+ * where it finds no terminal).
  */
 function standardOutput(defaults: OutputConfiguration): OutputConfiguration {
   return {

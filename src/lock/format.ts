@@ -24,6 +24,7 @@ import path from "node:path";
 import type { SourceKind } from "../record/format.js";
 import { fileUrlPath, isFileUrl } from "../http/file-url.js";
 import { isShorthand } from "../sources/git-hosts.js";
+import { splitIndexEntry } from "../sources/index-kind.js";
 import { normalizeName } from "../spec/names.js";
 import type { Location } from "../sources/types.js";
 import { formatKey, keyValue, tableBody, type TomlInline, type TomlValue } from "./toml.js";
@@ -222,16 +223,14 @@ export type InputKind = "index" | "find-links";
 /**
  * An entry that names a folder on this machine by a path: the prefix (an index's kind, if any) and the
  * path. Undefined for a URL (http, https, `file:`, or any `scheme://`), which is the same wherever the lock
- * lies. As `-i` reads it (sources/index-kind.ts `parseIndexLocation`): `a:b` and `C:\dist` are paths.
+ * lies. As `-i` reads it (sources/index-kind.ts `splitIndexEntry`): `a:b` and `C:\dist` are paths.
  */
 export function localInput(entry: string, kind: InputKind): { prefix: string; folder: string } | undefined {
   if (entry === "") return undefined;
   // `-f` takes folders only (a URL is refused): every entry is a path.
   if (kind === "find-links") return { prefix: "", folder: entry };
-  const prefix = /^(mip|pypi|simple)\+/i.exec(entry)?.[0] ?? "";
-  const folder = entry.slice(prefix.length);
-  if (folder === "" || /^(https?|file):/i.test(folder) || /^[a-z][a-z0-9+.-]*:\/\//i.test(folder)) return undefined;
-  return { prefix, folder };
+  const { prefix, rest, url } = splitIndexEntry(entry);
+  return url || rest === "" ? undefined : { prefix, folder: rest };
 }
 
 /**

@@ -107,8 +107,8 @@ async function resolveLock(options: LockOptions): Promise<Lock> {
       for (const warning of node.prepared.warnings) reporter.warn(warning);
     }
     const kinds = sourceKinds(sources);
-    const localFolders = new Set(options.indexUrls.flatMap((url) => parseIndexLocation(url, options.cwd).folder ?? []));
     const cwd = options.cwd ?? process.cwd();
+    const localFolders = new Set(options.indexUrls.flatMap((url) => parseIndexLocation(url, cwd).folder ?? []));
     const packages = lockedPackages(resolved, { kindOf: (source) => kinds.get(source), localFolders, requested: (node: ResolvedPackage<Staged>) => node.requests.some((request) => roots.has(request)) });
     return {
       packages,

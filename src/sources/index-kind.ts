@@ -35,6 +35,17 @@ const PREFIX = /^(mip|pypi|simple)\+/i;
 const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /**
+ * An index as `-i` gives it, split as parseIndexLocation reads it: the kind prefix as typed (`simple+`,
+ * with its `+`; "" for none), the rest, and whether the rest is a URL (http, https, `file:`, any
+ * `scheme://`) rather than a folder's path (`./dl`, `a:b`, `C:\dl`). Never throws.
+ */
+export function splitIndexEntry(text: string): { prefix: string; rest: string; url: boolean } {
+  const prefix = PREFIX.exec(text)?.[0] ?? "";
+  const rest = text.slice(prefix.length);
+  return { prefix, rest, url: /^(https?|file):/i.test(rest) || URL_SCHEME.test(rest) };
+}
+
+/**
  * The index `-i` names: `simple+https://host/simple/` → { url: "https://host/simple", kind: "simple" };
  * `./dl`, `mip+/srv/v2` or `file:///srv/v2` → { url: "file:///srv/v2", folder: "/srv/v2" } (with the
  * kind, for a prefix). A path is taken as typed (`%` included) and resolved against `cwd`; a `file:` URL
@@ -42,9 +53,8 @@ const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
  * names no folder (the message never shows credentials that a URL typed without its scheme carries).
  */
 export function parseIndexLocation(text: string, cwd: string = process.cwd()): IndexLocation {
-  const prefix = PREFIX.exec(text)?.[1]?.toLowerCase() as IndexKind | undefined;
-  const rest = prefix === undefined ? text : text.slice(prefix.length + 1);
-  const kind = prefix === undefined ? {} : { kind: prefix };
+  const { prefix, rest } = splitIndexEntry(text);
+  const kind = prefix === "" ? {} : { kind: prefix.slice(0, -1).toLowerCase() as IndexKind };
   if (/^https?:/i.test(rest)) {
     const url = rest.replace(/\/+$/, "");
     const protocol = parseUrl(url)?.protocol;
