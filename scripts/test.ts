@@ -13,6 +13,8 @@
 //   and its output is printed whole when it ends, so files never interleave. The files that
 //   look longest start first (by how many processes they start and their size: see `expectedWork`), so
 //   that no long file is left running alone at the end while the other cores idle.
+// - The files run in the runner's environment less what would tie them to the machine (NODE_EXTRA_CA_CERTS,
+//   MPIP_CACHE_DIR: see `testEnvironment`).
 // - Time budgets scale with the machine: how long Node takes to start, against a quiet 2-core machine,
 //   gives a factor from 1 to 4 (or MPIP_TEST_SCALE) that multiplies each file's budget and is passed to
 //   the tests, which scale their own waits by it (test/helpers/budget.ts); a file that starts while the
@@ -72,13 +74,27 @@ function expectedWork(file: string): number {
   return text.length + 2000 * starts;
 }
 
+/**
+ * The environment every test file runs in, before what is the file's own: the runner's, without what
+ * would make the tests depend on the machine. NODE_EXTRA_CA_CERTS goes: Node reads and parses that file
+ * at every start-up (a system bundle of ~140 certificates: ~90 ms of CPU, more than Node's own start-up),
+ * in every process the suite starts, and no test trusts it: those about certificates make their own
+ * authorities and set it themselves (test/network.test.ts).
+ */
+function testEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  delete env.MPIP_CACHE_DIR;
+  return env;
+}
+
 function startupScale(): number {
   const fromEnv = Number(process.env.MPIP_TEST_SCALE);
   if (Number.isFinite(fromEnv) && fromEnv > 0) return fromEnv;
   const times: number[] = [];
   for (let i = 0; i < 3; i++) {
     const start = performance.now();
-    spawnSync(process.execPath, ["-e", "0"], { stdio: "ignore" });
+    spawnSync(process.execPath, ["-e", "0"], { stdio: "ignore", env: testEnvironment() });
     times.push(performance.now() - start);
   }
   const median = times.sort((a, b) => a - b)[1]!;
@@ -160,8 +176,7 @@ function runFile(file: string, budgetMs: number, scale: number): Promise<{ outco
   // A test that runs mpip without a cache of its own (test/helpers/cli.ts childEnv) would otherwise write
   // into the user's real ~/.cache/mpip (or an MPIP_CACHE_DIR set outside the suite), and share it.
   const userCache = mkdtempSync(path.join(tmpdir ?? os.tmpdir(), "mpip-suite-user-cache-"));
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: userCache, MPIP_TEST_SCALE: String(scale), MPIP_TEST_FILE: relative, ...(tmpdir === undefined ? {} : { TMPDIR: tmpdir }) };
-  delete env.MPIP_CACHE_DIR;
+  const env: NodeJS.ProcessEnv = { ...testEnvironment(), XDG_CACHE_HOME: userCache, MPIP_TEST_SCALE: String(scale), MPIP_TEST_FILE: relative, ...(tmpdir === undefined ? {} : { TMPDIR: tmpdir }) };
   const child = spawn(process.execPath, ["--enable-source-maps", `--test-reporter=${REPORTER}`, "--test-reporter-destination=stdout", compiled.compiled(file)], {
     cwd: ROOT,
     env,

@@ -22,7 +22,7 @@ import { nextCheck } from "./event-loop.js";
 import { CAUTIOUS_CONNECTIONS, ConnectionPolicy, OPEN_CONNECTIONS } from "./http/connections.js";
 import { checkProxyEnvironment } from "./http/proxy-env.js";
 import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, withRetries, type Attempt, type RetryNotice } from "./http/retry.js";
-import { trustedCertificates } from "./http/tls.js";
+import { trustedContext } from "./http/tls.js";
 import { loadUndici, maxHeaderSize, type UndiciParts } from "./http/undici.js";
 import type { Cache } from "./cache/cache.js";
 import { conditionalHeaders, forbidsStoring, validatorsOf, type CachedAnswer } from "./cache/documents.js";
@@ -368,10 +368,10 @@ export class HttpClient {
   }
 
   private connect() {
-    this.client ??= Promise.all([loadUndici(), trustedCertificates(this.certFile)]).then(([undici, ca]) => {
+    this.client ??= Promise.all([loadUndici(), trustedContext(this.certFile)]).then(([undici, secureContext]) => {
       checkProxyEnvironment();
       const timeout = this.timeoutMs;
-      const tls = { timeout, ...(ca === undefined ? {} : { ca }) };
+      const tls = { timeout, ...(secureContext === undefined ? {} : { secureContext }) };
       // Proxies come from HTTP_PROXY, HTTPS_PROXY and NO_PROXY, as curl and pip read them. A proxy's own
       // connection and the TLS tunnelled through it get the same timeout and certificates. HTTP/2 is used
       // where the server offers it (ALPN), one connection then carrying many requests. Connections are

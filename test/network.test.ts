@@ -18,6 +18,9 @@ let other: IndexServer;
 /** An https index whose certificate is signed by the test CA. */
 let secure: IndexServer;
 let pki: TestPki;
+/** A second https index, signed by a second test CA. */
+let secure2: IndexServer;
+let pki2: TestPki;
 let work: { dir: string; cleanup: () => Promise<void> };
 let home: string;
 
@@ -25,7 +28,7 @@ const PACKAGES = [
   "ok-plain", "s503-once", "s503-always", "s429-after", "s503-date", "s503-long", "s501", "s404-file",
   "reset-before", "reset-before-always", "reset-after", "reset-after-always", "cut-once", "cut-always", "cut-chunked", "cut-meta",
   "digest", "stall-once", "stall-always", "slow-headers", "trickle", "loop", "moved", "downgrade",
-  "via-proxy", "no-proxy", "via-proxy-tls", "tls-none", "tls-cert", "tls-env", "tls-bad-cert",
+  "via-proxy", "no-proxy", "via-proxy-tls", "tls-none", "tls-cert", "tls-env", "tls-both", "tls-bad-cert",
   "auth-url", "auth-missing", "auth-wrong", "auth-redirect", "auth-netrc", "auth-netrc-env", "auth-netrc-default",
 ];
 
@@ -33,8 +36,12 @@ before(async () => {
   work = await tempDir("mpip-network-");
   home = path.join(work.dir, "home");
   await mkdir(home);
-  pki = await makeTestPki(work.dir);
-  [server, other, secure] = await Promise.all([startIndexServer(), startIndexServer(), startIndexServer({ tls: { key: pki.key, cert: pki.cert } })]);
+  await mkdir(path.join(work.dir, "pki2"));
+  [pki, pki2] = await Promise.all([makeTestPki(work.dir), makeTestPki(path.join(work.dir, "pki2"))]);
+  [server, other, secure, secure2] = await Promise.all([
+    startIndexServer(), startIndexServer(), startIndexServer({ tls: { key: pki.key, cert: pki.cert } }), startIndexServer({ tls: { key: pki2.key, cert: pki2.cert } }),
+  ]);
+  await secure2.addSdist({ name: "tls-second", version: "1.0", files: { "tls_second.py": 'NAME = "tls-second"\n' } });
   for (const name of PACKAGES) {
     const spec = { name, version: "1.0", files: { [`${name.replace(/-/g, "_")}.py`]: `NAME = "${name}"\n${"# padding\n".repeat(200)}` } };
     // The same bytes on every server, so a redirect to another one serves what the index's sha256 promises.
@@ -42,7 +49,7 @@ before(async () => {
   }
 });
 after(async () => {
-  await Promise.all([server.close(), other.close(), secure.close()]);
+  await Promise.all([server.close(), other.close(), secure.close(), secure2.close()]);
   await work.cleanup();
 });
 
@@ -331,6 +338,13 @@ describe("proxies and certificates", { concurrency: true }, () => {
 
   test("NODE_EXTRA_CA_CERTS is trusted", async () => {
     await assertInstalled(await install("tls-env", ["-i", secure.url, "tls-env"], { NODE_EXTRA_CA_CERTS: pki.caFile }), "tls-env");
+  });
+
+  test("--cert adds to NODE_EXTRA_CA_CERTS: one install trusts both, over several connections", async () => {
+    const run = await install("tls-both", ["--cert", pki2.caFile, "-i", secure2.url, "-i", secure.url, "tls-second", "tls-both"], { NODE_EXTRA_CA_CERTS: pki.caFile });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(await listFiles(run.target), ["tls_both.py", "tls_second.py"]);
+    assert.ok(requestsFor(secure, "tls-both").length >= 2 && requestsFor(secure2, "tls-second").length >= 2);
   });
 
   test("a --cert file that is missing or holds no certificate is a usage error", async () => {
