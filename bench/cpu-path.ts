@@ -69,7 +69,8 @@ let probes = 0;
 function run(command: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, command, { env: { ...process.env, NO_COLOR: "1", ...env }, maxBuffer: 64 << 20 }, (error, _stdout, stderr) =>
+    // Without NODE_EXTRA_CA_CERTS, which Node parses at every start-up and no run here uses (bench/install.ts RUN_ENV).
+    execFile(process.execPath, command, { env: { ...process.env, NODE_EXTRA_CA_CERTS: undefined, NO_COLOR: "1", ...env }, maxBuffer: 64 << 20 }, (error, _stdout, stderr) =>
       error ? reject(new Error(`${command.join(" ")} failed: ${stderr}`)) : resolve((performance.now() - started) / 1000),
     );
   });

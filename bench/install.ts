@@ -123,12 +123,21 @@ async function serve(kind: "keep-alive" | "closing", graphs: Graph[]): Promise<S
 const work = await mkdtemp(path.join(os.tmpdir(), "mpip-bench-"));
 let runCounter = 0;
 
+/**
+ * The environment of every timed run: the bench's own without NODE_EXTRA_CA_CERTS, which Node reads and
+ * parses at each start-up (a system bundle: ~90 ms, more than the rest of Node's start-up) and which no run
+ * here uses (the servers are on loopback, over plain HTTP). With it, every figure would carry that cost
+ * and its noise, depending on the shell the bench was started from.
+ */
+const RUN_ENV: NodeJS.ProcessEnv = { ...process.env };
+delete RUN_ENV.NODE_EXTRA_CA_CERTS;
+
 /** Runs a command (argv after `node`), with `env` added; its wall time and peak RSS. */
 async function timeNode(argv: string[], env: Record<string, string> = {}): Promise<{ seconds: number; rssKiB: number }> {
   const rssFile = path.join(work, `rss-${++runCounter}`);
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
-    execFile(process.execPath, ["--require", path.join(root, "bench", "rss-probe.cjs"), ...argv], { env: { ...process.env, ...env, MPIP_BENCH_RSS_FILE: rssFile } }, (error, _stdout, stderr) =>
+    execFile(process.execPath, ["--require", path.join(root, "bench", "rss-probe.cjs"), ...argv], { env: { ...RUN_ENV, ...env, MPIP_BENCH_RSS_FILE: rssFile } }, (error, _stdout, stderr) =>
       error ? reject(new Error(`node ${argv.join(" ")} failed: ${stderr}`)) : resolve(),
     );
   });
