@@ -365,8 +365,11 @@ async function resolveOne<T>(key: string, requests: Request[], options: ResolveO
   }
 }
 
-/** Failures to reach something: the user, who never named it, must learn which package led there. */
-const REACHING = new Set<string>(["network", "tls", "http-status", "not-found"]);
+/**
+ * Failures to reach something (an --offline run's cache miss among them): the user, who never named it,
+ * must learn which package led there.
+ */
+const REACHING = new Set<string>(["network", "tls", "http-status", "not-found", "offline"]);
 
 /**
  * A failure to find or fetch what only packages' metadata asked for (a DNS failure on a `github:`

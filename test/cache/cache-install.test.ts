@@ -424,6 +424,17 @@ describe("--offline", () => {
     assert.deepEqual(s.server.requests, []);
   });
 
+  test("a dependency missing from the cache is named with the package that required it", async (t) => {
+    const s = await setup(t);
+    assert.equal((await s.install("roots-only", ["--no-deps", "-i", s.server.url, "orchard"])).code, 0);
+    s.reset();
+    const result = await s.install("deps", ["--offline", "-i", s.server.url, "orchard"]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, new RegExp(`^error: while getting \`apple\` \\(required by \`orchard 1\\.0\`\\): \`${s.server.url.replace(/[.]/g, "\\.")}/apple/json\` is not in the cache \`[^\`]+\`, and --offline forbids fetching it$`, "m"));
+    assert.match(result.stderr, /^hint: run the same command once with the network to fill the cache/m);
+    assert.deepEqual(s.server.requests, []);
+  });
+
   test("--cache-dir, --no-cache and --offline are in install's --help", async () => {
     const help = await runMpip(["install", "--help"]);
     assert.match(help.stdout, /--cache-dir <dir>\s+the download cache's folder/);
