@@ -2,8 +2,9 @@
 // command line, `MPIP_*` variables, requirement files (`${TOKEN}` expanded) and proxies; a message may
 // quote such a value anywhere (an unknown option, a bad value, a path that is really a URL). So every
 // string mpip prints passes through `redactSecrets` (text.ts renders and `printable` call it, the JSON
-// documents too): the userinfo of any URL becomes `***`, as `redactUrl` writes it, and the credentials
-// seen in the run's inputs (`rememberCredentials`) are replaced wherever they appear on their own.
+// documents too): the userinfo of any URL becomes `***`, as `redactUrl` writes it (but for the placeholder
+// of mpip's own examples, EXAMPLE_USERINFO), and the credentials seen in the run's inputs
+// (`rememberCredentials`) are replaced wherever they appear on their own.
 
 /**
  * `scheme://userinfo@`: the userinfo of a URL written in text. It ends at the *last* `@` before the first
@@ -11,6 +12,13 @@
  * `pa@ss`, so stopping at the first `@` would print `ss@host`.
  */
 const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#"'`<>\\]+@/gi;
+
+/**
+ * The userinfo of the example URLs in mpip's own hints (`https://user:token@host/pypi`): placeholders that
+ * show where credentials go, which redaction keeps (written `***`, the hint would hide what it shows).
+ * Every hint that shows credentials in a URL writes them with this.
+ */
+export const EXAMPLE_USERINFO = "user:token";
 
 /**
  * Credentials shorter than this are removed from URLs but not searched for in the rest of the text: a
@@ -45,7 +53,7 @@ export function rememberCredentials(text: string): void {
 
 /** `text` with the userinfo of every URL in it written `***`, and every remembered credential too. */
 export function redactSecrets(text: string): string {
-  let result = text.includes("://") ? text.replace(USERINFO, "$1***@") : text;
+  let result = text.includes("://") ? text.replace(USERINFO, (userinfo, scheme: string) => (userinfo === `${scheme}${EXAMPLE_USERINFO}@` ? userinfo : `${scheme}***@`)) : text;
   for (const secret of ordered) if (result.includes(secret)) result = result.split(secret).join("***");
   return result;
 }

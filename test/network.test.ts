@@ -399,7 +399,8 @@ describe("credentials", { concurrency: true }, () => {
   test("without credentials the 401 says to check them, and is not retried", async () => {
     const run = await install("auth-missing", ["-i", guarded.url, "auth-missing"]);
     assertFailed(run, /answered HTTP 401$/m);
-    assert.match(run.stderr, /hint: check your credentials: in the index URL .* or in ~\/\.netrc/);
+    // The example shows where credentials go: mpip's own placeholder is not redacted.
+    assert.match(run.stderr, /hint: check your credentials: in the index URL \(`https:\/\/user:token@host\/\.\.\.`\) or in ~\/\.netrc/);
     assert.equal(requestsFor(guarded, "auth-missing").length, 1);
   });
 

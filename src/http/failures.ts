@@ -3,6 +3,7 @@
 // what failed, on which URL (credentials redacted), what to do, and whether trying again may help.
 
 import { MpipError } from "../errors.js";
+import { EXAMPLE_USERINFO } from "../secrets.js";
 import { isRetryableStatus, parseRetryAfter, seconds, type Attempt } from "./retry.js";
 import { quantity } from "../text.js";
 import { maxHeaderSize } from "./undici.js";
@@ -28,7 +29,7 @@ export function statusFailure(status: number, retryAfter: string | undefined, co
   const retryable = isRetryableStatus(status);
   const hint =
     status === 401 || status === 403
-      ? "check your credentials: in the index URL (`https://user:token@host/...`) or in ~/.netrc"
+      ? `check your credentials: in the index URL (\`https://${EXAMPLE_USERINFO}@host/...\`) or in ~/.netrc`
       : retryable
         ? `the server is overloaded or failing; ${RETRY_HINT}`
         : "check the index URL";

@@ -8,6 +8,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import { MpipError } from "../errors.js";
+import { EXAMPLE_USERINFO } from "../secrets.js";
 import { printable } from "../text.js";
 import { redactUrl } from "../http.js";
 import { fileUrlPath, folderFileUrl } from "../http/file-url.js";
@@ -102,8 +103,8 @@ function notAnIndex(text: string, cwd?: string): MpipError {
   const shown = printable(redactUrl(text).replace(/^([a-z]+\+)?[^/]*@/i, "$1***@"));
   return new MpipError("usage", `\`${shown}\` is not an http or https URL${cwd === undefined ? "" : ", nor a folder on this machine"}; an index is a URL such as \`https://host/pypi\` or a local folder, optionally with a kind: \`mip+\`, \`pypi+\`, \`simple+\``, {
     hint: cwd === undefined
-      ? "add the scheme, e.g. `-i https://user:token@host/pypi`"
-      : `for a URL, add the scheme (e.g. \`-i https://user:token@host/pypi\`); a folder's path is relative to the current folder \`${printable(cwd)}\``,
+      ? `add the scheme, e.g. \`-i https://${EXAMPLE_USERINFO}@host/pypi\``
+      : `for a URL, add the scheme (e.g. \`-i https://${EXAMPLE_USERINFO}@host/pypi\`); a folder's path is relative to the current folder \`${printable(cwd)}\``,
   });
 }
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { redactSecrets, rememberCredentials } from "../../src/secrets.js";
+import { EXAMPLE_USERINFO, redactSecrets, rememberCredentials } from "../../src/secrets.js";
 import { printable } from "../../src/text.js";
 import { runMpip, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
@@ -57,6 +57,11 @@ describe("no output shows a credential", () => {
     const file = path.join(work.dir, "private.txt");
     await writeFile(file, `-i http://${USER}:\${VAULT_TOKEN}@${server.url.slice("http://".length)}\nvault\n`);
     await leakFree(["install", "-v", "--json", "-p", freshTarget(), "-r", file], { VAULT_TOKEN: TOKEN }, 0);
+  });
+
+  test("the hints that show where credentials go show it: an index without a scheme", async () => {
+    const output = await leakFree(["install", "-p", freshTarget(), "-i", "example.com/pypi", "vault"], {}, 2);
+    assert.match(output, /^hint: for a URL, add the scheme \(e\.g\. `-i https:\/\/user:token@host\/pypi`\)/m);
   });
 
   test("usage errors that echo a value: a bad MPIP_* value, an unknown option, a bad option value, a URL where a path is taken", async () => {
@@ -110,6 +115,11 @@ describe("redactSecrets", () => {
     assert.equal(redactSecrets("`https://user:abcdefgh@ijklmnop@example.com/x` is a URL; see https://h/a@b"), "`https://***@example.com/x` is a URL; see https://h/a@b");
     rememberCredentials("https://ci:first-half@second-half@idx.example/simple");
     assert.equal(redactSecrets("401 for first-half@second-half"), "401 for ***");
+    // The placeholder of mpip's own examples (EXAMPLE_USERINFO) shows where credentials go; anything else is hidden.
+    assert.equal(redactSecrets(`e.g. \`-i https://${EXAMPLE_USERINFO}@host/pypi\``), "e.g. `-i https://user:token@host/pypi`");
+    for (const near of ["user:token1", "user:tok", "users:token", "user:token:x", "token", "user"]) {
+      assert.equal(redactSecrets(`https://${near}@host/pypi`), "https://***@host/pypi", near);
+    }
     // Redacted before a long text is cut, so no cut leaves part of a token.
     const long = `https://user:${"x".repeat(300)}@host/simple`;
     assert.equal(printable(long, 60), "https://***@host/simple");
