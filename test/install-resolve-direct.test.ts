@@ -33,11 +33,21 @@ before(async () => {
   const landing = { name: "landing-pkg", version: "1.0", files: { "landing_pkg.py": "" } };
   const landingBody = await buildSdist(landing);
   const directSdist = await buildSdist({ name: "foo", version: "1.5", files: { "foo.py": "F = 'url'\n" } });
+  // Dependencies by URL in a package's metadata (PEP 508 `name @ URL`), beside an index that has the name.
+  const leafSdist = await buildSdist({ name: "leaf", version: "9.0", files: { "leaf.py": "LEAF = 'url'\n" } });
+  const leafUrl = `${server.origin}/direct/leaf-9.0.tar.gz`;
+  await server.addSdist({ name: "leaf", version: "1.0", files: { "leaf.py": "LEAF = 'index'\n" } });
+  await server.addSdist({ name: "branch-txt", version: "1.0", files: { "branch_txt.py": "" }, requires: [`leaf @ ${leafUrl}`] });
+  await server.addSdist({ name: "branch-dist", version: "1.0", files: { "branch_dist.py": "" }, requiresDist: [`leaf @ ${leafUrl}`] });
+  await server.addSdist({ name: "branch-misnamed", version: "1.0", files: { "branch_misnamed.py": "" }, requires: [`twig @ ${leafUrl}`] });
+  await server.addSdist({ name: "branch-file", version: "1.0", files: { "branch_file.py": "" }, requires: ["leaf @ file:///etc/hostname"] });
+  await server.addSdist({ name: "branch-module", version: "1.0", files: { "branch_module.py": "" }, requires: [`leaf @ ${server.origin}/direct/leaf.py`] });
   server.routes.unshift(
     { name: "landing-root", pattern: /^\/mirror\/?$/, handle: () => ({ status: 200, headers: { "content-type": "text/html" }, body: Buffer.from("<html><body><h1>Welcome</h1><a href=\"https://example.invalid/docs\">docs</a></body></html>") }) },
     { name: "landing-project", pattern: /^\/mirror\/landing-pkg\/json$/, handle: () => jsonReply(200, { info: { name: "landing-pkg", version: "1.0" }, releases: { "1.0": [{ filename: sdistFilename(landing), url: `${server.origin}/mirror-files/${sdistFilename(landing)}`, packagetype: "sdist" }] } }) },
     { name: "landing-file", pattern: /^\/mirror-files\//, handle: () => ({ status: 200, body: landingBody }) },
     { name: "direct-sdist", pattern: /^\/direct\/foo-1\.5\.tar\.gz$/, handle: () => ({ status: 200, body: directSdist }) },
+    { name: "direct-leaf", pattern: /^\/direct\/leaf-9\.0\.tar\.gz$/, handle: () => ({ status: 200, body: leafSdist }) },
     { name: "flaky-index", pattern: /^\/flaky\/index\.json$/, handle: () => ({ status: 503 }) },
   );
 });
@@ -49,6 +59,41 @@ after(async () => {
 
 const env = () => ({ MPIP_GITHUB_URL: repos.hosts.github, MPIP_RETRY_BASE_MS: "1" });
 const install = (target: string, args: string[], cwd?: string) => runMpip(["install", "--no-record", "-p", target, "-i", `mip+${mip.base}`, ...args], { env: env(), ...(cwd === undefined ? {} : { cwd }) });
+
+describe("dependencies by URL in a package's metadata", () => {
+  const installFromIndex = (target: string, args: string[]) => runMpip(["install", "-p", target, "-i", server.url, ...args], { env: env() });
+  const leafRequests = () => server.requests.filter((line) => line.includes("/direct/leaf-9.0.tar.gz")).length;
+
+  test("are fetched from their URL, never taken from an index under their name: from requires.txt and from PKG-INFO", async () => {
+    for (const root of ["branch-txt", "branch-dist"]) {
+      const target = path.join(work.dir, `url-dep-${root}`);
+      const before = leafRequests();
+      const result = await installFromIndex(target, [root]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(await readFile(path.join(target, "leaf.py"), "utf8"), "LEAF = 'url'\n", root);
+      assert.equal(leafRequests(), before + 1, `${root}: the URL was fetched`);
+      const listed = (JSON.parse((await runMpip(["list", "--json", "-p", target])).stdout) as { packages: Array<{ name: string; version: string }> }).packages;
+      assert.deepEqual(listed.map((item) => `${item.name} ${item.version}`).sort(), [`${root} 1.0`, "leaf 9.0"]);
+    }
+  });
+
+  test("that cannot be followed are errors naming the package and the dependency, and nothing is installed", async () => {
+    const cases: Array<[string, RegExp]> = [
+      ["branch-misnamed", /^error: in the dependencies of .*branch-misnamed.*: `twig @ http:\/\/127\.0\.0\.1:\d+\/direct\/leaf-9\.0\.tar\.gz` names `twig`, but the file at that URL is `leaf`$/m],
+      ["branch-file", /^error: in the dependencies of .*branch-file.*: `file:\/\/\/etc\/hostname` is not an http or https URL$/m],
+      ["branch-module", /^error: in the dependencies of .*branch-module.*: `leaf @ http:\/\/127\.0\.0\.1:\d+\/direct\/leaf\.py`: a `name @ URL` requirement must point at a \.tar\.gz sdist$/m],
+    ];
+    for (const [root, message] of cases) {
+      const target = path.join(work.dir, `url-dep-${root}`);
+      const result = await installFromIndex(target, [root]);
+      assert.equal(result.code, 1, `${root}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+      assert.match(result.stderr, /^hint: a dependency by URL must be an http or https URL of an sdist named as the dependency; this one is for the package's authors to fix\. To install the package anyway, give --no-deps/m);
+      assert.doesNotMatch(result.stderr, /This is a bug/);
+      assert.equal(existsSync(target), false, root);
+    }
+  });
+});
 
 describe("direct sources in one plan", () => {
   test("a package.json whose folder is named like a dependency does not answer it (the name is a guess), and both are refused: one image records one package under a name", async () => {

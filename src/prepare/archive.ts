@@ -7,7 +7,7 @@ import { SMALL_WINDOW } from "../archive/gzip-scan.js";
 import { MpipError } from "../errors.js";
 import { nextTurn } from "../event-loop.js";
 import type { Prepared } from "../resolve/resolve.js";
-import type { PackageSpec } from "../spec/package-spec.js";
+import { dependencySpec, type PackageSpec } from "../spec/package-spec.js";
 import { parseRequiresDist, parseRequiresTxt } from "../spec/requires.js";
 import { parseMetadata } from "../record/format.js";
 import type { PrepareContext, Staged } from "./context.js";
@@ -27,7 +27,7 @@ export async function prepareArchive(dir: string, archive: ArchiveBytes, label: 
   const unpacked = await unpackSdist(archive.data, dir, label, context.limits);
   const smallWindow = unpacked.maxDistance <= SMALL_WINDOW;
   const warnings = smallWindow ? [] : [windowProblem(label, unpacked.maxDistance, context.strictWindow)];
-  const dependencies: PackageSpec[] = dependenciesOf(unpacked.requiresTxt, unpacked.pkgInfo, label).map((requirement) => ({ type: "requirement", requirement }));
+  const dependencies: PackageSpec[] = dependenciesOf(unpacked.requiresTxt, unpacked.pkgInfo, label);
   return {
     dependencies,
     value: { dir, files: unpacked.files, digests: unpacked.digests, sha256: archive.sha256, origin: archive.origin, filename: archive.filename, smallWindow, warnings, ...summaryOf(unpacked.pkgInfo) },
@@ -50,11 +50,11 @@ function windowProblem(label: string, distance: number, strict: boolean): string
   return `${message}; installed anyway`;
 }
 
-function dependenciesOf(requiresTxt: string | undefined, pkgInfo: string | undefined, label: string) {
+/** The package's dependencies, each by name or by URL (package-spec.ts `dependencySpec`). @throws MpipError naming `label`. */
+function dependenciesOf(requiresTxt: string | undefined, pkgInfo: string | undefined, label: string): PackageSpec[] {
   try {
-    if (requiresTxt !== undefined) return parseRequiresTxt(requiresTxt);
-    if (pkgInfo !== undefined) return parseRequiresDist(pkgInfo);
-    return [];
+    const requirements = requiresTxt !== undefined ? parseRequiresTxt(requiresTxt) : pkgInfo !== undefined ? parseRequiresDist(pkgInfo) : [];
+    return requirements.map(dependencySpec);
   } catch (error) {
     if (error instanceof MpipError) throw new MpipError(error.code, `in the dependencies of ${label}: ${error.message}`, { cause: error, ...(error.hint ? { hint: error.hint } : {}) });
     throw error;

@@ -152,6 +152,27 @@ function urlSpec(text: string): DirectSpec {
   return { key: documentUrl, name: displayName(parsed.pathname, source), source, artifact: { type: "package-json", location: { type: "remote", url: documentUrl }, ...(sha256 ? { sha256 } : {}) } };
 }
 
+/**
+ * A dependency that a package's metadata states (requires.txt, Requires-Dist): by name, or by URL (PEP 508
+ * `name @ https://host/name-1.0.tar.gz`), which is then fetched from that URL, as pip does and as the same
+ * spec on the command line is, and never taken from an index under its name. Only an http or https URL
+ * to an sdist named as the requirement is: a `file:` URL in a package's metadata would read the
+ * installing machine's disk. Throws MpipError("bad-spec").
+ */
+export function dependencySpec(requirement: Requirement): PackageSpec {
+  if (requirement.url === undefined) return { type: "requirement", requirement };
+  try {
+    return direct(namedUrlSpec(requirement));
+  } catch (error) {
+    if (!(error instanceof MpipError)) throw error;
+    // The hint for the same spec typed on the command line says how to retype it; a package's own is not the user's to retype.
+    throw new MpipError(error.code, error.message, {
+      cause: error,
+      hint: "a dependency by URL must be an http or https URL of an sdist named as the dependency; this one is for the package's authors to fix. To install the package anyway, give --no-deps and name what it needs yourself",
+    });
+  }
+}
+
 /** PEP 508 `name @ https://host/name-1.0.tar.gz`. */
 function namedUrlSpec(requirement: Requirement): DirectSpec {
   const spec = urlSpec(requirement.url!);
