@@ -28,7 +28,7 @@ const PACKAGES = [
   "ok-plain", "s503-once", "s503-always", "s429-after", "s503-date", "s503-long", "s501", "s404-file",
   "reset-before", "reset-before-always", "reset-after", "reset-after-always", "cut-once", "cut-always", "cut-chunked", "cut-meta",
   "digest", "stall-once", "stall-always", "slow-headers", "trickle", "loop", "moved", "downgrade",
-  "via-proxy", "no-proxy", "via-proxy-tls", "tls-none", "tls-cert", "tls-env", "tls-both", "tls-bad-cert",
+  "via-proxy", "no-proxy", "via-proxy-tls", "tls-none", "tls-cert", "tls-env", "tls-both", "tls-openssl", "tls-bad-cert",
   "auth-url", "auth-missing", "auth-wrong", "auth-redirect", "auth-netrc", "auth-netrc-env", "auth-netrc-default",
 ];
 
@@ -345,6 +345,14 @@ describe("proxies and certificates", { concurrency: true }, () => {
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(await listFiles(run.target), ["tls_both.py", "tls_second.py"]);
     assert.ok(requestsFor(secure, "tls-both").length >= 2 && requestsFor(secure2, "tls-second").length >= 2);
+  });
+
+  test("--cert adds to OpenSSL's store when Node uses it (--use-openssl-ca)", async () => {
+    const run = await install("tls-openssl", ["--cert", pki2.caFile, "-i", secure2.url, "-i", secure.url, "tls-second", "tls-openssl"], {
+      NODE_OPTIONS: "--use-openssl-ca", SSL_CERT_FILE: pki.caFile, SSL_CERT_DIR: path.join(work.dir, "no-cert-dir"),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(await listFiles(run.target), ["tls_openssl.py", "tls_second.py"]);
   });
 
   test("a --cert file that is missing or holds no certificate is a usage error", async () => {

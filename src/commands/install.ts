@@ -136,10 +136,10 @@ export type BuildFlags = Pick<InstallFlags, "cert" | "mpyCross" | "targetVersion
 export async function checkBuildFlags(flags: BuildFlags): Promise<MpyTarget | undefined> {
   if (flags.cert !== undefined) {
     await checkTypedPaths([flags.cert], "file", "given with --cert");
-    // Read now, whether or not this install turns out to use the network: a bad --cert is bad usage.
-    const { parsePemBundle } = await import("../http/tls.js");
-    const { readFile } = await import("node:fs/promises");
-    parsePemBundle(await readFile(flags.cert, "utf8"), flags.cert);
+    // Read now, whether or not this install turns out to use the network: a bad --cert is bad usage. The
+    // HTTP client takes the same reading.
+    const { readCertBundle } = await import("../http/tls.js");
+    await readCertBundle(flags.cert);
   }
   if (flags.mpyCross !== undefined) await checkTypedPaths([flags.mpyCross], "file", "given with --mpy-cross");
   const firmware = firmwareTarget(flags);
