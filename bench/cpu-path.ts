@@ -18,6 +18,7 @@ import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { withoutMachineSettings } from "../scripts/machine-env.js";
 import { startIndexServer } from "../test/helpers/index-server.js";
 import { publishGraph } from "./cpu-path-graph.js";
 
@@ -69,8 +70,8 @@ let probes = 0;
 function run(command: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    // Without NODE_EXTRA_CA_CERTS, which Node parses at every start-up and no run here uses (bench/install.ts RUN_ENV).
-    execFile(process.execPath, command, { env: { ...process.env, NODE_EXTRA_CA_CERTS: undefined, NO_COLOR: "1", ...env }, maxBuffer: 64 << 20 }, (error, _stdout, stderr) =>
+    // Without what would tie the figures to the shell (scripts/machine-env.ts), as bench/install.ts runs.
+    execFile(process.execPath, command, { env: { ...withoutMachineSettings(process.env), NO_COLOR: "1", ...env }, maxBuffer: 64 << 20 }, (error, _stdout, stderr) =>
       error ? reject(new Error(`${command.join(" ")} failed: ${stderr}`)) : resolve((performance.now() - started) / 1000),
     );
   });

@@ -30,6 +30,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { withoutMachineSettings } from "../scripts/machine-env.js";
 import { startIndexServer, type IndexServer } from "../test/helpers/index-server.js";
 import { serveMipIndex } from "../test/helpers/mip-index.js";
 import { serveSimple } from "../test/helpers/simple-index.js";
@@ -124,13 +125,12 @@ const work = await mkdtemp(path.join(os.tmpdir(), "mpip-bench-"));
 let runCounter = 0;
 
 /**
- * The environment of every timed run: the bench's own without NODE_EXTRA_CA_CERTS, which Node reads and
- * parses at each start-up (a system bundle: ~90 ms, more than the rest of Node's start-up) and which no run
- * here uses (the servers are on loopback, over plain HTTP). With it, every figure would carry that cost
- * and its noise, depending on the shell the bench was started from.
+ * The environment of every timed run: the bench's own without what would make the figures depend on the
+ * shell (scripts/machine-env.ts): mpip's MPIP_* settings and proxies, and NODE_EXTRA_CA_CERTS, which Node
+ * reads and parses at each start-up (a system bundle: ~90 ms, more than the rest of Node's start-up) and
+ * which no run here uses (the servers are on loopback, over plain HTTP).
  */
-const RUN_ENV: NodeJS.ProcessEnv = { ...process.env };
-delete RUN_ENV.NODE_EXTRA_CA_CERTS;
+const RUN_ENV = withoutMachineSettings(process.env);
 
 /** Runs a command (argv after `node`), with `env` added; its wall time and peak RSS. */
 async function timeNode(argv: string[], env: Record<string, string> = {}): Promise<{ seconds: number; rssKiB: number }> {

@@ -13,8 +13,8 @@
 //   and its output is printed whole when it ends, so files never interleave. The files that
 //   look longest start first (by how many processes they start and their size: see `expectedWork`), so
 //   that no long file is left running alone at the end while the other cores idle.
-// - The files run in the runner's environment less what would tie them to the machine (NODE_EXTRA_CA_CERTS,
-//   MPIP_CACHE_DIR: see `testEnvironment`).
+// - The files run in the runner's environment less what would tie them to the shell (NODE_EXTRA_CA_CERTS,
+//   proxies, mpip's MPIP_* settings: scripts/machine-env.ts).
 // - Time budgets scale with the machine: how long Node takes to start, against a quiet 2-core machine,
 //   gives a factor from 1 to 4 (or MPIP_TEST_SCALE) that multiplies each file's budget and is passed to
 //   the tests, which scale their own waits by it (test/helpers/budget.ts); a file that starts while the
@@ -33,6 +33,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { BUILD_FOLDER, compileTests, type CompiledTests } from "./compile-tests.js";
+import { withoutMachineSettings } from "./machine-env.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const REPORTER = path.join(ROOT, "scripts", "test-reporter.mjs");
@@ -76,16 +77,11 @@ function expectedWork(file: string): number {
 
 /**
  * The environment every test file runs in, before what is the file's own: the runner's, without what
- * would make the tests depend on the machine. NODE_EXTRA_CA_CERTS goes: Node reads and parses that file
- * at every start-up (a system bundle of ~140 certificates: ~90 ms of CPU, more than Node's own start-up),
- * in every process the suite starts, and no test trusts it: those about certificates make their own
- * authorities and set it themselves (test/network.test.ts).
+ * would make the tests depend on the shell (scripts/machine-env.ts: NODE_EXTRA_CA_CERTS, which Node
+ * parses at every start-up of the suite's thousands of processes, proxies, mpip's own MPIP_* settings...).
  */
 function testEnvironment(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.NODE_EXTRA_CA_CERTS;
-  delete env.MPIP_CACHE_DIR;
-  return env;
+  return withoutMachineSettings(process.env);
 }
 
 function startupScale(): number {
