@@ -66,7 +66,7 @@ export function installOptions(): Array<[OptionGroup, Option]> {
     ["network", option("--timeout <seconds>", "network timeout for connecting and for a stalled response (default: 30)", positiveSeconds("--timeout", 3600))],
     ["network", option("--retries <n>", "how many times to retry a request after a temporary failure: 429, 5xx, a reset or cut-short download, a timeout (default: 3)", wholeNumber("--retries", 100))],
     ["network", option("--cert <file>", "a PEM bundle of certificate authorities to trust besides the default ones", nonEmpty("--cert"))],
-    ["cache", option("--cache-dir <dir>", "the download cache's folder (default: MPIP_CACHE_DIR, else ~/.cache/mpip on Linux, ~/Library/Caches/mpip on macOS, %LOCALAPPDATA%\\mpip\\Cache on Windows)", nonEmpty("--cache-dir"))],
+    ["cache", option("--cache-dir <dir>", "the download cache's folder (default: MPIP_CACHE_DIR, else $XDG_CACHE_HOME/mpip (~/.cache/mpip) on Linux, ~/Library/Caches/mpip on macOS, %LOCALAPPDATA%\\mpip\\Cache on Windows)", nonEmpty("--cache-dir"))],
     ["cache", option("--no-cache", "neither read nor write the download cache: fetch every document and file")],
     ["cache", option("--offline", "never use the network: index documents come from the cache as they are, files by their sha256; anything the cache cannot answer is an error naming it", false)],
     ["limits", option("--max-unpacked-bytes <size>", `the most one archive may unpack to (default: ${formatBytes(DEFAULT_LIMITS.maxUnpackedBytes)}; units KiB, MiB, GiB)`, byteSize("--max-unpacked-bytes"))],

@@ -1,5 +1,5 @@
 // upip's extraction rules, applied to the path after its first component is stripped. Kept exactly:
-// a file upip would install, mpip installs, and the other way round (FORMATS.md section 2).
+// a file upip would install, mpip installs, and the other way round (upip.py's `install_tar`).
 
 const SKIPPED_PREFIXES = ["setup.", "PKG-INFO", "README"] as const;
 

@@ -23,7 +23,7 @@ export function addCacheCommand(program: Command, run: Run): void {
     .description(
       "The download cache: every file mpip downloads, by its sha256, and every index document and hashless file, by URL with its HTTP validators, " +
         "so that the next install asks only whether they changed and a file whose sha256 is known is not asked for at all. " +
-        "It is in --cache-dir, else MPIP_CACHE_DIR, else the user's cache folder (~/.cache/mpip on Linux). Deleting it loses only time.",
+        "It is in --cache-dir, else MPIP_CACHE_DIR, else the user's cache folder ($XDG_CACHE_HOME/mpip, ~/.cache/mpip, on Linux). Deleting it loses only time.",
     )
     .addHelpText("after", CACHE_EXAMPLES);
 

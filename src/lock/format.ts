@@ -1,6 +1,5 @@
 // The lock: what `mpip lock` pins and `mpip install --lock` / `mpip sync` installs, as data, and how
-// mpip writes it as PEP 751 `pylock.toml` (packaging.python.org, "pylock.toml Specification"; FORMATS.md
-// section 7). Pure: no I/O. Reading a lock (mpip's or another tool's) is read.ts.
+// mpip writes it as PEP 751 `pylock.toml` (packaging.python.org, "pylock.toml Specification"). Pure: no I/O. Reading a lock (mpip's or another tool's) is read.ts.
 //
 // What the standard expresses is written in its own keys: `name` (PEP 503 normalized), `version`,
 // `index`, `dependencies` (informational, as the spec says), and where the bytes are: `sdist` for an sdist

@@ -1,7 +1,7 @@
 // Python `repr` of str and bytes, byte for byte as CPython 3 prints them, and the `R.py` resource module
 // that sdist_upip and micropython-lib's mpy_bin2res.py write with `"%r: %r," % (key, data)`.
 // Pure logic: `R.py` must equal what those tools produce, so a package packed by mpip and one packed by
-// sdist_upip carry the same bytes (FORMATS.md section 3).
+// sdist_upip carry the same bytes (sdist_upip.py's `make_resource_module`).
 //
 // Printability of non-ASCII characters follows CPython's `str.isprintable()`: everything but the Unicode
 // categories Cc, Cf, Cs, Co, Cn (other) and Zs, Zl, Zp (separators), space excepted. The categories come

@@ -1,7 +1,7 @@
 // What `repack` keeps of an sdist, and which kept files become `R.py` resources. Pure logic on paths
 // below the top folder.
 //
-// sdist_upip's filter (FORMATS.md section 3), first match wins: keep `*.egg-info/PKG-INFO` and
+// sdist_upip's filter (micropython-lib's sdist_upip.py, `filter_tar`), first match wins: keep `*.egg-info/PKG-INFO` and
 // `requires.txt`; drop `setup.py`; keep `*.py` at any depth; drop any other top-level file; drop the other
 // egg-info files; keep the rest. It ran on a MANIFEST that listed only the package, so "the rest" was
 // package data and every `.py` was the package's. A modern sdist also carries `docs/` (with `conf.py`),

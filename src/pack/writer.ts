@@ -1,7 +1,7 @@
 // The archive mpip writes: a plain ustar tar, gzip level 9 with a 4 KiB window, byte for byte reproducible.
 // Plain ustar because device readers (upip's, MicroPython's `tarfile`) read only the 100-byte name field and
 // decide "folder" from a trailing `/`: they write pax headers out as files and ignore the ustar `prefix`
-// field (FORMATS.md section 1). So a longer name is refused here rather than split or extended. Every name
+// field (upip's utarfile and micropython-lib's tarfile read plain ustar only). So a longer name is refused here rather than split or extended. Every name
 // must also be one FAT holds as written, and no two paths one on FAT (archive/fat-names.ts): `mpip install`
 // refuses such an archive, and a device's card cannot hold it.
 //

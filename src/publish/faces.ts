@@ -1,5 +1,5 @@
-// The PyPI-style faces of an index build, as data and bytes (pure): the PyPI JSON API (FORMATS.md section
-// 4: `pypi/{name}/json` with `info`, `releases` and `urls`, and `pypi/{name}/{version}/json` with that
+// The PyPI-style faces of an index build, as data and bytes (pure): the PyPI JSON API (docs.pypi.org,
+// "JSON API": `pypi/{name}/json` with `info`, `releases` and `urls`, and `pypi/{name}/{version}/json` with that
 // version's `urls`), which upip and `mpip -i URL/pypi` read, and the simple repository API: PEP 503 HTML
 // (`simple/index.html`, `simple/{name}/index.html`, each link with `#sha256=`) and the same pages in PEP
 // 691's JSON form (`index.json` beside each, for hosts that choose a file by the request's Accept header).

@@ -1,6 +1,6 @@
 // The install record's format: one `NAME-VERSION.dist-info/` folder per distribution in the target, as
 // pip writes it for `--target` and pipkin on a device (PEP 376, PEP 627, PEP 610, the binary distribution
-// format's RECORD; FORMATS.md section 6), so that `pip list --path`, `importlib.metadata` and pipkin read
+// format's RECORD), so that `pip list --path`, `importlib.metadata` and pipkin read
 // what mpip installed. Pure functions only: names, the RECORD CSV, METADATA and mpip's own `mpip.json`,
 // as written. I/O is in write.ts (staging a record); records in a target are read by read.ts alone.
 

@@ -1,4 +1,4 @@
-// `mpip manifest`: a MicroPython `manifest.py` (tools/manifestfile.py's format, FORMATS.md section 8)
+// `mpip manifest`: a MicroPython `manifest.py` (the format of MicroPython's tools/manifestfile.py)
 // that freezes an image as it is installed, so a firmware build takes it as `FROZEN_MANIFEST` without
 // anything being copied into the port's tree. Every importable file of the image is named:
 //   a top-level folder   `package("pkg", files=[...], base_path=IMAGE)`: its `.py` and `.mpy` files listed

@@ -1,5 +1,5 @@
 // mip's forge shorthands: `github:org/repo[/path][@ref]`, `gitlab:...`, `codeberg:...` become raw-file
-// URLs exactly as mip's `_rewrite_url` builds them (FORMATS.md section 4), with the forge hosts
+// URLs exactly as mip's `_rewrite_url` builds them (micropython-lib's mip/mip/__init__.py), with the forge hosts
 // overridable (mirrors, enterprise installs, tests). Org, repo and path segments are user or document
 // input that ends up in a URL: each is checked and percent-encoded, so none can climb out of the repo.
 // One form is mpip's own: a GitLab project inside subgroups, `gitlab:group/subgroup/project/-/path`,

@@ -1,4 +1,4 @@
-// micropython-lib's v2 index (what `mip` reads; FORMATS.md section 4): `index.json` lists every package
+// micropython-lib's v2 index (what `mip` reads: micropython-lib's tools/build.py writes it): `index.json` lists every package
 // with its versions per flavor ("py" for sources, an .mpy major such as "6"); each release is a package
 // document at `package/{flavor}/{name}/{version}.json` whose files live at `file/{h[:2]}/{h}`. This
 // source only says which documents exist; package-json.ts reads them and the installer fetches the files.
@@ -211,8 +211,8 @@ export interface MipDocumentLocation {
 }
 
 /**
- * A URL of the shape `{base}/package/{flavor}/{name}/{version}.json` (FORMATS.md section 4, as mip builds
- * it in `_install_package`) is a package document of the v2 index at `{base}`: a dependency or a spec
+ * A URL of the shape `{base}/package/{flavor}/{name}/{version}.json` (as mip builds it in
+ * `_install_package`) is a package document of the v2 index at `{base}`: a dependency or a spec
  * that names it directly is that index's package `name`, and the document's hash-only files are fetched
  * from that index, not from another one configured. Undefined for any other URL, and for one with a query
  * (a forge's raw-file API, whose files are not under `{base}`). The name must be a mip name (names.ts).

@@ -1,5 +1,5 @@
 // mip package documents: micropython-lib's v2 `package/{flavor}/{name}/{version}.json` and the
-// `package.json` of third-party repos share one format (FORMATS.md section 4). Parsing checks every
+// `package.json` of third-party repos share one format (mip's `_install_json`). Parsing checks every
 // destination like a tar entry's name before anything is fetched; planning turns the document into
 // files with a location and the hash to check (mip itself checks none); dependencies stay data.
 

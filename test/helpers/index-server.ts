@@ -1,4 +1,4 @@
-// A real HTTP server on 127.0.0.1 that serves packages through PyPI's JSON API (see FORMATS.md section 4).
+// A real HTTP server on 127.0.0.1 that serves packages through PyPI's JSON API (docs.pypi.org, "JSON API").
 // Routing is a small, mutable table (`routes`): each route turns a request into a `Reply`, and one function
 // (`send`) writes every reply. `fault()` spoils chosen responses (see faults.ts); `tls` serves https.
 import { createHash } from "node:crypto";

@@ -1,6 +1,6 @@
 // `mpip pack` end to end: the built CLI packs projects written by the test; the archives are served from
 // the local index, installed with `mpip install`, and their resources read in real MicroPython through a
-// `pkg_resources` that follows FORMATS.md section 3. Also: setup.cfg, the errors, reproducibility.
+// `pkg_resources` that follows micropython-lib's (R.py first). Also: setup.cfg, the errors, reproducibility.
 
 import assert from "node:assert/strict";
 import { cp, mkdir, readFile, rm, utimes, writeFile } from "node:fs/promises";

@@ -1,5 +1,5 @@
 // The install record: every install writes `NAME-VERSION.dist-info/` for each package it commits, in the
-// standard form (FORMATS.md section 6), read back by CPython's importlib.metadata and pip when the
+// standard form (PEP 376, PEP 627), read back by CPython's importlib.metadata and pip when the
 // machine has them; `--no-record` writes none. The built CLI against a real index on 127.0.0.1.
 
 import assert from "node:assert/strict";
