@@ -46,6 +46,10 @@ export interface ParseContext {
   /** `subcommands`: the words a command such as `cache` takes next (`dir`, `info`, `clean`). */
   command?: { name: string; usage: string; subcommands?: readonly string[] };
   commands: readonly string[];
+  /** The position of the command's name among the arguments, where one was named. */
+  commandAt?: number;
+  /** The arguments parsed (after `node mpip`). */
+  args?: readonly string[];
 }
 
 /**
@@ -73,9 +77,12 @@ export function usageError(error: CommanderError, context: ParseContext): MpipEr
   const { command } = context;
   const help = command === undefined ? "mpip --help" : `mpip ${command.name} --help`;
   const hint = [`\`${help}\` shows ${command === undefined ? "the commands" : "its usage and options"}`];
-  // `mpip --json`, `mpip -p img`: an option before any command, which mpip itself does not take.
-  const option = error.code === "commander.unknownOption" && command === undefined ? /^unknown option '(.*)'/.exec(text)?.[1] : undefined;
-  if (option !== undefined) hint.unshift(`no command was given: mpip itself takes only --help and --version, and a command's options go after it, as in \`mpip install ${printable(option, 40)} ...\``);
+  // `mpip --json`, `mpip -p img`, `mpip -p img list`: an option before any command, which mpip itself does
+  // not take.
+  const unknown = error.code === "commander.unknownOption" ? /^unknown option '(.*)'/.exec(text)?.[1] : undefined;
+  const before = unknown !== undefined && command !== undefined && context.commandAt !== undefined && (context.args ?? []).slice(0, context.commandAt).some((arg) => arg === unknown || arg.startsWith(`${unknown}=`));
+  if (unknown !== undefined && command === undefined) hint.unshift(`no command was given: mpip itself takes only --help and --version, and a command's options go after it, as in \`mpip install ${printable(unknown, 40)} ...\``);
+  else if (before) hint.unshift(`\`${printable(unknown, 40)}\` came before the command: mpip itself takes only --help and --version, and a command's options go after it, as in \`mpip ${command.name} ${printable(unknown, 40)} ...\``);
   // Arguments missing or extra, or a required option (`download -d`, `index build -o`) missing: the usage line shows what to give.
   const incomplete = ["commander.missingArgument", "commander.excessArguments", "commander.missingMandatoryOptionValue"];
   if (command !== undefined && incomplete.includes(error.code)) hint.push(`usage: mpip ${command.name} ${command.usage}`);

@@ -218,7 +218,18 @@ describe("unknown commands", () => {
     }
     // After a command, the plain hint.
     const after = await runMpip(["install", "--bogus"]);
-    assert.doesNotMatch(after.stderr, /no command was given/);
+    assert.doesNotMatch(after.stderr, /no command was given|came before the command/);
+  });
+
+  test("an option before the command (`mpip -p img list`) says where it goes, with that command", async () => {
+    for (const [args, option, command] of [[["-p", "img", "list"], "-p", "list"], [["--target=img", "show", "x"], "--target=img", "show"], [["-q", "cache", "dir"], "-q", "cache dir"]] as const) {
+      const result = await runMpip([...args]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, new RegExp(`^hint: \`${option}\` came before the command: mpip itself takes only --help and --version, and a command's options go after it, as in \`mpip ${command} ${option} \\.\\.\\.\`$`, "m"), result.stderr);
+    }
+    // An option after the command that it does not take: the plain hint.
+    const after = await runMpip(["list", "--bogus"]);
+    assert.match(after.stderr, /^hint: `mpip list --help` shows its usage and options$/m);
   });
 
   test("`mpip help NAME` for no such command says so, as `mpip NAME` does, with the close name; for a command it shows its help", async () => {
