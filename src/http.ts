@@ -294,7 +294,7 @@ export class HttpClient {
    */
   private async attempt<T>(start: URL, options: GetOptions, sink: BodySink<T>, lease: Lease | undefined, signal: AbortSignal, revalidation?: Revalidation): Promise<Attempt<Answer<T>>> {
     let current = start;
-    const context = () => ({ url: current.toString(), timeoutMs: this.timeoutMs });
+    const context = () => ({ url: current.toString(), timeoutMs: this.timeoutMs, ...(this.certFile === undefined ? {} : { certFile: this.certFile }) });
     const draw = new Draw({ quota: options.quota, lease, signal });
     let tee: TeeSink<T> | undefined;
     try {

@@ -332,6 +332,20 @@ describe("proxies and certificates", { concurrency: true }, () => {
     assert.equal(requestsFor(secure, "tls-none").length, 0);
   });
 
+  test("a certificate error names the --cert file that did not help, and the proxy the request went through", async () => {
+    const wrong = await install("tls-none", ["--cert", pki2.caFile, "-i", secure.url, "tls-none"]);
+    assertFailed(wrong, /error: could not verify the TLS certificate of `https:\/\/127\.0\.0\.1:\d+\/pypi\/tls-none\/json`/);
+    assert.match(wrong.stderr, /^hint: neither Node's certificate authorities nor those in `.*pki2\/ca\.pem` \(--cert\) signed it: add the certificate of the authority that did to that file$/m);
+    const proxy = await startProxy();
+    try {
+      const through = await install("tls-none", ["-i", secure.url, "tls-none"], { HTTPS_PROXY: proxy.url });
+      assertFailed(through, /error: could not verify the TLS certificate of/);
+      assert.match(through.stderr, new RegExp(`^hint: if the index uses a private certificate authority, .*\\. The request went through the proxy \`${proxy.url.replace(/[.]/g, "\\.")}\` \\(HTTPS_PROXY\\) unless NO_PROXY names the host: a proxy that inspects TLS signs with an authority of its own$`, "m"));
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test("--cert adds a CA to the trusted ones", async () => {
     await assertInstalled(await install("tls-cert", ["--cert", pki.caFile, "-i", secure.url, "tls-cert"]), "tls-cert");
   });

@@ -5,7 +5,8 @@
 import { MpipError } from "../errors.js";
 import { EXAMPLE_USERINFO } from "../secrets.js";
 import { isRetryableStatus, parseRetryAfter, seconds, type Attempt } from "./retry.js";
-import { quantity } from "../text.js";
+import { printable, quantity } from "../text.js";
+import { hideLogin } from "./proxy-env.js";
 import { maxHeaderSize } from "./undici.js";
 
 /** The body ended (or the connection dropped) before all the bytes the response declared had come. */
@@ -19,6 +20,10 @@ export interface FailureContext {
   /** The URL being fetched, already redacted. */
   url: string;
   timeoutMs: number;
+  /** The --cert file, when one was given. */
+  certFile?: string;
+  /** Where the proxy variables are read (default: this process's environment). */
+  env?: NodeJS.ProcessEnv;
 }
 
 type Failure = Extract<Attempt<never>, { ok: false }>;
@@ -77,9 +82,15 @@ export function thrownFailure(thrown: unknown, context: FailureContext): Failure
       break;
   }
   if (code !== undefined && CERTIFICATE_CODES.test(code)) {
+    const trust = context.certFile === undefined
+      ? "if the index uses a private certificate authority, pass its certificate with `--cert FILE` (PEM) or set NODE_EXTRA_CA_CERTS"
+      : `neither Node's certificate authorities nor those in \`${printable(context.certFile)}\` (--cert) signed it: add the certificate of the authority that did to that file`;
+    const proxy = httpsProxyFor(url, context.env ?? process.env);
     return fail(
       `could not verify the TLS certificate of \`${url}\` (${reason})`,
-      "if the index uses a private certificate authority, pass its certificate with `--cert FILE` (PEM) or set NODE_EXTRA_CA_CERTS",
+      proxy === undefined
+        ? trust
+        : `${trust}. The request went through the proxy \`${proxy.value}\` (${proxy.name}) unless NO_PROXY names the host: a proxy that inspects TLS signs with an authority of its own${proxy.value.startsWith("https:") ? ", and a proxy reached over https must have a certificate mpip trusts too" : ""}`,
       false,
       "tls",
     );
@@ -93,6 +104,15 @@ export function thrownFailure(thrown: unknown, context: FailureContext): Failure
     retryable ? `the connection dropped; ${RETRY_HINT}` : "check your network connection, proxy settings (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) and the URL",
     retryable,
   );
+}
+
+/** The proxy (`https_proxy`, else `HTTPS_PROXY`, as undici reads them) an https URL is sent through, shown without its login; undefined for none. */
+function httpsProxyFor(url: string, env: NodeJS.ProcessEnv): { name: string; value: string } | undefined {
+  if (!url.startsWith("https:")) return undefined;
+  const name = env.https_proxy !== undefined ? "https_proxy" : "HTTPS_PROXY";
+  const value = env[name];
+  if (value === undefined || value === "") return undefined;
+  return { name, value: printable(hideLogin(value), 120) };
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -43,8 +43,8 @@ function proxyProblem(value: string): string | undefined {
   return undefined;
 }
 
-/** A proxy URL may carry a login: never print it, even from a value that is no URL. */
-function hideLogin(value: string): string {
+/** A proxy URL with its login (`user:password@`) shown as `***@`: never printed, even from a value that is no URL. */
+export function hideLogin(value: string): string {
   const url = parseUrl(value);
   if (url !== undefined && (url.username !== "" || url.password !== "")) {
     url.username = "***";
