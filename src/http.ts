@@ -377,6 +377,10 @@ export class HttpClient {
       // where the server offers it (ALPN), one connection then carrying many requests. Connections are
       // kept alive and capped per origin: 6 until the origin has kept one alive, then 16 (http/connections.ts).
       const connect = undici.buildConnector({ ...tls, allowH2: true });
+      // The TLS inside a proxy's tunnel offers HTTP/2 as a direct connection does (undici's proxy agent
+      // builds that connector from `requestTls` alone): without it, a server that speaks only HTTP/2 is
+      // refused through a proxy, and one that speaks both gets HTTP/1.1.
+      const tunnelledTls = { ...tls, allowH2: true };
       // Given, so that undici need not load node:http to read Node's (http/undici.ts).
       const headerBytes = maxHeaderSize();
       // The connections are counted where each origin's pool is made, with the connector it is given:
@@ -396,7 +400,7 @@ export class HttpClient {
       // a factory of its own: given Node's limit here too, or undici would load node:http to read it.
       const clientFactory = (origin: URL, options: object) => new undici.Pool(origin, { maxHeaderSize: headerBytes, ...(options as Pool.Options) });
       const agent = (connections: number, pools?: Map<string, Pool>) =>
-        new undici.EnvHttpProxyAgent({ connect, factory: factory(pools), clientFactory, connections, proxyTls: tls, requestTls: tls, headersTimeout: timeout, bodyTimeout: timeout, allowH2: true });
+        new undici.EnvHttpProxyAgent({ connect, factory: factory(pools), clientFactory, connections, proxyTls: tls, requestTls: tunnelledTls, headersTimeout: timeout, bodyTimeout: timeout, allowH2: true });
       const cautiousPools = new Map<string, Pool>();
       return { undici, cautious: agent(CAUTIOUS_CONNECTIONS, cautiousPools), cautiousPools, open: agent(OPEN_CONNECTIONS) };
     });

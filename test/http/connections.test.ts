@@ -250,6 +250,32 @@ describe("connections per origin", () => {
       }
     });
 
+    test("through a proxy (HTTPS_PROXY), a server that speaks only HTTP/2 is spoken to in HTTP/2", async () => {
+      const versions: string[] = [];
+      const server: Http2Server = createSecureServer({ key: pki.key, cert: pki.cert, allowHTTP1: false }, (req: Http2ServerRequest, res: Http2ServerResponse) => {
+        versions.push(req.httpVersion);
+        res.end(Buffer.alloc(Number(req.url.slice(1)), 0x63));
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const proxy = await startProxy();
+      const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, https_proxy: process.env.https_proxy };
+      process.env.HTTPS_PROXY = proxy.url;
+      delete process.env.https_proxy;
+      const client = new HttpClient({ retries: 0, certFile: pki.caFile });
+      try {
+        const answers = await getAll(client, Array.from({ length: 4 }, (_, i) => `${origin}/${i + 1}`));
+        assert.deepEqual(answers.map((answer) => answer.status === "ok" ? answer.body.length : -1), [1, 2, 3, 4]);
+        assert.deepEqual(new Set(versions), new Set(["2.0"]));
+        assert.ok(proxy.seen.length > 0 && proxy.seen.every((line) => line.startsWith("CONNECT ")), proxy.seen.join("\n"));
+      } finally {
+        await client.close();
+        for (const [name, value] of Object.entries(saved)) if (value === undefined) delete process.env[name]; else process.env[name] = value;
+        await proxy.close();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
     test("the built CLI, which loads its HTTP/2 half only when a connection negotiates it, installs over HTTP/2", async () => {
       const spec = { name: "h2-sensor", version: "1.0", files: { "h2_sensor.py": "READING = 2\n" } };
       const archive = await buildSdist(spec);
