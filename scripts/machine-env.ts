@@ -7,6 +7,10 @@ const MACHINE_SETTINGS = [
   // Node's start-up); the tests that trust a CA make their own and set it themselves.
   "NODE_EXTRA_CA_CERTS",
   "NODE_OPTIONS",
+  // `0` makes Node accept any certificate: the tests of certificate errors would pass nothing.
+  "NODE_TLS_REJECT_UNAUTHORIZED",
+  "NODE_DEBUG",
+  "OPENSSL_CONF",
   "SSL_CERT_FILE",
   "SSL_CERT_DIR",
   "NETRC",

@@ -20,6 +20,7 @@ import type { Placement } from "./image/commit-plan.js";
 import { readRecordsIn, type Distribution } from "./record/read.js";
 import { compareVersions, isComparableVersion, satisfiesSpecifier } from "./versions.js";
 import { normalizeName } from "./spec/names.js";
+import { formatRequirement, parseRequirement, type Requirement } from "./spec/requirement.js";
 import { requirementsOf } from "./record/describe.js";
 import { asInterrupted } from "./image/interrupt.js";
 import { MpipError } from "./errors.js";
@@ -533,15 +534,53 @@ function satisfiedBy(installed: readonly Distribution[], key: string, requests: 
   if (!isComparableVersion(distribution.version)) return undefined;
   if (upgrading && !(isComparableVersion(chosen!.version) && compareVersions(distribution.version, chosen!.version) === 0)) return undefined;
   if (!requests.every((request) => satisfiesSpecifier(distribution.version, request.requirement.specifier, { prereleases: true }))) return undefined;
-  const built = distribution.origin?.build ?? { compile: "no", mpy: null };
-  if (built.compile !== context.build.compile || (built.mpy ?? null) !== context.build.mpy) return undefined;
+  if (!builtAlike(distribution, context)) return undefined;
   return {
     key,
     name: distribution.name,
     version: distribution.version,
     source: context.target,
-    artifact: { type: "installed", distInfo: distribution.distInfo, requiresDist: distribution.requiresDist },
+    artifact: { type: "installed", distInfo: distribution.distInfo, requiresDist: settledRequiresDist(distribution.requiresDist, installed, context) },
   };
+}
+
+/** Whether `distribution` was built as this run builds (`--compile`, the .mpy version). */
+function builtAlike(distribution: Distribution, context: SatisfiedContext): boolean {
+  const built = distribution.origin?.build ?? { compile: "no", mpy: null };
+  return built.compile === context.build.compile && (built.mpy ?? null) === context.build.mpy;
+}
+
+/**
+ * The recorded Requires-Dist of a package the target keeps, as the walk follows them. A dependency by URL
+ * (`leaf @ https://host/leaf-9.0.tar.gz`, as provenance.ts records one) that the target holds from that
+ * same URL (its direct_url.json; with the sha256 the line pins, if it pins one), and keeps as satisfiedBy
+ * keeps a package, stands as its name alone, so that the copy installed answers it: fetched again at every install, it would never settle, and the
+ * record's URL has its credentials written `***`. One the target does not hold so is fetched again, from
+ * the URL without the `***` login (which is no login), so that a server that wants one says so.
+ */
+function settledRequiresDist(lines: readonly string[], installed: readonly Distribution[], context: SatisfiedContext): string[] {
+  return lines.map((line) => {
+    let requirement: Requirement;
+    try {
+      requirement = parseRequirement(line);
+    } catch {
+      return line;
+    }
+    if (requirement.url === undefined) return line;
+    const [url, fragment] = splitFragment(requirement.url);
+    const pinned = /^sha256=([0-9a-f]{64})$/i.exec(fragment ?? "")?.[1]?.toLowerCase();
+    // Held as satisfiedBy keeps a package: recorded once, with a version, built as this run builds.
+    const records = installed.filter((item) => item.key === normalizeName(requirement.name));
+    const held = records.length === 1 && records[0]!.directUrl?.url === url && isComparableVersion(records[0]!.version) && builtAlike(records[0]!, context) ? records[0] : undefined;
+    const heldHash = held?.directUrl?.info.type === "archive" ? held.directUrl.info.hashes.sha256?.toLowerCase() : undefined;
+    if (held !== undefined && (pinned === undefined || heldHash === pinned)) return formatRequirement({ ...requirement, url: undefined, specifier: "" });
+    return url.includes("//***@") ? formatRequirement({ ...requirement, url: requirement.url.replace("//***@", "//") }) : line;
+  });
+}
+
+function splitFragment(url: string): [string, string | undefined] {
+  const at = url.indexOf("#");
+  return at < 0 ? [url, undefined] : [url.slice(0, at), url.slice(at + 1)];
 }
 
 /** The kind of each source by its label: what `mpip.json` says a package was chosen from. */

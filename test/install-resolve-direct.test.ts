@@ -2,6 +2,7 @@
 // guessed index kind behaves when the guess is hard: through the built CLI against a real server.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -42,6 +43,11 @@ before(async () => {
   await server.addSdist({ name: "branch-misnamed", version: "1.0", files: { "branch_misnamed.py": "" }, requires: [`twig @ ${leafUrl}`] });
   await server.addSdist({ name: "branch-file", version: "1.0", files: { "branch_file.py": "" }, requires: ["leaf @ file:///etc/hostname"] });
   await server.addSdist({ name: "branch-module", version: "1.0", files: { "branch_module.py": "" }, requires: [`leaf @ ${server.origin}/direct/leaf.py`] });
+  const leafSha = createHash("sha256").update(leafSdist).digest("hex");
+  const credentialed = leafUrl.replace("http://", "http://ci:s3cr3t-pw@");
+  await server.addSdist({ name: "branch-pinned", version: "1.0", files: { "branch_pinned.py": "" }, requires: [`leaf @ ${credentialed}#sha256=${leafSha}`] });
+  await server.addSdist({ name: "branch-pinned-plain", version: "1.0", files: { "branch_pinned_plain.py": "" }, requires: [`leaf @ ${leafUrl}#sha256=${leafSha}`] });
+  await server.addSdist({ name: "branch-wrong", version: "1.0", files: { "branch_wrong.py": "" }, requires: [`leaf @ ${leafUrl}#sha256=${"0".repeat(64)}`] });
   server.routes.unshift(
     { name: "landing-root", pattern: /^\/mirror\/?$/, handle: () => ({ status: 200, headers: { "content-type": "text/html" }, body: Buffer.from("<html><body><h1>Welcome</h1><a href=\"https://example.invalid/docs\">docs</a></body></html>") }) },
     { name: "landing-project", pattern: /^\/mirror\/landing-pkg\/json$/, handle: () => jsonReply(200, { info: { name: "landing-pkg", version: "1.0" }, releases: { "1.0": [{ filename: sdistFilename(landing), url: `${server.origin}/mirror-files/${sdistFilename(landing)}`, packagetype: "sdist" }] } }) },
@@ -75,6 +81,35 @@ describe("dependencies by URL in a package's metadata", () => {
       const listed = (JSON.parse((await runMpip(["list", "--json", "-p", target])).stdout) as { packages: Array<{ name: string; version: string }> }).packages;
       assert.deepEqual(listed.map((item) => `${item.name} ${item.version}`).sort(), [`${root} 1.0`, "leaf 9.0"]);
     }
+  });
+
+  test("settle: installed again, the one the target holds from that URL answers it, unfetched; the record keeps the pin, not the login", async () => {
+    const target = path.join(work.dir, "url-dep-settle");
+    const first = await installFromIndex(target, ["branch-pinned"]);
+    assert.equal(first.code, 0, first.stderr);
+    const metadata = await readFile(path.join(target, "branch_pinned-1.0.dist-info", "METADATA"), "utf8");
+    assert.match(metadata, /^Requires-Dist: leaf @ http:\/\/\*\*\*@127\.0\.0\.1:\d+\/direct\/leaf-9\.0\.tar\.gz#sha256=[0-9a-f]{64}$/m);
+    assert.doesNotMatch(metadata, /s3cr3t/);
+    for (const args of [["branch-pinned"], ["branch-pinned", "--no-deps"], ["branch-pinned"]]) {
+      const before = leafRequests();
+      const again = await installFromIndex(target, args);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(leafRequests(), before, `${args.join(" ")}: leaf is not fetched again`);
+      assert.doesNotMatch(again.stderr, /replacing/);
+    }
+    assert.equal(await readFile(path.join(target, "leaf.py"), "utf8"), "LEAF = 'url'\n");
+  });
+
+  test("a sha256 that one package pins for a URL is checked whoever asks for the URL first; two pins that differ are a conflict", async () => {
+    for (const args of [["branch-txt", "branch-wrong"], ["branch-wrong", "branch-txt"]]) {
+      const result = await installFromIndex(path.join(work.dir, `url-dep-pins-${args[0]}`), args);
+      assert.equal(result.code, 1, `${args.join(" ")}: ${result.stderr}`);
+      assert.match(result.stderr, /does not match the sha256/, args.join(" "));
+    }
+    const both = await installFromIndex(path.join(work.dir, "url-dep-pins-both"), ["branch-pinned-plain", "branch-wrong"]);
+    assert.equal(both.code, 1, both.stderr);
+    assert.match(both.stderr, /^error: `branch-pinned-plain 1\.0` and `branch-wrong 1\.0` ask for `http:\/\/127\.0\.0\.1:\d+\/direct\/leaf-9\.0\.tar\.gz` with other sha256 digests/m);
+    assert.equal(existsSync(path.join(work.dir, "url-dep-pins-both")), false);
   });
 
   test("that cannot be followed are errors naming the package and the dependency, and nothing is installed", async () => {

@@ -44,6 +44,8 @@ export function statusFailure(status: number, retryAfter: string | undefined, co
 }
 
 const CERTIFICATE_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ISSUER/;
+/** The certificate errors that say no trusted authority signed the certificate. */
+const UNKNOWN_SIGNER_CODES = /SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ISSUER/;
 const PASSING_CODES = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "ENETRESET", "ECONNABORTED", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
 
 /** Any error thrown while sending a request or reading its body. MpipErrors pass through (not retried). */
@@ -82,9 +84,13 @@ export function thrownFailure(thrown: unknown, context: FailureContext): Failure
       break;
   }
   if (code !== undefined && CERTIFICATE_CODES.test(code)) {
-    const trust = context.certFile === undefined
-      ? "if the index uses a private certificate authority, pass its certificate with `--cert FILE` (PEM) or set NODE_EXTRA_CA_CERTS"
-      : `neither Node's certificate authorities nor those in \`${printable(context.certFile)}\` (--cert) signed it: add the certificate of the authority that did to that file`;
+    // Only a certificate whose signer is unknown is a matter of what mpip trusts; an expired one, or one
+    // for another host, is the server's to fix.
+    const trust = !UNKNOWN_SIGNER_CODES.test(code)
+      ? "the certificate itself is wrong (expired, not yet valid, or made for another host name): the server's operator must fix it, trusting another authority will not help"
+      : context.certFile === undefined
+        ? "if the index uses a private certificate authority, pass its certificate with `--cert FILE` (PEM) or set NODE_EXTRA_CA_CERTS"
+        : `neither Node's certificate authorities nor those in \`${printable(context.certFile)}\` (--cert) signed it: add the certificate of the authority that did to that file`;
     const proxy = httpsProxyFor(url, context.env ?? process.env);
     return fail(
       `could not verify the TLS certificate of \`${url}\` (${reason})`,

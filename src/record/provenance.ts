@@ -82,9 +82,14 @@ function directUrlOf(artifact: Artifact, url: string, sha256: string | null): Di
   return { url, archive_info: sha256 === null ? {} : { hashes: { sha256 }, hash: `sha256=${sha256}` } };
 }
 
-/** A dependency as a Requires-Dist line (PEP 508): a direct one as `name @ URL`. */
+/**
+ * A dependency as a Requires-Dist line (PEP 508): a direct one as `name @ URL`, with the `#sha256=` it was
+ * asked with, so that fetching it again from the record checks the same bytes.
+ */
 function requiresDistLine(spec: PackageSpec): string {
   if (spec.type === "requirement") return formatRequirement(spec.requirement);
   const { direct } = spec;
-  return `${direct.name} @ ${artifactUrl(direct.artifact)}`;
+  const { artifact } = direct;
+  const sha256 = artifact.type === "dist" ? artifact.file.sha256 : artifact.type === "module" || artifact.type === "package-json" ? artifact.sha256 : undefined;
+  return `${direct.name} @ ${artifactUrl(artifact)}${sha256 === undefined ? "" : `#sha256=${sha256}`}`;
 }

@@ -400,7 +400,7 @@ function requiredBy(requests: Request[]): string {
 
 async function chooseAndPrepare<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Lookups, constraints: Map<string, Constraint[]>, early: (release: Release) => EarlyDependencies, warmsKept: WarmsKept) {
   const directs = requests.filter((request) => request.direct !== undefined);
-  const direct = directs[0]?.direct;
+  const direct = pinnedDirect(directs);
   // Requests for one repo at other refs (or other URLs of one project): the first one asked for wins.
   for (const other of directs.slice(1)) {
     if (other.direct!.source !== direct!.source) options.onNotice?.(`${other.requestedBy} asks for \`${other.direct!.source}\`; \`${direct!.source}\` (asked for by ${directs[0]!.requestedBy}) is installed instead`);
@@ -424,6 +424,36 @@ async function chooseAndPrepare<T>(key: string, requests: Request[], options: Re
     checkConstraints(node, constraints.get(normalizeName(node.name)) ?? []);
   }
   return { node, dependencies: prepared.dependencies };
+}
+
+/**
+ * The direct source installed for a name: the first one asked for, with the sha256 that any request for
+ * that same source pins (`#sha256=`), so that a request that pins none, asked for first, does not leave
+ * another's pin unchecked. @throws MpipError `version-conflict` when two requests pin other bytes.
+ */
+function pinnedDirect(directs: readonly Request[]): DirectSpec | undefined {
+  const first = directs[0]?.direct;
+  if (first === undefined) return undefined;
+  const pinning = directs.filter((request) => request.direct!.source === first.source && artifactSha256(request.direct!.artifact) !== undefined);
+  const pins = [...new Set(pinning.map((request) => artifactSha256(request.direct!.artifact)!))];
+  if (pins.length > 1) {
+    const [a, b] = [pinning.find((request) => artifactSha256(request.direct!.artifact) === pins[0])!, pinning.find((request) => artifactSha256(request.direct!.artifact) === pins[1])!];
+    throw new MpipError("version-conflict", `${a.requestedBy} and ${b.requestedBy} ask for \`${printable(first.source)}\` with other sha256 digests (${pins[0]} and ${pins[1]}): one of them is not what that URL serves`, {
+      hint: "the file at the URL has changed, or one of them pins the wrong digest; install them apart to see which",
+    });
+  }
+  if (pins.length === 0 || artifactSha256(first.artifact) !== undefined) return first;
+  return { ...first, artifact: withSha256(first.artifact, pins[0]!) };
+}
+
+function artifactSha256(artifact: Artifact): string | undefined {
+  if (artifact.type === "dist") return artifact.file.sha256;
+  return artifact.type === "module" || artifact.type === "package-json" ? artifact.sha256 : undefined;
+}
+
+function withSha256(artifact: Artifact, sha256: string): Artifact {
+  if (artifact.type === "dist") return { ...artifact, file: { ...artifact.file, sha256 } };
+  return artifact.type === "module" || artifact.type === "package-json" ? { ...artifact, sha256 } : artifact;
 }
 
 /** What the target holds, unless a constraint refuses its version: then a version is chosen afresh. */

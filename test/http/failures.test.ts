@@ -22,3 +22,13 @@ test("no proxy is named for an http URL, or when none is set", () => {
     assert.doesNotMatch(failure.ok ? "" : failure.error.hint ?? "", /proxy/, url);
   }
 });
+
+test("an expired certificate, or one for another host, is the server's to fix: no hint to trust another authority", () => {
+  for (const code of ["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "ERR_TLS_CERT_ALTNAME_INVALID"]) {
+    const failure = thrownFailure(Object.assign(new Error(code), { code }), { url: "https://idx.example/pypi/x/json", timeoutMs: 1000, certFile: "ca.pem", env: {} });
+    assert.equal(failure.ok ? "" : failure.error.code, "tls", code);
+    assert.match(failure.ok ? "" : failure.error.hint ?? "", /^the certificate itself is wrong \(expired, not yet valid, or made for another host name\)/, code);
+  }
+  const unknown = thrownFailure(certificateError, { url: "https://idx.example/pypi/x/json", timeoutMs: 1000, certFile: "ca.pem", env: {} });
+  assert.match(unknown.ok ? "" : unknown.error.hint ?? "", /^neither Node's certificate authorities nor those in `ca\.pem` \(--cert\) signed it/);
+});
