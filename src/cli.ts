@@ -354,7 +354,9 @@ function parseFailure(error: CommanderError, program: Command, args: string[]): 
   const subcommands = top?.commands.map((candidate) => candidate.name()).filter((name) => name !== "help") ?? [];
   const sub = top?.commands.find((candidate) => candidate.name() === args[args.indexOf(top.name()) + 1] && candidate.name() !== "help");
   const named = sub === undefined ? top && { name: top.name(), usage: top.usage(), ...(subcommands.length > 0 ? { subcommands } : {}) } : { name: `${top!.name()} ${sub.name()}`, usage: sub.usage() };
-  const usage = usageError(error, { commands: names, args, ...(named === undefined || top === undefined ? {} : { command: named, commandAt: args.indexOf(top.name()) }) });
+  const flagsOf = (command: Command) => command.options.flatMap((option) => [option.short, option.long].filter((flag): flag is string => flag !== undefined));
+  const commandFlags = sub !== undefined ? flagsOf(sub) : top !== undefined ? flagsOf(top) : [];
+  const usage = usageError(error, { commands: names, args, commandFlags, ...(named === undefined || top === undefined ? {} : { command: named, commandAt: args.indexOf(top.name()) }) });
   const json = wantsJsonFor(program, args);
   // Given options but no command, commander has printed the help itself.
   if (error.code === "commander.help") {

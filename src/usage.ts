@@ -50,6 +50,8 @@ export interface ParseContext {
   commandAt?: number;
   /** The arguments parsed (after `node mpip`). */
   args?: readonly string[];
+  /** The flags the named command takes (`-p`, `--target`, ...). */
+  commandFlags?: readonly string[];
 }
 
 /**
@@ -82,7 +84,14 @@ export function usageError(error: CommanderError, context: ParseContext): MpipEr
   const unknown = error.code === "commander.unknownOption" ? /^unknown option '(.*)'/.exec(text)?.[1] : undefined;
   const before = unknown !== undefined && command !== undefined && context.commandAt !== undefined && (context.args ?? []).slice(0, context.commandAt).some((arg) => arg === unknown || arg.startsWith(`${unknown}=`));
   if (unknown !== undefined && command === undefined) hint.unshift(`no command was given: mpip itself takes only --help and --version, and a command's options go after it, as in \`mpip install ${printable(unknown, 40)} ...\``);
-  else if (before) hint.unshift(`\`${printable(unknown, 40)}\` came before the command: mpip itself takes only --help and --version, and a command's options go after it, as in \`mpip ${command.name} ${printable(unknown, 40)} ...\``);
+  else if (before) {
+    const flag = unknown.replace(/=.*$/s, "");
+    hint.unshift(
+      context.commandFlags?.includes(flag) === true
+        ? `\`${printable(unknown, 40)}\` came before the command: mpip itself takes only --help and --version, and a command's options go after it, as in \`mpip ${command.name} ${printable(unknown, 40)} ...\``
+        : `\`${printable(unknown, 40)}\` came before the command: mpip itself takes only --help and --version, and \`mpip ${command.name}\` does not take it either`,
+    );
+  }
   // Arguments missing or extra, or a required option (`download -d`, `index build -o`) missing: the usage line shows what to give.
   const incomplete = ["commander.missingArgument", "commander.excessArguments", "commander.missingMandatoryOptionValue"];
   if (command !== undefined && incomplete.includes(error.code)) hint.push(`usage: mpip ${command.name} ${command.usage}`);

@@ -222,11 +222,14 @@ describe("unknown commands", () => {
   });
 
   test("an option before the command (`mpip -p img list`) says where it goes, with that command", async () => {
-    for (const [args, option, command] of [[["-p", "img", "list"], "-p", "list"], [["--target=img", "show", "x"], "--target=img", "show"], [["-q", "cache", "dir"], "-q", "cache dir"]] as const) {
+    for (const [args, option, command] of [[["-p", "img", "list"], "-p", "list"], [["--target=img", "show", "x"], "--target=img", "show"], [["--cache-dir=/tmp/c", "cache", "dir"], "--cache-dir=/tmp/c", "cache dir"]] as const) {
       const result = await runMpip([...args]);
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, new RegExp(`^hint: \`${option}\` came before the command: mpip itself takes only --help and --version, and a command's options go after it, as in \`mpip ${command} ${option} \\.\\.\\.\`$`, "m"), result.stderr);
     }
+    // One the command does not take either is not offered after it.
+    const neither = await runMpip(["--no-deps", "list"]);
+    assert.match(neither.stderr, /^hint: `--no-deps` came before the command: mpip itself takes only --help and --version, and `mpip list` does not take it either$/m);
     // An option after the command that it does not take: the plain hint.
     const after = await runMpip(["list", "--bogus"]);
     assert.match(after.stderr, /^hint: `mpip list --help` shows its usage and options$/m);
