@@ -112,6 +112,13 @@ describe("dependencies by URL in a package's metadata", () => {
     assert.equal(existsSync(path.join(work.dir, "url-dep-pins-both")), false);
   });
 
+  test("download names them as what an install from the folder still fetches from their URL", async () => {
+    const dest = path.join(work.dir, "url-dep-download");
+    const result = await runMpip(["download", "-d", dest, "-i", server.url, "branch-txt"], { env: env() });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^except `leaf`: a dependency by URL, which an install fetches from its URL again, or with --offline from the download cache this run filled$/m);
+  });
+
   test("that cannot be followed are errors naming the package and the dependency, and nothing is installed", async () => {
     const cases: Array<[string, RegExp]> = [
       ["branch-misnamed", /^error: in the dependencies of .*branch-misnamed.*: `twig @ http:\/\/127\.0\.0\.1:\d+\/direct\/leaf-9\.0\.tar\.gz` names `twig`, but the file at that URL is `leaf`$/m],

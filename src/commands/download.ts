@@ -109,5 +109,12 @@ export function renderDownloadSummary(report: DownloadReport, seconds: number, f
   }
   const sdistsOnly = report.packages.every((pkg) => pkg.kind === "sdist");
   lines.push(`Install from it with no network: \`mpip install -i ${report.dest}${firmware} ...\`${sdistsOnly ? ` or \`mpip install --no-index -f ${report.dest} ...\`` : ""}`);
+  // A dependency by URL (`leaf @ https://...` in a package's metadata) is fetched from its URL by every
+  // install, never taken from a folder under its name (spec/package-spec.ts dependencySpec).
+  const byUrl = report.packages.filter((pkg) => pkg.source === pkg.url && !pkg.requestedBy.includes("the command line"));
+  if (byUrl.length > 0) {
+    const names = byUrl.map((pkg) => `\`${pkg.name}\``).join(", ");
+    lines.push(`except ${names}: ${byUrl.length === 1 ? "a dependency" : "dependencies"} by URL, which an install fetches from ${byUrl.length === 1 ? "its URL" : "their URLs"} again, or with --offline from the download cache this run filled`);
+  }
   return lines;
 }
