@@ -106,6 +106,8 @@ describe("dependencies by URL in a package's metadata", () => {
       assert.equal(result.code, 1, `${args.join(" ")}: ${result.stderr}`);
       assert.match(result.stderr, /does not match the sha256/, args.join(" "));
     }
+    const alone = await installFromIndex(path.join(work.dir, "url-dep-pins-alone"), ["branch-wrong"]);
+    assert.match(alone.stderr, /^error: while getting `http:\/\/127\.0\.0\.1:\d+\/direct\/leaf-9\.0\.tar\.gz` \(required by `branch-wrong 1\.0`\): .*does not match the sha256/m);
     const both = await installFromIndex(path.join(work.dir, "url-dep-pins-both"), ["branch-pinned-plain", "branch-wrong"]);
     assert.equal(both.code, 1, both.stderr);
     assert.match(both.stderr, /^error: `branch-pinned-plain 1\.0` and `branch-wrong 1\.0` ask for `http:\/\/127\.0\.0\.1:\d+\/direct\/leaf-9\.0\.tar\.gz` with other sha256 digests/m);

@@ -366,10 +366,11 @@ async function resolveOne<T>(key: string, requests: Request[], options: ResolveO
 }
 
 /**
- * Failures to reach something (an --offline run's cache miss among them): the user, who never named it,
+ * Failures to reach something (an --offline run's cache miss among them), or to take what came (bytes
+ * that are not the sha256 asked for, an archive that is no valid one): the user, who never named it,
  * must learn which package led there.
  */
-const REACHING = new Set<string>(["network", "tls", "http-status", "not-found", "offline"]);
+const REACHING = new Set<string>(["network", "tls", "http-status", "not-found", "offline", "digest-mismatch", "archive-corrupt"]);
 
 /**
  * A failure to find or fetch what only packages' metadata asked for (a DNS failure on a `github:`
