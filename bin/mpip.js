@@ -65,6 +65,16 @@ function ignoreClosedReader(error) {
   if (error.code !== "EPIPE" && error.code !== "EIO") throw error;
 }
 
+// Node warns (DEP0123) when a TLS connection's server name is an IP address, which undici sets for a proxy
+// reached over https by its IP (HTTPS_PROXY=https://10.0.0.1:3128): neither the user's doing nor mpip's to
+// change, and stderr is the user's (with --json too). Every other warning is still printed.
+const emitWarning = process.emitWarning;
+process.emitWarning = function (warning, ...rest) {
+  const code = typeof rest[0] === "object" && rest[0] !== null ? rest[0].code : rest[1];
+  if (code === "DEP0123") return;
+  return emitWarning.call(process, warning, ...rest);
+};
+
 // The commands that do the work a code cache is kept for (see below).
 const WORKING_COMMANDS = new Set(["install", "sync", "download", "lock"]);
 

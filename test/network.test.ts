@@ -346,6 +346,20 @@ describe("proxies and certificates", { concurrency: true }, () => {
     }
   });
 
+  test("an https proxy addressed by IP: the install goes through it, and Node's warning about the IP as TLS server name (DEP0123) is not printed", async () => {
+    const proxy = await startProxy({ tls: { key: pki.key, cert: pki.cert } });
+    try {
+      for (const extra of [[], ["--json"]]) {
+        const run = await install("via-proxy-tls", ["--cert", pki.caFile, ...extra, "-i", secure.url, "via-proxy-tls"], { HTTPS_PROXY: proxy.url });
+        await assertInstalled(run, "via-proxy-tls");
+        assert.doesNotMatch(run.stderr, /DEP0123|DeprecationWarning|RFC 6066/, run.stderr);
+      }
+      assert.ok(proxy.seen.includes(`CONNECT ${new URL(secure.origin).host}`), proxy.seen.join("\n"));
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test("--cert adds a CA to the trusted ones", async () => {
     await assertInstalled(await install("tls-cert", ["--cert", pki.caFile, "-i", secure.url, "tls-cert"]), "tls-cert");
   });

@@ -1,20 +1,22 @@
 // A tiny forwarding HTTP proxy on 127.0.0.1: tunnels CONNECT (what undici uses by default, for http
 // and https targets alike) and forwards absolute-URI requests, and records what passed through it.
+// With `tls`, it is itself reached over https (HTTPS_PROXY=https://...).
 import { createServer, request as httpRequest, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { connect, type AddressInfo, type Socket } from "node:net";
 
 export interface TestProxy {
-  /** http://127.0.0.1:PORT, for HTTP_PROXY / HTTPS_PROXY. */
+  /** http://127.0.0.1:PORT (https:// with `tls`), for HTTP_PROXY / HTTPS_PROXY. */
   url: string;
   /** "CONNECT host:port" or "GET http://host:port/path", in arrival order. */
   seen: string[];
   close(): Promise<void>;
 }
 
-export async function startProxy(): Promise<TestProxy> {
+export async function startProxy(options: { tls?: { key: string; cert: string } } = {}): Promise<TestProxy> {
   const seen: string[] = [];
   const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
+  const handler = (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => {
     seen.push(`${req.method} ${req.url}`);
     const target = new URL(req.url ?? "");
     const upstream = httpRequest(target, { method: req.method, headers: req.headers }, (answer) => {
@@ -23,8 +25,9 @@ export async function startProxy(): Promise<TestProxy> {
     });
     upstream.on("error", () => res.destroy());
     req.pipe(upstream);
-  });
-  server.on("connection", (socket: Socket) => {
+  };
+  const server: Server = options.tls === undefined ? createServer(handler) : createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler);
+  server.on(options.tls === undefined ? "connection" : "secureConnection", (socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
@@ -44,7 +47,7 @@ export async function startProxy(): Promise<TestProxy> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
     close: () =>
       new Promise<void>((resolve) => {
