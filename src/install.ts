@@ -554,9 +554,10 @@ function builtAlike(distribution: Distribution, context: SatisfiedContext): bool
  * The recorded Requires-Dist of a package the target keeps, as the walk follows them. A dependency by URL
  * (`leaf @ https://host/leaf-9.0.tar.gz`, as provenance.ts records one) that the target holds from that
  * same URL (its direct_url.json; with the sha256 the line pins, if it pins one), and keeps as satisfiedBy
- * keeps a package, stands as its name alone, so that the copy installed answers it: fetched again at every install, it would never settle, and the
- * record's URL has its credentials written `***`. One the target does not hold so is fetched again, from
- * the URL without the `***` login (which is no login), so that a server that wants one says so.
+ * keeps a package, stands as its name alone, so that the copy installed answers it: fetched again at
+ * every install, it would never settle, and the record's URL has its credentials written `***`. One the
+ * target does not hold so is fetched again, from the URL without the `***` login (which is no login), so
+ * that a server that wants one says so.
  */
 function settledRequiresDist(lines: readonly string[], installed: readonly Distribution[], context: SatisfiedContext): string[] {
   return lines.map((line) => {

@@ -6,7 +6,7 @@ import { MpipError } from "../errors.js";
 import { EXAMPLE_USERINFO } from "../secrets.js";
 import { isRetryableStatus, parseRetryAfter, seconds, type Attempt } from "./retry.js";
 import { printable, quantity } from "../text.js";
-import { hideLogin } from "./proxy-env.js";
+import { hideLogin, proxySetting } from "./proxy-env.js";
 import { maxHeaderSize } from "./undici.js";
 
 /** The body ended (or the connection dropped) before all the bytes the response declared had come. */
@@ -114,11 +114,8 @@ export function thrownFailure(thrown: unknown, context: FailureContext): Failure
 
 /** The proxy (`https_proxy`, else `HTTPS_PROXY`, as undici reads them) an https URL is sent through, shown without its login; undefined for none. */
 function httpsProxyFor(url: string, env: NodeJS.ProcessEnv): { name: string; value: string } | undefined {
-  if (!url.startsWith("https:")) return undefined;
-  const name = env.https_proxy !== undefined ? "https_proxy" : "HTTPS_PROXY";
-  const value = env[name];
-  if (value === undefined || value === "") return undefined;
-  return { name, value: printable(hideLogin(value), 120) };
+  const setting = url.startsWith("https:") ? proxySetting("https", env) : undefined;
+  return setting === undefined ? undefined : { name: setting.name, value: printable(hideLogin(setting.value), 120) };
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -15,12 +15,23 @@ const PAIRS = [
 /** The schemes undici's proxy agent takes. */
 const PROXY_SCHEMES = new Set(["http:", "https:", "socks:", "socks5:"]);
 
+/**
+ * The proxy variable undici reads for URLs of `scheme` (the lower-case name wins) and its value; undefined
+ * when it is unset or empty (no proxy).
+ */
+export function proxySetting(scheme: "http" | "https", env: NodeJS.ProcessEnv = process.env): { name: string; value: string } | undefined {
+  const [lower, upper] = PAIRS[scheme === "http" ? 0 : 1];
+  const name = env[lower] !== undefined ? lower : upper;
+  const value = env[name];
+  return value === undefined || value === "" ? undefined : { name, value };
+}
+
 /** Throws MpipError("usage") naming the first proxy variable undici could not use. */
 export function checkProxyEnvironment(env: NodeJS.ProcessEnv = process.env): void {
-  for (const [lower, upper] of PAIRS) {
-    const name = env[lower] !== undefined ? lower : upper;
-    const value = env[name];
-    if (value === undefined || value === "") continue;
+  for (const scheme of ["http", "https"] as const) {
+    const setting = proxySetting(scheme, env);
+    if (setting === undefined) continue;
+    const { name, value } = setting;
     const problem = proxyProblem(value);
     if (problem === undefined) continue;
     throw new MpipError("usage", `the environment variable \`${name}\` is \`${printable(hideLogin(value), 120)}\`, which ${problem}`, {

@@ -9,7 +9,7 @@ import type { ResolvedPackage } from "../resolve/resolve.js";
 import type { PackageSpec } from "../spec/package-spec.js";
 import { formatRequirement } from "../spec/requirement.js";
 import { isShorthand } from "../sources/git-hosts.js";
-import type { Artifact, Location } from "../sources/types.js";
+import { artifactSha256, type Artifact, type Location } from "../sources/types.js";
 import type { Provenance, SourceKind } from "./format.js";
 import type { DirectUrl, RecordInput } from "./write.js";
 
@@ -89,7 +89,6 @@ function directUrlOf(artifact: Artifact, url: string, sha256: string | null): Di
 function requiresDistLine(spec: PackageSpec): string {
   if (spec.type === "requirement") return formatRequirement(spec.requirement);
   const { direct } = spec;
-  const { artifact } = direct;
-  const sha256 = artifact.type === "dist" ? artifact.file.sha256 : artifact.type === "module" || artifact.type === "package-json" ? artifact.sha256 : undefined;
-  return `${direct.name} @ ${artifactUrl(artifact)}${sha256 === undefined ? "" : `#sha256=${sha256}`}`;
+  const sha256 = artifactSha256(direct.artifact);
+  return `${direct.name} @ ${artifactUrl(direct.artifact)}${sha256 === undefined ? "" : `#sha256=${sha256}`}`;
 }

@@ -10,7 +10,7 @@ import type { Pool } from "../pool.js";
 import { isValidName, normalizeName } from "../spec/names.js";
 import { formatRequirement, type Requirement } from "../spec/requirement.js";
 import type { DirectSpec, PackageSpec } from "../spec/package-spec.js";
-import type { Artifact, ProjectListing, Source } from "../sources/types.js";
+import { artifactSha256, type Artifact, type ProjectListing, type Source } from "../sources/types.js";
 import { printable } from "../text.js";
 import { satisfiesSpecifier, versionProblem } from "../versions.js";
 import { allowedHashes, brokenConstraints, checkHashMode, constraintsByName, describeConstraint, type AllowedHashes, type Constraint, type HashMode } from "./constraints.js";
@@ -320,7 +320,6 @@ async function walk<T>(roots: Request[], options: ResolveOptions<T>, { chosen, l
   }
 }
 
-/** How a package's dependencies name who asked for them: "`app 1.0`". */
 /**
  * A `requestedBy` as a machine-readable report gives it: a package's name and version without the
  * backticks messages quote them with (`` `app 1.0` `` -> `app 1.0`); any other (`the command line`, a -r
@@ -330,6 +329,7 @@ export function requesterInReport(requestedBy: string): string {
   return /^`[^`]*`$/.test(requestedBy) ? requestedBy.slice(1, -1) : requestedBy;
 }
 
+/** How a package's dependencies name who asked for them: "`app 1.0`". */
 function requestedByOf(node: { name: string; version: string }): string {
   return `\`${printable(node.name)}${node.version === "" ? "" : ` ${printable(node.version, 80)}`}\``;
 }
@@ -445,11 +445,6 @@ function pinnedDirect(directs: readonly Request[]): DirectSpec | undefined {
   }
   if (pins.length === 0 || artifactSha256(first.artifact) !== undefined) return first;
   return { ...first, artifact: withSha256(first.artifact, pins[0]!) };
-}
-
-function artifactSha256(artifact: Artifact): string | undefined {
-  if (artifact.type === "dist") return artifact.file.sha256;
-  return artifact.type === "module" || artifact.type === "package-json" ? artifact.sha256 : undefined;
 }
 
 function withSha256(artifact: Artifact, sha256: string): Artifact {

@@ -37,6 +37,12 @@ export type Artifact =
   | { type: "project"; path: string }
   | { type: "installed"; distInfo: string; requiresDist: string[] };
 
+/** The sha256 an artifact is pinned to (an index's digest, a URL's `#sha256=`), if it has one. */
+export function artifactSha256(artifact: Artifact): string | undefined {
+  if (artifact.type === "dist") return artifact.file.sha256;
+  return artifact.type === "module" || artifact.type === "package-json" ? artifact.sha256 : undefined;
+}
+
 /** The micropython-lib v2 index a package document came from: where its hashed files are. */
 export interface MipIndexRef {
   /** Index base URL, e.g. https://micropython.org/pi/v2 (hashed files are `{base}/file/{h[:2]}/{h}`). */
