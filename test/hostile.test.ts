@@ -241,10 +241,14 @@ describe("malformed metadata names the index, the document and the field", { con
   const where = (name: string) => `the metadata \`http://127\\.0\\.0\\.1:\\d+/pypi/${name}/json\` from the index \`http://127\\.0\\.0\\.1:\\d+/pypi\``;
   const invalid = (name: string, field: string, problem: string) => new RegExp(`^error: ${where(name)} is invalid: field \`${escape(field)}\` ${problem}$`, "m");
 
-  /** A valid document for `name` pointing at the real sdist of `solo-meta`, changed by `edit`; `raw` replaces "RAW". */
+  /**
+   * A valid document for `name` pointing at a real sdist of `name` (holding `solo_meta.py`, as `solo-meta`'s
+   * does), changed by `edit`; `raw` replaces "RAW". The sdist is `name`'s own: one of another package
+   * is refused for that (test/install-metadata-identity.test.ts).
+   */
   async function serveEdited(name: string, edit: (doc: any) => void, raw?: string): Promise<void> {
-    const doc = await fetchJson(`${server.url}/solo-meta/json`);
-    doc.info.name = name;
+    await server.addSdist({ name, version: "1.0", files: { "solo_meta.py": "" } });
+    const doc = await fetchJson(`${server.url}/${name}/json`);
     edit(doc);
     const text = JSON.stringify(doc);
     serveDocument(name, raw === undefined ? text : text.replace('"RAW"', raw));

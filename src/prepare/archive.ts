@@ -1,6 +1,6 @@
 // An sdist (from an index, a folder, a URL, or packed from a project): unpack it with upip's rules into
-// the package's staging folder, check its gzip window, and read its dependencies from requires.txt
-// (or PKG-INFO's Requires-Dist), as upip does.
+// the package's staging folder, check its gzip window, check that its own metadata names the package
+// it was fetched as, and read its dependencies from requires.txt (or PKG-INFO's Requires-Dist), as upip does.
 
 import { unpackSdist } from "../archive/unpack.js";
 import { SMALL_WINDOW } from "../archive/gzip-scan.js";
@@ -9,7 +9,10 @@ import { nextTurn } from "../event-loop.js";
 import type { Prepared } from "../resolve/resolve.js";
 import { dependencySpec, type PackageSpec } from "../spec/package-spec.js";
 import { parseRequiresDist, parseRequiresTxt } from "../spec/requires.js";
-import { parseMetadata } from "../record/format.js";
+import { parseMetadata, type CoreMetadata } from "../record/format.js";
+import { normalizeName } from "../spec/names.js";
+import { printable } from "../text.js";
+import { compareVersions, isComparableVersion } from "../versions.js";
 import type { PrepareContext, Staged } from "./context.js";
 
 export interface ArchiveBytes {
@@ -19,7 +22,26 @@ export interface ArchiveBytes {
   filename: string;
 }
 
-export async function prepareArchive(dir: string, archive: ArchiveBytes, label: string, context: PrepareContext): Promise<Prepared<Staged>> {
+/**
+ * What an archive was fetched as: the project name and version its index listed it under, or its file
+ * name (`leaf-9.0.tar.gz`, also for `leaf @ URL`) gives. `version` "" checks the name only.
+ */
+export interface ExpectedIdentity {
+  name: string;
+  version: string;
+  /**
+   * The name came from a file name or a spec, not from an index (a direct URL or path): the package's
+   * own spelling in PKG-INFO then names it (pip records that spelling too).
+   */
+  direct?: boolean;
+}
+
+/**
+ * Unpacks `archive` into `dir`, with its dependencies. With `expected`, the archive's PKG-INFO (where it
+ * has one) must name that project and version (`metadataMismatch`); a direct one is then named as
+ * PKG-INFO spells it. @throws MpipError `bad-metadata` for a mismatch, and what unpackSdist throws.
+ */
+export async function prepareArchive(dir: string, archive: ArchiveBytes, label: string, context: PrepareContext, expected?: ExpectedIdentity): Promise<Prepared<Staged>> {
   // Unpacking a small archive blocks (unpack.ts); archives of a level arrive together: each takes its
   // turn, so that the requests for the dependencies the one before found are sent first (event-loop.ts).
   await nextTurn();
@@ -27,17 +49,35 @@ export async function prepareArchive(dir: string, archive: ArchiveBytes, label: 
   const unpacked = await unpackSdist(archive.data, dir, label, context.limits);
   const smallWindow = unpacked.maxDistance <= SMALL_WINDOW;
   const warnings = smallWindow ? [] : [windowProblem(label, unpacked.maxDistance, context.strictWindow)];
+  const metadata = unpacked.pkgInfo === undefined ? undefined : parseMetadata(unpacked.pkgInfo);
+  if (expected !== undefined && metadata !== undefined) {
+    const problem = metadataMismatch(metadata, expected);
+    if (problem !== undefined) {
+      throw new MpipError("bad-metadata", `${label} is not the package it was fetched as: its PKG-INFO says ${problem}`, {
+        hint: "a file named for one package that holds another is refused (pip refuses it too): check where it comes from, the URL or the index, or the package that requires it",
+      });
+    }
+  }
   const dependencies: PackageSpec[] = dependenciesOf(unpacked.requiresTxt, unpacked.pkgInfo, label);
+  const summary = metadata?.summary;
   return {
     dependencies,
-    value: { dir, files: unpacked.files, digests: unpacked.digests, sha256: archive.sha256, origin: archive.origin, filename: archive.filename, smallWindow, warnings, ...summaryOf(unpacked.pkgInfo) },
+    value: { dir, files: unpacked.files, digests: unpacked.digests, sha256: archive.sha256, origin: archive.origin, filename: archive.filename, smallWindow, warnings, ...(summary === undefined || summary === "UNKNOWN" ? {} : { summary }) },
+    ...(expected?.direct === true && metadata !== undefined ? { name: metadata.name } : {}),
   };
 }
 
-/** PKG-INFO's `Summary:` (core metadata), when it has one. */
-function summaryOf(pkgInfo: string | undefined): { summary?: string } {
-  const summary = pkgInfo === undefined ? undefined : parseMetadata(pkgInfo)?.summary;
-  return summary === undefined || summary === "UNKNOWN" ? {} : { summary };
+/**
+ * How a package's own metadata contradicts what it was fetched as, as a phrase (`Name: evil, not leaf`),
+ * or undefined when it does not: names are compared as PEP 503 normalizes them, versions as PEP 440
+ * compares them (`1.0` is `1.0.0`), or as text where either is not a PEP 440 version. pip's check
+ * (its resolver's "inconsistent name" and "inconsistent version" errors) is the same.
+ */
+export function metadataMismatch(metadata: CoreMetadata, expected: ExpectedIdentity): string | undefined {
+  if (normalizeName(metadata.name) !== normalizeName(expected.name)) return `\`Name: ${printable(metadata.name, 100)}\`, not \`${printable(expected.name, 100)}\``;
+  if (expected.version === "") return undefined;
+  const same = isComparableVersion(metadata.version) && isComparableVersion(expected.version) ? compareVersions(metadata.version, expected.version) === 0 : metadata.version === expected.version;
+  return same ? undefined : `\`Version: ${printable(metadata.version, 60)}\`, not \`${printable(expected.version, 60)}\``;
 }
 
 function windowProblem(label: string, distance: number, strict: boolean): string {

@@ -40,7 +40,7 @@ export async function prepareRelease(release: Release, context: PrepareContext, 
       try {
         const authority = context.pinnedBy ?? (direct ? "the URL's `#sha256=`" : undefined);
         const fetched = await fetchWithin(maxBytes, limit, label, () => fetchFile(artifact.file, context.http, label, { ...(direct ? { direct } : {}), ...(authority === undefined ? {} : { authority }), maxBytes, lease, ...allowedBy(release) }));
-        const prepared = await prepareArchive(stagingDir(context, release.key), { ...fetched, filename: artifact.file.filename }, label, context);
+        const prepared = await prepareArchive(stagingDir(context, release.key), { ...fetched, filename: artifact.file.filename }, label, context, { name: release.name, version: release.version, direct });
         await context.onArchive?.(release, { data: fetched.data, sha256: fetched.sha256, filename: artifact.file.filename });
         const pinned = { location: artifact.file.location, sha256: fetched.sha256, bytes: fetched.data.length };
         return { ...prepared, value: { ...prepared.value, warnings: [...unverified, ...prepared.value.warnings], fetched: { artifact: pinned } } };

@@ -370,7 +370,7 @@ async function resolveOne<T>(key: string, requests: Request[], options: ResolveO
  * that are not the sha256 asked for, an archive that is no valid one): the user, who never named it,
  * must learn which package led there.
  */
-const REACHING = new Set<string>(["network", "tls", "http-status", "not-found", "offline", "digest-mismatch", "archive-corrupt"]);
+const REACHING = new Set<string>(["network", "tls", "http-status", "not-found", "offline", "digest-mismatch", "archive-corrupt", "bad-metadata"]);
 
 /**
  * A failure to find or fetch what only packages' metadata asked for (a DNS failure on a `github:`

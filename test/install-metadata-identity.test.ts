@@ -1,0 +1,94 @@
+// An sdist is installed as the package its own metadata (PKG-INFO's Name and Version) says it is, and
+// only when that is the package it was fetched as: a file named `leaf-9.0.tar.gz` that holds `evil`, or
+// `leaf 1.0`, is refused wherever the name came from (a URL on the command line, a dependency's
+// `name @ URL`, a local path, an index's listing), as pip refuses it. Names compare as PEP 503
+// normalizes them, versions as PEP 440 compares them. Through the built CLI against a real server.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { buildSdist } from "./helpers/sdist.js";
+import { jsonReply, startIndexServer, type IndexServer } from "./helpers/index-server.js";
+import { runMpip, tempDir } from "./helpers/cli.js";
+
+let server: IndexServer;
+let work: { dir: string; cleanup: () => Promise<void> };
+/** Served at /direct/<file name>: what each file name really holds. */
+const served = new Map<string, Buffer>();
+let evilSdist: Buffer;
+
+before(async () => {
+  server = await startIndexServer();
+  work = await tempDir();
+  evilSdist = await buildSdist({ name: "evil", version: "9.0", files: { "leaf.py": "LEAF = 'evil'\n" } });
+  served.set("leaf-9.0.tar.gz", evilSdist);
+  served.set("old-9.0.tar.gz", await buildSdist({ name: "old", version: "1.0", files: { "old.py": "OLD = 1\n" } }));
+  served.set("leaf_pkg-1.0.tar.gz", await buildSdist({ name: "Leaf.Pkg", version: "1.0.0", files: { "leaf_pkg.py": "LEAF_PKG = 1\n" } }));
+  server.routes.unshift(
+    { name: "direct", pattern: /^\/direct\/[^/]+$/, handle: ({ path: asked }) => {
+      const body = served.get(path.posix.basename(asked));
+      return body === undefined ? { status: 404 } : { status: 200, body };
+    } },
+    // An index that lists `spoof 1.0` with the right digest of a file that holds `evil`.
+    { name: "spoof-project", pattern: /^\/pypi\/spoof\/json$/, handle: () => jsonReply(200, {
+      info: { name: "spoof", version: "1.0" },
+      releases: { "1.0": [{ filename: "spoof-1.0.tar.gz", url: `${server.origin}/direct/leaf-9.0.tar.gz`, packagetype: "sdist", digests: { sha256: createHash("sha256").update(evilSdist).digest("hex") } }] },
+    }) },
+  );
+  await server.addSdist({ name: "branch", version: "1.0", files: { "branch.py": "" }, requires: [`leaf @ ${server.origin}/direct/leaf-9.0.tar.gz`] });
+  await server.addSdist({ name: "branch-ok", version: "1.0", files: { "branch_ok.py": "" }, requires: [`LEAF_PKG @ ${server.origin}/direct/leaf_pkg-1.0.tar.gz`] });
+});
+
+after(async () => {
+  await server.close();
+  await work.cleanup();
+});
+
+const install = (target: string, args: string[]) => runMpip(["install", "-p", target, "-i", server.url, ...args], { env: { MPIP_RETRY_BASE_MS: "1" } });
+
+describe("an sdist whose PKG-INFO names another package than it was fetched as", () => {
+  test("is refused, whoever named it: a URL, a dependency's `name @ URL`, a local path, an index; the target is left as it was", async () => {
+    const local = path.join(work.dir, "leaf-9.0.tar.gz");
+    await writeFile(local, evilSdist);
+    const cases: Array<{ label: string; args: string[]; says: RegExp }> = [
+      { label: "URL", args: [`${server.origin}/direct/leaf-9.0.tar.gz`], says: /`leaf 9\.0` \(`leaf-9\.0\.tar\.gz`\) is not the package it was fetched as: its PKG-INFO says `Name: evil`, not `leaf`/ },
+      { label: "name @ URL", args: [`leaf @ ${server.origin}/direct/leaf-9.0.tar.gz`], says: /its PKG-INFO says `Name: evil`, not `leaf`/ },
+      { label: "dependency by URL", args: ["branch"], says: /\(required by `branch 1\.0`\).*its PKG-INFO says `Name: evil`, not `leaf`/ },
+      { label: "local path", args: [local], says: /its PKG-INFO says `Name: evil`, not `leaf`/ },
+      { label: "index", args: ["spoof"], says: /`spoof 1\.0` \(`spoof-1\.0\.tar\.gz`\) is not the package it was fetched as: its PKG-INFO says `Name: evil`, not `spoof`/ },
+      { label: "version", args: [`${server.origin}/direct/old-9.0.tar.gz`], says: /its PKG-INFO says `Version: 1\.0`, not `9\.0`/ },
+    ];
+    for (const { label, args, says } of cases) {
+      const target = path.join(work.dir, `refused-${label.replace(/\W+/g, "-")}`);
+      const result = await install(target, args);
+      assert.equal(result.code, 1, `${label}: ${result.stderr}`);
+      assert.match(result.stderr, says, label);
+      assert.match(result.stderr, /^hint: a file named for one package that holds another is refused/m, label);
+      assert.doesNotMatch(result.stderr, /\n\s+at /, `${label}: no stack trace`);
+      assert.equal(existsSync(target), false, `${label}: nothing was made`);
+    }
+  });
+
+  test("with --json, the failure is `bad-metadata`", async () => {
+    const result = await install(path.join(work.dir, "refused-json"), ["--json", `${server.origin}/direct/leaf-9.0.tar.gz`]);
+    assert.equal(result.code, 1, result.stderr);
+    const report = JSON.parse(result.stdout) as { error: { code: string; message: string } };
+    assert.equal(report.error.code, "bad-metadata");
+    assert.match(report.error.message, /`Name: evil`, not `leaf`/);
+  });
+});
+
+describe("an sdist whose PKG-INFO names the same package, spelled otherwise", () => {
+  test("is installed (PEP 503 names, PEP 440 versions), recorded under its own spelling when named by a URL", async () => {
+    for (const args of [[`${server.origin}/direct/leaf_pkg-1.0.tar.gz`], [`LEAF_PKG @ ${server.origin}/direct/leaf_pkg-1.0.tar.gz`], ["branch-ok"]]) {
+      const target = path.join(work.dir, `spelled-${args[0]!.replace(/\W+/g, "-").slice(-20)}`);
+      const result = await install(target, args);
+      assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
+      assert.equal(await readFile(path.join(target, "leaf_pkg.py"), "utf8"), "LEAF_PKG = 1\n");
+      const listed = (JSON.parse((await runMpip(["list", "--json", "-p", target])).stdout) as { packages: Array<{ name: string; version: string }> }).packages;
+      assert.ok(listed.some((item) => item.name === "Leaf.Pkg" && item.version === "1.0"), `${args.join(" ")}: ${JSON.stringify(listed)}`);
+    }
+  });
+});
