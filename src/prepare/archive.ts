@@ -9,10 +9,8 @@ import { nextTurn } from "../event-loop.js";
 import type { Prepared } from "../resolve/resolve.js";
 import { dependencySpec, type PackageSpec } from "../spec/package-spec.js";
 import { parseRequiresDist, parseRequiresTxt } from "../spec/requires.js";
-import { parseMetadata, type CoreMetadata } from "../record/format.js";
-import { normalizeName } from "../spec/names.js";
-import { printable } from "../text.js";
-import { compareVersions, isComparableVersion } from "../versions.js";
+import { parseMetadata } from "../record/format.js";
+import { metadataMismatch, type ExpectedIdentity } from "../spec/identity.js";
 import type { PrepareContext, Staged } from "./context.js";
 
 export interface ArchiveBytes {
@@ -20,20 +18,6 @@ export interface ArchiveBytes {
   sha256: string;
   origin: string;
   filename: string;
-}
-
-/**
- * What an archive was fetched as: the project name and version its index listed it under, or its file
- * name (`leaf-9.0.tar.gz`, also for `leaf @ URL`) gives. `version` "" checks the name only.
- */
-export interface ExpectedIdentity {
-  name: string;
-  version: string;
-  /**
-   * The name came from a file name or a spec, not from an index (a direct URL or path): the package's
-   * own spelling in PKG-INFO then names it (pip records that spelling too).
-   */
-  direct?: boolean;
 }
 
 /**
@@ -65,19 +49,6 @@ export async function prepareArchive(dir: string, archive: ArchiveBytes, label: 
     value: { dir, files: unpacked.files, digests: unpacked.digests, sha256: archive.sha256, origin: archive.origin, filename: archive.filename, smallWindow, warnings, ...(summary === undefined || summary === "UNKNOWN" ? {} : { summary }) },
     ...(expected?.direct === true && metadata !== undefined ? { name: metadata.name } : {}),
   };
-}
-
-/**
- * How a package's own metadata contradicts what it was fetched as, as a phrase (`Name: evil, not leaf`),
- * or undefined when it does not: names are compared as PEP 503 normalizes them, versions as PEP 440
- * compares them (`1.0` is `1.0.0`), or as text where either is not a PEP 440 version. pip's check
- * (its resolver's "inconsistent name" and "inconsistent version" errors) is the same.
- */
-export function metadataMismatch(metadata: CoreMetadata, expected: ExpectedIdentity): string | undefined {
-  if (normalizeName(metadata.name) !== normalizeName(expected.name)) return `\`Name: ${printable(metadata.name, 100)}\`, not \`${printable(expected.name, 100)}\``;
-  if (expected.version === "") return undefined;
-  const same = isComparableVersion(metadata.version) && isComparableVersion(expected.version) ? compareVersions(metadata.version, expected.version) === 0 : metadata.version === expected.version;
-  return same ? undefined : `\`Version: ${printable(metadata.version, 60)}\`, not \`${printable(expected.version, 60)}\``;
 }
 
 function windowProblem(label: string, distance: number, strict: boolean): string {
