@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { buildSdist } from "./helpers/sdist.js";
@@ -53,19 +53,19 @@ describe("an sdist whose PKG-INFO names another package than it was fetched as",
     const local = path.join(work.dir, "leaf-9.0.tar.gz");
     await writeFile(local, evilSdist);
     const cases: Array<{ label: string; args: string[]; says: RegExp }> = [
-      { label: "URL", args: [`${server.origin}/direct/leaf-9.0.tar.gz`], says: /`leaf 9\.0` \(`leaf-9\.0\.tar\.gz`\) is not the package it was fetched as: its PKG-INFO says `Name: evil`, not `leaf`/ },
-      { label: "name @ URL", args: [`leaf @ ${server.origin}/direct/leaf-9.0.tar.gz`], says: /its PKG-INFO says `Name: evil`, not `leaf`/ },
-      { label: "dependency by URL", args: ["branch"], says: /\(required by `branch 1\.0`\).*its PKG-INFO says `Name: evil`, not `leaf`/ },
-      { label: "local path", args: [local], says: /its PKG-INFO says `Name: evil`, not `leaf`/ },
-      { label: "index", args: ["spoof"], says: /`spoof 1\.0` \(`spoof-1\.0\.tar\.gz`\) is not the package it was fetched as: its PKG-INFO says `Name: evil`, not `spoof`/ },
-      { label: "version", args: [`${server.origin}/direct/old-9.0.tar.gz`], says: /its PKG-INFO says `Version: 1\.0`, not `9\.0`/ },
+      { label: "URL", args: [`${server.origin}/direct/leaf-9.0.tar.gz`], says: /`leaf 9\.0` \(`leaf-9\.0\.tar\.gz`\) is not the package it was fetched as: its PKG-INFO names `evil 9\.0`, not `leaf 9\.0`/ },
+      { label: "name @ URL", args: [`leaf @ ${server.origin}/direct/leaf-9.0.tar.gz`], says: /its PKG-INFO names `evil 9\.0`, not `leaf 9\.0`/ },
+      { label: "dependency by URL", args: ["branch"], says: /\(required by `branch 1\.0`\).*its PKG-INFO names `evil 9\.0`, not `leaf 9\.0`/ },
+      { label: "local path", args: [local], says: /its PKG-INFO names `evil 9\.0`, not `leaf 9\.0`/ },
+      { label: "index", args: ["spoof"], says: /`spoof 1\.0` \(`spoof-1\.0\.tar\.gz`\) is not the package it was fetched as: its PKG-INFO names `evil 9\.0`, not `spoof 1\.0`/ },
+      { label: "version", args: [`${server.origin}/direct/old-9.0.tar.gz`], says: /its PKG-INFO names `old 1\.0`, not `old 9\.0`/ },
     ];
     for (const { label, args, says } of cases) {
       const target = path.join(work.dir, `refused-${label.replace(/\W+/g, "-")}`);
       const result = await install(target, args);
       assert.equal(result.code, 1, `${label}: ${result.stderr}`);
       assert.match(result.stderr, says, label);
-      assert.match(result.stderr, /^hint: a file named for one package that holds another is refused/m, label);
+      assert.match(result.stderr, /^hint: a file is installed only as the package its own PKG-INFO names.*name it NAME-VERSION\.tar\.gz as its PKG-INFO says/m, label);
       assert.doesNotMatch(result.stderr, /\n\s+at /, `${label}: no stack trace`);
       assert.equal(existsSync(target), false, `${label}: nothing was made`);
     }
@@ -76,19 +76,59 @@ describe("an sdist whose PKG-INFO names another package than it was fetched as",
     assert.equal(result.code, 1, result.stderr);
     const report = JSON.parse(result.stdout) as { error: { code: string; message: string } };
     assert.equal(report.error.code, "bad-metadata");
-    assert.match(report.error.message, /`Name: evil`, not `leaf`/);
+    assert.match(report.error.message, /names `evil 9\.0`, not `leaf 9\.0`/);
+  });
+});
+
+describe("every PKG-INFO an sdist holds is read, however its headers are written", () => {
+  test("a Name in any spelling of the header, or none at all, in the top-level PKG-INFO or any egg-info, is checked", async () => {
+    const shapes: Record<string, { file: string; text: string; says: RegExp }> = {
+      bom: { file: "PKG-INFO", text: "\uFEFFName: evil\nVersion: 9.0\n", says: /names `evil 9\.0`/ },
+      "blank first line": { file: "PKG-INFO", text: "\nName: evil\nVersion: 9.0\n", says: /names `evil 9\.0`/ },
+      folded: { file: "PKG-INFO", text: "Metadata-Version: 1.1\nName:\n  evil\nVersion: 9.0\n", says: /names `evil 9\.0`/ },
+      "bare CR": { file: "PKG-INFO", text: "Metadata-Version: 1.1\rName: evil\rVersion: 9.0\r", says: /names `evil 9\.0`/ },
+      "space before the colon": { file: "PKG-INFO", text: "NAME : evil\nVersion: 9.0\n", says: /names `evil 9\.0`/ },
+      "no version": { file: "PKG-INFO", text: "Metadata-Version: 1.1\nName: evil\n", says: /names `evil`, not `leaf`/ },
+      "empty name": { file: "PKG-INFO", text: "Name: \nVersion: 9.0\n", says: /no `Name:`, which core metadata must give/ },
+      "version only": { file: "PKG-INFO", text: "Version: 9.0\n", says: /no `Name:`/ },
+      "a second egg-info": { file: "evil.egg-info/PKG-INFO", text: "Metadata-Version: 1.1\nName: evil\nVersion: 9.0\n", says: /names `evil 9\.0`/ },
+    };
+    for (const [shape, { file, text, says }] of Object.entries(shapes)) {
+      const folder = path.join(work.dir, `shape-${shape.replace(/\W+/g, "-")}`);
+      await mkdir(folder);
+      // Its own egg-info says leaf 9.0: the other PKG-INFO must not hide behind it.
+      await writeFile(path.join(folder, "leaf-9.0.tar.gz"), await buildSdist({ name: "leaf", version: "9.0", files: { "leaf.py": "" } }, { extraEntries: [{ name: `leaf-9.0/${file}`, type: "file", content: text }] }));
+      const target = path.join(work.dir, `shape-target-${shape.replace(/\W+/g, "-")}`);
+      const result = await install(target, [path.join(folder, "leaf-9.0.tar.gz")]);
+      assert.equal(result.code, 1, `${shape}: ${result.stderr}`);
+      assert.match(result.stderr, says, shape);
+      assert.equal(existsSync(target), false, shape);
+    }
+  });
+});
+
+describe("an index's document for another project than the one asked for", () => {
+  test("is refused (bad-metadata), not installed in its place", async () => {
+    await server.addSdist({ name: "other", version: "1.0", files: { "other.py": "" } });
+    const other = (await (await fetch(`${server.url}/other/json`)).json()) as Record<string, unknown>;
+    server.routes.unshift({ name: "asked", pattern: /^\/pypi\/asked\/json$/, handle: () => jsonReply(200, other) });
+    const target = path.join(work.dir, "asked");
+    const result = await install(target, ["asked"]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /is invalid: field `info\.name` names the project `other`, not `asked` that was asked for/);
+    assert.equal(existsSync(target), false);
   });
 });
 
 describe("an sdist whose PKG-INFO names the same package, spelled otherwise", () => {
-  test("is installed (PEP 503 names, PEP 440 versions), recorded under its own spelling when named by a URL", async () => {
+  test("is installed (PEP 503 names, PEP 440 versions), recorded under its own spelling of both when named by a URL", async () => {
     for (const args of [[`${server.origin}/direct/leaf_pkg-1.0.tar.gz`], [`LEAF_PKG @ ${server.origin}/direct/leaf_pkg-1.0.tar.gz`], ["branch-ok"]]) {
       const target = path.join(work.dir, `spelled-${args[0]!.replace(/\W+/g, "-").slice(-20)}`);
       const result = await install(target, args);
       assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
       assert.equal(await readFile(path.join(target, "leaf_pkg.py"), "utf8"), "LEAF_PKG = 1\n");
       const listed = (JSON.parse((await runMpip(["list", "--json", "-p", target])).stdout) as { packages: Array<{ name: string; version: string }> }).packages;
-      assert.ok(listed.some((item) => item.name === "Leaf.Pkg" && item.version === "1.0"), `${args.join(" ")}: ${JSON.stringify(listed)}`);
+      assert.ok(listed.some((item) => item.name === "Leaf.Pkg" && item.version === "1.0.0"), `${args.join(" ")}: ${JSON.stringify(listed)}`);
     }
   });
 });

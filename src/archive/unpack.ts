@@ -35,7 +35,10 @@ export interface Unpacked {
   /** The largest back-reference distance of the deflate stream: above 4096 a small device cannot inflate it. */
   maxDistance: number;
   requiresTxt?: string;
+  /** The PKG-INFO core metadata is read from: the top-level one, else the first `*.egg-info/PKG-INFO`. */
   pkgInfo?: string;
+  /** Every PKG-INFO of the archive (top-level and egg-info), in archive order: each must name the same package. */
+  pkgInfos: string[];
 }
 
 /** `label` names the archive in errors, e.g. "`foo 1.0` (`foo-1.0.tar.gz`)". */
@@ -122,7 +125,7 @@ type Sink =
   | { kind: "discard" }
   | { kind: "file"; handle: FileHandle; relative: string; hash: Hash; size: number }
   | { kind: "memory"; destination: string; relative: string; chunks: Buffer[] }
-  | { kind: "text"; field: "requiresTxt" | "pkgInfo"; name: string; chunks: Buffer[]; bytes: number };
+  | { kind: "text"; field: "requiresTxt" | "pkgInfo"; name: string; chunks: Buffer[]; bytes: number; topLevel?: boolean };
 
 const DISCARD: Sink = { kind: "discard" };
 
@@ -140,7 +143,7 @@ class Unpacker {
    * `checkOnly`: every check is made and nothing is written (no folder, no file; `files` stays empty).
    */
   constructor(private readonly root: string, private readonly label: string, private readonly limits: UnpackLimits, maxDistance: number, private readonly atOnce = false, private readonly checkOnly = false) {
-    this.result = { files: [], digests: new Map(), maxDistance };
+    this.result = { files: [], digests: new Map(), maxDistance, pkgInfos: [] };
   }
 
   async handle(event: TarEvent): Promise<void> {
@@ -167,7 +170,14 @@ class Unpacker {
           writeFileSync(sink.destination, data, { flag: "wx" });
           this.result.digests.set(sink.relative, digestOf(data));
         }
-        else if (sink.kind === "text") this.result[sink.field] = Buffer.concat(sink.chunks).toString("utf8");
+        else if (sink.kind === "text") {
+          const text = Buffer.concat(sink.chunks).toString("utf8");
+          if (sink.field === "requiresTxt") this.result.requiresTxt = text;
+          else {
+            this.result.pkgInfos.push(text);
+            if (this.result.pkgInfo === undefined || sink.topLevel === true) this.result.pkgInfo = text;
+          }
+        }
         return;
       }
     }
@@ -191,7 +201,7 @@ class Unpacker {
     const relative = admitted.path;
     if (admitted.skipped) {
       if (isRequiresTxt(relative)) return { kind: "text", field: "requiresTxt", name, chunks: [], bytes: 0 };
-      if (isPkgInfo(relative) && (this.result.pkgInfo === undefined || relative === "PKG-INFO")) return { kind: "text", field: "pkgInfo", name, chunks: [], bytes: 0 };
+      if (isPkgInfo(relative)) return { kind: "text", field: "pkgInfo", name, chunks: [], bytes: 0, topLevel: relative === "PKG-INFO" };
       return DISCARD;
     }
     const long = nameTooLong(relative);

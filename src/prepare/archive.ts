@@ -10,7 +10,7 @@ import type { Prepared } from "../resolve/resolve.js";
 import { dependencySpec, type PackageSpec } from "../spec/package-spec.js";
 import { parseRequiresDist, parseRequiresTxt } from "../spec/requires.js";
 import { parseMetadata } from "../record/format.js";
-import { metadataMismatch, type ExpectedIdentity } from "../spec/identity.js";
+import { ownSpelling, pkgInfoMismatch, type ExpectedIdentity } from "../spec/identity.js";
 import type { PrepareContext, Staged } from "./context.js";
 
 export interface ArchiveBytes {
@@ -21,9 +21,9 @@ export interface ArchiveBytes {
 }
 
 /**
- * Unpacks `archive` into `dir`, with its dependencies. With `expected`, the archive's PKG-INFO (where it
- * has one) must name that project and version (`metadataMismatch`); a direct one is then named as
- * PKG-INFO spells it. @throws MpipError `bad-metadata` for a mismatch, and what unpackSdist throws.
+ * Unpacks `archive` into `dir`, with its dependencies. With `expected`, every PKG-INFO the archive holds
+ * must name that project, and that version where it gives one (identity.ts `pkgInfoMismatch`); a direct
+ * one is then named as its PKG-INFO spells it. @throws MpipError `bad-metadata` for a mismatch, and what unpackSdist throws.
  */
 export async function prepareArchive(dir: string, archive: ArchiveBytes, label: string, context: PrepareContext, expected?: ExpectedIdentity): Promise<Prepared<Staged>> {
   // Unpacking a small archive blocks (unpack.ts); archives of a level arrive together: each takes its
@@ -33,21 +33,20 @@ export async function prepareArchive(dir: string, archive: ArchiveBytes, label: 
   const unpacked = await unpackSdist(archive.data, dir, label, context.limits);
   const smallWindow = unpacked.maxDistance <= SMALL_WINDOW;
   const warnings = smallWindow ? [] : [windowProblem(label, unpacked.maxDistance, context.strictWindow)];
-  const metadata = unpacked.pkgInfo === undefined ? undefined : parseMetadata(unpacked.pkgInfo);
-  if (expected !== undefined && metadata !== undefined) {
-    const problem = metadataMismatch(metadata, expected);
-    if (problem !== undefined) {
-      throw new MpipError("bad-metadata", `${label} is not the package it was fetched as: its PKG-INFO says ${problem}`, {
-        hint: "a file named for one package that holds another is refused (pip refuses it too): check where it comes from, the URL or the index, or the package that requires it",
-      });
-    }
+  const problem = expected === undefined ? undefined : pkgInfoMismatch(unpacked.pkgInfos, expected);
+  if (problem !== undefined) {
+    throw new MpipError("bad-metadata", `${label} is not the package it was fetched as: its PKG-INFO ${problem}`, {
+      hint: "a file is installed only as the package its own PKG-INFO names, and the install stops here (pip refuses it too). A file of yours: name it NAME-VERSION.tar.gz as its PKG-INFO says (`mpip repack` writes it so). One from an index, a URL or another package's dependencies: it is for whoever publishes it to fix",
+    });
   }
+  const metadata = unpacked.pkgInfo === undefined ? undefined : parseMetadata(unpacked.pkgInfo);
+  const spelling = expected?.direct === true ? ownSpelling(unpacked.pkgInfo) : {};
   const dependencies: PackageSpec[] = dependenciesOf(unpacked.requiresTxt, unpacked.pkgInfo, label);
   const summary = metadata?.summary;
   return {
     dependencies,
     value: { dir, files: unpacked.files, digests: unpacked.digests, sha256: archive.sha256, origin: archive.origin, filename: archive.filename, smallWindow, warnings, ...(summary === undefined || summary === "UNKNOWN" ? {} : { summary }) },
-    ...(expected?.direct === true && metadata !== undefined ? { name: metadata.name } : {}),
+    ...spelling,
   };
 }
 

@@ -4,7 +4,7 @@
 import * as v from "valibot";
 import type { HttpClient } from "../http.js";
 import { redactUrl } from "../http.js";
-import { isValidName } from "../spec/names.js";
+import { isValidName, normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
 import { encodeSegment } from "../url.js";
@@ -55,6 +55,9 @@ export class PypiJsonSource implements Source {
     if (project === undefined) return undefined;
     const releases = new Map<string, Artifact[]>();
     const displayName = project.doc.info.name ?? requirement.name;
+    // An index that answers for one project with another (a hostile one, or a misconfigured mirror) would
+    // have that project installed and recorded in its place, and the one asked for never.
+    if (normalizeName(displayName) !== normalizeName(requirement.name)) throw badField(project.origin, "info.name", `names the project \`${printable(displayName, 100)}\`, not \`${printable(requirement.name, 100)}\` that was asked for`);
     if (project.doc.releases !== undefined) {
       const versions = Object.keys(project.doc.releases);
       // Like pip, skip versions that are not PEP 440 (old PyPI uploads have some); none at all is an error.
