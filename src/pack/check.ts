@@ -16,8 +16,12 @@ import { printable, quantity } from "../text.js";
 import { deviceTarView } from "./device-tar.js";
 import { parseRequiresDist } from "../spec/requires.js";
 import { readHeaders } from "./pkg-info.js";
+import path from "node:path";
+import { isPkgInfo } from "../archive/skip-rules.js";
+import { parseArchiveName } from "../sources/find-links.js";
+import { pkgInfoMismatch } from "../spec/identity.js";
 
-export type CheckId = "gzip" | "tar" | "top-folder" | "names" | "setup-py" | "dependencies";
+export type CheckId = "gzip" | "tar" | "top-folder" | "names" | "setup-py" | "dependencies" | "identity";
 export type CheckStatus = "pass" | "warn" | "fail" | "skip";
 
 export interface CheckResult {
@@ -50,7 +54,7 @@ export function checkArchive(data: Buffer, archive: string): ArchiveReport {
   const checks: CheckResult[] = [];
   const tar = checkGzip(data, checks);
   if (tar === undefined) {
-    for (const id of ["tar", "top-folder", "names", "setup-py", "dependencies"] as const) checks.push(result(id, "skip", "not checked: the gzip layer cannot be read"));
+    for (const id of ["tar", "top-folder", "names", "setup-py", "dependencies", "identity"] as const) checks.push(result(id, "skip", "not checked: the gzip layer cannot be read"));
   } else {
     const view = deviceTarView(tar);
     const read = readMembers(tar);
@@ -62,8 +66,8 @@ export function checkArchive(data: Buffer, archive: string): ArchiveReport {
           ? result("tar", "fail", "tar readers do not agree on what it holds, so mpip install refuses it", problems)
           : result("tar", "fail", `a device tar reader would misread it (${view.problems.length === 1 ? "1 problem" : `${view.problems.length} problems`})`, problems),
     );
-    if ("members" in read) checks.push(...contentChecks(read.members));
-    else for (const id of ["top-folder", "names", "setup-py", "dependencies"] as const) checks.push(result(id, "skip", "not checked: the tar cannot be read (see the tar check)"));
+    if ("members" in read) checks.push(...contentChecks(read.members, archive));
+    else for (const id of ["top-folder", "names", "setup-py", "dependencies", "identity"] as const) checks.push(result(id, "skip", "not checked: the tar cannot be read (see the tar check)"));
   }
   return { archive, ok: checks.every((check) => check.status !== "fail"), checks };
 }
@@ -126,7 +130,7 @@ function readMembers(tar: Buffer): { members: Member[] } | { refused: string } {
   return { members };
 }
 
-function contentChecks(members: Member[]): CheckResult[] {
+function contentChecks(members: Member[], archive: string): CheckResult[] {
   // Raw first components, as upip strips them: `./name-1.0/x` has the top folder `.`, not `name-1.0`.
   const paths = members.map((member) => member.entry.name.split("/"));
   const tops = [...new Set(paths.map((segments) => segments[0]!))];
@@ -147,7 +151,23 @@ function contentChecks(members: Member[]): CheckResult[] {
   const setupCheck = stripped.has("setup.py")
     ? result("setup-py", "fail", "it holds `setup.py`, which a MicroPython package must not ship (sdist_upip drops it)")
     : result("setup-py", "pass", "no `setup.py`");
-  return [topCheck, namesCheck(members), setupCheck, dependencyCheck(stripped)];
+  return [topCheck, namesCheck(members), setupCheck, dependencyCheck(stripped), identityCheck(stripped, archive)];
+}
+
+/**
+ * Whether `mpip install` (and pip) take the archive for the package its file name says: every PKG-INFO it
+ * holds names that package, and that version where it gives one (spec/identity.ts). Skipped for an
+ * archive with no PKG-INFO, or whose file name is no `NAME-VERSION.tar.gz` (an index's listing names it then).
+ */
+function identityCheck(stripped: Map<string, Member>, archive: string): CheckResult {
+  const pkgInfos = [...stripped].filter(([file]) => isPkgInfo(file)).map(([, member]) => member.data?.toString("utf8") ?? "");
+  if (pkgInfos.length === 0) return result("identity", "skip", "no PKG-INFO says which package it is");
+  const file = path.basename(archive);
+  const named = parseArchiveName(file);
+  if (named === undefined || named.packagetype !== "sdist") return result("identity", "skip", `its file name \`${printable(file)}\` is not NAME-VERSION.tar.gz, so only an index's listing can say which package it is`);
+  const problem = pkgInfoMismatch(pkgInfos, { name: named.name, version: named.version });
+  if (problem !== undefined) return result("identity", "fail", `\`mpip install\` refuses it by its file name, \`${printable(file)}\`: its PKG-INFO ${problem}`);
+  return result("identity", "pass", `its PKG-INFO names \`${printable(named.name)} ${printable(named.version)}\`, as its file name does`);
 }
 
 /** The names `mpip install` refuses, by its own rules; links and devices are the tar check's to report. */

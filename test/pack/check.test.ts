@@ -18,7 +18,7 @@ const statuses = (report: ArchiveReport): Record<CheckId, CheckStatus> =>
 const check = (report: ArchiveReport, id: CheckId) => report.checks.find((c) => c.id === id)!;
 const text = (report: ArchiveReport, id: CheckId) => [check(report, id).message, ...check(report, id).details].join("\n");
 
-const ALL_PASS = { gzip: "pass", tar: "pass", "top-folder": "pass", names: "pass", "setup-py": "pass", dependencies: "pass" };
+const ALL_PASS = { gzip: "pass", tar: "pass", "top-folder": "pass", names: "pass", "setup-py": "pass", dependencies: "pass", identity: "pass" };
 const next = prng(7);
 const noise = Buffer.from(Array.from({ length: 6000 }, () => Math.floor(next() * 256)));
 const FAR = Buffer.concat([noise, Buffer.from("gap"), noise]);
@@ -39,19 +39,19 @@ describe("checkArchive", () => {
   });
 
   test("an archive that needs a 32 KiB window fails the gzip check, with the distance", async () => {
-    const report = checkArchive(await buildSdist({ ...good, files: { ...good.files, "good/blob.bin": FAR } }, { windowBits: 15 }), "far.tar.gz");
+    const report = checkArchive(await buildSdist({ ...good, files: { ...good.files, "good/blob.bin": FAR } }, { windowBits: 15 }), "good-1.0.tar.gz");
     assert.deepEqual(statuses(report), { ...ALL_PASS, gzip: "fail" });
     assert.match(text(report, "gzip"), /needs a 32 KiB inflate window[\s\S]*reaches (\d{4,5}) bytes back, beyond the 4096/);
   });
 
   test("a pax archive fails the tar check: device readers write pax headers out as files", async () => {
-    const report = checkArchive(await buildSdist({ ...good, files: { [LONG]: "" } }, { format: "pax" }), "pax.tar.gz");
+    const report = checkArchive(await buildSdist({ ...good, files: { [LONG]: "" } }, { format: "pax" }), "good-1.0.tar.gz");
     assert.deepEqual(statuses(report), { ...ALL_PASS, tar: "fail" });
     assert.match(text(report, "tar"), /a pax extended header \(`x`, `\.\/\.\/@PaxHeader`\)/);
   });
 
   test("a GNU long-name archive fails the tar check", async () => {
-    const report = checkArchive(await buildSdist({ ...good, files: { [LONG]: "" } }, { format: "gnu" }), "gnu.tar.gz");
+    const report = checkArchive(await buildSdist({ ...good, files: { [LONG]: "" } }, { format: "gnu" }), "good-1.0.tar.gz");
     assert.deepEqual(statuses(report), { ...ALL_PASS, tar: "fail" });
     assert.match(text(report, "tar"), /GNU long name record \(`L`, `\.\/\.\/@LongLink`\)/);
   });
@@ -67,16 +67,16 @@ describe("checkArchive", () => {
   });
 
   test("an archive with setup.py fails the setup-py check", async () => {
-    const report = checkArchive(await buildSdist({ ...good, files: { ...good.files, "setup.py": "from setuptools import setup\n" } }), "setup.tar.gz");
+    const report = checkArchive(await buildSdist({ ...good, files: { ...good.files, "setup.py": "from setuptools import setup\n" } }), "good-1.0.tar.gz");
     assert.deepEqual(statuses(report), { ...ALL_PASS, "setup-py": "fail" });
     assert.match(text(report, "setup-py"), /holds `setup\.py`/);
   });
 
   test("dependencies: no egg-info at all fails; Requires-Dist only in PKG-INFO fails, listing them", async () => {
-    const bare = checkArchive(mpipArchive({ "x-1/x.py": "" }), "bare.tar.gz");
-    assert.deepEqual(statuses(bare), { ...ALL_PASS, dependencies: "fail" });
+    const bare = checkArchive(mpipArchive({ "x-1/x.py": "" }), "x-1.tar.gz");
+    assert.deepEqual(statuses(bare), { ...ALL_PASS, dependencies: "fail", identity: "skip" });
     assert.match(text(bare, "dependencies"), /no `\*\.egg-info\/PKG-INFO` or `requires\.txt`/);
-    const dist = checkArchive(await buildSdist({ ...good, requires: undefined, requiresDist: ["dep>=1", "other; extra == 'x'"] }), "dist.tar.gz");
+    const dist = checkArchive(await buildSdist({ ...good, requires: undefined, requiresDist: ["dep>=1", "other; extra == 'x'"] }), "good-1.0.tar.gz");
     assert.deepEqual(statuses(dist), { ...ALL_PASS, dependencies: "fail" });
     // The extra's requirement is no runtime dependency (issue 10, item 11): only `dep>=1` is listed.
     assert.match(text(dist, "dependencies"), /its dependency is declared only as `Requires-Dist`[\s\S]*Requires-Dist: dep>=1/);
@@ -86,8 +86,25 @@ describe("checkArchive", () => {
     assert.equal(sections.ok, true);
   });
 
+  test("an archive whose PKG-INFO names another package or version than its file name fails the identity check", async () => {
+    const sdist = await buildSdist(good);
+    const renamed = checkArchive(sdist, "dist/bar-1.0.tar.gz");
+    assert.deepEqual(statuses(renamed), { ...ALL_PASS, identity: "fail" });
+    assert.equal(renamed.ok, false);
+    assert.match(text(renamed, "identity"), /`mpip install` refuses it by its file name, `bar-1\.0\.tar\.gz`: its PKG-INFO names `good 1\.0`, not `bar 1\.0`/);
+    assert.match(text(checkArchive(sdist, "good-2.0.tar.gz"), "identity"), /names `good 1\.0`, not `good 2\.0`/);
+    // The same package spelled otherwise (PEP 503, PEP 440) passes.
+    assert.equal(check(checkArchive(sdist, "Good-1.0.0.tar.gz"), "identity").status, "pass");
+    // A top-level PKG-INFO that names another package fails beside an egg-info that is right.
+    const top = checkArchive(await buildSdist(good, { extraEntries: [{ name: "good-1.0/PKG-INFO", type: "file", content: "Name: evil\nVersion: 1.0\n" }] }), "good-1.0.tar.gz");
+    assert.match(text(top, "identity"), /names `evil 1\.0`, not `good 1\.0`/);
+    // Nothing to compare: no PKG-INFO, or a file name that says no name and version.
+    assert.match(text(checkArchive(sdist, "upload.tar.gz"), "identity"), /^its file name `upload\.tar\.gz` is not NAME-VERSION\.tar\.gz/);
+    assert.equal(check(checkArchive(sdist, "upload.tar.gz"), "identity").status, "skip");
+  });
+
   test("more than one top folder fails; an archive that is not gzip fails and skips the rest", async () => {
-    const two = checkArchive(mpipArchive({ "a-1/a.py": "", "a-1/a.egg-info/PKG-INFO": "Name: a\nVersion: 1\n", "b-1/b.py": "" }), "two.tar.gz");
+    const two = checkArchive(mpipArchive({ "a-1/a.py": "", "a-1/a.egg-info/PKG-INFO": "Name: a\nVersion: 1\n", "b-1/b.py": "" }), "a-1.tar.gz");
     assert.deepEqual(statuses(two), { ...ALL_PASS, "top-folder": "fail" });
     const dotted = checkArchive(gzipReproducible(Buffer.concat([tarEntry({ name: "./", typeflag: "5" }), tarEntry({ name: "./d-1/d.py" }, "D = 1\n"), tarEnd()])), "dotted.tar.gz");
     assert.equal(check(dotted, "top-folder").status, "fail");
@@ -97,7 +114,7 @@ describe("checkArchive", () => {
     const empty = checkArchive(gzipReproducible(tarEnd()), "empty.tar.gz");
     assert.equal(empty.ok, false);
     const junk = checkArchive(Buffer.from("not an archive at all"), "junk.tar.gz");
-    assert.deepEqual(statuses(junk), { gzip: "fail", tar: "skip", "top-folder": "skip", names: "skip", "setup-py": "skip", dependencies: "skip" });
+    assert.deepEqual(statuses(junk), { gzip: "fail", tar: "skip", "top-folder": "skip", names: "skip", "setup-py": "skip", dependencies: "skip", identity: "skip" });
     const tail = checkArchive(Buffer.concat([await buildSdist(good), gzipSync(Buffer.from("x"))]), "tail.tar.gz");
     assert.match(text(tail, "gzip"), /bytes follow the gzip stream/);
   });
