@@ -10,6 +10,7 @@ import type { Prepared } from "../resolve/resolve.js";
 import { dependencySpec, type PackageSpec } from "../spec/package-spec.js";
 import { parseRequiresDist, parseRequiresTxt } from "../spec/requires.js";
 import { parseMetadata } from "../record/format.js";
+import { printable } from "../text.js";
 import { ownSpelling, pkgInfoMismatch, type ExpectedIdentity } from "../spec/identity.js";
 import type { PrepareContext, Staged } from "./context.js";
 
@@ -35,7 +36,7 @@ export async function prepareArchive(dir: string, archive: ArchiveBytes, label: 
   const warnings = smallWindow ? [] : [windowProblem(label, unpacked.maxDistance, context.strictWindow)];
   const problem = expected === undefined ? undefined : pkgInfoMismatch(unpacked.pkgInfos, expected);
   if (problem !== undefined) {
-    throw new MpipError("bad-metadata", `${label} is not the package it was fetched as: its PKG-INFO ${problem}`, {
+    throw new MpipError("bad-metadata", `${label} is not the package it was fetched as: its PKG-INFO ${problem}; the file came from \`${printable(archive.origin, 300)}\``, {
       hint: "a file is installed only as the package its own PKG-INFO names, and the install stops here (pip refuses it too). A file of yours: name it NAME-VERSION.tar.gz as its PKG-INFO says (`mpip repack` writes it so). One from an index, a URL or another package's dependencies: it is for whoever publishes it to fix",
     });
   }
