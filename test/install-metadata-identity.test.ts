@@ -25,9 +25,10 @@ before(async () => {
   evilSdist = await buildSdist({ name: "evil", version: "9.0", files: { "leaf.py": "LEAF = 'evil'\n" } });
   served.set("leaf-9.0.tar.gz", evilSdist);
   served.set("old-9.0.tar.gz", await buildSdist({ name: "old", version: "1.0", files: { "old.py": "OLD = 1\n" } }));
+  served.set("v9.0.tar.gz", await buildSdist({ name: "leaf", version: "9.0", files: { "leaf.py": "LEAF = 'forge'\n" } }));
   served.set("leaf_pkg-1.0.tar.gz", await buildSdist({ name: "Leaf.Pkg", version: "1.0.0", files: { "leaf_pkg.py": "LEAF_PKG = 1\n" } }));
   server.routes.unshift(
-    { name: "direct", pattern: /^\/direct\/[^/]+$/, handle: ({ path: asked }) => {
+    { name: "direct", pattern: /^\/direct\/.+$/, handle: ({ path: asked }) => {
       const body = served.get(path.posix.basename(asked));
       return body === undefined ? { status: 404 } : { status: 200, body };
     } },
@@ -104,6 +105,27 @@ describe("every PKG-INFO an sdist holds is read, however its headers are written
       assert.match(result.stderr, says, shape);
       assert.equal(existsSync(target), false, shape);
     }
+  });
+});
+
+describe("`name @ URL` takes an sdist whatever its file is called, for what its PKG-INFO says", () => {
+  test("a forge's `archive/v9.0.tar.gz`: refused alone (its file name says no project), installed as `leaf @ URL`, as the hint says", async () => {
+    const url = `${server.origin}/direct/archive/v9.0.tar.gz`;
+    const alone = await install(path.join(work.dir, "forge-alone"), [url]);
+    assert.equal(alone.code, 2, alone.stderr);
+    assert.match(alone.stderr, /^error: cannot tell the project name and version from the file name `v9\.0\.tar\.gz`$/m);
+    assert.match(alone.stderr, /^hint: .*write `NAME @ URL`$/m);
+    const target = path.join(work.dir, "forge-named");
+    const named = await install(target, [`leaf @ ${url}`]);
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(await readFile(path.join(target, "leaf.py"), "utf8"), "LEAF = 'forge'\n");
+    const listed = (JSON.parse((await runMpip(["list", "--json", "-p", target])).stdout) as { packages: Array<{ name: string; version: string }> }).packages;
+    assert.deepEqual(listed.map((item) => `${item.name} ${item.version}`), ["leaf 9.0"]);
+    // Another name before ` @ ` is refused once the file says what it is.
+    const other = await install(path.join(work.dir, "forge-other"), [`twig @ ${url}`]);
+    assert.equal(other.code, 1, other.stderr);
+    assert.match(other.stderr, /`twig` \(`v9\.0\.tar\.gz`\) is not the package it was fetched as: its PKG-INFO names `leaf 9\.0`, not `twig`/);
+    assert.equal(existsSync(path.join(work.dir, "forge-other")), false);
   });
 });
 

@@ -130,7 +130,8 @@ function shorthandSpec(text: string, defaultRef: string | undefined, context: Sp
   return { key: spec, name, source, artifact: { type: "package-json", location, ...(repoRef === undefined ? {} : { ref: repoRef }) } };
 }
 
-function urlSpec(text: string): DirectSpec {
+/** `named`: the project name a PEP 508 `name @ URL` gives it (see sdistSpec). */
+function urlSpec(text: string, named?: string): DirectSpec {
   const { url, sha256 } = splitHashFragment(text);
   const parsed = parseUrl(url);
   if (parsed === undefined) {
@@ -144,7 +145,7 @@ function urlSpec(text: string): DirectSpec {
   const file = decodeURIComponentSafe(lastSegment(parsed.pathname));
   const source = redactUrl(url);
   const location: Location = { type: "remote", url };
-  if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, source, sha256);
+  if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, source, sha256, named);
   if (MODULE_SUFFIX.test(file)) return { key: url, name: nameFromFile(stem(file), source), source, artifact: { type: "module", location, dest: moduleDest(file, source), ...(sha256 ? { sha256 } : {}) } };
   const documentUrl = parsed.pathname.endsWith(".json") ? url : withPackageJson(url);
   const onIndex = indexDocumentSpec(documentUrl, source, sha256);
@@ -156,8 +157,8 @@ function urlSpec(text: string): DirectSpec {
  * A dependency that a package's metadata states (requires.txt, Requires-Dist): by name, or by URL (PEP 508
  * `name @ https://host/name-1.0.tar.gz`), which is then fetched from that URL, as pip does and as the same
  * spec on the command line is, and never taken from an index under its name. Only an http or https URL
- * to an sdist named as the requirement is: a `file:` URL in a package's metadata would read the
- * installing machine's disk. Throws MpipError("bad-spec").
+ * to an sdist is: a `file:` URL in a package's metadata would read the installing machine's disk. Throws
+ * MpipError("bad-spec").
  */
 export function dependencySpec(requirement: Requirement): PackageSpec {
   if (requirement.url === undefined) return { type: "requirement", requirement };
@@ -168,34 +169,41 @@ export function dependencySpec(requirement: Requirement): PackageSpec {
     // The hint for the same spec typed on the command line says how to retype it; a package's own is not the user's to retype.
     throw new MpipError(error.code, error.message, {
       cause: error,
-      hint: "a dependency by URL must be an http or https URL of an sdist named as the dependency; this one is for the package's authors to fix. To install the package anyway, give --no-deps and name what it needs yourself",
+      hint: "a dependency by URL must be an http or https URL of an sdist (.tar.gz); this one is for the package's authors to fix. To install the package anyway, give --no-deps and name what it needs yourself",
     });
   }
 }
 
-/** PEP 508 `name @ https://host/name-1.0.tar.gz`. */
+/**
+ * PEP 508 `name @ https://host/name-1.0.tar.gz`: the sdist at the URL is the project `name`, whatever its
+ * file is called (a forge's `archive/v1.0.tar.gz` too), as pip takes it; its own PKG-INFO must say so once
+ * it is fetched (prepare/archive.ts).
+ */
 function namedUrlSpec(requirement: Requirement): DirectSpec {
-  const spec = urlSpec(requirement.url!);
+  const spec = urlSpec(requirement.url!, requirement.name);
   if (spec.artifact.type !== "dist") {
     throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: a \`name @ URL\` requirement must point at a .tar.gz sdist`, { hint: "give the URL alone to install a module or a package.json from it" });
   }
-  if (spec.key !== normalizeName(requirement.name)) {
-    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\` names \`${requirement.name}\`, but the file at that URL is \`${printable(spec.name)}\``, {
-      hint: "fix the name before ` @ `, or give the URL alone",
-    });
-  }
-  return { ...spec, name: requirement.name };
+  return spec;
 }
 
-function sdistSpec(file: string, location: Location, source: string, sha256: string | undefined): DirectSpec {
+/**
+ * An sdist given directly: the project and version its file name says (`NAME-VERSION.tar.gz`), or, for a
+ * `named` one (`name @ URL`) whose file name says another project or none, the project `named`, at the
+ * version its PKG-INFO will give. Either way its PKG-INFO must agree once it is fetched.
+ */
+function sdistSpec(file: string, location: Location, source: string, sha256: string | undefined, named?: string): DirectSpec {
   const parsed = parseArchiveName(file);
+  const dist = { filename: file, location, packagetype: "sdist", yanked: false, ...(sha256 ? { sha256 } : {}) };
+  if (named !== undefined && (parsed === undefined || normalizeName(parsed.name) !== normalizeName(named))) {
+    return { key: normalizeName(named), name: named, named: true, source, artifact: { type: "dist", file: dist } };
+  }
   if (parsed === undefined) {
     throw new MpipError("bad-spec", `cannot tell the project name and version from the file name \`${printable(file)}\``, {
-      hint: "sdists are named `NAME-VERSION.tar.gz`; for a URL, write `NAME @ URL`",
+      hint: location.type === "local" ? "sdists are named `NAME-VERSION.tar.gz`, as their PKG-INFO says: rename the file so" : "sdists are named `NAME-VERSION.tar.gz`; for a URL that names no such file, write `NAME @ URL`",
     });
   }
-  const dist = { filename: file, location, packagetype: "sdist", yanked: false, ...(sha256 ? { sha256 } : {}) };
-  return { key: normalizeName(parsed.name), name: parsed.name, named: true, version: parsed.version, source, artifact: { type: "dist", file: dist } };
+  return { key: normalizeName(parsed.name), name: named ?? parsed.name, named: true, version: parsed.version, source, artifact: { type: "dist", file: dist } };
 }
 
 /**

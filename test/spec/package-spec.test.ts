@@ -60,7 +60,12 @@ describe("parsePackageSpec", () => {
     const named = directOf("Foo @ https://host/dl/foo-9.tar.gz");
     assert.equal(named.key, "foo");
     assert.equal(named.name, "Foo");
-    assert.throws(() => parsePackageSpec("foo @ https://host/dl/anything-9.tar.gz", context), (error: MpipError) => error.code === "bad-spec" && error.message.includes("`anything`"));
+    // `name @ URL` names the project whatever the file is called; its PKG-INFO decides once fetched, and the version is PKG-INFO's.
+    for (const url of ["https://host/dl/anything-9.tar.gz", "https://host/archive/v9.tar.gz"]) {
+      const other = directOf(`foo @ ${url}`);
+      assert.deepEqual([other.key, other.name, other.named, other.version], ["foo", "foo", true, undefined], url);
+    }
+    assert.throws(() => parsePackageSpec("https://host/archive/v9.tar.gz", context), (error: MpipError) => error.code === "bad-spec" && /write `NAME @ URL`/.test(error.hint ?? ""));
     assert.throws(() => parsePackageSpec("ftp://host/x.tar.gz", context), (error: MpipError) => error.code === "bad-spec");
   });
 
