@@ -79,7 +79,7 @@ export function thrownFailure(thrown: unknown, context: FailureContext): Failure
         false,
       );
     case "ENOTFOUND":
-      return fail(`could not fetch \`${url}\`: host not found`, "check the host name in the URL and your network connection (DNS)", false);
+      return fail(`could not fetch \`${url}\`: host not found`, "check the host name in the URL and your network connection (DNS); with no network, install what the download cache holds (--offline) or from a folder (`mpip download` makes one; install with `-i DIR`)", false);
     default:
       break;
   }

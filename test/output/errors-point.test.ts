@@ -135,6 +135,8 @@ describe("a failure to reach what a dependency led to names that dependency", ()
     assert.match(error.message, /^while getting `github:other\/helpers\/h\.py@main` \(required by `field-app 0\.5`\): could not fetch `http:\/\/mpip-no-such-host\.invalid\//);
     // No index is involved: the hint speaks of the URL's host, not of an index URL.
     assert.match(error.hint ?? "", /check the host name in the URL and your network connection \(DNS\)/);
+    // And the ways to install with no network at all.
+    assert.match(error.hint ?? "", /with no network, install what the download cache holds \(--offline\) or from a folder \(`mpip download` makes one; install with `-i DIR`\)/);
     assert.doesNotMatch(error.hint ?? "", /index URL/);
   });
 
