@@ -156,7 +156,7 @@ describe("an .mpy version mpip does not support", () => {
 
 describe("one exit code rule for what the user typed", () => {
   test("a malformed spec on the command line exits 2, as an unreadable -r file does", async () => {
-    for (const [spec, code] of [["foo>=", "bad-requirement"], ["foo @ https://host/bar-1.0.tar.gz", "bad-spec"], ["./nowhere-1.0.tar.gz", "bad-spec"], ["https://host/x.tar.gz#md5=1", "bad-spec"]] as const) {
+    for (const [spec, code] of [["foo>=", "bad-requirement"], ["foo @ https://host/foo.py", "bad-spec"], ["./nowhere-1.0.tar.gz", "bad-spec"], ["https://host/x.tar.gz#md5=1", "bad-spec"]] as const) {
       const result = await runMpip(["install", "-p", "image", "--json", "--no-index", "-f", FIXTURES, spec], { cwd: work.dir });
       const failure = assertUsage(result, true, code)!;
       assert.ok(failure.hint !== undefined || code === "bad-requirement", spec);

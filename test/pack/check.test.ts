@@ -126,14 +126,14 @@ describe("mpip check (CLI)", () => {
   before(async () => {
     work = await tempDir();
     await writeFile(file("good-1.0.tar.gz"), await buildSdist(good));
-    await writeFile(file("bad-1.0.tar.gz"), await buildSdist({ ...good, files: { ...good.files, "setup.py": "", "good/blob.bin": FAR } }, { windowBits: 15 }));
+    await writeFile(file("bad-1.0.tar.gz"), await buildSdist({ ...good, name: "bad", files: { ...good.files, "setup.py": "", "good/blob.bin": FAR } }, { windowBits: 15 }));
   });
   after(() => work.cleanup());
 
   test("passing archives: one line per check, exit 0", async () => {
     const run = await runMpip(["check", file("good-1.0.tar.gz")]);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(run.stdout.split("\n").slice(1, 7).map((line) => line.trim().split(":")[0]), ["PASS gzip", "PASS tar", "PASS top-folder", "PASS names", "PASS setup-py", "PASS dependencies"]);
+    assert.deepEqual(run.stdout.split("\n").slice(1, 8).map((line) => line.trim().split(":")[0]), ["PASS gzip", "PASS tar", "PASS top-folder", "PASS names", "PASS setup-py", "PASS dependencies", "PASS identity"]);
     assert.equal(run.stderr, "");
   });
 
