@@ -12,6 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { buildSdist } from "./helpers/sdist.js";
 import { jsonReply, startIndexServer, type IndexServer } from "./helpers/index-server.js";
 import { runMpip, tempDir } from "./helpers/cli.js";
+import { writeSdist } from "../src/pack/writer.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -26,6 +27,11 @@ before(async () => {
   served.set("leaf-9.0.tar.gz", evilSdist);
   served.set("old-9.0.tar.gz", await buildSdist({ name: "old", version: "1.0", files: { "old.py": "OLD = 1\n" } }));
   served.set("v9.0.tar.gz", await buildSdist({ name: "leaf", version: "9.0", files: { "leaf.py": "LEAF = 'forge'\n" } }));
+  // Forge archives whose PKG-INFO gives no version, or one that is no PEP 440 version, or that hold none.
+  const versionless = (pkgInfo: string | undefined) => writeSdist([...(pkgInfo === undefined ? [] : [{ path: "nover-src/nover.egg-info/PKG-INFO", data: Buffer.from(pkgInfo) }]), { path: "nover-src/nover.py", data: Buffer.from("") }]);
+  served.set("no-version.tar.gz", versionless("Metadata-Version: 1.1\nName: nover\n"));
+  served.set("legacy-version.tar.gz", versionless("Metadata-Version: 1.1\nName: nover\nVersion: nightly 2024\n"));
+  served.set("no-pkg-info.tar.gz", versionless(undefined));
   served.set("leaf_pkg-1.0.tar.gz", await buildSdist({ name: "Leaf.Pkg", version: "1.0.0", files: { "leaf_pkg.py": "LEAF_PKG = 1\n" } }));
   server.routes.unshift(
     { name: "direct", pattern: /^\/direct\/.+$/, handle: ({ path: asked }) => {
@@ -126,6 +132,45 @@ describe("`name @ URL` takes an sdist whatever its file is called, for what its 
     assert.equal(other.code, 1, other.stderr);
     assert.match(other.stderr, /`twig` \(`v9\.0\.tar\.gz`\) is not the package it was fetched as: its PKG-INFO names `leaf 9\.0`, not `twig`/);
     assert.equal(existsSync(path.join(work.dir, "forge-other")), false);
+  });
+
+  test("it is written back as `leaf @ URL`: `mpip freeze` gives a line that installs it again", async () => {
+    const url = `${server.origin}/direct/archive/v9.0.tar.gz`;
+    const target = path.join(work.dir, "forge-freeze");
+    assert.equal((await install(target, [`leaf @ ${url}`])).code, 0);
+    const frozen = await runMpip(["freeze", "-p", target]);
+    assert.equal(frozen.stdout, `leaf @ ${url}\n`);
+    const file = path.join(work.dir, "forge-freeze.txt");
+    await writeFile(file, frozen.stdout);
+    const again = await install(path.join(work.dir, "forge-freeze-again"), ["-r", file]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(await readFile(path.join(work.dir, "forge-freeze-again", "leaf.py"), "utf8"), "LEAF = 'forge'\n");
+  });
+
+  test("a lock names it `leaf @ URL` too, and installs it again", async () => {
+    const url = `${server.origin}/direct/archive/v9.0.tar.gz`;
+    const folder = path.join(work.dir, "forge-lock");
+    await mkdir(folder);
+    const locked = await runMpip(["lock", "-q", `leaf @ ${url}`], { cwd: folder });
+    assert.equal(locked.code, 0, locked.stderr);
+    const lock = await readFile(path.join(folder, "pylock.toml"), "utf8");
+    assert.ok(lock.includes(`spec = "leaf @ ${url}"`), lock);
+    assert.ok(lock.includes(`requirements = ["leaf @ ${url}"]`), lock);
+    const target = path.join(work.dir, "forge-lock-target");
+    const again = await runMpip(["install", "-q", "--lock", path.join(folder, "pylock.toml"), "-p", target]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((await runMpip(["freeze", "-p", target])).stdout, `leaf @ ${url}\n`);
+  });
+
+  test("one whose file name and PKG-INFO give no PEP 440 version is refused: nothing to record it, lock it or name its download by", async () => {
+    for (const [file, says] of [["no-version.tar.gz", /its PKG-INFO has no PEP 440 `Version:`/], ["legacy-version.tar.gz", /its PKG-INFO has no PEP 440 `Version:`/], ["no-pkg-info.tar.gz", /it holds no PKG-INFO/]] as const) {
+      const target = path.join(work.dir, `versionless-${file}`);
+      const result = await install(target, [`nover @ ${server.origin}/direct/archive/${file}`]);
+      assert.equal(result.code, 1, `${file}: ${result.stderr}`);
+      assert.match(result.stderr, /^error: `nover` \(`[a-z-]+\.tar\.gz`\) has no version to be installed as: its file name gives none, and /m, file);
+      assert.match(result.stderr, says, file);
+      assert.equal(existsSync(target), false, file);
+    }
   });
 });
 

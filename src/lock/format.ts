@@ -268,8 +268,11 @@ export function packageSource(item: LockedPackage): string {
 
 /** A spec that is a local path (not an http(s) URL, not a `github:`-style shorthand). */
 export function isLocalSpec(spec: string): boolean {
-  return !isShorthand(spec) && !/^https?:\/\//i.test(spec);
+  return !isShorthand(spec) && !/^https?:\/\//i.test(spec) && !NAMED_URL.test(spec);
 }
+
+/** PEP 508's `name @ https://...`: a URL, named. */
+export const NAMED_URL = /^([A-Za-z0-9._-]+)\s*@\s*(https?:\/\/.*)$/is;
 
 /** A local path as a lock writes a spec: relative to the lock's folder, starting with `./` or `../`. */
 export function localSpec(file: string, lockDir: string): string {

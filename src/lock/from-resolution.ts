@@ -12,7 +12,7 @@ import type { ResolvedPackage } from "../resolve/resolve.js";
 import type { Location } from "../sources/types.js";
 import { normalizeName } from "../spec/names.js";
 import { printable } from "../text.js";
-import { isLocalSpec, type LockedArtifact, type LockedOrigin, type LockedPackage } from "./format.js";
+import { isLocalSpec, NAMED_URL, type LockedArtifact, type LockedOrigin, type LockedPackage } from "./format.js";
 
 export interface LockContext {
   /** The kind of the index or folder a source label names (see install.ts `sourceKinds`). */
@@ -96,11 +96,13 @@ function pinnedLocation(location: Location): Location {
 }
 
 /**
- * `https://user:token@host/x` → `https://host/x`: a lock is shared and committed, so it never holds a
+ * `https://user:token@host/x` → `https://host/x` (and in `name @ URL`): a lock is shared and committed, so it never holds a
  * secret; a locked install gets credentials from `~/.netrc` or the index URLs it is given. Text that is
  * no URL (a folder, a shorthand) is returned as it is.
  */
 export function stripCredentials(text: string): string {
+  const named = NAMED_URL.exec(text);
+  if (named !== null) return `${named[1]} @ ${stripCredentials(named[2]!)}`;
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
   try {
     const url = new URL(text);

@@ -19,7 +19,7 @@ import { readHeaders } from "./pkg-info.js";
 import path from "node:path";
 import { isPkgInfo } from "../archive/skip-rules.js";
 import { parseArchiveName } from "../sources/find-links.js";
-import { pkgInfoMismatch } from "../spec/identity.js";
+import { identityFields, pkgInfoMismatch } from "../spec/identity.js";
 
 export type CheckId = "gzip" | "tar" | "top-folder" | "names" | "setup-py" | "dependencies" | "identity";
 export type CheckStatus = "pass" | "warn" | "fail" | "skip";
@@ -167,7 +167,8 @@ function identityCheck(stripped: Map<string, Member>, archive: string): CheckRes
   if (named === undefined || named.packagetype !== "sdist") return result("identity", "skip", `its file name \`${printable(file)}\` is not NAME-VERSION.tar.gz, so only an index's listing can say which package it is`);
   const problem = pkgInfoMismatch(pkgInfos, { name: named.name, version: named.version });
   if (problem !== undefined) return result("identity", "fail", `\`mpip install\` refuses it by its file name, \`${printable(file)}\`: its PKG-INFO ${problem}`);
-  return result("identity", "pass", `its PKG-INFO names \`${printable(named.name)} ${printable(named.version)}\`, as its file name does`);
+  const own = identityFields(pkgInfos[0]!);
+  return result("identity", "pass", `its PKG-INFO names \`${printable(own.name ?? named.name)}${own.version === undefined ? "" : ` ${printable(own.version)}`}\`, as its file name does`);
 }
 
 /** The names `mpip install` refuses, by its own rules; links and devices are the tar check's to report. */

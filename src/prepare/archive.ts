@@ -37,11 +37,18 @@ export async function prepareArchive(dir: string, archive: ArchiveBytes, label: 
   const problem = expected === undefined ? undefined : pkgInfoMismatch(unpacked.pkgInfos, expected);
   if (problem !== undefined) {
     throw new MpipError("bad-metadata", `${label} is not the package it was fetched as: its PKG-INFO ${problem}; the file came from \`${printable(archive.origin, 300)}\``, {
-      hint: "a file is installed only as the package its own PKG-INFO names, and the install stops here (pip refuses it too). A file of yours: name it NAME-VERSION.tar.gz as its PKG-INFO says (`mpip repack` writes it so). One from an index, a URL or another package's dependencies: it is for whoever publishes it to fix",
+      hint: "a file is installed only as the package its own PKG-INFO names, and the install stops here. A file of yours: name it NAME-VERSION.tar.gz as its PKG-INFO says, or correct the name before ` @ `. One from an index, a URL or another package's dependencies: it is for whoever publishes it to fix",
     });
   }
   const metadata = unpacked.pkgInfo === undefined ? undefined : parseMetadata(unpacked.pkgInfo);
   const spelling = expected?.direct === true ? ownSpelling(unpacked.pkgInfo) : {};
+  // `name @ URL` of a file whose name says no version (a forge's archive): PKG-INFO must give one, which
+  // the record, a lock and a download's file name are made of.
+  if (expected?.direct === true && expected.version === "" && spelling.version === undefined) {
+    throw new MpipError("bad-metadata", `${label} has no version to be installed as: its file name gives none, and ${unpacked.pkgInfo === undefined ? "it holds no PKG-INFO" : "its PKG-INFO has no PEP 440 `Version:`"}; the file came from \`${printable(archive.origin, 300)}\``, {
+      hint: "give the URL of a file named NAME-VERSION.tar.gz, or of an sdist whose PKG-INFO gives its version (`mpip pack` makes one from a project)",
+    });
+  }
   const dependencies: PackageSpec[] = dependenciesOf(unpacked.requiresTxt, unpacked.pkgInfo, label);
   const summary = metadata?.summary;
   return {

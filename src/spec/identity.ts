@@ -71,13 +71,13 @@ export function identityFields(pkgInfo: string): { name?: string; version?: stri
 /**
  * How the PKG-INFO files of an sdist (`pkgInfos`: every one it holds, top-level and egg-info)
  * contradict what it was fetched as, as a phrase naming what the file holds (`` names `foo 1.0`, not
- * `bar 1.0` ``), or undefined when none does. Each must give a `Name`, which must be `expected`'s; a
+ * `bar 1.0` ``, `` has no `Name:` ``), or undefined when none does. Each must give a `Name`, which must be `expected`'s; a
  * `Version` it gives must be `expected`'s too.
  */
 export function pkgInfoMismatch(pkgInfos: readonly string[], expected: ExpectedIdentity): string | undefined {
   for (const text of pkgInfos) {
     const { name, version } = identityFields(text);
-    if (name === undefined || name === "") return "no `Name:`, which core metadata must give";
+    if (name === undefined || name === "") return "has no `Name:`, which core metadata must give";
     const given = version === undefined || version === "" ? "" : version;
     if (metadataMismatch({ name, version: given, requiresDist: [] }, given === "" ? { ...expected, version: "" } : expected) === undefined) continue;
     const held = `${printable(name, 100)}${given === "" ? "" : ` ${printable(given, 60)}`}`;

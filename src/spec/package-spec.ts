@@ -190,13 +190,15 @@ function namedUrlSpec(requirement: Requirement): DirectSpec {
 /**
  * An sdist given directly: the project and version its file name says (`NAME-VERSION.tar.gz`), or, for a
  * `named` one (`name @ URL`) whose file name says another project or none, the project `named`, at the
- * version its PKG-INFO will give. Either way its PKG-INFO must agree once it is fetched.
+ * version its PKG-INFO will give, and whose `source` is the `name @ URL` that installs it again. Either
+ * way its PKG-INFO must agree once it is fetched.
  */
 function sdistSpec(file: string, location: Location, source: string, sha256: string | undefined, named?: string): DirectSpec {
   const parsed = parseArchiveName(file);
   const dist = { filename: file, location, packagetype: "sdist", yanked: false, ...(sha256 ? { sha256 } : {}) };
   if (named !== undefined && (parsed === undefined || normalizeName(parsed.name) !== normalizeName(named))) {
-    return { key: normalizeName(named), name: named, named: true, source, artifact: { type: "dist", file: dist } };
+    // Written back as given (a record for `mpip freeze`, a lock): the URL alone would not say the project.
+    return { key: normalizeName(named), name: named, named: true, source: `${named} @ ${source}`, artifact: { type: "dist", file: dist } };
   }
   if (parsed === undefined) {
     throw new MpipError("bad-spec", `cannot tell the project name and version from the file name \`${printable(file)}\``, {
