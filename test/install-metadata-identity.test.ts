@@ -162,6 +162,21 @@ describe("`name @ URL` takes an sdist whatever its file is called, for what its 
     assert.equal((await runMpip(["freeze", "-p", target])).stdout, `leaf @ ${url}\n`);
   });
 
+  test("its marker is evaluated as a requirement's by name is: for another platform it is skipped, on the command line and in a -r file", async () => {
+    const url = `${server.origin}/direct/archive/v9.0.tar.gz`;
+    const never = `leaf @ ${url} ; sys_platform == 'never'`;
+    const file = path.join(work.dir, "marker-reqs.txt");
+    await writeFile(file, `${never}\nleaf_pkg @ ${server.origin}/direct/leaf_pkg-1.0.tar.gz ; implementation_name == 'micropython'\n`);
+    for (const args of [[never, `leaf_pkg @ ${server.origin}/direct/leaf_pkg-1.0.tar.gz ; implementation_name == 'micropython'`], ["-r", file]]) {
+      const target = path.join(work.dir, `marker-${args[0] === "-r" ? "file" : "line"}`);
+      const result = await install(target, args);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout + result.stderr, /Skipping `leaf @ http:\/\/127\.0\.0\.1:\d+\/direct\/archive\/v9\.0\.tar\.gz ; sys_platform == 'never'` \(.*\): its marker does not apply to MicroPython/);
+      assert.equal(existsSync(path.join(target, "leaf.py")), false, args.join(" "));
+      assert.equal(existsSync(path.join(target, "leaf_pkg.py")), true, args.join(" "));
+    }
+  });
+
   test("one whose file name and PKG-INFO give no PEP 440 version is refused: nothing to record it, lock it or name its download by", async () => {
     for (const [file, says] of [["no-version.tar.gz", /its PKG-INFO has no PEP 440 `Version:`/], ["legacy-version.tar.gz", /its PKG-INFO has no PEP 440 `Version:`/], ["no-pkg-info.tar.gz", /it holds no PKG-INFO/]] as const) {
       const target = path.join(work.dir, `versionless-${file}`);

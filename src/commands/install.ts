@@ -293,15 +293,17 @@ export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, 
   for (const { text, origin, hashes } of lines) {
     const withHashes = hashes.length > 0 ? { hashes } : {};
     const spec = specAt(text, origin, context);
+    // A marker (`name @ URL ; marker` too) that does not hold on MicroPython drops the request, as pip drops it for another platform.
+    const marker = spec.type === "direct" ? spec.direct.marker : spec.requirement.marker;
+    if (marker !== undefined && !evaluateMarker(marker)) {
+      reporter.info(`Skipping \`${text}\` (${origin}): its marker does not apply to MicroPython`);
+      continue;
+    }
     if (spec.type === "direct") {
       requests.push({ ...requestFor(spec, origin), ...withHashes });
       continue;
     }
     const { requirement } = spec;
-    if (requirement.marker !== undefined && !evaluateMarker(requirement.marker)) {
-      reporter.info(`Skipping \`${text}\` (${origin}): its marker does not apply to MicroPython`);
-      continue;
-    }
     if (requirement.extras.length > 0) reporter.warn(`${origin}: extras of \`${text}\` are ignored; MicroPython packages have none`);
     requests.push({ requirement, requestedBy: origin, ...withHashes });
   }

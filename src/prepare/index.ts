@@ -108,7 +108,8 @@ function keepInstalled(artifact: Extract<Artifact, { type: "installed" }>, conte
   for (const line of artifact.requiresDist) {
     try {
       const spec = parsePackageSpec(line, context.spec);
-      if (spec.type === "direct" || spec.requirement.marker === undefined || evaluateMarker(spec.requirement.marker)) dependencies.push(spec);
+      const marker = spec.type === "direct" ? spec.direct.marker : spec.requirement.marker;
+      if (marker === undefined || evaluateMarker(marker)) dependencies.push(spec);
     } catch {
       // A line another tool wrote that mpip cannot read names nothing to install.
     }

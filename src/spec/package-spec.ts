@@ -17,6 +17,7 @@ import { declaresProjectMetadata } from "../pack/project-detect.js";
 import { printable } from "../text.js";
 import { expandShorthand, isShorthand, refFor, shorthandRepo, splitRef, withPackageJson, type GitHosts, type RepoRef } from "../sources/git-hosts.js";
 import type { Artifact, Location } from "../sources/types.js";
+import type { Marker } from "./markers.js";
 import { isWellFormed, parseUrl } from "../url.js";
 import { isComparableVersion } from "../versions.js";
 import { isMipName, MAX_NAME_LENGTH, mipNameFrom, normalizeName } from "./names.js";
@@ -37,6 +38,8 @@ export interface DirectSpec {
   /** Where it comes from, safe to print: the spec as written (credentials removed). */
   source: string;
   artifact: Artifact;
+  /** A PEP 508 `name @ URL ; marker`'s marker: the request holds only where it does (evaluated by whoever takes the spec). */
+  marker?: Marker;
 }
 
 export type PackageSpec = { type: "requirement"; requirement: Requirement } | { type: "direct"; direct: DirectSpec };
@@ -184,7 +187,7 @@ function namedUrlSpec(requirement: Requirement): DirectSpec {
   if (spec.artifact.type !== "dist") {
     throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: a \`name @ URL\` requirement must point at a .tar.gz sdist`, { hint: "give the URL alone to install a module or a package.json from it" });
   }
-  return spec;
+  return requirement.marker === undefined ? spec : { ...spec, marker: requirement.marker };
 }
 
 /**
