@@ -138,7 +138,7 @@ describe("dependencies by URL in a package's metadata", () => {
     // One whose sdist is another project than the name before ` @ ` is fetched, and refused for what its PKG-INFO says.
     const misnamed = await installFromIndex(path.join(work.dir, "url-dep-branch-misnamed"), ["branch-misnamed"]);
     assert.equal(misnamed.code, 1, misnamed.stderr);
-    assert.match(misnamed.stderr, /^error: while getting `http:\/\/127\.0\.0\.1:\d+\/direct\/leaf-9\.0\.tar\.gz` \(required by `branch-misnamed 1\.0`\): `twig` \(`leaf-9\.0\.tar\.gz`\) is not the package it was fetched as: its PKG-INFO names `leaf 9\.0`, not `twig`/m);
+    assert.match(misnamed.stderr, /^error: while getting `twig @ http:\/\/127\.0\.0\.1:\d+\/direct\/leaf-9\.0\.tar\.gz` \(required by `branch-misnamed 1\.0`\): `twig` \(`leaf-9\.0\.tar\.gz`\) is not the package it was fetched as: its PKG-INFO names `leaf 9\.0`, not `twig`/m);
     assert.equal(existsSync(path.join(work.dir, "url-dep-branch-misnamed")), false);
   });
 });
