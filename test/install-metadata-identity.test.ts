@@ -32,6 +32,9 @@ before(async () => {
   served.set("no-version.tar.gz", versionless("Metadata-Version: 1.1\nName: nover\n"));
   served.set("legacy-version.tar.gz", versionless("Metadata-Version: 1.1\nName: nover\nVersion: nightly 2024\n"));
   served.set("no-pkg-info.tar.gz", versionless(undefined));
+  const twoPkgInfos = (top: string, egg: string) => writeSdist([{ path: "leaf-src/PKG-INFO", data: Buffer.from(top) }, { path: "leaf-src/leaf.egg-info/PKG-INFO", data: Buffer.from(egg) }, { path: "leaf-src/leaf.py", data: Buffer.from("") }]);
+  served.set("two-versions.tar.gz", twoPkgInfos("Metadata-Version: 2.1\nName: leaf\nVersion: 1.0\n", "Metadata-Version: 1.1\nName: leaf\nVersion: 2.0\n"));
+  served.set("egg-version.tar.gz", twoPkgInfos("Metadata-Version: 2.1\nName: leaf\n", "Metadata-Version: 1.1\nName: leaf\nVersion: 2.0\n"));
   served.set("leaf_pkg-1.0.tar.gz", await buildSdist({ name: "Leaf.Pkg", version: "1.0.0", files: { "leaf_pkg.py": "LEAF_PKG = 1\n" } }));
   server.routes.unshift(
     { name: "direct", pattern: /^\/direct\/.+$/, handle: ({ path: asked }) => {
@@ -175,6 +178,18 @@ describe("`name @ URL` takes an sdist whatever its file is called, for what its 
       assert.equal(existsSync(path.join(target, "leaf.py")), false, args.join(" "));
       assert.equal(existsSync(path.join(target, "leaf_pkg.py")), true, args.join(" "));
     }
+  });
+
+  test("its version is the one its PKG-INFO files agree on: two that differ are refused; one that gives none takes the other's", async () => {
+    const refused = await install(path.join(work.dir, "two-versions"), [`leaf @ ${server.origin}/direct/archive/two-versions.tar.gz`]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /^error: `leaf` \(`two-versions\.tar\.gz`\) does not say which version it is: one PKG-INFO names `leaf 2\.0`, not `leaf 1\.0`/m);
+    assert.equal(existsSync(path.join(work.dir, "two-versions")), false);
+    const target = path.join(work.dir, "egg-version");
+    const taken = await install(target, [`leaf @ ${server.origin}/direct/archive/egg-version.tar.gz`]);
+    assert.equal(taken.code, 0, taken.stderr);
+    const listed = (JSON.parse((await runMpip(["list", "--json", "-p", target])).stdout) as { packages: Array<{ name: string; version: string }> }).packages;
+    assert.deepEqual(listed.map((item) => `${item.name} ${item.version}`), ["leaf 2.0"]);
   });
 
   test("one whose file name and PKG-INFO give no PEP 440 version is refused: nothing to record it, lock it or name its download by", async () => {

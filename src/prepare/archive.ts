@@ -41,12 +41,20 @@ export async function prepareArchive(dir: string, archive: ArchiveBytes, label: 
     });
   }
   const metadata = unpacked.pkgInfo === undefined ? undefined : parseMetadata(unpacked.pkgInfo);
-  const spelling = expected?.direct === true ? ownSpelling(unpacked.pkgInfo) : {};
+  const preferred = unpacked.pkgInfo === undefined ? [] : [unpacked.pkgInfo, ...unpacked.pkgInfos.filter((text) => text !== unpacked.pkgInfo)];
+  const spelling = expected?.direct === true ? ownSpelling(preferred) : {};
   // `name @ URL` of a file whose name says no version (a forge's archive): PKG-INFO must give one, which
   // the record, a lock and a download's file name are made of.
   if (expected?.direct === true && expected.version === "" && spelling.version === undefined) {
     throw new MpipError("bad-metadata", `${label} has no version to be installed as: its file name gives none, and ${unpacked.pkgInfo === undefined ? "it holds no PKG-INFO" : "its PKG-INFO has no PEP 440 `Version:`"}; the file came from \`${printable(archive.origin, 300)}\``, {
       hint: "give the URL of a file named NAME-VERSION.tar.gz, or of an sdist whose PKG-INFO gives its version (`mpip pack` makes one from a project)",
+    });
+  }
+  // The version taken from one PKG-INFO, every other must give it too (or none), as the file name's would be held to.
+  const disagreement = expected?.direct === true && expected.version === "" && spelling.version !== undefined ? pkgInfoMismatch(unpacked.pkgInfos, { ...expected, version: spelling.version }) : undefined;
+  if (disagreement !== undefined) {
+    throw new MpipError("bad-metadata", `${label} does not say which version it is: one PKG-INFO ${disagreement}; the file came from \`${printable(archive.origin, 300)}\``, {
+      hint: "its PKG-INFO files must agree (the top-level one and the egg-info's); this is for whoever publishes it to fix",
     });
   }
   const dependencies: PackageSpec[] = dependenciesOf(unpacked.requiresTxt, unpacked.pkgInfo, label);

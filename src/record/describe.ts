@@ -5,8 +5,9 @@
 import { fileURLToPath } from "node:url";
 import { redactUrl } from "../http.js";
 import { evaluateMarker } from "../spec/markers.js";
-import { normalizeName } from "../spec/names.js";
+import { isValidName, normalizeName } from "../spec/names.js";
 import { looksLikePath } from "../spec/package-spec.js";
+import { parseArchiveName } from "../sources/find-links.js";
 import { parseRequirement, type Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
 import { parseUrl } from "../url.js";
@@ -78,7 +79,7 @@ export function freezeLine(distribution: Distribution): FreezeLine {
     return { ok: true, line: pinned, note: notInstallable(distribution, localPath, pinned) };
   }
   if (origin?.spec !== undefined && DIRECT_KINDS.has(origin.kind)) {
-    if (isDirectSpecOf(distribution, origin.kind, origin.spec)) return { ok: true, line: origin.spec };
+    if (isDirectSpecOf(distribution, origin.kind, origin.spec)) return { ok: true, line: origin.kind === "url" ? namedUrl(distribution, origin.spec) : origin.spec };
     const line = freezeLine({ ...distribution, origin: { ...origin, kind: "unknown" } });
     if (!line.ok || line.note !== undefined) return line;
     return { ...line, note: `\`${distribution.name}\`: \`${distribution.distInfo}/mpip.json\` gives \`${printable(redactUrl(origin.spec), 120)}\` as its ${origin.kind} source, which is not one (or names another project, or carries options); it is written as \`${line.line}\`` };
@@ -88,11 +89,32 @@ export function freezeLine(distribution: Distribution): FreezeLine {
     if (/^https?:\/\//i.test(directUrl.url) && NOT_INSTALLABLE.test(parseUrl(directUrl.url)?.pathname ?? directUrl.url)) return { ok: true, line: pinned, note: notInstallable(distribution, redactUrl(directUrl.url), pinned) };
     if (isDirectSpecOf(distribution, "url", directUrl.url)) {
       const sha256 = directUrl.info.type === "archive" ? directUrl.info.hashes.sha256 : undefined;
-      return { ok: true, line: sha256 !== undefined && !directUrl.url.includes("#") ? `${directUrl.url}#sha256=${sha256}` : directUrl.url };
+      return { ok: true, line: namedUrl(distribution, sha256 !== undefined && !directUrl.url.includes("#") ? `${directUrl.url}#sha256=${sha256}` : directUrl.url) };
     }
   }
   if (safeLine(pinned)) return { ok: true, line: pinned };
   return { ok: false, reason: `\`${distribution.name}\`'s version cannot be written as a requirement` };
+}
+
+/**
+ * A bare URL of an sdist whose file name does not say this distribution's project (a forge's
+ * `archive/v1.0.tar.gz`) as `name @ URL`, which installs it again where the URL alone would not; any
+ * other line as it is.
+ */
+function namedUrl(distribution: Distribution, line: string): string {
+  if (!/^https?:\/\//i.test(line)) return line;
+  const file = decodeURIComponentSafe(parseUrl(line.split("#")[0]!)?.pathname.split("/").pop() ?? "");
+  if (!/\.tar\.gz$/i.test(file)) return line;
+  const named = parseArchiveName(file);
+  return (named !== undefined && normalizeName(named.name) === distribution.key) || !isValidName(distribution.name) ? line : `${distribution.name} @ ${line}`;
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /**

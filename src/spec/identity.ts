@@ -90,9 +90,12 @@ export function pkgInfoMismatch(pkgInfos: readonly string[], expected: ExpectedI
 /**
  * The name and version a package named by a URL or a path is recorded under: its PKG-INFO's spelling of
  * each (the same package, `pkgInfoMismatch` has checked), where that is a valid name (PEP 508) and a
- * PEP 440 version.
+ * PEP 440 version. `pkgInfos` come with the one core metadata is read from first (unpack.ts `pkgInfo`):
+ * the name is its own; the version the first that gives one.
  */
-export function ownSpelling(pkgInfo: string | undefined): { name?: string; version?: string } {
-  const { name, version } = pkgInfo === undefined ? {} : identityFields(pkgInfo);
+export function ownSpelling(pkgInfos: readonly string[]): { name?: string; version?: string } {
+  const fields = pkgInfos.map(identityFields);
+  const name = fields[0]?.name;
+  const version = fields.find((field) => field.version !== undefined && field.version !== "")?.version;
   return { ...(name !== undefined && isValidName(name) ? { name } : {}), ...(version !== undefined && isComparableVersion(version) ? { version } : {}) };
 }

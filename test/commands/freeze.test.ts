@@ -79,6 +79,30 @@ describe("mpip freeze", () => {
     }
   });
 
+  test("a URL whose file name does not say the project (a forge's archive) is written as `name @ URL`, which installs it again", async () => {
+    const bytes = Buffer.from(await (await fetch(`${server.origin}/files/url-lib/1.5/url-lib-1.5.tar.gz`)).arrayBuffer());
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    server.routes.unshift({ name: "forge archive", pattern: /^\/forge\/archive\/v1\.5\.tar\.gz$/, handle: () => ({ status: 200, body: bytes }) });
+    const url = `${server.origin}/forge/archive/v1.5.tar.gz`;
+    const image = path.join(work.dir, "image-forge");
+    await mkdir(image);
+    // As pip writes it (direct_url.json only), and as a lock with no spec of its own leaves mpip.json.
+    await writeRecordedPackage(image, { name: "url-lib", version: "1.5", files: { "url_lib.py": "VERSION = '1.5'\n" }, directUrl: { url, archive_info: { hashes: { sha256: sha } } } });
+    const run = await runMpip(["freeze", "-p", image]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, `url-lib @ ${url}#sha256=${sha}\n`);
+    const image2 = path.join(work.dir, "image-forge-spec");
+    await mkdir(image2);
+    await writeRecordedPackage(image2, { name: "url-lib", version: "1.5", files: { "url_lib.py": "VERSION = '1.5'\n" }, installer: "mpip", mpip: { index: null, kind: "url", artifact: "dist", spec: url } });
+    assert.equal((await runMpip(["freeze", "-p", image2])).stdout, `url-lib @ ${url}\n`);
+    const requirements = path.join(work.dir, "forge-requirements.txt");
+    await writeFile(requirements, run.stdout);
+    const again = path.join(work.dir, "again-forge");
+    const install = await runMpip(["install", "-i", server.url, "-p", again, "-r", requirements], { env });
+    assert.equal(install.code, 0, install.stderr);
+    assert.equal(await readFile(path.join(again, "url_lib.py"), "utf8"), "VERSION = '1.5'\n");
+  });
+
   test("a git source or a wheel is written as name==version with a warning; a spec that is not one plain line is not written", async () => {
     const image = path.join(work.dir, "odd");
     await mkdir(image);
