@@ -7,6 +7,7 @@ import path from "node:path";
 import { DEFAULT_LOCK_FILE } from "../defaults.js";
 import { MpipError } from "../errors.js";
 import { isLocalSpec, localSpec, packageSource, relativeInput, type LockedPackage } from "../lock/format.js";
+import { stripCredentials } from "../lock/from-resolution.js";
 import { Reporter, styled, type Text, type Verbosity } from "../log.js";
 import { jsonDocument, stopwatch } from "../render.js";
 import type { Request } from "../resolve/resolve.js";
@@ -171,8 +172,9 @@ async function requirements(specs: string[], flags: LockFlags, reporter: Reporte
 function requirementText(request: Request, lockDir: string): string {
   const direct = request.direct;
   if (direct === undefined) return request.requirement.text;
-  // A URL or a shorthand as given; a local path (`source` is it made absolute) relative to the lock.
-  return isLocalSpec(direct.source) ? localSpec(direct.source, lockDir) : direct.source;
+  // A URL or a shorthand as given, without credentials; a local path (`source` is it made absolute) relative to the lock.
+  // A lock never holds a credential (the source has them as `***`, which would be sent as a login).
+  return isLocalSpec(direct.source) ? localSpec(direct.source, lockDir) : stripCredentials(direct.source);
 }
 
 function packageLine(item: LockedPackage): Text {

@@ -111,7 +111,7 @@ export function checkRequirements(values: string[], file: string, field: string)
     try {
       const requirement = parseRequirement(text);
       if (requirement.url !== undefined) {
-        throw badProject(file, field, `has \`${text}\`, a direct URL requirement, which neither upip nor mpip can install`, "name the package and its version instead, and publish it to an index");
+        throw badProject(file, field, `has \`${text}\`, a direct URL requirement, which upip cannot install (it looks every dependency up on its index by name)`, "name the package and its version instead, and publish it to an index");
       }
       return formatRequirement(requirement);
     } catch (error) {

@@ -271,6 +271,26 @@ describe("lock, then install --lock", () => {
     }
   });
 
+  test("credentials in a URL given directly never reach the lock, neither its packages nor its requirements (not even as ***)", async () => {
+    const server = await startIndexServer();
+    try {
+      server.requireAuth("ci-bot", "s3cret-token");
+      await server.addSdist({ name: "private-lib", version: "2.0", files: { "private_lib.py": "P = 2\n" } });
+      const url = `${server.origin.replace("http://", "http://ci-bot:s3cret-token@")}/files/private-lib/2.0/private-lib-2.0.tar.gz`;
+      for (const spec of [url, `private-lib @ ${url}`]) {
+        const dir = await writeTree(path.join(work.dir, `private-direct-${spec.length}`), {});
+        const lockFile = path.join(dir, "pylock.toml");
+        const locked = await runMpip(["lock", "-o", lockFile, spec]);
+        assert.equal(locked.code, 0, locked.stderr);
+        const text = await readFile(lockFile, "utf8");
+        assert.doesNotMatch(text, /s3cret|ci-bot|\*\*\*/, spec);
+        assert.match(text, /^requirements = \[".*http:\/\/127\.0\.0\.1:\d+\/files\/private-lib\/2\.0\/private-lib-2\.0\.tar\.gz"\]$/m, spec);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   test("credentials in an index URL never reach the lock; a locked install sends them again when the same index is given", async () => {
     const server = await startIndexServer();
     try {
