@@ -19,7 +19,7 @@ import { readHeaders } from "./pkg-info.js";
 import path from "node:path";
 import { isPkgInfo } from "../archive/skip-rules.js";
 import { parseArchiveName } from "../sources/find-links.js";
-import { identityFields, pkgInfoMismatch } from "../spec/identity.js";
+import { identityFields, ownFileName, pkgInfoMismatch } from "../spec/identity.js";
 
 export type CheckId = "gzip" | "tar" | "top-folder" | "names" | "setup-py" | "dependencies" | "identity";
 export type CheckStatus = "pass" | "warn" | "fail" | "skip";
@@ -164,9 +164,10 @@ function identityCheck(stripped: Map<string, Member>, archive: string): CheckRes
   if (pkgInfos.length === 0) return result("identity", "skip", "no PKG-INFO says which package it is");
   const file = path.basename(archive);
   const named = parseArchiveName(file);
-  if (named === undefined || named.packagetype !== "sdist") return result("identity", "skip", `its file name \`${printable(file)}\` is not NAME-VERSION.tar.gz, so only an index's listing can say which package it is`);
+  if (named === undefined || named.packagetype !== "sdist") return result("identity", "skip", `its file name \`${printable(file)}\` is not NAME-VERSION.tar.gz, so only an index's listing or a \`name @ URL\` can say which package it is`);
   const problem = pkgInfoMismatch(pkgInfos, { name: named.name, version: named.version });
-  if (problem !== undefined) return result("identity", "fail", `\`mpip install\` refuses it by its file name, \`${printable(file)}\`: its PKG-INFO ${problem}`);
+  const rename = ownFileName(pkgInfos);
+  if (problem !== undefined) return result("identity", "fail", `\`mpip install\` refuses it by its file name, \`${printable(file)}\`: its PKG-INFO ${problem}${rename === undefined ? "" : `; name it \`${printable(rename)}\``}`);
   const own = identityFields(pkgInfos[0]!);
   return result("identity", "pass", `its PKG-INFO names \`${printable(own.name ?? named.name)}${own.version === undefined ? "" : ` ${printable(own.version)}`}\`, as its file name does`);
 }

@@ -11,7 +11,7 @@ import { dependencySpec, type PackageSpec } from "../spec/package-spec.js";
 import { parseRequiresDist, parseRequiresTxt } from "../spec/requires.js";
 import { parseMetadata } from "../record/format.js";
 import { printable } from "../text.js";
-import { ownSpelling, pkgInfoMismatch, type ExpectedIdentity } from "../spec/identity.js";
+import { ownFileName, ownSpelling, pkgInfoMismatch, type ExpectedIdentity } from "../spec/identity.js";
 import type { PrepareContext, Staged } from "./context.js";
 
 export interface ArchiveBytes {
@@ -34,14 +34,10 @@ export async function prepareArchive(dir: string, archive: ArchiveBytes, label: 
   const unpacked = await unpackSdist(archive.data, dir, label, context.limits);
   const smallWindow = unpacked.maxDistance <= SMALL_WINDOW;
   const warnings = smallWindow ? [] : [windowProblem(label, unpacked.maxDistance, context.strictWindow)];
-  const problem = expected === undefined ? undefined : pkgInfoMismatch(unpacked.pkgInfos, expected);
-  if (problem !== undefined) {
-    throw new MpipError("bad-metadata", `${label} is not the package it was fetched as: its PKG-INFO ${problem}; the file came from \`${printable(archive.origin, 300)}\``, {
-      hint: "a file is installed only as the package its own PKG-INFO names, and the install stops here. A file of yours: name it NAME-VERSION.tar.gz as its PKG-INFO says, or correct the name before ` @ `. One from an index, a URL or another package's dependencies: it is for whoever publishes it to fix",
-    });
-  }
-  const metadata = unpacked.pkgInfo === undefined ? undefined : parseMetadata(unpacked.pkgInfo);
   const preferred = unpacked.pkgInfo === undefined ? [] : [unpacked.pkgInfo, ...unpacked.pkgInfos.filter((text) => text !== unpacked.pkgInfo)];
+  const problem = expected === undefined ? undefined : pkgInfoMismatch(unpacked.pkgInfos, expected);
+  if (problem !== undefined) throw notFetchedAs(label, problem, archive.origin, expected!, ownFileName(preferred));
+  const metadata = unpacked.pkgInfo === undefined ? undefined : parseMetadata(unpacked.pkgInfo);
   const spelling = expected?.direct === true ? ownSpelling(preferred) : {};
   // `name @ URL` of a file whose name says no version (a forge's archive): PKG-INFO must give one, which
   // the record, a lock and a download's file name are made of.
@@ -64,6 +60,18 @@ export async function prepareArchive(dir: string, archive: ArchiveBytes, label: 
     value: { dir, files: unpacked.files, digests: unpacked.digests, sha256: archive.sha256, origin: archive.origin, filename: archive.filename, smallWindow, warnings, ...(summary === undefined || summary === "UNKNOWN" ? {} : { summary }) },
     ...spelling,
   };
+}
+
+/**
+ * The error for an sdist whose PKG-INFO says `problem` against what it was fetched as: the hint says what
+ * to rename a file given directly to (`fileName`, by its PKG-INFO), and whose an index's file is to fix.
+ */
+function notFetchedAs(label: string, problem: string, origin: string, expected: ExpectedIdentity, fileName: string | undefined): MpipError {
+  const rename = fileName === undefined ? "name the file NAME-VERSION.tar.gz as its PKG-INFO says" : `name the file \`${printable(fileName, 200)}\`, as its PKG-INFO says`;
+  const hint = expected.direct === true
+    ? `a file is installed only as the package its own PKG-INFO names: ${rename}, or correct the name before \` @ \` where one was given. A file another package's dependencies name is for that package's authors to fix (--no-deps installs the package without it)`
+    : "the index lists a file that holds another package than it says: report it to the index's maintainers, or use another index";
+  return new MpipError("bad-metadata", `${label} is not the package it was fetched as: its PKG-INFO ${problem}; the file came from \`${printable(origin, 300)}\``, { hint });
 }
 
 function windowProblem(label: string, distance: number, strict: boolean): string {

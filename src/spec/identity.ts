@@ -99,3 +99,12 @@ export function ownSpelling(pkgInfos: readonly string[]): { name?: string; versi
   const version = fields.find((field) => field.version !== undefined && field.version !== "")?.version;
   return { ...(name !== undefined && isValidName(name) ? { name } : {}), ...(version !== undefined && isComparableVersion(version) ? { version } : {}) };
 }
+
+/**
+ * The file name an sdist should have by its own PKG-INFO (`leaf-1.0.tar.gz`: its name and version as
+ * spelled there), for a hint; undefined when they are not a valid name and a PEP 440 version.
+ */
+export function ownFileName(pkgInfos: readonly string[]): string | undefined {
+  const { name, version } = ownSpelling(pkgInfos);
+  return name === undefined || version === undefined ? undefined : `${name}-${version}.tar.gz`;
+}

@@ -265,7 +265,8 @@ function statKind(full: string, shown: string | undefined): "file" | "folder" | 
 /** Whether a spec names a local path (classify's rule, after shorthands and URLs): touches no file. */
 export function looksLikePath(text: string): boolean {
   if (text === "." || text === ".." || text.startsWith("~")) return true;
-  if (text.includes("/") || text.includes(path.sep)) return !/^[A-Za-z0-9._-]+\s*(\[[^\]]*\]\s*)?@/.test(text);
+  // A requirement with a URL (`name @ https://...`, even a malformed one such as `name==1.0 @ URL`) is no path.
+  if (text.includes("/") || text.includes(path.sep)) return !/^[A-Za-z0-9._-]+\s*(\[[^\]]*\]\s*)?@/.test(text) && !/^[^\s/]+\s*@\s*[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text);
   return SDIST_SUFFIX.test(text) || MODULE_SUFFIX.test(text) || /\.json$/i.test(text);
 }
 

@@ -125,6 +125,8 @@ export function parseRequirement(input: string, options: ParseOptions = {}): Req
     pos += candidate.length;
     skipWs();
     if (pos < text.length && text[pos] !== ";") {
+      // PEP 508: a `;` right after a URL is part of it; the marker's `;` needs a space before it.
+      if (candidate.includes(";")) fail(`a \`;\` right after a URL is part of the URL (PEP 508): put a space before the \`;\` that starts the marker`);
       fail(`expected \`;\` and a marker after the URL, found ${found()}`);
     }
   } else if (text[pos] === "(") {

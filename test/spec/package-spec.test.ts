@@ -66,6 +66,8 @@ describe("parsePackageSpec", () => {
       assert.deepEqual([other.key, other.name, other.named, other.version], ["foo", "foo", true, undefined], url);
     }
     assert.throws(() => parsePackageSpec("https://host/archive/v9.tar.gz", context), (error: MpipError) => error.code === "bad-spec" && /write `NAME @ URL`/.test(error.hint ?? ""));
+    // A version before ` @ ` is a malformed requirement, not a path.
+    assert.throws(() => parsePackageSpec("leaf==1.0 @ https://host/x/leaf-1.0.tar.gz", context), (error: MpipError) => error.code === "bad-requirement" && error.message.includes("found `@ https://host/x/leaf-1.0.tar.gz`"));
     assert.throws(() => parsePackageSpec("ftp://host/x.tar.gz", context), (error: MpipError) => error.code === "bad-spec");
   });
 

@@ -166,3 +166,14 @@ test("rejects bad URLs and markers", () => {
   rejects('foo; python_version == "3" and', /expected a marker variable or a quoted string/);
   rejects('foo; python_version == "3" xor os_name == "a"', /expected `and`, `or` or the end/);
 });
+
+test("a `;` right after a URL is part of it (PEP 508): one that meant a marker is told to take a space", () => {
+  for (const text of ["leaf @ http://h/v1.0.tar.gz; implementation_name == 'micropython'", "leaf @ http://h/v1.0.tar.gz;sys_platform == 'never'"]) {
+    assert.throws(() => parseRequirement(text), (error: MpipError) => error.code === "bad-requirement" && /a `;` right after a URL is part of the URL \(PEP 508\): put a space before the `;` that starts the marker/.test(error.message), text);
+  }
+  // A URL that holds a `;`, alone or before a marker with its space, is read as written.
+  assert.equal(parseRequirement("leaf @ http://h/a;b/leaf-1.0.tar.gz").url, "http://h/a;b/leaf-1.0.tar.gz");
+  const marked = parseRequirement("leaf @ http://h/a;b/leaf-1.0.tar.gz ; sys_platform == 'never'");
+  assert.equal(marked.url, "http://h/a;b/leaf-1.0.tar.gz");
+  assert.notEqual(marked.marker, undefined);
+});
