@@ -274,3 +274,27 @@ describe("options and variables in files", () => {
     }
   });
 });
+
+describe("a requirements file with nothing for MicroPython", () => {
+  test("every line left out by its marker: nothing to install, exit 0 (as pip), the target untouched; --json says so", async () => {
+    const file = path.join(work.dir, "cpython-only.txt");
+    await writeFile(file, `# shared with a CPython project\nbeacon ; implementation_name == 'cpython'\nlamp==1.0 ; sys_platform == 'linux'\n`);
+    const target = freshTarget();
+    const result = await runMpip(["install", "-p", target, "-i", server.url, "-r", file]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout + result.stderr, /Skipping `beacon ; implementation_name == 'cpython'`/);
+    assert.match(result.stdout + result.stderr, /Nothing to install: the marker of every package asked for leaves it out on MicroPython/);
+    assert.equal(await readFile(target).catch((error: NodeJS.ErrnoException) => error.code), "ENOENT");
+    const json = await runMpip(["install", "--json", "-p", target, "-i", server.url, "-r", file]);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), { ok: true, target, packages: [], removed: [], warnings: [] });
+  });
+
+  test("no line at all is still bad usage (exit 2), with a hint about the file", async () => {
+    const file = path.join(work.dir, "empty-reqs.txt");
+    await writeFile(file, "# nothing yet\n");
+    const error = await failure(["-p", freshTarget(), "-i", server.url, "-r", file], 2);
+    assert.equal(error.message, "no packages to install");
+    assert.match(error.hint ?? "", /the requirements files list no package/);
+  });
+});

@@ -59,7 +59,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
 }
 
 /** What a download of a lock gathers from the command line: nothing, the lock says what to fetch. */
-const NOTHING_GATHERED: Gathered = { requests: [], constraints: [], input: { requirements: [], constraints: [], indexChanges: [], findLinks: [] } };
+const NOTHING_GATHERED: Gathered = { requests: [], constraints: [], input: { requirements: [], constraints: [], indexChanges: [], findLinks: [] }, skipped: 0 };
 
 /**
  * Beside `--lock`, what would resolve a download (packages, -r, -c, --no-deps, --pre, -f) is a usage error

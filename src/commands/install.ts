@@ -92,8 +92,14 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
     checkOptionClashes(flags);
     if (flags.target !== undefined) await refuseUrls([flags.target], "folder", "given with --target");
     const gathered = await gatherRequests(specs, flags, reporter);
+    if (gathered.requests.length === 0 && gathered.skipped > 0) {
+      // Every request is for another platform (a requirements file shared with CPython): nothing to do, as pip says it.
+      if (flags.json) writeStandard("stdout", `${jsonReport({ target: path.resolve(flags.target ?? defaultTarget(process.env)), packages: [], removed: [], warnings: [] })}\n`);
+      reporter.info("Nothing to install: the marker of every package asked for leaves it out on MicroPython");
+      return EXIT_OK;
+    }
     if (gathered.requests.length === 0) {
-      throw new MpipError("usage", "no packages to install", { hint: "name packages (`mpip install NAME`) or a requirements file (`-r FILE`)" });
+      throw new MpipError("usage", "no packages to install", { hint: flags.requirement.length > 0 ? "the requirements files list no package: add lines to them (`name`, `name==1.2`), or name packages on the command line" : "name packages (`mpip install NAME`) or a requirements file (`-r FILE`)" });
     }
     const resolution = await resolutionOptions(gathered, flags);
     if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");
@@ -272,6 +278,8 @@ export interface Gathered {
   input: RequirementsInput;
   /** On when a requirement or constraint has `--hash`, or a file says `--require-hashes` (pip's rule). */
   hashMode?: HashMode;
+  /** How many requests were left out for a marker that does not hold on MicroPython. */
+  skipped: number;
 }
 
 /**
@@ -289,6 +297,7 @@ export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, 
   const input = await readRequirementFiles([...flags.requirement.map((file) => ({ path: file, kind: "requirement" as const })), ...flags.constraint.map((file) => ({ path: file, kind: "constraint" as const }))]);
   const lines = [...specs.map((text) => ({ text, origin, hashes: [] as string[] })), ...input.requirements];
   const requests: Request[] = [];
+  let skipped = 0;
   const context = { hosts: gitHostsFromEnv(), cwd: process.cwd() };
   for (const { text, origin, hashes } of lines) {
     const withHashes = hashes.length > 0 ? { hashes } : {};
@@ -297,6 +306,7 @@ export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, 
     const marker = spec.type === "direct" ? spec.direct.marker : spec.requirement.marker;
     if (marker !== undefined && !evaluateMarker(marker)) {
       reporter.info(`Skipping \`${text}\` (${origin}): its marker does not apply to MicroPython`);
+      skipped++;
       continue;
     }
     if (spec.type === "direct") {
@@ -312,7 +322,7 @@ export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, 
   const reason = hashed !== undefined ? `${hashed.origin} has \`--hash\`` : input.requireHashes !== undefined ? `${input.requireHashes} has \`--require-hashes\`` : undefined;
   const hashMode = reason === undefined ? undefined : { reason };
   if (hashMode !== undefined) checkRootHashes(requests, constraints, hashMode);
-  return { requests, constraints, input, ...(hashMode === undefined ? {} : { hashMode }) };
+  return { requests, constraints, input, skipped, ...(hashMode === undefined ? {} : { hashMode }) };
 }
 
 /**
