@@ -37,7 +37,10 @@ export interface Unpacked {
   requiresTxt?: string;
   /** The PKG-INFO core metadata is read from: the top-level one, else the first `*.egg-info/PKG-INFO`. */
   pkgInfo?: string;
-  /** Every PKG-INFO of the archive (top-level and egg-info), in archive order: each must name the same package. */
+  /**
+   * Every PKG-INFO of the archive (top-level and egg-info), each of which must name the same package: the
+   * one in `pkgInfo` first, the others in archive order.
+   */
   pkgInfos: string[];
 }
 
@@ -174,8 +177,9 @@ class Unpacker {
           const text = Buffer.concat(sink.chunks).toString("utf8");
           if (sink.field === "requiresTxt") this.result.requiresTxt = text;
           else {
-            this.result.pkgInfos.push(text);
-            if (this.result.pkgInfo === undefined || sink.topLevel === true) this.result.pkgInfo = text;
+            if (sink.topLevel === true) this.result.pkgInfos.unshift(text);
+            else this.result.pkgInfos.push(text);
+            this.result.pkgInfo = this.result.pkgInfos[0];
           }
         }
         return;

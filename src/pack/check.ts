@@ -160,7 +160,8 @@ function contentChecks(members: Member[], archive: string): CheckResult[] {
  * archive with no PKG-INFO, or whose file name is no `NAME-VERSION.tar.gz` (an index's listing names it then).
  */
 function identityCheck(stripped: Map<string, Member>, archive: string): CheckResult {
-  const pkgInfos = [...stripped].filter(([file]) => isPkgInfo(file)).map(([, member]) => member.data?.toString("utf8") ?? "");
+  // The top-level PKG-INFO first, as `mpip install` reads them (archive/unpack.ts `pkgInfos`).
+  const pkgInfos = [...stripped].filter(([file]) => isPkgInfo(file)).sort(([a], [b]) => Number(b === "PKG-INFO") - Number(a === "PKG-INFO")).map(([, member]) => member.data?.toString("utf8") ?? "");
   if (pkgInfos.length === 0) return result("identity", "skip", "no PKG-INFO says which package it is");
   const file = path.basename(archive);
   const named = parseArchiveName(file);

@@ -34,11 +34,10 @@ export async function prepareArchive(dir: string, archive: ArchiveBytes, label: 
   const unpacked = await unpackSdist(archive.data, dir, label, context.limits);
   const smallWindow = unpacked.maxDistance <= SMALL_WINDOW;
   const warnings = smallWindow ? [] : [windowProblem(label, unpacked.maxDistance, context.strictWindow)];
-  const preferred = unpacked.pkgInfo === undefined ? [] : [unpacked.pkgInfo, ...unpacked.pkgInfos.filter((text) => text !== unpacked.pkgInfo)];
   const problem = expected === undefined ? undefined : pkgInfoMismatch(unpacked.pkgInfos, expected);
-  if (problem !== undefined) throw notFetchedAs(label, problem, archive.origin, expected!, ownFileName(preferred));
+  if (problem !== undefined) throw notFetchedAs(label, problem, archive.origin, expected!, ownFileName(unpacked.pkgInfos));
   const metadata = unpacked.pkgInfo === undefined ? undefined : parseMetadata(unpacked.pkgInfo);
-  const spelling = expected?.direct === true ? ownSpelling(preferred) : {};
+  const spelling = expected?.direct === true ? ownSpelling(unpacked.pkgInfos) : {};
   // `name @ URL` of a file whose name says no version (a forge's archive): PKG-INFO must give one, which
   // the record, a lock and a download's file name are made of.
   if (expected?.direct === true && expected.version === "" && spelling.version === undefined) {

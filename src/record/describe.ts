@@ -6,8 +6,7 @@ import { fileURLToPath } from "node:url";
 import { redactUrl } from "../http.js";
 import { evaluateMarker } from "../spec/markers.js";
 import { isValidName, normalizeName } from "../spec/names.js";
-import { looksLikePath } from "../spec/package-spec.js";
-import { parseArchiveName } from "../sources/find-links.js";
+import { looksLikePath, sdistUrlHidesProject } from "../spec/package-spec.js";
 import { parseRequirement, type Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
 import { parseUrl } from "../url.js";
@@ -102,19 +101,8 @@ export function freezeLine(distribution: Distribution): FreezeLine {
  * other line as it is.
  */
 function namedUrl(distribution: Distribution, line: string): string {
-  if (!/^https?:\/\//i.test(line)) return line;
-  const file = decodeURIComponentSafe(parseUrl(line.split("#")[0]!)?.pathname.split("/").pop() ?? "");
-  if (!/\.tar\.gz$/i.test(file)) return line;
-  const named = parseArchiveName(file);
-  return (named !== undefined && normalizeName(named.name) === distribution.key) || !isValidName(distribution.name) ? line : `${distribution.name} @ ${line}`;
-}
-
-function decodeURIComponentSafe(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
+  if (!/^https?:\/\//i.test(line) || !isValidName(distribution.name)) return line;
+  return sdistUrlHidesProject(line.split("#")[0]!, distribution.name) ? `${distribution.name} @ ${line}` : line;
 }
 
 /**

@@ -90,7 +90,7 @@ export function pkgInfoMismatch(pkgInfos: readonly string[], expected: ExpectedI
 /**
  * The name and version a package named by a URL or a path is recorded under: its PKG-INFO's spelling of
  * each (the same package, `pkgInfoMismatch` has checked), where that is a valid name (PEP 508) and a
- * PEP 440 version. `pkgInfos` come with the one core metadata is read from first (unpack.ts `pkgInfo`):
+ * PEP 440 version. `pkgInfos` come with the one core metadata is read from first (unpack.ts `pkgInfos`):
  * the name is its own; the version the first that gives one.
  */
 export function ownSpelling(pkgInfos: readonly string[]): { name?: string; version?: string } {

@@ -199,7 +199,7 @@ function namedUrlSpec(requirement: Requirement): DirectSpec {
 function sdistSpec(file: string, location: Location, source: string, sha256: string | undefined, named?: string): DirectSpec {
   const parsed = parseArchiveName(file);
   const dist = { filename: file, location, packagetype: "sdist", yanked: false, ...(sha256 ? { sha256 } : {}) };
-  if (named !== undefined && (parsed === undefined || normalizeName(parsed.name) !== normalizeName(named))) {
+  if (named !== undefined && !fileNamesProject(file, named)) {
     // Written back as given (a record for `mpip freeze`, a lock): the URL alone would not say the project.
     return { key: normalizeName(named), name: named, named: true, source: `${named} @ ${source}`, artifact: { type: "dist", file: dist } };
   }
@@ -289,6 +289,22 @@ function moduleDest(file: string, shown: string): string {
     });
   }
   return checked.path;
+}
+
+/** Whether an sdist's file name (`leaf-1.0.tar.gz`) says the project `name` (PEP 503 normalized). */
+function fileNamesProject(file: string, name: string): boolean {
+  const parsed = parseArchiveName(file);
+  return parsed !== undefined && normalizeName(parsed.name) === normalizeName(name);
+}
+
+/**
+ * Whether `url` (no fragment) is that of an sdist whose file name does not say the project `name` (a
+ * forge's `archive/v1.0.tar.gz`): only `name @ URL` installs it as `name` (see sdistSpec).
+ */
+export function sdistUrlHidesProject(url: string, name: string): boolean {
+  const parsed = parseUrl(url);
+  const file = parsed === undefined ? "" : decodeURIComponentSafe(lastSegment(parsed.pathname));
+  return SDIST_SUFFIX.test(file) && !fileNamesProject(file, name);
 }
 
 function lastSegment(pathname: string): string {
