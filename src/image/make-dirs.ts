@@ -35,6 +35,8 @@ export async function makeDirs(dir: string): Promise<string | undefined> {
  */
 export class FolderMaker {
   private readonly made = new Map<string, Promise<unknown>>();
+  /** The folders known to exist: made in blocking calls, or whose `make` has resolved. */
+  private readonly present = new Set<string>();
 
   /** Resolves once `dir` and its parents exist (made now, or earlier by this maker); throws what makeDirs throws. */
   make(dir: string): Promise<unknown> {
@@ -42,13 +44,31 @@ export class FolderMaker {
     if (making === undefined) {
       making = makeDirs(dir);
       this.made.set(dir, making);
-      making.catch(() => this.made.delete(dir));
+      const made = making;
+      made.then(
+        () => {
+          if (this.made.get(dir) === made) this.present.add(dir);
+        },
+        () => this.made.delete(dir),
+      );
     }
     return making;
   }
 
+  /**
+   * As `make`, in blocking calls (makeDirsSync), for a writer whose writes are blocking calls too: returns
+   * once `dir` and its parents exist; throws what makeDirsSync throws.
+   */
+  makeSync(dir: string): void {
+    if (this.present.has(dir)) return;
+    makeDirsSync(dir);
+    this.present.add(dir);
+    if (!this.made.has(dir)) this.made.set(dir, Promise.resolve());
+  }
+
   forget(dir: string): void {
     this.made.delete(dir);
+    this.present.delete(dir);
   }
 }
 
