@@ -241,7 +241,11 @@ export class HttpClient {
     this.ending.abort(new MpipError("network", "the request was still running when mpip closed its connections", { hint: "this is a bug in mpip if it is ever shown; please report it" }));
     // A client that never came up (an unreadable --cert file) has already reported why.
     const client = await this.client?.catch(() => undefined);
-    await Promise.all([...this.storing, client?.cautious.close(), client?.open.close()]);
+    // Nothing is in flight any more (aborted above): the connections are ended at once, each with one error
+    // made without a stack. Node reads the stack of the error a socket is destroyed with, and undici's own
+    // (one per connection) would each have V8 find the lines of the whole bundle to place its frames.
+    const closing = withoutStack(() => new Error("mpip closed its connections"));
+    await Promise.all([...this.storing, client?.cautious.destroy(closing), client?.open.destroy(closing)]);
   }
 
   /**
@@ -451,6 +455,17 @@ export class HttpClient {
 interface Revalidation {
   key: string;
   cached: CachedAnswer | undefined;
+}
+
+/** What `make` returns, made with no stack trace (`Error.stackTraceLimit` 0 meanwhile). */
+function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 function retryBaseFromEnv(): number | undefined {
