@@ -1,40 +1,66 @@
-// The last step of `npm run build`: runs the built CLI three times, so that the V8 code caches beside the
-// bundles (src/code-cache.ts) are there from the first run: the full one of the whole CLI
-// (dist/mpip.cjs.<tag>.v8-cache) made by an install over HTTP, the path most runs take; its partial one
-// (dist/mpip.cjs.<tag>.partial.v8-cache), which the runs that do little read (`list`, a usage error), made
-// by `mpip list`; and the help bundle's (dist/mpip-help.cjs.<tag>.partial.v8-cache), made by `mpip --help`. The install is of a fixture sdist from a
-// server on 127.0.0.1, into and with a cache folder that are removed afterwards. A failure here is a
+// The last step of `npm run build`: runs the built CLI so that the V8 code caches beside the bundles
+// (src/code-cache.ts) are there from the first run:
+// - the full one of the whole CLI (dist/mpip.cjs.<tag>.v8-cache), made by one process that runs the
+//   paths most runs take, one after another (scripts/warm-runs.cjs): an install from a PyPI JSON index
+//   with dependencies, `mpip lock`, an install from that lock with a warm download cache, and an install
+//   of an sdist by its URL. V8 keeps a cache it takes for good, and one made by a single command holds
+//   only that command's functions: every other command then compiles its own at every run (a locked
+//   install from an install's cache, ~15 ms; measured interleaved, 25 runs);
+// - its partial one (dist/mpip.cjs.<tag>.partial.v8-cache), which the runs that do little read (`list`,
+//   a usage error), made by `mpip list`;
+// - the help bundle's (dist/mpip-help.cjs.<tag>.partial.v8-cache), made by `mpip --help`.
+// The packages are the fixtures, served on 127.0.0.1 (PyPI's JSON API and the files); the images, the
+// lock and the download cache are made in a temporary folder removed afterwards. A failure here is a
 // warning, not a failed build: without the warm-up, the first run of each kind makes its cache.
 //
 // The npm package does not carry the cache (V8 takes a cache only from its own version and flags): there,
 // the first run makes it.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const fixture = "mpip-demo-fmt-1.0.tar.gz";
-const archive = readFileSync(path.join(root, "fixtures", fixture));
+// The fixtures by file name (NAME-VERSION.tar.gz), and a PyPI JSON document per project listing its files.
+const files = new Map(readdirSync(path.join(root, "fixtures")).filter((name) => name.endsWith(".tar.gz")).map((name) => [name, readFileSync(path.join(root, "fixtures", name))]));
 const server = createServer((request, response) => {
-  if (request.url === `/${fixture}`) response.end(archive);
-  else response.writeHead(404).end();
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const file = /^\/files\/([^/]+)$/.exec(request.url ?? "")?.[1];
+  const project = /^\/pypi\/([^/]+)\/json$/.exec(request.url ?? "")?.[1];
+  if (file !== undefined && files.has(file)) return response.end(files.get(file));
+  const releases = {};
+  for (const [name, data] of files) {
+    const [, own, version] = /^(.+)-([^-]+)\.tar\.gz$/.exec(name) ?? [];
+    if (own !== project) continue;
+    releases[version] = [{ filename: name, url: `${base}/files/${name}`, packagetype: "sdist", digests: { sha256: createHash("sha256").update(data).digest("hex") } }];
+  }
+  if (Object.keys(releases).length === 0) return response.writeHead(404).end();
+  response.setHeader("content-type", "application/json");
+  response.end(JSON.stringify({ info: { name: project }, releases }));
 });
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 const scratch = mkdtempSync(path.join(os.tmpdir(), "mpip-warm-"));
 try {
-  const url = `http://127.0.0.1:${server.address().port}/${fixture}`;
+  const base = `http://127.0.0.1:${server.address().port}`;
   const env = { ...process.env, MPIP_CACHE_DIR: path.join(scratch, "cache"), NO_COLOR: "1" };
-  const runs = [
-    { args: ["install", "-q", "--no-deps", "-p", path.join(scratch, "image"), url], what: "the install", first: "install" },
-    { args: ["list", "-p", path.join(scratch, "image")], what: "`mpip list`", first: "`mpip list` or usage error" },
-    { args: ["--help"], what: "`mpip --help`", first: "run for help" },
+  const lockFile = path.join(scratch, "pylock.toml");
+  const working = [
+    ["install", "-q", "-i", `${base}/pypi`, "-p", path.join(scratch, "image"), "mpip-demo-app"],
+    ["lock", "-q", "-i", `${base}/pypi`, "-o", lockFile, "mpip-demo-app"],
+    ["install", "-q", "--lock", lockFile, "-p", path.join(scratch, "locked")],
+    ["install", "-q", "--no-deps", "-p", path.join(scratch, "direct"), `${base}/files/mpip-demo-fmt-1.0.tar.gz`],
   ];
-  for (const { args, what, first } of runs) {
+  const runs = [
+    { command: [path.join(root, "scripts", "warm-runs.cjs"), JSON.stringify(working)], what: "the installs and the lock", first: "install" },
+    { command: [path.join(root, "bin", "mpip.js"), "list", "-p", path.join(scratch, "image")], what: "`mpip list`", first: "`mpip list` or usage error" },
+    { command: [path.join(root, "bin", "mpip.js"), "--help"], what: "`mpip --help`", first: "run for help" },
+  ];
+  for (const { command, what, first } of runs) {
     const { code, stderr } = await new Promise((resolve) => {
-      const child = spawn(process.execPath, [path.join(root, "bin", "mpip.js"), ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
+      const child = spawn(process.execPath, command, { env, stdio: ["ignore", "ignore", "pipe"] });
       let text = "";
       child.stderr.on("data", (chunk) => (text += chunk));
       child.on("close", (exitCode) => resolve({ code: exitCode, stderr: text }));
