@@ -12,9 +12,10 @@
 //    against the ideal, Node's start-up + 2 round trips per level (a package's metadata, then its
 //    archive, which names the next level; goal: within 1.5x).
 // 2. The same graph with no delay: the install beyond Node's start-up (goal: 150 ms); `--version` and
-//    `--help` beyond Node's start-up (goal: 30 ms).
+//    `--help` beyond Node's start-up (goal: 30 ms). Under it, the floor: the same install run again and
+//    again in one process (bench/warm-floor.cjs), every function compiled, the work alone.
 // 3. A locked install with a warm cache: the requests it sends (goal: none) and its time beyond Node's
-//    start-up (goal: 100 ms); beside it the cold and warm installs it replaces.
+//    start-up (goal: 100 ms); beside it the cold and warm installs it replaces, and its floor as above.
 // 4. Peak memory of an install of 200 packages (goal: under 100 MiB).
 // 5. The 60-package graph (12 chains 5 deep) with --compile, as a ratio of the plain install.
 // Node's start-up is `node -e 0`, timed just before each run it is taken from (see `measure`). Targets and caches are made in os.tmpdir():
@@ -176,6 +177,34 @@ async function measure(args: (target: string) => string[], options: { server?: I
 }
 
 const install = (index: string, roots: string[], extra: string[] = []) => (target: string) => ["install", "-q", "-i", index, "-p", target, ...extra, ...roots];
+
+/**
+ * The floor under a figure: the same mpip command run again and again in one process (bench/warm-floor.cjs),
+ * each run with a target of its own, and `cache` (a fresh download cache each run where it is undefined).
+ * The median of the runs after the first two, in seconds: by then every function the command runs is
+ * compiled and optimized, so this is the work alone, with none of a new process's start-up and first
+ * execution: what is left of a figure when those are taken out of it.
+ */
+async function warmFloor(args: (target: string) => string[], cache?: string): Promise<number> {
+  const made: string[] = [];
+  const lists = Array.from({ length: Math.max(runs, 5) + 2 }, () => {
+    const target = path.join(work, `warm-target-${++runCounter}`);
+    const own = cache ?? path.join(work, `warm-cache-${runCounter}`);
+    made.push(target, ...(cache === undefined ? [own] : []));
+    return [...args(target), "--cache-dir", own];
+  });
+  const dist = path.join(path.dirname(bin), "..", "dist");
+  try {
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [path.join(root, "bench", "warm-floor.cjs"), dist, JSON.stringify(lists)], { env: RUN_ENV }, (error, out, stderr) =>
+        error ? reject(new Error(`the runs in one process failed: ${stderr}`)) : resolve(out),
+      );
+    });
+    return median((JSON.parse(stdout) as number[]).slice(2)) / 1000;
+  } finally {
+    for (const folder of made) await rm(folder, { recursive: true, force: true });
+  }
+}
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 const loadPerCore = () => os.loadavg()[0]! / Math.max(1, os.availableParallelism());
 
@@ -229,6 +258,8 @@ try {
         const m = await measure(install(served[face], small.roots), { server: served.server, paired: true });
         console.log(startLine(`index ${face}`, m.seconds, m.beyond!, 0.15));
       }
+      const floor = await warmFloor(install(served.pypi, small.roots));
+      console.log(`  ${"pypi, one process".padEnd(22)} ${seconds(floor)}  the same install run again and again in one process, every function compiled: the work alone, without a new process's start-up and first execution`);
     }
     if (wanted("locked")) {
       served.server.delayMs = delayMs;
@@ -244,6 +275,8 @@ try {
       console.log(`  cold cache          ${seconds(cold.seconds)}  ${String(cold.requests).padStart(3)} requests`);
       console.log(`  warm cache          ${seconds(warm.seconds)}  ${String(warm.requests).padStart(3)} requests (conditional)  ${(warm.seconds / cold.seconds).toFixed(2)}x cold`);
       console.log(`  locked, warm cache  ${seconds(locked.seconds)}  ${String(locked.requests).padStart(3)} requests  ${ms(beyond)} beyond start-up  ${verdict(locked.requests === 0 && beyond <= 0.1)}`);
+      const floor = await warmFloor((target) => ["install", "-q", "--lock", lockFile, "-p", target], shared);
+      console.log(`  locked, one process ${seconds(floor)}  the locked install run again and again in one process, every function compiled: the work alone, without a new process's start-up and first execution`);
     }
     await served.server.close();
     servers.pop();
