@@ -519,12 +519,15 @@ interface SatisfiedContext {
 /**
  * pip's rule: a request by name is satisfied by what the target holds when its version is accepted by
  * every request for it, unless `forceReinstall`, or `upgrade` and the user named it and the version
- * `chosen` from the indexes is another (an up-to-date package is not fetched again). mpip adds: and it
+ * `chosen` from the indexes is newer: an up-to-date package is not fetched again, and one newer than any
+ * the indexes offer, or than none (`chosen` null: installed from a URL, a file, or an index not asked
+ * now), is kept, not downgraded, as pip's resolver ranks the installed version among the indexes' and
+ * takes the highest. mpip adds: and it
  * was built the same way (`--compile`, `--keep-sources`, the .mpy version), so that installing again
  * with `--compile` compiles it; and it is recorded once: a name recorded several times (read.ts
  * `duplicates`) is installed again, which replaces every record of it.
  */
-function satisfiedBy(installed: readonly Distribution[], key: string, requests: Request[], context: SatisfiedContext, chosen: Release | undefined): Release | undefined {
+function satisfiedBy(installed: readonly Distribution[], key: string, requests: Request[], context: SatisfiedContext, chosen: Release | null | undefined): Release | undefined {
   if (context.forceReinstall === true) return undefined;
   const upgrading = context.upgrade === true && requests.some((request) => context.roots.has(request));
   if (upgrading && chosen === undefined) return undefined;
@@ -532,7 +535,7 @@ function satisfiedBy(installed: readonly Distribution[], key: string, requests: 
   if (records.length !== 1) return undefined;
   const distribution = records[0]!;
   if (!isComparableVersion(distribution.version)) return undefined;
-  if (upgrading && !(isComparableVersion(chosen!.version) && compareVersions(distribution.version, chosen!.version) === 0)) return undefined;
+  if (upgrading && chosen !== null && !(isComparableVersion(chosen!.version) && compareVersions(distribution.version, chosen!.version) >= 0)) return undefined;
   if (!requests.every((request) => satisfiesSpecifier(distribution.version, request.requirement.specifier, { prereleases: true }))) return undefined;
   if (!builtAlike(distribution, context)) return undefined;
   return {

@@ -88,9 +88,11 @@ export interface ResolveOptions<T> {
    * A release already in the target that satisfies every request for `key` (pip's "Requirement already
    * satisfied"): taken without asking any index. Asked only for requests by name, not direct sources.
    * When it answers nothing (an upgrade asks for the newest), it is asked again with the release chosen
-   * from the indexes: an image that already holds that version keeps it (pip's `-U` of an up-to-date package).
+   * from the indexes: an image that already holds that version keeps it (pip's `-U` of an up-to-date package);
+   * or with `null` where the indexes offer none (they do not know the name, or no version of it the
+   * requests accept): an image that holds one the requests accept keeps it, as pip's resolver does.
    */
-  satisfied?(key: string, requests: Request[], chosen?: Release): Release | undefined;
+  satisfied?(key: string, requests: Request[], chosen?: Release | null): Release | undefined;
   /**
    * Fetch and stage a chosen release; its dependencies drive the next level. Where they are known before
    * it is done (a package document's `deps`, before its files are fetched), it may tell them through
@@ -410,8 +412,18 @@ async function chooseAndPrepare<T>(key: string, requests: Request[], options: Re
   const named = direct === undefined ? constraints.get(key) ?? [] : direct.named === true ? constraints.get(normalizeName(direct.name)) ?? [] : [];
   if (options.hashMode !== undefined) checkHashMode(direct?.name ?? requests[0]!.requirement.name, directs.length > 0 ? directs : requests, named, options.hashMode);
   const hashes = allowedHashes(directs.length > 0 ? directs : requests, named);
-  const kept = direct === undefined ? satisfiedWithin(options.satisfied?.(key, requests), named) : undefined;
-  const chosen = direct !== undefined || kept !== undefined ? undefined : await chooseRelease(key, requests, options, lookups, named);
+  let kept = direct === undefined ? satisfiedWithin(options.satisfied?.(key, requests), named) : undefined;
+  let chosen: Release | undefined;
+  if (direct === undefined && kept === undefined) {
+    try {
+      chosen = await chooseRelease(key, requests, options, lookups, named);
+    } catch (error) {
+      // No index offers the name, or a version the requests accept: one the target holds that they accept stays.
+      const offersNone = error instanceof MpipError && (error.code === "not-found" || error.code === "no-matching-version");
+      kept = offersNone ? satisfiedWithin(options.satisfied?.(key, requests, null), named) : undefined;
+      if (kept === undefined) throw error;
+    }
+  }
   const release: Release = direct !== undefined
     ? { key, name: direct.name, version: direct.version ?? "", source: direct.source, artifact: direct.artifact, direct: true }
     : kept ?? satisfiedWithin(options.satisfied?.(key, requests, chosen), named) ?? chosen!;

@@ -180,6 +180,43 @@ describe("installing over an existing image", () => {
     assert.equal(files(), before + 1);
   });
 
+  test("-U keeps a version newer than any the indexes offer, or one they do not offer at all (pip's rule); a request it does not meet still changes it", async () => {
+    // Another index, which has a newer `needed` than the one asked below, and a package that one lacks.
+    const other = await startIndexServer();
+    try {
+      await other.addSdist({ name: "needed", version: "2.0", files: { "needed.py": "X = 20\n" } });
+      await other.addSdist({ name: "needed", version: "3.0", files: { "needed.py": "X = 30\n" } });
+      await other.addSdist({ name: "solo", version: "1.0", files: { "solo.py": "S = 1\n" } });
+      const files = () => server.requests.filter((line) => /\.tar\.gz$/.test(line)).length;
+      for (const [how, spec] of [["from another index", "needed==2.0"], ["by its URL", `needed @ ${new URL("/files/needed/3.0/needed-3.0.tar.gz", other.url)}`]] as const) {
+        const target = fresh();
+        const first = await runMpip(["install", "-i", other.url, "-p", target, spec, "solo"]);
+        assert.equal(first.code, 0, first.stderr);
+        const held = await readFile(path.join(target, "needed.py"), "utf8");
+        const before = files();
+        // The index asked has `needed` 1.0 and 1.5 only, and no `solo`: nothing is downgraded or refused.
+        const upgraded = await install(target, "-U", "needed", "solo");
+        assert.equal(upgraded.code, 0, `${how}: ${upgraded.stderr}`);
+        assert.equal(files(), before, `${how}: nothing downloaded`);
+        assert.equal(await readFile(path.join(target, "needed.py"), "utf8"), held, how);
+        assert.match(upgraded.stderr, /needed==[23]\.0 \(already installed\)/, how);
+        assert.match(upgraded.stderr, /solo==1\.0 \(already installed\)/, how);
+        assert.doesNotMatch(upgraded.stderr, /replacing/, how);
+        // A request the installed version does not meet is met from the index, downgrade or not.
+        const lower = await install(target, "-U", "needed<2");
+        assert.equal(lower.code, 0, lower.stderr);
+        assert.equal(await readFile(path.join(target, "needed.py"), "utf8"), "X = 15\n", how);
+        // And one nothing meets is still an error, with the image left as it was.
+        const none = await install(target, "-U", "solo>1");
+        assert.equal(none.code, 1, none.stderr);
+        assert.match(none.stderr, /solo/);
+        assert.equal(await readFile(path.join(target, "solo.py"), "utf8"), "S = 1\n");
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
   test("what an upgrade reports removed is what it removes: not a recorded path already gone, not a recorded folder it keeps", async () => {
     const target = fresh();
     assert.equal((await install(target, "shrinky==1.0")).code, 0);
