@@ -290,6 +290,24 @@ describe("a requirements file with nothing for MicroPython", () => {
     assert.deepEqual(JSON.parse(json.stdout), { ok: true, target, packages: [], removed: [], warnings: [] });
   });
 
+  test("mpip download of such a file: nothing to download, exit 0, no folder made; --json says so; mpip lock locks nothing", async () => {
+    const file = path.join(work.dir, "cpython-only-download.txt");
+    await writeFile(file, `beacon ; implementation_name == 'cpython'\n`);
+    const dest = path.join(work.dir, `download-${++counter}`);
+    const result = await runMpip(["download", "-d", dest, "-i", server.url, "-r", file]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout + result.stderr, /Nothing to download: the marker of every package asked for leaves it out on MicroPython/);
+    assert.equal(await readFile(dest).catch((error: NodeJS.ErrnoException) => error.code), "ENOENT");
+    const json = await runMpip(["download", "--json", "--mpy", "6", "-d", dest, "-i", server.url, "-r", file]);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), { ok: true, dest, flavor: "6", packages: [], written: [], unchanged: [], warnings: [] });
+    const folder = path.join(work.dir, `lock-${counter}`);
+    await mkdir(folder);
+    const locked = await runMpip(["lock", "-i", server.url, "-r", file], { cwd: folder });
+    assert.equal(locked.code, 0, locked.stderr);
+    assert.match(locked.stdout + locked.stderr, /Locked 0 packages/);
+  });
+
   test("no line at all is still bad usage (exit 2), with a hint about the file", async () => {
     const file = path.join(work.dir, "empty-reqs.txt");
     await writeFile(file, "# nothing yet\n");

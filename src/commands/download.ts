@@ -1,6 +1,7 @@
 // `mpip download`: from parsed flags to a download and its report. The flags are install's (cli-options.ts
 // groups), less those about a target image; cli.ts declares them and loads this module only when it runs.
 
+import path from "node:path";
 import { download, type DownloadReport } from "../download.js";
 import { MpipError } from "../errors.js";
 import { Reporter, type Verbosity } from "../log.js";
@@ -10,6 +11,7 @@ import { printable, quantity, styled, type Text } from "../text.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
 import { checkBuildFlags, fetchOptions, gatherRequests, resolutionOptions, type Gathered, type InstallFlags } from "./install.js";
 import { writeStandard } from "../standard-streams.js";
+import { mipFlavor } from "../mpy/target.js";
 
 /** Install's flags that download takes, and its own `-d`. */
 export type DownloadFlags = Omit<InstallFlags, "target" | "wait" | "record" | "dryRun" | "maxSize" | "upgrade" | "forceReinstall" | "compile" | "keepSources" | "mpyCross"> & { dest: string };
@@ -28,6 +30,17 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
     if (flags.lock !== undefined) await checkLockFlags(specs, flags, flags.lock);
     // The inputs: specs and -r files, resolved; or a pylock.toml given with --lock, which says what to fetch.
     const gathered = flags.lock !== undefined ? NOTHING_GATHERED : await gatherRequests(specs, flags, reporter);
+    if (gathered.requests.length === 0 && gathered.skipped > 0) {
+      // As install: every request is for another platform (a requirements file shared with CPython), so
+      // there is nothing to download and the folder is not made or changed.
+      if (flags.json) {
+        const flavor = mipFlavor(await checkBuildFlags({ ...flags, compile: false, keepSources: false }));
+        const report: DownloadReport = { dest: path.resolve(flags.dest), flavor, packages: [], written: [], unchanged: [], warnings: [] };
+        writeStandard("stdout", `${jsonDocument({ ok: true, ...report })}\n`);
+      }
+      reporter.info("Nothing to download: the marker of every package asked for leaves it out on MicroPython");
+      return EXIT_OK;
+    }
     if (gathered.requests.length === 0 && flags.lock === undefined) {
       throw new MpipError("usage", "no packages to download", { hint: "name packages (`mpip download -d DIR NAME`), a requirements file (`-r FILE`) or a lock (`--lock pylock.toml`)" });
     }
