@@ -78,7 +78,7 @@ export function freezeLine(distribution: Distribution): FreezeLine {
     return { ok: true, line: pinned, note: notInstallable(distribution, localPath, pinned) };
   }
   if (origin?.spec !== undefined && DIRECT_KINDS.has(origin.kind)) {
-    if (isDirectSpecOf(distribution, origin.kind, origin.spec)) return { ok: true, line: origin.kind === "url" ? namedUrl(distribution, origin.spec) : origin.spec };
+    if (isDirectSpecOf(distribution, origin.kind, origin.spec)) return { ok: true, line: origin.kind === "url" ? namedUrl(distribution, withArchiveHash(origin.spec, directUrl)) : origin.spec };
     const line = freezeLine({ ...distribution, origin: { ...origin, kind: "unknown" } });
     if (!line.ok || line.note !== undefined) return line;
     return { ...line, note: `\`${distribution.name}\`: \`${distribution.distInfo}/mpip.json\` gives \`${printable(redactUrl(origin.spec), 120)}\` as its ${origin.kind} source, which is not one (or names another project, or carries options); it is written as \`${line.line}\`` };
@@ -86,13 +86,23 @@ export function freezeLine(distribution: Distribution): FreezeLine {
   if (directUrl !== undefined) {
     if (directUrl.info.type === "vcs") return { ok: true, line: pinned, note: `\`${distribution.name}\` came from ${directUrl.info.vcs} (\`${redactUrl(directUrl.url)}\`), which mpip does not fetch from; it is written as \`${pinned}\`` };
     if (/^https?:\/\//i.test(directUrl.url) && NOT_INSTALLABLE.test(parseUrl(directUrl.url)?.pathname ?? directUrl.url)) return { ok: true, line: pinned, note: notInstallable(distribution, redactUrl(directUrl.url), pinned) };
-    if (isDirectSpecOf(distribution, "url", directUrl.url)) {
-      const sha256 = directUrl.info.type === "archive" ? directUrl.info.hashes.sha256 : undefined;
-      return { ok: true, line: namedUrl(distribution, sha256 !== undefined && !directUrl.url.includes("#") ? `${directUrl.url}#sha256=${sha256}` : directUrl.url) };
-    }
+    if (isDirectSpecOf(distribution, "url", directUrl.url)) return { ok: true, line: namedUrl(distribution, withArchiveHash(directUrl.url, directUrl)) };
   }
   if (safeLine(pinned)) return { ok: true, line: pinned };
   return { ok: false, reason: `\`${distribution.name}\`'s version cannot be written as a requirement` };
+}
+
+/**
+ * A URL line (`URL` or `name @ URL`) with `#sha256=` of the archive direct_url.json records, as pip's
+ * freeze writes it, where the line carries no fragment and the record is of that URL: installing it
+ * again then takes exactly the file that was installed. Any other line as it is.
+ */
+function withArchiveHash(line: string, directUrl: Distribution["directUrl"]): string {
+  const sha256 = directUrl?.info.type === "archive" ? directUrl.info.hashes.sha256 : undefined;
+  if (sha256 === undefined || !/^[0-9a-f]{64}$/i.test(sha256) || line.includes("#")) return line;
+  const at = line.indexOf(" @ ");
+  const url = (at < 0 ? line : line.slice(at + 3)).trim();
+  return url === directUrl!.url ? `${line}#sha256=${sha256.toLowerCase()}` : line;
 }
 
 /**

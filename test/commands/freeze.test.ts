@@ -103,6 +103,34 @@ describe("mpip freeze", () => {
     assert.equal(await readFile(path.join(again, "url_lib.py"), "utf8"), "VERSION = '1.5'\n");
   });
 
+  test("a URL mpip installed is written with the sha256 of the file it installed, as pip writes it: installing the line again takes that file or fails", async () => {
+    const sdistUrl = `${server.origin}/files/url-lib/1.5/url-lib-1.5.tar.gz`;
+    const bytes = Buffer.from(await (await fetch(sdistUrl)).arrayBuffer());
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    let served = bytes;
+    server.routes.unshift({ name: "moving archive", pattern: /^\/moving\/archive\/latest\.tar\.gz$/, handle: () => ({ status: 200, body: served }) });
+    const movingUrl = `${server.origin}/moving/archive/latest.tar.gz`;
+    for (const [spec, frozen] of [[sdistUrl, `${sdistUrl}#sha256=${sha}`], [`url-lib @ ${movingUrl}`, `url-lib @ ${movingUrl}#sha256=${sha}`]] as const) {
+      const image = path.join(work.dir, `image-hashed-${frozen.length}`);
+      const installed = await runMpip(["install", "-i", server.url, "-p", image, spec], { env });
+      assert.equal(installed.code, 0, installed.stderr);
+      const run = await runMpip(["freeze", "-p", image]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, `${frozen}\n`);
+      const requirements = path.join(work.dir, `hashed-${frozen.length}.txt`);
+      await writeFile(requirements, run.stdout);
+      const again = await runMpip(["install", "-i", server.url, "-p", path.join(work.dir, `again-hashed-${frozen.length}`), "-r", requirements], { env });
+      assert.equal(again.code, 0, again.stderr);
+    }
+    // The URL now serves another file: the frozen line refuses it rather than install it.
+    served = await buildSdist({ name: "url-lib", version: "1.5", files: { "url_lib.py": "VERSION = 'changed'\n" } });
+    const requirements = path.join(work.dir, "hashed-moving.txt");
+    await writeFile(requirements, `url-lib @ ${movingUrl}#sha256=${sha}\n`);
+    const changed = await runMpip(["install", "-i", server.url, "-p", path.join(work.dir, "again-moving"), "-r", requirements], { env });
+    assert.equal(changed.code, 1, changed.stderr);
+    assert.match(changed.stderr, /sha256/);
+  });
+
   test("a git source or a wheel is written as name==version with a warning; a spec that is not one plain line is not written", async () => {
     const image = path.join(work.dir, "odd");
     await mkdir(image);
