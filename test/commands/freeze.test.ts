@@ -107,7 +107,7 @@ describe("mpip freeze", () => {
     const sdistUrl = `${server.origin}/files/url-lib/1.5/url-lib-1.5.tar.gz`;
     const bytes = Buffer.from(await (await fetch(sdistUrl)).arrayBuffer());
     const sha = createHash("sha256").update(bytes).digest("hex");
-    let served = bytes;
+    let served: Buffer = bytes;
     server.routes.unshift({ name: "moving archive", pattern: /^\/moving\/archive\/latest\.tar\.gz$/, handle: () => ({ status: 200, body: served }) });
     const movingUrl = `${server.origin}/moving/archive/latest.tar.gz`;
     for (const [spec, frozen] of [[sdistUrl, `${sdistUrl}#sha256=${sha}`], [`url-lib @ ${movingUrl}`, `url-lib @ ${movingUrl}#sha256=${sha}`]] as const) {
