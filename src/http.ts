@@ -188,9 +188,11 @@ export class HttpClient {
     const cacheKey = documents?.keyFor(start, options.accept);
     const revalidation: Revalidation | undefined = cacheKey === undefined ? undefined : { key: cacheKey, cached: await documents!.lookup(cacheKey) };
     if (this.offline) return this.answerOffline(start, options, sink, lease, revalidation, signal);
+    // Whether the request was sent again on another connection (sendFresh): once for all its attempts.
+    const resend = { spent: false };
     const attempt = async () => {
       signal.throwIfAborted();
-      return this.attempt(start, options, sink, lease, signal, revalidation);
+      return this.attempt(start, options, sink, lease, signal, resend, revalidation);
     };
     const sleep = { sleep: (ms: number) => abortableSleep(ms, undefined, { signal }) };
     const key = `${++this.requests}`;
@@ -296,7 +298,7 @@ export class HttpClient {
    * `revalidation`, the request for the URL a remembered answer came from is conditional, a 304 is
    * answered from the cache, and what the server answers is remembered (unless it says `no-store`).
    */
-  private async attempt<T>(start: URL, options: GetOptions, sink: BodySink<T>, lease: Lease | undefined, signal: AbortSignal, revalidation?: Revalidation): Promise<Attempt<Answer<T>>> {
+  private async attempt<T>(start: URL, options: GetOptions, sink: BodySink<T>, lease: Lease | undefined, signal: AbortSignal, resend: { spent: boolean }, revalidation?: Revalidation): Promise<Attempt<Answer<T>>> {
     let current = start;
     const context = () => ({ url: current.toString(), timeoutMs: this.timeoutMs, ...(this.certFile === undefined ? {} : { certFile: this.certFile }) });
     const draw = new Draw({ quota: options.quota, lease, signal });
@@ -305,7 +307,7 @@ export class HttpClient {
       for (let hop = 0; ; hop++) {
         const cached = revalidation?.cached;
         const validators = cached !== undefined && cached.url === current.toString() ? conditionalHeaders(cached) : undefined;
-        const response = await this.send(current, options.accept, signal, hop > 0, validators);
+        const response = await this.sendFresh(current, options.accept, signal, hop > 0, resend, validators);
         const { statusCode, headers } = response;
         this.connections.answered(current.origin, headers.connection);
         if (statusCode === 304 && validators !== undefined) {
@@ -409,6 +411,28 @@ export class HttpClient {
       return { undici, cautious: agent(CAUTIOUS_CONNECTIONS, cautiousPools), cautiousPools, open: agent(OPEN_CONNECTIONS) };
     });
     return this.client;
+  }
+
+  /**
+   * `send`, once more on another connection where the one it took was closed before any answer came, if
+   * the origin keeps connections alive: a connection that lay idle while mpip was busy (a slow disk, a
+   * long unpack) may have been closed by the server's keep-alive timeout before mpip read that it was,
+   * and the request sent on it fails for that alone. A GET is safe to send again, and this is no failure
+   * of the server's: the second sending is not one of `--retries` (as curl sends again on a reused
+   * connection that died), and it is made once for all the attempts of one request (`resend`), so that
+   * a server that drops every request is not asked twice as often. Anything else it throws is `send`'s.
+   */
+  private async sendFresh(url: URL, accept: string | undefined, signal: AbortSignal, isRedirect: boolean, resend: { spent: boolean }, validators?: Record<string, string>): Promise<Dispatcher.ResponseData> {
+    try {
+      return await this.send(url, accept, signal, isRedirect, validators);
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      const closed = code === "UND_ERR_SOCKET" || code === "ECONNRESET" || code === "EPIPE";
+      if (!closed || resend.spent || signal.aborted || !this.connections.keepsAlive(url.origin)) throw error;
+      resend.spent = true;
+      this.log(`a connection to \`${redactUrl(url.origin)}\` kept alive was closed before it answered; sending the request for \`${redactUrl(url.toString())}\` again`);
+      return this.send(url, accept, signal, isRedirect, validators);
+    }
   }
 
   private async send(url: URL, accept: string | undefined, signal: AbortSignal, isRedirect: boolean, validators?: Record<string, string>): Promise<Dispatcher.ResponseData> {

@@ -26,7 +26,7 @@ let home: string;
 
 const PACKAGES = [
   "ok-plain", "s503-once", "s503-always", "s429-after", "s503-date", "s503-long", "s501", "s404-file",
-  "reset-before", "reset-before-always", "reset-after", "reset-after-always", "cut-once", "cut-always", "cut-chunked", "cut-meta",
+  "reset-before", "reset-before-always", "stale-conn", "stale-twice", "reset-after", "reset-after-always", "cut-once", "cut-always", "cut-chunked", "cut-meta",
   "digest", "stall-once", "stall-always", "slow-headers", "trickle", "loop", "moved", "downgrade",
   "via-proxy", "no-proxy", "via-proxy-tls", "tls-none", "tls-cert", "tls-env", "tls-both", "tls-openssl", "tls-bad-cert",
   "auth-url", "auth-missing", "auth-wrong", "auth-redirect", "auth-netrc", "auth-netrc-env", "auth-netrc-default",
@@ -174,6 +174,23 @@ describe("retries", { concurrency: true }, () => {
     const run = await install("reset-before-always", ["--retries", "1", "-i", server.url, "reset-before-always"]);
     assertFailed(run, /error: could not fetch `http:\/\/127\.0\.0\.1:\d+\/files\/reset-before-always\/1\.0\/reset-before-always-1\.0\.tar\.gz` \(connection reset\) \(gave up after 2 attempts\)/);
     assert.match(run.stderr, /hint: the connection dropped/);
+  });
+
+  test("a kept-alive connection closed before it answers is sent on again once, outside --retries; a second close is a failure", async () => {
+    // The index keeps connections alive (its first answer says so). The file's request is dropped once, as
+    // on a connection the server's keep-alive timeout closed while mpip was busy: sent again on another,
+    // it is answered, with --retries 0 too.
+    const once = fault(server, "stale-conn", "file", { type: "reset", when: "before-headers" }, 1);
+    const run = await install("stale-conn", ["--retries", "0", "-v", "-i", server.url, "stale-conn"]);
+    await assertInstalled(run, "stale-conn");
+    assert.equal(once.hits, 1);
+    assert.equal(requestsFor(server, "stale-conn").filter((line) => line.includes("/files/")).length, 2);
+    assert.match(run.stderr, /a connection to `http:\/\/127\.0\.0\.1:\d+` kept alive was closed before it answered; sending the request for `.*stale-conn-1\.0\.tar\.gz` again/);
+    // Dropped twice: the second sending is spent, and --retries 0 gives up.
+    fault(server, "stale-twice", "file", { type: "reset", when: "before-headers" }, 2);
+    const twice = await install("stale-twice", ["--retries", "0", "-i", server.url, "stale-twice"]);
+    assertFailed(twice, /could not fetch `.*stale-twice-1\.0\.tar\.gz` \(connection reset\)/);
+    assert.equal(requestsFor(server, "stale-twice").filter((line) => line.includes("/files/")).length, 2);
   });
 
   test("a connection reset in the middle of a body is a cut-short body, retried", async () => {
