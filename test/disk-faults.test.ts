@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { runMpip, snapshot, tempDir } from "./helpers/cli.js";
+import { BIN, runCommand, runMpip, snapshot, tempDir } from "./helpers/cli.js";
 import { startIndexServer, type IndexServer } from "./helpers/index-server.js";
 import { beside } from "./helpers/process.js";
 
@@ -171,6 +171,18 @@ describe("disk faults", () => {
       assert.deepEqual(await snapshot(scene.target), scene.before);
       assert.deepEqual(await beside(scene.parent, "image"), []);
     });
+  });
+
+  test("a file larger than the file size limit (`ulimit -f`): EFBIG said once, a hint about the limit, nothing changed", async () => {
+    const scene = await sceneIn(path.join(work.dir, `efbig-${++counter}`));
+    // 100 KiB at most: the 600 KiB file of disk-big cannot be written (Node ignores SIGXFSZ, so the write fails).
+    const command = `ulimit -f 100 && exec "$0" "$@"`;
+    const result = await runCommand("bash", ["-c", command, process.execPath, BIN, "install", "--no-cache", "--no-index", "-f", sdists, "-p", scene.target, "disk-big"]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^error: could not write `disk-big 1\.0` \(`disk-big-1\.0\.tar\.gz`\) to the staging folder \(EFBIG: file too large, write\)$/m);
+    assert.match(result.stderr, /^hint: a file is larger than the filesystem or the file size limit allows \(`ulimit -f`\)/m);
+    assert.deepEqual(await snapshot(scene.target), scene.before);
+    assert.deepEqual(await beside(scene.parent, "image"), []);
   });
 
   test("a disk that runs out of room at every possible point of an install loses nothing", async (t) => {

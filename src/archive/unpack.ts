@@ -9,6 +9,7 @@ import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
 import { writeFileSync } from "node:fs";
 import { makeDirs, makeDirsSync } from "../image/make-dirs.js";
+import { ioError } from "../image/io-error.js";
 import path from "node:path";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { MpipError } from "../errors.js";
@@ -267,10 +268,7 @@ function asArchiveError(error: unknown, label: string): unknown {
   const err = error as NodeJS.ErrnoException;
   if (typeof err?.code === "string" && err.code.startsWith("Z_")) return corrupt(label, `its gzip layer does not inflate (${err.message})`, error);
   if (typeof err?.code === "string" && /^E[A-Z]+$/.test(err.code) && err.syscall !== undefined) {
-    return new MpipError("io", `could not write ${label} to the staging folder (${err.code}: ${err.message})`, {
-      cause: error,
-      hint: err.code === "ENOSPC" ? "the disk is full; free some space and try again" : "check that the install folder's parent is writable",
-    });
+    return ioError(`could not write ${label} to the staging folder`, error, "check that the install folder's parent is writable");
   }
   return error;
 }

@@ -18,6 +18,8 @@ export function ioHint(error: unknown, fallback: string): string {
     case "EACCES":
     case "EPERM":
       return `${fallback} (check its permissions, and \`lsattr\` for the immutable flag)`;
+    case "EFBIG":
+      return "a file is larger than the filesystem or the file size limit allows (`ulimit -f`); raise the limit, or install on another filesystem";
     case "EXDEV":
       return "a folder of the target is on another filesystem than mpip's staging folder (a mount point); run mpip on that folder with its own -p, or unmount what is mounted there";
     default:
