@@ -192,7 +192,11 @@ export class HttpClient {
     const resend = { spent: false };
     const attempt = async () => {
       signal.throwIfAborted();
-      return this.attempt(start, options, sink, lease, signal, resend, revalidation);
+      const result = await this.attempt(start, options, sink, lease, signal, resend, revalidation);
+      // A try the run itself ended (another part of it failed, an interrupt) failed for that alone: it is
+      // neither retried nor told as a failure of the server's (a body "cut short", "retry 1 of 3").
+      if (!result.ok) signal.throwIfAborted();
+      return result;
     };
     const sleep = { sleep: (ms: number) => abortableSleep(ms, undefined, { signal }) };
     const key = `${++this.requests}`;

@@ -26,7 +26,7 @@ let home: string;
 
 const PACKAGES = [
   "ok-plain", "s503-once", "s503-always", "s429-after", "s503-date", "s503-long", "s501", "s404-file",
-  "reset-before", "reset-before-always", "stale-conn", "stale-twice", "reset-after", "reset-after-always", "cut-once", "cut-always", "cut-chunked", "cut-meta",
+  "reset-before", "reset-before-always", "stale-conn", "stale-twice", "given-up", "given-up-cause", "reset-after", "reset-after-always", "cut-once", "cut-always", "cut-chunked", "cut-meta",
   "digest", "stall-once", "stall-always", "slow-headers", "trickle", "loop", "moved", "downgrade",
   "via-proxy", "no-proxy", "via-proxy-tls", "tls-none", "tls-cert", "tls-env", "tls-both", "tls-openssl", "tls-bad-cert",
   "auth-url", "auth-missing", "auth-wrong", "auth-redirect", "auth-netrc", "auth-netrc-env", "auth-netrc-default",
@@ -191,6 +191,19 @@ describe("retries", { concurrency: true }, () => {
     const twice = await install("stale-twice", ["--retries", "0", "-i", server.url, "stale-twice"]);
     assertFailed(twice, /could not fetch `.*stale-twice-1\.0\.tar\.gz` \(connection reset\)/);
     assert.equal(requestsFor(server, "stale-twice").filter((line) => line.includes("/files/")).length, 2);
+  });
+
+  test("a download the run gives up because another part failed is neither retried nor told as cut short", async () => {
+    // given-up's file comes a few bytes at a time for seconds; given-up-cause's document comes late, and
+    // its file is gone (a definite failure) while given-up's is still coming.
+    fault(server, "given-up", "file", { type: "trickle", chunkBytes: 16, intervalMs: 20 });
+    fault(server, "given-up-cause", "project", { type: "delay", ms: 300 });
+    fault(server, "given-up-cause", "file", { type: "status", status: 404 });
+    const run = await install("given-up", ["-v", "-i", server.url, "given-up", "given-up-cause"]);
+    assertFailed(run, /the index lists `given-up-cause 1\.0` .* but that URL answered 404/);
+    assert.ok(requestsFor(server, "given-up").some((line) => line.includes("/files/")), "given-up's download had begun");
+    assert.doesNotMatch(run.stderr, /given-up-1\.0\.tar\.gz.*(cut short|retry \d of)/);
+    assert.doesNotMatch(run.stderr, /another part of the install failed\); retry/);
   });
 
   test("a connection reset in the middle of a body is a cut-short body, retried", async () => {

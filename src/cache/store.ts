@@ -295,10 +295,14 @@ export class TeeSink<T> implements BodySink<T> {
     return this.writer.commit(expected);
   }
 
-  /** The writer's `discard`, once its writes are done: nothing is left behind. */
+  /**
+   * The writer's `discard`, at once: the writes still waiting behind the download then do nothing (the
+   * writer is off), so that a download given up (a failure, an interrupt) does not wait for a slow disk
+   * to write what is removed next. Resolves once they have all passed: nothing is left behind.
+   */
   async discard(): Promise<void> {
+    this.writer.discard();
     await this.queue;
-    await this.writer.discard();
   }
 
   private sink(): BodySink<T> {
