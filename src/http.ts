@@ -19,6 +19,7 @@ import { declaredLength, readBody, tooLarge } from "./http/body.js";
 import { statusFailure, thrownFailure } from "./http/failures.js";
 import { isFileUrl, LocalIndexFiles } from "./http/file-url.js";
 import { nextCheck } from "./event-loop.js";
+import { errnoCode } from "./image/io-error.js";
 import { CAUTIOUS_CONNECTIONS, ConnectionPolicy, OPEN_CONNECTIONS } from "./http/connections.js";
 import { checkProxyEnvironment } from "./http/proxy-env.js";
 import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, withRetries, type Attempt, type RetryNotice } from "./http/retry.js";
@@ -430,7 +431,7 @@ export class HttpClient {
     try {
       return await this.send(url, accept, signal, isRedirect, validators);
     } catch (error) {
-      const code = (error as { code?: unknown } | null)?.code;
+      const code = errnoCode(error);
       const closed = code === "UND_ERR_SOCKET" || code === "ECONNRESET" || code === "EPIPE";
       if (!closed || resend.spent || signal.aborted || !this.connections.keepsAlive(url.origin)) throw error;
       resend.spent = true;

@@ -4,6 +4,7 @@
 // never sit in memory whatever their size. A retry starts the sink over.
 
 import { createHash, type Hash } from "node:crypto";
+import { writeSync } from "node:fs";
 import { open, unlink, type FileHandle } from "node:fs/promises";
 
 export interface BodySink<T> {
@@ -109,6 +110,19 @@ export async function writeAllAt(handle: FileHandle, chunk: Buffer, position: nu
     const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset, position);
     offset += bytesWritten;
     position += bytesWritten;
+  }
+  return position;
+}
+
+/**
+ * Writes all of `chunk` at `position` of the file descriptor `fd` in blocking calls (a write may take
+ * fewer bytes than given) and returns the position after it. Throws what the write throws.
+ */
+export function writeAllAtSync(fd: number, chunk: Buffer, position: number): number {
+  for (let offset = 0; offset < chunk.length; ) {
+    const written = writeSync(fd, chunk, offset, chunk.length - offset, position);
+    offset += written;
+    position += written;
   }
   return position;
 }

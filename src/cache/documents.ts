@@ -16,7 +16,7 @@ import { rm, unlink } from "node:fs/promises";
 import path from "node:path";
 import { FolderMaker } from "../image/make-dirs.js";
 import { outOfDescriptors, readSmallFile, readSmallFileSync } from "../local-file.js";
-import { renameIntoSync, type StoreEvents } from "./store.js";
+import { ignoreFailure, renameIntoSync, type StoreEvents } from "./store.js";
 import { sha256Hex } from "../image/fs-ops.js";
 
 /** A remembered answer. `url`: where it was finally answered (after redirects), for relative links. */
@@ -93,11 +93,7 @@ export class DocumentCache {
       renameIntoSync(temporary, file, this.folders);
     } catch (error) {
       this.folders.forget(path.dirname(file)); // perhaps removed meanwhile: asked for again next time
-      try {
-        unlinkSync(temporary);
-      } catch {
-        // not written, or gone already
-      }
+      ignoreFailure(() => unlinkSync(temporary)); // not written, or gone already
       // ENOENT: `mpip cache clean` removed the folder while this was written; nothing is wrong.
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.events.cannotWrite(error);
     }

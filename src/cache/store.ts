@@ -6,13 +6,13 @@
 // reader never sees half an entry, and two runs writing the same entry each write all of it.
 
 import { createHash, randomBytes, type Hash } from "node:crypto";
-import { closeSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, utimesSync, writeSync, type Stats } from "node:fs";
+import { closeSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, utimesSync, type Stats } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { Draw } from "../budget.js";
 import { FolderMaker } from "../image/make-dirs.js";
 import { openRegularFile, openRegularFileSync, outOfDescriptors, type NotOpened } from "../local-file.js";
-import type { BodySink } from "../sink.js";
+import { writeAllAtSync, type BodySink } from "../sink.js";
 
 /** `abcdef…` (64 lower-case hex digits) when `sha256` is a whole sha256, else undefined (mip's short hashes). */
 export function fullSha256(sha256: string | undefined): string | undefined {
@@ -224,25 +224,12 @@ export class StoreWriter {
 }
 
 /** Runs `call`, whose failure leaves nothing to do (a file already closed or gone). */
-function ignoreFailure(call: () => void): void {
+export function ignoreFailure(call: () => void): void {
   try {
     call();
   } catch {
     // nothing to do
   }
-}
-
-/**
- * Writes all of `chunk` at `position` of the file descriptor `fd` in blocking calls (a write may take
- * fewer bytes than given) and returns the position after it. Throws what the write throws.
- */
-function writeAllAtSync(fd: number, chunk: Buffer, position: number): number {
-  for (let offset = 0; offset < chunk.length; ) {
-    const written = writeSync(fd, chunk, offset, chunk.length - offset, position);
-    offset += written;
-    position += written;
-  }
-  return position;
 }
 
 /** How many bytes one TeeSink lets wait for the store before its download waits for it. */
