@@ -100,8 +100,14 @@ export function freezeLine(distribution: Distribution): FreezeLine {
 function withArchiveHash(line: string, directUrl: Distribution["directUrl"]): string {
   const sha256 = directUrl?.info.type === "archive" ? directUrl.info.hashes.sha256 : undefined;
   if (sha256 === undefined || !/^[0-9a-f]{64}$/i.test(sha256) || line.includes("#")) return line;
-  const at = line.indexOf(" @ ");
-  const url = (at < 0 ? line : line.slice(at + 3)).trim();
+  let url: string | undefined = line;
+  if (!/^https?:\/\//i.test(line)) {
+    try {
+      url = parseRequirement(line).url; // `name @ URL`, spaced as PEP 508 allows
+    } catch {
+      return line;
+    }
+  }
   return url === directUrl!.url ? `${line}#sha256=${sha256.toLowerCase()}` : line;
 }
 

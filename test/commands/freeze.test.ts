@@ -108,18 +108,19 @@ describe("mpip freeze", () => {
     const bytes = Buffer.from(await (await fetch(sdistUrl)).arrayBuffer());
     const sha = createHash("sha256").update(bytes).digest("hex");
     let served: Buffer = bytes;
+    let hashedRuns = 0;
     server.routes.unshift({ name: "moving archive", pattern: /^\/moving\/archive\/latest\.tar\.gz$/, handle: () => ({ status: 200, body: served }) });
     const movingUrl = `${server.origin}/moving/archive/latest.tar.gz`;
-    for (const [spec, frozen] of [[sdistUrl, `${sdistUrl}#sha256=${sha}`], [`url-lib @ ${movingUrl}`, `url-lib @ ${movingUrl}#sha256=${sha}`]] as const) {
-      const image = path.join(work.dir, `image-hashed-${frozen.length}`);
+    for (const [spec, frozen] of [[sdistUrl, `${sdistUrl}#sha256=${sha}`], [`url-lib @ ${movingUrl}`, `url-lib @ ${movingUrl}#sha256=${sha}`], [`url-lib@${movingUrl}`, `url-lib @ ${movingUrl}#sha256=${sha}`]] as const) {
+      const image = path.join(work.dir, `image-hashed-${++hashedRuns}`);
       const installed = await runMpip(["install", "-i", server.url, "-p", image, spec], { env });
       assert.equal(installed.code, 0, installed.stderr);
       const run = await runMpip(["freeze", "-p", image]);
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stdout, `${frozen}\n`);
-      const requirements = path.join(work.dir, `hashed-${frozen.length}.txt`);
+      const requirements = path.join(work.dir, `hashed-${hashedRuns}.txt`);
       await writeFile(requirements, run.stdout);
-      const again = await runMpip(["install", "-i", server.url, "-p", path.join(work.dir, `again-hashed-${frozen.length}`), "-r", requirements], { env });
+      const again = await runMpip(["install", "-i", server.url, "-p", path.join(work.dir, `again-hashed-${hashedRuns}`), "-r", requirements], { env });
       assert.equal(again.code, 0, again.stderr);
     }
     // The URL now serves another file: the frozen line refuses it rather than install it.

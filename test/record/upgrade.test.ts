@@ -202,14 +202,18 @@ describe("installing over an existing image", () => {
         assert.match(upgraded.stderr, /needed==[23]\.0 \(already installed\)/, how);
         assert.match(upgraded.stderr, /solo==1\.0 \(already installed\)/, how);
         assert.doesNotMatch(upgraded.stderr, /replacing/, how);
+        // The index has the name but no version the request accepts; the one held does: it stays.
+        const none = await install(target, "-U", "needed>=2");
+        assert.equal(none.code, 0, `${how}: ${none.stderr}`);
+        assert.equal(await readFile(path.join(target, "needed.py"), "utf8"), held, how);
         // A request the installed version does not meet is met from the index, downgrade or not.
         const lower = await install(target, "-U", "needed<2");
         assert.equal(lower.code, 0, lower.stderr);
         assert.equal(await readFile(path.join(target, "needed.py"), "utf8"), "X = 15\n", how);
         // And one nothing meets is still an error, with the image left as it was.
-        const none = await install(target, "-U", "solo>1");
-        assert.equal(none.code, 1, none.stderr);
-        assert.match(none.stderr, /solo/);
+        const nothing = await install(target, "-U", "solo>1");
+        assert.equal(nothing.code, 1, nothing.stderr);
+        assert.match(nothing.stderr, /solo/);
         assert.equal(await readFile(path.join(target, "solo.py"), "utf8"), "S = 1\n");
       }
     } finally {
