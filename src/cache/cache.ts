@@ -30,27 +30,43 @@ export interface CacheEvents {
 export class Cache {
   readonly store: ContentStore;
   readonly documents: DocumentCache;
-  private warned = false;
 
   /** `dir`: the cache folder (created when first written, private to the user). */
   constructor(readonly dir: string, events: CacheEvents = {}) {
     const note = events.note ?? (() => {});
     const warn = events.warn ?? (() => {});
-    const storeEvents = {
-      note,
-      cannotWrite: (error: unknown) => {
-        if (this.warned) return;
-        this.warned = true;
-        const code = (error as NodeJS.ErrnoException).code ?? String(error);
-        warn(`the cache \`${printable(dir)}\` cannot be written (${code}); downloads are not cached in this run (give --cache-dir a writable folder, or --no-cache)`);
-      },
+    // Each part says once what it cannot keep: the other may still be written (a file where `http/` should
+    // be leaves downloaded files cached).
+    const partEvents = (what: string) => {
+      let warned = false;
+      return {
+        note,
+        cannotWrite: (error: unknown) => {
+          if (warned) return;
+          warned = true;
+          warn(`the cache \`${printable(dir)}\` cannot be written (${describeWriteError(error)}); ${what} are not cached in this run (give --cache-dir a writable folder, or --no-cache)`);
+        },
+      };
     };
-    this.store = new ContentStore(path.join(dir, CACHE_PARTS.content), path.join(dir, CACHE_PARTS.tmp), storeEvents);
-    this.documents = new DocumentCache(path.join(dir, CACHE_PARTS.http), storeEvents);
+    this.store = new ContentStore(path.join(dir, CACHE_PARTS.content), path.join(dir, CACHE_PARTS.tmp), partEvents("downloaded files"));
+    this.documents = new DocumentCache(path.join(dir, CACHE_PARTS.http), partEvents("index answers"));
   }
 
   /** Creates the cache folder, readable by its owner only, if it is missing; a failure is for the first write to tell. */
   async prepare(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 }).catch(() => undefined);
   }
+}
+
+/**
+ * What failed, in words: where something other than a folder stands at a folder's path (mkdir's EEXIST)
+ * or on it (ENOTDIR), that it is not a folder; else the errno code and the path Node names.
+ */
+function describeWriteError(error: unknown): string {
+  const { code, path: at, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  if (code === undefined) return String(error);
+  if (at === undefined) return code;
+  if (code === "EEXIST" && syscall === "mkdir") return `\`${printable(at)}\` is not a folder`;
+  if (code === "ENOTDIR") return `something on the path \`${printable(at)}\` is not a folder`;
+  return `${code} on \`${printable(at)}\``;
 }

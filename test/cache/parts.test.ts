@@ -3,7 +3,8 @@
 // keys free of credentials).
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, test } from "node:test";
@@ -151,8 +152,38 @@ describe("the store", () => {
       assert.equal(await writer.commit(), undefined);
     }
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /^the cache `.*blocker` cannot be written \(ENOTDIR\); downloads are not cached in this run/);
+    assert.match(warnings[0]!, /^the cache `.*blocker` cannot be written \(something on the path `.*blocker\/tmp` is not a folder\); downloaded files are not cached in this run/);
   });
+
+  // Each part of the cache says what it cannot keep, naming what stands in its way: the other part is still written.
+  for (const { part, make, said } of [
+    { part: "tmp", make: (at: string) => execFileSync("mkfifo", [at]), said: /cannot be written \(`.*\/tmp` is not a folder\); downloaded files are not cached/ },
+    { part: "tmp", make: (at: string) => writeFileSync(at, "a file"), said: /cannot be written \(`.*\/tmp` is not a folder\); downloaded files are not cached/ },
+    { part: "http", make: (at: string) => writeFileSync(at, "a file"), said: /cannot be written \(something on the path `.*\/http\/[0-9a-f]{2}` is not a folder\); index answers are not cached/ },
+  ]) {
+    test(`a ${part}/ that is not a folder: the warning names it, and the other part is still written`, async (t) => {
+      const { dir, cleanup } = await tempDir();
+      t.after(cleanup);
+      make(path.join(dir, part));
+      const warnings: string[] = [];
+      const cache = new Cache(dir, { warn: (message) => warnings.push(message) });
+      const writer = cache.store.writer();
+      await writer.begin();
+      await writer.write(Buffer.from("bytes"));
+      const stored = await writer.commit();
+      const key = cache.documents.keyFor(new URL("https://host/simple/a/"), "text/html");
+      await cache.documents.remember(key, new URL("https://host/simple/a/"), { status: "not-found", url: "https://host/simple/a/" });
+      assert.equal(warnings.length, 1, warnings.join("\n"));
+      assert.match(warnings[0]!, said);
+      if (part === "http") {
+        assert.equal(stored?.sha256, sha256(Buffer.from("bytes")));
+        assert.ok(existsSync(cache.store.pathOf(stored!.sha256)));
+      } else {
+        assert.equal(stored, undefined);
+        assert.deepEqual(await cache.documents.lookup(key), { status: "not-found", url: "https://host/simple/a/" });
+      }
+    });
+  }
 });
 
 describe("answers by URL", () => {
