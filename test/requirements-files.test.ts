@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { listFiles, runMpip, snapshot, tempDir } from "./helpers/cli.js";
 import { writeTree } from "./helpers/expect.js";
@@ -254,6 +255,43 @@ describe("options and variables in files", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.ok((await listFiles(target)).includes("local_lamp.py"));
     assert.equal(server.requests.length, before);
+  });
+
+  test("`name @ file:///...` lines (as pip freeze writes them) install the local sdists, with their hash and marker; mpip freeze writes a line that installs them again", async () => {
+    const dir = path.join(work.dir, "file urls");
+    await mkdir(dir, { recursive: true });
+    const archives = { lamp: path.join(dir, "file-lamp-1.0.tar.gz"), torch: path.join(dir, "file_torch-2.0.tar.gz"), skipped: path.join(dir, "file-skipped-1.0.tar.gz") };
+    await writeFile(archives.lamp, await buildSdist({ name: "file-lamp", version: "1.0", files: { "file_lamp.py": "" } }));
+    await writeFile(archives.torch, await buildSdist({ name: "file_torch", version: "2.0", files: { "file_torch.py": "" } }));
+    await writeFile(archives.skipped, await buildSdist({ name: "file-skipped", version: "1.0", files: { "file_skipped.py": "" } }));
+    const hash = sha(await readFile(archives.torch));
+    await writeFile(path.join(dir, "reqs.txt"), [
+      `file-lamp @ ${pathToFileURL(archives.lamp).href}`,
+      `${pathToFileURL(archives.torch).href}#sha256=${hash}`,
+      `file-skipped @ ${pathToFileURL(archives.skipped).href} ; sys_platform == "win32"`,
+      "",
+    ].join("\n"));
+    const before = server.requests.length;
+    const target = freshTarget();
+    const result = await runMpip(["install", "-i", server.url, "-p", target, "-r", path.join(dir, "reqs.txt")]);
+    assert.equal(result.code, 0, result.stderr);
+    const files = await listFiles(target);
+    assert.ok(files.includes("file_lamp.py") && files.includes("file_torch.py") && !files.includes("file_skipped.py"), files.join(" "));
+    assert.equal(server.requests.length, before);
+    const frozen = await runMpip(["freeze", "-p", target]);
+    assert.equal(frozen.code, 0, frozen.stderr);
+    assert.deepEqual(frozen.stdout.trim().split("\n").sort(), [archives.lamp, archives.torch].sort());
+    await writeFile(path.join(dir, "frozen.txt"), frozen.stdout);
+    const again = freshTarget();
+    assert.equal((await runMpip(["install", "--no-index", "-p", again, "-r", path.join(dir, "frozen.txt")])).code, 0);
+    assert.deepEqual(await listFiles(again), files);
+    // The sdist must be the project named, and match the hash given.
+    await writeFile(path.join(dir, "wrong.txt"), `other-lamp @ ${pathToFileURL(archives.lamp).href}\n`);
+    const named = await failure(["--no-index", "-p", freshTarget(), "-r", path.join(dir, "wrong.txt")], 2);
+    assert.match(named.message, /wrong\.txt` line 1: `other-lamp @ file:.*`: the file `file-lamp-1\.0\.tar\.gz` is an sdist of `file-lamp`, not of `other-lamp`/);
+    await writeFile(path.join(dir, "bad-hash.txt"), `${pathToFileURL(archives.lamp).href}#sha256=${hash}\n`);
+    const mismatch = await failure(["--no-index", "-p", freshTarget(), "-r", path.join(dir, "bad-hash.txt")], 1);
+    assert.match(mismatch.message, /does not match the sha256/);
   });
 
   test("${VAR} expands from the environment, credentials included; an unset one is a usage error naming it", async () => {

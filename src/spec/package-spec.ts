@@ -8,6 +8,7 @@
 import { statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { MpipError } from "../errors.js";
 import { redactUrl } from "../http.js";
 import { parseArchiveName } from "../sources/find-links.js";
@@ -74,6 +75,7 @@ function classify(input: string, context: SpecContext): PackageSpec {
   const text = input.trim();
   if (isShorthand(text)) return direct(shorthandSpec(text, undefined, context));
   if (/^https?:\/\//i.test(text)) return direct(urlSpec(text));
+  if (/^file:/i.test(text)) return direct(fileUrlSpec(text, context.cwd));
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) {
     throw new MpipError("bad-spec", `\`${printable(redactUrl(text))}\` is not an http or https URL`, { hint: "name a package, an https:// URL, a local path, or `github:org/repo`" });
   }
@@ -81,8 +83,50 @@ function classify(input: string, context: SpecContext): PackageSpec {
   const mip = MIP_STYLE.exec(text)?.groups;
   if (mip !== undefined) return { type: "requirement", requirement: pinned(mip.name!, mip.version!, text) };
   const requirement = parseRequirement(text, MIP_NAMES);
-  if (requirement.url !== undefined) return direct(namedUrlSpec(requirement));
+  if (requirement.url !== undefined) return direct(/^file:/i.test(requirement.url) ? namedFileUrlSpec(requirement, context.cwd) : namedUrlSpec(requirement));
   return { type: "requirement", requirement };
+}
+
+/**
+ * A `file:` URL typed by the user (RFC 8089; pip takes them in requirements, and `pip freeze` writes
+ * `name @ file:///...` for a package installed from a local archive): the local path it names, read as
+ * that path is (pathSpec: an sdist's file name must say its project and version), with a `#sha256=`
+ * checked for an sdist. Only on the command line and in requirements files: a package's metadata may not
+ * name one (dependencySpec). Throws MpipError("bad-spec").
+ */
+function fileUrlSpec(text: string, cwd: string): DirectSpec {
+  const { url, sha256 } = splitHashFragment(text);
+  let file: string;
+  try {
+    file = fileURLToPath(url);
+  } catch (error) {
+    throw new MpipError("bad-spec", `\`${printable(url)}\` is not a \`file:\` URL of a path on this machine (${(error as Error).message})`, {
+      hint: "write it as `file:///absolute/path` (a host other than `localhost` is another machine), or give the path itself",
+    });
+  }
+  const spec = pathSpec(file, cwd);
+  if (sha256 === undefined) return spec;
+  if (spec.artifact.type !== "dist") {
+    throw new MpipError("bad-spec", `\`${printable(text, 200)}\`: a \`#sha256=\` is checked for an sdist (.tar.gz) only`, { hint: "remove the fragment: a local module, package.json or folder is read as it is" });
+  }
+  return { ...spec, artifact: { ...spec.artifact, file: { ...spec.artifact.file, sha256 } } };
+}
+
+/**
+ * PEP 508 `name @ file:///.../name-1.0.tar.gz`: the local sdist, which must be the project `name` by its
+ * file name (a local file is renamed rather than named: its path alone then installs it again).
+ */
+function namedFileUrlSpec(requirement: Requirement, cwd: string): DirectSpec {
+  const spec = fileUrlSpec(requirement.url!, cwd);
+  if (spec.artifact.type !== "dist") {
+    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: a \`name @ URL\` requirement must point at a .tar.gz sdist`, { hint: "give the path alone to install a module, a package.json or a project folder from it" });
+  }
+  if (normalizeName(spec.name) !== normalizeName(requirement.name)) {
+    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: the file \`${printable(spec.artifact.file.filename)}\` is an sdist of \`${printable(spec.name)}\`, not of \`${printable(requirement.name)}\``, {
+      hint: "give the sdist of the project named, or its path alone",
+    });
+  }
+  return requirement.marker === undefined ? spec : { ...spec, marker: requirement.marker };
 }
 
 /**

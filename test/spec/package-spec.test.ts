@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, test } from "node:test";
 import { MpipError } from "../../src/errors.js";
 import { parseMipDependency, parsePackageSpec, type SpecContext } from "../../src/spec/package-spec.js";
@@ -90,6 +91,39 @@ describe("parsePackageSpec", () => {
     await writeFile(path.join(dir, "mod.mpy"), "M");
     assert.deepEqual(directOf("mod.mpy", local).artifact, { type: "module", location: { type: "local", path: path.join(dir, "mod.mpy") }, dest: "mod.mpy" });
     assert.throws(() => parsePackageSpec("./nothing-here", local), (error: MpipError) => error.code === "bad-spec" && error.message.includes("nothing at"));
+  });
+
+  test("file: URLs, bare or as `name @ file:///...` (as pip freeze writes them), are the local paths they name", async (t) => {
+    const { dir, cleanup } = await tempDir();
+    t.after(cleanup);
+    const spaced = path.join(dir, "my dists");
+    await mkdir(spaced);
+    const archive = path.join(spaced, "foo_bar-1.2.tar.gz");
+    await writeFile(archive, "not read here");
+    await writeFile(path.join(dir, "mod.py"), "");
+    await mkdir(path.join(dir, "project"));
+    await writeFile(path.join(dir, "project", "pyproject.toml"), '[project]\nname = "p"\nversion = "1"\n');
+    const local = { hosts, cwd: "/nonexistent" };
+    const url = pathToFileURL(archive).href; // `my%20dists`: percent-escaped, as a file: URL is
+    const expected = { type: "dist", file: { filename: "foo_bar-1.2.tar.gz", location: { type: "local", path: archive }, packagetype: "sdist", yanked: false } };
+    for (const text of [url, url.replace("file:///", "file://localhost/"), `foo-bar @ ${url}`, `Foo.Bar@${url}`, `foo_bar @ ${url} ; sys_platform != "win32"`]) {
+      const spec = directOf(text, local);
+      assert.deepEqual([spec.key, spec.version, spec.source, spec.artifact], ["foo-bar", "1.2", archive, expected], text);
+    }
+    assert.ok(directOf(`foo-bar @ ${url} ; sys_platform != "win32"`, local).marker !== undefined);
+    const hashed = directOf(`${url}#sha256=${"CD".repeat(32)}`, local);
+    assert.equal(hashed.artifact.type === "dist" ? hashed.artifact.file.sha256 : "", "cd".repeat(32));
+    assert.deepEqual(directOf(pathToFileURL(path.join(dir, "mod.py")).href, local).artifact, { type: "module", location: { type: "local", path: path.join(dir, "mod.py") }, dest: "mod.py" });
+    assert.equal(directOf(pathToFileURL(path.join(dir, "project")).href, local).artifact.type, "project");
+    const refused: Array<[string, RegExp]> = [
+      [`other @ ${url}`, /is an sdist of `foo_bar`, not of `other`/],
+      [`mod @ ${pathToFileURL(path.join(dir, "mod.py")).href}`, /must point at a \.tar\.gz sdist/],
+      [`${pathToFileURL(path.join(dir, "mod.py")).href}#sha256=${"0".repeat(64)}`, /checked for an sdist \(\.tar\.gz\) only/],
+      [`${url}#md5=00`, /is not `#sha256=/],
+      [`file://elsewhere${archive}`, /is not a `file:` URL of a path on this machine/],
+      [pathToFileURL(path.join(dir, "v1.2.tar.gz")).href, /nothing at/],
+    ];
+    for (const [text, message] of refused) assert.throws(() => parsePackageSpec(text, local), (error: MpipError) => error.code === "bad-spec" && message.test(error.message), text);
   });
 });
 
