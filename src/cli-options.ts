@@ -196,6 +196,7 @@ const RIVALS: ReadonlyArray<readonly [string, string]> = [["--quiet", "--verbose
  */
 export function applyEnvironment(command: Command, env: NodeJS.ProcessEnv): void {
   const fromCli = new Set(command.options.filter((made) => command.getOptionValueSource(made.attributeName()) === "cli").map((made) => made.long));
+  const fromEnvironment = new Set<string>();
   for (const made of command.options) {
     const variable = VARIABLES.get(made);
     const raw = variable === undefined ? undefined : env[variable];
@@ -204,7 +205,23 @@ export function applyEnvironment(command: Command, env: NodeJS.ProcessEnv): void
     if (fromCli.has(made.long)) continue;
     if (RIVALS.some((pair) => pair.includes(made.long!) && pair.some((other) => other !== made.long && fromCli.has(other)))) continue;
     command.setOptionValueWithSource(key, environmentValue(made, variable, raw), "env");
+    fromEnvironment.add(key);
   }
+  // The flags the action is given are this object (commander hands `opts()` itself).
+  SET_FROM_ENVIRONMENT.set(command.opts(), fromEnvironment);
+}
+
+/** By a command's flags object: the options (by attribute name) applyEnvironment set from the environment. */
+const SET_FROM_ENVIRONMENT = new WeakMap<object, ReadonlySet<string>>();
+
+/**
+ * Whether `flags[key]` (a command's flags, as its action is given them) holds the value of its MPIP_*
+ * variable, not one the command line gave: a command may then pass over a setting it has no use for
+ * (a locked install over MPIP_CONSTRAINT, which every step of a CI job reads), where the same option
+ * typed is a usage error.
+ */
+export function setFromEnvironment(flags: object, key: string): boolean {
+  return SET_FROM_ENVIRONMENT.get(flags)?.has(key) === true;
 }
 
 function environmentValue(made: Option, variable: string, raw: string): unknown {

@@ -183,7 +183,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void, argv?
         "and the recorded packages the lock does not list are removed, all in one commit (`mpip install --lock` keeps them). Any mismatch changes nothing.",
     )
     .argument("[lock]", "the lock file (default: pylock.toml in the current folder)");
-  if (whole("sync")) addInstallOptions(sync, ["target", "resolution", "firmware", "image", "network", "cache", "limits", "output", "lock"], ["--requirement", "--find-links", "--no-index", "--no-deps", "--pre", "--require-hashes", "--upgrade", "--lock"])
+  if (whole("sync")) addInstallOptions(sync, ["target", "resolution", "firmware", "image", "network", "cache", "limits", "output", "lock"], ["--requirement", "--constraint", "--find-links", "--no-index", "--no-deps", "--pre", "--require-hashes", "--upgrade", "--lock"])
     .action((lockFile: string | undefined, flags: SyncFlags) => run(async () => (await import("./commands/sync.js")).syncCommand(lockFile, flags)));
 
   const listCommand = program

@@ -12,6 +12,7 @@ import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js
 import { checkBuildFlags, fetchOptions, gatherRequests, resolutionOptions, type Gathered, type InstallFlags } from "./install.js";
 import { writeStandard } from "../standard-streams.js";
 import { mipFlavor } from "../mpy/target.js";
+import { lockClash } from "./sync.js";
 
 /** Install's flags that download takes, and its own `-d`. */
 export type DownloadFlags = Omit<InstallFlags, "target" | "wait" | "record" | "dryRun" | "maxSize" | "upgrade" | "forceReinstall" | "compile" | "keepSources" | "mpyCross"> & { dest: string };
@@ -75,12 +76,12 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
 const NOTHING_GATHERED: Gathered = { requests: [], constraints: [], input: { requirements: [], constraints: [], indexChanges: [], findLinks: [] }, skipped: 0 };
 
 /**
- * Beside `--lock`, what would resolve a download (packages, -r, -c, --no-deps, --pre, -f) is a usage error
- * rather than silently ignored; the lock must be a file.
+ * Beside `--lock`, what would resolve a download (packages, -r, -c, --no-deps, --pre, -f) typed on the
+ * command line is a usage error rather than silently ignored (sync.ts `lockClash`); the lock must be a file.
  * @throws MpipError `usage`.
  */
 async function checkLockFlags(specs: string[], flags: DownloadFlags, lockFile: string): Promise<void> {
-  const clash = specs.length > 0 ? "packages to download" : flags.requirement.length > 0 ? "-r" : flags.constraint.length > 0 ? "-c" : !flags.deps ? "--no-deps" : flags.pre ? "--pre" : flags.findLinks.length > 0 ? "-f (--find-links)" : undefined;
+  const clash = lockClash(specs.length > 0 ? "packages to download" : undefined, flags);
   if (clash !== undefined) {
     throw new MpipError("usage", `${clash} cannot be given with --lock: the lock says what to download`, {
       hint: "download the lock alone (`mpip download -d DIR --lock pylock.toml`), or change what is locked with `mpip lock` and download that",

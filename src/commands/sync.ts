@@ -11,9 +11,10 @@ import { catchSignals } from "../signals.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
 import { cacheOptions, checkBuildFlags, checkOptionClashes, limitsFrom, type InstallFlags } from "./install.js";
 import { writeStandard } from "../standard-streams.js";
+import { setFromEnvironment } from "../cli-options.js";
 
 /** `mpip sync`'s flags: install's, less what resolves (the lock has resolved), plus `--no-remove`. */
-export type SyncFlags = Omit<InstallFlags, "requirement" | "findLinks" | "deps" | "pre" | "requireHashes" | "upgrade" | "lock"> & { remove: boolean };
+export type SyncFlags = Omit<InstallFlags, "requirement" | "constraint" | "findLinks" | "deps" | "pre" | "requireHashes" | "upgrade" | "lock"> & { remove: boolean };
 
 /** `mpip sync [lock]`: the lock (default `pylock.toml` in the current folder), unlisted packages removed. */
 export function syncCommand(lockFile: string | undefined, flags: SyncFlags): Promise<number> {
@@ -21,16 +22,37 @@ export function syncCommand(lockFile: string | undefined, flags: SyncFlags): Pro
 }
 
 /**
- * `mpip install --lock FILE`: what resolves an install (specs, -r, -U, --no-deps, --pre, -f) has no
- * place beside a lock, and is a usage error rather than silently ignored.
+ * `mpip install --lock FILE`: what resolves an install (specs, -r, -c, -U, --no-deps, --pre, -f) has no
+ * place beside a lock, and is a usage error rather than silently ignored (`lockClash`).
  * @throws nothing: failures are reported and give the exit code.
  */
 export function installLockCommand(lockFile: string, specs: string[], flags: InstallFlags): Promise<number> {
-  const clash = specs.length > 0 ? "packages to install" : flags.requirement.length > 0 ? "-r" : flags.upgrade ? "-U (--upgrade)" : !flags.deps ? "--no-deps" : flags.pre ? "--pre" : flags.findLinks.length > 0 ? "-f (--find-links)" : undefined;
+  const clash = lockClash(specs.length > 0 ? "packages to install" : undefined, flags);
   return lockedInstallCommand(lockFile, flags, { remove: false, given: "given with --lock", ...(clash === undefined ? {} : { clash }) });
 }
 
-type LockedFlags = Omit<InstallFlags, "requirement" | "findLinks" | "deps" | "pre" | "requireHashes" | "upgrade" | "lock">;
+/** The options that resolve, which a command given a lock has no use for. */
+export type ResolvingFlags = Pick<InstallFlags, "requirement" | "constraint" | "deps" | "pre" | "findLinks"> & { upgrade?: boolean };
+
+/**
+ * What, beside a lock, would resolve and was given on the command line: `packages` (the specs, said in
+ * the command's words), else the first resolving option typed. An option set only by its MPIP_* variable
+ * is passed over (cli-options.ts `setFromEnvironment`): a CI job sets them for every step, its locked
+ * installs included.
+ */
+export function lockClash(packages: string | undefined, flags: ResolvingFlags): string | undefined {
+  if (packages !== undefined) return packages;
+  const typed = (key: keyof ResolvingFlags, given: boolean) => given && !setFromEnvironment(flags, key);
+  if (typed("requirement", flags.requirement.length > 0)) return "-r";
+  if (typed("constraint", flags.constraint.length > 0)) return "-c";
+  if (typed("upgrade", flags.upgrade === true)) return "-U (--upgrade)";
+  if (typed("deps", !flags.deps)) return "--no-deps";
+  if (typed("pre", flags.pre)) return "--pre";
+  if (typed("findLinks", flags.findLinks.length > 0)) return "-f (--find-links)";
+  return undefined;
+}
+
+type LockedFlags = Omit<InstallFlags, "requirement" | "constraint" | "findLinks" | "deps" | "pre" | "requireHashes" | "upgrade" | "lock">;
 
 async function lockedInstallCommand(lockFile: string, flags: LockedFlags, how: { remove: boolean; given: string; clash?: string }): Promise<number> {
   const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";

@@ -184,6 +184,11 @@ describe("mpip download --lock", () => {
       assert.equal(result.code, 2, result.stderr);
       assert.ok(result.stderr.includes(`error: ${clash} cannot be given with --lock: the lock says what to download`), result.stderr);
     }
+    // Set by MPIP_* variables (a CI job's, for every step), they are passed over: the lock is downloaded.
+    const env = { MPIP_REQUIREMENT: lockFile, MPIP_CONSTRAINT: lockFile, MPIP_NO_DEPS: "1", MPIP_PRE: "1", MPIP_FIND_LINKS: s.dir };
+    const passed = await runMpip(["download", "-d", path.join(s.dir, "from-env"), "--lock", lockFile, "--offline", "--cache-dir", path.join(s.dir, "cache")], { env });
+    assert.equal(passed.code, 0, passed.stderr);
+    assert.ok(existsSync(path.join(s.dir, "from-env")));
     const missing = await s.mpip(["download", "-d", path.join(s.dir, "x"), "--lock", path.join(s.dir, "nothing.toml")], "cache");
     assert.equal(missing.code, 2, missing.stderr);
     assert.match(missing.stderr, /nothing\.toml` \(given with --lock\)/);

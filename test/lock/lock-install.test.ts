@@ -319,15 +319,27 @@ describe("lock, then install --lock", () => {
     }
   });
 
-  test("what resolves an install has no place beside --lock: packages, -r, -U, --no-deps, --pre, -f are usage errors", async () => {
+  test("what resolves an install has no place beside --lock: packages, -r, -c, -U, --no-deps, --pre, -f are usage errors; their MPIP_* variables are passed over", async () => {
     const lockFile = path.join(work.dir, "usage", "pylock.toml");
-    await writeTree(path.dirname(lockFile), { "reqs.txt": "sensor-lib\n" });
+    await writeTree(path.dirname(lockFile), { "reqs.txt": "sensor-lib\n", "constraints.txt": "sensor-lib<1\n" });
     await writeFile(lockFile, 'lock-version = "1.0"\ncreated-by = "mpip"\npackages = []\n');
-    for (const args of [["sensor-lib"], ["-r", path.join(path.dirname(lockFile), "reqs.txt")], ["-U"], ["--no-deps"], ["--pre"], ["-f", work.dir]]) {
+    const reqs = path.join(path.dirname(lockFile), "reqs.txt");
+    const constraints = path.join(path.dirname(lockFile), "constraints.txt");
+    for (const [args, clash] of [[["sensor-lib"], "packages to install"], [["-r", reqs], "-r"], [["-c", constraints], "-c"], [["-U"], "-U (--upgrade)"], [["--no-deps"], "--no-deps"], [["--pre"], "--pre"], [["-f", work.dir], "-f (--find-links)"]] as const) {
       const result = await lockAndInstall.installLocked(lockFile, fresh(), ...args);
       assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
-      assert.match(result.stderr, /cannot be given with --lock: the lock says what to install/);
+      assert.ok(result.stderr.includes(`error: ${clash} cannot be given with --lock: the lock says what to install`), result.stderr);
     }
+    // A CI job sets its variables for every step: a locked install has no use for these, and installs the lock.
+    const env = { MPIP_REQUIREMENT: reqs, MPIP_CONSTRAINT: constraints, MPIP_UPGRADE: "1", MPIP_NO_DEPS: "1", MPIP_PRE: "1", MPIP_FIND_LINKS: work.dir };
+    for (const command of [["install", "--lock", lockFile], ["sync", lockFile]]) {
+      const result = await runMpip([...command, "-p", fresh()], { env });
+      assert.equal(result.code, 0, `${command[0]}: ${result.stderr}`);
+    }
+    // sync takes no -c at all: it is no option of sync's.
+    const sync = await runMpip(["sync", lockFile, "-p", fresh(), "-c", constraints]);
+    assert.equal(sync.code, 2, sync.stderr);
+    assert.match(sync.stderr, /unknown option '-c'/);
     const missing = await lockAndInstall.installLocked(path.join(work.dir, "usage", "pylock.nothere.toml"), fresh());
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /pylock\.nothere\.toml` \(given with --lock\): there is nothing at that path/);
