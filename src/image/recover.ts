@@ -20,7 +20,7 @@ import type { Reporter } from "../log.js";
 import { printable } from "../text.js";
 import { completeFs, type CommitFs, type FullCommitFs, sha256Hex } from "./fs-ops.js";
 import { errnoCode } from "./io-error.js";
-import { actions, readJournal, removeJournal, stepPaths, syncDir, type Journal, type JournalStep } from "./journal.js";
+import { actions, isRemoveStep, readJournal, removeJournal, stepPaths, syncDir, type Journal, type JournalStep } from "./journal.js";
 import { recordedOperation, words, type TargetOperation } from "./operation.js";
 import type { TargetLayout } from "./layout.js";
 import type { Found } from "./overlap.js";
@@ -41,6 +41,7 @@ export async function rollBack(journal: Journal, layout: TargetLayout, fs: Commi
       hint: `check \`${layout.target}\` by hand, then remove \`${layout.journal}\``,
     });
   }
+  await refuseLinkedPaths(journal, layout, ops);
   let failure: unknown;
   const leftAlone: string[] = [];
   for (const action of actions(journal).reverse()) {
@@ -99,9 +100,13 @@ async function isFolder(fs: FullCommitFs, dir: string): Promise<boolean> {
   return fs.lstat(dir).then((info) => info.isDirectory(), () => false);
 }
 
-/** Whether the file at `file` is the one the step put there (journals of version 1 carry no digest: assumed). */
+/**
+ * Whether the file at `file` is the one the step put there, by the size and sha256 the journal gives. A
+ * step with none (journals of version 1, or a journal mpip did not write) proves nothing: its file is
+ * left where it is, and said, rather than moved into the staging folder that is removed next.
+ */
 async function isOurs(fs: FullCommitFs, file: string, step: JournalStep): Promise<boolean> {
-  if (step.sha256 === undefined) return true;
+  if (step.sha256 === undefined) return false;
   const info = await fs.lstat(file);
   if (!info.isFile() || info.size !== step.size) return false;
   return sha256Hex(await fs.readFile(file)) === step.sha256;
@@ -160,6 +165,49 @@ export async function sweepLeftovers(layout: TargetLayout, reporter: Reporter, o
     await removeLeftStaging(dir);
     reporter.info(`Removed \`${printable(path.basename(dir))}\` in \`${owner.home}\`, left by an mpip run that was stopped`);
   }
+}
+
+/**
+ * A journal comes with the folder it lies in (an image copied, unpacked or cloned from elsewhere can carry
+ * one, and links beside it): before anything is moved, every path it names must lie in the target, or
+ * in its staging folder, through no link. The staging folder must be a real folder, and nothing on the
+ * way to a step's file, to its staged copy or backup, or to a folder the commit made or removed may be a
+ * link: a rename through one would move files into or out of a place outside both.
+ * @throws MpipError `unsafe-path`, with nothing moved.
+ */
+async function refuseLinkedPaths(journal: Journal, layout: TargetLayout, fs: FullCommitFs): Promise<void> {
+  const staging = path.join(layout.home, journal.staging);
+  const said = words(journalOperation(journal));
+  const refuse = (where: string, link: string) =>
+    new MpipError("unsafe-path", `the journal \`${layout.journal}\` of an interrupted ${said.runOn} \`${layout.target}\` names \`${printable(where)}\`, which lies through the link \`${printable(link)}\`; mpip moves nothing through links, so it cannot undo that ${said.noun}`, {
+      hint: `this journal may not be mpip's (a folder copied from elsewhere can carry one): check \`${layout.target}\`, then remove \`${layout.journal}\` and \`${staging}\``,
+    });
+  if (!(await fs.lstat(staging)).isDirectory()) throw refuse(staging, staging);
+  const check = async (base: string, relative: string, self = false) => {
+    const parts = relative.split("/").filter((part) => part !== "");
+    let at = base;
+    for (const part of self ? parts : parts.slice(0, -1)) {
+      at = path.join(at, part);
+      const found = await fs.lstat(at).catch((error: unknown) => {
+        if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") return undefined;
+        throw error;
+      });
+      if (found === undefined) return;
+      if (found.isSymbolicLink()) throw refuse(path.join(base, relative), at);
+      // Nothing deeper exists, or a file stands there (a commit that changes a path's type, half undone): nothing to go through.
+      if (!found.isDirectory()) return;
+    }
+  };
+  for (const [index, step] of journal.steps.entries()) {
+    const paths = stepPaths(journal, layout, index);
+    await check(layout.target, step.to);
+    if (!isRemoveStep(step)) {
+      await check(staging, path.relative(staging, paths.from!).split(path.sep).join("/"));
+      if (step.restoreAs !== undefined) await check(layout.target, step.restoreAs);
+    }
+    await check(staging, path.relative(staging, paths.backup).split(path.sep).join("/"));
+  }
+  for (const dir of [...journal.dirs, ...(journal.emptied ?? []), ...(journal.cleared ?? [])]) await check(layout.target, dir, true);
 }
 
 async function exists(fs: FullCommitFs, file: string): Promise<boolean> {
