@@ -87,3 +87,17 @@ export function isSameProcessRunning(identity: ProcessIdentity): boolean {
   const now = processStart(identity.pid);
   return now === undefined || now === identity.start;
 }
+
+/**
+ * Whether the initial environment of process `pid` holds the entry `entry` (`NAME=value`), read from
+ * Linux's /proc/<pid>/environ, which only the process's own user (or root) may read. False where it
+ * cannot be read: another system, another user's process, a process gone.
+ */
+export function environmentHolds(pid: number, entry: string): boolean {
+  if (process.platform !== "linux" || !Number.isSafeInteger(pid) || pid < 1) return false;
+  try {
+    return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(entry);
+  } catch {
+    return false;
+  }
+}

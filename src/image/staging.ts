@@ -16,7 +16,7 @@ import { ioHint } from "./io-error.js";
 import type { TargetLayout } from "./layout.js";
 import { words, type TargetOperation } from "./operation.js";
 import { widestFold } from "./name-rules.js";
-import { isSameProcessRunning, ownIdentity, processStart, type ProcessIdentity } from "./processes.js";
+import { environmentHolds, isSameProcessRunning, ownIdentity, processStart, type ProcessIdentity } from "./processes.js";
 import { makeDirs } from "./make-dirs.js";
 
 export const MARKER = "mpip-staging.json";
@@ -101,14 +101,31 @@ async function removeStagingFolder(dir: string): Promise<void> {
 }
 
 /**
- * Records a child process started for the staging folder whose scratch folder is `scratchDir`, until
- * `forget` is called; a later run kills it if this run was killed first.
+ * The variable a child process is started with (`childEnvironment`), whose value the record of it
+ * holds: a later run stops a recorded process only if its environment holds that same value, which no
+ * other process's does (a record can be written by anyone who can write into the target's folder).
  */
-export async function recordChild(scratchDir: string, pid: number): Promise<() => Promise<void>> {
+const CHILD_TOKEN = "MPIP_STAGING_CHILD";
+
+/**
+ * The environment to start a child of the install with, and the token (random hex) its record
+ * (`recordChild`) must carry for a later run to stop it.
+ */
+export function childEnvironment(): { env: NodeJS.ProcessEnv; token: string } {
+  const token = randomBytes(16).toString("hex");
+  return { env: { ...process.env, [CHILD_TOKEN]: token }, token };
+}
+
+/**
+ * Records a child process started for the staging folder whose scratch folder is `scratchDir` with the
+ * environment `childEnvironment` gave (`token`), until `forget` is called; a later run kills it if this
+ * run was killed first.
+ */
+export async function recordChild(scratchDir: string, pid: number, token: string): Promise<() => Promise<void>> {
   const folder = path.join(path.dirname(scratchDir), CHILDREN);
   const start = processStart(pid);
   const own = ownIdentity();
-  const identity: ProcessIdentity = { pid, ...(start === undefined ? {} : { start }), ...(own.ns === undefined ? {} : { ns: own.ns }), ...(own.boot === undefined ? {} : { boot: own.boot }) };
+  const identity: ProcessIdentity & { token: string } = { pid, ...(start === undefined ? {} : { start }), ...(own.ns === undefined ? {} : { ns: own.ns }), ...(own.boot === undefined ? {} : { boot: own.boot }), token };
   const file = path.join(folder, `${pid}.json`);
   await makeDirs(folder);
   await writeFile(file, JSON.stringify(identity));
@@ -163,10 +180,13 @@ export async function removeLeftStaging(dir: string): Promise<void> {
   const folder = path.join(dir, CHILDREN);
   for (const name of await readdir(folder).catch(() => [] as string[])) {
     try {
-      const identity = JSON.parse(await readFile(path.join(folder, name), "utf8")) as ProcessIdentity;
-      // Only with a start time to compare: a bare pid may belong to an unrelated process by now.
+      const identity = JSON.parse(await readFile(path.join(folder, name), "utf8")) as ProcessIdentity & { token?: unknown };
+      // Only with a start time to compare: a bare pid may belong to an unrelated process by now. And only
+      // a process started with the record's token: the record may not be mpip's (anyone who can write
+      // into the target's folder can write one naming any process, with its start time from /proc).
       if (typeof identity.pid !== "number" || typeof identity.start !== "string" || identity.pid === process.pid) continue;
-      if (isSameProcessRunning(identity)) process.kill(identity.pid, "SIGKILL");
+      if (typeof identity.token !== "string" || !/^[0-9a-f]{32}$/.test(identity.token)) continue;
+      if (isSameProcessRunning(identity) && environmentHolds(identity.pid, `${CHILD_TOKEN}=${identity.token}`)) process.kill(identity.pid, "SIGKILL");
     } catch {
       // A record cut short by the kill names no process we could safely stop.
     }

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { MpipError } from "../errors.js";
-import { recordChild } from "../image/staging.js";
+import { childEnvironment, recordChild } from "../image/staging.js";
 import { mpyOfRelease, parseReleaseVersion } from "./target.js";
 import { makeDirs } from "../image/make-dirs.js";
 
@@ -56,14 +56,15 @@ function run(file: string, args: string[], cwd: string | undefined, options: Nat
     // An abort kills with SIGKILL by hand: execFile's own `signal` option sends SIGTERM, which a compiler
     // may ignore, and reports the abort before the child has ended.
     const stop = () => child.kill("SIGKILL");
-    const child = execFile(file, args, { cwd, timeout: TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
+    const { env, token } = childEnvironment();
+    const child = execFile(file, args, { cwd, env, timeout: TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
       options.signal?.removeEventListener("abort", stop);
       const settle = () => (error === null ? resolve({ stdout, stderr }) : reject(Object.assign(error, { stdout, stderr })));
       void recorded.then((forget) => forget?.()).catch(() => undefined).finally(settle);
     });
     if (options.signal?.aborted === true) stop();
     else options.signal?.addEventListener("abort", stop, { once: true });
-    if (options.scratchDir !== undefined && child.pid !== undefined) recorded = recordChild(options.scratchDir, child.pid).catch(() => undefined);
+    if (options.scratchDir !== undefined && child.pid !== undefined) recorded = recordChild(options.scratchDir, child.pid, token).catch(() => undefined);
   });
 }
 

@@ -4,6 +4,7 @@
 // time is in the future or whose pid now belongs to another process, a lock from a host that stopped.
 
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -74,6 +75,26 @@ describe("what a killed run leaves", () => {
     const next = await runMpip(["install", "--no-index", "-f", sdists, "-p", target, "no-such-package"]);
     assert.equal(next.code, 1);
     assert.ok(await eventually(() => !alive(compiler), budget(10_000)), "the next run stopped the compiler");
+    assert.deepEqual((await readdir(parent)).sort(), ["img"]);
+  });
+
+  test("a process a planted record names (its start time read from /proc, any token) is not stopped; the folder still goes", { skip: process.platform === "linux" ? undefined : "process start times are read from /proc" }, async (t) => {
+    const { parent, target } = await scene();
+    const victim = spawn("sleep", ["300"], { stdio: "ignore" });
+    t.after(() => victim.kill("SIGKILL"));
+    const pid = victim.pid!;
+    const start = processStart(pid)!;
+    // Anyone who can write beside the target can write such a folder: mpip's marker, a pid long gone, and child records.
+    const staging = path.join(parent, ".img.mpip-staging-999999-deadbeef");
+    await mkdir(path.join(staging, "scratch", "children"), { recursive: true });
+    await writeFile(path.join(staging, "mpip-staging.json"), JSON.stringify({ mpip: 1, mode: "beside", target: "img", pid: 999999 }));
+    await writeFile(path.join(staging, "scratch", "children", "1.json"), JSON.stringify({ pid, start }));
+    await writeFile(path.join(staging, "scratch", "children", "2.json"), JSON.stringify({ pid, start, token: "0".repeat(32) }));
+    const next = await runMpip(install(target));
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stderr, /Removed `\.img\.mpip-staging-999999-deadbeef`/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok(alive(pid), "the process the record named is still running");
     assert.deepEqual((await readdir(parent)).sort(), ["img"]);
   });
 
