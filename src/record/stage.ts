@@ -11,6 +11,8 @@ import type { FileDigest } from "../image/commit-plan.js";
 import { nextTurn } from "../event-loop.js";
 import { FILE_JOBS, mapInOrder } from "../pool.js";
 import { printable } from "../text.js";
+import { MpipError } from "../errors.js";
+import { widestFold } from "../image/name-rules.js";
 import { recordedFiles } from "./installed.js";
 import { describeDuplicates, type Distribution } from "./read.js";
 import { planImage, shadowedModules } from "./plan.js";
@@ -106,6 +108,7 @@ export interface ImageChange {
  * what the filesystem throws while staging.
  */
 export async function stageImageChange(target: string, installed: readonly Distribution[], incoming: readonly IncomingPackage[], recordsDir: string, removing?: ReadonlySet<string>, ahead?: RecordsAhead): Promise<ImageChange> {
+  refuseShippedRecords(incoming);
   const plan = planImage(installed, incoming, removing);
   const replaced = new Map<string, Distribution[]>();
   for (const item of plan.replaced) replaced.set(item.key, [...(replaced.get(item.key) ?? []), item]);
@@ -213,4 +216,23 @@ export async function stageImageChange(target: string, installed: readonly Distr
     warnings.push(`\`${printable(source)}\` (${whose(source)}) stays beside \`${printable(compiled)}\` (${whose(compiled)}) in \`${target}\`: MicroPython imports the \`.py\`, so the \`.mpy\` is not used; remove one of them`);
   }
   return { placements, removals: [...removals], replaced, rewritten: plan.rewrites.map((item) => item.distribution), owners, warnings };
+}
+
+/**
+ * A `.dist-info` folder at the top of the target is an install record (PEP 376, PEP 627), which only the
+ * installer writes: a package that ships one (or a file of that name) would forge records, listing
+ * packages never installed, a source it did not come from, or files of the user's that an uninstall
+ * then removes. As pip refuses a wheel with a second `.dist-info`, such a package is refused, by the
+ * name the widest-folding filesystem reads (`X.DIST-INFO` on FAT).
+ * @throws MpipError `unsafe-path`, before anything is changed.
+ */
+function refuseShippedRecords(incoming: readonly IncomingPackage[]): void {
+  for (const item of incoming) {
+    const shipped = item.files.find((file) => widestFold(file.split("/", 1)[0]!).endsWith(".dist-info"));
+    if (shipped === undefined) continue;
+    const label = `${printable(item.name)}${item.version === "" ? "" : ` ${printable(item.version, 80)}`}`;
+    throw new MpipError("unsafe-path", `refused to install \`${label}\`: it ships \`${printable(shipped)}\`, and a \`.dist-info\` folder at the top of the target is an install record, which only the installer writes; nothing was changed`, {
+      hint: "no package needs such a file: the package is broken or malicious (its author must leave it out)",
+    });
+  }
 }
