@@ -97,13 +97,137 @@ export function specifierProblem(specifier: string): string | undefined {
 }
 
 /**
- * Whether `version` satisfies the specifier set: false when the version is not comparable or the
+ * Whether `version` satisfies the specifier set, clause by clause as PEP 440 defines each operator (and
+ * as packaging, pip's library, implements them): a false when the version is not comparable or the
  * specifier has a problem (see specifierProblem), which callers check first to say why.
- * `prereleases`: whether a pre-release may match a specifier that does not name one.
+ * - `==V` compares the public version unless V has a local label; `==V.*` matches by prefix, the
+ *   release padded with zeros (`1` is `1.0.*`), the local label ignored; `!=` is its opposite;
+ * - `<=V`, `>=V` compare the public version;
+ * - `<V` takes no pre-release of V (from `V.dev0` up) unless V is one; `>V` takes no post-release of V
+ *   unless V is one, nor a local version of V;
+ * - `~=V` is `>=V` and `==` V's release less its last number, `.*`;
+ * - `===V` compares text, without case, as the version was written (no normalization).
+ * `prereleases`: whether a pre-release may match; where false, one still may when a clause names one
+ * (`>=1.0a1`; any operator but `!=` and `==V.*`), as pip reads such a specifier.
  */
 export function satisfiesSpecifier(version: string, specifier: string, options: { prereleases: boolean }): boolean {
   if (!isComparableVersion(version) || !usableSpecifier(specifier)) return false;
-  return pep440.satisfies(version, specifier, { prereleases: options.prereleases });
+  const clauses = parsedClauses(specifier);
+  const prospective = explained(version);
+  if (prospective.is_prerelease && !options.prereleases && !clauses.some(namesPrerelease)) return false;
+  return clauses.every((clause) => matchesClause(version, prospective, clause));
+}
+
+/** A comparable version's parts, as pep440.explain gives them at run time (its typings say otherwise). */
+interface Explained {
+  epoch: number;
+  release: number[];
+  pre: [string, number] | null;
+  post: number | null;
+  dev: number | null;
+  local: string | null;
+  /** Normalized, without the local label. */
+  public: string;
+  is_prerelease: boolean;
+  is_postrelease: boolean;
+}
+
+interface Clause {
+  operator: string;
+  /** The version as written, without a trailing `.*`. */
+  text: string;
+  wildcard: boolean;
+  /** Its parts, for every operator but `===`. */
+  parts?: Explained;
+}
+
+function explained(version: string): Explained {
+  return pep440.explain(version) as unknown as Explained;
+}
+
+// Version choice checks every release against one specifier: its clauses are kept for the next call.
+let lastClauses: { text: string; clauses: Clause[] } | undefined;
+
+function parsedClauses(specifier: string): Clause[] {
+  if (lastClauses?.text === specifier) return lastClauses.clauses;
+  const clauses = specifier.split(",").filter((clause) => clause.trim() !== "").map((clause): Clause => {
+    const [, operator = "", written = ""] = /^\s*(===|~=|==|!=|<=|>=|<|>)\s*(.*?)\s*$/s.exec(clause)!;
+    const wildcard = operator !== "===" && written.endsWith(".*");
+    const text = wildcard ? written.slice(0, -2) : written;
+    return { operator, text, wildcard, ...(operator === "===" ? {} : { parts: explained(text) }) };
+  });
+  lastClauses = { text: specifier, clauses };
+  return clauses;
+}
+
+/** Whether a clause lets pre-releases in by naming one (packaging's `Specifier.prereleases`). */
+function namesPrerelease(clause: Clause): boolean {
+  if (clause.operator === "!=" || clause.wildcard) return false;
+  if (clause.parts !== undefined) return clause.parts.is_prerelease;
+  return isComparableVersion(clause.text) && explained(clause.text).is_prerelease;
+}
+
+function matchesClause(version: string, prospective: Explained, clause: Clause): boolean {
+  const { operator, text, parts } = clause;
+  if (operator === "===") return version.trim().toLowerCase() === text.toLowerCase();
+  const spec = parts!;
+  switch (operator) {
+    case "==":
+      return clause.wildcard ? prefixMatches(prospective, spec) : equalTo(prospective, spec, text);
+    case "!=":
+      return !(clause.wildcard ? prefixMatches(prospective, spec) : equalTo(prospective, spec, text));
+    case "<=":
+      return pep440.compare(prospective.public, text) <= 0;
+    case ">=":
+      return pep440.compare(prospective.public, text) >= 0;
+    case "<":
+      if (pep440.compare(version, text) >= 0) return false;
+      // Not a pre-release of V (V.dev0 and after), unless V is one itself.
+      return spec.is_prerelease || !prospective.is_prerelease || pep440.compare(version, `${spec.public}.dev0`) < 0;
+    case ">":
+      if (pep440.compare(version, text) <= 0) return false;
+      // Not a post-release of V unless V is one itself, and not a local version of V.
+      if (!spec.is_postrelease && prospective.is_postrelease && pep440.compare(withoutPost(prospective), text) === 0) return false;
+      return prospective.local === null || pep440.compare(prospective.public, text) !== 0;
+    case "~=":
+      return pep440.compare(prospective.public, text) >= 0 && prefixMatches(prospective, { ...spec, release: spec.release.slice(0, -1), pre: null, post: null, dev: null });
+    default:
+      return false;
+  }
+}
+
+/** `==V` without `.*`: the public version equals V, or the whole version where V has a local label. */
+function equalTo(prospective: Explained, spec: Explained, text: string): boolean {
+  return pep440.compare(spec.local === null ? prospective.public : `${prospective.public}+${prospective.local ?? ""}`.replace(/\+$/, ""), text) === 0;
+}
+
+/** The version a post-release is one of (`1.0.post1` → `1.0`, `1.0a1.post2.dev3` → `1.0a1`). */
+function withoutPost(version: Explained): string {
+  const pre = version.pre === null ? "" : `${version.pre[0]}${version.pre[1]}`;
+  return `${version.epoch}!${version.release.join(".")}${pre}`;
+}
+
+/**
+ * `==V.*`: V's parts (epoch, release, then its pre-, post- and dev-release, each one part) are the first
+ * parts of the version's public part, its release padded with zeros to V's length (packaging's
+ * `_version_split` and `_left_pad`).
+ */
+function prefixMatches(prospective: Explained, spec: Explained): boolean {
+  const wanted = splitParts(spec);
+  const release = [...prospective.release];
+  while (release.length < spec.release.length) release.push(0);
+  const had = splitParts({ ...prospective, release });
+  return wanted.every((part, at) => had[at] === part);
+}
+
+function splitParts(version: Pick<Explained, "epoch" | "release" | "pre" | "post" | "dev">): string[] {
+  return [
+    String(version.epoch),
+    ...version.release.map(String),
+    ...(version.pre === null ? [] : [`${version.pre[0]}${version.pre[1]}`]),
+    ...(version.post === null ? [] : [`post${version.post}`]),
+    ...(version.dev === null ? [] : [`dev${version.dev}`]),
+  ];
 }
 
 // Version choice checks every release against one specifier: its verdict is kept for the next call.
