@@ -55,7 +55,7 @@ export function parseRequirementsFile(content: string): RequirementLine[] {
  * in one pass (that regular expression takes time quadratic in a run of spaces with no `#` after it, and
  * a continued line, or one line of a 1 MiB file, can be hundreds of thousands of spaces).
  */
-function withoutComment(text: string): string {
+export function withoutComment(text: string): string {
   for (let at = text.indexOf("#"); at >= 0; at = text.indexOf("#", at + 1)) {
     if (at === 0 || /\s/.test(text[at - 1]!)) return text.slice(0, at);
   }

@@ -12,6 +12,7 @@ import {
   type MarkerEnvironment,
 } from "./markers.js";
 import { parseRequirement, type Requirement } from "./requirement.js";
+import { withoutComment } from "./requirements-line.js";
 
 /**
  * Parses setuptools' requires.txt. Lines before any section header always apply; `[extra]` and
@@ -27,7 +28,10 @@ export function parseRequiresTxt(
   const lines = splitLines(text);
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
-    const line = stripComment(lines[i]!).trim();
+    // Up to a comment (`#` at the start or after white space; a URL's fragment stays), found in one pass:
+    // a regular expression such as `\s+#.*$` takes time quadratic in a run of spaces with no `#` after
+    // it (80,000 spaces in a 467-byte sdist's requires.txt took 6 s).
+    const line = withoutComment(lines[i]!).trim();
     if (line === "") continue;
     const header = /^\[(.*)\]$/.exec(line);
     if (header) {
@@ -114,10 +118,4 @@ function sectionHeaderApplies(inner: string, lineNo: number, line: string, env: 
 
 function splitLines(text: string): string[] {
   return text.split(/\r\n|\r|\n/);
-}
-
-/** Drops a whole-line `#` comment or a trailing ` # ...` one (a `#` inside a URL fragment stays). */
-function stripComment(line: string): string {
-  if (/^\s*#/.test(line)) return "";
-  return line.replace(/\s+#.*$/, "");
 }

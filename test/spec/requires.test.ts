@@ -27,6 +27,14 @@ test("requires.txt: comments and blank lines", () => {
   assert.deepEqual(texts(parseRequiresTxt(text)), ["foo>=1.0", "bar", "baz @ https://x/baz.tgz#sha256=ab"]);
 });
 
+test("requires.txt: long runs of white space (hostile metadata) are read in one pass, comment or not", () => {
+  // A regular expression over such a line took time quadratic in the run: this line took minutes.
+  const run = " ".repeat(400_000);
+  throwsLine(() => parseRequiresTxt(`a${run}b\n`), /characters/);
+  assert.deepEqual(texts(parseRequiresTxt(`foo${run}# a comment\n${run}\nbar${run}\n`)), ["foo", "bar"]);
+  assert.deepEqual(texts(parseRequiresTxt(`${run}#${run}x\n`)), []);
+});
+
 test("requires.txt: extras sections are skipped", () => {
   const text = ["foo", "", "[test]", "pytest>=7", "", "[docs:python_version >= '3']", "sphinx", "", "[:python_version >= '3']", "after"].join("\n");
   assert.deepEqual(texts(parseRequiresTxt(text)), ["foo", "after"]);
