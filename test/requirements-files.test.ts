@@ -257,7 +257,7 @@ describe("options and variables in files", () => {
     assert.equal(server.requests.length, before);
   });
 
-  test("`name @ file:///...` lines (as pip freeze writes them) install the local sdists, with their hash and marker; mpip freeze writes a line that installs them again", async () => {
+  test("`name @ file:///...` lines (as pip freeze writes them) and `path ; marker` lines install the local sdists, with their hash and marker; mpip freeze writes a line that installs them again", async () => {
     const dir = path.join(work.dir, "file urls");
     await mkdir(dir, { recursive: true });
     const archives = { lamp: path.join(dir, "file-lamp-1.0.tar.gz"), torch: path.join(dir, "file_torch-2.0.tar.gz"), skipped: path.join(dir, "file-skipped-1.0.tar.gz") };
@@ -269,6 +269,9 @@ describe("options and variables in files", () => {
       `file-lamp @ ${pathToFileURL(archives.lamp).href}`,
       `${pathToFileURL(archives.torch).href}#sha256=${hash}`,
       `file-skipped @ ${pathToFileURL(archives.skipped).href} ; sys_platform == "win32"`,
+      // pip's `path ; marker` and `URL ; marker`: left out on MicroPython, as the line above.
+      `${archives.skipped} ; sys_platform == "win32"`,
+      `${pathToFileURL(archives.skipped).href} ; os_name == "nt"`,
       "",
     ].join("\n"));
     const before = server.requests.length;

@@ -18,7 +18,7 @@ import { declaresProjectMetadata } from "../pack/project-detect.js";
 import { printable } from "../text.js";
 import { expandShorthand, isShorthand, refFor, shorthandRepo, splitRef, withPackageJson, type GitHosts, type RepoRef } from "../sources/git-hosts.js";
 import type { Artifact, Location } from "../sources/types.js";
-import type { Marker } from "./markers.js";
+import { parseMarker, type Marker } from "./markers.js";
 import { isWellFormed, parseUrl } from "../url.js";
 import { isComparableVersion } from "../versions.js";
 import { isMipName, MAX_NAME_LENGTH, mipNameFrom, normalizeName } from "./names.js";
@@ -74,17 +74,49 @@ export function parsePackageSpec(input: string, context: SpecContext, origin?: s
 function classify(input: string, context: SpecContext): PackageSpec {
   const text = input.trim();
   if (isShorthand(text)) return direct(shorthandSpec(text, undefined, context));
-  if (/^https?:\/\//i.test(text)) return direct(urlSpec(text));
-  if (/^file:/i.test(text)) return direct(fileUrlSpec(text, context.cwd));
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) {
-    throw new MpipError("bad-spec", `\`${printable(redactUrl(text))}\` is not an http or https URL`, { hint: "name a package, an https:// URL, a local path, or `github:org/repo`" });
-  }
-  if (looksLikePath(text)) return direct(pathSpec(text, context.cwd));
+  const marked = splitMarker(text);
+  if (marked !== undefined) return direct(withMarker(directSpec(marked.text, context), marked.marker));
   const mip = MIP_STYLE.exec(text)?.groups;
   if (mip !== undefined) return { type: "requirement", requirement: pinned(mip.name!, mip.version!, text) };
   const requirement = parseRequirement(text, MIP_NAMES);
   if (requirement.url !== undefined) return direct(/^file:/i.test(requirement.url) ? namedFileUrlSpec(requirement, context.cwd) : namedUrlSpec(requirement));
   return { type: "requirement", requirement };
+}
+
+/**
+ * A URL or a local path given alone, with pip's marker after it where there is one (`URL ; marker`, the
+ * marker after `; `, as a URL may hold a `;`; `path ; marker`, after the first `;`: pip's
+ * `parse_req_from_line`): the text without the marker, and the marker (undefined where it is empty).
+ * Undefined for any other text (`name @ URL ; marker` is PEP 508's, read by parseRequirement).
+ * @throws MpipError `bad-requirement` for a marker that does not parse.
+ */
+function splitMarker(text: string): { text: string; marker?: Marker } | undefined {
+  const url = /^(https?|file):/i.test(text);
+  const at = url ? text.indexOf("; ") : text.indexOf(";");
+  const bare = (at < 0 ? text : text.slice(0, at)).trim();
+  if (!url && !looksLikePath(bare)) return undefined;
+  const markerText = at < 0 ? "" : text.slice(at + 1).trim();
+  if (markerText === "") return { text: bare };
+  try {
+    return { text: bare, marker: parseMarker(markerText) };
+  } catch (error) {
+    if (!(error instanceof MpipError)) throw error;
+    throw new MpipError("bad-requirement", `\`${printable(text, 200)}\`: ${error.message}`, { cause: error, ...(error.hint === undefined ? {} : { hint: error.hint }) });
+  }
+}
+
+/** A URL (http, https or file) or a local path, alone. */
+function directSpec(text: string, context: SpecContext): DirectSpec {
+  if (/^https?:\/\//i.test(text)) return urlSpec(text);
+  if (/^file:/i.test(text)) return fileUrlSpec(text, context.cwd);
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) {
+    throw new MpipError("bad-spec", `\`${printable(redactUrl(text))}\` is not an http or https URL`, { hint: "name a package, an https:// URL, a local path, or `github:org/repo`" });
+  }
+  return pathSpec(text, context.cwd);
+}
+
+function withMarker(spec: DirectSpec, marker: Marker | undefined): DirectSpec {
+  return marker === undefined ? spec : { ...spec, marker };
 }
 
 /**

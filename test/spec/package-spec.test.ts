@@ -93,6 +93,31 @@ describe("parsePackageSpec", () => {
     assert.throws(() => parsePackageSpec("./nothing-here", local), (error: MpipError) => error.code === "bad-spec" && error.message.includes("nothing at"));
   });
 
+  test("pip's `URL ; marker` and `path ; marker`: the marker is split off (after `; ` for a URL, `;` for a path)", async (t) => {
+    const { dir, cleanup } = await tempDir();
+    t.after(cleanup);
+    await writeFile(path.join(dir, "foo-1.0.tar.gz"), "not read here");
+    const local = { hosts, cwd: dir };
+    for (const [text, url] of [
+      ['https://host/dl/foo-1.0.tar.gz ; sys_platform == "win32"', "https://host/dl/foo-1.0.tar.gz"],
+      ['https://host/dl/foo-1.0.tar.gz; python_version >= "3"', "https://host/dl/foo-1.0.tar.gz"],
+      ["https://host/lib/thing.py ; implementation_name == 'micropython'", "https://host/lib/thing.py"],
+    ] as const) {
+      const spec = directOf(text, local);
+      assert.ok(spec.marker !== undefined, text);
+      const location = spec.artifact.type === "dist" ? spec.artifact.file.location : spec.artifact.type === "module" ? spec.artifact.location : undefined;
+      assert.deepEqual(location, { type: "remote", url }, text);
+    }
+    for (const text of ['./foo-1.0.tar.gz ; sys_platform == "win32"', 'foo-1.0.tar.gz;sys_platform=="win32"', `${pathToFileURL(path.join(dir, "foo-1.0.tar.gz")).href} ; os_name == "nt"`]) {
+      const spec = directOf(text, local);
+      assert.ok(spec.marker !== undefined, text);
+      assert.deepEqual([spec.key, spec.version, spec.source], ["foo", "1.0", path.join(dir, "foo-1.0.tar.gz")], text);
+    }
+    // An empty marker is none; one that does not parse is the line's error.
+    assert.equal(directOf("./foo-1.0.tar.gz ;", local).marker, undefined);
+    assert.throws(() => parsePackageSpec("https://host/dl/foo-1.0.tar.gz ; not a marker", local), (error: MpipError) => error.code === "bad-requirement" && error.message.startsWith("`https://host/dl/foo-1.0.tar.gz ; not a marker`: "));
+  });
+
   test("file: URLs, bare or as `name @ file:///...` (as pip freeze writes them), are the local paths they name", async (t) => {
     const { dir, cleanup } = await tempDir();
     t.after(cleanup);
