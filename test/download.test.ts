@@ -6,7 +6,7 @@
 // holding other bytes under a name is refused with nothing written, and hostile names stay inside.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, test, type TestContext } from "node:test";
 import { listFiles, runMpip, snapshot, tempDir } from "./helpers/cli.js";
@@ -286,6 +286,25 @@ describe("downloading into a folder that holds a download", () => {
       assert.doesNotMatch(nearly.stderr, /This is a bug/);
       assert.deepEqual(await snapshot(g.dir), untouched);
     }
+  });
+});
+
+describe("downloading into a folder planted with a document of the same release", () => {
+  test("a document kept as the release it names must name files that hold this release's bytes: other bytes are an error, nothing written", async (t) => {
+    const g = await graph(t);
+    const folder = path.join(g.dir, "planted");
+    // The document says what the download fetches (its short hash a prefix of the real file's sha256), the file it names does not.
+    const served = JSON.parse(g.mip.tree.get("package/py/ringbuf/0.3.json")!.toString()) as { hashes: Array<[string, string]> };
+    const short = served.hashes[0]![1].slice(0, 4);
+    await mkdir(path.join(folder, "package", "py", "ringbuf"), { recursive: true });
+    await mkdir(path.join(folder, "file", short.slice(0, 2)), { recursive: true });
+    await writeFile(path.join(folder, "package", "py", "ringbuf", "0.3.json"), JSON.stringify({ v: 1, hashes: [["ringbuf.py", short]], version: "0.3" }));
+    await writeFile(path.join(folder, "file", short.slice(0, 2), short), "print('not ringbuf')\n");
+    const before = await snapshot(g.dir);
+    const result = await mpip(g, ["download", "-d", folder, ...g.indexes, "ringbuf==0.3"]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, new RegExp(`error: \`file/${short.slice(0, 2)}/${short}\` in \`.*planted\`, which the \`package/py/ringbuf/0\\.3\\.json\` there names for \`ringbuf\\.py\` of \`ringbuf 0\\.3\`, holds other bytes`));
+    assert.deepEqual(await snapshot(g.dir), before);
   });
 });
 

@@ -139,7 +139,10 @@ export async function planDownloadFolder(folder: string, outDir: string, artifac
     if (version === undefined) continue; // written as latest.json below
     const there = await readDocument(folder, relative, options.maxMetadataBytes);
     if (there === undefined) await place(relative, bytes);
-    else if (there.equals(bytes) || sameDocument(parseJson(there), artifact)) keep(relative);
+    else if (there.equals(bytes) || sameDocument(parseJson(there), artifact)) {
+      await checkNamedFiles({ folder, look }, artifact, relative, parseJson(there), artifact.files);
+      keep(relative);
+    }
     else throw clash(folder, relative, `\`${printable(artifact.name)} ${printable(artifact.version)}\` from \`${printable(artifact.source)}\` (a release is published once; its document differs)`);
   }
 
@@ -161,6 +164,36 @@ export async function planDownloadFolder(folder: string, outDir: string, artifac
   if (unchanged) keep("index.json");
   else await place("index.json", indexBytes({ ...merged, updated: options.updated ?? updatedNow() }));
   return plan;
+}
+
+/**
+ * A v2 document kept as the same release (a download or an index build finding it already there) names
+ * each file by the short hash it was written under, which may be another than this run chose (a longer
+ * one, after a collision). Each such file the folder holds must still be that file: one that holds other
+ * bytes (changed since, or planted beside a document that says what this run fetched) is an error,
+ * rather than a release left naming it while the run says all is well, and installs other code.
+ * @throws MpipError `digest-mismatch`.
+ */
+export async function checkNamedFiles(
+  changes: { folder: string; look: (relative: string) => Promise<Existing> },
+  release: { name: string; version: string },
+  relative: string,
+  document: unknown,
+  files: ReadonlyArray<{ dest: string; sha256: string }>,
+): Promise<void> {
+  const hashes = isRecord(document) && Array.isArray(document.hashes) ? (document.hashes as unknown[]) : [];
+  for (const [index, file] of files.entries()) {
+    const pair = hashes[index];
+    const short = Array.isArray(pair) && typeof pair[1] === "string" ? pair[1].toLowerCase() : undefined;
+    if (short === undefined || !/^[0-9a-f]{4,64}$/.test(short) || !file.sha256.startsWith(short)) continue;
+    const there = await changes.look(hashedFilePath(short));
+    if (there.kind === "file" && there.sha256 !== file.sha256) {
+      const owner = `${printable(release.name)}${release.version === "" ? "" : ` ${printable(release.version)}`}`;
+      throw new MpipError("digest-mismatch", `\`${printable(hashedFilePath(short))}\` in \`${printable(changes.folder, 300)}\`, which the \`${printable(relative)}\` there names for \`${printable(file.dest, 200)}\` of \`${owner}\`, holds other bytes (sha256 ${there.sha256}, expected ${file.sha256}); nothing was written`, {
+        hint: "the file was changed after it was written there: restore it from a backup or an earlier copy of the folder, or write into a new folder (a written file is never rewritten)",
+      });
+    }
+  }
 }
 
 /** Two packages of one download that one folder cannot hold side by side. */

@@ -8,7 +8,7 @@
 
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { folderChanges, isRecord, parseJson, readDocument, readIndex, updatedNow, type FolderPlan } from "../download/folder.js";
+import { checkNamedFiles, folderChanges, isRecord, parseJson, readDocument, readIndex, updatedNow, type FolderPlan } from "../download/folder.js";
 import {
   documentBytes,
   documentPath,
@@ -241,28 +241,6 @@ function describeEntries(index: IndexJson, releases: IndexRelease[]): void {
 
 function infoOf(release: IndexRelease): ListedRelease["info"] {
   return { name: release.name, version: release.version, summary: release.summary, license: release.license, author: release.author, requires_dist: release.sdist.requiresDist.length === 0 ? null : release.sdist.requiresDist };
-}
-
-/**
- * A published document kept as the same release names each file by the short hash it was published under,
- * which may be another than this build chose (a longer one, after a collision). Each such file the folder
- * holds must still be that file: one that holds other bytes (changed after it was published) is an error,
- * rather than a release left naming it while the build says all is well.
- * @throws MpipError `digest-mismatch`.
- */
-async function checkNamedFiles(changes: IndexChanges, release: IndexRelease, relative: string, document: unknown, files: PublishedRelease["files"]): Promise<void> {
-  const hashes = isRecord(document) && Array.isArray(document.hashes) ? (document.hashes as unknown[]) : [];
-  for (const [index, file] of files.entries()) {
-    const pair = hashes[index];
-    const short = Array.isArray(pair) && typeof pair[1] === "string" ? pair[1].toLowerCase() : undefined;
-    if (short === undefined || !/^[0-9a-f]{4,64}$/.test(short) || !file.sha256.startsWith(short)) continue;
-    const there = await changes.look(hashedFilePath(short));
-    if (there.kind === "file" && there.sha256 !== file.sha256) {
-      throw new MpipError("digest-mismatch", `\`${printable(hashedFilePath(short))}\` in \`${printable(changes.folder, 300)}\`, which the published \`${printable(relative)}\` names for \`${printable(file.dest, 200)}\` of \`${printable(release.name)} ${printable(release.version)}\`, holds other bytes (sha256 ${there.sha256}, expected ${file.sha256}); nothing was written`, {
-        hint: "the file was changed after it was published: restore it from a backup or an earlier copy of the index (a published file is never rewritten)",
-      });
-    }
-  }
 }
 
 /**
