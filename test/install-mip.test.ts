@@ -196,6 +196,25 @@ describe("install from a v2 index: broken and hostile indexes change nothing", (
     });
   }
 
+  test("a package document that says another version than it was fetched as is refused, pinned or chosen", async (t) => {
+    const s = await setup(t, [pkg("liar", "1.0"), pkg("liar", "1.1"), pkg("same", "1.0")]);
+    const lie = (version: string, says: string) => {
+      const document = JSON.parse(String(s.mip.tree.get(s.mip.documentPath("py", "liar", version))));
+      s.mip.setRaw(s.mip.documentPath("py", "liar", version), { ...document, version: says });
+    };
+    lie("1.0", "9.9");
+    lie("1.1", "1.0");
+    for (const [args, fetchedAs, says] of [[["liar@1.0"], "liar 1.0", "9.9"], [["liar==1.0"], "liar 1.0", "9.9"], [["liar"], "liar 1.1", "1.0"]] as const) {
+      const result = await s.install(...args);
+      assertFailure(result, `\`${fetchedAs}\``, "is not the package it was fetched as: its package document", `says version \`${says}\``);
+      assert.deepEqual(await snapshot(s.parent), {});
+    }
+    // The same version spelled otherwise (PEP 440: `1.0.0` is `1.0`) is that version.
+    const document = JSON.parse(String(s.mip.tree.get(s.mip.documentPath("py", "same", "1.0"))));
+    s.mip.setRaw(s.mip.documentPath("py", "same", "1.0"), { ...document, version: "1.0.0" });
+    assert.equal((await s.install("same==1.0")).code, 0);
+  });
+
   test("an index without index.json still installs, latest and pinned", async (t) => {
     const s = await setup(t, [pkg("dep", "0.9"), pkg("solo", "1.0", { deps: [["dep", "latest"]] }), pkg("solo", "1.1", { deps: [["dep", "0.9"]] })]);
     s.mip.removeIndex();

@@ -15,6 +15,7 @@ import { localDocumentRoot } from "../sources/local-root.js";
 import { dependenciesOf, parsePackageDocument, planPackageFiles, type PackageDocument } from "../sources/package-json.js";
 import type { Artifact } from "../sources/types.js";
 import { parseUrl } from "../url.js";
+import { compareVersions, isComparableVersion } from "../versions.js";
 import { allowedBy, describeRelease, stagingDir, type PrepareContext, type Staged } from "./context.js";
 import { stageFiles } from "./files.js";
 import { fromDocument, fromSpec, missingHashWarnings } from "./hashes.js";
@@ -153,6 +154,7 @@ export async function preparePackageDocument(release: Release, artifact: Package
   // A document named directly is a file like any other; one from a v2 index is that index's metadata.
   const unverified = release.direct === true && release.hashes === undefined ? missingHashWarnings(artifact, label, fromSpec(release.source, isShorthand(release.source)), context) : [];
   const { document, sha256, bytes, origin: fetchedFrom } = await readDocument(release, artifact, label, origin, context);
+  refuseOtherVersion(release, document, label, fetchedFrom);
   const bareHashes = document.hashes.some(([dest]) => !document.urls.some(([other]) => other === dest));
   const fallbackMip = artifact.mip === undefined && bareHashes ? await context.fallbackMip?.() : undefined;
   const localRoot = location.type === "local" ? await localDocumentRoot(location.path) : undefined;
@@ -181,6 +183,23 @@ export async function preparePackageDocument(release: Release, artifact: Package
     version,
     value: { dir, files: staged.map((file) => file.dest), sha256, origin: fetchedFrom, filename: documentName, smallWindow: true, warnings: unverified, fetched: { artifact: { location, sha256, bytes }, files: staged } },
   };
+}
+
+/**
+ * A document fetched as one version of its package (chosen from an index's list, or named by its path
+ * `package/{flavor}/{name}/{version}.json`) must not say it is another: the version a pin asked for is
+ * what gets installed and recorded, as an sdist's PKG-INFO must agree with the version it was fetched as.
+ * Versions compare by PEP 440 (`1.0` is `1.0.0`), or as text where either is not one.
+ * @throws MpipError `bad-metadata`.
+ */
+function refuseOtherVersion(release: Release, document: PackageDocument, label: string, from: string): void {
+  const said = document.version;
+  if (release.version === "" || said === undefined || said === "") return;
+  const same = isComparableVersion(said) && isComparableVersion(release.version) ? compareVersions(said, release.version) === 0 : said === release.version;
+  if (same) return;
+  throw new MpipError("bad-metadata", `${label} is not the package it was fetched as: its package document \`${printable(from, 300)}\` says version \`${printable(said, 80)}\``, {
+    hint: "the index lists this document for another version than it holds: report it to the index's maintainers; another version can be pinned meanwhile",
+  });
 }
 
 /**
