@@ -50,8 +50,16 @@ export class PypiJsonSource implements Source {
   async lookup(requirement: Requirement, options: LookupOptions = {}): Promise<ProjectListing | undefined> {
     // PyPI's names are PEP 508's: one that only a micropython-lib index can have (`__future__`) is not asked.
     if (!isValidName(requirement.name)) return undefined;
-    const name = encodeSegment(requirement.name);
-    const project = await this.fetchDocument(`${this.base}/${name}/json`, options.signal);
+    // Asked as typed (a static index, such as `mpip index build` writes, has the spellings its releases
+    // use), then, if that is not there, by the PEP 503 name (PyPI answers any spelling; a static index
+    // always has that one), so that `Foo_Bar` finds the project `foo-bar` wherever it is served.
+    let name = encodeSegment(requirement.name);
+    let project = await this.fetchDocument(`${this.base}/${name}/json`, options.signal);
+    const normalized = encodeSegment(normalizeName(requirement.name));
+    if (project === undefined && normalized !== name) {
+      name = normalized;
+      project = await this.fetchDocument(`${this.base}/${name}/json`, options.signal);
+    }
     if (project === undefined) return undefined;
     const releases = new Map<string, Artifact[]>();
     const displayName = project.doc.info.name ?? requirement.name;

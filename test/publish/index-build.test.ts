@@ -134,6 +134,8 @@ describe("mpip index build", () => {
     assert.deepEqual(await install("v2", ["-i", `mip+${server.url}`, ...names]), fromSources);
     assert.deepEqual(await install("v2-mpy", ["-i", `mip+${server.url}`, "--mpy", "6", ...names]), compiled);
     assert.deepEqual(await install("pypi", ["-i", `${server.url}/pypi`, ...names]), fromSources);
+    // A spelling the face has no page for is asked again by its PEP 503 name, which it always has.
+    assert.deepEqual(await install("pypi-spelled", ["-i", `${server.url}/pypi`, "Meadow_Sensor", "BLINKER"]), fromSources);
     assert.deepEqual(await install("simple", ["-i", `simple+${server.url}/simple/`, ...names]), fromSources);
     // The PEP 691 JSON pages, from a host that serves them by content type.
     const negotiating = await serveFolder(out, { negotiate: true });
