@@ -37,7 +37,10 @@ export async function prepareArchive(dir: string, archive: ArchiveBytes, label: 
   const problem = expected === undefined ? undefined : pkgInfoMismatch(unpacked.pkgInfos, expected);
   if (problem !== undefined) throw notFetchedAs(label, problem, archive.origin, expected!, ownFileName(unpacked.pkgInfos));
   const metadata = unpacked.pkgInfo === undefined ? undefined : parseMetadata(unpacked.pkgInfo);
-  const spelling = expected?.direct === true ? ownSpelling(unpacked.pkgInfos) : {};
+  // A direct one is named as its PKG-INFO spells it. One fetched with no version of its own (a lock that
+  // names none, as PEP 751 allows) is the version its PKG-INFO gives, as a plain install of the file records it.
+  const own = ownSpelling(unpacked.pkgInfos);
+  const spelling = expected?.direct === true ? own : expected?.version === "" && own.version !== undefined ? { version: own.version } : {};
   // `name @ URL` of a file whose name says no version (a forge's archive): PKG-INFO must give one, which
   // the record, a lock and a download's file name are made of.
   if (expected?.direct === true && expected.version === "" && spelling.version === undefined) {

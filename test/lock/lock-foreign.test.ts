@@ -163,6 +163,18 @@ describe("locks other tools wrote", () => {
     assert.equal(existsSync(other), false);
   });
 
+  test("a package with no `version` (PEP 751 makes it optional) is recorded at the version its PKG-INFO gives, as a plain install records it", async () => {
+    const helper = served("helper-lib", "1.2");
+    const lock = `lock-version = "1.0"\ncreated-by = "hand"\n\n[[packages]]\nname = "helper-lib"\nindex = "${graph.server.origin}/simple"\nsdist = { url = "${helper.url}", size = ${helper.size}, hashes = { sha256 = "${helper.sha256}" } }\n`;
+    const dir = await writeTree(path.join(work.dir, "versionless"), { "pylock.toml": lock });
+    const target = fresh();
+    const result = await runMpip(["install", "--lock", path.join(dir, "pylock.toml"), "-p", target]);
+    assert.equal(result.code, 0, result.stderr);
+    const listed = await runMpip(["list", "--json", "-p", target]);
+    assert.deepEqual((JSON.parse(listed.stdout) as { packages: Array<{ name: string; version: string }> }).packages.map(({ name, version }) => [name, version]), [["helper-lib", "1.2"]]);
+    assert.ok((await listFiles(target)).includes("helper_lib-1.2.dist-info/METADATA"));
+  });
+
   test("a lock for environments MicroPython is not, or of lock-version 2, is refused before anything is fetched", async () => {
     const dir = await writeTree(path.join(work.dir, "refused"), {
       "pylock.linux.toml": pipLock().replace('created-by = "pip"', `created-by = "pip"\nenvironments = ["sys_platform == 'linux'", "sys_platform == 'darwin'"]`),
