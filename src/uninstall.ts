@@ -95,6 +95,7 @@ export async function uninstall(options: UninstallOptions): Promise<UninstallRep
     for (const [key, records] of chosen) {
       if (records.length > 1) reporter.warn(`\`${printable(key)}\` is recorded ${records.length} times in \`${image.target}\`: ${describeDuplicates(records)} (names PEP 503 makes one); all of them are removed`);
     }
+    refuseUnrecorded([...chosen.values()].flat(), image.target);
     const keptFiles = new Set(installed.filter((item) => !chosen.has(item.key)).flatMap(recordedFiles));
     const packages: UninstalledDistribution[] = [];
     const removals: string[] = [];
@@ -187,4 +188,20 @@ function findOrphans(byKey: ReadonlyMap<string, readonly Distribution[]>, remove
     }
   }
   return orphans;
+}
+
+/**
+ * A distribution whose RECORD lists nothing mpip can read (missing, unreadable, or every row refused)
+ * cannot be uninstalled: removing its record alone would report success and leave its files in no
+ * record, for good. As pip refuses ("RECORD file not found"), the uninstall is refused, naming each one.
+ * @throws MpipError `bad-metadata`, before anything is changed.
+ */
+function refuseUnrecorded(distributions: readonly Distribution[], target: string): void {
+  const unreadable = distributions.filter((item) => item.rows.length === 0 && !item.recordComplete);
+  if (unreadable.length === 0) return;
+  const named = unreadable.map((item) => `\`${printable(item.name)}${item.version === "" ? "" : ` ${printable(item.version, 80)}`}\` (\`${printable(item.distInfo)}/RECORD\`)`).join(", ");
+  const first = unreadable[0]!;
+  throw new MpipError("bad-metadata", `cannot uninstall ${named} from \`${target}\`: ${unreadable.length === 1 ? "its RECORD is" : "their RECORDs are"} missing or unreadable, so mpip cannot tell which files ${unreadable.length === 1 ? "are its" : "are theirs"}; nothing was changed`, {
+    hint: `install it again over itself (\`mpip install --force-reinstall -p ${printable(shellWord(target))} ${printable(shellWord(first.name))}\`), which writes its record, then uninstall it; or remove its files and its \`.dist-info\` folder by hand`,
+  });
 }

@@ -173,6 +173,30 @@ describe("records in an image are hostile input", () => {
     assert.equal(removed.code, 0, removed.stderr);
     assert.doesNotMatch(removed.stderr, /This is a bug|bad_alloc|Invalid string length/);
   });
+  test("a package whose RECORD is missing, unreadable or refused whole cannot be uninstalled (as pip): an error naming it, nothing changed", async () => {
+    for (const spoil of [
+      (record: string) => rm(record),
+      async (record: string) => {
+        await rm(record);
+        execFileSync("mkfifo", [record]);
+      },
+      (record: string) => writeFile(record, "../outside.py,,\n/abs.py,,\n"),
+    ]) {
+      const target = fresh();
+      assert.equal((await install(target, "templ==1.0", "pathy")).code, 0);
+      await spoil(path.join(target, "templ-1.0.dist-info", "RECORD"));
+      // Names only: a FIFO is never opened.
+      const names = async () => ((await readdir(target, { recursive: true })) as string[]).sort();
+      const before = await names();
+      const result = await uninstall(target, "-y", "templ", "pathy");
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /^error: cannot uninstall `templ 1\.0` \(`templ-1\.0\.dist-info\/RECORD`\) from `.*`: its RECORD is missing or unreadable, so mpip cannot tell which files are its; nothing was changed$/m);
+      assert.match(result.stderr, /^hint: install it again over itself \(`mpip install --force-reinstall -p .* templ`\)/m);
+      assert.deepEqual(await names(), before);
+      assert.ok(before.includes("templ.py"));
+    }
+  });
+
   test("a RECORD listing another package's record files or mpip's own names: uninstall and upgrade never remove them", async () => {
     const target = fresh();
     assert.equal((await install(target, "pathy", "templ==1.0")).code, 0);
