@@ -21,7 +21,7 @@ import type { Artifact, Location } from "../sources/types.js";
 import { parseMarker, type Marker } from "./markers.js";
 import { isWellFormed, parseUrl } from "../url.js";
 import { isComparableVersion } from "../versions.js";
-import { isMipName, MAX_NAME_LENGTH, mipNameFrom, normalizeName } from "./names.js";
+import { isMipName, isValidName, MAX_NAME_LENGTH, mipNameFrom, normalizeName } from "./names.js";
 import { parseRequirement, type Requirement } from "./requirement.js";
 
 /** A source named directly: it is installed as it is, and its dependencies are resolved as usual. */
@@ -74,7 +74,7 @@ export function parsePackageSpec(input: string, context: SpecContext, origin?: s
 function classify(input: string, context: SpecContext): PackageSpec {
   const text = input.trim();
   if (isShorthand(text)) return direct(shorthandSpec(text, undefined, context));
-  const marked = splitMarker(text);
+  const marked = splitMarker(text, context);
   if (marked !== undefined) return direct(withMarker(directSpec(marked.text, context), marked.marker));
   const mip = MIP_STYLE.exec(text)?.groups;
   if (mip !== undefined) return { type: "requirement", requirement: pinned(mip.name!, mip.version!, text) };
@@ -90,11 +90,11 @@ function classify(input: string, context: SpecContext): PackageSpec {
  * Undefined for any other text (`name @ URL ; marker` is PEP 508's, read by parseRequirement).
  * @throws MpipError `bad-requirement` for a marker that does not parse.
  */
-function splitMarker(text: string): { text: string; marker?: Marker } | undefined {
+function splitMarker(text: string, context: SpecContext): { text: string; marker?: Marker } | undefined {
   const url = /^(https?|file):/i.test(text);
   const at = url ? text.indexOf("; ") : text.indexOf(";");
   const bare = (at < 0 ? text : text.slice(0, at)).trim();
-  if (!url && !looksLikePath(bare)) return undefined;
+  if (!url && !(looksLikePath(bare) && !isProjectNameAlone(bare, context.cwd))) return undefined;
   const markerText = at < 0 ? "" : text.slice(at + 1).trim();
   if (markerText === "") return { text: bare };
   try {
@@ -103,6 +103,16 @@ function splitMarker(text: string): { text: string; marker?: Marker } | undefine
     if (!(error instanceof MpipError)) throw error;
     throw new MpipError("bad-requirement", `\`${printable(text, 200)}\`: ${error.message}`, { cause: error, ...(error.hint === undefined ? {} : { hint: error.hint }) });
   }
+}
+
+/**
+ * A word that looks like a module's or a document's file (`sensor.py`, `discord.py`, `conf.json`: no
+ * folder, no `.` or `~` before it) but names nothing here, and is a project name: the project, as pip
+ * reads it (only an archive's name, `foo-1.0.tar.gz`, is a path to pip whether it exists or not).
+ */
+function isProjectNameAlone(text: string, cwd: string): boolean {
+  if (text.includes("/") || text.includes(path.sep) || /^[.~]/.test(text) || SDIST_SUFFIX.test(text) || !isValidName(text)) return false;
+  return statKind(path.resolve(cwd, text), undefined) === undefined;
 }
 
 /** A URL (http, https or file) or a local path, alone. */

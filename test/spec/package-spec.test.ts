@@ -93,6 +93,22 @@ describe("parsePackageSpec", () => {
     assert.throws(() => parsePackageSpec("./nothing-here", local), (error: MpipError) => error.code === "bad-spec" && error.message.includes("nothing at"));
   });
 
+  test("a project named like a file (`discord.py`, `conf.json`) is the project where no such file is here; an archive's name is always a path", async (t) => {
+    const { dir, cleanup } = await tempDir();
+    t.after(cleanup);
+    const local = { hosts, cwd: dir };
+    for (const name of ["sensor.py", "discord.py", "conf.json", "fast.mpy"]) {
+      const spec = parsePackageSpec(name, local);
+      assert.equal(spec.type === "requirement" ? spec.requirement.name : spec.type, name);
+      const marked = parsePackageSpec(`${name} ; sys_platform == "win32"`, local);
+      assert.ok(marked.type === "requirement" && marked.requirement.marker !== undefined, name);
+    }
+    await writeFile(path.join(dir, "sensor.py"), "");
+    assert.equal(directOf("sensor.py", local).artifact.type, "module");
+    assert.throws(() => parsePackageSpec("foo-1.0.tar.gz", local), (error: MpipError) => error.code === "bad-spec" && error.message.includes("nothing at"));
+    assert.throws(() => parsePackageSpec("./other.py", local), (error: MpipError) => error.code === "bad-spec" && error.message.includes("nothing at"));
+  });
+
   test("pip's `URL ; marker` and `path ; marker`: the marker is split off (after `; ` for a URL, `;` for a path)", async (t) => {
     const { dir, cleanup } = await tempDir();
     t.after(cleanup);
