@@ -22,10 +22,14 @@ export interface ReporterOptions {
   progress?: boolean;
 }
 
-/** Whether to style text written to `stream` (a stream, or what is known of it), by NO_COLOR, FORCE_COLOR and TERM. */
+/**
+ * Whether to style text written to `stream` (a stream, or what is known of it), by NO_COLOR, FORCE_COLOR
+ * and TERM. FORCE_COLOR is read as Node reads it (tty.getColorDepth): empty, `1`, `true`, `2` or `3`
+ * turn colour on wherever the text goes; any other value (`0`, `false`) turns it off, on a terminal too.
+ */
 export function colorWanted(stream: { readonly isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
+  if (env.FORCE_COLOR !== undefined) return ["", "1", "true", "2", "3"].includes(env.FORCE_COLOR);
   return stream.isTTY === true && env.TERM !== "dumb";
 }
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { MpipError } from "../../src/errors.js";
-import { Reporter } from "../../src/log.js";
+import { colorWanted, Reporter } from "../../src/log.js";
 import { jsonDocument, jsonFailure, renderError } from "../../src/render.js";
 import { escapeControls, plainText, renderText, styled } from "../../src/text.js";
 
@@ -110,6 +110,22 @@ describe("Reporter", () => {
     const stream = captureStream(false);
     new Reporter({ stream, color: true }).progress("Resolving");
     assert.equal(stream.text(), "");
+  });
+});
+
+describe("colorWanted", () => {
+  test("FORCE_COLOR as Node reads it: empty, 1, true, 2, 3 force colour on; 0, false or anything else force it off, on a terminal too; NO_COLOR wins", () => {
+    const tty = { isTTY: true };
+    const pipe = { isTTY: false };
+    for (const value of ["", "1", "true", "2", "3"]) {
+      assert.equal(colorWanted(pipe, { FORCE_COLOR: value }), true, value);
+      assert.equal(colorWanted(tty, { FORCE_COLOR: value, NO_COLOR: "1" }), false, value);
+    }
+    for (const value of ["0", "false", "no", "off"]) assert.equal(colorWanted(tty, { FORCE_COLOR: value }), false, value);
+    assert.equal(colorWanted(tty, {}), true);
+    assert.equal(colorWanted(tty, { TERM: "dumb" }), false);
+    assert.equal(colorWanted(pipe, {}), false);
+    assert.equal(colorWanted(tty, { NO_COLOR: "" }), true);
   });
 });
 

@@ -102,16 +102,32 @@ async function install(mode: (typeof MODES)[number], ...args: string[]): Promise
 describe("hostile text in what install prints", () => {
   for (const mode of MODES) {
     test(`a v2 package document's version and a file it gives no hash for (${mode.name})`, async () => {
-      const result = await install(mode, "-i", mip.base, "shady");
+      // Named by its URL as the index's latest document (no version of its own to be held to), it installs at the version it declares.
+      const result = await install(mode, "--no-index", `${mip.base}/${mip.documentPath("py", "shady")}`);
       assert.equal(result.code, 0, result.stderr);
       assertClean(result, "v2 document");
       if (mode.name === "--json") {
         const report = JSON.parse(result.stdout) as { packages: Array<{ version: string }>; warnings: string[] };
         assert.equal(report.packages[0]!.version, `1.0${HOSTILE}`, "the report keeps the exact value");
-        assert.equal(report.warnings.length, 1);
+        // The document itself (named by a URL with no `#sha256=`) and the file it gives no hash for.
+        assert.equal(report.warnings.length, 2);
       } else {
         assertShownEscaped(result.stderr, "the summary");
-        assert.match(result.stderr, /^warning: .*`shady_extra\.py` of `shady 1\.0`/m);
+        assert.match(result.stderr, /^warning: .*`shady_extra\.py` of `shady` \(`latest\.json`\)/m);
+      }
+    });
+
+    test(`a v2 package document listed as 1.0 that declares a hostile version: refused, quoting it escaped (${mode.name})`, async () => {
+      const result = await install(mode, "-i", mip.base, "shady");
+      assert.equal(result.code, 1, result.stderr);
+      assertClean(result, "v2 document's version");
+      if (mode.name === "--json") {
+        const { message } = (JSON.parse(result.stdout) as { error: { message: string } }).error;
+        assert.ok(message.includes("is not the package it was fetched as") && message.includes("says version `1.0\\x1b[2J"), message);
+      }
+      else {
+        assertShownEscaped(result.stderr, "the error");
+        assert.match(result.stderr, /^error: `shady 1\.0` \(`1\.0\.json`\) is not the package it was fetched as/m);
       }
     });
 
