@@ -50,7 +50,10 @@ describe("comparing", () => {
     assert.equal(satisfiesSpecifier("1.0", `<${HUGE}`, { prereleases: true }), false);
   });
 
-  test("answers for every pair the library throws on, and agrees with it everywhere else", () => {
+  // What each operator means is held to packaging's answers in test/spec/specifiers.test.ts (the library's
+  // own `satisfies` gets about one pair in twelve wrong, so it is no yardstick here): this test holds the
+  // answer to be total, and false wherever mpip cannot compare the version or check the specifier.
+  test("answers for every pair, the library's throwing ones too; false where mpip cannot compare", () => {
     const versions = ["0", "1.0", "1.0rc1", "1.0.post1", "1.0+local.7", "2!1.0", HUGE, `1.${HUGE}`, `1.0+${HUGE}`, `1.0.post${HUGE}`, "9007199254740993", "x", ""];
     const specifiers = ["", "<2", ">1", "<=1.0", ">=1.0", "==1.*", "!=1.0", "~=1.0", "===1.0", `<${HUGE}`, `>1.${HUGE}`, `~=1.${HUGE}`, `==${HUGE}.*`, "==1.0+local.7", "<1,>0", ">=", "<<1", "==1.0.*+x"];
     let libraryThrew = 0;
@@ -65,8 +68,8 @@ describe("comparing", () => {
             library = "threw";
           }
           if (library === "threw") libraryThrew++;
-          else if (isComparableVersion(version) && specifierProblem(specifier) === undefined) assert.equal(answer, library, `${version} ${specifier}`);
-          else assert.equal(answer, false, `${version} ${specifier}`);
+          assert.equal(typeof answer, "boolean", `${version} ${specifier}`);
+          if (!isComparableVersion(version) || specifierProblem(specifier) !== undefined) assert.equal(answer, false, `${version} ${specifier}`);
         }
       }
     }

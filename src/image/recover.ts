@@ -65,12 +65,18 @@ export async function rollBack(journal: Journal, layout: TargetLayout, fs: Commi
           else await ops.rename(paths.backup, paths.restore);
           break;
         }
-        case "make-folder":
-          // Removed only when empty: a folder that holds anything (a file another run wrote) stays.
-          await ops.rmdir(path.join(layout.target, action.dir)).catch((error: unknown) => {
+        case "make-folder": {
+          // Removed only when empty: a folder that holds anything (a file another run wrote) stays. And
+          // only a folder: a file at its path is the one the commit had not yet moved away when it stopped
+          // (a path that changes from file to folder), never made by it; in a folder mpip may not write,
+          // removing it would fail for want of permission and leave the roll-back undone for good.
+          const dir = path.join(layout.target, action.dir);
+          if (!(await isFolder(ops, dir))) break;
+          await ops.rmdir(dir).catch((error: unknown) => {
             if (!["ENOENT", "ENOTEMPTY", "EEXIST", "ENOTDIR"].includes(errnoCode(error) ?? "")) throw error;
           });
           break;
+        }
         case "remove-folder": {
           // Created again (parents come first in this order), so that removed files have somewhere to return to.
           const dir = path.join(layout.target, action.dir);

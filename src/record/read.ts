@@ -16,10 +16,10 @@
 // `duplicates` and a warning say so; `install` and `uninstall` act on all of them at once.
 
 import { lstat, readdir } from "node:fs/promises";
-import type { Dirent } from "node:fs";
+import { lstatSync, type Dirent } from "node:fs";
 import path from "node:path";
 import { MpipError } from "../errors.js";
-import { isReservedName } from "../image/layout.js";
+import { isReservedName, layoutsOf } from "../image/layout.js";
 import { mapInOrder } from "../pool.js";
 import { errnoCode, ioError } from "../image/io-error.js";
 import { resolveTarget } from "../image/target-path.js";
@@ -114,7 +114,12 @@ export async function readRecords(target: string): Promise<ImageRecords> {
   } catch (error) {
     throw ioError(`cannot list the target \`${printable(target)}\``, error, "check its permissions");
   }
-  return readEntries(resolved, entries);
+  const records = await readEntries(resolved, entries);
+  const journal = layoutsOf(resolved).map((layout) => layout.journal).find((file) => lstatSync(file, { throwIfNoEntry: false }) !== undefined);
+  if (journal !== undefined) {
+    records.warnings.unshift(`\`${printable(resolved)}\` is in the middle of a commit (the journal \`${printable(journal)}\` is there): an install or uninstall is changing it now, or one was stopped half-way, so what is read may be part old, part new; the next \`mpip install\` or \`mpip uninstall\` on it rolls a stopped one back`);
+  }
+  return records;
 }
 
 /**

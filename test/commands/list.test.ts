@@ -106,6 +106,23 @@ describe("mpip list", () => {
     assert.equal(run.stdout, `No package is recorded in \`${upip}\`.\n\nIn no record (2 files; \`--unrecorded\` lists each):\n  lib_a/ (1 file)\n  mod_b.py\n`);
   });
 
+  test("an image in the middle of a commit (its journal there): list, show and freeze say so, in either layout", async () => {
+    for (const layout of ["beside", "inside"] as const) {
+      const parent = path.join(work.dir, `pending-${layout}`);
+      const target = path.join(parent, "img");
+      await mkdir(target, { recursive: true });
+      await writeRecordedPackage(target, { name: "half", version: "1.0", files: { "half.py": "H = 1\n" }, installer: "mpip" });
+      const journal = layout === "beside" ? path.join(parent, ".img.mpip-journal") : path.join(target, ".mpip-journal");
+      await writeFile(journal, JSON.stringify({ mpip: 4, operation: "install", pid: 999999, since: "2020-01-01T00:00:00.000Z", staging: "x", dirs: [], steps: [] }));
+      for (const command of [["list"], ["show", "half"], ["freeze"]]) {
+        const run = await runMpip([...command, "-p", target]);
+        assert.equal(run.code, 0, run.stderr);
+        assert.ok(run.stderr.includes(`warning: \`${target}\` is in the middle of a commit (the journal \`${journal}\` is there)`), `${command[0]} ${layout}: ${run.stderr}`);
+        assert.match(run.stderr, /the next `mpip install` or `mpip uninstall` on it rolls a stopped one back/);
+      }
+    }
+  });
+
   test("a target that does not exist is an error (exit 1, bad-target), as text and as JSON", async () => {
     const missing = path.join(work.dir, "no-such-image");
     const run = await runMpip(["list", "-p", missing]);

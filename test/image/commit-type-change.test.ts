@@ -164,6 +164,26 @@ describe("a commit that changes paths' types", () => {
     }
   });
 
+  test("a folder mpip may not write, where a file becomes a folder: rolled back cleanly, the file it never moved left alone, no journal left", async () => {
+    const s = await scene();
+    const beforeState = await snapshot(s.target);
+    // As a folder without write permission for a user that is not root: every change inside `lib` is refused.
+    const locked = path.join(s.target, "lib");
+    const refuse = (...paths: string[]) => {
+      if (paths.some((file) => path.dirname(file) === locked)) throw Object.assign(new Error("EACCES: simulated"), { code: "EACCES" });
+    };
+    const readOnlyLib: CommitFs = {
+      rename: async (from, to) => (refuse(from, to), rename(from, to)),
+      mkdir: async (dir) => (refuse(dir), mkdir(dir)),
+      rmdir: async (dir) => (refuse(dir), rmdir(dir)),
+    };
+    const error = await commit(s.names, s.stagingDir, s.placements, { removals: REMOVED, fs: readOnlyLib }).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof MpipError, String(error));
+    assert.match(error.message, /rolled back, nothing was changed \(EACCES/);
+    assert.deepEqual(await snapshot(s.target), beforeState);
+    assert.equal(await exists(s.names.journal), false);
+  });
+
   test("a folder that still holds a file the commit does not remove is refused, naming that file (and its package)", async () => {
     for (const [extra, owners, blocker, hint] of [
       [{ "pkg/sub/deeper/notes.txt": "mine" }, new Map<string, string>(), "pkg/sub/deeper/notes.txt", /move `pkg\/sub\/deeper\/notes\.txt` out of `pkg`/],
