@@ -13,6 +13,7 @@ import { TargetSession } from "./image/session.js";
 import type { Reporter } from "./log.js";
 import { isSafeRecordPath, recordedFiles, recordFolderFiles } from "./record/installed.js";
 import { fileStateOnDisk } from "./record/inventory.js";
+import { foldedTwins } from "./record/twins.js";
 import { describeDuplicates, existingTarget, readRecordsIn, type Distribution } from "./record/read.js";
 import { parseRequirement } from "./spec/requirement.js";
 import { normalizeName } from "./spec/names.js";
@@ -111,6 +112,12 @@ export async function uninstall(options: UninstallOptions): Promise<UninstallRep
             // The record goes with the package: the file is in no record afterwards, and only a hand can remove it.
             : `\`${printable(file)}\` of \`${printable(distribution.name)}\` was changed since it was installed; kept, and in no record from now on (remove it by hand if it is not wanted; --force removes such files with their package)`);
       }
+    }
+    // A file another package keeps under another spelling that the filesystem takes for the same (FAT) stays.
+    const twins = foldedTwins(image.target, removals, keptFiles);
+    if (twins.size > 0) {
+      for (const item of packages) item.files = item.files.filter((file) => !twins.has(file));
+      removals.splice(0, removals.length, ...removals.filter((file) => !twins.has(file)));
     }
     const leftOrphans = options.withOrphans === true ? [] : orphans.flatMap((key) => byKey.get(key)!.map((item) => ({ name: item.name, version: item.version })));
     for (const dependent of installed.filter((item) => !chosen.has(item.key))) {

@@ -16,6 +16,7 @@ import { widestFold } from "../image/name-rules.js";
 import { recordedFiles } from "./installed.js";
 import { describeDuplicates, type Distribution } from "./read.js";
 import { planImage, shadowedModules } from "./plan.js";
+import { foldedTwins } from "./twins.js";
 import { childPath, stagedRecordFile, stageRecord, stageRewrittenRecord, type RecordInput, type StagedRecord } from "./write.js";
 
 /** A record's files: each staged file's path, with the size and sha256 the staging knows of it, if any. */
@@ -162,6 +163,8 @@ export async function stageImageChange(target: string, installed: readonly Distr
     }
   }
   const removals = new Set(plan.removals);
+  // A file another package keeps (or brings) under another spelling that the filesystem takes for the same (FAT) stays.
+  for (const twin of foldedTwins(target, removals, [...keptOwner.keys(), ...ownerOfIncoming.keys()])) removals.delete(twin);
   // Each path of the target is looked at once, all of them side by side (a reinstall asks about every
   // file). A file's folder is looked at first, once for all the names in it: where it is missing (every
   // folder of a fresh image, a new package's `.dist-info`), so is each of them, and no call is made for

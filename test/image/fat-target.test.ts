@@ -26,6 +26,10 @@ before(async () => {
   const specs: SdistSpec[] = [
     { name: "fat-a", version: "1.0", files: { "Mod.py": "FROM_A = 1\n", "fat_a.py": "A = 1\n" } },
     { name: "fat-b", version: "1.0", files: { "mod.py": "FROM_B = 1\n", "Fat_B/__init__.py": "B = 1\n", "Fat_B/x.py": "X = 1\n" } },
+    // Two packages shipping one file under two spellings, the same bytes; the first's next version ships it no more.
+    { name: "twin-a", version: "1.0", files: { "Twin.py": "TWIN = 1\n", "twin_a.py": "A = 1\n" } },
+    { name: "twin-a", version: "2.0", files: { "twin_a.py": "A = 2\n" } },
+    { name: "twin-b", version: "1.0", files: { "twin.py": "TWIN = 1\n", "twin_b.py": "B = 1\n" } },
   ];
   for (const spec of specs) await writeFile(path.join(sdists, sdistFilename(spec)), await buildSdist(spec));
   if (unavailable !== undefined) return;
@@ -66,6 +70,29 @@ describe("a target on a FAT filesystem", { skip: unavailable }, () => {
     assert.equal(await readFile(path.join(target, names[0]!), "utf8"), "FROM_B = 1\n");
     assert.equal(await readFile(path.join(target, "fat_b", "x.py"), "utf8"), "X = 1\n");
     assert.deepEqual((await readdir(fat)).filter((name) => name.includes("mpip")), []);
+  });
+
+  test("a package going never takes the file another package keeps under another spelling: uninstall, and an upgrade that drops it", async () => {
+    const twin = async (target: string) => (await readdir(target)).filter((name) => name.toLowerCase() === "twin.py");
+    const run = async (...args: string[]) => {
+      const result = await runMpip(args);
+      assert.equal(result.code, 0, result.stderr);
+      return result;
+    };
+    // Installed one after the other, then the first uninstalled.
+    const apart = path.join(fat, `image${++counter}`);
+    await run("install", "--no-index", "-f", sdists, "-p", apart, "twin-a==1.0");
+    await run("install", "--no-index", "-f", sdists, "-p", apart, "twin-b");
+    await run("uninstall", "-y", "-p", apart, "twin-a");
+    assert.deepEqual((await twin(apart)).length, 1, "twin-b's file is still there");
+    const shown = await run("show", "-f", "-p", apart, "twin-b");
+    assert.doesNotMatch(shown.stdout, /missing/);
+    // Installed together, then the first upgraded to a version without it.
+    const together = path.join(fat, `image${++counter}`);
+    await run("install", "--no-index", "-f", sdists, "-p", together, "twin-a==1.0", "twin-b");
+    await run("install", "-U", "--no-index", "-f", sdists, "-p", together, "twin-a");
+    assert.deepEqual((await twin(together)).length, 1, "twin-b's file is still there after the upgrade");
+    assert.equal(await readFile(path.join(together, "twin_a.py"), "utf8"), "A = 2\n");
   });
 
   test("Ctrl-C in the middle of the commit gives the user's files back, every byte, under their own names", async () => {
