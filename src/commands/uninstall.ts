@@ -23,6 +23,15 @@ export interface UninstallFlags {
   json: boolean;
 }
 
+/**
+ * The package a name given to uninstall stands for: as pip takes them, a requirement (`foo>=1.0`,
+ * `foo[extra]`, `foo @ URL`, `foo ; marker`, mip's `foo@1.0`) names the package it is of, whatever version
+ * is installed; anything else is taken as it is.
+ */
+export function projectOf(text: string): string {
+  return /^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:[<>=!~;@[(].*)?$/s.exec(text)?.[1] ?? text;
+}
+
 export async function uninstallCommand(names: string[], flags: UninstallFlags): Promise<number> {
   const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : "normal";
   const reporter = new Reporter({ verbosity });
@@ -32,7 +41,7 @@ export async function uninstallCommand(names: string[], flags: UninstallFlags): 
   try {
     const report = await uninstall({
       target: flags.target ?? defaultTarget(process.env),
-      names,
+      names: names.map(projectOf),
       dryRun: flags.dryRun,
       force: flags.force,
       withOrphans: flags.withOrphans,

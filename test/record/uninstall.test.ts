@@ -103,6 +103,14 @@ describe("mpip uninstall", () => {
     assert.deepEqual(await snapshot(path.dirname(target)), before);
   });
 
+  test("a requirement names its package, as pip takes it: `templ>=1`, `pathy==1.0`, mip's `router@1.0`, whatever version is installed", async () => {
+    const target = fresh();
+    assert.equal((await install(target, "templ==1.0", "router")).code, 0);
+    const result = await uninstall(target, "-y", "templ>=1", "pathy == 1.0", "router@1.0");
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await packageFiles(target), []);
+  });
+
   test("a target that does not exist is the error, not the names; nothing is created", async () => {
     const target = fresh();
     for (const args of [["-y"], ["--dry-run"]]) {
