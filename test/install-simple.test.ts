@@ -57,10 +57,14 @@ describe("simple API", () => {
     });
   }
 
-  test("a yanked version is installed when pinned exactly", async () => {
+  test("a yanked version is installed when pinned exactly, with a warning (PEP 592); unpinned, the error names the yanked versions", async () => {
     const target = path.join(work.dir, "pinned-yanked");
     const result = await install(target, "-i", `simple+${jsonIndex}`, "micropython-helper==2.0");
     assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^warning: `micropython-helper 2\.0` \(`micropython-helper-2\.0\.tar\.gz`\) was yanked by `.*`; it is installed because it is pinned/m);
+    const above = await install(path.join(work.dir, "unpinned-yanked"), "-i", `simple+${jsonIndex}`, "micropython-helper>=2");
+    assert.equal(above.code, 1, above.stderr);
+    assert.match(above.stderr, /^hint: available versions: 1\.1; yanked \(taken only when pinned with `==`\): 2\.0$/m);
   });
 
   test("a listed file that answers 404 is an error naming it; the target is unchanged", async () => {

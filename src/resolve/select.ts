@@ -59,7 +59,10 @@ export function selectRelease(listing: ProjectListing, specifier: string, option
   const chosen = candidates[0];
   if (chosen === undefined) {
     const available = usable.map((release) => release.version).reverse();
-    const hints = [available.length > 0 ? `available versions: ${available.map((version) => printable(version, 60)).join(", ")}` : "the index lists no installable files for this project"];
+    const yankedOnly = [...listing.releases].filter(([version, files]) => isComparableVersion(version) && files.length > 0 && files.every(yanked)).map(([version]) => version).sort(compareVersions);
+    const hints = [available.length > 0 ? `available versions: ${available.map((version) => printable(version, 60)).join(", ")}` : yankedOnly.length > 0 ? "every release the index lists is yanked" : "the index lists no installable files for this project"];
+    // Yanked releases are passed over unless pinned (PEP 592): say which, so that one can be pinned on purpose.
+    if (yankedOnly.length > 0) hints.push(`yanked (taken only when pinned with \`==\`): ${yankedOnly.map((version) => printable(version, 60)).join(", ")}`);
     if (skipped.length > 0) hints.push(`left out: ${skipped.slice(0, 3).map((version) => `\`${printable(version, 60)}\` ${versionProblem(version) ?? ""}`).join("; ")}`);
     throw new MpipError("no-matching-version", `no version of \`${printable(listing.name)}\` matches \`${printable(listing.name + specifier)}\` on \`${listing.source}\`, asked for by ${options.askedBy}`, {
       hint: hints.join("; "),
