@@ -198,6 +198,12 @@ function direct(spec: DirectSpec): PackageSpec {
  * 440, or a number too large) is matched as text (`===`), as mip matches it.
  */
 function pinned(name: string, version: string, text: string): Requirement {
+  if (/^[<>=!~]/.test(version)) {
+    const typed = version.replace(/^=(?=[^=])/, "==");
+    throw new MpipError("bad-spec", `\`${printable(text, 200)}\`: mip's \`name@version\` takes one version, not a version specifier`, {
+      hint: `write the specifier after the name, quoted for the shell: \`'${printable(name)}${printable(typed, 100)}'\``,
+    });
+  }
   const requirement = parseRequirement(name, MIP_NAMES);
   if (version === "latest") return { ...requirement, text };
   return { ...requirement, specifier: `${isComparableVersion(version) ? "==" : "==="}${version}`, text };

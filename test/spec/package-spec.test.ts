@@ -33,6 +33,10 @@ describe("parsePackageSpec", () => {
     assert.equal(requirementOf("aioble@latest").specifier, "");
     // Not PEP 440: matched as a string, exactly.
     assert.equal(requirementOf("thing@main-2").specifier, "===main-2");
+    // A specifier after `@` is no version: said so, with the spec to write instead.
+    for (const [text, hint] of [["vers@>=1", "'vers>=1'"], ["vers@==1.0", "'vers==1.0'"], ["vers@~=1.2", "'vers~=1.2'"], ["vers@=1", "'vers==1'"]] as const) {
+      assert.throws(() => parsePackageSpec(text, context), (error: MpipError) => error.code === "bad-spec" && error.message.includes("takes one version, not a version specifier") && (error.hint ?? "").includes(hint), text);
+    }
   });
 
   test("github:, gitlab: and codeberg: become package.json URLs on the configured hosts, with the ref", () => {
