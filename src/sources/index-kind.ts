@@ -100,7 +100,14 @@ function checkFolder(folder: string, typed: string, cwd?: string): string {
 }
 
 function notAnIndex(text: string, cwd?: string): MpipError {
+  if (text.trim() === "" || /^(mip|pypi|simple)\+$/i.test(text.trim())) {
+    return new MpipError("usage", `an index was given as \`${printable(text)}\`, with no URL or folder`, { hint: "give -i a URL such as `https://host/pypi` or a folder's path" });
+  }
   const shown = printable(redactUrl(text).replace(/^([a-z]+\+)?[^/]*@/i, "$1***@"));
+  // A scheme and `://` with a host that is no host (`http://[::1`): the URL is broken, its scheme is there.
+  if (/^([a-z]+\+)?https?:\/\//i.test(text)) {
+    return new MpipError("usage", `\`${shown}\` is not a valid URL`, { hint: "check the URL: it needs a host, a port (if any) from 1 to 65535, and brackets only around an IPv6 address" });
+  }
   return new MpipError("usage", `\`${shown}\` is not an http or https URL${cwd === undefined ? "" : ", nor a folder on this machine"}; an index is a URL such as \`https://host/pypi\` or a local folder, optionally with a kind: \`mip+\`, \`pypi+\`, \`simple+\``, {
     hint: cwd === undefined
       ? `add the scheme, e.g. \`-i https://${EXAMPLE_USERINFO}@host/pypi\``

@@ -35,6 +35,9 @@ test("a folder, as a path (relative or absolute, taken as typed) or a file: URL 
   throwsMpip(() => parseIndexLocation("file://other-host/srv/index"), "usage", "is not a `file:` URL of a folder on this machine");
   const secret = throwsMpip(() => parseIndexLocation("pypi+user:s3cret@host/pypi", dir), "usage", "`pypi+***@host/pypi` is not an http or https URL");
   assert.doesNotMatch(secret.message + (secret.hint ?? ""), /s3cret/);
+  // Nothing given, or a URL whose scheme is there but whose host is no host: said as what it is.
+  for (const empty of ["", "  ", "mip+", "SIMPLE+"]) throwsMpip(() => parseIndexLocation(empty, dir), "usage", "with no URL or folder");
+  for (const broken of ["http://[::1", "https://host:99999/x", "mip+https://[nope/v2"]) throwsMpip(() => parseIndexLocation(broken, dir), "usage", "is not a valid URL");
 });
 
 test("links: http(s) from any document; file: only from a local index's document, and only inside its folder", () => {
