@@ -571,8 +571,12 @@ function checkCompatible<T>(existing: ResolvedPackage<T>, request: Request): voi
       hint: "give the package a version (`version` in its package.json), or install with --no-deps",
     });
   }
+  // Every specifier on the name at once: a version that meets them all may exist (then asking for it first
+  // settles the choice), or none does (then the packages cannot be installed together), which only the
+  // listing tells; the hint shows the whole set rather than one side, which may well fail the other.
+  const all = [...new Set([...existing.requests, request].map((item) => item.requirement.specifier).filter((clause) => clause !== ""))].join(",");
   throw new MpipError("version-conflict", `${request.requestedBy} requires \`${shown(request.requirement)}\`, but \`${printable(existing.name)} ${printable(existing.version, 80)}\` was already chosen for ${describeRequests(existing.requests)}`, {
-    hint: `ask for a version of \`${printable(existing.name)}\` that satisfies both on the command line (e.g. \`${printable(existing.name + specifier)}\`), or use --no-deps`,
+    hint: `every requirement on \`${printable(existing.name)}\` must hold at once (\`${printable(existing.name + all)}\`): if a version meets them all, ask for it on the command line (\`'${printable(existing.name + all)}'\`), so that it is chosen first; if none does, these packages cannot be installed together (loosen one of the requirements, or install with --no-deps and choose)`,
   });
 }
 
