@@ -193,7 +193,7 @@ class Reader {
       const buffer = Buffer.alloc(stats.size + 1);
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
       if (bytesRead > limit) throw new MpipError("usage", `the ${what} \`${file}\`${where} is larger than ${formatBytes(limit)}: more than mpip reads`, { hint: "is it really a requirements file?" });
-      return buffer.subarray(0, bytesRead).toString("utf8").replace(/^\ufeff/, "");
+      return decodeText(buffer.subarray(0, bytesRead));
     } catch (error) {
       if (error instanceof MpipError) throw error;
       throw cannot(error as NodeJS.ErrnoException);
@@ -216,4 +216,18 @@ function nestedPath(file: string, value: string, option: string, origin: string)
     });
   }
   return path.isAbsolute(value) ? value : path.join(path.dirname(file), value);
+}
+
+/**
+ * A requirements file's text, as pip decodes it (its `auto_decode`): by its byte order mark, UTF-8,
+ * UTF-16 little- or big-endian (what Windows PowerShell 5 writes for `pip freeze > requirements.txt`),
+ * and UTF-8 without one. The mark itself is not part of the text.
+ */
+export function decodeText(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString("utf16le");
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    const swapped = Buffer.from(bytes.subarray(2, 2 + ((bytes.length - 2) & ~1)));
+    return swapped.swap16().toString("utf16le");
+  }
+  return bytes.toString("utf8").replace(/^\ufeff/, "");
 }

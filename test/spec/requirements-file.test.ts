@@ -79,6 +79,23 @@ describe("readRequirementFiles", () => {
     ]);
   });
 
+  test("a file with a byte order mark is read in its encoding, as pip reads it: UTF-8, UTF-16 LE (PowerShell's `pip freeze >`), UTF-16 BE", async () => {
+    const text = "foo==1.0\r\n# caf\u00e9\r\nbar>=2 ; sys_platform != 'win32'\r\n";
+    const utf16be = Buffer.from(text, "utf16le").swap16();
+    const encodings: Array<[string, Buffer]> = [
+      ["utf-8 with mark", Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, "utf8")])],
+      ["utf-16 le", Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")])],
+      ["utf-16 be", Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be])],
+      ["utf-8", Buffer.from(text, "utf8")],
+    ];
+    for (const [name, bytes] of encodings) {
+      const file = path.join(work.dir, `encoded-${name.replace(/\W+/g, "-")}.txt`);
+      await writeFile(file, bytes);
+      const input = await readRequirementFiles([{ path: file, kind: "requirement" }], {});
+      assert.deepEqual(input.requirements.map((entry) => entry.text), ["foo==1.0", "bar>=2 ; sys_platform != 'win32'"], name);
+    }
+  });
+
   test("index options, -f (relative to the file when it exists there), --no-index, --pre, --require-hashes", async () => {
     const dir = await writeTree(path.join(work.dir, "options"), { "reqs.txt": "-i https://one.example/simple\n--extra-index-url=https://two.example/pypi\n-f wheels\n--find-links /abs/dists\n-f elsewhere\n--no-index --pre\n--require-hashes\nfoo\n", "wheels/.keep": "" });
     const file = path.join(dir, "reqs.txt");
