@@ -286,6 +286,19 @@ describe("downloading into a folder that holds a download", () => {
       assert.doesNotMatch(nearly.stderr, /This is a bug/);
       assert.deepEqual(await snapshot(g.dir), untouched);
     }
+    // A v2 index.json listing what no package can be (copied into the index this run writes): refused.
+    for (const [packages, said] of [
+      [[{ name: "../../x", versions: { py: ["1.0"] } }], /lists the package `\.\.\/\.\.\/x`, which is no package name/],
+      [[{ name: "<b>bold</b>", versions: {} }], /which is no package name/],
+      [[{ name: "ringbuf", versions: { py: ["0.3", "<script>"] } }], /lists `<script>` for `ringbuf`, which is no PEP 440 version/],
+    ] as const) {
+      await writeFile(path.join(folder, "index.json"), JSON.stringify({ v: 2, updated: 1, packages }));
+      const untouched = await snapshot(g.dir);
+      const bogus = await mpip(g, ["download", "-d", folder, ...g.indexes, "ringbuf==0.4"]);
+      assert.equal(bogus.code, 1, `${JSON.stringify(packages)}: ${bogus.stderr}`);
+      assert.match(bogus.stderr, said);
+      assert.deepEqual(await snapshot(g.dir), untouched);
+    }
   });
 });
 

@@ -14,7 +14,8 @@ import type { Placement } from "../image/commit.js";
 import { openRegularFile, readSmallFile } from "../local-file.js";
 import { MIP_INDEX_FORMATS } from "../sources/mip-v2.js";
 import { parseArchiveName } from "../sources/find-links.js";
-import { normalizeName } from "../spec/names.js";
+import { isMipName, normalizeName } from "../spec/names.js";
+import { isPep440Version } from "../versions.js";
 import { printable } from "../text.js";
 import {
   documentBytes,
@@ -227,6 +228,16 @@ export async function readIndex(folder: string, maxBytes: number, adding = { run
     throw new MpipError("bad-metadata", `\`${printable(path.join(folder, "index.json"), 300)}\` is not a micropython-lib index.json (\`"v": 2\` and a \`packages\` list), so ${adding.run} cannot add to it; nothing was written`, {
       hint: adding.hint,
     });
+  }
+  // What the folder lists is copied into the index this run writes: a name no package can have (a path,
+  // markup) or a version that is no PEP 440 version is refused rather than published again.
+  for (const entry of json.packages!) {
+    const { name, versions } = entry as { name: string; versions?: Record<string, string[]> };
+    const badVersion = Object.values(versions ?? {}).flat().find((version) => !isPep440Version(version));
+    if (!isMipName(name) || badVersion !== undefined) {
+      const what = !isMipName(name) ? `the package \`${printable(name, 100)}\`, which is no package name` : `\`${printable(badVersion!, 100)}\` for \`${printable(name, 100)}\`, which is no PEP 440 version`;
+      throw new MpipError("bad-metadata", `\`${printable(path.join(folder, "index.json"), 300)}\` lists ${what}, so ${adding.run} cannot add to it; nothing was written`, { hint: adding.hint });
+    }
   }
   return { bytes, json: { ...json, updated: typeof json.updated === "number" ? json.updated : 0, packages: json.packages!.map((entry) => ({ ...entry, versions: entry.versions ?? {} })) } as IndexJson };
 }
