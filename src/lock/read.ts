@@ -20,7 +20,7 @@ import { fileUrlPath, folderFileUrl, isFileUrl } from "../http/file-url.js";
 import type { SourceKind } from "../record/format.js";
 import { kindFromUrl } from "../sources/index-kind.js";
 import { evaluateMarker, parseMarker } from "../spec/markers.js";
-import { normalizeName } from "../spec/names.js";
+import { isMipName, isValidName, normalizeName } from "../spec/names.js";
 import { printable } from "../text.js";
 import { parseUrl } from "../url.js";
 import type { LockBuild, LockedArtifact, LockedOrigin, LockedPackage, LockInputs, Lock, PinnedDest, PinnedFile } from "./format.js";
@@ -147,6 +147,9 @@ class LockReader {
   packageWhere(entry: Table, at: number): string {
     const name = entry.name;
     if (typeof name !== "string" || name === "") throw this.fail(`packages[${at}]`, "has no `name`");
+    // A name is written into the install record and named in every message: a PEP 508 name, or one
+    // micropython-lib gives its packages (`__future__`), as a plain install takes.
+    if (!isValidName(name) && !isMipName(name)) throw this.fail(`packages[${at}]`, `has the name \`${printable(name, 100)}\`, which is no package name (PEP 508's, or micropython-lib's)`);
     return `package \`${printable(name, 100)}\` (packages[${at}])`;
   }
 

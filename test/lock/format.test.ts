@@ -173,6 +173,11 @@ describe("reading a lock: what is refused, naming the file, the package and the 
   test("fields of the wrong kind, missing hashes, two sources, a URL that is not http", () => {
     throwsMpip(() => parseLock(`${base}packages = "x"\n`, FILE), "bad-lock", "`packages` is missing or not an array");
     throwsMpip(() => parseLock(`${base}\n[[packages]]\nversion = "1"\n`, FILE), "bad-lock", "packages[0]", "has no `name`");
+    // A name is written into the install record: one no package can have is refused (micropython-lib's `__future__` is one).
+    for (const name of ["../../../../tmp/ESCAPED", "a b", "-dash", "<b>x</b>"]) {
+      throwsMpip(() => parseLock(`${base}\n[[packages]]\nname = ${JSON.stringify(name)}\nversion = "1"\n`, FILE), "bad-lock", "packages[0]", "which is no package name");
+    }
+    assert.doesNotThrow(() => parseLock(`${base}\n[[packages]]\nname = "__future__"\nversion = "0.1"\nsdist = { url = "https://host/x-0.1.tar.gz", hashes = { sha256 = "${hash("1")}" } }\n`, FILE));
     throwsMpip(() => parseLock(pkg('sdist = { url = "https://host/thing-1.0.tar.gz", hashes = { md5 = "abc" } }'), FILE), "bad-lock", "package `thing` (packages[0])", "`sdist.hashes` gives no sha256", "only `md5`");
     throwsMpip(() => parseLock(pkg('sdist = { url = "https://host/thing-1.0.tar.gz" }'), FILE), "bad-lock", "`sdist.hashes` gives no sha256");
     throwsMpip(() => parseLock(pkg(`sdist = { url = "ftp://host/thing-1.0.tar.gz", hashes = { sha256 = "${hash("1")}" } }`), FILE), "bad-lock", "`sdist.url`", "not an http or https URL");
