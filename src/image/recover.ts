@@ -71,7 +71,11 @@ export async function rollBack(journal: Journal, layout: TargetLayout, fs: Commi
           // (a path that changes from file to folder), never made by it; in a folder mpip may not write,
           // removing it would fail for want of permission and leave the roll-back undone for good.
           const dir = path.join(layout.target, action.dir);
-          if (!(await isFolder(ops, dir))) break;
+          const found = await ops.lstat(dir).catch((error: unknown) => {
+            if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") return undefined;
+            throw error;
+          });
+          if (found?.isDirectory() !== true) break;
           await ops.rmdir(dir).catch((error: unknown) => {
             if (!["ENOENT", "ENOTEMPTY", "EEXIST", "ENOTDIR"].includes(errnoCode(error) ?? "")) throw error;
           });
