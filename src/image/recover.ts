@@ -15,12 +15,13 @@
 // left as that run wrote it, and said, like a placement's.
 
 import path from "node:path";
+import { isInside, joinInside } from "../archive/entry-path.js";
 import { MpipError } from "../errors.js";
 import type { Reporter } from "../log.js";
 import { printable } from "../text.js";
 import { completeFs, type CommitFs, type FullCommitFs, sha256Hex } from "./fs-ops.js";
 import { errnoCode } from "./io-error.js";
-import { actions, isRemoveStep, readJournal, removeJournal, stepPaths, syncDir, type Journal, type JournalStep } from "./journal.js";
+import { actions, readJournal, removeJournal, stepPaths, syncDir, type Journal, type JournalStep } from "./journal.js";
 import { recordedOperation, words, type TargetOperation } from "./operation.js";
 import type { TargetLayout } from "./layout.js";
 import type { Found } from "./overlap.js";
@@ -41,7 +42,7 @@ export async function rollBack(journal: Journal, layout: TargetLayout, fs: Commi
       hint: `check \`${layout.target}\` by hand, then remove \`${layout.journal}\``,
     });
   }
-  await refuseLinkedPaths(journal, layout, ops);
+  const guarded = await journalGuard(journal, layout, ops);
   let failure: unknown;
   const leftAlone: string[] = [];
   for (const action of actions(journal).reverse()) {
@@ -50,10 +51,10 @@ export async function rollBack(journal: Journal, layout: TargetLayout, fs: Commi
         case "place": {
           const paths = stepPaths(journal, layout, action.index);
           if (paths.from !== undefined && !(await exists(ops, paths.from)) && (await exists(ops, paths.to))) {
-            if (await isOurs(ops, paths.to, action.step)) await ops.rename(paths.to, paths.from);
+            if (await isOurs(ops, paths.to, action.step)) await guarded.rename(paths.to, paths.from);
             else leftAlone.push(action.step.to);
           }
-          if ((await exists(ops, paths.backup)) && !(await exists(ops, paths.to)) && !(await exists(ops, paths.restore))) await ops.rename(paths.backup, paths.restore);
+          if ((await exists(ops, paths.backup)) && !(await exists(ops, paths.to)) && !(await exists(ops, paths.restore))) await guarded.rename(paths.backup, paths.restore);
           break;
         }
         case "remove": {
@@ -62,7 +63,7 @@ export async function rollBack(journal: Journal, layout: TargetLayout, fs: Commi
           // Its place is taken (by what another run wrote there since, or a folder that could not be
           // removed again): that stays, as for a placement whose file is not this commit's.
           if ((await exists(ops, paths.to)) || !(await isFolder(ops, path.dirname(paths.to)))) leftAlone.push(action.step.to);
-          else await ops.rename(paths.backup, paths.restore);
+          else await guarded.rename(paths.backup, paths.restore);
           break;
         }
         case "make-folder": {
@@ -76,7 +77,7 @@ export async function rollBack(journal: Journal, layout: TargetLayout, fs: Commi
             throw error;
           });
           if (found?.isDirectory() !== true) break;
-          await ops.rmdir(dir).catch((error: unknown) => {
+          await guarded.rmdir(dir).catch((error: unknown) => {
             if (!["ENOENT", "ENOTEMPTY", "EEXIST", "ENOTDIR"].includes(errnoCode(error) ?? "")) throw error;
           });
           break;
@@ -84,7 +85,7 @@ export async function rollBack(journal: Journal, layout: TargetLayout, fs: Commi
         case "remove-folder": {
           // Created again (parents come first in this order), so that removed files have somewhere to return to.
           const dir = path.join(layout.target, action.dir);
-          await ops.mkdir(dir).catch(async (error: unknown) => {
+          await guarded.mkdir(dir).catch(async (error: unknown) => {
             if (errnoCode(error) !== "EEXIST") throw error;
             if (!(await isFolder(ops, dir))) leftAlone.push(action.dir);
           });
@@ -179,22 +180,28 @@ export async function sweepLeftovers(layout: TargetLayout, reporter: Reporter, o
 
 /**
  * A journal comes with the folder it lies in (an image copied, unpacked or cloned from elsewhere can carry
- * one, and links beside it): before anything is moved, every path it names must lie in the target, or
- * in its staging folder, through no link. The staging folder must be a real folder, and nothing on the
- * way to a step's file, to its staged copy or backup, or to a folder the commit made or removed may be a
- * link: a rename through one would move files into or out of a place outside both.
- * @throws MpipError `unsafe-path`, with nothing moved.
+ * one, and links beside it), so a roll-back moves nothing it has not checked:
+ * - its staging folder must be one of mpip's for this target (by name) and a real folder, not a link;
+ * - nothing on the way to a path it names (a step's file, its staged copy or backup, a folder the commit
+ *   made or removed) may be a link, in the target or in the staging folder: a rename through one would
+ *   move files into or out of a place outside both. Checked for every path before anything moves, and
+ *   again for both ends of every move, since a move (a link put back from a backup) can make a path that
+ *   was clear lead through a link.
+ * Returns the operations, their renames so checked. @throws MpipError `unsafe-path`, with nothing moved.
  */
-async function refuseLinkedPaths(journal: Journal, layout: TargetLayout, fs: FullCommitFs): Promise<void> {
+async function journalGuard(journal: Journal, layout: TargetLayout, fs: FullCommitFs): Promise<FullCommitFs> {
   const staging = path.join(layout.home, journal.staging);
   const said = words(journalOperation(journal));
+  const hint = `this journal may not be mpip's (a folder copied from elsewhere can carry one): check \`${layout.target}\`, then remove \`${layout.journal}\` and \`${staging}\``;
   const refuse = (where: string, link: string) =>
-    new MpipError("unsafe-path", `the journal \`${layout.journal}\` of an interrupted ${said.runOn} \`${layout.target}\` names \`${printable(where)}\`, which lies through the link \`${printable(link)}\`; mpip moves nothing through links, so it cannot undo that ${said.noun}`, {
-      hint: `this journal may not be mpip's (a folder copied from elsewhere can carry one): check \`${layout.target}\`, then remove \`${layout.journal}\` and \`${staging}\``,
-    });
+    new MpipError("unsafe-path", `the journal \`${layout.journal}\` of an interrupted ${said.runOn} \`${layout.target}\` names \`${printable(where)}\`, which lies through the link \`${printable(link)}\`; mpip moves nothing through links, so it cannot undo that ${said.noun}`, { hint });
+  if (!layout.isStagingName(journal.staging)) {
+    throw new MpipError("unsafe-path", `the journal \`${layout.journal}\` of an interrupted ${said.runOn} \`${layout.target}\` names \`${printable(journal.staging)}\` as its staging folder, which is no name mpip gives one; mpip moves nothing into it, so it cannot undo that ${said.noun}`, { hint });
+  }
   if (!(await fs.lstat(staging)).isDirectory()) throw refuse(staging, staging);
-  const check = async (base: string, relative: string, self = false) => {
-    const parts = relative.split("/").filter((part) => part !== "");
+  /** Refuses `full` when a folder on its way from `base` (`self`: or `full` itself) is a link. */
+  const check = async (base: string, full: string, self = false) => {
+    const parts = path.relative(base, full).split(path.sep).filter((part) => part !== "");
     let at = base;
     for (const part of self ? parts : parts.slice(0, -1)) {
       at = path.join(at, part);
@@ -203,21 +210,33 @@ async function refuseLinkedPaths(journal: Journal, layout: TargetLayout, fs: Ful
         throw error;
       });
       if (found === undefined) return;
-      if (found.isSymbolicLink()) throw refuse(path.join(base, relative), at);
+      if (found.isSymbolicLink()) throw refuse(full, at);
       // Nothing deeper exists, or a file stands there (a commit that changes a path's type, half undone): nothing to go through.
       if (!found.isDirectory()) return;
     }
   };
+  const base = (full: string) => (isInside(staging, full, path.sep) ? staging : layout.target);
   for (const [index, step] of journal.steps.entries()) {
     const paths = stepPaths(journal, layout, index);
-    await check(layout.target, step.to);
-    if (!isRemoveStep(step)) {
-      await check(staging, path.relative(staging, paths.from!).split(path.sep).join("/"));
-      if (step.restoreAs !== undefined) await check(layout.target, step.restoreAs);
-    }
-    await check(staging, path.relative(staging, paths.backup).split(path.sep).join("/"));
+    for (const full of [paths.to, paths.from, paths.backup, paths.restore]) if (full !== undefined) await check(base(full), full);
   }
-  for (const dir of [...journal.dirs, ...(journal.emptied ?? []), ...(journal.cleared ?? [])]) await check(layout.target, dir, true);
+  for (const dir of [...journal.dirs, ...(journal.emptied ?? []), ...(journal.cleared ?? [])]) await check(layout.target, joinInside(layout.target, dir), true);
+  return {
+    ...fs,
+    rename: async (from, to) => {
+      await check(base(from), from);
+      await check(base(to), to);
+      await fs.rename(from, to);
+    },
+    mkdir: async (dir) => {
+      await check(base(dir), dir);
+      return fs.mkdir(dir);
+    },
+    rmdir: async (dir) => {
+      await check(base(dir), dir);
+      await fs.rmdir(dir);
+    },
+  };
 }
 
 async function exists(fs: FullCommitFs, file: string): Promise<boolean> {

@@ -145,6 +145,45 @@ describe("a planted journal moves nothing through a link", () => {
   });
 });
 
+describe("a planted journal moves nothing through a link its own moves put in place", () => {
+  test("a backup that is a link, put back first, then a step through it: refused at that move, nothing outside touched", async () => {
+    const s = await scene({ steps: [{ from: "f0", to: "a/evil.py", backup: true }, { from: "f1", to: "a", backup: true }] });
+    await symlink(s.outside, path.join(s.staging, "backup", "1"));
+    const outsideBefore = await snapshot(s.outside);
+    const result = await installInto(s.target);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /which lies through the link `.*img\/a`; mpip moves nothing through links/);
+    assert.deepEqual(await snapshot(s.outside), outsideBefore);
+  });
+
+  test("a staging folder that holds a link, put back as a folder of the target, then a step through it", async () => {
+    const s = await scene({ steps: [{ from: "f0", to: "a/sub/evil.py", backup: true }, { from: "f1", to: "a", backup: true }] });
+    await mkdir(path.join(s.staging, "backup", "1"));
+    await symlink(s.outside, path.join(s.staging, "backup", "1", "sub"));
+    const outsideBefore = await snapshot(s.outside);
+    const result = await installInto(s.target);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /lies through the link `.*img\/a\/sub`/);
+    assert.deepEqual(await snapshot(s.outside), outsideBefore);
+  });
+
+  test("a journal whose staging folder is not one of mpip's (`.ssh` beside the target): refused, nothing moved into it", async () => {
+    const parent = path.join(work.dir, `case-${++counter}`);
+    const target = path.join(parent, "img");
+    await mkdir(path.join(parent, ".ssh"), { recursive: true });
+    await mkdir(target);
+    await writeFile(path.join(target, "payload.txt"), "ssh-ed25519 AAAA attacker\n");
+    const { createHash } = await import("node:crypto");
+    const sha256 = createHash("sha256").update("ssh-ed25519 AAAA attacker\n").digest("hex");
+    await writeFile(path.join(parent, ".img.mpip-journal"), JSON.stringify({ mpip: 4, operation: "install", pid: 999999, since: "2020-01-01T00:00:00.000Z", staging: ".ssh", dirs: [], steps: [{ from: "authorized_keys", to: "payload.txt", backup: false, size: 26, sha256 }] }));
+    const result = await installInto(target);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /names `\.ssh` as its staging folder, which is no name mpip gives one/);
+    assert.deepEqual(await readdir(path.join(parent, ".ssh")), []);
+    assert.equal(await readFile(path.join(target, "payload.txt"), "utf8"), "ssh-ed25519 AAAA attacker\n");
+  });
+});
+
 test("a step with no digest is not taken for the commit's own: the user's file stays where it is", async () => {
   const s = await scene({ steps: [{ from: "x", to: "main.py", backup: false }] });
   await writeFile(path.join(s.target, "main.py"), "my app\n");
