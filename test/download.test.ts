@@ -6,7 +6,7 @@
 // holding other bytes under a name is refused with nothing written, and hostile names stay inside.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, test, type TestContext } from "node:test";
 import { listFiles, runMpip, snapshot, tempDir } from "./helpers/cli.js";
@@ -318,6 +318,17 @@ describe("downloading into a folder planted with a document of the same release"
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, new RegExp(`error: \`file/${short.slice(0, 2)}/${short}\` in \`.*planted\`, which the \`package/py/ringbuf/0\\.3\\.json\` there names for \`ringbuf\\.py\` of \`ringbuf 0\\.3\`, holds other bytes`));
     assert.deepEqual(await snapshot(g.dir), before);
+    // The file it names a link to a file with other bytes (never followed), or missing: refused the same way.
+    await writeFile(path.join(folder, "evil.py"), "print('not ringbuf')\n");
+    await rm(path.join(folder, "file", short.slice(0, 2), short));
+    await symlink("../../evil.py", path.join(folder, "file", short.slice(0, 2), short));
+    const linked = await mpip(g, ["download", "-d", folder, ...g.indexes, "ringbuf==0.3"]);
+    assert.equal(linked.code, 1, linked.stderr);
+    assert.match(linked.stderr, /names for `ringbuf\.py` of `ringbuf 0\.3`, is not a regular file; nothing was written/);
+    await rm(path.join(folder, "file", short.slice(0, 2), short));
+    const missing = await mpip(g, ["download", "-d", folder, ...g.indexes, "ringbuf==0.3"]);
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.match(missing.stderr, /names for `ringbuf\.py` of `ringbuf 0\.3`, is not there; nothing was written/);
   });
 });
 

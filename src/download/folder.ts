@@ -170,9 +170,10 @@ export async function planDownloadFolder(folder: string, outDir: string, artifac
 /**
  * A v2 document kept as the same release (a download or an index build finding it already there) names
  * each file by the short hash it was written under, which may be another than this run chose (a longer
- * one, after a collision). Each such file the folder holds must still be that file: one that holds other
- * bytes (changed since, or planted beside a document that says what this run fetched) is an error,
- * rather than a release left naming it while the run says all is well, and installs other code.
+ * one, after a collision). Each such file must be there, a regular file with this release's bytes: one
+ * that holds other bytes, is a link or is missing (changed since, or planted beside a document that says
+ * what this run fetched) is an error, rather than a release left naming it while the run says all is
+ * well, and installs other code, or nothing.
  * @throws MpipError `digest-mismatch`.
  */
 export async function checkNamedFiles(
@@ -188,12 +189,13 @@ export async function checkNamedFiles(
     const short = Array.isArray(pair) && typeof pair[1] === "string" ? pair[1].toLowerCase() : undefined;
     if (short === undefined || !/^[0-9a-f]{4,64}$/.test(short) || !file.sha256.startsWith(short)) continue;
     const there = await changes.look(hashedFilePath(short));
-    if (there.kind === "file" && there.sha256 !== file.sha256) {
-      const owner = `${printable(release.name)}${release.version === "" ? "" : ` ${printable(release.version)}`}`;
-      throw new MpipError("digest-mismatch", `\`${printable(hashedFilePath(short))}\` in \`${printable(changes.folder, 300)}\`, which the \`${printable(relative)}\` there names for \`${printable(file.dest, 200)}\` of \`${owner}\`, holds other bytes (sha256 ${there.sha256}, expected ${file.sha256}); nothing was written`, {
-        hint: "the file was changed after it was written there: restore it from a backup or an earlier copy of the folder, or write into a new folder (a written file is never rewritten)",
-      });
-    }
+    if (there.kind === "file" && there.sha256 === file.sha256) continue;
+    const owner = `${printable(release.name)}${release.version === "" ? "" : ` ${printable(release.version)}`}`;
+    // Other bytes, or no regular file at all (a link, a folder: never followed, never this release's file).
+    const holds = there.kind === "file" ? `holds other bytes (sha256 ${there.sha256}, expected ${file.sha256})` : there.kind === "missing" ? "is not there" : "is not a regular file";
+    throw new MpipError("digest-mismatch", `\`${printable(hashedFilePath(short))}\` in \`${printable(changes.folder, 300)}\`, which the \`${printable(relative)}\` there names for \`${printable(file.dest, 200)}\` of \`${owner}\`, ${holds}; nothing was written`, {
+      hint: "the folder was changed after it was written: restore the file from a backup or an earlier copy of the folder, or write into a new folder (a written file is never rewritten)",
+    });
   }
 }
 
