@@ -30,6 +30,10 @@ before(async () => {
     { name: "twin-a", version: "1.0", files: { "Twin.py": "TWIN = 1\n", "twin_a.py": "A = 1\n" } },
     { name: "twin-a", version: "2.0", files: { "twin_a.py": "A = 2\n" } },
     { name: "twin-b", version: "1.0", files: { "twin.py": "TWIN = 1\n", "twin_b.py": "B = 1\n" } },
+    // The same, the two spellings in a folder's name.
+    { name: "dtwin-a", version: "1.0", files: { "Pkg/twin.py": "TWIN = 1\n", "dtwin_a.py": "A = 1\n" } },
+    { name: "dtwin-a", version: "2.0", files: { "dtwin_a.py": "A = 2\n" } },
+    { name: "dtwin-b", version: "1.0", files: { "pkg/twin.py": "TWIN = 1\n", "dtwin_b.py": "B = 1\n" } },
   ];
   for (const spec of specs) await writeFile(path.join(sdists, sdistFilename(spec)), await buildSdist(spec));
   if (unavailable !== undefined) return;
@@ -93,6 +97,21 @@ describe("a target on a FAT filesystem", { skip: unavailable }, () => {
     await run("install", "-U", "--no-index", "-f", sdists, "-p", together, "twin-a");
     assert.deepEqual((await twin(together)).length, 1, "twin-b's file is still there after the upgrade");
     assert.equal(await readFile(path.join(together, "twin_a.py"), "utf8"), "A = 2\n");
+    // The two spellings in a folder's name: `Pkg/twin.py` of one package is `pkg/twin.py` of the other.
+    const folders = path.join(fat, `image${++counter}`);
+    await run("install", "--no-index", "-f", sdists, "-p", folders, "dtwin-a==1.0");
+    await run("install", "--no-index", "-f", sdists, "-p", folders, "dtwin-b");
+    // The folder's own spelling is the first package's: the file is looked for in it, whatever its case.
+    const inFolder = async (target: string) => {
+      const folder = (await readdir(target)).find((name) => name.toLowerCase() === "pkg");
+      return folder === undefined ? [] : readdir(path.join(target, folder));
+    };
+    await run("uninstall", "-y", "-p", folders, "dtwin-a");
+    assert.deepEqual(await inFolder(folders), ["twin.py"], "dtwin-b's file is still there");
+    const upgraded = path.join(fat, `image${++counter}`);
+    await run("install", "--no-index", "-f", sdists, "-p", upgraded, "dtwin-a==1.0", "dtwin-b");
+    await run("install", "-U", "--no-index", "-f", sdists, "-p", upgraded, "dtwin-a");
+    assert.deepEqual(await inFolder(upgraded), ["twin.py"], "dtwin-b's file is still there after the upgrade");
   });
 
   test("Ctrl-C in the middle of the commit gives the user's files back, every byte, under their own names", async () => {
