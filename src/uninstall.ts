@@ -204,11 +204,13 @@ function findOrphans(byKey: ReadonlyMap<string, readonly Distribution[]>, remove
  * @throws MpipError `bad-metadata`, before anything is changed.
  */
 function refuseUnrecorded(distributions: readonly Distribution[], target: string): void {
-  const unreadable = distributions.filter((item) => item.rows.length === 0 && !item.recordComplete);
+  // A RECORD lists at least itself (PEP 376): one that gives no row mpip accepts (missing, unreadable, empty as a
+  // card pulled mid-write leaves it, or every row refused) tells nothing of the package's files.
+  const unreadable = distributions.filter((item) => item.rows.length === 0);
   if (unreadable.length === 0) return;
   const named = unreadable.map((item) => `\`${printable(item.name)}${item.version === "" ? "" : ` ${printable(item.version, 80)}`}\` (\`${printable(item.distInfo)}/RECORD\`)`).join(", ");
   const first = unreadable[0]!;
-  throw new MpipError("bad-metadata", `cannot uninstall ${named} from \`${target}\`: ${unreadable.length === 1 ? "its RECORD is" : "their RECORDs are"} missing or unreadable, so mpip cannot tell which files ${unreadable.length === 1 ? "are its" : "are theirs"}; nothing was changed`, {
+  throw new MpipError("bad-metadata", `cannot uninstall ${named} from \`${target}\`: ${unreadable.length === 1 ? "its RECORD is" : "their RECORDs are"} missing, unreadable or lists nothing mpip accepts, so mpip cannot tell which files ${unreadable.length === 1 ? "are its" : "are theirs"}; nothing was changed`, {
     hint: `install it again over itself (\`mpip install --force-reinstall -p ${printable(shellWord(target))} ${printable(shellWord(first.name))}\`), which writes its record, then uninstall it; or remove its files and its \`.dist-info\` folder by hand`,
   });
 }

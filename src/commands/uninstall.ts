@@ -29,7 +29,8 @@ export interface UninstallFlags {
  * is installed; anything else is taken as it is.
  */
 export function projectOf(text: string): string {
-  return /^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:[<>=!~;@[(].*)?$/s.exec(text)?.[1] ?? text;
+  // A name as mip's rules have it (`_markupbase`, `__future__` too), then what a requirement puts after it.
+  return /^\s*([A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?)\s*(?:[<>=!~;@[(].*)?$/s.exec(text)?.[1] ?? text;
 }
 
 export async function uninstallCommand(names: string[], flags: UninstallFlags): Promise<number> {

@@ -119,7 +119,7 @@ async function resolveVersion(dir: string, value: string | undefined, layout: Pa
 async function fileDirective(dir: string, value: string, field: string): Promise<string> {
   if (!value.startsWith("file:")) return value;
   const texts = await Promise.all(parseList(value.slice(5)).map((file) => readProjectFile(dir, file, field, FILE)));
-  return texts.map((text) => text.replace(/\s+$/, "")).join("\n");
+  return texts.map((text) => text.trimEnd()).join("\n");
 }
 
 function people(names: string | undefined, emails: string | undefined): Person[] {

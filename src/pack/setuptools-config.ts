@@ -154,7 +154,7 @@ function fileList(table: Table, field: string, hint: string[] | undefined): stri
 /** The files' texts joined by newlines, as setuptools' `read_files`; each must lie inside the project. */
 async function readFiles(dir: string, table: Table, field: string, hint: string[] | undefined): Promise<string> {
   const texts = await Promise.all(fileList(table, field, hint).map((file) => readProjectFile(dir, file, `${field}.file`)));
-  return texts.map((text) => text.replace(/\s+$/, "")).join("\n");
+  return texts.map((text) => text.trimEnd()).join("\n");
 }
 
 /**

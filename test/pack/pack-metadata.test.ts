@@ -185,6 +185,22 @@ describe("setup.cfg layouts", () => {
   });
 });
 
+test("a `file:` directive's text with long runs of spaces is read in one pass (setup.cfg and pyproject's dynamic fields)", async () => {
+  // `\s+$` over such a text took time quadratic in the run: 200,000 spaces took half a minute.
+  const { dir, cleanup } = await tempDir();
+  try {
+    const spaces = " ".repeat(300_000);
+    await writeFile(path.join(dir, "setup.cfg"), "[metadata]\nname = spacey\nversion = file: VERSION\nlong_description = file: README.md\n");
+    await writeFile(path.join(dir, "VERSION"), `1.0${spaces}\n`);
+    await writeFile(path.join(dir, "README.md"), `x${spaces}y${spaces}\n`);
+    await writeFile(path.join(dir, "spacey.py"), "");
+    const project = await readProject(dir);
+    assert.equal(project.metadata.version, "1.0");
+  } finally {
+    await cleanup();
+  }
+});
+
 test("requires.txt holds plain lines: markers decided for MicroPython, extras left out", () => {
   const base = { name: "x", version: "1.0", dependencies: [] as string[] } as unknown as ProjectMetadata;
   const text = renderRequiresTxt({ ...base, dependencies: ['bar; implementation_name == "cpython"', 'baz[fast]>=1; implementation_name == "micropython"', "qux==2"] });
