@@ -11,10 +11,14 @@ export const DEFAULT_JOBS = 16;
 export const DEFAULT_LOCK_FILE = "pylock.toml";
 
 /**
- * upip installs into `sys.path[1]`: on the Unix port the first `MICROPYPATH` entry when it is set, else
- * `~/.micropython/lib`. `.frozen` and empty entries name no folder and are passed over.
+ * The target when `-p` is not given: `MPIP_TARGET` (the variable of install's `-p`, which every command
+ * that reads or changes a target takes too, so that one CI setting names the image for all of them);
+ * else where upip installs, `sys.path[1]`: on the Unix port the first `MICROPYPATH` entry when it is set,
+ * else `~/.micropython/lib`. `.frozen` and empty entries name no folder and are passed over; an empty
+ * variable counts as unset.
  */
 export function defaultTarget(env: NodeJS.ProcessEnv): string {
+  if (env.MPIP_TARGET !== undefined && env.MPIP_TARGET.trim() !== "") return env.MPIP_TARGET;
   const entry = (env.MICROPYPATH ?? "").split(path.delimiter).find((item) => item !== "" && item !== ".frozen");
   if (entry === undefined) return path.join(os.homedir(), ".micropython", "lib");
   return entry === "~" || entry.startsWith("~/") ? path.join(os.homedir(), entry.slice(1)) : entry;

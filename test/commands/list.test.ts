@@ -90,10 +90,18 @@ describe("mpip list", () => {
     assert.deepEqual(doc.warnings, []);
   });
 
-  test("the default target is install's: the first MICROPYPATH entry", async () => {
+  test("the default target is install's: MPIP_TARGET, else the first MICROPYPATH entry, for every command that reads one", async () => {
     const run = await runMpip(["list", "--json"], { env: { MICROPYPATH: `${image}${path.delimiter}/elsewhere` } });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(JSON.parse(run.stdout).target, image);
+    for (const command of [["list", "--json"], ["show", "--json", "tool"], ["freeze"], ["uninstall", "--dry-run", "--json", "tool"]]) {
+      const set = await runMpip(command, { env: { MPIP_TARGET: image, MICROPYPATH: "/elsewhere" } });
+      assert.equal(set.code, 0, `${command[0]}: ${set.stderr}`);
+      if (command[0] === "freeze") assert.match(set.stdout, /^tool==0\.3$|github:org\/tool@v0\.3/m);
+      else assert.equal(JSON.parse(set.stdout).target, image, command[0]);
+    }
+    // Empty counts as unset.
+    assert.equal(JSON.parse((await runMpip(["list", "--json"], { env: { MPIP_TARGET: "", MICROPYPATH: image } })).stdout).target, image);
   });
 
   test("an image upip made (no records) lists its files as in no record", async () => {
