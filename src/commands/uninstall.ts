@@ -85,9 +85,9 @@ function planLines(report: UninstallReport): Text[] {
 function renderUninstall(report: UninstallReport): Text[] {
   const count = report.packages.length;
   const what = `${count} package${count === 1 ? "" : "s"}`;
-  const head = report.dryRun ? `Would uninstall ${what} from \`${report.target}\` (dry run: nothing was changed)`
-    : report.done ? `Uninstalled ${what} from \`${report.target}\``
-    : `Uninstalled nothing: \`${report.target}\` is unchanged`;
+  // Declined at the question: the plan was shown just before it, and nothing it said would go is gone.
+  if (!report.dryRun && !report.done) return [`Uninstalled nothing: \`${report.target}\` is unchanged`];
+  const head = report.dryRun ? `Would uninstall ${what} from \`${report.target}\` (dry run: nothing was changed)` : `Uninstalled ${what} from \`${report.target}\``;
   const lines: Text[] = [head, ...planLines(report)];
   if (report.orphans.length > 0) {
     lines.push(`No longer needed by any installed package (remove them with --with-orphans): ${report.orphans.map((item) => `\`${printable(item.name)}==${printable(item.version)}\``).join(", ")}`);

@@ -2,10 +2,10 @@
 
 import assert from "node:assert/strict";
 import { mkdir, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { listFiles, runMpip, snapshot, tempDir } from "../helpers/cli.js";
+import { BIN, listFiles, runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { projectOf } from "../../src/commands/uninstall.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 
@@ -102,6 +102,22 @@ describe("mpip uninstall", () => {
     assert.equal(both.code, 1);
     assert.match(both.stderr, /error: none of `nosuch`, `nosuch2` is installed in/);
     assert.deepEqual(await snapshot(path.dirname(target)), before);
+  });
+
+  test("declined at the question on a terminal: nothing changed, said once, without the plan or the orphans again", async (t) => {
+    if (spawnSync("script", ["--version"]).status !== 0) return t.skip("util-linux `script` (a pseudo-terminal) is not installed");
+    const target = fresh();
+    assert.equal((await install(target, "webapp")).code, 0);
+    const before = await listFiles(target);
+    const command = [process.execPath, BIN, "uninstall", "-p", target, "webapp"].map((arg) => `'${arg.replace(/'/g, "'\\''")}'`).join(" ");
+    const { NODE_EXTRA_CA_CERTS: _, ...env } = process.env;
+    const ran = spawnSync("script", ["-qec", command, "/dev/null"], { input: "n\n", encoding: "utf8", env });
+    const shown = ran.stdout.replace(/\r\n/g, "\n");
+    assert.match(shown, /Proceed \(y\/N\)\?/, `${ran.stderr}\n${shown}`);
+    const answer = shown.slice(shown.indexOf("Proceed"));
+    assert.match(answer, /Uninstalled nothing: `.*` is unchanged/);
+    assert.doesNotMatch(answer, /No longer needed|webapp==1\.0/);
+    assert.deepEqual(await listFiles(target), before);
   });
 
   test("projectOf: the package a requirement names, mip's names too", () => {
