@@ -110,7 +110,9 @@ const PLANNED_COMMANDS = new Set<string>([]);
 export function unknownCommand(typed: string, commands: readonly string[]): MpipError {
   const real = commands.filter((name) => name !== "help");
   const holdsOne = real.some((name) => typed.includes(name));
-  const near = PLANNED_COMMANDS.has(typed) || holdsOne ? undefined : real.find((name) => editDistance(typed, name) <= (name.length <= 4 ? 1 : 2));
+  // The nearest one within reach (`unistall` is one letter from `uninstall`, two from `install`).
+  const reachable = PLANNED_COMMANDS.has(typed) || holdsOne ? [] : real.map((name) => ({ name, distance: editDistance(typed, name) })).filter(({ name, distance }) => distance <= (name.length <= 4 ? 1 : 2));
+  const near = reachable.sort((a, b) => a.distance - b.distance)[0]?.name;
   const shown = printable(typed, 40);
   const message = PLANNED_COMMANDS.has(typed)
     ? `unknown command '${shown}': mpip has no \`${shown}\` command yet`

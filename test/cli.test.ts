@@ -242,6 +242,10 @@ describe("unknown commands", () => {
     assert.equal(typo.stdout, "");
     assert.match(typo.stderr, /^error: unknown command 'instal' \(did you mean install\?\)$/m);
     assert.doesNotMatch(typo.stderr, /^Usage:/m);
+    // The nearest command, not the first within reach: `unistall` is one letter from uninstall, two from install.
+    for (const [typed, meant] of [["unistall", "uninstall"], ["unnstall", "uninstall"], ["instll", "install"], ["lok", "lock"]] as const) {
+      assert.match((await runMpip([typed])).stderr, new RegExp(`^error: unknown command '${typed}' \\(did you mean ${meant}\\?\\)$`, "m"), typed);
+    }
     const none = await runMpip(["help", "frobnicate", "--json"]);
     assert.equal(none.code, 2);
     assert.equal((JSON.parse(none.stdout) as { error: { message: string } }).error.message, "unknown command 'frobnicate'");
