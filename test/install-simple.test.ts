@@ -61,7 +61,7 @@ describe("simple API", () => {
     const target = path.join(work.dir, "pinned-yanked");
     const result = await install(target, "-i", `simple+${jsonIndex}`, "micropython-helper==2.0");
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /^warning: `micropython-helper 2\.0` \(`micropython-helper-2\.0\.tar\.gz`\) was yanked by `.*`; it is installed because it is pinned/m);
+    assert.match(result.stderr, /^warning: `micropython-helper 2\.0` \(`micropython-helper-2\.0\.tar\.gz`\) was yanked by `.*`; it is taken because it is pinned/m);
     const above = await install(path.join(work.dir, "unpinned-yanked"), "-i", `simple+${jsonIndex}`, "micropython-helper>=2");
     assert.equal(above.code, 1, above.stderr);
     assert.match(above.stderr, /^hint: available versions: 1\.1; yanked \(taken only when pinned with `==`\): 2\.0$/m);

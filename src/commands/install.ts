@@ -4,6 +4,7 @@
 import path from "node:path";
 import { cacheDir } from "../cache-dir.js";
 import { MpipError } from "../errors.js";
+import { setFromEnvironment } from "../cli-options.js";
 import { DEFAULT_INDEXES, defaultTarget } from "../defaults.js";
 import { install } from "../install.js";
 import type { Limits } from "../limits.js";
@@ -81,7 +82,11 @@ export function limitsFrom(flags: Pick<InstallFlags, (typeof LIMIT_FLAGS)[number
 }
 
 export async function installCommand(specs: string[], flags: InstallFlags): Promise<number> {
-  if (flags.lock !== undefined) return (await import("./sync.js")).installLockCommand(flags.lock, specs, flags);
+  // MPIP_LOCK (a CI job's, for every step) gives way to what the command line asks to install: the command
+  // line is over the environment. `--lock` typed beside them is the usage error installLockCommand says.
+  const lockFromEnvironment = flags.lock !== undefined && setFromEnvironment(flags, "lock");
+  const typedInstall = specs.length > 0 || (flags.requirement.length > 0 && !setFromEnvironment(flags, "requirement"));
+  if (flags.lock !== undefined && !(lockFromEnvironment && typedInstall)) return (await import("./sync.js")).installLockCommand(flags.lock, specs, flags);
   const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
   const reporter = new Reporter({ verbosity });
   const elapsed = stopwatch();

@@ -336,6 +336,10 @@ describe("lock, then install --lock", () => {
       const result = await runMpip([...command, "-p", fresh()], { env });
       assert.equal(result.code, 0, `${command[0]}: ${result.stderr}`);
     }
+    // MPIP_LOCK gives way to packages or -r typed on the command line (the command line is over the environment).
+    const typed = await runMpip(["install", "--no-index", "-f", work.dir, "-p", fresh(), "-r", reqs], { env: { MPIP_LOCK: lockFile } });
+    assert.equal(typed.code, 1, typed.stderr);
+    assert.match(typed.stderr, /^error: package `sensor-lib` \(given in `.*reqs\.txt` line 1\) was not found/m);
     // sync takes no -c at all: it is no option of sync's.
     const sync = await runMpip(["sync", lockFile, "-p", fresh(), "-c", constraints]);
     assert.equal(sync.code, 2, sync.stderr);
