@@ -104,6 +104,11 @@ function notAnIndex(text: string, cwd?: string): MpipError {
     return new MpipError("usage", `an index was given as \`${printable(text)}\`, with no URL or folder`, { hint: "give -i a URL such as `https://host/pypi` or a folder's path" });
   }
   const shown = printable(redactUrl(text).replace(/^([a-z]+\+)?[^/]*@/i, "$1***@"));
+  // Another scheme (`ftp://`): mpip fetches over http and https only (and reads folders).
+  const scheme = /^(?:[a-z]+\+)?([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1];
+  if (scheme !== undefined && !/^(https?|file)$/i.test(scheme)) {
+    return new MpipError("usage", `\`${shown}\` is not an http or https URL: mpip does not fetch over ${printable(scheme, 20)}`, { hint: "give the index's http or https URL, or a folder on this machine (a path, or a `file://` URL)" });
+  }
   // A scheme and `://` with a host that is no host (`http://[::1`): the URL is broken, its scheme is there.
   if (/^([a-z]+\+)?https?:\/\//i.test(text)) {
     return new MpipError("usage", `\`${shown}\` is not a valid URL`, { hint: "check the URL: it needs a host, a port (if any) from 1 to 65535, and brackets only around an IPv6 address" });

@@ -38,6 +38,7 @@ test("a folder, as a path (relative or absolute, taken as typed) or a file: URL 
   // Nothing given, or a URL whose scheme is there but whose host is no host: said as what it is.
   for (const empty of ["", "  ", "mip+", "SIMPLE+"]) throwsMpip(() => parseIndexLocation(empty, dir), "usage", "with no URL or folder");
   for (const broken of ["http://[::1", "https://host:99999/x", "mip+https://[nope/v2"]) throwsMpip(() => parseIndexLocation(broken, dir), "usage", "is not a valid URL");
+  for (const other of ["ftp://host/simple", "simple+sftp://host/x"]) throwsMpip(() => parseIndexLocation(other, dir), "usage", "is not an http or https URL: mpip does not fetch over");
 });
 
 test("links: http(s) from any document; file: only from a local index's document, and only inside its folder", () => {
