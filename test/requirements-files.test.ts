@@ -297,6 +297,16 @@ describe("options and variables in files", () => {
     assert.match(mismatch.message, /does not match the sha256/);
   });
 
+  test("a requirements file or a lock named without its option: the hint says to give it with -r or --lock", async () => {
+    const dir = path.join(work.dir, "forgot-option");
+    await writeTree(dir, { "requirements.txt": "lamp\n", "pylock.toml": 'lock-version = "1.0"\ncreated-by = "mpip"\npackages = []\n' });
+    for (const [file, option] of [["requirements.txt", "-r"], ["pylock.toml", "--lock"]] as const) {
+      const error = await failure(["--no-index", "-f", dir, "-p", freshTarget(), file], 1, { cwd: dir });
+      assert.equal(error.code, "not-found");
+      assert.equal(error.hint, `\`${file}\` is a file in this folder: to install what it lists, give it with \`${option} ${file}\``);
+    }
+  });
+
   test("${VAR} expands from the environment, credentials included; an unset one is a usage error naming it", async () => {
     const locked = await startIndexServer();
     try {

@@ -4,6 +4,7 @@
 // same inputs give the same plan whatever the network timing. The first task that fails stops the
 // others of its level (and, through the install's scope, everything else in flight).
 
+import { statSync } from "node:fs";
 import { RunScope } from "../cancel.js";
 import { MpipError } from "../errors.js";
 import type { Pool } from "../pool.js";
@@ -553,9 +554,21 @@ async function notFound(requirement: Requirement, sources: Source[], requests: R
   }
   const origins = typed.map((request) => request.requestedBy).filter((origin) => origin !== "the command line");
   const from = origins.length === 0 ? "" : ` (given in ${[...new Set(origins)].join(", ")})`;
+  // A requirements file or a lock named without its option (`mpip install requirements.txt`), as pip says.
+  const asFile = typed.some((request) => request.requestedBy === "the command line") ? fileOptionFor(requirement.name) : undefined;
   throw new MpipError("not-found", `package \`${name}\`${from} was not found in ${where}`, {
-    hint: [`check the spelling of the name, or ${add}`, ...notes].join("; "),
+    hint: asFile ?? [`check the spelling of the name, or ${add}`, ...notes].join("; "),
   });
+}
+
+/**
+ * For a name typed on the command line that is a file here with a requirements file's or a lock's name
+ * (`requirements.txt`, `reqs.in`, `pylock.toml`): the hint to give it with its option instead.
+ */
+function fileOptionFor(name: string): string | undefined {
+  const option = /\.(txt|in)$/i.test(name) ? "-r" : /^pylock(\.[^.]+)?\.toml$/i.test(name) ? "--lock" : undefined;
+  if (option === undefined || statSync(name, { throwIfNoEntry: false })?.isFile() !== true) return undefined;
+  return `\`${printable(name)}\` is a file in this folder: to install what it lists, give it with \`${option} ${printable(name)}\``;
 }
 
 function checkCompatible<T>(existing: ResolvedPackage<T>, request: Request): void {
