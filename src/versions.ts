@@ -98,7 +98,7 @@ export function specifierProblem(specifier: string): string | undefined {
 
 /**
  * Whether `version` satisfies the specifier set, clause by clause as PEP 440 defines each operator (and
- * as packaging, pip's library, implements them): a false when the version is not comparable or the
+ * as packaging, pip's library, implements them); false when the version is not comparable or the
  * specifier has a problem (see specifierProblem), which callers check first to say why.
  * - `==V` compares the public version unless V has a local label; `==V.*` matches by prefix, the
  *   release padded with zeros (`1` is `1.0.*`), the local label ignored; `!=` is its opposite;
