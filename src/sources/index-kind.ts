@@ -100,8 +100,11 @@ function checkFolder(folder: string, typed: string, cwd?: string): string {
 }
 
 function notAnIndex(text: string, cwd?: string): MpipError {
-  if (text.trim() === "" || /^(mip|pypi|simple)\+$/i.test(text.trim())) {
-    return new MpipError("usage", `an index was given as \`${printable(text)}\`, with no URL or folder`, { hint: "give -i a URL such as `https://host/pypi` or a folder's path" });
+  if (text.trim() === "") {
+    return new MpipError("usage", "an index was given as an empty value, with no URL or folder", { hint: "give a URL such as `https://host/pypi` or a folder's path (is a variable in the command unset?)" });
+  }
+  if (/^(mip|pypi|simple)\+$/i.test(text.trim())) {
+    return new MpipError("usage", `an index was given as \`${printable(text)}\`, a kind with no URL or folder after it`, { hint: `give the index's URL or folder after the kind: \`${printable(text.trim())}https://host/...\`` });
   }
   const shown = printable(redactUrl(text).replace(/^([a-z]+\+)?[^/]*@/i, "$1***@"));
   // Another scheme (`ftp://`): mpip fetches over http and https only (and reads folders).

@@ -179,7 +179,10 @@ class Reader {
     const hint = namedBy === undefined
       ? `check the path given to ${kind === "constraint" ? "-c" : "-r"}`
       : `a path in a requirements file is relative to the folder of that file (\`${printable(path.dirname(namedBy.shown))}\`)`;
-    const cannot = (error: NodeJS.ErrnoException) => new MpipError("usage", `cannot read the ${what} \`${file}\`${where} (${error.code ?? error.message})`, { cause: error, hint });
+    const cannot = (error: NodeJS.ErrnoException) =>
+      error.code === "ENOENT"
+        ? new MpipError("usage", `there is no ${what} \`${file}\`${where}`, { hint })
+        : new MpipError("usage", `cannot read the ${what} \`${file}\`${where} (${error.code ?? error.message})`, { cause: error, hint });
     const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
       throw cannot(error);
     });

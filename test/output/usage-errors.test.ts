@@ -162,7 +162,7 @@ describe("one exit code rule for what the user typed", () => {
       assert.ok(failure.hint !== undefined || code === "bad-requirement", spec);
     }
     const missing = await runMpip(["install", "-p", "image", "--json", "-r", path.join(work.dir, "absent.txt")], { cwd: work.dir });
-    assert.match(assertUsage(missing, true)!.message, /cannot read the requirements file/);
+    assert.match(assertUsage(missing, true)!.message, /there is no requirements file/);
   });
 
   test("a malformed line of a -r file exits 2, naming the file and the line", async () => {

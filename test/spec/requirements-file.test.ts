@@ -191,11 +191,11 @@ describe("readRequirementFiles", () => {
 
   test("a nested file that is missing, a folder or a FIFO is an error naming the line that names it", async () => {
     const dir = await writeTree(path.join(work.dir, "missing"), { "reqs.txt": "a\n-r gone.txt\n", "folder.txt": "-c sub\n", "sub/x": "", "fifo.txt": "-r pipe\n" });
-    await rejectsMpip(readRequirementFiles([{ path: path.join(dir, "reqs.txt"), kind: "requirement" }], {}), "usage", "cannot read the requirements file", "gone.txt", "(ENOENT)", "reqs.txt` line 2");
+    await rejectsMpip(readRequirementFiles([{ path: path.join(dir, "reqs.txt"), kind: "requirement" }], {}), "usage", "there is no requirements file", "gone.txt", "reqs.txt` line 2");
     await rejectsMpip(readRequirementFiles([{ path: path.join(dir, "folder.txt"), kind: "requirement" }], {}), "usage", "the constraints file", "is a folder", "folder.txt` line 1");
     execFileSync("mkfifo", [path.join(dir, "pipe")]);
     await rejectsMpip(readRequirementFiles([{ path: path.join(dir, "fifo.txt"), kind: "requirement" }], {}), "usage", "is not a regular file");
-    await rejectsMpip(readRequirementFiles([{ path: path.join(dir, "urls.txt"), kind: "constraint" }], {}), "usage", "cannot read the constraints file");
+    await rejectsMpip(readRequirementFiles([{ path: path.join(dir, "urls.txt"), kind: "constraint" }], {}), "usage", "there is no constraints file");
     await writeFile(path.join(dir, "url.txt"), "-r https://host.example/more.txt\n");
     await rejectsMpip(readRequirementFiles([{ path: path.join(dir, "url.txt"), kind: "requirement" }], {}), "usage", "url.txt` line 1", "is a URL");
   });
