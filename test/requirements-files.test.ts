@@ -117,6 +117,16 @@ describe("constraints", () => {
     }
   });
 
+  test("a version conflict that a constraint took part in names the constraint, and the hint holds every clause at once", async () => {
+    await server.addSdist({ name: "needs-new-ticker", version: "1.0", files: { "needs_new_ticker.py": "" }, requires: ["ticker>=2"] });
+    const constraints = path.join(work.dir, "below-two-again.txt");
+    await writeFile(constraints, "ticker<2\n");
+    const error = await failure(["-i", server.url, "-p", freshTarget(), "-c", constraints, "ticker", "needs-new-ticker"], 1);
+    assert.equal(error.code, "version-conflict");
+    assert.ok(error.message.includes(`was already chosen for the command line (\`ticker\`), within \`${constraints}\` line 1 (constraint \`ticker<2\`)`), error.message);
+    assert.match(error.hint ?? "", /every requirement on `ticker` must hold at once \(`ticker>=2,<2`\)/);
+  });
+
   test("a direct source must meet the constraints on its name; a constraint naming a source is refused", async () => {
     const dists = path.join(work.dir, "dists");
     await mkdir(dists, { recursive: true });

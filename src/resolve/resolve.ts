@@ -298,7 +298,7 @@ async function walk<T>(roots: Request[], options: ResolveOptions<T>, { chosen, l
       }
       const existing = chosen.get(key);
       if (existing === undefined) fresh.set(key, [...(fresh.get(key) ?? []), request]);
-      else if (request.direct === undefined) checkCompatible(existing, request);
+      else if (request.direct === undefined) checkCompatible(existing, request, constraints.get(normalizeName(existing.name)) ?? []);
       else joinDirect(existing, request, options);
     }
     options.onProgress?.({ resolved: chosen.size, pending: fresh.size });
@@ -571,7 +571,11 @@ function fileOptionFor(name: string): string | undefined {
   return `\`${printable(name)}\` is a file in this folder: to install what it lists, give it with \`${option} ${printable(name)}\``;
 }
 
-function checkCompatible<T>(existing: ResolvedPackage<T>, request: Request): void {
+/**
+ * A request for a name already chosen must accept the version chosen; `constraints` (on that name) are
+ * named in the error, as they took part in the choice.
+ */
+function checkCompatible<T>(existing: ResolvedPackage<T>, request: Request, constraints: readonly Constraint[] = []): void {
   const { specifier } = request.requirement;
   if (specifier === "" || satisfiesSpecifier(existing.version, specifier, { prereleases: true })) {
     existing.requests.push(request);
@@ -587,8 +591,9 @@ function checkCompatible<T>(existing: ResolvedPackage<T>, request: Request): voi
   // Every specifier on the name at once: a version that meets them all may exist (then asking for it first
   // settles the choice), or none does (then the packages cannot be installed together), which only the
   // listing tells; the hint shows the whole set rather than one side, which may well fail the other.
-  const all = [...new Set([...existing.requests, request].map((item) => item.requirement.specifier).filter((clause) => clause !== ""))].join(",");
-  throw new MpipError("version-conflict", `${request.requestedBy} requires \`${shown(request.requirement)}\`, but \`${printable(existing.name)} ${printable(existing.version, 80)}\` was already chosen for ${describeRequests(existing.requests)}`, {
+  const all = [...new Set([...existing.requests, request, ...constraints].map((item) => item.requirement.specifier).filter((clause) => clause !== ""))].join(",");
+  const within = constraints.length === 0 ? "" : `, within ${constraints.map(describeConstraint).join(", ")}`;
+  throw new MpipError("version-conflict", `${request.requestedBy} requires \`${shown(request.requirement)}\`, but \`${printable(existing.name)} ${printable(existing.version, 80)}\` was already chosen for ${describeRequests(existing.requests)}${within}`, {
     hint: `every requirement on \`${printable(existing.name)}\` must hold at once (\`${printable(existing.name + all)}\`): if a version meets them all, ask for it on the command line (\`'${printable(existing.name + all)}'\`), so that it is chosen first; if none does, these packages cannot be installed together (loosen one of the requirements, or install with --no-deps and choose)`,
   });
 }
