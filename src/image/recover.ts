@@ -14,6 +14,7 @@
 // itself killed is simply run again. A removed file whose place is taken (by another run's file) is
 // left as that run wrote it, and said, like a placement's.
 
+import type { Stats } from "node:fs";
 import path from "node:path";
 import { isInside, joinInside } from "../archive/entry-path.js";
 import { MpipError } from "../errors.js";
@@ -72,11 +73,7 @@ export async function rollBack(journal: Journal, layout: TargetLayout, fs: Commi
           // (a path that changes from file to folder), never made by it; in a folder mpip may not write,
           // removing it would fail for want of permission and leave the roll-back undone for good.
           const dir = path.join(layout.target, action.dir);
-          const found = await ops.lstat(dir).catch((error: unknown) => {
-            if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") return undefined;
-            throw error;
-          });
-          if (found?.isDirectory() !== true) break;
+          if ((await lookAt(ops, dir))?.isDirectory() !== true) break;
           await guarded.rmdir(dir).catch((error: unknown) => {
             if (!["ENOENT", "ENOTEMPTY", "EEXIST", "ENOTDIR"].includes(errnoCode(error) ?? "")) throw error;
           });
@@ -187,7 +184,7 @@ export async function sweepLeftovers(layout: TargetLayout, reporter: Reporter, o
  *   move files into or out of a place outside both. Checked for every path before anything moves, and
  *   again for both ends of every move, since a move (a link put back from a backup) can make a path that
  *   was clear lead through a link.
- * Returns the operations, their renames so checked. @throws MpipError `unsafe-path`, with nothing moved.
+ * Returns the operations, their moves and folder changes so checked. @throws MpipError `unsafe-path`, with nothing moved.
  */
 async function journalGuard(journal: Journal, layout: TargetLayout, fs: FullCommitFs): Promise<FullCommitFs> {
   const staging = path.join(layout.home, journal.staging);
@@ -205,10 +202,7 @@ async function journalGuard(journal: Journal, layout: TargetLayout, fs: FullComm
     let at = base;
     for (const part of self ? parts : parts.slice(0, -1)) {
       at = path.join(at, part);
-      const found = await fs.lstat(at).catch((error: unknown) => {
-        if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") return undefined;
-        throw error;
-      });
+      const found = await lookAt(fs, at);
       if (found === undefined) return;
       if (found.isSymbolicLink()) throw refuse(full, at);
       // Nothing deeper exists, or a file stands there (a commit that changes a path's type, half undone): nothing to go through.
@@ -240,12 +234,14 @@ async function journalGuard(journal: Journal, layout: TargetLayout, fs: FullComm
 }
 
 async function exists(fs: FullCommitFs, file: string): Promise<boolean> {
-  try {
-    await fs.lstat(file);
-    return true;
-  } catch (error) {
+  return (await lookAt(fs, file)) !== undefined;
+}
+
+/** What is at `file` (not following a link), or undefined where nothing is; other failures are thrown. */
+async function lookAt(fs: FullCommitFs, file: string): Promise<Stats | undefined> {
+  return fs.lstat(file).catch((error: unknown) => {
     // ENOTDIR: a file stands where the path needs a folder, so nothing is at the path itself.
-    if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") return false;
+    if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") return undefined;
     throw error;
-  }
+  });
 }

@@ -5,6 +5,7 @@
 import { lstatSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { widestFold } from "../image/name-rules.js";
+
 /**
  * The files of `removals` (target-relative, `/`-separated) that are, on the target's filesystem, a file
  * `kept` lists under another spelling: on FAT and macOS `Mod.py` and `mod.py` (or `Pkg/a.py` and

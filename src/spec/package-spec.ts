@@ -79,7 +79,7 @@ function classify(input: string, context: SpecContext): PackageSpec {
   const mip = MIP_STYLE.exec(text)?.groups;
   if (mip !== undefined) return { type: "requirement", requirement: pinned(mip.name!, mip.version!, text) };
   const requirement = parseRequirement(text, MIP_NAMES);
-  if (requirement.url !== undefined) return direct(/^file:/i.test(requirement.url) ? namedFileUrlSpec(requirement, context.cwd) : namedUrlSpec(requirement));
+  if (requirement.url !== undefined) return direct(namedUrlSpec(requirement, context.cwd));
   return { type: "requirement", requirement };
 }
 
@@ -152,23 +152,6 @@ function fileUrlSpec(text: string, cwd: string): DirectSpec {
     throw new MpipError("bad-spec", `\`${printable(text, 200)}\`: a \`#sha256=\` is checked for an sdist (.tar.gz) only`, { hint: "remove the fragment: a local module, package.json or folder is read as it is" });
   }
   return { ...spec, artifact: { ...spec.artifact, file: { ...spec.artifact.file, sha256 } } };
-}
-
-/**
- * PEP 508 `name @ file:///.../name-1.0.tar.gz`: the local sdist, which must be the project `name` by its
- * file name (a local file is renamed rather than named: its path alone then installs it again).
- */
-function namedFileUrlSpec(requirement: Requirement, cwd: string): DirectSpec {
-  const spec = fileUrlSpec(requirement.url!, cwd);
-  if (spec.artifact.type !== "dist") {
-    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: a \`name @ URL\` requirement must point at a .tar.gz sdist`, { hint: "give the path alone to install a module, a package.json or a project folder from it" });
-  }
-  if (normalizeName(spec.name) !== normalizeName(requirement.name)) {
-    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: the file \`${printable(spec.artifact.file.filename)}\` is an sdist of \`${printable(spec.name)}\`, not of \`${printable(requirement.name)}\``, {
-      hint: "give the sdist of the project named, or its path alone",
-    });
-  }
-  return requirement.marker === undefined ? spec : { ...spec, marker: requirement.marker };
 }
 
 /**
@@ -274,12 +257,21 @@ export function dependencySpec(requirement: Requirement): PackageSpec {
  * file is called (a forge's `archive/v1.0.tar.gz` too), as pip takes it; its own PKG-INFO must say so once
  * it is fetched (prepare/archive.ts).
  */
-function namedUrlSpec(requirement: Requirement): DirectSpec {
-  const spec = urlSpec(requirement.url!, requirement.name);
+function namedUrlSpec(requirement: Requirement, localFrom?: string): DirectSpec {
+  // `name @ file:///.../name-1.0.tar.gz` (typed by the user: `localFrom` is the folder it was typed in): the
+  // local sdist, which must be the project `name` by its file name (a local file is renamed rather than
+  // named: its path alone then installs it again). From a package's metadata, refused by urlSpec.
+  const local = localFrom !== undefined && /^file:/i.test(requirement.url!);
+  const spec = local ? fileUrlSpec(requirement.url!, localFrom) : urlSpec(requirement.url!, requirement.name);
   if (spec.artifact.type !== "dist") {
-    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: a \`name @ URL\` requirement must point at a .tar.gz sdist`, { hint: "give the URL alone to install a module or a package.json from it" });
+    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: a \`name @ URL\` requirement must point at a .tar.gz sdist`, { hint: `give the ${local ? "path" : "URL"} alone to install a module${local ? ", a package.json or a project folder" : " or a package.json"} from it` });
   }
-  return requirement.marker === undefined ? spec : { ...spec, marker: requirement.marker };
+  if (local && normalizeName(spec.name) !== normalizeName(requirement.name)) {
+    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: the file \`${printable(spec.artifact.file.filename)}\` is an sdist of \`${printable(spec.name)}\`, not of \`${printable(requirement.name)}\``, {
+      hint: "give the sdist of the project named, or its path alone",
+    });
+  }
+  return withMarker(spec, requirement.marker);
 }
 
 /**
