@@ -27,14 +27,15 @@ export interface DistFile {
  *   naming files by destination, with URLs or short hashes, and dependencies; `ref` is a shorthand
  *   spec's `@ref` and its repo, which the document's shorthands into that same repo inherit;
  * - `module`: one `.py` or `.mpy` file, installed at the top of the target under `dest`;
- * - `project`: a local project folder, installed as `mpip pack` would pack it;
+ * - `project`: a local project folder, installed as `mpip pack` would pack it; `named`, the project name a
+ *   `name @ file:///folder` gave it, which the packed project's own name must agree with;
  * - `installed`: what the target already holds (its record), when it satisfies every request (pip's rule).
  */
 export type Artifact =
   | { type: "dist"; file: DistFile }
   | { type: "package-json"; location: Location; mip?: MipIndexRef; ref?: RepoRef; sha256?: string }
   | { type: "module"; location: Location; dest: string; sha256?: string }
-  | { type: "project"; path: string }
+  | { type: "project"; path: string; named?: string }
   | { type: "installed"; distInfo: string; requiresDist: string[] };
 
 /** The sha256 an artifact is pinned to (an index's digest, a URL's `#sha256=`), if it has one. */

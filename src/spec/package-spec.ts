@@ -8,7 +8,7 @@
 import { statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { MpipError } from "../errors.js";
 import { redactUrl } from "../http.js";
 import { parseArchiveName } from "../sources/find-links.js";
@@ -138,20 +138,21 @@ function withMarker(spec: DirectSpec, marker: Marker | undefined): DirectSpec {
  */
 function fileUrlSpec(text: string, cwd: string): DirectSpec {
   const { url, sha256 } = splitHashFragment(text);
-  let file: string;
+  const spec = pathSpec(localPathOf(url), cwd);
+  if (sha256 === undefined) return spec;
+  if (spec.artifact.type !== "dist") throw notForSdist(text);
+  return { ...spec, artifact: { ...spec.artifact, file: { ...spec.artifact.file, sha256 } } };
+}
+
+/** The local path a `file:` URL (no fragment) names. Throws MpipError("bad-spec") for one that names none on this machine. */
+function localPathOf(url: string): string {
   try {
-    file = fileURLToPath(url);
+    return fileURLToPath(url);
   } catch (error) {
     throw new MpipError("bad-spec", `\`${printable(url)}\` is not a \`file:\` URL of a path on this machine (${(error as Error).message})`, {
       hint: "write it as `file:///absolute/path` (a host other than `localhost` is another machine), or give the path itself",
     });
   }
-  const spec = pathSpec(file, cwd);
-  if (sha256 === undefined) return spec;
-  if (spec.artifact.type !== "dist") {
-    throw new MpipError("bad-spec", `\`${printable(text, 200)}\`: a \`#sha256=\` is checked for an sdist (.tar.gz) only`, { hint: "remove the fragment: a local module, package.json or folder is read as it is" });
-  }
-  return { ...spec, artifact: { ...spec.artifact, file: { ...spec.artifact.file, sha256 } } };
 }
 
 /**
@@ -258,20 +259,58 @@ export function dependencySpec(requirement: Requirement): PackageSpec {
  * it is fetched (prepare/archive.ts).
  */
 function namedUrlSpec(requirement: Requirement, localFrom?: string): DirectSpec {
-  // `name @ file:///.../name-1.0.tar.gz` (typed by the user: `localFrom` is the folder it was typed in): the
-  // local sdist, which must be the project `name` by its file name (a local file is renamed rather than
-  // named: its path alone then installs it again). From a package's metadata, refused by urlSpec.
-  const local = localFrom !== undefined && /^file:/i.test(requirement.url!);
-  const spec = local ? fileUrlSpec(requirement.url!, localFrom) : urlSpec(requirement.url!, requirement.name);
+  // `name @ file:///...` (typed by the user: `localFrom` is the folder it was typed in). From a package's
+  // metadata, refused by urlSpec.
+  if (localFrom !== undefined && /^file:/i.test(requirement.url!)) return withMarker(namedLocalSpec(requirement, localFrom), requirement.marker);
+  const spec = urlSpec(requirement.url!, requirement.name);
   if (spec.artifact.type !== "dist") {
-    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: a \`name @ URL\` requirement must point at a .tar.gz sdist`, { hint: `give the ${local ? "path" : "URL"} alone to install a module${local ? ", a package.json or a project folder" : " or a package.json"} from it` });
+    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: a \`name @ URL\` requirement must point at a .tar.gz sdist`, { hint: "give the URL alone to install a module or a package.json from it" });
   }
-  if (local && normalizeName(spec.name) !== normalizeName(requirement.name)) {
-    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: the file \`${printable(spec.artifact.file.filename)}\` is an sdist of \`${printable(spec.name)}\`, not of \`${printable(requirement.name)}\``, {
+  return withMarker(spec, requirement.marker);
+}
+
+/**
+ * `name @ file:///...`, as pip reads it (and `pip freeze` writes it for a local install):
+ * - an sdist whose file name says the project `name` (`name-1.0.tar.gz`), the path alone;
+ * - an sdist whose file name says no project (`v1.0.tar.gz`): the project `name`, its version from its
+ *   PKG-INFO, which must name `name` (prepare/archive.ts), as for `name @ https://...`;
+ * - a project folder: packed as its path alone is (prepare/index.ts), its metadata must name `name`.
+ * An sdist whose file name says another project, a module or a package.json (which carry no project
+ * metadata to hold the name to) are refused. Throws MpipError("bad-spec").
+ */
+function namedLocalSpec(requirement: Requirement, cwd: string): DirectSpec {
+  const { name, text } = requirement;
+  const { url, sha256 } = splitHashFragment(requirement.url!);
+  const full = path.resolve(cwd, localPathOf(url));
+  const kind = statKind(full, url);
+  const href = pathToFileURL(full).href;
+  const file = path.basename(full);
+  if (kind === "folder") {
+    if (sha256 !== undefined) throw notForSdist(text);
+    if (statKind(path.join(full, "package.json"), undefined) === "file" && !declaresProjectMetadata(full)) {
+      throw new MpipError("bad-spec", `\`${printable(text)}\`: the folder holds a package.json and no Python project metadata (pyproject.toml, setup.cfg or setup.py) to say it is \`${printable(name)}\``, {
+        hint: "give the folder's path alone to install its package.json",
+      });
+    }
+    return { key: full, name, named: true, source: `${name} @ ${href}`, artifact: { type: "project", path: full, named: name } };
+  }
+  if (!SDIST_SUFFIX.test(file)) {
+    throw new MpipError("bad-spec", `\`${printable(text)}\`: a \`name @ file:\` requirement must point at a .tar.gz sdist or a project folder`, { hint: "give the path alone to install a module or a package.json from it" });
+  }
+  const location: Location = { type: "local", path: full };
+  const parsed = parseArchiveName(file);
+  if (parsed === undefined) return sdistSpec(file, location, href, sha256, name);
+  if (normalizeName(parsed.name) !== normalizeName(name)) {
+    throw new MpipError("bad-spec", `\`${printable(text)}\`: the file \`${printable(file)}\` is an sdist of \`${printable(parsed.name)}\`, not of \`${printable(name)}\``, {
       hint: "give the sdist of the project named, or its path alone",
     });
   }
-  return withMarker(spec, requirement.marker);
+  // A local file named for its project: its path alone installs it again.
+  return sdistSpec(file, location, full, sha256);
+}
+
+function notForSdist(text: string): MpipError {
+  return new MpipError("bad-spec", `\`${printable(text, 200)}\`: a \`#sha256=\` is checked for an sdist (.tar.gz) only`, { hint: "remove the fragment: a local module, package.json or folder is read as it is" });
 }
 
 /**
