@@ -213,11 +213,12 @@ export function firmwareTarget(flags: Pick<InstallFlags, "targetVersion" | "mpy"
  * The index list: the command line's (or the default), then each index option of the requirement files
  * in the order read: `-i` replaces the list so far, `--extra-index-url` adds to it (pip's
  * handle_option_line). Each must be an http(s) URL or a local folder (a path or `file:` URL), optionally
- * with a kind prefix; a bad one from a requirement file names its file and line.
+ * with a kind prefix; a bad one names where it was given: its option (`given` entries with an `origin`), or
+ * its requirement file and line.
  * @throws MpipError `usage`.
  */
-export function indexList(given: string[], changes: IndexChange[]): string[] {
-  let list: Array<{ url: string; origin?: string }> = given.map((url) => ({ url }));
+export function indexList(given: Array<string | { url: string; origin: string }>, changes: IndexChange[]): string[] {
+  let list: Array<{ url: string; origin?: string }> = given.map((entry) => (typeof entry === "string" ? { url: entry } : entry));
   for (const change of changes) list = change.type === "index-url" ? [{ url: change.url, origin: change.origin }] : [...list, { url: change.url, origin: change.origin }];
   return list.map(({ url, origin }) => {
     try {
@@ -228,6 +229,12 @@ export function indexList(given: string[], changes: IndexChange[]): string[] {
     }
     return url;
   });
+}
+
+/** The command line's indexes (or the default list), each named by its option for an error about it. */
+function typedIndexes(flags: Pick<InstallFlags, "indexUrl" | "extraIndexUrl">): Array<string | { url: string; origin: string }> {
+  const main = flags.indexUrl?.map((url) => ({ url, origin: "-i/--index-url" })) ?? DEFAULT_INDEXES;
+  return [...main, ...flags.extraIndexUrl.map((url) => ({ url, origin: "--extra-index-url" }))];
 }
 
 /** The flags that say where a resolution looks and how it chooses. */
@@ -243,7 +250,7 @@ export type ResolutionFlags = Pick<InstallFlags, "index" | "indexUrl" | "extraIn
  */
 export async function resolutionOptions(gathered: Gathered, flags: ResolutionFlags, given?: string[]) {
   const { requests, constraints, input, hashMode } = gathered;
-  const indexUrls = !flags.index || input.noIndex !== undefined ? [] : given ?? indexList([...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl], input.indexChanges);
+  const indexUrls = !flags.index || input.noIndex !== undefined ? [] : given ?? indexList(typedIndexes(flags), input.indexChanges);
   const findLinks = [...flags.findLinks, ...input.findLinks.map((link) => link.path)];
   if (indexUrls.length === 0 && findLinks.length === 0 && requests.some((request) => request.direct === undefined)) {
     throw new MpipError("usage", `--no-index${input.noIndex === undefined || !flags.index ? "" : ` (${input.noIndex})`} leaves no place to find packages`, { hint: "add a folder of sdists with `-f DIR`" });

@@ -19,7 +19,7 @@ import { printable } from "../text.js";
 import { expandShorthand, isShorthand, refFor, shorthandRepo, splitRef, withPackageJson, type GitHosts, type RepoRef } from "../sources/git-hosts.js";
 import type { Artifact, Location } from "../sources/types.js";
 import { parseMarker, type Marker } from "./markers.js";
-import { isWellFormed, parseUrl } from "../url.js";
+import { isWellFormed, parseUrl, urlFormProblem } from "../url.js";
 import { isComparableVersion } from "../versions.js";
 import { isMipName, isValidName, MAX_NAME_LENGTH, mipNameFrom, normalizeName } from "./names.js";
 import { parseRequirement, type Requirement } from "./requirement.js";
@@ -117,7 +117,7 @@ function isProjectNameAlone(text: string, cwd: string): boolean {
 
 /** A URL (http, https or file) or a local path, alone. */
 function directSpec(text: string, context: SpecContext): DirectSpec {
-  if (/^https?:\/\//i.test(text)) return urlSpec(text);
+  if (/^https?:/i.test(text)) return urlSpec(text);
   if (/^file:/i.test(text)) return fileUrlSpec(text, context.cwd);
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) {
     throw new MpipError("bad-spec", `\`${printable(redactUrl(text))}\` is not an http or https URL`, { hint: "name a package, an https:// URL, a local path, or `github:org/repo`" });
@@ -146,6 +146,8 @@ function fileUrlSpec(text: string, cwd: string): DirectSpec {
 
 /** The local path a `file:` URL (no fragment) names. Throws MpipError("bad-spec") for one that names none on this machine. */
 function localPathOf(url: string): string {
+  const problem = urlFormProblem(url);
+  if (problem !== undefined) throw new MpipError("bad-spec", `the \`file:\` URL \`${printable(url)}\` ${problem}`, { hint: "give a local file or folder as `file:///absolute/path`, or as its path" });
   try {
     return fileURLToPath(url);
   } catch (error) {
@@ -214,8 +216,9 @@ function urlSpec(text: string, named?: string): DirectSpec {
   const { url, sha256 } = splitHashFragment(text);
   const parsed = parseUrl(url);
   if (parsed === undefined) {
-    throw new MpipError("bad-spec", `\`${printable(redactUrl(url))}\` is not a valid URL`, {
-      hint: "check the URL: it needs a host, a port (if any) from 1 to 65535, and brackets only around an IPv6 address",
+    const problem = urlFormProblem(url);
+    throw new MpipError("bad-spec", `\`${printable(redactUrl(url))}\` is not a valid URL${problem === undefined ? "" : `: it ${problem}`}`, {
+      hint: problem === undefined ? "check the URL: it needs a host, a port (if any) from 1 to 65535, and brackets only around an IPv6 address" : "check the URL: an http or https URL is `https://host/path`",
     });
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
