@@ -307,13 +307,13 @@ export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, 
   await refuseUrls(flags.requirement, "file", "given with --requirement");
   await refuseUrls(flags.constraint, "file", "given with --constraint");
   const input = await readRequirementFiles([...flags.requirement.map((file) => ({ path: file, kind: "requirement" as const })), ...flags.constraint.map((file) => ({ path: file, kind: "constraint" as const }))]);
-  const lines = [...specs.map((text) => ({ text, origin, hashes: [] as string[] })), ...input.requirements];
+  const lines: Array<{ text: string; origin: string; hashes: string[]; folder?: string }> = [...specs.map((text) => ({ text, origin, hashes: [] as string[] })), ...input.requirements];
   const requests: Request[] = [];
   let skipped = 0;
   const context = { hosts: gitHostsFromEnv(), cwd: process.cwd() };
-  for (const { text, origin, hashes } of lines) {
+  for (const { text, origin, hashes, folder } of lines) {
     const withHashes = hashes.length > 0 ? { hashes } : {};
-    const spec = specAt(text, origin, context);
+    const spec = specAt(text, origin, folder === undefined ? context : { ...context, fileFolder: folder });
     // A marker (`name @ URL ; marker` too) that does not hold on MicroPython drops the request, as pip drops it for another platform.
     const marker = spec.type === "direct" ? spec.direct.marker : spec.requirement.marker;
     if (marker !== undefined && !evaluateMarker(marker)) {
@@ -329,7 +329,7 @@ export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, 
     if (requirement.extras.length > 0) reporter.warn(`${origin}: extras of \`${text}\` are ignored; MicroPython packages have none`);
     requests.push({ requirement, requestedBy: origin, ...withHashes });
   }
-  const constraints = input.constraints.flatMap(({ text, origin, hashes }) => constraintAt(text, origin, hashes, context));
+  const constraints = input.constraints.flatMap(({ text, origin, hashes, folder }) => constraintAt(text, origin, hashes, { ...context, fileFolder: folder }));
   const hashed = [...input.requirements, ...input.constraints].find((entry) => entry.hashes.length > 0);
   const reason = hashed !== undefined ? `${hashed.origin} has \`--hash\`` : input.requireHashes !== undefined ? `${input.requireHashes} has \`--require-hashes\`` : undefined;
   const hashMode = reason === undefined ? undefined : { reason };

@@ -49,6 +49,11 @@ export interface SpecContext {
   hosts: GitHosts;
   /** Relative paths resolve against it. */
   cwd: string;
+  /**
+   * The folder of the requirements file the spec is a line of. A relative path there is still relative to
+   * `cwd`, as pip reads it; one that names nothing from `cwd` but something from this folder says so.
+   */
+  fileFolder?: string;
 }
 
 const MIP_STYLE = /^(?<name>[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?)@(?<version>[^\s@/:;]+)$/;
@@ -79,7 +84,7 @@ function classify(input: string, context: SpecContext): PackageSpec {
   const mip = MIP_STYLE.exec(text)?.groups;
   if (mip !== undefined) return { type: "requirement", requirement: pinned(mip.name!, mip.version!, text) };
   const requirement = parseRequirement(text, MIP_NAMES);
-  if (requirement.url !== undefined) return direct(namedUrlSpec(requirement, context.cwd));
+  if (requirement.url !== undefined) return direct(namedUrlSpec(requirement, context));
   return { type: "requirement", requirement };
 }
 
@@ -118,11 +123,11 @@ function isProjectNameAlone(text: string, cwd: string): boolean {
 /** A URL (http, https or file) or a local path, alone. */
 function directSpec(text: string, context: SpecContext): DirectSpec {
   if (/^https?:/i.test(text)) return urlSpec(text);
-  if (/^file:/i.test(text)) return fileUrlSpec(text, context.cwd);
+  if (/^file:/i.test(text)) return fileUrlSpec(text, context);
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) {
     throw new MpipError("bad-spec", `\`${printable(redactUrl(text))}\` is not an http or https URL`, { hint: "name a package, an https:// URL, a local path, or `github:org/repo`" });
   }
-  return pathSpec(text, context.cwd);
+  return pathSpec(text, context);
 }
 
 function withMarker(spec: DirectSpec, marker: Marker | undefined): DirectSpec {
@@ -136,16 +141,23 @@ function withMarker(spec: DirectSpec, marker: Marker | undefined): DirectSpec {
  * checked for an sdist. Only on the command line and in requirements files: a package's metadata may not
  * name one (dependencySpec). Throws MpipError("bad-spec").
  */
-function fileUrlSpec(text: string, cwd: string): DirectSpec {
+function fileUrlSpec(text: string, context: SpecContext): DirectSpec {
   const { url, sha256 } = splitHashFragment(text);
-  const spec = pathSpec(localPathOf(url), cwd);
+  const spec = pathSpec(localPathOf(url), context, url);
   if (sha256 === undefined) return spec;
   if (spec.artifact.type !== "dist") throw notForSdist(text);
   return { ...spec, artifact: { ...spec.artifact, file: { ...spec.artifact.file, sha256 } } };
 }
 
-/** The local path a `file:` URL (no fragment) names. Throws MpipError("bad-spec") for one that names none on this machine. */
+/**
+ * The local path a `file:` URL (no fragment) names. A relative one (`file:../dist/x-1.0.tar.gz`,
+ * `file:./pkg`: no `//`, no leading `/`) is its path, percent-decoded, as pip reads it (its `url_to_path`),
+ * so relative to the current folder as any relative path is. Throws MpipError("bad-spec") for one that
+ * names none on this machine.
+ */
 function localPathOf(url: string): string {
+  const relative = /^file:(?!\/)([^?#]+)$/i.exec(url)?.[1];
+  if (relative !== undefined) return decodeURIComponentSafe(relative);
   const problem = urlFormProblem(url);
   if (problem !== undefined) throw new MpipError("bad-spec", `the \`file:\` URL \`${printable(url)}\` ${problem}`, { hint: "give a local file or folder as `file:///absolute/path`, or as its path" });
   try {
@@ -261,7 +273,7 @@ export function dependencySpec(requirement: Requirement): PackageSpec {
  * file is called (a forge's `archive/v1.0.tar.gz` too), as pip takes it; its own PKG-INFO must say so once
  * it is fetched (prepare/archive.ts).
  */
-function namedUrlSpec(requirement: Requirement, localFrom?: string): DirectSpec {
+function namedUrlSpec(requirement: Requirement, localFrom?: SpecContext): DirectSpec {
   // `name @ file:///...` (typed by the user: `localFrom` is the folder it was typed in). From a package's
   // metadata, refused by urlSpec.
   if (localFrom !== undefined && /^file:/i.test(requirement.url!)) return withMarker(namedLocalSpec(requirement, localFrom), requirement.marker);
@@ -281,11 +293,12 @@ function namedUrlSpec(requirement: Requirement, localFrom?: string): DirectSpec 
  * An sdist whose file name says another project, a module or a package.json (which carry no project
  * metadata to hold the name to) are refused. Throws MpipError("bad-spec").
  */
-function namedLocalSpec(requirement: Requirement, cwd: string): DirectSpec {
+function namedLocalSpec(requirement: Requirement, context: SpecContext): DirectSpec {
   const { name, text } = requirement;
   const { url, sha256 } = splitHashFragment(requirement.url!);
-  const full = path.resolve(cwd, localPathOf(url));
-  const kind = statKind(full, url);
+  const typed = localPathOf(url);
+  const full = path.resolve(context.cwd, typed);
+  const kind = statKind(full, url, { typed, context });
   const href = pathToFileURL(full).href;
   const file = path.basename(full);
   if (kind === "folder") {
@@ -355,10 +368,11 @@ function indexDocumentSpec(url: string, source: string, sha256: string | undefin
   return { key: normalizeName(place.name), name: place.name, named: true, ...(place.version === undefined ? {} : { version: place.version }), source, artifact };
 }
 
-function pathSpec(text: string, cwd: string): DirectSpec {
+/** A local path (`shown`: what was typed, when it was a `file:` URL). */
+function pathSpec(text: string, context: SpecContext, shown = text): DirectSpec {
   const expanded = text === "~" || text.startsWith("~/") ? path.join(os.homedir(), text.slice(1)) : text;
-  const full = path.resolve(cwd, expanded);
-  const kind = statKind(full, text);
+  const full = path.resolve(context.cwd, expanded);
+  const kind = statKind(full, shown, { typed: expanded, context });
   const location: Location = { type: "local", path: full };
   const file = path.basename(full);
   if (kind === "folder") {
@@ -375,16 +389,24 @@ function pathSpec(text: string, cwd: string): DirectSpec {
   });
 }
 
-function statKind(full: string, shown: string | undefined): "file" | "folder" | undefined {
+/**
+ * What is at `full`: undefined for nothing when `shown` is undefined; else nothing there is an error
+ * naming `shown`, whose hint, for a relative path `typed` on a requirements-file line that names
+ * something from the file's folder, says that such a path is relative to the current folder.
+ */
+function statKind(full: string, shown: string | undefined, from?: { typed: string; context: SpecContext }): "file" | "folder" | undefined {
   try {
     const stat = statSync(full);
     return stat.isDirectory() ? "folder" : "file";
   } catch (error) {
     if (shown === undefined) return undefined;
     const code = (error as NodeJS.ErrnoException).code ?? "";
-    throw new MpipError("bad-spec", `\`${printable(shown)}\` looks like a path, but there is nothing at \`${printable(full)}\` (${code})`, {
-      hint: "check the path; to install from an index, give the package's name",
-    });
+    const folder = from?.context.fileFolder;
+    const besideFile = folder !== undefined && !path.isAbsolute(from!.typed) ? path.resolve(folder, from!.typed) : undefined;
+    const hint = besideFile !== undefined && besideFile !== full && statKind(besideFile, undefined) !== undefined
+      ? `a relative path in a requirements file is relative to the current folder (\`${printable(from!.context.cwd)}\`), as pip reads it, not to the file's folder; it names \`${printable(besideFile)}\` from there: run mpip in \`${printable(folder!)}\`, or write the path from the current folder or as an absolute path`
+      : "check the path; to install from an index, give the package's name";
+    throw new MpipError("bad-spec", `\`${printable(shown)}\` looks like a path, but there is nothing at \`${printable(full)}\` (${code})`, { hint });
   }
 }
 
