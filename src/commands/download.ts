@@ -4,6 +4,7 @@
 import path from "node:path";
 import { download, type DownloadReport } from "../download.js";
 import { MpipError } from "../errors.js";
+import { versionNotFoundHint } from "../spec/shell-split.js";
 import { Reporter, type Verbosity } from "../log.js";
 import { jsonDocument, stopwatch } from "../render.js";
 import { catchSignals } from "../signals.js";
@@ -65,7 +66,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
     reporter.info(...renderDownloadSummary(report, elapsed(), firmwareOption));
     return EXIT_OK;
   } catch (error) {
-    const code = reportFailure(error, reporter, { json: flags.json, debug: flags.debug, typed });
+    const code = reportFailure(versionNotFoundHint(error, specs), reporter, { json: flags.json, debug: flags.debug, typed });
     return signals.exitCode ?? code;
   } finally {
     signals.dispose();

@@ -22,7 +22,7 @@ import { evaluateMarker } from "../spec/markers.js";
 import { readRequirementFiles, type IndexChange, type RequirementsInput } from "../spec/requirements-file.js";
 import { catchSignals } from "../signals.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
-import { checkRedirectedVersion, checkShellSplit, stdoutFilePath } from "../spec/shell-split.js";
+import { checkRedirectedVersion, checkShellSplit, stdoutFilePath, versionNotFoundHint } from "../spec/shell-split.js";
 import { writeStandard } from "../standard-streams.js";
 
 export { defaultTarget } from "../defaults.js";
@@ -129,7 +129,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
     reporter.info(...renderSummary(report, elapsed()));
     return EXIT_OK;
   } catch (error) {
-    const code = reportFailure(error, reporter, { json: flags.json, debug: flags.debug, typed });
+    const code = reportFailure(versionNotFoundHint(error, specs), reporter, { json: flags.json, debug: flags.debug, typed });
     return signals.exitCode ?? code;
   } finally {
     signals.dispose();

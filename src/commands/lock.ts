@@ -6,6 +6,7 @@
 import path from "node:path";
 import { DEFAULT_LOCK_FILE } from "../defaults.js";
 import { MpipError } from "../errors.js";
+import { versionNotFoundHint } from "../spec/shell-split.js";
 import { isLocalSpec, localSpec, packageSource, relativeInput, type LockedPackage } from "../lock/format.js";
 import { stripCredentials } from "../lock/from-resolution.js";
 import { Reporter, styled, type Text, type Verbosity } from "../log.js";
@@ -77,7 +78,7 @@ export async function lockCommand(specs: string[], flags: LockFlags): Promise<nu
         return reportFailure(error, reporter, { json: false, debug: flags.debug });
       }
     }
-    const code = reportFailure(error, reporter, { json: flags.json, debug: flags.debug, typed });
+    const code = reportFailure(versionNotFoundHint(error, specs), reporter, { json: flags.json, debug: flags.debug, typed });
     return signals.exitCode ?? code;
   } finally {
     signals.dispose();
