@@ -66,7 +66,7 @@ describe("name @ file:///... of an sdist that names no project, or of a project 
     const cases: Array<[string, RegExp]> = [
       [`mod @ ${url("mod.py")}`, /must point at a \.tar\.gz sdist or a project folder[\s\S]*hint: give the path alone/],
       [`doc @ ${url("doc")}`, /the folder holds a package\.json and no Python project metadata[\s\S]*hint: give the folder's path alone/],
-      [`my-proj @ ${url("my project")}#sha256=${"0".repeat(64)}`, /a `#sha256=` is checked for an sdist \(\.tar\.gz\) only/],
+      [`my-proj @ ${url("my project")}#sha256=${"0".repeat(64)}`, /a hash fragment \(`#sha256=`, `#md5=`, \.\.\.\) is checked for an sdist \(\.tar\.gz\) only/],
       [`ghost @ ${url("nothing here")}`, /there is nothing at/],
     ];
     for (const [spec, message] of cases) {

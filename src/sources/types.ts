@@ -17,7 +17,18 @@ export interface DistFile {
   packagetype: string;
   /** Lowercase hex, when the index gives one. */
   sha256?: string;
+  /** A URL fragment's digest in another algorithm (`#md5=`, `#sha512=`), checked as well. */
+  digest?: UrlDigest;
   yanked: boolean;
+}
+
+/**
+ * A digest a URL's fragment gives in an algorithm other than sha256, as pip takes them (its Link's
+ * `_SUPPORTED_HASHES`): `#sha1=`, `#sha224=`, `#sha384=`, `#sha512=`, `#md5=`. `hex` is lowercase.
+ */
+export interface UrlDigest {
+  algorithm: "md5" | "sha1" | "sha224" | "sha384" | "sha512";
+  hex: string;
 }
 
 /**
@@ -33,8 +44,8 @@ export interface DistFile {
  */
 export type Artifact =
   | { type: "dist"; file: DistFile }
-  | { type: "package-json"; location: Location; mip?: MipIndexRef; ref?: RepoRef; sha256?: string }
-  | { type: "module"; location: Location; dest: string; sha256?: string }
+  | { type: "package-json"; location: Location; mip?: MipIndexRef; ref?: RepoRef; sha256?: string; digest?: UrlDigest }
+  | { type: "module"; location: Location; dest: string; sha256?: string; digest?: UrlDigest }
   | { type: "project"; path: string; named?: string }
   | { type: "installed"; distInfo: string; requiresDist: string[] };
 

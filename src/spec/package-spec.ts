@@ -17,7 +17,7 @@ import { checkEntryPath } from "../archive/entry-path.js";
 import { declaresProjectMetadata } from "../pack/project-detect.js";
 import { printable } from "../text.js";
 import { expandShorthand, isShorthand, refFor, shorthandRepo, splitRef, withPackageJson, type GitHosts, type RepoRef } from "../sources/git-hosts.js";
-import type { Artifact, Location } from "../sources/types.js";
+import type { Artifact, Location, UrlDigest } from "../sources/types.js";
 import { parseMarker, type Marker } from "./markers.js";
 import { isWellFormed, parseUrl, urlFormProblem } from "../url.js";
 import { isComparableVersion } from "../versions.js";
@@ -137,16 +137,18 @@ function withMarker(spec: DirectSpec, marker: Marker | undefined): DirectSpec {
 /**
  * A `file:` URL typed by the user (RFC 8089; pip takes them in requirements, and `pip freeze` writes
  * `name @ file:///...` for a package installed from a local archive): the local path it names, read as
- * that path is (pathSpec: an sdist's file name must say its project and version), with a `#sha256=`
- * checked for an sdist. Only on the command line and in requirements files: a package's metadata may not
- * name one (dependencySpec). Throws MpipError("bad-spec").
+ * that path is (pathSpec: an sdist's file name must say its project and version), with a hash fragment
+ * (`#sha256=`, `#md5=`, ...: splitHashFragment) checked for an sdist; with pip's `#egg=NAME`, read as
+ * `NAME @ URL` (namedLocalSpec). Only on the command line and in requirements files: a package's metadata
+ * may not name one (dependencySpec). Throws MpipError("bad-spec").
  */
 function fileUrlSpec(text: string, context: SpecContext): DirectSpec {
-  const { url, sha256 } = splitHashFragment(text);
-  const spec = pathSpec(localPathOf(url), context, url);
-  if (sha256 === undefined) return spec;
+  const fragment = splitHashFragment(text);
+  if (fragment.egg !== undefined) return namedLocalSpec({ name: fragment.egg, extras: [], specifier: "", url: text, text }, context);
+  const spec = pathSpec(localPathOf(fragment.url), context, fragment.url);
+  if (fragment.sha256 === undefined && fragment.digest === undefined) return spec;
   if (spec.artifact.type !== "dist") throw notForSdist(text);
-  return { ...spec, artifact: { ...spec.artifact, file: { ...spec.artifact.file, sha256 } } };
+  return { ...spec, artifact: { ...spec.artifact, file: { ...spec.artifact.file, ...hashesOf(fragment) } } };
 }
 
 /**
@@ -218,14 +220,19 @@ function shorthandSpec(text: string, defaultRef: string | undefined, context: Sp
   if (MODULE_SUFFIX.test(spec)) return { key: spec, name, source, artifact: { type: "module", location, dest: moduleDest(lastSegment(spec), text) } };
   const repo = ref === undefined ? undefined : shorthandRepo(spec);
   const repoRef: RepoRef | undefined = ref === undefined || repo === undefined ? undefined : { repo, ref };
-  const onIndex = indexDocumentSpec(url, source, undefined, repoRef);
+  const onIndex = indexDocumentSpec(url, source, {}, repoRef);
   if (onIndex !== undefined) return onIndex;
   return { key: spec, name, source, artifact: { type: "package-json", location, ...(repoRef === undefined ? {} : { ref: repoRef }) } };
 }
 
-/** `named`: the project name a PEP 508 `name @ URL` gives it (see sdistSpec). */
-function urlSpec(text: string, named?: string): DirectSpec {
-  const { url, sha256 } = splitHashFragment(text);
+/**
+ * `named`: the project name a PEP 508 `name @ URL` gives it (see sdistSpec); pip's `#egg=NAME` gives one
+ * too, which must then be the same project.
+ */
+function urlSpec(text: string, given?: string): DirectSpec {
+  const fragment = splitHashFragment(text);
+  const { url, egg } = fragment;
+  const named = checkedEgg(given, egg, text);
   const parsed = parseUrl(url);
   if (parsed === undefined) {
     const problem = urlFormProblem(url);
@@ -239,12 +246,28 @@ function urlSpec(text: string, named?: string): DirectSpec {
   const file = decodeURIComponentSafe(lastSegment(parsed.pathname));
   const source = redactUrl(url);
   const location: Location = { type: "remote", url };
-  if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, source, sha256, named);
-  if (MODULE_SUFFIX.test(file)) return { key: url, name: nameFromFile(stem(file), source), source, artifact: { type: "module", location, dest: moduleDest(file, source), ...(sha256 ? { sha256 } : {}) } };
+  const hashes = hashesOf(fragment);
+  if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, source, hashes, named);
+  if (egg !== undefined && given === undefined) {
+    throw new MpipError("bad-spec", `\`${printable(redactUrl(text), 200)}\`: \`#egg=\` names the project of an sdist (.tar.gz), and this URL is none`, { hint: "remove `#egg=`: a module or a package.json is installed by its URL alone" });
+  }
+  if (MODULE_SUFFIX.test(file)) return { key: url, name: nameFromFile(stem(file), source), source, artifact: { type: "module", location, dest: moduleDest(file, source), ...hashes } };
   const documentUrl = parsed.pathname.endsWith(".json") ? url : withPackageJson(url);
-  const onIndex = indexDocumentSpec(documentUrl, source, sha256);
+  const onIndex = indexDocumentSpec(documentUrl, source, hashes);
   if (onIndex !== undefined) return onIndex;
-  return { key: documentUrl, name: displayName(parsed.pathname, source), source, artifact: { type: "package-json", location: { type: "remote", url: documentUrl }, ...(sha256 ? { sha256 } : {}) } };
+  return { key: documentUrl, name: displayName(parsed.pathname, source), source, artifact: { type: "package-json", location: { type: "remote", url: documentUrl }, ...hashes } };
+}
+
+/**
+ * The project name of a URL: `name @ URL`'s (`given`), pip's `#egg=NAME`, or both when they are the same
+ * project (PEP 503 normalized), as pip requires. @throws MpipError `bad-spec` when they differ.
+ */
+function checkedEgg(given: string | undefined, egg: string | undefined, text: string): string | undefined {
+  if (given === undefined || egg === undefined) return given ?? egg;
+  if (normalizeName(given) === normalizeName(egg)) return given;
+  throw new MpipError("bad-spec", `\`${printable(given)} @ ${printable(redactUrl(text), 200)}\` names two projects: \`${printable(given)}\` before \`@\` and \`${printable(egg)}\` in \`#egg=\``, {
+    hint: "give the project's name once: `NAME @ URL` without `#egg=`",
+  });
 }
 
 /**
@@ -294,15 +317,18 @@ function namedUrlSpec(requirement: Requirement, localFrom?: SpecContext): Direct
  * metadata to hold the name to) are refused. Throws MpipError("bad-spec").
  */
 function namedLocalSpec(requirement: Requirement, context: SpecContext): DirectSpec {
-  const { name, text } = requirement;
-  const { url, sha256 } = splitHashFragment(requirement.url!);
+  const { text } = requirement;
+  const fragment = splitHashFragment(requirement.url!);
+  const { url } = fragment;
+  const name = checkedEgg(requirement.name, fragment.egg, requirement.url!)!;
+  const hashes = hashesOf(fragment);
   const typed = localPathOf(url);
   const full = path.resolve(context.cwd, typed);
   const kind = statKind(full, url, { typed, context });
   const href = pathToFileURL(full).href;
   const file = path.basename(full);
   if (kind === "folder") {
-    if (sha256 !== undefined) throw notForSdist(text);
+    if (fragment.sha256 !== undefined || fragment.digest !== undefined) throw notForSdist(text);
     if (statKind(path.join(full, "package.json"), undefined) === "file" && !declaresProjectMetadata(full)) {
       throw new MpipError("bad-spec", `\`${printable(text)}\`: the folder holds a package.json and no Python project metadata (pyproject.toml, setup.cfg or setup.py) to say it is \`${printable(name)}\``, {
         hint: "give the folder's path alone to install its package.json",
@@ -315,18 +341,18 @@ function namedLocalSpec(requirement: Requirement, context: SpecContext): DirectS
   }
   const location: Location = { type: "local", path: full };
   const parsed = parseArchiveName(file);
-  if (parsed === undefined) return sdistSpec(file, location, href, sha256, name);
+  if (parsed === undefined) return sdistSpec(file, location, href, hashes, name);
   if (normalizeName(parsed.name) !== normalizeName(name)) {
     throw new MpipError("bad-spec", `\`${printable(text)}\`: the file \`${printable(file)}\` is an sdist of \`${printable(parsed.name)}\`, not of \`${printable(name)}\``, {
       hint: "give the sdist of the project named, or its path alone",
     });
   }
   // A local file named for its project: its path alone installs it again.
-  return sdistSpec(file, location, full, sha256);
+  return sdistSpec(file, location, full, hashes);
 }
 
 function notForSdist(text: string): MpipError {
-  return new MpipError("bad-spec", `\`${printable(text, 200)}\`: a \`#sha256=\` is checked for an sdist (.tar.gz) only`, { hint: "remove the fragment: a local module, package.json or folder is read as it is" });
+  return new MpipError("bad-spec", `\`${printable(text, 200)}\`: a hash fragment (\`#sha256=\`, \`#md5=\`, ...) is checked for an sdist (.tar.gz) only`, { hint: "remove the fragment: a local module, package.json or folder is read as it is" });
 }
 
 /**
@@ -335,9 +361,9 @@ function notForSdist(text: string): MpipError {
  * version its PKG-INFO will give, and whose `source` is the `name @ URL` that installs it again. Either
  * way its PKG-INFO must agree once it is fetched.
  */
-function sdistSpec(file: string, location: Location, source: string, sha256: string | undefined, named?: string): DirectSpec {
+function sdistSpec(file: string, location: Location, source: string, hashes: { sha256?: string; digest?: UrlDigest }, named?: string): DirectSpec {
   const parsed = parseArchiveName(file);
-  const dist = { filename: file, location, packagetype: "sdist", yanked: false, ...(sha256 ? { sha256 } : {}) };
+  const dist = { filename: file, location, packagetype: "sdist", yanked: false, ...hashes };
   if (named !== undefined && !fileNamesProject(file, named)) {
     // Written back as given (a record for `mpip freeze`, a lock): the URL alone would not say the project.
     return { key: normalizeName(named), name: named, named: true, source: `${named} @ ${source}`, artifact: { type: "dist", file: dist } };
@@ -355,7 +381,7 @@ function sdistSpec(file: string, location: Location, source: string, sha256: str
  * the package `name` of the v2 index at `{index}`: it is named so (and answers requests for that name, as
  * an sdist's file name does), and its hash-only files come from that index.
  */
-function indexDocumentSpec(url: string, source: string, sha256: string | undefined, ref?: RepoRef): DirectSpec | undefined {
+function indexDocumentSpec(url: string, source: string, hashes: { sha256?: string; digest?: UrlDigest }, ref?: RepoRef): DirectSpec | undefined {
   const place = mipDocumentLocation(url);
   if (place === undefined) return undefined;
   const artifact: Artifact = {
@@ -363,7 +389,7 @@ function indexDocumentSpec(url: string, source: string, sha256: string | undefin
     location: { type: "remote", url },
     mip: { base: place.base, flavor: place.flavor },
     ...(ref === undefined ? {} : { ref }),
-    ...(sha256 ? { sha256 } : {}),
+    ...hashes,
   };
   return { key: normalizeName(place.name), name: place.name, named: true, ...(place.version === undefined ? {} : { version: place.version }), source, artifact };
 }
@@ -381,7 +407,7 @@ function pathSpec(text: string, context: SpecContext, shown = text): DirectSpec 
     }
     return { key: full, name: nameFromFile(file, text), source: full, artifact: { type: "project", path: full } };
   }
-  if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, full, undefined);
+  if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, full, {});
   if (MODULE_SUFFIX.test(file)) return { key: full, name: nameFromFile(stem(file), text), source: full, artifact: { type: "module", location, dest: file } };
   if (/\.json$/i.test(file)) return { key: full, name: displayName(path.dirname(full), text), source: full, artifact: { type: "package-json", location } };
   throw new MpipError("bad-spec", `\`${printable(text)}\` is not something mpip can install`, {
@@ -418,14 +444,63 @@ export function looksLikePath(text: string): boolean {
   return SDIST_SUFFIX.test(text) || MODULE_SUFFIX.test(text) || /\.json$/i.test(text);
 }
 
-/** pip's `URL#sha256=HEX`: the hash is checked, and the fragment is not sent. */
-function splitHashFragment(text: string): { url: string; sha256?: string } {
+/** The hex digits of each hash a URL's fragment may give (pip's Link `_SUPPORTED_HASHES`). */
+const DIGEST_LENGTHS = { sha256: 64, sha512: 128, sha384: 96, sha224: 56, sha1: 40, md5: 32 } as const;
+
+/** What a URL's fragment said: the hash to check (sha256, or one digest in another algorithm) and pip's `egg=` name. */
+interface Fragment {
+  /** The URL without its fragment (which is not sent). */
+  url: string;
+  sha256?: string;
+  digest?: UrlDigest;
+  /** pip's legacy `#egg=NAME`: the project the URL is, as `NAME @ URL` says it. */
+  egg?: string;
+}
+
+/**
+ * A URL's fragment as pip reads it (its Link): `key=value` parts joined by `&`, each `egg=NAME` or a hash
+ * (`sha256=`, `sha512=`, `sha384=`, `sha224=`, `sha1=`, `md5=`, its full hex digest), at most one of each
+ * kind. Where pip ignores other parts, mpip refuses them: a misspelt hash (`#sha265=`) would otherwise
+ * leave the file unchecked. @throws MpipError `bad-spec`.
+ */
+function splitHashFragment(text: string): Fragment {
   const at = text.indexOf("#");
   if (at < 0) return { url: text };
   const fragment = text.slice(at + 1);
-  const match = /^sha256=([0-9a-fA-F]{64})$/.exec(fragment);
-  if (match === null) throw new MpipError("bad-spec", `the URL fragment \`#${printable(fragment, 80)}\` is not \`#sha256=<64 hex digits>\``, { hint: "remove it, or give the file's full sha256" });
-  return { url: text.slice(0, at), sha256: match[1]!.toLowerCase() };
+  const result: Fragment = { url: text.slice(0, at) };
+  let hashes = 0;
+  for (const part of fragment.split("&")) {
+    const [key = "", value = ""] = part.split(/=(.*)/s);
+    const lower = key.toLowerCase();
+    const shown = `\`#${printable(fragment, 80)}\``;
+    if (lower === "egg") {
+      if (result.egg !== undefined || !isValidName(value)) {
+        throw new MpipError("bad-spec", `the URL fragment ${shown} ${result.egg !== undefined ? "gives `egg=` twice" : `has \`egg=${printable(value, 80)}\`, which is not a project name`}`, { hint: "write `#egg=NAME` once, with the project's name, or `NAME @ URL` instead" });
+      }
+      result.egg = value;
+      continue;
+    }
+    if (Object.hasOwn(DIGEST_LENGTHS, lower)) {
+      const algorithm = lower as keyof typeof DIGEST_LENGTHS;
+      const digits = DIGEST_LENGTHS[algorithm];
+      if (!new RegExp(`^[0-9a-fA-F]{${digits}}$`).test(value)) {
+        throw new MpipError("bad-spec", `the URL fragment ${shown} is not \`#sha256=<64 hex digits>\` or another hash with its full digest: \`#${algorithm}=\` takes ${digits} hex digits`, { hint: "remove it, or give the file's full digest (`sha256sum FILE` prints its sha256)" });
+      }
+      if (++hashes > 1) throw new MpipError("bad-spec", `the URL fragment ${shown} gives more than one hash`, { hint: "give one hash, preferably `#sha256=<hex>`" });
+      if (algorithm === "sha256") result.sha256 = value.toLowerCase();
+      else result.digest = { algorithm, hex: value.toLowerCase() };
+      continue;
+    }
+    throw new MpipError("bad-spec", `the URL fragment ${shown} is not \`#sha256=<64 hex digits>\` nor another part mpip reads${lower === "subdirectory" ? " (mpip installs an archive whole: it has no `subdirectory=`)" : ""}`, {
+      hint: "a URL's fragment may give `egg=NAME` and one hash, `sha256=` (or `sha512=`, `sha384=`, `sha224=`, `sha1=`, `md5=`) with the full hex digest, joined by `&`; remove anything else",
+    });
+  }
+  return result;
+}
+
+/** The hash fields of a fragment, to spread into an artifact. */
+function hashesOf(fragment: Fragment): { sha256?: string; digest?: UrlDigest } {
+  return { ...(fragment.sha256 === undefined ? {} : { sha256: fragment.sha256 }), ...(fragment.digest === undefined ? {} : { digest: fragment.digest }) };
 }
 
 /** A module is installed under its file name, which comes from a URL: it gets the checks of an archive entry. */
