@@ -10,7 +10,7 @@ import { jsonDocument, stopwatch } from "../render.js";
 import { catchSignals } from "../signals.js";
 import { printable, quantity, styled, type Text } from "../text.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
-import { checkBuildFlags, fetchOptions, gatherRequests, resolutionOptions, type Gathered, type InstallFlags } from "./install.js";
+import { checkBuildFlags, fetchOptions, gatherRequests, resolutionOptions, withRelease, type Gathered, type InstallFlags } from "./install.js";
 import { writeStandard } from "../standard-streams.js";
 import { mipFlavor } from "../mpy/target.js";
 import { lockClash } from "./sync.js";
@@ -57,6 +57,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
       ...(flags.lock === undefined ? {} : { lockFile: flags.lock }),
       ...fetchOptions(flags),
       ...(firmware === undefined ? {} : { firmware }),
+      ...withRelease(flags),
       signal: signals.signal,
       reporter,
     });

@@ -163,7 +163,7 @@ async function requirements(specs: string[], flags: LockFlags, reporter: Reporte
     throw new MpipError("usage", "nothing to lock", { hint: "name packages (`mpip lock NAME`), a requirements file (`-r FILE`), or run it in a project folder whose pyproject.toml lists `dependencies`" });
   }
   const project = await readProject(cwd);
-  return { ...(await gatherRequests(project.metadata.dependencies, { requirement: [], constraint: flags.constraint }, reporter, `\`${project.metadataFile}\``)), from: project.metadataFile };
+  return { ...(await gatherRequests(project.metadata.dependencies, { ...flags, requirement: [] }, reporter, `\`${project.metadataFile}\``)), from: project.metadataFile };
 }
 
 /**

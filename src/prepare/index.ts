@@ -114,7 +114,7 @@ function keepInstalled(artifact: Extract<Artifact, { type: "installed" }>, conte
     try {
       const spec = parsePackageSpec(line, context.spec);
       const marker = spec.type === "direct" ? spec.direct.marker : spec.requirement.marker;
-      if (marker === undefined || evaluateMarker(marker)) dependencies.push(spec);
+      if (marker === undefined || evaluateMarker(marker, context.markers)) dependencies.push(spec);
     } catch {
       // A line another tool wrote that mpip cannot read names nothing to install.
     }
