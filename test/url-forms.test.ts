@@ -28,11 +28,11 @@ async function refused(args: string[], code: number, message: RegExp): Promise<v
 
 describe("URLs with no host or no path are refused wherever a URL is typed", () => {
   test("index options on the command line", async () => {
-    await refused(["-i", "http:///x", "foo"], 2, /^error: -i\/--index-url: the index URL `http:\/\/\/x` is not a valid URL: it has no host/m);
-    await refused(["--index-url", "simple+https:x/simple", "foo"], 2, /-i\/--index-url: the index URL `https:x\/simple` is not a valid URL: it has no `\/\/` and host/);
-    await refused(["--extra-index-url", "https:/x", "foo"], 2, /--extra-index-url: the index URL `https:\/x` is not a valid URL: it has no `\/\/` and host/);
-    await refused(["-i", "file:", "foo"], 2, /-i\/--index-url: `file:` is not a `file:` URL of a folder on this machine: it names no path/);
-    await refused(["--extra-index-url", "mip+file://", "foo"], 2, /--extra-index-url: `file:\/\/` is not a `file:` URL of a folder.*names no path/);
+    await refused(["-i", "http:///x", "foo"], 2, /^error: the index URL `http:\/\/\/x` \(given with -i\/--index-url\) is not a valid URL: it has no host/m);
+    await refused(["--index-url", "simple+https:x/simple", "foo"], 2, /the index URL `https:x\/simple` \(given with -i\/--index-url\) is not a valid URL: it has no `\/\/` and host/);
+    await refused(["--extra-index-url", "https:/x", "foo"], 2, /the index URL `https:\/x` \(given with --extra-index-url\) is not a valid URL: it has no `\/\/` and host/);
+    await refused(["-i", "file:", "foo"], 2, /`file:` \(given with -i\/--index-url\) is not a `file:` URL of a folder on this machine: it names no path/);
+    await refused(["--extra-index-url", "mip+file://", "foo"], 2, /`file:\/\/` \(given with --extra-index-url\) is not a `file:` URL of a folder.*names no path/);
   });
 
   test("specs on the command line, bare and after `name @`", async () => {

@@ -227,16 +227,16 @@ export function firmwareRelease(flags: Partial<Pick<InstallFlags, "targetVersion
  * The index list: the command line's (or the default), then each index option of the requirement files
  * in the order read: `-i` replaces the list so far, `--extra-index-url` adds to it (pip's
  * handle_option_line). Each must be an http(s) URL or a local folder (a path or `file:` URL), optionally
- * with a kind prefix; a bad one names where it was given: its option (`given` entries with an `origin`), or
+ * with a kind prefix; a bad one names where it was given: its option (`given` entries with an `option`), or
  * its requirement file and line.
  * @throws MpipError `usage`.
  */
-export function indexList(given: Array<string | { url: string; origin: string }>, changes: IndexChange[]): string[] {
-  let list: Array<{ url: string; origin?: string }> = given.map((entry) => (typeof entry === "string" ? { url: entry } : entry));
+export function indexList(given: Array<string | { url: string; option: string }>, changes: IndexChange[]): string[] {
+  let list: Array<{ url: string; origin?: string; option?: string }> = given.map((entry) => (typeof entry === "string" ? { url: entry } : entry));
   for (const change of changes) list = change.type === "index-url" ? [{ url: change.url, origin: change.origin }] : [...list, { url: change.url, origin: change.origin }];
-  return list.map(({ url, origin }) => {
+  return list.map(({ url, origin, option }) => {
     try {
-      parseIndexLocation(url);
+      parseIndexLocation(url, process.cwd(), option);
     } catch (error) {
       if (!(error instanceof MpipError) || origin === undefined) throw error;
       throw new MpipError(error.code, `${origin}: ${error.message}`, { cause: error, hint: error.hintLines });
@@ -246,9 +246,9 @@ export function indexList(given: Array<string | { url: string; origin: string }>
 }
 
 /** The command line's indexes (or the default list), each named by its option for an error about it. */
-function typedIndexes(flags: Pick<InstallFlags, "indexUrl" | "extraIndexUrl">): Array<string | { url: string; origin: string }> {
-  const main = flags.indexUrl?.map((url) => ({ url, origin: "-i/--index-url" })) ?? DEFAULT_INDEXES;
-  return [...main, ...flags.extraIndexUrl.map((url) => ({ url, origin: "--extra-index-url" }))];
+function typedIndexes(flags: Pick<InstallFlags, "indexUrl" | "extraIndexUrl">): Array<string | { url: string; option: string }> {
+  const main = flags.indexUrl?.map((url) => ({ url, option: "-i/--index-url" })) ?? DEFAULT_INDEXES;
+  return [...main, ...flags.extraIndexUrl.map((url) => ({ url, option: "--extra-index-url" }))];
 }
 
 /** `implementationVersion` for install's or download's options, when the flags name a firmware. */
