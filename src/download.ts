@@ -49,6 +49,8 @@ export interface DownloadOptions {
   cwd?: string;
   /** The firmware the install will be for: v2 packages are taken in its flavor, and every .mpy checked. */
   firmware?: MpyTarget;
+  /** The release dependencies' markers see as `implementation_version` (install.ts InstallOptions). */
+  implementationVersion?: string;
   findLinks: string[];
   /** The download cache (`--cache-dir`; none without it) and `--offline`, as for install. */
   cacheDir?: string;

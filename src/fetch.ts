@@ -22,14 +22,19 @@ import { tooLarge } from "./http/body.js";
 import { MemorySink, type BodySink, type FileSink } from "./sink.js";
 import { throughGitData } from "./sources/local-root.js";
 import type { AllowedHashes } from "./resolve/constraints.js";
-import type { Location } from "./sources/types.js";
+import { createHash } from "node:crypto";
+import type { Location, UrlDigest } from "./sources/types.js";
 import { printable, quantity } from "./text.js";
 import { sha256Hex } from "./image/fs-ops.js";
 
-/** What to fetch: a location, and the sha256 (or, for mip's short hashes, a prefix of it) it must have. */
+/**
+ * What to fetch: a location, the sha256 (or, for mip's short hashes, a prefix of it) it must have, and a
+ * URL fragment's digest in another algorithm (`#md5=`, `#sha512=`) it must have too.
+ */
 export interface Expected {
   location: Location;
   sha256?: string;
+  digest?: UrlDigest;
 }
 
 export interface FetchOptions {
@@ -84,6 +89,7 @@ export async function fetchFile(file: Expected, http: HttpClient, label: string,
     const { body: data, origin } = await fetchInto(file, http, label, options, new MemorySink(), lease);
     const sha256 = sha256Hex(data);
     await verifyFetched(file, sha256, origin, label, options, http);
+    if (file.digest !== undefined) await verifyDigest(file, file.digest, createHash(file.digest.algorithm).update(data).digest("hex"), origin, label, http);
     return { data, sha256, origin };
   } finally {
     if (options.lease === undefined) lease.release();
@@ -104,7 +110,22 @@ export interface FetchedToFile {
 export async function fetchToFile(file: Expected, http: HttpClient, label: string, sink: FileSink, options: FetchOptions = {}): Promise<FetchedToFile> {
   const { body, origin } = await fetchInto(file, http, label, options, sink, undefined);
   await verifyFetched(file, body.sha256, origin, label, options, http);
+  if (file.digest !== undefined) await verifyDigest(file, file.digest, await sink.digestOf(file.digest.algorithm), origin, label, http);
   return { bytes: body.bytes, sha256: body.sha256, origin };
+}
+
+/**
+ * Checks the digest a URL's fragment gives in another algorithm than sha256 (`#md5=`, `#sha512=`)
+ * against `actual`, the file's, as pip checks it; a mismatch forgets a cached answer as verifyFetched does.
+ * @throws MpipError `digest-mismatch`.
+ */
+async function verifyDigest(file: Expected, digest: UrlDigest, actual: string, origin: string, label: string, http: HttpClient): Promise<void> {
+  const { algorithm, hex } = digest;
+  if (actual === hex) return;
+  if (file.location.type === "remote" && fullSha256(file.sha256) === undefined) await http.forgetAnswer(file.location.url);
+  throw new MpipError("digest-mismatch", `${label} from \`${origin}\` does not match the ${algorithm} in the URL's \`#${algorithm}=\` (expected ${hex}, got ${actual}); nothing of it was written`, {
+    hint: "the file at that URL is not the one the hash was taken from; check the hash, or that the URL serves what you expect",
+  });
 }
 
 /**

@@ -29,6 +29,7 @@ import { TargetSession } from "./image/session.js";
 import type { Compiler } from "./mpy/compile.js";
 import { mipFlavor, type MpyTarget } from "./mpy/target.js";
 import { fitToFirmware, imageMpyWarnings } from "./prepare/firmware.js";
+import { markerEnvironment } from "./spec/markers.js";
 import { DocumentsAhead, prepareRelease, warmRelease, type PrepareContext, type Staged } from "./prepare/index.js";
 import { lookRootsAhead, requesterInReport, resolve, type Constraint, type HashMode, type Release, type Request, type ResolvedPackage, type ResolveOptions } from "./resolve/resolve.js";
 import type { Lookups } from "./resolve/lookups.js";
@@ -55,6 +56,11 @@ export interface InstallOptions {
   cwd?: string;
   /** The firmware the image is for (`--target-version`, `--mpy`): v2 packages as .mpy, every .mpy checked. */
   firmware?: MpyTarget;
+  /**
+   * The MicroPython release dependencies' markers see as `implementation_version` (`1.22.0`: from
+   * `--target-version` or `--mpy`, commands/install.ts `firmwareRelease`); default 1.27.0.
+   */
+  implementationVersion?: string;
   /** Compile every staged .py to .mpy (`--compile`): with a native mpy-cross at `mpyCross`, else WebAssembly. */
   compile?: { keepSources: boolean; mpyCross?: string };
   findLinks: string[];
@@ -279,7 +285,7 @@ export function resolveAndPrepare(
  * the run's scope, where specs resolve, and the first v2 index (for package documents' bare hashes).
  */
 export function prepareContext(
-  options: Pick<InstallOptions, "strictWindow" | "requireHashes" | "hosts" | "cwd">,
+  options: Pick<InstallOptions, "strictWindow" | "requireHashes" | "hosts" | "cwd" | "implementationVersion">,
   run: { http: HttpClient; staging: PrepareContext["staging"]; limits: Limits; scope: RunScope; firstMip?: () => Promise<string | undefined> },
 ): PrepareContext {
   return {
@@ -291,6 +297,7 @@ export function prepareContext(
     scope: run.scope,
     signal: run.scope.signal,
     spec: { hosts: options.hosts ?? gitHostsFromEnv(), cwd: options.cwd ?? process.cwd() },
+    markers: markerEnvironment(options.implementationVersion),
     ...(run.firstMip === undefined ? {} : { fallbackMip: run.firstMip }),
   };
 }

@@ -4,7 +4,7 @@
 // never sit in memory whatever their size. A retry starts the sink over.
 
 import { createHash, type Hash } from "node:crypto";
-import { writeSync } from "node:fs";
+import { createReadStream, writeSync } from "node:fs";
 import { open, unlink, type FileHandle } from "node:fs/promises";
 
 export interface BodySink<T> {
@@ -86,6 +86,13 @@ export class FileSink implements BodySink<Stored> {
 
   end(): Stored {
     return { bytes: this.position, sha256: this.hash.digest("hex") };
+  }
+
+  /** The hex digest in `algorithm` (a node:crypto name) of what was written, read back from the file as it streams. */
+  async digestOf(algorithm: string): Promise<string> {
+    const hash = createHash(algorithm);
+    if (this.position > 0) for await (const chunk of createReadStream(this.file, { start: 0, end: this.position - 1 })) hash.update(chunk as Buffer);
+    return hash.digest("hex");
   }
 
   async close(): Promise<void> {

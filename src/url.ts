@@ -4,13 +4,45 @@
 // malformed percent-escape or a lone surrogate (which JSON's `\ud800` can put in any string). Callers
 // turn `undefined` into an MpipError that names the input and where it came from.
 
-/** The URL `text` names (a relative one resolved against `base`), or undefined when it is none. */
+/**
+ * The URL `text` names (a relative one resolved against `base`), or undefined when it is none. Without a
+ * base, an http, https or `file:` URL that urlFormProblem finds fault with is none either: WHATWG's
+ * parser would read `http:///x` as the host `x` and `file:` as `/`, where pip refuses them.
+ */
 export function parseUrl(text: string, base?: string | URL): URL | undefined {
+  if (base === undefined && urlFormProblem(text) !== undefined) return undefined;
   try {
     return new URL(text, base);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Why `text`, an absolute http, https or `file:` URL as typed (fragment and query allowed), does not say
+ * what WHATWG's URL parser would make of it, as a phrase to follow the URL in a message ("has no host
+ * …"), or undefined when it is fine (and for any other text: other schemes, relative references). The
+ * parser mends what pip (Python's urllib) reads as written: an http(s) URL needs `//` and a host after
+ * it (`http:///x`, `http:x` and `https:/x` are not the host `x`); a `file:` URL needs an absolute path
+ * (`file:`, `file://` and `file://host` name none; `file:x` is relative, to nothing).
+ */
+export function urlFormProblem(text: string): string | undefined {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(text)?.[1]?.toLowerCase();
+  const rest = text.slice((scheme?.length ?? 0) + 1).replace(/[?#][\s\S]*$/, "");
+  if (scheme === "http" || scheme === "https") {
+    if (!rest.startsWith("//")) return `has no \`//\` and host after \`${scheme}:\` (write \`${scheme}://host/...\`)`;
+    const authority = /^[^/\\]*/.exec(rest.slice(2))![0];
+    const host = authority.slice(authority.lastIndexOf("@") + 1).replace(/^(\[[^\]]*\]|[^:]*)(:.*)?$/, "$1");
+    if (host === "") return `has no host between \`//\` and the path (write \`${scheme}://host/...\`)`;
+    return undefined;
+  }
+  if (scheme === "file") {
+    const pathPart = rest.startsWith("//") ? rest.slice(2).replace(/^[^/\\]*/, "") : rest;
+    if (pathPart === "") return "names no path (write `file:///absolute/path`)";
+    if (!/^[/\\]/.test(pathPart)) return "names a relative path, relative to nothing (write `file:///absolute/path`, or the path itself)";
+    return undefined;
+  }
+  return undefined;
 }
 
 /** The http(s) URL `text` names (a relative one resolved against `base`), or undefined for anything else. */

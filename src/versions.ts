@@ -77,23 +77,56 @@ export function compareVersions(a: string, b: string): number {
   return pep440.compare(a, b);
 }
 
+// One clause of a specifier set as packaging (pip's library) reads it: its `Specifier._regex`, by operator.
+// A version may be spelled any way PEP 440 allows (`v1.0`, `1.0-RC1`, `1.0_dev`, `1.0-1`); `.*` follows
+// only a release (`==1.1.*`, never `==1.1a1.*`), a local label only `==` and `!=`, and `~=` needs two
+// release numbers.
+const PRE = String.raw`(?:[-_.]?(?:alpha|beta|preview|pre|a|b|c|rc)[-_.]?[0-9]*)?`;
+const POST = String.raw`(?:(?:-[0-9]+)|(?:[-_.]?(?:post|rev|r)[-_.]?[0-9]*))?`;
+const DEV = String.raw`(?:[-_.]?dev[-_.]?[0-9]*)?`;
+const LOCAL = String.raw`(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?`;
+const START = String.raw`v?(?:[0-9]+!)?[0-9]+`;
+const CLAUSE_GRAMMAR = new RegExp(
+  String.raw`^\s*(?:` +
+    String.raw`(?:===\s*[^\s;)]*)` +
+    String.raw`|(?:(?:==|!=)\s*${START}(?:\.[0-9]+)*(?:\.\*|${PRE}${POST}${DEV}${LOCAL}))` +
+    String.raw`|(?:~=\s*${START}(?:\.[0-9]+)+${PRE}${POST}${DEV})` +
+    String.raw`|(?:(?:<=|>=|<|>)\s*${START}(?:\.[0-9]+)*${PRE}${POST}${DEV})` +
+    String.raw`)\s*$`,
+  "is",
+);
+
 /**
  * Why a specifier set (`>=1.0,<2`, `==1.4.*`, `===foo`; "" means any version) is not one mpip can check
- * versions against, as a phrase naming the offending version, or undefined when it is fine. Clauses are
- * checked as PEP 440 defines them (`~=` needs two release segments, `.*` and local labels only with `==`
- * and `!=`); their versions must be comparable, except after `===`, which compares text.
+ * versions against, as a phrase naming the offending clause, or undefined when it is fine. Each clause is
+ * checked as packaging (pip's library) checks it: its grammar (CLAUSE_GRAMMAR: `~=` needs two release
+ * segments, `.*` only after a release and only with `==` and `!=`, local labels only with `==` and `!=`),
+ * empty clauses ignored (`>=1,` is `>=1`); its versions must be comparable, except after `===`, which
+ * compares text.
  */
 export function specifierProblem(specifier: string): string | undefined {
-  if (specifier.trim() === "") return undefined;
   for (const clause of specifier.split(",")) {
+    if (clause.trim() === "") continue;
     const match = /^\s*(===|~=|==|!=|<=|>=|<|>)\s*(.*?)\s*$/s.exec(clause);
     if (match === null) return `\`${printable(clause.trim(), 80)}\` is not a version specifier`;
     const [, operator = "", version = ""] = match;
+    if (!CLAUSE_GRAMMAR.test(clause)) return `\`${printable(clause.trim(), 120)}\` is not a valid PEP 440 version specifier${grammarReason(operator, version)}`;
     if (operator === "===") continue;
-    const number = oversizedNumber(version.replace(/\.\*$/, ""));
+    const written = version.replace(/\.\*$/, "");
+    const number = oversizedNumber(written);
     if (number !== undefined) return `\`${printable(version, 80)}\` ${tooLarge(number, version)}`;
+    if (!isPep440Version(written)) return `\`${printable(clause.trim(), 120)}\` is not a valid PEP 440 version specifier`;
   }
-  return pep440.validRange(specifier) ? undefined : `\`${printable(specifier, 120)}\` is not a valid PEP 440 version specifier`;
+  return undefined;
+}
+
+/** Why a clause with a version-like text breaks the grammar, as a parenthesised phrase, or "". */
+function grammarReason(operator: string, version: string): string {
+  if (version.endsWith(".*") && (operator === "==" || operator === "!=")) return " (`.*` may follow only a release, as in `==1.1.*`)";
+  if (version.endsWith(".*")) return ` (\`.*\` may follow only \`==\` and \`!=\`)`;
+  if (version.includes("+") && operator !== "===") return ` (a local label \`+…\` may follow only \`==\` and \`!=\`)`;
+  if (operator === "~=" && /^v?(?:[0-9]+!)?[0-9]+(?![.0-9])/i.test(version)) return " (`~=` needs at least two release numbers, as in `~=1.0`)";
+  return "";
 }
 
 /**
@@ -105,7 +138,10 @@ export function specifierProblem(specifier: string): string | undefined {
  * - `<=V`, `>=V` compare the public version;
  * - `<V` takes no pre-release of V (from `V.dev0` up) unless V is one; `>V` takes no post-release of V
  *   unless V is one, nor a local version of V;
- * - `~=V` is `>=V` and `==` V's release less its last number, `.*`;
+ * - `~=V` is `>=V` and `==P.*`, where P is V as written, split at dots (and between a number and an `a`,
+ *   `b`, `c` or `rc` label joined to it), up to its first part that starts with `dev`, `a`, `b`, `rc` or
+ *   `post`, less the last part kept: packaging reads the text, not the version, so `~=1.0rc1` is
+ *   `>=1.0rc1,==1.*` but `~=1.0c1` (the same version) is `>=1.0c1,==1.0.*`, and `~=v1.0` matches nothing;
  * - `===V` compares text, without case, as the version was written (no normalization).
  * `prereleases`: whether a pre-release may match; where false, one still may when a clause names one
  * (`>=1.0a1`; any operator but `!=` and `==V.*`), as pip reads such a specifier.
@@ -173,9 +209,9 @@ function matchesClause(version: string, prospective: Explained, clause: Clause):
   const spec = parts!;
   switch (operator) {
     case "==":
-      return clause.wildcard ? prefixMatches(prospective, spec) : equalTo(prospective, spec, text);
+      return clause.wildcard ? prefixMatches(prospective, text) : equalTo(prospective, spec, text);
     case "!=":
-      return !(clause.wildcard ? prefixMatches(prospective, spec) : equalTo(prospective, spec, text));
+      return !(clause.wildcard ? prefixMatches(prospective, text) : equalTo(prospective, spec, text));
     case "<=":
       return pep440.compare(prospective.public, text) <= 0;
     case ">=":
@@ -190,7 +226,7 @@ function matchesClause(version: string, prospective: Explained, clause: Clause):
       if (!spec.is_postrelease && prospective.is_postrelease && pep440.compare(withoutPost(prospective), text) === 0) return false;
       return prospective.local === null || pep440.compare(prospective.public, text) !== 0;
     case "~=":
-      return pep440.compare(prospective.public, text) >= 0 && prefixMatches(prospective, { ...spec, release: spec.release.slice(0, -1), pre: null, post: null, dev: null });
+      return pep440.compare(prospective.public, text) >= 0 && prefixMatches(prospective, compatiblePrefix(text));
     default:
       return false;
   }
@@ -208,26 +244,50 @@ function withoutPost(version: Explained): string {
 }
 
 /**
- * `==V.*`: V's parts (epoch, release, then its pre-, post- and dev-release, each one part) are the first
- * parts of the version's public part, its release padded with zeros to V's length (packaging's
- * `_version_split` and `_left_pad`).
+ * `==P.*`: P's parts (versionSplit of P normalized, or as written when it is not a version) are the first
+ * parts of the version's public part, its release padded with zeros to as many numbers as P starts with
+ * (packaging's `_compare_equal` with `_version_split` and `_left_pad`).
  */
-function prefixMatches(prospective: Explained, spec: Explained): boolean {
-  const wanted = splitParts(spec);
-  const release = [...prospective.release];
-  while (release.length < spec.release.length) release.push(0);
-  const had = splitParts({ ...prospective, release });
+function prefixMatches(prospective: Explained, prefix: string): boolean {
+  const wanted = versionSplit(normalizeVersion(prefix) ?? prefix);
+  const had = versionSplit(prospective.public);
+  const numbers = leadingNumbers(wanted);
+  const present = leadingNumbers(had);
+  if (present < numbers) had.splice(present, 0, ...Array<string>(numbers - present).fill("0"));
   return wanted.every((part, at) => had[at] === part);
 }
 
-function splitParts(version: Pick<Explained, "epoch" | "release" | "pre" | "post" | "dev">): string[] {
-  return [
-    String(version.epoch),
-    ...version.release.map(String),
-    ...(version.pre === null ? [] : [`${version.pre[0]}${version.pre[1]}`]),
-    ...(version.post === null ? [] : [`post${version.post}`]),
-    ...(version.dev === null ? [] : [`dev${version.dev}`]),
-  ];
+/** The `P` of `~=V` as packaging makes it from V's text (see satisfiesSpecifier), epoch included. */
+function compatiblePrefix(written: string): string {
+  const parts = versionSplit(written);
+  const kept: string[] = [];
+  for (const part of parts) {
+    if (["dev", "a", "b", "rc", "post"].some((suffix) => part.startsWith(suffix))) break;
+    kept.push(part);
+  }
+  const [epoch = "0", ...rest] = kept.slice(0, -1);
+  return `${epoch}!${rest.join(".")}`;
+}
+
+/**
+ * A version's text split as packaging's `_version_split` does: the epoch ("0" when none), then each
+ * dot-separated part, a number joined to an `a`, `b`, `c` or `rc` label (`0rc1`) split in two.
+ */
+function versionSplit(version: string): string[] {
+  const bang = version.lastIndexOf("!");
+  const result = [bang < 0 ? "0" : version.slice(0, bang) || "0"];
+  for (const item of version.slice(bang + 1).split(".")) {
+    const joined = /^([0-9]+)((?:a|b|c|rc)[0-9]+)$/.exec(item);
+    if (joined === null) result.push(item);
+    else result.push(joined[1]!, joined[2]!);
+  }
+  return result;
+}
+
+/** How many parts at the start of a versionSplit are all digits. */
+function leadingNumbers(parts: string[]): number {
+  const first = parts.findIndex((part) => !/^[0-9]+$/.test(part));
+  return first < 0 ? parts.length : first;
 }
 
 // Version choice checks every release against one specifier: its verdict is kept for the next call.

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodePercent, encodeSegment, isWellFormed, parseHttpUrl, parseUrl } from "../src/url.js";
+import { decodePercent, encodeSegment, isWellFormed, parseHttpUrl, parseUrl, urlFormProblem } from "../src/url.js";
 
 test("parseUrl answers undefined where `new URL` throws", () => {
   for (const text of ["http://[", "https://", "http://host:70000/x", "http://999.999.999.999.999/", "https://[::1/x", "", "no scheme", "http://a b/"]) {
@@ -33,4 +33,32 @@ test("encodeSegment never throws on a lone surrogate", () => {
   assert.equal(encodeSegment("ok é"), "ok%20%C3%A9");
   assert.ok(isWellFormed("😀 é"));
   assert.ok(!isWellFormed("x\udc00"));
+});
+
+test("parseUrl refuses the http, https and file: URLs WHATWG's parser would mend: no host, no path, a relative path", () => {
+  const refused: Array<[string, RegExp]> = [
+    ["http:///x", /has no host/],
+    ["https:///x/y?q#f", /has no host/],
+    ["http://user:pw@/x", /has no host/],
+    ["http://:80/x", /has no host/],
+    ["HTTP:x", /has no `\/\/` and host after `http:`/],
+    ["https:/x", /has no `\/\/` and host/],
+    ["https:\\\\x\\y", /has no `\/\/` and host/],
+    ["file:", /names no path/],
+    ["file://", /names no path/],
+    ["file://localhost", /names no path/],
+    ["FILE:?x", /names no path/],
+    ["file:x/y", /names a relative path/],
+    ["file:../dist/x-1.0.tar.gz", /names a relative path/],
+  ];
+  for (const [text, problem] of refused) {
+    assert.match(urlFormProblem(text) ?? "", problem, text);
+    assert.equal(parseUrl(text), undefined, text);
+  }
+  for (const text of ["http://h/x", "https://u:p@h:8443/x?q#f", "http://[::1]:80/", "file:///", "file:///srv/x", "file://localhost/srv/x", "file:/srv/x", "ftp:x", "mailto:a@b"]) {
+    assert.equal(urlFormProblem(text), undefined, text);
+    assert.ok(parseUrl(text) !== undefined, text);
+  }
+  // A reference resolved against a base is no URL as typed: `http:x` against an http base is a relative path.
+  assert.equal(parseUrl("http:x", "http://host/a/")?.toString(), "http://host/a/x");
 });

@@ -4,12 +4,13 @@
 import path from "node:path";
 import { download, type DownloadReport } from "../download.js";
 import { MpipError } from "../errors.js";
+import { versionNotFoundHint } from "../spec/shell-split.js";
 import { Reporter, type Verbosity } from "../log.js";
 import { jsonDocument, stopwatch } from "../render.js";
 import { catchSignals } from "../signals.js";
 import { printable, quantity, styled, type Text } from "../text.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
-import { checkBuildFlags, fetchOptions, gatherRequests, resolutionOptions, type Gathered, type InstallFlags } from "./install.js";
+import { checkBuildFlags, fetchOptions, gatherRequests, resolutionOptions, withRelease, type Gathered, type InstallFlags } from "./install.js";
 import { writeStandard } from "../standard-streams.js";
 import { mipFlavor } from "../mpy/target.js";
 import { lockClash } from "./sync.js";
@@ -56,6 +57,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
       ...(flags.lock === undefined ? {} : { lockFile: flags.lock }),
       ...fetchOptions(flags),
       ...(firmware === undefined ? {} : { firmware }),
+      ...withRelease(flags),
       signal: signals.signal,
       reporter,
     });
@@ -65,7 +67,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
     reporter.info(...renderDownloadSummary(report, elapsed(), firmwareOption));
     return EXIT_OK;
   } catch (error) {
-    const code = reportFailure(error, reporter, { json: flags.json, debug: flags.debug, typed });
+    const code = reportFailure(versionNotFoundHint(error, specs), reporter, { json: flags.json, debug: flags.debug, typed });
     return signals.exitCode ?? code;
   } finally {
     signals.dispose();

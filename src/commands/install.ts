@@ -17,12 +17,12 @@ import { printable, quantity } from "../text.js";
 import { parsePackageSpec, type PackageSpec, type SpecContext } from "../spec/package-spec.js";
 import { gitHostsFromEnv } from "../sources/git-hosts.js";
 import { parseIndexLocation } from "../sources/index-kind.js";
-import { targetFromMpy, targetFromVersion, type MpyTarget } from "../mpy/target.js";
-import { evaluateMarker } from "../spec/markers.js";
+import { releaseOfMpy, releaseOfTargetVersion, targetFromMpy, targetFromVersion, type MpyTarget } from "../mpy/target.js";
+import { evaluateMarker, markerEnvironment, type MarkerEnvironment } from "../spec/markers.js";
 import { readRequirementFiles, type IndexChange, type RequirementsInput } from "../spec/requirements-file.js";
 import { catchSignals } from "../signals.js";
 import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js";
-import { checkRedirectedVersion, checkShellSplit, stdoutFilePath } from "../spec/shell-split.js";
+import { checkRedirectedVersion, checkShellSplit, stdoutFilePath, versionNotFoundHint } from "../spec/shell-split.js";
 import { writeStandard } from "../standard-streams.js";
 
 export { defaultTarget } from "../defaults.js";
@@ -114,6 +114,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
       ...(firmware === undefined ? {} : { firmware }),
       ...(flags.compile ? { compile: { keepSources: flags.keepSources, ...(flags.mpyCross === undefined ? {} : { mpyCross: flags.mpyCross }) } } : {}),
       target: flags.target ?? defaultTarget(process.env),
+      ...withRelease(flags),
       ...resolution,
       ...fetchOptions(flags),
       wait: flags.wait,
@@ -129,7 +130,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
     reporter.info(...renderSummary(report, elapsed()));
     return EXIT_OK;
   } catch (error) {
-    const code = reportFailure(error, reporter, { json: flags.json, debug: flags.debug, typed });
+    const code = reportFailure(versionNotFoundHint(error, specs), reporter, { json: flags.json, debug: flags.debug, typed });
     return signals.exitCode ?? code;
   } finally {
     signals.dispose();
@@ -210,24 +211,50 @@ export function firmwareTarget(flags: Pick<InstallFlags, "targetVersion" | "mpy"
 }
 
 /**
+ * The MicroPython release markers see as `implementation_version` for the firmware the flags name:
+ * `--target-version`'s (mpy/target.ts `releaseOfTargetVersion`), or for `--mpy` the lowest release that
+ * loads it (`releaseOfMpy`); undefined (markers see 1.27.0, the current release) for neither.
+ * @throws MpipError `usage` for flags firmwareTarget refuses.
+ */
+export function firmwareRelease(flags: Partial<Pick<InstallFlags, "targetVersion" | "mpy" | "arch">>): string | undefined {
+  const target = firmwareTarget(flags);
+  if (target === undefined) return undefined;
+  if (flags.targetVersion !== undefined) return releaseOfTargetVersion(flags.targetVersion);
+  return releaseOfMpy(target.major, target.sub);
+}
+
+/**
  * The index list: the command line's (or the default), then each index option of the requirement files
  * in the order read: `-i` replaces the list so far, `--extra-index-url` adds to it (pip's
  * handle_option_line). Each must be an http(s) URL or a local folder (a path or `file:` URL), optionally
- * with a kind prefix; a bad one from a requirement file names its file and line.
+ * with a kind prefix; a bad one names where it was given: its option (`given` entries with an `option`), or
+ * its requirement file and line.
  * @throws MpipError `usage`.
  */
-export function indexList(given: string[], changes: IndexChange[]): string[] {
-  let list: Array<{ url: string; origin?: string }> = given.map((url) => ({ url }));
+export function indexList(given: Array<string | { url: string; option: string }>, changes: IndexChange[]): string[] {
+  let list: Array<{ url: string; origin?: string; option?: string }> = given.map((entry) => (typeof entry === "string" ? { url: entry } : entry));
   for (const change of changes) list = change.type === "index-url" ? [{ url: change.url, origin: change.origin }] : [...list, { url: change.url, origin: change.origin }];
-  return list.map(({ url, origin }) => {
+  return list.map(({ url, origin, option }) => {
     try {
-      parseIndexLocation(url);
+      parseIndexLocation(url, process.cwd(), option);
     } catch (error) {
       if (!(error instanceof MpipError) || origin === undefined) throw error;
       throw new MpipError(error.code, `${origin}: ${error.message}`, { cause: error, hint: error.hintLines });
     }
     return url;
   });
+}
+
+/** The command line's indexes (or the default list), each named by its option for an error about it. */
+function typedIndexes(flags: Pick<InstallFlags, "indexUrl" | "extraIndexUrl">): Array<string | { url: string; option: string }> {
+  const main = flags.indexUrl?.map((url) => ({ url, option: "-i/--index-url" })) ?? DEFAULT_INDEXES;
+  return [...main, ...flags.extraIndexUrl.map((url) => ({ url, option: "--extra-index-url" }))];
+}
+
+/** `implementationVersion` for install's or download's options, when the flags name a firmware. */
+export function withRelease(flags: Partial<Pick<InstallFlags, "targetVersion" | "mpy" | "arch">>): { implementationVersion?: string } {
+  const release = firmwareRelease(flags);
+  return release === undefined ? {} : { implementationVersion: release };
 }
 
 /** The flags that say where a resolution looks and how it chooses. */
@@ -243,7 +270,7 @@ export type ResolutionFlags = Pick<InstallFlags, "index" | "indexUrl" | "extraIn
  */
 export async function resolutionOptions(gathered: Gathered, flags: ResolutionFlags, given?: string[]) {
   const { requests, constraints, input, hashMode } = gathered;
-  const indexUrls = !flags.index || input.noIndex !== undefined ? [] : given ?? indexList([...(flags.indexUrl ?? DEFAULT_INDEXES), ...flags.extraIndexUrl], input.indexChanges);
+  const indexUrls = !flags.index || input.noIndex !== undefined ? [] : given ?? indexList(typedIndexes(flags), input.indexChanges);
   const findLinks = [...flags.findLinks, ...input.findLinks.map((link) => link.path)];
   if (indexUrls.length === 0 && findLinks.length === 0 && requests.some((request) => request.direct === undefined)) {
     throw new MpipError("usage", `--no-index${input.noIndex === undefined || !flags.index ? "" : ` (${input.noIndex})`} leaves no place to find packages`, { hint: "add a folder of sdists with `-f DIR`" });
@@ -293,23 +320,25 @@ export interface Gathered {
  * `specs` come from when not the command line (`mpip lock`: a project's pyproject.toml).
  * @throws MpipError `usage`, `bad-spec`, `bad-requirement`.
  */
-export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, "requirement" | "constraint">, reporter: Reporter, origin = "the command line"): Promise<Gathered> {
+export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, "requirement" | "constraint"> & Partial<Pick<InstallFlags, "targetVersion" | "mpy" | "arch">>, reporter: Reporter, origin = "the command line"): Promise<Gathered> {
   const stdoutPath = stdoutFilePath();
+  // Markers see the firmware's release (`--target-version`, `--mpy`) as `implementation_version`.
+  const markers = markerEnvironment(firmwareRelease(flags));
   checkShellSplit(specs, stdoutPath);
   checkRedirectedVersion(specs, stdoutPath);
   await refuseUrls(flags.requirement, "file", "given with --requirement");
   await refuseUrls(flags.constraint, "file", "given with --constraint");
   const input = await readRequirementFiles([...flags.requirement.map((file) => ({ path: file, kind: "requirement" as const })), ...flags.constraint.map((file) => ({ path: file, kind: "constraint" as const }))]);
-  const lines = [...specs.map((text) => ({ text, origin, hashes: [] as string[] })), ...input.requirements];
+  const lines: Array<{ text: string; origin: string; hashes: string[]; folder?: string }> = [...specs.map((text) => ({ text, origin, hashes: [] as string[] })), ...input.requirements];
   const requests: Request[] = [];
   let skipped = 0;
   const context = { hosts: gitHostsFromEnv(), cwd: process.cwd() };
-  for (const { text, origin, hashes } of lines) {
+  for (const { text, origin, hashes, folder } of lines) {
     const withHashes = hashes.length > 0 ? { hashes } : {};
-    const spec = specAt(text, origin, context);
+    const spec = specAt(text, origin, folder === undefined ? context : { ...context, fileFolder: folder });
     // A marker (`name @ URL ; marker` too) that does not hold on MicroPython drops the request, as pip drops it for another platform.
     const marker = spec.type === "direct" ? spec.direct.marker : spec.requirement.marker;
-    if (marker !== undefined && !evaluateMarker(marker)) {
+    if (marker !== undefined && !evaluateMarker(marker, markers)) {
       reporter.info(`Skipping \`${text}\` (${origin}): its marker does not apply to MicroPython`);
       skipped++;
       continue;
@@ -322,7 +351,7 @@ export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, 
     if (requirement.extras.length > 0) reporter.warn(`${origin}: extras of \`${text}\` are ignored; MicroPython packages have none`);
     requests.push({ requirement, requestedBy: origin, ...withHashes });
   }
-  const constraints = input.constraints.flatMap(({ text, origin, hashes }) => constraintAt(text, origin, hashes, context));
+  const constraints = input.constraints.flatMap(({ text, origin, hashes, folder }) => constraintAt(text, origin, hashes, { ...context, fileFolder: folder }, markers));
   const hashed = [...input.requirements, ...input.constraints].find((entry) => entry.hashes.length > 0);
   const reason = hashed !== undefined ? `${hashed.origin} has \`--hash\`` : input.requireHashes !== undefined ? `${input.requireHashes} has \`--require-hashes\`` : undefined;
   const hashMode = reason === undefined ? undefined : { reason };
@@ -335,7 +364,7 @@ export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, 
  * when its marker does not hold on MicroPython.
  * @throws MpipError `usage`, or the spec's own error, naming the file and line.
  */
-function constraintAt(text: string, origin: string, hashes: string[], context: SpecContext): Constraint[] {
+function constraintAt(text: string, origin: string, hashes: string[], context: SpecContext, markers: MarkerEnvironment): Constraint[] {
   const spec = specAt(text, origin, context);
   if (spec.type === "direct") {
     throw new MpipError("usage", `${origin}: \`${printable(spec.direct.source)}\` is a source, but a constraint names a package and the versions allowed (\`name>=1.0\`)`, {
@@ -346,7 +375,7 @@ function constraintAt(text: string, origin: string, hashes: string[], context: S
   if (requirement.extras.length > 0) {
     throw new MpipError("usage", `${origin}: a constraint cannot have extras (\`${printable(text)}\`)`, { hint: `write the name without \`[${requirement.extras.join(",")}]\`` });
   }
-  if (requirement.marker !== undefined && !evaluateMarker(requirement.marker)) return [];
+  if (requirement.marker !== undefined && !evaluateMarker(requirement.marker, markers)) return [];
   return [{ requirement, origin, ...(hashes.length > 0 ? { hashes } : {}) }];
 }
 

@@ -6,6 +6,7 @@
 import path from "node:path";
 import { DEFAULT_LOCK_FILE } from "../defaults.js";
 import { MpipError } from "../errors.js";
+import { versionNotFoundHint } from "../spec/shell-split.js";
 import { isLocalSpec, localSpec, packageSource, relativeInput, type LockedPackage } from "../lock/format.js";
 import { stripCredentials } from "../lock/from-resolution.js";
 import { Reporter, styled, type Text, type Verbosity } from "../log.js";
@@ -77,7 +78,7 @@ export async function lockCommand(specs: string[], flags: LockFlags): Promise<nu
         return reportFailure(error, reporter, { json: false, debug: flags.debug });
       }
     }
-    const code = reportFailure(error, reporter, { json: flags.json, debug: flags.debug, typed });
+    const code = reportFailure(versionNotFoundHint(error, specs), reporter, { json: flags.json, debug: flags.debug, typed });
     return signals.exitCode ?? code;
   } finally {
     signals.dispose();
@@ -162,7 +163,7 @@ async function requirements(specs: string[], flags: LockFlags, reporter: Reporte
     throw new MpipError("usage", "nothing to lock", { hint: "name packages (`mpip lock NAME`), a requirements file (`-r FILE`), or run it in a project folder whose pyproject.toml lists `dependencies`" });
   }
   const project = await readProject(cwd);
-  return { ...(await gatherRequests(project.metadata.dependencies, { requirement: [], constraint: flags.constraint }, reporter, `\`${project.metadataFile}\``)), from: project.metadataFile };
+  return { ...(await gatherRequests(project.metadata.dependencies, { ...flags, requirement: [] }, reporter, `\`${project.metadataFile}\``)), from: project.metadataFile };
 }
 
 /**

@@ -51,6 +51,31 @@ export function targetFromVersion(version: string, arch?: string): MpyTarget {
   return withArch(mpy, arch, `MicroPython ${release.text}`);
 }
 
+/**
+ * The MicroPython release environment markers see as `implementation_version` (spec/markers.ts
+ * `markerEnvironment`) for `--target-version version`, in `sys.implementation.version`'s three numbers
+ * (`1.22` → `1.22.0`, `v1.22.2` → `1.22.2`); undefined for a version targetFromVersion refuses.
+ */
+export function releaseOfTargetVersion(version: string): string | undefined {
+  const release = parseReleaseVersion(version);
+  if (release === undefined) return undefined;
+  const [major, minor, patch = "0"] = release.text.split(".");
+  return `${major}.${minor}.${patch}`;
+}
+
+/**
+ * The lowest MicroPython release that loads .mpy `major`(.`sub`), the inverse of mpyOfRelease, which
+ * markers see as `implementation_version` for `--mpy`: 5 is 1.12.0; 6 and 6.0 are 1.19.0; 6.1 is 1.20.0;
+ * 6.2 is 1.22.0; 6.3 is 1.23.0. The lowest, because that is all `--mpy` promises of the firmware: a
+ * marker such as `implementation_version >= "1.24"` (a dependency for newer firmware only) then does not
+ * hold, and `implementation_version < "1.20"` (a backport for older firmware) does, so what is installed
+ * works on every release of the range.
+ */
+export function releaseOfMpy(major: number, sub?: number): string {
+  if (major === 5) return "1.12.0";
+  return ["1.19.0", "1.20.0", "1.22.0", "1.23.0"][sub ?? 0] ?? "1.19.0";
+}
+
 /** `--mpy 6` or `--mpy 6.2`. */
 export function targetFromMpy(spec: string, arch?: string): MpyTarget {
   const match = /^(\d+)(?:\.(\d+))?$/.exec(spec.trim());

@@ -9,6 +9,7 @@ import { nextTurn } from "../event-loop.js";
 import type { Prepared } from "../resolve/resolve.js";
 import { dependencySpec, type PackageSpec } from "../spec/package-spec.js";
 import { parseRequiresDist, parseRequiresTxt } from "../spec/requires.js";
+import { MICROPYTHON_ENVIRONMENT, type MarkerEnvironment } from "../spec/markers.js";
 import { parseMetadata } from "../record/format.js";
 import { printable } from "../text.js";
 import { ownFileName, ownSpelling, pkgInfoMismatch, type ExpectedIdentity } from "../spec/identity.js";
@@ -55,7 +56,7 @@ export async function prepareArchive(dir: string, archive: ArchiveBytes, label: 
       hint: "its PKG-INFO files must agree (the top-level one and the egg-info's); this is for whoever publishes it to fix",
     });
   }
-  const dependencies: PackageSpec[] = dependenciesOf(unpacked.requiresTxt, unpacked.pkgInfo, label);
+  const dependencies: PackageSpec[] = dependenciesOf(unpacked.requiresTxt, unpacked.pkgInfo, label, context.markers);
   const summary = metadata?.summary;
   return {
     dependencies,
@@ -87,9 +88,9 @@ function windowProblem(label: string, distance: number, strict: boolean): string
 }
 
 /** The package's dependencies, each by name or by URL (package-spec.ts `dependencySpec`). @throws MpipError naming `label`. */
-function dependenciesOf(requiresTxt: string | undefined, pkgInfo: string | undefined, label: string): PackageSpec[] {
+function dependenciesOf(requiresTxt: string | undefined, pkgInfo: string | undefined, label: string, env: MarkerEnvironment = MICROPYTHON_ENVIRONMENT): PackageSpec[] {
   try {
-    const requirements = requiresTxt !== undefined ? parseRequiresTxt(requiresTxt) : pkgInfo !== undefined ? parseRequiresDist(pkgInfo) : [];
+    const requirements = requiresTxt !== undefined ? parseRequiresTxt(requiresTxt, env) : pkgInfo !== undefined ? parseRequiresDist(pkgInfo, env) : [];
     return requirements.map(dependencySpec);
   } catch (error) {
     if (error instanceof MpipError) throw new MpipError(error.code, `in the dependencies of ${label}: ${error.message}`, { cause: error, ...(error.hint ? { hint: error.hint } : {}) });

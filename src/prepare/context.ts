@@ -8,6 +8,7 @@ import type { FileDigest } from "../image/commit-plan.js";
 import type { Staging } from "../image/staging.js";
 import type { Limits } from "../limits.js";
 import type { Release } from "../resolve/resolve.js";
+import type { MarkerEnvironment } from "../spec/markers.js";
 import type { SpecContext } from "../spec/package-spec.js";
 import type { Location } from "../sources/types.js";
 import type { DocumentsAhead } from "./package-document.js";
@@ -26,6 +27,11 @@ export interface PrepareContext {
   scope: RunScope;
   /** The scope's signal: aborted when the install fails or is interrupted. */
   signal?: AbortSignal;
+  /**
+   * The environment the markers of dependencies are evaluated in (spec/markers.ts `markerEnvironment`):
+   * the firmware's release as `implementation_version`. Default: MICROPYTHON_ENVIRONMENT.
+   */
+  markers?: MarkerEnvironment;
   /** For the `deps` of package documents, which may be URLs and `github:` shorthands. */
   spec: SpecContext;
   /**

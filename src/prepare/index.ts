@@ -16,6 +16,8 @@ export { DocumentsAhead, warmPackageDocument as warmRelease } from "./package-do
 import { parsePackageSpec, type PackageSpec } from "../spec/package-spec.js";
 import { evaluateMarker } from "../spec/markers.js";
 import { MpipError } from "../errors.js";
+import { normalizeName } from "../spec/names.js";
+import { printable } from "../text.js";
 
 export type { PrepareContext, Staged } from "./context.js";
 
@@ -55,6 +57,7 @@ export async function prepareRelease(release: Release, context: PrepareContext, 
       // Packing (and pako, its gzip) loads only for an install from a project folder.
       const { packArchive } = await import("../pack/pack.js");
       const packed = await packArchive(artifact.path);
+      if (artifact.named !== undefined && normalizeName(packed.name) !== normalizeName(artifact.named)) throw notTheProjectNamed(artifact.path, artifact.named, packed.name);
       const label = describeRelease(packed.name, packed.version, artifact.path);
       // Packed in memory already; holding it on the budget keeps downloads from piling up beside it.
       const lease = context.http.memory.lease();
@@ -111,12 +114,19 @@ function keepInstalled(artifact: Extract<Artifact, { type: "installed" }>, conte
     try {
       const spec = parsePackageSpec(line, context.spec);
       const marker = spec.type === "direct" ? spec.direct.marker : spec.requirement.marker;
-      if (marker === undefined || evaluateMarker(marker)) dependencies.push(spec);
+      if (marker === undefined || evaluateMarker(marker, context.markers)) dependencies.push(spec);
     } catch {
       // A line another tool wrote that mpip cannot read names nothing to install.
     }
   }
   return { dependencies, value: { dir: "", files: [], sha256: "", origin: artifact.distInfo, filename: artifact.distInfo, smallWindow: true, warnings: [], alreadyInstalled: true } };
+}
+
+/** `name @ file:///folder` of a folder whose project metadata names another project. */
+function notTheProjectNamed(folder: string, named: string, own: string): MpipError {
+  return new MpipError("bad-metadata", `the project folder \`${printable(folder, 300)}\` was given as \`${printable(named)}\`, but its project metadata names it \`${printable(own)}\``, {
+    hint: `write \`${printable(own)} @ …\` (the name its pyproject.toml or setup.cfg gives), or give the folder's path alone`,
+  });
 }
 
 /** A project folder is packed on the fly: no digest the user took can stand for it (pip refuses folders too). */

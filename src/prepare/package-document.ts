@@ -218,7 +218,7 @@ async function fetchDocument(release: Release, artifact: PackageJsonArtifact, la
   const maxBytes = context.limits.maxMetadataBytes;
   const direct = release.direct === true;
   try {
-    return await fetchFile({ location: artifact.location, ...(artifact.sha256 === undefined ? {} : { sha256: artifact.sha256 }) }, context.http, label, {
+    return await fetchFile({ location: artifact.location, ...(artifact.sha256 === undefined ? {} : { sha256: artifact.sha256 }), ...(artifact.digest === undefined ? {} : { digest: artifact.digest }) }, context.http, label, {
       maxBytes,
       ...(direct ? { direct, authority: "the URL's `#sha256=`" } : { authority: `the index \`${release.source}\`` }),
       ...allowedBy(release),

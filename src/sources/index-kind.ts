@@ -12,7 +12,7 @@ import { EXAMPLE_USERINFO } from "../secrets.js";
 import { printable } from "../text.js";
 import { redactUrl } from "../http.js";
 import { fileUrlPath, folderFileUrl } from "../http/file-url.js";
-import { parseUrl } from "../url.js";
+import { parseUrl, urlFormProblem } from "../url.js";
 
 export type IndexKind = "mip" | "pypi" | "simple";
 
@@ -52,20 +52,25 @@ export function splitIndexEntry(text: string): { prefix: string; rest: string; u
  * kind, for a prefix). A path is taken as typed (`%` included) and resolved against `cwd`; a `file:` URL
  * is percent-decoded. Throws MpipError("usage") for another scheme, and for a path or `file:` URL that
  * names no folder (the message never shows credentials that a URL typed without its scheme carries).
+ * `option` (`-i/--index-url`) names where a URL with no host or no path was given, in its error.
  */
-export function parseIndexLocation(text: string, cwd: string = process.cwd()): IndexLocation {
+export function parseIndexLocation(text: string, cwd: string = process.cwd(), option?: string): IndexLocation {
+  const given = option === undefined ? "" : ` (given with ${option})`;
   const { prefix, rest } = splitIndexEntry(text);
   const kind = prefix === "" ? {} : { kind: prefix.slice(0, -1).toLowerCase() as IndexKind };
   if (/^https?:/i.test(rest)) {
     const url = rest.replace(/\/+$/, "");
     const protocol = parseUrl(url)?.protocol;
     if (protocol === "http:" || protocol === "https:") return { url, ...kind };
+    const problem = urlFormProblem(url);
+    if (problem !== undefined) throw new MpipError("usage", `the index URL \`${printable(redactUrl(url).replace(/^([a-z]+:\/\/)[^/]*@/i, "$1***@"))}\`${given} is not a valid URL: it ${problem}`, { hint: "an index is a URL such as `https://host/pypi` or a local folder" });
     throw notAnIndex(text);
   }
   if (/^file:/i.test(rest)) {
-    const folder = fileUrlPath(rest);
+    const problem = urlFormProblem(rest);
+    const folder = problem === undefined ? fileUrlPath(rest) : undefined;
     if (folder === undefined) {
-      throw new MpipError("usage", `\`${printable(rest)}\` is not a \`file:\` URL of a folder on this machine`, { hint: "write a local folder as a path, or as `file:///absolute/path` (percent-escaped)" });
+      throw new MpipError("usage", `\`${printable(rest)}\`${given} is not a \`file:\` URL of a folder on this machine${problem === undefined ? "" : `: it ${problem}`}`, { hint: "write a local folder as a path, or as `file:///absolute/path` (percent-escaped)" });
     }
     return { url: folderFileUrl(checkFolder(folder, text)), folder, ...kind };
   }

@@ -17,7 +17,18 @@ export interface DistFile {
   packagetype: string;
   /** Lowercase hex, when the index gives one. */
   sha256?: string;
+  /** A URL fragment's digest in another algorithm (`#md5=`, `#sha512=`), checked as well. */
+  digest?: UrlDigest;
   yanked: boolean;
+}
+
+/**
+ * A digest a URL's fragment gives in an algorithm other than sha256, as pip takes them (its Link's
+ * `_SUPPORTED_HASHES`): `#sha1=`, `#sha224=`, `#sha384=`, `#sha512=`, `#md5=`. `hex` is lowercase.
+ */
+export interface UrlDigest {
+  algorithm: "md5" | "sha1" | "sha224" | "sha384" | "sha512";
+  hex: string;
 }
 
 /**
@@ -27,14 +38,15 @@ export interface DistFile {
  *   naming files by destination, with URLs or short hashes, and dependencies; `ref` is a shorthand
  *   spec's `@ref` and its repo, which the document's shorthands into that same repo inherit;
  * - `module`: one `.py` or `.mpy` file, installed at the top of the target under `dest`;
- * - `project`: a local project folder, installed as `mpip pack` would pack it;
+ * - `project`: a local project folder, installed as `mpip pack` would pack it; `named`, the project name a
+ *   `name @ file:///folder` gave it, which the packed project's own name must agree with;
  * - `installed`: what the target already holds (its record), when it satisfies every request (pip's rule).
  */
 export type Artifact =
   | { type: "dist"; file: DistFile }
-  | { type: "package-json"; location: Location; mip?: MipIndexRef; ref?: RepoRef; sha256?: string }
-  | { type: "module"; location: Location; dest: string; sha256?: string }
-  | { type: "project"; path: string }
+  | { type: "package-json"; location: Location; mip?: MipIndexRef; ref?: RepoRef; sha256?: string; digest?: UrlDigest }
+  | { type: "module"; location: Location; dest: string; sha256?: string; digest?: UrlDigest }
+  | { type: "project"; path: string; named?: string }
   | { type: "installed"; distInfo: string; requiresDist: string[] };
 
 /** The sha256 an artifact is pinned to (an index's digest, a URL's `#sha256=`), if it has one. */

@@ -43,6 +43,17 @@ export const MICROPYTHON_ENVIRONMENT: MarkerEnvironment = Object.freeze({
   extra: "",
 });
 
+/**
+ * The environment markers are evaluated in for an image built for the MicroPython release
+ * `implementationVersion` (`1.22.0`: what `--target-version` or `--mpy` says, see mpy/target.ts
+ * `MpyTarget.release`): MICROPYTHON_ENVIRONMENT with that `implementation_version`; MICROPYTHON_ENVIRONMENT
+ * itself (1.27.0, the current release) when none is given.
+ */
+export function markerEnvironment(implementationVersion: string | undefined): MarkerEnvironment {
+  if (implementationVersion === undefined || implementationVersion === MICROPYTHON_ENVIRONMENT.implementation_version) return MICROPYTHON_ENVIRONMENT;
+  return Object.freeze({ ...MICROPYTHON_ENVIRONMENT, implementation_version: implementationVersion });
+}
+
 /** PEP 508 variables, plus the dotted spellings older metadata used (PEP 345). */
 const VARIABLE_ALIASES: Record<string, string> = {
   "os.name": "os_name",

@@ -8,7 +8,7 @@
 import { statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { MpipError } from "../errors.js";
 import { redactUrl } from "../http.js";
 import { parseArchiveName } from "../sources/find-links.js";
@@ -17,9 +17,9 @@ import { checkEntryPath } from "../archive/entry-path.js";
 import { declaresProjectMetadata } from "../pack/project-detect.js";
 import { printable } from "../text.js";
 import { expandShorthand, isShorthand, refFor, shorthandRepo, splitRef, withPackageJson, type GitHosts, type RepoRef } from "../sources/git-hosts.js";
-import type { Artifact, Location } from "../sources/types.js";
+import type { Artifact, Location, UrlDigest } from "../sources/types.js";
 import { parseMarker, type Marker } from "./markers.js";
-import { isWellFormed, parseUrl } from "../url.js";
+import { isWellFormed, parseUrl, urlFormProblem } from "../url.js";
 import { isComparableVersion } from "../versions.js";
 import { isMipName, isValidName, MAX_NAME_LENGTH, mipNameFrom, normalizeName } from "./names.js";
 import { parseRequirement, type Requirement } from "./requirement.js";
@@ -49,6 +49,11 @@ export interface SpecContext {
   hosts: GitHosts;
   /** Relative paths resolve against it. */
   cwd: string;
+  /**
+   * The folder of the requirements file the spec is a line of. A relative path there is still relative to
+   * `cwd`, as pip reads it; one that names nothing from `cwd` but something from this folder says so.
+   */
+  fileFolder?: string;
 }
 
 const MIP_STYLE = /^(?<name>[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?)@(?<version>[^\s@/:;]+)$/;
@@ -79,7 +84,7 @@ function classify(input: string, context: SpecContext): PackageSpec {
   const mip = MIP_STYLE.exec(text)?.groups;
   if (mip !== undefined) return { type: "requirement", requirement: pinned(mip.name!, mip.version!, text) };
   const requirement = parseRequirement(text, MIP_NAMES);
-  if (requirement.url !== undefined) return direct(namedUrlSpec(requirement, context.cwd));
+  if (requirement.url !== undefined) return direct(namedUrlSpec(requirement, context));
   return { type: "requirement", requirement };
 }
 
@@ -117,12 +122,12 @@ function isProjectNameAlone(text: string, cwd: string): boolean {
 
 /** A URL (http, https or file) or a local path, alone. */
 function directSpec(text: string, context: SpecContext): DirectSpec {
-  if (/^https?:\/\//i.test(text)) return urlSpec(text);
-  if (/^file:/i.test(text)) return fileUrlSpec(text, context.cwd);
+  if (/^https?:/i.test(text)) return urlSpec(text);
+  if (/^file:/i.test(text)) return fileUrlSpec(text, context);
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) {
     throw new MpipError("bad-spec", `\`${printable(redactUrl(text))}\` is not an http or https URL`, { hint: "name a package, an https:// URL, a local path, or `github:org/repo`" });
   }
-  return pathSpec(text, context.cwd);
+  return pathSpec(text, context);
 }
 
 function withMarker(spec: DirectSpec, marker: Marker | undefined): DirectSpec {
@@ -132,26 +137,38 @@ function withMarker(spec: DirectSpec, marker: Marker | undefined): DirectSpec {
 /**
  * A `file:` URL typed by the user (RFC 8089; pip takes them in requirements, and `pip freeze` writes
  * `name @ file:///...` for a package installed from a local archive): the local path it names, read as
- * that path is (pathSpec: an sdist's file name must say its project and version), with a `#sha256=`
- * checked for an sdist. Only on the command line and in requirements files: a package's metadata may not
- * name one (dependencySpec). Throws MpipError("bad-spec").
+ * that path is (pathSpec: an sdist's file name must say its project and version), with a hash fragment
+ * (`#sha256=`, `#md5=`, ...: splitHashFragment) checked for an sdist; with pip's `#egg=NAME`, read as
+ * `NAME @ URL` (namedLocalSpec). Only on the command line and in requirements files: a package's metadata
+ * may not name one (dependencySpec). Throws MpipError("bad-spec").
  */
-function fileUrlSpec(text: string, cwd: string): DirectSpec {
-  const { url, sha256 } = splitHashFragment(text);
-  let file: string;
+function fileUrlSpec(text: string, context: SpecContext): DirectSpec {
+  const fragment = splitHashFragment(text);
+  if (fragment.egg !== undefined) return namedLocalSpec({ name: fragment.egg, extras: [], specifier: "", url: text, text }, context);
+  const spec = pathSpec(localPathOf(fragment.url), context, fragment.url);
+  if (fragment.sha256 === undefined && fragment.digest === undefined) return spec;
+  if (spec.artifact.type !== "dist") throw notForSdist(text);
+  return { ...spec, artifact: { ...spec.artifact, file: { ...spec.artifact.file, ...hashesOf(fragment) } } };
+}
+
+/**
+ * The local path a `file:` URL (no fragment) names. A relative one (`file:../dist/x-1.0.tar.gz`,
+ * `file:./pkg`: no `//`, no leading `/`) is its path, percent-decoded, as pip reads it (its `url_to_path`),
+ * so relative to the current folder as any relative path is. Throws MpipError("bad-spec") for one that
+ * names none on this machine.
+ */
+function localPathOf(url: string): string {
+  const relative = /^file:(?!\/)([^?#]+)$/i.exec(url)?.[1];
+  if (relative !== undefined) return decodeURIComponentSafe(relative);
+  const problem = urlFormProblem(url);
+  if (problem !== undefined) throw new MpipError("bad-spec", `the \`file:\` URL \`${printable(url)}\` ${problem}`, { hint: "give a local file or folder as `file:///absolute/path`, or as its path" });
   try {
-    file = fileURLToPath(url);
+    return fileURLToPath(url);
   } catch (error) {
     throw new MpipError("bad-spec", `\`${printable(url)}\` is not a \`file:\` URL of a path on this machine (${(error as Error).message})`, {
       hint: "write it as `file:///absolute/path` (a host other than `localhost` is another machine), or give the path itself",
     });
   }
-  const spec = pathSpec(file, cwd);
-  if (sha256 === undefined) return spec;
-  if (spec.artifact.type !== "dist") {
-    throw new MpipError("bad-spec", `\`${printable(text, 200)}\`: a \`#sha256=\` is checked for an sdist (.tar.gz) only`, { hint: "remove the fragment: a local module, package.json or folder is read as it is" });
-  }
-  return { ...spec, artifact: { ...spec.artifact, file: { ...spec.artifact.file, sha256 } } };
 }
 
 /**
@@ -203,18 +220,24 @@ function shorthandSpec(text: string, defaultRef: string | undefined, context: Sp
   if (MODULE_SUFFIX.test(spec)) return { key: spec, name, source, artifact: { type: "module", location, dest: moduleDest(lastSegment(spec), text) } };
   const repo = ref === undefined ? undefined : shorthandRepo(spec);
   const repoRef: RepoRef | undefined = ref === undefined || repo === undefined ? undefined : { repo, ref };
-  const onIndex = indexDocumentSpec(url, source, undefined, repoRef);
+  const onIndex = indexDocumentSpec(url, source, {}, repoRef);
   if (onIndex !== undefined) return onIndex;
   return { key: spec, name, source, artifact: { type: "package-json", location, ...(repoRef === undefined ? {} : { ref: repoRef }) } };
 }
 
-/** `named`: the project name a PEP 508 `name @ URL` gives it (see sdistSpec). */
-function urlSpec(text: string, named?: string): DirectSpec {
-  const { url, sha256 } = splitHashFragment(text);
+/**
+ * `named`: the project name a PEP 508 `name @ URL` gives it (see sdistSpec); pip's `#egg=NAME` gives one
+ * too, which must then be the same project.
+ */
+function urlSpec(text: string, given?: string): DirectSpec {
+  const fragment = splitHashFragment(text);
+  const { url, egg } = fragment;
+  const named = checkedEgg(given, egg, text);
   const parsed = parseUrl(url);
   if (parsed === undefined) {
-    throw new MpipError("bad-spec", `\`${printable(redactUrl(url))}\` is not a valid URL`, {
-      hint: "check the URL: it needs a host, a port (if any) from 1 to 65535, and brackets only around an IPv6 address",
+    const problem = urlFormProblem(url);
+    throw new MpipError("bad-spec", `\`${printable(redactUrl(url))}\` is not a valid URL${problem === undefined ? "" : `: it ${problem}`}`, {
+      hint: problem === undefined ? "check the URL: it needs a host, a port (if any) from 1 to 65535, and brackets only around an IPv6 address" : "check the URL: an http or https URL is `https://host/path`",
     });
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
@@ -223,12 +246,28 @@ function urlSpec(text: string, named?: string): DirectSpec {
   const file = decodeURIComponentSafe(lastSegment(parsed.pathname));
   const source = redactUrl(url);
   const location: Location = { type: "remote", url };
-  if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, source, sha256, named);
-  if (MODULE_SUFFIX.test(file)) return { key: url, name: nameFromFile(stem(file), source), source, artifact: { type: "module", location, dest: moduleDest(file, source), ...(sha256 ? { sha256 } : {}) } };
+  const hashes = hashesOf(fragment);
+  if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, source, hashes, named);
+  if (egg !== undefined && given === undefined) {
+    throw new MpipError("bad-spec", `\`${printable(redactUrl(text), 200)}\`: \`#egg=\` names the project of an sdist (.tar.gz), and this URL is none`, { hint: "remove `#egg=`: a module or a package.json is installed by its URL alone" });
+  }
+  if (MODULE_SUFFIX.test(file)) return { key: url, name: nameFromFile(stem(file), source), source, artifact: { type: "module", location, dest: moduleDest(file, source), ...hashes } };
   const documentUrl = parsed.pathname.endsWith(".json") ? url : withPackageJson(url);
-  const onIndex = indexDocumentSpec(documentUrl, source, sha256);
+  const onIndex = indexDocumentSpec(documentUrl, source, hashes);
   if (onIndex !== undefined) return onIndex;
-  return { key: documentUrl, name: displayName(parsed.pathname, source), source, artifact: { type: "package-json", location: { type: "remote", url: documentUrl }, ...(sha256 ? { sha256 } : {}) } };
+  return { key: documentUrl, name: displayName(parsed.pathname, source), source, artifact: { type: "package-json", location: { type: "remote", url: documentUrl }, ...hashes } };
+}
+
+/**
+ * The project name of a URL: `name @ URL`'s (`given`), pip's `#egg=NAME`, or both when they are the same
+ * project (PEP 503 normalized), as pip requires. @throws MpipError `bad-spec` when they differ.
+ */
+function checkedEgg(given: string | undefined, egg: string | undefined, text: string): string | undefined {
+  if (given === undefined || egg === undefined) return given ?? egg;
+  if (normalizeName(given) === normalizeName(egg)) return given;
+  throw new MpipError("bad-spec", `\`${printable(given)} @ ${printable(redactUrl(text), 200)}\` names two projects: \`${printable(given)}\` before \`@\` and \`${printable(egg)}\` in \`#egg=\``, {
+    hint: "give the project's name once: `NAME @ URL` without `#egg=`",
+  });
 }
 
 /**
@@ -257,21 +296,63 @@ export function dependencySpec(requirement: Requirement): PackageSpec {
  * file is called (a forge's `archive/v1.0.tar.gz` too), as pip takes it; its own PKG-INFO must say so once
  * it is fetched (prepare/archive.ts).
  */
-function namedUrlSpec(requirement: Requirement, localFrom?: string): DirectSpec {
-  // `name @ file:///.../name-1.0.tar.gz` (typed by the user: `localFrom` is the folder it was typed in): the
-  // local sdist, which must be the project `name` by its file name (a local file is renamed rather than
-  // named: its path alone then installs it again). From a package's metadata, refused by urlSpec.
-  const local = localFrom !== undefined && /^file:/i.test(requirement.url!);
-  const spec = local ? fileUrlSpec(requirement.url!, localFrom) : urlSpec(requirement.url!, requirement.name);
+function namedUrlSpec(requirement: Requirement, localFrom?: SpecContext): DirectSpec {
+  // `name @ file:///...` (typed by the user: `localFrom` is the folder it was typed in). From a package's
+  // metadata, refused by urlSpec.
+  if (localFrom !== undefined && /^file:/i.test(requirement.url!)) return withMarker(namedLocalSpec(requirement, localFrom), requirement.marker);
+  const spec = urlSpec(requirement.url!, requirement.name);
   if (spec.artifact.type !== "dist") {
-    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: a \`name @ URL\` requirement must point at a .tar.gz sdist`, { hint: `give the ${local ? "path" : "URL"} alone to install a module${local ? ", a package.json or a project folder" : " or a package.json"} from it` });
+    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: a \`name @ URL\` requirement must point at a .tar.gz sdist`, { hint: "give the URL alone to install a module or a package.json from it" });
   }
-  if (local && normalizeName(spec.name) !== normalizeName(requirement.name)) {
-    throw new MpipError("bad-spec", `\`${printable(requirement.text)}\`: the file \`${printable(spec.artifact.file.filename)}\` is an sdist of \`${printable(spec.name)}\`, not of \`${printable(requirement.name)}\``, {
+  return withMarker(spec, requirement.marker);
+}
+
+/**
+ * `name @ file:///...`, as pip reads it (and `pip freeze` writes it for a local install):
+ * - an sdist whose file name says the project `name` (`name-1.0.tar.gz`), the path alone;
+ * - an sdist whose file name says no project (`v1.0.tar.gz`): the project `name`, its version from its
+ *   PKG-INFO, which must name `name` (prepare/archive.ts), as for `name @ https://...`;
+ * - a project folder: packed as its path alone is (prepare/index.ts), its metadata must name `name`.
+ * An sdist whose file name says another project, a module or a package.json (which carry no project
+ * metadata to hold the name to) are refused. Throws MpipError("bad-spec").
+ */
+function namedLocalSpec(requirement: Requirement, context: SpecContext): DirectSpec {
+  const { text } = requirement;
+  const fragment = splitHashFragment(requirement.url!);
+  const { url } = fragment;
+  const name = checkedEgg(requirement.name, fragment.egg, requirement.url!)!;
+  const hashes = hashesOf(fragment);
+  const typed = localPathOf(url);
+  const full = path.resolve(context.cwd, typed);
+  const kind = statKind(full, url, { typed, context });
+  const href = pathToFileURL(full).href;
+  const file = path.basename(full);
+  if (kind === "folder") {
+    if (fragment.sha256 !== undefined || fragment.digest !== undefined) throw notForSdist(text);
+    if (statKind(path.join(full, "package.json"), undefined) === "file" && !declaresProjectMetadata(full)) {
+      throw new MpipError("bad-spec", `\`${printable(text)}\`: the folder holds a package.json and no Python project metadata (pyproject.toml, setup.cfg or setup.py) to say it is \`${printable(name)}\``, {
+        hint: "give the folder's path alone to install its package.json",
+      });
+    }
+    return { key: full, name, named: true, source: `${name} @ ${href}`, artifact: { type: "project", path: full, named: name } };
+  }
+  if (!SDIST_SUFFIX.test(file)) {
+    throw new MpipError("bad-spec", `\`${printable(text)}\`: a \`name @ file:\` requirement must point at a .tar.gz sdist or a project folder`, { hint: "give the path alone to install a module or a package.json from it" });
+  }
+  const location: Location = { type: "local", path: full };
+  const parsed = parseArchiveName(file);
+  if (parsed === undefined) return sdistSpec(file, location, href, hashes, name);
+  if (normalizeName(parsed.name) !== normalizeName(name)) {
+    throw new MpipError("bad-spec", `\`${printable(text)}\`: the file \`${printable(file)}\` is an sdist of \`${printable(parsed.name)}\`, not of \`${printable(name)}\``, {
       hint: "give the sdist of the project named, or its path alone",
     });
   }
-  return withMarker(spec, requirement.marker);
+  // A local file named for its project: its path alone installs it again.
+  return sdistSpec(file, location, full, hashes);
+}
+
+function notForSdist(text: string): MpipError {
+  return new MpipError("bad-spec", `\`${printable(text, 200)}\`: a hash fragment (\`#sha256=\`, \`#md5=\`, ...) is checked for an sdist (.tar.gz) only`, { hint: "remove the fragment: a local module, package.json or folder is read as it is" });
 }
 
 /**
@@ -280,9 +361,9 @@ function namedUrlSpec(requirement: Requirement, localFrom?: string): DirectSpec 
  * version its PKG-INFO will give, and whose `source` is the `name @ URL` that installs it again. Either
  * way its PKG-INFO must agree once it is fetched.
  */
-function sdistSpec(file: string, location: Location, source: string, sha256: string | undefined, named?: string): DirectSpec {
+function sdistSpec(file: string, location: Location, source: string, hashes: { sha256?: string; digest?: UrlDigest }, named?: string): DirectSpec {
   const parsed = parseArchiveName(file);
-  const dist = { filename: file, location, packagetype: "sdist", yanked: false, ...(sha256 ? { sha256 } : {}) };
+  const dist = { filename: file, location, packagetype: "sdist", yanked: false, ...hashes };
   if (named !== undefined && !fileNamesProject(file, named)) {
     // Written back as given (a record for `mpip freeze`, a lock): the URL alone would not say the project.
     return { key: normalizeName(named), name: named, named: true, source: `${named} @ ${source}`, artifact: { type: "dist", file: dist } };
@@ -300,7 +381,7 @@ function sdistSpec(file: string, location: Location, source: string, sha256: str
  * the package `name` of the v2 index at `{index}`: it is named so (and answers requests for that name, as
  * an sdist's file name does), and its hash-only files come from that index.
  */
-function indexDocumentSpec(url: string, source: string, sha256: string | undefined, ref?: RepoRef): DirectSpec | undefined {
+function indexDocumentSpec(url: string, source: string, hashes: { sha256?: string; digest?: UrlDigest }, ref?: RepoRef): DirectSpec | undefined {
   const place = mipDocumentLocation(url);
   if (place === undefined) return undefined;
   const artifact: Artifact = {
@@ -308,15 +389,16 @@ function indexDocumentSpec(url: string, source: string, sha256: string | undefin
     location: { type: "remote", url },
     mip: { base: place.base, flavor: place.flavor },
     ...(ref === undefined ? {} : { ref }),
-    ...(sha256 ? { sha256 } : {}),
+    ...hashes,
   };
   return { key: normalizeName(place.name), name: place.name, named: true, ...(place.version === undefined ? {} : { version: place.version }), source, artifact };
 }
 
-function pathSpec(text: string, cwd: string): DirectSpec {
+/** A local path (`shown`: what was typed, when it was a `file:` URL). */
+function pathSpec(text: string, context: SpecContext, shown = text): DirectSpec {
   const expanded = text === "~" || text.startsWith("~/") ? path.join(os.homedir(), text.slice(1)) : text;
-  const full = path.resolve(cwd, expanded);
-  const kind = statKind(full, text);
+  const full = path.resolve(context.cwd, expanded);
+  const kind = statKind(full, shown, { typed: expanded, context });
   const location: Location = { type: "local", path: full };
   const file = path.basename(full);
   if (kind === "folder") {
@@ -325,7 +407,7 @@ function pathSpec(text: string, cwd: string): DirectSpec {
     }
     return { key: full, name: nameFromFile(file, text), source: full, artifact: { type: "project", path: full } };
   }
-  if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, full, undefined);
+  if (SDIST_SUFFIX.test(file)) return sdistSpec(file, location, full, {});
   if (MODULE_SUFFIX.test(file)) return { key: full, name: nameFromFile(stem(file), text), source: full, artifact: { type: "module", location, dest: file } };
   if (/\.json$/i.test(file)) return { key: full, name: displayName(path.dirname(full), text), source: full, artifact: { type: "package-json", location } };
   throw new MpipError("bad-spec", `\`${printable(text)}\` is not something mpip can install`, {
@@ -333,16 +415,24 @@ function pathSpec(text: string, cwd: string): DirectSpec {
   });
 }
 
-function statKind(full: string, shown: string | undefined): "file" | "folder" | undefined {
+/**
+ * What is at `full`: undefined for nothing when `shown` is undefined; else nothing there is an error
+ * naming `shown`, whose hint, for a relative path `typed` on a requirements-file line that names
+ * something from the file's folder, says that such a path is relative to the current folder.
+ */
+function statKind(full: string, shown: string | undefined, from?: { typed: string; context: SpecContext }): "file" | "folder" | undefined {
   try {
     const stat = statSync(full);
     return stat.isDirectory() ? "folder" : "file";
   } catch (error) {
     if (shown === undefined) return undefined;
     const code = (error as NodeJS.ErrnoException).code ?? "";
-    throw new MpipError("bad-spec", `\`${printable(shown)}\` looks like a path, but there is nothing at \`${printable(full)}\` (${code})`, {
-      hint: "check the path; to install from an index, give the package's name",
-    });
+    const folder = from?.context.fileFolder;
+    const besideFile = folder !== undefined && !path.isAbsolute(from!.typed) ? path.resolve(folder, from!.typed) : undefined;
+    const hint = besideFile !== undefined && besideFile !== full && statKind(besideFile, undefined) !== undefined
+      ? `a relative path in a requirements file is relative to the current folder (\`${printable(from!.context.cwd)}\`), as pip reads it, not to the file's folder; it names \`${printable(besideFile)}\` from there: run mpip in \`${printable(folder!)}\`, or write the path from the current folder or as an absolute path`
+      : "check the path; to install from an index, give the package's name";
+    throw new MpipError("bad-spec", `\`${printable(shown)}\` looks like a path, but there is nothing at \`${printable(full)}\` (${code})`, { hint });
   }
 }
 
@@ -354,14 +444,63 @@ export function looksLikePath(text: string): boolean {
   return SDIST_SUFFIX.test(text) || MODULE_SUFFIX.test(text) || /\.json$/i.test(text);
 }
 
-/** pip's `URL#sha256=HEX`: the hash is checked, and the fragment is not sent. */
-function splitHashFragment(text: string): { url: string; sha256?: string } {
+/** The hex digits of each hash a URL's fragment may give (pip's Link `_SUPPORTED_HASHES`). */
+const DIGEST_LENGTHS = { sha256: 64, sha512: 128, sha384: 96, sha224: 56, sha1: 40, md5: 32 } as const;
+
+/** What a URL's fragment said: the hash to check (sha256, or one digest in another algorithm) and pip's `egg=` name. */
+interface Fragment {
+  /** The URL without its fragment (which is not sent). */
+  url: string;
+  sha256?: string;
+  digest?: UrlDigest;
+  /** pip's legacy `#egg=NAME`: the project the URL is, as `NAME @ URL` says it. */
+  egg?: string;
+}
+
+/**
+ * A URL's fragment as pip reads it (its Link): `key=value` parts joined by `&`, each `egg=NAME` or a hash
+ * (`sha256=`, `sha512=`, `sha384=`, `sha224=`, `sha1=`, `md5=`, its full hex digest), at most one of each
+ * kind. Where pip ignores other parts, mpip refuses them: a misspelt hash (`#sha265=`) would otherwise
+ * leave the file unchecked. @throws MpipError `bad-spec`.
+ */
+function splitHashFragment(text: string): Fragment {
   const at = text.indexOf("#");
   if (at < 0) return { url: text };
   const fragment = text.slice(at + 1);
-  const match = /^sha256=([0-9a-fA-F]{64})$/.exec(fragment);
-  if (match === null) throw new MpipError("bad-spec", `the URL fragment \`#${printable(fragment, 80)}\` is not \`#sha256=<64 hex digits>\``, { hint: "remove it, or give the file's full sha256" });
-  return { url: text.slice(0, at), sha256: match[1]!.toLowerCase() };
+  const result: Fragment = { url: text.slice(0, at) };
+  let hashes = 0;
+  for (const part of fragment.split("&")) {
+    const [key = "", value = ""] = part.split(/=(.*)/s);
+    const lower = key.toLowerCase();
+    const shown = `\`#${printable(fragment, 80)}\``;
+    if (lower === "egg") {
+      if (result.egg !== undefined || !isValidName(value)) {
+        throw new MpipError("bad-spec", `the URL fragment ${shown} ${result.egg !== undefined ? "gives `egg=` twice" : `has \`egg=${printable(value, 80)}\`, which is not a project name`}`, { hint: "write `#egg=NAME` once, with the project's name, or `NAME @ URL` instead" });
+      }
+      result.egg = value;
+      continue;
+    }
+    if (Object.hasOwn(DIGEST_LENGTHS, lower)) {
+      const algorithm = lower as keyof typeof DIGEST_LENGTHS;
+      const digits = DIGEST_LENGTHS[algorithm];
+      if (!new RegExp(`^[0-9a-fA-F]{${digits}}$`).test(value)) {
+        throw new MpipError("bad-spec", `the URL fragment ${shown} is not \`#sha256=<64 hex digits>\` or another hash with its full digest: \`#${algorithm}=\` takes ${digits} hex digits`, { hint: "remove it, or give the file's full digest (`sha256sum FILE` prints its sha256)" });
+      }
+      if (++hashes > 1) throw new MpipError("bad-spec", `the URL fragment ${shown} gives more than one hash`, { hint: "give one hash, preferably `#sha256=<hex>`" });
+      if (algorithm === "sha256") result.sha256 = value.toLowerCase();
+      else result.digest = { algorithm, hex: value.toLowerCase() };
+      continue;
+    }
+    throw new MpipError("bad-spec", `the URL fragment ${shown} is not \`#sha256=<64 hex digits>\` nor another part mpip reads${lower === "subdirectory" ? " (mpip installs an archive whole: it has no `subdirectory=`)" : ""}`, {
+      hint: "a URL's fragment may give `egg=NAME` and one hash, `sha256=` (or `sha512=`, `sha384=`, `sha224=`, `sha1=`, `md5=`) with the full hex digest, joined by `&`; remove anything else",
+    });
+  }
+  return result;
+}
+
+/** The hash fields of a fragment, to spread into an artifact. */
+function hashesOf(fragment: Fragment): { sha256?: string; digest?: UrlDigest } {
+  return { ...(fragment.sha256 === undefined ? {} : { sha256: fragment.sha256 }), ...(fragment.digest === undefined ? {} : { digest: fragment.digest }) };
 }
 
 /** A module is installed under its file name, which comes from a URL: it gets the checks of an archive entry. */

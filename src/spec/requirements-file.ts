@@ -32,6 +32,8 @@ export interface FileRequirement {
   origin: string;
   /** The sha256 digests (lowercase hex) its `--hash` options allow; empty when it has none. */
   hashes: string[];
+  /** The folder of the file it is in (a relative path on the line is still relative to the current folder, as in pip). */
+  folder: string;
 }
 
 /** An index option read from a file, in the order read: `-i` replaces the list so far, `--extra-index-url` adds. */
@@ -130,7 +132,7 @@ class Reader {
       const parsed = parseLine(expandVariables(text, origin, this.env), origin);
       for (const option of parsed.options) await this.apply(option, file, [...chain, { real, shown: file, line }], origin);
       if (parsed.requirement !== undefined) {
-        (kind === "constraint" ? this.input.constraints : this.input.requirements).push({ text: parsed.requirement, origin, hashes: parsed.hashes });
+        (kind === "constraint" ? this.input.constraints : this.input.requirements).push({ text: parsed.requirement, origin, hashes: parsed.hashes, folder: path.dirname(path.resolve(file)) });
       }
     }
   }

@@ -7,11 +7,28 @@ import { readlinkSync, fstatSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
+import { isPep440Version } from "../versions.js";
 
 /** How the tail of a PEP 508 requirement or a mip spec begins: a version operator, `@`, `,`, extras, a marker, `(`. */
 const SPEC_TAIL = /^\s*(===|==|!=|~=|<=|>=|<|>|@|,|;|\[|\()/;
-/** A version and nothing else (`1.0`, `v1.2.3`, `2.0rc1`): a name never looks like this after another name. */
-const VERSION_ONLY = /^v?\d+(\.\d+)+((a|b|rc|\.?post|\.?dev)\d*)?$/i;
+/**
+ * A PEP 440 version and nothing else, in any of its spellings (`1`, `v1`, `1.0`, `2.0.post1`, `1!2`,
+ * `1.0rc1`, `1.0-1`, `1.0.DEV`, `1.0+local`): after a name, the version part of a spec the shell split.
+ */
+export function isBareVersion(text: string): boolean {
+  return /^[vV]?\d\S*$/.test(text) && isPep440Version(text);
+}
+
+/**
+ * A bare version that cannot be taken for a project's name after another name: one with a dot between
+ * release numbers (`1.0`, `v1.2.3`, `1.0.post1`), an epoch or a local label (`1!2`, `1+x`, which no name
+ * holds). One number with or without a label (`1`, `v2`, `3rc1`) is a valid name that an index may have
+ * (PEP 508 names start with a letter or digit): it is asked for, and named in a hint only if no index has
+ * it (versionNotFoundHint).
+ */
+function isSurelyVersion(text: string): boolean {
+  return isBareVersion(text) && (/^[vV]?(\d+!)?\d+\.\d/.test(text) || /[!+]/.test(text));
+}
 /** A bare project name (PEP 508), which a split-off piece would have belonged to. */
 const BARE_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 /** Ends in an operator or a comma: the piece after it belongs to the same spec. */
@@ -40,19 +57,40 @@ export function checkShellSplit(args: readonly string[], stdoutPath?: string): v
           : `the shell passed \`${printable(begun, 80)}\` and \`${printable(arg, 80)}\` as separate arguments: quote the whole spec as one, \`mpip install '${printable(whole, 120)}'\``,
       });
     }
-    if (named !== undefined && VERSION_ONLY.test(arg) && !VERSION_ONLY.test(named)) {
+    if (named !== undefined && isBareVersion(arg) && !isBareVersion(named)) {
       // `fmt >= 1.0` unquoted: the shell redirected stdout to a file named `=` and passed `fmt` and `1.0`.
+      // That file settles it, even for `fmt >= 1`; without it, `1` may be a project.
       const redirect = stdoutPath === undefined ? undefined : REDIRECT_OPERATOR_FILE.exec(basename(stdoutPath))?.[0];
+      if (redirect === undefined && !isSurelyVersion(arg)) continue;
       if (redirect !== undefined) {
         throw new MpipError("bad-spec", `the output goes to a file named \`${redirect}\` (in \`${printable(dirname(stdoutPath!), 200)}\`) and \`${printable(arg, 80)}\` came as a package of its own: the shell took \`>${redirect}\` for a redirect, splitting the spec`, {
           hint: `quote the whole spec as one argument, \`mpip install '${printable(named, 80)}>${redirect}${printable(arg, 80)}'\`, and remove the empty file the shell made`,
         });
       }
-      throw new MpipError("bad-spec", `\`${printable(arg, 80)}\` looks like a version, not a package name`, {
-        hint: `to ask for \`${printable(named, 80)}\` at that version, write name and version as one argument: \`mpip install '${printable(named, 80)}==${printable(arg.replace(/^v/i, ""), 80)}'\` (or mip's \`${printable(named, 80)}@${printable(arg, 80)}\`)`,
-      });
+      throw new MpipError("bad-spec", `\`${printable(arg, 80)}\` looks like a version, not a package name`, { hint: quoteHint(named, arg) });
     }
   }
+}
+
+function quoteHint(named: string, version: string): string {
+  return `to ask for \`${printable(named, 80)}\` at that version, write name and version as one argument: \`mpip install '${printable(named, 80)}==${printable(version.replace(/^v/i, ""), 80)}'\` (or mip's \`${printable(named, 80)}@${printable(version, 80)}\`)`;
+}
+
+/**
+ * `mpip install fmt 1` where no index has a project `1`: checkShellSplit let `1` through as a name (one
+ * number is a valid one), and `error` (a `not-found`) names it. The same error, with a hint that `1`
+ * looks like a version split from `fmt`'s spec and how to quote it; any other error as it is.
+ */
+export function versionNotFoundHint(error: unknown, args: readonly string[]): unknown {
+  if (!(error instanceof MpipError) || error.code !== "not-found") return error;
+  for (let index = 1; index < args.length; index++) {
+    const arg = args[index]!;
+    const named = args[index - 1]!;
+    if (!isBareVersion(arg) || !BARE_NAME.test(named) || isBareVersion(named)) continue;
+    if (!error.message.includes(`package \`${printable(arg)}\``)) continue;
+    return new MpipError(error.code, error.message, { cause: error.cause, hint: [...error.hintLines, `\`${printable(arg, 80)}\` looks like a version: ${quoteHint(named, arg)}`] });
+  }
+  return error;
 }
 
 /** A file the shell created for `>=` typed unquoted with spaces around it (`fmt >= 1.0`): `=`, or `==` for `>==`. */
