@@ -7,7 +7,8 @@
 //   its RECORD lists (and its `.dist-info` folder) that the new install does not ship again is removed;
 // - a file two packages ship belongs to the later one (plan order, then new over old): the earlier
 //   one's RECORD no longer lists it, so removing or upgrading that one never deletes it;
-// - nothing a kept distribution's RECORD lists is removed, and files no RECORD lists are never removed.
+// - nothing a kept distribution's RECORD lists is removed, and files no RECORD lists are never removed;
+// - (stage.ts, which looks at the disk) a file changed since it was installed is kept, as uninstall keeps it.
 
 import { recordedFiles, recordFolderFiles, type InstalledDistribution } from "./installed.js";
 import type { RecordRow } from "./read.js";
