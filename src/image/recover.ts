@@ -21,7 +21,7 @@ import { MpipError } from "../errors.js";
 import type { Reporter } from "../log.js";
 import { printable } from "../text.js";
 import { completeFs, type CommitFs, type FullCommitFs, sha256Hex } from "./fs-ops.js";
-import { errnoCode } from "./io-error.js";
+import { errnoCode, ioHint } from "./io-error.js";
 import { actions, readJournal, removeJournal, stepPaths, syncDir, type Journal, type JournalStep } from "./journal.js";
 import { recordedOperation, words, type TargetOperation } from "./operation.js";
 import type { TargetLayout } from "./layout.js";
@@ -134,7 +134,7 @@ export async function recoverInterrupted(layout: TargetLayout, reporter: Reporte
     if (error instanceof MpipError) throw error;
     throw new MpipError("io", `found an ${words(journalOperation(journal)).runOn} \`${layout.target}\` that was interrupted during its commit, and could not undo it (${errnoCode(error) ?? String(error)})`, {
       cause: error,
-      hint: `make \`${layout.target}\` writable and run mpip again: the journal \`${layout.journal}\` is kept until the undo succeeds`,
+      hint: `${ioHint(error, `make \`${layout.target}\` writable`)}. The journal \`${layout.journal}\` is kept until the undo succeeds: the next run of mpip on the target finishes it`,
     });
   }
   await removeJournal(layout);
