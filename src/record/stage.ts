@@ -17,7 +17,7 @@ import { isSafeRecordPath, recordedFiles } from "./installed.js";
 import { fileStateOnDisk } from "./inventory.js";
 import { describeDuplicates, type Distribution, type RecordRow } from "./read.js";
 import { planImage, shadowedModules } from "./plan.js";
-import { foldedTwins } from "./twins.js";
+import { foldedTwins, sameFilesOnDisk } from "./twins.js";
 import { childPath, stagedRecordFile, stageRecord, stageRewrittenRecord, type RecordInput, type StagedRecord } from "./write.js";
 
 /** A record's files: each staged file's path, with the size and sha256 the staging knows of it, if any. */
@@ -122,7 +122,9 @@ export interface ImageChange {
  */
 export async function stageImageChange(target: string, installed: readonly Distribution[], incoming: readonly IncomingPackage[], recordsDir: string, removing?: ReadonlySet<string>, ahead?: RecordsAhead): Promise<ImageChange> {
   refuseShippedRecords(incoming);
-  const plan = planImage(installed, incoming, removing);
+  // A file a record lists that the filesystem takes for one an incoming package ships under another spelling (FAT).
+  const twins = sameFilesOnDisk(target, installed.flatMap(recordedFiles), incoming.flatMap((item) => item.files));
+  const plan = planImage(installed, incoming, removing, twins);
   const replaced = new Map<string, Distribution[]>();
   for (const item of plan.replaced) replaced.set(item.key, [...(replaced.get(item.key) ?? []), item]);
   // Each placement takes the size and sha256 its record found, so that the commit does not read the file
@@ -171,7 +173,7 @@ export async function stageImageChange(target: string, installed: readonly Distr
     if (replaced.has(distribution.key)) continue;
     for (const file of recordedFiles(distribution)) {
       keptOwner.set(file, distribution.key);
-      if (!ownerOfIncoming.has(file)) owners.set(file, distribution.name);
+      if (!ownerOfIncoming.has(file) && !ownerOfIncoming.has(twins.get(file) ?? "")) owners.set(file, distribution.name);
     }
   }
   const removals = new Set(plan.removals);
