@@ -13,6 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { ioHint, PATH_MAX } from "../../src/image/io-error.js";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
+import { buildSdist, sdistFilename } from "../helpers/sdist.js";
 import { tmpfsUnavailable, withTmpfs } from "../helpers/mounts.js";
 
 let server: IndexServer;
@@ -96,6 +97,24 @@ describe("the hint of a filesystem error says its own cause", () => {
       assert.match(result.stderr, hint);
       assert.doesNotMatch(result.stderr.split("\nhint: ")[1]!, permissionWords, code);
     }
+    // An sdist repacked into a folder through a file (the temporary file that was never made is no bug to report).
+    const sdist = path.join(dir, sdistFilename({ name: "tiny-dist", version: "1.0", files: {} }));
+    await writeFile(sdist, await buildSdist({ name: "tiny-dist", version: "1.0", files: { "tiny_dist.py": "T = 1\n" } }));
+    const repacked = await runMpip(["repack", sdist, "-o", path.join(dir, "plain.txt", "out")]);
+    assert.equal(repacked.code, 1, repacked.stderr);
+    assert.match(repacked.stderr, /^error: cannot write `.*` \((EEXIST|ENOTDIR)\)/m);
+    assert.match(repacked.stderr, /^hint: (a file \(not a folder\) stands on the path where a folder is needed|a part of the path that must be a folder is a file)/m);
+    assert.doesNotMatch(repacked.stderr, /bug in mpip|writable/);
+    // A project packed into a folder through a file.
+    const project = path.join(dir, "project");
+    await mkdir(project);
+    await writeFile(path.join(project, "pyproject.toml"), '[project]\nname = "lamp"\nversion = "1.0"\n');
+    await writeFile(path.join(project, "lamp.py"), "L = 1\n");
+    const packed = await runMpip(["pack", project, "-o", path.join(dir, "plain.txt", "out")]);
+    assert.equal(packed.code, 1, packed.stderr);
+    assert.match(packed.stderr, /^error: cannot write `.*` \((EEXIST|ENOTDIR)\)/m);
+    assert.match(packed.stderr, /^hint: (a file \(not a folder\) stands on the path where a folder is needed|a part of the path that must be a folder is a file)/m);
+    assert.doesNotMatch(packed.stderr, /bug in mpip|writable/);
     // A target through a file: said by the target's own check.
     const through = await runMpip(["install", "-p", path.join(dir, "plain.txt", "img"), module]);
     assert.equal(through.code, 1, through.stderr);
