@@ -446,7 +446,7 @@ export async function commitStaged(resolved: Array<ResolvedPackage<Staged>>, run
  * on), and each package whose RECORD tells nothing of its files (its record goes, its files stay where
  * nothing replaces them). The install goes ahead: installing over such a package is how a user recovers it.
  */
-function warnLeftBehind(change: Pick<ImageChange, "changedKept" | "unrecorded">, dryRun: boolean, reporter: Reporter): void {
+function warnLeftBehind(change: Pick<ImageChange, "changedKept" | "recordless">, dryRun: boolean, reporter: Reporter): void {
   const label = (item: { name: string; version: string }) => `\`${printable(item.name)}${item.version === "" ? "" : ` ${printable(item.version, 80)}`}\``;
   for (const { file, distribution, by } of change.changedKept) {
     const why = by === undefined ? `${label(distribution)} is removed` : `${label(by)} does not ship it`;
@@ -454,7 +454,7 @@ function warnLeftBehind(change: Pick<ImageChange, "changedKept" | "unrecorded">,
       ? `\`${printable(file)}\` of ${label(distribution)} was changed since it was installed, and ${why}; it would be kept, in no record (remove it by hand if it is not wanted)`
       : `\`${printable(file)}\` of ${label(distribution)} was changed since it was installed, and ${why}; kept, and in no record from now on (remove it by hand if it is not wanted)`);
   }
-  for (const { distribution, by } of change.unrecorded) {
+  for (const { distribution, by } of change.recordless) {
     const what = `the RECORD of ${label(distribution)} (\`${printable(distribution.distInfo)}/RECORD\`) is missing, unreadable or lists nothing mpip accepts, so mpip cannot tell which files were its`;
     const fate = by === undefined
       ? `its record ${dryRun ? "would be" : "is"} removed, and its files stay, in no record`

@@ -20,9 +20,16 @@ export const PATH_MAX = process.platform === "linux" ? 4096 : process.platform =
 /**
  * Advice for the errno code of `error`, a Node filesystem error (its `path`, when it has one, is what the
  * call was given). `fallback` is the caller's advice for a refusal (EACCES, EPERM: which folder to make
- * writable), and for a code that says nothing more specific. Never throws.
+ * writable), and for a code that says nothing more specific. `about`, if given, says what mpip keeps at
+ * that place and when ("mpip keeps a staging folder in `dir` while it installs"): it is added, in
+ * parentheses, to a hint about another cause, for a fallback that already holds it. Never throws.
  */
-export function ioHint(error: unknown, fallback: string): string {
+export function ioHint(error: unknown, fallback: string, about?: string): string {
+  const hint = causeHint(error, fallback);
+  return about === undefined || hint === fallback || errnoCode(error) === "EACCES" || errnoCode(error) === "EPERM" ? hint : `${hint} (${about})`;
+}
+
+function causeHint(error: unknown, fallback: string): string {
   switch (errnoCode(error)) {
     case "ENOSPC":
       return "the disk is full (no space left, or no free inodes: `df -h` and `df -i` show which); free some space and run mpip again";
@@ -79,9 +86,9 @@ function nameTooLongHint(error: unknown): string {
   return "a file or folder name, or the whole path, is longer than this filesystem takes (some take less than 255 bytes a name: eCryptfs 143, FAT 255 UTF-16 characters); use a shorter path";
 }
 
-/** `message` gets the errno code appended, e.g. "... (ENOSPC: no space left on device)". */
-export function ioError(message: string, error: unknown, fallbackHint: string): MpipError {
+/** `message` gets the errno code appended, e.g. "... (ENOSPC: no space left on device)"; the hint is `ioHint`'s. */
+export function ioError(message: string, error: unknown, fallbackHint: string, about?: string): MpipError {
   const err = error as NodeJS.ErrnoException;
   const detail = err?.code !== undefined ? `${err.code}: ${err.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "")}` : String(err?.message ?? error);
-  return new MpipError("io", `${message} (${detail})`, { cause: error, hint: ioHint(error, fallbackHint) });
+  return new MpipError("io", `${message} (${detail})`, { cause: error, hint: ioHint(error, fallbackHint, about) });
 }

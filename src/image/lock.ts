@@ -384,7 +384,8 @@ async function create(layout: TargetLayout, text: string, operation: TargetOpera
         hint: `\`${printable(layout.home)}\` takes no new files (a virtual filesystem such as /proc or /sys): choose another folder with -p`,
       });
     }
-    throw ioError(`cannot lock the target folder \`${layout.target}\`: cannot create \`${file}\``, error, `mpip keeps a lock file, a staging folder and a journal in \`${layout.home}\` while it ${words(operation).does}: make it writable`);
+    const keeps = `mpip keeps a lock file, a staging folder and a journal in \`${layout.home}\` while it ${words(operation).does}`;
+    throw ioError(`cannot lock the target folder \`${layout.target}\`: cannot create \`${file}\``, error, `${keeps}: make it writable`, keeps);
   }
   try {
     await handle.writeFile(text);

@@ -110,7 +110,7 @@ export interface ImageChange {
    * Replaced (or removed) distributions whose RECORD is missing, unreadable or lists nothing mpip accepts:
    * their record goes, and their files stay where nothing replaces them, in no record.
    */
-  unrecorded: Array<{ distribution: Distribution; by?: IncomingPackage }>;
+  recordless: Array<{ distribution: Distribution; by?: IncomingPackage }>;
   warnings: string[];
 }
 
@@ -181,7 +181,7 @@ export async function stageImageChange(target: string, installed: readonly Distr
   for (const twin of foldedTwins(target, removals, [...keptOwner.keys(), ...ownerOfIncoming.keys()])) removals.delete(twin);
   const byKey = new Map(incoming.map((item) => [item.key, item]));
   const changedKept = await keepChangedFiles(target, plan.replaced, removals, byKey);
-  const unrecorded = plan.replaced.filter((distribution) => distribution.rows.length === 0).map((distribution) => {
+  const recordless = plan.replaced.filter((distribution) => distribution.rows.length === 0).map((distribution) => {
     const by = byKey.get(distribution.key);
     return by === undefined ? { distribution } : { distribution, by };
   });
@@ -238,7 +238,7 @@ export async function stageImageChange(target: string, installed: readonly Distr
     };
     warnings.push(`\`${printable(source)}\` (${whose(source)}) stays beside \`${printable(compiled)}\` (${whose(compiled)}) in \`${target}\`: MicroPython imports the \`.py\`, so the \`.mpy\` is not used; remove one of them`);
   }
-  return { placements, removals: [...removals], replaced, rewritten: plan.rewrites.map((item) => item.distribution), owners, changedKept, unrecorded, warnings };
+  return { placements, removals: [...removals], replaced, rewritten: plan.rewrites.map((item) => item.distribution), owners, changedKept, recordless, warnings };
 }
 
 /**

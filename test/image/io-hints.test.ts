@@ -177,5 +177,10 @@ describe("the hint of a filesystem error says its own cause", () => {
     assert.match(hintOf("EEXIST", { syscall: "mkdir" }), /a file \(not a folder\) stands on the path/);
     assert.equal(hintOf("EEXIST", { syscall: "open" }), fallback);
     assert.equal(hintOf("EWHATEVER"), fallback);
+    // What mpip keeps at that place is said with a hint about another cause; a refusal's fallback says it already.
+    const about = "mpip keeps a staging folder in `/x` while it installs";
+    assert.match(ioHint(Object.assign(new Error("ENOTDIR"), { code: "ENOTDIR" }), `${about}: make it writable`, about), /^a part of the path that must be a folder is a file.* \(mpip keeps a staging folder in `\/x` while it installs\)$/);
+    assert.equal(ioHint(Object.assign(new Error("EACCES"), { code: "EACCES" }), `${about}: make it writable`, about).split(about).length, 2, "said once");
+    assert.equal(ioHint(Object.assign(new Error("EWHATEVER"), { code: "EWHATEVER" }), `${about}: make it writable`, about), `${about}: make it writable`);
   });
 });
