@@ -13,7 +13,7 @@ import { Pool } from "./pool.js";
 import { caseClashWarnings } from "./archive/case-fold.js";
 import { DEFAULT_LIMITS, formatBytes, NAME_MAX, type Limits } from "./limits.js";
 import { recordInputFor, type RecordContext } from "./record/provenance.js";
-import { recordFiles, RecordsAhead, stageImageChange } from "./record/stage.js";
+import { recordFiles, RecordsAhead, stageImageChange, type ImageChange } from "./record/stage.js";
 import { imageBytesAfter } from "./record/image-size.js";
 import { distInfoName, type Provenance, type SourceKind } from "./record/format.js";
 import type { Placement } from "./image/commit-plan.js";
@@ -427,6 +427,7 @@ export async function commitStaged(resolved: Array<ResolvedPackage<Staged>>, run
     throw ioError(`cannot write the install records into the staging folder \`${image.staging.dir}\`; nothing was changed in \`${target}\``, error, `check that \`${image.layout.home}\` is writable`);
   });
   for (const warning of change.warnings) reporter.warn(warning);
+  warnLeftBehind(change, options.dryRun === true, reporter);
   refuseLongRecordPaths(incoming, change.placements, options.limits?.maxPathLength ?? DEFAULT_LIMITS.maxPathLength, target);
   if (options.maxSize !== undefined) {
     const size = await imageBytesAfter(image.target, change.placements, change.removals);
@@ -444,6 +445,29 @@ export async function commitStaged(resolved: Array<ResolvedPackage<Staged>>, run
   const removed = taken.filter((file) => !written.has(file)).sort();
   const uninstalled = installed.filter((item) => run.removing?.has(item.key) === true).map((item) => ({ name: item.name, version: item.version }));
   return { target, packages, removed, ...(uninstalled.length === 0 ? {} : { uninstalled }), ...(options.dryRun === true ? { dryRun: true } : {}), warnings: reporter.warnings };
+}
+
+/**
+ * Says what an upgrade or a sync leaves of the versions it replaces or removes, as `mpip uninstall` says
+ * it: each file changed since it was installed that nothing ships again (kept, and in no record from now
+ * on), and each package whose RECORD tells nothing of its files (its record goes, its files stay where
+ * nothing replaces them). The install goes ahead: installing over such a package is how a user recovers it.
+ */
+function warnLeftBehind(change: Pick<ImageChange, "changedKept" | "recordless">, dryRun: boolean, reporter: Reporter): void {
+  const label = (item: { name: string; version: string }) => `\`${printable(item.name)}${item.version === "" ? "" : ` ${printable(item.version, 80)}`}\``;
+  for (const { file, distribution, by } of change.changedKept) {
+    const why = by === undefined ? `${label(distribution)} is removed` : `${label(by)} does not ship it`;
+    reporter.warn(dryRun
+      ? `\`${printable(file)}\` of ${label(distribution)} was changed since it was installed, and ${why}; it would be kept, in no record (remove it by hand if it is not wanted)`
+      : `\`${printable(file)}\` of ${label(distribution)} was changed since it was installed, and ${why}; kept, and in no record from now on (remove it by hand if it is not wanted)`);
+  }
+  for (const { distribution, by } of change.recordless) {
+    const what = `the RECORD of ${label(distribution)} (\`${printable(distribution.distInfo)}/RECORD\`) is missing, unreadable or lists nothing mpip accepts, so mpip cannot tell which files were its`;
+    const fate = by === undefined
+      ? `its record ${dryRun ? "would be" : "is"} removed, and its files stay, in no record`
+      : `its record ${dryRun ? "would be" : "is"} replaced by that of ${label(by)}, and its old files stay, in no record, where ${label(by)} does not replace them`;
+    reporter.warn(`${what}: ${fate} (remove them by hand if they are not wanted)`);
+  }
 }
 
 /**

@@ -6,7 +6,7 @@ import { formatBytes } from "../limits.js";
 import { MpipError } from "../errors.js";
 import type { Text } from "../log.js";
 import { describeSource, requiredBy, requirementsOf } from "../record/describe.js";
-import { fileState, missingFiles, ownedFiles, takeInventory, type FileState, type Inventory } from "../record/inventory.js";
+import { fileState, missingFiles, onDiskPath, ownedFiles, takeInventory, type FileState, type Inventory } from "../record/inventory.js";
 import type { Distribution } from "../record/read.js";
 import type { SizeEstimate } from "../record/size.js";
 import { jsonDocument } from "../render.js";
@@ -80,10 +80,12 @@ function pick(inventory: Inventory, names: readonly string[]): Distribution[] {
 async function fileLines(inventory: Inventory, distribution: Distribution): Promise<FileLine[]> {
   const lines = new Map<string, FileLine>();
   for (const row of distribution.rows) {
-    const owner = inventory.owners.get(row.path);
-    const file = inventory.files.get(row.path);
+    // Where the filesystem folds names (FAT), as the disk spells it.
+    const at = onDiskPath(inventory, row.path);
+    const owner = inventory.owners.get(at);
+    const file = inventory.files.get(at);
     const state = owner !== undefined && owner !== distribution ? "owned-by-other" : await fileState(inventory, row);
-    lines.set(row.path, { path: row.path, size: file?.size ?? null, state, ...(state === "owned-by-other" ? { owner: owner!.name } : {}) });
+    lines.set(at, { path: at, size: file?.size ?? null, state, ...(state === "owned-by-other" ? { owner: owner!.name } : {}) });
   }
   for (const file of ownedFiles(inventory, distribution)) {
     if (!lines.has(file)) lines.set(file, { path: file, size: inventory.files.get(file)!.size, state: "unchecked" });

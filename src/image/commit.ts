@@ -31,7 +31,7 @@ import { MpipError } from "../errors.js";
 import { FILE_JOBS, mapInOrder } from "../pool.js";
 import { printable } from "../text.js";
 import { plan, type Placement } from "./commit-plan.js";
-import { completeFs, type CommitFs, type FullCommitFs } from "./fs-ops.js";
+import { completeFs, removeIfEmpty, type CommitFs, type FullCommitFs } from "./fs-ops.js";
 import { interruptedError } from "./interrupt.js";
 import { errnoCode, ioError } from "./io-error.js";
 import { nextCheck } from "../event-loop.js";
@@ -158,9 +158,7 @@ async function apply(journal: Journal, layout: TargetLayout, fs: FullCommitFs, s
         // A folder still holding something (a file of no package, written since the plan) stays; a file
         // that needs its path then finds it in the way, and the commit is rolled back.
         const dir = joinInside(layout.target, action.dir);
-        await fs.rmdir(dir).then(() => touched.add(path.dirname(dir)), (error: unknown) => {
-          if (!["ENOENT", "ENOTEMPTY", "EEXIST", "ENOTDIR"].includes(errnoCode(error) ?? "")) throw error;
-        });
+        if (await removeIfEmpty(fs, dir)) touched.add(path.dirname(dir));
         await testDelay("folder", signal);
         break;
       }

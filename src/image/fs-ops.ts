@@ -54,6 +54,26 @@ export const nodeFs: FullCommitFs = {
   readFile: (file) => readFile(file),
 };
 
+/**
+ * Removes the folder `dir` only if it is empty (`rmdir`: `fs.rmdir` unless given); returns whether it went.
+ * A folder that holds anything stays: ENOTEMPTY (EEXIST on some systems), or EPERM while the folder still
+ * lists an entry, since not every filesystem says ENOTEMPTY (FAT through fusefat answers EPERM). Nothing at
+ * the path (ENOENT) or no folder there (ENOTDIR): nothing to remove. Throws any other failure.
+ */
+export async function removeIfEmpty(fs: FullCommitFs, dir: string, rmdir: (dir: string) => Promise<void> = fs.rmdir): Promise<boolean> {
+  try {
+    await rmdir(dir);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code ?? "";
+    if (["ENOENT", "ENOTEMPTY", "EEXIST", "ENOTDIR"].includes(code)) return false;
+    if (code !== "EPERM") throw error;
+    const entries = await fs.readdir(dir).catch(() => undefined);
+    if (entries !== undefined && entries.length > 0) return false;
+    throw error;
+  }
+}
+
 /** `fs` with Node's operations for whatever it leaves out. */
 export function completeFs(fs: CommitFs = nodeFs): FullCommitFs {
   const full = { ...nodeFs, ...Object.fromEntries(Object.entries(fs).filter(([, value]) => value !== undefined)) } as FullCommitFs;

@@ -20,8 +20,8 @@ import { isInside, joinInside } from "../archive/entry-path.js";
 import { MpipError } from "../errors.js";
 import type { Reporter } from "../log.js";
 import { printable } from "../text.js";
-import { completeFs, type CommitFs, type FullCommitFs, sha256Hex } from "./fs-ops.js";
-import { errnoCode } from "./io-error.js";
+import { completeFs, removeIfEmpty, type CommitFs, type FullCommitFs, sha256Hex } from "./fs-ops.js";
+import { errnoCode, ioHint } from "./io-error.js";
 import { actions, readJournal, removeJournal, stepPaths, syncDir, type Journal, type JournalStep } from "./journal.js";
 import { recordedOperation, words, type TargetOperation } from "./operation.js";
 import type { TargetLayout } from "./layout.js";
@@ -74,9 +74,7 @@ export async function rollBack(journal: Journal, layout: TargetLayout, fs: Commi
           // removing it would fail for want of permission and leave the roll-back undone for good.
           const dir = path.join(layout.target, action.dir);
           if ((await lookAt(ops, dir))?.isDirectory() !== true) break;
-          await guarded.rmdir(dir).catch((error: unknown) => {
-            if (!["ENOENT", "ENOTEMPTY", "EEXIST", "ENOTDIR"].includes(errnoCode(error) ?? "")) throw error;
-          });
+          await removeIfEmpty(ops, dir, (folder) => guarded.rmdir(folder));
           break;
         }
         case "remove-folder": {
@@ -134,7 +132,7 @@ export async function recoverInterrupted(layout: TargetLayout, reporter: Reporte
     if (error instanceof MpipError) throw error;
     throw new MpipError("io", `found an ${words(journalOperation(journal)).runOn} \`${layout.target}\` that was interrupted during its commit, and could not undo it (${errnoCode(error) ?? String(error)})`, {
       cause: error,
-      hint: `make \`${layout.target}\` writable and run mpip again: the journal \`${layout.journal}\` is kept until the undo succeeds`,
+      hint: `${ioHint(error, `make \`${layout.target}\` writable`)}. The journal \`${layout.journal}\` is kept until the undo succeeds: the next run of mpip on the target finishes it`,
     });
   }
   await removeJournal(layout);

@@ -51,7 +51,7 @@ export class Staging {
       const err = error as NodeJS.ErrnoException;
       throw new MpipError("io", `cannot create a staging folder for \`${layout.target}\` in \`${layout.home}\` (${err.code ?? err.message})`, {
         cause: error,
-        hint: ioHint(error, `mpip keeps a staging folder in \`${layout.home}\`, on the target's filesystem, while it ${words(operation).does}: make it writable`),
+        hint: ioHint(error, `mpip keeps a staging folder in \`${layout.home}\`, on the target's filesystem, while it ${words(operation).does}: make it writable`, `mpip keeps a staging folder in \`${layout.home}\`, on the target's filesystem, while it ${words(operation).does}`),
       });
     }
     return new Staging(dir);

@@ -11,7 +11,7 @@ import { lstat, mkdir, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
-import { errnoCode, ioError } from "./io-error.js";
+import { errnoCode, ioError, ioHint } from "./io-error.js";
 import { words, type TargetOperation } from "./operation.js";
 
 export interface ResolvedTarget {
@@ -126,7 +126,7 @@ export async function createFolders(dir: string, purpose: string): Promise<strin
       const parent = path.dirname(level);
       const hint = errnoCode(error) === "ENOENT" || errnoCode(error) === "EEXIST"
         ? `\`${printable(parent)}\` does not take new folders (a virtual filesystem such as /proc, or a link to nothing): choose another folder with -p`
-        : `make \`${printable(parent)}\` writable, or choose another folder with -p`;
+        : ioHint(error, `make \`${printable(parent)}\` writable, or choose another folder with -p`);
       throw new MpipError("io", `cannot create \`${printable(level)}\`, ${purpose} (${errnoCode(error) ?? String(error)})`, { cause: error, hint });
     }
   }

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
+import { ioHint } from "../image/io-error.js";
 import { eggInfoName, renderPkgInfo, renderRequiresTxt, upipUnreadable } from "./egg-info-text.js";
 import type { MetadataFile } from "./metadata.js";
 import { readProject } from "./project.js";
@@ -124,7 +125,7 @@ async function writeAtomically(output: string, data: Buffer): Promise<void> {
     await writeFile(temporary, data);
     await rename(temporary, output);
   } catch (error) {
-    await rm(temporary, { force: true });
-    throw new MpipError("io", `cannot write \`${output}\` (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error, hint: "choose another output folder with `-o DIR`" });
+    await rm(temporary, { force: true }).catch(() => undefined); // through a file (ENOTDIR) there is none to remove
+    throw new MpipError("io", `cannot write \`${output}\` (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error, hint: ioHint(error, "check that the output folder is writable, or choose another with `-o DIR`") });
   }
 }

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
+import { ioHint } from "../image/io-error.js";
 import { printable } from "../text.js";
 import { eggInfoFolder, nameAndVersion, requiresTxtFromPkgInfo, requiresTxtFromRequiresTxt } from "./pkg-info.js";
 import { renderResourceModule } from "./r-py.js";
@@ -167,8 +168,8 @@ export async function repack(input: string, outDir: string, options: WriteOption
     await writeFile(temporary, archive);
     await rename(temporary, output);
   } catch (error) {
-    await rm(temporary, { force: true });
-    throw new MpipError("io", `cannot write \`${output}\` (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error, hint: "check that the output folder is writable" });
+    await rm(temporary, { force: true }).catch(() => undefined); // through a file (ENOTDIR) there is none to remove
+    throw new MpipError("io", `cannot write \`${output}\` (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error, hint: ioHint(error, "check that the output folder is writable") });
   }
   return { ...plan, output, bytes: archive.length };
 }

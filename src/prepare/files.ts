@@ -10,6 +10,7 @@ import { checkEntryPath, isInside } from "../archive/entry-path.js";
 import { Quota } from "../budget.js";
 import { MpipError } from "../errors.js";
 import { fetchToFile } from "../fetch.js";
+import { ioHint } from "../image/io-error.js";
 import { makeDirs } from "../image/make-dirs.js";
 import { formatBytes, NAME_MAX, NAME_MAX_HINT, nameTooLong } from "../limits.js";
 import { Pool } from "../pool.js";
@@ -85,7 +86,7 @@ export async function stageFile<T>(root: string, dest: string, label: string, ma
   const target = destination(path.resolve(root), dest, label, maxPathLength, ownFile);
   const cannotStage = (error: unknown) => {
     const err = error as NodeJS.ErrnoException;
-    return new MpipError("io", `cannot stage \`${printable(dest, 200)}\` of ${label} (${err.code ?? err.message})`, { cause: error });
+    return new MpipError("io", `cannot stage \`${printable(dest, 200)}\` of ${label} (${err.code ?? err.message})`, { cause: error, hint: ioHint(error, "mpip stages files in a folder beside the target (or inside it, where its parent is not writable): make it writable") });
   };
   await makeDirs(path.dirname(target)).catch((error: unknown) => {
     throw cannotStage(error);

@@ -14,6 +14,9 @@ import { isReservedName } from "../image/layout.js";
 import { errnoCode, ioError } from "../image/io-error.js";
 import { printable } from "../text.js";
 import { readRecords, type Distribution, type ImageRecords, type RecordRow } from "./read.js";
+import { isSafeRecordPath } from "./installed.js";
+import { diskSpelling } from "./twins.js";
+import { widestFold } from "../image/name-rules.js";
 import { openRegularFile } from "../local-file.js";
 
 /** One entry of the target that is not a folder. */
@@ -33,6 +36,11 @@ export interface Inventory extends ImageRecords {
   shared: Map<string, Distribution[]>;
   /** Files no record lists, sorted. */
   unrecorded: string[];
+  /**
+   * Recorded paths the target lists under another spelling that its filesystem takes for the same file
+   * (FAT, macOS: `pkg/a.py` recorded, `Pkg/A.py` on the disk), with that spelling. See `onDiskPath`.
+   */
+  spellings: Map<string, string>;
 }
 
 /** The most entries a target may hold before mpip stops looking through it. */
@@ -50,6 +58,20 @@ export async function takeInventory(target: string): Promise<Inventory> {
   const records = await readRecords(target);
   const warnings = [...records.warnings];
   const files = await walk(records.target, warnings);
+  // A recorded path not listed as it is spelt may be one the filesystem folds into a listed one (FAT).
+  const spellings = new Map<string, string>();
+  const spell = diskSpelling(records.target);
+  let folded: Set<string> | undefined; // the walk's paths as widestFold makes them: only a path among them is looked for
+  for (const distribution of records.distributions) {
+    for (const row of distribution.rows) {
+      if (files.has(row.path) || spellings.has(row.path) || !isSafeRecordPath(row.path)) continue;
+      folded ??= new Set([...files.keys()].map(widestFold));
+      if (!folded.has(widestFold(row.path))) continue;
+      const found = spell(row.path);
+      if (found !== undefined && files.has(found)) spellings.set(row.path, found);
+    }
+  }
+  const at = (file: string) => spellings.get(file) ?? file;
   const claims = new Map<string, Distribution[]>();
   const claim = (file: string, distribution: Distribution) => {
     const list = claims.get(file) ?? [];
@@ -57,7 +79,7 @@ export async function takeInventory(target: string): Promise<Inventory> {
     claims.set(file, list);
   };
   for (const distribution of records.distributions) {
-    for (const row of distribution.rows) if (files.has(row.path)) claim(row.path, distribution);
+    for (const row of distribution.rows) if (files.has(at(row.path))) claim(at(row.path), distribution);
   }
   const byFolder = new Map(records.distributions.map((distribution) => [distribution.distInfo, distribution]));
   for (const file of files.keys()) {
@@ -76,8 +98,17 @@ export async function takeInventory(target: string): Promise<Inventory> {
     shared.set(file, ordered);
   }
   const unrecorded = [...files.keys()].filter((file) => !owners.has(file)).sort();
-  return { ...records, warnings, files, owners, shared, unrecorded };
+  return { ...records, warnings, files, owners, shared, unrecorded, spellings };
 }
+
+/**
+ * Where a recorded path (a RECORD row's) is in the inventory: under the spelling the target's folders give
+ * it where its filesystem folds names (`Pkg/A.py` for `pkg/a.py` on FAT), else as it is.
+ */
+export function onDiskPath(inventory: Pick<Inventory, "spellings">, file: string): string {
+  return inventory.spellings.get(file) ?? file;
+}
+
 
 /** The files a distribution owns in the inventory (recorded, present and not taken by a later record), sorted. */
 export function ownedFiles(inventory: Inventory, distribution: Distribution): string[] {
@@ -86,7 +117,7 @@ export function ownedFiles(inventory: Inventory, distribution: Distribution): st
 
 /** Files the record lists that are not in the target. */
 export function missingFiles(inventory: Inventory, distribution: Distribution): string[] {
-  return distribution.rows.filter((row) => !inventory.files.has(row.path)).map((row) => row.path);
+  return distribution.rows.filter((row) => !inventory.files.has(onDiskPath(inventory, row.path))).map((row) => row.path);
 }
 
 export type FileState = "unchanged" | "changed" | "missing" | "unchecked";
@@ -97,7 +128,7 @@ export type FileState = "unchanged" | "changed" | "missing" | "unchecked";
  * for a link or special file; `changed` also when a regular file became a link.
  */
 export async function fileState(inventory: Inventory, row: RecordRow): Promise<FileState> {
-  return judgeFile(inventory.target, row, inventory.files.get(row.path));
+  return judgeFile(inventory.target, row, inventory.files.get(onDiskPath(inventory, row.path)));
 }
 
 /**
@@ -115,7 +146,7 @@ async function judgeFile(target: string, row: RecordRow, file: ImageFile | undef
   if (row.hash === undefined || !["sha256", "sha384", "sha512"].includes(row.hash.algorithm)) return "unchecked";
   if (file.kind !== "file") return "changed";
   if (row.size !== undefined && row.size !== file.size) return "changed";
-  const digest = await digestOf(path.join(target, row.path), row.hash.algorithm);
+  const digest = await digestOf(path.join(target, file.path), row.hash.algorithm);
   return digest === row.hash.digest ? "unchanged" : digest === undefined ? "unchecked" : "changed";
 }
 

@@ -7,7 +7,8 @@
 //   its RECORD lists (and its `.dist-info` folder) that the new install does not ship again is removed;
 // - a file two packages ship belongs to the later one (plan order, then new over old): the earlier
 //   one's RECORD no longer lists it, so removing or upgrading that one never deletes it;
-// - nothing a kept distribution's RECORD lists is removed, and files no RECORD lists are never removed.
+// - nothing a kept distribution's RECORD lists is removed, and files no RECORD lists are never removed;
+// - (stage.ts, which looks at the disk) a file changed since it was installed is kept, as uninstall keeps it.
 
 import { recordedFiles, recordFolderFiles, type InstalledDistribution } from "./installed.js";
 import type { RecordRow } from "./read.js";
@@ -35,9 +36,11 @@ export interface ImagePlan<T extends IncomingDistribution, D extends InstalledDi
 /**
  * Plans an install of `incoming` (in plan order) over the distributions `installed` in the target. The
  * distributions whose keys are in `removing` go as a replaced one goes, with nothing in their place
- * (`mpip sync` removing what its lock does not list). Throws nothing.
+ * (`mpip sync` removing what its lock does not list). `twins` maps a recorded path to the incoming path
+ * that the target's filesystem takes for the same file (`Mod.py` recorded, `mod.py` shipped, on FAT:
+ * twins.ts `sameFilesOnDisk`): such a file is shipped again, as if under its own spelling. Throws nothing.
  */
-export function planImage<T extends IncomingDistribution, D extends InstalledDistribution>(installed: readonly D[], incoming: readonly T[], removing: ReadonlySet<string> = new Set()): ImagePlan<T, D> {
+export function planImage<T extends IncomingDistribution, D extends InstalledDistribution>(installed: readonly D[], incoming: readonly T[], removing: ReadonlySet<string> = new Set(), twins: ReadonlyMap<string, string> = new Map()): ImagePlan<T, D> {
   const incomingKeys = new Set(incoming.map((item) => item.key));
   const goes = (item: InstalledDistribution) => incomingKeys.has(item.key) || removing.has(item.key);
   const replaced = installed.filter(goes);
@@ -45,21 +48,24 @@ export function planImage<T extends IncomingDistribution, D extends InstalledDis
   const finalOwner = new Map<string, T>();
   for (const item of incoming) for (const file of item.files) finalOwner.set(file, item);
   const owned = new Map<T, string[]>(incoming.map((item) => [item, [...new Set(item.files.filter((file) => finalOwner.get(file) === item))]]));
+  // A recorded file is shipped again under its own spelling, or under another the filesystem takes for it.
+  const shipped = (file: string) => finalOwner.has(file) || finalOwner.has(twins.get(file) ?? "");
 
   const keptFiles = new Set(kept.flatMap(recordedFiles));
   const removals = new Set<string>();
   for (const old of replaced) {
-    for (const file of recordedFiles(old)) if (!finalOwner.has(file) && !keptFiles.has(file)) removals.add(file);
+    for (const file of recordedFiles(old)) if (!shipped(file) && !keptFiles.has(file)) removals.add(file);
     for (const file of recordFolderFiles(old)) removals.add(file);
   }
 
   const rewrites: ImagePlan<T, D>["rewrites"] = [];
   for (const distribution of kept) {
-    const rows = distribution.rows.filter((row) => !finalOwner.has(row.path));
+    const rows = distribution.rows.filter((row) => !shipped(row.path));
     if (rows.length !== distribution.rows.length) rewrites.push({ distribution, rows });
   }
 
-  const recorded = new Set(installed.flatMap(recordedFiles));
+  const recordedPaths = installed.flatMap(recordedFiles);
+  const recorded = new Set([...recordedPaths, ...recordedPaths.flatMap((file) => (twins.has(file) ? [twins.get(file)!] : []))]);
   const unrecorded = [...finalOwner.keys()].filter((file) => !recorded.has(file));
   return { owned, replaced, removals: [...removals], rewrites, unrecorded };
 }

@@ -13,10 +13,11 @@ import { FILE_JOBS, mapInOrder } from "../pool.js";
 import { printable } from "../text.js";
 import { MpipError } from "../errors.js";
 import { widestFold } from "../image/name-rules.js";
-import { recordedFiles } from "./installed.js";
-import { describeDuplicates, type Distribution } from "./read.js";
+import { isSafeRecordPath, recordedFiles } from "./installed.js";
+import { fileStateOnDisk } from "./inventory.js";
+import { describeDuplicates, type Distribution, type RecordRow } from "./read.js";
 import { planImage, shadowedModules } from "./plan.js";
-import { foldedTwins } from "./twins.js";
+import { foldedTwins, sameFilesOnDisk } from "./twins.js";
 import { childPath, stagedRecordFile, stageRecord, stageRewrittenRecord, type RecordInput, type StagedRecord } from "./write.js";
 
 /** A record's files: each staged file's path, with the size and sha256 the staging knows of it, if any. */
@@ -99,6 +100,17 @@ export interface ImageChange {
   rewritten: Distribution[];
   /** The files of the target that stay a kept package's after the install, with its name. */
   owners: Map<string, string>;
+  /**
+   * Files of replaced (or removed) distributions that nothing ships again and that were changed since
+   * they were installed (their bytes no longer match their RECORD row): kept, as `mpip uninstall` keeps
+   * them, and in no record afterwards. `by` is the package replacing `distribution`, none where it goes whole.
+   */
+  changedKept: Array<{ file: string; distribution: Distribution; by?: IncomingPackage }>;
+  /**
+   * Replaced (or removed) distributions whose RECORD is missing, unreadable or lists nothing mpip accepts:
+   * their record goes, and their files stay where nothing replaces them, in no record.
+   */
+  recordless: Array<{ distribution: Distribution; by?: IncomingPackage }>;
   warnings: string[];
 }
 
@@ -110,7 +122,9 @@ export interface ImageChange {
  */
 export async function stageImageChange(target: string, installed: readonly Distribution[], incoming: readonly IncomingPackage[], recordsDir: string, removing?: ReadonlySet<string>, ahead?: RecordsAhead): Promise<ImageChange> {
   refuseShippedRecords(incoming);
-  const plan = planImage(installed, incoming, removing);
+  // A file a record lists that the filesystem takes for one an incoming package ships under another spelling (FAT).
+  const twins = sameFilesOnDisk(target, installed.flatMap(recordedFiles), incoming.flatMap((item) => item.files));
+  const plan = planImage(installed, incoming, removing, twins);
   const replaced = new Map<string, Distribution[]>();
   for (const item of plan.replaced) replaced.set(item.key, [...(replaced.get(item.key) ?? []), item]);
   // Each placement takes the size and sha256 its record found, so that the commit does not read the file
@@ -159,12 +173,18 @@ export async function stageImageChange(target: string, installed: readonly Distr
     if (replaced.has(distribution.key)) continue;
     for (const file of recordedFiles(distribution)) {
       keptOwner.set(file, distribution.key);
-      if (!ownerOfIncoming.has(file)) owners.set(file, distribution.name);
+      if (!ownerOfIncoming.has(file) && !ownerOfIncoming.has(twins.get(file) ?? "")) owners.set(file, distribution.name);
     }
   }
   const removals = new Set(plan.removals);
   // A file another package keeps (or brings) under another spelling that the filesystem takes for the same (FAT) stays.
   for (const twin of foldedTwins(target, removals, [...keptOwner.keys(), ...ownerOfIncoming.keys()])) removals.delete(twin);
+  const byKey = new Map(incoming.map((item) => [item.key, item]));
+  const changedKept = await keepChangedFiles(target, plan.replaced, removals, byKey);
+  const recordless = plan.replaced.filter((distribution) => distribution.rows.length === 0).map((distribution) => {
+    const by = byKey.get(distribution.key);
+    return by === undefined ? { distribution } : { distribution, by };
+  });
   // Each path of the target is looked at once, all of them side by side (a reinstall asks about every
   // file). A file's folder is looked at first, once for all the names in it: where it is missing (every
   // folder of a fresh image, a new package's `.dist-info`), so is each of them, and no call is made for
@@ -218,7 +238,36 @@ export async function stageImageChange(target: string, installed: readonly Distr
     };
     warnings.push(`\`${printable(source)}\` (${whose(source)}) stays beside \`${printable(compiled)}\` (${whose(compiled)}) in \`${target}\`: MicroPython imports the \`.py\`, so the \`.mpy\` is not used; remove one of them`);
   }
-  return { placements, removals: [...removals], replaced, rewritten: plan.rewrites.map((item) => item.distribution), owners, warnings };
+  return { placements, removals: [...removals], replaced, rewritten: plan.rewrites.map((item) => item.distribution), owners, changedKept, recordless, warnings };
+}
+
+/**
+ * `mpip uninstall`'s rule for the files a replaced or removed distribution leaves behind: a file of
+ * `removals` that its RECORD lists and that was changed since it was installed (inventory.ts
+ * `fileStateOnDisk`: the recorded digest or size differs) is taken out of `removals` (changed in place)
+ * and returned, so that a user's edit on a device image is never deleted without a word. Files the
+ * install ships again are not in `removals`: they are replaced, as pip replaces them. Throws nothing.
+ */
+async function keepChangedFiles(target: string, replaced: readonly Distribution[], removals: Set<string>, byKey: ReadonlyMap<string, IncomingPackage>): Promise<ImageChange["changedKept"]> {
+  const rows: Array<{ row: RecordRow; distribution: Distribution }> = [];
+  const seen = new Set<string>();
+  for (const distribution of replaced) {
+    const prefix = `${distribution.distInfo}/`;
+    for (const row of distribution.rows) {
+      if (row.path.startsWith(prefix) || !isSafeRecordPath(row.path) || !removals.has(row.path) || seen.has(row.path)) continue;
+      seen.add(row.path);
+      rows.push({ row, distribution });
+    }
+  }
+  const states = await mapInOrder(rows, FILE_JOBS, ({ row }) => fileStateOnDisk(target, row));
+  const kept: ImageChange["changedKept"] = [];
+  for (const [index, { row, distribution }] of rows.entries()) {
+    if (states[index] !== "changed") continue;
+    removals.delete(row.path);
+    const by = byKey.get(distribution.key);
+    kept.push(by === undefined ? { file: row.path, distribution } : { file: row.path, distribution, by });
+  }
+  return kept;
 }
 
 /**

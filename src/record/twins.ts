@@ -1,6 +1,8 @@
 // One file under two names: on the filesystems that fold names (FAT on a board's SD card, macOS),
 // `Mod.py` and `mod.py` are one file. A package going (an uninstall, an upgrade, a sync) must not take
-// such a file from another package whose record keeps it under the other spelling.
+// such a file from another package whose record keeps it under the other spelling; a package coming
+// that ships it under another spelling takes it over (the earlier record gives it up); and what the
+// records list is found on the disk under the spelling the folders give it (`list`, `show`).
 
 import { lstatSync, readdirSync } from "node:fs";
 import path from "node:path";
@@ -10,14 +12,41 @@ import { widestFold } from "../image/name-rules.js";
  * The files of `removals` (target-relative, `/`-separated) that are, on the target's filesystem, a file
  * `kept` lists under another spelling: on FAT and macOS `Mod.py` and `mod.py` (or `Pkg/a.py` and
  * `pkg/a.py`) are one file, so removing one name (a package going) takes the file another package's
- * record keeps. Told by the folders' own listings: each path is followed from the target through the
- * names its folders list, a name found as listed or, where the folder lists no such name, as the one
- * entry the filesystem took it for; two paths that lead to the same entries are one file. Names that no
- * filesystem folds alike are never looked at.
+ * record keeps. See `sameFilesOnDisk`.
  */
 export function foldedTwins(target: string, removals: Iterable<string>, kept: Iterable<string>): Set<string> {
+  return new Set(sameFilesOnDisk(target, removals, kept).keys());
+}
+
+/**
+ * For each path of `files` that is, on the target's filesystem, one file with a path of `others` spelt
+ * otherwise (`Mod.py` and `mod.py` on FAT or macOS), that other path. Told by the folders' own listings
+ * (`diskSpelling`): two paths that lead to the same entries are one file. Names that no filesystem folds
+ * alike are never looked at; a path not on the disk has no twin. Throws nothing.
+ */
+export function sameFilesOnDisk(target: string, files: Iterable<string>, others: Iterable<string>): Map<string, string> {
   const byFold = new Map<string, string[]>();
-  for (const file of kept) byFold.set(widestFold(file), [...(byFold.get(widestFold(file)) ?? []), file]);
+  for (const file of others) byFold.set(widestFold(file), [...(byFold.get(widestFold(file)) ?? []), file]);
+  const onDisk = diskSpelling(target);
+  const twins = new Map<string, string>();
+  for (const file of files) {
+    const candidates = (byFold.get(widestFold(file)) ?? []).filter((other) => other !== file);
+    if (candidates.length === 0) continue;
+    const self = onDisk(file);
+    const twin = self === undefined ? undefined : candidates.find((other) => onDisk(other) === self);
+    if (twin !== undefined) twins.set(file, twin);
+  }
+  return twins;
+}
+
+/**
+ * A function giving a target-relative path as the target's folders spell it on the disk (`Pkg/A.py` for
+ * `pkg/a.py` on FAT, where the folder lists `Pkg` and `A.py`), or undefined where a name is not there
+ * (or is ambiguous). Each path is followed from the target through the names its folders list: a name
+ * found as listed or, where the folder lists no such name, as the one entry the filesystem took it for
+ * (it answers lstat under that name). Folder listings are read once per function. Throws nothing.
+ */
+export function diskSpelling(target: string): (file: string) => string | undefined {
   const listings = new Map<string, string[] | undefined>();
   const listing = (dir: string) => {
     if (!listings.has(dir)) {
@@ -31,8 +60,7 @@ export function foldedTwins(target: string, removals: Iterable<string>, kept: It
     }
     return listings.get(dir);
   };
-  /** The path as the folders spell it, or undefined where a name is not there (or is ambiguous). */
-  const onDisk = (file: string): string | undefined => {
+  return (file: string): string | undefined => {
     let dir = "";
     for (const part of file.split("/")) {
       const names = listing(dir);
@@ -48,12 +76,4 @@ export function foldedTwins(target: string, removals: Iterable<string>, kept: It
     }
     return dir;
   };
-  const twins = new Set<string>();
-  for (const file of removals) {
-    const others = (byFold.get(widestFold(file)) ?? []).filter((other) => other !== file);
-    if (others.length === 0) continue;
-    const self = onDisk(file);
-    if (self !== undefined && others.some((other) => onDisk(other) === self)) twins.add(file);
-  }
-  return twins;
 }

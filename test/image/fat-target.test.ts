@@ -34,6 +34,12 @@ before(async () => {
     { name: "dtwin-a", version: "1.0", files: { "Pkg/twin.py": "TWIN = 1\n", "dtwin_a.py": "A = 1\n" } },
     { name: "dtwin-a", version: "2.0", files: { "dtwin_a.py": "A = 2\n" } },
     { name: "dtwin-b", version: "1.0", files: { "pkg/twin.py": "TWIN = 1\n", "dtwin_b.py": "B = 1\n" } },
+    // One file under two spellings, other bytes: the later package's copy wins, and its record alone lists it.
+    { name: "spell-a", version: "1.0", files: { "Spell.py": "FROM_A = 1\n", "Sp/Deep.py": "DA = 1\n", "spell_a.py": "A = 1\n" } },
+    { name: "spell-b", version: "1.0", files: { "spell.py": "FROM_B = 1\n", "SP/deep.py": "DB = 1\n", "spell_b.py": "B = 1\n" } },
+    // An upgrade that changes the case of its folder and files.
+    { name: "recase", version: "1.0", files: { "Pkg/__init__.py": "V = 1\n", "Pkg/A.py": "A = 1\n", "Pkg/Old.py": "O = 1\n" } },
+    { name: "recase", version: "2.0", files: { "pkg/__init__.py": "V = 2\n", "pkg/a.py": "A = 2\n", "pkg/new.py": "N = 2\n" } },
   ];
   for (const spec of specs) await writeFile(path.join(sdists, sdistFilename(spec)), await buildSdist(spec));
   if (unavailable !== undefined) return;
@@ -112,6 +118,63 @@ describe("a target on a FAT filesystem", { skip: unavailable }, () => {
     await run("install", "--no-index", "-f", sdists, "-p", upgraded, "dtwin-a==1.0", "dtwin-b");
     await run("install", "-U", "--no-index", "-f", sdists, "-p", upgraded, "dtwin-a");
     assert.deepEqual(await inFolder(upgraded), ["twin.py"], "dtwin-b's file is still there after the upgrade");
+  });
+
+  test("a package that ships a file another one installed under another spelling takes it over: no false warning, and the first record gives it up", async () => {
+    const target = path.join(fat, `image${++counter}`);
+    const first = await runMpip(["install", "--no-index", "-f", sdists, "-p", target, "spell-a"]);
+    assert.equal(first.code, 0, first.stderr);
+    const second = await runMpip(["install", "--no-index", "-f", sdists, "-p", target, "spell-b"]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.doesNotMatch(second.stderr, /belongs to no installed package/);
+    const records = async (distInfo: string) => (await readFile(path.join(target, distInfo, "RECORD"), "utf8")).split("\n").filter(Boolean).map((line) => line.split(",")[0]!).filter((file) => !file.includes(".dist-info/")).sort();
+    assert.deepEqual(await records("spell_a-1.0.dist-info"), ["spell_a.py"], "the first record gives both files up");
+    assert.deepEqual(await records("spell_b-1.0.dist-info"), ["SP/deep.py", "spell.py", "spell_b.py"]);
+    const spell = (await readdir(target)).filter((name) => name.toLowerCase() === "spell.py");
+    assert.equal(spell.length, 1);
+    assert.equal(await readFile(path.join(target, spell[0]!), "utf8"), "FROM_B = 1\n");
+    // The listing agrees: nothing is another's, missing or unrecorded.
+    for (const name of ["spell-a", "spell-b"]) {
+      const shown = await runMpip(["show", "-f", "-p", target, name]);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.doesNotMatch(shown.stdout, /missing|now .*'s|changed since install/, shown.stdout);
+    }
+    const listed = JSON.parse((await runMpip(["list", "--json", "-p", target])).stdout) as { packages: Array<{ name: string; files: number }>; unrecorded: unknown[] };
+    assert.deepEqual(listed.packages.map((item) => [item.name, item.files]).sort(), [["spell-a", 6], ["spell-b", 8]]);
+    assert.deepEqual(listed.unrecorded, []);
+    // Removing the first leaves the second whole; removing the second then leaves nothing of either.
+    assert.equal((await runMpip(["uninstall", "-y", "-p", target, "spell-a"])).code, 0);
+    assert.equal(await readFile(path.join(target, spell[0]!), "utf8"), "FROM_B = 1\n");
+    assert.equal((await runMpip(["uninstall", "-y", "-p", target, "spell-b"])).code, 0);
+    assert.deepEqual(await readdir(target), []);
+  });
+
+  test("an upgrade that changes the case of a folder and its files: records, list and show agree with the disk; uninstall removes it all", async () => {
+    const target = path.join(fat, `image${++counter}`);
+    assert.equal((await runMpip(["install", "--no-index", "-f", sdists, "-p", target, "recase==1.0"])).code, 0);
+    const upgraded = await runMpip(["install", "--no-index", "-f", sdists, "-p", target, "recase==2.0"]);
+    assert.equal(upgraded.code, 0, upgraded.stderr);
+    assert.doesNotMatch(upgraded.stderr, /belongs to no installed package|warning/, upgraded.stderr);
+    const folder = (await readdir(target)).find((name) => name.toLowerCase() === "pkg")!;
+    assert.deepEqual((await readdir(path.join(target, folder))).map((name) => name.toLowerCase()).sort(), ["__init__.py", "a.py", "new.py"], "the old version's Old.py is gone");
+    assert.equal(await readFile(path.join(target, "pkg", "a.py"), "utf8"), "A = 2\n");
+    const shown = await runMpip(["show", "-f", "-p", target, "recase"]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^Size: 8 files/m, shown.stdout);
+    assert.doesNotMatch(shown.stdout, /missing|changed since install|now /, shown.stdout);
+    const json = JSON.parse((await runMpip(["show", "--json", "-f", "-p", target, "recase"])).stdout) as { packages: Array<{ missing: string[]; fileCount: number; files: Array<{ path: string; state: string }> }> };
+    assert.deepEqual(json.packages.map((item) => [item.fileCount, item.missing]), [[8, []]]);
+    // Each file under the spelling the disk gives it, once, and as installed.
+    const files = json.packages[0]!.files.filter((file) => !file.path.includes(".dist-info/"));
+    assert.deepEqual(files.map((file) => [file.path.toLowerCase(), file.state]), [["pkg/__init__.py", "unchanged"], ["pkg/a.py", "unchanged"], ["pkg/new.py", "unchanged"]]);
+    for (const file of files) assert.ok((await readdir(path.join(target, path.dirname(file.path)))).includes(path.basename(file.path)), `${file.path} is spelt as on the disk`);
+    const listed = JSON.parse((await runMpip(["list", "--json", "-p", target])).stdout) as { packages: Array<{ name: string; files: number }>; unrecorded: unknown[] };
+    assert.deepEqual(listed.packages.map((item) => [item.name, item.files]), [["recase", 8]]);
+    assert.deepEqual(listed.unrecorded, []);
+    const removed = await runMpip(["uninstall", "-y", "-p", target, "recase"]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.doesNotMatch(removed.stderr, /warning/);
+    assert.deepEqual(await readdir(target), []);
   });
 
   test("Ctrl-C in the middle of the commit gives the user's files back, every byte, under their own names", async () => {
