@@ -340,6 +340,9 @@ function toolTable(document: Table, reader: LockReader): { build: LockBuild; inp
     build: { compile, ...(mpy === undefined ? {} : { firmware: { mpy, ...(arch === undefined ? {} : { arch }) } }) },
     inputs: {
       requirements: reader.strings(table.requirements, `tool.${TOOL}.requirements`) ?? [],
+      // Absent in a lock made without constraints, and in one written before mpip recorded them.
+      constraints: reader.strings(table.constraints, `tool.${TOOL}.constraints`) ?? [],
+      constraintFiles: (reader.strings(table["constraint-files"], `tool.${TOOL}.constraint-files`) ?? []).map((entry) => absoluteInput(entry, "file", reader.lockDir)),
       // Folders relative to the lock (format.ts `relativeInput`), kept absolute.
       indexUrls: (reader.strings(table["index-urls"], `tool.${TOOL}.index-urls`) ?? []).map((entry) => absoluteInput(entry, "index", reader.lockDir)),
       findLinks: (reader.strings(table["find-links"], `tool.${TOOL}.find-links`) ?? []).map((entry) => absoluteInput(entry, "find-links", reader.lockDir)),

@@ -70,7 +70,7 @@ const project: LockedPackage = {
 const LOCK: Lock = {
   packages: [project, sdist, widget, blinker, helper],
   build: { compile: "mpy", firmware: { mpy: "6.2", arch: "xtensawin" } },
-  inputs: { requirements: ["./src/app", "github:acme/widgets@v2"], indexUrls: ["https://host/mip/v2", "https://host/pypi"], findLinks: [path.join(DIR, "wheelhouse")], pre: false, noDeps: false },
+  inputs: { requirements: ["./src/app", "github:acme/widgets@v2"], constraints: ["ticker<2", "helper-lib!=1.1"], constraintFiles: [path.join(DIR, "pins", "constraints.txt")], indexUrls: ["https://host/mip/v2", "https://host/pypi"], findLinks: [path.join(DIR, "wheelhouse")], pre: false, noDeps: false },
 };
 
 describe("writing a lock", () => {
@@ -95,6 +95,12 @@ describe("writing a lock", () => {
     assert.match(text, /\[tool\.mpip\]\narch = "xtensawin"\ncompile = "mpy"\n/);
     // The -f folders it was made with, relative to the lock as every path (kept absolute in memory).
     assert.match(text, /^find-links = \["wheelhouse"\]$/m);
+    // The constraints applied, as written, and the files they came from, relative to the lock.
+    assert.match(text, /^constraint-files = \["pins\/constraints\.txt"\]\nconstraints = \["ticker<2", "helper-lib!=1\.1"\]$/m);
+    // A lock made with no constraints has neither key: it reads as a lock written before they were recorded.
+    const unconstrained = renderLock({ ...LOCK, inputs: { ...LOCK.inputs!, constraints: [], constraintFiles: [] } }, DIR);
+    assert.doesNotMatch(unconstrained, /^constraint/m);
+    assert.deepEqual(parseLock(unconstrained, FILE).inputs, { ...LOCK.inputs, constraints: [], constraintFiles: [] });
   });
 
   test("what is written parses back, through smol-toml and mpip's reader, as what was locked", () => {
