@@ -322,7 +322,11 @@ class LockReader {
     const table = this.table(value, where, field);
     const dest = this.string(table.dest, `${where}: \`${field}.dest\``);
     if (dest === undefined || dest === "") throw this.fail(where, `\`${field}.dest\` is missing`);
-    this.check(destProblem(dest), where, `${field}.dest`, dest);
+    // A destination out of the target is what install refuses in a package document: unsafe-path, as there.
+    const unsafe = destProblem(dest);
+    if (unsafe !== undefined) {
+      throw new MpipError("unsafe-path", `\`${printable(this.file)}\`, ${where}: \`${field}.dest\` (\`${printable(dest, 120)}\`) is refused: ${unsafe}`, { hint: "the lock is broken or malicious (edited by hand or in a pull request); nothing was written to the target" });
+    }
     return { dest, ...this.pinned(table, where, field) };
   }
 }

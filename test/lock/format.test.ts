@@ -215,9 +215,6 @@ describe("reading a lock: what is refused, naming the file, the package and the 
       [pkg(`sdist = { path = "dist/x\\u0000.tar.gz", hashes = { sha256 = "${hash("1")}" } }`), ["`sdist.path`", "control character"]],
       [pkg('directory = { path = "app", subdirectory = "../../etc" }'), ["`directory.subdirectory` (`../../etc`) has a `..` segment"]],
       // Destinations in the target, and one destination twice.
-      [mip(file("../../boot.py")), ["`tool.mpip.files[0].dest` (`../../boot.py`)", "`..`"]],
-      [mip(file("/etc/passwd")), ["`tool.mpip.files[0].dest`", "absolute"]],
-      [mip(file("a\\\\b.py")), ["`tool.mpip.files[0].dest`", "backslash"]],
       [mip(`${file("w/a.py")}, ${file("w//a.py", "4")}`), ["`tool.mpip.files[0]` and `tool.mpip.files[1]` both go to `w/a.py`"]],
       [pkg(`${goodSdist}\n[packages.tool.mpip]\nartifact = "wheel"`), ["`tool.mpip.artifact` is `wheel`"]],
       // Specs and refs: recorded, printed by freeze, expanded into URLs.
@@ -239,6 +236,10 @@ describe("reading a lock: what is refused, naming the file, the package and the 
       [`${pkg(goodSdist)}\n[tool.mpip]\nconstraint-files = ["pins\\u001b[2J.txt"]\n`, ["`tool.mpip.constraint-files`", "control character"]],
       [`${pkg(goodSdist)}\n[tool.mpip]\ninstall-order = ["thing", "../x"]\n`, ["`tool.mpip.install-order` (`../x`) is no package name"]],
     ];
+    // A destination out of the target is unsafe-path, as install's refusal of one in a package document.
+    for (const [dest, reason] of [["../../boot.py", "`..`"], ["/etc/passwd", "absolute"], ["a\\\\b.py", "backslash"], ["CON.py", "device"]] as const) {
+      throwsMpip(() => parseLock(mip(file(dest)), FILE), "unsafe-path", "package `thing` (packages[0])", "`tool.mpip.files[0].dest`", "is refused", reason);
+    }
     for (const [text, fragments] of cases) throwsMpip(() => parseLock(text, FILE), "bad-lock", "`/work/locks/app/pylock.toml`".replace(/\//g, path.sep), ...fragments);
     // What is fine stays fine: a document's version that is no PEP 440 version, a shorthand at its ref,
     // a ref inherited by a spec without one, a firmware with its architecture.
