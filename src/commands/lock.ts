@@ -7,7 +7,7 @@ import path from "node:path";
 import { DEFAULT_LOCK_FILE } from "../defaults.js";
 import { MpipError } from "../errors.js";
 import { versionNotFoundHint } from "../spec/shell-split.js";
-import { isLocalSpec, localSpec, packageSource, relativeInput, type LockedPackage } from "../lock/format.js";
+import { inputArguments, isLocalSpec, localSpec, packageSource, type LockedPackage } from "../lock/format.js";
 import { stripCredentials } from "../lock/from-resolution.js";
 import { Reporter, styled, type Text, type Verbosity } from "../log.js";
 import { jsonDocument, stopwatch } from "../render.js";
@@ -55,6 +55,8 @@ export async function lockCommand(specs: string[], flags: LockFlags): Promise<nu
     const report = await lock({
       ...resolution,
       requirements: resolution.requests.map((request) => requirementText(request, lockDir)),
+      // Every file a constraint was read from, whichever file named it: the command --check offers gives them again with -c.
+      constraintFiles: gathered.input.constraints.map((constraint) => constraint.file),
       ...fetchOptions(flags),
       ...(firmware === undefined ? {} : { firmware }),
       ...(flags.compile ? { compile: { keepSources: flags.keepSources } } : {}),
@@ -93,8 +95,9 @@ const MAX_HINT_COMMAND = 400;
 /**
  * What the lock at `file` says it was made from (its `[tool.mpip]` inputs and build), for the hint of a
  * --check given nothing to check against: the requirements in words (the first NAMED_REQUIREMENTS, then how
- * many more), and an `mpip lock --check ...` command that repeats them with the indexes, find-links,
- * --pre, --no-deps and the build options (--compile, --keep-sources, --mpy, --arch), its words quoted for a
+ * many more) and the constraints it applied, and an `mpip lock --check ...` command that repeats them with
+ * the indexes, find-links, constraints files (-c), --pre, --no-deps and the build options (--compile,
+ * --keep-sources, --mpy, --arch), its words quoted for a
  * POSIX shell and the requirements after `--`, so that none is read as an option. No command is offered
  * when a word holds a character the terminal could not show as it is (a control or invisible one) or the
  * command would be longer than MAX_HINT_COMMAND: the hint then says where the lock lists them. Index URLs
@@ -116,19 +119,19 @@ async function madeFrom(file: string): Promise<{ what: string; one: boolean; com
   const inputs = lock.inputs;
   if (inputs === undefined || inputs.requirements.length === 0) return { silent: true };
   const words = ["mpip", "lock", "--check", ...(file === DEFAULT_LOCK_FILE ? [] : ["-o", file])];
-  // Folders as the lock names them (absolute), given relative to the current folder.
-  if (inputs.indexUrls.length === 0) words.push("--no-index");
-  for (const url of inputs.indexUrls) words.push("-i", relativeInput(url, "index", process.cwd()));
-  for (const folder of inputs.findLinks) words.push("-f", relativeInput(folder, "find-links", process.cwd()));
-  if (inputs.pre) words.push("--pre");
-  if (inputs.noDeps) words.push("--no-deps");
+  // Folders and files as the lock names them (absolute), given relative to the current folder.
+  words.push(...inputArguments(inputs, process.cwd()));
   if (lock.build !== undefined) words.push(...buildArguments(lock.build));
   words.push("--", ...inputs.requirements);
   const named = inputs.requirements.slice(0, NAMED_REQUIREMENTS).map((requirement) => `\`${printable(requirement, 80)}\``).join(", ");
   const more = inputs.requirements.length - NAMED_REQUIREMENTS;
-  const what = more > 0 ? `${named} and ${quantity(more, "more requirement")}` : named;
+  const constraints = inputs.constraints.slice(0, NAMED_REQUIREMENTS).map((constraint) => `\`${printable(constraint, 80)}\``).join(", ");
+  const moreConstraints = inputs.constraints.length - NAMED_REQUIREMENTS;
+  const constrained = inputs.constraints.length === 0 ? "" : ` (with the ${inputs.constraints.length === 1 ? "constraint" : "constraints"} ${constraints}${moreConstraints > 0 ? ` and ${quantity(moreConstraints, "more")}` : ""})`;
+  const what = `${more > 0 ? `${named} and ${quantity(more, "more requirement")}` : named}${constrained}`;
   const command = words.map(shellWord).join(" ");
-  const showable = words.every((word) => printable(word, Infinity) === word) && command.length <= MAX_HINT_COMMAND;
+  // Constraints are given by file: a lock that records constraints but no file they came from (edited by hand) has no command.
+  const showable = words.every((word) => printable(word, Infinity) === word) && command.length <= MAX_HINT_COMMAND && (inputs.constraints.length === 0 || inputs.constraintFiles.length > 0);
   const credentials = inputs.indexUrls.some((url) => url.includes("***@")) ? " (with the index's credentials where the lock shows `***`)" : "";
   const one = inputs.requirements.length === 1;
   return showable

@@ -7,7 +7,7 @@
 // error. index.json is merged (deterministic order) and each `latest.json` follows the latest release (latestVersion).
 
 import { createHash } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { lstat, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import type { Placement } from "../image/commit.js";
@@ -117,7 +117,8 @@ export async function planDownloadFolder(folder: string, outDir: string, artifac
     const there = await look(hashedFilePath(short));
     return there.kind === "file" ? there.sha256 : there.kind === "other" ? "" : undefined;
   });
-  const oldIndex = await readIndex(folder, options.maxMetadataBytes);
+  const writes: Writes = (flavor, name, version) => flavor === options.flavor && mips.some(({ artifact }) => normalizeName(artifact.name) === normalizeName(name) && artifact.version === version);
+  const oldIndex = await readIndex(folder, options.maxMetadataBytes, undefined, writes);
   const additions = mips.map(({ artifact }) => ({ name: artifact.name, version: documentVersion(artifact.name, artifact.version) ?? "", flavor: options.flavor }));
   const merged = mergeIndex(oldIndex?.json, additions, oldIndex?.json.updated ?? 0);
   const entryName = (name: string) => merged.packages.find((entry) => normalizeName(entry.name) === normalizeName(name))!.name;
@@ -126,6 +127,7 @@ export async function planDownloadFolder(folder: string, outDir: string, artifac
   for (const { artifact, index } of mips) {
     const name = entryName(artifact.name);
     const version = documentVersion(artifact.name, artifact.version);
+    if (version === undefined) checkUnversioned(folder, artifact, merged.packages.find((entry) => entry.name === name)!, options.flavor);
     const bytes = documentBytes(packageDocument(artifact, shorts));
     for (const file of artifact.files) {
       const relative = hashedFilePath(shorts.get(file.sha256)!);
@@ -199,6 +201,22 @@ export async function checkNamedFiles(
   }
 }
 
+/**
+ * A package with no version (or one that is no PEP 440 version) is written as its `latest.json` only,
+ * which is a copy of the latest release the folder lists: where the folder lists releases of the package
+ * in this flavor, its latest.json is theirs, and the package downloaded would be reported where another
+ * release is. Refused, rather than said to be where it is not.
+ * @throws MpipError `version-conflict`.
+ */
+function checkUnversioned(folder: string, artifact: Extract<DownloadedArtifact, { type: "mip" }>, entry: IndexJson["packages"][number], flavor: string): void {
+  const listed = entry.versions[flavor] ?? [];
+  if (listed.length === 0) return;
+  const what = artifact.version === "" ? "has no version" : `has the version \`${printable(artifact.version, 60)}\`, which is no PEP 440 version`;
+  throw new MpipError("version-conflict", `\`${printable(artifact.name)}\` from \`${printable(artifact.source)}\` ${what}, so it could only be \`${documentPath(flavor, entry.name, undefined)}\`, but \`${printable(folder, 300)}\` lists \`${printable(entry.name)}\` ${listed.map((version) => printable(version, 40)).join(", ")}, whose latest release that file holds; nothing was written`, {
+    hint: "download it into another folder, or give the package a PEP 440 version (its package.json's `version`), which the folder then lists beside the others",
+  });
+}
+
 /** Two packages of one download that one folder cannot hold side by side. */
 function checkNames(artifacts: DownloadedArtifact[]): void {
   const seen = new Map<string, DownloadedArtifact>();
@@ -220,7 +238,7 @@ function checkNames(artifacts: DownloadedArtifact[]): void {
  * names the run that would add to it, and how to run it instead, for the error about one that is none.
  * @throws MpipError `bad-metadata`, and readDocument's errors.
  */
-export async function readIndex(folder: string, maxBytes: number, adding = { run: "this download", hint: "download into an empty folder, or into one that `mpip download` (or micropython-lib's tools/build.py) wrote" }): Promise<{ bytes: Buffer; json: IndexJson } | undefined> {
+export async function readIndex(folder: string, maxBytes: number, adding = { run: "this download", hint: "download into an empty folder, or into one that `mpip download` (or micropython-lib's tools/build.py) wrote" }, writes: Writes = () => false): Promise<{ bytes: Buffer; json: IndexJson } | undefined> {
   const bytes = await readDocument(folder, "index.json", maxBytes);
   if (bytes === undefined) return undefined;
   const json = parseJson(bytes) as Partial<IndexJson> | undefined;
@@ -232,16 +250,54 @@ export async function readIndex(folder: string, maxBytes: number, adding = { run
     });
   }
   // What the folder lists is copied into the index this run writes: a name no package can have (a path,
-  // markup) or a version that is no PEP 440 version is refused rather than published again.
+  // markup), a flavor that is none (`py` or an .mpy major), a version that is no PEP 440 version, an
+  // entry's `version` that is not one it lists, or a listed release whose document is not there (a
+  // listing that would send mip and mpip to a 404) is refused rather than published again.
   for (const entry of json.packages!) {
-    const { name, versions } = entry as { name: string; versions?: Record<string, string[]> };
-    const badVersion = Object.values(versions ?? {}).flat().find((version) => !isPep440Version(version));
-    if (!isMipName(name) || badVersion !== undefined) {
-      const what = !isMipName(name) ? `the package \`${printable(name, 100)}\`, which is no package name` : `\`${printable(badVersion!, 100)}\` for \`${printable(name, 100)}\`, which is no PEP 440 version`;
-      throw new MpipError("bad-metadata", `\`${printable(path.join(folder, "index.json"), 300)}\` lists ${what}, so ${adding.run} cannot add to it; nothing was written`, { hint: adding.hint });
-    }
+    const problem = await entryProblem(folder, entry as IndexJson["packages"][number], writes);
+    if (problem !== undefined) throw new MpipError("bad-metadata", `\`${printable(path.join(folder, "index.json"), 300)}\` lists ${problem}, so ${adding.run} cannot add to it; nothing was written`, { hint: problem.includes(", whose document ") ? `put the document back, or take the version out of index.json; else ${adding.hint}` : adding.hint });
   }
   return { bytes, json: { ...json, updated: typeof json.updated === "number" ? json.updated : 0, packages: json.packages!.map((entry) => ({ ...entry, versions: entry.versions ?? {} })) } as IndexJson };
+}
+
+/** Whether this run writes the release's document (`flavor`, the package by any spelling, `version` as listed): one missing is then put back. */
+export type Writes = (flavor: string, name: string, version: string) => boolean;
+
+/** A flavor of a v2 index: `py` (sources) or an .mpy major version (`6`), a folder name under `package/`. */
+const FLAVOR = /^(py|[0-9]{1,3})$/;
+
+/**
+ * What is wrong with one index.json entry of the folder (as `lists ...` words), or undefined: its name,
+ * each flavor key and version, its own `version` (none, or one it lists), and that each listed release's
+ * document `package/{flavor}/{name}/{version}.json` is a regular file there (or one this run `writes`).
+ */
+async function entryProblem(folder: string, entry: IndexJson["packages"][number], writes: Writes): Promise<string | undefined> {
+  const { name, versions } = entry;
+  const shownName = `\`${printable(name, 100)}\``;
+  if (!isMipName(name)) return `the package ${shownName}, which is no package name`;
+  for (const [flavor, list] of Object.entries(versions ?? {})) {
+    if (!FLAVOR.test(flavor)) return `the flavor \`${printable(flavor, 40)}\` for ${shownName}, which is neither \`py\` nor an .mpy version`;
+    const bad = list.find((version) => !isPep440Version(version));
+    if (bad !== undefined) return `\`${printable(bad, 100)}\` for ${shownName}, which is no PEP 440 version`;
+  }
+  const listed = Object.values(versions ?? {}).flat();
+  const own = entry.version as unknown;
+  if (own !== undefined && own !== "" && (typeof own !== "string" || !listed.includes(own))) {
+    return `${shownName} at the version \`${printable(typeof own === "string" ? own : JSON.stringify(own), 100)}\`, which is not one of the versions it lists`;
+  }
+  for (const [flavor, list] of Object.entries(versions ?? {})) {
+    for (const version of list) {
+      if (writes(flavor, name, version)) continue;
+      const relative = documentPath(flavor, name, version);
+      const file = path.join(folder, ...relative.split("/"));
+      const info = await lstat(file).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT" || error.code === "ENOTDIR") return undefined;
+        throw new MpipError("io", `cannot read \`${printable(file, 300)}\` (${error.code ?? error.message}); nothing was written`, { cause: error, hint: "check the folder's permissions" });
+      });
+      if (info?.isFile() !== true) return `${shownName} ${printable(version, 40)} (${flavor}), whose document \`${relative}\` ${info === undefined ? "is not there" : "is not a regular file"}`;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 // What changed between the lock on disk and the one its inputs give now, for `mpip lock --check`: the
 // packages added, removed, and changed (version, source, or the hash of any file), then the settings
-// (`[tool.mpip]`: requirements, indexes, firmware and build) when they differ. Pure.
+// (`[tool.mpip]`: requirements, constraints, indexes, firmware and build) when they differ. Pure.
 
 import { normalizeName } from "../spec/names.js";
 import { printable } from "../text.js";
@@ -24,10 +24,15 @@ export function diffLocks(old: Lock, now: Lock): LockChange[] {
       if (what.length > 0) changes.push({ type: "changed", name, text: `~ ${printable(name)}: ${what.join(", ")}` });
     }
   }
-  for (const [field, was, is] of settings(old, now)) {
-    if (was !== is) changes.push({ type: "settings", name: field, text: `~ [tool.mpip] ${field}: ${was} → ${is}` });
-  }
-  return changes;
+  return [...changes, ...settingsChanges(old, now)];
+}
+
+/** The `[tool.mpip]` fields that say where a resolution looks. */
+export const SOURCE_SETTINGS: readonly string[] = ["index-urls", "find-links"];
+
+/** How `old`'s `[tool.mpip]` (what it was made from and for) differs from `now`'s, a line per field; [] when alike. */
+export function settingsChanges(old: Pick<Lock, "build" | "inputs">, now: Pick<Lock, "build" | "inputs">): LockChange[] {
+  return settings(old, now).flatMap(([field, was, is]): LockChange[] => (was === is ? [] : [{ type: "settings", name: field, text: `~ [tool.mpip] ${field}: ${was} → ${is}` }]));
 }
 
 function shown(item: LockedPackage): string {
@@ -79,11 +84,13 @@ function where(file: PinnedFile): string {
 }
 
 /** `[tool.mpip]`'s fields, as text to compare and show. */
-function settings(old: Lock, now: Lock): Array<[string, string, string]> {
+function settings(old: Pick<Lock, "build" | "inputs">, now: Pick<Lock, "build" | "inputs">): Array<[string, string, string]> {
   const list = (items: readonly string[] | undefined) => (items === undefined ? "(none)" : `[${items.map((item) => `"${printable(item, 120)}"`).join(", ")}]`);
   const text = (value: string | boolean | undefined) => (value === undefined ? "(none)" : `${typeof value === "string" ? `"${printable(value, 60)}"` : value}`);
   return [
     ["requirements", list(old.inputs?.requirements), list(now.inputs?.requirements)],
+    ["constraints", list(old.inputs?.constraints), list(now.inputs?.constraints)],
+    ["constraint-files", list(old.inputs?.constraintFiles), list(now.inputs?.constraintFiles)],
     ["index-urls", list(old.inputs?.indexUrls), list(now.inputs?.indexUrls)],
     ["find-links", list(old.inputs?.findLinks), list(now.inputs?.findLinks)],
     ["pre", text(old.inputs?.pre), text(now.inputs?.pre)],

@@ -99,6 +99,13 @@ export interface LockBuild {
 export interface LockInputs {
   /** The requirements and specs, in the order given (the command line, then each `-r` file, or pyproject.toml's). */
   requirements: string[];
+  /**
+   * The constraints the resolution applied (`-c` files, on the command line or named by a `-r` file), each
+   * as written, in the order read; `[]` when there were none (and in a lock written before mpip recorded them).
+   */
+  constraints: string[];
+  /** The files those constraints were read from (absolute; the lock writes them relative to itself), in the order read. */
+  constraintFiles: string[];
   /** Index URLs with any credentials removed; `[]` with --no-index. */
   indexUrls: string[];
   findLinks: string[];
@@ -132,6 +139,9 @@ export function renderLock(lock: Lock, lockDir: string): string {
     lines.push("", `[tool.${formatKey(TOOL)}]`, ...tableBody({
       arch: build.firmware?.arch,
       compile: build.compile,
+      // Written only when there are some, so that a lock made without constraints reads as it did before they were recorded.
+      "constraint-files": inputs.constraintFiles.length === 0 ? undefined : inputs.constraintFiles.map((entry) => relativeInput(entry, "file", lockDir)),
+      constraints: inputs.constraints.length === 0 ? undefined : inputs.constraints,
       "find-links": inputs.findLinks.map((entry) => relativeInput(entry, "find-links", lockDir)),
       "index-urls": inputs.indexUrls.map((entry) => relativeInput(entry, "index", lockDir)),
       "install-order": lock.packages.map((item) => normalizeName(item.name)),
@@ -214,10 +224,10 @@ export function relativePath(file: string, lockDir: string): string {
 
 /**
  * What `[tool.mpip]` records of an input: an index (`index-urls`: a URL, or a folder by path after any
- * `mip+`, `pypi+` or `simple+` prefix, as `-i` takes it) or a `--find-links` folder (always a path: a
- * folder named `simple+d` or `http:x` is that folder).
+ * `mip+`, `pypi+` or `simple+` prefix, as `-i` takes it), a `--find-links` folder or a constraints file
+ * (`file`: always a path, as `-f` and `-c` take them: a folder named `simple+d` or `http:x` is that folder).
  */
-export type InputKind = "index" | "find-links";
+export type InputKind = "index" | "find-links" | "file";
 
 /**
  * An entry that names a folder on this machine by a path: the prefix (an index's kind, if any) and the
@@ -226,8 +236,8 @@ export type InputKind = "index" | "find-links";
  */
 export function localInput(entry: string, kind: InputKind): { prefix: string; folder: string } | undefined {
   if (entry === "") return undefined;
-  // `-f` takes folders only (a URL is refused): every entry is a path.
-  if (kind === "find-links") return { prefix: "", folder: entry };
+  // `-f` and `-c` take paths only (a URL is refused): every entry is a path.
+  if (kind !== "index") return { prefix: "", folder: entry };
   const { prefix, rest, url } = splitIndexEntry(entry);
   return url || rest === "" ? undefined : { prefix, folder: rest };
 }
@@ -254,6 +264,31 @@ export function relativeInput(entry: string, kind: InputKind, base: string): str
   const written = `${local.prefix}${relative}`;
   const back = localInput(written, kind);
   return back !== undefined && back.prefix === local.prefix && back.folder === relative ? written : `${local.prefix}./${relative}`;
+}
+
+/**
+ * The command-line words that give `inputs`' sources again: `--no-index` for no index, `-i` for each
+ * index, `-f` for each folder, local ones relative to `base` (the folder the command is offered in).
+ * Index URLs are as the lock records them (credentials removed).
+ */
+export function sourceArguments(inputs: Pick<LockInputs, "indexUrls" | "findLinks">, base: string): string[] {
+  return [
+    ...(inputs.indexUrls.length === 0 ? ["--no-index"] : inputs.indexUrls.flatMap((url) => ["-i", relativeInput(url, "index", base)])),
+    ...inputs.findLinks.flatMap((folder) => ["-f", relativeInput(folder, "find-links", base)]),
+  ];
+}
+
+/**
+ * The command-line words that give all of `inputs` but the requirements again: `sourceArguments`, then
+ * `-c` for each constraints file (relative to `base`), `--pre`, `--no-deps`.
+ */
+export function inputArguments(inputs: LockInputs, base: string): string[] {
+  return [
+    ...sourceArguments(inputs, base),
+    ...inputs.constraintFiles.flatMap((file) => ["-c", relativeInput(file, "file", base)]),
+    ...(inputs.pre ? ["--pre"] : []),
+    ...(inputs.noDeps ? ["--no-deps"] : []),
+  ];
 }
 
 /** The path of a local index's folder: its `file:` URL decoded, or the path a folder of sdists is named by. */

@@ -17,10 +17,11 @@ import type { Staged } from "../prepare/index.js";
 import type { ResolvedPackage } from "../resolve/resolve.js";
 import { parseIndexLocation } from "../sources/index-kind.js";
 import { allowManyListeners } from "../signals.js";
+import { shellWord } from "../shell-words.js";
 import { printable, quantity } from "../text.js";
 import { lockBuildOf } from "./build.js";
-import { diffLocks, type LockChange } from "./diff.js";
-import { absoluteInput, MAX_LOCK_BYTES, renderLock, type Lock, type LockedPackage } from "./format.js";
+import { diffLocks, settingsChanges, SOURCE_SETTINGS, type LockChange } from "./diff.js";
+import { absoluteInput, sourceArguments, MAX_LOCK_BYTES, renderLock, type Lock, type LockedPackage, type LockInputs } from "./format.js";
 import { lockedPackages, stripCredentials } from "./from-resolution.js";
 import { lockedPathsWarning } from "./local-files.js";
 import { parseLock } from "./read.js";
@@ -32,6 +33,8 @@ export interface LockOptions extends Pick<InstallOptions,
   compile?: { keepSources: boolean };
   /** The requirements as given (the command line, each `-r` file, or pyproject.toml's), written to `[tool.mpip]`. */
   requirements: string[];
+  /** The constraints files read (each file a constraint was read from, on the command line or named by a `-r` file), recorded in `[tool.mpip]`. */
+  constraintFiles?: string[];
   /** The lock file to write (or, with `check`, to compare). */
   output: string;
   /** Compare with the lock on disk instead of writing it. */
@@ -57,7 +60,12 @@ export interface LockReport {
  */
 export async function lock(options: LockOptions): Promise<LockReport> {
   const lockFile = path.resolve(options.output);
-  const made = await resolveLock(options).catch((error: unknown) => {
+  const inputs = lockInputs(options);
+  const build = lockBuildOf(options.firmware, options.compile);
+  // --check reads the lock first: there must be one, and one made against other indexes or folders is out
+  // of date whatever they answer (resolving against them could ask a network the lock never used).
+  const existing = options.check === true ? await existingLock(options.output, lockFile, { build, inputs }, options.cwd ?? process.cwd()) : undefined;
+  const made = await resolveLock(options, { build, inputs }).catch((error: unknown) => {
     // Stopped by Ctrl-C (or SIGTERM): whatever the abort caused on its way out, the lock was not touched.
     if (options.signal?.aborted !== true || (error instanceof MpipError && error.code === "interrupted")) throw error;
     throw new MpipError("interrupted", `interrupted by ${signalName(options.signal)}; \`${printable(options.output)}\` was left as it was`, { cause: error });
@@ -68,28 +76,62 @@ export async function lock(options: LockOptions): Promise<LockReport> {
   const outside = await lockedPathsWarning(made, lockFile);
   if (outside !== undefined) options.reporter.warn(outside);
   const report = { lockFile, packages: made.packages, warnings: options.reporter.warnings };
-  if (options.check !== true) {
+  if (existing === undefined) {
     await writeFileAtomically(lockFile, text);
     return { ...report, written: true };
   }
-  const existing = await readSmallFile(lockFile, MAX_LOCK_BYTES);
-  if (existing.kind === "missing") throw new MpipError("usage", `there is no lock file at \`${printable(options.output)}\` to check`, { hint: "make it with `mpip lock` (the same command without --check)" });
-  if (existing.kind !== "read") throw new MpipError("usage", `cannot read the lock file \`${printable(options.output)}\` to check it`, { hint: "name the pylock.toml itself" });
-  if (existing.data.equals(Buffer.from(text, "utf8"))) return { ...report, written: false, upToDate: true };
-  throw new OutdatedLock(options.output, changesFrom(existing.data.toString("utf8"), lockFile, made));
+  if (existing.equals(Buffer.from(text, "utf8"))) return { ...report, written: false, upToDate: true };
+  throw new OutdatedLock(options.output, changesFrom(existing.toString("utf8"), lockFile, made));
 }
 
 /** `mpip lock --check` found the lock out of date; `changes` says how, line by line. */
 export class OutdatedLock extends MpipError {
-  constructor(file: string, readonly changes: LockChange[]) {
-    super("lock-outdated", `\`${printable(file)}\` is out of date with its inputs: ${changes.length === 0 ? "its text differs from what `mpip lock` writes" : quantity(changes.length, "change")}`, {
-      hint: "run the same `mpip lock` command without --check to update it, and commit the new lock",
-    });
+  constructor(file: string, readonly changes: LockChange[], hint = "run the same `mpip lock` command without --check to update it, and commit the new lock") {
+    super("lock-outdated", `\`${printable(file)}\` is out of date with its inputs: ${changes.length === 0 ? "its text differs from what `mpip lock` writes" : quantity(changes.length, "change")}`, { hint });
   }
 }
 
+/** What the lock records it was made from: the inputs of `options`, local folders and files absolute (the lock writes them relative to itself). */
+function lockInputs(options: LockOptions): LockInputs {
+  const cwd = options.cwd ?? process.cwd();
+  return {
+    requirements: options.requirements,
+    constraints: (options.constraints ?? []).map((constraint) => constraint.requirement.text),
+    constraintFiles: [...new Set((options.constraintFiles ?? []).map((file) => path.resolve(cwd, file)))],
+    indexUrls: options.indexUrls.map((entry) => absoluteInput(stripCredentials(entry), "index", cwd)),
+    findLinks: options.findLinks.map((entry) => absoluteInput(entry, "find-links", cwd)),
+    pre: options.pre,
+    noDeps: options.noDeps,
+  };
+}
+
+/**
+ * The bytes of the lock `--check` compares with (`given` as named, `lockFile` absolute). When it is mpip's
+ * and was made against other indexes or `-f` folders than `now` names, it is out of date whatever those
+ * answer, and nothing is resolved: OutdatedLock lists how its `[tool.mpip]` differs, and its hint gives
+ * the lock's own sources. A lock mpip cannot read is returned as it is (the comparison says why).
+ * @throws MpipError `usage` (no lock file there, or not a file), `lock-outdated`.
+ */
+async function existingLock(given: string, lockFile: string, now: Pick<Lock, "build" | "inputs">, cwd: string): Promise<Buffer> {
+  const existing = await readSmallFile(lockFile, MAX_LOCK_BYTES);
+  if (existing.kind === "missing") throw new MpipError("usage", `there is no lock file at \`${printable(given)}\` to check`, { hint: "make it with `mpip lock` (the same command without --check)" });
+  if (existing.kind !== "read") throw new MpipError("usage", `cannot read the lock file \`${printable(given)}\` to check it`, { hint: "name the pylock.toml itself" });
+  let recorded: Lock;
+  try {
+    recorded = parseLock(existing.data.toString("utf8"), lockFile);
+  } catch {
+    return existing.data;
+  }
+  if (recorded.inputs === undefined) return existing.data;
+  const changes = settingsChanges(recorded, now);
+  if (!changes.some((change) => SOURCE_SETTINGS.includes(change.name))) return existing.data;
+  const command = sourceArguments(recorded.inputs, cwd).map(shellWord).join(" ");
+  const shown = printable(command, Infinity) === command && command.length <= 300 ? ` (\`${command}\`)` : " (see `[tool.mpip]` in the lock)";
+  throw new OutdatedLock(given, changes, `\`${printable(given)}\` was locked against other indexes or folders${shown}: give those to check it, or run this command without --check to lock against these, and commit the new lock`);
+}
+
 /** The lock a resolution gives now, as data. */
-async function resolveLock(options: LockOptions): Promise<Lock> {
+async function resolveLock(options: LockOptions, recorded: Required<Pick<Lock, "build" | "inputs">>): Promise<Lock> {
   const { reporter } = options;
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   if (options.signal !== undefined) allowManyListeners(options.signal);
@@ -110,18 +152,7 @@ async function resolveLock(options: LockOptions): Promise<Lock> {
     const cwd = options.cwd ?? process.cwd();
     const localFolders = new Set(options.indexUrls.flatMap((url) => parseIndexLocation(url, cwd).folder ?? []));
     const packages = lockedPackages(resolved, { kindOf: (source) => kinds.get(source), localFolders, requested: (node: ResolvedPackage<Staged>) => node.requests.some((request) => roots.has(request)) });
-    return {
-      packages,
-      build: lockBuildOf(options.firmware, options.compile),
-      // Local folders absolute (format.ts `absoluteInput`): the lock writes them relative to itself.
-      inputs: {
-        requirements: options.requirements,
-        indexUrls: options.indexUrls.map((entry) => absoluteInput(stripCredentials(entry), "index", cwd)),
-        findLinks: options.findLinks.map((entry) => absoluteInput(entry, "find-links", cwd)),
-        pre: options.pre,
-        noDeps: options.noDeps,
-      },
-    };
+    return { packages, ...recorded };
   } catch (error) {
     reporter.clearProgress();
     throw error;

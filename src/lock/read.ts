@@ -18,6 +18,7 @@ import { tomlSyntaxProblem } from "../toml-syntax.js";
 import { MpipError } from "../errors.js";
 import { fileUrlPath, folderFileUrl, isFileUrl } from "../http/file-url.js";
 import type { SourceKind } from "../record/format.js";
+import { gitHostsFromEnv } from "../sources/git-hosts.js";
 import { kindFromUrl } from "../sources/index-kind.js";
 import { evaluateMarker, parseMarker } from "../spec/markers.js";
 import { isMipName, isValidName, normalizeName } from "../spec/names.js";
@@ -25,6 +26,7 @@ import { printable } from "../text.js";
 import { parseUrl } from "../url.js";
 import type { LockBuild, LockedArtifact, LockedOrigin, LockedPackage, LockInputs, Lock, PinnedDest, PinnedFile } from "./format.js";
 import { absoluteInput, isLocalSpec, TOOL } from "./format.js";
+import { destProblem, normalizedDest, fileNameProblem, firmwareProblem, indexEntryProblem, pathProblem, specProblem, subdirectoryProblem, urlProblem, versionValueProblem } from "./values.js";
 
 type Table = Record<string, unknown>;
 
@@ -35,6 +37,9 @@ export interface ReadLock extends Lock {
   warnings: string[];
 }
 
+const ARTIFACTS: readonly string[] = ["dist", "project", "package-json", "module"];
+/** Shorthands are checked for their shape only, which does not depend on the hosts they expand to. */
+const DEFAULT_HOSTS = gitHostsFromEnv({});
 const SOURCE_KINDS: readonly SourceKind[] = ["pypi", "simple", "mip", "find-links", "url", "path", "github", "gitlab", "codeberg"];
 const TOP_KEYS = ["lock-version", "environments", "requires-python", "extras", "dependency-groups", "default-groups", "created-by", "packages", "tool"];
 const PACKAGE_KEYS = ["name", "version", "marker", "requires-python", "dependencies", "vcs", "directory", "archive", "index", "sdist", "wheels", "attestation-identities", "tool"];
@@ -103,6 +108,11 @@ class LockReader {
     return new MpipError("bad-lock", `\`${printable(this.file)}\`${where === "" ? "" : `, ${where}`}: ${problem}`, { hint });
   }
 
+  /** Throws `bad-lock` naming `key` and its value when `problem` (values.ts) says the value is not one mpip may act on. */
+  check(problem: string | undefined, where: string, key: string, value: string): void {
+    if (problem !== undefined) throw this.fail(where, `\`${key}\` (\`${printable(value, 120)}\`) ${problem}`);
+  }
+
   /** The minor version of a `1.x` lock. */
   lockVersion(value: unknown): number {
     if (typeof value !== "string") throw this.fail("", "`lock-version` is missing or not a string", "a pylock.toml starts with `lock-version = \"1.0\"`");
@@ -158,6 +168,7 @@ class LockReader {
     const name = entry.name as string;
     const version = this.string(entry.version, `${where}: \`version\``) ?? "";
     const index = this.string(entry.index, `${where}: \`index\``);
+    if (index !== undefined) this.check(urlProblem(index, { file: true }), where, "index", index);
     const toolSection = entry.tool === undefined ? undefined : this.table(entry.tool, where, "tool");
     const tool = toolSection?.[TOOL] === undefined ? undefined : this.table(toolSection[TOOL], where, `tool.${TOOL}`);
     const sources = ["vcs", "directory", "archive", "sdist"].filter((key) => entry[key] !== undefined);
@@ -171,6 +182,7 @@ class LockReader {
     const requested = tool?.requested === undefined ? true : this.boolean(tool.requested, where, "tool.mpip.requested");
     const artifact = this.artifact(entry, tool, where, shown);
     if (typeof artifact === "string") return artifact;
+    this.check(versionValueProblem(version, artifact.type), where, "version", version);
     return {
       name: displayName,
       version: artifact.type === "project" ? "" : version,
@@ -182,11 +194,15 @@ class LockReader {
   }
 
   private artifact(entry: Table, tool: Table | undefined, where: string, shown: string): LockedArtifact | string {
+    const declared = this.string(tool?.artifact, `${where}: \`tool.mpip.artifact\``);
+    if (declared !== undefined && !ARTIFACTS.includes(declared)) throw this.fail(where, `\`tool.mpip.artifact\` is \`${printable(declared, 40)}\`, not one of ${ARTIFACTS.join(", ")}`);
     if (entry.directory !== undefined) {
       const directory = this.table(entry.directory, where, "directory");
       const folder = this.string(directory.path, `${where}: \`directory.path\``);
       if (folder === undefined) throw this.fail(where, "`directory.path` is missing");
+      this.check(pathProblem(folder), where, "directory.path", folder);
       const subdirectory = this.string(directory.subdirectory, `${where}: \`directory.subdirectory\``);
+      if (subdirectory !== undefined) this.check(subdirectoryProblem(subdirectory), where, "directory.subdirectory", subdirectory);
       return { type: "project", path: path.resolve(this.localPath(folder), ...(subdirectory ?? ".").split("/")) };
     }
     if (entry.archive !== undefined) {
@@ -196,12 +212,14 @@ class LockReader {
       const filename = fileName(file);
       if (/\.whl$/i.test(filename)) return `${shown} has only a wheel (\`${printable(filename)}\`)`;
       if (!/\.tar\.gz$/i.test(filename)) return `${shown} is an archive (\`${printable(filename)}\`) that is not a .tar.gz sdist`;
+      this.check(fileNameProblem(filename), where, file.location.type === "remote" ? "archive.url" : "archive.path", filename);
       return { type: "dist", filename, file };
     }
     if (entry.sdist !== undefined) {
       const sdist = this.table(entry.sdist, where, "sdist");
       const file = this.pinned(sdist, where, "sdist");
       const filename = this.string(sdist.name, `${where}: \`sdist.name\``) ?? fileName(file);
+      this.check(fileNameProblem(filename), where, "sdist.name", filename);
       if (!/\.tar\.gz$/i.test(filename)) return `${shown} has an sdist (\`${printable(filename)}\`) that is not a .tar.gz, which mpip does not unpack`;
       return { type: "dist", filename, file };
     }
@@ -210,6 +228,14 @@ class LockReader {
       const files = tool.files;
       if (!Array.isArray(files)) throw this.fail(where, "`tool.mpip.files` is missing or not an array");
       const pinnedFiles = files.map((item, at) => this.pinnedDest(item, where, `tool.mpip.files[${at}]`));
+      // One file per destination: two would leave which one is installed to the order they are written in.
+      const seen = new Map<string, number>();
+      pinnedFiles.forEach((file, at) => {
+        const dest = normalizedDest(file.dest);
+        const first = seen.get(dest);
+        if (first !== undefined) throw this.fail(where, `\`tool.mpip.files[${first}]\` and \`tool.mpip.files[${at}]\` both go to \`${printable(dest, 200)}\``);
+        seen.set(dest, at);
+      });
       if (kind === "module") {
         if (pinnedFiles.length !== 1) throw this.fail(where, "`tool.mpip.files` of a module must list exactly one file");
         return { type: "module", file: pinnedFiles[0]! };
@@ -226,6 +252,14 @@ class LockReader {
     const ref = this.string(tool?.ref, `${where}: \`tool.mpip.ref\``);
     const findLinks = this.string(tool?.["find-links"], `${where}: \`tool.mpip.find-links\``);
     const folder = this.string(tool?.folder, `${where}: \`tool.mpip.folder\``);
+    if (spec !== undefined) {
+      const problem = specProblem(spec, ref, DEFAULT_HOSTS);
+      if (problem !== undefined) this.check(problem.problem, where, `tool.mpip.${problem.key}`, problem.key === "ref" ? ref! : spec);
+    } else if (ref !== undefined) {
+      throw this.fail(where, "`tool.mpip.ref` is given without `tool.mpip.spec`: a ref belongs to a `github:`, `gitlab:` or `codeberg:` spec");
+    }
+    if (findLinks !== undefined) this.check(pathProblem(findLinks), where, "tool.mpip.find-links", findLinks);
+    if (folder !== undefined) this.check(pathProblem(folder), where, "tool.mpip.folder", folder);
     const kindText = this.string(tool?.kind, `${where}: \`tool.mpip.kind\``);
     if (kindText !== undefined && !SOURCE_KINDS.includes(kindText as SourceKind)) throw this.fail(where, `\`tool.mpip.kind\` is \`${printable(kindText, 40)}\`, not one of ${SOURCE_KINDS.join(", ")}`);
     const direct = spec !== undefined || entry.archive !== undefined || entry.directory !== undefined;
@@ -265,11 +299,13 @@ class LockReader {
     const url = this.string(table.url, `${where}: \`${field}.url\``);
     const file = this.string(table.path, `${where}: \`${field}.path\``);
     if ((url === undefined) === (file === undefined)) throw this.fail(where, `\`${field}\` must give either \`url\` or \`path\``);
+    if (file !== undefined) this.check(pathProblem(file), where, `${field}.path`, file);
     const local = url !== undefined && isFileUrl(url) ? fileUrlPath(url) : undefined;
     if (url !== undefined && local === undefined) {
       const protocol = parseUrl(url)?.protocol;
       if (protocol !== "http:" && protocol !== "https:") throw this.fail(where, `\`${field}.url\` (\`${printable(url, 120)}\`) is not an http or https URL, nor a \`file:\` URL of a file on this machine`);
     }
+    if (url !== undefined) this.check(urlProblem(url, { file: true }), where, `${field}.url`, url);
     const size = table.size;
     if (size !== undefined && !(typeof size === "number" && Number.isSafeInteger(size) && size >= 0)) throw this.fail(where, `\`${field}.size\` must be a whole number of bytes`);
     const hashes = table.hashes === undefined ? undefined : this.table(table.hashes, where, `${field}.hashes`);
@@ -286,6 +322,11 @@ class LockReader {
     const table = this.table(value, where, field);
     const dest = this.string(table.dest, `${where}: \`${field}.dest\``);
     if (dest === undefined || dest === "") throw this.fail(where, `\`${field}.dest\` is missing`);
+    // A destination out of the target is what install refuses in a package document: unsafe-path, as there.
+    const unsafe = destProblem(dest);
+    if (unsafe !== undefined) {
+      throw new MpipError("unsafe-path", `\`${printable(this.file)}\`, ${where}: \`${field}.dest\` (\`${printable(dest, 120)}\`) is refused: ${unsafe}`, { hint: "the lock is broken or malicious (edited by hand or in a pull request); nothing was written to the target" });
+    }
     return { dest, ...this.pinned(table, where, field) };
   }
 }
@@ -329,6 +370,8 @@ function toolTable(document: Table, reader: LockReader): { build: LockBuild; inp
   if (compile !== "no" && compile !== "mpy" && compile !== "mpy+sources") throw reader.fail("", `${field("compile")} is \`${printable(compile, 40)}\`, not \`no\`, \`mpy\` or \`mpy+sources\``);
   const mpy = reader.string(table.mpy, field("mpy"));
   const arch = reader.string(table.arch, field("arch"));
+  const firmware = firmwareProblem(mpy, arch);
+  if (firmware !== undefined) reader.check(firmware.problem, "", `tool.${TOOL}.${firmware.key}`, (firmware.key === "mpy" ? mpy : arch) ?? "");
   const flag = (key: string): boolean => {
     const value = table[key];
     if (value === undefined) return false;
@@ -336,13 +379,23 @@ function toolTable(document: Table, reader: LockReader): { build: LockBuild; inp
     return value;
   };
   const order = reader.strings(table["install-order"], `tool.${TOOL}.install-order`);
+  for (const name of order ?? []) if (!isValidName(name) && !isMipName(name)) reader.check("is no package name", "", `tool.${TOOL}.install-order`, name);
+  // Each entry of a list, checked; the list as read.
+  const entries = (key: string, problem: (entry: string) => string | undefined): string[] => {
+    const list = reader.strings(table[key], `tool.${TOOL}.${key}`) ?? [];
+    for (const entry of list) reader.check(problem(entry), "", `tool.${TOOL}.${key}`, entry);
+    return list;
+  };
   return {
     build: { compile, ...(mpy === undefined ? {} : { firmware: { mpy, ...(arch === undefined ? {} : { arch }) } }) },
     inputs: {
       requirements: reader.strings(table.requirements, `tool.${TOOL}.requirements`) ?? [],
+      // Absent in a lock made without constraints, and in one written before mpip recorded them.
+      constraints: reader.strings(table.constraints, `tool.${TOOL}.constraints`) ?? [],
+      constraintFiles: entries("constraint-files", pathProblem).map((entry) => absoluteInput(entry, "file", reader.lockDir)),
       // Folders relative to the lock (format.ts `relativeInput`), kept absolute.
-      indexUrls: (reader.strings(table["index-urls"], `tool.${TOOL}.index-urls`) ?? []).map((entry) => absoluteInput(entry, "index", reader.lockDir)),
-      findLinks: (reader.strings(table["find-links"], `tool.${TOOL}.find-links`) ?? []).map((entry) => absoluteInput(entry, "find-links", reader.lockDir)),
+      indexUrls: entries("index-urls", indexEntryProblem).map((entry) => absoluteInput(entry, "index", reader.lockDir)),
+      findLinks: entries("find-links", pathProblem).map((entry) => absoluteInput(entry, "find-links", reader.lockDir)),
       pre: flag("pre"),
       noDeps: flag("no-deps"),
     },

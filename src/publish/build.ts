@@ -5,7 +5,7 @@
 // `sdist/`. Inputs are read as install reads them (inputs.ts); the folder is changed like a target: under
 // its lock, staged beside it and committed all at once, published files never rewritten (folder.ts).
 
-import { cp, readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { RunScope } from "../cancel.js";
 import { asInterrupted } from "../image/interrupt.js";
@@ -112,6 +112,7 @@ export async function buildIndex(options: IndexBuildOptions): Promise<IndexBuild
     const plan = await planIndexFolder(session.target, path.join(session.staging.dir, "index"), releases, {
       maxMetadataBytes: limits.maxMetadataBytes,
       ...(baseUrl === undefined ? {} : { baseUrl }),
+      warn: (message) => reporter.warn(message),
     });
     if (plan.placements.length > 0) await session.commit(plan.placements);
     return {
@@ -137,7 +138,12 @@ export async function buildIndex(options: IndexBuildOptions): Promise<IndexBuild
  * they are. Written into `dir`, a copy of the staged files.
  */
 async function compiled(release: PublishedRelease, dir: string, options: Pick<IndexBuildOptions, "jobs" | "signal">, scope: RunScope): Promise<PublishedRelease["files"]> {
-  for (const file of release.files) await cp(file.file, path.join(dir, ...file.dest.split("/")));
+  // Read and written rather than copied: copyFile is not implemented on every filesystem the folder may be on (FUSE FAT: ENOSYS).
+  for (const file of release.files) {
+    const copy = path.join(dir, ...file.dest.split("/"));
+    await mkdir(path.dirname(copy), { recursive: true });
+    await writeFile(copy, await readFile(file.file));
+  }
   const result = await compileTree(dir, release.files.map((file) => file.dest), { compiler: wasmCompiler(), keepSources: false, jobs: options.jobs, signal: scope.signal });
   const removed = new Set(result.removed);
   const dests = release.files.map((file) => (removed.has(file.dest) ? `${file.dest.slice(0, -".py".length)}.mpy` : file.dest));

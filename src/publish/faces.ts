@@ -65,13 +65,14 @@ export function projectFolder(name: string): string {
 }
 
 /**
- * The spellings a PyPI JSON page is written under: the PEP 503 name, and the declared name when it is
- * spelled otherwise by more than case (upip and mpip ask for `{name}/json` as typed, and a static host
- * cannot redirect as PyPI does; a case-insensitive disk could not hold both).
+ * The spellings a PyPI JSON page is written under: the PEP 503 name, and the name as given when it is
+ * spelled otherwise, even by case alone (`Tiny-Util`): PEP 503 names are the same project whatever their
+ * case, PyPI redirects any spelling to its page, and upip and mpip ask for `{name}/json` as typed, which a
+ * static host (case-sensitive: nginx, S3, GitHub Pages) answers only from a folder of that exact name.
  */
 export function pypiSpellings(name: string): string[] {
   const normalized = normalizeName(name);
-  return name.toLowerCase() === normalized ? [normalized] : [normalized, name];
+  return name === normalized ? [normalized] : [normalized, name];
 }
 
 function pypiFile(file: ListedFile, documentPath: string, baseUrl: string | undefined): PypiFile {

@@ -6,9 +6,9 @@
 // `pypi/{name}/json`, and the simple pages. Each is written only when its bytes change, so building the
 // same inputs again writes nothing. The caller commits the staged files all at once (image/commit.ts).
 
-import { readdir } from "node:fs/promises";
+import { lstat, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { checkNamedFiles, folderChanges, isRecord, parseJson, readDocument, readIndex, updatedNow, type FolderPlan } from "../download/folder.js";
+import { checkNamedFiles, folderChanges, isRecord, parseJson, readDocument, readIndex, updatedNow, type FolderPlan, type Writes } from "../download/folder.js";
 import {
   documentBytes,
   documentPath,
@@ -41,6 +41,8 @@ export interface IndexFolderOptions {
   maxMetadataBytes: number;
   /** index.json's `updated` when it changes; default now, or SOURCE_DATE_EPOCH. */
   updated?: number;
+  /** Told what the build could not do as asked (a spelling this filesystem cannot hold beside another). */
+  warn?: (message: string) => void;
 }
 
 const ADDING = { run: "this index build", hint: "build into an empty folder, or into one an earlier `mpip index build` (or micropython-lib's tools/build.py) wrote" };
@@ -89,7 +91,7 @@ function indexChanges(folder: string, outDir: string, releases: IndexRelease[], 
     if (there?.equals(bytes) === true) keep(relative);
     else await place(relative, bytes);
   };
-  return { ...changes, folder, read, publishOnce, writeListing };
+  return { ...changes, folder, outDir, read, publishOnce, writeListing };
 }
 
 /**
@@ -106,7 +108,8 @@ async function planV2Face(changes: IndexChanges, releases: IndexRelease[], optio
   for (const [index, release] of releases.entries()) {
     for (const file of release.flavors.flatMap((flavor) => flavor.files)) await publishOnce(index, hashedFilePath(shorts.get(file.sha256)!), file.file, file.sha256);
   }
-  const oldIndex = await readIndex(folder, options.maxMetadataBytes, ADDING);
+  const writes: Writes = (flavor, name, version) => releases.some((release) => normalizeName(release.name) === normalizeName(name) && release.version === version && release.flavors.some((item) => item.flavor === flavor));
+  const oldIndex = await readIndex(folder, options.maxMetadataBytes, ADDING, writes);
   for (const release of releases) checkSpelling(folder, release, oldIndex?.json);
   const merged = mergeIndex(oldIndex?.json, releases.flatMap((release) => release.flavors.map(({ flavor }) => ({ name: release.name, version: documentVersion(release.name, release.version)!, flavor }))), oldIndex?.json.updated ?? 0);
   describeEntries(merged, releases);
@@ -151,6 +154,18 @@ async function planV2Face(changes: IndexChanges, releases: IndexRelease[], optio
 async function planPypiFaces(changes: IndexChanges, releases: IndexRelease[], options: IndexFolderOptions): Promise<void> {
   const { folder, place, read, publishOnce, writeListing } = changes;
   const spellings = await spellingsOf(folder, releases);
+  // A disk that folds case holds one folder for `Tiny_Util` and `tiny_util`: one is written, which this
+  // disk (and a host serving it as it is) answers for both, and the others are said, since a copy on a
+  // case-sensitive host answers only that one.
+  if (await foldsCase(changes.outDir)) {
+    for (const [key, list] of spellings) {
+      const kept = list.filter((spelling, at) => list.findIndex((other) => other.toLowerCase() === spelling.toLowerCase()) === at);
+      const dropped = list.filter((spelling) => !kept.includes(spelling));
+      if (dropped.length === 0) continue;
+      spellings.set(key, kept);
+      options.warn?.(`the PyPI face of \`${printable(key)}\` is written as ${kept.map((spelling) => `\`pypi/${printable(spelling)}/\``).join(" and ")} only: this filesystem folds case, so it cannot also hold ${dropped.map((spelling) => `\`pypi/${printable(spelling)}/\``).join(", ")}; served from a case-sensitive host, a copy of the folder answers upip's \`${printable(dropped[0]!)}\` (names are asked as typed) with 404: build on a case-sensitive filesystem to publish every spelling`);
+    }
+  }
   const projects = new Map<string, Array<{ listed: ListedRelease; index: number }>>();
   for (const [index, release] of releases.entries()) {
     const listed: ListedRelease = { version: release.version, info: infoOf(release), file: { filename: sdistName(release), sha256: release.sdist.sha256, size: release.sdist.data.length } };
@@ -198,10 +213,26 @@ async function spellingsOf(folder: string, releases: IndexRelease[]): Promise<Ma
   for (const name of names) {
     const key = projectFolder(name);
     const known = spellings.get(key) ?? [];
-    for (const spelling of pypiSpellings(name)) if (!known.some((other) => other.toLowerCase() === spelling.toLowerCase())) known.push(spelling);
+    // Every spelling, case included (pypiSpellings); one the filesystem cannot hold beside another is left to planPypiFaces.
+    for (const spelling of pypiSpellings(name)) if (!known.includes(spelling)) known.push(spelling);
     spellings.set(key, known);
   }
   return spellings;
+}
+
+/**
+ * Whether the filesystem of `dir` (created if missing) takes two names that differ only by case for one:
+ * a probe file is made in it and looked up in upper case. macOS and Windows disks, and FAT, fold case.
+ */
+async function foldsCase(dir: string): Promise<boolean> {
+  await mkdir(dir, { recursive: true });
+  const probe = path.join(dir, "case-probe");
+  await writeFile(probe, "");
+  try {
+    return await lstat(path.join(dir, "CASE-PROBE")).then(() => true, () => false);
+  } finally {
+    await rm(probe, { force: true });
+  }
 }
 
 /**

@@ -30,6 +30,8 @@ export interface FileRequirement {
   text: string;
   /** "`reqs.txt` line 3": what messages put in front of an error about it. */
   origin: string;
+  /** The file it was read from, as named (on the command line, or joined to the folder of the file naming it). */
+  file: string;
   /** The sha256 digests (lowercase hex) its `--hash` options allow; empty when it has none. */
   hashes: string[];
   /** The folder of the file it is in (a relative path on the line is still relative to the current folder, as in pip). */
@@ -132,7 +134,7 @@ class Reader {
       const parsed = parseLine(expandVariables(text, origin, this.env), origin);
       for (const option of parsed.options) await this.apply(option, file, [...chain, { real, shown: file, line }], origin);
       if (parsed.requirement !== undefined) {
-        (kind === "constraint" ? this.input.constraints : this.input.requirements).push({ text: parsed.requirement, origin, hashes: parsed.hashes, folder: path.dirname(path.resolve(file)) });
+        (kind === "constraint" ? this.input.constraints : this.input.requirements).push({ text: parsed.requirement, origin, file, hashes: parsed.hashes, folder: path.dirname(path.resolve(file)) });
       }
     }
   }

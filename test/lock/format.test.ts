@@ -70,7 +70,7 @@ const project: LockedPackage = {
 const LOCK: Lock = {
   packages: [project, sdist, widget, blinker, helper],
   build: { compile: "mpy", firmware: { mpy: "6.2", arch: "xtensawin" } },
-  inputs: { requirements: ["./src/app", "github:acme/widgets@v2"], indexUrls: ["https://host/mip/v2", "https://host/pypi"], findLinks: [path.join(DIR, "wheelhouse")], pre: false, noDeps: false },
+  inputs: { requirements: ["./src/app", "github:acme/widgets@v2"], constraints: ["ticker<2", "helper-lib!=1.1"], constraintFiles: [path.join(DIR, "pins", "constraints.txt")], indexUrls: ["https://host/mip/v2", "https://host/pypi"], findLinks: [path.join(DIR, "wheelhouse")], pre: false, noDeps: false },
 };
 
 describe("writing a lock", () => {
@@ -95,6 +95,12 @@ describe("writing a lock", () => {
     assert.match(text, /\[tool\.mpip\]\narch = "xtensawin"\ncompile = "mpy"\n/);
     // The -f folders it was made with, relative to the lock as every path (kept absolute in memory).
     assert.match(text, /^find-links = \["wheelhouse"\]$/m);
+    // The constraints applied, as written, and the files they came from, relative to the lock.
+    assert.match(text, /^constraint-files = \["pins\/constraints\.txt"\]\nconstraints = \["ticker<2", "helper-lib!=1\.1"\]$/m);
+    // A lock made with no constraints has neither key: it reads as a lock written before they were recorded.
+    const unconstrained = renderLock({ ...LOCK, inputs: { ...LOCK.inputs!, constraints: [], constraintFiles: [] } }, DIR);
+    assert.doesNotMatch(unconstrained, /^constraint/m);
+    assert.deepEqual(parseLock(unconstrained, FILE).inputs, { ...LOCK.inputs, constraints: [], constraintFiles: [] });
   });
 
   test("what is written parses back, through smol-toml and mpip's reader, as what was locked", () => {
@@ -189,6 +195,58 @@ describe("reading a lock: what is refused, naming the file, the package and the 
     throwsMpip(() => parseLock(pkg(`${goodSdist}\n[packages.tool.mpip]\nname = "other"`), FILE), "bad-lock", "`tool.mpip.name` (`other`) is another name");
     throwsMpip(() => parseLock(pkg('[packages.tool.mpip]\nartifact = "package-json"\nfiles = []'), FILE), "bad-lock", "`tool.mpip.document` is missing");
     throwsMpip(() => parseLock(`${pkg(goodSdist)}\n[tool.mpip]\ncompile = "fast"\n`, FILE), "bad-lock", "`tool.mpip.compile` is `fast`");
+  });
+
+  test("every value mpip acts on is checked, the error naming the file, the package and the key: names, versions, URLs, paths, specs, refs, destinations, firmware", () => {
+    const doc = `document = { url = "https://host/p/w.json", hashes = { sha256 = "${hash("2")}" } }`;
+    const mip = (files: string, extra = "") => pkg(`\n[packages.tool.mpip]\nartifact = "package-json"\n${doc}\nfiles = [${files}]\n${extra}`);
+    const file = (dest: string, digit = "3") => `{ dest = ${JSON.stringify(dest)}, url = "https://host/f/${digit}", hashes = { sha256 = "${hash(digit)}" } }`;
+    const direct = (spec: string, ref?: string) => mip(file("w.py"), `spec = ${JSON.stringify(spec)}${ref === undefined ? "" : `\nref = ${JSON.stringify(ref)}`}`);
+    const cases: Array<[string, string[]]> = [
+      // A version an sdist's record and METADATA would carry; a mip document's may be any short text.
+      [pkg(goodSdist).replace('\nversion = "1.0"', '\n' + 'version = "../../1.0"'), ["package `thing` (packages[0])", "`version` (`../../1.0`) is not a valid PEP 440 version"]],
+      [mip(file("w.py")).replace('\nversion = "1.0"', '\n' + 'version = "1.0\\n--index-url https://evil"'), ["`version`", "holds a control character"]],
+      // An sdist's file name is a path of a download folder.
+      [pkg(`sdist = { name = "../../evil.tar.gz", url = "https://host/thing-1.0.tar.gz", hashes = { sha256 = "${hash("1")}" } }`), ["`sdist.name` (`../../evil.tar.gz`) names a folder too"]],
+      [pkg(`sdist = { name = ".hidden.tar.gz", url = "https://host/thing-1.0.tar.gz", hashes = { sha256 = "${hash("1")}" } }`), ["`sdist.name`", "starts with `.`"]],
+      // URLs: the package's index, a file's; paths.
+      [pkg(`index = "javascript:alert(1)"\n${goodSdist}`), ["`index` (`javascript:alert(1)`) is not an http or https URL"]],
+      [pkg(`sdist = { url = "https://host/a b.tar.gz", hashes = { sha256 = "${hash("1")}" } }`), ["`sdist.url`", "white space"]],
+      [pkg(`sdist = { path = "dist/x\\u0000.tar.gz", hashes = { sha256 = "${hash("1")}" } }`), ["`sdist.path`", "control character"]],
+      [pkg('directory = { path = "app", subdirectory = "../../etc" }'), ["`directory.subdirectory` (`../../etc`) has a `..` segment"]],
+      // Destinations in the target, and one destination twice.
+      [mip(`${file("w/a.py")}, ${file("w//a.py", "4")}`), ["`tool.mpip.files[0]` and `tool.mpip.files[1]` both go to `w/a.py`"]],
+      [pkg(`${goodSdist}\n[packages.tool.mpip]\nartifact = "wheel"`), ["`tool.mpip.artifact` is `wheel`"]],
+      // Specs and refs: recorded, printed by freeze, expanded into URLs.
+      [direct("ftp://host/w.json"), ["`tool.mpip.spec` (`ftp://host/w.json`) is a URL of a scheme mpip does not fetch"]],
+      [direct("https://host/w.json\\nx"), ["`tool.mpip.spec`", "control character"]],
+      [direct("github:acme/../w@v1", "v1"), ["`tool.mpip.spec`", "is no source mpip can fetch"]],
+      [direct("github:acme/widget", "../../evil/repo/main"), ["`tool.mpip.ref` (`../../evil/repo/main`)", "is no source mpip can fetch"]],
+      [direct("github:acme/widget@v1", "v2"), ["`tool.mpip.ref` (`v2`) is another ref than the spec's own (`@v1`)"]],
+      [direct("https://host/w.json", "main"), ["`tool.mpip.ref` (`main`) is given for a spec that is no"]],
+      [mip(file("w.py"), 'ref = "main"'), ["`tool.mpip.ref` is given without `tool.mpip.spec`"]],
+      [pkg(`${goodSdist}\n[packages.tool.mpip]\nfolder = "vendor\\u0007"\nkind = "find-links"`), ["`tool.mpip.folder`", "control character"]],
+      // The lock's own [tool.mpip]: firmware, indexes, folders, files, the install order.
+      [`${pkg(goodSdist)}\n[tool.mpip]\nmpy = "9"\n`, ["`tool.mpip.mpy` (`9`) is not an .mpy version mpip knows"]],
+      [`${pkg(goodSdist)}\n[tool.mpip]\nmpy = "6.7"\n`, ["`tool.mpip.mpy` (`6.7`)"]],
+      [`${pkg(goodSdist)}\n[tool.mpip]\nmpy = "6"\narch = "z80"\n`, ["`tool.mpip.arch` (`z80`) is not a native architecture mpip knows"]],
+      [`${pkg(goodSdist)}\n[tool.mpip]\narch = "xtensawin"\n`, ["`tool.mpip.arch` (`xtensawin`) is given without `mpy`"]],
+      [`${pkg(goodSdist)}\n[tool.mpip]\nindex-urls = ["gopher://host/x"]\n`, ["`tool.mpip.index-urls` (`gopher://host/x`) is not an http or https URL"]],
+      [`${pkg(goodSdist)}\n[tool.mpip]\nfind-links = [""]\n`, ["`tool.mpip.find-links` (``) is empty"]],
+      [`${pkg(goodSdist)}\n[tool.mpip]\nconstraint-files = ["pins\\u001b[2J.txt"]\n`, ["`tool.mpip.constraint-files`", "control character"]],
+      [`${pkg(goodSdist)}\n[tool.mpip]\ninstall-order = ["thing", "../x"]\n`, ["`tool.mpip.install-order` (`../x`) is no package name"]],
+    ];
+    // A destination out of the target is unsafe-path, as install's refusal of one in a package document.
+    for (const [dest, reason] of [["../../boot.py", "`..`"], ["/etc/passwd", "absolute"], ["a\\\\b.py", "backslash"], ["CON.py", "device"]] as const) {
+      throwsMpip(() => parseLock(mip(file(dest)), FILE), "unsafe-path", "package `thing` (packages[0])", "`tool.mpip.files[0].dest`", "is refused", reason);
+    }
+    for (const [text, fragments] of cases) throwsMpip(() => parseLock(text, FILE), "bad-lock", "`/work/locks/app/pylock.toml`".replace(/\//g, path.sep), ...fragments);
+    // What is fine stays fine: a document's version that is no PEP 440 version, a shorthand at its ref,
+    // a ref inherited by a spec without one, a firmware with its architecture.
+    assert.equal(parseLock(mip(file("w.py")).replace('\nversion = "1.0"', '\n' + 'version = "2024-01 build"'), FILE).packages[0]!.version, "2024-01 build");
+    assert.doesNotThrow(() => parseLock(direct("github:acme/widget@v1", "v1"), FILE));
+    assert.doesNotThrow(() => parseLock(direct("github:acme/widget/sub", "feature/x"), FILE));
+    assert.deepEqual(parseLock(`${pkg(goodSdist)}\n[tool.mpip]\nmpy = "6.2"\narch = "xtensawin"\n`, FILE).build, { compile: "no", firmware: { mpy: "6.2", arch: "xtensawin" } });
   });
 
   test("a marker that does not hold on MicroPython skips its package; `environments` must hold one; lock markers may test `extras` and `dependency_groups`", () => {
