@@ -556,6 +556,16 @@ async function notFound(requirement: Requirement, sources: Source[], requests: R
   const from = origins.length === 0 ? "" : ` (given in ${[...new Set(origins)].join(", ")})`;
   // A requirements file or a lock named without its option (`mpip install requirements.txt`), as pip says.
   const asFile = typed.some((request) => request.requestedBy === "the command line") ? fileOptionFor(requirement.name) : undefined;
+  // An index that did not answer like one (a mistyped URL: everything 404s) is the likelier fault than the name.
+  const doubts = asFile === undefined ? (await Promise.all(sources.map(async (source) => {
+    const doubt = await source.doubtWhenMissing?.();
+    return doubt === undefined ? undefined : `${sources.length === 1 ? "which" : `the index at \`${source.label}\``} did not answer like an index: ${doubt}`;
+  }))).filter((doubt) => doubt !== undefined) : [];
+  if (doubts.length > 0) {
+    throw new MpipError("not-found", `package \`${name}\`${from} was not found in ${where}, ${sources.length === 1 ? "" : "and "}${doubts.join("; ")}`, {
+      hint: ["check the index's URL (`-i`, `--extra-index-url`): a mistyped path, or one missing its `/pypi`, `/simple` or `/v2`, answers 404 for every package", ...notes].join("; "),
+    });
+  }
   throw new MpipError("not-found", `package \`${name}\`${from} was not found in ${where}`, {
     hint: asFile ?? [`check the spelling of the name, or ${add}`, ...notes].join("; "),
   });

@@ -81,6 +81,11 @@ export interface Source {
    * was guessed, or that it has the name spelled another way); never throws.
    */
   hintWhenMissing?(requirement: Requirement): Promise<string | undefined>;
+  /**
+   * When no source knew a name: why this index's URL itself looks wrong (it did not answer like an index
+   * of its kind: no project found, its root page missing, ...), as a clause that follows "which"; never throws.
+   */
+  doubtWhenMissing?(): Promise<string | undefined>;
 }
 
 /** One file of a package document, once its URL is known: where it goes and how to check it. */
