@@ -5,6 +5,7 @@
 
 import type { Requirement } from "../spec/requirement.js";
 import type { RepoRef } from "./git-hosts.js";
+import { printable } from "../text.js";
 
 /** Where a file's bytes come from. */
 export type Location = { type: "remote"; url: string } | { type: "local"; path: string };
@@ -18,6 +19,24 @@ export interface DistFile {
   /** Lowercase hex, when the index gives one. */
   sha256?: string;
   yanked: boolean;
+  /** PEP 592: why the file was yanked, when the index says (raw index text: escape it before showing it). */
+  yankedReason?: string;
+}
+
+/**
+ * A yank reason as messages show it: ` (reason: `...`)`, escaped for the terminal and cut to 200 characters
+ * like other index text (text.ts printable); "" when there is none.
+ */
+export function yankedBecause(reason: string | undefined): string {
+  return reason === undefined ? "" : ` (reason: \`${printable(reason, 200)}\`)`;
+}
+
+/**
+ * `reason` as a PEP 592 yank reason, trimmed and kept to its first 4096 characters (messages cut it
+ * further); undefined when it says nothing (not a string, empty or blank).
+ */
+export function yankReason(reason: unknown): string | undefined {
+  return typeof reason === "string" && reason.trim() !== "" ? reason.trim().slice(0, 4096) : undefined;
 }
 
 /**
