@@ -13,6 +13,8 @@ import { formatRequirement, type Requirement } from "../spec/requirement.js";
 import type { DirectSpec, PackageSpec } from "../spec/package-spec.js";
 import { artifactSha256, type Artifact, type ProjectListing, type Source } from "../sources/types.js";
 import { printable } from "../text.js";
+import { shellWord } from "../shell-words.js";
+import { retypedCommand } from "../typed-command.js";
 import { satisfiesSpecifier, versionProblem } from "../versions.js";
 import { allowedHashes, brokenConstraints, checkHashMode, constraintsByName, describeConstraint, type AllowedHashes, type Constraint, type HashMode } from "./constraints.js";
 import { LookAheadEnded, Lookups, type AheadLookup } from "./lookups.js";
@@ -578,7 +580,7 @@ async function notFound(requirement: Requirement, sources: Source[], requests: R
 function fileOptionFor(name: string): string | undefined {
   const option = /\.(txt|in)$/i.test(name) ? "-r" : /^pylock(\.[^.]+)?\.toml$/i.test(name) ? "--lock" : undefined;
   if (option === undefined || statSync(name, { throwIfNoEntry: false })?.isFile() !== true) return undefined;
-  return `\`${printable(name)}\` is a file in this folder: to install what it lists, give it with \`${option} ${printable(name)}\``;
+  return `\`${printable(name)}\` is a file in this folder: to install what it lists, give it with ${option}: \`${printable(retypedCommand([name], [option, shellWord(name)]), 400)}\``;
 }
 
 /**
