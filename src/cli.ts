@@ -22,6 +22,7 @@ import { collectNonEmpty, EXIT_OK, EXIT_USAGE, nonEmpty, reportFailure, usageErr
 import { addInstallOptions, parseBooleanWord, variableOf } from "./cli-options.js";
 import { MpipError } from "./errors.js";
 import { rememberCredentials } from "./secrets.js";
+import { rememberTypedCommand } from "./typed-command.js";
 import { mayBeTerminal, writeStandard } from "./standard-streams.js";
 import { addPackCommand } from "./pack/pack-command.js";
 import { registerFileCommands } from "./pack/file-commands.js";
@@ -175,6 +176,13 @@ export function buildProgram(run: (action: () => Promise<number>) => void, argv?
     .addHelpText("after", `\nExamples:${LOCK_EXAMPLES}`)
     .action((specs: string[], flags: LockFlags) => run(async () => (await import("./commands/lock.js")).lockCommand(specs, flags)));
 
+  // sync resolves nothing and asks no index: what the options that speak of those do here instead.
+  const SYNC_DESCRIPTIONS = {
+    "--index-url": "asks nothing (the lock says where each file is): an index URL's credentials (https://user:token@host/...) are sent with the lock's URLs of the same scheme, host and port, and a local folder is one the lock's files may be read from (repeatable)",
+    "--extra-index-url": "as -i: credentials for the lock's URLs of its origin, or a folder its files may be read from (repeatable)",
+    "--force-reinstall": "reinstall every package the lock lists, even those the folder already holds from the same file",
+    "--dry-run": "download and verify every file the lock lists, print what would be added, replaced and removed, and change nothing",
+  };
   const sync = program
     .command("sync")
     .summary("make a folder hold exactly what a pylock.toml lists")
@@ -183,7 +191,7 @@ export function buildProgram(run: (action: () => Promise<number>) => void, argv?
         "and the recorded packages the lock does not list are removed, all in one commit (`mpip install --lock` keeps them). Any mismatch changes nothing.",
     )
     .argument("[lock]", "the lock file (default: pylock.toml in the current folder)");
-  if (whole("sync")) addInstallOptions(sync, ["target", "resolution", "firmware", "image", "network", "cache", "limits", "output", "lock"], ["--requirement", "--constraint", "--find-links", "--no-index", "--no-deps", "--pre", "--require-hashes", "--upgrade", "--lock"])
+  if (whole("sync")) addInstallOptions(sync, ["target", "resolution", "firmware", "image", "network", "cache", "limits", "output", "lock"], ["--requirement", "--constraint", "--find-links", "--no-index", "--no-deps", "--pre", "--require-hashes", "--upgrade", "--lock"], SYNC_DESCRIPTIONS)
     .action((lockFile: string | undefined, flags: SyncFlags) => run(async () => (await import("./commands/sync.js")).syncCommand(lockFile, flags)));
 
   const listCommand = program
@@ -318,6 +326,8 @@ export async function helpOnly(argv: string[]): Promise<number | undefined> {
 async function parseCommandLine(argv: string[], work: boolean): Promise<number | undefined> {
   // Credentials typed or set anywhere this run can see are never printed, whatever quotes them (secrets.ts).
   for (const text of [...argv, ...Object.values(process.env)]) if (text !== undefined) rememberCredentials(text);
+  // Hints that offer the command back corrected keep the rest of it (typed-command.ts).
+  rememberTypedCommand(argv.slice(2));
   let pending: Promise<number> | undefined;
   let reached = false;
   const program = buildProgram((action) => {

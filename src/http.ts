@@ -14,6 +14,7 @@ import { setTimeout as abortableSleep } from "node:timers/promises";
 import type { Dispatcher, Pool } from "undici";
 import { Draw, MemoryBudget, type Lease, type Quota } from "./budget.js";
 import { MpipError } from "./errors.js";
+import { redactQuery } from "./secrets.js";
 import { Credentials } from "./http/auth.js";
 import { declaredLength, readBody, tooLarge } from "./http/body.js";
 import { statusFailure, thrownFailure } from "./http/failures.js";
@@ -91,16 +92,20 @@ export interface GetOptions {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** `https://user:token@host/x` → `https://***@host/x`: safe for messages, logs and reports. */
+/**
+ * `https://user:token@host/x?private_token=t&v=1` → `https://***@host/x?private_token=***&v=1`: the
+ * userinfo, and the value of every query parameter that holds a credential (secrets.ts SECRET_QUERY_NAME),
+ * written `***`; safe for messages, logs, reports and install records. Never throws.
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    if (parsed.username === "" && parsed.password === "") return url;
+    if (parsed.username === "" && parsed.password === "") return redactQuery(url);
     parsed.username = "***";
     parsed.password = "";
-    return parsed.toString();
+    return redactQuery(parsed.toString());
   } catch {
-    return url.replace(/\/\/[^/]*@/, "//***@");
+    return redactQuery(url.replace(/\/\/[^/]*@/, "//***@"));
   }
 }
 

@@ -141,9 +141,11 @@ export function collectNonEmpty(option?: string): (value: string, previous?: str
 /**
  * Paths typed on the command line must name what the command needs before it starts: a missing file or
  * folder, or one of the wrong kind, is a usage error (exit 2) naming the path and where it was given.
+ * With `streams`, a file may also be a named pipe or a character device (`--cert <(cat ca.pem)` gives
+ * `/dev/fd/63`), which the command reads once, with a size cap.
  * @throws MpipError `usage`.
  */
-export async function checkTypedPaths(paths: readonly string[], kind: "file" | "folder", given: string): Promise<void> {
+export async function checkTypedPaths(paths: readonly string[], kind: "file" | "folder", given: string, options: { streams?: boolean } = {}): Promise<void> {
   const { stat } = await import("node:fs/promises");
   for (const file of paths) {
     await refuseUrls([file], kind, given);
@@ -152,8 +154,9 @@ export async function checkTypedPaths(paths: readonly string[], kind: "file" | "
       const why = info.code === "ENOENT" ? "there is nothing at that path" : `it cannot be read (${info.code ?? info.message})`;
       throw new MpipError("usage", `\`${printable(file)}\` (${given}): ${why}`, { hint: `check the path; it is relative to the current folder \`${printable(process.cwd())}\`` });
     }
-    if (kind === "file" ? !info.isFile() : !info.isDirectory()) {
-      const is = info.isDirectory() ? "a folder" : info.isFile() ? "a file" : "not a regular file";
+    const stream = options.streams === true && (info.isFIFO() || info.isCharacterDevice());
+    if (kind === "file" ? !info.isFile() && !stream : !info.isDirectory()) {
+      const is = info.isDirectory() ? "a folder" : info.isFile() ? "a file" : options.streams === true ? "not a regular file, a pipe or a device" : "not a regular file";
       const hint = kind === "file" ? "name the file itself" : info.isFile() ? `name the folder that holds it${FILE_ADVICE[given] === undefined ? "" : `; ${FILE_ADVICE[given]}`}` : "name a folder";
       throw new MpipError("usage", `\`${printable(file)}\` (${given}) is ${is}, where a ${kind} is needed`, { hint });
     }

@@ -61,10 +61,10 @@ describe("simple API", () => {
     const target = path.join(work.dir, "pinned-yanked");
     const result = await install(target, "-i", `simple+${jsonIndex}`, "micropython-helper==2.0");
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /^warning: `micropython-helper 2\.0` \(`micropython-helper-2\.0\.tar\.gz`\) was yanked by `.*`; it is taken because it is pinned/m);
+    assert.match(result.stderr, /^warning: `micropython-helper 2\.0` \(`micropython-helper-2\.0\.tar\.gz`\) was yanked by `.*` \(reason: `yanked for a test`\); it is taken because it is pinned/m);
     const above = await install(path.join(work.dir, "unpinned-yanked"), "-i", `simple+${jsonIndex}`, "micropython-helper>=2");
     assert.equal(above.code, 1, above.stderr);
-    assert.match(above.stderr, /^hint: available versions: 1\.1; yanked \(taken only when pinned with `==`\): 2\.0$/m);
+    assert.match(above.stderr, /^hint: available versions: 1\.1; yanked \(taken only when pinned with `==`\): 2\.0 \(reason: `yanked for a test`\)$/m);
   });
 
   test("a listed file that answers 404 is an error naming it; the target is unchanged", async () => {

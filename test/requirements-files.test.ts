@@ -311,9 +311,11 @@ describe("options and variables in files", () => {
     const dir = path.join(work.dir, "forgot-option");
     await writeTree(dir, { "requirements.txt": "lamp\n", "pylock.toml": 'lock-version = "1.0"\ncreated-by = "mpip"\npackages = []\n' });
     for (const [file, option] of [["requirements.txt", "-r"], ["pylock.toml", "--lock"]] as const) {
-      const error = await failure(["--no-index", "-f", dir, "-p", freshTarget(), file], 1, { cwd: dir });
+      const target = freshTarget();
+      const error = await failure(["--no-index", "-f", dir, "-p", target, file], 1, { cwd: dir });
       assert.equal(error.code, "not-found");
-      assert.equal(error.hint, `\`${file}\` is a file in this folder: to install what it lists, give it with \`${option} ${file}\``);
+      // The command offered keeps every other word typed.
+      assert.equal(error.hint, `\`${file}\` is a file in this folder: to install what it lists, give it with ${option}: \`mpip install --json --no-index -f ${dir} -p ${target} ${option} ${file}\``);
     }
   });
 

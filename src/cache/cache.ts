@@ -8,7 +8,7 @@
 
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { printable } from "../text.js";
+import { cacheWriteWarning } from "./warning.js";
 import { DocumentCache } from "./documents.js";
 import { ContentStore } from "./store.js";
 
@@ -36,7 +36,8 @@ export class Cache {
     const note = events.note ?? (() => {});
     const warn = events.warn ?? (() => {});
     // Each part says once what it cannot keep: the other may still be written (a file where `http/` should
-    // be leaves downloaded files cached).
+    // be leaves downloaded files cached). The bodies of index answers are kept in the store: when it cannot
+    // be written, they are not cached either (only 404s are).
     const partEvents = (what: string) => {
       let warned = false;
       return {
@@ -44,11 +45,11 @@ export class Cache {
         cannotWrite: (error: unknown) => {
           if (warned) return;
           warned = true;
-          warn(`the cache \`${printable(dir)}\` cannot be written (${describeWriteError(error)}); ${what} are not cached in this run (give --cache-dir a writable folder, or --no-cache)`);
+          warn(cacheWriteWarning(dir, error, what));
         },
       };
     };
-    this.store = new ContentStore(path.join(dir, CACHE_PARTS.content), path.join(dir, CACHE_PARTS.tmp), partEvents("downloaded files"));
+    this.store = new ContentStore(path.join(dir, CACHE_PARTS.content), path.join(dir, CACHE_PARTS.tmp), partEvents("downloaded files, and the index answers whose bodies the cache keeps with them,"));
     this.documents = new DocumentCache(path.join(dir, CACHE_PARTS.http), partEvents("index answers"));
   }
 
@@ -56,17 +57,4 @@ export class Cache {
   async prepare(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 }).catch(() => undefined);
   }
-}
-
-/**
- * What failed, in words: where something other than a folder stands at a folder's path (mkdir's EEXIST)
- * or on it (ENOTDIR), that it is not a folder; else the errno code and the path Node names.
- */
-function describeWriteError(error: unknown): string {
-  const { code, path: at, syscall } = (error ?? {}) as NodeJS.ErrnoException;
-  if (code === undefined) return String(error);
-  if (at === undefined) return code;
-  if (code === "EEXIST" && syscall === "mkdir") return `\`${printable(at)}\` is not a folder`;
-  if (code === "ENOTDIR") return `something on the path \`${printable(at)}\` is not a folder`;
-  return `${code} on \`${printable(at)}\``;
 }

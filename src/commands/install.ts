@@ -147,7 +147,7 @@ export type BuildFlags = Pick<InstallFlags, "cert" | "mpyCross" | "targetVersion
  */
 export async function checkBuildFlags(flags: BuildFlags): Promise<MpyTarget | undefined> {
   if (flags.cert !== undefined) {
-    await checkTypedPaths([flags.cert], "file", "given with --cert");
+    await checkTypedPaths([flags.cert], "file", "given with --cert", { streams: true });
     // Read now, whether or not this install turns out to use the network: a bad --cert is bad usage. The
     // HTTP client takes the same reading.
     const { readCertBundle } = await import("../http/tls.js");

@@ -12,7 +12,7 @@
 //   bundled roots, NODE_EXTRA_CA_CERTS, FILE. That parses the 140-odd roots again (~50 ms of CPU).
 
 import { X509Certificate } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import type { SecureContext } from "node:tls";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
@@ -65,16 +65,46 @@ async function readBundle(file: string): Promise<string[]> {
       ...(cause === undefined ? {} : { cause }),
       hint: "pass the path of a PEM file holding the certificate authority to trust, one that you can read",
     });
+  const tooLarge = (size: string) => unreadable(`${size} the ${MAX_CERT_FILE_BYTES / 1024 / 1024} MiB a certificate bundle may be`);
   let text: string;
   try {
-    const { size } = await stat(file);
-    if (size > MAX_CERT_FILE_BYTES) throw unreadable(`it is ${Math.ceil(size / 1024 / 1024)} MiB, more than the ${MAX_CERT_FILE_BYTES / 1024 / 1024} MiB a certificate bundle may be`);
-    text = await readFile(file, "utf8");
+    const info = await stat(file);
+    // A pipe (`--cert <(cat ca.pem)`, `/dev/stdin`) or a device gives its bytes once, and says no size first.
+    if (info.isFIFO() || info.isCharacterDevice()) {
+      const bytes = await readOnce(file, MAX_CERT_FILE_BYTES);
+      if (bytes === undefined) throw tooLarge("it gave more than");
+      text = bytes.toString("utf8");
+    } else {
+      if (info.size > MAX_CERT_FILE_BYTES) throw tooLarge(`it is ${Math.ceil(info.size / 1024 / 1024)} MiB, more than`);
+      text = await readFile(file, "utf8");
+    }
   } catch (error) {
     if (error instanceof MpipError) throw error;
     throw unreadable((error as NodeJS.ErrnoException).code ?? (error as Error).message, error);
   }
   return parsePemBundle(text, file);
+}
+
+/**
+ * The bytes a pipe or a device gives until its end, read once; undefined when more than `maxBytes` come
+ * (reading stops there: a device such as /dev/zero never ends). @throws what opening or reading throws.
+ */
+async function readOnce(file: string, maxBytes: number): Promise<Buffer | undefined> {
+  const handle = await open(file, "r");
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) return Buffer.concat(chunks, total);
+      total += bytesRead;
+      if (total > maxBytes) return undefined;
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
 
 /**

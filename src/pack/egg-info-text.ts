@@ -12,18 +12,29 @@ export function eggInfoName(name: string): string {
 
 /** `requires.txt`, or undefined when there is no dependency (setuptools writes none then). Extras stay out: upip would read `[extra]` as a package name. */
 export function renderRequiresTxt(metadata: ProjectMetadata): string | undefined {
-  // upip reads each line as a package: markers are decided here, for MicroPython, and left out.
+  const unique = requiresTxtLines(metadata);
+  return unique.length === 0 ? undefined : unique.map((line) => `${line}\n`).join("");
+}
+
+/**
+ * The lines of `requires.txt`, each once: the dependencies whose marker holds on MicroPython (upip reads
+ * each line as a package, so markers are decided here, for MicroPython, and left out), as `name`,
+ * `name<specifier>` or `name @ url`.
+ */
+function requiresTxtLines(metadata: ProjectMetadata): string[] {
   const lines = metadata.dependencies
     .map((line) => parseRequirement(line))
     .filter((requirement) => requirement.marker === undefined || evaluateMarker(requirement.marker))
     .map((requirement) => (requirement.url !== undefined ? `${requirement.name} @ ${requirement.url}` : `${requirement.name}${requirement.specifier}`));
-  const unique = [...new Set(lines)];
-  return unique.length === 0 ? undefined : unique.map((line) => `${line}\n`).join("");
+  return [...new Set(lines)];
 }
 
-/** Dependencies that upip, which takes each line as `name` or `name==version`, cannot follow. */
+/**
+ * The `requires.txt` lines that upip, which takes each line as `name` or `name==version`, cannot follow. A
+ * dependency whose marker is false on MicroPython is not among them: it is never installed, nor written.
+ */
 export function upipUnreadable(metadata: ProjectMetadata): string[] {
-  return metadata.dependencies.filter((line) => !/^[A-Za-z0-9._-]+(==[A-Za-z0-9.+!_-]+)?$/.test(line));
+  return requiresTxtLines(metadata).filter((line) => !/^[A-Za-z0-9._-]+(==[A-Za-z0-9.+!_-]+)?$/.test(line));
 }
 
 export function renderPkgInfo(metadata: ProjectMetadata): string {

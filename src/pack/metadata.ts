@@ -4,6 +4,7 @@
 
 import { MpipError } from "../errors.js";
 import { isValidName } from "../spec/names.js";
+import { evaluateMarker } from "../spec/markers.js";
 import { formatRequirement, parseRequirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
 import { versionProblem } from "../versions.js";
@@ -105,12 +106,15 @@ export function checkVersion(value: string, file: string, field: string): string
   return value;
 }
 
-/** Parses each requirement and returns its canonical text; an error names the file, the field and the text. */
+/**
+ * Parses each requirement and returns its canonical text; an error names the file, the field and the text.
+ * A direct URL requirement is refused unless its marker is false on MicroPython (never installed there).
+ */
 export function checkRequirements(values: string[], file: string, field: string): string[] {
   return values.map((text) => {
     try {
       const requirement = parseRequirement(text);
-      if (requirement.url !== undefined) {
+      if (requirement.url !== undefined && (requirement.marker === undefined || evaluateMarker(requirement.marker))) {
         throw badProject(file, field, `has \`${text}\`, a direct URL requirement, which upip cannot install (it looks every dependency up on its index by name)`, "name the package and its version instead, and publish it to an index");
       }
       return formatRequirement(requirement);

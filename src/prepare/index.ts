@@ -6,7 +6,7 @@ import { archiveDownloadLimit } from "../budget.js";
 import { fetchFile, fetchToFile } from "../fetch.js";
 import type { EarlyDependencies, Prepared, Release } from "../resolve/resolve.js";
 import { isShorthand } from "../sources/git-hosts.js";
-import type { Artifact } from "../sources/types.js";
+import { yankedBecause, type Artifact } from "../sources/types.js";
 import { prepareArchive } from "./archive.js";
 import { allowedBy, describeRelease, stagingDir, type PrepareContext, type Staged } from "./context.js";
 import { fetchWithin, normalizeDest, stageFile } from "./files.js";
@@ -35,7 +35,7 @@ export async function prepareRelease(release: Release, context: PrepareContext, 
       // A `--hash` from the user verifies the file whatever its source gives.
       const unverified = release.hashes !== undefined ? [] : missingHashWarnings(artifact.file, label, direct ? fromSpec(release.source, false) : fromIndex(release.source), context);
       // A yanked file is chosen only when pinned (select.ts); the file-yanking spec (PEP 592) asks installers to say so.
-      if (artifact.file.yanked && !direct) unverified.push(`${label} was yanked by \`${release.source}\`; it is taken because it is pinned (\`==\`), as pip takes a pinned yanked release`);
+      if (artifact.file.yanked && !direct) unverified.push(`${label} was yanked by \`${release.source}\`${yankedBecause(artifact.file.yankedReason)}; it is taken because it is pinned (\`==\`), as pip takes a pinned yanked release`);
       // The archive is held in memory until it is unpacked, under a lease on the install's memory budget;
       // a download larger than any archive unpacking within the limit is cut off while it arrives.
       const limit = context.limits.maxUnpackedBytes;

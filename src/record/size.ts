@@ -15,6 +15,7 @@ import { printable } from "../text.js";
 import type { Inventory } from "./inventory.js";
 import { makeDirs } from "../image/make-dirs.js";
 import { readSmallFile } from "../local-file.js";
+import { cacheWriteWarning } from "../cache/warning.js";
 
 export interface SizeEstimate {
   /** Bytes of the files as they are (what they take on a filesystem, before its block rounding). */
@@ -128,7 +129,7 @@ class MpyCache {
       await rename(temporary, file);
     } catch (error) {
       await unlink(temporary).catch(() => undefined);
-      if (!this.warned) this.warn(`the cache \`${printable(this.dir)}\` cannot be written (${(error as NodeJS.ErrnoException).code ?? String(error)}); sizes are compiled again on each run (set MPIP_CACHE_DIR to a writable folder)`);
+      if (!this.warned) this.warn(cacheWriteWarning(path.dirname(this.dir), error, "compiled sizes", "set MPIP_CACHE_DIR to a writable folder"));
       this.warned = true;
     }
   }

@@ -13,6 +13,8 @@ import { formatRequirement, type Requirement } from "../spec/requirement.js";
 import type { DirectSpec, PackageSpec } from "../spec/package-spec.js";
 import { artifactSha256, type Artifact, type ProjectListing, type Source } from "../sources/types.js";
 import { printable } from "../text.js";
+import { shellWord } from "../shell-words.js";
+import { retypedCommand } from "../typed-command.js";
 import { satisfiesSpecifier, versionProblem } from "../versions.js";
 import { allowedHashes, brokenConstraints, checkHashMode, constraintsByName, describeConstraint, type AllowedHashes, type Constraint, type HashMode } from "./constraints.js";
 import { LookAheadEnded, Lookups, type AheadLookup } from "./lookups.js";
@@ -556,6 +558,16 @@ async function notFound(requirement: Requirement, sources: Source[], requests: R
   const from = origins.length === 0 ? "" : ` (given in ${[...new Set(origins)].join(", ")})`;
   // A requirements file or a lock named without its option (`mpip install requirements.txt`), as pip says.
   const asFile = typed.some((request) => request.requestedBy === "the command line") ? fileOptionFor(requirement.name) : undefined;
+  // An index that did not answer like one (a mistyped URL: everything 404s) is the likelier fault than the name.
+  const doubts = asFile === undefined ? (await Promise.all(sources.map(async (source) => {
+    const doubt = await source.doubtWhenMissing?.();
+    return doubt === undefined ? undefined : `${sources.length === 1 ? "which" : `the index at \`${source.label}\``} did not answer like an index: ${doubt}`;
+  }))).filter((doubt) => doubt !== undefined) : [];
+  if (doubts.length > 0) {
+    throw new MpipError("not-found", `package \`${name}\`${from} was not found in ${where}, ${sources.length === 1 ? "" : "and "}${doubts.join("; ")}`, {
+      hint: ["check the index's URL (`-i`, `--extra-index-url`): a mistyped path, or one missing its `/pypi`, `/simple` or `/v2`, answers 404 for every package", ...notes].join("; "),
+    });
+  }
   throw new MpipError("not-found", `package \`${name}\`${from} was not found in ${where}`, {
     hint: asFile ?? [`check the spelling of the name, or ${add}`, ...notes].join("; "),
   });
@@ -568,7 +580,7 @@ async function notFound(requirement: Requirement, sources: Source[], requests: R
 function fileOptionFor(name: string): string | undefined {
   const option = /\.(txt|in)$/i.test(name) ? "-r" : /^pylock(\.[^.]+)?\.toml$/i.test(name) ? "--lock" : undefined;
   if (option === undefined || statSync(name, { throwIfNoEntry: false })?.isFile() !== true) return undefined;
-  return `\`${printable(name)}\` is a file in this folder: to install what it lists, give it with \`${option} ${printable(name)}\``;
+  return `\`${printable(name)}\` is a file in this folder: to install what it lists, give it with ${option}: \`${printable(retypedCommand([name], [option, shellWord(name)]), 400)}\``;
 }
 
 /**

@@ -3,7 +3,7 @@
 // Of an index's files only a .tar.gz sdist is installable; a mip package document always is.
 
 import { MpipError } from "../errors.js";
-import type { Artifact, DistFile, ProjectListing } from "../sources/types.js";
+import { yankedBecause, type Artifact, type DistFile, type ProjectListing } from "../sources/types.js";
 import { printable } from "../text.js";
 import { compareVersions, isComparableVersion, satisfiesSpecifier, versionProblem } from "../versions.js";
 
@@ -31,6 +31,11 @@ export function isSdist(file: DistFile): boolean {
 
 function installable(artifact: Artifact): boolean {
   return artifact.type !== "dist" || isSdist(artifact.file);
+}
+
+/** The reason the index gives for yanking a release's files (the first one it gives), if any. */
+function releaseYankReason(files: Artifact[]): string | undefined {
+  return files.map((file) => (file.type === "dist" ? file.file.yankedReason : undefined)).find((reason) => reason !== undefined);
 }
 
 function yanked(artifact: Artifact): boolean {
@@ -62,7 +67,7 @@ export function selectRelease(listing: ProjectListing, specifier: string, option
     const yankedOnly = [...listing.releases].filter(([version, files]) => isComparableVersion(version) && files.length > 0 && files.every(yanked)).map(([version]) => version).sort(compareVersions);
     const hints = [available.length > 0 ? `available versions: ${available.map((version) => printable(version, 60)).join(", ")}` : yankedOnly.length > 0 ? "every release the index lists is yanked" : "the index lists no installable files for this project"];
     // Yanked releases are passed over unless pinned (PEP 592): say which, so that one can be pinned on purpose.
-    if (yankedOnly.length > 0) hints.push(`yanked (taken only when pinned with \`==\`): ${yankedOnly.map((version) => printable(version, 60)).join(", ")}`);
+    if (yankedOnly.length > 0) hints.push(`yanked (taken only when pinned with \`==\`): ${yankedOnly.map((version) => `${printable(version, 60)}${yankedBecause(releaseYankReason(listing.releases.get(version) ?? []))}`).join(", ")}`);
     if (skipped.length > 0) hints.push(`left out: ${skipped.slice(0, 3).map((version) => `\`${printable(version, 60)}\` ${versionProblem(version) ?? ""}`).join("; ")}`);
     throw new MpipError("no-matching-version", `no version of \`${printable(listing.name)}\` matches \`${printable(listing.name + specifier)}\` on \`${listing.source}\`, asked for by ${options.askedBy}`, {
       hint: hints.join("; "),

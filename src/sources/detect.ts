@@ -51,7 +51,41 @@ export class IndexSource implements Source {
   lookup(requirement: Requirement, options?: LookupOptions): Promise<ProjectListing | undefined> {
     // Settling the kind is shared by every look-up: it never takes one look-up's signal.
     this.source ??= this.settle();
-    return this.source.then((source) => source.lookup(requirement, options));
+    return this.source.then((source) => source.lookup(requirement, options)).then((listing) => {
+      if (listing === undefined) this.missing.add(requirement.name);
+      else this.answered = true;
+      return listing;
+    });
+  }
+
+  /** Whether some look-up found its project here this run: the index answered as an index does. */
+  private answered = false;
+  /** The names looked up here and not found. */
+  private readonly missing = new Set<string>();
+
+  /**
+   * Why this index's URL looks wrong, when no look-up found anything here: a simple index whose root
+   * page (the project list PEP 503 requires) answers 404; a v2 index with neither `index.json` nor a
+   * root page; a JSON API index (which has no root document) whose root page answers 404 too, when its
+   * kind was guessed by asking (nothing it was asked answered) or two names or more were all missing.
+   * A folder, an index that found anything, and an index that was not asked are never doubted.
+   * Undefined when nothing says the URL is wrong; never throws (a probe that fails tells nothing).
+   */
+  async doubtWhenMissing(): Promise<string | undefined> {
+    if (this.location.folder !== undefined || this.answered || this.missing.size === 0 || this.kind === undefined) return undefined;
+    const url = this.location.url;
+    const missed = (where: string, accept: string) => this.http.get(where, { accept, maxBytes: ROOT_PROBE_BYTES }).then((answer) => answer.status === "not-found", () => false);
+    const names = [...this.missing].slice(0, 3).map((name) => `\`${printable(name)}\``).join(", ");
+    const asked = `${this.missing.size === 1 ? "the package" : "every package"} asked for (${names}${this.missing.size > 3 ? ", ..." : ""}) was missing`;
+    switch (this.kind) {
+      case "simple":
+        return (await missed(`${url}/`, SIMPLE_ACCEPT)) ? `its root page \`${this.label}/\`, where a simple index lists its projects, answered 404, and ${asked}` : undefined;
+      case "mip":
+        return (await missed(`${url}/index.json`, "application/json")) && (await missed(`${url}/`, "text/html, */*")) ? `it has no \`index.json\` and no root page (both answered 404), and ${asked}` : undefined;
+      case "pypi":
+        if (!this.detected && this.missing.size < 2) return undefined;
+        return (await missed(`${url}/`, "application/json, text/html;q=0.5")) ? `${this.detected ? "it has no `index.json` (v2 index) and no root page (simple index), " : "its root page answered 404, "}and ${asked}` : undefined;
+    }
   }
 
   /**

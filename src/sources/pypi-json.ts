@@ -11,7 +11,7 @@ import { encodeSegment } from "../url.js";
 import { isPep440Version } from "../versions.js";
 import { isFileUrl } from "../http/file-url.js";
 import { badField, outsideLocalIndexHint, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveLink, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
-import type { Artifact, DistFile, LookupOptions, ProjectListing, Source } from "./types.js";
+import { yankReason, type Artifact, type DistFile, type LookupOptions, type ProjectListing, type Source } from "./types.js";
 
 const FileSchema = jsonObject(v.object({
   filename: plainFilename,
@@ -19,6 +19,8 @@ const FileSchema = jsonObject(v.object({
   packagetype: v.optional(v.pipe(v.string(), v.maxLength(64, "must be at most 64 characters")), "sdist"),
   digests: v.optional(v.nullable(jsonObject(v.object({ sha256: v.optional(v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex digits")))) })))),
   yanked: v.optional(v.nullable(v.boolean()), false),
+  // PEP 592 (PyPI's JSON API): why the file was yanked; null or missing when not yanked or not said.
+  yanked_reason: v.optional(v.nullable(v.string())),
 }));
 
 const ProjectSchema = jsonObject(v.object({
@@ -99,6 +101,10 @@ export class PypiJsonSource implements Source {
 }
 
 
+function withReason(reason: string | undefined): { yankedReason?: string } {
+  return reason === undefined ? {} : { yankedReason: reason };
+}
+
 function dist(file: DistFile): Artifact {
   return { type: "dist", file };
 }
@@ -116,5 +122,6 @@ function toDistFile(file: FileEntry, origin: DocumentOrigin, field: string): Dis
     packagetype: file.packagetype,
     ...(sha256 ? { sha256: sha256.toLowerCase() } : {}),
     yanked: file.yanked === true,
+    ...withReason(file.yanked === true ? yankReason(file.yanked_reason) : undefined),
   };
 }

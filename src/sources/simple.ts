@@ -15,7 +15,7 @@ import { parseArchiveName } from "./find-links.js";
 import { isFileUrl } from "../http/file-url.js";
 import { badField, outsideLocalIndexHint, describeDocument, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveLink, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
 import { scanTags } from "./simple-html.js";
-import type { Artifact, DistFile, LookupOptions, ProjectListing, Source } from "./types.js";
+import { yankReason, type Artifact, type DistFile, type LookupOptions, type ProjectListing, type Source } from "./types.js";
 
 /** PEP 691 content negotiation: JSON preferred, HTML (either media type) accepted. */
 export const SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1";
@@ -27,6 +27,8 @@ export interface SimpleFile {
   /** Lowercase hex. */
   sha256?: string;
   yanked: boolean;
+  /** PEP 592: why, when the page says (`data-yanked="reason"`, or `"yanked": "reason"`). */
+  yankedReason?: string;
 }
 
 export interface SimplePage {
@@ -58,7 +60,8 @@ export function parseSimpleJson(body: Buffer, origin: DocumentOrigin): SimplePag
   const files = page.files.map((file, index): SimpleFile => {
     const link = fileLink(file.url, origin.url, origin, `files[${index}].url`);
     const sha256 = file.hashes.sha256?.toLowerCase() ?? link.sha256;
-    return { filename: file.filename, url: link.url, ...(sha256 === undefined ? {} : { sha256 }), yanked: file.yanked === true || typeof file.yanked === "string" };
+    const reason = yankReason(file.yanked);
+    return { filename: file.filename, url: link.url, ...(sha256 === undefined ? {} : { sha256 }), yanked: file.yanked === true || typeof file.yanked === "string", ...(reason === undefined ? {} : { yankedReason: reason }) };
   });
   return { name: page.name, files };
 }
@@ -82,7 +85,8 @@ export function parseSimpleHtml(html: Buffer | string, origin: DocumentOrigin): 
     const filename = anchorFilename(anchor.text, link.url);
     if (filename === undefined) return;
     const yanked = anchor.attributes.has("data-yanked"); // any value, even none, means yanked
-    files.push({ filename, url: link.url, ...(link.sha256 === undefined ? {} : { sha256: link.sha256 }), yanked });
+    const reason = yankReason(anchor.attributes.get("data-yanked"));
+    files.push({ filename, url: link.url, ...(link.sha256 === undefined ? {} : { sha256: link.sha256 }), yanked, ...(reason === undefined ? {} : { yankedReason: reason }) });
   });
   return { files };
 }
@@ -139,6 +143,7 @@ function listing(page: SimplePage, requirement: Requirement, source: string): Pr
       packagetype: parsed.packagetype,
       ...(file.sha256 === undefined ? {} : { sha256: file.sha256 }),
       yanked: file.yanked,
+      ...(file.yankedReason === undefined ? {} : { yankedReason: file.yankedReason }),
     };
     releases.set(parsed.version, [...(releases.get(parsed.version) ?? []), { type: "dist", file: dist }]);
   }

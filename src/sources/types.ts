@@ -5,6 +5,7 @@
 
 import type { Requirement } from "../spec/requirement.js";
 import type { RepoRef } from "./git-hosts.js";
+import { printable } from "../text.js";
 
 /** Where a file's bytes come from. */
 export type Location = { type: "remote"; url: string } | { type: "local"; path: string };
@@ -20,6 +21,24 @@ export interface DistFile {
   /** A URL fragment's digest in another algorithm (`#md5=`, `#sha512=`), checked as well. */
   digest?: UrlDigest;
   yanked: boolean;
+  /** PEP 592: why the file was yanked, when the index says (raw index text: escape it before showing it). */
+  yankedReason?: string;
+}
+
+/**
+ * A yank reason as messages show it: ` (reason: `...`)`, escaped for the terminal and cut to 200 characters
+ * like other index text (text.ts printable); "" when there is none.
+ */
+export function yankedBecause(reason: string | undefined): string {
+  return reason === undefined ? "" : ` (reason: \`${printable(reason, 200)}\`)`;
+}
+
+/**
+ * `reason` as a PEP 592 yank reason, trimmed and kept to its first 4096 characters (messages cut it
+ * further); undefined when it says nothing (not a string, empty or blank).
+ */
+export function yankReason(reason: unknown): string | undefined {
+  return typeof reason === "string" && reason.trim() !== "" ? reason.trim().slice(0, 4096) : undefined;
 }
 
 /**
@@ -93,6 +112,11 @@ export interface Source {
    * was guessed, or that it has the name spelled another way); never throws.
    */
   hintWhenMissing?(requirement: Requirement): Promise<string | undefined>;
+  /**
+   * When no source knew a name: why this index's URL itself looks wrong (it did not answer like an index
+   * of its kind: no project found, its root page missing, ...), as a clause that follows "which"; never throws.
+   */
+  doubtWhenMissing?(): Promise<string | undefined>;
 }
 
 /** One file of a package document, once its URL is known: where it goes and how to check it. */

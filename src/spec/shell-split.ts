@@ -8,6 +8,7 @@ import { basename, dirname } from "node:path";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 import { isPep440Version } from "../versions.js";
+import { retypedCommand } from "../typed-command.js";
 
 /** How the tail of a PEP 508 requirement or a mip spec begins: a version operator, `@`, `,`, extras, a marker, `(`. */
 const SPEC_TAIL = /^\s*(===|==|!=|~=|<=|>=|<|>|@|,|;|\[|\()/;
@@ -50,11 +51,12 @@ export function checkShellSplit(args: readonly string[], stdoutPath?: string): v
     // `'fmt>=1.0,' '<2'`: the piece before is a spec left open, which this one continues.
     const begun = named ?? (previous !== undefined && OPEN_END.test(previous) && !SPEC_TAIL.test(previous) ? previous : undefined);
     if (SPEC_TAIL.test(arg)) {
-      const whole = joined(args, index, begun);
+      const { text: whole, pieces } = joined(args, index, begun);
+      const from = begun === undefined ? pieces : [begun, ...pieces];
       throw new MpipError("bad-spec", `\`${printable(arg, 80)}\` is not a package spec: it is the version or marker part of one, without the package's name`, {
         hint: begun === undefined
-          ? `a spec starts with the package's name, all in one argument: \`mpip install 'NAME${printable(arg.trim(), 80)}'\``
-          : `the shell passed \`${printable(begun, 80)}\` and \`${printable(arg, 80)}\` as separate arguments: quote the whole spec as one, \`mpip install '${printable(whole, 120)}'\``,
+          ? `a spec starts with the package's name, all in one argument: \`${retyped(from, `NAME${arg.trim()}`)}\``
+          : `the shell passed \`${printable(begun, 80)}\` and \`${printable(arg, 80)}\` as separate arguments: quote the whole spec as one, \`${retyped(from, whole)}\``,
       });
     }
     if (named !== undefined && isBareVersion(arg) && !isBareVersion(named)) {
@@ -64,7 +66,7 @@ export function checkShellSplit(args: readonly string[], stdoutPath?: string): v
       if (redirect === undefined && !isSurelyVersion(arg)) continue;
       if (redirect !== undefined) {
         throw new MpipError("bad-spec", `the output goes to a file named \`${redirect}\` (in \`${printable(dirname(stdoutPath!), 200)}\`) and \`${printable(arg, 80)}\` came as a package of its own: the shell took \`>${redirect}\` for a redirect, splitting the spec`, {
-          hint: `quote the whole spec as one argument, \`mpip install '${printable(named, 80)}>${redirect}${printable(arg, 80)}'\`, and remove the empty file the shell made`,
+          hint: `quote the whole spec as one argument, \`${retyped([named, arg], `${named}>${redirect}${arg}`)}\`, and remove the empty file the shell made`,
         });
       }
       throw new MpipError("bad-spec", `\`${printable(arg, 80)}\` looks like a version, not a package name`, { hint: quoteHint(named, arg) });
@@ -73,7 +75,7 @@ export function checkShellSplit(args: readonly string[], stdoutPath?: string): v
 }
 
 function quoteHint(named: string, version: string): string {
-  return `to ask for \`${printable(named, 80)}\` at that version, write name and version as one argument: \`mpip install '${printable(named, 80)}==${printable(version.replace(/^v/i, ""), 80)}'\` (or mip's \`${printable(named, 80)}@${printable(version, 80)}\`)`;
+  return `to ask for \`${printable(named, 80)}\` at that version, write name and version as one argument: \`${retyped([named, version], `${named}==${version.replace(/^v/i, "")}`)}\` (or mip's \`${printable(named, 80)}@${printable(version, 80)}\`)`;
 }
 
 /**
@@ -111,9 +113,9 @@ export function checkRedirectedVersion(specs: readonly string[], stdoutPath: str
   const file = basename(stdoutPath);
   if (!REDIRECTED_VERSION.test(file)) return;
   const names = specs.filter((spec) => BARE_NAME.test(spec));
-  const name = names.length === 1 ? printable(names[0]!, 80) : "NAME";
+  const name = names.length === 1 ? names[0]! : "NAME";
   throw new MpipError("bad-spec", `the output goes to a file named \`${printable(file, 80)}\` (in \`${printable(dirname(stdoutPath), 200)}\`): the shell took \`>${printable(file, 80)}\` for a redirect, so the version part of a spec never reached mpip`, {
-    hint: `quote the whole spec as one argument, \`mpip install '${name}>${printable(file, 80)}'\`, and remove the empty file the shell made`,
+    hint: `quote the whole spec as one argument, \`${retyped(names.length === 1 ? [name] : [], `${name}>${file}`)}\`, and remove the empty file the shell made`,
   });
 }
 
@@ -127,9 +129,24 @@ export function stdoutFilePath(): string | undefined {
   }
 }
 
-/** The spec as the user meant it: the name, this piece, and the pieces after it that continue it. */
-function joined(args: readonly string[], index: number, name: string | undefined): string {
+/**
+ * The spec as the user meant it: the name, this piece, and the pieces after it that continue it; and the
+ * arguments it was typed as, from this piece on.
+ */
+function joined(args: readonly string[], index: number, name: string | undefined): { text: string; pieces: string[] } {
   let text = `${name ?? ""}${args[index]!.trim()}`;
-  for (let next = index + 1; next < args.length && (OPEN_END.test(text) || SPEC_TAIL.test(args[next]!)); next++) text += args[next]!.trim();
-  return text;
+  const pieces = [args[index]!];
+  for (let next = index + 1; next < args.length && (OPEN_END.test(text) || SPEC_TAIL.test(args[next]!)); next++) {
+    text += args[next]!.trim();
+    pieces.push(args[next]!);
+  }
+  return { text, pieces };
+}
+
+/**
+ * The command typed, with the arguments `from` replaced by `spec` in single quotes, as one argument
+ * (typed-command.ts), escaped for the terminal; `mpip install 'SPEC'` when the command line is not known.
+ */
+function retyped(from: readonly string[], spec: string): string {
+  return printable(retypedCommand(from, [`'${spec.replace(/'/g, "'\\''")}'`]), 400);
 }

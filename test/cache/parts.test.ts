@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, symlinkSync, writeFileSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, test } from "node:test";
@@ -152,14 +152,18 @@ describe("the store", () => {
       assert.equal(await writer.commit(), undefined);
     }
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /^the cache `.*blocker` cannot be written \(something on the path `.*blocker\/tmp` is not a folder\); downloaded files are not cached in this run/);
+    assert.match(warnings[0]!, /^the cache `.*blocker` cannot be written \(`.*blocker` is a file, not a folder\); downloaded files, and the index answers whose bodies the cache keeps with them, are not cached in this run/);
   });
 
   // Each part of the cache says what it cannot keep, naming what stands in its way: the other part is still written.
   for (const { part, make, said } of [
-    { part: "tmp", make: (at: string) => execFileSync("mkfifo", [at]), said: /cannot be written \(`.*\/tmp` is not a folder\); downloaded files are not cached/ },
-    { part: "tmp", make: (at: string) => writeFileSync(at, "a file"), said: /cannot be written \(`.*\/tmp` is not a folder\); downloaded files are not cached/ },
-    { part: "http", make: (at: string) => writeFileSync(at, "a file"), said: /cannot be written \(something on the path `.*\/http\/[0-9a-f]{2}` is not a folder\); index answers are not cached/ },
+    { part: "tmp", make: (at: string) => execFileSync("mkfifo", [at]), said: /cannot be written \(`.*\/tmp` is a named pipe, not a folder\); downloaded files, and the index answers whose bodies the cache keeps with them, are not cached/ },
+    { part: "tmp", make: (at: string) => writeFileSync(at, "a file"), said: /cannot be written \(`.*\/tmp` is a file, not a folder\); downloaded files, and the index answers whose bodies the cache keeps with them, are not cached/ },
+    { part: "content", make: (at: string) => writeFileSync(at, "a file"), said: /cannot be written \(`.*\/content` is a file, not a folder\); downloaded files, and the index answers whose bodies the cache keeps with them, are not cached/ },
+    { part: "content", make: (at: string) => execFileSync("mkfifo", [at]), said: /cannot be written \(`.*\/content` is a named pipe, not a folder\); downloaded files, and the index answers/ },
+    { part: "content", make: (at: string) => { writeFileSync(`${at}.txt`, "a file"); symlinkSync(`${at}.txt`, at); }, said: /cannot be written \(`.*\/content` is a symbolic link to something else, not a folder\); downloaded files, and the index answers/ },
+    { part: "http", make: (at: string) => writeFileSync(at, "a file"), said: /cannot be written \(`.*\/http` is a file, not a folder\); index answers are not cached/ },
+    { part: "http", make: (at: string) => execFileSync("mkfifo", [at]), said: /cannot be written \(`.*\/http` is a named pipe, not a folder\); index answers are not cached/ },
   ]) {
     test(`a ${part}/ that is not a folder: the warning names it, and the other part is still written`, async (t) => {
       const { dir, cleanup } = await tempDir();

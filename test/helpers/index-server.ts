@@ -16,6 +16,8 @@ export interface IndexFile {
   body: Buffer;
   packagetype?: "sdist" | "bdist_wheel";
   yanked?: boolean;
+  /** Why it was yanked (PEP 592), as the index says; default "yanked for a test"; "" says none. */
+  yankedReason?: string;
   /** Override the advertised sha256; null: serve the file without any `digests`. */
   sha256?: string | null;
 }
@@ -52,7 +54,7 @@ export interface IndexServer {
   url: string;
   /** http://127.0.0.1:PORT */
   origin: string;
-  addSdist(spec: SdistSpec, options?: SdistOptions & { yanked?: boolean }): Promise<void>;
+  addSdist(spec: SdistSpec, options?: SdistOptions & { yanked?: boolean; yankedReason?: string }): Promise<void>;
   addFile(project: string, version: string, file: IndexFile): void;
   setInfoVersion(project: string, version: string): void;
   omitReleases(project: string): void;
@@ -170,7 +172,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
       upload_time_iso_8601: UPLOAD_TIME,
       url: fileUrl(p, version, f),
       yanked: f.yanked ?? false,
-      yanked_reason: f.yanked ? "yanked for a test" : null,
+      yanked_reason: f.yanked ? (f.yankedReason ?? "yanked for a test") : null,
     };
     if (f.sha256 !== null) {
       out.digests = { md5, sha256: f.sha256 ?? createHash("sha256").update(f.body).digest("hex") };
@@ -360,7 +362,7 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
     server,
     async addSdist(spec, options = {}) {
       const body = await buildSdist(spec, options);
-      state.addFile(spec.name, spec.version, { filename: sdistFilename(spec), body, packagetype: "sdist", yanked: options.yanked ?? false });
+      state.addFile(spec.name, spec.version, { filename: sdistFilename(spec), body, packagetype: "sdist", yanked: options.yanked ?? false, ...(options.yankedReason === undefined ? {} : { yankedReason: options.yankedReason }) });
     },
     addFile(name, version, file) {
       const p = project(name);

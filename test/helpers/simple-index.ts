@@ -88,7 +88,7 @@ function projectJson(project: ProjectState, up: string): Reply {
     hashes: { md5: createHash("md5").update(file.body).digest("hex"), ...(sha256 === undefined ? {} : { sha256 }) },
     "requires-python": null,
     size: file.body.length,
-    yanked: file.yanked === true ? "yanked for a test" : false,
+    yanked: file.yanked === true ? (file.yankedReason ?? "yanked for a test") : false,
   }));
   const versions = [...project.releases.keys()].sort(compareVersions);
   const body = { meta: { "api-version": "1.1" }, name: normalizeName(project.name), files, versions };
@@ -98,7 +98,7 @@ function projectJson(project: ProjectState, up: string): Reply {
 function projectHtml(project: ProjectState, up: string): Reply {
   const anchors = listed(project, up).map(({ file, href, sha256 }) => {
     const fragment = sha256 === undefined ? "" : `#sha256=${sha256}`;
-    const yanked = file.yanked === true ? ' data-yanked="yanked for a test"' : "";
+    const yanked = file.yanked === true ? ` data-yanked="${escapeHtml(file.yankedReason ?? "yanked for a test")}"` : "";
     return `    <a href="${escapeHtml(href + fragment)}" data-requires-python="&gt;=3.4"${yanked}>${escapeHtml(file.filename)}</a><br />`;
   });
   return htmlReply(`Links for ${project.name}`, anchors);

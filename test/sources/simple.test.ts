@@ -97,7 +97,7 @@ describe("PEP 503 HTML pages", () => {
       files: [
         { filename: "foo-1.0.tar.gz", url: "https://index.example/files/foo-1.0.tar.gz", sha256: HASH, yanked: false },
         { filename: "foo-1.1.tar.gz", url: "https://cdn.example/f/foo-1.1.tar.gz?x=1&y=2", yanked: true },
-        { filename: "foo-1.2.tar.gz", url: "https://index.example/f/foo-1.2.tar.gz", sha256: HASH, yanked: true },
+        { filename: "foo-1.2.tar.gz", url: "https://index.example/f/foo-1.2.tar.gz", sha256: HASH, yanked: true, yankedReason: "broken" },
         { filename: "foo-1.3.tar.gz", url: "https://index.example/simple/foo/foo-1.3.tar.gz", yanked: true },
       ],
     });
@@ -155,7 +155,7 @@ describe("PEP 691 JSON pages", () => {
       files: [
         { filename: "foo-1.0.tar.gz", url: "https://index.example/files/foo-1.0.tar.gz", sha256: HASH, yanked: false },
         { filename: "foo-1.1.tar.gz", url: "https://cdn.example/foo-1.1.tar.gz", yanked: true },
-        { filename: "foo-1.2.tar.gz", url: "https://index.example/simple/foo/foo-1.2.tar.gz", sha256: HASH, yanked: true },
+        { filename: "foo-1.2.tar.gz", url: "https://index.example/simple/foo/foo-1.2.tar.gz", sha256: HASH, yanked: true, yankedReason: "broken build" },
         { filename: "foo-1.3.tar.gz", url: "https://index.example/simple/foo/foo-1.3.tar.gz", yanked: false },
       ],
     });
@@ -244,7 +244,7 @@ describe("SimpleSource against a real index", () => {
     ] as const) {
       const file = project.releases.get(version)!.find((candidate) => candidate.filename === filename)!;
       const url = `${server.origin}/files/micropython-foo/${version}/${filename}?via=simple&v=1`;
-      const dist = { filename, location: { type: "remote", url }, packagetype, ...(file.sha256 === null ? {} : { sha256: sha256(file.body) }), yanked: file.yanked === true };
+      const dist = { filename, location: { type: "remote", url }, packagetype, ...(file.sha256 === null ? {} : { sha256: sha256(file.body) }), yanked: file.yanked === true, ...(file.yanked === true ? { yankedReason: file.yankedReason ?? "yanked for a test" } : {}) };
       releases.set(version, [...(releases.get(version) ?? []), { type: "dist", file: dist }]);
     }
     return { name, source: negotiating, releases } as ProjectListing;
