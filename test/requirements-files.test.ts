@@ -4,12 +4,14 @@
 // options inside files, and `${VAR}` expansion. Packages and files are invented for each test.
 
 import assert from "node:assert/strict";
+import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { listFiles, runMpip, snapshot, tempDir } from "./helpers/cli.js";
+import { BIN, childEnv, listFiles, runMpip, snapshot, tempDir } from "./helpers/cli.js";
 import { writeTree } from "./helpers/expect.js";
 import { startIndexServer, type IndexServer } from "./helpers/index-server.js";
 import { serveMipIndex, type MipIndex } from "./helpers/mip-index.js";
@@ -81,6 +83,56 @@ describe("nested files", () => {
       assert.match(error.message, words);
       assert.deepEqual(await snapshot(target), {});
     }
+  });
+});
+
+describe("files from a pipe", () => {
+  /** A new FIFO, and its writer: `text` is written once, when a reader opens it. */
+  function fifoGiving(text: string): { file: string; written: Promise<void> } {
+    const file = path.join(work.dir, `fifo-${++counter}`);
+    execFileSync("mkfifo", [file]);
+    const stream = createWriteStream(file);
+    const written = new Promise<void>((resolve) => {
+      stream.on("error", () => resolve());
+      stream.on("finish", () => resolve());
+    });
+    stream.end(text);
+    return { file, written };
+  }
+
+  test("-r and -c given a FIFO are read once, as files (pip reads `-r <(...)` too)", async () => {
+    const requirements = fifoGiving("beacon\nrelay==1.0\n");
+    const constraints = fifoGiving("ticker<2\n");
+    const target = freshTarget();
+    const result = await runMpip(["install", "-i", server.url, "-p", target, "-r", requirements.file, "-c", constraints.file]);
+    await Promise.all([requirements.written, constraints.written]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual((await listFiles(target)).filter((file) => !file.includes(".dist-info/")), ["beacon.py", "relay.py", "ticker.py"]);
+    assert.equal(await readFile(path.join(target, "ticker.py"), "utf8"), 'V = "1.5"\n');
+  });
+
+  test("bash's process substitution: `-r <(grep ...)` installs what the pipe gave", async () => {
+    const file = path.join(work.dir, "all-requirements.txt");
+    await writeFile(file, "lamp\n# dev only\nrelay==1.0\n");
+    const target = freshTarget();
+    // Asynchronously: the index server answers from this process.
+    const { env, cleanup } = childEnv();
+    const result = await new Promise<{ status: number | null; stderr: string }>((resolve, reject) => {
+      execFile("bash", ["-c", 'exec "$0" "$1" install -i "$2" -p "$3" -r <(grep -v relay "$4")', process.execPath, BIN, server.url, target, file], { encoding: "utf8", env }, (error, _stdout, stderr) => {
+        if (error !== null && typeof error.code !== "number") reject(error);
+        else resolve({ status: error === null ? 0 : (error.code as number), stderr });
+      });
+    }).finally(cleanup);
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual((await listFiles(target)).filter((name) => !name.includes(".dist-info/")), ["lamp.py"]);
+  });
+
+  test("a pipe that gives more than a requirements file may hold is refused, and nothing is installed", async () => {
+    const target = freshTarget();
+    const error = await failure(["-i", server.url, "-p", target, "-r", "/dev/zero"], 2);
+    assert.equal(error.code, "usage");
+    assert.match(error.message, /^the requirements file `\/dev\/zero` gave more than .*: more than mpip reads$/);
+    assert.deepEqual(await snapshot(target), {});
   });
 });
 

@@ -12,9 +12,10 @@
 //   bundled roots, NODE_EXTRA_CA_CERTS, FILE. That parses the 140-odd roots again (~50 ms of CPU).
 
 import { X509Certificate } from "node:crypto";
-import { open, readFile, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import type { SecureContext } from "node:tls";
 import { MpipError } from "../errors.js";
+import { readOnce } from "../read-once.js";
 import { printable } from "../text.js";
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
@@ -83,28 +84,6 @@ async function readBundle(file: string): Promise<string[]> {
     throw unreadable((error as NodeJS.ErrnoException).code ?? (error as Error).message, error);
   }
   return parsePemBundle(text, file);
-}
-
-/**
- * The bytes a pipe or a device gives until its end, read once; undefined when more than `maxBytes` come
- * (reading stops there: a device such as /dev/zero never ends). @throws what opening or reading throws.
- */
-async function readOnce(file: string, maxBytes: number): Promise<Buffer | undefined> {
-  const handle = await open(file, "r");
-  try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(64 * 1024);
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) return Buffer.concat(chunks, total);
-      total += bytesRead;
-      if (total > maxBytes) return undefined;
-      chunks.push(chunk.subarray(0, bytesRead));
-    }
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
 }
 
 /**

@@ -11,10 +11,11 @@
 // (package-spec.ts), which puts the origin this module gives in front of any error.
 
 import { constants } from "node:fs";
-import { open, realpath } from "node:fs/promises";
+import { open, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { formatBytes } from "../limits.js";
+import { readOnce } from "../read-once.js";
 import { printable, quantity } from "../text.js";
 import { looksLikeUrl } from "../usage.js";
 import { expandVariables, parseLine, parseRequirementsFile, type LineOption } from "./requirements-line.js";
@@ -82,7 +83,7 @@ export interface RequirementsFileRequest {
  * Reads the files given (in order) and every file they name with `-r`/`-c`, depth first as pip does.
  * `-r` always reads requirements and `-c` constraints, whichever kind of file names them (pip's rule).
  * Credentials in the lines (after expansion) are remembered so that no output shows them (secrets.ts).
- * @throws MpipError `usage`: a file that cannot be read or is not a regular file, a cycle of files,
+ * @throws MpipError `usage`: a file that cannot be read or is not a regular file, a pipe or a device, a cycle of files,
  *   a limit passed, an unset variable, an option mpip does not support or that is misplaced, a bad `--hash`.
  */
 export async function readRequirementFiles(files: readonly RequirementsFileRequest[], env: NodeJS.ProcessEnv = process.env): Promise<RequirementsInput> {
@@ -170,7 +171,10 @@ class Reader {
     }
   }
 
-  /** The file's text: a regular file, opened without blocking (a FIFO would hang), within the size limit. */
+  /**
+   * The file's text, within the size limit: a regular file (opened without blocking, then checked: a FIFO
+   * would hang the open), or a pipe or device read once (`readOnce`).
+   */
   private async load(file: string, kind: RequirementsFileKind, namedBy: Link | undefined): Promise<string> {
     this.files += 1;
     if (this.files > REQUIREMENTS_FILE_LIMITS.maxFiles) {
@@ -187,19 +191,33 @@ class Reader {
       error.code === "ENOENT"
         ? new MpipError("usage", `there is no ${what} \`${file}\`${where}`, { hint })
         : new MpipError("usage", `cannot read the ${what} \`${file}\`${where} (${error.code ?? error.message})`, { cause: error, hint });
+    const limit = REQUIREMENTS_FILE_LIMITS.maxFileBytes;
+    const tooLarge = (size: string) => new MpipError("usage", `the ${what} \`${file}\`${where} ${size}: more than mpip reads`, { hint: "is it really a requirements file?" });
+    // A pipe or device is told by a stat before opening: its writer may have written everything and closed
+    // its end already, and then only an open without blocking, which it would need for a regular file, sees
+    // the bytes (a blocking open after it would wait for another writer).
+    const found = await stat(file).catch((error: NodeJS.ErrnoException) => {
+      throw cannot(error);
+    });
+    if (found.isFIFO() || found.isCharacterDevice()) {
+      // `-r <(grep -v dev requirements.txt)`, `-r /dev/stdin`: read once, as pip reads them.
+      const bytes = await readOnce(file, limit).catch((error: NodeJS.ErrnoException) => {
+        throw cannot(error);
+      });
+      if (bytes === undefined) throw tooLarge(`gave more than ${formatBytes(limit)}`);
+      return decodeText(bytes);
+    }
     const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
       throw cannot(error);
     });
     try {
+      // Checked again on what was opened: the path may have been another thing by then.
       const stats = await handle.stat();
-      if (!stats.isFile()) throw new MpipError("usage", `the ${what} \`${file}\`${where} is ${stats.isDirectory() ? "a folder" : "not a regular file"}`, { hint });
-      const limit = REQUIREMENTS_FILE_LIMITS.maxFileBytes;
-      if (stats.size > limit) {
-        throw new MpipError("usage", `the ${what} \`${file}\`${where} is larger than ${formatBytes(limit)} (${quantity(stats.size, "byte")}): more than mpip reads`, { hint: "is it really a requirements file?" });
-      }
+      if (!stats.isFile()) throw new MpipError("usage", `the ${what} \`${file}\`${where} is ${stats.isDirectory() ? "a folder" : "not a regular file, a pipe or a device"}`, { hint });
+      if (stats.size > limit) throw tooLarge(`is larger than ${formatBytes(limit)} (${quantity(stats.size, "byte")})`);
       const buffer = Buffer.alloc(stats.size + 1);
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      if (bytesRead > limit) throw new MpipError("usage", `the ${what} \`${file}\`${where} is larger than ${formatBytes(limit)}: more than mpip reads`, { hint: "is it really a requirements file?" });
+      if (bytesRead > limit) throw tooLarge(`is larger than ${formatBytes(limit)}`);
       return decodeText(buffer.subarray(0, bytesRead));
     } catch (error) {
       if (error instanceof MpipError) throw error;

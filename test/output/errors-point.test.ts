@@ -224,7 +224,7 @@ describe("`fmt>=1.0` typed unquoted, which the shell reads as a redirect to a fi
         const result = await shell(dir, `install -p image -i ${server.url} real-lib >= '${version}'`);
         assert.equal(result.code, 2, result.stderr);
         assert.ok(result.stderr.includes(`and \`${version}\` came as a package of its own: the shell took \`>=\` for a redirect`), `${version}: ${result.stderr}`);
-        assert.ok(result.stderr.includes(`mpip install 'real-lib>=${version}'`), version);
+        assert.ok(result.stderr.includes(`\`mpip install -p image -i ${server.url} 'real-lib>=${version}'\``), `${version}: ${result.stderr}`);
         assert.equal(existsSync(path.join(dir, "image")), false, "nothing installed");
       }
     } finally {
@@ -234,11 +234,13 @@ describe("`fmt>=1.0` typed unquoted, which the shell reads as a redirect to a fi
 
   test("`fmt 1` without the redirect: `1` may be a project, so it is asked for; when no index has it, the hint says it looks like a version", async () => {
     for (const version of ["1", "v2", "3rc1"]) {
-      const result = await runMpip(["install", "--json", "-p", target(`one-number-${version}`), "-i", server.url, "real-lib", version], { env: ENV });
+      const image = target(`one-number-${version}`);
+      const result = await runMpip(["install", "--json", "-p", image, "-i", server.url, "real-lib", version], { env: ENV });
       const error = failure(result, 1);
       assert.equal(error.code, "not-found");
       assert.match(error.message, new RegExp(`package \`${version}\` was not found`));
-      assert.ok(error.hint?.includes(`\`${version}\` looks like a version: to ask for \`real-lib\` at that version, write name and version as one argument: \`mpip install 'real-lib==${version.replace(/^v/, "")}'\``), error.hint);
+      // The command as typed, with the two words made one spec.
+      assert.ok(error.hint?.includes(`\`${version}\` looks like a version: to ask for \`real-lib\` at that version, write name and version as one argument: \`mpip install --json -p ${image} -i ${server.url} 'real-lib==${version.replace(/^v/, "")}'\``), error.hint);
     }
     // A project whose name is one number is installed when an index has it.
     await server.addSdist({ name: "7", version: "1.0", files: { "seven.py": "" } });
