@@ -102,20 +102,25 @@ const REDIRECT_OPERATOR_FILE = /^==?$/;
 const REDIRECTED_VERSION = /^==?\s*v?\d/i;
 
 /**
- * `mpip install fmt>=1.0`, unquoted: the shell takes `>=1.0` for a redirect of stdout to a file named
- * `=1.0`, and mpip is given only `fmt`, so it would install whatever version is newest. Where the system
- * says which file stdout goes to (Linux's /proc/self/fd/1), a regular file named `=` and a version
- * gives it away. `stdoutPath` is that file's path, or undefined when it cannot be known.
- * @throws MpipError `bad-spec` (a usage error, exit 2), with the spec quoted whole as the hint's example.
+ * `mpip install fmt>=1.0` or `fmt>1.0`, unquoted: the shell takes `>=1.0` (`>1.0`) for a redirect of stdout
+ * to a file named `=1.0` (`1.0`), and mpip is given only `fmt`, so it would install whatever version is
+ * newest, even the one the spec left out. Where the system says which file stdout goes to (Linux's
+ * /proc/self/fd/1), a regular file named `=` and a version, or named as a bare version (`1.0`, `2`,
+ * `1.0rc1`) while a spec was typed, gives it away. `stdoutPath` is that file's path, or undefined when it
+ * cannot be known.
+ * @throws MpipError `bad-spec` (a usage error, exit 2), with the typed command and the spec quoted whole as
+ *   the hint's example: after the one name typed, or the last of several (the hint says to move it).
  */
 export function checkRedirectedVersion(specs: readonly string[], stdoutPath: string | undefined): void {
   if (stdoutPath === undefined) return;
   const file = basename(stdoutPath);
-  if (!REDIRECTED_VERSION.test(file)) return;
+  if (!REDIRECTED_VERSION.test(file) && !(specs.length > 0 && isBareVersion(file))) return;
   const names = specs.filter((spec) => BARE_NAME.test(spec));
-  const name = names.length === 1 ? names[0]! : "NAME";
+  const name = names.at(-1);
+  const example = name === undefined ? `\`${retyped([], `NAME>${file}`)}\`` : `\`${retyped([name], `${name}>${file}`)}\``;
+  const which = names.length > 1 ? ` (shown after \`${printable(name!, 80)}\`, the last name typed: put it after the name it belongs to)` : "";
   throw new MpipError("bad-spec", `the output goes to a file named \`${printable(file, 80)}\` (in \`${printable(dirname(stdoutPath), 200)}\`): the shell took \`>${printable(file, 80)}\` for a redirect, so the version part of a spec never reached mpip`, {
-    hint: `quote the whole spec as one argument, \`${retyped(names.length === 1 ? [name] : [], `${name}>${file}`)}\`, and remove the empty file the shell made`,
+    hint: `quote the whole spec as one argument, ${example}${which}, and remove the empty file the shell made`,
   });
 }
 

@@ -200,6 +200,29 @@ describe("`fmt>=1.0` typed unquoted, which the shell reads as a redirect to a fi
     }
   });
 
+  test("`fmt>1.0` (a file named as a bare version) is said so too, and with several names the hint retypes the command with the spec after the last", { skip: linux }, async () => {
+    const { dir, cleanup } = await tempDir("mpip-redirect-");
+    try {
+      for (const version of ["1.0", "2", "1.0rc1", "v3"]) {
+        const result = await shell(dir, `install -p image -i ${server.url} real-lib >${version}`);
+        assert.equal(result.code, 2, result.stderr);
+        assert.ok(result.stderr.includes(`error: the output goes to a file named \`${version}\``), `${version}: ${result.stderr}`);
+        assert.ok(result.stderr.includes(`\nhint: quote the whole spec as one argument, \`mpip install -p image -i ${server.url} 'real-lib>${version}'\`, and remove the empty file the shell made\n`), `${version}: ${result.stderr}`);
+        assert.equal(existsSync(path.join(dir, "image")), false, "nothing installed");
+      }
+      const two = await shell(dir, `install -p image real-lib fmt>=1.0 -i ${server.url}`);
+      assert.equal(two.code, 2, two.stderr);
+      assert.ok(two.stderr.includes(`\`mpip install -p image real-lib 'fmt>=1.0' -i ${server.url}\` (shown after \`fmt\`, the last name typed: put it after the name it belongs to)`), two.stderr);
+      // With no spec typed (only -r), a report sent to a file named like a version is the user's choice.
+      await writeFile(path.join(dir, "reqs.txt"), "real-lib\n");
+      const report = await shell(dir, `install --json -p image -i ${server.url} -r reqs.txt >1.0`);
+      assert.equal(report.code, 0, report.stderr);
+      assert.equal((JSON.parse(await readFile(path.join(dir, "1.0"), "utf8")) as { packages: Array<{ name: string }> }).packages[0]?.name, "real-lib");
+    } finally {
+      await cleanup();
+    }
+  });
+
   test("`fmt >= 1.0` with spaces, which leaves a file named `=` and `1.0` as an argument of its own: said so, not taken for `fmt==1.0`", { skip: linux }, async () => {
     const { dir, cleanup } = await tempDir("mpip-redirect-");
     try {
