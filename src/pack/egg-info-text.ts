@@ -1,7 +1,8 @@
 // The egg-info of a packed project: `PKG-INFO` (core metadata 2.1, as setuptools writes it) and
 // `requires.txt`, the dependencies one a line, which upip and `mpip install` follow. Pure text rendering.
 
-import { evaluateMarker } from "../spec/markers.js";
+import { evaluateMarker, evaluateMarkerNoting, MICROPYTHON_ENVIRONMENT } from "../spec/markers.js";
+import { printable } from "../text.js";
 import { parseRequirement } from "../spec/requirement.js";
 import type { Person, ProjectMetadata } from "./metadata.js";
 
@@ -27,6 +28,28 @@ function requiresTxtLines(metadata: ProjectMetadata): string[] {
     .filter((requirement) => requirement.marker === undefined || evaluateMarker(requirement.marker))
     .map((requirement) => (requirement.url !== undefined ? `${requirement.name} @ ${requirement.url}` : `${requirement.name}${requirement.specifier}`));
   return [...new Set(lines)];
+}
+
+/**
+ * What `pack` and `repack` say of a dependency whose marker the firmware's release decides
+ * (`implementation_version`): requires.txt holds no markers (upip reads each line as a package), so it was
+ * decided for MicroPython's current release (MICROPYTHON_ENVIRONMENT), `omitted` or written, and every
+ * install of the archive, for any firmware, follows that decision.
+ */
+export function firmwareMarkerWarning(requirement: string, omitted: boolean): string {
+  return `dependency \`${printable(requirement, 200)}\` has a marker on the firmware's release, which requires.txt cannot hold (upip reads each line as a package): it was decided for MicroPython ${MICROPYTHON_ENVIRONMENT.implementation_version} and ${omitted ? "left out" : "written"}, for every firmware the archive is installed on; publish a release for each firmware instead, or drop the marker`;
+}
+
+/** The `requires.txt` lines of `metadata`'s dependencies whose marker the firmware's release decided, with whether each was left out. */
+export function firmwareDependentLines(metadata: ProjectMetadata): Array<{ line: string; omitted: boolean }> {
+  const found: Array<{ line: string; omitted: boolean }> = [];
+  for (const line of metadata.dependencies) {
+    const { marker } = parseRequirement(line);
+    if (marker === undefined) continue;
+    const { holds, onFirmware } = evaluateMarkerNoting(marker);
+    if (onFirmware) found.push({ line, omitted: !holds });
+  }
+  return found;
 }
 
 /**

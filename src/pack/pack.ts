@@ -9,7 +9,7 @@ import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
 import { ioHint } from "../image/io-error.js";
-import { eggInfoName, renderPkgInfo, renderRequiresTxt, upipUnreadable } from "./egg-info-text.js";
+import { eggInfoName, firmwareDependentLines, firmwareMarkerWarning, renderPkgInfo, renderRequiresTxt, upipUnreadable } from "./egg-info-text.js";
 import type { MetadataFile } from "./metadata.js";
 import { readProject } from "./project.js";
 import { renderResourceModule } from "./r-py.js";
@@ -85,6 +85,7 @@ export async function packArchive(dir: string, options: Pick<PackOptions, "mtime
   contents.set(`${egg}/PKG-INFO`, Buffer.from(renderPkgInfo(metadata), "utf8"));
   const requires = renderRequiresTxt(metadata);
   if (requires !== undefined) contents.set(`${egg}/requires.txt`, Buffer.from(requires, "utf8"));
+  for (const { line, omitted } of firmwareDependentLines(metadata)) warnings.push(firmwareMarkerWarning(line, omitted));
   for (const line of upipUnreadable(metadata)) {
     warnings.push(`dependency \`${line}\` installs with mpip, but upip reads each line of requires.txt as \`name\` or \`name==version\` and cannot follow it`);
   }

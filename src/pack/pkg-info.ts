@@ -52,6 +52,11 @@ export interface RequiresTxt {
   text: string | undefined;
   /** Requires-Dist values left out because their marker does not hold on MicroPython (extras, host-only). */
   omitted: string[];
+  /**
+   * The requirements (as written) whose marker the firmware's release decided (`implementation_version`):
+   * requires.txt holds no markers, so they are written or left out as for MicroPython's current release.
+   */
+  firmwareDependent: string[];
 }
 
 /**
@@ -61,7 +66,8 @@ export interface RequiresTxt {
  */
 export function requiresTxtFromPkgInfo(text: string): RequiresTxt {
   const all = readHeaders(text).get("requires-dist") ?? [];
-  return plainRequiresTxt(parseRequiresDist(text), all);
+  const firmwareDependent: string[] = [];
+  return plainRequiresTxt(parseRequiresDist(text, undefined, firmwareDependent), all, firmwareDependent);
 }
 
 /**
@@ -71,14 +77,16 @@ export function requiresTxtFromPkgInfo(text: string): RequiresTxt {
 export function requiresTxtFromRequiresTxt(text: string): RequiresTxt {
   const lines = text.split(/\r?\n/).map((line) => line.replace(/(^|\s)#.*$/, "").trim());
   const requirementLines = lines.filter((line) => line !== "" && !line.startsWith("["));
-  return plainRequiresTxt(parseRequiresTxt(text), requirementLines);
+  const firmwareDependent: string[] = [];
+  return plainRequiresTxt(parseRequiresTxt(text, undefined, firmwareDependent), requirementLines, firmwareDependent);
 }
 
-function plainRequiresTxt(kept: Requirement[], all: string[]): RequiresTxt {
+function plainRequiresTxt(kept: Requirement[], all: string[], firmwareDependent: string[]): RequiresTxt {
   const keptTexts = new Set(kept.map((requirement) => requirement.text));
   const lines = [...new Set(kept.map((r) => (r.url !== undefined ? `${r.name} @ ${r.url}` : `${r.name}${r.specifier}`)))];
   return {
     text: lines.length === 0 ? undefined : lines.map((line) => `${line}\n`).join(""),
     omitted: all.filter((line) => !keptTexts.has(line.trim())),
+    firmwareDependent,
   };
 }

@@ -10,6 +10,7 @@ import { MpipError } from "../errors.js";
 import { ioHint } from "../image/io-error.js";
 import { printable } from "../text.js";
 import { eggInfoFolder, nameAndVersion, requiresTxtFromPkgInfo, requiresTxtFromRequiresTxt } from "./pkg-info.js";
+import { firmwareMarkerWarning } from "./egg-info-text.js";
 import { renderResourceModule } from "./r-py.js";
 import { readSdist, type SdistContents, type SdistFile } from "./read-sdist.js";
 import { packageLayout, repackVerdict, resourcesByPackage, topLevelTxtPath, type PackageLayout, type Rule } from "./sdist-rules.js";
@@ -81,6 +82,7 @@ export function planRepack(contents: SdistContents): RepackPlan {
 
   const metadata = planMetadata(contents, output);
   generated.push(...metadata.generated);
+  for (const line of metadata.firmwareDependent) warnings.push(firmwareMarkerWarning(line, metadata.omitted.some((omitted) => omitted.trim() === line)));
   if ([...output.keys()].some((file) => file.startsWith("src/"))) {
     warnings.push("the sdist uses a `src/` layout: its packages would install under `src/`, where MicroPython does not import them; build the sdist with the packages at the top, or use `mpip pack`");
   }
@@ -127,21 +129,24 @@ export function planMetadata(contents: SdistContents, output: Map<string, Uint8A
     generated.push(`${eggFolder}/PKG-INFO`);
   }
   let omitted: string[] = [];
+  let firmwareDependent: string[] = [];
   const existingRequiresTxt = [...output.keys()].find((file) => /\.egg-info\/requires\.txt$/.test(file));
   if (existingRequiresTxt !== undefined) {
     const requires = requiresTxtFromRequiresTxt(Buffer.from(output.get(existingRequiresTxt)!).toString("utf8"));
     omitted = requires.omitted;
+    firmwareDependent = requires.firmwareDependent;
     if (requires.text === undefined) output.delete(existingRequiresTxt);
     else output.set(existingRequiresTxt, Buffer.from(requires.text, "utf8"));
   } else {
     const requires = requiresTxtFromPkgInfo(metadataText);
     omitted = requires.omitted;
+    firmwareDependent = requires.firmwareDependent;
     if (requires.text !== undefined) {
       output.set(`${eggFolder}/requires.txt`, Buffer.from(requires.text, "utf8"));
       generated.push(`${eggFolder}/requires.txt`);
     }
   }
-  return { name, version, generated, omitted };
+  return { name, version, generated, omitted, firmwareDependent };
 }
 
 /**

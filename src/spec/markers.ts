@@ -227,6 +227,29 @@ export function evaluateMarker(marker: Marker, env: MarkerEnvironment = MICROPYT
   }
 }
 
+/**
+ * The marker variable whose value differs from one MicroPython firmware to another (`--target-version`,
+ * `--mpy`): every other one is the same on every board (MICROPYTHON_ENVIRONMENT).
+ */
+const FIRMWARE_VARIABLE = "implementation_version";
+
+/**
+ * evaluateMarker's answer, and whether the firmware's release (`implementation_version`) took part in it:
+ * then the answer holds for one firmware, not every one. Evaluation stops as soon as the result is known
+ * (in `extra == "x" and implementation_version < "1.20"` the release is never read), so only a release
+ * that decided counts.
+ */
+export function evaluateMarkerNoting(marker: Marker, env: MarkerEnvironment = MICROPYTHON_ENVIRONMENT): { holds: boolean; onFirmware: boolean } {
+  let onFirmware = false;
+  const noting = new Proxy(env, {
+    get(target, name, receiver) {
+      if (name === FIRMWARE_VARIABLE) onFirmware = true;
+      return Reflect.get(target, name, receiver) as unknown;
+    },
+  });
+  return { holds: evaluateMarker(marker, noting), onFirmware };
+}
+
 function isVariable(value: MarkerValue, name: string): boolean {
   return value.type === "variable" && value.name === name;
 }

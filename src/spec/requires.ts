@@ -6,6 +6,7 @@ import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
 import {
   evaluateMarker,
+  evaluateMarkerNoting,
   MICROPYTHON_ENVIRONMENT,
   parseMarker,
   type Marker,
@@ -18,13 +19,17 @@ import { withoutComment } from "./requirements-line.js";
  * Parses setuptools' requires.txt. Lines before any section header always apply; `[extra]` and
  * `[extra:marker]` sections are skipped (mpip installs no extras); `[:marker]` sections apply when their
  * marker holds. A line's own marker must hold too. Returned requirements keep their own marker only.
+ * `firmwareDependent`, when given, receives each line (as written) whose marker, or its section's, was
+ * decided by the firmware's release (`implementation_version`), kept or not: a decision for one firmware.
  */
 export function parseRequiresTxt(
   text: string,
   env: MarkerEnvironment = MICROPYTHON_ENVIRONMENT,
+  firmwareDependent?: string[],
 ): Requirement[] {
-  const kept = new Collector(env, "requires.txt");
+  const kept = new Collector(env, "requires.txt", firmwareDependent);
   let sectionApplies = true;
+  let sectionOnFirmware = false;
   const lines = splitLines(text);
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
@@ -35,10 +40,11 @@ export function parseRequiresTxt(
     if (line === "") continue;
     const header = /^\[(.*)\]$/.exec(line);
     if (header) {
-      sectionApplies = sectionHeaderApplies(header[1]!, lineNo, line, env);
+      ({ holds: sectionApplies, onFirmware: sectionOnFirmware } = sectionHeaderApplies(header[1]!, lineNo, line, env, firmwareDependent !== undefined));
       continue;
     }
-    if (sectionApplies) kept.add(line, lineNo);
+    if (sectionApplies) kept.add(line, lineNo, sectionOnFirmware);
+    else if (sectionOnFirmware) firmwareDependent?.push(line);
   }
   return kept.list;
 }
@@ -46,12 +52,14 @@ export function parseRequiresTxt(
 /**
  * Reads every `Requires-Dist:` header of a PKG-INFO / METADATA file (headers end at the first empty
  * line; indented lines continue the previous header) and keeps those whose marker holds.
+ * `firmwareDependent`: as parseRequiresTxt's.
  */
 export function parseRequiresDist(
   pkgInfo: string,
   env: MarkerEnvironment = MICROPYTHON_ENVIRONMENT,
+  firmwareDependent?: string[],
 ): Requirement[] {
-  const kept = new Collector(env, "PKG-INFO");
+  const kept = new Collector(env, "PKG-INFO", firmwareDependent);
   const headers: { name: string; value: string; lineNo: number }[] = [];
   const lines = splitLines(pkgInfo.replace(/^\uFEFF/, ""));
   for (let i = 0; i < lines.length; i++) {
@@ -82,9 +90,11 @@ class Collector {
   constructor(
     private readonly env: MarkerEnvironment,
     private readonly source: string,
+    private readonly firmwareDependent: string[] | undefined,
   ) {}
 
-  add(line: string, lineNo: number): void {
+  /** Takes `line` if its marker holds; notes it in `firmwareDependent` if the decision read the firmware's release (or `onFirmware`: its section's did). */
+  add(line: string, lineNo: number, onFirmware = false): void {
     let requirement: Requirement;
     try {
       requirement = parseRequirement(line);
@@ -92,19 +102,25 @@ class Collector {
       const message = error instanceof Error ? error.message : String(error);
       throw new MpipError("bad-requirement", `${this.source} line ${lineNo}: ${message}`, { cause: error });
     }
-    if (requirement.marker !== undefined && !evaluateMarker(requirement.marker, this.env)) return;
+    // Whether the firmware decided is found only when asked (pack and repack): an install needs just the answer.
+    const { holds, onFirmware: markerOnFirmware } = requirement.marker === undefined ? { holds: true, onFirmware: false }
+      : this.firmwareDependent === undefined ? { holds: evaluateMarker(requirement.marker, this.env), onFirmware: false }
+        : evaluateMarkerNoting(requirement.marker, this.env);
+    if ((onFirmware || markerOnFirmware) && this.firmwareDependent?.includes(requirement.text) === false) this.firmwareDependent.push(requirement.text);
+    if (!holds) return;
     if (this.seen.has(requirement.text)) return;
     this.seen.add(requirement.text);
     this.list.push(requirement);
   }
 }
 
-function sectionHeaderApplies(inner: string, lineNo: number, line: string, env: MarkerEnvironment): boolean {
+/** Whether a section's header applies, and (only if `noting`) whether the firmware's release decided it. */
+function sectionHeaderApplies(inner: string, lineNo: number, line: string, env: MarkerEnvironment, noting: boolean): { holds: boolean; onFirmware: boolean } {
   const colon = inner.indexOf(":");
   const extra = (colon < 0 ? inner : inner.slice(0, colon)).trim();
-  if (extra !== "") return false;
+  if (extra !== "") return { holds: false, onFirmware: false };
   const markerText = colon < 0 ? "" : inner.slice(colon + 1).trim();
-  if (markerText === "") return true;
+  if (markerText === "") return { holds: true, onFirmware: false };
   let marker: Marker;
   try {
     marker = parseMarker(markerText);
@@ -113,7 +129,7 @@ function sectionHeaderApplies(inner: string, lineNo: number, line: string, env: 
     const where = `requires.txt line ${lineNo}: invalid section \`${printable(line)}\``;
     throw new MpipError("bad-requirement", `${where}: ${message}`, { cause: error });
   }
-  return evaluateMarker(marker, env);
+  return noting ? evaluateMarkerNoting(marker, env) : { holds: evaluateMarker(marker, env), onFirmware: false };
 }
 
 function splitLines(text: string): string[] {

@@ -58,3 +58,34 @@ describe("pack's warning about dependencies upip cannot follow", () => {
     assert.equal(stderr.match(/^warning:/gm)?.length, 2, stderr);
   });
 });
+
+describe("a dependency whose marker the firmware's release decides (implementation_version)", () => {
+  // requires.txt holds no markers: it is decided for MicroPython's current release, and said so, since
+  // `mpip install --mpy 6` of the archive would otherwise silently get the other branch.
+  const firmwareWarning = (line: string, verdict: "left out" | "written") =>
+    new RegExp(`^warning: (?:\\S+: )?dependency \`${line.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\` has a marker on the firmware's release, which requires.txt cannot hold \\(upip reads each line as a package\\): it was decided for MicroPython 1\\.27\\.0 and ${verdict}, for every firmware the archive is installed on`, "m");
+
+  test("pack: each is named, left out or written; a marker the release did not decide draws nothing", async () => {
+    const old = 'old-fmt==0.9; implementation_version < "1.20"';
+    const current = 'new-ansi; implementation_version >= "1.20"';
+    const { stderr, requires } = await pack([old, current, 'extra-only; extra == "x" and implementation_version < "1.20"', 'any-mp; implementation_name == "micropython" or implementation_version < "1"']);
+    assert.equal(requires, "new-ansi\nany-mp\n");
+    assert.match(stderr, firmwareWarning(old, "left out"));
+    assert.match(stderr, firmwareWarning(current, "written"));
+    assert.equal(stderr.match(/marker on the firmware's release/g)?.length, 2, stderr);
+  });
+
+  test("repack: from PKG-INFO's Requires-Dist and from requires.txt's [:marker] sections alike", async () => {
+    const { buildSdist } = await import("../helpers/sdist.js");
+    const fromHeaders = path.join(work.dir, "hdr-1.0.tar.gz");
+    await writeFile(fromHeaders, await buildSdist({ name: "hdr", version: "1.0", files: { "hdr.py": "" }, requiresDist: ['old-fmt==0.9; implementation_version < "1.20"', "plain"] }));
+    const fromSections = path.join(work.dir, "sec-1.0.tar.gz");
+    await writeFile(fromSections, await buildSdist({ name: "sec", version: "1.0", files: { "sec.py": "" }, requires: ["plain", '[:implementation_version >= "1.20"]', "new-ansi", "[extra]", "never"] }));
+    for (const [input, line, verdict] of [[fromHeaders, 'old-fmt==0.9; implementation_version < "1.20"', "left out"], [fromSections, "new-ansi", "written"]] as const) {
+      const result = await runMpip(["repack", input, "-o", path.join(work.dir, `re${++counter}`)]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, firmwareWarning(line, verdict));
+      assert.equal(result.stderr.match(/marker on the firmware's release/g)?.length, 1, result.stderr);
+    }
+  });
+});
