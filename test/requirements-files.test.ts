@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createWriteStream, existsSync, readlinkSync } from "node:fs";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
@@ -15,6 +15,7 @@ import { BIN, childEnv, listFiles, runMpip, snapshot, tempDir } from "./helpers/
 import { writeTree } from "./helpers/expect.js";
 import { startIndexServer, type IndexServer } from "./helpers/index-server.js";
 import { serveMipIndex, type MipIndex } from "./helpers/mip-index.js";
+import { startMpip, until } from "./helpers/process.js";
 import { buildSdist } from "./helpers/sdist.js";
 
 let server: IndexServer;
@@ -125,6 +126,30 @@ describe("files from a pipe", () => {
     }).finally(cleanup);
     assert.equal(result.status, 0, result.stderr);
     assert.deepEqual((await listFiles(target)).filter((name) => !name.includes(".dist-info/")), ["lamp.py"]);
+  });
+
+  test("a FIFO nobody writes to is waited for, and Ctrl-C or SIGTERM still ends the wait: -r, -c and --cert", { skip: process.platform === "linux" ? false : "open files are read from /proc" }, async () => {
+    for (const [option, signal, code] of [["-r", "SIGINT", 130], ["-c", "SIGTERM", 143], ["--cert", "SIGINT", 130]] as const) {
+      const fifo = path.join(work.dir, `silent-${++counter}`);
+      execFileSync("mkfifo", [fifo]);
+      const target = freshTarget();
+      const running = startMpip(["install", "-i", server.url, "-p", target, ...(option === "-r" ? [] : ["lamp"]), option, fifo]);
+      // Once mpip holds the FIFO open, it waits in the event loop, not in a blocked thread.
+      const opened = await until(async () => (await readdir(`/proc/${running.pid}/fd`).catch(() => [])).some((fd) => {
+        try {
+          return readlinkSync(`/proc/${running.pid}/fd/${fd}`) === fifo;
+        } catch {
+          return false;
+        }
+      }), running);
+      assert.ok(opened, `${option}: mpip ended before it opened the FIFO: ${running.stderr()}`);
+      running.child.kill(signal);
+      const exit = await running.exited;
+      assert.equal(exit.code, code, `${option}: ${exit.stderr}`);
+      assert.match(exit.stderr, new RegExp(`^error: interrupted by ${signal} while waiting to read \`${fifo.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\`; nothing was changed$`, "m"), option);
+      assert.doesNotMatch(exit.stderr, /bug in mpip/);
+      assert.equal(existsSync(target), false, option);
+    }
   });
 
   test("a pipe that gives more than a requirements file may hold is refused, and nothing is installed", async () => {

@@ -31,12 +31,12 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
     await checkOutputFolder(flags.dest, "--dest", "a download");
     if (flags.lock !== undefined) await checkLockFlags(specs, flags, flags.lock);
     // The inputs: specs and -r files, resolved; or a pylock.toml given with --lock, which says what to fetch.
-    const gathered = flags.lock !== undefined ? NOTHING_GATHERED : await gatherRequests(specs, flags, reporter);
+    const gathered = flags.lock !== undefined ? NOTHING_GATHERED : await gatherRequests(specs, flags, reporter, undefined, signals.signal);
     if (gathered.requests.length === 0 && gathered.skipped > 0) {
       // As install: every request is for another platform (a requirements file shared with CPython), so
       // there is nothing to download and the folder is not made or changed.
       if (flags.json) {
-        const flavor = mipFlavor(await checkBuildFlags({ ...flags, compile: false, keepSources: false }));
+        const flavor = mipFlavor(await checkBuildFlags({ ...flags, compile: false, keepSources: false }, signals.signal));
         const report: DownloadReport = { dest: path.resolve(flags.dest), flavor, packages: [], written: [], unchanged: [], warnings: [] };
         writeStandard("stdout", `${jsonDocument({ ok: true, ...report })}\n`);
       }
@@ -49,7 +49,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
     // Beside a lock, the indexes given are asked nothing (there is no default list): see download.ts.
     const resolution = await resolutionOptions(gathered, flags, flags.lock === undefined ? undefined : [...(flags.indexUrl ?? []), ...flags.extraIndexUrl]);
     if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");
-    const firmware = await checkBuildFlags({ ...flags, compile: false, keepSources: false });
+    const firmware = await checkBuildFlags({ ...flags, compile: false, keepSources: false }, signals.signal);
     typed = false;
     const report = await download({
       dest: flags.dest,

@@ -96,7 +96,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
   try {
     checkOptionClashes(flags);
     if (flags.target !== undefined) await refuseUrls([flags.target], "folder", "given with --target");
-    const gathered = await gatherRequests(specs, flags, reporter);
+    const gathered = await gatherRequests(specs, flags, reporter, undefined, signals.signal);
     if (gathered.requests.length === 0 && gathered.skipped > 0) {
       // Every request is for another platform (a requirements file shared with CPython): nothing to do, as pip says it.
       if (flags.json) writeStandard("stdout", `${jsonReport({ target: path.resolve(flags.target ?? defaultTarget(process.env)), packages: [], removed: [], warnings: [] })}\n`);
@@ -108,7 +108,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
     }
     const resolution = await resolutionOptions(gathered, flags);
     if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");
-    const firmware = await checkBuildFlags(flags);
+    const firmware = await checkBuildFlags(flags, signals.signal);
     typed = false;
     const report = await install({
       ...(firmware === undefined ? {} : { firmware }),
@@ -143,15 +143,15 @@ export type BuildFlags = Pick<InstallFlags, "cert" | "mpyCross" | "targetVersion
 /**
  * The firmware the command line asks for, once `--cert` and `--mpy-cross` name files that are there (the
  * bundle parses) and the firmware and compile options agree; every command that installs checks them so.
- * @throws MpipError `usage`.
+ * @throws MpipError `usage`; `interrupted` when `signal` aborts the wait on a --cert pipe.
  */
-export async function checkBuildFlags(flags: BuildFlags): Promise<MpyTarget | undefined> {
+export async function checkBuildFlags(flags: BuildFlags, signal?: AbortSignal): Promise<MpyTarget | undefined> {
   if (flags.cert !== undefined) {
     await checkTypedPaths([flags.cert], "file", "given with --cert", { streams: true });
     // Read now, whether or not this install turns out to use the network: a bad --cert is bad usage. The
     // HTTP client takes the same reading.
     const { readCertBundle } = await import("../http/tls.js");
-    await readCertBundle(flags.cert);
+    await readCertBundle(flags.cert, signal);
   }
   if (flags.mpyCross !== undefined) await checkTypedPaths([flags.mpyCross], "file", "given with --mpy-cross");
   const firmware = firmwareTarget(flags);
@@ -318,9 +318,9 @@ export interface Gathered {
  * The requests of `specs` and of the `-r`/`-c` files (each line named by its file and line), the
  * constraints, what the files set besides, and whether hash-checking mode is on. `origin` says where
  * `specs` come from when not the command line (`mpip lock`: a project's pyproject.toml).
- * @throws MpipError `usage`, `bad-spec`, `bad-requirement`.
+ * @throws MpipError `usage`, `bad-spec`, `bad-requirement`; `interrupted` when `signal` aborts the wait on a -r/-c pipe.
  */
-export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, "requirement" | "constraint"> & Partial<Pick<InstallFlags, "targetVersion" | "mpy" | "arch">>, reporter: Reporter, origin = "the command line"): Promise<Gathered> {
+export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, "requirement" | "constraint"> & Partial<Pick<InstallFlags, "targetVersion" | "mpy" | "arch">>, reporter: Reporter, origin = "the command line", signal?: AbortSignal): Promise<Gathered> {
   const stdoutPath = stdoutFilePath();
   // Markers see the firmware's release (`--target-version`, `--mpy`) as `implementation_version`.
   const markers = markerEnvironment(firmwareRelease(flags));
@@ -328,7 +328,7 @@ export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, 
   checkRedirectedVersion(specs, stdoutPath);
   await refuseUrls(flags.requirement, "file", "given with --requirement");
   await refuseUrls(flags.constraint, "file", "given with --constraint");
-  const input = await readRequirementFiles([...flags.requirement.map((file) => ({ path: file, kind: "requirement" as const })), ...flags.constraint.map((file) => ({ path: file, kind: "constraint" as const }))]);
+  const input = await readRequirementFiles([...flags.requirement.map((file) => ({ path: file, kind: "requirement" as const })), ...flags.constraint.map((file) => ({ path: file, kind: "constraint" as const }))], process.env, signal);
   const lines: Array<{ text: string; origin: string; hashes: string[]; folder?: string }> = [...specs.map((text) => ({ text, origin, hashes: [] as string[] })), ...input.requirements];
   const requests: Request[] = [];
   let skipped = 0;

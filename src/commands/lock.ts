@@ -44,11 +44,11 @@ export async function lockCommand(specs: string[], flags: LockFlags): Promise<nu
       throw new MpipError("usage", `\`${printable(flags.output)}\` is not a lock file name: PEP 751 names a lock \`pylock.toml\` or \`pylock.NAME.toml\``, { hint: "write `-o pylock.toml` (in any folder), or `-o pylock.device.toml` for one of several" });
     }
     const lockDir = path.dirname(path.resolve(flags.output));
-    const { from, ...gathered } = await requirements(specs, flags, reporter);
+    const { from, ...gathered } = await requirements(specs, flags, reporter, signals.signal);
     const resolution = await resolutionOptions(gathered, flags);
     // The lock names the build; nothing is compiled now, so --mpy-cross is the locked install's business.
     if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");
-    const firmware = await checkBuildFlags({ ...flags, compile: false, keepSources: false });
+    const firmware = await checkBuildFlags({ ...flags, compile: false, keepSources: false }, signals.signal);
     if (flags.keepSources && !flags.compile) throw new MpipError("usage", "--keep-sources has an effect only with --compile", { hint: "add --compile" });
     typed = false;
     const { lock } = await import("../lock/lock.js");
@@ -143,8 +143,8 @@ async function madeFrom(file: string): Promise<{ what: string; one: boolean; com
  * The requests to lock and where they were read: the specs and -r files, else the current folder's
  * project (its dependencies, as `mpip pack` reads them), else nothing: a usage error.
  */
-async function requirements(specs: string[], flags: LockFlags, reporter: Reporter): Promise<Gathered & { from: string }> {
-  if (specs.length > 0 || flags.requirement.length > 0) return { ...(await gatherRequests(specs, flags, reporter)), from: "the command line" };
+async function requirements(specs: string[], flags: LockFlags, reporter: Reporter, signal: AbortSignal): Promise<Gathered & { from: string }> {
+  if (specs.length > 0 || flags.requirement.length > 0) return { ...(await gatherRequests(specs, flags, reporter, undefined, signal)), from: "the command line" };
   const { readProject } = await import("../pack/project.js");
   const { stat } = await import("node:fs/promises");
   const cwd = process.cwd();
@@ -166,7 +166,7 @@ async function requirements(specs: string[], flags: LockFlags, reporter: Reporte
     throw new MpipError("usage", "nothing to lock", { hint: "name packages (`mpip lock NAME`), a requirements file (`-r FILE`), or run it in a project folder whose pyproject.toml lists `dependencies`" });
   }
   const project = await readProject(cwd);
-  return { ...(await gatherRequests(project.metadata.dependencies, { ...flags, requirement: [] }, reporter, `\`${project.metadataFile}\``)), from: project.metadataFile };
+  return { ...(await gatherRequests(project.metadata.dependencies, { ...flags, requirement: [] }, reporter, `\`${project.metadataFile}\``, signal)), from: project.metadataFile };
 }
 
 /**

@@ -69,7 +69,7 @@ async function lockedInstallCommand(lockFile: string, flags: LockedFlags, how: {
     if (flags.target !== undefined) await refuseUrls([flags.target], "folder", "given with --target");
     await checkTypedPaths([lockFile], "file", how.given);
     if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");
-    const firmware = await checkBuildFlags(flags);
+    const firmware = await checkBuildFlags(flags, signals.signal);
     const { installLocked } = await import("../lock/install-locked.js");
     const report = await installLocked({
       lockFile,

@@ -49,18 +49,18 @@ const bundles = new Map<string, Promise<string[]>>();
 /**
  * The certificates of the --cert file `file`, read and checked once per run (later calls share the first).
  * @throws MpipError `usage` when it cannot be read, is larger than MAX_CERT_FILE_BYTES, or holds no valid
- * certificate (parsePemBundle).
+ * certificate (parsePemBundle); `interrupted` when `signal` aborts the wait on a pipe (readOnce).
  */
-export function readCertBundle(file: string): Promise<string[]> {
+export function readCertBundle(file: string, signal?: AbortSignal): Promise<string[]> {
   let bundle = bundles.get(file);
   if (bundle === undefined) {
-    bundle = readBundle(file);
+    bundle = readBundle(file, signal);
     bundles.set(file, bundle);
   }
   return bundle;
 }
 
-async function readBundle(file: string): Promise<string[]> {
+async function readBundle(file: string, signal: AbortSignal | undefined): Promise<string[]> {
   const unreadable = (reason: string, cause?: unknown) =>
     new MpipError("usage", `cannot read the --cert file \`${printable(file)}\` (${reason})`, {
       ...(cause === undefined ? {} : { cause }),
@@ -72,7 +72,7 @@ async function readBundle(file: string): Promise<string[]> {
     const info = await stat(file);
     // A pipe (`--cert <(cat ca.pem)`, `/dev/stdin`) or a device gives its bytes once, and says no size first.
     if (info.isFIFO() || info.isCharacterDevice()) {
-      const bytes = await readOnce(file, MAX_CERT_FILE_BYTES);
+      const bytes = await readOnce(file, MAX_CERT_FILE_BYTES, signal);
       if (bytes === undefined) throw tooLarge("it gave more than");
       text = bytes.toString("utf8");
     } else {

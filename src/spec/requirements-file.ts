@@ -10,7 +10,7 @@
 // mpip read is bounded (REQUIREMENTS_FILE_LIMITS). Requirements themselves are parsed by the caller
 // (package-spec.ts), which puts the origin this module gives in front of any error.
 
-import { constants } from "node:fs";
+import { constants, type Stats } from "node:fs";
 import { open, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { MpipError } from "../errors.js";
@@ -84,11 +84,12 @@ export interface RequirementsFileRequest {
  * `-r` always reads requirements and `-c` constraints, whichever kind of file names them (pip's rule).
  * Credentials in the lines (after expansion) are remembered so that no output shows them (secrets.ts).
  * @throws MpipError `usage`: a file that cannot be read or is not a regular file, a pipe or a device, a cycle of files,
- *   a limit passed, an unset variable, an option mpip does not support or that is misplaced, a bad `--hash`.
+ *   a limit passed, an unset variable, an option mpip does not support or that is misplaced, a bad `--hash`;
+ *   `interrupted` when `signal` aborts the wait on a pipe (readOnce).
  */
-export async function readRequirementFiles(files: readonly RequirementsFileRequest[], env: NodeJS.ProcessEnv = process.env): Promise<RequirementsInput> {
+export async function readRequirementFiles(files: readonly RequirementsFileRequest[], env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<RequirementsInput> {
   const input: RequirementsInput = { requirements: [], constraints: [], indexChanges: [], findLinks: [] };
-  const reader = new Reader(input, env);
+  const reader = new Reader(input, env, signal);
   for (const file of files) await reader.read(file.path, file.kind, []);
   return input;
 }
@@ -105,7 +106,7 @@ class Reader {
   private files = 0;
   private lines = 0;
 
-  constructor(private readonly input: RequirementsInput, private readonly env: NodeJS.ProcessEnv) {}
+  constructor(private readonly input: RequirementsInput, private readonly env: NodeJS.ProcessEnv, private readonly signal: AbortSignal | undefined) {}
 
   async read(file: string, kind: RequirementsFileKind, chain: Link[]): Promise<void> {
     const namedBy = chain.at(-1);
@@ -201,19 +202,22 @@ class Reader {
     });
     if (found.isFIFO() || found.isCharacterDevice()) {
       // `-r <(grep -v dev requirements.txt)`, `-r /dev/stdin`: read once, as pip reads them.
-      const bytes = await readOnce(file, limit).catch((error: NodeJS.ErrnoException) => {
-        throw cannot(error);
+      const bytes = await readOnce(file, limit, this.signal).catch((error: NodeJS.ErrnoException) => {
+        throw error instanceof MpipError ? error : cannot(error);
       });
       if (bytes === undefined) throw tooLarge(`gave more than ${formatBytes(limit)}`);
       return decodeText(bytes);
     }
+    const notRegular = (stats: Stats) => new MpipError("usage", `the ${what} \`${file}\`${where} is ${stats.isDirectory() ? "a folder" : "not a regular file, a pipe or a device"}`, { hint });
+    // A socket cannot even be opened (ENXIO): said as what it is.
+    if (!found.isFile()) throw notRegular(found);
     const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
       throw cannot(error);
     });
     try {
       // Checked again on what was opened: the path may have been another thing by then.
       const stats = await handle.stat();
-      if (!stats.isFile()) throw new MpipError("usage", `the ${what} \`${file}\`${where} is ${stats.isDirectory() ? "a folder" : "not a regular file, a pipe or a device"}`, { hint });
+      if (!stats.isFile()) throw notRegular(stats);
       if (stats.size > limit) throw tooLarge(`is larger than ${formatBytes(limit)} (${quantity(stats.size, "byte")})`);
       const buffer = Buffer.alloc(stats.size + 1);
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);

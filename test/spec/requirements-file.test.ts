@@ -4,6 +4,8 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
 import { symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -189,12 +191,23 @@ describe("readRequirementFiles", () => {
     await rejectsMpip(readRequirementFiles([{ path: path.join(long, "a.txt"), kind: "requirement" }, { path: path.join(long, "b.txt"), kind: "constraint" }], {}), "usage", `more than ${REQUIREMENTS_FILE_LIMITS.maxLines} lines`);
   });
 
-  test("a nested file that is missing, a folder or a FIFO is an error naming the line that names it", async () => {
-    const dir = await writeTree(path.join(work.dir, "missing"), { "reqs.txt": "a\n-r gone.txt\n", "folder.txt": "-c sub\n", "sub/x": "", "fifo.txt": "-r pipe\n" });
+  test("a nested file that is missing, a folder or a socket is an error naming the line that names it; a FIFO is read", async () => {
+    const dir = await writeTree(path.join(work.dir, "missing"), { "reqs.txt": "a\n-r gone.txt\n", "folder.txt": "-c sub\n", "sub/x": "", "fifo.txt": "-r pipe\n", "socket.txt": "-r sock\n" });
     await rejectsMpip(readRequirementFiles([{ path: path.join(dir, "reqs.txt"), kind: "requirement" }], {}), "usage", "there is no requirements file", "gone.txt", "reqs.txt` line 2");
     await rejectsMpip(readRequirementFiles([{ path: path.join(dir, "folder.txt"), kind: "requirement" }], {}), "usage", "the constraints file", "is a folder", "folder.txt` line 1");
+    const listening = createServer().listen(path.join(dir, "sock"));
+    await once(listening, "listening");
+    try {
+      await rejectsMpip(readRequirementFiles([{ path: path.join(dir, "socket.txt"), kind: "requirement" }], {}), "usage", "is not a regular file, a pipe or a device", "socket.txt` line 1");
+    } finally {
+      listening.close();
+    }
+    // A FIFO gives its lines once, as pip reads one; its writer may come after mpip opened it.
     execFileSync("mkfifo", [path.join(dir, "pipe")]);
-    await rejectsMpip(readRequirementFiles([{ path: path.join(dir, "fifo.txt"), kind: "requirement" }], {}), "usage", "is not a regular file");
+    const reading = readRequirementFiles([{ path: path.join(dir, "fifo.txt"), kind: "requirement" }], {});
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await writeFile(path.join(dir, "pipe"), "from-pipe>=1\n");
+    assert.deepEqual((await reading).requirements.map((line) => line.text), ["from-pipe>=1"]);
     await rejectsMpip(readRequirementFiles([{ path: path.join(dir, "urls.txt"), kind: "constraint" }], {}), "usage", "there is no constraints file");
     await writeFile(path.join(dir, "url.txt"), "-r https://host.example/more.txt\n");
     await rejectsMpip(readRequirementFiles([{ path: path.join(dir, "url.txt"), kind: "requirement" }], {}), "usage", "url.txt` line 1", "is a URL");
