@@ -22,7 +22,7 @@
 // cannot both remove it and then each other's new one; a guard left by a killed run is removed too.
 
 import { randomBytes } from "node:crypto";
-import { lstat, open, readFile, rmdir, stat, unlink, utimes } from "node:fs/promises";
+import { open, readFile, rmdir, stat, unlink, utimes } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -45,12 +45,6 @@ const OwnerSchema = v.object({
   boot: v.optional(v.string()),
   hostname: v.string(),
   since: v.string(),
-  /**
-   * The folders the holder created for its lock (the target's missing parents: `-p a/b/c` where `a/` was
-   * not there), from the lock's folder up, each with its device and inode: a run that takes over the lock
-   * of a holder that is gone removes them as its own, if they are still those folders and still empty.
-   */
-  made: v.optional(v.pipe(v.array(v.object({ path: v.string(), dev: v.number(), ino: v.number() })), v.maxLength(256))),
 });
 export type LockOwner = v.InferOutput<typeof OwnerSchema>;
 
@@ -126,17 +120,11 @@ export class TargetLock {
     const folders = { created: await createFolders(layout.home, `the folder that holds mpip's lock for \`${printable(layout.target)}\``) };
     const identity = ownIdentity();
     const owner: LockOwner = { ...identity, operation: options.operation ?? "install", hostname: os.hostname(), since: new Date().toISOString() };
-    const id = randomBytes(6).toString("hex");
-    // Written with the folders this run created (or took over) for the lock, so that a run that takes over
-    // the lock of this one, killed, removes them if they are left empty.
-    const textFor = async () => {
-      const made = await identify(layout.home, folders.created);
-      return `${JSON.stringify({ ...owner, ...(made.length === 0 ? {} : { made }), id })}\n`;
-    };
+    const text = `${JSON.stringify({ ...owner, id: randomBytes(6).toString("hex") })}\n`;
     const watch = new Watch(options);
     try {
       for (;;) {
-        const text = await takeOwnFile(layout, textFor, options, watch, folders);
+        await takeOwnFile(layout, text, options, watch, folders);
         const lock = new TargetLock(layout, text, folders.created, options.heartbeatMs ?? HEARTBEAT_MS);
         let blocked: "clear" | "yielded";
         try {
@@ -176,16 +164,11 @@ export class TargetLock {
   }
 }
 
-/**
- * Creates our lock file (its text from `textFor`, asked at each try: the folders made for it may change),
- * waiting while a live run holds it; takes over a dead run's, and with it the folders that run made for
- * its lock (`folders.created`: see `inheritMade`). Returns the text written.
- */
-async function takeOwnFile(layout: TargetLayout, textFor: () => Promise<string>, options: LockOptions, watch: Watch, folders: { created: string | undefined }): Promise<string> {
+/** Creates our lock file, waiting while a live run holds it; takes over a dead run's. */
+async function takeOwnFile(layout: TargetLayout, text: string, options: LockOptions, watch: Watch, folders: { created: string | undefined }): Promise<void> {
   let vanished = 0;
   for (;;) {
     options.signal?.throwIfAborted();
-    const text = await textFor();
     ownTexts.add(text); // before the file exists, so no other waiter here can mistake it for a dead process's
     let created: CreateResult = "exists";
     try {
@@ -193,7 +176,7 @@ async function takeOwnFile(layout: TargetLayout, textFor: () => Promise<string>,
     } finally {
       if (created !== "created") ownTexts.delete(text);
     }
-    if (created === "created") return text;
+    if (created === "created") return;
     if (created === "no-folder") {
       // The run we waited for created the folder and removed it again when it finished: make it again.
       if (++vanished > MAX_FOLDER_RETRIES) {
@@ -206,10 +189,7 @@ async function takeOwnFile(layout: TargetLayout, textFor: () => Promise<string>,
     }
     const holder = await readHolder(layout.lock);
     if (holder === undefined) continue; // released meanwhile: try again at once
-    if (await takeOverIfGone(layout, holder, options, watch)) {
-      folders.created = await inheritMade(layout.home, holder.owner?.made, folders.created);
-      continue;
-    }
+    if (await takeOverIfGone(layout, holder, options, watch)) continue;
     await waitFor({ holder, file: layout.lock, layout, relation: "self" }, options, watch);
   }
 }
@@ -308,42 +288,6 @@ function staleReason(holder: Holder, watch: Watch, file: string): string | undef
   // now: a live mpip refreshes its lock, so one not refreshed for long is left.
   if (owner.start === undefined && unchanged >= limit) return `its pid is running, but it has not refreshed the lock for ${seconds} s`;
   return undefined;
-}
-
-type MadeFolder = NonNullable<LockOwner["made"]>[number];
-
-/** `folder` and its ancestors up to `createdTop` (none without it), each with its device and inode. */
-async function identify(folder: string, createdTop: string | undefined): Promise<MadeFolder[]> {
-  const made: MadeFolder[] = [];
-  if (createdTop === undefined) return made;
-  for (let dir = folder; dir.length >= createdTop.length; dir = path.dirname(dir)) {
-    const info = await lstat(dir).catch(() => undefined);
-    if (info === undefined || !info.isDirectory()) break;
-    made.push({ path: dir, dev: info.dev, ino: info.ino });
-    if (dir === createdTop || path.dirname(dir) === dir) break;
-  }
-  return made;
-}
-
-/**
- * The topmost folder to remove, if left empty, at the end of this run: `current` (what this run created),
- * or higher, what a run that is gone made for the same lock (`made`, from its lock file) and did not live
- * to remove, a `kill -9` say. Only folders that are `home` and its ancestors, unbroken from `home` up, and
- * are still the very folders it made (same device and inode, so not one a person made again since) are
- * taken; whatever its lock file says of any other path is passed over.
- */
-async function inheritMade(home: string, made: readonly MadeFolder[] | undefined, current: string | undefined): Promise<string | undefined> {
-  if (made === undefined || made.length === 0) return current;
-  let top: string | undefined;
-  for (let dir = home; ; dir = path.dirname(dir)) {
-    const said = made.find((item) => item.path === dir);
-    const info = said === undefined ? undefined : await lstat(dir).catch(() => undefined);
-    if (said === undefined || info === undefined || !info.isDirectory() || info.dev !== said.dev || info.ino !== said.ino) break;
-    top = dir;
-    if (path.dirname(dir) === dir) break;
-  }
-  if (top === undefined) return current;
-  return current === undefined || top.length < current.length ? top : current;
 }
 
 /** Removes `folder` and its ancestors up to `createdTop` (the folders this run created), while they are empty. */

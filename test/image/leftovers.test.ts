@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { chmod, mkdir, readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -16,7 +16,6 @@ import { processStart } from "../../src/image/processes.js";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { startMpip, until } from "../helpers/process.js";
 import { buildSdist, sdistFilename } from "../helpers/sdist.js";
-import { startIndexServer } from "../helpers/index-server.js";
 import { budget } from "../helpers/budget.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -97,95 +96,6 @@ describe("what a killed run leaves", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.ok(alive(pid), "the process the record named is still running");
     assert.deepEqual((await readdir(parent)).sort(), ["img"]);
-  });
-
-  test("kill -9 while creating a nested new target (-p a/b/c): the next run removes the parents it made once they are left empty", async () => {
-    const server = await startIndexServer();
-    try {
-      await server.addSdist({ name: "stalled", version: "1.0", files: { "stalled.py": "S = 1\n" } });
-      server.fault((request) => request.path.endsWith(".tar.gz"), { type: "stall" });
-      for (const next of ["fails", "succeeds", "is killed too"] as const) {
-        const parent = path.join(work.dir, `case-${++counter}`);
-        await mkdir(parent);
-        const target = path.join(parent, "a", "b", "c");
-        const killed = async () => {
-          const running = startMpip(["install", "-i", server.url, "-p", target, "stalled"]);
-          // Killed while it fetches: its lock and staging folder are in `a/b`, which it made.
-          assert.ok(await until(async () => (await readdir(path.join(parent, "a", "b")).catch(() => [])).some((name) => name.includes("staging")), running), "the run got as far as its staging folder");
-          running.child.kill("SIGKILL");
-          await running.exited;
-          assert.deepEqual(await readdir(path.join(parent, "a")), ["b"]);
-        };
-        await killed();
-        if (next === "is killed too") await killed(); // the second run took the folders over; so does the third
-        const result = await runMpip(next === "succeeds" ? install(target) : ["install", "--no-index", "-f", sdists, "-p", target, "no-such-package"]);
-        assert.equal(result.code, next === "succeeds" ? 0 : 1, result.stderr);
-        assert.match(result.stderr, /Took over the lock on `.*c` left by an mpip that did not finish/);
-        if (next === "succeeds") {
-          assert.deepEqual(Object.keys(await snapshot(target)).filter((file) => !file.includes(".dist-info")).sort(), ["left_pkg/", "left_pkg/__init__.py", "left_pkg/more.py"]);
-          assert.deepEqual(await readdir(path.join(parent, "a", "b")), ["c"]);
-        } else {
-          assert.deepEqual(await readdir(parent), [], "the disk is as it was before the first run");
-        }
-      }
-    } finally {
-      await server.close();
-    }
-  });
-
-  test("kill -9 in the commit into a nested new target: the next run rolls the commit back and removes the parents it made", async () => {
-    const parent = path.join(work.dir, `case-${++counter}`);
-    await mkdir(parent);
-    const target = path.join(parent, "a", "b", "c");
-    const running = startMpip(install(target), { env: { MPIP_TEST_COMMIT_GATE: path.join(work.dir, "never-opened") } });
-    assert.ok(await until(async () => (await readdir(path.join(parent, "a", "b")).catch(() => [])).some((name) => name.includes("journal")), running), "the commit started");
-    running.child.kill("SIGKILL");
-    await running.exited;
-    const result = await runMpip(["install", "--no-index", "-f", sdists, "-p", target, "no-such-package"]);
-    assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stderr, /rolled that install back/);
-    assert.deepEqual(await readdir(parent), [], "the disk is as it was before the first run");
-  });
-
-  test("folders a killed run made are removed only while empty, and only if they are still those folders: never what its lock file names otherwise", async () => {
-    // A file of the user's put into `a/` after the kill keeps `a/`; `a/b/` (empty) goes.
-    const server = await startIndexServer();
-    const parent = path.join(work.dir, `case-${++counter}`);
-    await mkdir(parent);
-    const target = path.join(parent, "a", "b", "c");
-    try {
-      await server.addSdist({ name: "stalled", version: "1.0", files: { "stalled.py": "S = 1\n" } });
-      server.fault((request) => request.path.endsWith(".tar.gz"), { type: "stall" });
-      const running = startMpip(["install", "-i", server.url, "-p", target, "stalled"]);
-      assert.ok(await until(async () => (await readdir(path.join(parent, "a", "b")).catch(() => [])).some((name) => name.includes("staging")), running));
-      running.child.kill("SIGKILL");
-      await running.exited;
-    } finally {
-      await server.close();
-    }
-    await writeFile(path.join(parent, "a", "notes.txt"), "mine\n");
-    assert.equal((await runMpip(["install", "--no-index", "-f", sdists, "-p", target, "no-such-package"])).code, 1);
-    assert.deepEqual(await readdir(parent), ["a"]);
-    assert.deepEqual(await readdir(path.join(parent, "a")), ["notes.txt"]);
-
-    // A lock file (forged, or from a run whose folders were removed and made again by hand) naming folders
-    // that are not the ones there now (another inode), or paths that are no parent of the target: all stay.
-    const planted = path.join(work.dir, `case-${++counter}`);
-    const other = path.join(work.dir, `case-${++counter}`);
-    await mkdir(path.join(planted, "x", "y"), { recursive: true });
-    await mkdir(other);
-    const info = await stat(path.join(planted, "x", "y"));
-    const forged = path.join(planted, "x", "y", "z");
-    await writeFile(besideLayout(forged).lock, JSON.stringify({
-      pid: 999_999_999, hostname: os.hostname(), since: "2099-01-01T00:00:00.000Z", id: "x",
-      made: [{ path: path.join(planted, "x", "y"), dev: info.dev, ino: info.ino + 1 }, { path: path.join(planted, "x"), dev: info.dev, ino: info.ino }, { path: other, dev: info.dev, ino: (await stat(other)).ino }],
-    }));
-    const result = await runMpip(["install", "--no-index", "-f", sdists, "-p", forged, "no-such-package"]);
-    assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stderr, /Took over the lock/);
-    assert.deepEqual(await readdir(path.join(planted, "x")), ["y"]);
-    assert.deepEqual(await readdir(path.join(planted, "x", "y")), []);
-    assert.deepEqual(await readdir(other), []);
   });
 
   test("a lock take-over guard left by a kill is removed", async () => {
