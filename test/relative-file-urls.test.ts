@@ -41,6 +41,20 @@ describe("relative file: URLs", () => {
     assert.ok((await listFiles(fromCommandLine)).includes("rel_pkg.py"));
   });
 
+  test("`name @ file:FILE` with no slash (a file in the current folder, named for no project or for its own) is the URL, not a path", async () => {
+    for (const spec of ["forge @ file:v2.tar.gz", "forge@file:v2.tar.gz", "forge @file:v2.tar.gz", "forge[extra] @ file:v2.tar.gz"]) {
+      const into = target();
+      const result = await runMpip(["install", "--no-index", "-p", into, spec], { cwd: path.join(work.dir, "dist") });
+      assert.equal(result.code, 0, `${spec}: ${result.stderr}`);
+      assert.ok((await listFiles(into)).includes("forge.py"), spec);
+    }
+    await writeFile(path.join(work.dir, "dist", "one.txt"), "rel-lib @ file:rel_lib-1.0.tar.gz\n");
+    const into = target();
+    const fromFile = await runMpip(["install", "--no-index", "-p", into, "-r", "one.txt"], { cwd: path.join(work.dir, "dist") });
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.ok((await listFiles(into)).includes("rel_lib.py"));
+  });
+
   test("a hash on one is checked: a mismatch fails the install and leaves the target unchanged", async () => {
     const into = target();
     await mkdir(into, { recursive: true });

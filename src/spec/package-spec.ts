@@ -439,6 +439,8 @@ function statKind(full: string, shown: string | undefined, from?: { typed: strin
 /** Whether a spec names a local path (classify's rule, after shorthands and URLs): touches no file. */
 export function looksLikePath(text: string): boolean {
   if (text === "." || text === ".." || text.startsWith("~")) return true;
+  // `name @ scheme:...` (`foo @ file:weird.tar.gz`, a relative file: URL with no slash) names its project.
+  if (/^[A-Za-z0-9._-]+\s*(\[[^\]]*\]\s*)?@\s*[A-Za-z][A-Za-z0-9+.-]*:/.test(text)) return false;
   // A requirement with a URL (`name @ https://...`, even a malformed one such as `name==1.0 @ URL`) is no path.
   if (text.includes("/") || text.includes(path.sep)) return !/^[A-Za-z0-9._-]+\s*(\[[^\]]*\]\s*)?@/.test(text) && !/^[^\s/]+\s*@\s*[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text);
   return SDIST_SUFFIX.test(text) || MODULE_SUFFIX.test(text) || /\.json$/i.test(text);
