@@ -70,6 +70,26 @@ describe("hash fragments of every algorithm pip takes", () => {
     }
   });
 
+  test("sha384 and sha512 verify a file as sha256 does (no warning; --require-hashes takes them); md5, sha1 and sha224 are checked but said to be weak, and --require-hashes refuses them", async () => {
+    for (const algorithm of ALGORITHMS) {
+      const specs = [`${server.url}/frag_lib-1.0.tar.gz#${algorithm}=${digest(algorithm, archive)}`, `${server.url}/fragmod.py#${algorithm}=${digest(algorithm, MODULE)}`];
+      const plain = await runMpip(["install", "--no-index", "--no-cache", "-p", target(), ...specs]);
+      assert.equal(plain.code, 0, `${algorithm}: ${plain.stderr}`);
+      const strong = ["sha256", "sha384", "sha512"].includes(algorithm);
+      assert.doesNotMatch(plain.stderr, /is not verified/, algorithm);
+      if (strong) assert.doesNotMatch(plain.stderr, /warning/, `${algorithm}: ${plain.stderr}`);
+      else assert.equal(plain.stderr.match(new RegExp(`is verified only by \`#${algorithm}=\`, which is checked but is not a hash --require-hashes accepts \\(sha256, sha384 or sha512, as pip\\)`, "g"))?.length, 2, `${algorithm}: ${plain.stderr}`);
+      const into = target();
+      const required = await runMpip(["install", "--no-index", "--no-cache", "--require-hashes", "-p", into, ...specs]);
+      assert.equal(required.code, strong ? 0 : 1, `${algorithm}: ${required.stderr}`);
+      if (!strong) {
+        assert.match(required.stderr, new RegExp(`cannot be verified: its URL gives only \`#${algorithm}=\``), algorithm);
+        assert.match(required.stderr, /hint: give the file's sha256 instead/, algorithm);
+        assert.deepEqual(await snapshot(into), {}, algorithm);
+      }
+    }
+  });
+
   test("a mismatching one fails the install, naming the algorithm, and leaves the target unchanged", async () => {
     for (const algorithm of ALGORITHMS) {
       const wrong = digest(algorithm, "other bytes");

@@ -9,7 +9,10 @@
 import { MpipError } from "../errors.js";
 import { redactUrl } from "../http.js";
 import { isFileUrl } from "../http/file-url.js";
-import type { Location } from "../sources/types.js";
+import type { Location, UrlDigest } from "../sources/types.js";
+
+/** The digests other than sha256 that verify a file as surely (pip's STRONG_HASHES). */
+const STRONG_DIGESTS: ReadonlySet<UrlDigest["algorithm"]> = new Set(["sha384", "sha512"]);
 import type { PrepareContext } from "./context.js";
 
 /** Why a file has no hash, and what would give it one. */
@@ -24,10 +27,20 @@ export interface MissingHash {
  * Nothing for a local file or one with a hash; otherwise the warning to report for it, or, with
  * `context.requireHashes`, throws MpipError("hash-required"). `label` names the package and file.
  */
-export function missingHashWarnings(file: { location: Location; sha256?: string | undefined }, label: string, missing: MissingHash, context: Pick<PrepareContext, "requireHashes">): string[] {
+export function missingHashWarnings(file: { location: Location; sha256?: string | undefined; digest?: UrlDigest | undefined }, label: string, missing: MissingHash, context: Pick<PrepareContext, "requireHashes">): string[] {
   // A local index's files (`file:` URLs) are local files too.
   if (file.location.type === "local" || isFileUrl(file.location.url) || (file.sha256 !== undefined && file.sha256 !== "")) return [];
+  // A URL's `#sha384=` or `#sha512=` verifies it as surely (pip's hash-checking mode takes both).
+  if (file.digest !== undefined && STRONG_DIGESTS.has(file.digest.algorithm)) return [];
   const where = `${label} from \`${redactUrl(file.location.url)}\``;
+  if (file.digest !== undefined) {
+    // `#md5=`, `#sha1=`, `#sha224=`: checked (fetch.ts), but not a hash pip's hash-checking mode accepts.
+    const weak = `its URL gives only \`#${file.digest.algorithm}=\`, which is checked but is not a hash --require-hashes accepts (sha256, sha384 or sha512, as pip)`;
+    if (context.requireHashes === true) {
+      throw new MpipError("hash-required", `${where} cannot be verified: ${weak}, and --require-hashes is set; nothing was installed`, { hint: "give the file's sha256 instead: `URL#sha256=<hex>` (`sha256sum FILE` prints it)" });
+    }
+    return [`${where} is verified only by ${weak.slice("its URL gives only ".length)}`];
+  }
   if (context.requireHashes === true) {
     throw new MpipError("hash-required", `${where} cannot be verified: ${missing.reason}, and --require-hashes is set; nothing was installed`, { hint: missing.hint });
   }
