@@ -2,9 +2,23 @@
 // a repeatable option's `MPIP_*` variable (cli-options.ts) and the options of a requirements file's line;
 // and writing a word so that a shell reads it back, for the commands mpip's hints offer.
 
-/** `word` as a POSIX shell reads it back: as it is when it holds nothing the shell treats specially, else in single quotes. */
+/**
+ * `word` as a shell reads it back: as it is when it holds nothing the shell treats specially, else in
+ * single quotes; a word with a control character (a newline, an escape) in bash's `$'...'` (`\n`, `\xHH`),
+ * so that the text shown holds no control character and still names the same word (single quotes would
+ * keep the character itself, which output escapes into text that names another).
+ */
 export function shellWord(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  if (!/[\u0000-\u001f\u007f]/.test(word)) return `'${word.replace(/'/g, "'\\''")}'`;
+  const escaped = [...word].map((char) => {
+    const code = char.codePointAt(0)!;
+    if (char === "\\" || char === "'") return `\\${char}`;
+    if (char === "\n") return "\\n";
+    if (char === "\t") return "\\t";
+    return code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, "0")}` : char;
+  });
+  return `$'${escaped.join("")}'`;
 }
 
 /**

@@ -32,8 +32,14 @@ function isSurelyVersion(text: string): boolean {
 }
 /** A bare project name (PEP 508), which a split-off piece would have belonged to. */
 const BARE_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
-/** Ends in an operator or a comma: the piece after it belongs to the same spec. */
-const OPEN_END = /(===|==|!=|~=|<=|>=|<|>|@|,)\s*$/;
+/** Ends in an operator, a comma or a marker's `;`: the piece after it belongs to the same spec. */
+const OPEN_END = /(===|==|!=|~=|<=|>=|<|>|@|,|;)\s*$/;
+
+/** Whether `text` opens more `[` or `(` than it closes (`fmt[`, `fmt; (python_version`): the spec goes on. */
+function unclosed(text: string): boolean {
+  const count = (char: string) => text.split(char).length - 1;
+  return count("[") > count("]") || count("(") > count(")");
+}
 
 /**
  * Looks through the specs typed on the command line, in order, for one the shell split: an argument that
@@ -141,7 +147,7 @@ export function stdoutFilePath(): string | undefined {
 function joined(args: readonly string[], index: number, name: string | undefined): { text: string; pieces: string[] } {
   let text = `${name ?? ""}${args[index]!.trim()}`;
   const pieces = [args[index]!];
-  for (let next = index + 1; next < args.length && (OPEN_END.test(text) || SPEC_TAIL.test(args[next]!)); next++) {
+  for (let next = index + 1; next < args.length && (OPEN_END.test(text) || unclosed(text) || SPEC_TAIL.test(args[next]!)); next++) {
     text += args[next]!.trim();
     pieces.push(args[next]!);
   }

@@ -156,6 +156,9 @@ describe("a spec split by the shell", () => {
     { args: ["fmt", "@1.2"], piece: "@1.2", whole: "fmt@1.2" },
     { args: ["real-lib", "fmt", "~=1.4"], piece: "~=1.4", whole: "fmt~=1.4" },
     { args: ["fmt", "[extra]"], piece: "[extra]", whole: "fmt[extra]" },
+    { args: ["fmt", "[", "extra", "]"], piece: "[", whole: "fmt[extra]" },
+    { args: ["fmt", "==1.0;", 'python_version>"3"'], piece: "==1.0;", whole: 'fmt==1.0;python_version>"3"' },
+    { args: ["fmt", "==1.0", ";", 'python_version>"3"'], piece: "==1.0", whole: 'fmt==1.0;python_version>"3"' },
   ];
   for (const { args, piece, whole } of cases) {
     test(`${args.join(" ")}: exit 2, a hint to quote \`${whole}\` whole`, async () => {
