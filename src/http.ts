@@ -27,7 +27,7 @@ import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, withRetries, type Attempt, type
 import { trustedContext } from "./http/tls.js";
 import { loadUndici, maxHeaderSize, type UndiciParts } from "./http/undici.js";
 import type { Cache } from "./cache/cache.js";
-import { conditionalHeaders, forbidsStoring, validatorsOf, type CachedAnswer } from "./cache/documents.js";
+import { conditionalHeaders, forbidsStoring, storedUrl, validatorsOf, type CachedAnswer } from "./cache/documents.js";
 import { offlineMiss } from "./cache/offline.js";
 import { TeeSink } from "./cache/store.js";
 import { MemorySink, type BodySink } from "./sink.js";
@@ -192,7 +192,7 @@ export class HttpClient {
     }
     const documents = options.cacheByUrl === false ? undefined : this.cache?.documents;
     const cacheKey = documents?.keyFor(start, options.accept);
-    const revalidation: Revalidation | undefined = cacheKey === undefined ? undefined : { key: cacheKey, cached: await documents!.lookup(cacheKey) };
+    const revalidation: Revalidation | undefined = cacheKey === undefined ? undefined : { key: cacheKey, cached: await documents!.lookup(cacheKey, start) };
     if (this.offline) return this.answerOffline(start, options, sink, lease, revalidation, signal);
     // Whether the request was sent again on another connection (sendFresh): once for all its attempts.
     const resend = { spent: false };
@@ -316,13 +316,14 @@ export class HttpClient {
     try {
       for (let hop = 0; ; hop++) {
         const cached = revalidation?.cached;
-        const validators = cached !== undefined && cached.url === current.toString() ? conditionalHeaders(cached) : undefined;
+        // The cache writes a URL without credentials in its query (cache/documents.ts storedUrl): compared so.
+        const validators = cached !== undefined && storedUrl(cached.url) === storedUrl(current) ? conditionalHeaders(cached) : undefined;
         const response = await this.sendFresh(current, options.accept, signal, hop > 0, resend, validators);
         const { statusCode, headers } = response;
         this.connections.answered(current.origin, headers.connection);
         if (statusCode === 304 && validators !== undefined) {
           await response.body.dump();
-          const answer = await this.fromCache(cached!, options, sink, draw);
+          const answer = await this.fromCache({ ...cached!, url: current.toString() }, options, sink, draw);
           if (answer !== undefined) return { ok: true, value: answer };
           // The store lost the body since: forget the answer and ask again, unconditionally.
           draw.refund();

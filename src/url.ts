@@ -24,7 +24,8 @@ export function parseUrl(text: string, base?: string | URL): URL | undefined {
  * …"), or undefined when it is fine (and for any other text: other schemes, relative references). The
  * parser mends what pip (Python's urllib) reads as written: an http(s) URL needs `//` and a host after
  * it (`http:///x`, `http:x` and `https:/x` are not the host `x`); a `file:` URL needs an absolute path
- * (`file:`, `file://` and `file://host` name none; `file:x` is relative, to nothing).
+ * (`file:`, `file://` and `file://host` name none; `file:x` is relative, to nothing), and has no query
+ * (pip would drop it silently, reading another file than the URL says).
  */
 export function urlFormProblem(text: string): string | undefined {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(text)?.[1]?.toLowerCase();
@@ -39,6 +40,8 @@ export function urlFormProblem(text: string): string | undefined {
   if (scheme === "file") {
     const pathPart = rest.startsWith("//") ? rest.slice(2).replace(/^[^/\\]*/, "") : rest;
     if (pathPart === "") return "names no path (write `file:///absolute/path`)";
+    // pip's url_to_path drops a query: the file read would not be the one the URL says. Refused, not dropped.
+    if (/^[^#]*\?/.test(text)) return "has a query (`?...`), which names no file on this machine (remove `?` and what follows)";
     if (!/^[/\\]/.test(pathPart)) return "names a relative path, relative to nothing (write `file:///absolute/path`, or the path itself)";
     return undefined;
   }
@@ -71,4 +74,24 @@ export function encodeSegment(text: string): string {
 export function decodePercent(text: string): string {
   const utf8 = new TextDecoder("utf-8");
   return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => utf8.decode(Buffer.from(run.replace(/%/g, ""), "hex")));
+}
+
+/**
+ * `base` (a URL as given: an index's, a folder's) with `path` (path segments, already percent-encoded,
+ * `/`-separated: `foo/json`, `foo/`, `index.json`) appended to its path, its query kept after them, and
+ * its fragment dropped (none is sent): `http://h/pypi?token=X` + `foo/json` is `http://h/pypi/foo/json?token=X`,
+ * where text joined after the query would have asked `/pypi` with the query `token=X/foo/json`. Slashes
+ * at the end of the base's path are one. Works on the text (no parse): what was written is sent as it was.
+ */
+export function joinUrlPath(base: string, path: string): string {
+  const end = base.search(/[?#]/);
+  const head = end < 0 ? base : base.slice(0, end);
+  const query = end < 0 ? "" : /^\?[^#]*/.exec(base.slice(end))?.[0] ?? "";
+  return `${head.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}${query}`;
+}
+
+/** `url` without the slashes that end its path (before any query or fragment): `http://h/simple/?t=1` is `http://h/simple?t=1`. */
+export function trimPathSlashes(url: string): string {
+  const end = url.search(/[?#]/);
+  return end < 0 ? url.replace(/\/+$/, "") : `${url.slice(0, end).replace(/\/+$/, "")}${url.slice(end)}`;
 }

@@ -50,12 +50,15 @@ test("parseUrl refuses the http, https and file: URLs WHATWG's parser would mend
     ["FILE:?x", /names no path/],
     ["file:x/y", /names a relative path/],
     ["file:../dist/x-1.0.tar.gz", /names a relative path/],
+    ["file:///srv/x-1.0.tar.gz?x=1", /has a query \(`\?\.\.\.`\), which names no file/],
+    ["FILE://localhost/srv/?", /has a query/],
+    ["file:../dist/x-1.0.tar.gz?x=1#sha256=00", /has a query/],
   ];
   for (const [text, problem] of refused) {
     assert.match(urlFormProblem(text) ?? "", problem, text);
     assert.equal(parseUrl(text), undefined, text);
   }
-  for (const text of ["http://h/x", "https://u:p@h:8443/x?q#f", "http://[::1]:80/", "file:///", "file:///srv/x", "file://localhost/srv/x", "file:/srv/x", "ftp:x", "mailto:a@b"]) {
+  for (const text of ["http://h/x", "https://u:p@h:8443/x?q#f", "http://[::1]:80/", "file:///", "file:///srv/x", "file://localhost/srv/x", "file:/srv/x", "file:///srv/x#a?b", "ftp:x", "mailto:a@b"]) {
     assert.equal(urlFormProblem(text), undefined, text);
     assert.ok(parseUrl(text) !== undefined, text);
   }

@@ -7,7 +7,10 @@
 //
 // The key is the URL asked for, with any credentials taken out (the HTTP client never puts them in a
 // URL), and the Accept header (a simple index answers HTML or JSON by it). No header of the request, and
-// so no Authorization, is stored. A 404 or 410 is remembered too (a later index in the list may be the
+// so no Authorization, is stored. The URLs an entry holds (asked for, answered at) are written without
+// credentials (storedUrl): no userinfo, and a query parameter that holds one (`?token=`, `X-Amz-Signature=`:
+// secrets.ts SECRET_QUERY_NAME) with its value as `***`; the key, a hash, is still of the URL with its
+// query as asked, so that two tokens never share an answer. A 404 or 410 is remembered too (a later index in the list may be the
 // one that has the package), so `--offline` can answer it.
 
 import { randomBytes } from "node:crypto";
@@ -18,6 +21,7 @@ import { FolderMaker } from "../image/make-dirs.js";
 import { outOfDescriptors, readSmallFile, readSmallFileSync } from "../local-file.js";
 import { ignoreFailure, renameIntoSync, type StoreEvents } from "./store.js";
 import { sha256Hex } from "../image/fs-ops.js";
+import { SECRET_QUERY_NAME } from "../secrets.js";
 
 /** A remembered answer. `url`: where it was finally answered (after redirects), for relative links. */
 export type CachedAnswer =
@@ -47,8 +51,13 @@ export class DocumentCache {
     return path.join(this.root, key.slice(0, 2), `${key}.json`);
   }
 
-  /** The answer remembered under `key`, marked as used; undefined when there is none or it is unreadable. */
-  async lookup(key: string): Promise<CachedAnswer | undefined> {
+  /**
+   * The answer remembered under `key`, marked as used; undefined when there is none or it is unreadable.
+   * Its `url` is `asked` (the URL the key is of, with any credentials in its query) when it was answered
+   * there, as stored without them (storedUrl). An entry an earlier mpip wrote with credentials in its URLs
+   * is written again without them.
+   */
+  async lookup(key: string, asked?: URL): Promise<CachedAnswer | undefined> {
     const file = this.pathOf(key);
     // Read in blocking calls: each request for a document waits for this look-up before it is sent, and
     // in libuv's queue it waited behind the cache's writes of the answers just received (1-12 ms for each
@@ -69,27 +78,31 @@ export class DocumentCache {
       await unlink(file).catch(() => undefined);
       return undefined;
     }
-    try {
-      const now = new Date();
-      utimesSync(file, now, now);
-    } catch {
-      // Only a mark of use, for `mpip cache clean --older-than`.
+    const requested = requestedOf(read.data.toString("utf8"));
+    if (requested !== undefined && (storedUrl(answer.url) !== answer.url || storedUrl(requested) !== requested)) {
+      await this.remember(key, requested, answer);
+    } else {
+      try {
+        const now = new Date();
+        utimesSync(file, now, now);
+      } catch {
+        // Only a mark of use, for `mpip cache clean --older-than`.
+      }
     }
-    return answer;
+    return asked !== undefined && answer.url === storedUrl(asked) ? { ...answer, url: asked.href } : answer;
   }
 
-  /** Remembers `answer` under `key` (the request's URL is kept, without credentials, for people reading the cache). */
-  async remember(key: string, requested: URL, answer: CachedAnswer): Promise<void> {
+  /**
+   * Remembers `answer` under `key`: the request's URL (kept for people reading the cache) and the answer's
+   * as storedUrl writes them, without credentials.
+   */
+  async remember(key: string, requested: URL | string, answer: CachedAnswer): Promise<void> {
     const file = this.pathOf(key);
     const temporary = `${file}.${process.pid}-${randomBytes(6).toString("hex")}.tmp`;
-    const bare = new URL(requested.href);
-    bare.username = "";
-    bare.password = "";
-    bare.hash = "";
     try {
       // In blocking calls, as the content store writes (store.ts StoreWriter): a few hundred bytes.
       this.folders.makeSync(path.dirname(file));
-      writeFileSync(temporary, `${JSON.stringify({ v: ENTRY_FORMAT, requested: bare.href, ...answer })}\n`, { mode: 0o600, flag: "wx" });
+      writeFileSync(temporary, `${JSON.stringify({ v: ENTRY_FORMAT, requested: storedUrl(requested), ...answer, url: storedUrl(answer.url) })}\n`, { mode: 0o600, flag: "wx" });
       renameIntoSync(temporary, file, this.folders);
     } catch (error) {
       this.folders.forget(path.dirname(file)); // perhaps removed meanwhile: asked for again next time
@@ -102,6 +115,51 @@ export class DocumentCache {
   /** Forgets `key` (the server said `no-store`, or the body it names is gone). */
   async forget(key: string): Promise<void> {
     await unlink(this.pathOf(key)).catch(() => undefined);
+  }
+}
+
+/**
+ * A URL as the cache writes it: without userinfo or fragment, and with the value of each query parameter
+ * whose name says it holds a credential (secrets.ts SECRET_QUERY_NAME: `token`, `access_token`,
+ * `private_token`, `sig`, `X-Amz-Signature`, ...) written `***`; the rest of the query as it was (same
+ * order, same escapes). Text that is no URL is returned with such parameters written so too.
+ */
+export function storedUrl(url: URL | string): string {
+  let text: string;
+  try {
+    const bare = new URL(typeof url === "string" ? url : url.href);
+    bare.username = "";
+    bare.password = "";
+    bare.hash = "";
+    text = bare.href;
+  } catch {
+    text = String(url);
+  }
+  const query = text.indexOf("?");
+  if (query < 0) return text;
+  const parameters = text.slice(query + 1).split("&").map((parameter) => {
+    const equals = parameter.indexOf("=");
+    const name = equals < 0 ? parameter : parameter.slice(0, equals);
+    return equals >= 0 && SECRET_QUERY_NAME.test(decodedName(name)) ? `${name}=***` : parameter;
+  });
+  return `${text.slice(0, query)}?${parameters.join("&")}`;
+}
+
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, " "));
+  } catch {
+    return name;
+  }
+}
+
+/** The `requested` URL of an entry's text, or undefined. */
+function requestedOf(text: string): string | undefined {
+  try {
+    const value = JSON.parse(text) as { requested?: unknown };
+    return typeof value.requested === "string" ? value.requested : undefined;
+  } catch {
+    return undefined;
   }
 }
 

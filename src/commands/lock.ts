@@ -7,7 +7,7 @@ import path from "node:path";
 import { DEFAULT_LOCK_FILE } from "../defaults.js";
 import { MpipError } from "../errors.js";
 import { versionNotFoundHint } from "../spec/shell-split.js";
-import { inputArguments, isLocalSpec, localSpec, packageSource, type LockedPackage } from "../lock/format.js";
+import { inputArguments, packageSource, specInLock, type LockedPackage } from "../lock/format.js";
 import { stripCredentials } from "../lock/from-resolution.js";
 import { Reporter, styled, type Text, type Verbosity } from "../log.js";
 import { jsonDocument, stopwatch } from "../render.js";
@@ -178,7 +178,7 @@ function requirementText(request: Request, lockDir: string): string {
   if (direct === undefined) return request.requirement.text;
   // A URL or a shorthand as given, without credentials; a local path (`source` is it made absolute) relative to the lock.
   // A lock never holds a credential (the source has them as `***`, which would be sent as a login).
-  return isLocalSpec(direct.source) ? localSpec(direct.source, lockDir) : stripCredentials(direct.source);
+  return specInLock(stripCredentials(direct.source), lockDir);
 }
 
 function packageLine(item: LockedPackage): Text {

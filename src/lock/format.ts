@@ -20,12 +20,14 @@
 // (the resolution's, which decides who owns a file two packages ship) is the `install-order` list.
 
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { SourceKind } from "../record/format.js";
 import { fileUrlPath, isFileUrl } from "../http/file-url.js";
 import { isShorthand } from "../sources/git-hosts.js";
 import { splitIndexEntry } from "../sources/index-kind.js";
 import { normalizeName } from "../spec/names.js";
 import type { Location } from "../sources/types.js";
+import { encodeSegment } from "../url.js";
 import { formatKey, keyValue, tableBody, type TomlInline, type TomlValue } from "./toml.js";
 
 export const LOCK_VERSION = "1.0";
@@ -206,7 +208,7 @@ function packageTool(item: LockedPackage, lockDir: string): TomlInline {
     name: item.name === normalizeName(item.name) ? undefined : item.name,
     ref: origin.type === "direct" ? origin.ref : undefined,
     requested: item.requested,
-    spec: origin.type === "direct" ? (isLocalSpec(origin.spec) ? localSpec(origin.spec, lockDir) : origin.spec) : undefined,
+    spec: origin.type === "direct" ? specInLock(origin.spec, lockDir) : undefined,
   };
 }
 
@@ -301,16 +303,56 @@ export function packageSource(item: LockedPackage): string {
   return item.origin.type === "index" ? item.origin.index : item.origin.spec;
 }
 
-/** A spec that is a local path (not an http(s) URL, not a `github:`-style shorthand). */
+/** A spec that is a local path: not a URL (http, https), not PEP 508's `name @ URL` (of any scheme), not a `github:`-style shorthand. */
 export function isLocalSpec(spec: string): boolean {
   return !isShorthand(spec) && !/^https?:\/\//i.test(spec) && !NAMED_URL.test(spec);
 }
 
-/** PEP 508's `name @ https://...`: a URL, named. */
-export const NAMED_URL = /^([A-Za-z0-9._-]+)\s*@\s*(https?:\/\/.*)$/is;
+/**
+ * PEP 508's `name @ URL`: a URL of any scheme, named (`foo @ https://...`, `foo @ file:///...`,
+ * `foo @ file:../dist/v1.tar.gz`). Group 1 is the name, group 2 the URL. Which schemes mpip takes is
+ * values.ts's business (`specProblem`).
+ */
+export const NAMED_URL = /^([A-Za-z0-9._-]+)\s*@\s*([A-Za-z][A-Za-z0-9+.-]*:.*)$/is;
 
 /** A local path as a lock writes a spec: relative to the lock's folder, starting with `./` or `../`. */
 export function localSpec(file: string, lockDir: string): string {
   const relative = relativePath(file, lockDir);
   return relative === "." || relative.startsWith("../") || relative === ".." ? relative : `./${relative}`;
+}
+
+/**
+ * A direct source's spec as a lock writes it (`tool.mpip.spec`, and each of `tool.mpip.requirements`): a
+ * local path relative to the lock's folder (localSpec); `name @ file:///abs/path` as `name @ file:REL`,
+ * REL that path relative to the lock's folder (`./` or `../` first, each segment percent-encoded), which
+ * pip and mpip read as a path relative to where it is read (specFromLock reads it against the lock's
+ * folder); any other (a URL, `name @ https://...`, a shorthand) as it is.
+ */
+export function specInLock(spec: string, lockDir: string): string {
+  if (isLocalSpec(spec)) return localSpec(spec, lockDir);
+  const named = NAMED_URL.exec(spec);
+  const file = named === null ? undefined : fileUrlPath(named[2]!);
+  if (named === null || file === undefined) return spec;
+  return `${named[1]} @ file:${localSpec(file, lockDir).split("/").map(encodeSegment).join("/")}`;
+}
+
+/**
+ * A spec as a lock gives it (`tool.mpip.spec`), made as an install names the source: a local path
+ * absolute (relative ones against `lockDir`); `name @ file:REL` as `name @ file:///abs/path` (REL
+ * percent-decoded, against `lockDir`); any other as it is.
+ */
+export function specFromLock(spec: string, lockDir: string): string {
+  if (isLocalSpec(spec)) return path.isAbsolute(spec) ? path.resolve(spec) : path.resolve(lockDir, ...spec.split("/"));
+  const named = NAMED_URL.exec(spec);
+  const relative = named === null ? undefined : /^file:(?!\/)([^?#]+)$/i.exec(named[2]!)?.[1];
+  if (relative === undefined) return spec;
+  return `${named![1]} @ ${pathToFileURL(path.resolve(lockDir, ...decodeSegment(relative).split("/"))).href}`;
+}
+
+function decodeSegment(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

@@ -25,7 +25,7 @@ import { isMipName, isValidName, normalizeName } from "../spec/names.js";
 import { printable } from "../text.js";
 import { parseUrl } from "../url.js";
 import type { LockBuild, LockedArtifact, LockedOrigin, LockedPackage, LockInputs, Lock, PinnedDest, PinnedFile } from "./format.js";
-import { absoluteInput, isLocalSpec, TOOL } from "./format.js";
+import { absoluteInput, specFromLock, TOOL } from "./format.js";
 import { destProblem, normalizedDest, fileNameProblem, firmwareProblem, indexEntryProblem, pathProblem, specProblem, subdirectoryProblem, urlProblem, versionValueProblem } from "./values.js";
 
 type Table = Record<string, unknown>;
@@ -275,7 +275,7 @@ class LockReader {
     }
     // Named directly: by a URL or shorthand, or by a local path (relative to the lock). Another tool's
     // lock names no spec: the file's URL or path is what a plain install would have been given.
-    if (spec !== undefined) return { type: "direct", spec: isLocalSpec(spec) ? this.localPath(spec) : spec, ...(ref === undefined ? {} : { ref }) };
+    if (spec !== undefined) return { type: "direct", spec: specFromLock(spec, this.lockDir), ...(ref === undefined ? {} : { ref }) };
     const location = artifact.type === "dist" ? artifact.file.location : artifact.type === "package-json" ? artifact.document.location : artifact.type === "module" ? artifact.file.location : undefined;
     const given = artifact.type === "project" ? artifact.path : location === undefined ? "" : location.type === "remote" ? location.url : location.path;
     return { type: "direct", spec: given, ...(ref === undefined ? {} : { ref }) };

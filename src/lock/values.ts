@@ -12,7 +12,7 @@ import { isMpyArch, MPY_ARCHES } from "../mpy/header.js";
 import { expandShorthand, isShorthand, splitRef, type GitHosts } from "../sources/git-hosts.js";
 import { splitIndexEntry } from "../sources/index-kind.js";
 import { printable } from "../text.js";
-import { parseUrl } from "../url.js";
+import { parseUrl, urlFormProblem } from "../url.js";
 import { versionProblem } from "../versions.js";
 import { isLocalSpec, NAMED_URL } from "./format.js";
 
@@ -52,6 +52,15 @@ export function urlProblem(url: string, options: { file?: boolean } = {}): strin
   return `is not an http or https URL${options.file === true ? ", nor a `file:` URL" : ""}`;
 }
 
+/** The `file:` URL of a `name @ file:` spec: relative (`file:../x`) or absolute, with no query (it names a file, not a request) and no white space. */
+function namedFileProblem(url: string): { key: "spec"; problem: string } | undefined {
+  if (CONTROL.test(url) || /[\s\\]/.test(url)) return { key: "spec", problem: "holds a control character, white space or a backslash" };
+  if (url.includes("?")) return { key: "spec", problem: "is a `file:` URL with a query, which names no file" };
+  if (/^file:(?!\/)/i.test(url)) return undefined;
+  const problem = urlFormProblem(url.replace(/#.*$/s, ""));
+  return problem === undefined ? undefined : { key: "spec", problem };
+}
+
 /** A path on this machine (relative to the lock, or absolute): not empty, no control character. Where it may lead is local-files.ts's business. */
 export function pathProblem(text: string): string | undefined {
   if (text === "") return "is empty";
@@ -80,7 +89,7 @@ export function normalizedDest(dest: string): string {
 
 /**
  * A direct source's spec (`tool.mpip.spec`) and the git ref it was fetched at (`tool.mpip.ref`): a URL
- * (http or https, or PEP 508's `name @ URL`), a `github:`/`gitlab:`/`codeberg:` shorthand that expands
+ * (http or https, or PEP 508's `name @ URL`, whose URL may be a `file:` one, relative to the lock or absolute), a `github:`/`gitlab:`/`codeberg:` shorthand that expands
  * to a URL, or a local path; a ref only with a shorthand, one git allows in a ref name, and the spec's own
  * `@ref` when it has one.
  */
@@ -101,6 +110,8 @@ export function specProblem(spec: string, ref: string | undefined, hosts: GitHos
   if (ref !== undefined) return { key: "ref", problem: "is given for a spec that is no `github:`, `gitlab:` or `codeberg:` shorthand, which alone is fetched at a ref" };
   if (isLocalSpec(spec)) return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(spec) && !/^file:/i.test(spec) ? { key: "spec", problem: "is a URL of a scheme mpip does not fetch (http and https only)" } : undefined;
   const url = NAMED_URL.exec(spec)?.[2] ?? spec;
+  // `name @ file:` (a local sdist or project folder, named): relative to the lock (`file:../dist/v1.tar.gz`) or absolute.
+  if (url !== spec && /^file:/i.test(url)) return namedFileProblem(url);
   const problem = urlProblem(url);
   return problem === undefined ? undefined : { key: "spec", problem };
 }

@@ -2,7 +2,7 @@
 // requires and what requires it, and the requirement line that installs it again. Pure logic over the
 // records read by read.ts.
 
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { redactUrl } from "../http.js";
 import { evaluateMarker } from "../spec/markers.js";
 import { isValidName, normalizeName } from "../spec/names.js";
@@ -63,7 +63,8 @@ export type FreezeLine = { ok: true; line: string; note?: string } | { ok: false
 
 /**
  * The requirement line `mpip install -r` installs this distribution again from: mpip.json's `spec` for a
- * direct source (for a local path, direct_url.json's absolute `file:` path first), else a PEP 610 URL (`#sha256=` added when
+ * direct source (for a local path, direct_url.json's absolute `file:` path first: the path alone, or
+ * `name @ file:///...` for an sdist whose file name does not say the project, which the path would not install), else a PEP 610 URL (`#sha256=` added when
  * its archive hash is known), else `name==version` (`name===version` for a version PEP 440 cannot compare,
  * as mip's `name@version` matches it). A VCS source or an archive mpip does not install (a wheel) is
  * written as `name==version`, with a note saying why.
@@ -74,8 +75,12 @@ export function freezeLine(distribution: Distribution): FreezeLine {
   // A path spec may have been typed relative to a folder long left: PEP 610's file URL is absolute.
   const localPath = directUrl !== undefined && /^file:/i.test(directUrl.url) ? fileUrlPath(directUrl.url) : undefined;
   if (localPath !== undefined && isDirectSpecOf(distribution, "path", localPath) && (origin === undefined || origin.kind === "path")) {
-    if (!NOT_INSTALLABLE.test(localPath)) return { ok: true, line: localPath };
-    return { ok: true, line: pinned, note: notInstallable(distribution, localPath, pinned) };
+    if (NOT_INSTALLABLE.test(localPath)) return { ok: true, line: pinned, note: notInstallable(distribution, localPath, pinned) };
+    // An sdist whose file name does not say the project (`v1.0.tar.gz`, installed as `name @ file:///...`):
+    // the path alone would name no project, `name @ file:///...` does (as pip's freeze writes it).
+    const url = pathToFileURL(localPath).href;
+    if (isValidName(distribution.name) && sdistUrlHidesProject(url, distribution.name)) return { ok: true, line: `${distribution.name} @ ${url}` };
+    return { ok: true, line: localPath };
   }
   if (origin?.spec !== undefined && DIRECT_KINDS.has(origin.kind)) {
     if (isDirectSpecOf(distribution, origin.kind, origin.spec)) return { ok: true, line: origin.kind === "url" ? namedUrl(distribution, withArchiveHash(origin.spec, directUrl)) : origin.spec };
@@ -124,7 +129,7 @@ function namedUrl(distribution: Distribution, line: string): string {
 /**
  * Whether mpip.json's `spec` (hostile input, like every record) installs this distribution from a source
  * of the recorded kind and nothing else: one line with no options (`install -r` would obey them), a URL
- * (`name @ URL` only under this distribution's name), a path, or a shorthand of the forge recorded;
+ * (`name @ URL` only under this distribution's name), a path (or `name @ file:///...` under its name), or a shorthand of the forge recorded;
  * never a bare requirement, which would name a project from an index.
  */
 function isDirectSpecOf(distribution: Distribution, kind: string, spec: string): boolean {
@@ -135,8 +140,12 @@ function isDirectSpecOf(distribution: Distribution, kind: string, spec: string):
       const named = /^([A-Za-z0-9._-]+)\s*@\s*(\S+)$/.exec(spec);
       return named === null ? isUrl(spec) : normalizeName(named[1]!) === distribution.key && isUrl(named[2]!);
     }
-    case "path":
+    case "path": {
+      // `name @ file:///...`, as a local sdist or project folder given so is recorded: only under this distribution's name.
+      const named = /^([A-Za-z0-9._-]+)\s*@\s*(file:\S+)$/i.exec(spec);
+      if (named !== null) return normalizeName(named[1]!) === distribution.key && !named[2]!.includes("?") && fileUrlPath(named[2]!.split("#")[0]!) !== undefined;
       return !/^(github|gitlab|codeberg):/.test(spec) && !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(spec) && looksLikePath(spec);
+    }
     default:
       return spec.startsWith(`${kind}:`) && !/\s/.test(spec);
   }

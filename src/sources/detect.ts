@@ -19,6 +19,7 @@ import { INDEX_PAGES } from "../http/file-url.js";
 import type { SourceKind } from "../record/format.js";
 import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
+import { joinUrlPath } from "../url.js";
 import { FindLinksSource, parseArchiveName } from "./find-links.js";
 import { isTooLarge } from "./metadata.js";
 import { INDEX_KINDS, kindFromUrl, type IndexKind, type IndexLocation } from "./index-kind.js";
@@ -79,12 +80,12 @@ export class IndexSource implements Source {
     const asked = `${this.missing.size === 1 ? "the package" : "every package"} asked for (${names}${this.missing.size > 3 ? ", ..." : ""}) was missing`;
     switch (this.kind) {
       case "simple":
-        return (await missed(`${url}/`, SIMPLE_ACCEPT)) ? `its root page \`${this.label}/\`, where a simple index lists its projects, answered 404, and ${asked}` : undefined;
+        return (await missed(joinUrlPath(url, ""), SIMPLE_ACCEPT)) ? `its root page \`${joinUrlPath(this.label, "")}\`, where a simple index lists its projects, answered 404, and ${asked}` : undefined;
       case "mip":
-        return (await missed(`${url}/index.json`, "application/json")) && (await missed(`${url}/`, "text/html, */*")) ? `it has no \`index.json\` and no root page (both answered 404), and ${asked}` : undefined;
+        return (await missed(joinUrlPath(url, "index.json"), "application/json")) && (await missed(joinUrlPath(url, ""), "text/html, */*")) ? `it has no \`index.json\` and no root page (both answered 404), and ${asked}` : undefined;
       case "pypi":
         if (!this.detected && this.missing.size < 2) return undefined;
-        return (await missed(`${url}/`, "application/json, text/html;q=0.5")) ? `${this.detected ? "it has no `index.json` (v2 index) and no root page (simple index), " : "its root page answered 404, "}and ${asked}` : undefined;
+        return (await missed(joinUrlPath(url, ""), "application/json, text/html;q=0.5")) ? `${this.detected ? "it has no `index.json` (v2 index) and no root page (simple index), " : "its root page answered 404, "}and ${asked}` : undefined;
     }
   }
 
@@ -199,11 +200,11 @@ export async function detectFolderKind(url: string, http: HttpClient, maxMetadat
 /** What the index's own documents tell: `index.json` of a v2 index, or a simple index's root page. */
 async function probeKind(url: string, http: HttpClient, maxMetadataBytes: number): Promise<Detected | undefined> {
   // index.json is read whole, as the v2 source would read it (a document over the limit is an error there too).
-  const index = await probe(`${url}/index.json`, "application/json", http, maxMetadataBytes);
+  const index = await probe(joinUrlPath(url, "index.json"), "application/json", http, maxMetadataBytes);
   // Too large to read: most likely a big v2 index; its source reads it again and says it is over the limit.
   if (index === "too-large") return { kind: "mip" };
   if (index?.status === "ok" && isMipIndex(index.body)) return { kind: "mip", indexJson: { url: index.url, body: index.body } };
-  const root = await probe(`${url}/`, SIMPLE_ACCEPT, http, ROOT_PROBE_BYTES);
+  const root = await probe(joinUrlPath(url, ""), SIMPLE_ACCEPT, http, ROOT_PROBE_BYTES);
   // A root page too large to read is a list of every project: PyPI's own simple index is tens of MiB.
   if (root === "too-large") return { kind: "simple" };
   if (root?.status === "ok" && looksLikeSimpleRoot(root.contentType, root.body)) return { kind: "simple" };

@@ -12,7 +12,7 @@ import { EXAMPLE_USERINFO } from "../secrets.js";
 import { printable } from "../text.js";
 import { redactUrl } from "../http.js";
 import { fileUrlPath, folderFileUrl } from "../http/file-url.js";
-import { parseUrl, urlFormProblem } from "../url.js";
+import { parseUrl, trimPathSlashes, urlFormProblem } from "../url.js";
 
 export type IndexKind = "mip" | "pypi" | "simple";
 
@@ -59,7 +59,7 @@ export function parseIndexLocation(text: string, cwd: string = process.cwd(), op
   const { prefix, rest } = splitIndexEntry(text);
   const kind = prefix === "" ? {} : { kind: prefix.slice(0, -1).toLowerCase() as IndexKind };
   if (/^https?:/i.test(rest)) {
-    const url = rest.replace(/\/+$/, "");
+    const url = trimPathSlashes(rest);
     const protocol = parseUrl(url)?.protocol;
     if (protocol === "http:" || protocol === "https:") return { url, ...kind };
     const problem = urlFormProblem(url);

@@ -13,7 +13,7 @@ import { redactUrl } from "../http.js";
 import { isMipName, normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
 import { closeNames, closeNamesNote, editDistanceWithin, printable } from "../text.js";
-import { encodeSegment, parseUrl } from "../url.js";
+import { encodeSegment, joinUrlPath, parseUrl, trimPathSlashes } from "../url.js";
 import { isPep440Version } from "../versions.js";
 import { badField, describeDocument, jsonObject, MAX_METADATA_BYTES, parseDocument, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
 import type { Artifact, LookupOptions, ProjectListing, Source } from "./types.js";
@@ -66,7 +66,7 @@ export class MipV2Source implements Source {
     if (!/^(py|[0-9]{1,3})$/.test(options.flavor)) {
       throw new MpipError("usage", `\`${printable(options.flavor, 40)}\` is not a micropython-lib index flavor`, { hint: "use `py` for sources or an .mpy major version such as `6`" });
     }
-    this.base = baseUrl.replace(/\/+$/, "");
+    this.base = trimPathSlashes(baseUrl);
     this.label = redactUrl(this.base);
     this.flavor = options.flavor;
     this.maxBytes = options.maxMetadataBytes ?? MAX_METADATA_BYTES;
@@ -136,7 +136,7 @@ export class MipV2Source implements Source {
   }
 
   private async fetchIndex(): Promise<Index> {
-    const url = `${this.base}/index.json`;
+    const url = joinUrlPath(this.base, "index.json");
     const response = this.prefetched === undefined ? await this.get(url) : { status: "ok" as const, ...this.prefetched };
     if (response.status === "not-found") return { status: "absent" };
     const origin = { url: response.url, index: this.label };
@@ -180,7 +180,7 @@ export class MipV2Source implements Source {
   }
 
   private documentUrl(name: string, version: string): string {
-    return `${this.base}/package/${this.flavor}/${encodeSegment(name)}/${encodeSegment(version)}.json`;
+    return joinUrlPath(this.base, `package/${this.flavor}/${encodeSegment(name)}/${encodeSegment(version)}.json`);
   }
 
   private artifact(name: string, version: string): Artifact {
@@ -246,7 +246,7 @@ export function hashedFileUrl(base: string, shortHash: string): string {
       hint: "the package document is malformed; report it to the index's maintainers or use another index",
     });
   }
-  return `${base.replace(/\/+$/, "")}/file/${shortHash.slice(0, 2)}/${shortHash}`;
+  return joinUrlPath(base, `file/${shortHash.slice(0, 2)}/${shortHash}`);
 }
 
 function describeFlavor(flavor: string): string {

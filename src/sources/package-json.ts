@@ -10,7 +10,7 @@ import { CaseIndex, describeClash, sameName, type Clash } from "../archive/case-
 import { checkEntryPath, isInside } from "../archive/entry-path.js";
 import { MpipError } from "../errors.js";
 import { printable } from "../text.js";
-import { isWellFormed, parseUrl } from "../url.js";
+import { isWellFormed, joinUrlPath, parseUrl } from "../url.js";
 import { isShorthand, refFor, rewriteShorthand, splitRef, type GitHosts, type RepoRef } from "./git-hosts.js";
 import { isMipName } from "../spec/names.js";
 import { throughGitData } from "./local-root.js";
@@ -286,7 +286,7 @@ function hashedFile(doc: PackageDocument, dest: string, sha256: string, index: n
       hint: "add a micropython-lib v2 index (such as https://micropython.org/pi/v2) to the indexes, as mip fetches such files from its index",
     });
   }
-  return { type: "remote", url: `${base.replace(/\/+$/, "")}/file/${sha256.slice(0, 2)}/${sha256}` };
+  return { type: "remote", url: joinUrlPath(base, `file/${sha256.slice(0, 2)}/${sha256}`) };
 }
 
 function entryLocation(doc: PackageDocument, url: string, field: string, context: PlanContext): Location {

@@ -7,7 +7,7 @@ import { redactUrl } from "../http.js";
 import { isValidName, normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
-import { encodeSegment } from "../url.js";
+import { encodeSegment, joinUrlPath, trimPathSlashes } from "../url.js";
 import { isPep440Version } from "../versions.js";
 import { isFileUrl } from "../http/file-url.js";
 import { badField, outsideLocalIndexHint, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveLink, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
@@ -44,7 +44,7 @@ export class PypiJsonSource implements Source {
   private readonly maxBytes: number;
 
   constructor(indexUrl: string, private readonly http: HttpClient, options: PypiJsonOptions = {}) {
-    this.base = indexUrl.replace(/\/+$/, "");
+    this.base = trimPathSlashes(indexUrl);
     this.label = redactUrl(this.base);
     this.maxBytes = options.maxMetadataBytes ?? MAX_METADATA_BYTES;
   }
@@ -56,11 +56,11 @@ export class PypiJsonSource implements Source {
     // use), then, if that is not there, by the PEP 503 name (PyPI answers any spelling; a static index
     // always has that one), so that `Foo_Bar` finds the project `foo-bar` wherever it is served.
     let name = encodeSegment(requirement.name);
-    let project = await this.fetchDocument(`${this.base}/${name}/json`, options.signal);
+    let project = await this.fetchDocument(joinUrlPath(this.base, `${name}/json`), options.signal);
     const normalized = encodeSegment(normalizeName(requirement.name));
     if (project === undefined && normalized !== name) {
       name = normalized;
-      project = await this.fetchDocument(`${this.base}/${name}/json`, options.signal);
+      project = await this.fetchDocument(joinUrlPath(this.base, `${name}/json`), options.signal);
     }
     if (project === undefined) return undefined;
     const releases = new Map<string, Artifact[]>();
@@ -84,7 +84,7 @@ export class PypiJsonSource implements Source {
     const version = pinned ?? project.doc.info.version;
     if (version === undefined || version === null) throw badField(project.origin, "info.version", "is missing, and there is no `releases` to choose from");
     if (!isPep440Version(version)) throw badField(project.origin, "info.version", `is not a valid version (PEP 440): \`${printable(version, 60)}\``);
-    const release = await this.fetchDocument(`${this.base}/${name}/${encodeSegment(version)}/json`, options.signal);
+    const release = await this.fetchDocument(joinUrlPath(this.base, `${name}/${encodeSegment(version)}/json`), options.signal);
     if (release !== undefined) releases.set(version, release.doc.urls.map((file, index) => dist(toDistFile(file, release.origin, `urls[${index}]`))));
     return { name: displayName, source: this.label, releases };
   }

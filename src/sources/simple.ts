@@ -10,7 +10,7 @@ import { redactUrl } from "../http.js";
 import { isValidName, normalizeName } from "../spec/names.js";
 import type { Requirement } from "../spec/requirement.js";
 import { printable } from "../text.js";
-import { encodeSegment, parseUrl } from "../url.js";
+import { encodeSegment, joinUrlPath, parseUrl, trimPathSlashes } from "../url.js";
 import { parseArchiveName } from "./find-links.js";
 import { isFileUrl } from "../http/file-url.js";
 import { badField, outsideLocalIndexHint, describeDocument, downloadUrl, jsonObject, MAX_METADATA_BYTES, parseDocument, plainFilename, projectName, resolveLink, tooLarge, type DocumentOrigin, isTooLarge } from "./metadata.js";
@@ -109,7 +109,7 @@ export class SimpleSource implements Source {
   private readonly maxBytes: number;
 
   constructor(indexUrl: string, private readonly http: HttpClient, options: SimpleOptions = {}) {
-    this.base = indexUrl.replace(/\/+$/, "");
+    this.base = trimPathSlashes(indexUrl);
     this.label = redactUrl(this.base);
     this.maxBytes = options.maxMetadataBytes ?? MAX_METADATA_BYTES;
   }
@@ -117,7 +117,7 @@ export class SimpleSource implements Source {
   async lookup(requirement: Requirement, options: LookupOptions = {}): Promise<ProjectListing | undefined> {
     // PEP 503 names are PEP 508's: one that only a micropython-lib index can have (`__future__`) is not asked.
     if (!isValidName(requirement.name)) return undefined;
-    const url = `${this.base}/${encodeSegment(normalizeName(requirement.name))}/`;
+    const url = joinUrlPath(this.base, `${encodeSegment(normalizeName(requirement.name))}/`);
     const response = await this.http.get(url, { accept: SIMPLE_ACCEPT, maxBytes: this.maxBytes, ...(options.signal === undefined ? {} : { signal: options.signal }) }).catch((error: unknown) => {
       throw isTooLarge(error, this.maxBytes) ? tooLarge({ url, index: this.label }, this.maxBytes) : error;
     });

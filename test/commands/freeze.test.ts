@@ -103,6 +103,43 @@ describe("mpip freeze", () => {
     assert.equal(await readFile(path.join(again, "url_lib.py"), "utf8"), "VERSION = '1.5'\n");
   });
 
+  test("a local sdist whose file name does not say the project, installed as `name @ file:`, is written as `name @ file:///...`, as is a folder whose path is no plain line (` #`); a file named for its project by path; each installs again", async () => {
+    const odd = path.join(work.dir, "odd place #1");
+    await mkdir(path.join(odd, "proj dir"), { recursive: true });
+    await writeFile(path.join(odd, "weird.tar.gz"), await buildSdist({ name: "Weird_Lib", version: "3.1", files: { "weird_lib.py": "W = 31\n" } }));
+    await writeFile(path.join(odd, "v2.tar.gz"), await buildSdist({ name: "tag-lib", version: "2.0", files: { "tag_lib.py": "T = 2\n" } }));
+    await writeFile(path.join(odd, "proj dir", "pyproject.toml"), '[project]\nname = "folder-proj"\nversion = "0.5"\n');
+    await writeFile(path.join(odd, "proj dir", "folder_proj.py"), "F = 5\n");
+    const url = (file: string) => pathToFileURL(path.join(odd, file)).href;
+    const image = path.join(work.dir, "image-named-file");
+    const installed = await runMpip(["install", "--no-index", "-p", image, `Weird_Lib @ ${url("weird.tar.gz")}`, `tag-lib @ ${url("v2.tar.gz")}`, `folder-proj @ ${url("proj dir")}`, `local-lib @ ${pathToFileURL(path.join(work.dir, "dist", "local_lib-0.9.tar.gz")).href}`]);
+    assert.equal(installed.code, 0, installed.stderr);
+    const run = await runMpip(["freeze", "-p", image]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, "");
+    assert.deepEqual(run.stdout.split("\n").sort(), ["", `folder-proj @ ${url("proj dir")}`, path.join(work.dir, "dist", "local_lib-0.9.tar.gz"), `Weird_Lib @ ${url("weird.tar.gz")}`, `tag-lib @ ${url("v2.tar.gz")}`].sort());
+    const requirements = path.join(work.dir, "named-file-requirements.txt");
+    await writeFile(requirements, run.stdout);
+    const again = path.join(work.dir, "again-named-file");
+    const install = await runMpip(["install", "--no-index", "-p", again, "-r", requirements]);
+    assert.equal(install.code, 0, install.stderr);
+    for (const [file, text] of [["weird_lib.py", "W = 31\n"], ["tag_lib.py", "T = 2\n"], ["folder_proj.py", "F = 5\n"], ["local_lib.py", "VERSION = '0.9'\n"]]) {
+      assert.equal(await readFile(path.join(again, file!), "utf8"), text);
+    }
+    assert.equal((await runMpip(["freeze", "-p", again])).stdout, run.stdout);
+    // Recorded by mpip.json alone (no direct_url.json, as a hand-copied record may be): its `name @ file:` spec, under its own name only.
+    const bare = path.join(work.dir, "image-named-file-spec");
+    await mkdir(bare);
+    await writeRecordedPackage(bare, { name: "tag-lib", version: "2.0", files: { "tag_lib.py": "T = 2\n" }, installer: "mpip", mpip: { index: null, kind: "path", artifact: "dist", spec: `tag-lib @ ${url("v2.tar.gz")}` } });
+    assert.equal((await runMpip(["freeze", "-p", bare])).stdout, `tag-lib @ ${url("v2.tar.gz")}\n`);
+    const other = path.join(work.dir, "image-named-file-other");
+    await mkdir(other);
+    await writeRecordedPackage(other, { name: "tag-lib", version: "2.0", files: { "tag_lib.py": "T = 2\n" }, installer: "mpip", mpip: { index: null, kind: "path", artifact: "dist", spec: `other-lib @ ${url("v2.tar.gz")}` } });
+    const refused = await runMpip(["freeze", "-p", other]);
+    assert.equal(refused.stdout, "tag-lib==2.0\n");
+    assert.match(refused.stderr, /which is not one \(or names another project/);
+  });
+
   test("a URL mpip installed is written with the sha256 of the file it installed, as pip writes it: installing the line again takes that file or fails", async () => {
     const sdistUrl = `${server.origin}/files/url-lib/1.5/url-lib-1.5.tar.gz`;
     const bytes = Buffer.from(await (await fetch(sdistUrl)).arrayBuffer());
