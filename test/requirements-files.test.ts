@@ -366,9 +366,27 @@ describe("options and variables in files", () => {
       const target = freshTarget();
       const error = await failure(["--no-index", "-f", dir, "-p", target, file], 1, { cwd: dir });
       assert.equal(error.code, "not-found");
-      // The command offered keeps every other word typed.
-      assert.equal(error.hint, `\`${file}\` is a file in this folder: to install what it lists, give it with ${option}: \`mpip install --json --no-index -f ${dir} -p ${target} ${option} ${file}\``);
+      // The command offered keeps every other word typed that can go with the option: `-f` cannot go with
+      // --lock (the lock says where each file is), so it is left out, and the command offered runs.
+      const offered = option === "-r" ? `--json --no-index -f ${dir} -p ${target} -r ${file}` : `--json --no-index -p ${target} --lock ${file}`;
+      const left = option === "-r" ? "" : ` (leaving out \`-f ${dir}\`, which cannot be given with --lock: the lock says what to install and where each file is; a folder holding the lock's files is given with \`-i DIR\`)`;
+      assert.equal(error.hint, `\`${file}\` is a file in this folder: to install what it lists, give it with ${option}${left}: \`mpip install ${offered}\``);
+      if (option === "--lock") {
+        const again = await runMpip(["install", ...offered.split(" ")], { cwd: dir });
+        assert.equal(again.code, 0, again.stderr);
+      }
     }
+  });
+
+  test("a lock named as a package beside other resolving options: the command offered leaves out every one --lock refuses", async () => {
+    const dir = path.join(work.dir, "forgot-lock-option");
+    await writeTree(dir, { "pylock.toml": 'lock-version = "1.0"\ncreated-by = "mpip"\npackages = []\n', "fixtures/.keep": "", "reqs.txt": "" });
+    const target = freshTarget();
+    const typed = ["-Uqp", target, "--no-deps", "--pre", "-ffixtures", "--find-links=fixtures", "-r", "reqs.txt", "-c", "reqs.txt", "--no-index", "pylock.toml"];
+    const error = await failure(typed, 1, { cwd: dir });
+    assert.equal(error.hint, `\`pylock.toml\` is a file in this folder: to install what it lists, give it with --lock (leaving out \`-U\`, \`--no-deps\`, \`--pre\`, \`-f fixtures\`, \`--find-links=fixtures\`, \`-r reqs.txt\`, \`-c reqs.txt\`, which cannot be given with --lock: the lock says what to install and where each file is; a folder holding the lock's files is given with \`-i DIR\`): \`mpip install --json -q -p ${target} --no-index --lock pylock.toml\``);
+    const again = await runMpip(["install", "--json", "-q", "-p", target, "--no-index", "--lock", "pylock.toml"], { cwd: dir });
+    assert.equal(again.code, 0, again.stderr);
   });
 
   test("${VAR} expands from the environment, credentials included; an unset one is a usage error naming it", async () => {
