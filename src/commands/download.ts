@@ -89,7 +89,7 @@ async function checkLockFlags(specs: string[], flags: DownloadFlags, lockFile: s
       hint: "download the lock alone (`mpip download -d DIR --lock pylock.toml`), or change what is locked with `mpip lock` and download that",
     });
   }
-  await checkTypedPaths([lockFile], "file", "given with --lock");
+  await (await import("./sync.js")).checkLockPath(lockFile, "given with --lock");
 }
 
 /**
