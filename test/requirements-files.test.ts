@@ -423,6 +423,33 @@ describe("a requirements file with nothing for MicroPython", () => {
     assert.deepEqual(JSON.parse(json.stdout), { ok: true, target, packages: [], removed: [], warnings: [] });
   });
 
+  test("the marker-skip message names the release markers were evaluated for: --target-version's, --mpy's first, or the default", async () => {
+    const file = path.join(work.dir, "by-release.txt");
+    await writeFile(file, `beacon ; implementation_version >= '1.24'\n`);
+    const cases: Array<[string[], string]> = [
+      [[], "MicroPython 1.27.0 (the current release, which markers see unless --target-version or --mpy names another)"],
+      [["--target-version", "1.22"], "MicroPython 1.22.0 (--target-version 1.22)"],
+      [["--mpy", "6.1"], "MicroPython 1.20.0 (the first release that loads --mpy 6.1)"],
+    ];
+    for (const [options, firmware] of cases) {
+      const result = await runMpip(["install", "--dry-run", "-p", freshTarget(), "-i", server.url, ...options, "-r", file]);
+      if (options.length === 0) {
+        // 1.27.0 meets the marker: nothing skipped.
+        assert.doesNotMatch(result.stderr, /Skipping/);
+        continue;
+      }
+      assert.equal(result.code, 0, result.stderr);
+      const escaped = firmware.replace(/[.()]/g, "\\$&");
+      assert.match(result.stderr, new RegExp(`^Skipping \`beacon ; implementation_version >= '1\\.24'\` \\(\`.*by-release\\.txt\` line 1\\): its marker does not apply to ${escaped}$`, "m"), options.join(" "));
+      assert.match(result.stderr, new RegExp(`^Nothing to install: the marker of every package asked for leaves it out on ${escaped}$`, "m"));
+    }
+    const never = path.join(work.dir, "never.txt");
+    await writeFile(never, `beacon ; sys_platform == 'win32'\n`);
+    const plain = await runMpip(["install", "--dry-run", "-p", freshTarget(), "-i", server.url, "-r", never]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stderr, /its marker does not apply to MicroPython 1\.27\.0 \(the current release, which markers see unless --target-version or --mpy names another\)$/m);
+  });
+
   test("mpip download of such a file: nothing to download, exit 0, no folder made; --json says so; mpip lock locks nothing", async () => {
     const file = path.join(work.dir, "cpython-only-download.txt");
     await writeFile(file, `beacon ; implementation_name == 'cpython'\n`);

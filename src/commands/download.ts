@@ -40,7 +40,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
         const report: DownloadReport = { dest: path.resolve(flags.dest), flavor, packages: [], written: [], unchanged: [], warnings: [] };
         writeStandard("stdout", `${jsonDocument({ ok: true, ...report })}\n`);
       }
-      reporter.info("Nothing to download: the marker of every package asked for leaves it out on MicroPython");
+      reporter.info(`Nothing to download: the marker of every package asked for leaves it out on ${gathered.markersFor}`);
       return EXIT_OK;
     }
     if (gathered.requests.length === 0 && flags.lock === undefined) {
@@ -75,7 +75,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
 }
 
 /** What a download of a lock gathers from the command line: nothing, the lock says what to fetch. */
-const NOTHING_GATHERED: Gathered = { requests: [], constraints: [], input: { requirements: [], constraints: [], indexChanges: [], findLinks: [] }, skipped: 0 };
+const NOTHING_GATHERED: Gathered = { requests: [], constraints: [], input: { requirements: [], constraints: [], indexChanges: [], findLinks: [] }, skipped: 0, markersFor: "MicroPython" };
 
 /**
  * Beside `--lock`, what would resolve a download (packages, -r, -c, --no-deps, --pre, -f) typed on the
