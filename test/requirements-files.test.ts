@@ -378,6 +378,31 @@ describe("options and variables in files", () => {
     }
   });
 
+  test("a source or a version written the way PEP 508 does not read: the same hint on a -r line as typed whole on the command line", async () => {
+    const dir = path.join(work.dir, "malformed-sources");
+    await writeTree(dir, { "fixtures/.keep": "" });
+    const cases: Array<[string, RegExp, string]> = [
+      ["mpip-demo-fmt 1.0", /invalid requirement `mpip-demo-fmt 1\.0`: expected a version specifier/, "write name and version as one: `mpip-demo-fmt==1.0` (or mip's `mpip-demo-fmt@1.0`)"],
+      ["lamp @ 2.1", /expected a URL after `@`, found `2\.1`/, "write name and version as one: `lamp==2.1` (or mip's `lamp@2.1`)"],
+      ["lamp @ fixtures/lamp-1.0.tar.gz", /expected a URL after `@`, found `fixtures\/lamp-1\.0\.tar\.gz`/, "after `@` comes a URL (PEP 508): for a file or folder on this machine write `lamp @ file:fixtures/lamp-1.0.tar.gz` (a relative path, from the current folder), or give the path alone: `fixtures/lamp-1.0.tar.gz`"],
+      ["lamp @ file://../fixtures/lamp-1.0.tar.gz", /`file:\/\/\.\.\/fixtures\/lamp-1\.0\.tar\.gz` is not a `file:` URL of a path on this machine: it names the host `\.\.` \(in a `file:\/\/` URL a host comes after the `\/\/`\), so the relative path `\.\.\/fixtures\/lamp-1\.0\.tar\.gz` is not read as one$/, "for a path relative to the current folder write `file:../fixtures/lamp-1.0.tar.gz` (no `//`), or the path itself: `../fixtures/lamp-1.0.tar.gz`; an absolute path is `file:///absolute/path`"],
+      ["lamp @ file://fixtures/lamp-1.0.tar.gz", /names the host `fixtures`/, "for a path relative to the current folder write `file:fixtures/lamp-1.0.tar.gz` (no `//`), or the path itself: `fixtures/lamp-1.0.tar.gz`; an absolute path is `file:///absolute/path`"],
+      ["lamp @ file://files.example.com/lamp-1.0.tar.gz", /names the host `files\.example\.com` .* another machine, whose files mpip does not read$/, "write a file on this machine as `file:///absolute/path`, or give the path itself"],
+    ];
+    for (const [line, message, hint] of cases) {
+      const file = path.join(dir, `req-${++counter}.txt`);
+      await writeFile(file, `${line}\n`);
+      const fromFile = await failure(["--no-index", "-f", dir, "-p", freshTarget(), "-r", file], 2, { cwd: dir });
+      assert.match(fromFile.message, message, line);
+      assert.ok(fromFile.message.startsWith(`\`${file}\` line 1: `), fromFile.message);
+      assert.doesNotMatch(fromFile.message, /File URL host must be/);
+      assert.equal(fromFile.hint, hint, line);
+      const typed = await failure(["--no-index", "-f", dir, "-p", freshTarget(), line], 2, { cwd: dir });
+      assert.match(typed.message, message, line);
+      assert.equal(typed.hint, hint, line);
+    }
+  });
+
   test("a lock named as a package beside other resolving options: the command offered leaves out every one --lock refuses", async () => {
     const dir = path.join(work.dir, "forgot-lock-option");
     await writeTree(dir, { "pylock.toml": 'lock-version = "1.0"\ncreated-by = "mpip"\npackages = []\n', "fixtures/.keep": "", "reqs.txt": "" });
