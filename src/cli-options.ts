@@ -257,3 +257,67 @@ function environmentValue(made: Option, variable: string, raw: string): unknown 
   }
   return words.reduce<unknown>((previous, word) => parse(word, previous), []);
 }
+
+// --- Commands offered back beside a lock -----------------------------------------------------------------
+
+/** install's options that resolve, which `--lock` refuses beside it (commands/sync.ts `lockClash`). */
+const RESOLVING_FLAGS = new Set(["--requirement", "--constraint", "--find-links", "--upgrade", "--no-deps", "--pre"]);
+
+/**
+ * `words` (an install command's arguments after `mpip install`) as `mpip install --lock` takes them: the
+ * resolving options (`-r`, `-c`, `-f` with their values, `-U`, `--no-deps`, `--pre`) and every package
+ * named are left out, as the lock says what to install, and the lock's own `--lock FILE` is kept. A hint
+ * must never offer a command mpip refuses. Options are told apart by install's own declarations
+ * (`installOptions`): `-fDIR`, `--find-links=DIR`, joined short flags (`-Uq`) and `--` are read as commander
+ * reads them. `dropped` lists what was left out, each as typed (`-f fixtures`, `pkg`).
+ */
+export function lockableWords(words: readonly string[]): { words: string[]; dropped: string[] } {
+  const options = installOptions().map(([, made]) => made);
+  const byFlag = new Map<string, Option>();
+  for (const made of options) for (const flag of [made.short, made.long]) if (flag !== undefined) byFlag.set(flag, made);
+  const takesValue = (made: Option) => made.required || made.optional;
+  const kept: string[] = [];
+  const dropped: string[] = [];
+  for (let at = 0; at < words.length; at++) {
+    const word = words[at]!;
+    if (word === "--") {
+      // Everything after is a package named.
+      dropped.push(...words.slice(at + 1));
+      break;
+    }
+    if (word.startsWith("--")) {
+      const flag = word.replace(/=.*$/s, "");
+      const made = byFlag.get(flag);
+      const withValue = made !== undefined && takesValue(made) && !word.includes("=") && at + 1 < words.length;
+      const run = withValue ? [word, words[at + 1]!] : [word];
+      if (withValue) at++;
+      if (made !== undefined && RESOLVING_FLAGS.has(made.long!)) dropped.push(run.join(" "));
+      else kept.push(...run);
+      continue;
+    }
+    if (word.startsWith("-") && word.length > 1) {
+      // Joined short flags: each boolean one is kept or dropped on its own; the first taking a value takes the rest of the word, or the next word.
+      let keptFlags = "";
+      let droppedFlags = "";
+      let valueRun: { flag: string; value: string; resolving: boolean } | undefined;
+      for (let index = 1; index < word.length; index++) {
+        const made = byFlag.get(`-${word[index]!}`);
+        if (made !== undefined && takesValue(made)) {
+          const rest = word.slice(index + 1);
+          const value = rest !== "" ? rest : at + 1 < words.length ? words[++at]! : "";
+          valueRun = { flag: `-${word[index]!}`, value, resolving: RESOLVING_FLAGS.has(made.long!) };
+          break;
+        }
+        if (made !== undefined && RESOLVING_FLAGS.has(made.long!)) droppedFlags += word[index]!;
+        else keptFlags += word[index]!;
+      }
+      if (keptFlags !== "") kept.push(`-${keptFlags}`);
+      if (droppedFlags !== "") dropped.push(`-${droppedFlags}`);
+      if (valueRun?.resolving === true) dropped.push(`${valueRun.flag} ${valueRun.value}`);
+      else if (valueRun !== undefined) kept.push(valueRun.flag, ...(valueRun.value === "" ? [] : [valueRun.value]));
+      continue;
+    }
+    dropped.push(word);
+  }
+  return { words: kept, dropped };
+}

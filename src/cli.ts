@@ -16,6 +16,7 @@ import type { ManifestFlags } from "./commands/manifest.js";
 import type { ShowFlags } from "./commands/show.js";
 import type { UninstallFlags } from "./commands/uninstall.js";
 import { DEFAULT_INDEXES, DEFAULT_LOCK_FILE } from "./defaults.js";
+import { DEFAULT_LIMITS, formatBytes } from "./limits.js";
 import { Reporter } from "./log.js";
 import { jsonFailure } from "./render.js";
 import { collectNonEmpty, EXIT_OK, EXIT_USAGE, nonEmpty, reportFailure, usageError, wantsJson } from "./usage.js";
@@ -182,6 +183,15 @@ export function buildProgram(run: (action: () => Promise<number>) => void, argv?
     "--extra-index-url": "as -i: credentials for the lock's URLs of its origin, or a folder its files may be read from (repeatable)",
     "--force-reinstall": "reinstall every package the lock lists, even those the folder already holds from the same file",
     "--dry-run": "download and verify every file the lock lists, print what would be added, replaced and removed, and change nothing",
+    "--target-version": "the MicroPython release the lock was made for (`mpip lock --target-version`), e.g. 1.22: a lock made for another firmware is refused, and every .mpy installed must load on it (default: sources, as a lock made with neither)",
+    "--mpy": "like --target-version, by .mpy version: 6 (MicroPython 1.19 and later), 6.2 (1.22), 5 (1.12-1.18); the lock's own",
+    "--arch": "the target's native architecture (xtensawin, armv7emsp, ...), as the lock was made with: needed only to accept .mpy files with native code",
+    "--compile": "compile every installed .py to .mpy with mpy-cross (built in as WebAssembly, .mpy 6), as the lock was made with (`mpip lock --compile`): a lock mpip made is installed only as it was made; boot.py and main.py stay source",
+    "--keep-sources": "with --compile, keep the .py files beside the .mpy, as the lock was made with (`mpip lock --compile --keep-sources`)",
+    "--jobs": "how many of the lock's files are downloaded at once",
+    "--no-cache": "neither read nor write the download cache: fetch every file the lock lists",
+    "--offline": "never use the network: every file the lock lists comes from the cache by its sha256 (or from a local folder); one the cache lacks is an error naming it",
+    "--max-metadata-bytes": `the largest package document (a micropython-lib package's .json) a locked package may have (default: ${formatBytes(DEFAULT_LIMITS.maxMetadataBytes)})`,
   };
   const sync = program
     .command("sync")

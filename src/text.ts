@@ -128,3 +128,17 @@ export function plainText(text: Text): string {
   if (text instanceof Styled) return plainText(text.text);
   return (text as readonly Text[]).map(plainText).join("");
 }
+
+/**
+ * For names asked for that no install record has (`show`, `uninstall`): the recorded names a slip of the
+ * keyboard away from each (closeNames, compared after PEP 503 normalization by `normalize`), as a hint
+ * line (`` `fmtt`: did you mean `fmt`? ``), or undefined when none is close.
+ */
+export function closeRecordedNames(missing: readonly string[], recorded: readonly string[], normalize: (name: string) => string): string | undefined {
+  const notes = missing.flatMap((name) => {
+    const wanted = normalize(name);
+    const near = closeNames(wanted, recorded, (candidate) => editDistanceWithin(wanted, normalize(candidate), 2));
+    return near.length === 0 ? [] : [`\`${printable(name, 80)}\`: did you mean ${near.map((candidate) => `\`${printable(candidate, 80)}\``).join(" or ")}?`];
+  });
+  return notes.length === 0 ? undefined : notes.join("; ");
+}

@@ -17,7 +17,7 @@ import { foldedTwins } from "./record/twins.js";
 import { describeDuplicates, existingTarget, readRecordsIn, type Distribution } from "./record/read.js";
 import { parseRequirement } from "./spec/requirement.js";
 import { normalizeName } from "./spec/names.js";
-import { printable } from "./text.js";
+import { closeRecordedNames, printable } from "./text.js";
 import { shellWord } from "./shell-words.js";
 
 export interface UninstallOptions {
@@ -86,10 +86,13 @@ export async function uninstall(options: UninstallOptions): Promise<UninstallRep
       // The error names them all: a warning per name before it would say the same thing twice.
       const names = options.names.map((name) => `\`${printable(name)}\``);
       throw new MpipError("not-found", `${names.length === 1 ? `${names[0]} is not` : `none of ${names.join(", ")} is`} installed in \`${image.target}\``, {
-        hint: `\`mpip list -p ${printable(shellWord(image.target))}\` shows what is installed; files installed with --no-record, by upip or by mip have no record and are not removed by mpip`,
+        hint: [...closeHint(notInstalled, installed), `\`mpip list -p ${printable(shellWord(image.target))}\` shows what is installed; files installed with --no-record, by upip or by mip have no record and are not removed by mpip`],
       });
     }
-    for (const name of notInstalled) reporter.warn(`\`${printable(name)}\` is not installed in \`${image.target}\` (no record names it); skipped`);
+    for (const name of notInstalled) {
+      const near = closeHint([name], installed)[0];
+      reporter.warn(`\`${printable(name)}\` is not installed in \`${image.target}\` (no record names it); skipped${near === undefined ? "" : ` (${near.replace(/^`[^`]*`: /, "")})`}`);
+    }
     const byName = new Set(chosen.keys());
     const orphans = findOrphans(byKey, new Set(chosen.keys()));
     if (options.withOrphans === true) for (const key of orphans) chosen.set(key, byKey.get(key)!);
@@ -213,4 +216,10 @@ function refuseUnrecorded(distributions: readonly Distribution[], target: string
   throw new MpipError("bad-metadata", `cannot uninstall ${named} from \`${target}\`: ${unreadable.length === 1 ? "its RECORD is" : "their RECORDs are"} missing, unreadable or lists nothing mpip accepts, so mpip cannot tell which files ${unreadable.length === 1 ? "are its" : "are theirs"}; nothing was changed`, {
     hint: `install it again over itself (\`mpip install --force-reinstall -p ${printable(shellWord(target))} ${printable(shellWord(first.name))}\`), which writes its record, then uninstall it; or remove its files and its \`.dist-info\` folder by hand`,
   });
+}
+
+/** The hint naming the recorded packages close to the names not installed (`fmtt`: `fmt`), if any. */
+function closeHint(missing: readonly string[], installed: readonly Distribution[]): string[] {
+  const near = closeRecordedNames(missing, installed.map((item) => item.name), normalizeName);
+  return near === undefined ? [] : [near];
 }

@@ -68,21 +68,27 @@ export function usageError(error: CommanderError, context: ParseContext): MpipEr
     if (typed !== undefined && command?.subcommands !== undefined && command.subcommands.length > 0) {
       const list = command.subcommands.map((name) => `\`${name}\``);
       const takes = list.length === 1 ? list[0]! : `${list.slice(0, -1).join(", ")} or ${list.at(-1)!}`;
-      return new MpipError("usage", `unknown command '${printable(typed, 40)}' for \`mpip ${command.name}\``, {
+      // A slip of the keyboard (`biuld`, `clen`) gets the look-alike, as a command's name does (unknownCommand).
+      const near = command.subcommands.map((name) => ({ name, distance: editDistance(typed, name) })).filter(({ name, distance }) => distance <= (name.length <= 4 ? 1 : 2)).sort((a, b) => a.distance - b.distance)[0]?.name;
+      return new MpipError("usage", `unknown command '${printable(typed, 40)}' for \`mpip ${command.name}\`${near === undefined ? "" : ` (did you mean ${near}?)`}`, {
         hint: `\`mpip ${command.name}\` takes ${takes}; \`mpip ${command.name} --help\` describes ${list.length === 1 ? "it" : "them"}`,
       });
     }
     if (typed !== undefined) return unknownCommand(typed, context.commands);
   }
-  const suggestion = /\n\(Did you mean (.+)\?\)$/.exec(text);
-  const message = suggestion === null ? text : `${text.slice(0, suggestion.index)} (did you mean ${suggestion[1]}?)`;
   const { command } = context;
-  const help = command === undefined ? "mpip --help" : `mpip ${command.name} --help`;
-  const hint = [`\`${help}\` shows ${command === undefined ? "the commands" : "its usage and options"}`];
+  const unknown = error.code === "commander.unknownOption" ? /^unknown option '(.*)'/.exec(text)?.[1] : undefined;
   // `mpip --json`, `mpip -p img`, `mpip -p img list`: an option before any command, which mpip itself does
   // not take.
-  const unknown = error.code === "commander.unknownOption" ? /^unknown option '(.*)'/.exec(text)?.[1] : undefined;
   const before = unknown !== undefined && command !== undefined && context.commandAt !== undefined && (context.args ?? []).slice(0, context.commandAt).some((arg) => arg === unknown || arg.startsWith(`${unknown}=`));
+  // An option after the command that means something to pip (`-t`, `--user`) or to another command (`sync -f`): said what mpip does instead.
+  const advice = unknown === undefined || command === undefined || before ? undefined : unknownOptionAdvice(unknown.replace(/=.*$/s, ""), command.name, context.commandFlags ?? []);
+  const suggestion = /\n\(Did you mean (.+)\?\)$/.exec(text);
+  // commander's look-alike (`--index`: `--no-index`) gives way to what the option means.
+  const message = suggestion === null ? text : advice !== undefined ? text.slice(0, suggestion.index) : `${text.slice(0, suggestion.index)} (did you mean ${suggestion[1]}?)`;
+  const help = command === undefined ? "mpip --help" : `mpip ${command.name} --help`;
+  const hint = [`\`${help}\` shows ${command === undefined ? "the commands" : "its usage and options"}`];
+  if (advice !== undefined) hint.unshift(advice);
   if (unknown !== undefined && command === undefined) hint.unshift(`no command was given: mpip itself takes only --help and --version, and a command's options go after it, as in \`mpip install ${printable(unknown, 40)} ...\``);
   else if (before) {
     const flag = unknown.replace(/=.*$/s, "");
@@ -96,6 +102,64 @@ export function usageError(error: CommanderError, context: ParseContext): MpipEr
   const incomplete = ["commander.missingArgument", "commander.excessArguments", "commander.missingMandatoryOptionValue"];
   if (command !== undefined && incomplete.includes(error.code)) hint.push(`usage: mpip ${command.name} ${command.usage}`);
   return new MpipError("usage", error.code === "commander.help" ? "no command given" : message, { hint });
+}
+
+/**
+ * pip's options that mpip spells differently or does not have, by each of their flags: what pip does with
+ * it (`pip`, a verb phrase), mpip's own flag for it (`mpip`: offered only to a command that takes it), and what to do in
+ * mpip (`advice`). Every command's unknown-option error reads it (`unknownOptionAdvice`).
+ */
+const PIP_OPTIONS: ReadonlyArray<{ flags: readonly string[]; pip: string; mpip?: string; advice: string }> = [
+  { flags: ["-t", "--target"], pip: "installs into a folder", mpip: "-p", advice: "mpip's is `-p DIR` (`--target DIR`)" },
+  { flags: ["--index", "--index-url"], pip: "is short for --index-url", mpip: "-i", advice: "mpip's is `-i URL` (`--index-url URL`); `--no-index` asks no index at all" },
+  { flags: ["--extra-index-url"], pip: "adds an index", mpip: "--extra-index-url", advice: "mpip's is `--extra-index-url URL`" },
+  { flags: ["--user"], pip: "installs into the user's site-packages", advice: "mpip has no user scheme: with no `-p DIR` it installs into the first MICROPYPATH entry, else ~/.micropython/lib, as upip does on the Unix port" },
+  { flags: ["--prefix", "--root"], pip: "lays out a Python installation's folders under it", advice: "mpip has neither: it writes every package's files straight into one folder, the one `-p DIR` names" },
+  { flags: ["--upgrade-strategy"], pip: "says which dependencies -U upgrades", advice: "mpip has one strategy: `-U` (`--upgrade`) upgrades the packages named to the newest version allowed, and `--force-reinstall` reinstalls everything resolved" },
+  { flags: ["-e", "--editable"], pip: "installs a project in place (editable)", advice: "mpip has no editable installs (a device holds copies, not links): install the project folder by its path (`mpip install -p DIR ./project`), again after changing it" },
+  { flags: ["-I", "--ignore-installed"], pip: "installs over what is there", mpip: "--force-reinstall", advice: "mpip's is `--force-reinstall`" },
+  { flags: ["--no-cache-dir"], pip: "turns its cache off", mpip: "--no-cache", advice: "mpip's is `--no-cache`" },
+  { flags: ["--platform", "--python-version", "--implementation", "--abi"], pip: "chooses wheels for another Python", mpip: "--target-version", advice: "mpip installs for MicroPython firmware: name it with `--target-version 1.22` or `--mpy 6` (and `--arch NAME` for native code)" },
+  { flags: ["--only-binary", "--no-binary", "--prefer-binary", "--no-build-isolation", "--use-pep517"], pip: "chooses or builds wheels", advice: "mpip builds no wheels: MicroPython packages are sdists and .py/.mpy files, unpacked as they are" },
+  { flags: ["--trusted-host"], pip: "skips certificate checks for a host", mpip: "--cert", advice: "mpip always checks certificates: give the host's certificate authority with `--cert FILE`" },
+  { flags: ["--break-system-packages"], pip: "lets pip change a system's Python", advice: "mpip never installs into a Python installation, so there is nothing to allow" },
+];
+
+/**
+ * What commands other than `install` say of an option `install` takes and they do not (`sync -f`,
+ * `check -p`), by command and flag.
+ */
+const COMMAND_OPTIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = (() => {
+  const lockFolder = "`mpip sync` installs exactly what the lock lists, from where the lock says each file is, and resolves nothing: a folder holding the lock's files is given with `-i DIR`";
+  const lockResolves = "`mpip sync` installs exactly what the lock lists and resolves nothing: to change what is installed, change the lock with `mpip lock` (which takes it), then sync";
+  const sync = {
+    "-f": lockFolder,
+    "--find-links": lockFolder,
+    "--no-index": "`mpip sync` asks no index: it installs exactly what the lock lists, from where the lock says each file is; a folder holding the lock's files is given with `-i DIR`",
+    "--lock": "`mpip sync` takes the lock as its argument: `mpip sync pylock.toml`",
+    ...Object.fromEntries(["-r", "--requirement", "-c", "--constraint", "--no-deps", "--pre", "-U", "--upgrade", "--require-hashes"].map((flag) => [flag, lockResolves])),
+  };
+  const checkTarget = "`mpip check` checks archives (.tar.gz sdists) before they are installed, and takes no folder; the files of a folder's packages are checked against their install records by `mpip show -f -p DIR NAME`";
+  return {
+    sync,
+    check: { "-p": checkTarget, "--target": checkTarget, "-t": checkTarget },
+    download: Object.fromEntries(["-p", "--target", "-t"].map((flag) => [flag, "`mpip download` writes a folder that is itself an index, named with `-d DIR`; `mpip install -i DIR -p TARGET` then installs from it"])),
+    lock: Object.fromEntries(["-p", "--target", "-t"].map((flag) => [flag, "`mpip lock` writes a lock file (`-o FILE`), into no folder: `mpip sync -p DIR` then installs what it lists"])),
+  };
+})();
+
+/**
+ * What an option `flag` that `command` (`install`, `cache clean`) does not take means, when mpip knows:
+ * the command's own word for an option another command takes (COMMAND_OPTIONS), else pip's meaning and
+ * mpip's way (PIP_OPTIONS), offering mpip's flag only where `commandFlags` holds it. Undefined otherwise.
+ */
+export function unknownOptionAdvice(flag: string, command: string, commandFlags: readonly string[]): string | undefined {
+  const own = COMMAND_OPTIONS[command]?.[flag];
+  if (own !== undefined) return own;
+  const pip = PIP_OPTIONS.find((entry) => entry.flags.includes(flag));
+  if (pip === undefined) return undefined;
+  if (pip.mpip !== undefined && !commandFlags.includes(pip.mpip)) return `pip's \`${flag}\` ${pip.pip}; \`mpip ${command}\` has no such option`;
+  return `pip's \`${flag}\` ${pip.pip}; ${pip.advice}`;
 }
 
 /** Commands mpip is growing (CONVENTIONS.md) but does not have yet: never answered with a look-alike. None now. */

@@ -391,9 +391,52 @@ describe("options and variables in files", () => {
       const target = freshTarget();
       const error = await failure(["--no-index", "-f", dir, "-p", target, file], 1, { cwd: dir });
       assert.equal(error.code, "not-found");
-      // The command offered keeps every other word typed.
-      assert.equal(error.hint, `\`${file}\` is a file in this folder: to install what it lists, give it with ${option}: \`mpip install --json --no-index -f ${dir} -p ${target} ${option} ${file}\``);
+      // The command offered keeps every other word typed that can go with the option: `-f` cannot go with
+      // --lock (the lock says where each file is), so it is left out, and the command offered runs.
+      const offered = option === "-r" ? `--json --no-index -f ${dir} -p ${target} -r ${file}` : `--json --no-index -p ${target} --lock ${file}`;
+      const left = option === "-r" ? "" : ` (leaving out \`-f ${dir}\`, which cannot be given with --lock: the lock says what to install and where each file is; a folder holding the lock's files is given with \`-i DIR\`)`;
+      assert.equal(error.hint, `\`${file}\` is a file in this folder: to install what it lists, give it with ${option}${left}: \`mpip install ${offered}\``);
+      if (option === "--lock") {
+        const again = await runMpip(["install", ...offered.split(" ")], { cwd: dir });
+        assert.equal(again.code, 0, again.stderr);
+      }
     }
+  });
+
+  test("a source or a version written the way PEP 508 does not read: the same hint on a -r line as typed whole on the command line", async () => {
+    const dir = path.join(work.dir, "malformed-sources");
+    await writeTree(dir, { "fixtures/.keep": "" });
+    const cases: Array<[string, RegExp, string]> = [
+      ["mpip-demo-fmt 1.0", /invalid requirement `mpip-demo-fmt 1\.0`: expected a version specifier/, "write name and version as one: `mpip-demo-fmt==1.0` (or mip's `mpip-demo-fmt@1.0`)"],
+      ["lamp @ 2.1", /expected a URL after `@`, found `2\.1`/, "write name and version as one: `lamp==2.1` (or mip's `lamp@2.1`)"],
+      ["lamp @ fixtures/lamp-1.0.tar.gz", /expected a URL after `@`, found `fixtures\/lamp-1\.0\.tar\.gz`/, "after `@` comes a URL (PEP 508): for a file or folder on this machine write `lamp @ file:fixtures/lamp-1.0.tar.gz` (a relative path, from the current folder), or give the path alone: `fixtures/lamp-1.0.tar.gz`"],
+      ["lamp @ file://../fixtures/lamp-1.0.tar.gz", /`file:\/\/\.\.\/fixtures\/lamp-1\.0\.tar\.gz` is not a `file:` URL of a path on this machine: it names the host `\.\.` \(in a `file:\/\/` URL a host comes after the `\/\/`\), so the relative path `\.\.\/fixtures\/lamp-1\.0\.tar\.gz` is not read as one$/, "for a path relative to the current folder write `file:../fixtures/lamp-1.0.tar.gz` (no `//`), or the path itself: `../fixtures/lamp-1.0.tar.gz`; an absolute path is `file:///absolute/path`"],
+      ["lamp @ file://fixtures/lamp-1.0.tar.gz", /names the host `fixtures`/, "for a path relative to the current folder write `file:fixtures/lamp-1.0.tar.gz` (no `//`), or the path itself: `fixtures/lamp-1.0.tar.gz`; an absolute path is `file:///absolute/path`"],
+      ["lamp @ file://files.example.com/lamp-1.0.tar.gz", /names the host `files\.example\.com` .* another machine, whose files mpip does not read$/, "write a file on this machine as `file:///absolute/path`, or give the path itself"],
+    ];
+    for (const [line, message, hint] of cases) {
+      const file = path.join(dir, `req-${++counter}.txt`);
+      await writeFile(file, `${line}\n`);
+      const fromFile = await failure(["--no-index", "-f", dir, "-p", freshTarget(), "-r", file], 2, { cwd: dir });
+      assert.match(fromFile.message, message, line);
+      assert.ok(fromFile.message.startsWith(`\`${file}\` line 1: `), fromFile.message);
+      assert.doesNotMatch(fromFile.message, /File URL host must be/);
+      assert.equal(fromFile.hint, hint, line);
+      const typed = await failure(["--no-index", "-f", dir, "-p", freshTarget(), line], 2, { cwd: dir });
+      assert.match(typed.message, message, line);
+      assert.equal(typed.hint, hint, line);
+    }
+  });
+
+  test("a lock named as a package beside other resolving options: the command offered leaves out every one --lock refuses", async () => {
+    const dir = path.join(work.dir, "forgot-lock-option");
+    await writeTree(dir, { "pylock.toml": 'lock-version = "1.0"\ncreated-by = "mpip"\npackages = []\n', "fixtures/.keep": "", "reqs.txt": "" });
+    const target = freshTarget();
+    const typed = ["-Uqp", target, "--no-deps", "--pre", "-ffixtures", "--find-links=fixtures", "-r", "reqs.txt", "-c", "reqs.txt", "--no-index", "pylock.toml"];
+    const error = await failure(typed, 1, { cwd: dir });
+    assert.equal(error.hint, `\`pylock.toml\` is a file in this folder: to install what it lists, give it with --lock (leaving out \`-U\`, \`--no-deps\`, \`--pre\`, \`-f fixtures\`, \`--find-links=fixtures\`, \`-r reqs.txt\`, \`-c reqs.txt\`, which cannot be given with --lock: the lock says what to install and where each file is; a folder holding the lock's files is given with \`-i DIR\`): \`mpip install --json -q -p ${target} --no-index --lock pylock.toml\``);
+    const again = await runMpip(["install", "--json", "-q", "-p", target, "--no-index", "--lock", "pylock.toml"], { cwd: dir });
+    assert.equal(again.code, 0, again.stderr);
   });
 
   test("${VAR} expands from the environment, credentials included; an unset one is a usage error naming it", async () => {
@@ -428,6 +471,33 @@ describe("a requirements file with nothing for MicroPython", () => {
     const json = await runMpip(["install", "--json", "-p", target, "-i", server.url, "-r", file]);
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual(JSON.parse(json.stdout), { ok: true, target, packages: [], removed: [], warnings: [] });
+  });
+
+  test("the marker-skip message names the release markers were evaluated for: --target-version's, --mpy's first, or the default", async () => {
+    const file = path.join(work.dir, "by-release.txt");
+    await writeFile(file, `beacon ; implementation_version >= '1.24'\n`);
+    const cases: Array<[string[], string]> = [
+      [[], "MicroPython 1.27.0 (the current release, which markers see unless --target-version or --mpy names another)"],
+      [["--target-version", "1.22"], "MicroPython 1.22.0 (--target-version 1.22)"],
+      [["--mpy", "6.1"], "MicroPython 1.20.0 (the first release that loads --mpy 6.1)"],
+    ];
+    for (const [options, firmware] of cases) {
+      const result = await runMpip(["install", "--dry-run", "-p", freshTarget(), "-i", server.url, ...options, "-r", file]);
+      if (options.length === 0) {
+        // 1.27.0 meets the marker: nothing skipped.
+        assert.doesNotMatch(result.stderr, /Skipping/);
+        continue;
+      }
+      assert.equal(result.code, 0, result.stderr);
+      const escaped = firmware.replace(/[.()]/g, "\\$&");
+      assert.match(result.stderr, new RegExp(`^Skipping \`beacon ; implementation_version >= '1\\.24'\` \\(\`.*by-release\\.txt\` line 1\\): its marker does not apply to ${escaped}$`, "m"), options.join(" "));
+      assert.match(result.stderr, new RegExp(`^Nothing to install: the marker of every package asked for leaves it out on ${escaped}$`, "m"));
+    }
+    const never = path.join(work.dir, "never.txt");
+    await writeFile(never, `beacon ; sys_platform == 'win32'\n`);
+    const plain = await runMpip(["install", "--dry-run", "-p", freshTarget(), "-i", server.url, "-r", never]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stderr, /its marker does not apply to MicroPython 1\.27\.0 \(the current release, which markers see unless --target-version or --mpy names another\)$/m);
   });
 
   test("mpip download of such a file: nothing to download, exit 0, no folder made; --json says so; mpip lock locks nothing", async () => {

@@ -40,7 +40,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
         const report: DownloadReport = { dest: path.resolve(flags.dest), flavor, packages: [], written: [], unchanged: [], warnings: [] };
         writeStandard("stdout", `${jsonDocument({ ok: true, ...report })}\n`);
       }
-      reporter.info("Nothing to download: the marker of every package asked for leaves it out on MicroPython");
+      reporter.info(`Nothing to download: the marker of every package asked for leaves it out on ${gathered.markersFor}`);
       return EXIT_OK;
     }
     if (gathered.requests.length === 0 && flags.lock === undefined) {
@@ -75,7 +75,7 @@ export async function downloadCommand(specs: string[], flags: DownloadFlags): Pr
 }
 
 /** What a download of a lock gathers from the command line: nothing, the lock says what to fetch. */
-const NOTHING_GATHERED: Gathered = { requests: [], constraints: [], input: { requirements: [], constraints: [], indexChanges: [], findLinks: [] }, skipped: 0 };
+const NOTHING_GATHERED: Gathered = { requests: [], constraints: [], input: { requirements: [], constraints: [], indexChanges: [], findLinks: [] }, skipped: 0, markersFor: "MicroPython" };
 
 /**
  * Beside `--lock`, what would resolve a download (packages, -r, -c, --no-deps, --pre, -f) typed on the
@@ -89,7 +89,7 @@ async function checkLockFlags(specs: string[], flags: DownloadFlags, lockFile: s
       hint: "download the lock alone (`mpip download -d DIR --lock pylock.toml`), or change what is locked with `mpip lock` and download that",
     });
   }
-  await checkTypedPaths([lockFile], "file", "given with --lock");
+  await (await import("./sync.js")).checkLockPath(lockFile, "given with --lock");
 }
 
 /**

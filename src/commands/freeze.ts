@@ -4,6 +4,7 @@
 
 import { freezeLine } from "../record/describe.js";
 import { printable } from "../text.js";
+import { shellWord } from "../shell-words.js";
 import { takeInventory } from "../record/inventory.js";
 import { EXIT_OK } from "../usage.js";
 import { guardedRead, targetOf, type ReadFlags } from "./image-output.js";
@@ -32,7 +33,7 @@ export function freezeCommand(flags: ReadFlags): Promise<number> {
       lines.push(line.line);
     }
     const count = inventory.unrecorded.length;
-    if (count > 0) reporter.warn(`${count} file${count === 1 ? " is" : "s are"} in no package's record: \`mpip install -r\` will not put ${count === 1 ? "it" : "them"} back (\`mpip list --unrecorded -p DIR\` lists them)`);
+    if (count > 0) reporter.warn(`${count} file${count === 1 ? " is" : "s are"} in no package's record: \`mpip install -r\` will not put ${count === 1 ? "it" : "them"} back (\`mpip list --unrecorded -p ${printable(shellWord(inventory.target))}\` lists ${count === 1 ? "it" : "them"})`);
     // Requirement lines are data for a file, not messages: each was checked to be one plain line.
     writeStandard("stdout", lines.map((line) => `${line}\n`).join(""));
     return EXIT_OK;

@@ -100,7 +100,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
     if (gathered.requests.length === 0 && gathered.skipped > 0) {
       // Every request is for another platform (a requirements file shared with CPython): nothing to do, as pip says it.
       if (flags.json) writeStandard("stdout", `${jsonReport({ target: path.resolve(flags.target ?? defaultTarget(process.env)), packages: [], removed: [], warnings: [] })}\n`);
-      reporter.info("Nothing to install: the marker of every package asked for leaves it out on MicroPython");
+      reporter.info(`Nothing to install: the marker of every package asked for leaves it out on ${gathered.markersFor}`);
       return EXIT_OK;
     }
     if (gathered.requests.length === 0) {
@@ -312,6 +312,8 @@ export interface Gathered {
   hashMode?: HashMode;
   /** How many requests were left out for a marker that does not hold on MicroPython. */
   skipped: number;
+  /** The firmware markers were evaluated for, as messages name it (`markersFor`). */
+  markersFor: string;
 }
 
 /**
@@ -323,7 +325,9 @@ export interface Gathered {
 export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, "requirement" | "constraint"> & Partial<Pick<InstallFlags, "targetVersion" | "mpy" | "arch">>, reporter: Reporter, origin = "the command line", signal?: AbortSignal): Promise<Gathered> {
   const stdoutPath = stdoutFilePath();
   // Markers see the firmware's release (`--target-version`, `--mpy`) as `implementation_version`.
-  const markers = markerEnvironment(firmwareRelease(flags));
+  const release = firmwareRelease(flags);
+  const markers = markerEnvironment(release);
+  const firmware = markersFor(release, flags);
   checkShellSplit(specs, stdoutPath);
   checkRedirectedVersion(specs, stdoutPath);
   await refuseUrls(flags.requirement, "file", "given with --requirement");
@@ -339,7 +343,7 @@ export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, 
     // A marker (`name @ URL ; marker` too) that does not hold on MicroPython drops the request, as pip drops it for another platform.
     const marker = spec.type === "direct" ? spec.direct.marker : spec.requirement.marker;
     if (marker !== undefined && !evaluateMarker(marker, markers)) {
-      reporter.info(`Skipping \`${text}\` (${origin}): its marker does not apply to MicroPython`);
+      reporter.info(`Skipping \`${text}\` (${origin}): its marker does not apply to ${firmware}`);
       skipped++;
       continue;
     }
@@ -356,7 +360,18 @@ export async function gatherRequests(specs: string[], flags: Pick<InstallFlags, 
   const reason = hashed !== undefined ? `${hashed.origin} has \`--hash\`` : input.requireHashes !== undefined ? `${input.requireHashes} has \`--require-hashes\`` : undefined;
   const hashMode = reason === undefined ? undefined : { reason };
   if (hashMode !== undefined) checkRootHashes(requests, constraints, hashMode);
-  return { requests, constraints, input, skipped, ...(hashMode === undefined ? {} : { hashMode }) };
+  return { requests, constraints, input, skipped, markersFor: firmware, ...(hashMode === undefined ? {} : { hashMode }) };
+}
+
+/**
+ * The firmware markers were evaluated for, as messages name it: `MicroPython 1.22.0 (--target-version
+ * 1.22)`, `MicroPython 1.19.0 (the first release that loads --mpy 6)`, or with neither option the
+ * current release markers see by default (`MicroPython 1.27.0, ...`), and how to name another.
+ */
+export function markersFor(release: string | undefined, flags: Partial<Pick<InstallFlags, "targetVersion" | "mpy">>): string {
+  if (release === undefined) return `MicroPython ${markerEnvironment(undefined).implementation_version} (the current release, which markers see unless --target-version or --mpy names another)`;
+  if (flags.targetVersion !== undefined) return `MicroPython ${release} (--target-version ${printable(flags.targetVersion, 20)})`;
+  return `MicroPython ${release} (the first release that loads --mpy ${printable(flags.mpy ?? "", 20)})`;
 }
 
 /**

@@ -9,11 +9,11 @@ import { describeSource, requiredBy, requirementsOf } from "../record/describe.j
 import { fileState, missingFiles, onDiskPath, ownedFiles, takeInventory, type FileState, type Inventory } from "../record/inventory.js";
 import type { Distribution } from "../record/read.js";
 import type { SizeEstimate } from "../record/size.js";
-import { jsonDocument } from "../render.js";
+import { jsonDocument, renderError } from "../render.js";
 import { normalizeName } from "../spec/names.js";
-import { printable } from "../text.js";
+import { closeRecordedNames, printable } from "../text.js";
 import { shellWord } from "../shell-words.js";
-import { EXIT_OK } from "../usage.js";
+import { EXIT_FAILED, EXIT_OK } from "../usage.js";
 import { guardedRead, stdoutReporter, targetOf, type ReadFlags } from "./image-output.js";
 import { distributionJson, sizesOf } from "./list.js";
 import { writeStandard } from "../standard-streams.js";
@@ -34,7 +34,7 @@ interface FileLine {
 export function showCommand(names: string[], flags: ShowFlags): Promise<number> {
   return guardedRead(flags, async (reporter) => {
     const inventory = await takeInventory(targetOf(flags));
-    const chosen = pick(inventory, names);
+    const { chosen, missing } = pick(inventory, names);
     for (const warning of inventory.warnings) reporter.warn(warning);
     // `Requires:` lists what it can read: a line it cannot is said, not dropped without a word.
     for (const distribution of chosen) {
@@ -48,18 +48,28 @@ export function showCommand(names: string[], flags: ShowFlags): Promise<number> 
       files: flags.files ? await fileLines(inventory, distribution) : undefined,
       size: sizes?.get(distribution),
     })));
+    // As pip: the packages found are shown, and the names not found are an error after them (exit 1).
+    const failure = missing === undefined ? undefined : { code: missing.code, message: missing.message, ...(missing.hint === undefined ? {} : { hint: missing.hint }) };
     if (flags.json) {
-      writeStandard("stdout", `${jsonDocument({ ok: true, target: inventory.target, packages: details.map((detail) => showJson(inventory, detail)), warnings: inventory.warnings })}\n`);
+      writeStandard("stdout", `${jsonDocument({ ok: failure === undefined, ...(failure === undefined ? {} : { error: failure }), target: inventory.target, packages: details.map((detail) => showJson(inventory, detail)), warnings: inventory.warnings })}\n`);
     } else {
       const out = stdoutReporter();
       details.forEach((detail, index) => out.write(...(index === 0 ? [] : ["---"]), ...renderShow(inventory, detail)));
+    }
+    if (missing !== undefined) {
+      reporter.write(...renderError(missing, flags.debug === true));
+      return EXIT_FAILED;
     }
     return EXIT_OK;
   });
 }
 
-/** The distributions named, in the order given (each once); a name with no record is an error naming all such. */
-function pick(inventory: Inventory, names: readonly string[]): Distribution[] {
+/**
+ * The distributions named, in the order given (each once), and for names with no record the error naming
+ * all such (with the recorded names close to them); thrown when no name has a record.
+ * @throws MpipError `not-found`.
+ */
+function pick(inventory: Inventory, names: readonly string[]): { chosen: Distribution[]; missing?: MpipError } {
   const chosen: Distribution[] = [];
   const unknown: string[] = [];
   for (const name of names) {
@@ -67,13 +77,14 @@ function pick(inventory: Inventory, names: readonly string[]): Distribution[] {
     if (matches.length === 0) unknown.push(name);
     for (const match of matches) if (!chosen.includes(match)) chosen.push(match);
   }
-  if (unknown.length > 0) {
-    const what = unknown.map((name) => `\`${printable(name, 80)}\``).join(", ");
-    throw new MpipError("not-found", `no package ${what} is recorded in \`${printable(inventory.target)}\``, {
-      hint: `${inventory.distributions.length === 0 ? "nothing there has a record: " : ""}\`mpip list -p ${printable(shellWord(inventory.target))}\` shows ${inventory.distributions.length === 0 ? "the files it holds" : "the recorded packages"}`,
-    });
-  }
-  return chosen;
+  if (unknown.length === 0) return { chosen };
+  const what = unknown.map((name) => `\`${printable(name, 80)}\``).join(", ");
+  const near = closeRecordedNames(unknown, inventory.distributions.map((distribution) => distribution.name), normalizeName);
+  const missing = new MpipError("not-found", `no package ${what} is recorded in \`${printable(inventory.target)}\``, {
+    hint: [...(near === undefined ? [] : [near]), `${inventory.distributions.length === 0 ? "nothing there has a record: " : ""}\`mpip list -p ${printable(shellWord(inventory.target))}\` shows ${inventory.distributions.length === 0 ? "the files it holds" : "the recorded packages"}`],
+  });
+  if (chosen.length === 0) throw missing;
+  return { chosen, missing };
 }
 
 /** Every file the record lists, and every file of the dist-info folder, with its state. */

@@ -3,6 +3,7 @@
 // lock does not list (uv's `pip sync`); `install --lock` keeps it (uv's `pip install -r`). cli.ts
 // declares the options.
 
+import path from "node:path";
 import { DEFAULT_LOCK_FILE, defaultTarget } from "../defaults.js";
 import { MpipError } from "../errors.js";
 import { Reporter, type Verbosity } from "../log.js";
@@ -52,6 +53,27 @@ export function lockClash(packages: string | undefined, flags: ResolvingFlags): 
   return undefined;
 }
 
+/**
+ * The lock must be a file there; when nothing is at its path (no lock made yet, most likely), the hint
+ * says how `mpip lock` makes one, before the path check's own advice.
+ * @throws MpipError `usage`.
+ */
+export async function checkLockPath(lockFile: string, given: string): Promise<void> {
+  try {
+    await checkTypedPaths([lockFile], "file", given);
+  } catch (error) {
+    if (!(error instanceof MpipError) || !/there is nothing at that path/.test(error.message)) throw error;
+    const { shellWord } = await import("../shell-words.js");
+    // `mpip lock -o` takes only PEP 751's names (pylock.toml, pylock.NAME.toml): another is not offered.
+    const named = /^pylock\.([^.]+\.)?toml$/.test(path.basename(lockFile));
+    if (!named) throw error;
+    const output = path.basename(lockFile) === DEFAULT_LOCK_FILE && path.dirname(lockFile) === "." ? "" : ` -o ${shellWord(lockFile)}`;
+    throw new MpipError("usage", error.message, {
+      hint: [`no lock yet? make one first: \`mpip lock${output} -r requirements.txt\` (or \`mpip lock${output} NAME...\`; in a project folder, \`mpip lock${output}\` alone), with the --target-version or --mpy the install is for`, ...error.hintLines],
+    });
+  }
+}
+
 type LockedFlags = Omit<InstallFlags, "requirement" | "constraint" | "findLinks" | "deps" | "pre" | "requireHashes" | "upgrade" | "lock">;
 
 async function lockedInstallCommand(lockFile: string, flags: LockedFlags, how: { remove: boolean; given: string; clash?: string }): Promise<number> {
@@ -67,7 +89,7 @@ async function lockedInstallCommand(lockFile: string, flags: LockedFlags, how: {
       });
     }
     if (flags.target !== undefined) await refuseUrls([flags.target], "folder", "given with --target");
-    await checkTypedPaths([lockFile], "file", how.given);
+    await checkLockPath(lockFile, how.given);
     if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");
     const firmware = await checkBuildFlags(flags, signals.signal);
     const { installLocked } = await import("../lock/install-locked.js");

@@ -44,10 +44,10 @@ export async function resolveTarget(input: string, operation: TargetOperation = 
     const info = await look(next, input);
     if (info === undefined) return { path: path.join(current, ...components.slice(index)), exists: false };
     if (info.isSymbolicLink()) {
-      current = await followLink(next, input, said.onTarget);
+      current = await followLink(next, input, said.onTarget, operation);
       continue;
     }
-    if (!info.isDirectory()) throw notAFolder(said.onTarget, input, next, index === components.length - 1);
+    if (!info.isDirectory()) throw notAFolder(said.onTarget, input, next, index === components.length - 1, undefined, operation);
     current = next;
   }
   return { path: current, exists: true };
@@ -63,19 +63,27 @@ async function look(file: string, input: string) {
 }
 
 /** The real folder behind the link `file`; a link to nothing, to a file or in a loop is an error. */
-async function followLink(file: string, input: string, onTarget: string): Promise<string> {
+/** The option that names the folder, by operation: `download -d`, `index build -o`, `-p` for the others. */
+const FOLDER_OPTION: Partial<Record<TargetOperation, string>> = { download: "-d", "index build": "-o" };
+
+/** What a refusal adds: a run that only reads changes nothing whatever happens, so it is said only of one that writes. */
+function unchanged(operation: TargetOperation): string {
+  return operation === "read" ? "" : "; nothing was changed";
+}
+
+async function followLink(file: string, input: string, onTarget: string, operation: TargetOperation): Promise<string> {
   let real: string;
   try {
     real = await realpath(file);
   } catch (error) {
     const destination = await readlink(file).catch(() => "?");
     if (errnoCode(error) === "ENOENT") {
-      throw new MpipError("bad-target", `cannot ${onTarget} \`${printable(input)}\`: \`${printable(file)}\` is a symbolic link to \`${printable(destination)}\`, which does not exist; nothing was changed`, {
+      throw new MpipError("bad-target", `cannot ${onTarget} \`${printable(input)}\`: \`${printable(file)}\` is a symbolic link to \`${printable(destination)}\`, which does not exist${unchanged(operation)}`, {
         hint: "if it leads to a card, a board or a network drive, connect and mount it first; otherwise fix or remove the link",
       });
     }
     if (errnoCode(error) === "ELOOP") {
-      throw new MpipError("bad-target", `cannot ${onTarget} \`${printable(input)}\`: \`${printable(file)}\` is a symbolic link that leads back to itself; nothing was changed`, {
+      throw new MpipError("bad-target", `cannot ${onTarget} \`${printable(input)}\`: \`${printable(file)}\` is a symbolic link that leads back to itself${unchanged(operation)}`, {
         hint: "fix the link so that it leads to a folder",
       });
     }
@@ -84,19 +92,21 @@ async function followLink(file: string, input: string, onTarget: string): Promis
   const info = await stat(real).catch((error: unknown) => {
     throw ioError(`cannot look at \`${printable(real)}\``, error, "check its permissions");
   });
-  if (!info.isDirectory()) throw notAFolder(onTarget, input, file, false, real);
+  if (!info.isDirectory()) throw notAFolder(onTarget, input, file, false, real, operation);
   return real;
 }
 
-function notAFolder(onTarget: string, input: string, file: string, isTarget: boolean, real?: string): MpipError {
+function notAFolder(onTarget: string, input: string, file: string, isTarget: boolean, real: string | undefined, operation: TargetOperation): MpipError {
   const what = real === undefined ? "a file" : `a symbolic link to the file \`${printable(real)}\``;
+  const flag = FOLDER_OPTION[operation] ?? "-p";
   if (isTarget) {
-    return new MpipError("bad-target", `cannot ${onTarget} \`${printable(input)}\`: it is ${what}, not a folder; nothing was changed`, {
-      hint: "choose a folder with -p, or move that file away",
+    return new MpipError("bad-target", `cannot ${onTarget} \`${printable(input)}\`: it is ${what}, not a folder${unchanged(operation)}`, {
+      // A read needs a folder packages were installed into; only a run that writes would put one where the file is.
+      hint: operation === "read" ? `give the folder packages were installed into with ${flag} (\`mpip install -p DIR\` writes one)` : `choose a folder with ${flag}, or move that file away`,
     });
   }
-  return new MpipError("bad-target", `cannot ${onTarget} \`${printable(input)}\`: \`${printable(file)}\` on its path is ${what}, not a folder; nothing was changed`, {
-    hint: "check the path given with -p: a folder on it is a file",
+  return new MpipError("bad-target", `cannot ${onTarget} \`${printable(input)}\`: \`${printable(file)}\` on its path is ${what}, not a folder${unchanged(operation)}`, {
+    hint: `check the path given with ${flag}: a folder on it is a file`,
   });
 }
 

@@ -89,7 +89,8 @@ export function targetFromMpy(spec: string, arch?: string): MpyTarget {
   const sub = Number(match[2]);
   // The sub-version is two bits of the header, and .mpy 5 has none.
   if (major === 5 || sub > 3) {
-    throw new MpipError("usage", `there is no .mpy version ${spec}: only .mpy 6 has sub-versions, 6.0 to 6.3`, {
+    const why = major === 5 ? ".mpy 5 has no sub-versions (write `5`)" : ".mpy 6's sub-versions are 6.0 (MicroPython 1.19), 6.1 (1.20, 1.21), 6.2 (1.22) and 6.3 (1.23 and later)";
+    throw new MpipError("usage", `there is no .mpy version ${printable(spec, 20)}: ${why}`, {
       hint: "give the firmware's .mpy version: `sys.implementation._mpy & 0xff` on the device (6 for MicroPython 1.19 and later, 5 for 1.12 to 1.18), or its release with `--target-version`",
     });
   }

@@ -13,7 +13,8 @@ import { formatRequirement, type Requirement } from "../spec/requirement.js";
 import type { DirectSpec, PackageSpec } from "../spec/package-spec.js";
 import { artifactSha256, type Artifact, type ProjectListing, type Source } from "../sources/types.js";
 import { printable } from "../text.js";
-import { shellWord } from "../shell-words.js";
+import { shellWord, splitWords } from "../shell-words.js";
+import { lockableWords } from "../cli-options.js";
 import { retypedCommand } from "../typed-command.js";
 import { satisfiesSpecifier, versionProblem } from "../versions.js";
 import { allowedHashes, brokenConstraints, checkHashMode, constraintsByName, describeConstraint, type AllowedHashes, type Constraint, type HashMode } from "./constraints.js";
@@ -580,7 +581,15 @@ async function notFound(requirement: Requirement, sources: Source[], requests: R
 function fileOptionFor(name: string): string | undefined {
   const option = /\.(txt|in)$/i.test(name) ? "-r" : /^pylock(\.[^.]+)?\.toml$/i.test(name) ? "--lock" : undefined;
   if (option === undefined || statSync(name, { throwIfNoEntry: false })?.isFile() !== true) return undefined;
-  return `\`${printable(name)}\` is a file in this folder: to install what it lists, give it with ${option}: \`${printable(retypedCommand([name], [option, shellWord(name)]), 400)}\``;
+  const retyped = retypedCommand([name], [option, shellWord(name)]);
+  const intro = `\`${printable(name)}\` is a file in this folder: to install what it lists, give it with ${option}`;
+  if (option === "-r") return `${intro}: \`${printable(retyped, 400)}\``;
+  // A lock says what to install: what would resolve beside it (other packages, -r, -c, -f, -U, --no-deps, --pre) is refused with --lock, so the command offered leaves it out.
+  const words = splitWords(retyped) ?? ["mpip", "install", option, name];
+  const { words: kept, dropped } = lockableWords(words.slice(2));
+  const command = ["mpip", words[1]!, ...kept.map(shellWord)].join(" ");
+  const left = dropped.length === 0 ? "" : ` (leaving out ${dropped.map((word) => `\`${printable(word, 80)}\``).join(", ")}, which cannot be given with --lock: the lock says what to install and where each file is${dropped.some((word) => /^(-f|--find-links)\b/.test(word)) ? "; a folder holding the lock's files is given with `-i DIR`" : ""})`;
+  return `${intro}${left}: \`${printable(command, 400)}\``;
 }
 
 /**

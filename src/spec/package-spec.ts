@@ -83,9 +83,39 @@ function classify(input: string, context: SpecContext): PackageSpec {
   if (marked !== undefined) return direct(withMarker(directSpec(marked.text, context), marked.marker));
   const mip = MIP_STYLE.exec(text)?.groups;
   if (mip !== undefined) return { type: "requirement", requirement: pinned(mip.name!, mip.version!, text) };
-  const requirement = parseRequirement(text, MIP_NAMES);
+  let requirement: Requirement;
+  try {
+    requirement = parseRequirement(text, MIP_NAMES);
+  } catch (error) {
+    const hint = error instanceof MpipError && error.hint === undefined ? requirementHint(text) : undefined;
+    if (hint === undefined) throw error;
+    throw new MpipError((error as MpipError).code, (error as MpipError).message, { cause: error, hint });
+  }
   if (requirement.url !== undefined) return direct(namedUrlSpec(requirement, context));
   return { type: "requirement", requirement };
+}
+
+/**
+ * The hint for a requirement that does not parse, where its shape says what was meant (the same on the
+ * command line, quoted whole, and on a -r file's line):
+ * - `name 1.0`, a version after a space: `name==1.0`, or mip's `name@1.0`;
+ * - `name @ 1.0`: the same, `@` being PEP 508's URL;
+ * - `name @ dist/x.tar.gz`, a path after `@`: a `file:` URL of it, or the path alone.
+ * Undefined for any other text.
+ */
+function requirementHint(text: string): string | undefined {
+  const versioned = /^([A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?)\s+(?:@\s*)?v?(\d+(?:\.\d+)*(?:[a-z]+\d*)?)$/i.exec(text);
+  if (versioned !== null) {
+    const [, name, version] = versioned;
+    return `write name and version as one: \`${printable(`${name}==${version}`, 120)}\` (or mip's \`${printable(`${name}@${version}`, 120)}\`)`;
+  }
+  const sourced = /^([A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?(?:\s*\[[^\]]*\])?)\s*@\s*(\S+)(\s*;.*)?$/.exec(text);
+  if (sourced !== null && !/^[a-z][a-z0-9+.-]*:/i.test(sourced[2]!)) {
+    const [, name, where, marker = ""] = sourced;
+    const url = `${name!.trim()} @ file:${where!.startsWith("~") ? path.join(os.homedir(), where!.slice(1)) : where}${marker}`;
+    return `after \`@\` comes a URL (PEP 508): for a file or folder on this machine write \`${printable(url, 200)}\` (a relative path, from the current folder), or give the path alone: \`${printable(`${where}${marker}`, 200)}\``;
+  }
+  return undefined;
 }
 
 /**
@@ -165,6 +195,21 @@ function localPathOf(url: string): string {
   try {
     return fileURLToPath(url);
   } catch (error) {
+    // `file://../dist/x.tar.gz`, `file://dist/x.tar.gz`: what follows `file://` is a host, so a relative path
+    // written there names a machine (`..`, `dist`), which Node's words ("File URL host must be ...") do not say.
+    const authority = /^file:\/\/([^/?#]*)(.*)$/is.exec(url);
+    if (authority !== null && authority[1] !== "" && authority[1]!.toLowerCase() !== "localhost") {
+      const [, host, rest] = authority;
+      const relative = `${decodeURIComponentSafe(host!)}${decodeURIComponentSafe(rest!)}`;
+      // A relative path: `..`, `.`, or a folder here of the host's name (`file://dist/x.tar.gz`).
+      const pathLike = /^\.{1,2}$/.test(host!) || (!host!.includes(".") && statSync(decodeURIComponentSafe(host!), { throwIfNoEntry: false })?.isDirectory() === true);
+      const relativeFix = `for a path relative to the current folder write \`file:${printable(relative, 200)}\` (no \`//\`), or the path itself: \`${printable(relative, 200)}\``;
+      throw new MpipError("bad-spec", `\`${printable(url)}\` is not a \`file:\` URL of a path on this machine: it names the host \`${printable(host!, 80)}\` (in a \`file://\` URL a host comes after the \`//\`), ${pathLike ? `so the relative path \`${printable(relative, 200)}\` is not read as one` : "another machine, whose files mpip does not read"}`, {
+        hint: pathLike
+          ? `${relativeFix}; an absolute path is \`file:///absolute/path\``
+          : `write a file on this machine as \`file:///absolute/path\`${host!.includes(".") ? ", or give the path itself" : `; ${relativeFix}`}`,
+      });
+    }
     throw new MpipError("bad-spec", `\`${printable(url)}\` is not a \`file:\` URL of a path on this machine (${(error as Error).message})`, {
       hint: "write it as `file:///absolute/path` (a host other than `localhost` is another machine), or give the path itself",
     });

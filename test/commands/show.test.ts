@@ -110,15 +110,37 @@ describe("mpip show", () => {
     assert.doesNotMatch(run.stderr, /\u001b/);
   });
 
-  test("a name with no record is an error naming it (exit 1, not-found), nothing shown", async () => {
+  test("a name with no record is an error naming it (exit 1, not-found); the names found are shown all the same, as pip shows them", async () => {
     const run = await runMpip(["show", "-p", image, "sensor-kit", "no-such-thing"]);
     assert.equal(run.code, 1);
-    assert.equal(run.stdout, "");
+    assert.match(run.stdout, /^Name: sensor-kit$/m);
+    assert.match(run.stdout, /^Version: 2\.0$/m);
     // The hint names the folder, as a command to run (quoted for a shell where it must be).
     const shown = /[^A-Za-z0-9_@%+=:,./-]/.test(image) ? `'${image}'` : image;
     assert.equal(run.stderr, `error: no package \`no-such-thing\` is recorded in \`${image}\`\n\nhint: \`mpip list -p ${shown}\` shows the recorded packages\n`);
     const json = await runMpip(["show", "-p", image, "no-such-thing", "--json"]);
+    assert.equal(json.code, 1);
     assert.equal(JSON.parse(json.stdout).error.code, "not-found");
+    // With --json too: the packages found, and the error.
+    const partial = await runMpip(["show", "-p", image, "sensor-kit", "no-such-thing", "--json"]);
+    assert.equal(partial.code, 1);
+    const document = JSON.parse(partial.stdout) as { ok: boolean; error: { code: string }; packages: Array<{ name: string }> };
+    assert.equal(document.ok, false);
+    assert.equal(document.error.code, "not-found");
+    assert.deepEqual(document.packages.map((item) => item.name), ["sensor-kit"]);
+    // Nothing found: nothing shown.
+    const none = await runMpip(["show", "-p", image, "no-such-thing"]);
+    assert.equal(none.code, 1);
+    assert.equal(none.stdout, "");
+  });
+
+  test("a misspelt name gets the recorded names close to it, as install's not-found does", async () => {
+    const run = await runMpip(["show", "-p", image, "sensor-kitt", "overlayy", "zzzzzz"]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^hint: `sensor-kitt`: did you mean `sensor-kit`\?; `overlayy`: did you mean `overlay`\?$/m);
+    assert.match(run.stderr, /^`mpip list -p .*` shows the recorded packages$/m);
+    const plain = await runMpip(["show", "-p", image, "zzzzzz"]);
+    assert.doesNotMatch(plain.stderr, /did you mean/);
   });
 
   test("--size adds the frozen bytecode size", async () => {

@@ -116,3 +116,11 @@ test("a shipped file's hint offers what its package has: its source, the index's
   const text = rejects(() => checkMpyFile(new TextEncoder().encode("x = 1\n"), "blob.mpy", targetOfCompiler(6), { ...shipped, compiling: true }), "mpy-incompatible", "not a compiled .mpy");
   assert.match(text.hint ?? "", /ships a broken \.mpy file and no source for it/);
 });
+
+test("an .mpy sub-version that does not exist says which exist, and for which releases", () => {
+  for (const spec of ["6.9", "6.4"]) {
+    const error = throwsMpip(() => targetFromMpy(spec), "usage", `there is no .mpy version ${spec}: .mpy 6's sub-versions are 6.0 (MicroPython 1.19), 6.1 (1.20, 1.21), 6.2 (1.22) and 6.3 (1.23 and later)`);
+    assert.doesNotMatch(error.message, /only \.mpy 6 has sub-versions/);
+  }
+  throwsMpip(() => targetFromMpy("5.1"), "usage", "there is no .mpy version 5.1: .mpy 5 has no sub-versions (write `5`)");
+});

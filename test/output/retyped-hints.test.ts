@@ -72,4 +72,50 @@ describe("sync --help", () => {
     assert.match(help, /--force-reinstall reinstall every package the lock lists/);
     assert.doesNotMatch(help, /resolve, download and verify/);
   });
+
+  test("the firmware, cache and limit options say what they do for a lock, which asks no index", async () => {
+    const result = await runMpip(["sync", "--help"]);
+    assert.equal(result.code, 0, result.stderr);
+    const help = result.stdout.replace(/\s+/g, " ");
+    assert.match(help, /--target-version <version> the MicroPython release the lock was made for \(`mpip lock --target-version`\), e\.g\. 1\.22: a lock made for another firmware is refused/);
+    assert.match(help, /--mpy <version> like --target-version, by \.mpy version: .* the lock's own/);
+    assert.match(help, /--compile .*as the lock was made with \(`mpip lock --compile`\)/);
+    assert.match(help, /--offline never use the network: every file the lock lists comes from the cache by its sha256/);
+    assert.match(help, /--no-cache neither read nor write the download cache: fetch every file the lock lists/);
+    assert.match(help, /-j, --jobs <n> how many of the lock's files are downloaded at once \(default: 16\)/);
+    assert.match(help, /--max-metadata-bytes <size> the largest package document .* a locked package may have \(default: 16 MiB\)/);
+    // Nothing about what sync never does.
+    assert.doesNotMatch(help, /from a micropython-lib index come|index documents|metadata look-ups|index metadata/);
+    // install --help keeps install's words.
+    const install = (await runMpip(["install", "--help"])).stdout.replace(/\s+/g, " ");
+    assert.match(install, /packages from a micropython-lib index come as \.mpy for it/);
+    assert.match(install, /--offline never use the network: index documents come from the cache/);
+  });
+});
+
+describe("a lock that is not there", () => {
+  test("sync, install --lock and download --lock say to make one with `mpip lock` first, with the path's -o when not the default", async () => {
+    const cases: Array<[string[], string]> = [
+      [["sync", "-p", "image"], "no lock yet? make one first: `mpip lock -r requirements.txt` (or `mpip lock NAME...`; in a project folder, `mpip lock` alone), with the --target-version or --mpy the install is for"],
+      [["sync", "sub/pylock.dev.toml"], "no lock yet? make one first: `mpip lock -o sub/pylock.dev.toml -r requirements.txt` (or `mpip lock -o sub/pylock.dev.toml NAME...`; in a project folder, `mpip lock -o sub/pylock.dev.toml` alone), with the --target-version or --mpy the install is for"],
+      [["install", "--lock", "pylock.toml", "-p", "image"], "no lock yet? make one first: `mpip lock -r requirements.txt` (or `mpip lock NAME...`; in a project folder, `mpip lock` alone), with the --target-version or --mpy the install is for"],
+      [["download", "-d", "dl", "--lock", "pylock.toml"], "no lock yet? make one first: `mpip lock -r requirements.txt` (or `mpip lock NAME...`; in a project folder, `mpip lock` alone), with the --target-version or --mpy the install is for"],
+    ];
+    const empty = await tempDir("mpip-nolock-");
+    try {
+      for (const [args, hint] of cases) {
+        const result = await runMpip(args, { cwd: empty.dir });
+        assert.equal(result.code, 2, result.stderr);
+        assert.match(result.stderr, /there is nothing at that path/);
+        assert.equal(hintOf(result.stderr), hint, args.join(" "));
+        assert.match(result.stderr, /^check the path; it is relative to the current folder/m);
+      }
+      // A name `mpip lock -o` would refuse is not offered to it.
+      const other = await runMpip(["sync", "my.lock"], { cwd: empty.dir });
+      assert.equal(other.code, 2, other.stderr);
+      assert.doesNotMatch(other.stderr, /mpip lock/);
+    } finally {
+      await empty.cleanup();
+    }
+  });
 });

@@ -98,6 +98,13 @@ describe("mpip uninstall", () => {
     assert.match(missing.stderr, /hint: /);
     // The hint's command names the target itself.
     assert.ok(missing.stderr.includes(`hint: \`mpip list -p ${/[^A-Za-z0-9_@%+=:,./-]/.test(target) ? `'${target}'` : target}\` shows what is installed`), missing.stderr);
+    // A misspelt name: the recorded names close to it, in the error's hint and in the warning of a name skipped.
+    const typo = await uninstall(target, "-y", "--dry-run", "webap");
+    assert.equal(typo.code, 1);
+    assert.match(typo.stderr, /^hint: `webap`: did you mean `webapp`\?$/m);
+    const skipped = await uninstall(target, "-y", "--dry-run", "webapp", "webapq");
+    assert.equal(skipped.code, 0, skipped.stderr);
+    assert.match(skipped.stderr, /warning: `webapq` is not installed in `.*` \(no record names it\); skipped \(did you mean `webapp`\?\)/);
     const both = await uninstall(target, "-y", "nosuch", "nosuch2");
     assert.equal(both.code, 1);
     assert.match(both.stderr, /error: none of `nosuch`, `nosuch2` is installed in/);

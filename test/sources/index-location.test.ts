@@ -41,6 +41,44 @@ test("a folder, as a path (relative or absolute, taken as typed) or a file: URL 
   for (const other of ["ftp://host/simple", "simple+sftp://host/x"]) throwsMpip(() => parseIndexLocation(other, dir), "usage", "is not an http or https URL: mpip does not fetch over");
 });
 
+test("a malformed index, each way it goes wrong, says what is wrong and how to write it, with the option it was given with", async (t) => {
+  const { dir, cleanup } = await tempDir();
+  t.after(cleanup);
+  const hintOf = (text: string, option?: string) => {
+    try {
+      parseIndexLocation(text, dir, option);
+    } catch (error) {
+      return { message: (error as Error).message, hint: (error as { hint?: string }).hint ?? "" };
+    }
+    assert.fail(`${text} was taken`);
+  };
+  // A scheme missing its colon: the scheme is there, so no "add the scheme".
+  for (const [typed, fixed] of [["https//micropython.org/pi/v2", "https://micropython.org/pi/v2"], ["http//host/simple", "http://host/simple"], ["mip+https//host/v2", "mip+https://host/v2"], ["http;//host/simple", "http://host/simple"]] as const) {
+    const { message, hint } = hintOf(typed, "-i/--index-url");
+    assert.match(message, /^`.*` is not a URL: `https?` has no `:\/\/` after it/, typed);
+    assert.equal(hint, `write \`-i ${fixed}\``, typed);
+    assert.doesNotMatch(hint, /add the scheme/);
+  }
+  // A slip in the scheme: the look-alike, with the option it was given with; a real other scheme gets none.
+  for (const [typed, fixed] of [["htps://micropython.org/pi/v2", "https://micropython.org/pi/v2"], ["htp://host/simple", "http://host/simple"], ["simple+hhtps://host/simple", "simple+https://host/simple"]] as const) {
+    const { message, hint } = hintOf(typed, "--extra-index-url");
+    assert.match(message, /^`.*` is not an http or https URL: mpip does not fetch over \S+ \(did you mean https?\?\)$/, typed);
+    assert.equal(hint, `write \`--extra-index-url ${fixed}\``, typed);
+  }
+  assert.doesNotMatch(hintOf("ftp://host/simple", "-i/--index-url").message, /did you mean/);
+  // A path to nothing: said as a path, with where it leads; no URL advice.
+  for (const typed of ["./nonexistent", "../gone/v2", "nothing-here"]) {
+    const { message, hint } = hintOf(typed, "-i/--index-url");
+    assert.equal(message, `\`${typed}\` is not an http or https URL, nor a folder on this machine: there is nothing at \`${path.resolve(dir, typed)}\``);
+    assert.match(hint, /^check the path; it is relative to the current folder/);
+    assert.doesNotMatch(hint, /add the scheme/);
+  }
+  // A URL typed without its scheme: the URL with it.
+  for (const typed of ["micropython.org/pi/v2", "localhost:8080/simple", "10.0.0.2/pypi"]) {
+    assert.match(hintOf(typed, "-i/--index-url").hint, new RegExp(`^for a URL, add the scheme \\(e\\.g\\. \`-i https://user:token@host/pypi\`\\), here \`-i https://${typed.replace(/\./g, "\\.")}\`;`), typed);
+  }
+});
+
 test("links: http(s) from any document; file: only from a local index's document, and only inside its folder", () => {
   const root = "file:///srv/idx";
   const page = "file:///srv/idx/foo/";
