@@ -73,6 +73,11 @@ function readStream(stream: Socket, maxBytes: number, signal: AbortSignal | unde
       stream.destroy();
       settle();
     };
+    // A signal that came while the file was being opened has fired its event already.
+    if (signal?.aborted === true) {
+      aborted();
+      return;
+    }
     signal?.addEventListener("abort", aborted, { once: true });
     stream.on("data", (chunk: Buffer) => {
       total += chunk.length;
