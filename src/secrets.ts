@@ -42,12 +42,22 @@ export const SECRET_QUERY_NAME = /^(?:[a-z0-9]+[-_.])*(?:token|access[-_]?token|
  * `?name=value` or `&name=value` in text: the value runs to the next `&`, `#`, space, quote, bracket or
  * backslash (the end of a URL written in a message, a JSON string or a TOML one).
  */
-const QUERY_PARAMETER = /([?&])([A-Za-z0-9_.~-]+)=([^&#\s"'`<>\\)\]]+)/g;
+const QUERY_PARAMETER = /([?&])([A-Za-z0-9_.~%-]+)=([^&#\s"'`<>\\)\]]+)/g;
 
-/** `url`'s query with every credential value (SECRET_QUERY_NAME) written `***`; other text as it is. */
+/** Whether the query parameter `name` (as written: `%74oken` is `token` to a server) names a credential. */
+function isSecretName(name: string): boolean {
+  if (!name.includes("%")) return SECRET_QUERY_NAME.test(name);
+  try {
+    return SECRET_QUERY_NAME.test(decodeURIComponent(name));
+  } catch {
+    return SECRET_QUERY_NAME.test(name);
+  }
+}
+
+/** `url`'s query with every credential value (SECRET_QUERY_NAME, its name percent-decoded) written `***`; other text as it is. */
 export function redactQuery(text: string): string {
   if (!text.includes("=")) return text;
-  return text.replace(QUERY_PARAMETER, (whole, lead: string, name: string, value: string) => (SECRET_QUERY_NAME.test(name) && value !== "***" ? `${lead}${name}=***` : whole));
+  return text.replace(QUERY_PARAMETER, (whole, lead: string, name: string, value: string) => (isSecretName(name) && value !== "***" ? `${lead}${name}=***` : whole));
 }
 
 const remembered = new Set<string>();
@@ -67,7 +77,7 @@ export function rememberCredentials(text: string): void {
     const colon = userinfo.indexOf(":");
     secrets.push(colon < 0 ? userinfo : userinfo.slice(colon + 1));
   }
-  if (text.includes("=")) for (const match of text.matchAll(QUERY_PARAMETER)) if (SECRET_QUERY_NAME.test(match[2]!)) secrets.push(match[3]!);
+  if (text.includes("=")) for (const match of text.matchAll(QUERY_PARAMETER)) if (isSecretName(match[2]!)) secrets.push(match[3]!);
   for (const secret of secrets) {
     for (const form of [secret, decoded(secret)]) {
       if (form.length >= MIN_REMEMBERED_LENGTH && form !== "***" && !remembered.has(form)) {

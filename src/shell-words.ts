@@ -2,23 +2,31 @@
 // a repeatable option's `MPIP_*` variable (cli-options.ts) and the options of a requirements file's line;
 // and writing a word so that a shell reads it back, for the commands mpip's hints offer.
 
+import { printable } from "./text.js";
+
 /**
  * `word` as a shell reads it back: as it is when it holds nothing the shell treats specially, else in
- * single quotes; a word with a control character (a newline, an escape) in bash's `$'...'` (`\n`, `\xHH`),
+ * single quotes; a word with a character output would escape (a newline, an escape, a zero-width or
+ * bidi character: text.ts printable) in bash's `$'...'` (`\n`, `\xHH`, `\uHHHH`),
  * so that the text shown holds no control character and still names the same word (single quotes would
  * keep the character itself, which output escapes into text that names another).
  */
 export function shellWord(word: string): string {
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  if (!/[\u0000-\u001f\u007f]/.test(word)) return `'${word.replace(/'/g, "'\\''")}'`;
-  const escaped = [...word].map((char) => {
+  const chars = [...word];
+  // What output would escape (text.ts printable: controls, bidi and zero-width characters, separators).
+  const escaped = (char: string) => /[\u0000-\u001f\u007f]/.test(char) || printable(char) !== char;
+  if (!chars.some(escaped)) return `'${word.replace(/'/g, "'\\''")}'`;
+  const written = chars.map((char) => {
     const code = char.codePointAt(0)!;
     if (char === "\\" || char === "'") return `\\${char}`;
     if (char === "\n") return "\\n";
     if (char === "\t") return "\\t";
-    return code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, "0")}` : char;
+    if (!escaped(char)) return char;
+    if (code < 0x80) return `\\x${code.toString(16).padStart(2, "0")}`;
+    return code <= 0xffff ? `\\u${code.toString(16).padStart(4, "0")}` : `\\U${code.toString(16).padStart(8, "0")}`;
   });
-  return `$'${escaped.join("")}'`;
+  return `$'${written.join("")}'`;
 }
 
 /**

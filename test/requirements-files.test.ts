@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createWriteStream, existsSync, readlinkSync } from "node:fs";
+import { existsSync, readlinkSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -15,7 +15,7 @@ import { BIN, childEnv, listFiles, runMpip, snapshot, tempDir } from "./helpers/
 import { writeTree } from "./helpers/expect.js";
 import { startIndexServer, type IndexServer } from "./helpers/index-server.js";
 import { serveMipIndex, type MipIndex } from "./helpers/mip-index.js";
-import { startMpip, until } from "./helpers/process.js";
+import { fifoGiving, startMpip, until } from "./helpers/process.js";
 import { buildSdist } from "./helpers/sdist.js";
 
 let server: IndexServer;
@@ -88,22 +88,12 @@ describe("nested files", () => {
 });
 
 describe("files from a pipe", () => {
-  /** A new FIFO, and its writer: `text` is written once, when a reader opens it. */
-  function fifoGiving(text: string): { file: string; written: Promise<void> } {
-    const file = path.join(work.dir, `fifo-${++counter}`);
-    execFileSync("mkfifo", [file]);
-    const stream = createWriteStream(file);
-    const written = new Promise<void>((resolve) => {
-      stream.on("error", () => resolve());
-      stream.on("finish", () => resolve());
-    });
-    stream.end(text);
-    return { file, written };
-  }
+  /** A new FIFO in the work folder, and its writer (fifoGiving). */
+  const fifo = (text: string) => fifoGiving(path.join(work.dir, `fifo-${++counter}`), text);
 
   test("-r and -c given a FIFO are read once, as files (pip reads `-r <(...)` too)", async () => {
-    const requirements = fifoGiving("beacon\nrelay==1.0\n");
-    const constraints = fifoGiving("ticker<2\n");
+    const requirements = fifo("beacon\nrelay==1.0\n");
+    const constraints = fifo("ticker<2\n");
     const target = freshTarget();
     const result = await runMpip(["install", "-i", server.url, "-p", target, "-r", requirements.file, "-c", constraints.file]);
     await Promise.all([requirements.written, constraints.written]);

@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { RunScope } from "../cancel.js";
 import { MpipError } from "../errors.js";
+import { redactQuery } from "../secrets.js";
 import { signalName } from "../image/interrupt.js";
 import { openSources, prepareContext, resolveAndPrepare, sourceKinds, type InstallOptions } from "../install.js";
 import { DEFAULT_LIMITS, type Limits } from "../limits.js";
@@ -75,6 +76,11 @@ export async function lock(options: LockOptions): Promise<LockReport> {
   // Files of a local index given with -i count too: an install from the lock is given that folder only if the user gives it again.
   const outside = await lockedPathsWarning(made, lockFile);
   if (outside !== undefined) options.reporter.warn(outside);
+  // A lock is made to be committed: credentials in its URLs' query strings go with it (they stay, as the
+  // files need them to download; userinfo is left out and given again with -i at install time).
+  if (redactQuery(text) !== text) {
+    options.reporter.warn(`\`${printable(options.output)}\` holds credentials carried in URLs' query strings (\`?token=\` and the like, from the indexes given): anyone who can read the lock can use them; keep it out of a shared repository, or give the index a credential in the URL's user part (\`https://user:token@host/...\`), which a lock leaves out`);
+  }
   const report = { lockFile, packages: made.packages, warnings: options.reporter.warnings };
   if (existing === undefined) {
     await writeFileAtomically(lockFile, text);

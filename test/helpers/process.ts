@@ -2,7 +2,8 @@
 // SIGKILL), and the small tools the crash and signal tests share: a seeded PRNG, polling the disk until
 // something appears, and listing what an install left beside its target.
 
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { BIN, childEnv, ROOT } from "./cli.js";
 
@@ -68,4 +69,19 @@ export { prng } from "./prng.js";
 /** Names in `parent` other than the target's own: what an install left beside it. */
 export async function beside(parent: string, targetName: string): Promise<string[]> {
   return (await readdir(parent)).filter((name) => name !== targetName).sort();
+}
+
+/**
+ * A new FIFO at `file` (mkfifo), and its writer: `bytes` are written once, when a reader opens it;
+ * `written` settles when the writer is done, or when a reader that stopped early closed its end (EPIPE).
+ */
+export function fifoGiving(file: string, bytes: Buffer | string): { file: string; written: Promise<void> } {
+  execFileSync("mkfifo", [file]);
+  const stream = createWriteStream(file);
+  const written = new Promise<void>((resolve) => {
+    stream.on("error", () => resolve());
+    stream.on("finish", () => resolve());
+  });
+  stream.end(bytes);
+  return { file, written };
 }

@@ -1,3 +1,4 @@
+import { gunzipSync } from "node:zlib";
 // Hand-made tar headers for hostile-archive tests: every field can be given raw (a bad checksum, a size
 // that is not octal, a device type flag), which no tar writer, not even test/helpers/sdist.ts, would emit.
 
@@ -79,4 +80,17 @@ export function headerOffsets(tar: Buffer): number[] {
     at += 512 + Math.ceil(size / 512) * 512;
   }
   return offsets;
+}
+
+/** The regular files of a ustar `.tar.gz` by name, read with a minimal parser (short names: no pax, no prefix). */
+export function tarGzMembers(archive: Buffer): Map<string, Buffer> {
+  const tar = gunzipSync(archive);
+  const out = new Map<string, Buffer>();
+  for (let at = 0; at + 512 <= tar.length && tar[at] !== 0; ) {
+    const name = tar.subarray(at, at + 100).toString("utf8").replace(/\0.*$/s, "");
+    const size = parseInt(tar.subarray(at + 124, at + 136).toString("latin1").replace(/\0.*$/s, "").trim() || "0", 8);
+    out.set(name, tar.subarray(at + 512, at + 512 + size));
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return out;
 }

@@ -1,8 +1,6 @@
 // `--cert` from a pipe, as `--cert <(cat ca.pem)` gives it (`/dev/fd/63`, a FIFO): read once, with the size
 // cap of a certificate bundle, and trusted as a file would be. A real FIFO (mkfifo), written by the test.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import path from "node:path";
@@ -10,6 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { listFiles, runMpip, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { makeTestPki, type TestPki } from "../helpers/tls.js";
+import { fifoGiving } from "../helpers/process.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let pki: TestPki;
@@ -29,23 +28,12 @@ after(async () => {
   await work.cleanup();
 });
 
-/** A new FIFO, and its writer: `bytes` are written once, when a reader opens it. */
-function fifoGiving(bytes: Buffer | string): { file: string; written: Promise<void> } {
-  const file = path.join(work.dir, `fifo-${++counter}`);
-  execFileSync("mkfifo", [file]);
-  const stream = createWriteStream(file);
-  // A reader that stops early closes its end: EPIPE is then the writer's to ignore.
-  const written = new Promise<void>((resolve) => {
-    stream.on("error", () => resolve());
-    stream.on("finish", () => resolve());
-  });
-  stream.end(bytes);
-  return { file, written };
-}
+/** A new FIFO in the work folder, and its writer (fifoGiving). */
+const fifo = (bytes: Buffer | string) => fifoGiving(path.join(work.dir, `fifo-${++counter}`), bytes);
 
 describe("--cert given a pipe", () => {
   test("a FIFO holding the CA is read once and trusted: the install from an https index succeeds", async () => {
-    const { file, written } = fifoGiving(pki.caPem);
+    const { file, written } = fifo(pki.caPem);
     const target = path.join(work.dir, `t${++counter}`);
     // Read twice, the second open would wait for a writer that never comes, and the run would time out.
     const result = await runMpip(["install", "-p", target, "--cert", file, "-i", secure.url, "tls-pipe"]);
@@ -55,7 +43,7 @@ describe("--cert given a pipe", () => {
   });
 
   test("a FIFO with no PEM certificate is refused as a file would be", async () => {
-    const { file, written } = fifoGiving("not a certificate\n");
+    const { file, written } = fifo("not a certificate\n");
     const result = await runMpip(["install", "-p", path.join(work.dir, `t${++counter}`), "--cert", file, "-i", secure.url, "tls-pipe"]);
     await written;
     assert.equal(result.code, 2, result.stderr);
@@ -63,7 +51,7 @@ describe("--cert given a pipe", () => {
   });
 
   test("a FIFO that gives more than the cap is cut off and refused", async () => {
-    const { file, written } = fifoGiving(Buffer.alloc(16 * 1024 * 1024 + 64 * 1024, 0x41));
+    const { file, written } = fifo(Buffer.alloc(16 * 1024 * 1024 + 64 * 1024, 0x41));
     const result = await runMpip(["install", "-p", path.join(work.dir, `t${++counter}`), "--cert", file, "-i", secure.url, "tls-pipe"]);
     await written;
     assert.equal(result.code, 2, result.stderr);

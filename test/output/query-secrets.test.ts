@@ -65,6 +65,11 @@ describe("credentials in a URL's query string", () => {
       assert.equal(redactSecrets(`https://h/f?${name}=${TOKEN}#sha256=ab`), `https://h/f?${name}=***#sha256=ab`, name);
     }
     for (const text of ["https://h/f?ref=main&v=2", "https://h/f?monkey=1&keyboard=2", "a=b and key words"]) assert.equal(redactSecrets(text), text);
+    // A name percent-encoded is the same name to the server.
+    for (const name of ["%74oken", "access%5Ftoken", "%73ig", "X-Amz-Signatur%65"]) {
+      assert.equal(redactSecrets(`https://h/f?${name}=${TOKEN}&ref=main`), `https://h/f?${name}=***&ref=main`, name);
+    }
+    assert.equal(redactSecrets("https://h/f?%zz=1&%6Donkey=2"), "https://h/f?%zz=1&%6Donkey=2");
   });
 
   test("a URL given on the command line: -v, the summary, --json and the install record never show it", async () => {
@@ -88,10 +93,13 @@ describe("credentials in a URL's query string", () => {
     assert.match(json, /X-Amz-Signature=\*\*\*/);
   });
 
-  test("a lock keeps the token, so that it installs; installing from it shows none", async () => {
+  test("a lock keeps the token, so that it installs, and says so; installing from it shows none", async () => {
     const lock = path.join(work.dir, "pylock.toml");
-    await run(["lock", "-o", lock, `${file}?access_token=${TOKEN}`], 0);
+    const output = await run(["lock", "-o", lock, `${file}?access_token=${TOKEN}`], 0);
     assert.match(await readFile(lock, "utf8"), new RegExp(`access_token=${TOKEN}`));
+    assert.match(output, /warning: `.*pylock\.toml` holds credentials carried in URLs' query strings .*anyone who can read the lock can use them/);
+    const plain = path.join(work.dir, "pylock.plain.toml");
+    assert.doesNotMatch(await run(["lock", "-o", plain, `${file}?ref=main`], 0), /holds credentials/);
     const target = path.join(work.dir, `t${++counter}`);
     await run(["install", "-v", "--lock", lock, "-p", target], 0);
     assert.equal(await readFile(path.join(target, "tool.py"), "utf8"), "X = 1\n");

@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runMpip, tempDir } from "../helpers/cli.js";
-import { gunzipSync } from "node:zlib";
+import { tarGzMembers } from "../helpers/tar-craft.js";
 
 let work: { dir: string; cleanup: () => Promise<void> };
 let counter = 0;
@@ -25,21 +25,8 @@ async function pack(dependencies: string[]): Promise<{ stderr: string; requires:
   const out = path.join(work.dir, `out${counter}`);
   const result = await runMpip(["pack", project, "-o", out]);
   assert.equal(result.code, 0, result.stderr);
-  const requires = members(await readFile(path.join(out, "demo-1.0.tar.gz"))).get("demo-1.0/demo.egg-info/requires.txt");
+  const requires = tarGzMembers(await readFile(path.join(out, "demo-1.0.tar.gz"))).get("demo-1.0/demo.egg-info/requires.txt");
   return { stderr: result.stderr, requires: requires?.toString("utf8") };
-}
-
-/** The regular files of a ustar .tar.gz, by name (the names here are short: no pax, no prefix). */
-function members(archive: Buffer): Map<string, Buffer> {
-  const tar = gunzipSync(archive);
-  const out = new Map<string, Buffer>();
-  for (let at = 0; at + 512 <= tar.length && tar[at] !== 0; ) {
-    const name = tar.subarray(at, at + 100).toString("utf8").replace(/\0.*$/s, "");
-    const size = parseInt(tar.subarray(at + 124, at + 136).toString("latin1").replace(/\0.*$/s, "").trim() || "0", 8);
-    out.set(name, tar.subarray(at + 512, at + 512 + size));
-    at += 512 + Math.ceil(size / 512) * 512;
-  }
-  return out;
 }
 
 describe("pack's warning about dependencies upip cannot follow", () => {

@@ -8,6 +8,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { listFiles, runCommand, runMpip, tempDir, type RunResult } from "../helpers/cli.js";
+import { tarGzMembers } from "../helpers/tar-craft.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { runMicroPython } from "../helpers/micropython.js";
 import { writeTree } from "../helpers/expect.js";
@@ -49,19 +50,6 @@ interface PackReport {
 async function pack(dir: string, args: string[] = [], env: NodeJS.ProcessEnv = { SOURCE_DATE_EPOCH: undefined }): Promise<RunResult & { report: PackReport }> {
   const result = await runMpip(["pack", dir, "--json", ...args], { env });
   return { ...result, report: JSON.parse(result.stdout) as PackReport };
-}
-
-/** The archive's member names and contents, read with a minimal ustar parser. */
-function members(archive: Buffer): Map<string, Buffer> {
-  const tar = gunzipSync(archive);
-  const out = new Map<string, Buffer>();
-  for (let at = 0; at + 512 <= tar.length && tar[at] !== 0; ) {
-    const name = tar.subarray(at, at + 100).toString("utf8").replace(/\0.*$/s, "");
-    const size = parseInt(tar.subarray(at + 124, at + 136).toString("latin1").replace(/\0.*$/s, "").trim() || "0", 8);
-    out.set(name, tar.subarray(at + 512, at + 512 + size));
-    at += 512 + Math.ceil(size / 512) * 512;
-  }
-  return out;
 }
 
 const PYPROJECT = `[project]
@@ -113,7 +101,7 @@ describe("mpip pack round trip", () => {
 
   test("the archive holds the package, its data files, R.py and the egg-info, nothing else", async () => {
     const archive = await readFile(path.join(work.dir, "out", "micropython-mypkg-1.0.tar.gz"));
-    const files = members(archive);
+    const files = tarGzMembers(archive);
     assert.deepEqual([...files.keys()].filter((name) => !name.endsWith("/")), [
       "micropython-mypkg-1.0/micropython_mypkg.egg-info/PKG-INFO",
       "micropython-mypkg-1.0/micropython_mypkg.egg-info/requires.txt",
