@@ -3,6 +3,7 @@
 // project in the current folder (pyproject.toml's `[project].dependencies`, or setup.cfg's
 // `install_requires`, read as `mpip pack` reads them). cli.ts declares the options.
 
+import { statSync } from "node:fs";
 import path from "node:path";
 import { DEFAULT_LOCK_FILE } from "../defaults.js";
 import { MpipError } from "../errors.js";
@@ -55,8 +56,10 @@ export async function lockCommand(specs: string[], flags: LockFlags): Promise<nu
     const report = await lock({
       ...resolution,
       requirements: resolution.requests.map((request) => requirementText(request, lockDir)),
-      // Every file a constraint was read from, whichever file named it: the command --check offers gives them again with -c.
-      constraintFiles: gathered.input.constraints.map((constraint) => constraint.file),
+      // Every file a constraint was read from, whichever file named it: the command --check offers gives them
+      // again with -c. A pipe or device (`-c <(...)`, /dev/stdin) is no file to give again: its constraints
+      // are recorded all the same, and the check then offers no command.
+      constraintFiles: gathered.input.constraints.map((constraint) => constraint.file).filter(isRegularFile),
       ...fetchOptions(flags),
       ...(firmware === undefined ? {} : { firmware }),
       ...(flags.compile ? { compile: { keepSources: flags.keepSources } } : {}),
@@ -189,4 +192,13 @@ function describePackage(item: LockedPackage): Record<string, unknown> {
   const { artifact } = item;
   const sha256 = artifact.type === "dist" ? artifact.file.sha256 : artifact.type === "module" ? artifact.file.sha256 : artifact.type === "package-json" ? artifact.document.sha256 : null;
   return { name: item.name, version: item.version, source: packageSource(item), artifact: artifact.type, sha256, requested: item.requested, dependencies: item.dependencies };
+}
+
+/** Whether `file` is a regular file (not a pipe, a device, or gone). */
+function isRegularFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -87,6 +87,19 @@ describe("a lock records its constraints", () => {
     assert.equal(await readFile(path.join(dir, "pylock.toml"), "utf8"), text, "--check never writes");
   });
 
+  test("-c from a pipe (bash's `<(...)`): its constraints are recorded, the pipe's path is not, and --check with the same pipe is up to date", async () => {
+    const dir = await project();
+    const lockWith = (extra: string) => runCommand("bash", ["-c", `exec "$0" "$1" lock --no-index -f wheelhouse -c <(printf 'ticker<2\\n') app ${extra}`, process.execPath, BIN], { cwd: dir });
+    const locked = await lockWith("");
+    assert.equal(locked.code, 0, locked.stderr);
+    const text = await readFile(path.join(dir, "pylock.toml"), "utf8");
+    assert.match(text, /^constraints = \["ticker<2"\]$/m);
+    assert.doesNotMatch(text, /constraint-files|\/fd\//);
+    assert.match(text, /name = "ticker"\nversion = "1\.0"/);
+    const checked = await lockWith("--check");
+    assert.equal(checked.code, 0, checked.stderr);
+  });
+
   test("-c named by a -r file, and constraints from pyproject.toml's lock: recorded with the file that holds them, and the offered command checks the lock", async () => {
     const dir = await project();
     const locked = await runMpip(["lock", "--no-index", "-f", "wheelhouse", "-r", "reqs.txt"], { cwd: dir });
