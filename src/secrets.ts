@@ -44,11 +44,14 @@ export const SECRET_QUERY_NAME = /^(?:[a-z0-9]+[-_.])*(?:token|access[-_]?token|
  */
 const QUERY_PARAMETER = /([?&])([A-Za-z0-9_.~%-]+)=([^&#\s"'`<>\\)\]]+)/g;
 
-/** Whether the query parameter `name` (as written: `%74oken` is `token` to a server) names a credential. */
-function isSecretName(name: string): boolean {
-  if (!name.includes("%")) return SECRET_QUERY_NAME.test(name);
+/**
+ * Whether the query parameter `name`, as written in a URL (`%74oken` and `to+ken` are decoded as a server
+ * decodes them), names a credential (SECRET_QUERY_NAME).
+ */
+export function isSecretName(name: string): boolean {
+  if (!name.includes("%") && !name.includes("+")) return SECRET_QUERY_NAME.test(name);
   try {
-    return SECRET_QUERY_NAME.test(decodeURIComponent(name));
+    return SECRET_QUERY_NAME.test(decodeURIComponent(name.replace(/\+/g, " ")));
   } catch {
     return SECRET_QUERY_NAME.test(name);
   }

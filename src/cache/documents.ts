@@ -21,7 +21,7 @@ import { FolderMaker } from "../image/make-dirs.js";
 import { outOfDescriptors, readSmallFile, readSmallFileSync } from "../local-file.js";
 import { ignoreFailure, renameIntoSync, type StoreEvents } from "./store.js";
 import { sha256Hex } from "../image/fs-ops.js";
-import { SECRET_QUERY_NAME } from "../secrets.js";
+import { isSecretName } from "../secrets.js";
 
 /** A remembered answer. `url`: where it was finally answered (after redirects), for relative links. */
 export type CachedAnswer =
@@ -140,17 +140,9 @@ export function storedUrl(url: URL | string): string {
   const parameters = text.slice(query + 1).split("&").map((parameter) => {
     const equals = parameter.indexOf("=");
     const name = equals < 0 ? parameter : parameter.slice(0, equals);
-    return equals >= 0 && SECRET_QUERY_NAME.test(decodedName(name)) ? `${name}=***` : parameter;
+    return equals >= 0 && isSecretName(name) ? `${name}=***` : parameter;
   });
   return `${text.slice(0, query)}?${parameters.join("&")}`;
-}
-
-function decodedName(name: string): string {
-  try {
-    return decodeURIComponent(name.replace(/\+/g, " "));
-  } catch {
-    return name;
-  }
 }
 
 /** The `requested` URL of an entry's text, or undefined. */
