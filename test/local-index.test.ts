@@ -17,8 +17,12 @@ import { startIndexServer, type IndexServer } from "./helpers/index-server.js";
 import { serveMipIndex, type MipIndex, type MipPackageSpec } from "./helpers/mip-index.js";
 import { buildSdist, sdistFilename, type SdistSpec } from "./helpers/sdist.js";
 
-/** Folder names that a path, a URL and a shell each spell differently. */
-const AWKWARD = ["plain", "with space", "ünïcødé ☃", "per%41cent%2F"];
+/**
+ * Folder names that a path, a URL and a shell each spell differently: a space, non-ASCII letters and a
+ * symbol, and a `%` that a decoder must not take for an escape. (A plain name is spelled the same by all
+ * three, and every step the others take it takes too.)
+ */
+const AWKWARD = ["with space", "ünïcødé ☃", "per%41cent%2F"];
 
 interface Work {
   dir: string;
@@ -124,29 +128,52 @@ describe("a v2 index on disk", () => {
   });
 });
 
-/** Three sdists and the links a folder index gives them: `dep` is required by `top`. */
-async function sdists(): Promise<Array<{ spec: SdistSpec; filename: string; body: Buffer }>> {
+type Sdists = Array<{ spec: SdistSpec; filename: string; body: Buffer }>;
+let builtSdists: Promise<Sdists> | undefined;
+
+/** Three sdists and the links a folder index gives them: `dep` is required by `top`. Built once per file; never changed. */
+function sdists(): Promise<Sdists> {
   const specs: SdistSpec[] = [
     { name: "top", version: "1.0", files: { "top.py": "import dep\n" }, requires: ["dep>=1.0"] },
     { name: "dep", version: "1.0", files: { "dep/__init__.py": "V = 1\n" } },
     { name: "dep", version: "1.1", files: { "dep/__init__.py": "V = 11\n", "dep/extra.py": "E = 1\n" } },
   ];
-  return Promise.all(specs.map(async (spec) => ({ spec, filename: sdistFilename(spec), body: await buildSdist(spec) })));
+  builtSdists ??= Promise.all(specs.map(async (spec) => ({ spec, filename: sdistFilename(spec), body: await buildSdist(spec) })));
+  return builtSdists;
 }
 
-/** The same sdists served over HTTP by the test server's PyPI JSON API: what an install from a folder must equal. */
-async function servedInstall(server: IndexServer, files: Awaited<ReturnType<typeof sdists>>, target: string): Promise<Record<string, string>> {
-  for (const file of files) server.addFile(file.spec.name, file.spec.version, { filename: file.filename, body: file.body });
-  const result = await install(target, ["-i", server.url, "top"]);
-  assert.equal(result.code, 0, result.stderr);
-  return snapshot(target);
+let served: Promise<{ code: number; stderr: string; image: Record<string, string> }> | undefined;
+
+/**
+ * The same sdists served over HTTP by the test server's PyPI JSON API: what an install from a folder must
+ * equal. Installed once per file (with --no-record, the image holds nothing of the index it came from),
+ * from a server and into a folder of its own.
+ */
+async function servedInstall(): Promise<Record<string, string>> {
+  served ??= (async () => {
+    const files = await sdists();
+    const server = await startIndexServer();
+    const { dir, cleanup } = await tempDir("mpip-localidx-served-");
+    try {
+      for (const file of files) server.addFile(file.spec.name, file.spec.version, { filename: file.filename, body: file.body });
+      const target = path.join(dir, "served");
+      const result = await install(target, ["-i", server.url, "top"]);
+      return { code: result.code, stderr: result.stderr, image: await snapshot(target) };
+    } finally {
+      await server.close();
+      await cleanup();
+    }
+  })();
+  const { code, stderr, image } = await served;
+  assert.equal(code, 0, stderr);
+  return image;
 }
 
 describe("PyPI's JSON API and the simple API, laid out as files", () => {
   test("`NAME/json` with relative and `file:` links, and `NAME/VERSION/json` where `releases` is missing", async (t) => {
-    const { dir, server } = await work(t);
+    const { dir } = await work(t);
     const files = await sdists();
-    const expected = await servedInstall(server, files, path.join(dir, "served"));
+    const expected = await servedInstall();
     for (const name of AWKWARD) {
       const folder = path.join(dir, name, "pypi files");
       const entry = (file: (typeof files)[number], url: string) => ({ filename: file.filename, url, packagetype: "sdist", digests: { sha256: sha256(file.body) } });
@@ -188,9 +215,9 @@ describe("PyPI's JSON API and the simple API, laid out as files", () => {
   });
 
   test("simple pages: `NAME/index.html` (with or without a root page) and PEP 691 `index.v1_json`", async (t) => {
-    const { dir, server } = await work(t);
+    const { dir } = await work(t);
     const files = await sdists();
-    const expected = await servedInstall(server, files, path.join(dir, "served"));
+    const expected = await servedInstall();
     const anchor = (file: (typeof files)[number], href: string) => `<a href="${href}#sha256=${sha256(file.body)}">${file.filename}</a>`;
     for (const name of AWKWARD) {
       const folder = path.join(dir, name, "simple");
@@ -219,7 +246,7 @@ describe("PyPI's JSON API and the simple API, laid out as files", () => {
   test("a folder of sdists given with -i is read as -f reads it; sdists beside an index are found after it", async (t) => {
     const { dir, server } = await work(t);
     const files = await sdists();
-    const expected = await servedInstall(server, files, path.join(dir, "served"));
+    const expected = await servedInstall();
     const folder = await writeTree(path.join(dir, "just sdists"), Object.fromEntries(files.map((file) => [file.filename, file.body])));
     const target = path.join(dir, "image");
     const result = await runMpip(["install", "--no-record", "-v", "-p", target, "-i", folder, "top"]);

@@ -8,8 +8,9 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from "
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { listFiles, runMpip, tempDir, type RunResult } from "./helpers/cli.js";
-import { startIndexServer, type Fault, type IndexServer } from "./helpers/index-server.js";
+import { startIndexServer, type Fault, type IndexFile, type IndexServer } from "./helpers/index-server.js";
 import { startProxy } from "./helpers/proxy.js";
+import { buildSdist, sdistFilename } from "./helpers/sdist.js";
 import { makeTestPki, type TestPki } from "./helpers/tls.js";
 
 let server: IndexServer;
@@ -43,11 +44,23 @@ before(async () => {
   ]);
   await secure2.addSdist({ name: "tls-second", version: "1.0", files: { "tls_second.py": 'NAME = "tls-second"\n' } });
   for (const name of PACKAGES) {
-    const spec = { name, version: "1.0", files: { [`${name.replace(/-/g, "_")}.py`]: `NAME = "${name}"\n${"# padding\n".repeat(200)}` } };
+    const file = await packageFile(name);
     // The same bytes on every server, so a redirect to another one serves what the index's sha256 promises.
-    for (const index of [server, other, secure]) await index.addSdist(spec);
+    for (const index of [server, other, secure]) index.addFile(name, "1.0", file);
   }
 });
+
+/** Each package's sdist, built once: every server that serves the package serves these bytes. */
+const packageFiles = new Map<string, Promise<IndexFile>>();
+function packageFile(name: string): Promise<IndexFile> {
+  let file = packageFiles.get(name);
+  if (file === undefined) {
+    const spec = { name, version: "1.0", files: { [`${name.replace(/-/g, "_")}.py`]: `NAME = "${name}"\n${"# padding\n".repeat(200)}` } };
+    file = buildSdist(spec).then((body) => ({ filename: sdistFilename(spec), body, packagetype: "sdist" }));
+    packageFiles.set(name, file);
+  }
+  return file;
+}
 after(async () => {
   await Promise.all([server.close(), other.close(), secure.close(), secure2.close()]);
   await work.cleanup();
@@ -443,9 +456,7 @@ describe("credentials", { concurrency: true }, () => {
   let guarded: IndexServer;
   before(async () => {
     guarded = await startIndexServer();
-    for (const name of PACKAGES.filter((name) => name.startsWith("auth-"))) {
-      await guarded.addSdist({ name, version: "1.0", files: { [`${name.replace(/-/g, "_")}.py`]: `NAME = "${name}"\n${"# padding\n".repeat(200)}` } });
-    }
+    for (const name of PACKAGES.filter((name) => name.startsWith("auth-"))) guarded.addFile(name, "1.0", await packageFile(name));
     guarded.requireAuth(USER, TOKEN);
   });
   after(() => guarded.close());

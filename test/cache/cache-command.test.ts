@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { describe, test, type TestContext } from "node:test";
+import { after, describe, test, type TestContext } from "node:test";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { serveMipIndex, type MipIndex } from "../helpers/mip-index.js";
@@ -20,21 +20,84 @@ interface Setup {
   mpip(args: string[]): ReturnType<typeof runMpip>;
 }
 
-async function setup(t: TestContext, packages = 4): Promise<Setup> {
+/** A server with `packages` sdists, `pebble0` needing `pebble1` needing ..., and as many mip packages `moss<n>`. */
+async function startServer(packages: number): Promise<{ server: IndexServer; mip: MipIndex }> {
   const server = await startIndexServer();
   const mip = serveMipIndex(server);
-  const { dir, cleanup } = await tempDir("mpip-cachecmd-");
-  t.after(async () => {
-    await server.close();
-    await cleanup();
-  });
   for (let index = 0; index < packages; index++) {
     const name = `pebble${index}`;
     await server.addSdist({ name, version: "1.0", files: { [`${name}.py`]: `WEIGHT = ${index}\n` }, requires: index + 1 < packages ? [`pebble${index + 1}`] : [] });
     await mip.publish({ name: `moss${index}`, version: "0.1", files: { [`moss${index}.py`]: `DAMP = ${index}\n` }, mpy: false });
   }
+  return { server, mip };
+}
+
+function setupIn(server: IndexServer, mip: MipIndex, dir: string): Setup {
   const cache = path.join(dir, "cache");
   return { server, mip, work: dir, cache, mpip: (args) => runMpip(args, { env: { MPIP_CACHE_DIR: cache } }) };
+}
+
+async function setup(t: TestContext, packages = 4): Promise<Setup> {
+  const { server, mip } = await startServer(packages);
+  const { dir, cleanup } = await tempDir("mpip-cachecmd-");
+  t.after(async () => {
+    await server.close();
+    await cleanup();
+  });
+  return setupIn(server, mip, dir);
+}
+
+/**
+ * The starting states of the `clean` tests, each made once per file on one server of two packages (cache
+ * entries are keyed by URL: a cache serves only the server it was filled from), in folders of their own:
+ * `installed`, `pebble0` (and so `pebble1`) installed into `image` with an empty cache; `listed`, that
+ * and then `list --size` (which adds compiled sizes). A test gets a copy of the cache and the image.
+ */
+type Start = "installed" | "listed";
+let cleanServer: Promise<{ server: IndexServer; mip: MipIndex; dir: string; cleanup: () => Promise<void> }> | undefined;
+/** A starting state: the exit codes and messages of the runs that made it, and its folder. */
+interface Made {
+  codes: number[];
+  stderr: string;
+  dir: string;
+}
+const starts = new Map<Start, Promise<Made>>();
+after(async () => {
+  if (cleanServer === undefined) return;
+  const { server, cleanup } = await cleanServer;
+  await server.close();
+  await cleanup();
+});
+async function setupFrom(t: TestContext, start: Start): Promise<Setup> {
+  cleanServer ??= (async () => ({ ...(await startServer(2)), ...(await tempDir("mpip-cachecmd-starts-")) }))();
+  const { server, mip, dir } = await cleanServer;
+  const make = (which: Start): Promise<Made> => {
+    let made = starts.get(which);
+    if (made === undefined) {
+      made = (async (): Promise<Made> => {
+        const template = setupIn(server, mip, path.join(dir, which));
+        const image = path.join(template.work, "image");
+        if (which === "installed") {
+          const installed = await template.mpip(["install", "-p", image, "-i", server.url, "pebble0"]);
+          return { codes: [installed.code], stderr: installed.stderr, dir: template.work };
+        }
+        const before = await make("installed");
+        if (before.codes.some((code) => code !== 0)) return before;
+        await cp(before.dir, template.work, { recursive: true });
+        const listed = await template.mpip(["list", "-p", image, "--size"]);
+        return { codes: [...before.codes, listed.code], stderr: `${before.stderr}${listed.stderr}`, dir: template.work };
+      })();
+      starts.set(which, made);
+    }
+    return made;
+  };
+  const made = await make(start);
+  assert.deepEqual(made.codes, made.codes.map(() => 0), made.stderr);
+  const { dir: work, cleanup } = await tempDir("mpip-cachecmd-");
+  t.after(cleanup);
+  await cp(made.dir, work, { recursive: true });
+  server.requests.length = 0;
+  return setupIn(server, mip, work);
 }
 
 /** Every file below `dir`, relative, sorted. */
@@ -109,9 +172,9 @@ describe("mpip cache dir, info and clean", () => {
   });
 
   test("clean --older-than removes only entries not used for that long; the next install fetches them again", async (t) => {
-    const s = await setup(t, 2);
+    // pebble0 (and pebble1) installed once into the cache.
+    const s = await setupFrom(t, "installed");
     const run = (target: string) => s.mpip(["install", "-p", path.join(s.work, target), "-i", s.server.url, "pebble0"]);
-    assert.equal((await run("a")).code, 0);
     // Age every entry 40 days, then use some again: a warm install touches what it reads.
     const old = new Date(Date.now() - 40 * 86_400_000);
     const files = await filesBelow(s.cache);
@@ -134,10 +197,9 @@ describe("mpip cache dir, info and clean", () => {
   });
 
   test("compiled sizes that `list --size` uses again count as used: clean --older-than keeps them", async (t) => {
-    const s = await setup(t, 1);
+    // Installed, then `list --size`: the cache holds compiled sizes.
+    const s = await setupFrom(t, "listed");
     const target = path.join(s.work, "image");
-    assert.equal((await s.mpip(["install", "-p", target, "-i", s.server.url, "pebble0"])).code, 0);
-    assert.equal((await s.mpip(["list", "-p", target, "--size"])).code, 0);
     const old = new Date(Date.now() - 10 * 86_400_000);
     for (const file of await filesBelow(s.cache)) await utimes(path.join(s.cache, file), old, old);
     assert.equal((await s.mpip(["list", "-p", target, "--size"])).code, 0);
@@ -149,10 +211,8 @@ describe("mpip cache dir, info and clean", () => {
   });
 
   test("clean removes every entry (compiled sizes and left-over temporary files too), and nothing else in the folder", async (t) => {
-    const s = await setup(t, 2);
-    const target = path.join(s.work, "image");
-    assert.equal((await s.mpip(["install", "-p", target, "-i", s.server.url, "pebble0"])).code, 0);
-    assert.equal((await s.mpip(["list", "-p", target, "--size"])).code, 0);
+    // Installed, then `list --size`: the cache holds compiled sizes.
+    const s = await setupFrom(t, "listed");
     await mkdir(path.join(s.cache, "tmp"), { recursive: true });
     await writeFile(path.join(s.cache, "tmp", "4242-deadbeef.tmp"), "half an entry");
     await writeFile(path.join(s.cache, "notes.txt"), "the user's own file\n");

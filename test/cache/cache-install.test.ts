@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { lstat, mkdir, readdir, readFile, rm, stat, symlink, truncate, writeFile } from "node:fs/promises";
+import { cp, lstat, mkdir, readdir, readFile, rm, stat, symlink, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { describe, test, type TestContext } from "node:test";
+import { after, describe, test, type TestContext } from "node:test";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { serveMipIndex, type MipIndex } from "../helpers/mip-index.js";
@@ -28,21 +28,26 @@ interface Setup {
   reset(): void;
 }
 
+interface Graph {
+  server: IndexServer;
+  mip: MipIndex;
+  simple: string;
+}
+
 /** A server with a small graph on every index kind: `orchard` needs `apple` needs `seed` (sdists), `vine` (mip). */
-async function setup(t: TestContext): Promise<Setup> {
+async function startGraph(): Promise<Graph> {
   const server = await startIndexServer();
   const mip = serveMipIndex(server);
   const simple = serveSimple(server);
-  const { dir, cleanup } = await tempDir("mpip-cache-");
-  t.after(async () => {
-    await server.close();
-    await cleanup();
-  });
   await server.addSdist({ name: "orchard", version: "1.0", files: { "orchard/__init__.py": "ROWS = 3\n" }, requires: ["apple"] });
   await server.addSdist({ name: "apple", version: "2.1", files: { "apple.py": "KIND = 'gala'\n" }, requires: ["seed"] });
   await server.addSdist({ name: "seed", version: "0.3", files: { "seed.py": "SIZE = 1\n" } });
   await mip.publish({ name: "tendril", version: "0.2", files: { "tendril.py": "CURL = 2\n" }, mpy: false });
   await mip.publish({ name: "vine", version: "1.4", files: { "vine/__init__.py": "LEAVES = 5\n", "vine/grape.py": "SWEET = True\n" }, deps: [["tendril", "latest"]], mpy: false });
+  return { server, mip, simple };
+}
+
+function setupOn({ server, mip, simple }: Graph, dir: string): Setup {
   const cache = path.join(dir, "cache");
   return {
     server,
@@ -57,6 +62,85 @@ async function setup(t: TestContext): Promise<Setup> {
       server.notModified = 0;
     },
   };
+}
+
+/** A server of the test's own, for tests that change what it serves or how it answers. */
+async function setup(t: TestContext): Promise<Setup> {
+  const graph = await startGraph();
+  const { dir, cleanup } = await tempDir("mpip-cache-");
+  t.after(async () => {
+    await graph.server.close();
+    await cleanup();
+  });
+  return setupOn(graph, dir);
+}
+
+/**
+ * The file's one server, for tests that leave its packages and answers as they are (the tests of a file
+ * run one at a time): each test still has a folder and a cache of its own, and starts with no request seen.
+ * Cache entries are keyed by URL, so a cache made against this server serves only this server.
+ */
+let sharedGraph: Promise<Graph & { dir: string; cleanup: () => Promise<void> }> | undefined;
+after(async () => {
+  if (sharedGraph === undefined) return;
+  const { server, cleanup } = await sharedGraph;
+  await server.close();
+  await cleanup();
+});
+async function sharedSetup(t: TestContext): Promise<Setup> {
+  sharedGraph ??= (async () => ({ ...(await startGraph()), ...(await tempDir("mpip-cache-shared-")) }))();
+  const graph = await sharedGraph;
+  const { dir, cleanup } = await tempDir("mpip-cache-");
+  t.after(cleanup);
+  const s = setupOn(graph, dir);
+  s.reset();
+  return s;
+}
+
+/** The cold installs that tests start from, each into an empty cache: by the index kind, and what they install. */
+const COLD = {
+  pypi: (s: Setup) => ["-i", s.server.url, "orchard"],
+  simple: (s: Setup) => ["-i", `simple+${s.simple}`, "orchard"],
+  mip: (s: Setup) => ["-i", `mip+${s.mip.base}`, "vine"],
+  seed: (s: Setup) => ["-i", s.server.url, "seed"],
+} as const;
+type ColdKind = keyof typeof COLD;
+
+interface Cold {
+  result: Awaited<ReturnType<typeof runMpip>>;
+  /** The requests the shared server saw during the cold install. */
+  requests: string[];
+  /** The cache and the image it left, to be copied, never changed. */
+  cache: string;
+  image: string;
+}
+
+/**
+ * Each cold install is run once per file, on the shared server; a test that starts from it gets a copy of
+ * the cache it filled (as `s.cache`) and of the image it made (as `<work>/<image>`), and no request seen.
+ * fs.cp keeps every file's bytes, which is all the cache and the snapshots compare.
+ */
+const colds = new Map<ColdKind, Promise<Cold>>();
+async function fromCold(s: Setup, kind: ColdKind, image = "cold"): Promise<Cold> {
+  let cold = colds.get(kind);
+  if (cold === undefined) {
+    cold = (async () => {
+      // Only tests on the shared server start from these caches (fromCold follows sharedSetup).
+      const shared = await sharedGraph!;
+      const template = setupOn(shared, path.join(shared.dir, kind));
+      template.reset();
+      const result = await template.install("image", COLD[kind](template));
+      const requests = [...template.server.requests];
+      return { result, requests, cache: template.cache, image: path.join(template.work, "image") };
+    })();
+    colds.set(kind, cold);
+  }
+  const made = await cold;
+  assert.equal(made.result.code, 0, made.result.stderr);
+  await cp(made.cache, s.cache, { recursive: true });
+  await cp(made.image, path.join(s.work, image), { recursive: true });
+  s.reset();
+  return made;
 }
 
 /** Every file of the store, each checked to hash to its name. */
@@ -88,11 +172,9 @@ const fileRequests = (server: IndexServer) => server.requests.filter((request) =
 
 describe("a warm cache: only conditional requests, and none for files with a known sha256", () => {
   test("PyPI JSON: the second install asks only If-None-Match questions about documents, fetches no sdist, and makes the same image", async (t) => {
-    const s = await setup(t);
-    const cold = await s.install("cold", ["-i", s.server.url, "orchard"]);
-    assert.equal(cold.code, 0, cold.stderr);
-    assert.equal(fileRequests(s.server).length, 3);
-    s.reset();
+    const s = await sharedSetup(t);
+    const cold = await fromCold(s, "pypi");
+    assert.equal(cold.requests.filter((request) => request.includes("/files/")).length, 3);
     const warm = await s.install("warm", ["-i", s.server.url, "orchard"]);
     assert.equal(warm.code, 0, warm.stderr);
     assert.deepEqual(s.server.unconditional(), [], "every request of a warm install is conditional");
@@ -105,10 +187,8 @@ describe("a warm cache: only conditional requests, and none for files with a kno
   });
 
   test("a simple index: pages are revalidated, files with `#sha256=` are not asked for", async (t) => {
-    const s = await setup(t);
-    const cold = await s.install("cold", ["-i", `simple+${s.simple}`, "orchard"]);
-    assert.equal(cold.code, 0, cold.stderr);
-    s.reset();
+    const s = await sharedSetup(t);
+    await fromCold(s, "simple");
     const warm = await s.install("warm", ["-i", `simple+${s.simple}`, "orchard"]);
     assert.equal(warm.code, 0, warm.stderr);
     assert.deepEqual(s.server.unconditional(), []);
@@ -117,11 +197,8 @@ describe("a warm cache: only conditional requests, and none for files with a kno
   });
 
   test("a v2 index: index.json, package documents and files known by mip's short hash are all revalidated", async (t) => {
-    const s = await setup(t);
-    const cold = await s.install("cold", ["-i", `mip+${s.mip.base}`, "vine"]);
-    assert.equal(cold.code, 0, cold.stderr);
-    const coldRequests = [...s.server.requests];
-    s.reset();
+    const s = await sharedSetup(t);
+    const coldRequests = [...(await fromCold(s, "mip")).requests];
     const warm = await s.install("warm", ["-i", `mip+${s.mip.base}`, "vine"]);
     assert.equal(warm.code, 0, warm.stderr);
     assert.deepEqual(s.server.unconditional(), []);
@@ -220,12 +297,11 @@ describe("the cache is trusted for nothing but its hash", () => {
   ];
   for (const [what, corrupt] of corruptions) {
     test(`an entry that is ${what} is dropped with a note at -v, fetched again, and stored right`, { timeout: 60_000 }, async (t) => {
-      const s = await setup(t);
-      assert.equal((await s.install("cold", ["-i", s.server.url, "seed"])).code, 0);
+      const s = await sharedSetup(t);
+      await fromCold(s, "seed");
       const sdist = s.server.projects.get("seed")!.releases.get("0.3")![0]!.body;
       const entry = path.join(s.cache, "content", "sha256", sha256(sdist).slice(0, 2), sha256(sdist));
       await corrupt(entry, sdist);
-      s.reset();
       const healed = await s.install("healed", ["-v", "-i", s.server.url, "seed"]);
       assert.equal(healed.code, 0, healed.stderr);
       assert.match(healed.stderr, /the cache entry `[^`]+` (does not hash to its name|is a symbolic link|is not a regular file)[^;]*; it is dropped and fetched again/);
@@ -251,13 +327,12 @@ describe("the cache is trusted for nothing but its hash", () => {
   for (const [what, damage] of byUrlDamage) {
     // A run that hangs on the entry fails the test (after a minute) rather than the suite.
     test(`an entry by URL that is ${what} is dropped with a note at -v, the document is fetched again whole, and the run neither hangs nor fails`, { timeout: 60_000 }, async (t) => {
-      const s = await setup(t);
-      assert.equal((await s.install("cold", ["-i", s.server.url, "seed"])).code, 0);
+      const s = await sharedSetup(t);
+      await fromCold(s, "seed");
       const entries = await byUrlEntries(s.cache);
       assert.equal(entries.length, 1, `one document: ${entries.join(", ")}`);
       await rm(entries[0]!);
       await damage(entries[0]!);
-      s.reset();
       const healed = await s.install("healed", ["-v", "-i", s.server.url, "seed"]);
       assert.equal(healed.code, 0, healed.stderr);
       assert.match(healed.stderr, /the cache entry `[^`]+\.json` (cannot be read \([^)]+\)|is not one mpip wrote); it is dropped/);
@@ -306,10 +381,9 @@ describe("the cache is trusted for nothing but its hash", () => {
   });
 
   test("a 304 for a document whose body the store has lost: asked again unconditionally, and installed", async (t) => {
-    const s = await setup(t);
-    assert.equal((await s.install("cold", ["-i", s.server.url, "seed"])).code, 0);
+    const s = await sharedSetup(t);
+    await fromCold(s, "seed");
     await rm(path.join(s.cache, "content"), { recursive: true });
-    s.reset();
     const result = await s.install("again", ["-i", s.server.url, "seed"]);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(s.server.requests, ["GET /pypi/seed/json", "GET /pypi/seed/json", "GET /files/seed/0.3/seed-0.3.tar.gz"]);
@@ -349,10 +423,9 @@ describe("what the cache keeps", () => {
   });
 
   test("--no-cache neither reads nor writes: nothing is created, and every request is made whole", async (t) => {
-    const s = await setup(t);
-    assert.equal((await s.install("primed", ["-i", s.server.url, "orchard"])).code, 0);
+    const s = await sharedSetup(t);
+    await fromCold(s, "pypi", "primed");
     const before = await snapshot(s.cache);
-    s.reset();
     const result = await s.install("none", ["--no-cache", "-i", s.server.url, "orchard"]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(s.server.unconditional().length, 6, "3 documents and 3 sdists, none from the cache");
@@ -364,7 +437,7 @@ describe("what the cache keeps", () => {
   });
 
   test("--cache-dir is the cache, whatever MPIP_CACHE_DIR says", async (t) => {
-    const s = await setup(t);
+    const s = await sharedSetup(t);
     const chosen = path.join(s.work, "chosen");
     const result = await s.install("a", ["--cache-dir", chosen, "-i", s.server.url, "seed"]);
     assert.equal(result.code, 0, result.stderr);
@@ -378,7 +451,7 @@ describe("what the cache keeps", () => {
 
 describe("--offline", () => {
   test("with a cold cache: an error naming what is missing, with a hint; no request is made and the target is untouched", async (t) => {
-    const s = await setup(t);
+    const s = await sharedSetup(t);
     const target = path.join(s.work, "image");
     await mkdir(target);
     await writeFile(path.join(target, "keep.py"), "K = 1\n");
@@ -395,11 +468,10 @@ describe("--offline", () => {
   });
 
   test("with a warm cache: the same image, with no request at all, from every index kind", async (t) => {
-    const s = await setup(t);
+    const s = await sharedSetup(t);
     for (const [name, index, spec] of [["pypi", s.server.url, "orchard"], ["simple", `simple+${s.simple}`, "orchard"], ["mip", `mip+${s.mip.base}`, "vine"]] as const) {
-      const cold = await s.install(`${name}-cold`, ["-i", index, spec]);
-      assert.equal(cold.code, 0, cold.stderr);
-      s.reset();
+      // Each kind's cold install, added to the cache the kinds before it filled.
+      await fromCold(s, name, `${name}-cold`);
       const offline = await s.install(`${name}-offline`, ["--offline", "-i", index, spec]);
       assert.equal(offline.code, 0, offline.stderr);
       assert.deepEqual(s.server.requests, [], `${name}: no request`);
@@ -408,7 +480,7 @@ describe("--offline", () => {
   });
 
   test("a file missing from a warm cache is named, with its sha256; an index that answered 404 is answered from the cache", async (t) => {
-    const s = await setup(t);
+    const s = await sharedSetup(t);
     // Two indexes: the first has none of these (404s, remembered), the second has them.
     const first = `${s.server.origin}/nothing/pypi`;
     assert.equal((await s.install("cold", ["-i", first, "-i", s.server.url, "seed"])).code, 0);
@@ -425,7 +497,7 @@ describe("--offline", () => {
   });
 
   test("a dependency missing from the cache is named with the package that required it", async (t) => {
-    const s = await setup(t);
+    const s = await sharedSetup(t);
     assert.equal((await s.install("roots-only", ["--no-deps", "-i", s.server.url, "orchard"])).code, 0);
     s.reset();
     const result = await s.install("deps", ["--offline", "-i", s.server.url, "orchard"]);
@@ -443,7 +515,7 @@ describe("--offline", () => {
   });
 
   test("with --no-cache, --offline can only install local files; anything remote is an error that says why", async (t) => {
-    const s = await setup(t);
+    const s = await sharedSetup(t);
     const result = await s.install("x", ["--offline", "--no-cache", "-i", s.server.url, "seed"]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /cannot be fetched: --offline forbids the network, and --no-cache leaves no cache to answer from/);
