@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runMpip, tempDir } from "../helpers/cli.js";
@@ -38,6 +38,17 @@ async function lockOf(...specs: string[]): Promise<{ lockFile: string; text: str
   return { lockFile, text: await readFile(lockFile, "utf8") };
 }
 
+/** The lock of `blinker`, which two tests edit: made once per file, each test given a copy in a fresh folder. */
+let blinkerLock: Promise<{ lockFile: string; text: string }> | undefined;
+async function blinkerLockCopy(): Promise<{ lockFile: string; text: string }> {
+  blinkerLock ??= lockOf("blinker");
+  const { lockFile: original, text } = await blinkerLock;
+  const lockFile = path.join(work.dir, `locks-${++counter}`, "pylock.toml");
+  await mkdir(path.dirname(lockFile));
+  await cp(original, lockFile);
+  return { lockFile, text };
+}
+
 /** `install --lock` and `download --lock` of `text` (written over `lockFile`) both fail with `code` and `message`; nothing is created. */
 async function refused(lockFile: string, text: string, exit: number, code: string, message: RegExp): Promise<void> {
   await writeFile(lockFile, text);
@@ -57,7 +68,7 @@ async function refused(lockFile: string, text: string, exit: number, code: strin
 
 describe("a locked mip package's files are the package document's", () => {
   test("a lock edited to rename, add, drop or swap a file, or to change the version, is refused", async () => {
-    const { lockFile, text } = await lockOf("blinker");
+    const { lockFile, text } = await blinkerLockCopy();
     const ticker = /\{ dest = "ticker\.py", (url = "[^"]+", size = \d+, hashes = \{ sha256 = "[0-9a-f]{64}" \}) \}/.exec(text)?.[1];
     const led = /\{ dest = "blinker\/led\.py", (url = "[^"]+", size = \d+, hashes = \{ sha256 = "([0-9a-f]{64})" \}) \},\n/.exec(text);
     assert.ok(ticker !== undefined && led !== null, text);
@@ -105,7 +116,7 @@ describe("a locked mip package's files are the package document's", () => {
   });
 
   test("a served document other than the one the lock pins is refused (digest-mismatch), whatever it lists", async () => {
-    const { lockFile, text } = await lockOf("blinker");
+    const { lockFile, text } = await blinkerLockCopy();
     const documentPath = graph.mip.documentPath("py", "blinker", "0.3");
     const served = graph.mip.tree.get(documentPath)!;
     const parsed = JSON.parse(served.toString("utf8")) as { hashes: Array<[string, string]> };

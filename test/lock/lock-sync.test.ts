@@ -7,10 +7,10 @@
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { cp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { listFiles, runMpip, tempDir } from "../helpers/cli.js";
+import { listFiles, runMpip, tempDir, type RunResult } from "../helpers/cli.js";
 import { writeTree } from "../helpers/expect.js";
 import { image, leftovers, lockAndInstall, serveGraph, type Graph } from "./graph.js";
 
@@ -32,12 +32,31 @@ after(async () => {
   await work.cleanup();
 });
 
-/** A target holding `unlisted-lib` (recorded), which the lock does not list. */
+/**
+ * A target holding `unlisted-lib` (recorded), which the lock does not list: installed once per file, and
+ * each test given a copy of it (files and record as the install wrote them).
+ */
+let unlistedInstall: Promise<{ target: string; result: RunResult }> | undefined;
 async function targetWithUnlisted(): Promise<string> {
-  const target = fresh();
-  const result = await runMpip(["install", "-p", target, "-i", graph.server.url, "unlisted-lib"]);
+  unlistedInstall ??= (async () => {
+    const target = path.join(work.dir, "unlisted-original");
+    return { target, result: await runMpip(["install", "-p", target, "-i", graph.server.url, "unlisted-lib"]) };
+  })();
+  const { target: original, result } = await unlistedInstall;
   assert.equal(result.code, 0, result.stderr);
+  const target = fresh();
+  await cp(original, target, { recursive: true });
   return target;
+}
+
+/** `mpip sync -p TARGET` run in the lock's folder, naming no lock: once per file, as two tests check it. */
+let syncedByDefault: Promise<{ target: string; result: RunResult }> | undefined;
+function syncByDefault(): Promise<{ target: string; result: RunResult }> {
+  syncedByDefault ??= (async () => {
+    const target = fresh();
+    return { target, result: await runMpip(["sync", "-p", target], { cwd: work.dir }) };
+  })();
+  return syncedByDefault;
 }
 
 const packagesIn = async (target: string) => [...new Set((await listFiles(target)).filter((file) => file.includes(".dist-info/")).map((file) => file.split("/")[0]))].sort();
@@ -150,15 +169,15 @@ describe("mpip sync", () => {
     // Everything the lock lists was installed from the locked files already: nothing is fetched again.
     assert.ok(report.packages.every((item) => item.alreadyInstalled === true));
     assert.deepEqual(graph.server.requests, []);
-    // An image synced twice is the image of a fresh locked install.
-    const fromScratch = fresh();
-    assert.equal((await runMpip(["sync", lockFile, "-p", fromScratch])).code, 0);
+    // An image synced twice is the image of a fresh locked install (here the lock found in the current
+    // folder, which the next test checks).
+    const { target: fromScratch, result: scratch } = await syncByDefault();
+    assert.equal(scratch.code, 0, scratch.stderr);
     assert.deepEqual(await image(target), await image(fromScratch));
   });
 
   test("reads pylock.toml in the current folder by default; without one it is a usage error", async () => {
-    const target = fresh();
-    const result = await runMpip(["sync", "-p", target], { cwd: work.dir });
+    const { result } = await syncByDefault();
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /^Installed 4 packages into /m);
     const empty = await writeTree(path.join(work.dir, "empty"), { "README.md": "" });
@@ -181,8 +200,9 @@ describe("mpip sync", () => {
 describe("mpip lock --check", () => {
   test("exit 0 for a lock that is up to date; exit 1, saying what changed, when a new version is out or the inputs changed; the lock is never written", async () => {
     const dir = await writeTree(path.join(work.dir, "check"), {});
+    // The file's lock (made in \`before\`, which checks its run), copied: the same command made it.
     const checked = path.join(dir, "pylock.toml");
-    assert.equal((await lockAndInstall.lock(graph, checked)).code, 0);
+    await cp(lockFile, checked);
     const before = await readFile(checked);
     const ok = await lockAndInstall.lock(graph, checked, "--check");
     assert.equal(ok.code, 0, ok.stderr);
