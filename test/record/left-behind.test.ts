@@ -12,6 +12,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { listFiles, runMpip, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
+import { baseline } from "../helpers/h4-baseline.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -44,11 +45,19 @@ async function lockOf(...specs: string[]): Promise<string> {
   return lockFile;
 }
 
+/** The lock of shrinky 2.0 the sync tests use: made once (sync only reads it). */
+let shrinky2Lock: Promise<string> | undefined;
+const lockOfShrinky2 = () => (shrinky2Lock ??= lockOf("shrinky==2.0"));
+
+/** shrinky 1.0 as installed: the starting state of every upgrade here, installed once and copied per test. */
+const withShrinky1 = baseline(async (dir) => {
+  const installed = await install(dir, "shrinky==1.0");
+  assert.equal(installed.code, 0, installed.stderr);
+}, () => work.dir);
+
 /** shrinky 1.0 installed, then edited: `old.py` and `__init__.py` changed, `shrinky_extra.py` and `gone/deep.py` as installed. */
 async function editedShrinky(): Promise<string> {
-  const target = fresh();
-  const installed = await install(target, "shrinky==1.0");
-  assert.equal(installed.code, 0, installed.stderr);
+  const target = await withShrinky1.copyTo(fresh());
   await writeFile(path.join(target, "shrinky", "old.py"), "OLD = 'edited on the board'\n");
   await writeFile(path.join(target, "shrinky", "__init__.py"), "V = 'edited'\n");
   return target;
@@ -95,7 +104,7 @@ describe("an upgrade keeps a file changed since it was installed that the new ve
     const other = await install(target, "leaving");
     assert.equal(other.code, 0, other.stderr);
     await writeFile(path.join(target, "leaving.py"), "L = 'mine'\n");
-    const lockFile = await lockOf("shrinky==2.0");
+    const lockFile = await lockOfShrinky2();
     const synced = await runMpip(["sync", lockFile, "-p", target]);
     assert.equal(synced.code, 0, synced.stderr);
     assert.match(synced.stderr, /warning: `leaving\.py` of `leaving 1\.0` was changed since it was installed, and `leaving 1\.0` is removed; kept, and in no record from now on/);
@@ -115,8 +124,7 @@ describe("an upgrade or sync over a package whose RECORD tells nothing of its fi
   ];
   for (const [what, spoil] of spoilers) {
     test(`RECORD ${what}: the install goes ahead, and a warning names the package and says its old files stay`, async () => {
-      const target = fresh();
-      assert.equal((await install(target, "shrinky==1.0")).code, 0);
+      const target = await withShrinky1.copyTo(fresh());
       await spoil(path.join(target, "shrinky-1.0.dist-info", "RECORD"));
       const upgraded = await install(target, "shrinky==2.0");
       assert.equal(upgraded.code, 0, upgraded.stderr);
@@ -132,7 +140,7 @@ describe("an upgrade or sync over a package whose RECORD tells nothing of its fi
     const target = fresh();
     assert.equal((await install(target, "leaving")).code, 0);
     await rm(path.join(target, "leaving-1.0.dist-info", "RECORD"));
-    const lockFile = await lockOf("shrinky==2.0");
+    const lockFile = await lockOfShrinky2();
     const dry = await runMpip(["sync", lockFile, "-p", target, "--dry-run"]);
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stderr, /warning: the RECORD of `leaving 1\.0` .* its record would be removed, and its files stay, in no record/);

@@ -16,6 +16,7 @@ import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { runMicroPython } from "../helpers/micropython.js";
 import { beside, prng, sleep, startMpip, until } from "../helpers/process.js";
 import { buildSdist } from "../helpers/sdist.js";
+import { baseline } from "../helpers/h4-baseline.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -59,14 +60,22 @@ after(async () => {
 });
 
 const install = (target: string, ...args: string[]) => runMpip(["install", "-i", server.url, "-p", target, ...args]);
+// Starting states several tests begin from, each installed once and copied per test (each test that used
+// to make it checked only its exit code, as the build does).
+const installed = (...args: string[]) =>
+  baseline(async (dir) => {
+    const run = await install(dir, ...args);
+    assert.equal(run.code, 0, run.stderr);
+  }, () => work.dir);
+const withFlipper1 = installed("flipper==1.0");
+const withAlphaAndGamma1 = installed("alpha==1.0", "gamma==1.0");
 const packageFiles = async (target: string) => (await listFiles(target)).filter((file) => !file.includes(".dist-info/"));
 const distInfos = async (target: string) => [...new Set((await listFiles(target)).filter((file) => file.includes(".dist-info/")).map((file) => file.split("/")[0]))].sort();
 const isFile = async (file: string) => (await lstat(file)).isFile();
 
 describe("a path that changes type in an install over the image", () => {
   test("a folder of the old version where the new one ships a file, and back again", async () => {
-    const target = fresh();
-    assert.equal((await install(target, "flipper==1.0")).code, 0);
+    const target = await withFlipper1.copyTo(fresh());
     await writeFile(path.join(target, "boot.py"), "# the user's\n");
     const unchanged = await snapshot(target);
     const dry = await install(target, "--dry-run", "flipper==2.0");
@@ -133,8 +142,7 @@ describe("a path that changes type in an install over the image", () => {
   });
 
   test("another package's new file takes a folder the upgrade empties; another's new folder takes a file it removes", async () => {
-    const target = fresh();
-    assert.equal((await install(target, "alpha==1.0", "gamma==1.0")).code, 0);
+    const target = await withAlphaAndGamma1.copyTo(fresh());
     const both = await install(target, "alpha==2.0", "beta", "gamma==2.0", "delta");
     assert.equal(both.code, 0, both.stderr);
     assert.deepEqual(await packageFiles(target), ["alpha.py", "beta.py", "delta.py", "gamma.py", "nest/delta_part.py", "slot"]);
@@ -146,8 +154,7 @@ describe("a path that changes type in an install over the image", () => {
   });
 
   test("a folder that still holds a file of no package: the error names that file, and nothing changes", async () => {
-    const target = fresh();
-    assert.equal((await install(target, "flipper==1.0")).code, 0);
+    const target = await withFlipper1.copyTo(fresh());
     await writeFile(path.join(target, "flipper", "sub", "notes.txt"), "the user's notes\n");
     const before = await snapshot(target);
     // A dry run decides the commit too, and fails as the install does.
@@ -187,15 +194,13 @@ describe("a path that changes type in an install over the image", () => {
   });
 
   test("uninstall after the type changed removes the new shape; a stale record listing files below a file passes over them", async () => {
-    const target = fresh();
-    assert.equal((await install(target, "flipper==1.0")).code, 0);
+    const target = await withFlipper1.copyTo(fresh());
     assert.equal((await install(target, "flipper==2.0")).code, 0);
     const gone = await runMpip(["uninstall", "-y", "-p", target, "flipper"]);
     assert.equal(gone.code, 0, gone.stderr);
     assert.deepEqual(await listFiles(target), []);
     // alpha's record lists `nest/ghost.py`, while `nest` is gamma's file: there is nothing of alpha's there to remove.
-    const stale = fresh();
-    assert.equal((await install(stale, "gamma==1.0", "alpha==1.0")).code, 0);
+    const stale = await withAlphaAndGamma1.copyTo(fresh());
     const record = path.join(stale, "alpha-1.0.dist-info", "RECORD");
     await writeFile(record, `${await readFile(record, "utf8")}nest/ghost.py,sha256=AAAA,4\n`);
     const removed = await runMpip(["uninstall", "-y", "-p", stale, "alpha"]);

@@ -13,6 +13,7 @@ import { listFiles, runCommand, runMpip, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { runMicroPython } from "../helpers/micropython.js";
 import { buildSdist } from "../helpers/sdist.js";
+import { baseline } from "../helpers/h4-baseline.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -33,6 +34,13 @@ after(async () => {
 
 const sha256b64 = (data: Buffer) => createHash("sha256").update(data).digest("base64url");
 const install = (target: string, ...args: string[]) => runMpip(["install", "-i", server.url, "-p", target, ...args]);
+
+// rec.app-main installed: the image that MicroPython, importlib.metadata and pip read below. Installed once
+// and copied per test; the first test checks that install on a run of its own.
+const withRecApp = baseline(async (dir) => {
+  const installed = await install(dir, "rec.app-main");
+  assert.equal(installed.code, 0, installed.stderr);
+}, () => work.dir);
 
 /** Python's csv reader, by hand: the test checks the file the way other tools read it. */
 function csvRows(text: string): string[][] {
@@ -132,8 +140,7 @@ describe("the install record", () => {
   });
 
   test("an image with records still imports and runs in MicroPython", async () => {
-    const target = fresh();
-    assert.equal((await install(target, "rec.app-main")).code, 0);
+    const target = await withRecApp.copyTo(fresh());
     const run = await runMicroPython("import recapp\nprint(recapp.APP)", { libDir: target });
     assert.equal(run.error, undefined, run.error);
     assert.equal(run.stdout.trim(), "app lib");
@@ -149,8 +156,7 @@ describe("the install record", () => {
   })();
 
   test("CPython's importlib.metadata reads the record", { skip: python ? false : "python3 with importlib.metadata is not on this machine" }, async () => {
-    const target = fresh();
-    assert.equal((await install(target, "rec.app-main")).code, 0);
+    const target = await withRecApp.copyTo(fresh());
     const script = "import importlib.metadata as m, json, sys\n" +
       "out = {}\n" +
       "for d in m.distributions(path=[sys.argv[1]]):\n" +
@@ -176,8 +182,7 @@ describe("the install record", () => {
   })();
 
   test("pip list --path reads the record", { skip: pip ? false : "pip is not on this machine" }, async () => {
-    const target = fresh();
-    assert.equal((await install(target, "rec.app-main")).code, 0);
+    const target = await withRecApp.copyTo(fresh());
     const result = await runCommand("python3", ["-m", "pip", "list", "--path", target, "--format", "json", "--disable-pip-version-check"]);
     assert.equal(result.code, 0, result.stderr);
     const listed = (JSON.parse(result.stdout) as Array<{ name: string; version: string }>).map((item) => `${item.name}==${item.version}`).sort();

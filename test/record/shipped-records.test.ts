@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { serveMipIndex, type MipIndex } from "../helpers/mip-index.js";
+import { baseline } from "../helpers/h4-baseline.js";
 
 let server: IndexServer;
 let mip: MipIndex;
@@ -35,6 +36,13 @@ after(async () => {
   await work.cleanup();
 });
 
+// deep-ok installed: the image each refusal must leave unchanged. Installed once and copied per test; the
+// last test checks that install on a run of its own.
+const withDeepOk = baseline(async (dir) => {
+  const installed = await runMpip(["install", "-i", server.url, "-p", dir, "deep-ok"]);
+  assert.equal(installed.code, 0, installed.stderr);
+}, () => work.dir);
+
 describe("a package that ships an install record", () => {
   for (const [name, index, shipped] of [
     ["forger", "pypi", "victim-9.0.dist-info/"],
@@ -44,8 +52,7 @@ describe("a package that ships an install record", () => {
     ["mip-forger", "mip", "victim-9.0.dist-info/forged.py"],
   ] as const) {
     test(`${name} (${index}): refused, nothing changed, with or without records`, async () => {
-      const target = path.join(work.dir, `image-${++counter}`);
-      await runMpip(["install", "-i", server.url, "-p", target, "deep-ok"]);
+      const target = await withDeepOk.copyTo(path.join(work.dir, `image-${++counter}`));
       await writeFile(path.join(target, "main.py"), "print('my app')\n");
       const before = await snapshot(target);
       for (const extra of [[], ["--no-record"]]) {

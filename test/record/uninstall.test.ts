@@ -1,13 +1,14 @@
 // `mpip uninstall` and `mpip install --dry-run`: the built CLI against a real index on 127.0.0.1.
 
 import assert from "node:assert/strict";
-import { mkdir, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { execFileSync, spawnSync } from "node:child_process";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BIN, listFiles, runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { projectOf } from "../../src/commands/uninstall.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
+import { baseline } from "../helpers/h4-baseline.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -30,12 +31,21 @@ after(async () => {
 
 const install = (target: string, ...args: string[]) => runMpip(["install", "-i", server.url, "-p", target, ...args]);
 const uninstall = (target: string, ...args: string[]) => runMpip(["uninstall", "-p", target, ...args]);
+// Starting states many tests begin from, each installed once and copied per test: the installs are not
+// what those tests check (each checks its run's exit code as it is made).
+const installed = (...args: string[]) =>
+  baseline(async (dir) => {
+    const run = await install(dir, ...args);
+    assert.equal(run.code, 0, run.stderr);
+  }, () => work.dir);
+const withWebapp = installed("webapp");
+const withTemplAndPathy = installed("templ==1.0", "pathy");
+const withTempl1 = installed("templ==1.0");
 const packageFiles = async (target: string) => (await listFiles(target)).filter((file) => !file.includes(".dist-info/"));
 
 describe("mpip uninstall", () => {
   test("removes the recorded files, emptied folders and the record; keeps files no record lists; lists orphans", async () => {
-    const target = fresh();
-    assert.equal((await install(target, "webapp")).code, 0);
+    const target = await withWebapp.copyTo(fresh());
     await writeFile(path.join(target, "webapp", "local_settings.py"), "DEBUG = True\n");
     await writeFile(path.join(target, "boot.py"), "# the user's\n");
     const result = await uninstall(target, "-y", "WebApp");
@@ -56,8 +66,7 @@ describe("mpip uninstall", () => {
   });
 
   test("a file changed since install is kept and reported; --force removes it", async () => {
-    const target = fresh();
-    assert.equal((await install(target, "webapp")).code, 0);
+    const target = await withWebapp.copyTo(fresh());
     await writeFile(path.join(target, "webapp", "config.py"), "PORT = 8080\n");
     const kept = await uninstall(target, "-y", "webapp");
     assert.equal(kept.code, 0, kept.stderr);
@@ -68,8 +77,7 @@ describe("mpip uninstall", () => {
     assert.deepEqual((await packageFiles(target)).filter((file) => file.startsWith("webapp")), ["webapp/config.py"]);
     assert.equal(await readFile(path.join(target, "webapp", "config.py"), "utf8"), "PORT = 8080\n");
 
-    const again = fresh();
-    assert.equal((await install(again, "webapp")).code, 0);
+    const again = await withWebapp.copyTo(fresh());
     await writeFile(path.join(again, "webapp", "config.py"), "PORT = 8080\n");
     const dry = await uninstall(again, "--dry-run", "webapp");
     assert.equal(dry.code, 0, dry.stderr);
@@ -81,8 +89,7 @@ describe("mpip uninstall", () => {
   });
 
   test("--dry-run and --json say what would go and change nothing; a name not installed is an error when nothing else is", async () => {
-    const target = fresh();
-    assert.equal((await install(target, "webapp")).code, 0);
+    const target = await withWebapp.copyTo(fresh());
     const before = await snapshot(path.dirname(target));
     const dry = await uninstall(target, "--dry-run", "--json", "webapp", "nosuch");
     assert.equal(dry.code, 0, dry.stderr);
@@ -113,8 +120,7 @@ describe("mpip uninstall", () => {
 
   test("declined at the question on a terminal: nothing changed, said once, without the plan or the orphans again", async (t) => {
     if (spawnSync("script", ["--version"]).status !== 0) return t.skip("util-linux `script` (a pseudo-terminal) is not installed");
-    const target = fresh();
-    assert.equal((await install(target, "webapp")).code, 0);
+    const target = await withWebapp.copyTo(fresh());
     const before = await listFiles(target);
     const command = [process.execPath, BIN, "uninstall", "-p", target, "webapp"].map((arg) => `'${arg.replace(/'/g, "'\\''")}'`).join(" ");
     const { NODE_EXTRA_CA_CERTS: _, ...env } = process.env;
@@ -153,9 +159,7 @@ describe("mpip uninstall", () => {
   });
 
   test("a file another package's record lists stays when its first owner goes", async () => {
-    const target = fresh();
-    await mkdir(target, { recursive: true });
-    assert.equal((await install(target, "templ==1.0")).code, 0);
+    const target = await withTempl1.copyTo(fresh());
     assert.equal((await install(target, "webapp")).code, 0);
     assert.equal((await uninstall(target, "-y", "templ")).code, 0);
     assert.ok(!(await packageFiles(target)).includes("templ.py"));
@@ -165,8 +169,7 @@ describe("mpip uninstall", () => {
 
 describe("mpip install --dry-run", () => {
   test("resolves and fetches, says what would be added, replaced and removed, and changes nothing", async () => {
-    const target = fresh();
-    assert.equal((await install(target, "templ==1.0")).code, 0);
+    const target = await withTempl1.copyTo(fresh());
     const before = await snapshot(path.dirname(target));
     const dry = await install(target, "--dry-run", "templ==2.0", "pathy");
     assert.equal(dry.code, 0, dry.stderr);
@@ -197,8 +200,7 @@ describe("mpip install --dry-run", () => {
 
 describe("records in an image are hostile input", () => {
   test("a RECORD that is a FIFO, a METADATA linked to /dev/zero: install over them and uninstall finish, reading neither", { timeout: 120_000 }, async () => {
-    const target = fresh();
-    assert.equal((await install(target, "templ==1.0", "pathy")).code, 0);
+    const target = await withTemplAndPathy.copyTo(fresh());
     await rm(path.join(target, "templ-1.0.dist-info", "RECORD"));
     execFileSync("mkfifo", [path.join(target, "templ-1.0.dist-info", "RECORD")]);
     await rm(path.join(target, "pathy-1.0.dist-info", "METADATA"));
@@ -222,8 +224,7 @@ describe("records in an image are hostile input", () => {
       // Empty, as a card pulled out mid-write leaves it.
       (record: string) => writeFile(record, ""),
     ]) {
-      const target = fresh();
-      assert.equal((await install(target, "templ==1.0", "pathy")).code, 0);
+      const target = await withTemplAndPathy.copyTo(fresh());
       await spoil(path.join(target, "templ-1.0.dist-info", "RECORD"));
       // Names only: a FIFO is never opened.
       const names = async () => ((await readdir(target, { recursive: true })) as string[]).sort();
@@ -238,8 +239,7 @@ describe("records in an image are hostile input", () => {
   });
 
   test("a RECORD listing another package's record files or mpip's own names: uninstall and upgrade never remove them", async () => {
-    const target = fresh();
-    assert.equal((await install(target, "pathy", "templ==1.0")).code, 0);
+    const target = await withTemplAndPathy.copyTo(fresh());
     const record = path.join(target, "templ-1.0.dist-info", "RECORD");
     await writeFile(record, `${await readFile(record, "utf8")}pathy-1.0.dist-info/METADATA,,\npathy-1.0.dist-info/RECORD,,\n.mpip-lock,,\n`);
     const dry = await uninstall(target, "--dry-run", "templ");

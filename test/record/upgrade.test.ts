@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { listFiles, runMpip, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { runMicroPython } from "../helpers/micropython.js";
+import { baseline } from "../helpers/h4-baseline.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -36,14 +37,18 @@ after(async () => {
 });
 
 const install = (target: string, ...args: string[]) => runMpip(["install", "-i", server.url, "-p", target, ...args]);
+// shrinky 1.0, the starting state of two upgrade tests: installed once, copied per test.
+const withShrinky1 = baseline(async (dir) => {
+  const run = await install(dir, "shrinky==1.0");
+  assert.equal(run.code, 0, run.stderr);
+}, () => work.dir);
 const packageFiles = async (target: string) => (await listFiles(target)).filter((file) => !file.includes(".dist-info/"));
 const distInfos = async (target: string) => [...new Set((await listFiles(target)).filter((file) => file.includes(".dist-info/")).map((file) => file.split("/")[0]))].sort();
 const recordPaths = async (target: string, distInfo: string) => (await readFile(path.join(target, distInfo, "RECORD"), "utf8")).split("\n").filter(Boolean).map((line) => line.split(",")[0]);
 
 describe("installing over an existing image", () => {
   test("an upgrade removes the files the new version dropped, emptied folders and the old record; a downgrade too", async () => {
-    const target = fresh();
-    assert.equal((await install(target, "shrinky==1.0")).code, 0);
+    const target = await withShrinky1.copyTo(fresh());
     await writeFile(path.join(target, "shrinky", "user_notes.txt"), "mine\n");
     const upgraded = await install(target, "shrinky==2.0");
     assert.equal(upgraded.code, 0, upgraded.stderr);
@@ -222,8 +227,7 @@ describe("installing over an existing image", () => {
   });
 
   test("what an upgrade reports removed is what it removes: not a recorded path already gone, not a recorded folder it keeps", async () => {
-    const target = fresh();
-    assert.equal((await install(target, "shrinky==1.0")).code, 0);
+    const target = await withShrinky1.copyTo(fresh());
     // A hand-edited RECORD: a folder of the user's files, and a file already deleted by hand.
     await mkdir(path.join(target, "notes"));
     await writeFile(path.join(target, "notes", "mine.txt"), "mine\n");
