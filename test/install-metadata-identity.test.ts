@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { buildSdist } from "./helpers/sdist.js";
@@ -123,6 +123,16 @@ describe("every PKG-INFO an sdist holds is read, however its headers are written
   });
 });
 
+/** `leaf @ <forge archive URL>` installed once for the file: one test checks the run, another freezes a copy. */
+let forgeNamed: Promise<{ target: string; result: Awaited<ReturnType<typeof install>> }> | undefined;
+function installForgeNamed(): Promise<{ target: string; result: Awaited<ReturnType<typeof install>> }> {
+  forgeNamed ??= (async () => {
+    const target = path.join(work.dir, "forge-named");
+    return { target, result: await install(target, [`leaf @ ${server.origin}/direct/archive/v9.0.tar.gz`]) };
+  })();
+  return forgeNamed;
+}
+
 describe("`name @ URL` takes an sdist whatever its file is called, for what its PKG-INFO says", () => {
   test("a forge's `archive/v9.0.tar.gz`: refused alone (its file name says no project), installed as `leaf @ URL`, as the hint says", async () => {
     const url = `${server.origin}/direct/archive/v9.0.tar.gz`;
@@ -130,8 +140,7 @@ describe("`name @ URL` takes an sdist whatever its file is called, for what its 
     assert.equal(alone.code, 2, alone.stderr);
     assert.match(alone.stderr, /^error: cannot tell the project name and version from the file name `v9\.0\.tar\.gz`$/m);
     assert.match(alone.stderr, /^hint: .*write `NAME @ URL`$/m);
-    const target = path.join(work.dir, "forge-named");
-    const named = await install(target, [`leaf @ ${url}`]);
+    const { target, result: named } = await installForgeNamed();
     assert.equal(named.code, 0, named.stderr);
     assert.equal(await readFile(path.join(target, "leaf.py"), "utf8"), "LEAF = 'forge'\n");
     const listed = (JSON.parse((await runMpip(["list", "--json", "-p", target])).stdout) as { packages: Array<{ name: string; version: string }> }).packages;
@@ -145,8 +154,11 @@ describe("`name @ URL` takes an sdist whatever its file is called, for what its 
 
   test("it is written back as `leaf @ URL`: `mpip freeze` gives a line that installs it again", async () => {
     const url = `${server.origin}/direct/archive/v9.0.tar.gz`;
+    // A copy of the same install (files and records as they are), not a second run of it.
+    const installed = await installForgeNamed();
+    assert.equal(installed.result.code, 0, installed.result.stderr);
     const target = path.join(work.dir, "forge-freeze");
-    assert.equal((await install(target, [`leaf @ ${url}`])).code, 0);
+    await cp(installed.target, target, { recursive: true });
     const frozen = await runMpip(["freeze", "-p", target]);
     // With the sha256 of the file installed, as pip's freeze writes a URL (see test/commands/freeze.test.ts).
     assert.equal(frozen.stdout, `leaf @ ${url}#sha256=${await sha256Of(url)}\n`);

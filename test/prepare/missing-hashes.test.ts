@@ -152,13 +152,18 @@ describe("files with no hash: one warning each, naming the package and the file"
   });
 
   test("a URL given without #sha256=: an sdist, a module, a package.json (whose own hashed file is fine)", async () => {
-    for (const file of ["dl/direct-1.0.tar.gz", "mod.py", "doc/package.json"]) {
-      const url = `${server.origin}/plain/${file}`;
-      const warnings = await warningsOf("--no-index", url);
-      assert.equal(warnings.length, 1, `${file}: ${warnings.join("\n")}`);
-      assert.ok(warnings[0]!.includes(`from \`${url}\` is not verified: its URL carries no \`#sha256=\``), warnings[0]);
-      assert.deepEqual(await warningsOf("--no-index", `${url}#sha256=${sha(plain.get(file)!)}`), [], `${file} with its hash`);
+    // The three kinds in one install: each is prepared on its own and draws its own warning, so one run
+    // checks them all; then the same three with their hashes draw none.
+    const files = ["dl/direct-1.0.tar.gz", "mod.py", "doc/package.json"];
+    const urls = files.map((file) => `${server.origin}/plain/${file}`);
+    const warnings = await warningsOf("--no-index", ...urls);
+    assert.equal(warnings.length, files.length, warnings.join("\n"));
+    for (const url of urls) {
+      const own = warnings.filter((warning) => warning.includes(`from \`${url}\` `));
+      assert.equal(own.length, 1, `${url}: ${warnings.join("\n")}`);
+      assert.ok(own[0]!.includes(`from \`${url}\` is not verified: its URL carries no \`#sha256=\``), own[0]);
     }
+    assert.deepEqual(await warningsOf("--no-index", ...files.map((file, i) => `${urls[i]}#sha256=${sha(plain.get(file)!)}`)), [], "with their hashes");
   });
 
   test("a repository shorthand, which carries no hash, and its document's unhashed file", async () => {
@@ -169,13 +174,16 @@ describe("files with no hash: one warning each, naming the package and the file"
   });
 
   test("local files need no hash: a --find-links folder, a local package.json, a local module", async () => {
-    assert.deepEqual(await warningsOf("--no-index", "-f", links, "nohash"), []);
-    assert.deepEqual(await warningsOf("--no-index", path.join(work.dir, "localpkg")), []);
-    assert.deepEqual(await warningsOf("--no-index", path.join(work.dir, "localmod.py")), []);
-    for (const args of [["--no-index", "-f", links, "nohash"], ["--no-index", path.join(work.dir, "localpkg")], ["--no-index", path.join(work.dir, "localmod.py")]]) {
-      const result = await install("--require-hashes", ...args);
-      assert.equal(result.code, 0, result.stderr);
-    }
+    // The three kinds in one install (each prepared on its own), without and with --require-hashes.
+    const args = ["--no-index", "-f", links, "nohash", path.join(work.dir, "localpkg"), path.join(work.dir, "localmod.py")];
+    const report = await install("--json", ...args);
+    assert.equal(report.code, 0, report.stderr);
+    assert.deepEqual(warningLines(report.stderr), []);
+    const { packages, warnings } = JSON.parse(report.stdout) as Report;
+    assert.deepEqual(warnings, []);
+    assert.equal(packages.length, 3, JSON.stringify(packages));
+    const result = await install("--require-hashes", ...args);
+    assert.equal(result.code, 0, result.stderr);
   });
 
   test("an index that gives every hash draws no warning, with or without --require-hashes", async () => {
@@ -187,7 +195,8 @@ describe("files with no hash: one warning each, naming the package and the file"
   test("warnings come in plan order, whatever order the downloads finish in", async () => {
     // hashed (has a hash) requires nohash and alsonohash (none): two warnings, in that order, every time.
     const seen = new Set<string>();
-    for (let run = 0; run < 4; run++) {
+    // Each of the two finish orders once (one holds nohash back, the other alsonohash).
+    for (let run = 0; run < 2; run++) {
       server.delayFor = (requestPath) => (requestPath.includes(run % 2 === 0 ? "alsonohash" : "/nohash") ? 150 : 0);
       try {
         const result = await install("--json", "-i", server.url, "hashed");
@@ -227,9 +236,11 @@ describe("--require-hashes", () => {
     for (const file of ["dl/direct-1.0.tar.gz", "mod.py", "doc/package.json"]) {
       const url = `${server.origin}/plain/${file}`;
       await refused(new RegExp(`/plain/${file.replace(/[.]/g, "\\.")}$`), [`from \`${url}\``, "its URL carries no `#sha256=`"], "--no-index", url);
-      const result = await install("--require-hashes", "--no-index", `${url}#sha256=${sha(plain.get(file)!)}`);
-      assert.equal(result.code, 0, result.stderr);
     }
+    // All three with their hashes, in one install.
+    const hashed = ["dl/direct-1.0.tar.gz", "mod.py", "doc/package.json"].map((file) => `${server.origin}/plain/${file}#sha256=${sha(plain.get(file)!)}`);
+    const result = await install("--require-hashes", "--no-index", ...hashed);
+    assert.equal(result.code, 0, result.stderr);
     await refused(/\/acme\/repo\//, ["`github:acme/repo` is a repository shorthand"], "--no-index", "github:acme/repo");
   });
 
