@@ -30,13 +30,14 @@ before(async () => {
       `import { beforeWasmCompile, restoreWasmTiering, useBaselineWasm } from ${JSON.stringify(TIERING)};`,
       "const flags = process.argv[4] ?? \"\";",
       "if (flags !== \"\") useBaselineWasm();",
-      "const { exports, cache } = loadBundle(process.argv[2], { partial: process.argv[3] === \"partial\", ...(flags === \"tiering\" ? { beforeCaching: restoreWasmTiering } : {}) });",
+      "const { exports, cache, cacheFile } = loadBundle(process.argv[2], { partial: process.argv[3] === \"partial\", ...(flags === \"tiering\" ? { beforeCaching: restoreWasmTiering } : {}) });",
       "if (flags !== \"\") beforeWasmCompile();",
-      "process.stdout.write(JSON.stringify({ answer: exports.answer(), cache }));",
+      "process.stdout.write(JSON.stringify({ answer: exports.answer(), cache, file: cacheFile }));",
       "",
     ].join("\n"),
   );
-  await writeFile(scripts.probe, `import { codeCacheFile } from ${JSON.stringify(LOADER)};\nprocess.stdout.write(codeCacheFile(process.argv[2], process.argv[3]));\n`);
+  // Both kinds' names in one run: a Node start each would cost more than the rest of most cases.
+  await writeFile(scripts.probe, `import { codeCacheFile } from ${JSON.stringify(LOADER)};\nprocess.stdout.write(JSON.stringify({ full: codeCacheFile(process.argv[2], "full"), partial: codeCacheFile(process.argv[2], "partial") }));\n`);
 });
 after(() => work.cleanup());
 
@@ -54,17 +55,39 @@ function bundleText(value: string): string {
  * `answer()` returned, and the cache's state.
  */
 async function load(bundle: string, flags: string[] = [], partial = false, tiering: "" | "tiering" | "tiering, unrestored" = ""): Promise<{ answer: string; cache: string }> {
+  const { answer, cache } = await loadNamed(bundle, flags, partial, tiering);
+  return { answer, cache };
+}
+
+/** As `load`, and the cache file the run used (the loader's `cacheFile`, named as `codeCacheFile` names it). */
+async function loadNamed(bundle: string, flags: string[] = [], partial = false, tiering: "" | "tiering" | "tiering, unrestored" = ""): Promise<{ answer: string; cache: string; file: string }> {
   const result = await runCommand(process.execPath, [...flags, scripts.load, bundle, partial ? "partial" : "full", tiering]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stderr, "", "a run says nothing of its cache");
-  return JSON.parse(result.stdout) as { answer: string; cache: string };
+  return JSON.parse(result.stdout) as { answer: string; cache: string; file: string };
 }
 
-/** The cache file of `kind` a Node started with `flags` uses for `bundle` (the tag depends on the flags). */
-async function cacheOf(bundle: string, flags: string[] = [], kind: "full" | "partial" = "full"): Promise<string> {
-  const result = await runCommand(process.execPath, [...flags, scripts.probe, bundle, kind]);
+/** The cache files of both kinds a Node started with `flags` uses for `bundle` (the tag depends on the flags). */
+async function cachesOf(bundle: string, flags: string[] = []): Promise<{ full: string; partial: string }> {
+  const result = await runCommand(process.execPath, [...flags, scripts.probe, bundle]);
   assert.equal(result.code, 0, result.stderr);
-  return result.stdout;
+  return JSON.parse(result.stdout) as { full: string; partial: string };
+}
+
+/** The cache file of `kind` a Node started with `flags` uses for `bundle`. */
+async function cacheOf(bundle: string, flags: string[] = [], kind: "full" | "partial" = "full"): Promise<string> {
+  return (await cachesOf(bundle, flags))[kind];
+}
+
+/** A copy of the built CLI, so that the caches its runs write are this file's own (made once: each test removes the caches first). */
+let cliCopy: Promise<string> | undefined;
+function copyOfCli(): Promise<string> {
+  cliCopy ??= (async () => {
+    const copy = path.join(work.dir, "cli");
+    for (const part of ["bin", "dist", "package.json"]) await cp(path.join(ROOT, part), path.join(copy, part), { recursive: true });
+    return copy;
+  })();
+  return cliCopy;
 }
 
 async function folderWith(name: string, text: string): Promise<string> {
@@ -78,8 +101,10 @@ async function folderWith(name: string, text: string): Promise<string> {
 describe("the CLI bundle's code cache", () => {
   test("is written by the first run and used by the next, which does not write it again", async () => {
     const bundle = await folderWith("fresh", bundleText("one"));
-    assert.deepEqual(await load(bundle), { answer: "one:6:bundle.cjs:object", cache: "missing" });
-    const cacheFile = await cacheOf(bundle);
+    const first = await loadNamed(bundle);
+    assert.deepEqual({ answer: first.answer, cache: first.cache }, { answer: "one:6:bundle.cjs:object", cache: "missing" });
+    const cacheFile = first.file;
+    assert.equal(cacheFile, await cacheOf(bundle), "the file the loader used is the one codeCacheFile names");
     assert.match(path.basename(cacheFile), /^bundle\.cjs\.[0-9a-f]{8}\.v8-cache$/);
     const written = await readFile(cacheFile);
     assert.match(written.subarray(0, 140).toString("latin1"), /^mpip-v8-cache \d+ (crc32:[0-9a-f]{1,8} crc32:[0-9a-f]{1,8}|sha256:[0-9a-f]{64} sha256:[0-9a-f]{64})\n/);
@@ -91,8 +116,7 @@ describe("the CLI bundle's code cache", () => {
 
   test("a run for help reads and writes a partial cache of its own, a run that does the work the full one: neither takes the other's", async () => {
     const bundle = await folderWith("partial", bundleText("help"));
-    const fullFile = await cacheOf(bundle);
-    const partialFile = await cacheOf(bundle, [], "partial");
+    const { full: fullFile, partial: partialFile } = await cachesOf(bundle);
     assert.equal(partialFile, fullFile.replace(/\.v8-cache$/, ".partial.v8-cache"));
     const firstLine = async (file: string) => (await readFile(file)).subarray(0, 40).toString("latin1");
     const mtime = async (file: string) => (await stat(file)).mtimeMs;
@@ -115,7 +139,6 @@ describe("the CLI bundle's code cache", () => {
 
   test("a run that sets a V8 flag after loading writes its cache only with the flag set back, so that the next run takes it", async () => {
     const bundle = await folderWith("run-time-flags", bundleText("flags"));
-    const cacheFile = await cacheOf(bundle);
     // Left set, the flag would stamp the cache with flags no run loads under: V8 would refuse it at every
     // next run, which would write it again. So none is written.
     for (let turn = 0; turn < 2; turn++) {
@@ -123,7 +146,9 @@ describe("the CLI bundle's code cache", () => {
       assert.deepEqual(await readdir(path.dirname(bundle)), ["bundle.cjs"], "no cache, and no temporary file");
     }
     // Set back (as the CLI does), the cache is written, and taken by runs that set the flag again and by those that do not.
-    assert.deepEqual(await load(bundle, [], false, "tiering"), { answer: "flags:6:bundle.cjs:object", cache: "missing" });
+    const restored = await loadNamed(bundle, [], false, "tiering");
+    assert.deepEqual({ answer: restored.answer, cache: restored.cache }, { answer: "flags:6:bundle.cjs:object", cache: "missing" });
+    const cacheFile = restored.file;
     const writtenAt = (await stat(cacheFile)).mtimeMs;
     assert.deepEqual(await load(bundle, [], false, "tiering"), { answer: "flags:6:bundle.cjs:object", cache: "used" });
     assert.deepEqual(await load(bundle, [], false, "tiering, unrestored"), { answer: "flags:6:bundle.cjs:object", cache: "used" });
@@ -140,8 +165,7 @@ describe("the CLI bundle's code cache", () => {
 
   test("a cache file of the other kind under a kind's name is never taken, and is replaced", async () => {
     const bundle = await folderWith("swapped", bundleText("swap"));
-    const fullFile = await cacheOf(bundle);
-    const partialFile = await cacheOf(bundle, [], "partial");
+    const { full: fullFile, partial: partialFile } = await cachesOf(bundle);
     await load(bundle);
     await load(bundle, [], true);
     const full = await readFile(fullFile);
@@ -155,11 +179,10 @@ describe("the CLI bundle's code cache", () => {
   });
 
   test("the CLI writes only the partial cache in every run that compiles little: help, another command than those that fetch, a usage error", async () => {
-    // A copy of the built CLI, so that its cache is this test's own.
-    const copy = path.join(work.dir, "cli");
-    for (const part of ["bin", "dist", "package.json"]) await cp(path.join(ROOT, part), path.join(copy, part), { recursive: true });
+    const copy = await copyOfCli();
     const bin = path.join(copy, "bin", "mpip.js");
     const caches = async () => (await readdir(path.join(copy, "dist"))).filter((name) => name.endsWith(".v8-cache")).map((name) => path.join(copy, "dist", name));
+    for (const file of await caches()) await rm(file);
     /** The cache file a run of `args` wrote (the only one), named by its bundle and kind, and its first line. */
     const stamp = async (args: string[]): Promise<string> => {
       for (const file of await caches()) await rm(file);
@@ -193,13 +216,13 @@ describe("the CLI bundle's code cache", () => {
     for (const args of light) await runCommand(process.execPath, [bin, ...args]);
     const written = new Map(await Promise.all((await caches()).map(async (file) => [file, (await stat(file)).mtimeMs] as const)));
     assert.deepEqual([...written.keys()].map((file) => path.basename(file).replace(/\.[0-9a-f]{8}\./, ".TAG.")).sort(), ["mpip-help.cjs.TAG.partial.v8-cache", "mpip.cjs.TAG.partial.v8-cache"], "one partial cache per bundle");
-    for (const args of [...light, ...light]) await runCommand(process.execPath, [bin, ...args]);
+    // Each light run again, every one now finding its bundle's partial cache (a second such round reaches the same path).
+    for (const args of light) await runCommand(process.execPath, [bin, ...args]);
     for (const [file, at] of written) assert.equal((await stat(file)).mtimeMs, at, `${path.basename(file)} is used, not rewritten`);
   });
 
   test("the CLI compiles undici's HTTP parser with Liftoff only, and the full cache an install over HTTP leaves is taken by the next", async () => {
-    const copy = path.join(work.dir, "cli-http");
-    for (const part of ["bin", "dist", "package.json"]) await cp(path.join(ROOT, part), path.join(copy, part), { recursive: true });
+    const copy = await copyOfCli();
     for (const name of await readdir(path.join(copy, "dist"))) if (name.endsWith(".v8-cache")) await rm(path.join(copy, "dist", name));
     const fixture = "mpip-demo-fmt-1.0.tar.gz";
     const archive = await readFile(path.join(ROOT, "fixtures", fixture));
@@ -285,7 +308,8 @@ describe("the CLI bundle's code cache", () => {
       assert.equal(result.signal, null, "the run ended by itself");
       assert.equal(result.status, 0, result.stderr);
       assert.equal(result.stderr, "");
-      return JSON.parse(result.stdout) as { answer: string; cache: string };
+      const { answer, cache } = JSON.parse(result.stdout) as { answer: string; cache: string };
+      return { answer, cache };
     };
     const fifo = spawnSync("mkfifo", [cacheFile]);
     if (fifo.status === 0) {
@@ -304,8 +328,7 @@ describe("the CLI bundle's code cache", () => {
 
   test("damaged, or refused by V8, is not used, and is written again", async () => {
     const bundle = await folderWith("damaged", bundleText("safe"));
-    await load(bundle);
-    const cacheFile = await cacheOf(bundle);
+    const cacheFile = (await loadNamed(bundle)).file;
     const data = await readFile(cacheFile);
     const keyLength = data.indexOf(10) + 1;
     for (let at = keyLength + 16; at < data.length; at += 7) data[at] = data[at]! ^ 0x5a;
@@ -321,8 +344,7 @@ describe("the CLI bundle's code cache", () => {
     }
     // A cache V8 refuses (made with other V8 flags, put where this run's should be): the run writes its own.
     const flags = ["--no-lazy-feedback-allocation"];
-    await load(bundle, flags);
-    await writeFile(cacheFile, await readFile(await cacheOf(bundle, flags)));
+    await writeFile(cacheFile, await readFile((await loadNamed(bundle, flags)).file));
     assert.deepEqual(await load(bundle), { answer: "safe:6:bundle.cjs:object", cache: "refused" });
     assert.deepEqual(await load(bundle), { answer: "safe:6:bundle.cjs:object", cache: "used" });
   });
@@ -331,9 +353,10 @@ describe("the CLI bundle's code cache", () => {
     const bundle = await folderWith("options", bundleText("opt"));
     const folder = path.dirname(bundle);
     const other = ["--no-lazy-feedback-allocation"];
-    assert.deepEqual(await load(bundle), { answer: "opt:6:bundle.cjs:object", cache: "missing" });
-    assert.deepEqual(await load(bundle, other), { answer: "opt:6:bundle.cjs:object", cache: "missing" });
-    assert.notEqual(await cacheOf(bundle), await cacheOf(bundle, other));
+    const plain = await loadNamed(bundle);
+    const withOther = await loadNamed(bundle, other);
+    assert.deepEqual([plain.answer, plain.cache, withOther.answer, withOther.cache], ["opt:6:bundle.cjs:object", "missing", "opt:6:bundle.cjs:object", "missing"]);
+    assert.notEqual(plain.file, withOther.file);
     for (let turn = 0; turn < 2; turn++) {
       assert.deepEqual(await load(bundle), { answer: "opt:6:bundle.cjs:object", cache: "used" });
       assert.deepEqual(await load(bundle, other), { answer: "opt:6:bundle.cjs:object", cache: "used" });
@@ -347,9 +370,14 @@ describe("the CLI bundle's code cache", () => {
     await utimes(stale, longAgo, longAgo);
     // Nine more sets of options: the eight caches written last are kept.
     const sets = [100, 101, 102, 103, 104, 105, 106, 107, 108].map((size) => [`--max-old-space-size=${size}`]);
-    for (const set of sets) assert.deepEqual(await load(bundle, set), { answer: "opt:6:bundle.cjs:object", cache: "missing" });
+    const written: string[] = [];
+    for (const set of sets) {
+      const run = await loadNamed(bundle, set);
+      assert.deepEqual({ answer: run.answer, cache: run.cache }, { answer: "opt:6:bundle.cjs:object", cache: "missing" });
+      written.push(run.file);
+    }
     const caches = (await readdir(folder)).filter((name) => name.endsWith(".v8-cache")).sort();
-    assert.deepEqual(caches, (await Promise.all(sets.slice(1).map((set) => cacheOf(bundle, set)))).map((file) => path.basename(file)).sort());
+    assert.deepEqual(caches, written.slice(1).map((file) => path.basename(file)).sort());
     const temporary = (await readdir(folder)).filter((name) => name.endsWith(".tmp"));
     assert.deepEqual(temporary, [path.basename(fresh)], "the stale temporary file is removed, the fresh one kept");
   });

@@ -191,8 +191,9 @@ describe("disk faults", () => {
     // n-th (the lock file, the staging folder, an unpacked file, the journal, a backup or target folder).
     const failures = new Map<string, number>();
     let succeededWith: number | undefined;
+    const inodesOfCopy = countInodes(Object.keys(await snapshot(template)).length);
     for (let room = 0; room < 80 && succeededWith === undefined; room++) {
-      await withTmpfs("size=4m,nr_inodes=" + String(countInodes(Object.keys(await snapshot(template)).length) + room), async (mountPoint) => {
+      await withTmpfs("size=4m,nr_inodes=" + String(inodesOfCopy + room), async (mountPoint) => {
         const scene = await sceneIn(path.join(mountPoint, "parent"));
         const result = await upgrade(scene.target);
         if (result.code === 0) {

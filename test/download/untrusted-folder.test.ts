@@ -7,7 +7,7 @@
 // included, where the filesystem can hold them; where it folds case, the build says which it could not.
 
 import assert from "node:assert/strict";
-import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { listFiles, runMpip, snapshot, tempDir } from "../helpers/cli.js";
@@ -46,10 +46,23 @@ after(async () => {
 const download = (folder: string, ...specs: string[]) => runMpip(["download", "-d", folder, "-i", mip.base, ...specs], { env });
 const readJson = async (file: string) => JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
 
+/** A folder a download of ringbuf 0.3 and relay made: downloaded once for the file, each test adds to a copy. */
+let downloaded: Promise<string> | undefined;
+async function downloadedFolder(): Promise<string> {
+  downloaded ??= (async () => {
+    const folder = fresh("downloaded");
+    const result = await download(folder, "ringbuf==0.3", "relay");
+    assert.equal(result.code, 0, result.stderr);
+    return folder;
+  })();
+  const copy = fresh("dl");
+  await cp(await downloaded, copy, { recursive: true });
+  return copy;
+}
+
 describe("mpip download into a folder that lists a package already", () => {
   test("a package with no (PEP 440) version over released ones is refused, not reported as a latest.json that holds another release; into a folder of its own it is that latest.json", async () => {
-    const folder = fresh("dl");
-    assert.equal((await download(folder, "ringbuf==0.3")).code, 0);
+    const folder = await downloadedFolder();
     const latest = await readFile(path.join(folder, "package/py/ringbuf/latest.json"), "utf8");
     for (const [spec, what] of [["github:acme/ringbuf", "has no version"], ["github:acme/ringbuf@nightly", "has the version `nightly build`, which is no PEP 440 version"]] as const) {
       const before = await snapshot(folder);
@@ -70,8 +83,7 @@ describe("mpip download into a folder that lists a package already", () => {
   });
 
   test("index.json's listings are checked before they are copied: an entry's version it does not list, a flavor that is none, a listed release whose document is not there", async () => {
-    const folder = fresh("dl");
-    assert.equal((await download(folder, "ringbuf==0.3", "relay")).code, 0);
+    const folder = await downloadedFolder();
     const good = await readJson(path.join(folder, "index.json"));
     const entries = good.packages as Array<Record<string, unknown>>;
     const relayAt = entries.findIndex((entry) => entry.name === "relay");
