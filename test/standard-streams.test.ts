@@ -59,9 +59,13 @@ print(json.dumps({"code": child.wait(), **out}))
   return JSON.parse(result.stdout) as { code: number; stdout: string; stderr: string };
 }
 
+/** `mpip install --help` as runMpip captures it: run once, the reference two tests compare with. */
+let installHelpRun: ReturnType<typeof runMpip> | undefined;
+const installHelp = () => (installHelpRun ??= runMpip(["install", "--help"]));
+
 describe("stdout and stderr", () => {
   test("help larger than a pipe holds, on non-blocking pipes nobody reads yet, arrives whole and in order", async () => {
-    const help = await runMpip(["install", "--help"]);
+    const help = await installHelp();
     assert.ok(help.stdout.length > 4096, "the help is larger than the pipe");
     assert.deepEqual(await runOnFullPipes(["install", "--help"]), { code: 0, stdout: help.stdout, stderr: "" });
     // A usage error longer than the pipe holds, on stderr through the whole CLI's reporter, exit 2.
@@ -108,14 +112,25 @@ describe("stdout and stderr", () => {
     // first 16 KiB, so SIGINT ends the run while the reader still reads nothing. The help (~11 KB) into a
     // pipe made to hold 4 KiB waits in its write; SIGINT is handled once the reader drains the pipe,
     // not lost as the run ends (before, such a run went on to exit 0).
+    // The signal is sent a second after the pipe is full (mpip's signal handlers are set before it writes
+    // anything): a pause counted from the start could end before a loaded machine has started Node, and
+    // the signal would kill it.
     const script = `
-import fcntl, json, os, signal, subprocess, sys, time
+import array, fcntl, json, os, signal, subprocess, sys, termios, time
+def queued(r):
+    count = array.array("i", [0])
+    fcntl.ioctl(r, termios.FIONREAD, count)
+    return count[0]
 def run(args, small):
     r, w = os.pipe()
     if small:
         fcntl.fcntl(w, 1031, 4096)
     child = subprocess.Popen([sys.argv[1], sys.argv[2], *args], stdout=w, stderr=subprocess.PIPE)
     os.close(w)
+    capacity = fcntl.fcntl(r, 1032)
+    deadline = time.monotonic() + 120
+    while queued(r) < capacity and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
     time.sleep(1.0)
     child.send_signal(signal.SIGINT)
     exited_unread = None
@@ -139,6 +154,6 @@ print(json.dumps([run(["bin2res", sys.argv[3]], False), run(["install", "--help"
     const [large, help] = JSON.parse(result.stdout) as Array<{ code: number; stdout: number; stderr: string; exitedUnread: boolean | null }>;
     assert.deepEqual({ code: large!.code, exitedUnread: large!.exitedUnread, stderr: large!.stderr }, { code: 130, exitedUnread: true, stderr: "error: interrupted by SIGINT\n" });
     assert.deepEqual({ code: help!.code, stderr: help!.stderr }, { code: 130, stderr: "error: interrupted by SIGINT\n" });
-    assert.equal(help!.stdout, Buffer.byteLength((await runMpip(["install", "--help"])).stdout), "the help was written whole first");
+    assert.equal(help!.stdout, Buffer.byteLength((await installHelp()).stdout), "the help was written whole first");
   });
 });

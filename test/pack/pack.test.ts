@@ -81,16 +81,30 @@ const SOURCES: Files = {
   "setup.py": "open('setup-py-ran', 'w').write('oops')\n",
 };
 
+/**
+ * The project of PYPROJECT and SOURCES, packed once (SOURCE_DATE_EPOCH unset) into `out`: the round trip
+ * installs this archive, and the metadata and reproducibility tests compare other packs with its report.
+ */
+let reference: Promise<{ dir: string; packed: RunResult & { report: PackReport } }> | undefined;
+function referencePack(): Promise<{ dir: string; packed: RunResult & { report: PackReport } }> {
+  reference ??= (async () => {
+    const dir = await writeProject({ "pyproject.toml": PYPROJECT, ...SOURCES }, "checkout-a");
+    const packed = await pack(dir, ["-o", path.join(work.dir, "out")]);
+    assert.equal(packed.code, 0, packed.stderr);
+    return { dir, packed };
+  })();
+  return reference;
+}
+
 describe("mpip pack round trip", () => {
   let target: string;
 
   before(async () => {
     const helper = await writeProject({ "pyproject.toml": '[project]\nname = "micropython-helper"\nversion = "0.1"\n', "helper.py": "HELPED = True\n" });
-    const project = await writeProject({ "pyproject.toml": PYPROJECT, ...SOURCES });
     const out = path.join(work.dir, "out");
-    for (const dir of [helper, project]) {
-      const packed = await pack(dir, ["-o", out]);
-      assert.equal(packed.code, 0, packed.stderr);
+    const helperPacked = await pack(helper, ["-o", out]);
+    assert.equal(helperPacked.code, 0, helperPacked.stderr);
+    for (const packed of [helperPacked, (await referencePack()).packed]) {
       const [name, version] = [packed.report.filename.replace(/-[^-]+\.tar\.gz$/, ""), packed.report.filename.replace(/^.*-|\.tar\.gz$/g, "")];
       server.addFile(name, version, { filename: packed.report.filename, body: await readFile(packed.report.path), packagetype: "sdist" });
     }
@@ -129,11 +143,6 @@ describe("mpip pack round trip", () => {
     assert.deepEqual((await listFiles(target)).sort(), ["helper.py", "mypkg/R.py", "mypkg/__init__.py", "mypkg/data/all.bin", "mypkg/data/empty.txt", "mypkg/data/page.html"]);
   });
 
-  const readAll = `
-import mypkg
-for name in ("data/page.html", "data/all.bin", "data/empty.txt"):
-    print(name, " ".join("%02x" % b for b in mypkg.read(name)))
-`;
   const expected = [
     `data/page.html ${Buffer.from(PAGE).toString("hex").replace(/../g, "$& ").trim()}`,
     `data/all.bin ${Buffer.from(ALL_BYTES).toString("hex").replace(/../g, "$& ").trim()}`,
@@ -141,31 +150,63 @@ for name in ("data/page.html", "data/all.bin", "data/empty.txt"):
     "",
   ].join("\n");
 
-  test("MicroPython reads the resources from the files on disk (no R.py)", async () => {
-    const image = path.join(work.dir, "image-disk");
-    await cp(target, image, { recursive: true });
-    await rm(path.join(image, "mypkg", "R.py"));
-    const result = await runMicroPython(readAll, { libDir: image, files: { "/lib/pkg_resources.py": await PKG_RESOURCES } });
+  /**
+   * One interpreter reads the resources of two copies of the install: `/lib` without R.py, then `/frozen`
+   * with R.py and no data files. Between them mypkg, mypkg.R and pkg_resources (with its cache) are
+   * forgotten, and each reading says where mypkg came from and whether R.py or the files served it.
+   */
+  let reads: ReturnType<typeof runMicroPython> | undefined;
+  const readBothImages = () =>
+    (reads ??= (async () => {
+      const disk = path.join(work.dir, "image-disk");
+      await cp(target, disk, { recursive: true });
+      await rm(path.join(disk, "mypkg", "R.py"));
+      const frozen = path.join(work.dir, "image-frozen");
+      await cp(target, frozen, { recursive: true });
+      await rm(path.join(frozen, "mypkg", "data"), { recursive: true });
+      const files: Record<string, string | Uint8Array> = { "/lib/pkg_resources.py": await PKG_RESOURCES };
+      for (const file of await listFiles(frozen)) files[`/frozen/${file}`] = await readFile(path.join(frozen, file));
+      const script = `
+import sys
+def read_all(where):
+    for name in ("mypkg", "mypkg.R", "pkg_resources"):
+        if name in sys.modules:
+            del sys.modules[name]
+    sys.path.insert(0, where)
+    import mypkg, pkg_resources
+    print("==", mypkg.__path__)
+    for name in ("data/page.html", "data/all.bin", "data/empty.txt"):
+        print(name, " ".join("%02x" % b for b in mypkg.read(name)))
+    print("served by", "R.py" if isinstance(pkg_resources._cache["mypkg"], dict) else "files")
+    sys.path.remove(where)
+read_all("/lib")
+read_all("/frozen")
+`;
+      return runMicroPython(script, { libDir: disk, files });
+    })());
+  /** What the reading of the copy at `where` printed. */
+  const readingOf = async (where: "/lib" | "/frozen") => {
+    const result = await readBothImages();
     assert.equal(result.error, undefined);
-    assert.equal(result.stdout, expected);
+    const sections = result.stdout.split(/^== /m);
+    assert.equal(sections.length, 3, result.stdout);
+    return sections[where === "/lib" ? 1 : 2]!;
+  };
+
+  test("MicroPython reads the resources from the files on disk (no R.py)", async () => {
+    assert.equal(await readingOf("/lib"), `/lib/mypkg\n${expected}served by files\n`);
   });
 
   test("MicroPython reads the resources from R.py alone (data files deleted, as when frozen)", async () => {
-    const image = path.join(work.dir, "image-frozen");
-    await cp(target, image, { recursive: true });
-    await rm(path.join(image, "mypkg", "data"), { recursive: true });
-    const result = await runMicroPython(readAll, { libDir: image, files: { "/lib/pkg_resources.py": await PKG_RESOURCES } });
-    assert.equal(result.error, undefined);
-    assert.equal(result.stdout, expected);
+    assert.equal(await readingOf("/frozen"), `/frozen/mypkg\n${expected}served by R.py\n`);
   });
 });
 
 describe("mpip pack metadata", () => {
   test("a declarative setup.cfg with a src layout gives the same archive as pyproject.toml", async () => {
-    const fromToml = await writeProject({ "pyproject.toml": PYPROJECT, ...SOURCES });
     const srcSources = Object.fromEntries(Object.entries(SOURCES).map(([file, body]) => [file.startsWith("mypkg/") ? `src/${file}` : file, body]));
     const fromCfg = await writeProject({ "setup.cfg": SETUP_CFG.replace("[options]\n", "[options]\npackage_dir =\n    =src\n"), ...srcSources });
-    const [toml, cfg] = [await pack(fromToml), await pack(fromCfg)];
+    const [toml, cfg] = [(await referencePack()).packed, await pack(fromCfg)];
     assert.equal(cfg.code, 0, cfg.stderr);
     assert.deepEqual(cfg.report.files, toml.report.files);
     assert.equal(cfg.report.sha256, toml.report.sha256);
@@ -237,8 +278,7 @@ describe("mpip pack metadata", () => {
 
 describe("mpip pack reproducibility", () => {
   test("the same sha256 twice, from another path, with another umask, other mtimes and modes", async () => {
-    const first = await writeProject({ "pyproject.toml": PYPROJECT, ...SOURCES }, "checkout-a");
-    const a = await pack(first, ["-o", path.join(work.dir, "repro-1")]);
+    const { dir: first, packed: a } = await referencePack();
     const again = await pack(first, ["-o", path.join(work.dir, "repro-2")]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(again.report.sha256, a.report.sha256);
@@ -261,10 +301,9 @@ describe("mpip pack reproducibility", () => {
   });
 
   test("SOURCE_DATE_EPOCH sets the entry times, and so the bytes", async () => {
-    const dir = await writeProject({ "pyproject.toml": PYPROJECT, ...SOURCES });
-    const plain = await pack(dir, ["-o", path.join(dir, "plain")]);
-    const dated = await pack(dir, ["-o", path.join(dir, "dated")], { SOURCE_DATE_EPOCH: "1700000000" });
-    const datedAgain = await pack(dir, ["-o", path.join(dir, "dated-again")], { SOURCE_DATE_EPOCH: "1700000000" });
+    const { dir, packed: plain } = await referencePack();
+    const dated = await pack(dir, ["-o", path.join(work.dir, "dated")], { SOURCE_DATE_EPOCH: "1700000000" });
+    const datedAgain = await pack(dir, ["-o", path.join(work.dir, "dated-again")], { SOURCE_DATE_EPOCH: "1700000000" });
     assert.notEqual(dated.report.sha256, plain.report.sha256);
     assert.equal(datedAgain.report.sha256, dated.report.sha256);
     const tar = gunzipSync(await readFile(dated.report.path));
