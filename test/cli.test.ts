@@ -7,14 +7,29 @@ import os from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
-import { BIN, ROOT, runCommand, runMpip, tempDir } from "./helpers/cli.js";
+import { BIN, ROOT, runCommand, runMpip, tempDir, type RunResult } from "./helpers/cli.js";
 import { buildSdist } from "./helpers/sdist.js";
+
+/**
+ * The runs of this file write nothing and depend only on their arguments (help, version, usage errors,
+ * check of an archive), so a command line several tests check is run once and its result shared.
+ */
+const runs = new Map<string, Promise<RunResult>>();
+function runShared(args: string[]): Promise<RunResult> {
+  const key = JSON.stringify(args);
+  let result = runs.get(key);
+  if (result === undefined) {
+    result = runMpip(args);
+    runs.set(key, result);
+  }
+  return result;
+}
 
 describe("mpip command line", () => {
   test("--version prints the package version", async () => {
     const { version } = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8")) as { version: string };
     for (const flag of ["--version", "-V"]) {
-      const result = await runMpip([flag]);
+      const result = await runShared([flag]);
       assert.equal(result.code, 0);
       assert.equal(result.stdout.trim(), version);
     }
@@ -37,7 +52,7 @@ describe("mpip command line", () => {
   });
 
   test("--help explains the commands with examples", async () => {
-    const result = await runMpip(["--help"]);
+    const result = await runShared(["--help"]);
     assert.equal(result.code, 0);
     assert.match(result.stdout, /Usage: mpip/);
     assert.match(result.stdout, /install \[options\] \[spec\.\.\.\]/);
@@ -45,7 +60,7 @@ describe("mpip command line", () => {
   });
 
   test("install --help lists every option", async () => {
-    const result = await runMpip(["install", "--help"]);
+    const result = await runShared(["install", "--help"]);
     assert.equal(result.code, 0);
     for (const option of ["--target", "--requirement", "--index-url", "--extra-index-url", "--find-links", "--no-index", "--no-deps", "--pre", "--strict-window", "--jobs", "--timeout", "--quiet", "--verbose", "--debug", "--json"]) {
       assert.match(result.stdout, new RegExp(`${option}\\b`), option);
@@ -91,7 +106,7 @@ describe("mpip command line", () => {
   });
 
   test("no arguments shows help on stderr and exits 2", async () => {
-    const result = await runMpip([]);
+    const result = await runShared([]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /Usage: mpip/);
   });
@@ -106,14 +121,14 @@ describe("mpip command line", () => {
       [["install", "-r", "/nonexistent/reqs.txt"], /error: there is no requirements file `\/nonexistent\/reqs\.txt`$/m],
     ];
     for (const [args, message] of cases) {
-      const result = await runMpip(args);
+      const result = await runShared(args);
       assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
       assert.match(result.stderr, message);
     }
   });
 
   test("an invalid requirement on the command line is a usage error naming it, exit 2", async () => {
-    const result = await runMpip(["install", "-p", "/nonexistent-mpip-target", "foo>=", "--no-index", "-f", "."]);
+    const result = await runShared(["install", "-p", "/nonexistent-mpip-target", "foo>=", "--no-index", "-f", "."]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^error: .*`foo>=`/m);
     assert.doesNotMatch(result.stderr, /\n\s+at /);
@@ -125,31 +140,31 @@ describe("help", () => {
 
   test("option help shows no `(default: false)`, `(default: [])` or `(default: true)`, and keeps defaults that say something", async () => {
     for (const command of [[], ...commands.map((name) => [name])]) {
-      const result = await runMpip([...command, "--help"]);
+      const result = await runShared([...command, "--help"]);
       assert.equal(result.code, 0, result.stderr);
       assert.doesNotMatch(result.stdout, /\(default:\s+(false|true|\[\])\)/, `mpip ${command.join(" ")} --help`);
     }
-    assert.match((await runMpip(["install", "--help"])).stdout, /\(default: 16\)/);
-    assert.match((await runMpip(["repack", "--help"])).stdout, /\(default: "dist"\)/);
+    assert.match((await runShared(["install", "--help"])).stdout, /\(default: 16\)/);
+    assert.match((await runShared(["repack", "--help"])).stdout, /\(default: "dist"\)/);
   });
 
   test("the options lock and download share with install do not say they install", async () => {
     for (const command of ["lock", "download"]) {
-      const help = (await runMpip([command, "--help"])).stdout.replace(/\s+/g, " ");
+      const help = (await runShared([command, "--help"])).stdout.replace(/\s+/g, " ");
       assert.match(help, /-r, --requirement <file> the packages listed in a file/, command);
       assert.match(help, /--no-deps only the named packages, not their dependencies/, command);
     }
   });
 
   test("top-level help: every example under Examples, the Indexes paragraph after them all", async () => {
-    const { stdout } = await runMpip(["--help"]);
+    const { stdout } = await runShared(["--help"]);
     const examples = stdout.indexOf("\nExamples:\n");
     const indexes = stdout.indexOf("\nIndexes:");
     assert.ok(examples > 0 && indexes > examples, stdout);
     const tail = stdout.slice(indexes);
     assert.doesNotMatch(tail, /\$ mpip/, "no example below the Indexes paragraph");
     for (const command of ["install", "download", "pack", "repack", "check"]) assert.match(stdout.slice(examples, indexes), new RegExp(`\\$ mpip ${command} `), command);
-    const install = (await runMpip(["install", "--help"])).stdout;
+    const install = (await runShared(["install", "--help"])).stdout;
     assert.ok(install.indexOf("\nIndexes:") > install.lastIndexOf("$ mpip install"), install);
     // Each example's description stands apart from its command, in one column with the others (no
     // command running into its description: `-r requirements.txt the same install later`).
@@ -164,7 +179,7 @@ describe("help", () => {
 
   test("a command run without its arguments shows that command's usage and points to its own help", async () => {
     for (const [command, usage] of [["bin2res", "mpip bin2res [options] <file...>"], ["repack", "mpip repack [options] <sdist...>"], ["check", "mpip check [options] <archive...>"]] as const) {
-      const result = await runMpip([command]);
+      const result = await runShared([command]);
       assert.equal(result.code, 2);
       assert.match(result.stderr, new RegExp(`^hint: \`mpip ${command} --help\` shows its usage and options\nusage: ${usage.replace(/[.[\]]/g, "\\$&")}$`, "m"), result.stderr);
       assert.doesNotMatch(result.stderr, /`mpip --help`/);
@@ -178,14 +193,14 @@ describe("help", () => {
       await writeFile(passing, await buildSdist({ name: "meadow", version: "1.0", files: { "meadow.py": "M = 1\n" } }));
       const failing = path.join(dir, "swamp-1.0.tar.gz");
       await writeFile(failing, gzipSync(Buffer.from("not a tar at all".repeat(10))));
-      const loud = await runMpip(["check", passing]);
+      const loud = await runShared(["check", passing]);
       assert.equal(loud.code, 0, loud.stdout + loud.stderr);
       assert.notEqual(loud.stdout, "");
-      const quiet = await runMpip(["check", "-q", passing]);
+      const quiet = await runShared(["check", "-q", passing]);
       assert.equal(quiet.code, 0, quiet.stderr);
       assert.equal(quiet.stdout, "");
       assert.equal(quiet.stderr, "");
-      const mixed = await runMpip(["check", "--quiet", passing, failing]);
+      const mixed = await runShared(["check", "--quiet", passing, failing]);
       assert.equal(mixed.code, 1);
       assert.doesNotMatch(mixed.stdout, /meadow/);
       assert.match(mixed.stdout, /swamp-1\.0\.tar\.gz/);
@@ -198,12 +213,12 @@ describe("help", () => {
 
 describe("unknown commands", () => {
   test("`index` is a command of its own: a word after it that is not one of its commands is said so, never answered with `install`", async () => {
-    const result = await runMpip(["index", "micro-thing"]);
+    const result = await runShared(["index", "micro-thing"]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^error: unknown command 'micro-thing' for `mpip index`$/m);
     assert.doesNotMatch(result.stderr, /did you mean/i);
     assert.match(result.stderr, /^hint: `mpip index` takes `build`; `mpip index --help` describes it$/m);
-    const typo = await runMpip(["indx"]);
+    const typo = await runShared(["indx"]);
     assert.equal(typo.code, 2);
     assert.match(typo.stderr, /^error: unknown command 'indx' \(did you mean index\?\)$/m);
     assert.match(typo.stderr, /^hint: mpip's commands are `install`, `download`, `lock`, `sync`, `list`, `show`, `freeze`, `manifest`, `uninstall`, `pack`, `bin2res`, `repack`, `check`, `cache` and `index`; `mpip --help` describes them$/m);
@@ -211,58 +226,58 @@ describe("unknown commands", () => {
 
   test("an option before any command (`mpip --json`, `mpip -p img`) says that no command was given, and where options go", async () => {
     for (const option of ["--json", "-p"]) {
-      const result = await runMpip(option === "-p" ? [option, "img"] : [option]);
+      const result = await runShared(option === "-p" ? [option, "img"] : [option]);
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, new RegExp(`^error: unknown option '${option}'$`, "m"));
       assert.match(result.stderr, new RegExp(`^hint: no command was given: mpip itself takes only --help and --version, and a command's options go after it, as in \`mpip install ${option} \\.\\.\\.\`$`, "m"), result.stderr);
     }
     // After a command, the plain hint.
-    const after = await runMpip(["install", "--bogus"]);
+    const after = await runShared(["install", "--bogus"]);
     assert.doesNotMatch(after.stderr, /no command was given|came before the command/);
   });
 
   test("an option before the command (`mpip -p img list`) says where it goes, with that command", async () => {
     for (const [args, option, command] of [[["-p", "img", "list"], "-p", "list"], [["--target=img", "show", "x"], "--target=img", "show"], [["--cache-dir=/tmp/c", "cache", "dir"], "--cache-dir=/tmp/c", "cache dir"]] as const) {
-      const result = await runMpip([...args]);
+      const result = await runShared([...args]);
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, new RegExp(`^hint: \`${option}\` came before the command: mpip itself takes only --help and --version, and a command's options go after it, as in \`mpip ${command} ${option} \\.\\.\\.\`$`, "m"), result.stderr);
     }
     // One the command does not take either is not offered after it.
-    const neither = await runMpip(["--no-deps", "list"]);
+    const neither = await runShared(["--no-deps", "list"]);
     assert.match(neither.stderr, /^hint: `--no-deps` came before the command: mpip itself takes only --help and --version, and `mpip list` does not take it either$/m);
     // An option after the command that it does not take: the plain hint.
-    const after = await runMpip(["list", "--bogus"]);
+    const after = await runShared(["list", "--bogus"]);
     assert.match(after.stderr, /^hint: `mpip list --help` shows its usage and options$/m);
   });
 
   test("`mpip help NAME` for no such command says so, as `mpip NAME` does, with the close name; for a command it shows its help", async () => {
     // Before: the whole top-level help, exit 2, and no word of what was wrong.
-    const typo = await runMpip(["help", "instal"]);
+    const typo = await runShared(["help", "instal"]);
     assert.equal(typo.code, 2);
     assert.equal(typo.stdout, "");
     assert.match(typo.stderr, /^error: unknown command 'instal' \(did you mean install\?\)$/m);
     assert.doesNotMatch(typo.stderr, /^Usage:/m);
     // The nearest command, not the first within reach: `unistall` is one letter from uninstall, two from install.
     for (const [typed, meant] of [["unistall", "uninstall"], ["unnstall", "uninstall"], ["instll", "install"], ["lok", "lock"]] as const) {
-      assert.match((await runMpip([typed])).stderr, new RegExp(`^error: unknown command '${typed}' \\(did you mean ${meant}\\?\\)$`, "m"), typed);
+      assert.match((await runShared([typed])).stderr, new RegExp(`^error: unknown command '${typed}' \\(did you mean ${meant}\\?\\)$`, "m"), typed);
     }
-    const none = await runMpip(["help", "frobnicate", "--json"]);
+    const none = await runShared(["help", "frobnicate", "--json"]);
     assert.equal(none.code, 2);
     assert.equal((JSON.parse(none.stdout) as { error: { message: string } }).error.message, "unknown command 'frobnicate'");
-    const known = await runMpip(["help", "cache"]);
+    const known = await runShared(["help", "cache"]);
     assert.equal(known.code, 0, known.stderr);
     assert.match(known.stdout, /^Usage: mpip cache \[options\] \[command\]$/m);
   });
 
   test("a word holding a command's name is not taken for a slip of the keyboard; a slip is", async () => {
     for (const command of ["reinstall", "unpack", "uncheck", "frobnicate"]) {
-      const result = await runMpip([command]);
+      const result = await runShared([command]);
       assert.equal(result.code, 2);
       assert.match(result.stderr, new RegExp(`^error: unknown command '${command}'$`, "m"));
       assert.match(result.stderr, /^hint: mpip's commands are /m);
     }
     for (const [typed, meant] of [["instal", "install"], ["isntall", "install"], ["chekc", "check"], ["repak", "repack"]]) {
-      const result = await runMpip([typed!]);
+      const result = await runShared([typed!]);
       assert.equal(result.code, 2);
       assert.match(result.stderr, new RegExp(`^error: unknown command '${typed}' \\(did you mean ${meant}\\?\\)$`, "m"));
     }

@@ -99,6 +99,13 @@ async function install(mode: (typeof MODES)[number], ...args: string[]): Promise
   return runMpip(["install", "-p", target, ...mode.args, ...args], mode.env === undefined ? {} : { env: mode.env });
 }
 
+/**
+ * `install --json -i INDEX turned`, made once: the --json case of the file-name test and the JSON
+ * documents test check different things of the same run.
+ */
+let turnedJson: Promise<RunResult> | undefined;
+const installTurnedJson = () => (turnedJson ??= install(MODES.find((mode) => mode.name === "--json")!, "-i", server.url, "turned"));
+
 describe("hostile text in what install prints", () => {
   for (const mode of MODES) {
     test(`a v2 package document's version and a file it gives no hash for (${mode.name})`, async () => {
@@ -140,7 +147,7 @@ describe("hostile text in what install prints", () => {
     });
 
     test(`a PyPI file name with a direction override and no digest (${mode.name})`, async () => {
-      const result = await install(mode, "-i", server.url, "turned");
+      const result = await (mode.name === "--json" ? installTurnedJson() : install(mode, "-i", server.url, "turned"));
       assert.equal(result.code, 0, result.stderr);
       assertClean(result, "PyPI file name");
       if (mode.name === "--json") assert.equal((JSON.parse(result.stdout) as { packages: Array<{ filename: string }> }).packages[0]!.filename, "turned-1.0\u202e.tar.gz");
@@ -210,7 +217,7 @@ describe("hostile file names in what pack, repack and check print", () => {
 
 describe("JSON documents", () => {
   test("--json escapes C1 controls and direction overrides as \\u escapes, and keeps the values", async () => {
-    const result = await runMpip(["install", "-p", path.join(work.dir, "json-image"), "--json", "-i", server.url, "turned"]);
+    const result = await installTurnedJson();
     assert.equal(result.code, 0, result.stderr);
     assert.ok(result.stdout.includes("turned-1.0\\u202e.tar.gz"), result.stdout);
     assertNoRawControls(result.stdout, "stdout");

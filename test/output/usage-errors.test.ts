@@ -71,17 +71,18 @@ describe("commander's parse errors", () => {
       if (mistake.only !== undefined && !mistake.only.includes(command)) continue;
       test(`${command}: ${mistake.name} exits 2, with the JSON document when --json is anywhere`, async () => {
         const args = mistake.args(ok);
-        for (const json of [[], ["--json"]]) {
-          for (const at of mistake.jsonLast === false ? (["before"] as const) : (["before", "after"] as const)) {
-            const line = at === "before" ? [command, ...json, ...args] : [command, ...args, ...json];
-            const result = await runMpip(line, { cwd: work.dir });
-            const failure = assertUsage(result, json.length > 0);
-            assert.match(result.stderr, mistake.message, line.join(" "));
-            assert.match(result.stderr, new RegExp(`^hint: \`mpip ${command} --help\``, "m"));
-            if (failure !== undefined) {
-              assert.match(failure.message, mistake.message);
-              assert.match(failure.hint ?? "", new RegExp(`mpip ${command} --help`));
-            }
+        // Without --json, and with it before and (where it can go there) after the mistake. Without it
+        // there is one command line only: "before" and "after" would be the same run.
+        const lines = [[command, ...args], [command, "--json", ...args]];
+        if (mistake.jsonLast !== false) lines.push([command, ...args, "--json"]);
+        for (const line of lines) {
+          const result = await runMpip(line, { cwd: work.dir });
+          const failure = assertUsage(result, line.includes("--json"));
+          assert.match(result.stderr, mistake.message, line.join(" "));
+          assert.match(result.stderr, new RegExp(`^hint: \`mpip ${command} --help\``, "m"));
+          if (failure !== undefined) {
+            assert.match(failure.message, mistake.message);
+            assert.match(failure.hint ?? "", new RegExp(`mpip ${command} --help`));
           }
         }
       });
@@ -123,9 +124,10 @@ describe("empty values for path options", () => {
     test(`${args.slice(0, 4).map((arg) => (arg === "" ? '""' : arg)).join(" ")}: a usage error naming it, nothing written`, async () => {
       const { dir, cleanup } = await tempDir("mpip-empty-");
       try {
-        for (const json of [false, true]) {
-          const result = await runMpip(json && args[0] !== "bin2res" ? [...args, "--json"] : args, { cwd: dir });
-          assertUsage(result, json && args[0] !== "bin2res");
+        // bin2res takes no --json: one run, without it.
+        for (const json of args[0] === "bin2res" ? [false] : [false, true]) {
+          const result = await runMpip(json ? [...args, "--json"] : args, { cwd: dir });
+          assertUsage(result, json);
           assert.match(result.stderr, option);
           assert.match(result.stderr, /is a variable in the command unset\?/);
           assert.deepEqual(await readdir(dir), [], "the current folder is untouched");
@@ -138,7 +140,9 @@ describe("empty values for path options", () => {
 });
 
 describe("an .mpy version mpip does not support", () => {
-  for (const value of ["7", "4", "5.1", "6.4", "banana", ""]) {
+  // A major version other than 5 and 6 (a number, a word, nothing: `4` took the same branch as `7`, with
+  // the same message), and a sub-version .mpy 5 lacks and one above .mpy 6's (each its own message).
+  for (const value of ["7", "5.1", "6.4", "banana", ""]) {
     test(`--mpy ${JSON.stringify(value)}: a usage error with a hint saying where the firmware's version is found`, async () => {
       const { dir, cleanup } = await tempDir("mpip-mpy-");
       try {
