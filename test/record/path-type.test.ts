@@ -16,7 +16,7 @@ import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { runMicroPython } from "../helpers/micropython.js";
 import { beside, prng, sleep, startMpip, until } from "../helpers/process.js";
 import { buildSdist } from "../helpers/sdist.js";
-import { baseline } from "../helpers/h4-baseline.js";
+import { baseline } from "../helpers/baseline.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };

@@ -13,7 +13,7 @@ import { listFiles, runCommand, runMpip, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { runMicroPython } from "../helpers/micropython.js";
 import { buildSdist } from "../helpers/sdist.js";
-import { baseline } from "../helpers/h4-baseline.js";
+import { baseline } from "../helpers/baseline.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };

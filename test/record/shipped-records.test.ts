@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { serveMipIndex, type MipIndex } from "../helpers/mip-index.js";
-import { baseline } from "../helpers/h4-baseline.js";
+import { baseline } from "../helpers/baseline.js";
 
 let server: IndexServer;
 let mip: MipIndex;

@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { BIN, listFiles, runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { projectOf } from "../../src/commands/uninstall.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
-import { baseline } from "../helpers/h4-baseline.js";
+import { baseline } from "../helpers/baseline.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };
