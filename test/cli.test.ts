@@ -77,15 +77,20 @@ describe("mpip command line", () => {
   });
 
   test("an install whose --json reader has gone away still finishes, with exit 0 and no stack", async () => {
-    const target = path.join(os.tmpdir(), `mpip-epipe-${process.pid}`);
-    const command = `(sleep 0.3; "${process.execPath}" "${BIN}" install --no-record --no-index -f fixtures -p "${target}" --json mpip-demo-app) | true; echo "exit=\${PIPESTATUS[0]}" >&2`;
+    const work = await tempDir("mpip-epipe-");
+    const target = path.join(work.dir, "image");
+    const fifo = path.join(work.dir, "stdout");
+    // A pipe whose reader is gone before mpip starts, whatever the timing: a FIFO opened for reading and
+    // writing (fd 3, which Linux allows without waiting for a peer), a write end kept (fd 4), then fd 3
+    // closed. mpip's stdout is fd 4, a pipe nobody reads, so every write it makes fails with EPIPE.
+    const command = `mkfifo "${fifo}" && exec 3<>"${fifo}" 4>"${fifo}" 3<&- && { "${process.execPath}" "${BIN}" install --no-record --no-index -f fixtures -p "${target}" --json mpip-demo-app >&4 4>&-; echo "exit=$?" >&2; }`;
     try {
       const result = await runCommand("bash", ["-c", command]);
       assert.match(result.stderr, /exit=0/);
       assert.doesNotMatch(result.stderr, /EPIPE|Unhandled|\n\s+at /);
       assert.deepEqual((await readdir(target)).sort(), ["ansi.py", "demo_app", "fmt.py"]);
     } finally {
-      await rm(target, { recursive: true, force: true });
+      await work.cleanup();
     }
   });
 

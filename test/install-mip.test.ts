@@ -316,7 +316,8 @@ describe("install from a v2 index and a PyPI JSON index together", () => {
     for (const name of ["one", "two", "three"]) assert.deepEqual(s.server.requests.filter((r) => r.includes(`/package/py/${name}/`)), [`GET /custom/package/py/${name}/1.0.json`]);
   });
 
-  // Fails at HEAD: the probe's answer is thrown away and MipV2Source downloads index.json again (see the report).
+  // Guards the reuse of the detection's answer: the index.json the probe fetched to tell the index's kind is
+  // the one the packages are then looked up in, not downloaded a second time by MipV2Source.
   test("detection reads index.json once per run, not once more for the packages", async (t) => {
     // The same run as the test above (its server's requests are kept after it closes).
     const { s, result } = await installDetected(t);

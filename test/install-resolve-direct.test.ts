@@ -102,11 +102,16 @@ describe("dependencies by URL in a package's metadata", () => {
 
   test("a sha256 that one package pins for a URL is checked whoever asks for the URL first; two pins that differ are a conflict", async () => {
     for (const args of [["branch-txt", "branch-wrong"], ["branch-wrong", "branch-txt"]]) {
-      const result = await installFromIndex(path.join(work.dir, `url-dep-pins-${args[0]}`), args);
+      const target = path.join(work.dir, `url-dep-pins-${args[0]}`);
+      const result = await installFromIndex(target, args);
       assert.equal(result.code, 1, `${args.join(" ")}: ${result.stderr}`);
       assert.match(result.stderr, /does not match the sha256/, args.join(" "));
+      assert.equal(existsSync(target), false, `${args.join(" ")}: nothing is installed`);
     }
-    const alone = await installFromIndex(path.join(work.dir, "url-dep-pins-alone"), ["branch-wrong"]);
+    const aloneTarget = path.join(work.dir, "url-dep-pins-alone");
+    const alone = await installFromIndex(aloneTarget, ["branch-wrong"]);
+    assert.equal(alone.code, 1, alone.stderr);
+    assert.equal(existsSync(aloneTarget), false, "nothing is installed");
     assert.match(alone.stderr, /^error: while getting `http:\/\/127\.0\.0\.1:\d+\/direct\/leaf-9\.0\.tar\.gz` \(required by `branch-wrong 1\.0`\): .*does not match the sha256/m);
     const both = await installFromIndex(path.join(work.dir, "url-dep-pins-both"), ["branch-pinned-plain", "branch-wrong"]);
     assert.equal(both.code, 1, both.stderr);

@@ -1,6 +1,11 @@
 // Network faults end to end: the built CLI against real servers on 127.0.0.1 that misbehave on purpose
 // (see helpers/faults.ts), an https index signed by a CA made at test time, a forwarding proxy, and
-// servers that check who sent which credentials. Every test has its own package, so they run at once.
+// servers that check who sent which credentials. The tests run at once, each run into a target of its own,
+// so a package a test installs is its own wherever the test counts a server's requests or spoils them
+// (faults and counts go by package name). Two packages are shared by two tests each, where that cannot
+// make a test pass wrongly: `tls-none` (both tests' runs fail at TLS, before any request reaches the index,
+// so the other test could only add to the zero requests the first one asserts, failing it, never hide
+// one), and `via-proxy-tls` (each test counts on a proxy it starts for itself).
 
 import assert from "node:assert/strict";
 import { mkdir, readdir, writeFile } from "node:fs/promises";

@@ -191,11 +191,9 @@ describe("hostile file names in what pack, repack and check print", () => {
       assertShownEscaped(check.stdout, "check's report");
       const repack = await runMpip(["repack", "-v", "-o", path.join(dir, "out"), archive], { env });
       assertClean(repack, "repack");
-      for (const json of [["--json"]]) {
-        const result = await runMpip(["check", ...json, archive], { env });
-        assertClean(result, "check --json");
-        assert.equal((JSON.parse(result.stdout) as { archives: Array<{ archive: string }> }).archives[0]!.archive, archive);
-      }
+      const checkJson = await runMpip(["check", "--json", archive], { env });
+      assertClean(checkJson, "check --json");
+      assert.equal((JSON.parse(checkJson.stdout) as { archives: Array<{ archive: string }> }).archives[0]!.archive, archive);
     }
   });
 
