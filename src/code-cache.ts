@@ -32,7 +32,7 @@
 // line says which kind it is, and a file of the other kind is never taken.
 
 import { isAscii } from "node:buffer";
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import zlib from "node:zlib";
@@ -42,6 +42,14 @@ import { Script } from "node:vm";
 const MAGIC = "mpip-v8-cache";
 /** How many caches of one bundle (full and partial, for different Nodes or options) are kept. */
 const KEPT_CACHES = 8;
+/**
+ * A cache V8 takes is marked as used (its modification time set to now) when its time is older than this:
+ * pruning keeps the caches used last, and a cache taken at every run is never written again, so by its
+ * write time alone the one for Node's default options, made first, would be the first thrown out once
+ * runs with other options had written eight (and the next run that did little would write a small one
+ * that every later install took, compiling the rest itself). Once a day keeps it to a write a day at most.
+ */
+const MARK_USED_AFTER_MS = 24 * 60 * 60 * 1000;
 /** A temporary file older than this was left by a run that was killed while writing it. */
 const STALE_TEMPORARY_MS = 10 * 60 * 1000;
 
@@ -57,7 +65,8 @@ export function codeCacheFile(bundle: string, kind: "full" | "partial" = "full")
 }
 
 /**
- * Removes the caches of `bundle` beyond the KEPT_CACHES most recently written, and temporary files left by
+ * Removes the caches of `bundle` beyond the KEPT_CACHES most recently written or used (see
+ * MARK_USED_AFTER_MS), and temporary files left by
  * killed runs. Failures are ignored (another run may be removing the same files).
  */
 function pruneCaches(bundle: string): void {
@@ -86,6 +95,17 @@ function pruneCaches(bundle: string): void {
     }
   } catch {
     // the folder cannot be listed: nothing to prune
+  }
+}
+
+/** Sets the modification time of the cache `file` to now if it is older than MARK_USED_AFTER_MS; failures are ignored (a folder the user may not write to). */
+function markUsed(file: string): void {
+  try {
+    if (Date.now() - statSync(file).mtimeMs < MARK_USED_AFTER_MS) return;
+    const now = new Date();
+    utimesSync(file, now, now);
+  } catch {
+    // the cache only saves time
   }
 }
 
@@ -271,6 +291,7 @@ export function loadBundle(bundle: string, options: LoadOptions = {}): { exports
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
   const script = new Script(wrapped, { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) });
   const cache: CodeCacheState = keys === undefined ? "unavailable" : cachedData === undefined ? "missing" : script.cachedDataRejected === true ? "refused" : "used";
+  if (cache === "used") markUsed(cacheFile);
   if (keys !== undefined && cache !== "used") {
     const { full, partial: stopped } = keys;
     const endedEarly = options.endedEarly;

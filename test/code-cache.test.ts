@@ -382,6 +382,25 @@ describe("the CLI bundle's code cache", () => {
     assert.deepEqual(temporary, [path.basename(fresh)], "the stale temporary file is removed, the fresh one kept");
   });
 
+  test("the caches kept are those used last: the cache of Node's default options, written first and used since, outlives later option sets", async () => {
+    const bundle = await folderWith("used-last", bundleText("used"));
+    const plain = await loadNamed(bundle);
+    const sets = [200, 201, 202, 203, 204, 205, 206, 207].map((size) => [`--max-old-space-size=${size}`]);
+    const written: string[] = [];
+    // Seven more sets: eight caches, none removed yet.
+    for (const set of sets.slice(0, 7)) written.push((await loadNamed(bundle, set)).file);
+    // All written days ago, the default options' first; a week of runs that took it changed no file.
+    const daysAgo = Date.now() - 3 * 24 * 3600_000;
+    for (const [index, file] of [plain.file, ...written].entries()) await utimes(file, new Date(daysAgo + index * 1000), new Date(daysAgo + index * 1000));
+    // A run that takes it marks it used; the next set written then removes the one used longest ago.
+    assert.deepEqual(await load(bundle), { answer: "used:6:bundle.cjs:object", cache: "used" });
+    assert.ok((await stat(plain.file)).mtimeMs > daysAgo + 24 * 3600_000, "marked as used");
+    written.push((await loadNamed(bundle, sets[7]!)).file);
+    const caches = (await readdir(path.dirname(bundle))).filter((name) => name.endsWith(".v8-cache")).sort();
+    assert.deepEqual(caches, [plain.file, ...written.slice(1)].map((file) => path.basename(file)).sort());
+    assert.deepEqual(await load(bundle), { answer: "used:6:bundle.cjs:object", cache: "used" });
+  });
+
   test("that cannot be written costs nothing but time: the run ends as it would, saying nothing", async () => {
     const bundle = await folderWith("unwritable", bundleText("fine"));
     // A folder where the cache should be: the rename over it fails.
