@@ -3,6 +3,7 @@
 // all. Each copy keeps the install's files, records and modification times (a record's time breaks ties
 // between duplicate records), so a test sees what a fresh install of its own would have left.
 
+import assert from "node:assert/strict";
 import { cp, mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -32,4 +33,15 @@ export function baseline(build: (dir: string) => Promise<void>, parent?: () => s
       return target;
     },
   };
+}
+
+/**
+ * A state made by one CLI run into the folder (`run(dir)`, as `(dir) => runMpip(["install", "-p", dir, ...])`),
+ * which must exit 0: the baseline most tests start from.
+ */
+export function baselineRun(run: (dir: string) => Promise<{ code: number; stderr: string }>, parent?: () => string): Baseline {
+  return baseline(async (dir) => {
+    const result = await run(dir);
+    assert.equal(result.code, 0, result.stderr);
+  }, parent);
 }

@@ -12,7 +12,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { listFiles, runMpip, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
-import { baseline } from "../helpers/baseline.js";
+import { baselineRun } from "../helpers/baseline.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -50,10 +50,7 @@ let shrinky2Lock: Promise<string> | undefined;
 const lockOfShrinky2 = () => (shrinky2Lock ??= lockOf("shrinky==2.0"));
 
 /** shrinky 1.0 as installed: the starting state of every upgrade here, installed once and copied per test. */
-const withShrinky1 = baseline(async (dir) => {
-  const installed = await install(dir, "shrinky==1.0");
-  assert.equal(installed.code, 0, installed.stderr);
-}, () => work.dir);
+const withShrinky1 = baselineRun((dir) => install(dir, "shrinky==1.0"), () => work.dir);
 
 /** shrinky 1.0 installed, then edited: `old.py` and `__init__.py` changed, `shrinky_extra.py` and `gone/deep.py` as installed. */
 async function editedShrinky(): Promise<string> {

@@ -16,7 +16,7 @@ import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { runMicroPython } from "../helpers/micropython.js";
 import { beside, prng, sleep, startMpip, until } from "../helpers/process.js";
 import { buildSdist } from "../helpers/sdist.js";
-import { baseline } from "../helpers/baseline.js";
+import { baselineRun } from "../helpers/baseline.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -62,11 +62,7 @@ after(async () => {
 const install = (target: string, ...args: string[]) => runMpip(["install", "-i", server.url, "-p", target, ...args]);
 // Starting states several tests begin from, each installed once and copied per test (each test that used
 // to make it checked only its exit code, as the build does).
-const installed = (...args: string[]) =>
-  baseline(async (dir) => {
-    const run = await install(dir, ...args);
-    assert.equal(run.code, 0, run.stderr);
-  }, () => work.dir);
+const installed = (...args: string[]) => baselineRun((dir) => install(dir, ...args), () => work.dir);
 const withFlipper1 = installed("flipper==1.0");
 const withAlphaAndGamma1 = installed("alpha==1.0", "gamma==1.0");
 const packageFiles = async (target: string) => (await listFiles(target)).filter((file) => !file.includes(".dist-info/"));

@@ -13,7 +13,7 @@ import { listFiles, runCommand, runMpip, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { runMicroPython } from "../helpers/micropython.js";
 import { buildSdist } from "../helpers/sdist.js";
-import { baseline } from "../helpers/baseline.js";
+import { baselineRun } from "../helpers/baseline.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -37,10 +37,7 @@ const install = (target: string, ...args: string[]) => runMpip(["install", "-i",
 
 // rec.app-main installed: the image that MicroPython, importlib.metadata and pip read below. Installed once
 // and copied per test; the first test checks that install on a run of its own.
-const withRecApp = baseline(async (dir) => {
-  const installed = await install(dir, "rec.app-main");
-  assert.equal(installed.code, 0, installed.stderr);
-}, () => work.dir);
+const withRecApp = baselineRun((dir) => install(dir, "rec.app-main"), () => work.dir);
 
 /** Python's csv reader, by hand: the test checks the file the way other tools read it. */
 function csvRows(text: string): string[][] {

@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { serveMipIndex, type MipIndex } from "../helpers/mip-index.js";
-import { baseline } from "../helpers/baseline.js";
+import { baselineRun } from "../helpers/baseline.js";
 
 let server: IndexServer;
 let mip: MipIndex;
@@ -38,10 +38,7 @@ after(async () => {
 
 // deep-ok installed: the image each refusal must leave unchanged. Installed once and copied per test; the
 // last test checks that install on a run of its own.
-const withDeepOk = baseline(async (dir) => {
-  const installed = await runMpip(["install", "-i", server.url, "-p", dir, "deep-ok"]);
-  assert.equal(installed.code, 0, installed.stderr);
-}, () => work.dir);
+const withDeepOk = baselineRun((dir) => runMpip(["install", "-i", server.url, "-p", dir, "deep-ok"]), () => work.dir);
 
 describe("a package that ships an install record", () => {
   for (const [name, index, shipped] of [

@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { BIN, listFiles, runMpip, snapshot, tempDir } from "../helpers/cli.js";
 import { projectOf } from "../../src/commands/uninstall.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
-import { baseline } from "../helpers/baseline.js";
+import { baselineRun } from "../helpers/baseline.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -33,11 +33,7 @@ const install = (target: string, ...args: string[]) => runMpip(["install", "-i",
 const uninstall = (target: string, ...args: string[]) => runMpip(["uninstall", "-p", target, ...args]);
 // Starting states many tests begin from, each installed once and copied per test: the installs are not
 // what those tests check (each checks its run's exit code as it is made).
-const installed = (...args: string[]) =>
-  baseline(async (dir) => {
-    const run = await install(dir, ...args);
-    assert.equal(run.code, 0, run.stderr);
-  }, () => work.dir);
+const installed = (...args: string[]) => baselineRun((dir) => install(dir, ...args), () => work.dir);
 const withWebapp = installed("webapp");
 const withTemplAndPathy = installed("templ==1.0", "pathy");
 const withTempl1 = installed("templ==1.0");

@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { listFiles, runMpip, tempDir } from "../helpers/cli.js";
 import { startIndexServer, type IndexServer } from "../helpers/index-server.js";
 import { runMicroPython } from "../helpers/micropython.js";
-import { baseline } from "../helpers/baseline.js";
+import { baselineRun } from "../helpers/baseline.js";
 
 let server: IndexServer;
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -38,10 +38,7 @@ after(async () => {
 
 const install = (target: string, ...args: string[]) => runMpip(["install", "-i", server.url, "-p", target, ...args]);
 // shrinky 1.0, the starting state of two upgrade tests: installed once, copied per test.
-const withShrinky1 = baseline(async (dir) => {
-  const run = await install(dir, "shrinky==1.0");
-  assert.equal(run.code, 0, run.stderr);
-}, () => work.dir);
+const withShrinky1 = baselineRun((dir) => install(dir, "shrinky==1.0"), () => work.dir);
 const packageFiles = async (target: string) => (await listFiles(target)).filter((file) => !file.includes(".dist-info/"));
 const distInfos = async (target: string) => [...new Set((await listFiles(target)).filter((file) => file.includes(".dist-info/")).map((file) => file.split("/")[0]))].sort();
 const recordPaths = async (target: string, distInfo: string) => (await readFile(path.join(target, distInfo, "RECORD"), "utf8")).split("\n").filter(Boolean).map((line) => line.split(",")[0]);
