@@ -1,0 +1,163 @@
+// Runs `bin/mpip.js` again and again in one Node process, for the tests (test/helpers/cli.ts `runMpip`).
+//
+//   node test/helpers/run-server.cjs BIN MARK      (started by cli.ts, with an IPC channel)
+//
+// A CLI run in a process of its own costs ~250 ms of CPU on a 2-core machine, two thirds of it Node's
+// start-up and loading the bundle; the suite makes thousands. Here each run is the same code a process
+// runs, from the top of bin/mpip.js, with fresh modules: bin/mpip.js and dist/start.cjs are required
+// again, and the bundle is compiled again from its source (src/code-cache.ts `loadBundle`, which makes a
+// new module each time), which V8 finds in its in-memory compilation cache. What a process has once, and
+// each run sets, is set for the run and put back after it: the arguments, the environment (the real one,
+// which libuv reads too), the current folder, the exit code, the process's listeners, its standard streams'
+// getters, `process.emitWarning` and `process.exit`, and the globals (mpip keeps its signal handling in one).
+//
+// The run ends when Node would end it: when nothing is left that keeps the event loop alive beyond what
+// this process itself holds (`process.getActiveResourcesInfo`). Then its `exit` listeners run with the
+// exit code, as a process's would, and a line is written to stdout and to stderr: MARK, the exit code, this
+// process's CPU seconds so far, and 1 if this process ends with the run (else 0). All the run wrote comes
+// before it, as every write is done by then. A run that calls `process.exit` (a signal's handler) ends this
+// process after writing the same line; an uncaught exception ends it as it would end a process of the
+// run's own, with Node's message on stderr. cli.ts starts another for the next run.
+//
+// One run at a time: a request that comes while one runs is a bug in cli.ts.
+"use strict";
+
+const { readFileSync, writeSync } = require("node:fs");
+const path = require("node:path");
+
+const [bin, mark] = process.argv.slice(2);
+const start = path.join(path.dirname(bin), "..", "dist", "start.cjs");
+const realExit = process.exit;
+const own = {
+  argv: process.argv,
+  env: { ...process.env },
+  cwd: process.cwd(),
+  emitWarning: process.emitWarning,
+};
+let running = false;
+// Made now, so that their handles are part of every run's baseline: a run that makes one (uninstall asks
+// whether stdin is a terminal) would otherwise leave a handle that the count below takes for work under
+// way (Node lists a pipe's handle while it is referenced, even when it neither reads nor writes).
+void process.stdin;
+void process.stdout;
+void process.stderr;
+
+process.on("disconnect", () => realExit(0));
+process.on("message", (request) => {
+  if (running) throw new Error("run-server: a run was asked for while one ran");
+  running = true;
+  run(request);
+});
+
+/** CPU seconds of this process and the processes it waited for, as scripts/test-reporter.mjs counts them. */
+function cpuSeconds() {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = [11, 12, 13, 14].reduce((total, index) => total + Number(fields[index]), 0);
+    return Number.isFinite(ticks) ? ticks / 100 : 0;
+  } catch {
+    return 0; // not Linux
+  }
+}
+
+/** Sets the real environment to `env` (every variable not in it removed). */
+function setEnvironment(env) {
+  for (const name of Object.keys(process.env)) if (!(name in env)) delete process.env[name];
+  for (const [name, value] of Object.entries(env)) if (process.env[name] !== value) process.env[name] = value;
+}
+
+/** How many of each kind of resource keeps the event loop alive. */
+function resources() {
+  const counts = new Map();
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return counts;
+}
+
+function atMost(counts, baseline) {
+  for (const [kind, count] of counts) if (count > (baseline.get(kind) ?? 0)) return false;
+  return true;
+}
+
+function run({ args, env, cwd }) {
+  const baseline = resources();
+  // The listeners of the process and of its standard streams (bin/mpip.js adds to both).
+  const emitters = [process, process.stdout, process.stderr].map((emitter) => [emitter, new Map(emitter.eventNames().map((name) => [name, emitter.listeners(name)]))]);
+  const listeners = emitters[0][1];
+  const globals = new Set(Reflect.ownKeys(globalThis));
+  const streams = ["stdout", "stderr"].map((name) => [name, Object.getOwnPropertyDescriptor(process, name)]);
+  let ended = false;
+
+  /** Ends the run with `code`: its exit listeners, then the marks; `last`: the process ends too. */
+  const end = (code, last) => {
+    if (ended) return;
+    ended = true;
+    process.exitCode = code;
+    for (const listener of process.listeners("exit")) if (!(listeners.get("exit") ?? []).includes(listener)) listener.call(process, code);
+    // Called once, as at a process's end: where this process does end, not again by Node.
+    if (last) process.removeAllListeners("exit");
+    const line = `${mark}${code} ${cpuSeconds()} ${last ? 1 : 0}\n`;
+    writeSync(1, line);
+    writeSync(2, line);
+    if (last) realExit(code);
+    for (const [emitter, before] of emitters) {
+      for (const name of emitter.eventNames()) {
+        const kept = before.get(name) ?? [];
+        for (const listener of emitter.listeners(name)) if (!kept.includes(listener)) emitter.removeListener(name, listener);
+      }
+    }
+    for (const [name, descriptor] of streams) if (descriptor !== undefined) Object.defineProperty(process, name, descriptor);
+    for (const key of Reflect.ownKeys(globalThis)) if (!globals.has(key)) delete globalThis[key];
+    process.emitWarning = own.emitWarning;
+    process.exit = realExit;
+    process.argv = own.argv;
+    process.exitCode = undefined;
+    setEnvironment(own.env);
+    process.chdir(own.cwd);
+    running = false;
+  };
+
+  setEnvironment(env);
+  process.chdir(cwd);
+  process.argv = [process.execPath, bin, ...args];
+  process.exitCode = undefined;
+  process.exit = (code) => end(Number(code ?? process.exitCode ?? 0), true);
+  delete require.cache[bin];
+  delete require.cache[start];
+  // What bin/mpip.js calls in a bundle it loads (`main`, `helpOnly`) returns the promise of the command's
+  // work, which may wait on what no resource shows (V8 compiling WebAssembly in the background): the
+  // run is not over while one is pending.
+  let pending = 0;
+  require(start);
+  const startModule = require.cache[start];
+  const loadBundle = startModule.exports.loadBundle;
+  startModule.exports = { ...startModule.exports };
+  startModule.exports.loadBundle = (...loadArgs) => {
+    const loaded = loadBundle(...loadArgs);
+    const exports = { ...loaded.exports };
+    for (const name of ["main", "helpOnly"]) {
+      const entry = exports[name];
+      if (typeof entry !== "function") continue;
+      exports[name] = (...entryArgs) => {
+        pending += 1;
+        const work = entry(...entryArgs);
+        const settled = () => setImmediate(() => (pending -= 1));
+        work.then(settled, settled);
+        return work;
+      };
+    }
+    return { ...loaded, exports };
+  };
+  require(bin);
+
+  // Polled on a timer that does not itself keep the loop alive; twice idle in a row, as a run's last
+  // callback may start more work.
+  let idle = 0;
+  const check = () => {
+    if (ended) return;
+    idle = pending === 0 && atMost(resources(), baseline) ? idle + 1 : 0;
+    if (idle >= 2) end(Number(process.exitCode ?? 0), false);
+    else setTimeout(check, 2).unref();
+  };
+  setTimeout(check, 0).unref();
+}

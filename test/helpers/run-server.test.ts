@@ -1,0 +1,74 @@
+// The run server (test/helpers/run-server.cjs), through which `runMpip` makes most of the suite's CLI runs:
+// a run there must give what the same run gives in a process of its own, and leave nothing of itself
+// for the next run.
+
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { BIN, listFiles, ROOT, runCommand, runMpip, tempDir } from "./cli.js";
+
+const FIXTURES = path.join(ROOT, "fixtures");
+const inProcess = (args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) => runCommand(process.execPath, [BIN, ...args], options);
+
+describe("the run server", () => {
+  let work: { dir: string; cleanup: () => Promise<void> };
+  before(async () => {
+    work = await tempDir("mpip-run-server-");
+  });
+  after(() => work.cleanup());
+
+  test("a run gives the exit code, stdout and stderr that a process of its own gives", async () => {
+    const cases: Array<(target: string) => string[]> = [
+      () => ["--version"],
+      () => ["--help"],
+      () => ["install", "--help"],
+      () => ["install", "--bogus"],
+      () => ["list", "-p", path.join(work.dir, "missing")],
+      (target) => ["install", "-p", target, path.join(FIXTURES, "mpip-demo-app-1.0.0.tar.gz"), "--no-deps"],
+      (target) => ["install", "--json", "-p", target, path.join(FIXTURES, "mpip-demo-ansi-1.2.0.tar.gz"), "--no-deps"],
+      (target) => ["list", "--json", "-p", target],
+      (target) => ["install", "-p", target, path.join(FIXTURES, "no-such-file.tar.gz")],
+    ];
+    const targets = { server: path.join(work.dir, "server"), process: path.join(work.dir, "process") };
+    for (const make of cases) {
+      const [server, own] = [await runMpip(make(targets.server)), await inProcess(make(targets.process))];
+      const same = (text: string) => text.replaceAll(targets.server, targets.process);
+      const label = make(targets.process).join(" ");
+      assert.equal(server.code, own.code, label);
+      assert.equal(same(server.stdout), own.stdout, label);
+      assert.equal(same(server.stderr), own.stderr, label);
+    }
+    assert.deepEqual(await listFiles(targets.server), await listFiles(targets.process));
+  });
+
+  test("a run's environment and current folder are its own: the next run does not see them", async () => {
+    const cache = path.join(work.dir, "a-cache");
+    const first = await runMpip(["cache", "dir"], { env: { MPIP_CACHE_DIR: cache } });
+    assert.equal(first.stdout, `${cache}\n`);
+    const home = path.join(work.dir, "xdg");
+    const second = await runMpip(["cache", "dir"], { env: { MPIP_CACHE_DIR: undefined, XDG_CACHE_HOME: home } });
+    assert.equal(second.stdout, `${path.join(home, "mpip")}\n`);
+    for (const name of ["one", "two"]) {
+      const cwd = path.join(work.dir, `cwd-${name}`);
+      await mkdir(cwd);
+      const run = await runMpip(["install", "-q", "-p", "image", path.join(FIXTURES, "mpip-demo-ansi-1.2.0.tar.gz"), "--no-deps"], { cwd });
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok((await listFiles(path.join(cwd, "image"))).length > 0, name);
+    }
+  });
+
+  test("runs asked for at once each get their own output (one in the server, the rest in processes of their own)", async () => {
+    const runs = await Promise.all([["--version"], ["install", "--bogus"], ["cache", "--help"], ["list", "--bogus"]].map((args) => runMpip(args)));
+    assert.deepEqual(
+      runs.map((run) => run.code),
+      [0, 2, 0, 2],
+    );
+    assert.match(runs[0]!.stdout, /^\d+\.\d+\.\d+\n$/);
+    assert.match(runs[1]!.stderr, /^error: unknown option '--bogus'\n/);
+    assert.match(runs[2]!.stdout, /^Usage: mpip cache /);
+    assert.match(runs[3]!.stderr, /^error: unknown option '--bogus'\n/);
+    // No warning of listeners left behind by earlier runs (bin/mpip.js adds some at each run).
+    for (const run of runs) assert.doesNotMatch(run.stderr, /MaxListeners|Warning/);
+  });
+});
