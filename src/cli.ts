@@ -350,12 +350,9 @@ async function parseCommandLine(argv: string[], work: boolean): Promise<number |
     writeStandard("stderr", program.helpInformation());
     return EXIT_USAGE;
   }
-  // `mpip help NAME` for no command of that name: said as `mpip NAME` says it (unknown, with the close
-  // names), where commander would print the whole help with no word of what was wrong.
-  const [first, asked] = argv.slice(2);
-  const unknownHelp = first === "help" && asked !== undefined && !asked.startsWith("-") && !program.commands.some((command) => command.name() === asked);
+  const helpFor = argv[2] === "help" ? helpArguments(program, argv.slice(3)) : undefined;
   try {
-    await program.parseAsync(unknownHelp ? [...argv.slice(0, 2), asked] : argv);
+    await program.parseAsync(helpFor === undefined ? argv : [...argv.slice(0, 2), ...helpFor]);
   } catch (error) {
     // A bad value in an MPIP_* variable (cli-options.ts applyEnvironment): a usage error of its own words.
     if (error instanceof MpipError) return reportFailure(error, new Reporter({ verbosity: "quiet" }), { json: wantsJsonFor(program, argv.slice(2)), debug: false });
@@ -364,6 +361,31 @@ async function parseCommandLine(argv: string[], work: boolean): Promise<number |
   }
   if (!work && reached) return undefined;
   return pending === undefined ? EXIT_OK : await pending;
+}
+
+/**
+ * What `mpip help WORDS...` runs instead, or undefined for commander's own `help` (no command named):
+ * - the help of the command the words name, however deep (`help cache clean` is `cache clean --help`,
+ *   where commander's `help` reads only the first name and showed `cache`'s help);
+ * - for a word that names no command where one is expected, what running the words says: `help instal`
+ *   as `mpip instal` (unknown, with the close name), `help cache bogus` as `mpip cache bogus`, where
+ *   commander printed a whole help with no word of what was wrong.
+ * Words after a command that takes no commands (`help install extra`) are not read, as pip's `help`.
+ */
+function helpArguments(program: Command, words: string[]): string[] | undefined {
+  const named: string[] = [];
+  let command = program;
+  for (const word of words) {
+    if (word.startsWith("-")) break;
+    const sub = command.commands.find((candidate) => candidate.name() === word && candidate.name() !== "help");
+    if (sub === undefined) {
+      if (command.commands.length === 0) break;
+      return [...named, word];
+    }
+    named.push(word);
+    command = sub;
+  }
+  return named.length === 0 ? undefined : [...named, "--help"];
 }
 
 /** commander's parse error, said as mpip says a usage error: escaped, with a hint, and as JSON with --json. */

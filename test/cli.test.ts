@@ -255,7 +255,7 @@ describe("unknown commands", () => {
     assert.match(after.stderr, /^hint: `mpip list --help` shows its usage and options$/m);
   });
 
-  test("`mpip help NAME` for no such command says so, as `mpip NAME` does, with the close name; for a command it shows its help", async () => {
+  test("`mpip help NAME...` for no such command says so, as `mpip NAME...` does, with the close name; for a command, however deep, it shows its help", async () => {
     // Before: the whole top-level help, exit 2, and no word of what was wrong.
     const typo = await runShared(["help", "instal"]);
     assert.equal(typo.code, 2);
@@ -272,6 +272,22 @@ describe("unknown commands", () => {
     const known = await runShared(["help", "cache"]);
     assert.equal(known.code, 0, known.stderr);
     assert.match(known.stdout, /^Usage: mpip cache \[options\] \[command\]$/m);
+    // A command's command, named after it: its own help (before: the help of the first name), or, for
+    // no such command, what running the words says.
+    for (const [words, usage] of [
+      [["cache", "clean"], /^Usage: mpip cache clean \[options\]$/m],
+      [["index", "build"], /^Usage: mpip index build \[options\] /m],
+      [["cache", "dir"], /^Usage: mpip cache dir \[options\]$/m],
+    ] as const) {
+      const nested = await runShared(["help", ...words]);
+      assert.equal(nested.code, 0, nested.stderr);
+      assert.match(nested.stdout, usage, words.join(" "));
+      assert.equal(nested.stdout, (await runShared([...words, "--help"])).stdout, words.join(" "));
+    }
+    const unknownNested = await runShared(["help", "cache", "clear"]);
+    assert.equal(unknownNested.code, 2);
+    assert.equal(unknownNested.stdout, "");
+    assert.match(unknownNested.stderr, /^error: unknown command 'clear' for `mpip cache`/m);
   });
 
   test("a word holding a command's name is not taken for a slip of the keyboard; a slip is", async () => {

@@ -83,6 +83,8 @@ describe("the help bundle", () => {
     { args: ["help"] },
     { args: ["help", "lock"] },
     { args: ["help", "nosuch"] },
+    { args: ["help", "cache", "clean"] },
+    { args: ["help", "cache", "nosuch"] },
     ...["install", "download", "lock", "sync", "list", "show", "freeze", "manifest", "uninstall", "pack", "bin2res", "repack", "check", "cache"].map((command) => ({ args: [command, "--help"] })),
     { args: ["cache", "clean", "-h"] },
     { args: ["index", "build", "--help"] },
