@@ -29,6 +29,7 @@ import { addPackCommand } from "./pack/pack-command.js";
 import { registerFileCommands } from "./pack/file-commands.js";
 import { addCacheCommand } from "./commands/cache-command.js";
 import { addIndexCommand } from "./commands/index-command.js";
+import { splitOptionEquals } from "./option-equals.js";
 
 const INSTALL_EXAMPLES = `
   $ mpip install micropython-pystone_lowmem               into ~/.micropython/lib, like upip
@@ -352,9 +353,12 @@ async function parseCommandLine(argv: string[], work: boolean): Promise<number |
   }
   const helpFor = argv[2] === "help" ? helpArguments(program, argv.slice(3)) : undefined;
   try {
-    await program.parseAsync(helpFor === undefined ? argv : [...argv.slice(0, 2), ...helpFor]);
+    // `-p=DIR` as pip reads it; `-U=1` refused (option-equals.ts).
+    const args = splitOptionEquals(program, helpFor ?? argv.slice(2));
+    await program.parseAsync([...argv.slice(0, 2), ...args]);
   } catch (error) {
-    // A bad value in an MPIP_* variable (cli-options.ts applyEnvironment): a usage error of its own words.
+    // A bad value in an MPIP_* variable (cli-options.ts applyEnvironment), a value given to an option that
+    // takes none (option-equals.ts): a usage error of its own words.
     if (error instanceof MpipError) return reportFailure(error, new Reporter({ verbosity: "quiet" }), { json: wantsJsonFor(program, argv.slice(2)), debug: false });
     if (!(error instanceof CommanderError)) throw error;
     return error.exitCode === 0 ? EXIT_OK : parseFailure(error, program, argv.slice(2)); // 0: --help, --version

@@ -108,6 +108,52 @@ describe("commander's parse errors", () => {
   });
 });
 
+describe("options written with `=`, as pip reads them", () => {
+  test("a value for an option that takes none, short or long, alone or in a group: exit 2, naming the option", async () => {
+    // Before: `-U=1` was an unknown option `-=1` (not what was typed), `--upgrade=1` an unknown option.
+    for (const [args, flag, names] of [
+      [["install", "-U=1", "x"], "-U", "`-U`, `--upgrade`"],
+      [["install", "--upgrade=yes", "x"], "--upgrade", "`-U`, `--upgrade`"],
+      [["install", "--no-deps=1", "x"], "--no-deps", "`--no-deps`"],
+      [["install", "-qU=1", "x"], "-U", "`-U`, `--upgrade`"],
+      [["cache", "clean", "--debug=no"], "--debug", "`--debug`"],
+    ] as const) {
+      for (const line of [[...args], [...args, "--json"]]) {
+        const result = await runMpip(line, { cwd: work.dir });
+        const failure = assertUsage(result, line.includes("--json"));
+        const typed = args.find((arg) => arg.includes("="))!;
+        const message = new RegExp(`option ${names} takes no value, but \`${typed}\` gives it one`);
+        assert.match(result.stderr, message, line.join(" "));
+        assert.match(result.stderr, new RegExp(`^hint: give \`${flag}\` alone; \`mpip ${args[0] === "cache" ? "cache clean" : "install"} --help\``, "m"));
+        if (failure !== undefined) assert.match(failure.message, message);
+      }
+    }
+  });
+
+  test("a short option's value after `=` is the value (`-p=DIR` is `-p DIR`), alone or last in a group; after `--` a word is left as it is", async () => {
+    // Before: `-p=image` installed into a folder named `=image`.
+    const fixture = path.join(FIXTURES, "mpip-demo-ansi-1.2.0.tar.gz");
+    for (const [name, args] of [
+      ["alone", (target: string) => [`-p=${target}`]],
+      ["in a group", (target: string) => ["-q", `-Up=${target}`]],
+      ["relative", () => ["-p=relative-image"]],
+    ] as const) {
+      const target = path.join(work.dir, `equals-${name.replace(/ /g, "-")}`);
+      const result = await runMpip(["install", "--no-deps", "-j=2", ...args(target), fixture], { cwd: work.dir });
+      assert.equal(result.code, 0, `${name}: ${result.stderr}`);
+      const made = name === "relative" ? path.join(work.dir, "relative-image") : target;
+      assert.ok((await readdir(made)).includes("ansi.py"), name);
+    }
+    assert.ok(!(await readdir(work.dir)).some((entry) => entry.startsWith("=")), "no folder named `=...`");
+    const listed = await runMpip(["list", "--json", `-p=${path.join(work.dir, "relative-image")}`]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual((JSON.parse(listed.stdout) as { packages: Array<{ name: string }> }).packages.map((entry) => entry.name), ["mpip-demo-ansi"]);
+    const spec = await runMpip(["install", "--no-index", "-p", path.join(work.dir, "dashdash-equals"), "--", "-U=1"], { cwd: work.dir });
+    assert.equal(spec.code, 2);
+    assert.match(spec.stderr, /^error: invalid requirement `-U=1`/m);
+  });
+});
+
 describe("empty values for path options", () => {
   const cases: Array<{ args: string[]; option: RegExp }> = [
     { args: ["install", "-p", "", "--no-index", "-f", FIXTURES, "mpip-demo-app"], option: /'-p, --target <dir>' argument '' is invalid\. --target needs a path/ },

@@ -1,0 +1,96 @@
+// Options written with `=` where commander reads them otherwise than pip does.
+//
+// - A short option that takes a value, written `-p=DIR` (or in a group, `-qp=DIR`): Python's argparse,
+//   which pip uses, reads the value after the `=` (`pip install -t=DIR`). commander takes the `=` into the
+//   value, and `mpip install -p=image pkg` installed into a folder named `=image`, beside the one meant.
+//   Here the word is split as `-p DIR` before commander reads it.
+// - An option that takes no value, given one (`-U=1`, `--upgrade=1`, `--no-deps=yes`): commander reported
+//   an unknown option (`-=1` for the short form, which is not what was typed). Here it is a usage error
+//   that names the option and says it takes no value, as argparse does ("ignored explicit argument").
+//
+// The command whose options apply is followed through the words as commander follows it: a word that
+// names a command of the current one, not taken as an option's value. Words after `--`, and options the
+// command does not have, are left to commander.
+
+import type { Command, Option } from "commander";
+import { MpipError } from "./errors.js";
+import { printable } from "./text.js";
+
+/** Whether `option` reads a value (`-p <dir>`, `--mpy [n]`). */
+function takesValue(option: Option): boolean {
+  return option.required || option.optional;
+}
+
+/** `command`'s option written `flag` (`-p`, `--target`); undefined for any other (help, unknown). */
+function findOption(command: Command, flag: string): Option | undefined {
+  return command.options.find((option) => option.short === flag || option.long === flag);
+}
+
+/**
+ * `args` (the words after `mpip`) with each short option that takes a value written `-X=VALUE` split
+ * into `-X` and `VALUE` (see the top of this file). Throws MpipError("usage") for an option that takes
+ * no value written with `=VALUE`, short or long.
+ */
+export function splitOptionEquals(program: Command, args: readonly string[]): string[] {
+  const result: string[] = [];
+  let command = program;
+  let skipValue = false;
+  for (let index = 0; index < args.length; index++) {
+    const word = args[index]!;
+    if (word === "--") {
+      result.push(...args.slice(index));
+      break;
+    }
+    if (skipValue) {
+      skipValue = false;
+      result.push(word);
+      continue;
+    }
+    if (word.startsWith("--")) {
+      const equals = word.indexOf("=");
+      const option = findOption(command, equals < 0 ? word : word.slice(0, equals));
+      if (option !== undefined && !takesValue(option) && equals >= 0) throw noValue(command, option, word.slice(0, equals), word);
+      skipValue = option !== undefined && option.required && equals < 0;
+      result.push(word);
+      continue;
+    }
+    if (word.startsWith("-") && word.length > 1) {
+      const { words, valueNext } = splitShortGroup(command, word);
+      result.push(...words);
+      skipValue = valueNext;
+      continue;
+    }
+    const sub = command.commands.find((candidate) => candidate.name() === word || candidate.aliases().includes(word));
+    if (sub !== undefined) command = sub;
+    result.push(word);
+  }
+  return result;
+}
+
+/**
+ * One word of short options (`-qp=DIR`), split where a value-taking option is followed by `=`;
+ * `valueNext`: the next word is the value of its last option (`-qp DIR`).
+ */
+function splitShortGroup(command: Command, word: string): { words: string[]; valueNext: boolean } {
+  for (let at = 1; at < word.length; at++) {
+    const option = findOption(command, `-${word[at]}`);
+    if (option === undefined) return { words: [word], valueNext: false }; // commander says what is unknown
+    const next = word[at + 1];
+    if (takesValue(option)) {
+      if (next === "=") return { words: [word.slice(0, at + 1), word.slice(at + 2)], valueNext: false };
+      return { words: [word], valueNext: next === undefined && option.required };
+    }
+    if (next === "=") throw noValue(command, option, `-${word[at]}`, word);
+  }
+  return { words: [word], valueNext: false };
+}
+
+function noValue(command: Command, option: Option, flag: string, word: string): MpipError {
+  const names = [option.short, option.long].filter((name): name is string => name !== undefined).map((name) => `\`${name}\``).join(", ");
+  const path: string[] = [];
+  for (let at: Command | null = command; at !== null && at.parent !== null; at = at.parent) path.unshift(at.name());
+  const usage = `mpip${path.map((name) => ` ${name}`).join("")} --help`;
+  return new MpipError("usage", `option ${names} takes no value, but \`${printable(word)}\` gives it one`, {
+    hint: `give \`${flag}\` alone; \`${usage}\` shows its usage and options`,
+  });
+}
