@@ -33,3 +33,12 @@ function lastRun(args: readonly string[], words: readonly string[]): number {
   }
   return -1;
 }
+
+/**
+ * The typed command with `by` added at its end (words written as the hint wants them read), every typed
+ * word shell-quoted; without a remembered command, `mpip ${fallback}` followed by `by`. Plain text, as
+ * retypedCommand's.
+ */
+export function typedCommandWith(by: readonly string[], fallback = "install"): string {
+  return typed === undefined ? ["mpip", fallback, ...by].join(" ") : ["mpip", ...typed.map(shellWord), ...by].join(" ");
+}

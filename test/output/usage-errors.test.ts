@@ -3,7 +3,7 @@
 // with --json anywhere on the command line, stdout carries the `{"ok": false, "error": {...}}` document
 // whatever failed. A failure of the work itself (a package's own broken metadata) exits 1.
 import assert from "node:assert/strict";
-import { readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ROOT, runMpip, tempDir, type RunResult } from "../helpers/cli.js";
@@ -239,6 +239,24 @@ describe("one exit code rule for what the user typed", () => {
     for (const args of [[], ["--keep-sources", "x"], ["--arch", "xtensawin", "x"], ["--mpy", "6", "--target-version", "1.22", "x"], ["--target-version", "banana", "x"]]) {
       const result = await runMpip(["install", "-p", "image", "--json", ...args], { cwd: work.dir });
       assertUsage(result, true);
+    }
+  });
+
+  test("nothing to install where the current folder holds a lock, a requirements.txt or a project: the hint offers the typed command with each", async () => {
+    const folders: Array<{ files: string[]; lines: string[] }> = [
+      { files: [], lines: [] },
+      { files: ["pylock.toml", "requirements.txt", "pyproject.toml"], lines: ["`pylock.toml` is here: `mpip install -p 'my image' --lock pylock.toml` installs what it locks", "`requirements.txt` is here: `mpip install -p 'my image' -r requirements.txt` installs what it lists", "this folder is a project (`pyproject.toml`): `mpip install -p 'my image' .` installs it with its dependencies"] },
+      { files: ["pylock.dev.toml", "pylock.toml.bak"], lines: ["`pylock.dev.toml` is here: `mpip install -p 'my image' --lock pylock.dev.toml` installs what it locks"] },
+      { files: ["pyproject.toml"], lines: ["this folder is a project (`pyproject.toml`): `mpip install -p 'my image' .` installs it with its dependencies"] },
+    ];
+    for (const [index, { files, lines }] of folders.entries()) {
+      const cwd = path.join(work.dir, `here-${index}`);
+      await mkdir(cwd);
+      for (const file of files) await writeFile(path.join(cwd, file), "");
+      const result = await runMpip(["install", "-p", "my image"], { cwd });
+      assertUsage(result, false);
+      const hint = result.stderr.slice(result.stderr.indexOf("hint: "));
+      assert.equal(hint, `${["hint: name packages (`mpip install NAME`) or a requirements file (`-r FILE`)", ...lines].join("\n")}\n`, files.join(" "));
     }
   });
 });
