@@ -118,7 +118,13 @@ function run({ args, env, cwd }) {
   };
 
   setEnvironment(env);
-  process.chdir(cwd);
+  try {
+    process.chdir(cwd);
+  } catch {
+    // As a process that cannot be started in `cwd`: no output, and runMpip's code for a failed start.
+    end(1, false);
+    return;
+  }
   process.argv = [process.execPath, bin, ...args];
   process.exitCode = undefined;
   process.exit = (code) => end(Number(code ?? process.exitCode ?? 0), true);

@@ -44,6 +44,14 @@ describe("the run server", () => {
     assert.deepEqual(await listFiles(targets.server), await listFiles(targets.process));
   });
 
+  test("a run in a current folder that does not exist fails as a process that cannot start there does, and the next run works", async () => {
+    const missing = path.join(work.dir, "no-such-folder");
+    const [server, own] = [await runMpip(["--version"], { cwd: missing }), await inProcess(["--version"], { cwd: missing })];
+    assert.deepEqual(server, own);
+    assert.notEqual(server.code, 0);
+    assert.equal((await runMpip(["--version"])).code, 0);
+  });
+
   test("a run's environment and current folder are its own: the next run does not see them", async () => {
     const cache = path.join(work.dir, "a-cache");
     const first = await runMpip(["cache", "dir"], { env: { MPIP_CACHE_DIR: cache } });
