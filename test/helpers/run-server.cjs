@@ -66,6 +66,27 @@ function cpuSeconds() {
   }
 }
 
+/** What `writeWhole` waits on, for a millisecond at a time. */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes `text` whole to the descriptor `fd`. Node made this process's stdout and stderr non-blocking
+ * (they exist from the start, above): where the reader is behind and the run's output has filled the
+ * pipe, a write fails with EAGAIN, and is tried again each millisecond until the reader makes room.
+ */
+function writeWhole(fd, text) {
+  const data = Buffer.from(text, "utf8");
+  let written = 0;
+  while (written < data.length) {
+    try {
+      written += writeSync(fd, data, written);
+    } catch (error) {
+      if (error.code !== "EAGAIN") throw error;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
 /** Sets the real environment to `env` (every variable not in it removed). */
 function setEnvironment(env) {
   for (const name of Object.keys(process.env)) if (!(name in env)) delete process.env[name];
@@ -141,8 +162,8 @@ function run({ args, env, cwd }) {
   /** Writes the marks of the run's end with `code`; `last`: this process ends with it. */
   const writeMarks = (code, last) => {
     const line = `${mark}${code} ${cpuSeconds()} ${last ? 1 : 0}\n`;
-    writeSync(1, line);
-    writeSync(2, line);
+    writeWhole(1, line);
+    writeWhole(2, line);
   };
 
   /** Writes the marks and puts back what the run changed. */

@@ -88,6 +88,42 @@ describe("the run server", () => {
     assert.deepEqual(await inServer(["none"]), { code: 0, stdout: "started\nworker done\n", stderr: "" });
   });
 
+  test("a run whose output fills the pipe while this process reads nothing ends as in a process", async () => {
+    // A script laid out as bin/mpip.js is that, 100 ms in, writes to stdout until the pipe takes no more
+    // (as mpip's output does when it is long and its reader is behind); meanwhile this process's event
+    // loop is held, so the pipe is still full as the run ends and its marks are written.
+    const checkout = path.join(work.dir, "fill");
+    const bin = path.join(checkout, "bin", "mpip.js");
+    await mkdir(path.join(checkout, "bin"), { recursive: true });
+    await mkdir(path.join(checkout, "dist"));
+    await writeFile(path.join(checkout, "dist", "start.cjs"), "module.exports = {};\n");
+    await writeFile(
+      bin,
+      [
+        'const { writeSync } = require("node:fs");',
+        "void process.stdout; // the descriptor non-blocking, as in the server",
+        "setTimeout(() => {",
+        "  try {",
+        "    for (;;) writeSync(1, Buffer.alloc(4096, 120));",
+        "  } catch (error) {",
+        '    if (error.code !== "EAGAIN") throw error;',
+        "  }",
+        "}, 100);",
+        "",
+      ].join("\n"),
+    );
+    const inServer = runServerFor(bin);
+    await inServer([]);
+    const pending = inServer([]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const until = Date.now() + 1000;
+    while (Date.now() < until);
+    const [server, own] = [await pending, await runCommand(process.execPath, [bin])];
+    assert.deepEqual({ code: server.code, stderr: server.stderr }, { code: own.code, stderr: own.stderr });
+    assert.deepEqual({ code: own.code, stderr: own.stderr }, { code: 0, stderr: "" });
+    assert.match(server.stdout, /^x{100000,}$/);
+  });
+
   test("runs asked for at once each get their own output (one in the server, the rest in processes of their own)", async () => {
     const runs = await Promise.all([["--version"], ["install", "--bogus"], ["cache", "--help"], ["list", "--bogus"]].map((args) => runMpip(args)));
     assert.deepEqual(
