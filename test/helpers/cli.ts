@@ -4,7 +4,7 @@
 // accident, and never write to the user's ~/.cache.
 
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createHash, randomBytes } from "node:crypto";
 import os from "node:os";
@@ -25,14 +25,15 @@ export interface RunResult {
  * checkout by default), and resolves with its exit code and output once it has ended.
  *
  * The run is made in this test file's run server (test/helpers/run-server.cjs: bin/mpip.js from its top,
- * with fresh modules, in a Node process kept for the purpose) when that is free and the run's environment
- * asks nothing of Node's start-up (NODE_* variables as the server's); else in a process of its own, as
- * `runCommand`. MPIP_TEST_RUN_SERVER=0 makes every run a process of its own.
+ * with fresh modules, in a Node process kept for the purpose) when that is free, the run's folder is
+ * one, and the run's environment asks nothing of Node's start-up (NODE_* variables as the server's); else
+ * in a process of its own, as `runCommand`. MPIP_TEST_RUN_SERVER=0 makes every run a process of its own.
  */
 export function runMpip(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
   const { env, cleanup } = childEnv(options.env);
   const cwd = options.cwd ?? ROOT;
-  const server = RunServer.free(env);
+  // A folder that is not one fails the start of a process (code 1, no output), not the server's run.
+  const server = isFolder(cwd) ? RunServer.free(env) : undefined;
   const done = server === undefined ? runFile(process.execPath, [BIN, ...args], env, cwd) : server.run(args, env, cwd);
   return done.finally(cleanup);
 }
@@ -40,6 +41,10 @@ export function runMpip(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?
 export function runCommand(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
   const { env, cleanup } = childEnv(options.env);
   return runFile(command, args, env, options.cwd ?? ROOT).finally(cleanup);
+}
+
+function isFolder(file: string): boolean {
+  return statSync(file, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
 function runFile(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<RunResult> {
@@ -96,9 +101,14 @@ class RunServer {
     return server;
   }
 
-  private constructor() {
+  /** A server of its own for the script `bin` (laid out as bin/mpip.js, with ../dist/start.cjs), never shared. */
+  static start(bin: string): RunServer {
+    return new RunServer(bin);
+  }
+
+  private constructor(bin = BIN) {
     this.env = { ...process.env };
-    this.child = spawn(process.execPath, [RunServer.SCRIPT, BIN, this.mark], { cwd: ROOT, env: this.env, stdio: ["pipe", "pipe", "pipe", "ipc"] });
+    this.child = spawn(process.execPath, [RunServer.SCRIPT, bin, this.mark], { cwd: ROOT, env: this.env, stdio: ["pipe", "pipe", "pipe", "ipc"] });
     for (const name of ["stdout", "stderr"] as const) {
       this.child[name]!.on("data", (chunk: Buffer) => {
         this.output[name].push(chunk);
@@ -154,6 +164,18 @@ class RunServer {
       this.child.send({ args, env, cwd });
     });
   }
+}
+
+/**
+ * Runs `bin` (a script laid out as bin/mpip.js is) in a run server of its own, as `runMpip` runs mpip:
+ * for tests of the server itself.
+ */
+export function runServerFor(bin: string): (args: string[], options?: { env?: NodeJS.ProcessEnv; cwd?: string }) => Promise<RunResult> {
+  const server = RunServer.start(bin);
+  return (args, options = {}) => {
+    const { env, cleanup } = childEnv(options.env);
+    return server.run(args, env, options.cwd ?? ROOT).finally(cleanup);
+  };
 }
 
 /**

@@ -9,13 +9,16 @@
 // new module each time), which V8 finds in its in-memory compilation cache. What a process has once, and
 // each run sets, is set for the run and put back after it: the arguments, the environment (the real one,
 // which libuv reads too), the current folder, the exit code, the process's listeners, its standard streams'
-// getters, `process.emitWarning` and `process.exit`, and the globals (mpip keeps its signal handling in one).
+// getters, `process.emitWarning` and `process.exit`, node:worker_threads' `Worker` (see `run`), and the
+// globals (mpip keeps its signal handling in one).
 //
 // The run ends when Node would end it: when nothing is left that keeps the event loop alive beyond what
-// this process itself holds (`process.getActiveResourcesInfo`). Then its `exit` listeners run with the
-// exit code, as a process's would, and a line is written to stdout and to stderr: MARK, the exit code, this
-// process's CPU seconds so far, and 1 if this process ends with the run (else 0). All the run wrote comes
-// before it, as every write is done by then. A run that calls `process.exit` (a signal's handler) ends this
+// this process itself holds (`process.getActiveResourcesInfo`, and the worker threads the run started and
+// has not unref'd, which Node does not list there). Then its `exit` listeners run with the exit code, as
+// a process's would, the worker threads it left are stopped, as a process's end stops them, and a line
+// is written to stdout and to stderr: MARK, the exit code, this process's CPU seconds so far, and 1 if
+// this process ends with the run (else 0). All the run wrote comes before it, as every write is done by
+// then. A run that calls `process.exit` (a signal's handler) ends this
 // process after writing the same line; an uncaught exception ends it as it would end a process of the
 // run's own, with Node's message on stderr. cli.ts starts another for the next run.
 //
@@ -24,10 +27,12 @@
 
 const { readFileSync, writeSync } = require("node:fs");
 const path = require("node:path");
+const workerThreads = require("node:worker_threads");
 
 const [bin, mark] = process.argv.slice(2);
 const start = path.join(path.dirname(bin), "..", "dist", "start.cjs");
 const realExit = process.exit;
+const RealWorker = workerThreads.Worker;
 const own = {
   argv: process.argv,
   env: { ...process.env },
@@ -39,8 +44,10 @@ let running = false;
 // whether stdin is a terminal) would otherwise leave a handle that the count below takes for work under
 // way (Node lists a pipe's handle while it is referenced, even when it neither reads nor writes).
 void process.stdin;
-void process.stdout;
-void process.stderr;
+// Made, a pipe's stream makes its descriptor non-blocking; a run in a process of its own writes to the
+// descriptors as they came, blocking (src/standard-streams.ts writes to them directly), so they are made
+// blocking again: a write waits for a slow reader, as there, instead of failing with EAGAIN.
+for (const stream of [process.stdout, process.stderr]) stream._handle?.setBlocking?.(true);
 
 process.on("disconnect", () => realExit(0));
 process.on("message", (request) => {
@@ -58,6 +65,27 @@ function cpuSeconds() {
     return Number.isFinite(ticks) ? ticks / 100 : 0;
   } catch {
     return 0; // not Linux
+  }
+}
+
+/** What `writeWhole` waits on, for a millisecond at a time. */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes `text` whole to the descriptor `fd`. Should the descriptor be non-blocking after all (where the
+ * stream above could not make it blocking), a write to a pipe the run's output filled fails with EAGAIN
+ * while the reader is behind, and is tried again each millisecond until it makes room.
+ */
+function writeWhole(fd, text) {
+  const data = Buffer.from(text, "utf8");
+  let written = 0;
+  while (written < data.length) {
+    try {
+      written += writeSync(fd, data, written);
+    } catch (error) {
+      if (error.code !== "EAGAIN") throw error;
+      Atomics.wait(pause, 0, 0, 1);
+    }
   }
 }
 
@@ -87,8 +115,29 @@ function run({ args, env, cwd }) {
   const globals = new Set(Reflect.ownKeys(globalThis));
   const streams = ["stdout", "stderr"].map((name) => [name, Object.getOwnPropertyDescriptor(process, name)]);
   let ended = false;
+  // The worker threads the run starts (mpip compiles on them), each with whether it is referenced. Node
+  // lists none among the resources above, yet a process waits for a referenced one, and its end stops
+  // the rest (mpip leaves its idle workers unref'd for that): left running here, each would hold a
+  // thread and its memory for good, and what it did later would come in a later run.
+  const workers = new Map();
+  workerThreads.Worker = class Worker extends RealWorker {
+    constructor(...workerArgs) {
+      super(...workerArgs);
+      workers.set(this, true);
+    }
+    ref() {
+      super.ref();
+      if (workers.has(this)) workers.set(this, true);
+    }
+    unref() {
+      super.unref();
+      if (workers.has(this)) workers.set(this, false);
+    }
+  };
+  // A worker that has exited has thread id -1.
+  const alive = (worker) => worker.threadId !== -1;
 
-  /** Ends the run with `code`: its exit listeners, then the marks; `last`: the process ends too. */
+  /** Ends the run with `code`: its exit listeners, then its workers stopped, then the marks; `last`: the process ends too. */
   const end = (code, last) => {
     if (ended) return;
     ended = true;
@@ -96,10 +145,32 @@ function run({ args, env, cwd }) {
     for (const listener of process.listeners("exit")) if (!(listeners.get("exit") ?? []).includes(listener)) listener.call(process, code);
     // Called once, as at a process's end: where this process does end, not again by Node.
     if (last) process.removeAllListeners("exit");
+    workerThreads.Worker = RealWorker;
+    if (last) {
+      writeMarks(code, true);
+      realExit(code);
+    }
+    // Stopped without a word to the run's listeners, which a process's end never calls; the marks come
+    // once every thread has ended.
+    const left = [...workers.keys()].filter(alive);
+    for (const worker of left) {
+      worker.removeAllListeners();
+      worker.on("error", () => {});
+    }
+    if (left.length === 0) restore(code);
+    else Promise.all(left.map((worker) => worker.terminate())).then(() => restore(code));
+  };
+
+  /** Writes the marks of the run's end with `code`; `last`: this process ends with it. */
+  const writeMarks = (code, last) => {
     const line = `${mark}${code} ${cpuSeconds()} ${last ? 1 : 0}\n`;
-    writeSync(1, line);
-    writeSync(2, line);
-    if (last) realExit(code);
+    writeWhole(1, line);
+    writeWhole(2, line);
+  };
+
+  /** Writes the marks and puts back what the run changed. */
+  const restore = (code) => {
+    writeMarks(code, false);
     for (const [emitter, before] of emitters) {
       for (const name of emitter.eventNames()) {
         const kept = before.get(name) ?? [];
@@ -161,7 +232,8 @@ function run({ args, env, cwd }) {
   let idle = 0;
   const check = () => {
     if (ended) return;
-    idle = pending === 0 && atMost(resources(), baseline) ? idle + 1 : 0;
+    const waited = [...workers].some(([worker, referenced]) => referenced && alive(worker));
+    idle = pending === 0 && !waited && atMost(resources(), baseline) ? idle + 1 : 0;
     if (idle >= 2) end(Number(process.exitCode ?? 0), false);
     else setTimeout(check, 2).unref();
   };
