@@ -154,6 +154,53 @@ describe("options written with `=`, as pip reads them", () => {
   });
 });
 
+describe("options written with `=`: what commander reads them as", () => {
+  test("a value that is `--` is an option's value, not the end of the options: `-p=DIR` after it is still `-p DIR`", async () => {
+    // Before: the word after `-p` was taken for the end of the options, and `-p=x` installed into `=x`.
+    const fixture = path.join(FIXTURES, "mpip-demo-fmt-1.0.tar.gz");
+    const cwd = path.join(work.dir, "value-dashdash");
+    await mkdir(cwd);
+    const result = await runMpip(["install", "--no-deps", "-p", "--", "-p=image", fixture], { cwd });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual((await readdir(cwd)).sort(), ["image"]);
+    assert.ok((await readdir(path.join(cwd, "image"))).includes("fmt.py"));
+    const flag = await runMpip(["install", "-p", "--", "-U=1", fixture], { cwd });
+    assertUsage(flag, false);
+    assert.match(flag.stderr, /^error: option `-U`, `--upgrade` takes no value, but `-U=1` gives it one$/m);
+  });
+
+  test("the help option given a value is one that takes none (`-h=1`, `--help=1`, `-qh=1`), for mpip and for a command", async () => {
+    // Before: an unknown option `-h=1`, offered back as `mpip install -h=1 ...`.
+    for (const [args, typed, usage] of [
+      [["install", "-h=1"], "-h=1", "mpip install --help"],
+      [["install", "-qh=1", "x"], "-qh=1", "mpip install --help"],
+      [["cache", "clean", "--help=yes"], "--help=yes", "mpip cache clean --help"],
+      [["--help=1"], "--help=1", "mpip --help"],
+    ] as const) {
+      for (const line of [[...args], [...args, "--json"]]) {
+        const result = await runMpip(line, { cwd: work.dir });
+        const failure = assertUsage(result, line.includes("--json"));
+        const message = `option \`-h\`, \`--help\` takes no value, but \`${typed}\` gives it one`;
+        assert.ok(result.stderr.includes(`error: ${message}\n`), `${line.join(" ")}: ${result.stderr}`);
+        assert.ok(result.stderr.includes(`; \`${usage}\` shows its usage and options`), result.stderr);
+        if (failure !== undefined) assert.equal(failure.message, message);
+      }
+    }
+  });
+
+  test("a word that names no command where one is expected is the error, not the options of a command named after it", async () => {
+    // Before: `mpip instal install -U=1` said `-U=1` was given to install's `-U`, which nothing was running.
+    for (const [args, message] of [
+      [["instal", "install", "-U=1"], "unknown command 'instal' (did you mean install?)"],
+      [["cache", "bogus", "clean", "-q=1"], "unknown command 'bogus' for `mpip cache`"],
+    ] as const) {
+      const result = await runMpip([...args], { cwd: work.dir });
+      assertUsage(result, false);
+      assert.ok(result.stderr.startsWith(`error: ${message}\n`), result.stderr);
+    }
+  });
+});
+
 describe("empty values for path options", () => {
   const cases: Array<{ args: string[]; option: RegExp }> = [
     { args: ["install", "-p", "", "--no-index", "-f", FIXTURES, "mpip-demo-app"], option: /'-p, --target <dir>' argument '' is invalid\. --target needs a path/ },
