@@ -1,16 +1,19 @@
-// Options written with `=` where commander reads them otherwise than pip does.
+// Options written with `=` where commander reads them otherwise than the user meant.
 //
-// - A short option that takes a value, written `-p=DIR` (or in a group, `-qp=DIR`): Python's argparse,
-//   which pip uses, reads the value after the `=` (`pip install -t=DIR`). commander takes the `=` into the
-//   value, and `mpip install -p=image pkg` installed into a folder named `=image`, beside the one meant.
-//   Here the word is split as `-p DIR` before commander reads it.
+// - A short option that takes a value, written `-p=DIR` (or in a group, `-qp=DIR`): Python's argparse
+//   reads the value after the `=`. commander takes the `=` into the value, and `mpip install -p=image pkg`
+//   installed into a folder named `=image`, beside the one meant. (pip parses with optparse, which does
+//   the same as commander: `pip install -t=DIR` installs into `=DIR`.) Here the word is split as
+//   `-p DIR` before commander reads it, as argparse reads it.
 // - An option that takes no value, given one (`-U=1`, `--upgrade=1`, `--no-deps=yes`): commander reported
-//   an unknown option (`-=1` for the short form, which is not what was typed). Here it is a usage error
-//   that names the option and says it takes no value, as argparse does ("ignored explicit argument").
+//   an unknown option (`-=1` for the short form, which is not what was typed; pip says the same, `no such
+//   option: -=`). Here it is a usage error that names the option and says it takes no value, as pip says
+//   of `--upgrade=1` ("--upgrade option does not take a value") and argparse of both.
 //
-// The command whose options apply is followed through the words as commander follows it: a word that
-// names a command of the current one, not taken as an option's value. Words after `--`, and options the
-// command does not have, are left to commander.
+// The command whose options apply is followed through the words as commander follows it: the first
+// operand of a command that has commands (an option's value is no operand) names the next one. Words
+// after `--`, words after an operand that names no command, and options the command does not have, are
+// left to commander.
 
 import type { Command, Option } from "commander";
 import { MpipError } from "./errors.js";
@@ -21,9 +24,13 @@ function takesValue(option: Option): boolean {
   return option.required || option.optional;
 }
 
-/** `command`'s option written `flag` (`-p`, `--target`); undefined for any other (help, unknown). */
+/**
+ * `command`'s option written `flag` (`-p`, `--target`), its help option (`-h`, `--help`, which commander
+ * keeps apart from `options`) included; undefined for any other (unknown).
+ */
 function findOption(command: Command, flag: string): Option | undefined {
-  return command.options.find((option) => option.short === flag || option.long === flag);
+  const named = (option: Option) => option.short === flag || option.long === flag;
+  return command.options.find(named) ?? command.createHelp().visibleOptions(command).find(named);
 }
 
 /**
@@ -37,14 +44,16 @@ export function splitOptionEquals(program: Command, args: readonly string[]): st
   let skipValue = false;
   for (let index = 0; index < args.length; index++) {
     const word = args[index]!;
-    if (word === "--") {
-      result.push(...args.slice(index));
-      break;
-    }
+    // An option's value first, whatever it is: `-p -- -p=DIR` has commander read `--` as the folder and
+    // `-p=DIR` as an option.
     if (skipValue) {
       skipValue = false;
       result.push(word);
       continue;
+    }
+    if (word === "--") {
+      result.push(...args.slice(index));
+      break;
     }
     if (word.startsWith("--")) {
       const equals = word.indexOf("=");
@@ -60,8 +69,17 @@ export function splitOptionEquals(program: Command, args: readonly string[]): st
       skipValue = valueNext;
       continue;
     }
-    const sub = command.commands.find((candidate) => candidate.name() === word || candidate.aliases().includes(word));
-    if (sub !== undefined) command = sub;
+    // A command with commands of its own is followed only into the one its first operand names, as
+    // commander dispatches; any other operand there is an unknown command (`mpip instal install -U=1`),
+    // which commander reports, and the words after it belong to no command read here.
+    if (command.commands.length > 0) {
+      const sub = command.commands.find((candidate) => candidate.name() === word || candidate.aliases().includes(word));
+      if (sub === undefined) {
+        result.push(...args.slice(index));
+        break;
+      }
+      command = sub;
+    }
     result.push(word);
   }
   return result;

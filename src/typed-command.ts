@@ -35,10 +35,16 @@ function lastRun(args: readonly string[], words: readonly string[]): number {
 }
 
 /**
- * The typed command with `by` added at its end (words written as the hint wants them read), every typed
- * word shell-quoted; without a remembered command, `mpip ${fallback}` followed by `by`. Plain text, as
- * retypedCommand's.
+ * The typed command with `by` added (words written as the hint wants them read), every typed word
+ * shell-quoted; without a remembered command, `mpip ${fallback}` followed by `by`. `by` goes at the end,
+ * or, when a `--` was typed, right after the command's name: after `--` an option is an argument
+ * (`mpip install -p image -- --lock pylock.toml` names a package `--lock`), and a `--` that is an option's
+ * value (`-p --`) cannot be told from the end of the options without the command's options. Plain
+ * text, as retypedCommand's.
  */
 export function typedCommandWith(by: readonly string[], fallback = "install"): string {
-  return typed === undefined ? ["mpip", fallback, ...by].join(" ") : ["mpip", ...typed.map(shellWord), ...by].join(" ");
+  if (typed === undefined) return ["mpip", fallback, ...by].join(" ");
+  const words = typed.map(shellWord);
+  if (typed.includes("--") && typed[0] === fallback) return ["mpip", words[0]!, ...by, ...words.slice(1)].join(" ");
+  return ["mpip", ...words, ...by].join(" ");
 }

@@ -1,7 +1,7 @@
 // `mpip install`: from parsed flags to an install and its report. cli.ts declares the options and loads
 // this module only when the command runs.
 
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { cacheDir } from "../cache-dir.js";
 import { MpipError } from "../errors.js";
@@ -26,6 +26,7 @@ import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js
 import { checkRedirectedVersion, checkShellSplit, stdoutFilePath, versionNotFoundHint } from "../spec/shell-split.js";
 import { writeStandard } from "../standard-streams.js";
 import { typedCommandWith } from "../typed-command.js";
+import { shellWord } from "../shell-words.js";
 
 export { defaultTarget } from "../defaults.js";
 
@@ -106,7 +107,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
       return EXIT_OK;
     }
     if (gathered.requests.length === 0) {
-      throw new MpipError("usage", "no packages to install", { hint: flags.requirement.length > 0 ? "the requirements files list no package: add lines to them (`name`, `name==1.2`), or name packages on the command line" : ["name packages (`mpip install NAME`) or a requirements file (`-r FILE`)", ...(await inputsHere())] });
+      throw new MpipError("usage", "no packages to install", { hint: flags.requirement.length > 0 ? "the requirements files list no package: add lines to them (`name`, `name==1.2`), or name packages on the command line" : ["name packages (`mpip install NAME`) or a requirements file (`-r FILE`)", ...(await inputsHere(flags.deps))] });
     }
     const resolution = await resolutionOptions(gathered, flags);
     if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");
@@ -431,19 +432,31 @@ function specAt(text: string, origin: string, context: SpecContext): PackageSpec
 /**
  * For `mpip install` with nothing to install: what the current folder holds that the command may have
  * been meant to name, as hint lines offering the typed command with it: a lock (`pylock.toml`, or PEP
- * 751's `pylock.NAME.toml`), a `requirements.txt`, a project (`pyproject.toml`, installed as `.`).
+ * 751's `pylock.NAME.toml`), a `requirements.txt`, a project (`pyproject.toml`, installed as `.`). Only a
+ * file (or a link to one) is offered: a folder or a dangling link of that name would fail as soon as the
+ * command offered ran. A name is written as the shell reads it back (`pylock.my lock.toml` quoted), for
+ * the command to be pasted and run as shown. `deps`: `--no-deps` was not given.
  */
-async function inputsHere(): Promise<string[]> {
+async function inputsHere(deps: boolean): Promise<string[]> {
   let names: string[];
   try {
     names = (await readdir(process.cwd())).sort();
   } catch {
     return [];
   }
+  const files = new Set<string>();
+  for (const name of names) {
+    if (name !== "pylock.toml" && name !== "requirements.txt" && name !== "pyproject.toml" && !/^pylock\.[^.]+\.toml$/.test(name)) continue;
+    try {
+      if ((await stat(name)).isFile()) files.add(name);
+    } catch {
+      // Gone, a dangling link or unreadable: nothing to offer.
+    }
+  }
   const lines: string[] = [];
-  const lock = names.find((name) => name === "pylock.toml") ?? names.find((name) => /^pylock\.[^.]+\.toml$/.test(name));
-  if (lock !== undefined) lines.push(`\`${lock}\` is here: \`${typedCommandWith(["--lock", lock])}\` installs what it locks`);
-  if (names.includes("requirements.txt")) lines.push(`\`requirements.txt\` is here: \`${typedCommandWith(["-r", "requirements.txt"])}\` installs what it lists`);
-  if (names.includes("pyproject.toml")) lines.push(`this folder is a project (\`pyproject.toml\`): \`${typedCommandWith(["."])}\` installs it with its dependencies`);
+  const lock = files.has("pylock.toml") ? "pylock.toml" : names.find((name) => name !== "pylock.toml" && files.has(name) && name.startsWith("pylock."));
+  if (lock !== undefined) lines.push(`\`${lock}\` is here: \`${typedCommandWith(["--lock", shellWord(lock)])}\` installs what it locks`);
+  if (files.has("requirements.txt")) lines.push(`\`requirements.txt\` is here: \`${typedCommandWith(["-r", "requirements.txt"])}\` installs what it lists`);
+  if (files.has("pyproject.toml")) lines.push(`this folder is a project (\`pyproject.toml\`): \`${typedCommandWith(["."])}\` installs it${deps ? " with its dependencies" : ""}`);
   return lines;
 }

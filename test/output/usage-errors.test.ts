@@ -3,7 +3,8 @@
 // with --json anywhere on the command line, stdout carries the `{"ok": false, "error": {...}}` document
 // whatever failed. A failure of the work itself (a package's own broken metadata) exits 1.
 import assert from "node:assert/strict";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, readdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ROOT, runMpip, tempDir, type RunResult } from "../helpers/cli.js";
@@ -154,6 +155,53 @@ describe("options written with `=`, as pip reads them", () => {
   });
 });
 
+describe("options written with `=`: what commander reads them as", () => {
+  test("a value that is `--` is an option's value, not the end of the options: `-p=DIR` after it is still `-p DIR`", async () => {
+    // Before: the word after `-p` was taken for the end of the options, and `-p=x` installed into `=x`.
+    const fixture = path.join(FIXTURES, "mpip-demo-fmt-1.0.tar.gz");
+    const cwd = path.join(work.dir, "value-dashdash");
+    await mkdir(cwd);
+    const result = await runMpip(["install", "--no-deps", "-p", "--", "-p=image", fixture], { cwd });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual((await readdir(cwd)).sort(), ["image"]);
+    assert.ok((await readdir(path.join(cwd, "image"))).includes("fmt.py"));
+    const flag = await runMpip(["install", "-p", "--", "-U=1", fixture], { cwd });
+    assertUsage(flag, false);
+    assert.match(flag.stderr, /^error: option `-U`, `--upgrade` takes no value, but `-U=1` gives it one$/m);
+  });
+
+  test("the help option given a value is one that takes none (`-h=1`, `--help=1`, `-qh=1`), for mpip and for a command", async () => {
+    // Before: an unknown option `-h=1`, offered back as `mpip install -h=1 ...`.
+    for (const [args, typed, usage] of [
+      [["install", "-h=1"], "-h=1", "mpip install --help"],
+      [["install", "-qh=1", "x"], "-qh=1", "mpip install --help"],
+      [["cache", "clean", "--help=yes"], "--help=yes", "mpip cache clean --help"],
+      [["--help=1"], "--help=1", "mpip --help"],
+    ] as const) {
+      for (const line of [[...args], [...args, "--json"]]) {
+        const result = await runMpip(line, { cwd: work.dir });
+        const failure = assertUsage(result, line.includes("--json"));
+        const message = `option \`-h\`, \`--help\` takes no value, but \`${typed}\` gives it one`;
+        assert.ok(result.stderr.includes(`error: ${message}\n`), `${line.join(" ")}: ${result.stderr}`);
+        assert.ok(result.stderr.includes(`; \`${usage}\` shows its usage and options`), result.stderr);
+        if (failure !== undefined) assert.equal(failure.message, message);
+      }
+    }
+  });
+
+  test("a word that names no command where one is expected is the error, not the options of a command named after it", async () => {
+    // Before: `mpip instal install -U=1` said `-U=1` was given to install's `-U`, which nothing was running.
+    for (const [args, message] of [
+      [["instal", "install", "-U=1"], "unknown command 'instal' (did you mean install?)"],
+      [["cache", "bogus", "clean", "-q=1"], "unknown command 'bogus' for `mpip cache`"],
+    ] as const) {
+      const result = await runMpip([...args], { cwd: work.dir });
+      assertUsage(result, false);
+      assert.ok(result.stderr.startsWith(`error: ${message}\n`), result.stderr);
+    }
+  });
+});
+
 describe("empty values for path options", () => {
   const cases: Array<{ args: string[]; option: RegExp }> = [
     { args: ["install", "-p", "", "--no-index", "-f", FIXTURES, "mpip-demo-app"], option: /'-p, --target <dir>' argument '' is invalid\. --target needs a path/ },
@@ -258,5 +306,44 @@ describe("one exit code rule for what the user typed", () => {
       const hint = result.stderr.slice(result.stderr.indexOf("hint: "));
       assert.equal(hint, `${["hint: name packages (`mpip install NAME`) or a requirements file (`-r FILE`)", ...lines].join("\n")}\n`, files.join(" "));
     }
+  });
+
+  test("nothing to install: each command offered runs as shown when pasted into a shell, with what the folder holds; a folder or dangling link of those names is not offered", async () => {
+    // Before: a lock's name went into the command unquoted (`--lock pylock.a b$(id).toml`), the words went
+    // after a typed `--` (where `--lock` is a package's name), and a folder named pylock.toml was offered.
+    const cwd = path.join(work.dir, "offered");
+    await mkdir(cwd);
+    const lock = "pylock.my \u001b[31mlock$(touch pwned)'.toml";
+    for (const file of [lock, "requirements.txt", "pyproject.toml"]) await writeFile(path.join(cwd, file), "");
+    for (const [typed, deps] of [
+      [["install", "--json", "-p", "my image", "--"], true],
+      [["install", "--json", "--no-deps", "-p", "--"], false],
+      [["install", "-p=a b", "--json"], true],
+    ] as const) {
+      const result = await runMpip([...typed], { cwd });
+      const failure = assertUsage(result, true)!;
+      assert.doesNotMatch(result.stderr, /\u001b/, "no escape printed raw");
+      const offered = [...failure.hint!.matchAll(/: `(mpip install .*?)` installs/g)].map((match) => match[1]!);
+      assert.equal(offered.length, 3, failure.hint);
+      assert.match(failure.hint!, deps ? /`mpip install [^`]*\.[^`]*` installs it with its dependencies$/ : /`mpip install [^`]*\.[^`]*` installs it$/);
+      for (const command of offered) {
+        // The words bash reads from the command shown, as mpip would be given them.
+        const words = execFileSync("bash", ["-c", `mpip() { printf '%s\\0' "$@"; }; ${command}`], { cwd, encoding: "utf8" }).split("\0").slice(0, -1);
+        const added = command.includes("--lock") ? ["--lock", lock] : command.includes("-r requirements.txt") ? ["-r", "requirements.txt"] : ["."];
+        const rest: readonly string[] = typed.slice(1);
+        assert.deepEqual(words, rest.includes("--") ? ["install", ...added, ...rest] : ["install", ...rest, ...added], command);
+      }
+    }
+    assert.ok(!(await readdir(cwd)).includes("pwned"), "nothing in the name was run");
+
+    const links = path.join(work.dir, "offered-not-files");
+    await mkdir(path.join(links, "pylock.toml"), { recursive: true });
+    await mkdir(path.join(links, "pyproject.toml"));
+    await symlink("missing.txt", path.join(links, "requirements.txt"));
+    await writeFile(path.join(links, "real.toml"), "");
+    await symlink("real.toml", path.join(links, "pylock.dev.toml"));
+    const result = await runMpip(["install"], { cwd: links });
+    assertUsage(result, false);
+    assert.equal(result.stderr.slice(result.stderr.indexOf("hint: ")), "hint: name packages (`mpip install NAME`) or a requirements file (`-r FILE`)\n`pylock.dev.toml` is here: `mpip install --lock pylock.dev.toml` installs what it locks\n");
   });
 });
