@@ -35,10 +35,13 @@ function lastRun(args: readonly string[], words: readonly string[]): number {
 }
 
 /**
- * The typed command with `by` added at its end (words written as the hint wants them read), every typed
- * word shell-quoted; without a remembered command, `mpip ${fallback}` followed by `by`. Plain text, as
- * retypedCommand's.
+ * The typed command with `by` added at its end, or before a `--` typed (after it, `--lock FILE` would be
+ * read as a spec), words written as the hint wants them read, every typed word shell-quoted; without a
+ * remembered command, `mpip ${fallback}` followed by `by`. Plain text, as retypedCommand's.
  */
 export function typedCommandWith(by: readonly string[], fallback = "install"): string {
-  return typed === undefined ? ["mpip", fallback, ...by].join(" ") : ["mpip", ...typed.map(shellWord), ...by].join(" ");
+  if (typed === undefined) return ["mpip", fallback, ...by].join(" ");
+  const end = typed.indexOf("--");
+  const at = end < 0 ? typed.length : end;
+  return ["mpip", ...typed.slice(0, at).map(shellWord), ...by, ...typed.slice(at).map(shellWord)].join(" ");
 }

@@ -430,8 +430,8 @@ function specAt(text: string, origin: string, context: SpecContext): PackageSpec
 
 /**
  * For `mpip install` with nothing to install: what the current folder holds that the command may have
- * been meant to name, as hint lines offering the typed command with it: a lock (`pylock.toml`, or PEP
- * 751's `pylock.NAME.toml`), a `requirements.txt`, a project (`pyproject.toml`, installed as `.`).
+ * been meant to name, as hint lines offering the typed command with it: each lock (`pylock.toml`, then PEP
+ * 751's `pylock.NAME.toml` by name), a `requirements.txt`, a project (`pyproject.toml`, installed as `.`).
  */
 async function inputsHere(): Promise<string[]> {
   let names: string[];
@@ -441,8 +441,8 @@ async function inputsHere(): Promise<string[]> {
     return [];
   }
   const lines: string[] = [];
-  const lock = names.find((name) => name === "pylock.toml") ?? names.find((name) => /^pylock\.[^.]+\.toml$/.test(name));
-  if (lock !== undefined) lines.push(`\`${lock}\` is here: \`${typedCommandWith(["--lock", lock])}\` installs what it locks`);
+  const locks = [...names.filter((name) => name === "pylock.toml"), ...names.filter((name) => /^pylock\.[^.]+\.toml$/.test(name))];
+  for (const lock of locks) lines.push(`\`${lock}\` is here: \`${typedCommandWith(["--lock", lock])}\` installs what it locks`);
   if (names.includes("requirements.txt")) lines.push(`\`requirements.txt\` is here: \`${typedCommandWith(["-r", "requirements.txt"])}\` installs what it lists`);
   if (names.includes("pyproject.toml")) lines.push(`this folder is a project (\`pyproject.toml\`): \`${typedCommandWith(["."])}\` installs it with its dependencies`);
   return lines;
