@@ -129,6 +129,8 @@ export function buildProgram(run: (action: () => Promise<number>) => void, argv?
     .description("A package manager for MicroPython: installs packages from micropython-lib, PyPI, private indexes, GitHub/GitLab/Codeberg repos, URLs and local files into a folder on the host.")
     .version(packageVersion(), "-V, --version", "print mpip's version")
     .helpOption("-h, --help", "show help")
+    // `mpip help` follows its words through commands of commands (helpArguments): `help cache clean`.
+    .helpCommand("help [command...]", "show a command's help")
     // Parse errors are rendered by main (escaped, with a hint, and as JSON with --json), not by commander.
     .configureOutput({ outputError: () => {}, ...standardOutput(commanderDefaults) })
     // Set before the commands are added: each command takes a copy of it.

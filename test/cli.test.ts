@@ -272,6 +272,9 @@ describe("unknown commands", () => {
     const known = await runShared(["help", "cache"]);
     assert.equal(known.code, 0, known.stderr);
     assert.match(known.stdout, /^Usage: mpip cache \[options\] \[command\]$/m);
+    // The help lists `help` as taking the words it follows (before: `help [command]`, one name).
+    assert.match(known.stdout, /^  help \[command\.\.\.\] +show a command's help$/m);
+    assert.match((await runShared(["help"])).stdout, /^  help \[command\.\.\.\] +show a command's help$/m);
     // A command's command, named after it: its own help (before: the help of the first name), or, for
     // no such command, what running the words says.
     for (const [words, usage] of [

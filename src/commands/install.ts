@@ -431,11 +431,11 @@ function specAt(text: string, origin: string, context: SpecContext): PackageSpec
 
 /**
  * For `mpip install` with nothing to install: what the current folder holds that the command may have
- * been meant to name, as hint lines offering the typed command with it: a lock (`pylock.toml`, or PEP
- * 751's `pylock.NAME.toml`), a `requirements.txt`, a project (`pyproject.toml`, installed as `.`). Only a
- * file (or a link to one) is offered: a folder or a dangling link of that name would fail as soon as the
- * command offered ran. A name is written as the shell reads it back (`pylock.my lock.toml` quoted), for
- * the command to be pasted and run as shown. `deps`: `--no-deps` was not given.
+ * been meant to name, as hint lines offering the typed command with it: each lock (`pylock.toml`, then PEP
+ * 751's `pylock.NAME.toml` by name), a `requirements.txt`, a project (`pyproject.toml`, installed as `.`).
+ * Only a file (or a link to one) is offered: a folder or a dangling link of that name would fail as soon
+ * as the command offered ran. A name is written as the shell reads it back (`pylock.my lock.toml`
+ * quoted), for the command to be pasted and run as shown. `deps`: `--no-deps` was not given.
  */
 async function inputsHere(deps: boolean): Promise<string[]> {
   let names: string[];
@@ -454,8 +454,8 @@ async function inputsHere(deps: boolean): Promise<string[]> {
     }
   }
   const lines: string[] = [];
-  const lock = files.has("pylock.toml") ? "pylock.toml" : names.find((name) => name !== "pylock.toml" && files.has(name) && name.startsWith("pylock."));
-  if (lock !== undefined) lines.push(`\`${lock}\` is here: \`${typedCommandWith(["--lock", shellWord(lock)])}\` installs what it locks`);
+  const locks = [...names.filter((name) => name === "pylock.toml"), ...names.filter((name) => name !== "pylock.toml" && name.startsWith("pylock."))].filter((name) => files.has(name));
+  for (const lock of locks) lines.push(`\`${lock}\` is here: \`${typedCommandWith(["--lock", shellWord(lock)])}\` installs what it locks`);
   if (files.has("requirements.txt")) lines.push(`\`requirements.txt\` is here: \`${typedCommandWith(["-r", "requirements.txt"])}\` installs what it lists`);
   if (files.has("pyproject.toml")) lines.push(`this folder is a project (\`pyproject.toml\`): \`${typedCommandWith(["."])}\` installs it${deps ? " with its dependencies" : ""}`);
   return lines;

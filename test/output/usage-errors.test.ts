@@ -291,17 +291,20 @@ describe("one exit code rule for what the user typed", () => {
   });
 
   test("nothing to install where the current folder holds a lock, a requirements.txt or a project: the hint offers the typed command with each", async () => {
-    const folders: Array<{ files: string[]; lines: string[] }> = [
+    const folders: Array<{ files: string[]; lines: string[]; args?: string[] }> = [
       { files: [], lines: [] },
       { files: ["pylock.toml", "requirements.txt", "pyproject.toml"], lines: ["`pylock.toml` is here: `mpip install -p 'my image' --lock pylock.toml` installs what it locks", "`requirements.txt` is here: `mpip install -p 'my image' -r requirements.txt` installs what it lists", "this folder is a project (`pyproject.toml`): `mpip install -p 'my image' .` installs it with its dependencies"] },
       { files: ["pylock.dev.toml", "pylock.toml.bak"], lines: ["`pylock.dev.toml` is here: `mpip install -p 'my image' --lock pylock.dev.toml` installs what it locks"] },
       { files: ["pyproject.toml"], lines: ["this folder is a project (`pyproject.toml`): `mpip install -p 'my image' .` installs it with its dependencies"] },
+      // Every lock, pylock.toml first; and, a `--` typed, the options offered go right after the command's
+      // name, not after the `--` as specs.
+      { files: ["pylock.prod.toml", "pylock.dev.toml", "pylock.toml"], args: ["--"], lines: ["`pylock.toml` is here: `mpip install --lock pylock.toml -p 'my image' --` installs what it locks", "`pylock.dev.toml` is here: `mpip install --lock pylock.dev.toml -p 'my image' --` installs what it locks", "`pylock.prod.toml` is here: `mpip install --lock pylock.prod.toml -p 'my image' --` installs what it locks"] },
     ];
-    for (const [index, { files, lines }] of folders.entries()) {
+    for (const [index, { files, lines, args = [] }] of folders.entries()) {
       const cwd = path.join(work.dir, `here-${index}`);
       await mkdir(cwd);
       for (const file of files) await writeFile(path.join(cwd, file), "");
-      const result = await runMpip(["install", "-p", "my image"], { cwd });
+      const result = await runMpip(["install", "-p", "my image", ...args], { cwd });
       assertUsage(result, false);
       const hint = result.stderr.slice(result.stderr.indexOf("hint: "));
       assert.equal(hint, `${["hint: name packages (`mpip install NAME`) or a requirements file (`-r FILE`)", ...lines].join("\n")}\n`, files.join(" "));
