@@ -347,7 +347,8 @@ async function parseCommandLine(argv: string[], work: boolean): Promise<number |
     reached = true;
     if (!work) return;
     actionRan = true;
-    pending = action();
+    const gone = currentFolderGone(program, argv);
+    pending = gone ?? action();
   }, argv);
   if (argv.length <= 2) {
     writeStandard("stderr", program.helpInformation());
@@ -367,6 +368,26 @@ async function parseCommandLine(argv: string[], work: boolean): Promise<number |
   }
   if (!work && reached) return undefined;
   return pending === undefined ? EXIT_OK : await pending;
+}
+
+/**
+ * A command's run in a current folder that was removed after the shell entered it, where Node cannot
+ * say which folder it is (`process.cwd()` fails with ENOENT): every command resolves some path against it
+ * (a spec, `-p`, the cache), so it fails at once, saying so, instead of as an unexpected failure deep in
+ * its work. Undefined (the command runs) where the folder exists. As git does ("Unable to read current
+ * working directory").
+ */
+function currentFolderGone(program: Command, argv: string[]): Promise<number> | undefined {
+  try {
+    process.cwd();
+    return undefined;
+  } catch (error) {
+    const failure = new MpipError("io", "the current folder no longer exists (it was removed after the shell entered it)", {
+      hint: "change to a folder that exists (`cd ~`, or `cd` to the project again) and run the command there",
+      cause: error,
+    });
+    return Promise.resolve(reportFailure(failure, new Reporter({ verbosity: "quiet" }), { json: wantsJsonFor(program, argv.slice(2)), debug: argv.includes("--debug") }));
+  }
 }
 
 /**

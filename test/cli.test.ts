@@ -338,3 +338,36 @@ describe("the npm package", () => {
     assert.deepEqual(orphans, [], "compiled modules whose source is gone");
   });
 });
+
+describe("a current folder removed after the shell entered it", () => {
+  test("every command that does work fails at once saying so (exit 1, JSON with --json), not as a bug; help and --version still answer", async () => {
+    // Before: `install` failed deep in its work with "unexpected failure: ENOENT ... uv_cwd ... This is a
+    // bug in mpip", and other commands as each happened to.
+    const { dir, cleanup } = await tempDir("mpip-gone-");
+    try {
+      const fixture = path.join(ROOT, "fixtures", "mpip-demo-ansi-1.2.0.tar.gz");
+      const target = path.join(dir, "image");
+      const inRemovedFolder = (args: string[]) => {
+        const words = [process.execPath, BIN, ...args].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(" ");
+        return runCommand("bash", ["-c", `mkdir gone && cd gone && rmdir ../gone && exec ${words}`], { cwd: dir });
+      };
+      for (const args of [["install", "-p", target, "--no-deps", fixture], ["list", "-p", target], ["lock", "fmt"], ["cache", "info"]]) {
+        const result = await inRemovedFolder(args);
+        assert.equal(result.code, 1, `${args.join(" ")}: ${result.stderr}`);
+        assert.match(result.stderr, /^error: the current folder no longer exists \(it was removed after the shell entered it\)$/m, args.join(" "));
+        assert.match(result.stderr, /^hint: change to a folder that exists/m);
+        assert.doesNotMatch(result.stderr, /This is a bug|\n\s+at /, args.join(" "));
+      }
+      const json = await inRemovedFolder(["install", "--json", "-p", target, fixture]);
+      assert.equal(json.code, 1);
+      assert.equal((JSON.parse(json.stdout) as { error: { code: string } }).error.code, "io");
+      assert.deepEqual(await readdir(dir), [], "nothing was made");
+      const help = await inRemovedFolder(["install", "--help"]);
+      assert.equal(help.code, 0, help.stderr);
+      assert.match(help.stdout, /^Usage: mpip install /);
+      assert.equal((await inRemovedFolder(["--version"])).code, 0);
+    } finally {
+      await cleanup();
+    }
+  });
+});
