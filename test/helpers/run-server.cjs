@@ -5,8 +5,8 @@
 // A CLI run in a process of its own costs ~250 ms of CPU on a 2-core machine, two thirds of it Node's
 // start-up and loading the bundle; the suite makes thousands. Here each run is the same code a process
 // runs, from the top of bin/mpip.js, with fresh modules: bin/mpip.js and dist/start.cjs are required
-// again, and the bundle is compiled again from its source (src/code-cache.ts `loadBundle`, which makes a
-// new module each time), which V8 finds in its in-memory compilation cache. What a process has once, and
+// again, and the bundle is a new module each time (the first time by src/code-cache.ts `loadBundle`,
+// after that compiled again from the source kept, which V8 finds in its compilation cache: `loadAgain`). What a process has once, and
 // each run sets, is set for the run and put back after it: the arguments, the environment (the real one,
 // which libuv reads too), the current folder, the exit code, the process's listeners, its standard streams'
 // getters, `process.emitWarning` and `process.exit`, node:worker_threads' `Worker` (see `run`), and the
@@ -25,7 +25,10 @@
 // One run at a time: a request that comes while one runs is a bug in cli.ts.
 "use strict";
 
-const { readFileSync, writeSync } = require("node:fs");
+const { isAscii } = require("node:buffer");
+const { readFileSync, statSync, writeSync } = require("node:fs");
+const { createRequire } = require("node:module");
+const { Script } = require("node:vm");
 const path = require("node:path");
 const workerThreads = require("node:worker_threads");
 
@@ -87,6 +90,40 @@ function writeWhole(fd, text) {
       Atomics.wait(pause, 0, 0, 1);
     }
   }
+}
+
+/**
+ * Each bundle loaded before (by its path), with what tells its file unchanged and its source as
+ * src/code-cache.ts `loadBundle` wraps it. loadBundle reads the 2 MB bundle and its code cache and hashes
+ * both at every load (~30 ms of CPU a run here, most of a short run's); a bundle this process has loaded,
+ * unchanged since, is compiled again from the source kept, which V8 finds in its compilation cache, and
+ * run as a new module, as loadBundle makes one. The code cache, which only saves a process compiling, is
+ * left out of such runs (test/code-cache.test.ts runs processes of their own).
+ */
+const bundles = new Map();
+
+/** Keeps `bundle`'s source for loadAgain, and gives the stamp of its file. */
+function stampOf(bundle) {
+  const info = statSync(bundle, { throwIfNoEntry: false });
+  return info === undefined ? undefined : `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
+}
+
+/** A new module of `bundle` from the source kept, if this process loaded it before and its file is unchanged; else undefined. */
+function loadAgain(bundle) {
+  const stamp = stampOf(bundle);
+  const known = bundles.get(bundle);
+  if (stamp === undefined || known?.stamp !== stamp) {
+    if (stamp !== undefined) {
+      const bytes = readFileSync(bundle);
+      const source = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
+      bundles.set(bundle, { stamp, wrapped: `(function (exports, require, module, __filename, __dirname) { ${source}\n});` });
+    }
+    return undefined;
+  }
+  const run = new Script(known.wrapped, { filename: bundle }).runInThisContext();
+  const module = { exports: {} };
+  run.call(module.exports, module.exports, createRequire(bundle), module, bundle, path.dirname(bundle));
+  return { exports: module.exports, cache: "used", cacheFile: "" };
 }
 
 /** Sets the real environment to `env` (every variable not in it removed). */
@@ -210,7 +247,7 @@ function run({ args, env, cwd }) {
   const loadBundle = startModule.exports.loadBundle;
   startModule.exports = { ...startModule.exports };
   startModule.exports.loadBundle = (...loadArgs) => {
-    const loaded = loadBundle(...loadArgs);
+    const loaded = loadAgain(loadArgs[0]) ?? loadBundle(...loadArgs);
     const exports = { ...loaded.exports };
     for (const name of ["main", "helpOnly"]) {
       const entry = exports[name];
