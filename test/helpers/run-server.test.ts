@@ -13,6 +13,15 @@ const inProcess = (args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: str
 
 describe("the run server", () => {
   let work: { dir: string; cleanup: () => Promise<void> };
+  /** A checkout laid out as mpip's (bin/mpip.js, dist/start.cjs) whose bin/mpip.js is `source`; its path. */
+  const standIn = async (name: string, source: string): Promise<string> => {
+    const checkout = path.join(work.dir, name);
+    await mkdir(path.join(checkout, "bin"), { recursive: true });
+    await mkdir(path.join(checkout, "dist"));
+    await writeFile(path.join(checkout, "dist", "start.cjs"), "module.exports = {};\n");
+    await writeFile(path.join(checkout, "bin", "mpip.js"), source);
+    return path.join(checkout, "bin", "mpip.js");
+  };
   before(async () => {
     work = await tempDir("mpip-run-server-");
   });
@@ -73,13 +82,8 @@ describe("the run server", () => {
     // A script laid out as bin/mpip.js is, whose worker thread writes a line 300 ms after it starts: a
     // process waits for it while it is referenced, and its end stops it once unref'd (mpip's compile
     // workers are unref'd when idle). Each run's output must be its own.
-    const checkout = path.join(work.dir, "workers");
-    const bin = path.join(checkout, "bin", "mpip.js");
-    await mkdir(path.join(checkout, "bin"), { recursive: true });
-    await mkdir(path.join(checkout, "dist"));
-    await writeFile(path.join(checkout, "dist", "start.cjs"), "module.exports = {};\n");
     const thread = 'setTimeout(() => require("node:fs").writeSync(1, "worker done\\n"), 300);';
-    await writeFile(bin, `const { Worker } = require("node:worker_threads");\nconst worker = new Worker(${JSON.stringify(thread)}, { eval: true });\nif (process.argv[2] === "unref") worker.unref();\nprocess.stdout.write("started\\n");\n`);
+    const bin = await standIn("workers", `const { Worker } = require("node:worker_threads");\nconst worker = new Worker(${JSON.stringify(thread)}, { eval: true });\nif (process.argv[2] === "unref") worker.unref();\nprocess.stdout.write("started\\n");\n`);
     const inServer = runServerFor(bin);
     for (const mode of ["ref", "unref", "unref"]) {
       const [server, own] = [await inServer([mode]), await runCommand(process.execPath, [bin, mode])];
@@ -96,13 +100,8 @@ describe("the run server", () => {
     // descriptor, as mpip does (src/standard-streams.ts), more than the pipe holds; meanwhile this
     // process's event loop is held, so the writes wait for it, as in a process (the server keeps its
     // descriptors blocking), and the marks come after them.
-    const checkout = path.join(work.dir, "fill");
-    const bin = path.join(checkout, "bin", "mpip.js");
-    await mkdir(path.join(checkout, "bin"), { recursive: true });
-    await mkdir(path.join(checkout, "dist"));
-    await writeFile(path.join(checkout, "dist", "start.cjs"), "module.exports = {};\n");
-    await writeFile(
-      bin,
+    const bin = await standIn(
+      "fill",
       [
         'const { writeSync } = require("node:fs");',
         "setTimeout(() => {",
