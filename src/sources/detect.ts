@@ -52,12 +52,19 @@ export class IndexSource implements Source {
   lookup(requirement: Requirement, options?: LookupOptions): Promise<ProjectListing | undefined> {
     // Settling the kind is shared by every look-up: it never takes one look-up's signal.
     this.source ??= this.settle();
-    return this.source.then((source) => source.lookup(requirement, options)).then((listing) => {
+    const looked = this.source.then((source) => source.lookup(requirement, options)).then((listing) => {
       if (listing === undefined) this.missing.add(requirement.name);
       else this.answered = true;
       return listing;
     });
+    // Settles either way (and never rejects unhandled): what it found is in `missing` and `answered`.
+    const running: Promise<void> = looked.then(() => undefined, () => undefined).then(() => void this.running.delete(running));
+    this.running.add(running);
+    return looked;
   }
+
+  /** The look-ups under way here: what they find changes what doubtWhenMissing says. */
+  private readonly running = new Set<Promise<unknown>>();
 
   /** Whether some look-up found its project here this run: the index answered as an index does. */
   private answered = false;
@@ -71,8 +78,11 @@ export class IndexSource implements Source {
    * kind was guessed by asking (nothing it was asked answered) or two names or more were all missing.
    * A folder, an index that found anything, and an index that was not asked are never doubted.
    * Undefined when nothing says the URL is wrong; never throws (a probe that fails tells nothing).
+   * The look-ups already under way here are waited for first, so that the answer does not depend on
+   * which of the names asked for at once came back first (one found: no doubt; two missing: doubt).
    */
   async doubtWhenMissing(): Promise<string | undefined> {
+    await Promise.allSettled(this.running);
     if (this.location.folder !== undefined || this.answered || this.missing.size === 0 || this.kind === undefined) return undefined;
     const url = this.location.url;
     const missed = (where: string, accept: string) => this.http.get(where, { accept, maxBytes: ROOT_PROBE_BYTES }).then((answer) => answer.status === "not-found", () => false);

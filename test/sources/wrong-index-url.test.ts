@@ -94,3 +94,38 @@ describe("a real index that lacks one package keeps the plain error", () => {
     assert.doesNotMatch(result.stderr, /did not answer like an index/);
   });
 });
+
+// What says an index is wrong (two names missing; one found) must not depend on which answer came first:
+// the answers for the names asked for at once are waited for, in whatever order they arrive.
+describe("names asked for at once, answering in either order", () => {
+  let late: IndexServer;
+  let slow = "";
+  before(async () => {
+    late = await startIndexServer();
+    await late.addSdist({ name: "present", version: "1.0", files: { "present.py": "" } });
+    serveSimple(late);
+    // A simple index whose root page is missing (a static host), but whose project pages answer.
+    late.routes.splice(late.routes.findIndex((route) => route.name === "simple-root"), 1);
+    late.delayFor = (where) => (where.includes(`/${slow}/`) || where.endsWith(`/${slow}`) ? 600 : 0);
+  });
+  after(() => late.close());
+
+  for (const first of ["absent", "other"]) {
+    test(`a JSON API index where both names are missing, \`${first}\` answering last: the index is doubted`, async () => {
+      slow = first;
+      const result = await install(`pypi+${late.origin}/public/pypi`, "absent", "other");
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /did not answer like an index: its root page answered 404, and every package asked for \((`absent`, `other`|`other`, `absent`)\) was missing/);
+    });
+  }
+
+  for (const first of ["absent", "present"]) {
+    test(`a simple index without a root page that has one of the names, \`${first}\` answering last: plain "was not found"`, async () => {
+      slow = first;
+      const result = await install(`simple+${late.origin}/simple`, "absent", "present");
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /error: package `absent` was not found in `[^`]+`\n/);
+      assert.doesNotMatch(result.stderr, /did not answer like an index/);
+    });
+  }
+});
