@@ -19,7 +19,7 @@ import { DEFAULT_INDEXES, DEFAULT_LOCK_FILE } from "./defaults.js";
 import { DEFAULT_LIMITS, formatBytes } from "./limits.js";
 import { Reporter } from "./log.js";
 import { jsonFailure } from "./render.js";
-import { collectNonEmpty, EXIT_OK, EXIT_USAGE, nonEmpty, reportFailure, usageError, wantsJson } from "./usage.js";
+import { collectNonEmpty, EXIT_OK, EXIT_USAGE, nonEmpty, reportFailure, usageError } from "./usage.js";
 import { addInstallOptions, parseBooleanWord, variableOf } from "./cli-options.js";
 import { MpipError } from "./errors.js";
 import { rememberCredentials } from "./secrets.js";
@@ -29,7 +29,7 @@ import { addPackCommand } from "./pack/pack-command.js";
 import { registerFileCommands } from "./pack/file-commands.js";
 import { addCacheCommand } from "./commands/cache-command.js";
 import { addIndexCommand } from "./commands/index-command.js";
-import { splitOptionEquals } from "./option-equals.js";
+import { optionsGiven, splitOptionEquals } from "./option-equals.js";
 
 const INSTALL_EXAMPLES = `
   $ mpip install micropython-pystone_lowmem               into ~/.micropython/lib, like upip
@@ -356,7 +356,7 @@ async function parseCommandLine(argv: string[], work: boolean): Promise<number |
   }
   const helpFor = argv[2] === "help" ? helpArguments(program, argv.slice(3)) : undefined;
   try {
-    // `-p=DIR` as pip reads it; `-U=1` refused (option-equals.ts).
+    // `-p=DIR` as argparse reads it; `-U=1` refused (option-equals.ts).
     const args = splitOptionEquals(program, helpFor ?? argv.slice(2));
     await program.parseAsync([...argv.slice(0, 2), ...args]);
   } catch (error) {
@@ -386,7 +386,7 @@ function currentFolderGone(program: Command, argv: string[]): Promise<number> | 
       hint: "change to a folder that exists (`cd ~`, or `cd` to the project again) and run the command there",
       cause: error,
     });
-    return Promise.resolve(reportFailure(failure, new Reporter({ verbosity: "quiet" }), { json: wantsJsonFor(program, argv.slice(2)), debug: argv.includes("--debug") }));
+    return Promise.resolve(reportFailure(failure, new Reporter({ verbosity: "quiet" }), { json: wantsJsonFor(program, argv.slice(2)), debug: optionsGiven(program, argv.slice(2)).flags.has("--debug") }));
   }
 }
 
@@ -435,12 +435,14 @@ function parseFailure(error: CommanderError, program: Command, args: string[]): 
   return reportFailure(usage, new Reporter({ verbosity: "quiet" }), { json, debug: false });
 }
 
-/** `--json` on the command line, or `MPIP_JSON` set true for a command whose `--json` reads it. */
+/**
+ * `--json` given as an option (never as an option's value: `-p --json`), or `MPIP_JSON` set true for a
+ * command whose `--json` reads it (option-equals.ts optionsGiven).
+ */
 function wantsJsonFor(program: Command, args: string[]): boolean {
-  if (wantsJson(args)) return true;
-  const names = program.commands.map((candidate) => candidate.name());
-  const named = program.commands.find((candidate) => candidate.name() === args.find((arg) => names.includes(arg)));
-  const json = named?.options.find((option) => option.long === "--json");
+  const { flags, command } = optionsGiven(program, args);
+  if (flags.has("--json")) return true;
+  const json = command.options.find((option) => option.long === "--json");
   const variable = json === undefined ? undefined : variableOf(json);
   return variable !== undefined && parseBooleanWord(process.env[variable] ?? "") === true;
 }

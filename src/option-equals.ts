@@ -39,7 +39,38 @@ function findOption(command: Command, flag: string): Option | undefined {
  * no value written with `=VALUE`, short or long.
  */
 export function splitOptionEquals(program: Command, args: readonly string[]): string[] {
-  const result: string[] = [];
+  const read = readOptions(program, args);
+  if (read.problem !== undefined) throw read.problem;
+  return read.words;
+}
+
+/**
+ * The options given in `args` (the words after `mpip`), as commander will read them: each by its long
+ * name where it has one (`-qv` gives `--quiet`, `--verbose`), never a word that is an option's value
+ * (`-p --json`: `--json` is the folder) or that follows `--`. Where the words leave the commands mpip
+ * knows (an unknown command), each later word that looks like a long option counts as one, since nothing
+ * says otherwise. `command`: the command the words name, however deep (`cache info`), or the program.
+ * For what a failure is reported as before the command runs (`--json`, `--debug`), whether or not the
+ * rest of the words parse; never throws.
+ */
+export function optionsGiven(program: Command, args: readonly string[]): { flags: ReadonlySet<string>; command: Command } {
+  const { flags, command } = readOptions(program, args);
+  return { flags, command };
+}
+
+interface ReadOptions {
+  words: string[];
+  flags: Set<string>;
+  command: Command;
+  /** The first option given a value it does not take. */
+  problem?: MpipError;
+}
+
+/** The walk both functions above make through the words, as commander makes it. */
+function readOptions(program: Command, args: readonly string[]): ReadOptions {
+  const read: ReadOptions = { words: [], flags: new Set(), command: program };
+  const result = read.words;
+  const given = (option: Option | undefined, flag: string) => read.flags.add(option?.long ?? option?.short ?? flag);
   let command = program;
   let skipValue = false;
   for (let index = 0; index < args.length; index++) {
@@ -57,16 +88,20 @@ export function splitOptionEquals(program: Command, args: readonly string[]): st
     }
     if (word.startsWith("--")) {
       const equals = word.indexOf("=");
-      const option = findOption(command, equals < 0 ? word : word.slice(0, equals));
-      if (option !== undefined && !takesValue(option) && equals >= 0) throw noValue(command, option, word.slice(0, equals), word);
+      const flag = equals < 0 ? word : word.slice(0, equals);
+      const option = findOption(command, flag);
+      given(option, flag);
+      if (option !== undefined && !takesValue(option) && equals >= 0) read.problem ??= noValue(command, option, flag, word);
       skipValue = option !== undefined && option.required && equals < 0;
       result.push(word);
       continue;
     }
     if (word.startsWith("-") && word.length > 1) {
-      const { words, valueNext } = splitShortGroup(command, word);
-      result.push(...words);
-      skipValue = valueNext;
+      const group = splitShortGroup(command, word);
+      for (const option of group.options) given(option, "");
+      if (group.problem !== undefined) read.problem ??= group.problem;
+      result.push(...group.words);
+      skipValue = group.valueNext;
       continue;
     }
     // A command with commands of its own is followed only into the one its first operand names, as
@@ -75,32 +110,39 @@ export function splitOptionEquals(program: Command, args: readonly string[]): st
     if (command.commands.length > 0) {
       const sub = command.commands.find((candidate) => candidate.name() === word || candidate.aliases().includes(word));
       if (sub === undefined) {
-        result.push(...args.slice(index));
+        const rest = args.slice(index);
+        const end = rest.indexOf("--");
+        for (const later of end < 0 ? rest : rest.slice(0, end)) if (later.startsWith("--") && later.length > 2) read.flags.add(later.split("=")[0]!);
+        result.push(...rest);
         break;
       }
       command = sub;
     }
     result.push(word);
   }
-  return result;
+  read.command = command;
+  return read;
 }
 
 /**
  * One word of short options (`-qp=DIR`), split where a value-taking option is followed by `=`;
- * `valueNext`: the next word is the value of its last option (`-qp DIR`).
+ * `valueNext`: the next word is the value of its last option (`-qp DIR`); `options`: those it gives, as
+ * far as they are known; `problem`: an option that takes no value given one (`-U=1`).
  */
-function splitShortGroup(command: Command, word: string): { words: string[]; valueNext: boolean } {
+function splitShortGroup(command: Command, word: string): { words: string[]; valueNext: boolean; options: Option[]; problem?: MpipError } {
+  const options: Option[] = [];
   for (let at = 1; at < word.length; at++) {
     const option = findOption(command, `-${word[at]}`);
-    if (option === undefined) return { words: [word], valueNext: false }; // commander says what is unknown
+    if (option === undefined) return { words: [word], valueNext: false, options }; // commander says what is unknown
+    options.push(option);
     const next = word[at + 1];
     if (takesValue(option)) {
-      if (next === "=") return { words: [word.slice(0, at + 1), word.slice(at + 2)], valueNext: false };
-      return { words: [word], valueNext: next === undefined && option.required };
+      if (next === "=") return { words: [word.slice(0, at + 1), word.slice(at + 2)], valueNext: false, options };
+      return { words: [word], valueNext: next === undefined && option.required, options };
     }
-    if (next === "=") throw noValue(command, option, `-${word[at]}`, word);
+    if (next === "=") return { words: [word], valueNext: false, options, problem: noValue(command, option, `-${word[at]}`, word) };
   }
-  return { words: [word], valueNext: false };
+  return { words: [word], valueNext: false, options };
 }
 
 function noValue(command: Command, option: Option, flag: string, word: string): MpipError {

@@ -35,12 +35,6 @@ export function reportFailure(error: unknown, reporter: Reporter, options: { jso
   return exitCodeFor(error, options.typed);
 }
 
-/** Whether `--json` is on the command line (before a `--`), whether or not the rest of it parses. */
-export function wantsJson(args: readonly string[]): boolean {
-  const end = args.indexOf("--");
-  return (end < 0 ? args : args.slice(0, end)).includes("--json");
-}
-
 /** What the parse error happened in: the command named (if any), its usage line, and every command mpip has. */
 export interface ParseContext {
   /** `subcommands`: the words a command such as `cache` takes next (`dir`, `info`, `clean`). */
@@ -85,7 +79,10 @@ export function usageError(error: CommanderError, context: ParseContext): MpipEr
   const advice = unknown === undefined || command === undefined || before ? undefined : unknownOptionAdvice(unknown.replace(/=.*$/s, ""), command.name, context.commandFlags ?? []);
   const suggestion = /\n\(Did you mean (.+)\?\)$/.exec(text);
   // commander's look-alike (`--index`: `--no-index`) gives way to what the option means.
-  const message = suggestion === null ? text : advice !== undefined ? text.slice(0, suggestion.index) : `${text.slice(0, suggestion.index)} (did you mean ${suggestion[1]}?)`;
+  const said = suggestion === null ? text : text.slice(0, suggestion.index);
+  // `-x=1`, `--bogus=1`: the option is `-x`, not the word (pip says "no such option: -x").
+  const named = unknown !== undefined && /^-[^=]+=/s.test(unknown) ? said.replace(`'${unknown}'`, `'${unknown.replace(/=.*$/s, "")}' (given as '${unknown}')`) : said;
+  const message = suggestion === null || advice !== undefined ? named : `${named} (did you mean ${suggestion[1]}?)`;
   const help = command === undefined ? "mpip --help" : `mpip ${command.name} --help`;
   const hint = [`\`${help}\` shows ${command === undefined ? "the commands" : "its usage and options"}`];
   if (advice !== undefined) hint.unshift(advice);

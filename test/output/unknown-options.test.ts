@@ -72,7 +72,7 @@ describe("another command's options", () => {
   test("check -p: check checks archives, and show -f checks a folder's files", async () => {
     for (const options of [["-p", "img"], ["--target=img"]]) {
       const { error, hint } = await usage(["check", ...options, "x.tar.gz"]);
-      assert.match(error, /^unknown option '(-p|--target=img)'$/);
+      assert.match(error, /^unknown option ('-p'|'--target' \(given as '--target=img'\))$/);
       assert.match(hint, /^`mpip check` checks archives \(\.tar\.gz sdists\) before they are installed, and takes no folder; .*`mpip show -f -p DIR NAME`$/);
     }
   });
@@ -80,6 +80,20 @@ describe("another command's options", () => {
   test("download -p and lock -p say where those commands write", async () => {
     assert.match((await usage(["download", "-d", "dl", "-p", "img", "pkg"])).hint, /^`mpip download` writes a folder that is itself an index, named with `-d DIR`/);
     assert.match((await usage(["lock", "-p", "img", "pkg"])).hint, /^`mpip lock` writes a lock file \(`-o FILE`\), into no folder: `mpip sync -p DIR`/);
+  });
+});
+
+describe("an unknown option written with `=`", () => {
+  test("is named by itself, with the word as given, short or long, alone or in a group", async () => {
+    for (const [args, error] of [
+      [["install", "-x=1", "pkg"], "unknown option '-x' (given as '-x=1')"],
+      [["install", "--bogus=1", "pkg"], "unknown option '--bogus' (given as '--bogus=1')"],
+      [["install", "-qx=a=b", "pkg"], "unknown option '-x' (given as '-x=a=b')"],
+      [["cache", "info", "--wide=yes"], "unknown option '--wide' (given as '--wide=yes')"],
+      [["install", "--bogus", "pkg"], "unknown option '--bogus'"],
+    ] as const) {
+      assert.equal((await usage([...args])).error, error, args.join(" "));
+    }
   });
 });
 

@@ -109,6 +109,23 @@ describe("commander's parse errors", () => {
   });
 });
 
+describe("--json given as an option's value", () => {
+  test("is the value, not the option: a usage error is said on stderr only", async () => {
+    // Before: any word `--json` switched the failure to JSON, here the folder `-p` names or the index `-i`.
+    for (const args of [["install", "-p", "--json", "-U=1", "x"], ["install", "-i", "--json", "--bogus", "x"], ["install", "-qp", "--json", "--bogus"], ["download", "-d", "--json", "--bogus", "x"]]) {
+      const result = await runMpip(args, { cwd: work.dir });
+      assertUsage(result, false);
+    }
+  });
+
+  test("and the option after a value still asks for JSON, at any depth of command", async () => {
+    for (const args of [["install", "-p", "img", "--json", "-U=1", "x"], ["cache", "info", "--json", "--bogus"], ["install", "-p", "-p", "--json", "--bogus"]]) {
+      const result = await runMpip(args, { cwd: work.dir });
+      assertUsage(result, true);
+    }
+  });
+});
+
 describe("options written with `=`, as pip reads them", () => {
   test("a value for an option that takes none, short or long, alone or in a group: exit 2, naming the option", async () => {
     // Before: `-U=1` was an unknown option `-=1` (not what was typed), `--upgrade=1` an unknown option.
