@@ -3,7 +3,8 @@
 // the metadata look-ups still in flight are all aborted (the server sees their connections closed), and
 // the run reports the 404, not an abort. The stalled responses never end by themselves (--timeout is an
 // hour), so an install that waited for its siblings would never finish; the deadline below is only a
-// generous bound. Then RunScope alone: the first failure, not the aborts it causes, is what is thrown.
+// generous bound. Then RunScope alone: the first failure in input order, not the first in time nor the
+// aborts it causes, is what is thrown.
 
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
@@ -110,21 +111,110 @@ describe("RunScope", () => {
       else scope.signal.addEventListener("abort", stop, { once: true });
     });
 
-  test("the first failure aborts its siblings, is thrown once all have stopped, and fails the run", async () => {
+  /** A task that settles when `release` is called: with `value`, or failing with `error`; aborts do not stop it. */
+  const held = (value: unknown) => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const task = async (): Promise<unknown> => {
+      await released;
+      if (value instanceof Error) throw value;
+      return value;
+    };
+    return { task, release };
+  };
+
+  test("a failure aborts the tasks after it, is thrown once all have stopped, and fails the run", async () => {
     const scope = new RunScope();
     const stopped: string[] = [];
     const failure = new Error("404");
-    const outcome = scope.all([untilAborted(scope, stopped, "a"), async () => {
+    const outcome = scope.all([async () => {
       await sleep(1);
       throw failure;
-    }, untilAborted(scope, stopped, "b")]);
+    }, untilAborted(scope, stopped, "a"), untilAborted(scope, stopped, "b")]);
     await assert.rejects(outcome, (error: unknown) => error === failure);
-    assert.deepEqual(stopped.sort(), ["a", "b"], "both siblings were stopped before the failure was thrown");
+    assert.deepEqual(stopped.sort(), ["a", "b"], "both later tasks were stopped before the failure was thrown");
     assert.equal(scope.failure?.error, failure);
     assert.ok(scope.signal.reason instanceof Cancelled && scope.signal.reason.failure === failure);
     // Another group of the same run reports the run's first failure, not the abort its own tasks saw.
     await assert.rejects(scope.all([untilAborted(scope, stopped, "c"), async () => "fine"]), (error: unknown) => error === failure);
     scope.dispose();
+  });
+
+  test("the failure reported is the first in input order, whichever failed first in time", async () => {
+    for (const order of [[0, 1, 2], [2, 1, 0], [1, 2, 0], [2, 0, 1]]) {
+      const scope = new RunScope();
+      const tasks = [held(new Error("first")), held(new Error("second")), held(new Error("third"))];
+      const outcome = scope.all(tasks.map(({ task }) => task));
+      outcome.catch(() => {});
+      for (const at of order) {
+        tasks[at]!.release();
+        await sleep(1);
+      }
+      await assert.rejects(outcome, /^Error: first$/, `failing in the order ${order.join(", ")}`);
+      assert.equal((scope.failure?.error as Error).message, "first");
+    }
+  });
+
+  test("a task failing waits for the tasks before it, which run on unaborted; a success among them lets it fail the run", async () => {
+    const scope = new RunScope();
+    const stopped: string[] = [];
+    const before = held("fine");
+    const failure = new Error("later");
+    let failedAt = 0;
+    const outcome = scope.all([before.task, async () => {
+      failedAt = Date.now();
+      throw failure;
+    }, untilAborted(scope, stopped, "after")]);
+    outcome.catch(() => {});
+    await sleep(20);
+    assert.ok(failedAt > 0, "the second task has failed");
+    assert.equal(scope.signal.aborted, false, "nothing is aborted while an earlier task may still fail first");
+    assert.deepEqual(stopped, []);
+    before.release();
+    await assert.rejects(outcome, (error: unknown) => error === failure);
+    assert.deepEqual(stopped, ["after"]);
+    assert.equal(scope.failure?.error, failure);
+  });
+
+  test("parts: the first failure in input order is thrown without aborting the run; the enclosing all decides and waits for the parts left running", async () => {
+    const scope = new RunScope();
+    const stopped: string[] = [];
+    const earlier = held(new Error("earlier task"));
+    const partFailure = new Error("part 0");
+    let partsThrew = false;
+    const outcome = scope.all([earlier.task, async () => {
+      try {
+        return await scope.parts([async () => {
+          throw partFailure;
+        }, untilAborted(scope, stopped, "part 1")]);
+      } catch (error) {
+        partsThrew = true;
+        throw error;
+      }
+    }]);
+    outcome.catch(() => {});
+    await sleep(20);
+    assert.equal(partsThrew, true, "parts answered with its failure at once");
+    assert.equal(scope.signal.aborted, false, "a part's failure does not abort the earlier task");
+    assert.deepEqual(stopped, []);
+    earlier.release();
+    // The earlier task's failure comes first in input order: it is the run's.
+    await assert.rejects(outcome, /^Error: earlier task$/);
+    assert.deepEqual(stopped, ["part 1"], "the part left running was aborted, and waited for, before all threw");
+  });
+
+  test("parts outside any all fails the run itself, as all does", async () => {
+    const scope = new RunScope();
+    const stopped: string[] = [];
+    const failure = new Error("part 0");
+    const outcome = scope.parts([async () => {
+      throw failure;
+    }, untilAborted(scope, stopped, "part 1")]);
+    await assert.rejects(outcome, (error: unknown) => error === failure);
+    assert.deepEqual(stopped, ["part 1"], "the later part was aborted and had stopped before the failure was thrown");
+    assert.equal(scope.failure?.error, failure);
   });
 
   test("without a failure, results come back in input order", async () => {

@@ -34,10 +34,11 @@ export async function prepareLockedDocument(release: Release, artifact: Extract<
   const documentUrl = location.type === "remote" ? location.url : location.path;
   const origin: DocumentOrigin = { url: documentUrl, index: release.source, ...(release.direct === true ? { kind: "package document" as const } : {}) };
   const dir = stagingDir(context, release.key);
-  // One failure stops the other half at once, as in any install (the scope aborts every request).
+  // The two halves are parts of the package's task: the first failure in this order is the package's,
+  // and the install's \`all\` then decides (src/cancel.ts), aborting the other half.
   const fetchDocument = () => fetchFile({ location, ...(artifact.sha256 === undefined ? {} : { sha256: artifact.sha256 }) }, context.http, label, { maxBytes: context.limits.maxMetadataBytes, authority, ...(release.direct === true ? { direct: true } : {}) });
   const stageAll = () => stageFiles(files.map((file) => ({ dest: file.dest, location: file.location, sha256: file.sha256 })), dir, label, { authority }, context);
-  const [fetched, stagedFiles] = await context.scope.all<unknown>([fetchDocument, stageAll]);
+  const [fetched, stagedFiles] = await context.scope.parts<unknown>([fetchDocument, stageAll]);
   const document = fetched as Awaited<ReturnType<typeof fetchFile>>;
   const staged = stagedFiles as Awaited<ReturnType<typeof stageFiles>>;
   const parsed = parsePackageDocument(document.data, origin);

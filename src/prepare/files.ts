@@ -50,7 +50,7 @@ export async function stageFiles(files: PlannedFile[], dir: string, label: strin
   const quota = new Quota(limit, () => unpackedTooLarge(label, limit));
   const pool = new Pool(FILES_AT_ONCE, context.signal);
   await makeDirs(root);
-  return context.scope.all(files.map((file) => () => pool.run(async () => {
+  return context.scope.parts(files.map((file) => () => pool.run(async () => {
     const fileLabel = `\`${file.dest}\` of ${label}`;
     const fetched = await stageFile(root, file.dest, label, limits.maxPathLength, (sink) => fetchWithin(limit, limit, label, () => fetchToFile(file, context.http, fileLabel, sink, {
       authority: source.authority,

@@ -1,8 +1,9 @@
 // The dependency graph, breadth-first as upip walks it: one level at a time, deduplicated by
 // normalized name, cycles ending where a name is already chosen. Within a level, look-ups and
 // downloads run concurrently through the pool, but results are taken in request order, so the
-// same inputs give the same plan whatever the network timing. The first task that fails stops the
-// others of its level (and, through the install's scope, everything else in flight).
+// same inputs give the same plan whatever the network timing. So is a failure: when several packages of
+// a level fail, the first in request order is reported, once those before it have settled; it then
+// stops the others of its level (and, through the install's scope, everything else in flight).
 
 import { statSync } from "node:fs";
 import { RunScope } from "../cancel.js";

@@ -79,14 +79,16 @@ export class IndexSource implements Source {
    * A folder, an index that found anything, and an index that was not asked are never doubted.
    * Undefined when nothing says the URL is wrong; never throws (a probe that fails tells nothing).
    * The look-ups already under way here are waited for first, so that the answer does not depend on
-   * which of the names asked for at once came back first (one found: no doubt; two missing: doubt).
+   * which of the names asked for at once came back first (one found: no doubt; two missing: doubt); the
+   * names it lists are sorted, not in the order their answers came.
    */
   async doubtWhenMissing(): Promise<string | undefined> {
     await Promise.allSettled(this.running);
     if (this.location.folder !== undefined || this.answered || this.missing.size === 0 || this.kind === undefined) return undefined;
     const url = this.location.url;
     const missed = (where: string, accept: string) => this.http.get(where, { accept, maxBytes: ROOT_PROBE_BYTES }).then((answer) => answer.status === "not-found", () => false);
-    const names = [...this.missing].slice(0, 3).map((name) => `\`${printable(name)}\``).join(", ");
+    // Sorted: the order the look-ups came back in is the network's, and must not show.
+    const names = [...this.missing].sort().slice(0, 3).map((name) => `\`${printable(name)}\``).join(", ");
     const asked = `${this.missing.size === 1 ? "the package" : "every package"} asked for (${names}${this.missing.size > 3 ? ", ..." : ""}) was missing`;
     switch (this.kind) {
       case "simple":
