@@ -8,8 +8,8 @@
 // as Node reads sockets (readiness from the event loop); the wait then ends with the process.
 
 import { close, constants, fstat, open, read, type Stats } from "node:fs";
-import { Socket } from "node:net";
-import { isatty, ReadStream } from "node:tty";
+import { createRequire } from "node:module";
+import type { Socket } from "node:net";
 import { promisify } from "node:util";
 import { MpipError } from "./errors.js";
 import { signalName } from "./image/interrupt.js";
@@ -38,7 +38,14 @@ export async function readOnce(file: string, maxBytes: number, signal?: AbortSig
     close(fd, () => {});
     throw error;
   }
-  if (info.isFIFO() || isatty(fd)) return readStream(info.isFIFO() ? new Socket({ fd, readable: true, writable: false }) : new ReadStream(fd), maxBytes, signal, file);
+  // node:net and node:tty are loaded only here (~3 ms): every run imports this module (through the HTTP
+  // client's --cert), and few read a pipe or a character device.
+  const load = createRequire(import.meta.url);
+  const tty = () => load("node:tty") as typeof import("node:tty");
+  if (info.isFIFO() || (info.isCharacterDevice() && tty().isatty(fd))) {
+    const stream = info.isFIFO() ? new (load("node:net") as typeof import("node:net")).Socket({ fd, readable: true, writable: false }) : new (tty().ReadStream)(fd);
+    return readStream(stream, maxBytes, signal, file);
+  }
   // Another device (/dev/zero, /dev/null): always ready, so a read in the thread pool returns at once.
   try {
     const chunks: Buffer[] = [];

@@ -4,6 +4,8 @@
 // built CLI: V8's coverage of the child tells which of the bundle's modules ran
 // (test/helpers/loaded-modules.ts). A plain install from the index, which does fetch, shows the HTTP
 // client among its modules, and an install with --compile the compiler: the observation sees what runs.
+// Node's own modules likewise: a locked install loads no socket or terminal module, and no install loads
+// node:assert unless one of undici's checks fails.
 
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -51,6 +53,12 @@ describe("modules a run loads", () => {
     const sources = await sourcesIn(record);
     assert.ok(sources.includes("src/lock/install-locked.ts"), `the record names the modules run: ${sources.join(", ")}`);
     assert.deepEqual(sources.filter((source) => HTTP_CLIENT.test(source) || NOT_NEEDED.some((pattern) => pattern.test(source))), []);
+    // No socket, no terminal read, no assertion failed: node:net and node:tty (which src/read-once.ts loads
+    // only for a pipe or a terminal) and node:assert (which undici's stand-in loads only to throw) are not
+    // loaded, while the modules the run does need are seen.
+    const builtins = await builtinsIn(record);
+    assert.ok(builtins.includes("node:zlib") && builtins.includes("node:crypto"), `Node's modules are seen: ${builtins.join(", ")}`);
+    assert.deepEqual(builtins.filter((name) => /^node:(net|tty|assert|https?|http2)$/.test(name)), []);
   });
 
   test("a plain install from the index loads the HTTP client, and not its HTTP/2 half, Node's HTTP modules, pack, pako or the compiler", async () => {
@@ -67,6 +75,8 @@ describe("modules a run loads", () => {
     const builtins = await builtinsIn(record);
     assert.ok(builtins.includes("node:net") && builtins.includes("node:zlib"), `Node's modules are seen: ${builtins.join(", ")}`);
     assert.deepEqual(builtins.filter((name) => /^node:(https?|http2|_http_\w+|perf_hooks)$/.test(name)), []);
+    // undici's checks hold: node:assert, which its stand-in loads only to throw (scripts/bundle.mjs), is not.
+    assert.deepEqual(builtins.filter((name) => name === "node:assert"), []);
   });
 
   test("an install through an HTTP proxy loads none of Node's HTTP modules either", async (t) => {
