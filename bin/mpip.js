@@ -77,6 +77,9 @@ process.emitWarning = function (warning, ...rest) {
 
 // The commands that do the work a code cache is kept for (see below).
 const WORKING_COMMANDS = new Set(["install", "sync", "download", "lock"]);
+// Those that install from a lock (`sync`, `install --lock`), which keep a full cache of their own: they
+// run little of what resolving runs. Read from the words as typed; a misreading only costs time.
+const lockedRun = args[0] === "sync" || (args[0] === "install" && options.some((word) => word === "--lock" || word.startsWith("--lock=")));
 
 function run() {
   if (versionOnly) {
@@ -85,7 +88,7 @@ function run() {
   }
   const dist = require("node:path").join(__dirname, "..", "dist");
   if (!forHelp) {
-    runCli(dist, WORKING_COMMANDS.has(args[0]));
+    runCli(dist, WORKING_COMMANDS.has(args[0]), lockedRun);
     return;
   }
   // A run for help loads the command line without any command's work (dist/mpip-help.cjs, src/cli-help.ts:
@@ -95,13 +98,13 @@ function run() {
   const { helpOnly } = loadBundle(require("node:path").join(dist, "mpip-help.cjs"), { partial: true }).exports;
   startup.started();
   helpOnly(process.argv).then((code) => {
-    if (code === undefined) runCli(dist, WORKING_COMMANDS.has(args[0]));
+    if (code === undefined) runCli(dist, WORKING_COMMANDS.has(args[0]), lockedRun);
     else process.exitCode = code;
   }, failed);
 }
 
-/** Runs the whole command line (dist/mpip.cjs) on the process's arguments; `working`: see WORKING_COMMANDS. */
-function runCli(dist, working) {
+/** Runs the whole command line (dist/mpip.cjs) on the process's arguments; `working`, `locked`: see WORKING_COMMANDS. */
+function runCli(dist, working, locked) {
   // The bundled CLI is one CommonJS file, compiled with a code cache (src/code-cache.ts). Only the commands
   // that resolve and fetch run most of it; any other run (`list`, `cache dir`, a misspelt command)
   // compiles little, and so does one of those commands that does not complete its work (help asked in a
@@ -113,7 +116,7 @@ function runCli(dist, working) {
   const endedEarly = () => (process.exitCode ?? 0) !== 0 || cli?.ranAction?.() !== true;
   // The CLI sets a V8 flag once it compiles WebAssembly (src/wasm-tiering.ts), and sets it back for the cache.
   const beforeCaching = () => cli?.restoreWasmTiering?.();
-  cli = loadBundle(require("node:path").join(dist, "mpip.cjs"), { partial: !working, endedEarly, beforeCaching }).exports;
+  cli = loadBundle(require("node:path").join(dist, "mpip.cjs"), { partial: !working, locked, endedEarly, beforeCaching }).exports;
   const { main } = cli;
   // The command's WebAssembly (undici's HTTP parser, the mpy-cross) compiled by Liftoff only (src/wasm-tiering.ts).
   cli.useBaselineWasm?.();

@@ -30,14 +30,14 @@ before(async () => {
       `import { beforeWasmCompile, restoreWasmTiering, useBaselineWasm } from ${JSON.stringify(TIERING)};`,
       "const flags = process.argv[4] ?? \"\";",
       "if (flags !== \"\") useBaselineWasm();",
-      "const { exports, cache, cacheFile } = loadBundle(process.argv[2], { partial: process.argv[3] === \"partial\", ...(flags === \"tiering\" ? { beforeCaching: restoreWasmTiering } : {}) });",
+      "const { exports, cache, cacheFile } = loadBundle(process.argv[2], { partial: process.argv[3] === \"partial\", locked: process.argv[3] === \"locked\", ...(flags === \"tiering\" ? { beforeCaching: restoreWasmTiering } : {}) });",
       "if (flags !== \"\") beforeWasmCompile();",
       "process.stdout.write(JSON.stringify({ answer: exports.answer(), cache, file: cacheFile }));",
       "",
     ].join("\n"),
   );
   // Both kinds' names in one run: a Node start each would cost more than the rest of most cases.
-  await writeFile(scripts.probe, `import { codeCacheFile } from ${JSON.stringify(LOADER)};\nprocess.stdout.write(JSON.stringify({ full: codeCacheFile(process.argv[2], "full"), partial: codeCacheFile(process.argv[2], "partial") }));\n`);
+  await writeFile(scripts.probe, `import { codeCacheFile } from ${JSON.stringify(LOADER)};\nprocess.stdout.write(JSON.stringify({ full: codeCacheFile(process.argv[2], "full"), locked: codeCacheFile(process.argv[2], "locked"), partial: codeCacheFile(process.argv[2], "partial") }));\n`);
 });
 after(() => work.cleanup());
 
@@ -54,28 +54,28 @@ function bundleText(value: string): string {
  * Runs the loader on `bundle` in a new Node started with `flags` (as a run for help: `partial`): what
  * `answer()` returned, and the cache's state.
  */
-async function load(bundle: string, flags: string[] = [], partial = false, tiering: "" | "tiering" | "tiering, unrestored" = ""): Promise<{ answer: string; cache: string }> {
+async function load(bundle: string, flags: string[] = [], partial: boolean | "locked" = false, tiering: "" | "tiering" | "tiering, unrestored" = ""): Promise<{ answer: string; cache: string }> {
   const { answer, cache } = await loadNamed(bundle, flags, partial, tiering);
   return { answer, cache };
 }
 
 /** As `load`, and the cache file the run used (the loader's `cacheFile`, named as `codeCacheFile` names it). */
-async function loadNamed(bundle: string, flags: string[] = [], partial = false, tiering: "" | "tiering" | "tiering, unrestored" = ""): Promise<{ answer: string; cache: string; file: string }> {
-  const result = await runCommand(process.execPath, [...flags, scripts.load, bundle, partial ? "partial" : "full", tiering]);
+async function loadNamed(bundle: string, flags: string[] = [], partial: boolean | "locked" = false, tiering: "" | "tiering" | "tiering, unrestored" = ""): Promise<{ answer: string; cache: string; file: string }> {
+  const result = await runCommand(process.execPath, [...flags, scripts.load, bundle, partial === "locked" ? "locked" : partial ? "partial" : "full", tiering]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stderr, "", "a run says nothing of its cache");
   return JSON.parse(result.stdout) as { answer: string; cache: string; file: string };
 }
 
-/** The cache files of both kinds a Node started with `flags` uses for `bundle` (the tag depends on the flags). */
-async function cachesOf(bundle: string, flags: string[] = []): Promise<{ full: string; partial: string }> {
+/** The cache files of every kind a Node started with `flags` uses for `bundle` (the tag depends on the flags). */
+async function cachesOf(bundle: string, flags: string[] = []): Promise<{ full: string; locked: string; partial: string }> {
   const result = await runCommand(process.execPath, [...flags, scripts.probe, bundle]);
   assert.equal(result.code, 0, result.stderr);
-  return JSON.parse(result.stdout) as { full: string; partial: string };
+  return JSON.parse(result.stdout) as { full: string; locked: string; partial: string };
 }
 
 /** The cache file of `kind` a Node started with `flags` uses for `bundle`. */
-async function cacheOf(bundle: string, flags: string[] = [], kind: "full" | "partial" = "full"): Promise<string> {
+async function cacheOf(bundle: string, flags: string[] = [], kind: "full" | "locked" | "partial" = "full"): Promise<string> {
   return (await cachesOf(bundle, flags))[kind];
 }
 
@@ -137,6 +137,29 @@ describe("the CLI bundle's code cache", () => {
     assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", path.basename(fullFile), path.basename(partialFile)].sort(), "no temporary file is left");
   });
 
+  test("a locked run (an install from a lock) reads and writes a full cache of its own: no other kind of run takes it, nor it theirs", async () => {
+    const bundle = await folderWith("locked", bundleText("lock"));
+    const { full: fullFile, locked: lockedFile, partial: partialFile } = await cachesOf(bundle);
+    assert.equal(lockedFile, fullFile.replace(/\.v8-cache$/, ".locked.v8-cache"));
+    const firstLine = async (file: string) => (await readFile(file)).subarray(0, 40).toString("latin1");
+    const mtime = async (file: string) => (await stat(file)).mtimeMs;
+    // Each kind in turn finds no cache of its own, whatever the others wrote, and writes its own.
+    assert.deepEqual(await loadNamed(bundle, [], "locked"), { answer: "lock:6:bundle.cjs:object", cache: "missing", file: lockedFile });
+    assert.match(await firstLine(lockedFile), /^mpip-v8-cache locked \d+ /);
+    assert.deepEqual((await readdir(path.dirname(bundle))).sort(), ["bundle.cjs", path.basename(lockedFile)], "a locked run writes only its own cache");
+    assert.deepEqual(await load(bundle), { answer: "lock:6:bundle.cjs:object", cache: "missing" });
+    assert.deepEqual(await load(bundle, [], true), { answer: "lock:6:bundle.cjs:object", cache: "missing" });
+    const written = { full: await mtime(fullFile), locked: await mtime(lockedFile), partial: await mtime(partialFile) };
+    assert.deepEqual(await load(bundle, [], "locked"), { answer: "lock:6:bundle.cjs:object", cache: "used" });
+    assert.deepEqual(await load(bundle), { answer: "lock:6:bundle.cjs:object", cache: "used" });
+    assert.deepEqual(await load(bundle, [], true), { answer: "lock:6:bundle.cjs:object", cache: "used" });
+    assert.deepEqual({ full: await mtime(fullFile), locked: await mtime(lockedFile), partial: await mtime(partialFile) }, written, "each kind's cache is left alone once made");
+    // The full cache under the locked name is refused (its first line says its kind) and replaced.
+    await writeFile(lockedFile, await readFile(fullFile));
+    assert.deepEqual(await load(bundle, [], "locked"), { answer: "lock:6:bundle.cjs:object", cache: "missing" });
+    assert.match(await firstLine(lockedFile), /^mpip-v8-cache locked \d+ /);
+  });
+
   test("a run that sets a V8 flag after loading writes its cache only with the flag set back, so that the next run takes it", async () => {
     const bundle = await folderWith("run-time-flags", bundleText("flags"));
     // Left set, the flag would stamp the cache with flags no run loads under: V8 would refuse it at every
@@ -189,7 +212,7 @@ describe("the CLI bundle's code cache", () => {
       await runCommand(process.execPath, [bin, ...args]);
       const [file, ...more] = await caches();
       assert.equal(more.length, 0);
-      const kind = file!.endsWith(".partial.v8-cache") ? "partial file" : "full file";
+      const kind = file!.endsWith(".partial.v8-cache") ? "partial file" : file!.endsWith(".locked.v8-cache") ? "locked file" : "full file";
       return `${path.basename(file!).replace(/\..*/, "")} ${kind}: ${(await readFile(file!)).subarray(0, 40).toString("latin1")}`;
     };
     // Before: a first run of `mpip list` (or a mistyped install) wrote a cache marked whole, which every
@@ -207,6 +230,18 @@ describe("the CLI bundle's code cache", () => {
     }
     const image = path.join(work.dir, "image");
     assert.match(await stamp(["install", "-q", "--no-cache", "--no-deps", "-p", image, fixture]), /^mpip full file: mpip-v8-cache \d+ /);
+    // The runs that install from a lock write the locked runs' cache, and only it.
+    const project = path.join(work.dir, "locked-project");
+    await mkdir(project, { recursive: true });
+    await cp(fixture, path.join(project, path.basename(fixture)));
+    const lockFile = path.join(project, "pylock.toml");
+    const made = await runCommand(process.execPath, [bin, "lock", "-q", "--no-deps", "-o", lockFile, path.join(project, path.basename(fixture))]);
+    assert.equal(made.code, 0, made.stderr);
+    for (const [at, args] of [["install", "-q", "--lock", lockFile], ["install", "-q", `--lock=${lockFile}`], ["sync", "-q", lockFile]].entries()) {
+      const lockedImage = path.join(work.dir, `locked-image-${at}`);
+      assert.match(await stamp([...args, "-p", lockedImage]), /^mpip locked file: mpip-v8-cache locked \d+ /, args.join(" "));
+      assert.ok((await readdir(lockedImage)).some((name) => name.endsWith(".dist-info")), "the locked install installed");
+    }
     assert.ok((await readdir(image)).some((name) => name.endsWith(".dist-info")), "the install that did the work installed");
     // No light run sets a V8 flag before the bundle loads: help runs and the others share one partial
     // cache per bundle, used and never rewritten as they alternate; a working command that stops short
