@@ -19,21 +19,28 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 /**
+ * A plugin that gives the package `dependency` (its folder name under node_modules) a stand-in, the
+ * CommonJS module `contents`, for Node's module `builtin` (imported with or without `node:`): the
+ * stand-in loads the real one only when needed. Other importers get the real module.
+ */
+function standIn(dependency, builtin, contents) {
+  return {
+    name: `lazy-${builtin}-for-${dependency}`,
+    setup(build) {
+      const folder = `${path.sep}node_modules${path.sep}${dependency}${path.sep}`;
+      const namespace = `lazy-${builtin}`;
+      build.onResolve({ filter: new RegExp(`^(node:)?${builtin}$`) }, (args) => (args.importer.includes(folder) ? { path: builtin, namespace } : undefined));
+      build.onLoad({ filter: /.*/, namespace }, () => ({ contents, loader: "js" }));
+    },
+  };
+}
+
+/**
  * commander requires node:child_process at load, for executable subcommands mpip does not have; loading
  * it (with node:net and node:dgram behind it) is most of commander's load time, which every run pays,
  * `--version` and `--help` included. commander gets a stand-in that loads it on first use instead.
  */
-const lazyChildProcess = {
-  name: "lazy-child-process",
-  setup(build) {
-    const commander = `${path.sep}node_modules${path.sep}commander${path.sep}`;
-    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (args.importer.includes(commander) ? { path: "child_process", namespace: "lazy-builtin" } : undefined));
-    build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, () => ({
-      contents: 'let loaded; module.exports = new Proxy({}, { get(_, key) { loaded ??= require("node:child_process"); return loaded[key]; } });',
-      loader: "js",
-    }));
-  },
-};
+const lazyChildProcess = standIn("commander", "child_process", 'let loaded; module.exports = new Proxy({}, { get(_, key) { loaded ??= require("node:child_process"); return loaded[key]; } });');
 
 /**
  * undici requires node:assert at load in 18 of its modules and only ever calls it as `assert(value)` or
@@ -43,22 +50,12 @@ const lazyChildProcess = {
  * value itself and loads node:assert only to throw its AssertionError when one fails; any other use
  * (`assert.ok`, should a later undici make one) loads it and is answered by it.
  */
-const lazyAssert = {
-  name: "lazy-assert",
-  setup(build) {
-    const undici = `${path.sep}node_modules${path.sep}undici${path.sep}`;
-    build.onResolve({ filter: /^(node:)?assert$/ }, (args) => (args.importer.includes(undici) ? { path: "assert", namespace: "lazy-assert" } : undefined));
-    build.onLoad({ filter: /.*/, namespace: "lazy-assert" }, () => ({
-      contents: [
-        "let loaded;",
-        'const real = () => (loaded ??= require("node:assert"));',
-        "function assert(value, message) { if (!value) real()(value, message); }",
-        "module.exports = new Proxy(assert, { get(target, key) { return key === \"prototype\" ? target.prototype : real()[key]; } });",
-      ].join("\n"),
-      loader: "js",
-    }));
-  },
-};
+const lazyAssert = standIn("undici", "assert", [
+  "let loaded;",
+  'const real = () => (loaded ??= require("node:assert"));',
+  "function assert(value, message) { if (!value) real()(value, message); }",
+  'module.exports = new Proxy(assert, { get(target, key) { return key === "prototype" ? target.prototype : real()[key]; } });',
+].join("\n"));
 
 /**
  * Node's modules that undici requires at load but mpip's plain HTTP/1.1 requests never use, made to load
