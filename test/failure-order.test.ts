@@ -6,7 +6,11 @@
 // - archives that are not what their index says (a sha256 mismatch), among a level's packages;
 // - a file of a micropython-lib package document that answers 404 (a part of that package's task), beside
 //   a name missing from the index;
-// - files missing under a locked install.
+// - files missing under a locked install;
+// - sources that do not compile, under --compile (the order is the package's files', whichever compiles
+//   first);
+// - an index doubted for the names missing from it, beside a look-up made ahead for a dependency (which
+//   starts whenever the package that needs it has been read, and so does not count).
 import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -33,6 +37,9 @@ before(async () => {
   for (const name of ["spoilt-one", "spoilt-two", "kept-one", "kept-two"]) await server.addSdist({ name, version: "1.0", files: { [`${name.replace("-", "_")}.py`]: `N = "${name}"\n` } });
   await mip.publish({ name: "holed", version: "1.0", mpy: false, files: { "holed/a.py": "A = 1\n", "holed/b.py": "B = 1\n" } });
   mip.removeFile(mip.hashOf("py", "holed", "holed/a.py", "1.0"));
+  // Two sources that do not compile: the first one listed takes far longer to compile than the second.
+  const long = Array.from({ length: 20000 }, (_, at) => `x${at} = ${at}`).join("\n");
+  await server.addSdist({ name: "uncompiled", version: "1.0", files: { "uncompiled/first.py": `${long}\ndef (:\n`, "uncompiled/second.py": "def (:\n" } });
 });
 after(async () => {
   await server?.close();
@@ -107,6 +114,38 @@ describe("the failure reported is the first asked for, whichever answers last", 
       assert.equal(fileFirst.code, 1, fileFirst.stderr);
       assert.match(fileFirst.stderr, /^error: the package document `[^`]+` lists `holed\/a\.py` of `holed 1\.0` .* answered 404$/m, `${lastOne} answering last:\n${fileFirst.stderr}`);
     });
+  });
+
+  test("two sources that do not compile, under --compile: the first the package lists, whichever compiles first", async () => {
+    for (const jobs of ["1", "4"]) {
+      const result = await install([server.url], "--compile", "--jobs", jobs, "uncompiled");
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /^error: in `uncompiled 1\.0` .*could not compile `uncompiled\/first\.py`: SyntaxError/m, `--jobs ${jobs}:\n${result.stderr}`);
+    }
+  });
+
+  // Whether an index is doubted (and which names it is said to miss) is decided by the look-ups the levels
+  // made. The one made ahead for `dep-kept` starts only once `needs-dep` has been read: had it counted, it
+  // would have found `dep-kept` on the first index (no doubt) when `needs-dep` came early, and not yet
+  // have been made (a doubt) when `needs-dep` came late.
+  test("a name missing from an index, beside a package whose dependency that index has: the same error, whenever that package comes", async () => {
+    const other = await startIndexServer();
+    try {
+      await server.addSdist({ name: "needs-dep", version: "1.0", files: { "needs_dep.py": "" }, requires: ["dep-kept"] });
+      await other.addSdist({ name: "dep-kept", version: "1.0", files: { "dep_kept.py": "" } });
+      other.delayFor = server.delayFor;
+      const errors = new Set<string>();
+      await eachLast(["/absent-one/", "/needs-dep-1.0.tar.gz"], async (lastOne) => {
+        const result = await install([other.url, server.url], "absent-one", "needs-dep");
+        assert.equal(result.code, 1, result.stderr);
+        assert.match(result.stderr, /^error: package `absent-one` was not found in /m, `${lastOne} answering last:\n${result.stderr}`);
+        assert.match(result.stderr, /the index at `[^`]+` did not answer like an index: .*every package asked for \(`absent-one`, `needs-dep`\) was missing$/m, `${lastOne} answering last:\n${result.stderr}`);
+        errors.add(result.stderr.replace(/^(?!error: ).*$/gm, "").trim());
+      });
+      assert.equal(errors.size, 1, [...errors].join("\n---\n"));
+    } finally {
+      await other.close();
+    }
   });
 
   test("a locked install whose two files are gone: the first the lock lists", async () => {

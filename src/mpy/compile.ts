@@ -182,12 +182,17 @@ function wrongCompiler(compiler: Compiler, target: MpyTarget): MpipError {
 /**
  * Runs `task` over `items`, at most `limit` at once, results in input order. After the first
  * failure no new task starts; the running ones finish before the error is thrown, so nothing keeps
- * writing into a folder the caller is about to discard.
+ * writing into a folder the caller is about to discard. The error thrown is the first in input order,
+ * whichever finished first (a loop over the items would meet it first): items are taken in order, so
+ * every item before a failed one has been started, and none left unstarted can come before it.
  */
 async function runBounded<T, R>(items: readonly T[], limit: number, signal: AbortSignal | undefined, task: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
-  let failure: { error: unknown } | undefined;
+  let failure: { at: number; error: unknown } | undefined;
+  const failed = (at: number, error: unknown) => {
+    if (failure === undefined || at < failure.at) failure = { at, error };
+  };
   const worker = async (): Promise<void> => {
     while (failure === undefined && next < items.length) {
       const index = next++;
@@ -195,7 +200,7 @@ async function runBounded<T, R>(items: readonly T[], limit: number, signal: Abor
         signal?.throwIfAborted();
         results[index] = await task(items[index]!);
       } catch (error) {
-        failure ??= { error };
+        failed(index, error);
       }
     }
   };

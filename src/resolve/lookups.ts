@@ -66,6 +66,15 @@ export class Lookups {
 
   constructor(private readonly start: StartLookup) {}
 
+  /**
+   * The keys the levels have looked up so far (each level's look-ups start as it begins, those taken from
+   * ahead included), and a promise of all those look-ups settling; not the look-ups made ahead and not
+   * yet taken, which start whenever the package that names them has been read.
+   */
+  asked(): { keys: ReadonlySet<string>; settled: Promise<unknown> } {
+    return { keys: new Set(this.byKey.keys()), settled: Promise.allSettled([...this.byKey.values()]) };
+  }
+
   /** The listing for `key` as its level asks for it: the one looked up ahead for the same requirement, or a new look-up. */
   listing(key: string, requirement: Requirement): Promise<ProjectListing | undefined> {
     let listing = this.byKey.get(key);

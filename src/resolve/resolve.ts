@@ -498,7 +498,7 @@ function joinDirect<T>(existing: ResolvedPackage<T>, request: Request, options: 
 
 async function chooseRelease<T>(key: string, requests: Request[], options: ResolveOptions<T>, lookups: Lookups, constraints: readonly Constraint[]): Promise<Release> {
   const combined = combinedRequirement(requests, constraints);
-  const project = (await lookups.listing(key, combined)) ?? (await options.pool.run(() => notFound(combined, options.sources, requests)));
+  const project = (await lookups.listing(key, combined)) ?? (await options.pool.run(() => notFound(combined, options.sources, requests, lookups)));
   const askedBy = [describeRequests(requests), ...constraints.map(describeConstraint)].join(", ");
   const selection = selectRelease(project, combined.specifier, { pre: options.pre, askedBy });
   return { key, name: project.name, version: selection.version, source: project.source, artifact: selection.artifact };
@@ -531,9 +531,12 @@ async function lookUp(requirement: Requirement, sources: Source[], signal?: Abor
  * only packages required is not the user's typo: the message names those packages, and the hint speaks
  * of their metadata. A name the user gave in a `-r` file names the file and line. (The user's requests
  * are the first level and dependencies come after, so one name is never asked for by both at once.)
+ * Whether an index is doubted is decided by the look-ups the levels made (`lookups`), once all have
+ * settled (they were queued on the pool before this), not by those made ahead, which start whenever
+ * the package that needs them has been read: the same inputs give the same error.
  * @throws MpipError `not-found`, always; whatever a source throws while giving its hint.
  */
-async function notFound(requirement: Requirement, sources: Source[], requests: Request[]): Promise<never> {
+async function notFound(requirement: Requirement, sources: Source[], requests: Request[], lookups: Lookups): Promise<never> {
   // With --no-index and no -f folder, a dependency (a package.json's `deps`) has nowhere to be looked for.
   const where = sources.length === 0
     ? "any index or folder: --no-index leaves none and no `-f` folder is given"
@@ -561,8 +564,10 @@ async function notFound(requirement: Requirement, sources: Source[], requests: R
   // A requirements file or a lock named without its option (`mpip install requirements.txt`), as pip says.
   const asFile = typed.some((request) => request.requestedBy === "the command line") ? fileOptionFor(requirement.name) : undefined;
   // An index that did not answer like one (a mistyped URL: everything 404s) is the likelier fault than the name.
-  const doubts = asFile === undefined ? (await Promise.all(sources.map(async (source) => {
-    const doubt = await source.doubtWhenMissing?.();
+  const asked = asFile === undefined ? lookups.asked() : undefined;
+  await asked?.settled;
+  const doubts = asked !== undefined ? (await Promise.all(sources.map(async (source) => {
+    const doubt = await source.doubtWhenMissing?.((name) => asked.keys.has(normalizeName(name)));
     return doubt === undefined ? undefined : `${sources.length === 1 ? "which" : `the index at \`${source.label}\``} did not answer like an index: ${doubt}`;
   }))).filter((doubt) => doubt !== undefined) : [];
   if (doubts.length > 0) {

@@ -53,8 +53,7 @@ export class IndexSource implements Source {
     // Settling the kind is shared by every look-up: it never takes one look-up's signal.
     this.source ??= this.settle();
     const looked = this.source.then((source) => source.lookup(requirement, options)).then((listing) => {
-      if (listing === undefined) this.missing.add(requirement.name);
-      else this.answered = true;
+      (listing === undefined ? this.missing : this.found).add(requirement.name);
       return listing;
     });
     // Settles either way (and never rejects unhandled): what it found is in `missing` and `answered`.
@@ -66,8 +65,8 @@ export class IndexSource implements Source {
   /** The look-ups under way here: what they find changes what doubtWhenMissing says. */
   private readonly running = new Set<Promise<unknown>>();
 
-  /** Whether some look-up found its project here this run: the index answered as an index does. */
-  private answered = false;
+  /** The names whose look-ups found their project here this run: the index answered as an index does. */
+  private readonly found = new Set<string>();
   /** The names looked up here and not found. */
   private readonly missing = new Set<string>();
 
@@ -78,25 +77,30 @@ export class IndexSource implements Source {
    * kind was guessed by asking (nothing it was asked answered) or two names or more were all missing.
    * A folder, an index that found anything, and an index that was not asked are never doubted.
    * Undefined when nothing says the URL is wrong; never throws (a probe that fails tells nothing).
-   * The look-ups already under way here are waited for first, so that the answer does not depend on
-   * which of the names asked for at once came back first (one found: no doubt; two missing: doubt); the
-   * names it lists are sorted, not in the order their answers came.
+   * Only the look-ups of the names `counted` takes count: a resolution counts those its levels made,
+   * once all have settled, and not those made ahead for a dependency, which start whenever the package
+   * that needs it has been read. Without `counted`, every look-up made here counts, and those under way
+   * are waited for first. Either way the answer does not depend on which of the names asked for at once came
+   * back first (one found: no doubt; two missing: doubt); the names it lists are sorted, not in the order
+   * their answers came.
    */
-  async doubtWhenMissing(): Promise<string | undefined> {
-    await Promise.allSettled(this.running);
-    if (this.location.folder !== undefined || this.answered || this.missing.size === 0 || this.kind === undefined) return undefined;
+  async doubtWhenMissing(counted?: (name: string) => boolean): Promise<string | undefined> {
+    if (counted === undefined) await Promise.allSettled(this.running);
+    const counts = counted ?? (() => true);
+    const missing = [...this.missing].filter(counts);
+    if (this.location.folder !== undefined || [...this.found].some(counts) || missing.length === 0 || this.kind === undefined) return undefined;
     const url = this.location.url;
     const missed = (where: string, accept: string) => this.http.get(where, { accept, maxBytes: ROOT_PROBE_BYTES }).then((answer) => answer.status === "not-found", () => false);
     // Sorted: the order the look-ups came back in is the network's, and must not show.
-    const names = [...this.missing].sort().slice(0, 3).map((name) => `\`${printable(name)}\``).join(", ");
-    const asked = `${this.missing.size === 1 ? "the package" : "every package"} asked for (${names}${this.missing.size > 3 ? ", ..." : ""}) was missing`;
+    const names = missing.sort().slice(0, 3).map((name) => `\`${printable(name)}\``).join(", ");
+    const asked = `${missing.length === 1 ? "the package" : "every package"} asked for (${names}${missing.length > 3 ? ", ..." : ""}) was missing`;
     switch (this.kind) {
       case "simple":
         return (await missed(joinUrlPath(url, ""), SIMPLE_ACCEPT)) ? `its root page \`${joinUrlPath(this.label, "")}\`, where a simple index lists its projects, answered 404, and ${asked}` : undefined;
       case "mip":
         return (await missed(joinUrlPath(url, "index.json"), "application/json")) && (await missed(joinUrlPath(url, ""), "text/html, */*")) ? `it has no \`index.json\` and no root page (both answered 404), and ${asked}` : undefined;
       case "pypi":
-        if (!this.detected && this.missing.size < 2) return undefined;
+        if (!this.detected && missing.length < 2) return undefined;
         return (await missed(joinUrlPath(url, ""), "application/json, text/html;q=0.5")) ? `${this.detected ? "it has no `index.json` (v2 index) and no root page (simple index), " : "its root page answered 404, "}and ${asked}` : undefined;
     }
   }
