@@ -88,15 +88,29 @@ export class RunScope {
   /**
    * Runs the parts of one task of an `all` (the files of one package) and returns their results in input
    * order; once the first failure in input order is known (the parts before it have settled), throws it
-   * at once, leaving the parts after it running: the `all` decides whether the run fails with it or with
-   * an earlier task's failure, aborts them then, and waits for them before it throws. Outside any `all`,
-   * it fails the run itself, as `all` does. A part must not itself run an `all`.
+   * at once and aborts the parts after it (none of them can be the task's failure any more) through the
+   * signal each part is given, without aborting the run: the `all` decides whether the run fails with it
+   * or with an earlier task's failure, and waits for those parts to stop before it throws. Each part's
+   * signal follows `within` (the signal of the part this one belongs to), by default the run's.
+   * Outside any `all`, it fails the run itself, as `all` does. A part must not itself run an `all`.
    */
-  async parts<T>(tasks: ReadonlyArray<() => Promise<T>>): Promise<T[]> {
-    if (this.deciding === 0) return this.all(tasks);
-    const decided = await inInputOrder(tasks);
-    if (!decided.failed) return decided.values;
-    const settled = decided.settled.finally(() => this.stragglers.delete(settled));
+  async parts<T>(tasks: ReadonlyArray<(signal: AbortSignal) => Promise<T>>, within: AbortSignal = this.signal): Promise<T[]> {
+    if (this.deciding === 0) return this.all(tasks.map((task) => () => task(within)));
+    const own = new AbortController();
+    setMaxListeners(0, own.signal);
+    const follow = () => own.abort(within.reason);
+    if (within.aborted) follow();
+    else within.addEventListener("abort", follow, { once: true });
+    const decided = await inInputOrder(tasks.map((task) => () => task(own.signal)));
+    if (!decided.failed) {
+      within.removeEventListener("abort", follow);
+      return decided.values;
+    }
+    own.abort(new Cancelled(decided.error));
+    const settled = decided.settled.finally(() => {
+      within.removeEventListener("abort", follow);
+      this.stragglers.delete(settled);
+    });
     this.stragglers.add(settled);
     throw decided.error;
   }

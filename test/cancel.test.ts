@@ -99,6 +99,47 @@ describe("a failed install cancels everything in flight", () => {
   });
 });
 
+describe("a package whose file fails, while an earlier package is still fetched", () => {
+  test("its other files are aborted at once, not left downloading until the earlier package settles; the run then reports its 404", async (t) => {
+    await server.addSdist({ name: "slowpoke", version: "1.0", files: { "slowpoke.py": "S = 1\n" } });
+    await mip.publish({ name: "holey", version: "1.0", mpy: false, files: { "holey/x.py": "X = 1\n", "holey/y.py": "Y = 1\n" } });
+    const gone = mip.hashOf("py", "holey", "holey/x.py");
+    mip.removeFile(gone);
+    const stalledFile = mip.hashOf("py", "holey", "holey/y.py");
+    let stalledClosed: Promise<void> | undefined;
+    const stall = server.fault(({ path: requested, req }) => {
+      if (!requested.endsWith(`/${stalledFile}`)) return false;
+      const socket: Socket = req.socket;
+      stalledClosed = new Promise((resolve) => socket.once("close", () => resolve()));
+      return true;
+    }, { type: "stall" });
+    // The earlier package's archive is held back until the test lets it go.
+    const gate = holdRequests(server, "file", (requested) => requested.includes("slowpoke-1.0.tar.gz"));
+    t.after(() => {
+      gate.restore();
+      stall.remove();
+    });
+    const parent = path.join(work.dir, "straggler");
+    await mkdir(parent);
+    const run: Running = startMpip(["install", "-p", path.join(parent, "image"), "-i", mip.base, "-i", server.url, "--timeout", "3600", "--retries", "0", "slowpoke", "holey"]);
+    t.after(() => {
+      if (!run.done) run.child.kill("SIGKILL");
+    });
+    await within(gate.arrived, DEADLINE_MS, "the request for the earlier package's archive");
+    await within((async () => {
+      while (stalledClosed === undefined) await sleep(10);
+    })(), DEADLINE_MS, "the request for holey's other file");
+    // Closed by mpip while the earlier package is still held: the file can no longer be the error.
+    await within(stalledClosed!, DEADLINE_MS, "mpip closing holey's other file");
+    assert.equal(run.done, false, "the run waits for the earlier package, which may fail first");
+    gate.open();
+    const exit = await within(run.exited, DEADLINE_MS, "mpip exiting");
+    assert.equal(exit.code, 1, exit.stderr);
+    assert.match(exit.stderr, /^error: the package document `[^`]+` lists `holey\/x\.py` of `holey 1\.0` \(`1\.0\.json`\) at `[^`]+`, but that URL answered 404$/m);
+    assert.deepEqual(await beside(parent, "image"), [], "no staging folder or lock is left, and nothing was installed");
+  });
+});
+
 describe("RunScope", () => {
   /** A task that runs until the scope's signal aborts, then fails with what the abort did to it. */
   const untilAborted = (scope: RunScope, stopped: string[], name: string) => () =>
@@ -178,7 +219,18 @@ describe("RunScope", () => {
     assert.equal(scope.failure?.error, failure);
   });
 
-  test("parts: the first failure in input order is thrown without aborting the run; the enclosing all decides and waits for the parts left running", async () => {
+  /** A part that runs until its own signal aborts, then fails. */
+  const partUntilAborted = (stopped: string[], name: string) => (signal: AbortSignal) =>
+    new Promise<never>((_, reject) => {
+      const stop = () => {
+        stopped.push(name);
+        reject(new Error(`${name} aborted`));
+      };
+      if (signal.aborted) stop();
+      else signal.addEventListener("abort", stop, { once: true });
+    });
+
+  test("parts: the first failure in input order is thrown at once, the parts after it are aborted, not the run; the enclosing all decides and waits for them", async () => {
     const scope = new RunScope();
     const stopped: string[] = [];
     const earlier = held(new Error("earlier task"));
@@ -188,7 +240,7 @@ describe("RunScope", () => {
       try {
         return await scope.parts([async () => {
           throw partFailure;
-        }, untilAborted(scope, stopped, "part 1")]);
+        }, partUntilAborted(stopped, "part 1")]);
       } catch (error) {
         partsThrew = true;
         throw error;
@@ -197,12 +249,35 @@ describe("RunScope", () => {
     outcome.catch(() => {});
     await sleep(20);
     assert.equal(partsThrew, true, "parts answered with its failure at once");
+    assert.deepEqual(stopped, ["part 1"], "the part after the failure was aborted at once: it can no longer be the error");
     assert.equal(scope.signal.aborted, false, "a part's failure does not abort the earlier task");
-    assert.deepEqual(stopped, []);
     earlier.release();
     // The earlier task's failure comes first in input order: it is the run's.
     await assert.rejects(outcome, /^Error: earlier task$/);
-    assert.deepEqual(stopped, ["part 1"], "the part left running was aborted, and waited for, before all threw");
+  });
+
+  test("parts: a part's own parts follow its signal, and the run's", async () => {
+    const scope = new RunScope();
+    const stopped: string[] = [];
+    const blocker = held("fine");
+    const outcome = scope.all([blocker.task, () => scope.parts([async () => {
+      await sleep(5);
+      throw new Error("first half");
+    }, (signal) => scope.parts([partUntilAborted(stopped, "inner 0"), partUntilAborted(stopped, "inner 1")], signal)])]);
+    outcome.catch(() => {});
+    await sleep(30);
+    assert.deepEqual(stopped.sort(), ["inner 0", "inner 1"], "the second half's parts stopped with it");
+    assert.equal(scope.signal.aborted, false);
+    blocker.release();
+    await assert.rejects(outcome, /^Error: first half$/);
+    // A run aborted from outside aborts every part.
+    const outer = new AbortController();
+    const other = new RunScope(outer.signal);
+    const stoppedToo: string[] = [];
+    const pending = other.all([() => other.parts([partUntilAborted(stoppedToo, "a"), (signal) => other.parts([partUntilAborted(stoppedToo, "b")], signal)])]);
+    outer.abort("SIGINT");
+    await assert.rejects(pending, /a aborted/);
+    assert.deepEqual(stoppedToo.sort(), ["a", "b"]);
   });
 
   test("parts outside any all fails the run itself, as all does", async () => {
@@ -211,7 +286,7 @@ describe("RunScope", () => {
     const failure = new Error("part 0");
     const outcome = scope.parts([async () => {
       throw failure;
-    }, untilAborted(scope, stopped, "part 1")]);
+    }, partUntilAborted(stopped, "part 1")]);
     await assert.rejects(outcome, (error: unknown) => error === failure);
     assert.deepEqual(stopped, ["part 1"], "the later part was aborted and had stopped before the failure was thrown");
     assert.equal(scope.failure?.error, failure);

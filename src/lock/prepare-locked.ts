@@ -36,8 +36,8 @@ export async function prepareLockedDocument(release: Release, artifact: Extract<
   const dir = stagingDir(context, release.key);
   // The two halves are parts of the package's task: the first failure in this order is the package's,
   // and the install's \`all\` then decides (src/cancel.ts), aborting the other half.
-  const fetchDocument = () => fetchFile({ location, ...(artifact.sha256 === undefined ? {} : { sha256: artifact.sha256 }) }, context.http, label, { maxBytes: context.limits.maxMetadataBytes, authority, ...(release.direct === true ? { direct: true } : {}) });
-  const stageAll = () => stageFiles(files.map((file) => ({ dest: file.dest, location: file.location, sha256: file.sha256 })), dir, label, { authority }, context);
+  const fetchDocument = (signal: AbortSignal) => fetchFile({ location, ...(artifact.sha256 === undefined ? {} : { sha256: artifact.sha256 }) }, context.http, label, { maxBytes: context.limits.maxMetadataBytes, authority, signal, ...(release.direct === true ? { direct: true } : {}) });
+  const stageAll = (signal: AbortSignal) => stageFiles(files.map((file) => ({ dest: file.dest, location: file.location, sha256: file.sha256 })), dir, label, { authority }, context, signal);
   const [fetched, stagedFiles] = await context.scope.parts<unknown>([fetchDocument, stageAll]);
   const document = fetched as Awaited<ReturnType<typeof fetchFile>>;
   const staged = stagedFiles as Awaited<ReturnType<typeof stageFiles>>;

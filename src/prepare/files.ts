@@ -37,7 +37,7 @@ export interface FilesSource {
  * Fetches, checks and writes `files` into `dir`; returns each one's destination (normalized, see
  * normalizeDest) with its full sha256 and size, in document order.
  */
-export async function stageFiles(files: PlannedFile[], dir: string, label: string, source: FilesSource, context: PrepareContext): Promise<Array<FetchedFile & { dest: string }>> {
+export async function stageFiles(files: PlannedFile[], dir: string, label: string, source: FilesSource, context: PrepareContext, within?: AbortSignal): Promise<Array<FetchedFile & { dest: string }>> {
   const { limits } = context;
   if (files.length > limits.maxEntries) {
     throw new MpipError("limit-exceeded", `${label} lists ${quantity(files.length, "file")}, more than the limit of ${limits.maxEntries}`, { hint: "if you trust this package, raise the limit with --max-entries" });
@@ -50,17 +50,20 @@ export async function stageFiles(files: PlannedFile[], dir: string, label: strin
   const quota = new Quota(limit, () => unpackedTooLarge(label, limit));
   const pool = new Pool(FILES_AT_ONCE, context.signal);
   await makeDirs(root);
-  return context.scope.parts(files.map((file) => () => pool.run(async () => {
+  // Once a file fails, those listed after it are aborted (RunScope.parts): they can no longer be the error.
+  return context.scope.parts(files.map((file) => (signal) => pool.run(async () => {
+    signal.throwIfAborted();
     const fileLabel = `\`${file.dest}\` of ${label}`;
     const fetched = await stageFile(root, file.dest, label, limits.maxPathLength, (sink) => fetchWithin(limit, limit, label, () => fetchToFile(file, context.http, fileLabel, sink, {
       authority: source.authority,
       maxBytes: limit,
       quota,
+      signal,
       ...(source.within === undefined ? {} : { within: source.within }),
       ...(source.withinName === undefined ? {} : { withinName: source.withinName }),
     })));
     return { dest: normalizeDest(file.dest), location: file.location, sha256: fetched.sha256, bytes: fetched.bytes };
-  })));
+  }), within));
 }
 
 /** Runs `fetch` (given `maxBytes`), turning its size error into the `--max-unpacked-bytes` limit's. */
