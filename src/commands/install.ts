@@ -107,7 +107,7 @@ export async function installCommand(specs: string[], flags: InstallFlags): Prom
       return EXIT_OK;
     }
     if (gathered.requests.length === 0) {
-      throw new MpipError("usage", "no packages to install", { hint: flags.requirement.length > 0 ? "the requirements files list no package: add lines to them (`name`, `name==1.2`), or name packages on the command line" : ["name packages (`mpip install NAME`) or a requirements file (`-r FILE`)", ...(await inputsHere(flags.deps))] });
+      throw new MpipError("usage", "no packages to install", { hint: flags.requirement.length > 0 ? "the requirements files list no package: add lines to them (`name`, `name==1.2`), or name packages on the command line" : [`name packages (\`${typedCommandWith(["NAME"])}\`) or a requirements file (\`-r FILE\`)`, ...(await inputsHere(flags.deps))] });
     }
     const resolution = await resolutionOptions(gathered, flags);
     if (flags.cacheDir !== undefined) await refuseUrls([flags.cacheDir], "folder", "given with --cache-dir");

@@ -324,7 +324,9 @@ describe("one exit code rule for what the user typed", () => {
       const result = await runMpip(["install", "-p", "my image", ...args], { cwd });
       assertUsage(result, false);
       const hint = result.stderr.slice(result.stderr.indexOf("hint: "));
-      assert.equal(hint, `${["hint: name packages (`mpip install NAME`) or a requirements file (`-r FILE`)", ...lines].join("\n")}\n`, files.join(" "));
+      // The first line offers the command as typed too, with a name where the specs go.
+      const named = args.includes("--") ? "mpip install NAME -p 'my image' --" : "mpip install -p 'my image' NAME";
+      assert.equal(hint, `${[`hint: name packages (\`${named}\`) or a requirements file (\`-r FILE\`)`, ...lines].join("\n")}\n`, files.join(" "));
     }
   });
 
