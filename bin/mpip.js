@@ -78,7 +78,8 @@ process.emitWarning = function (warning, ...rest) {
 // The commands that do the work a code cache is kept for (see below).
 const WORKING_COMMANDS = new Set(["install", "sync", "download", "lock"]);
 // Those that install from a lock (`sync`, `install --lock`), which keep a full cache of their own: they
-// run little of what resolving runs. Read from the words as typed; a misreading only costs time.
+// run little of what resolving runs. Read from the words as typed; a misreading only costs time (a locked
+// install asked for by MPIP_LOCK reads the full cache, which holds the locked path too).
 const lockedRun = args[0] === "sync" || (args[0] === "install" && options.some((word) => word === "--lock" || word.startsWith("--lock=")));
 
 function run() {

@@ -1,12 +1,13 @@
 // The last step of `npm run build`: runs the built CLI so that the V8 code caches beside the bundles
 // (src/code-cache.ts) are there from the first run:
 // - the full one of the whole CLI (dist/mpip.cjs.<tag>.v8-cache), made by one process that runs the
-//   paths most resolving runs take, one after another (scripts/warm-runs.cjs): an install with
-//   dependencies from a micropython-lib v2 index and a PyPI JSON index (mpip's two default kinds),
-//   `mpip lock`, and an install of an sdist by its URL. V8 keeps a cache it takes for good, and one made
-//   by a single command holds only that command's functions: every other command then compiles its own
-//   at every run (a locked install from an install's cache compiled 408 of the bundle's functions at
-//   every run, ~15 ms);
+//   paths most runs take, one after another (scripts/warm-runs.cjs): an install with dependencies from a
+//   micropython-lib v2 index and a PyPI JSON index (mpip's two default kinds), `mpip lock`, an install
+//   from that lock with a warm download cache (a locked install that bin/mpip.js does not tell apart, as
+//   one MPIP_LOCK asks for, reads this cache), and an install of an sdist by its URL. V8 keeps a cache it
+//   takes for good, and one made by a single command holds only that command's functions: every other
+//   command then compiles its own at every run (a locked install from an install's cache compiled 408 of
+//   the bundle's functions at every run, ~15 ms);
 // - the locked runs' full one (dist/mpip.cjs.<tag>.locked.v8-cache), made by an install from that lock
 //   with a warm download cache;
 // - its partial one (dist/mpip.cjs.<tag>.partial.v8-cache), which the runs that do little read (`list`,
@@ -67,9 +68,10 @@ try {
     // As by default: the v2 index first, which has the one package, then PyPI's JSON API for the other.
     ["install", "-q", "-i", `${base}/v2`, "-i", `${base}/pypi`, "-p", path.join(scratch, "image"), "mpip-warm-v2", "mpip-demo-app"],
     ["lock", "-q", "-i", `${base}/pypi`, "-o", lockFile, "mpip-demo-app"],
+    ["install", "-q", "--lock", lockFile, "-p", path.join(scratch, "locked-full")],
     ["install", "-q", "--no-deps", "-p", path.join(scratch, "direct"), `${base}/files/mpip-demo-fmt-1.0.tar.gz`],
   ];
-  const locked = [["install", "-q", "--lock", lockFile, "-p", path.join(scratch, "locked")]];
+  const locked = [["install", "-q", "--lock", lockFile, "-p", path.join(scratch, "locked-own")]];
   const runs = [
     { command: [path.join(root, "scripts", "warm-runs.cjs"), "full", JSON.stringify(working)], what: "the installs and the lock", first: "install" },
     { command: [path.join(root, "scripts", "warm-runs.cjs"), "locked", JSON.stringify(locked)], what: "the locked install", first: "locked install" },
