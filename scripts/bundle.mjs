@@ -46,16 +46,11 @@ const lazyChildProcess = standIn("commander", "child_process", 'let loaded; modu
  * undici requires node:assert at load in 18 of its modules and only ever calls it as `assert(value)` or
  * `assert(value, message)`. Loading it brings node:assert's AssertionError and colour support, which
  * asks whether stderr is a terminal and so makes process.stderr (a pipe's stream loads node:net): ~3 ms
- * of every run, before the first request, for checks that hold. undici gets a stand-in that checks the
- * value itself and loads node:assert only to throw its AssertionError when one fails; any other use
- * (`assert.ok`, should a later undici make one) loads it and is answered by it.
+ * of every run, before the first request, for checks that hold. undici gets a stand-in,
+ * scripts/undici-assert.cjs, that checks the value itself and loads node:assert only to throw its
+ * AssertionError when one fails.
  */
-const lazyAssert = standIn("undici", "assert", [
-  "let loaded;",
-  'const real = () => (loaded ??= require("node:assert"));',
-  "function assert(value, message) { if (!value) real()(value, message); }",
-  'module.exports = new Proxy(assert, { get(target, key) { return key === "prototype" ? target.prototype : real()[key]; } });',
-].join("\n"));
+const lazyAssert = standIn("undici", "assert", await readFile(new URL("./undici-assert.cjs", import.meta.url), "utf8"));
 
 /**
  * Node's modules that undici requires at load but mpip's plain HTTP/1.1 requests never use, made to load
