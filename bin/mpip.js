@@ -78,8 +78,10 @@ process.emitWarning = function (warning, ...rest) {
 // The commands that do the work a code cache is kept for (see below).
 const WORKING_COMMANDS = new Set(["install", "sync", "download", "lock"]);
 // Those that install from a lock (`sync`, `install --lock`), which keep a full cache of their own: they
-// run little of what resolving runs. Read from the words as typed; a misreading only costs time (a locked
-// install asked for by MPIP_LOCK reads the full cache, which holds the locked path too).
+// run little of what resolving runs. Read from the words as typed, before they are parsed; a run that
+// turns out to be of the other kind (`install -p --lock pkg`: a folder named `--lock`; MPIP_LOCK, which
+// makes `install` a locked one) writes no cache, which would be the other kind's for good, and reads the
+// full one, which holds the locked path too.
 const lockedRun = args[0] === "sync" || (args[0] === "install" && options.some((word) => word === "--lock" || word.startsWith("--lock=")));
 
 function run() {
@@ -117,7 +119,8 @@ function runCli(dist, working, locked) {
   const endedEarly = () => (process.exitCode ?? 0) !== 0 || cli?.ranAction?.() !== true;
   // The CLI sets a V8 flag once it compiles WebAssembly (src/wasm-tiering.ts), and sets it back for the cache.
   const beforeCaching = () => cli?.restoreWasmTiering?.();
-  cli = loadBundle(require("node:path").join(dist, "mpip.cjs"), { partial: !working, locked, endedEarly, beforeCaching }).exports;
+  const misread = () => cli?.ranAction?.() === true && typeof cli.ranLockedInstall === "function" && cli.ranLockedInstall() !== locked;
+  cli = loadBundle(require("node:path").join(dist, "mpip.cjs"), { partial: !working, locked, endedEarly, misread, beforeCaching }).exports;
   const { main } = cli;
   // The command's WebAssembly (undici's HTTP parser, the mpy-cross) compiled by Liftoff only (src/wasm-tiering.ts).
   cli.useBaselineWasm?.();

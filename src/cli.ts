@@ -310,6 +310,9 @@ export function ranAction(): boolean {
   return actionRan;
 }
 
+/** Whether the run began an install from a lock: bin/mpip.js asks at exit, for the same reason (run-kind.ts). */
+export { ranLockedInstall } from "./run-kind.js";
+
 /**
  * bin/mpip.js has the command's WebAssembly compiled by Liftoff only, and sets V8's flags back before it
  * makes a code cache (wasm-tiering.ts).

@@ -36,6 +36,7 @@
 // the selection of releases, the lock's writing), and V8 deserializes a whole cache before the first line
 // runs, functions never called included. The full cache resolving runs leave is 1.3 MB, a locked run's
 // 0.8 MB: ~8 ms less of every locked install's start-up here. A locked run reads and writes only its own.
+// A run loaded as one kind that turns out to be the other (`LoadOptions.misread`) writes no cache.
 
 import { isAscii } from "node:buffer";
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
@@ -260,6 +261,13 @@ export interface LoadOptions {
    */
   endedEarly?: () => boolean;
   /**
+   * Asked at exit: whether the run was of another kind than `locked` said (bin/mpip.js reads it from the
+   * words typed, before they are parsed: `install -p --lock pkg` resolves `pkg`; MPIP_LOCK makes an
+   * install a locked one). It then writes no cache: what it compiled is another kind's, which V8 would
+   * take for good in place of this kind's.
+   */
+  misread?: () => boolean;
+  /**
    * Called at exit before a cache is made: sets back the V8 flags the run changed since loading (V8
    * refuses a cache made under other flags than its own). A failure is ignored.
    */
@@ -317,6 +325,12 @@ export function loadBundle(bundle: string, options: LoadOptions = {}): { exports
     const sameFlags = flagsProbe();
     // At exit, the cache holds every function the run compiled, not only the top level.
     process.once("exit", () => {
+      try {
+        if (options.misread?.() === true) return;
+      } catch {
+        // Not known to be of this kind: no cache.
+        return;
+      }
       let early = false;
       try {
         early = endedEarly?.() === true;

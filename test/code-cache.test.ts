@@ -256,6 +256,35 @@ describe("the CLI bundle's code cache", () => {
     for (const [file, at] of written) assert.equal((await stat(file)).mtimeMs, at, `${path.basename(file)} is used, not rewritten`);
   });
 
+  test("a run the words typed misread (a resolving install they take for a locked one, a locked one they take for a resolving one) writes no cache, which would be the other kind's for good", async () => {
+    const copy = await copyOfCli();
+    const bin = path.join(copy, "bin", "mpip.js");
+    const caches = async () => (await readdir(path.join(copy, "dist"))).filter((name) => name.startsWith("mpip.cjs.") && name.endsWith(".v8-cache"));
+    const fixture = path.join(ROOT, "fixtures", "mpip-demo-fmt-1.0.tar.gz");
+    const project = path.join(work.dir, "misread");
+    await mkdir(project, { recursive: true });
+    await cp(fixture, path.join(project, path.basename(fixture)));
+    const made = await runCommand(process.execPath, [bin, "lock", "-q", "--no-deps", "-o", "pylock.toml", path.basename(fixture)], { cwd: project });
+    assert.equal(made.code, 0, made.stderr);
+    /** The bundle's cache files a run of `args` left, none there before it; and that it installed. */
+    const left = async (args: string[], env: NodeJS.ProcessEnv = {}): Promise<string[]> => {
+      for (const name of await caches()) await rm(path.join(copy, "dist", name));
+      const result = await runCommand(process.execPath, [bin, ...args], { cwd: project, env });
+      assert.equal(result.code, 0, result.stderr);
+      return (await caches()).map((name) => name.replace(/\.[0-9a-f]{8}\./, ".TAG."));
+    };
+    // Before: the resolving install of the fixture into a folder named `--lock` wrote the locked runs'
+    // cache, and the locked install MPIP_LOCK asks for wrote the resolving runs' full one: each kind's
+    // later runs took the other's for good, compiling their own code themselves at every run.
+    assert.deepEqual(await left(["install", "-q", "--no-deps", "--no-cache", "-p", "--lock", path.basename(fixture)]), []);
+    assert.ok((await readdir(path.join(project, "--lock"))).some((name) => name.endsWith(".dist-info")), "the install into `--lock` installed");
+    assert.deepEqual(await left(["install", "-q", "--no-cache", "-p", "from-environment"], { MPIP_LOCK: "pylock.toml" }), []);
+    assert.ok((await readdir(path.join(project, "from-environment"))).some((name) => name.endsWith(".dist-info")), "the locked install installed");
+    // Read right, each writes its own kind's.
+    assert.deepEqual(await left(["install", "-q", "--no-cache", "-p", "typed", "--lock", "pylock.toml"]), ["mpip.cjs.TAG.locked.v8-cache"]);
+    assert.deepEqual(await left(["install", "-q", "--no-deps", "--no-cache", "-p", "resolved", path.basename(fixture)], { MPIP_LOCK: "pylock.toml" }), ["mpip.cjs.TAG.v8-cache"]);
+  });
+
   test("the CLI compiles undici's HTTP parser with Liftoff only, and the full cache an install over HTTP leaves is taken by the next", async () => {
     const copy = await copyOfCli();
     for (const name of await readdir(path.join(copy, "dist"))) if (name.endsWith(".v8-cache")) await rm(path.join(copy, "dist", name));

@@ -13,6 +13,7 @@ import { checkTypedPaths, EXIT_OK, refuseUrls, reportFailure } from "../usage.js
 import { cacheOptions, checkBuildFlags, checkOptionClashes, limitsFrom, type InstallFlags } from "./install.js";
 import { writeStandard } from "../standard-streams.js";
 import { setFromEnvironment } from "../cli-options.js";
+import { markLockedInstall } from "../run-kind.js";
 
 /** `mpip sync`'s flags: install's, less what resolves (the lock has resolved), plus `--no-remove`. */
 export type SyncFlags = Omit<InstallFlags, "requirement" | "constraint" | "findLinks" | "deps" | "pre" | "requireHashes" | "upgrade" | "lock"> & { remove: boolean };
@@ -77,6 +78,7 @@ export async function checkLockPath(lockFile: string, given: string): Promise<vo
 type LockedFlags = Omit<InstallFlags, "requirement" | "constraint" | "findLinks" | "deps" | "pre" | "requireHashes" | "upgrade" | "lock">;
 
 async function lockedInstallCommand(lockFile: string, flags: LockedFlags, how: { remove: boolean; given: string; clash?: string }): Promise<number> {
+  markLockedInstall();
   const verbosity: Verbosity = flags.quiet || flags.json ? "quiet" : flags.verbose ? "verbose" : "normal";
   const reporter = new Reporter({ verbosity });
   const elapsed = stopwatch();
