@@ -39,10 +39,7 @@ export class RunScope {
     // Every request, pool and memory wait in flight listens to the signal: dozens at once are expected,
     // not a leak (Node would warn on stderr past 10).
     setMaxListeners(0, this.controller.signal);
-    const forward = () => this.controller.abort(outer!.reason);
-    if (outer?.aborted === true) forward();
-    else outer?.addEventListener("abort", forward, { once: true });
-    this.detach = () => outer?.removeEventListener("abort", forward);
+    this.detach = outer === undefined ? () => {} : follow(outer, this.controller);
   }
 
   /** Aborted when the run fails or `outer` aborts: give it to every request, wait and pool. */
@@ -98,17 +95,15 @@ export class RunScope {
     if (this.deciding === 0) return this.all(tasks.map((task) => () => task(within)));
     const own = new AbortController();
     setMaxListeners(0, own.signal);
-    const follow = () => own.abort(within.reason);
-    if (within.aborted) follow();
-    else within.addEventListener("abort", follow, { once: true });
+    const detach = follow(within, own);
     const decided = await inInputOrder(tasks.map((task) => () => task(own.signal)));
     if (!decided.failed) {
-      within.removeEventListener("abort", follow);
+      detach();
       return decided.values;
     }
     own.abort(new Cancelled(decided.error));
     const settled = decided.settled.finally(() => {
-      within.removeEventListener("abort", follow);
+      detach();
       this.stragglers.delete(settled);
     });
     this.stragglers.add(settled);
@@ -119,6 +114,14 @@ export class RunScope {
   dispose(): void {
     this.detach();
   }
+}
+
+/** Aborts `controller` with `outer`'s reason when `outer` aborts (at once if it has); returns how to stop following it. */
+function follow(outer: AbortSignal, controller: AbortController): () => void {
+  const forward = () => controller.abort(outer.reason);
+  if (outer.aborted) forward();
+  else outer.addEventListener("abort", forward, { once: true });
+  return () => outer.removeEventListener("abort", forward);
 }
 
 /**

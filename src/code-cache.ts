@@ -295,8 +295,9 @@ function flagsProbe(): () => boolean {
  * cache beside it (`codeCacheFile`: the partial one for a `partial` run, the locked one for a `locked`
  * run, else the full one), and returns its `module.exports` with what became of the cache and the file
  * read. The cache is written when the process exits if it was missing or refused: into the partial file
- * for a `partial` run or one that `endedEarly`, else into the run's own (locked or full). Throws what reading, compiling or running the bundle throws;
- * never what reading or writing the cache does.
+ * for a `partial` run or one that `endedEarly`, else into the run's own (locked or full); none when the
+ * run was `misread`. Throws what reading, compiling or running the bundle throws; never what reading or
+ * writing the cache does.
  */
 export function loadBundle(bundle: string, options: LoadOptions = {}): { exports: Record<string, unknown>; cache: CodeCacheState; cacheFile: string } {
   const bytes = readFileSync(bundle);

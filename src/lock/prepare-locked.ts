@@ -35,7 +35,7 @@ export async function prepareLockedDocument(release: Release, artifact: Extract<
   const origin: DocumentOrigin = { url: documentUrl, index: release.source, ...(release.direct === true ? { kind: "package document" as const } : {}) };
   const dir = stagingDir(context, release.key);
   // The two halves are parts of the package's task: the first failure in this order is the package's,
-  // and the install's \`all\` then decides (src/cancel.ts), aborting the other half.
+  // and the install's `all` then decides (src/cancel.ts), aborting the other half.
   const fetchDocument = (signal: AbortSignal) => fetchFile({ location, ...(artifact.sha256 === undefined ? {} : { sha256: artifact.sha256 }) }, context.http, label, { maxBytes: context.limits.maxMetadataBytes, authority, signal, ...(release.direct === true ? { direct: true } : {}) });
   const stageAll = (signal: AbortSignal) => stageFiles(files.map((file) => ({ dest: file.dest, location: file.location, sha256: file.sha256 })), dir, label, { authority }, context, signal);
   const [fetched, stagedFiles] = await context.scope.parts<unknown>([fetchDocument, stageAll]);

@@ -52,18 +52,12 @@ export class IndexSource implements Source {
   lookup(requirement: Requirement, options?: LookupOptions): Promise<ProjectListing | undefined> {
     // Settling the kind is shared by every look-up: it never takes one look-up's signal.
     this.source ??= this.settle();
-    const looked = this.source.then((source) => source.lookup(requirement, options)).then((listing) => {
+    // What it found is in `found` or `missing` before the look-up settles.
+    return this.source.then((source) => source.lookup(requirement, options)).then((listing) => {
       (listing === undefined ? this.missing : this.found).add(requirement.name);
       return listing;
     });
-    // Settles either way (and never rejects unhandled): what it found is in `missing` and `answered`.
-    const running: Promise<void> = looked.then(() => undefined, () => undefined).then(() => void this.running.delete(running));
-    this.running.add(running);
-    return looked;
   }
-
-  /** The look-ups under way here: what they find changes what doubtWhenMissing says. */
-  private readonly running = new Set<Promise<unknown>>();
 
   /** The names whose look-ups found their project here this run: the index answered as an index does. */
   private readonly found = new Set<string>();
@@ -77,18 +71,15 @@ export class IndexSource implements Source {
    * kind was guessed by asking (nothing it was asked answered) or two names or more were all missing.
    * A folder, an index that found anything, and an index that was not asked are never doubted.
    * Undefined when nothing says the URL is wrong; never throws (a probe that fails tells nothing).
-   * Only the look-ups of the names `counted` takes count: a resolution counts those its levels made,
-   * once all have settled, and not those made ahead for a dependency, which start whenever the package
-   * that needs it has been read. Without `counted`, every look-up made here counts, and those under way
-   * are waited for first. Either way the answer does not depend on which of the names asked for at once came
+   * Only the look-ups of the names `counted` takes count: the resolution counts those its levels made,
+   * once all have settled (resolve.ts notFound), and not those made ahead for a dependency, which start
+   * whenever the package that needs it has been read. So the answer does not depend on which answer came
    * back first (one found: no doubt; two missing: doubt); the names it lists are sorted, not in the order
    * their answers came.
    */
-  async doubtWhenMissing(counted?: (name: string) => boolean): Promise<string | undefined> {
-    if (counted === undefined) await Promise.allSettled(this.running);
-    const counts = counted ?? (() => true);
-    const missing = [...this.missing].filter(counts);
-    if (this.location.folder !== undefined || [...this.found].some(counts) || missing.length === 0 || this.kind === undefined) return undefined;
+  async doubtWhenMissing(counted: (name: string) => boolean): Promise<string | undefined> {
+    const missing = [...this.missing].filter(counted);
+    if (this.location.folder !== undefined || [...this.found].some(counted) || missing.length === 0 || this.kind === undefined) return undefined;
     const url = this.location.url;
     const missed = (where: string, accept: string) => this.http.get(where, { accept, maxBytes: ROOT_PROBE_BYTES }).then((answer) => answer.status === "not-found", () => false);
     // Sorted: the order the look-ups came back in is the network's, and must not show.

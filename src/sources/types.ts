@@ -115,10 +115,9 @@ export interface Source {
   /**
    * When no source knew a name: why this index's URL itself looks wrong (it did not answer like an index
    * of its kind: no project found, its root page missing, ...), as a clause that follows "which"; never throws.
-   * `counted`: the names whose look-ups here count (those the resolution's levels made, all settled); by
-   * default every name looked up here, once the look-ups under way have settled.
+   * `counted`: the names whose look-ups here count (those the resolution's levels made, all settled).
    */
-  doubtWhenMissing?(counted?: (name: string) => boolean): Promise<string | undefined>;
+  doubtWhenMissing?(counted: (name: string) => boolean): Promise<string | undefined>;
 }
 
 /** One file of a package document, once its URL is known: where it goes and how to check it. */
